@@ -1,0 +1,7 @@
+// Our resources: constants, generated types, loading of crds/, validation and defaulting.
+export { API_VERSION, CRD_DIR, GROUP, VERSION, crdForKind, loadCrds, schemaForKind } from './crds.ts'
+export type { CustomResourceDefinition } from './crds.ts'
+export { knownKinds, validateResource, withDefaults } from './validate.ts'
+export type { FieldError, ValidateOptions, ValidationResult } from './validate.ts'
+export type { Condition, ObjectMeta, OwnerReference } from './object-meta.ts'
+export type * from './types.generated.ts'

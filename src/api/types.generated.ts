@@ -1,0 +1,438 @@
+// Generated from crds/ by scripts/gen-types.ts. Do not edit: change the CRD and run `npm run gen:types`.
+
+import type { ObjectMeta } from './object-meta.ts'
+
+// ---- ContainerProvider (zerolaghub.dev/v1alpha1, Cluster) ----
+
+/** Local processes under a directory root. Isolates nothing; for development and the embedded default. */
+export interface ContainerProviderSpecProcess {
+  /** Directory under which each container gets its root; defaults to the controller's state directory. */
+  rootDir?: string
+  portRangeStart?: number
+}
+
+/** Real LXC containers on the controller's host. */
+export interface ContainerProviderSpecLxc {
+  /** LXC's container directory. */
+  lxcpath?: string
+  /** lxc-create template. */
+  template?: string
+  /** Host bridge the provider creates and attaches containers to. */
+  bridge?: string
+  /** IPv4 CIDR of the bridge network. */
+  subnet?: string
+}
+
+export interface ContainerProviderSpecProxmoxVmidRange {
+  min?: number
+  max?: number
+}
+
+/** Secret key holding the API token "USER@REALM!TOKENID=SECRET". */
+export interface ContainerProviderSpecProxmoxCredentialsSecretRef {
+  namespace: string
+  name: string
+  key: string
+}
+
+/** A Proxmox VE cluster through its REST API. */
+export interface ContainerProviderSpecProxmox {
+  /** Base URL, e.g. https://pve.example:8006. */
+  endpoint: string
+  /** Nodes containers may be placed on. */
+  nodes: Array<string>
+  /** Storage for container root disks. */
+  storage?: string
+  bridge?: string
+  /** Template volume, e.g. local:vztmpl/debian-12-standard_12.7-1_amd64.tar.zst. */
+  ostemplate?: string
+  vmidRange?: ContainerProviderSpecProxmoxVmidRange
+  /** Secret key holding the API token "USER@REALM!TOKENID=SECRET". */
+  credentialsSecretRef: ContainerProviderSpecProxmoxCredentialsSecretRef
+  /** PEM CA bundle (base64) to verify the endpoint's certificate. */
+  caData?: string
+  /** SHA-256 fingerprint of the endpoint's certificate (AA:BB:...), pinned instead of a CA. */
+  fingerprint?: string
+  /** Skip TLS verification. Never in production. */
+  insecureSkipVerify?: boolean
+}
+
+export interface ContainerProviderSpec {
+  type: "process" | "lxc" | "proxmox"
+  /** The provider used by servers that name none; at most one should be default. */
+  default?: boolean
+  /** Local processes under a directory root. Isolates nothing; for development and the embedded default. */
+  process?: ContainerProviderSpecProcess
+  /** Real LXC containers on the controller's host. */
+  lxc?: ContainerProviderSpecLxc
+  /** A Proxmox VE cluster through its REST API. */
+  proxmox?: ContainerProviderSpecProxmox
+}
+
+export interface ContainerProviderStatusConditionsItem {
+  type: string
+  status: "True" | "False" | "Unknown"
+  observedGeneration?: number
+  lastTransitionTime: string
+  reason: string
+  message: string
+}
+
+export interface ContainerProviderStatus {
+  observedGeneration?: number
+  containers?: number
+  conditions?: Array<ContainerProviderStatusConditionsItem>
+}
+
+/** A container backend. Exactly one block matching spec.type is used. */
+export interface ContainerProvider {
+  apiVersion: 'zerolaghub.dev/v1alpha1'
+  kind: 'ContainerProvider'
+  metadata: ObjectMeta
+  spec: ContainerProviderSpec
+  status?: ContainerProviderStatus
+}
+
+// ---- DevServer (zerolaghub.dev/v1alpha1, Namespaced) ----
+
+export interface DevServerSpecRuntimesItem {
+  /** Runtime name; a RuntimeCatalog of this name must exist. */
+  name: string
+  /** Exact version from the catalog. */
+  version?: string
+  /** Catalog channel to follow, e.g. "stable". */
+  channel?: string
+}
+
+/** The hosted IDE. */
+export interface DevServerSpecCodeServer {
+  /** Whether code-server runs on port 6000. */
+  enabled?: boolean
+}
+
+/** Container size. */
+export interface DevServerSpecResources {
+  /** CPU cores. */
+  cores?: number
+  /** Memory limit in MiB. */
+  memoryMiB?: number
+  /** Root disk size in GiB. */
+  diskGiB?: number
+}
+
+/** ContainerProvider to use; the default provider when absent. */
+export interface DevServerSpecPlacementProviderRef {
+  name: string
+}
+
+/** Where the container is created. */
+export interface DevServerSpecPlacement {
+  /** ContainerProvider to use; the default provider when absent. */
+  providerRef?: DevServerSpecPlacementProviderRef
+}
+
+/** Desired state of the dev container. */
+export interface DevServerSpec {
+  /** Language runtimes to install, each from a RuntimeCatalog. */
+  runtimes?: Array<DevServerSpecRuntimesItem>
+  /** The hosted IDE. */
+  codeServer?: DevServerSpecCodeServer
+  /** Container size. */
+  resources?: DevServerSpecResources
+  /** Where the container is created. */
+  placement?: DevServerSpecPlacement
+  /** Whether the container should run. */
+  running?: boolean
+}
+
+export interface DevServerStatusConditionsItem {
+  type: string
+  status: "True" | "False" | "Unknown"
+  observedGeneration?: number
+  lastTransitionTime: string
+  reason: string
+  message: string
+}
+
+export interface DevServerStatusRuntimesItem {
+  name: string
+  version: string
+  channel?: string
+  sha256?: string
+}
+
+export interface DevServerStatusLastCrash {
+  time?: string
+  exitCode?: number | null
+  signal?: string | null
+  uptimeSeconds?: number
+  classification?: "oom" | "mod_or_plugin_error" | "missing_dependency" | "port_in_use" | "eula_not_accepted" | "java_version_mismatch" | "nonzero_exit" | "unexpected_exit"
+  logTail?: Array<string>
+}
+
+/** Where the hosted IDE is served; the gateway routes by it. */
+export interface DevServerStatusIde {
+  host?: string
+  url?: string
+}
+
+/** Observed state, written by the controller. */
+export interface DevServerStatus {
+  phase?: "Pending" | "Provisioning" | "Installing" | "Starting" | "Running" | "Crashed" | "Backoff" | "Error" | "Stopping" | "Stopped" | "Terminating"
+  observedGeneration?: number
+  conditions?: Array<DevServerStatusConditionsItem>
+  vmid?: number
+  address?: string
+  /** Runtimes installed in the container. */
+  runtimes?: Array<DevServerStatusRuntimesItem>
+  restarts?: number
+  lastCrash?: DevServerStatusLastCrash
+  /** Where the hosted IDE is served; the gateway routes by it. */
+  ide?: DevServerStatusIde
+}
+
+/** A developer container with language runtimes and a hosted browser IDE. */
+export interface DevServer {
+  apiVersion: 'zerolaghub.dev/v1alpha1'
+  kind: 'DevServer'
+  metadata: ObjectMeta
+  /** Desired state of the dev container. */
+  spec: DevServerSpec
+  /** Observed state, written by the controller. */
+  status?: DevServerStatus
+}
+
+// ---- GameServer (zerolaghub.dev/v1alpha1, Namespaced) ----
+
+/** Language runtime the server needs, from a RuntimeCatalog; name plus either an exact version or a channel. */
+export interface GameServerSpecRuntime {
+  /** Runtime name; a RuntimeCatalog of this name must exist. */
+  name: string
+  /** Exact version from the catalog, e.g. "24.21.0". */
+  version?: string
+  /** Catalog channel to follow, e.g. "stable"; the server moves when the channel moves. */
+  channel?: string
+}
+
+/** The game server software (e.g. flying-squid, paper) from a RuntimeCatalog of that name, installed like a runtime with its bin/ on PATH. */
+export interface GameServerSpecPackage {
+  name: string
+  version?: string
+  channel?: string
+}
+
+/** Container size. */
+export interface GameServerSpecResources {
+  /** CPU cores. */
+  cores?: number
+  /** Memory limit in MiB. */
+  memoryMiB?: number
+  /** Root disk size in GiB. */
+  diskGiB?: number
+}
+
+export interface GameServerSpecServerEnvItem {
+  name: string
+  value?: string
+}
+
+/** How the agent starts and stops the game process. */
+export interface GameServerSpecServer {
+  /** Executable and leading arguments; resolved against the runtime PATH. */
+  command: Array<string>
+  /** Further arguments appended to command. */
+  args?: Array<string>
+  /** Environment variables for the game process. */
+  env?: Array<GameServerSpecServerEnvItem>
+  /** Working directory, relative to the server root. */
+  workingDir?: string
+  /** TCP port the game listens on. */
+  port?: number
+  /** Console line that asks the game to stop gracefully. */
+  stopCommand?: string
+  /** Seconds to wait after stopCommand before SIGTERM, and again before SIGKILL. */
+  gracePeriodSeconds?: number
+}
+
+/** Crash recovery policy of the agent's supervisor. */
+export interface GameServerSpecSupervision {
+  /** When a stopped process is started again. */
+  restartPolicy?: "Always" | "OnFailure" | "Never"
+  /** Delays before successive restarts; the last repeats. */
+  backoffSeconds?: Array<number>
+  /** A run at least this long resets the backoff to its first step. */
+  resetAfterSeconds?: number
+  /** Consecutive crashes after which the server is left in Error. */
+  maxConsecutiveFailures?: number
+}
+
+export interface GameServerSpecModsItem {
+  /** File name in the mods folder. */
+  name: string
+  /** http(s) URL of the file. */
+  url: string
+  /** Lower-case hex sha256 of the file. */
+  sha256: string
+}
+
+/** ContainerProvider to use; the default provider when absent. */
+export interface GameServerSpecPlacementProviderRef {
+  name: string
+}
+
+/** Where the container is created. */
+export interface GameServerSpecPlacement {
+  /** ContainerProvider to use; the default provider when absent. */
+  providerRef?: GameServerSpecPlacementProviderRef
+}
+
+/** Desired state of the game server. */
+export interface GameServerSpec {
+  /** Game this server runs, e.g. "minecraft". */
+  game: string
+  /** Language runtime the server needs, from a RuntimeCatalog; name plus either an exact version or a channel. */
+  runtime: GameServerSpecRuntime
+  /** The game server software (e.g. flying-squid, paper) from a RuntimeCatalog of that name, installed like a runtime with its bin/ on PATH. */
+  package?: GameServerSpecPackage
+  /** Container size. */
+  resources?: GameServerSpecResources
+  /** How the agent starts and stops the game process. */
+  server: GameServerSpecServer
+  /** Crash recovery policy of the agent's supervisor. */
+  supervision?: GameServerSpecSupervision
+  /** Mods or plugins installed into the server, each hash-checked. */
+  mods?: Array<GameServerSpecModsItem>
+  /** Where the container is created. */
+  placement?: GameServerSpecPlacement
+  /** Whether the game process should run. */
+  running?: boolean
+}
+
+export interface GameServerStatusConditionsItem {
+  type: string
+  status: "True" | "False" | "Unknown"
+  observedGeneration?: number
+  lastTransitionTime: string
+  reason: string
+  message: string
+}
+
+export interface GameServerStatusRuntimesItem {
+  name: string
+  version: string
+  channel?: string
+  sha256?: string
+}
+
+export interface GameServerStatusLastCrash {
+  time?: string
+  exitCode?: number | null
+  signal?: string | null
+  uptimeSeconds?: number
+  classification?: "oom" | "mod_or_plugin_error" | "missing_dependency" | "port_in_use" | "eula_not_accepted" | "java_version_mismatch" | "nonzero_exit" | "unexpected_exit"
+  logTail?: Array<string>
+}
+
+/** Observed state, written by the controller. */
+export interface GameServerStatus {
+  phase?: "Pending" | "Provisioning" | "Installing" | "Starting" | "Running" | "Crashed" | "Backoff" | "Error" | "Stopping" | "Stopped" | "Terminating"
+  observedGeneration?: number
+  conditions?: Array<GameServerStatusConditionsItem>
+  vmid?: number
+  address?: string
+  /** Runtimes installed in the container. */
+  runtimes?: Array<GameServerStatusRuntimesItem>
+  restarts?: number
+  lastCrash?: GameServerStatusLastCrash
+  nextRestartTime?: string
+}
+
+/** A hosted game server running in its own container, supervised by the ZeroLagHub agent. */
+export interface GameServer {
+  apiVersion: 'zerolaghub.dev/v1alpha1'
+  kind: 'GameServer'
+  metadata: ObjectMeta
+  /** Desired state of the game server. */
+  spec: GameServerSpec
+  /** Observed state, written by the controller. */
+  status?: GameServerStatus
+}
+
+// ---- RuntimeCatalog (zerolaghub.dev/v1alpha1, Cluster) ----
+
+export interface RuntimeCatalogSpecVersionsItemArtifactsItem {
+  arch: "x64" | "arm64"
+  /** http(s) URL of a .tar.gz whose root holds the runtime (bin/ on PATH). */
+  url: string
+  /** Lower-case hex sha256 of the archive. */
+  sha256: string
+  sizeBytes?: number
+}
+
+/** Command run after extraction; the install fails unless it succeeds (and prints expectOutput). */
+export interface RuntimeCatalogSpecVersionsItemVerify {
+  command: Array<string>
+  /** Substring the command's output must contain. */
+  expectOutput?: string
+}
+
+export interface RuntimeCatalogSpecVersionsItem {
+  version: string
+  /** One archive per CPU architecture. */
+  artifacts: Array<RuntimeCatalogSpecVersionsItemArtifactsItem>
+  /** Command run after extraction; the install fails unless it succeeds (and prints expectOutput). */
+  verify?: RuntimeCatalogSpecVersionsItemVerify
+}
+
+export interface RuntimeCatalogSpec {
+  /** Every version servers may use. */
+  versions: Array<RuntimeCatalogSpecVersionsItem>
+  /** Channel name to version, e.g. stable → 24.21.0; promotion moves a channel. */
+  channels?: Record<string, string>
+}
+
+export interface RuntimeCatalogStatusVersionsItem {
+  version: string
+  verified: boolean
+  sha256?: string
+  sizeBytes?: number
+  checkedAt?: string
+  message?: string
+}
+
+export interface RuntimeCatalogStatusRolloutsItem {
+  channel: string
+  targetVersion?: string
+  state?: "Progressing" | "Complete" | "Halted"
+  updated?: number
+  total?: number
+  message?: string
+}
+
+export interface RuntimeCatalogStatusConditionsItem {
+  type: string
+  status: "True" | "False" | "Unknown"
+  observedGeneration?: number
+  lastTransitionTime: string
+  reason: string
+  message: string
+}
+
+export interface RuntimeCatalogStatus {
+  observedGeneration?: number
+  verifiedCount?: number
+  /** Verification result per version; servers are only pointed at verified versions. */
+  versions?: Array<RuntimeCatalogStatusVersionsItem>
+  /** Channel rollouts in progress or halted. */
+  rollouts?: Array<RuntimeCatalogStatusRolloutsItem>
+  conditions?: Array<RuntimeCatalogStatusConditionsItem>
+}
+
+/** The versions of one language runtime (the object's name), their artifacts and channels. */
+export interface RuntimeCatalog {
+  apiVersion: 'zerolaghub.dev/v1alpha1'
+  kind: 'RuntimeCatalog'
+  metadata: ObjectMeta
+  spec: RuntimeCatalogSpec
+  status?: RuntimeCatalogStatus
+}
