@@ -1,0 +1,69 @@
+// The gateway's error catalog: every error a user can meet has a stable code, an HTTP status,
+// a message saying what was wrong and a hint saying what to do. Pages and tests match on codes.
+
+export interface GatewayErrorSpec {
+  readonly status: number
+  readonly title: string
+  readonly hint: string
+}
+
+export const GATEWAY_ERRORS = {
+  ZLH_GW_IDE_TOKEN_INVALID: {
+    status: 401,
+    title: 'This IDE link is not valid',
+    hint: 'IDE links work once and only for about a minute. Open the IDE again from the portal.',
+  },
+  ZLH_GW_IDE_SESSION_REQUIRED: {
+    status: 401,
+    title: 'You are not signed in to this IDE',
+    hint: 'Open the IDE from the portal; it signs you in to this dev server only.',
+  },
+  ZLH_GW_IDE_ORIGIN_MISMATCH: {
+    status: 403,
+    title: 'Request blocked: it did not come from this IDE',
+    hint: 'Requests that change state must come from a page on this dev host. Reload the IDE.',
+  },
+  ZLH_GW_IDE_HOST_UNKNOWN: {
+    status: 404,
+    title: 'No IDE is served at this address',
+    hint: 'IDE addresses look like dev-<vmid>.<domain>. Check the link or open the IDE from the portal.',
+  },
+  ZLH_GW_IDE_DEVSERVER_NOT_FOUND: {
+    status: 404,
+    title: 'No dev server has this address',
+    hint: 'The dev server may have been deleted. Check it in the portal.',
+  },
+  ZLH_GW_IDE_DEVSERVER_NOT_READY: {
+    status: 503,
+    title: 'The dev server is not ready yet',
+    hint: 'It is starting or stopped. This page retries by itself; check its status in the portal if it does not come up.',
+  },
+  ZLH_GW_IDE_UPSTREAM_UNAVAILABLE: {
+    status: 502,
+    title: 'The IDE in this dev server is not answering',
+    hint: 'code-server may be restarting. Retry in a few seconds; if it persists, restart the dev server from the portal.',
+  },
+  ZLH_GW_IDE_METHOD_NOT_ALLOWED: {
+    status: 405,
+    title: 'IDE links must be opened with GET',
+    hint: 'Open the link in a browser.',
+  },
+} as const satisfies Record<string, GatewayErrorSpec>
+
+export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS
+
+/** An error that carries one of the catalog's codes. */
+export class GatewayError extends Error {
+  readonly code: GatewayErrorCode
+  readonly status: number
+  readonly detail: string | undefined
+
+  constructor(code: GatewayErrorCode, detail?: string) {
+    const spec = GATEWAY_ERRORS[code]
+    super(detail ? `${spec.title}: ${detail}` : spec.title)
+    this.name = 'GatewayError'
+    this.code = code
+    this.status = spec.status
+    this.detail = detail
+  }
+}

@@ -1,0 +1,15 @@
+// The hosted IDE proxy: dev hosts, one-time tokens, session cookies, the route table seam and
+// the proxy itself. Start with IdeProxy (the flow) and InMemoryRouteTable (what feeds it).
+export { DevHostMatcher } from './dev-host.ts'
+export type { DevHost } from './dev-host.ts'
+export { IdeProxy, DEFAULT_WORKSPACE_FOLDER } from './ide-proxy.ts'
+export { IdeTokenIssuer, MAX_IDE_TOKEN_TTL_SECONDS, describeRejection } from './ide-token.ts'
+export type { MintedIdeToken, TokenRedemption, TokenRejection } from './ide-token.ts'
+export { registerLegacyIdeRedirect } from './legacy-redirect.ts'
+export { ERROR_CODE_HEADER, renderErrorPage } from './pages.ts'
+export { ReplayCache } from './replay-cache.ts'
+export { CODE_SERVER_PORT, InMemoryRouteTable } from './route-table.ts'
+export type { DevServerRoute, ResolvedRoute, RouteTable, UpstreamTarget } from './route-table.ts'
+export { IdeSessionCookie, SESSION_COOKIE_NAME, DEFAULT_SESSION_TTL_SECONDS, stripSessionCookie } from './session-cookie.ts'
+export type { IdeSession } from './session-cookie.ts'
+export { UpstreamProxy } from './upstream-proxy.ts'

@@ -1,0 +1,88 @@
+// Where each dev server's IDE is: the seam between the IDE proxy and whatever knows the
+// DevServers. The proxy only reads (`lookup`); the DevServer status informer writes
+// (`set`/`delete`) as statuses change. InMemoryRouteTable is that store: the proxy's tests and
+// the informer fill the same class.
+//
+// Guarantees: `lookup` is a Map read that returns a stored object (no allocation per request);
+// an entry's upstream target is parsed once, when it is set.
+
+/** What the proxy needs to know about one dev server. */
+export interface DevServerRoute {
+  /** Container address from the DevServer's status: a host or IP, optionally with `:port`. */
+  readonly address: string
+  /** Whether the DevServer reports its IDE ready (Ready / CodeServerReady condition true). */
+  readonly ready: boolean
+  readonly name: string
+  readonly namespace: string
+}
+
+/** A route as stored: the status fields plus the parsed upstream. */
+export interface ResolvedRoute extends DevServerRoute {
+  readonly vmid: number
+  /** code-server's host and port, parsed once. */
+  readonly target: UpstreamTarget
+}
+
+export interface UpstreamTarget {
+  readonly protocol: 'http:'
+  /** Host name or IP (IPv6 without brackets). */
+  readonly host: string
+  readonly port: number
+}
+
+export interface RouteTable {
+  lookup(vmid: number): ResolvedRoute | undefined
+}
+
+/** code-server's port inside every dev container. */
+export const CODE_SERVER_PORT = 6000
+
+export class InMemoryRouteTable implements RouteTable {
+  private readonly routes = new Map<number, ResolvedRoute>()
+  private readonly defaultPort: number
+
+  constructor(opts: { defaultPort?: number } = {}) {
+    this.defaultPort = opts.defaultPort ?? CODE_SERVER_PORT
+  }
+
+  lookup(vmid: number): ResolvedRoute | undefined {
+    return this.routes.get(vmid)
+  }
+
+  /** Stores or replaces the route of `vmid`; throws on an address that is not host[:port]. */
+  set(vmid: number, route: DevServerRoute): ResolvedRoute {
+    if (!Number.isSafeInteger(vmid) || vmid < 1) throw new Error(`invalid vmid ${vmid}: expected a positive integer`)
+    const resolved: ResolvedRoute = { ...route, vmid, target: parseUpstream(route.address, this.defaultPort) }
+    this.routes.set(vmid, resolved)
+    return resolved
+  }
+
+  delete(vmid: number): boolean {
+    return this.routes.delete(vmid)
+  }
+
+  get size(): number {
+    return this.routes.size
+  }
+}
+
+function parseUpstream(address: string, defaultPort: number): UpstreamTarget {
+  const bad = () => new Error(`invalid DevServer address ${JSON.stringify(address)}: expected host, IP, host:port or [IPv6]:port`)
+  let host = address
+  let port = defaultPort
+  const bracket = /^\[([0-9a-fA-F:.]+)\](?::(\d{1,5}))?$/.exec(address)
+  if (bracket) {
+    host = bracket[1]!
+    if (bracket[2]) port = Number(bracket[2])
+  } else if (address.split(':').length === 2) {
+    const [h, p] = address.split(':') as [string, string]
+    if (!/^\d{1,5}$/.test(p)) throw bad()
+    host = h
+    port = Number(p)
+  } else if (address.includes(':')) {
+    if (!/^[0-9a-fA-F:.]+$/.test(address)) throw bad() // bare IPv6
+  }
+  if (!host || !(port >= 1 && port <= 65535)) throw bad()
+  if (!host.includes(':') && !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(host)) throw bad()
+  return { protocol: 'http:', host, port }
+}

@@ -1,0 +1,130 @@
+// The gateway process: one fastify service with two faces. Requests for IDE hosts
+// (`dev-<vmid>.<suffix>`) are dispatched before fastify's router, straight to the IDE proxy
+// (the hot path: no routing tables, no hooks); every other host is the portal (fastify).
+// WebSocket upgrades for IDE hosts go to the same proxy; others are refused for now.
+//
+// Assumptions: the signing key comes from a Secret and is the same on every replica (tokens
+// minted by the portal API are redeemed here). See ide/replay-cache.ts for single-use caveats.
+
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import {
+  DevHostMatcher, IdeProxy, IdeSessionCookie, IdeTokenIssuer, UpstreamProxy, registerLegacyIdeRedirect,
+  type RouteTable,
+} from './ide/index.ts'
+import { rejectUpgrade, sendErrorPage } from './ide/pages.ts'
+
+export interface GatewayOptions {
+  /** Where to listen: `HOST:PORT` or {host, port}; port 0 picks a free one. */
+  listen: string | { host: string; port: number }
+  /** DNS suffix of IDE hosts: `dev-<vmid>.<ideSuffix>`. */
+  ideSuffix: string
+  /** Where each dev server's code-server is (filled by the DevServer status informer). */
+  routes: RouteTable
+  /** HMAC key (≥ 32 bytes) for IDE tokens and session cookies; from a Secret. */
+  signingKey: Buffer
+  /** Serve HTTPS with this key pair; without it the gateway speaks HTTP behind a TLS terminator. */
+  tls?: { key: string | Buffer; cert: string | Buffer }
+  /** Scheme browsers use to reach the gateway; `https` (the session cookie is Secure). */
+  publicScheme?: 'https' | 'http'
+  /** Port browsers use for IDE hosts; 'listen' = the port the gateway listens on; absent = the scheme's default. */
+  publicPort?: number | 'listen'
+  sessionTtlSeconds?: number
+  workspaceFolder?: string
+  connectTimeoutMs?: number
+  /** A pino logger (or `true` for fastify's default); silent when absent. */
+  logger?: FastifyBaseLogger | boolean
+}
+
+export interface Gateway {
+  readonly app: FastifyInstance
+  /** The base URL the gateway listens on, e.g. `https://127.0.0.1:8443`. */
+  readonly url: string
+  readonly port: number
+  /** Mints a one-time IDE link for `user` on dev server `vmid` (what `POST /api/dev/:id/ide-token` returns). */
+  mintIdeToken(vmid: number, user: string, ttlSeconds?: number): { url: string; token: string; expiresAt: Date }
+  /** Client WebSockets currently proxied. */
+  readonly openWebSockets: number
+  close(): Promise<void>
+}
+
+export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
+  const listen = parseListen(opts.listen)
+  const publicScheme = opts.publicScheme ?? 'https'
+  const matcher = new DevHostMatcher(opts.ideSuffix)
+  const tokens = new IdeTokenIssuer(opts.signingKey)
+  const sessions = new IdeSessionCookie(opts.signingKey, { ttlSeconds: opts.sessionTtlSeconds })
+  let log: FastifyBaseLogger | undefined
+  const upstream = new UpstreamProxy({
+    publicScheme,
+    connectTimeoutMs: opts.connectTimeoutMs,
+    onError: (err, vmid, kind) => log?.warn({ vmid, kind, err: err.message }, 'IDE upstream error'),
+  })
+  const ide = new IdeProxy({ tokens, sessions, routes: opts.routes, upstream, publicScheme, workspaceFolder: opts.workspaceFolder })
+
+  const serverFactory = (portal: (req: IncomingMessage, res: ServerResponse) => void): Server => {
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+      const host = req.headers.host
+      const dev = matcher.match(host)
+      if (dev) return ide.handleRequest(req, res, dev)
+      if (matcher.isUnderSuffix(host)) return sendErrorPage(res, 'ZLH_GW_IDE_HOST_UNKNOWN')
+      portal(req, res)
+    }
+    const server = opts.tls ? createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert }, onRequest) : createHttpServer(onRequest)
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => socket.destroy())
+      const dev = matcher.match(req.headers.host)
+      if (dev) return ide.handleUpgrade(req, socket, head, dev)
+      rejectUpgrade(socket, 'ZLH_GW_IDE_HOST_UNKNOWN')
+    })
+    return server as Server
+  }
+
+  const app = Fastify({
+    serverFactory,
+    loggerInstance: typeof opts.logger === 'object' ? opts.logger : undefined,
+    logger: typeof opts.logger === 'boolean' ? opts.logger : undefined,
+    // Request URLs can carry IDE tokens (the legacy path); they are never logged.
+    logController: new LogController({ disableRequestLogging: true }),
+  } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance
+  log = app.log
+  app.get('/healthz', async () => ({ ok: true }))
+
+  let port = 0
+  const publicPort = (): number | undefined => (opts.publicPort === 'listen' ? port : opts.publicPort)
+  registerLegacyIdeRedirect(app, {
+    matcher,
+    publicScheme,
+    get publicPort() { return publicPort() },
+  })
+
+  await app.listen({ host: listen.host, port: listen.port })
+  port = (app.server.address() as AddressInfo).port
+  const hostForUrl = listen.host.includes(':') ? `[${listen.host}]` : listen.host
+
+  return {
+    app,
+    url: `${opts.tls ? 'https' : 'http'}://${hostForUrl}:${port}`,
+    port,
+    mintIdeToken(vmid, user, ttlSeconds) {
+      const minted = tokens.mint(vmid, user, ttlSeconds)
+      const p = publicPort()
+      return { ...minted, url: `${publicScheme}://${matcher.hostFor(vmid)}${p ? `:${p}` : ''}/?token=${minted.token}` }
+    },
+    get openWebSockets() { return upstream.openWebSockets },
+    async close() {
+      upstream.close()
+      await app.close()
+    },
+  }
+}
+
+function parseListen(listen: GatewayOptions['listen']): { host: string; port: number } {
+  if (typeof listen !== 'string') return listen
+  const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(listen)
+  if (!m) throw new Error(`invalid listen address ${JSON.stringify(listen)}: expected HOST:PORT, e.g. 127.0.0.1:8443`)
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) }
+}
