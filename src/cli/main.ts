@@ -2,6 +2,7 @@
 
 import { Command } from 'commander'
 import { validateFiles } from './validate.ts'
+import { registerAgentCommand } from '../../agent/cli.ts'
 
 const program = new Command()
   .name('zlh')
@@ -24,5 +25,7 @@ program
       process.exitCode = 2
     }
   })
+
+registerAgentCommand(program)
 
 await program.parseAsync()

@@ -1,0 +1,31 @@
+// `zlh agent`: runs the agent until SIGTERM/SIGINT. Flags are the contract in DESIGN.md.
+import type { Command } from 'commander'
+import { startAgent } from './main.ts'
+
+export function registerAgentCommand(program: Command): void {
+  program
+    .command('agent')
+    .description('run the in-container agent (runtimes, dev environment, code-server, game server)')
+    .requiredOption('--root <dir>', 'every path the agent touches lives under this directory (/ in a container)')
+    .requiredOption('--listen <host:port>', 'address to serve the agent API on (port 0 = random)')
+    .requiredOption('--token-file <file>', 'file holding the bearer token clients must send')
+    .option('--vmid <id>', 'container id, added to every log line', process.env.ZLH_VMID)
+    .option('--code-server-bind <host:port>', 'code-server --bind-addr', '0.0.0.0:6000')
+    .option('--log-level <level>', 'pino log level', 'info')
+    .action(async (opts: { root: string; listen: string; tokenFile: string; vmid?: string; codeServerBind: string; logLevel: string }) => {
+      try {
+        await startAgent({
+          root: opts.root,
+          listen: opts.listen,
+          tokenFile: opts.tokenFile,
+          vmid: opts.vmid,
+          logLevel: opts.logLevel,
+          codeServer: { bindAddr: opts.codeServerBind },
+          handleSignals: true,
+        })
+      } catch (err) {
+        console.error(`zlh agent: ${(err as Error).message}`)
+        process.exit(2)
+      }
+    })
+}

@@ -1,0 +1,65 @@
+// Finding processes through /proc: an instance of code-server that outlived the agent is found by
+// its command line (our user-data dir), and identified by pid + start time so a recycled pid is
+// never mistaken for it.
+import fs from 'node:fs/promises'
+import path from 'node:path'
+
+export interface ProcInfo {
+  pid: number
+  ppid: number
+  /** start time in clock ticks since boot (/proc/<pid>/stat field 22) */
+  startTime: number
+  argv: string[]
+}
+
+export async function readProc(pid: number, procDir = '/proc'): Promise<ProcInfo | null> {
+  try {
+    const [stat, cmdline] = await Promise.all([
+      fs.readFile(path.join(procDir, String(pid), 'stat'), 'utf8'),
+      fs.readFile(path.join(procDir, String(pid), 'cmdline')),
+    ])
+    // comm (field 2) may contain spaces and parens: split after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const state = rest[0]
+    if (state === 'Z' || state === 'X') return null
+    const argv = cmdline.toString('utf8').split('\0')
+    if (argv.at(-1) === '') argv.pop()
+    return { pid, ppid: Number(rest[1]), startTime: Number(rest[19]), argv }
+  } catch {
+    return null
+  }
+}
+
+/** Every live process whose argv satisfies `match`, excluding this process. */
+export async function findProcesses(match: (argv: string[]) => boolean, procDir = '/proc'): Promise<ProcInfo[]> {
+  const entries = await fs.readdir(procDir).catch(() => [] as string[])
+  const out: ProcInfo[] = []
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue
+    const pid = Number(entry)
+    if (pid === process.pid) continue
+    const info = await readProc(pid, procDir)
+    if (info && match(info.argv)) out.push(info)
+  }
+  return out
+}
+
+/** Of a set of matching processes (a launcher and its children share argv), the top-most ones. */
+export function topMost(procs: ProcInfo[]): ProcInfo[] {
+  const pids = new Set(procs.map((p) => p.pid))
+  return procs.filter((p) => !pids.has(p.ppid))
+}
+
+/** True while `pid` still is the process that started at `startTime`. */
+export async function isSameProcess(pid: number, startTime: number, procDir = '/proc'): Promise<boolean> {
+  const info = await readProc(pid, procDir)
+  return info !== null && info.startTime === startTime
+}
+
+export function argValue(argv: string[], flag: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === flag) return argv[i + 1]
+    if (argv[i]!.startsWith(`${flag}=`)) return argv[i]!.slice(flag.length + 1)
+  }
+  return undefined
+}

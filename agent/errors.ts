@@ -1,0 +1,56 @@
+// The agent's error catalog: every error a client can see has a stable code and HTTP status.
+// Clients and tests match on `code`; `message` says what was wrong and what to do.
+import type { AgentErrorBody } from '../src/api/agent-types.ts'
+
+export const agentErrors = {
+  UNAUTHORIZED: { status: 401, message: 'missing or wrong bearer token: send "Authorization: Bearer <the container token>"' },
+  BAD_REQUEST: { status: 400, message: 'fix the request and retry' },
+  NOT_FOUND: { status: 404, message: 'no such resource' },
+  RUNTIME_NOT_FOUND: { status: 404, message: 'runtime version is not installed' },
+  RUNTIME_IN_USE: { status: 409, message: 'runtime version is the current one; switch to another version first or pass ?force=true' },
+  INSTALL_CONFLICT: { status: 409, message: 'another install of this runtime version with a different url or sha256 is in flight; retry when it finishes' },
+  INSTALL_ABORTED: { status: 503, message: 'the install was rolled back because the agent is shutting down; retry against the restarted agent' },
+  ARTIFACT_HTTP_ERROR: { status: 502, message: 'the artifact server answered with an error status' },
+  ARTIFACT_UNREACHABLE: { status: 502, message: 'the artifact server could not be reached' },
+  ARTIFACT_TRUNCATED: { status: 502, message: 'the artifact download ended early' },
+  ARTIFACT_STALLED: { status: 504, message: 'the artifact server stopped sending data' },
+  ARTIFACT_TIMEOUT: { status: 504, message: 'the artifact download took longer than allowed' },
+  ARTIFACT_TOO_LARGE: { status: 413, message: 'the artifact is larger than the allowed maximum' },
+  ARTIFACT_SHA256_MISMATCH: { status: 422, message: 'the artifact does not match the expected sha256; check the catalog entry' },
+  ARCHIVE_UNSAFE_ENTRY: { status: 422, message: 'the archive contains an entry that would escape the install directory or is not a regular file, directory or safe link' },
+  ARCHIVE_INVALID: { status: 422, message: 'the artifact is not a readable tar archive' },
+  VERIFY_FAILED: { status: 422, message: 'the runtime verify command failed' },
+  INSUFFICIENT_DISK: { status: 507, message: 'not enough free disk space for this install' },
+  CODESERVER_NOT_INSTALLED: { status: 409, message: 'code-server is not installed: POST /runtimes with name "code-server" first' },
+  CODESERVER_START_FAILED: { status: 500, message: 'code-server did not start' },
+  SHUTTING_DOWN: { status: 503, message: 'the agent is shutting down; retry against the restarted agent' },
+  INTERNAL: { status: 500, message: 'internal agent error; see the agent log' },
+} as const satisfies Record<string, { status: number; message: string }>
+
+export type AgentErrorCode = keyof typeof agentErrors
+
+/** An error with a catalog code; `detail` names the specific thing that was wrong. */
+export class AgentError extends Error {
+  readonly code: AgentErrorCode
+  readonly statusCode: number
+  readonly detail: Record<string, unknown> | undefined
+
+  constructor(code: AgentErrorCode, specific?: string, detail?: Record<string, unknown>) {
+    const entry = agentErrors[code]
+    super(specific ? `${specific}: ${entry.message}` : entry.message)
+    this.name = 'AgentError'
+    this.code = code
+    this.statusCode = entry.status
+    this.detail = detail
+  }
+}
+
+export function isAgentError(err: unknown): err is AgentError {
+  return err instanceof AgentError
+}
+
+export function errorBody(err: AgentError): AgentErrorBody {
+  const body: AgentErrorBody = { code: err.code, message: err.message, statusCode: err.statusCode }
+  if (err.detail) body.detail = err.detail
+  return body
+}

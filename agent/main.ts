@@ -1,0 +1,143 @@
+// The agent's library entry point: startAgent() wires the components, recovers from whatever a
+// crash left, serves the API and returns a handle whose close() is the graceful shutdown.
+//
+// Expected flow of close() (SIGTERM when `handleSignals`):
+//   1. stop accepting connections and end the event streams (fastify preClose/close);
+//   2. let in-flight installs finish for `installGraceMs`, roll back the rest;
+//   3. stop watching code-server — it keeps running, as does the game server, and the next
+//      agent adopts them.
+import fs from 'node:fs/promises'
+import type { FastifyInstance } from 'fastify'
+import { agentPaths } from './paths.ts'
+import { StateHub } from './state.ts'
+import { createAgentLogger } from './log.ts'
+import type { Logger } from './log.ts'
+import { createAgentServer } from './server.ts'
+import type { AgentContext, AgentRoutePlugin } from './context.ts'
+import { RuntimeManager } from './runtimes/manager.ts'
+import type { RuntimeManagerOptions } from './runtimes/manager.ts'
+import { DevEnvironment } from './devenv/environment.ts'
+import { CodeServerSupervisor } from './codeserver/supervisor.ts'
+import type { CodeServerOptions } from './codeserver/supervisor.ts'
+import { faultHookFromEnv } from './fault.ts'
+import { agentVersion } from './version.ts'
+
+export interface StartAgentOptions {
+  /** every path lives under this directory (`/` inside a real container) */
+  root: string
+  /** host:port to listen on (default 127.0.0.1:0 — a random port) */
+  listen?: string
+  /** the bearer token, or a file holding it (first line) */
+  token?: string
+  tokenFile?: string
+  vmid?: string
+  logger?: Logger
+  logLevel?: string
+  /** how long shutdown waits for in-flight installs before rolling them back (default 10 s) */
+  installGraceMs?: number
+  runtimes?: Partial<Omit<RuntimeManagerOptions, 'paths' | 'log' | 'hub' | 'env' | 'onChanged'>>
+  codeServer?: Partial<Omit<CodeServerOptions, 'paths' | 'log' | 'hub' | 'runtimes' | 'devEnv'>>
+  /** the system part of the dev PATH */
+  systemPath?: string
+  /** extra route plugins (registered after the built-in list) */
+  extraRoutePlugins?: AgentRoutePlugin[]
+  /** install SIGTERM/SIGINT handlers that close the agent and exit (the CLI does) */
+  handleSignals?: boolean
+}
+
+export interface RunningAgent {
+  url: string
+  port: number
+  ctx: AgentContext
+  app: FastifyInstance
+  close(): Promise<void>
+}
+
+export async function readToken(opts: Pick<StartAgentOptions, 'token' | 'tokenFile'>): Promise<string> {
+  if (opts.token) return opts.token
+  if (!opts.tokenFile) throw new Error('the agent needs a token: pass --token-file FILE')
+  const token = (await fs.readFile(opts.tokenFile, 'utf8')).split('\n')[0]!.trim()
+  if (!token) throw new Error(`token file ${opts.tokenFile} is empty`)
+  return token
+}
+
+export function parseListen(listen: string): { host: string; port: number } {
+  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(listen)
+  if (!m) throw new Error(`--listen ${JSON.stringify(listen)} is not HOST:PORT`)
+  return { host: m[1]!, port: Number(m[2]) }
+}
+
+export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent> {
+  const token = await readToken(opts)
+  const log = opts.logger ?? createAgentLogger({ vmid: opts.vmid, level: opts.logLevel })
+  const agentLog = log.child({ component: 'agent' })
+  const paths = agentPaths(opts.root)
+  const hub = new StateHub()
+  const fault = faultHookFromEnv()
+  await fs.mkdir(paths.state, { recursive: true })
+
+  let devEnv: DevEnvironment | undefined
+  const runtimes = new RuntimeManager({
+    fault,
+    ...opts.runtimes,
+    paths, log, hub,
+    env: () => devEnv!.environment(),
+    onChanged: async () => {
+      await devEnv!.apply()
+      hub.update('devEnv', devEnv!.state())
+    },
+  })
+  devEnv = new DevEnvironment({ paths, log: log.child({ component: 'devenv' }), runtimeBins: () => runtimes.binDirs(), systemPath: opts.systemPath })
+  const codeServer = new CodeServerSupervisor({ ...opts.codeServer, paths, log, hub, runtimes, devEnv })
+
+  const ctx: AgentContext = {
+    paths, hub, log, vmid: opts.vmid, startedAt: new Date(), runtimes, devEnv, codeServer,
+    provisioningComplete: false,
+    shuttingDown: false,
+  }
+  hub.update('agent', { version: agentVersion, provisioningComplete: false })
+
+  // Provisioning: repair the store first, so the environment is written from a consistent set.
+  await runtimes.init()
+  await devEnv.prepare()
+  hub.update('devEnv', devEnv.state())
+
+  const app = await createAgentServer({ ctx, token, extraRoutePlugins: opts.extraRoutePlugins })
+  const { host, port } = parseListen(opts.listen ?? '127.0.0.1:0')
+  await app.listen({ host, port })
+  const address = app.server.address()
+  const realPort = typeof address === 'object' && address ? address.port : port
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${realPort}`
+
+  await codeServer.init()
+  ctx.provisioningComplete = true
+  hub.update('agent', { version: agentVersion, provisioningComplete: true })
+  agentLog.info({ url, root: paths.root, version: agentVersion }, 'agent listening')
+
+  let closing: Promise<void> | undefined
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      ctx.shuttingDown = true
+      agentLog.info('agent shutting down: finishing or rolling back in-flight installs; game server and code-server keep running')
+      const drained = runtimes.drain(opts.installGraceMs ?? 10_000)
+      await Promise.all([app.close(), drained])
+      await codeServer.close()
+      agentLog.info('agent stopped')
+    })()
+    return closing
+  }
+
+  if (opts.handleSignals) {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      agentLog.info({ signal }, 'signal received')
+      void close().then(() => process.exit(0), (err: Error) => {
+        agentLog.error({ err: err.message }, 'shutdown failed')
+        process.exit(1)
+      })
+    }
+    process.once('SIGTERM', onSignal)
+    process.once('SIGINT', onSignal)
+  }
+
+  return { url, port: realPort, ctx, app, close }
+}
