@@ -1,0 +1,89 @@
+// The IDE flow in a real browser: Debian's Chromium (playwright-core) over TLS from a test CA,
+// `*.zlh.test` mapped to 127.0.0.1. Token → cookie → redirects → page, a WebSocket echo used from
+// the page through the proxy, the cookie's attributes as the browser stored them, and a second dev
+// host that cannot use the first one's cookie.
+import t from 'tap'
+import { existsSync } from 'node:fs'
+import { chromium, type Browser } from 'playwright-core'
+import { startGateway, startUpstream, SUFFIX, type TestGateway, type Upstream } from '../fixtures.ts'
+import { createTestTls } from '../tls-fixture.ts'
+
+const CHROMIUM = '/usr/bin/chromium'
+
+t.test('IDE flow in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} missing: apt-get install -y chromium`, timeout: 120_000 }, async (t) => {
+  const tls = await createTestTls(SUFFIX)
+  const up: Upstream = await startUpstream()
+  const g: TestGateway = await startGateway({ tls: { key: tls.key, cert: tls.cert } })
+  g.routes.set(401, { address: up.address, ready: true, name: 'alice-dev', namespace: 'team-a' })
+  g.routes.set(402, { address: up.address, ready: true, name: 'bob-dev', namespace: 'team-b' })
+  const browser: Browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    timeout: 60_000,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-3d-apis', '--disable-dev-shm-usage',
+      `--host-resolver-rules=MAP *.${SUFFIX} 127.0.0.1`,
+      `--ignore-certificate-errors-spki-list=${tls.spkiSha256}`,
+    ],
+  })
+  t.teardown(async () => {
+    await browser.close()
+    await g.gw.close()
+    await up.close()
+  })
+  const context = await browser.newContext()
+  const page = await context.newPage()
+
+  // 1. The link the portal hands out.
+  const { url } = g.gw.mintIdeToken(401, 'alice')
+  const chain: Array<{ url: string; status: number; referrerPolicy?: string }> = []
+  page.on('response', (r) => chain.push({ url: r.url(), status: r.status(), referrerPolicy: r.headers()['referrer-policy'] }))
+  const final = await page.goto(url, { waitUntil: 'load' })
+  t.equal(final?.status(), 200, 'the page came from the upstream')
+  t.equal(page.url(), `${g.origin(401)}/?folder=/home/dev/workspace`)
+  const docs = chain.filter((r) => !r.url.includes('/ws-echo'))
+  t.same(docs.map((r) => [r.url, r.status]), [
+    [url, 302],
+    [`${g.origin(401)}/`, 302],
+    [`${g.origin(401)}/?folder=/home/dev/workspace`, 200],
+  ], 'token URL → same URL without token → folder → page')
+  t.equal(docs[0]!.referrerPolicy, 'no-referrer')
+
+  // 2. The page's own WebSocket, through the proxy, echoed and closed with its code.
+  await page.waitForFunction("document.title.startsWith('closed:')", undefined, { timeout: 30_000 })
+  t.equal(await page.textContent('#out'), 'echo:hello from the page')
+  t.equal(await page.title(), 'closed:4001')
+  t.match(up.requests.find((r) => r.url === '/ws-echo?x=1')?.headers, { origin: g.origin(401), host: g.host(401) })
+
+  // 3. The cookie as the browser stored it.
+  const cookies = await context.cookies()
+  t.equal(cookies.length, 1)
+  const c = cookies[0]!
+  t.equal(c.name, '__Host-zlh-ide')
+  t.equal(c.domain, `dev-401.${SUFFIX}`, 'host-only: no Domain attribute')
+  t.equal(c.path, '/')
+  t.equal(c.secure, true)
+  t.equal(c.httpOnly, true)
+  t.equal(c.sameSite, 'Lax')
+  t.ok(c.expires > Date.now() / 1000 + 3600, 'expires (renewable) rather than a session cookie')
+  t.notOk(await page.evaluate("document.cookie.includes('zlh')"), 'not readable from page script')
+
+  // 4. A second dev host: the browser does not send the cookie there, and a copy does not work.
+  const other = await page.goto(`${g.origin(402)}/`)
+  t.equal(other?.status(), 401, 'no session on the sibling dev host')
+  t.equal(other?.headers()['x-zlh-error'], 'ZLH_GW_IDE_SESSION_REQUIRED')
+  await context.addCookies([{ name: c.name, value: c.value, url: `${g.origin(402)}/`, secure: true, httpOnly: true, sameSite: 'Lax' }])
+  t.equal((await context.cookies(`${g.origin(402)}/`)).filter((x) => x.value === c.value).length, 1, 'the copy is in the jar for dev-402')
+  const copied = await page.goto(`${g.origin(402)}/`)
+  t.equal(copied?.status(), 401, 'a cookie value bound to vmid 401 does not open vmid 402')
+  // A sibling page cannot plant a cookie for dev-401 either (__Host- forbids Domain).
+  await page.evaluate(`document.cookie = '__Host-zlh-ide=x; Domain=${SUFFIX}; Path=/; Secure'`)
+  t.equal((await context.cookies(`${g.origin(401)}/`)).filter((x) => x.value === 'x').length, 0)
+
+  // 5. The original dev host still works; a replayed link does not.
+  t.equal((await page.goto(`${g.origin(401)}/?folder=/home/dev/workspace`))?.status(), 200)
+  const replay = await page.goto(url)
+  t.equal(replay?.status(), 401)
+  t.equal(replay?.headers()['x-zlh-error'], 'ZLH_GW_IDE_TOKEN_INVALID')
+  await context.close()
+})
