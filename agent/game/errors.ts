@@ -1,0 +1,22 @@
+// Error catalog of the game routes: stable codes, HTTP statuses and what to do about them.
+export const gameErrors = {
+  GAME_NOT_CONFIGURED: { status: 409, message: 'no game spec has been pushed yet: PUT /game with the server and supervision spec first' },
+  GAME_SPEC_INVALID: { status: 400, message: 'the game spec is invalid' },
+  GAME_NOT_RUNNING: { status: 409, message: 'the game server is not running: POST /game/start first' },
+  GAME_CONSOLE_UNAVAILABLE: { status: 503, message: 'the game console is not connected; retry in a moment' },
+} as const satisfies Record<string, { status: number; message: string }>
+
+export type GameErrorCode = keyof typeof gameErrors
+
+export class GameError extends Error {
+  readonly code: GameErrorCode
+  readonly statusCode: number
+
+  constructor(code: GameErrorCode, specific?: string) {
+    const entry = gameErrors[code]
+    super(specific ? `${specific}: ${entry.message}` : entry.message)
+    this.name = 'GameError'
+    this.code = code
+    this.statusCode = entry.status
+  }
+}

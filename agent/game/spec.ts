@@ -1,0 +1,84 @@
+// The game spec as the supervisor uses it: the GameServer's `server` + `supervision` with every
+// CRD default filled in, the JSON schema the PUT /game route validates against, and equality.
+import path from 'node:path'
+import type { EffectiveGameSpec, GameSpecRequest } from '../../src/api/agent-game-types.ts'
+
+const envItem = {
+  type: 'object',
+  required: ['name'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 256, pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+    value: { type: 'string', maxLength: 32768 },
+  },
+} as const
+
+/** JSON schema of the PUT /game body; the same constraints as crds/gameservers.zerolaghub.dev.yaml. */
+export const gameSpecRequestSchema = {
+  type: 'object',
+  required: ['server'],
+  additionalProperties: false,
+  properties: {
+    server: {
+      type: 'object',
+      required: ['command'],
+      additionalProperties: false,
+      properties: {
+        command: { type: 'array', minItems: 1, maxItems: 64, items: { type: 'string', minLength: 1, maxLength: 4096 } },
+        args: { type: 'array', maxItems: 256, items: { type: 'string', maxLength: 4096 } },
+        env: { type: 'array', maxItems: 256, items: envItem },
+        workingDir: { type: 'string', maxLength: 4096, pattern: '^[^\\u0000]*$' },
+        port: { type: 'integer', minimum: 1, maximum: 65535 },
+        stopCommand: { type: 'string', maxLength: 1024 },
+        gracePeriodSeconds: { type: 'integer', minimum: 0, maximum: 3600 },
+      },
+    },
+    supervision: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        restartPolicy: { type: 'string', enum: ['Always', 'OnFailure', 'Never'] },
+        backoffSeconds: { type: 'array', minItems: 1, maxItems: 16, items: { type: 'integer', minimum: 0, maximum: 86400 } },
+        resetAfterSeconds: { type: 'integer', minimum: 1, maximum: 86400 },
+        maxConsecutiveFailures: { type: 'integer', minimum: 1, maximum: 1000 },
+      },
+    },
+    running: { type: 'boolean' },
+  },
+} as const
+
+/** Fills in the CRD defaults. Assumes the request passed gameSpecRequestSchema. */
+export function effectiveSpec(req: GameSpecRequest): EffectiveGameSpec {
+  const s = req.server
+  const v = req.supervision ?? {}
+  return {
+    server: {
+      command: [...s.command],
+      args: [...(s.args ?? [])],
+      ...(s.env ? { env: s.env.map((e) => ({ ...e })) } : {}),
+      ...(s.workingDir ? { workingDir: s.workingDir } : {}),
+      port: s.port ?? 25565,
+      stopCommand: s.stopCommand ?? 'stop',
+      gracePeriodSeconds: s.gracePeriodSeconds ?? 30,
+    },
+    supervision: {
+      restartPolicy: v.restartPolicy ?? 'Always',
+      backoffSeconds: [...(v.backoffSeconds ?? [30, 60, 120])],
+      resetAfterSeconds: v.resetAfterSeconds ?? 30,
+      maxConsecutiveFailures: v.maxConsecutiveFailures ?? 5,
+    },
+  }
+}
+
+export function sameSpec(a: EffectiveGameSpec | null, b: EffectiveGameSpec | null): boolean {
+  return JSON.stringify(a) === JSON.stringify(b)
+}
+
+/** The working directory inside the server root; refuses anything that would leave it. */
+export function workingDirectory(serverRoot: string, workingDir: string | undefined): string {
+  if (!workingDir) return serverRoot
+  if (path.isAbsolute(workingDir) || workingDir.split('/').includes('..') || workingDir.includes('\0')) {
+    throw new Error(`server.workingDir "${workingDir}" must be a relative path inside the server root without ".."`)
+  }
+  return path.join(serverRoot, workingDir)
+}

@@ -1,0 +1,479 @@
+// The game supervisor: runs the game server from the GameServer's `server` + `supervision` spec,
+// restarts it with backoff, classifies crashes, stops it gracefully and finds it again after an
+// agent restart.
+//
+// Expected flow:
+//  1. init(): reads the persisted spec and counters, then the pid file of the last run: a live
+//     wrapper is adopted (Running), an exit that happened while no agent ran is recorded and
+//     classified like any other, a run that vanished (or whose pid now belongs to someone else)
+//     is recorded as lost.
+//  2. applySpec()/start()/stop()/restart() are serialized: one lifecycle operation at a time.
+//  3. An unrequested exit: crash record → restart policy → backoff step (reset when the run
+//     lasted resetAfterSeconds) → Crashed with nextRestartTime, or Error after
+//     maxConsecutiveFailures (until the spec changes or a start is requested).
+// Guarantees: every exit of a started run is recorded exactly once (live or on re-attach); a
+// signal is only ever sent to the game's process group after its pid and start time matched.
+// The game is never stopped by the agent going away (detach()).
+// Assumptions: a single supervisor owns `stateDir`. All delays (backoff, grace periods, uptime)
+// use the injected Clock.
+import { EventEmitter } from 'node:events'
+import { mkdirSync } from 'node:fs'
+import { randomUUID } from 'node:crypto'
+import type { CrashRecord, EffectiveGameSpec, GameSpecRequest, GameState, GameStatus, StopStep } from '../../src/api/agent-game-types.ts'
+import { classifyExit } from './classify.ts'
+import { realClock, type Clock, type TimerHandle } from './clock.ts'
+import { GameError } from './errors.ts'
+import { clearRun, findRun, launchRun, runFiles, RunLink, type RunFiles } from './launcher.ts'
+import { isSameProcess } from './proc-stat.ts'
+import { LineRing } from './ring-buffer.ts'
+import { readLogTail } from './rotating-log.ts'
+import { effectiveSpec, sameSpec, workingDirectory } from './spec.ts'
+import { readJson, runMarker, writeJsonAtomic, type ExitInfo, type RunInfo } from './wrapper-protocol.ts'
+import path from 'node:path'
+
+export interface SupervisorLogger {
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+  error(obj: object, msg?: string): void
+}
+
+export interface SupervisorOptions {
+  /** Durable supervisor state and the run files (pid file, exit file, console socket). Keep it short: it holds a unix socket. */
+  stateDir: string
+  /** The game's files; the process runs in it (or in server.workingDir below it). */
+  serverRoot: string
+  /** The rotating game log. */
+  logFile: string
+  clock?: Clock
+  /** The base environment of the game (e.g. the dev environment's PATH); spec env and SERVER_PORT go on top. */
+  baseEnv?: () => Record<string, string>
+  /** Runs before every start (mods are applied here). A throw is logged, the start goes on. */
+  beforeStart?: () => Promise<void>
+  logger?: SupervisorLogger
+  /** Lines kept in memory for consoles (default 1000). */
+  ringLines?: number
+  logMaxBytes?: number
+  logKeep?: number
+}
+
+interface ActiveRun {
+  link: RunLink
+  info: RunInfo
+  /** Start on the supervisor's clock (uptime is measured on it). */
+  startedAt: number
+  stopRequested: boolean
+  adopted: boolean
+  exited: Promise<ExitInfo>
+  resolveExit: (exit: ExitInfo) => void
+}
+
+interface Persisted {
+  failures: number
+  restarts: number
+  lastCrash: CrashRecord | null
+  lastStop: GameStatus['lastStop']
+  /** 'stopped' after a stop request: a lost run is then not a crash. */
+  desired: 'running' | 'stopped'
+  state: GameState
+  nextRestartAt: number | null
+  message: string | null
+}
+
+const quietLogger: SupervisorLogger = { info() {}, warn() {}, error() {} }
+const CRASH_TAIL_LINES = 100
+
+export class GameSupervisor extends EventEmitter {
+  private readonly opts: SupervisorOptions
+  private readonly clock: Clock
+  private readonly log: SupervisorLogger
+  private readonly files: RunFiles
+  private readonly specFile: string
+  private readonly stateFile: string
+  readonly ring: LineRing
+  private spec: EffectiveGameSpec | null = null
+  private current: ActiveRun | null = null
+  private timer: TimerHandle | null = null
+  private restartPending = false
+  private queue: Promise<unknown> = Promise.resolve()
+  private p: Persisted = { failures: 0, restarts: 0, lastCrash: null, lastStop: null, desired: 'stopped', state: 'Stopped', nextRestartAt: null, message: null }
+
+  constructor(opts: SupervisorOptions) {
+    super()
+    this.opts = opts
+    this.clock = opts.clock ?? realClock
+    this.log = opts.logger ?? quietLogger
+    mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 })
+    this.files = runFiles(opts.stateDir)
+    this.specFile = path.join(opts.stateDir, 'spec.json')
+    this.stateFile = path.join(opts.stateDir, 'supervisor.json')
+    this.ring = new LineRing(opts.ringLines ?? 1000)
+  }
+
+  // ─── public surface ─────────────────────────────────────────────────────────────────────
+
+  /** Loads persisted state and re-attaches to (or accounts for) the run a previous agent left. */
+  async init(): Promise<void> {
+    await this.serial(async () => {
+      const saved = readJson<{ spec: EffectiveGameSpec }>(this.specFile)
+      this.spec = saved?.spec ?? null
+      const persisted = readJson<Persisted>(this.stateFile)
+      if (persisted) this.p = { ...this.p, ...persisted }
+      const found = findRun(this.files)
+      if (found.kind === 'alive') {
+        this.attach(found.run, true)
+        this.log.info({ pid: found.run.gamePid, runId: found.run.runId }, 'game: re-attached to the running server')
+        if (this.p.desired === 'stopped' && this.p.state === 'Stopping') void this.stop()
+        return
+      }
+      if (found.kind === 'exited' || found.kind === 'lost') {
+        const lost = found.kind === 'lost'
+        const exit = found.kind === 'exited' ? found.exit : { runId: found.run.runId, exitCode: null, signal: null, exitedAt: Date.now(), oomKillsAtExit: null, spawnError: null }
+        this.log.warn({ runId: found.run.runId, lost, exit }, lost
+          ? 'game: the last run is gone and left no exit status (its pid is free or belongs to another process); recording it as lost'
+          : 'game: the server exited while no agent was running; recording the exit')
+        if (lost && isSameProcess(found.run.gamePid, found.run.gameStartTime)) this.terminateOrphan(found.run)
+        clearRun(this.files)
+        const uptimeMs = Math.max(0, exit.exitedAt - found.run.startedAt)
+        if (this.p.desired === 'stopped') this.setState('Stopped')
+        else this.afterUnexpectedExit(found.run, exit, uptimeMs, this.runLogTail(found.run.runId, CRASH_TAIL_LINES), true, lost)
+        return
+      }
+      // Nothing was running: resume a pending backoff, otherwise keep the persisted state.
+      if (this.p.state === 'Crashed' && this.p.nextRestartAt !== null && this.spec) this.scheduleRestart(this.p.nextRestartAt)
+      else if (this.p.state === 'Error') this.setState('Error')
+      else if (this.p.state === 'Crashed') this.setState('Crashed')
+      else this.setState('Stopped')
+    })
+  }
+
+  /** PUT /game: store the spec; a changed spec clears Error; `running` starts or stops. */
+  async applySpec(req: GameSpecRequest): Promise<GameStatus> {
+    return await this.serial(async () => {
+      const next = effectiveSpec(req)
+      workingDirectory(this.opts.serverRoot, next.server.workingDir)
+      if (!sameSpec(this.spec, next)) {
+        this.spec = next
+        writeJsonAtomic(this.specFile, { spec: next })
+        if (this.current) this.restartPending = true
+        if (this.state === 'Error') {
+          this.p.failures = 0
+          this.p.message = null
+          this.setState('Stopped')
+        }
+      }
+      if (req.running === true) {
+        this.p.desired = 'running'
+        if (this.state === 'Stopped' || (this.state === 'Crashed' && !this.timer)) await this.launch()
+      } else if (req.running === false) {
+        this.p.desired = 'stopped'
+        await this.doStop()
+      }
+      this.persist()
+      return this.status()
+    })
+  }
+
+  /** POST /game/start: starts now (also out of Error or a pending backoff). */
+  async start(): Promise<GameStatus> {
+    return await this.serial(async () => {
+      this.requireSpec()
+      this.p.desired = 'running'
+      if (this.current) return this.status()
+      this.cancelTimer()
+      this.p.failures = 0
+      this.p.message = null
+      await this.launch()
+      return this.status()
+    })
+  }
+
+  /** POST /game/stop: graceful stop; resolves once the process is gone, saying which step ended it. */
+  async stop(): Promise<GameStatus> {
+    return await this.serial(async () => {
+      this.p.desired = 'stopped'
+      await this.doStop()
+      return this.status()
+    })
+  }
+
+  /** POST /game/restart: graceful stop, then start with the current spec (applies pending changes). */
+  async restart(): Promise<GameStatus> {
+    return await this.serial(async () => {
+      this.requireSpec()
+      this.p.desired = 'running'
+      await this.doStop()
+      this.p.failures = 0
+      this.p.message = null
+      await this.launch()
+      return this.status()
+    })
+  }
+
+  /** Marks that something applied at the next start changed (e.g. mods). */
+  markRestartPending(): void {
+    if (this.current) {
+      this.restartPending = true
+      this.publish()
+    }
+  }
+
+  /** Console input: bytes to the game's stdin. False when no game is attached. */
+  writeInput(data: string | Buffer): boolean {
+    return this.current?.link.write(data) ?? false
+  }
+
+  get state(): GameState {
+    return this.p.state
+  }
+
+  get running(): boolean {
+    return this.current !== null
+  }
+
+  get currentSpec(): EffectiveGameSpec | null {
+    return this.spec
+  }
+
+  status(): GameStatus {
+    const run = this.current
+    return {
+      state: this.p.state,
+      configured: this.spec !== null,
+      pid: run?.info.gamePid ?? null,
+      startedAt: run ? new Date(run.info.startedAt).toISOString() : null,
+      consecutiveFailures: this.p.failures,
+      restarts: this.p.restarts,
+      nextRestartTime: this.p.state === 'Crashed' && this.p.nextRestartAt !== null ? new Date(this.p.nextRestartAt).toISOString() : null,
+      lastCrash: this.p.lastCrash,
+      lastStop: this.p.lastStop,
+      restartPending: this.restartPending,
+      ...(this.p.message ? { message: this.p.message } : {}),
+      adopted: run?.adopted ?? false,
+    }
+  }
+
+  /** Agent shutdown: stop timers and let go of the game, which keeps running. */
+  detach(): void {
+    this.cancelTimer()
+    this.current?.link.removeAllListeners('exit')
+    this.current?.link.detach()
+    this.current = null
+  }
+
+  // ─── internals ──────────────────────────────────────────────────────────────────────────
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn)
+    this.queue = next.catch(() => undefined)
+    return next
+  }
+
+  private requireSpec(): EffectiveGameSpec {
+    if (!this.spec) throw new GameError('GAME_NOT_CONFIGURED')
+    return this.spec
+  }
+
+  private setState(state: GameState): void {
+    this.p.state = state
+    this.persist()
+    this.publish()
+  }
+
+  private publish(): void {
+    this.emit('state', this.status())
+  }
+
+  private persist(): void {
+    try { writeJsonAtomic(this.stateFile, this.p) } catch (err) { this.log.error({ err }, 'game: could not persist supervisor state') }
+  }
+
+  private cancelTimer(): void {
+    this.timer?.cancel()
+    this.timer = null
+    this.p.nextRestartAt = null
+  }
+
+  private async launch(): Promise<void> {
+    const spec = this.requireSpec()
+    this.cancelTimer()
+    this.restartPending = false
+    this.setState('Starting')
+    if (this.opts.beforeStart) {
+      try { await this.opts.beforeStart() } catch (err) { this.log.warn({ err: (err as Error).message }, 'game: pre-start step failed; starting anyway') }
+    }
+    const cwd = workingDirectory(this.opts.serverRoot, spec.server.workingDir)
+    mkdirSync(cwd, { recursive: true })
+    const env: Record<string, string> = { ...(this.opts.baseEnv?.() ?? defaultEnv()) }
+    for (const e of spec.server.env ?? []) env[e.name] = e.value ?? ''
+    env.SERVER_PORT = String(spec.server.port)
+    const [command = '', ...lead] = spec.server.command
+    const runId = randomUUID()
+    const startedAt = this.clock.now()
+    this.ring.clear()
+    let result: Awaited<ReturnType<typeof launchRun>>
+    try {
+      result = await launchRun(this.files, {
+        runId, command, args: [...lead, ...spec.server.args], env, cwd,
+        logFile: this.opts.logFile, logMaxBytes: this.opts.logMaxBytes ?? 8 * 1024 * 1024, logKeep: this.opts.logKeep ?? 3,
+      })
+    } catch (err) {
+      result = { exit: { runId, exitCode: null, signal: null, exitedAt: Date.now(), oomKillsAtExit: null, spawnError: (err as Error).message } }
+    }
+    if (result.run) {
+      this.attach(result.run, false, startedAt)
+      this.log.info({ pid: result.run.gamePid, runId, command }, 'game: started')
+      return
+    }
+    // The command could not be started at all: a crash like any other (policy, backoff, Error).
+    const pseudo: RunInfo = { runId, wrapperPid: 0, wrapperStartTime: '', gamePid: 0, gameStartTime: '', startedAt: result.exit.exitedAt, oomCounterFile: null, oomKillsAtStart: null }
+    clearRun(this.files)
+    this.afterUnexpectedExit(pseudo, result.exit, 0, this.runLogTail(runId, CRASH_TAIL_LINES), false, false)
+  }
+
+  private attach(info: RunInfo, adopted: boolean, startedAt?: number): void {
+    let resolveExit!: (exit: ExitInfo) => void
+    const exited = new Promise<ExitInfo>((resolve) => { resolveExit = resolve })
+    const link = new RunLink(this.files, info)
+    const run: ActiveRun = {
+      link, info, adopted, exited, resolveExit, stopRequested: false,
+      // An adopted run started on the wall clock; express that on the supervisor's clock.
+      startedAt: startedAt ?? this.clock.now() - Math.max(0, Date.now() - info.startedAt),
+    }
+    this.current = run
+    link.on('output', (d: Buffer) => {
+      this.ring.push(d.toString('utf8'))
+      this.emit('output', d)
+    })
+    link.on('exit', (exit: ExitInfo, lost: boolean) => this.onRunExit(run, exit, lost))
+    link.connect()
+    this.setState('Running')
+  }
+
+  private onRunExit(run: ActiveRun, exit: ExitInfo, lost: boolean): void {
+    if (this.current === run) this.current = null
+    clearRun(this.files)
+    run.resolveExit(exit)
+    this.emit('exit', exit)
+    if (run.stopRequested) return
+    if (lost && isSameProcess(run.info.gamePid, run.info.gameStartTime)) this.terminateOrphan(run.info)
+    const uptimeMs = this.clock.now() - run.startedAt
+    this.afterUnexpectedExit(run.info, exit, uptimeMs, this.runLogTail(run.info.runId, CRASH_TAIL_LINES), false, lost)
+  }
+
+  private afterUnexpectedExit(run: RunInfo, exit: ExitInfo, uptimeMs: number, logTail: string[], afterAgentRestart: boolean, lost: boolean): void {
+    const spec = this.spec
+    const sup = spec?.supervision ?? effectiveSpecDefaults
+    if (uptimeMs >= sup.resetAfterSeconds * 1000) this.p.failures = 0
+    this.p.failures++
+    const oomKillDelta = exit.oomKillsAtExit !== null && run.oomKillsAtStart !== null ? exit.oomKillsAtExit - run.oomKillsAtStart : null
+    const cls = classifyExit({ exitCode: exit.exitCode, signal: exit.signal, oomKillDelta, logTail, spawnError: exit.spawnError })
+    const crash: CrashRecord = {
+      time: new Date(exit.exitedAt).toISOString(),
+      exitCode: exit.exitCode,
+      signal: exit.signal,
+      uptimeSeconds: Math.round(uptimeMs / 100) / 10,
+      classification: cls.classification,
+      ...(lost ? { evidence: 'the server vanished without an exit status (wrapper gone or pid reused)' } : cls.evidence ? { evidence: cls.evidence } : {}),
+      logTail,
+      ...(afterAgentRestart ? { observedAfterAgentRestart: true } : {}),
+    }
+    this.p.lastCrash = crash
+    this.log.warn({ crash: { ...crash, logTail: undefined }, failures: this.p.failures }, 'game: the server exited unexpectedly')
+    this.emit('crash', crash)
+    const failed = exit.exitCode !== 0 || exit.signal !== null || exit.spawnError !== null
+    const restart = sup.restartPolicy === 'Always' || (sup.restartPolicy === 'OnFailure' && failed)
+    if (!spec || !restart) {
+      this.p.nextRestartAt = null
+      this.setState(failed ? 'Crashed' : 'Stopped')
+      return
+    }
+    if (this.p.failures >= sup.maxConsecutiveFailures) {
+      this.p.nextRestartAt = null
+      this.p.message = `the server failed ${this.p.failures} times in a row (last: ${cls.classification}); no more restarts until the spec changes or POST /game/start`
+      this.setState('Error')
+      return
+    }
+    const steps = sup.backoffSeconds
+    const delay = steps[Math.min(this.p.failures - 1, steps.length - 1)] ?? 30
+    this.scheduleRestart(this.clock.now() + delay * 1000)
+  }
+
+  private scheduleRestart(at: number): void {
+    this.timer?.cancel()
+    this.p.nextRestartAt = at
+    this.timer = this.clock.after(Math.max(0, at - this.clock.now()), () => {
+      this.timer = null
+      void this.serial(async () => {
+        if (this.p.state !== 'Crashed' || this.p.nextRestartAt !== at || this.current) return
+        this.p.restarts++
+        await this.launch()
+      }).catch((err: unknown) => this.log.error({ err }, 'game: restart failed'))
+    })
+    this.setState('Crashed')
+  }
+
+  private async doStop(): Promise<StopStep> {
+    this.cancelTimer()
+    const run = this.current
+    if (!run) {
+      if (this.p.state !== 'Stopped') this.p.message = null
+      this.p.lastStop = { time: new Date(this.clock.now()).toISOString(), endedBy: 'notRunning' }
+      this.setState('Stopped')
+      return 'notRunning'
+    }
+    const spec = this.spec
+    const graceMs = (spec?.server.gracePeriodSeconds ?? 30) * 1000
+    run.stopRequested = true
+    this.setState('Stopping')
+    let endedBy: StopStep
+    if (spec?.server.stopCommand) run.link.write(`${spec.server.stopCommand}\n`)
+    if (await this.exitWithin(run, graceMs)) endedBy = 'stopCommand'
+    else {
+      run.link.signalGroup('SIGTERM')
+      if (await this.exitWithin(run, graceMs)) endedBy = 'SIGTERM'
+      else {
+        run.link.signalGroup('SIGKILL')
+        endedBy = 'SIGKILL'
+        await Promise.race([run.exited, new Promise((resolve) => setTimeout(resolve, 30_000).unref())])
+      }
+    }
+    if (this.current === run) this.current = null
+    this.p.lastStop = { time: new Date(this.clock.now()).toISOString(), endedBy }
+    this.log.info({ endedBy }, 'game: stopped')
+    this.setState('Stopped')
+    return endedBy
+  }
+
+  private exitWithin(run: ActiveRun, ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const t = this.clock.after(ms, () => resolve(false))
+      void run.exited.then(() => { t.cancel(); resolve(true) })
+    })
+  }
+
+  /** The game outlived its wrapper: without the wrapper we cannot see its exit, so end it. */
+  private terminateOrphan(run: RunInfo): void {
+    this.log.warn({ pid: run.gamePid }, 'game: the server outlived its wrapper; terminating its process group so it can be supervised again')
+    try { process.kill(-run.gamePid, 'SIGTERM') } catch { /* gone */ }
+    setTimeout(() => {
+      if (isSameProcess(run.gamePid, run.gameStartTime)) { try { process.kill(-run.gamePid, 'SIGKILL') } catch { /* gone */ } }
+    }, 10_000).unref()
+  }
+
+  /** This run's last lines from the log file (which the wrapper writes even with no agent attached). */
+  private runLogTail(runId: string, n: number): string[] {
+    const lines = readLogTail(this.opts.logFile, n + 400)
+    const marker = runMarker(runId)
+    let i = lines.length - 1
+    while (i >= 0 && !lines[i]!.startsWith(marker)) i--
+    return (i >= 0 ? lines.slice(i + 1) : lines).slice(-n)
+  }
+}
+
+const effectiveSpecDefaults = { restartPolicy: 'Never', backoffSeconds: [30], resetAfterSeconds: 30, maxConsecutiveFailures: 5 } as const
+
+function defaultEnv(): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const k of ['PATH', 'HOME', 'LANG', 'TZ']) { const v = process.env[k]; if (v) env[k] = v }
+  return env
+}

@@ -1,0 +1,129 @@
+// The game wrapper: a tiny detached process that owns the game server as its child, so the game
+// survives the agent being restarted or killed.
+//
+// Expected flow:
+//  1. The agent writes launch.json and spawns `node wrapper.ts <launch.json>` detached (own session).
+//  2. The wrapper spawns the game in a new session/process group, writes run.json (the pid file)
+//     and prints one `ready <json>` line on stdout, then never writes stdout again.
+//  3. Game output goes to the rotating log and to every client of console.sock; bytes from a
+//     client go to the game's stdin.
+//  4. When the game exits, the wrapper writes exit.json atomically, closes clients and exits.
+// Guarantees: exit.json exists for every game that was started, unless the wrapper itself was
+// SIGKILLed. Output printed while no agent is connected is replayed to the next connection
+// (the last BACKLOG_LIMIT bytes; the log file has all of it). The wrapper never buffers more than CLIENT_BUFFER_LIMIT per client (a stuck agent
+// connection is dropped; the agent reconnects). SIGTERM/SIGINT/SIGHUP to the wrapper are passed
+// to the game's process group instead of orphaning it.
+import { spawn } from 'node:child_process'
+import { readFileSync, rmSync } from 'node:fs'
+import net from 'node:net'
+import { oomCounterFile, readOomKills } from './cgroup-oom.ts'
+import { processStartTime } from './proc-stat.ts'
+import { RotatingLog } from './rotating-log.ts'
+import { runMarker, writeJsonAtomic, type ExitInfo, type LaunchConfig, type RunInfo } from './wrapper-protocol.ts'
+
+const CLIENT_BUFFER_LIMIT = 4 * 1024 * 1024
+/** Output printed while no agent is connected (at start, or while the agent restarts), replayed to the next one. */
+const BACKLOG_LIMIT = 256 * 1024
+
+const cfg = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as LaunchConfig
+const log = new RotatingLog(cfg.logFile, cfg.logMaxBytes, cfg.logKeep)
+const clients = new Set<net.Socket>()
+let backlog: Buffer[] = []
+let backlogBytes = 0
+// A marker line lets crash records take only this run's output from a log shared by all runs.
+log.write(`${runMarker(cfg.runId)} ${new Date().toISOString()} ${[cfg.command, ...cfg.args].join(' ')}\n`)
+const oomFile = oomCounterFile('self')
+const oomAtStart = readOomKills(oomFile)
+let readySent = false
+
+function sendReady(payload: unknown): void {
+  if (readySent) return
+  readySent = true
+  process.stdout.write(`ready ${JSON.stringify(payload)}\n`)
+  process.stdout.end()
+}
+
+function finish(exit: ExitInfo): void {
+  writeJsonAtomic(cfg.exitFile, exit)
+  sendReady({ exit })
+  for (const c of clients) c.end()
+  server.close()
+  rmSync(cfg.socketPath, { force: true })
+  log.close()
+  // Give sockets a moment to flush their last bytes, then go.
+  setTimeout(() => process.exit(0), 50).unref()
+}
+
+rmSync(cfg.socketPath, { force: true })
+const server = net.createServer((sock) => {
+  clients.add(sock)
+  if (backlog.length > 0) {
+    sock.write(Buffer.concat(backlog))
+    backlog = []
+    backlogBytes = 0
+  }
+  sock.on('data', (d) => { if (child.stdin?.writable) child.stdin.write(d) })
+  sock.on('error', () => sock.destroy())
+  sock.on('close', () => clients.delete(sock))
+})
+server.listen(cfg.socketPath)
+
+const child = spawn(cfg.command, cfg.args, { cwd: cfg.cwd, env: cfg.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] })
+child.stdin?.on('error', () => { /* the game closed its stdin; input is dropped */ })
+
+function output(chunk: Buffer): void {
+  log.write(chunk)
+  if (clients.size === 0) {
+    backlog.push(chunk)
+    backlogBytes += chunk.length
+    while (backlogBytes > BACKLOG_LIMIT && backlog.length > 1) backlogBytes -= backlog.shift()!.length
+    return
+  }
+  for (const c of clients) {
+    if (c.writableLength > CLIENT_BUFFER_LIMIT) c.destroy()
+    else c.write(chunk)
+  }
+}
+child.stdout?.on('data', output)
+child.stderr?.on('data', output)
+
+child.on('spawn', () => {
+  const pid = child.pid ?? 0
+  const info: RunInfo = {
+    runId: cfg.runId,
+    wrapperPid: process.pid,
+    wrapperStartTime: processStartTime(process.pid) ?? '',
+    gamePid: pid,
+    gameStartTime: processStartTime(pid) ?? '',
+    startedAt: Date.now(),
+    oomCounterFile: oomFile,
+    oomKillsAtStart: oomAtStart,
+  }
+  writeJsonAtomic(cfg.runFile, info)
+  sendReady({ run: info })
+})
+
+child.on('error', (err) => {
+  // Only spawn failures reach here before 'spawn'; later errors (kill of a gone pid) are harmless.
+  if (child.pid !== undefined) return
+  const msg = `spawn ${cfg.command} ${(err as NodeJS.ErrnoException).code ?? err.message}`
+  output(Buffer.from(`[zlh] could not start the server: ${msg}\n`))
+  finish({ runId: cfg.runId, exitCode: null, signal: null, exitedAt: Date.now(), oomKillsAtExit: readOomKills(oomFile), spawnError: msg })
+})
+
+child.on('exit', (code, signal) => {
+  const exitedAt = Date.now()
+  const done = (): void => finish({ runId: cfg.runId, exitCode: code, signal, exitedAt, oomKillsAtExit: readOomKills(oomFile), spawnError: null })
+  // Drain what the game printed last, but do not wait on grandchildren holding the pipes open.
+  let pending = 2
+  const timer = setTimeout(done, 500)
+  const drained = (): void => { if (--pending === 0) { clearTimeout(timer); done() } }
+  if (child.stdout && !child.stdout.readableEnded) child.stdout.once('end', drained); else drained()
+  if (child.stderr && !child.stderr.readableEnded) child.stderr.once('end', drained); else drained()
+})
+
+for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+  process.on(sig, () => {
+    if (child.pid) { try { process.kill(-child.pid, sig === 'SIGHUP' ? 'SIGTERM' : sig) } catch { /* already gone */ } }
+  })
+}

@@ -1,0 +1,133 @@
+// Wire types of the agent's game, console, files, uploads and mods routes: what the controller,
+// gateway and the agent client send and receive. Types only — no behaviour.
+import type { GameServerSpecModsItem, GameServerSpecServer, GameServerSpecSupervision } from './types.generated.ts'
+
+export type CrashClassification =
+  | 'oom'
+  | 'mod_or_plugin_error'
+  | 'missing_dependency'
+  | 'port_in_use'
+  | 'eula_not_accepted'
+  | 'java_version_mismatch'
+  | 'nonzero_exit'
+  | 'unexpected_exit'
+
+export type GameState = 'Stopped' | 'Starting' | 'Running' | 'Stopping' | 'Crashed' | 'Error'
+
+export type RestartPolicy = 'Always' | 'OnFailure' | 'Never'
+
+/** Body of `PUT /game`: the GameServer's `server` and `supervision`, plus the desired run state. */
+export interface GameSpecRequest {
+  server: GameServerSpecServer
+  supervision?: GameServerSpecSupervision
+  /** true: start it unless it is already up (or in Error with an unchanged spec); false: stop it; absent: leave as is. */
+  running?: boolean
+}
+
+/** The spec with every default filled in, as the supervisor uses it. */
+export interface EffectiveGameSpec {
+  server: Required<Pick<GameServerSpecServer, 'command' | 'args' | 'port' | 'stopCommand' | 'gracePeriodSeconds'>> &
+    Pick<GameServerSpecServer, 'env' | 'workingDir'>
+  supervision: Required<GameServerSpecSupervision>
+}
+
+/** One unexpected exit of the game process. */
+export interface CrashRecord {
+  time: string
+  exitCode: number | null
+  signal: string | null
+  uptimeSeconds: number
+  classification: CrashClassification
+  /** The log line that decided the classification, when a rule matched one. */
+  evidence?: string
+  /** The last (up to) 100 lines of output before the exit. */
+  logTail: string[]
+  /** True when the process exited while no agent was attached and the exit was found on re-attach. */
+  observedAfterAgentRestart?: boolean
+}
+
+/** How a stop ended: the game obeyed the stop command, SIGTERM ended it, SIGKILL was needed, or it was already gone. */
+export type StopStep = 'stopCommand' | 'SIGTERM' | 'SIGKILL' | 'notRunning'
+
+export interface GameStatus {
+  state: GameState
+  /** Whether a spec has been pushed (PUT /game) at all. */
+  configured: boolean
+  pid: number | null
+  /** When the current run started (ISO time), while Starting/Running/Stopping. */
+  startedAt: string | null
+  /** Crashes since the last run that lasted resetAfterSeconds (or since a start/spec change). */
+  consecutiveFailures: number
+  /** Restarts done by the supervisor since the agent started managing this spec. */
+  restarts: number
+  /** When state is Crashed and a restart is scheduled. */
+  nextRestartTime: string | null
+  lastCrash: CrashRecord | null
+  /** How the last requested stop ended. */
+  lastStop: { time: string; endedBy: StopStep } | null
+  /** A spec or mod change waits for the next (re)start to take effect. */
+  restartPending: boolean
+  /** Why the state is Error, in words. */
+  message?: string
+  /** Whether the running process was adopted from a previous agent instance. */
+  adopted: boolean
+}
+
+/** Client → server messages on the console WebSockets (JSON text frames). */
+export type ConsoleClientMessage =
+  | { type: 'input'; data: string }
+  | { type: 'resize'; cols: number; rows: number }
+
+/** Server → client messages on the console WebSockets (JSON text frames). */
+export type ConsoleServerMessage =
+  | { type: 'output'; data: string }
+  | { type: 'history'; lines: string[] }
+  | { type: 'throttled'; droppedBytes: number }
+  | { type: 'state'; state: GameState }
+  | { type: 'exit'; exitCode: number | null; signal: string | null }
+  | { type: 'info'; message: string }
+
+export interface FileEntry {
+  name: string
+  type: 'file' | 'directory' | 'symlink' | 'other'
+  size: number
+  mode: number
+  modifiedAt: string
+}
+
+export interface DirectoryListing {
+  path: string
+  entries: FileEntry[]
+}
+
+export interface UploadResult {
+  path: string
+  bytes: number
+  /** For archives extracted with ?extract=1: how many files and directories were written. */
+  extracted?: { files: number; directories: number }
+}
+
+export type ModSpec = GameServerSpecModsItem
+
+export interface ModEntry {
+  name: string
+  /** present: in the mods folder; pendingInstall / pendingRemoval: applied at the next (re)start. */
+  state: 'present' | 'pendingInstall' | 'pendingRemoval'
+  /** sha256 the agent installed it with; absent for files put there by other means. */
+  sha256?: string
+  size?: number
+  managed: boolean
+}
+
+export interface ModsListing {
+  directory: string
+  mods: ModEntry[]
+  restartPending: boolean
+}
+
+/** Error bodies of these routes have the agent's usual shape (AgentErrorBody in agent-types.ts); `code` is one of these. */
+export type GameRouteErrorCode =
+  | 'GAME_NOT_CONFIGURED'
+  | 'GAME_SPEC_INVALID'
+  | 'GAME_START_FAILED'
+  | 'GAME_NOT_RUNNING'
