@@ -2,6 +2,7 @@
 
 import { Command } from 'commander'
 import { validateFiles } from './validate.ts'
+import { registerApiserverCommand } from './apiserver.ts'
 import { registerAgentCommand } from '../../agent/cli.ts'
 
 const program = new Command()
@@ -27,5 +28,6 @@ program
   })
 
 registerAgentCommand(program)
+registerApiserverCommand(program)
 
 await program.parseAsync()

@@ -1,0 +1,211 @@
+// The server's built-in controllers, as kube-controller-manager runs them next to a real
+// apiserver: the garbage collector (ownerReferences with background, foreground and orphan
+// propagation), namespace lifecycle (a deleted namespace is emptied, then removed), Event expiry,
+// and bootstrap of the default namespaces.
+//
+// Expected flow
+// 1. observe() sees every commit and keeps small indexes (objects with owners, objects waiting
+//    on a GC finalizer, terminating namespaces); when one of them matters it schedules a sweep.
+// 2. A sweep runs on a later tick, acting through ObjectService like any client would, so its
+//    writes are ordinary commits that watchers see.
+// Guarantees
+// - Foreground: the owner keeps `foregroundDeletion` until no dependent with blockOwnerDeletion
+//   remains. Orphan: dependents lose the owner reference before the owner goes. Background: the
+//   owner goes at once and dependents whose owners are all gone are deleted afterwards.
+// - A namespace is removed only once no object in it is left.
+// Caveats
+// - Event expiry counts from the event's last timestamp, checked every ttl/4 (at most a minute).
+
+import { EVENT_GRS, NAMESPACE_GR } from './builtin-types.ts'
+import type { ResourceRegistry } from './registry.ts'
+import { GC_FINALIZERS, type ObjectService, type WriteContext } from './service.ts'
+import { ApiError } from './status.ts'
+import type { StoreEvent, StoredObject } from './store.ts'
+import type { KObject } from './types.ts'
+
+const BOOTSTRAP_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease']
+
+function systemCtx(): WriteContext {
+  return { dryRun: false, fieldValidation: 'Ignore', fieldManager: 'zlh-apiserver', warnings: [] }
+}
+
+function hasGcFinalizer(o: KObject): boolean {
+  return !!o.metadata.deletionTimestamp && (o.metadata.finalizers ?? []).some((f) => f === GC_FINALIZERS.foreground || f === GC_FINALIZERS.orphan)
+}
+
+export class Controllers {
+  #service: ObjectService
+  #registry: ResourceRegistry
+  #dependents = new Map<string, StoredObject>()
+  #waiting = new Map<string, StoredObject>()
+  #terminating = new Set<string>()
+  #scheduled = false
+  #stopped = false
+  #timers: NodeJS.Timeout[] = []
+  #eventTtlMs: number
+
+  constructor(service: ObjectService, registry: ResourceRegistry, opts: { eventTtlSeconds: number }) {
+    this.#service = service
+    this.#registry = registry
+    this.#eventTtlMs = opts.eventTtlSeconds * 1000
+  }
+
+  bootstrap(): void {
+    const store = this.#service.store
+    for (const gr of store.resources()) for (const o of store.list(gr)) this.#index(o)
+    const nsType = this.#registry.byGr(NAMESPACE_GR)!
+    for (const name of BOOTSTRAP_NAMESPACES) {
+      if (!store.get(NAMESPACE_GR, undefined, name)) this.#service.create(nsType, 'v1', undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, systemCtx())
+    }
+    const every = Math.min(60_000, Math.max(1000, this.#eventTtlMs / 4))
+    this.#timers.push(setInterval(() => this.#expireEvents(), every).unref())
+    this.#schedule()
+  }
+
+  stop(): void {
+    this.#stopped = true
+    for (const t of this.#timers) clearInterval(t)
+  }
+
+  observe(events: StoreEvent[]): void {
+    let sweep = false
+    for (const e of events) {
+      const o = e.cur
+      if (e.type === 'DELETED') {
+        this.#dependents.delete(o.key)
+        this.#waiting.delete(o.key)
+        if (e.gr === NAMESPACE_GR) this.#terminating.delete(o.obj.metadata.name!)
+        if (this.#dependents.size > 0 || this.#waiting.size > 0 || this.#terminating.size > 0) sweep = true
+      } else {
+        this.#index(o)
+        if (o.obj.metadata.ownerReferences?.length || hasGcFinalizer(o.obj) || (e.gr === NAMESPACE_GR && o.obj.metadata.deletionTimestamp)) sweep = true
+        if (this.#terminating.size > 0 && o.obj.metadata.namespace && this.#terminating.has(o.obj.metadata.namespace)) sweep = true
+      }
+    }
+    if (sweep) this.#schedule()
+  }
+
+  #index(o: StoredObject): void {
+    if (o.obj.metadata.ownerReferences?.length) this.#dependents.set(o.key, o)
+    else this.#dependents.delete(o.key)
+    if (hasGcFinalizer(o.obj)) this.#waiting.set(o.key, o)
+    else this.#waiting.delete(o.key)
+    if (o.gr === NAMESPACE_GR) {
+      if (o.obj.metadata.deletionTimestamp) this.#terminating.add(o.obj.metadata.name!)
+      else this.#terminating.delete(o.obj.metadata.name!)
+    }
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#stopped) return
+    this.#scheduled = true
+    setImmediate(() => {
+      this.#scheduled = false
+      if (this.#stopped) return
+      try {
+        this.#collectGarbage()
+        this.#finishNamespaces()
+      } catch (err) {
+        // A failed step is retried on the next sweep; nothing here may take the server down.
+        process.emitWarning(`apiserver controllers: ${(err as Error).message}`)
+        setTimeout(() => this.#schedule(), 1000).unref()
+      }
+    })
+  }
+
+  #dependentsOf(uid: string): StoredObject[] {
+    const out: StoredObject[] = []
+    for (const d of this.#dependents.values()) if (d.obj.metadata.ownerReferences!.some((r) => r.uid === uid)) out.push(d)
+    return out
+  }
+
+  #current(o: StoredObject): StoredObject | undefined {
+    return this.#service.store.get(o.gr, o.obj.metadata.namespace, o.obj.metadata.name!)
+  }
+
+  #delete(o: StoredObject, policy: 'Background' | 'Foreground'): void {
+    const t = this.#registry.byGr(o.gr)
+    if (!t) return
+    try {
+      this.#service.delete(t, o.obj.metadata.namespace, o.obj.metadata.name!, { propagationPolicy: policy, preconditions: { uid: o.obj.metadata.uid } }, systemCtx())
+    } catch (err) {
+      if (!(err instanceof ApiError && (err.reason === 'NotFound' || err.reason === 'Conflict'))) throw err
+    }
+  }
+
+  #update(o: StoredObject, mutate: (k: KObject) => void): void {
+    const t = this.#registry.byGr(o.gr)
+    const cur = this.#current(o)
+    if (t && cur) this.#service.systemUpdate(t, cur, mutate)
+  }
+
+  #collectGarbage(): void {
+    const store = this.#service.store
+    for (const owner of [...this.#waiting.values()]) {
+      const uid = owner.obj.metadata.uid!
+      const fins = owner.obj.metadata.finalizers ?? []
+      const deps = this.#dependentsOf(uid)
+      if (fins.includes(GC_FINALIZERS.orphan)) {
+        for (const d of deps) this.#update(d, (k) => { k.metadata.ownerReferences = k.metadata.ownerReferences!.filter((r) => r.uid !== uid); if (!k.metadata.ownerReferences.length) delete k.metadata.ownerReferences })
+        this.#update(owner, (k) => { k.metadata.finalizers = k.metadata.finalizers!.filter((f) => f !== GC_FINALIZERS.orphan) })
+      } else if (fins.includes(GC_FINALIZERS.foreground)) {
+        for (const d of deps) {
+          if (!d.obj.metadata.deletionTimestamp) this.#delete(d, this.#dependentsOf(d.obj.metadata.uid!).length ? 'Foreground' : 'Background')
+        }
+        const blocking = this.#dependentsOf(uid).filter((d) => d.obj.metadata.ownerReferences!.some((r) => r.uid === uid && r.blockOwnerDeletion === true))
+        if (blocking.length === 0) this.#update(owner, (k) => { k.metadata.finalizers = k.metadata.finalizers!.filter((f) => f !== GC_FINALIZERS.foreground) })
+      }
+    }
+    for (const d of [...this.#dependents.values()]) {
+      const refs = d.obj.metadata.ownerReferences!
+      const alive = refs.filter((r) => {
+        const owner = store.byUid(r.uid)
+        return owner !== undefined && (owner.obj.metadata.namespace === undefined || owner.obj.metadata.namespace === d.obj.metadata.namespace)
+      })
+      if (alive.length === refs.length) continue
+      if (alive.length === 0) { if (!d.obj.metadata.deletionTimestamp) this.#delete(d, 'Background') }
+      else this.#update(d, (k) => { k.metadata.ownerReferences = alive })
+    }
+  }
+
+  #finishNamespaces(): void {
+    const store = this.#service.store
+    for (const name of [...this.#terminating]) {
+      const ns = store.get(NAMESPACE_GR, undefined, name)
+      if (!ns) { this.#terminating.delete(name); continue }
+      let remaining = 0
+      for (const t of this.#registry.all()) {
+        if (!t.namespaced) continue
+        for (const o of store.list(t.gr, name)) {
+          if (!o.obj.metadata.deletionTimestamp) this.#delete(o, 'Background')
+          if (this.#current(o)) remaining++
+        }
+      }
+      const nsType = this.#registry.byGr(NAMESPACE_GR)!
+      const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z')
+      this.#service.systemUpdate(nsType, ns, (k) => {
+        const status = (k.status ?? {}) as { phase?: string; conditions?: unknown[] }
+        status.phase = 'Terminating'
+        status.conditions = [{ type: 'NamespaceContentRemaining', status: remaining ? 'True' : 'False', lastTransitionTime: now, reason: remaining ? 'SomeResourcesRemain' : 'ContentDeleted', message: remaining ? `${remaining} objects remain` : 'All content successfully removed' }]
+        k.status = status
+        if (remaining === 0) {
+          const spec = (k.spec ?? {}) as { finalizers?: string[] }
+          spec.finalizers = (spec.finalizers ?? []).filter((f) => f !== 'kubernetes')
+          k.spec = spec
+        }
+      })
+    }
+  }
+
+  #expireEvents(): void {
+    if (this.#stopped) return
+    const cutoff = Date.now() - this.#eventTtlMs
+    for (const gr of EVENT_GRS) {
+      for (const o of this.#service.store.list(gr)) {
+        const e = o.obj as KObject & { lastTimestamp?: string; eventTime?: string; series?: { lastObservedTime?: string }; deprecatedLastTimestamp?: string }
+        const last = Math.max(...[e.lastTimestamp, e.eventTime, e.series?.lastObservedTime, e.deprecatedLastTimestamp, e.metadata.creationTimestamp ?? undefined].map((s) => (s ? Date.parse(s) : 0)).filter((n) => !Number.isNaN(n)))
+        if (last < cutoff) this.#delete(o, 'Background')
+      }
+    }
+  }
+}

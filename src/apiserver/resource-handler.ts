@@ -1,0 +1,285 @@
+// HTTP handling of /api/v1/... and /apis/<group>/<version>/... resource requests: maps method,
+// path and query onto the object service, list, watch and patch, and shapes the response
+// (JSON, YAML, Table, PartialObjectMetadata) the client asked for.
+
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { stringify as toYaml } from 'yaml'
+import { checkEnvelope, type FieldValidation } from './admission.ts'
+import { bodyFormat, decodeBody, negotiate, type Representation } from './negotiate.ts'
+import { Lister, selection } from './list.ts'
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './patch.ts'
+import type { PathTarget } from './paths.ts'
+import type { ResourceRegistry } from './registry.ts'
+import { apiVersionOf, versionInfo, type ResourceType } from './resource-type.ts'
+import type { DeleteOptions, ObjectService, WriteContext, WriteResult } from './service.ts'
+import { errors, successStatus } from './status.ts'
+import type { StoredObject } from './store.ts'
+import { isObject, type KObject } from './types.ts'
+import type { WatchHub } from './watch-hub.ts'
+import { serveWatch } from './watch-stream.ts'
+
+type ResourceTarget = Extract<PathTarget, { type: 'resource' }>
+
+export interface TableRenderer {
+  (t: ResourceType, version: string, objs: KObject[], opts: { includeObject: 'None' | 'Metadata' | 'Object'; listMeta?: Record<string, unknown>; noHeaders?: boolean }): unknown
+}
+
+export interface ApplyHandler {
+  (args: { t: ResourceType; version: string; live: KObject | undefined; patch: KObject; manager: string; force: boolean; subresource?: string }): KObject
+}
+
+export interface ResourceHandlerOptions {
+  watchBookmarkIntervalMs: number
+  watchMaxBufferedBytes: number
+  defaultWatchTimeoutSeconds: number
+}
+
+interface Wired { obj: KObject; json?: string }
+
+function wire(o: Wired, apiVersion: string): string {
+  if (o.json !== undefined && o.obj.apiVersion === apiVersion) return o.json
+  return JSON.stringify(o.obj.apiVersion === apiVersion ? o.obj : { ...o.obj, apiVersion })
+}
+
+function param(q: URLSearchParams, name: string): string | undefined {
+  const v = q.get(name)
+  return v === null ? undefined : v
+}
+
+function boolParam(q: URLSearchParams, name: string): boolean {
+  const v = q.get(name)
+  return v === 'true' || v === '1'
+}
+
+export class ResourceHandler {
+  readonly service: ObjectService
+  readonly registry: ResourceRegistry
+  readonly hub: WatchHub
+  readonly lister: Lister
+  readonly opts: ResourceHandlerOptions
+  renderTable?: TableRenderer
+  serverSideApply?: ApplyHandler
+
+  constructor(service: ObjectService, registry: ResourceRegistry, hub: WatchHub, opts: ResourceHandlerOptions) {
+    this.service = service
+    this.registry = registry
+    this.hub = hub
+    this.lister = new Lister(service.store)
+    this.opts = opts
+  }
+
+  async handle(req: FastifyRequest, reply: FastifyReply, target: ResourceTarget): Promise<void> {
+    const { group, version, resource, namespace, name, subresource } = target
+    const t = this.registry.lookup(group, version, resource)
+    if (!t) throw errors.resourceNotFound(`${apiVersionOf(group, version)}, Resource=${resource}`)
+    if (namespace !== undefined && !t.namespaced) throw errors.resourceNotFound(`${resource} is cluster-scoped; drop /namespaces/${namespace}`)
+    const v = versionInfo(t, version)!
+    if (subresource !== undefined && !(subresource === 'status' && v.statusSubresource) && !(subresource === 'finalize' && t.gr === 'namespaces')) {
+      throw errors.resourceNotFound(`${t.resource}/${subresource}`)
+    }
+    const q = new URLSearchParams(req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '')
+    const apiVersion = apiVersionOf(group, version)
+    const method = req.method
+    const watch = target.legacyWatch || boolParam(q, 'watch')
+    if (method === 'GET' || method === 'HEAD') {
+      if (name !== undefined && !watch) return this.#get(req, reply, t, version, apiVersion, namespace, name)
+      return this.#list(req, reply, t, version, apiVersion, namespace, q, watch, name)
+    }
+    const ctx = this.#writeContext(req, q)
+    if (method === 'POST') {
+      if (name !== undefined) throw errors.methodNotAllowed('POST', `a named ${t.kind}; use PUT or PATCH to change it`)
+      const body = decodeBody(req.body as Buffer, bodyFormat(req.headers['content-type'], ['json', 'yaml']))
+      const r = this.service.create(t, version, namespace, body, ctx)
+      return this.#sendObject(req, reply, 201, t, version, apiVersion, r, ctx)
+    }
+    if (name === undefined) {
+      if (method === 'DELETE') return this.#deleteCollection(req, reply, t, version, apiVersion, namespace, q, ctx)
+      throw errors.methodNotAllowed(method, `the ${t.resource} collection`)
+    }
+    if (method === 'PUT') {
+      const body = decodeBody(req.body as Buffer, bodyFormat(req.headers['content-type'], ['json', 'yaml']))
+      const r = this.service.update(t, version, namespace, name, body, subresource === 'finalize' ? undefined : subresource, ctx)
+      return this.#sendObject(req, reply, 200, t, version, apiVersion, r, ctx)
+    }
+    if (method === 'PATCH') return this.#patch(req, reply, t, version, apiVersion, namespace, name, subresource, q, ctx)
+    if (method === 'DELETE') {
+      const opts = this.#deleteOptions(req, q)
+      const r = this.service.delete(t, namespace, name, opts, ctx)
+      if (r.deleted && !t.deleteReturnsObject) {
+        this.#warn(reply, ctx)
+        return reply.code(200).type('application/json').send(successStatus({ name, group: t.group, kind: t.resource, uid: r.obj.metadata.uid }))
+      }
+      return this.#sendObject(req, reply, 200, t, version, apiVersion, r, ctx)
+    }
+    throw errors.methodNotAllowed(method, t.resource)
+  }
+
+  #writeContext(req: FastifyRequest, q: URLSearchParams): WriteContext {
+    const dry = q.getAll('dryRun')
+    for (const d of dry) if (d !== 'All') throw errors.badRequest(`Invalid dry run value: ${d}. Supported values are "All"`)
+    const fv = param(q, 'fieldValidation') ?? 'Warn'
+    if (!['Strict', 'Warn', 'Ignore'].includes(fv)) throw errors.badRequest(`fieldValidation ${fv} is invalid; use Strict, Warn or Ignore`)
+    const ua = String(req.headers['user-agent'] ?? 'unknown')
+    const manager = param(q, 'fieldManager') ?? ua.split('/')[0].slice(0, 128)
+    if (manager.length > 128) throw errors.badRequest('fieldManager must be at most 128 characters')
+    return { dryRun: dry.length > 0, fieldValidation: fv as FieldValidation, fieldManager: manager, warnings: [] }
+  }
+
+  #deleteOptions(req: FastifyRequest, q: URLSearchParams): DeleteOptions {
+    let body: Record<string, unknown> = {}
+    const raw = req.body as Buffer | undefined
+    if (raw && raw.length > 0) {
+      const parsed = decodeBody(raw, bodyFormat(req.headers['content-type'], ['json', 'yaml']))
+      if (!isObject(parsed)) throw errors.badRequest('the body of a DELETE must be DeleteOptions')
+      body = parsed
+      if (Array.isArray(body.dryRun) && body.dryRun.some((d) => d !== 'All')) throw errors.badRequest('Invalid dry run value. Supported values are "All"')
+    }
+    const policy = (body.propagationPolicy ?? param(q, 'propagationPolicy')) as DeleteOptions['propagationPolicy']
+    const orphan = body.orphanDependents ?? (q.has('orphanDependents') ? boolParam(q, 'orphanDependents') : undefined)
+    return { propagationPolicy: policy, orphanDependents: orphan as boolean | undefined, preconditions: isObject(body.preconditions) ? body.preconditions as DeleteOptions['preconditions'] : undefined }
+  }
+
+  #warn(reply: FastifyReply, ctx: WriteContext): void {
+    if (ctx.warnings.length) reply.header('Warning', ctx.warnings.map((w) => `299 - ${JSON.stringify(w)}`))
+  }
+
+  #representation(req: FastifyRequest, list: boolean): Representation {
+    const allowed: Representation[] = ['yaml', 'partial']
+    if (this.renderTable) allowed.push('table')
+    void list
+    return negotiate(req.headers.accept, allowed)
+  }
+
+  #sendObject(req: FastifyRequest, reply: FastifyReply, code: number, t: ResourceType, version: string, apiVersion: string, r: WriteResult | StoredObject, ctx?: WriteContext): void {
+    if (ctx) this.#warn(reply, ctx)
+    const rep = this.#representation(req, false)
+    if (rep === 'json') { reply.code(code).type('application/json').send(wire(r, apiVersion)); return }
+    this.#sendOther(reply, code, rep, t, version, apiVersion, [r.obj], undefined, req)
+  }
+
+  #sendOther(reply: FastifyReply, code: number, rep: Representation, t: ResourceType, version: string, apiVersion: string, objs: KObject[], listMeta: Record<string, unknown> | undefined, req: FastifyRequest): void {
+    const asApi = (o: KObject) => (o.apiVersion === apiVersion ? o : { ...o, apiVersion })
+    if (rep === 'table' && this.renderTable) {
+      const q = new URLSearchParams(req.url.includes('?') ? req.url.slice(req.url.indexOf('?') + 1) : '')
+      const inc = (param(q, 'includeObject') ?? 'Metadata') as 'None' | 'Metadata' | 'Object'
+      if (!['None', 'Metadata', 'Object'].includes(inc)) throw errors.badRequest('includeObject must be None, Metadata or Object')
+      reply.code(code).type('application/json').send(JSON.stringify(this.renderTable(t, version, objs.map(asApi), { includeObject: inc, listMeta: listMeta ?? {} })))
+      return
+    }
+    if (rep === 'partial') {
+      const partial = (o: KObject) => ({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata })
+      const body = listMeta ? { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: listMeta, items: objs.map(partial) } : partial(objs[0])
+      reply.code(code).type('application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1').send(JSON.stringify(body))
+      return
+    }
+    const body = listMeta ? { apiVersion, kind: t.listKind, metadata: listMeta, items: objs.map(asApi) } : asApi(objs[0])
+    if (rep === 'yaml') { reply.code(code).type('application/yaml').send(toYaml(body)); return }
+    reply.code(code).type('application/json').send(JSON.stringify(body))
+  }
+
+  #get(req: FastifyRequest, reply: FastifyReply, t: ResourceType, version: string, apiVersion: string, namespace: string | undefined, name: string): void {
+    if (t.namespaced && namespace === undefined) throw errors.resourceNotFound(`${t.resource} is namespaced; use /namespaces/<namespace>/${t.resource}/${name}`)
+    this.#sendObject(req, reply, 200, t, version, apiVersion, this.service.get(t, namespace, name))
+  }
+
+  #list(req: FastifyRequest, reply: FastifyReply, t: ResourceType, version: string, apiVersion: string, namespace: string | undefined, q: URLSearchParams, watch: boolean, name: string | undefined): void {
+    let fieldSelector = param(q, 'fieldSelector') ?? ''
+    if (name !== undefined) fieldSelector = fieldSelector ? `${fieldSelector},metadata.name=${name}` : `metadata.name=${name}`
+    const sel = selection(t, version, namespace, param(q, 'labelSelector'), fieldSelector)
+    const rep = this.#representation(req, true)
+    if (watch) {
+      if (rep !== 'json' && rep !== 'table') throw errors.notAcceptable(String(req.headers.accept))
+      const rv = param(q, 'resourceVersion')
+      if (rv !== undefined && rv !== '' && !/^\d+$/.test(rv)) throw errors.badRequest(`resourceVersion "${rv}" is not a valid resource version`)
+      const timeout = param(q, 'timeoutSeconds')
+      if (timeout !== undefined && !/^\d+$/.test(timeout)) throw errors.badRequest('timeoutSeconds must be a non-negative integer')
+      const sendInitial = boolParam(q, 'sendInitialEvents')
+      if (sendInitial && param(q, 'resourceVersionMatch') !== 'NotOlderThan') throw errors.badRequest('sendInitialEvents requires resourceVersionMatch=NotOlderThan')
+      const store = this.service.store
+      reply.hijack()
+      serveWatch(reply.raw, this.hub, {
+        gr: t.gr, kind: t.kind, apiVersion, matches: sel.matches,
+        initial: () => this.lister.list(t, namespace, sel, 0, undefined).items,
+        currentRv: store.rv, latestRv: () => store.rv,
+        resourceVersion: rv, sendInitialEvents: sendInitial, allowBookmarks: boolParam(q, 'allowWatchBookmarks'),
+        timeoutMs: (timeout !== undefined ? Number(timeout) : this.opts.defaultWatchTimeoutSeconds) * 1000,
+        bookmarkIntervalMs: this.opts.watchBookmarkIntervalMs, maxBufferedBytes: this.opts.watchMaxBufferedBytes,
+        wire: rep === 'table' ? this.#tableWire(t, version, apiVersion, q) : (o) => wire(o, apiVersion),
+      }, {})
+      return
+    }
+    const limitStr = param(q, 'limit')
+    if (limitStr !== undefined && !/^\d+$/.test(limitStr)) throw errors.badRequest('limit must be a non-negative integer')
+    const page = this.lister.list(t, namespace, sel, Number(limitStr ?? 0), param(q, 'continue') || undefined)
+    const listMeta: Record<string, unknown> = { resourceVersion: String(page.rv) }
+    if (page.continue) { listMeta.continue = page.continue; listMeta.remainingItemCount = page.remainingItemCount }
+    if (rep === 'json') {
+      let body = `{"apiVersion":${JSON.stringify(apiVersion)},"kind":${JSON.stringify(t.listKind)},"metadata":${JSON.stringify(listMeta)},"items":[`
+      body += page.items.map((o) => wire(o, apiVersion)).join(',')
+      body += ']}'
+      reply.code(200).type('application/json').send(body)
+      return
+    }
+    this.#sendOther(reply, 200, rep, t, version, apiVersion, page.items.map((o) => o.obj), listMeta, req)
+  }
+
+  // kubectl get -w asks for Table events: one row per event, column headers only on the first.
+  #tableWire(t: ResourceType, version: string, apiVersion: string, q: URLSearchParams): (o: StoredObject) => string {
+    let first = true
+    const inc = (param(q, 'includeObject') ?? 'Metadata') as 'None' | 'Metadata' | 'Object'
+    return (o) => {
+      const obj = o.obj.apiVersion === apiVersion ? o.obj : { ...o.obj, apiVersion }
+      const s = JSON.stringify(this.renderTable!(t, version, [obj], { includeObject: inc, noHeaders: !first }))
+      first = false
+      return s
+    }
+  }
+
+  #patch(req: FastifyRequest, reply: FastifyReply, t: ResourceType, version: string, apiVersion: string, namespace: string | undefined, name: string, subresource: string | undefined, q: URLSearchParams, ctx: WriteContext): void {
+    const formats = t.builtin ? ['json-patch', 'merge-patch', 'strategic-merge-patch', 'apply-patch'] as const : ['json-patch', 'merge-patch', 'apply-patch'] as const
+    const format = bodyFormat(req.headers['content-type'], [...formats])
+    const patch = decodeBody(req.body as Buffer, format)
+    const v = versionInfo(t, version)!
+    if (t.namespaced && namespace === undefined) throw errors.resourceNotFound(`${t.resource} is namespaced; use /namespaces/<namespace>/${t.resource}/${name}`)
+    const live = this.service.store.get(t.gr, t.namespaced ? namespace : undefined, name)
+    if (format === 'apply-patch') {
+      if (!this.serverSideApply) throw errors.unsupportedMediaType('application/apply-patch+yaml', ['application/json-patch+json', 'application/merge-patch+json'])
+      if (!q.has('fieldManager')) throw errors.badRequest('PATCH with application/apply-patch+yaml requires the fieldManager query parameter')
+      if (!isObject(patch)) throw errors.badRequest('an apply configuration must be an object')
+      const cfg = checkEnvelope(patch, t, apiVersion)
+      if (cfg.metadata.name !== undefined && cfg.metadata.name !== name) throw errors.badRequest(`the name of the object (${String(cfg.metadata.name)}) does not match the name on the URL (${name})`)
+      const force = boolParam(q, 'force')
+      const merged = this.serverSideApply({ t, version, live: live?.obj && { ...live.obj, apiVersion }, patch: cfg, manager: ctx.fieldManager, force, subresource })
+      if (!live) {
+        merged.metadata.name = name
+        const r = this.service.create(t, version, namespace, merged, ctx)
+        return this.#sendObject(req, reply, 201, t, version, apiVersion, r, ctx)
+      }
+      const r = this.service.updateFrom(t, v, live, checkEnvelope(merged, t, apiVersion), subresource, ctx, false)
+      return this.#sendObject(req, reply, 200, t, version, apiVersion, r, ctx)
+    }
+    if (!live) throw errors.notFound(t.group, t.resource, name)
+    const base = { ...live.obj, apiVersion }
+    const patched = format === 'json-patch' ? applyJsonPatch(base, patch) : format === 'merge-patch' ? applyMergePatch(base, patch) : applyStrategicMergePatch(base, patch)
+    const obj = checkEnvelope(patched, t, apiVersion)
+    const r = this.service.updateFrom(t, v, live, obj, subresource, ctx, false)
+    this.#sendObject(req, reply, 200, t, version, apiVersion, r, ctx)
+  }
+
+  #deleteCollection(req: FastifyRequest, reply: FastifyReply, t: ResourceType, version: string, apiVersion: string, namespace: string | undefined, q: URLSearchParams, ctx: WriteContext): void {
+    const sel = selection(t, version, namespace, param(q, 'labelSelector'), param(q, 'fieldSelector'))
+    const opts = this.#deleteOptions(req, q)
+    const items = this.lister.list(t, namespace, sel, 0, undefined).items
+    const out: KObject[] = []
+    for (const o of items) {
+      try {
+        out.push(this.service.delete(t, o.obj.metadata.namespace, o.obj.metadata.name!, opts, ctx).obj)
+      } catch (err) {
+        if (!(err instanceof Error && 'reason' in err && (err as { reason: string }).reason === 'NotFound')) throw err
+      }
+    }
+    this.#warn(reply, ctx)
+    reply.code(200).type('application/json').send(JSON.stringify({ apiVersion, kind: t.listKind, metadata: { resourceVersion: String(this.service.store.rv) }, items: out.map((o) => ({ ...o, apiVersion })) }))
+    void version
+  }
+}

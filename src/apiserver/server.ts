@@ -1,0 +1,252 @@
+// createApiServer: the embedded Kubernetes-compatible API server, wired together. Starts on
+// HTTPS (generated CA + serving certificate) with bearer-token auth, serves discovery, health,
+// version, OpenAPI and every registered resource, and writes the kubeconfig only once serving.
+//
+// Guarantees
+// - Binds loopback unless told otherwise and refuses a non-loopback bind without TLS.
+// - The kubeconfig (0600) exists only after the port is open, and holds the real port.
+// - close() stops controllers, ends watches and closes the database; a later createApiServer on
+//   the same dataDir resumes the same objects and resourceVersion sequence.
+
+import { mkdirSync } from 'node:fs'
+import { isIP } from 'node:net'
+import { join, resolve } from 'node:path'
+import { KubeConfig } from '@kubernetes/client-node'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { allowed, Authenticator, loadTokens, type TokenEntry } from './auth.ts'
+import { CRD_GR } from './builtin-types.ts'
+import { Controllers } from './controllers.ts'
+import { crdToType } from './crd.ts'
+import { Discovery, DISCOVERY_V2_TYPE, DISCOVERY_V2BETA1_TYPE, VERSION_INFO, type Doc } from './discovery.ts'
+import { kubeconfigYaml, writeKubeconfig } from './kubeconfig.ts'
+import { negotiate } from './negotiate.ts'
+import { parseApiPath } from './paths.ts'
+import { ensurePki } from './pki.ts'
+import { ResourceRegistry } from './registry.ts'
+import { ResourceHandler } from './resource-handler.ts'
+import { versionInfo } from './resource-type.ts'
+import { ObjectService } from './service.ts'
+import { builtinColumns, renderTable } from './table/index.ts'
+import { ApiError, errors } from './status.ts'
+import { ObjectStore } from './store.ts'
+import { WatchHub } from './watch-hub.ts'
+
+export const MAX_BODY_BYTES = 3 * 1024 * 1024
+
+export interface ApiServerOptions {
+  /** Directory for the database, PKI, tokens and (by default) the kubeconfig. */
+  dataDir: string
+  host?: string
+  /** 0 (default) picks a free port. */
+  port?: number
+  /** HTTPS (default true). Plain HTTP is allowed only on loopback. */
+  tls?: boolean
+  /** Tokens accepted besides those in <dataDir>/tokens.json. */
+  tokens?: TokenEntry[]
+  /** Where to write the kubeconfig; default <dataDir>/kubeconfig. */
+  kubeconfigPath?: string
+  /** fastify/pino logger option; default off. */
+  logger?: boolean | Record<string, unknown>
+  /** Events kept per resource for watch resumption (default 10,000). */
+  watchHistorySize?: number
+  /** How often watches that allow bookmarks get one (default 60 s). */
+  watchBookmarkIntervalMs?: number
+  /** Lifetime of Events (default 1 h). */
+  eventTtlSeconds?: number
+  /** 'fsync' makes every commit survive power loss too (slower); default survives process kill. */
+  durability?: 'process' | 'fsync'
+}
+
+export interface ApiServer {
+  /** https://127.0.0.1:<port> (or http://). */
+  url: string
+  port: number
+  kubeconfigPath: string
+  caPem?: string
+  adminToken: string
+  readOnlyToken?: string
+  /** A client-node KubeConfig for this server (admin unless `token` is given). */
+  kubeConfig(token?: string): KubeConfig
+  /** The kubeconfig YAML for `token` (default admin). */
+  kubeconfigYaml(token?: string): string
+  close(): Promise<void>
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host)
+}
+
+const HEALTH_PATHS = new Set(['/healthz', '/livez', '/readyz'])
+
+export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer> {
+  const host = opts.host ?? '127.0.0.1'
+  const tls = opts.tls ?? true
+  if (!tls && !isLoopback(host)) throw new Error(`refusing to serve plain HTTP on ${host}: a non-loopback bind needs TLS (drop tls: false)`)
+  const dataDir = resolve(opts.dataDir)
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  const tokens = loadTokens(join(dataDir, 'tokens.json'), opts.tokens)
+  const admin = tokens.find((t) => t.role === 'admin')
+  if (!admin) throw new Error(`no admin token in ${join(dataDir, 'tokens.json')}; add one or delete the file to regenerate it`)
+  const reader = tokens.find((t) => t.role === 'read-only')
+  const auth = new Authenticator(tokens)
+  const pki = tls ? await ensurePki(join(dataDir, 'pki'), [host]) : undefined
+
+  const store = new ObjectStore(join(dataDir, 'state.db'), opts.durability)
+  const registry = new ResourceRegistry()
+  for (const crd of store.list(CRD_GR)) registry.set(crdToType(crd.obj))
+  const hub = new WatchHub(store.rv, opts.watchHistorySize ?? 10_000)
+  const service = new ObjectService(store, registry)
+  const controllers = new Controllers(service, registry, { eventTtlSeconds: opts.eventTtlSeconds ?? 3600 })
+  store.onCommit((events) => {
+    for (const e of events) {
+      if (e.gr !== CRD_GR) continue
+      if (e.type === 'DELETED') {
+        const t = crdToType(e.cur.obj)
+        registry.remove(t.gr)
+      } else registry.set(crdToType(e.cur.obj))
+    }
+    hub.publish(events)
+    controllers.observe(events)
+  })
+  controllers.bootstrap()
+  const handler = new ResourceHandler(service, registry, hub, {
+    watchBookmarkIntervalMs: opts.watchBookmarkIntervalMs ?? 60_000,
+    watchMaxBufferedBytes: 64 * 1024 * 1024,
+    defaultWatchTimeoutSeconds: 1800,
+  })
+  const discovery = new Discovery(registry)
+
+  const app: FastifyInstance = Fastify({
+    logger: opts.logger ?? false,
+    bodyLimit: MAX_BODY_BYTES,
+    forceCloseConnections: true,
+    ...(pki ? { https: { key: pki.keyPem, cert: pki.certPem } } : {}),
+  } as Record<string, unknown>) as unknown as FastifyInstance
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body))
+
+  app.addHook('onRequest', async (req, reply) => {
+    const path = req.url.split('?')[0]
+    if (HEALTH_PATHS.has(path)) return
+    const user = auth.authenticate(req.headers.authorization)
+    if (!user) {
+      sendStatus(reply, errors.unauthorized(user === null ? undefined : 'Unauthorized: the bearer token is not known to this server; use a token from its kubeconfig or tokens.json'))
+      return reply
+    }
+    if (!allowed(user.role, req.method)) {
+      sendStatus(reply, errors.forbidden(`User "${user.name}" cannot ${verbOf(req.method)} ${path}: the token is read-only; use an admin token to write`))
+      return reply
+    }
+  })
+
+  app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
+    if (err instanceof ApiError) return sendStatus(reply, err)
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendStatus(reply, errors.tooLarge(MAX_BODY_BYTES))
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return sendStatus(reply, errors.unsupportedMediaType(String(req.headers['content-type'] ?? ''), ['application/json']))
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return sendStatus(reply, errors.badRequest(err.message))
+    req.log.error({ err }, 'request failed')
+    return sendStatus(reply, errors.internal(err.message))
+  })
+  app.setNotFoundHandler((req, reply) => sendStatus(reply, errors.resourceNotFound(req.url.split('?')[0])))
+
+  const plain = (reply: FastifyReply, text: string) => reply.type('text/plain; charset=utf-8').header('X-Content-Type-Options', 'nosniff').send(text)
+  for (const p of HEALTH_PATHS) {
+    app.get(p, async (_req, reply) => plain(reply, 'ok'))
+    app.get(`${p}/*`, async (_req, reply) => plain(reply, 'ok'))
+  }
+  app.get('/version', async (_req, reply) => reply.type('application/json').send(JSON.stringify(VERSION_INFO)))
+
+  const sendDoc = (req: FastifyRequest, reply: FastifyReply, d: Doc, type = 'application/json') => {
+    reply.header('ETag', d.etag).header('Cache-Control', 'public')
+    if (req.headers['if-none-match'] === d.etag) return reply.code(304).send()
+    return reply.type(type).send(d.body)
+  }
+  let serverAddress = ''
+  const discoveryRoot = async (req: FastifyRequest, reply: FastifyReply, legacy: boolean) => {
+    const rep = negotiate(req.headers.accept, ['discovery-v2', 'discovery-v2beta1'])
+    if (rep === 'discovery-v2') return sendDoc(req, reply, discovery.aggregated(legacy, 'v2'), DISCOVERY_V2_TYPE)
+    if (rep === 'discovery-v2beta1') return sendDoc(req, reply, discovery.aggregated(legacy, 'v2beta1'), DISCOVERY_V2BETA1_TYPE)
+    return sendDoc(req, reply, legacy ? discovery.apiVersions(serverAddress) : discovery.apiGroupList())
+  }
+  app.get('/api', (req, reply) => discoveryRoot(req, reply, true))
+  app.get('/apis', (req, reply) => discoveryRoot(req, reply, false))
+  const api = async (req: FastifyRequest, reply: FastifyReply) => {
+    const target = parseApiPath(req.url.split('?')[0])
+    if (!target) throw errors.resourceNotFound(req.url.split('?')[0])
+    if (target.type === 'apis') return discoveryRoot(req, reply, false)
+    if (target.type === 'group') {
+      if (target.group === '') return discoveryRoot(req, reply, true)
+      const d = discovery.apiGroup(target.group)
+      if (!d) throw errors.resourceNotFound(`/apis/${target.group}`)
+      return sendDoc(req, reply, d)
+    }
+    if (target.type === 'groupVersion') {
+      const d = discovery.resourceList(target.group, target.version)
+      if (!d) throw errors.resourceNotFound(req.url.split('?')[0])
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw errors.methodNotAllowed(req.method, 'a discovery document')
+      return sendDoc(req, reply, d)
+    }
+    await handler.handle(req, reply, target)
+    return reply
+  }
+  const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
+  app.route({ method: [...methods], url: '/api/*', handler: api })
+  app.route({ method: [...methods], url: '/apis/*', handler: api })
+
+  const extensions = { app, registry, store, service, handler, hub }
+  await registerExtensions(extensions)
+
+  await app.listen({ host, port: opts.port ?? 0 })
+  const addr = app.server.address()
+  const port = typeof addr === 'object' && addr ? addr.port : opts.port ?? 0
+  const clientHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host
+  const hostPart = isIP(clientHost) === 6 ? `[${clientHost}]` : clientHost
+  serverAddress = `${hostPart}:${port}`
+  const url = `${tls ? 'https' : 'http'}://${hostPart}:${port}`
+  const kubeconfigPath = resolve(opts.kubeconfigPath ?? join(dataDir, 'kubeconfig'))
+  const yamlFor = (token = admin.token) => kubeconfigYaml({ server: url, caPem: pki?.caPem, token, user: tokens.find((t) => t.token === token)?.user ?? 'user' })
+  writeKubeconfig(kubeconfigPath, { server: url, caPem: pki?.caPem, token: admin.token, user: admin.user })
+
+  let closed = false
+  return {
+    url, port, kubeconfigPath, caPem: pki?.caPem, adminToken: admin.token, readOnlyToken: reader?.token,
+    kubeconfigYaml: yamlFor,
+    kubeConfig(token?: string) {
+      const kc = new KubeConfig()
+      kc.loadFromString(yamlFor(token))
+      return kc
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      controllers.stop()
+      await app.close()
+      store.close()
+    },
+  }
+}
+
+function verbOf(method: string): string {
+  return ({ POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' } as Record<string, string>)[method] ?? method.toLowerCase()
+}
+
+function sendStatus(reply: FastifyReply, err: ApiError): FastifyReply {
+  return reply.code(err.code).type('application/json').send(JSON.stringify(err.toStatus()))
+}
+
+/** Optional modules (OpenAPI, tables, server-side apply) hook in here. */
+export interface ServerParts {
+  app: FastifyInstance
+  registry: ResourceRegistry
+  store: ObjectStore
+  service: ObjectService
+  handler: ResourceHandler
+  hub: WatchHub
+}
+
+async function registerExtensions(parts: ServerParts): Promise<void> {
+  parts.handler.renderTable = (t, version, objs, opts) => {
+    const columns = t.builtin ? builtinColumns(t.kind) : versionInfo(t, version)?.columns ?? []
+    return renderTable(objs, columns, opts)
+  }
+}

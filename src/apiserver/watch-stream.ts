@@ -1,0 +1,97 @@
+// Serves one watch as kube-apiserver does: HTTP 200, then a chunked stream of JSON lines
+// {"type":"ADDED|MODIFIED|DELETED|BOOKMARK|ERROR","object":{...}}.
+//
+// Expected flow
+// 1. resourceVersion unset or "0" (or sendInitialEvents=true): synthetic ADDED events for every
+//    object that matches now, then (with sendInitialEvents) a BOOKMARK annotated
+//    k8s.io/initial-events-end; otherwise replay of history after the given resourceVersion.
+// 2. Live events as they commit; a BOOKMARK every bookmarkIntervalMs if the client allows them.
+// 3. At timeoutSeconds a last BOOKMARK (if allowed) and the stream ends.
+// Errors: a too-old resourceVersion is an ERROR event carrying a 410 Expired Status (then end),
+// which is how clients learn to relist. A client that stops reading is disconnected once
+// `maxBufferedBytes` pile up, rather than holding the server's memory.
+
+import type { ServerResponse } from 'node:http'
+import { ApiError } from './status.ts'
+import type { StoredObject } from './store.ts'
+import type { WatchHub } from './watch-hub.ts'
+import type { WatchEventType } from './types.ts'
+
+export interface WatchParams {
+  gr: string
+  kind: string
+  apiVersion: string
+  matches: (o: StoredObject) => boolean
+  /** The objects that match now, for synthetic ADDED events. */
+  initial: () => StoredObject[]
+  currentRv: number
+  /** The store's latest RV; delivery is synchronous with commit, so it is always safe to bookmark. */
+  latestRv: () => number
+  resourceVersion: string | undefined
+  sendInitialEvents: boolean
+  allowBookmarks: boolean
+  timeoutMs: number
+  bookmarkIntervalMs: number
+  maxBufferedBytes: number
+  /** Serializes an object in the requested apiVersion. */
+  wire: (o: StoredObject) => string
+}
+
+export function serveWatch(res: ServerResponse, hub: WatchHub, p: WatchParams, headers: Record<string, string>): void {
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', ...headers })
+  res.flushHeaders()
+  let ended = false
+  let unsubscribe: (() => void) | undefined
+  const timers: NodeJS.Timeout[] = []
+  const end = () => {
+    if (ended) return
+    ended = true
+    unsubscribe?.()
+    for (const t of timers) clearTimeout(t)
+    res.end()
+  }
+  res.on('close', end)
+  const write = (line: string) => {
+    if (ended) return
+    res.write(line)
+    if (res.writableLength > p.maxBufferedBytes) { ended = true; unsubscribe?.(); for (const t of timers) clearTimeout(t); res.destroy() }
+  }
+  const send = (type: WatchEventType, o: StoredObject) => write(`{"type":"${type}","object":${p.wire(o)}}\n`)
+  let lastRv = p.currentRv
+  const bookmark = (rv: number, initialEnd = false) => {
+    const meta: Record<string, unknown> = { resourceVersion: String(rv), creationTimestamp: null }
+    if (initialEnd) meta.annotations = { 'k8s.io/initial-events-end': 'true' }
+    write(`${JSON.stringify({ type: 'BOOKMARK', object: { kind: p.kind, apiVersion: p.apiVersion, metadata: meta } })}\n`)
+  }
+  const rv = p.resourceVersion
+  const fromNow = rv === undefined || rv === '' || rv === '0' || p.sendInitialEvents
+  let start: number
+  if (fromNow) {
+    start = p.currentRv
+    for (const o of p.initial()) send('ADDED', o)
+    if (p.sendInitialEvents && p.allowBookmarks) bookmark(start, true)
+  } else {
+    start = Number(rv)
+  }
+  try {
+    unsubscribe = hub.subscribe({ gr: p.gr, matches: p.matches, send: (type, o) => { lastRv = o.rv; send(type, o) } }, start)
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err
+    write(`${JSON.stringify({ type: 'ERROR', object: err.toStatus() })}\n`)
+    end()
+    return
+  }
+  if (lastRv < start) lastRv = start
+  if (p.allowBookmarks && p.bookmarkIntervalMs > 0) {
+    const tick = () => {
+      if (ended) return
+      bookmark(Math.max(lastRv, p.latestRv()))
+      timers[1] = setTimeout(tick, p.bookmarkIntervalMs).unref()
+    }
+    timers[1] = setTimeout(tick, p.bookmarkIntervalMs).unref()
+  }
+  timers[0] = setTimeout(() => {
+    if (p.allowBookmarks) bookmark(Math.max(lastRv, p.latestRv()))
+    end()
+  }, p.timeoutMs).unref()
+}

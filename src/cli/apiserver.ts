@@ -1,0 +1,33 @@
+// `zlh apiserver`: runs the embedded Kubernetes-compatible API server until SIGINT/SIGTERM.
+
+import type { Command } from 'commander'
+import { createApiServer } from '../apiserver/index.ts'
+
+export function registerApiserverCommand(program: Command): void {
+  program
+    .command('apiserver')
+    .description('run the embedded Kubernetes-compatible API server (HTTPS, bearer tokens, sqlite)')
+    .requiredOption('--data-dir <dir>', 'state directory: database, CA and certificates, tokens')
+    .option('--host <host>', 'address to bind; non-loopback needs TLS', '127.0.0.1')
+    .option('--port <port>', 'port to listen on; 0 picks a free one', '6443')
+    .option('--kubeconfig <file>', 'where to write the admin kubeconfig once serving (default <data-dir>/kubeconfig)')
+    .option('--plain-http', 'serve plain HTTP (loopback only)')
+    .action(async (o: { dataDir: string; host: string; port: string; kubeconfig?: string; plainHttp?: boolean }) => {
+      const port = Number(o.port)
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        console.error(`zlh apiserver: --port ${o.port} is not a port number (0-65535)`)
+        process.exitCode = 2
+        return
+      }
+      try {
+        const server = await createApiServer({ dataDir: o.dataDir, host: o.host, port, tls: !o.plainHttp, kubeconfigPath: o.kubeconfig })
+        console.log(JSON.stringify({ msg: 'apiserver serving', url: server.url, kubeconfig: server.kubeconfigPath }))
+        const stop = async () => { await server.close(); process.exit(0) }
+        process.once('SIGINT', stop)
+        process.once('SIGTERM', stop)
+      } catch (err) {
+        console.error(`zlh apiserver: ${(err as Error).message}`)
+        process.exitCode = 1
+      }
+    })
+}
