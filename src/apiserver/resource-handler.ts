@@ -32,6 +32,7 @@ export interface ResourceHandlerOptions {
   watchBookmarkIntervalMs: number
   watchMaxBufferedBytes: number
   defaultWatchTimeoutSeconds: number
+  listSnapshotTtlMs: number
 }
 
 interface Wired { obj: KObject; json?: string }
@@ -64,7 +65,7 @@ export class ResourceHandler {
     this.service = service
     this.registry = registry
     this.hub = hub
-    this.lister = new Lister(service.store)
+    this.lister = new Lister(service.store, opts.listSnapshotTtlMs)
     this.opts = opts
   }
 

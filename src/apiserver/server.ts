@@ -53,6 +53,8 @@ export interface ApiServerOptions {
   watchBookmarkIntervalMs?: number
   /** Lifetime of Events (default 1 h). */
   eventTtlSeconds?: number
+  /** How long a paginated list's continue token stays valid (default 5 min). */
+  listSnapshotTtlMs?: number
   /** 'fsync' makes every commit survive power loss too (slower); default survives process kill. */
   durability?: 'process' | 'fsync'
 }
@@ -113,6 +115,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     watchBookmarkIntervalMs: opts.watchBookmarkIntervalMs ?? 60_000,
     watchMaxBufferedBytes: 64 * 1024 * 1024,
     defaultWatchTimeoutSeconds: 1800,
+    listSnapshotTtlMs: opts.listSnapshotTtlMs ?? 5 * 60_000,
   })
   const discovery = new Discovery(registry)
 

@@ -74,6 +74,7 @@ export async function request(server: ApiServer, method: string, path: string, o
     if (token) headers.authorization = `Bearer ${token}`
     if (opts.contentType) headers['content-type'] = opts.contentType
     if (opts.accept) headers.accept = opts.accept
+    if (opts.body !== undefined) headers['content-length'] = String(Buffer.byteLength(opts.body))
     const req = httpsRequest(url, { method, headers, ca: server.caPem }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
