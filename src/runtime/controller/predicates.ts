@@ -30,6 +30,11 @@ export const resourceVersionChanged: Predicate = {
   update: (o, n) => o.metadata?.resourceVersion !== n.metadata?.resourceVersion,
 }
 
+/** Updates pass when the object has just been marked for deletion (finalizers must run). */
+export const deletionStarted: Predicate = {
+  update: (o, n) => o.metadata?.deletionTimestamp === undefined && n.metadata?.deletionTimestamp !== undefined,
+}
+
 /** Passes events for which `fn` holds (on the new object for updates). */
 export function matching<T extends KObject>(fn: (obj: T) => boolean): Predicate<T> {
   return { create: fn, update: (_o, n) => fn(n), delete: fn }
