@@ -46,6 +46,12 @@ export async function createAgentServer(opts: AgentServerOptions): Promise<Fasti
   // Before anything else so every route — including 404s and the OpenAPI document — requires it.
   app.addHook('onRequest', bearerAuthHook(opts.token))
 
+  // Responses finishing during shutdown close their connection, so close() need not wait for
+  // the keep-alive timeout of clients whose request was in flight.
+  app.addHook('onSend', async (_req, reply) => {
+    if (ctx.shuttingDown) reply.header('connection', 'close')
+  })
+
   app.setErrorHandler((err: FastifyError | AgentError, req, reply) => {
     if (isAgentError(err)) {
       if (err.statusCode >= 500) req.log.warn({ err: { code: err.code, message: err.message } }, 'request failed')

@@ -148,6 +148,7 @@ export class RuntimeManager extends EventEmitter<{ switched: [RuntimeSwitchedEve
         await this.store.switchCurrent(name, next)
         this.emit('switched', { name, from: version, to: next })
       }
+      await this.store.pruneEmpty(name)
       this.#log.info({ runtime: name, version, current: next, forced: !!opts.force }, 'runtime version removed')
       await this.#changed()
       return { name, version, current: next }

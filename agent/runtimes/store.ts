@@ -138,6 +138,10 @@ export class RuntimeStore {
   async remove(name: string, version: string): Promise<void> {
     const moved = await this.#moveToTrash(this.#paths.runtimeVersionDir(name, version))
     if (moved) await fs.rm(moved, { recursive: true, force: true })
+  }
+
+  /** Remove `<runtimes>/<name>` once it holds nothing (no versions, no link). */
+  async pruneEmpty(name: string): Promise<void> {
     const left = await fs.readdir(this.#paths.runtimeDir(name)).catch(() => null)
     if (left && left.length === 0) await fs.rmdir(this.#paths.runtimeDir(name)).catch(() => {})
   }
