@@ -12,7 +12,8 @@ import type { PathTarget } from './paths.ts'
 import type { ResourceRegistry } from './registry.ts'
 import { apiVersionOf, versionInfo, type ResourceType } from './resource-type.ts'
 import type { DeleteOptions, ObjectService, WriteContext, WriteResult } from './service.ts'
-import { errors, successStatus } from './status.ts'
+import { applyPatch, ApplyError, conflictCauses, conflictMessage } from './apply/index.ts'
+import { ApiError, errors, successStatus } from './status.ts'
 import type { StoredObject } from './store.ts'
 import { isObject, type KObject } from './types.ts'
 import type { WatchHub } from './watch-hub.ts'
@@ -22,10 +23,6 @@ type ResourceTarget = Extract<PathTarget, { type: 'resource' }>
 
 export interface TableRenderer {
   (t: ResourceType, version: string, objs: KObject[], opts: { includeObject: 'None' | 'Metadata' | 'Object'; listMeta?: Record<string, unknown>; noHeaders?: boolean }): unknown
-}
-
-export interface ApplyHandler {
-  (args: { t: ResourceType; version: string; live: KObject | undefined; patch: KObject; manager: string; force: boolean; subresource?: string }): KObject
 }
 
 export interface ResourceHandlerOptions {
@@ -59,7 +56,6 @@ export class ResourceHandler {
   readonly lister: Lister
   readonly opts: ResourceHandlerOptions
   renderTable?: TableRenderer
-  serverSideApply?: ApplyHandler
 
   constructor(service: ObjectService, registry: ResourceRegistry, hub: WatchHub, opts: ResourceHandlerOptions) {
     this.service = service
@@ -243,28 +239,44 @@ export class ResourceHandler {
     const v = versionInfo(t, version)!
     if (t.namespaced && namespace === undefined) throw errors.resourceNotFound(`${t.resource} is namespaced; use /namespaces/<namespace>/${t.resource}/${name}`)
     const live = this.service.store.get(t.gr, t.namespaced ? namespace : undefined, name)
-    if (format === 'apply-patch') {
-      if (!this.serverSideApply) throw errors.unsupportedMediaType('application/apply-patch+yaml', ['application/json-patch+json', 'application/merge-patch+json'])
-      if (!q.has('fieldManager')) throw errors.badRequest('PATCH with application/apply-patch+yaml requires the fieldManager query parameter')
-      if (!isObject(patch)) throw errors.badRequest('an apply configuration must be an object')
-      const cfg = checkEnvelope(patch, t, apiVersion)
-      if (cfg.metadata.name !== undefined && cfg.metadata.name !== name) throw errors.badRequest(`the name of the object (${String(cfg.metadata.name)}) does not match the name on the URL (${name})`)
-      const force = boolParam(q, 'force')
-      const merged = this.serverSideApply({ t, version, live: live?.obj && { ...live.obj, apiVersion }, patch: cfg, manager: ctx.fieldManager, force, subresource })
-      if (!live) {
-        merged.metadata.name = name
-        const r = this.service.create(t, version, namespace, merged, ctx)
-        return this.#sendObject(req, reply, 201, t, version, apiVersion, r, ctx)
-      }
-      const r = this.service.updateFrom(t, v, live, checkEnvelope(merged, t, apiVersion), subresource, ctx, false)
-      return this.#sendObject(req, reply, 200, t, version, apiVersion, r, ctx)
-    }
+    if (format === 'apply-patch') return this.#apply(req, reply, t, version, apiVersion, namespace, name, subresource, q, ctx, patch, live)
     if (!live) throw errors.notFound(t.group, t.resource, name)
     const base = { ...live.obj, apiVersion }
     const patched = format === 'json-patch' ? applyJsonPatch(base, patch) : format === 'merge-patch' ? applyMergePatch(base, patch) : applyStrategicMergePatch(base, patch)
     const obj = checkEnvelope(patched, t, apiVersion)
     const r = this.service.updateFrom(t, v, live, obj, subresource, ctx, false)
     this.#sendObject(req, reply, 200, t, version, apiVersion, r, ctx)
+  }
+
+  // Server-side apply: merge the configuration by field ownership; conflicts are 409s naming fields and managers.
+  #apply(req: FastifyRequest, reply: FastifyReply, t: ResourceType, version: string, apiVersion: string, namespace: string | undefined, name: string, subresource: string | undefined, q: URLSearchParams, ctx: WriteContext, patch: unknown, live: StoredObject | undefined): void {
+    if (!q.has('fieldManager')) throw errors.badRequest('PATCH with application/apply-patch+yaml requires the fieldManager query parameter')
+    const cfg = checkEnvelope(patch, t, apiVersion)
+    if (cfg.metadata.name !== undefined && cfg.metadata.name !== name) throw errors.badRequest(`the name of the object (${String(cfg.metadata.name)}) does not match the name on the URL (${name})`)
+    if (t.namespaced && cfg.metadata.namespace !== undefined && cfg.metadata.namespace !== namespace) throw errors.badRequest(`the namespace of the provided object (${String(cfg.metadata.namespace)}) does not match the namespace sent on the request (${namespace})`)
+    if (live && cfg.metadata.resourceVersion !== undefined && String(cfg.metadata.resourceVersion) !== live.obj.metadata.resourceVersion) {
+      throw errors.conflict(t.group, t.resource, name, 'the object has been modified; please apply your changes to the latest version and try again')
+    }
+    if (live && cfg.metadata.uid !== undefined && cfg.metadata.uid !== live.obj.metadata.uid) throw errors.conflict(t.group, t.resource, name, `Precondition failed: UID in precondition: ${String(cfg.metadata.uid)}, UID in object meta: ${live.obj.metadata.uid}`)
+    if (!live && subresource) throw errors.notFound(t.group, t.resource, name)
+    const v = versionInfo(t, version)!
+    let r
+    try {
+      r = applyPatch({ live: live && (live.obj.apiVersion === apiVersion ? live.obj : { ...live.obj, apiVersion }), patch: cfg, manager: ctx.fieldManager, force: boolParam(q, 'force'), schema: v.schema, subresource, statusSubresource: v.statusSubresource })
+    } catch (err) {
+      if (err instanceof ApplyError) throw errors.badRequest(err.message)
+      throw err
+    }
+    if (r.conflicts?.length) throw new ApiError('Conflict', conflictMessage(r.conflicts), { name, group: t.group, kind: t.resource, causes: conflictCauses(r.conflicts) })
+    const applied = { ...ctx, managedFieldsSet: true }
+    if (!live) {
+      const obj = r.object as KObject
+      obj.metadata = { ...obj.metadata, name }
+      return this.#sendObject(req, reply, 201, t, version, apiVersion, this.service.create(t, version, namespace, obj, applied), ctx)
+    }
+    if (!r.changed) return this.#sendObject(req, reply, 200, t, version, apiVersion, live, ctx)
+    const obj = checkEnvelope(structuredClone(r.object), t, apiVersion)
+    this.#sendObject(req, reply, 200, t, version, apiVersion, this.service.updateFrom(t, v, live, obj, subresource, applied, false), ctx)
   }
 
   #deleteCollection(req: FastifyRequest, reply: FastifyReply, t: ResourceType, version: string, apiVersion: string, namespace: string | undefined, q: URLSearchParams, ctx: WriteContext): void {

@@ -27,6 +27,7 @@ import { ResourceHandler } from './resource-handler.ts'
 import { versionInfo } from './resource-type.ts'
 import { ObjectService } from './service.ts'
 import { builtinColumns, renderTable } from './table/index.ts'
+import { trackUpdate } from './apply/index.ts'
 import { ApiError, errors } from './status.ts'
 import { ObjectStore } from './store.ts'
 import { WatchHub } from './watch-hub.ts'
@@ -248,6 +249,9 @@ export interface ServerParts {
 }
 
 async function registerExtensions(parts: ServerParts): Promise<void> {
+  parts.service.managedFields = ({ oldObj, newObj, manager, subresource, version }) => {
+    newObj.metadata.managedFields = trackUpdate({ oldObj, newObj, manager, subresource, schema: version.schema, statusSubresource: version.statusSubresource })
+  }
   parts.handler.renderTable = (t, version, objs, opts) => {
     const columns = t.builtin ? builtinColumns(t.kind) : versionInfo(t, version)?.columns ?? []
     return renderTable(objs, columns, opts)

@@ -27,6 +27,8 @@ export interface WriteContext {
   fieldManager: string
   /** Texts for the Warning response header. */
   warnings: string[]
+  /** The write already carries its managedFields (server-side apply computed them). */
+  managedFieldsSet?: boolean
 }
 
 export interface WriteResult {
@@ -117,7 +119,7 @@ export class ObjectService {
     if (t.namespaced) this.#checkNamespaceWritable(namespace!)
     if (this.store.get(t.gr, m.namespace, m.name!)) throw errors.alreadyExists(t.group, t.resource, m.name!)
     if (t.gr === CRD_GR) obj.status = crdStatus(obj, undefined, ts)
-    this.managedFields?.({ oldObj: undefined, newObj: obj, manager: ctx.fieldManager, type: t, version: v })
+    if (!ctx.managedFieldsSet) this.managedFields?.({ oldObj: undefined, newObj: obj, manager: ctx.fieldManager, type: t, version: v })
     if (ctx.dryRun) return { obj, created: true }
     const [e] = this.store.commit([{ op: 'put', gr: t.gr, obj }])
     return { obj: e.cur.obj, json: e.cur.json, created: true }
@@ -174,7 +176,7 @@ export class ObjectService {
     admit(t, v, obj, old, ctx)
     if (t.tracksGeneration && !isDeepStrictEqual(generationPart(obj, t, v), generationPart(old, t, v))) m.generation = (old.metadata.generation ?? 0) + 1
     if (t.gr === CRD_GR) obj.status = subresource === 'status' ? obj.status : crdStatus(obj, old, ts)
-    this.managedFields?.({ oldObj: old, newObj: obj, manager: ctx.fieldManager, subresource, type: t, version: v })
+    if (!ctx.managedFieldsSet) this.managedFields?.({ oldObj: old, newObj: obj, manager: ctx.fieldManager, subresource, type: t, version: v })
     if (isDeepStrictEqual(withoutVolatile(obj), withoutVolatile(old))) return { obj: old, json: cur.json }
     if (m.deletionTimestamp && (m.finalizers ?? []).length === 0 && !this.#namespaceHolds(t, obj)) {
       if (ctx.dryRun) return { obj, deleted: true }
