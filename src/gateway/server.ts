@@ -61,7 +61,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const upstream = new UpstreamProxy({
     publicScheme,
     connectTimeoutMs: opts.connectTimeoutMs,
-    onError: (err, vmid, kind) => log?.warn({ vmid, kind, err: err.message }, 'IDE upstream error'),
+    onError: (err, req, kind) => log?.warn({ vmid: matcher.match(req.headers.host)?.vmid, kind, err: err.message }, 'IDE upstream error'),
   })
   const ide = new IdeProxy({ tokens, sessions, routes: opts.routes, upstream, publicScheme, workspaceFolder: opts.workspaceFolder })
 

@@ -26,14 +26,17 @@ export interface UpstreamProxyOptions {
   connectTimeoutMs?: number
   /** Upper bound of kept-alive connections per upstream. */
   maxSocketsPerUpstream?: number
-  onError?: (err: Error, vmid: number | undefined, kind: 'http' | 'ws') => void
+  /** Called for every upstream failure (rare path: the caller may inspect `req.headers.host`). */
+  onError?: (err: Error, req: IncomingMessage, kind: 'http' | 'ws') => void
 }
 
 const RENEWED_COOKIE = Symbol('zlh.renewedCookie')
-const ROUTE = Symbol('zlh.route')
 const HALF_CLOSE_GRACE_MS = 5000
 
-type TaggedRequest = IncomingMessage & { [RENEWED_COOKIE]?: string; [ROUTE]?: ResolvedRoute }
+// Only the rare renewal tags a request; the common path adds no properties to it.
+type TaggedRequest = IncomingMessage & { [RENEWED_COOKIE]?: string }
+type WebOptions = { agent: Agent; connectTimeout: number; xfwd: false; target: ResolvedRoute['target'] }
+type WsOptions = { agent: false; connectTimeout: number; xfwd: false; target: ResolvedRoute['target'] }
 
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'upgrade']
 const CLIENT_CLAIMED = ['forwarded', 'x-forwarded-port', 'x-forwarded-prefix', 'x-forwarded-server', 'x-real-ip', 'x-forwarded-ssl', 'x-forwarded-scheme', 'x-original-url', 'x-rewrite-url']
@@ -43,22 +46,22 @@ export class UpstreamProxy {
   private readonly agent: Agent
   private readonly scheme: string
   private readonly onError: NonNullable<UpstreamProxyOptions['onError']>
-  private readonly webOptions: { agent: Agent; connectTimeout: number; xfwd: false }
-  private readonly wsOptions: { agent: false; connectTimeout: number; xfwd: false }
+  private readonly connectTimeout: number
+  // Per-route proxy options, built once per route object (routes are replaced, not mutated).
+  private readonly webOptions = new WeakMap<ResolvedRoute, WebOptions>()
+  private readonly wsOptions = new WeakMap<ResolvedRoute, WsOptions>()
   private readonly liveSockets = new Set<Duplex>()
 
   constructor(opts: UpstreamProxyOptions) {
     this.scheme = opts.publicScheme
     this.onError = opts.onError ?? (() => {})
-    const connectTimeout = opts.connectTimeoutMs ?? 5000
+    this.connectTimeout = opts.connectTimeoutMs ?? 5000
     this.agent = new Agent({
       keepAlive: true,
       maxSockets: opts.maxSocketsPerUpstream ?? 256,
       maxFreeSockets: opts.maxSocketsPerUpstream ?? 256,
       scheduling: 'lifo',
     })
-    this.webOptions = { agent: this.agent, connectTimeout, xfwd: false }
-    this.wsOptions = { agent: false, connectTimeout, xfwd: false }
     this.proxy = new ProxyServer({ ws: true, xfwd: false, prependPath: false })
     // Errors raised outside a call's callback (e.g. the client socket erroring mid-stream).
     this.proxy.on('error', (err, req, res) => this.fail(err as Error, req, res))
@@ -73,20 +76,27 @@ export class UpstreamProxy {
 
   /** Proxies an HTTP request; `renewedCookie` is added to the response's Set-Cookie. */
   web(req: IncomingMessage, res: ServerResponse, route: ResolvedRoute, authority: string, renewedCookie?: string): void {
-    const tagged = req as TaggedRequest
-    tagged[ROUTE] = route
-    if (renewedCookie) tagged[RENEWED_COOKIE] = renewedCookie
+    if (renewedCookie) (req as TaggedRequest)[RENEWED_COOKIE] = renewedCookie
     rewriteHeaders(req.headers, req.socket, authority, this.scheme, false)
-    this.proxy.web(req, res, { ...this.webOptions, target: route.target })
+    let options = this.webOptions.get(route)
+    if (!options) {
+      options = { agent: this.agent, connectTimeout: this.connectTimeout, xfwd: false, target: route.target }
+      this.webOptions.set(route, options)
+    }
+    this.proxy.web(req, res, options)
   }
 
   /** Proxies a WebSocket upgrade. */
   ws(req: IncomingMessage, socket: Duplex, head: Buffer, route: ResolvedRoute, authority: string): void {
-    ;(req as TaggedRequest)[ROUTE] = route
     this.liveSockets.add(socket)
     socket.once('close', () => this.liveSockets.delete(socket))
     rewriteHeaders(req.headers, req.socket, authority, this.scheme, true)
-    this.proxy.ws(req, socket, head, { ...this.wsOptions, target: route.target })
+    let options = this.wsOptions.get(route)
+    if (!options) {
+      options = { agent: false, connectTimeout: this.connectTimeout, xfwd: false, target: route.target }
+      this.wsOptions.set(route, options)
+    }
+    this.proxy.ws(req, socket, head, options)
   }
 
   /** Open client WebSockets (for shutdown and leak checks). */
@@ -118,9 +128,8 @@ export class UpstreamProxy {
   }
 
   private fail(err: Error, req: IncomingMessage, res: ServerResponse | Duplex): void {
-    const vmid = (req as TaggedRequest)[ROUTE]?.vmid
     const isHttp = typeof (res as ServerResponse).writeHead === 'function'
-    this.onError(err, vmid, isHttp ? 'http' : 'ws')
+    this.onError(err, req, isHttp ? 'http' : 'ws')
     if (isHttp) {
       sendErrorPage(res as ServerResponse, 'ZLH_GW_IDE_UPSTREAM_UNAVAILABLE')
       return
@@ -133,20 +142,23 @@ export class UpstreamProxy {
 }
 
 function rewriteHeaders(headers: IncomingHttpHeaders, socket: Socket, authority: string, scheme: string, upgrade: boolean): void {
-  const cookie = stripSessionCookie(headers.cookie)
-  if (cookie === undefined) delete headers.cookie
-  else headers.cookie = cookie
+  // Deleting only what is present keeps the headers object's shape stable on the common path.
+  if (headers.cookie !== undefined) {
+    const cookie = stripSessionCookie(headers.cookie)
+    if (cookie === undefined) delete headers.cookie
+    else headers.cookie = cookie
+  }
   if (!upgrade) {
     const connection = headers.connection
-    if (connection) {
+    if (connection !== undefined) {
       for (const token of connection.split(',')) {
         const name = token.trim().toLowerCase()
-        if (name && name !== 'host' && name !== 'cookie') delete headers[name]
+        if (name && name !== 'host' && name !== 'cookie' && headers[name] !== undefined) delete headers[name]
       }
     }
-    for (const h of HOP_BY_HOP) delete headers[h]
+    for (const h of HOP_BY_HOP) if (headers[h] !== undefined) delete headers[h]
   }
-  for (const h of CLIENT_CLAIMED) delete headers[h]
+  for (const h of CLIENT_CLAIMED) if (headers[h] !== undefined) delete headers[h]
   headers['x-forwarded-for'] = socket.remoteAddress ?? ''
   headers['x-forwarded-proto'] = scheme
   headers['x-forwarded-host'] = authority

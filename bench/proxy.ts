@@ -1,0 +1,254 @@
+// IDE proxy benchmark: the same loopback upstream (1 KiB HTTP responses, a WebSocket echo) measured
+// direct, through our gateway (with a valid session cookie, so auth and routing are included) and
+// through nginx (Debian package, 1 worker, upstream keepalive) as the proxy one would pick instead.
+// HTTP: autocannon, 50 connections, fixed duration → req/s, p50, p99. WS: 50 sockets echoing with a
+// fixed window of messages in flight, fixed duration → messages/s.
+//
+//   node bench/proxy.ts [--duration 10] [--ws-duration 5] [--rounds 1] [--json]
+//
+// Every server runs as its own child process on 127.0.0.1 and is stopped at the end. Not part of
+// `npm test`; results go to bench/RESULTS.md by hand.
+
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
+import { createServer, type IncomingMessage } from 'node:http'
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
+import { randomBytes } from 'node:crypto'
+import autocannon from 'autocannon'
+import { WebSocket, WebSocketServer } from 'ws'
+
+const SUFFIX = 'bench.zlh'
+const VMID = 1
+const BODY = Buffer.alloc(1024, 'x')
+
+// ---- child roles ------------------------------------------------------------------------------
+
+async function runUpstream(): Promise<void> {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': BODY.length })
+    res.end(BODY)
+  })
+  server.keepAliveTimeout = 60_000
+  const wss = new WebSocketServer({ noServer: true })
+  server.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => {
+    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }))
+  }))
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`))
+}
+
+async function runGateway(upstreamPort: number): Promise<void> {
+  const { createGateway, InMemoryRouteTable } = await import('../src/gateway/index.ts')
+  const routes = new InMemoryRouteTable()
+  routes.set(VMID, { address: `127.0.0.1:${upstreamPort}`, ready: true, name: 'bench', namespace: 'bench' })
+  const gw = await createGateway({ listen: '127.0.0.1:0', ideSuffix: SUFFIX, routes, signingKey: randomBytes(32), publicPort: 'listen' })
+  // Sign in through the real token exchange, as a browser would.
+  const { token } = gw.mintIdeToken(VMID, 'bench')
+  const cookie = await new Promise<string>((resolve, reject) => {
+    fetchRaw(gw.port, `dev-${VMID}.${SUFFIX}:${gw.port}`, `/?token=${token}`, (res) => {
+      const c = res.headers['set-cookie']?.[0]?.split(';')[0]
+      if (res.statusCode === 302 && c) resolve(c)
+      else reject(new Error(`token exchange failed: ${res.statusCode}`))
+    })
+  })
+  process.stdout.write(`${JSON.stringify({ port: gw.port, cookie })}\n`)
+}
+
+function fetchRaw(port: number, host: string, path: string, cb: (res: IncomingMessage) => void): void {
+  import('node:http').then(({ request }) => request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => { res.resume(); cb(res) }).end())
+}
+
+// ---- orchestration ----------------------------------------------------------------------------
+
+interface Child { proc: ChildProcess; info: { port: number; cookie?: string } }
+
+async function startRole(args: string[]): Promise<Child> {
+  const proc = spawn(process.execPath, [import.meta.filename, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let buf = ''
+  const info = await new Promise<Child['info']>((resolve, reject) => {
+    proc.stdout!.on('data', (d: Buffer) => {
+      buf += d
+      const nl = buf.indexOf('\n')
+      if (nl !== -1) resolve(JSON.parse(buf.slice(0, nl)))
+    })
+    proc.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code}`)))
+  })
+  return { proc, info }
+}
+
+async function startNginx(upstreamPort: number): Promise<{ port: number; stop: () => Promise<void>; version: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'zlh-bench-nginx-'))
+  chmodSync(dir, 0o755)
+  for (const d of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) { mkdirSync(join(dir, d)); chmodSync(join(dir, d), 0o777) }
+  const port = await freePort()
+  const conf = join(dir, 'nginx.conf')
+  writeFileSync(conf, `
+worker_processes 1;
+daemon off;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  upstream code_server { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  map $http_upgrade $connection_upgrade { default upgrade; '' ''; }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://code_server;
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $connection_upgrade;
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_set_header X-Forwarded-Proto https;
+      proxy_set_header X-Forwarded-Host $http_host;
+      proxy_read_timeout 3600s;
+    }
+  }
+}
+`)
+  const version = execFileSync('nginx', ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim() ||
+    '' // nginx -v prints to stderr
+  const proc = spawn('nginx', ['-p', dir, '-c', conf], { stdio: ['ignore', 'inherit', 'inherit'] })
+  const until = Date.now() + 10_000
+  while (!(await canConnect(port))) {
+    if (Date.now() > until) throw new Error('nginx did not start listening within 10 s')
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return {
+    port,
+    version,
+    stop: async () => {
+      proc.kill('SIGQUIT')
+      await once(proc, 'exit')
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer()
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
+  const { port } = s.address() as AddressInfo
+  await new Promise((r) => s.close(r))
+  return port
+}
+
+async function canConnect(port: number): Promise<boolean> {
+  const { connect } = await import('node:net')
+  return new Promise((resolve) => {
+    const c = connect(port, '127.0.0.1', () => { c.destroy(); resolve(true) })
+    c.on('error', () => resolve(false))
+  })
+}
+
+interface HttpResult { rps: number; p50: number; p99: number; errors: number; non2xx: number }
+
+async function http(port: number, headers: Record<string, string>, duration: number): Promise<HttpResult> {
+  const r = await autocannon({ url: `http://127.0.0.1:${port}/bench/asset.js`, connections: 50, duration, headers })
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx }
+}
+
+async function wsThroughput(port: number, headers: Record<string, string>, origin: string, seconds: number): Promise<number> {
+  const SOCKETS = 50
+  const WINDOW = 16
+  const payload = Buffer.alloc(128, 'm').toString()
+  const sockets = await Promise.all(Array.from({ length: SOCKETS }, async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/bench/ws`, { headers, origin })
+    await once(ws, 'open')
+    return ws
+  }))
+  let received = 0
+  let running = true
+  for (const ws of sockets) {
+    ws.on('message', () => { received++; if (running) ws.send(payload) })
+    for (let i = 0; i < WINDOW; i++) ws.send(payload)
+  }
+  await new Promise((r) => setTimeout(r, 1000)) // warm-up
+  const start = received
+  const t0 = performance.now()
+  await new Promise((r) => setTimeout(r, seconds * 1000))
+  const rate = (received - start) / ((performance.now() - t0) / 1000)
+  running = false
+  await Promise.all(sockets.map((ws) => { ws.close(); return once(ws, 'close') }))
+  return rate
+}
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`)
+  return i === -1 ? dflt : Number(process.argv[i + 1])
+}
+
+async function main(): Promise<void> {
+  const duration = arg('duration', 10)
+  const wsSeconds = arg('ws-duration', 5)
+  const rounds = arg('rounds', 1)
+  const upstream = await startRole(['upstream'])
+  const gateway = await startRole(['gateway', String(upstream.info.port)])
+  const nginx = await startNginx(upstream.info.port)
+  const host = `dev-${VMID}.${SUFFIX}`
+  const targets = [
+    { name: 'direct', port: upstream.info.port, headers: {} as Record<string, string> },
+    { name: 'gateway', port: gateway.info.port, headers: { host: `${host}:${gateway.info.port}`, cookie: gateway.info.cookie! } },
+    { name: 'nginx', port: nginx.port, headers: { host: `${host}:${nginx.port}` } },
+  ]
+  const results: Record<string, { http: HttpResult[]; ws: number[] }> = {}
+  try {
+    for (const t of targets) {
+      results[t.name] = { http: [], ws: [] }
+      await http(t.port, t.headers, 2) // warm-up: JIT, keep-alive pools
+    }
+    for (let round = 0; round < rounds; round++) {
+      for (const t of targets) {
+        const h = await http(t.port, t.headers, duration)
+        if (h.errors || h.non2xx) throw new Error(`${t.name}: ${h.errors} errors, ${h.non2xx} non-2xx responses`)
+        results[t.name]!.http.push(h)
+        process.stderr.write(`${t.name} http: ${h.rps.toFixed(0)} req/s p50 ${h.p50} ms p99 ${h.p99} ms\n`)
+      }
+      for (const t of targets) {
+        const origin = `https://${t.headers.host ?? host}`
+        const w = await wsThroughput(t.port, t.headers, origin, wsSeconds)
+        results[t.name]!.ws.push(w)
+        process.stderr.write(`${t.name} ws: ${w.toFixed(0)} msg/s\n`)
+      }
+    }
+  } finally {
+    await nginx.stop()
+    for (const c of [gateway, upstream]) { c.proc.kill(); await once(c.proc, 'exit').catch(() => {}) }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+  const summary = Object.fromEntries(Object.entries(results).map(([name, r]) => [name, {
+    rps: median(r.http.map((h) => h.rps)), p50: median(r.http.map((h) => h.p50)), p99: median(r.http.map((h) => h.p99)), wsMsgs: median(r.ws),
+  }]))
+  const s = summary as Record<'direct' | 'gateway' | 'nginx', { rps: number; p50: number; p99: number; wsMsgs: number }>
+  const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}, ${execFileSync('sh', ['-c', 'nginx -v 2>&1'], { encoding: 'utf8' }).trim()}`
+  if (process.argv.includes('--json')) {
+    console.log(JSON.stringify({ machine, duration, wsSeconds, rounds, summary }, null, 2))
+    return
+  }
+  const row = (n: 'direct' | 'gateway' | 'nginx') => `| ${n} | ${s[n].rps.toFixed(0)} | ${s[n].p50} | ${s[n].p99} | ${s[n].wsMsgs.toFixed(0)} |`
+  console.log([
+    `machine: ${machine}; load average at start ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    `command: node bench/proxy.ts --duration ${duration} --ws-duration ${wsSeconds} --rounds ${rounds}`,
+    '',
+    '| target | HTTP req/s | p50 ms | p99 ms | WS msg/s |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    row('direct'), row('gateway'), row('nginx'),
+    '',
+    `gateway / nginx: req/s ${(s.gateway.rps / s.nginx.rps).toFixed(2)}×, p99 ${s.gateway.p99} vs ${s.nginx.p99} ms; ` +
+      `WS gateway / direct ${(100 * s.gateway.wsMsgs / s.direct.wsMsgs).toFixed(0)} %, nginx / direct ${(100 * s.nginx.wsMsgs / s.direct.wsMsgs).toFixed(0)} %; ` +
+      `HTTP gateway / direct ${(100 * s.gateway.rps / s.direct.rps).toFixed(0)} %`,
+  ].join('\n'))
+}
+
+const role = process.argv[2]
+// Exit cleanly on a signal so `--cpu-prof` can write its profile.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(0))
+if (role === 'upstream') await runUpstream()
+else if (role === 'gateway') await runGateway(Number(process.argv[3]))
+else await main()
