@@ -6,7 +6,8 @@
 // no-op and a crash mid-write is repaired by the next ensure (the file is replaced by rename).
 
 import { existsSync, readFileSync } from 'node:fs'
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile } from 'node:fs/promises'
+import { writeFileAtomic } from '../atomic-file.ts'
 import { join } from 'node:path'
 import { ProviderError } from '../errors.ts'
 import type { ContainerResources } from '../types.ts'
@@ -25,6 +26,9 @@ export const IN_CONTAINER = {
   pidFile: '/etc/zlh/agent.pid',
   log: '/var/log/zlh-agent.log',
 }
+
+/** Host binaries bind-mounted read-only into the container: [host path, path in the rootfs]. */
+const HOST_TOOLS: Array<[string, string]> = [['/usr/sbin/useradd', 'usr/sbin/useradd'], ['/usr/bin/bash', 'bin/bash']]
 
 export type CgroupLayout = 'v2' | 'v1'
 
@@ -76,6 +80,9 @@ export function renderBlock(input: ConfigBlockInput): string {
     'lxc.mount.auto = cgroup:mixed:force proc:mixed sys:ro',
     `lxc.mount.entry = ${input.projectDir} ${IN_CONTAINER.project.slice(1)} none ro,bind,create=dir 0 0`,
     `lxc.mount.entry = ${input.nodeBinary} ${IN_CONTAINER.node.slice(1)} none ro,bind,create=file 0 0`,
+    // The busybox rootfs lacks what the agent drives on a real container: useradd for the dev
+    // user and bash for login shells. The host's binaries (its /lib is bind-mounted already).
+    ...HOST_TOOLS.filter(([host]) => existsSync(host)).map(([host, inside]) => `lxc.mount.entry = ${host} ${inside} none ro,bind,create=file 0 0`),
     'lxc.signal.halt = SIGUSR1',
     ...limits,
     END,
@@ -95,13 +102,6 @@ export function mergeConfig(current: string, block: string): string {
 export function resourcesFromConfig(config: string): ContainerResources | undefined {
   const match = /^# zlh-resources (\{.*\})$/m.exec(config)
   return match ? JSON.parse(match[1]!) as ContainerResources : undefined
-}
-
-export async function writeFileAtomic(path: string, content: string, mode: number): Promise<void> {
-  const tmp = `${path}.zlh-tmp`
-  await writeFile(tmp, content, { mode })
-  await chmod(tmp, mode)
-  await rename(tmp, path)
 }
 
 export async function writeContainerConfig(configPath: string, block: string): Promise<void> {

@@ -15,15 +15,17 @@
 // decides. Assumptions: runs as root (CI does); `ip`/`bridge` from iproute2.
 
 import { existsSync } from 'node:fs'
-import { readFile, rm } from 'node:fs/promises'
+import { mkdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { writeFileAtomic } from '../atomic-file.ts'
 import { ClaimStore, type Claim } from '../claims.ts'
 import { ProviderError } from '../errors.ts'
+import { withHostLock } from '../host-lock.ts'
 import { KeyedMutex } from '../keyed-mutex.ts'
 import { checkRef, checkSpec, checkToken } from '../validate.ts'
 import type { AgentSettings, Container, ContainerBackend, ContainerRef, ContainerSpec, StopOptions } from '../types.ts'
 import { run } from './commands.ts'
-import { IN_CONTAINER, detectCgroupLayout, renderBlock, resourcesFromConfig, writeContainerConfig, writeFileAtomic, writeInit, writeToken, type CgroupLayout } from './container-config.ts'
+import { IN_CONTAINER, detectCgroupLayout, renderBlock, resourcesFromConfig, writeContainerConfig, writeInit, writeToken, type CgroupLayout } from './container-config.ts'
 import { VMID_BASE, containerAddress, ensureBridge, hostAddress, maxVmid, parseSubnet, vethName, type Subnet } from './network.ts'
 
 export interface LxcBackendOptions {
@@ -67,13 +69,22 @@ export class LxcBackend implements ContainerBackend {
   #dir(vmid: number): string { return join(this.lxcpath, this.#name(vmid)) }
   #lxc(vmid: number): string[] { return ['-P', this.lxcpath, '-n', this.#name(vmid)] }
 
+  /** Serializes work on one vmid: in this object (mutex) and across processes (lock file). */
+  #locked<T>(vmid: number, section: () => Promise<T>): Promise<T> {
+    return this.#mutex.run(`vmid:${vmid}`, async () => {
+      const dir = join(this.lxcpath, '.zlh-claims', 'locks')
+      await mkdir(dir, { recursive: true, mode: 0o700 })
+      return withHostLock(join(dir, `${vmid}.lock`), section)
+    })
+  }
+
   async ensure(spec: ContainerSpec): Promise<Container> {
     checkSpec(spec)
     if (process.getuid?.() !== 0) throw new ProviderError('HostUnsupported', 'the lxc provider creates privileged containers and host bridges: run the controller as root', {})
     const ownerUid = spec.identity.ownerUid
     return this.#mutex.run(`owner:${ownerUid}`, async () => {
       const claim = await this.#claims.claim(spec.identity)
-      return this.#mutex.run(`vmid:${claim.vmid}`, async () => {
+      return this.#locked(claim.vmid, async () => {
         const dir = this.#dir(claim.vmid)
         const marker = join(dir, 'zlh-owner')
         const owner = await readFile(marker, 'utf8').catch(() => undefined)
@@ -121,7 +132,7 @@ export class LxcBackend implements ContainerBackend {
 
   async start(ref: ContainerRef): Promise<Container> {
     const claim = await this.#require(ref)
-    return this.#mutex.run(`vmid:${claim.vmid}`, async () => {
+    return this.#locked(claim.vmid, async () => {
       if ((await this.#state(claim.vmid)) !== 'running') {
         await ensureBridge(this.bridge, this.#subnet)
         await run('lxc-start', [...this.#lxc(claim.vmid), '-l', 'WARN', '-o', join(this.#dir(claim.vmid), 'lxc-start.log')], { timeoutMs: 60_000 })
@@ -132,7 +143,7 @@ export class LxcBackend implements ContainerBackend {
 
   async stop(ref: ContainerRef, options: StopOptions = {}): Promise<Container> {
     const claim = await this.#require(ref)
-    return this.#mutex.run(`vmid:${claim.vmid}`, async () => {
+    return this.#locked(claim.vmid, async () => {
       if ((await this.#state(claim.vmid)) !== 'stopped') {
         const timeout = options.timeoutSeconds ?? 30
         // -t: send the halt signal, wait, then kill — graceful first, forced after the timeout.
@@ -152,7 +163,7 @@ export class LxcBackend implements ContainerBackend {
     if (ref.vmid !== undefined && ref.vmid !== claim.vmid) {
       throw new ProviderError('Conflict', `owner ${ref.ownerUid} has container ${claim.vmid}, not ${ref.vmid}; nothing was changed`, { vmid: ref.vmid, ownerUid: ref.ownerUid })
     }
-    await this.#mutex.run(`vmid:${claim.vmid}`, async () => {
+    await this.#locked(claim.vmid, async () => {
       const dir = this.#dir(claim.vmid)
       const owner = await readFile(join(dir, 'zlh-owner'), 'utf8').catch(() => undefined)
       if (owner !== undefined && owner !== ref.ownerUid) throw new ProviderError('Conflict', `container ${this.#name(claim.vmid)} belongs to ${owner}; refusing to destroy it`, { vmid: claim.vmid })
@@ -185,7 +196,7 @@ export class LxcBackend implements ContainerBackend {
   async deliverCredentials(ref: ContainerRef, agent: AgentSettings): Promise<void> {
     checkToken(agent.token)
     const claim = await this.#require(ref)
-    await this.#mutex.run(`vmid:${claim.vmid}`, async () => {
+    await this.#locked(claim.vmid, async () => {
       const changed = await writeToken(join(this.#dir(claim.vmid), 'rootfs'), agent.token)
       if (changed && (await this.#state(claim.vmid)) === 'running') {
         // The agent reads its token at start; init's respawn restarts it with the new file.

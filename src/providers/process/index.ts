@@ -1,0 +1,3 @@
+// The process backend: directory roots + detached agent processes. Isolates nothing.
+export { ProcessBackend } from './provider.ts'
+export type { ProcessBackendOptions } from './provider.ts'

@@ -1,0 +1,197 @@
+// The process backend, the zero-setup default: a "container" is a directory root plus the real
+// agent (`zlh agent --root <dir>`) as a detached process on a loopback port.
+//
+// IT ISOLATES NOTHING. Every "container" runs as the controller's user on the controller's host,
+// shares its network, CPU and memory (resources are recorded, not enforced) and can read any
+// file that user can — including other containers' roots and tokens. It is for development and
+// the embedded all-in-one mode; use lxc or proxmox for anything shared.
+//
+// Layout under rootDir: `claims/` (vmid + port per owner, durable), and per vmid
+// `containers/<vmid>/{root/, agent-token (0600), agent.pid, agent.log, zlh-owner}`.
+// Expected flow of ensure: claim (vmid, port) → create root and token → owner marker last.
+// Guarantees: the agent survives a controller restart (own session) and is found again through
+// its pid file (pid + kernel start time); per-owner/per-vmid operations are serialized
+// in-process, and the claim store keeps two processes from making two containers for one owner.
+
+import { existsSync } from 'node:fs'
+import { mkdir, readFile, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { writeFileAtomic } from '../atomic-file.ts'
+import { ClaimStore, type Claim } from '../claims.ts'
+import { ProviderError } from '../errors.ts'
+import { withHostLock } from '../host-lock.ts'
+import { KeyedMutex } from '../keyed-mutex.ts'
+import { checkRef, checkSpec, checkToken } from '../validate.ts'
+import type { AgentSettings, Container, ContainerBackend, ContainerRef, ContainerResources, ContainerSpec, StopOptions } from '../types.ts'
+import { runningAgentPid, startAgentProcess, stopAgentProcess, type AgentProcessFiles } from './agent-process.ts'
+
+export interface ProcessBackendOptions {
+  /** Where claims and container roots live (the controller's state directory). */
+  rootDir: string
+  /** First loopback port; container vmid N listens on portRangeStart + (N - 100). Default 17100. */
+  portRangeStart?: number
+  /** The `zlh` entry point (bin/zlh.js) that runs `zlh agent`. */
+  cliPath: string
+}
+
+interface ProcessClaimExtra { port: number; resources?: ContainerResources }
+
+const VMID_MIN = 100
+
+export class ProcessBackend implements ContainerBackend {
+  readonly type = 'process' as const
+  readonly #opts: ProcessBackendOptions
+  readonly #claims: ClaimStore
+  readonly #mutex = new KeyedMutex()
+  readonly #portStart: number
+
+  constructor(options: ProcessBackendOptions) {
+    this.#opts = options
+    this.#portStart = options.portRangeStart ?? 17100
+    if (!(this.#portStart >= 1024 && this.#portStart <= 65000)) throw new ProviderError('InvalidConfig', `spec.process.portRangeStart ${this.#portStart} must be 1024..65000`, {})
+    this.#claims = new ClaimStore(join(options.rootDir, 'claims'), VMID_MIN, VMID_MIN + (65535 - this.#portStart))
+  }
+
+  #dir(vmid: number): string { return join(this.#opts.rootDir, 'containers', String(vmid)) }
+
+  #files(vmid: number): AgentProcessFiles {
+    const dir = this.#dir(vmid)
+    return { root: join(dir, 'root'), tokenFile: join(dir, 'agent-token'), pidFile: join(dir, 'agent.pid'), logFile: join(dir, 'agent.log') }
+  }
+
+  #port(claim: Claim): number {
+    return (claim.extra as ProcessClaimExtra | undefined)?.port ?? this.#portStart + (claim.vmid - VMID_MIN)
+  }
+
+  /** Serializes work on one vmid: in this object (mutex) and across processes (lock file). */
+  #locked<T>(vmid: number, section: () => Promise<T>): Promise<T> {
+    return this.#mutex.run(`vmid:${vmid}`, async () => {
+      const dir = join(this.#opts.rootDir, 'claims', 'locks')
+      await mkdir(dir, { recursive: true, mode: 0o700 })
+      return withHostLock(join(dir, `${vmid}.lock`), section)
+    })
+  }
+
+  async ensure(spec: ContainerSpec): Promise<Container> {
+    checkSpec(spec)
+    const ownerUid = spec.identity.ownerUid
+    return this.#mutex.run(`owner:${ownerUid}`, async () => {
+      const claim = await this.#claims.claim(spec.identity, (vmid) => ({ port: this.#portStart + (vmid - VMID_MIN), resources: spec.resources }))
+      return this.#locked(claim.vmid, async () => {
+        const dir = this.#dir(claim.vmid)
+        const marker = join(dir, 'zlh-owner')
+        const owner = await readFile(marker, 'utf8').catch(() => undefined)
+        if (owner !== undefined && owner !== ownerUid) {
+          throw new ProviderError('Conflict', `container ${claim.vmid} is marked for owner ${owner}, not ${ownerUid}; nothing was changed`, { vmid: claim.vmid, ownerUid })
+        }
+        const files = this.#files(claim.vmid)
+        await mkdir(files.root, { recursive: true, mode: 0o700 })
+        await this.#writeToken(files, spec.agent.token)
+        const extra = claim.extra as ProcessClaimExtra | undefined
+        if (JSON.stringify(extra?.resources) !== JSON.stringify(spec.resources)) {
+          await this.#claims.update({ ...claim, extra: { port: this.#port(claim), resources: spec.resources } })
+        }
+        if (owner === undefined) await writeFileAtomic(marker, ownerUid, 0o600)
+        return (await this.#observeClaim((await this.#claims.find(ownerUid))!))!
+      })
+    })
+  }
+
+  async #writeToken(files: AgentProcessFiles, token: string): Promise<boolean> {
+    const current = await readFile(files.tokenFile, 'utf8').catch(() => undefined)
+    if (current === token) return false
+    await writeFileAtomic(files.tokenFile, token, 0o600)
+    return true
+  }
+
+  async start(ref: ContainerRef): Promise<Container> {
+    const claim = await this.#require(ref)
+    return this.#locked(claim.vmid, async () => {
+      const files = this.#files(claim.vmid)
+      if ((await runningAgentPid(files)) === undefined) {
+        await startAgentProcess(files, { cliPath: this.#opts.cliPath, listen: `127.0.0.1:${this.#port(claim)}`, vmid: claim.vmid })
+      }
+      return (await this.#observeClaim(claim))!
+    })
+  }
+
+  async stop(ref: ContainerRef, options: StopOptions = {}): Promise<Container> {
+    const claim = await this.#require(ref)
+    return this.#locked(claim.vmid, async () => {
+      await stopAgentProcess(this.#files(claim.vmid), (options.timeoutSeconds ?? 30) * 1000)
+      return (await this.#observeClaim(claim))!
+    })
+  }
+
+  async delete(ref: ContainerRef): Promise<void> {
+    checkRef(ref)
+    const claim = await this.#claims.find(ref.ownerUid)
+    if (!claim) return
+    if (ref.vmid !== undefined && ref.vmid !== claim.vmid) {
+      throw new ProviderError('Conflict', `owner ${ref.ownerUid} has container ${claim.vmid}, not ${ref.vmid}; nothing was changed`, { vmid: ref.vmid, ownerUid: ref.ownerUid })
+    }
+    await this.#locked(claim.vmid, async () => {
+      await stopAgentProcess(this.#files(claim.vmid), 10_000)
+      await rm(this.#dir(claim.vmid), { recursive: true, force: true })
+      await this.#claims.release(ref.ownerUid)
+    })
+  }
+
+  async observe(ref: ContainerRef): Promise<Container | undefined> {
+    checkRef(ref)
+    const claim = await this.#claims.find(ref.ownerUid)
+    if (!claim || (ref.vmid !== undefined && ref.vmid !== claim.vmid)) return undefined
+    return this.#observeClaim(claim)
+  }
+
+  async list(): Promise<Container[]> {
+    const out: Container[] = []
+    for (const claim of await this.#claims.list()) {
+      const container = await this.#observeClaim(claim)
+      if (container) out.push(container)
+    }
+    return out
+  }
+
+  /** Rewrites the token file; a running agent is restarted to pick up a changed token. */
+  async deliverCredentials(ref: ContainerRef, agent: AgentSettings): Promise<void> {
+    checkToken(agent.token)
+    const claim = await this.#require(ref)
+    await this.#locked(claim.vmid, async () => {
+      const files = this.#files(claim.vmid)
+      if (await this.#writeToken(files, agent.token) && (await runningAgentPid(files)) !== undefined) {
+        await stopAgentProcess(files, 10_000)
+        await startAgentProcess(files, { cliPath: this.#opts.cliPath, listen: `127.0.0.1:${this.#port(claim)}`, vmid: claim.vmid })
+      }
+    })
+  }
+
+  async close(): Promise<void> {}
+
+  async #require(ref: ContainerRef): Promise<Claim> {
+    checkRef(ref)
+    const claim = await this.#claims.find(ref.ownerUid)
+    if (!claim || (ref.vmid !== undefined && ref.vmid !== claim.vmid) || !existsSync(join(this.#dir(claim.vmid), 'zlh-owner'))) {
+      throw new ProviderError('NotFound', `no process container for owner ${ref.ownerUid}${ref.vmid ? ` (vmid ${ref.vmid})` : ''}; ensure it first`, { ...ref })
+    }
+    return claim
+  }
+
+  async #observeClaim(claim: Claim): Promise<Container | undefined> {
+    const owner = await readFile(join(this.#dir(claim.vmid), 'zlh-owner'), 'utf8').catch(() => undefined)
+    if (owner !== claim.ownerUid) return undefined
+    const port = this.#port(claim)
+    const running = (await runningAgentPid(this.#files(claim.vmid))) !== undefined
+    return {
+      provider: 'process',
+      vmid: claim.vmid,
+      ownerUid: claim.ownerUid,
+      identity: claim.identity,
+      state: running ? 'running' : 'stopped',
+      address: '127.0.0.1',
+      agentUrl: `http://127.0.0.1:${port}`,
+      resources: (claim.extra as ProcessClaimExtra | undefined)?.resources ?? { cores: 0, memoryMiB: 0, diskGiB: 0 },
+      node: 'localhost',
+    }
+  }
+}
