@@ -5,7 +5,8 @@
 // into the live object; 3. fields the manager applied last time, omits now and no other applier
 // owns are removed; 4. fields other managers own that this changes are conflicts — returned, or,
 // with force, taken over; 5. managedFields is re-encoded.
-// Guarantees: pure functions; inputs are not mutated; on conflicts the live object is returned as is.
+// Guarantees: pure functions; inputs are not mutated; a returned object shares nothing with the inputs,
+// except on conflicts, where the live object itself is returned.
 // Assumptions: one served version per kind (no conversion between manager apiVersions); the caller
 // checks name/namespace/uid/resourceVersion preconditions, validates, defaults and prunes the result.
 
@@ -82,11 +83,12 @@ export interface UpdateInput {
 
 const timestamp = (now: Date): string => now.toISOString().replace(/\.\d{3}Z$/, 'Z')
 
+/** A shallow view without metadata.managedFields; nothing below is copied (the walks never mutate). */
 function withoutManagedFields(o: Obj | undefined): Obj {
   if (!o) return {}
-  const c = structuredClone(o)
-  if (isPlainObject(c.metadata)) delete c.metadata.managedFields
-  return c
+  if (!isPlainObject(o.metadata) || !('managedFields' in o.metadata)) return o
+  const { managedFields: _dropped, ...metadata } = o.metadata
+  return { ...o, metadata }
 }
 
 /** What the request may touch: the main resource leaves .status alone; /status touches only .status. */
@@ -261,7 +263,8 @@ export function applyPatch(input: ApplyInput): ApplyResult {
   if (outcome.conflicts.size > 0) {
     return { object: input.live ?? {}, conflicts: conflictsOf(outcome.conflicts, outcome.managers), changed: false }
   }
-  let object = outcome.object
+  // A fresh copy: the merge shares unchanged subtrees with the live object, and callers default and mutate what they store.
+  let object = structuredClone(outcome.object)
   // kubectl's server-side apply keeps a client-side apply annotation in step, so a later client-side apply still works.
   if (input.manager === 'kubectl' && typeof input.live?.metadata?.annotations?.[LAST_APPLIED_ANNOTATION] === 'string' && (input.subresource ?? '') === '') {
     const text = lastAppliedText(input.patch)

@@ -213,3 +213,15 @@ t.test('kubectl: client-side apply, then server-side apply', async (t) => {
   t.same(other.conflicts!.map((c) => c.field).sort(), ['.spec.game', '.spec.server.port'])
   t.equal(conflictMessage(other.conflicts!), 'Apply failed with 2 conflicts: conflicts with "kubectl-client-side-apply" using zerolaghub.dev/v1alpha1:\n- .spec.game\n- .spec.server.port')
 })
+
+t.test('the result shares nothing with the inputs', async (t) => {
+  const live = stored(apply(undefined, gameServer(base({ mods: [{ name: 'a', url: 'u', sha256: 's' }] })), 'flux').object)
+  const before = structuredClone(live)
+  const patch = gameServer({ running: true })
+  const r = apply(live, patch, 'ops', { now: T1 })
+  r.object.spec.server.port = 1
+  r.object.spec.mods[0].url = 'changed'
+  r.object.metadata.labels = { x: 'y' }
+  t.same(live, before, 'mutating the result leaves the live object alone')
+  t.same(patch, gameServer({ running: true }), 'the patch is untouched')
+})
