@@ -22,8 +22,7 @@ import fsp from 'node:fs/promises'
 import path from 'node:path'
 import { createHash } from 'node:crypto'
 import type { Hash } from 'node:crypto'
-import { Transform } from 'node:stream'
-import type { Writable } from 'node:stream'
+import { Transform, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { setTimeout as delay } from 'node:timers/promises'
 import { AgentError, isAgentError } from '../errors.ts'
@@ -232,6 +231,27 @@ function mapError(err: unknown, signal: AbortSignal, deadline: AbortSignal, call
 
 // ─── File sink: what mods and other single-file artifacts use ─────────────────────────────
 
+/** Positional writes; on destroy the write in progress completes first, so whatever the stream
+ * accepted before a failure is on disk for a resume to re-hash and continue from. */
+function fileWriter(handle: fsp.FileHandle, start: number): Writable {
+  let position = start
+  let pending: Promise<unknown> = Promise.resolve()
+  return new Writable({
+    highWaterMark: 256 * 1024,
+    write(chunk: Buffer, _enc, cb) {
+      const at = position
+      position += chunk.length
+      pending = handle.write(chunk, 0, chunk.length, at).then(() => cb(), (err: Error) => cb(err))
+    },
+    final(cb) {
+      pending.then(() => handle.truncate(position)).then(() => handle.sync()).then(() => cb(), (err: Error) => cb(err))
+    },
+    destroy(err, cb) {
+      pending.catch(() => {}).then(() => handle.close()).then(() => cb(err), () => cb(err))
+    },
+  })
+}
+
 export interface FetchArtifactOptions extends DownloadOptions {
   /** final path; the bytes go to `<dest>.part` and are renamed into place only once verified */
   dest: string
@@ -248,8 +268,7 @@ export async function fetchArtifact(opts: FetchArtifactOptions): Promise<FetchAr
   const sink: ArtifactSink = {
     resumable: true,
     async open(offset) {
-      if (offset === 0) await fsp.rm(part, { force: true })
-      return fs.createWriteStream(part, { flags: offset === 0 ? 'w' : 'r+', start: offset })
+      return fileWriter(await fsp.open(part, offset === 0 ? 'w' : 'r+'), offset)
     },
     async existing() {
       const size = await fsp.stat(part).then((s) => s.size, () => 0)
@@ -260,12 +279,6 @@ export async function fetchArtifact(opts: FetchArtifactOptions): Promise<FetchAr
     },
   }
   const result = await downloadArtifact(opts, sink)
-  const handle = await fsp.open(part, 'r')
-  try {
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
   await fsp.rename(part, opts.dest)
   await fsyncDir(path.dirname(opts.dest))
   return { ...result, path: opts.dest }
