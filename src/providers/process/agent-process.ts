@@ -47,6 +47,8 @@ export async function startAgentProcess(files: AgentProcessFiles, options: { cli
     const child = spawn(process.execPath, [options.cliPath, 'agent', '--root', files.root, '--listen', options.listen, '--token-file', files.tokenFile, '--vmid', String(options.vmid)], {
       detached: true,
       stdio: ['ignore', log, log],
+      // Not the controller's environment: it may hold credentials the agent has no business with.
+      env: { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: files.root, LANG: 'C.UTF-8' },
       cwd: files.root,
     })
     const pid = child.pid

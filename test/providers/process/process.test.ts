@@ -1,0 +1,61 @@
+// The process provider's own promises: the agent outlives the controller process that started it
+// and is found again; a recycled pid is never taken for the agent (nor signalled); the token is in
+// a 0600 file, not on the agent's command line or in its environment.
+import t from 'tap'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { ProcessBackend } from '../../../src/providers/process/index.ts'
+import { waitForAgent } from '../../../src/providers/agent-probe.ts'
+import { newSpec } from '../conformance.ts'
+
+const cliPath = resolve(import.meta.dirname, '../../../bin/zlh.js')
+const rootDir = mkdtempSync(join(tmpdir(), 'zlh-process-test-'))
+const portRangeStart = 20_000 + Math.floor(Math.random() * 20_000)
+const make = () => new ProcessBackend({ rootDir, portRangeStart, cliPath })
+const spec = newSpec('DevServer')
+const ref = { ownerUid: spec.identity.ownerUid }
+t.teardown(async () => {
+  await make().delete(ref).catch(() => undefined)
+  rmSync(rootDir, { recursive: true, force: true })
+})
+
+t.test('the agent survives the controller process and a new one finds it', async (t) => {
+  // A separate Node process plays the controller: ensure + start, then it exits.
+  const script = `
+    import { ProcessBackend } from ${JSON.stringify(resolve(import.meta.dirname, '../../../src/providers/process/index.ts'))}
+    const p = new ProcessBackend({ rootDir: ${JSON.stringify(rootDir)}, portRangeStart: ${portRangeStart}, cliPath: ${JSON.stringify(cliPath)} })
+    const spec = JSON.parse(process.env.SPEC)
+    await p.ensure(spec)
+    const c = await p.start({ ownerUid: spec.identity.ownerUid })
+    console.log(JSON.stringify(c))
+  `
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, SPEC: JSON.stringify(spec) }, encoding: 'utf8', timeout: 60_000 })
+  const started = JSON.parse(out.trim().split('\n').pop()!)
+  t.equal(started.state, 'running')
+  const found = (await make().observe(ref))!
+  t.equal(found.vmid, started.vmid)
+  t.equal(found.state, 'running', 'the restarted controller sees the agent running')
+  const status = await waitForAgent(found.agentUrl!, spec.agent.token, 60_000)
+  t.equal(status.status, 200)
+
+  const dir = join(rootDir, 'containers', String(found.vmid))
+  t.equal(statSync(join(dir, 'agent-token')).mode & 0o777, 0o600)
+  const { pid } = JSON.parse(readFileSync(join(dir, 'agent.pid'), 'utf8')) as { pid: number }
+  const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+  t.match(cmdline, /--token-file/)
+  t.notOk(cmdline.includes(spec.agent.token), 'token not on the command line')
+  t.notOk(readFileSync(`/proc/${pid}/environ`, 'utf8').includes(spec.agent.token), 'token not in the environment (the controller had it in its own; the agent does not inherit it)')
+  t.equal((await make().stop(ref, { timeoutSeconds: 10 })).state, 'stopped')
+})
+
+t.test('a recycled pid is not mistaken for the agent and is not signalled', async (t) => {
+  const c = (await make().observe(ref))!
+  const pidFile = join(rootDir, 'containers', String(c.vmid), 'agent.pid')
+  // Our own (live) pid with a start time that is not ours: what a recycled pid looks like.
+  writeFileSync(pidFile, JSON.stringify({ pid: process.pid, startTime: '1' }))
+  t.equal((await make().observe(ref))!.state, 'stopped')
+  await make().stop(ref, { timeoutSeconds: 1 }) // would SIGTERM this test if it trusted the pid
+  t.pass('still alive')
+})
