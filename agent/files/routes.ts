@@ -1,0 +1,79 @@
+// Routes of the file manager: GET|PUT|DELETE /files/*path and POST /files/*path?op=mkdir|rename,
+// all confined to the game server's root (see confined-fs.ts for how).
+import type { Readable } from 'node:stream'
+import type { AgentRoutePlugin } from '../context.ts'
+import { ConfinedRoot } from './confined-fs.ts'
+import { FileError } from './errors.ts'
+import { useCatalogErrors } from './route-errors.ts'
+
+export interface FileRoutesOptions {
+  /** Largest file PUT accepts (default 512 MiB). */
+  maxWriteBytes?: number
+}
+
+const pathParams = { type: 'object', properties: { '*': { type: 'string' } } } as const
+
+export function createFileRoutes(options: FileRoutesOptions = {}): AgentRoutePlugin {
+  const maxWriteBytes = options.maxWriteBytes ?? 512 * 1024 * 1024
+  return async (app, { ctx }) => {
+    const files = new ConfinedRoot(ctx.paths.game)
+    useCatalogErrors(app)
+    // Every body here is a raw stream (a PUT of a .json file is a file, not a JSON request):
+    // streamed to disk as it arrives, never buffered.
+    app.removeAllContentTypeParsers()
+    app.addContentTypeParser('*', (_req, payload, done) => { done(null, payload) })
+
+    app.get<{ Params: { '*': string } }>('/files/*', { schema: { params: pathParams, tags: ['files'], summary: 'A directory listing (JSON) or a file\'s bytes' } }, async (req, reply) => {
+      const result = await files.open(req.params['*'])
+      if (result.kind === 'directory') return result.listing
+      reply.header('content-type', 'application/octet-stream')
+      reply.header('content-length', String(result.size))
+      return reply.send(result.handle.createReadStream())
+    })
+
+    app.put<{ Params: { '*': string } }>('/files/*', { schema: { params: pathParams, tags: ['files'], summary: 'Write a file (temp file + rename), creating parent directories' } }, async (req, reply) => {
+      const announced = Number(req.headers['content-length'] ?? 0)
+      if (announced > maxWriteBytes) throw new FileError('FILE_TOO_LARGE', `content-length ${announced} exceeds ${maxWriteBytes} bytes`)
+      const bytes = await files.writeFile(req.params['*'], (req.body as Readable | undefined) ?? req.raw, maxWriteBytes)
+      return reply.code(201).send({ path: req.params['*'], bytes })
+    })
+
+    app.delete<{ Params: { '*': string }; Querystring: { recursive?: 'true' | 'false' } }>('/files/*', {
+      schema: { params: pathParams, querystring: { type: 'object', properties: { recursive: { type: 'string', enum: ['true', 'false'] } } }, tags: ['files'] },
+    }, async (req, reply) => {
+      await files.remove(req.params['*'], req.query.recursive === 'true')
+      return reply.code(204).send()
+    })
+
+    app.post<{ Params: { '*': string }; Querystring: { op: 'mkdir' | 'rename' } }>('/files/*', {
+      schema: { params: pathParams, querystring: { type: 'object', required: ['op'], properties: { op: { type: 'string', enum: ['mkdir', 'rename'] } } }, tags: ['files'] },
+    }, async (req, reply) => {
+      const path = req.params['*']
+      if (req.query.op === 'mkdir') {
+        await files.mkdir(path)
+        return reply.code(201).send({ path })
+      }
+      const to = await renameTarget((req.body as Readable | undefined) ?? req.raw)
+      await files.rename(path, to)
+      return { path: to }
+    })
+  }
+}
+
+export const fileRoutes = createFileRoutes()
+
+/** Reads the small JSON body of a rename: {"to": "<new path>"}. */
+async function renameTarget(body: Readable): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length
+    if (size > 64 * 1024) throw new FileError('FILE_BAD_OPERATION', 'the rename body is larger than 64 KiB')
+    chunks.push(chunk as Buffer)
+  }
+  let parsed: unknown
+  try { parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) } catch { parsed = null }
+  const to = (parsed as { to?: unknown } | null)?.to
+  if (typeof to !== 'string') throw new FileError('FILE_BAD_OPERATION', 'rename needs a JSON body {"to": "<new path>"}')
+  return to
+}
