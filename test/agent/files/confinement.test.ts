@@ -1,4 +1,5 @@
 import t from 'tap'
+import type { Test } from 'tap'
 import { execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -9,7 +10,7 @@ import { rawRequest } from './http.ts'
 
 const MAX = 4096
 
-async function setup(t: Tap.Test): Promise<{ agent: TestAgent; game: string; outside: string; req: (m: string, p: string, body?: Buffer | string | Readable, h?: Record<string, string>) => ReturnType<typeof rawRequest> }> {
+async function setup(t: Test): Promise<{ agent: TestAgent; game: string; outside: string; req: (m: string, p: string, body?: Buffer | string | Readable, h?: Record<string, string>) => ReturnType<typeof rawRequest> }> {
   const root = t.testdir()
   const agent = await startTestAgent(root, { extraRoutePlugins: [createFileRoutes({ maxWriteBytes: MAX })] })
   t.teardown(() => agent.close())
