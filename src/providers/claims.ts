@@ -123,6 +123,12 @@ export class ClaimStore {
     throw new ProviderError('Exhausted', `no free vmid in ${this.#min}..${this.#max} under ${this.dir}; delete containers or widen the range`, { ownerUid })
   }
 
+  /** Removes a vmid reservation if it names this owner (cleanup when the claim itself was lost). */
+  async releaseVmid(vmid: number, ownerUid: string): Promise<void> {
+    const path = join(this.dir, 'vmids', String(vmid))
+    if ((await readFile(path, 'utf8').catch(() => undefined)) === ownerUid) await unlink(path).catch(() => undefined)
+  }
+
   /** Removes the owner's claim and its vmid reservation; missing is fine. */
   async release(ownerUid: string): Promise<void> {
     const claim = await this.find(ownerUid)

@@ -15,7 +15,7 @@
 // decides. Assumptions: runs as root (CI does); `ip`/`bridge` from iproute2.
 
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, rm } from 'node:fs/promises'
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../atomic-file.ts'
 import { ClaimStore, type Claim } from '../claims.ts'
@@ -159,20 +159,24 @@ export class LxcBackend implements ContainerBackend {
   async delete(ref: ContainerRef): Promise<void> {
     checkRef(ref)
     const claim = await this.#claims.find(ref.ownerUid)
-    if (!claim) return
-    if (ref.vmid !== undefined && ref.vmid !== claim.vmid) {
+    if (claim && ref.vmid !== undefined && ref.vmid !== claim.vmid) {
       throw new ProviderError('Conflict', `owner ${ref.ownerUid} has container ${claim.vmid}, not ${ref.vmid}; nothing was changed`, { vmid: ref.vmid, ownerUid: ref.ownerUid })
     }
-    await this.#locked(claim.vmid, async () => {
-      const dir = this.#dir(claim.vmid)
+    // Without a claim (lost), the vmid from list() still names the container; its marker decides.
+    const vmid = claim?.vmid ?? ref.vmid
+    if (vmid === undefined) return
+    await this.#locked(vmid, async () => {
+      const dir = this.#dir(vmid)
       const owner = await readFile(join(dir, 'zlh-owner'), 'utf8').catch(() => undefined)
-      if (owner !== undefined && owner !== ref.ownerUid) throw new ProviderError('Conflict', `container ${this.#name(claim.vmid)} belongs to ${owner}; refusing to destroy it`, { vmid: claim.vmid })
+      if (owner !== undefined && owner !== ref.ownerUid) throw new ProviderError('Conflict', `container ${this.#name(vmid)} belongs to ${owner}; refusing to destroy it`, { vmid })
+      if (owner === undefined && !claim) return // not ours to touch
       if (existsSync(join(dir, 'config'))) {
-        if ((await this.#state(claim.vmid)) !== 'stopped') await run('lxc-stop', [...this.#lxc(claim.vmid), '-k'], { allowFailure: true, timeoutMs: 30_000 })
-        await run('lxc-destroy', [...this.#lxc(claim.vmid), '-f'], { timeoutMs: 60_000 })
+        if ((await this.#state(vmid)) !== 'stopped') await run('lxc-stop', [...this.#lxc(vmid), '-k'], { allowFailure: true, timeoutMs: 30_000 })
+        await run('lxc-destroy', [...this.#lxc(vmid), '-f'], { timeoutMs: 60_000 })
       }
       await rm(dir, { recursive: true, force: true })
       await this.#claims.release(ref.ownerUid)
+      await this.#claims.releaseVmid(vmid, ref.ownerUid)
     })
   }
 
@@ -183,9 +187,18 @@ export class LxcBackend implements ContainerBackend {
     return this.#observeClaim(claim)
   }
 
+  /** Containers with an owner marker — from the claims, and from lxcpath itself so that a lost
+   * claims directory cannot hide an orphan. */
   async list(): Promise<Container[]> {
+    const claims = new Map((await this.#claims.list()).map((c) => [c.vmid, c]))
+    for (const entry of await readdir(this.lxcpath).catch(() => [] as string[])) {
+      const vmid = Number(entry.slice(NAME_PREFIX.length))
+      if (!entry.startsWith(NAME_PREFIX) || !Number.isInteger(vmid) || claims.has(vmid)) continue
+      const ownerUid = await readFile(join(this.lxcpath, entry, 'zlh-owner'), 'utf8').catch(() => undefined)
+      if (ownerUid) claims.set(vmid, { vmid, ownerUid })
+    }
     const out: Container[] = []
-    for (const claim of await this.#claims.list()) {
+    for (const claim of [...claims.values()].sort((a, b) => a.vmid - b.vmid)) {
       const container = await this.#observeClaim(claim)
       if (container) out.push(container)
     }

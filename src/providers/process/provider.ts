@@ -14,7 +14,7 @@
 // in-process, and the claim store keeps two processes from making two containers for one owner.
 
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, rm } from 'node:fs/promises'
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../atomic-file.ts'
 import { ClaimStore, type Claim } from '../claims.ts'
@@ -126,14 +126,20 @@ export class ProcessBackend implements ContainerBackend {
   async delete(ref: ContainerRef): Promise<void> {
     checkRef(ref)
     const claim = await this.#claims.find(ref.ownerUid)
-    if (!claim) return
-    if (ref.vmid !== undefined && ref.vmid !== claim.vmid) {
+    if (claim && ref.vmid !== undefined && ref.vmid !== claim.vmid) {
       throw new ProviderError('Conflict', `owner ${ref.ownerUid} has container ${claim.vmid}, not ${ref.vmid}; nothing was changed`, { vmid: ref.vmid, ownerUid: ref.ownerUid })
     }
-    await this.#locked(claim.vmid, async () => {
-      await stopAgentProcess(this.#files(claim.vmid), 10_000)
-      await rm(this.#dir(claim.vmid), { recursive: true, force: true })
+    // Without a claim (lost), the vmid from list() still names the container; its marker decides.
+    const vmid = claim?.vmid ?? ref.vmid
+    if (vmid === undefined) return
+    await this.#locked(vmid, async () => {
+      const owner = await readFile(join(this.#dir(vmid), 'zlh-owner'), 'utf8').catch(() => undefined)
+      if (owner !== undefined && owner !== ref.ownerUid) throw new ProviderError('Conflict', `container ${vmid} belongs to ${owner}; refusing to delete it`, { vmid })
+      if (owner === undefined && !claim) return // not ours to touch
+      await stopAgentProcess(this.#files(vmid), 10_000)
+      await rm(this.#dir(vmid), { recursive: true, force: true })
       await this.#claims.release(ref.ownerUid)
+      await this.#claims.releaseVmid(vmid, ref.ownerUid)
     })
   }
 
@@ -144,9 +150,18 @@ export class ProcessBackend implements ContainerBackend {
     return this.#observeClaim(claim)
   }
 
+  /** Containers with an owner marker — from the claims, and from the containers directory so
+   * that a lost claim cannot hide an orphan. */
   async list(): Promise<Container[]> {
+    const claims = new Map((await this.#claims.list()).map((c) => [c.vmid, c]))
+    for (const entry of await readdir(join(this.#opts.rootDir, 'containers')).catch(() => [] as string[])) {
+      const vmid = Number(entry)
+      if (!Number.isInteger(vmid) || claims.has(vmid)) continue
+      const ownerUid = await readFile(join(this.#dir(vmid), 'zlh-owner'), 'utf8').catch(() => undefined)
+      if (ownerUid) claims.set(vmid, { vmid, ownerUid })
+    }
     const out: Container[] = []
-    for (const claim of await this.#claims.list()) {
+    for (const claim of [...claims.values()].sort((a, b) => a.vmid - b.vmid)) {
       const container = await this.#observeClaim(claim)
       if (container) out.push(container)
     }

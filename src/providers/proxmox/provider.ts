@@ -89,6 +89,7 @@ export class ProxmoxBackend implements ContainerBackend {
       const [keep, ...extra] = found.sort((a, b) => Number(a.entry.vmid) - Number(b.entry.vmid))
       if (!keep) throw new ProviderError('BackendFailed', `CT for owner ${ownerUid} was created but is not listed; will retry`, { ownerUid })
       for (const duplicate of extra) await this.#destroy(duplicate.node, Number(duplicate.entry.vmid), ownerUid)
+      await this.#mutex.run(`vmid:${keep.entry.vmid}`, () => this.#applyResources(keep, spec))
       await this.#withLockRetry(() => ensureCtFirewall(this.client, keep.node, Number(keep.entry.vmid), {
         sources: this.#opts.controlPlaneSources,
         ports: [spec.agent.port ?? this.#agentPort, spec.agent.codeServerPort ?? this.#codeServerPort],
@@ -291,6 +292,25 @@ export class ProxmoxBackend implements ContainerBackend {
         if (!isMissing(err)) throw err
       }
     })
+  }
+
+  /**
+   * Brings an existing CT to the spec's size: cores and memory are hot-pluggable config changes;
+   * the root disk only grows (PVE cannot shrink it; a smaller request is left as is).
+   */
+  async #applyResources(ct: Located, spec: ContainerSpec): Promise<void> {
+    const path = this.#ctPath(ct)
+    const config = await this.client.get<{ cores?: number; memory?: number; rootfs?: string; lock?: string; description?: string }>(`${path}/config`)
+    if (config.lock === 'create') return // the create task is still running with the spec's values
+    const { cores, memoryMiB, diskGiB } = spec.resources
+    const description = descriptionFor(spec.identity)
+    if (Number(config.cores) !== cores || Number(config.memory) !== memoryMiB || (config.description ?? '').trim() !== description) {
+      await this.#withLockRetry(() => this.client.put(`${path}/config`, { cores, memory: memoryMiB, description }))
+    }
+    const size = Number(/size=(\d+)G/.exec(config.rootfs ?? '')?.[1] ?? 0)
+    if (size && size < diskGiB) {
+      await this.#task(ct.node, () => this.client.put<string>(`${path}/resize`, { disk: 'rootfs', size: `${diskGiB}G` }))
+    }
   }
 
   /** Starts an async PVE call (retrying while the CT is locked) and waits for its task. */

@@ -91,6 +91,17 @@ if (lxcAvailable) {
     t.ok(existsSync(join(lxcpath, `zlh-${first.vmid}`, 'rootfs', 'bin', 'busybox')), 'recreated from the template')
   })
 
+  t.test('a container whose claim was lost is still listed (orphan detection) and deletable', async (t) => {
+    const d = spec('0d0d0d0d-0000-4000-8000-00000000dddd', 1, 64)
+    const made = await provider.ensure(d)
+    rmSync(join(lxcpath, '.zlh-claims', 'owners', `${d.identity.ownerUid}.json`))
+    const listed = await provider.list()
+    t.same(listed.map((c) => [c.vmid, c.ownerUid]), [[made.vmid, d.identity.ownerUid]])
+    await provider.delete({ ownerUid: d.identity.ownerUid, vmid: made.vmid })
+    t.notOk((await listLxcNames(lxcpath)).includes(`zlh-${made.vmid}`), 'the orphan is destroyed by vmid + owner')
+    t.notOk(existsSync(join(lxcpath, '.zlh-claims', 'vmids', String(made.vmid))), 'its vmid is free again')
+  })
+
   t.test('deleting leaves nothing in lxc-ls', async (t) => {
     t.same(await listLxcNames(lxcpath), [])
     t.same(await provider.list(), [])

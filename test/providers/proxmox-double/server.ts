@@ -198,6 +198,26 @@ export async function startProxmoxDouble(options: ProxmoxDoubleOptions): Promise
     const ct = ctOf(req)
     return { data: { ...ct.config, ...(ct.lock ? { lock: ct.lock } : {}), digest: 'double' } }
   })
+  app.put(`${api}/nodes/:node/lxc/:vmid/config`, async (req) => {
+    const ct = ctOf(req)
+    checkLock(ct)
+    const p = params(req)
+    if (p.memory !== undefined && !(Number(p.memory) >= 16)) throw new PveHttpError(400, 'Parameter verification failed.', { memory: 'value must have a minimum value of 16' })
+    for (const key of ['cores', 'memory', 'description', 'tags', 'hostname'] as const) if (p[key] !== undefined) ct.config[key] = p[key]
+    return { data: null }
+  })
+  app.put(`${api}/nodes/:node/lxc/:vmid/resize`, async (req) => {
+    const ct = ctOf(req)
+    const p = params(req)
+    if (p.disk !== 'rootfs' || !/^\+?\d+G$/.test(p.size ?? '')) throw new PveHttpError(400, 'Parameter verification failed.', { size: 'value does not match the regex pattern' })
+    const current = Number(/size=(\d+)G/.exec(String(ct.config.rootfs))![1])
+    const wanted = p.size!.startsWith('+') ? current + Number(p.size!.slice(1, -1)) : Number(p.size!.slice(0, -1))
+    if (wanted < current) throw new PveHttpError(500, 'unable to shrink disk size')
+    if (wanted === current) throw new PveHttpError(500, 'disk is already at specified size')
+    return { data: lockedTask(ct, 'resize', () => {
+      ct.config.rootfs = String(ct.config.rootfs).replace(/size=\d+G/, `size=${wanted}G`)
+    }) }
+  })
   app.get(`${api}/nodes/:node/lxc/:vmid/status/current`, async (req) => ({ data: statusView(ctOf(req)) }))
 
   app.post(`${api}/nodes/:node/lxc/:vmid/status/start`, async (req) => {

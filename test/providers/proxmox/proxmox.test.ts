@@ -182,3 +182,26 @@ t.test('start, stop and delete are idempotent; missing CT is NotFound for start'
   const err = await provider.start(ref).catch((e: unknown) => e)
   t.ok(isProviderError(err, 'NotFound'), String(err))
 })
+
+t.test('ensure resizes an existing CT (cores, memory, growing the disk) and adopts a CT whose create a crash interrupted', async (t) => {
+  const { pve, provider } = await setup(t)
+  const s = spec('a1b2c3d4-0000-4000-8000-00000000000b')
+  await provider.ensure(s)
+  const bigger = { ...s, resources: { cores: 4, memoryMiB: 2048, diskGiB: 16 } }
+  const resized = await provider.ensure(bigger)
+  t.same(resized.resources, bigger.resources)
+  t.equal(pve.cluster.cts.get(100)!.config.rootfs, 'local-lvm:vm-100-disk-0,size=16G')
+  const smaller = await provider.ensure({ ...s, resources: { cores: 4, memoryMiB: 2048, diskGiB: 8 } })
+  t.equal(smaller.resources.diskGiB, 16, 'a root disk is never shrunk')
+
+  // A controller crashed right after POSTing a create: the CT exists, tagged, still locked.
+  const crashed = spec('a1b2c3d4-0000-4000-8000-00000000000c')
+  await provider.client.post('/nodes/pve/lxc', { vmid: 200, ostemplate: 'local:vztmpl/x.tar.zst', tags: 'zlh;zlh-owner-a1b2c3d4-0000-4000-8000-00000000000c', unprivileged: 1, rootfs: 'local-lvm:8', cores: 2, memory: 1024 })
+  const fresh = new ProxmoxBackend({ endpoint: pve.url, apiToken: TOKEN, caPem: pve.tls.caPem, nodes: ['pve'], ostemplate: 'local:vztmpl/x.tar.zst', controlPlaneSources: ['10.0.0.5'] })
+  t.teardown(() => fresh.close())
+  const adopted = await fresh.ensure(crashed)
+  t.equal(adopted.vmid, 200, 'the half-created CT is adopted, not duplicated')
+  t.equal((await fresh.start({ ownerUid: crashed.identity.ownerUid })).state, 'running', 'start waits out the create lock')
+  t.same((await fresh.ensure(crashed)).identity, crashed.identity, 'the next ensure completes its description')
+  t.equal(pve.requests.filter((r) => r.method === 'POST' && r.path === '/api2/json/nodes/pve/lxc').length, 2)
+})
