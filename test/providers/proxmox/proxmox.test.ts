@@ -2,6 +2,7 @@
 // nextid races, locked CTs, failing tasks with their log, token and TLS checks, an unreachable
 // endpoint, ownership checks and the firewall. The shared lifecycle suite is conformance-proxmox.
 import t, { type Test } from 'tap'
+import http from 'node:http'
 import net from 'node:net'
 import { ProxmoxBackend, type ProxmoxBackendOptions } from '../../../src/providers/proxmox/index.ts'
 import { isProviderError } from '../../../src/providers/errors.ts'
@@ -18,8 +19,8 @@ function spec(ownerUid: string): ContainerSpec {
   }
 }
 
-async function setup(t: Test, overrides: Partial<ProxmoxBackendOptions> = {}): Promise<{ pve: ProxmoxDouble; provider: ProxmoxBackend }> {
-  const pve = await startProxmoxDouble({ apiToken: TOKEN, taskMs: 60 })
+async function setup(t: Test, overrides: Partial<ProxmoxBackendOptions> = {}, hooks: Partial<Parameters<typeof startProxmoxDouble>[0]> = {}): Promise<{ pve: ProxmoxDouble; provider: ProxmoxBackend }> {
+  const pve = await startProxmoxDouble({ apiToken: TOKEN, taskMs: 60, ...hooks })
   const provider = new ProxmoxBackend({
     endpoint: pve.url, apiToken: TOKEN, caPem: pve.tls.caPem, nodes: ['pve'],
     ostemplate: 'local:vztmpl/zlh-agent_1.0_amd64.tar.zst', controlPlaneSources: ['10.0.0.5'],
@@ -204,4 +205,46 @@ t.test('ensure resizes an existing CT (cores, memory, growing the disk) and adop
   t.equal((await fresh.start({ ownerUid: crashed.identity.ownerUid })).state, 'running', 'start waits out the create lock')
   t.same((await fresh.ensure(crashed)).identity, crashed.identity, 'the next ensure completes its description')
   t.equal(pve.requests.filter((r) => r.method === 'POST' && r.path === '/api2/json/nodes/pve/lxc').length, 2)
+})
+
+t.test('enrollment: the token is handed to an enrolling agent once; a different token is a Conflict', async (t) => {
+  // STAND-IN for the agent's proposed --enroll mode (docs/agent-token-delivery.md): accepts one
+  // POST /enroll while it has no token, 409 afterwards; /status needs the enrolled token.
+  let enrolled: string | undefined
+  const enrollments: string[] = []
+  const standIn = http.createServer((req, res) => {
+    let body = ''
+    req.on('data', (c: Buffer) => { body += c })
+    req.on('end', () => {
+      if (req.method === 'POST' && req.url === '/enroll') {
+        enrollments.push(body)
+        if (enrolled) return res.writeHead(409).end()
+        enrolled = (JSON.parse(body) as { token: string }).token
+        return res.writeHead(204).end()
+      }
+      const ok = enrolled !== undefined && req.headers.authorization === `Bearer ${enrolled}`
+      res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' }).end(ok ? '{"provisioningComplete":true}' : '{}')
+    })
+  })
+  let agentPort = 0
+  const { pve, provider } = await setup(t, {}, {
+    onCtStart: (ct) => new Promise<void>((resolve) => standIn.listen(0, ct.address, () => {
+      agentPort = (standIn.address() as net.AddressInfo).port
+      resolve()
+    })),
+  })
+  t.teardown(() => new Promise<void>((resolve) => standIn.close(() => resolve())))
+  const s = spec('a1b2c3d4-0000-4000-8000-00000000000d')
+  await provider.ensure(s)
+  await provider.start({ ownerUid: s.identity.ownerUid })
+  // The stand-in listens on a random port on the CT's address; a provider configured with it.
+  const p2 = new ProxmoxBackend({ endpoint: pve.url, apiToken: TOKEN, caPem: pve.tls.caPem, nodes: ['pve'], ostemplate: 'local:vztmpl/x.tar.zst', controlPlaneSources: ['10.0.0.5'], agentPort })
+  t.teardown(() => p2.close())
+  await p2.deliverCredentials({ ownerUid: s.identity.ownerUid }, s.agent)
+  t.equal(enrolled, s.agent.token, 'the agent got the container token')
+  await p2.deliverCredentials({ ownerUid: s.identity.ownerUid }, s.agent)
+  t.equal(enrollments.length, 2, 'repeated delivery asked again and accepted the 409 because the token works')
+  const err = await p2.deliverCredentials({ ownerUid: s.identity.ownerUid }, { token: 'another-token-0123456789abcdef' }).catch((e: unknown) => e)
+  t.ok(isProviderError(err, 'Conflict'), String(err))
+  t.notMatch((err as Error).message, /another-token|agent-token-0123/, 'no token in the message')
 })
