@@ -54,7 +54,10 @@ export interface PveTaskStatus {
   type?: string
 }
 
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'EPIPE', 'ERR_REQUEST_TIMEOUT'])
+/** The request cannot have reached PVE: safe to repeat whatever the method. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND'])
+/** The request may have reached PVE: repeated only when reading. */
+const MAYBE_SENT = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ERR_REQUEST_TIMEOUT'])
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -94,19 +97,24 @@ export class PveClient {
     const hasBody = method === 'POST' || method === 'PUT'
     if (!hasBody) url.search = form.toString()
     let lastError: Error | undefined
+    let attemptsMade = 0
     for (let attempt = 1; attempt <= this.#attempts; attempt++) {
       try {
         return await this.#send<T>(method, url, hasBody ? form.toString() : undefined, path)
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code
-        if (err instanceof ProviderError || !code || !CONNECT_ERRORS.has(code)) throw err
+        const code = (err as NodeJS.ErrnoException).code ?? ''
+        if (err instanceof ProviderError || !(NOT_SENT.has(code) || MAYBE_SENT.has(code))) throw err
         lastError = err as Error
+        // A create or stop that may have been applied is not blindly repeated; the caller's next
+        // reconcile observes what happened (and ensure de-duplicates by owner tag).
+        if (MAYBE_SENT.has(code) && method !== 'GET') { attemptsMade = attempt; break }
+        attemptsMade = attempt
         if (attempt < this.#attempts) await sleep(this.#retryDelayMs * 2 ** (attempt - 1))
       }
     }
     throw new ProviderError('ProviderUnreachable',
-      `cannot reach Proxmox VE at ${this.endpoint.origin} (${(lastError as NodeJS.ErrnoException).code}) after ${this.#attempts} attempts; check spec.proxmox.endpoint and that the node is up — will retry`,
-      { attempts: this.#attempts }, { cause: lastError })
+      `cannot reach Proxmox VE at ${this.endpoint.origin} (${(lastError as NodeJS.ErrnoException).code}) after ${attemptsMade} attempt(s); check spec.proxmox.endpoint and that the node is up — will retry`,
+      { attempts: attemptsMade }, { cause: lastError })
   }
 
   #send<T>(method: string, url: URL, body: string | undefined, path: string): Promise<T> {

@@ -137,6 +137,23 @@ t.test('an unreachable endpoint is a clear, retryable ProviderUnreachable after 
   t.match((err as Error).message, new RegExp(`cannot reach Proxmox VE at https://127.0.0.1:${port} \\(ECONNREFUSED\\).*will retry`))
 })
 
+t.test('an endpoint that accepts but never answers: reads are retried, then ProviderUnreachable', async (t) => {
+  const sockets: net.Socket[] = []
+  const silent = net.createServer((s) => { sockets.push(s) })
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()))
+  t.teardown(() => {
+    for (const s of sockets) s.destroy()
+    silent.close()
+  })
+  const port = (silent.address() as net.AddressInfo).port
+  const provider = new ProxmoxBackend({ endpoint: `https://127.0.0.1:${port}`, apiToken: TOKEN, nodes: ['pve'], ostemplate: 'local:vztmpl/x.tar.zst', controlPlaneSources: ['10.0.0.5'], retryDelayMs: 10, connectAttempts: 2, requestTimeoutMs: 200 })
+  t.teardown(() => provider.close())
+  const err = await provider.list().catch((e: unknown) => e)
+  t.ok(isProviderError(err, 'ProviderUnreachable'), String(err))
+  t.equal((err as { details: { attempts: number } }).details.attempts, 2)
+  t.equal(sockets.length, 2, 'each attempt opened a connection')
+})
+
 t.test('TLS: fingerprint pin accepted, wrong pin and unknown CA refused before the token is sent', async (t) => {
   const { pve } = await setup(t)
   const base = { endpoint: pve.url, apiToken: TOKEN, nodes: ['pve'], ostemplate: 'local:vztmpl/x.tar.zst', controlPlaneSources: ['10.0.0.5'] }
