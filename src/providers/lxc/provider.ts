@@ -8,6 +8,7 @@
 //   the container's fixed address on the provider's bridge (network.ts). The controller reaches
 //   it at http://<address>:<agentPort>.
 // - Resources become cgroup limits (v2 or legacy, whichever the host has), applied at start.
+//   diskGiB is recorded, not enforced: the busybox rootfs is a plain directory.
 //
 // Expected flow of ensure: claim → (half-made container? destroy it) → lxc-create → write config
 // block, init and token → write the owner marker last. Each step repeats harmlessly.
