@@ -27,3 +27,19 @@ t.test('store indexes by namespace, owner and a user function, kept in step', as
   t.throws(() => s.byIndex('nope', 'x'), { code: 'RT_INVALID_OPTION' })
   t.throws(() => s.addIndexer('name', () => []), { code: 'RT_INVALID_OPTION' })
 })
+
+t.test('transforms: stripManagedFields and metadataOnly keep what controllers route by', async (t) => {
+  const { stripManagedFields, metadataOnly } = await import('../../../src/runtime/reflector/reflector.ts')
+  const full = (): KObject => ({
+    apiVersion: 'v1', kind: 'ConfigMap',
+    metadata: { name: 'n', namespace: 'ns', uid: 'u', resourceVersion: '7', generation: 2, labels: { a: 'b' }, ownerReferences: [{ apiVersion: 'v1', kind: 'X', name: 'o', uid: 'ou' }], finalizers: ['f'], deletionTimestamp: '2026-01-01T00:00:00Z', managedFields: [{ manager: 'm' }], creationTimestamp: '2026-01-01T00:00:00Z' },
+    data: { big: 'x'.repeat(100) },
+  })
+  const s = stripManagedFields(full())
+  t.equal(s.metadata?.managedFields, undefined)
+  t.equal(s.metadata?.creationTimestamp, '2026-01-01T00:00:00Z')
+  t.ok(s.data, 'body kept')
+  const m = metadataOnly(full())
+  t.same(Object.keys(m), ['apiVersion', 'kind', 'metadata'], 'body dropped')
+  t.same(m.metadata, { name: 'n', namespace: 'ns', uid: 'u', resourceVersion: '7', generation: 2, labels: { a: 'b' }, ownerReferences: [{ apiVersion: 'v1', kind: 'X', name: 'o', uid: 'ou' }], finalizers: ['f'], deletionTimestamp: '2026-01-01T00:00:00Z' })
+})
