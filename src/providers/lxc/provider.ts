@@ -17,7 +17,7 @@
 
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { isAbsolute, join } from 'node:path'
 import { writeFileAtomic } from '../atomic-file.ts'
 import { ClaimStore, type Claim } from '../claims.ts'
 import { ProviderError } from '../errors.ts'
@@ -61,6 +61,9 @@ export class LxcBackend implements ContainerBackend {
     this.#template = options.template ?? 'busybox'
     this.bridge = options.bridge ?? 'zlhbr0'
     if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(this.bridge)) throw new ProviderError('InvalidConfig', `spec.lxc.bridge ${this.bridge} is not an interface name`, {})
+    // lxc-create -t also accepts a path to any script, which it runs as root: names only.
+    if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(this.#template)) throw new ProviderError('InvalidConfig', `spec.lxc.template ${JSON.stringify(this.#template)} must be the name of an installed LXC template (e.g. busybox), not a path`, {})
+    if (!isAbsolute(this.lxcpath) || /\s/.test(this.lxcpath)) throw new ProviderError('InvalidConfig', `spec.lxc.lxcpath ${JSON.stringify(this.lxcpath)} must be an absolute path without whitespace`, {})
     this.#subnet = parseSubnet(options.subnet ?? '10.213.0.0/24')
     this.#claims = new ClaimStore(join(this.lxcpath, '.zlh-claims'), VMID_BASE, maxVmid(this.#subnet))
     this.#agentPort = options.agentPort ?? 7100

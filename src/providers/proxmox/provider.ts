@@ -71,6 +71,12 @@ export class ProxmoxBackend implements ContainerBackend {
   constructor(options: ProxmoxBackendOptions) {
     if (!options.nodes.length) throw new ProviderError('InvalidConfig', 'spec.proxmox.nodes must name at least one node', {})
     if (!options.ostemplate) throw new ProviderError('InvalidConfig', 'spec.proxmox.ostemplate is required to create CTs (a template volume with the zlh agent)', {})
+    // These are spliced into PVE property strings (net0, rootfs): a ',' would smuggle in options
+    // such as firewall=0.
+    if (options.bridge !== undefined && !/^[a-zA-Z][a-zA-Z0-9_.-]*$/.test(options.bridge)) throw new ProviderError('InvalidConfig', `spec.proxmox.bridge ${JSON.stringify(options.bridge)} is not a bridge name`, {})
+    if (options.storage !== undefined && !/^[a-zA-Z][a-zA-Z0-9_.-]*$/.test(options.storage)) throw new ProviderError('InvalidConfig', `spec.proxmox.storage ${JSON.stringify(options.storage)} is not a storage id`, {})
+    for (const node of options.nodes) if (!/^[a-zA-Z0-9][a-zA-Z0-9.-]*$/.test(node)) throw new ProviderError('InvalidConfig', `spec.proxmox.nodes entry ${JSON.stringify(node)} is not a node name`, {})
+    for (const source of options.controlPlaneSources) if (!/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(source)) throw new ProviderError('InvalidConfig', `control-plane source ${JSON.stringify(source)} is not an IP address or CIDR`, {})
     this.#opts = options
     this.client = new PveClient(options)
     this.#agentPort = options.agentPort ?? 7100
@@ -238,8 +244,15 @@ export class ProxmoxBackend implements ContainerBackend {
     throw new ProviderError('Exhausted', `no free vmid in spec.proxmox.vmidRange ${min}..${max}; widen the range or delete containers`, {})
   }
 
+  /** The configured node holding the fewest of our CTs (ties: the first listed). */
+  async #pickNode(): Promise<string> {
+    const counts = new Map(this.#opts.nodes.map((n) => [n, 0]))
+    for (const ct of await this.#listManaged()) counts.set(ct.node, (counts.get(ct.node) ?? 0) + 1)
+    return [...counts.entries()].reduce((best, next) => (next[1] < best[1] ? next : best))[0]
+  }
+
   async #create(spec: ContainerSpec): Promise<void> {
-    const node = this.#opts.nodes[0]!
+    const node = await this.#pickNode()
     const { cores, memoryMiB, diskGiB } = spec.resources
     for (let attempt = 1; attempt <= 8; attempt++) {
       const vmid = await this.#nextVmid()

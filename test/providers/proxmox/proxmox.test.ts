@@ -265,3 +265,17 @@ t.test('enrollment: the token is handed to an enrolling agent once; a different 
   t.ok(isProviderError(err, 'Conflict'), String(err))
   t.notMatch((err as Error).message, /another-token|agent-token-0123/, 'no token in the message')
 })
+
+t.test('CTs are spread over the configured nodes', async (t) => {
+  const pve = await startProxmoxDouble({ apiToken: TOKEN, taskMs: 20, nodes: ['pve1', 'pve2'] })
+  const provider = new ProxmoxBackend({ endpoint: pve.url, apiToken: TOKEN, caPem: pve.tls.caPem, nodes: ['pve1', 'pve2'], ostemplate: 'local:vztmpl/x.tar.zst', controlPlaneSources: ['10.0.0.5'] })
+  t.teardown(async () => { await provider.close(); await pve.close() })
+  const a = await provider.ensure(spec('a1b2c3d4-0000-4000-8000-00000000000e'))
+  const b = await provider.ensure(spec('a1b2c3d4-0000-4000-8000-00000000000f'))
+  t.same([a.node, b.node], ['pve1', 'pve2'])
+  await provider.start({ ownerUid: b.ownerUid })
+  t.equal((await provider.observe({ ownerUid: b.ownerUid }))!.state, 'running', 'operations go to the CT\'s own node')
+  await provider.delete({ ownerUid: a.ownerUid })
+  await provider.delete({ ownerUid: b.ownerUid })
+  t.equal(pve.cluster.cts.size, 0)
+})
