@@ -44,8 +44,21 @@ function discovery(path: string): unknown {
 }
 
 t.test('kubectl explain reads the documents', async (t) => {
+  const requests: string[] = []
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x')
+    requests.push(`${req.method} ${req.url}`)
+    if (req.method === 'POST') {
+      // Accept a create the way kube-apiserver would, echoing the object back.
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        const obj = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+        obj.metadata = { ...obj.metadata, uid: 'u-1', resourceVersion: '1', creationTimestamp: '2026-01-01T00:00:00Z' }
+        res.writeHead(201, { 'content-type': 'application/json' }).end(JSON.stringify(obj))
+      })
+      return
+    }
     let body: unknown
     if (url.pathname === '/openapi/v3') body = openapi.root
     else if (url.pathname.startsWith('/openapi/v3/')) body = openapi.documents.get(url.pathname.slice('/openapi/v3/'.length))?.document
@@ -97,6 +110,15 @@ t.test('kubectl explain reads the documents', async (t) => {
   const lease = await kubectl('explain', 'lease.spec.holderIdentity')
   t.equal(lease.code, 0, lease.out)
   t.match(lease.out, /GROUP:\s+coordination\.k8s\.io/)
+
+  // kubectl validates on the server when the PATCH operation advertises fieldValidation; it then never needs /openapi/v2.
+  requests.length = 0
+  const create = await kubectl('create', '-f', new URL('../../../manifests/examples/gameserver.yaml', import.meta.url).pathname)
+  t.equal(create.code, 0, create.out)
+  t.match(create.out, /gameserver.zerolaghub.dev\/squid created/)
+  const post = requests.find((r) => r.startsWith('POST '))
+  t.match(post, /^POST \/apis\/zerolaghub\.dev\/v1alpha1\/namespaces\/default\/gameservers\?.*fieldValidation=Strict/, post)
+  t.notOk(requests.some((r) => r.includes('/openapi/v2')), 'no client-side validation fallback')
 
   const missing = await kubectl('explain', 'gameserver.spec.nope')
   t.not(missing.code, 0)
