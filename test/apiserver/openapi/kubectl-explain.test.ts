@@ -117,7 +117,7 @@ t.test('kubectl explain reads the documents', async (t) => {
   t.equal(create.code, 0, create.out)
   t.match(create.out, /gameserver.zerolaghub.dev\/squid created/)
   const post = requests.find((r) => r.startsWith('POST '))
-  t.match(post, /^POST \/apis\/zerolaghub\.dev\/v1alpha1\/namespaces\/default\/gameservers\?.*fieldValidation=Strict/, post)
+  t.match(post, /^POST \/apis\/zerolaghub\.dev\/v1alpha1\/namespaces\/default\/gameservers\?.*fieldValidation=Strict/, post ?? 'no POST was made')
   t.notOk(requests.some((r) => r.includes('/openapi/v2')), 'no client-side validation fallback')
 
   const missing = await kubectl('explain', 'gameserver.spec.nope')
