@@ -55,3 +55,16 @@ t.test('predicates', async (t) => {
   t.ok(m.create?.(o(1, '1', { team: 'a' })))
   t.notOk(m.delete?.(o(1, '1', { team: 'b' })))
 })
+
+t.test('leader election defaults are 15 s lease, 10 s renew deadline, 2 s retry; bad timings rejected', async (t) => {
+  const { KubeConfig } = await import('@kubernetes/client-node')
+  const { Client } = await import('../../src/runtime/client/client.ts')
+  const { LeaseElector } = await import('../../src/runtime/manager/leader-election.ts')
+  const kc = new KubeConfig()
+  kc.loadFromOptions({ clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }], users: [{ name: 'u', token: 't' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' })
+  const client = new Client(kc)
+  const e = new LeaseElector(client, { leaseName: 'l', namespace: 'n' })
+  t.same([e.leaseDurationMs, e.renewDeadlineMs, e.retryPeriodMs], [15_000, 10_000, 2_000])
+  t.match(e.identity, /_[0-9a-f-]{36}$/)
+  t.throws(() => new LeaseElector(client, { leaseName: 'l', namespace: 'n', leaseDurationMs: 5000, renewDeadlineMs: 6000 }), { code: 'RT_INVALID_OPTION' })
+})

@@ -192,3 +192,23 @@ t.test('shutdown waits for the in-flight reconcile and aborts its signal', async
 t.test('options are validated', async (t) => {
   t.throws(() => new Controller({ name: 'x', reconciler: () => undefined, maxConcurrentReconciles: 0 }), { code: 'RT_INVALID_OPTION' })
 })
+
+t.test('logs are pino JSON with controller, namespace, name, reconcileID', async (t) => {
+  const { pino } = await import('pino')
+  const lines: Array<Record<string, unknown>> = []
+  const logger = pino({ level: 'info' }, { write: (s: string) => { lines.push(JSON.parse(s) as Record<string, unknown>) } })
+  const clock = new FakeClock()
+  let calls = 0
+  const c = new Controller({ name: 'logging', clock, logger, reconciler: (_req, ctx) => { calls++; ctx.log.info('inside'); throw new Error('boom') } })
+  const ac = new AbortController()
+  const running = c.start(ac.signal)
+  c.enqueue({ namespace: 'ns1', name: 'obj1' })
+  await until(() => calls === 1 && lines.some((l) => l.msg === 'reconcile failed; retrying with backoff'), clock, 'error logged')
+  const inside = lines.find((l) => l.msg === 'inside')
+  const failed = lines.find((l) => l.msg === 'reconcile failed; retrying with backoff')
+  t.match(inside, { controller: 'logging', namespace: 'ns1', name: 'obj1', reconcileID: String })
+  t.match(failed, { controller: 'logging', namespace: 'ns1', name: 'obj1', level: 50, err: { message: 'boom' }, attempt: 1 })
+  t.equal(inside?.reconcileID, failed?.reconcileID, 'one reconcileID per attempt')
+  ac.abort()
+  await running
+})

@@ -168,3 +168,16 @@ t.test('/metrics exposes controller-runtime names with values that move; probes 
   const lease = await c.get<KObject & { spec: { holderIdentity?: string } }>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' }, 'metrics-test', 'met')
   t.equal(lease.spec.holderIdentity ?? '', '', 'lease released on shutdown')
 })
+
+t.test('shutdown abandons a runnable that ignores its signal after the graceful deadline', async (t) => {
+  const mgr = newManager({ gracefulShutdownTimeoutMs: 300 })
+  let started = false
+  mgr.add({ name: 'stubborn', needLeaderElection: false, start: () => { started = true; return new Promise<void>(() => {}) } })
+  const run = mgr.start()
+  await eventually(() => started, 'runnable started')
+  const t0 = Date.now()
+  mgr.stop()
+  await run
+  const took = Date.now() - t0
+  t.ok(took >= 290 && took < 5000, `stopped after the ${took} ms deadline, not never`)
+})

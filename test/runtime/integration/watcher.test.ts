@@ -127,3 +127,48 @@ t.test('a forced 410 relists and the cache converges, deletions included', async
   ac.abort()
   await running
 })
+
+t.test('bookmarks keep a quiet watch resumable: no relist after a cut, although its kind moved on', async (t) => {
+  const env = await startTestEnv({ server: { watchHistorySize: 5, watchBookmarkIntervalMs: 100 } })
+  t.teardown(() => env.stop())
+  const proxy = await FaultProxy.start(env.server.port)
+  t.teardown(() => proxy.close())
+  const viaProxy = new Client(proxy.kubeConfig(env.server))
+  t.teardown(() => viaProxy.close())
+  const c = env.client
+  for (const ns of ['quiet', 'busy']) await c.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })
+  await c.create({ ...CM, metadata: { name: 'one', namespace: 'quiet' } })
+  const actions: string[] = []
+  const r = new Reflector(viaProxy, CM, { namespace: 'quiet', backoff: fastBackoff, onError: (e, action) => actions.push(`${action}:${(e as { statusCode?: number }).statusCode ?? ''}`) })
+  const ac = new AbortController()
+  const running = r.run(ac.signal)
+  await r.waitForSync()
+  // ConfigMaps elsewhere push this kind's history far past the quiet watch's last event.
+  for (let i = 0; i < 20; i++) await c.create({ ...CM, metadata: { name: `noise${i}`, namespace: 'busy' } })
+  await new Promise((res) => setTimeout(res, 400)) // several bookmark intervals
+  const connections = proxy.connections
+  proxy.cut()
+  await c.create({ ...CM, metadata: { name: 'two', namespace: 'quiet' } })
+  await eventually(() => r.store.getByName('two', 'quiet') !== undefined, 'change after the cut arrives')
+  t.ok(proxy.connections > connections, 'reconnected')
+  t.notOk(actions.some((a) => a.startsWith('relist')), `resumed from the bookmark without a 410 relist (${actions.join(', ')})`)
+  ac.abort()
+  await running
+})
+
+t.test('periodic resync re-announces cached objects as updates', async (t) => {
+  const env = await startTestEnv()
+  t.teardown(() => env.stop())
+  await env.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'rs' } })
+  await env.client.create({ ...CM, metadata: { name: 'a', namespace: 'rs' } })
+  const r = new Reflector(env.client, CM, { namespace: 'rs', resyncPeriodMs: 100 })
+  let sameObjectUpdates = 0
+  r.addEventHandler({ onUpdate: (o, n) => { if (o === n) sameObjectUpdates++ } })
+  const ac = new AbortController()
+  const running = r.run(ac.signal)
+  await r.waitForSync()
+  t.ok(r.hasSynced())
+  await eventually(() => sameObjectUpdates >= 3, 'resyncs')
+  ac.abort()
+  await running
+})
