@@ -41,9 +41,8 @@ export interface ContainerResources {
  */
 export interface AgentSettings {
   token: string
-  /** Port the agent listens on inside the container (ignored by `process`, which allocates one). */
-  port?: number
-  /** code-server's port, opened to the control plane only where the backend has a firewall. */
+  /** code-server's port, opened to the control plane only where the backend has a firewall.
+   * (The agent's own port is a provider setting: every container of a provider uses the same.) */
   codeServerPort?: number
 }
 

@@ -17,6 +17,8 @@ export interface ConformanceHarness {
   agentTimeoutSeconds?: number
   /** Called with every spec before use, so a harness can play the part of a template. */
   register?(spec: ContainerSpec): void
+  /** What a new token does to a running agent: it is restarted with it, or (enrollment) refused. */
+  tokenRotation: 'restarts-agent' | 'refused'
 }
 
 export function newSpec(kind: 'GameServer' | 'DevServer' = 'GameServer'): ContainerSpec {
@@ -98,6 +100,26 @@ export function runConformance(t: Test, harness: ConformanceHarness): void {
     t.notOk((await fresh().list()).some((c) => c.ownerUid === ref.ownerUid), 'not listed')
     const err = await fresh().start(ref).catch((e: unknown) => e)
     t.ok(isProviderError(err, 'NotFound'), `start after delete is NotFound (${String(err)})`)
+  })
+
+  t.test('token rotation on a running container', async (t) => {
+    const s = spec()
+    const ref = { ownerUid: s.identity.ownerUid }
+    await fresh().ensure(s)
+    const c = await fresh().start(ref)
+    await fresh().deliverCredentials(ref, s.agent)
+    t.ok((await waitForAgent(c.agentUrl!, s.agent.token, agentMs)).ok)
+    const rotated = { ...s.agent, token: randomBytes(24).toString('hex') }
+    if (harness.tokenRotation === 'restarts-agent') {
+      await fresh().deliverCredentials(ref, rotated)
+      t.ok((await waitForAgent(c.agentUrl!, rotated.token, agentMs)).ok, 'the agent answers the new token')
+      t.equal((await probeAgent(c.agentUrl!, s.agent.token)).status, 401, 'the old token is refused')
+    } else {
+      const err = await fresh().deliverCredentials(ref, rotated).catch((e: unknown) => e)
+      t.ok(isProviderError(err, 'Conflict'), `an enrolled agent keeps its token (${String(err)})`)
+      t.notMatch(String(err), rotated.token, 'the token is not in the error')
+    }
+    await fresh().delete(ref)
   })
 
   t.test('two concurrent ensures for one owner make one container', async (t) => {

@@ -103,14 +103,16 @@ export class LxcBackend implements ContainerBackend {
         if (!existsSync(join(dir, 'config'))) {
           await run('lxc-create', [...this.#lxc(claim.vmid), '-t', this.#template], { timeoutMs: 120_000 })
         }
-        await this.#configure(claim.vmid, spec)
+        const tokenChanged = await this.#configure(claim.vmid, spec)
         if (owner === undefined) await writeFileAtomic(marker, ownerUid, 0o600)
+        if (tokenChanged) await this.#restartAgentIfRunning(claim.vmid)
         return (await this.#observeClaim(claim))!
       })
     })
   }
 
-  async #configure(vmid: number, spec: ContainerSpec): Promise<void> {
+  /** Writes config, init and token; returns whether the token changed. */
+  async #configure(vmid: number, spec: ContainerSpec): Promise<boolean> {
     await ensureBridge(this.bridge, this.#subnet)
     this.#cgroup ??= detectCgroupLayout()
     const dir = this.#dir(vmid)
@@ -130,8 +132,14 @@ export class LxcBackend implements ContainerBackend {
       nodeBinary: this.#opts.nodeBinary ?? process.execPath,
     }))
     const rootfs = join(dir, 'rootfs')
-    await writeInit(rootfs, spec.agent.port ?? this.#agentPort)
-    await writeToken(rootfs, spec.agent.token)
+    await writeInit(rootfs, this.#agentPort)
+    return writeToken(rootfs, spec.agent.token)
+  }
+
+  /** The agent reads its token at start; init's respawn restarts it with the new file. */
+  async #restartAgentIfRunning(vmid: number): Promise<void> {
+    if ((await this.#state(vmid)) !== 'running') return
+    await run('lxc-attach', [...this.#lxc(vmid), '--', '/bin/sh', '-c', `kill $(cat ${IN_CONTAINER.pidFile}) 2>/dev/null; true`], { allowFailure: true })
   }
 
   async start(ref: ContainerRef): Promise<Container> {
@@ -214,11 +222,7 @@ export class LxcBackend implements ContainerBackend {
     checkToken(agent.token)
     const claim = await this.#require(ref)
     await this.#locked(claim.vmid, async () => {
-      const changed = await writeToken(join(this.#dir(claim.vmid), 'rootfs'), agent.token)
-      if (changed && (await this.#state(claim.vmid)) === 'running') {
-        // The agent reads its token at start; init's respawn restarts it with the new file.
-        await run('lxc-attach', [...this.#lxc(claim.vmid), '--', '/bin/sh', '-c', `kill $(cat ${IN_CONTAINER.pidFile}) 2>/dev/null; true`], { allowFailure: true })
-      }
+      if (await writeToken(join(this.#dir(claim.vmid), 'rootfs'), agent.token)) await this.#restartAgentIfRunning(claim.vmid)
     })
   }
 

@@ -86,12 +86,13 @@ export class ProcessBackend implements ContainerBackend {
         }
         const files = this.#files(claim.vmid)
         await mkdir(files.root, { recursive: true, mode: 0o700 })
-        await this.#writeToken(files, spec.agent.token)
+        const tokenChanged = await this.#writeToken(files, spec.agent.token)
         const extra = claim.extra as ProcessClaimExtra | undefined
         if (JSON.stringify(extra?.resources) !== JSON.stringify(spec.resources)) {
           await this.#claims.update({ ...claim, extra: { port: this.#port(claim), resources: spec.resources } })
         }
         if (owner === undefined) await writeFileAtomic(marker, ownerUid, 0o600)
+        if (tokenChanged) await this.#restartAgentIfRunning(claim)
         return (await this.#observeClaim((await this.#claims.find(ownerUid))!))!
       })
     })
@@ -173,12 +174,16 @@ export class ProcessBackend implements ContainerBackend {
     checkToken(agent.token)
     const claim = await this.#require(ref)
     await this.#locked(claim.vmid, async () => {
-      const files = this.#files(claim.vmid)
-      if (await this.#writeToken(files, agent.token) && (await runningAgentPid(files)) !== undefined) {
-        await stopAgentProcess(files, 10_000)
-        await startAgentProcess(files, { cliPath: this.#opts.cliPath, listen: `127.0.0.1:${this.#port(claim)}`, vmid: claim.vmid })
-      }
+      if (await this.#writeToken(this.#files(claim.vmid), agent.token)) await this.#restartAgentIfRunning(claim)
     })
+  }
+
+  /** The agent reads its token at start: a changed token needs a restart. */
+  async #restartAgentIfRunning(claim: Claim): Promise<void> {
+    const files = this.#files(claim.vmid)
+    if ((await runningAgentPid(files)) === undefined) return
+    await stopAgentProcess(files, 10_000)
+    await startAgentProcess(files, { cliPath: this.#opts.cliPath, listen: `127.0.0.1:${this.#port(claim)}`, vmid: claim.vmid })
   }
 
   async close(): Promise<void> {}

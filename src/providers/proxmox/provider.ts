@@ -98,7 +98,7 @@ export class ProxmoxBackend implements ContainerBackend {
       await this.#mutex.run(`vmid:${keep.entry.vmid}`, () => this.#applyResources(keep, spec))
       await this.#withLockRetry(() => ensureCtFirewall(this.client, keep.node, Number(keep.entry.vmid), {
         sources: this.#opts.controlPlaneSources,
-        ports: [spec.agent.port ?? this.#agentPort, spec.agent.codeServerPort ?? this.#codeServerPort],
+        ports: [this.#agentPort, spec.agent.codeServerPort ?? this.#codeServerPort],
       }))
       return this.#observeLocated(keep)
     })
@@ -177,10 +177,11 @@ export class ProxmoxBackend implements ContainerBackend {
     const check = await fetch(new URL('/status', ct.agentUrl), { headers: { authorization: `Bearer ${agent.token}` }, signal: AbortSignal.timeout(5000) })
     await check.body?.cancel()
     if (check.ok) return
-    if (res.status === 409) {
-      throw new ProviderError('Conflict', `agent of CT ${ct.vmid} is enrolled with a different token; delete and recreate the container to rotate it`, { vmid: ct.vmid })
+    if (res.status === 409 || check.status === 401) {
+      // A running agent always has a token; refusing ours means it holds another one.
+      throw new ProviderError('Conflict', `agent of CT ${ct.vmid} holds a different token (enrollment answered HTTP ${res.status}); delete and recreate the container to rotate it, and check the template's agent runs with --enroll`, { vmid: ct.vmid })
     }
-    throw new ProviderError('BackendFailed', `agent of CT ${ct.vmid} refused enrollment with HTTP ${res.status} and rejects the token; check the template's agent runs with --enroll`, { vmid: ct.vmid })
+    throw new ProviderError('BackendFailed', `agent of CT ${ct.vmid} answered enrollment with HTTP ${res.status} and /status with HTTP ${check.status}; will retry`, { vmid: ct.vmid })
   }
 
   async close(): Promise<void> {

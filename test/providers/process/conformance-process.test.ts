@@ -14,5 +14,6 @@ t.teardown(() => rmSync(rootDir, { recursive: true, force: true }))
 
 runConformance(t, {
   make: () => new ProcessBackend({ rootDir, portRangeStart, cliPath: resolve(import.meta.dirname, '../../../bin/zlh.js') }),
+  tokenRotation: 'restarts-agent',
   agentTimeoutSeconds: 60,
 })

@@ -52,5 +52,6 @@ runConformance(t, {
     ostemplate: 'local:vztmpl/zlh-agent_1.0_amd64.tar.zst', controlPlaneSources: ['127.0.0.1'], agentPort,
   }),
   register: (spec: ContainerSpec) => { tokens.set(spec.identity.ownerUid, spec.agent.token) },
+  tokenRotation: 'refused',
   agentTimeoutSeconds: 30,
 })
