@@ -200,7 +200,8 @@ function applyOnce(input: ApplyInput, force: boolean): Outcome {
   }
   const objectChanged = !isDeepStrictEqual(live, result)
   const self = managers.get(key)!
-  if (objectChanged || !previous || !isDeepStrictEqual(previous.set.toFieldsV1(), self.set.toFieldsV1())) self.time = timestamp(now)
+  // As kube: the applier's time moves only when the object changed (a new co-owner of equal values gets none).
+  if (objectChanged) self.time = timestamp(now)
   if (self.set.isEmpty()) managers.delete(key)
   const entries = encodeManagedFields(managers)
   const object = setManagedFields(result, entries)
@@ -276,18 +277,38 @@ export function applyPatch(input: ApplyInput): ApplyResult {
   return { object, changed: outcome.changed }
 }
 
+function decodeOrEmpty(entries: unknown): Managers {
+  try { return decodeManagedFields(entries) } catch { return new Map() }
+}
+
+/**
+ * Which managedFields a write starts from (kube's decodeLiveOrNew): a subresource write always the
+ * stored ones; `[]` or `[{}]` sent by the client resets them; other sent entries replace the stored
+ * ones (that is how clients such as kubectl migrate ownership), unless they are empty or malformed.
+ */
+function managersForUpdate(oldObj: Obj | undefined, newObj: Obj, isSubresource: boolean): Managers {
+  const stored = oldObj?.metadata?.managedFields
+  if (isSubresource) return decodeOrEmpty(stored)
+  const sent = newObj?.metadata?.managedFields
+  if (Array.isArray(sent) && (sent.length === 0 || (sent.length === 1 && isPlainObject(sent[0]) && Object.keys(sent[0]).length === 0))) return new Map()
+  try {
+    const managers = decodeManagedFields(sent)
+    if (managers.size > 0) return managers
+  } catch { /* fall back to the stored entries, as kube does */ }
+  return decodeOrEmpty(stored)
+}
+
 /**
  * Ownership after a non-apply write (create, PUT, PATCH): the fields the write added or changed
  * become the manager's (operation Update) and leave every other manager; removed fields leave
- * everyone. managedFields sent by the client in newObj replace the stored ones (a single empty entry resets them).
+ * everyone. See managersForUpdate for when client-sent managedFields count.
  */
 export function trackUpdate(input: UpdateInput): ManagedFieldsEntry[] {
   const subresource = input.subresource ?? ''
   const statusSub = input.statusSubresource ?? true
   const now = input.now ?? new Date()
   const root = rootNode(input.schema)
-  const sent = input.newObj?.metadata?.managedFields
-  const managers = decodeManagedFields(Array.isArray(sent) && sent.length > 0 ? sent : input.oldObj?.metadata?.managedFields)
+  const managers = managersForUpdate(input.oldObj, input.newObj, subresource !== '')
   const oldClean = scope(withoutManagedFields(input.oldObj), subresource, statusSub)
   const newClean = scope(withoutManagedFields(input.newObj), subresource, statusSub)
   const cmp = compare(input.oldObj ? oldClean : {}, newClean, root)

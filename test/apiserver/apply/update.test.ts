@@ -66,9 +66,15 @@ t.test('managedFields the client sends replace the stored ones; [{}] resets them
   migrated.metadata.managedFields = [{ ...old.metadata.managedFields[0], manager: 'kubectl', operation: 'Apply' }]
   const out = trackUpdate({ oldObj: old, newObj: migrated, manager: 'kubectl-patch', schema: gsSchema, now: T1 })
   t.same(out.map((e) => [e.manager, e.operation]), [['kubectl', 'Apply']])
-  const reset = structuredClone(old)
-  reset.metadata.managedFields = [{}]
-  t.same(trackUpdate({ oldObj: old, newObj: reset, manager: 'x', schema: gsSchema, now: T1 }), [])
+  for (const sentFields of [[{}], []]) {
+    const reset = structuredClone(old)
+    reset.metadata.managedFields = sentFields
+    t.same(trackUpdate({ oldObj: old, newObj: reset, manager: 'x', schema: gsSchema, now: T1 }), [], `${JSON.stringify(sentFields)} resets`)
+  }
+  const garbage = structuredClone(old)
+  garbage.metadata.managedFields = [{ manager: 'x', operation: 'Explode', fieldsV1: {} }]
+  t.same(trackUpdate({ oldObj: old, newObj: garbage, manager: 'x', schema: gsSchema, now: T1 }), old.metadata.managedFields, 'malformed entries fall back to the stored ones')
+  t.same(trackUpdate({ oldObj: old, newObj: migrated, manager: 'x', subresource: 'status', schema: gsSchema, now: T1 }), old.metadata.managedFields, 'a subresource write cannot rewrite managedFields')
   // and after migration, kubectl's apply may drop fields without conflicts
   const live = { ...migrated, metadata: { ...migrated.metadata, managedFields: out } }
   const r = applyPatch({ live, patch: gameServer({ game: 'minecraft', runtime: { name: 'node', channel: 'stable' } }), manager: 'kubectl', force: false, schema: gsSchema, now: T1 })
