@@ -267,7 +267,8 @@ export function applyPatch(input: ApplyInput): ApplyResult {
   // A fresh copy: the merge shares unchanged subtrees with the live object, and callers default and mutate what they store.
   let object = structuredClone(outcome.object)
   // kubectl's server-side apply keeps a client-side apply annotation in step, so a later client-side apply still works.
-  if (input.manager === 'kubectl' && typeof input.live?.metadata?.annotations?.[LAST_APPLIED_ANNOTATION] === 'string' && (input.subresource ?? '') === '') {
+  const current = object.metadata?.annotations?.[LAST_APPLIED_ANNOTATION]
+  if (input.manager === 'kubectl' && typeof current === 'string' && current !== '' && (input.subresource ?? '') === '') {
     const text = lastAppliedText(input.patch)
     if (object.metadata?.annotations?.[LAST_APPLIED_ANNOTATION] !== text) {
       object = { ...object, metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, [LAST_APPLIED_ANNOTATION]: text } } }
