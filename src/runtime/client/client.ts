@@ -4,6 +4,7 @@
 
 import { KubeConfig } from '@kubernetes/client-node'
 import { RestClient, type Query } from './rest-client.ts'
+import { isNotFound } from './api-error.ts'
 import { splitApiVersion, type KindRef, type KObject, type ObjectList, type Resource } from './objects.ts'
 import { ErrorCodes, RuntimeError } from '../errors.ts'
 
@@ -57,7 +58,14 @@ export class Client {
       this.#discovery.set(ref.apiVersion, list)
       list.catch(() => this.#discovery.delete(ref.apiVersion))
     }
-    const found = (await list).resources?.find((r) => r.kind === ref.kind && !r.name.includes('/'))
+    let resources: ApiResourceList
+    try {
+      resources = await list
+    } catch (err) {
+      if (!isNotFound(err)) throw err
+      resources = {} // the whole group-version is unknown
+    }
+    const found = resources.resources?.find((r) => r.kind === ref.kind && !r.name.includes('/'))
     if (found === undefined) {
       this.#discovery.delete(ref.apiVersion)
       throw new RuntimeError(ErrorCodes.KIND_NOT_SERVED, `${ref.kind} is not served in ${ref.apiVersion}: apply its CustomResourceDefinition first, or check apiVersion/kind spelling`)

@@ -83,8 +83,11 @@ export async function* watcher<T extends KObject = KObject>(
         if (rv === undefined) throw new RuntimeError(ErrorCodes.API_TRANSPORT, `list of ${kind.kind} carried no resourceVersion; the server cannot be watched`)
         yield { type: 'initDone', resourceVersion: rv }
         needList = false
+        goneInARow = 0
         backoff.reset()
       }
+      const watchStarted = clock.now()
+      let received = 0
       const res = await client.rest.stream(await watchPath(client, kind, opts.namespace), {
         signal,
         query: {
@@ -93,6 +96,7 @@ export async function* watcher<T extends KObject = KObject>(
         },
       })
       for await (const ev of readEvents(res, clock, inactivityMs, signal)) {
+        received++
         if (ev.type === 'ERROR') {
           const status = ev.object
           throw new ApiError(status.code ?? 500, 'WATCH', kind.kind, status)
@@ -104,7 +108,9 @@ export async function* watcher<T extends KObject = KObject>(
         goneInARow = 0
         backoff.reset()
       }
-      // A clean end (the server's timeoutSeconds): watch again from rv straight away.
+      // A clean end (the server's timeoutSeconds): watch again from rv straight away — unless the
+      // server keeps ending watches at once, which would otherwise become a hot loop.
+      if (received === 0 && clock.now() - watchStarted < 1000) await sleep(clock, backoff.next(), signal)
     } catch (err) {
       if (signal.aborted) return
       if (isGone(err)) {

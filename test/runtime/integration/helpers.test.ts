@@ -116,3 +116,10 @@ t.test('event recorder aggregates repeats into one Event with a count', async (t
   t.equal((failed?.source as { component: string }).component, 'widget-controller')
   t.equal(events.find((e) => e.reason === 'Synced')?.count, 1)
 })
+
+t.test('errors carry stable codes: unknown kind, API status', async (t) => {
+  const unknown = await c.get({ apiVersion: 'nope.example.dev/v1', kind: 'Nothing' }, 'x', 'h').catch((e: unknown) => e)
+  t.match(unknown, { code: 'RT_KIND_NOT_SERVED', message: /apply its CustomResourceDefinition/ })
+  const missing = await c.get(WIDGET, 'does-not-exist', 'h').catch((e: unknown) => e)
+  t.match(missing, { code: 'RT_API_STATUS', statusCode: 404, reason: 'NotFound' })
+})
