@@ -122,6 +122,17 @@ export function runConformance(t: Test, harness: ConformanceHarness): void {
     await fresh().delete(ref)
   })
 
+  t.test('operations on one container are serialized in call order', async (t) => {
+    const s = spec()
+    const ref = { ownerUid: s.identity.ownerUid }
+    const p = fresh()
+    await p.ensure(s)
+    const states = await Promise.all([p.start(ref), p.stop(ref, { timeoutSeconds: 10 }), p.start(ref), p.stop(ref, { timeoutSeconds: 10 }), p.start(ref)])
+    t.same(states.map((c) => c.state), ['running', 'stopped', 'running', 'stopped', 'running'], 'each call saw the effect of the one before')
+    t.equal((await fresh().observe(ref))!.state, 'running', 'the last call wins')
+    await fresh().delete(ref)
+  })
+
   t.test('two concurrent ensures for one owner make one container', async (t) => {
     const s = spec()
     const p1 = fresh()
