@@ -78,8 +78,11 @@ export function merge(lhs: unknown, rhs: unknown, node: TypeNode): unknown {
 function mergeList(lhs: unknown[], rhs: unknown[], shape: ListShape): unknown[] {
   const lPE = lhs.map((item, i) => itemElement(shape, item) ?? `i:${i}`)
   const rPE = rhs.map((item) => itemElement(shape, item)!)
+  // A key the live list holds twice is replaced by the configuration's item, not merged into either copy.
   const lIndex = new Map<string, unknown>()
-  lhs.forEach((item, i) => { if (!lIndex.has(lPE[i]!)) lIndex.set(lPE[i]!, item) })
+  const duplicated = new Set<string>()
+  lhs.forEach((item, i) => { if (lIndex.has(lPE[i]!)) duplicated.add(lPE[i]!); else lIndex.set(lPE[i]!, item) })
+  for (const pe of duplicated) lIndex.set(pe, undefined)
   const rIndex = new Map<string, unknown>(rhs.map((item, i) => [rPE[i]!, item]))
   const shared = rPE.filter((pe) => lIndex.has(pe))
   let nextShared = 0
