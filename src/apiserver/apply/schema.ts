@@ -83,7 +83,10 @@ export function shapeOf(node: TypeNode, value: unknown): Shape {
       field: (name) => (Object.hasOwn(props, name) ? { node: props[name]!, declared: true } : { node: elem, declared: false }),
     }
   }
-  if (node.type === undefined) return deduce(value)
+  if (node.type === undefined) {
+    const d = deduce(value)
+    return d.kind === 'map' && node['x-kubernetes-map-type'] === 'atomic' ? { ...d, atomic: true } : d
+  }
   return { kind: 'scalar' }
 }
 

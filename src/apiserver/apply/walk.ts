@@ -146,14 +146,23 @@ function walkCompare(l: unknown, r: unknown, node: TypeNode, path: PathElement[]
     const ro = isPlainObject(r) ? r : {}
     for (const k of new Set([...Object.keys(lo), ...Object.keys(ro)])) walkCompare(lo[k], ro[k], shape.field(k).node, [...path, `f:${k}`], c)
   } else if (shape.kind === 'list') {
+    const dups = new Set<string>()
     const items = (v: unknown): Map<string, unknown> => {
       const m = new Map<string, unknown>()
-      if (Array.isArray(v)) v.forEach((item, i) => { const pe = itemElement(shape, item) ?? `i:${i}`; if (!m.has(pe)) m.set(pe, item) })
+      if (Array.isArray(v)) v.forEach((item, i) => { const pe = itemElement(shape, item) ?? `i:${i}`; if (m.has(pe)) dups.add(pe); else m.set(pe, item) })
       return m
     }
     const li = items(l)
     const ri = items(r)
-    for (const pe of new Set([...li.keys(), ...ri.keys()])) walkCompare(li.get(pe), ri.get(pe), shape.item, [...path, pe], c)
+    for (const pe of new Set([...li.keys(), ...ri.keys()])) {
+      // An item whose key is duplicated on either side cannot be compared: it counts as removed and re-added.
+      if (dups.has(pe)) {
+        if (li.has(pe)) c.removed.insert([...path, pe])
+        if (ri.has(pe)) c.added.insert([...path, pe])
+        continue
+      }
+      walkCompare(li.get(pe), ri.get(pe), shape.item, [...path, pe], c)
+    }
   }
   if (l === undefined || l === null) c.added.insert(path)
   else if (r === undefined || r === null) c.removed.insert(path)
