@@ -179,7 +179,7 @@ export class ResourceHandler {
     this.#sendObject(req, reply, 200, t, version, apiVersion, this.service.get(t, namespace, name))
   }
 
-  #list(req: FastifyRequest, reply: FastifyReply, t: ResourceType, version: string, apiVersion: string, namespace: string | undefined, q: URLSearchParams, watch: boolean, name: string | undefined): void {
+  async #list(req: FastifyRequest, reply: FastifyReply, t: ResourceType, version: string, apiVersion: string, namespace: string | undefined, q: URLSearchParams, watch: boolean, name: string | undefined): Promise<void> {
     let fieldSelector = param(q, 'fieldSelector') ?? ''
     if (name !== undefined) fieldSelector = fieldSelector ? `${fieldSelector},metadata.name=${name}` : `metadata.name=${name}`
     const sel = selection(t, version, namespace, param(q, 'labelSelector'), fieldSelector)
@@ -193,6 +193,8 @@ export class ResourceHandler {
       const sendInitial = boolParam(q, 'sendInitialEvents')
       if (sendInitial && param(q, 'resourceVersionMatch') !== 'NotOlderThan') throw errors.badRequest('sendInitialEvents requires resourceVersionMatch=NotOlderThan')
       const store = this.service.store
+      // Start from durable state only: a watch must never see a resourceVersion a crash could take back.
+      await store.settled()
       reply.hijack()
       serveWatch(reply.raw, this.hub, {
         gr: t.gr, kind: t.kind, apiVersion, matches: sel.matches,

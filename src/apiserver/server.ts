@@ -100,14 +100,16 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   const hub = new WatchHub(store.rv, opts.watchHistorySize ?? 10_000)
   const service = new ObjectService(store, registry)
   const controllers = new Controllers(service, registry, { eventTtlSeconds: opts.eventTtlSeconds ?? 3600 })
-  store.onCommit((events) => {
+  // The registry follows CRDs at once (the next request may use the new kind); watchers and
+  // controllers hear of changes once they are durable.
+  store.onStage((events) => {
     for (const e of events) {
       if (e.gr !== CRD_GR) continue
-      if (e.type === 'DELETED') {
-        const t = crdToType(e.cur.obj)
-        registry.remove(t.gr)
-      } else registry.set(crdToType(e.cur.obj))
+      if (e.type === 'DELETED') registry.remove(crdToType(e.cur.obj).gr)
+      else registry.set(crdToType(e.cur.obj))
     }
+  })
+  store.onCommit((events) => {
     hub.publish(events)
     controllers.observe(events)
   })
@@ -142,6 +144,9 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
       return reply
     }
   })
+
+  // No response leaves before the state it reflects is durable (group commit: see store.ts).
+  app.addHook('onSend', async () => { await store.settled() })
 
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
     if (err instanceof ApiError) return sendStatus(reply, err)

@@ -1,14 +1,24 @@
 // The object store: every object lives in memory (reads never touch disk) and in node:sqlite,
 // which is the durable log.
 //
+// Expected flow (group commit)
+// 1. commit() applies changes to memory at once (so the next request sees them) and writes them
+//    into the sqlite transaction that is open for the current event-loop turn.
+// 2. On the next turn the transaction COMMITs (one WAL write for every change of the turn), then
+//    the durable listeners (watch fan-out, controllers) get the events, then settled() resolves.
+// 3. The server answers a request only after settled(), so nothing a client sees — a write's
+//    acknowledgment, a read, a resourceVersion — can be lost by a crash.
 // Guarantees
-// - A commit is one sqlite transaction (WAL). It returns only after COMMIT, so a write the server
-//   acknowledged survives a kill -9 of the process (synchronous=NORMAL keeps WAL pages in the OS
-//   page cache; `durability: 'fsync'` also survives power loss at the cost of an fsync per commit).
+// - An acknowledged write survives a kill -9 of the process (WAL with synchronous=NORMAL keeps
+//   committed pages in the OS page cache; `durability: 'fsync'` also survives power loss).
 // - resourceVersion is one global counter, strictly increasing across commits and restarts: each
-//   change in a commit takes the next value, stored in the same transaction as the change.
+//   change takes the next value, stored in the same transaction as the change.
 // - Stored entries are never mutated after commit: callers may hold them (watch history, list
 //   snapshots) and see a consistent past state.
+// Errors
+// - If sqlite refuses a COMMIT (disk full, I/O error), the store fails closed: the pending
+//   requests and every later write get an error and the server must be restarted, which reloads
+//   the last durable state.
 // Assumptions
 // - One process owns the database file (the server is single-node); JavaScript runs commits one
 //   at a time, so there are no concurrent writers to reconcile.
@@ -53,6 +63,11 @@ export class ObjectStore {
   #tables = new Map<string, ResourceTable>()
   #byUid = new Map<string, StoredObject>()
   #listeners: Array<(events: StoreEvent[]) => void> = []
+  #stagedListeners: Array<(events: StoreEvent[]) => void> = []
+  #inTxn = false
+  #pending: StoreEvent[] = []
+  #waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = []
+  #failed: Error | undefined
   #put: StatementSync
   #del: StatementSync
   #setRv: StatementSync
@@ -77,7 +92,18 @@ export class ObjectStore {
   /** The resourceVersion of the latest commit. */
   get rv(): number { return this.#rv }
 
+  /** Called with each commit's events once they are durable. */
   onCommit(listener: (events: StoreEvent[]) => void): void { this.#listeners.push(listener) }
+
+  /** Called with each commit's events at once, before they are durable (for in-memory bookkeeping). */
+  onStage(listener: (events: StoreEvent[]) => void): void { this.#stagedListeners.push(listener) }
+
+  /** Resolves once everything committed so far is durable; rejects if the store failed. */
+  settled(): Promise<void> {
+    if (this.#failed) return Promise.reject(this.#failed)
+    if (!this.#inTxn) return Promise.resolve()
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }))
+  }
 
   get(gr: string, namespace: string | undefined, name: string): StoredObject | undefined {
     return this.#tables.get(gr)?.byKey.get(objectKey(gr, namespace, name))
@@ -111,11 +137,16 @@ export class ObjectStore {
    */
   commit(changes: Change[]): StoreEvent[] {
     if (changes.length === 0) return []
-    const startRv = this.#rv
+    if (this.#failed) throw new Error(`the object store failed (${this.#failed.message}); restart the server`)
+    if (!this.#inTxn) {
+      this.#db.exec('BEGIN IMMEDIATE')
+      this.#inTxn = true
+      setImmediate(() => this.#flush())
+    }
     const staged: StoreEvent[] = []
-    this.#db.exec('BEGIN IMMEDIATE')
+    let rv = this.#rv
+    this.#db.exec('SAVEPOINT change')
     try {
-      let rv = startRv
       for (const c of changes) {
         rv++
         c.obj.metadata.resourceVersion = String(rv)
@@ -128,18 +159,40 @@ export class ObjectStore {
         staged.push({ type: c.op === 'delete' ? 'DELETED' : prev ? 'MODIFIED' : 'ADDED', rv, gr: c.gr, cur, prev })
       }
       this.#setRv.run(rv)
-      this.#db.exec('COMMIT')
-      this.#rv = rv
+      this.#db.exec('RELEASE change')
     } catch (err) {
-      this.#db.exec('ROLLBACK')
+      this.#db.exec('ROLLBACK TO change')
+      this.#db.exec('RELEASE change')
       throw err
     }
+    this.#rv = rv
     for (const e of staged) {
       if (e.type === 'DELETED') this.#unindex(e.cur)
       else this.#index(e.cur)
     }
-    for (const l of this.#listeners) l(staged)
+    this.#pending.push(...staged)
+    for (const l of this.#stagedListeners) l(staged)
     return staged
+  }
+
+  #flush(): void {
+    if (!this.#inTxn) return
+    const waiters = this.#waiters
+    this.#waiters = []
+    try {
+      this.#db.exec('COMMIT')
+    } catch (err) {
+      this.#failed = err as Error
+      try { this.#db.exec('ROLLBACK') } catch { /* already rolled back */ }
+      this.#inTxn = false
+      for (const w of waiters) w.reject(this.#failed)
+      return
+    }
+    this.#inTxn = false
+    const events = this.#pending
+    this.#pending = []
+    for (const l of this.#listeners) l(events)
+    for (const w of waiters) w.resolve()
   }
 
   /** Drops every object of a resource at once (a deleted CRD's objects), one DELETED event each. */
@@ -150,7 +203,10 @@ export class ObjectStore {
     return this.commit(changes)
   }
 
-  close(): void { if (this.#db.isOpen) this.#db.close() }
+  close(): void {
+    this.#flush()
+    if (this.#db.isOpen) this.#db.close()
+  }
 
   #index(o: StoredObject): void {
     let t = this.#tables.get(o.gr)

@@ -19,6 +19,8 @@ import type { WatchEventType } from './types.ts'
 
 export interface Watcher {
   gr: string
+  /** Events at or below this resourceVersion are already known to the watcher (its start point). */
+  fromRv: number
   /** Whether an object is in this watch (namespace + selectors). */
   matches: (o: StoredObject) => boolean
   send: (type: WatchEventType, o: StoredObject) => void
@@ -52,7 +54,7 @@ export class WatchHub {
         if (h.head > 1024 && h.head * 2 > h.events.length) { h.events = h.events.slice(h.head); h.head = 0 }
       }
       const ws = this.#watchers.get(e.gr)
-      if (ws) for (const w of ws) deliver(w, e)
+      if (ws) for (const w of ws) if (e.rv > w.fromRv) deliver(w, e)
     }
   }
 
@@ -60,7 +62,8 @@ export class WatchHub {
    * Registers `w`, first replaying history after `fromRv`. Throws Expired (410) when that history
    * is gone. Returns the function that unregisters it.
    */
-  subscribe(w: Watcher, fromRv: number): () => void {
+  subscribe(w: Watcher): () => void {
+    const fromRv = w.fromRv
     const h = this.#histories.get(w.gr)
     const floor = h?.floor ?? this.#startRv
     if (fromRv < floor) throw errors.expired(`too old resource version: ${fromRv} (${floor})`)

@@ -74,7 +74,7 @@ export function serveWatch(res: ServerResponse, hub: WatchHub, p: WatchParams, h
     start = Number(rv)
   }
   try {
-    unsubscribe = hub.subscribe({ gr: p.gr, matches: p.matches, send: (type, o) => { lastRv = o.rv; send(type, o) } }, start)
+    unsubscribe = hub.subscribe({ gr: p.gr, fromRv: start, matches: p.matches, send: (type, o) => { lastRv = o.rv; send(type, o) } })
   } catch (err) {
     if (!(err instanceof ApiError)) throw err
     write(`${JSON.stringify({ type: 'ERROR', object: err.toStatus() })}\n`)
