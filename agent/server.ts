@@ -12,6 +12,9 @@ import { eventRoutes } from './routes/events.ts'
 import { runtimeRoutes } from './routes/runtimes.ts'
 import { devRoutes } from './routes/dev.ts'
 import { errorResponseSchema } from './routes/schemas.ts'
+import { gameRoutes } from './game/routes.ts'
+import { fileRoutes } from './files/routes.ts'
+import { uploadRoutes } from './uploads/routes.ts'
 
 // ─── Route plugins ────────────────────────────────────────────────────────────────────────
 // Each is a fastify plugin receiving `{ ctx }`. Game supervision, consoles, files, uploads and
@@ -21,7 +24,9 @@ const routePlugins: AgentRoutePlugin[] = [
   eventRoutes,
   runtimeRoutes,
   devRoutes,
-  /* agent-game appends theirs here */
+  gameRoutes, // PUT/GET /game, /game/start|stop|restart, /game/console, /dev/console, /mods
+  fileRoutes, // /files/*
+  uploadRoutes, // /uploads/*
 ]
 // ──────────────────────────────────────────────────────────────────────────────────────────
 

@@ -7,15 +7,21 @@ import { FileError } from './errors.ts'
 import { useCatalogErrors } from './route-errors.ts'
 
 export interface FileRoutesOptions {
-  /** Largest file PUT accepts (default 512 MiB). */
+  /** Largest file PUT accepts (default $ZLH_AGENT_FILE_MAX_BYTES, else 512 MiB). */
   maxWriteBytes?: number
 }
 
 const pathParams = { type: 'object', properties: { '*': { type: 'string' } } } as const
 
+/** Reads a positive integer from the environment (operator overrides of the defaults). */
+export function envInt(name: string): number | undefined {
+  const v = Number(process.env[name])
+  return Number.isInteger(v) && v > 0 ? v : undefined
+}
+
 export function createFileRoutes(options: FileRoutesOptions = {}): AgentRoutePlugin {
-  const maxWriteBytes = options.maxWriteBytes ?? 512 * 1024 * 1024
   return async (app, { ctx }) => {
+    const maxWriteBytes = options.maxWriteBytes ?? envInt('ZLH_AGENT_FILE_MAX_BYTES') ?? 512 * 1024 * 1024
     const files = new ConfinedRoot(ctx.paths.game)
     useCatalogErrors(app)
     // Every body here is a raw stream (a PUT of a .json file is a file, not a JSON request):

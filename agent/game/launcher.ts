@@ -6,16 +6,19 @@
 //    (/proc/<pid>/stat), so a recycled pid is never mistaken for our wrapper.
 //  - Every run ends in exactly one ExitInfo: the wrapper's exit.json, or a synthesized "lost"
 //    exit when the wrapper vanished without writing one.
-// Assumptions: one run directory per supervisor; the socket path fits a unix socket (≤ 107 bytes).
+// Assumptions: one run directory per supervisor. Socket paths too long for sun_path are reached
+// through /proc/self/fd/<run dir fd>/console.sock.
 import { spawn } from 'node:child_process'
 import { EventEmitter } from 'node:events'
-import { mkdirSync, openSync, closeSync, rmSync } from 'node:fs'
+import { constants as fsConstants, mkdirSync, openSync, closeSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { isSameProcess } from './proc-stat.ts'
 import { readJson, writeJsonAtomic, type ExitInfo, type LaunchConfig, type RunInfo } from './wrapper-protocol.ts'
 
 const WRAPPER_SCRIPT = path.join(import.meta.dirname, 'wrapper.ts')
+/** The wrapper listens on this name relative to the run dir (its cwd), so deep roots never hit the 107-byte socket path limit. */
+export const SOCKET_NAME = 'console.sock'
 
 export interface RunFiles {
   dir: string
@@ -27,8 +30,7 @@ export interface RunFiles {
 }
 
 export function runFiles(dir: string): RunFiles {
-  const socketPath = path.join(dir, 'console.sock')
-  if (Buffer.byteLength(socketPath) > 107) throw new Error(`the game state directory ${dir} is too deep for a unix socket path (max 107 bytes); use a shorter --root`)
+  const socketPath = path.join(dir, SOCKET_NAME)
   return {
     dir,
     launchFile: path.join(dir, 'launch.json'),
@@ -112,6 +114,7 @@ export class RunLink extends EventEmitter {
   private sock: net.Socket | null = null
   private ended = false
   private attempts = 0
+  private dirFd: number | null = null
 
   constructor(files: RunFiles, run: RunInfo) {
     super()
@@ -121,7 +124,7 @@ export class RunLink extends EventEmitter {
 
   connect(): void {
     if (this.ended) return
-    const sock = net.connect(this.files.socketPath)
+    const sock = net.connect(this.socketAddress())
     this.sock = sock
     sock.on('connect', () => { this.attempts = 0 })
     sock.on('data', (d: Buffer) => this.emit('output', d))
@@ -137,8 +140,20 @@ export class RunLink extends EventEmitter {
     })
   }
 
+  private socketAddress(): string {
+    if (Buffer.byteLength(this.files.socketPath) <= 107) return this.files.socketPath
+    if (this.dirFd === null) this.dirFd = openSync(this.files.dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY)
+    return `/proc/self/fd/${this.dirFd}/${SOCKET_NAME}`
+  }
+
+  private closeDirFd(): void {
+    if (this.dirFd !== null) { try { closeSync(this.dirFd) } catch { /* already closed */ } }
+    this.dirFd = null
+  }
+
   private finish(): void {
     this.ended = true
+    this.closeDirFd()
     const exit = readJson<ExitInfo>(this.files.exitFile)
     if (exit && exit.runId === this.run.runId) this.emit('exit', exit, false)
     else this.emit('exit', lostExit(this.run), true)
@@ -161,5 +176,6 @@ export class RunLink extends EventEmitter {
   detach(): void {
     this.ended = true
     this.sock?.destroy()
+    this.closeDirFd()
   }
 }

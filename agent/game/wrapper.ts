@@ -16,6 +16,7 @@
 import { spawn } from 'node:child_process'
 import { readFileSync, rmSync } from 'node:fs'
 import net from 'node:net'
+import path from 'node:path'
 import { oomCounterFile, readOomKills } from './cgroup-oom.ts'
 import { processStartTime } from './proc-stat.ts'
 import { RotatingLog } from './rotating-log.ts'
@@ -66,7 +67,8 @@ const server = net.createServer((sock) => {
   sock.on('error', () => sock.destroy())
   sock.on('close', () => clients.delete(sock))
 })
-server.listen(cfg.socketPath)
+// Relative to the cwd (the run dir): deep roots would overflow sun_path with the absolute path.
+server.listen(path.basename(cfg.socketPath))
 
 const child = spawn(cfg.command, cfg.args, { cwd: cfg.cwd, env: cfg.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] })
 child.stdin?.on('error', () => { /* the game closed its stdin; input is dropped */ })

@@ -14,12 +14,13 @@ import type { UploadResult } from '../../src/api/agent-game-types.ts'
 import { ConfinedRoot, sizeLimit, splitPath } from '../files/confined-fs.ts'
 import { FileError } from '../files/errors.ts'
 import { useCatalogErrors } from '../files/route-errors.ts'
+import { envInt } from '../files/routes.ts'
 import { archiveFormat, extractArchive, type ExtractLimits } from './archive.ts'
 
 export interface UploadRoutesOptions {
-  /** Largest upload (default 1 GiB). */
+  /** Largest upload (default $ZLH_AGENT_UPLOAD_MAX_BYTES, else 1 GiB). */
   maxUploadBytes?: number
-  /** Bounds on what an archive may expand to (default 20 000 entries, 4 GiB). */
+  /** Bounds on what an archive may expand to (default $ZLH_AGENT_ARCHIVE_MAX_ENTRIES / _MAX_BYTES, else 20 000 entries, 4 GiB). */
   extract?: Partial<ExtractLimits>
 }
 
@@ -28,9 +29,12 @@ interface UploadQuery { extract?: 'true' | 'false'; format?: 'zip' | 'tar.gz' | 
 const isTooLarge = (err: unknown): boolean => (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE'
 
 export function createUploadRoutes(options: UploadRoutesOptions = {}): AgentRoutePlugin {
-  const maxBytes = options.maxUploadBytes ?? 1024 ** 3
-  const limits: ExtractLimits = { maxEntries: options.extract?.maxEntries ?? 20_000, maxTotalBytes: options.extract?.maxTotalBytes ?? 4 * 1024 ** 3 }
   return async (app, { ctx }) => {
+    const maxBytes = options.maxUploadBytes ?? envInt('ZLH_AGENT_UPLOAD_MAX_BYTES') ?? 1024 ** 3
+    const limits: ExtractLimits = {
+      maxEntries: options.extract?.maxEntries ?? envInt('ZLH_AGENT_ARCHIVE_MAX_ENTRIES') ?? 20_000,
+      maxTotalBytes: options.extract?.maxTotalBytes ?? envInt('ZLH_AGENT_ARCHIVE_MAX_BYTES') ?? 4 * 1024 ** 3,
+    }
     const root = new ConfinedRoot(ctx.paths.game)
     const tmpDir = path.join(ctx.paths.state, 'upload-tmp')
     // Leftovers of uploads interrupted by an agent crash.

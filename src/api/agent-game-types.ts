@@ -131,3 +131,8 @@ export type GameRouteErrorCode =
   | 'GAME_SPEC_INVALID'
   | 'GAME_START_FAILED'
   | 'GAME_NOT_RUNNING'
+
+/** GET /game: the status plus the spec the supervisor runs (defaults filled in), null before the first PUT /game. */
+export interface GameInfo extends GameStatus {
+  spec: EffectiveGameSpec | null
+}

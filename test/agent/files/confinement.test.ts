@@ -5,14 +5,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { startTestAgent, type TestAgent } from '../helpers.ts'
-import { createFileRoutes } from '../../../agent/files/index.ts'
 import { rawRequest } from './http.ts'
 
 const MAX = 4096
 
 async function setup(t: Test): Promise<{ agent: TestAgent; game: string; outside: string; req: (m: string, p: string, body?: Buffer | string | Readable, h?: Record<string, string>) => ReturnType<typeof rawRequest> }> {
   const root = t.testdir()
-  const agent = await startTestAgent(root, { extraRoutePlugins: [createFileRoutes({ maxWriteBytes: MAX })] })
+  process.env.ZLH_AGENT_FILE_MAX_BYTES = String(MAX)
+  const agent = await startTestAgent(root)
   t.teardown(() => agent.close())
   const game = agent.ctx.paths.game
   const outside = path.join(root, 'outside')

@@ -3,7 +3,6 @@ import type { Test } from 'tap'
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { startTestAgent } from '../helpers.ts'
-import { createUploadRoutes } from '../../../agent/uploads/index.ts'
 import { rawRequest } from '../files/http.ts'
 import { buildTar, buildZip } from './archive-builders.ts'
 
@@ -11,7 +10,8 @@ const MAX_UPLOAD = 64 * 1024
 
 async function setup(t: Test) {
   const root = t.testdir()
-  const agent = await startTestAgent(root, { extraRoutePlugins: [createUploadRoutes({ maxUploadBytes: MAX_UPLOAD, extract: { maxEntries: 50, maxTotalBytes: 16 * 1024 } })] })
+  Object.assign(process.env, { ZLH_AGENT_UPLOAD_MAX_BYTES: String(MAX_UPLOAD), ZLH_AGENT_ARCHIVE_MAX_ENTRIES: '50', ZLH_AGENT_ARCHIVE_MAX_BYTES: String(16 * 1024) })
+  const agent = await startTestAgent(root)
   t.teardown(() => agent.close())
   const game = agent.ctx.paths.game
   const outside = path.join(root, 'outside')
