@@ -12,7 +12,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { createServer, type IncomingMessage } from 'node:http'
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { cpus, tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
@@ -54,6 +54,19 @@ async function runGateway(upstreamPort: number): Promise<void> {
     })
   })
   process.stdout.write(`${JSON.stringify({ port: gw.port, cookie })}\n`)
+}
+
+/** Reference point: http-proxy-3 alone with the same keep-alive agent, no auth, no routing. */
+async function runBareProxy(upstreamPort: number): Promise<void> {
+  const { Agent } = await import('node:http')
+  const { ProxyServer } = await import('http-proxy-3')
+  const agent = new Agent({ keepAlive: true, maxSockets: 256, maxFreeSockets: 256, scheduling: 'lifo' })
+  const proxy = new ProxyServer({ ws: true })
+  proxy.on('error', () => {})
+  const target = { protocol: 'http:', host: '127.0.0.1', port: upstreamPort }
+  const server = createServer((req, res) => proxy.web(req, res, { target, agent }))
+  server.on('upgrade', (req, socket, head) => proxy.ws(req, socket, head, { target }))
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`))
 }
 
 function fetchRaw(port: number, host: string, path: string, cb: (res: IncomingMessage) => void): void {
@@ -190,12 +203,15 @@ async function main(): Promise<void> {
   const rounds = arg('rounds', 1)
   const upstream = await startRole(['upstream'])
   const gateway = await startRole(['gateway', String(upstream.info.port)])
+  const bare = await startRole(['bare', String(upstream.info.port)])
   const nginx = await startNginx(upstream.info.port)
+  const loadAtStart = loadavg().map((l) => l.toFixed(2)).join(' ')
   const host = `dev-${VMID}.${SUFFIX}`
   const targets = [
     { name: 'direct', port: upstream.info.port, headers: {} as Record<string, string> },
     { name: 'gateway', port: gateway.info.port, headers: { host: `${host}:${gateway.info.port}`, cookie: gateway.info.cookie! } },
     { name: 'nginx', port: nginx.port, headers: { host: `${host}:${nginx.port}` } },
+    { name: 'bare http-proxy-3', port: bare.info.port, headers: { host: `${host}:${bare.info.port}` } },
   ]
   const results: Record<string, { http: HttpResult[]; ws: number[] }> = {}
   try {
@@ -219,26 +235,27 @@ async function main(): Promise<void> {
     }
   } finally {
     await nginx.stop()
-    for (const c of [gateway, upstream]) { c.proc.kill(); await once(c.proc, 'exit').catch(() => {}) }
+    for (const c of [gateway, bare, upstream]) { c.proc.kill(); await once(c.proc, 'exit').catch(() => {}) }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
   const summary = Object.fromEntries(Object.entries(results).map(([name, r]) => [name, {
     rps: median(r.http.map((h) => h.rps)), p50: median(r.http.map((h) => h.p50)), p99: median(r.http.map((h) => h.p99)), wsMsgs: median(r.ws),
   }]))
-  const s = summary as Record<'direct' | 'gateway' | 'nginx', { rps: number; p50: number; p99: number; wsMsgs: number }>
+  type Name = 'direct' | 'gateway' | 'nginx' | 'bare http-proxy-3'
+  const s = summary as Record<Name, { rps: number; p50: number; p99: number; wsMsgs: number }>
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}, ${execFileSync('sh', ['-c', 'nginx -v 2>&1'], { encoding: 'utf8' }).trim()}`
   if (process.argv.includes('--json')) {
     console.log(JSON.stringify({ machine, duration, wsSeconds, rounds, summary }, null, 2))
     return
   }
-  const row = (n: 'direct' | 'gateway' | 'nginx') => `| ${n} | ${s[n].rps.toFixed(0)} | ${s[n].p50} | ${s[n].p99} | ${s[n].wsMsgs.toFixed(0)} |`
+  const row = (n: Name) => `| ${n} | ${s[n].rps.toFixed(0)} | ${s[n].p50} | ${s[n].p99} | ${s[n].wsMsgs.toFixed(0)} |`
   console.log([
-    `machine: ${machine}; load average at start ${(await import('node:os')).loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+    `machine: ${machine}; load average at start ${loadAtStart}`,
     `command: node bench/proxy.ts --duration ${duration} --ws-duration ${wsSeconds} --rounds ${rounds}`,
     '',
     '| target | HTTP req/s | p50 ms | p99 ms | WS msg/s |',
     '| --- | ---: | ---: | ---: | ---: |',
-    row('direct'), row('gateway'), row('nginx'),
+    row('direct'), row('gateway'), row('nginx'), row('bare http-proxy-3'),
     '',
     `gateway / nginx: req/s ${(s.gateway.rps / s.nginx.rps).toFixed(2)}×, p99 ${s.gateway.p99} vs ${s.nginx.p99} ms; ` +
       `WS gateway / direct ${(100 * s.gateway.wsMsgs / s.direct.wsMsgs).toFixed(0)} %, nginx / direct ${(100 * s.nginx.wsMsgs / s.direct.wsMsgs).toFixed(0)} %; ` +
@@ -251,4 +268,5 @@ const role = process.argv[2]
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(0))
 if (role === 'upstream') await runUpstream()
 else if (role === 'gateway') await runGateway(Number(process.argv[3]))
+else if (role === 'bare') await runBareProxy(Number(process.argv[3]))
 else await main()

@@ -152,8 +152,8 @@ export async function signIn(t: TestGateway, vmid: number, user = 'alice'): Prom
 }
 
 /** A ws client to a dev host through the gateway. */
-export function openWs(t: TestGateway, vmid: number, opts: { cookie?: string; origin?: string | null; path?: string } = {}): WebSocket {
-  const headers: Record<string, string> = {}
+export function openWs(t: TestGateway, vmid: number, opts: { cookie?: string; origin?: string | null; path?: string; headers?: Record<string, string> } = {}): WebSocket {
+  const headers: Record<string, string> = { ...opts.headers }
   if (opts.cookie) headers.cookie = opts.cookie
   const origin = opts.origin === null ? undefined : (opts.origin ?? t.origin(vmid))
   return new WebSocket(`ws://dev-${vmid}.${SUFFIX}:${t.gw.port}${opts.path ?? '/'}`, {

@@ -37,13 +37,18 @@ function refusal(ws: WebSocket): Promise<{ status: number; code: string | undefi
 }
 
 t.test('messages both ways, text and binary, on any path; upstream sees the dev host', async (t) => {
-  const ws = await opened(openWs(g, 201, { cookie: `${cookie}; other=1`, path: '/stable-abc/vscode-remote-resource?reconnectionToken=x' }))
+  const ws = await opened(openWs(g, 201, {
+    cookie: `${cookie}; other=1`, path: '/stable-abc/vscode-remote-resource?reconnectionToken=x',
+    headers: { forwarded: 'host=evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-for': '6.6.6.6' },
+  }))
   const upgrade = up.requests.at(-1)!
   t.equal(upgrade.url, '/stable-abc/vscode-remote-resource?reconnectionToken=x')
   t.equal(upgrade.headers.host, g.host(201))
   t.equal(upgrade.headers.origin, g.origin(201), 'code-server compares Origin host with Host / X-Forwarded-Host')
   t.equal(upgrade.headers['x-forwarded-host'], g.host(201))
   t.equal(upgrade.headers.cookie, 'other=1', 'zlh cookie stripped')
+  t.equal(upgrade.headers.forwarded, undefined, 'client Forwarded dropped (code-server would prefer its host)')
+  t.equal(upgrade.headers['x-forwarded-for'], '127.0.0.1')
   ws.send('hello')
   t.equal(String((await once(ws, 'message'))[0]), 'hello')
   ws.send(Buffer.from([0, 1, 2, 255]))
