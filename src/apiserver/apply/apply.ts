@@ -14,7 +14,7 @@ import { isDeepStrictEqual } from 'node:util'
 import type { JSONSchemaProps } from '../schema/index.ts'
 import { FieldSet, pathString } from './fieldset.ts'
 import { rootNode, isPlainObject, type TypeNode } from './schema.ts'
-import { toFieldSet, merge, compare, removeFields } from './walk.ts'
+import { toFieldSet, merge, compare, removeFields, withNamedFields } from './walk.ts'
 import { decodeManagedFields, encodeManagedFields, capUpdateManagers, managerKey, type Managers, type ManagedFieldsEntry, type Manager } from './managers.ts'
 import { ApplyError } from './errors.ts'
 
@@ -175,9 +175,13 @@ function applyOnce(input: ApplyInput, force: boolean): Outcome {
   managers.set(key, { manager, operation: 'Apply', apiVersion: config.apiVersion, subresource, time: previous?.time, set: configSet })
 
   if (previous && !previous.set.isEmpty()) {
-    let appliedByAnyone = new FieldSet()
-    for (const m of managers.values()) if (m.operation === 'Apply') appliedByAnyone = appliedByAnyone.union(m.set)
-    const removable = toFieldSet(merged, root, false).intersection(previous.set).difference(appliedByAnyone)
+    // Remove what this manager applied last time and omits now, unless any manager (applier or
+    // updater) still owns it; identity fields are never removed.
+    let owned = STRIPPED
+    for (const m of managers.values()) owned = owned.union(m.set)
+    const removable = withNamedFields(toFieldSet(merged, root, false), root)
+      .intersection(withNamedFields(previous.set, root))
+      .difference(withNamedFields(owned, root))
     merged = (removeFields(merged, removable, root) ?? {}) as Obj
   }
 

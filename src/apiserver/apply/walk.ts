@@ -198,3 +198,30 @@ export function removeFields(value: unknown, set: FieldSet | undefined, node: Ty
   }
   return value
 }
+
+/**
+ * The set plus every declared struct field that has members below it (structured-merge-diff's
+ * EnsureNamedFieldsAreMembers): pruning treats `spec.server` as applied when `spec.server.port` was,
+ * so a struct nobody else has a field in goes as a whole.
+ */
+export function withNamedFields(set: FieldSet, node: TypeNode): FieldSet {
+  const out = new FieldSet()
+  out.member = set.member
+  const shape = shapeOf(node, undefined)
+  for (const [pe, child] of set.children) {
+    let childNode: TypeNode = 'deduced'
+    let named = false
+    if (pe.startsWith('f:') && shape.kind === 'map') {
+      const f = shape.field(pe.slice(2))
+      childNode = f.node
+      named = f.declared
+    } else if (!pe.startsWith('f:') && shape.kind === 'list') {
+      childNode = shape.item
+    }
+    const c = withNamedFields(child, childNode)
+    if (named) c.member = true
+    out.children.set(pe, c)
+  }
+  return out
+}
+
