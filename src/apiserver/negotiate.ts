@@ -3,6 +3,7 @@
 // its Content-Type.
 
 import { parse as parseYaml } from 'yaml'
+import { decodeProtobufObject } from './protobuf.ts'
 import { ApiError, errors } from './status.ts'
 
 export type Representation = 'json' | 'yaml' | 'table' | 'partial' | 'discovery-v2' | 'discovery-v2beta1'
@@ -42,11 +43,12 @@ export function negotiate(accept: string | undefined, allowed: Representation[])
   throw errors.notAcceptable(accept)
 }
 
-export type BodyFormat = 'json' | 'yaml' | 'json-patch' | 'merge-patch' | 'strategic-merge-patch' | 'apply-patch'
+export type BodyFormat = 'json' | 'yaml' | 'protobuf' | 'json-patch' | 'merge-patch' | 'strategic-merge-patch' | 'apply-patch'
 
 const MEDIA: Record<string, BodyFormat> = {
   'application/json': 'json',
   'application/yaml': 'yaml',
+  'application/vnd.kubernetes.protobuf': 'protobuf',
   'application/json-patch+json': 'json-patch',
   'application/merge-patch+json': 'merge-patch',
   'application/strategic-merge-patch+json': 'strategic-merge-patch',
@@ -67,6 +69,10 @@ export function bodyFormat(contentType: string | undefined, allowed: BodyFormat[
 /** Parses a request body as JSON or YAML; malformed input is a 400 naming the problem. */
 export function decodeBody(raw: Buffer | undefined, format: BodyFormat): unknown {
   const text = raw ? raw.toString('utf8') : ''
+  if (format === 'protobuf') {
+    if (!raw || raw.length === 0) throw errors.badRequest('the request body is empty')
+    return decodeProtobufObject(raw)
+  }
   if (text.trim() === '') throw errors.badRequest('the request body is empty; send the object as JSON (or YAML where allowed)')
   try {
     if (format === 'yaml' || format === 'apply-patch') return parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 })

@@ -10,7 +10,7 @@ import { Lister, selection } from './list.ts'
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './patch.ts'
 import type { PathTarget } from './paths.ts'
 import type { ResourceRegistry } from './registry.ts'
-import { apiVersionOf, versionInfo, type ResourceType } from './resource-type.ts'
+import { apiVersionOf, ownershipSchema, versionInfo, type ResourceType } from './resource-type.ts'
 import type { DeleteOptions, ObjectService, WriteContext, WriteResult } from './service.ts'
 import { applyPatch, ApplyError, conflictCauses, conflictMessage } from './apply/index.ts'
 import { ApiError, errors, successStatus } from './status.ts'
@@ -85,7 +85,7 @@ export class ResourceHandler {
     const ctx = this.#writeContext(req, q)
     if (method === 'POST') {
       if (name !== undefined) throw errors.methodNotAllowed('POST', `a named ${t.kind}; use PUT or PATCH to change it`)
-      const body = decodeBody(req.body as Buffer, bodyFormat(req.headers['content-type'], ['json', 'yaml']))
+      const body = decodeBody(req.body as Buffer, bodyFormat(req.headers['content-type'], t.builtin ? ['json', 'yaml', 'protobuf'] : ['json', 'yaml']))
       const r = this.service.create(t, version, namespace, body, ctx)
       return this.#sendObject(req, reply, 201, t, version, apiVersion, r, ctx)
     }
@@ -94,7 +94,7 @@ export class ResourceHandler {
       throw errors.methodNotAllowed(method, `the ${t.resource} collection`)
     }
     if (method === 'PUT') {
-      const body = decodeBody(req.body as Buffer, bodyFormat(req.headers['content-type'], ['json', 'yaml']))
+      const body = decodeBody(req.body as Buffer, bodyFormat(req.headers['content-type'], t.builtin ? ['json', 'yaml', 'protobuf'] : ['json', 'yaml']))
       const r = this.service.update(t, version, namespace, name, body, subresource === 'finalize' ? undefined : subresource, ctx)
       return this.#sendObject(req, reply, 200, t, version, apiVersion, r, ctx)
     }
@@ -264,7 +264,7 @@ export class ResourceHandler {
     const v = versionInfo(t, version)!
     let r
     try {
-      r = applyPatch({ live: live && (live.obj.apiVersion === apiVersion ? live.obj : { ...live.obj, apiVersion }), patch: cfg, manager: ctx.fieldManager, force: boolParam(q, 'force'), schema: v.schema, subresource, statusSubresource: v.statusSubresource })
+      r = applyPatch({ live: live && (live.obj.apiVersion === apiVersion ? live.obj : { ...live.obj, apiVersion }), patch: cfg, manager: ctx.fieldManager, force: boolParam(q, 'force'), schema: ownershipSchema(t, v), subresource, statusSubresource: v.statusSubresource })
     } catch (err) {
       if (err instanceof ApplyError) throw errors.badRequest(err.message)
       throw err

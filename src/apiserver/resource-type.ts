@@ -2,6 +2,7 @@
 // with their schemas and printer columns, and the per-kind rules kube-apiserver applies to it.
 
 import type { JSONSchemaProps, FieldError } from './schema/index.ts'
+import { builtinSchema } from './openapi/index.ts'
 import type { KObject } from './types.ts'
 
 export interface PrinterColumn {
@@ -68,4 +69,9 @@ export function readPath(o: unknown, path: string): unknown {
     cur = (cur as Record<string, unknown>)[seg]
   }
   return cur
+}
+
+/** The schema field ownership (managedFields, apply) follows: kube's own for built-ins (list types, map keys). */
+export function ownershipSchema(t: ResourceType, v: ResourceVersionInfo): JSONSchemaProps | undefined {
+  return (t.builtin ? builtinSchema(t.group, v.name, t.kind) : undefined) ?? v.schema
 }

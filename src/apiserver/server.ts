@@ -28,6 +28,8 @@ import { versionInfo } from './resource-type.ts'
 import { ObjectService } from './service.ts'
 import { builtinColumns, renderTable } from './table/index.ts'
 import { trackUpdate } from './apply/index.ts'
+import { registerOpenApiRoutes } from './openapi-routes.ts'
+import { ownershipSchema } from './resource-type.ts'
 import { ApiError, errors } from './status.ts'
 import { ObjectStore } from './store.ts'
 import { WatchHub } from './watch-hub.ts'
@@ -254,9 +256,10 @@ export interface ServerParts {
 }
 
 async function registerExtensions(parts: ServerParts): Promise<void> {
-  parts.service.managedFields = ({ oldObj, newObj, manager, subresource, version }) => {
-    newObj.metadata.managedFields = trackUpdate({ oldObj, newObj, manager, subresource, schema: version.schema, statusSubresource: version.statusSubresource })
+  parts.service.managedFields = ({ oldObj, newObj, manager, subresource, type, version }) => {
+    newObj.metadata.managedFields = trackUpdate({ oldObj, newObj, manager, subresource, schema: ownershipSchema(type, version), statusSubresource: version.statusSubresource })
   }
+  registerOpenApiRoutes(parts.app, parts.registry, parts.store)
   parts.handler.renderTable = (t, version, objs, opts) => {
     const columns = t.builtin ? builtinColumns(t.kind) : versionInfo(t, version)?.columns ?? []
     return renderTable(objs, columns, opts)

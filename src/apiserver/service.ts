@@ -51,6 +51,8 @@ export interface DeleteOptions {
 /** Hook the managed-fields tracker plugs into (server-side apply lives outside this module). */
 export type ManagedFieldsUpdater = (args: { oldObj: KObject | undefined; newObj: KObject; manager: string; subresource?: string; type: ResourceType; version: ResourceVersionInfo }) => void
 
+const PROTECTED_NAMESPACES = ['default', 'kube-system', 'kube-public']
+
 export const GC_FINALIZERS = { foreground: 'foregroundDeletion', orphan: 'orphan' } as const
 
 export function now(): string {
@@ -203,6 +205,7 @@ export class ObjectService {
     else if (policy === 'Orphan') finalizers.push(GC_FINALIZERS.orphan)
     else if (old.metadata.deletionTimestamp) finalizers.push(...hadGc)
     const isNamespace = t.gr === NAMESPACE_GR
+    if (isNamespace && PROTECTED_NAMESPACES.includes(name)) throw errors.forbidden(`namespaces "${name}" is forbidden: this namespace may not be deleted`)
     if (finalizers.length === 0 && !isNamespace && !old.metadata.deletionTimestamp) {
       if (ctx.dryRun) return { obj: old, json: cur.json, deleted: true }
       return this.finalize(t, cur, structuredClone(old))

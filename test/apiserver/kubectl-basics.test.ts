@@ -8,9 +8,9 @@ t.test('kubectl apply, get, get -o yaml|json|jsonpath, delete', async (t) => {
   t.equal(statSync(h.server.kubeconfigPath).mode & 0o777, 0o600, 'kubeconfig is 0600')
   t.match(readFileSync(h.server.kubeconfigPath, 'utf8'), `server: ${h.server.url}`)
 
-  t.match(await h.k('apply', '--validate=false', '-f', CRDS), /customresourcedefinition.apiextensions.k8s.io\/gameservers.zerolaghub.dev created/)
-  t.match(await h.k('apply', '--validate=false', '-f', EXAMPLES), /gameserver.zerolaghub.dev\/squid created/)
-  t.match(await h.k('apply', '--validate=false', '-f', EXAMPLES), /gameserver.zerolaghub.dev\/squid unchanged/, 'second apply is unchanged')
+  t.match(await h.k('apply', '-f', CRDS), /customresourcedefinition.apiextensions.k8s.io\/gameservers.zerolaghub.dev created/)
+  t.match(await h.k('apply', '-f', EXAMPLES), /gameserver.zerolaghub.dev\/squid created/)
+  t.match(await h.k('apply', '-f', EXAMPLES), /gameserver.zerolaghub.dev\/squid unchanged/, 'second apply is unchanged')
 
   const table = await h.k('get', 'gameservers')
   t.match(table, /^NAME\s+PHASE\s+RUNTIME\s+VERSION\s+VMID\s+ADDRESS\s+RESTARTS\s+AGE/m, 'printer columns shown')

@@ -1,0 +1,116 @@
+// Decoding of Kubernetes protobuf request bodies (application/vnd.kubernetes.protobuf) for the
+// built-in kinds kubectl sends that way (`kubectl create configmap|secret|namespace|serviceaccount`
+// use a typed client that writes protobuf). Responses are always JSON, which such clients accept.
+// The envelope is the 4-byte magic "k8s\0" followed by a runtime.Unknown message whose `raw` field
+// holds the object in proto wire format (k8s.io/api generated.proto field numbers).
+
+import { errors } from './status.ts'
+
+type Kind = 'string' | 'bytes' | 'int' | 'bool' | 'time' | { msg: Schema } | { map: 'string' | 'bytes' }
+interface FieldDef { name: string; kind: Kind; repeated?: boolean }
+type Schema = Record<number, FieldDef>
+
+const f = (name: string, kind: Kind, repeated = false): FieldDef => ({ name, kind, repeated })
+
+const OWNER_REF: Schema = { 1: f('kind', 'string'), 3: f('name', 'string'), 4: f('uid', 'string'), 5: f('apiVersion', 'string'), 6: f('controller', 'bool'), 7: f('blockOwnerDeletion', 'bool') }
+const OBJECT_META: Schema = {
+  1: f('name', 'string'), 2: f('generateName', 'string'), 3: f('namespace', 'string'), 5: f('uid', 'string'),
+  6: f('resourceVersion', 'string'), 7: f('generation', 'int'), 8: f('creationTimestamp', 'time'),
+  9: f('deletionTimestamp', 'time'), 10: f('deletionGracePeriodSeconds', 'int'),
+  11: f('labels', { map: 'string' }), 12: f('annotations', { map: 'string' }),
+  13: f('ownerReferences', { msg: OWNER_REF }, true), 14: f('finalizers', 'string', true),
+}
+const OBJECT_REF: Schema = { 1: f('kind', 'string'), 2: f('namespace', 'string'), 3: f('name', 'string'), 4: f('uid', 'string'), 5: f('apiVersion', 'string'), 6: f('resourceVersion', 'string'), 7: f('fieldPath', 'string') }
+
+const KINDS: Record<string, Schema> = {
+  ConfigMap: { 1: f('metadata', { msg: OBJECT_META }), 2: f('data', { map: 'string' }), 3: f('binaryData', { map: 'bytes' }), 4: f('immutable', 'bool') },
+  Secret: { 1: f('metadata', { msg: OBJECT_META }), 2: f('data', { map: 'bytes' }), 3: f('type', 'string'), 4: f('stringData', { map: 'string' }), 5: f('immutable', 'bool') },
+  Namespace: { 1: f('metadata', { msg: OBJECT_META }), 2: f('spec', { msg: { 1: f('finalizers', 'string', true) } }) },
+  ServiceAccount: { 1: f('metadata', { msg: OBJECT_META }), 2: f('secrets', { msg: OBJECT_REF }, true), 3: f('imagePullSecrets', { msg: { 1: f('name', 'string') } }, true), 4: f('automountServiceAccountToken', 'bool') },
+}
+
+class Reader {
+  pos = 0
+  buf: Buffer
+  end: number
+  constructor(buf: Buffer, start = 0, end = buf.length) { this.buf = buf; this.pos = start; this.end = end }
+  varint(): bigint {
+    let result = 0n
+    let shift = 0n
+    for (;;) {
+      if (this.pos >= this.end) throw new Error('truncated varint')
+      const b = this.buf[this.pos++]
+      result |= BigInt(b & 0x7f) << shift
+      if ((b & 0x80) === 0) return result
+      shift += 7n
+      if (shift > 63n) throw new Error('varint too long')
+    }
+  }
+  bytes(): Buffer {
+    const len = Number(this.varint())
+    if (this.pos + len > this.end) throw new Error('truncated field')
+    const out = this.buf.subarray(this.pos, this.pos + len)
+    this.pos += len
+    return out
+  }
+  skip(wire: number): void {
+    if (wire === 0) this.varint()
+    else if (wire === 1) this.pos += 8
+    else if (wire === 2) this.bytes()
+    else if (wire === 5) this.pos += 4
+    else throw new Error(`unsupported wire type ${wire}`)
+  }
+}
+
+function decodeMessage(buf: Buffer, schema: Schema): Record<string, unknown> {
+  const r = new Reader(buf)
+  const out: Record<string, unknown> = {}
+  while (r.pos < r.end) {
+    const tag = Number(r.varint())
+    const field = schema[tag >> 3]
+    const wire = tag & 7
+    if (!field) { r.skip(wire); continue }
+    const value = decodeValue(r, wire, field.kind)
+    if (typeof field.kind === 'object' && 'map' in field.kind) {
+      const [k, v] = value as [string, unknown]
+      out[field.name] = { ...(out[field.name] as object | undefined), [k]: v }
+    } else if (field.repeated) {
+      const list = (out[field.name] as unknown[] | undefined) ?? []
+      list.push(value)
+      out[field.name] = list
+    } else out[field.name] = value
+  }
+  return out
+}
+
+function decodeValue(r: Reader, wire: number, kind: Kind): unknown {
+  if (kind === 'int') return Number(BigInt.asIntN(64, r.varint()))
+  if (kind === 'bool') return r.varint() !== 0n
+  const b = r.bytes()
+  if (wire !== 2) throw new Error('unexpected wire type')
+  if (kind === 'string') return b.toString('utf8')
+  if (kind === 'bytes') return b.toString('base64')
+  if (kind === 'time') {
+    const t = decodeMessage(b, { 1: f('seconds', 'int'), 2: f('nanos', 'int') })
+    return new Date(Number(t.seconds ?? 0) * 1000).toISOString().replace(/\.\d+Z$/, 'Z')
+  }
+  if ('msg' in kind) return decodeMessage(b, kind.msg)
+  const entry = decodeMessage(b, { 1: f('key', 'string'), 2: f('value', kind.map) })
+  return [entry.key ?? '', entry.value ?? '']
+}
+
+/** Decodes a protobuf-encoded built-in object into its JSON form; 415 for kinds it cannot read. */
+export function decodeProtobufObject(body: Buffer): unknown {
+  if (body.length < 4 || body.subarray(0, 4).toString('latin1') !== 'k8s\0') throw errors.badRequest('the protobuf body lacks the "k8s\\0" envelope prefix')
+  try {
+    const unknown = decodeMessage(body.subarray(4), { 1: f('typeMeta', { msg: { 1: f('apiVersion', 'string'), 2: f('kind', 'string') } }), 2: f('raw', 'bytes') })
+    const tm = (unknown.typeMeta ?? {}) as { apiVersion?: string; kind?: string }
+    const schema = tm.kind ? KINDS[tm.kind] : undefined
+    if (!schema || tm.apiVersion !== 'v1') throw errors.unsupportedMediaType('application/vnd.kubernetes.protobuf', ['application/json', 'application/yaml'])
+    const obj = decodeMessage(Buffer.from(String(unknown.raw ?? ''), 'base64'), schema)
+    return { apiVersion: tm.apiVersion, kind: tm.kind, ...obj, metadata: obj.metadata ?? {} }
+  } catch (err) {
+    if (err instanceof Error && 'reason' in err) throw err
+    throw errors.badRequest(`the protobuf body could not be decoded: ${(err as Error).message}`)
+  }
+}
