@@ -167,7 +167,7 @@ function applyOnce(input: ApplyInput, force: boolean): Outcome {
   const configSet = toFieldSet(scopedConfig, root, true).difference(STRIPPED)
 
   const liveScoped = scope(live, subresource, statusSub)
-  // Identity fields come from the configuration only when the object is created.
+  // The configuration wins wherever it says something; server-set metadata was taken out of it above.
   let merged = merge(liveScoped, scopedConfig, root) as Obj
 
   const key = managerKey({ manager, operation: 'Apply', apiVersion: config.apiVersion, subresource })
