@@ -45,7 +45,7 @@ t.test('status errors: 400, 404, 409, 413, 415, 422', async (t) => {
   r = await post('/api/v1/namespaces/default/configmaps', CM('big', { data: { a: 'x'.repeat(3 * 1024 * 1024 + 10) } }))
   t.equal(r.status, 413)
   t.match(r.json(), { reason: 'RequestEntityTooLarge', code: 413 })
-  r = await post('/api/v1/namespaces/default/configmaps', CM('p'), 'application/vnd.kubernetes.protobuf')
+  r = await post('/api/v1/namespaces/default/configmaps', CM('p'), 'application/x-www-form-urlencoded')
   t.equal(r.status, 415)
   t.match(r.json(), { reason: 'UnsupportedMediaType' })
   r = await post('/api/v1/namespaces/default/configmaps', CM('Bad_Name'))
