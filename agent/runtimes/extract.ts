@@ -7,6 +7,7 @@
 // Assumptions: `dir` is a fresh, empty, agent-private directory.
 import path from 'node:path'
 import { Writable } from 'node:stream'
+import zlib from 'node:zlib'
 import * as tar from 'tar'
 import { AgentError } from '../errors.ts'
 
@@ -70,19 +71,40 @@ export function safeExtractor(opts: SafeExtractOptions): Writable {
   })
   let finished = false
   let pendingFinal: ((err?: Error | null) => void) | undefined
+  // gzip is decompressed by zlib on the thread pool (tar's own gunzip runs on the main thread),
+  // so decompression overlaps with hashing and tar parsing. Decided on the first bytes.
+  let gunzipStream: zlib.Gunzip | undefined
+  let input: { write(chunk: Buffer): boolean; end(): void; once(ev: 'drain', cb: () => void): unknown } | undefined
+  const pickInput = (first: Buffer): typeof input => {
+    if (first[0] !== 0x1f || first[1] !== 0x8b) return unpack
+    const gunzip = zlib.createGunzip({ chunkSize: 256 * 1024 })
+    gunzipStream = gunzip
+    gunzip.on('data', (chunk: Buffer) => {
+      if (!unpack.write(chunk)) {
+        gunzip.pause()
+        unpack.once('drain', () => gunzip.resume())
+      }
+    })
+    gunzip.on('end', () => unpack.end())
+    gunzip.on('error', (err) => unpack.abort(new AgentError('ARCHIVE_INVALID', `${opts.label}: not valid gzip (${err.message})`)))
+    return gunzip
+  }
   const sink = new Writable({
     highWaterMark: 1024 * 1024,
     write(chunk: Buffer, _enc, cb) {
       if (refusal) return cb(refusal)
-      if (unpack.write(chunk)) cb()
-      else unpack.once('drain', () => cb(refusal ?? null))
+      input ??= pickInput(chunk)
+      if (input!.write(chunk)) cb()
+      else input!.once('drain', () => cb(refusal ?? null))
     },
     final(cb) {
       if (finished) return cb()
       pendingFinal = cb
-      unpack.end()
+      if (input) input.end()
+      else unpack.end()
     },
     destroy(err, cb) {
+      gunzipStream?.destroy()
       if (!finished) unpack.abort(err ?? new Error('extraction cancelled'))
       cb(err)
     },

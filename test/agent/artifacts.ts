@@ -69,7 +69,7 @@ export type Behaviour =
   /** send `bytes` of the body then cut the connection (the first `times` requests; default always) */
   | { kind: 'truncate'; bytes: number; times?: number }
   /** send `bytes` then go silent; `onStall` fires once the bytes are sent */
-  | { kind: 'stall'; bytes: number; onStall?: () => void }
+  | { kind: 'stall'; bytes: number; onStall?: () => void; times?: number }
   | { kind: 'status'; status: number }
 
 export interface ArtifactServer {
@@ -112,7 +112,7 @@ export async function startArtifactServer(opts: { ranges?: boolean; delayMs?: nu
       res.write(body.subarray(0, b.bytes), () => res.destroy())
       return
     }
-    if (b.kind === 'stall') {
+    if (b.kind === 'stall' && (b.times === undefined || file.served <= b.times)) {
       res.write(body.subarray(0, b.bytes), () => b.onStall?.())
       return
     }

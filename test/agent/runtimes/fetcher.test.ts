@@ -22,12 +22,13 @@ t.test('downloads, verifies and renames into place', async (t) => {
   t.equal(progress.at(-1), blob.length)
 })
 
-t.test('a cut download resumes with a Range request', async (t) => {
+t.test('a stalled download resumes with a Range request', async (t) => {
   const server = await startArtifactServer({ ranges: true })
   t.teardown(() => server.close())
-  server.add('mod.jar', blob, { kind: 'truncate', bytes: 100 * 1024, times: 1 })
+  // Stalling (rather than cutting) lets every received byte reach the disk before the retry.
+  server.add('mod.jar', blob, { kind: 'stall', bytes: 100 * 1024, times: 1 })
   const dest = path.join(t.testdir(), 'mod.jar')
-  const res = await fetchArtifact({ url: server.url('mod.jar'), sha256: sha256(blob), dest })
+  const res = await fetchArtifact({ url: server.url('mod.jar'), sha256: sha256(blob), dest, stallTimeoutMs: 300 })
   t.equal(res.size, blob.length)
   t.ok(fs.readFileSync(dest).equals(blob))
   t.equal(server.requests.length, 2)
