@@ -241,18 +241,24 @@ export function evaluateJsonPath(obj: unknown, path: string): unknown[] {
   return evaluateSegments(obj, parseJsonPath(path))
 }
 
-/** Why a printer column's jsonPath is unacceptable, or undefined when it is fine. */
+/**
+ * Why a printer column's jsonPath is unacceptable, or undefined when it is fine — the rule
+ * apiextensions validation applies (non-empty, starts with "."), so the same CRDs are accepted as
+ * by kube-apiserver; a path that then does not parse renders empty cells.
+ */
 export function columnPathError(path: string): string | undefined {
-  if (typeof path !== 'string' || path.trim() === '') return 'must not be empty'
+  if (typeof path !== 'string' || path === '') return 'must not be empty'
   if (!path.startsWith('.')) return 'must be a simple json path starting with .'
-  try {
-    parseJsonPath(path)
-    return undefined
-  } catch (e) {
-    return (e as Error).message
-  }
+  return undefined
 }
 
+/** Whether a column path is acceptable and also parses as kubectl JSONPath (so it can yield values). */
 export function isValidColumnPath(path: string): boolean {
-  return columnPathError(path) === undefined
+  if (columnPathError(path) !== undefined) return false
+  try {
+    parseJsonPath(path)
+    return true
+  } catch {
+    return false
+  }
 }
