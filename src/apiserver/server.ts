@@ -102,19 +102,17 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   const hub = new WatchHub(store.rv, opts.watchHistorySize ?? 10_000)
   const service = new ObjectService(store, registry)
   const controllers = new Controllers(service, registry, { eventTtlSeconds: opts.eventTtlSeconds ?? 3600 })
-  // The registry follows CRDs at once (the next request may use the new kind); watchers and
-  // controllers hear of changes once they are durable.
+  // The registry and the controllers' indexes follow changes at once (the next request or sweep
+  // must see them); watchers hear of changes only once they are durable.
   store.onStage((events) => {
     for (const e of events) {
       if (e.gr !== CRD_GR) continue
       if (e.type === 'DELETED') registry.remove(crdToType(e.cur.obj).gr)
       else registry.set(crdToType(e.cur.obj))
     }
-  })
-  store.onCommit((events) => {
-    hub.publish(events)
     controllers.observe(events)
   })
+  store.onCommit((events) => hub.publish(events))
   controllers.bootstrap()
   const handler = new ResourceHandler(service, registry, hub, {
     watchBookmarkIntervalMs: opts.watchBookmarkIntervalMs ?? 60_000,
