@@ -166,7 +166,7 @@ export class ResourceHandler {
     if (rep === 'partial') {
       const partial = (o: KObject) => ({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata })
       const body = listMeta ? { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: listMeta, items: objs.map(partial) } : partial(objs[0])
-      reply.code(code).type('application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1').send(JSON.stringify(body))
+      reply.code(code).header('content-type', 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1').send(Buffer.from(JSON.stringify(body)))
       return
     }
     const body = listMeta ? { apiVersion, kind: t.listKind, metadata: listMeta, items: objs.map(asApi) } : asApi(objs[0])

@@ -168,7 +168,8 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   const sendDoc = (req: FastifyRequest, reply: FastifyReply, d: Doc, type = 'application/json') => {
     reply.header('ETag', d.etag).header('Cache-Control', 'public')
     if (req.headers['if-none-match'] === d.etag) return reply.code(304).send()
-    return reply.type(type).send(d.body)
+    // A Buffer keeps fastify from rewriting the media-type parameters clients match on.
+    return reply.header('content-type', type).send(Buffer.from(d.body))
   }
   let serverAddress = ''
   const discoveryRoot = async (req: FastifyRequest, reply: FastifyReply, legacy: boolean) => {
