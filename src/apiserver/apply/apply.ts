@@ -177,12 +177,15 @@ function applyOnce(input: ApplyInput, force: boolean): Outcome {
   if (previous && !previous.set.isEmpty()) {
     // Remove what this manager applied last time and omits now, unless any manager (applier or
     // updater) still owns it; identity fields are never removed.
+    // Whatever the configuration itself mentions stays, even an empty list it owns no item of.
     let owned = STRIPPED
     for (const m of managers.values()) owned = owned.union(m.set)
+    const mentioned = compare({}, scopedConfig, root).added
     const removable = withNamedFields(toFieldSet(merged, root, false), root)
       .intersection(withNamedFields(previous.set, root))
       .difference(withNamedFields(owned, root))
-    merged = (removeFields(merged, removable, root) ?? {}) as Obj
+      .difference(mentioned)
+    merged = (removeFields(merged, removable, root, owned.union(mentioned)) ?? {}) as Obj
   }
 
   const result = unscope(live, merged, subresource, statusSub)

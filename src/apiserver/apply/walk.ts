@@ -170,20 +170,22 @@ function walkCompare(l: unknown, r: unknown, node: TypeNode, path: PathElement[]
 
 /**
  * The value without the fields in `set` (a member removes its whole subtree). A map or list that
- * removal empties disappears too, as kube-apiserver stores it after dropping the resulting nulls.
+ * removal empties disappears too, as kube-apiserver stores it after dropping the resulting nulls,
+ * unless `owned` has it as a member (owned or set empty on purpose), in which case it stays, empty.
  */
-export function removeFields(value: unknown, set: FieldSet | undefined, node: TypeNode): unknown {
+export function removeFields(value: unknown, set: FieldSet | undefined, node: TypeNode, owned?: FieldSet): unknown {
   if (!set || set.isEmpty() || value === null || typeof value !== 'object') return value
   const shape = shapeOf(node, value)
+  const emptied = (out: object, before: number): unknown => (before > 0 && (Array.isArray(out) ? out.length : Object.keys(out).length) === 0 && !owned?.member ? undefined : out)
   if (shape.kind === 'map' && !shape.atomic && isPlainObject(value)) {
     const out: Record<string, unknown> = {}
     for (const [k, v] of Object.entries(value)) {
       const sub = set.child(`f:${k}`)
       if (sub?.member) continue
-      const nv = sub ? removeFields(v, sub, shape.field(k).node) : v
+      const nv = sub ? removeFields(v, sub, shape.field(k).node, owned?.child(`f:${k}`)) : v
       if (nv !== undefined) out[k] = nv
     }
-    return Object.keys(out).length === 0 && Object.keys(value).length > 0 ? undefined : out
+    return emptied(out, Object.keys(value).length)
   }
   if (shape.kind === 'list' && shape.rel !== 'atomic' && Array.isArray(value)) {
     const out: unknown[] = []
@@ -191,10 +193,10 @@ export function removeFields(value: unknown, set: FieldSet | undefined, node: Ty
       const pe = itemElement(shape, item) ?? `i:${i}`
       const sub = set.child(pe)
       if (sub?.member) return
-      const nv = sub ? removeFields(item, sub, shape.item) : item
+      const nv = sub ? removeFields(item, sub, shape.item, owned?.child(pe)) : item
       if (nv !== undefined) out.push(nv)
     })
-    return out.length === 0 && value.length > 0 ? undefined : out
+    return emptied(out, value.length)
   }
   return value
 }
