@@ -142,53 +142,62 @@ export class LxcBackend implements ContainerBackend {
     await run('lxc-attach', [...this.#lxc(vmid), '--', '/bin/sh', '-c', `kill $(cat ${IN_CONTAINER.pidFile}) 2>/dev/null; true`], { allowFailure: true })
   }
 
-  async start(ref: ContainerRef): Promise<Container> {
-    const claim = await this.#require(ref)
-    return this.#locked(claim.vmid, async () => {
-      if ((await this.#state(claim.vmid)) !== 'running') {
-        await ensureBridge(this.bridge, this.#subnet)
-        await run('lxc-start', [...this.#lxc(claim.vmid), '-l', 'WARN', '-o', join(this.#dir(claim.vmid), 'lxc-start.log')], { timeoutMs: 60_000 })
-      }
-      return (await this.#observeClaim(claim))!
-    })
-  }
-
-  async stop(ref: ContainerRef, options: StopOptions = {}): Promise<Container> {
-    const claim = await this.#require(ref)
-    return this.#locked(claim.vmid, async () => {
-      if ((await this.#state(claim.vmid)) !== 'stopped') {
-        const timeout = options.timeoutSeconds ?? 30
-        // -t: send the halt signal, wait, then kill — graceful first, forced after the timeout.
-        const res = await run('lxc-stop', [...this.#lxc(claim.vmid), '-t', String(timeout)], { timeoutMs: (timeout + 30) * 1000, allowFailure: true })
-        if (res.exitCode !== 0 && (await this.#state(claim.vmid)) !== 'stopped') {
-          await run('lxc-stop', [...this.#lxc(claim.vmid), '-k'], { timeoutMs: 30_000 })
+  start(ref: ContainerRef): Promise<Container> {
+    // Taken at call time, so calls for one container run in the order they were made.
+    return this.#mutex.run(`owner:${ref.ownerUid}`, async () => {
+      const claim = await this.#require(ref)
+      return this.#locked(claim.vmid, async () => {
+        if ((await this.#state(claim.vmid)) !== 'running') {
+          await ensureBridge(this.bridge, this.#subnet)
+          await run('lxc-start', [...this.#lxc(claim.vmid), '-l', 'WARN', '-o', join(this.#dir(claim.vmid), 'lxc-start.log')], { timeoutMs: 60_000 })
         }
-      }
-      return (await this.#observeClaim(claim))!
+        return (await this.#observeClaim(claim))!
+      })
     })
   }
 
-  async delete(ref: ContainerRef): Promise<void> {
-    checkRef(ref)
-    const claim = await this.#claims.find(ref.ownerUid)
-    if (claim && ref.vmid !== undefined && ref.vmid !== claim.vmid) {
-      throw new ProviderError('Conflict', `owner ${ref.ownerUid} has container ${claim.vmid}, not ${ref.vmid}; nothing was changed`, { vmid: ref.vmid, ownerUid: ref.ownerUid })
-    }
-    // Without a claim (lost), the vmid from list() still names the container; its marker decides.
-    const vmid = claim?.vmid ?? ref.vmid
-    if (vmid === undefined) return
-    await this.#locked(vmid, async () => {
-      const dir = this.#dir(vmid)
-      const owner = await readFile(join(dir, 'zlh-owner'), 'utf8').catch(() => undefined)
-      if (owner !== undefined && owner !== ref.ownerUid) throw new ProviderError('Conflict', `container ${this.#name(vmid)} belongs to ${owner}; refusing to destroy it`, { vmid })
-      if (owner === undefined && !claim) return // not ours to touch
-      if (existsSync(join(dir, 'config'))) {
-        if ((await this.#state(vmid)) !== 'stopped') await run('lxc-stop', [...this.#lxc(vmid), '-k'], { allowFailure: true, timeoutMs: 30_000 })
-        await run('lxc-destroy', [...this.#lxc(vmid), '-f'], { timeoutMs: 60_000 })
+  stop(ref: ContainerRef, options: StopOptions = {}): Promise<Container> {
+    // Taken at call time, so calls for one container run in the order they were made.
+    return this.#mutex.run(`owner:${ref.ownerUid}`, async () => {
+      const claim = await this.#require(ref)
+      return this.#locked(claim.vmid, async () => {
+        if ((await this.#state(claim.vmid)) !== 'stopped') {
+          const timeout = options.timeoutSeconds ?? 30
+          // -t: send the halt signal, wait, then kill — graceful first, forced after the timeout.
+          const res = await run('lxc-stop', [...this.#lxc(claim.vmid), '-t', String(timeout)], { timeoutMs: (timeout + 30) * 1000, allowFailure: true })
+          if (res.exitCode !== 0 && (await this.#state(claim.vmid)) !== 'stopped') {
+            await run('lxc-stop', [...this.#lxc(claim.vmid), '-k'], { timeoutMs: 30_000 })
+          }
+        }
+        return (await this.#observeClaim(claim))!
+      })
+    })
+  }
+
+  delete(ref: ContainerRef): Promise<void> {
+    // Taken at call time, so calls for one container run in the order they were made.
+    return this.#mutex.run(`owner:${ref.ownerUid}`, async () => {
+      checkRef(ref)
+      const claim = await this.#claims.find(ref.ownerUid)
+      if (claim && ref.vmid !== undefined && ref.vmid !== claim.vmid) {
+        throw new ProviderError('Conflict', `owner ${ref.ownerUid} has container ${claim.vmid}, not ${ref.vmid}; nothing was changed`, { vmid: ref.vmid, ownerUid: ref.ownerUid })
       }
-      await rm(dir, { recursive: true, force: true })
-      await this.#claims.release(ref.ownerUid)
-      await this.#claims.releaseVmid(vmid, ref.ownerUid)
+      // Without a claim (lost), the vmid from list() still names the container; its marker decides.
+      const vmid = claim?.vmid ?? ref.vmid
+      if (vmid === undefined) return
+      await this.#locked(vmid, async () => {
+        const dir = this.#dir(vmid)
+        const owner = await readFile(join(dir, 'zlh-owner'), 'utf8').catch(() => undefined)
+        if (owner !== undefined && owner !== ref.ownerUid) throw new ProviderError('Conflict', `container ${this.#name(vmid)} belongs to ${owner}; refusing to destroy it`, { vmid })
+        if (owner === undefined && !claim) return // not ours to touch
+        if (existsSync(join(dir, 'config'))) {
+          if ((await this.#state(vmid)) !== 'stopped') await run('lxc-stop', [...this.#lxc(vmid), '-k'], { allowFailure: true, timeoutMs: 30_000 })
+          await run('lxc-destroy', [...this.#lxc(vmid), '-f'], { timeoutMs: 60_000 })
+        }
+        await rm(dir, { recursive: true, force: true })
+        await this.#claims.release(ref.ownerUid)
+        await this.#claims.releaseVmid(vmid, ref.ownerUid)
+      })
     })
   }
 
@@ -218,11 +227,14 @@ export class LxcBackend implements ContainerBackend {
   }
 
   /** Rewrites the token file; when it changed and the agent runs, init respawns it with the new one. */
-  async deliverCredentials(ref: ContainerRef, agent: AgentSettings): Promise<void> {
-    checkToken(agent.token)
-    const claim = await this.#require(ref)
-    await this.#locked(claim.vmid, async () => {
-      if (await writeToken(join(this.#dir(claim.vmid), 'rootfs'), agent.token)) await this.#restartAgentIfRunning(claim.vmid)
+  deliverCredentials(ref: ContainerRef, agent: AgentSettings): Promise<void> {
+    // Taken at call time, so calls for one container run in the order they were made.
+    return this.#mutex.run(`owner:${ref.ownerUid}`, async () => {
+      checkToken(agent.token)
+      const claim = await this.#require(ref)
+      await this.#locked(claim.vmid, async () => {
+        if (await writeToken(join(this.#dir(claim.vmid), 'rootfs'), agent.token)) await this.#restartAgentIfRunning(claim.vmid)
+      })
     })
   }
 

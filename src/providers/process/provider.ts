@@ -105,42 +105,51 @@ export class ProcessBackend implements ContainerBackend {
     return true
   }
 
-  async start(ref: ContainerRef): Promise<Container> {
-    const claim = await this.#require(ref)
-    return this.#locked(claim.vmid, async () => {
-      const files = this.#files(claim.vmid)
-      if ((await runningAgentPid(files)) === undefined) {
-        await startAgentProcess(files, { cliPath: this.#opts.cliPath, listen: `127.0.0.1:${this.#port(claim)}`, vmid: claim.vmid })
+  start(ref: ContainerRef): Promise<Container> {
+    // Taken at call time, so calls for one container run in the order they were made.
+    return this.#mutex.run(`owner:${ref.ownerUid}`, async () => {
+      const claim = await this.#require(ref)
+      return this.#locked(claim.vmid, async () => {
+        const files = this.#files(claim.vmid)
+        if ((await runningAgentPid(files)) === undefined) {
+          await startAgentProcess(files, { cliPath: this.#opts.cliPath, listen: `127.0.0.1:${this.#port(claim)}`, vmid: claim.vmid })
+        }
+        return (await this.#observeClaim(claim))!
+      })
+    })
+  }
+
+  stop(ref: ContainerRef, options: StopOptions = {}): Promise<Container> {
+    // Taken at call time, so calls for one container run in the order they were made.
+    return this.#mutex.run(`owner:${ref.ownerUid}`, async () => {
+      const claim = await this.#require(ref)
+      return this.#locked(claim.vmid, async () => {
+        await stopAgentProcess(this.#files(claim.vmid), (options.timeoutSeconds ?? 30) * 1000)
+        return (await this.#observeClaim(claim))!
+      })
+    })
+  }
+
+  delete(ref: ContainerRef): Promise<void> {
+    // Taken at call time, so calls for one container run in the order they were made.
+    return this.#mutex.run(`owner:${ref.ownerUid}`, async () => {
+      checkRef(ref)
+      const claim = await this.#claims.find(ref.ownerUid)
+      if (claim && ref.vmid !== undefined && ref.vmid !== claim.vmid) {
+        throw new ProviderError('Conflict', `owner ${ref.ownerUid} has container ${claim.vmid}, not ${ref.vmid}; nothing was changed`, { vmid: ref.vmid, ownerUid: ref.ownerUid })
       }
-      return (await this.#observeClaim(claim))!
-    })
-  }
-
-  async stop(ref: ContainerRef, options: StopOptions = {}): Promise<Container> {
-    const claim = await this.#require(ref)
-    return this.#locked(claim.vmid, async () => {
-      await stopAgentProcess(this.#files(claim.vmid), (options.timeoutSeconds ?? 30) * 1000)
-      return (await this.#observeClaim(claim))!
-    })
-  }
-
-  async delete(ref: ContainerRef): Promise<void> {
-    checkRef(ref)
-    const claim = await this.#claims.find(ref.ownerUid)
-    if (claim && ref.vmid !== undefined && ref.vmid !== claim.vmid) {
-      throw new ProviderError('Conflict', `owner ${ref.ownerUid} has container ${claim.vmid}, not ${ref.vmid}; nothing was changed`, { vmid: ref.vmid, ownerUid: ref.ownerUid })
-    }
-    // Without a claim (lost), the vmid from list() still names the container; its marker decides.
-    const vmid = claim?.vmid ?? ref.vmid
-    if (vmid === undefined) return
-    await this.#locked(vmid, async () => {
-      const owner = await readFile(join(this.#dir(vmid), 'zlh-owner'), 'utf8').catch(() => undefined)
-      if (owner !== undefined && owner !== ref.ownerUid) throw new ProviderError('Conflict', `container ${vmid} belongs to ${owner}; refusing to delete it`, { vmid })
-      if (owner === undefined && !claim) return // not ours to touch
-      await stopAgentProcess(this.#files(vmid), 10_000)
-      await rm(this.#dir(vmid), { recursive: true, force: true })
-      await this.#claims.release(ref.ownerUid)
-      await this.#claims.releaseVmid(vmid, ref.ownerUid)
+      // Without a claim (lost), the vmid from list() still names the container; its marker decides.
+      const vmid = claim?.vmid ?? ref.vmid
+      if (vmid === undefined) return
+      await this.#locked(vmid, async () => {
+        const owner = await readFile(join(this.#dir(vmid), 'zlh-owner'), 'utf8').catch(() => undefined)
+        if (owner !== undefined && owner !== ref.ownerUid) throw new ProviderError('Conflict', `container ${vmid} belongs to ${owner}; refusing to delete it`, { vmid })
+        if (owner === undefined && !claim) return // not ours to touch
+        await stopAgentProcess(this.#files(vmid), 10_000)
+        await rm(this.#dir(vmid), { recursive: true, force: true })
+        await this.#claims.release(ref.ownerUid)
+        await this.#claims.releaseVmid(vmid, ref.ownerUid)
+      })
     })
   }
 
@@ -170,11 +179,14 @@ export class ProcessBackend implements ContainerBackend {
   }
 
   /** Rewrites the token file; a running agent is restarted to pick up a changed token. */
-  async deliverCredentials(ref: ContainerRef, agent: AgentSettings): Promise<void> {
-    checkToken(agent.token)
-    const claim = await this.#require(ref)
-    await this.#locked(claim.vmid, async () => {
-      if (await this.#writeToken(this.#files(claim.vmid), agent.token)) await this.#restartAgentIfRunning(claim)
+  deliverCredentials(ref: ContainerRef, agent: AgentSettings): Promise<void> {
+    // Taken at call time, so calls for one container run in the order they were made.
+    return this.#mutex.run(`owner:${ref.ownerUid}`, async () => {
+      checkToken(agent.token)
+      const claim = await this.#require(ref)
+      await this.#locked(claim.vmid, async () => {
+        if (await this.#writeToken(this.#files(claim.vmid), agent.token)) await this.#restartAgentIfRunning(claim)
+      })
     })
   }
 

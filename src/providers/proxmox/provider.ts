@@ -104,37 +104,46 @@ export class ProxmoxBackend implements ContainerBackend {
     })
   }
 
-  async start(ref: ContainerRef): Promise<Container> {
-    const ct = await this.#require(ref)
-    return this.#mutex.run(`vmid:${ct.entry.vmid}`, async () => {
-      const path = this.#ctPath(ct)
-      try {
-        await this.#task(ct.node, () => this.client.post<string>(`${path}/status/start`))
-      } catch (err) {
-        if (!(err instanceof PveApiError && /already running/.test(err.pveMessage))) throw err
-      }
-      return this.#observeLocated(ct)
+  start(ref: ContainerRef): Promise<Container> {
+    // Taken at call time, so calls for one container run in the order they were made.
+    return this.#mutex.run(`owner:${ref.ownerUid}`, async () => {
+      const ct = await this.#require(ref)
+      return this.#mutex.run(`vmid:${ct.entry.vmid}`, async () => {
+        const path = this.#ctPath(ct)
+        try {
+          await this.#task(ct.node, () => this.client.post<string>(`${path}/status/start`))
+        } catch (err) {
+          if (!(err instanceof PveApiError && /already running/.test(err.pveMessage))) throw err
+        }
+        return this.#observeLocated(ct)
+      })
     })
   }
 
-  async stop(ref: ContainerRef, options: StopOptions = {}): Promise<Container> {
-    const ct = await this.#require(ref)
-    return this.#mutex.run(`vmid:${ct.entry.vmid}`, async () => {
-      const timeout = options.timeoutSeconds ?? 30
-      try {
-        // forceStop: PVE stops the CT hard once the graceful timeout has passed.
-        await this.#task(ct.node, () => this.client.post<string>(`${this.#ctPath(ct)}/status/shutdown`, { timeout, forceStop: 1 }), timeout * 1000 + 60_000)
-      } catch (err) {
-        if (!(err instanceof PveApiError && /not running/.test(err.pveMessage))) throw err
-      }
-      return this.#observeLocated(ct)
+  stop(ref: ContainerRef, options: StopOptions = {}): Promise<Container> {
+    // Taken at call time, so calls for one container run in the order they were made.
+    return this.#mutex.run(`owner:${ref.ownerUid}`, async () => {
+      const ct = await this.#require(ref)
+      return this.#mutex.run(`vmid:${ct.entry.vmid}`, async () => {
+        const timeout = options.timeoutSeconds ?? 30
+        try {
+          // forceStop: PVE stops the CT hard once the graceful timeout has passed.
+          await this.#task(ct.node, () => this.client.post<string>(`${this.#ctPath(ct)}/status/shutdown`, { timeout, forceStop: 1 }), timeout * 1000 + 60_000)
+        } catch (err) {
+          if (!(err instanceof PveApiError && /not running/.test(err.pveMessage))) throw err
+        }
+        return this.#observeLocated(ct)
+      })
     })
   }
 
-  async delete(ref: ContainerRef): Promise<void> {
-    checkRef(ref)
-    const owned = await this.#locate(ref)
-    for (const ct of owned) await this.#destroy(ct.node, Number(ct.entry.vmid), ref.ownerUid)
+  delete(ref: ContainerRef): Promise<void> {
+    // Taken at call time, so calls for one container run in the order they were made.
+    return this.#mutex.run(`owner:${ref.ownerUid}`, async () => {
+      checkRef(ref)
+      const owned = await this.#locate(ref)
+      for (const ct of owned) await this.#destroy(ct.node, Number(ct.entry.vmid), ref.ownerUid)
+    })
   }
 
   async observe(ref: ContainerRef): Promise<Container | undefined> {
@@ -153,35 +162,38 @@ export class ProxmoxBackend implements ContainerBackend {
    * through from the control plane only. 409 means it is enrolled already: fine when our token
    * works, a Conflict when the CT holds another one.
    */
-  async deliverCredentials(ref: ContainerRef, agent: AgentSettings): Promise<void> {
-    checkToken(agent.token)
-    const ct = await this.#observeLocated(await this.#require(ref))
-    if (ct.state !== 'running' || !ct.agentUrl) {
-      throw new ProviderError('BackendFailed', `CT ${ct.vmid} is ${ct.state}${ct.agentUrl ? '' : ' without an address'}; its agent can be enrolled once it runs — start it and retry`, { vmid: ct.vmid })
-    }
-    let res: Response
-    try {
-      res = await fetch(new URL('/enroll', ct.agentUrl), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ token: agent.token }),
-        signal: AbortSignal.timeout(5000),
-      })
-    } catch (err) {
-      throw new ProviderError('BackendFailed', `agent of CT ${ct.vmid} at ${ct.agentUrl} is not reachable yet (${(err as Error).message}); retry once it has booted`, { vmid: ct.vmid })
-    }
-    await res.body?.cancel()
-    if (res.status === 204 || res.status === 200) return
-    // Already enrolled (409), or an agent booted with its token file (401 on every route but its
-    // own): delivered when our token is the one it accepts.
-    const check = await fetch(new URL('/status', ct.agentUrl), { headers: { authorization: `Bearer ${agent.token}` }, signal: AbortSignal.timeout(5000) })
-    await check.body?.cancel()
-    if (check.ok) return
-    if (res.status === 409 || check.status === 401) {
-      // A running agent always has a token; refusing ours means it holds another one.
-      throw new ProviderError('Conflict', `agent of CT ${ct.vmid} holds a different token (enrollment answered HTTP ${res.status}); delete and recreate the container to rotate it, and check the template's agent runs with --enroll`, { vmid: ct.vmid })
-    }
-    throw new ProviderError('BackendFailed', `agent of CT ${ct.vmid} answered enrollment with HTTP ${res.status} and /status with HTTP ${check.status}; will retry`, { vmid: ct.vmid })
+  deliverCredentials(ref: ContainerRef, agent: AgentSettings): Promise<void> {
+    // Taken at call time, so calls for one container run in the order they were made.
+    return this.#mutex.run(`owner:${ref.ownerUid}`, async () => {
+      checkToken(agent.token)
+      const ct = await this.#observeLocated(await this.#require(ref))
+      if (ct.state !== 'running' || !ct.agentUrl) {
+        throw new ProviderError('BackendFailed', `CT ${ct.vmid} is ${ct.state}${ct.agentUrl ? '' : ' without an address'}; its agent can be enrolled once it runs — start it and retry`, { vmid: ct.vmid })
+      }
+      let res: Response
+      try {
+        res = await fetch(new URL('/enroll', ct.agentUrl), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ token: agent.token }),
+          signal: AbortSignal.timeout(5000),
+        })
+      } catch (err) {
+        throw new ProviderError('BackendFailed', `agent of CT ${ct.vmid} at ${ct.agentUrl} is not reachable yet (${(err as Error).message}); retry once it has booted`, { vmid: ct.vmid })
+      }
+      await res.body?.cancel()
+      if (res.status === 204 || res.status === 200) return
+      // Already enrolled (409), or an agent booted with its token file (401 on every route but its
+      // own): delivered when our token is the one it accepts.
+      const check = await fetch(new URL('/status', ct.agentUrl), { headers: { authorization: `Bearer ${agent.token}` }, signal: AbortSignal.timeout(5000) })
+      await check.body?.cancel()
+      if (check.ok) return
+      if (res.status === 409 || check.status === 401) {
+        // A running agent always has a token; refusing ours means it holds another one.
+        throw new ProviderError('Conflict', `agent of CT ${ct.vmid} holds a different token (enrollment answered HTTP ${res.status}); delete and recreate the container to rotate it, and check the template's agent runs with --enroll`, { vmid: ct.vmid })
+      }
+      throw new ProviderError('BackendFailed', `agent of CT ${ct.vmid} answered enrollment with HTTP ${res.status} and /status with HTTP ${check.status}; will retry`, { vmid: ct.vmid })
+    })
   }
 
   async close(): Promise<void> {
