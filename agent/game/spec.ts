@@ -2,6 +2,7 @@
 // CRD default filled in, the JSON schema the PUT /game route validates against, and equality.
 import path from 'node:path'
 import type { EffectiveGameSpec, GameSpecRequest } from '../../src/api/agent-game-types.ts'
+import { GameError } from './errors.ts'
 
 const envItem = {
   type: 'object',
@@ -78,7 +79,7 @@ export function sameSpec(a: EffectiveGameSpec | null, b: EffectiveGameSpec | nul
 export function workingDirectory(serverRoot: string, workingDir: string | undefined): string {
   if (!workingDir) return serverRoot
   if (path.isAbsolute(workingDir) || workingDir.split('/').includes('..') || workingDir.includes('\0')) {
-    throw new Error(`server.workingDir "${workingDir}" must be a relative path inside the server root without ".."`)
+    throw new GameError('GAME_SPEC_INVALID', `server.workingDir "${workingDir}" must be a relative path inside the server root without ".."`)
   }
   return path.join(serverRoot, workingDir)
 }
