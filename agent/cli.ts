@@ -12,7 +12,8 @@ export function registerAgentCommand(program: Command): void {
     .option('--vmid <id>', 'container id, added to every log line', process.env.ZLH_VMID)
     .option('--code-server-bind <host:port>', 'code-server --bind-addr', '0.0.0.0:6000')
     .option('--log-level <level>', 'pino log level', 'info')
-    .action(async (opts: { root: string; listen: string; tokenFile: string; vmid?: string; codeServerBind: string; logLevel: string }) => {
+    .option('--install-grace-ms <ms>', 'on SIGTERM, how long in-flight installs may finish before they are rolled back', '10000')
+    .action(async (opts: { root: string; listen: string; tokenFile: string; vmid?: string; codeServerBind: string; logLevel: string; installGraceMs: string }) => {
       try {
         await startAgent({
           root: opts.root,
@@ -21,6 +22,7 @@ export function registerAgentCommand(program: Command): void {
           vmid: opts.vmid,
           logLevel: opts.logLevel,
           codeServer: { bindAddr: opts.codeServerBind },
+          installGraceMs: Number(opts.installGraceMs),
           handleSignals: true,
         })
       } catch (err) {

@@ -15,7 +15,7 @@ import { runtimeTarball, sha256, startArtifactServer } from '../artifacts.ts'
 const cli = new URL('../../../src/cli/main.ts', import.meta.url).pathname
 
 async function spawnAgent(root: string, tokenFile: string, fault?: string): Promise<{ child: ChildProcess; url: string; exited: Promise<void> }> {
-  const child = spawn(process.execPath, [cli, 'agent', '--root', root, '--listen', '127.0.0.1:0', '--token-file', tokenFile], {
+  const child = spawn(process.execPath, [cli, 'agent', '--root', root, '--listen', '127.0.0.1:0', '--token-file', tokenFile, '--install-grace-ms', '300'], {
     env: { ...process.env, ZLH_AGENT_FAULT: fault ?? '' },
     stdio: ['ignore', 'pipe', 'inherit'],
   })
@@ -118,3 +118,28 @@ for (const c of cases) {
     t.equal(snapshot(root).versions['2.0'], 'tool 2.0')
   })
 }
+
+t.test('SIGTERM during an install: the request is answered, the install rolled back, exit 0', async (t) => {
+  const root = t.testdir()
+  const tokenFile = path.join(root, '..', `${path.basename(root)}.token`)
+  const token = randomBytes(24).toString('hex')
+  fs.writeFileSync(tokenFile, token + '\n', { mode: 0o600 })
+  t.teardown(() => fs.rmSync(tokenFile, { force: true }))
+  let stalled!: () => void
+  const reachedStall = new Promise<void>((r) => { stalled = r })
+  const server = await startArtifactServer()
+  t.teardown(() => server.close())
+  server.add('v2.tgz', v2, { kind: 'stall', bytes: v2.length >> 1, onStall: () => stalled() })
+  const { child, url, exited } = await spawnAgent(root, tokenFile)
+  t.teardown(() => { child.kill('SIGKILL') })
+  const pending = fetch(`${url}/runtimes`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'tool', version: '2.0', url: server.url('v2.tgz'), sha256: sha256(v2) }) })
+  await reachedStall
+  child.kill('SIGTERM')
+  const res = await pending
+  t.equal(res.status, 503)
+  t.equal((await res.json() as any).code, 'INSTALL_ABORTED')
+  await exited
+  t.equal(child.exitCode, 0, 'clean exit')
+  t.same(fs.readdirSync(path.join(root, 'opt/zlh/.staging')), [], 'rolled back')
+  t.notOk(fs.existsSync(path.join(root, 'opt/zlh/runtimes/tool')))
+})
