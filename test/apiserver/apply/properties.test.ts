@@ -2,7 +2,7 @@
 // re-applying is a no-op, applied values are what the object holds, and once every applier drops
 // everything nothing is left but empty lists (which nobody owns, as in kube).
 import t from 'tap'
-import { applyPatch } from '../../../src/apiserver/apply/index.ts'
+import { applyPatch, trackUpdate, FieldSet } from '../../../src/apiserver/apply/index.ts'
 import { compare } from '../../../src/apiserver/apply/walk.ts'
 import { rootNode } from '../../../src/apiserver/apply/schema.ts'
 import type { JSONSchemaProps } from '../../../src/apiserver/schema/index.ts'
@@ -95,6 +95,34 @@ t.test('apply invariants over generated configurations', async (t) => {
     t.equal(kind, 'X')
   }
   t.equal(checked, 900)
+})
+
+t.test('update invariants: changed fields belong to the writer alone; conflicts leave the object alone', async (t) => {
+  const r = rng(7)
+  let conflicted = 0
+  for (let round = 0; round < 150; round++) {
+    let live: Record<string, any> = applyPatch({ live: undefined, patch: wrap(genSpec(r)), manager: 'flux', force: false, schema }).object
+    const next: Record<string, any> = { ...wrap(genSpec(r)), metadata: live.metadata }
+    next.metadata = { ...next.metadata, managedFields: trackUpdate({ oldObj: live, newObj: next, manager: 'edit', schema }) }
+    const bare = (o: Record<string, any>) => ({ ...o, metadata: { name: o.metadata.name } })
+    const changed = compare(bare(live), bare(next), root)
+    const written = changed.modified.union(changed.added)
+    const mine = new Map<string, FieldSet>(next.metadata.managedFields?.map((e: any) => [e.manager, FieldSet.fromFieldsV1(e.fieldsV1)]) ?? [])
+    const wrote = mine.get('edit') ?? new FieldSet()
+    t.ok(written.difference(wrote).isEmpty(), `round ${round}: the writer owns every field it changed`)
+    t.ok((mine.get('flux') ?? new FieldSet()).intersection(written).isEmpty(), `round ${round}: no one else does`)
+    t.ok((mine.get('flux') ?? new FieldSet()).intersection(changed.removed).isEmpty(), `round ${round}: removed fields have no owner`)
+    live = next
+    // flux re-applies something different without force: either it applies cleanly or nothing changes.
+    const cfg = wrap(genSpec(r))
+    const res = applyPatch({ live, patch: cfg, manager: 'flux', force: false, schema })
+    if (res.conflicts) {
+      conflicted++
+      t.equal(res.object, live, `round ${round}: a conflicted apply returns the live object`)
+      t.ok(res.conflicts.every((c) => c.manager === 'edit'), 'only the other manager conflicts')
+    }
+  }
+  t.ok(conflicted > 10 && conflicted < 140, `both outcomes were exercised (${conflicted} of 150 conflicted)`)
 })
 
 function withoutEmptyLists(v: unknown): unknown {
