@@ -1,5 +1,5 @@
 import t from 'tap'
-import { evaluateJsonPath, isValidColumnPath, columnPathError, parseJsonPath, humanDuration, ageOf } from '../../../src/apiserver/table/index.ts'
+import { evaluateJsonPath, isValidColumnPath, columnPathError, parseJsonPath, JsonPathError, humanDuration, ageOf } from '../../../src/apiserver/table/index.ts'
 
 const obj = {
   metadata: { name: 'mc', labels: { 'app.kubernetes.io/name': 'web', '~weird^': 'x' } },
@@ -93,4 +93,21 @@ t.test('human durations as apimachinery prints them', async (t) => {
   t.equal(ageOf('', now), '<unknown>')
   t.equal(ageOf(null, now), '<unknown>')
   t.equal(ageOf('yesterday', now), '<invalid>')
+})
+
+t.test('arbitrary paths either parse or fail with JsonPathError', async (t) => {
+  let seed = 7
+  const rnd = () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff }
+  const pieces = ['.', '..', 'status', 'a', '[', ']', '0', '-1', ':', '*', '?(', '@', '.type', '==', '"R"', "'x'", ')', ',', '\\.', '{', '}', '$']
+  let parsed = 0
+  for (let i = 0; i < 3000; i++) {
+    const p = Array.from({ length: 1 + Math.floor(rnd() * 7) }, () => pieces[Math.floor(rnd() * pieces.length)]).join('')
+    try {
+      evaluateJsonPath(obj, p)
+      parsed++
+    } catch (e) {
+      if (!(e instanceof JsonPathError)) t.fail(`${JSON.stringify(p)} threw ${String(e)}`)
+    }
+  }
+  t.ok(parsed > 100, `${parsed} of 3000 parsed and evaluated`)
 })
