@@ -106,7 +106,10 @@ export function crdStatus(o: KObject, old: KObject | undefined, now: string): Re
   const spec = o.spec as CrdSpec
   const prevStored = ((old?.status as { storedVersions?: string[] } | undefined)?.storedVersions) ?? []
   const storageVersion = spec.versions.find((v) => v.storage)!.name
-  const condition = (type: string, reason: string, message: string) => ({ type, status: 'True', lastTransitionTime: now, reason, message })
+  const before = ((old?.status as { conditions?: Array<{ type: string; status: string; lastTransitionTime?: string }> } | undefined)?.conditions) ?? []
+  // A condition keeps its lastTransitionTime while its status stays the same.
+  const since = (type: string) => before.find((c) => c.type === type && c.status === 'True')?.lastTransitionTime ?? now
+  const condition = (type: string, reason: string, message: string) => ({ type, status: 'True', lastTransitionTime: since(type), reason, message })
   return {
     conditions: [
       condition('NamesAccepted', 'NoConflicts', 'no conflicts found'),
