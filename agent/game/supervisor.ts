@@ -54,6 +54,8 @@ export interface SupervisorOptions {
   ringLines?: number
   logMaxBytes?: number
   logKeep?: number
+  /** A memory cgroup directory to run the game in (its oom_kill counter then classifies OOM kills); default: the agent's own cgroup. */
+  cgroupDir?: string
 }
 
 interface ActiveRun {
@@ -315,6 +317,7 @@ export class GameSupervisor extends EventEmitter {
       result = await launchRun(this.files, {
         runId, command, args: [...lead, ...spec.server.args], env, cwd,
         logFile: this.opts.logFile, logMaxBytes: this.opts.logMaxBytes ?? 8 * 1024 * 1024, logKeep: this.opts.logKeep ?? 3,
+        ...(this.opts.cgroupDir ? { cgroupDir: this.opts.cgroupDir } : {}),
       })
     } catch (err) {
       result = { exit: { runId, exitCode: null, signal: null, exitedAt: Date.now(), oomKillsAtExit: null, spawnError: (err as Error).message } }

@@ -20,6 +20,8 @@ export interface LaunchConfig {
   logFile: string
   logMaxBytes: number
   logKeep: number
+  /** A cgroup directory (v1 memory or v2) the wrapper joins before starting the game, so the game and its OOM kills are accounted there. */
+  cgroupDir?: string
 }
 
 export interface RunInfo {

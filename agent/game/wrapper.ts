@@ -14,7 +14,7 @@
 // connection is dropped; the agent reconnects). SIGTERM/SIGINT/SIGHUP to the wrapper are passed
 // to the game's process group instead of orphaning it.
 import { spawn } from 'node:child_process'
-import { readFileSync, rmSync } from 'node:fs'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { oomCounterFile, readOomKills } from './cgroup-oom.ts'
@@ -33,6 +33,10 @@ let backlog: Buffer[] = []
 let backlogBytes = 0
 // A marker line lets crash records take only this run's output from a log shared by all runs.
 log.write(`${runMarker(cfg.runId)} ${new Date().toISOString()} ${[cfg.command, ...cfg.args].join(' ')}\n`)
+if (cfg.cgroupDir) {
+  // Join before spawning: the game inherits the cgroup from its first instruction on.
+  writeFileSync(path.join(cfg.cgroupDir, 'cgroup.procs'), String(process.pid))
+}
 const oomFile = oomCounterFile('self')
 const oomAtStart = readOomKills(oomFile)
 let readySent = false

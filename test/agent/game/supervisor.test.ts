@@ -1,5 +1,6 @@
 import t from 'tap'
-import { existsSync, readFileSync, writeFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync, rmSync } from 'node:fs'
+import { oomCounterFile } from '../../../agent/game/cgroup-oom.ts'
 import path from 'node:path'
 import { FakeClock } from '../../../agent/game/clock.ts'
 import { processStartTime } from '../../../agent/game/proc-stat.ts'
@@ -154,4 +155,27 @@ t.test('spec env and the console input reach the process; a spec change while ru
   t.equal(s.restartPending, true, 'a changed spec waits for the next restart')
   t.equal(s.state, 'Running')
   await sup.stop()
+})
+
+t.test('a real kernel OOM kill under the supervisor is classified from the cgroup counter', async (t) => {
+  const own = oomCounterFile('self')
+  if (!own) return t.skip('no readable memory cgroup on this machine', () => {})
+  const v2 = own.endsWith('memory.events')
+  const cg = path.join(path.dirname(own), `zlh-sup-oom-${process.pid}`)
+  try {
+    mkdirSync(cg)
+    writeFileSync(path.join(cg, v2 ? 'memory.max' : 'memory.limit_in_bytes'), String(256 * 1024 * 1024))
+  } catch (err) {
+    return t.skip(`cannot create a child memory cgroup here (${(err as Error).message})`, () => {})
+  }
+  const { sup } = newSupervisor(t, { cgroupDir: cg })
+  // Registered after the supervisor's teardown, so it runs once the wrapper has left the cgroup.
+  t.teardown(async () => { await until(() => { try { rmdirSync(cg); return true } catch { return false } }, 10_000, 'cgroup removal') })
+  await sup.init()
+  await sup.applySpec(shSpec(`echo 1000 > /proc/self/oom_score_adj; echo allocating; exec "${process.execPath}" -e "const a=[];for(;;)a.push(Buffer.alloc(8<<20,1))"`, {}, { restartPolicy: 'Never' }))
+  await sup.start()
+  const s = await waitForStatus(sup, (x) => x.state === 'Crashed', 30_000, 'the OOM kill')
+  t.equal(s.lastCrash?.signal, 'SIGKILL')
+  t.equal(s.lastCrash?.classification, 'oom', `classified oom (${s.lastCrash?.evidence})`)
+  t.match(s.lastCrash?.evidence, /oom_kill/)
 })
