@@ -53,10 +53,20 @@ function sortedJson(v: unknown): string {
   return JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x))
 }
 
+/** Go's %v for a float64: shortest digits, exponent form below 1e-4 and from 1e21, two-digit exponent. */
+function goNumber(n: number): string {
+  if (!Number.isFinite(n)) return n > 0 ? '+Inf' : n < 0 ? '-Inf' : 'NaN'
+  if (n === 0) return '0'
+  const exp = Math.floor(Math.log10(Math.abs(n)))
+  if (exp >= -4 && exp < 21) return String(n)
+  return n.toExponential().replace(/e([+-])(\d)$/, (_m, sign: string, digit: string) => `e${sign}0${digit}`)
+}
+
 /** How kubectl's JSONPath printer shows a value in a string column. */
 function printed(v: unknown): string | null {
   if (v === null || v === undefined) return null
   if (typeof v === 'object') return sortedJson(v)
+  if (typeof v === 'number') return goNumber(v)
   return String(v)
 }
 

@@ -71,6 +71,12 @@ t.test('typed cells follow cellForJSONValue', async (t) => {
   t.same(renderTable([o], cols, { now }).rows[0]!.cells, ['x', '{"a":[true],"b":1}', '1.5', 'false', null, 3, null, 1.5, false, null, '<invalid>', null, null, 'p', 'True'])
 })
 
+t.test('numbers in string columns print as Go prints them', async (t) => {
+  const col: TableColumn[] = [{ name: 'N', type: 'string', jsonPath: '.n' }]
+  const cases: Array<[number, string]> = [[5, '5'], [1.5, '1.5'], [0.0001, '0.0001'], [0.00001, '1e-05'], [1.5e-7, '1.5e-07'], [1e21, '1e+21'], [123456789012, '123456789012'], [-2.5, '-2.5'], [0, '0']]
+  for (const [n, want] of cases) t.equal(renderTable([{ metadata: { name: 'x' }, n }], col, { now }).rows[0]!.cells[1], want, String(n))
+})
+
 t.test('a CRD without columns gets Name and Age', async (t) => {
   const table = renderTable([gs('a', undefined)], [], { now })
   t.same(table.columnDefinitions!.map((c) => [c.name, c.type]), [['Name', 'string'], ['Age', 'date']])
