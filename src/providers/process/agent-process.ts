@@ -4,11 +4,15 @@
 // Guarantees: a pid file names a process only while that exact process lives — the file records
 // the kernel's start time of the pid (/proc/<pid>/stat field 22) and both must match, so a
 // recycled pid is never mistaken for our agent (and never signalled).
-// Assumptions: Linux /proc.
+// - A "container" stops as a whole: the agent detaches what it starts (game wrapper, game,
+//   code-server each in their own session), so they are found by their working directory being
+//   inside the container root and are signalled too.
+// Assumptions: Linux /proc; processes of the container keep their cwd inside its root.
 
 import { spawn } from 'node:child_process'
 import { openSync, closeSync, readFileSync } from 'node:fs'
-import { readFile, rm } from 'node:fs/promises'
+import { readFile, readdir, readlink, rm } from 'node:fs/promises'
+import { sep } from 'node:path'
 import { writeFileAtomic } from '../atomic-file.ts'
 
 export interface AgentProcessFiles {
@@ -79,4 +83,39 @@ export async function stopAgentProcess(files: AgentProcessFiles, timeoutMs: numb
     }
   }
   await rm(files.pidFile, { force: true })
+}
+
+/** Pids (not ours) whose working directory is the root or inside it. */
+export async function containerPids(root: string): Promise<number[]> {
+  const pids: number[] = []
+  for (const entry of await readdir('/proc')) {
+    const pid = Number(entry)
+    if (!Number.isInteger(pid) || pid === process.pid) continue
+    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => undefined)
+    if (cwd !== undefined && (cwd === root || cwd.startsWith(root + sep))) pids.push(pid)
+  }
+  return pids
+}
+
+/**
+ * Stops the whole container: the agent first (graceful), then every other process living in the
+ * root with SIGTERM, SIGKILL for what is left when `timeoutMs` has passed.
+ */
+export async function stopContainer(files: AgentProcessFiles, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  await stopAgentProcess(files, timeoutMs)
+  let signalled = false
+  let delay = 20
+  for (;;) {
+    const pids = await containerPids(files.root)
+    if (!pids.length) return
+    const late = Date.now() > deadline
+    if (!signalled || late) {
+      for (const pid of pids) { try { process.kill(pid, late ? 'SIGKILL' : 'SIGTERM') } catch { /* gone */ } }
+      signalled = true
+    }
+    if (Date.now() > deadline + 5000) return
+    await new Promise((resolve) => setTimeout(resolve, delay))
+    delay = Math.min(delay * 2, 200)
+  }
 }

@@ -1,7 +1,8 @@
 // The process backend, the zero-setup default: a "container" is a directory root plus the real
 // agent (`zlh agent --root <dir>`) as a detached process on a loopback port.
 //
-// IT ISOLATES NOTHING. Every "container" runs as the controller's user on the controller's host,
+// Stop and delete end every process of the container (agent, game, code-server), found by their
+// working directory inside the root. IT ISOLATES NOTHING. Every "container" runs as the controller's user on the controller's host,
 // shares its network, CPU and memory (resources are recorded, not enforced) and can read any
 // file that user can — including other containers' roots and tokens. It is for development and
 // the embedded all-in-one mode; use lxc or proxmox for anything shared.
@@ -23,7 +24,7 @@ import { withHostLock } from '../host-lock.ts'
 import { KeyedMutex } from '../keyed-mutex.ts'
 import { checkRef, checkSpec, checkToken } from '../validate.ts'
 import type { AgentSettings, Container, ContainerBackend, ContainerRef, ContainerResources, ContainerSpec, StopOptions } from '../types.ts'
-import { runningAgentPid, startAgentProcess, stopAgentProcess, type AgentProcessFiles } from './agent-process.ts'
+import { runningAgentPid, startAgentProcess, stopAgentProcess, stopContainer, type AgentProcessFiles } from './agent-process.ts'
 
 export interface ProcessBackendOptions {
   /** Where claims and container roots live (the controller's state directory). */
@@ -124,7 +125,7 @@ export class ProcessBackend implements ContainerBackend {
     return this.#mutex.run(`owner:${ref.ownerUid}`, async () => {
       const claim = await this.#require(ref)
       return this.#locked(claim.vmid, async () => {
-        await stopAgentProcess(this.#files(claim.vmid), (options.timeoutSeconds ?? 30) * 1000)
+        await stopContainer(this.#files(claim.vmid), (options.timeoutSeconds ?? 30) * 1000)
         return (await this.#observeClaim(claim))!
       })
     })
@@ -145,7 +146,7 @@ export class ProcessBackend implements ContainerBackend {
         const owner = await readFile(join(this.#dir(vmid), 'zlh-owner'), 'utf8').catch(() => undefined)
         if (owner !== undefined && owner !== ref.ownerUid) throw new ProviderError('Conflict', `container ${vmid} belongs to ${owner}; refusing to delete it`, { vmid })
         if (owner === undefined && !claim) return // not ours to touch
-        await stopAgentProcess(this.#files(vmid), 10_000)
+        await stopContainer(this.#files(vmid), 10_000)
         await rm(this.#dir(vmid), { recursive: true, force: true })
         await this.#claims.release(ref.ownerUid)
         await this.#claims.releaseVmid(vmid, ref.ownerUid)

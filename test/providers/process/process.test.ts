@@ -2,7 +2,7 @@
 // and is found again; a recycled pid is never taken for the agent (nor signalled); the token is in
 // a 0600 file, not on the agent's command line or in its environment.
 import t from 'tap'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -48,6 +48,21 @@ t.test('the agent survives the controller process and a new one finds it', async
   t.notOk(cmdline.includes(spec.agent.token), 'token not on the command line')
   t.notOk(readFileSync(`/proc/${pid}/environ`, 'utf8').includes(spec.agent.token), 'token not in the environment (the controller had it in its own; the agent does not inherit it)')
   t.equal((await make().stop(ref, { timeoutSeconds: 10 })).state, 'stopped')
+})
+
+t.test('stop ends every process of the container, not only the agent', async (t) => {
+  const c = await make().start(ref)
+  t.ok((await waitForAgent(c.agentUrl!, spec.agent.token, 60_000)).ok)
+  // What the agent does with a game or code-server: a detached process (own session) in the root.
+  const root = join(rootDir, 'containers', String(c.vmid), 'root')
+  const game = spawn(process.execPath, ['-e', 'process.on("SIGTERM", () => {}); console.log("ready"); setInterval(() => {}, 1000)'], { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'ignore'] })
+  t.teardown(() => { try { game.kill('SIGKILL') } catch { /* gone */ } })
+  await new Promise((resolve) => game.stdout!.once('data', resolve)) // its SIGTERM handler is in place
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => game.once('exit', (_code, signal) => resolve(signal)))
+  const started = Date.now()
+  t.equal((await make().stop(ref, { timeoutSeconds: 1 })).state, 'stopped')
+  t.equal(await exited, 'SIGKILL', 'a process ignoring SIGTERM is killed once the timeout passed')
+  t.ok(Date.now() - started >= 1000, 'after the graceful period')
 })
 
 t.test('a recycled pid is not mistaken for the agent and is not signalled', async (t) => {
