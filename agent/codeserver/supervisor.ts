@@ -231,7 +231,8 @@ export class CodeServerSupervisor {
     await fsp.mkdir(paths.logs, { recursive: true })
     const runAs = devEnv.runAs
     if (runAs) {
-      for (const dir of [path.dirname(paths.codeServerUserData), paths.codeServerUserData]) await fsp.chown(dir, runAs.uid, runAs.gid)
+      // Every directory between the dev home and the user data dir, so dev owns ~/.local too.
+      for (let dir = paths.codeServerUserData; dir.startsWith(paths.devHome + '/'); dir = path.dirname(dir)) await fsp.chown(dir, runAs.uid, runAs.gid)
     } else {
       this.#log.info('code-server runs as the agent user (root is not / or the agent is not uid 0)')
     }
