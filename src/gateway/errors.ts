@@ -46,7 +46,7 @@ export const GATEWAY_ERRORS = {
   ZLH_GW_IDE_METHOD_NOT_ALLOWED: {
     status: 405,
     title: 'IDE links must be opened with GET',
-    hint: 'Open the link in a browser.',
+    hint: 'Open the link in a browser; a one-time token is only accepted on a page load, never forwarded to the IDE.',
   },
 } as const satisfies Record<string, GatewayErrorSpec>
 

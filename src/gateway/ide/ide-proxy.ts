@@ -46,9 +46,13 @@ export class IdeProxy {
     const url = req.url ?? '/'
     const method = req.method ?? 'GET'
     const q = url.indexOf('?')
-    if (q !== -1 && url.includes('token=', q) && (method === 'GET' || method === 'HEAD')) {
+    if (q !== -1 && url.includes('token=', q)) {
       const params = new URLSearchParams(url.slice(q + 1))
-      if (params.has('token')) return this.exchangeToken(res, host, url.slice(0, q), params)
+      if (params.has('token')) {
+        // A token is only ever redeemed here, never forwarded to code-server.
+        if (method === 'GET' || method === 'HEAD') return this.exchangeToken(res, host, url.slice(0, q), params)
+        return sendErrorPage(res, 'ZLH_GW_IDE_METHOD_NOT_ALLOWED')
+      }
     }
     const { sessions, routes, upstream } = this.deps
     const session = sessions.sessionFor(req.headers.cookie, host.vmid)
@@ -71,6 +75,7 @@ export class IdeProxy {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, host: DevHost): void {
     const { sessions, routes, upstream } = this.deps
     if (req.headers.origin !== this.originOf(host)) return rejectUpgrade(socket, 'ZLH_GW_IDE_ORIGIN_MISMATCH')
+    if (carriesToken(req.url)) return rejectUpgrade(socket, 'ZLH_GW_IDE_METHOD_NOT_ALLOWED')
     if (!sessions.sessionFor(req.headers.cookie, host.vmid)) return rejectUpgrade(socket, 'ZLH_GW_IDE_SESSION_REQUIRED')
     const route = routes.lookup(host.vmid)
     if (!route) return rejectUpgrade(socket, 'ZLH_GW_IDE_DEVSERVER_NOT_FOUND')
@@ -101,6 +106,11 @@ export class IdeProxy {
   private originOf(host: DevHost): string {
     return `${this.deps.publicScheme}://${host.authority}`
   }
+}
+
+function carriesToken(url: string | undefined): boolean {
+  const q = url ? url.indexOf('?') : -1
+  return q !== -1 && url!.includes('token=', q) && new URLSearchParams(url!.slice(q + 1)).has('token')
 }
 
 function opensSomething(url: string): boolean {

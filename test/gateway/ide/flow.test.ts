@@ -70,6 +70,17 @@ t.test('token attacks: replayed, expired, forged, other-vmid, other key → 401 
   await expectRejected(`/?token=${two}&token=${two}`, 101, /damaged/)
 })
 
+t.test('a token on anything but a page load is refused, never forwarded', async (t) => {
+  const before = up.requests.length
+  const cookie = await signIn(g, 101)
+  const { token } = g.gw.mintIdeToken(101, 'alice')
+  const r = await send(g.gw, { host: g.host(101), path: `/upload?token=${token}`, method: 'POST', body: 'x', headers: { cookie, origin: g.origin(101) } })
+  t.equal(r.status, 405)
+  t.equal(r.headers['x-zlh-error'], 'ZLH_GW_IDE_METHOD_NOT_ALLOWED')
+  t.equal(up.requests.length, before)
+  t.equal((await send(g.gw, { host: g.host(101), path: `/?token=${token}` })).status, 302, 'and it was not consumed')
+})
+
 t.test('an expired token with a valid signature is refused', async (t) => {
   const key = randomBytes(32)
   const local = await startGateway({ signingKey: key })

@@ -111,6 +111,7 @@ t.test('upgrade defences: Origin, cookie, host, route', async (t) => {
     ['foreign Origin', openWs(g, 201, { cookie, origin: 'https://evil.example' }), 403, 'ZLH_GW_IDE_ORIGIN_MISMATCH'],
     ['no cookie', openWs(g, 201, {}), 401, 'ZLH_GW_IDE_SESSION_REQUIRED'],
     ['other dev host cookie', openWs(g, 202, { cookie }), 401, 'ZLH_GW_IDE_SESSION_REQUIRED'],
+    ['a token in the URL', openWs(g, 201, { cookie, path: '/?token=abc' }), 405, 'ZLH_GW_IDE_METHOD_NOT_ALLOWED'],
   ]
   const before = up.requests.length
   for (const [name, ws, status, code] of cases) {
