@@ -74,8 +74,13 @@ function generationPart(o: KObject, t: ResourceType, v: ResourceVersionInfo): un
   return v.statusSubresource ? rest : { ...rest, status: o.status }
 }
 
+// A write is a no-op when nothing but the RV or managedFields timestamps would change; a change of
+// field ownership alone (e.g. kubectl's client-side → server-side apply migration) is a real write.
 function withoutVolatile(o: KObject): unknown {
-  return { ...o, metadata: { ...o.metadata, managedFields: undefined, resourceVersion: undefined } }
+  const mf = Array.isArray(o.metadata.managedFields)
+    ? o.metadata.managedFields.map((e) => (e && typeof e === 'object' ? { ...(e as object), time: undefined } : e))
+    : o.metadata.managedFields
+  return { ...o, metadata: { ...o.metadata, managedFields: mf, resourceVersion: undefined } }
 }
 
 export class ObjectService {
