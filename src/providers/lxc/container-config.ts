@@ -56,15 +56,21 @@ export interface ConfigBlockInput {
   nodeBinary: string
 }
 
+/** The cgroup settings for `resources`, as [key, value] (config key = `lxc.<prefix>.<key>`). */
+export function cgroupLimits(layout: CgroupLayout, resources: ContainerResources): Array<[string, string]> {
+  const memoryBytes = String(resources.memoryMiB * 1024 * 1024)
+  const period = 100_000
+  return layout === 'v2'
+    ? [['memory.max', memoryBytes], ['cpu.max', `${resources.cores * period} ${period}`]]
+    : [['memory.limit_in_bytes', memoryBytes], ['cpu.cfs_period_us', String(period)], ['cpu.cfs_quota_us', String(resources.cores * period)]]
+}
+
 export function renderBlock(input: ConfigBlockInput): string {
   for (const path of [input.projectDir, input.nodeBinary, input.netUpScript]) {
     if (/\s/.test(path)) throw new ProviderError('InvalidConfig', `path ${JSON.stringify(path)} contains whitespace, which an LXC mount entry cannot express`, {})
   }
-  const memoryBytes = input.resources.memoryMiB * 1024 * 1024
-  const period = 100_000
-  const limits = input.cgroup === 'v2'
-    ? [`lxc.cgroup2.memory.max = ${memoryBytes}`, `lxc.cgroup2.cpu.max = ${input.resources.cores * period} ${period}`]
-    : [`lxc.cgroup.memory.limit_in_bytes = ${memoryBytes}`, `lxc.cgroup.cpu.cfs_period_us = ${period}`, `lxc.cgroup.cpu.cfs_quota_us = ${input.resources.cores * period}`]
+  const prefix = input.cgroup === 'v2' ? 'lxc.cgroup2' : 'lxc.cgroup'
+  const limits = cgroupLimits(input.cgroup, input.resources).map(([key, value]) => `${prefix}.${key} = ${value}`)
   return [
     BEGIN,
     `# zlh-resources ${JSON.stringify(input.resources)}`,

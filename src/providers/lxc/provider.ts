@@ -26,7 +26,7 @@ import { KeyedMutex } from '../keyed-mutex.ts'
 import { checkRef, checkSpec, checkToken } from '../validate.ts'
 import type { AgentSettings, Container, ContainerBackend, ContainerRef, ContainerSpec, StopOptions } from '../types.ts'
 import { run } from './commands.ts'
-import { IN_CONTAINER, detectCgroupLayout, renderBlock, resourcesFromConfig, writeContainerConfig, writeInit, writeToken, type CgroupLayout } from './container-config.ts'
+import { IN_CONTAINER, cgroupLimits, detectCgroupLayout, renderBlock, resourcesFromConfig, writeContainerConfig, writeInit, writeToken, type CgroupLayout } from './container-config.ts'
 import { VMID_BASE, containerAddress, ensureBridge, hostAddress, maxVmid, parseSubnet, vethName, type Subnet } from './network.ts'
 
 export interface LxcBackendOptions {
@@ -103,7 +103,9 @@ export class LxcBackend implements ContainerBackend {
         if (!existsSync(join(dir, 'config'))) {
           await run('lxc-create', [...this.#lxc(claim.vmid), '-t', this.#template], { timeoutMs: 120_000 })
         }
+        const before = resourcesFromConfig(await readFile(join(dir, 'config'), 'utf8'))
         const tokenChanged = await this.#configure(claim.vmid, spec)
+        if (JSON.stringify(before) !== JSON.stringify(spec.resources)) await this.#applyLiveLimits(claim.vmid, spec)
         if (owner === undefined) await writeFileAtomic(marker, ownerUid, 0o600)
         if (tokenChanged) await this.#restartAgentIfRunning(claim.vmid)
         return (await this.#observeClaim(claim))!
@@ -134,6 +136,14 @@ export class LxcBackend implements ContainerBackend {
     const rootfs = join(dir, 'rootfs')
     await writeInit(rootfs, this.#agentPort)
     return writeToken(rootfs, spec.agent.token)
+  }
+
+  /** A running container gets new limits at once (the config applies them at its next start). */
+  async #applyLiveLimits(vmid: number, spec: ContainerSpec): Promise<void> {
+    if ((await this.#state(vmid)) !== 'running') return
+    for (const [key, value] of cgroupLimits(this.#cgroup!, spec.resources)) {
+      await run('lxc-cgroup', [...this.#lxc(vmid), key, value])
+    }
   }
 
   /** The agent reads its token at start; init's respawn restarts it with the new file. */

@@ -73,6 +73,13 @@ if (lxcAvailable) {
     t.match(attach(lxcpath, 100, 'ls /opt/zlh/project/package.json && (touch /opt/zlh/project/x 2>&1 || true)'), /Read-only file system/, 'project is mounted read-only')
     t.match(attach(lxcpath, 100, '/opt/zlh/node --version'), /^v24\./, 'Node 24 is provided inside')
 
+    // Resized while running: the new limits apply at once.
+    const resized = await provider.ensure({ ...a, resources: { cores: 2, memoryMiB: 320, diskGiB: 1 } })
+    t.same(resized.resources, { cores: 2, memoryMiB: 320, diskGiB: 1 })
+    const lr = limits(100)
+    t.equal(lr[0], String(320 * 1024 * 1024), 'new memory limit visible inside without a restart')
+    t.same(lr.slice(1), ['200000', '100000'], 'new cpu quota visible inside')
+
     // Graceful stop; repeated stop is a no-op.
     t.equal((await provider.stop({ ownerUid: a.identity.ownerUid }, { timeoutSeconds: 10 })).state, 'stopped')
     t.equal((await provider.stop({ ownerUid: a.identity.ownerUid })).state, 'stopped')
