@@ -110,6 +110,12 @@ export class ProxmoxBackend implements ContainerBackend {
       const ct = await this.#require(ref)
       return this.#mutex.run(`vmid:${ct.entry.vmid}`, async () => {
         const path = this.#ctPath(ct)
+        // Never boot an agent that is waiting for enrollment without the firewall in front of it
+        // (a crash between create and the firewall setup leaves a CT without one).
+        const firewall = await this.client.get<{ enable?: number | string }>(`${path}/firewall/options`)
+        if (Number(firewall.enable) !== 1) {
+          throw new ProviderError('BackendFailed', `CT ${ct.entry.vmid} has no firewall yet; ensure the container (which sets it up) before starting it — will retry`, { vmid: Number(ct.entry.vmid) })
+        }
         try {
           await this.#task(ct.node, () => this.client.post<string>(`${path}/status/start`))
         } catch (err) {
@@ -185,7 +191,9 @@ export class ProxmoxBackend implements ContainerBackend {
       if (res.status === 204 || res.status === 200) return
       // Already enrolled (409), or an agent booted with its token file (401 on every route but its
       // own): delivered when our token is the one it accepts.
-      const check = await fetch(new URL('/status', ct.agentUrl), { headers: { authorization: `Bearer ${agent.token}` }, signal: AbortSignal.timeout(5000) })
+      const check = await fetch(new URL('/status', ct.agentUrl), { headers: { authorization: `Bearer ${agent.token}` }, signal: AbortSignal.timeout(5000) }).catch((err: Error) => {
+        throw new ProviderError('BackendFailed', `agent of CT ${ct.vmid} stopped answering (${err.message}); will retry`, { vmid: ct.vmid })
+      })
       await check.body?.cancel()
       if (check.ok) return
       if (res.status === 409 || check.status === 401) {

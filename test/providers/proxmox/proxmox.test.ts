@@ -217,6 +217,8 @@ t.test('ensure resizes an existing CT (cores, memory, growing the disk) and adop
   await provider.client.post('/nodes/pve/lxc', { vmid: 200, ostemplate: 'local:vztmpl/x.tar.zst', tags: 'zlh;zlh-owner-a1b2c3d4-0000-4000-8000-00000000000c', unprivileged: 1, rootfs: 'local-lvm:8', cores: 2, memory: 1024 })
   const fresh = new ProxmoxBackend({ endpoint: pve.url, apiToken: TOKEN, caPem: pve.tls.caPem, nodes: ['pve'], ostemplate: 'local:vztmpl/x.tar.zst', controlPlaneSources: ['10.0.0.5'] })
   t.teardown(() => fresh.close())
+  const early = await fresh.start({ ownerUid: crashed.identity.ownerUid }).catch((e: unknown) => e)
+  t.match(String(early), /has no firewall yet/, 'a CT without its firewall is not started')
   const adopted = await fresh.ensure(crashed)
   t.equal(adopted.vmid, 200, 'the half-created CT is adopted, not duplicated')
   t.equal((await fresh.start({ ownerUid: crashed.identity.ownerUid })).state, 'running', 'start waits out the create lock')
