@@ -140,16 +140,15 @@ export class ResourceHandler {
     if (ctx.warnings.length) reply.header('Warning', ctx.warnings.map((w) => `299 - ${JSON.stringify(w)}`))
   }
 
-  #representation(req: FastifyRequest, list: boolean): Representation {
+  #representation(req: FastifyRequest): Representation {
     const allowed: Representation[] = ['yaml', 'partial']
     if (this.renderTable) allowed.push('table')
-    void list
     return negotiate(req.headers.accept, allowed)
   }
 
   #sendObject(req: FastifyRequest, reply: FastifyReply, code: number, t: ResourceType, version: string, apiVersion: string, r: WriteResult | StoredObject, ctx?: WriteContext): void {
     if (ctx) this.#warn(reply, ctx)
-    const rep = this.#representation(req, false)
+    const rep = this.#representation(req)
     if (rep === 'json') { reply.code(code).type('application/json').send(wire(r, apiVersion)); return }
     this.#sendOther(reply, code, rep, t, version, apiVersion, [r.obj], undefined, req)
   }
@@ -183,7 +182,7 @@ export class ResourceHandler {
     let fieldSelector = param(q, 'fieldSelector') ?? ''
     if (name !== undefined) fieldSelector = fieldSelector ? `${fieldSelector},metadata.name=${name}` : `metadata.name=${name}`
     const sel = selection(t, version, namespace, param(q, 'labelSelector'), fieldSelector)
-    const rep = this.#representation(req, true)
+    const rep = this.#representation(req)
     if (watch) {
       if (rep !== 'json' && rep !== 'table') throw errors.notAcceptable(String(req.headers.accept))
       const rv = param(q, 'resourceVersion')
@@ -295,6 +294,5 @@ export class ResourceHandler {
     }
     this.#warn(reply, ctx)
     reply.code(200).type('application/json').send(JSON.stringify({ apiVersion, kind: t.listKind, metadata: { resourceVersion: String(this.service.store.rv) }, items: out.map((o) => ({ ...o, apiVersion })) }))
-    void version
   }
 }

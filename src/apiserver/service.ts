@@ -187,7 +187,7 @@ export class ObjectService {
     if (isDeepStrictEqual(withoutVolatile(obj), withoutVolatile(old))) return { obj: old, json: cur.json }
     if (m.deletionTimestamp && (m.finalizers ?? []).length === 0 && !this.#namespaceHolds(t, obj)) {
       if (ctx.dryRun) return { obj, deleted: true }
-      return this.finalize(t, cur, obj)
+      return this.finalize(t, obj)
     }
     if (ctx.dryRun) return { obj }
     const [e] = this.store.commit([{ op: 'put', gr: t.gr, obj }])
@@ -213,7 +213,7 @@ export class ObjectService {
     if (isNamespace && PROTECTED_NAMESPACES.includes(name)) throw errors.forbidden(`namespaces "${name}" is forbidden: this namespace may not be deleted`)
     if (finalizers.length === 0 && !isNamespace && !old.metadata.deletionTimestamp) {
       if (ctx.dryRun) return { obj: old, json: cur.json, deleted: true }
-      return this.finalize(t, cur, structuredClone(old))
+      return this.finalize(t, structuredClone(old))
     }
     const obj = structuredClone(old)
     const m = obj.metadata
@@ -232,13 +232,12 @@ export class ObjectService {
   }
 
   /** Removes the object for good (finalizers done). A CRD takes its custom objects with it. */
-  finalize(t: ResourceType, cur: StoredObject, last: KObject): WriteResult {
+  finalize(t: ResourceType, last: KObject): WriteResult {
     if (t.gr === CRD_GR) {
       const spec = last.spec as { group: string; names: { plural: string } }
       this.store.dropResource(`${spec.names.plural}.${spec.group}`)
     }
     const [e] = this.store.commit([{ op: 'delete', gr: t.gr, obj: last }])
-    void cur
     return { obj: e.cur.obj, json: e.cur.json, deleted: true }
   }
 
@@ -247,7 +246,7 @@ export class ObjectService {
     const obj = structuredClone(cur.obj)
     mutate(obj)
     if (isDeepStrictEqual(obj, cur.obj)) return { obj: cur.obj, json: cur.json }
-    if (obj.metadata.deletionTimestamp && (obj.metadata.finalizers ?? []).length === 0 && !this.#namespaceHolds(t, obj)) return this.finalize(t, cur, obj)
+    if (obj.metadata.deletionTimestamp && (obj.metadata.finalizers ?? []).length === 0 && !this.#namespaceHolds(t, obj)) return this.finalize(t, obj)
     const [e] = this.store.commit([{ op: 'put', gr: t.gr, obj }])
     return { obj: e.cur.obj, json: e.cur.json }
   }
