@@ -8,6 +8,15 @@ import type { ResourceRegistry } from './registry.ts'
 import { errors } from './status.ts'
 import type { ObjectStore } from './store.ts'
 
+const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf'
+
+/** gnostic openapi_v2.Document {swagger: "2.0", info: {title, version}} in proto wire format. */
+function emptyV2Protobuf(): Buffer {
+  const str = (field: number, s: string) => Buffer.concat([Buffer.from([(field << 3) | 2, Buffer.byteLength(s)]), Buffer.from(s)])
+  const info = Buffer.concat([str(1, 'Kubernetes'), str(2, 'v1.32.0')])
+  return Buffer.concat([str(1, '2.0'), Buffer.from([(2 << 3) | 2, info.length]), info])
+}
+
 export function registerOpenApiRoutes(app: FastifyInstance, registry: ResourceRegistry, store: ObjectStore): void {
   let v3: { gen: number; set: OpenApiV3Set; rootJson: string } | undefined
   let v2: { gen: number; json: string } | undefined
@@ -35,6 +44,11 @@ export function registerOpenApiRoutes(app: FastifyInstance, registry: ResourceRe
   })
   app.get('/openapi/v2', async (req, reply) => {
     const accept = String(req.headers.accept ?? '')
+    if (accept.includes(OPENAPI_V2_PROTOBUF)) {
+      // kubectl asks for v2 (protobuf only) when a kind is missing from v3, i.e. not served at all;
+      // a document without paths lets it go on to report the unknown kind, as it does against kube.
+      return reply.header('content-type', OPENAPI_V2_PROTOBUF).send(emptyV2Protobuf())
+    }
     if (accept && !/application\/json|\*\/\*/.test(accept)) throw errors.notAcceptable(accept)
     if (!v2 || v2.gen !== registry.generation) v2 = { gen: registry.generation, json: JSON.stringify(openApiV2(crds())) }
     return reply.type('application/json').send(v2.json)

@@ -1,12 +1,17 @@
 // Real kubectl against the embedded server: CRDs and examples applied, read back every way, deleted.
 import t from 'tap'
 import { statSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { CRDS, EXAMPLES, startServer } from './harness.ts'
 
 t.test('kubectl apply, get, get -o yaml|json|jsonpath, delete', async (t) => {
   const h = await startServer(t)
   t.equal(statSync(h.server.kubeconfigPath).mode & 0o777, 0o600, 'kubeconfig is 0600')
   t.match(readFileSync(h.server.kubeconfigPath, 'utf8'), `server: ${h.server.url}`)
+
+  const early = await h.kubectl(['apply', '-f', join(EXAMPLES, 'gameserver.yaml')])
+  t.not(early.code, 0, 'applying an example before its CRD fails')
+  t.match(early.stderr, /no matches for kind "GameServer" in version "zerolaghub.dev\/v1alpha1"/, 'with kubectl\'s own unknown-kind error')
 
   t.match(await h.k('apply', '-f', CRDS), /customresourcedefinition.apiextensions.k8s.io\/gameservers.zerolaghub.dev created/)
   t.match(await h.k('apply', '-f', EXAMPLES), /gameserver.zerolaghub.dev\/squid created/)
