@@ -292,9 +292,10 @@ function extractSink(tree: string, label: string): ArtifactSink {
   }
 }
 
-/** Archives often wrap everything in one top directory (node-v22.1.0-linux-x64/); use its content. */
+/** Archives often wrap everything in one top directory (node-v22.1.0-linux-x64/); use its content,
+ * unless the archive root already is the runtime root (it has bin/, e.g. an archive of just bin/). */
 async function singleTopDir(tree: string): Promise<string> {
   const entries = await fs.readdir(tree, { withFileTypes: true })
-  if (entries.length === 1 && entries[0]!.isDirectory()) return path.join(tree, entries[0]!.name)
+  if (entries.length === 1 && entries[0]!.isDirectory() && entries[0]!.name !== 'bin') return path.join(tree, entries[0]!.name)
   return tree
 }

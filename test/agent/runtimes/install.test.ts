@@ -171,3 +171,12 @@ t.test('shutdown during an install rolls it back', async (t) => {
   t.same(leftovers(root), [], 'staging cleaned')
   t.notOk(fs.existsSync(path.join(root, 'opt/zlh/runtimes/tool/1.0')))
 })
+
+t.test('an archive whose only top directory is bin/ is installed as is (not flattened)', async (t) => {
+  const { agent, server, root } = await setup(t)
+  const body = tarball([{ path: 'bin/', type: 'dir' }, { path: 'bin/tool', mode: 0o755, content: '#!/bin/sh\necho "tool 1.0"\n' }])
+  server.add('bin-only.tgz', body)
+  const res = await install(agent, { name: 'tool', version: '1.0', url: server.url('bin-only.tgz'), sha256: sha256(body), verify: verify('tool', '1.0') })
+  t.equal(res.status, 200, JSON.stringify(res.body))
+  t.ok(fs.existsSync(path.join(root, 'opt/zlh/runtimes/tool/current/bin/tool')))
+})
