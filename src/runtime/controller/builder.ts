@@ -29,6 +29,8 @@ export interface ControllerHost {
   reflectorFor<T extends KObject>(kind: KindRef): Reflector<T>
   /** Resolves whether a kind is namespaced (discovery). */
   isNamespaced(kind: KindRef): Promise<boolean>
+  /** Runs `hook` at start, before any cache delivers events. */
+  beforeStart(hook: () => Promise<void>): void
   addController(controller: Controller): void
   readonly clock: Clock
   readonly logger: Logger
@@ -105,11 +107,10 @@ export class ControllerBuilder {
       clock: host.clock,
       logger: host.logger,
       metrics: host.metrics,
-      waitFor: [
-        async () => { this.#forNamespaced = await host.isNamespaced(forKind) },
-        ...reflectors.map((r) => (signal: AbortSignal) => r.waitForSync(signal)),
-      ],
+      waitFor: reflectors.map((r) => (signal: AbortSignal) => r.waitForSync(signal)),
     })
+    // Owner keys depend on the owner kind's scope; know it before the first event is mapped.
+    host.beforeStart(async () => { this.#forNamespaced = await host.isNamespaced(forKind) })
     this.#sources.forEach((source, i) => (reflectors[i] as Reflector).addEventHandler(handlerFor(source, controller)))
     host.addController(controller)
     return controller

@@ -66,6 +66,7 @@ export class Manager implements ControllerHost {
   readonly #opts: ManagerOptions
   readonly #reflectors = new Map<string, Reflector<KObject>>()
   readonly #runnables: Runnable[] = []
+  readonly #beforeStart: Array<() => Promise<void>> = []
   readonly #healthChecks = new Map<string, Check>([['ping', () => true]])
   readonly #readyChecks = new Map<string, Check>()
   readonly #stop = new AbortController()
@@ -99,6 +100,11 @@ export class Manager implements ControllerHost {
   add(runnable: Runnable): void {
     if (this.#started) throw new RuntimeError(ErrorCodes.ALREADY_STARTED, `cannot add ${runnable.name}: the manager has started; add runnables before start()`)
     this.#runnables.push(runnable)
+  }
+
+  beforeStart(hook: () => Promise<void>): void {
+    if (this.#started) throw new RuntimeError(ErrorCodes.ALREADY_STARTED, 'the manager has started; build controllers before start()')
+    this.#beforeStart.push(hook)
   }
 
   addHealthCheck(name: string, check: Check): void { this.#healthChecks.set(name, check) }
@@ -153,6 +159,7 @@ export class Manager implements ControllerHost {
         this.#probeAddress = await this.#probeServer.start()
         this.logger.info({ address: this.#probeAddress }, 'serving /healthz /readyz /metrics')
       }
+      for (const hook of this.#beforeStart) await hook()
       for (const r of this.#reflectors.values()) this.#runCache(r)
       for (const r of this.#runnables) if (r.needLeaderElection === false) run(r, stopSignal)
       const leaderRunnables = this.#runnables.filter((r) => r.needLeaderElection !== false)

@@ -9,11 +9,11 @@ import { generationChanged } from '../../../src/runtime/controller/predicates.ts
 import { requestKey } from '../../../src/runtime/controller/reconcile.ts'
 import type { KObject } from '../../../src/runtime/client/objects.ts'
 import { eventually } from './fault-proxy.ts'
-import { WIDGET, widgetCrd, type Widget } from './widget-crd.ts'
+import { GIZMO, WIDGET, gizmoCrd, widgetCrd, type Widget } from './widget-crd.ts'
 
 const CM = { apiVersion: 'v1', kind: 'ConfigMap' }
 const SECRET = { apiVersion: 'v1', kind: 'Secret' }
-const env = await startTestEnv({ crds: [widgetCrd] })
+const env = await startTestEnv({ crds: [widgetCrd, gizmoCrd] })
 t.teardown(() => env.stop())
 const c = env.client
 for (const ns of ['own', 'co', 'conc', 'met']) await c.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })
@@ -180,4 +180,18 @@ t.test('shutdown abandons a runnable that ignores its signal after the graceful 
   await run
   const took = Date.now() - t0
   t.ok(took >= 290 && took < 5000, `stopped after the ${took} ms deadline, not never`)
+})
+
+t.test('owns: a cluster-scoped owner is enqueued without a namespace, from the very first events', async (t) => {
+  const gizmo = await c.create<KObject>({ ...GIZMO, metadata: { name: 'g1' } })
+  await c.create({ ...CM, metadata: { name: 'owned-early', namespace: 'own', ownerReferences: [controllerReference(gizmo)] } })
+  const mgr = newManager()
+  const requests: string[] = []
+  mgr.controller('cluster-owner').for(GIZMO).owns(CM).complete((req) => { requests.push(JSON.stringify(req)) })
+  const run = mgr.start()
+  t.teardown(async () => { mgr.stop(); await run })
+  await eventually(() => requests.length > 0, 'reconciled')
+  await c.create({ ...CM, metadata: { name: 'owned-late', namespace: 'co', ownerReferences: [controllerReference(gizmo)] } })
+  await eventually(() => requests.length > 1, 'owned change reconciled')
+  t.same([...new Set(requests)], [JSON.stringify({ name: 'g1' })], 'only the cluster-scoped key, never namespace/name')
 })

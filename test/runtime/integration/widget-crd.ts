@@ -30,3 +30,18 @@ export const widgetCrd: KObject = {
     }],
   },
 }
+
+/** A cluster-scoped kind, to own namespaced objects across namespaces. */
+export const GIZMO = { apiVersion: 'test.example.dev/v1', kind: 'Gizmo' }
+
+export const gizmoCrd: KObject = {
+  apiVersion: 'apiextensions.k8s.io/v1',
+  kind: 'CustomResourceDefinition',
+  metadata: { name: 'gizmos.test.example.dev' },
+  spec: {
+    group: 'test.example.dev',
+    scope: 'Cluster',
+    names: { kind: 'Gizmo', plural: 'gizmos', singular: 'gizmo', listKind: 'GizmoList' },
+    versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+  },
+}
