@@ -4,6 +4,7 @@ import { Command } from 'commander'
 import { validateFiles } from './validate.ts'
 import { registerApiserverCommand } from './apiserver.ts'
 import { registerAgentCommand } from '../../agent/cli.ts'
+import { registerControllerCommand } from '../../controller/cli.ts'
 
 const program = new Command()
   .name('zlh')
@@ -29,5 +30,6 @@ program
 
 registerAgentCommand(program)
 registerApiserverCommand(program)
+registerControllerCommand(program)
 
 await program.parseAsync()

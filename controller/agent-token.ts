@@ -1,0 +1,64 @@
+// Per-container agent tokens (docs/agent-token-delivery.md): 32 random bytes (hex) in a Secret
+// `<server>-agent-token` (key `token`) owned by the server, so deleting the server deletes it.
+// Guarantees: one token per server even with concurrent reconciles or a controller restart —
+// the Secret is created with POST (409 when it exists, then read); the token never reaches a log.
+import { randomBytes } from 'node:crypto'
+import { ApiError, controllerReference, isNotFound, type Client, type KObject } from '../src/runtime/index.ts'
+import { FIELD_MANAGER, SECRET } from './kinds.ts'
+
+export function agentTokenSecretName(serverName: string): string {
+  // Secret names are DNS subdomains (253); server names are at most 253 too, so trim the base.
+  return `${serverName.slice(0, 253 - '-agent-token'.length)}-agent-token`
+}
+
+interface SecretObject extends KObject { data?: Record<string, string> }
+
+function tokenOf(secret: SecretObject): string | undefined {
+  const b64 = secret.data?.token
+  if (b64 === undefined) return undefined
+  const token = Buffer.from(b64, 'base64').toString('utf8')
+  return /^[\x21-\x7e]{16,512}$/.test(token) ? token : undefined
+}
+
+export async function ensureAgentToken(client: Client, server: KObject, signal?: AbortSignal): Promise<string> {
+  const namespace = server.metadata?.namespace as string
+  const name = agentTokenSecretName(server.metadata?.name as string)
+  try {
+    const existing = await client.get<SecretObject>(SECRET, name, namespace, signal)
+    const token = tokenOf(existing)
+    if (token !== undefined) return token
+    // A Secret without a usable token (edited by hand): replace its data, keep the object.
+    const fresh = randomBytes(32).toString('hex')
+    await client.replace({ ...existing, data: { ...existing.data, token: Buffer.from(fresh).toString('base64') } }, { fieldManager: FIELD_MANAGER, signal })
+    return fresh
+  } catch (err) {
+    if (!isNotFound(err)) throw err
+  }
+  const token = randomBytes(32).toString('hex')
+  try {
+    await client.create<SecretObject>({
+      apiVersion: 'v1', kind: 'Secret',
+      metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'zlh-controller' }, ownerReferences: [controllerReference(server)] },
+      type: 'Opaque',
+      data: { token: Buffer.from(token).toString('base64') },
+    }, { fieldManager: FIELD_MANAGER, signal })
+    return token
+  } catch (err) {
+    if (err instanceof ApiError && err.statusCode === 409) {
+      const existing = await client.get<SecretObject>(SECRET, name, namespace, signal)
+      const t = tokenOf(existing)
+      if (t !== undefined) return t
+    }
+    throw err
+  }
+}
+
+/** The token if the Secret exists (delete path: never create one). */
+export async function readAgentToken(client: Client, server: KObject, signal?: AbortSignal): Promise<string | undefined> {
+  try {
+    return tokenOf(await client.get<SecretObject>(SECRET, agentTokenSecretName(server.metadata?.name as string), server.metadata?.namespace, signal))
+  } catch (err) {
+    if (isNotFound(err)) return undefined
+    throw err
+  }
+}

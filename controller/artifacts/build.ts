@@ -1,0 +1,202 @@
+// Builds REAL runtime artifacts from what this checkout already has installed, so a machine with
+// no internet can run the whole system (tests, the all-in-one start):
+//  - `node`: a runtime tarball whose bin/node is node_modules/node's binary (the pinned Node 24);
+//  - `flying-squid`: the Minecraft server package — node_modules/flying-squid plus its dependency
+//    closure, with a bin/flying-squid launcher that listens on $SERVER_PORT and reads console
+//    commands (`stop`) from stdin; minecraft-data is trimmed to the one game version it serves;
+//  - `code-server` stand-in: a small HTTP program packaged like code-server (bin/code-server,
+//    accepts --bind-addr, serves /healthz). It is NOT code-server; it stands in for the 750 MB
+//    download where only the lifecycle matters.
+// Every artifact is a .tar.gz whose root holds bin/, as the RuntimeCatalog contract says.
+// Guarantees: the returned sha256/sizeBytes are of the file as written; files are written to a
+// temporary name and renamed, so a reader never sees a half-written artifact.
+
+import { createHash } from 'node:crypto'
+import { createReadStream, existsSync, readFileSync } from 'node:fs'
+import { mkdir, mkdtemp, rename, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { dirname, join, relative, resolve, sep } from 'node:path'
+import { create as tarCreate } from 'tar'
+
+export interface BuiltArtifact {
+  name: string
+  version: string
+  file: string
+  sha256: string
+  sizeBytes: number
+}
+
+const projectDir = resolve(import.meta.dirname, '../..')
+const nodeModules = join(projectDir, 'node_modules')
+
+/** The Minecraft version the flying-squid package serves (its data is all it carries). */
+export const FLYING_SQUID_GAME_VERSION = '1.21.4'
+
+export async function fileDigest(file: string): Promise<{ sha256: string, sizeBytes: number }> {
+  const hash = createHash('sha256')
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer)
+  return { sha256: hash.digest('hex'), sizeBytes: (await stat(file)).size }
+}
+
+/** Packs `staging` (a tree with symlinks into node_modules, followed) into `outFile`. */
+async function pack(staging: string, entries: string[], outFile: string, filter?: (path: string) => boolean): Promise<void> {
+  await mkdir(dirname(outFile), { recursive: true })
+  const part = `${outFile}.part`
+  await tarCreate({ gzip: { level: 1 }, cwd: staging, file: part, follow: true, portable: true, filter: filter ? (p) => filter(p) : undefined }, entries)
+  await rename(part, outFile)
+}
+
+async function withStaging<T>(outDir: string, fn: (staging: string) => Promise<T>): Promise<T> {
+  await mkdir(outDir, { recursive: true })
+  const staging = await mkdtemp(join(outDir, '.staging-'))
+  try { return await fn(staging) } finally { await rm(staging, { recursive: true, force: true }) }
+}
+
+async function finish(name: string, version: string, file: string): Promise<BuiltArtifact> {
+  return { name, version, file, ...(await fileDigest(file)) }
+}
+
+/** The version of Node in node_modules/node (what bin/node --version prints, without the v). */
+export function pinnedNodeVersion(): string {
+  return (JSON.parse(readFileSync(join(nodeModules, 'node', 'package.json'), 'utf8')) as { version: string }).version
+}
+
+/** node-<version>.tar.gz with bin/node = node_modules/node/bin/node. */
+export async function buildNodeRuntime(outDir: string): Promise<BuiltArtifact> {
+  const version = pinnedNodeVersion()
+  const file = join(outDir, `node-${version}-x64.tar.gz`)
+  await withStaging(outDir, async (staging) => {
+    await mkdir(join(staging, 'bin'))
+    await symlink(join(nodeModules, 'node', 'bin', 'node'), join(staging, 'bin', 'node'))
+    await pack(staging, ['bin'], file)
+  })
+  return finish('node', version, file)
+}
+
+interface PackageJson { version: string, dependencies?: Record<string, string>, optionalDependencies?: Record<string, string> }
+
+function readPackage(dir: string): PackageJson {
+  return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as PackageJson
+}
+
+/** Where Node would find `dep` from `fromDir`: the nearest node_modules/<dep> going up. */
+function resolvePackageDir(dep: string, fromDir: string): string | undefined {
+  for (let dir = fromDir; dir.startsWith(projectDir); dir = dirname(dir)) {
+    const candidate = join(dir, 'node_modules', dep)
+    if (existsSync(join(candidate, 'package.json'))) return candidate
+    if (dir === projectDir) break
+  }
+  return undefined
+}
+
+/** Top-level node_modules packages `root` needs at run time (nested ones travel inside their parent). */
+export function dependencyClosure(root: string): string[] {
+  const top = new Set<string>()
+  const seen = new Set<string>()
+  const queue = [root]
+  while (queue.length > 0) {
+    const dir = queue.pop() as string
+    if (seen.has(dir)) continue
+    seen.add(dir)
+    const pkg = readPackage(dir)
+    const deps = { ...pkg.optionalDependencies, ...pkg.dependencies }
+    for (const dep of Object.keys(deps)) {
+      const found = resolvePackageDir(dep, dir)
+      if (found === undefined) {
+        if (pkg.optionalDependencies?.[dep] !== undefined) continue
+        throw new Error(`${relative(projectDir, dir)} needs ${dep}, which is not installed: run npm install`)
+      }
+      if (dirname(found) === nodeModules || dirname(dirname(found)) === nodeModules) top.add(relative(nodeModules, found))
+      queue.push(found)
+    }
+  }
+  top.delete(relative(nodeModules, root))
+  return [...top].sort()
+}
+
+const launcher = `'use strict'
+// flying-squid launcher: port from $SERVER_PORT, offline with --offline, console commands on stdin.
+const path = require('node:path')
+const defaults = require('flying-squid/config/default-settings.json')
+const args = process.argv.slice(2)
+const port = Number(process.env.SERVER_PORT || defaults.port)
+const settings = {
+  ...defaults,
+  port,
+  'online-mode': args.includes('--offline') ? false : defaults['online-mode'],
+  logging: false,
+  version: '${FLYING_SQUID_GAME_VERSION}',
+  'view-distance': 2,
+  worldFolder: undefined,
+  plugins: {},
+  debug: () => {},
+}
+const mcServer = require('flying-squid')
+const serv = mcServer.createMCServer(settings)
+serv.on('error', (err) => { console.error('server error: ' + (err && err.stack || err)); process.exit(1) })
+process.on('SIGTERM', () => { Promise.resolve(serv.quit && serv.quit('stopping')).finally(() => process.exit(0)) })
+`
+
+/** flying-squid-<version>.tar.gz: bin/flying-squid + lib/launch.cjs + node_modules/. */
+export async function buildFlyingSquidPackage(outDir: string): Promise<BuiltArtifact> {
+  const root = join(nodeModules, 'flying-squid')
+  const version = readPackage(root).version
+  const file = join(outDir, `flying-squid-${version}.tar.gz`)
+  const deps = dependencyClosure(root)
+  const dataPaths = JSON.parse(readFileSync(join(nodeModules, 'minecraft-data', 'minecraft-data', 'data', 'dataPaths.json'), 'utf8')) as { pc: Record<string, Record<string, string>> }
+  const keep = new Set(['pc/common', 'bedrock/common', ...Object.values(dataPaths.pc[FLYING_SQUID_GAME_VERSION] ?? {})])
+  const dataPrefix = `node_modules${sep}minecraft-data${sep}minecraft-data${sep}data${sep}`
+  // minecraft-data carries every game version (500 MB); the launcher serves one.
+  const filter = (p: string): boolean => {
+    const norm = p.replace(/^\.\//, '')
+    if (!norm.startsWith(dataPrefix)) return true
+    const rest = norm.slice(dataPrefix.length).split(sep)
+    if (rest.length < 2 || rest[1] === '') return true
+    return keep.has(`${rest[0]}/${rest[1]}`)
+  }
+  await withStaging(outDir, async (staging) => {
+    await mkdir(join(staging, 'bin'))
+    await mkdir(join(staging, 'lib'))
+    await mkdir(join(staging, 'node_modules'))
+    await writeFile(join(staging, 'bin', 'flying-squid'), '#!/bin/sh\n# Runs the flying-squid Minecraft server with the node runtime on PATH.\nexec node "$(dirname "$0")/../lib/launch.cjs" "$@"\n', { mode: 0o755 })
+    await writeFile(join(staging, 'lib', 'launch.cjs'), launcher)
+    await symlink(root, join(staging, 'node_modules', 'flying-squid'))
+    for (const dep of deps) {
+      await mkdir(dirname(join(staging, 'node_modules', dep)), { recursive: true })
+      await symlink(join(nodeModules, dep), join(staging, 'node_modules', dep))
+    }
+    await pack(staging, ['bin', 'lib', 'node_modules'], file, filter)
+  })
+  return finish('flying-squid', version, file)
+}
+
+const codeServerStandIn = `'use strict'
+// code-server STAND-IN (not code-server): accepts --bind-addr, serves /healthz and a page.
+const http = require('node:http')
+const fs = require('node:fs')
+const path = require('node:path')
+const args = process.argv.slice(2)
+if (args.includes('--version')) { console.log(fs.readFileSync(path.join(__dirname, 'VERSION'), 'utf8').trim()); process.exit(0) }
+const bind = args[args.indexOf('--bind-addr') + 1] || '127.0.0.1:6000'
+const host = bind.slice(0, bind.lastIndexOf(':'))
+const port = Number(bind.slice(bind.lastIndexOf(':') + 1))
+http.createServer((req, res) => {
+  if (req.url === '/healthz') return res.end(JSON.stringify({ status: 'alive', lastHeartbeat: Date.now() }))
+  res.setHeader('content-type', 'text/html')
+  res.end('<!doctype html><title>code-server stand-in</title><p>code-server stand-in</p>')
+}).listen(port, host)
+process.on('SIGTERM', () => process.exit(0))
+`
+
+/** code-server-<version>.tar.gz: the stand-in, packaged like code-server's release tarball. */
+export async function buildCodeServerStandIn(outDir: string, version = '4.99.0-standin'): Promise<BuiltArtifact> {
+  const file = join(outDir, `code-server-${version}.tar.gz`)
+  await withStaging(outDir, async (staging) => {
+    await mkdir(join(staging, 'bin'))
+    await mkdir(join(staging, 'lib'))
+    await writeFile(join(staging, 'bin', 'code-server'), '#!/bin/sh\nexec node "$(dirname "$0")/../lib/stand-in.cjs" "$@"\n', { mode: 0o755 })
+    await writeFile(join(staging, 'lib', 'stand-in.cjs'), codeServerStandIn)
+    await writeFile(join(staging, 'lib', 'VERSION'), `${version}\n`)
+    await pack(staging, ['bin', 'lib'], file)
+  })
+  return finish('code-server', version, file)
+}

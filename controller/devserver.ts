@@ -1,0 +1,184 @@
+// DevServer reconciler: container, agent, runtimes, code-server, IDE address.
+//
+// Expected flow of one reconcile (level-based, like gameserver.ts):
+//  1. finalizer; resolve spec.runtimes (and code-server from the `code-server` RuntimeCatalog's
+//     stable channel when spec.codeServer.enabled) — unresolvable → RuntimeResolved=False, no container;
+//  2. spec.running false → code-server stopped, container stopped, phase Stopped;
+//  3. container + agent (Provisioned), installs (RuntimeReady);
+//  4. code-server started or stopped following spec.codeServer.enabled; CodeServerReady from
+//     the agent's health-checked code-server state;
+//  5. status.ide = { host: dev-<vmid>.<suffix>, url: https://dev-<vmid>.<suffix>/ } once the
+//     container has a vmid; Ready = runtimes installed and (code-server healthy when enabled).
+import type { CodeServerState } from '../src/api/agent-types.ts'
+import type { DevServerStatus } from '../src/api/index.ts'
+import type { DevServer } from './kinds.ts'
+import { AgentClient } from '../src/agent-client/index.ts'
+import { finalizer, patchStatus, type ReconcileContext, type Reconciler, type Request, type Store } from '../src/runtime/index.ts'
+import type { AgentWatches } from './agent-watch.ts'
+import { readAgentToken } from './agent-token.ts'
+import type { RuntimeRef } from './catalog-resolve.ts'
+import { keyOf, mergePatchOf, type ReconcilerDeps } from './deps.ts'
+import { cleanupServer, resolveAll } from './gameserver.ts'
+import { CODE_SERVER_CHANNEL, CODE_SERVER_RUNTIME, DEVSERVER, FIELD_MANAGER, SERVER_FINALIZER } from './kinds.ts'
+import { canonical, ConditionSet } from './status-util.ts'
+import { installRuntimes, observedRuntimes, provision, runtimesToInstall, type ServerObject } from './workload.ts'
+
+const DEFAULTS = { cores: 2, memoryMiB: 4096, diskGiB: 16 }
+
+export function devRuntimeRefs(ds: DevServer): RuntimeRef[] {
+  const refs: RuntimeRef[] = (ds.spec.runtimes ?? []).map((r) => ({ ...r }))
+  if (ds.spec.codeServer?.enabled !== false && !refs.some((r) => r.name === CODE_SERVER_RUNTIME)) {
+    refs.push({ name: CODE_SERVER_RUNTIME, channel: CODE_SERVER_CHANNEL })
+  }
+  return refs
+}
+
+export function ideOf(vmid: number, suffix: string): { host: string, url: string } {
+  const host = `dev-${vmid}.${suffix}`
+  return { host, url: `https://${host}/` }
+}
+
+export function devServerReconciler(deps: ReconcilerDeps, store: Store<DevServer>, watches: AgentWatches): Reconciler {
+  return async (req: Request, ctx: ReconcileContext) => {
+    const cached = store.getByName(req.name, req.namespace)
+    if (cached === undefined) { watches.stop(`${req.namespace}/${req.name}`); return }
+    const ds = structuredClone(cached)
+    return finalizer(deps.client, SERVER_FINALIZER, ds, async (ev) => ev.type === 'apply'
+      ? reconcileDevServer(deps, watches, ev.object, ctx)
+      : cleanupServer(deps, watches, ev.object, ctx, 'dev'), ctx.signal)
+  }
+}
+
+async function reconcileDevServer(deps: ReconcilerDeps, watches: AgentWatches, ds: DevServer, ctx: ReconcileContext): Promise<{ requeueAfter: number }> {
+  const { signal } = ctx
+  const key = keyOf(ds)
+  const prev: DevServerStatus = ds.status ?? {}
+  const status: DevServerStatus = { ...prev, observedGeneration: ds.metadata.generation }
+  const conds = new ConditionSet(prev.conditions, ds.metadata.generation)
+  let written = prev
+  const write = async (): Promise<void> => {
+    status.conditions = conds.list
+    if (canonical(status) === canonical(written)) return
+    await patchStatus(deps.client, DEVSERVER, ds.metadata.name as string, ds.metadata.namespace, mergePatchOf(written as Record<string, unknown>, status as Record<string, unknown>), { signal, fieldManager: FIELD_MANAGER })
+    written = structuredClone(status)
+  }
+  const codeServerWanted = ds.spec.codeServer?.enabled !== false
+
+  const refs = devRuntimeRefs(ds)
+  const resolution = resolveAll(refs, deps, prev, ds.metadata.annotations)
+  if (!resolution.ok) {
+    conds.set('RuntimeResolved', 'False', resolution.reason, resolution.message)
+    conds.set('Ready', 'False', 'RuntimeUnresolved', resolution.message)
+    if (status.vmid === undefined) status.phase = 'Pending'
+    await write()
+    return { requeueAfter: 30_000 }
+  }
+  const resolved = resolution.resolved
+  conds.set('RuntimeResolved', 'True', 'Resolved', resolved.map((r) => `${r.name} ${r.version}`).join(', ') || 'no runtimes')
+
+  if (ds.spec.running === false) {
+    const lookup = await deps.providers.forPlacement(ds.spec.placement, signal)
+    if (lookup.ok) {
+      const container = await lookup.backend.observe({ ownerUid: ds.metadata.uid as string })
+      if (container?.state === 'running') {
+        status.phase = 'Stopping'
+        await write()
+        const token = await readAgentToken(deps.client, ds, signal)
+        if (container.agentUrl && token) await new AgentClient({ baseUrl: container.agentUrl, token }).stopCodeServer().catch(() => {})
+        await lookup.backend.stop({ ownerUid: ds.metadata.uid as string, vmid: container.vmid })
+        deps.recorder.event(ds, 'Normal', 'Stopped', `container ${container.vmid} stopped (spec.running is false)`)
+      }
+    }
+    watches.stop(key)
+    status.phase = 'Stopped'
+    conds.set('Ready', 'False', 'Stopped', 'spec.running is false')
+    if (codeServerWanted) conds.set('CodeServerReady', 'False', 'Stopped', 'the container is stopped')
+    await write()
+    return { requeueAfter: 60_000 }
+  }
+
+  const p = await provision(deps.client, deps.providers, 'DevServer', ds as unknown as ServerObject, DEFAULTS, signal)
+  if (!p.ok) {
+    if (p.container) { status.vmid = p.container.vmid; status.address = p.container.address; status.ide = ideOf(p.container.vmid, deps.ideSuffix) }
+    conds.set('Provisioned', 'False', p.problem.reason, p.problem.message)
+    conds.set('Ready', 'False', p.problem.reason, p.problem.message)
+    status.phase = p.stage === 'provider' ? 'Pending' : p.problem.retryable ? 'Provisioning' : 'Error'
+    await write()
+    return { requeueAfter: p.stage === 'agent' ? 500 : p.problem.retryable ? 5000 : 60_000 }
+  }
+  status.vmid = p.container.vmid
+  status.address = p.container.address
+  status.ide = ideOf(p.container.vmid, deps.ideSuffix)
+  conds.set('Provisioned', 'True', 'ContainerRunning', `container ${p.container.vmid} on provider ${p.providerName}; agent answering`)
+  watches.ensure(key, p.container.agentUrl as string, p.token)
+  const agent = p.agent
+
+  let agentStatus = p.agentStatus
+  const todo = runtimesToInstall(agentStatus, resolved)
+  let installFailed = false
+  const installSig = todo.map((r) => `${r.name}@${r.version}:${r.sha256}`).join(',')
+  const installWait = todo.length > 0 ? deps.installBackoff.wait(key, installSig) : 0
+  if (todo.length > 0 && installWait > 0) {
+    installFailed = true
+  } else if (todo.length > 0) {
+    status.phase = 'Installing'
+    conds.set('RuntimeReady', 'False', 'Installing', `installing ${todo.map((r) => `${r.name} ${r.version}`).join(', ')}`)
+    conds.set('Ready', 'False', 'Installing', `installing ${todo.map((r) => `${r.name} ${r.version}`).join(', ')}`)
+    await write()
+    const outcome = await installRuntimes(agent, todo, signal)
+    for (const i of outcome.installed) deps.recorder.event(ds, 'Normal', 'Installed', `installed ${i.runtime.name} ${i.runtime.version}${i.previous ? ` (was ${i.previous})` : ''}`)
+    if (!outcome.failed) deps.installBackoff.succeeded(key)
+    if (outcome.failed) {
+      deps.installBackoff.failed(key, installSig)
+      installFailed = true
+      deps.recorder.event(ds, 'Warning', outcome.failed.reason, outcome.failed.message)
+      conds.set('RuntimeReady', 'False', outcome.failed.reason, `${outcome.failed.message}; the previous version stays current`)
+    }
+    agentStatus = await agent.status()
+  }
+  status.runtimes = observedRuntimes(agentStatus, refs.filter((r) => r.name !== CODE_SERVER_RUNTIME || (ds.spec.runtimes ?? []).some((x) => x.name === CODE_SERVER_RUNTIME)), resolved)
+  const installedAll = runtimesToInstall(agentStatus, resolved).length === 0
+  if (installedAll) conds.set('RuntimeReady', 'True', 'Installed', resolved.map((r) => `${r.name} ${r.version}`).join(', ') || 'no runtimes requested')
+
+  let cs: CodeServerState | null = agentStatus.codeServer
+  const csInstalled = agentStatus.runtimes.some((r) => r.name === CODE_SERVER_RUNTIME && r.current)
+  if (codeServerWanted && csInstalled && (cs === null || !cs.enabled || cs.phase === 'Stopped' || cs.phase === 'NotInstalled')) {
+    try {
+      cs = await agent.startCodeServer()
+      deps.recorder.event(ds, 'Normal', 'CodeServerStarted', `code-server started on ${cs.bindAddr}`)
+    } catch (err) {
+      deps.recorder.event(ds, 'Warning', 'CodeServerFailed', (err as Error).message)
+      cs = await agent.codeServer().catch(() => cs)
+    }
+  } else if (!codeServerWanted && cs !== null && (cs.enabled || cs.phase === 'Running' || cs.phase === 'Starting')) {
+    cs = await agent.stopCodeServer()
+    deps.recorder.event(ds, 'Normal', 'CodeServerStopped', 'code-server stopped (spec.codeServer.enabled is false)')
+  }
+  let csReady = !codeServerWanted
+  if (codeServerWanted) {
+    if (cs?.phase === 'Running') {
+      csReady = true
+      conds.set('CodeServerReady', 'True', 'Healthy', `code-server ${cs.version ?? ''} answers /healthz on ${cs.bindAddr}`.replace('  ', ' '))
+    } else {
+      const reason = cs?.phase ?? 'NotInstalled'
+      conds.set('CodeServerReady', 'False', reason, cs?.message ?? (csInstalled ? `code-server is ${reason}` : 'code-server is not installed yet'))
+    }
+  } else {
+    conds.set('CodeServerReady', 'False', 'Disabled', 'spec.codeServer.enabled is false')
+  }
+  status.restarts = cs?.restarts ?? 0
+
+  if (installFailed || !installedAll) {
+    status.phase = status.phase === 'Installing' ? 'Error' : status.phase
+    conds.set('Ready', 'False', 'RuntimeNotReady', conds.get('RuntimeReady')?.message ?? 'runtimes not installed')
+  } else if (csReady) {
+    status.phase = 'Running'
+    conds.set('Ready', 'True', 'Running', codeServerWanted ? `IDE at ${status.ide.url}` : 'runtimes installed')
+  } else {
+    status.phase = cs?.phase === 'Crashed' ? (cs.nextRestartAt ? 'Backoff' : 'Crashed') : 'Starting'
+    conds.set('Ready', 'False', 'CodeServerNotReady', conds.get('CodeServerReady')?.message ?? 'code-server not ready')
+  }
+  await write()
+  const retry = installFailed ? Math.max(500, deps.installBackoff.wait(key, installSig) + 100) : Infinity
+  return { requeueAfter: Math.min(status.phase === 'Running' ? 60_000 : 1000, retry) }
+}

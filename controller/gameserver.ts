@@ -1,0 +1,303 @@
+// GameServer reconciler: container, agent, runtime + package installs, mods, the game process,
+// and status mirrored from the agent.
+//
+// Expected flow of one reconcile (each step reads the world; nothing is carried over):
+//  1. finalizer first (added before anything is created; cleanup below on delete);
+//  2. resolve spec.runtime and spec.package against their RuntimeCatalogs — unresolvable or
+//     unverified → RuntimeResolved=False with the reason, and no container is created;
+//  3. provider → container (ensure, start) → agent answering → Provisioned=True;
+//  4. install what differs from the agent's current versions (sha256 from the catalog); a failed
+//     install leaves the previous version current (RuntimeReady=False says why);
+//  5. mods, then the game spec (PUT /game) and run state (spec.running); a runtime switch or
+//     spec change waiting for a restart is applied with a graceful restart;
+//  6. status from GET /game: phase, Ready (game up and its port answering), restarts, lastCrash,
+//     nextRestartTime; Events for installs, crashes, restarts and failures.
+// Cleanup: graceful game stop through the agent, then the provider's delete; a provider that is
+// gone for good is waited for `providerGoneGraceMs`, then the container is reported abandoned
+// (Warning Event + error log) and the finalizer released.
+import type { GameInfo, GameSpecRequest } from '../src/api/agent-game-types.ts'
+import type { ModsListing } from '../src/api/agent-game-types.ts'
+import type { GameServerStatus } from '../src/api/index.ts'
+import type { DevServer, GameServer } from './kinds.ts'
+import { AgentClient } from '../src/agent-client/index.ts'
+import { finalizer, patchStatus, type ReconcileContext, type Reconciler, type Request, type Store } from '../src/runtime/index.ts'
+import type { AgentWatches } from './agent-watch.ts'
+import { readAgentToken } from './agent-token.ts'
+import { resolveRuntime, type ResolvedRuntime, type RuntimeRef } from './catalog-resolve.ts'
+import { keyOf, mergePatchOf, type ReconcilerDeps } from './deps.ts'
+import { FIELD_MANAGER, GAMESERVER, SERVER_FINALIZER, rolloutAnnotation } from './kinds.ts'
+import { canonical, ConditionSet, tcpReachable } from './status-util.ts'
+import { installRuntimes, observedRuntimes, provision, runtimesToInstall, type ServerObject } from './workload.ts'
+
+type Phase = NonNullable<GameServerStatus['phase']>
+
+const DEFAULTS = { cores: 1, memoryMiB: 2048, diskGiB: 8 }
+
+export function runtimeRefsOf(gs: GameServer): RuntimeRef[] {
+  const refs: RuntimeRef[] = [{ ...gs.spec.runtime }]
+  if (gs.spec.package) refs.push({ ...gs.spec.package })
+  return refs
+}
+
+/** Resolves every ref; the first failure wins. */
+export function resolveAll(refs: RuntimeRef[], deps: ReconcilerDeps, status: { runtimes?: Array<{ name: string, version: string }> } | undefined, annotations: Record<string, string> | undefined):
+  { ok: true, resolved: ResolvedRuntime[] } | { ok: false, reason: string, message: string } {
+  const resolved: ResolvedRuntime[] = []
+  for (const ref of refs) {
+    const installed = status?.runtimes?.find((r) => r.name === ref.name)?.version
+    const admitted = annotations?.[rolloutAnnotation(ref.name)]
+    const res = resolveRuntime(ref, deps.catalogs.getByName(ref.name), ref.channel !== undefined ? { installed, admitted } : {})
+    if (!res.ok) return res
+    resolved.push(res.runtime)
+  }
+  return { ok: true, resolved }
+}
+
+/** The spec as the agent reports it back (defaults filled in), to push only real changes. */
+function effectiveGameSpec(gs: GameServer): NonNullable<GameInfo['spec']> {
+  const s = gs.spec.server
+  const v = gs.spec.supervision ?? {}
+  return {
+    server: {
+      command: [...s.command], args: [...(s.args ?? [])],
+      ...(s.env ? { env: s.env.map((e) => ({ ...e })) } : {}),
+      ...(s.workingDir ? { workingDir: s.workingDir } : {}),
+      port: s.port ?? 25565, stopCommand: s.stopCommand ?? 'stop', gracePeriodSeconds: s.gracePeriodSeconds ?? 30,
+    },
+    supervision: {
+      restartPolicy: v.restartPolicy ?? 'Always', backoffSeconds: [...(v.backoffSeconds ?? [30, 60, 120])],
+      resetAfterSeconds: v.resetAfterSeconds ?? 30, maxConsecutiveFailures: v.maxConsecutiveFailures ?? 5,
+    },
+  } as NonNullable<GameInfo['spec']>
+}
+
+function gamePhase(info: GameInfo, wantRunning: boolean, portOpen: boolean): Phase {
+  switch (info.state) {
+    case 'Stopped': return wantRunning ? 'Starting' : 'Stopped'
+    case 'Starting': return 'Starting'
+    case 'Running': return portOpen ? 'Running' : 'Starting'
+    case 'Stopping': return 'Stopping'
+    case 'Crashed': return info.nextRestartTime ? 'Backoff' : 'Crashed'
+    case 'Error': return 'Error'
+  }
+}
+
+function crashSummary(info: GameInfo): string {
+  const c = info.lastCrash
+  if (!c) return 'the game exited'
+  const how = c.signal ? `signal ${c.signal}` : `exit code ${c.exitCode}`
+  return `the game crashed (${c.classification}, ${how}, after ${Math.round(c.uptimeSeconds)} s)${c.evidence ? `: ${c.evidence}` : ''}`
+}
+
+export function gameServerReconciler(deps: ReconcilerDeps, store: Store<GameServer>, watches: AgentWatches): Reconciler {
+  return async (req: Request, ctx: ReconcileContext) => {
+    const cached = store.getByName(req.name, req.namespace)
+    if (cached === undefined) { watches.stop(`${req.namespace}/${req.name}`); return }
+    const gs = structuredClone(cached)
+    return finalizer(deps.client, SERVER_FINALIZER, gs, async (ev) => ev.type === 'apply'
+      ? reconcileGameServer(deps, watches, ev.object, ctx)
+      : cleanupServer(deps, watches, ev.object, ctx, 'game'), ctx.signal)
+  }
+}
+
+async function reconcileGameServer(deps: ReconcilerDeps, watches: AgentWatches, gs: GameServer, ctx: ReconcileContext): Promise<{ requeueAfter: number }> {
+  const { signal } = ctx
+  const key = keyOf(gs)
+  const prev: GameServerStatus = gs.status ?? {}
+  const status: GameServerStatus = { ...prev, observedGeneration: gs.metadata.generation }
+  const conds = new ConditionSet(prev.conditions, gs.metadata.generation)
+  const wantRunning = gs.spec.running !== false
+  let written = prev
+  const write = async (): Promise<void> => {
+    status.conditions = conds.list
+    if (canonical(status) === canonical(written)) return
+    await patchStatus(deps.client, GAMESERVER, gs.metadata.name as string, gs.metadata.namespace, mergePatchOf(written as Record<string, unknown>, status as Record<string, unknown>), { signal, fieldManager: FIELD_MANAGER })
+    written = structuredClone(status)
+  }
+  const notReady = (reason: string, message: string): void => conds.set('Ready', 'False', reason, message)
+
+  // 2. runtime + package
+  const refs = runtimeRefsOf(gs)
+  const resolution = resolveAll(refs, deps, prev, gs.metadata.annotations)
+  if (!resolution.ok) {
+    conds.set('RuntimeResolved', 'False', resolution.reason, resolution.message)
+    notReady('RuntimeUnresolved', resolution.message)
+    if (status.vmid === undefined) status.phase = 'Pending'
+    await write()
+    return { requeueAfter: 30_000 }
+  }
+  const resolved = resolution.resolved
+  conds.set('RuntimeResolved', 'True', 'Resolved', resolved.map((r) => `${r.name} ${r.version}${r.channel ? ` (${r.channel})` : ''}`).join(', '))
+
+  // 3. container + agent
+  const p = await provision(deps.client, deps.providers, 'GameServer', gs as unknown as ServerObject, DEFAULTS, signal)
+  if (!p.ok) {
+    if (p.container) { status.vmid = p.container.vmid; status.address = p.container.address }
+    conds.set('Provisioned', 'False', p.problem.reason, p.problem.message)
+    notReady(p.problem.reason, p.problem.message)
+    status.phase = p.stage === 'provider' ? 'Pending' : p.problem.retryable ? 'Provisioning' : 'Error'
+    if (p.stage === 'container' && !p.problem.retryable) deps.recorder.event(gs, 'Warning', 'ProvisioningFailed', p.problem.message)
+    await write()
+    return { requeueAfter: p.stage === 'agent' ? 500 : p.problem.retryable ? 5000 : 60_000 }
+  }
+  status.vmid = p.container.vmid
+  status.address = p.container.address
+  conds.set('Provisioned', 'True', 'ContainerRunning', `container ${p.container.vmid} on provider ${p.providerName}; agent answering`)
+  watches.ensure(key, p.container.agentUrl as string, p.token)
+  const agent = p.agent
+
+  // 4. installs
+  let agentStatus = p.agentStatus
+  const todo = runtimesToInstall(agentStatus, resolved)
+  let installFailed = false
+  const installSig = todo.map((r) => `${r.name}@${r.version}:${r.sha256}`).join(',')
+  const installWait = todo.length > 0 ? deps.installBackoff.wait(key, installSig) : 0
+  if (todo.length > 0 && installWait > 0) {
+    installFailed = true
+  } else if (todo.length > 0) {
+    const info0 = await agent.request<GameInfo>('GET', '/game', undefined, { signal })
+    if (info0.state === 'Stopped' || !info0.configured) status.phase = 'Installing'
+    conds.set('RuntimeReady', 'False', 'Installing', `installing ${todo.map((r) => `${r.name} ${r.version}`).join(', ')}`)
+    notReady('Installing', `installing ${todo.map((r) => `${r.name} ${r.version}`).join(', ')}`)
+    await write()
+    const outcome = await installRuntimes(agent, todo, signal)
+    for (const i of outcome.installed) {
+      deps.recorder.event(gs, 'Normal', 'Installed', `installed ${i.runtime.name} ${i.runtime.version}${i.previous ? ` (was ${i.previous})` : ''}${i.downloaded ? '' : ' (already present)'}`)
+    }
+    if (!outcome.failed) deps.installBackoff.succeeded(key)
+    if (outcome.failed) {
+      deps.installBackoff.failed(key, installSig)
+      installFailed = true
+      const f = outcome.failed
+      deps.recorder.event(gs, 'Warning', f.reason, f.message)
+      conds.set('RuntimeReady', 'False', f.reason, `${f.message}; the previous version stays current. Fix the catalog entry or pick another version.`)
+    }
+    agentStatus = await agent.status()
+  }
+  status.runtimes = observedRuntimes(agentStatus, refs, resolved)
+  const installedAll = runtimesToInstall(agentStatus, resolved).length === 0
+  if (installedAll) conds.set('RuntimeReady', 'True', 'Installed', resolved.map((r) => `${r.name} ${r.version}`).join(', '))
+  const anyRuntime = refs.every((r) => agentStatus.runtimes.some((x) => x.name === r.name && x.current))
+
+  // 5. mods, game spec, run state
+  const wantedMods = (gs.spec.mods ?? []).map((m) => ({ name: m.name, url: m.url, sha256: m.sha256 }))
+  const mods = await agent.request<ModsListing>('GET', '/mods', undefined, { signal })
+  const haveMods = mods.mods.filter((m) => m.managed && m.state !== 'pendingRemoval').map((m) => `${m.name}:${m.sha256}`).sort()
+  if (canonical(haveMods) !== canonical(wantedMods.map((m) => `${m.name}:${m.sha256}`).sort())) {
+    try {
+      await agent.request('PUT', '/mods', { mods: wantedMods }, { signal, timeoutMs: 10 * 60_000 })
+      if (wantedMods.length > 0) deps.recorder.event(gs, 'Normal', 'ModsInstalled', `mods: ${wantedMods.map((m) => m.name).join(', ')}`)
+    } catch (err) {
+      conds.set('ModsReady', 'False', 'ModInstallFailed', `${(err as Error).message}; check the mod's url and sha256`)
+      deps.recorder.event(gs, 'Warning', 'ModInstallFailed', (err as Error).message)
+    }
+  }
+  if (wantedMods.length > 0 && conds.get('ModsReady')?.reason !== 'ModInstallFailed') conds.set('ModsReady', 'True', 'Installed', `${wantedMods.length} mod(s)`)
+
+  let info = await agent.request<GameInfo>('GET', '/game', undefined, { signal })
+  const wanted = effectiveGameSpec(gs)
+  const specDiffers = canonical(info.spec) !== canonical(wanted)
+  const stopTimeout = ((wanted.server.gracePeriodSeconds ?? 30) * 2 + 30) * 1000
+  const body: GameSpecRequest = { server: gs.spec.server, ...(gs.spec.supervision ? { supervision: gs.spec.supervision } : {}) }
+  if (!wantRunning && info.state !== 'Stopped' && info.configured) {
+    status.phase = 'Stopping'
+    notReady('Stopping', 'spec.running is false: stopping the game gracefully')
+    await write()
+    info = await agent.request<GameInfo>('PUT', '/game', { ...body, running: false }, { signal, timeoutMs: stopTimeout })
+    deps.recorder.event(gs, 'Normal', 'Stopped', `game stopped (${info.lastStop?.endedBy ?? 'stopped'})`)
+  } else if (specDiffers || (wantRunning && info.state === 'Stopped' && anyRuntime)) {
+    const start = wantRunning && anyRuntime
+    info = await agent.request<GameInfo>('PUT', '/game', { ...body, ...(start ? { running: true } : !wantRunning ? { running: false } : {}) }, { signal, timeoutMs: stopTimeout })
+    if (start && info.state !== 'Crashed' && info.state !== 'Error') deps.recorder.event(gs, 'Normal', 'Starting', 'game starting')
+  }
+  if (wantRunning && info.restartPending && (info.state === 'Running' || info.state === 'Starting')) {
+    deps.recorder.event(gs, 'Normal', 'Restarting', 'restarting the game to apply a runtime, spec or mod change')
+    info = await agent.request<GameInfo>('POST', '/game/restart', undefined, { signal, timeoutMs: stopTimeout })
+  }
+
+  // 6. mirror
+  const port = info.spec?.server.port ?? wanted.server.port
+  const portOpen = info.state === 'Running' && p.container.address !== undefined && await tcpReachable(p.container.address, port)
+  status.phase = installFailed && !anyRuntime ? 'Error' : gamePhase(info, wantRunning, portOpen)
+  status.restarts = Math.max(info.restarts, 0)
+  status.nextRestartTime = info.nextRestartTime ?? undefined
+  if (info.lastCrash) {
+    status.lastCrash = {
+      time: info.lastCrash.time, exitCode: info.lastCrash.exitCode, signal: info.lastCrash.signal,
+      uptimeSeconds: Math.max(0, info.lastCrash.uptimeSeconds), classification: info.lastCrash.classification,
+      logTail: info.lastCrash.logTail.slice(-100),
+    }
+    if (info.lastCrash.time !== prev.lastCrash?.time) {
+      const next = info.nextRestartTime ? `; restart ${info.restarts + 1} at ${info.nextRestartTime}` : ''
+      deps.recorder.event(gs, 'Warning', 'Crashed', `${crashSummary(info)}${next}`)
+    }
+  }
+  if (info.restarts > (prev.restarts ?? 0)) deps.recorder.event(gs, 'Normal', 'Restarted', `the agent restarted the game after a crash (restart ${info.restarts})`)
+  if (status.phase === 'Error' && prev.phase !== 'Error') {
+    deps.recorder.event(gs, 'Warning', 'CrashLoop', `${info.message ?? 'the game keeps crashing'}; change the spec (or set running: false then true) to try again`)
+  }
+  if (installFailed || !installedAll) {
+    notReady('RuntimeNotReady', conds.get('RuntimeReady')?.message ?? 'runtime not installed')
+  } else if (status.phase === 'Running') {
+    conds.set('Ready', 'True', 'Running', `the game answers on ${p.container.address}:${port}`)
+  } else {
+    const why: Record<Phase, string> = {
+      Pending: 'waiting', Provisioning: 'waiting for the container', Installing: 'installing runtimes',
+      Starting: info.state === 'Running' ? `the game runs; waiting for port ${port} to answer` : 'the game is starting',
+      Running: '', Crashed: crashSummary(info), Backoff: `${crashSummary(info)}; next restart at ${info.nextRestartTime}`,
+      Error: `${info.message ?? 'the game failed'}; change the spec (or set running: false then true) to try again`,
+      Stopping: 'stopping', Stopped: 'spec.running is false', Terminating: 'being deleted',
+    }
+    notReady(status.phase, why[status.phase])
+  }
+  await write()
+  const retry = installFailed ? Math.max(500, deps.installBackoff.wait(key, installSig) + 100) : Infinity
+  const after = (ms: number): { requeueAfter: number } => ({ requeueAfter: Math.min(ms, retry) })
+  if (status.phase === 'Running') return after(60_000)
+  if (status.phase === 'Starting' || status.phase === 'Installing') return after(500)
+  if (status.phase === 'Backoff' && info.nextRestartTime) return after(Math.max(500, Math.min(30_000, Date.parse(info.nextRestartTime) - Date.now() + 300)))
+  return after(15_000)
+}
+
+/** Delete path shared with DevServer: stop the workload through the agent, delete the container. */
+export async function cleanupServer(deps: ReconcilerDeps, watches: AgentWatches, obj: GameServer | DevServer, ctx: ReconcileContext, workload: 'game' | 'dev'): Promise<void> {
+  const { signal } = ctx
+  const key = keyOf(obj)
+  const kind = obj.kind === 'DevServer' ? { apiVersion: obj.apiVersion, kind: 'DevServer' } : GAMESERVER
+  if (obj.status?.phase !== 'Terminating') {
+    await patchStatus(deps.client, kind, obj.metadata.name as string, obj.metadata.namespace, { phase: 'Terminating' }, { signal, fieldManager: FIELD_MANAGER }).catch(() => {})
+  }
+  const lookup = await deps.providers.forPlacement(obj.spec.placement, signal)
+  if (!lookup.ok) {
+    const since = Date.parse(obj.metadata.deletionTimestamp ?? new Date().toISOString())
+    if (lookup.gone && Date.now() - since >= deps.providerGoneGraceMs) {
+      const msg = `${lookup.message}; container ${obj.status?.vmid ?? '(vmid unknown)'} could not be deleted and may still exist on that backend: delete it there by hand`
+      deps.recorder.event(obj, 'Warning', 'ContainerAbandoned', msg)
+      ctx.log.error({ server: key, vmid: obj.status?.vmid, reason: lookup.reason }, 'container abandoned: its provider is gone')
+      watches.stop(key)
+      return
+    }
+    throw new Error(`cannot delete the container yet: ${lookup.message}`)
+  }
+  const ref = { ownerUid: obj.metadata.uid as string }
+  const container = await lookup.backend.observe(ref)
+  if (container !== undefined) {
+    const token = await readAgentToken(deps.client, obj, signal)
+    if (container.state === 'running' && container.agentUrl && token) {
+      const agent = new AgentClient({ baseUrl: container.agentUrl, token })
+      try {
+        if (workload === 'game') {
+          const grace = (obj as GameServer).spec.server?.gracePeriodSeconds ?? 30
+          await agent.request('POST', '/game/stop', undefined, { signal, timeoutMs: (grace * 2 + 30) * 1000 })
+        } else {
+          await agent.stopCodeServer()
+        }
+      } catch (err) {
+        ctx.log.warn({ server: key, err: (err as Error).message }, 'graceful stop before delete failed; deleting the container anyway')
+      }
+    }
+    await lookup.backend.delete({ ownerUid: ref.ownerUid, vmid: container.vmid })
+    deps.recorder.event(obj, 'Normal', 'ContainerDeleted', `container ${container.vmid} deleted from provider ${lookup.name}`)
+  }
+  watches.stop(key)
+}

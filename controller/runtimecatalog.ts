@@ -1,0 +1,179 @@
+// RuntimeCatalog reconciler: artifact verification and channel rollouts.
+//
+// Verification: every version's artifacts are downloaded by the controller once — streamed
+// through sha256, size-limited, never stored — and the result recorded per version in
+// status.versions (verified, sha256, sizeBytes, checkedAt, message). A version whose recorded
+// sha256 equals the spec's is not fetched again; changing the artifact's sha256 re-checks it. A
+// transport failure is retried (requeue); a hash or size mismatch stays failed until the spec changes.
+// Servers resolve only verified versions (catalog-resolve.ts).
+//
+// Rollouts: for each channel, the servers following it (GameServer runtime/package, DevServer
+// runtimes, code-server) are admitted to the channel's version by rollout.ts's plan; the plan is
+// recorded in status.rollouts, and a halt produces a Warning Event.
+import { createHash } from 'node:crypto'
+import type { RuntimeCatalogStatus } from '../src/api/index.ts'
+import type { DevServer, GameServer, RuntimeCatalog } from './kinds.ts'
+import { PatchType, patchStatus, type Client, type EventRecorder, type ReconcileContext, type Reconciler, type Request, type Store } from '../src/runtime/index.ts'
+import { ARCH } from './catalog-resolve.ts'
+import { mergePatchOf } from './deps.ts'
+import { devRuntimeRefs } from './devserver.ts'
+import { runtimeRefsOf } from './gameserver.ts'
+import { DEVSERVER, FIELD_MANAGER, GAMESERVER, MAX_UNAVAILABLE_ANNOTATION, RUNTIMECATALOG, rolloutAnnotation } from './kinds.ts'
+import { planRollout, type Follower } from './rollout.ts'
+import { canonical, ConditionSet } from './status-util.ts'
+
+export interface CatalogDeps {
+  client: Client
+  recorder: EventRecorder
+  gameServers: Store<GameServer>
+  devServers: Store<DevServer>
+  /** Default max followers updating at once (annotation zerolaghub.dev/max-unavailable overrides). */
+  maxUnavailable: number
+  /** Largest artifact accepted when the catalog gives no sizeBytes. */
+  maxArtifactBytes?: number
+  downloadTimeoutMs?: number
+}
+
+type VersionStatus = NonNullable<RuntimeCatalogStatus['versions']>[number]
+
+/** Streams `url` through sha256; enforces the expected size (or a ceiling). */
+export async function checkArtifact(url: string, expected: { sha256: string, sizeBytes?: number }, opts: { maxBytes: number, timeoutMs: number, signal?: AbortSignal }): Promise<{ ok: boolean, transient: boolean, sha256?: string, sizeBytes?: number, message: string }> {
+  let res: Response
+  const signals = [AbortSignal.timeout(opts.timeoutMs), ...(opts.signal ? [opts.signal] : [])]
+  try {
+    res = await fetch(url, { signal: AbortSignal.any(signals) })
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
+    return { ok: false, transient: true, message: `could not download ${url} (${cause}); retrying` }
+  }
+  if (!res.ok || !res.body) {
+    await res.body?.cancel()
+    return { ok: false, transient: res.status >= 500 || res.status === 429, message: `downloading ${url} answered HTTP ${res.status}; check the artifact URL` }
+  }
+  const limit = expected.sizeBytes ?? opts.maxBytes
+  const hash = createHash('sha256')
+  let size = 0
+  try {
+    for await (const chunk of res.body) {
+      size += chunk.byteLength
+      if (size > limit) {
+        await res.body.cancel().catch(() => {})
+        return { ok: false, transient: false, message: `artifact ${url} is larger than ${expected.sizeBytes !== undefined ? `sizeBytes ${expected.sizeBytes}` : `the ${limit}-byte limit`}; fix sizeBytes or the artifact` }
+      }
+      hash.update(chunk)
+    }
+  } catch (err) {
+    return { ok: false, transient: true, message: `download of ${url} broke off after ${size} bytes (${(err as Error).message}); retrying` }
+  }
+  const sha256 = hash.digest('hex')
+  if (expected.sizeBytes !== undefined && size !== expected.sizeBytes) {
+    return { ok: false, transient: false, sha256, sizeBytes: size, message: `artifact ${url} has ${size} bytes, the catalog says sizeBytes ${expected.sizeBytes}; fix one of them` }
+  }
+  if (sha256 !== expected.sha256) {
+    return { ok: false, transient: false, sha256, sizeBytes: size, message: `artifact ${url} has sha256 ${sha256}, the catalog says ${expected.sha256}; the file changed or the catalog is wrong` }
+  }
+  return { ok: true, transient: false, sha256, sizeBytes: size, message: 'sha256 and size match the catalog' }
+}
+
+/** Followers of `channel` of runtime `name`, as the rollout planner sees them. */
+export function followersOf(name: string, channel: string, deps: Pick<CatalogDeps, 'gameServers' | 'devServers'>): Array<Follower & { kind: 'GameServer' | 'DevServer', namespace: string, name: string }> {
+  const out: Array<Follower & { kind: 'GameServer' | 'DevServer', namespace: string, name: string }> = []
+  const add = (kind: 'GameServer' | 'DevServer', obj: GameServer | DevServer, refs: Array<{ name: string, channel?: string }>): void => {
+    if (obj.metadata.deletionTimestamp !== undefined) return
+    if (!refs.some((r) => r.name === name && r.channel === channel)) return
+    const st = obj.status
+    const ready = st?.conditions?.find((c) => c.type === 'Ready')
+    const runtimeReady = st?.conditions?.find((c) => c.type === 'RuntimeReady')
+    const installed = st?.runtimes?.find((r) => r.name === name)?.version
+    const admitted = obj.metadata.annotations?.[rolloutAnnotation(name)]
+    let failure: string | undefined
+    if (runtimeReady?.status === 'False' && runtimeReady.reason !== 'Installing') failure = `${runtimeReady.reason}: ${runtimeReady.message}`
+    else if (st?.phase === 'Error' && installed === admitted) failure = `Error: ${ready?.message ?? 'the server failed'}`
+    out.push({
+      kind, namespace: obj.metadata.namespace as string, name: obj.metadata.name as string,
+      key: `${kind}/${obj.metadata.namespace}/${obj.metadata.name}`,
+      ...(installed !== undefined ? { installed } : {}), ...(admitted !== undefined ? { admitted } : {}),
+      ready: ready?.status === 'True' && st?.observedGeneration === obj.metadata.generation,
+      ...(failure !== undefined ? { failure } : {}),
+    })
+  }
+  for (const gs of deps.gameServers.list()) add('GameServer', gs, runtimeRefsOf(gs))
+  for (const ds of deps.devServers.list()) add('DevServer', ds, devRuntimeRefs(ds))
+  return out
+}
+
+export function runtimeCatalogReconciler(deps: CatalogDeps, store: Store<RuntimeCatalog>): Reconciler {
+  return async (req: Request, ctx: ReconcileContext) => {
+    const cached = store.getByName(req.name)
+    if (cached === undefined) return
+    const rc = structuredClone(cached)
+    const { signal } = ctx
+    const prev: RuntimeCatalogStatus = rc.status ?? {}
+    const status: RuntimeCatalogStatus = { ...prev, observedGeneration: rc.metadata.generation }
+    const conds = new ConditionSet(prev.conditions, rc.metadata.generation)
+    let requeue: number | undefined
+
+    // Verification, one version at a time, recorded as it goes (a crash loses at most one check).
+    const versions: VersionStatus[] = []
+    for (const v of rc.spec.versions) {
+      const old = prev.versions?.find((x) => x.version === v.version)
+      // The recorded sha256 is the primary artifact's (this controller's architecture, else the first).
+      const primary = v.artifacts.find((a) => a.arch === ARCH) ?? v.artifacts[0]
+      const checked = old !== undefined && old.sha256 === primary?.sha256 && (old.verified || old.message?.endsWith('retrying') !== true)
+      if (checked) { versions.push(old); continue }
+      let entry: VersionStatus = { version: v.version, verified: true, checkedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), sha256: primary?.sha256 }
+      for (const a of v.artifacts) {
+        const r = await checkArtifact(a.url, { sha256: a.sha256, sizeBytes: a.sizeBytes }, { maxBytes: deps.maxArtifactBytes ?? 4 * 1024 ** 3, timeoutMs: deps.downloadTimeoutMs ?? 30 * 60_000, signal })
+        if (!r.ok) {
+          entry = { ...entry, verified: false, message: `${a.arch}: ${r.message}` }
+          if (r.transient) requeue = 30_000
+          else deps.recorder.event(rc, 'Warning', 'VerificationFailed', `version ${v.version}: ${r.message}`)
+          break
+        }
+        if (a === primary) entry.sizeBytes = r.sizeBytes
+      }
+      if (entry.verified) {
+        entry.message = `${v.artifacts.length} artifact(s): sha256 and size match the catalog`
+        deps.recorder.event(rc, 'Normal', 'Verified', `version ${v.version}: artifact sha256 and size match`)
+      }
+      versions.push(entry)
+    }
+    status.versions = versions
+    status.verifiedCount = versions.filter((v) => v.verified).length
+    const unverified = versions.filter((v) => !v.verified)
+    if (unverified.length === 0) conds.set('Verified', 'True', 'AllVerified', `${versions.length} version(s) verified`)
+    else conds.set('Verified', 'False', 'VerificationFailed', unverified.map((v) => `${v.version}: ${v.message ?? 'not checked'}`).join('; '))
+
+    // Rollouts.
+    const maxUnavailable = Number(rc.metadata.annotations?.[MAX_UNAVAILABLE_ANNOTATION] ?? deps.maxUnavailable) || 1
+    const rollouts: NonNullable<RuntimeCatalogStatus['rollouts']> = []
+    for (const [channel, target] of Object.entries(rc.spec.channels ?? {}).sort()) {
+      const followers = followersOf(rc.metadata.name as string, channel, deps)
+      if (followers.length === 0) continue
+      const targetStatus = versions.find((v) => v.version === target)
+      if (targetStatus?.verified !== true) {
+        rollouts.push({ channel, targetVersion: target, state: 'Halted', updated: 0, total: followers.length, message: `version ${target} is not verified (${targetStatus?.message ?? 'not in spec.versions'}); no server is moved to it` })
+        continue
+      }
+      const plan = planRollout(channel, target, followers, maxUnavailable)
+      for (const key of plan.admit) {
+        const f = followers.find((x) => x.key === key)
+        if (f === undefined) continue
+        const kind = f.kind === 'GameServer' ? GAMESERVER : DEVSERVER
+        await deps.client.patch(kind, f.name, f.namespace, { metadata: { annotations: { [rolloutAnnotation(rc.metadata.name as string)]: target } } }, PatchType.merge, { signal, fieldManager: FIELD_MANAGER })
+        ctx.log.info({ runtime: rc.metadata.name, channel, version: target, server: key }, 'rollout admits server')
+      }
+      const old = prev.rollouts?.find((r) => r.channel === channel)
+      if (plan.state === 'Halted' && (old?.state !== 'Halted' || old.targetVersion !== target)) deps.recorder.event(rc, 'Warning', 'RolloutHalted', plan.message)
+      if (plan.state === 'Complete' && old !== undefined && old.state !== 'Complete') deps.recorder.event(rc, 'Normal', 'RolloutComplete', `channel ${channel}: ${plan.message}`)
+      rollouts.push({ channel, targetVersion: target, state: plan.state, updated: plan.updated, total: plan.total, message: plan.message })
+      if (plan.state === 'Progressing') requeue = Math.min(requeue ?? 2000, 2000)
+    }
+    status.rollouts = rollouts
+    status.conditions = conds.list
+    if (canonical(status) !== canonical(prev)) {
+      await patchStatus(deps.client, RUNTIMECATALOG, rc.metadata.name as string, undefined, mergePatchOf(prev as Record<string, unknown>, status as Record<string, unknown>), { signal, fieldManager: FIELD_MANAGER })
+    }
+    return requeue !== undefined ? { requeueAfter: requeue } : { requeueAfter: 5 * 60_000 }
+  }
+}

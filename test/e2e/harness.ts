@@ -1,0 +1,153 @@
+// Whole-system harness: the embedded API server in-process, real artifacts on a loopback artifact
+// server, the controller as a CHILD PROCESS (so a test can SIGKILL it), the process provider's
+// real agents, and real kubectl with its own KUBECONFIG/HOME/cache dir.
+// Teardown deletes what the test created: servers (through the controller), then any container,
+// game or code-server process still living under the test's state directory.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Test } from 'tap'
+import { stringify } from 'yaml'
+import {
+  artifactFileName, buildCodeServerStandIn, buildFlyingSquidPackage, buildNodeRuntime, runtimeCatalog, startArtifactServer,
+  type ArtifactServer, type BuiltArtifact,
+} from '../../controller/artifacts/index.ts'
+import { ProcessBackend } from '../../src/providers/index.ts'
+import { REPO, startServer, type Harness } from '../apiserver/harness.ts'
+
+export interface Artifacts {
+  dir: string
+  node: BuiltArtifact
+  squid: BuiltArtifact
+  codeServer: BuiltArtifact
+  server: ArtifactServer
+  url(a: BuiltArtifact): string
+}
+
+export async function buildArtifacts(t: Test): Promise<Artifacts> {
+  const dir = mkdtempSync(join(tmpdir(), 'zlh-e2e-artifacts-'))
+  const [node, squid, codeServer] = await Promise.all([buildNodeRuntime(dir), buildFlyingSquidPackage(dir), buildCodeServerStandIn(dir)])
+  const server = await startArtifactServer(dir)
+  t.teardown(async () => { await server.close(); rmSync(dir, { recursive: true, force: true }) })
+  return { dir, node, squid, codeServer, server, url: (a) => server.url(artifactFileName(a)) }
+}
+
+export interface ControllerProcess {
+  child: ChildProcess
+  logFile: string
+  stop(): Promise<void>
+  kill9(): Promise<void>
+}
+
+export interface E2E {
+  h: Harness
+  stateDir: string
+  portBase: number
+  art: Artifacts
+  controller: ControllerProcess | undefined
+  startController(extra?: string[]): Promise<ControllerProcess>
+  apply(objOrYaml: unknown): Promise<string>
+  get<T = any>(kind: string, name: string, ns?: string): Promise<T>
+  waitFor<T = any>(what: string, kind: string, name: string, pred: (obj: T) => boolean, timeoutMs?: number, ns?: string): Promise<T>
+  backend(): ProcessBackend
+  logs(): string
+}
+
+export const IDE_SUFFIX = 'ide.test'
+
+export async function startE2E(t: Test, art: Artifacts, opts: { controllerArgs?: string[], channels?: Record<string, Record<string, string>> } = {}): Promise<E2E> {
+  const h = await startServer(t)
+  const stateDir = mkdtempSync(join(tmpdir(), 'zlh-e2e-state-'))
+  // A random base so parallel test files (and other suites) never share agent ports.
+  const portBase = 20_000 + Math.floor(Math.random() * 400) * 100
+  const logs: string[] = []
+  const e: E2E = {
+    h, stateDir, portBase, art, controller: undefined,
+    async startController(extra = []) {
+      const logFile = join(stateDir, `controller-${logs.length}.log`)
+      logs.push(logFile)
+      const out = createWriteStream(logFile)
+      const child = spawn(process.execPath, [join(REPO, 'src/cli/main.ts'), 'controller', '--kubeconfig', h.server.kubeconfigPath,
+        '--state-dir', stateDir, '--ide-suffix', IDE_SUFFIX, '--orphan-grace-seconds', '2', '--orphan-interval-seconds', '1', '--provider-gone-grace-seconds', '3', ...(opts.controllerArgs ?? []), ...extra], {
+        stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZLH_STATE_DIR: stateDir },
+      })
+      child.stdout?.pipe(out)
+      child.stderr?.pipe(out)
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+      const proc: ControllerProcess = {
+        child, logFile,
+        async stop() { if (child.exitCode === null && child.signalCode === null) { child.kill('SIGTERM'); await exited } },
+        async kill9() { if (child.exitCode === null && child.signalCode === null) { child.kill('SIGKILL'); await exited } },
+      }
+      e.controller = proc
+      return proc
+    },
+    async apply(objOrYaml) {
+      const text = typeof objOrYaml === 'string' ? objOrYaml : stringify(objOrYaml)
+      const r = await h.kubectl(['apply', '-f', '-'], { input: text })
+      if (r.code !== 0) throw new Error(`kubectl apply failed: ${r.stderr}${r.stdout}`)
+      return r.stdout
+    },
+    async get(kind, name, ns) {
+      return JSON.parse(await h.k('get', kind, name, '-o', 'json', ...(ns ? ['-n', ns] : [])))
+    },
+    async waitFor(what, kind, name, pred, timeoutMs = 180_000, ns) {
+      const deadline = Date.now() + timeoutMs
+      let last: any
+      for (;;) {
+        const r = await h.kubectl(['get', kind, name, '-o', 'json', ...(ns ? ['-n', ns] : [])])
+        if (r.code === 0) { last = JSON.parse(r.stdout); if (pred(last)) return last }
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last?.status ?? r.stderr)}`)
+        await new Promise((res) => setTimeout(res, 250))
+      }
+    },
+    backend: () => new ProcessBackend({ rootDir: join(stateDir, 'containers', 'local'), portRangeStart: portBase, cliPath: join(REPO, 'bin/zlh.js') }),
+    logs: () => logs.map((f) => { try { return readFileSync(f, 'utf8') } catch { return '' } }).join('\n'),
+  }
+  await h.k('apply', '-f', join(REPO, 'crds'))
+  const channels = opts.channels ?? {}
+  await e.apply([
+    runtimeCatalog('node', [{ artifact: art.node, url: art.url(art.node) }], channels.node ?? { stable: art.node.version }),
+    runtimeCatalog('flying-squid', [{ artifact: art.squid, url: art.url(art.squid) }], channels['flying-squid'] ?? { stable: art.squid.version }),
+    runtimeCatalog('code-server', [{ artifact: art.codeServer, url: art.url(art.codeServer) }], channels['code-server'] ?? { stable: art.codeServer.version }),
+    { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'ContainerProvider', metadata: { name: 'local' }, spec: { type: 'process', default: true, process: { portRangeStart: portBase } } },
+  ].map((o) => stringify(o)).join('---\n'))
+  t.teardown(async () => {
+    // Servers first, through the controller (graceful game stop, container delete, finalizers).
+    if (e.controller === undefined || e.controller.child.exitCode !== null || e.controller.child.signalCode !== null) await e.startController()
+    await h.kubectl(['delete', 'gameservers,devservers', '--all', '-A', '--wait=true', '--timeout=90s'], { timeoutMs: 100_000 })
+    await e.controller?.stop()
+    const backend = e.backend()
+    for (const c of await backend.list().catch(() => [])) await backend.delete({ ownerUid: c.ownerUid, vmid: c.vmid }).catch(() => {})
+    killProcessesUnder(stateDir)
+    if (process.env.ZLH_E2E_KEEP === undefined) rmSync(stateDir, { recursive: true, force: true })
+  })
+  return e
+}
+
+/** SIGKILLs every process whose working directory or command line is under `dir` (leftover games, code-server). */
+export function killProcessesUnder(dir: string): number {
+  let n = 0
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry)
+    if (!Number.isInteger(pid) || pid === process.pid) continue
+    let hit = false
+    try { hit = readlinkSync(`/proc/${pid}/cwd`).startsWith(dir) } catch { /* gone or not ours */ }
+    try { hit ||= readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir) } catch { /* gone */ }
+    if (hit) { try { process.kill(pid, 'SIGKILL'); n++ } catch { /* gone */ } }
+  }
+  return n
+}
+
+/** The example GameServer with its port and backoff made test-friendly (the rest as shipped). */
+export function exampleGameServer(port: number): string {
+  return readFileSync(join(REPO, 'manifests/examples/gameserver.yaml'), 'utf8')
+    .replace('port: 25565', `port: ${port}`)
+    .replace('backoffSeconds: [30, 60, 120]', 'backoffSeconds: [3, 4, 8]')
+    .replace('gracePeriodSeconds: 30', 'gracePeriodSeconds: 5')
+}
+
+export function condition(obj: any, type: string): { status: string, reason: string, message: string } | undefined {
+  return obj?.status?.conditions?.find((c: any) => c.type === type)
+}
