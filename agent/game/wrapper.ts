@@ -27,6 +27,10 @@ const CLIENT_BUFFER_LIMIT = 4 * 1024 * 1024
 const BACKLOG_LIMIT = 256 * 1024
 
 const cfg = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as LaunchConfig
+// The agent may be gone before it reads the ready line: a broken pipe must not take the game down.
+process.stdout.on('error', () => undefined)
+// Dying would orphan the game and lose its exit status; log (stderr is wrapper.log) and carry on.
+process.on('uncaughtException', (err) => { console.error(`${new Date().toISOString()} game wrapper: ${err.stack ?? err}`) })
 const log = new RotatingLog(cfg.logFile, cfg.logMaxBytes, cfg.logKeep)
 const clients = new Set<net.Socket>()
 let backlog: Buffer[] = []
@@ -49,12 +53,14 @@ function sendReady(payload: unknown): void {
 }
 
 function finish(exit: ExitInfo): void {
-  writeJsonAtomic(cfg.exitFile, exit)
+  // If the run directory is gone the status cannot be kept; the agent then records a lost run.
+  // Either way the wrapper must close its clients and exit, or an attached agent would wait forever.
+  try { writeJsonAtomic(cfg.exitFile, exit) } catch (err) { console.error(`${new Date().toISOString()} game wrapper: could not write ${cfg.exitFile}: ${(err as Error).message}`) }
   sendReady({ exit })
   for (const c of clients) c.end()
   server.close()
-  rmSync(cfg.socketPath, { force: true })
-  log.close()
+  try { rmSync(cfg.socketPath, { force: true }) } catch { /* directory gone */ }
+  try { log.close() } catch { /* already closed */ }
   // Give sockets a moment to flush their last bytes, then go.
   setTimeout(() => process.exit(0), 50).unref()
 }

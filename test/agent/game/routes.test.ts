@@ -109,3 +109,22 @@ t.test('the real agent process: SIGKILLed, the game lives on, a new agent re-att
   t.equal(crash?.exitCode, 1)
   t.ok(crash?.logTail.includes('up'))
 })
+
+t.test('a graceful agent shutdown leaves the game running for the next agent', async (t) => {
+  const root = t.testdir()
+  const a = await startTestAgent(root)
+  const running = await (await a.request('/game', { method: 'PUT', json: { server: { command: ['/bin/sh', '-c', 'echo hi; while read l; do :; done'], gracePeriodSeconds: 1 }, running: true } })).json() as GameInfo
+  const pid = running.pid!
+  t.teardown(() => { try { process.kill(-pid, 'SIGKILL') } catch { /* gone */ } })
+  await a.close()
+  t.ok(processStartTime(pid), 'close() did not stop the game')
+  const b = await startTestAgent(root)
+  t.teardown(() => b.close())
+  const adopted = await (await b.request('/game')).json() as GameInfo
+  t.equal(adopted.pid, pid)
+  t.equal(adopted.adopted, true)
+  t.equal(adopted.state, 'Running')
+  const stopped = await (await b.request('/game/stop', { method: 'POST' })).json() as GameInfo
+  t.equal(stopped.lastStop?.endedBy, 'SIGTERM', 'the adopted game is stopped like any other')
+  t.equal(processStartTime(pid), null)
+})
