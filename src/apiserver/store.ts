@@ -24,6 +24,8 @@
 //   at a time, so there are no concurrent writers to reconcile.
 
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import { statSync } from 'node:fs'
+import { Checkpointer } from './checkpointer.ts'
 import { groupResource, type KObject, type WatchEventType } from './types.ts'
 
 export interface StoredObject {
@@ -68,6 +70,9 @@ export class ObjectStore {
   #pending: StoreEvent[] = []
   #waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = []
   #failed: Error | undefined
+  #checkpointer: Checkpointer
+  #walPath: string
+  #flushes = 0
   #put: StatementSync
   #del: StatementSync
   #setRv: StatementSync
@@ -81,6 +86,10 @@ export class ObjectStore {
     this.#put = this.#db.prepare('INSERT INTO objects(key, rv, data) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET rv = excluded.rv, data = excluded.data')
     this.#del = this.#db.prepare('DELETE FROM objects WHERE key = ?')
     this.#setRv = this.#db.prepare("INSERT INTO meta(k, v) VALUES ('rv', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v")
+    // Checkpoints run on a worker thread; should it fail, sqlite's own (inline) checkpoints resume.
+    this.#db.exec('PRAGMA wal_autocheckpoint=0')
+    this.#walPath = `${path}-wal`
+    this.#checkpointer = new Checkpointer(path, () => { if (this.#db.isOpen) this.#db.exec('PRAGMA wal_autocheckpoint=1000') })
     const row = this.#db.prepare("SELECT v FROM meta WHERE k = 'rv'").get() as { v: number } | undefined
     this.#rv = row?.v ?? 0
     for (const r of this.#db.prepare('SELECT key, rv, data FROM objects').iterate() as Iterable<{ key: string; rv: number; data: string }>) {
@@ -190,6 +199,7 @@ export class ObjectStore {
       return
     }
     this.#inTxn = false
+    if (++this.#flushes % 256 === 0) this.#boundWal()
     const events = this.#pending
     this.#pending = []
     for (const l of this.#listeners) l(events)
@@ -204,8 +214,18 @@ export class ObjectStore {
     return this.commit(changes)
   }
 
+  // The WAL restarts from its beginning at the first write after a complete checkpoint; under
+  // sustained writes with no quiet moment that never happens, so past 64 MiB this thread truncates
+  // it itself (a rare, short stall: the worker has already copied nearly every page).
+  #boundWal(): void {
+    try {
+      if (statSync(this.#walPath).size > 64 * 1024 * 1024) this.#db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
+    } catch { /* busy or missing: try again later */ }
+  }
+
   close(): void {
     this.#flush()
+    this.#checkpointer.stop()
     if (this.#db.isOpen) this.#db.close()
   }
 
