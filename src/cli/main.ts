@@ -5,6 +5,7 @@ import { validateFiles } from './validate.ts'
 import { registerApiserverCommand } from './apiserver.ts'
 import { registerAgentCommand } from '../../agent/cli.ts'
 import { registerControllerCommand } from '../../controller/cli.ts'
+import { registerGatewayCommand } from '../gateway/cli.ts'
 
 const program = new Command()
   .name('zlh')
@@ -31,5 +32,6 @@ program
 registerAgentCommand(program)
 registerApiserverCommand(program)
 registerControllerCommand(program)
+registerGatewayCommand(program)
 
 await program.parseAsync()

@@ -48,6 +48,47 @@ export const GATEWAY_ERRORS = {
     title: 'IDE links must be opened with GET',
     hint: 'Open the link in a browser; a one-time token is only accepted on a page load, never forwarded to the IDE.',
   },
+  // ─── portal API (JSON bodies: {code, message, hint, ...}) ───
+  ZLH_GW_API_UNAUTHENTICATED: {
+    status: 401,
+    title: 'No valid API token',
+    hint: 'Send "Authorization: Bearer <token>" with a token issued by an administrator (zlh gateway prints the bootstrap admin token once).',
+  },
+  ZLH_GW_API_FORBIDDEN: {
+    status: 403,
+    title: 'This API token lacks the scope this call needs',
+    hint: 'Ask an administrator for a token with the scope named in the error.',
+  },
+  ZLH_GW_API_INVALID: {
+    status: 400,
+    title: 'The request is not valid',
+    hint: 'Fix the fields listed in "errors" and send it again.',
+  },
+  ZLH_GW_API_NOT_FOUND: {
+    status: 404,
+    title: 'No such server',
+    hint: 'Check the name; list servers with GET /api/servers.',
+  },
+  ZLH_GW_API_CONFLICT: {
+    status: 409,
+    title: 'Another field manager owns fields this request sets',
+    hint: 'Someone changed these fields with another tool (kubectl, GitOps). Drop them from your request, or send it again with ?force=true to take them over.',
+  },
+  ZLH_GW_API_NOT_READY: {
+    status: 409,
+    title: 'The server is not ready for this',
+    hint: 'Wait until its status shows ready (GET /api/servers/<name>/status) and try again.',
+  },
+  ZLH_GW_API_AGENT_UNAVAILABLE: {
+    status: 502,
+    title: "The server's agent could not be reached",
+    hint: 'The container may be starting or stopped. Retry in a few seconds; check its status if it persists.',
+  },
+  ZLH_GW_API_BACKEND: {
+    status: 502,
+    title: 'The Kubernetes API refused or failed the request',
+    hint: 'Retry; if it persists, check the API server and the gateway logs.',
+  },
 } as const satisfies Record<string, GatewayErrorSpec>
 
 export type GatewayErrorCode = keyof typeof GATEWAY_ERRORS

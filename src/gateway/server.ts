@@ -1,7 +1,8 @@
 // The gateway process: one fastify service with two faces. Requests for IDE hosts
 // (`dev-<vmid>.<suffix>`) are dispatched before fastify's router, straight to the IDE proxy
 // (the hot path: no routing tables, no hooks); every other host is the portal (fastify).
-// WebSocket upgrades for IDE hosts go to the same proxy; others are refused for now.
+// WebSocket upgrades for IDE hosts go to the same proxy; others go to the portal's upgrade
+// handler (console WebSockets) when a portal is attached, else they are refused.
 //
 // Assumptions: the signing key comes from a Secret and is the same on every replica (tokens
 // minted by the portal API are redeemed here). See ide/replay-cache.ts for single-use caveats.
@@ -37,6 +38,22 @@ export interface GatewayOptions {
   connectTimeoutMs?: number
   /** A pino logger (or `true` for fastify's default); silent when absent. */
   logger?: FastifyBaseLogger | boolean
+  /** Registers the portal API on the main host (see service.ts); called before listening. */
+  portal?: (app: FastifyInstance, ctx: PortalContext) => Promise<PortalHandle>
+}
+
+/** What the gateway gives the portal it hosts. */
+export interface PortalContext {
+  mintIdeToken(vmid: number, user: string, ttlSeconds?: number): { url: string; token: string; expiresAt: Date }
+  /** The IDE's address for a vmid, e.g. `https://dev-7.ide.example.com/`. */
+  ideUrlFor(vmid: number): string
+}
+
+/** What the gateway needs back from the portal it hosts. */
+export interface PortalHandle {
+  /** Takes a WebSocket upgrade for the main host; false when the path is not the portal's. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean
+  close(): void
 }
 
 export interface Gateway {
@@ -58,6 +75,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const tokens = new IdeTokenIssuer(opts.signingKey)
   const sessions = new IdeSessionCookie(opts.signingKey, { ttlSeconds: opts.sessionTtlSeconds })
   let log: FastifyBaseLogger | undefined
+  let portalHandle: PortalHandle | undefined
   const upstream = new UpstreamProxy({
     publicScheme,
     connectTimeoutMs: opts.connectTimeoutMs,
@@ -78,6 +96,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       socket.on('error', () => socket.destroy())
       const dev = matcher.match(req.headers.host)
       if (dev) return ide.handleUpgrade(req, socket, head, dev)
+      if (!matcher.isUnderSuffix(req.headers.host) && portalHandle?.handleUpgrade(req, socket, head)) return
       rejectUpgrade(socket, 'ZLH_GW_IDE_HOST_UNKNOWN')
     })
     return server as Server
@@ -101,6 +120,16 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     get publicPort() { return publicPort() },
   })
 
+  const ideOrigin = (vmid: number): string => {
+    const p = publicPort()
+    return `${publicScheme}://${matcher.hostFor(vmid)}${p ? `:${p}` : ''}`
+  }
+  const mintIdeToken: PortalContext['mintIdeToken'] = (vmid, user, ttlSeconds) => {
+    const minted = tokens.mint(vmid, user, ttlSeconds)
+    return { ...minted, url: `${ideOrigin(vmid)}/?token=${minted.token}` }
+  }
+  if (opts.portal) portalHandle = await opts.portal(app, { mintIdeToken, ideUrlFor: (vmid) => `${ideOrigin(vmid)}/` })
+
   await app.listen({ host: listen.host, port: listen.port })
   port = (app.server.address() as AddressInfo).port
   const hostForUrl = listen.host.includes(':') ? `[${listen.host}]` : listen.host
@@ -109,14 +138,11 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     app,
     url: `${opts.tls ? 'https' : 'http'}://${hostForUrl}:${port}`,
     port,
-    mintIdeToken(vmid, user, ttlSeconds) {
-      const minted = tokens.mint(vmid, user, ttlSeconds)
-      const p = publicPort()
-      return { ...minted, url: `${publicScheme}://${matcher.hostFor(vmid)}${p ? `:${p}` : ''}/?token=${minted.token}` }
-    },
+    mintIdeToken,
     get openWebSockets() { return upstream.openWebSockets },
     async close() {
       upstream.close()
+      portalHandle?.close()
       await app.close()
     },
   }

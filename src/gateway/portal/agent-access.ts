@@ -1,0 +1,72 @@
+// Where a server's agent is and the token it accepts — resolved inside the control plane on each
+// call and never handed to the caller (the token only goes into the Authorization header of the
+// gateway's own request to the agent).
+//
+// Token: the per-server Secret the controller keeps (docs/agent-token-delivery.md:
+// `<name>-agent-token`, key `token`; the name is configurable).
+// Agent URL, first that exists: the Secret's `agentUrl` key, the server's annotation
+// `zerolaghub.dev/agent-url`, else `http://<status.address>:<agentPort>` (7100, the agent's port
+// in lxc/proxmox containers).
+
+import type { Client } from '../../runtime/index.ts'
+import { isNotFound } from '../../runtime/index.ts'
+import { PortalError } from './api-reply.ts'
+import { SECRET, type ServerKind } from './kinds.ts'
+import { getServer } from './server-routes.ts'
+import type { SecretObject } from './system-secrets.ts'
+
+export const AGENT_URL_ANNOTATION = 'zerolaghub.dev/agent-url'
+export const DEFAULT_AGENT_PORT = 7100
+
+export interface AgentEndpoint {
+  baseUrl: string
+  token: string
+}
+
+export interface AgentLocatorOptions {
+  agentPort?: number
+  /** Secret holding a server's agent token (default `<name>-agent-token`). */
+  tokenSecretName?: (serverName: string) => string
+}
+
+export const defaultAgentTokenSecretName = (server: string): string => `${server.slice(0, 253 - '-agent-token'.length)}-agent-token`
+
+export class AgentLocator {
+  readonly #client: Client
+  readonly #port: number
+  readonly #secretName: (serverName: string) => string
+
+  constructor(client: Client, opts: AgentLocatorOptions = {}) {
+    this.#client = client
+    this.#port = opts.agentPort ?? DEFAULT_AGENT_PORT
+    this.#secretName = opts.tokenSecretName ?? defaultAgentTokenSecretName
+  }
+
+  /** The agent of server `namespace/name`; 404 when the server does not exist, 409 while it has no agent yet. */
+  async locate(kind: ServerKind, namespace: string, name: string): Promise<AgentEndpoint> {
+    const server = await getServer(this.#client, kind, namespace, name)
+    if (!server) throw new PortalError('ZLH_GW_API_NOT_FOUND', `no ${kind} named "${name}"`)
+    let secret: SecretObject | undefined
+    try {
+      secret = await this.#client.get<SecretObject>(SECRET, this.#secretName(name), namespace)
+    } catch (err) {
+      if (!isNotFound(err)) throw new PortalError('ZLH_GW_API_BACKEND', `reading the agent credentials of ${name} failed`)
+    }
+    const token = decode(secret?.data?.token)
+    if (!token || !/^[\x21-\x7e]{16,512}$/.test(token)) throw new PortalError('ZLH_GW_API_NOT_READY', `${kind} "${name}" has no agent credentials yet (its container is still being created)`)
+    const explicit = decode(secret?.data?.agentUrl) ?? server.metadata.annotations?.[AGENT_URL_ANNOTATION]
+    let baseUrl: string
+    if (explicit && /^https?:\/\/[^/?#\s]+\/?$/.test(explicit)) baseUrl = explicit.replace(/\/$/, '')
+    else {
+      const address = server.status?.address
+      if (!address) throw new PortalError('ZLH_GW_API_NOT_READY', `${kind} "${name}" has no address yet`)
+      const host = address.includes(':') && !address.startsWith('[') ? `[${address}]` : address
+      baseUrl = `http://${host}:${this.#port}`
+    }
+    return { baseUrl, token }
+  }
+}
+
+function decode(b64: string | undefined): string | undefined {
+  return b64 === undefined ? undefined : Buffer.from(b64, 'base64').toString('utf8')
+}

@@ -1,0 +1,124 @@
+// Console WebSockets, proxied to the agent: /api/game/:name/console → agent /game/console,
+// /api/dev/:name/console → agent /dev/console (query passed through, e.g. ?session=).
+//
+// Expected flow
+//  1. Authenticate the upgrade (Authorization: Bearer, or for browsers, which cannot set headers
+//     on a WebSocket, the subprotocol `zlh.bearer.<token>` next to `zlh.console`); scope `console`.
+//  2. Find the agent and its token (AgentLocator), open the upstream WebSocket with that token.
+//  3. Only when the agent accepted, accept the client: failures before that are plain HTTP
+//     answers (401/403/404/409/502 JSON), never a WebSocket that opens and dies.
+//  4. Pipe frames both ways (text stays text, binary stays binary); a close on one side closes the
+//     other with the same code (1005/1006 become 1000/1011, which may be sent).
+// Guarantees: the agent token exists only in the gateway's upstream request; every socket this
+// module opens is closed when its peer goes, and by close().
+
+import type { IncomingMessage } from 'node:http'
+import type { Duplex } from 'node:stream'
+import WebSocket, { WebSocketServer } from 'ws'
+import { GATEWAY_ERRORS, type GatewayErrorCode } from '../errors.ts'
+import type { AgentLocator } from './agent-access.ts'
+import { hasScope, type ApiTokenStore } from './api-tokens.ts'
+import { apiErrorBody, PortalError } from './api-reply.ts'
+import { bearerOf } from './auth.ts'
+import type { ServerKind } from './kinds.ts'
+
+const CONSOLE_PATH = /^\/api\/(game|dev)\/([a-z0-9][a-z0-9.-]{0,252})\/console$/
+const BEARER_PROTOCOL = 'zlh.bearer.'
+export const CONSOLE_PROTOCOL = 'zlh.console'
+
+export interface AgentConsoleDeps {
+  agents: AgentLocator
+  tokens: ApiTokenStore
+  namespace: string
+  onError?: (err: unknown, server: string) => void
+}
+
+export class AgentConsoleProxy {
+  readonly #deps: AgentConsoleDeps
+  readonly #wss = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (protocols) => (protocols.has(CONSOLE_PROTOCOL) ? CONSOLE_PROTOCOL : false),
+  })
+  readonly #open = new Set<WebSocket>()
+
+  constructor(deps: AgentConsoleDeps) {
+    this.#deps = deps
+  }
+
+  /** Handles the upgrade when it is a console path; false leaves it to the caller. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const url = new URL(req.url ?? '/', 'http://gateway')
+    const m = CONSOLE_PATH.exec(url.pathname)
+    if (!m) return false
+    void this.#upgrade(req, socket, head, m[1] === 'game' ? 'GameServer' : 'DevServer', m[2]!, url.search)
+      .catch((err) => {
+        const code: GatewayErrorCode = err instanceof PortalError ? err.code : 'ZLH_GW_API_AGENT_UNAVAILABLE'
+        if (!(err instanceof PortalError)) this.#deps.onError?.(err, m[2]!)
+        refuse(socket, code, err instanceof PortalError ? err.message : undefined)
+      })
+    return true
+  }
+
+  get openSockets(): number { return this.#open.size }
+
+  close(): void {
+    for (const ws of this.#open) ws.terminate()
+    this.#open.clear()
+    this.#wss.close()
+  }
+
+  async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, kind: ServerKind, name: string, search: string): Promise<void> {
+    const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim())
+    const fromProtocol = offered.find((p) => p.startsWith(BEARER_PROTOCOL))?.slice(BEARER_PROTOCOL.length)
+    const principal = this.#deps.tokens.authenticate(bearerOf(req.headers.authorization) ?? fromProtocol)
+    if (!principal) throw new PortalError('ZLH_GW_API_UNAUTHENTICATED')
+    if (!hasScope(principal, 'console')) throw new PortalError('ZLH_GW_API_FORBIDDEN', 'scope "console" is required')
+    const agent = await this.#deps.agents.locate(kind, this.#deps.namespace, name)
+    if (socket.destroyed) return
+    const upstream = new WebSocket(`${agent.baseUrl.replace(/^http/, 'ws')}/${kind === 'GameServer' ? 'game' : 'dev'}/console${search}`, {
+      headers: { authorization: `Bearer ${agent.token}` }, handshakeTimeout: 15_000, perMessageDeflate: false,
+    })
+    this.#open.add(upstream)
+    upstream.once('close', () => this.#open.delete(upstream))
+    socket.once('close', () => { if (upstream.readyState === WebSocket.CONNECTING) upstream.terminate() })
+    await new Promise<void>((resolve, reject) => {
+      upstream.once('open', resolve)
+      upstream.once('unexpected-response', (_r, res) => {
+        res.resume()
+        upstream.terminate()
+        reject(new PortalError(res.statusCode === 404 ? 'ZLH_GW_API_NOT_READY' : 'ZLH_GW_API_AGENT_UNAVAILABLE', `the agent answered ${res.statusCode}`))
+      })
+      upstream.once('error', reject)
+    })
+    if (socket.destroyed) { upstream.close(1001); return }
+    this.#wss.handleUpgrade(req, socket, head, (client) => this.#pipe(client, upstream))
+  }
+
+  #pipe(client: WebSocket, upstream: WebSocket): void {
+    this.#open.add(client)
+    client.once('close', () => this.#open.delete(client))
+    client.on('message', (data, isBinary) => { if (upstream.readyState === WebSocket.OPEN) upstream.send(data, { binary: isBinary }) })
+    upstream.on('message', (data, isBinary) => { if (client.readyState === WebSocket.OPEN) client.send(data, { binary: isBinary }) })
+    client.on('close', (code, reason) => closeWith(upstream, code, reason))
+    upstream.on('close', (code, reason) => closeWith(client, code, reason))
+    client.on('error', () => client.terminate())
+    upstream.on('error', () => upstream.terminate())
+  }
+}
+
+function closeWith(ws: WebSocket, code: number, reason: Buffer): void {
+  if (ws.readyState === WebSocket.CLOSED || ws.readyState === WebSocket.CLOSING) return
+  const sendable = code === 1005 ? 1000 : code === 1006 || code === 1015 ? 1011 : code
+  ws.close(sendable, reason.subarray(0, 123))
+  // A peer that never answers the close handshake must not keep the socket.
+  setTimeout(() => ws.terminate(), 5000).unref()
+}
+
+/** An HTTP answer on a raw upgrade socket (the client has not been switched to WebSocket). */
+function refuse(socket: Duplex, code: GatewayErrorCode, detail?: string): void {
+  if (socket.destroyed) return
+  const status = GATEWAY_ERRORS[code].status
+  const body = JSON.stringify(apiErrorBody(code, detail && detail !== GATEWAY_ERRORS[code].title ? detail : undefined))
+  const extra = status === 401 ? 'WWW-Authenticate: Bearer realm="zlh"\r\n' : ''
+  socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`)
+}

@@ -1,0 +1,89 @@
+// File operations of a server, proxied to its agent: /api/{game,dev}/:name/files/<path> →
+// agent /files/<path> and /api/{game,dev}/:name/uploads/<path> → agent /uploads/<path>, any
+// method, bodies and responses streamed. The caller needs the `files` scope; the agent's token is
+// added here and nothing of it goes back (only status, content type/length/disposition and body).
+
+import { request as httpRequest, type IncomingMessage } from 'node:http'
+import type { Readable } from 'node:stream'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { AgentLocator } from './agent-access.ts'
+import { PortalError, sendApiError } from './api-reply.ts'
+import type { ServerKind } from './kinds.ts'
+
+const RESPONSE_HEADERS = ['content-type', 'content-length', 'content-disposition', 'last-modified', 'etag']
+const TIMEOUT_MS = 120_000
+
+export interface AgentFilesDeps {
+  agents: AgentLocator
+  namespace: string
+}
+
+/** The agent-relative path of a portal URL, or a 400 when it tries to leave the server root. */
+export function agentPathOf(url: string, marker: '/files/' | '/uploads/'): string {
+  const q = url.indexOf('?')
+  const path = q === -1 ? url : url.slice(0, q)
+  const at = path.indexOf(marker)
+  const rest = path.slice(at + marker.length)
+  let segments: string[]
+  try {
+    segments = rest.split('/').map((s) => decodeURIComponent(s))
+  } catch {
+    throw new PortalError('ZLH_GW_API_INVALID', 'the file path is not valid percent-encoding', { errors: [{ field: 'path', message: 'path: Invalid value: bad percent-encoding' }] })
+  }
+  if (segments.some((s) => s === '..' || s === '.' || s.includes('\0') || s.includes('/') || s.includes('\\'))) {
+    throw new PortalError('ZLH_GW_API_INVALID', 'the file path may not contain "..", "." or encoded separators', { errors: [{ field: 'path', message: 'path: Invalid value: must stay inside the server root' }] })
+  }
+  return `${marker}${segments.map(encodeURIComponent).join('/')}${q === -1 ? '' : url.slice(q)}`
+}
+
+export function registerAgentFileRoutes(app: FastifyInstance, deps: AgentFilesDeps): void {
+  void app.register(async (scoped) => {
+    // Bodies go to the agent as they arrive: no parsing, no buffering, any content type.
+    scoped.removeAllContentTypeParsers()
+    scoped.addContentTypeParser('*', (_req, payload, done) => done(null, payload))
+    for (const segment of ['game', 'dev'] as const) {
+      const kind: ServerKind = segment === 'game' ? 'GameServer' : 'DevServer'
+      for (const marker of ['/files/', '/uploads/'] as const) {
+        scoped.route<{ Params: { name: string } }>({
+          method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'],
+          url: `/api/${segment}/:name${marker}*`,
+          config: { scope: 'files' },
+          schema: { tags: ['files'], summary: `${marker === '/files/' ? 'Files' : 'Uploads (raw or zip/tar.gz with ?extract=true)'} of a ${kind}, proxied to its agent` },
+          handler: async (req, reply) => forward(req, reply, deps, kind, agentPathOf(req.url, marker)),
+        })
+      }
+    }
+  })
+}
+
+async function forward(req: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply, deps: AgentFilesDeps, kind: ServerKind, agentPath: string): Promise<FastifyReply> {
+  const agent = await deps.agents.locate(kind, deps.namespace, req.params.name)
+  const target = new URL(agentPath, agent.baseUrl)
+  const headers: Record<string, string> = { authorization: `Bearer ${agent.token}` }
+  for (const h of ['content-type', 'content-length']) {
+    const v = req.headers[h]
+    if (typeof v === 'string') headers[h] = v
+  }
+  const body = req.body as Readable | undefined
+  let upstream: IncomingMessage
+  try {
+    upstream = await new Promise<IncomingMessage>((resolve, reject) => {
+      const r = httpRequest(target, { method: req.method, headers, agent: false, timeout: TIMEOUT_MS }, resolve)
+      r.on('timeout', () => r.destroy(new Error('agent did not answer in time')))
+      r.on('error', reject)
+      req.raw.once('close', () => { if (!req.raw.complete) r.destroy() })
+      if (body && typeof body.pipe === 'function') body.pipe(r)
+      else r.end()
+    })
+  } catch (err) {
+    req.log.warn({ server: req.params.name, err: (err as Error).message }, 'agent file request failed')
+    return sendApiError(reply, 'ZLH_GW_API_AGENT_UNAVAILABLE', `${kind} "${req.params.name}"`)
+  }
+  reply.code(upstream.statusCode ?? 502)
+  for (const h of RESPONSE_HEADERS) {
+    const v = upstream.headers[h]
+    if (v !== undefined) reply.header(h, v)
+  }
+  reply.header('cache-control', 'no-store')
+  return reply.send(upstream)
+}

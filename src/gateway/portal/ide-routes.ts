@@ -1,0 +1,36 @@
+// POST /api/dev/:name/ide-token → {url, expiresAt}: a one-time link (≤ 60 s) that signs the caller
+// in to that dev server's IDE. Needs the `ide` scope; the DevServer must exist, have a vmid and
+// be Ready. The token is bound to the vmid and the caller's user; the IDE proxy redeems it.
+
+import type { FastifyInstance } from 'fastify'
+import type { Client } from '../../runtime/index.ts'
+import { PortalError } from './api-reply.ts'
+import { principalOf } from './auth.ts'
+import { getServer } from './server-routes.ts'
+import { isConditionTrue } from './status-view.ts'
+
+export interface IdeRoutesDeps {
+  client: Client
+  namespace: string
+  mintIdeToken(vmid: number, user: string): { url: string; expiresAt: Date }
+}
+
+export function registerIdeRoutes(app: FastifyInstance, deps: IdeRoutesDeps): void {
+  app.post<{ Params: { name: string } }>('/api/dev/:name/ide-token', {
+    config: { scope: 'ide' },
+    schema: {
+      tags: ['dev servers'], summary: 'A one-time link that opens the hosted IDE of a dev server',
+      params: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
+      response: { 200: { type: 'object', properties: { url: { type: 'string' }, expiresAt: { type: 'string' } } } },
+    },
+  }, async (req) => {
+    const dev = await getServer(deps.client, 'DevServer', deps.namespace, req.params.name)
+    if (!dev) throw new PortalError('ZLH_GW_API_NOT_FOUND', `no DevServer named "${req.params.name}"`)
+    const vmid = dev.status?.vmid
+    if (typeof vmid !== 'number' || !isConditionTrue(dev, 'Ready')) {
+      throw new PortalError('ZLH_GW_API_NOT_READY', `DevServer "${req.params.name}" is ${dev.status?.phase ?? 'Pending'}, not Ready`)
+    }
+    const minted = deps.mintIdeToken(vmid, principalOf(req).user)
+    return { url: minted.url, expiresAt: minted.expiresAt.toISOString() }
+  })
+}

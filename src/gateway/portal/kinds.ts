@@ -1,0 +1,17 @@
+// The Kubernetes kinds the gateway reads and writes, and the field manager it writes under.
+import type { KindRef } from '../../runtime/index.ts'
+import { API_VERSION } from '../../api/index.ts'
+
+export const GAME_SERVER: KindRef = { apiVersion: API_VERSION, kind: 'GameServer' }
+export const DEV_SERVER: KindRef = { apiVersion: API_VERSION, kind: 'DevServer' }
+export const RUNTIME_CATALOG: KindRef = { apiVersion: API_VERSION, kind: 'RuntimeCatalog' }
+export const SECRET: KindRef = { apiVersion: 'v1', kind: 'Secret' }
+export const NAMESPACE: KindRef = { apiVersion: 'v1', kind: 'Namespace' }
+
+/** Field manager of every write the portal API makes (server-side apply). */
+export const PORTAL_FIELD_MANAGER = 'zlh-portal'
+/** Field manager of the gateway's own bookkeeping writes (signing key, API tokens). */
+export const GATEWAY_FIELD_MANAGER = 'zlh-gateway'
+
+export type ServerKind = 'GameServer' | 'DevServer'
+export const kindRefOf = (k: ServerKind): KindRef => (k === 'GameServer' ? GAME_SERVER : DEV_SERVER)

@@ -1,0 +1,76 @@
+// Turning a portal request into a resource write: the body becomes the portal's configuration
+// of the resource (what the portal wants to own), validated against the CRD schema before it is
+// sent, then server-side applied under the `zlh-portal` field manager. kubectl/GitOps edits of
+// other fields coexist; edits of the same fields conflict visibly (409 naming field and manager).
+
+import { API_VERSION, validateResource, type FieldError } from '../../api/index.ts'
+import { ApiError, serverSideApply, type Client, type KObject } from '../../runtime/index.ts'
+import { PortalError } from './api-reply.ts'
+import { PORTAL_FIELD_MANAGER, type ServerKind } from './kinds.ts'
+
+/** What the portal sends to create or change a server. */
+export interface ServerWriteBody {
+  spec: Record<string, unknown>
+  labels?: Record<string, string>
+}
+
+const BODY_KEYS = new Set(['spec', 'labels'])
+
+/** The manifest a body stands for, or a 400 naming every bad field (paths as kubectl prints them). */
+export function manifestFromBody(kind: ServerKind, namespace: string, name: string, body: unknown): KObject {
+  const errors: Array<Pick<FieldError, 'field' | 'message'>> = []
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new PortalError('ZLH_GW_API_INVALID', 'the body must be a JSON object {spec, labels?}', { errors: [{ field: '<body>', message: '<body>: Invalid value: must be a JSON object' }] })
+  }
+  for (const k of Object.keys(body)) if (!BODY_KEYS.has(k)) errors.push({ field: k, message: `${k}: Unknown field: the body takes "spec" and optionally "labels"` })
+  const { spec, labels } = body as Partial<ServerWriteBody>
+  const manifest: KObject = {
+    apiVersion: API_VERSION, kind,
+    metadata: { name, namespace, ...(labels !== undefined ? { labels } : {}) },
+    spec: spec as Record<string, unknown>,
+  }
+  if (labels !== undefined && (typeof labels !== 'object' || labels === null || Array.isArray(labels) || Object.values(labels).some((v) => typeof v !== 'string'))) {
+    errors.push({ field: 'metadata.labels', message: 'metadata.labels: Invalid value: must map names to strings' })
+  }
+  const result = validateResource(manifest)
+  for (const e of result.errors) errors.push({ field: e.field, message: e.message })
+  if (errors.length > 0) {
+    throw new PortalError('ZLH_GW_API_INVALID', errors.map((e) => e.message).join('; '), { errors })
+  }
+  // The configuration as sent (not defaulted): applying defaults would make the portal the owner
+  // of every defaulted field and turn harmless kubectl edits into conflicts.
+  return manifest
+}
+
+export interface FieldConflict { field: string; manager: string; message: string }
+
+/** Applies `manifest` as the portal; a field owned by another manager → 409 listing each. */
+export async function applyAsPortal(client: Client, manifest: KObject, opts: { force?: boolean } = {}): Promise<KObject> {
+  try {
+    return await serverSideApply(client, manifest, { fieldManager: PORTAL_FIELD_MANAGER, force: opts.force === true })
+  } catch (err) {
+    throw translateApiError(err, manifest)
+  }
+}
+
+/** Maps an API server refusal to the portal's catalog (conflicts and validation keep their fields). */
+export function translateApiError(err: unknown, obj?: KObject): unknown {
+  if (!(err instanceof ApiError)) return err
+  const causes = err.status.details?.causes ?? []
+  const what = obj ? `${obj.kind} ${obj.metadata?.namespace}/${obj.metadata?.name}` : 'the resource'
+  if (err.statusCode === 409 && causes.length > 0) {
+    const conflicts: FieldConflict[] = causes.map((c) => ({
+      field: c.field ?? '',
+      manager: /"([^"]+)"/.exec(c.message ?? '')?.[1] ?? 'unknown',
+      message: c.message ?? '',
+    }))
+    return new PortalError('ZLH_GW_API_CONFLICT', `${what}: ${conflicts.map((c) => `${c.field} is owned by "${c.manager}"`).join('; ')}`, { conflicts })
+  }
+  if (err.statusCode === 404) return new PortalError('ZLH_GW_API_NOT_FOUND', `${what} does not exist`)
+  if (err.statusCode === 422 || err.statusCode === 400) {
+    const errors = causes.map((c) => ({ field: (c.field ?? '').replace(/^\./, ''), message: c.message ?? '' }))
+    return new PortalError('ZLH_GW_API_INVALID', err.status.message ?? 'rejected by the API server', { errors })
+  }
+  if (err.statusCode === 409) return new PortalError('ZLH_GW_API_CONFLICT', err.status.message ?? `${what} was changed concurrently`, { conflicts: [] })
+  return new PortalError('ZLH_GW_API_BACKEND', `${err.statusCode} ${err.reason}`)
+}

@@ -1,0 +1,105 @@
+// The whole gateway against a Kubernetes API: what `zlh gateway` runs and tests start in-process.
+//
+// Expected flow
+//  1. Signing key from its Secret (created with 32 random bytes when absent).
+//  2. API token store follows its Secret; a bootstrap admin token is registered from a file, or
+//     issued when no admin token exists (returned once as `bootstrapAdminToken`, for printing).
+//  3. GameServer/DevServer informers list and watch; the IDE route table is filled before the
+//     gateway listens, so no IDE request after start sees an empty table.
+//  4. The gateway listens with the portal API on its main host.
+// Guarantees: nothing the gateway holds is lost by a restart except in-flight connections and the
+// IDE tokens' replay cache (see ide/replay-cache.ts); everything else is re-read from the API.
+// close() stops the listeners, the watches and every proxied socket.
+
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import type { FastifyBaseLogger } from 'fastify'
+import type { Client } from '../runtime/index.ts'
+import { InMemoryRouteTable } from './ide/index.ts'
+import { createGateway, type Gateway, type GatewayOptions } from './server.ts'
+import { ApiTokenStore, hasScope } from './portal/api-tokens.ts'
+import { ServerInformers } from './portal/informers.ts'
+import { registerPortal, type Portal } from './portal/portal.ts'
+import type { AgentLocatorOptions } from './portal/agent-access.ts'
+import { DEFAULT_SYSTEM_NAMESPACE, loadSigningKey, SIGNING_KEY_SECRET } from './portal/system-secrets.ts'
+
+export interface GatewayServiceOptions extends Pick<GatewayOptions, 'listen' | 'ideSuffix' | 'tls' | 'publicScheme' | 'publicPort' | 'sessionTtlSeconds' | 'workspaceFolder' | 'connectTimeoutMs'> {
+  client: Client
+  /** Where the portal's game and dev servers live (default "default"). */
+  namespace?: string
+  /** Where the gateway's Secrets live (default zlh-system). */
+  systemNamespace?: string
+  signingKeySecret?: string
+  apiTokensSecret?: string
+  /** Bootstrap admin token: read from this file when it exists, else generated into it (mode 0600). */
+  adminTokenFile?: string
+  agents?: AgentLocatorOptions
+  logger?: FastifyBaseLogger
+}
+
+export interface GatewayService {
+  gateway: Gateway
+  routes: InMemoryRouteTable
+  informers: ServerInformers
+  tokens: ApiTokenStore
+  portal: Portal
+  /** Set only when this start issued a new admin token and wrote it nowhere: show it once. */
+  bootstrapAdminToken?: string
+  close(): Promise<void>
+}
+
+export async function startGatewayService(opts: GatewayServiceOptions): Promise<GatewayService> {
+  const systemNamespace = opts.systemNamespace ?? DEFAULT_SYSTEM_NAMESPACE
+  const namespace = opts.namespace ?? 'default'
+  const stop = new AbortController()
+  const log = opts.logger
+  try {
+    const signingKey = await loadSigningKey(opts.client, systemNamespace, opts.signingKeySecret ?? SIGNING_KEY_SECRET)
+    const tokens = new ApiTokenStore(opts.client, { namespace: systemNamespace, secretName: opts.apiTokensSecret })
+    await tokens.start(stop.signal)
+    const bootstrapAdminToken = await bootstrapAdmin(tokens, opts.adminTokenFile)
+    const routes = new InMemoryRouteTable()
+    const informers = new ServerInformers(opts.client, routes, {
+      onError: (err, what) => log?.warn({ err: (err as Error)?.message ?? String(err) }, what),
+    })
+    await informers.start(stop.signal)
+    let portal: Portal | undefined
+    const gateway = await createGateway({
+      listen: opts.listen, ideSuffix: opts.ideSuffix, tls: opts.tls, publicScheme: opts.publicScheme, publicPort: opts.publicPort,
+      sessionTtlSeconds: opts.sessionTtlSeconds, workspaceFolder: opts.workspaceFolder, connectTimeoutMs: opts.connectTimeoutMs,
+      routes, signingKey, logger: log,
+      portal: async (app, ctx) => {
+        portal = await registerPortal(app, {
+          client: opts.client, informers, tokens, namespace, agents: opts.agents,
+          mintIdeToken: (vmid, user) => ctx.mintIdeToken(vmid, user), ideUrlFor: ctx.ideUrlFor,
+        })
+        return portal
+      },
+    })
+    return {
+      gateway, routes, informers, tokens, portal: portal!, bootstrapAdminToken,
+      async close() {
+        stop.abort()
+        await gateway.close()
+      },
+    }
+  } catch (err) {
+    stop.abort()
+    throw err
+  }
+}
+
+async function bootstrapAdmin(tokens: ApiTokenStore, file: string | undefined): Promise<string | undefined> {
+  if (file && existsSync(file)) {
+    const token = readFileSync(file, 'utf8').trim()
+    const known = tokens.authenticate(token)
+    if (!known || !hasScope(known, 'admin')) await tokens.register(token, 'admin', ['admin'])
+    return undefined
+  }
+  if (tokens.list().some((t) => t.scopes.includes('admin')) && !file) return undefined
+  const { token } = await tokens.issue('admin', ['admin'])
+  if (file) {
+    writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' })
+    return undefined
+  }
+  return token
+}
