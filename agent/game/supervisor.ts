@@ -64,6 +64,8 @@ interface ActiveRun {
   /** Start on the supervisor's clock (uptime is measured on it). */
   startedAt: number
   stopRequested: boolean
+  /** When the stop command was typed on the console (clock ms), if it was. */
+  consoleStopAt?: number
   adopted: boolean
   exited: Promise<ExitInfo>
   resolveExit: (exit: ExitInfo) => void
@@ -219,9 +221,17 @@ export class GameSupervisor extends EventEmitter {
     }
   }
 
-  /** Console input: bytes to the game's stdin. False when no game is attached. */
+  /**
+   * Console input: bytes to the game's stdin. False when no game is attached. Typing the stop
+   * command on the console counts as a requested stop (no crash record, no restart) when the
+   * server exits within the grace period after it.
+   */
   writeInput(data: string | Buffer): boolean {
-    return this.current?.link.write(data) ?? false
+    const run = this.current
+    if (!run) return false
+    const stopCommand = this.spec?.server.stopCommand
+    if (stopCommand && String(data).split(/\r?\n/).some((line) => line.trim() === stopCommand)) run.consoleStopAt = this.clock.now()
+    return run.link.write(data)
   }
 
   get state(): GameState {
@@ -358,6 +368,14 @@ export class GameSupervisor extends EventEmitter {
     run.resolveExit(exit)
     this.emit('exit', exit)
     if (run.stopRequested) return
+    const grace = (this.spec?.server.gracePeriodSeconds ?? 30) * 1000
+    if (run.consoleStopAt !== undefined && this.clock.now() - run.consoleStopAt <= Math.max(grace, 1000) && !lost) {
+      this.log.info({ exit }, 'game: stopped by the stop command typed on the console')
+      this.p.desired = 'stopped'
+      this.p.lastStop = { time: new Date(this.clock.now()).toISOString(), endedBy: 'stopCommand' }
+      this.setState('Stopped')
+      return
+    }
     if (lost && isSameProcess(run.info.gamePid, run.info.gameStartTime)) this.terminateOrphan(run.info)
     const uptimeMs = this.clock.now() - run.startedAt
     this.afterUnexpectedExit(run.info, exit, uptimeMs, this.runLogTail(run.info.runId, CRASH_TAIL_LINES), false, lost)

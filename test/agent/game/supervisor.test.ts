@@ -179,3 +179,15 @@ t.test('a real kernel OOM kill under the supervisor is classified from the cgrou
   t.equal(s.lastCrash?.classification, 'oom', `classified oom (${s.lastCrash?.evidence})`)
   t.match(s.lastCrash?.evidence, /oom_kill/)
 })
+
+t.test('the stop command typed on the console is a requested stop, not a crash', async (t) => {
+  const { sup } = newSupervisor(t)
+  await sup.init()
+  await sup.applySpec({ ...shSpec('echo ready; while read l; do [ "$l" = "stop" ] && exit 0; done', { gracePeriodSeconds: 5 }), running: true })
+  await until(() => sup.ring.tail().includes('ready'), 15_000, 'ready')
+  t.ok(sup.writeInput('stop\n'))
+  const s = await waitForStatus(sup, (x) => x.state === 'Stopped', 15_000, 'Stopped')
+  t.equal(s.lastCrash, null, 'no crash recorded')
+  t.equal(s.lastStop?.endedBy, 'stopCommand')
+  t.equal(s.nextRestartTime, null, 'no restart scheduled')
+})
