@@ -95,7 +95,7 @@ export class ResourceHandler {
     }
     if (method === 'PUT') {
       const body = decodeBody(req.body as Buffer, bodyFormat(req.headers['content-type'], t.builtin ? ['json', 'yaml', 'protobuf'] : ['json', 'yaml']))
-      const r = this.service.update(t, version, namespace, name, body, subresource === 'finalize' ? undefined : subresource, ctx)
+      const r = this.service.update(t, version, namespace, name, body, subresource, ctx)
       return this.#sendObject(req, reply, 200, t, version, apiVersion, r, ctx)
     }
     if (method === 'PATCH') return this.#patch(req, reply, t, version, apiVersion, namespace, name, subresource, q, ctx)

@@ -155,7 +155,11 @@ export class ObjectService {
       throw errors.conflict(t.group, t.resource, name, `Precondition failed: UID in precondition: ${String(incoming.metadata.uid)}, UID in object meta: ${old.metadata.uid}`)
     }
     let obj: KObject
-    if (subresource === 'status') {
+    if (subresource === 'finalize') {
+      // A namespace's finalize subresource changes spec.finalizers and nothing else.
+      obj = structuredClone(old)
+      obj.spec = { ...(old.spec as object), finalizers: (incoming.spec as { finalizers?: unknown } | undefined)?.finalizers ?? [] }
+    } else if (subresource === 'status') {
       obj = structuredClone(old)
       if ('status' in incoming) obj.status = incoming.status
       else delete obj.status
@@ -179,7 +183,7 @@ export class ObjectService {
       if (added.length) throw errors.invalid(t.group, t.kind, name, [fieldError('metadata.finalizers', 'FieldValueForbidden', `no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`)])
     }
     const ts = now()
-    this.#systemDefaults(t, obj, old, ts)
+    this.#systemDefaults(t, obj, old, ts, subresource === 'finalize')
     admit(t, v, obj, old, ctx)
     if (t.tracksGeneration && !isDeepStrictEqual(generationPart(obj, t, v), generationPart(old, t, v))) m.generation = (old.metadata.generation ?? 0) + 1
     if (t.gr === CRD_GR) obj.status = subresource === 'status' ? obj.status : crdStatus(obj, old, ts)
@@ -265,11 +269,11 @@ export class ObjectService {
   }
 
   // Fields the server fills for particular kinds (kube's registry strategies).
-  #systemDefaults(t: ResourceType, obj: KObject, old: KObject | undefined, _ts: string): void {
+  #systemDefaults(t: ResourceType, obj: KObject, old: KObject | undefined, _ts: string, finalizing = false): void {
     if (t.gr === NAMESPACE_GR) {
       const spec = (obj.spec ?? {}) as { finalizers?: string[] }
       if (!old) spec.finalizers = ['kubernetes']
-      else spec.finalizers = ((old.spec as { finalizers?: string[] } | undefined)?.finalizers) ?? []
+      else if (!finalizing) spec.finalizers = ((old.spec as { finalizers?: string[] } | undefined)?.finalizers) ?? []
       obj.spec = spec
       if (!old) obj.status = { phase: 'Active' }
       else if (obj.status === undefined) obj.status = old.status

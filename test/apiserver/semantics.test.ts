@@ -148,6 +148,13 @@ t.test('namespace deletion empties the namespace first', async (t) => {
   await json(h, 'PATCH', '/apis/zerolaghub.dev/v1alpha1/namespaces/team/gameservers/held', { metadata: { finalizers: null } }, 'application/merge-patch+json')
   await waitFor('namespace removal', async () => (await json(h, 'GET', '/api/v1/namespaces/team')).status === 404)
   t.pass('namespace removed once empty')
+
+  await json(h, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fin', finalizers: ['example.com/x'] } })
+  const ns = (await json(h, 'GET', '/api/v1/namespaces/fin')).json()
+  t.same(ns.spec.finalizers, ['kubernetes'])
+  r = await json(h, 'PUT', '/api/v1/namespaces/fin/finalize', { ...ns, spec: { finalizers: [] }, metadata: { ...ns.metadata, labels: { ignored: 'yes' } } })
+  t.same(r.json().spec.finalizers, [], 'finalize changes spec.finalizers')
+  t.notOk(r.json().metadata.labels.ignored, 'and nothing else')
 })
 
 t.test('selectors, pagination over a snapshot, dry run', async (t) => {
