@@ -179,3 +179,12 @@ export class RunLink extends EventEmitter {
     this.closeDirFd()
   }
 }
+
+/** A game that outlived its wrapper: without the wrapper its exit cannot be seen, so end it (SIGTERM, then SIGKILL after 10 s). */
+export function terminateOrphan(run: RunInfo, log: { warn(obj: object, msg: string): void }): void {
+  log.warn({ pid: run.gamePid }, 'game: the server outlived its wrapper; terminating its process group so it can be supervised again')
+  try { process.kill(-run.gamePid, 'SIGTERM') } catch { /* gone */ }
+  setTimeout(() => {
+    if (isSameProcess(run.gamePid, run.gameStartTime)) { try { process.kill(-run.gamePid, 'SIGKILL') } catch { /* gone */ } }
+  }, 10_000).unref()
+}

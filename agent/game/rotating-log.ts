@@ -5,6 +5,7 @@
 // of renames, so a reader sees either the old or the new file, never a torn one.
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync, statSync } from 'node:fs'
 import path from 'node:path'
+import { runMarker } from './wrapper-protocol.ts'
 
 export class RotatingLog {
   private fd: number
@@ -62,4 +63,13 @@ export function readLogTail(file: string, n: number, maxBytes = 256 * 1024): str
   } finally {
     closeSync(fd)
   }
+}
+
+/** The last `n` lines a run wrote: the lines after its start marker (the log is shared by all runs). */
+export function runLogTail(file: string, runId: string, n: number): string[] {
+  const lines = readLogTail(file, n + 400)
+  const marker = runMarker(runId)
+  let i = lines.length - 1
+  while (i >= 0 && !lines[i]!.startsWith(marker)) i--
+  return (i >= 0 ? lines.slice(i + 1) : lines).slice(-n)
 }

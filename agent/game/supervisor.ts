@@ -20,15 +20,15 @@ import { EventEmitter } from 'node:events'
 import { mkdirSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import type { CrashRecord, EffectiveGameSpec, GameSpecRequest, GameState, GameStatus, StopStep } from '../../src/api/agent-game-types.ts'
-import { classifyExit } from './classify.ts'
+import { crashRecord, decideRestart } from './crash-policy.ts'
 import { realClock, type Clock, type TimerHandle } from './clock.ts'
 import { GameError } from './errors.ts'
-import { clearRun, findRun, launchRun, runFiles, RunLink, type RunFiles } from './launcher.ts'
+import { clearRun, findRun, launchRun, runFiles, RunLink, terminateOrphan, type RunFiles } from './launcher.ts'
 import { isSameProcess } from './proc-stat.ts'
 import { LineRing } from './ring-buffer.ts'
-import { readLogTail } from './rotating-log.ts'
+import { runLogTail } from './rotating-log.ts'
 import { effectiveSpec, sameSpec, workingDirectory } from './spec.ts'
-import { readJson, runMarker, writeJsonAtomic, type ExitInfo, type RunInfo } from './wrapper-protocol.ts'
+import { readJson, writeJsonAtomic, type ExitInfo, type RunInfo } from './wrapper-protocol.ts'
 import path from 'node:path'
 
 export interface SupervisorLogger {
@@ -135,11 +135,11 @@ export class GameSupervisor extends EventEmitter {
         this.log.warn({ runId: found.run.runId, lost, exit }, lost
           ? 'game: the last run is gone and left no exit status (its pid is free or belongs to another process); recording it as lost'
           : 'game: the server exited while no agent was running; recording the exit')
-        if (lost && isSameProcess(found.run.gamePid, found.run.gameStartTime)) this.terminateOrphan(found.run)
+        if (lost && isSameProcess(found.run.gamePid, found.run.gameStartTime)) terminateOrphan(found.run, this.log)
         clearRun(this.files)
         const uptimeMs = Math.max(0, exit.exitedAt - found.run.startedAt)
         if (this.p.desired === 'stopped') this.setState('Stopped')
-        else this.afterUnexpectedExit(found.run, exit, uptimeMs, this.runLogTail(found.run.runId, CRASH_TAIL_LINES), true, lost)
+        else this.afterUnexpectedExit(found.run, exit, uptimeMs, runLogTail(this.opts.logFile, found.run.runId, CRASH_TAIL_LINES), true, lost)
         return
       }
       // Nothing was running: resume a pending backoff, otherwise keep the persisted state.
@@ -340,7 +340,7 @@ export class GameSupervisor extends EventEmitter {
     // The command could not be started at all: a crash like any other (policy, backoff, Error).
     const pseudo: RunInfo = { runId, wrapperPid: 0, wrapperStartTime: '', gamePid: 0, gameStartTime: '', startedAt: result.exit.exitedAt, oomCounterFile: null, oomKillsAtStart: null }
     clearRun(this.files)
-    this.afterUnexpectedExit(pseudo, result.exit, 0, this.runLogTail(runId, CRASH_TAIL_LINES), false, false)
+    this.afterUnexpectedExit(pseudo, result.exit, 0, runLogTail(this.opts.logFile, runId, CRASH_TAIL_LINES), false, false)
   }
 
   private attach(info: RunInfo, adopted: boolean, startedAt?: number): void {
@@ -376,47 +376,29 @@ export class GameSupervisor extends EventEmitter {
       this.setState('Stopped')
       return
     }
-    if (lost && isSameProcess(run.info.gamePid, run.info.gameStartTime)) this.terminateOrphan(run.info)
+    if (lost && isSameProcess(run.info.gamePid, run.info.gameStartTime)) terminateOrphan(run.info, this.log)
     const uptimeMs = this.clock.now() - run.startedAt
-    this.afterUnexpectedExit(run.info, exit, uptimeMs, this.runLogTail(run.info.runId, CRASH_TAIL_LINES), false, lost)
+    this.afterUnexpectedExit(run.info, exit, uptimeMs, runLogTail(this.opts.logFile, run.info.runId, CRASH_TAIL_LINES), false, lost)
   }
 
   private afterUnexpectedExit(run: RunInfo, exit: ExitInfo, uptimeMs: number, logTail: string[], afterAgentRestart: boolean, lost: boolean): void {
-    const spec = this.spec
-    const sup = spec?.supervision ?? effectiveSpecDefaults
-    if (uptimeMs >= sup.resetAfterSeconds * 1000) this.p.failures = 0
-    this.p.failures++
-    const oomKillDelta = exit.oomKillsAtExit !== null && run.oomKillsAtStart !== null ? exit.oomKillsAtExit - run.oomKillsAtStart : null
-    const cls = classifyExit({ exitCode: exit.exitCode, signal: exit.signal, oomKillDelta, logTail, spawnError: exit.spawnError })
-    const crash: CrashRecord = {
-      time: new Date(exit.exitedAt).toISOString(),
-      exitCode: exit.exitCode,
-      signal: exit.signal,
-      uptimeSeconds: Math.round(uptimeMs / 100) / 10,
-      classification: cls.classification,
-      ...(lost ? { evidence: 'the server vanished without an exit status (wrapper gone or pid reused)' } : cls.evidence ? { evidence: cls.evidence } : {}),
-      logTail,
-      ...(afterAgentRestart ? { observedAfterAgentRestart: true } : {}),
-    }
+    const crash = crashRecord({ run, exit, uptimeMs, logTail, afterAgentRestart, lost })
+    const decision = decideRestart(this.spec, this.p.failures, uptimeMs, exit, crash.classification)
+    this.p.failures = decision.failures
     this.p.lastCrash = crash
     this.log.warn({ crash: { ...crash, logTail: undefined }, failures: this.p.failures }, 'game: the server exited unexpectedly')
     this.emit('crash', crash)
-    const failed = exit.exitCode !== 0 || exit.signal !== null || exit.spawnError !== null
-    const restart = sup.restartPolicy === 'Always' || (sup.restartPolicy === 'OnFailure' && failed)
-    if (!spec || !restart) {
-      this.p.nextRestartAt = null
-      this.setState(failed ? 'Crashed' : 'Stopped')
+    if (decision.kind === 'restart') {
+      this.scheduleRestart(this.clock.now() + decision.delayMs)
       return
     }
-    if (this.p.failures >= sup.maxConsecutiveFailures) {
-      this.p.nextRestartAt = null
-      this.p.message = `the server failed ${this.p.failures} times in a row (last: ${cls.classification}); no more restarts until the spec changes or POST /game/start`
+    this.p.nextRestartAt = null
+    if (decision.kind === 'error') {
+      this.p.message = decision.message
       this.setState('Error')
-      return
+    } else {
+      this.setState(decision.state)
     }
-    const steps = sup.backoffSeconds
-    const delay = steps[Math.min(this.p.failures - 1, steps.length - 1)] ?? 30
-    this.scheduleRestart(this.clock.now() + delay * 1000)
   }
 
   private scheduleRestart(at: number): void {
@@ -472,26 +454,7 @@ export class GameSupervisor extends EventEmitter {
     })
   }
 
-  /** The game outlived its wrapper: without the wrapper we cannot see its exit, so end it. */
-  private terminateOrphan(run: RunInfo): void {
-    this.log.warn({ pid: run.gamePid }, 'game: the server outlived its wrapper; terminating its process group so it can be supervised again')
-    try { process.kill(-run.gamePid, 'SIGTERM') } catch { /* gone */ }
-    setTimeout(() => {
-      if (isSameProcess(run.gamePid, run.gameStartTime)) { try { process.kill(-run.gamePid, 'SIGKILL') } catch { /* gone */ } }
-    }, 10_000).unref()
-  }
-
-  /** This run's last lines from the log file (which the wrapper writes even with no agent attached). */
-  private runLogTail(runId: string, n: number): string[] {
-    const lines = readLogTail(this.opts.logFile, n + 400)
-    const marker = runMarker(runId)
-    let i = lines.length - 1
-    while (i >= 0 && !lines[i]!.startsWith(marker)) i--
-    return (i >= 0 ? lines.slice(i + 1) : lines).slice(-n)
-  }
 }
-
-const effectiveSpecDefaults = { restartPolicy: 'Never', backoffSeconds: [30], resetAfterSeconds: 30, maxConsecutiveFailures: 5 } as const
 
 function defaultEnv(): Record<string, string> {
   const env: Record<string, string> = {}
