@@ -1,6 +1,6 @@
 // GET /events: the state stream (Server-Sent Events). On connect: one `snapshot` event with
 // every component's state; then one `state` event per hub update, each with an increasing id;
-// a comment line every keepAliveMs keeps proxies from closing an idle stream.
+// a comment line every keepAliveMs (15 s; ZLH_AGENT_SSE_KEEPALIVE_MS) keeps proxies from closing an idle stream.
 //
 // Guarantees: events are written in id order; a client that does not read is dropped once its
 // unsent backlog passes MAX_BACKLOG (it reconnects and gets a fresh snapshot) instead of growing

@@ -100,3 +100,21 @@ t.test('GET /events: snapshot on connect, then one event per change with increas
   await agent.close()
   await t.rejects(next(), /stream ended/)
 })
+
+t.test('GET /events sends keep-alive comments on an idle stream', async (t) => {
+  process.env.ZLH_AGENT_SSE_KEEPALIVE_MS = '50'
+  const agent = await startTestAgent(t.testdir())
+  delete process.env.ZLH_AGENT_SSE_KEEPALIVE_MS
+  t.teardown(() => agent.close())
+  const reader = (await agent.request('/events')).body!.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  while (!/\n: keep-alive \d+\n\n/.test(text)) {
+    const { value, done } = await reader.read()
+    if (done) break
+    text += decoder.decode(value, { stream: true })
+  }
+  t.match(text, /^retry: 1000\nid: \d+\nevent: snapshot\n/, 'snapshot first')
+  t.match(text, /\n: keep-alive \d+\n\n/, 'then a comment line, ignored by SSE clients')
+  await reader.cancel()
+})
