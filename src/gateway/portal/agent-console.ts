@@ -80,6 +80,11 @@ export class AgentConsoleProxy {
     })
     this.#open.add(upstream)
     upstream.once('close', () => this.#open.delete(upstream))
+    // The agent may speak in the same packet as its 101 (history, state): hold those frames
+    // until the client is switched over.
+    const early: Array<{ data: WebSocket.RawData; isBinary: boolean }> = []
+    const hold = (data: WebSocket.RawData, isBinary: boolean): void => { early.push({ data, isBinary }) }
+    upstream.on('message', hold)
     socket.once('close', () => { if (upstream.readyState === WebSocket.CONNECTING) upstream.terminate() })
     await new Promise<void>((resolve, reject) => {
       upstream.once('open', resolve)
@@ -91,7 +96,11 @@ export class AgentConsoleProxy {
       upstream.once('error', reject)
     })
     if (socket.destroyed) { upstream.close(1001); return }
-    this.#wss.handleUpgrade(req, socket, head, (client) => this.#pipe(client, upstream))
+    this.#wss.handleUpgrade(req, socket, head, (client) => {
+      upstream.off('message', hold)
+      this.#pipe(client, upstream)
+      for (const m of early) client.send(m.data, { binary: m.isBinary })
+    })
   }
 
   #pipe(client: WebSocket, upstream: WebSocket): void {
