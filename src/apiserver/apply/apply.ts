@@ -81,6 +81,15 @@ export interface UpdateInput {
   now?: Date
 }
 
+/** A deep copy of a JSON value (much cheaper than structuredClone for plain objects). */
+function copyJson(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v
+  if (Array.isArray(v)) return v.map(copyJson)
+  const out: Record<string, unknown> = {}
+  for (const k in v as Record<string, unknown>) out[k] = copyJson((v as Record<string, unknown>)[k])
+  return out
+}
+
 const timestamp = (now: Date): string => now.toISOString().replace(/\.\d{3}Z$/, 'Z')
 
 /** A shallow view without metadata.managedFields; nothing below is copied (the walks never mutate). */
@@ -161,7 +170,7 @@ function applyOnce(input: ApplyInput, force: boolean): Outcome {
   const live = withoutManagedFields(input.live)
   const managers = decodeManagedFields(input.live?.metadata?.managedFields)
 
-  const config: Obj = structuredClone(patch)
+  const config = copyJson(patch) as Obj
   if (isPlainObject(config.metadata)) for (const f of SERVER_SET_METADATA) delete config.metadata[f]
   const scopedConfig = scope(config, subresource, statusSub)
   const configSet = toFieldSet(scopedConfig, root, true).difference(STRIPPED)
@@ -272,7 +281,7 @@ export function applyPatch(input: ApplyInput): ApplyResult {
     return { object: input.live ?? {}, conflicts: conflictsOf(outcome.conflicts, outcome.managers), changed: false }
   }
   // A fresh copy: the merge shares unchanged subtrees with the live object, and callers default and mutate what they store.
-  let object = structuredClone(outcome.object)
+  let object = copyJson(outcome.object) as Obj
   // kubectl's server-side apply keeps a client-side apply annotation in step, so a later client-side apply still works.
   const current = object.metadata?.annotations?.[LAST_APPLIED_ANNOTATION]
   if (input.manager === 'kubectl' && typeof current === 'string' && current !== '' && (input.subresource ?? '') === '') {
@@ -325,7 +334,9 @@ export function trackUpdate(input: UpdateInput): ManagedFieldsEntry[] {
   const apiVersion = String(input.newObj?.apiVersion ?? input.oldObj?.apiVersion ?? '')
   const key = managerKey({ manager: input.manager, operation: 'Update', apiVersion, subresource })
   for (const [k, m] of managers) {
-    const set = m.set.difference(changed).difference(removed)
+    // The writer keeps what it changes (so its set is usually the very same object again, and stays cached).
+    const set = (k === key ? m.set : m.set.difference(changed)).difference(removed)
+    if (set === m.set) continue
     if (set.isEmpty() && k !== key) managers.delete(k)
     else managers.set(k, { ...m, set })
   }

@@ -5,6 +5,10 @@
 export type PathElement = string
 export type FieldPath = readonly PathElement[]
 
+// Both caches rely on sets and fieldsV1 objects never being changed after they are built.
+const decoded = new WeakMap<object, FieldSet>()
+const encoded = new WeakMap<FieldSet, Record<string, unknown>>()
+
 export class FieldSet {
   member = false
   readonly children = new Map<PathElement, FieldSet>()
@@ -46,35 +50,58 @@ export class FieldSet {
     return s
   }
 
+  /** Shares every subtree it does not have to change, and returns this when other adds nothing. */
   union(other: FieldSet): FieldSet {
-    const s = this.clone()
-    s.member ||= other.member
-    for (const [k, v] of other.children) {
-      const mine = s.children.get(k)
-      s.children.set(k, mine ? mine.union(v) : v.clone())
+    if (other === this || (other.children.size === 0 && !other.member)) return this
+    if (this.children.size === 0 && !this.member) return other
+    let changed = other.member && !this.member
+    const kids = new Map<PathElement, FieldSet>()
+    for (const [k, v] of this.children) {
+      const o = other.children.get(k)
+      const u = o ? v.union(o) : v
+      if (u !== v) changed = true
+      kids.set(k, u)
     }
+    for (const [k, o] of other.children) {
+      if (!this.children.has(k)) { kids.set(k, o); changed = true }
+    }
+    if (!changed) return this
+    const s = new FieldSet()
+    s.member = this.member || other.member
+    for (const [k, v] of kids) s.children.set(k, v)
     return s
   }
 
-  /** Members of this set that are not members of other (descendants are kept unless removed too). */
+  /**
+   * Members of this set that are not members of other (descendants are kept unless removed too).
+   * Sets are never changed once built, so an untouched subtree is shared rather than copied.
+   */
   difference(other: FieldSet): FieldSet {
-    const s = new FieldSet()
-    s.member = this.member && !other.member
+    if (other.children.size === 0 && !other.member) return this
+    let changed = this.member && other.member
+    const kids = new Map<PathElement, FieldSet>()
     for (const [k, v] of this.children) {
       const o = other.children.get(k)
-      const d = o ? v.difference(o) : v.clone()
-      if (!d.isEmpty()) s.children.set(k, d)
+      const d = o ? v.difference(o) : v
+      if (d !== v) changed = true
+      if (d === v || !d.isEmpty()) kids.set(k, d)
+      else changed = true
     }
+    if (!changed) return this
+    const s = new FieldSet()
+    s.member = this.member && !other.member
+    for (const [k, v] of kids) s.children.set(k, v)
     return s
   }
 
   intersection(other: FieldSet): FieldSet {
     const s = new FieldSet()
     s.member = this.member && other.member
-    for (const [k, v] of this.children) {
-      const o = other.children.get(k)
+    const [small, large] = this.children.size <= other.children.size ? [this, other] : [other, this]
+    for (const [k, v] of small.children) {
+      const o = large.children.get(k)
       if (!o) continue
-      const i = v.intersection(o)
+      const i = small === this ? v.intersection(o) : o.intersection(v)
       if (!i.isEmpty()) s.children.set(k, i)
     }
     return s
@@ -89,16 +116,25 @@ export class FieldSet {
   }
 
   toFieldsV1(): Record<string, unknown> {
+    const cached = encoded.get(this)
+    if (cached) return cached
     const o: Record<string, unknown> = {}
-    const keys = sortedKeys(this.children).filter((k) => !this.children.get(k)!.isEmpty())
+    // Nodes are never left empty by the set operations, so a shallow check finds the dead ones.
+    const keys = sortedKeys(this.children).filter((k) => { const c = this.children.get(k)!; return c.member || c.children.size > 0 })
     if (this.member && keys.length > 0) o['.'] = {}
     for (const k of keys) o[k] = this.children.get(k)!.toFieldsV1()
+    encoded.set(this, o)
     return o
   }
 
+  /** Decoding is cached per fieldsV1 object: stored objects are immutable, and each write re-reads them. */
   static fromFieldsV1(v: unknown): FieldSet {
+    const cacheable = typeof v === 'object' && v !== null
+    const hit = cacheable ? decoded.get(v) : undefined
+    if (hit) return hit
     const s = new FieldSet()
     fill(s, v, true)
+    if (cacheable) { decoded.set(v, s); encoded.set(s, v as Record<string, unknown>) }
     return s
   }
 }
@@ -119,7 +155,9 @@ function fill(node: FieldSet, v: unknown, isRoot: boolean): void {
 const ORDER: Record<string, number> = { f: 0, k: 1, v: 2, i: 3 }
 
 function sortedKeys(m: Map<string, unknown>): string[] {
-  return [...m.keys()].sort((a, b) => (ORDER[a[0]!]! - ORDER[b[0]!]!) || (a < b ? -1 : a > b ? 1 : 0))
+  const keys = [...m.keys()]
+  if (keys.length < 2) return keys
+  return keys.sort((a, b) => (a.charCodeAt(0) === b.charCodeAt(0) ? (a < b ? -1 : a > b ? 1 : 0) : ORDER[a[0]!]! - ORDER[b[0]!]!))
 }
 
 /** How Kubernetes prints a path in conflict messages: .spec.ports[name="game"].port, .metadata.finalizers[="x"] */

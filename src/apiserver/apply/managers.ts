@@ -63,9 +63,10 @@ function seconds(t: string | undefined): number {
 
 export function encodeManagedFields(managers: Managers): ManagedFieldsEntry[] {
   const list = [...managers.values()].filter((m) => !m.set.isEmpty())
+  const secs = new Map(list.map((m) => [m, seconds(m.time)]))
   list.sort((p, q) =>
     p.operation !== q.operation ? (p.operation < q.operation ? -1 : 1)
-    : seconds(p.time) !== seconds(q.time) ? seconds(p.time) - seconds(q.time)
+    : secs.get(p)! !== secs.get(q)! ? secs.get(p)! - secs.get(q)!
     : p.manager !== q.manager ? (p.manager < q.manager ? -1 : 1)
     : p.apiVersion !== q.apiVersion ? (p.apiVersion < q.apiVersion ? -1 : 1)
     : p.subresource < q.subresource ? -1 : p.subresource > q.subresource ? 1 : 0)

@@ -37,8 +37,18 @@ export const OBJECT_META_SCHEMA: JSONSchemaProps = {
   },
 }
 
-/** The root of a resource: the given schema, but metadata is always ObjectMeta. */
+const roots = new WeakMap<JSONSchemaProps, TypeNode>()
+let untypedRoot: TypeNode | undefined
+
+/** The root of a resource: the given schema, but metadata is always ObjectMeta (cached per schema object). */
 export function rootNode(schema: JSONSchemaProps | undefined): TypeNode {
+  if (schema === undefined) return (untypedRoot ??= buildRoot(undefined))
+  let root = roots.get(schema)
+  if (!root) { root = buildRoot(schema); roots.set(schema, root) }
+  return root
+}
+
+function buildRoot(schema: JSONSchemaProps | undefined): TypeNode {
   const props = { ...(schema?.properties ?? {}) }
   props.metadata = OBJECT_META_SCHEMA
   props.apiVersion ??= str
@@ -53,10 +63,40 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 const deducedMap: Shape = { kind: 'map', atomic: false, field: () => ({ node: 'deduced', declared: false }) }
 const atomicList: Shape = { kind: 'list', rel: 'atomic', keys: [], item: 'deduced' }
 
+const SCALAR: Shape = { kind: 'scalar' }
+
 function deduce(v: unknown): Shape {
   if (isPlainObject(v)) return deducedMap
   if (Array.isArray(v)) return atomicList
-  return { kind: 'scalar' }
+  return SCALAR
+}
+
+/** The shape a schema node declares, worked out once per node (writes walk the same schema nodes over and over). */
+const declaredShapes = new WeakMap<JSONSchemaProps, Shape | 'by-value' | 'atomic-by-value'>()
+
+function declaredShape(node: JSONSchemaProps): Shape | 'by-value' | 'atomic-by-value' {
+  const cached = declaredShapes.get(node)
+  if (cached) return cached
+  let shape: Shape | 'by-value' | 'atomic-by-value'
+  const isArray = node.type === 'array' || (node.type === undefined && node.items !== undefined)
+  const isObject = node.type === 'object' || (node.type === undefined && (node.properties !== undefined || node.additionalProperties !== undefined))
+  if (node['x-kubernetes-int-or-string']) {
+    shape = SCALAR
+  } else if (isArray) {
+    shape = { kind: 'list', rel: node['x-kubernetes-list-type'] ?? 'atomic', keys: node['x-kubernetes-list-map-keys'] ?? [], item: node.items ?? 'deduced' }
+  } else if (isObject) {
+    const props = node.properties ?? {}
+    const extra = node.additionalProperties
+    const elem = { node: (typeof extra === 'object' ? extra : 'deduced') as TypeNode, declared: false }
+    const fields = new Map(Object.entries(props).map(([k, v]) => [k, { node: v as TypeNode, declared: true }]))
+    shape = { kind: 'map', atomic: node['x-kubernetes-map-type'] === 'atomic', field: (name) => fields.get(name) ?? elem }
+  } else if (node.type === undefined) {
+    shape = node['x-kubernetes-map-type'] === 'atomic' ? 'atomic-by-value' : 'by-value'
+  } else {
+    shape = SCALAR
+  }
+  declaredShapes.set(node, shape)
+  return shape
 }
 
 /**
@@ -65,29 +105,16 @@ function deduce(v: unknown): Shape {
  */
 export function shapeOf(node: TypeNode, value: unknown): Shape {
   if (node === 'deduced') return deduce(value)
-  if (node['x-kubernetes-int-or-string']) return { kind: 'scalar' }
-  const isArray = node.type === 'array' || (node.type === undefined && node.items !== undefined)
-  const isObject = node.type === 'object' || (node.type === undefined && (node.properties !== undefined || node.additionalProperties !== undefined))
-  if (isArray) {
-    if (value !== undefined && value !== null && !Array.isArray(value)) return { kind: 'scalar' }
-    return { kind: 'list', rel: node['x-kubernetes-list-type'] ?? 'atomic', keys: node['x-kubernetes-list-map-keys'] ?? [], item: node.items ?? 'deduced' }
-  }
-  if (isObject) {
-    if (value !== undefined && value !== null && !isPlainObject(value)) return { kind: 'scalar' }
-    const props = node.properties ?? {}
-    const extra = node.additionalProperties
-    const elem: TypeNode = typeof extra === 'object' ? extra : 'deduced'
-    return {
-      kind: 'map',
-      atomic: node['x-kubernetes-map-type'] === 'atomic',
-      field: (name) => (Object.hasOwn(props, name) ? { node: props[name]!, declared: true } : { node: elem, declared: false }),
-    }
-  }
-  if (node.type === undefined) {
+  const shape = declaredShape(node)
+  if (shape === 'by-value') return deduce(value)
+  if (shape === 'atomic-by-value') {
     const d = deduce(value)
-    return d.kind === 'map' && node['x-kubernetes-map-type'] === 'atomic' ? { ...d, atomic: true } : d
+    return d.kind === 'map' ? { ...d, atomic: true } : d
   }
-  return { kind: 'scalar' }
+  if (value === undefined || value === null) return shape
+  if (shape.kind === 'list' && !Array.isArray(value)) return SCALAR
+  if (shape.kind === 'map' && !isPlainObject(value)) return SCALAR
+  return shape
 }
 
 /**

@@ -54,20 +54,23 @@ function walkFields(v: unknown, node: TypeNode, path: PathElement[], set: FieldS
 const isEmptyContainer = (v: unknown): boolean =>
   v === undefined || v === null || (Array.isArray(v) && v.length === 0) || (isPlainObject(v) && Object.keys(v).length === 0)
 
-/** Merges rhs (the apply configuration) into lhs (the live object); rhs wins on scalars and atomics. */
+/**
+ * Merges rhs (the apply configuration) into lhs (the live object); rhs wins on scalars and atomics.
+ * The result shares unchanged subtrees with both inputs: copy it before changing it.
+ */
 export function merge(lhs: unknown, rhs: unknown, node: TypeNode): unknown {
   if (rhs === undefined) return lhs
-  if (lhs === undefined) return structuredClone(rhs)
+  if (lhs === undefined) return rhs
   const shape = shapeOf(node, rhs)
-  if (isEmptyContainer(lhs) && isEmptyContainer(rhs)) return structuredClone(rhs)
+  if (isEmptyContainer(lhs) && isEmptyContainer(rhs)) return rhs
   if (shape.kind === 'map' && !shape.atomic && isPlainObject(lhs) && isPlainObject(rhs)) {
     const out: Record<string, unknown> = {}
     for (const [k, v] of Object.entries(lhs)) out[k] = Object.hasOwn(rhs, k) ? merge(v, rhs[k], shape.field(k).node) : v
-    for (const [k, v] of Object.entries(rhs)) if (!Object.hasOwn(lhs, k)) out[k] = structuredClone(v)
+    for (const [k, v] of Object.entries(rhs)) if (!Object.hasOwn(lhs, k)) out[k] = v
     return out
   }
   if (shape.kind === 'list' && shape.rel !== 'atomic' && Array.isArray(lhs) && Array.isArray(rhs)) return mergeList(lhs, rhs, shape)
-  return structuredClone(rhs)
+  return rhs
 }
 
 /**
@@ -90,7 +93,7 @@ function mergeList(lhs: unknown[], rhs: unknown[], shape: ListShape): unknown[] 
   const out: unknown[] = []
   const mergeItem = (pe: string, r: unknown): void => {
     mergedPEs.add(pe)
-    out.push(shape.rel === 'set' ? structuredClone(r) : merge(lIndex.get(pe), r, shape.item))
+    out.push(shape.rel === 'set' ? r : merge(lIndex.get(pe), r, shape.item))
     if (shared[nextShared] === pe) nextShared++
   }
   let li = 0
@@ -126,8 +129,10 @@ export function compare(lhs: unknown, rhs: unknown, node: TypeNode): Comparison 
   return c
 }
 
+// `path` is one array pushed and popped along the walk; FieldSet.insert copies what it keeps.
 function walkCompare(l: unknown, r: unknown, node: TypeNode, path: PathElement[], c: Comparison): void {
-  if (l === undefined && r === undefined) return
+  // The same value (or the very same object) on both sides: nothing below changed.
+  if (l === r) return
   const ls = l === undefined ? undefined : shapeOf(node, l)
   const rs = r === undefined ? undefined : shapeOf(node, r)
   const shape = (rs ?? ls)!
@@ -138,13 +143,23 @@ function walkCompare(l: unknown, r: unknown, node: TypeNode, path: PathElement[]
   if (leaf) {
     if (l === undefined) c.added.insert(path)
     else if (r === undefined) c.removed.insert(path)
-    else if (!isDeepStrictEqual(l, r)) c.modified.insert(path)
+    else if (l !== r && (typeof l === 'object' || typeof r === 'object' ? !isDeepStrictEqual(l, r) : true)) c.modified.insert(path)
     return
   }
   if (shape.kind === 'map') {
-    const lo = isPlainObject(l) ? l : {}
-    const ro = isPlainObject(r) ? r : {}
-    for (const k of new Set([...Object.keys(lo), ...Object.keys(ro)])) walkCompare(lo[k], ro[k], shape.field(k).node, [...path, `f:${k}`], c)
+    const lo = isPlainObject(l) ? l : EMPTY
+    const ro = isPlainObject(r) ? r : EMPTY
+    for (const k in lo) {
+      path.push(`f:${k}`)
+      walkCompare(lo[k], ro[k], shape.field(k).node, path, c)
+      path.pop()
+    }
+    for (const k in ro) {
+      if (Object.hasOwn(lo, k)) continue
+      path.push(`f:${k}`)
+      walkCompare(undefined, ro[k], shape.field(k).node, path, c)
+      path.pop()
+    }
   } else if (shape.kind === 'list') {
     const dups = new Set<string>()
     const items = (v: unknown): Map<string, unknown> => {
@@ -155,18 +170,22 @@ function walkCompare(l: unknown, r: unknown, node: TypeNode, path: PathElement[]
     const li = items(l)
     const ri = items(r)
     for (const pe of new Set([...li.keys(), ...ri.keys()])) {
+      path.push(pe)
       // An item whose key is duplicated on either side cannot be compared: it counts as removed and re-added.
       if (dups.has(pe)) {
-        if (li.has(pe)) c.removed.insert([...path, pe])
-        if (ri.has(pe)) c.added.insert([...path, pe])
-        continue
+        if (li.has(pe)) c.removed.insert(path)
+        if (ri.has(pe)) c.added.insert(path)
+      } else {
+        walkCompare(li.get(pe), ri.get(pe), shape.item, path, c)
       }
-      walkCompare(li.get(pe), ri.get(pe), shape.item, [...path, pe], c)
+      path.pop()
     }
   }
   if (l === undefined || l === null) c.added.insert(path)
   else if (r === undefined || r === null) c.removed.insert(path)
 }
+
+const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>
 
 /**
  * The value without the fields in `set` (a member removes its whole subtree). A map or list that
