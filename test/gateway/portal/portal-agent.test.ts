@@ -91,5 +91,13 @@ t.test('console and files through the gateway to a real agent', async (t) => {
     t.equal(p.svc.portal.openConsoles, 0, 'no socket left open')
   })
 
+  await t.test('agent URL from the annotation when the Secret has none', async (t) => {
+    t.equal((await api('/api/game/srv2', { method: 'PUT', token: writer, json: { spec: gameSpec() } })).status, 201)
+    await p.env.client.patch({ apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'GameServer' }, 'srv2', NS, { metadata: { annotations: { 'zerolaghub.dev/agent-url': agent.url } } }, 'application/merge-patch+json')
+    await p.env.client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'srv2-agent-token', namespace: NS }, data: { token: Buffer.from(agent.token).toString('base64') } })
+    const list = await api('/api/game/srv2/files/', { token: files })
+    t.equal(list.status, 200, list.text)
+  })
+
   t.notOk(seen.join('\n').includes(agent.token), 'the agent token never reached the caller')
 })

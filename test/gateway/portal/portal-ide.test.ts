@@ -67,4 +67,12 @@ t.test('routes are rebuilt from the API after a gateway restart', async (t) => {
   const { token } = p.svc.gateway.mintIdeToken(777, 'alice')
   const r = await send(second.gateway, { host: `dev-777.zlh.test:${second.gateway.port}`, path: `/?token=${token}` })
   t.equal(r.status, 302, 'replicas share the signing key')
+
+  // A new container (new vmid) moves the route; the old vmid stops routing.
+  await p.setStatus('DevServer', 'keep', { vmid: 778 })
+  await waitFor(() => p.svc.routes.lookup(778) !== undefined && p.svc.routes.lookup(777) === undefined, 'the route to move to 778')
+  t.equal(p.svc.routes.lookup(778)?.name, 'keep')
+  // Losing the address (container gone) removes the route.
+  await p.env.client.patch({ apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'DevServer' }, 'keep', 'default', [{ op: 'remove', path: '/status/address' }], 'application/json-patch+json', { subresource: 'status' })
+  await waitFor(() => p.svc.routes.lookup(778) === undefined, 'the route to go with the address')
 })
