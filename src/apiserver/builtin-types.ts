@@ -156,5 +156,6 @@ export function builtinTypes(): ResourceType[] {
 }
 
 export const CRD_GR = 'customresourcedefinitions.apiextensions.k8s.io'
+export const CRD_CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io'
 export const NAMESPACE_GR = 'namespaces'
 export const EVENT_GRS = ['events', 'events.events.k8s.io']

@@ -16,7 +16,7 @@
 // Caveats
 // - Event expiry counts from the event's last timestamp, checked every ttl/4 (at most a minute).
 
-import { EVENT_GRS, NAMESPACE_GR } from './builtin-types.ts'
+import { CRD_CLEANUP_FINALIZER, CRD_GR, EVENT_GRS, NAMESPACE_GR } from './builtin-types.ts'
 import type { ResourceRegistry } from './registry.ts'
 import { GC_FINALIZERS, type ObjectService, type WriteContext } from './service.ts'
 import { ApiError } from './status.ts'
@@ -33,12 +33,24 @@ function hasGcFinalizer(o: KObject): boolean {
   return !!o.metadata.deletionTimestamp && (o.metadata.finalizers ?? []).some((f) => f === GC_FINALIZERS.foreground || f === GC_FINALIZERS.orphan)
 }
 
+interface Condition { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }
+
+// The condition as it should read now; the old one (same type, status, reason and message) is
+// kept as is, so a sweep that finds nothing new writes nothing.
+function condition(existing: Condition[] | undefined, want: Omit<Condition, 'lastTransitionTime'>, now: string): Condition {
+  const old = existing?.find((c) => c.type === want.type)
+  if (old && old.status === want.status && old.reason === want.reason && old.message === want.message) return old
+  return { ...want, lastTransitionTime: old && old.status === want.status ? old.lastTransitionTime : now }
+}
+
 export class Controllers {
   #service: ObjectService
   #registry: ResourceRegistry
   #dependents = new Map<string, StoredObject>()
   #waiting = new Map<string, StoredObject>()
   #terminating = new Set<string>()
+  /** Names of CRDs being deleted ("plural.group", which is also their objects' storage prefix). */
+  #terminatingCrds = new Set<string>()
   #scheduled = false
   #stopped = false
   #timers: NodeJS.Timeout[] = []
@@ -75,10 +87,12 @@ export class Controllers {
         this.#dependents.delete(o.key)
         this.#waiting.delete(o.key)
         if (e.gr === NAMESPACE_GR) this.#terminating.delete(o.obj.metadata.name!)
-        if (this.#dependents.size > 0 || this.#waiting.size > 0 || this.#terminating.size > 0) sweep = true
+        if (e.gr === CRD_GR) this.#terminatingCrds.delete(o.obj.metadata.name!)
+        if (this.#dependents.size > 0 || this.#waiting.size > 0 || this.#terminating.size > 0 || this.#terminatingCrds.has(e.gr)) sweep = true
       } else {
         this.#index(o)
-        if (o.obj.metadata.ownerReferences?.length || hasGcFinalizer(o.obj) || (e.gr === NAMESPACE_GR && o.obj.metadata.deletionTimestamp)) sweep = true
+        if (o.obj.metadata.ownerReferences?.length || hasGcFinalizer(o.obj) || ((e.gr === NAMESPACE_GR || e.gr === CRD_GR) && o.obj.metadata.deletionTimestamp)) sweep = true
+        if (this.#terminatingCrds.has(e.gr)) sweep = true
         if (this.#terminating.size > 0 && o.obj.metadata.namespace && this.#terminating.has(o.obj.metadata.namespace)) sweep = true
       }
     }
@@ -94,6 +108,10 @@ export class Controllers {
       if (o.obj.metadata.deletionTimestamp) this.#terminating.add(o.obj.metadata.name!)
       else this.#terminating.delete(o.obj.metadata.name!)
     }
+    if (o.gr === CRD_GR) {
+      if (o.obj.metadata.deletionTimestamp && o.obj.metadata.finalizers?.includes(CRD_CLEANUP_FINALIZER)) this.#terminatingCrds.add(o.obj.metadata.name!)
+      else this.#terminatingCrds.delete(o.obj.metadata.name!)
+    }
   }
 
   #schedule(): void {
@@ -105,6 +123,7 @@ export class Controllers {
       try {
         this.#collectGarbage()
         this.#finishNamespaces()
+        this.#finishCrds()
       } catch (err) {
         // A failed step is retried on the next sweep; nothing here may take the server down.
         process.emitWarning(`apiserver controllers: ${(err as Error).message}`)
@@ -184,15 +203,38 @@ export class Controllers {
       const nsType = this.#registry.byGr(NAMESPACE_GR)!
       const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z')
       this.#service.systemUpdate(nsType, ns, (k) => {
-        const status = (k.status ?? {}) as { phase?: string; conditions?: unknown[] }
+        const status = (k.status ?? {}) as { phase?: string; conditions?: Condition[] }
         status.phase = 'Terminating'
-        status.conditions = [{ type: 'NamespaceContentRemaining', status: remaining ? 'True' : 'False', lastTransitionTime: now, reason: remaining ? 'SomeResourcesRemain' : 'ContentDeleted', message: remaining ? `${remaining} objects remain` : 'All content successfully removed' }]
+        status.conditions = [condition(status.conditions, { type: 'NamespaceContentRemaining', status: remaining ? 'True' : 'False', reason: remaining ? 'SomeResourcesRemain' : 'ContentDeleted', message: remaining ? `${remaining} objects remain` : 'All content successfully removed' }, now)]
         k.status = status
         if (remaining === 0) {
           const spec = (k.spec ?? {}) as { finalizers?: string[] }
           spec.finalizers = (spec.finalizers ?? []).filter((f) => f !== 'kubernetes')
           k.spec = spec
         }
+      })
+    }
+  }
+
+  // A deleted CRD first deletes every one of its objects (waiting for their finalizers), then goes.
+  #finishCrds(): void {
+    const store = this.#service.store
+    const crdType = this.#registry.byGr(CRD_GR)!
+    for (const name of [...this.#terminatingCrds]) {
+      const crd = store.get(CRD_GR, undefined, name)
+      if (!crd) { this.#terminatingCrds.delete(name); continue }
+      let remaining = 0
+      for (const o of store.list(name)) {
+        if (!o.obj.metadata.deletionTimestamp) this.#delete(o, 'Background')
+        if (this.#current(o)) remaining++
+      }
+      const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z')
+      this.#service.systemUpdate(crdType, crd, (k) => {
+        const status = (k.status ?? {}) as { conditions?: Condition[] }
+        const others = (status.conditions ?? []).filter((c) => c.type !== 'Terminating' && c.type !== 'Established')
+        status.conditions = [...others, condition(status.conditions, { type: 'Terminating', status: 'True', reason: remaining ? 'InstanceDeletionInProgress' : 'InstanceDeletionCompleted', message: remaining ? `${remaining} instances remain` : 'removed all instances' }, now)]
+        k.status = status
+        if (remaining === 0) k.metadata.finalizers = (k.metadata.finalizers ?? []).filter((f) => f !== CRD_CLEANUP_FINALIZER)
       })
     }
   }

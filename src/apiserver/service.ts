@@ -12,7 +12,7 @@
 import { randomUUID, randomInt } from 'node:crypto'
 import { isDeepStrictEqual } from 'node:util'
 import { admit, checkEnvelope, type FieldValidation } from './admission.ts'
-import { CRD_GR, NAMESPACE_GR } from './builtin-types.ts'
+import { CRD_CLEANUP_FINALIZER, CRD_GR, NAMESPACE_GR } from './builtin-types.ts'
 import { crdStatus, defaultCrd } from './crd.ts'
 import type { ResourceRegistry } from './registry.ts'
 import { apiVersionOf, versionInfo, type ResourceType, type ResourceVersionInfo } from './resource-type.ts'
@@ -124,8 +124,15 @@ export class ObjectService {
     this.#systemDefaults(t, obj, undefined, ts)
     admit(t, v, obj, undefined, ctx)
     if (t.namespaced) this.#checkNamespaceWritable(namespace!)
+    if (!t.builtin && this.store.get(CRD_GR, undefined, t.gr)?.obj.metadata.deletionTimestamp) {
+      throw errors.methodNotAllowed('POST', `${t.gr}: create is not allowed while the custom resource definition is terminating`)
+    }
     if (this.store.get(t.gr, m.namespace, m.name!)) throw errors.alreadyExists(t.group, t.resource, m.name!)
-    if (t.gr === CRD_GR) obj.status = crdStatus(obj, undefined, ts)
+    if (t.gr === CRD_GR) {
+      obj.status = crdStatus(obj, undefined, ts)
+      // Deleting the CRD then first deletes its objects (their own finalizers respected), as upstream.
+      if (!m.finalizers?.includes(CRD_CLEANUP_FINALIZER)) m.finalizers = [...(m.finalizers ?? []), CRD_CLEANUP_FINALIZER]
+    }
     if (!ctx.managedFieldsSet) this.managedFields?.({ oldObj: undefined, newObj: obj, manager: ctx.fieldManager, type: t, version: v })
     if (ctx.dryRun) return { obj, created: true }
     const [e] = this.store.commit([{ op: 'put', gr: t.gr, obj }])
@@ -186,7 +193,7 @@ export class ObjectService {
     this.#systemDefaults(t, obj, old, ts, subresource === 'finalize')
     admit(t, v, obj, old, ctx)
     if (t.tracksGeneration && !isDeepStrictEqual(generationPart(obj, t, v), generationPart(old, t, v))) m.generation = (old.metadata.generation ?? 0) + 1
-    if (t.gr === CRD_GR) obj.status = subresource === 'status' ? obj.status : crdStatus(obj, old, ts)
+    if (t.gr === CRD_GR && subresource !== 'status' && !m.deletionTimestamp) obj.status = crdStatus(obj, old, ts)
     if (!ctx.managedFieldsSet) this.managedFields?.({ oldObj: old, newObj: obj, manager: ctx.fieldManager, subresource, type: t, version: v })
     if (isDeepStrictEqual(withoutVolatile(obj), withoutVolatile(old))) return { obj: old, json: cur.json }
     if (m.deletionTimestamp && (m.finalizers ?? []).length === 0 && !this.#namespaceHolds(t, obj)) {

@@ -107,9 +107,23 @@ t.test('deleting a CRD removes its objects; plain HTTP only on loopback', async 
   const rc = JSON.stringify(parse(readFileSync(join(CRDS, '..', 'manifests', 'examples', 'catalog', 'runtimecatalog-node.yaml'), 'utf8')))
   const created = await request(s, 'POST', '/apis/zerolaghub.dev/v1alpha1/runtimecatalogs', { body: rc, contentType: 'application/json' })
   t.equal(created.status, 201, created.text)
+  const RC = '/apis/zerolaghub.dev/v1alpha1/runtimecatalogs'
+  await request(s, 'PATCH', `${RC}/node`, { body: JSON.stringify({ metadata: { finalizers: ['example.com/cleanup'] } }), contentType: 'application/merge-patch+json' })
   await request(s, 'DELETE', `${CRD_PATH}/runtimecatalogs.zerolaghub.dev`)
+  const waitFor = async (what: string, cond: () => Promise<boolean>) => {
+    const end = Date.now() + 20_000
+    while (!(await cond())) { if (Date.now() > end) throw new Error(`timed out: ${what}`); await new Promise((r) => setTimeout(r, 50)) }
+  }
+  await waitFor('object marked', async () => !!(await request(s, 'GET', `${RC}/node`)).json().metadata?.deletionTimestamp)
+  const terminating = (await request(s, 'GET', `${CRD_PATH}/runtimecatalogs.zerolaghub.dev`)).json()
+  t.ok(terminating.metadata.deletionTimestamp, 'the CRD waits for its objects\' finalizers')
+  t.match(terminating.status.conditions, [{ type: 'NamesAccepted' }, { type: 'Terminating', status: 'True' }])
+  const refused = await request(s, 'POST', RC, { body: rc.replace('"name":"node"', '"name":"late"'), contentType: 'application/json' })
+  t.equal(refused.status, 405, 'no new objects while the CRD terminates')
+  await request(s, 'PATCH', `${RC}/node`, { body: JSON.stringify({ metadata: { finalizers: null } }), contentType: 'application/merge-patch+json' })
+  await waitFor('CRD removal', async () => (await request(s, 'GET', `${CRD_PATH}/runtimecatalogs.zerolaghub.dev`)).status === 404)
   await request(s, 'POST', CRD_PATH, { body: crd, contentType: 'application/json' })
-  t.same((await request(s, 'GET', '/apis/zerolaghub.dev/v1alpha1/runtimecatalogs')).json().items, [], 'objects went with the CRD')
+  t.same((await request(s, 'GET', RC)).json().items, [], 'objects went with the CRD')
 
   await t.rejects(createApiServer({ dataDir: join(h.dir, 'plain'), host: '0.0.0.0', tls: false }), /non-loopback bind needs TLS/)
 })
