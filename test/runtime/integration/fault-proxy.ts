@@ -61,7 +61,7 @@ export class FaultProxy {
 }
 
 /** Polls `cond` until true or `timeoutMs` passes (then throws naming `what`). */
-export async function eventually(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
+export async function eventually(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (await cond()) return

@@ -24,6 +24,7 @@ t.test('paginated list then watch from its resourceVersion', async (t) => {
   const events: WatcherEvent[] = []
   const gen = watcher(c, CM, ac.signal, { namespace: 'w1', pageSize: 10, backoff: fastBackoff })
   const consume = (async () => { for await (const ev of gen) events.push(ev) })()
+  t.teardown(async () => { ac.abort(); await consume })
   await eventually(() => events.some((e) => e.type === 'initDone'), 'initial list')
   t.equal(events[0]?.type, 'init')
   t.equal(events.filter((e) => e.type === 'initApply').length, 25, 'all 25 across 3 pages')
@@ -55,6 +56,7 @@ t.test('a watch cut mid-stream loses no change', async (t) => {
   const consume = (async () => {
     for await (const ev of gen) if (ev.type === 'apply' || ev.type === 'initApply') seen.push((ev.object.data as { n: string }).n)
   })()
+  t.teardown(async () => { ac.abort(); await consume })
   await eventually(() => seen.includes('0'), 'initial object')
   const write = (n: number) => direct.patch(CM, 'counter', 'cut', { data: { n: String(n) } }, 'application/merge-patch+json')
   for (let n = 1; n <= 10; n++) await write(n)
@@ -71,7 +73,8 @@ t.test('a watch cut mid-stream loses no change', async (t) => {
 })
 
 t.test('a silent (stalled) watch is restarted after the inactivity timeout', async (t) => {
-  const env = await startTestEnv()
+  // Bookmarks every 100 ms keep a healthy stream talking, so only the stall can make it silent.
+  const env = await startTestEnv({ server: { watchBookmarkIntervalMs: 100 } })
   t.teardown(() => env.stop())
   const proxy = await FaultProxy.start(env.server.port)
   t.teardown(() => proxy.close())
@@ -80,17 +83,26 @@ t.test('a silent (stalled) watch is restarted after the inactivity timeout', asy
   await env.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'stall' } })
   const names: string[] = []
   const errors: string[] = []
+  let synced = false
   const ac = new AbortController()
-  const gen = watcher(viaProxy, CM, ac.signal, { namespace: 'stall', backoff: fastBackoff, inactivityTimeoutMs: 400, onError: (e) => errors.push((e as Error).message) })
-  const consume = (async () => { for await (const ev of gen) if (ev.type === 'apply') names.push(ev.object.metadata?.name ?? '') })()
-  await eventually(() => proxy.open > 0, 'watch connected')
-  await new Promise((r) => setTimeout(r, 100))
+  const gen = watcher(viaProxy, CM, ac.signal, { namespace: 'stall', backoff: fastBackoff, inactivityTimeoutMs: 1500, onError: (e) => errors.push((e as Error).message) })
+  const consume = (async () => {
+    for await (const ev of gen) {
+      if (ev.type === 'initDone') synced = true
+      if (ev.type === 'apply') names.push(ev.object.metadata?.name ?? '')
+    }
+  })()
+  t.teardown(async () => { ac.abort(); await consume })
+  await eventually(() => synced, 'listed', 30_000)
+  // An event through the watch proves the stream (not the list) is what gets stalled.
+  await env.client.create({ ...CM, metadata: { name: 'before-stall', namespace: 'stall' } })
+  await eventually(() => names.includes('before-stall'), 'watch established', 30_000)
+  await new Promise((r) => setTimeout(r, 300))
+  t.same(errors, [], 'a stream kept alive by bookmarks is not restarted')
   proxy.stall()
   await env.client.create({ ...CM, metadata: { name: 'during-stall', namespace: 'stall' } })
-  await eventually(() => names.includes('during-stall'), 'change made during the stall arrives after the restart')
-  t.ok(errors.some((e) => /silent/.test(e)), 'restart was caused by inactivity')
-  ac.abort()
-  await consume
+  await eventually(() => names.includes('during-stall'), 'change made during the stall arrives after the restart', 30_000)
+  t.ok(errors.some((e) => /silent/.test(e)), `restart was caused by inactivity (${errors.join('; ')})`)
 })
 
 t.test('a forced 410 relists and the cache converges, deletions included', async (t) => {
@@ -110,6 +122,7 @@ t.test('a forced 410 relists and the cache converges, deletions included', async
   r.addEventHandler({ onDelete: (o) => deleted.push(o.metadata?.name ?? '') })
   const ac = new AbortController()
   const running = r.run(ac.signal)
+  t.teardown(async () => { ac.abort(); await running })
   await r.waitForSync()
   t.equal(r.store.size, 8)
   proxy.refuse()
@@ -142,6 +155,7 @@ t.test('bookmarks keep a quiet watch resumable: no relist after a cut, although 
   const r = new Reflector(viaProxy, CM, { namespace: 'quiet', backoff: fastBackoff, onError: (e, action) => actions.push(`${action}:${(e as { statusCode?: number }).statusCode ?? ''}`) })
   const ac = new AbortController()
   const running = r.run(ac.signal)
+  t.teardown(async () => { ac.abort(); await running })
   await r.waitForSync()
   // ConfigMaps elsewhere push this kind's history far past the quiet watch's last event.
   for (let i = 0; i < 20; i++) await c.create({ ...CM, metadata: { name: `noise${i}`, namespace: 'busy' } })
@@ -166,6 +180,7 @@ t.test('periodic resync re-announces cached objects as updates', async (t) => {
   r.addEventHandler({ onUpdate: (o, n) => { if (o === n) sameObjectUpdates++ } })
   const ac = new AbortController()
   const running = r.run(ac.signal)
+  t.teardown(async () => { ac.abort(); await running })
   await r.waitForSync()
   t.ok(r.hasSynced())
   await eventually(() => sameObjectUpdates >= 3, 'resyncs')
