@@ -7,11 +7,12 @@ export type FieldPath = readonly PathElement[]
 
 // Both caches rely on sets and fieldsV1 objects never being changed after they are built.
 const decoded = new WeakMap<object, FieldSet>()
-const encoded = new WeakMap<FieldSet, Record<string, unknown>>()
 
 export class FieldSet {
   member = false
   readonly children = new Map<PathElement, FieldSet>()
+  /** This node's fieldsV1 form, once computed (or the object it was decoded from). */
+  #v1: Record<string, unknown> | undefined = undefined
 
   static of(paths: Iterable<FieldPath>): FieldSet {
     const s = new FieldSet()
@@ -116,14 +117,13 @@ export class FieldSet {
   }
 
   toFieldsV1(): Record<string, unknown> {
-    const cached = encoded.get(this)
-    if (cached) return cached
+    if (this.#v1) return this.#v1
     const o: Record<string, unknown> = {}
     // Nodes are never left empty by the set operations, so a shallow check finds the dead ones.
     const keys = sortedKeys(this.children).filter((k) => { const c = this.children.get(k)!; return c.member || c.children.size > 0 })
     if (this.member && keys.length > 0) o['.'] = {}
     for (const k of keys) o[k] = this.children.get(k)!.toFieldsV1()
-    encoded.set(this, o)
+    this.#v1 = o
     return o
   }
 
@@ -134,7 +134,7 @@ export class FieldSet {
     if (hit) return hit
     const s = new FieldSet()
     fill(s, v, true)
-    if (cacheable) { decoded.set(v, s); encoded.set(s, v as Record<string, unknown>) }
+    if (cacheable) { decoded.set(v, s); s.#v1 = v as Record<string, unknown> }
     return s
   }
 }
