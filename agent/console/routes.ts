@@ -5,7 +5,7 @@
 // Protocol: JSON text frames. Client → agent: {type:'input', data} | {type:'resize', cols, rows}.
 // Agent → client: {type:'history', lines} | {type:'output', data} | {type:'state', state} |
 // {type:'throttled', droppedBytes} | {type:'exit', exitCode, signal} | {type:'info', message}.
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifySchema } from 'fastify'
 import type { GameSupervisor } from '../game/supervisor.ts'
 import { ConsoleFanout, parseClientMessage, type FanoutOptions } from './fanout.ts'
 import { DevConsoleSessions, SESSION_NAME, type DevShellOptions } from './dev-sessions.ts'
@@ -18,6 +18,11 @@ export interface ConsoleRoutesOptions {
   log: { warn(obj: object, msg: string): void }
   /** History lines sent to a game console viewer on join (default 200). */
   historyLines?: number
+}
+
+/** @fastify/websocket hides WebSocket routes from OpenAPI; the consoles are part of the API, so show them (as GET upgrades). */
+const documented = {
+  swaggerTransform: ({ schema, url }: { schema: FastifySchema; url: string }) => ({ schema: { ...schema, hide: false } as FastifySchema, url }),
 }
 
 /** Registers both console routes; @fastify/websocket must be registered on `app` already. */
@@ -41,7 +46,7 @@ export function registerConsoleRoutes(app: FastifyInstance, opts: ConsoleRoutesO
     devSessions.closeAll()
   })
 
-  app.get('/game/console', { websocket: true, schema: { tags: ['console'], summary: 'WebSocket: the game server console (stdin/stdout)' } }, (socket) => {
+  app.get('/game/console', { websocket: true, config: documented, schema: { tags: ['console'], summary: 'WebSocket: the game server console (stdin/stdout)' } }, (socket) => {
     gameFanout.add(socket)
     gameFanout.send(socket, { type: 'history', lines: supervisor.ring.tail(opts.historyLines ?? 200) })
     gameFanout.send(socket, { type: 'state', state: supervisor.state })
@@ -57,6 +62,7 @@ export function registerConsoleRoutes(app: FastifyInstance, opts: ConsoleRoutesO
 
   app.get<{ Querystring: { session?: string } }>('/dev/console', {
     websocket: true,
+    config: documented,
     schema: { tags: ['console'], summary: 'WebSocket: a login shell as dev in the workspace', querystring: { type: 'object', properties: { session: { type: 'string' } } } },
     preValidation: async (req) => {
       const s = req.query.session

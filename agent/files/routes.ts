@@ -29,6 +29,11 @@ export function createFileRoutes(options: FileRoutesOptions = {}): AgentRoutePlu
     app.removeAllContentTypeParsers()
     app.addContentTypeParser('*', (_req, payload, done) => { done(null, payload) })
 
+    app.get('/files', { schema: { tags: ['files'], summary: 'The server root\'s listing' } }, async () => {
+      const result = await files.open('')
+      return result.kind === 'directory' ? result.listing : null
+    })
+
     app.get<{ Params: { '*': string } }>('/files/*', { schema: { params: pathParams, tags: ['files'], summary: 'A directory listing (JSON) or a file\'s bytes' } }, async (req, reply) => {
       const result = await files.open(req.params['*'])
       if (result.kind === 'directory') return result.listing

@@ -26,6 +26,10 @@ t.test('game routes: validation, defaults, start/stop, state in /status and /eve
   t.equal((await res.json() as { code: string }).code, 'GAME_SPEC_INVALID')
   res = await agent.request('/game', { method: 'PUT', json: { server: { command: ['x'] }, supervision: { restartPolicy: 'Sometimes' } } })
   t.equal(res.status, 400)
+  const openapi = await (await agent.request('/openapi.json')).json() as { paths: Record<string, unknown> }
+  for (const p of ['/game', '/game/start', '/game/stop', '/game/restart', '/game/console', '/dev/console', '/files/{*}', '/uploads/{*}', '/mods', '/mods/{name}']) {
+    t.ok(openapi.paths[p], `OpenAPI documents ${p}`)
+  }
 
   // Watch the state stream while the game starts.
   const events = await fetch(`${agent.url}/events`, { headers: { authorization: `Bearer ${agent.token}` } })
