@@ -34,6 +34,8 @@ export interface GatewayServiceOptions extends Pick<GatewayOptions, 'listen' | '
   adminTokenFile?: string
   agents?: AgentLocatorOptions
   logger?: FastifyBaseLogger
+  /** How long to wait for the first list of GameServers/DevServers (default 60 s). */
+  syncTimeoutMs?: number
 }
 
 export interface GatewayService {
@@ -61,7 +63,7 @@ export async function startGatewayService(opts: GatewayServiceOptions): Promise<
     const informers = new ServerInformers(opts.client, routes, {
       onError: (err, what) => log?.warn({ err: (err as Error)?.message ?? String(err) }, what),
     })
-    await informers.start(stop.signal)
+    await informers.start(stop.signal, { syncTimeoutMs: opts.syncTimeoutMs ?? 60_000 })
     let portal: Portal | undefined
     const gateway = await createGateway({
       listen: opts.listen, ideSuffix: opts.ideSuffix, tls: opts.tls, publicScheme: opts.publicScheme, publicPort: opts.publicPort,

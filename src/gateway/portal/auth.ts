@@ -23,6 +23,10 @@ export function bearerOf(header: string | undefined): string | undefined {
 export function registerAuth(app: FastifyInstance, tokens: ApiTokenStore): void {
   app.decorateRequest('principal', undefined)
   app.addHook('onRequest', async (req, reply) => {
+    // Only the portal API is token-protected; the main host's other routes (health, the legacy
+    // IDE redirect) are public by design.
+    const url = req.url
+    if (!(url.startsWith('/api/') || url === '/api' || url.startsWith('/api?'))) return
     const scope = req.routeOptions.config.scope
     if (scope === null) return
     const principal = tokens.authenticate(bearerOf(req.headers.authorization))

@@ -51,10 +51,17 @@ export class ServerInformers {
     }
   }
 
-  async start(signal: AbortSignal): Promise<void> {
+  /** Lists and watches until `signal` aborts; resolves once both caches are filled. */
+  async start(signal: AbortSignal, opts: { syncTimeoutMs?: number } = {}): Promise<void> {
     void this.games.run(signal).catch((e) => this.#onError(e, 'GameServer watch ended'))
     void this.devs.run(signal).catch((e) => this.#onError(e, 'DevServer watch ended'))
-    await Promise.all([this.games.waitForSync(signal), this.devs.waitForSync(signal)])
+    const wait = opts.syncTimeoutMs === undefined ? signal : AbortSignal.any([signal, AbortSignal.timeout(opts.syncTimeoutMs)])
+    try {
+      await Promise.all([this.games.waitForSync(wait), this.devs.waitForSync(wait)])
+    } catch (err) {
+      if (signal.aborted) throw err
+      throw new Error(`GameServers and DevServers could not be listed within ${Math.round((opts.syncTimeoutMs ?? 0) / 1000)} s: apply the CRDs (kubectl apply -f crds/) and check that the gateway may list and watch them`, { cause: err })
+    }
   }
 
   get(kind: ServerKind, namespace: string, name: string): ServerObject | undefined {

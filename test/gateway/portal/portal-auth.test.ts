@@ -54,10 +54,23 @@ t.test('auth, scopes, hashing at rest, token admin, openapi', async (t) => {
   t.equal((await p.api('/api/servers', { token: issued.json.token })).status, 401, 'revoked')
   t.equal((await p.api('/api/tokens', { token: reader })).status, 403, 'token admin needs admin')
 
+  t.equal((await p.api('/healthz')).status, 200, 'health stays public')
+  const legacy = await p.api('/__ide/101')
+  t.equal(legacy.status, 302, 'the legacy IDE redirect stays public')
+  t.equal((await p.api('/apix')).status, 404, 'only /api is behind tokens')
+
   const doc = await p.api('/api/openapi.json')
   t.equal(doc.status, 200, 'the OpenAPI document is public')
   t.match(doc.json.openapi, /^3\./)
   t.ok(doc.json.paths['/api/servers/{name}/status'], 'documents the status route')
   t.ok(doc.json.paths['/api/dev/{name}/ide-token'], 'documents the IDE link route')
   t.ok(doc.json.paths['/api/game/{name}'].put.requestBody, 'documents the CRD-derived body')
+})
+
+t.test('without the CRDs the gateway refuses to start, saying what to do', async (t) => {
+  const { startTestEnv } = await import('../../../src/runtime/envtest/index.ts')
+  const { startGatewayService } = await import('../../../src/gateway/service.ts')
+  const env = await startTestEnv()
+  t.teardown(() => env.stop())
+  await t.rejects(startGatewayService({ client: env.client, listen: '127.0.0.1:0', ideSuffix: 'zlh.test', syncTimeoutMs: 1500 }), /apply the CRDs/)
 })

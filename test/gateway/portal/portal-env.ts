@@ -39,7 +39,7 @@ export async function startPortal(t: Test, extra: Partial<GatewayServiceOptions>
       if (init.token) headers.authorization = `Bearer ${init.token}`
       let body: string | Buffer | undefined = init.body
       if (init.json !== undefined) { headers['content-type'] = 'application/json'; body = JSON.stringify(init.json) }
-      const res = await fetch(`${svc.gateway.url}${path}`, { method: init.method ?? 'GET', headers, body })
+      const res = await fetch(`${svc.gateway.url}${path}`, { method: init.method ?? 'GET', headers, body, redirect: 'manual' })
       const text = await res.text()
       let json: unknown
       try { json = JSON.parse(text) } catch { json = undefined }
