@@ -64,7 +64,7 @@ t.test('1,000 rapid updates coalesce into few reconciles, and the last one sees 
     reconciles++
     const w = await mgr.client.get<Widget>(WIDGET, req.name, req.namespace)
     lastSeen = w.spec.size
-    await new Promise((r) => setTimeout(r, 25))
+    await new Promise((r) => setTimeout(r, 200)) // a slow reconcile: updates pile up behind it
   })
   const run = mgr.start()
   t.teardown(async () => { mgr.stop(); await run })
