@@ -4,7 +4,8 @@ import { oomCounterFile } from '../../../agent/game/cgroup-oom.ts'
 import path from 'node:path'
 import { FakeClock } from '../../../agent/game/clock.ts'
 import { processStartTime } from '../../../agent/game/proc-stat.ts'
-import { newSupervisor, shSpec, until, waitForStatus } from './helpers.ts'
+import { killGame, newSupervisor, shSpec, until, waitForStatus } from './helpers.ts'
+import { GameSupervisor } from '../../../agent/game/supervisor.ts'
 
 const crashedWithRestart = (s: { state: string; nextRestartTime: string | null }): boolean => s.state === 'Crashed' && s.nextRestartTime !== null
 
@@ -190,4 +191,25 @@ t.test('the stop command typed on the console is a requested stop, not a crash',
   t.equal(s.lastCrash, null, 'no crash recorded')
   t.equal(s.lastStop?.endedBy, 'stopCommand')
   t.equal(s.nextRestartTime, null, 'no restart scheduled')
+})
+
+t.test('a pending backoff and the Error state survive an agent restart', async (t) => {
+  const clock = new FakeClock()
+  const { sup, opts } = newSupervisor(t, { clock })
+  await sup.init()
+  await sup.applySpec({ ...shSpec('exit 1', {}, { maxConsecutiveFailures: 2 }), running: true })
+  const crashed = await waitForStatus(sup, crashedWithRestart)
+  sup.detach()
+  const next = new GameSupervisor(opts)
+  t.teardown(() => killGame(next))
+  await next.init()
+  t.equal(next.status().state, 'Crashed')
+  t.equal(next.status().nextRestartTime, crashed.nextRestartTime, 'the same restart time')
+  clock.advance(30_000)
+  const err = await waitForStatus(next, (s) => s.state === 'Error', 15_000, 'Error after the second failure')
+  next.detach()
+  const third = new GameSupervisor(opts)
+  await third.init()
+  t.equal(third.status().state, 'Error', 'Error is kept across restarts')
+  t.equal(third.status().message, err.message)
 })
