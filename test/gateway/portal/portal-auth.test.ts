@@ -74,3 +74,26 @@ t.test('without the CRDs the gateway refuses to start, saying what to do', async
   t.teardown(() => env.stop())
   await t.rejects(startGatewayService({ client: env.client, listen: '127.0.0.1:0', ideSuffix: 'zlh.test', syncTimeoutMs: 1500 }), /apply the CRDs/)
 })
+
+t.test('bootstrap admin token from a file: generated into it (0600) once, then read from it', async (t) => {
+  const { statSync, readFileSync, writeFileSync } = await import('node:fs')
+  const { join } = await import('node:path')
+  const { startGatewayService } = await import('../../../src/gateway/service.ts')
+  const dir = t.testdir()
+  const file = join(dir, 'admin-token')
+  const p = await startPortal(t, { adminTokenFile: file })
+  t.equal(p.svc.bootstrapAdminToken, undefined, 'written to the file, not returned for printing')
+  t.equal(statSync(file).mode & 0o777, 0o600)
+  const token = readFileSync(file, 'utf8').trim()
+  t.equal((await p.api('/api/tokens', { token })).status, 200, 'the file holds a working admin token')
+
+  // An operator-provided token in a file is registered (hashed) on start.
+  const own = join(dir, 'own-token')
+  const chosen = `zlh_abcdefabcdef_${'Q'.repeat(43)}`
+  writeFileSync(own, `${chosen}\n`, { mode: 0o600 })
+  const second = await startGatewayService({ client: p.env.client, listen: '127.0.0.1:0', ideSuffix: 'zlh.test', adminTokenFile: own })
+  t.teardown(() => second.close())
+  const res = await fetch(`${second.gateway.url}/api/tokens`, { headers: { authorization: `Bearer ${chosen}` } })
+  t.equal(res.status, 200)
+  t.notOk(JSON.stringify(await res.json()).includes('QQQQ'), 'listed without the token')
+})
