@@ -99,5 +99,21 @@ t.test('console and files through the gateway to a real agent', async (t) => {
     t.equal(list.status, 200, list.text)
   })
 
+  await t.test('dev console: a shell in the dev container', async (t) => {
+    t.equal((await api('/api/dev/box', { method: 'PUT', token: writer, json: { spec: {} } })).status, 201)
+    await p.env.client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'box-agent-token', namespace: NS }, data: { token: Buffer.from(agent.token).toString('base64'), agentUrl: Buffer.from(agent.url).toString('base64') } })
+    const ws = new WebSocket(wsUrl.replace('/game/srv/', '/dev/box/'), { headers: { authorization: `Bearer ${cons}` } })
+    let output = ''
+    ws.on('message', (d) => { const m = JSON.parse(d.toString()); if (m.type === 'output') output += m.data; seen.push(d.toString()) })
+    await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject) })
+    ws.send(JSON.stringify({ type: 'input', data: 'echo gw-$((40+2))\n' }))
+    const until = Date.now() + 20_000
+    while (!output.includes('gw-42') && Date.now() < until) await new Promise((r) => setTimeout(r, 20))
+    t.match(output, /gw-42/, 'the shell ran the command and its output came back')
+    const closed = new Promise((r) => ws.once('close', r))
+    ws.close()
+    await closed
+  })
+
   t.notOk(seen.join('\n').includes(agent.token), 'the agent token never reached the caller')
 })
