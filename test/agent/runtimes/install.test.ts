@@ -165,6 +165,9 @@ t.test('shutdown during an install rolls it back', async (t) => {
   server.add('slow.tgz', body, { kind: 'stall', bytes: 512, onStall: () => stalled() })
   const pending = install(agent, { name: 'tool', version: '1.0', url: server.url('slow.tgz'), sha256: sha256(body) }).catch((err: Error) => ({ status: 0, body: { code: err.message } }))
   await reached
+  const during = await (await agent.request('/runtimes')).json() as any
+  t.match(during.installing, [{ name: 'tool', version: '1.0', phase: 'downloading', totalBytes: body.length }], 'progress is visible while downloading')
+  t.match((agent.ctx.hub.get('runtimes') as any).installing, [{ name: 'tool' }], 'and published to the state stream')
   await agent.close()
   const res = await pending
   t.ok(res.status === 503 || res.status === 0, `the request ended (${res.status} ${res.body.code})`)
