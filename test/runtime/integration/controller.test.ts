@@ -9,6 +9,7 @@ import { generationChanged } from '../../../src/runtime/controller/predicates.ts
 import { requestKey } from '../../../src/runtime/controller/reconcile.ts'
 import type { KObject } from '../../../src/runtime/client/objects.ts'
 import { eventually } from './fault-proxy.ts'
+import { FakeClock } from '../../../src/runtime/clock.ts'
 import { GIZMO, WIDGET, gizmoCrd, widgetCrd, type Widget } from './widget-crd.ts'
 
 const CM = { apiVersion: 'v1', kind: 'ConfigMap' }
@@ -16,7 +17,7 @@ const SECRET = { apiVersion: 'v1', kind: 'Secret' }
 const env = await startTestEnv({ crds: [widgetCrd, gizmoCrd] })
 t.teardown(() => env.stop())
 const c = env.client
-for (const ns of ['own', 'co', 'conc', 'met']) await c.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })
+for (const ns of ['own', 'co', 'conc', 'met', 'bo']) await c.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })
 
 function newManager(extra: Partial<ConstructorParameters<typeof Manager>[0]> = {}): Manager {
   return new Manager({ kubeConfig: env.kubeConfig, logger: silentLogger(), metrics: new RuntimeMetrics(), gracefulShutdownTimeoutMs: 5000, ...extra })
@@ -194,4 +195,33 @@ t.test('owns: a cluster-scoped owner is enqueued without a namespace, from the v
   await c.create({ ...CM, metadata: { name: 'owned-late', namespace: 'co', ownerReferences: [controllerReference(gizmo)] } })
   await eventually(() => requests.length > 1, 'owned change reconciled')
   t.same([...new Set(requests)], [JSON.stringify({ name: 'g1' })], 'only the cluster-scoped key, never namespace/name')
+})
+
+t.test('a throwing reconciler backs off: retries observed on the fake queue clock, real API events', async (t) => {
+  const clock = new FakeClock()
+  const mgr = newManager({ clock })
+  const attemptsAt: number[] = []
+  const start = clock.now()
+  const ctl = mgr.controller('backoff-it').for<Widget>(WIDGET).complete((req) => {
+    if (req.namespace !== 'bo') return
+    attemptsAt.push(clock.now() - start)
+    if (attemptsAt.length < 4) throw new Error(`attempt ${attemptsAt.length} fails`)
+  })
+  const run = mgr.start()
+  t.teardown(async () => { mgr.stop(); await run })
+  await c.create({ ...WIDGET, metadata: { name: 'thrower', namespace: 'bo' }, spec: { size: 1 } })
+  await eventually(() => attemptsAt.length === 1, 'first attempt from the watch event')
+  for (const [delay, n] of [[5, 2], [10, 3], [20, 4]] as const) {
+    await eventually(() => ctl.queue.waitingCount() === 1, 'retry scheduled')
+    clock.advance(delay - 1)
+    await new Promise((r) => setTimeout(r, 50))
+    t.equal(attemptsAt.length, n - 1, `no retry before ${delay} ms of queue time`)
+    clock.advance(1)
+    await eventually(() => attemptsAt.length === n, `attempt ${n}`)
+  }
+  t.same(attemptsAt, [0, 5, 15, 35], 'per-key exponential backoff 5, 10, 20 ms')
+  await eventually(() => ctl.queue.processingCount() === 0, 'idle')
+  t.equal(ctl.queue.numRequeues('bo/thrower'), 0, 'success reset the backoff')
+  const metrics = await mgr.metrics.registry.getSingleMetric('controller_runtime_reconcile_errors_total')?.get()
+  t.equal(metrics?.values.find((v) => v.labels.controller === 'backoff-it')?.value, 3, 'three errors counted')
 })
