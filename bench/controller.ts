@@ -79,7 +79,9 @@ const crd: KObject = {
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-controller-'))
 const server = spawn(process.execPath, ['src/cli/main.ts', 'apiserver', '--data-dir', dir, '--port', '0', '--kubeconfig', join(dir, 'kubeconfig')], { stdio: ['ignore', 'pipe', 'inherit'] })
-const cleanup = (): void => { server.kill('SIGTERM'); rmSync(dir, { recursive: true, force: true }) }
+const serverExited = new Promise((resolve) => server.once('exit', resolve))
+// Remove the data dir only once the server has exited: it writes its database while closing.
+const cleanup = async (): Promise<void> => { server.kill('SIGTERM'); await serverExited; rmSync(dir, { recursive: true, force: true }) }
 try {
   await new Promise<void>((resolve, reject) => {
     server.once('exit', (code) => reject(new Error(`apiserver exited with ${code}`)))
@@ -158,5 +160,5 @@ try {
   }
   console.log(JSON.stringify(result))
 } finally {
-  cleanup()
+  await cleanup()
 }
