@@ -15,11 +15,36 @@ export function bearerTokenMatches(header: string | undefined, expectedDigest: B
   return timingSafeEqual(presented, expectedDigest) && match !== null
 }
 
-/** An onRequest hook that rejects any request without `Authorization: Bearer <token>`. */
-export function bearerAuthHook(token: string): (req: FastifyRequest, reply: FastifyReply) => Promise<void> {
-  if (token.length < 16) throw new Error('the agent token must be at least 16 characters; generate one with `openssl rand -hex 32`')
-  const expected = digest(token)
+export const MIN_TOKEN_LENGTH = 16
+
+/** The container's token, or none yet (an agent waiting for enrollment). Only its digest is kept. */
+export class TokenHolder {
+  #digest: Buffer | null = null
+
+  constructor(token: string | null) {
+    if (token !== null) this.set(token)
+  }
+
+  get enrolled(): boolean {
+    return this.#digest !== null
+  }
+
+  set(token: string): void {
+    if (token.length < MIN_TOKEN_LENGTH) throw new Error(`the agent token must be at least ${MIN_TOKEN_LENGTH} characters; generate one with \`openssl rand -hex 32\``)
+    this.#digest = digest(token)
+  }
+
+  matches(header: string | undefined): boolean {
+    // Without a token nothing matches; the digest of '' keeps the work the same.
+    return bearerTokenMatches(header, this.#digest ?? digest('\0 no token \0')) && this.#digest !== null
+  }
+}
+
+/** An onRequest hook that rejects any request without `Authorization: Bearer <token>`;
+ * `open(req)` names the requests that need none (enrollment). */
+export function bearerAuthHook(tokens: TokenHolder, open: (req: FastifyRequest) => boolean = () => false): (req: FastifyRequest, reply: FastifyReply) => Promise<void> {
   return async (req) => {
-    if (!bearerTokenMatches(req.headers.authorization, expected)) throw new AgentError('UNAUTHORIZED')
+    if (open(req)) return
+    if (!tokens.matches(req.headers.authorization)) throw new AgentError('UNAUTHORIZED')
   }
 }

@@ -12,8 +12,9 @@ export function registerAgentCommand(program: Command): void {
     .option('--vmid <id>', 'container id, added to every log line', process.env.ZLH_VMID)
     .option('--code-server-bind <host:port>', 'code-server --bind-addr', '0.0.0.0:6000')
     .option('--log-level <level>', 'pino log level', 'info')
+    .option('--enroll', 'if the token file does not exist, accept the token once via POST /enroll (writes the file)')
     .option('--install-grace-ms <ms>', 'on SIGTERM, how long in-flight installs may finish before they are rolled back', '10000')
-    .action(async (opts: { root: string; listen: string; tokenFile: string; vmid?: string; codeServerBind: string; logLevel: string; installGraceMs: string }) => {
+    .action(async (opts: { root: string; listen: string; tokenFile: string; vmid?: string; codeServerBind: string; logLevel: string; installGraceMs: string; enroll?: boolean }) => {
       try {
         await startAgent({
           root: opts.root,
@@ -23,6 +24,7 @@ export function registerAgentCommand(program: Command): void {
           logLevel: opts.logLevel,
           codeServer: { bindAddr: opts.codeServerBind },
           installGraceMs: Number(opts.installGraceMs),
+          enroll: opts.enroll === true,
           handleSignals: true,
         })
       } catch (err) {

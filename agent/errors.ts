@@ -23,6 +23,7 @@ export const agentErrors = {
   INSUFFICIENT_DISK: { status: 507, message: 'not enough free disk space for this install' },
   CODESERVER_NOT_INSTALLED: { status: 409, message: 'code-server is not installed: POST /runtimes with name "code-server" first' },
   CODESERVER_START_FAILED: { status: 500, message: 'code-server did not start' },
+  ALREADY_ENROLLED: { status: 409, message: 'this agent already has its token; enrollment happens once' },
   SHUTTING_DOWN: { status: 503, message: 'the agent is shutting down; retry against the restarted agent' },
   INTERNAL: { status: 500, message: 'internal agent error; see the agent log' },
 } as const satisfies Record<string, { status: number; message: string }>

@@ -13,6 +13,7 @@ import { StateHub } from './state.ts'
 import { createAgentLogger } from './log.ts'
 import type { Logger } from './log.ts'
 import { createAgentServer } from './server.ts'
+import { TokenHolder } from './auth.ts'
 import type { AgentContext, AgentRoutePlugin } from './context.ts'
 import { RuntimeManager } from './runtimes/manager.ts'
 import type { RuntimeManagerOptions } from './runtimes/manager.ts'
@@ -30,6 +31,8 @@ export interface StartAgentOptions {
   /** the bearer token, or a file holding it (first line) */
   token?: string
   tokenFile?: string
+  /** with tokenFile absent: serve only POST /enroll until it delivers the token (written to tokenFile) */
+  enroll?: boolean
   vmid?: string
   logger?: Logger
   logLevel?: string
@@ -53,10 +56,18 @@ export interface RunningAgent {
   close(): Promise<void>
 }
 
-export async function readToken(opts: Pick<StartAgentOptions, 'token' | 'tokenFile'>): Promise<string> {
+/** The token from `token` or the token file; null when enrolling and the file does not exist yet. */
+export async function readToken(opts: Pick<StartAgentOptions, 'token' | 'tokenFile' | 'enroll'>): Promise<string | null> {
   if (opts.token) return opts.token
   if (!opts.tokenFile) throw new Error('the agent needs a token: pass --token-file FILE')
-  const token = (await fs.readFile(opts.tokenFile, 'utf8')).split('\n')[0]!.trim()
+  let text: string
+  try {
+    text = await fs.readFile(opts.tokenFile, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && opts.enroll) return null
+    throw err
+  }
+  const token = text.split('\n')[0]!.trim()
   if (!token) throw new Error(`token file ${opts.tokenFile} is empty`)
   return token
 }
@@ -69,6 +80,7 @@ export function parseListen(listen: string): { host: string; port: number } {
 
 export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent> {
   const token = await readToken(opts)
+  const tokens = new TokenHolder(token)
   const log = opts.logger ?? createAgentLogger({ vmid: opts.vmid, level: opts.logLevel })
   const agentLog = log.child({ component: 'agent' })
   const paths = agentPaths(opts.root)
@@ -102,7 +114,7 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
   await devEnv.prepare()
   hub.update('devEnv', devEnv.state())
 
-  const app = await createAgentServer({ ctx, token, extraRoutePlugins: opts.extraRoutePlugins })
+  const app = await createAgentServer({ ctx, tokens, extraRoutePlugins: opts.extraRoutePlugins, enroll: opts.enroll && opts.tokenFile ? { tokenFile: opts.tokenFile } : undefined })
   const { host, port } = parseListen(opts.listen ?? '127.0.0.1:0')
   await app.listen({ host, port })
   const address = app.server.address()
@@ -112,7 +124,7 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
   await codeServer.init()
   ctx.provisioningComplete = true
   hub.update('agent', { version: agentVersion, provisioningComplete: true })
-  agentLog.info({ url, root: paths.root, version: agentVersion }, 'agent listening')
+  agentLog.info({ url, root: paths.root, version: agentVersion, waitingForEnrollment: !tokens.enrolled }, 'agent listening')
 
   let closing: Promise<void> | undefined
   const close = (): Promise<void> => {

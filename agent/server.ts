@@ -4,6 +4,8 @@ import Fastify from 'fastify'
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify'
 import swagger from '@fastify/swagger'
 import { bearerAuthHook } from './auth.ts'
+import type { TokenHolder } from './auth.ts'
+import { enrollRoutes, isEnrollRequest } from './routes/enroll.ts'
 import { AgentError, errorBody, isAgentError } from './errors.ts'
 import type { AgentContext, AgentRoutePlugin } from './context.ts'
 import { agentVersion } from './version.ts'
@@ -32,8 +34,10 @@ const routePlugins: AgentRoutePlugin[] = [
 
 export interface AgentServerOptions {
   ctx: AgentContext
-  /** the container's bearer token */
-  token: string
+  /** the container's bearer token (or none yet, with enrollment) */
+  tokens: TokenHolder
+  /** accept POST /enroll while no token is set (the token file is written then) */
+  enroll?: { tokenFile: string }
   /** extra plugins registered after the built-in ones (tests, embedders) */
   extraRoutePlugins?: AgentRoutePlugin[]
 }
@@ -49,7 +53,7 @@ export async function createAgentServer(opts: AgentServerOptions): Promise<Fasti
   })
 
   // Before anything else so every route — including 404s and the OpenAPI document — requires it.
-  app.addHook('onRequest', bearerAuthHook(opts.token))
+  app.addHook('onRequest', bearerAuthHook(opts.tokens, (req) => opts.enroll !== undefined && isEnrollRequest(req)))
 
   // Responses finishing during shutdown close their connection, so close() need not wait for
   // the keep-alive timeout of clients whose request was in flight.
@@ -88,6 +92,7 @@ export async function createAgentServer(opts: AgentServerOptions): Promise<Fasti
     },
   })
 
+  if (opts.enroll) await app.register(enrollRoutes, { tokens: opts.tokens, tokenFile: opts.enroll.tokenFile })
   for (const plugin of [...routePlugins, ...(opts.extraRoutePlugins ?? [])]) {
     await app.register(plugin, { ctx })
   }
