@@ -118,3 +118,25 @@ t.test('GET /events sends keep-alive comments on an idle stream', async (t) => {
   t.match(text, /\n: keep-alive \d+\n\n/, 'then a comment line, ignored by SSE clients')
   await reader.cancel()
 })
+
+t.test('GET /events drops a client that stops reading instead of buffering without bound', async (t) => {
+  const agent = await startTestAgent(t.testdir())
+  t.teardown(() => agent.close())
+  const { port } = new URL(agent.url)
+  const net = await import('node:net')
+  const socket = net.connect(Number(port), '127.0.0.1')
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
+  socket.write(`GET /events HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${agent.token}\r\n\r\n`)
+  socket.pause() // never read
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+  const payload = 'x'.repeat(10_000)
+  // Publish up to 60 MB; stop as soon as the agent gives up on the client.
+  for (let i = 0; i < 6000 && !agent.logs.some((l) => l.includes('not reading')); i++) {
+    agent.ctx.hub.update('flood', { i, payload })
+    if (i % 50 === 0) await new Promise((r) => setImmediate(r))
+  }
+  t.ok(agent.logs.some((l) => l.includes('event stream client is not reading')), 'the slow client was dropped')
+  socket.resume()
+  await closed
+  t.pass('its connection was closed')
+})
