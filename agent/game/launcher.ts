@@ -106,7 +106,7 @@ export function lostExit(run: RunInfo, now = Date.now()): ExitInfo {
 
 /**
  * A live link to a run's wrapper. Emits 'output' (Buffer) and, once, 'exit' (ExitInfo, lost:boolean).
- * Reconnects while the wrapper lives (e.g. after it dropped a slow connection).
+ * Reconnects for as long as the wrapper lives (e.g. after it dropped a slow connection).
  */
 export class RunLink extends EventEmitter {
   readonly run: RunInfo
@@ -132,8 +132,15 @@ export class RunLink extends EventEmitter {
     sock.on('close', () => {
       this.sock = null
       if (this.ended) return
-      if (isSameProcess(this.run.wrapperPid, this.run.wrapperStartTime) && this.attempts++ < 50) {
-        setTimeout(() => this.connect(), 100)
+      // The wrapper closes its clients right after writing the exit status.
+      if (readJson<ExitInfo>(this.files.exitFile)?.runId === this.run.runId) {
+        this.finish()
+        return
+      }
+      // While the wrapper lives the game may be fine: keep trying (fast at first, then once a
+      // second) rather than declaring the run lost.
+      if (isSameProcess(this.run.wrapperPid, this.run.wrapperStartTime)) {
+        setTimeout(() => this.connect(), this.attempts++ < 50 ? 100 : 1000)
         return
       }
       this.finish()
