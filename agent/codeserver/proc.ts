@@ -63,3 +63,27 @@ export function argValue(argv: string[], flag: string): string | undefined {
   }
   return undefined
 }
+
+/**
+ * Stop a process group led by `pid`: SIGTERM, wait up to `timeoutMs`, then SIGKILL and wait.
+ * Identity is pid + start time, so a recycled pid is never signalled after the process is gone.
+ * Returns which signal ended it.
+ */
+export async function stopProcessGroup(pid: number, startTime: number, timeoutMs: number, procDir = '/proc'): Promise<'SIGTERM' | 'SIGKILL' | 'gone'> {
+  const alive = (): Promise<boolean> => isSameProcess(pid, startTime, procDir)
+  const signalGroup = (sig: NodeJS.Signals): void => {
+    try {
+      process.kill(-pid, sig)
+    } catch {
+      try { process.kill(pid, sig) } catch { /* already gone */ }
+    }
+  }
+  if (!(await alive())) return 'gone'
+  signalGroup('SIGTERM')
+  const deadline = Date.now() + timeoutMs
+  while ((await alive()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+  if (!(await alive())) return 'SIGTERM'
+  if (await alive()) signalGroup('SIGKILL')
+  while (await alive()) await new Promise((r) => setTimeout(r, 50))
+  return 'SIGKILL'
+}

@@ -17,7 +17,6 @@ import type { ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
-import http from 'node:http'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { AgentPaths } from '../paths.ts'
 import type { Logger } from '../log.ts'
@@ -27,7 +26,8 @@ import type { RuntimeManager } from '../runtimes/manager.ts'
 import type { DevEnvironment } from '../devenv/environment.ts'
 import { AgentError } from '../errors.ts'
 import { readJson, writeFileAtomic } from '../fsutil.ts'
-import { argValue, findProcesses, isSameProcess, readProc, topMost } from './proc.ts'
+import { argValue, findProcesses, isSameProcess, readProc, stopProcessGroup, topMost } from './proc.ts'
+import { healthz, splitHostPort } from './health.ts'
 
 export const CODE_SERVER_RUNTIME = 'code-server'
 
@@ -365,38 +365,15 @@ export class CodeServerSupervisor {
     this.#instance = null
     this.#phase = 'Stopping'
     this.#publish()
-    const alive = async (): Promise<boolean> => isSameProcess(instance.pid, instance.startTime, this.#o.procDir)
-    const signalGroup = (sig: NodeJS.Signals): void => {
-      try {
-        process.kill(-instance.pid, sig)
-      } catch {
-        try { process.kill(instance.pid, sig) } catch { /* already gone */ }
-      }
-    }
-    signalGroup('SIGTERM')
-    const deadline = Date.now() + this.#o.stopTimeoutMs
-    while ((await alive()) && Date.now() < deadline) await delay(50)
-    if (await alive()) {
-      this.#log.warn({ pid: instance.pid }, 'code-server ignored SIGTERM: killing it')
-      signalGroup('SIGKILL')
-      while (await alive()) await delay(50)
-    }
+    const endedBy = await stopProcessGroup(instance.pid, instance.startTime, this.#o.stopTimeoutMs, this.#o.procDir)
+    if (endedBy === 'SIGKILL') this.#log.warn({ pid: instance.pid }, 'code-server ignored SIGTERM: killed it')
     this.#phase = 'Stopped'
     this.#log.info({ pid: instance.pid }, 'code-server stopped')
     this.#publish()
   }
 
   #healthy(): Promise<boolean> {
-    const [host, port] = splitHostPort(this.#o.bindAddr)
-    const target = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '::1' : host
-    return new Promise((resolve) => {
-      const req = http.get({ host: target, port, path: '/healthz', timeout: 2000 }, (res) => {
-        res.resume()
-        resolve(res.statusCode === 200)
-      })
-      req.on('timeout', () => req.destroy())
-      req.on('error', () => resolve(false))
-    })
+    return healthz(this.#o.bindAddr)
   }
 
   #publish(): void {
@@ -404,8 +381,4 @@ export class CodeServerSupervisor {
   }
 }
 
-export function splitHostPort(addr: string): [string, number] {
-  const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(addr)
-  if (!m) throw new Error(`bind address ${JSON.stringify(addr)} is not host:port`)
-  return [m[1]!, Number(m[2])]
-}
+export { splitHostPort }
