@@ -94,3 +94,11 @@ t.test('shell rc hooks are idempotent and keep the user\'s own lines', async (t)
   t.equal(bashrc.split('>>> zlh dev environment >>>').length, 2, 'one managed block after two starts')
   t.ok(second.logs.some((l) => /skipping host-wide changes/.test(l)), 'says why no user was created')
 })
+
+t.test('lookupUser reads uid/gid from a passwd file', async (t) => {
+  const dir = t.testdir({ passwd: 'root:x:0:0:root:/root:/bin/bash\ndev:x:1000:1001:,,,:/home/dev:/bin/bash\n' })
+  const { lookupUser } = await import('../../../agent/devenv/user.ts')
+  t.same(await lookupUser('dev', path.join(dir, 'passwd')), { uid: 1000, gid: 1001 })
+  t.equal(await lookupUser('nobody-here', path.join(dir, 'passwd')), null)
+  t.equal(await lookupUser('dev', path.join(dir, 'missing')), null)
+})
