@@ -7,7 +7,7 @@
 // Guarantees: when startTestEnv resolves, every given CRD's kind answers discovery; stop()
 // closes the server and removes the data dir it created (not one you passed).
 
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { KubeConfig } from '@kubernetes/client-node'
@@ -55,13 +55,23 @@ export async function startTestEnv(opts: TestEnvOptions = {}): Promise<TestEnv> 
         stopped = true
         client.close()
         await s.close()
-        if (ownDir) rmSync(dataDir, { recursive: true, force: true })
+        if (ownDir) removeDir(dataDir)
       },
     }
   } catch (err) {
     await server?.close()
-    if (ownDir) rmSync(dataDir, { recursive: true, force: true })
+    if (ownDir) removeDir(dataDir)
     throw err
+  }
+}
+
+/**
+ * Removes the data dir, checking that it is gone: a recursive rmSync has been seen to return with
+ * an entry left behind while the server's files were still settling after close().
+ */
+function removeDir(dir: string): void {
+  for (let attempt = 0; attempt < 5 && existsSync(dir); attempt++) {
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 })
   }
 }
 
