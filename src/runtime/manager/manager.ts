@@ -110,14 +110,19 @@ export class Manager implements ControllerHost {
   addHealthCheck(name: string, check: Check): void { this.#healthChecks.set(name, check) }
   addReadyCheck(name: string, check: Check): void { this.#readyChecks.set(name, check) }
 
-  /** The shared cache of `kind` (created on first use; started with the manager). */
-  reflectorFor<T extends KObject>(kind: KindRef): Reflector<T> {
+  /**
+   * The shared cache of `kind`, created on first use (with `opts` over the manager's cache
+   * defaults, e.g. `{ transform: metadataOnly }` for a large kind) and started with the manager.
+   * Call it before building controllers to choose a kind's options; later calls share that cache.
+   */
+  reflectorFor<T extends KObject>(kind: KindRef, opts: ReflectorOptions<T> = {}): Reflector<T> {
     const key = `${kind.apiVersion}/${kind.kind}`
     let r = this.#reflectors.get(key)
     if (r === undefined) {
       r = new Reflector<KObject>(this.client, kind, {
         clock: this.clock,
         ...this.#opts.cache,
+        ...(opts as unknown as ReflectorOptions<KObject>),
         onError: (err, action) => this.logger.warn({ err, kind: key, action }, 'cache watch restarting'),
       })
       this.#reflectors.set(key, r)

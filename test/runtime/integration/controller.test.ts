@@ -225,3 +225,18 @@ t.test('a throwing reconciler backs off: retries observed on the fake queue cloc
   const metrics = await mgr.metrics.registry.getSingleMetric('controller_runtime_reconcile_errors_total')?.get()
   t.equal(metrics?.values.find((v) => v.labels.controller === 'backoff-it')?.value, 3, 'three errors counted')
 })
+
+t.test('a kind can get its own cache options (metadata-only) before controllers use it', async (t) => {
+  const { metadataOnly } = await import('../../../src/runtime/reflector/reflector.ts')
+  const mgr = newManager()
+  const store = mgr.reflectorFor<Widget>(WIDGET, { transform: metadataOnly }).store
+  const seen: string[] = []
+  mgr.controller('meta-only').for<Widget>(WIDGET).complete((req) => { if (req.namespace === 'own') seen.push(req.name) })
+  const run = mgr.start()
+  t.teardown(async () => { mgr.stop(); await run })
+  await eventually(() => seen.includes('w1'), 'reconciled from the metadata-only cache')
+  const cached = store.getByName('w1', 'own')
+  t.equal(cached?.metadata?.name, 'w1')
+  t.equal(cached?.spec, undefined, 'spec not cached')
+  t.equal(mgr.reflectorFor(WIDGET).store, store, 'controllers share that cache')
+})
