@@ -51,8 +51,11 @@ export async function startServer(t: Test, extra: Partial<ApiServerOptions> = {}
     },
   }
   t.teardown(async () => {
-    await h.server.close()
-    rmSync(dir, { recursive: true, force: true })
+    try {
+      await h.server.close()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
   return h
 }
