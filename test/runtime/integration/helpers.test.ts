@@ -81,12 +81,7 @@ t.test('updateStatus really retries a conflicting write', async (t) => {
   t.equal(res.status?.seen, 7)
 })
 
-// The embedded server answers application/apply-patch+yaml once its apply module is wired in;
-// until then this runs as a todo (reported, not failing the suite).
-const applyServed = await c.patch({ apiVersion: 'v1', kind: 'ConfigMap' }, 'probe-apply', 'h', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'probe-apply', namespace: 'h' } }, 'application/apply-patch+yaml', { fieldManager: 'probe', dryRun: true })
-  .then(() => true, (e: unknown) => !isApiError(e, 415))
-
-t.test('server-side apply with a field manager; conflicts unless forced', { todo: applyServed ? false : 'embedded server does not serve apply-patch yet' }, async (t) => {
+t.test('server-side apply with a field manager; conflicts unless forced', async (t) => {
   const owner = await c.get<Widget>(WIDGET, 's1', 'h')
   const cm: KObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'applied', namespace: 'h', ownerReferences: [controllerReference(owner)] }, data: { a: '1' } }
   const first = await serverSideApply(c, cm, { fieldManager: 'ctl-a' })
