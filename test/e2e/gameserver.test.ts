@@ -25,6 +25,8 @@ function gamePids(stateDir: string): number[] {
   return out
 }
 
+t.setTimeout(15 * 60_000)
+
 t.test('GameServer lifecycle', async (t) => {
   const art = await buildArtifacts(t)
   const e = await startE2E(t, art)

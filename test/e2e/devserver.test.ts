@@ -1,0 +1,74 @@
+// DevServer end to end with the code-server STAND-IN (a small HTTP program packaged like
+// code-server: bin/code-server, --bind-addr, /healthz — see controller/artifacts/build.ts):
+// example applied → Ready with CodeServerReady and status.ide; codeServer.enabled false → stopped;
+// delete with the controller SIGKILLed right after → container gone. Plus orphan collection: a
+// container tagged by this control plane whose resource does not exist is deleted after the grace.
+import t from 'tap'
+import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { get } from 'node:http'
+import { join } from 'node:path'
+import { REPO } from '../apiserver/harness.ts'
+import { tcpReachable } from '../../controller/status-util.ts'
+import { buildArtifacts, condition, IDE_SUFFIX, startE2E } from './harness.ts'
+
+t.setTimeout(10 * 60_000)
+
+t.test('DevServer and orphans', async (t) => {
+  const art = await buildArtifacts(t)
+  const e = await startE2E(t, art)
+  t.teardown(() => { if (!t.passing()) console.error(e.logs().split('\n').slice(-60).join('\n')) })
+  await e.startController()
+
+  await t.test('the example DevServer gets its runtimes, code-server and IDE address', async (t) => {
+    await e.apply(readFileSync(join(REPO, 'manifests/examples/devserver.yaml'), 'utf8'))
+    const w = await e.h.kubectl(['wait', '--for=condition=Ready', 'devserver/workbench', '--timeout=240s'], { timeoutMs: 250_000 })
+    t.equal(w.code, 0, `kubectl wait: ${w.stderr}${w.stdout}`)
+    const ds = await e.get('devserver', 'workbench')
+    t.equal(ds.status.phase, 'Running')
+    t.equal(condition(ds, 'CodeServerReady')?.status, 'True')
+    t.same(ds.status.runtimes.map((r: any) => [r.name, r.version]), [['node', art.node.version]])
+    t.same(ds.status.ide, { host: `dev-${ds.status.vmid}.${IDE_SUFFIX}`, url: `https://dev-${ds.status.vmid}.${IDE_SUFFIX}/` })
+    t.ok(await tcpReachable('127.0.0.1', 6000), 'code-server (stand-in) listens')
+    // fetch() refuses port 6000 (a WHATWG "bad port"), so plain http.
+    const health = await new Promise<{ status: string }>((resolve, reject) => {
+      get('http://127.0.0.1:6000/healthz', (res) => { let b = ''; res.on('data', (c) => { b += c }); res.on('end', () => resolve(JSON.parse(b))) }).on('error', reject)
+    })
+    t.equal(health.status, 'alive')
+    t.match(await e.h.k('get', 'zlh'), /devserver\.zerolaghub\.dev\/workbench\s+Running\s+node/)
+  })
+
+  await t.test('codeServer.enabled false → code-server stopped, condition says so', async (t) => {
+    await e.h.k('patch', 'devserver', 'workbench', '--type=merge', '-p', '{"spec":{"codeServer":{"enabled":false}}}')
+    const ds = await e.waitFor('code-server disabled', 'devserver', 'workbench', (o: any) => condition(o, 'CodeServerReady')?.reason === 'Disabled' && o.status.observedGeneration === o.metadata.generation, 60_000)
+    t.equal(condition(ds, 'Ready')?.status, 'True', 'Ready without the IDE')
+    t.notOk(await tcpReachable('127.0.0.1', 6000), 'code-server stopped')
+    await e.h.k('patch', 'devserver', 'workbench', '--type=merge', '-p', '{"spec":{"codeServer":{"enabled":true}}}')
+    await e.waitFor('code-server back', 'devserver', 'workbench', (o: any) => condition(o, 'CodeServerReady')?.status === 'True' && o.status.observedGeneration === o.metadata.generation, 60_000)
+  })
+
+  await t.test('orphaned containers are deleted after the grace period, with an Event', async (t) => {
+    const backend = e.backend()
+    const ownerUid = randomUUID()
+    const c = await backend.ensure({ identity: { ownerUid, kind: 'GameServer', namespace: 'default', name: 'ghost' }, resources: { cores: 1, memoryMiB: 256, diskGiB: 1 }, agent: { token: 'a'.repeat(64) } })
+    const deadline = Date.now() + 60_000
+    while ((await backend.list()).some((x) => x.ownerUid === ownerUid)) {
+      if (Date.now() > deadline) throw new Error('orphan not collected')
+      await new Promise((r) => setTimeout(r, 300))
+    }
+    t.pass(`orphan container ${c.vmid} deleted`)
+    const events = JSON.parse(await e.h.k('get', 'events', '-A', '--field-selector', 'reason=OrphanDeleted', '-o', 'json')).items
+    t.match(events[0]?.message, new RegExp(`deleted container ${c.vmid}: it belonged to GameServer default/ghost`))
+    t.ok((await backend.list()).length === 1, 'the DevServer container is untouched')
+  })
+
+  await t.test('delete with the controller SIGKILLed → container gone, finalizer released', async (t) => {
+    const ds = await e.get('devserver', 'workbench')
+    await e.h.k('delete', 'devserver', 'workbench', '--wait=false')
+    await e.controller?.kill9()
+    await e.startController()
+    await e.h.k('wait', '--for=delete', 'devserver/workbench', '--timeout=120s')
+    t.notOk((await e.backend().list()).some((c) => c.ownerUid === ds.metadata.uid), 'container deleted')
+    t.notOk(await tcpReachable('127.0.0.1', 6000), 'code-server stopped before the delete')
+  })
+})
