@@ -6,6 +6,8 @@ import { registerApiserverCommand } from './apiserver.ts'
 import { registerAgentCommand } from '../../agent/cli.ts'
 import { registerControllerCommand } from '../../controller/cli.ts'
 import { registerGatewayCommand } from '../gateway/cli.ts'
+import { registerUpCommand } from './up/command.ts'
+import { registerPeopleCommands } from './people.ts'
 
 const program = new Command()
   .name('zlh')
@@ -33,5 +35,7 @@ registerAgentCommand(program)
 registerApiserverCommand(program)
 registerControllerCommand(program)
 registerGatewayCommand(program)
+registerUpCommand(program)
+registerPeopleCommands(program)
 
 await program.parseAsync()

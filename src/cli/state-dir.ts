@@ -1,0 +1,64 @@
+// Where the all-in-one system keeps its state, and the small JSON file `zlh up` writes there so
+// the other commands (`zlh status`, `zlh ide`, `zlh kubeconfig`) find the running system.
+// Guarantees: the runtime file is written atomically (temp file + rename), mode 0600.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+
+/** --state-dir, else $ZLH_STATE_DIR, else $XDG_STATE_HOME/zlh (~/.local/state/zlh). */
+export function resolveStateDir(flag?: string): string {
+  if (flag) return resolve(flag)
+  if (process.env.ZLH_STATE_DIR) return resolve(process.env.ZLH_STATE_DIR)
+  const base = process.env.XDG_STATE_HOME || join(process.env.HOME ?? '/tmp', '.local', 'state')
+  return resolve(base, 'zlh')
+}
+
+export interface StateLayout {
+  root: string
+  apiserver: string
+  kubeconfig: string
+  artifacts: string
+  logs: string
+  adminTokenFile: string
+  runtimeFile: string
+}
+
+export function stateLayout(root: string): StateLayout {
+  return {
+    root,
+    apiserver: join(root, 'apiserver'),
+    kubeconfig: join(root, 'kubeconfig'),
+    artifacts: join(root, 'artifacts'),
+    logs: join(root, 'logs'),
+    adminTokenFile: join(root, 'gateway', 'admin-token'),
+    runtimeFile: join(root, 'up.json'),
+  }
+}
+
+/** What a running (or the last) `zlh up` recorded: ports are reused by the next start. */
+export interface UpRuntime {
+  pid?: number
+  apiPort?: number
+  gatewayPort?: number
+  artifactPort?: number
+  apiUrl?: string
+  gatewayUrl?: string
+  startedAt?: string
+}
+
+export function readRuntime(layout: StateLayout): UpRuntime {
+  if (!existsSync(layout.runtimeFile)) return {}
+  try { return JSON.parse(readFileSync(layout.runtimeFile, 'utf8')) as UpRuntime } catch { return {} }
+}
+
+export function writeRuntime(layout: StateLayout, rt: UpRuntime): void {
+  mkdirSync(layout.root, { recursive: true, mode: 0o700 })
+  const tmp = `${layout.runtimeFile}.${process.pid}.tmp`
+  writeFileSync(tmp, `${JSON.stringify(rt, null, 2)}\n`, { mode: 0o600 })
+  renameSync(tmp, layout.runtimeFile)
+}
+
+/** True when `pid` is a live process. */
+export function alive(pid: number | undefined): boolean {
+  if (pid === undefined) return false
+  try { process.kill(pid, 0); return true } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM' }
+}

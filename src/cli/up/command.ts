@@ -1,0 +1,65 @@
+// `zlh up` (what `npm start` runs): the whole system on the embedded default until Ctrl-C or
+// SIGTERM, then a graceful stop. Servers' containers keep running; the next start adopts them.
+import type { Command } from 'commander'
+import { Progress } from '../progress.ts'
+import { alive, readRuntime, resolveStateDir, stateLayout } from '../state-dir.ts'
+import { startSystem, type RunningSystem } from './system.ts'
+import { trustCommand } from './tls.ts'
+
+export const READY_PREFIX = 'export KUBECONFIG='
+
+function nextSteps(sys: RunningSystem): string {
+  return [
+    '',
+    'zlh is up. In another terminal:',
+    '',
+    `  ${READY_PREFIX}${sys.layout.kubeconfig}`,
+    '  kubectl apply -f manifests/examples/gameserver.yaml',
+    '  kubectl get zlh -w',
+    '',
+    `Portal API: ${sys.gatewayUrl}/api/servers`,
+    `  admin token: ${sys.adminToken}`,
+    `  curl --cacert ${sys.caFile} -H "Authorization: Bearer ${sys.adminToken}" ${sys.gatewayUrl}/api/servers`,
+    'Browser IDE: kubectl apply -f manifests/examples/devserver.yaml && npx zlh ide workbench',
+    `  trust the local CA once (no certificate warning on https://dev-<vmid>.localhost): ${trustCommand(sys.caFile)}`,
+    `Dashboard: npx zlh status    Logs: ${sys.layout.logs}`,
+    'Ctrl-C stops the control plane; servers keep running and the next start picks them up.',
+    '',
+  ].join('\n')
+}
+
+export function registerUpCommand(program: Command): void {
+  program
+    .command('up')
+    .description('run the whole system locally: API server, CRDs, controller (process provider), gateway, local artifacts')
+    .option('--state-dir <dir>', 'state directory (default $ZLH_STATE_DIR, else $XDG_STATE_HOME/zlh = ~/.local/state/zlh)')
+    .option('--json', 'JSON lines instead of the progress display')
+    .option('--no-code-server', 'do not build code-server when a DevServer needs it')
+    .action(async (o: { stateDir?: string, json?: boolean, codeServer: boolean }) => {
+      const stateDir = resolveStateDir(o.stateDir)
+      const progress = new Progress({ json: o.json })
+      const other = readRuntime(stateLayout(stateDir)).pid
+      if (other !== undefined && other !== process.pid && alive(other)) {
+        console.error(`zlh up: another zlh up (pid ${other}) is running on ${stateDir}: stop it first (kill ${other}) or use another --state-dir`)
+        process.exit(3)
+      }
+      let sys: RunningSystem
+      try {
+        sys = await startSystem({ stateDir, progress, codeServer: o.codeServer })
+      } catch (err) {
+        console.error(`zlh up: ${(err as Error).message}`)
+        console.error(`logs are in ${stateLayout(stateDir).logs}; fix the cause and run again`)
+        process.exit(1)
+      }
+      if (o.json) progress.info('zlh ready', { kubeconfig: sys.layout.kubeconfig, export: `${READY_PREFIX}${sys.layout.kubeconfig}`, apiUrl: sys.api.url, gatewayUrl: sys.gatewayUrl, caFile: sys.caFile, stateDir })
+      else process.stdout.write(nextSteps(sys))
+      let stopping = false
+      const stop = (signal: string): void => {
+        if (stopping) { console.error('zlh up: second signal, exiting now'); process.exit(130) }
+        stopping = true
+        void progress.step(`stopping (${signal})`, () => sys.stop()).then(() => process.exit(0), () => process.exit(1))
+      }
+      process.on('SIGINT', () => stop('SIGINT'))
+      process.on('SIGTERM', () => stop('SIGTERM'))
+    })
+}

@@ -1,0 +1,133 @@
+// The whole system on the embedded default, in one process: the API server (TLS, sqlite under the
+// state dir), the CRDs, local artifacts and their RuntimeCatalogs, the default process
+// ContainerProvider, the controller and the gateway. What `zlh up` runs.
+//
+// Expected flow
+//  1. TLS material (one CA for API server and IDE hosts), API server on the previous port if free.
+//  2. CRDs, the `local` process ContainerProvider (default), node + flying-squid artifacts and catalogs.
+//  3. Controller (logs to <state>/logs/controller.log), gateway (logs to <state>/logs/gateway.log).
+//  4. up.json records pid and ports; the next start reuses them.
+// Guarantees: stop() stops controller, gateway, artifact server and API server in that order and
+// leaves the servers' containers (agents, games) running: the next start adopts them.
+import { createWriteStream, mkdirSync, readdirSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { parseAllDocuments } from 'yaml'
+import pino, { type Logger } from 'pino'
+import { createApiServer, type ApiServer } from '../../apiserver/index.ts'
+import { Client, serverSideApply, type KObject } from '../../runtime/index.ts'
+import { startController, type RunningController } from '../../../controller/index.ts'
+import { startGatewayService, type GatewayService } from '../../gateway/service.ts'
+import type { ArtifactServer } from '../../../controller/artifacts/index.ts'
+import { catalogFor, localArtifacts, serveArtifacts } from './artifacts.ts'
+import { reusablePort } from './ports.ts'
+import { ensureServingPki, pkiDir } from './tls.ts'
+import { readRuntime, stateLayout, writeRuntime, type StateLayout } from '../state-dir.ts'
+import type { Progress } from '../progress.ts'
+import { CodeServerOnDemand } from './code-server.ts'
+
+const projectDir = join(import.meta.dirname, '..', '..', '..')
+export const FIELD_MANAGER = 'zlh-up'
+export const IDE_SUFFIX = 'localhost'
+
+export interface SystemOptions {
+  stateDir: string
+  progress: Progress
+  ideSuffix?: string
+  /** Build code-server when a DevServer first needs it (default true). */
+  codeServer?: boolean
+}
+
+export interface RunningSystem {
+  layout: StateLayout
+  api: ApiServer
+  gatewayUrl: string
+  portalUrl: string
+  adminToken: string
+  caFile: string
+  stop(): Promise<void>
+}
+
+function crdObjects(): KObject[] {
+  const dir = join(projectDir, 'crds')
+  return readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()
+    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS() as KObject).filter(Boolean))
+}
+
+function fileLogger(layout: StateLayout, name: string): Logger {
+  mkdirSync(layout.logs, { recursive: true })
+  return pino({ base: { component: name }, redact: ['req.headers.authorization', 'req.headers.cookie'] }, createWriteStream(join(layout.logs, `${name}.log`), { flags: 'a' }))
+}
+
+export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
+  const layout = stateLayout(opts.stateDir)
+  const ideSuffix = opts.ideSuffix ?? IDE_SUFFIX
+  const progress = opts.progress
+  mkdirSync(layout.root, { recursive: true, mode: 0o700 })
+  const previous = readRuntime(layout)
+  const stops: Array<() => Promise<void>> = []
+  const stopAll = async (): Promise<void> => { for (const s of stops.reverse()) await s().catch(() => {}) }
+  try {
+    const api = await progress.step('starting the API server', async () => {
+      await ensureServingPki(layout.apiserver, ideSuffix)
+      return createApiServer({ dataDir: layout.apiserver, port: await reusablePort(previous.apiPort), kubeconfigPath: layout.kubeconfig })
+    })
+    stops.push(() => api.close())
+    const client = new Client(api.kubeConfig())
+    stops.push(async () => client.close())
+
+    await progress.step('installing the CRDs', async () => {
+      for (const crd of crdObjects()) await serverSideApply(client, crd, { fieldManager: FIELD_MANAGER })
+      await serverSideApply(client, {
+        apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'ContainerProvider', metadata: { name: 'local' },
+        spec: { type: 'process', default: true, process: {} },
+      } as KObject, { fieldManager: FIELD_MANAGER, force: false })
+    })
+
+    let artifactServer: ArtifactServer | undefined
+    await progress.step('building runtime artifacts (node, flying-squid)', async () => {
+      const built = await localArtifacts(layout.artifacts)
+      artifactServer = await serveArtifacts(layout.artifacts, await reusablePort(previous.artifactPort) || undefined)
+      for (const a of [built.node, built.squid]) await serverSideApply(client, catalogFor(a, artifactServer) as KObject, { fieldManager: FIELD_MANAGER })
+    })
+    const artifacts = artifactServer as ArtifactServer
+    stops.push(() => artifacts.close())
+
+    const controller: RunningController = await progress.step('starting the controller', async () =>
+      startController({ kubeconfig: layout.kubeconfig, stateDir: layout.root, ideSuffix, logger: fileLogger(layout, 'controller'), handleSignals: false }))
+    stops.push(() => controller.stop())
+
+    const gatewayPort = await reusablePort(previous.gatewayPort)
+    mkdirSync(dirname(layout.adminTokenFile), { recursive: true, mode: 0o700 })
+    const pki = { cert: readFileSync(join(pkiDir(layout.apiserver), 'server.crt')), key: readFileSync(join(pkiDir(layout.apiserver), 'server.key')) }
+    const gateway: GatewayService = await progress.step('starting the gateway', async () => startGatewayService({
+      client, listen: `127.0.0.1:${gatewayPort}`, ideSuffix, tls: pki, publicScheme: 'https', publicPort: 'listen',
+      adminTokenFile: layout.adminTokenFile, logger: fileLogger(layout, 'gateway'),
+    }))
+    stops.push(() => gateway.close())
+
+    if (opts.codeServer !== false) {
+      const onDemand = new CodeServerOnDemand({ client, artifacts, dir: join(layout.root, 'code-server-build'), outDir: layout.artifacts, progress, log: fileLogger(layout, 'artifacts') })
+      onDemand.start()
+      stops.push(() => onDemand.stop())
+    }
+
+    const adminToken = readFileSync(layout.adminTokenFile, 'utf8').trim()
+    const gatewayUrl = gateway.gateway.url
+    writeRuntime(layout, {
+      pid: process.pid, apiPort: api.port, gatewayPort: Number(new URL(gatewayUrl).port), artifactPort: Number(new URL(artifacts.baseUrl).port),
+      apiUrl: api.url, gatewayUrl, startedAt: new Date().toISOString(),
+    })
+    let stopped: Promise<void> | undefined
+    return {
+      layout, api, gatewayUrl, portalUrl: `${gatewayUrl}/api/servers`, adminToken, caFile: join(pkiDir(layout.apiserver), 'ca.crt'),
+      stop: () => (stopped ??= (async () => {
+        await stopAll()
+        const rt = readRuntime(layout)
+        if (rt.pid === process.pid) writeRuntime(layout, { ...rt, pid: undefined })
+      })()),
+    }
+  } catch (err) {
+    await stopAll()
+    throw err
+  }
+}
