@@ -1,10 +1,11 @@
 // `zlh controller`: runs the controller until SIGTERM/SIGINT. Flags are DESIGN.md's contract.
+import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { defaultStateDir, startController } from './main.ts'
 
 interface Flags {
   kubeconfig?: string, leaderElect?: boolean, metricsAddr?: string, ideSuffix: string, stateDir?: string,
-  concurrency: string, maxUnavailable: string, orphanGraceSeconds: string, orphanIntervalSeconds: string, providerGoneGraceSeconds: string, controlPlaneSource?: string[]
+  concurrency: string, maxUnavailable: string, orphanGraceSeconds: string, orphanIntervalSeconds: string, providerGoneGraceSeconds: string, controlPlaneSource?: string[], metricsTokenFile?: string
 }
 
 export function registerControllerCommand(program: Command): void {
@@ -14,6 +15,7 @@ export function registerControllerCommand(program: Command): void {
     .option('--kubeconfig <file>', 'kubeconfig (default $KUBECONFIG, ~/.kube/config, then in-cluster)')
     .option('--leader-elect', 'run only while holding the zlh-controller Lease (for several replicas)')
     .option('--metrics-addr <host:port>', 'serve /healthz, /readyz and /metrics here')
+    .option('--metrics-token-file <file>', 'bearer token /metrics requires (needed when --metrics-addr is not loopback)')
     .option('--ide-suffix <suffix>', 'DevServer IDE host suffix: dev-<vmid>.<suffix>', process.env.DEV_IDE_HOST_SUFFIX ?? 'localhost')
     .option('--state-dir <dir>', 'controller state (process provider roots); default $ZLH_STATE_DIR or ~/.local/state/zlh')
     .option('--concurrency <n>', 'concurrent reconciles per server kind', '8')
@@ -30,7 +32,8 @@ export function registerControllerCommand(program: Command): void {
       }
       try {
         const c = startController({
-          kubeconfig: o.kubeconfig, leaderElect: o.leaderElect === true, metricsAddr: o.metricsAddr, ideSuffix: o.ideSuffix,
+          kubeconfig: o.kubeconfig, leaderElect: o.leaderElect === true, metricsAddr: o.metricsAddr,
+          ...(o.metricsTokenFile ? { metricsToken: readFileSync(o.metricsTokenFile, 'utf8').trim() } : {}), ideSuffix: o.ideSuffix,
           stateDir: o.stateDir ?? defaultStateDir(), concurrency: num('--concurrency', o.concurrency, 1),
           maxUnavailable: num('--max-unavailable', o.maxUnavailable, 1), orphanGraceMs: num('--orphan-grace-seconds', o.orphanGraceSeconds, 0) * 1000,
           orphanIntervalMs: num('--orphan-interval-seconds', o.orphanIntervalSeconds, 0.1) * 1000,

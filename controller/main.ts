@@ -17,6 +17,8 @@ export interface ControllerOptions extends Omit<ControllerSettings, 'logger'> {
   leaseNamespace?: string
   /** host:port for /healthz /readyz /metrics; omit to serve none. */
   metricsAddr?: string
+  /** Bearer token for /metrics (required by the manager for a non-loopback metricsAddr). */
+  metricsToken?: string
   logger?: Logger
   handleSignals?: boolean
 }
@@ -50,7 +52,7 @@ export function startController(opts: ControllerOptions): RunningController {
   const probes = opts.metricsAddr !== undefined ? parseHostPort(opts.metricsAddr) : undefined
   const manager = new Manager({
     kubeConfig, logger, handleSignals: opts.handleSignals ?? false, gracefulShutdownTimeoutMs: 20_000,
-    ...(probes ? { probes } : {}),
+    ...(probes ? { probes: { ...probes, ...(opts.metricsToken ? { metricsToken: opts.metricsToken } : {}) } } : {}),
     ...(opts.leaderElect ? { leaderElection: { leaseName: 'zlh-controller', namespace: opts.leaseNamespace ?? process.env.POD_NAMESPACE ?? 'kube-system', identity: `${hostname()}_${randomUUID()}` } } : {}),
   })
   const handles = setupControllers(manager, { ...opts, logger })
