@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs'
 import { get } from 'node:http'
 import { join } from 'node:path'
 import { REPO } from '../apiserver/harness.ts'
+import { ProcessBackend } from '../../src/providers/index.ts'
 import { tcpReachable } from '../../controller/status-util.ts'
 import { buildArtifacts, condition, IDE_SUFFIX, startE2E } from './harness.ts'
 
@@ -60,6 +61,20 @@ t.test('DevServer and orphans', async (t) => {
     const events = JSON.parse(await e.h.k('get', 'events', '-A', '--field-selector', 'reason=OrphanDeleted', '-o', 'json')).items
     t.match(events[0]?.message, new RegExp(`deleted container ${c.vmid}: it belonged to GameServer default/ghost`))
     t.ok((await backend.list()).length === 1, 'the DevServer container is untouched')
+  })
+
+  await t.test('a server whose provider is gone for good: reported, finalizer released after the grace', async (t) => {
+    await e.apply({ apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'ContainerProvider', metadata: { name: 'p2' }, spec: { type: 'process', process: { portRangeStart: e.portBase + 40 } } })
+    await e.apply({ apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'DevServer', metadata: { name: 'lonely', namespace: 'default' }, spec: { runtimes: [], codeServer: { enabled: false }, placement: { providerRef: { name: 'p2' } } } })
+    const ds = await e.waitFor('lonely Ready', 'devserver', 'lonely', (o: any) => condition(o, 'Ready')?.status === 'True', 120_000)
+    await e.h.k('delete', 'containerprovider', 'p2')
+    await e.h.k('delete', 'devserver', 'lonely', '--wait=false')
+    await e.h.k('wait', '--for=delete', 'devserver/lonely', '--timeout=60s')
+    const events = JSON.parse(await e.h.k('get', 'events', '--field-selector', 'involvedObject.name=lonely,reason=ContainerAbandoned', '-o', 'json')).items
+    t.match(events[0]?.message, new RegExp(`ContainerProvider p2 .*does not exist.*container ${ds.status.vmid} could not be deleted`), 'the abandoned container is reported with its vmid')
+    t.match(e.logs(), /container abandoned: its provider is gone/, 'and logged')
+    const p2 = new ProcessBackend({ rootDir: join(e.stateDir, 'containers', 'p2'), portRangeStart: e.portBase + 40, cliPath: join(REPO, 'bin/zlh.js') })
+    for (const c of await p2.list()) await p2.delete({ ownerUid: c.ownerUid, vmid: c.vmid })
   })
 
   await t.test('delete with the controller SIGKILLed → container gone, finalizer released', async (t) => {
