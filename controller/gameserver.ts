@@ -183,16 +183,19 @@ async function reconcileGameServer(deps: ReconcilerDeps, watches: AgentWatches, 
   const wantedMods = (gs.spec.mods ?? []).map((m) => ({ name: m.name, url: m.url, sha256: m.sha256 }))
   const mods = await agent.request<ModsListing>('GET', '/mods', undefined, { signal })
   const haveMods = mods.mods.filter((m) => m.managed && m.state !== 'pendingRemoval').map((m) => `${m.name}:${m.sha256}`).sort()
+  let modsFailed = false
   if (canonical(haveMods) !== canonical(wantedMods.map((m) => `${m.name}:${m.sha256}`).sort())) {
     try {
       await agent.request('PUT', '/mods', { mods: wantedMods }, { signal, timeoutMs: 10 * 60_000 })
       if (wantedMods.length > 0) deps.recorder.event(gs, 'Normal', 'ModsInstalled', `mods: ${wantedMods.map((m) => m.name).join(', ')}`)
     } catch (err) {
+      modsFailed = true
       conds.set('ModsReady', 'False', 'ModInstallFailed', `${(err as Error).message}; check the mod's url and sha256`)
       deps.recorder.event(gs, 'Warning', 'ModInstallFailed', (err as Error).message)
     }
   }
-  if (wantedMods.length > 0 && conds.get('ModsReady')?.reason !== 'ModInstallFailed') conds.set('ModsReady', 'True', 'Installed', `${wantedMods.length} mod(s)`)
+  if (wantedMods.length > 0 && !modsFailed) conds.set('ModsReady', 'True', 'Installed', `${wantedMods.length} mod(s)`)
+  else if (wantedMods.length === 0 && conds.get('ModsReady') !== undefined) conds.list = conds.list.filter((c) => c.type !== 'ModsReady')
 
   let info = await agent.request<GameInfo>('GET', '/game', undefined, { signal })
   const wanted = effectiveGameSpec(gs)

@@ -5,7 +5,9 @@
 // SIGKILLed mid-install of a second server → converges without duplicate containers; delete →
 // container gone and finalizer released.
 import t from 'tap'
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { join } from 'node:path'
 import mc from 'minecraft-protocol'
 import { buildArtifacts, condition, exampleGameServer, startE2E } from './harness.ts'
 
@@ -85,6 +87,16 @@ t.test('GameServer lifecycle', async (t) => {
     t.match(events.items[0]?.message, /stopCommand/, 'the game obeyed its stop command (graceful)')
     await e.h.k('patch', 'gameserver', 'squid', '--type=merge', '-p', '{"spec":{"running":true}}')
     await e.waitFor('Running again', 'gameserver', 'squid', (o: any) => o.status?.phase === 'Running' && o.status.observedGeneration === o.metadata.generation, 120_000)
+    await ping(port)
+  })
+
+  await t.test('mods: downloaded, hash-checked, applied with a restart', async (t) => {
+    const mod = { name: 'standin-plugin.tgz', url: art.url(art.codeServer), sha256: art.codeServer.sha256 }
+    await e.h.k('patch', 'gameserver', 'squid', '--type=merge', '-p', JSON.stringify({ spec: { mods: [mod] } }))
+    const gs = await e.waitFor('mods installed', 'gameserver', 'squid', (o: any) => condition(o, 'ModsReady')?.status === 'True' && o.status.phase === 'Running' && o.status.observedGeneration === o.metadata.generation, 120_000)
+    const file = join(e.stateDir, 'containers', 'local', 'containers', String(gs.status.vmid), 'root', 'srv', 'game', 'mods', mod.name)
+    await e.waitFor('mod file in place', 'gameserver', 'squid', () => existsSync(file), 60_000)
+    t.equal(createHash('sha256').update(readFileSync(file)).digest('hex'), mod.sha256, 'the mod file is the catalogued one')
     await ping(port)
   })
 
