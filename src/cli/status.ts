@@ -45,6 +45,11 @@ export async function statusCommand(o: { stateDir?: string, kubeconfig?: string,
   const rt = readRuntime(layout)
   const kubeconfig = o.kubeconfig ?? (existsSync(layout.kubeconfig) ? layout.kubeconfig : process.env.KUBECONFIG)
   const upRunning = alive(rt.pid)
+  if (kubeconfig === undefined) {
+    console.error(`zlh status: no kubeconfig in ${layout.root} and $KUBECONFIG is unset: start the system (npm start) or pass --kubeconfig`)
+    process.exitCode = 3
+    return
+  }
   let client: Client
   try { client = Client.fromKubeConfigFile(kubeconfig) } catch (err) {
     console.error(`zlh status: no usable kubeconfig (${(err as Error).message}): start the system (npm start) or pass --kubeconfig`)

@@ -12,7 +12,7 @@
 // is retried on the next start, never replaced by a stand-in.
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
-import { mkdir, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { chmod, copyFile, mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { create as tarCreate } from 'tar'
@@ -70,22 +70,21 @@ export async function buildCodeServer(dir: string, outDir: string, detail: (s: s
     const m = JSON.parse(readFileSync(marker, 'utf8')) as { version: string, file: string }
     if (existsSync(m.file)) return { name: 'code-server', version: m.version, file: m.file, ...(await fileDigest(m.file)) }
   }
-  const npmDir = join(dir, 'npm')
+  // The npm tree is installed where the tarball wants it (lib/node_modules), so packing follows
+  // no links: code-server's own tree has dangling ones (.bin entries of dev tools).
+  const root = join(dir, 'pkg')
+  const npmDir = join(root, 'lib')
   const pkgJson = join(npmDir, 'node_modules', 'code-server', 'package.json')
   if (!existsSync(pkgJson)) await npmInstall(npmDir, detail)
   const version = (JSON.parse(readFileSync(pkgJson, 'utf8')) as { version: string }).version
   const file = join(outDir, `code-server-${version}-x64.tar.gz`)
-  const staging = join(dir, 'staging')
-  await rm(staging, { recursive: true, force: true })
-  await mkdir(join(staging, 'bin'), { recursive: true })
-  await mkdir(join(staging, 'lib'))
-  await writeFile(join(staging, 'bin', 'code-server'), '#!/bin/sh\n# code-server with the Node it was packed with (like the release tarballs).\nd="$(dirname "$0")/.."\nexec "$d/lib/node" "$d/lib/node_modules/code-server/out/node/entry.js" "$@"\n', { mode: 0o755 })
-  await symlink(join(projectDir, 'node_modules', 'node', 'bin', 'node'), join(staging, 'lib', 'node'))
-  await symlink(join(npmDir, 'node_modules'), join(staging, 'lib', 'node_modules'))
+  await mkdir(join(root, 'bin'), { recursive: true })
+  await writeFile(join(root, 'bin', 'code-server'), '#!/bin/sh\n# code-server with the Node it was packed with (like the release tarballs).\nd="$(dirname "$0")/.."\nexec "$d/lib/node" "$d/lib/node_modules/code-server/out/node/entry.js" "$@"\n', { mode: 0o755 })
+  await copyFile(join(projectDir, 'node_modules', 'node', 'bin', 'node'), join(npmDir, 'node'))
+  await chmod(join(npmDir, 'node'), 0o755)
   detail('packing')
-  await tarCreate({ gzip: { level: 1 }, cwd: staging, file: `${file}.part`, follow: true, portable: true }, ['bin', 'lib'])
+  await tarCreate({ gzip: { level: 1 }, cwd: root, file: `${file}.part`, portable: true }, ['bin', 'lib/node', 'lib/node_modules'])
   await rename(`${file}.part`, file)
-  await rm(staging, { recursive: true, force: true })
   await writeFile(marker, JSON.stringify({ version, file }))
   return { name: 'code-server', version, file, ...(await fileDigest(file)) }
 }
