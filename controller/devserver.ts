@@ -9,8 +9,7 @@
 //     the agent's health-checked code-server state;
 //  5. status.ide = { host: dev-<vmid>.<suffix>, url: https://dev-<vmid>.<suffix>/ } once the
 //     container has a vmid; Ready = runtimes installed and (code-server healthy when enabled).
-import type { CodeServerState } from '../src/api/agent-types.ts'
-import type { DevServerStatus } from '../src/api/index.ts'
+import type { CodeServerState, DevServerStatus } from '../src/api/index.ts'
 import type { DevServer } from './kinds.ts'
 import { AgentClient } from '../src/agent-client/index.ts'
 import { finalizer, patchStatus, type ReconcileContext, type Reconciler, type Request, type Store } from '../src/runtime/index.ts'

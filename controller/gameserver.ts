@@ -15,9 +15,7 @@
 // Cleanup: graceful game stop through the agent, then the provider's delete; a provider that is
 // gone for good is waited for `providerGoneGraceMs`, then the container is reported abandoned
 // (Warning Event + error log) and the finalizer released.
-// Wire types: src/api/index.ts does not re-export the agent's wire types yet (requested).
-import type { GameInfo, GameSpecRequest, ModsListing } from '../src/api/agent-game-types.ts'
-import type { GameServerStatus } from '../src/api/index.ts'
+import type { GameInfo, GameServerStatus, GameSpecRequest, ModsListing } from '../src/api/index.ts'
 import type { DevServer, GameServer } from './kinds.ts'
 import { AgentClient } from '../src/agent-client/index.ts'
 import { finalizer, patchStatus, type ReconcileContext, type Reconciler, type Request, type Store } from '../src/runtime/index.ts'

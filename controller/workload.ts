@@ -2,7 +2,7 @@
 // token, start it, reach the agent, and install the resolved runtimes. Each step reads the world
 // and returns what it found; nothing is remembered between reconciles.
 import { AgentClient, AgentClientError } from '../src/agent-client/index.ts'
-import type { AgentStatus } from '../src/api/agent-types.ts'
+import type { AgentStatus } from '../src/api/index.ts'
 import { isProviderError, type Container, type ContainerBackend } from '../src/providers/index.ts'
 import type { Client, KObject } from '../src/runtime/index.ts'
 import { ensureAgentToken } from './agent-token.ts'

@@ -5,3 +5,6 @@ export { knownKinds, validateResource, withDefaults } from './validate.ts'
 export type { FieldError, ValidateOptions, ValidationResult } from './validate.ts'
 export type { Condition, ObjectMeta, OwnerReference } from './object-meta.ts'
 export type * from './types.generated.ts'
+// Wire types of the agent's HTTP API (shared by agent, agent-client, controller and gateway).
+export type * from './agent-types.ts'
+export type * from './agent-game-types.ts'
