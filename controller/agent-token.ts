@@ -62,3 +62,22 @@ export async function readAgentToken(client: Client, server: KObject, signal?: A
     throw err
   }
 }
+
+/**
+ * Records the container's agent base URL in the same Secret (key `agentUrl`), so the gateway can
+ * reach agents whose port is not the default (process provider: 127.0.0.1:<port per container>).
+ * Written only when it changed; a missing Secret is left alone (ensureAgentToken creates it).
+ */
+export async function recordAgentUrl(client: Client, server: KObject, agentUrl: string, signal?: AbortSignal): Promise<void> {
+  let secret: SecretObject
+  try {
+    secret = await client.get<SecretObject>(SECRET, agentTokenSecretName(server.metadata?.name as string), server.metadata?.namespace, signal)
+  } catch (err) {
+    if (isNotFound(err)) return
+    throw err
+  }
+  const encoded = Buffer.from(agentUrl).toString('base64')
+  if (secret.data?.agentUrl === encoded) return
+  // replace carries resourceVersion: a concurrent change is a 409 and the next reconcile retries.
+  await client.replace({ ...secret, data: { ...secret.data, agentUrl: encoded } }, { fieldManager: FIELD_MANAGER, signal })
+}

@@ -5,7 +5,7 @@ import { AgentClient, AgentClientError } from '../src/agent-client/index.ts'
 import type { AgentStatus } from '../src/api/index.ts'
 import { isProviderError, type Container, type ContainerBackend } from '../src/providers/index.ts'
 import type { Client, KObject } from '../src/runtime/index.ts'
-import { ensureAgentToken } from './agent-token.ts'
+import { ensureAgentToken, recordAgentUrl } from './agent-token.ts'
 import type { ResolvedRuntime } from './catalog-resolve.ts'
 import type { ProviderRegistry } from './provider-registry.ts'
 
@@ -48,6 +48,11 @@ export async function provision(
   }
   if (container.agentUrl === undefined) {
     return { ok: false, stage: 'agent', container, problem: { reason: 'AddressUnknown', message: `container ${container.vmid} has no address yet; waiting for the provider to report one`, retryable: true } }
+  }
+  try {
+    await recordAgentUrl(client, obj, container.agentUrl, signal)
+  } catch (err) {
+    return { ok: false, stage: 'agent', container, problem: { reason: 'AgentUrlNotRecorded', message: `could not record the agent URL in the agent token Secret: ${(err as Error).message}`, retryable: true } }
   }
   const agent = new AgentClient({ baseUrl: container.agentUrl, token, timeoutMs: 15_000 })
   try {

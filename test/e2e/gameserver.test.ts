@@ -9,7 +9,10 @@ import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import mc from 'minecraft-protocol'
+import WebSocket from 'ws'
 import { buildArtifacts, condition, exampleGameServer, startE2E } from './harness.ts'
+import { Client } from '../../src/runtime/index.ts'
+import { startGatewayService } from '../../src/gateway/service.ts'
 
 const ping = (port: number) => mc.ping({ host: '127.0.0.1', port, closeTimeout: 5000 } as Parameters<typeof mc.ping>[0]) as Promise<{ version: { name: string } }>
 
@@ -56,6 +59,27 @@ t.test('GameServer lifecycle', async (t) => {
     const secret = JSON.parse(await e.h.k('get', 'secret', 'squid-agent-token', '-o', 'json'))
     t.equal(secret.metadata.ownerReferences[0].uid, gs.metadata.uid, 'agent token Secret owned by the server')
     t.notMatch(e.logs(), Buffer.from(secret.data.token, 'base64').toString(), 'the token never appears in controller logs')
+    const agentUrl = Buffer.from(secret.data.agentUrl ?? '', 'base64').toString()
+    t.match(agentUrl, /^http:\/\/127\.0\.0\.1:\d+$/, 'the agent URL is recorded in the Secret for the gateway')
+    t.not(agentUrl, 'http://127.0.0.1:7100', 'the process provider\'s own port, not the default')
+  })
+
+  await t.test('the gateway reaches the process-provider agent (files, console)', async (t) => {
+    const gw = await startGatewayService({ client: Client.fromKubeConfigFile(e.h.server.kubeconfigPath), listen: '127.0.0.1:0', ideSuffix: 'ide.test', publicScheme: 'https', publicPort: 'listen' })
+    t.teardown(() => gw.close())
+    const token = (await gw.tokens.issue('e2e', ['files', 'console'])).token
+    const res = await fetch(`${gw.gateway.url}/api/game/squid/files/`, { headers: { authorization: `Bearer ${token}` } })
+    const body = await res.text()
+    t.equal(res.status, 200, `file listing through the gateway: ${body}`)
+    t.match(body, /server\.properties|"entries"/, 'the agent\'s directory listing')
+    const ws = new WebSocket(`${gw.gateway.url.replace(/^http/, 'ws')}/api/game/squid/console`, ['zlh.console', `zlh.bearer.${token}`])
+    const first = await new Promise<string>((resolve, reject) => {
+      ws.once('message', (d) => resolve(String(d)))
+      ws.once('error', reject)
+      ws.once('unexpected-response', (_q, r) => reject(new Error(`console refused: ${r.statusCode}`)))
+    })
+    ws.close()
+    t.ok(first.length > 0, 'the console answers through the gateway')
   })
 
   await t.test('kill the game → crash, classification, restarts, backoff', async (t) => {
