@@ -6,7 +6,7 @@
 // recycled pid is never mistaken for our agent (and never signalled).
 // - A "container" stops as a whole: the agent detaches what it starts (game wrapper, game,
 //   code-server each in their own session), so they are found by their working directory being
-//   inside the container root and are signalled too.
+//   inside the container root, plus their process groups and descendants, and are signalled too.
 // Assumptions: Linux /proc; processes of the container keep their cwd inside its root.
 
 import { spawn } from 'node:child_process'
@@ -85,16 +85,43 @@ export async function stopAgentProcess(files: AgentProcessFiles, timeoutMs: numb
   await rm(files.pidFile, { force: true })
 }
 
-/** Pids (not ours) whose working directory is the root or inside it. */
+/** ppid and process group of a live pid (/proc/<pid>/stat fields 4 and 5). */
+function procParentAndGroup(pid: number): { ppid: number; pgid: number } | undefined {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ')
+    return { ppid: Number(rest[1]), pgid: Number(rest[2]) }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The container's processes (never this one nor its process group): every process whose working
+ * directory is the root or inside it, every member of those processes' process groups, and their
+ * descendants — so a game or code-server child that changed directory out of the root (a
+ * terminal's `cd /tmp`) ends with the container too.
+ */
 export async function containerPids(root: string): Promise<number[]> {
-  const pids: number[] = []
+  const ownGroup = procParentAndGroup(process.pid)?.pgid
+  const all = new Map<number, { ppid: number; pgid: number; inRoot: boolean }>()
   for (const entry of await readdir('/proc')) {
     const pid = Number(entry)
     if (!Number.isInteger(pid) || pid === process.pid) continue
+    const pg = procParentAndGroup(pid)
+    if (!pg) continue
     const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => undefined)
-    if (cwd !== undefined && (cwd === root || cwd.startsWith(root + sep))) pids.push(pid)
+    all.set(pid, { ...pg, inRoot: cwd !== undefined && (cwd === root || cwd.startsWith(root + sep)) })
   }
-  return pids
+  const found = new Set([...all].filter(([, p]) => p.inRoot).map(([pid]) => pid))
+  const groups = new Set([...found].map((pid) => all.get(pid)!.pgid).filter((g) => g !== ownGroup && g > 1))
+  for (const [pid, p] of all) if (groups.has(p.pgid)) found.add(pid)
+  // Descendants, to a fixed point (a child may be listed before its parent).
+  for (let grew = true; grew;) {
+    grew = false
+    for (const [pid, p] of all) if (!found.has(pid) && found.has(p.ppid)) { found.add(pid); grew = true }
+  }
+  return [...found]
 }
 
 /**

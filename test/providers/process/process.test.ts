@@ -3,7 +3,7 @@
 // a 0600 file, not on the agent's command line or in its environment.
 import t from 'tap'
 import { execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { ProcessBackend } from '../../../src/providers/process/index.ts'
@@ -74,3 +74,33 @@ t.test('a recycled pid is not mistaken for the agent and is not signalled', asyn
   await make().stop(ref, { timeoutSeconds: 1 }) // would SIGTERM this test if it trusted the pid
   t.pass('still alive')
 })
+
+t.test('delete leaves no process of the container: not even a child that left the root', async (t) => {
+  const c = await make().start(ref)
+  t.ok((await waitForAgent(c.agentUrl!, spec.agent.token, 60_000)).ok)
+  const root = join(rootDir, 'containers', String(c.vmid), 'root')
+  // A game-like process group in the root whose child moved to another directory (a terminal's `cd /tmp`).
+  const script = `const { spawn } = require('node:child_process');
+    const child = spawn(process.execPath, ['-e', 'process.chdir("/tmp"); process.on("SIGTERM", () => {}); setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    process.on('SIGTERM', () => {}); console.log(child.pid); setInterval(() => {}, 1000)`
+  const game = spawn(process.execPath, ['-e', script], { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'ignore'] })
+  const childPid = Number(await new Promise<string>((resolve) => game.stdout!.once('data', (d) => resolve(String(d).trim()))))
+  const alive = (pid: number) => { try { process.kill(pid, 0); return true } catch { return false } }
+  t.teardown(() => { for (const pid of [game.pid!, childPid]) { try { process.kill(pid, 'SIGKILL') } catch { /* gone */ } } })
+  const deadline = Date.now() + 10_000
+  while (readlinkCwd(childPid) !== '/tmp' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+  t.equal(readlinkCwd(childPid), '/tmp', 'the child left the root')
+  await make().delete(ref)
+  const gameExit = await new Promise<void>((resolve) => { if (game.exitCode !== null || game.signalCode !== null) resolve(); else game.once('exit', () => resolve()) })
+  t.equal(gameExit, undefined)
+  t.notOk(alive(childPid) && !isZombie(childPid), 'the child outside the root is gone too')
+  t.equal(await make().observe(ref), undefined, 'the container is gone')
+})
+
+function readlinkCwd(pid: number): string | undefined {
+  try { return readlinkSync(`/proc/${pid}/cwd`) } catch { return undefined }
+}
+
+function isZombie(pid: number): boolean {
+  try { return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] === 'Z' } catch { return true }
+}
