@@ -7,11 +7,12 @@
 //  3. container + agent (Provisioned), installs (RuntimeReady);
 //  4. code-server started or stopped following spec.codeServer.enabled; CodeServerReady from
 //     the agent's health-checked code-server state;
-//  5. status.ide = { host: dev-<vmid>.<suffix>, url: https://dev-<vmid>.<suffix>/ } once the
+//  5. status.ide = { host: dev-<vmid>.<suffix>, url: https://dev-<vmid>.<suffix>/, upstream: code-server host:port } once the
 //     container has a vmid; Ready = runtimes installed and (code-server healthy when enabled).
 import type { CodeServerState, DevServerStatus } from '../src/api/index.ts'
 import type { DevServer } from './kinds.ts'
 import { AgentClient } from '../src/agent-client/index.ts'
+import type { Container } from '../src/providers/index.ts'
 import { finalizer, patchStatus, type ReconcileContext, type Reconciler, type Request, type Store } from '../src/runtime/index.ts'
 import type { AgentWatches } from './agent-watch.ts'
 import { readAgentToken } from './agent-token.ts'
@@ -32,9 +33,14 @@ export function devRuntimeRefs(ds: DevServer): RuntimeRef[] {
   return refs
 }
 
-export function ideOf(vmid: number, suffix: string): { host: string, url: string } {
-  const host = `dev-${vmid}.${suffix}`
-  return { host, url: `https://${host}/` }
+/** code-server's port in a container whose provider does not say otherwise (lxc, proxmox). */
+export const CODE_SERVER_PORT = 6000
+
+/** The IDE's public host and URL, and the code-server the gateway proxies them to. */
+export function ideOf(container: Pick<Container, 'vmid' | 'address' | 'codeServerAddress'>, suffix: string): { host: string, url: string, upstream?: string } {
+  const host = `dev-${container.vmid}.${suffix}`
+  const upstream = container.codeServerAddress ?? (container.address === undefined ? undefined : `${container.address.includes(':') ? `[${container.address}]` : container.address}:${CODE_SERVER_PORT}`)
+  return { host, url: `https://${host}/`, ...(upstream === undefined ? {} : { upstream }) }
 }
 
 export function devServerReconciler(deps: ReconcilerDeps, store: Store<DevServer>, watches: AgentWatches): Reconciler {
@@ -98,7 +104,7 @@ async function reconcileDevServer(deps: ReconcilerDeps, watches: AgentWatches, d
 
   const p = await provision(deps.client, deps.providers, 'DevServer', ds as unknown as ServerObject, DEFAULTS, signal)
   if (!p.ok) {
-    if (p.container) { status.vmid = p.container.vmid; status.address = p.container.address; status.ide = ideOf(p.container.vmid, deps.ideSuffix) }
+    if (p.container) { status.vmid = p.container.vmid; status.address = p.container.address; status.ide = ideOf(p.container, deps.ideSuffix) }
     conds.set('Provisioned', 'False', p.problem.reason, p.problem.message)
     conds.set('Ready', 'False', p.problem.reason, p.problem.message)
     status.phase = p.stage === 'provider' ? 'Pending' : p.problem.retryable ? 'Provisioning' : 'Error'
@@ -107,7 +113,7 @@ async function reconcileDevServer(deps: ReconcilerDeps, watches: AgentWatches, d
   }
   status.vmid = p.container.vmid
   status.address = p.container.address
-  status.ide = ideOf(p.container.vmid, deps.ideSuffix)
+  status.ide = ideOf(p.container, deps.ideSuffix)
   conds.set('Provisioned', 'True', 'ContainerRunning', `container ${p.container.vmid} on provider ${p.providerName}; agent answering`)
   watches.ensure(key, p.container.agentUrl as string, p.token)
   const agent = p.agent

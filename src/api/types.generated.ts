@@ -174,6 +174,8 @@ export interface DevServerStatusLastCrash {
 export interface DevServerStatusIde {
   host?: string
   url?: string
+  /** host:port the gateway proxies the IDE to (the container's code-server); set by the controller. */
+  upstream?: string
 }
 
 /** Observed state, written by the controller. */

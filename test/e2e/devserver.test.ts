@@ -10,11 +10,13 @@ import { get } from 'node:http'
 import { join } from 'node:path'
 import { REPO } from '../apiserver/harness.ts'
 import { ProcessBackend } from '../../src/providers/index.ts'
+import { Client } from '../../src/runtime/index.ts'
+import { startGatewayService } from '../../src/gateway/service.ts'
 import { buildArtifacts, condition, IDE_SUFFIX, startE2E } from './harness.ts'
 
 t.setTimeout(10 * 60_000)
 
-/** code-server stand-in processes of this test (port 6000 itself may be taken by another process-provider code-server on this host). */
+/** code-server stand-in processes of this test. */
 function standIns(stateDir: string): number[] {
   const out: number[] = []
   for (const entry of readdirSync('/proc')) {
@@ -39,13 +41,19 @@ t.test('DevServer and orphans', async (t) => {
     t.equal(ds.status.phase, 'Running')
     t.equal(condition(ds, 'CodeServerReady')?.status, 'True')
     t.same(ds.status.runtimes.map((r: any) => [r.name, r.version]), [['node', art.node.version]])
-    t.same(ds.status.ide, { host: `dev-${ds.status.vmid}.${IDE_SUFFIX}`, url: `https://dev-${ds.status.vmid}.${IDE_SUFFIX}/` })
+    t.match(ds.status.ide, { host: `dev-${ds.status.vmid}.${IDE_SUFFIX}`, url: `https://dev-${ds.status.vmid}.${IDE_SUFFIX}/`, upstream: /^127\.0\.0\.1:\d+$/ })
+    t.not(ds.status.ide.upstream, '127.0.0.1:6000', 'a code-server port of its own (process provider), not the shared default')
     t.equal(standIns(e.stateDir).length, 1, 'one code-server (stand-in) runs')
-    // fetch() refuses port 6000 (a WHATWG "bad port"), so plain http.
+    t.match(readFileSync(`/proc/${standIns(e.stateDir)[0]}/cmdline`, 'utf8'), `--bind-addr\0${ds.status.ide.upstream}\0`, 'bound to the loopback upstream only')
+    // Plain http: fetch() refuses some ports (WHATWG "bad ports").
     const health = await new Promise<{ status: string }>((resolve, reject) => {
-      get('http://127.0.0.1:6000/healthz', (res) => { let b = ''; res.on('data', (c) => { b += c }); res.on('end', () => resolve(JSON.parse(b))) }).on('error', reject)
+      get(`http://${ds.status.ide.upstream}/healthz`, (res) => { let b = ''; res.on('data', (c) => { b += c }); res.on('end', () => resolve(JSON.parse(b))) }).on('error', reject)
     })
-    t.equal(health.status, 'alive', 'and answers /healthz')
+    t.equal(health.status, 'alive', 'and answers /healthz at status.ide.upstream')
+    const gw = await startGatewayService({ client: Client.fromKubeConfigFile(e.h.server.kubeconfigPath), listen: '127.0.0.1:0', ideSuffix: IDE_SUFFIX, publicScheme: 'https', publicPort: 'listen' })
+    t.teardown(() => gw.close())
+    const route = gw.routes.lookup(ds.status.vmid)
+    t.match(route?.target, { host: '127.0.0.1', port: Number(ds.status.ide.upstream.split(':')[1]) }, "the gateway proxies the IDE to the container's own code-server")
     t.match(await e.h.k('get', 'zlh'), /devserver\.zerolaghub\.dev\/workbench\s+Running\s+node/)
   })
 

@@ -81,7 +81,9 @@ export class ServerInformers {
     const key = `${dev.metadata.namespace}/${dev.metadata.name}`
     const previous = this.#vmidOf.get(key)
     const vmid = dev.status?.vmid
-    const address = dev.status?.address
+    // The controller's upstream (host:port of the container's code-server) wins over the
+    // address with code-server's default port: process containers each have their own port.
+    const address = dev.status?.ide?.upstream ?? dev.status?.address
     const routable = type !== 'deleted' && typeof vmid === 'number' && vmid > 0 && !!address
     if (previous !== undefined && (!routable || previous !== vmid)) {
       // Only drop a route this DevServer owns (another may have taken the vmid meanwhile).

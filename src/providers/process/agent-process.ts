@@ -45,10 +45,10 @@ export async function runningAgentPid(files: AgentProcessFiles): Promise<number 
   return state === 'Z' ? undefined : record.pid
 }
 
-export async function startAgentProcess(files: AgentProcessFiles, options: { cliPath: string; listen: string; vmid: number }): Promise<number> {
+export async function startAgentProcess(files: AgentProcessFiles, options: { cliPath: string; listen: string; codeServerBind: string; vmid: number }): Promise<number> {
   const log = openSync(files.logFile, 'a', 0o600)
   try {
-    const child = spawn(process.execPath, [options.cliPath, 'agent', '--root', files.root, '--listen', options.listen, '--token-file', files.tokenFile, '--vmid', String(options.vmid)], {
+    const child = spawn(process.execPath, [options.cliPath, 'agent', '--root', files.root, '--listen', options.listen, '--token-file', files.tokenFile, '--code-server-bind', options.codeServerBind, '--vmid', String(options.vmid)], {
       detached: true,
       stdio: ['ignore', log, log],
       // Not the controller's environment: it may hold credentials the agent has no business with.

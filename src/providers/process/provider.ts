@@ -1,5 +1,6 @@
 // The process backend, the zero-setup default: a "container" is a directory root plus the real
-// agent (`zlh agent --root <dir>`) as a detached process on a loopback port.
+// agent (`zlh agent --root <dir>`) as a detached process on a loopback port; code-server, which
+// the agent starts on demand, gets a second loopback port of its own.
 //
 // Stop and delete end every process of the container (agent, game, code-server), found by their
 // working directory inside the root. IT ISOLATES NOTHING. Every "container" runs as the controller's user on the controller's host,
@@ -7,7 +8,7 @@
 // file that user can — including other containers' roots and tokens. It is for development and
 // the embedded all-in-one mode; use lxc or proxmox for anything shared.
 //
-// Layout under rootDir: `claims/` (vmid + port per owner, durable), and per vmid
+// Layout under rootDir: `claims/` (vmid + agent and code-server ports per owner, durable), and per vmid
 // `containers/<vmid>/{root/, agent-token (0600), agent.pid, agent.log, zlh-owner}`.
 // Expected flow of ensure: claim (vmid, port) → create root and token → owner marker last.
 // Guarantees: the agent survives a controller restart (own session) and is found again through
@@ -29,13 +30,14 @@ import { runningAgentPid, startAgentProcess, stopAgentProcess, stopContainer, ty
 export interface ProcessBackendOptions {
   /** Where claims and container roots live (the controller's state directory). */
   rootDir: string
-  /** First loopback port; container vmid N listens on portRangeStart + (N - 100). Default 17100. */
+  /** First loopback port; container vmid N's agent listens on portRangeStart + 2(N - 100), its
+   * code-server on the port after that. Default 17100. */
   portRangeStart?: number
   /** The `zlh` entry point (bin/zlh.js) that runs `zlh agent`. */
   cliPath: string
 }
 
-interface ProcessClaimExtra { port: number; resources?: ContainerResources }
+interface ProcessClaimExtra { port: number; codeServerPort?: number; resources?: ContainerResources }
 
 const VMID_MIN = 100
 
@@ -50,7 +52,8 @@ export class ProcessBackend implements ContainerBackend {
     this.#opts = options
     this.#portStart = options.portRangeStart ?? 17100
     if (!(this.#portStart >= 1024 && this.#portStart <= 65000)) throw new ProviderError('InvalidConfig', `spec.process.portRangeStart ${this.#portStart} must be 1024..65000`, {})
-    this.#claims = new ClaimStore(join(options.rootDir, 'claims'), VMID_MIN, VMID_MIN + (65535 - this.#portStart))
+    // Two ports per container (agent, code-server).
+    this.#claims = new ClaimStore(join(options.rootDir, 'claims'), VMID_MIN, VMID_MIN + Math.floor((65534 - this.#portStart) / 2))
   }
 
   #dir(vmid: number): string { return join(this.#opts.rootDir, 'containers', String(vmid)) }
@@ -61,7 +64,16 @@ export class ProcessBackend implements ContainerBackend {
   }
 
   #port(claim: Claim): number {
-    return (claim.extra as ProcessClaimExtra | undefined)?.port ?? this.#portStart + (claim.vmid - VMID_MIN)
+    return (claim.extra as ProcessClaimExtra | undefined)?.port ?? this.#portStart + 2 * (claim.vmid - VMID_MIN)
+  }
+
+  /** code-server's loopback port: per container, so two DevServers on one host never share one. */
+  #codeServerPort(claim: Claim): number {
+    return (claim.extra as ProcessClaimExtra | undefined)?.codeServerPort ?? this.#portStart + 2 * (claim.vmid - VMID_MIN) + 1
+  }
+
+  #agentOptions(claim: Claim): { cliPath: string; listen: string; codeServerBind: string; vmid: number } {
+    return { cliPath: this.#opts.cliPath, listen: `127.0.0.1:${this.#port(claim)}`, codeServerBind: `127.0.0.1:${this.#codeServerPort(claim)}`, vmid: claim.vmid }
   }
 
   /** Serializes work on one vmid: in this object (mutex) and across processes (lock file). */
@@ -77,7 +89,7 @@ export class ProcessBackend implements ContainerBackend {
     checkSpec(spec)
     const ownerUid = spec.identity.ownerUid
     return this.#mutex.run(`owner:${ownerUid}`, async () => {
-      const claim = await this.#claims.claim(spec.identity, (vmid) => ({ port: this.#portStart + (vmid - VMID_MIN), resources: spec.resources }))
+      const claim = await this.#claims.claim(spec.identity, (vmid) => ({ port: this.#portStart + 2 * (vmid - VMID_MIN), codeServerPort: this.#portStart + 2 * (vmid - VMID_MIN) + 1, resources: spec.resources }))
       return this.#locked(claim.vmid, async () => {
         const dir = this.#dir(claim.vmid)
         const marker = join(dir, 'zlh-owner')
@@ -89,11 +101,13 @@ export class ProcessBackend implements ContainerBackend {
         await mkdir(files.root, { recursive: true, mode: 0o700 })
         const tokenChanged = await this.#writeToken(files, spec.agent.token)
         const extra = claim.extra as ProcessClaimExtra | undefined
-        if (JSON.stringify(extra?.resources) !== JSON.stringify(spec.resources)) {
-          await this.#claims.update({ ...claim, extra: { port: this.#port(claim), resources: spec.resources } })
+        // A claim from before code-server had its own port gets one (and its agent a restart to use it).
+        const codeServerPortNew = extra?.codeServerPort === undefined
+        if (codeServerPortNew || JSON.stringify(extra?.resources) !== JSON.stringify(spec.resources)) {
+          await this.#claims.update({ ...claim, extra: { port: this.#port(claim), codeServerPort: this.#codeServerPort(claim), resources: spec.resources } })
         }
         if (owner === undefined) await writeFileAtomic(marker, ownerUid, 0o600)
-        if (tokenChanged) await this.#restartAgentIfRunning(claim)
+        if (tokenChanged || codeServerPortNew) await this.#restartAgentIfRunning((await this.#claims.find(ownerUid))!)
         return (await this.#observeClaim((await this.#claims.find(ownerUid))!))!
       })
     })
@@ -113,7 +127,7 @@ export class ProcessBackend implements ContainerBackend {
       return this.#locked(claim.vmid, async () => {
         const files = this.#files(claim.vmid)
         if ((await runningAgentPid(files)) === undefined) {
-          await startAgentProcess(files, { cliPath: this.#opts.cliPath, listen: `127.0.0.1:${this.#port(claim)}`, vmid: claim.vmid })
+          await startAgentProcess(files, this.#agentOptions(claim))
         }
         return (await this.#observeClaim(claim))!
       })
@@ -196,7 +210,7 @@ export class ProcessBackend implements ContainerBackend {
     const files = this.#files(claim.vmid)
     if ((await runningAgentPid(files)) === undefined) return
     await stopAgentProcess(files, 10_000)
-    await startAgentProcess(files, { cliPath: this.#opts.cliPath, listen: `127.0.0.1:${this.#port(claim)}`, vmid: claim.vmid })
+    await startAgentProcess(files, this.#agentOptions(claim))
   }
 
   async close(): Promise<void> {}
@@ -223,6 +237,7 @@ export class ProcessBackend implements ContainerBackend {
       state: running ? 'running' : 'stopped',
       address: '127.0.0.1',
       agentUrl: `http://127.0.0.1:${port}`,
+      codeServerAddress: `127.0.0.1:${this.#codeServerPort(claim)}`,
       resources: (claim.extra as ProcessClaimExtra | undefined)?.resources ?? { cores: 0, memoryMiB: 0, diskGiB: 0 },
       node: 'localhost',
     }

@@ -75,6 +75,26 @@ t.test('a recycled pid is not mistaken for the agent and is not signalled', asyn
   t.pass('still alive')
 })
 
+t.test("each container's code-server gets a loopback port of its own, and the agent is told it", async (t) => {
+  const other = newSpec('DevServer')
+  t.teardown(() => make().delete({ ownerUid: other.identity.ownerUid }))
+  const a = await make().start(ref)
+  await make().ensure(other)
+  const b = await make().start({ ownerUid: other.identity.ownerUid })
+  t.match(a.codeServerAddress, /^127\.0\.0\.1:\d+$/)
+  t.match(b.codeServerAddress, /^127\.0\.0\.1:\d+$/)
+  t.not(a.codeServerAddress, b.codeServerAddress, 'two DevServers on one host do not share a code-server port')
+  t.not(a.codeServerAddress, a.agentUrl!.replace('http://', ''), 'not the agent port either')
+  for (const [c, s] of [[a, spec], [b, other]] as const) {
+    const { pid } = JSON.parse(readFileSync(join(rootDir, 'containers', String(c.vmid), 'agent.pid'), 'utf8')) as { pid: number }
+    t.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), `--code-server-bind\0${c.codeServerAddress}\0`)
+    t.ok((await waitForAgent(c.agentUrl!, s.agent.token, 60_000)).ok)
+    const status = await fetch(`${c.agentUrl}/status`, { headers: { authorization: `Bearer ${s.agent.token}` } }).then((r) => r.json()) as { codeServer: { bindAddr: string } }
+    t.equal(status.codeServer.bindAddr, c.codeServerAddress, 'the agent runs (and health-checks) code-server at that address')
+  }
+  t.same(await make().observe(ref).then((c) => c?.codeServerAddress), a.codeServerAddress, 'the port is durable (claim)')
+})
+
 t.test('delete leaves no process of the container: not even a child that left the root', async (t) => {
   const c = await make().start(ref)
   t.ok((await waitForAgent(c.agentUrl!, spec.agent.token, 60_000)).ok)
