@@ -59,7 +59,8 @@ if (lxcAvailable) {
   // Last resort only (the checks below run after the provider's own delete): nothing may survive.
   t.teardown(async () => {
     for (const name of await listLxcNames(lxcpath)) execFileSync('lxc-destroy', ['-P', lxcpath, '-n', name, '-f'])
-    execFileSync('ip', ['link', 'del', 'dev', bridge], { stdio: 'ignore' })
+    // Absent when ensure failed before creating it; the lxcpath goes either way.
+    if (existsSync(`/sys/class/net/${bridge}`)) execFileSync('ip', ['link', 'del', 'dev', bridge], { stdio: 'ignore' })
     rmSync(lxcpath, { recursive: true, force: true })
   })
 
