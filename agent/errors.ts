@@ -30,19 +30,32 @@ export const agentErrors = {
 
 export type AgentErrorCode = keyof typeof agentErrors
 
-/** An error with a catalog code; `detail` names the specific thing that was wrong. */
-export class AgentError extends Error {
-  readonly code: AgentErrorCode
+/** A catalog: code → HTTP status and what to do. The core's is above; files and game keep their own. */
+export type ErrorCatalog = Record<string, { status: number; message: string }>
+
+/**
+ * An error from one of the agent's catalogs; `detail` names the specific thing that was wrong.
+ * The root error handler answers every CatalogError with the agent's error body.
+ */
+export class CatalogError<C extends string = string> extends Error {
+  readonly code: C
   readonly statusCode: number
   readonly detail: Record<string, unknown> | undefined
 
-  constructor(code: AgentErrorCode, specific?: string, detail?: Record<string, unknown>) {
-    const entry = agentErrors[code]
+  constructor(catalog: ErrorCatalog, code: C, specific?: string, detail?: Record<string, unknown>) {
+    const entry = catalog[code]!
     super(specific ? `${specific}: ${entry.message}` : entry.message)
-    this.name = 'AgentError'
     this.code = code
     this.statusCode = entry.status
     this.detail = detail
+  }
+}
+
+/** An error of the core catalog. */
+export class AgentError extends CatalogError<AgentErrorCode> {
+  constructor(code: AgentErrorCode, specific?: string, detail?: Record<string, unknown>) {
+    super(agentErrors, code, specific, detail)
+    this.name = 'AgentError'
   }
 }
 
@@ -50,7 +63,11 @@ export function isAgentError(err: unknown): err is AgentError {
   return err instanceof AgentError
 }
 
-export function errorBody(err: AgentError): AgentErrorBody {
+export function isCatalogError(err: unknown): err is CatalogError {
+  return err instanceof CatalogError
+}
+
+export function errorBody(err: CatalogError): AgentErrorBody {
   const body: AgentErrorBody = { code: err.code, message: err.message, statusCode: err.statusCode }
   if (err.detail) body.detail = err.detail
   return body

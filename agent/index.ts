@@ -7,7 +7,7 @@ export type { AgentContext, AgentRouteOptions, AgentRoutePlugin } from './contex
 export { StateHub } from './state.ts'
 export { agentPaths, isHostRoot } from './paths.ts'
 export type { AgentPaths } from './paths.ts'
-export { AgentError, agentErrors, isAgentError, errorBody } from './errors.ts'
+export { AgentError, CatalogError, agentErrors, isAgentError, isCatalogError, errorBody } from './errors.ts'
 export type { AgentErrorCode } from './errors.ts'
 export { createAgentLogger } from './log.ts'
 export type { Logger } from './log.ts'

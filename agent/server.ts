@@ -6,7 +6,7 @@ import swagger from '@fastify/swagger'
 import { bearerAuthHook } from './auth.ts'
 import type { TokenHolder } from './auth.ts'
 import { enrollRoutes, isEnrollRequest } from './routes/enroll.ts'
-import { AgentError, errorBody, isAgentError } from './errors.ts'
+import { AgentError, errorBody, isCatalogError } from './errors.ts'
 import type { AgentContext, AgentRoutePlugin } from './context.ts'
 import { agentVersion } from './version.ts'
 import { statusRoutes } from './routes/status.ts'
@@ -61,8 +61,9 @@ export async function createAgentServer(opts: AgentServerOptions): Promise<Fasti
     if (ctx.shuttingDown) reply.header('connection', 'close')
   })
 
+  // Catalog errors of every route plugin (core, files, game) end here: plugins set no handler of their own.
   app.setErrorHandler((err: FastifyError | AgentError, req, reply) => {
-    if (isAgentError(err)) {
+    if (isCatalogError(err)) {
       if (err.statusCode >= 500) req.log.warn({ err: { code: err.code, message: err.message } }, 'request failed')
       return reply.code(err.statusCode).send(errorBody(err))
     }

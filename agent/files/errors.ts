@@ -1,4 +1,6 @@
 // Error catalog of the files, uploads and mods routes: stable codes, HTTP statuses, what to do.
+import { CatalogError } from '../errors.ts'
+
 export const fileErrors = {
   FILE_PATH_NUL_BYTE: { status: 400, message: 'the path contains a NUL byte; remove it' },
   FILE_PATH_ABSOLUTE: { status: 400, message: 'the path must be relative to the server root (no leading "/")' },
@@ -27,15 +29,9 @@ export const fileErrors = {
 
 export type FileErrorCode = keyof typeof fileErrors
 
-export class FileError extends Error {
-  readonly code: FileErrorCode
-  readonly statusCode: number
-
+export class FileError extends CatalogError<FileErrorCode> {
   constructor(code: FileErrorCode, specific?: string) {
-    const entry = fileErrors[code]
-    super(specific ? `${specific}: ${entry.message}` : entry.message)
+    super(fileErrors, code, specific)
     this.name = 'FileError'
-    this.code = code
-    this.statusCode = entry.status
   }
 }

@@ -2,4 +2,3 @@
 export { ConfinedRoot, splitPath, removeTree, sizeLimit, at } from './confined-fs.ts'
 export { FileError, fileErrors, type FileErrorCode } from './errors.ts'
 export { createFileRoutes, fileRoutes, type FileRoutesOptions } from './routes.ts'
-export { useCatalogErrors } from './route-errors.ts'

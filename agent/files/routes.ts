@@ -4,7 +4,6 @@ import type { Readable } from 'node:stream'
 import type { AgentRoutePlugin } from '../context.ts'
 import { ConfinedRoot } from './confined-fs.ts'
 import { FileError } from './errors.ts'
-import { useCatalogErrors } from './route-errors.ts'
 
 export interface FileRoutesOptions {
   /** Largest file PUT accepts (default $ZLH_AGENT_FILE_MAX_BYTES, else 512 MiB). */
@@ -23,7 +22,6 @@ export function createFileRoutes(options: FileRoutesOptions = {}): AgentRoutePlu
   return async (app, { ctx }) => {
     const maxWriteBytes = options.maxWriteBytes ?? envInt('ZLH_AGENT_FILE_MAX_BYTES') ?? 512 * 1024 * 1024
     const files = new ConfinedRoot(ctx.paths.game)
-    useCatalogErrors(app)
     // Every body here is a raw stream (a PUT of a .json file is a file, not a JSON request):
     // streamed to disk as it arrives, never buffered.
     app.removeAllContentTypeParsers()

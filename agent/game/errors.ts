@@ -1,4 +1,6 @@
 // Error catalog of the game routes: stable codes, HTTP statuses and what to do about them.
+import { CatalogError } from '../errors.ts'
+
 export const gameErrors = {
   GAME_NOT_CONFIGURED: { status: 409, message: 'no game spec has been pushed yet: PUT /game with the server and supervision spec first' },
   GAME_SPEC_INVALID: { status: 400, message: 'the game spec is invalid' },
@@ -9,15 +11,9 @@ export const gameErrors = {
 
 export type GameErrorCode = keyof typeof gameErrors
 
-export class GameError extends Error {
-  readonly code: GameErrorCode
-  readonly statusCode: number
-
+export class GameError extends CatalogError<GameErrorCode> {
   constructor(code: GameErrorCode, specific?: string) {
-    const entry = gameErrors[code]
-    super(specific ? `${specific}: ${entry.message}` : entry.message)
+    super(gameErrors, code, specific)
     this.name = 'GameError'
-    this.code = code
-    this.statusCode = entry.status
   }
 }

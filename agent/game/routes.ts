@@ -9,7 +9,6 @@ import websocket from '@fastify/websocket'
 import type { AgentContext, AgentRoutePlugin } from '../context.ts'
 import type { GameInfo, GameSpecRequest } from '../../src/api/agent-game-types.ts'
 import { ConfinedRoot } from '../files/confined-fs.ts'
-import { useCatalogErrors } from '../files/route-errors.ts'
 import { envInt } from '../files/routes.ts'
 import { registerConsoleRoutes } from '../console/routes.ts'
 import type { FanoutOptions } from '../console/fanout.ts'
@@ -57,7 +56,6 @@ export function createGameRoutes(options: GameRoutesOptions = {}): AgentRoutePlu
     ctx.runtimes.on('switched', () => supervisor.markRestartPending())
     app.addHook('onClose', async () => { supervisor.detach() })
 
-    useCatalogErrors(app)
     await app.register(websocket, { options: { maxPayload: 1024 * 1024 } })
 
     const info = (): GameInfo => ({ ...supervisor.status(), spec: supervisor.currentSpec })

@@ -13,7 +13,6 @@ import type { AgentRoutePlugin } from '../context.ts'
 import type { UploadResult } from '../../src/api/agent-game-types.ts'
 import { ConfinedRoot, sizeLimit, splitPath } from '../files/confined-fs.ts'
 import { FileError } from '../files/errors.ts'
-import { useCatalogErrors } from '../files/route-errors.ts'
 import { envInt } from '../files/routes.ts'
 import { archiveFormat, extractArchive, type ExtractLimits } from './archive.ts'
 
@@ -40,7 +39,6 @@ export function createUploadRoutes(options: UploadRoutesOptions = {}): AgentRout
     // Leftovers of uploads interrupted by an agent crash.
     await fsp.rm(tmpDir, { recursive: true, force: true })
     await fsp.mkdir(tmpDir, { recursive: true, mode: 0o700 })
-    useCatalogErrors(app)
     await app.register(multipart, { limits: { fileSize: maxBytes, files: 1, fields: 10, parts: 11 }, throwFileSizeLimit: true, preservePath: true })
     app.addContentTypeParser('*', (_req, payload, done) => { done(null, payload) })
 
