@@ -89,8 +89,14 @@ t.test("each container's code-server gets a loopback port of its own, and the ag
     const { pid } = JSON.parse(readFileSync(join(rootDir, 'containers', String(c.vmid), 'agent.pid'), 'utf8')) as { pid: number }
     t.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), `--code-server-bind\0${c.codeServerAddress}\0`)
     t.ok((await waitForAgent(c.agentUrl!, s.agent.token, 60_000)).ok)
-    const status = await fetch(`${c.agentUrl}/status`, { headers: { authorization: `Bearer ${s.agent.token}` } }).then((r) => r.json()) as { codeServer: { bindAddr: string } }
-    t.equal(status.codeServer.bindAddr, c.codeServerAddress, 'the agent runs (and health-checks) code-server at that address')
+    // Component states are complete once the agent says provisioning is: the agent answers before that.
+    const deadline = Date.now() + 60_000
+    let status: { provisioningComplete?: boolean, codeServer: { bindAddr: string } | null }
+    do {
+      status = await fetch(`${c.agentUrl}/status`, { headers: { authorization: `Bearer ${s.agent.token}` } }).then((r) => r.json()) as typeof status
+      if (!status.provisioningComplete) await new Promise((r) => setTimeout(r, 100))
+    } while (!status.provisioningComplete && Date.now() < deadline)
+    t.equal(status.codeServer?.bindAddr, c.codeServerAddress, 'the agent runs (and health-checks) code-server at that address')
   }
   t.same(await make().observe(ref).then((c) => c?.codeServerAddress), a.codeServerAddress, 'the port is durable (claim)')
 })
