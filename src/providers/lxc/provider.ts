@@ -188,25 +188,17 @@ export class LxcBackend implements ContainerBackend {
     // Taken at call time, so calls for one container run in the order they were made.
     return this.#mutex.run(`owner:${ref.ownerUid}`, async () => {
       checkRef(ref)
-      const claim = await this.#claims.find(ref.ownerUid)
-      if (claim && ref.vmid !== undefined && ref.vmid !== claim.vmid) {
-        throw new ProviderError('Conflict', `owner ${ref.ownerUid} has container ${claim.vmid}, not ${ref.vmid}; nothing was changed`, { vmid: ref.vmid, ownerUid: ref.ownerUid })
-      }
-      // Without a claim (lost), the vmid from list() still names the container; its marker decides.
-      const vmid = claim?.vmid ?? ref.vmid
-      if (vmid === undefined) return
-      await this.#locked(vmid, async () => {
-        const dir = this.#dir(vmid)
-        const owner = await readFile(join(dir, 'zlh-owner'), 'utf8').catch(() => undefined)
-        if (owner !== undefined && owner !== ref.ownerUid) throw new ProviderError('Conflict', `container ${this.#name(vmid)} belongs to ${owner}; refusing to destroy it`, { vmid })
-        if (owner === undefined && !claim) return // not ours to touch
-        if (existsSync(join(dir, 'config'))) {
-          if ((await this.#state(vmid)) !== 'stopped') await run('lxc-stop', [...this.#lxc(vmid), '-k'], { allowFailure: true, timeoutMs: 30_000 })
-          await run('lxc-destroy', [...this.#lxc(vmid), '-f'], { timeoutMs: 60_000 })
-        }
-        await rm(dir, { recursive: true, force: true })
-        await this.#claims.release(ref.ownerUid)
-        await this.#claims.releaseVmid(vmid, ref.ownerUid)
+      await this.#claims.deleteOwned(ref, {
+        lock: (vmid, fn) => this.#locked(vmid, fn),
+        markerFile: (vmid) => join(this.#dir(vmid), 'zlh-owner'),
+        destroy: async (vmid) => {
+          const dir = this.#dir(vmid)
+          if (existsSync(join(dir, 'config'))) {
+            if ((await this.#state(vmid)) !== 'stopped') await run('lxc-stop', [...this.#lxc(vmid), '-k'], { allowFailure: true, timeoutMs: 30_000 })
+            await run('lxc-destroy', [...this.#lxc(vmid), '-f'], { timeoutMs: 60_000 })
+          }
+          await rm(dir, { recursive: true, force: true })
+        },
       })
     })
   }

@@ -149,21 +149,13 @@ export class ProcessBackend implements ContainerBackend {
     // Taken at call time, so calls for one container run in the order they were made.
     return this.#mutex.run(`owner:${ref.ownerUid}`, async () => {
       checkRef(ref)
-      const claim = await this.#claims.find(ref.ownerUid)
-      if (claim && ref.vmid !== undefined && ref.vmid !== claim.vmid) {
-        throw new ProviderError('Conflict', `owner ${ref.ownerUid} has container ${claim.vmid}, not ${ref.vmid}; nothing was changed`, { vmid: ref.vmid, ownerUid: ref.ownerUid })
-      }
-      // Without a claim (lost), the vmid from list() still names the container; its marker decides.
-      const vmid = claim?.vmid ?? ref.vmid
-      if (vmid === undefined) return
-      await this.#locked(vmid, async () => {
-        const owner = await readFile(join(this.#dir(vmid), 'zlh-owner'), 'utf8').catch(() => undefined)
-        if (owner !== undefined && owner !== ref.ownerUid) throw new ProviderError('Conflict', `container ${vmid} belongs to ${owner}; refusing to delete it`, { vmid })
-        if (owner === undefined && !claim) return // not ours to touch
-        await stopContainer(this.#files(vmid), 10_000)
-        await rm(this.#dir(vmid), { recursive: true, force: true })
-        await this.#claims.release(ref.ownerUid)
-        await this.#claims.releaseVmid(vmid, ref.ownerUid)
+      await this.#claims.deleteOwned(ref, {
+        lock: (vmid, fn) => this.#locked(vmid, fn),
+        markerFile: (vmid) => join(this.#dir(vmid), 'zlh-owner'),
+        destroy: async (vmid) => {
+          await stopContainer(this.#files(vmid), 10_000)
+          await rm(this.#dir(vmid), { recursive: true, force: true })
+        },
       })
     })
   }
