@@ -13,14 +13,14 @@ import type { CodeServerState, DevServerStatus } from '../src/api/index.ts'
 import type { DevServer } from './kinds.ts'
 import { AgentClient } from '../src/agent-client/index.ts'
 import type { Container } from '../src/providers/index.ts'
-import { finalizer, patchStatus, type ReconcileContext, type Reconciler, type Request, type Store } from '../src/runtime/index.ts'
+import { finalizer, type ReconcileContext, type Reconciler, type Request, type Store } from '../src/runtime/index.ts'
 import type { AgentWatches } from './agent-watch.ts'
 import { readAgentToken } from './agent-token.ts'
 import type { RuntimeRef } from './catalog-resolve.ts'
-import { keyOf, mergePatchOf, type ReconcilerDeps } from './deps.ts'
+import { keyOf, type ReconcilerDeps } from './deps.ts'
 import { cleanupServer, resolveAll } from './gameserver.ts'
-import { CODE_SERVER_CHANNEL, CODE_SERVER_RUNTIME, DEVSERVER, FIELD_MANAGER, SERVER_FINALIZER } from './kinds.ts'
-import { canonical, ConditionSet } from './status-util.ts'
+import { CODE_SERVER_CHANNEL, CODE_SERVER_RUNTIME, DEVSERVER, SERVER_FINALIZER } from './kinds.ts'
+import { statusWriter } from './status-util.ts'
 import { installRuntimes, observedRuntimes, provision, runtimesToInstall, type ServerObject } from './workload.ts'
 
 const DEFAULTS = { cores: 2, memoryMiB: 4096, diskGiB: 16 }
@@ -57,16 +57,7 @@ export function devServerReconciler(deps: ReconcilerDeps, store: Store<DevServer
 async function reconcileDevServer(deps: ReconcilerDeps, watches: AgentWatches, ds: DevServer, ctx: ReconcileContext): Promise<{ requeueAfter: number }> {
   const { signal } = ctx
   const key = keyOf(ds)
-  const prev: DevServerStatus = ds.status ?? {}
-  const status: DevServerStatus = { ...prev, observedGeneration: ds.metadata.generation }
-  const conds = new ConditionSet(prev.conditions, ds.metadata.generation)
-  let written = prev
-  const write = async (): Promise<void> => {
-    status.conditions = conds.list
-    if (canonical(status) === canonical(written)) return
-    await patchStatus(deps.client, DEVSERVER, ds.metadata.name as string, ds.metadata.namespace, mergePatchOf(written as Record<string, unknown>, status as Record<string, unknown>), { signal, fieldManager: FIELD_MANAGER })
-    written = structuredClone(status)
-  }
+  const { prev, status, conds, write } = statusWriter<DevServerStatus>(deps, DEVSERVER, ds, signal)
   const codeServerWanted = ds.spec.codeServer?.enabled !== false
 
   const refs = devRuntimeRefs(ds)

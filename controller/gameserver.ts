@@ -22,9 +22,9 @@ import { finalizer, patchStatus, type ReconcileContext, type Reconciler, type Re
 import type { AgentWatches } from './agent-watch.ts'
 import { readAgentToken } from './agent-token.ts'
 import { resolveRuntime, type ResolvedRuntime, type RuntimeRef } from './catalog-resolve.ts'
-import { keyOf, mergePatchOf, type ReconcilerDeps } from './deps.ts'
+import { keyOf, type ReconcilerDeps } from './deps.ts'
 import { FIELD_MANAGER, GAMESERVER, SERVER_FINALIZER, rolloutAnnotation } from './kinds.ts'
-import { canonical, ConditionSet, tcpReachable } from './status-util.ts'
+import { canonical, statusWriter, tcpReachable } from './status-util.ts'
 import { installRuntimes, observedRuntimes, provision, runtimesToInstall, type ServerObject } from './workload.ts'
 
 type Phase = NonNullable<GameServerStatus['phase']>
@@ -101,17 +101,8 @@ export function gameServerReconciler(deps: ReconcilerDeps, store: Store<GameServ
 async function reconcileGameServer(deps: ReconcilerDeps, watches: AgentWatches, gs: GameServer, ctx: ReconcileContext): Promise<{ requeueAfter: number }> {
   const { signal } = ctx
   const key = keyOf(gs)
-  const prev: GameServerStatus = gs.status ?? {}
-  const status: GameServerStatus = { ...prev, observedGeneration: gs.metadata.generation }
-  const conds = new ConditionSet(prev.conditions, gs.metadata.generation)
+  const { prev, status, conds, write } = statusWriter<GameServerStatus>(deps, GAMESERVER, gs, signal)
   const wantRunning = gs.spec.running !== false
-  let written = prev
-  const write = async (): Promise<void> => {
-    status.conditions = conds.list
-    if (canonical(status) === canonical(written)) return
-    await patchStatus(deps.client, GAMESERVER, gs.metadata.name as string, gs.metadata.namespace, mergePatchOf(written as Record<string, unknown>, status as Record<string, unknown>), { signal, fieldManager: FIELD_MANAGER })
-    written = structuredClone(status)
-  }
   const notReady = (reason: string, message: string): void => conds.set('Ready', 'False', reason, message)
 
   // 2. runtime + package

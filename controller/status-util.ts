@@ -1,7 +1,9 @@
 // Status helpers shared by the server reconcilers: conditions with the object's generation,
 // a TCP reachability probe, and "did anything change" so unchanged status is never rewritten.
 import { connect } from 'node:net'
-import { setCondition, type Condition } from '../src/runtime/index.ts'
+import { patchStatus, setCondition, type Condition } from '../src/runtime/index.ts'
+import { mergePatchOf, type ReconcilerDeps } from './deps.ts'
+import { FIELD_MANAGER } from './kinds.ts'
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown'
 
@@ -37,4 +39,27 @@ export function canonical(value: unknown): string {
     }
     return v
   })
+}
+
+/**
+ * The status a reconcile builds, seeded from the object's last written status, and `write()`,
+ * which merge-patches only what changed since the last write (nothing when nothing changed).
+ */
+export function statusWriter<S extends { conditions?: Condition[], observedGeneration?: number }>(
+  deps: ReconcilerDeps,
+  kind: Parameters<typeof patchStatus>[1],
+  obj: { metadata: { name?: string, namespace?: string, generation?: number }, status?: S },
+  signal: AbortSignal,
+): { prev: S, status: S, conds: ConditionSet, write: () => Promise<void> } {
+  const prev = obj.status ?? ({} as S)
+  const status: S = { ...prev, observedGeneration: obj.metadata.generation }
+  const conds = new ConditionSet(prev.conditions, obj.metadata.generation)
+  let written = prev
+  const write = async (): Promise<void> => {
+    status.conditions = conds.list
+    if (canonical(status) === canonical(written)) return
+    await patchStatus(deps.client, kind, obj.metadata.name as string, obj.metadata.namespace, mergePatchOf(written as Record<string, unknown>, status as Record<string, unknown>), { signal, fieldManager: FIELD_MANAGER })
+    written = structuredClone(status)
+  }
+  return { prev, status, conds, write }
 }
