@@ -25,10 +25,12 @@ export interface Artifacts {
   url(a: BuiltArtifact): string
 }
 
-export async function buildArtifacts(t: Test): Promise<Artifacts> {
+/** `host`: the address the artifact server listens on (default loopback; an lxc bridge's own
+ * address when the containers must download from it). */
+export async function buildArtifacts(t: Test, opts: { host?: string } = {}): Promise<Artifacts> {
   const dir = mkdtempSync(join(tmpdir(), 'zlh-e2e-artifacts-'))
   const [node, squid, codeServer] = await Promise.all([buildNodeRuntime(dir), buildFlyingSquidPackage(dir), buildCodeServerStandIn(dir)])
-  const server = await startArtifactServer(dir)
+  const server = await startArtifactServer(dir, { host: opts.host })
   t.teardown(async () => { await server.close(); rmSync(dir, { recursive: true, force: true }) })
   return { dir, node, squid, codeServer, server, url: (a) => server.url(artifactFileName(a)) }
 }
@@ -56,7 +58,14 @@ export interface E2E {
 
 export const IDE_SUFFIX = 'ide.test'
 
-export async function startE2E(t: Test, art: Artifacts, opts: { controllerArgs?: string[], channels?: Record<string, Record<string, string>> } = {}): Promise<E2E> {
+export interface E2EOptions {
+  controllerArgs?: string[]
+  channels?: Record<string, Record<string, string>>
+  /** spec of the default ContainerProvider `local` (default: type process on the test's own ports). */
+  providerSpec?: Record<string, unknown>
+}
+
+export async function startE2E(t: Test, art: Artifacts, opts: E2EOptions = {}): Promise<E2E> {
   const h = await startServer(t)
   const stateDir = mkdtempSync(join(tmpdir(), 'zlh-e2e-state-'))
   // A random base so parallel test files (and other suites) never share agent ports.
@@ -111,7 +120,7 @@ export async function startE2E(t: Test, art: Artifacts, opts: { controllerArgs?:
     runtimeCatalog('node', [{ artifact: art.node, url: art.url(art.node) }], channels.node ?? { stable: art.node.version }),
     runtimeCatalog('flying-squid', [{ artifact: art.squid, url: art.url(art.squid) }], channels['flying-squid'] ?? { stable: art.squid.version }),
     runtimeCatalog('code-server', [{ artifact: art.codeServer, url: art.url(art.codeServer) }], channels['code-server'] ?? { stable: art.codeServer.version }),
-    { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'ContainerProvider', metadata: { name: 'local' }, spec: { type: 'process', default: true, process: { portRangeStart: portBase } } },
+    { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'ContainerProvider', metadata: { name: 'local' }, spec: opts.providerSpec ?? { type: 'process', default: true, process: { portRangeStart: portBase } } },
   ].map((o) => stringify(o)).join('---\n'))
   t.teardown(async () => {
     // Servers first, through the controller (graceful game stop, container delete, finalizers).
