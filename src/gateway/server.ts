@@ -5,7 +5,9 @@
 // handler (console WebSockets) when a portal is attached, else they are refused.
 //
 // Assumptions: the signing key comes from a Secret and is the same on every replica (tokens
-// minted by the portal API are redeemed here). See ide/replay-cache.ts for single-use caveats.
+// minted by the portal API are redeemed here). IDE tokens are single use per process by
+// themselves; `sharedClaims` (Leases, see portal/lease-claims.ts) makes that hold across
+// replicas and restarts.
 
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
@@ -14,7 +16,7 @@ import type { Duplex } from 'node:stream'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import {
   DevHostMatcher, IdeProxy, IdeSessionCookie, IdeTokenIssuer, UpstreamProxy, registerLegacyIdeRedirect,
-  type RouteTable,
+  type RouteTable, type SharedClaims,
 } from './ide/index.ts'
 import { rejectUpgrade, sendErrorPage } from './ide/pages.ts'
 
@@ -27,6 +29,8 @@ export interface GatewayOptions {
   routes: RouteTable
   /** HMAC key (≥ 32 bytes) for IDE tokens and session cookies; from a Secret. */
   signingKey: Buffer
+  /** Where redeemed IDE tokens are recorded for every replica; per-process memory only when absent. */
+  sharedClaims?: SharedClaims
   /** Serve HTTPS with this key pair; without it the gateway speaks HTTP behind a TLS terminator. */
   tls?: { key: string | Buffer; cert: string | Buffer }
   /** Scheme browsers use to reach the gateway; `https` (the session cookie is Secure). */
@@ -72,7 +76,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const listen = parseListen(opts.listen)
   const publicScheme = opts.publicScheme ?? 'https'
   const matcher = new DevHostMatcher(opts.ideSuffix)
-  const tokens = new IdeTokenIssuer(opts.signingKey)
+  const tokens = new IdeTokenIssuer(opts.signingKey, { sharedClaims: opts.sharedClaims })
   const sessions = new IdeSessionCookie(opts.signingKey, { ttlSeconds: opts.sessionTtlSeconds })
   let log: FastifyBaseLogger | undefined
   let portalHandle: PortalHandle | undefined

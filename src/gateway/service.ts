@@ -7,17 +7,20 @@
 //  3. GameServer/DevServer informers list and watch; the IDE route table is filled before the
 //     gateway listens, so no IDE request after start sees an empty table.
 //  4. The gateway listens with the portal API on its main host.
-// Guarantees: nothing the gateway holds is lost by a restart except in-flight connections and the
-// IDE tokens' replay cache (see ide/replay-cache.ts); everything else is re-read from the API.
+// Guarantees: nothing the gateway holds is lost by a restart except in-flight connections;
+// everything else is re-read from the API, and redeemed IDE tokens are recorded there as Leases
+// (portal/lease-claims.ts), so a token is single use across restarts and replicas.
 // close() stops the listeners, the watches and every proxied socket.
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { hostname } from 'node:os'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Client } from '../runtime/index.ts'
 import { InMemoryRouteTable } from './ide/index.ts'
 import { createGateway, type Gateway, type GatewayOptions } from './server.ts'
 import { ApiTokenStore, hasScope } from './portal/api-tokens.ts'
 import { ServerInformers } from './portal/informers.ts'
+import { LeaseClaims } from './portal/lease-claims.ts'
 import { registerPortal, type Portal } from './portal/portal.ts'
 import type { AgentLocatorOptions } from './portal/agent-access.ts'
 import { DEFAULT_SYSTEM_NAMESPACE, loadSigningKey, SIGNING_KEY_SECRET } from './portal/system-secrets.ts'
@@ -64,11 +67,17 @@ export async function startGatewayService(opts: GatewayServiceOptions): Promise<
       onError: (err, what) => log?.warn({ err: (err as Error)?.message ?? String(err) }, what),
     })
     await informers.start(stop.signal, { syncTimeoutMs: opts.syncTimeoutMs ?? 60_000 })
+    const sharedClaims = new LeaseClaims(opts.client, {
+      namespace: systemNamespace, holder: hostname(),
+      onSweepError: (err) => log?.warn({ err: (err as Error)?.message ?? String(err) }, 'sweeping expired IDE token claims failed'),
+    })
+    sharedClaims.start()
+    stop.signal.addEventListener('abort', () => sharedClaims.stop())
     let portal: Portal | undefined
     const gateway = await createGateway({
       listen: opts.listen, ideSuffix: opts.ideSuffix, tls: opts.tls, publicScheme: opts.publicScheme, publicPort: opts.publicPort,
       sessionTtlSeconds: opts.sessionTtlSeconds, workspaceFolder: opts.workspaceFolder, connectTimeoutMs: opts.connectTimeoutMs,
-      routes, signingKey, logger: log,
+      routes, signingKey, sharedClaims, logger: log,
       portal: async (app, ctx) => {
         portal = await registerPortal(app, {
           client: opts.client, informers, tokens, namespace, agents: opts.agents,

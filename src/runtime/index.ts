@@ -14,7 +14,7 @@
 //   envtest/     an in-process API server for tests
 export { Manager } from './manager/manager.ts'
 export type { ManagerOptions, Runnable } from './manager/manager.ts'
-export { LeaseElector } from './manager/leader-election.ts'
+export { LeaseElector, microTime } from './manager/leader-election.ts'
 export type { LeaderElectionOptions } from './manager/leader-election.ts'
 export { Controller, ControllerBuilder } from './controller/index.ts'
 export { and, annotationsChanged, deletionStarted, generationChanged, labelsChanged, matching, or, resourceVersionChanged } from './controller/index.ts'

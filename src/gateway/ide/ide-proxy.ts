@@ -50,7 +50,7 @@ export class IdeProxy {
       const params = new URLSearchParams(url.slice(q + 1))
       if (params.has('token')) {
         // A token is only ever redeemed here, never forwarded to code-server.
-        if (method === 'GET' || method === 'HEAD') return this.exchangeToken(res, host, url.slice(0, q), params)
+        if (method === 'GET' || method === 'HEAD') return void this.exchangeToken(res, host, url.slice(0, q), params)
         return sendErrorPage(res, 'ZLH_GW_IDE_METHOD_NOT_ALLOWED')
       }
     }
@@ -83,11 +83,12 @@ export class IdeProxy {
     upstream.ws(req, socket, head, route, host.authority)
   }
 
-  private exchangeToken(res: ServerResponse, host: DevHost, path: string, params: URLSearchParams): void {
+  private async exchangeToken(res: ServerResponse, host: DevHost, path: string, params: URLSearchParams): Promise<void> {
     const tokens = params.getAll('token')
     const result = tokens.length === 1
-      ? this.deps.tokens.redeem(tokens[0]!, host.vmid)
+      ? await this.deps.tokens.redeem(tokens[0]!, host.vmid)
       : { ok: false as const, reason: 'malformed' as const }
+    if (res.destroyed) return
     if (!result.ok) return sendErrorPage(res, 'ZLH_GW_IDE_TOKEN_INVALID', { detail: describeRejection(result.reason) })
     params.delete('token')
     const rest = params.toString()

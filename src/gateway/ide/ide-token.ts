@@ -2,18 +2,19 @@
 //
 // A token is `v1.<vmid>.<expiry s>.<nonce>.<user, base64url>.<HMAC>`, signed under the
 // "ide-token" purpose. It is bound to one vmid and one user, lives at most 60 seconds, and is
-// redeemable once: redeeming claims its nonce in a ReplayCache until it expires.
+// redeemable once: redeeming claims its nonce in a ReplayCache until it expires, and in the
+// SharedClaims store when there is one (so a restart or another replica cannot redeem it again).
 // Minting is stateless (any holder of the key can mint); redeeming is where single use is enforced.
 
 import { randomBytes } from 'node:crypto'
 import { PurposeSigner } from './signing-key.ts'
-import { ReplayCache } from './replay-cache.ts'
+import { ReplayCache, type SharedClaims } from './replay-cache.ts'
 
 export const MAX_IDE_TOKEN_TTL_SECONDS = 60
 /** Characters a token can contain; used to accept a token in a URL without reflecting anything else. */
 export const IDE_TOKEN_PATTERN = /^[A-Za-z0-9_.-]{1,1024}$/
 
-export type TokenRejection = 'malformed' | 'forged' | 'other-vmid' | 'expired' | 'replayed'
+export type TokenRejection = 'malformed' | 'forged' | 'other-vmid' | 'expired' | 'replayed' | 'unverifiable'
 
 export type TokenRedemption =
   | { ok: true; vmid: number; user: string }
@@ -25,6 +26,7 @@ const REJECTION_TEXT: Record<TokenRejection, string> = {
   'other-vmid': 'the link was issued for a different dev server',
   expired: 'the link has expired',
   replayed: 'the link has already been used',
+  unverifiable: 'the service could not check whether the link was already used',
 }
 
 export const describeRejection = (r: TokenRejection): string => REJECTION_TEXT[r]
@@ -37,11 +39,13 @@ export interface MintedIdeToken {
 export class IdeTokenIssuer {
   private readonly signer: PurposeSigner
   private readonly replay: ReplayCache
+  private readonly shared: SharedClaims | undefined
   private readonly now: () => number
 
-  constructor(signingKey: Buffer, opts: { replayCache?: ReplayCache; now?: () => number } = {}) {
+  constructor(signingKey: Buffer, opts: { replayCache?: ReplayCache; sharedClaims?: SharedClaims; now?: () => number } = {}) {
     this.signer = new PurposeSigner(signingKey, 'ide-token')
     this.replay = opts.replayCache ?? new ReplayCache()
+    this.shared = opts.sharedClaims
     this.now = opts.now ?? Date.now
   }
 
@@ -58,7 +62,7 @@ export class IdeTokenIssuer {
   }
 
   /** Verifies `token` for the dev server `vmid` and consumes it. */
-  redeem(token: string, vmid: number): TokenRedemption {
+  async redeem(token: string, vmid: number): Promise<TokenRedemption> {
     if (!IDE_TOKEN_PATTERN.test(token)) return { ok: false, reason: 'malformed' }
     const payload = this.signer.verify(token)
     if (payload === undefined) return { ok: false, reason: 'forged' }
@@ -71,9 +75,16 @@ export class IdeTokenIssuer {
     if (!(expMs > now)) return { ok: false, reason: 'expired' }
     // A token that claims a lifetime beyond the maximum was not minted by us (or the clock jumped).
     if (expMs - now > (MAX_IDE_TOKEN_TTL_SECONDS + 5) * 1000) return { ok: false, reason: 'malformed' }
-    if (!this.replay.claim(nonce, expMs, now)) return { ok: false, reason: 'replayed' }
     const user = Buffer.from(userB64, 'base64url').toString('utf8')
     if (!user) return { ok: false, reason: 'malformed' }
+    if (!this.replay.claim(nonce, expMs, now)) return { ok: false, reason: 'replayed' }
+    if (this.shared) {
+      try {
+        if (!(await this.shared.claim(nonce, expMs))) return { ok: false, reason: 'replayed' }
+      } catch {
+        return { ok: false, reason: 'unverifiable' }
+      }
+    }
     return { ok: true, vmid, user }
   }
 }

@@ -7,7 +7,7 @@ export { IdeTokenIssuer, MAX_IDE_TOKEN_TTL_SECONDS, describeRejection } from './
 export type { MintedIdeToken, TokenRedemption, TokenRejection } from './ide-token.ts'
 export { registerLegacyIdeRedirect } from './legacy-redirect.ts'
 export { ERROR_CODE_HEADER, renderErrorPage } from './pages.ts'
-export { ReplayCache } from './replay-cache.ts'
+export { ReplayCache, type SharedClaims } from './replay-cache.ts'
 export { CODE_SERVER_PORT, InMemoryRouteTable } from './route-table.ts'
 export type { DevServerRoute, ResolvedRoute, RouteTable, UpstreamTarget } from './route-table.ts'
 export { IdeSessionCookie, SESSION_COOKIE_NAME, DEFAULT_SESSION_TTL_SECONDS, stripSessionCookie } from './session-cookie.ts'

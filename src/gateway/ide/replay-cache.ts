@@ -3,9 +3,10 @@
 // Guarantees: within one process, `claim(id, exp)` returns true for the first claim of `id` and
 // false for every later claim before `exp`. Memory is bounded: expired entries are swept as new
 // ones arrive, and when `maxEntries` unexpired ones are held, new claims are refused (fail closed).
-// Caveats: the cache lives in memory. A gateway restart (or a second replica) forgets it, so a
-// token could be replayed within its remaining lifetime (≤ 60 s) across a restart; the short
-// lifetime bounds that window.
+// The cache lives in memory, so on its own a gateway restart or a second replica forgets it; the
+// IDE token issuer therefore also claims each nonce in a SharedClaims store (Leases in the
+// Kubernetes API, see portal/lease-claims.ts) when it has one. This cache stays in front of it
+// to refuse local replays without an API call.
 
 export class ReplayCache {
   private readonly seen = new Map<string, number>()
@@ -38,4 +39,13 @@ export class ReplayCache {
       if (exp <= nowMs) this.seen.delete(id)
     }
   }
+}
+
+/**
+ * Claims shared by every gateway replica and kept across restarts. `claim` resolves true for the
+ * first claim of `id`, false for any later one before `expiresAtMs`, and rejects when it cannot
+ * tell (the caller then refuses the token: fail closed).
+ */
+export interface SharedClaims {
+  claim(id: string, expiresAtMs: number): Promise<boolean>
 }

@@ -193,6 +193,6 @@ export class LeaseElector {
 function jittered(ms: number): number { return Math.round(ms * (1 + 0.2 * Math.random())) }
 
 /** metav1.MicroTime: RFC 3339 with microseconds. */
-function microTime(ms: number): string {
+export function microTime(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z')
 }

@@ -8,25 +8,25 @@ t.test('a token redeems once, for its vmid, carrying its user', async (t) => {
   const issuer = new IdeTokenIssuer(key)
   const { token, expiresAt } = issuer.mint(42, 'ünïcode user')
   t.ok(expiresAt.getTime() - Date.now() <= 60_000)
-  t.same(issuer.redeem(token, 7), { ok: false, reason: 'other-vmid' })
-  t.same(issuer.redeem(token, 42), { ok: true, vmid: 42, user: 'ünïcode user' })
-  t.same(issuer.redeem(token, 42), { ok: false, reason: 'replayed' })
+  t.same(await issuer.redeem(token, 7), { ok: false, reason: 'other-vmid' })
+  t.same(await issuer.redeem(token, 42), { ok: true, vmid: 42, user: 'ünïcode user' })
+  t.same(await issuer.redeem(token, 42), { ok: false, reason: 'replayed' })
 })
 
 t.test('forged, tampered, foreign-key and expired tokens are refused', async (t) => {
   const issuer = new IdeTokenIssuer(key)
   const { token } = issuer.mint(42, 'alice')
   const parts = token.split('.')
-  t.same(issuer.redeem(new IdeTokenIssuer(randomBytes(32)).mint(42, 'alice').token, 42), { ok: false, reason: 'forged' })
-  t.same(issuer.redeem([...parts.slice(0, 4), Buffer.from('mallory').toString('base64url'), parts[5]].join('.'), 42), { ok: false, reason: 'forged' })
-  t.same(issuer.redeem(`${token.slice(0, -2)}AA`, 42), { ok: false, reason: 'forged' })
-  t.same(issuer.redeem('', 42), { ok: false, reason: 'malformed' })
-  t.same(issuer.redeem('a b', 42), { ok: false, reason: 'malformed' })
+  t.same(await issuer.redeem(new IdeTokenIssuer(randomBytes(32)).mint(42, 'alice').token, 42), { ok: false, reason: 'forged' })
+  t.same(await issuer.redeem([...parts.slice(0, 4), Buffer.from('mallory').toString('base64url'), parts[5]].join('.'), 42), { ok: false, reason: 'forged' })
+  t.same(await issuer.redeem(`${token.slice(0, -2)}AA`, 42), { ok: false, reason: 'forged' })
+  t.same(await issuer.redeem('', 42), { ok: false, reason: 'malformed' })
+  t.same(await issuer.redeem('a b', 42), { ok: false, reason: 'malformed' })
   let now = Date.now()
   const clocked = new IdeTokenIssuer(key, { now: () => now })
   const short = clocked.mint(42, 'alice', 10).token
   now += 10_001
-  t.same(clocked.redeem(short, 42), { ok: false, reason: 'expired' })
+  t.same(await clocked.redeem(short, 42), { ok: false, reason: 'expired' })
 })
 
 t.test('lifetimes beyond 60 s cannot be minted', async (t) => {

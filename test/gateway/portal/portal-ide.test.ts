@@ -67,6 +67,14 @@ t.test('routes are rebuilt from the API after a gateway restart', async (t) => {
   const { token } = p.svc.gateway.mintIdeToken(777, 'alice')
   const r = await send(second.gateway, { host: `dev-777.zlh.test:${second.gateway.port}`, path: `/?token=${token}` })
   t.equal(r.status, 302, 'replicas share the signing key')
+  const replay = await send(p.svc.gateway, { host: `dev-777.zlh.test:${p.svc.gateway.port}`, path: `/?token=${token}` })
+  t.equal(replay.status, 401, 'the link redeemed on one replica is refused by the other: single use across replicas')
+  t.match(replay.body, /already been used/)
+  await second.close()
+  const restarted = await startGatewayService({ client: p.env.client, listen: '127.0.0.1:0', ideSuffix: 'zlh.test', publicPort: 'listen' })
+  t.teardown(() => restarted.close())
+  const afterRestart = await send(restarted.gateway, { host: `dev-777.zlh.test:${restarted.gateway.port}`, path: `/?token=${token}` })
+  t.equal(afterRestart.status, 401, 'and by a gateway started afterwards: single use across restarts')
 
   // A new container (new vmid) moves the route; the old vmid stops routing.
   await p.setStatus('DevServer', 'keep', { vmid: 778 })
