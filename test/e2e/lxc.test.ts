@@ -3,7 +3,7 @@
 // the real artifacts from a server on the bridge's own address (the only host address a
 // container reaches). A GameServer goes Ready and answers a Minecraft ping at its container's
 // bridge address, survives its game being killed inside the container; a DevServer gets
-// code-server (stand-in) answering at <container>:6000 even with the controller SIGKILLed twice
+// code-server (stand-in) answering at <container>:6000 even with the controller SIGKILLed
 // mid-way; deleting both leaves nothing in lxc-ls. Needs root and the lxc + busybox-static
 // packages (CI has both). Teardown, registered before anything is created, removes containers,
 // bridge and lxcpath even when an assertion fails.
@@ -98,7 +98,7 @@ if (lxcAvailable) t.test('GameServer and DevServer on the lxc provider', async (
     t.same(await listLxcNames(lxcpath), ['zlh-100'], 'no second container')
   })
 
-  await t.test('DevServer with the controller SIGKILLed twice mid-way → Ready, IDE at <container>:6000, no duplicates', async (t) => {
+  await t.test('DevServer applied while the controller is down, SIGKILLed again mid-provisioning → Ready, IDE at <container>:6000, no duplicates', async (t) => {
     await e.controller?.kill9()
     await e.apply(readFileSync(join(REPO, 'manifests/examples/devserver.yaml'), 'utf8'))
     await e.startController()
