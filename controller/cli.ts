@@ -4,7 +4,7 @@ import type { Command } from 'commander'
 import { defaultStateDir, startController } from './main.ts'
 
 interface Flags {
-  kubeconfig?: string, leaderElect?: boolean, metricsAddr?: string, ideSuffix: string, stateDir?: string,
+  kubeconfig?: string, leaderElect?: boolean, metricsAddr?: string, ideSuffix: string, idePublicPort?: string, stateDir?: string,
   concurrency: string, maxUnavailable: string, orphanGraceSeconds: string, orphanIntervalSeconds: string, providerGoneGraceSeconds: string, controlPlaneSource?: string[], metricsTokenFile?: string
 }
 
@@ -17,6 +17,7 @@ export function registerControllerCommand(program: Command): void {
     .option('--metrics-addr <host:port>', 'serve /healthz, /readyz and /metrics here')
     .option('--metrics-token-file <file>', 'bearer token /metrics requires (needed when --metrics-addr is not loopback)')
     .option('--ide-suffix <suffix>', 'DevServer IDE host suffix: dev-<vmid>.<suffix>', process.env.DEV_IDE_HOST_SUFFIX ?? 'localhost')
+    .option('--ide-public-port <port>', 'port browsers reach IDE hosts on, when not 443 (put into status.ide.url)')
     .option('--state-dir <dir>', 'controller state (process provider roots); default $ZLH_STATE_DIR or ~/.local/state/zlh')
     .option('--concurrency <n>', 'concurrent reconciles per server kind', '8')
     .option('--max-unavailable <n>', 'servers of a channel updating at once during a rollout', '1')
@@ -34,6 +35,7 @@ export function registerControllerCommand(program: Command): void {
         const c = startController({
           kubeconfig: o.kubeconfig, leaderElect: o.leaderElect === true, metricsAddr: o.metricsAddr,
           ...(o.metricsTokenFile ? { metricsToken: readFileSync(o.metricsTokenFile, 'utf8').trim() } : {}), ideSuffix: o.ideSuffix,
+          ...(o.idePublicPort === undefined ? {} : { idePublicPort: num('--ide-public-port', o.idePublicPort, 1) }),
           stateDir: o.stateDir ?? defaultStateDir(), concurrency: num('--concurrency', o.concurrency, 1),
           maxUnavailable: num('--max-unavailable', o.maxUnavailable, 1), orphanGraceMs: num('--orphan-grace-seconds', o.orphanGraceSeconds, 0) * 1000,
           orphanIntervalMs: num('--orphan-interval-seconds', o.orphanIntervalSeconds, 0.1) * 1000,

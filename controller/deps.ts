@@ -18,6 +18,8 @@ export interface ReconcilerDeps {
   providerGoneGraceMs: number
   /** DevServer IDE host suffix: status.ide.host = dev-<vmid>.<suffix>. */
   ideSuffix: string
+  /** Port of IDE URLs when not 443. */
+  idePublicPort?: number
   installBackoff: InstallBackoff
 }
 

@@ -36,11 +36,12 @@ export function devRuntimeRefs(ds: DevServer): RuntimeRef[] {
 /** code-server's port in a container whose provider does not say otherwise (lxc, proxmox). */
 export const CODE_SERVER_PORT = 6000
 
-/** The IDE's public host and URL, and the code-server the gateway proxies them to. */
-export function ideOf(container: Pick<Container, 'vmid' | 'address' | 'codeServerAddress'>, suffix: string): { host: string, url: string, upstream?: string } {
+/** The IDE's public host and URL (with `publicPort` unless it is https's own), and the code-server the gateway proxies them to. */
+export function ideOf(container: Pick<Container, 'vmid' | 'address' | 'codeServerAddress'>, suffix: string, publicPort?: number): { host: string, url: string, upstream?: string } {
   const host = `dev-${container.vmid}.${suffix}`
+  const authority = publicPort === undefined || publicPort === 443 ? host : `${host}:${publicPort}`
   const upstream = container.codeServerAddress ?? (container.address === undefined ? undefined : `${container.address.includes(':') ? `[${container.address}]` : container.address}:${CODE_SERVER_PORT}`)
-  return { host, url: `https://${host}/`, ...(upstream === undefined ? {} : { upstream }) }
+  return { host, url: `https://${authority}/`, ...(upstream === undefined ? {} : { upstream }) }
 }
 
 export function devServerReconciler(deps: ReconcilerDeps, store: Store<DevServer>, watches: AgentWatches): Reconciler {
@@ -95,7 +96,7 @@ async function reconcileDevServer(deps: ReconcilerDeps, watches: AgentWatches, d
 
   const p = await provision(deps.client, deps.providers, 'DevServer', ds as unknown as ServerObject, DEFAULTS, signal)
   if (!p.ok) {
-    if (p.container) { status.vmid = p.container.vmid; status.address = p.container.address; status.ide = ideOf(p.container, deps.ideSuffix) }
+    if (p.container) { status.vmid = p.container.vmid; status.address = p.container.address; status.ide = ideOf(p.container, deps.ideSuffix, deps.idePublicPort) }
     conds.set('Provisioned', 'False', p.problem.reason, p.problem.message)
     conds.set('Ready', 'False', p.problem.reason, p.problem.message)
     status.phase = p.stage === 'provider' ? 'Pending' : p.problem.retryable ? 'Provisioning' : 'Error'
@@ -104,7 +105,7 @@ async function reconcileDevServer(deps: ReconcilerDeps, watches: AgentWatches, d
   }
   status.vmid = p.container.vmid
   status.address = p.container.address
-  status.ide = ideOf(p.container, deps.ideSuffix)
+  status.ide = ideOf(p.container, deps.ideSuffix, deps.idePublicPort)
   conds.set('Provisioned', 'True', 'ContainerRunning', `container ${p.container.vmid} on provider ${p.providerName}; agent answering`)
   watches.ensure(key, p.container.agentUrl as string, p.token)
   const agent = p.agent

@@ -17,6 +17,8 @@ export interface ControllerSettings {
   stateDir: string
   /** DevServer IDE host suffix (status.ide.host = dev-<vmid>.<suffix>). */
   ideSuffix: string
+  /** Port browsers reach IDE hosts on, when not https's 443 (status.ide.url carries it). */
+  idePublicPort?: number
   /** Concurrent reconciles per server kind (installs block a worker). Default 8. */
   concurrency?: number
   /** Followers of a channel updating at once (default 1). */
@@ -54,7 +56,7 @@ export function setupControllers(mgr: Manager, settings: ControllerSettings): Co
   const providers = new ProviderRegistry(mgr.client, cpReflector.store, { stateDir: settings.stateDir, projectDir: settings.projectDir, controlPlaneSources: settings.controlPlaneSources })
   const deps: ReconcilerDeps = {
     client: mgr.client, providers, catalogs: rcReflector.store, containerProviders: cpReflector.store, recorder, log,
-    providerGoneGraceMs: settings.providerGoneGraceMs ?? 5 * 60_000, ideSuffix: settings.ideSuffix, installBackoff: new InstallBackoff(),
+    providerGoneGraceMs: settings.providerGoneGraceMs ?? 5 * 60_000, ideSuffix: settings.ideSuffix, idePublicPort: settings.idePublicPort, installBackoff: new InstallBackoff(),
   }
   const workers = settings.concurrency ?? 8
   const specChanges = { predicates: [or(generationChanged, deletionStarted, annotationsChanged)] }

@@ -92,10 +92,6 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     const artifacts = artifactServer as ArtifactServer
     stops.push(() => artifacts.close())
 
-    const controller: RunningController = await progress.step('starting the controller', async () =>
-      startController({ kubeconfig: layout.kubeconfig, stateDir: layout.root, ideSuffix, logger: fileLogger(layout, 'controller'), handleSignals: false }))
-    stops.push(() => controller.stop())
-
     const gatewayPort = await reusablePort(previous.gatewayPort)
     mkdirSync(dirname(layout.adminTokenFile), { recursive: true, mode: 0o700 })
     const pki = { cert: readFileSync(join(pkiDir(layout.apiserver), 'server.crt')), key: readFileSync(join(pkiDir(layout.apiserver), 'server.key')) }
@@ -104,6 +100,11 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       adminTokenFile: layout.adminTokenFile, logger: fileLogger(layout, 'gateway'),
     }))
     stops.push(() => gateway.close())
+
+    // After the gateway, so the IDE URLs the controller writes into DevServer status carry its port.
+    const controller: RunningController = await progress.step('starting the controller', async () =>
+      startController({ kubeconfig: layout.kubeconfig, stateDir: layout.root, ideSuffix, idePublicPort: gateway.gateway.port, logger: fileLogger(layout, 'controller'), handleSignals: false }))
+    stops.push(() => controller.stop())
 
     if (opts.codeServer !== false) {
       const onDemand = new CodeServerOnDemand({ client, artifacts, dir: join(layout.root, 'code-server-build'), outDir: layout.artifacts, progress, log: fileLogger(layout, 'artifacts') })
