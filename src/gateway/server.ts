@@ -40,6 +40,8 @@ export interface GatewayOptions {
   sessionTtlSeconds?: number
   workspaceFolder?: string
   connectTimeoutMs?: number
+  /** Upstream connection pools unused this long are closed (default 5 min). */
+  idleUpstreamPoolMs?: number
   /** A pino logger (or `true` for fastify's default); silent when absent. */
   logger?: FastifyBaseLogger | boolean
   /** Registers the portal API on the main host (see service.ts); called before listening. */
@@ -69,6 +71,8 @@ export interface Gateway {
   mintIdeToken(vmid: number, user: string, ttlSeconds?: number): { url: string; token: string; expiresAt: Date }
   /** Client WebSockets currently proxied. */
   readonly openWebSockets: number
+  /** Upstreams the gateway holds a connection pool for. */
+  readonly pooledUpstreams: number
   close(): Promise<void>
 }
 
@@ -83,6 +87,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const upstream = new UpstreamProxy({
     publicScheme,
     connectTimeoutMs: opts.connectTimeoutMs,
+    idlePoolMs: opts.idleUpstreamPoolMs,
     onError: (err, req, kind) => log?.warn({ vmid: matcher.match(req.headers.host)?.vmid, kind, err: err.message }, 'IDE upstream error'),
   })
   const ide = new IdeProxy({ tokens, sessions, routes: opts.routes, upstream, publicScheme, workspaceFolder: opts.workspaceFolder })
@@ -144,6 +149,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     port,
     mintIdeToken,
     get openWebSockets() { return upstream.openWebSockets },
+    get pooledUpstreams() { return upstream.pooledUpstreams },
     async close() {
       upstream.close()
       portalHandle?.close()

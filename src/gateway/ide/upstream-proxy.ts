@@ -13,6 +13,8 @@
 //   a client that goes away takes its upstream request or socket with it, and vice versa
 //   (a half-closed side is destroyed after a short grace period), so no socket outlives its peer.
 // - upstream Set-Cookie headers cannot touch the zlh session cookie.
+// - a pool unused for a whole `idlePoolMs` period (a deleted or moved dev server) is closed and
+//   forgotten, so the map of pools does not grow with every dev server ever opened.
 
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse, ClientRequest } from 'node:http'
 import type { Socket } from 'node:net'
@@ -29,6 +31,8 @@ export interface UpstreamProxyOptions {
   connectTimeoutMs?: number
   /** Upper bound of kept-alive connections per upstream. */
   maxSocketsPerUpstream?: number
+  /** A pool with no request for this long (checked once per period) is closed; default 5 min. */
+  idlePoolMs?: number
   /** Called for every upstream failure (rare path: the caller may inspect `req.headers.host`). */
   onError?: (err: Error, req: IncomingMessage, kind: 'http' | 'ws') => void
 }
@@ -56,12 +60,16 @@ export class UpstreamProxy {
   private readonly routePools = new WeakMap<ResolvedRoute, Pool>()
   private readonly wsOptions = new WeakMap<ResolvedRoute, WsOptions>()
   private readonly liveSockets = new Set<Duplex>()
+  private readonly usedSinceSweep = new Set<Pool>()
+  private readonly sweeper: NodeJS.Timeout
 
   constructor(opts: UpstreamProxyOptions) {
     this.scheme = opts.publicScheme
     this.onError = opts.onError ?? (() => {})
     this.connectTimeout = opts.connectTimeoutMs ?? 5000
     this.maxConnections = opts.maxSocketsPerUpstream ?? 256
+    this.sweeper = setInterval(() => this.closeIdlePools(), opts.idlePoolMs ?? 5 * 60_000)
+    this.sweeper.unref()
     this.proxy = new ProxyServer({ ws: true, xfwd: false, prependPath: false })
     // Errors raised outside a call's callback (e.g. the client socket erroring mid-stream).
     this.proxy.on('error', (err, req, res) => this.fail(err as Error, req, res))
@@ -98,8 +106,14 @@ export class UpstreamProxy {
     return this.liveSockets.size
   }
 
+  /** Upstreams with a connection pool (for leak checks). */
+  get pooledUpstreams(): number {
+    return this.pools.size
+  }
+
   /** Closes every proxied WebSocket and every upstream connection. */
   close(): void {
+    clearInterval(this.sweeper)
     for (const s of this.liveSockets) s.destroy()
     this.liveSockets.clear()
     for (const pool of this.pools.values()) void pool.destroy().catch(() => {})
@@ -108,7 +122,10 @@ export class UpstreamProxy {
 
   private poolFor(route: ResolvedRoute): Pool {
     let pool = this.routePools.get(route)
-    if (pool) return pool
+    if (pool && !pool.closed && !pool.destroyed) {
+      this.usedSinceSweep.add(pool)
+      return pool
+    }
     const { host, port } = route.target
     const origin = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
     pool = this.pools.get(origin)
@@ -125,7 +142,19 @@ export class UpstreamProxy {
       this.pools.set(origin, pool)
     }
     this.routePools.set(route, pool)
+    this.usedSinceSweep.add(pool)
     return pool
+  }
+
+  private closeIdlePools(): void {
+    for (const [origin, pool] of this.pools) {
+      if (this.usedSinceSweep.has(pool)) continue
+      const { running, pending } = pool.stats
+      if (running + pending > 0) continue
+      this.pools.delete(origin)
+      void pool.close().catch(() => {})
+    }
+    this.usedSinceSweep.clear()
   }
 
   private failHttp(err: Error, req: IncomingMessage, res: ServerResponse): void {

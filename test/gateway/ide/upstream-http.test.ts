@@ -65,3 +65,34 @@ t.test('bodies, HEAD and aborts through the proxy', async (t) => {
   await waitFor(() => upstreamClosed === 1, 'the upstream request to be aborted')
   t.equal(upstreamClosed, 1)
 })
+
+t.test('the connection pool of an upstream nobody uses any more is closed', async (t) => {
+  let connections = 0
+  let open = 0
+  const up = createServer((_req, res) => res.end('hi'))
+  up.on('connection', (s) => { connections++; open++; s.once('close', () => { open-- }) })
+  await new Promise<void>((r) => up.listen(0, '127.0.0.1', r))
+  t.teardown(() => new Promise<void>((r) => { up.closeAllConnections(); up.close(() => r()) }))
+  const g = await startGateway({ idleUpstreamPoolMs: 200 })
+  t.teardown(() => g.gw.close())
+  g.routes.set(11, { address: `127.0.0.1:${(up.address() as AddressInfo).port}`, ready: true, name: 'x', namespace: 'y' })
+  const cookie = await signIn(g, 11)
+  const get = () => new Promise<number>((resolve, reject) => {
+    request({ host: '127.0.0.1', port: g.gw.port, path: '/x', agent: false, headers: { host: g.host(11), cookie } }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode!)) })
+      .on('error', reject).end()
+  })
+
+  t.equal(await get(), 200)
+  t.equal(g.gw.pooledUpstreams, 1)
+  t.equal(open, 1, 'a kept-alive upstream connection')
+  // The dev server goes away: nothing uses its pool for a whole period.
+  g.routes.delete(11)
+  await waitFor(() => g.gw.pooledUpstreams === 0 && open === 0, 'the idle pool and its connection to be closed', 5000)
+  t.pass('pool and upstream connection closed')
+
+  // It comes back: a fresh pool, a fresh connection.
+  g.routes.set(11, { address: `127.0.0.1:${(up.address() as AddressInfo).port}`, ready: true, name: 'x', namespace: 'y' })
+  t.equal(await get(), 200)
+  t.equal(g.gw.pooledUpstreams, 1)
+  t.equal(connections, 2)
+})
