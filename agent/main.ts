@@ -113,6 +113,9 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
   await runtimes.init()
   await devEnv.prepare()
   hub.update('devEnv', devEnv.state())
+  // Every component's state is published before the agent answers; the slow part (starting
+  // code-server and waiting for its health) runs after it listens.
+  await codeServer.load()
 
   const app = await createAgentServer({ ctx, tokens, extraRoutePlugins: opts.extraRoutePlugins, enroll: opts.enroll && opts.tokenFile ? { tokenFile: opts.tokenFile } : undefined })
   const { host, port } = parseListen(opts.listen ?? '127.0.0.1:0')
@@ -121,7 +124,7 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
   const realPort = typeof address === 'object' && address ? address.port : port
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${realPort}`
 
-  await codeServer.init()
+  await codeServer.resume()
   ctx.provisioningComplete = true
   hub.update('agent', { version: agentVersion, provisioningComplete: true })
   agentLog.info({ url, root: paths.root, version: agentVersion, waitingForEnrollment: !tokens.enrolled }, 'agent listening')

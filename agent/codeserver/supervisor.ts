@@ -109,7 +109,17 @@ export class CodeServerSupervisor {
     return s
   }
 
+  /** load() then resume(). */
   async init(): Promise<void> {
+    await this.load()
+    await this.resume()
+  }
+
+  /**
+   * Reads the desired state and adopts a code-server left running by a previous agent, then
+   * publishes the state (quick: the agent does this before it listens, so /status is complete).
+   */
+  async load(): Promise<void> {
     const desired = await readJson<{ enabled?: boolean }>(this.#desiredFile)
     await this.#refreshVersion()
     const found = await this.#scan()
@@ -118,15 +128,19 @@ export class CodeServerSupervisor {
       this.#log.info({ pid: found.pid }, 'found a running code-server: adopting it')
     }
     this.#enabled = desired?.enabled ?? found !== null
-    if (found && !this.#enabled) {
+    if (found) this.#phase = this.#enabled ? 'Starting' : 'Stopping'
+    else this.#phase = this.#enabled ? 'Starting' : this.#version ? 'Stopped' : 'NotInstalled'
+    this.#publish()
+  }
+
+  /** Brings code-server to the state load() found wanted: may take seconds (a start waits for health). */
+  async resume(): Promise<void> {
+    if (this.#instance && !this.#enabled) {
       await this.#serial(() => this.#stopInstance())
-    } else if (found) {
-      this.#phase = 'Starting'
+    } else if (this.#instance) {
       this.#startWatching()
     } else if (this.#enabled) {
       await this.#serial(() => this.#spawnAndWait()).catch((err: Error) => this.#log.warn({ err: err.message }, 'code-server did not come back at startup'))
-    } else {
-      this.#phase = this.#version ? 'Stopped' : 'NotInstalled'
     }
     this.#publish()
   }

@@ -140,3 +140,16 @@ t.test('GET /events drops a client that stops reading instead of buffering witho
   await closed
   t.pass('its connection was closed')
 })
+
+t.test('every component state is published before the agent answers its first request', async (t) => {
+  let atListen: Record<string, unknown> | undefined
+  const agent = await startTestAgent(t.testdir(), {
+    extraRoutePlugins: [async (app, { ctx }) => {
+      app.addHook('onListen', async () => { atListen = { ...ctx.hub.snapshot().components } })
+    }],
+  })
+  t.teardown(() => agent.close())
+  t.ok(atListen, 'the hook ran when the agent started listening')
+  t.match(atListen, { agent: { provisioningComplete: false }, devEnv: { workspace: String }, codeServer: { enabled: false, phase: 'NotInstalled' } },
+    'agent, dev environment and code-server states are already there (not null) while provisioning finishes')
+})
