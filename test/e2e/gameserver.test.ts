@@ -3,7 +3,8 @@
 // One server goes through its whole life: example applied → Ready → Minecraft ping; game killed →
 // crash, classification, restart count, backoff; running:false → graceful stop; back on; controller
 // SIGKILLed mid-install of a second server → converges without duplicate containers; delete →
-// container gone and finalizer released.
+// container gone and finalizer released. The controller is SIGKILLed and restarted inside each of
+// these steps (during the crash backoff, right after the running edits, mid-install, after delete).
 import t from 'tap'
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { createHash } from 'node:crypto'
@@ -93,8 +94,12 @@ t.test('GameServer lifecycle', async (t) => {
     t.ok(Array.isArray(crashed.status.lastCrash.logTail), 'log tail kept')
     t.ok(crashed.status.nextRestartTime, 'next restart time shown during backoff')
     t.equal(condition(crashed, 'Ready')?.status, 'False')
+    // The controller dies during the backoff; its successor must neither lose nor double-count the restart.
+    await e.controller?.kill9()
+    await e.startController()
     const back = await e.waitFor('restart', 'gameserver', 'squid', (o: any) => o.status?.phase === 'Running' && o.status.restarts > (before.status.restarts ?? 0), 120_000)
-    t.equal(back.status.restarts, (before.status.restarts ?? 0) + 1, 'restart counted')
+    t.equal(back.status.restarts, (before.status.restarts ?? 0) + 1, 'restart counted once across the controller restart')
+    t.equal(back.status.lastCrash?.signal, 'SIGKILL', 'the last crash is still reported')
     await ping(port)
     const events = await e.h.k('get', 'events', '--field-selector', 'involvedObject.name=squid', '-o', 'json')
     const reasons = JSON.parse(events).items.map((ev: any) => ev.reason)
@@ -102,14 +107,18 @@ t.test('GameServer lifecycle', async (t) => {
     t.ok(reasons.includes('Installed'), 'Installed event')
   })
 
-  await t.test('running: false → graceful stop; true → back', async (t) => {
+  await t.test('running: false → graceful stop; true → back (controller SIGKILLed right after the edit)', async (t) => {
     await e.h.k('patch', 'gameserver', 'squid', '--type=merge', '-p', '{"spec":{"running":false}}')
+    await e.controller?.kill9()
+    await e.startController()
     const stopped = await e.waitFor('Stopped', 'gameserver', 'squid', (o: any) => o.status?.phase === 'Stopped' && o.status.observedGeneration === o.metadata.generation, 60_000)
     t.equal(condition(stopped, 'Ready')?.reason, 'Stopped')
     t.same(gamePids(e.stateDir), [], 'game process gone')
     const events = JSON.parse(await e.h.k('get', 'events', '--field-selector', 'involvedObject.name=squid,reason=Stopped', '-o', 'json'))
     t.match(events.items[0]?.message, /stopCommand/, 'the game obeyed its stop command (graceful)')
     await e.h.k('patch', 'gameserver', 'squid', '--type=merge', '-p', '{"spec":{"running":true}}')
+    await e.controller?.kill9()
+    await e.startController()
     await e.waitFor('Running again', 'gameserver', 'squid', (o: any) => o.status?.phase === 'Running' && o.status.observedGeneration === o.metadata.generation, 120_000)
     await ping(port)
   })
