@@ -2,9 +2,9 @@
 // direct, through our gateway (with a valid session cookie, so auth and routing are included) and
 // through nginx (Debian package, 1 worker, upstream keepalive) as the proxy one would pick instead.
 // HTTP: autocannon, 50 connections, fixed duration → req/s, p50, p99. WS: 50 sockets echoing with a
-// fixed window of messages in flight, fixed duration → messages/s.
+// fixed window of messages in flight each (default 16), fixed duration → messages/s.
 //
-//   node bench/proxy.ts [--duration 10] [--ws-duration 5] [--rounds 1] [--json]
+//   node bench/proxy.ts [--duration 10] [--ws-duration 5] [--ws-window 16] [--rounds 1] [--json]
 //
 // Every server runs as its own child process on 127.0.0.1 and is stopped at the end. Not part of
 // `npm test`; results go to bench/RESULTS.md by hand.
@@ -183,9 +183,15 @@ async function http(port: number, headers: Record<string, string>, duration: num
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, cpuUsPerReq }
 }
 
-async function wsThroughput(port: number, headers: Record<string, string>, origin: string, seconds: number): Promise<number> {
+interface WsResult { rate: number; clientCpuPct: number; cpuUsPerMsg: number }
+
+/**
+ * Echo throughput with a fixed window of messages in flight per socket. Below saturation the rate
+ * is window / round-trip time, so it is reported with the measuring client's CPU share (100 % =
+ * the client is the bound) and the serving processes' CPU per message.
+ */
+async function wsThroughput(port: number, headers: Record<string, string>, origin: string, seconds: number, window: number, pids: number[]): Promise<WsResult> {
   const SOCKETS = 50
-  const WINDOW = 16
   const payload = Buffer.alloc(128, 'm').toString()
   const sockets = await Promise.all(Array.from({ length: SOCKETS }, async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/bench/ws`, { headers, origin })
@@ -196,16 +202,25 @@ async function wsThroughput(port: number, headers: Record<string, string>, origi
   let running = true
   for (const ws of sockets) {
     ws.on('message', () => { received++; if (running) ws.send(payload) })
-    for (let i = 0; i < WINDOW; i++) ws.send(payload)
+    for (let i = 0; i < window; i++) ws.send(payload)
   }
   await new Promise((r) => setTimeout(r, 1000)) // warm-up
   const start = received
   const t0 = performance.now()
+  const client0 = process.cpuUsage()
+  const server0 = cpuMicros(pids)
   await new Promise((r) => setTimeout(r, seconds * 1000))
-  const rate = (received - start) / ((performance.now() - t0) / 1000)
+  const elapsedS = (performance.now() - t0) / 1000
+  const client = process.cpuUsage(client0)
+  const messages = received - start
+  const result = {
+    rate: messages / elapsedS,
+    clientCpuPct: (client.user + client.system) / 1e4 / elapsedS,
+    cpuUsPerMsg: (cpuMicros(pids) - server0) / messages,
+  }
   running = false
   await Promise.all(sockets.map((ws) => { ws.close(); return once(ws, 'close') }))
-  return rate
+  return result
 }
 
 function arg(name: string, dflt: number): number {
@@ -217,6 +232,7 @@ async function main(): Promise<void> {
   const duration = arg('duration', 10)
   const wsSeconds = arg('ws-duration', 5)
   const rounds = arg('rounds', 1)
+  const wsWindow = arg('ws-window', 16)
   const upstream = await startRole(['upstream'])
   const gateway = await startRole(['gateway', String(upstream.info.port)])
   const bare = await startRole(['bare', String(upstream.info.port)])
@@ -229,7 +245,7 @@ async function main(): Promise<void> {
     { name: 'nginx', port: nginx.port, headers: { host: `${host}:${nginx.port}` }, pids: nginx.pids },
     { name: 'bare http-proxy-3', port: bare.info.port, headers: { host: `${host}:${bare.info.port}` }, pids: () => [bare.proc.pid!] },
   ]
-  const results: Record<string, { http: HttpResult[]; ws: number[] }> = {}
+  const results: Record<string, { http: HttpResult[]; ws: WsResult[] }> = {}
   try {
     for (const t of targets) {
       results[t.name] = { http: [], ws: [] }
@@ -246,9 +262,9 @@ async function main(): Promise<void> {
       }
       for (const t of targets) {
         const origin = `https://${t.headers.host ?? host}`
-        const w = await wsThroughput(t.port, t.headers, origin, wsSeconds)
+        const w = await wsThroughput(t.port, t.headers, origin, wsSeconds, wsWindow, t.pids())
         results[t.name]!.ws.push(w)
-        process.stderr.write(`${t.name} ws: ${w.toFixed(0)} msg/s\n`)
+        process.stderr.write(`${t.name} ws: ${w.rate.toFixed(0)} msg/s, client CPU ${w.clientCpuPct.toFixed(0)} %, ${w.cpuUsPerMsg.toFixed(2)} µs CPU/msg\n`)
       }
     }
   } finally {
@@ -257,22 +273,23 @@ async function main(): Promise<void> {
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
   const summary = Object.fromEntries(Object.entries(results).map(([name, r]) => [name, {
-    cpu: median(r.http.map((h) => h.cpuUsPerReq)), rps: median(r.http.map((h) => h.rps)), p50: median(r.http.map((h) => h.p50)), p99: median(r.http.map((h) => h.p99)), wsMsgs: median(r.ws),
+    cpu: median(r.http.map((h) => h.cpuUsPerReq)), rps: median(r.http.map((h) => h.rps)), p50: median(r.http.map((h) => h.p50)), p99: median(r.http.map((h) => h.p99)),
+    wsMsgs: median(r.ws.map((w) => w.rate)), wsClientCpu: median(r.ws.map((w) => w.clientCpuPct)), wsCpu: median(r.ws.map((w) => w.cpuUsPerMsg)),
   }]))
   type Name = 'direct' | 'gateway' | 'nginx' | 'bare http-proxy-3'
-  const s = summary as Record<Name, { cpu: number; rps: number; p50: number; p99: number; wsMsgs: number }>
+  const s = summary as Record<Name, { cpu: number; rps: number; p50: number; p99: number; wsMsgs: number; wsClientCpu: number; wsCpu: number }>
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}, ${execFileSync('sh', ['-c', 'nginx -v 2>&1'], { encoding: 'utf8' }).trim()}`
   if (process.argv.includes('--json')) {
-    console.log(JSON.stringify({ machine, duration, wsSeconds, rounds, summary }, null, 2))
+    console.log(JSON.stringify({ machine, duration, wsSeconds, wsWindow, rounds, summary }, null, 2))
     return
   }
-  const row = (n: Name) => `| ${n} | ${s[n].rps.toFixed(0)} | ${s[n].p50} | ${s[n].p99} | ${s[n].cpu.toFixed(1)} | ${s[n].wsMsgs.toFixed(0)} |`
+  const row = (n: Name) => `| ${n} | ${s[n].rps.toFixed(0)} | ${s[n].p50} | ${s[n].p99} | ${s[n].cpu.toFixed(1)} | ${s[n].wsMsgs.toFixed(0)} | ${s[n].wsClientCpu.toFixed(0)} | ${s[n].wsCpu.toFixed(2)} |`
   console.log([
     `machine: ${machine}; load average at start ${loadAtStart}`,
-    `command: node bench/proxy.ts --duration ${duration} --ws-duration ${wsSeconds} --rounds ${rounds}`,
+    `command: node bench/proxy.ts --duration ${duration} --ws-duration ${wsSeconds} --ws-window ${wsWindow} --rounds ${rounds}`,
     '',
-    '| target | HTTP req/s | p50 ms | p99 ms | CPU µs/req (server process) | WS msg/s |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    '| target | HTTP req/s | p50 ms | p99 ms | CPU µs/req (server process) | WS msg/s | WS client CPU % | WS CPU µs/msg (server process) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     row('direct'), row('gateway'), row('nginx'), row('bare http-proxy-3'),
     '',
     `gateway / nginx: req/s ${(s.gateway.rps / s.nginx.rps).toFixed(2)}×, p99 ${s.gateway.p99} vs ${s.nginx.p99} ms; ` +
