@@ -13,15 +13,15 @@ import type { CodeServerState, DevServerStatus } from '../src/api/index.ts'
 import type { DevServer } from './kinds.ts'
 import { AgentClient } from '../src/agent-client/index.ts'
 import type { Container } from '../src/providers/index.ts'
-import { finalizer, type ReconcileContext, type Reconciler, type Request, type Store } from '../src/runtime/index.ts'
+import type { ReconcileContext, Reconciler, Store } from '../src/runtime/index.ts'
 import type { AgentWatches } from './agent-watch.ts'
 import { readAgentToken } from './agent-token.ts'
 import type { RuntimeRef } from './catalog-resolve.ts'
 import { keyOf, type ReconcilerDeps } from './deps.ts'
-import { cleanupServer, resolveAll } from './gameserver.ts'
-import { CODE_SERVER_CHANNEL, CODE_SERVER_RUNTIME, DEVSERVER, SERVER_FINALIZER } from './kinds.ts'
+import { CODE_SERVER_CHANNEL, CODE_SERVER_RUNTIME, DEVSERVER } from './kinds.ts'
+import { serverReconciler } from './server-lifecycle.ts'
 import { statusWriter } from './status-util.ts'
-import { installRuntimes, observedRuntimes, provision, runtimesToInstall, type ServerObject } from './workload.ts'
+import { installRuntimes, observedRuntimes, provision, resolveAll, runtimesToInstall, type ServerObject } from './workload.ts'
 
 const DEFAULTS = { cores: 2, memoryMiB: 4096, diskGiB: 16 }
 
@@ -45,14 +45,7 @@ export function ideOf(container: Pick<Container, 'vmid' | 'address' | 'codeServe
 }
 
 export function devServerReconciler(deps: ReconcilerDeps, store: Store<DevServer>, watches: AgentWatches): Reconciler {
-  return async (req: Request, ctx: ReconcileContext) => {
-    const cached = store.getByName(req.name, req.namespace)
-    if (cached === undefined) { watches.stop(`${req.namespace}/${req.name}`); return }
-    const ds = structuredClone(cached)
-    return finalizer(deps.client, SERVER_FINALIZER, ds, async (ev) => ev.type === 'apply'
-      ? reconcileDevServer(deps, watches, ev.object, ctx)
-      : cleanupServer(deps, watches, ev.object, ctx, 'dev'), ctx.signal)
-  }
+  return serverReconciler(deps, store, watches, 'dev', reconcileDevServer)
 }
 
 async function reconcileDevServer(deps: ReconcilerDeps, watches: AgentWatches, ds: DevServer, ctx: ReconcileContext): Promise<{ requeueAfter: number }> {

@@ -12,20 +12,17 @@
 //     spec change waiting for a restart is applied with a graceful restart;
 //  6. status from GET /game: phase, Ready (game up and its port answering), restarts, lastCrash,
 //     nextRestartTime; Events for installs, crashes, restarts and failures.
-// Cleanup: graceful game stop through the agent, then the provider's delete; a provider that is
-// gone for good is waited for `providerGoneGraceMs`, then the container is reported abandoned
-// (Warning Event + error log) and the finalizer released.
+// Cleanup (server-lifecycle.ts): graceful game stop through the agent, then the provider's delete.
 import type { GameInfo, GameServerStatus, GameSpecRequest, ModsListing } from '../src/api/index.ts'
-import type { DevServer, GameServer } from './kinds.ts'
-import { AgentClient } from '../src/agent-client/index.ts'
-import { finalizer, patchStatus, type ReconcileContext, type Reconciler, type Request, type Store } from '../src/runtime/index.ts'
+import type { GameServer } from './kinds.ts'
+import type { ReconcileContext, Reconciler, Store } from '../src/runtime/index.ts'
 import type { AgentWatches } from './agent-watch.ts'
-import { readAgentToken } from './agent-token.ts'
-import { resolveRuntime, type ResolvedRuntime, type RuntimeRef } from './catalog-resolve.ts'
+import type { RuntimeRef } from './catalog-resolve.ts'
 import { keyOf, type ReconcilerDeps } from './deps.ts'
-import { FIELD_MANAGER, GAMESERVER, SERVER_FINALIZER, rolloutAnnotation } from './kinds.ts'
+import { GAMESERVER } from './kinds.ts'
 import { canonical, statusWriter, tcpReachable } from './status-util.ts'
-import { installRuntimes, observedRuntimes, provision, runtimesToInstall, type ServerObject } from './workload.ts'
+import { serverReconciler } from './server-lifecycle.ts'
+import { installRuntimes, observedRuntimes, provision, resolveAll, runtimesToInstall, type ServerObject } from './workload.ts'
 
 type Phase = NonNullable<GameServerStatus['phase']>
 
@@ -35,20 +32,6 @@ export function runtimeRefsOf(gs: GameServer): RuntimeRef[] {
   const refs: RuntimeRef[] = [{ ...gs.spec.runtime }]
   if (gs.spec.package) refs.push({ ...gs.spec.package })
   return refs
-}
-
-/** Resolves every ref; the first failure wins. */
-export function resolveAll(refs: RuntimeRef[], deps: ReconcilerDeps, status: { runtimes?: Array<{ name: string, version: string }> } | undefined, annotations: Record<string, string> | undefined):
-  { ok: true, resolved: ResolvedRuntime[] } | { ok: false, reason: string, message: string } {
-  const resolved: ResolvedRuntime[] = []
-  for (const ref of refs) {
-    const installed = status?.runtimes?.find((r) => r.name === ref.name)?.version
-    const admitted = annotations?.[rolloutAnnotation(ref.name)]
-    const res = resolveRuntime(ref, deps.catalogs.getByName(ref.name), ref.channel !== undefined ? { installed, admitted } : {})
-    if (!res.ok) return res
-    resolved.push(res.runtime)
-  }
-  return { ok: true, resolved }
 }
 
 /** The spec as the agent reports it back (defaults filled in), to push only real changes. */
@@ -88,14 +71,7 @@ function crashSummary(info: GameInfo): string {
 }
 
 export function gameServerReconciler(deps: ReconcilerDeps, store: Store<GameServer>, watches: AgentWatches): Reconciler {
-  return async (req: Request, ctx: ReconcileContext) => {
-    const cached = store.getByName(req.name, req.namespace)
-    if (cached === undefined) { watches.stop(`${req.namespace}/${req.name}`); return }
-    const gs = structuredClone(cached)
-    return finalizer(deps.client, SERVER_FINALIZER, gs, async (ev) => ev.type === 'apply'
-      ? reconcileGameServer(deps, watches, ev.object, ctx)
-      : cleanupServer(deps, watches, ev.object, ctx, 'game'), ctx.signal)
-  }
+  return serverReconciler(deps, store, watches, 'game', reconcileGameServer)
 }
 
 async function reconcileGameServer(deps: ReconcilerDeps, watches: AgentWatches, gs: GameServer, ctx: ReconcileContext): Promise<{ requeueAfter: number }> {
@@ -249,47 +225,4 @@ async function reconcileGameServer(deps: ReconcilerDeps, watches: AgentWatches, 
   if (status.phase === 'Starting' || status.phase === 'Installing') return after(500)
   if (status.phase === 'Backoff' && info.nextRestartTime) return after(Math.max(500, Math.min(30_000, Date.parse(info.nextRestartTime) - Date.now() + 300)))
   return after(15_000)
-}
-
-/** Delete path shared with DevServer: stop the workload through the agent, delete the container. */
-export async function cleanupServer(deps: ReconcilerDeps, watches: AgentWatches, obj: GameServer | DevServer, ctx: ReconcileContext, workload: 'game' | 'dev'): Promise<void> {
-  const { signal } = ctx
-  const key = keyOf(obj)
-  const kind = obj.kind === 'DevServer' ? { apiVersion: obj.apiVersion, kind: 'DevServer' } : GAMESERVER
-  if (obj.status?.phase !== 'Terminating') {
-    await patchStatus(deps.client, kind, obj.metadata.name as string, obj.metadata.namespace, { phase: 'Terminating' }, { signal, fieldManager: FIELD_MANAGER }).catch(() => {})
-  }
-  const lookup = await deps.providers.forPlacement(obj.spec.placement, signal)
-  if (!lookup.ok) {
-    const since = Date.parse(obj.metadata.deletionTimestamp ?? new Date().toISOString())
-    if (lookup.gone && Date.now() - since >= deps.providerGoneGraceMs) {
-      const msg = `${lookup.message}; container ${obj.status?.vmid ?? '(vmid unknown)'} could not be deleted and may still exist on that backend: delete it there by hand`
-      deps.recorder.event(obj, 'Warning', 'ContainerAbandoned', msg)
-      ctx.log.error({ server: key, vmid: obj.status?.vmid, reason: lookup.reason }, 'container abandoned: its provider is gone')
-      watches.stop(key)
-      return
-    }
-    throw new Error(`cannot delete the container yet: ${lookup.message}`)
-  }
-  const ref = { ownerUid: obj.metadata.uid as string }
-  const container = await lookup.backend.observe(ref)
-  if (container !== undefined) {
-    const token = await readAgentToken(deps.client, obj, signal)
-    if (container.state === 'running' && container.agentUrl && token) {
-      const agent = new AgentClient({ baseUrl: container.agentUrl, token })
-      try {
-        if (workload === 'game') {
-          const grace = (obj as GameServer).spec.server?.gracePeriodSeconds ?? 30
-          await agent.request('POST', '/game/stop', undefined, { signal, timeoutMs: (grace * 2 + 30) * 1000 })
-        } else {
-          await agent.stopCodeServer()
-        }
-      } catch (err) {
-        ctx.log.warn({ server: key, err: (err as Error).message }, 'graceful stop before delete failed; deleting the container anyway')
-      }
-    }
-    await lookup.backend.delete({ ownerUid: ref.ownerUid, vmid: container.vmid })
-    deps.recorder.event(obj, 'Normal', 'ContainerDeleted', `container ${container.vmid} deleted from provider ${lookup.name}`)
-  }
-  watches.stop(key)
 }

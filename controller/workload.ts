@@ -6,7 +6,9 @@ import type { AgentStatus } from '../src/api/index.ts'
 import { isProviderError, type Container, type ContainerBackend } from '../src/providers/index.ts'
 import type { Client, KObject } from '../src/runtime/index.ts'
 import { ensureAgentToken, recordAgentUrl } from './agent-token.ts'
-import type { ResolvedRuntime } from './catalog-resolve.ts'
+import { resolveRuntime, type ResolvedRuntime, type RuntimeRef } from './catalog-resolve.ts'
+import type { ReconcilerDeps } from './deps.ts'
+import { rolloutAnnotation } from './kinds.ts'
 import type { ProviderRegistry } from './provider-registry.ts'
 
 export interface Problem { reason: string, message: string, retryable: boolean }
@@ -141,4 +143,18 @@ export class InstallBackoff {
     this.#entries.set(key, { sig, attempts, until: Date.now() + Math.min(300_000, 5000 * 2 ** (attempts - 1)) })
   }
   succeeded(key: string): void { this.#entries.delete(key) }
+}
+
+/** Resolves every ref; the first failure wins. */
+export function resolveAll(refs: RuntimeRef[], deps: ReconcilerDeps, status: { runtimes?: Array<{ name: string, version: string }> } | undefined, annotations: Record<string, string> | undefined):
+  { ok: true, resolved: ResolvedRuntime[] } | { ok: false, reason: string, message: string } {
+  const resolved: ResolvedRuntime[] = []
+  for (const ref of refs) {
+    const installed = status?.runtimes?.find((r) => r.name === ref.name)?.version
+    const admitted = annotations?.[rolloutAnnotation(ref.name)]
+    const res = resolveRuntime(ref, deps.catalogs.getByName(ref.name), ref.channel !== undefined ? { installed, admitted } : {})
+    if (!res.ok) return res
+    resolved.push(res.runtime)
+  }
+  return { ok: true, resolved }
 }
