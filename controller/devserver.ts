@@ -21,7 +21,7 @@ import { keyOf, type ReconcilerDeps } from './deps.ts'
 import { CODE_SERVER_CHANNEL, CODE_SERVER_RUNTIME, DEVSERVER } from './kinds.ts'
 import { serverReconciler } from './server-lifecycle.ts'
 import { statusWriter } from './status-util.ts'
-import { installRuntimes, observedRuntimes, provision, resolveAll, runtimesToInstall, type ServerObject } from './workload.ts'
+import { installStep, observedRuntimes, provision, resolveAll, runtimesToInstall, type ServerObject } from './workload.ts'
 
 const DEFAULTS = { cores: 2, memoryMiB: 4096, diskGiB: 16 }
 
@@ -103,29 +103,12 @@ async function reconcileDevServer(deps: ReconcilerDeps, watches: AgentWatches, d
   watches.ensure(key, p.container.agentUrl as string, p.token)
   const agent = p.agent
 
-  let agentStatus = p.agentStatus
-  const todo = runtimesToInstall(agentStatus, resolved)
-  let installFailed = false
-  const installSig = todo.map((r) => `${r.name}@${r.version}:${r.sha256}`).join(',')
-  const installWait = todo.length > 0 ? deps.installBackoff.wait(key, installSig) : 0
-  if (todo.length > 0 && installWait > 0) {
-    installFailed = true
-  } else if (todo.length > 0) {
+  const install = await installStep(deps, ds, key, agent, p.agentStatus, resolved, conds, async (what) => {
     status.phase = 'Installing'
-    conds.set('RuntimeReady', 'False', 'Installing', `installing ${todo.map((r) => `${r.name} ${r.version}`).join(', ')}`)
-    conds.set('Ready', 'False', 'Installing', `installing ${todo.map((r) => `${r.name} ${r.version}`).join(', ')}`)
+    conds.set('Ready', 'False', 'Installing', what)
     await write()
-    const outcome = await installRuntimes(agent, todo, signal)
-    for (const i of outcome.installed) deps.recorder.event(ds, 'Normal', 'Installed', `installed ${i.runtime.name} ${i.runtime.version}${i.previous ? ` (was ${i.previous})` : ''}`)
-    if (!outcome.failed) deps.installBackoff.succeeded(key)
-    if (outcome.failed) {
-      deps.installBackoff.failed(key, installSig)
-      installFailed = true
-      deps.recorder.event(ds, 'Warning', outcome.failed.reason, outcome.failed.message)
-      conds.set('RuntimeReady', 'False', outcome.failed.reason, `${outcome.failed.message}; the previous version stays current`)
-    }
-    agentStatus = await agent.status()
-  }
+  }, signal)
+  const agentStatus = install.agentStatus
   status.runtimes = observedRuntimes(agentStatus, refs.filter((r) => r.name !== CODE_SERVER_RUNTIME || (ds.spec.runtimes ?? []).some((x) => x.name === CODE_SERVER_RUNTIME)), resolved)
   const installedAll = runtimesToInstall(agentStatus, resolved).length === 0
   if (installedAll) conds.set('RuntimeReady', 'True', 'Installed', resolved.map((r) => `${r.name} ${r.version}`).join(', ') || 'no runtimes requested')
@@ -158,7 +141,7 @@ async function reconcileDevServer(deps: ReconcilerDeps, watches: AgentWatches, d
   }
   status.restarts = cs?.restarts ?? 0
 
-  if (installFailed || !installedAll) {
+  if (install.failed || !installedAll) {
     status.phase = status.phase === 'Installing' ? 'Error' : status.phase
     conds.set('Ready', 'False', 'RuntimeNotReady', conds.get('RuntimeReady')?.message ?? 'runtimes not installed')
   } else if (csReady) {
@@ -169,6 +152,5 @@ async function reconcileDevServer(deps: ReconcilerDeps, watches: AgentWatches, d
     conds.set('Ready', 'False', 'CodeServerNotReady', conds.get('CodeServerReady')?.message ?? 'code-server not ready')
   }
   await write()
-  const retry = installFailed ? Math.max(500, deps.installBackoff.wait(key, installSig) + 100) : Infinity
-  return { requeueAfter: Math.min(status.phase === 'Running' ? 60_000 : 1000, retry) }
+  return { requeueAfter: Math.min(status.phase === 'Running' ? 60_000 : 1000, install.retryAfterMs) }
 }

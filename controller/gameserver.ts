@@ -22,7 +22,7 @@ import { keyOf, type ReconcilerDeps } from './deps.ts'
 import { GAMESERVER } from './kinds.ts'
 import { canonical, statusWriter, tcpReachable } from './status-util.ts'
 import { serverReconciler } from './server-lifecycle.ts'
-import { installRuntimes, observedRuntimes, provision, resolveAll, runtimesToInstall, type ServerObject } from './workload.ts'
+import { installStep, observedRuntimes, provision, resolveAll, runtimesToInstall, type ServerObject } from './workload.ts'
 
 type Phase = NonNullable<GameServerStatus['phase']>
 
@@ -112,33 +112,13 @@ async function reconcileGameServer(deps: ReconcilerDeps, watches: AgentWatches, 
   const agent = p.agent
 
   // 4. installs
-  let agentStatus = p.agentStatus
-  const todo = runtimesToInstall(agentStatus, resolved)
-  let installFailed = false
-  const installSig = todo.map((r) => `${r.name}@${r.version}:${r.sha256}`).join(',')
-  const installWait = todo.length > 0 ? deps.installBackoff.wait(key, installSig) : 0
-  if (todo.length > 0 && installWait > 0) {
-    installFailed = true
-  } else if (todo.length > 0) {
+  const install = await installStep(deps, gs, key, agent, p.agentStatus, resolved, conds, async (what) => {
     const info0 = await agent.request<GameInfo>('GET', '/game', undefined, { signal })
     if (info0.state === 'Stopped' || !info0.configured) status.phase = 'Installing'
-    conds.set('RuntimeReady', 'False', 'Installing', `installing ${todo.map((r) => `${r.name} ${r.version}`).join(', ')}`)
-    notReady('Installing', `installing ${todo.map((r) => `${r.name} ${r.version}`).join(', ')}`)
+    notReady('Installing', what)
     await write()
-    const outcome = await installRuntimes(agent, todo, signal)
-    for (const i of outcome.installed) {
-      deps.recorder.event(gs, 'Normal', 'Installed', `installed ${i.runtime.name} ${i.runtime.version}${i.previous ? ` (was ${i.previous})` : ''}${i.downloaded ? '' : ' (already present)'}`)
-    }
-    if (!outcome.failed) deps.installBackoff.succeeded(key)
-    if (outcome.failed) {
-      deps.installBackoff.failed(key, installSig)
-      installFailed = true
-      const f = outcome.failed
-      deps.recorder.event(gs, 'Warning', f.reason, f.message)
-      conds.set('RuntimeReady', 'False', f.reason, `${f.message}; the previous version stays current. Fix the catalog entry or pick another version.`)
-    }
-    agentStatus = await agent.status()
-  }
+  }, signal)
+  const agentStatus = install.agentStatus
   status.runtimes = observedRuntimes(agentStatus, refs, resolved)
   const installedAll = runtimesToInstall(agentStatus, resolved).length === 0
   if (installedAll) conds.set('RuntimeReady', 'True', 'Installed', resolved.map((r) => `${r.name} ${r.version}`).join(', '))
@@ -186,7 +166,7 @@ async function reconcileGameServer(deps: ReconcilerDeps, watches: AgentWatches, 
   // 6. mirror
   const port = info.spec?.server.port ?? wanted.server.port
   const portOpen = info.state === 'Running' && p.container.address !== undefined && await tcpReachable(p.container.address, port)
-  status.phase = installFailed && !anyRuntime ? 'Error' : gamePhase(info, wantRunning, portOpen)
+  status.phase = install.failed && !anyRuntime ? 'Error' : gamePhase(info, wantRunning, portOpen)
   status.restarts = Math.max(info.restarts, 0)
   status.nextRestartTime = info.nextRestartTime ?? undefined
   if (info.lastCrash) {
@@ -204,7 +184,7 @@ async function reconcileGameServer(deps: ReconcilerDeps, watches: AgentWatches, 
   if (status.phase === 'Error' && prev.phase !== 'Error') {
     deps.recorder.event(gs, 'Warning', 'CrashLoop', `${info.message ?? 'the game keeps crashing'}; change the spec (or set running: false then true) to try again`)
   }
-  if (installFailed || !installedAll) {
+  if (install.failed || !installedAll) {
     notReady('RuntimeNotReady', conds.get('RuntimeReady')?.message ?? 'runtime not installed')
   } else if (status.phase === 'Running') {
     conds.set('Ready', 'True', 'Running', `the game answers on ${p.container.address}:${port}`)
@@ -219,8 +199,7 @@ async function reconcileGameServer(deps: ReconcilerDeps, watches: AgentWatches, 
     notReady(status.phase, why[status.phase])
   }
   await write()
-  const retry = installFailed ? Math.max(500, deps.installBackoff.wait(key, installSig) + 100) : Infinity
-  const after = (ms: number): { requeueAfter: number } => ({ requeueAfter: Math.min(ms, retry) })
+  const after = (ms: number): { requeueAfter: number } => ({ requeueAfter: Math.min(ms, install.retryAfterMs) })
   if (status.phase === 'Running') return after(60_000)
   if (status.phase === 'Starting' || status.phase === 'Installing') return after(500)
   if (status.phase === 'Backoff' && info.nextRestartTime) return after(Math.max(500, Math.min(30_000, Date.parse(info.nextRestartTime) - Date.now() + 300)))

@@ -8,6 +8,7 @@ import type { Client, KObject } from '../src/runtime/index.ts'
 import { ensureAgentToken, recordAgentUrl } from './agent-token.ts'
 import { resolveRuntime, type ResolvedRuntime, type RuntimeRef } from './catalog-resolve.ts'
 import type { ReconcilerDeps } from './deps.ts'
+import type { ConditionSet } from './status-util.ts'
 import { rolloutAnnotation } from './kinds.ts'
 import type { ProviderRegistry } from './provider-registry.ts'
 
@@ -157,4 +158,44 @@ export function resolveAll(refs: RuntimeRef[], deps: ReconcilerDeps, status: { r
     resolved.push(res.runtime)
   }
   return { ok: true, resolved }
+}
+
+export interface InstallStep {
+  agentStatus: AgentStatus
+  /** The set could not be installed (this time, or it is still backing off from the last failure). */
+  failed: boolean
+  /** When to look again after a failure (the backoff's next attempt); Infinity when nothing failed. */
+  retryAfterMs: number
+}
+
+/**
+ * Installs what the agent lacks of `resolved`, for either server kind: a set that failed is tried
+ * again only when the server's backoff allows; each install and failure is an Event, RuntimeReady
+ * says what happens. `announce` runs just before installing (phase, Ready, status write).
+ */
+export async function installStep(
+  deps: ReconcilerDeps, obj: KObject & { metadata: { uid?: string } }, key: string, agent: AgentClient, agentStatus: AgentStatus,
+  resolved: ResolvedRuntime[], conds: ConditionSet, announce: (what: string) => Promise<void>, signal: AbortSignal,
+): Promise<InstallStep> {
+  const todo = runtimesToInstall(agentStatus, resolved)
+  if (todo.length === 0) return { agentStatus, failed: false, retryAfterMs: Infinity }
+  const sig = todo.map((r) => `${r.name}@${r.version}:${r.sha256}`).join(',')
+  const retryAfterMs = (): number => Math.max(500, deps.installBackoff.wait(key, sig) + 100)
+  if (deps.installBackoff.wait(key, sig) > 0) return { agentStatus, failed: true, retryAfterMs: retryAfterMs() }
+  const what = `installing ${todo.map((r) => `${r.name} ${r.version}`).join(', ')}`
+  conds.set('RuntimeReady', 'False', 'Installing', what)
+  await announce(what)
+  const outcome = await installRuntimes(agent, todo, signal)
+  for (const i of outcome.installed) {
+    deps.recorder.event(obj, 'Normal', 'Installed', `installed ${i.runtime.name} ${i.runtime.version}${i.previous ? ` (was ${i.previous})` : ''}${i.downloaded ? '' : ' (already present)'}`)
+  }
+  const f = outcome.failed
+  if (f) {
+    deps.installBackoff.failed(key, sig)
+    deps.recorder.event(obj, 'Warning', f.reason, f.message)
+    conds.set('RuntimeReady', 'False', f.reason, `${f.message}; the previous version stays current. Fix the catalog entry or pick another version.`)
+  } else {
+    deps.installBackoff.succeeded(key)
+  }
+  return { agentStatus: await agent.status(), failed: f !== undefined, retryAfterMs: f ? retryAfterMs() : Infinity }
 }
