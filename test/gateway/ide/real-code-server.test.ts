@@ -5,7 +5,8 @@
 // What it shows: token → session cookie → `?folder=` → the VS Code workbench renders from the
 // proxied code-server; the workbench's WebSockets open through the proxy and carry frames (the
 // remote file system: a file written by the test appears in the Explorer and opens in an editor;
-// the integrated terminal runs a command); code-server's own Origin check accepts what the proxy
+// the integrated terminal runs a command); a WebSocket on another path (code-server's own
+// /proxy/<port>/ to a loopback app) works through both proxies; code-server's own Origin check accepts what the proxy
 // forwards (no 401/403 anywhere) while it does refuse a foreign Origin sent to it directly; the
 // gateway refuses a foreign Origin itself even with a valid cookie.
 import t from 'tap'
@@ -17,7 +18,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { WebSocket } from 'ws'
-import { loopbackLookup, startGateway, SUFFIX, type TestGateway } from '../fixtures.ts'
+import { loopbackLookup, startGateway, startUpstream, SUFFIX, type TestGateway } from '../fixtures.ts'
 import { createTestTls } from '../tls-fixture.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -214,7 +215,25 @@ if (skipReason !== undefined) {
     t.ok(c, 'the session cookie is in the jar')
     t.match(c, { domain: `dev-${VMID}.${SUFFIX}`, path: '/', secure: true, httpOnly: true, sameSite: 'Lax' })
 
-    // 6. Origins: the gateway refuses a foreign one with a valid cookie; the dev host's own opens.
+    // 6. WebSockets on another path: code-server's own port proxy (/proxy/<port>/) behind ours,
+    //    to an app listening on loopback next to it (HTTP page + WebSocket echo).
+    const app = await startUpstream()
+    t.teardown(() => app.close())
+    const viaPortProxy = await page.evaluate(`(async () => {
+      const base = '/proxy/${app.port}'
+      const status = (await fetch(base + '/hello')).status
+      const echo = await new Promise((resolve) => {
+        const ws = new WebSocket('wss://' + location.host + base + '/echo?x=1')
+        ws.onopen = () => ws.send('through two proxies')
+        ws.onmessage = (e) => { resolve(String(e.data)); ws.close(1000) }
+        ws.onerror = () => resolve('ws-error')
+      })
+      return { status, echo }
+    })()`)
+    t.same(viaPortProxy, { status: 200, echo: 'through two proxies' }, 'HTTP and a WebSocket through code-server\'s /proxy/<port>/')
+    t.same(app.requests.map((r) => [r.method, r.url]), [['GET', '/hello'], ['GET', '/echo?x=1']], 'the app saw both, prefix stripped by code-server')
+
+    // 7. Origins: the gateway refuses a foreign one with a valid cookie; the dev host's own opens.
     const wsUrl = `wss://dev-${VMID}.${SUFFIX}:${g.gw.port}/?reconnectionToken=${crypto.randomUUID()}&reconnection=false&skipWebSocketFrames=false`
     const cookie = `${c!.name}=${c!.value}`
     t.same(await handshake(wsUrl, { origin: 'https://evil.example', cookie, ca: tls.caCert }), { status: 403, error: 'ZLH_GW_IDE_ORIGIN_MISMATCH' }, 'foreign Origin refused by the gateway')
@@ -225,7 +244,7 @@ if (skipReason !== undefined) {
 
     await context.close()
 
-    // 7. Stopping code-server leaves nothing behind: the terminal's shell (own session) goes too.
+    // 8. Stopping code-server leaves nothing behind: the terminal's shell (own session) goes too.
     await cs.stop()
     const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true } catch { return false } }
     const until = Date.now() + 15_000
