@@ -129,33 +129,6 @@ export class ClaimStore {
     if ((await readFile(path, 'utf8').catch(() => undefined)) === ownerUid) await unlink(path).catch(() => undefined)
   }
 
-  /**
-   * Deletes the owner's container, for backends that mark each container directory with its owner.
-   * The vmid comes from the claim, or from the ref when the claim was lost (list() still names it);
-   * the on-disk owner marker decides: another owner's container → Conflict, an unmarked and
-   * unclaimed one is not ours to touch. `destroy` runs under the caller's per-vmid `lock`; the
-   * claim and reservation are released after it.
-   */
-  async deleteOwned(
-    ref: { ownerUid: string, vmid?: number },
-    backend: { lock: (vmid: number, fn: () => Promise<void>) => Promise<void>, markerFile: (vmid: number) => string, destroy: (vmid: number) => Promise<void> },
-  ): Promise<void> {
-    const claim = await this.find(ref.ownerUid)
-    if (claim && ref.vmid !== undefined && ref.vmid !== claim.vmid) {
-      throw new ProviderError('Conflict', `owner ${ref.ownerUid} has container ${claim.vmid}, not ${ref.vmid}; nothing was changed`, { vmid: ref.vmid, ownerUid: ref.ownerUid })
-    }
-    const vmid = claim?.vmid ?? ref.vmid
-    if (vmid === undefined) return
-    await backend.lock(vmid, async () => {
-      const owner = await readFile(backend.markerFile(vmid), 'utf8').catch(() => undefined)
-      if (owner !== undefined && owner !== ref.ownerUid) throw new ProviderError('Conflict', `container ${vmid} belongs to ${owner}; refusing to delete it`, { vmid })
-      if (owner === undefined && !claim) return
-      await backend.destroy(vmid)
-      await this.release(ref.ownerUid)
-      await this.releaseVmid(vmid, ref.ownerUid)
-    })
-  }
-
   /** Removes the owner's claim and its vmid reservation; missing is fine. */
   async release(ownerUid: string): Promise<void> {
     const claim = await this.find(ownerUid)

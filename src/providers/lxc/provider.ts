@@ -16,14 +16,13 @@
 // decides. Assumptions: runs as root (CI does); `ip`/`bridge` from iproute2.
 
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { isAbsolute, join } from 'node:path'
 import { writeFileAtomic } from '../atomic-file.ts'
 import { ClaimStore, type Claim } from '../claims.ts'
 import { ProviderError } from '../errors.ts'
-import { withHostLock } from '../host-lock.ts'
-import { KeyedMutex } from '../keyed-mutex.ts'
-import { checkRef, checkSpec, checkToken } from '../validate.ts'
+import { LocalContainers } from '../local-containers.ts'
+import { checkSpec, checkToken } from '../validate.ts'
 import type { AgentSettings, Container, ContainerBackend, ContainerRef, ContainerSpec, StopOptions } from '../types.ts'
 import { run } from './commands.ts'
 import { IN_CONTAINER, cgroupLimits, detectCgroupLayout, renderBlock, resourcesFromConfig, writeContainerConfig, writeInit, writeToken, type CgroupLayout } from './container-config.ts'
@@ -49,8 +48,7 @@ export class LxcBackend implements ContainerBackend {
   readonly bridge: string
   readonly #template: string
   readonly #subnet: Subnet
-  readonly #claims: ClaimStore
-  readonly #mutex = new KeyedMutex()
+  readonly #local: LocalContainers
   readonly #opts: LxcBackendOptions
   readonly #agentPort: number
   #cgroup: CgroupLayout | undefined
@@ -65,7 +63,17 @@ export class LxcBackend implements ContainerBackend {
     if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(this.#template)) throw new ProviderError('InvalidConfig', `spec.lxc.template ${JSON.stringify(this.#template)} must be the name of an installed LXC template (e.g. busybox), not a path`, {})
     if (!isAbsolute(this.lxcpath) || /\s/.test(this.lxcpath)) throw new ProviderError('InvalidConfig', `spec.lxc.lxcpath ${JSON.stringify(this.lxcpath)} must be an absolute path without whitespace`, {})
     this.#subnet = parseSubnet(options.subnet ?? '10.213.0.0/24')
-    this.#claims = new ClaimStore(join(this.lxcpath, '.zlh-claims'), VMID_BASE, maxVmid(this.#subnet))
+    const claimsDir = join(this.lxcpath, '.zlh-claims')
+    this.#local = new LocalContainers({
+      claims: new ClaimStore(claimsDir, VMID_BASE, maxVmid(this.#subnet)),
+      claimsDir,
+      kind: 'LXC container',
+      nameOf: (vmid) => this.#name(vmid),
+      dirOf: (vmid) => this.#dir(vmid),
+      scanDir: this.lxcpath,
+      vmidOfEntry: (entry) => (entry.startsWith(NAME_PREFIX) && /^\d+$/.test(entry.slice(NAME_PREFIX.length)) ? Number(entry.slice(NAME_PREFIX.length)) : undefined),
+      observe: (claim) => this.#describe(claim),
+    })
     this.#agentPort = options.agentPort ?? 7100
   }
 
@@ -73,29 +81,17 @@ export class LxcBackend implements ContainerBackend {
   #dir(vmid: number): string { return join(this.lxcpath, this.#name(vmid)) }
   #lxc(vmid: number): string[] { return ['-P', this.lxcpath, '-n', this.#name(vmid)] }
 
-  /** Serializes work on one vmid: in this object (mutex) and across processes (lock file). */
-  #locked<T>(vmid: number, section: () => Promise<T>): Promise<T> {
-    return this.#mutex.run(`vmid:${vmid}`, async () => {
-      const dir = join(this.lxcpath, '.zlh-claims', 'locks')
-      await mkdir(dir, { recursive: true, mode: 0o700 })
-      return withHostLock(join(dir, `${vmid}.lock`), section)
-    })
-  }
-
   async ensure(spec: ContainerSpec): Promise<Container> {
     checkSpec(spec)
     if (process.getuid?.() !== 0) throw new ProviderError('HostUnsupported', 'the lxc provider creates privileged containers and host bridges: run the controller as root', {})
     const ownerUid = spec.identity.ownerUid
-    return this.#mutex.run(`owner:${ownerUid}`, async () => {
-      const claim = await this.#claims.claim(spec.identity)
-      return this.#locked(claim.vmid, async () => {
+    const local = this.#local
+    return local.serial(ownerUid, async () => {
+      const claim = await local.claims.claim(spec.identity)
+      return local.locked(claim.vmid, async () => {
         const dir = this.#dir(claim.vmid)
-        const marker = join(dir, 'zlh-owner')
-        const owner = await readFile(marker, 'utf8').catch(() => undefined)
-        if (owner !== undefined && owner !== ownerUid) {
-          throw new ProviderError('Conflict', `container ${this.#name(claim.vmid)} is marked for owner ${owner}, not ${ownerUid}; nothing was changed`, { vmid: claim.vmid, ownerUid })
-        }
-        if (owner === undefined && existsSync(dir)) {
+        const marked = await local.checkOwner(claim.vmid, ownerUid)
+        if (!marked && existsSync(dir)) {
           // Left half-made by a crash during create: start over.
           await run('lxc-destroy', [...this.#lxc(claim.vmid), '-f'], { allowFailure: true })
           await rm(dir, { recursive: true, force: true })
@@ -106,9 +102,9 @@ export class LxcBackend implements ContainerBackend {
         const before = resourcesFromConfig(await readFile(join(dir, 'config'), 'utf8'))
         const tokenChanged = await this.#configure(claim.vmid, spec)
         if (JSON.stringify(before) !== JSON.stringify(spec.resources)) await this.#applyLiveLimits(claim.vmid, spec)
-        if (owner === undefined) await writeFileAtomic(marker, ownerUid, 0o600)
+        if (!marked) await local.markOwned(claim.vmid, ownerUid)
         if (tokenChanged) await this.#restartAgentIfRunning(claim.vmid)
-        return (await this.#observeClaim(claim))!
+        return this.#describe(claim)
       })
     })
   }
@@ -153,103 +149,57 @@ export class LxcBackend implements ContainerBackend {
   }
 
   start(ref: ContainerRef): Promise<Container> {
-    // Taken at call time, so calls for one container run in the order they were made.
-    return this.#mutex.run(`owner:${ref.ownerUid}`, async () => {
-      const claim = await this.#require(ref)
-      return this.#locked(claim.vmid, async () => {
-        if ((await this.#state(claim.vmid)) !== 'running') {
-          await ensureBridge(this.bridge, this.#subnet)
-          await run('lxc-start', [...this.#lxc(claim.vmid), '-l', 'WARN', '-o', join(this.#dir(claim.vmid), 'lxc-start.log')], { timeoutMs: 60_000 })
-        }
-        return (await this.#observeClaim(claim))!
-      })
+    return this.#local.withContainer(ref, async (claim) => {
+      if ((await this.#state(claim.vmid)) !== 'running') {
+        await ensureBridge(this.bridge, this.#subnet)
+        await run('lxc-start', [...this.#lxc(claim.vmid), '-l', 'WARN', '-o', join(this.#dir(claim.vmid), 'lxc-start.log')], { timeoutMs: 60_000 })
+      }
+      return this.#describe(claim)
     })
   }
 
   stop(ref: ContainerRef, options: StopOptions = {}): Promise<Container> {
-    // Taken at call time, so calls for one container run in the order they were made.
-    return this.#mutex.run(`owner:${ref.ownerUid}`, async () => {
-      const claim = await this.#require(ref)
-      return this.#locked(claim.vmid, async () => {
-        if ((await this.#state(claim.vmid)) !== 'stopped') {
-          const timeout = options.timeoutSeconds ?? 30
-          // -t: send the halt signal, wait, then kill — graceful first, forced after the timeout.
-          const res = await run('lxc-stop', [...this.#lxc(claim.vmid), '-t', String(timeout)], { timeoutMs: (timeout + 30) * 1000, allowFailure: true })
-          if (res.exitCode !== 0 && (await this.#state(claim.vmid)) !== 'stopped') {
-            await run('lxc-stop', [...this.#lxc(claim.vmid), '-k'], { timeoutMs: 30_000 })
-          }
+    return this.#local.withContainer(ref, async (claim) => {
+      if ((await this.#state(claim.vmid)) !== 'stopped') {
+        const timeout = options.timeoutSeconds ?? 30
+        // -t: send the halt signal, wait, then kill — graceful first, forced after the timeout.
+        const res = await run('lxc-stop', [...this.#lxc(claim.vmid), '-t', String(timeout)], { timeoutMs: (timeout + 30) * 1000, allowFailure: true })
+        if (res.exitCode !== 0 && (await this.#state(claim.vmid)) !== 'stopped') {
+          await run('lxc-stop', [...this.#lxc(claim.vmid), '-k'], { timeoutMs: 30_000 })
         }
-        return (await this.#observeClaim(claim))!
-      })
+      }
+      return this.#describe(claim)
     })
   }
 
   delete(ref: ContainerRef): Promise<void> {
-    // Taken at call time, so calls for one container run in the order they were made.
-    return this.#mutex.run(`owner:${ref.ownerUid}`, async () => {
-      checkRef(ref)
-      await this.#claims.deleteOwned(ref, {
-        lock: (vmid, fn) => this.#locked(vmid, fn),
-        markerFile: (vmid) => join(this.#dir(vmid), 'zlh-owner'),
-        destroy: async (vmid) => {
-          const dir = this.#dir(vmid)
-          if (existsSync(join(dir, 'config'))) {
-            if ((await this.#state(vmid)) !== 'stopped') await run('lxc-stop', [...this.#lxc(vmid), '-k'], { allowFailure: true, timeoutMs: 30_000 })
-            await run('lxc-destroy', [...this.#lxc(vmid), '-f'], { timeoutMs: 60_000 })
-          }
-          await rm(dir, { recursive: true, force: true })
-        },
-      })
+    return this.#local.delete(ref, async (vmid) => {
+      const dir = this.#dir(vmid)
+      if (existsSync(join(dir, 'config'))) {
+        if ((await this.#state(vmid)) !== 'stopped') await run('lxc-stop', [...this.#lxc(vmid), '-k'], { allowFailure: true, timeoutMs: 30_000 })
+        await run('lxc-destroy', [...this.#lxc(vmid), '-f'], { timeoutMs: 60_000 })
+      }
+      await rm(dir, { recursive: true, force: true })
     })
   }
 
-  async observe(ref: ContainerRef): Promise<Container | undefined> {
-    checkRef(ref)
-    const claim = await this.#claims.find(ref.ownerUid)
-    if (!claim || (ref.vmid !== undefined && ref.vmid !== claim.vmid)) return undefined
-    return this.#observeClaim(claim)
+  observe(ref: ContainerRef): Promise<Container | undefined> {
+    return this.#local.observe(ref)
   }
 
-  /** Containers with an owner marker — from the claims, and from lxcpath itself so that a lost
-   * claims directory cannot hide an orphan. */
-  async list(): Promise<Container[]> {
-    const claims = new Map((await this.#claims.list()).map((c) => [c.vmid, c]))
-    for (const entry of await readdir(this.lxcpath).catch(() => [] as string[])) {
-      const vmid = Number(entry.slice(NAME_PREFIX.length))
-      if (!entry.startsWith(NAME_PREFIX) || !Number.isInteger(vmid) || claims.has(vmid)) continue
-      const ownerUid = await readFile(join(this.lxcpath, entry, 'zlh-owner'), 'utf8').catch(() => undefined)
-      if (ownerUid) claims.set(vmid, { vmid, ownerUid })
-    }
-    const out: Container[] = []
-    for (const claim of [...claims.values()].sort((a, b) => a.vmid - b.vmid)) {
-      const container = await this.#observeClaim(claim)
-      if (container) out.push(container)
-    }
-    return out
+  list(): Promise<Container[]> {
+    return this.#local.list()
   }
 
   /** Rewrites the token file; when it changed and the agent runs, init respawns it with the new one. */
-  deliverCredentials(ref: ContainerRef, agent: AgentSettings): Promise<void> {
-    // Taken at call time, so calls for one container run in the order they were made.
-    return this.#mutex.run(`owner:${ref.ownerUid}`, async () => {
-      checkToken(agent.token)
-      const claim = await this.#require(ref)
-      await this.#locked(claim.vmid, async () => {
-        if (await writeToken(join(this.#dir(claim.vmid), 'rootfs'), agent.token)) await this.#restartAgentIfRunning(claim.vmid)
-      })
+  async deliverCredentials(ref: ContainerRef, agent: AgentSettings): Promise<void> {
+    checkToken(agent.token)
+    return this.#local.withContainer(ref, async (claim) => {
+      if (await writeToken(join(this.#dir(claim.vmid), 'rootfs'), agent.token)) await this.#restartAgentIfRunning(claim.vmid)
     })
   }
 
   async close(): Promise<void> {}
-
-  async #require(ref: ContainerRef): Promise<Claim> {
-    checkRef(ref)
-    const claim = await this.#claims.find(ref.ownerUid)
-    if (!claim || (ref.vmid !== undefined && ref.vmid !== claim.vmid) || !existsSync(join(this.#dir(claim.vmid), 'zlh-owner'))) {
-      throw new ProviderError('NotFound', `no LXC container for owner ${ref.ownerUid}${ref.vmid ? ` (vmid ${ref.vmid})` : ''}; ensure it first`, { ...ref })
-    }
-    return claim
-  }
 
   async #state(vmid: number): Promise<Container['state']> {
     const res = await run('lxc-info', [...this.#lxc(vmid), '-s', '-H'], { allowFailure: true })
@@ -259,10 +209,8 @@ export class LxcBackend implements ContainerBackend {
     return 'transitioning'
   }
 
-  async #observeClaim(claim: Claim): Promise<Container | undefined> {
+  async #describe(claim: Claim): Promise<Container> {
     const dir = this.#dir(claim.vmid)
-    const owner = await readFile(join(dir, 'zlh-owner'), 'utf8').catch(() => undefined)
-    if (owner !== claim.ownerUid) return undefined
     const config = await readFile(join(dir, 'config'), 'utf8').catch(() => '')
     const address = containerAddress(this.#subnet, claim.vmid)
     return {

@@ -15,15 +15,13 @@
 // its pid file (pid + kernel start time); per-owner/per-vmid operations are serialized
 // in-process, and the claim store keeps two processes from making two containers for one owner.
 
-import { existsSync } from 'node:fs'
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises'
+import { mkdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../atomic-file.ts'
 import { ClaimStore, type Claim } from '../claims.ts'
 import { ProviderError } from '../errors.ts'
-import { withHostLock } from '../host-lock.ts'
-import { KeyedMutex } from '../keyed-mutex.ts'
-import { checkRef, checkSpec, checkToken } from '../validate.ts'
+import { LocalContainers } from '../local-containers.ts'
+import { checkSpec, checkToken } from '../validate.ts'
 import type { AgentSettings, Container, ContainerBackend, ContainerRef, ContainerResources, ContainerSpec, StopOptions } from '../types.ts'
 import { runningAgentPid, startAgentProcess, stopAgentProcess, stopContainer, type AgentProcessFiles } from './agent-process.ts'
 
@@ -44,8 +42,7 @@ const VMID_MIN = 100
 export class ProcessBackend implements ContainerBackend {
   readonly type = 'process' as const
   readonly #opts: ProcessBackendOptions
-  readonly #claims: ClaimStore
-  readonly #mutex = new KeyedMutex()
+  readonly #local: LocalContainers
   readonly #portStart: number
 
   constructor(options: ProcessBackendOptions) {
@@ -53,7 +50,17 @@ export class ProcessBackend implements ContainerBackend {
     this.#portStart = options.portRangeStart ?? 17100
     if (!(this.#portStart >= 1024 && this.#portStart <= 65000)) throw new ProviderError('InvalidConfig', `spec.process.portRangeStart ${this.#portStart} must be 1024..65000`, {})
     // Two ports per container (agent, code-server).
-    this.#claims = new ClaimStore(join(options.rootDir, 'claims'), VMID_MIN, VMID_MIN + Math.floor((65534 - this.#portStart) / 2))
+    const claimsDir = join(options.rootDir, 'claims')
+    this.#local = new LocalContainers({
+      claims: new ClaimStore(claimsDir, VMID_MIN, VMID_MIN + Math.floor((65534 - this.#portStart) / 2)),
+      claimsDir,
+      kind: 'process container',
+      nameOf: String,
+      dirOf: (vmid) => this.#dir(vmid),
+      scanDir: join(options.rootDir, 'containers'),
+      vmidOfEntry: (entry) => (/^\d+$/.test(entry) ? Number(entry) : undefined),
+      observe: (claim) => this.#describe(claim),
+    })
   }
 
   #dir(vmid: number): string { return join(this.#opts.rootDir, 'containers', String(vmid)) }
@@ -76,27 +83,14 @@ export class ProcessBackend implements ContainerBackend {
     return { cliPath: this.#opts.cliPath, listen: `127.0.0.1:${this.#port(claim)}`, codeServerBind: `127.0.0.1:${this.#codeServerPort(claim)}`, vmid: claim.vmid }
   }
 
-  /** Serializes work on one vmid: in this object (mutex) and across processes (lock file). */
-  #locked<T>(vmid: number, section: () => Promise<T>): Promise<T> {
-    return this.#mutex.run(`vmid:${vmid}`, async () => {
-      const dir = join(this.#opts.rootDir, 'claims', 'locks')
-      await mkdir(dir, { recursive: true, mode: 0o700 })
-      return withHostLock(join(dir, `${vmid}.lock`), section)
-    })
-  }
-
   async ensure(spec: ContainerSpec): Promise<Container> {
     checkSpec(spec)
     const ownerUid = spec.identity.ownerUid
-    return this.#mutex.run(`owner:${ownerUid}`, async () => {
-      const claim = await this.#claims.claim(spec.identity, (vmid) => ({ port: this.#portStart + 2 * (vmid - VMID_MIN), codeServerPort: this.#portStart + 2 * (vmid - VMID_MIN) + 1, resources: spec.resources }))
-      return this.#locked(claim.vmid, async () => {
-        const dir = this.#dir(claim.vmid)
-        const marker = join(dir, 'zlh-owner')
-        const owner = await readFile(marker, 'utf8').catch(() => undefined)
-        if (owner !== undefined && owner !== ownerUid) {
-          throw new ProviderError('Conflict', `container ${claim.vmid} is marked for owner ${owner}, not ${ownerUid}; nothing was changed`, { vmid: claim.vmid, ownerUid })
-        }
+    const local = this.#local
+    return local.serial(ownerUid, async () => {
+      const claim = await local.claims.claim(spec.identity, (vmid) => ({ port: this.#portStart + 2 * (vmid - VMID_MIN), codeServerPort: this.#portStart + 2 * (vmid - VMID_MIN) + 1, resources: spec.resources }))
+      return local.locked(claim.vmid, async () => {
+        const marked = await local.checkOwner(claim.vmid, ownerUid)
         const files = this.#files(claim.vmid)
         await mkdir(files.root, { recursive: true, mode: 0o700 })
         const tokenChanged = await this.#writeToken(files, spec.agent.token)
@@ -104,11 +98,12 @@ export class ProcessBackend implements ContainerBackend {
         // A claim from before code-server had its own port gets one (and its agent a restart to use it).
         const codeServerPortNew = extra?.codeServerPort === undefined
         if (codeServerPortNew || JSON.stringify(extra?.resources) !== JSON.stringify(spec.resources)) {
-          await this.#claims.update({ ...claim, extra: { port: this.#port(claim), codeServerPort: this.#codeServerPort(claim), resources: spec.resources } })
+          await local.claims.update({ ...claim, extra: { port: this.#port(claim), codeServerPort: this.#codeServerPort(claim), resources: spec.resources } })
         }
-        if (owner === undefined) await writeFileAtomic(marker, ownerUid, 0o600)
-        if (tokenChanged || codeServerPortNew) await this.#restartAgentIfRunning((await this.#claims.find(ownerUid))!)
-        return (await this.#observeClaim((await this.#claims.find(ownerUid))!))!
+        if (!marked) await local.markOwned(claim.vmid, ownerUid)
+        const current = (await local.claims.find(ownerUid))!
+        if (tokenChanged || codeServerPortNew) await this.#restartAgentIfRunning(current)
+        return (await local.observeClaim(current))!
       })
     })
   }
@@ -121,79 +116,42 @@ export class ProcessBackend implements ContainerBackend {
   }
 
   start(ref: ContainerRef): Promise<Container> {
-    // Taken at call time, so calls for one container run in the order they were made.
-    return this.#mutex.run(`owner:${ref.ownerUid}`, async () => {
-      const claim = await this.#require(ref)
-      return this.#locked(claim.vmid, async () => {
-        const files = this.#files(claim.vmid)
-        if ((await runningAgentPid(files)) === undefined) {
-          await startAgentProcess(files, this.#agentOptions(claim))
-        }
-        return (await this.#observeClaim(claim))!
-      })
+    return this.#local.withContainer(ref, async (claim) => {
+      const files = this.#files(claim.vmid)
+      if ((await runningAgentPid(files)) === undefined) {
+        await startAgentProcess(files, this.#agentOptions(claim))
+      }
+      return this.#describe(claim)
     })
   }
 
   stop(ref: ContainerRef, options: StopOptions = {}): Promise<Container> {
-    // Taken at call time, so calls for one container run in the order they were made.
-    return this.#mutex.run(`owner:${ref.ownerUid}`, async () => {
-      const claim = await this.#require(ref)
-      return this.#locked(claim.vmid, async () => {
-        await stopContainer(this.#files(claim.vmid), (options.timeoutSeconds ?? 30) * 1000)
-        return (await this.#observeClaim(claim))!
-      })
+    return this.#local.withContainer(ref, async (claim) => {
+      await stopContainer(this.#files(claim.vmid), (options.timeoutSeconds ?? 30) * 1000)
+      return this.#describe(claim)
     })
   }
 
   delete(ref: ContainerRef): Promise<void> {
-    // Taken at call time, so calls for one container run in the order they were made.
-    return this.#mutex.run(`owner:${ref.ownerUid}`, async () => {
-      checkRef(ref)
-      await this.#claims.deleteOwned(ref, {
-        lock: (vmid, fn) => this.#locked(vmid, fn),
-        markerFile: (vmid) => join(this.#dir(vmid), 'zlh-owner'),
-        destroy: async (vmid) => {
-          await stopContainer(this.#files(vmid), 10_000)
-          await rm(this.#dir(vmid), { recursive: true, force: true })
-        },
-      })
+    return this.#local.delete(ref, async (vmid) => {
+      await stopContainer(this.#files(vmid), 10_000)
+      await rm(this.#dir(vmid), { recursive: true, force: true })
     })
   }
 
-  async observe(ref: ContainerRef): Promise<Container | undefined> {
-    checkRef(ref)
-    const claim = await this.#claims.find(ref.ownerUid)
-    if (!claim || (ref.vmid !== undefined && ref.vmid !== claim.vmid)) return undefined
-    return this.#observeClaim(claim)
+  observe(ref: ContainerRef): Promise<Container | undefined> {
+    return this.#local.observe(ref)
   }
 
-  /** Containers with an owner marker — from the claims, and from the containers directory so
-   * that a lost claim cannot hide an orphan. */
-  async list(): Promise<Container[]> {
-    const claims = new Map((await this.#claims.list()).map((c) => [c.vmid, c]))
-    for (const entry of await readdir(join(this.#opts.rootDir, 'containers')).catch(() => [] as string[])) {
-      const vmid = Number(entry)
-      if (!Number.isInteger(vmid) || claims.has(vmid)) continue
-      const ownerUid = await readFile(join(this.#dir(vmid), 'zlh-owner'), 'utf8').catch(() => undefined)
-      if (ownerUid) claims.set(vmid, { vmid, ownerUid })
-    }
-    const out: Container[] = []
-    for (const claim of [...claims.values()].sort((a, b) => a.vmid - b.vmid)) {
-      const container = await this.#observeClaim(claim)
-      if (container) out.push(container)
-    }
-    return out
+  list(): Promise<Container[]> {
+    return this.#local.list()
   }
 
   /** Rewrites the token file; a running agent is restarted to pick up a changed token. */
-  deliverCredentials(ref: ContainerRef, agent: AgentSettings): Promise<void> {
-    // Taken at call time, so calls for one container run in the order they were made.
-    return this.#mutex.run(`owner:${ref.ownerUid}`, async () => {
-      checkToken(agent.token)
-      const claim = await this.#require(ref)
-      await this.#locked(claim.vmid, async () => {
-        if (await this.#writeToken(this.#files(claim.vmid), agent.token)) await this.#restartAgentIfRunning(claim)
-      })
+  async deliverCredentials(ref: ContainerRef, agent: AgentSettings): Promise<void> {
+    checkToken(agent.token)
+    return this.#local.withContainer(ref, async (claim) => {
+      if (await this.#writeToken(this.#files(claim.vmid), agent.token)) await this.#restartAgentIfRunning(claim)
     })
   }
 
@@ -207,18 +165,7 @@ export class ProcessBackend implements ContainerBackend {
 
   async close(): Promise<void> {}
 
-  async #require(ref: ContainerRef): Promise<Claim> {
-    checkRef(ref)
-    const claim = await this.#claims.find(ref.ownerUid)
-    if (!claim || (ref.vmid !== undefined && ref.vmid !== claim.vmid) || !existsSync(join(this.#dir(claim.vmid), 'zlh-owner'))) {
-      throw new ProviderError('NotFound', `no process container for owner ${ref.ownerUid}${ref.vmid ? ` (vmid ${ref.vmid})` : ''}; ensure it first`, { ...ref })
-    }
-    return claim
-  }
-
-  async #observeClaim(claim: Claim): Promise<Container | undefined> {
-    const owner = await readFile(join(this.#dir(claim.vmid), 'zlh-owner'), 'utf8').catch(() => undefined)
-    if (owner !== claim.ownerUid) return undefined
+  async #describe(claim: Claim): Promise<Container> {
     const port = this.#port(claim)
     const running = (await runningAgentPid(this.#files(claim.vmid))) !== undefined
     return {
