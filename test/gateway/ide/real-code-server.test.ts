@@ -6,11 +6,13 @@
 // proxied code-server; the workbench's WebSockets open through the proxy and carry frames (the
 // remote file system: a file written by the test appears in the Explorer and opens in an editor;
 // the integrated terminal runs a command); a WebSocket on another path (code-server's own
-// /proxy/<port>/ to a loopback app) works through both proxies; code-server's own Origin check accepts what the proxy
+// /proxy/<port>/ to a loopback app) works through both proxies; after a gateway restart the
+// workbench reconnects and the same terminal answers; code-server's own Origin check accepts what the proxy
 // forwards (no 401/403 anywhere) while it does refuse a foreign Origin sent to it directly; the
 // gateway refuses a foreign Origin itself even with a valid cookie.
 import t from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { existsSync, realpathSync } from 'node:fs'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer, type AddressInfo } from 'node:net'
@@ -18,7 +20,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { WebSocket } from 'ws'
-import { loopbackLookup, startGateway, startUpstream, SUFFIX, type TestGateway } from '../fixtures.ts'
+import { loopbackLookup, startGateway, startUpstream, SUFFIX, waitFor, type TestGateway } from '../fixtures.ts'
 import { createTestTls } from '../tls-fixture.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -126,9 +128,11 @@ if (skipReason !== undefined) {
     t.comment(`code-server healthy after ${Date.now() - started} ms on 127.0.0.1:${cs.port}`)
 
     const tls = await createTestTls(SUFFIX)
-    const g: TestGateway = await startGateway({ tls: { key: tls.key, cert: tls.cert }, workspaceFolder: workspace })
+    const signingKey = randomBytes(32)
+    const route = { address: `127.0.0.1:${cs.port}`, ready: true, name: 'alice-dev', namespace: 'team-a' }
+    let g: TestGateway = await startGateway({ tls: { key: tls.key, cert: tls.cert }, workspaceFolder: workspace, signingKey })
     t.teardown(() => g.gw.close())
-    g.routes.set(VMID, { address: `127.0.0.1:${cs.port}`, ready: true, name: 'alice-dev', namespace: 'team-a' })
+    g.routes.set(VMID, route)
 
     const browser: Browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -156,6 +160,8 @@ if (skipReason !== undefined) {
       responses.push({ url: r.url(), status: r.status() })
       if (r.status() === 401 || r.status() === 403) refused(new Error(`${r.url()} answered ${r.status()} ${r.headers()['x-zlh-error'] ?? '(from code-server)'}`))
     })
+    // Set while the gateway restarts on purpose: the workbench's attempts then may fail.
+    let gatewayRestarting = false
     const sockets: Array<{ url: string; framesIn: number; framesOut: number; error?: string }> = []
     page.on('websocket', (ws) => {
       const s: (typeof sockets)[number] = { url: ws.url(), framesIn: 0, framesOut: 0 }
@@ -164,7 +170,7 @@ if (skipReason !== undefined) {
       ws.on('framesent', () => { s.framesOut++ })
       ws.on('socketerror', (e) => {
         s.error = e
-        refused(new Error(`WebSocket ${s.url.replace(/reconnectionToken=[^&]+/, 'reconnectionToken=…')} failed: ${e}`))
+        if (!gatewayRestarting) refused(new Error(`WebSocket ${s.url.replace(/reconnectionToken=[^&]+/, 'reconnectionToken=…')} failed: ${e}`))
       })
     })
 
@@ -233,7 +239,26 @@ if (skipReason !== undefined) {
     t.same(viaPortProxy, { status: 200, echo: 'through two proxies' }, 'HTTP and a WebSocket through code-server\'s /proxy/<port>/')
     t.same(app.requests.map((r) => [r.method, r.url]), [['GET', '/hello'], ['GET', '/echo?x=1']], 'the app saw both, prefix stripped by code-server')
 
-    // 7. Origins: the gateway refuses a foreign one with a valid cookie; the dev host's own opens.
+    // 7. A gateway restart (a new replica on the same address with the same signing key): the
+    //    workbench reconnects its WebSockets with its reconnection token and the session goes on.
+    const port = g.gw.port
+    const before = sockets.length
+    gatewayRestarting = true
+    await g.gw.close()
+    g = await startGateway({ tls: { key: tls.key, cert: tls.cert }, workspaceFolder: workspace, signingKey, listen: `127.0.0.1:${port}` })
+    g.routes.set(VMID, route)
+    const reconnected = (): Array<(typeof sockets)[number]> =>
+      sockets.slice(before).filter((s) => s.url.includes('reconnection=true') && s.error === undefined && s.framesIn > 0)
+    await waitFor(() => reconnected().length >= 2, 'the workbench to reconnect both WebSockets', 90_000)
+    gatewayRestarting = false
+    t.pass(`the workbench reconnected (${sockets.length - before} attempts, ${reconnected().length} carrying frames)`)
+    await term.click()
+    await page.keyboard.type('echo zlh-$((7*7))-back pid=$$\n')
+    const back = page.locator('.xterm-rows', { hasText: 'zlh-49-back' })
+    await ui(back.waitFor({ state: 'visible', timeout: 60_000 }))
+    t.equal(Number(/zlh-49-back\s+pid=(\d+)/.exec(await back.innerText())?.[1]), shellPid, 'the same terminal\'s shell answers after the reconnect')
+
+    // 8. Origins: the gateway refuses a foreign one with a valid cookie; the dev host's own opens.
     const wsUrl = `wss://dev-${VMID}.${SUFFIX}:${g.gw.port}/?reconnectionToken=${crypto.randomUUID()}&reconnection=false&skipWebSocketFrames=false`
     const cookie = `${c!.name}=${c!.value}`
     t.same(await handshake(wsUrl, { origin: 'https://evil.example', cookie, ca: tls.caCert }), { status: 403, error: 'ZLH_GW_IDE_ORIGIN_MISMATCH' }, 'foreign Origin refused by the gateway')
@@ -244,7 +269,7 @@ if (skipReason !== undefined) {
 
     await context.close()
 
-    // 8. Stopping code-server leaves nothing behind: the terminal's shell (own session) goes too.
+    // 9. Stopping code-server leaves nothing behind: the terminal's shell (own session) goes too.
     await cs.stop()
     const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true } catch { return false } }
     const until = Date.now() + 15_000
