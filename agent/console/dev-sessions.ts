@@ -4,7 +4,8 @@
 //
 // Guarantees: a session's shell is killed when its last viewer leaves; a viewer that stops
 // reading is cut off by the fan-out (bounded memory); when the shell exits, viewers get
-// {type:'exit'} and are closed.
+// {type:'exit'} and are closed; closeAll() resolves once every shell has exited (SIGHUP, then
+// SIGKILL after a grace), so nothing a shell writes on its way out (history) outlives the agent.
 // Assumptions: shells run as `dev` only when the agent may switch users (root is `/` and the
 // agent runs as uid 0: runAs is set); otherwise as the agent's own user, which is logged once.
 import { existsSync } from 'node:fs'
@@ -27,7 +28,10 @@ interface Session {
   name: string
   term: pty.IPty
   fanout: ConsoleFanout
+  exited: Promise<void>
 }
+
+const SHELL_EXIT_GRACE_MS = 3000
 
 export const SESSION_NAME = /^[A-Za-z0-9_-]{1,64}$/
 
@@ -79,9 +83,11 @@ export class DevConsoleSessions {
       ...this.opts.fanout,
       onSlowViewer: (buffered) => this.opts.log.warn({ session: name, buffered }, 'dev console: cut off a viewer that stopped reading'),
     })
-    const session: Session = { name, term, fanout }
+    let markExited!: () => void
+    const session: Session = { name, term, fanout, exited: new Promise((resolve) => { markExited = resolve }) }
     term.onData((d) => fanout.output(d))
     term.onExit(({ exitCode, signal }) => {
+      markExited()
       fanout.broadcast({ type: 'exit', exitCode, signal: signal ? String(signal) : null })
       fanout.closeAll(1000, 'shell exited')
       this.sessions.delete(name)
@@ -95,11 +101,19 @@ export class DevConsoleSessions {
     try { session.term.kill('SIGHUP') } catch { /* already gone */ }
   }
 
-  /** Agent shutdown: end every shell. */
-  closeAll(): void {
-    for (const s of [...this.sessions.values()]) {
+  /** Agent shutdown: ends every shell and waits until each has exited. */
+  async closeAll(): Promise<void> {
+    const ending = [...this.sessions.values()]
+    for (const s of ending) {
       s.fanout.closeAll(1001, 'agent shutting down')
       this.end(s)
     }
+    const exitedWithin = (ms: number, s: Session): Promise<boolean> =>
+      Promise.race([s.exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, ms, false).unref())])
+    await Promise.all(ending.map(async (s) => {
+      if (await exitedWithin(SHELL_EXIT_GRACE_MS, s)) return
+      try { s.term.kill('SIGKILL') } catch { /* already gone */ }
+      await exitedWithin(1000, s)
+    }))
   }
 }

@@ -43,7 +43,7 @@ export function registerConsoleRoutes(app: FastifyInstance, opts: ConsoleRoutesO
   })
   app.addHook('onClose', async () => {
     gameFanout.closeAll(1001, 'agent shutting down')
-    devSessions.closeAll()
+    await devSessions.closeAll()
   })
 
   app.get('/game/console', { websocket: true, config: documented, schema: { tags: ['console'], summary: 'WebSocket: the game server console (stdin/stdout)' } }, (socket) => {

@@ -112,3 +112,14 @@ t.test('a viewer that stops reading is cut off; memory stays bounded under a log
   t.ok(grewMiB < 150, `the agent's RSS grew by ${grewMiB.toFixed(1)} MiB during the flood (bound 150)`)
   t.ok(fast.messages.some((m) => m.type === 'throttled'), 'the flood was throttled and viewers were told')
 })
+
+t.test('closing the agent waits until every dev console shell has exited', async (t) => {
+  const agent = await agentWithGame(t)
+  const a = await viewer(t, agent, '/dev/console?session=closing')
+  send(a, { type: 'input', data: 'echo "shell-pid=$$"\n' })
+  await a.waitFor((s) => /shell-pid=\d+/.test(s), 'the shell pid')
+  const pid = Number(/shell-pid=(\d+)/.exec(a.text())![1])
+  t.doesNotThrow(() => process.kill(pid, 0), 'the shell runs')
+  await agent.close()
+  t.throws(() => process.kill(pid, 0), { code: 'ESRCH' }, 'the shell is gone when close() resolves')
+})
