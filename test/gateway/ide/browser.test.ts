@@ -4,11 +4,11 @@
 // host that cannot use the first one's cookie.
 import t from 'tap'
 import { existsSync } from 'node:fs'
-import { chromium, type Browser } from 'playwright-core'
+import type { Browser } from 'playwright-core'
+import { CHROMIUM, launchChromium } from '../browser-fixture.ts'
 import { startGateway, startUpstream, SUFFIX, type TestGateway, type Upstream } from '../fixtures.ts'
 import { createTestTls } from '../tls-fixture.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
 
 t.test('IDE flow in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} missing: apt-get install -y chromium`, timeout: 120_000 }, async (t) => {
   const tls = await createTestTls(SUFFIX)
@@ -16,16 +16,7 @@ t.test('IDE flow in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CHROMIU
   const g: TestGateway = await startGateway({ tls: { key: tls.key, cert: tls.cert } })
   g.routes.set(401, { address: up.address, ready: true, name: 'alice-dev', namespace: 'team-a' })
   g.routes.set(402, { address: up.address, ready: true, name: 'bob-dev', namespace: 'team-b' })
-  const browser: Browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    timeout: 60_000,
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--disable-3d-apis', '--disable-dev-shm-usage',
-      `--host-resolver-rules=MAP *.${SUFFIX} 127.0.0.1`,
-      `--ignore-certificate-errors-spki-list=${tls.spkiSha256}`,
-    ],
-  })
+  const browser: Browser = await launchChromium(tls.spkiSha256)
   t.teardown(async () => {
     await browser.close()
     await g.gw.close()

@@ -18,12 +18,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { CHROMIUM, launchChromium } from '../browser-fixture.ts'
 import { WebSocket } from 'ws'
 import { loopbackLookup, startGateway, startUpstream, SUFFIX, waitFor, type TestGateway } from '../fixtures.ts'
 import { createTestTls } from '../tls-fixture.ts'
 
-const CHROMIUM = '/usr/bin/chromium'
 const BIN = process.env.ZLH_CODE_SERVER_BIN
 const VMID = 501
 const PROOF_FILE = 'zlh-proof.txt'
@@ -134,16 +134,7 @@ if (skipReason !== undefined) {
     t.teardown(() => g.gw.close())
     g.routes.set(VMID, route)
 
-    const browser: Browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      timeout: 60_000,
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-        '--disable-sync', '--no-first-run', '--disable-3d-apis', '--disable-dev-shm-usage',
-        `--host-resolver-rules=MAP *.${SUFFIX} 127.0.0.1`,
-        `--ignore-certificate-errors-spki-list=${tls.spkiSha256}`,
-      ],
-    })
+    const browser: Browser = await launchChromium(tls.spkiSha256)
     t.teardown(() => browser.close())
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } })
     const page: Page = await context.newPage()
