@@ -180,8 +180,9 @@ export async function installStep(
   const todo = runtimesToInstall(agentStatus, resolved)
   if (todo.length === 0) return { agentStatus, failed: false, retryAfterMs: Infinity }
   const sig = todo.map((r) => `${r.name}@${r.version}:${r.sha256}`).join(',')
-  const retryAfterMs = (): number => Math.max(500, deps.installBackoff.wait(key, sig) + 100)
-  if (deps.installBackoff.wait(key, sig) > 0) return { agentStatus, failed: true, retryAfterMs: retryAfterMs() }
+  const retryAfter = (wait: number): number => Math.max(500, wait + 100)
+  const waiting = deps.installBackoff.wait(key, sig)
+  if (waiting > 0) return { agentStatus, failed: true, retryAfterMs: retryAfter(waiting) }
   const what = `installing ${todo.map((r) => `${r.name} ${r.version}`).join(', ')}`
   conds.set('RuntimeReady', 'False', 'Installing', what)
   await announce(what)
@@ -197,5 +198,5 @@ export async function installStep(
   } else {
     deps.installBackoff.succeeded(key)
   }
-  return { agentStatus: await agent.status(), failed: f !== undefined, retryAfterMs: f ? retryAfterMs() : Infinity }
+  return { agentStatus: await agent.status(), failed: f !== undefined, retryAfterMs: f ? retryAfter(deps.installBackoff.wait(key, sig)) : Infinity }
 }

@@ -9,7 +9,7 @@
 // other than AlreadyExists rejects, and the caller refuses the token (fail closed).
 
 import { createHash } from 'node:crypto'
-import { ApiError, isNotFound, microTime, type Client, type KindRef, type KObject } from '../../runtime/index.ts'
+import { isConflict, isNotFound, microTime, type Client, type KindRef, type KObject } from '../../runtime/index.ts'
 import type { SharedClaims } from '../ide/index.ts'
 import { GATEWAY_FIELD_MANAGER } from './kinds.ts'
 
@@ -64,7 +64,7 @@ export class LeaseClaims implements SharedClaims {
       await this.client.create(lease, { fieldManager: GATEWAY_FIELD_MANAGER })
       return true
     } catch (err) {
-      if (err instanceof ApiError && err.statusCode === 409) return false
+      if (isConflict(err)) return false
       throw err
     }
   }

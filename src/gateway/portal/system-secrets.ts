@@ -6,7 +6,7 @@
 // POST, and a replica that loses the race (409) reads the winner's key. The key never reaches a log.
 
 import { randomBytes } from 'node:crypto'
-import { ApiError, isNotFound, type Client, type KObject } from '../../runtime/index.ts'
+import { isConflict, isNotFound, type Client, type KObject } from '../../runtime/index.ts'
 import { GATEWAY_FIELD_MANAGER, NAMESPACE, SECRET } from './kinds.ts'
 
 export interface SecretObject extends KObject { data?: Record<string, string>; type?: string }
@@ -26,7 +26,7 @@ export async function ensureNamespace(client: Client, name: string): Promise<voi
   try {
     await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { fieldManager: GATEWAY_FIELD_MANAGER })
   } catch (err) {
-    if (!(err instanceof ApiError && err.statusCode === 409)) throw err
+    if (!isConflict(err)) throw err
   }
 }
 
@@ -44,7 +44,7 @@ export async function getOrCreateSecret(client: Client, namespace: string, name:
       data: data(),
     }, { fieldManager: GATEWAY_FIELD_MANAGER })
   } catch (err) {
-    if (err instanceof ApiError && err.statusCode === 409) return await client.get<SecretObject>(SECRET, name, namespace)
+    if (isConflict(err)) return await client.get<SecretObject>(SECRET, name, namespace)
     throw err
   }
 }
