@@ -4,7 +4,10 @@
 // HTTP: autocannon, 50 connections, fixed duration → req/s, p50, p99. WS: 50 sockets echoing with a
 // fixed window of messages in flight each (default 16), fixed duration → messages/s.
 //
-//   node bench/proxy.ts [--duration 10] [--ws-duration 5] [--ws-window 16] [--rounds 1] [--json]
+//   node bench/proxy.ts [--duration 10] [--ws-duration 5] [--ws-window 16] [--rounds 1] [--haproxy] [--json]
+//
+// `--haproxy` adds a reference point (bench/haproxy-reference.ts): HAProxy doing the gateway's
+// per-request cookie check and routing natively, i.e. a native proxy in front of the gateway.
 //
 // Every server runs as its own child process on 127.0.0.1 and is stopped at the end. Not part of
 // `npm test`; results go to bench/RESULTS.md by hand.
@@ -19,6 +22,8 @@ import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import autocannon from 'autocannon'
 import { WebSocket, WebSocketServer } from 'ws'
+import { DEFAULT_SESSION_TTL_SECONDS, IdeSessionCookie } from '../src/gateway/ide/session-cookie.ts'
+import { startHaproxyReference } from './haproxy-reference.ts'
 
 const SUFFIX = 'bench.zlh'
 const VMID = 1
@@ -43,7 +48,7 @@ async function runGateway(upstreamPort: number): Promise<void> {
   const { createGateway, InMemoryRouteTable } = await import('../src/gateway/index.ts')
   const routes = new InMemoryRouteTable()
   routes.set(VMID, { address: `127.0.0.1:${upstreamPort}`, ready: true, name: 'bench', namespace: 'bench' })
-  const gw = await createGateway({ listen: '127.0.0.1:0', ideSuffix: SUFFIX, routes, signingKey: randomBytes(32), publicPort: 'listen' })
+  const gw = await createGateway({ listen: '127.0.0.1:0', ideSuffix: SUFFIX, routes, signingKey: Buffer.from(process.env.ZLH_BENCH_SIGNING_KEY!, 'base64'), publicPort: 'listen' })
   // Sign in through the real token exchange, as a browser would.
   const { token } = gw.mintIdeToken(VMID, 'bench')
   const cookie = await new Promise<string>((resolve, reject) => {
@@ -69,16 +74,35 @@ async function runBareProxy(upstreamPort: number): Promise<void> {
   server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`))
 }
 
-function fetchRaw(port: number, host: string, path: string, cb: (res: IncomingMessage) => void): void {
-  import('node:http').then(({ request }) => request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => { res.resume(); cb(res) }).end())
+/** The reference must be doing the gateway's checks: a valid session passes, each kind of bad request gets 403. */
+async function checksLikeTheGateway(port: number, host: string, cookie: string, signingKey: Buffer): Promise<void> {
+  const mint = (vmid: number, key = signingKey, ago = 0) => new IdeSessionCookie(key, { now: () => Date.now() - ago }).issue(vmid, 'bench').split(';')[0]!
+  const cases: [string, string, Record<string, string>, number, string?][] = [
+    ['valid session', '/bench/asset.js', { cookie }, 200],
+    ['forged cookie', '/bench/asset.js', { cookie: mint(VMID, randomBytes(32)) }, 403],
+    ['other vmid', '/bench/asset.js', { cookie: mint(VMID + 1) }, 403],
+    ['two cookies', '/bench/asset.js', { cookie: `${cookie}; ${cookie}` }, 403],
+    ['expired', '/bench/asset.js', { cookie: mint(VMID, signingKey, (DEFAULT_SESSION_TTL_SECONDS + 60) * 1000) }, 403],
+    ['token in query', '/bench/asset.js?token=x', { cookie }, 403],
+    ['foreign Origin', '/bench/asset.js', { cookie, origin: 'https://evil.example' }, 403, 'POST'],
+    ['look-alike host', '/bench/asset.js', { cookie, host: host.replace(SUFFIX, `${SUFFIX}.evil`) }, 403],
+  ]
+  for (const [name, path, headers, want, method] of cases) {
+    const status = await new Promise<number>((resolve) => fetchRaw(port, headers.host ?? host, path, (res) => resolve(res.statusCode!), headers, method))
+    if (status !== want) throw new Error(`haproxy reference: ${name} answered ${status}, expected ${want}`)
+  }
+}
+
+function fetchRaw(port: number, host: string, path: string, cb: (res: IncomingMessage) => void, headers: Record<string, string> = {}, method = 'GET'): void {
+  import('node:http').then(({ request }) => request({ host: '127.0.0.1', port, path, method, headers: { ...headers, host } }, (res) => { res.resume(); cb(res) }).end())
 }
 
 // ---- orchestration ----------------------------------------------------------------------------
 
 interface Child { proc: ChildProcess; info: { port: number; cookie?: string } }
 
-async function startRole(args: string[]): Promise<Child> {
-  const proc = spawn(process.execPath, [import.meta.filename, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+async function startRole(args: string[], env: Record<string, string> = {}): Promise<Child> {
+  const proc = spawn(process.execPath, [import.meta.filename, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } })
   let buf = ''
   const info = await new Promise<Child['info']>((resolve, reject) => {
     proc.stdout!.on('data', (d: Buffer) => {
@@ -233,20 +257,26 @@ async function main(): Promise<void> {
   const wsSeconds = arg('ws-duration', 5)
   const rounds = arg('rounds', 1)
   const wsWindow = arg('ws-window', 16)
+  const signingKey = randomBytes(32)
   const upstream = await startRole(['upstream'])
-  const gateway = await startRole(['gateway', String(upstream.info.port)])
+  const gateway = await startRole(['gateway', String(upstream.info.port)], { ZLH_BENCH_SIGNING_KEY: signingKey.toString('base64') })
   const bare = await startRole(['bare', String(upstream.info.port)])
   const nginx = await startNginx(upstream.info.port)
+  const haproxy = process.argv.includes('--haproxy')
+    ? await startHaproxyReference({ port: await freePort(), signingKey, suffix: SUFFIX, routes: { [VMID]: `127.0.0.1:${upstream.info.port}` }, sessionTtlSeconds: DEFAULT_SESSION_TTL_SECONDS, canConnect })
+    : undefined
   const loadAtStart = loadavg().map((l) => l.toFixed(2)).join(' ')
   const host = `dev-${VMID}.${SUFFIX}`
   const targets = [
     { name: 'direct', port: upstream.info.port, headers: {} as Record<string, string>, pids: () => [upstream.proc.pid!] },
     { name: 'gateway', port: gateway.info.port, headers: { host: `${host}:${gateway.info.port}`, cookie: gateway.info.cookie! }, pids: () => [gateway.proc.pid!] },
+    ...(haproxy ? [{ name: 'haproxy + IDE checks', port: haproxy.port, headers: { host: `${host}:${haproxy.port}`, cookie: gateway.info.cookie! }, pids: haproxy.pids }] : []),
     { name: 'nginx', port: nginx.port, headers: { host: `${host}:${nginx.port}` }, pids: nginx.pids },
     { name: 'bare http-proxy-3', port: bare.info.port, headers: { host: `${host}:${bare.info.port}` }, pids: () => [bare.proc.pid!] },
   ]
   const results: Record<string, { http: HttpResult[]; ws: WsResult[] }> = {}
   try {
+    if (haproxy) await checksLikeTheGateway(haproxy.port, `${host}:${haproxy.port}`, gateway.info.cookie!, signingKey)
     for (const t of targets) {
       results[t.name] = { http: [], ws: [] }
       await http(t.port, t.headers, 2, t.pids()) // warm-up: JIT, keep-alive pools
@@ -269,6 +299,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await nginx.stop()
+    await haproxy?.stop()
     for (const c of [gateway, bare, upstream]) { c.proc.kill(); await once(c.proc, 'exit').catch(() => {}) }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
@@ -276,7 +307,7 @@ async function main(): Promise<void> {
     cpu: median(r.http.map((h) => h.cpuUsPerReq)), rps: median(r.http.map((h) => h.rps)), p50: median(r.http.map((h) => h.p50)), p99: median(r.http.map((h) => h.p99)),
     wsMsgs: median(r.ws.map((w) => w.rate)), wsClientCpu: median(r.ws.map((w) => w.clientCpuPct)), wsCpu: median(r.ws.map((w) => w.cpuUsPerMsg)),
   }]))
-  type Name = 'direct' | 'gateway' | 'nginx' | 'bare http-proxy-3'
+  type Name = 'direct' | 'gateway' | 'haproxy + IDE checks' | 'nginx' | 'bare http-proxy-3'
   const s = summary as Record<Name, { cpu: number; rps: number; p50: number; p99: number; wsMsgs: number; wsClientCpu: number; wsCpu: number }>
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}, ${execFileSync('sh', ['-c', 'nginx -v 2>&1'], { encoding: 'utf8' }).trim()}`
   if (process.argv.includes('--json')) {
@@ -290,12 +321,13 @@ async function main(): Promise<void> {
     '',
     '| target | HTTP req/s | p50 ms | p99 ms | CPU µs/req (server process) | WS msg/s | WS client CPU % | WS CPU µs/msg (server process) |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    row('direct'), row('gateway'), row('nginx'), row('bare http-proxy-3'),
+    ...(['direct', 'gateway', 'haproxy + IDE checks', 'nginx', 'bare http-proxy-3'] as const).filter((n) => s[n]).map(row),
     '',
     `gateway / nginx: req/s ${(s.gateway.rps / s.nginx.rps).toFixed(2)}×, p99 ${s.gateway.p99} vs ${s.nginx.p99} ms; ` +
       `WS gateway / direct ${(100 * s.gateway.wsMsgs / s.direct.wsMsgs).toFixed(0)} %, nginx / direct ${(100 * s.nginx.wsMsgs / s.direct.wsMsgs).toFixed(0)} %; ` +
       `HTTP gateway / direct ${(100 * s.gateway.rps / s.direct.rps).toFixed(0)} %; ` +
-      `CPU per request gateway / nginx ${(s.gateway.cpu / s.nginx.cpu).toFixed(1)}×, gateway / bare http-proxy-3 ${(s.gateway.cpu / s['bare http-proxy-3'].cpu).toFixed(2)}×`,
+      `CPU per request gateway / nginx ${(s.gateway.cpu / s.nginx.cpu).toFixed(1)}×, gateway / bare http-proxy-3 ${(s.gateway.cpu / s['bare http-proxy-3'].cpu).toFixed(2)}×` +
+      (s['haproxy + IDE checks'] ? `; haproxy + IDE checks / nginx: req/s ${(s['haproxy + IDE checks'].rps / s.nginx.rps).toFixed(2)}×, CPU per request ${(s['haproxy + IDE checks'].cpu / s.nginx.cpu).toFixed(1)}×` : ''),
   ].join('\n'))
 }
 
