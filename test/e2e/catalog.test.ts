@@ -1,9 +1,10 @@
 // RuntimeCatalog end to end: artifact verification (sha256 + size, once per version), servers
 // never pointed at unknown or unverified versions, a version upgrade whose verify fails leaves the
-// old version running (rollback), and channel promotion across 3 servers one at a time — with the
-// controller SIGKILLed mid-rollout — then a halted promotion rolled back by moving the channel back.
+// old version running (rollback) and a good one upgrades — the controller SIGKILLed mid-install in
+// both — and channel promotion across 3 servers one at a time — with the controller SIGKILLed
+// mid-rollout — then a halted promotion rolled back by moving the channel back.
 // Servers here run a small TCP program on the real Node runtime (no game package) to stay lean.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { stringify } from 'yaml'
 import { runtimeCatalog } from '../../controller/artifacts/index.ts'
 import { buildArtifacts, condition, startE2E } from './harness.ts'
@@ -95,8 +96,17 @@ t.test('RuntimeCatalog: verification, upgrade with rollback, channel rollout', a
     }
   })
 
-  await t.test('version change: a failing verify keeps the old version running; a good one upgrades', async (t) => {
+  /** SIGKILLs and restarts the controller once g1 shows `moment` (or after 20 s if it never does: the kill still happens, and says so). */
+  async function killControllerWhen(t: Test, moment: string, pred: (o: any) => boolean): Promise<void> {
+    const seen = await e.waitFor(moment, 'gameserver', 'g1', pred, 20_000).then(() => true, () => false)
+    await e.controller?.kill9()
+    t.comment(seen ? `controller SIGKILLed while ${moment}` : `g1 never showed "${moment}" within 20 s; controller SIGKILLed anyway`)
+    await e.startController()
+  }
+
+  await t.test('version change: a failing verify keeps the old version running; a good one upgrades (controller SIGKILLed mid-way in each)', async (t) => {
     await e.h.k('patch', 'gameserver', 'g1', '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/runtime', value: { name: 'node', version: BAD } }]))
+    await killControllerWhen(t, 'installing the failing version', (o: any) => condition(o, 'RuntimeReady')?.reason === 'Installing')
     const failed = await e.waitFor('verify failure', 'gameserver', 'g1', (o: any) => condition(o, 'RuntimeReady')?.reason === 'VerifyFailed' && o.status.observedGeneration === o.metadata.generation, 120_000)
     t.equal(installedNode(failed), A, 'the old version stays current')
     t.equal(condition(failed, 'Ready')?.status, 'False')
@@ -104,10 +114,12 @@ t.test('RuntimeCatalog: verification, upgrade with rollback, channel rollout', a
     t.ok(await until('old version serving', () => tcpReachable('127.0.0.1', base + 10)), 'the server keeps serving on the old version')
     t.equal((await e.get('gameserver', 'g1')).status.phase, 'Running', 'still Running on the old version')
     await e.h.k('patch', 'gameserver', 'g1', '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/runtime', value: { name: 'node', version: B } }]))
+    await killControllerWhen(t, 'upgrading', (o: any) => condition(o, 'RuntimeReady')?.reason === 'Installing' || ['Installing', 'Stopping', 'Starting'].includes(o.status?.phase))
     const up = await e.waitFor('upgraded', 'gameserver', 'g1', (o: any) => ready(o) && installedNode(o) === B, 120_000)
     t.equal(up.status.phase, 'Running')
     const events = JSON.parse(await e.h.k('get', 'events', '--field-selector', 'involvedObject.name=g1', '-o', 'json')).items.map((x: any) => x.reason)
     t.ok(events.includes('VerifyFailed') && events.includes('Restarting'), 'failure and restart reported as Events')
+    t.equal((await e.backend().list()).length, 3, 'no duplicate containers after the SIGKILLs')
     // Back to the channel (B stays installed; the rollout admitted it at A, so it moves back to A).
     await e.h.k('patch', 'gameserver', 'g1', '--type=json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/runtime', value: { name: 'node', channel: 'stable' } }]))
     await e.waitFor('g1 back on stable', 'gameserver', 'g1', (o: any) => ready(o) && installedNode(o) === A, 120_000)
