@@ -8,6 +8,8 @@
 //
 // `--haproxy` adds a reference point (bench/haproxy-reference.ts): HAProxy doing the gateway's
 // per-request cookie check and routing natively, i.e. a native proxy in front of the gateway.
+// Two more reference points always run: bare http-proxy-3 (no auth, no routing) and the floor, a
+// Node byte pipe that parses nothing — the least any Node proxy can cost per request.
 //
 // Every server runs as its own child process on 127.0.0.1 and is stopped at the end. Not part of
 // `npm test`; results go to bench/RESULTS.md by hand.
@@ -71,6 +73,24 @@ async function runBareProxy(upstreamPort: number): Promise<void> {
   const target = { protocol: 'http:', host: '127.0.0.1', port: upstreamPort }
   const server = createServer((req, res) => proxy.web(req, res, { target, agent }))
   server.on('upgrade', (req, socket, head) => proxy.ws(req, socket, head, { target }))
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`))
+}
+
+/**
+ * Floor: the cheapest proxy Node can be — each client connection piped byte for byte to its own
+ * upstream connection, nothing parsed, checked or rewritten. No Node proxy that reads HTTP can
+ * cost less per request than this.
+ */
+async function runBytePipe(upstreamPort: number): Promise<void> {
+  const { createServer: createTcpServer, connect } = await import('node:net')
+  const server = createTcpServer({ noDelay: true }, (client) => {
+    const upstream = connect({ host: '127.0.0.1', port: upstreamPort, noDelay: true })
+    client.pipe(upstream).pipe(client)
+    client.on('error', () => upstream.destroy())
+    upstream.on('error', () => client.destroy())
+    client.on('close', () => upstream.destroy())
+    upstream.on('close', () => client.destroy())
+  })
   server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`))
 }
 
@@ -261,6 +281,7 @@ async function main(): Promise<void> {
   const upstream = await startRole(['upstream'])
   const gateway = await startRole(['gateway', String(upstream.info.port)], { ZLH_BENCH_SIGNING_KEY: signingKey.toString('base64') })
   const bare = await startRole(['bare', String(upstream.info.port)])
+  const pipe = await startRole(['pipe', String(upstream.info.port)])
   const nginx = await startNginx(upstream.info.port)
   const haproxy = process.argv.includes('--haproxy')
     ? await startHaproxyReference({ port: await freePort(), signingKey, suffix: SUFFIX, routes: { [VMID]: `127.0.0.1:${upstream.info.port}` }, sessionTtlSeconds: DEFAULT_SESSION_TTL_SECONDS, canConnect })
@@ -273,6 +294,7 @@ async function main(): Promise<void> {
     ...(haproxy ? [{ name: 'haproxy + IDE checks', port: haproxy.port, headers: { host: `${host}:${haproxy.port}`, cookie: gateway.info.cookie! }, pids: haproxy.pids }] : []),
     { name: 'nginx', port: nginx.port, headers: { host: `${host}:${nginx.port}` }, pids: nginx.pids },
     { name: 'bare http-proxy-3', port: bare.info.port, headers: { host: `${host}:${bare.info.port}` }, pids: () => [bare.proc.pid!] },
+    { name: 'node byte pipe (floor)', port: pipe.info.port, headers: { host: `${host}:${pipe.info.port}` }, pids: () => [pipe.proc.pid!] },
   ]
   const results: Record<string, { http: HttpResult[]; ws: WsResult[] }> = {}
   try {
@@ -290,6 +312,9 @@ async function main(): Promise<void> {
         results[t.name]!.http.push(h)
         process.stderr.write(`${t.name} http: ${h.rps.toFixed(0)} req/s p50 ${h.p50} ms p99 ${h.p99} ms, ${h.cpuUsPerReq.toFixed(1)} µs CPU/req\n`)
       }
+      // On a shared machine only same-round ratios compare like with like.
+      const rps = (n: string) => results[n]!.http[round]!.rps
+      process.stderr.write(`round ${round + 1}: gateway / nginx ${(rps('gateway') / rps('nginx')).toFixed(2)}×, floor / nginx ${(rps('node byte pipe (floor)') / rps('nginx')).toFixed(2)}×\n`)
       for (const t of targets) {
         const origin = `https://${t.headers.host ?? host}`
         const w = await wsThroughput(t.port, t.headers, origin, wsSeconds, wsWindow, t.pids())
@@ -300,14 +325,14 @@ async function main(): Promise<void> {
   } finally {
     await nginx.stop()
     await haproxy?.stop()
-    for (const c of [gateway, bare, upstream]) { c.proc.kill(); await once(c.proc, 'exit').catch(() => {}) }
+    for (const c of [gateway, bare, pipe, upstream]) { c.proc.kill(); await once(c.proc, 'exit').catch(() => {}) }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
   const summary = Object.fromEntries(Object.entries(results).map(([name, r]) => [name, {
     cpu: median(r.http.map((h) => h.cpuUsPerReq)), rps: median(r.http.map((h) => h.rps)), p50: median(r.http.map((h) => h.p50)), p99: median(r.http.map((h) => h.p99)),
     wsMsgs: median(r.ws.map((w) => w.rate)), wsClientCpu: median(r.ws.map((w) => w.clientCpuPct)), wsCpu: median(r.ws.map((w) => w.cpuUsPerMsg)),
   }]))
-  type Name = 'direct' | 'gateway' | 'haproxy + IDE checks' | 'nginx' | 'bare http-proxy-3'
+  type Name = 'direct' | 'gateway' | 'haproxy + IDE checks' | 'nginx' | 'bare http-proxy-3' | 'node byte pipe (floor)'
   const s = summary as Record<Name, { cpu: number; rps: number; p50: number; p99: number; wsMsgs: number; wsClientCpu: number; wsCpu: number }>
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}, ${execFileSync('sh', ['-c', 'nginx -v 2>&1'], { encoding: 'utf8' }).trim()}`
   if (process.argv.includes('--json')) {
@@ -321,12 +346,13 @@ async function main(): Promise<void> {
     '',
     '| target | HTTP req/s | p50 ms | p99 ms | CPU µs/req (server process) | WS msg/s | WS client CPU % | WS CPU µs/msg (server process) |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...(['direct', 'gateway', 'haproxy + IDE checks', 'nginx', 'bare http-proxy-3'] as const).filter((n) => s[n]).map(row),
+    ...(['direct', 'gateway', 'haproxy + IDE checks', 'nginx', 'bare http-proxy-3', 'node byte pipe (floor)'] as const).filter((n) => s[n]).map(row),
     '',
     `gateway / nginx: req/s ${(s.gateway.rps / s.nginx.rps).toFixed(2)}×, p99 ${s.gateway.p99} vs ${s.nginx.p99} ms; ` +
       `WS gateway / direct ${(100 * s.gateway.wsMsgs / s.direct.wsMsgs).toFixed(0)} %, nginx / direct ${(100 * s.nginx.wsMsgs / s.direct.wsMsgs).toFixed(0)} %; ` +
       `HTTP gateway / direct ${(100 * s.gateway.rps / s.direct.rps).toFixed(0)} %; ` +
-      `CPU per request gateway / nginx ${(s.gateway.cpu / s.nginx.cpu).toFixed(1)}×, gateway / bare http-proxy-3 ${(s.gateway.cpu / s['bare http-proxy-3'].cpu).toFixed(2)}×` +
+      `CPU per request gateway / nginx ${(s.gateway.cpu / s.nginx.cpu).toFixed(1)}×, gateway / bare http-proxy-3 ${(s.gateway.cpu / s['bare http-proxy-3'].cpu).toFixed(2)}×; ` +
+      `floor (node byte pipe) / nginx: req/s ${(s['node byte pipe (floor)'].rps / s.nginx.rps).toFixed(2)}×, CPU per request ${(s['node byte pipe (floor)'].cpu / s.nginx.cpu).toFixed(1)}×` +
       (s['haproxy + IDE checks'] ? `; haproxy + IDE checks / nginx: req/s ${(s['haproxy + IDE checks'].rps / s.nginx.rps).toFixed(2)}×, CPU per request ${(s['haproxy + IDE checks'].cpu / s.nginx.cpu).toFixed(1)}×` : ''),
   ].join('\n'))
 }
@@ -337,4 +363,5 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.
 if (role === 'upstream') await runUpstream()
 else if (role === 'gateway') await runGateway(Number(process.argv[3]))
 else if (role === 'bare') await runBareProxy(Number(process.argv[3]))
+else if (role === 'pipe') await runBytePipe(Number(process.argv[3]))
 else await main()
