@@ -20,7 +20,7 @@ import { create as tarCreate } from 'tar'
 import { stringify } from 'yaml'
 import { createApiServer } from '../src/apiserver/index.ts'
 import { buildNodeRuntime, fileDigest, pinnedNodeVersion, runtimeCatalog, startArtifactServer, type BuiltArtifact } from '../controller/artifacts/index.ts'
-import { ProcessBackend } from '../src/providers/index.ts'
+import { ProcessBackend, randomPortBaseBelowEphemeral } from '../src/providers/index.ts'
 
 const REPO = resolve(import.meta.dirname, '..')
 const { values } = parseArgs({ options: { n: { type: 'string', default: '1,10,100' }, runtime: { type: 'string', default: 'launcher' }, concurrency: { type: 'string', default: '8' } } })
@@ -55,7 +55,7 @@ async function runOnce(n: number, art: BuiltArtifact, artUrl: string): Promise<R
   const server = await createApiServer({ dataDir: join(dir, 'data'), port: 0 })
   const env = { HOME: join(dir, 'home'), CACHE: join(dir, 'cache'), KUBECONFIG: server.kubeconfigPath }
   const stateDir = join(dir, 'state')
-  const portBase = 20_000 + Math.floor(Math.random() * 200) * 100
+  const portBase = randomPortBaseBelowEphemeral(5000 + n)
   const controller = spawn(process.execPath, [join(REPO, 'src/cli/main.ts'), 'controller', '--kubeconfig', server.kubeconfigPath, '--state-dir', stateDir, '--concurrency', String(values.concurrency), '--orphan-interval-seconds', '600'], { stdio: ['ignore', 'ignore', 'ignore'] })
   try {
     await kubectl(env, ['apply', '-f', join(REPO, 'crds')])

@@ -8,6 +8,7 @@ import type { ObjectMeta } from './object-meta.ts'
 export interface ContainerProviderSpecProcess {
   /** Directory under which each container gets its root; defaults to the controller's state directory. */
   rootDir?: string
+  /** First loopback port (default 17100): container N's agent listens on portRangeStart + 2(N - 100), its code-server on the next port. Keep the ports in use below the kernel's ephemeral range (Linux: /proc/sys/net/ipv4/ip_local_port_range, usually from 32768); an agent whose port is taken anyway moves to a free one. */
   portRangeStart?: number
 }
 

@@ -13,7 +13,7 @@ import {
   artifactFileName, buildCodeServerStandIn, buildFlyingSquidPackage, buildNodeRuntime, runtimeCatalog, startArtifactServer,
   type ArtifactServer, type BuiltArtifact,
 } from '../../controller/artifacts/index.ts'
-import { ProcessBackend } from '../../src/providers/index.ts'
+import { ProcessBackend, randomPortBaseBelowEphemeral } from '../../src/providers/index.ts'
 import { REPO, startServer, type Harness } from '../apiserver/harness.ts'
 
 export interface Artifacts {
@@ -68,8 +68,9 @@ export interface E2EOptions {
 export async function startE2E(t: Test, art: Artifacts, opts: E2EOptions = {}): Promise<E2E> {
   const h = await startServer(t)
   const stateDir = mkdtempSync(join(tmpdir(), 'zlh-e2e-state-'))
-  // A random base so parallel test files (and other suites) never share agent ports.
-  const portBase = 20_000 + Math.floor(Math.random() * 400) * 100
+  // A random base so parallel test files (and other suites) never share agent ports, below the
+  // kernel's ephemeral range so no outgoing connection can hold one of them.
+  const portBase = randomPortBaseBelowEphemeral(100)
   const logs: string[] = []
   const e: E2E = {
     h, stateDir, portBase, art, controller: undefined,

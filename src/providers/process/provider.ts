@@ -14,6 +14,10 @@
 // Guarantees: the agent survives a controller restart (own session) and is found again through
 // its pid file (pid + kernel start time); per-owner/per-vmid operations are serialized
 // in-process, and the claim store keeps two processes from making two containers for one owner.
+// An agent is only started on a port that is free: when something else holds the claimed one
+// (another program, or an outgoing connection that drew it as its ephemeral port, which can last
+// as long as that connection), the agent moves to a free port of the range (outside the kernel's
+// ephemeral range where it can), the claim records it, and the container's agentUrl says where.
 
 import { mkdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -24,6 +28,7 @@ import { LocalContainers } from '../local-containers.ts'
 import { checkSpec, checkToken } from '../validate.ts'
 import type { AgentSettings, Container, ContainerBackend, ContainerRef, ContainerResources, ContainerSpec, StopOptions } from '../types.ts'
 import { runningAgentPid, startAgentProcess, stopAgentProcess, stopContainer, type AgentProcessFiles } from './agent-process.ts'
+import { canListen, ephemeralPortRange } from './ports.ts'
 
 export interface ProcessBackendOptions {
   /** Where claims and container roots live (the controller's state directory). */
@@ -44,15 +49,17 @@ export class ProcessBackend implements ContainerBackend {
   readonly #opts: ProcessBackendOptions
   readonly #local: LocalContainers
   readonly #portStart: number
+  readonly #vmidMax: number
 
   constructor(options: ProcessBackendOptions) {
     this.#opts = options
     this.#portStart = options.portRangeStart ?? 17100
     if (!(this.#portStart >= 1024 && this.#portStart <= 65000)) throw new ProviderError('InvalidConfig', `spec.process.portRangeStart ${this.#portStart} must be 1024..65000`, {})
     // Two ports per container (agent, code-server).
+    this.#vmidMax = VMID_MIN + Math.floor((65534 - this.#portStart) / 2)
     const claimsDir = join(options.rootDir, 'claims')
     this.#local = new LocalContainers({
-      claims: new ClaimStore(claimsDir, VMID_MIN, VMID_MIN + Math.floor((65534 - this.#portStart) / 2)),
+      claims: new ClaimStore(claimsDir, VMID_MIN, this.#vmidMax),
       claimsDir,
       kind: 'process container',
       nameOf: String,
@@ -101,8 +108,8 @@ export class ProcessBackend implements ContainerBackend {
           await local.claims.update({ ...claim, extra: { port: this.#port(claim), codeServerPort: this.#codeServerPort(claim), resources: spec.resources } })
         }
         if (!marked) await local.markOwned(claim.vmid, ownerUid)
-        const current = (await local.claims.find(ownerUid))!
-        if (tokenChanged || codeServerPortNew) await this.#restartAgentIfRunning(current)
+        let current = (await local.claims.find(ownerUid))!
+        if (tokenChanged || codeServerPortNew) current = await this.#restartAgentIfRunning(current)
         return (await local.observeClaim(current))!
       })
     })
@@ -117,10 +124,7 @@ export class ProcessBackend implements ContainerBackend {
 
   start(ref: ContainerRef): Promise<Container> {
     return this.#local.withContainer(ref, async (claim) => {
-      const files = this.#files(claim.vmid)
-      if ((await runningAgentPid(files)) === undefined) {
-        await startAgentProcess(files, this.#agentOptions(claim))
-      }
+      if ((await runningAgentPid(this.#files(claim.vmid))) === undefined) claim = await this.#startAgent(claim)
       return this.#describe(claim)
     })
   }
@@ -155,12 +159,35 @@ export class ProcessBackend implements ContainerBackend {
     })
   }
 
-  /** The agent reads its token at start: a changed token needs a restart. */
-  async #restartAgentIfRunning(claim: Claim): Promise<void> {
+  /** The agent reads its token at start: a changed token needs a restart. Returns the claim as it now stands. */
+  async #restartAgentIfRunning(claim: Claim): Promise<Claim> {
     const files = this.#files(claim.vmid)
-    if ((await runningAgentPid(files)) === undefined) return
+    if ((await runningAgentPid(files)) === undefined) return claim
     await stopAgentProcess(files, 10_000)
-    await startAgentProcess(files, this.#agentOptions(claim))
+    return this.#startAgent(claim)
+  }
+
+  /** Starts the agent on its claimed port, or on a free one when that is taken; returns the claim as it now stands. */
+  async #startAgent(claim: Claim): Promise<Claim> {
+    if (!(await canListen(this.#port(claim)))) claim = await this.#moveAgentPort(claim)
+    await startAgentProcess(this.#files(claim.vmid), this.#agentOptions(claim))
+    return claim
+  }
+
+  async #moveAgentPort(claim: Claim): Promise<Claim> {
+    const claimed = new Set((await this.#local.claims.list()).flatMap((c) => [this.#port(c), this.#codeServerPort(c)]))
+    const ephemeral = ephemeralPortRange()
+    const isEphemeral = (port: number) => port >= ephemeral.low && port <= ephemeral.high
+    // From the top down (new vmids take their default ports from the bottom of the range), ports
+    // outside the ephemeral range first.
+    const top = this.#portStart + 2 * (this.#vmidMax - VMID_MIN) + 1
+    for (const wantEphemeral of [false, true]) for (let port = top; port >= this.#portStart; port--) {
+      if (isEphemeral(port) !== wantEphemeral || claimed.has(port) || !(await canListen(port))) continue
+      const moved = { ...claim, extra: { ...(claim.extra as ProcessClaimExtra | undefined), port, codeServerPort: this.#codeServerPort(claim) } }
+      await this.#local.claims.update(moved)
+      return moved
+    }
+    throw new ProviderError('Exhausted', `port ${this.#port(claim)} of process container ${claim.vmid} is in use and no port from ${this.#portStart} up is free; free one or set another spec.process.portRangeStart`, { vmid: claim.vmid })
   }
 
   async close(): Promise<void> {}
@@ -182,3 +209,4 @@ export class ProcessBackend implements ContainerBackend {
     }
   }
 }
+

@@ -4,12 +4,12 @@ import t from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { ProcessBackend } from '../../../src/providers/process/index.ts'
+import { ProcessBackend, randomPortBaseBelowEphemeral } from '../../../src/providers/process/index.ts'
 import { runConformance } from '../conformance.ts'
 
 // Outside the project (t.testdir() would put it under .tap/, which the lxc provider bind-mounts).
 const rootDir = mkdtempSync(join(tmpdir(), 'zlh-process-conformance-'))
-const portRangeStart = 20_000 + Math.floor(Math.random() * 20_000)
+const portRangeStart = randomPortBaseBelowEphemeral(100)
 t.teardown(() => rmSync(rootDir, { recursive: true, force: true }))
 
 runConformance(t, {

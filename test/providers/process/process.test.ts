@@ -1,18 +1,21 @@
 // The process provider's own promises: the agent outlives the controller process that started it
 // and is found again; a recycled pid is never taken for the agent (nor signalled); the token is in
-// a 0600 file, not on the agent's command line or in its environment.
+// a 0600 file, not on the agent's command line or in its environment; an agent port held by
+// something else moves the agent instead of failing it forever.
 import t from 'tap'
 import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { ProcessBackend } from '../../../src/providers/process/index.ts'
+import { createServer } from 'node:net'
+import { ProcessBackend, randomPortBaseBelowEphemeral } from '../../../src/providers/process/index.ts'
+import { ephemeralPortRange } from '../../../src/providers/process/ports.ts'
 import { waitForAgent } from '../../../src/providers/agent-probe.ts'
 import { newSpec } from '../conformance.ts'
 
 const cliPath = resolve(import.meta.dirname, '../../../bin/zlh.js')
 const rootDir = mkdtempSync(join(tmpdir(), 'zlh-process-test-'))
-const portRangeStart = 20_000 + Math.floor(Math.random() * 20_000)
+const portRangeStart = randomPortBaseBelowEphemeral(100)
 const make = () => new ProcessBackend({ rootDir, portRangeStart, cliPath })
 const spec = newSpec('DevServer')
 const ref = { ownerUid: spec.identity.ownerUid }
@@ -99,6 +102,31 @@ t.test("each container's code-server gets a loopback port of its own, and the ag
     t.equal(status.codeServer?.bindAddr, c.codeServerAddress, 'the agent runs (and health-checks) code-server at that address')
   }
   t.same(await make().observe(ref).then((c) => c?.codeServerAddress), a.codeServerAddress, 'the port is durable (claim)')
+})
+
+t.test('an agent whose port something else holds starts on a free port, and the container says where', async (t) => {
+  const before = (await make().observe(ref))!
+  await make().stop(ref, { timeoutSeconds: 10 })
+  const takenPort = Number(new URL(before.agentUrl!).port)
+  // What an outgoing connection that drew this port as its source port looks like to a listener.
+  const squatter = createServer((c) => c.destroy())
+  await new Promise<void>((resolve) => squatter.listen(takenPort, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => squatter.close(() => resolve())))
+
+  const started = await make().start(ref)
+  t.equal(started.state, 'running')
+  t.not(started.agentUrl, before.agentUrl, 'moved off the taken port')
+  t.ok((await waitForAgent(started.agentUrl!, spec.agent.token, 60_000)).ok, 'the agent answers where the container says')
+  const movedPort = Number(new URL(started.agentUrl!).port)
+  const { low, high } = ephemeralPortRange()
+  t.ok(movedPort < low || movedPort > high, `not a port the kernel hands out to outgoing connections (${movedPort})`)
+  t.equal(started.codeServerAddress, before.codeServerAddress, "code-server keeps its port (a live code-server is adopted there)")
+  t.equal((await make().observe(ref))!.agentUrl, started.agentUrl, 'the new port is durable (claim)')
+  t.equal(squatter.listening, true, 'the other program keeps its port')
+
+  // Once moved, a restart with the old port free again stays where it is.
+  await make().stop(ref, { timeoutSeconds: 10 })
+  t.equal((await make().start(ref)).agentUrl, started.agentUrl)
 })
 
 t.test('delete leaves no process of the container: not even a child that left the root', async (t) => {
