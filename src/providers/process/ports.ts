@@ -29,7 +29,8 @@ export function ephemeralPortRange(): { low: number; high: number } {
  * ports an outgoing connection can take).
  */
 export function randomPortBaseBelowEphemeral(span: number, min = 20_000): number {
-  const slots = Math.floor((ephemeralPortRange().low - span - min) / 100)
-  if (slots < 1) throw new Error(`no room for ${span} ports between ${min} and the ephemeral range (${ephemeralPortRange().low})`)
+  const { low } = ephemeralPortRange()
+  const slots = Math.floor((low - span - min) / 100)
+  if (slots < 1) throw new Error(`no room for ${span} ports between ${min} and the ephemeral range (${low})`)
   return min + Math.floor(Math.random() * slots) * 100
 }

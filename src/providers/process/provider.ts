@@ -209,4 +209,3 @@ export class ProcessBackend implements ContainerBackend {
     }
   }
 }
-
