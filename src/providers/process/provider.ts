@@ -77,13 +77,18 @@ export class ProcessBackend implements ContainerBackend {
     return { root: join(dir, 'root'), tokenFile: join(dir, 'agent-token'), pidFile: join(dir, 'agent.pid'), logFile: join(dir, 'agent.log') }
   }
 
+  /** The default port pair of a vmid: the agent's, and code-server's right after it. */
+  #slotPort(vmid: number): number {
+    return this.#portStart + 2 * (vmid - VMID_MIN)
+  }
+
   #port(claim: Claim): number {
-    return (claim.extra as ProcessClaimExtra | undefined)?.port ?? this.#portStart + 2 * (claim.vmid - VMID_MIN)
+    return (claim.extra as ProcessClaimExtra | undefined)?.port ?? this.#slotPort(claim.vmid)
   }
 
   /** code-server's loopback port: per container, so two DevServers on one host never share one. */
   #codeServerPort(claim: Claim): number {
-    return (claim.extra as ProcessClaimExtra | undefined)?.codeServerPort ?? this.#portStart + 2 * (claim.vmid - VMID_MIN) + 1
+    return (claim.extra as ProcessClaimExtra | undefined)?.codeServerPort ?? this.#slotPort(claim.vmid) + 1
   }
 
   #agentOptions(claim: Claim): { cliPath: string; listen: string; codeServerBind: string; vmid: number } {
@@ -95,7 +100,7 @@ export class ProcessBackend implements ContainerBackend {
     const ownerUid = spec.identity.ownerUid
     const local = this.#local
     return local.serial(ownerUid, async () => {
-      const claim = await local.claims.claim(spec.identity, (vmid) => ({ port: this.#portStart + 2 * (vmid - VMID_MIN), codeServerPort: this.#portStart + 2 * (vmid - VMID_MIN) + 1, resources: spec.resources }))
+      const claim = await local.claims.claim(spec.identity, (vmid) => ({ port: this.#slotPort(vmid), codeServerPort: this.#slotPort(vmid) + 1, resources: spec.resources }))
       return local.locked(claim.vmid, async () => {
         const marked = await local.checkOwner(claim.vmid, ownerUid)
         const files = this.#files(claim.vmid)
@@ -180,7 +185,7 @@ export class ProcessBackend implements ContainerBackend {
     const isEphemeral = (port: number) => port >= ephemeral.low && port <= ephemeral.high
     // From the top down (new vmids take their default ports from the bottom of the range), ports
     // outside the ephemeral range first.
-    const top = this.#portStart + 2 * (this.#vmidMax - VMID_MIN) + 1
+    const top = this.#slotPort(this.#vmidMax) + 1
     for (const wantEphemeral of [false, true]) for (let port = top; port >= this.#portStart; port--) {
       if (isEphemeral(port) !== wantEphemeral || claimed.has(port) || !(await canListen(port))) continue
       const moved = { ...claim, extra: { ...(claim.extra as ProcessClaimExtra | undefined), port, codeServerPort: this.#codeServerPort(claim) } }
