@@ -21,8 +21,8 @@ const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/
 export async function startArtifactServer(dir: string, opts: { host?: string, port?: number } = {}): Promise<ArtifactServer> {
   const counts = new Map<string, number>()
   const server: Server = createServer((req, res) => {
-    const name = decodeURIComponent((req.url ?? '/').split('?')[0]?.slice(1) ?? '')
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || !SAFE_NAME.test(name)) { res.writeHead(404).end(); return }
+    const name = fileNameOf(req.url)
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || name === undefined || !SAFE_NAME.test(name)) { res.writeHead(404).end(); return }
     const file = join(dir, name)
     stat(file).then((st) => {
       if (!st.isFile()) { res.writeHead(404).end(); return }
@@ -42,4 +42,12 @@ export async function startArtifactServer(dir: string, opts: { host?: string, po
     requests: (fileName) => counts.get(fileName) ?? 0,
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }),
   }
+}
+
+/** The file a request target names, or undefined when it is not a well-formed `/<name>` (a bad
+ * percent-escape must not throw: this runs in the request listener, where a throw ends the process). */
+function fileNameOf(target: string | undefined): string | undefined {
+  const path = (target ?? '/').split('?')[0]!
+  if (!path.startsWith('/')) return undefined
+  try { return decodeURIComponent(path.slice(1)) } catch { return undefined }
 }
