@@ -1,27 +1,13 @@
 // The loopback artifact server `zlh up` runs (and tests use): hostile request targets get 404 and
 // never end the process or name a file outside its directory.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { startArtifactServer } from '../../controller/artifacts/server.ts'
+import { rawRequest } from './raw-http.ts'
 
-/** Sends one raw request and returns the status line's code (the target is sent as written). */
-function rawStatus(port: number, target: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const sock = connect(port, '127.0.0.1')
-    let buf = ''
-    sock.setEncoding('latin1')
-    sock.on('data', (d) => { buf += d })
-    sock.on('error', reject)
-    sock.on('close', () => {
-      const m = /^HTTP\/1\.1 (\d{3})/.exec(buf)
-      if (m) resolve(Number(m[1])); else reject(new Error(`no HTTP response to ${target}: ${JSON.stringify(buf.slice(0, 80))}`))
-    })
-    sock.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`)
-  })
-}
+const rawStatus = async (port: number, target: string): Promise<number> => (await rawRequest(port, target)).status
 
 t.test('bad percent-escapes, traversal and absolute-form targets are 404 and the server keeps serving', async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'zlh-artifacts-'))

@@ -51,8 +51,12 @@ export class ProbeServer {
   }
 
   async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', 'http://x').pathname
     try {
+      // Only origin-form targets (`/path?query`): an absolute-form or malformed one is a client
+      // error, and parsing it must not throw outside this try (that would end the process).
+      const target = req.url ?? ''
+      if (!target.startsWith('/') || target.startsWith('//')) { send(res, 400, 'bad request: the request target must be a path, e.g. GET /healthz\n'); return }
+      const path = new URL(target, 'http://x').pathname
       if (req.method !== 'GET') { send(res, 405, 'method not allowed: use GET\n'); return }
       if (path === '/healthz' || path === '/livez') { await this.#checks(res, this.#opts.healthChecks, req.url ?? ''); return }
       if (path === '/readyz') { await this.#checks(res, this.#opts.readyChecks, req.url ?? ''); return }
