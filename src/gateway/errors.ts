@@ -84,6 +84,26 @@ export const GATEWAY_ERRORS = {
     title: "The server's agent could not be reached",
     hint: 'The container may be starting or stopped. Retry in a few seconds; check its status if it persists.',
   },
+  ZLH_GW_API_NO_ROUTE: {
+    status: 404,
+    title: 'The portal API has no such path or method',
+    hint: 'Check the path and method against the API document, GET /api/openapi.json.',
+  },
+  ZLH_GW_API_BODY_TOO_LARGE: {
+    status: 413,
+    title: 'The request body is larger than the portal accepts',
+    hint: 'Send a smaller body; files go through the /files and /uploads paths, which stream.',
+  },
+  ZLH_GW_API_BODY_TOO_DEEP: {
+    status: 400,
+    title: 'The JSON body is nested deeper than the portal accepts',
+    hint: 'Flatten the document; no resource of ours needs objects or arrays nested that deep.',
+  },
+  ZLH_GW_REQUEST_TARGET_INVALID: {
+    status: 400,
+    title: 'The request target is not accepted',
+    hint: 'Send the path only ("GET /api/servers"), in normal form: no scheme or host, no "//", "." or ".." segments, no backslash, no percent-encoded letters, digits or separators.',
+  },
   ZLH_GW_API_BACKEND: {
     status: 502,
     title: 'The Kubernetes API refused or failed the request',

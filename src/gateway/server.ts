@@ -3,6 +3,9 @@
 // (the hot path: no routing tables, no hooks); every other host is the portal (fastify).
 // WebSocket upgrades for IDE hosts go to the same proxy; others go to the portal's upgrade
 // handler (console WebSockets) when a portal is attached, else they are refused.
+// Before either, the request target is checked (request-target.ts): absolute-form, authority-form
+// (CONNECT) and `*` (but for OPTIONS) are refused with 400 on every host; on the portal host the
+// path must also be in normal form, so the router and the auth hook see what was sent.
 //
 // Assumptions: the signing key comes from a Secret and is the same on every replica (tokens
 // minted by the portal API are redeemed here). IDE tokens are single use per process by
@@ -19,6 +22,8 @@ import {
   type RouteTable, type SharedClaims,
 } from './ide/index.ts'
 import { rejectUpgrade, sendErrorPage } from './ide/pages.ts'
+import { apiErrorBody } from './portal/api-reply.ts'
+import { checkPortalTarget, checkTargetForm } from './request-target.ts'
 
 export interface GatewayOptions {
   /** Where to listen: `HOST:PORT` or {host, port}; port 0 picks a free one. */
@@ -93,20 +98,39 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const ide = new IdeProxy({ tokens, sessions, routes: opts.routes, upstream, publicScheme, workspaceFolder: opts.workspaceFolder })
 
   const serverFactory = (portal: (req: IncomingMessage, res: ServerResponse) => void): Server => {
+    // Request targets are checked before anything routes (request-target.ts): origin-form only on
+    // every host, and on the portal host the path already in normal form; else 400.
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
       const host = req.headers.host
       const dev = matcher.match(host)
+      const ideHost = dev !== undefined || matcher.isUnderSuffix(host)
+      const target = ideHost ? checkTargetForm(req.method, req.url) : checkPortalTarget(req.method, req.url)
+      if (!target.ok) {
+        res.setHeader('connection', 'close')
+        if (ideHost) return sendErrorPage(res, 'ZLH_GW_REQUEST_TARGET_INVALID', { detail: target.reason })
+        const body = JSON.stringify(apiErrorBody('ZLH_GW_REQUEST_TARGET_INVALID', target.reason))
+        return void res.writeHead(400, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' }).end(body)
+      }
+      if (target.asterisk) return void res.writeHead(204, { allow: 'GET, HEAD, POST, PUT, DELETE, OPTIONS' }).end()
       if (dev) return ide.handleRequest(req, res, dev)
-      if (matcher.isUnderSuffix(host)) return sendErrorPage(res, 'ZLH_GW_IDE_HOST_UNKNOWN')
+      if (ideHost) return sendErrorPage(res, 'ZLH_GW_IDE_HOST_UNKNOWN')
       portal(req, res)
     }
     const server = opts.tls ? createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert }, onRequest) : createHttpServer(onRequest)
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => socket.destroy())
+      const target = checkTargetForm(req.method, req.url)
+      if (!target.ok || target.asterisk) return rejectUpgrade(socket, 'ZLH_GW_REQUEST_TARGET_INVALID', { detail: target.ok ? '"*" is not a WebSocket target' : target.reason })
       const dev = matcher.match(req.headers.host)
       if (dev) return ide.handleUpgrade(req, socket, head, dev)
+      // The portal checks the normal form itself, on the path it then authenticates and routes.
       if (!matcher.isUnderSuffix(req.headers.host) && portalHandle?.handleUpgrade(req, socket, head)) return
       rejectUpgrade(socket, 'ZLH_GW_IDE_HOST_UNKNOWN')
+    })
+    // CONNECT (authority-form): the gateway is not a proxy. Without this listener Node drops the connection unanswered.
+    server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+      socket.on('error', () => socket.destroy())
+      rejectUpgrade(socket, 'ZLH_GW_REQUEST_TARGET_INVALID', { detail: 'CONNECT is refused: the gateway is not a proxy' })
     })
     return server as Server
   }

@@ -2,8 +2,10 @@
 // /api/dev/:name/console → agent /dev/console (query passed through, e.g. ?session=).
 //
 // Expected flow
-//  1. Authenticate the upgrade (Authorization: Bearer, or for browsers, which cannot set headers
-//     on a WebSocket, the subprotocol `zlh.bearer.<token>` next to `zlh.console`); scope `console`.
+//  1. Check the target (normal form, as for HTTP), authenticate the upgrade whatever its path under
+//     /api (Authorization: Bearer, or for browsers, which cannot set headers on a WebSocket, the
+//     subprotocol `zlh.bearer.<token>` next to `zlh.console`), then route: a console path, else
+//     404; scope `console`.
 //  2. Find the agent and its token (AgentLocator), open the upstream WebSocket with that token.
 //  3. Only when the agent accepted, accept the client: failures before that are plain HTTP
 //     answers (401/403/404/409/502 JSON), never a WebSocket that opens and dies.
@@ -16,10 +18,11 @@ import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import WebSocket, { WebSocketServer } from 'ws'
 import { GATEWAY_ERRORS, type GatewayErrorCode } from '../errors.ts'
+import { checkPortalTarget } from '../request-target.ts'
 import type { AgentLocator } from './agent-access.ts'
 import { hasScope, type ApiTokenStore } from './api-tokens.ts'
 import { apiErrorBody, PortalError } from './api-reply.ts'
-import { bearerOf } from './auth.ts'
+import { authenticateBearer, PORTAL_PREFIX } from './auth.ts'
 import type { ServerKind } from './kinds.ts'
 
 const CONSOLE_PATH = /^\/api\/(game|dev)\/([a-z0-9][a-z0-9.-]{0,252})\/console$/
@@ -45,15 +48,24 @@ export class AgentConsoleProxy {
     this.#deps = deps
   }
 
-  /** Handles the upgrade when it is a console path; false leaves it to the caller. */
+  /**
+   * Takes every upgrade under the portal's prefix; false leaves others to the caller. Decides on
+   * the same checked path the HTTP side routes on (../request-target.ts): a target not in normal
+   * form → 400; then no valid token → 401 (whatever the path); a path that is not a console → 404.
+   */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    const url = new URL(req.url ?? '/', 'http://gateway')
-    const m = CONSOLE_PATH.exec(url.pathname)
-    if (!m) return false
-    void this.#upgrade(req, socket, head, m[1] === 'game' ? 'GameServer' : 'DevServer', m[2]!, url.search)
+    const target = checkPortalTarget(req.method, req.url)
+    if (!target.ok) {
+      refuse(socket, 'ZLH_GW_REQUEST_TARGET_INVALID', target.reason)
+      return true
+    }
+    if (target.asterisk || !(target.path === PORTAL_PREFIX || target.path.startsWith(`${PORTAL_PREFIX}/`))) return false
+    const m = CONSOLE_PATH.exec(target.path)
+    const search = target.query ? `?${target.query}` : ''
+    void this.#upgrade(req, socket, head, m ? { kind: m[1] === 'game' ? 'GameServer' : 'DevServer', name: m[2]! } : undefined, search)
       .catch((err) => {
         const code: GatewayErrorCode = err instanceof PortalError ? err.code : 'ZLH_GW_API_AGENT_UNAVAILABLE'
-        if (!(err instanceof PortalError)) this.#deps.onError?.(err, m[2]!)
+        if (!(err instanceof PortalError)) this.#deps.onError?.(err, m?.[2] ?? '')
         refuse(socket, code, err instanceof PortalError ? err.message : undefined)
       })
     return true
@@ -67,12 +79,14 @@ export class AgentConsoleProxy {
     this.#wss.close()
   }
 
-  async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, kind: ServerKind, name: string, search: string): Promise<void> {
+  async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: { kind: ServerKind; name: string } | undefined, search: string): Promise<void> {
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim())
     const fromProtocol = offered.find((p) => p.startsWith(BEARER_PROTOCOL))?.slice(BEARER_PROTOCOL.length)
-    const principal = this.#deps.tokens.authenticate(bearerOf(req.headers.authorization) ?? fromProtocol)
+    const principal = authenticateBearer(this.#deps.tokens, req.headers, fromProtocol)
     if (!principal) throw new PortalError('ZLH_GW_API_UNAUTHENTICATED')
+    if (!target) throw new PortalError('ZLH_GW_API_NO_ROUTE', 'no WebSocket is served at this path')
     if (!hasScope(principal, 'console')) throw new PortalError('ZLH_GW_API_FORBIDDEN', 'scope "console" is required')
+    const { kind, name } = target
     const agent = await this.#deps.agents.locate(kind, this.#deps.namespace, name)
     if (socket.destroyed) return
     const upstream = new WebSocket(`${agent.baseUrl.replace(/^http/, 'ws')}/${kind === 'GameServer' ? 'game' : 'dev'}/console${search}`, {

@@ -18,12 +18,16 @@ export interface AgentFilesDeps {
   namespace: string
 }
 
-/** The agent-relative path of a portal URL, or a 400 when it tries to leave the server root. */
-export function agentPathOf(url: string, marker: '/files/' | '/uploads/'): string {
+/**
+ * The agent-relative path of a portal request: the raw segments the route's wildcard matched
+ * (`fixedSegments` = how many segments of the route precede it, e.g. 5 for
+ * `/api/game/:name/files/*`), each decoded once and re-encoded, plus the query. A 400 when a
+ * segment tries to leave the server root.
+ */
+export function agentPathOf(url: string, marker: '/files/' | '/uploads/', fixedSegments: number): string {
   const q = url.indexOf('?')
   const path = q === -1 ? url : url.slice(0, q)
-  const at = path.indexOf(marker)
-  const rest = path.slice(at + marker.length)
+  const rest = path.split('/').slice(fixedSegments).join('/')
   let segments: string[]
   try {
     segments = rest.split('/').map((s) => decodeURIComponent(s))
@@ -46,10 +50,10 @@ export function registerAgentFileRoutes(app: FastifyInstance, deps: AgentFilesDe
       for (const marker of ['/files/', '/uploads/'] as const) {
         scoped.route<{ Params: { name: string } }>({
           method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'],
-          url: `/api/${segment}/:name${marker}*`,
+          url: `/${segment}/:name${marker}*`,
           config: { scope: 'files' },
           schema: { tags: ['files'], summary: `${marker === '/files/' ? 'Files' : 'Uploads (raw or zip/tar.gz with ?extract=true)'} of a ${kind}, proxied to its agent` },
-          handler: async (req, reply) => forward(req, reply, deps, kind, agentPathOf(req.url, marker)),
+          handler: async (req, reply) => forward(req, reply, deps, kind, agentPathOf(req.url, marker, req.routeOptions.url!.split('/').length - 1)),
         })
       }
     }

@@ -1,10 +1,18 @@
-// Authentication and authorization of the portal API: every /api route declares the scope it
-// needs in its route config (`config: { scope: 'servers:read' }`, or `scope: null` for the few
-// public ones); a hook checks the bearer token before anything else runs.
-// No token or an unknown one → 401 (with WWW-Authenticate); a token without the scope → 403 naming it.
-// Routes without a scope declaration are refused (fail closed), so a forgotten declaration is a 403, not an open route.
+// Authentication and authorization of the portal API, decided on what was routed, never on the URL.
+// Every portal route lives in one encapsulated plugin (portal.ts) whose onRequest hook is
+// `authenticateRoute`: it runs for every route of the plugin and for its not-found handler, before
+// the body is read, and decides on the matched route's declared scope (`config: { scope:
+// 'servers:read' }`, or `scope: null` for the few public ones).
+//  - no token or an unknown one → 401 (with WWW-Authenticate), on every route and unknown path;
+//  - a token without the scope → 403 naming it;
+//  - a route without a scope declaration → 403 for everyone (fail closed: a forgotten declaration
+//    is a refused route, not an open one);
+//  - an unknown path or method under the portal, with a valid token → the not-found handler (404).
+// The console WebSocket upgrade (agent-console.ts), which fastify does not route, uses
+// `authenticateBearer` on the same tokens.
 
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { IncomingHttpHeaders } from 'node:http'
 import { hasScope, type ApiTokenStore, type Principal, type Scope } from './api-tokens.ts'
 import { sendApiError } from './api-reply.ts'
 
@@ -13,6 +21,9 @@ declare module 'fastify' {
   interface FastifyRequest { principal?: Principal }
 }
 
+/** Where the portal API is mounted on the main host: every path under it is authenticated. */
+export const PORTAL_PREFIX = '/api'
+
 /** The bearer token of an Authorization header, or undefined. */
 export function bearerOf(header: string | undefined): string | undefined {
   if (!header) return undefined
@@ -20,25 +31,32 @@ export function bearerOf(header: string | undefined): string | undefined {
   return m?.[1]
 }
 
-export function registerAuth(app: FastifyInstance, tokens: ApiTokenStore): void {
-  app.decorateRequest('principal', undefined)
-  app.addHook('onRequest', async (req, reply) => {
-    // Only the portal API is token-protected; the main host's other routes (health, the legacy
-    // IDE redirect) are public by design.
-    const url = req.url
-    if (!(url.startsWith('/api/') || url === '/api' || url.startsWith('/api?'))) return
-    const scope = req.routeOptions.config.scope
-    if (scope === null) return
-    const principal = tokens.authenticate(bearerOf(req.headers.authorization))
+/** The principal of a request's Authorization header (or of `fallbackToken`), or undefined. */
+export function authenticateBearer(tokens: ApiTokenStore, headers: IncomingHttpHeaders, fallbackToken?: string): Principal | undefined {
+  return tokens.authenticate(bearerOf(headers.authorization) ?? fallbackToken)
+}
+
+/** The portal plugin's onRequest hook (see the header). */
+export function authenticateRoute(tokens: ApiTokenStore): (req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
+  return async (req, reply) => {
+    const scope = req.is404 ? undefined : req.routeOptions.config.scope
+    if (scope === null) return undefined
+    const principal = authenticateBearer(tokens, req.headers)
     if (!principal) {
       reply.header('www-authenticate', 'Bearer realm="zlh"')
       return sendApiError(reply, 'ZLH_GW_API_UNAUTHENTICATED')
     }
-    if (scope === undefined || !hasScope(principal, scope)) {
-      return sendApiError(reply, 'ZLH_GW_API_FORBIDDEN', `scope "${scope ?? 'admin'}" is required`, { requiredScope: scope ?? 'admin' })
-    }
     req.principal = principal
-  })
+    if (req.is404) return undefined
+    if (scope === undefined) {
+      return sendApiError(reply, 'ZLH_GW_API_FORBIDDEN', 'this route declares no scope, so it is refused to every token', { requiredScope: null })
+    }
+    if (!hasScope(principal, scope)) {
+      req.principal = undefined
+      return sendApiError(reply, 'ZLH_GW_API_FORBIDDEN', `scope "${scope}" is required`, { requiredScope: scope })
+    }
+    return undefined
+  }
 }
 
 /** The authenticated caller (the auth hook guarantees one on every scoped route). */

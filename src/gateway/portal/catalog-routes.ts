@@ -50,7 +50,7 @@ export function catalogView(c: RuntimeCatalog): CatalogRuntimeView {
 }
 
 export function registerCatalogRoutes(app: FastifyInstance, client: Client): void {
-  app.get('/api/runtimes', {
+  app.get('/runtimes', {
     config: { scope: 'servers:read' },
     schema: { tags: ['catalog'], summary: 'Runtimes, their versions (with verified state) and channels' },
   }, async () => {

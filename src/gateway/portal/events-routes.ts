@@ -17,7 +17,7 @@ export interface EventRoutesDeps {
 
 export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps): { readonly openStreams: number; closeAll(): void } {
   const streams = new Set<() => void>()
-  app.get('/api/events', {
+  app.get('/events', {
     config: { scope: 'servers:read' },
     schema: { tags: ['servers'], summary: 'Server-Sent Events: `snapshot`, then `status` per change' },
   }, (req, reply) => {

@@ -16,7 +16,7 @@ export interface IdeRoutesDeps {
 }
 
 export function registerIdeRoutes(app: FastifyInstance, deps: IdeRoutesDeps): void {
-  app.post<{ Params: { name: string } }>('/api/dev/:name/ide-token', {
+  app.post<{ Params: { name: string } }>('/dev/:name/ide-token', {
     config: { scope: 'ide' },
     schema: {
       tags: ['dev servers'], summary: 'A one-time link that opens the hosted IDE of a dev server',

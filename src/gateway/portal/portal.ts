@@ -1,7 +1,12 @@
-// The portal API: everything under /api on the gateway's main host. Registers authentication
-// (scoped bearer tokens), the OpenAPI document (/api/openapi.json), server CRUD and status, the
-// runtime catalog, IDE links, agent file and console proxies, the status event stream and token
-// administration. Returns the WebSocket upgrade handler for the console paths.
+// The portal API: everything under /api on the gateway's main host, in ONE encapsulated fastify
+// plugin (prefix /api) whose onRequest hook (auth.ts) authenticates every route in it and its
+// not-found handler, deciding on the matched route's declared scope, never on the URL string.
+// Inside: the OpenAPI document (/api/openapi.json, public), server CRUD and status, the runtime
+// catalog, IDE links, agent file proxies, the status event stream and token administration; the
+// JSON body parser with the portal's size and depth limits (json-body.ts); the error handler that
+// turns every failure into a catalog JSON body. Returns the WebSocket upgrade handler for the
+// console paths (agent-console.ts), which authenticates the same way.
+// Request targets are checked before routing (../request-target.ts, applied by server.ts).
 
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
@@ -13,13 +18,15 @@ import { AgentLocator, type AgentLocatorOptions } from './agent-access.ts'
 import { AgentConsoleProxy } from './agent-console.ts'
 import { registerAgentFileRoutes } from './agent-files.ts'
 import { apiErrorBody, PortalError, sendApiError } from './api-reply.ts'
-import { SCOPES, type ApiTokenStore, type Scope } from './api-tokens.ts'
-import { registerAuth } from './auth.ts'
+import type { ApiTokenStore } from './api-tokens.ts'
+import { authenticateRoute, PORTAL_PREFIX } from './auth.ts'
 import { registerCatalogRoutes } from './catalog-routes.ts'
 import { registerEventRoutes } from './events-routes.ts'
 import { registerIdeRoutes } from './ide-routes.ts'
 import type { ServerInformers } from './informers.ts'
+import { bodyTooLargeDetail, registerJsonBodyParser } from './json-body.ts'
 import { registerServerRoutes } from './server-routes.ts'
+import { registerTokenRoutes } from './token-routes.ts'
 
 export interface PortalDeps {
   client: Client
@@ -40,36 +47,43 @@ export interface Portal {
 }
 
 export async function registerPortal(app: FastifyInstance, deps: PortalDeps): Promise<Portal> {
-  await app.register(fastifySwagger, {
-    openapi: {
-      info: { title: 'ZeroLagHub portal API', version: 'v1', description: 'Game and dev servers, runtime catalog, hosted IDE links, consoles and files. Authenticate with "Authorization: Bearer <token>".' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-    hideUntagged: false,
-  })
-  registerAuth(app, deps.tokens)
-  app.setErrorHandler((err: FastifyError, req, reply) => {
-    if (err instanceof PortalError) return reply.code(GATEWAY_ERRORS[err.code].status).header('cache-control', 'no-store').send(apiErrorBody(err.code, err.message, err.extra))
-    if (err.validation) {
-      const errors = err.validation.map((v) => ({ field: `${err.validationContext ?? 'body'}${v.instancePath.replaceAll('/', '.')}`, message: v.message ?? 'invalid' }))
-      return sendApiError(reply, 'ZLH_GW_API_INVALID', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors })
-    }
-    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      return sendApiError(reply, 'ZLH_GW_API_INVALID', err.message, { errors: [] })
-    }
-    req.log.error({ err: err.message }, 'portal API error')
-    return sendApiError(reply, 'ZLH_GW_API_BACKEND', 'internal error')
-  })
-
   const agents = new AgentLocator(deps.client, deps.agents)
-  registerServerRoutes(app, { client: deps.client, informers: deps.informers, namespace: deps.namespace, ideUrlFor: deps.ideUrlFor })
-  registerCatalogRoutes(app, deps.client)
-  registerIdeRoutes(app, { client: deps.client, namespace: deps.namespace, mintIdeToken: deps.mintIdeToken })
-  registerAgentFileRoutes(app, { agents, namespace: deps.namespace })
-  const events = registerEventRoutes(app, { informers: deps.informers, namespace: deps.namespace, ideUrlFor: deps.ideUrlFor })
-  registerTokenRoutes(app, deps.tokens)
-  app.get('/api/openapi.json', { config: { scope: null }, schema: { hide: true } }, async () => app.swagger())
+  let events: ReturnType<typeof registerEventRoutes> | undefined
+  await app.register(async (portal) => {
+    await portal.register(fastifySwagger, {
+      openapi: {
+        info: { title: 'ZeroLagHub portal API', version: 'v1', description: 'Game and dev servers, runtime catalog, hosted IDE links, consoles and files. Authenticate with "Authorization: Bearer <token>".' },
+        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+        security: [{ bearer: [] }],
+      },
+      hideUntagged: false,
+    })
+    // First: every route below, and the not-found handler, run it before anything else.
+    portal.addHook('onRequest', authenticateRoute(deps.tokens))
+    portal.setNotFoundHandler((req, reply) => sendApiError(reply, 'ZLH_GW_API_NO_ROUTE', `no ${req.method} route at this path`))
+    portal.setErrorHandler((err: FastifyError, req, reply) => {
+      if (err instanceof PortalError) return reply.code(GATEWAY_ERRORS[err.code].status).header('cache-control', 'no-store').send(apiErrorBody(err.code, err.message, err.extra))
+      if (err.validation) {
+        const errors = err.validation.map((v) => ({ field: `${err.validationContext ?? 'body'}${v.instancePath.replaceAll('/', '.')}`, message: v.message ?? 'invalid' }))
+        return sendApiError(reply, 'ZLH_GW_API_INVALID', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors })
+      }
+      if (err.statusCode === 413) return sendApiError(reply, 'ZLH_GW_API_BODY_TOO_LARGE', bodyTooLargeDetail())
+      if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+        return sendApiError(reply, 'ZLH_GW_API_INVALID', err.message, { errors: [] })
+      }
+      req.log.error({ err: err.message }, 'portal API error')
+      return sendApiError(reply, 'ZLH_GW_API_BACKEND', 'internal error')
+    })
+    registerJsonBodyParser(portal)
+
+    registerServerRoutes(portal, { client: deps.client, informers: deps.informers, namespace: deps.namespace, ideUrlFor: deps.ideUrlFor })
+    registerCatalogRoutes(portal, deps.client)
+    registerIdeRoutes(portal, { client: deps.client, namespace: deps.namespace, mintIdeToken: deps.mintIdeToken })
+    registerAgentFileRoutes(portal, { agents, namespace: deps.namespace })
+    events = registerEventRoutes(portal, { informers: deps.informers, namespace: deps.namespace, ideUrlFor: deps.ideUrlFor })
+    registerTokenRoutes(portal, deps.tokens)
+    portal.get('/openapi.json', { config: { scope: null }, schema: { hide: true } }, async () => portal.swagger())
+  }, { prefix: PORTAL_PREFIX })
 
   const consoles = new AgentConsoleProxy({
     agents, tokens: deps.tokens, namespace: deps.namespace,
@@ -78,26 +92,7 @@ export async function registerPortal(app: FastifyInstance, deps: PortalDeps): Pr
   return {
     handleUpgrade: (req, socket, head) => consoles.handleUpgrade(req, socket, head),
     get openConsoles() { return consoles.openSockets },
-    get openEventStreams() { return events.openStreams },
-    close() { consoles.close(); events.closeAll() },
+    get openEventStreams() { return events?.openStreams ?? 0 },
+    close() { consoles.close(); events?.closeAll() },
   }
-}
-
-function registerTokenRoutes(app: FastifyInstance, tokens: ApiTokenStore): void {
-  app.get('/api/tokens', { config: { scope: 'admin' }, schema: { tags: ['tokens'], summary: 'API tokens (ids, users, scopes; never the tokens)' } },
-    async () => ({ items: tokens.list() }))
-  app.post<{ Body: { user: string; scopes: Scope[] } }>('/api/tokens', {
-    config: { scope: 'admin' },
-    schema: {
-      tags: ['tokens'], summary: 'Issue a token; the response is the only time it is shown',
-      body: {
-        type: 'object', additionalProperties: false, required: ['user', 'scopes'],
-        properties: { user: { type: 'string', minLength: 1, maxLength: 253 }, scopes: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...SCOPES] } } },
-      },
-    },
-  }, async (req, reply) => reply.code(201).send(await tokens.issue(req.body.user, req.body.scopes)))
-  app.delete<{ Params: { id: string } }>('/api/tokens/:id', { config: { scope: 'admin' }, schema: { tags: ['tokens'], summary: 'Revoke a token' } }, async (req, reply) => {
-    if (!(await tokens.revoke(req.params.id))) throw new PortalError('ZLH_GW_API_NOT_FOUND', `no token with id "${req.params.id}"`)
-    return reply.code(204).send()
-  })
 }

@@ -42,10 +42,10 @@ export function registerServerRoutes(app: FastifyInstance, deps: ServerRoutesDep
   const view = (o: ServerObject) => statusView(o, deps.ideUrlFor)
   const describe = (o: ServerObject) => ({ name: o.metadata.name, kind: o.kind, labels: o.metadata.labels ?? {}, spec: o.spec, status: view(o) })
 
-  app.get('/api/servers', { config: { scope: 'servers:read' }, schema: { tags: ['servers'], summary: 'Every game and dev server with its status' } },
+  app.get('/servers', { config: { scope: 'servers:read' }, schema: { tags: ['servers'], summary: 'Every game and dev server with its status' } },
     async () => ({ items: informers.list(namespace).map(view) }))
 
-  app.get<{ Params: { name: string } }>('/api/servers/:name/status', {
+  app.get<{ Params: { name: string } }>('/servers/:name/status', {
     config: { scope: 'servers:read' },
     schema: { tags: ['servers'], summary: 'Status of a game or dev server', params: nameParam, response: { 404: errorResponse } },
   }, async (req) => {
@@ -64,16 +64,16 @@ export function registerServerRoutes(app: FastifyInstance, deps: ServerRoutesDep
     // Bodies are validated by validateResource (CRD rules, field paths); the schema is for the document only.
     const documentOnly = { validatorCompiler: () => (value: unknown) => ({ value }) }
 
-    app.get(`/api/${segment}`, { config: { scope: 'servers:read' }, schema: { tags, summary: `List ${kind}s` } },
+    app.get(`/${segment}`, { config: { scope: 'servers:read' }, schema: { tags, summary: `List ${kind}s` } },
       async () => ({ items: (kind === 'GameServer' ? informers.games : informers.devs).store.byIndex('namespace', namespace).map(describe) }))
 
-    app.get<{ Params: { name: string } }>(`/api/${segment}/:name`, { config: { scope: 'servers:read' }, schema: { tags, summary: `One ${kind}`, params: nameParam } }, async (req) => {
+    app.get<{ Params: { name: string } }>(`/${segment}/:name`, { config: { scope: 'servers:read' }, schema: { tags, summary: `One ${kind}`, params: nameParam } }, async (req) => {
       const obj = await getServer(client, kind, namespace, req.params.name)
       if (!obj) throw new PortalError('ZLH_GW_API_NOT_FOUND', `no ${kind} named "${req.params.name}"`)
       return describe(obj)
     })
 
-    app.put<{ Params: { name: string }; Querystring: { force?: string } }>(`/api/${segment}/:name`, {
+    app.put<{ Params: { name: string }; Querystring: { force?: string } }>(`/${segment}/:name`, {
       config: { scope: 'servers:write' }, ...documentOnly,
       schema: { tags, summary: `Create or change a ${kind} (server-side apply as zlh-portal; ?force=true takes over conflicting fields)`, params: nameParam, body: bodySchema, querystring: { type: 'object', properties: { force: { type: 'string', enum: ['true', 'false'] } } } },
     }, async (req, reply) => {
@@ -83,7 +83,7 @@ export function registerServerRoutes(app: FastifyInstance, deps: ServerRoutesDep
       return reply.code(existed ? 200 : 201).send(describe(obj))
     })
 
-    app.post<{ Body: { name?: unknown } }>(`/api/${segment}`, {
+    app.post<{ Body: { name?: unknown } }>(`/${segment}`, {
       config: { scope: 'servers:write' }, ...documentOnly,
       schema: { tags, summary: `Create a ${kind}; 409 when the name is taken`, body: { ...bodySchema, properties: { ...bodySchema.properties, name: { type: 'string' } }, required: ['name', 'spec'] } },
     }, async (req, reply) => {
@@ -99,7 +99,7 @@ export function registerServerRoutes(app: FastifyInstance, deps: ServerRoutesDep
       return reply.code(201).send(describe(obj))
     })
 
-    app.delete<{ Params: { name: string } }>(`/api/${segment}/:name`, {
+    app.delete<{ Params: { name: string } }>(`/${segment}/:name`, {
       config: { scope: 'servers:write' }, schema: { tags, summary: `Delete a ${kind}`, params: nameParam },
     }, async (req, reply) => {
       try {

@@ -23,7 +23,9 @@ t.test('auth, scopes, hashing at rest, token admin, openapi', async (t) => {
   t.equal(wrong.json.code, 'ZLH_GW_API_FORBIDDEN')
   t.equal(wrong.json.requiredScope, 'servers:read')
   const unknownRoute = await p.api('/api/nope', { token: ideOnly })
-  t.equal(unknownRoute.status, 403, 'a route without a scope declaration fails closed')
+  t.equal(unknownRoute.status, 404, 'an unknown path under /api is a 404 once authenticated')
+  t.equal(unknownRoute.json.code, 'ZLH_GW_API_NO_ROUTE')
+  t.equal((await p.api('/api/nope')).status, 401, 'and a 401 without a token: nothing about the portal leaks')
 
   const reader = await p.token('servers:read')
   const ok = await p.api('/api/servers', { token: reader })
