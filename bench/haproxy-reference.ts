@@ -9,6 +9,8 @@
 // redirect left to the gateway, Origin on upgrades and non-GET/HEAD requests, the route from a
 // vmid → address map. Rewrites: the session cookie removed, X-Forwarded-For/Proto/Host set,
 // client-claimed proxy headers dropped, an upstream Set-Cookie for the session cookie neutralised.
+// Not done here: the session's binding to the DevServer uid and the portal token (the gateway
+// reads both from in-memory caches; a native proxy would need them pushed into its maps).
 
 import { spawn } from 'node:child_process'
 import { createHmac } from 'node:crypto'
@@ -57,14 +59,14 @@ frontend ide
   acl one_cookie req.cook_cnt(__Host-zlh-ide) eq 1
   http-request set-var(txn.vmid) var(txn.host),field(1,.),ltrim(dev-) if dev_host
   http-request set-var(txn.ck) req.cook(__Host-zlh-ide) if dev_host one_cookie
-  acl ck_shape var(txn.ck) -m reg ^v1\\.[1-9][0-9]*\\.[0-9]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]{43}$
-  http-request set-var(txn.mac) var(txn.ck),field(5,.) if ck_shape
-  http-request set-var(txn.calc) var(txn.ck),field(1,.,4),hmac(sha256,proc.key),ub64enc if ck_shape
+  acl ck_shape var(txn.ck) -m reg ^v2\\.[1-9][0-9]*\\.[A-Za-z0-9-]+\\.[A-Za-z0-9-]+\\.[A-Za-z0-9_-]+\\.[0-9]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]{43}$
+  http-request set-var(txn.mac) var(txn.ck),field(8,.) if ck_shape
+  http-request set-var(txn.calc) var(txn.ck),field(1,.,7),hmac(sha256,proc.key),ub64enc if ck_shape
   acl mac_ok var(txn.calc),secure_memcmp(txn.mac)
   http-request set-var(txn.cvmid) var(txn.ck),field(2,.) if mac_ok
   acl vmid_ok var(txn.cvmid),strcmp(txn.vmid) eq 0
   http-request set-var(txn.now) date() if mac_ok
-  http-request set-var(txn.left) var(txn.ck),field(3,.),sub(txn.now) if mac_ok
+  http-request set-var(txn.left) var(txn.ck),field(6,.),sub(txn.now) if mac_ok
   acl fresh var(txn.left) -m int gt ${minLeft}
   acl has_token urlp(token) -m found
   acl opens_root path /

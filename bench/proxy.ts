@@ -49,10 +49,10 @@ async function runUpstream(): Promise<void> {
 async function runGateway(upstreamPort: number): Promise<void> {
   const { createGateway, InMemoryRouteTable } = await import('../src/gateway/index.ts')
   const routes = new InMemoryRouteTable()
-  routes.set(VMID, { address: `127.0.0.1:${upstreamPort}`, ready: true, name: 'bench', namespace: 'bench' })
+  routes.set(VMID, { address: `127.0.0.1:${upstreamPort}`, ready: true, name: 'bench', namespace: 'bench', uid: 'bench-uid' })
   const gw = await createGateway({ listen: '127.0.0.1:0', ideSuffix: SUFFIX, routes, signingKey: Buffer.from(process.env.ZLH_BENCH_SIGNING_KEY!, 'base64'), publicPort: 'listen' })
   // Sign in through the real token exchange, as a browser would.
-  const { token } = gw.mintIdeToken(VMID, 'bench')
+  const { token } = gw.mintIdeToken(VMID, 'bench', { apiTokenId: null })
   const cookie = await new Promise<string>((resolve, reject) => {
     fetchRaw(gw.port, `dev-${VMID}.${SUFFIX}:${gw.port}`, `/?token=${token}`, (res) => {
       const c = res.headers['set-cookie']?.[0]?.split(';')[0]
@@ -96,7 +96,7 @@ async function runBytePipe(upstreamPort: number): Promise<void> {
 
 /** The reference must be doing the gateway's checks: a valid session passes, each kind of bad request gets 403. */
 async function checksLikeTheGateway(port: number, host: string, cookie: string, signingKey: Buffer): Promise<void> {
-  const mint = (vmid: number, key = signingKey, ago = 0) => new IdeSessionCookie(key, { now: () => Date.now() - ago }).issue(vmid, 'bench').split(';')[0]!
+  const mint = (vmid: number, key = signingKey, ago = 0) => new IdeSessionCookie(key, { now: () => Date.now() - ago }).issue({ vmid, uid: 'bench-uid', apiTokenId: null, user: 'bench' }).split(';')[0]!
   const cases: [string, string, Record<string, string>, number, string?][] = [
     ['valid session', '/bench/asset.js', { cookie }, 200],
     ['forged cookie', '/bench/asset.js', { cookie: mint(VMID, randomBytes(32)) }, 403],

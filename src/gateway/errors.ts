@@ -18,6 +18,11 @@ export const GATEWAY_ERRORS = {
     title: 'You are not signed in to this IDE',
     hint: 'Open the IDE from the portal; it signs you in to this dev server only.',
   },
+  ZLH_GW_IDE_SESSION_ENDED: {
+    status: 401,
+    title: 'Your IDE session has ended',
+    hint: 'The dev server it was opened for is gone or was recreated, or the portal token that opened it was revoked. Open the IDE again from the portal.',
+  },
   ZLH_GW_IDE_ORIGIN_MISMATCH: {
     status: 403,
     title: 'Request blocked: it did not come from this IDE',

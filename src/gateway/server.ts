@@ -10,7 +10,9 @@
 // Assumptions: the signing key comes from a Secret and is the same on every replica (tokens
 // minted by the portal API are redeemed here). IDE tokens are single use per process by
 // themselves; `sharedClaims` (Leases, see portal/lease-claims.ts) makes that hold across
-// replicas and restarts.
+// replicas and restarts. IDE sessions end with the DevServer (uid) they were opened for and with
+// the portal API token that opened them (`apiTokens`); when either goes, the gateway also closes
+// the session's proxied WebSockets (route-table and token-store change listeners).
 
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
@@ -18,8 +20,8 @@ import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import {
-  DevHostMatcher, IdeProxy, IdeSessionCookie, IdeTokenIssuer, UpstreamProxy, registerLegacyIdeRedirect,
-  type RouteTable, type SharedClaims,
+  DevHostMatcher, DevOrigins, IdeProxy, IdeSessionCookie, IdeTokenIssuer, LiveSessions, UpstreamProxy, registerLegacyIdeRedirect,
+  type ApiTokenRegistry, type RouteTable, type SharedClaims,
 } from './ide/index.ts'
 import { rejectUpgrade, sendErrorPage } from './ide/pages.ts'
 import { apiErrorBody } from './portal/api-reply.ts'
@@ -42,7 +44,12 @@ export interface GatewayOptions {
   publicScheme?: 'https' | 'http'
   /** Port browsers use for IDE hosts; 'listen' = the port the gateway listens on; absent = the scheme's default. */
   publicPort?: number | 'listen'
+  /** How long an IDE session lasts without use (default 30 min; renewed while in use, see ide/session-cookie.ts). */
   sessionTtlSeconds?: number
+  /** Portal API tokens (the ApiTokenStore): a session opened through one ends when it is revoked. */
+  apiTokens?: ApiTokenRegistry
+  /** Clock of IDE tokens and sessions, in ms (tests); Date.now when absent. */
+  clock?: () => number
   workspaceFolder?: string
   connectTimeoutMs?: number
   /** Upstream connection pools unused this long are closed (default 5 min). */
@@ -53,9 +60,23 @@ export interface GatewayOptions {
   portal?: (app: FastifyInstance, ctx: PortalContext) => Promise<PortalHandle>
 }
 
+/** What an IDE link is bound to, besides its vmid and user. */
+export interface IdeLinkOptions {
+  /** metadata.uid of the DevServer the caller checked; absent = the uid the route table has for the vmid now. */
+  uid?: string
+  /**
+   * Id of the portal API token that asked for the link: the session ends when it is revoked.
+   * `null` states that no portal token stands behind the link (an embedder or a test calling the
+   * gateway directly): that session ends only with its DevServer or by expiring.
+   */
+  apiTokenId: string | null
+  /** Lifetime of the link (≤ 60 s, the default). */
+  ttlSeconds?: number
+}
+
 /** What the gateway gives the portal it hosts. */
 export interface PortalContext {
-  mintIdeToken(vmid: number, user: string, ttlSeconds?: number): { url: string; token: string; expiresAt: Date }
+  mintIdeToken(vmid: number, user: string, link: IdeLinkOptions): { url: string; token: string; expiresAt: Date }
   /** The IDE's address for a vmid, e.g. `https://dev-7.ide.example.com/`. */
   ideUrlFor(vmid: number): string
 }
@@ -73,7 +94,7 @@ export interface Gateway {
   readonly url: string
   readonly port: number
   /** Mints a one-time IDE link for `user` on dev server `vmid` (what `POST /api/dev/:id/ide-token` returns). */
-  mintIdeToken(vmid: number, user: string, ttlSeconds?: number): { url: string; token: string; expiresAt: Date }
+  mintIdeToken(vmid: number, user: string, link: IdeLinkOptions): { url: string; token: string; expiresAt: Date }
   /** Client WebSockets currently proxied. */
   readonly openWebSockets: number
   /** Upstreams the gateway holds a connection pool for. */
@@ -85,8 +106,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const listen = parseListen(opts.listen)
   const publicScheme = opts.publicScheme ?? 'https'
   const matcher = new DevHostMatcher(opts.ideSuffix)
-  const tokens = new IdeTokenIssuer(opts.signingKey, { sharedClaims: opts.sharedClaims })
-  const sessions = new IdeSessionCookie(opts.signingKey, { ttlSeconds: opts.sessionTtlSeconds })
+  const now = opts.clock ?? Date.now
+  const tokens = new IdeTokenIssuer(opts.signingKey, { sharedClaims: opts.sharedClaims, now })
+  const sessions = new IdeSessionCookie(opts.signingKey, { ttlSeconds: opts.sessionTtlSeconds, now })
   let log: FastifyBaseLogger | undefined
   let portalHandle: PortalHandle | undefined
   const upstream = new UpstreamProxy({
@@ -95,7 +117,21 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     idlePoolMs: opts.idleUpstreamPoolMs,
     onError: (err, req, kind) => log?.warn({ vmid: matcher.match(req.headers.host)?.vmid, kind, err: err.message }, 'IDE upstream error'),
   })
-  const ide = new IdeProxy({ tokens, sessions, routes: opts.routes, upstream, publicScheme, workspaceFolder: opts.workspaceFolder })
+  const live = new LiveSessions({ ttlMs: sessions.ttlSeconds * 1000, now, close: (socket) => upstream.closeWebSocket(socket) })
+  let port = 0
+  const publicPort = (): number | undefined => (opts.publicPort === 'listen' ? port : opts.publicPort)
+  const origins = new DevOrigins(matcher, publicScheme, publicPort)
+  const ide = new IdeProxy({ tokens, sessions, routes: opts.routes, upstream, live, apiTokens: opts.apiTokens, origins, workspaceFolder: opts.workspaceFolder })
+  // A session ends on the next request once its DevServer or portal token is gone; its open
+  // WebSockets are closed as soon as the change is seen.
+  opts.routes.onChange?.((vmid) => {
+    const closed = ide.closeEndedSessions(vmid)
+    if (closed > 0) log?.info({ vmid, closed }, 'closed IDE WebSockets of ended sessions: dev server gone or replaced')
+  })
+  opts.apiTokens?.onChange?.(() => {
+    const closed = ide.closeEndedSessions()
+    if (closed > 0) log?.info({ closed }, 'closed IDE WebSockets of ended sessions: portal token revoked')
+  })
 
   const serverFactory = (portal: (req: IncomingMessage, res: ServerResponse) => void): Server => {
     // Request targets are checked before anything routes (request-target.ts): origin-form only on
@@ -145,23 +181,16 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   log = app.log
   app.get('/healthz', async () => ({ ok: true }))
 
-  let port = 0
-  const publicPort = (): number | undefined => (opts.publicPort === 'listen' ? port : opts.publicPort)
-  registerLegacyIdeRedirect(app, {
-    matcher,
-    publicScheme,
-    get publicPort() { return publicPort() },
-  })
+  registerLegacyIdeRedirect(app, { origins })
 
-  const ideOrigin = (vmid: number): string => {
-    const p = publicPort()
-    return `${publicScheme}://${matcher.hostFor(vmid)}${p ? `:${p}` : ''}`
+  const mintIdeToken: PortalContext['mintIdeToken'] = (vmid, user, link) => {
+    const uid = link.uid ?? opts.routes.lookup(vmid)?.uid
+    if (!uid) throw new Error(`no DevServer is routed at vmid ${vmid}: an IDE link is bound to one, pass its uid`)
+    if (link.apiTokenId !== null && !opts.apiTokens) throw new Error('an IDE link bound to a portal API token needs a gateway with apiTokens to check it')
+    const minted = tokens.mint({ vmid, uid, apiTokenId: link.apiTokenId, user }, link.ttlSeconds)
+    return { ...minted, url: `${origins.origin(vmid)}/?token=${minted.token}` }
   }
-  const mintIdeToken: PortalContext['mintIdeToken'] = (vmid, user, ttlSeconds) => {
-    const minted = tokens.mint(vmid, user, ttlSeconds)
-    return { ...minted, url: `${ideOrigin(vmid)}/?token=${minted.token}` }
-  }
-  if (opts.portal) portalHandle = await opts.portal(app, { mintIdeToken, ideUrlFor: (vmid) => `${ideOrigin(vmid)}/` })
+  if (opts.portal) portalHandle = await opts.portal(app, { mintIdeToken, ideUrlFor: (vmid) => `${origins.origin(vmid)}/` })
 
   await app.listen({ host: listen.host, port: listen.port })
   port = (app.server.address() as AddressInfo).port

@@ -6,7 +6,8 @@
 //     issued when no admin token exists (returned once as `bootstrapAdminToken`, for printing).
 //  3. GameServer/DevServer informers list and watch; the IDE route table is filled before the
 //     gateway listens, so no IDE request after start sees an empty table.
-//  4. The gateway listens with the portal API on its main host.
+//  4. The gateway listens with the portal API on its main host; IDE sessions are checked against
+//     the route table (DevServer uid) and the token store (revocation) on every request.
 // Guarantees: nothing the gateway holds is lost by a restart except in-flight connections;
 // everything else is re-read from the API, and redeemed IDE tokens are recorded there as Leases
 // (portal/lease-claims.ts), so a token is single use across restarts and replicas.
@@ -25,7 +26,7 @@ import { registerPortal, type Portal } from './portal/portal.ts'
 import type { AgentLocatorOptions } from './portal/agent-access.ts'
 import { DEFAULT_SYSTEM_NAMESPACE, loadSigningKey, SIGNING_KEY_SECRET } from './portal/system-secrets.ts'
 
-export interface GatewayServiceOptions extends Pick<GatewayOptions, 'listen' | 'ideSuffix' | 'tls' | 'publicScheme' | 'publicPort' | 'sessionTtlSeconds' | 'workspaceFolder' | 'connectTimeoutMs'> {
+export interface GatewayServiceOptions extends Pick<GatewayOptions, 'listen' | 'ideSuffix' | 'tls' | 'publicScheme' | 'publicPort' | 'sessionTtlSeconds' | 'workspaceFolder' | 'connectTimeoutMs' | 'clock'> {
   client: Client
   /** Where the portal's game and dev servers live (default "default"). */
   namespace?: string
@@ -76,12 +77,12 @@ export async function startGatewayService(opts: GatewayServiceOptions): Promise<
     let portal: Portal | undefined
     const gateway = await createGateway({
       listen: opts.listen, ideSuffix: opts.ideSuffix, tls: opts.tls, publicScheme: opts.publicScheme, publicPort: opts.publicPort,
-      sessionTtlSeconds: opts.sessionTtlSeconds, workspaceFolder: opts.workspaceFolder, connectTimeoutMs: opts.connectTimeoutMs,
-      routes, signingKey, sharedClaims, logger: log,
+      sessionTtlSeconds: opts.sessionTtlSeconds, clock: opts.clock, workspaceFolder: opts.workspaceFolder, connectTimeoutMs: opts.connectTimeoutMs,
+      routes, signingKey, sharedClaims, logger: log, apiTokens: tokens,
       portal: async (app, ctx) => {
         portal = await registerPortal(app, {
           client: opts.client, informers, tokens, namespace, agents: opts.agents,
-          mintIdeToken: (vmid, user) => ctx.mintIdeToken(vmid, user), ideUrlFor: ctx.ideUrlFor,
+          mintIdeToken: (vmid, user, link) => ctx.mintIdeToken(vmid, user, link), ideUrlFor: ctx.ideUrlFor,
         })
         return portal
       },

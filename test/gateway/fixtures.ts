@@ -144,7 +144,7 @@ export function sessionCookieOf(reply: Reply): string | undefined {
 
 /** Redeems a fresh token for `vmid` and returns the Cookie header value it yields. */
 export async function signIn(t: TestGateway, vmid: number, user = 'alice'): Promise<string> {
-  const { token } = t.gw.mintIdeToken(vmid, user)
+  const { token } = t.gw.mintIdeToken(vmid, user, { apiTokenId: null })
   const r = await send(t.gw, { host: t.host(vmid), path: `/?token=${token}` })
   const cookie = sessionCookieOf(r)
   if (r.status !== 302 || !cookie) throw new Error(`sign-in failed: ${r.status} ${r.body}`)

@@ -1,7 +1,9 @@
-// Recognises IDE hosts: `dev-<vmid>.<suffix>` with an optional `:port`. Everything the proxy
-// routes, redirects to or compares an Origin with is derived from a host this module accepted, so
-// its grammar is deliberately narrow: lowercase, a canonical vmid (no leading zeros, at most 10
-// digits), the configured suffix exactly, a numeric port.
+// Recognises IDE hosts: `dev-<vmid>.<suffix>` with an optional `:port`, and builds their public
+// origins. The proxy routes on the vmid of a host this module accepted, so its grammar is
+// deliberately narrow: lowercase, a canonical vmid (no leading zeros, at most 10 digits), the
+// configured suffix exactly, a numeric port. What a browser is redirected to, what Origin must
+// equal and what code-server is told the host is come from DevOrigins: configuration only (scheme,
+// suffix, public port) and the vmid, never the request's Host header (whose port a client chooses).
 
 export interface DevHost {
   readonly vmid: number
@@ -71,4 +73,30 @@ function isPort(s: string, from: number): boolean {
     if (c < 48 || c > 57) return false
   }
   return true
+}
+
+/** Public origins of dev hosts, from configuration only. */
+export class DevOrigins {
+  private readonly matcher: DevHostMatcher
+  private readonly scheme: 'https' | 'http'
+  private readonly port: () => number | undefined
+
+  /** `port` is read on each call (the gateway knows its listening port only once it listens). */
+  constructor(matcher: DevHostMatcher, scheme: 'https' | 'http', port: () => number | undefined) {
+    this.matcher = matcher
+    this.scheme = scheme
+    this.port = port
+  }
+
+  /** `dev-<vmid>.<suffix>[:port]`, the port omitted when absent or the scheme's default. */
+  authority(vmid: number): string {
+    const port = this.port()
+    const implicit = port === undefined || port === 0 || port === (this.scheme === 'https' ? 443 : 80)
+    return implicit ? this.matcher.hostFor(vmid) : `${this.matcher.hostFor(vmid)}:${port}`
+  }
+
+  /** `<scheme>://<authority>`: what a browser on this dev host sends as Origin. */
+  origin(vmid: number): string {
+    return `${this.scheme}://${this.authority(vmid)}`
+  }
 }

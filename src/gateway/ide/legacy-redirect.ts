@@ -1,18 +1,15 @@
 // The seed's IDE path on the main host, `/__ide/:id`, kept as a redirect into the dev host
 // `dev-<id>.<suffix>` (the token, when given, travels along so old portal links keep working).
-// The target is built from the validated vmid, the configured suffix and port; nothing else of the
-// request is reflected.
+// The target is built from the validated vmid and the configured origin (scheme, suffix, public
+// port); nothing of the request, not even its Host header's port, is reflected.
 
 import type { FastifyInstance } from 'fastify'
-import type { DevHostMatcher } from './dev-host.ts'
+import type { DevOrigins } from './dev-host.ts'
 import { IDE_TOKEN_PATTERN } from './ide-token.ts'
 import { renderErrorPage } from './pages.ts'
 
 export interface LegacyRedirectOptions {
-  matcher: DevHostMatcher
-  publicScheme: 'https' | 'http'
-  /** Port of the dev hosts as browsers see it; the request's own port when absent. */
-  publicPort?: number
+  origins: DevOrigins
 }
 
 export function registerLegacyIdeRedirect(app: FastifyInstance, opts: LegacyRedirectOptions): void {
@@ -23,8 +20,7 @@ export function registerLegacyIdeRedirect(app: FastifyInstance, opts: LegacyRedi
       return reply.code(page.status).headers(page.headers).send(page.body)
     }
     const token = typeof req.query.token === 'string' && IDE_TOKEN_PATTERN.test(req.query.token) ? req.query.token : undefined
-    const port = opts.publicPort ?? portOf(req.headers.host)
-    const origin = `${opts.publicScheme}://${opts.matcher.hostFor(Number(id))}${port ? `:${port}` : ''}`
+    const origin = opts.origins.origin(Number(id))
     return reply
       .code(302)
       .header('referrer-policy', 'no-referrer')
@@ -32,9 +28,4 @@ export function registerLegacyIdeRedirect(app: FastifyInstance, opts: LegacyRedi
       .header('location', token ? `${origin}/?token=${token}` : `${origin}/`)
       .send()
   })
-}
-
-function portOf(host: string | undefined): number | undefined {
-  const m = host ? /:(\d{1,5})$/.exec(host) : null
-  return m ? Number(m[1]) : undefined
 }

@@ -4,7 +4,10 @@
 // the informer fill the same class.
 //
 // Guarantees: `lookup` is a Map read that returns a stored object (no allocation per request);
-// an entry's upstream target is parsed once, when it is set.
+// an entry's upstream target is parsed once, when it is set. Every route carries the DevServer's
+// `metadata.uid`: IDE tokens and sessions are bound to it, so a DevServer recreated under the same
+// vmid is a different route. Change listeners run synchronously after each set/delete (the gateway
+// closes the WebSockets of sessions whose DevServer went away there).
 
 /** What the proxy needs to know about one dev server. */
 export interface DevServerRoute {
@@ -14,6 +17,8 @@ export interface DevServerRoute {
   readonly ready: boolean
   readonly name: string
   readonly namespace: string
+  /** The DevServer's `metadata.uid`: what tells a recreated DevServer from the one it replaced. */
+  readonly uid: string
 }
 
 /** A route as stored: the status fields plus the parsed upstream. */
@@ -32,6 +37,8 @@ export interface UpstreamTarget {
 
 export interface RouteTable {
   lookup(vmid: number): ResolvedRoute | undefined
+  /** Calls `listener(vmid)` after the route of `vmid` was set, replaced or deleted. */
+  onChange?(listener: (vmid: number) => void): void
 }
 
 /** code-server's port inside every dev container. */
@@ -40,6 +47,7 @@ export const CODE_SERVER_PORT = 6000
 export class InMemoryRouteTable implements RouteTable {
   private readonly routes = new Map<number, ResolvedRoute>()
   private readonly defaultPort: number
+  private readonly listeners: Array<(vmid: number) => void> = []
 
   constructor(opts: { defaultPort?: number } = {}) {
     this.defaultPort = opts.defaultPort ?? CODE_SERVER_PORT
@@ -52,17 +60,29 @@ export class InMemoryRouteTable implements RouteTable {
   /** Stores or replaces the route of `vmid`; throws on an address that is not host[:port]. */
   set(vmid: number, route: DevServerRoute): ResolvedRoute {
     if (!Number.isSafeInteger(vmid) || vmid < 1) throw new Error(`invalid vmid ${vmid}: expected a positive integer`)
+    if (typeof route.uid !== 'string' || !route.uid) throw new Error(`route of vmid ${vmid} has no DevServer uid: IDE sessions are bound to it`)
     const resolved: ResolvedRoute = { ...route, vmid, target: parseUpstream(route.address, this.defaultPort) }
     this.routes.set(vmid, resolved)
+    this.changed(vmid)
     return resolved
   }
 
   delete(vmid: number): boolean {
-    return this.routes.delete(vmid)
+    const deleted = this.routes.delete(vmid)
+    if (deleted) this.changed(vmid)
+    return deleted
+  }
+
+  onChange(listener: (vmid: number) => void): void {
+    this.listeners.push(listener)
   }
 
   get size(): number {
     return this.routes.size
+  }
+
+  private changed(vmid: number): void {
+    for (const listener of this.listeners) listener(vmid)
   }
 }
 

@@ -12,7 +12,9 @@
 // - an upstream that refuses, resets or does not connect within `connectTimeoutMs` → 502 page;
 //   a client that goes away takes its upstream request or socket with it, and vice versa
 //   (a half-closed side is destroyed after a short grace period), so no socket outlives its peer.
-// - upstream Set-Cookie headers cannot touch the zlh session cookie.
+// - upstream Set-Cookie headers cannot touch the zlh session cookie (on HTTP responses and on a
+//   WebSocket's 101); a renewed session cookie from the proxy is added to either.
+// - `closeWebSocket` ends a proxied WebSocket at once, both sides (a session that ended).
 // - a pool unused for a whole `idlePoolMs` period (a deleted or moved dev server) is closed and
 //   forgotten, so the map of pools does not grow with every dev server ever opened.
 
@@ -43,6 +45,13 @@ const RESPONSE_HOP_BY_HOP = ['connection', 'keep-alive', 'transfer-encoding', 'p
 
 type WsOptions = { agent: false; connectTimeout: number; xfwd: false; target: ResolvedRoute['target'] }
 
+export interface WebSocketExtras {
+  /** A Set-Cookie value added to the 101 response. */
+  renewedCookie?: string
+  /** Called once the upstream answered 101 and the sockets are piped. */
+  onOpen?: () => void
+}
+
 // `transfer-encoding` and `expect` are the connection's business too: the body is re-framed by
 // the upstream client, and undici refuses both.
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'upgrade', 'transfer-encoding', 'expect']
@@ -60,6 +69,8 @@ export class UpstreamProxy {
   private readonly routePools = new WeakMap<ResolvedRoute, Pool>()
   private readonly wsOptions = new WeakMap<ResolvedRoute, WsOptions>()
   private readonly liveSockets = new Set<Duplex>()
+  private readonly wsExtras = new WeakMap<Duplex, WebSocketExtras>()
+  private readonly upstreamOf = new WeakMap<Duplex, Socket>()
   private readonly usedSinceSweep = new Set<Pool>()
   private readonly sweeper: NodeJS.Timeout
 
@@ -89,7 +100,8 @@ export class UpstreamProxy {
   }
 
   /** Proxies a WebSocket upgrade. */
-  ws(req: IncomingMessage, socket: Duplex, head: Buffer, route: ResolvedRoute, authority: string): void {
+  ws(req: IncomingMessage, socket: Duplex, head: Buffer, route: ResolvedRoute, authority: string, extras?: WebSocketExtras): void {
+    if (extras) this.wsExtras.set(socket, extras)
     this.liveSockets.add(socket)
     socket.once('close', () => this.liveSockets.delete(socket))
     rewriteHeaders(req.headers, req.socket, authority, this.scheme, true)
@@ -99,6 +111,12 @@ export class UpstreamProxy {
       this.wsOptions.set(route, options)
     }
     this.proxy.ws(req, socket, head, options)
+  }
+
+  /** Closes one proxied WebSocket now: the client socket and its upstream connection. */
+  closeWebSocket(socket: Duplex): void {
+    this.upstreamOf.get(socket)?.destroy()
+    socket.destroy()
   }
 
   /** Open client WebSockets (for shutdown and leak checks). */
@@ -169,8 +187,13 @@ export class UpstreamProxy {
     socket.once('close', () => {
       if (!upgraded) proxyReq.destroy()
     })
-    proxyReq.once('upgrade', (_res: IncomingMessage, proxySocket: Socket) => {
+    proxyReq.once('upgrade', (proxyRes: IncomingMessage, proxySocket: Socket) => {
       upgraded = true
+      this.upstreamOf.set(socket, proxySocket)
+      // This listener runs before http-proxy-3's, which writes proxyRes.headers as the 101.
+      const extras = this.wsExtras.get(socket)
+      filterSetCookie(proxyRes.headers, extras?.renewedCookie)
+      if (extras?.onOpen) queueMicrotask(extras.onOpen)
       // http-proxy-3 half-closes each side when the other closes; make sure a peer that never
       // finishes its side cannot keep a socket open.
       proxySocket.once('close', () => setTimeout(() => socket.destroy(), HALF_CLOSE_GRACE_MS).unref())
@@ -216,6 +239,17 @@ function rewriteHeaders(headers: IncomingHttpHeaders, socket: Socket, authority:
   headers['x-forwarded-host'] = authority
 }
 
+/** Drops upstream attempts to set the zlh cookie and adds the proxy's renewed one, if any. */
+function filterSetCookie(headers: Record<string, string | string[] | undefined>, renewedCookie: string | undefined): void {
+  const setCookie = headers['set-cookie']
+  if (setCookie === undefined && !renewedCookie) return
+  const kept = (Array.isArray(setCookie) ? setCookie : setCookie === undefined ? [] : [setCookie])
+    .filter((c) => !c.trimStart().startsWith(`${SESSION_COOKIE_NAME}=`))
+  if (renewedCookie) kept.push(renewedCookie)
+  if (kept.length > 0) headers['set-cookie'] = kept
+  else delete headers['set-cookie']
+}
+
 /**
  * Streams one upstream response to the client (undici's dispatch handler): status and headers
  * filtered (no hop-by-hop headers; the zlh session cookie can only come from us), body chunks
@@ -245,14 +279,7 @@ class ResponseForwarder implements Dispatcher.DispatchHandler {
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     for (const h of RESPONSE_HOP_BY_HOP) if (headers[h] !== undefined) delete headers[h]
-    const setCookie = headers['set-cookie']
-    if (setCookie !== undefined || this.renewedCookie) {
-      const kept = (Array.isArray(setCookie) ? setCookie : setCookie === undefined ? [] : [setCookie])
-        .filter((c) => !c.trimStart().startsWith(`${SESSION_COOKIE_NAME}=`))
-      if (this.renewedCookie) kept.push(this.renewedCookie)
-      if (kept.length > 0) headers['set-cookie'] = kept
-      else delete headers['set-cookie']
-    }
+    filterSetCookie(headers, this.renewedCookie)
     this.res.writeHead(statusCode, headers as IncomingHttpHeaders)
   }
 

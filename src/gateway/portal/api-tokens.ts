@@ -10,6 +10,9 @@
 //  - authenticate() compares hashes in constant time and never logs or returns the token.
 //  - Every replica sees issued/revoked tokens: the cache follows the Secret through a watch
 //    (reflector), and the issuing replica also applies its own write at once.
+//  - isActive(id) is a read of that cache (the IDE proxy asks it on every request of a session
+//    opened through a token); onChange listeners run after each reload, so the gateway can close
+//    the WebSockets of sessions whose token was revoked.
 // Assumptions: one writer at a time per token id (ids are random, so concurrent issues never
 //  collide); writes are JSON merge patches of single keys, so they never overwrite each other.
 
@@ -48,6 +51,7 @@ export class ApiTokenStore {
   #records = new Map<string, StoredToken>()
   #reflector: Reflector<SecretObject> | undefined
   #loadedRv = 0
+  readonly #listeners: Array<() => void> = []
 
   constructor(client: Client, opts: { namespace: string; secretName?: string }) {
     this.#client = client
@@ -65,7 +69,7 @@ export class ApiTokenStore {
     reflector.addEventHandler({
       onAdd: (s) => this.#load(s),
       onUpdate: (_old, s) => this.#load(s),
-      onDelete: () => { this.#records = new Map(); this.#loadedRv = 0 },
+      onDelete: () => { this.#records = new Map(); this.#loadedRv = 0; this.#changed() },
     })
     this.#reflector = reflector
     void reflector.run(signal).catch(() => {})
@@ -109,6 +113,16 @@ export class ApiTokenStore {
     return true
   }
 
+  /** Whether a token with this id exists (it was not revoked): an in-memory read, no API call. */
+  isActive(id: string): boolean {
+    return this.#records.has(id)
+  }
+
+  /** Calls `listener` after the set of tokens was reloaded (an issue or a revocation, here or on another replica). */
+  onChange(listener: () => void): void {
+    this.#listeners.push(listener)
+  }
+
   /** Token ids with their user and scopes (never hashes). */
   list(): Array<{ id: string; user: string; scopes: Scope[]; createdAt: string }> {
     return [...this.#records].map(([id, r]) => ({ id, user: r.user, scopes: r.scopes, createdAt: r.createdAt }))
@@ -140,5 +154,10 @@ export class ApiTokenStore {
       } catch { /* a hand-edited, unreadable entry grants nothing */ }
     }
     this.#records = next
+    this.#changed()
+  }
+
+  #changed(): void {
+    for (const listener of this.#listeners) listener()
   }
 }

@@ -1,6 +1,8 @@
 // POST /api/dev/:name/ide-token → {url, expiresAt}: a one-time link (≤ 60 s) that signs the caller
 // in to that dev server's IDE. Needs the `ide` scope; the DevServer must exist, have a vmid and
-// be Ready. The token is bound to the vmid and the caller's user; the IDE proxy redeems it.
+// be Ready. The token is bound to the DevServer this handler read (vmid and metadata.uid), the
+// caller's user and the caller's API token id: the IDE session it opens ends when that DevServer
+// is deleted or replaced, or that API token is revoked. The IDE proxy redeems it.
 
 import type { FastifyInstance } from 'fastify'
 import type { Client } from '../../runtime/index.ts'
@@ -12,7 +14,7 @@ import { isConditionTrue } from './status-view.ts'
 export interface IdeRoutesDeps {
   client: Client
   namespace: string
-  mintIdeToken(vmid: number, user: string): { url: string; expiresAt: Date }
+  mintIdeToken(vmid: number, user: string, link: { uid: string; apiTokenId: string | null }): { url: string; expiresAt: Date }
 }
 
 export function registerIdeRoutes(app: FastifyInstance, deps: IdeRoutesDeps): void {
@@ -30,7 +32,10 @@ export function registerIdeRoutes(app: FastifyInstance, deps: IdeRoutesDeps): vo
     if (typeof vmid !== 'number' || !isConditionTrue(dev, 'Ready')) {
       throw new PortalError('ZLH_GW_API_NOT_READY', `DevServer "${req.params.name}" is ${dev.status?.phase ?? 'Pending'}, not Ready`)
     }
-    const minted = deps.mintIdeToken(vmid, principalOf(req).user)
+    const uid = dev.metadata?.uid
+    if (!uid) throw new PortalError('ZLH_GW_API_NOT_READY', `DevServer "${req.params.name}" has no uid yet`)
+    const principal = principalOf(req)
+    const minted = deps.mintIdeToken(vmid, principal.user, { uid, apiTokenId: principal.tokenId })
     return { url: minted.url, expiresAt: minted.expiresAt.toISOString() }
   })
 }

@@ -7,6 +7,8 @@
 // Guarantees
 //  - A DevServer's route follows its status: set when it has vmid + address, replaced when either
 //    or readiness changes, deleted when it loses them, is deleted, or moves to another vmid.
+//  - A route carries the DevServer's metadata.uid (IDE sessions are bound to it): a DevServer
+//    deleted and recreated under the same vmid replaces the route with the new uid.
 //  - Nothing here survives a restart, and nothing needs to: the first list rebuilds it all.
 // Caveats: change events are level snapshots of the latest status, not a log of every write.
 
@@ -88,7 +90,7 @@ export class ServerInformers {
     if (previous !== undefined && (!routable || previous !== vmid)) {
       // Only drop a route this DevServer owns (another may have taken the vmid meanwhile).
       const r = this.#routes.lookup(previous)
-      if (r && r.name === dev.metadata.name && r.namespace === dev.metadata.namespace) this.#routes.delete(previous)
+      if (r && r.name === dev.metadata.name && r.namespace === dev.metadata.namespace && r.uid === (dev.metadata.uid ?? '')) this.#routes.delete(previous)
       this.#vmidOf.delete(key)
     }
     if (!routable) return
@@ -98,6 +100,7 @@ export class ServerInformers {
         ready: isConditionTrue(dev, 'Ready') || isConditionTrue(dev, 'CodeServerReady'),
         name: dev.metadata.name ?? '',
         namespace: dev.metadata.namespace ?? '',
+        uid: dev.metadata.uid ?? '',
       })
       this.#vmidOf.set(key, vmid)
     } catch (err) {

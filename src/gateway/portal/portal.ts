@@ -34,7 +34,7 @@ export interface PortalDeps {
   tokens: ApiTokenStore
   /** Namespace the portal's servers live in. */
   namespace: string
-  mintIdeToken(vmid: number, user: string): { url: string; expiresAt: Date }
+  mintIdeToken(vmid: number, user: string, link: { uid: string; apiTokenId: string | null }): { url: string; expiresAt: Date }
   ideUrlFor(vmid: number): string
   agents?: AgentLocatorOptions
 }

@@ -14,8 +14,8 @@ t.test('IDE flow in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CHROMIU
   const tls = await createTestTls(SUFFIX)
   const up: Upstream = await startUpstream()
   const g: TestGateway = await startGateway({ tls: { key: tls.key, cert: tls.cert } })
-  g.routes.set(401, { address: up.address, ready: true, name: 'alice-dev', namespace: 'team-a' })
-  g.routes.set(402, { address: up.address, ready: true, name: 'bob-dev', namespace: 'team-b' })
+  g.routes.set(401, { address: up.address, ready: true, name: 'alice-dev', namespace: 'team-a', uid: 'uid-1' })
+  g.routes.set(402, { address: up.address, ready: true, name: 'bob-dev', namespace: 'team-b', uid: 'uid-1' })
   const browser: Browser = await launchChromium(tls.spkiSha256)
   t.teardown(async () => {
     await browser.close()
@@ -26,7 +26,7 @@ t.test('IDE flow in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CHROMIU
   const page = await context.newPage()
 
   // 1. The link the portal hands out.
-  const { url } = g.gw.mintIdeToken(401, 'alice')
+  const { url } = g.gw.mintIdeToken(401, 'alice', { apiTokenId: null })
   const chain: Array<{ url: string; status: number; referrerPolicy?: string }> = []
   page.on('response', (r) => chain.push({ url: r.url(), status: r.status(), referrerPolicy: r.headers()['referrer-policy'] }))
   const final = await page.goto(url, { waitUntil: 'load' })

@@ -9,9 +9,9 @@ let g: TestGateway
 t.before(async () => {
   up = await startUpstream()
   g = await startGateway()
-  g.routes.set(101, { address: up.address, ready: true, name: 'alice-dev', namespace: 'team-a' })
-  g.routes.set(102, { address: up.address, ready: true, name: 'bob-dev', namespace: 'team-b' })
-  g.routes.set(103, { address: up.address, ready: false, name: 'starting', namespace: 'team-a' })
+  g.routes.set(101, { address: up.address, ready: true, name: 'alice-dev', namespace: 'team-a', uid: 'uid-1' })
+  g.routes.set(102, { address: up.address, ready: true, name: 'bob-dev', namespace: 'team-b', uid: 'uid-1' })
+  g.routes.set(103, { address: up.address, ready: false, name: 'starting', namespace: 'team-a', uid: 'uid-1' })
 })
 t.teardown(async () => {
   await g.gw.close()
@@ -19,7 +19,7 @@ t.teardown(async () => {
 })
 
 t.test('token → cookie → redirect without token → folder redirect → upstream page', async (t) => {
-  const { token, url } = g.gw.mintIdeToken(101, 'alice')
+  const { token, url } = g.gw.mintIdeToken(101, 'alice', { apiTokenId: null })
   t.equal(url, `https://dev-101.${SUFFIX}:${g.gw.port}/?token=${token}`)
   const r1 = await send(g.gw, { host: g.host(101), path: `/?token=${token}` })
   t.equal(r1.status, 302)
@@ -38,7 +38,7 @@ t.test('token → cookie → redirect without token → folder redirect → upst
 })
 
 t.test('other query parameters survive the token exchange; the token does not', async (t) => {
-  const { token } = g.gw.mintIdeToken(101, 'alice')
+  const { token } = g.gw.mintIdeToken(101, 'alice', { apiTokenId: null })
   const r = await send(g.gw, { host: g.host(101), path: `/sub/path?folder=%2Fsrv&token=${token}&x=1` })
   t.equal(r.status, 302)
   t.equal(r.headers.location, `${g.origin(101)}/sub/path?folder=%2Fsrv&x=1`)
@@ -53,27 +53,27 @@ t.test('token attacks: replayed, expired, forged, other-vmid, other key → 401 
     t.equal(r.headers['referrer-policy'], 'no-referrer')
     t.match(r.body, why)
   }
-  const { token } = g.gw.mintIdeToken(101, 'alice')
+  const { token } = g.gw.mintIdeToken(101, 'alice', { apiTokenId: null })
   t.equal((await send(g.gw, { host: g.host(101), path: `/?token=${token}` })).status, 302)
   await expectRejected(`/?token=${token}`, 101, /already been used/)
 
   const past = new IdeTokenIssuer(randomBytes(32))
-  await expectRejected(`/?token=${past.mint(101, 'alice').token}`, 101, /not issued by this service/)
-  const good = g.gw.mintIdeToken(101, 'alice').token
-  const tampered = good.replace(/^v1\.101\./, 'v1.102.')
+  await expectRejected(`/?token=${past.mint({ vmid: 101, uid: 'uid-1', apiTokenId: null, user: 'alice' }).token}`, 101, /not issued by this service/)
+  const good = g.gw.mintIdeToken(101, 'alice', { apiTokenId: null }).token
+  const tampered = good.replace(/^v2\.101\./, 'v2.102.')
   await expectRejected(`/?token=${tampered}`, 102, /not issued by this service/)
   await expectRejected(`/?token=${good}`, 102, /different dev server/)
   // The token refused at the wrong host was not consumed.
   t.equal((await send(g.gw, { host: g.host(101), path: `/?token=${good}` })).status, 302)
   await expectRejected('/?token=not-a-token', 101, /not issued|damaged/)
-  const two = g.gw.mintIdeToken(101, 'alice').token
+  const two = g.gw.mintIdeToken(101, 'alice', { apiTokenId: null }).token
   await expectRejected(`/?token=${two}&token=${two}`, 101, /damaged/)
 })
 
 t.test('a token on anything but a page load is refused, never forwarded', async (t) => {
   const before = up.requests.length
   const cookie = await signIn(g, 101)
-  const { token } = g.gw.mintIdeToken(101, 'alice')
+  const { token } = g.gw.mintIdeToken(101, 'alice', { apiTokenId: null })
   const r = await send(g.gw, { host: g.host(101), path: `/upload?token=${token}`, method: 'POST', body: 'x', headers: { cookie, origin: g.origin(101) } })
   t.equal(r.status, 405)
   t.equal(r.headers['x-zlh-error'], 'ZLH_GW_IDE_METHOD_NOT_ALLOWED')
@@ -85,14 +85,14 @@ t.test('an expired token with a valid signature is refused', async (t) => {
   const key = randomBytes(32)
   const local = await startGateway({ signingKey: key })
   t.teardown(() => local.gw.close())
-  local.routes.set(101, { address: up.address, ready: true, name: 'a', namespace: 'n' })
-  const old = new IdeTokenIssuer(key, { now: () => Date.now() - 61_000 }).mint(101, 'alice').token
+  local.routes.set(101, { address: up.address, ready: true, name: 'a', namespace: 'n', uid: 'uid-1' })
+  const old = new IdeTokenIssuer(key, { now: () => Date.now() - 61_000 }).mint({ vmid: 101, uid: 'uid-1', apiTokenId: null, user: 'alice' }).token
   const r = await send(local.gw, { host: local.host(101), path: `/?token=${old}` })
   t.equal(r.status, 401)
   t.match(r.body, /expired/)
   t.equal(r.headers['set-cookie'], undefined)
   // The same key, fresh: accepted (so the refusal above is about time alone).
-  const fresh = new IdeTokenIssuer(key).mint(101, 'alice').token
+  const fresh = new IdeTokenIssuer(key).mint({ vmid: 101, uid: 'uid-1', apiTokenId: null, user: 'alice' }).token
   t.equal((await send(local.gw, { host: local.host(101), path: `/?token=${fresh}` })).status, 302)
 })
 
@@ -156,8 +156,13 @@ t.test('forwarded headers: zlh cookie stripped, X-Forwarded-* overwritten, Host 
 
 t.test('no open redirect: targets are built from the dev host', async (t) => {
   for (const path of ['//evil.example/', '/\\evil.example/', 'http://evil.example/']) {
-    const { token } = g.gw.mintIdeToken(101, 'alice')
+    const { token } = g.gw.mintIdeToken(101, 'alice', { apiTokenId: null })
     const r = await send(g.gw, { host: g.host(101), path: `${path}?token=${token}` })
+    if (!path.startsWith('/')) {
+      t.equal(r.status, 400, `${path}: an absolute-form target is refused before anything routes`)
+      t.equal(r.headers.location, undefined)
+      continue
+    }
     t.equal(r.status, 302, path)
     const loc = new URL(r.headers.location!)
     t.equal(loc.host, g.host(101), `${path} stays on the dev host`)
@@ -172,7 +177,7 @@ t.test('no open redirect: targets are built from the dev host', async (t) => {
 })
 
 t.test('legacy /__ide/:id redirects into the dev host flow', async (t) => {
-  const { token } = g.gw.mintIdeToken(101, 'alice')
+  const { token } = g.gw.mintIdeToken(101, 'alice', { apiTokenId: null })
   const r = await send(g.gw, { host: `portal.example:${g.gw.port}`, path: `/__ide/101?token=${token}` })
   t.equal(r.status, 302)
   t.equal(r.headers.location, `${g.origin(101)}/?token=${token}`)
@@ -194,11 +199,11 @@ t.test('hosts that are not dev-<digits>.<suffix> → 404, never proxied', async 
 })
 
 t.test('unknown or not-Ready DevServer → a clear page at once; upstream down → 502 page', async (t) => {
-  const c104 = await (async () => { g.routes.set(104, { address: up.address, ready: true, name: 'x', namespace: 'n' }); const c = await signIn(g, 104); g.routes.delete(104); return c })()
+  const c104 = await (async () => { g.routes.set(104, { address: up.address, ready: true, name: 'x', namespace: 'n', uid: 'uid-1' }); const c = await signIn(g, 104); g.routes.delete(104); return c })()
   const unknown = await send(g.gw, { host: g.host(104), path: '/x', headers: { cookie: c104 } })
   t.equal(unknown.status, 404)
   t.equal(unknown.headers['x-zlh-error'], 'ZLH_GW_IDE_DEVSERVER_NOT_FOUND')
-  const c103 = await (async () => { g.routes.set(103, { address: up.address, ready: true, name: 'starting', namespace: 'team-a' }); const c = await signIn(g, 103); g.routes.set(103, { address: up.address, ready: false, name: 'starting', namespace: 'team-a' }); return c })()
+  const c103 = await (async () => { g.routes.set(103, { address: up.address, ready: true, name: 'starting', namespace: 'team-a', uid: 'uid-1' }); const c = await signIn(g, 103); g.routes.set(103, { address: up.address, ready: false, name: 'starting', namespace: 'team-a', uid: 'uid-1' }); return c })()
   const notReady = await send(g.gw, { host: g.host(103), path: '/x', headers: { cookie: c103 } })
   t.equal(notReady.status, 503)
   t.equal(notReady.headers['retry-after'], '5')
@@ -207,7 +212,7 @@ t.test('unknown or not-Ready DevServer → a clear page at once; upstream down �
   const dead = await startUpstream()
   const deadAddr = dead.address
   await dead.close()
-  g.routes.set(105, { address: deadAddr, ready: true, name: 'dead', namespace: 'n' })
+  g.routes.set(105, { address: deadAddr, ready: true, name: 'dead', namespace: 'n', uid: 'uid-1' })
   const c105 = await signIn(g, 105)
   const down = await send(g.gw, { host: g.host(105), path: '/x', headers: { cookie: c105 } })
   t.equal(down.status, 502)
@@ -219,17 +224,17 @@ t.test('the session cookie is renewed once half its lifetime has passed', async 
   let now = Date.now()
   const local = await startGateway({ signingKey: key, sessionTtlSeconds: 3600 })
   t.teardown(() => local.gw.close())
-  local.routes.set(101, { address: up.address, ready: true, name: 'a', namespace: 'n' })
+  local.routes.set(101, { address: up.address, ready: true, name: 'a', namespace: 'n', uid: 'uid-1' })
   const { IdeSessionCookie } = await import('../../../src/gateway/index.ts')
-  const young = new IdeSessionCookie(key, { ttlSeconds: 3600 }).issue(101, 'alice').split(';')[0]!
+  const young = new IdeSessionCookie(key, { ttlSeconds: 3600 }).issue({ vmid: 101, uid: 'uid-1', apiTokenId: null, user: 'alice' }).split(';')[0]!
   const r1 = await send(local.gw, { host: local.host(101), path: '/headers', headers: { cookie: young } })
   t.same(r1.headers['set-cookie'], ['app=1; Path=/'], 'a fresh cookie is not re-issued')
-  const aged = new IdeSessionCookie(key, { ttlSeconds: 3600, now: () => now - 2000 * 1000 }).issue(101, 'alice').split(';')[0]!
+  const aged = new IdeSessionCookie(key, { ttlSeconds: 3600, now: () => now - 2000 * 1000 }).issue({ vmid: 101, uid: 'uid-1', apiTokenId: null, user: 'alice' }).split(';')[0]!
   const r2 = await send(local.gw, { host: local.host(101), path: '/headers', headers: { cookie: aged } })
   t.equal(r2.status, 200)
   const renewed = (r2.headers['set-cookie'] ?? []).find((c) => c.startsWith('__Host-zlh-ide='))
   t.ok(renewed, 'renewed')
-  t.match(renewed!, /Max-Age=3600; Path=\/; HttpOnly; Secure; SameSite=Lax/)
-  const gone = new IdeSessionCookie(key, { ttlSeconds: 3600, now: () => now - 3601 * 1000 }).issue(101, 'alice').split(';')[0]!
+  t.match(renewed!, /Max-Age=43200; Path=\/; HttpOnly; Secure; SameSite=Lax/, 'the browser keeps it 12 h; the signed expiry is the ttl')
+  const gone = new IdeSessionCookie(key, { ttlSeconds: 3600, now: () => now - 3601 * 1000 }).issue({ vmid: 101, uid: 'uid-1', apiTokenId: null, user: 'alice' }).split(';')[0]!
   t.equal((await send(local.gw, { host: local.host(101), path: '/headers', headers: { cookie: gone } })).status, 401, 'expired cookie refused')
 })

@@ -129,7 +129,7 @@ if (skipReason !== undefined) {
 
     const tls = await createTestTls(SUFFIX)
     const signingKey = randomBytes(32)
-    const route = { address: `127.0.0.1:${cs.port}`, ready: true, name: 'alice-dev', namespace: 'team-a' }
+    const route = { address: `127.0.0.1:${cs.port}`, ready: true, name: 'alice-dev', namespace: 'team-a', uid: 'uid-1' }
     let g: TestGateway = await startGateway({ tls: { key: tls.key, cert: tls.cert }, workspaceFolder: workspace, signingKey })
     t.teardown(() => g.gw.close())
     g.routes.set(VMID, route)
@@ -166,7 +166,7 @@ if (skipReason !== undefined) {
     })
 
     // 1. The portal's link → cookie → folder → the workbench.
-    const { url } = g.gw.mintIdeToken(VMID, 'alice')
+    const { url } = g.gw.mintIdeToken(VMID, 'alice', { apiTokenId: null })
     const first = await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 90_000 })
     t.equal(first?.status(), 200, 'the workbench page came from code-server')
     t.equal(page.url(), `${origin}/?folder=${workspace}`, 'landed on the dev host with the workspace folder')

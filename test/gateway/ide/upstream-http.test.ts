@@ -22,7 +22,7 @@ t.test('bodies, HEAD and aborts through the proxy', async (t) => {
   t.teardown(() => new Promise<void>((r) => { up.closeAllConnections(); up.close(() => r()) }))
   const g = await startGateway()
   t.teardown(() => g.gw.close())
-  g.routes.set(9, { address: `127.0.0.1:${(up.address() as AddressInfo).port}`, ready: true, name: 'x', namespace: 'y' })
+  g.routes.set(9, { address: `127.0.0.1:${(up.address() as AddressInfo).port}`, ready: true, name: 'x', namespace: 'y', uid: 'uid-1' })
   const cookie = await signIn(g, 9)
 
   const call = (path: string, method = 'GET', body?: (req: ReturnType<typeof request>) => void) => new Promise<{ status: number; headers: IncomingMessage['headers']; bytes: number; text: string }>((resolve, reject) => {
@@ -75,7 +75,7 @@ t.test('the connection pool of an upstream nobody uses any more is closed', asyn
   t.teardown(() => new Promise<void>((r) => { up.closeAllConnections(); up.close(() => r()) }))
   const g = await startGateway({ idleUpstreamPoolMs: 200 })
   t.teardown(() => g.gw.close())
-  g.routes.set(11, { address: `127.0.0.1:${(up.address() as AddressInfo).port}`, ready: true, name: 'x', namespace: 'y' })
+  g.routes.set(11, { address: `127.0.0.1:${(up.address() as AddressInfo).port}`, ready: true, name: 'x', namespace: 'y', uid: 'uid-1' })
   const cookie = await signIn(g, 11)
   const get = () => new Promise<number>((resolve, reject) => {
     request({ host: '127.0.0.1', port: g.gw.port, path: '/x', agent: false, headers: { host: g.host(11), cookie } }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode!)) })
@@ -91,7 +91,7 @@ t.test('the connection pool of an upstream nobody uses any more is closed', asyn
   t.pass('pool and upstream connection closed')
 
   // It comes back: a fresh pool, a fresh connection.
-  g.routes.set(11, { address: `127.0.0.1:${(up.address() as AddressInfo).port}`, ready: true, name: 'x', namespace: 'y' })
+  g.routes.set(11, { address: `127.0.0.1:${(up.address() as AddressInfo).port}`, ready: true, name: 'x', namespace: 'y', uid: 'uid-1' })
   t.equal(await get(), 200)
   t.equal(g.gw.pooledUpstreams, 1)
   t.equal(connections, 2)

@@ -12,8 +12,8 @@ let cookie: string
 t.before(async () => {
   up = await startUpstream()
   g = await startGateway()
-  g.routes.set(201, { address: up.address, ready: true, name: 'a', namespace: 'n' })
-  g.routes.set(202, { address: up.address, ready: true, name: 'b', namespace: 'n' })
+  g.routes.set(201, { address: up.address, ready: true, name: 'a', namespace: 'n', uid: 'uid-1' })
+  g.routes.set(202, { address: up.address, ready: true, name: 'b', namespace: 'n', uid: 'uid-1' })
   cookie = await signIn(g, 201)
 })
 t.teardown(async () => {
@@ -119,9 +119,9 @@ t.test('upgrade defences: Origin, cookie, host, route', async (t) => {
     t.equal(r.status, status, name)
     t.equal(r.code, code, name)
   }
-  g.routes.set(203, { address: up.address, ready: true, name: 'c', namespace: 'n' })
+  g.routes.set(203, { address: up.address, ready: true, name: 'c', namespace: 'n', uid: 'uid-1' })
   const c203 = await signIn(g, 203)
-  g.routes.set(203, { address: up.address, ready: false, name: 'c', namespace: 'n' })
+  g.routes.set(203, { address: up.address, ready: false, name: 'c', namespace: 'n', uid: 'uid-1' })
   t.equal((await refusal(openWs(g, 203, { cookie: c203 }))).status, 503, 'not ready')
   g.routes.delete(203)
   t.equal((await refusal(openWs(g, 203, { cookie: c203 }))).status, 404, 'unknown dev server')
@@ -133,7 +133,7 @@ t.test('upstream down → 502 on upgrade, no socket left', async (t) => {
   const dead = await startUpstream()
   const addr = dead.address
   await dead.close()
-  g.routes.set(204, { address: addr, ready: true, name: 'd', namespace: 'n' })
+  g.routes.set(204, { address: addr, ready: true, name: 'd', namespace: 'n', uid: 'uid-1' })
   const c204 = await signIn(g, 204)
   const r = await refusal(openWs(g, 204, { cookie: c204 }))
   t.equal(r.status, 502)
@@ -143,7 +143,7 @@ t.test('upstream down → 502 on upgrade, no socket left', async (t) => {
 
 t.test('closing the gateway closes proxied WebSockets', async (t) => {
   const local = await startGateway()
-  local.routes.set(201, { address: up.address, ready: true, name: 'a', namespace: 'n' })
+  local.routes.set(201, { address: up.address, ready: true, name: 'a', namespace: 'n', uid: 'uid-1' })
   const c = await signIn(local, 201)
   const ws = await opened(openWs(local, 201, { cookie: c }))
   t.equal(local.gw.openWebSockets, 1)

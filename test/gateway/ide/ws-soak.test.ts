@@ -12,7 +12,7 @@ t.test('200 sockets × 1,000 messages, in order, nothing leaked', { timeout: 180
   const up = await startUpstream()
   const g = await startGateway()
   t.teardown(async () => { await g.gw.close(); await up.close() })
-  g.routes.set(301, { address: up.address, ready: true, name: 'soak', namespace: 'n' })
+  g.routes.set(301, { address: up.address, ready: true, name: 'soak', namespace: 'n', uid: 'uid-1' })
   const cookie = await signIn(g, 301)
   const started = Date.now()
 

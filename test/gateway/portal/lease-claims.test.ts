@@ -46,6 +46,6 @@ t.test('when the claim cannot be recorded, the token is refused', async (t) => {
   const claims = new LeaseClaims(env.client, { namespace: 'does-not-exist' })
   await t.rejects(claims.claim('x', Date.now() + 60_000))
   const issuer = new IdeTokenIssuer(Buffer.alloc(32, 1), { sharedClaims: claims })
-  const { token } = issuer.mint(9, 'alice')
+  const { token } = issuer.mint({ vmid: 9, uid: 'uid-1', apiTokenId: null, user: 'alice' })
   t.same(await issuer.redeem(token, 9), { ok: false, reason: 'unverifiable' })
 })

@@ -64,7 +64,7 @@ t.test('routes are rebuilt from the API after a gateway restart', async (t) => {
   t.equal(second.routes.lookup(777)?.ready, true, 'a fresh gateway has the route as soon as it starts')
   t.equal(second.bootstrapAdminToken, undefined, 'an admin token exists already: none is printed again')
   // Same signing key from the Secret: a link minted by one replica is redeemed by the other.
-  const { token } = p.svc.gateway.mintIdeToken(777, 'alice')
+  const { token } = p.svc.gateway.mintIdeToken(777, 'alice', { apiTokenId: null })
   const r = await send(second.gateway, { host: `dev-777.zlh.test:${second.gateway.port}`, path: `/?token=${token}` })
   t.equal(r.status, 302, 'replicas share the signing key')
   const replay = await send(p.svc.gateway, { host: `dev-777.zlh.test:${p.svc.gateway.port}`, path: `/?token=${token}` })
