@@ -78,3 +78,36 @@ t.test('IDE flow in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CHROMIU
   t.equal(replay?.headers()['x-zlh-error'], 'ZLH_GW_IDE_TOKEN_INVALID')
   await context.close()
 })
+
+t.test('Chromium keeps the cookie a WebSocket 101 renews: a session used only through WebSockets stays signed in', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} missing: apt-get install -y chromium`, timeout: 120_000 }, async (t) => {
+  const tls = await createTestTls(SUFFIX)
+  const up: Upstream = await startUpstream()
+  let offsetMs = 0
+  const ttlSeconds = 600
+  const g: TestGateway = await startGateway({ tls: { key: tls.key, cert: tls.cert }, sessionTtlSeconds: ttlSeconds, clock: () => Date.now() + offsetMs })
+  g.routes.set(403, { address: up.address, ready: true, name: 'ws-only', namespace: 'team-a', uid: 'uid-403' })
+  const browser: Browser = await launchChromium(tls.spkiSha256)
+  t.teardown(async () => {
+    await browser.close()
+    await g.gw.close()
+    await up.close()
+  })
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  t.equal((await page.goto(g.gw.mintIdeToken(403, 'alice', { apiTokenId: null }).url, { waitUntil: 'load' }))?.status(), 200)
+  await page.waitForFunction("document.title.startsWith('closed:')", undefined, { timeout: 30_000 })
+  const before = (await context.cookies(`${g.origin(403)}/`)).find((c) => c.name === '__Host-zlh-ide')!.value
+  // Past half the lifetime, with no HTTP request: only a WebSocket handshake from the open page.
+  offsetMs += ttlSeconds * 600
+  const opened = await page.evaluate(`new Promise((resolve) => {
+    const ws = new WebSocket('wss://' + location.host + '/ws-echo?again=1')
+    ws.onopen = () => { ws.close(1000); resolve('open') }
+    ws.onerror = () => resolve('error')
+  })`)
+  t.equal(opened, 'open')
+  const after = (await context.cookies(`${g.origin(403)}/`)).find((c) => c.name === '__Host-zlh-ide')!.value
+  t.not(after, before, 'the renewed cookie from the 101 replaced the old one in the browser')
+  offsetMs += ttlSeconds * 600 // the first cookie has expired now; the renewed one has not
+  t.equal((await page.goto(`${g.origin(403)}/?folder=/home/dev/workspace`))?.status(), 200, 'the page still loads')
+  await context.close()
+})
