@@ -7,7 +7,8 @@
 
 export interface DevHost {
   readonly vmid: number
-  /** The host as the browser sent it (lowercased), port included: what Origin must equal. */
+  /** The host as the browser sent it (lowercased), port included. Informational only: origins,
+   *  redirects and the host told to code-server come from DevOrigins, never from this. */
   readonly authority: string
 }
 

@@ -104,7 +104,7 @@ export class ServerInformers {
       })
       this.#vmidOf.set(key, vmid)
     } catch (err) {
-      this.#onError(err, `DevServer ${key} has an unusable status.address`)
+      this.#onError(err, `DevServer ${key} cannot be routed (unusable status.address or no uid)`)
     }
   }
 }
