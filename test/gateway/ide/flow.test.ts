@@ -238,3 +238,12 @@ t.test('the session cookie is renewed once half its lifetime has passed', async 
   const gone = new IdeSessionCookie(key, { ttlSeconds: 3600, now: () => now - 3601 * 1000 }).issue({ vmid: 101, uid: 'uid-1', apiTokenId: null, user: 'alice' }).split(';')[0]!
   t.equal((await send(local.gw, { host: local.host(101), path: '/headers', headers: { cookie: gone } })).status, 401, 'expired cookie refused')
 })
+
+t.test('minting is explicit about what a link is bound to', async (t) => {
+  t.throws(() => g.gw.mintIdeToken(999, 'alice', { apiTokenId: null }), /no DevServer is routed at vmid 999/, 'no route and no uid: nothing to bind to')
+  t.throws(() => g.gw.mintIdeToken(101, 'alice', { apiTokenId: '0123456789ab' }), /needs a gateway with apiTokens/, 'a portal token id this gateway cannot check')
+  const forOther = g.gw.mintIdeToken(101, 'alice', { uid: 'some-other-uid', apiTokenId: null })
+  const r = await send(g.gw, { host: g.host(101), path: `/?token=${forOther.token}` })
+  t.equal(r.status, 401, 'a link for another DevServer uid at this vmid is refused')
+  t.match(r.body, /another one now has its number/)
+})
