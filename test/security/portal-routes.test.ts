@@ -288,6 +288,10 @@ t.test('edge limits: 413 for a large body, 400 for deep JSON, both naming the li
     t.equal(jsonCode(a), 'ZLH_GW_API_BODY_TOO_DEEP', `${label}: names the depth limit`)
     t.match(a.body, /at most 64 levels/)
   }
+  const charset = await exchange(port, httpText('PUT', '/api/game/deep', { headers: { ...auth, 'content-type': 'application/json; charset=utf-8' }, body: `{"spec":${deep(10_000)}}` }))
+  t.equal(jsonCode(charset), 'ZLH_GW_API_BODY_TOO_DEEP', 'with a charset parameter too')
+  const largeText = await exchange(port, httpText('PUT', '/api/game/deep', { headers: { ...auth, 'content-type': 'text/plain' }, body: 'x'.repeat(2 * 1024 * 1024) }))
+  t.equal(largeText.status, 413, 'a large body of another type is a 413 as well')
   const shallow = await exchange(port, httpText('PUT', '/api/game/deep', { headers: auth, body: `{"spec":${deep(63)}}` }))
   t.equal(shallow.status, 400)
   t.not(jsonCode(shallow), 'ZLH_GW_API_BODY_TOO_DEEP', '64 levels pass the depth check (and fail validation)')
