@@ -131,6 +131,12 @@ function abnormalSpellings(path: string): string[] {
   return out
 }
 
+/** Other odd spellings: allowed by the rule but naming another (unknown) path, so refused by routing or auth, never served. */
+function oddSpellings(path: string): string[] {
+  const rest = path.slice('/api'.length)
+  return [`${path};x`, `/api;${rest}`, `${path}%3F`, `/API${rest}`, `/Api${rest}`, `/%2561pi${rest}`, `/%C1%A1pi${rest}`, `/%EF%BD%81pi${rest}`, `/api%20${rest}`, `${path}%20`]
+}
+
 /** Absolute-form and other non-path targets for a path (the rule: each is refused with 400). */
 function absoluteTargets(path: string, port: number): string[] {
   return [`http://127.0.0.1:${port}${path}`, `https://127.0.0.1:${port}${path}`, `HTTP://127.0.0.1:${port}${path}`, `http://evil.example${path}`, `http://127.0.0.1:${port}/%61pi${path.slice(4)}`, `127.0.0.1:${port}`]
@@ -198,6 +204,7 @@ t.test('every portal route, every spelling, no token: refused, and nothing chang
     await send(`${path} HTTP/1.0`, path, exactly(401), { version: 'HTTP/1.0', host: null })
     await send(`lowercase ${path}`, path, refused, { method: r.method.toLowerCase() })
     for (const s of abnormalSpellings(path)) await send(s, s, exactly(400))
+    for (const s of oddSpellings(path)) await send(s, s, refused)
     for (const s of absoluteTargets(path, port)) {
       await send(s, s, exactly(400))
       await send(`${s} HTTP/1.0`, s, exactly(400), { version: 'HTTP/1.0', host: null })
