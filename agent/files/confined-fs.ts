@@ -23,7 +23,9 @@ import { FileError } from './errors.ts'
 const DIR_FLAGS = C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW
 const MAX_PATH_BYTES = 4096
 const MAX_NAME_BYTES = 255
-const TEMP_PREFIX = '.zlh-tmp-'
+/** Names the agent keeps for itself inside the root (write temp files, archive staging): hidden
+ * from listings, refused by the file API (publicPath), swept at start-up. */
+export const TEMP_PREFIX = '.zlh-tmp-'
 
 /** `/proc/self/fd/<dirFd>/<name>`: `name` looked up inside the open directory, like openat(2). */
 export function at(dirFd: number, name?: string): string {
@@ -41,6 +43,14 @@ export function splitPath(input: string): string[] {
     if (p === '..') throw new FileError('FILE_PATH_TRAVERSAL', JSON.stringify(input))
     if (Buffer.byteLength(p) > MAX_NAME_BYTES) throw new FileError('FILE_NAME_TOO_LONG', `"${p.slice(0, 40)}…" is ${Buffer.byteLength(p)} bytes`)
   }
+  return parts
+}
+
+/** splitPath for a path a client sent: also refuses the agent's own temp names (TEMP_PREFIX). */
+export function publicPath(input: string): string[] {
+  const parts = splitPath(input)
+  const reserved = parts.find((p) => p.startsWith(TEMP_PREFIX))
+  if (reserved !== undefined) throw new FileError('FILE_PATH_RESERVED', JSON.stringify(reserved.slice(0, 60)))
   return parts
 }
 
@@ -179,8 +189,11 @@ export class ConfinedRoot {
   /**
    * Writes `body` to `path` through a temp file renamed into place; missing parent directories
    * are created. Fails with FILE_TOO_LARGE past `maxBytes` (nothing is left behind).
+   * `body` may be a function opening the stream: it is called only once the temp file is open,
+   * right before the copy, so a stream that can fail on its own (an archive entry) is never left
+   * without an error listener while the directories are walked.
    */
-  async writeFile(path: string, body: Readable, maxBytes: number): Promise<number> {
+  async writeFile(path: string, body: Readable | (() => Promise<Readable>), maxBytes: number): Promise<number> {
     const shown = splitPath(path).join('/')
     return await this.inParent(path, true, async (dirFd, name) => {
       const tmp = `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`
@@ -189,7 +202,8 @@ export class ConfinedRoot {
       const limit = sizeLimit(maxBytes)
       try {
         // flush: fsync before the stream closes the handle, so the rename publishes durable bytes.
-        await pipeline(body, limit, fh.createWriteStream({ flush: true }))
+        const source = typeof body === 'function' ? await body() : body
+        await pipeline(source, limit, fh.createWriteStream({ flush: true }))
         const existing = await fsp.lstat(at(dirFd, name)).catch(() => null)
         if (existing?.isDirectory()) throw new FileError('FILE_IS_DIRECTORY', shown)
         if (existing?.isSymbolicLink()) throw new FileError('FILE_PATH_SYMLINK', `${shown} is a link; delete it first to put a file there`)

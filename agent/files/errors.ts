@@ -8,6 +8,7 @@ export const fileErrors = {
   FILE_NAME_TOO_LONG: { status: 400, message: 'a path component is longer than 255 bytes; use a shorter name' },
   FILE_PATH_TOO_LONG: { status: 400, message: 'the path is longer than 4096 bytes; use a shorter path' },
   FILE_PATH_SYMLINK: { status: 403, message: 'the path goes through a symbolic link, which the file API never follows; use the link target\'s real path inside the root' },
+  FILE_PATH_RESERVED: { status: 403, message: 'names starting with ".zlh-tmp-" are the agent\'s own temp files and staging; choose another name' },
   FILE_PATH_INVALID: { status: 400, message: 'the path is not valid' },
   FILE_ROOT_PROTECTED: { status: 403, message: 'the server root itself cannot be removed, renamed or overwritten' },
   FILE_NOT_FOUND: { status: 404, message: 'no such file or directory' },

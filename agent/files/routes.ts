@@ -2,7 +2,7 @@
 // all confined to the game server's root (see confined-fs.ts for how).
 import type { Readable } from 'node:stream'
 import type { AgentRoutePlugin } from '../context.ts'
-import { ConfinedRoot } from './confined-fs.ts'
+import { ConfinedRoot, publicPath } from './confined-fs.ts'
 import { FileError } from './errors.ts'
 
 export interface FileRoutesOptions {
@@ -26,6 +26,11 @@ export function createFileRoutes(options: FileRoutesOptions = {}): AgentRoutePlu
     // streamed to disk as it arrives, never buffered.
     app.removeAllContentTypeParsers()
     app.addContentTypeParser('*', (_req, payload, done) => { done(null, payload) })
+    // The agent's own temp files and archive staging (TEMP_PREFIX) are neither served nor written.
+    app.addHook('preHandler', async (req) => {
+      const p = (req.params as { '*'?: string } | undefined)?.['*']
+      if (typeof p === 'string') publicPath(p)
+    })
 
     app.get('/files', { schema: { tags: ['files'], summary: 'The server root\'s listing' } }, async () => {
       const result = await files.open('')
@@ -63,6 +68,7 @@ export function createFileRoutes(options: FileRoutesOptions = {}): AgentRoutePlu
         return reply.code(201).send({ path })
       }
       const to = await renameTarget((req.body as Readable | undefined) ?? req.raw)
+      publicPath(to)
       await files.rename(path, to)
       return { path: to }
     })

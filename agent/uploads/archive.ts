@@ -2,39 +2,36 @@
 // confinement for every entry.
 //
 // Expected flow:
-//  1. Entries are read one at a time (yauzl for zip, tar's Parser for tar/tar.gz).
-//  2. Each entry name is checked like an API path (no "..", not absolute, no NUL, no backslash,
-//     length limits); links, hard links and devices are refused; counts and sizes are bounded.
-//  3. Entries are written into a hidden staging directory inside the target, through the
-//     confined walk (no link is followed even if one appears during extraction).
-//  4. Only when every entry was fine is the staging tree merged into the target (renames).
-// Guarantees: a refused archive leaves nothing behind (the staging directory is removed); no
-// entry is ever written outside the target directory.
+//  1. Scan (nothing written): every entry's header is read — zip's central directory, a tar's
+//     headers over the decoded stream (zip-reader.ts, tar-reader.ts). The entry count (zip: from
+//     the end record, before any entry), each name (like an API path: no "..", not absolute, no
+//     NUL, no backslash, not the agent's reserved prefix, length limits), each kind (links, hard
+//     links and devices are refused) and the sum of the declared sizes are checked here, so an
+//     archive over a limit or with one bad entry is refused before the first byte is written.
+//  2. Extract into a fresh staging directory (staging.ts) through the confined walk (no link is
+//     followed even if one appears during extraction), with a streamed byte budget too: declared
+//     sizes can lie, the bytes are counted as they arrive.
+//  3. Only when every entry was fine is the staging tree merged into the target (renames).
+// Guarantees: a refused or broken archive answers ARCHIVE_INVALID / ARCHIVE_TOO_LARGE /
+// ARCHIVE_UNSAFE_ENTRY and leaves nothing behind (the staging directory is removed on every
+// path; one a crash left is swept at the next start); no entry is ever written outside the
+// target directory; no stream of the archive can raise an unhandled error.
 // Caveats: the merge step is a sequence of renames, not one atomic switch: a type clash (a file
 // where the target has a directory) stops it with FILE_EXISTS after earlier entries moved.
-import { constants as C, createReadStream } from 'node:fs'
 import fsp from 'node:fs/promises'
-import { randomBytes } from 'node:crypto'
-import { Readable } from 'node:stream'
-import yauzl from 'yauzl'
-import { Parser, type ReadEntry } from 'tar'
-import { at, splitPath, type ConfinedRoot } from '../files/confined-fs.ts'
+import { constants as C } from 'node:fs'
+import { at, splitPath, TEMP_PREFIX, type ConfinedRoot } from '../files/confined-fs.ts'
 import { FileError } from '../files/errors.ts'
+import type { ArchiveReader, RawEntry } from './reader.ts'
+import { openZip } from './zip-reader.ts'
+import { openTar } from './tar-reader.ts'
+import { createStaging, removeStaging } from './staging.ts'
 
 export type ArchiveFormat = 'zip' | 'tar.gz'
 
 export interface ExtractLimits {
   maxEntries: number
   maxTotalBytes: number
-}
-
-export interface ArchiveEntry {
-  name: string
-  kind: 'file' | 'directory' | 'other'
-  /** What the archive says the entry is (for error messages). */
-  detail: string
-  size: number
-  open(): Promise<Readable>
 }
 
 const DIR_FLAGS = C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW
@@ -54,84 +51,36 @@ function unsafe(name: string, why: string): FileError {
 /** The entry's path inside the target, or a FileError saying why it is refused. */
 export function entryParts(name: string): string[] {
   if (name.includes('\\')) throw unsafe(name, 'contains a backslash (a Windows path separator)')
+  let parts: string[]
   try {
-    return splitPath(name)
+    parts = splitPath(name)
   } catch (err) {
     throw unsafe(name, `is not a safe relative path (${(err as FileError).code})`)
   }
-}
-
-// ─── readers ───────────────────────────────────────────────────────────────────────────────
-
-async function walkZip(file: string, onEntry: (e: ArchiveEntry) => Promise<void>): Promise<void> {
-  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => {
-    yauzl.open(file, { lazyEntries: true, autoClose: true, validateEntrySizes: true, decodeStrings: true, strictFileNames: false }, (err, z) => {
-      if (err || !z) reject(new FileError('ARCHIVE_INVALID', err?.message ?? 'unreadable zip'))
-      else resolve(z)
-    })
-  })
-  await new Promise<void>((resolve, reject) => {
-    let failed = false
-    const fail = (err: unknown): void => {
-      if (failed) return
-      failed = true
-      zip.close()
-      reject(err)
-    }
-    zip.on('error', (err: Error) => {
-      // yauzl validates names itself; its refusals are unsafe entries, anything else a broken zip.
-      if (/absolute path|invalid relative path|invalid characters in fileName/.test(err.message)) fail(unsafe(err.message.replace(/^.*: /, ''), `was refused: ${err.message}`))
-      else fail(new FileError('ARCHIVE_INVALID', err.message))
-    })
-    zip.on('end', () => { if (!failed) resolve() })
-    zip.on('entry', (entry: yauzl.Entry) => {
-      const mode = (entry.externalFileAttributes >>> 16) & 0o170000
-      const isDir = entry.fileName.endsWith('/') || mode === 0o040000
-      const kind: ArchiveEntry['kind'] = isDir ? 'directory' : mode === 0 || mode === 0o100000 ? 'file' : 'other'
-      const detail = mode === 0o120000 ? 'a symbolic link' : kind === 'other' ? `a special file (mode ${mode.toString(8)})` : kind
-      onEntry({
-        name: entry.fileName,
-        kind,
-        detail,
-        size: entry.uncompressedSize,
-        open: () => new Promise((res, rej) => zip.openReadStream(entry, (err, s) => (err || !s ? rej(new FileError('ARCHIVE_INVALID', err?.message ?? 'unreadable entry')) : res(s)))),
-      }).then(() => { if (!failed) zip.readEntry() }, fail)
-    })
-    zip.readEntry()
-  })
-}
-
-async function walkTar(file: string, onEntry: (e: ArchiveEntry) => Promise<void>): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const src = createReadStream(file)
-    const parser = new Parser({ strict: true })
-    let chain: Promise<void> = Promise.resolve()
-    let failed = false
-    const fail = (err: unknown): void => {
-      if (failed) return
-      failed = true
-      src.destroy()
-      reject(err)
-    }
-    parser.on('entry', (entry: ReadEntry) => {
-      const t = entry.type
-      const kind: ArchiveEntry['kind'] = t === 'Directory' ? 'directory' : t === 'File' || t === 'OldFile' || t === 'ContiguousFile' ? 'file' : 'other'
-      const hasData = kind === 'file' && entry.size > 0
-      if (!hasData) entry.resume()
-      const detail = t === 'SymbolicLink' ? 'a symbolic link' : t === 'Link' ? 'a hard link' : kind === 'other' ? `a ${t} entry` : kind
-      chain = chain.then(() => {
-        if (failed) return
-        return onEntry({ name: entry.path, kind, detail, size: entry.size, open: async () => (hasData ? entry as unknown as Readable : Readable.from([])) })
-      }).catch(fail)
-    })
-    parser.on('error', (err: Error) => fail(new FileError('ARCHIVE_INVALID', err.message)))
-    parser.on('end', () => { void chain.then(() => { if (!failed) resolve() }) })
-    src.on('error', (err) => fail(new FileError('ARCHIVE_INVALID', err.message)))
-    src.pipe(parser as unknown as NodeJS.WritableStream)
-  })
+  if (parts.some((p) => p.startsWith(TEMP_PREFIX))) throw unsafe(name, `uses the agent's reserved prefix "${TEMP_PREFIX}"`)
+  return parts
 }
 
 // ─── extraction ────────────────────────────────────────────────────────────────────────────
+
+const tooLarge = (limits: ExtractLimits, what: 'entries' | 'bytes'): FileError =>
+  new FileError('ARCHIVE_TOO_LARGE', what === 'entries' ? `more than ${limits.maxEntries} entries` : `expands to more than ${limits.maxTotalBytes} bytes`)
+
+/** Pass 1's checks: a function refusing, by throwing, an entry or the archive as a whole. */
+function admission(limits: ExtractLimits): { admit(e: RawEntry): void; announceCount(n: number): void } {
+  let entries = 0
+  let declared = 0
+  return {
+    announceCount(n) { if (n > limits.maxEntries) throw tooLarge(limits, 'entries') },
+    admit(e) {
+      if (++entries > limits.maxEntries) throw tooLarge(limits, 'entries')
+      entryParts(e.name)
+      if (e.kind === 'other') throw unsafe(e.name, `is ${e.detail}`)
+      declared += e.kind === 'file' ? e.size : 0
+      if (declared > limits.maxTotalBytes) throw tooLarge(limits, 'bytes')
+    },
+  }
+}
 
 /**
  * Extracts `archiveFile` (a path outside the root, e.g. the upload's temp file) into the
@@ -139,44 +88,47 @@ async function walkTar(file: string, onEntry: (e: ArchiveEntry) => Promise<void>
  */
 export async function extractArchive(root: ConfinedRoot, archiveFile: string, format: ArchiveFormat, targetDir: string, limits: ExtractLimits): Promise<{ files: number; directories: number }> {
   const targetParts = splitPath(targetDir)
-  const staging = `.zlh-tmp-extract-${randomBytes(6).toString('hex')}`
-  const stagingParts = [...targetParts, staging]
-  await root.mkdir(stagingParts.join('/'))
-  let files = 0
-  let directories = 0
-  let entries = 0
-  let total = 0
-  const onEntry = async (e: ArchiveEntry): Promise<void> => {
-    const parts = entryParts(e.name)
-    if (++entries > limits.maxEntries) throw new FileError('ARCHIVE_TOO_LARGE', `more than ${limits.maxEntries} entries`)
-    if (e.kind === 'other') throw unsafe(e.name, `is ${e.detail}`)
-    if (parts.length === 0) return
-    const rel = [...stagingParts, ...parts].join('/')
-    if (e.kind === 'directory') {
-      await root.mkdir(rel)
-      directories++
-      return
-    }
-    const budget = limits.maxTotalBytes - total
-    if (e.size > budget) throw new FileError('ARCHIVE_TOO_LARGE', `expands to more than ${limits.maxTotalBytes} bytes`)
-    try {
-      total += await root.writeFile(rel, await e.open(), budget)
-    } catch (err) {
-      if (err instanceof FileError && err.code === 'FILE_TOO_LARGE') throw new FileError('ARCHIVE_TOO_LARGE', `expands to more than ${limits.maxTotalBytes} bytes`)
-      if (err instanceof FileError && (err.code === 'FILE_NOT_A_DIRECTORY' || err.code === 'FILE_IS_DIRECTORY')) throw unsafe(e.name, 'clashes with an earlier entry (a file where a directory is, or the reverse)')
-      throw err
-    }
-    files++
-  }
+  const reader: ArchiveReader = format === 'zip' ? await openZip(archiveFile) : await openTar(archiveFile)
+  let stagingParts: string[] | null = null
   try {
-    if (format === 'zip') await walkZip(archiveFile, onEntry)
-    else await walkTar(archiveFile, onEntry)
-    const src = await root.openDir(stagingParts)
+    const check = admission(limits)
+    await reader.scan(check.admit, check.announceCount)
+    // The target must be a real directory (not a link) before anything is staged.
+    await (await root.openDir(targetParts, true)).close()
+    stagingParts = await createStaging(root)
+    const staged = stagingParts
+    let files = 0
+    let directories = 0
+    let total = 0
+    await reader.extract(async (e, open) => {
+      const parts = entryParts(e.name)
+      if (e.kind === 'other') throw unsafe(e.name, `is ${e.detail}`)
+      if (parts.length === 0) return
+      const rel = [...staged, ...parts].join('/')
+      if (e.kind === 'directory' || !open) {
+        await root.mkdir(rel)
+        directories++
+        return
+      }
+      const budget = limits.maxTotalBytes - total
+      if (e.size > budget) throw tooLarge(limits, 'bytes')
+      try {
+        total += await root.writeFile(rel, open, budget)
+      } catch (err) {
+        if (err instanceof FileError && err.code === 'FILE_TOO_LARGE') throw tooLarge(limits, 'bytes')
+        if (err instanceof FileError && (err.code === 'FILE_NOT_A_DIRECTORY' || err.code === 'FILE_IS_DIRECTORY')) throw unsafe(e.name, 'clashes with an earlier entry (a file where a directory is, or the reverse)')
+        if (err instanceof FileError) throw err
+        throw new FileError('ARCHIVE_INVALID', `entry ${JSON.stringify(e.name.slice(0, 200))}: ${(err as Error).message}`)
+      }
+      files++
+    })
+    const src = await root.openDir(staged)
     const dst = await root.openDir(targetParts)
     try { await mergeInto(src.fd, dst.fd, targetParts.join('/')) } finally { await src.close(); await dst.close() }
     return { files, directories }
   } finally {
-    await root.remove(stagingParts.join('/'), true).catch(() => undefined)
+    await reader.close().catch(() => undefined)
+    if (stagingParts) await removeStaging(root, stagingParts).catch(() => undefined)
   }
 }
 

@@ -11,10 +11,11 @@ import { pipeline } from 'node:stream/promises'
 import multipart from '@fastify/multipart'
 import type { AgentRoutePlugin } from '../context.ts'
 import type { UploadResult } from '../../src/api/agent-game-types.ts'
-import { ConfinedRoot, sizeLimit, splitPath } from '../files/confined-fs.ts'
+import { ConfinedRoot, publicPath, sizeLimit, splitPath } from '../files/confined-fs.ts'
 import { FileError } from '../files/errors.ts'
 import { envInt } from '../files/routes.ts'
 import { archiveFormat, extractArchive, type ExtractLimits } from './archive.ts'
+import { sweepAgentTemp } from './staging.ts'
 
 export interface UploadRoutesOptions {
   /** Largest upload (default $ZLH_AGENT_UPLOAD_MAX_BYTES, else 1 GiB). */
@@ -27,6 +28,15 @@ interface UploadQuery { extract?: 'true' | 'false'; format?: 'zip' | 'tar.gz' | 
 
 const isTooLarge = (err: unknown): boolean => (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE'
 
+/**
+ * A body stream can fail (client gone, multipart limit) while the handler is still walking
+ * directories, before a pipeline listens: this listener keeps that from being an unhandled
+ * 'error' event. Nothing is lost: the pipeline that reads the stream later sees it errored.
+ */
+function quietUntilConsumed(stream: Readable): void {
+  stream.on('error', () => undefined)
+}
+
 export function createUploadRoutes(options: UploadRoutesOptions = {}): AgentRoutePlugin {
   return async (app, { ctx }) => {
     const maxBytes = options.maxUploadBytes ?? envInt('ZLH_AGENT_UPLOAD_MAX_BYTES') ?? 1024 ** 3
@@ -36,8 +46,9 @@ export function createUploadRoutes(options: UploadRoutesOptions = {}): AgentRout
     }
     const root = new ConfinedRoot(ctx.paths.game)
     const tmpDir = path.join(ctx.paths.state, 'upload-tmp')
-    // Leftovers of uploads interrupted by an agent crash.
+    // Leftovers of uploads and extractions interrupted by an agent crash (before the agent listens).
     await fsp.rm(tmpDir, { recursive: true, force: true })
+    await sweepAgentTemp(ctx.paths.game, ctx.log.child({ component: 'uploads' }))
     await fsp.mkdir(tmpDir, { recursive: true, mode: 0o700 })
     await app.register(multipart, { limits: { fileSize: maxBytes, files: 1, fields: 10, parts: 11 }, throwFileSizeLimit: true, preservePath: true })
     app.addContentTypeParser('*', (_req, payload, done) => { done(null, payload) })
@@ -51,7 +62,7 @@ export function createUploadRoutes(options: UploadRoutesOptions = {}): AgentRout
       },
     }, async (req, reply) => {
       const target = req.params['*']
-      splitPath(target)
+      publicPath(target)
       const announced = Number(req.headers['content-length'] ?? 0)
       if (announced > maxBytes + 64 * 1024) throw new FileError('FILE_TOO_LARGE', `content-length ${announced} exceeds ${maxBytes} bytes`)
       let stream: Readable
@@ -61,16 +72,18 @@ export function createUploadRoutes(options: UploadRoutesOptions = {}): AgentRout
         const part = await req.file().catch((err: unknown) => { throw isTooLarge(err) ? new FileError('FILE_TOO_LARGE', `the upload exceeds ${maxBytes} bytes`) : err })
         if (!part) throw new FileError('UPLOAD_BAD_CONTENT_TYPE', 'the multipart body has no file part')
         stream = part.file
+        quietUntilConsumed(stream)
         // busboy truncates at the limit and says so with 'limit'; fail the write instead of keeping a cut file.
         part.file.on('limit', () => { part.file.destroy(new FileError('FILE_TOO_LARGE', `the upload exceeds ${maxBytes} bytes`)) })
         fileName = part.filename
         if (req.query.extract !== 'true') {
-          const nameParts = splitPath(fileName)
+          const nameParts = publicPath(fileName)
           if (nameParts.length !== 1) throw new FileError('FILE_PATH_INVALID', `the uploaded file name ${JSON.stringify(fileName)} must be a plain name`)
           filePath = [...splitPath(target), nameParts[0]].join('/')
         }
       } else {
         stream = (req.body as Readable | undefined) ?? req.raw
+        quietUntilConsumed(stream)
         fileName = target
       }
       try {

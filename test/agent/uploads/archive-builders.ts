@@ -1,9 +1,22 @@
 // Builders of hostile test archives. Real archivers refuse to write most of these entries
 // (../ names, absolute paths, links to /etc/passwd, devices), so the bytes are laid out here by
-// hand: zip (stored, no compression) and ustar tar, optionally gzipped.
-import { crc32, gzipSync } from 'node:zlib'
+// hand: zip (stored or deflated) and ustar tar, optionally gzipped. A zip entry's header can be
+// made to lie about its data (sizes, crc, the compressed bytes themselves) for fuzzing.
+import { crc32, deflateRawSync, gzipSync } from 'node:zlib'
 
-export interface ZipEntrySpec { name: string; data?: string | Buffer; mode?: number }
+export interface ZipEntrySpec {
+  name: string
+  data?: string | Buffer
+  mode?: number
+  /** 0 stored (default), 8 deflated */
+  method?: 0 | 8
+  /** the bytes stored for the entry instead of `data` (stored) or deflate(`data`) */
+  rawData?: Buffer
+  /** the uncompressed size both headers declare, instead of the real one */
+  declaredSize?: number
+  /** the compressed size both headers declare, instead of the real one */
+  declaredCompressedSize?: number
+}
 
 export function buildZip(entries: ZipEntrySpec[]): Buffer {
   const locals: Buffer[] = []
@@ -13,16 +26,20 @@ export function buildZip(entries: ZipEntrySpec[]): Buffer {
     const name = Buffer.from(e.name, 'utf8')
     const data = Buffer.isBuffer(e.data) ? e.data : Buffer.from(e.data ?? '', 'utf8')
     const crc = crc32(data)
+    const method = e.method ?? 0
+    const stored = e.rawData ?? (method === 8 ? deflateRawSync(data) : data)
+    const size = e.declaredSize ?? data.length
+    const csize = e.declaredCompressedSize ?? stored.length
     const local = Buffer.alloc(30)
     local.writeUInt32LE(0x04034b50, 0)
     local.writeUInt16LE(20, 4)
     local.writeUInt16LE(0x0800, 6) // UTF-8 names
-    local.writeUInt16LE(0, 8) // stored
+    local.writeUInt16LE(method, 8)
     local.writeUInt16LE(0, 10)
     local.writeUInt16LE(0x21, 12)
     local.writeUInt32LE(crc, 14)
-    local.writeUInt32LE(data.length, 18)
-    local.writeUInt32LE(data.length, 22)
+    local.writeUInt32LE(csize, 18)
+    local.writeUInt32LE(size, 22)
     local.writeUInt16LE(name.length, 26)
     local.writeUInt16LE(0, 28)
     const central = Buffer.alloc(46)
@@ -30,18 +47,18 @@ export function buildZip(entries: ZipEntrySpec[]): Buffer {
     central.writeUInt16LE((3 << 8) | 20, 4) // made by unix: external attributes hold the mode
     central.writeUInt16LE(20, 6)
     central.writeUInt16LE(0x0800, 8)
-    central.writeUInt16LE(0, 10)
+    central.writeUInt16LE(method, 10)
     central.writeUInt16LE(0, 12)
     central.writeUInt16LE(0x21, 14)
     central.writeUInt32LE(crc, 16)
-    central.writeUInt32LE(data.length, 20)
-    central.writeUInt32LE(data.length, 24)
+    central.writeUInt32LE(csize, 20)
+    central.writeUInt32LE(size, 24)
     central.writeUInt16LE(name.length, 28)
     central.writeUInt32LE(((e.mode ?? (e.name.endsWith('/') ? 0o040755 : 0o100644)) << 16) >>> 0, 38)
     central.writeUInt32LE(offset, 42)
-    locals.push(local, name, data)
+    locals.push(local, name, stored)
     centrals.push(central, name)
-    offset += local.length + name.length + data.length
+    offset += local.length + name.length + stored.length
   }
   const cd = Buffer.concat(centrals)
   const eocd = Buffer.alloc(22)
