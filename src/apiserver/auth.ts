@@ -1,5 +1,5 @@
-// Bearer-token authentication and the two roles the server knows: admin (everything) and
-// read-only (get, list, watch). Tokens live in <dataDir>/tokens.json (mode 0600), generated on
+// Bearer-token authentication and the two roles the server knows: admin and read-only (what each
+// may do is authorizer.ts's decision). Tokens live in <dataDir>/tokens.json (mode 0600), generated on
 // first start. Tokens are compared in constant time and never logged.
 
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto'
@@ -53,9 +53,4 @@ export class Authenticator {
     for (const e of this.#entries) if (timingSafeEqual(e.hash, h)) found = e.user
     return found
   }
-}
-
-/** Whether `role` may use `method`: read-only users may only read. */
-export function allowed(role: Role, method: string): boolean {
-  return role === 'admin' || method === 'GET' || method === 'HEAD' || method === 'OPTIONS'
 }

@@ -20,9 +20,10 @@ export class ResourceRegistry {
 
   byGr(gr: string): ResourceType | undefined { return this.#byGr.get(gr) }
 
+  /** The type served at group/version/resource, matched exactly: "/api/v1/x.example.com" never names the group's "x". */
   lookup(group: string, version: string, resource: string): ResourceType | undefined {
     const t = this.#byGr.get(group ? `${resource}.${group}` : resource)
-    return t && versionInfo(t, version) ? t : undefined
+    return t && t.group === group && t.resource === resource && versionInfo(t, version) ? t : undefined
   }
 
   /** Whether group/version is served at all. */

@@ -3,6 +3,11 @@
 // version, OpenAPI and every registered resource, and writes the kubeconfig only once serving.
 //
 // Guarantees
+// - Every request target is parsed once, before routing (paths.ts): fastify routes its normal
+//   form, authorization (authorizer.ts) and the resource handler read the same parsed target, and
+//   a target with no single normal form (absolute-form, `..`, `//`, %2F...) is refused with 400.
+// - Every route needs a valid token except those declared anonymous (the health probes), and
+//   every authenticated request is authorized on its attributes before its handler runs.
 // - Binds loopback unless told otherwise and refuses a non-loopback bind without TLS.
 // - The kubeconfig (0600) exists only after the port is open, and holds the real port.
 // - close() stops controllers, ends watches and closes the database; a later createApiServer on
@@ -14,14 +19,16 @@ import { join, resolve } from 'node:path'
 import { createRequire } from 'node:module'
 import type { KubeConfig } from '@kubernetes/client-node'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
-import { allowed, Authenticator, loadTokens, type TokenEntry } from './auth.ts'
+import type { IncomingMessage } from 'node:http'
+import { Authenticator, loadTokens, type TokenEntry } from './auth.ts'
+import { authorize, forbidden, requestAttributes } from './authorizer.ts'
 import { CRD_GR } from './builtin-types.ts'
 import { Controllers } from './controllers.ts'
 import { crdToType } from './crd.ts'
 import { Discovery, DISCOVERY_V2_TYPE, DISCOVERY_V2BETA1_TYPE, VERSION_INFO, type Doc } from './discovery.ts'
 import { kubeconfigYaml, writeKubeconfig } from './kubeconfig.ts'
 import { negotiate } from './negotiate.ts'
-import { parseApiPath } from './paths.ts'
+import { parseApiPath, parseRequestTarget, type PathTarget, type RequestPath } from './paths.ts'
 import { ensurePki } from './pki.ts'
 import { ResourceRegistry } from './registry.ts'
 import { ResourceHandler } from './resource-handler.ts'
@@ -33,9 +40,10 @@ import { registerOpenApiRoutes } from './openapi-routes.ts'
 import { ownershipSchema } from './resource-type.ts'
 import { ApiError, errors } from './status.ts'
 import { ObjectStore } from './store.ts'
+import { MAX_BODY_BYTES } from './limits.ts'
 import { WatchHub } from './watch-hub.ts'
 
-export const MAX_BODY_BYTES = 3 * 1024 * 1024
+export { MAX_BODY_BYTES }
 
 export interface ApiServerOptions {
   /** Directory for the database, PKI, tokens and (by default) the kubeconfig. */
@@ -71,6 +79,8 @@ export interface ApiServer {
   caPem?: string
   adminToken: string
   readOnlyToken?: string
+  /** Every route served (method, URL pattern, whether it is served without a token), for audits and tests. */
+  routes: ReadonlyArray<{ method: string; url: string; anonymous: boolean }>
   /** A client-node KubeConfig for this server (admin unless `token` is given). */
   kubeConfig(token?: string): KubeConfig
   /** The kubeconfig YAML for `token` (default admin). */
@@ -82,7 +92,17 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host)
 }
 
-const HEALTH_PATHS = new Set(['/healthz', '/livez', '/readyz'])
+const HEALTH_PATHS = ['/healthz', '/livez', '/readyz']
+
+/** A request's target, parsed once before routing. */
+interface RoutedTarget {
+  path: RequestPath
+  /** The API path it names, undefined outside /api and /apis. */
+  api: PathTarget | undefined
+}
+
+/** Route config: `anonymous` routes are served without a token (they reveal nothing but liveness). */
+interface RouteAccess { anonymous?: boolean }
 
 export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const host = opts.host ?? '127.0.0.1'
@@ -123,25 +143,53 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   })
   const discovery = new Discovery(registry)
 
+  // Parsed before routing so that fastify routes the normal form; read back by raw request.
+  const targets = new WeakMap<IncomingMessage, RoutedTarget | ApiError>()
+  const routedTarget = (req: FastifyRequest): RoutedTarget => {
+    const t = targets.get(req.raw)
+    if (t === undefined) throw errors.internal('the request target was not parsed before routing')
+    if (t instanceof ApiError) throw t
+    return t
+  }
   const app: FastifyInstance = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: MAX_BODY_BYTES,
     forceCloseConnections: true,
+    rewriteUrl(raw: IncomingMessage): string {
+      try {
+        const path = parseRequestTarget(raw.url ?? '')
+        targets.set(raw, { path, api: parseApiPath(path.segments) })
+        return `/${path.segments.map(encodeURIComponent).join('/')}${path.query ? `?${path.query}` : ''}`
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err
+        // Routed nowhere; the onRequest hook answers with this 400 before any handler.
+        targets.set(raw, err)
+        return '/'
+      }
+    },
     ...(pki ? { https: { key: pki.keyPem, cert: pki.certPem } } : {}),
   } as Record<string, unknown>) as unknown as FastifyInstance
+  const routes: Array<{ method: string; url: string; anonymous: boolean }> = []
+  app.addHook('onRoute', (r) => {
+    const anonymous = (r.config as RouteAccess | undefined)?.anonymous === true
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url, anonymous })
+  })
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body))
 
+  // Authentication, then authorization on the parsed target, for every route but the anonymous ones.
   app.addHook('onRequest', async (req, reply) => {
-    const path = req.url.split('?')[0]
-    if (HEALTH_PATHS.has(path)) return
+    const target = routedTarget(req)
+    if ((req.routeOptions.config as RouteAccess | undefined)?.anonymous === true) return
     const user = auth.authenticate(req.headers.authorization)
     if (!user) {
       sendStatus(reply, errors.unauthorized(user === null ? undefined : 'Unauthorized: the bearer token is not known to this server; use a token from its kubeconfig or tokens.json'))
       return reply
     }
-    if (!allowed(user.role, req.method)) {
-      sendStatus(reply, errors.forbidden(`User "${user.name}" cannot ${verbOf(req.method)} ${path}: the token is read-only; use an admin token to write`))
+    const attrs = requestAttributes(req.method, target.path.path, target.api, target.path.query)
+    const decision = authorize(user, attrs)
+    if (!decision.allowed) {
+      sendStatus(reply, forbidden(user, attrs, decision.reason))
       return reply
     }
   })
@@ -157,12 +205,13 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     req.log.error({ err }, 'request failed')
     return sendStatus(reply, errors.internal(err.message))
   })
-  app.setNotFoundHandler((req, reply) => sendStatus(reply, errors.resourceNotFound(req.url.split('?')[0])))
+  app.setNotFoundHandler((req, reply) => sendStatus(reply, errors.resourceNotFound(routedTarget(req).path.path)))
 
   const plain = (reply: FastifyReply, text: string) => reply.type('text/plain; charset=utf-8').header('X-Content-Type-Options', 'nosniff').send(text)
+  const anonymous: { config: RouteAccess } = { config: { anonymous: true } }
   for (const p of HEALTH_PATHS) {
-    app.get(p, async (_req, reply) => plain(reply, 'ok'))
-    app.get(`${p}/*`, async (_req, reply) => plain(reply, 'ok'))
+    app.get(p, anonymous, async (_req, reply) => plain(reply, 'ok'))
+    app.get(`${p}/*`, anonymous, async (_req, reply) => plain(reply, 'ok'))
   }
   app.get('/version', async (_req, reply) => reply.type('application/json').send(JSON.stringify(VERSION_INFO)))
 
@@ -182,8 +231,8 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   app.get('/api', (req, reply) => discoveryRoot(req, reply, true))
   app.get('/apis', (req, reply) => discoveryRoot(req, reply, false))
   const api = async (req: FastifyRequest, reply: FastifyReply) => {
-    const target = parseApiPath(req.url.split('?')[0])
-    if (!target) throw errors.resourceNotFound(req.url.split('?')[0])
+    const { path, api: target } = routedTarget(req)
+    if (!target) throw errors.resourceNotFound(path.path)
     if (target.type === 'apis') return discoveryRoot(req, reply, false)
     if (target.type === 'group') {
       if (target.group === '') return discoveryRoot(req, reply, true)
@@ -193,7 +242,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     }
     if (target.type === 'groupVersion') {
       const d = discovery.resourceList(target.group, target.version)
-      if (!d) throw errors.resourceNotFound(req.url.split('?')[0])
+      if (!d) throw errors.resourceNotFound(path.path)
       if (req.method !== 'GET' && req.method !== 'HEAD') throw errors.methodNotAllowed(req.method, 'a discovery document')
       return sendDoc(req, reply, d)
     }
@@ -220,7 +269,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
 
   let closed = false
   return {
-    url, port, kubeconfigPath, caPem: pki?.caPem, adminToken: admin.token, readOnlyToken: reader?.token,
+    url, port, kubeconfigPath, caPem: pki?.caPem, adminToken: admin.token, readOnlyToken: reader?.token, routes,
     kubeconfigYaml: yamlFor,
     kubeConfig(token?: string) {
       // Loaded on first use: the client library costs ~85 MiB of RSS a bare server never needs.
@@ -237,10 +286,6 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
       store.close()
     },
   }
-}
-
-function verbOf(method: string): string {
-  return ({ POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' } as Record<string, string>)[method] ?? method.toLowerCase()
 }
 
 function sendStatus(reply: FastifyReply, err: ApiError): FastifyReply {
