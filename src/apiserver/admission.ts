@@ -3,6 +3,7 @@
 // metadata, schema and kind rules. A write that fails any check is refused whole (422 Invalid).
 
 import { applyDefaults, pruneUnknown, validateValue, type FieldError } from './schema/index.ts'
+import { checkNestingDepth } from './limits.ts'
 import { metadataErrors, nameErrors } from './object-meta.ts'
 import type { ResourceType, ResourceVersionInfo } from './resource-type.ts'
 import { errors } from './status.ts'
@@ -54,6 +55,8 @@ export function admit(t: ResourceType, v: ResourceVersionInfo, obj: KObject, old
 
 /** The body's apiVersion/kind/metadata shape checks that come before anything else (400s). */
 export function checkEnvelope(body: unknown, t: ResourceType, apiVersion: string): KObject {
+  // Patches can deepen an object beyond any one body; every walk below recurses per level.
+  checkNestingDepth(body, `the ${t.kind}`)
   if (!isObject(body)) throw errors.badRequest(`the request body must be a JSON object describing a ${t.kind}`)
   if (body.kind === undefined || body.kind === '') throw errors.badRequest(`Object 'Kind' is missing in the request body; set kind: ${t.kind}`)
   if (body.apiVersion === undefined || body.apiVersion === '') throw errors.badRequest(`Object 'apiVersion' is missing in the request body; set apiVersion: ${apiVersion}`)

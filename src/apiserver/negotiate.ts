@@ -2,7 +2,8 @@
 // a meta.k8s.io Table, PartialObjectMetadata, aggregated discovery), and how to decode a body by
 // its Content-Type.
 
-import { parse as parseYaml } from 'yaml'
+import { isMap, isScalar, isSeq, parseDocument } from 'yaml'
+import { checkNestingDepth, MAX_NESTING_DEPTH } from './limits.ts'
 import { decodeProtobufObject } from './protobuf.ts'
 import { ApiError, errors } from './status.ts'
 
@@ -71,15 +72,46 @@ export function decodeBody(raw: Buffer | undefined, format: BodyFormat): unknown
   const text = raw ? raw.toString('utf8') : ''
   if (format === 'protobuf') {
     if (!raw || raw.length === 0) throw errors.badRequest('the request body is empty')
-    return decodeProtobufObject(raw)
+    const value = decodeProtobufObject(raw)
+    checkNestingDepth(value, 'the request body')
+    return value
   }
   if (text.trim() === '') throw errors.badRequest('the request body is empty; send the object as JSON (or YAML where allowed)')
+  const yaml = format === 'yaml' || format === 'apply-patch'
+  let value: unknown
   try {
-    if (format === 'yaml' || format === 'apply-patch') return parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 })
-    return JSON.parse(text)
+    value = yaml ? parseYamlStrict(text) : JSON.parse(text)
   } catch (err) {
     if (err instanceof ApiError) throw err
-    const what = format === 'yaml' || format === 'apply-patch' ? 'YAML' : 'JSON'
-    throw errors.badRequest(`the request body is not valid ${what}: ${(err as Error).message.split('\n')[0]}`)
+    // The YAML parser recurses per level: a body nested deep enough overflows it before any check could run.
+    if (err instanceof RangeError || /Maximum call stack size exceeded/.test((err as Error).message)) throw errors.badRequest(`the request body nests too deep to parse (the limit is ${MAX_NESTING_DEPTH} levels); flatten it`)
+    throw errors.badRequest(`the request body is not valid ${yaml ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0]}`)
   }
+  checkNestingDepth(value, 'the request body')
+  return value
+}
+
+/**
+ * YAML with unique map keys. The parser's own uniqueness check compares each key with every
+ * earlier one (a 3 MB map takes minutes); this one is a set per map, walked without recursion.
+ */
+function parseYamlStrict(text: string): unknown {
+  const doc = parseDocument(text, { uniqueKeys: false })
+  if (doc.errors.length > 0) throw doc.errors[0]
+  const stack: unknown[] = [doc.contents]
+  while (stack.length > 0) {
+    const node = stack.pop()
+    if (isMap(node)) {
+      const seen = new Set<string>()
+      for (const pair of node.items) {
+        if (isScalar(pair.key)) {
+          const id = `${typeof pair.key.value}:${String(pair.key.value)}`
+          if (seen.has(id)) throw new Error(`Map keys must be unique (${JSON.stringify(String(pair.key.value))} repeats${pair.key.range ? ` at offset ${pair.key.range[0]}` : ''})`)
+          seen.add(id)
+        }
+        stack.push(pair.value)
+      }
+    } else if (isSeq(node)) stack.push(...node.items)
+  }
+  return doc.toJS({ maxAliasCount: 100 })
 }

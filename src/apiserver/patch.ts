@@ -4,6 +4,7 @@
 
 import jsonpatch from 'fast-json-patch'
 import mergePatch from 'json-merge-patch'
+import { MAX_PATCH_COPY_BYTES } from './limits.ts'
 import { ApiError, errors } from './status.ts'
 import { isObject, type KObject } from './types.ts'
 
@@ -14,12 +15,32 @@ export function applyJsonPatch(doc: KObject, patch: unknown): unknown {
     if (!['add', 'remove', 'replace', 'move', 'copy', 'test'].includes(op.op)) throw errors.badRequest(`JSON patch operation ${i}: unknown op "${op.op}"`)
   }
   try {
-    return jsonpatch.applyPatch(structuredClone(doc), patch as jsonpatch.Operation[], true, true, true).newDocument
+    // One operation at a time, so that what copy operations duplicate is bounded before it is made.
+    let out: unknown = structuredClone(doc)
+    let copied = 0
+    for (const [i, op] of (patch as jsonpatch.Operation[]).entries()) {
+      if (op.op === 'copy') {
+        copied += copySize(out, op.from)
+        if (copied > MAX_PATCH_COPY_BYTES) throw new ApiError('RequestEntityTooLarge', `the JSON patch's copy operations duplicate more than ${MAX_PATCH_COPY_BYTES} bytes (the limit); send the values themselves instead`)
+      }
+      out = jsonpatch.applyOperation(out, op, true, true, true, i).newDocument
+    }
+    return out
   } catch (err) {
+    if (err instanceof ApiError) throw err
     const e = err as { name?: string; message?: string; index?: number }
     if (e.name === 'TEST_OPERATION_FAILED') throw new ApiError('Invalid', `the JSON patch test operation ${e.index ?? ''} failed: the value at its path differs`.replace('  ', ' '))
     if (e.name === 'SEQUENCE_NOT_AN_ARRAY' || e.name === 'OPERATION_NOT_AN_OBJECT' || e.name === 'OPERATION_OP_INVALID' || e.name === 'OPERATION_PATH_INVALID') throw errors.badRequest(`invalid JSON patch: ${firstLine(e.message)}`)
     throw new ApiError('Invalid', `the JSON patch could not be applied: ${firstLine(e.message)}`)
+  }
+}
+
+/** The bytes of the value at `from`; 0 when it does not resolve (applying the copy then reports that). */
+function copySize(doc: unknown, from: string): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(jsonpatch.getValueByPointer(doc, from)) ?? '')
+  } catch {
+    return 0
   }
 }
 
