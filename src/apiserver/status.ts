@@ -69,8 +69,12 @@ export const errors = {
     new ApiError('AlreadyExists', `${qualifiedResource(group, resource)} "${name}" already exists`, { name, group, kind: resource }),
   conflict: (group: string, resource: string, name: string, why: string) =>
     new ApiError('Conflict', `Operation cannot be fulfilled on ${qualifiedResource(group, resource)} "${name}": ${why}`, { name, group, kind: resource }),
+  // Like kube: the message names each field; a cause's message does not repeat its own field (kubectl prints "field: message").
   invalid: (group: string, kind: string, name: string, causes: StatusCause[]) =>
-    new ApiError('Invalid', `${kind}${group ? `.${group}` : ''} "${name}" is invalid: ${causes.map((c) => c.message).join(', ')}`, { name, group, kind, causes }),
+    new ApiError('Invalid', `${kind}${group ? `.${group}` : ''} "${name}" is invalid: ${causes.map((c) => c.message).join(', ')}`, {
+      name, group, kind,
+      causes: causes.map((c) => (c.field && c.message?.startsWith(`${c.field}: `) ? { ...c, message: c.message.slice(c.field.length + 2) } : c)),
+    }),
   forbidden: (message: string) => new ApiError('Forbidden', message),
   unauthorized: (message = 'Unauthorized: send "Authorization: Bearer <token>" with a token from the kubeconfig the server wrote') =>
     new ApiError('Unauthorized', message),
