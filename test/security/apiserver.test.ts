@@ -27,7 +27,7 @@ interface RawResponse { status: number; headers: string; body: string }
 function rawRequest(h: Harness, target: string, opts: { method?: string; token?: string | null; accept?: string; body?: string; contentType?: string } = {}): Promise<RawResponse> {
   const s = h.server
   return new Promise((resolve, reject) => {
-    const sock = connect({ host: '127.0.0.1', port: s.port, ca: s.caPem, servername: '127.0.0.1' })
+    const sock = connect({ host: '127.0.0.1', port: s.port, ca: s.caPem })
     const chunks: Buffer[] = []
     const timer = setTimeout(() => { sock.destroy(); reject(new Error(`no complete response to ${target} within 20 s`)) }, 20_000)
     sock.on('data', (d: Buffer) => chunks.push(d))
