@@ -6,6 +6,13 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { AgentError } from './errors.ts'
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** 'none': the route needs no token (enrollment only); read by the server's auth hook from the matched route. */
+    auth?: 'none'
+  }
+}
+
 const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest()
 
 export function bearerTokenMatches(header: string | undefined, expectedDigest: Buffer): boolean {

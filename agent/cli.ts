@@ -12,20 +12,27 @@ export function registerAgentCommand(program: Command): void {
     .option('--vmid <id>', 'container id, added to every log line', process.env.ZLH_VMID)
     .option('--code-server-bind <host:port>', 'code-server --bind-addr', '0.0.0.0:6000')
     .option('--log-level <level>', 'pino log level', 'info')
+    .option('--log-file <file>', 'write the log to FILE, rotated at --log-max-bytes keeping 2 old files (default: stdout)')
+    .option('--log-max-bytes <n>', 'size at which --log-file is rotated', String(10 * 1024 * 1024))
     .option('--enroll', 'if the token file does not exist, accept the token once via POST /enroll (writes the file)')
     .option('--install-grace-ms <ms>', 'on SIGTERM, how long in-flight installs may finish before they are rolled back', '10000')
-    .action(async (opts: { root: string; listen: string; tokenFile: string; vmid?: string; codeServerBind: string; logLevel: string; installGraceMs: string; enroll?: boolean }) => {
+    .action(async (opts: { root: string; listen: string; tokenFile: string; vmid?: string; codeServerBind: string; logLevel: string; logFile?: string; logMaxBytes: string; installGraceMs: string; enroll?: boolean }) => {
       try {
+        const logMaxBytes = Number(opts.logMaxBytes)
+        if (!Number.isInteger(logMaxBytes) || logMaxBytes < 4096) throw new Error(`--log-max-bytes ${JSON.stringify(opts.logMaxBytes)} must be an integer of at least 4096`)
         await startAgent({
           root: opts.root,
           listen: opts.listen,
           tokenFile: opts.tokenFile,
           vmid: opts.vmid,
           logLevel: opts.logLevel,
+          logFile: opts.logFile,
+          logMaxBytes,
           codeServer: { bindAddr: opts.codeServerBind },
           installGraceMs: Number(opts.installGraceMs),
           enroll: opts.enroll === true,
           handleSignals: true,
+          guardProcess: true,
         })
       } catch (err) {
         console.error(`zlh agent: ${(err as Error).message}`)

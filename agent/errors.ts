@@ -5,6 +5,10 @@ import type { AgentErrorBody } from '../src/api/agent-types.ts'
 export const agentErrors = {
   UNAUTHORIZED: { status: 401, message: 'missing or wrong bearer token: send "Authorization: Bearer <the container token>"' },
   BAD_REQUEST: { status: 400, message: 'fix the request and retry' },
+  REQUEST_TARGET_INVALID: { status: 400, message: 'the request target must be a path such as /status, not an absolute URL or "*"; send the path and the host in the Host header' },
+  BODY_TOO_LARGE: { status: 413, message: 'the request body is larger than the agent accepts; send a smaller body (files go through /files or /uploads, which stream)' },
+  BODY_TOO_DEEP: { status: 400, message: 'the JSON body nests too deep; no agent request needs more than a few levels' },
+  FIELD_NUL_BYTE: { status: 400, message: 'a string field contains a NUL byte (\\u0000), which no command, argument, environment variable or path can hold; remove it' },
   NOT_FOUND: { status: 404, message: 'no such resource' },
   RUNTIME_NOT_FOUND: { status: 404, message: 'runtime version is not installed' },
   RUNTIME_IN_USE: { status: 409, message: 'runtime version is the current one; switch to another version first or pass ?force=true' },

@@ -13,6 +13,7 @@ import { StateHub } from './state.ts'
 import { createAgentLogger } from './log.ts'
 import type { Logger } from './log.ts'
 import { createAgentServer } from './server.ts'
+import { installProcessGuard } from './request-scope.ts'
 import { TokenHolder } from './auth.ts'
 import type { AgentContext, AgentRoutePlugin } from './context.ts'
 import { RuntimeManager } from './runtimes/manager.ts'
@@ -36,6 +37,10 @@ export interface StartAgentOptions {
   vmid?: string
   logger?: Logger
   logLevel?: string
+  /** without `logger`: write the log to this file, size-rotated (default: stdout) */
+  logFile?: string
+  /** rotation bound of `logFile` (default 10 MiB, 2 old files kept) */
+  logMaxBytes?: number
   /** how long shutdown waits for in-flight installs before rolling them back (default 10 s) */
   installGraceMs?: number
   runtimes?: Partial<Omit<RuntimeManagerOptions, 'paths' | 'log' | 'hub' | 'env' | 'onChanged'>>
@@ -46,6 +51,9 @@ export interface StartAgentOptions {
   extraRoutePlugins?: AgentRoutePlugin[]
   /** install SIGTERM/SIGINT handlers that close the agent and exit (the CLI does) */
   handleSignals?: boolean
+  /** install the process guard (request-scope.ts): an uncaught error of a request fails that
+   * request instead of the process (the CLI does; an embedder keeps its own policy) */
+  guardProcess?: boolean
 }
 
 export interface RunningAgent {
@@ -81,8 +89,9 @@ export function parseListen(listen: string): { host: string; port: number } {
 export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent> {
   const token = await readToken(opts)
   const tokens = new TokenHolder(token)
-  const log = opts.logger ?? createAgentLogger({ vmid: opts.vmid, level: opts.logLevel })
+  const log = opts.logger ?? createAgentLogger({ vmid: opts.vmid, level: opts.logLevel, file: opts.logFile, fileMaxBytes: opts.logMaxBytes })
   const agentLog = log.child({ component: 'agent' })
+  const unguard = opts.guardProcess ? installProcessGuard(agentLog) : () => undefined
   const paths = agentPaths(opts.root)
   const hub = new StateHub()
   const fault = faultHookFromEnv()
@@ -137,6 +146,7 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
       const drained = runtimes.drain(opts.installGraceMs ?? 10_000)
       await Promise.all([app.close(), drained])
       await codeServer.close()
+      unguard()
       agentLog.info('agent stopped')
     })()
     return closing

@@ -1,11 +1,20 @@
 // The agent's HTTP API: a fastify instance with bearer auth on every route, the error catalog,
 // JSON-schema validated bodies, OpenAPI at GET /openapi.json, and the list of route plugins.
-import Fastify from 'fastify'
+//
+// The edge, in hook order: each request runs in its own async scope (request-scope.ts); a target
+// that is not a path (absolute-form `GET http://x/status`, `*`) is refused 400 before anything
+// else; then authentication, decided on the route that was matched (a route is open only when it
+// declares `config: { auth: 'none' }` — enrollment — never on how the URL is spelled); JSON bodies
+// are bounded in size and depth (body-limits.ts) and may not carry NUL bytes in any string.
+import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify'
 import swagger from '@fastify/swagger'
+import type { FastifyRequest } from 'fastify'
 import { bearerAuthHook } from './auth.ts'
 import type { TokenHolder } from './auth.ts'
-import { enrollRoutes, isEnrollRequest } from './routes/enroll.ts'
+import { enrollRoutes } from './routes/enroll.ts'
+import { requestScopeHook } from './request-scope.ts'
+import { limitJsonBodies, MAX_JSON_BODY_BYTES } from './body-limits.ts'
 import { AgentError, errorBody, isCatalogError } from './errors.ts'
 import type { AgentContext, AgentRoutePlugin } from './context.ts'
 import { agentVersion } from './version.ts'
@@ -48,12 +57,37 @@ export async function createAgentServer(opts: AgentServerOptions): Promise<Fasti
     loggerInstance: ctx.log.child({ component: 'http' }) as FastifyBaseLogger,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    bodyLimit: 1024 * 1024,
+    bodyLimit: MAX_JSON_BODY_BYTES,
+    // The controller polls /status every few seconds: a line per request at info would grow the
+    // log by ~150 KB per idle half hour. Requests are logged below, at a level by outcome.
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
   })
 
-  // Before anything else so every route — including 404s and the OpenAPI document — requires it.
-  app.addHook('onRequest', bearerAuthHook(opts.tokens, (req) => opts.enroll !== undefined && isEnrollRequest(req)))
+  // Every route any plugin adds, with its methods: the table the security tests enumerate.
+  const table: AgentRoute[] = []
+  routeTables.set(app, table)
+  app.addHook('onRoute', (route) => {
+    table.push({ methods: [route.method].flat(), url: route.url, open: route.config?.auth === 'none' })
+  })
+
+  app.addHook('onRequest', requestScopeHook)
+  app.addHook('onRequest', async (req) => {
+    if (!req.raw.url?.startsWith('/')) throw new AgentError('REQUEST_TARGET_INVALID')
+  })
+  // Before any handler so every route — including 404s and the OpenAPI document — requires it.
+  app.addHook('onRequest', bearerAuthHook(opts.tokens, (req) => opts.enroll !== undefined && isOpenRoute(req)))
+  app.addHook('preValidation', async (req) => {
+    const field = nulField(req.body)
+    if (field !== undefined) throw new AgentError('FIELD_NUL_BYTE', `${field || 'the body'} contains a NUL byte`, { field })
+  })
+  limitJsonBodies(app)
+
+  app.addHook('onResponse', async (req, reply) => {
+    const status = reply.statusCode
+    const level = status >= 500 ? 'warn' : status >= 400 ? 'info' : 'debug'
+    req.log[level]({ method: req.method, url: req.url.split('?')[0], statusCode: status, ms: Math.round(reply.elapsedTime) }, 'request completed')
+  })
 
   // Responses finishing during shutdown close their connection, so close() need not wait for
   // the keep-alive timeout of clients whose request was in flight.
@@ -68,6 +102,9 @@ export async function createAgentServer(opts: AgentServerOptions): Promise<Fasti
       return reply.code(err.statusCode).send(errorBody(err))
     }
     const fe = err as FastifyError
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send(errorBody(new AgentError('BODY_TOO_LARGE', `the body is larger than ${MAX_JSON_BODY_BYTES} bytes`)))
+    }
     if (fe.validation) {
       return reply.code(400).send(errorBody(new AgentError('BAD_REQUEST', `${fe.validationContext ?? 'request'} is invalid (${fe.message})`)))
     }
@@ -100,4 +137,37 @@ export async function createAgentServer(opts: AgentServerOptions): Promise<Fasti
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   return app
+}
+
+export interface AgentRoute { methods: string[]; url: string; open: boolean }
+const routeTables = new WeakMap<FastifyInstance, AgentRoute[]>()
+
+/** Every route of an agent server (HEAD routes fastify adds included), as registered. */
+export function agentRouteTable(app: FastifyInstance): readonly AgentRoute[] {
+  return routeTables.get(app) ?? []
+}
+
+/** True for a route that declared itself open (`config: { auth: 'none' }`), judged on the matched route. */
+function isOpenRoute(req: FastifyRequest): boolean {
+  return req.routeOptions.config?.auth === 'none'
+}
+
+/** The path (`server.env[0].value`) of the first string or key in a parsed JSON body holding a NUL, '' for the body itself. */
+export function nulField(body: unknown): string | undefined {
+  const stack: Array<[unknown, string]> = [[body, '']]
+  for (let seen = 0; stack.length > 0 && seen < 100_000; seen++) {
+    const [value, at] = stack.pop()!
+    if (typeof value === 'string') {
+      if (value.includes('\0')) return at
+    } else if (Array.isArray(value)) {
+      value.forEach((v, i) => stack.push([v, `${at}[${i}]`]))
+    } else if (value !== null && typeof value === 'object' && !(Symbol.asyncIterator in value)) {
+      for (const [k, v] of Object.entries(value)) {
+        const key = at ? `${at}.${k}` : k
+        if (k.includes('\0')) return key
+        stack.push([v, key])
+      }
+    }
+  }
+  return undefined
 }

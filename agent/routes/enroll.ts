@@ -1,4 +1,5 @@
-// POST /enroll: the one unauthenticated route, registered only with `--enroll`. It lets a
+// POST /enroll: the one unauthenticated route (it declares `config.auth: 'none'`, which the
+// server's auth hook reads from the matched route), registered only with `--enroll`. It lets a
 // provider that cannot write files into the container (Proxmox's API) hand the agent its token
 // over the network, once. The firewall in front of the agent port admits only the control plane.
 //
@@ -7,19 +8,17 @@
 // is never logged or echoed. With a token already present the route only ever answers 409.
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import type { TokenHolder } from '../auth.ts'
 import { MIN_TOKEN_LENGTH } from '../auth.ts'
 import { AgentError } from '../errors.ts'
 import { writeFileAtomic } from '../fsutil.ts'
 
-export function isEnrollRequest(req: FastifyRequest): boolean {
-  return req.method === 'POST' && req.url.split('?')[0] === '/enroll'
-}
-
 export const enrollRoutes: FastifyPluginAsync<{ tokens: TokenHolder; tokenFile: string }> = async (app, { tokens, tokenFile }) => {
   let claimed = tokens.enrolled
   app.post<{ Body: { token: string } }>('/enroll', {
+    // The one open route: the server's auth hook reads this from the matched route.
+    config: { auth: 'none' },
     schema: {
       summary: 'hand the agent its bearer token, once (only with --enroll; no auth)',
       tags: ['enroll'],

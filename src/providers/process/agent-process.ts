@@ -1,5 +1,6 @@
-// The process backend's agent process: started detached (its own session, stdio to a log file) so
-// it outlives the controller, and found again from a pid file after a controller restart.
+// The process backend's agent process: started detached (its own session; it writes its own
+// size-rotated log, stdio goes to a small side file) so it outlives the controller, and found
+// again from a pid file after a controller restart.
 //
 // Guarantees: a pid file names a process only while that exact process lives — the file records
 // the kernel's start time of the pid (/proc/<pid>/stat field 22) and both must match, so a
@@ -12,7 +13,7 @@
 import { spawn } from 'node:child_process'
 import { openSync, closeSync, readFileSync } from 'node:fs'
 import { readFile, readdir, readlink, rm } from 'node:fs/promises'
-import { sep } from 'node:path'
+import { dirname, join, sep } from 'node:path'
 import { writeFileAtomic } from '../atomic-file.ts'
 
 export interface AgentProcessFiles {
@@ -45,10 +46,17 @@ export async function runningAgentPid(files: AgentProcessFiles): Promise<number 
   return state === 'Z' ? undefined : record.pid
 }
 
+/** Where the agent's stdout/stderr go: only what bypasses its logger (a crash trace of the runtime). */
+export function agentStderrFile(files: AgentProcessFiles): string {
+  return join(dirname(files.logFile), 'agent.stderr.log')
+}
+
 export async function startAgentProcess(files: AgentProcessFiles, options: { cliPath: string; listen: string; codeServerBind: string; vmid: number }): Promise<number> {
-  const log = openSync(files.logFile, 'a', 0o600)
+  // The agent writes and rotates `logFile` itself (--log-file; a redirected stdout could not be
+  // rotated under the running process); stdio keeps a separate small file for what escapes the logger.
+  const log = openSync(agentStderrFile(files), 'a', 0o600)
   try {
-    const child = spawn(process.execPath, [options.cliPath, 'agent', '--root', files.root, '--listen', options.listen, '--token-file', files.tokenFile, '--code-server-bind', options.codeServerBind, '--vmid', String(options.vmid)], {
+    const child = spawn(process.execPath, [options.cliPath, 'agent', '--root', files.root, '--listen', options.listen, '--token-file', files.tokenFile, '--code-server-bind', options.codeServerBind, '--vmid', String(options.vmid), '--log-file', files.logFile], {
       detached: true,
       stdio: ['ignore', log, log],
       // Not the controller's environment: it may hold credentials the agent has no business with.
