@@ -39,6 +39,7 @@ export function authenticateBearer(tokens: ApiTokenStore, headers: IncomingHttpH
 /** The portal plugin's onRequest hook (see the header). */
 export function authenticateRoute(tokens: ApiTokenStore): (req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
   return async (req, reply) => {
+    // The not-found handler has no route, hence no scope: any valid token may learn it is a 404.
     const scope = req.is404 ? undefined : req.routeOptions.config.scope
     if (scope === null) return undefined
     const principal = authenticateBearer(tokens, req.headers)
@@ -46,15 +47,13 @@ export function authenticateRoute(tokens: ApiTokenStore): (req: FastifyRequest, 
       reply.header('www-authenticate', 'Bearer realm="zlh"')
       return sendApiError(reply, 'ZLH_GW_API_UNAUTHENTICATED')
     }
-    req.principal = principal
-    if (req.is404) return undefined
-    if (scope === undefined) {
+    if (!req.is404 && scope === undefined) {
       return sendApiError(reply, 'ZLH_GW_API_FORBIDDEN', 'this route declares no scope, so it is refused to every token', { requiredScope: null })
     }
-    if (!hasScope(principal, scope)) {
-      req.principal = undefined
+    if (scope !== undefined && !hasScope(principal, scope)) {
       return sendApiError(reply, 'ZLH_GW_API_FORBIDDEN', `scope "${scope}" is required`, { requiredScope: scope })
     }
+    req.principal = principal
     return undefined
   }
 }
