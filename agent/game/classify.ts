@@ -30,6 +30,8 @@ export function classifyExit(facts: ExitFacts, rules: readonly CrashRule[] = cra
       if (rule.patterns.some((p) => p.test(line))) return { classification: rule.classification, evidence: line.slice(0, 500) }
     }
   }
+  if (facts.spawnError) return { classification: 'unexpected_exit', evidence: `the server could not be started: ${facts.spawnError}` }
   if (facts.exitCode !== null && facts.exitCode !== 0) return { classification: 'nonzero_exit', evidence: `exit code ${facts.exitCode}` }
-  return { classification: 'unexpected_exit', evidence: facts.signal ? `signal ${facts.signal}` : 'exit code 0' }
+  if (facts.signal) return { classification: 'unexpected_exit', evidence: `signal ${facts.signal}` }
+  return { classification: 'unexpected_exit', evidence: facts.exitCode === 0 ? 'exit code 0' : 'no exit status (the server process was lost)' }
 }

@@ -13,7 +13,7 @@
 // (the last BACKLOG_LIMIT bytes; the log file has all of it). The wrapper never buffers more than CLIENT_BUFFER_LIMIT per client (a stuck agent
 // connection is dropped; the agent reconnects). SIGTERM/SIGINT/SIGHUP to the wrapper are passed
 // to the game's process group instead of orphaning it.
-import { spawn } from 'node:child_process'
+import { ChildProcess, spawn } from 'node:child_process'
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
@@ -80,7 +80,20 @@ const server = net.createServer((sock) => {
 // Relative to the cwd (the run dir): deep roots would overflow sun_path with the absolute path.
 server.listen(path.basename(cfg.socketPath))
 
-const child = spawn(cfg.command, cfg.args, { cwd: cfg.cwd, env: cfg.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] })
+const child = spawnGame()
+
+/** The game's process; arguments spawn refuses outright (a NUL byte in the command, an argument,
+ * the environment or the directory) throw instead of emitting 'error': they are reported the
+ * same way, as a spawn failure, through a process object that never started. */
+function spawnGame(): ChildProcess {
+  try {
+    return spawn(cfg.command, cfg.args, { cwd: cfg.cwd, env: cfg.env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] })
+  } catch (err) {
+    const never = new ChildProcess()
+    process.nextTick(() => never.emit('error', err))
+    return never
+  }
+}
 child.stdin?.on('error', () => { /* the game closed its stdin; input is dropped */ })
 
 function output(chunk: Buffer): void {
@@ -118,7 +131,9 @@ child.on('spawn', () => {
 child.on('error', (err) => {
   // Only spawn failures reach here before 'spawn'; later errors (kill of a gone pid) are harmless.
   if (child.pid !== undefined) return
-  const msg = `spawn ${cfg.command} ${(err as NodeJS.ErrnoException).code ?? err.message}`
+  const code = (err as NodeJS.ErrnoException).code
+  const shown = JSON.stringify(cfg.command).slice(1, -1)
+  const msg = `spawn ${shown} ${code ?? 'failed'}${code && err.message.includes(code) ? '' : `: ${err.message.replaceAll('\0', '\\0')}`}`
   output(Buffer.from(`[zlh] could not start the server: ${msg}\n`))
   finish({ runId: cfg.runId, exitCode: null, signal: null, exitedAt: Date.now(), oomKillsAtExit: readOomKills(oomFile), spawnError: msg })
 })

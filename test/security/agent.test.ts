@@ -14,6 +14,8 @@ import { buildTar, buildZip, type ZipEntrySpec } from '../agent/uploads/archive-
 import { startTestAgent } from '../agent/helpers.ts'
 import { agentRouteTable } from '../../agent/server.ts'
 import { rawRequest } from './raw-http.ts'
+import { launchRun, runFiles } from '../../agent/game/launcher.ts'
+import { classifyExit } from '../../agent/game/classify.ts'
 
 const cli = new URL('../../src/cli/main.ts', import.meta.url).pathname
 
@@ -276,7 +278,7 @@ t.test('hostile JSON bodies: too deep → 400 naming the limit, too large → 41
     json = await res.json() as { code: string; message: string }
     t.equal(res.status, 400, `NUL in ${field}: 400`)
     t.equal(json.code, 'FIELD_NUL_BYTE', `NUL in ${field}: FIELD_NUL_BYTE`)
-    t.ok(json.message.includes(field), `the message names ${field}: ${json.message}`)
+    t.ok((json.message ?? '').includes(field), `the message names ${field}: ${json.message}`)
   }
   res = await put(JSON.stringify(spec()))
   t.equal(res.status, 200, 'the same spec without NUL is accepted')
@@ -304,4 +306,23 @@ t.test('the agent log is rotated at its size bound, and an idle agent polled for
   while (!idle.out.some((l) => l.includes('marker=1') || l.includes('"statusCode":401')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
   const lines = idle.out.slice(before).filter((l) => !l.includes('"statusCode":401'))
   t.same(lines, [], '30 successful status polls write no log line')
+})
+
+t.test('a spawn that still fails (NUL past the edge) is reported as a spawn failure, not "exit code 0"', async (t) => {
+  const dir = t.testdir()
+  const files = runFiles(path.join(dir, 'run'))
+  const cases: Array<[string, Partial<{ command: string; args: string[]; env: Record<string, string> }>]> = [
+    ['command', { command: '/bin/tr\u0000ue' }],
+    ['args', { args: ['a\u0000b'] }],
+    ['env', { env: { A: 'b\u0000c' } }],
+  ]
+  for (const [what, bad] of cases) {
+    const result = await launchRun(files, { runId: `r-${what}`, command: '/bin/true', args: [], env: {}, cwd: dir, logFile: path.join(dir, 'game.log'), logMaxBytes: 1 << 20, logKeep: 1, ...bad })
+    t.ok(result.exit, `${what}: the wrapper reports an exit instead of a run`)
+    const spawnError = result.exit?.spawnError ?? ''
+    t.match(spawnError, /^spawn .* (ERR_INVALID_ARG_VALUE|ERR_INVALID_ARG_TYPE)/, `${what}: the exit says the spawn failed and why (${spawnError.slice(0, 160)})`)
+    const verdict = classifyExit({ exitCode: result.exit?.exitCode ?? null, signal: null, oomKillDelta: null, logTail: [], spawnError })
+    t.match(verdict.evidence ?? '', /could not be started: spawn/, `${what}: the crash record says so`)
+    t.notMatch(verdict.evidence ?? '', /exit code 0/)
+  }
 })
