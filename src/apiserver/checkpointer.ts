@@ -3,7 +3,9 @@
 // copying the WAL into the database file (10-15 ms pauses with fsync at 10k objects).
 //
 // Guarantees: durability is unchanged (a checkpoint only moves committed pages). If the worker
-// fails, onFailure runs so the caller can turn sqlite's automatic checkpoints back on.
+// fails, onFailure runs so the caller can turn sqlite's automatic checkpoints back on. stop()
+// resolves only once the worker's connection is closed (the last connection to close removes the
+// WAL files, so nothing touches the database directory after that).
 
 import { Worker } from 'node:worker_threads'
 
@@ -20,18 +22,25 @@ parentPort.on('message', () => { clearInterval(timer); db.close(); parentPort.cl
 export class Checkpointer {
   #worker: Worker
   #stopped = false
+  #exited: Promise<void>
 
   constructor(dbPath: string, onFailure: (why: string) => void, intervalMs = 250) {
     this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path: dbPath, intervalMs } })
     this.#worker.unref()
+    this.#exited = new Promise((resolve) => this.#worker.once('exit', () => resolve()))
     this.#worker.on('message', (m) => onFailure(String(m)))
     this.#worker.on('error', (e) => onFailure(e.message))
     this.#worker.on('exit', (code) => { if (!this.#stopped) onFailure(`checkpoint worker exited (${code})`) })
   }
 
-  stop(): void {
-    if (this.#stopped) return
-    this.#stopped = true
-    this.#worker.postMessage('stop')
+  /** Stops the worker; resolves once its thread (and so its connection) is gone. */
+  stop(): Promise<void> {
+    if (!this.#stopped) {
+      this.#stopped = true
+      // Held until it has exited, so that a caller awaiting close() keeps the process alive meanwhile.
+      this.#worker.ref()
+      this.#worker.postMessage('stop')
+    }
+    return this.#exited
   }
 }

@@ -283,7 +283,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
       closed = true
       controllers.stop()
       await app.close()
-      store.close()
+      await store.close()
     },
   }
 }

@@ -223,10 +223,12 @@ export class ObjectStore {
     } catch { /* busy or missing: try again later */ }
   }
 
-  close(): void {
+  /** Flushes and closes; resolves once no connection to the database is left (the checkpoint worker's too). */
+  close(): Promise<void> {
     this.#flush()
-    this.#checkpointer.stop()
+    const workerGone = this.#checkpointer.stop()
     if (this.#db.isOpen) this.#db.close()
+    return workerGone
   }
 
   #index(o: StoredObject): void {
