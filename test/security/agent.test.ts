@@ -326,3 +326,33 @@ t.test('a spawn that still fails (NUL past the edge) is reported as a spawn fail
     t.notMatch(verdict.evidence ?? '', /exit code 0/)
   }
 })
+
+t.test('an uncaught error of a request in flight fails that request and the agent keeps serving; one outside any request still ends the process', async (t) => {
+  const root = t.testdir()
+  const token = randomBytes(24).toString('hex')
+  const script = new URL('./fixtures/guarded-agent.ts', import.meta.url).pathname
+  const child = spawn(process.execPath, [script, root, token], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  t.teardown(async () => { if (child.exitCode === null && child.signalCode === null) { child.kill('SIGKILL'); await exited } })
+  let logs = ''
+  child.stderr!.on('data', (d: Buffer) => { logs += d.toString() })
+  const url = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      logs += line + '\n'
+      if (line.startsWith('URL ')) resolve(line.slice(4))
+    })
+    child.once('exit', (code) => reject(new Error(`exited (${code}) before listening: ${logs.slice(0, 400)}`)))
+  })
+  const get = (p: string) => fetch(url + p, { headers: { authorization: `Bearer ${token}` } })
+  for (let i = 0; i < 3; i++) {
+    const res = await get('/test/fail-in-request')
+    t.equal(res.status, 500, `attempt ${i + 1}: the failing request gets 500`)
+    t.equal((await res.json() as { code: string }).code, 'INTERNAL')
+    t.equal((await get('/status')).status, 200, `attempt ${i + 1}: the agent still serves`)
+  }
+  t.match(logs, /uncaught error in a request: the request fails, the agent keeps serving/, 'each failure is logged with its request')
+  t.match(logs, /stream broke during the request/)
+  t.equal((await get('/test/fail-after-reply')).status, 200)
+  t.equal(await exited, 1, 'an error no request in flight owns is fatal, as without the guard (exit 1, the supervisor restarts the agent)')
+  t.match(logs, /uncaught error outside any request/)
+})
