@@ -8,7 +8,9 @@
 // Guarantees: sweepAgentTemp() removes every name with the reserved prefix anywhere under the
 // root (the staging directory, and write temp files a crash left), never following a link; it
 // runs before the agent listens, so it cannot race a request's own temp files.
-// Caveats: the sweep walks directories only (it reads no file); it stops descending after
+// Caveats: a target directory that is a separate mount inside the server root cannot receive a
+// rename from the staging directory (EXDEV); extraction then fails as a whole, nothing is merged.
+// The sweep walks directories only (it reads no file); it stops descending after
 // SWEEP_MAX_DIRECTORIES directories and says so in the log, leaving the rest for the next start.
 import fsp from 'node:fs/promises'
 import { constants as C } from 'node:fs'
