@@ -88,7 +88,10 @@ function admission(limits: ExtractLimits): { admit(e: RawEntry): void; announceC
  */
 export async function extractArchive(root: ConfinedRoot, archiveFile: string, format: ArchiveFormat, targetDir: string, limits: ExtractLimits): Promise<{ files: number; directories: number }> {
   const targetParts = splitPath(targetDir)
-  const reader: ArchiveReader = format === 'zip' ? await openZip(archiveFile) : await openTar(archiveFile)
+  // A tar holds its entries' data plus a 512-byte header (and up to 511 bytes of padding) each,
+  // long names as extra headers, and the end blocks: anything decoded beyond this is not data.
+  const tarBound = limits.maxTotalBytes + (limits.maxEntries + 2) * 16 * 1024 + 1024 * 1024
+  const reader: ArchiveReader = format === 'zip' ? await openZip(archiveFile) : await openTar(archiveFile, tarBound)
   let stagingParts: string[] | null = null
   try {
     const check = admission(limits)

@@ -16,6 +16,7 @@ import { createGunzip } from 'node:zlib'
 import { Readable } from 'node:stream'
 import { Parser, type ReadEntry } from 'tar'
 import { FileError } from '../files/errors.ts'
+import { sizeLimit } from '../files/confined-fs.ts'
 import type { ArchiveReader, RawEntry } from './reader.ts'
 
 const invalid = (err: unknown): FileError =>
@@ -39,10 +40,13 @@ async function isGzip(file: string): Promise<boolean> {
 }
 
 /** One pass: `onEntry` gets each entry in order (the next waits for it); the entry's data must be consumed or resumed. */
-async function parseTar(file: string, gzip: boolean, onEntry: (raw: RawEntry, entry: ReadEntry) => Promise<void> | void): Promise<void> {
+async function parseTar(file: string, gzip: boolean, maxDecodedBytes: number, onEntry: (raw: RawEntry, entry: ReadEntry) => Promise<void> | void): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const src = createReadStream(file)
     const gunzip = gzip ? createGunzip() : null
+    // The decoded stream is bounded too: a gzip bomb hiding gigabytes after the last entry (or
+    // in blocks no header accounts for) ends the pass instead of keeping it busy.
+    const decoded = sizeLimit(maxDecodedBytes, 'the decompressed archive')
     const parser = new Parser({ strict: true })
     let chain: Promise<void> = Promise.resolve()
     let current: ReadEntry | null = null
@@ -52,6 +56,7 @@ async function parseTar(file: string, gzip: boolean, onEntry: (raw: RawEntry, en
       failed = true
       src.destroy()
       gunzip?.destroy()
+      decoded.destroy()
       // The entry being written stops with the error (its reader, if any, sees it; the listener
       // keeps an unread entry from throwing it); the pass settles once that write has.
       if (current) {
@@ -74,26 +79,28 @@ async function parseTar(file: string, gzip: boolean, onEntry: (raw: RawEntry, en
     parser.on('abort', (err: Error) => fail(err))
     parser.on('end', () => { void chain.then(() => { if (!failed) resolve() }, () => undefined) })
     src.on('error', fail)
+    decoded.on('error', (err: FileError) => fail(err.code === 'FILE_TOO_LARGE' ? new FileError('ARCHIVE_TOO_LARGE', `${err.message.replace(/:.*$/, '')}`) : err))
     if (gunzip) {
       gunzip.on('error', fail)
-      src.pipe(gunzip).pipe(parser as unknown as NodeJS.WritableStream)
+      src.pipe(gunzip).pipe(decoded).pipe(parser as unknown as NodeJS.WritableStream)
     } else {
-      src.pipe(parser as unknown as NodeJS.WritableStream)
+      src.pipe(decoded).pipe(parser as unknown as NodeJS.WritableStream)
     }
   })
 }
 
-export async function openTar(file: string): Promise<ArchiveReader> {
+/** `maxDecodedBytes`: the most the decoded tar stream may hold (entries, headers, padding). */
+export async function openTar(file: string, maxDecodedBytes: number): Promise<ArchiveReader> {
   const gzip = await isGzip(file).catch((err: unknown) => { throw invalid(err) })
   return {
     scan: async (admit) => {
-      await parseTar(file, gzip, (raw, entry) => {
+      await parseTar(file, gzip, maxDecodedBytes, (raw, entry) => {
         admit(raw)
         entry.resume()
       })
     },
     extract: async (onEntry) => {
-      await parseTar(file, gzip, async (raw, entry) => {
+      await parseTar(file, gzip, maxDecodedBytes, async (raw, entry) => {
         const hasData = raw.kind === 'file' && raw.size > 0
         if (!hasData) entry.resume()
         await onEntry(raw, raw.kind !== 'file' ? null : async () => (hasData ? entry as unknown as Readable : Readable.from([])))

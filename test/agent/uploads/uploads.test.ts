@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFil
 import path from 'node:path'
 import { startTestAgent } from '../helpers.ts'
 import { rawRequest } from '../files/http.ts'
+import { gzipSync } from 'node:zlib'
 import { buildTar, buildZip } from './archive-builders.ts'
 
 const MAX_UPLOAD = 64 * 1024
@@ -73,6 +74,7 @@ t.test('hostile archives and uploads: each refused with a stable code, nothing w
     ['tar.gz: character device', '/uploads/plugins?extract=true&format=tar.gz', tgz([{ name: 'evil-dev', type: '3' }]), 'ARCHIVE_UNSAFE_ENTRY'],
     ['tar.gz: FIFO', '/uploads/plugins?extract=true&format=tar.gz', tgz([{ name: 'evil-fifo', type: '6' }]), 'ARCHIVE_UNSAFE_ENTRY'],
     ['tar.gz: expands past the limit', '/uploads/plugins?extract=true&format=tar.gz', tgz([{ name: 'evil-big.bin', data: Buffer.alloc(20 * 1024) }]), 'ARCHIVE_TOO_LARGE'],
+    ['tar.gz: a gzip bomb after the last entry', '/uploads/plugins?extract=true&format=tar.gz', gzipSync(Buffer.concat([buildTar([{ name: 'ok-before.txt', data: 'fine' }], false), Buffer.alloc(4 * 1024 * 1024)])), 'ARCHIVE_TOO_LARGE'],
     ['tar.gz: truncated', '/uploads/plugins?extract=true&format=tar.gz', tgz([{ name: 'evil.bin', data: Buffer.alloc(4000, 7) }]).subarray(0, 60), 'ARCHIVE_INVALID'],
     ['extract into a linked directory', '/uploads/link-dir?extract=true&format=zip', buildZip([{ name: 'evil.txt', data: 'x' }]), 'FILE_PATH_SYMLINK'],
     ['extract into ../', '/uploads/..?extract=true&format=zip', buildZip([{ name: 'evil.txt', data: 'x' }]), 'FILE_PATH_TRAVERSAL'],
