@@ -8,3 +8,6 @@ export type * from './types.generated.ts'
 // Wire types of the agent's HTTP API (shared by agent, agent-client, controller and gateway).
 export type * from './agent-types.ts'
 export type * from './agent-game-types.ts'
+// The outbound download policy the controller sends the agent (ContainerProvider spec.outbound).
+export { outboundPolicyOf, outboundPolicySchema, outboundRefusalHint } from './outbound.ts'
+export type { OutboundPolicy } from './outbound.ts'

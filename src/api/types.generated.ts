@@ -4,6 +4,14 @@ import type { ObjectMeta } from './object-meta.ts'
 
 // ---- ContainerProvider (zerolaghub.dev/v1alpha1, Cluster) ----
 
+/** Where the containers of this provider may download from: runtime artifacts (RuntimeCatalog URLs) and GameServer spec.mods URLs. Nothing declared means nothing is downloaded: every artifact and mod URL is refused (zlh up declares its own artifact server on the provider it creates). The agent enforces the list the controller sends with each install, and the controller checks before it asks. RuntimeCatalog verification by the controller uses the union of every provider's lists. */
+export interface ContainerProviderSpecOutbound {
+  /** URL prefixes downloads may come from, e.g. https://cdn.example.com/mods/ or http://127.0.0.1:8081/. A URL matches when scheme, host and port are equal and the source's path is a prefix of the URL's at a / boundary, compared after URL normalization (case, default ports, IPv4/IPv6 spellings, dot segments, a trailing dot on the host). URLs with a user name or password, or with %2f, %5c or %2e in the path, never match. Every redirect hop must match too (at most 5). Loopback, link-local (169.254.0.0/16, fe80::/10), private (10/8, 172.16/12, 192.168/16, fc00::/7), shared (100.64/10), unspecified, multicast and reserved addresses are refused unless the source names that very address as its host (http://127.0.0.1:8081/, not localhost) or it lies in allowedNetworks. */
+  allowedSources?: Array<string>
+  /** CIDRs (10.0.0.0/8, fd00::/8) that host names in allowedSources may resolve to although they are not public, e.g. an internal mirror. Host names are resolved once and the connection goes to the checked address. */
+  allowedNetworks?: Array<string>
+}
+
 /** Local processes under a directory root. Isolates nothing; for development and the embedded default. */
 export interface ContainerProviderSpecProcess {
   /** Directory under which each container gets its root; defaults to the controller's state directory. */
@@ -62,6 +70,8 @@ export interface ContainerProviderSpec {
   type: "process" | "lxc" | "proxmox"
   /** The provider used by servers that name none; at most one should be default. */
   default?: boolean
+  /** Where the containers of this provider may download from: runtime artifacts (RuntimeCatalog URLs) and GameServer spec.mods URLs. Nothing declared means nothing is downloaded: every artifact and mod URL is refused (zlh up declares its own artifact server on the provider it creates). The agent enforces the list the controller sends with each install, and the controller checks before it asks. RuntimeCatalog verification by the controller uses the union of every provider's lists. */
+  outbound?: ContainerProviderSpecOutbound
   /** Local processes under a directory root. Isolates nothing; for development and the embedded default. */
   process?: ContainerProviderSpecProcess
   /** Real LXC containers on the controller's host. */
