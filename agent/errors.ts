@@ -14,6 +14,7 @@ export const agentErrors = {
   RUNTIME_IN_USE: { status: 409, message: 'runtime version is the current one; switch to another version first or pass ?force=true' },
   INSTALL_CONFLICT: { status: 409, message: 'another install of this runtime version with a different url or sha256 is in flight; retry when it finishes' },
   INSTALL_ABORTED: { status: 503, message: 'the install was rolled back because the agent is shutting down; retry against the restarted agent' },
+  OUTBOUND_NOT_ALLOWED: { status: 403, message: 'downloads go only to the sources the ContainerProvider declares in spec.outbound' },
   ARTIFACT_HTTP_ERROR: { status: 502, message: 'the artifact server answered with an error status' },
   ARTIFACT_UNREACHABLE: { status: 502, message: 'the artifact server could not be reached' },
   ARTIFACT_TRUNCATED: { status: 502, message: 'the artifact download ended early' },

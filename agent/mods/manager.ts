@@ -2,7 +2,8 @@
 // fetcher) placed into the server's mods folder, restart-policy aware.
 //
 // Expected flow:
-//  1. install/remove/setAll download into a cache keyed by sha256 (outside the server root).
+//  1. install/remove/setAll download into a cache keyed by sha256 (outside the server root), only
+//     from the sources the request's outbound policy allows (none given → no download).
 //  2. While the game runs, changes are recorded as pending and applied by applyPending(), which
 //     the supervisor runs before every start (so a restart applies them); while it is stopped
 //     they are applied at once.
@@ -14,6 +15,7 @@ import { createReadStream } from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
 import type { ModEntry, ModSpec, ModsListing } from '../../src/api/agent-game-types.ts'
+import type { OutboundPolicy } from '../../src/api/outbound.ts'
 import { fetchArtifact, type FetchArtifactOptions, type FetchArtifactResult } from '../runtimes/fetcher.ts'
 import type { ConfinedRoot } from '../files/confined-fs.ts'
 import { FileError } from '../files/errors.ts'
@@ -74,15 +76,19 @@ export class ModsManager {
     writeJsonAtomic(this.manifestFile, m)
   }
 
-  private async download(spec: ModSpec): Promise<string> {
+  private async download(spec: ModSpec, outbound: OutboundPolicy | undefined): Promise<string> {
     const dest = path.join(this.cacheDir, spec.sha256)
     if (await fsp.access(dest).then(() => true, () => false)) return dest
-    await (this.opts.fetch ?? fetchArtifact)({ url: spec.url, sha256: spec.sha256, dest, maxBytes: this.opts.maxModBytes ?? 512 * 1024 * 1024 })
+    await (this.opts.fetch ?? fetchArtifact)({
+      url: spec.url, sha256: spec.sha256, dest, maxBytes: this.opts.maxModBytes ?? 512 * 1024 * 1024,
+      label: `mod ${JSON.stringify(spec.name)}`, ...(outbound !== undefined ? { outbound } : {}),
+    })
     return dest
   }
 
-  private async place(m: Manifest, spec: ModSpec): Promise<void> {
-    const cached = await this.download(spec)
+  /** Places a mod whose download is cached (pending installs were downloaded when requested). */
+  private async place(m: Manifest, spec: ModSpec, outbound?: OutboundPolicy): Promise<void> {
+    const cached = await this.download(spec, outbound)
     const size = await this.opts.root.writeFile(`${this.modsDir}/${spec.name}`, createReadStream(cached), Number.MAX_SAFE_INTEGER)
     m.installed[spec.name] = { sha256: spec.sha256, url: spec.url, size }
   }
@@ -94,7 +100,7 @@ export class ModsManager {
     delete m.installed[name]
   }
 
-  private async installLocked(m: Manifest, spec: ModSpec): Promise<void> {
+  private async installLocked(m: Manifest, spec: ModSpec, outbound: OutboundPolicy | undefined): Promise<void> {
     checkModName(spec.name)
     const current = m.installed[spec.name]
     m.pendingRemoval = m.pendingRemoval.filter((n) => n !== spec.name)
@@ -102,13 +108,13 @@ export class ModsManager {
       delete m.pendingInstall[spec.name]
       return
     }
-    await this.download(spec)
+    await this.download(spec, outbound)
     if (this.opts.isRunning()) {
       m.pendingInstall[spec.name] = { name: spec.name, url: spec.url, sha256: spec.sha256 }
       this.opts.onPending()
     } else {
       delete m.pendingInstall[spec.name]
-      await this.place(m, spec)
+      await this.place(m, spec, outbound)
     }
   }
 
@@ -126,10 +132,10 @@ export class ModsManager {
   }
 
   /** Installs (or replaces) one mod. */
-  async install(spec: ModSpec): Promise<ModsListing> {
+  async install(spec: ModSpec, outbound?: OutboundPolicy): Promise<ModsListing> {
     return await this.serial(async () => {
       const m = this.manifest()
-      await this.installLocked(m, spec)
+      await this.installLocked(m, spec, outbound)
       await this.save(m)
       return await this.listLocked(m)
     })
@@ -145,10 +151,10 @@ export class ModsManager {
   }
 
   /** The desired list (spec.mods): installs what is missing or changed, removes managed mods not listed. Files put there by hand are left alone. */
-  async setAll(mods: ModSpec[]): Promise<ModsListing> {
+  async setAll(mods: ModSpec[], outbound?: OutboundPolicy): Promise<ModsListing> {
     return await this.serial(async () => {
       const m = this.manifest()
-      for (const spec of mods) await this.installLocked(m, spec)
+      for (const spec of mods) await this.installLocked(m, spec, outbound)
       const wanted = new Set(mods.map((s) => s.name))
       for (const name of new Set([...Object.keys(m.installed), ...Object.keys(m.pendingInstall)])) {
         if (!wanted.has(name)) await this.removeLocked(m, name)

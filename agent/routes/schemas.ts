@@ -1,5 +1,6 @@
 // JSON schemas of the core routes: validate every body/param at the edge and document the API.
 import { NAME_PATTERN } from '../runtimes/store.ts'
+import { outboundPolicySchema } from '../../src/api/outbound.ts'
 
 export const errorResponseSchema = {
   type: 'object',
@@ -37,6 +38,7 @@ export const installBodySchema = {
     sha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' },
     sizeBytes: { type: 'integer', minimum: 0 },
     activate: { type: 'boolean' },
+    outbound: outboundPolicySchema,
     verify: {
       type: 'object',
       additionalProperties: false,

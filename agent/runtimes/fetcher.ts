@@ -2,8 +2,10 @@
 // the bytes pass, never holding more than a chunk in memory.
 //
 // Expected flow:
-//   1. GET the url (following up to 5 redirects); `onHeaders` sees the announced size before any
-//      byte is written (the disk-space check hangs off it).
+//   1. GET the url through the guarded fetch (src/platform/outbound): only URLs and addresses the
+//      request's outbound policy allows, every redirect hop (at most 5) checked the same way; no
+//      policy → nothing is fetched. `onHeaders` sees the announced size before any byte is written
+//      (the disk-space check hangs off it).
 //   2. Each chunk is counted against `maxBytes`, hashed and written to the sink with backpressure.
 //      No chunk for `stallTimeoutMs` → the attempt fails as stalled; `timeoutMs` bounds the whole.
 //   3. A failed attempt (unreachable, 5xx, truncated, stalled) is retried: a resumable sink
@@ -11,12 +13,13 @@
 //      reset and the download starts over.
 //   4. When the body is complete the digest is compared with `sha256`.
 // Guarantees: resolves only when every byte arrived, matched the sha256 and the sink finished;
-// otherwise rejects with an AgentError (ARTIFACT_*) after calling sink.discard().
-// Errors: ARTIFACT_HTTP_ERROR, ARTIFACT_UNREACHABLE, ARTIFACT_TRUNCATED, ARTIFACT_STALLED,
+// otherwise rejects with an AgentError (ARTIFACT_*) after calling sink.discard(). Every stream
+// (response, meter, sink) has its errors handled from the moment the response exists, so a
+// connection that breaks at any point fails the download and never the process.
+// Errors: OUTBOUND_NOT_ALLOWED (never retried), ARTIFACT_HTTP_ERROR, ARTIFACT_UNREACHABLE, ARTIFACT_TRUNCATED, ARTIFACT_STALLED,
 // ARTIFACT_TIMEOUT, ARTIFACT_TOO_LARGE, ARTIFACT_SHA256_MISMATCH, INSTALL_ABORTED, or whatever
 // the sink throws (e.g. ARCHIVE_UNSAFE_ENTRY), which is never retried.
-import http from 'node:http'
-import https from 'node:https'
+import type http from 'node:http'
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
 import path from 'node:path'
@@ -26,10 +29,18 @@ import { Transform, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { setTimeout as delay } from 'node:timers/promises'
 import { AgentError, isAgentError } from '../errors.ts'
+import { guardedGet, isOutboundError } from '../../src/platform/index.ts'
+import { outboundRefusalHint, type OutboundPolicy } from '../../src/api/outbound.ts'
 import { fsyncDir } from '../fsutil.ts'
 
 export interface DownloadOptions {
   url: string
+  /** where downloads may come from (the ContainerProvider's spec.outbound); absent → nothing may */
+  outbound?: OutboundPolicy
+  /** names the download in refusals, e.g. `mod "worldedit.jar"` */
+  label?: string
+  /** for tests: host name → addresses (default: the system resolver) */
+  resolve?: (hostname: string) => Promise<Array<{ address: string }>>
   /** expected lowercase hex sha256 */
   sha256: string
   /** refuse artifacts larger than this (default 4 GiB) */
@@ -125,7 +136,17 @@ interface AttemptOptions extends DownloadOptions {
 
 async function oneAttempt(o: AttemptOptions): Promise<{ received: number; hash: Hash }> {
   const stallMs = o.stallTimeoutMs ?? 30_000
-  const res = await get(o.url, o.offset > 0 ? { range: `bytes=${o.offset}-` } : {}, o.signal, stallMs)
+  const res = await get(o, o.offset > 0 ? { range: `bytes=${o.offset}-` } : {}, stallMs)
+  try {
+    return await consume(o, res, stallMs)
+  } finally {
+    // Whatever happened (refused size, a throwing onHeaders or sink, a broken stream), the
+    // connection is closed; destroying a consumed response is a no-op.
+    res.destroy()
+  }
+}
+
+async function consume(o: AttemptOptions, res: http.IncomingMessage, stallMs: number): Promise<{ received: number; hash: Hash }> {
   let offset = o.offset
   let hash = o.hash
   if (offset > 0 && !(res.statusCode === 206 && contentRangeStart(res.headers['content-range']) === offset)) {
@@ -161,7 +182,7 @@ async function oneAttempt(o: AttemptOptions): Promise<{ received: number; hash: 
       if (received > o.maxBytes) return cb(new AgentError('ARTIFACT_TOO_LARGE', `${o.url} exceeded the limit of ${o.maxBytes} bytes`, { maxBytes: o.maxBytes }))
       armStall()
       hash.update(chunk)
-      o.onProgress?.(received, total)
+      try { o.onProgress?.(received, total) } catch { /* a progress listener cannot fail the download */ }
       cb(null, chunk)
     },
   })
@@ -170,7 +191,8 @@ async function oneAttempt(o: AttemptOptions): Promise<{ received: number; hash: 
     await pipeline(res, meter, writable, { signal: o.signal })
   } catch (err) {
     if (isAgentError(err)) throw err
-    if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || (err as Error).message === 'aborted') {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (err as Error).message === 'aborted') {
       throw new AgentError('ARTIFACT_TRUNCATED', `${o.url} ended after ${received}${total !== undefined ? ` of ${total}` : ''} bytes`, { receivedBytes: received, totalBytes: total })
     }
     throw err
@@ -188,32 +210,24 @@ function contentRangeStart(header: string | undefined): number | undefined {
   return m ? Number(m[1]) : undefined
 }
 
-function get(url: string, headers: Record<string, string>, signal: AbortSignal, stallMs: number, redirects = 5): Promise<http.IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    let parsed: URL
-    try {
-      parsed = new URL(url)
-    } catch {
-      return reject(new AgentError('BAD_REQUEST', `artifact url ${JSON.stringify(url)} is not a URL`))
-    }
-    const mod = parsed.protocol === 'https:' ? https : parsed.protocol === 'http:' ? http : null
-    if (!mod) return reject(new AgentError('BAD_REQUEST', `artifact url must be http or https, got ${parsed.protocol}`))
-    const req = mod.get(parsed, { headers: { 'user-agent': 'zlh-agent', ...headers }, signal }, (res) => {
-      clearTimeout(headerTimer)
-      const status = res.statusCode ?? 0
-      if (status >= 300 && status < 400 && res.headers.location) {
-        res.resume()
-        if (redirects <= 0) return reject(new AgentError('ARTIFACT_HTTP_ERROR', `too many redirects fetching ${url}`, { status }))
-        return resolve(get(new URL(res.headers.location, parsed).toString(), headers, signal, stallMs, redirects - 1))
-      }
-      resolve(res)
+async function get(o: AttemptOptions, headers: Record<string, string>, stallMs: number): Promise<http.IncomingMessage> {
+  const policy = o.outbound
+  try {
+    const { response } = await guardedGet(o.url, {
+      rules: policy ?? { allowedSources: [] },
+      refusalHint: outboundRefusalHint(policy),
+      headers: { 'user-agent': 'zlh-agent', ...headers },
+      signal: o.signal,
+      headersTimeoutMs: stallMs,
+      ...(o.resolve ? { resolve: o.resolve } : {}),
     })
-    const headerTimer = setTimeout(() => req.destroy(new AgentError('ARTIFACT_STALLED', `no response headers from ${url} within ${stallMs} ms`)), stallMs)
-    req.on('error', (err) => {
-      clearTimeout(headerTimer)
-      reject(err)
-    })
-  })
+    return response
+  } catch (err) {
+    if (!isOutboundError(err)) throw err
+    if (err.code === 'OUTBOUND_NOT_ALLOWED') throw new AgentError('OUTBOUND_NOT_ALLOWED', o.label !== undefined ? `${o.label}: ${err.message}` : err.message, { url: o.url })
+    if (err.code === 'OUTBOUND_HEADERS_TIMEOUT') throw new AgentError('ARTIFACT_STALLED', err.message)
+    throw new AgentError('ARTIFACT_HTTP_ERROR', err.message)
+  }
 }
 
 function mapError(err: unknown, signal: AbortSignal, deadline: AbortSignal, caller?: AbortSignal): AgentError {
@@ -279,7 +293,12 @@ export async function fetchArtifact(opts: FetchArtifactOptions): Promise<FetchAr
     },
   }
   const result = await downloadArtifact(opts, sink)
-  await fsp.rename(part, opts.dest)
+  try {
+    await fsp.rename(part, opts.dest)
+  } catch (err) {
+    await sink.discard().catch(() => {})
+    throw err
+  }
   await fsyncDir(path.dirname(opts.dest))
   return { ...result, path: opts.dest }
 }

@@ -7,7 +7,7 @@
 //      serialized (a per-name queue); different names proceed in parallel.
 //   2. Installed and verified with the same sha256 → no download; only `current` is (re)pointed.
 //   3. Disk-space check (catalog size before the request, announced size from the headers),
-//      streaming download with the tar extracted as it arrives into a private staging dir,
+//      streaming download (only from the sources the request's outbound policy allows; none → refused) with the tar extracted as it arrives into a private staging dir,
 //      sha256 compared at the end, then the catalog verify command.
 //   4. Commit: marker written into the tree, tree renamed into runtimes/<name>/<version>, then
 //      `current` switched (rename of a fresh symlink). Listeners get 'switched' (to restart what
@@ -204,6 +204,8 @@ export class RuntimeManager extends EventEmitter<{ switched: [RuntimeSwitchedEve
       const started = Date.now()
       const result = await downloadArtifact({
         url: request.url,
+        ...(request.outbound !== undefined ? { outbound: request.outbound } : {}),
+        label: `runtime ${name} ${version}`,
         sha256,
         maxBytes: this.#o.maxArtifactBytes,
         timeoutMs: this.#o.downloadTimeoutMs,

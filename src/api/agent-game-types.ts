@@ -1,6 +1,7 @@
 // Wire types of the agent's game, console, files, uploads and mods routes: what the controller,
 // gateway and the agent client send and receive. Types only — no behaviour.
 import type { GameServerSpecModsItem, GameServerSpecServer, GameServerSpecSupervision } from './types.generated.ts'
+import type { OutboundPolicy } from './outbound.ts'
 
 export type CrashClassification =
   | 'oom'
@@ -108,6 +109,20 @@ export interface UploadResult {
 }
 
 export type ModSpec = GameServerSpecModsItem
+
+/** PUT /mods/:name. `outbound`: where the mod may be downloaded from (the ContainerProvider's spec.outbound); without it the agent downloads nothing. */
+export interface ModInstallRequest {
+  url: string
+  sha256: string
+  name?: string
+  outbound?: OutboundPolicy
+}
+
+/** PUT /mods: the whole desired list (spec.mods), with the outbound policy its downloads obey. */
+export interface ModsSetRequest {
+  mods: ModSpec[]
+  outbound?: OutboundPolicy
+}
 
 export interface ModEntry {
   name: string

@@ -1,5 +1,6 @@
 // Wire types of the agent's core HTTP API (status, state stream, runtimes, dev environment,
 // code-server). Shared by the agent (agent/) and its typed client (src/agent-client/).
+import type { OutboundPolicy } from './outbound.ts'
 
 /** Every error response body. Match on `code`; `message` is for people. */
 export interface AgentErrorBody {
@@ -27,6 +28,8 @@ export interface RuntimeInstallRequest {
   sizeBytes?: number
   /** make this version `current` once installed (default true) */
   activate?: boolean
+  /** where the artifact may be downloaded from (the ContainerProvider's spec.outbound); without it the agent downloads nothing */
+  outbound?: OutboundPolicy
 }
 
 export interface InstalledRuntimeVersion {

@@ -74,6 +74,8 @@ export type Behaviour =
 
 export interface ArtifactServer {
   url(name: string): string
+  /** The outbound policy that allows this server (what a ContainerProvider would declare for it). */
+  outbound: { allowedSources: string[] }
   add(name: string, body: Buffer, behaviour?: Behaviour): void
   behave(name: string, behaviour: Behaviour): void
   requests: { name: string; range: string | undefined }[]
@@ -126,6 +128,7 @@ export async function startArtifactServer(opts: { ranges?: boolean; delayMs?: nu
   const port = (server.address() as AddressInfo).port
   return {
     url: (name) => `http://127.0.0.1:${port}/${encodeURIComponent(name)}`,
+    outbound: { allowedSources: [`http://127.0.0.1:${port}/`] },
     add: (name, body, behaviour = { kind: 'ok' }) => { files.set(name, { body, behaviour, served: 0 }) },
     behave: (name, behaviour) => { files.get(name)!.behaviour = behaviour },
     requests,

@@ -89,7 +89,7 @@ t.test('code-server: install, start, crash restart, upgrade, adoption after agen
   t.equal(early.status, 409)
 
   for (const v of ['1.0', '2.0']) server.add(`cs-${v}.tgz`, standInTarball(v))
-  const install = (v: string) => agent.request('/runtimes', { method: 'POST', json: { name: 'code-server', version: v, url: server.url(`cs-${v}.tgz`), sha256: sha256(standInTarball(v)) } })
+  const install = (v: string) => agent.request('/runtimes', { method: 'POST', json: { name: 'code-server', version: v, url: server.url(`cs-${v}.tgz`), outbound: server.outbound, sha256: sha256(standInTarball(v)) } })
   // The stand-in tarball is rebuilt identically, so its hash is stable.
   t.equal((await install('1.0')).status, 200)
 

@@ -47,7 +47,7 @@ t.test('PATH, HOME, USER, LOGNAME and TERM agree in every shell, before and afte
   for (const [name, version] of [['tool', '1.0'], ['other', '3.1']] as const) {
     const body = runtimeTarball(name, version)
     server.add(`${name}.tgz`, body)
-    const res = await agent.request('/runtimes', { method: 'POST', json: { name, version, url: server.url(`${name}.tgz`), sha256: sha256(body) } })
+    const res = await agent.request('/runtimes', { method: 'POST', json: { name, version, url: server.url(`${name}.tgz`), outbound: server.outbound, sha256: sha256(body) } })
     t.equal(res.status, 200)
   }
   const env = agent.ctx.devEnv.environment()
@@ -73,7 +73,7 @@ t.test('PATH, HOME, USER, LOGNAME and TERM agree in every shell, before and afte
   // Upgrade + removal rewrite the same source of truth.
   const v2 = runtimeTarball('tool', '2.0')
   server.add('tool2.tgz', v2)
-  await agent.request('/runtimes', { method: 'POST', json: { name: 'tool', version: '2.0', url: server.url('tool2.tgz'), sha256: sha256(v2) } })
+  await agent.request('/runtimes', { method: 'POST', json: { name: 'tool', version: '2.0', url: server.url('tool2.tgz'), outbound: server.outbound, sha256: sha256(v2) } })
   t.equal(execFileSync('/bin/bash', ['-lc', 'tool'], { env: agent.ctx.devEnv.environment(), encoding: 'utf8' }).trim(), 'tool 2.0', 'upgrade visible in a login shell')
   await agent.request('/runtimes/other/3.1?force=true', { method: 'DELETE' })
   const after = agent.ctx.devEnv.environment()

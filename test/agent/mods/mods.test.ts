@@ -20,22 +20,22 @@ t.test('mods: hash-checked install, restart-aware changes, desired lists', async
   const json = async <T>(p: string, init?: RequestInit & { json?: unknown }): Promise<T> => await (await agent.request(p, init)).json() as T
 
   // Stopped game: applied at once.
-  let listing = await json<ModsListing>('/mods/essentials.jar', { method: 'PUT', json: { url: artifacts.url('essentials.jar'), sha256: sha256(essentials) } })
+  let listing = await json<ModsListing>('/mods/essentials.jar', { method: 'PUT', json: { outbound: artifacts.outbound, url: artifacts.url('essentials.jar'), sha256: sha256(essentials) } })
   t.same(listing.mods.map((m) => `${m.name}:${m.state}`), ['essentials.jar:present'])
   t.equal(listing.restartPending, false)
   t.same(readFileSync(path.join(mods, 'essentials.jar')), essentials)
 
   // A wrong hash: refused, nothing placed.
-  const bad = await agent.request('/mods/evil.jar', { method: 'PUT', json: { url: artifacts.url('worldedit.jar'), sha256: sha256(Buffer.from('something else')) } })
+  const bad = await agent.request('/mods/evil.jar', { method: 'PUT', json: { outbound: artifacts.outbound, url: artifacts.url('worldedit.jar'), sha256: sha256(Buffer.from('something else')) } })
   t.equal(bad.status, 422)
   t.equal((await bad.json() as { code: string }).code, 'ARTIFACT_SHA256_MISMATCH')
   t.notOk(existsSync(path.join(mods, 'evil.jar')))
-  const badName = await agent.request('/mods/..%2Fescape.jar', { method: 'PUT', json: { url: artifacts.url('worldedit.jar'), sha256: sha256(worldedit) } })
+  const badName = await agent.request('/mods/..%2Fescape.jar', { method: 'PUT', json: { outbound: artifacts.outbound, url: artifacts.url('worldedit.jar'), sha256: sha256(worldedit) } })
   t.equal(badName.status, 400, 'a mod name is a plain file name')
 
   // Running game: changes wait for the restart.
   await agent.request('/game', { method: 'PUT', json: { server: { command: ['/bin/sh', '-c', 'ls mods; while read l; do :; done'], stopCommand: 'x', gracePeriodSeconds: 1 }, running: true } })
-  listing = await json<ModsListing>('/mods/worldedit.jar', { method: 'PUT', json: { url: artifacts.url('worldedit.jar'), sha256: sha256(worldedit) } })
+  listing = await json<ModsListing>('/mods/worldedit.jar', { method: 'PUT', json: { outbound: artifacts.outbound, url: artifacts.url('worldedit.jar'), sha256: sha256(worldedit) } })
   t.same(listing.mods.map((m) => `${m.name}:${m.state}`), ['essentials.jar:present', 'worldedit.jar:pendingInstall'])
   t.equal(listing.restartPending, true)
   t.notOk(existsSync(path.join(mods, 'worldedit.jar')), 'not placed under a running server')
@@ -52,7 +52,7 @@ t.test('mods: hash-checked install, restart-aware changes, desired lists', async
   // ?restart=true applies now; a desired list removes managed mods not in it and leaves hand-placed files.
   mkdirSync(mods, { recursive: true })
   writeFileSync(path.join(mods, 'handmade.jar'), 'mine')
-  listing = await json<ModsListing>('/mods?restart=true', { method: 'PUT', json: { mods: [{ name: 'worldedit.jar', url: artifacts.url('worldedit-2.jar'), sha256: sha256(worldedit2) }] } })
+  listing = await json<ModsListing>('/mods?restart=true', { method: 'PUT', json: { outbound: artifacts.outbound, mods: [{ name: 'worldedit.jar', url: artifacts.url('worldedit-2.jar'), sha256: sha256(worldedit2) }] } })
   t.same(listing.mods.map((m) => `${m.name}:${m.state}:${m.managed}`), ['handmade.jar:present:false', 'worldedit.jar:present:true'])
   t.same(readFileSync(path.join(mods, 'worldedit.jar')), worldedit2, 'replaced by the new version, applied by the restart')
   const one = await json<{ sha256: string }>('/mods/worldedit.jar')

@@ -75,7 +75,7 @@ for (const c of cases) {
     t.teardown(() => server.close())
     server.add('v1.tgz', v1)
     server.add('v2.tgz', v2, c.kill === 'outside' ? { kind: 'stall', bytes: v2.length >> 1, onStall: () => stalled() } : { kind: 'ok' })
-    const req = (v: string, file: string, body: Buffer) => ({ name: 'tool', version: v, url: server.url(file), sha256: sha256(body), verify: { command: ['tool'], expectOutput: `tool ${v}` } })
+    const req = (v: string, file: string, body: Buffer) => ({ name: 'tool', version: v, url: server.url(file), outbound: server.outbound, sha256: sha256(body), verify: { command: ['tool'], expectOutput: `tool ${v}` } })
 
     // 1.0 installed and current before the crash.
     const before = await startTestAgent(root)
@@ -132,7 +132,7 @@ t.test('SIGTERM during an install: the request is answered, the install rolled b
   server.add('v2.tgz', v2, { kind: 'stall', bytes: v2.length >> 1, onStall: () => stalled() })
   const { child, url, exited } = await spawnAgent(root, tokenFile)
   t.teardown(() => { child.kill('SIGKILL') })
-  const pending = fetch(`${url}/runtimes`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'tool', version: '2.0', url: server.url('v2.tgz'), sha256: sha256(v2) }) })
+  const pending = fetch(`${url}/runtimes`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'tool', version: '2.0', url: server.url('v2.tgz'), outbound: server.outbound, sha256: sha256(v2) }) })
   await reachedStall
   child.kill('SIGTERM')
   const res = await pending

@@ -35,7 +35,9 @@ function leftovers(root: string): string[] {
 }
 
 async function install(agent: TestAgent, body: Record<string, unknown>): Promise<{ status: number; body: any }> {
-  const res = await agent.request('/runtimes', { method: 'POST', json: body })
+  // The test declares its own artifact server as the allowed source (what the controller sends from the ContainerProvider).
+  const outbound = { allowedSources: [`${new URL(body.url as string).origin}/`] }
+  const res = await agent.request('/runtimes', { method: 'POST', json: { outbound, ...body } })
   return { status: res.status, body: await res.json() }
 }
 
