@@ -107,7 +107,7 @@ async function reconcileDevServer(deps: ReconcilerDeps, watches: AgentWatches, d
     status.phase = 'Installing'
     conds.set('Ready', 'False', 'Installing', what)
     await write()
-  }, signal)
+  }, signal, p.outbound)
   const agentStatus = install.agentStatus
   status.runtimes = observedRuntimes(agentStatus, refs.filter((r) => r.name !== CODE_SERVER_RUNTIME || (ds.spec.runtimes ?? []).some((x) => x.name === CODE_SERVER_RUNTIME)), resolved)
   const installedAll = runtimesToInstall(agentStatus, resolved).length === 0

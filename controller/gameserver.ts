@@ -8,12 +8,12 @@
 //  3. provider → container (ensure, start) → agent answering → Provisioned=True;
 //  4. install what differs from the agent's current versions (sha256 from the catalog); a failed
 //     install leaves the previous version current (RuntimeReady=False says why);
-//  5. mods, then the game spec (PUT /game) and run state (spec.running); a runtime switch or
+//  5. mods (URLs the provider's spec.outbound refuses are reported, never sent), then the game spec (PUT /game) and run state (spec.running); a runtime switch or
 //     spec change waiting for a restart is applied with a graceful restart;
 //  6. status from GET /game: phase, Ready (game up and its port answering), restarts, lastCrash,
 //     nextRestartTime; Events for installs, crashes, restarts and failures.
 // Cleanup (server-lifecycle.ts): graceful game stop through the agent, then the provider's delete.
-import type { GameInfo, GameServerStatus, GameSpecRequest, ModsListing } from '../src/api/index.ts'
+import type { GameInfo, GameServerStatus, GameSpecRequest, ModsListing, ModsSetRequest } from '../src/api/index.ts'
 import type { GameServer } from './kinds.ts'
 import type { ReconcileContext, Reconciler, Store } from '../src/runtime/index.ts'
 import type { AgentWatches } from './agent-watch.ts'
@@ -23,6 +23,7 @@ import { GAMESERVER } from './kinds.ts'
 import { canonical, statusWriter, tcpReachable } from './status-util.ts'
 import { serverReconciler } from './server-lifecycle.ts'
 import { installStep, observedRuntimes, provision, resolveAll, runtimesToInstall, type ServerObject } from './workload.ts'
+import { refusal } from './outbound.ts'
 
 type Phase = NonNullable<GameServerStatus['phase']>
 
@@ -117,7 +118,7 @@ async function reconcileGameServer(deps: ReconcilerDeps, watches: AgentWatches, 
     if (info0.state === 'Stopped' || !info0.configured) status.phase = 'Installing'
     notReady('Installing', what)
     await write()
-  }, signal)
+  }, signal, p.outbound)
   const agentStatus = install.agentStatus
   status.runtimes = observedRuntimes(agentStatus, refs, resolved)
   const installedAll = runtimesToInstall(agentStatus, resolved).length === 0
@@ -129,9 +130,17 @@ async function reconcileGameServer(deps: ReconcilerDeps, watches: AgentWatches, 
   const mods = await agent.request<ModsListing>('GET', '/mods', undefined, { signal })
   const haveMods = mods.mods.filter((m) => m.managed && m.state !== 'pendingRemoval').map((m) => `${m.name}:${m.sha256}`).sort()
   let modsFailed = false
-  if (canonical(haveMods) !== canonical(wantedMods.map((m) => `${m.name}:${m.sha256}`).sort())) {
+  // A mod URL the provider's outbound policy refuses is never sent to the agent.
+  const refusedMods = wantedMods.map((m) => refusal(m.url, p.outbound, `mod ${JSON.stringify(m.name)}`)).filter((r) => r !== undefined)
+  if (refusedMods.length > 0) {
+    modsFailed = true
+    const message = refusedMods.join('; ')
+    if (conds.get('ModsReady')?.message !== message) deps.recorder.event(gs, 'Warning', 'ModSourceNotAllowed', message)
+    conds.set('ModsReady', 'False', 'SourceNotAllowed', message)
+  } else if (canonical(haveMods) !== canonical(wantedMods.map((m) => `${m.name}:${m.sha256}`).sort())) {
     try {
-      await agent.request('PUT', '/mods', { mods: wantedMods }, { signal, timeoutMs: 10 * 60_000 })
+      const body: ModsSetRequest = { mods: wantedMods, outbound: p.outbound }
+      await agent.request('PUT', '/mods', body, { signal, timeoutMs: 10 * 60_000 })
       if (wantedMods.length > 0) deps.recorder.event(gs, 'Normal', 'ModsInstalled', `mods: ${wantedMods.map((m) => m.name).join(', ')}`)
     } catch (err) {
       modsFailed = true

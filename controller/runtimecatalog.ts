@@ -5,14 +5,20 @@
 // status.versions (verified, sha256, sizeBytes, checkedAt, message). A version whose recorded
 // sha256 equals the spec's is not fetched again; changing the artifact's sha256 re-checks it. A
 // transport failure is retried (requeue); a hash or size mismatch stays failed until the spec changes.
+// The download goes only to sources some ContainerProvider allows (spec.outbound, the union of all
+// providers: a catalog is cluster-wide); a refused URL is not contacted, its version stays
+// unverified and is checked again at every reconcile (a ContainerProvider change triggers one).
 // Servers resolve only verified versions (catalog-resolve.ts).
 //
 // Rollouts: for each channel, the servers following it (GameServer runtime/package, DevServer
 // runtimes, code-server) are admitted to the channel's version by rollout.ts's plan; the plan is
 // recorded in status.rollouts, and a halt produces a Warning Event.
 import { createHash } from 'node:crypto'
-import type { RuntimeCatalogStatus } from '../src/api/index.ts'
-import type { DevServer, GameServer, RuntimeCatalog } from './kinds.ts'
+import type { IncomingMessage } from 'node:http'
+import type { OutboundPolicy, RuntimeCatalogStatus } from '../src/api/index.ts'
+import { guardedGet, isOutboundError, type GuardedGetOptions } from '../src/platform/index.ts'
+import type { ContainerProvider, DevServer, GameServer, RuntimeCatalog } from './kinds.ts'
+import { CATALOG_REFUSAL_HINT, catalogVerificationPolicy } from './outbound.ts'
 import { PatchType, patchStatus, type Client, type EventRecorder, type ReconcileContext, type Reconciler, type Request, type Store } from '../src/runtime/index.ts'
 import { ARCH } from './catalog-resolve.ts'
 import { mergePatchOf } from './deps.ts'
@@ -27,6 +33,8 @@ export interface CatalogDeps {
   recorder: EventRecorder
   gameServers: Store<GameServer>
   devServers: Store<DevServer>
+  /** Whose spec.outbound lists (their union) bound the verification downloads. */
+  providers: Store<ContainerProvider>
   /** Default max followers updating at once (annotation zerolaghub.dev/max-unavailable overrides). */
   maxUnavailable: number
   /** Largest artifact accepted when the catalog gives no sizeBytes. */
@@ -36,43 +44,52 @@ export interface CatalogDeps {
 
 type VersionStatus = NonNullable<RuntimeCatalogStatus['versions']>[number]
 
-/** Streams `url` through sha256; enforces the expected size (or a ceiling). */
-export async function checkArtifact(url: string, expected: { sha256: string, sizeBytes?: number }, opts: { maxBytes: number, timeoutMs: number, signal?: AbortSignal }): Promise<{ ok: boolean, transient: boolean, sha256?: string, sizeBytes?: number, message: string }> {
-  let res: Response
+/** Streams `url` through sha256; enforces the expected size (or a ceiling). Fetches only what
+ * `opts.policy` allows (every redirect hop too); a refusal says so without contacting the target. */
+export async function checkArtifact(url: string, expected: { sha256: string, sizeBytes?: number }, opts: { maxBytes: number, timeoutMs: number, signal?: AbortSignal, policy: OutboundPolicy, refusalHint?: string, resolve?: GuardedGetOptions['resolve'] }): Promise<{ ok: boolean, transient: boolean, sha256?: string, sizeBytes?: number, message: string }> {
   const signals = [AbortSignal.timeout(opts.timeoutMs), ...(opts.signal ? [opts.signal] : [])]
+  const signal = AbortSignal.any(signals)
+  let res: IncomingMessage
   try {
-    res = await fetch(url, { signal: AbortSignal.any(signals) })
+    res = (await guardedGet(url, { rules: opts.policy, signal, headersTimeoutMs: opts.timeoutMs, refusalHint: opts.refusalHint ?? CATALOG_REFUSAL_HINT, ...(opts.resolve ? { resolve: opts.resolve } : {}) })).response
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message
+    if (isOutboundError(err) && err.code === 'OUTBOUND_NOT_ALLOWED') return { ok: false, transient: false, message: err.message }
+    if (isOutboundError(err)) return { ok: false, transient: false, message: `${err.message}; check the artifact URL` }
+    const cause = (err as NodeJS.ErrnoException).code ?? (err as Error).name
     return { ok: false, transient: true, message: `could not download ${url} (${cause}); retrying` }
   }
-  if (!res.ok || !res.body) {
-    await res.body?.cancel()
-    return { ok: false, transient: res.status >= 500 || res.status === 429, message: `downloading ${url} answered HTTP ${res.status}; check the artifact URL` }
-  }
-  const limit = expected.sizeBytes ?? opts.maxBytes
-  const hash = createHash('sha256')
-  let size = 0
   try {
-    for await (const chunk of res.body) {
-      size += chunk.byteLength
-      if (size > limit) {
-        await res.body.cancel().catch(() => {})
-        return { ok: false, transient: false, message: `artifact ${url} is larger than ${expected.sizeBytes !== undefined ? `sizeBytes ${expected.sizeBytes}` : `the ${limit}-byte limit`}; fix sizeBytes or the artifact` }
-      }
-      hash.update(chunk)
+    const status = res.statusCode ?? 0
+    if (status < 200 || status >= 300) {
+      return { ok: false, transient: status >= 500 || status === 429, message: `downloading ${url} answered HTTP ${status}; check the artifact URL` }
     }
-  } catch (err) {
-    return { ok: false, transient: true, message: `download of ${url} broke off after ${size} bytes (${(err as Error).message}); retrying` }
+    const limit = expected.sizeBytes ?? opts.maxBytes
+    const hash = createHash('sha256')
+    let size = 0
+    try {
+      for await (const chunk of res as AsyncIterable<Buffer>) {
+        size += chunk.byteLength
+        if (size > limit) {
+          return { ok: false, transient: false, message: `artifact ${url} is larger than ${expected.sizeBytes !== undefined ? `sizeBytes ${expected.sizeBytes}` : `the ${limit}-byte limit`}; fix sizeBytes or the artifact` }
+        }
+        hash.update(chunk)
+      }
+    } catch (err) {
+      const why = signal.aborted ? 'timed out or cancelled' : (err as NodeJS.ErrnoException).code ?? (err as Error).message
+      return { ok: false, transient: true, message: `download of ${url} broke off after ${size} bytes (${why}); retrying` }
+    }
+    if (!res.complete) return { ok: false, transient: true, message: `download of ${url} broke off after ${size} bytes; retrying` }
+    const sha256 = hash.digest('hex')
+    if (expected.sizeBytes !== undefined && size !== expected.sizeBytes) {
+      return { ok: false, transient: false, sha256, sizeBytes: size, message: `artifact ${url} has ${size} bytes, the catalog says sizeBytes ${expected.sizeBytes}; fix one of them` }
+    }
+    if (sha256 !== expected.sha256) {
+      return { ok: false, transient: false, sha256, sizeBytes: size, message: `artifact ${url} has sha256 ${sha256}, the catalog says ${expected.sha256}; the file changed or the catalog is wrong` }
+    }
+    return { ok: true, transient: false, sha256, sizeBytes: size, message: 'sha256 and size match the catalog' }
+  } finally {
+    res.destroy()
   }
-  const sha256 = hash.digest('hex')
-  if (expected.sizeBytes !== undefined && size !== expected.sizeBytes) {
-    return { ok: false, transient: false, sha256, sizeBytes: size, message: `artifact ${url} has ${size} bytes, the catalog says sizeBytes ${expected.sizeBytes}; fix one of them` }
-  }
-  if (sha256 !== expected.sha256) {
-    return { ok: false, transient: false, sha256, sizeBytes: size, message: `artifact ${url} has sha256 ${sha256}, the catalog says ${expected.sha256}; the file changed or the catalog is wrong` }
-  }
-  return { ok: true, transient: false, sha256, sizeBytes: size, message: 'sha256 and size match the catalog' }
 }
 
 /** Followers of `channel` of runtime `name`, as the rollout planner sees them. */
@@ -119,11 +136,12 @@ export function runtimeCatalogReconciler(deps: CatalogDeps, store: Store<Runtime
       const old = prev.versions?.find((x) => x.version === v.version)
       // The recorded sha256 is the primary artifact's (this controller's architecture, else the first).
       const primary = v.artifacts.find((a) => a.arch === ARCH) ?? v.artifacts[0]
-      const checked = old !== undefined && old.sha256 === primary?.sha256 && (old.verified || old.message?.endsWith('retrying') !== true)
+      const retry = old?.message?.endsWith('retrying') === true || old?.message?.endsWith(CATALOG_REFUSAL_HINT) === true
+      const checked = old !== undefined && old.sha256 === primary?.sha256 && (old.verified || !retry)
       if (checked) { versions.push(old); continue }
       let entry: VersionStatus = { version: v.version, verified: true, checkedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), sha256: primary?.sha256 }
       for (const a of v.artifacts) {
-        const r = await checkArtifact(a.url, { sha256: a.sha256, sizeBytes: a.sizeBytes }, { maxBytes: deps.maxArtifactBytes ?? 4 * 1024 ** 3, timeoutMs: deps.downloadTimeoutMs ?? 30 * 60_000, signal })
+        const r = await checkArtifact(a.url, { sha256: a.sha256, sizeBytes: a.sizeBytes }, { maxBytes: deps.maxArtifactBytes ?? 4 * 1024 ** 3, timeoutMs: deps.downloadTimeoutMs ?? 30 * 60_000, signal, policy: catalogVerificationPolicy(deps.providers) })
         if (!r.ok) {
           entry = { ...entry, verified: false, message: `${a.arch}: ${r.message}` }
           if (r.transient) requeue = 30_000

@@ -92,8 +92,10 @@ export function setupControllers(mgr: Manager, settings: ControllerSettings): Co
     .for<RuntimeCatalog>(RUNTIMECATALOG, { predicates: [or(generationChanged, annotationsChanged)] })
     .watches(GAMESERVER, toCatalogs(runtimeRefsOf as (o: never) => Array<{ name: string }>))
     .watches(DEVSERVER, toCatalogs(devRuntimeRefs as (o: never) => Array<{ name: string }>))
+    // A provider's spec.outbound bounds what verification may download: a change re-checks refused versions.
+    .watches<ContainerProvider>(CONTAINERPROVIDER, () => rcReflector.store.list().map((rc) => ({ name: rc.metadata.name as string })), { predicates: [generationChanged] })
     .withOptions({ maxConcurrentReconciles: 2, reconcileTimeoutMs: 60 * 60_000 })
-    .complete(runtimeCatalogReconciler({ client: mgr.client, recorder, gameServers, devServers, maxUnavailable: settings.maxUnavailable ?? 1 }, rcReflector.store))
+    .complete(runtimeCatalogReconciler({ client: mgr.client, recorder, gameServers, devServers, providers: cpReflector.store, maxUnavailable: settings.maxUnavailable ?? 1 }, rcReflector.store))
 
   const orphans = new OrphanCollector({
     client: mgr.client, providers, gameServers, devServers, recorder, log: log.child({ component: 'orphans' }),

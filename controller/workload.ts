@@ -2,7 +2,7 @@
 // token, start it, reach the agent, and install the resolved runtimes. Each step reads the world
 // and returns what it found; nothing is remembered between reconciles.
 import { AgentClient, AgentClientError } from '../src/agent-client/index.ts'
-import type { AgentStatus } from '../src/api/index.ts'
+import { outboundPolicyOf, type AgentStatus, type OutboundPolicy } from '../src/api/index.ts'
 import { isProviderError, type Container, type ContainerBackend } from '../src/providers/index.ts'
 import type { Client, KObject } from '../src/runtime/index.ts'
 import { ensureAgentToken, recordAgentUrl } from './agent-token.ts'
@@ -11,6 +11,7 @@ import type { ReconcilerDeps } from './deps.ts'
 import type { ConditionSet } from './status-util.ts'
 import { rolloutAnnotation } from './kinds.ts'
 import type { ProviderRegistry } from './provider-registry.ts'
+import { refusal } from './outbound.ts'
 
 export interface Problem { reason: string, message: string, retryable: boolean }
 
@@ -20,7 +21,7 @@ export interface ServerObject extends KObject {
 }
 
 export type Provisioned =
-  | { ok: true, backend: ContainerBackend, providerName: string, container: Container, token: string, agent: AgentClient, agentStatus: AgentStatus }
+  | { ok: true, backend: ContainerBackend, providerName: string, container: Container, token: string, agent: AgentClient, agentStatus: AgentStatus, outbound: OutboundPolicy }
   | { ok: false, stage: 'provider' | 'container' | 'agent', problem: Problem, container?: Container }
 
 export function providerProblem(err: unknown): Problem {
@@ -63,7 +64,7 @@ export async function provision(
     if (!agentStatus.provisioningComplete) {
       return { ok: false, stage: 'agent', container, problem: { reason: 'AgentProvisioning', message: `the agent in container ${container.vmid} is still preparing the container (dev user, workspace)`, retryable: true } }
     }
-    return { ok: true, backend: lookup.backend, providerName: lookup.name, container, token, agent, agentStatus }
+    return { ok: true, backend: lookup.backend, providerName: lookup.name, container, token, agent, agentStatus, outbound: outboundPolicyOf(lookup.resource) }
   } catch (err) {
     const why = err instanceof AgentClientError ? `${err.code}: ${err.message}` : (err as Error).message
     return { ok: false, stage: 'agent', container, problem: { reason: 'AgentNotReady', message: `waiting for the agent in container ${container.vmid} at ${container.agentUrl} (${why})`, retryable: true } }
@@ -76,6 +77,7 @@ export interface InstallOutcome {
 }
 
 const installFailureReasons: Record<string, string> = {
+  OUTBOUND_NOT_ALLOWED: 'SourceNotAllowed',
   VERIFY_FAILED: 'VerifyFailed',
   ARTIFACT_SHA256_MISMATCH: 'ArtifactChecksumMismatch',
   ARTIFACT_TOO_LARGE: 'ArtifactTooLarge',
@@ -93,15 +95,21 @@ export function runtimesToInstall(status: AgentStatus, wanted: ResolvedRuntime[]
 
 /** Installs (and activates) each runtime in order; stops at the first failure. The agent keeps the
  * previous version current when an install fails (download, hash or verify), so a failed upgrade
- * leaves the old one in place — the rollback. */
-export async function installRuntimes(agent: AgentClient, wanted: ResolvedRuntime[], signal: AbortSignal): Promise<InstallOutcome> {
+ * leaves the old one in place — the rollback. An artifact URL the provider's outbound policy
+ * refuses is not sent to the agent (the agent, given the same policy, would refuse it too). */
+export async function installRuntimes(agent: AgentClient, wanted: ResolvedRuntime[], signal: AbortSignal, outbound: OutboundPolicy): Promise<InstallOutcome> {
   const out: InstallOutcome = { installed: [] }
   for (const runtime of wanted) {
+    const refused = refusal(runtime.url, outbound, `runtime ${runtime.name} ${runtime.version}`)
+    if (refused !== undefined) {
+      out.failed = { runtime, reason: 'SourceNotAllowed', message: refused }
+      return out
+    }
     try {
       const res = await agent.installRuntime({
         name: runtime.name, version: runtime.version, url: runtime.url, sha256: runtime.sha256,
         ...(runtime.sizeBytes !== undefined ? { sizeBytes: runtime.sizeBytes } : {}),
-        ...(runtime.verify ? { verify: runtime.verify } : {}), activate: true,
+        ...(runtime.verify ? { verify: runtime.verify } : {}), activate: true, outbound,
       }, { signal })
       out.installed.push({ runtime, downloaded: res.downloaded, previous: res.previous })
     } catch (err) {
@@ -175,7 +183,7 @@ export interface InstallStep {
  */
 export async function installStep(
   deps: ReconcilerDeps, obj: KObject & { metadata: { uid?: string } }, key: string, agent: AgentClient, agentStatus: AgentStatus,
-  resolved: ResolvedRuntime[], conds: ConditionSet, announce: (what: string) => Promise<void>, signal: AbortSignal,
+  resolved: ResolvedRuntime[], conds: ConditionSet, announce: (what: string) => Promise<void>, signal: AbortSignal, outbound: OutboundPolicy,
 ): Promise<InstallStep> {
   const todo = runtimesToInstall(agentStatus, resolved)
   if (todo.length === 0) return { agentStatus, failed: false, retryAfterMs: Infinity }
@@ -186,7 +194,7 @@ export async function installStep(
   const what = `installing ${todo.map((r) => `${r.name} ${r.version}`).join(', ')}`
   conds.set('RuntimeReady', 'False', 'Installing', what)
   await announce(what)
-  const outcome = await installRuntimes(agent, todo, signal)
+  const outcome = await installRuntimes(agent, todo, signal, outbound)
   for (const i of outcome.installed) {
     deps.recorder.event(obj, 'Normal', 'Installed', `installed ${i.runtime.name} ${i.runtime.version}${i.previous ? ` (was ${i.previous})` : ''}${i.downloaded ? '' : ' (already present)'}`)
   }
