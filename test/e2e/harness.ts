@@ -61,7 +61,8 @@ export const IDE_SUFFIX = 'ide.test'
 export interface E2EOptions {
   controllerArgs?: string[]
   channels?: Record<string, Record<string, string>>
-  /** spec of the default ContainerProvider `local` (default: type process on the test's own ports). */
+  /** spec of the default ContainerProvider `local` (default: type process on the test's own ports);
+   * spec.outbound defaults to allowing the artifact server only. */
   providerSpec?: Record<string, unknown>
 }
 
@@ -121,7 +122,8 @@ export async function startE2E(t: Test, art: Artifacts, opts: E2EOptions = {}): 
     runtimeCatalog('node', [{ artifact: art.node, url: art.url(art.node) }], channels.node ?? { stable: art.node.version }),
     runtimeCatalog('flying-squid', [{ artifact: art.squid, url: art.url(art.squid) }], channels['flying-squid'] ?? { stable: art.squid.version }),
     runtimeCatalog('code-server', [{ artifact: art.codeServer, url: art.url(art.codeServer) }], channels['code-server'] ?? { stable: art.codeServer.version }),
-    { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'ContainerProvider', metadata: { name: 'local' }, spec: opts.providerSpec ?? { type: 'process', default: true, process: { portRangeStart: portBase } } },
+    // The provider declares the test's artifact server as its one outbound source (nothing declared → nothing downloaded).
+    { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'ContainerProvider', metadata: { name: 'local' }, spec: { outbound: { allowedSources: [`${art.server.baseUrl}/`] }, ...(opts.providerSpec ?? { type: 'process', default: true, process: { portRangeStart: portBase } }) } },
   ].map((o) => stringify(o)).join('---\n'))
   t.teardown(async () => {
     // Servers first, through the controller (graceful game stop, container delete, finalizers).

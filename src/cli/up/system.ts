@@ -4,7 +4,8 @@
 //
 // Expected flow
 //  1. TLS material (one CA for API server and IDE hosts), API server on the previous port if free.
-//  2. CRDs, the `local` process ContainerProvider (default), node + flying-squid artifacts and catalogs.
+//  2. CRDs, the `local` process ContainerProvider (default; its spec.outbound.allowedSources names
+//     the local artifact server), node + flying-squid artifacts and catalogs.
 //  3. Controller (logs to <state>/logs/controller.log), gateway (logs to <state>/logs/gateway.log).
 //  4. up.json records pid and ports; the next start reuses them.
 // Guarantees: stop() stops controller, gateway, artifact server and API server in that order and
@@ -58,6 +59,15 @@ function fileLogger(layout: StateLayout, name: string): Logger {
   return pino({ base: { component: name }, redact: ['req.headers.authorization', 'req.headers.cookie'] }, createWriteStream(join(layout.logs, `${name}.log`), { flags: 'a' }))
 }
 
+/** The default `local` process provider; `artifacts`: this start's artifact server, its one
+ * declared outbound source (an operator may add more; the list is a set, merged per owner). */
+function localProvider(artifacts?: string): KObject {
+  return {
+    apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'ContainerProvider', metadata: { name: 'local' },
+    spec: { type: 'process', default: true, process: {}, ...(artifacts !== undefined ? { outbound: { allowedSources: [artifacts] } } : {}) },
+  } as KObject
+}
+
 export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const layout = stateLayout(opts.stateDir)
   const ideSuffix = opts.ideSuffix ?? IDE_SUFFIX
@@ -77,16 +87,16 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
 
     await progress.step('installing the CRDs', async () => {
       for (const crd of crdObjects()) await serverSideApply(client, crd, { fieldManager: FIELD_MANAGER })
-      await serverSideApply(client, {
-        apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'ContainerProvider', metadata: { name: 'local' },
-        spec: { type: 'process', default: true, process: {} },
-      } as KObject, { fieldManager: FIELD_MANAGER, force: false })
+      await serverSideApply(client, localProvider(), { fieldManager: FIELD_MANAGER, force: false })
     })
 
     let artifactServer: ArtifactServer | undefined
     await progress.step('building runtime artifacts (node, flying-squid)', async () => {
       const built = await localArtifacts(layout.artifacts)
       artifactServer = await serveArtifacts(layout.artifacts, await reusablePort(previous.artifactPort) || undefined)
+      // Containers download only from declared sources: this artifact server is one (its port may
+      // differ from the last start's, so the entry is re-applied every time).
+      await serverSideApply(client, localProvider(`${artifactServer.baseUrl}/`), { fieldManager: FIELD_MANAGER, force: false })
       for (const a of [built.node, built.squid]) await serverSideApply(client, catalogFor(a, artifactServer) as KObject, { fieldManager: FIELD_MANAGER })
     })
     const artifacts = artifactServer as ArtifactServer
