@@ -76,3 +76,20 @@ t.test('refusals', async (t) => {
   setTimeout(() => aborted.abort(), 100)
   t.match(await pending, { code: 'INSTALL_ABORTED' })
 })
+
+t.test('a connection that breaks before the body is consumed fails the download, never the process', async (t) => {
+  const server = await startArtifactServer()
+  t.teardown(() => server.close())
+  server.add('cut', blob, { kind: 'truncate', bytes: 1000 })
+  const dir = t.testdir()
+  const dest = path.join(dir, 'cut.bin')
+  // The server cuts the body while the disk check (onHeaders) and the sink are still being set up.
+  const err = await fetchArtifact({
+    outbound: server.outbound, url: server.url('cut'), sha256: sha256(blob), dest, attempts: 1,
+    onHeaders: () => new Promise((resolve) => setTimeout(resolve, 300)),
+    onProgress: () => { throw new Error('a listener that throws') },
+  }).catch((e: unknown) => e)
+  t.match(err, { code: 'ARTIFACT_TRUNCATED' })
+  t.notOk(fs.existsSync(dest), 'no file')
+  t.notOk(fs.existsSync(`${dest}.part`), 'no partial file')
+})
