@@ -61,7 +61,7 @@ async function runOnce(n: number, art: BuiltArtifact, artUrl: string): Promise<R
     await kubectl(env, ['apply', '-f', join(REPO, 'crds')])
     await kubectl(env, ['apply', '-f', '-'], [
       runtimeCatalog('node', [{ artifact: art, url: artUrl, verify: { command: ['bin/node', '--version'], expectOutput: `v${art.version}` } }], { stable: art.version }),
-      { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'ContainerProvider', metadata: { name: 'local' }, spec: { type: 'process', default: true, process: { portRangeStart: portBase } } },
+      { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'ContainerProvider', metadata: { name: 'local' }, spec: { type: 'process', default: true, process: { portRangeStart: portBase }, outbound: { allowedSources: [`${new URL(artUrl).origin}/`] } } },
     ].map((o) => stringify(o)).join('---\n'))
     // Wait for the catalog to be verified so the measurement starts from a ready control plane.
     for (;;) {
