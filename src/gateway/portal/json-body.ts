@@ -9,33 +9,11 @@
 // File bodies (/files, /uploads) are not parsed here: they stream to the agent.
 
 import type { FastifyInstance } from 'fastify'
+import { jsonNestingDepth } from '../../platform/index.ts'
 import { PortalError } from './api-reply.ts'
 
 export const PORTAL_BODY_LIMIT_BYTES = 1024 * 1024
 export const PORTAL_JSON_MAX_DEPTH = 64
-
-/** The deepest nesting of objects/arrays in a JSON text (strings skipped); stops counting past `stopAt`. */
-export function jsonNestingDepth(text: string, stopAt = Infinity): number {
-  let depth = 0
-  let max = 0
-  let inString = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (inString) {
-      if (c === 0x5c) i++ // backslash: skip the escaped character
-      else if (c === 0x22) inString = false
-      continue
-    }
-    if (c === 0x22) inString = true
-    else if (c === 0x7b || c === 0x5b) {
-      if (++depth > max) {
-        max = depth
-        if (max > stopAt) return max
-      }
-    } else if (c === 0x7d || c === 0x5d) depth--
-  }
-  return max
-}
 
 /** Replaces the JSON parser of `scope` (an encapsulated plugin) with the limited one. */
 export function registerJsonBodyParser(scope: FastifyInstance): void {
