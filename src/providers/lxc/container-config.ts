@@ -24,7 +24,10 @@ export const IN_CONTAINER = {
   tokenFile: '/etc/zlh/agent-token',
   runScript: '/etc/zlh/run-agent',
   pidFile: '/etc/zlh/agent.pid',
+  /** The agent's own log, which it rotates (--log-file). */
   log: '/var/log/zlh-agent.log',
+  /** What reaches the agent's stdout/stderr outside its logger (a crash's last words). */
+  stdioLog: '/var/log/zlh-agent.stderr.log',
 }
 
 /** Host binaries bind-mounted read-only into the container: [host path, path in the rootfs]. */
@@ -137,7 +140,7 @@ export async function writeInit(rootfs: string, agentPort: number): Promise<void
     '# Started and respawned by init. Node and the project are read-only bind mounts.',
     'export HOME=/root PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
     `echo $$ > ${IN_CONTAINER.pidFile}`,
-    `exec ${IN_CONTAINER.node} ${IN_CONTAINER.project}/bin/zlh.js agent --root / --listen 0.0.0.0:${agentPort} --token-file ${IN_CONTAINER.tokenFile} >>${IN_CONTAINER.log} 2>&1`,
+    `exec ${IN_CONTAINER.node} ${IN_CONTAINER.project}/bin/zlh.js agent --root / --listen 0.0.0.0:${agentPort} --token-file ${IN_CONTAINER.tokenFile} --log-file ${IN_CONTAINER.log} >>${IN_CONTAINER.stdioLog} 2>&1`,
     '',
   ].join('\n'), 0o700)
 }

@@ -72,6 +72,10 @@ if (lxcAvailable) {
     t.match(attach(lxcpath, 100, 'cat /etc/zlh/agent-token'), a.agent.token)
     t.match(attach(lxcpath, 100, 'ls /opt/zlh/project/package.json && (touch /opt/zlh/project/x 2>&1 || true)'), /Read-only file system/, 'project is mounted read-only')
     t.match(attach(lxcpath, 100, '/opt/zlh/node --version'), /^v24\./, 'Node 24 is provided inside')
+    // The agent writes (and rotates) its own log; stdout/stderr go to a separate file.
+    const agentLog = await waitFor(() => attach(lxcpath, 100, 'cat /var/log/zlh-agent.log 2>/dev/null || true'), (text) => text.includes('agent listening'), 60_000)
+    t.match(agentLog, /"msg":"agent listening"/, 'the agent logs to /var/log/zlh-agent.log through --log-file')
+    t.match(attach(lxcpath, 100, 'ls /var/log/zlh-agent.stderr.log'), /zlh-agent\.stderr\.log/)
 
     // Resized while running: the new limits apply at once.
     const resized = await provider.ensure({ ...a, resources: { cores: 2, memoryMiB: 320, diskGiB: 1 } })
@@ -113,4 +117,15 @@ if (lxcAvailable) {
     t.same(await listLxcNames(lxcpath), [])
     t.same(await provider.list(), [])
   })
+}
+
+/** Polls `read` until `done` accepts its value (or `timeoutMs` passes: then the last value is returned). */
+async function waitFor(read: () => string, done: (value: string) => boolean, timeoutMs: number): Promise<string> {
+  const deadline = Date.now() + timeoutMs
+  let value = read()
+  while (!done(value) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500))
+    value = read()
+  }
+  return value
 }
