@@ -103,7 +103,8 @@ if (lxcAvailable) {
     const res = await fetch(`${agentUrl}/runtimes`, {
       method: 'POST',
       headers: { authorization: `Bearer ${spec.agent.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'zlhtool', version: '1.0', url: server.url, sha256: sha256(artifact), verify: { command: ['zlhtool'], expectOutput: 'zlhtool 1.0' } }),
+      // The bridge address is private: allowed only because the source names that very address.
+      body: JSON.stringify({ name: 'zlhtool', version: '1.0', url: server.url, sha256: sha256(artifact), verify: { command: ['zlhtool'], expectOutput: 'zlhtool 1.0' }, outbound: { allowedSources: [`${new URL(server.url).origin}/`] } }),
       signal: AbortSignal.timeout(30_000),
     })
     const installed = await res.json() as Record<string, unknown>
