@@ -1,5 +1,6 @@
-// Dev console sessions: a login shell in a PTY (node-pty) per session, as the `dev` user in the
-// workspace with the dev environment (runtime PATH). Viewers join a private session (default)
+// Dev console sessions: a login shell in a PTY (node-pty, from @lydell/node-pty: prebuilt binaries,
+// nothing compiled at install) per session, as the `dev` user in the workspace with the dev
+// environment (runtime PATH). Viewers join a private session (default)
 // or a named shared one (?session=name); every viewer of a session sees the same output.
 //
 // Guarantees: a session's shell is killed when its last viewer leaves; a viewer that stops
@@ -10,7 +11,7 @@
 // agent runs as uid 0: runAs is set); otherwise as the agent's own user, which is logged once.
 import { existsSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
-import pty from 'node-pty'
+import pty from '@lydell/node-pty'
 import type { WebSocket } from 'ws'
 import { ConsoleFanout, parseClientMessage, type FanoutOptions } from './fanout.ts'
 
