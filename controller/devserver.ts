@@ -7,9 +7,11 @@
 //  3. container + agent (Provisioned), installs (RuntimeReady);
 //  4. code-server started or stopped following spec.codeServer.enabled; CodeServerReady from
 //     the agent's health-checked code-server state;
-//  5. status.ide = { host: dev-<vmid>.<suffix>, url: https://dev-<vmid>.<suffix>/, upstream: code-server host:port } once the
+//  5. status.ide = { host: dev-<vmid>.<suffix>, url: https://dev-<vmid>.<suffix>/, upstream: code-server host:port,
+//     folder: the workspace code-server opens, as the agent reports it (kept while the agent is unreachable) } once the
 //     container has a vmid; Ready = runtimes installed and (code-server healthy when enabled).
-import type { CodeServerState, DevServerStatus } from '../src/api/index.ts'
+import { ideFolderOf } from '../src/api/index.ts'
+import type { AgentStatus, CodeServerState, DevServerStatus } from '../src/api/index.ts'
 import type { DevServer } from './kinds.ts'
 import { AgentClient } from '../src/agent-client/index.ts'
 import type { Container } from '../src/providers/index.ts'
@@ -17,6 +19,7 @@ import type { ReconcileContext, Reconciler, Store } from '../src/runtime/index.t
 import type { AgentWatches } from './agent-watch.ts'
 import { readAgentToken } from './agent-token.ts'
 import type { RuntimeRef } from './catalog-resolve.ts'
+import { codeServerWait, isNewBuildFailure } from './code-server-build.ts'
 import { keyOf, type ReconcilerDeps } from './deps.ts'
 import { CODE_SERVER_CHANNEL, CODE_SERVER_RUNTIME, DEVSERVER } from './kinds.ts'
 import { serverReconciler } from './server-lifecycle.ts'
@@ -44,6 +47,12 @@ export function ideOf(container: Pick<Container, 'vmid' | 'address' | 'codeServe
   return { host, url: `https://${authority}/`, ...(upstream === undefined ? {} : { upstream }) }
 }
 
+/** The workspace folder code-server opens, from the agent's status (an older agent reports only devEnv.workspace); only a plain absolute path. */
+export function ideFolderFromAgent(agentStatus: Pick<AgentStatus, 'codeServer' | 'devEnv'>): { folder?: string } {
+  const folder = ideFolderOf(agentStatus.codeServer?.folder ?? agentStatus.devEnv?.workspace)
+  return folder === undefined ? {} : { folder }
+}
+
 export function devServerReconciler(deps: ReconcilerDeps, store: Store<DevServer>, watches: AgentWatches): Reconciler {
   return serverReconciler(deps, store, watches, 'dev', reconcileDevServer)
 }
@@ -57,8 +66,12 @@ async function reconcileDevServer(deps: ReconcilerDeps, watches: AgentWatches, d
   const refs = devRuntimeRefs(ds)
   const resolution = resolveAll(refs, deps, prev, ds.metadata.annotations)
   if (!resolution.ok) {
-    conds.set('RuntimeResolved', 'False', resolution.reason, resolution.message)
-    conds.set('Ready', 'False', 'RuntimeUnresolved', resolution.message)
+    // Waiting for code-server's builder (and nothing else)? Its state is the reason (+ an Event per failure).
+    const wait = resolveAll(refs.filter((r) => r.name !== CODE_SERVER_RUNTIME), deps, prev, ds.metadata.annotations).ok ? codeServerWait(ds, deps.catalogs.getByName(CODE_SERVER_RUNTIME)) : undefined
+    if (wait && isNewBuildFailure(wait, conds.get('RuntimeResolved'))) deps.recorder.event(ds, 'Warning', wait.reason, wait.message)
+    if (wait) conds.set('CodeServerReady', 'False', wait.reason, wait.message)
+    conds.set('RuntimeResolved', 'False', wait?.reason ?? resolution.reason, wait?.message ?? resolution.message)
+    conds.set('Ready', 'False', wait?.reason ?? 'RuntimeUnresolved', wait?.message ?? resolution.message)
     if (status.vmid === undefined) status.phase = 'Pending'
     await write()
     return { requeueAfter: 30_000 }
@@ -89,7 +102,7 @@ async function reconcileDevServer(deps: ReconcilerDeps, watches: AgentWatches, d
 
   const p = await provision(deps.client, deps.providers, 'DevServer', ds as unknown as ServerObject, DEFAULTS, signal)
   if (!p.ok) {
-    if (p.container) { status.vmid = p.container.vmid; status.address = p.container.address; status.ide = ideOf(p.container, deps.ideSuffix, deps.idePublicPort) }
+    if (p.container) { status.vmid = p.container.vmid; status.address = p.container.address; status.ide = { ...ideOf(p.container, deps.ideSuffix, deps.idePublicPort), ...(prev.ide?.folder === undefined ? {} : { folder: prev.ide.folder }) } }
     conds.set('Provisioned', 'False', p.problem.reason, p.problem.message)
     conds.set('Ready', 'False', p.problem.reason, p.problem.message)
     status.phase = p.stage === 'provider' ? 'Pending' : p.problem.retryable ? 'Provisioning' : 'Error'
@@ -98,7 +111,7 @@ async function reconcileDevServer(deps: ReconcilerDeps, watches: AgentWatches, d
   }
   status.vmid = p.container.vmid
   status.address = p.container.address
-  status.ide = ideOf(p.container, deps.ideSuffix, deps.idePublicPort)
+  status.ide = { ...ideOf(p.container, deps.ideSuffix, deps.idePublicPort), ...ideFolderFromAgent(p.agentStatus) }
   conds.set('Provisioned', 'True', 'ContainerRunning', `container ${p.container.vmid} on provider ${p.providerName}; agent answering`)
   watches.ensure(key, p.container.agentUrl as string, p.token)
   const agent = p.agent

@@ -98,7 +98,7 @@ export class CodeServerSupervisor {
   }
 
   state(): CodeServerState {
-    const s: CodeServerState = { enabled: this.#enabled, phase: this.#phase, bindAddr: this.#o.bindAddr, restarts: this.#restarts, version: this.#version }
+    const s: CodeServerState = { enabled: this.#enabled, phase: this.#phase, bindAddr: this.#o.bindAddr, folder: this.#o.paths.workspace, restarts: this.#restarts, version: this.#version }
     if (this.#instance) {
       s.pid = this.#instance.pid
       s.adopted = this.#instance.adopted

@@ -121,6 +121,7 @@ export const codeServerStateSchema = {
     enabled: { type: 'boolean' },
     phase: { type: 'string', enum: ['NotInstalled', 'Stopped', 'Starting', 'Running', 'Unhealthy', 'Crashed', 'Stopping'] },
     bindAddr: { type: 'string' },
+    folder: { type: 'string' },
     pid: { type: 'integer' },
     adopted: { type: 'boolean' },
     version: { type: ['string', 'null'] },

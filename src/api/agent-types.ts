@@ -105,6 +105,12 @@ export interface CodeServerState {
   enabled: boolean
   phase: CodeServerPhase
   bindAddr: string
+  /**
+   * The folder code-server opens: the dev workspace as an absolute path as code-server sees it
+   * (`/home/dev/workspace` in a real container, under the container's directory on the process
+   * provider). The controller copies it into DevServer `status.ide.folder`; the gateway opens it.
+   */
+  folder?: string
   pid?: number
   /** true when the running instance was found (not started) by this agent process */
   adopted?: boolean

@@ -11,3 +11,5 @@ export type * from './agent-game-types.ts'
 // The outbound download policy the controller sends the agent (ContainerProvider spec.outbound).
 export { outboundPolicyOf, outboundPolicySchema, outboundRefusalHint } from './outbound.ts'
 export type { OutboundPolicy } from './outbound.ts'
+// The IDE's workspace folder: reported by the agent, copied by the controller, opened by the gateway.
+export { DEFAULT_IDE_FOLDER, IDE_FOLDER_MAX_LENGTH, ideFolderOf, ideFolderQuery } from './ide-folder.ts'

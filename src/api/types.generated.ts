@@ -187,6 +187,8 @@ export interface DevServerStatusIde {
   url?: string
   /** host:port the gateway proxies the IDE to (the container's code-server); set by the controller. */
   upstream?: string
+  /** The workspace folder the IDE opens, as an absolute path inside the container as code-server sees it (/home/dev/workspace in an LXC or Proxmox container; under the container's directory on the process provider). Reported by the agent, copied here by the controller; the gateway redirects a browser to /?folder=<this path> after the token exchange and opens /home/dev/workspace when it is absent (an older agent). */
+  folder?: string
 }
 
 /** Observed state, written by the controller. */

@@ -5,7 +5,7 @@
 // container tagged by this control plane whose resource does not exist is deleted after the grace.
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs'
 import { get } from 'node:http'
 import { join } from 'node:path'
 import { REPO } from '../apiserver/harness.ts'
@@ -54,6 +54,15 @@ t.test('DevServer and orphans', async (t) => {
     t.teardown(() => gw.close())
     const route = gw.routes.lookup(ds.status.vmid)
     t.match(route?.target, { host: '127.0.0.1', port: Number(ds.status.ide.upstream.split(':')[1]) }, "the gateway proxies the IDE to the container's own code-server")
+    // The IDE opens the container's real workspace: on the process provider it is under the
+    // container's directory, not /home/dev/workspace on the host.
+    const folder: string = ds.status.ide.folder
+    t.match(folder, /^\/.+\/home\/dev\/workspace$/, 'status.ide.folder: the workspace as code-server sees it')
+    t.ok(folder.startsWith(e.stateDir + '/'), 'under the container\'s directory (process provider)')
+    t.ok(statSync(folder).isDirectory(), 'and it exists')
+    t.ok(readFileSync(`/proc/${standIns(e.stateDir)[0]}/cmdline`, 'utf8').endsWith(`\0${folder}\0`), 'code-server opens that folder')
+    t.equal(readlinkSync(`/proc/${standIns(e.stateDir)[0]}/cwd`), folder, 'and starts (its terminal too) in it')
+    t.equal(route?.folder, folder, 'the gateway route carries it')
     t.match(await e.h.k('get', 'zlh'), /devserver\.zerolaghub\.dev\/workbench\s+Running\s+node/)
   })
 

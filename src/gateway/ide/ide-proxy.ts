@@ -4,7 +4,11 @@
 // 1. `GET /?token=T` → T redeemed for this vmid, if the DevServer it was minted for (uid) is still
 //    the one routed there and the portal token behind it is not revoked → session cookie set →
 //    302 to the same URL without the token (Referrer-Policy: no-referrer, so T never leaks).
-// 2. `GET /` without folder/workspace → 302 to `/?folder=/home/dev/workspace`.
+// 2. `GET /` without folder/workspace → 302 to `/?folder=<the route's workspace folder>`: the
+//    DevServer's `status.ide.folder` (the agent's workspace as code-server sees it, which on the
+//    process provider is under the container's directory), else the configured/default
+//    `/home/dev/workspace`. The folder is a query parameter on this dev host's origin, URL-encoded;
+//    a folder that is not a plain absolute path never reaches a route (route-table.ts).
 // 3. every other request and WebSocket upgrade with a valid cookie for this vmid whose binding
 //    still holds (same DevServer uid, portal token not revoked: session-binding.ts) → code-server
 //    at the DevServer's address (after the Origin check on upgrades and non-GET/HEAD requests).
@@ -20,6 +24,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
+import { DEFAULT_IDE_FOLDER, ideFolderOf, ideFolderQuery } from '../../api/index.ts'
 import type { DevHost, DevOrigins } from './dev-host.ts'
 import { describeRejection, type IdeTokenIssuer } from './ide-token.ts'
 import type { LiveSessions } from './live-sessions.ts'
@@ -29,7 +34,7 @@ import { bindingEnded, describeBindingEnd, type ApiTokenRegistry, type BindingEn
 import type { IdeSessionCookie } from './session-cookie.ts'
 import type { UpstreamProxy } from './upstream-proxy.ts'
 
-export const DEFAULT_WORKSPACE_FOLDER = '/home/dev/workspace'
+export const DEFAULT_WORKSPACE_FOLDER = DEFAULT_IDE_FOLDER
 const NOT_READY_RETRY_SECONDS = 5
 
 export interface IdeProxyDeps {
@@ -41,18 +46,18 @@ export interface IdeProxyDeps {
   /** Where portal API tokens are checked; sessions opened through a portal token fail closed without it. */
   apiTokens?: ApiTokenRegistry
   origins: DevOrigins
+  /** The folder opened when the route has none (an agent too old to report it); default /home/dev/workspace. */
   workspaceFolder?: string
 }
 
 export class IdeProxy {
   private readonly deps: IdeProxyDeps
-  private readonly folderQuery: string
+  private readonly defaultFolder: string
   private readonly inUse: (sid: string) => boolean
 
   constructor(deps: IdeProxyDeps) {
     this.deps = deps
-    // Slashes are legal in a query; keeping them literal gives the URL users expect to see.
-    this.folderQuery = `?folder=${encodeURIComponent(deps.workspaceFolder ?? DEFAULT_WORKSPACE_FOLDER).replaceAll('%2F', '/')}`
+    this.defaultFolder = ideFolderOf(deps.workspaceFolder) ?? DEFAULT_IDE_FOLDER
     this.inUse = (sid) => deps.live.inUse(sid)
   }
 
@@ -82,7 +87,7 @@ export class IdeProxy {
       return sendErrorPage(res, 'ZLH_GW_IDE_DEVSERVER_NOT_READY', { detail: `${route.namespace}/${route.name} is not ready`, retryAfterSeconds: NOT_READY_RETRY_SECONDS })
     }
     if (method === 'GET' && (url === '/' || url.startsWith('/?')) && !opensSomething(url)) {
-      return redirect(res, `${origins.origin(host.vmid)}/${this.folderQuery}`)
+      return redirect(res, `${origins.origin(host.vmid)}/${this.folderQueryOf(route)}`)
     }
     const renewed = sessions.needsRenewal(session) ? sessions.renew(session) : undefined
     upstream.web(req, res, route, origins.authority(host.vmid), renewed)
@@ -111,6 +116,11 @@ export class IdeProxy {
   closeEndedSessions(vmid?: number): number {
     const { routes, live } = this.deps
     return live.closeWhere((s) => (vmid === undefined ? s.apiTokenId !== null : s.vmid === vmid) && this.ended(s, routes.lookup(s.vmid)) !== undefined)
+  }
+
+  /** `?folder=…` for the route's workspace folder (already checked by the route table), else the default. */
+  private folderQueryOf(route: ResolvedRoute | undefined): string {
+    return ideFolderQuery(route?.folder ?? this.defaultFolder)
   }
 
   private ended(binding: IdeBinding, route: ResolvedRoute | undefined): BindingEnd | undefined {

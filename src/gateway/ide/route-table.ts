@@ -7,7 +7,11 @@
 // an entry's upstream target is parsed once, when it is set. Every route carries the DevServer's
 // `metadata.uid`: IDE tokens and sessions are bound to it, so a DevServer recreated under the same
 // vmid is a different route. Change listeners run synchronously after each set/delete (the gateway
-// closes the WebSockets of sessions whose DevServer went away there).
+// closes the WebSockets of sessions whose DevServer went away there). A route's workspace folder
+// comes from the DevServer's status: `set` keeps it only if it is a plain absolute path
+// (`ideFolderOf`), so the proxy never builds a redirect from a hostile value.
+
+import { ideFolderOf } from '../../api/index.ts'
 
 /** What the proxy needs to know about one dev server. */
 export interface DevServerRoute {
@@ -19,6 +23,8 @@ export interface DevServerRoute {
   readonly namespace: string
   /** The DevServer's `metadata.uid`: what tells a recreated DevServer from the one it replaced. */
   readonly uid: string
+  /** The workspace folder code-server opens (`status.ide.folder`); absent from an older agent. */
+  readonly folder?: string
 }
 
 /** A route as stored: the status fields plus the parsed upstream. */
@@ -61,7 +67,9 @@ export class InMemoryRouteTable implements RouteTable {
   set(vmid: number, route: DevServerRoute): ResolvedRoute {
     if (!Number.isSafeInteger(vmid) || vmid < 1) throw new Error(`invalid vmid ${vmid}: expected a positive integer`)
     if (typeof route.uid !== 'string' || !route.uid) throw new Error(`route of vmid ${vmid} has no DevServer uid: IDE sessions are bound to it`)
-    const resolved: ResolvedRoute = { ...route, vmid, target: parseUpstream(route.address, this.defaultPort) }
+    const { folder, ...rest } = route
+    const safeFolder = ideFolderOf(folder)
+    const resolved: ResolvedRoute = { ...rest, ...(safeFolder === undefined ? {} : { folder: safeFolder }), vmid, target: parseUpstream(route.address, this.defaultPort) }
     this.routes.set(vmid, resolved)
     this.changed(vmid)
     return resolved

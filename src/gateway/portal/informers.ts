@@ -101,6 +101,7 @@ export class ServerInformers {
         name: dev.metadata.name ?? '',
         namespace: dev.metadata.namespace ?? '',
         uid: dev.metadata.uid ?? '',
+        ...(dev.status?.ide?.folder === undefined ? {} : { folder: dev.status.ide.folder }),
       })
       this.#vmidOf.set(key, vmid)
     } catch (err) {
