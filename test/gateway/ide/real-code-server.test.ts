@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { CHROMIUM, launchChromium } from '../browser-fixture.ts'
+import { redactReconnectionToken, watchWorkbench, type SocketRecord } from '../workbench-fixture.ts'
 import { WebSocket } from 'ws'
 import { loopbackLookup, startGateway, startUpstream, SUFFIX, waitFor, type TestGateway } from '../fixtures.ts'
 import { createTestTls } from '../tls-fixture.ts'
@@ -142,28 +143,8 @@ if (skipReason !== undefined) {
     const origin = g.origin(VMID)
     // A refused request or WebSocket ends the UI waits below at once, saying what was refused
     // (the workbench itself keeps retrying and would only show a spinner).
-    let refused: (err: Error) => void = () => {}
-    const broken = new Promise<never>((_resolve, reject) => { refused = reject })
-    broken.catch(() => {})
-    const ui = (wait: Promise<unknown>): Promise<unknown> => Promise.race([wait, broken])
-    const responses: Array<{ url: string; status: number }> = []
-    page.on('response', (r) => {
-      responses.push({ url: r.url(), status: r.status() })
-      if (r.status() === 401 || r.status() === 403) refused(new Error(`${r.url()} answered ${r.status()} ${r.headers()['x-zlh-error'] ?? '(from code-server)'}`))
-    })
-    // Set while the gateway restarts on purpose: the workbench's attempts then may fail.
-    let gatewayRestarting = false
-    const sockets: Array<{ url: string; framesIn: number; framesOut: number; error?: string }> = []
-    page.on('websocket', (ws) => {
-      const s: (typeof sockets)[number] = { url: ws.url(), framesIn: 0, framesOut: 0 }
-      sockets.push(s)
-      ws.on('framereceived', () => { s.framesIn++ })
-      ws.on('framesent', () => { s.framesOut++ })
-      ws.on('socketerror', (e) => {
-        s.error = e
-        if (!gatewayRestarting) refused(new Error(`WebSocket ${s.url.replace(/reconnectionToken=[^&]+/, 'reconnectionToken=…')} failed: ${e}`))
-      })
-    })
+    const watch = watchWorkbench(page)
+    const { ui, responses, sockets } = watch
 
     // 1. The portal's link → cookie → folder → the workbench.
     const { url } = g.gw.mintIdeToken(VMID, 'alice', { apiTokenId: null })
@@ -199,7 +180,7 @@ if (skipReason !== undefined) {
     t.ok(live.length >= 1, 'the workbench opened WebSockets to the dev host')
     t.ok(live.some((s) => s.framesIn > 0), 'and received frames on them')
     t.same(sockets.filter((s) => s.error !== undefined), [], 'no WebSocket failed')
-    t.comment(`WebSockets: ${JSON.stringify(sockets.map((s) => ({ url: s.url.replace(/reconnectionToken=[^&]+/, 'reconnectionToken=…'), in: s.framesIn, out: s.framesOut })))}`)
+    t.comment(`WebSockets: ${JSON.stringify(sockets.map((s) => ({ url: redactReconnectionToken(s.url), in: s.framesIn, out: s.framesOut })))}`)
     t.same(responses.filter((r) => r.status === 401 || r.status === 403), [], 'no response was 401/403 (code-server\'s origin check passed)')
     // blob: URLs are the page's own objects, not requests.
     const fetched = responses.filter((r) => !r.url.startsWith('blob:'))
@@ -234,14 +215,14 @@ if (skipReason !== undefined) {
     //    workbench reconnects its WebSockets with its reconnection token and the session goes on.
     const port = g.gw.port
     const before = sockets.length
-    gatewayRestarting = true
+    watch.tolerateSocketErrors = true
     await g.gw.close()
     g = await startGateway({ tls: { key: tls.key, cert: tls.cert }, workspaceFolder: workspace, signingKey, listen: `127.0.0.1:${port}` })
     g.routes.set(VMID, route)
-    const reconnected = (): Array<(typeof sockets)[number]> =>
+    const reconnected = (): SocketRecord[] =>
       sockets.slice(before).filter((s) => s.url.includes('reconnection=true') && s.error === undefined && s.framesIn > 0)
     await waitFor(() => reconnected().length >= 2, 'the workbench to reconnect both WebSockets', 90_000)
-    gatewayRestarting = false
+    watch.tolerateSocketErrors = false
     t.pass(`the workbench reconnected (${sockets.length - before} attempts, ${reconnected().length} carrying frames)`)
     await term.click()
     await page.keyboard.type('echo zlh-$((7*7))-back pid=$$\n')
