@@ -28,13 +28,13 @@ export function knownKinds(): string[] {
 
 function validateMetadata(kind: string, meta: unknown, errors: FieldError[]): void {
   if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) {
-    errors.push(fieldError('metadata', 'FieldValueRequired', 'Required value'))
+    errors.push(fieldError('metadata', 'FieldValueRequired', ''))
     return
   }
   const { name, namespace } = meta as { name?: unknown; namespace?: unknown }
   if (name === undefined || name === '') errors.push(fieldError('metadata.name', 'FieldValueRequired', 'name is required'))
   else if (typeof name !== 'string') errors.push(fieldError('metadata.name', 'FieldValueTypeInvalid', 'must be a string', name))
-  else if (name.length > 253) errors.push(fieldError('metadata.name', 'FieldValueTooLong', 'must be no more than 253 characters', name))
+  else if (name.length > 253) errors.push(fieldError('metadata.name', 'FieldValueTooLong', 'may not be more than 253 bytes'))
   else if (!DNS_SUBDOMAIN.test(name)) errors.push(fieldError('metadata.name', 'FieldValueInvalid', "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character", name))
   else if (kind === 'RuntimeCatalog' && (!DNS_LABEL.test(name) || name.length > 63)) errors.push(fieldError('metadata.name', 'FieldValueInvalid', 'a RuntimeCatalog is named after its runtime: a DNS label of at most 63 characters', name))
   if (namespace !== undefined && (typeof namespace !== 'string' || !DNS_LABEL.test(namespace) || namespace.length > 63)) {

@@ -112,7 +112,7 @@ const coreEvent = base('', 'v1', 'Event', 'events', true, root({
     source: (o) => readPath(o, 'source.component'),
     type: (o) => o.type,
   },
-  validate: (o) => (o.involvedObject ? [] : [fieldError('involvedObject', 'FieldValueRequired', 'Required value')]),
+  validate: (o) => (o.involvedObject ? [] : [fieldError('involvedObject', 'FieldValueRequired', '')]),
 })
 
 const eventsV1 = base('events.k8s.io', 'v1', 'Event', 'events', true, root({

@@ -52,12 +52,12 @@ export function defaultCrd(o: KObject): void {
 export function validateCrd(o: KObject): FieldError[] {
   const out: FieldError[] = []
   const spec = o.spec as CrdSpec | undefined
-  if (!isObject(spec)) return [fieldError('spec', 'FieldValueRequired', 'Required value')]
-  if (typeof spec.group !== 'string' || !spec.group) out.push(fieldError('spec.group', 'FieldValueRequired', 'Required value'))
+  if (!isObject(spec)) return [fieldError('spec', 'FieldValueRequired', '')]
+  if (typeof spec.group !== 'string' || !spec.group) out.push(fieldError('spec.group', 'FieldValueRequired', ''))
   else if (!DNS_SUBDOMAIN.test(spec.group) || !spec.group.includes('.')) out.push(fieldError('spec.group', 'FieldValueInvalid', 'should be a domain with at least one dot', spec.group))
   if (spec.scope !== 'Namespaced' && spec.scope !== 'Cluster') out.push(fieldError('spec.scope', 'FieldValueNotSupported', 'supported values: "Cluster", "Namespaced"', spec.scope))
   const n = spec.names
-  if (!isObject(n)) out.push(fieldError('spec.names', 'FieldValueRequired', 'Required value'))
+  if (!isObject(n)) out.push(fieldError('spec.names', 'FieldValueRequired', ''))
   else {
     if (typeof n.plural !== 'string' || !DNS_LABEL.test(n.plural)) out.push(fieldError('spec.names.plural', n.plural ? 'FieldValueInvalid' : 'FieldValueRequired', 'must be a lowercase DNS label', n.plural))
     if (n.singular !== undefined && (typeof n.singular !== 'string' || !DNS_LABEL.test(n.singular))) out.push(fieldError('spec.names.singular', 'FieldValueInvalid', 'must be a lowercase DNS label', n.singular))
@@ -88,9 +88,9 @@ export function validateCrd(o: KObject): FieldError[] {
     else for (const viol of structuralViolations(s)) out.push(violationToError(viol, `${p}.schema`))
     ;(v.additionalPrinterColumns ?? []).forEach((c, j) => {
       const cp = `${p}.additionalPrinterColumns[${j}]`
-      if (!c?.name) out.push(fieldError(`${cp}.name`, 'FieldValueRequired', 'Required value'))
+      if (!c?.name) out.push(fieldError(`${cp}.name`, 'FieldValueRequired', ''))
       if (!COLUMN_TYPES.includes(c?.type)) out.push(fieldError(`${cp}.type`, 'FieldValueNotSupported', `supported values: ${COLUMN_TYPES.map((x) => `"${x}"`).join(', ')}`, c?.type))
-      if (typeof c?.jsonPath !== 'string' || !c.jsonPath) out.push(fieldError(`${cp}.jsonPath`, 'FieldValueRequired', 'Required value'))
+      if (typeof c?.jsonPath !== 'string' || !c.jsonPath) out.push(fieldError(`${cp}.jsonPath`, 'FieldValueRequired', ''))
       else {
         const bad = columnPathError(c.jsonPath)
         if (bad) out.push(fieldError(`${cp}.jsonPath`, 'FieldValueInvalid', bad, c.jsonPath))

@@ -59,6 +59,12 @@ export function qualifiedResource(group: string, resource: string): string {
   return group ? `${resource}.${group}` : resource
 }
 
+/** apimachinery's aggregate error text: one message alone, several as "[a, b]" without repeats. */
+function aggregateMessage(messages: string[]): string {
+  const unique = [...new Set(messages)]
+  return unique.length === 1 ? unique[0]! : `[${unique.join(', ')}]`
+}
+
 export const errors = {
   badRequest: (message: string) => new ApiError('BadRequest', message),
   notFound: (group: string, resource: string, name: string) =>
@@ -70,8 +76,9 @@ export const errors = {
   conflict: (group: string, resource: string, name: string, why: string) =>
     new ApiError('Conflict', `Operation cannot be fulfilled on ${qualifiedResource(group, resource)} "${name}": ${why}`, { name, group, kind: resource }),
   // Like kube: the message names each field; a cause's message does not repeat its own field (kubectl prints "field: message").
+  // Several causes read as kube's aggregate: "[a, b]" (duplicates once); one cause reads alone.
   invalid: (group: string, kind: string, name: string, causes: StatusCause[]) =>
-    new ApiError('Invalid', `${kind}${group ? `.${group}` : ''} "${name}" is invalid: ${causes.map((c) => c.message).join(', ')}`, {
+    new ApiError('Invalid', `${kind}${group ? `.${group}` : ''} "${name}" is invalid: ${aggregateMessage(causes.map((c) => c.message ?? ''))}`, {
       name, group, kind,
       causes: causes.map((c) => (c.field && c.message?.startsWith(`${c.field}: `) ? { ...c, message: c.message.slice(c.field.length + 2) } : c)),
     }),

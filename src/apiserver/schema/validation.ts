@@ -78,37 +78,50 @@ function mapErrors(errs: ErrorObject[], base: string): FieldError[] {
   return out
 }
 
+/** The JSON type name kube's schema validator reports for a value ("integer" for whole numbers). */
+function jsonTypeName(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'array'
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number'
+  return typeof v
+}
+
+// Details follow kube-openapi's wording and field.Error's shape (apiextensions-apiserver's
+// kubeOpenAPIResultToFieldErrors): required → Required, enum → NotSupported, maxLength → TooLong,
+// maxItems/maxProperties → TooMany, type and format → TypeInvalid, everything else → Invalid.
 function mapError(e: ErrorObject, base: string): FieldError {
   const field = pathOf(base, e.instancePath)
   const p = e.params as Record<string, unknown>
   const sch = e.parentSchema as Record<string, unknown> | undefined
   switch (e.keyword) {
     case 'required':
-      return fieldError(joinPath(field, String(p.missingProperty)), 'FieldValueRequired', 'Required value')
+      return fieldError(joinPath(field, String(p.missingProperty)), 'FieldValueRequired', '')
     case 'enum':
-      return fieldError(field, 'FieldValueNotSupported', `supported values: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`, e.data)
-    case 'type':
-      return fieldError(field, 'FieldValueTypeInvalid', `${field} in body must be of type ${[p.type].flat().join(' or ')}: ${JSON.stringify(typeof e.data)}`, e.data)
+      return fieldError(field, 'FieldValueNotSupported', `supported values: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}`, e.data)
+    case 'type': {
+      const actual = jsonTypeName(e.data)
+      return fieldError(field, 'FieldValueTypeInvalid', `${field} in body must be of type ${[p.type].flat().join(',')}: ${JSON.stringify(actual)}`, actual)
+    }
     case 'pattern':
       return fieldError(field, 'FieldValueInvalid', `${field} in body should match '${p.pattern}'`, e.data)
     case 'format':
-      return fieldError(field, 'FieldValueInvalid', `${field} in body must be of format ${p.format}`, e.data)
+      return fieldError(field, 'FieldValueTypeInvalid', `${field} in body must be of type ${p.format}: ${JSON.stringify(e.data)}`, e.data)
     case 'minimum': case 'exclusiveMinimum':
       return fieldError(field, 'FieldValueInvalid', `${field} in body should be greater than ${e.keyword === 'minimum' ? 'or equal to ' : ''}${p.limit}`, e.data)
     case 'maximum': case 'exclusiveMaximum':
       return fieldError(field, 'FieldValueInvalid', `${field} in body should be less than ${e.keyword === 'maximum' ? 'or equal to ' : ''}${p.limit}`, e.data)
     case 'maxLength':
-      return fieldError(field, 'FieldValueTooLong', `may not be more than ${p.limit} bytes`, e.data)
+      return fieldError(field, 'FieldValueTooLong', `may not be more than ${p.limit} ${p.limit === 1 ? 'byte' : 'bytes'}`)
     case 'minLength':
       return fieldError(field, 'FieldValueInvalid', `${field} in body should be at least ${p.limit} chars long`, e.data)
     case 'maxItems': case 'maxProperties':
-      return fieldError(field, 'FieldValueTooMany', `must have at most ${p.limit} ${e.keyword === 'maxItems' ? 'items' : 'properties'}`, e.data)
+      return fieldError(field, 'FieldValueTooMany', `must have at most ${p.limit} ${p.limit === 1 ? 'item' : 'items'}`, e.data)
     case 'minItems': case 'minProperties':
       return fieldError(field, 'FieldValueInvalid', `${field} in body should have at least ${p.limit} ${e.keyword === 'minItems' ? 'items' : 'properties'}`, e.data)
     case 'multipleOf':
       return fieldError(field, 'FieldValueInvalid', `${field} in body should be a multiple of ${p.multipleOf}`, e.data)
     case 'uniqueItems':
-      return fieldError(field, 'FieldValueDuplicate', `${field} in body shouldn't contain duplicates`, e.data)
+      return fieldError(field, 'FieldValueInvalid', `${field} in body shouldn't contain duplicates`, e.data)
     case 'oneOf': case 'anyOf': {
       const branches = (sch?.[e.keyword] as JSONSchemaProps[] | undefined) ?? []
       const onlyRequired = branches.length > 0 && branches.every((b) => Object.keys(b).length === 1 && b.required?.length === 1)
