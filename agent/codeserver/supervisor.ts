@@ -12,6 +12,12 @@
 // Guarantees: at most one instance per agent root (adopt, never duplicate); code-server runs in
 // its own process group so it survives an agent restart; close() leaves it running.
 // Assumptions: the runtime's tree has bin/code-server (as code-server's release tarballs do).
+//
+// Who code-server (and so its integrated terminal) runs as: the dev user, by uid/gid, when the
+// agent made one (root `/` as uid 0: LXC, Proxmox); otherwise the agent's own user (the process
+// provider). Either way it starts in the workspace, which exists (and belongs to the dev user)
+// before it is spawned, with the dev environment: the terminal's shell inherits HOME, USER and the
+// dev PATH (installed runtimes first), and ~/.bashrc re-applies the same PATH.
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
@@ -30,6 +36,25 @@ import { argValue, findProcesses, isSameProcess, readProc, stopProcessGroup, top
 import { healthz, splitHostPort } from './health.ts'
 
 export const CODE_SERVER_RUNTIME = 'code-server'
+
+/** The spawn options code-server gets (pure): cwd = the workspace, the dev environment, the dev user's ids when there is one. */
+export function codeServerSpawnOptions(paths: Pick<AgentPaths, 'workspace'>, devEnv: Pick<DevEnvironment, 'environment' | 'runAs'>): { cwd: string, env: Record<string, string>, uid?: number, gid?: number } {
+  const runAs = devEnv.runAs
+  return { cwd: paths.workspace, env: devEnv.environment(), ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}) }
+}
+
+/** Creates the workspace (and the code-server dirs) before a start; with a dev user, owned by it, as is everything from its home down to them. */
+export async function prepareCodeServerDirs(paths: Pick<AgentPaths, 'devHome' | 'workspace' | 'codeServerUserData' | 'logs'>, runAs: { uid: number, gid: number } | null): Promise<void> {
+  await fsp.mkdir(paths.codeServerUserData, { recursive: true })
+  await fsp.mkdir(paths.workspace, { recursive: true })
+  await fsp.mkdir(paths.logs, { recursive: true })
+  if (!runAs) return
+  // Every directory between the dev home and the user data dir, so dev owns ~/.local too.
+  for (const leaf of [paths.codeServerUserData, paths.workspace]) {
+    for (let dir = leaf; dir.startsWith(paths.devHome + '/'); dir = path.dirname(dir)) await fsp.chown(dir, runAs.uid, runAs.gid)
+  }
+  await fsp.chown(paths.devHome, runAs.uid, runAs.gid)
+}
 
 export interface CodeServerOptions {
   paths: AgentPaths
@@ -240,26 +265,13 @@ export class CodeServerSupervisor {
       return
     }
     const { paths, devEnv } = this.#o
-    await fsp.mkdir(paths.codeServerUserData, { recursive: true })
-    await fsp.mkdir(paths.workspace, { recursive: true })
-    await fsp.mkdir(paths.logs, { recursive: true })
     const runAs = devEnv.runAs
-    if (runAs) {
-      // Every directory between the dev home and the user data dir, so dev owns ~/.local too.
-      for (let dir = paths.codeServerUserData; dir.startsWith(paths.devHome + '/'); dir = path.dirname(dir)) await fsp.chown(dir, runAs.uid, runAs.gid)
-    } else {
-      this.#log.info('code-server runs as the agent user (root is not / or the agent is not uid 0)')
-    }
+    await prepareCodeServerDirs(paths, runAs)
+    if (!runAs) this.#log.info({ user: devEnv.userName, workspace: paths.workspace }, 'code-server and its terminal run as the agent user: there is no dev user (root is not / or the agent is not uid 0)')
     const logFd = fs.openSync(path.join(paths.logs, 'code-server.log'), 'a')
     let child: ChildProcess
     try {
-      child = spawn(bin, this.#args(), {
-        cwd: paths.workspace,
-        env: devEnv.environment(),
-        detached: true,
-        stdio: ['ignore', logFd, logFd],
-        ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
-      })
+      child = spawn(bin, this.#args(), { ...codeServerSpawnOptions(paths, devEnv), detached: true, stdio: ['ignore', logFd, logFd] })
     } finally {
       fs.closeSync(logFd)
     }

@@ -9,8 +9,13 @@
 // Guarantees: login shells (~/.profile), interactive shells (~/.bashrc), `bash -c` (BASH_ENV) and
 // `sh -c` / PTY children (inherited environment) all end up with the same PATH, because the
 // script assigns PATH outright instead of appending to whatever the caller had.
-// Assumptions: host-wide changes (useradd, /etc/profile.d) only when root is `/` and uid 0.
+// Assumptions: host-wide changes (useradd, /etc/profile.d) only when root is `/` and uid 0. Then
+// children run as the dev user (`runAs`) with USER/LOGNAME `dev`. Otherwise (the process provider,
+// or an agent that is not root) there is no dev user: children run as the agent's own user, and
+// USER/LOGNAME name that user, so `$USER` never disagrees with `id -un`; HOME and the workspace
+// stay under the agent's root.
 import fs from 'node:fs/promises'
+import os from 'node:os'
 import path from 'node:path'
 import { isHostRoot } from '../paths.ts'
 import type { AgentPaths } from '../paths.ts'
@@ -34,12 +39,12 @@ export interface DevEnvironmentOptions {
   systemPath?: string
 }
 
-/** Pure: the environment a dev process gets, given the runtime bin dirs. */
-export function devEnvironment(paths: AgentPaths, runtimeBins: string[], systemPath = SYSTEM_PATH): Record<string, string> {
+/** Pure: the environment a dev process gets, given the runtime bin dirs and the user it runs as. */
+export function devEnvironment(paths: AgentPaths, runtimeBins: string[], systemPath = SYSTEM_PATH, user = DEV_USER): Record<string, string> {
   return {
     HOME: paths.devHome,
-    USER: DEV_USER,
-    LOGNAME: DEV_USER,
+    USER: user,
+    LOGNAME: user,
     SHELL: '/bin/bash',
     TERM: 'xterm-256color',
     LANG: 'C.UTF-8',
@@ -79,7 +84,12 @@ export class DevEnvironment {
 
   /** The environment for children the agent starts on the dev user's behalf (a fresh copy). */
   environment(): Record<string, string> {
-    return devEnvironment(this.#opts.paths, this.#bins, this.#opts.systemPath)
+    return devEnvironment(this.#opts.paths, this.#bins, this.#opts.systemPath, this.userName)
+  }
+
+  /** Who dev children run as: `dev` when the dev user exists (runAs), else the agent's own user. */
+  get userName(): string {
+    return this.#user ? DEV_USER : agentUserName()
   }
 
   /** The dev user's uid/gid when the agent runs as root on a real container, else null (run as self). */
@@ -90,7 +100,7 @@ export class DevEnvironment {
   state(): DevEnvState {
     const { paths } = this.#opts
     return {
-      user: DEV_USER,
+      user: this.userName,
       home: paths.devHome,
       workspace: paths.workspace,
       path: this.environment().PATH ?? '',
@@ -145,6 +155,15 @@ export class DevEnvironment {
     if (next === text) return
     await writeFileAtomic(file, next, 0o644)
     if (this.#user) await fs.chown(file, this.#user.uid, this.#user.gid)
+  }
+}
+
+/** The agent's own user name (for USER/LOGNAME when there is no dev user); the uid when it has no name. */
+function agentUserName(): string {
+  try {
+    return os.userInfo().username
+  } catch {
+    return String(process.getuid?.() ?? 'unknown')
   }
 }
 

@@ -88,6 +88,7 @@ export interface RuntimeRemoveResult {
 }
 
 export interface DevEnvState {
+  /** who dev children (code-server, its terminal, consoles) run as: `dev` where the agent made the dev user, else the agent's own user */
   user: string
   home: string
   workspace: string

@@ -2,6 +2,7 @@
 // stream including a reconnect across an agent restart.
 import t from 'tap'
 import net from 'node:net'
+import { userInfo } from 'node:os'
 import type { AddressInfo } from 'node:net'
 import { AgentClient, AgentClientError } from '../../src/agent-client/index.ts'
 import type { AgentEvent } from '../../src/api/agent-types.ts'
@@ -28,7 +29,7 @@ t.test('calls and errors', async (t) => {
   t.match(err, { code: 'RUNTIME_IN_USE', statusCode: 409 })
   t.match(await client.removeRuntime('tool', '1.0', { force: true }), { current: null })
   t.match(await client.codeServer(), { phase: 'NotInstalled' })
-  t.equal((await client.devEnv()).user, 'dev')
+  t.equal((await client.devEnv()).user, userInfo().username, 'a directory root has no dev user: the agent user')
   t.ok((await client.openapi()).paths)
   const bad = new AgentClient({ baseUrl: agent.url, token: 'not-the-token-at-all' })
   t.match(await bad.status().catch((e: unknown) => e), { code: 'UNAUTHORIZED', statusCode: 401 })

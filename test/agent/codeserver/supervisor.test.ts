@@ -4,6 +4,7 @@
 // backoff, upgrade restarts and adoption after an agent restart without a 750 MB download.
 import t from 'tap'
 import fs from 'node:fs'
+import os from 'node:os'
 import net from 'node:net'
 import path from 'node:path'
 import type { AddressInfo } from 'node:net'
@@ -93,9 +94,15 @@ t.test('code-server: install, start, crash restart, upgrade, adoption after agen
   // The stand-in tarball is rebuilt identically, so its hash is stable.
   t.equal((await install('1.0')).status, 200)
 
+  // A workspace removed meanwhile is recreated before code-server starts (its terminal starts there).
+  const workspace = path.join(root, 'home/dev/workspace')
+  fs.rmSync(workspace, { recursive: true, force: true })
   const started = await post('start')
-  t.match(started.body, { enabled: true, phase: 'Running', bindAddr: `127.0.0.1:${port}`, adopted: false, version: '1.0' })
+  t.match(started.body, { enabled: true, phase: 'Running', bindAddr: `127.0.0.1:${port}`, folder: workspace, adopted: false, version: '1.0' })
   const pid1: number = started.body.pid
+  t.equal(fs.readlinkSync(`/proc/${pid1}/cwd`), workspace, 'starts in the workspace, which exists again')
+  const reported = await (await agent.request('/status')).json() as any
+  t.equal(reported.codeServer.folder, workspace, 'GET /status reports the folder code-server opens (process layout: under the root)')
   t.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200)
   const argv = fs.readFileSync(`/proc/${pid1}/cmdline`, 'utf8').split('\0')
   for (const [flag, value] of [['--bind-addr', `127.0.0.1:${port}`], ['--auth', 'none'], ['--user-data-dir', userData]]) t.equal(argValue(argv, flag!), value, `${flag} ${value}`)
@@ -104,6 +111,9 @@ t.test('code-server: install, start, crash restart, upgrade, adoption after agen
   const environ = fs.readFileSync(`/proc/${pid1}/environ`, 'utf8').split('\0')
   t.ok(environ.includes(`PATH=${agent.ctx.devEnv.environment().PATH}`), 'runs with the dev environment (terminals inherit it)')
   t.ok(environ.includes(`HOME=${path.join(root, 'home/dev')}`))
+  // No dev user in a directory root: it runs as the agent's user, and USER says so.
+  t.equal(fs.statSync(`/proc/${pid1}`).uid, process.getuid!(), 'runs as the agent user')
+  t.ok(environ.includes(`USER=${os.userInfo().username}`), 'USER names the user it runs as, not a dev user that does not exist')
   t.same((await post('start')).body.pid, pid1, 'start while running is a no-op')
 
   // Dies while enabled → restarted after the backoff.

@@ -2,6 +2,7 @@
 // interactive PTY shell, all started with the environment the agent passes to children.
 import t from 'tap'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { execFileSync } from 'node:child_process'
 import * as pty from '@lydell/node-pty'
@@ -54,7 +55,9 @@ t.test('PATH, HOME, USER, LOGNAME and TERM agree in every shell, before and afte
   const runtimes = path.join(root, 'opt/zlh/runtimes')
   const expectedPath = `${runtimes}/other/current/bin:${runtimes}/tool/current/bin:${SYSTEM_PATH}`
   t.equal(env.PATH, expectedPath, 'runtime bins first, then the fixed system PATH')
-  const expected = [expectedPath, home, 'dev', 'dev', 'xterm-256color', `${runtimes}/tool/current/bin/tool`, 'tool 1.0'].join('|')
+  // A directory root has no dev user: children run as the agent's user and USER/LOGNAME say so.
+  const me = os.userInfo().username
+  const expected = [expectedPath, home, me, me, 'xterm-256color', `${runtimes}/tool/current/bin/tool`, 'tool 1.0'].join('|')
 
   // The caller's own PATH must not leak in: start each shell with a hostile one.
   const hostile = { ...env, PATH: `/tmp/evil:${env.PATH}` }
@@ -80,7 +83,7 @@ t.test('PATH, HOME, USER, LOGNAME and TERM agree in every shell, before and afte
   t.equal(after.PATH, `${runtimes}/tool/current/bin:${SYSTEM_PATH}`)
   t.equal(execFileSync('/bin/bash', ['-lc', 'echo "$PATH"'], { env: after, encoding: 'utf8' }).trim(), after.PATH, 'removal visible in a login shell')
   const state = await (await agent.request('/dev/env')).json() as any
-  t.same(state, { user: 'dev', home, workspace: cwd, path: after.PATH, profileScript: path.join(root, 'etc/profile.d/zlh-dev-env.sh'), hostChanges: 'skipped' })
+  t.same(state, { user: me, home, workspace: cwd, path: after.PATH, profileScript: path.join(root, 'etc/profile.d/zlh-dev-env.sh'), hostChanges: 'skipped' })
 })
 
 t.test('shell rc hooks are idempotent and keep the user\'s own lines', async (t) => {
