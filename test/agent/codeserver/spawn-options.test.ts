@@ -7,8 +7,10 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { execFileSync } from 'node:child_process'
-import { codeServerSpawnOptions, prepareCodeServerDirs } from '../../../agent/codeserver/supervisor.ts'
+import { CodeServerSupervisor, codeServerSpawnOptions, prepareCodeServerDirs } from '../../../agent/codeserver/supervisor.ts'
 import { DevEnvironment } from '../../../agent/devenv/environment.ts'
+import { StateHub } from '../../../agent/state.ts'
+import type { RuntimeManager } from '../../../agent/runtimes/manager.ts'
 import { agentPaths } from '../../../agent/paths.ts'
 import pino from 'pino'
 
@@ -62,5 +64,15 @@ t.test('a shell started like the IDE terminal (inherited env, in cwd) runs the i
     t.match(out[0], /^v24\./, `bash ${args[0]}: node --version prints v24`)
     t.equal(out[1], paths.workspace, `bash ${args[0]}: starts in the workspace`)
     t.equal(out[2], os.userInfo().username, `bash ${args[0]}: USER is who it runs as`)
+  }
+})
+
+t.test('the folder code-server opens is in its published state: /home/dev/workspace in a container, under the root otherwise', async (t) => {
+  const runtimes = { on: () => {}, store: { current: async () => null } } as unknown as RuntimeManager
+  const devEnv = { environment: () => ({}), runAs: null } as unknown as DevEnvironment
+  for (const [root, folder] of [['/', '/home/dev/workspace'], ['/srv/zlh/containers/101/root', '/srv/zlh/containers/101/root/home/dev/workspace']] as const) {
+    const hub = new StateHub()
+    const cs = new CodeServerSupervisor({ paths: agentPaths(root), log, hub, runtimes, devEnv })
+    t.equal(cs.state().folder, folder, `root ${root}`)
   }
 })
