@@ -2,6 +2,7 @@
 // classification) and the restart decision (policy, backoff step, reset, Error after the limit).
 import type { CrashRecord, EffectiveGameSpec } from '../../src/api/agent-game-types.ts'
 import { classifyExit } from './classify.ts'
+import { plainLine, plainText } from './terminal-text.ts'
 import type { ExitInfo, RunInfo } from './wrapper-protocol.ts'
 
 export interface CrashContext {
@@ -15,10 +16,13 @@ export interface CrashContext {
   lost: boolean
 }
 
+/** The crash record of an exit. Its log tail and evidence are plain text (terminal escapes and control characters removed). */
 export function crashRecord(c: CrashContext): CrashRecord {
   const { exit, run } = c
   const oomKillDelta = exit.oomKillsAtExit !== null && run.oomKillsAtStart !== null ? exit.oomKillsAtExit - run.oomKillsAtStart : null
-  const cls = classifyExit({ exitCode: exit.exitCode, signal: exit.signal, oomKillDelta, logTail: c.logTail, spawnError: exit.spawnError })
+  const logTail = c.logTail.map(plainLine)
+  const spawnError = exit.spawnError ? plainText(exit.spawnError) : null
+  const cls = classifyExit({ exitCode: exit.exitCode, signal: exit.signal, oomKillDelta, logTail, spawnError })
   return {
     time: new Date(exit.exitedAt).toISOString(),
     exitCode: exit.exitCode,
@@ -26,7 +30,7 @@ export function crashRecord(c: CrashContext): CrashRecord {
     uptimeSeconds: Math.round(c.uptimeMs / 100) / 10,
     classification: cls.classification,
     ...(c.lost ? { evidence: 'the server vanished without an exit status (wrapper gone or pid reused)' } : cls.evidence ? { evidence: cls.evidence } : {}),
-    logTail: c.logTail,
+    logTail,
     ...(c.afterAgentRestart ? { observedAfterAgentRestart: true } : {}),
   }
 }
