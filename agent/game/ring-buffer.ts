@@ -34,6 +34,11 @@ export class LineRing {
     return all.slice(-n)
   }
 
+  /** True while the last output did not end its line. */
+  get midLine(): boolean {
+    return this.partial !== ''
+  }
+
   clear(): void {
     this.lines.length = 0
     this.partial = ''

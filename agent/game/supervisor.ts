@@ -17,7 +17,7 @@
 // Assumptions: a single supervisor owns `stateDir`. All delays (backoff, grace periods, uptime)
 // use the injected Clock.
 import { EventEmitter } from 'node:events'
-import { mkdirSync } from 'node:fs'
+import { appendFileSync, mkdirSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import type { CrashRecord, EffectiveGameSpec, GameSpecRequest, GameState, GameStatus, StopStep } from '../../src/api/agent-game-types.ts'
 import { crashRecord, decideRestart } from './crash-policy.ts'
@@ -85,6 +85,8 @@ interface Persisted {
 
 const quietLogger: SupervisorLogger = { info() {}, warn() {}, error() {} }
 const CRASH_TAIL_LINES = 100
+/** How a line the agent sent to the game's stdin shows in the console. */
+export const SENT_INPUT_PREFIX = '> '
 
 export class GameSupervisor extends EventEmitter {
   private readonly opts: SupervisorOptions
@@ -429,7 +431,7 @@ export class GameSupervisor extends EventEmitter {
     run.stopRequested = true
     this.setState('Stopping')
     let endedBy: StopStep
-    if (spec?.server.stopCommand) run.link.write(`${spec.server.stopCommand}\n`)
+    if (spec?.server.stopCommand && run.link.write(`${spec.server.stopCommand}\n`)) this.echoSentInput(spec.server.stopCommand)
     if (await this.exitWithin(run, graceMs)) endedBy = 'stopCommand'
     else {
       run.link.signalGroup('SIGTERM')
@@ -445,6 +447,18 @@ export class GameSupervisor extends EventEmitter {
     this.log.info({ endedBy }, 'game: stopped')
     this.setState('Stopped')
     return endedBy
+  }
+
+  /**
+   * A line the agent itself typed into the game (the stop command), shown where people read the
+   * console (live viewers, late joiners' history, the console log) as `> line`, the way a game
+   * console echoes what was typed. Not part of any crash tail: a requested stop is no crash.
+   */
+  private echoSentInput(line: string): void {
+    const text = `${this.ring.midLine ? '\n' : ''}${SENT_INPUT_PREFIX}${line}\n`
+    this.ring.push(text)
+    this.emit('output', Buffer.from(text))
+    try { appendFileSync(this.opts.logFile, text) } catch (err) { this.log.warn({ err: (err as Error).message }, 'game: could not echo the stop command into the console log') }
   }
 
   private exitWithin(run: ActiveRun, ms: number): Promise<boolean> {
