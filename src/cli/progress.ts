@@ -1,6 +1,7 @@
 // Progress display for steps that may take more than a second. On a TTY a step shows a spinner
 // with elapsed seconds and ends as one "✓ label (1.2s)" line; when stdout is not a TTY the output
-// is plain (one line when a step ends); with json every step end is one JSON line.
+// is plain (a progress line every 15 s while a step runs, one line when it ends); with json every
+// step's progress and end are JSON lines ({"msg":"step progress"|"step done"|"step failed", step, ms, …}).
 // Steps never print anything that is a secret; callers pass labels only.
 
 export interface ProgressOptions {
@@ -8,6 +9,8 @@ export interface ProgressOptions {
   /** Defaults to process.stdout.isTTY. */
   tty?: boolean
   out?: NodeJS.WritableStream
+  /** Without a TTY: how often a running step prints a progress line (default 15 s). */
+  heartbeatMs?: number
 }
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏']
@@ -16,10 +19,12 @@ export class Progress {
   readonly json: boolean
   readonly #tty: boolean
   readonly #out: NodeJS.WritableStream
+  readonly #heartbeatMs: number
 
   constructor(opts: ProgressOptions = {}) {
     this.json = opts.json === true
     this.#out = opts.out ?? process.stdout
+    this.#heartbeatMs = opts.heartbeatMs ?? 15_000
     this.#tty = !this.json && (opts.tty ?? process.stdout.isTTY === true)
   }
 
@@ -32,9 +37,16 @@ export class Progress {
       const secs = ((Date.now() - started) / 1000).toFixed(0)
       this.#out.write(`\r\x1b[2K${FRAMES[frame++ % FRAMES.length]} ${label}${detailText ? ` — ${detailText}` : ''} (${secs}s)`)
     }
-    // Only steps that last more than a second get a live line.
-    const timer = this.#tty ? setInterval(render, 120) : undefined
-    timer?.unref()
+    // Only steps that last more than a second get a live line; without a TTY, a long step prints a
+    // progress line every heartbeatMs (JSON with --json) instead of staying silent until it ends.
+    const heartbeat = (): void => {
+      const ms = Date.now() - started
+      this.#out.write(this.json
+        ? `${JSON.stringify({ msg: 'step progress', step: label, ms, ...(detailText ? { detail: detailText } : {}) })}\n`
+        : `… ${label}${detailText ? ` — ${detailText}` : ''} (${(ms / 1000).toFixed(0)}s)\n`)
+    }
+    const timer = this.#tty ? setInterval(render, 120) : setInterval(heartbeat, this.#heartbeatMs)
+    timer.unref()
     try {
       const result = await fn((text) => { detailText = text })
       this.#end(label, started, true)
@@ -43,7 +55,7 @@ export class Progress {
       this.#end(label, started, false, (err as Error).message)
       throw err
     } finally {
-      if (timer) clearInterval(timer)
+      clearInterval(timer)
     }
   }
 

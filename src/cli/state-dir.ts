@@ -1,4 +1,4 @@
-// Where the all-in-one system keeps its state, and the small JSON file `zlh up` writes there so
+// Where the all-in-one system keeps its state (and the per-user cache of slow builds), and the small JSON file `zlh up` writes there so
 // the other commands (`zlh status`, `zlh ide`, `zlh kubeconfig`) find the running system.
 // Guarantees: the runtime file is written atomically (temp file + rename), mode 0600.
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
@@ -9,6 +9,14 @@ export function resolveStateDir(flag?: string): string {
   if (flag) return resolve(flag)
   if (process.env.ZLH_STATE_DIR) return resolve(process.env.ZLH_STATE_DIR)
   const base = process.env.XDG_STATE_HOME || join(process.env.HOME ?? '/tmp', '.local', 'state')
+  return resolve(base, 'zlh')
+}
+
+/** The per-user cache shared by every state dir (builds too slow to repeat): $ZLH_CACHE_DIR, else
+ * $XDG_CACHE_HOME/zlh (~/.cache/zlh). */
+export function resolveCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.ZLH_CACHE_DIR) return resolve(env.ZLH_CACHE_DIR)
+  const base = env.XDG_CACHE_HOME || join(env.HOME ?? '/tmp', '.cache')
   return resolve(base, 'zlh')
 }
 

@@ -1,100 +1,69 @@
-// The code-server artifact, built the first time a DevServer needs it: real code-server 4.x from
-// its npm package (≈ 750 MB installed) plus the pinned Node binary, packed like code-server's
-// release tarball (bin/code-server, lib/node, lib/node_modules), cached in the state dir and
-// entered in the `code-server` RuntimeCatalog with its real sha256.
+// Builds code-server the first time a DevServer needs it (the build and its per-user cache are
+// code-server-build.ts), serves the artifact from this start's artifact server and enters it in
+// the `code-server` RuntimeCatalog with its real sha256. While it builds, or after it failed, the
+// waiting DevServers carry the build's state (CODE_SERVER_BUILD_ANNOTATION, src/api), which the
+// controller shows as their condition reason/message and a Warning Event per failed attempt.
 //
 // Expected flow
-//  1. Every few seconds: does a DevServer want code-server while no `code-server` catalog exists?
-//  2. If so (once per process): npm install code-server@4 into <dir>/npm (progress: MB installed),
-//     pack it, hash it, record <dir>/built.json, apply the catalog. A cached build is reused.
-// Guarantees: a failed build leaves no catalog (the DevServer stays not-Ready with the
-// controller's condition saying the runtime is missing) and is logged with npm's own error; it
-// is retried on the next start, never replaced by a stand-in.
-import { spawn } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
-import { chmod, copyFile, mkdir, readdir, rename, stat, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+//  1. Every few seconds: does a DevServer want code-server while no `code-server` catalog of ours
+//     exists (or this start has not applied ours yet, with its artifact URL)?
+//  2. If so: build (or reuse the cache), in the background; waiting DevServers say Building with
+//     progress ("312 MB of ≈740 MB installed, 2m10s"), refreshed every few seconds.
+//  3. Success: link the tarball into the state dir's artifacts, apply the catalog, remove the
+//     annotation. Failure: annotate Failed (npm's last lines, the missing package) and try again
+//     after a backoff (30 s, 60 s, … 10 min) — no restart needed.
+// Guarantees: a catalog someone else made (not managed by zlh-up) is left alone; a failed build
+// leaves no catalog, is never replaced by a stand-in; no two builds run in this process.
 import type { Logger } from 'pino'
-import { create as tarCreate } from 'tar'
-import { fileDigest, runtimeCatalog, type ArtifactServer, type BuiltArtifact } from '../../../controller/artifacts/index.ts'
-import { Client, isNotFound, serverSideApply, type KObject } from '../../runtime/index.ts'
+import { runtimeCatalog, type ArtifactServer } from '../../../controller/artifacts/index.ts'
+import { CODE_SERVER_BUILD_ANNOTATION, formatCodeServerBuild, type CodeServerBuildState } from '../../api/code-server-build.ts'
+import { Client, isNotFound, PatchType, serverSideApply, type KObject } from '../../runtime/index.ts'
 import type { Progress } from '../progress.ts'
+import { CODE_SERVER_SPEC, ensureCodeServerBuild, linkInto, type NpmCommand } from './code-server-build.ts'
 
-const projectDir = join(import.meta.dirname, '..', '..', '..')
+export { CODE_SERVER_SPEC }
 const DEVSERVER = { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'DevServer' }
 const RUNTIMECATALOG = { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'RuntimeCatalog' }
-export const CODE_SERVER_SPEC = 'code-server@4'
+const FIELD_MANAGER = 'zlh-up'
+const MANAGED_BY = { 'app.kubernetes.io/managed-by': FIELD_MANAGER }
 
-async function duBytes(dir: string): Promise<number> {
-  let total = 0
-  const walk = async (d: string): Promise<void> => {
-    let entries
-    try { entries = await readdir(d, { withFileTypes: true }) } catch { return }
-    for (const e of entries) {
-      const p = join(d, e.name)
-      if (e.isDirectory()) await walk(p)
-      else if (e.isFile()) total += (await stat(p).catch(() => ({ size: 0 }))).size
-    }
-  }
-  await walk(dir)
-  return total
+/** Delay before attempt n+1 after n failed attempts: 30 s doubling to 10 min. */
+export function retryDelayMs(failures: number, firstMs = 30_000, maxMs = 600_000): number {
+  return Math.min(maxMs, firstMs * 2 ** Math.max(0, failures - 1))
 }
 
-function npmCommand(): { cmd: string, args: string[] } {
-  // Under `npm start` npm tells us which npm it is; otherwise the one on PATH.
-  const execpath = process.env.npm_execpath
-  return execpath && execpath.endsWith('.js') ? { cmd: process.execPath, args: [execpath] } : { cmd: 'npm', args: [] }
-}
+type DevServerLite = KObject & { metadata: { name: string, namespace: string, annotations?: Record<string, string> }, spec?: { codeServer?: { enabled?: boolean }, runtimes?: Array<{ name: string, version?: string }> } }
 
-/** npm install code-server@4 into dir/npm; rejects with npm's last output lines. */
-async function npmInstall(dir: string, detail: (s: string) => void): Promise<void> {
-  await mkdir(dir, { recursive: true })
-  if (!existsSync(join(dir, 'package.json'))) await writeFile(join(dir, 'package.json'), '{"name":"zlh-code-server-build","private":true}\n')
-  const { cmd, args } = npmCommand()
-  const child = spawn(cmd, [...args, 'install', '--no-audit', '--no-fund', '--no-save', CODE_SERVER_SPEC], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
-  let tail = ''
-  const keep = (b: Buffer): void => { tail = (tail + b.toString()).slice(-4000) }
-  child.stdout.on('data', keep)
-  child.stderr.on('data', keep)
-  const ticker = setInterval(() => { void duBytes(join(dir, 'node_modules')).then((n) => detail(`${(n / 1e6).toFixed(0)} MB installed of ≈750 MB`)) }, 2000)
-  try {
-    const code = await new Promise<number | null>((resolve, reject) => { child.once('error', reject); child.once('exit', resolve) })
-    if (code !== 0) throw new Error(`npm install ${CODE_SERVER_SPEC} failed (exit ${code}): ${tail.trim().split('\n').slice(-5).join(' | ')}`)
-  } finally { clearInterval(ticker) }
+export interface OnDemandOptions {
+  client: Client
+  artifacts: ArtifactServer
+  /** The per-user cache: <cache>/code-server. */
+  cacheDir: string
+  /** The state dir's artifact directory (the artifact server serves it). */
+  outDir: string
+  progress: Progress
+  log: Logger
+  intervalMs?: number
+  /** First retry delay (default 30 s; doubles to maxRetryMs, default 10 min). */
+  firstRetryMs?: number
+  maxRetryMs?: number
+  /** How often a waiting DevServer's Building message is refreshed (default 5 s). */
+  publishEveryMs?: number
+  npm?: NpmCommand
+  parentEnv?: NodeJS.ProcessEnv
 }
-
-/** Builds (or reuses) the artifact: npm tree and marker in workDir, the tarball in outDir. */
-export async function buildCodeServer(dir: string, outDir: string, detail: (s: string) => void): Promise<BuiltArtifact> {
-  const marker = join(dir, 'built.json')
-  if (existsSync(marker)) {
-    const m = JSON.parse(readFileSync(marker, 'utf8')) as { version: string, file: string }
-    if (existsSync(m.file)) return { name: 'code-server', version: m.version, file: m.file, ...(await fileDigest(m.file)) }
-  }
-  // The npm tree is installed where the tarball wants it (lib/node_modules), so packing follows
-  // no links: code-server's own tree has dangling ones (.bin entries of dev tools).
-  const root = join(dir, 'pkg')
-  const npmDir = join(root, 'lib')
-  const pkgJson = join(npmDir, 'node_modules', 'code-server', 'package.json')
-  if (!existsSync(pkgJson)) await npmInstall(npmDir, detail)
-  const version = (JSON.parse(readFileSync(pkgJson, 'utf8')) as { version: string }).version
-  const file = join(outDir, `code-server-${version}-x64.tar.gz`)
-  await mkdir(join(root, 'bin'), { recursive: true })
-  await writeFile(join(root, 'bin', 'code-server'), '#!/bin/sh\n# code-server with the Node it was packed with (like the release tarballs).\nd="$(dirname "$0")/.."\nexec "$d/lib/node" "$d/lib/node_modules/code-server/out/node/entry.js" "$@"\n', { mode: 0o755 })
-  await copyFile(join(projectDir, 'node_modules', 'node', 'bin', 'node'), join(npmDir, 'node'))
-  await chmod(join(npmDir, 'node'), 0o755)
-  detail('packing')
-  await tarCreate({ gzip: { level: 1 }, cwd: root, file: `${file}.part`, portable: true }, ['bin', 'lib/node', 'lib/node_modules'])
-  await rename(`${file}.part`, file)
-  await writeFile(marker, JSON.stringify({ version, file }))
-  return { name: 'code-server', version, file, ...(await fileDigest(file)) }
-}
-
-export interface OnDemandOptions { client: Client, artifacts: ArtifactServer, dir: string, outDir: string, progress: Progress, log: Logger, intervalMs?: number }
 
 export class CodeServerOnDemand {
   readonly #o: OnDemandOptions
+  readonly #abort = new AbortController()
   #timer: NodeJS.Timeout | undefined
   #building: Promise<void> | undefined
+  #applied = false
+  #attempt = 0
+  #failures = 0
+  #retryAt = 0
+  #state: CodeServerBuildState | undefined
+  #lastPublish = 0
   #stopped = false
 
   constructor(o: OnDemandOptions) { this.#o = o }
@@ -103,33 +72,90 @@ export class CodeServerOnDemand {
     const tick = (): void => {
       if (this.#stopped) return
       void this.#check().catch((err) => this.#o.log.warn({ err: (err as Error).message }, 'code-server check failed'))
-        .finally(() => { if (!this.#stopped && this.#building === undefined) this.#timer = setTimeout(tick, this.#o.intervalMs ?? 3000) })
+        .finally(() => { if (!this.#stopped) this.#timer = setTimeout(tick, this.#o.intervalMs ?? 3000) })
     }
     tick()
   }
 
+  /** Resolves when the build in progress (if any) has ended. */
+  async settled(): Promise<void> { await this.#building }
+
   async #check(): Promise<void> {
-    const list = await this.#o.client.list<KObject & { spec?: { codeServer?: { enabled?: boolean } } }>(DEVSERVER)
-    if (!list.items.some((d) => d.spec?.codeServer?.enabled !== false)) return
-    const fileName = (a: BuiltArtifact): string => a.file.slice(a.file.lastIndexOf('/') + 1)
+    const list = await this.#o.client.list<DevServerLite>(DEVSERVER)
+    const waiting = list.items.filter((d) => d.spec?.codeServer?.enabled !== false && !(d.spec?.runtimes ?? []).some((r) => r.name === 'code-server' && r.version !== undefined))
+    let catalog: KObject | undefined
+    try { catalog = await this.#o.client.get(RUNTIMECATALOG, 'code-server') } catch (err) { if (!isNotFound(err)) throw err }
+    const ours = catalog === undefined || catalog.metadata?.labels?.['app.kubernetes.io/managed-by'] === FIELD_MANAGER ||
+      ((catalog.metadata?.managedFields ?? []) as Array<{ manager?: string }>).some((f) => f.manager === FIELD_MANAGER)
+    if (!ours || (catalog !== undefined && this.#applied)) { await this.#publish(waiting, undefined); return }
+    if (waiting.length === 0) return
+    if (this.#building !== undefined) { await this.#publishToWaiting(false); return }
+    if (Date.now() < this.#retryAt) { await this.#publish(waiting, this.#state); return }
+    this.#building = this.#build(catalog === undefined).finally(() => { this.#building = undefined })
+  }
+
+  /** `announce`: no catalog yet, so waiting DevServers say Building (a restart re-applying ours from the cache stays quiet). */
+  async #build(announce: boolean): Promise<void> {
+    const attempt = ++this.#attempt
+    const started = Date.now()
+    this.#state = { phase: 'Building', attempt, message: `building code-server (${CODE_SERVER_SPEC}) for this DevServer: starting` }
+    if (announce) await this.#publishToWaiting(true).catch(() => {})
+    else this.#lastPublish = Date.now()
     try {
-      await this.#o.client.get(RUNTIMECATALOG, 'code-server')
-      if (!existsSync(join(this.#o.dir, 'built.json'))) return // someone else's catalog: leave it
-    } catch (err) { if (!isNotFound(err)) throw err }
-    // Built (or cached) once per process; the catalog is (re)applied with this start's URL.
-    this.#building = this.#o.progress.step(`building code-server (${CODE_SERVER_SPEC}) for DevServers`, (detail) => buildCodeServer(this.#o.dir, this.#o.outDir, detail))
-      .then(async (a) => {
-        if (this.#stopped) return
-        const url = this.#o.artifacts.url(fileName(a))
-        await serverSideApply(this.#o.client, runtimeCatalog('code-server', [{ artifact: a, url, verify: { command: ['bin/code-server', '--version'], expectOutput: a.version } }], { stable: a.version }) as KObject, { fieldManager: 'zlh-up' })
-        this.#o.log.info({ version: a.version, sha256: a.sha256 }, 'code-server catalog applied')
-      })
-      .catch((err) => { this.#o.log.error({ err: (err as Error).message }, 'code-server build failed'); this.#o.progress.info(`code-server could not be built: ${(err as Error).message}`) })
-    await this.#building
+      const build = await this.#o.progress.step(`building code-server (${CODE_SERVER_SPEC}) for DevServers`, (detail) => ensureCodeServerBuild({
+        cacheDir: this.#o.cacheDir, npm: this.#o.npm, parentEnv: this.#o.parentEnv, signal: this.#abort.signal,
+        detail: (text) => {
+          detail(text)
+          this.#state = { phase: 'Building', attempt, message: `building code-server (${CODE_SERVER_SPEC}) for this DevServer: ${text}` }
+          if (Date.now() - this.#lastPublish >= (this.#o.publishEveryMs ?? 5000)) void this.#publishToWaiting(false).catch(() => {})
+        },
+      }))
+      if (this.#stopped) return
+      const file = await linkInto(build, this.#o.outDir)
+      const url = this.#o.artifacts.url(file.slice(file.lastIndexOf('/') + 1))
+      const obj = runtimeCatalog('code-server', [{ artifact: build, url, verify: { command: ['bin/code-server', '--version'], expectOutput: build.version } }], { stable: build.version }) as KObject
+      obj.metadata = { ...obj.metadata, labels: MANAGED_BY }
+      await serverSideApply(this.#o.client, obj, { fieldManager: FIELD_MANAGER })
+      this.#applied = true
+      this.#failures = 0
+      this.#state = undefined
+      this.#o.log.info({ version: build.version, sha256: build.sha256, cache: build.dir, ms: Date.now() - started }, 'code-server catalog applied')
+      await this.#publishToWaiting(true)
+    } catch (err) {
+      if (this.#stopped) return
+      this.#failures++
+      const delay = retryDelayMs(this.#failures, this.#o.firstRetryMs, this.#o.maxRetryMs)
+      this.#retryAt = Date.now() + delay
+      const message = (err as Error).message
+      this.#state = { phase: 'Failed', attempt, message, retryAt: new Date(this.#retryAt).toISOString() }
+      this.#o.log.error({ err: message, attempt, retryInMs: delay }, 'code-server build failed')
+      this.#o.progress.info(`code-server could not be built (attempt ${attempt}); retrying in ${Math.round(delay / 1000)}s: ${message}`,
+        { event: 'code-server build failed', attempt, retryInMs: delay })
+      await this.#publishToWaiting(true).catch(() => {})
+    }
+  }
+
+  async #publishToWaiting(force: boolean): Promise<void> {
+    if (!force && Date.now() - this.#lastPublish < (this.#o.publishEveryMs ?? 5000)) return
+    this.#lastPublish = Date.now()
+    const list = await this.#o.client.list<DevServerLite>(DEVSERVER)
+    await this.#publish(list.items.filter((d) => d.spec?.codeServer?.enabled !== false), this.#state)
+  }
+
+  /** Sets (or removes, for undefined) the build annotation on each DevServer where it differs. */
+  async #publish(servers: DevServerLite[], state: CodeServerBuildState | undefined): Promise<void> {
+    const value = state === undefined ? undefined : formatCodeServerBuild(state)
+    for (const ds of servers) {
+      if (ds.metadata.annotations?.[CODE_SERVER_BUILD_ANNOTATION] === value) continue
+      await this.#o.client.patch(DEVSERVER, ds.metadata.name, ds.metadata.namespace, { metadata: { annotations: { [CODE_SERVER_BUILD_ANNOTATION]: value ?? null } } },
+        PatchType.merge, { fieldManager: FIELD_MANAGER }).catch((err) => { if (!isNotFound(err)) throw err })
+    }
   }
 
   async stop(): Promise<void> {
     this.#stopped = true
+    this.#abort.abort()
     if (this.#timer) clearTimeout(this.#timer)
+    await this.#building?.catch(() => {})
   }
 }

@@ -6,7 +6,8 @@
 //  1. TLS material (one CA for API server and IDE hosts), API server on the previous port if free.
 //  2. CRDs, the `local` process ContainerProvider (default; its spec.outbound.allowedSources names
 //     the local artifact server), node + flying-squid artifacts and catalogs.
-//  3. Controller (logs to <state>/logs/controller.log), gateway (logs to <state>/logs/gateway.log).
+//  3. Controller (logs to <state>/logs/controller.log), gateway (logs to <state>/logs/gateway.log);
+//     code-server built on demand into the per-user cache (code-server.ts; logs/artifacts.log).
 //  4. up.json records pid and ports; the next start reuses them.
 // Guarantees: stop() stops controller, gateway, artifact server and API server in that order and
 // leaves the servers' containers (agents, games) running: the next start adopts them.
@@ -22,7 +23,7 @@ import type { ArtifactServer } from '../../../controller/artifacts/index.ts'
 import { catalogFor, localArtifacts, serveArtifacts } from './artifacts.ts'
 import { reusablePort } from './ports.ts'
 import { ensureServingPki, pkiDir } from './tls.ts'
-import { readRuntime, stateLayout, writeRuntime, type StateLayout } from '../state-dir.ts'
+import { readRuntime, resolveCacheDir, stateLayout, writeRuntime, type StateLayout } from '../state-dir.ts'
 import type { Progress } from '../progress.ts'
 import { CodeServerOnDemand } from './code-server.ts'
 
@@ -117,7 +118,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     stops.push(() => controller.stop())
 
     if (opts.codeServer !== false) {
-      const onDemand = new CodeServerOnDemand({ client, artifacts, dir: join(layout.root, 'code-server-build'), outDir: layout.artifacts, progress, log: fileLogger(layout, 'artifacts') })
+      const onDemand = new CodeServerOnDemand({ client, artifacts, cacheDir: join(resolveCacheDir(), 'code-server'), outDir: layout.artifacts, progress, log: fileLogger(layout, 'artifacts') })
       onDemand.start()
       stops.push(() => onDemand.stop())
     }
