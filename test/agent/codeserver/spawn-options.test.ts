@@ -76,3 +76,12 @@ t.test('the folder code-server opens is in its published state: /home/dev/worksp
     t.equal(cs.state().folder, folder, `root ${root}`)
   }
 })
+
+t.test('the events snapshot carries the folder once code-server\'s state is loaded', async (t) => {
+  const root = t.testdir()
+  const runtimes = { on: () => {}, store: { current: async () => null } } as unknown as RuntimeManager
+  const devEnv = { environment: () => ({}), runAs: null } as unknown as DevEnvironment
+  const hub = new StateHub()
+  await new CodeServerSupervisor({ paths: agentPaths(root), log, hub, runtimes, devEnv }).load()
+  t.match(hub.snapshot().components.codeServer, { phase: 'NotInstalled', folder: path.join(root, 'home/dev/workspace') })
+})
