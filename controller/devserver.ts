@@ -19,6 +19,7 @@ import type { ReconcileContext, Reconciler, Store } from '../src/runtime/index.t
 import type { AgentWatches } from './agent-watch.ts'
 import { readAgentToken } from './agent-token.ts'
 import type { RuntimeRef } from './catalog-resolve.ts'
+import { codeServerWait, isNewBuildFailure } from './code-server-build.ts'
 import { keyOf, type ReconcilerDeps } from './deps.ts'
 import { CODE_SERVER_CHANNEL, CODE_SERVER_RUNTIME, DEVSERVER } from './kinds.ts'
 import { serverReconciler } from './server-lifecycle.ts'
@@ -65,8 +66,12 @@ async function reconcileDevServer(deps: ReconcilerDeps, watches: AgentWatches, d
   const refs = devRuntimeRefs(ds)
   const resolution = resolveAll(refs, deps, prev, ds.metadata.annotations)
   if (!resolution.ok) {
-    conds.set('RuntimeResolved', 'False', resolution.reason, resolution.message)
-    conds.set('Ready', 'False', 'RuntimeUnresolved', resolution.message)
+    // Waiting for code-server's builder (and nothing else)? Its state is the reason (+ an Event per failure).
+    const wait = resolveAll(refs.filter((r) => r.name !== CODE_SERVER_RUNTIME), deps, prev, ds.metadata.annotations).ok ? codeServerWait(ds, deps.catalogs.getByName(CODE_SERVER_RUNTIME)) : undefined
+    if (wait && isNewBuildFailure(wait, conds.get('RuntimeResolved'))) deps.recorder.event(ds, 'Warning', wait.reason, wait.message)
+    if (wait) conds.set('CodeServerReady', 'False', wait.reason, wait.message)
+    conds.set('RuntimeResolved', 'False', wait?.reason ?? resolution.reason, wait?.message ?? resolution.message)
+    conds.set('Ready', 'False', wait?.reason ?? 'RuntimeUnresolved', wait?.message ?? resolution.message)
     if (status.vmid === undefined) status.phase = 'Pending'
     await write()
     return { requeueAfter: 30_000 }
