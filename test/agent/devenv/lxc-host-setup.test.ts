@@ -1,7 +1,8 @@
 // The agent's host-wide dev environment changes, for real inside an LXC container: the real agent
 // (started by the container's init with root `/`, as on Proxmox) creates the `dev` user, gives it
 // /home/dev/workspace and writes the profile.d script; a runtime installed through POST /runtimes
-// from an artifact server on the provider's bridge lands on the dev user's login-shell PATH.
+// from an artifact server on the provider's bridge lands on the dev user's login-shell PATH; and
+// code-server (a busybox stand-in) runs as the dev user in /home/dev/workspace with that PATH.
 // Everything is checked from inside the container with lxc-attach; the host's users are never
 // touched. Needs root and the lxc + busybox-static packages (CI has both); the container, the
 // bridge and the lxcpath are removed even when an assertion fails.
@@ -15,7 +16,7 @@ import { join, resolve } from 'node:path'
 import { LxcBackend, listLxcNames } from '../../../src/providers/lxc/index.ts'
 import { waitForAgent } from '../../../src/providers/index.ts'
 import type { ContainerSpec } from '../../../src/providers/types.ts'
-import { runtimeTarball, sha256 } from '../artifacts.ts'
+import { runtimeTarball, sha256, tarball } from '../artifacts.ts'
 
 const projectDir = resolve(import.meta.dirname, '../../..')
 const lxcAvailable = process.getuid?.() === 0 && existsSync('/usr/bin/lxc-create')
@@ -119,6 +120,45 @@ if (lxcAvailable) {
     t.equal(loginPath.split(':')[0], bin, `the dev login shell's PATH starts with the runtime's bin (${loginPath})`)
     t.equal(attach(lxcpath, vmid, `su - dev -c 'echo "$(id -un) $HOME"; zlhtool'`).trim(), 'dev /home/dev\nzlhtool 1.0', 'the dev user runs the runtime by name from its login shell')
     t.equal(attach(lxcpath, vmid, `su - dev -c 'bash -c "echo \\$PATH"'`).trim().split(':')[0], bin, 'a non-login bash started from that shell keeps the same PATH')
+
+    // code-server, as a busybox stand-in that records who and where it runs and serves /healthz:
+    // the agent starts it as the dev user, in the workspace, with the dev environment (what its
+    // integrated terminal inherits), and reports /home/dev/workspace as the folder it opens.
+    const standIn = [
+      '#!/bin/sh',
+      'prev=; for a in "$@"; do [ "$prev" = --bind-addr ] && bind="$a"; prev="$a"; folder="$a"; done',
+      'dir="$HOME/.cs-standin"; mkdir -p "$dir"',
+      `echo '{"status":"alive"}' > "$dir/healthz"`,
+      'printf "%s\\n" "$(id -un)" "$(pwd)" "$USER" "$HOME" "$folder" "$PATH" > "$dir/probe"',
+      'exec busybox httpd -f -p "$bind" -h "$dir"',
+      '',
+    ].join('\n')
+    const cs = tarball([
+      { path: 'code-server-4.0.0-standin/', type: 'dir' },
+      { path: 'code-server-4.0.0-standin/bin/', type: 'dir' },
+      { path: 'code-server-4.0.0-standin/bin/code-server', content: standIn, mode: 0o755 },
+    ])
+    const csServer = await serveOnBridge('code-server.tgz', cs)
+    closers.push(csServer.close)
+    const agentPost = async (path: string, body?: unknown): Promise<{ status: number; json: any }> => {
+      const r = await fetch(`${agentUrl}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${spec.agent.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(90_000),
+      })
+      return { status: r.status, json: await r.json() }
+    }
+    const csInstall = await agentPost('/runtimes', { name: 'code-server', version: '4.0.0-standin', url: csServer.url, sha256: sha256(cs), outbound: { allowedSources: [`${new URL(csServer.url).origin}/`] } })
+    t.equal(csInstall.status, 200, `code-server stand-in installed: ${JSON.stringify(csInstall.json)}`)
+    const started = await agentPost('/dev/codeserver/start')
+    t.match(started.json, { phase: 'Running', folder: '/home/dev/workspace' }, `code-server started: ${JSON.stringify(started.json)}`)
+    const [user, cwd, envUser, home, folder, path] = attach(lxcpath, vmid, 'cat /home/dev/.cs-standin/probe').split('\n')
+    t.same([user, cwd, envUser, home, folder], ['dev', '/home/dev/workspace', 'dev', '/home/dev', '/home/dev/workspace'], 'code-server runs as dev (id -un and USER), in the workspace it opens, with the dev HOME')
+    t.ok(path?.split(':').includes(bin), `with the dev PATH, runtimes included (${path})`)
+    t.equal(attach(lxcpath, vmid, `stat -c %U /proc/${started.json.pid}`).trim(), 'dev', 'the process belongs to dev')
+    const reported = await (await fetch(`${agentUrl}/status`, { headers: { authorization: `Bearer ${spec.agent.token}` } })).json() as { codeServer: { folder?: string } }
+    t.equal(reported.codeServer.folder, '/home/dev/workspace', 'GET /status reports the folder code-server opens')
   })
 
   t.test('after the provider deleted it, lxc-ls shows no container of this test', async (t) => {
