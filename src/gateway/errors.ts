@@ -79,6 +79,11 @@ export const GATEWAY_ERRORS = {
     title: 'Another field manager owns fields this request sets',
     hint: 'Someone changed these fields with another tool (kubectl, GitOps). Drop them from your request, or send it again with ?force=true to take them over.',
   },
+  ZLH_GW_API_ALREADY_EXISTS: {
+    status: 409,
+    title: 'A server with this name already exists',
+    hint: 'Pick another name, or change the existing server with PUT /api/{game,dev}/<name>.',
+  },
   ZLH_GW_API_NOT_READY: {
     status: 409,
     title: 'The server is not ready for this',

@@ -4,8 +4,9 @@
 //   GET    /api/{game,dev}                list        PUT  /api/{game,dev}/:name   create or change (apply)
 //   POST   /api/{game,dev}                create only GET  /api/{game,dev}/:name   one
 //   DELETE /api/{game,dev}/:name
-// Writes are server-side applies under `zlh-portal`; reads of one object go to the API (fresh),
-// lists come from the informer cache.
+// PUT is a server-side apply under `zlh-portal`; POST a plain create under the same manager (the
+// API server's AlreadyExists answers a taken name: 409 ZLH_GW_API_ALREADY_EXISTS). Reads of one
+// object go to the API (fresh), lists come from the informer cache.
 
 import type { FastifyInstance } from 'fastify'
 import { isNotFound, type Client, type KObject } from '../../runtime/index.ts'
@@ -13,7 +14,7 @@ import { schemaForKind } from '../../api/index.ts'
 import { PortalError } from './api-reply.ts'
 import type { ServerInformers } from './informers.ts'
 import { kindRefOf, type ServerKind } from './kinds.ts'
-import { applyAsPortal, manifestFromBody, translateApiError } from './server-writes.ts'
+import { applyAsPortal, createAsPortal, manifestFromBody, translateApiError } from './server-writes.ts'
 import { statusView, type ServerObject } from './status-view.ts'
 
 export interface ServerRoutesDeps {
@@ -92,10 +93,7 @@ export function registerServerRoutes(app: FastifyInstance, deps: ServerRoutesDep
         throw new PortalError('ZLH_GW_API_INVALID', 'name: Required value', { errors: [{ field: 'name', message: 'name: Required value: the server name' }] })
       }
       const manifest = manifestFromBody(kind, namespace, name, rest)
-      if (await getServer(client, kind, namespace, name)) {
-        throw new PortalError('ZLH_GW_API_CONFLICT', `a ${kind} named "${name}" already exists; change it with PUT /api/${segment}/${name}`, { conflicts: [] })
-      }
-      const obj = await applyAsPortal(client, manifest) as unknown as ServerObject
+      const obj = await createAsPortal(client, manifest) as unknown as ServerObject
       return reply.code(201).send(describe(obj))
     })
 

@@ -2,6 +2,9 @@
 // of the resource (what the portal wants to own), validated against the CRD schema before it is
 // sent, then server-side applied under the `zlh-portal` field manager. kubectl/GitOps edits of
 // other fields coexist; edits of the same fields conflict visibly (409 naming field and manager).
+// A create-only write (POST) is a plain create under the same manager: the API server's own
+// AlreadyExists makes it race-free (an apply would merge into, or conflict with, a server that
+// exists). Fields the portal so owns (operation Update) never make its later applies conflict.
 
 import { API_VERSION, validateResource, type FieldError } from '../../api/index.ts'
 import { ApiError, serverSideApply, type Client, type KObject } from '../../runtime/index.ts'
@@ -49,8 +52,41 @@ export async function applyAsPortal(client: Client, manifest: KObject, opts: { f
   try {
     return await serverSideApply(client, manifest, { fieldManager: PORTAL_FIELD_MANAGER, force: opts.force === true })
   } catch (err) {
+    // Conflicts only with the portal's own create (zlh-portal, operation Update) are no one else's
+    // edits: the apply takes those fields over. Any other manager in the list → the 409 as it is.
+    if (opts.force !== true && onlyPortalConflicts(err)) {
+      try {
+        return await serverSideApply(client, manifest, { fieldManager: PORTAL_FIELD_MANAGER, force: true })
+      } catch (again) {
+        throw translateApiError(again, manifest)
+      }
+    }
     throw translateApiError(err, manifest)
   }
+}
+
+/** Creates `manifest` as the portal, only if no object of that name exists (409 ZLH_GW_API_ALREADY_EXISTS otherwise). */
+export async function createAsPortal(client: Client, manifest: KObject): Promise<KObject> {
+  try {
+    return await client.create(manifest, { fieldManager: PORTAL_FIELD_MANAGER })
+  } catch (err) {
+    if (err instanceof ApiError && err.statusCode === 409 && err.reason === 'AlreadyExists') {
+      const name = manifest.metadata?.name ?? ''
+      throw new PortalError('ZLH_GW_API_ALREADY_EXISTS', `${(manifest.kind ?? 'object').toLowerCase()} "${name}" already exists`, { name, kind: manifest.kind })
+    }
+    throw translateApiError(err, manifest)
+  }
+}
+
+function onlyPortalConflicts(err: unknown): boolean {
+  if (!(err instanceof ApiError) || err.statusCode !== 409) return false
+  const causes = err.status.details?.causes ?? []
+  return causes.length > 0 && causes.every((c) => c.message?.startsWith('conflict with ') === true && managerOf(c.message) === PORTAL_FIELD_MANAGER)
+}
+
+/** The manager a conflict cause names: `conflict with "kubectl" using v1` → kubectl. */
+function managerOf(message: string | undefined): string {
+  return /"([^"]+)"/.exec(message ?? '')?.[1] ?? 'unknown'
 }
 
 /** Maps an API server refusal to the portal's catalog (conflicts and validation keep their fields). */
@@ -61,7 +97,7 @@ export function translateApiError(err: unknown, obj?: KObject): unknown {
   if (err.statusCode === 409 && causes.length > 0) {
     const conflicts: FieldConflict[] = causes.map((c) => ({
       field: c.field ?? '',
-      manager: /"([^"]+)"/.exec(c.message ?? '')?.[1] ?? 'unknown',
+      manager: managerOf(c.message),
       message: c.message ?? '',
     }))
     return new PortalError('ZLH_GW_API_CONFLICT', `${what}: ${conflicts.map((c) => `${c.field} is owned by "${c.manager}"`).join('; ')}`, { conflicts })

@@ -39,6 +39,8 @@ t.test('validation, server-side apply, conflicts, status, catalog, events', asyn
     t.equal(again.json.spec.running, false)
     const dup = await p.api('/api/game', { method: 'POST', token: w, json: { name: 'alpha', spec: gameSpec() } })
     t.equal(dup.status, 409, 'POST never overwrites')
+    t.equal(dup.json.code, 'ZLH_GW_API_ALREADY_EXISTS')
+    t.match(dup.json.message, /: gameserver "alpha" already exists$/)
   })
 
   await t.test('a field kubectl owns conflicts visibly; force takes it over', async (t) => {
