@@ -111,3 +111,28 @@ t.test('Chromium keeps the cookie a WebSocket 101 renews: a session used only th
   t.equal((await page.goto(`${g.origin(403)}/?folder=/home/dev/workspace`))?.status(), 200, 'the page still loads')
   await context.close()
 })
+
+t.test('Chromium opens the route\'s workspace folder, URL-encoded, and code-server receives it intact', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} missing: apt-get install -y chromium`, timeout: 120_000 }, async (t) => {
+  const tls = await createTestTls(SUFFIX)
+  const up: Upstream = await startUpstream()
+  const g: TestGateway = await startGateway({ tls: { key: tls.key, cert: tls.cert } })
+  // The process provider's layout (under the container's directory), with characters a URL must escape.
+  const folder = '/home/a b/.local/state/zlh/containers/404/root/home/dev/work#space&x=1'
+  g.routes.set(404, { address: up.address, ready: true, name: 'folder', namespace: 'team-a', uid: 'uid-404', folder })
+  const browser: Browser = await launchChromium(tls.spkiSha256)
+  t.teardown(async () => {
+    await browser.close()
+    await g.gw.close()
+    await up.close()
+  })
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  t.equal((await page.goto(g.gw.mintIdeToken(404, 'alice', { apiTokenId: null }).url, { waitUntil: 'load' }))?.status(), 200)
+  const landed = new URL(page.url())
+  t.equal(landed.origin, g.origin(404), 'still on the dev host')
+  t.equal(landed.searchParams.get('folder'), folder, 'the folder, decoded by the browser, is the route\'s')
+  t.equal(landed.hash, '', 'its # did not become a fragment')
+  const seen = up.requests.filter((r) => r.url.startsWith('/?')).map((r) => new URLSearchParams(r.url.slice(2)).get('folder'))
+  t.same(seen, [folder], 'code-server was asked for exactly that folder')
+  await context.close()
+})
