@@ -7,6 +7,7 @@ import type { ReconcilerDeps } from './deps.ts'
 import { devRuntimeRefs, devServerReconciler } from './devserver.ts'
 import { gameServerReconciler, runtimeRefsOf } from './gameserver.ts'
 import { COMPONENT, CONTAINERPROVIDER, DEVSERVER, GAMESERVER, RUNTIMECATALOG } from './kinds.ts'
+import { registerContainerProviderStatus } from './containerprovider.ts'
 import { OrphanCollector } from './orphans.ts'
 import { ProviderRegistry } from './provider-registry.ts'
 import { runtimeCatalogReconciler } from './runtimecatalog.ts'
@@ -26,6 +27,8 @@ export interface ControllerSettings {
   /** Orphaned containers are deleted after this long (default 5 min). */
   orphanGraceMs?: number
   orphanIntervalMs?: number
+  /** How often each ContainerProvider's status (Ready, containers) is checked again (default 30 s). */
+  providerCheckIntervalMs?: number
   /** A deleted server waits this long for a vanished provider before reporting the container abandoned (default 5 min). */
   providerGoneGraceMs?: number
   controlPlaneSources?: string[]
@@ -96,6 +99,8 @@ export function setupControllers(mgr: Manager, settings: ControllerSettings): Co
     .watches<ContainerProvider>(CONTAINERPROVIDER, () => rcReflector.store.list().map((rc) => ({ name: rc.metadata.name as string })), { predicates: [generationChanged] })
     .withOptions({ maxConcurrentReconciles: 2, reconcileTimeoutMs: 60 * 60_000 })
     .complete(runtimeCatalogReconciler({ client: mgr.client, recorder, gameServers, devServers, providers: cpReflector.store, maxUnavailable: settings.maxUnavailable ?? 1 }, rcReflector.store))
+
+  registerContainerProviderStatus(mgr, deps, { stateDir: settings.stateDir, intervalMs: settings.providerCheckIntervalMs })
 
   const orphans = new OrphanCollector({
     client: mgr.client, providers, gameServers, devServers, recorder, log: log.child({ component: 'orphans' }),

@@ -89,9 +89,12 @@ export interface ContainerProviderStatusConditionsItem {
   message: string
 }
 
+/** Written by the controller, checked on every spec change, when a server's container appears or goes, and every 30 s. */
 export interface ContainerProviderStatus {
   observedGeneration?: number
+  /** How many containers of this control plane the backend holds (absent while it cannot be reached). */
   containers?: number
+  /** Ready: the backend is usable from the controller (process: root directory writable; lxc: running as root with lxc-create installed; proxmox: the API answers); reason and message say what to fix. */
   conditions?: Array<ContainerProviderStatusConditionsItem>
 }
 
@@ -101,6 +104,7 @@ export interface ContainerProvider {
   kind: 'ContainerProvider'
   metadata: ObjectMeta
   spec: ContainerProviderSpec
+  /** Written by the controller, checked on every spec change, when a server's container appears or goes, and every 30 s. */
   status?: ContainerProviderStatus
 }
 

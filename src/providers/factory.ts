@@ -25,6 +25,11 @@ export interface ProviderContext {
 
 const defaultProjectDir = resolve(import.meta.dirname, '../..')
 
+/** Where a process provider keeps its containers: spec.process.rootDir, else under the controller's state directory. */
+export function processRootDir(resource: ContainerProvider, stateDir: string): string {
+  return resource.spec.process?.rootDir ?? join(stateDir, 'containers', resource.metadata.name ?? '(unnamed)')
+}
+
 export function createProvider(resource: ContainerProvider, ctx: ProviderContext): ContainerBackend {
   const spec = resource.spec
   const name = resource.metadata.name ?? '(unnamed)'
@@ -32,7 +37,7 @@ export function createProvider(resource: ContainerProvider, ctx: ProviderContext
   switch (spec.type) {
     case 'process':
       return new ProcessBackend({
-        rootDir: spec.process?.rootDir ?? join(ctx.stateDir, 'containers', name),
+        rootDir: processRootDir(resource, ctx.stateDir),
         portRangeStart: spec.process?.portRangeStart,
         cliPath: join(projectDir, 'bin/zlh.js'),
       })

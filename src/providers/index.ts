@@ -4,7 +4,7 @@
 export type { AgentSettings, Container, ContainerBackend, ContainerIdentity, ContainerRef, ContainerResources, ContainerSpec, ContainerState, ProviderType, StopOptions } from './types.ts'
 export { ProviderError, ProviderErrorCodes, isProviderError } from './errors.ts'
 export type { ProviderErrorCode, ProviderErrorDetails } from './errors.ts'
-export { createProvider } from './factory.ts'
+export { createProvider, processRootDir } from './factory.ts'
 export type { ProviderContext } from './factory.ts'
 export { probeAgent, waitForAgent } from './agent-probe.ts'
 export type { AgentProbeResult } from './agent-probe.ts'
