@@ -1,0 +1,80 @@
+// docs/architecture.md stays true to the code: every relative import in the product's folders
+// follows the "who may import whom" block of that page (the most specific folder line applies).
+import t from 'tap'
+import { readdirSync, readFileSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+
+const REPO = join(import.meta.dirname, '..')
+const DOC = join(REPO, 'docs', 'architecture.md')
+
+interface Rule { folder: string, allowed: string[] }
+
+/** The `folder → a, b` lines of the doc's import block. */
+function importRules(markdown: string): Rule[] {
+  const rules: Rule[] = []
+  for (const m of markdown.matchAll(/^([\w./-]+)\s+→\s+(.+)$/gm)) {
+    const allowed = m[2]!.trim() === '(nothing)' ? [] : m[2]!.split(',').map((s) => s.trim())
+    rules.push({ folder: m[1]!, allowed })
+  }
+  return rules
+}
+
+const inside = (path: string, folder: string) => path === folder || path.startsWith(`${folder}/`)
+
+/** The most specific line for `file`, and its component: the least specific one (a folder imports itself freely). */
+function ruleFor(rules: Rule[], file: string): (Rule & { component: string }) | undefined {
+  const matching = rules.filter((r) => inside(file, r.folder)).sort((a, b) => b.folder.length - a.folder.length)
+  return matching.length ? { ...matching[0]!, component: matching.at(-1)!.folder } : undefined
+}
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(join(REPO, dir), { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && e.name.endsWith('.ts'))
+    .map((e) => relative(REPO, join(e.parentPath, e.name)))
+}
+
+/** Relative import specifiers of a module (static, dynamic, `export … from`), resolved to repo paths. */
+function relativeImports(file: string): string[] {
+  const text = readFileSync(join(REPO, file), 'utf8')
+  const found: string[] = []
+  for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*)['"](\.\.?\/[^'"]+)['"]/g)) {
+    found.push(relative(REPO, resolve(REPO, dirname(file), m[1]!)))
+  }
+  return found
+}
+
+const rules = importRules(readFileSync(DOC, 'utf8'))
+
+t.test('the doc names the rules of every product folder', async (t) => {
+  const folders = rules.map((r) => r.folder)
+  for (const f of ['src/runtime', 'src/apiserver', 'src/api', 'src/platform', 'src/providers', 'src/agent-client', 'src/gateway', 'controller', 'agent', 'src/cli']) {
+    t.ok(folders.includes(f), `docs/architecture.md has a line for ${f}`)
+  }
+})
+
+t.test('the rule reader picks the most specific folder', async (t) => {
+  const r = importRules('a → (nothing)\na/b → c, d\n')
+  t.same(r, [{ folder: 'a', allowed: [] }, { folder: 'a/b', allowed: ['c', 'd'] }])
+  t.same(ruleFor(r, 'a/b/x.ts'), { folder: 'a/b', allowed: ['c', 'd'], component: 'a' })
+  t.equal(ruleFor(r, 'a/bx.ts')!.folder, 'a')
+})
+
+t.test('every import in the product follows docs/architecture.md', async (t) => {
+  const violations: string[] = []
+  let checked = 0
+  for (const top of ['src', 'controller', 'agent', 'examples']) {
+    for (const file of tsFiles(top)) {
+      const rule = ruleFor(rules, file)
+      if (!rule) { violations.push(`${file}: no line of docs/architecture.md covers it`); continue }
+      for (const target of relativeImports(file)) {
+        checked++
+        if (inside(target, rule.component) || rule.allowed.some((a) => inside(target, a))) continue
+        // Outside the product folders (package.json, crds/, scripts): not governed by the block.
+        if (!rules.some((r) => inside(target, r.folder))) continue
+        violations.push(`${file} imports ${target} (${rule.folder} may import: ${rule.allowed.join(', ') || 'nothing'})`)
+      }
+    }
+  }
+  t.ok(checked > 100, `${checked} imports checked`)
+  t.same(violations, [], 'fix the import, or change the rule and the page together')
+})
