@@ -15,7 +15,7 @@ function nextSteps(sys: RunningSystem): string {
     '',
     `  ${READY_PREFIX}${sys.layout.kubeconfig}`,
     '  kubectl apply -f manifests/examples/gameserver.yaml',
-    '  kubectl get zlh -w',
+    '  kubectl get gameservers -w',
     '',
     `Portal API: ${sys.gatewayUrl}/api/servers`,
     `  admin token: ${sys.adminToken}`,
