@@ -25,7 +25,7 @@ import { reusablePort } from './ports.ts'
 import { ensureServingPki, pkiDir } from './tls.ts'
 import { readRuntime, resolveCacheDir, stateLayout, writeRuntime, type StateLayout } from '../state-dir.ts'
 import type { Progress } from '../progress.ts'
-import { CodeServerOnDemand } from './code-server.ts'
+import { CodeServerOnDemand, type OnDemandOptions } from './code-server.ts'
 
 const projectDir = join(import.meta.dirname, '..', '..', '..')
 export const FIELD_MANAGER = 'zlh-up'
@@ -37,6 +37,8 @@ export interface SystemOptions {
   ideSuffix?: string
   /** Build code-server when a DevServer first needs it (default true). */
   codeServer?: boolean
+  /** Overrides of the on-demand build (tests: a fake npm, a temp cache, short retries). */
+  codeServerBuild?: Partial<Omit<OnDemandOptions, 'client' | 'artifacts' | 'outDir' | 'progress' | 'log'>>
 }
 
 export interface RunningSystem {
@@ -118,7 +120,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     stops.push(() => controller.stop())
 
     if (opts.codeServer !== false) {
-      const onDemand = new CodeServerOnDemand({ client, artifacts, cacheDir: join(resolveCacheDir(), 'code-server'), outDir: layout.artifacts, progress, log: fileLogger(layout, 'artifacts') })
+      const onDemand = new CodeServerOnDemand({ client, artifacts, cacheDir: join(resolveCacheDir(), 'code-server'), outDir: layout.artifacts, progress, log: fileLogger(layout, 'artifacts'), ...opts.codeServerBuild })
       onDemand.start()
       stops.push(() => onDemand.stop())
     }
