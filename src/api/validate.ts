@@ -32,7 +32,7 @@ function validateMetadata(kind: string, meta: unknown, errors: FieldError[]): vo
     return
   }
   const { name, namespace } = meta as { name?: unknown; namespace?: unknown }
-  if (name === undefined || name === '') errors.push(fieldError('metadata.name', 'FieldValueRequired', 'name is required'))
+  if (name === undefined || name === '') errors.push(fieldError('metadata.name', 'FieldValueRequired', 'name or generateName is required'))
   else if (typeof name !== 'string') errors.push(fieldError('metadata.name', 'FieldValueTypeInvalid', 'must be a string', name))
   else if (name.length > 253) errors.push(fieldError('metadata.name', 'FieldValueTooLong', 'may not be more than 253 bytes'))
   else if (!DNS_SUBDOMAIN.test(name)) errors.push(fieldError('metadata.name', 'FieldValueInvalid', "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character", name))

@@ -3,6 +3,7 @@
 
 import t from 'tap'
 import { validateValue, type JSONSchemaProps } from '../../../src/apiserver/schema/index.ts'
+import { validateResource } from '../../../src/api/index.ts'
 import { CRDS, request, startServer, writeTemp } from '../harness.ts'
 
 const schema: JSONSchemaProps = {
@@ -31,6 +32,11 @@ t.test('each schema rule reads as kube-apiserver prints it', async (t) => {
   t.same(messages({ name: 'x', port: 1.5 }), ['spec.port: Invalid value: "number": spec.port in body must be of type integer: "number"'])
   t.same(messages({ name: 'x', when: 'soon' }), ['spec.when: Invalid value: "soon": spec.when in body must be of type date-time: "soon"'])
   for (const m of messages({ port: 'x', tags: [1] })) t.notMatch(m, /Required value: Required value|(\S+): \1:/, `no repeat in ${m}`)
+})
+
+t.test('zlh validate and the portal word metadata errors as the API server does', async (t) => {
+  const r = validateResource({ apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'DevServer', metadata: { namespace: 'default' }, spec: {} })
+  t.same(r.errors.map((e) => e.message), ['metadata.name: Required value: name or generateName is required'])
 })
 
 t.test('the 422, kubectl apply and its causes print each field once', async (t) => {
