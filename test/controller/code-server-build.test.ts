@@ -5,7 +5,7 @@
 // lines and the package to install, with a Warning Event; once the cause is gone the next
 // attempt (after the backoff) builds, the catalog appears and the DevServer becomes Ready.
 import t from 'tap'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
@@ -24,7 +24,7 @@ const EVENT = { apiVersion: 'v1', kind: 'Event' }
 t.test('failed build → reason, npm lines, Warning Event → cause removed → Ready, no restart', async (t) => {
   const stateDir = mkdtempSync(join(tmpdir(), 'zlh-csb-state-'))
   const work = mkdtempSync(join(tmpdir(), 'zlh-csb-'))
-  const fake = fakeNpm(join(work, 'fake'))
+  const fake = fakeNpm(join(work, 'fake'), { gated: true })
   setFail(fake, true)
   const out = new PassThrough()
   let printed = ''
@@ -60,6 +60,12 @@ t.test('failed build → reason, npm lines, Warning Event → cause removed → 
   const cond = (ds: { status?: { conditions?: Cond[] } }, type: string): Cond | undefined => ds.status?.conditions?.find((c) => c.type === type)
 
   await client.create({ ...DEVSERVER, metadata: { name: 'ide', namespace: 'default' }, spec: { codeServer: { enabled: true }, resources: { cores: 1, memoryMiB: 512, diskGiB: 1 } } } as KObject)
+
+  // While npm runs (held at the gate), the DevServer says it is building, with progress.
+  const building = await waitFor('CodeServerBuilding', (ds) => cond(ds, 'RuntimeResolved')?.reason === 'CodeServerBuilding' && /MB of ≈\d+ MB installed, \d+s/.test(cond(ds, 'RuntimeResolved')?.message ?? ''))
+  t.match(cond(building, 'Ready'), { status: 'False', reason: 'CodeServerBuilding' })
+  t.match(cond(building, 'CodeServerReady')?.message, /^building code-server \(code-server@4\) for this DevServer: \d+ MB of/)
+  writeFileSync(fake.gateFile, '')
 
   const failed = await waitFor('CodeServerBuildFailed', (ds) => cond(ds, 'RuntimeResolved')?.reason === 'CodeServerBuildFailed')
   const c = cond(failed, 'RuntimeResolved') as Cond
