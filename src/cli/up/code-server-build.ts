@@ -89,10 +89,13 @@ const HINTS: Array<[RegExp, string]> = [
   [/ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ECONNRESET/, 'npm could not reach its registry: check the network, or npm\'s registry and proxy settings'],
 ]
 
-/** npm's last `n` non-empty lines, ANSI and secrets removed. */
+/** npm's last `n` non-empty lines (preceded by its `npm error code …` line when that is earlier),
+ * ANSI and secrets removed. */
 export function lastLines(output: string, n = 8): string[] {
   const lines = output.replace(ANSI, '').split(/\r?\n/).map((l) => l.trimEnd()).filter((l) => l.trim() !== '')
-  return lines.slice(-n).map((l) => SECRETS.reduce((s, [re, by]) => s.replace(re, by), l).slice(0, 300))
+  const code = lines.findIndex((l) => /^npm (error|ERR!) code /.test(l))
+  const picked = code >= 0 && code < lines.length - n ? [lines[code] as string, '…', ...lines.slice(-n)] : lines.slice(-n)
+  return picked.map((l) => SECRETS.reduce((s, [re, by]) => s.replace(re, by), l).slice(0, 300))
 }
 
 /** The fix for a missing prerequisite npm's output shows, if any. */

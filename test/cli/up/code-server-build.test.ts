@@ -115,6 +115,8 @@ t.test('a failed build: npm\'s last lines, secrets redacted, the missing package
   t.equal(missingPrerequisite('gyp ERR! find Python\ngyp ERR! not found'), 'Python is missing: install python3')
   t.equal(missingPrerequisite('all fine'), undefined)
   t.same(lastLines('\x1b[31mred\x1b[0m\n\nAuthorization: Bearer abc.def\nlast', 2), ['Authorization: Bearer ***', 'last'])
+  t.same(lastLines('npm error code ECONNREFUSED\na\nb\nc', 2), ['npm error code ECONNREFUSED', '…', 'b', 'c'], "npm's error code is kept")
+  t.equal(lastLines('https://me:hunter2@registry.example/x')[0], 'https://***@registry.example/x')
 })
 
 t.test('the linked artifact survives a rebuild of the cache', async (t) => {
