@@ -36,3 +36,19 @@ t.test('TTY: a live line with a spinner while the step runs', async (t) => {
   t.match(c.text(), /\r\x1b\[2K. slow — 3 MB \(0s\)/)
   t.match(c.text(), /✓ slow \(0\.\ds\)\n$/)
 })
+
+t.test('a long step without a TTY prints progress lines while it runs (JSON with --json)', async (t) => {
+  for (const json of [false, true]) {
+    const c = capture()
+    const p = new Progress({ json, tty: false, out: c.out, heartbeatMs: 30 })
+    await p.step('building', async (detail) => {
+      detail('12 MB installed')
+      for (let i = 0; i < 100 && c.text().split('\n').length < 3; i++) await new Promise((r) => setTimeout(r, 10))
+    })
+    const lines = c.text().trim().split('\n')
+    t.ok(lines.length >= 3, `${json ? 'json' : 'plain'}: progress lines before the end`)
+    if (json) t.match(JSON.parse(lines[0] as string), { msg: 'step progress', step: 'building', detail: '12 MB installed' })
+    else t.match(lines[0], /^… building — 12 MB installed \(\d+s\)$/)
+    t.notMatch(c.text(), /\x1b/)
+  }
+})
