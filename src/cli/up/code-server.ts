@@ -34,6 +34,11 @@ export function retryDelayMs(failures: number, firstMs = 30_000, maxMs = 600_000
 
 type DevServerLite = KObject & { metadata: { name: string, namespace: string, annotations?: Record<string, string> }, spec?: { codeServer?: { enabled?: boolean }, runtimes?: Array<{ name: string, version?: string }> } }
 
+/** A DevServer that follows the code-server catalog's channel (not one pinning its own version). */
+function waitsForBuild(d: DevServerLite): boolean {
+  return d.spec?.codeServer?.enabled !== false && !(d.spec?.runtimes ?? []).some((r) => r.name === 'code-server' && r.version !== undefined)
+}
+
 export interface OnDemandOptions {
   client: Client
   artifacts: ArtifactServer
@@ -77,12 +82,9 @@ export class CodeServerOnDemand {
     tick()
   }
 
-  /** Resolves when the build in progress (if any) has ended. */
-  async settled(): Promise<void> { await this.#building }
-
   async #check(): Promise<void> {
     const list = await this.#o.client.list<DevServerLite>(DEVSERVER)
-    const waiting = list.items.filter((d) => d.spec?.codeServer?.enabled !== false && !(d.spec?.runtimes ?? []).some((r) => r.name === 'code-server' && r.version !== undefined))
+    const waiting = list.items.filter(waitsForBuild)
     let catalog: KObject | undefined
     try { catalog = await this.#o.client.get(RUNTIMECATALOG, 'code-server') } catch (err) { if (!isNotFound(err)) throw err }
     const ours = catalog === undefined || catalog.metadata?.labels?.['app.kubernetes.io/managed-by'] === FIELD_MANAGER ||
@@ -139,7 +141,7 @@ export class CodeServerOnDemand {
     if (!force && Date.now() - this.#lastPublish < (this.#o.publishEveryMs ?? 5000)) return
     this.#lastPublish = Date.now()
     const list = await this.#o.client.list<DevServerLite>(DEVSERVER)
-    await this.#publish(list.items.filter((d) => d.spec?.codeServer?.enabled !== false), this.#state)
+    await this.#publish(list.items.filter(waitsForBuild), this.#state)
   }
 
   /** Sets (or removes, for undefined) the build annotation on each DevServer where it differs. */
