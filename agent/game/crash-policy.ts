@@ -35,6 +35,11 @@ export function crashRecord(c: CrashContext): CrashRecord {
   }
 }
 
+/** A crash record as plain text (one an older agent persisted may still carry terminal escapes). */
+export function plainCrashRecord(c: CrashRecord): CrashRecord {
+  return { ...c, logTail: c.logTail.map(plainLine), ...(c.evidence !== undefined ? { evidence: plainText(c.evidence) } : {}) }
+}
+
 export type RestartDecision =
   | { kind: 'restart'; failures: number; delayMs: number }
   | { kind: 'error'; failures: number; message: string }

@@ -20,7 +20,7 @@ import { EventEmitter } from 'node:events'
 import { appendFileSync, mkdirSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import type { CrashRecord, EffectiveGameSpec, GameSpecRequest, GameState, GameStatus, StopStep } from '../../src/api/agent-game-types.ts'
-import { crashRecord, decideRestart } from './crash-policy.ts'
+import { crashRecord, decideRestart, plainCrashRecord } from './crash-policy.ts'
 import { realClock, type Clock, type TimerHandle } from './clock.ts'
 import { GameError } from './errors.ts'
 import { clearRun, findRun, launchRun, runFiles, RunLink, terminateOrphan, type RunFiles } from './launcher.ts'
@@ -124,6 +124,7 @@ export class GameSupervisor extends EventEmitter {
       this.spec = saved?.spec ?? null
       const persisted = readJson<Persisted>(this.stateFile)
       if (persisted) this.p = { ...this.p, ...persisted }
+      if (this.p.lastCrash) this.p.lastCrash = plainCrashRecord(this.p.lastCrash)
       const found = findRun(this.files)
       if (found.kind === 'alive') {
         this.attach(found.run, true)
