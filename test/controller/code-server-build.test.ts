@@ -93,6 +93,7 @@ t.test('failed build → reason, npm lines, Warning Event → cause removed → 
   t.match(cond(ready, 'RuntimeResolved')?.message, new RegExp(`code-server ${FAKE_VERSION.replaceAll('.', '\\.')}`))
   t.notOk((ready.metadata?.annotations ?? {})['zerolaghub.dev/code-server-build'], 'the build annotation is removed once built')
   t.ok(fake.runs().length >= 2, 'npm ran again without a restart')
+  t.same(fake.runs().flatMap((r) => Object.keys(r).filter((k) => /^npm_/i.test(k))), [], `npm saw no npm_* variable (this test's own environment has ${Object.keys(process.env).filter((k) => /^npm_/i.test(k)).length})`)
 
   const lines = printed.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
   t.ok(lines.some((l) => l.msg === 'code-server build failed' || (l.msg === 'step failed' && String(l.step).startsWith('building code-server'))), '--json: the failure is a JSON line')
