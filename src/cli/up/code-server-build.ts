@@ -255,6 +255,8 @@ export async function ensureCodeServerBuild(o: BuildOptions): Promise<CachedBuil
 export async function linkInto(build: CachedBuild, dir: string): Promise<string> {
   const name = build.file.slice(build.file.lastIndexOf('/') + 1)
   const target = join(dir, name)
+  const [src, existing] = await Promise.all([stat(build.file), stat(target).catch(() => undefined)])
+  if (existing !== undefined && existing.ino === src.ino && existing.dev === src.dev) return target // already this very file
   const tmp = `${target}.${process.pid}.tmp`
   await mkdir(dirname(target), { recursive: true })
   await rm(tmp, { force: true })
