@@ -190,12 +190,15 @@ t.test('npm start → example DevServer → zlh ide → workbench, terminal, edi
     // 6. A new file typed and saved in the editor, read back through the portal's file API.
     await createFileInEditor(page, watch, `${folder}/${PROOF_FILE}`, PROOF_TEXT)
     comment('file saved in the editor')
+    t.equal(readFileSync(join(folder!, PROOF_FILE), 'utf8').trim(), PROOF_TEXT, 'the file is in the workspace on disk')
     const adminToken = readFileSync(stateLayout(stateDir).adminTokenFile, 'utf8').trim()
     const dispatcher = new Agent({ connect: { ca: readFileSync(ready.caFile) } })
     try {
+      // The DevServer's file API serves its workspace: the path is relative to it.
       const r = await fetch(`${ready.gatewayUrl}/api/dev/${NAME}/files/${PROOF_FILE}`, { headers: { authorization: `Bearer ${adminToken}` }, dispatcher })
-      t.equal(r.status, 200, 'the portal serves the file from the DevServer\'s agent')
-      t.equal((await r.text()).trim(), PROOF_TEXT, 'with the text typed in the editor')
+      const body = await r.text()
+      t.equal(r.status, 200, `the portal serves the workspace file from the DevServer's agent (${r.status} ${r.status === 200 ? '' : body.slice(0, 300)})`)
+      t.equal(body.trim(), PROOF_TEXT, 'with the text typed in the editor')
     } finally { await dispatcher.close() }
 
     // 7. Still connected at the end; nothing over the wire was refused or failed.

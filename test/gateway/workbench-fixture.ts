@@ -75,19 +75,31 @@ export async function runCommand(page: Page, watch: WorkbenchWatch, title: strin
   const input = page.locator('.quick-input-widget .quick-input-box input')
   await watch.ui(input.waitFor({ state: 'visible', timeout: timeoutMs }))
   await input.fill(`>${title}`)
-  // The first entry is the best match; wait until it is the command asked for, then run it.
-  const first = page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first()
-  await watch.ui(first.filter({ hasText: title }).waitFor({ state: 'visible', timeout: timeoutMs }))
-  await page.keyboard.press('Enter')
+  // The entry that is exactly the command (the fuzzy match may rank a longer title first: "File:
+  // Compare New Untitled Text Files"), chosen as a person does, by clicking it.
+  const entry = page.locator('.quick-input-widget .quick-input-list').getByText(title, { exact: true }).first()
+  await watch.ui(entry.waitFor({ state: 'visible', timeout: timeoutMs }))
+  await entry.click()
   await watch.ui(input.waitFor({ state: 'hidden', timeout: timeoutMs }))
 }
 
-/** Opens a new integrated terminal (command palette) and resolves with its xterm element, focused. */
+/**
+ * Opens a new integrated terminal (command palette) and resolves with its xterm element, focused,
+ * once its shell printed something. When the workbench asks whether to trust the folder (a
+ * terminal runs code), answers as a person who opened their own workspace does: "Trust Folder".
+ */
 export async function openTerminal(page: Page, watch: WorkbenchWatch, timeoutMs = 60_000): Promise<ReturnType<Page['locator']>> {
   const before = await page.locator('.terminal-wrapper .xterm').count()
   await runCommand(page, watch, 'Terminal: Create New Terminal')
   const term = page.locator('.terminal-wrapper .xterm').nth(before)
-  await watch.ui(term.waitFor({ state: 'visible', timeout: timeoutMs }))
+  const prompt = term.locator('.xterm-rows', { hasText: /\S/ })
+  const trust = page.locator('.monaco-dialog-box').getByRole('button', { name: /Trust Folder/ })
+  await watch.ui(prompt.or(trust).first().waitFor({ state: 'visible', timeout: timeoutMs }))
+  if (await trust.isVisible()) {
+    await trust.click()
+    await watch.ui(trust.waitFor({ state: 'hidden', timeout: timeoutMs }))
+  }
+  await watch.ui(prompt.waitFor({ state: 'visible', timeout: timeoutMs }))
   await term.click()
   return term
 }
