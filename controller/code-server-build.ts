@@ -7,7 +7,7 @@
 //    the catalog is there, the normal resolution speaks (a leftover annotation is ignored).
 //  - One Event per failed attempt: the condition's message names the attempt, and the Event is
 //    emitted only when the message differs from the one already in the status.
-import { codeServerBuildOf, type CodeServerBuildState } from '../src/api/code-server-build.ts'
+import { codeServerBuildOf, type CodeServerBuildState } from '../src/api/index.ts'
 import type { Condition } from '../src/runtime/index.ts'
 import type { DevServer, RuntimeCatalog } from './kinds.ts'
 import { CODE_SERVER_RUNTIME } from './kinds.ts'

@@ -16,7 +16,7 @@
 // leaves no catalog, is never replaced by a stand-in; no two builds run in this process.
 import type { Logger } from 'pino'
 import { runtimeCatalog, type ArtifactServer } from '../../../controller/artifacts/index.ts'
-import { CODE_SERVER_BUILD_ANNOTATION, formatCodeServerBuild, type CodeServerBuildState } from '../../api/code-server-build.ts'
+import { CODE_SERVER_BUILD_ANNOTATION, formatCodeServerBuild, type CodeServerBuildState } from '../../api/index.ts'
 import { Client, isNotFound, PatchType, serverSideApply, type KObject } from '../../runtime/index.ts'
 import type { Progress } from '../progress.ts'
 import { CODE_SERVER_SPEC, ensureCodeServerBuild, linkInto, type NpmCommand } from './code-server-build.ts'
