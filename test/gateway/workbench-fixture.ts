@@ -127,7 +127,12 @@ export async function createFileInEditor(page: Page, watch: WorkbenchWatch, abso
   // code-server's save dialog is the workbench's own (a path box in the quick input).
   const pathBox = page.locator('.quick-input-widget .quick-input-box input')
   await watch.ui(pathBox.waitFor({ state: 'visible', timeout: timeoutMs }))
+  // The dialog shows first and fills in its suggestion (folder + a name from the first line) once
+  // it has read the folder: replace the suggestion only after it is there, or it replaces ours.
+  const valueIs = (test: string) => `(() => { const v = document.querySelector('.quick-input-widget .quick-input-box input')?.value ?? ''; return ${test} })()`
+  await watch.ui(page.waitForFunction(valueIs(`v.length > 0 && !v.endsWith('/')`), undefined, { timeout: timeoutMs }))
   await pathBox.fill(absolutePath)
+  await watch.ui(page.waitForFunction(valueIs(`v === ${JSON.stringify(absolutePath)}`), undefined, { timeout: timeoutMs }))
   await page.keyboard.press('Enter')
   await watch.ui(pathBox.waitFor({ state: 'hidden', timeout: timeoutMs }))
   const name = absolutePath.slice(absolutePath.lastIndexOf('/') + 1)
