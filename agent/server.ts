@@ -24,8 +24,8 @@ import { runtimeRoutes } from './routes/runtimes.ts'
 import { devRoutes } from './routes/dev.ts'
 import { errorResponseSchema } from './routes/schemas.ts'
 import { gameRoutes } from './game/routes.ts'
-import { fileRoutes } from './files/routes.ts'
-import { uploadRoutes } from './uploads/routes.ts'
+import { fileRoutes, workspaceFileRoutes } from './files/routes.ts'
+import { uploadRoutes, workspaceUploadRoutes } from './uploads/routes.ts'
 
 // ─── Route plugins ────────────────────────────────────────────────────────────────────────
 // Each is a fastify plugin receiving `{ ctx }`. Game supervision, consoles, files, uploads and
@@ -36,8 +36,10 @@ const routePlugins: AgentRoutePlugin[] = [
   runtimeRoutes,
   devRoutes,
   gameRoutes, // PUT/GET /game, /game/start|stop|restart, /game/console, /dev/console, /mods
-  fileRoutes, // /files/*
+  fileRoutes, // /files/* (the game server's files)
   uploadRoutes, // /uploads/*
+  workspaceFileRoutes, // /workspace/files/* (the dev user's workspace)
+  workspaceUploadRoutes, // /workspace/uploads/*
 ]
 // ──────────────────────────────────────────────────────────────────────────────────────────
 

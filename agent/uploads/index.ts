@@ -1,3 +1,3 @@
 // Uploads: streamed uploads and confined archive extraction, and their route.
 export { archiveFormat, entryParts, extractArchive, type ArchiveFormat, type ExtractLimits } from './archive.ts'
-export { createUploadRoutes, uploadRoutes, type UploadRoutesOptions } from './routes.ts'
+export { createUploadRoutes, uploadRoutes, workspaceUploadRoutes, type UploadRoutesOptions } from './routes.ts'

@@ -1,4 +1,4 @@
-// POST /uploads/*path: a streamed upload (raw application/octet-stream, chunked or not, or
+// POST /uploads/*path (game server files) and /workspace/uploads/*path (the dev workspace): a streamed upload (raw application/octet-stream, chunked or not, or
 // multipart/form-data with one file) written through a temp file and renamed into place; with
 // ?extract=true a zip or tar.gz is extracted into the directory `path` names, confined like
 // every file route.
@@ -13,7 +13,7 @@ import type { AgentRoutePlugin } from '../context.ts'
 import type { UploadResult } from '../../src/api/agent-game-types.ts'
 import { ConfinedRoot, publicPath, sizeLimit, splitPath } from '../files/confined-fs.ts'
 import { FileError } from '../files/errors.ts'
-import { envInt } from '../files/routes.ts'
+import { areaPrefix, envInt, type FileArea } from '../files/routes.ts'
 import { archiveFormat, extractArchive, type ExtractLimits } from './archive.ts'
 import { sweepAgentTemp } from './staging.ts'
 
@@ -22,6 +22,8 @@ export interface UploadRoutesOptions {
   maxUploadBytes?: number
   /** Bounds on what an archive may expand to (default $ZLH_AGENT_ARCHIVE_MAX_ENTRIES / _MAX_BYTES, else 20 000 entries, 4 GiB). */
   extract?: Partial<ExtractLimits>
+  /** The tree written (default the game server's). */
+  area?: FileArea
 }
 
 interface UploadQuery { extract?: 'true' | 'false'; format?: 'zip' | 'tar.gz' | 'tgz' | 'tar' }
@@ -44,20 +46,21 @@ export function createUploadRoutes(options: UploadRoutesOptions = {}): AgentRout
       maxEntries: options.extract?.maxEntries ?? envInt('ZLH_AGENT_ARCHIVE_MAX_ENTRIES') ?? 20_000,
       maxTotalBytes: options.extract?.maxTotalBytes ?? envInt('ZLH_AGENT_ARCHIVE_MAX_BYTES') ?? 4 * 1024 ** 3,
     }
-    const root = new ConfinedRoot(ctx.paths.game)
-    const tmpDir = path.join(ctx.paths.state, 'upload-tmp')
+    const area = options.area ?? 'game'
+    const root = new ConfinedRoot(ctx.paths[area])
+    const tmpDir = path.join(ctx.paths.state, area === 'game' ? 'upload-tmp' : `upload-tmp-${area}`)
     // Leftovers of uploads and extractions interrupted by an agent crash (before the agent listens).
     await fsp.rm(tmpDir, { recursive: true, force: true })
-    await sweepAgentTemp(ctx.paths.game, ctx.log.child({ component: 'uploads' }))
+    await sweepAgentTemp(ctx.paths[area], ctx.log.child({ component: 'uploads', area }))
     await fsp.mkdir(tmpDir, { recursive: true, mode: 0o700 })
     await app.register(multipart, { limits: { fileSize: maxBytes, files: 1, fields: 10, parts: 11 }, throwFileSizeLimit: true, preservePath: true })
     app.addContentTypeParser('*', (_req, payload, done) => { done(null, payload) })
 
-    app.post<{ Params: { '*': string }; Querystring: UploadQuery }>('/uploads/*', {
+    app.post<{ Params: { '*': string }; Querystring: UploadQuery }>(`${areaPrefix(area)}/uploads/*`, {
       schema: {
         params: { type: 'object', properties: { '*': { type: 'string' } } },
         querystring: { type: 'object', additionalProperties: false, properties: { extract: { type: 'string', enum: ['true', 'false'] }, format: { type: 'string', enum: ['zip', 'tar.gz', 'tgz', 'tar'] } } },
-        tags: ['uploads'],
+        tags: [area === 'game' ? 'uploads' : 'workspace uploads'],
         summary: 'Upload a file (raw or multipart), or an archive to extract with ?extract=true',
       },
     }, async (req, reply) => {
@@ -112,3 +115,4 @@ export function createUploadRoutes(options: UploadRoutesOptions = {}): AgentRout
 }
 
 export const uploadRoutes = createUploadRoutes()
+export const workspaceUploadRoutes = createUploadRoutes({ area: 'workspace' })

@@ -1,5 +1,6 @@
-// File operations of a server, proxied to its agent: /api/{game,dev}/:name/files/<path> →
-// agent /files/<path> and /api/{game,dev}/:name/uploads/<path> → agent /uploads/<path>, any
+// File operations of a server, proxied to its agent: /api/game/:name/{files,uploads}/<path> →
+// agent /{files,uploads}/<path> (the game server's files), /api/dev/:name/{files,uploads}/<path> →
+// agent /workspace/{files,uploads}/<path> (the dev user's workspace, what the IDE opens); any
 // method, bodies and responses streamed. The caller needs the `files` scope; the agent's token is
 // added here and nothing of it goes back (only status, content type/length/disposition and body).
 
@@ -24,7 +25,7 @@ export interface AgentFilesDeps {
  * `/api/game/:name/files/*`), each decoded once and re-encoded, plus the query. A 400 when a
  * segment tries to leave the server root.
  */
-export function agentPathOf(url: string, marker: '/files/' | '/uploads/', fixedSegments: number): string {
+export function agentPathOf(url: string, marker: '/files/' | '/uploads/', fixedSegments: number, agentPrefix = ''): string {
   const q = url.indexOf('?')
   const path = q === -1 ? url : url.slice(0, q)
   const rest = path.split('/').slice(fixedSegments).join('/')
@@ -37,7 +38,7 @@ export function agentPathOf(url: string, marker: '/files/' | '/uploads/', fixedS
   if (segments.some((s) => s === '..' || s === '.' || s.includes('\0') || s.includes('/') || s.includes('\\'))) {
     throw new PortalError('ZLH_GW_API_INVALID', 'the file path may not contain "..", "." or encoded separators', { errors: [{ field: 'path', message: 'path: Invalid value: must stay inside the server root' }] })
   }
-  return `${marker}${segments.map(encodeURIComponent).join('/')}${q === -1 ? '' : url.slice(q)}`
+  return `${agentPrefix}${marker}${segments.map(encodeURIComponent).join('/')}${q === -1 ? '' : url.slice(q)}`
 }
 
 export function registerAgentFileRoutes(app: FastifyInstance, deps: AgentFilesDeps): void {
@@ -47,13 +48,14 @@ export function registerAgentFileRoutes(app: FastifyInstance, deps: AgentFilesDe
     scoped.addContentTypeParser('*', (_req, payload, done) => done(null, payload))
     for (const segment of ['game', 'dev'] as const) {
       const kind: ServerKind = segment === 'game' ? 'GameServer' : 'DevServer'
+      const agentPrefix = segment === 'game' ? '' : '/workspace'
       for (const marker of ['/files/', '/uploads/'] as const) {
         scoped.route<{ Params: { name: string } }>({
           method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'],
           url: `/${segment}/:name${marker}*`,
           config: { scope: 'files' },
-          schema: { tags: ['files'], summary: `${marker === '/files/' ? 'Files' : 'Uploads (raw or zip/tar.gz with ?extract=true)'} of a ${kind}, proxied to its agent` },
-          handler: async (req, reply) => forward(req, reply, deps, kind, agentPathOf(req.url, marker, req.routeOptions.url!.split('/').length - 1)),
+          schema: { tags: ['files'], summary: `${marker === '/files/' ? 'Files' : 'Uploads (raw or zip/tar.gz with ?extract=true)'} of a ${kind}${segment === 'dev' ? ' (its workspace)' : ''}, proxied to its agent` },
+          handler: async (req, reply) => forward(req, reply, deps, kind, agentPathOf(req.url, marker, req.routeOptions.url!.split('/').length - 1, agentPrefix)),
         })
       }
     }

@@ -115,5 +115,21 @@ t.test('console and files through the gateway to a real agent', async (t) => {
     await closed
   })
 
+  await t.test('dev files: a DevServer\'s file API is its workspace, not the game directory', async (t) => {
+    // `box` (the previous subtest) points at the same agent as `srv`.
+    const { mkdirSync, readFileSync, existsSync } = await import('node:fs')
+    const { join } = await import('node:path')
+    mkdirSync(agent.ctx.paths.workspace, { recursive: true })
+    const put = await api('/api/dev/box/files/notes/hello.txt', { method: 'PUT', token: files, body: 'from the portal\n', headers: { 'content-type': 'application/octet-stream' } })
+    t.equal(put.status, 201, put.text)
+    t.equal(readFileSync(join(agent.ctx.paths.workspace, 'notes/hello.txt'), 'utf8'), 'from the portal\n', 'written into the workspace')
+    t.notOk(existsSync(join(agent.ctx.paths.game, 'notes')), 'not into the game directory')
+    const get = await api('/api/dev/box/files/notes/hello.txt', { token: files })
+    t.equal(get.text, 'from the portal\n')
+    t.equal((await api('/api/game/srv/files/notes/hello.txt', { token: files })).status, 404, 'the game server\'s file API does not see it')
+    const traversal = await send(p.svc.gateway, { host: '127.0.0.1', path: '/api/dev/box/files/notes/%2e%2e/%2e%2e/%2e%2e/etc/passwd', headers: { authorization: `Bearer ${files}` } })
+    t.equal(traversal.status, 400, 'an encoded .. is refused before the agent')
+  })
+
   t.notOk(seen.join('\n').includes(agent.token), 'the agent token never reached the caller')
 })
