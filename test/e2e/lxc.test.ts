@@ -111,7 +111,7 @@ if (lxcAvailable) t.test('GameServer and DevServer on the lxc provider', async (
     const ds = await e.get('devserver', 'workbench')
     t.equal(condition(ds, 'CodeServerReady')?.status, 'True')
     t.equal(ds.status.address, '10.213.99.3')
-    t.same(ds.status.ide, { host: `dev-${ds.status.vmid}.${IDE_SUFFIX}`, url: `https://dev-${ds.status.vmid}.${IDE_SUFFIX}/`, upstream: '10.213.99.3:6000' })
+    t.same(ds.status.ide, { host: `dev-${ds.status.vmid}.${IDE_SUFFIX}`, url: `https://dev-${ds.status.vmid}.${IDE_SUFFIX}/`, upstream: '10.213.99.3:6000', folder: '/home/dev/workspace' }, 'the IDE opens the container\'s real workspace')
     const health = await httpGet(`http://${ds.status.ide.upstream}/healthz`)
     t.equal(health.status, 200)
     t.equal(JSON.parse(health.body).status, 'alive', 'code-server (stand-in) answers /healthz at status.ide.upstream from the host')
