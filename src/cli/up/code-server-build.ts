@@ -82,7 +82,9 @@ const SECRETS: Array<[RegExp, string]> = [
 /** What npm's output reveals about a missing prerequisite, as the fix. */
 const HINTS: Array<[RegExp, string]> = [
   [/krb5-config[^\n]*not found|gssapi\/gssapi\.h|gssapi\.h: No such file|krb5\.h: No such file/i, 'the Kerberos headers are missing: install libkrb5-dev (Debian/Ubuntu) or krb5-devel (Fedora/RHEL)'],
-  [/find Python|python3?: not found|Could not find any Python/i, 'Python is missing: install python3'],
+  // node-gyp logs "gyp info find Python using …" on success too: only its errors count.
+  [/gyp ERR! find Python|python3?: not found|Could not find any Python/i, 'Python is missing: install python3'],
+  [/gyp ERR! stack[^\n]*network connectivity|gyp ERR![^\n]*(getNodeDir|Could not download|headers tarball)/i, 'node-gyp could not download the Node headers it compiles code-server\'s native modules against: allow it to reach https://nodejs.org (or a mirror in npm\'s `disturl`), or set npm\'s `nodedir` to a directory holding the headers of Node 24'],
   [/\bmake: not found|not found: make|make: No such file/i, 'make is missing: install make (build-essential on Debian/Ubuntu)'],
   [/\b[gc]\+\+: not found|not found: [gc]\+\+|g\+\+: No such file/i, 'a C++ compiler is missing: install g++ (build-essential on Debian/Ubuntu)'],
   [/ENOSPC/, 'the disk is full: free space under the cache directory'],

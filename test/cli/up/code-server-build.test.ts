@@ -114,6 +114,16 @@ t.test('a failed build: npm\'s last lines, secrets redacted, the missing package
 
   t.equal(missingPrerequisite('gyp ERR! find Python\ngyp ERR! not found'), 'Python is missing: install python3')
   t.equal(missingPrerequisite('all fine'), undefined)
+  // What a build with no reachable header download printed (node-gyp found Python, then failed on the headers).
+  const noHeaders = [
+    'gyp info find Python using Python version 3.11.2 found at "/usr/bin/python3"',
+    'gyp ERR! configure error',
+    'gyp ERR! stack Error: This is most likely not a problem with node-gyp or the package itself and',
+    'gyp ERR! stack is related to network connectivity. In most cases you are behind a proxy or have bad',
+    'gyp ERR! stack at async getNodeDir (/usr/lib/node_modules/npm/node_modules/node-gyp/lib/configure.js:79:7)',
+  ].join('\n')
+  t.match(missingPrerequisite(noHeaders), /could not download the Node headers/, 'a header download failure is named as such')
+  t.notMatch(missingPrerequisite(noHeaders) ?? '', /Python is missing/, 'node-gyp\'s "find Python" info line is not a missing Python')
   t.same(lastLines('\x1b[31mred\x1b[0m\n\nAuthorization: Bearer abc.def\nlast', 2), ['Authorization: Bearer ***', 'last'])
   t.same(lastLines('npm error code ECONNREFUSED\na\nb\nc', 2), ['npm error code ECONNREFUSED', '…', 'b', 'c'], "npm's error code is kept")
   t.equal(lastLines('https://me:hunter2@registry.example/x')[0], 'https://***@registry.example/x')
