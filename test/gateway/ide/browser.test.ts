@@ -4,26 +4,35 @@
 // host that cannot use the first one's cookie.
 import t from 'tap'
 import { existsSync } from 'node:fs'
-import type { Browser } from 'playwright-core'
+import type { Test } from 'tap'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { CHROMIUM, launchChromium } from '../browser-fixture.ts'
 import { startGateway, startUpstream, SUFFIX, type TestGateway, type Upstream } from '../fixtures.ts'
+import type { GatewayOptions } from '../../../src/gateway/index.ts'
 import { createTestTls } from '../tls-fixture.ts'
 
+const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} missing: apt-get install -y chromium`
 
-t.test('IDE flow in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} missing: apt-get install -y chromium`, timeout: 120_000 }, async (t) => {
+/** A TLS gateway (extra options as given), an upstream standing in for code-server, Chromium trusting
+ * the test CA, and a fresh page; all closed when `t` ends. */
+async function startBrowserFlow(t: Test, gatewayOptions: Partial<GatewayOptions> = {}): Promise<{ up: Upstream; g: TestGateway; browser: Browser; context: BrowserContext; page: Page }> {
   const tls = await createTestTls(SUFFIX)
-  const up: Upstream = await startUpstream()
-  const g: TestGateway = await startGateway({ tls: { key: tls.key, cert: tls.cert } })
-  g.routes.set(401, { address: up.address, ready: true, name: 'alice-dev', namespace: 'team-a', uid: 'uid-1' })
-  g.routes.set(402, { address: up.address, ready: true, name: 'bob-dev', namespace: 'team-b', uid: 'uid-1' })
-  const browser: Browser = await launchChromium(tls.spkiSha256)
+  const up = await startUpstream()
+  const g = await startGateway({ tls: { key: tls.key, cert: tls.cert }, ...gatewayOptions })
+  const browser = await launchChromium(tls.spkiSha256)
   t.teardown(async () => {
     await browser.close()
     await g.gw.close()
     await up.close()
   })
   const context = await browser.newContext()
-  const page = await context.newPage()
+  return { up, g, browser, context, page: await context.newPage() }
+}
+
+t.test('IDE flow in Chromium', { skip, timeout: 120_000 }, async (t) => {
+  const { up, g, browser, context, page } = await startBrowserFlow(t)
+  g.routes.set(401, { address: up.address, ready: true, name: 'alice-dev', namespace: 'team-a', uid: 'uid-1' })
+  g.routes.set(402, { address: up.address, ready: true, name: 'bob-dev', namespace: 'team-b', uid: 'uid-1' })
 
   // 1. The link the portal hands out.
   const { url } = g.gw.mintIdeToken(401, 'alice', { apiTokenId: null })
@@ -79,21 +88,11 @@ t.test('IDE flow in Chromium', { skip: existsSync(CHROMIUM) ? false : `${CHROMIU
   await context.close()
 })
 
-t.test('Chromium keeps the cookie a WebSocket 101 renews: a session used only through WebSockets stays signed in', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} missing: apt-get install -y chromium`, timeout: 120_000 }, async (t) => {
-  const tls = await createTestTls(SUFFIX)
-  const up: Upstream = await startUpstream()
+t.test('Chromium keeps the cookie a WebSocket 101 renews: a session used only through WebSockets stays signed in', { skip, timeout: 120_000 }, async (t) => {
   let offsetMs = 0
   const ttlSeconds = 600
-  const g: TestGateway = await startGateway({ tls: { key: tls.key, cert: tls.cert }, sessionTtlSeconds: ttlSeconds, clock: () => Date.now() + offsetMs })
+  const { up, g, context, page } = await startBrowserFlow(t, { sessionTtlSeconds: ttlSeconds, clock: () => Date.now() + offsetMs })
   g.routes.set(403, { address: up.address, ready: true, name: 'ws-only', namespace: 'team-a', uid: 'uid-403' })
-  const browser: Browser = await launchChromium(tls.spkiSha256)
-  t.teardown(async () => {
-    await browser.close()
-    await g.gw.close()
-    await up.close()
-  })
-  const context = await browser.newContext()
-  const page = await context.newPage()
   t.equal((await page.goto(g.gw.mintIdeToken(403, 'alice', { apiTokenId: null }).url, { waitUntil: 'load' }))?.status(), 200)
   await page.waitForFunction("document.title.startsWith('closed:')", undefined, { timeout: 30_000 })
   const before = (await context.cookies(`${g.origin(403)}/`)).find((c) => c.name === '__Host-zlh-ide')!.value
@@ -112,21 +111,11 @@ t.test('Chromium keeps the cookie a WebSocket 101 renews: a session used only th
   await context.close()
 })
 
-t.test('Chromium opens the route\'s workspace folder, URL-encoded, and code-server receives it intact', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} missing: apt-get install -y chromium`, timeout: 120_000 }, async (t) => {
-  const tls = await createTestTls(SUFFIX)
-  const up: Upstream = await startUpstream()
-  const g: TestGateway = await startGateway({ tls: { key: tls.key, cert: tls.cert } })
+t.test('Chromium opens the route\'s workspace folder, URL-encoded, and code-server receives it intact', { skip, timeout: 120_000 }, async (t) => {
+  const { up, g, context, page } = await startBrowserFlow(t)
   // The process provider's layout (under the container's directory), with characters a URL must escape.
   const folder = '/home/a b/.local/state/zlh/containers/404/root/home/dev/work#space&x=1'
   g.routes.set(404, { address: up.address, ready: true, name: 'folder', namespace: 'team-a', uid: 'uid-404', folder })
-  const browser: Browser = await launchChromium(tls.spkiSha256)
-  t.teardown(async () => {
-    await browser.close()
-    await g.gw.close()
-    await up.close()
-  })
-  const context = await browser.newContext()
-  const page = await context.newPage()
   t.equal((await page.goto(g.gw.mintIdeToken(404, 'alice', { apiTokenId: null }).url, { waitUntil: 'load' }))?.status(), 200)
   const landed = new URL(page.url())
   t.equal(landed.origin, g.origin(404), 'still on the dev host')
