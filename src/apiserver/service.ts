@@ -20,6 +20,7 @@ import { fieldError } from './schema/index.ts'
 import { ApiError, errors } from './status.ts'
 import type { ObjectStore, StoredObject } from './store.ts'
 import type { KObject } from './types.ts'
+import type { UserInfo } from './user.ts'
 
 export interface WriteContext {
   dryRun: boolean
@@ -29,7 +30,17 @@ export interface WriteContext {
   warnings: string[]
   /** The write already carries its managedFields (server-side apply computed them). */
   managedFieldsSet?: boolean
+  /** Who asks (absent for the server's own writes): write guards decide on it. */
+  user?: UserInfo
+  /** The request's verb as authorized (create, update, patch...); an apply patch that creates needs `create` too. */
+  verb?: string
 }
+
+/**
+ * Checks a write with its final object before it commits (RBAC: escalation prevention on roles
+ * and bindings, `create` for a patch that creates). Throws an ApiError (403) to refuse.
+ */
+export type WriteGuard = (args: { type: ResourceType; obj: KObject; old: KObject | undefined; subresource?: string; ctx: WriteContext }) => void
 
 export interface WriteResult {
   obj: KObject
@@ -87,6 +98,8 @@ export class ObjectService {
   readonly store: ObjectStore
   readonly registry: ResourceRegistry
   managedFields?: ManagedFieldsUpdater
+  /** Runs after admission on every create and update (see WriteGuard); unset, writes are not guarded. */
+  writeGuard?: WriteGuard
 
   constructor(store: ObjectStore, registry: ResourceRegistry) {
     this.store = store
@@ -123,6 +136,7 @@ export class ObjectService {
     obj.apiVersion = this.storageApiVersion(t)
     this.#systemDefaults(t, obj, undefined, ts)
     admit(t, v, obj, undefined, ctx)
+    this.writeGuard?.({ type: t, obj, old: undefined, ctx })
     if (t.namespaced) this.#checkNamespaceWritable(namespace!)
     if (!t.builtin && this.store.get(CRD_GR, undefined, t.gr)?.obj.metadata.deletionTimestamp) {
       throw errors.methodNotAllowed('POST', `${t.gr}: create is not allowed while the custom resource definition is terminating`)
@@ -192,6 +206,7 @@ export class ObjectService {
     const ts = now()
     this.#systemDefaults(t, obj, old, ts, subresource === 'finalize')
     admit(t, v, obj, old, ctx)
+    this.writeGuard?.({ type: t, obj, old, subresource, ctx })
     if (t.tracksGeneration && !isDeepStrictEqual(generationPart(obj, t, v), generationPart(old, t, v))) m.generation = (old.metadata.generation ?? 0) + 1
     if (t.gr === CRD_GR && subresource !== 'status' && !m.deletionTimestamp) obj.status = crdStatus(obj, old, ts)
     if (!ctx.managedFieldsSet) this.managedFields?.({ oldObj: old, newObj: obj, manager: ctx.fieldManager, subresource, type: t, version: v })
