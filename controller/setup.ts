@@ -11,6 +11,7 @@ import { registerContainerProviderStatus } from './containerprovider.ts'
 import { OrphanCollector } from './orphans.ts'
 import { ProviderRegistry } from './provider-registry.ts'
 import { runtimeCatalogReconciler } from './runtimecatalog.ts'
+import { reportForbidden } from './forbidden.ts'
 import { InstallBackoff } from './workload.ts'
 
 export interface ControllerSettings {
@@ -78,7 +79,7 @@ export function setupControllers(mgr: Manager, settings: ControllerSettings): Co
     .watches<RuntimeCatalog>(RUNTIMECATALOG, toServers(gameServers))
     .watches<ContainerProvider>(CONTAINERPROVIDER, allOf(gameServers), { predicates: [generationChanged] })
     .withOptions({ maxConcurrentReconciles: workers, reconcileTimeoutMs: 30 * 60_000 })
-    .complete(gameServerReconciler(deps, gameServers, gameWatches))
+    .complete(reportForbidden(gameServerReconciler(deps, gameServers, gameWatches), { store: gameServers, recorder }))
   enqueueGame = (k) => gsController.enqueue(k)
 
   const dsController = mgr.controller('devserver')
@@ -86,7 +87,7 @@ export function setupControllers(mgr: Manager, settings: ControllerSettings): Co
     .watches<RuntimeCatalog>(RUNTIMECATALOG, toServers(devServers))
     .watches<ContainerProvider>(CONTAINERPROVIDER, allOf(devServers), { predicates: [generationChanged] })
     .withOptions({ maxConcurrentReconciles: workers, reconcileTimeoutMs: 30 * 60_000 })
-    .complete(devServerReconciler(deps, devServers, devWatches))
+    .complete(reportForbidden(devServerReconciler(deps, devServers, devWatches), { store: devServers, recorder }))
   enqueueDev = (k) => dsController.enqueue(k)
 
   const toCatalogs = (refsOf: (o: never) => Array<{ name: string }>) => (o: unknown): Request[] =>
@@ -98,7 +99,7 @@ export function setupControllers(mgr: Manager, settings: ControllerSettings): Co
     // A provider's spec.outbound bounds what verification may download: a change re-checks refused versions.
     .watches<ContainerProvider>(CONTAINERPROVIDER, () => rcReflector.store.list().map((rc) => ({ name: rc.metadata.name as string })), { predicates: [generationChanged] })
     .withOptions({ maxConcurrentReconciles: 2, reconcileTimeoutMs: 60 * 60_000 })
-    .complete(runtimeCatalogReconciler({ client: mgr.client, recorder, gameServers, devServers, providers: cpReflector.store, maxUnavailable: settings.maxUnavailable ?? 1 }, rcReflector.store))
+    .complete(reportForbidden(runtimeCatalogReconciler({ client: mgr.client, recorder, gameServers, devServers, providers: cpReflector.store, maxUnavailable: settings.maxUnavailable ?? 1 }, rcReflector.store), { store: rcReflector.store, recorder }))
 
   registerContainerProviderStatus(mgr, deps, { stateDir: settings.stateDir, intervalMs: settings.providerCheckIntervalMs })
 
