@@ -1,17 +1,17 @@
 // Authorization: what a user may do, decided on the routed request's attributes (verb, API group,
 // resource, subresource, namespace, name — as kube-apiserver's authorizer.Attributes), never on
-// the URL's spelling. Two identities until real RBAC replaces authorize(): admin may do anything;
-// read-only may get, list and watch everything except Secrets (as Kubernetes' "view" role).
+// the URL's spelling. The server asks an Authorizer (RBAC, src/apiserver/rbac); this module holds
+// the attributes, the interface, the 403 worded as kube-apiserver's, and the interim group-based
+// authorizer the server falls back on when no RBAC is wired.
 //
 // Guarantees
-// - Fail closed: a verb or identity this module does not know is denied.
-// - Every route that can return a Secret or its data (get, list, watch, Table, metadata-only,
-//   namespaced or cluster-wide, legacy /watch/) is a request for the resource "secrets" in the
-//   group "" and is denied to the read-only identity by that one rule.
+// - Fail closed: a verb or identity an authorizer does not know is denied.
+// - Every route that can return an object is a request for its resource in its group, whatever the
+//   spelling (get, list, watch, Table, metadata-only, namespaced or cluster-wide, legacy /watch/).
 // - Denials read like kube-apiserver's: `secrets is forbidden: User "reader" cannot list resource
-//   "secrets" in API group "" in the namespace "x": <reason>`.
+//   "secrets" in API group "" in the namespace "x"` (+ `: <reason>` when the authorizer gives one).
 
-import type { User } from './auth.ts'
+import { GROUP_AUTHENTICATED, GROUP_MASTERS, GROUP_VIEWERS, type UserInfo } from './user.ts'
 import type { PathTarget } from './paths.ts'
 import { ApiError } from './status.ts'
 
@@ -32,19 +32,47 @@ export interface RequestAttributes {
 
 export interface Decision { allowed: boolean; reason?: string }
 
-const READ_VERBS = new Set(['get', 'list', 'watch'])
-/** Resources the read-only identity may not read, as group/resource. */
-const HIDDEN_FROM_READ_ONLY = new Set(['/secrets'])
+/** Decides requests; RBAC implements it. */
+export interface Authorizer {
+  authorize(user: UserInfo, attrs: RequestAttributes): Decision
+}
 
-/** Whether `user` may do what `attrs` describes. The later RBAC work replaces this function. */
-export function authorize(user: User, attrs: RequestAttributes): Decision {
-  if (user.role === 'admin') return { allowed: true }
-  if (user.role !== 'read-only') return { allowed: false, reason: 'this identity has no permissions' }
-  if (!READ_VERBS.has(attrs.verb)) return { allowed: false, reason: 'the token is read-only; use an admin token to write' }
-  if (attrs.resourceRequest && HIDDEN_FROM_READ_ONLY.has(`${attrs.apiGroup}/${attrs.resource}`)) {
-    return { allowed: false, reason: `the read-only token may not read ${attrs.resource} (as the "view" role); use an admin token` }
-  }
-  return { allowed: true }
+/** kube's authorization.k8s.io/v1 ResourceRule and NonResourceRule, as SelfSubjectRulesReview returns them. */
+export interface ResourceRuleInfo { verbs: string[]; apiGroups?: string[]; resources?: string[]; resourceNames?: string[] }
+export interface NonResourceRuleInfo { verbs: string[]; nonResourceURLs?: string[] }
+export interface RulesInfo { resourceRules: ResourceRuleInfo[]; nonResourceRules: NonResourceRuleInfo[]; incomplete: boolean; evaluationError?: string }
+
+/** Lists what a user may do in a namespace (SelfSubjectRulesReview, `kubectl auth can-i --list`). */
+export interface RuleResolver {
+  rulesFor(user: UserInfo, namespace: string): RulesInfo
+}
+
+const READ_VERBS = ['get', 'list', 'watch']
+/** What every authenticated user may create in the interim authorizer (kube's system:basic-user). */
+const SELF_REVIEWS = new Set(['authorization.k8s.io/selfsubjectaccessreviews', 'authorization.k8s.io/selfsubjectrulesreviews', 'authentication.k8s.io/selfsubjectreviews'])
+
+/**
+ * The interim authorizer, used when no RBAC authorizer is given: system:masters may do anything;
+ * zlh:viewers may get, list and watch everything except Secrets; every authenticated user may
+ * review its own access and identity and read discovery; nobody else may do anything.
+ */
+export const groupAuthorizer: Authorizer & RuleResolver = {
+  authorize(user, attrs) {
+    if (user.groups.includes(GROUP_MASTERS)) return { allowed: true }
+    if (!user.groups.includes(GROUP_AUTHENTICATED)) return { allowed: false, reason: 'this identity has no permissions' }
+    if (attrs.resourceRequest && attrs.verb === 'create' && !attrs.subresource && SELF_REVIEWS.has(`${attrs.apiGroup}/${attrs.resource}`)) return { allowed: true }
+    if (!attrs.resourceRequest && attrs.verb === 'get' && /^\/(api|apis|version|openapi|healthz|livez|readyz)(\/|$)/.test(attrs.path)) return { allowed: true }
+    if (!user.groups.includes(GROUP_VIEWERS)) return { allowed: false }
+    if (!READ_VERBS.includes(attrs.verb)) return { allowed: false }
+    if (attrs.resourceRequest && attrs.apiGroup === '' && attrs.resource === 'secrets') return { allowed: false }
+    return { allowed: true }
+  },
+  rulesFor(user) {
+    if (user.groups.includes(GROUP_MASTERS)) return { resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }], incomplete: false }
+    const resourceRules: ResourceRuleInfo[] = [...SELF_REVIEWS].map((gr) => ({ verbs: ['create'], apiGroups: [gr.split('/')[0]], resources: [gr.split('/')[1]] }))
+    if (user.groups.includes(GROUP_VIEWERS)) resourceRules.push({ verbs: READ_VERBS, apiGroups: ['*'], resources: ['*'] })
+    return { resourceRules, nonResourceRules: [{ verbs: ['get'], nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/version', '/openapi', '/openapi/*', '/healthz', '/livez', '/readyz'] }], incomplete: user.groups.includes(GROUP_VIEWERS) }
+  },
 }
 
 function isTrue(v: string | null): boolean { return v === 'true' || v === '1' }
@@ -79,7 +107,7 @@ export function requestAttributes(method: string, path: string, target: PathTarg
 }
 
 /** The 403 for a denied request, worded as kube-apiserver words it. */
-export function forbidden(user: User, attrs: RequestAttributes, reason: string | undefined): ApiError {
+export function forbidden(user: UserInfo, attrs: RequestAttributes, reason: string | undefined): ApiError {
   const why = reason ? `: ${reason}` : ''
   if (!attrs.resourceRequest) return new ApiError('Forbidden', `forbidden: User "${user.name}" cannot ${attrs.verb} path "${attrs.path}"${why}`, {})
   const resource = attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource

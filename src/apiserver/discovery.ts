@@ -1,6 +1,7 @@
 // Discovery documents: /api, /apis, /apis/<group>, the per group-version APIResourceLists, and
 // aggregated discovery (apidiscovery.k8s.io v2 and v2beta1) as kubectl 1.30+ asks for it. Built
-// from the registry and cached until the set of resources changes.
+// from the registry plus the fixed endpoints that store nothing (the review APIs, TokenRequest:
+// ExtraResource), and cached until the set of resources changes.
 
 import { createHash } from 'node:crypto'
 import type { ResourceRegistry } from './registry.ts'
@@ -8,9 +9,25 @@ import { apiVersionOf, type ResourceType } from './resource-type.ts'
 
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch']
 const SUB_VERBS = ['get', 'patch', 'update']
-const BUILTIN_GROUP_ORDER = ['', 'coordination.k8s.io', 'events.k8s.io', 'apiextensions.k8s.io']
+const BUILTIN_GROUP_ORDER = ['', 'coordination.k8s.io', 'events.k8s.io', 'apiextensions.k8s.io', 'authentication.k8s.io', 'authorization.k8s.io', 'rbac.authorization.k8s.io']
 
 export interface GroupInfo { name: string; versions: string[] }
+
+/**
+ * A served resource that is not in the registry (create-only endpoints). `resource` may be
+ * "parent/sub" for a subresource of a registered resource; `responseGroup`/`responseVersion`
+ * name the kind's group when it differs from the URL's (serviceaccounts/token → authentication.k8s.io).
+ */
+export interface ExtraResource {
+  group: string
+  version: string
+  resource: string
+  kind: string
+  namespaced: boolean
+  verbs: string[]
+  responseGroup?: string
+  responseVersion?: string
+}
 
 export const DISCOVERY_V2_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList'
 export const DISCOVERY_V2BETA1_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList'
@@ -36,10 +53,23 @@ function versionOrder(a: string, b: string): number {
 
 export class Discovery {
   #registry: ResourceRegistry
+  #extras: ExtraResource[]
   #cacheGen = -1
   #cache = new Map<string, Doc>()
 
-  constructor(registry: ResourceRegistry) { this.#registry = registry }
+  constructor(registry: ResourceRegistry, extras: ExtraResource[] = []) {
+    this.#registry = registry
+    this.#extras = extras
+  }
+
+  #extrasOf(group: string, version: string): ExtraResource[] {
+    return this.#extras.filter((e) => e.group === group && e.version === version)
+  }
+
+  /** Whether group/version is served at all (registry or extras). */
+  servesGroupVersion(group: string, version: string): boolean {
+    return this.#registry.servesGroupVersion(group, version) || this.#extrasOf(group, version).length > 0
+  }
 
   #cached(key: string, build: () => unknown): Doc {
     if (this.#cacheGen !== this.#registry.generation) { this.#cache.clear(); this.#cacheGen = this.#registry.generation }
@@ -50,11 +80,13 @@ export class Discovery {
 
   groups(): GroupInfo[] {
     const byGroup = new Map<string, Set<string>>()
-    for (const t of this.#registry.all()) {
-      let s = byGroup.get(t.group)
-      if (!s) { s = new Set(); byGroup.set(t.group, s) }
-      for (const v of t.versions) s.add(v.name)
+    const add = (group: string, version: string) => {
+      let s = byGroup.get(group)
+      if (!s) { s = new Set(); byGroup.set(group, s) }
+      s.add(version)
     }
+    for (const t of this.#registry.all()) for (const v of t.versions) add(t.group, v.name)
+    for (const e of this.#extras) add(e.group, e.version)
     const names = [...byGroup.keys()].sort((a, b) => {
       const ia = BUILTIN_GROUP_ORDER.indexOf(a); const ib = BUILTIN_GROUP_ORDER.indexOf(b)
       if (ia >= 0 || ib >= 0) return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib)
@@ -87,7 +119,7 @@ export class Discovery {
   }
 
   resourceList(group: string, version: string): Doc | undefined {
-    if (!this.#registry.servesGroupVersion(group, version)) return undefined
+    if (!this.servesGroupVersion(group, version)) return undefined
     return this.#cached(`gv:${group}/${version}`, () => {
       const resources: unknown[] = []
       for (const t of this.#resourcesOf(group, version)) {
@@ -100,6 +132,15 @@ export class Discovery {
         if (v.statusSubresource) resources.push({ name: `${t.resource}/status`, singularName: '', namespaced: t.namespaced, kind: t.kind, verbs: SUB_VERBS })
         if (t.gr === 'namespaces') resources.push({ name: 'namespaces/finalize', singularName: '', namespaced: false, kind: 'Namespace', verbs: ['update'] })
       }
+      for (const e of this.#extrasOf(group, version)) {
+        const sub = e.resource.includes('/')
+        if (sub && !this.#registry.lookup(group, version, e.resource.split('/')[0])) continue
+        resources.push({
+          name: e.resource, singularName: sub ? '' : e.kind.toLowerCase(), namespaced: e.namespaced, kind: e.kind, verbs: e.verbs,
+          ...(e.responseGroup !== undefined ? { group: e.responseGroup, version: e.responseVersion ?? version } : {}),
+        })
+      }
+      resources.sort((a, b) => ((a as { name: string }).name < (b as { name: string }).name ? -1 : 1))
       return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf(group, version), resources }
     })
   }
@@ -114,7 +155,7 @@ export class Discovery {
         metadata: { name: g.name, creationTimestamp: null },
         versions: g.versions.map((ver) => ({
           version: ver,
-          resources: this.#resourcesOf(g.name, ver).map((t) => {
+          resources: [...this.#resourcesOf(g.name, ver).map((t) => {
             const v = t.versions.find((x) => x.name === ver)!
             const kind = { group: t.group, version: ver, kind: t.kind }
             const r: Record<string, unknown> = { resource: t.resource, responseKind: kind, scope: t.namespaced ? 'Namespaced' : 'Cluster', singularResource: t.singular, verbs: VERBS }
@@ -122,9 +163,14 @@ export class Discovery {
             if (t.categories.length) r.categories = t.categories
             const subs: unknown[] = []
             if (v.statusSubresource) subs.push({ subresource: 'status', responseKind: kind, verbs: SUB_VERBS })
+            for (const e of this.#extrasOf(g.name, ver)) {
+              if (e.resource.startsWith(`${t.resource}/`)) subs.push({ subresource: e.resource.slice(t.resource.length + 1), responseKind: { group: e.responseGroup ?? g.name, version: e.responseVersion ?? ver, kind: e.kind }, verbs: e.verbs })
+            }
             if (subs.length) r.subresources = subs
             return r
-          }),
+          }), ...this.#extrasOf(g.name, ver).filter((e) => !e.resource.includes('/')).map((e) => ({
+            resource: e.resource, responseKind: { group: e.group, version: ver, kind: e.kind }, scope: e.namespaced ? 'Namespaced' : 'Cluster', singularResource: e.kind.toLowerCase(), verbs: e.verbs,
+          }))].sort((a, b) => (String(a.resource) < String(b.resource) ? -1 : 1)),
           freshness: 'Current',
         })),
       })),

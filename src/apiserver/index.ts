@@ -3,5 +3,6 @@
 export { createApiServer, MAX_BODY_BYTES } from './server.ts'
 export type { ApiServer, ApiServerOptions } from './server.ts'
 export type { TokenEntry, Role } from './auth.ts'
+export type { UserInfo } from './user.ts'
 export { ApiError } from './status.ts'
 export type { StatusBody, StatusReason } from './status.ts'

@@ -29,6 +29,25 @@ const KINDS: Record<string, Schema> = {
   ServiceAccount: { 1: f('metadata', { msg: OBJECT_META }), 2: f('secrets', { msg: OBJECT_REF }, true), 3: f('imagePullSecrets', { msg: { 1: f('name', 'string') } }, true), 4: f('automountServiceAccountToken', 'bool') },
 }
 
+// The create-only kinds of authentication.k8s.io/v1 and authorization.k8s.io/v1 that kubectl's typed
+// clients send (`create token`, `auth whoami`, `auth can-i`); only their request fields are read
+// (a SubjectAccessReview's extra is JSON-only).
+const RESOURCE_ATTRIBUTES: Schema = { 1: f('namespace', 'string'), 2: f('verb', 'string'), 3: f('group', 'string'), 4: f('version', 'string'), 5: f('resource', 'string'), 6: f('subresource', 'string'), 7: f('name', 'string') }
+const NON_RESOURCE_ATTRIBUTES: Schema = { 1: f('path', 'string'), 2: f('verb', 'string') }
+const ACCESS_REVIEW_SPEC: Schema = {
+  1: f('resourceAttributes', { msg: RESOURCE_ATTRIBUTES }), 2: f('nonResourceAttributes', { msg: NON_RESOURCE_ATTRIBUTES }),
+  3: f('user', 'string'), 4: f('groups', 'string', true), 6: f('uid', 'string'),
+}
+const GROUP_KINDS: Record<string, Schema> = {
+  'authentication.k8s.io/v1/TokenRequest': { 1: f('metadata', { msg: OBJECT_META }), 2: f('spec', { msg: { 1: f('audiences', 'string', true), 3: f('boundObjectRef', { msg: { 1: f('kind', 'string'), 2: f('apiVersion', 'string'), 3: f('name', 'string'), 4: f('uid', 'string') } }), 4: f('expirationSeconds', 'int') } }) },
+  'authentication.k8s.io/v1/TokenReview': { 1: f('metadata', { msg: OBJECT_META }), 2: f('spec', { msg: { 1: f('token', 'string'), 2: f('audiences', 'string', true) } }) },
+  'authentication.k8s.io/v1/SelfSubjectReview': { 1: f('metadata', { msg: OBJECT_META }) },
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': { 1: f('metadata', { msg: OBJECT_META }), 2: f('spec', { msg: { 1: f('resourceAttributes', { msg: RESOURCE_ATTRIBUTES }), 2: f('nonResourceAttributes', { msg: NON_RESOURCE_ATTRIBUTES }) } }) },
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': { 1: f('metadata', { msg: OBJECT_META }), 2: f('spec', { msg: { 1: f('namespace', 'string') } }) },
+  'authorization.k8s.io/v1/SubjectAccessReview': { 1: f('metadata', { msg: OBJECT_META }), 2: f('spec', { msg: ACCESS_REVIEW_SPEC }) },
+  'authorization.k8s.io/v1/LocalSubjectAccessReview': { 1: f('metadata', { msg: OBJECT_META }), 2: f('spec', { msg: ACCESS_REVIEW_SPEC }) },
+}
+
 class Reader {
   pos = 0
   buf: Buffer
@@ -105,8 +124,8 @@ export function decodeProtobufObject(body: Buffer): unknown {
   try {
     const unknown = decodeMessage(body.subarray(4), { 1: f('typeMeta', { msg: { 1: f('apiVersion', 'string'), 2: f('kind', 'string') } }), 2: f('raw', 'bytes') })
     const tm = (unknown.typeMeta ?? {}) as { apiVersion?: string; kind?: string }
-    const schema = tm.kind ? KINDS[tm.kind] : undefined
-    if (!schema || tm.apiVersion !== 'v1') throw errors.unsupportedMediaType('application/vnd.kubernetes.protobuf', ['application/json', 'application/yaml'])
+    const schema = !tm.kind ? undefined : tm.apiVersion === 'v1' ? KINDS[tm.kind] : GROUP_KINDS[`${tm.apiVersion}/${tm.kind}`]
+    if (!schema) throw errors.unsupportedMediaType('application/vnd.kubernetes.protobuf', ['application/json', 'application/yaml'])
     const obj = decodeMessage(Buffer.from(String(unknown.raw ?? ''), 'base64'), schema)
     return { apiVersion: tm.apiVersion, kind: tm.kind, ...obj, metadata: obj.metadata ?? {} }
   } catch (err) {

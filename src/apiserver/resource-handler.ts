@@ -1,6 +1,8 @@
 // HTTP handling of /api/v1/... and /apis/<group>/<version>/... resource requests: maps method,
 // path and query onto the object service, list, watch and patch, and shapes the response
-// (JSON, YAML, Table, PartialObjectMetadata) the client asked for.
+// (JSON, YAML, Table, PartialObjectMetadata) the client asked for. Writes carry the requesting
+// user and the authorized verb (WriteContext.user/verb) so write guards (RBAC's escalation checks,
+// `create` for an apply that creates) decide on who asked.
 
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { stringify as toYaml } from 'yaml'
@@ -16,10 +18,14 @@ import { applyPatch, ApplyError, conflictCauses, conflictMessage } from './apply
 import { ApiError, errors, successStatus } from './status.ts'
 import type { StoredObject } from './store.ts'
 import { isObject, type KObject } from './types.ts'
+import type { UserInfo } from './user.ts'
 import type { WatchHub } from './watch-hub.ts'
 import { serveWatch } from './watch-stream.ts'
 
 type ResourceTarget = Extract<PathTarget, { type: 'resource' }>
+
+/** Who asks and the verb the request was authorized as. */
+export interface RequestIdentity { user: UserInfo; verb: string }
 
 export interface TableRenderer {
   (t: ResourceType, version: string, objs: KObject[], opts: { includeObject: 'None' | 'Metadata' | 'Object'; listMeta?: Record<string, unknown>; noHeaders?: boolean }): unknown
@@ -65,7 +71,7 @@ export class ResourceHandler {
     this.opts = opts
   }
 
-  async handle(req: FastifyRequest, reply: FastifyReply, target: ResourceTarget): Promise<void> {
+  async handle(req: FastifyRequest, reply: FastifyReply, target: ResourceTarget, identity?: RequestIdentity): Promise<void> {
     const { group, version, resource, namespace, name, subresource } = target
     const t = this.registry.lookup(group, version, resource)
     if (!t) throw errors.resourceNotFound(`${apiVersionOf(group, version)}, Resource=${resource}`)
@@ -82,7 +88,7 @@ export class ResourceHandler {
       if (name !== undefined && !watch) return this.#get(req, reply, t, version, apiVersion, namespace, name)
       return this.#list(req, reply, t, version, apiVersion, namespace, q, watch, name)
     }
-    const ctx = this.#writeContext(req, q)
+    const ctx = this.#writeContext(req, q, identity)
     if (method === 'POST') {
       if (name !== undefined) throw errors.methodNotAllowed('POST', `a named ${t.kind}; use PUT or PATCH to change it`)
       const body = decodeBody(req.body as Buffer, bodyFormat(req.headers['content-type'], t.builtin ? ['json', 'yaml', 'protobuf'] : ['json', 'yaml']))
@@ -111,7 +117,7 @@ export class ResourceHandler {
     throw errors.methodNotAllowed(method, t.resource)
   }
 
-  #writeContext(req: FastifyRequest, q: URLSearchParams): WriteContext {
+  #writeContext(req: FastifyRequest, q: URLSearchParams, identity: RequestIdentity | undefined): WriteContext {
     const dry = q.getAll('dryRun')
     for (const d of dry) if (d !== 'All') throw errors.badRequest(`Invalid dry run value: ${d}. Supported values are "All"`)
     const fv = param(q, 'fieldValidation') ?? 'Warn'
@@ -119,7 +125,7 @@ export class ResourceHandler {
     const ua = String(req.headers['user-agent'] ?? 'unknown')
     const manager = param(q, 'fieldManager') ?? ua.split('/')[0].slice(0, 128)
     if (manager.length > 128) throw errors.badRequest('fieldManager must be at most 128 characters')
-    return { dryRun: dry.length > 0, fieldValidation: fv as FieldValidation, fieldManager: manager, warnings: [] }
+    return { dryRun: dry.length > 0, fieldValidation: fv as FieldValidation, fieldManager: manager, warnings: [], ...(identity ? { user: identity.user, verb: identity.verb } : {}) }
   }
 
   #deleteOptions(req: FastifyRequest, q: URLSearchParams): DeleteOptions {

@@ -1,13 +1,15 @@
 // createApiServer: the embedded Kubernetes-compatible API server, wired together. Starts on
-// HTTPS (generated CA + serving certificate) with bearer-token auth, serves discovery, health,
-// version, OpenAPI and every registered resource, and writes the kubeconfig only once serving.
+// HTTPS (generated CA + serving certificate) with bearer-token auth (tokens.json users and
+// ServiceAccount tokens), serves discovery, health, version, OpenAPI, every registered resource
+// and the create-only review/TokenRequest endpoints, and writes the kubeconfig only once serving.
 //
 // Guarantees
 // - Every request target is parsed once, before routing (paths.ts): fastify routes its normal
 //   form, authorization (authorizer.ts) and the resource handler read the same parsed target, and
 //   a target with no single normal form (absolute-form, `..`, `//`, %2F...) is refused with 400.
-// - Every route needs a valid token except those declared anonymous (the health probes), and
-//   every authenticated request is authorized on its attributes before its handler runs.
+// - Every route needs a valid token except those declared anonymous (the health probes); the
+//   request flow is kube-apiserver's: authenticate → impersonate (Impersonate-* headers, each
+//   authorized) → authorize the routed attributes → handler, with the final user on every write.
 // - Binds loopback unless told otherwise and refuses a non-loopback bind without TLS.
 // - The kubeconfig (0600) exists only after the port is open, and holds the real port.
 // - close() stops controllers, ends watches and closes the database; a later createApiServer on
@@ -20,8 +22,11 @@ import { createRequire } from 'node:module'
 import type { KubeConfig } from '@kubernetes/client-node'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { IncomingMessage } from 'node:http'
-import { Authenticator, loadTokens, type TokenEntry } from './auth.ts'
-import { authorize, forbidden, requestAttributes } from './authorizer.ts'
+import { entryGroups, loadTokens, type TokenEntry } from './auth.ts'
+import { Authenticator, impersonate } from './authn/index.ts'
+import { forbidden, groupAuthorizer, requestAttributes, type Authorizer, type RuleResolver } from './authorizer.ts'
+import { CREATE_ONLY_DISCOVERY, isCreateOnly, serveCreateOnly } from './reviews/index.ts'
+import { GROUP_MASTERS, GROUP_VIEWERS, type UserInfo } from './user.ts'
 import { CRD_GR } from './builtin-types.ts'
 import { Controllers } from './controllers.ts'
 import { crdToType } from './crd.ts'
@@ -31,7 +36,7 @@ import { negotiate } from './negotiate.ts'
 import { parseApiPath, parseRequestTarget, type PathTarget, type RequestPath } from './paths.ts'
 import { ensurePki } from './pki.ts'
 import { ResourceRegistry } from './registry.ts'
-import { ResourceHandler } from './resource-handler.ts'
+import { ResourceHandler, type RequestIdentity } from './resource-handler.ts'
 import { versionInfo } from './resource-type.ts'
 import { ObjectService } from './service.ts'
 import { builtinColumns, renderTable } from './table/index.ts'
@@ -78,6 +83,7 @@ export interface ApiServer {
   kubeconfigPath: string
   caPem?: string
   adminToken: string
+  /** A token of tokens.json in group zlh:viewers (bound to the "view" ClusterRole), if any. */
   readOnlyToken?: string
   /** Every route served (method, URL pattern, whether it is served without a token), for audits and tests. */
   routes: ReadonlyArray<{ method: string; url: string; anonymous: boolean }>
@@ -111,10 +117,9 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   const dataDir = resolve(opts.dataDir)
   mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   const tokens = loadTokens(join(dataDir, 'tokens.json'), opts.tokens)
-  const admin = tokens.find((t) => t.role === 'admin')
-  if (!admin) throw new Error(`no admin token in ${join(dataDir, 'tokens.json')}; add one or delete the file to regenerate it`)
-  const reader = tokens.find((t) => t.role === 'read-only')
-  const auth = new Authenticator(tokens)
+  const admin = tokens.find((t) => entryGroups(t).includes(GROUP_MASTERS))
+  if (!admin) throw new Error(`no admin token (a user in group ${GROUP_MASTERS}) in ${join(dataDir, 'tokens.json')}; add one or delete the file to regenerate it`)
+  const reader = tokens.find((t) => entryGroups(t).includes(GROUP_VIEWERS) && !entryGroups(t).includes(GROUP_MASTERS))
   const pki = tls ? await ensurePki(join(dataDir, 'pki'), [host]) : undefined
 
   const store = new ObjectStore(join(dataDir, 'state.db'), opts.durability)
@@ -141,10 +146,24 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     defaultWatchTimeoutSeconds: 1800,
     listSnapshotTtlMs: opts.listSnapshotTtlMs ?? 5 * 60_000,
   })
-  const discovery = new Discovery(registry)
+  const discovery = new Discovery(registry, CREATE_ONLY_DISCOVERY)
+  const serviceAccounts = registry.byGr('serviceaccounts')!
+  const auth = new Authenticator(tokens, join(dataDir, 'service-account.key'), (namespace, name) => {
+    const sa = store.get(serviceAccounts.gr, namespace, name)?.obj
+    return sa && { uid: sa.metadata.uid!, deleting: sa.metadata.deletionTimestamp !== undefined }
+  })
+  const authorizer: Authorizer & RuleResolver = groupAuthorizer
+  const reviewDeps = { authenticator: auth, service, registry, authorizer: () => authorizer }
 
   // Parsed before routing so that fastify routes the normal form; read back by raw request.
   const targets = new WeakMap<IncomingMessage, RoutedTarget | ApiError>()
+  // Who each request acts as (after impersonation) and the verb it was authorized for.
+  const identities = new WeakMap<IncomingMessage, RequestIdentity>()
+  const identityOf = (req: FastifyRequest): RequestIdentity => {
+    const id = identities.get(req.raw)
+    if (!id) throw errors.internal('the request reached its handler unauthenticated')
+    return id
+  }
   const routedTarget = (req: FastifyRequest): RoutedTarget => {
     const t = targets.get(req.raw)
     if (t === undefined) throw errors.internal('the request target was not parsed before routing')
@@ -177,21 +196,30 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body))
 
-  // Authentication, then authorization on the parsed target, for every route but the anonymous ones.
+  // Authentication, impersonation, then authorization on the parsed target, for every route but the anonymous ones.
   app.addHook('onRequest', async (req, reply) => {
     const target = routedTarget(req)
     if ((req.routeOptions.config as RouteAccess | undefined)?.anonymous === true) return
-    const user = auth.authenticate(req.headers.authorization)
-    if (!user) {
-      sendStatus(reply, errors.unauthorized(user === null ? undefined : 'Unauthorized: the bearer token is not known to this server; use a token from its kubeconfig or tokens.json'))
+    const authenticated = await auth.authenticateHeader(req.headers.authorization)
+    if (!authenticated) {
+      sendStatus(reply, errors.unauthorized(authenticated === null ? undefined : 'Unauthorized: the bearer token is not valid here (unknown, expired, or its ServiceAccount is gone); use a token from the kubeconfig or tokens.json, or mint a new one with kubectl create token'))
+      return reply
+    }
+    let user: UserInfo
+    try {
+      user = impersonate(req.raw.rawHeaders, authenticated, authorizer)
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err
+      sendStatus(reply, err)
       return reply
     }
     const attrs = requestAttributes(req.method, target.path.path, target.api, target.path.query)
-    const decision = authorize(user, attrs)
+    const decision = authorizer.authorize(user, attrs)
     if (!decision.allowed) {
       sendStatus(reply, forbidden(user, attrs, decision.reason))
       return reply
     }
+    identities.set(req.raw, { user, verb: attrs.verb })
   })
 
   // No response leaves before the state it reflects is durable (group commit: see store.ts).
@@ -246,7 +274,8 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
       if (req.method !== 'GET' && req.method !== 'HEAD') throw errors.methodNotAllowed(req.method, 'a discovery document')
       return sendDoc(req, reply, d)
     }
-    await handler.handle(req, reply, target)
+    if (isCreateOnly(target)) return serveCreateOnly(req, reply, target, identityOf(req).user, reviewDeps)
+    await handler.handle(req, reply, target, identityOf(req))
     return reply
   }
   const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const

@@ -1,0 +1,45 @@
+// Authentication of the embedded API server: who a request's bearer token names. Two token kinds,
+// tried as kube-apiserver's union authenticator would: the static tokens of tokens.json (auth.ts)
+// and ServiceAccount JWTs (service-account-tokens.ts). Impersonation (impersonation.ts) runs after
+// this, on the authenticated user.
+//
+// Guarantees
+// - No credentials → null (401 as with --anonymous-auth=false); a token no authenticator accepts
+//   → undefined (401). A token never reaches a log or an error message.
+
+import { StaticTokens, type TokenEntry } from '../auth.ts'
+import type { UserInfo } from '../user.ts'
+import { API_AUDIENCES, looksLikeJwt, ServiceAccountTokens, type ServiceAccountRef } from './service-account-tokens.ts'
+
+export { impersonate, hasImpersonation } from './impersonation.ts'
+export { API_AUDIENCES, ServiceAccountTokens } from './service-account-tokens.ts'
+
+export class Authenticator {
+  readonly staticTokens: StaticTokens
+  readonly serviceAccountTokens: ServiceAccountTokens
+
+  constructor(tokens: TokenEntry[], signingKeyFile: string, lookupServiceAccount: (namespace: string, name: string) => ServiceAccountRef | undefined) {
+    this.staticTokens = new StaticTokens(tokens)
+    this.serviceAccountTokens = new ServiceAccountTokens(signingKeyFile, lookupServiceAccount)
+  }
+
+  /** The user an Authorization header names: null for none, undefined for a bad one. */
+  async authenticateHeader(header: string | undefined): Promise<UserInfo | null | undefined> {
+    if (!header) return null
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header)
+    if (!m) return undefined
+    return (await this.authenticateToken(m[1]))?.user
+  }
+
+  /**
+   * The user `token` names and the audiences it is good for (TokenReview): static tokens are good
+   * for any audience asked (as kube's audience-agnostic token file), ServiceAccount tokens for
+   * those in their `aud` claim.
+   */
+  async authenticateToken(token: string, audiences: string[] = API_AUDIENCES): Promise<{ user: UserInfo; audiences: string[] } | undefined> {
+    const user = this.staticTokens.lookup(token)
+    if (user) return { user, audiences }
+    if (looksLikeJwt(token)) return this.serviceAccountTokens.verify(token, audiences)
+    return undefined
+  }
+}
