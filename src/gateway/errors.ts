@@ -114,6 +114,16 @@ export const GATEWAY_ERRORS = {
     title: 'The request target is not accepted',
     hint: 'Send the path only ("GET /api/servers"), in normal form: no scheme or host, no "//", "." or ".." segments, no backslash, no percent-encoded letters, digits or separators.',
   },
+  ZLH_GW_API_NAMESPACE_NOT_FOUND: {
+    status: 404,
+    title: 'No such namespace among the ones this token reaches',
+    hint: 'Leave out ?namespace= to use your home namespace, or name one your token was issued for; an administrator can issue a token for another namespace (POST /api/tokens {namespaces}).',
+  },
+  ZLH_GW_API_BACKEND_FORBIDDEN: {
+    status: 403,
+    title: 'The Kubernetes API refused the gateway this call',
+    hint: "The gateway's ServiceAccount lacks the permission named in the message: an administrator adds it to the gateway's role (manifests/base/rbac-gateway.yaml) and applies it; the gateway's log has the API server's full answer.",
+  },
   ZLH_GW_API_BACKEND: {
     status: 502,
     title: 'The Kubernetes API refused or failed the request',

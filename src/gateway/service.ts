@@ -4,9 +4,12 @@
 //  1. Signing key from its Secret (created with 32 random bytes when absent).
 //  2. API token store follows its Secret; a bootstrap admin token is registered from a file, or
 //     issued when no admin token exists (returned once as `bootstrapAdminToken`, for printing).
-//  3. GameServer/DevServer informers list and watch; the IDE route table is filled before the
+//  3. Tenant namespaces of the stored tokens are checked (namespace and the gateway's agent-token
+//     RoleBinding, portal/tenant-namespaces.ts); a failure is logged, the gateway still starts
+//     (calls into that namespace then answer 403 naming what is missing).
+//  4. GameServer/DevServer informers list and watch; the IDE route table is filled before the
 //     gateway listens, so no IDE request after start sees an empty table.
-//  4. The gateway listens with the portal API on its main host; IDE sessions are checked against
+//  5. The gateway listens with the portal API on its main host; IDE sessions are checked against
 //     the route table (DevServer uid) and the token store (revocation) on every request.
 // Guarantees: nothing the gateway holds is lost by a restart except in-flight connections;
 // everything else is re-read from the API, and redeemed IDE tokens are recorded there as Leases
@@ -23,6 +26,7 @@ import { ApiTokenStore, hasScope } from './portal/api-tokens.ts'
 import { ServerInformers } from './portal/informers.ts'
 import { LeaseClaims } from './portal/lease-claims.ts'
 import { registerPortal, type Portal } from './portal/portal.ts'
+import { TenantNamespaces } from './portal/tenant-namespaces.ts'
 import type { AgentLocatorOptions } from './portal/agent-access.ts'
 import { DEFAULT_SYSTEM_NAMESPACE, loadSigningKey, SIGNING_KEY_SECRET } from './portal/system-secrets.ts'
 
@@ -63,6 +67,8 @@ export async function startGatewayService(opts: GatewayServiceOptions): Promise<
     const tokens = new ApiTokenStore(opts.client, { namespace: systemNamespace, secretName: opts.apiTokensSecret })
     await tokens.start(stop.signal)
     const bootstrapAdminToken = await bootstrapAdmin(tokens, opts.adminTokenFile)
+    const tenants = new TenantNamespaces(opts.client, { log })
+    await checkTenants(tenants, tokens, log)
     const routes = new InMemoryRouteTable()
     const informers = new ServerInformers(opts.client, routes, {
       onError: (err, what) => log?.warn({ err: (err as Error)?.message ?? String(err) }, what),
@@ -81,7 +87,7 @@ export async function startGatewayService(opts: GatewayServiceOptions): Promise<
       routes, signingKey, sharedClaims, logger: log, apiTokens: tokens,
       portal: async (app, ctx) => {
         portal = await registerPortal(app, {
-          client: opts.client, informers, tokens, namespace, agents: opts.agents,
+          client: opts.client, informers, tokens, tenants, namespace, agents: opts.agents,
           mintIdeToken: (vmid, user, link) => ctx.mintIdeToken(vmid, user, link), ideUrlFor: ctx.ideUrlFor,
         })
         return portal
@@ -97,6 +103,18 @@ export async function startGatewayService(opts: GatewayServiceOptions): Promise<
   } catch (err) {
     stop.abort()
     throw err
+  }
+}
+
+/** Prepares every namespace a stored token names; logs (warn) what could not be done. */
+async function checkTenants(tenants: TenantNamespaces, tokens: ApiTokenStore, log: FastifyBaseLogger | undefined): Promise<void> {
+  const namespaces = [...new Set(tokens.list().flatMap((t) => t.namespaces))].sort()
+  for (const namespace of namespaces) {
+    try {
+      await tenants.provision([namespace])
+    } catch (err) {
+      log?.warn({ namespace, err: (err as Error)?.message ?? String(err) }, 'a tenant namespace could not be prepared: the portal answers 403 for what is missing there')
+    }
   }
 }
 

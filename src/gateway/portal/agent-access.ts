@@ -9,10 +9,11 @@
 // in lxc/proxmox containers).
 
 import type { Client } from '../../runtime/index.ts'
-import { isNotFound } from '../../runtime/index.ts'
+import { ApiError, isNotFound } from '../../runtime/index.ts'
 import { PortalError } from './api-reply.ts'
 import { SECRET, type ServerKind } from './kinds.ts'
 import { getServer } from './server-routes.ts'
+import { translateApiError } from './server-writes.ts'
 import type { SecretObject } from './system-secrets.ts'
 
 export const AGENT_URL_ANNOTATION = 'zerolaghub.dev/agent-url'
@@ -42,14 +43,21 @@ export class AgentLocator {
     this.#secretName = opts.tokenSecretName ?? defaultAgentTokenSecretName
   }
 
-  /** The agent of server `namespace/name`; 404 when the server does not exist, 409 while it has no agent yet. */
-  async locate(kind: ServerKind, namespace: string, name: string): Promise<AgentEndpoint> {
-    const server = await getServer(this.#client, kind, namespace, name)
-    if (!server) throw new PortalError('ZLH_GW_API_NOT_FOUND', `no ${kind} named "${name}"`)
+  /**
+   * The agent of server `namespace/name`; 404 when the server does not exist, 409 while it has no
+   * agent yet. `namespace` null: a namespace the caller does not hold (tenancy.ts), answered
+   * exactly like a server that does not exist, without asking the API.
+   * A Secret the gateway may not read (no agent-token RoleBinding in that namespace) → 403
+   * ZLH_GW_API_BACKEND_FORBIDDEN naming `get secrets` and the namespace.
+   */
+  async locate(kind: ServerKind, namespace: string | null, name: string): Promise<AgentEndpoint> {
+    const server = namespace === null ? undefined : await getServer(this.#client, kind, namespace, name)
+    if (!server || namespace === null) throw new PortalError('ZLH_GW_API_NOT_FOUND', `no ${kind} named "${name}"`)
     let secret: SecretObject | undefined
     try {
       secret = await this.#client.get<SecretObject>(SECRET, this.#secretName(name), namespace)
     } catch (err) {
+      if (err instanceof ApiError && err.statusCode === 403) throw translateApiError(err)
       if (!isNotFound(err)) throw new PortalError('ZLH_GW_API_BACKEND', `reading the agent credentials of ${name} failed`)
     }
     const token = decode(secret?.data?.token)

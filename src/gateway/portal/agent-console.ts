@@ -6,7 +6,9 @@
 //     /api (Authorization: Bearer, or for browsers, which cannot set headers on a WebSocket, the
 //     subprotocol `zlh.bearer.<token>` next to `zlh.console`), then route: a console path, else
 //     404; scope `console`.
-//  2. Find the agent and its token (AgentLocator), open the upstream WebSocket with that token.
+//  2. Find the server in the caller's namespace (tenancy.ts: `?namespace=` or its home; another
+//     tenant's server is a 404 like a missing one), its agent and token (AgentLocator), and open
+//     the upstream WebSocket with that token.
 //  3. Only when the agent accepted, accept the client: failures before that are plain HTTP
 //     answers (401/403/404/409/502 JSON), never a WebSocket that opens and dies.
 //  4. Pipe frames both ways (text stays text, binary stays binary); a close on one side closes the
@@ -23,7 +25,10 @@ import type { AgentLocator } from './agent-access.ts'
 import { hasScope, type ApiTokenStore } from './api-tokens.ts'
 import { apiErrorBody, PortalError } from './api-reply.ts'
 import { authenticateBearer, PORTAL_PREFIX } from './auth.ts'
+import { withoutNamespace } from './agent-files.ts'
+import { logRefusal } from './server-writes.ts'
 import type { ServerKind } from './kinds.ts'
+import { actingNamespace, tenancyOf } from './tenancy.ts'
 
 const CONSOLE_PATH = /^\/api\/(game|dev)\/([a-z0-9][a-z0-9.-]{0,252})\/console$/
 const BEARER_PROTOCOL = 'zlh.bearer.'
@@ -32,8 +37,11 @@ export const CONSOLE_PROTOCOL = 'zlh.console'
 export interface AgentConsoleDeps {
   agents: AgentLocator
   tokens: ApiTokenStore
+  /** The portal's namespace: home of tokens issued without namespaces. */
   namespace: string
   onError?: (err: unknown, server: string) => void
+  /** Where a call the API server refused (403) is logged. */
+  log?: { warn(obj: object, msg: string): void }
 }
 
 export class AgentConsoleProxy {
@@ -66,6 +74,7 @@ export class AgentConsoleProxy {
       .catch((err) => {
         const code: GatewayErrorCode = err instanceof PortalError ? err.code : 'ZLH_GW_API_AGENT_UNAVAILABLE'
         if (!(err instanceof PortalError)) this.#deps.onError?.(err, m?.[2] ?? '')
+        else if (this.#deps.log) logRefusal(this.#deps.log, err)
         refuse(socket, code, err instanceof PortalError ? err.message : undefined)
       })
     return true
@@ -87,9 +96,13 @@ export class AgentConsoleProxy {
     if (!target) throw new PortalError('ZLH_GW_API_NO_ROUTE', 'no WebSocket is served at this path')
     if (!hasScope(principal, 'console')) throw new PortalError('ZLH_GW_API_FORBIDDEN', 'scope "console" is required')
     const { kind, name } = target
-    const agent = await this.#deps.agents.locate(kind, this.#deps.namespace, name)
+    // The tenant rule of every route (tenancy.ts): `?namespace=` or the caller's home; another
+    // tenant's server is a 404 exactly like one that does not exist. The parameter is not forwarded.
+    const { reach, requested } = tenancyOf(principal, this.#deps.namespace, Object.fromEntries(new URLSearchParams(search)))
+    const { namespace, held } = actingNamespace(reach, requested)
+    const agent = await this.#deps.agents.locate(kind, held ? namespace : null, name)
     if (socket.destroyed) return
-    const upstream = new WebSocket(`${agent.baseUrl.replace(/^http/, 'ws')}/${kind === 'GameServer' ? 'game' : 'dev'}/console${search}`, {
+    const upstream = new WebSocket(`${agent.baseUrl.replace(/^http/, 'ws')}/${kind === 'GameServer' ? 'game' : 'dev'}/console${withoutNamespace(search)}`, {
       headers: { authorization: `Bearer ${agent.token}` }, handshakeTimeout: 15_000, perMessageDeflate: false,
     })
     this.#open.add(upstream)

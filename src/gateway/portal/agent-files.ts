@@ -3,19 +3,23 @@
 // agent /workspace/{files,uploads}/<path> (the dev user's workspace, what the IDE opens); any
 // method, bodies and responses streamed. The caller needs the `files` scope; the agent's token is
 // added here and nothing of it goes back (only status, content type/length/disposition and body).
+// The server is looked up in the caller's namespace (tenancy.ts; `?namespace=` is not forwarded).
 
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import type { Readable } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { AgentLocator } from './agent-access.ts'
 import { PortalError, sendApiError } from './api-reply.ts'
+import { principalOf } from './auth.ts'
 import type { ServerKind } from './kinds.ts'
+import { actingNamespace, tenancyOf } from './tenancy.ts'
 
 const RESPONSE_HEADERS = ['content-type', 'content-length', 'content-disposition', 'last-modified', 'etag']
 const TIMEOUT_MS = 120_000
 
 export interface AgentFilesDeps {
   agents: AgentLocator
+  /** The portal's namespace: home of tokens issued without namespaces. */
   namespace: string
 }
 
@@ -38,7 +42,13 @@ export function agentPathOf(url: string, marker: '/files/' | '/uploads/', fixedS
   if (segments.some((s) => s === '..' || s === '.' || s.includes('\0') || s.includes('/') || s.includes('\\'))) {
     throw new PortalError('ZLH_GW_API_INVALID', 'the file path may not contain "..", "." or encoded separators', { errors: [{ field: 'path', message: 'path: Invalid value: must stay inside the server root' }] })
   }
-  return `${agentPrefix}${marker}${segments.map(encodeURIComponent).join('/')}${q === -1 ? '' : url.slice(q)}`
+  return `${agentPrefix}${marker}${segments.map(encodeURIComponent).join('/')}${q === -1 ? '' : withoutNamespace(url.slice(q))}`
+}
+
+/** A query (`?…`) without its `namespace` parameters: they choose the tenant here, the agent has none. */
+export function withoutNamespace(query: string): string {
+  const kept = query.slice(1).split('&').filter((p) => p !== '' && p.split('=')[0] !== 'namespace')
+  return kept.length > 0 ? `?${kept.join('&')}` : ''
 }
 
 export function registerAgentFileRoutes(app: FastifyInstance, deps: AgentFilesDeps): void {
@@ -63,7 +73,9 @@ export function registerAgentFileRoutes(app: FastifyInstance, deps: AgentFilesDe
 }
 
 async function forward(req: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply, deps: AgentFilesDeps, kind: ServerKind, agentPath: string): Promise<FastifyReply> {
-  const agent = await deps.agents.locate(kind, deps.namespace, req.params.name)
+  const { reach, requested } = tenancyOf(principalOf(req), deps.namespace, req.query)
+  const { namespace, held } = actingNamespace(reach, requested)
+  const agent = await deps.agents.locate(kind, held ? namespace : null, req.params.name)
   const target = new URL(agentPath, agent.baseUrl)
   const headers: Record<string, string> = { authorization: `Bearer ${agent.token}` }
   for (const h of ['content-type', 'content-length']) {

@@ -1,5 +1,6 @@
-// Portal API tokens: random bearer tokens with scopes, stored hashed in one Secret of the
-// gateway's system namespace (key = token id, value = JSON {sha256, user, scopes, createdAt}).
+// Portal API tokens: random bearer tokens with scopes and tenant namespaces, stored hashed in one
+// Secret of the gateway's system namespace (key = token id, value = JSON {sha256, user, scopes,
+// namespaces?, createdAt}). Which namespaces a token reaches is tenancy.ts's rule.
 //
 // Token format: `zlh_<id>_<secret>` — id: 12 hex chars (the lookup key, not secret), secret: 32
 // random bytes in base64url. Only sha256(token) is stored: the tokens carry 256 bits of entropy,
@@ -20,6 +21,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { PatchType, Reflector, type Client } from '../../runtime/index.ts'
 import { GATEWAY_FIELD_MANAGER, SECRET } from './kinds.ts'
 import { ensureNamespace, getOrCreateSecret, type SecretObject } from './system-secrets.ts'
+import { isNamespaceName } from './tenancy.ts'
 
 export const API_TOKENS_SECRET = 'zlh-gateway-api-tokens'
 
@@ -32,9 +34,11 @@ export interface Principal {
   readonly tokenId: string
   readonly user: string
   readonly scopes: readonly Scope[]
+  /** The tenant namespaces it was issued for, home first; empty for a token issued without any. */
+  readonly namespaces: readonly string[]
 }
 
-interface StoredToken { sha256: string; user: string; scopes: Scope[]; createdAt: string }
+interface StoredToken { sha256: string; user: string; scopes: Scope[]; namespaces?: string[]; createdAt: string }
 
 const TOKEN_PATTERN = /^zlh_([0-9a-f]{12})_[A-Za-z0-9_-]{43}$/
 
@@ -87,14 +91,19 @@ export class ApiTokenStore {
     const given = Buffer.from(sha256Hex(token), 'hex')
     const stored = Buffer.from(rec.sha256, 'hex')
     if (given.length !== stored.length || !timingSafeEqual(given, stored)) return undefined
-    return { tokenId: id, user: rec.user, scopes: rec.scopes }
+    return { tokenId: id, user: rec.user, scopes: rec.scopes, namespaces: rec.namespaces ?? [] }
   }
 
-  /** Issues a new token; the returned string is the only copy (only its hash is stored). */
-  async issue(user: string, scopes: readonly Scope[]): Promise<{ id: string; token: string }> {
+  /**
+   * Issues a new token; the returned string is the only copy (only its hash is stored).
+   * `namespaces` (home first) are the tenants it belongs to; none = the portal's namespace.
+   */
+  async issue(user: string, scopes: readonly Scope[], namespaces: readonly string[] = []): Promise<{ id: string; token: string }> {
+    const bad = namespaces.find((n) => !isNamespaceName(n))
+    if (bad !== undefined) throw new Error(`${JSON.stringify(bad)} is not a namespace name (a lowercase RFC 1123 label)`)
     const id = randomBytes(6).toString('hex')
     const token = `zlh_${id}_${randomBytes(32).toString('base64url')}`
-    await this.#put(id, { sha256: sha256Hex(token), user, scopes: [...scopes], createdAt: new Date().toISOString() })
+    await this.#put(id, { sha256: sha256Hex(token), user, scopes: [...scopes], ...(namespaces.length > 0 ? { namespaces: [...namespaces] } : {}), createdAt: new Date().toISOString() })
     return { id, token }
   }
 
@@ -123,9 +132,9 @@ export class ApiTokenStore {
     this.#listeners.push(listener)
   }
 
-  /** Token ids with their user and scopes (never hashes). */
-  list(): Array<{ id: string; user: string; scopes: Scope[]; createdAt: string }> {
-    return [...this.#records].map(([id, r]) => ({ id, user: r.user, scopes: r.scopes, createdAt: r.createdAt }))
+  /** Token ids with their user, scopes and namespaces (never hashes). */
+  list(): Array<{ id: string; user: string; scopes: Scope[]; namespaces: string[]; createdAt: string }> {
+    return [...this.#records].map(([id, r]) => ({ id, user: r.user, scopes: r.scopes, namespaces: r.namespaces ?? [], createdAt: r.createdAt }))
   }
 
   get size(): number { return this.#records.size }
@@ -149,6 +158,8 @@ export class ApiTokenStore {
       try {
         const rec = JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as StoredToken
         if (/^[0-9a-f]{64}$/.test(rec.sha256) && typeof rec.user === 'string' && Array.isArray(rec.scopes)) {
+          // A hand-edited namespace list that is not one grants nothing (no namespace means the portal's).
+          if (rec.namespaces !== undefined && (!Array.isArray(rec.namespaces) || rec.namespaces.length === 0 || !rec.namespaces.every(isNamespaceName))) continue
           next.set(id, { ...rec, scopes: rec.scopes.filter((s): s is Scope => (SCOPES as readonly string[]).includes(s)) })
         }
       } catch { /* a hand-edited, unreadable entry grants nothing */ }

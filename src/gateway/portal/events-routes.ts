@@ -1,16 +1,21 @@
-// GET /api/events: a Server-Sent-Events stream of server status changes in the portal's namespace.
+// GET /api/events: a Server-Sent-Events stream of server status changes in the caller's namespaces
+// (tenancy.ts: every namespace the caller holds, admin: all; `?namespace=` narrows it to one of them).
 // The first event is `snapshot` (every server's status view); then one `status` event per change
 // ({type: added|updated|deleted, server: view}); a comment line every 15 s keeps proxies from
 // timing the stream out. Level-based: after a reconnect, the new snapshot is the truth.
 
 import type { FastifyInstance } from 'fastify'
 import type { ServerChange, ServerInformers } from './informers.ts'
+import { principalOf } from './auth.ts'
+import { namespaceQuery } from './server-routes.ts'
 import { statusView } from './status-view.ts'
+import { inNamespaces, listedNamespaces, tenancyOf } from './tenancy.ts'
 
 const HEARTBEAT_MS = 15_000
 
 export interface EventRoutesDeps {
   informers: ServerInformers
+  /** The portal's namespace: home of tokens issued without namespaces. */
   namespace: string
   ideUrlFor(vmid: number): string
 }
@@ -19,8 +24,11 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
   const streams = new Set<() => void>()
   app.get('/events', {
     config: { scope: 'servers:read' },
-    schema: { tags: ['servers'], summary: 'Server-Sent Events: `snapshot`, then `status` per change' },
+    schema: { tags: ['servers'], summary: "Server-Sent Events of the caller's namespaces: `snapshot`, then `status` per change", querystring: namespaceQuery },
   }, (req, reply) => {
+    // Decided before the stream starts: a namespace that is not the caller's is a plain 404.
+    const { reach, requested } = tenancyOf(principalOf(req), deps.namespace, req.query)
+    const shown = listedNamespaces(reach, requested)
     reply.hijack()
     const res = reply.raw
     res.writeHead(200, {
@@ -31,9 +39,9 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
     })
     let id = 0
     const send = (event: string, data: unknown): void => { res.write(`id: ${++id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`) }
-    send('snapshot', { items: deps.informers.list(deps.namespace).map((o) => statusView(o, deps.ideUrlFor)) })
+    send('snapshot', { items: deps.informers.listIn(shown).map((o) => statusView(o, deps.ideUrlFor)) })
     const onChange = (c: ServerChange): void => {
-      if (c.object.metadata.namespace !== deps.namespace) return
+      if (!inNamespaces(shown, c.object.metadata.namespace)) return
       send('status', { type: c.type, server: statusView(c.object, deps.ideUrlFor) })
     }
     deps.informers.events.on('change', onChange)

@@ -13,7 +13,7 @@
 // Caveats: change events are level snapshots of the latest status, not a log of every write.
 
 import { EventEmitter } from 'node:events'
-import { Reflector, type Client, type KObject } from '../../runtime/index.ts'
+import { Reflector, type Client, type KObject, type Store } from '../../runtime/index.ts'
 import type { DevServer, GameServer } from '../../api/index.ts'
 import type { InMemoryRouteTable } from '../ide/index.ts'
 import { DEV_SERVER, GAME_SERVER, type ServerKind } from './kinds.ts'
@@ -72,6 +72,18 @@ export class ServerInformers {
 
   list(namespace: string): ServerObject[] {
     return [...this.games.store.byIndex('namespace', namespace), ...this.devs.store.byIndex('namespace', namespace)]
+  }
+
+  /** Servers of one kind in `namespaces` ('all': every namespace), by namespace then name. */
+  listOf(kind: ServerKind, namespaces: readonly string[] | 'all'): ServerObject[] {
+    const store = (kind === 'GameServer' ? this.games : this.devs).store as Store<ServerObject & KObject>
+    const items: ServerObject[] = namespaces === 'all' ? store.list() : namespaces.flatMap((ns) => store.byIndex('namespace', ns))
+    return items.sort((a, b) => (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))
+  }
+
+  /** Game servers, then dev servers, in `namespaces` ('all': every namespace). */
+  listIn(namespaces: readonly string[] | 'all'): ServerObject[] {
+    return [...this.listOf('GameServer', namespaces), ...this.listOf('DevServer', namespaces)]
   }
 
   #changed(type: ServerChange['type'], obj: ServerObject): void {

@@ -7,6 +7,8 @@ export const DEV_SERVER: KindRef = { apiVersion: API_VERSION, kind: 'DevServer' 
 export const RUNTIME_CATALOG: KindRef = { apiVersion: API_VERSION, kind: 'RuntimeCatalog' }
 export const SECRET: KindRef = { apiVersion: 'v1', kind: 'Secret' }
 export const NAMESPACE: KindRef = { apiVersion: 'v1', kind: 'Namespace' }
+export const ROLE_BINDING: KindRef = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding' }
+export const SELF_SUBJECT_REVIEW: KindRef = { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }
 
 /** Field manager of every write the portal API makes (server-side apply). */
 export const PORTAL_FIELD_MANAGER = 'zlh-portal'

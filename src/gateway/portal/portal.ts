@@ -2,7 +2,8 @@
 // plugin (prefix /api) whose onRequest hook (auth.ts) authenticates every route in it and its
 // not-found handler, deciding on the matched route's declared scope, never on the URL string.
 // Inside: the OpenAPI document (/api/openapi.json, public), server CRUD and status, the runtime
-// catalog, IDE links, agent file proxies, the status event stream and token administration; the
+// catalog, IDE links, agent file proxies, the status event stream and token administration, each
+// in the caller's tenant namespaces (tenancy.ts); the
 // JSON body parser with the portal's size and depth limits (json-body.ts); the error handler that
 // turns every failure into a catalog JSON body. Returns the WebSocket upgrade handler for the
 // console paths (agent-console.ts), which authenticates the same way.
@@ -12,7 +13,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import fastifySwagger from '@fastify/swagger'
-import type { Client } from '../../runtime/index.ts'
+import { ApiError, type Client } from '../../runtime/index.ts'
 import { GATEWAY_ERRORS } from '../errors.ts'
 import { AgentLocator, type AgentLocatorOptions } from './agent-access.ts'
 import { AgentConsoleProxy } from './agent-console.ts'
@@ -26,13 +27,17 @@ import { registerIdeRoutes } from './ide-routes.ts'
 import type { ServerInformers } from './informers.ts'
 import { bodyTooLargeDetail, registerJsonBodyParser } from './json-body.ts'
 import { registerServerRoutes } from './server-routes.ts'
+import { logRefusal, translateApiError } from './server-writes.ts'
+import type { TenantNamespaces } from './tenant-namespaces.ts'
 import { registerTokenRoutes } from './token-routes.ts'
 
 export interface PortalDeps {
   client: Client
   informers: ServerInformers
   tokens: ApiTokenStore
-  /** Namespace the portal's servers live in. */
+  /** Prepares the namespaces a token is issued for (tenant-namespaces.ts); absent: they are used as they are. */
+  tenants?: TenantNamespaces
+  /** The portal's namespace: home of tokens issued without namespaces (tenancy.ts). */
   namespace: string
   mintIdeToken(vmid: number, user: string, link: { uid: string; apiTokenId: string | null }): { url: string; expiresAt: Date }
   ideUrlFor(vmid: number): string
@@ -61,7 +66,10 @@ export async function registerPortal(app: FastifyInstance, deps: PortalDeps): Pr
     // First: every route below, and the not-found handler, run it before anything else.
     portal.addHook('onRequest', authenticateRoute(deps.tokens))
     portal.setNotFoundHandler((req, reply) => sendApiError(reply, 'ZLH_GW_API_NO_ROUTE', `no ${req.method} route at this path`))
-    portal.setErrorHandler((err: FastifyError, req, reply) => {
+    portal.setErrorHandler((thrown: FastifyError, req, reply) => {
+      // An API server refusal no handler translated is translated here (a 403 keeps its verb and resource).
+      const err = (thrown instanceof ApiError ? translateApiError(thrown) : thrown) as FastifyError
+      if (err instanceof PortalError) logRefusal(req.log, err)
       if (err instanceof PortalError) return reply.code(GATEWAY_ERRORS[err.code].status).header('cache-control', 'no-store').send(apiErrorBody(err.code, err.message, err.extra))
       if (err.validation) {
         const errors = err.validation.map((v) => ({ field: `${err.validationContext ?? 'body'}${v.instancePath.replaceAll('/', '.')}`, message: v.message ?? 'invalid' }))
@@ -81,12 +89,12 @@ export async function registerPortal(app: FastifyInstance, deps: PortalDeps): Pr
     registerIdeRoutes(portal, { client: deps.client, namespace: deps.namespace, mintIdeToken: deps.mintIdeToken })
     registerAgentFileRoutes(portal, { agents, namespace: deps.namespace })
     events = registerEventRoutes(portal, { informers: deps.informers, namespace: deps.namespace, ideUrlFor: deps.ideUrlFor })
-    registerTokenRoutes(portal, deps.tokens)
+    registerTokenRoutes(portal, deps.tokens, deps.tenants)
     portal.get('/openapi.json', { config: { scope: null }, schema: { hide: true } }, async () => portal.swagger())
   }, { prefix: PORTAL_PREFIX })
 
   const consoles = new AgentConsoleProxy({
-    agents, tokens: deps.tokens, namespace: deps.namespace,
+    agents, tokens: deps.tokens, namespace: deps.namespace, log: app.log,
     onError: (err, server) => app.log.warn({ server, err: (err as Error).message }, 'console proxy failed'),
   })
   return {

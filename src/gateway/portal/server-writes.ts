@@ -108,5 +108,44 @@ export function translateApiError(err: unknown, obj?: KObject): unknown {
     return new PortalError('ZLH_GW_API_INVALID', err.status.message ?? 'rejected by the API server', { errors })
   }
   if (err.statusCode === 409) return new PortalError('ZLH_GW_API_CONFLICT', err.status.message ?? `${what} was changed concurrently`, { conflicts: [] })
+  if (err.statusCode === 403) return backendForbidden(err, obj)
   return new PortalError('ZLH_GW_API_BACKEND', `${err.statusCode} ${err.reason}`)
+}
+
+/** What the API server refused, from its Status (kube-apiserver's "cannot <verb> resource ..." message, else details). */
+export interface RefusedCall { verb: string; resource: string; apiGroup: string; namespace?: string; name?: string; apiMessage: string }
+
+// kube-apiserver's forbidden message (endpoints/handlers/responsewriters/errors.go): `User "u" cannot
+// <verb> resource "<resource>[/<sub>]" in API group "<group>" (in the namespace "<ns>"| at the cluster scope)`.
+const FORBIDDEN_MESSAGE = /cannot (\S+) resource "([^"]+)" in API group "([^"]*)"(?: in the namespace "([^"]+)")?/
+
+export function refusedCallOf(err: ApiError, obj?: KObject): RefusedCall {
+  const apiMessage = err.status.message ?? ''
+  const m = FORBIDDEN_MESSAGE.exec(apiMessage)
+  const details = err.status.details as { name?: string; group?: string; kind?: string } | undefined
+  const namespace = m?.[4] ?? obj?.metadata?.namespace
+  const name = details?.name || obj?.metadata?.name
+  return {
+    verb: m?.[1] ?? 'use', resource: m?.[2] ?? details?.kind ?? obj?.kind ?? 'a resource', apiGroup: m?.[3] ?? details?.group ?? '',
+    ...(namespace ? { namespace } : {}), ...(name ? { name } : {}), apiMessage,
+  }
+}
+
+/** 403 ZLH_GW_API_BACKEND_FORBIDDEN naming verb, resource and namespace; `refused` carries them for the log. */
+function backendForbidden(err: ApiError, obj?: KObject): PortalError {
+  const call = refusedCallOf(err, obj)
+  const resource = call.apiGroup ? `${call.resource}.${call.apiGroup}` : call.resource
+  const where = call.namespace ? ` in namespace "${call.namespace}"` : ''
+  const detail = FORBIDDEN_MESSAGE.test(call.apiMessage)
+    ? `the gateway may not ${call.verb} ${resource}${where}`
+    : `${call.apiMessage || `the gateway may not use ${resource}${where}`}`
+  const refusal = new PortalError('ZLH_GW_API_BACKEND_FORBIDDEN', detail, { verb: call.verb, resource: call.resource, apiGroup: call.apiGroup, ...(call.namespace ? { namespace: call.namespace } : {}) })
+  refusal.cause = call
+  return refusal
+}
+
+/** Logs (warn) a call the API server refused, with what kube said; tokens are never part of it. */
+export function logRefusal(log: { warn(obj: object, msg: string): void }, err: unknown): void {
+  if (!(err instanceof PortalError) || err.code !== 'ZLH_GW_API_BACKEND_FORBIDDEN') return
+  log.warn({ refused: err.cause }, 'the Kubernetes API refused a call of the gateway (403): its role lacks this permission')
 }

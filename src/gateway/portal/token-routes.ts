@@ -1,24 +1,44 @@
-// Token administration (scope `admin`): GET /api/tokens lists ids, users and scopes (never a
-// token), POST /api/tokens issues one (the response is the only time it is shown),
+// Token administration (scope `admin`): GET /api/tokens lists ids, users, scopes and namespaces
+// (never a token), POST /api/tokens issues one (the response is the only time it is shown),
 // DELETE /api/tokens/:id revokes one at once.
+// A token issued with `namespaces` belongs to those tenants (tenancy.ts); before it is recorded,
+// each namespace is made a tenant the gateway can serve (tenant-namespaces.ts): when that fails,
+// no token is issued.
 
 import type { FastifyInstance } from 'fastify'
 import { PortalError } from './api-reply.ts'
 import { SCOPES, type ApiTokenStore, type Scope } from './api-tokens.ts'
+import { translateApiError } from './server-writes.ts'
+import { MAX_TOKEN_NAMESPACES, namespaceNameSchema } from './tenancy.ts'
+import type { TenantNamespaces } from './tenant-namespaces.ts'
 
-export function registerTokenRoutes(app: FastifyInstance, tokens: ApiTokenStore): void {
-  app.get('/tokens', { config: { scope: 'admin' }, schema: { tags: ['tokens'], summary: 'API tokens (ids, users, scopes; never the tokens)' } },
+export function registerTokenRoutes(app: FastifyInstance, tokens: ApiTokenStore, tenants?: TenantNamespaces): void {
+  app.get('/tokens', { config: { scope: 'admin' }, schema: { tags: ['tokens'], summary: 'API tokens (ids, users, scopes, namespaces; never the tokens)' } },
     async () => ({ items: tokens.list() }))
-  app.post<{ Body: { user: string; scopes: Scope[] } }>('/tokens', {
+  app.post<{ Body: { user: string; scopes: Scope[]; namespaces?: string[] } }>('/tokens', {
     config: { scope: 'admin' },
     schema: {
-      tags: ['tokens'], summary: 'Issue a token; the response is the only time it is shown',
+      tags: ['tokens'], summary: "Issue a token; the response is the only time it is shown. `namespaces` (home first): the tenants it reaches; none = the portal's namespace; an admin token reaches all",
       body: {
         type: 'object', additionalProperties: false, required: ['user', 'scopes'],
-        properties: { user: { type: 'string', minLength: 1, maxLength: 253 }, scopes: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...SCOPES] } } },
+        properties: {
+          user: { type: 'string', minLength: 1, maxLength: 253 },
+          scopes: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...SCOPES] } },
+          namespaces: { type: 'array', minItems: 1, maxItems: MAX_TOKEN_NAMESPACES, uniqueItems: true, items: namespaceNameSchema },
+        },
       },
     },
-  }, async (req, reply) => reply.code(201).send(await tokens.issue(req.body.user, req.body.scopes)))
+  }, async (req, reply) => {
+    const namespaces = req.body.namespaces ?? []
+    if (namespaces.length > 0 && tenants) {
+      try {
+        await tenants.provision(namespaces)
+      } catch (err) {
+        throw translateApiError(err)
+      }
+    }
+    return reply.code(201).send({ ...(await tokens.issue(req.body.user, req.body.scopes, namespaces)), namespaces })
+  })
   app.delete<{ Params: { id: string } }>('/tokens/:id', { config: { scope: 'admin' }, schema: { tags: ['tokens'], summary: 'Revoke a token' } }, async (req, reply) => {
     if (!(await tokens.revoke(req.params.id))) throw new PortalError('ZLH_GW_API_NOT_FOUND', `no token with id "${req.params.id}"`)
     return reply.code(204).send()
