@@ -28,6 +28,10 @@ export interface StateLayout {
   logs: string
   adminTokenFile: string
   runtimeFile: string
+  /** The people's read-only identity: a kubeconfig with the API server's reader token (ClusterRole view). */
+  viewKubeconfig: string
+  /** The components' ServiceAccount credentials: <name>.kubeconfig and <name>.token (0600, dir 0700). */
+  credentials: string
 }
 
 export function stateLayout(root: string): StateLayout {
@@ -39,6 +43,8 @@ export function stateLayout(root: string): StateLayout {
     logs: join(root, 'logs'),
     adminTokenFile: join(root, 'gateway', 'admin-token'),
     runtimeFile: join(root, 'up.json'),
+    viewKubeconfig: join(root, 'kubeconfig-view'),
+    credentials: join(root, 'credentials'),
   }
 }
 
@@ -60,9 +66,15 @@ export function readRuntime(layout: StateLayout): UpRuntime {
 
 export function writeRuntime(layout: StateLayout, rt: UpRuntime): void {
   mkdirSync(layout.root, { recursive: true, mode: 0o700 })
-  const tmp = `${layout.runtimeFile}.${process.pid}.tmp`
-  writeFileSync(tmp, `${JSON.stringify(rt, null, 2)}\n`, { mode: 0o600 })
-  renameSync(tmp, layout.runtimeFile)
+  writePrivateFile(layout.runtimeFile, `${JSON.stringify(rt, null, 2)}\n`)
+}
+
+/** Writes `text` to `file` atomically (temp file + rename: a reader sees the old or the new
+ * content, never a part), mode 0600 (it may hold a credential). */
+export function writePrivateFile(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`
+  writeFileSync(tmp, text, { mode: 0o600 })
+  renameSync(tmp, file)
 }
 
 /** True when `pid` is a live process. */
