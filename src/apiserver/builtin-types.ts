@@ -1,5 +1,6 @@
 // The built-in kinds the server serves besides custom resources: Namespace, ConfigMap, Secret,
-// ServiceAccount, Event (core/v1 and events.k8s.io/v1), Lease and CustomResourceDefinition.
+// ServiceAccount, Event (core/v1 and events.k8s.io/v1), Lease, CustomResourceDefinition and the
+// rbac.authorization.k8s.io/v1 kinds (Role, ClusterRole, RoleBinding, ClusterRoleBinding).
 // Their schemas run through the same pruning/defaulting/validation as CRD schemas.
 
 import type { JSONSchemaProps } from './schema/index.ts'
@@ -7,6 +8,7 @@ import { fieldError, type FieldError } from './schema/index.ts'
 import { readPath, type ResourceType } from './resource-type.ts'
 import type { KObject } from './types.ts'
 import { validateCrd } from './crd.ts'
+import { defaultBinding, validateClusterRole, validateClusterRoleBinding, validateRole, validateRoleBinding } from './rbac/validation.ts'
 
 const str: JSONSchemaProps = { type: 'string' }
 const int: JSONSchemaProps = { type: 'integer' }
@@ -150,9 +152,28 @@ const crd = base('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'cust
 crd.versions[0].statusSubresource = true
 crd.versions[0].columns = [{ name: 'Created At', type: 'date', jsonPath: '.metadata.creationTimestamp' }]
 
+const RBAC = 'rbac.authorization.k8s.io'
+const strList: JSONSchemaProps = { ...arr(str), nullable: true }
+const policyRule = obj({ verbs: strList, apiGroups: strList, resources: strList, resourceNames: strList, nonResourceURLs: strList })
+const labelSelector = obj({ matchLabels: strMap, matchExpressions: arr(obj({ key: str, operator: str, values: strList })) })
+const rbacRules = { ...arr(policyRule), nullable: true }
+const subjects = { ...arr(obj({ kind: str, apiGroup: str, name: str, namespace: str })), nullable: true }
+const roleRef = obj({ apiGroup: str, kind: str, name: str })
+
+const role = base(RBAC, 'v1', 'Role', 'roles', true, root({ rules: rbacRules }), { nameRule: 'path-segment', validate: validateRole })
+const clusterRole = base(RBAC, 'v1', 'ClusterRole', 'clusterroles', false, root({
+  rules: rbacRules, aggregationRule: { ...obj({ clusterRoleSelectors: { ...arr(labelSelector), nullable: true } }), nullable: true },
+}), { nameRule: 'path-segment', validate: validateClusterRole })
+const roleBinding = base(RBAC, 'v1', 'RoleBinding', 'rolebindings', true, root({ subjects, roleRef }), {
+  nameRule: 'path-segment', normalize: defaultBinding, validate: validateRoleBinding,
+})
+const clusterRoleBinding = base(RBAC, 'v1', 'ClusterRoleBinding', 'clusterrolebindings', false, root({ subjects, roleRef }), {
+  nameRule: 'path-segment', normalize: defaultBinding, validate: validateClusterRoleBinding,
+})
+
 /** Fresh copies of the built-in resource types. */
 export function builtinTypes(): ResourceType[] {
-  return [namespace, configMap, secret, serviceAccount, coreEvent, eventsV1, lease, crd].map((t) => ({ ...t, versions: t.versions.map((v) => ({ ...v })) }))
+  return [namespace, configMap, secret, serviceAccount, coreEvent, eventsV1, lease, crd, role, clusterRole, roleBinding, clusterRoleBinding].map((t) => ({ ...t, versions: t.versions.map((v) => ({ ...v })) }))
 }
 
 export const CRD_GR = 'customresourcedefinitions.apiextensions.k8s.io'

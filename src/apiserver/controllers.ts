@@ -25,12 +25,23 @@ import type { KObject } from './types.ts'
 
 const BOOTSTRAP_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease']
 
-function systemCtx(): WriteContext {
+/** The context of the server's own writes: no user, so write guards let them pass. */
+export function systemCtx(): WriteContext {
   return { dryRun: false, fieldValidation: 'Ignore', fieldManager: 'zlh-apiserver', warnings: [] }
 }
 
 function hasGcFinalizer(o: KObject): boolean {
   return !!o.metadata.deletionTimestamp && (o.metadata.finalizers ?? []).some((f) => f === GC_FINALIZERS.foreground || f === GC_FINALIZERS.orphan)
+}
+
+/**
+ * A controller that runs on the built-in controllers' sweeps (e.g. RBAC's ClusterRole
+ * aggregation): observe() sees every staged commit and says whether a sweep is needed; sweep()
+ * acts through ObjectService on a later tick. Errors thrown by sweep() are retried like theirs.
+ */
+export interface BuiltinController {
+  observe(events: readonly StoreEvent[]): boolean
+  sweep(): void
 }
 
 interface Condition { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }
@@ -55,6 +66,7 @@ export class Controllers {
   #stopped = false
   #timers: NodeJS.Timeout[] = []
   #eventTtlMs: number
+  #added: BuiltinController[] = []
 
   constructor(service: ObjectService, registry: ResourceRegistry, opts: { eventTtlSeconds: number }) {
     this.#service = service
@@ -71,6 +83,12 @@ export class Controllers {
     }
     const every = Math.min(60_000, Math.max(1000, this.#eventTtlMs / 4))
     this.#timers.push(setInterval(() => this.#expireEvents(), every).unref())
+    this.#schedule()
+  }
+
+  /** Runs `c` on these controllers' sweeps from now on (and schedules a first sweep). */
+  add(c: BuiltinController): void {
+    this.#added.push(c)
     this.#schedule()
   }
 
@@ -96,6 +114,7 @@ export class Controllers {
         if (this.#terminating.size > 0 && o.obj.metadata.namespace && this.#terminating.has(o.obj.metadata.namespace)) sweep = true
       }
     }
+    for (const c of this.#added) if (c.observe(events)) sweep = true
     if (sweep) this.#schedule()
   }
 
@@ -124,6 +143,7 @@ export class Controllers {
         this.#collectGarbage()
         this.#finishNamespaces()
         this.#finishCrds()
+        for (const c of this.#added) c.sweep()
       } catch (err) {
         // A failed step is retried on the next sweep; nothing here may take the server down.
         process.emitWarning(`apiserver controllers: ${(err as Error).message}`)

@@ -10,8 +10,13 @@ const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/
 const MAX_ANNOTATIONS_BYTES = 256 * 1024
 
-export function nameErrors(name: unknown, rule: 'dns-subdomain' | 'dns-label', field = 'metadata.name'): FieldError[] {
+export function nameErrors(name: unknown, rule: 'dns-subdomain' | 'dns-label' | 'path-segment', field = 'metadata.name'): FieldError[] {
   if (typeof name !== 'string' || name === '') return [fieldError(field, 'FieldValueRequired', 'name or generateName is required')]
+  if (rule === 'path-segment') {
+    // apimachinery's IsValidPathSegmentName: anything that can stand as one URL path segment.
+    if (name === '.' || name === '..') return [fieldError(field, 'FieldValueInvalid', `may not be '${name}'`, name)]
+    return ['/', '%'].filter((c) => name.includes(c)).map((c) => fieldError(field, 'FieldValueInvalid', `may not contain '${c}'`, name))
+  }
   if (rule === 'dns-label') {
     if (name.length > 63) return [fieldError(field, 'FieldValueInvalid', 'must be no more than 63 characters', name)]
     if (!DNS1123_LABEL.test(name)) return [fieldError(field, 'FieldValueInvalid', "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name', or '123-abc')", name)]

@@ -43,8 +43,8 @@ export interface ResourceType {
   deleteReturnsObject: boolean
   /** PUT without metadata.resourceVersion is allowed (built-ins) or refused (CRs). */
   allowUnconditionalUpdate: boolean
-  /** "Namespace" names must be DNS labels; others DNS subdomains. */
-  nameRule: 'dns-subdomain' | 'dns-label'
+  /** "Namespace" names must be DNS labels; RBAC kinds' path segments (kube's ValidateRBACName); others DNS subdomains. */
+  nameRule: 'dns-subdomain' | 'dns-label' | 'path-segment'
   /** Selector field → getter, beyond metadata.name and metadata.namespace. */
   fieldGetters: Record<string, (o: KObject) => unknown>
   /** Kind-specific normalization before validation (e.g. Secret stringData → data). */

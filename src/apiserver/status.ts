@@ -60,7 +60,7 @@ export function qualifiedResource(group: string, resource: string): string {
 }
 
 /** apimachinery's aggregate error text: one message alone, several as "[a, b]" without repeats. */
-function aggregateMessage(messages: string[]): string {
+export function aggregateMessage(messages: readonly string[]): string {
   const unique = [...new Set(messages)]
   return unique.length === 1 ? unique[0]! : `[${unique.join(', ')}]`
 }
@@ -83,6 +83,9 @@ export const errors = {
       causes: causes.map((c) => (c.field && c.message?.startsWith(`${c.field}: `) ? { ...c, message: c.message.slice(c.field.length + 2) } : c)),
     }),
   forbidden: (message: string) => new ApiError('Forbidden', message),
+  /** kube's NewForbidden for one object: `roles.rbac.authorization.k8s.io "x" is forbidden: <why>`. */
+  forbiddenObject: (group: string, resource: string, name: string, why: string) =>
+    new ApiError('Forbidden', `${qualifiedResource(group, resource)}${name ? ` "${name}"` : ''} is forbidden: ${why}`, { ...(name ? { name } : {}), group, kind: resource }),
   unauthorized: (message = 'Unauthorized: send "Authorization: Bearer <token>" with a token from the kubeconfig the server wrote') =>
     new ApiError('Unauthorized', message),
   expired: (message: string) => new ApiError('Expired', message),
