@@ -92,3 +92,10 @@ export async function request(server: ApiServer, method: string, path: string, o
     else req.end()
   })
 }
+
+/** Writes a kubeconfig for `token` (same server and CA) into the harness dir; pass it as kubectl's `kubeconfig` option. */
+export function kubeconfigFor(h: Harness, token: string, name: string): string {
+  const p = join(h.dir, `${name}.kubeconfig`)
+  writeFileSync(p, h.server.kubeconfigYaml(token), { mode: 0o600 })
+  return p
+}
