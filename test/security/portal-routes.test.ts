@@ -7,44 +7,17 @@
 // spellings that are not in normal form are refused with 400 even with an admin token, and the
 // normal form (plus harmless escapes and a bare `?`) routes with auth. Also: console WebSocket
 // upgrades, the IDE host, CONNECT and `*`, the 413 and deep-JSON limits, and a positive control.
-import t, { type Test } from 'tap'
-import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify'
-import { startPortal, gameSpec, NS, type PortalEnv } from '../gateway/portal/portal-env.ts'
+import t from 'tap'
+import Fastify from 'fastify'
+import { startPortal, gameSpec, NS } from '../gateway/portal/portal-env.ts'
 import { SUFFIX } from '../gateway/fixtures.ts'
 import { createTestTls } from '../gateway/tls-fixture.ts'
 import { GAME_SERVER } from '../../src/gateway/portal/kinds.ts'
 import { authenticateRoute } from '../../src/gateway/portal/auth.ts'
 import { exchange, httpText, type Answer } from './raw-http.ts'
+import { startPortalRecordingRoutes } from './portal-route-table.ts'
 
 const jsonCode = (a: Answer): string | undefined => { try { return JSON.parse(a.body).code } catch { return undefined } }
-
-// ─── the route table, as fastify holds it ───
-
-interface RouteEntry { method: string; url: string; scope: unknown }
-
-/** Starts the portal with an onRoute hook on the gateway's fastify instance installed before any route. */
-async function startPortalRecordingRoutes(t: Test, extra: Parameters<typeof startPortal>[1] = {}): Promise<{ p: PortalEnv; routes: RouteEntry[] }> {
-  // Every fastify instance created meanwhile (the embedded API server is one too), by instance.
-  const tables = new Map<FastifyInstance, RouteEntry[]>()
-  const onInit = (message: unknown): void => {
-    const app = (message as { fastify: FastifyInstance }).fastify
-    const routes: RouteEntry[] = []
-    tables.set(app, routes)
-    app.addHook('onRoute', (r: RouteOptions) => {
-      for (const method of [r.method].flat()) routes.push({ method, url: r.url, scope: (r.config as { scope?: unknown } | undefined)?.scope })
-    })
-  }
-  subscribe('fastify.initialization', onInit)
-  try {
-    const p = await startPortal(t, extra)
-    const routes = tables.get(p.svc.gateway.app)
-    if (!routes) throw new Error("the gateway's fastify instance was not seen: did fastify stop publishing fastify.initialization?")
-    return { p, routes }
-  } finally {
-    unsubscribe('fastify.initialization', onInit)
-  }
-}
 
 /** A concrete path for a route pattern: params name things that exist, so a bypass would act. */
 function fill(url: string, ids: { tokenId: string }): string {
