@@ -1,17 +1,15 @@
 // Authorization: what a user may do, decided on the routed request's attributes (verb, API group,
 // resource, subresource, namespace, name — as kube-apiserver's authorizer.Attributes), never on
 // the URL's spelling. The server asks an Authorizer (RBAC, src/apiserver/rbac); this module holds
-// the attributes, the interface, the 403 worded as kube-apiserver's, and the interim group-based
-// authorizer the server falls back on when no RBAC is wired.
+// the attributes, the interfaces and the 403 worded as kube-apiserver's.
 //
 // Guarantees
-// - Fail closed: a verb or identity an authorizer does not know is denied.
 // - Every route that can return an object is a request for its resource in its group, whatever the
 //   spelling (get, list, watch, Table, metadata-only, namespaced or cluster-wide, legacy /watch/).
 // - Denials read like kube-apiserver's: `secrets is forbidden: User "reader" cannot list resource
 //   "secrets" in API group "" in the namespace "x"` (+ `: <reason>` when the authorizer gives one).
 
-import { GROUP_AUTHENTICATED, GROUP_MASTERS, GROUP_VIEWERS, type UserInfo } from './user.ts'
+import type { UserInfo } from './user.ts'
 import type { PathTarget } from './paths.ts'
 import { ApiError } from './status.ts'
 
@@ -45,34 +43,6 @@ export interface RulesInfo { resourceRules: ResourceRuleInfo[]; nonResourceRules
 /** Lists what a user may do in a namespace (SelfSubjectRulesReview, `kubectl auth can-i --list`). */
 export interface RuleResolver {
   rulesFor(user: UserInfo, namespace: string): RulesInfo
-}
-
-const READ_VERBS = ['get', 'list', 'watch']
-/** What every authenticated user may create in the interim authorizer (kube's system:basic-user). */
-const SELF_REVIEWS = new Set(['authorization.k8s.io/selfsubjectaccessreviews', 'authorization.k8s.io/selfsubjectrulesreviews', 'authentication.k8s.io/selfsubjectreviews'])
-
-/**
- * The interim authorizer, used when no RBAC authorizer is given: system:masters may do anything;
- * zlh:viewers may get, list and watch everything except Secrets; every authenticated user may
- * review its own access and identity and read discovery; nobody else may do anything.
- */
-export const groupAuthorizer: Authorizer & RuleResolver = {
-  authorize(user, attrs) {
-    if (user.groups.includes(GROUP_MASTERS)) return { allowed: true }
-    if (!user.groups.includes(GROUP_AUTHENTICATED)) return { allowed: false, reason: 'this identity has no permissions' }
-    if (attrs.resourceRequest && attrs.verb === 'create' && !attrs.subresource && SELF_REVIEWS.has(`${attrs.apiGroup}/${attrs.resource}`)) return { allowed: true }
-    if (!attrs.resourceRequest && attrs.verb === 'get' && /^\/(api|apis|version|openapi|healthz|livez|readyz)(\/|$)/.test(attrs.path)) return { allowed: true }
-    if (!user.groups.includes(GROUP_VIEWERS)) return { allowed: false }
-    if (!READ_VERBS.includes(attrs.verb)) return { allowed: false }
-    if (attrs.resourceRequest && attrs.apiGroup === '' && attrs.resource === 'secrets') return { allowed: false }
-    return { allowed: true }
-  },
-  rulesFor(user) {
-    if (user.groups.includes(GROUP_MASTERS)) return { resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }], incomplete: false }
-    const resourceRules: ResourceRuleInfo[] = [...SELF_REVIEWS].map((gr) => ({ verbs: ['create'], apiGroups: [gr.split('/')[0]], resources: [gr.split('/')[1]] }))
-    if (user.groups.includes(GROUP_VIEWERS)) resourceRules.push({ verbs: READ_VERBS, apiGroups: ['*'], resources: ['*'] })
-    return { resourceRules, nonResourceRules: [{ verbs: ['get'], nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/version', '/openapi', '/openapi/*', '/healthz', '/livez', '/readyz'] }], incomplete: user.groups.includes(GROUP_VIEWERS) }
-  },
 }
 
 function isTrue(v: string | null): boolean { return v === 'true' || v === '1' }

@@ -7,6 +7,8 @@
 // - Every request target is parsed once, before routing (paths.ts): fastify routes its normal
 //   form, authorization (authorizer.ts) and the resource handler read the same parsed target, and
 //   a target with no single normal form (absolute-form, `..`, `//`, %2F...) is refused with 400.
+// - Kubernetes RBAC (rbac/) decides every request and guards writes of roles and bindings
+//   (escalation prevention); its default roles are in place before the port opens.
 // - Every route needs a valid token except those declared anonymous (the health probes); the
 //   request flow is kube-apiserver's: authenticate → impersonate (Impersonate-* headers, each
 //   authorized) → authorize the routed attributes → handler, with the final user on every write.
@@ -24,7 +26,8 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { IncomingMessage } from 'node:http'
 import { entryGroups, loadTokens, type TokenEntry } from './auth.ts'
 import { Authenticator, impersonate } from './authn/index.ts'
-import { forbidden, groupAuthorizer, requestAttributes, type Authorizer, type RuleResolver } from './authorizer.ts'
+import { forbidden, requestAttributes, type Authorizer, type RuleResolver } from './authorizer.ts'
+import { createRbac } from './rbac/index.ts'
 import { CREATE_ONLY_DISCOVERY, isCreateOnly, serveCreateOnly } from './reviews/index.ts'
 import { GROUP_MASTERS, GROUP_VIEWERS, type UserInfo } from './user.ts'
 import { CRD_GR } from './builtin-types.ts'
@@ -139,7 +142,11 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     controllers.observe(events)
   })
   store.onCommit((events) => hub.publish(events))
+  // RBAC: its binding index follows every staged change; the default roles are reconciled before serving.
+  const rbac = createRbac({ store, service, registry, controllers })
+  service.writeGuard = rbac.writeGuard
   controllers.bootstrap()
+  rbac.bootstrap()
   const handler = new ResourceHandler(service, registry, hub, {
     watchBookmarkIntervalMs: opts.watchBookmarkIntervalMs ?? 60_000,
     watchMaxBufferedBytes: 64 * 1024 * 1024,
@@ -152,7 +159,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     const sa = store.get(serviceAccounts.gr, namespace, name)?.obj
     return sa && { uid: sa.metadata.uid!, deleting: sa.metadata.deletionTimestamp !== undefined }
   })
-  const authorizer: Authorizer & RuleResolver = groupAuthorizer
+  const authorizer: Authorizer & RuleResolver = rbac.authorizer
   const reviewDeps = { authenticator: auth, service, registry, authorizer: () => authorizer }
 
   // Parsed before routing so that fastify routes the normal form; read back by raw request.

@@ -1,11 +1,12 @@
 // Security regression suite of the embedded API server (issue 16, findings 3 and 6 and the API
-// server's share of finding 1): the read-only identity reads no Secret by any route or spelling,
+// server's share of finding 1; issue 18: the reader is bound to the "view" ClusterRole by RBAC):
+// the read-only identity reads no Secret by any route or spelling,
 // no route answers without a token, request targets with no single normal form are refused, deep
 // and huge bodies get 400/413 naming the limit, and NUL bytes in a GameServer's process fields are
 // refused at admission with the field path.
 import t, { type Test } from 'tap'
 import { connect } from 'node:tls'
-import { startServer, request, writeTemp, CRDS, type Harness } from '../apiserver/harness.ts'
+import { startServer, request, writeTemp, CRDS, REPO, type Harness } from '../apiserver/harness.ts'
 import { join } from 'node:path'
 import { readFileSync } from 'node:fs'
 import { parse } from 'yaml'
@@ -92,6 +93,8 @@ async function seeded(t: Test): Promise<{ h: Harness; readerKubeconfig: string }
     if (i >= 50) throw new Error(`GameServer create: ${r.status} ${r.text}`)
     await new Promise((res) => setTimeout(res, 100))
   }
+  // As `zlh up` does: our kinds aggregate into view/edit/admin (the reader is bound to view by RBAC's bootstrap policy).
+  await h.k('apply', '--server-side', '-f', join(REPO, 'manifests', 'base', 'rbac-aggregate.yaml'))
   const readerKubeconfig = writeTemp(h, 'reader.kubeconfig', s.kubeconfigYaml(s.readOnlyToken))
   return { h, readerKubeconfig }
 }
