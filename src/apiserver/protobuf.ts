@@ -48,6 +48,21 @@ const GROUP_KINDS: Record<string, Schema> = {
   'authorization.k8s.io/v1/LocalSubjectAccessReview': { 1: f('metadata', { msg: OBJECT_META }), 2: f('spec', { msg: ACCESS_REVIEW_SPEC }) },
 }
 
+// rbac.authorization.k8s.io/v1, as `kubectl create role|clusterrole|rolebinding|clusterrolebinding` sends them.
+const POLICY_RULE: Schema = { 1: f('verbs', 'string', true), 2: f('apiGroups', 'string', true), 3: f('resources', 'string', true), 4: f('resourceNames', 'string', true), 5: f('nonResourceURLs', 'string', true) }
+const LABEL_SELECTOR: Schema = { 1: f('matchLabels', { map: 'string' }), 2: f('matchExpressions', { msg: { 1: f('key', 'string'), 2: f('operator', 'string'), 3: f('values', 'string', true) } }, true) }
+const RBAC_BINDING: Schema = {
+  1: f('metadata', { msg: OBJECT_META }),
+  2: f('subjects', { msg: { 1: f('kind', 'string'), 2: f('apiGroup', 'string'), 3: f('name', 'string'), 4: f('namespace', 'string') } }, true),
+  3: f('roleRef', { msg: { 1: f('apiGroup', 'string'), 2: f('kind', 'string'), 3: f('name', 'string') } }),
+}
+Object.assign(GROUP_KINDS, {
+  'rbac.authorization.k8s.io/v1/Role': { 1: f('metadata', { msg: OBJECT_META }), 2: f('rules', { msg: POLICY_RULE }, true) },
+  'rbac.authorization.k8s.io/v1/ClusterRole': { 1: f('metadata', { msg: OBJECT_META }), 2: f('rules', { msg: POLICY_RULE }, true), 3: f('aggregationRule', { msg: { 1: f('clusterRoleSelectors', { msg: LABEL_SELECTOR }, true) } }) },
+  'rbac.authorization.k8s.io/v1/RoleBinding': RBAC_BINDING,
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': RBAC_BINDING,
+})
+
 class Reader {
   pos = 0
   buf: Buffer

@@ -1,5 +1,5 @@
 // Schemas of the built-in kinds the API server serves (Namespace, ConfigMap, Secret, ServiceAccount,
-// Event in core/v1 and events.k8s.io/v1, Lease, CustomResourceDefinition): the fields that matter,
+// Event in core/v1 and events.k8s.io/v1, Lease, CustomResourceDefinition, the four RBAC kinds): the fields that matter,
 // with kube's descriptions shortened, so kubectl explain and validation probes work for them too.
 
 import type { JSONSchemaProps } from '../schema/index.ts'
@@ -134,6 +134,49 @@ const crd = root('CustomResourceDefinition represents a resource that should be 
   }),
 }, ['spec'])
 
+const atomicList = (description: string, items: JSONSchemaProps = { type: 'string' }): JSONSchemaProps => ({ type: 'array', items, 'x-kubernetes-list-type': 'atomic', description })
+const policyRule = o('PolicyRule holds information that describes a policy rule, but does not contain information about who the rule applies to or which namespace the rule applies to.', {
+  apiGroups: atomicList('APIGroups is the name of the APIGroup that contains the resources. If multiple API groups are specified, any action requested against one of the enumerated resources in any API group will be allowed. "" represents the core API group and "*" represents all API groups.'),
+  nonResourceURLs: atomicList('NonResourceURLs is a set of partial urls that a user should have access to. *s are allowed, but only as the full, final step in the path. Rules can either apply to API resources (such as "pods" or "secrets") or non-resource URL paths (such as "/api"), but not both.'),
+  resourceNames: atomicList('ResourceNames is an optional white list of names that the rule applies to. An empty set means that everything is allowed.'),
+  resources: atomicList("Resources is a list of resources this rule applies to. '*' represents all resources."),
+  verbs: atomicList("Verbs is a list of Verbs that apply to ALL the ResourceKinds contained in this rule. '*' represents all verbs."),
+}, { required: ['verbs'] })
+const rbacRules = (what: string): JSONSchemaProps => atomicList(`Rules holds all the PolicyRules for this ${what}`, policyRule)
+const labelSelector = o('A label selector is a label query over a set of resources. The result of matchLabels and matchExpressions are ANDed. An empty label selector matches all objects. A null label selector matches no objects.', {
+  matchExpressions: atomicList('matchExpressions is a list of label selector requirements. The requirements are ANDed.', o('A label selector requirement is a selector that contains values, a key, and an operator that relates the key and values.', {
+    key: s('key is the label key that the selector applies to.'),
+    operator: s("operator represents a key's relationship to a set of values. Valid operators are In, NotIn, Exists and DoesNotExist."),
+    values: atomicList('values is an array of string values. If the operator is In or NotIn, the values array must be non-empty. If the operator is Exists or DoesNotExist, the values array must be empty.'),
+  }, { required: ['key', 'operator'] })),
+  matchLabels: m('matchLabels is a map of {key,value} pairs. A single {key,value} in the matchLabels map is equivalent to an element of matchExpressions, whose key field is "key", the operator is "In", and the values array contains only "value".'),
+}, { 'x-kubernetes-map-type': 'atomic' })
+const subject = o('Subject contains a reference to the object or user identities a role binding applies to. This can either hold a direct API object reference, or a value for non-objects such as user and group names.', {
+  apiGroup: s('APIGroup holds the API group of the referenced subject. Defaults to "" for ServiceAccount subjects. Defaults to "rbac.authorization.k8s.io" for User and Group subjects.'),
+  kind: s('Kind of object being referenced. Values defined by this API group are "User", "Group", and "ServiceAccount". If the Authorizer does not recognized the kind value, the Authorizer should report an error.'),
+  name: s('Name of the object being referenced.'),
+  namespace: s('Namespace of the referenced object. If the object kind is non-namespace, such as "User" or "Group", and this value is not empty the Authorizer should report an error.'),
+}, { required: ['kind', 'name'], 'x-kubernetes-map-type': 'atomic' })
+const roleRef = o('RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable.', {
+  apiGroup: s('APIGroup is the group for the resource being referenced'),
+  kind: s('Kind is the type of resource being referenced'),
+  name: s('Name is the name of resource being referenced'),
+}, { required: ['apiGroup', 'kind', 'name'], 'x-kubernetes-map-type': 'atomic' })
+const subjects = atomicList('Subjects holds references to the objects the role applies to.', subject)
+
+const role = root('Role is a namespaced, logical grouping of PolicyRules that can be referenced as a unit by a RoleBinding.', { rules: rbacRules('Role') })
+const clusterRole = root('ClusterRole is a cluster level, logical grouping of PolicyRules that can be referenced as a unit by a RoleBinding or ClusterRoleBinding.', {
+  aggregationRule: o('AggregationRule is an optional field that describes how to build the Rules for this ClusterRole. If AggregationRule is set, then the Rules are controller managed and direct changes to Rules will be stomped by the controller.', {
+    clusterRoleSelectors: atomicList("ClusterRoleSelectors holds a list of selectors which will be used to find ClusterRoles and create the rules. If any of the selectors match, then the ClusterRole's permissions will be added", labelSelector),
+  }),
+  rules: rbacRules('ClusterRole'),
+})
+const roleBinding = root('RoleBinding references a role, but does not contain it. It can reference a Role in the same namespace or a ClusterRole in the global namespace. It adds who information via Subjects and namespace information by which namespace it exists in. RoleBindings in a given namespace only have effect in that namespace.', { roleRef, subjects }, ['roleRef'])
+const clusterRoleBinding = root('ClusterRoleBinding references a ClusterRole, but not contain it. It can reference a ClusterRole in the global namespace, and adds who information via Subject.', {
+  roleRef: { ...roleRef, description: 'RoleRef can only reference a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable.' },
+  subjects,
+}, ['roleRef'])
+
 const res = (group: string, version: string, kind: string, resource: string, namespaced: boolean, schema: JSONSchemaProps, statusSubresource = false): OpenApiResource =>
   ({ group, kind, listKind: `${kind}List`, resource, namespaced, builtin: true, versions: [{ name: version, schema, statusSubresource }] })
 
@@ -147,6 +190,10 @@ export const BUILTIN_RESOURCES: readonly OpenApiResource[] = [
   res('events.k8s.io', 'v1', 'Event', 'events', true, eventsEvent),
   res('coordination.k8s.io', 'v1', 'Lease', 'leases', true, lease),
   res('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition', 'customresourcedefinitions', false, crd, true),
+  res('rbac.authorization.k8s.io', 'v1', 'Role', 'roles', true, role),
+  res('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false, clusterRole),
+  res('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings', true, roleBinding),
+  res('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', false, clusterRoleBinding),
 ]
 
 /** The schema of a built-in kind (also usable as the schema for server-side apply). */

@@ -64,7 +64,29 @@ function eventTimes(o: Obj, now: Date): { first: string; last: string; count: nu
   return { first, last, count: n }
 }
 
+type Subjects = Array<{ kind?: string; name?: string; namespace?: string }>
+
+/** kube's SubjectsStrings: names of one kind of subject, ServiceAccounts as namespace/name, joined by ", ". */
+function subjectNames(o: Obj, kind: string): string {
+  const subjects: Subjects = Array.isArray(o.subjects) ? o.subjects : []
+  return subjects.filter((s) => s?.kind === kind).map((s) => (kind === 'ServiceAccount' ? `${s.namespace ?? ''}/${s.name ?? ''}` : s.name ?? '')).join(', ')
+}
+
+/** Columns of RoleBinding and ClusterRoleBinding (`what` names the kind in the descriptions). */
+function bindingColumns(what: string, roleRefDescription: string): TableColumn[] {
+  return [
+    NAME_COLUMN,
+    { name: 'Role', type: 'string', description: roleRefDescription, cell: (o) => `${o.roleRef?.kind ?? ''}/${o.roleRef?.name ?? ''}` },
+    age,
+    { name: 'Users', type: 'string', priority: 1, description: `Users in the ${what}`, cell: (o) => subjectNames(o, 'User') },
+    { name: 'Groups', type: 'string', priority: 1, description: `Groups in the ${what}`, cell: (o) => subjectNames(o, 'Group') },
+    { name: 'ServiceAccounts', type: 'string', priority: 1, description: `ServiceAccounts in the ${what}`, cell: (o) => subjectNames(o, 'ServiceAccount') },
+  ]
+}
+
 const BUILTIN: Record<string, TableColumn[]> = {
+  RoleBinding: bindingColumns('roleBinding', 'RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable.'),
+  ClusterRoleBinding: bindingColumns('clusterRoleBinding', 'RoleRef can only reference a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable.'),
   Namespace: [NAME_COLUMN, { name: 'Status', type: 'string', description: 'The status of the namespace', cell: (o) => o.status?.phase ?? '' }, age],
   Secret: [
     NAME_COLUMN,
@@ -89,7 +111,8 @@ const BUILTIN: Record<string, TableColumn[]> = {
   ],
 }
 
-/** rest.DefaultTableConvertor: what kinds without their own printer get (e.g. CustomResourceDefinition). */
+/** rest.DefaultTableConvertor: what kinds without their own printer get (e.g. CustomResourceDefinition); kube's
+ * Role and ClusterRole printers print the same two columns. */
 const DEFAULT_BUILTIN: TableColumn[] = [
   NAME_COLUMN,
   { name: 'Created At', type: 'date', description: CREATION_DESCRIPTION, cell: (o) => o.metadata?.creationTimestamp ?? null },
