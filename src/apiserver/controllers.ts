@@ -1,7 +1,8 @@
 // The server's built-in controllers, as kube-controller-manager runs them next to a real
 // apiserver: the garbage collector (ownerReferences with background, foreground and orphan
 // propagation), namespace lifecycle (a deleted namespace is emptied, then removed), Event expiry,
-// and bootstrap of the default namespaces.
+// and bootstrap of the default namespaces. Other built-in controllers (RBAC's ClusterRole
+// aggregation) join their sweeps through add().
 //
 // Expected flow
 // 1. observe() sees every commit and keeps small indexes (objects with owners, objects waiting
