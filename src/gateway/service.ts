@@ -87,7 +87,7 @@ export async function startGatewayService(opts: GatewayServiceOptions): Promise<
       routes, signingKey, sharedClaims, logger: log, apiTokens: tokens,
       portal: async (app, ctx) => {
         portal = await registerPortal(app, {
-          client: opts.client, informers, tokens, tenants, namespace, agents: opts.agents,
+          client: opts.client, informers, tokens, tenants, namespace, systemNamespace, agents: opts.agents,
           mintIdeToken: (vmid, user, link) => ctx.mintIdeToken(vmid, user, link), ideUrlFor: ctx.ideUrlFor,
         })
         return portal

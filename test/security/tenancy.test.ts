@@ -43,6 +43,11 @@ t.test('tenant B reaches none of tenant A\'s servers by any route; A reaches its
   t.equal(invalid.status, 400, 'a namespace that is not a DNS label is refused')
   t.match(invalid.text, /namespaces/, 'naming the field')
   t.equal((await p.api('/api/tokens', { method: 'POST', token: admin, json: { user: 'x', scopes: ['servers:read'], namespaces: [] } })).status, 400, 'an empty namespace list is refused (1..N)')
+  for (const reserved of ['kube-system', 'zlh-system']) {
+    const r = await p.api('/api/tokens', { method: 'POST', token: admin, json: { user: 'x', scopes: ['servers:read'], namespaces: [NS_A, reserved] } })
+    t.equal(r.status, 400, `${reserved} is never a tenant`)
+    t.match(r.json.message, reserved, 'naming it')
+  }
   t.equal((await p.api('/api/tokens', { method: 'POST', token: tokenA, json: { user: 'x', scopes: ['servers:read'], namespaces: [NS_A] } })).status, 403, 'token administration stays admin-only')
 
   // ─── A's servers: Ready, with a vmid, a uid and agent credentials; B has one of its own ───

@@ -39,6 +39,8 @@ export interface PortalDeps {
   tenants?: TenantNamespaces
   /** The portal's namespace: home of tokens issued without namespaces (tenancy.ts). */
   namespace: string
+  /** The gateway's own namespace (its Secrets): never a tenant. */
+  systemNamespace?: string
   mintIdeToken(vmid: number, user: string, link: { uid: string; apiTokenId: string | null }): { url: string; expiresAt: Date }
   ideUrlFor(vmid: number): string
   agents?: AgentLocatorOptions
@@ -89,7 +91,7 @@ export async function registerPortal(app: FastifyInstance, deps: PortalDeps): Pr
     registerIdeRoutes(portal, { client: deps.client, namespace: deps.namespace, mintIdeToken: deps.mintIdeToken })
     registerAgentFileRoutes(portal, { agents, namespace: deps.namespace })
     events = registerEventRoutes(portal, { informers: deps.informers, namespace: deps.namespace, ideUrlFor: deps.ideUrlFor })
-    registerTokenRoutes(portal, deps.tokens, deps.tenants)
+    registerTokenRoutes(portal, deps.tokens, { tenants: deps.tenants, systemNamespace: deps.systemNamespace })
     portal.get('/openapi.json', { config: { scope: null }, schema: { hide: true } }, async () => portal.swagger())
   }, { prefix: PORTAL_PREFIX })
 

@@ -12,7 +12,15 @@ import { translateApiError } from './server-writes.ts'
 import { MAX_TOKEN_NAMESPACES, namespaceNameSchema } from './tenancy.ts'
 import type { TenantNamespaces } from './tenant-namespaces.ts'
 
-export function registerTokenRoutes(app: FastifyInstance, tokens: ApiTokenStore, tenants?: TenantNamespaces): void {
+export interface TokenRoutesOptions {
+  /** Prepares the namespaces a token is issued for; absent: they are used as they are. */
+  tenants?: TenantNamespaces
+  /** The gateway's own namespace (its Secrets): never a tenant. */
+  systemNamespace?: string
+}
+
+export function registerTokenRoutes(app: FastifyInstance, tokens: ApiTokenStore, opts: TokenRoutesOptions = {}): void {
+  const { tenants } = opts
   app.get('/tokens', { config: { scope: 'admin' }, schema: { tags: ['tokens'], summary: 'API tokens (ids, users, scopes, namespaces; never the tokens)' } },
     async () => ({ items: tokens.list() }))
   app.post<{ Body: { user: string; scopes: Scope[]; namespaces?: string[] } }>('/tokens', {
@@ -30,6 +38,14 @@ export function registerTokenRoutes(app: FastifyInstance, tokens: ApiTokenStore,
     },
   }, async (req, reply) => {
     const namespaces = req.body.namespaces ?? []
+    // Kubernetes' own namespaces and the gateway's are never a tenant: binding the gateway to read
+    // Secrets there would hand a portal admin the cluster's or the gateway's keys.
+    const reserved = namespaces.filter((n) => n.startsWith('kube-') || n === opts.systemNamespace)
+    if (reserved.length > 0) {
+      throw new PortalError('ZLH_GW_API_INVALID', `namespaces: Invalid value: ${reserved.map((n) => `"${n}"`).join(', ')} cannot be a tenant (kube-* and the gateway's own namespace are reserved)`, {
+        errors: reserved.map((n) => ({ field: 'body.namespaces', message: `namespaces: Invalid value: "${n}" is reserved` })),
+      })
+    }
     if (namespaces.length > 0 && tenants) {
       try {
         await tenants.provision(namespaces)
