@@ -247,5 +247,8 @@ t.test('tenant B reaches none of tenant A\'s servers by any route; A reaches its
     t.equal(created.json.namespace, NS_A, 'the answer names A\'s namespace')
     t.ok(await client.get(GAME_SERVER, 'a-new', NS_A), 'the GameServer is in tenant-a')
     t.equal((await p.api('/api/game/a-new', { token: tokenB })).status, 404, 'and B does not see it')
+    const nowhere = await p.api('/api/game?namespace=no-such-tenant', { method: 'POST', token: admin, json: { name: 'x', spec: gameSpec() } })
+    t.equal(nowhere.status, 404, 'the admin creating in a namespace that does not exist: 404')
+    t.equal(nowhere.json.code, 'ZLH_GW_API_NAMESPACE_NOT_FOUND', 'naming the namespace, not the server')
   })
 })

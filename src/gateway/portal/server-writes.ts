@@ -102,6 +102,10 @@ export function translateApiError(err: unknown, obj?: KObject): unknown {
     }))
     return new PortalError('ZLH_GW_API_CONFLICT', `${what}: ${conflicts.map((c) => `${c.field} is owned by "${c.manager}"`).join('; ')}`, { conflicts })
   }
+  if (err.statusCode === 404 && err.status.details?.kind === 'namespaces') {
+    // A write into a namespace the caller holds but someone deleted (tenants are created when their token is issued).
+    return new PortalError('ZLH_GW_API_NAMESPACE_NOT_FOUND', `namespace "${err.status.details.name ?? obj?.metadata?.namespace ?? ''}" does not exist: an administrator recreates it (kubectl create namespace) or issues the token again`)
+  }
   if (err.statusCode === 404) return new PortalError('ZLH_GW_API_NOT_FOUND', `${what} does not exist`)
   if (err.statusCode === 422 || err.statusCode === 400) {
     const errors = causes.map((c) => ({ field: (c.field ?? '').replace(/^\./, ''), message: c.message ?? '' }))

@@ -110,6 +110,13 @@ t.test('tenant namespaces: the gateway binds itself to read agent tokens there, 
   t.match(JSON.parse(warned[0]!), { level: 40, refused: { verb: 'get', resource: 'secrets', namespace: 'stray' } }, 'at warn, with what kube said')
   t.notOk(g.logs.some((l) => l.includes(agent.token) || l.includes(g.admin) || l.includes(tenant)), 'no token in any log line')
 
+  // At start the gateway checks the tenants of the stored tokens: a binding deleted meanwhile is back.
+  await g.env.client.delete(ROLE_BINDING, AGENT_TOKENS_ROLE, 'acme')
+  await g.svc.close()
+  const again = await startGatewayService({ client: g.gwClient, listen: '127.0.0.1:0', ideSuffix: SUFFIX, publicScheme: 'https', publicPort: 'listen' })
+  t.teardown(() => again.close())
+  t.ok(await g.env.client.get(ROLE_BINDING, AGENT_TOKENS_ROLE, 'acme'), 'a restarted gateway recreated the RoleBinding in acme')
+
   // Escalation prevention: bind is granted on zlh-gateway-agent-tokens only.
   const escalate = await g.gwClient.create({
     apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'grab', namespace: 'acme' },
