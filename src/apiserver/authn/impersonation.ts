@@ -72,7 +72,8 @@ export function impersonate(rawHeaders: string[], requestor: UserInfo, authorize
     } else throw errors.badRequest(`unknown impersonation header ${rawHeaders[i]}; use Impersonate-User, Impersonate-Group, Impersonate-Uid or Impersonate-Extra-<key>`)
   }
   if (!any) return requestor
-  if (!user) {
+  if (user === '') throw errors.badRequest('Impersonate-User is empty; name the user to act as (kubectl --as=<user>)')
+  if (user === undefined) {
     const asked = [...groups.map((g) => `group ${g}`), ...(uid ? [`uid ${uid}`] : []), ...Object.keys(extra).map((k) => `extra ${k}`)]
     throw errors.badRequest(`requested [${asked.join(', ')}] without impersonating a user; send Impersonate-User too (kubectl --as)`)
   }

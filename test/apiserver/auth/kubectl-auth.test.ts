@@ -3,7 +3,8 @@
 // "User impersonation" section of k8s.io/docs/reference/access-authn-authz/authentication/, and
 // staging/src/k8s.io/apiserver/pkg/endpoints/filters/impersonation.go (which groups are added).
 import t from 'tap'
-import { kubeconfigFor, request, startServer } from '../harness.ts'
+import { join } from 'node:path'
+import { CRDS, kubeconfigFor, request, startServer } from '../harness.ts'
 
 t.test('kubectl auth whoami: admin and reader from tokens.json', async (t) => {
   const h = await startServer(t)
@@ -35,6 +36,15 @@ t.test('kubectl auth can-i: yes/no with exit codes 0/1, resources resolved throu
   r = await canI(['get', '/version'], reader)
   t.same([r.code, r.stdout.trim()], [0, 'yes'], 'non-resource URL')
 
+  await h.k('apply', '-f', join(CRDS, 'gameservers.zerolaghub.dev.yaml'))
+  // kubectl's own discovery cache learns of the new kind at its next miss: bounded wait until it has.
+  for (let i = 0; i < 50 && (await h.kubectl(['get', 'zgs', '-n', 'default'])).code !== 0; i++) await new Promise((res) => setTimeout(res, 100))
+  r = await canI(['create', 'zgs', '-n', 'default'])
+  t.same([r.code, r.stdout.trim()], [0, 'yes'], 'a CRD\'s short name is resolved through discovery')
+  t.notMatch(r.stderr, /doesn't have a resource type/)
+  r = await canI(['patch', 'gameservers.zerolaghub.dev/status', '-n', 'default'], reader)
+  t.same([r.code, r.stdout.trim()], [1, 'no'])
+
   r = await canI(['--list', '-n', 'default'])
   t.equal(r.code, 0, r.stderr)
   t.match(r.stdout, /Resources\s+Non-Resource URLs\s+Resource Names\s+Verbs/)
@@ -43,6 +53,22 @@ t.test('kubectl auth can-i: yes/no with exit codes 0/1, resources resolved throu
   t.equal(r.code, 0, r.stderr)
   t.match(r.stdout, /selfsubjectaccessreviews\.authorization\.k8s\.io\s+\[\]\s+\[\]\s+\[create\]/, 'every user may review itself')
   t.notMatch(r.stdout, /\*\.\*\s+\[\]\s+\[\]\s+\[\*\]/, 'the reader does not hold everything')
+})
+
+t.test('the review APIs are in discovery (kubectl api-resources) and answer kubectl create -f', async (t) => {
+  const h = await startServer(t)
+  const list = await h.k('api-resources', '--verbs=create', '-o', 'name')
+  for (const r of ['selfsubjectreviews.authentication.k8s.io', 'tokenreviews.authentication.k8s.io', 'selfsubjectaccessreviews.authorization.k8s.io', 'subjectaccessreviews.authorization.k8s.io', 'localsubjectaccessreviews.authorization.k8s.io', 'selfsubjectrulesreviews.authorization.k8s.io']) {
+    t.match(list, new RegExp(`^${r.replace(/\./g, '\\.')}$`, 'm'), `${r} is listed`)
+  }
+  const ssar = 'apiVersion: authorization.k8s.io/v1\nkind: SelfSubjectAccessReview\nspec:\n  resourceAttributes: {verb: list, resource: secrets, namespace: default}\n'
+  const r = await h.kubectl(['create', '-f', '-', '-o', 'json'], { input: ssar })
+  t.equal(r.code, 0, r.stderr)
+  t.match(JSON.parse(r.stdout), { kind: 'SelfSubjectAccessReview', status: { allowed: true, reason: /RBAC: allowed by ClusterRoleBinding "cluster-admin"/ } })
+  t.equal((await h.kubectl(['get', 'selfsubjectaccessreviews'])).code, 1, 'nothing to get: create-only')
+  const raw = await request(h.server, 'POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { body: JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: {} }), contentType: 'application/json' })
+  t.equal(raw.status, 422, 'neither resourceAttributes nor nonResourceAttributes')
+  t.match(raw.json().message, /spec\.resourceAttributes: Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified/)
 })
 
 t.test('impersonation: admin --as/--as-group; a user without the impersonate verb gets kube\'s 403', async (t) => {
