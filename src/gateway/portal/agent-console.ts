@@ -25,10 +25,9 @@ import type { AgentLocator } from './agent-access.ts'
 import { hasScope, type ApiTokenStore } from './api-tokens.ts'
 import { apiErrorBody, PortalError } from './api-reply.ts'
 import { authenticateBearer, PORTAL_PREFIX } from './auth.ts'
-import { withoutNamespace } from './agent-files.ts'
 import { logRefusal } from './server-writes.ts'
 import type { ServerKind } from './kinds.ts'
-import { actingNamespace, tenancyOf } from './tenancy.ts'
+import { actingNamespace, tenancyOf, withoutNamespace } from './tenancy.ts'
 
 const CONSOLE_PATH = /^\/api\/(game|dev)\/([a-z0-9][a-z0-9.-]{0,252})\/console$/
 const BEARER_PROTOCOL = 'zlh.bearer.'

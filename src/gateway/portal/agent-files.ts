@@ -12,7 +12,7 @@ import type { AgentLocator } from './agent-access.ts'
 import { PortalError, sendApiError } from './api-reply.ts'
 import { principalOf } from './auth.ts'
 import type { ServerKind } from './kinds.ts'
-import { actingNamespace, tenancyOf } from './tenancy.ts'
+import { actingNamespace, tenancyOf, withoutNamespace } from './tenancy.ts'
 
 const RESPONSE_HEADERS = ['content-type', 'content-length', 'content-disposition', 'last-modified', 'etag']
 const TIMEOUT_MS = 120_000
@@ -43,12 +43,6 @@ export function agentPathOf(url: string, marker: '/files/' | '/uploads/', fixedS
     throw new PortalError('ZLH_GW_API_INVALID', 'the file path may not contain "..", "." or encoded separators', { errors: [{ field: 'path', message: 'path: Invalid value: must stay inside the server root' }] })
   }
   return `${agentPrefix}${marker}${segments.map(encodeURIComponent).join('/')}${q === -1 ? '' : withoutNamespace(url.slice(q))}`
-}
-
-/** A query (`?…`) without its `namespace` parameters: they choose the tenant here, the agent has none. */
-export function withoutNamespace(query: string): string {
-  const kept = query.slice(1).split('&').filter((p) => p !== '' && p.split('=')[0] !== 'namespace')
-  return kept.length > 0 ? `?${kept.join('&')}` : ''
 }
 
 export function registerAgentFileRoutes(app: FastifyInstance, deps: AgentFilesDeps): void {

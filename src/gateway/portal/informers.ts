@@ -70,10 +70,6 @@ export class ServerInformers {
     return (kind === 'GameServer' ? this.games : this.devs).store.getByName(name, namespace)
   }
 
-  list(namespace: string): ServerObject[] {
-    return [...this.games.store.byIndex('namespace', namespace), ...this.devs.store.byIndex('namespace', namespace)]
-  }
-
   /** Servers of one kind in `namespaces` ('all': every namespace), by namespace then name. */
   listOf(kind: ServerKind, namespaces: readonly string[] | 'all'): ServerObject[] {
     const store = (kind === 'GameServer' ? this.games : this.devs).store as Store<ServerObject & KObject>

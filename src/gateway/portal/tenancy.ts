@@ -100,3 +100,9 @@ export interface RequestTenancy {
 export function tenancyOf(principal: Principal, portalNamespace: string, query: unknown): RequestTenancy {
   return { reach: reachOf(principal, portalNamespace), requested: requestedNamespace(query) }
 }
+
+/** A query (`?…`) without its `namespace` parameters: they choose the tenant here; the agent has none. */
+export function withoutNamespace(query: string): string {
+  const kept = query.slice(1).split('&').filter((p) => p !== '' && p.split('=')[0] !== 'namespace')
+  return kept.length > 0 ? `?${kept.join('&')}` : ''
+}
