@@ -5,7 +5,8 @@
 // B's token on A's server names, with and without ?namespace=tenant-a: never a 2xx on A's servers,
 // nothing of A's changes, no IDE link is minted, and the answer is the same as for a server that
 // does not exist (and the same whether the namespace asked for exists or not: no existence
-// oracle). The event stream and the console WebSocket show none of A's servers. A reaches its own,
+// oracle). The event stream and the console WebSocket show none of A's servers, and B's IDE links
+// and session open only B's DevServer's host. A reaches its own,
 // the admin reaches both, and A's creations land in A's namespace.
 // The namespace per customer is how Kubernetes itself separates tenants
 // (https://kubernetes.io/docs/concepts/security/multi-tenancy/).
@@ -16,6 +17,7 @@ import { gameSpec, readyConditions } from '../gateway/portal/portal-env.ts'
 import { PatchType } from '../../src/runtime/index.ts'
 import { DEV_SERVER, GAME_SERVER, NAMESPACE, SECRET } from '../../src/gateway/portal/kinds.ts'
 import { startPortalRecordingRoutes } from './portal-route-table.ts'
+import { send, sessionCookieOf, SUFFIX } from '../gateway/fixtures.ts'
 
 const NS_A = 'tenant-a'
 const NS_B = 'tenant-b'
@@ -62,6 +64,7 @@ t.test('tenant B reaches none of tenant A\'s servers by any route; A reaches its
   await create('GameServer', NS_A, 'a-game', 301)
   await create('DevServer', NS_A, 'a-dev', 302)
   await create('GameServer', NS_B, 'b-game', 401)
+  await create('DevServer', NS_B, 'b-dev', 402)
   const writeA = await p.api('/api/game/a-game/files/motd.txt', { method: 'PUT', token: tokenA, body: 'from A\n', headers: { 'content-type': 'application/octet-stream' } })
   t.ok(writeA.status >= 200 && writeA.status < 300, `A writes a file on its own server (${writeA.status} ${writeA.text})`)
 
@@ -222,6 +225,23 @@ t.test('tenant B reaches none of tenant A\'s servers by any route; A reaches its
     t.pass('A opens the console of its own game server')
     await opens(wsUrl('game', 'a-game', `?namespace=${NS_A}`), admin)
     t.pass('the admin opens it with ?namespace=tenant-a')
+  })
+
+  await t.test('the IDE host: B\'s own link and session open B\'s DevServer only', async (t) => {
+    const ideHost = (vmid: number) => `dev-${vmid}.${SUFFIX}:${p.svc.gateway.port}`
+    const linkFor = async () => {
+      const r = await p.api('/api/dev/b-dev/ide-token', { method: 'POST', token: tokenB })
+      t.equal(r.status, 200, `B gets a link for its own DevServer (${r.text})`)
+      return new URL(r.json.url).searchParams.get('token')!
+    }
+    const onA = await send(p.svc.gateway, { host: ideHost(302), path: `/?token=${await linkFor()}` })
+    t.equal(onA.status, 401, 'B\'s link, presented on A\'s IDE host, is refused')
+    t.notOk(sessionCookieOf(onA), 'and sets no session')
+    const own = await send(p.svc.gateway, { host: ideHost(402), path: `/?token=${await linkFor()}` })
+    const cookie = sessionCookieOf(own)
+    t.ok(own.status === 302 && cookie, 'on B\'s own host it signs B in')
+    const replayed = await send(p.svc.gateway, { host: ideHost(302), path: '/', headers: { cookie: cookie! } })
+    t.equal(replayed.status, 401, 'B\'s session cookie, sent to A\'s IDE host, is refused')
   })
 
   await t.test('A reaches its own servers, the admin both; A creates in its namespace', async (t) => {
