@@ -70,6 +70,34 @@ subjects:
     t.equal(rb.subjects[0].apiGroup, 'rbac.authorization.k8s.io', 'a Group subject defaults its apiGroup')
   })
 
+  t.test('kubectl auth can-i --as agrees with the authorizer table (RBAC doc §Referring to resources, §RoleBinding examples, §User-facing roles)', async (t) => {
+    await h.k('create', 'namespace', 'team')
+    await h.k('create', 'role', 'configmap-updater', '--verb=get,update', '--resource=configmaps', '--resource-name=my-configmap', '-n', 'default')
+    await h.k('create', 'rolebinding', 'cmu', '--role=configmap-updater', '--user=cmu', '-n', 'default')
+    await h.k('create', 'rolebinding', 'ed', '--clusterrole=edit', '--user=ed', '-n', 'team')
+    await h.k('create', 'rolebinding', 'vic', '--clusterrole=view', '--user=vic', '-n', 'team')
+    const cases: Array<[string[], 'yes' | 'no', string]> = [
+      [['get', 'configmaps/my-configmap', '-n', 'default', '--as=cmu'], 'yes', 'resourceNames: the named object'],
+      [['update', 'configmaps/my-configmap', '-n', 'default', '--as=cmu'], 'yes', 'resourceNames: the named object'],
+      [['get', 'configmaps/other', '-n', 'default', '--as=cmu'], 'no', 'resourceNames: another object'],
+      [['list', 'configmaps', '-n', 'default', '--as=cmu'], 'no', 'resourceNames never match list'],
+      [['create', 'configmaps', '-n', 'default', '--as=cmu'], 'no', 'resourceNames never match create'],
+      [['create', 'serviceaccounts', '--subresource=token', '-n', 'team', '--as=ed'], 'yes', 'edit: serviceaccounts/token'],
+      [['create', 'serviceaccounts', '--subresource=token', '-n', 'default', '--as=ed'], 'no', 'a RoleBinding to a ClusterRole grants in its namespace only'],
+      [['get', 'secrets', '-n', 'team', '--as=ed'], 'yes', 'edit reads Secrets'],
+      [['get', 'secrets', '-n', 'team', '--as=vic'], 'no', 'view does not'],
+      [['list', 'configmaps', '-n', 'team', '--as=vic'], 'yes', 'view lists configmaps'],
+      [['get', '/metrics', '--as=prom'], 'yes', 'non-resource URL through a ClusterRoleBinding'],
+      [['get', '/logs/kube-apiserver.log', '--as=prom'], 'yes', 'non-resource URL prefix'],
+      [['get', '/metrics', '--as=nobody'], 'no', 'not for others'],
+    ]
+    for (const [args, want, what] of cases) {
+      const r = await h.kubectl(['auth', 'can-i', ...args])
+      t.equal(r.stdout.trim(), want, `kubectl auth can-i ${args.join(' ')}: ${what}`)
+      t.equal(r.code, want === 'yes' ? 0 : 1, 'exit code')
+    }
+  })
+
   t.test('validation as kube-apiserver (pkg/apis/rbac/validation)', async (t) => {
     const bad = async (yaml: string, re: RegExp, what: string) => {
       const r = await h.kubectl(['apply', '-f', '-'], { input: yaml })
