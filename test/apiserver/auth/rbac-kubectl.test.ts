@@ -105,3 +105,19 @@ t.test('impersonate limited by resourceNames: --as the named user only, and grou
   t.not(r.code, 0, 'adding a group needs impersonate on that group')
   t.match(r.stderr, /groups "system:masters" is forbidden: User "alice" cannot impersonate resource "groups" in API group ""/)
 })
+
+t.test('server-side apply that creates needs create, not only patch (as kube-apiserver\'s patch handler)', async (t) => {
+  const h = await startServer(t, { tokens: [{ token: ALICE, user: 'alice' }] })
+  await h.k('create', 'namespace', 'team-a')
+  await h.k('create', 'role', 'cm-patcher', '--verb=get,patch', '--resource=configmaps', '-n', 'team-a')
+  await h.k('create', 'rolebinding', 'alice-patches', '--role=cm-patcher', '--user=alice', '-n', 'team-a')
+  const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${name}, namespace: team-a}\ndata: {a: "1"}\n`
+  await h.kubectl(['create', '-f', '-'], { input: cm('existing') })
+  const alice = kubeconfigFor(h, ALICE, 'alice')
+  let r = await h.kubectl(['apply', '--server-side', '-f', '-'], { input: cm('existing'), kubeconfig: alice })
+  t.equal(r.code, 0, `patching an existing object needs patch only: ${r.stderr}`)
+  r = await h.kubectl(['apply', '--server-side', '-f', '-'], { input: cm('fresh'), kubeconfig: alice })
+  t.not(r.code, 0, 'creating one by apply is refused')
+  t.match(r.stderr, /User "alice" cannot create resource "configmaps" in API group "" in the namespace "team-a"/)
+  t.equal((await h.kubectl(['get', 'configmap', 'fresh', '-n', 'team-a'])).code, 1, 'and nothing was created')
+})
