@@ -32,14 +32,20 @@ export class Authenticator {
   }
 
   /**
-   * The user `token` names and the audiences it is good for (TokenReview): static tokens are good
-   * for any audience asked (as kube's audience-agnostic token file), ServiceAccount tokens for
-   * those in their `aud` claim.
+   * The user `token` names and which of `audiences` it is good for (TokenReview), undefined when
+   * none: static tokens are good for the API server's own audience only (as kube wraps its
+   * audience-agnostic token file), ServiceAccount tokens for those in their `aud` claim.
    */
   async authenticateToken(token: string, audiences: string[] = API_AUDIENCES): Promise<{ user: UserInfo; audiences: string[] } | undefined> {
     const user = this.staticTokens.lookup(token)
-    if (user) return { user, audiences }
-    if (looksLikeJwt(token)) return this.serviceAccountTokens.verify(token, audiences)
+    if (user) {
+      const good = audiences.filter((a) => API_AUDIENCES.includes(a))
+      return good.length ? { user, audiences: good } : undefined
+    }
+    if (looksLikeJwt(token)) {
+      const r = await this.serviceAccountTokens.verify(token, audiences)
+      return r && r.audiences.length ? r : undefined
+    }
     return undefined
   }
 }

@@ -115,4 +115,6 @@ t.test('expired, not-yet-valid, foreign-audience and tampered tokens are 401', a
   const refused = await review(other.token)
   t.notOk(refused.status.authenticated, 'not for the API server\'s audience')
   t.notOk(JSON.stringify(refused).includes(other.token), 'the review does not echo the token')
+  t.match(await review(h.server.adminToken), { status: { authenticated: true, audiences: ['https://kubernetes.default.svc.cluster.local'], user: { username: 'admin', groups: ['system:masters', 'system:authenticated'] } } })
+  t.notOk((await review(h.server.adminToken, ['vault'])).status.authenticated, 'a static token is good for the API server only (kube wraps its token file so)')
 })
