@@ -16,6 +16,8 @@ function nextSteps(sys: RunningSystem): string {
     `  ${READY_PREFIX}${sys.layout.kubeconfig}`,
     '  kubectl apply -f manifests/examples/gameserver.yaml',
     '  kubectl get gameservers -w',
+    ...(sys.viewKubeconfig !== undefined ? [`Read-only (ClusterRole view, no Secrets): export KUBECONFIG=${sys.viewKubeconfig}`] : []),
+    'The controller and the gateway run as ServiceAccounts zlh-system/zlh-controller and zlh-gateway (RBAC of manifests/base).',
     '',
     `Portal API: ${sys.gatewayUrl}/api/servers`,
     `  admin token: ${sys.adminToken}`,
@@ -51,7 +53,7 @@ export function registerUpCommand(program: Command): void {
         console.error(`logs are in ${stateLayout(stateDir).logs}; fix the cause and run again`)
         process.exit(1)
       }
-      if (o.json) progress.info('zlh ready', { kubeconfig: sys.layout.kubeconfig, export: `${READY_PREFIX}${sys.layout.kubeconfig}`, apiUrl: sys.api.url, gatewayUrl: sys.gatewayUrl, caFile: sys.caFile, stateDir })
+      if (o.json) progress.info('zlh ready', { kubeconfig: sys.layout.kubeconfig, export: `${READY_PREFIX}${sys.layout.kubeconfig}`, apiUrl: sys.api.url, gatewayUrl: sys.gatewayUrl, caFile: sys.caFile, stateDir, viewKubeconfig: sys.viewKubeconfig })
       else process.stdout.write(nextSteps(sys))
       let stopping = false
       const stop = (signal: string): void => {

@@ -20,7 +20,7 @@
 // Guarantees: the token is never logged and never in an error message.
 // Caveats: the kubeconfig is for client-node (our components); kubectl does not know the
 // `tokenFile` auth provider: use the people's kubeconfigs (or `--token "$(cat <name>.token)"`).
-import { mkdirSync } from 'node:fs'
+import { chmodSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { stringify } from 'yaml'
@@ -106,6 +106,7 @@ export class ServiceAccountCredentials {
   static async mint(opts: MintOptions): Promise<ServiceAccountCredentials> {
     const c = new ServiceAccountCredentials(opts)
     mkdirSync(opts.dir, { recursive: true, mode: 0o700 })
+    chmodSync(opts.dir, 0o700)
     await c.#renew()
     writePrivateFile(c.kubeconfig, serviceAccountKubeconfigYaml(opts.endpoint, opts.sa, c.tokenFile))
     c.#schedule()

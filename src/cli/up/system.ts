@@ -4,11 +4,16 @@
 //
 // Expected flow
 //  1. TLS material (one CA for API server and IDE hosts), API server on the previous port if free.
-//  2. CRDs, the `local` process ContainerProvider (default; its spec.outbound.allowedSources names
-//     the local artifact server), node + flying-squid artifacts and catalogs.
-//  3. Controller (logs to <state>/logs/controller.log), gateway (logs to <state>/logs/gateway.log);
-//     code-server built on demand into the per-user cache (code-server.ts; logs/artifacts.log).
-//  4. up.json records pid and ports; the next start reuses them.
+//  2. CRDs, then the zlh-system namespace and every ServiceAccount, (Cluster)Role and
+//     (Cluster)RoleBinding of manifests/base (base-rbac.ts: the same RBAC as on a real cluster),
+//     then the `local` process ContainerProvider (default; its spec.outbound.allowedSources names
+//     the local artifact server), node + flying-squid artifacts and catalogs. All as admin.
+//  3. ServiceAccount tokens (TokenRequest, rotated while running) and kubeconfigs for zlh-controller
+//     and zlh-gateway in <state>/credentials; the people's read-only kubeconfig <state>/kubeconfig-view.
+//  4. Gateway (as zlh-gateway; logs to <state>/logs/gateway.log), controller (as zlh-controller;
+//     logs to <state>/logs/controller.log); code-server built on demand into the per-user cache
+//     (code-server.ts; logs/artifacts.log).
+//  5. up.json records pid and ports; the next start reuses them.
 // Guarantees: stop() stops controller, gateway, artifact server and API server in that order and
 // leaves the servers' containers (agents, games) running: the next start adopts them.
 import { createWriteStream, mkdirSync, readdirSync, readFileSync } from 'node:fs'
@@ -23,9 +28,11 @@ import type { ArtifactServer } from '../../../controller/artifacts/index.ts'
 import { catalogFor, localArtifacts, serveArtifacts } from './artifacts.ts'
 import { reusablePort } from './ports.ts'
 import { ensureServingPki, pkiDir } from './tls.ts'
-import { readRuntime, resolveCacheDir, stateLayout, writeRuntime, type StateLayout } from '../state-dir.ts'
+import { readRuntime, resolveCacheDir, stateLayout, writePrivateFile, writeRuntime, type StateLayout } from '../state-dir.ts'
 import type { Progress } from '../progress.ts'
 import { CodeServerOnDemand, type OnDemandOptions } from './code-server.ts'
+import { applyBaseRbac, CONTROLLER_SERVICE_ACCOUNT, GATEWAY_SERVICE_ACCOUNT } from './base-rbac.ts'
+import { ServiceAccountCredentials } from './service-account-credentials.ts'
 
 const projectDir = join(import.meta.dirname, '..', '..', '..')
 export const FIELD_MANAGER = 'zlh-up'
@@ -48,6 +55,10 @@ export interface RunningSystem {
   portalUrl: string
   adminToken: string
   caFile: string
+  /** The people's read-only kubeconfig (ClusterRole view), when the API server has a reader token. */
+  viewKubeconfig?: string
+  /** The kubeconfigs the controller and the gateway run with (their ServiceAccounts). */
+  componentKubeconfigs: { controller: string, gateway: string }
   stop(): Promise<void>
 }
 
@@ -88,8 +99,9 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     const client = new Client(api.kubeConfig())
     stops.push(async () => client.close())
 
-    await progress.step('installing the CRDs', async () => {
+    await progress.step('installing the CRDs and the RBAC of manifests/base', async () => {
       for (const crd of crdObjects()) await serverSideApply(client, crd, { fieldManager: FIELD_MANAGER })
+      await applyBaseRbac(client, { fieldManager: FIELD_MANAGER })
       await serverSideApply(client, localProvider(), { fieldManager: FIELD_MANAGER, force: false })
     })
 
@@ -105,18 +117,31 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     const artifacts = artifactServer as ArtifactServer
     stops.push(() => artifacts.close())
 
+    // The components run as their ServiceAccounts, so every start exercises manifests/base's RBAC.
+    const endpoint = { server: api.url, caPem: api.caPem }
+    const [controllerCreds, gatewayCreds] = await progress.step('minting the controller\'s and the gateway\'s ServiceAccount tokens', async () => {
+      const log = fileLogger(layout, 'credentials')
+      return Promise.all([CONTROLLER_SERVICE_ACCOUNT, GATEWAY_SERVICE_ACCOUNT].map((sa) =>
+        ServiceAccountCredentials.mint({ client, sa, dir: layout.credentials, endpoint, log })))
+    }) as [ServiceAccountCredentials, ServiceAccountCredentials]
+    stops.push(async () => { controllerCreds.stop(); gatewayCreds.stop() })
+    const viewKubeconfig = api.readOnlyToken !== undefined ? layout.viewKubeconfig : undefined
+    if (api.readOnlyToken !== undefined) writePrivateFile(layout.viewKubeconfig, api.kubeconfigYaml(api.readOnlyToken))
+
     const gatewayPort = await reusablePort(previous.gatewayPort)
     mkdirSync(dirname(layout.adminTokenFile), { recursive: true, mode: 0o700 })
     const pki = { cert: readFileSync(join(pkiDir(layout.apiserver), 'server.crt')), key: readFileSync(join(pkiDir(layout.apiserver), 'server.key')) }
+    const gatewayClient = Client.fromKubeConfigFile(gatewayCreds.kubeconfig)
+    stops.push(async () => gatewayClient.close())
     const gateway: GatewayService = await progress.step('starting the gateway', async () => startGatewayService({
-      client, listen: `127.0.0.1:${gatewayPort}`, ideSuffix, tls: pki, publicScheme: 'https', publicPort: 'listen',
+      client: gatewayClient, listen: `127.0.0.1:${gatewayPort}`, ideSuffix, tls: pki, publicScheme: 'https', publicPort: 'listen',
       adminTokenFile: layout.adminTokenFile, logger: fileLogger(layout, 'gateway'),
     }))
     stops.push(() => gateway.close())
 
     // After the gateway, so the IDE URLs the controller writes into DevServer status carry its port.
     const controller: RunningController = await progress.step('starting the controller', async () =>
-      startController({ kubeconfig: layout.kubeconfig, stateDir: layout.root, ideSuffix, idePublicPort: gateway.gateway.port, logger: fileLogger(layout, 'controller'), handleSignals: false }))
+      startController({ kubeconfig: controllerCreds.kubeconfig, stateDir: layout.root, ideSuffix, idePublicPort: gateway.gateway.port, logger: fileLogger(layout, 'controller'), handleSignals: false }))
     stops.push(() => controller.stop())
 
     if (opts.codeServer !== false) {
@@ -134,6 +159,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     let stopped: Promise<void> | undefined
     return {
       layout, api, gatewayUrl, portalUrl: `${gatewayUrl}/api/servers`, adminToken, caFile: join(pkiDir(layout.apiserver), 'ca.crt'),
+      viewKubeconfig, componentKubeconfigs: { controller: controllerCreds.kubeconfig, gateway: gatewayCreds.kubeconfig },
       stop: () => (stopped ??= (async () => {
         await stopAll()
         const rt = readRuntime(layout)
