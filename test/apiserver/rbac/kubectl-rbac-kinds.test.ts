@@ -28,6 +28,15 @@ t.test('kubectl create, get -o wide, explain, apply and validation of the RBAC k
     t.match(await h.k('get', 'clusterrolebindings', '-o', 'wide'), /^zlh:metrics\s+ClusterRole\/zlh:metrics\s+\S+\s+prom\s/m)
     t.match(await h.k('get', 'clusterrolebindings', '-o', 'wide'), /^cluster-admin\s+ClusterRole\/cluster-admin\s+\S+\s+system:masters\s/m, 'bootstrap binding listed')
     t.match(await h.k('get', 'clusterroles'), /^view\s/m, 'bootstrap roles listed')
+    t.match(await h.k('create', 'clusterrole', 'monitoring', '--aggregation-rule=rbac.example.com/aggregate-to-monitoring=true'), /created/)
+    await h.k('create', 'clusterrole', 'monitoring-cms', '--verb=get', '--resource=configmaps')
+    await h.k('label', 'clusterrole', 'monitoring-cms', 'rbac.example.com/aggregate-to-monitoring=true')
+    let rules: unknown = []
+    for (let i = 0; i < 50 && JSON.stringify(rules) === '[]'; i++) {
+      rules = JSON.parse(await h.k('get', 'clusterrole', 'monitoring', '-o', 'json')).rules ?? []
+      if (JSON.stringify(rules) === '[]') await new Promise((r) => setTimeout(r, 100))
+    }
+    t.same(rules, [{ apiGroups: [''], resources: ['configmaps'], verbs: ['get'] }], 'kubectl create clusterrole --aggregation-rule aggregates a labelled role')
   })
 
   t.test('kubectl explain', async (t) => {
