@@ -10,7 +10,6 @@ import { get } from 'node:http'
 import { join } from 'node:path'
 import { REPO } from '../apiserver/harness.ts'
 import { ProcessBackend } from '../../src/providers/index.ts'
-import { Client } from '../../src/runtime/index.ts'
 import { startGatewayService } from '../../src/gateway/service.ts'
 import { buildArtifacts, condition, IDE_SUFFIX, startE2E } from './harness.ts'
 
@@ -50,7 +49,7 @@ t.test('DevServer and orphans', async (t) => {
       get(`http://${ds.status.ide.upstream}/healthz`, (res) => { let b = ''; res.on('data', (c) => { b += c }); res.on('end', () => resolve(JSON.parse(b))) }).on('error', reject)
     })
     t.equal(health.status, 'alive', 'and answers /healthz at status.ide.upstream')
-    const gw = await startGatewayService({ client: Client.fromKubeConfigFile(e.h.server.kubeconfigPath), listen: '127.0.0.1:0', ideSuffix: IDE_SUFFIX, publicScheme: 'https', publicPort: 'listen' })
+    const gw = await startGatewayService({ client: e.gatewayClient(), listen: '127.0.0.1:0', ideSuffix: IDE_SUFFIX, publicScheme: 'https', publicPort: 'listen' })
     t.teardown(() => gw.close())
     const route = gw.routes.lookup(ds.status.vmid)
     t.match(route?.target, { host: '127.0.0.1', port: Number(ds.status.ide.upstream.split(':')[1]) }, "the gateway proxies the IDE to the container's own code-server")

@@ -12,7 +12,6 @@ import { join } from 'node:path'
 import mc from 'minecraft-protocol'
 import WebSocket from 'ws'
 import { buildArtifacts, condition, exampleGameServer, startE2E } from './harness.ts'
-import { Client } from '../../src/runtime/index.ts'
 import { startGatewayService } from '../../src/gateway/service.ts'
 
 const ping = (port: number) => mc.ping({ host: '127.0.0.1', port, closeTimeout: 5000 } as Parameters<typeof mc.ping>[0]) as Promise<{ version: { name: string } }>
@@ -66,7 +65,7 @@ t.test('GameServer lifecycle', async (t) => {
   })
 
   await t.test('the gateway reaches the process-provider agent (files, console)', async (t) => {
-    const gw = await startGatewayService({ client: Client.fromKubeConfigFile(e.h.server.kubeconfigPath), listen: '127.0.0.1:0', ideSuffix: 'ide.test', publicScheme: 'https', publicPort: 'listen' })
+    const gw = await startGatewayService({ client: e.gatewayClient(), listen: '127.0.0.1:0', ideSuffix: 'ide.test', publicScheme: 'https', publicPort: 'listen' })
     t.teardown(() => gw.close())
     const token = (await gw.tokens.issue('e2e', ['files', 'console'])).token
     const res = await fetch(`${gw.gateway.url}/api/game/squid/files/`, { headers: { authorization: `Bearer ${token}` } })

@@ -1,6 +1,9 @@
 // Whole-system harness: the embedded API server in-process, real artifacts on a loopback artifact
 // server, the controller as a CHILD PROCESS (so a test can SIGKILL it), the process provider's
-// real agents, and real kubectl with its own KUBECONFIG/HOME/cache dir.
+// real agents, and real kubectl with its own KUBECONFIG/HOME/cache dir. The controller (and any
+// gateway a test starts with gatewayClient()) runs as its ServiceAccount, bound to the RBAC of
+// manifests/base exactly as `zlh up` and a real cluster bind it, so every e2e test is also a test
+// of those roles; kubectl (h.k) is the admin.
 // Teardown deletes what the test created: servers (through the controller), then any container,
 // game or code-server process still living under the test's state directory.
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -14,6 +17,9 @@ import {
   type ArtifactServer, type BuiltArtifact,
 } from '../../controller/artifacts/index.ts'
 import { ProcessBackend, randomPortBaseBelowEphemeral } from '../../src/providers/index.ts'
+import { Client } from '../../src/runtime/index.ts'
+import { applyBaseRbac, CONTROLLER_SERVICE_ACCOUNT, GATEWAY_SERVICE_ACCOUNT } from '../../src/cli/up/base-rbac.ts'
+import { ServiceAccountCredentials } from '../../src/cli/up/service-account-credentials.ts'
 import { REPO, startServer, type Harness } from '../apiserver/harness.ts'
 
 export interface Artifacts {
@@ -48,7 +54,12 @@ export interface E2E {
   portBase: number
   art: Artifacts
   controller: ControllerProcess | undefined
+  /** The components' ServiceAccount credentials (token file + kubeconfig, rotated while the test runs). */
+  credentials: { controller: ServiceAccountCredentials, gateway: ServiceAccountCredentials }
+  /** Starts the controller as zlh-system/zlh-controller (child process). */
   startController(extra?: string[]): Promise<ControllerProcess>
+  /** A client acting as zlh-system/zlh-gateway, for startGatewayService (closed at teardown). */
+  gatewayClient(): Client
   apply(objOrYaml: unknown): Promise<string>
   get<T = any>(kind: string, name: string, ns?: string): Promise<T>
   waitFor<T = any>(what: string, kind: string, name: string, pred: (obj: T) => boolean, timeoutMs?: number, ns?: string): Promise<T>
@@ -73,13 +84,19 @@ export async function startE2E(t: Test, art: Artifacts, opts: E2EOptions = {}): 
   // kernel's ephemeral range so no outgoing connection can hold one of them.
   const portBase = randomPortBaseBelowEphemeral(100)
   const logs: string[] = []
+  const credentials = await componentCredentials(t, h, stateDir)
   const e: E2E = {
-    h, stateDir, portBase, art, controller: undefined,
+    h, stateDir, portBase, art, controller: undefined, credentials,
+    gatewayClient() {
+      const client = Client.fromKubeConfigFile(credentials.gateway.kubeconfig)
+      t.teardown(() => client.close())
+      return client
+    },
     async startController(extra = []) {
       const logFile = join(stateDir, `controller-${logs.length}.log`)
       logs.push(logFile)
       const out = createWriteStream(logFile)
-      const child = spawn(process.execPath, [join(REPO, 'src/cli/main.ts'), 'controller', '--kubeconfig', h.server.kubeconfigPath,
+      const child = spawn(process.execPath, [join(REPO, 'src/cli/main.ts'), 'controller', '--kubeconfig', credentials.controller.kubeconfig,
         '--state-dir', stateDir, '--ide-suffix', IDE_SUFFIX, '--orphan-grace-seconds', '2', '--orphan-interval-seconds', '1', '--provider-gone-grace-seconds', '3', ...(opts.controllerArgs ?? []), ...extra], {
         stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZLH_STATE_DIR: stateDir },
       })
@@ -136,6 +153,25 @@ export async function startE2E(t: Test, art: Artifacts, opts: E2EOptions = {}): 
     if (process.env.ZLH_E2E_KEEP === undefined) rmSync(stateDir, { recursive: true, force: true })
   })
   return e
+}
+
+/** The RBAC of manifests/base applied as admin, and ServiceAccount tokens + kubeconfigs for the
+ * controller and the gateway under `stateDir`/credentials (what `zlh up` does). */
+export async function componentCredentials(t: Test, h: Harness, stateDir: string): Promise<E2E['credentials']> {
+  const admin = new Client(h.server.kubeConfig())
+  try {
+    await applyBaseRbac(admin, { fieldManager: 'zlh-e2e' })
+    const endpoint = { server: h.server.url, caPem: h.server.caPem }
+    const [controller, gateway] = await Promise.all([CONTROLLER_SERVICE_ACCOUNT, GATEWAY_SERVICE_ACCOUNT].map((sa) =>
+      ServiceAccountCredentials.mint({ client: admin, sa, dir: join(stateDir, 'credentials'), endpoint })))
+    const creds = { controller: controller as ServiceAccountCredentials, gateway: gateway as ServiceAccountCredentials }
+    // Rotation asks as admin: this client lives as long as the credentials.
+    t.teardown(() => { creds.controller.stop(); creds.gateway.stop(); admin.close() })
+    return creds
+  } catch (err) {
+    admin.close()
+    throw err
+  }
 }
 
 /** SIGKILLs every process whose working directory or command line is under `dir` (leftover games, code-server). */
