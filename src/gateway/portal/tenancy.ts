@@ -9,8 +9,10 @@
 //  - An `admin`-scope token reaches every namespace; its home is its first namespace, else the
 //    portal's.
 //  - A request acts in `?namespace=<ns>` when given, else in the caller's home namespace. A
-//    namespace the caller does not hold is answered as if it held nothing: the route's own 404,
-//    the same whether that namespace exists or not (no existence oracle).
+//    namespace the caller does not hold is answered as if it held nothing, the same whether it
+//    exists or not (no existence oracle): a route that reads, deletes or opens one server answers
+//    its own 404 of a missing server; a list, the event stream, a create or an apply answer 404
+//    ZLH_GW_API_NAMESPACE_NOT_FOUND.
 // Guarantees: the answer depends only on the token and the request, never on the cluster's state.
 
 import type { Principal } from './api-tokens.ts'
