@@ -160,7 +160,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     return sa && { uid: sa.metadata.uid!, deleting: sa.metadata.deletionTimestamp !== undefined }
   })
   const authorizer: Authorizer & RuleResolver = rbac.authorizer
-  const reviewDeps = { authenticator: auth, service, registry, authorizer: () => authorizer }
+  const reviewDeps = { authenticator: auth, service, registry, authorizer }
 
   // Parsed before routing so that fastify routes the normal form; read back by raw request.
   const targets = new WeakMap<IncomingMessage, RoutedTarget | ApiError>()

@@ -29,8 +29,8 @@ export interface ReviewDeps {
   authenticator: Authenticator
   service: ObjectService
   registry: ResourceRegistry
-  /** The authorizer in force (read per request: RBAC may be wired after construction). */
-  authorizer: () => Authorizer & RuleResolver
+  /** The authorizer every request is decided by (RBAC). */
+  authorizer: Authorizer & RuleResolver
 }
 
 interface Endpoint { k: CreateOnlyKind; resource: string; namespaced: boolean; serve: (req: FastifyRequest, reply: FastifyReply, target: ResourceTarget, user: UserInfo, deps: ReviewDeps) => Promise<FastifyReply> | FastifyReply }
@@ -38,10 +38,10 @@ interface Endpoint { k: CreateOnlyKind; resource: string; namespaced: boolean; s
 const ENDPOINTS: Endpoint[] = [
   { k: SELF_SUBJECT_REVIEW, resource: 'selfsubjectreviews', namespaced: false, serve: (req, reply, _t, user) => selfSubjectReview(reply, readBody(req, SELF_SUBJECT_REVIEW), user) },
   { k: TOKEN_REVIEW, resource: 'tokenreviews', namespaced: false, serve: (req, reply, _t, _u, d) => tokenReview(reply, readBody(req, TOKEN_REVIEW), d.authenticator) },
-  { k: SELF_SUBJECT_ACCESS_REVIEW, resource: 'selfsubjectaccessreviews', namespaced: false, serve: (req, reply, _t, user, d) => selfSubjectAccessReview(reply, readBody(req, SELF_SUBJECT_ACCESS_REVIEW), user, d.authorizer()) },
-  { k: SUBJECT_ACCESS_REVIEW, resource: 'subjectaccessreviews', namespaced: false, serve: (req, reply, _t, _u, d) => subjectAccessReview(reply, readBody(req, SUBJECT_ACCESS_REVIEW), d.authorizer()) },
-  { k: LOCAL_SUBJECT_ACCESS_REVIEW, resource: 'localsubjectaccessreviews', namespaced: true, serve: (req, reply, t, _u, d) => localSubjectAccessReview(reply, readBody(req, LOCAL_SUBJECT_ACCESS_REVIEW), t.namespace!, d.authorizer()) },
-  { k: SELF_SUBJECT_RULES_REVIEW, resource: 'selfsubjectrulesreviews', namespaced: false, serve: (req, reply, _t, user, d) => selfSubjectRulesReview(reply, readBody(req, SELF_SUBJECT_RULES_REVIEW), user, d.authorizer()) },
+  { k: SELF_SUBJECT_ACCESS_REVIEW, resource: 'selfsubjectaccessreviews', namespaced: false, serve: (req, reply, _t, user, d) => selfSubjectAccessReview(reply, readBody(req, SELF_SUBJECT_ACCESS_REVIEW), user, d.authorizer) },
+  { k: SUBJECT_ACCESS_REVIEW, resource: 'subjectaccessreviews', namespaced: false, serve: (req, reply, _t, _u, d) => subjectAccessReview(reply, readBody(req, SUBJECT_ACCESS_REVIEW), d.authorizer) },
+  { k: LOCAL_SUBJECT_ACCESS_REVIEW, resource: 'localsubjectaccessreviews', namespaced: true, serve: (req, reply, t, _u, d) => localSubjectAccessReview(reply, readBody(req, LOCAL_SUBJECT_ACCESS_REVIEW), t.namespace!, d.authorizer) },
+  { k: SELF_SUBJECT_RULES_REVIEW, resource: 'selfsubjectrulesreviews', namespaced: false, serve: (req, reply, _t, user, d) => selfSubjectRulesReview(reply, readBody(req, SELF_SUBJECT_RULES_REVIEW), user, d.authorizer) },
 ]
 
 /** What discovery lists for these endpoints. */
