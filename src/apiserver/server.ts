@@ -223,6 +223,8 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     const attrs = requestAttributes(req.method, target.path.path, target.api, target.path.query)
     const decision = authorizer.authorize(user, attrs)
     if (!decision.allowed) {
+      // Who was refused what (never a token), for whoever reads the server's log.
+      req.log.info({ user: user.name, groups: user.groups, ...(user !== authenticated ? { impersonatedBy: authenticated.name } : {}), verb: attrs.verb, resource: attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource, apiGroup: attrs.apiGroup, namespace: attrs.namespace, name: attrs.name, path: attrs.resourceRequest ? undefined : attrs.path }, 'request forbidden')
       sendStatus(reply, forbidden(user, attrs, decision.reason))
       return reply
     }

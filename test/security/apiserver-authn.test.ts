@@ -31,6 +31,8 @@ t.test('no token in any log line or error body', async (t) => {
   }
   bodies.push((await request(s, 'GET', '/api/v1/namespaces', { token: null, headers: { authorization: `Basic ${Buffer.from(`u:${s.adminToken}`).toString('base64')}` } })).text)
   t.ok(lines.length > 10, 'the server logged requests')
+  const denied = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'request forbidden' && l.user === 'reader')
+  t.match(denied, { user: 'reader', verb: 'list', resource: 'secrets', namespace: 'default' }, 'a refused request is logged with who and what')
   for (const token of [s.adminToken, s.readOnlyToken!, sa, bogus]) {
     t.notOk(lines.some((l) => l.includes(token)), 'no log line holds a token')
     t.notOk(bodies.some((b) => b.includes(token)), 'no answer echoes a token')
