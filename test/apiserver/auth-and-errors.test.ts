@@ -7,10 +7,12 @@ import { CRDS, request, startServer } from './harness.ts'
 
 const CM = (name: string, extra: Record<string, unknown> = {}) => JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { a: 'b' }, ...extra })
 
-t.test('anonymous and unknown tokens get 401, read-only tokens 403 on writes', async (t) => {
+t.test('anonymous and unknown tokens get 401, the reader (view) 403 on writes', async (t) => {
   const h = await startServer(t)
   const s = h.server
   t.equal(statSync(join(h.dir, 'data', 'tokens.json')).mode & 0o777, 0o600, 'tokens file is 0600')
+  const file = JSON.parse(readFileSync(join(h.dir, 'data', 'tokens.json'), 'utf8'))
+  t.match(file.tokens, [{ token: s.adminToken, user: 'admin', groups: ['system:masters'] }, { token: s.readOnlyToken, user: 'reader', groups: ['zlh:viewers'] }], 'a new file: an admin (system:masters) and a reader (zlh:viewers)')
   let r = await request(s, 'GET', '/api/v1/namespaces', { token: null })
   t.equal(r.status, 401)
   t.match(r.json(), { kind: 'Status', reason: 'Unauthorized', code: 401 })
