@@ -1,5 +1,7 @@
 // The embedded Kubernetes-compatible API server. Start with createApiServer(); it serves whatever
-// CRDs are applied to it plus Namespace, ConfigMap, Secret, ServiceAccount, Event and Lease.
+// CRDs are applied to it plus Namespace, ConfigMap, Secret, ServiceAccount, Event, Lease and the
+// RBAC kinds, authenticates tokens.json users and ServiceAccount tokens (TokenRequest), honours
+// impersonation, answers the review APIs (kubectl auth can-i / whoami) and enforces RBAC.
 export { createApiServer, MAX_BODY_BYTES } from './server.ts'
 export type { ApiServer, ApiServerOptions } from './server.ts'
 export type { TokenEntry, Role } from './auth.ts'
