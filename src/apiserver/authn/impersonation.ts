@@ -28,18 +28,13 @@ const EXTRA_PREFIX = 'impersonate-extra-'
 const ANONYMOUS = 'system:anonymous'
 const UNAUTHENTICATED = 'system:unauthenticated'
 
-/** Whether a request carries any impersonation header (node's rawHeaders: name, value, name, value...). */
-export function hasImpersonation(rawHeaders: string[]): boolean {
-  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i].toLowerCase().startsWith('impersonate-')) return true
-  return false
-}
-
 function check(a: Omit<RequestAttributes, 'verb' | 'resourceRequest' | 'path' | 'apiVersion' | 'subresource' | 'namespace'> & { subresource?: string; namespace?: string }): RequestAttributes {
   return { verb: 'impersonate', resourceRequest: true, path: '', apiVersion: '', subresource: '', namespace: '', ...a }
 }
 
 /**
- * The user a request acts as: `requestor` itself when no impersonation header is present, else
+ * The user a request acts as (`rawHeaders` as node gives them: name, value, name, value...):
+ * `requestor` itself when no impersonation header is present, else
  * the impersonated user. Throws the 403 (or 400) ApiError otherwise.
  */
 export function impersonate(rawHeaders: string[], requestor: UserInfo, authorizer: Authorizer): UserInfo {

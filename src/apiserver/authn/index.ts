@@ -11,7 +11,7 @@ import { StaticTokens, type TokenEntry } from '../auth.ts'
 import type { UserInfo } from '../user.ts'
 import { API_AUDIENCES, looksLikeJwt, ServiceAccountTokens, type ServiceAccountRef } from './service-account-tokens.ts'
 
-export { impersonate, hasImpersonation } from './impersonation.ts'
+export { impersonate } from './impersonation.ts'
 export { API_AUDIENCES, ServiceAccountTokens } from './service-account-tokens.ts'
 
 export class Authenticator {
