@@ -85,6 +85,30 @@ t.test('minting tokens, reviewing others and impersonating are each gated by RBA
   t.equal((await request(s, 'GET', '/apis/authentication.k8s.io/v1', { token: deployer, headers: { 'Impersonate-User': 'system:serviceaccount:team-b:deployer' } })).status, 403, 'not of another')
 })
 
+t.test('forged ServiceAccount tokens: alg none, HMAC with a guessed key, another issuer\'s key — all 401', async (t) => {
+  const h = await startServer(t)
+  await h.k('create', 'serviceaccount', 'bot', '-n', 'default')
+  const sa = JSON.parse(await h.k('get', 'sa', 'bot', '-n', 'default', '-o', 'json'))
+  const now = Math.floor(Date.now() / 1000)
+  const claims = {
+    iss: 'https://kubernetes.default.svc.cluster.local', sub: 'system:serviceaccount:default:bot', aud: ['https://kubernetes.default.svc.cluster.local'],
+    iat: now, nbf: now, exp: now + 600, 'kubernetes.io': { namespace: 'default', serviceaccount: { name: 'bot', uid: sa.metadata.uid } },
+  }
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url')
+  const { SignJWT } = await import('jose')
+  const { generateKeyPairSync } = await import('node:crypto')
+  const forged = [
+    `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`,
+    `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.AAAA`,
+    await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('guessed-secret')),
+    await new SignJWT(claims).setProtectedHeader({ alg: 'ES256' }).sign(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey),
+  ]
+  for (const token of forged) {
+    const r = await request(h.server, 'GET', '/api/v1/namespaces/default/configmaps', { token })
+    t.equal(r.status, 401, `${JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString()).alg} forgery → 401`)
+  }
+})
+
 t.test('a malformed tokens.json stops the start, naming the entry and not its token', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'zlh-tokens-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
