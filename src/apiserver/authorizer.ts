@@ -11,6 +11,7 @@
 
 import type { UserInfo } from './user.ts'
 import type { PathTarget } from './paths.ts'
+import { parseFieldSelector } from './selectors/index.ts'
 import { ApiError } from './status.ts'
 
 /** What a request asks to do, as kube-apiserver's authorizer.Attributes. */
@@ -72,7 +73,24 @@ export function requestAttributes(method: string, path: string, target: PathTarg
   return {
     verb, resourceRequest: true, path,
     apiGroup: target.group, apiVersion: target.version, resource: target.resource,
-    subresource: target.subresource ?? '', namespace: target.namespace ?? '', name: target.name ?? '',
+    subresource: target.subresource ?? '', namespace: target.namespace ?? '',
+    name: target.name ?? ((verb === 'list' || verb === 'watch') ? selectedName(query) : undefined) ?? '',
+  }
+}
+
+/**
+ * The name a list or watch pins with `fieldSelector=metadata.name=<name>`: kube-apiserver's
+ * RequestInfo authorizes such a request as one for that name, so a rule with resourceNames allows
+ * `kubectl get configmap/x -w`. A selector that does not parse pins nothing (the list answers 400).
+ */
+function selectedName(query: string): string | undefined {
+  const fs = new URLSearchParams(query).get('fieldSelector')
+  if (!fs) return undefined
+  try {
+    const name = parseFieldSelector(fs, '*').requiredValue('metadata.name')
+    return name && name !== '.' && name !== '..' && !/[/%]/.test(name) ? name : undefined
+  } catch {
+    return undefined
   }
 }
 

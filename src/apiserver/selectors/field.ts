@@ -67,9 +67,10 @@ function escapeValue(v: string): string {
 
 /**
  * Parses a fieldSelector query parameter against the fields the resource supports (e.g.
- * ['metadata.name', 'metadata.namespace']). Throws SelectorError naming what is wrong.
+ * ['metadata.name', 'metadata.namespace']; '*': any field, for callers that only read the syntax).
+ * Throws SelectorError naming what is wrong.
  */
-export function parseFieldSelector(s: string, allowed: readonly string[]): FieldSelector {
+export function parseFieldSelector(s: string, allowed: readonly string[] | '*'): FieldSelector {
   const reqs: FieldRequirement[] = []
   for (const term of splitUnescaped(s, ',')) {
     if (term.trim() === '') continue
@@ -77,8 +78,8 @@ export function parseFieldSelector(s: string, allowed: readonly string[]): Field
     if (!split) throw new SelectorError('field', `invalid field selector: '${s}'; can't understand '${term}' (expected <field>=<value>, <field>==<value> or <field>!=<value>)`)
     const [rawField, operator, rawValue] = split
     const field = rawField.trim()
-    if (!allowed.includes(field)) {
-      throw new SelectorError('field', `field label not supported: "${field}"; this resource supports: ${allowed.join(', ') || '(none)'}`)
+    if (allowed !== '*' && !allowed.includes(field)) {
+      throw new SelectorError('field', `field label not supported: "${field}"; this resource supports: ${(allowed as readonly string[]).join(', ') || '(none)'}`)
     }
     reqs.push({ field, operator, value: unescape(rawValue, s) })
   }

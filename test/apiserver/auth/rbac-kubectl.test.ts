@@ -5,7 +5,7 @@
 // admin manages RoleBindings), and the "User impersonation" section of
 // k8s.io/docs/reference/access-authn-authz/authentication/ (impersonate limited by resourceNames).
 import t from 'tap'
-import { kubeconfigFor, startServer } from '../harness.ts'
+import { kubeconfigFor, request, startServer } from '../harness.ts'
 
 const ALICE = 'alice-token-0123456789abcdef0123456789'
 
@@ -120,4 +120,26 @@ t.test('server-side apply that creates needs create, not only patch (as kube-api
   t.not(r.code, 0, 'creating one by apply is refused')
   t.match(r.stderr, /User "alice" cannot create resource "configmaps" in API group "" in the namespace "team-a"/)
   t.equal((await h.kubectl(['get', 'configmap', 'fresh', '-n', 'team-a'])).code, 1, 'and nothing was created')
+})
+
+// requestinfo.go (NewRequestInfo): a list or watch with fieldSelector=metadata.name=<x> is
+// authorized as a request for the name x, so a rule with resourceNames allows watching that object.
+t.test('a resourceNames rule allows kubectl get/watch of that one object (fieldSelector metadata.name)', async (t) => {
+  const h = await startServer(t, { tokens: [{ token: ALICE, user: 'alice', groups: [] }] })
+  await h.k('create', 'namespace', 'team-a')
+  for (const n of ['mine', 'other']) await h.k('create', 'configmap', n, '--from-literal=a=b', '-n', 'team-a')
+  await h.k('create', 'role', 'one-cm', '--verb=get,list,watch', '--resource=configmaps', '--resource-name=mine', '-n', 'team-a')
+  await h.k('create', 'rolebinding', 'one-cm', '--role=one-cm', '--user=alice', '-n', 'team-a')
+  const base = `/api/v1/namespaces/team-a/configmaps`
+  const get = (q: string) => request(h.server, 'GET', `${base}${q}`, { token: ALICE })
+  t.equal((await get('?fieldSelector=metadata.name%3Dmine')).status, 200, 'list pinned to the allowed name')
+  const w = await get('?fieldSelector=metadata.name%3Dmine&watch=true&timeoutSeconds=1')
+  t.equal(w.status, 200, 'watch pinned to the allowed name')
+  t.match(w.text, /"name":"mine"/, 'and it sees the object')
+  t.equal((await get('?fieldSelector=metadata.name%3D%3Dmine,metadata.namespace%3Dteam-a')).status, 200, '== and other terms as well')
+  for (const q of ['', '?fieldSelector=metadata.name%3Dother', '?fieldSelector=metadata.name!%3Dother']) {
+    t.equal((await get(q)).status, 403, `list ${q || '(no selector)'} is refused`)
+  }
+  const r = await h.kubectl(['get', 'configmap', 'mine', '-n', 'team-a', '-o', 'name', '--as=alice'])
+  t.equal(r.code, 0, r.stderr)
 })
