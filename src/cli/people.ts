@@ -11,7 +11,8 @@ export function registerPeopleCommands(program: Command): void {
     .description('print the path of the all-in-one kubeconfig as an export line (or its contents with --raw)')
     .option('--state-dir <dir>', 'state directory of zlh up')
     .option('--raw', 'print the kubeconfig file itself')
-    .action((o: { stateDir?: string, raw?: boolean }) => kubeconfigCommand(o))
+    .option('--view', 'the read-only identity\'s kubeconfig (ClusterRole view: everything but Secrets) instead of the admin\'s')
+    .action((o: { stateDir?: string, raw?: boolean, view?: boolean }) => kubeconfigCommand(o))
   program
     .command('status')
     .description('dashboard of all game and dev servers: phase, restarts, last crash; and whether zlh up runs')

@@ -14,6 +14,7 @@ import { parse } from 'yaml'
 import { startSystem, type RunningSystem } from '../../../src/cli/up/system.ts'
 import { Progress } from '../../../src/cli/progress.ts'
 import { killProcessesUnder } from '../../e2e/harness.ts'
+import { REPO } from '../../apiserver/harness.ts'
 
 t.setTimeout(240_000)
 
@@ -54,6 +55,9 @@ t.test('first start: components as ServiceAccounts, people as admin and view', a
   t.equal((await kubectl(layout.viewKubeconfig, 'auth', 'can-i', 'list', 'gameservers.zerolaghub.dev', '-A')).out, 'yes', 'view reads our kinds (rbac-aggregate.yaml)')
   t.equal((await kubectl(layout.viewKubeconfig, 'auth', 'can-i', 'get', 'secrets', '-n', 'zlh-system')).out, 'no', 'but no Secrets')
   t.equal((await kubectl(layout.viewKubeconfig, 'auth', 'can-i', 'create', 'gameservers.zerolaghub.dev')).out, 'no', 'and writes nothing')
+  const zlh = (...args: string[]): Promise<string> => new Promise((resolve) => execFile(process.execPath, [join(REPO, 'bin/zlh.js'), ...args], (_e, out) => resolve(out.trim())))
+  t.equal(await zlh('kubeconfig', '--view', '--state-dir', stateDir), `export KUBECONFIG=${layout.viewKubeconfig}`, 'zlh kubeconfig --view points at it')
+  t.equal(await zlh('kubeconfig', '--state-dir', stateDir), `export KUBECONFIG=${layout.kubeconfig}`, 'zlh kubeconfig still the admin\'s')
 
   // Everything the base lists is there, applied by zlh up.
   t.match((await kubectl(layout.kubeconfig, 'get', 'clusterroles,clusterrolebindings', '-l', 'app.kubernetes.io/part-of=zlh', '-o', 'name')).out,
