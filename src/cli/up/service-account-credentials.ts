@@ -14,8 +14,9 @@
 // Expected flow
 //  1. mint(): request a token, write the token file, write the kubeconfig.
 //  2. At 80 % of the token's lifetime, request a new one and replace the file atomically (a reader
-//     sees the old or the new token, never a part); a failed request is retried every 30 s (at most
-//     until the old token expires, logged at warn).
+//     sees the old or the new token, never a part); a failed request is logged at warn and retried
+//     every 30 s (the old token still works for the remaining 20 %; once it expired, the
+//     component's calls are refused with 401 until a retry succeeds).
 //  3. stop(): no more rotation. The files stay (the next start overwrites them).
 // Guarantees: the token is never logged and never in an error message.
 // Caveats: the kubeconfig is for client-node (our components); kubectl does not know the
