@@ -84,6 +84,8 @@ export interface MintOptions {
   dir: string
   endpoint: ClusterEndpoint
   lifetimeSeconds?: number
+  /** Delay before retrying a failed rotation (default 30 s). */
+  retryMs?: number
   log?: Logger
 }
 
@@ -143,8 +145,9 @@ export class ServiceAccountCredentials {
     const wait = delayMs ?? Math.max(1000, left * ROTATE_AT)
     this.#timer = setTimeout(() => {
       this.#renew().then(() => this.#schedule(), (err: unknown) => {
-        this.#opts.log?.warn({ serviceAccount: serviceAccountUser(this.sa), err: (err as Error).message, expiresAt: this.#expiresAt.toISOString() }, `service account token rotation failed; retrying in ${RETRY_MS / 1000} s`)
-        this.#schedule(RETRY_MS)
+        const retryMs = this.#opts.retryMs ?? RETRY_MS
+        this.#opts.log?.warn({ serviceAccount: serviceAccountUser(this.sa), err: (err as Error).message, expiresAt: this.#expiresAt.toISOString() }, `service account token rotation failed; retrying in ${retryMs / 1000} s`)
+        this.#schedule(retryMs)
       })
     }, wait)
     this.#timer.unref()

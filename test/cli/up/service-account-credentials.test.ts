@@ -1,11 +1,14 @@
 // The components' kubeconfigs: client-node reads the token from the token file (its `tokenFile`
 // auth provider, the one its in-cluster loader uses) and picks up a rotated token without a restart.
 import t from 'tap'
-import { statSync, writeFileSync } from 'node:fs'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { KubeConfig } from '@kubernetes/client-node'
 import { parse } from 'yaml'
-import { serviceAccountKubeconfigYaml, serviceAccountUser } from '../../../src/cli/up/service-account-credentials.ts'
+import pino from 'pino'
+import { Writable } from 'node:stream'
+import { ServiceAccountCredentials, serviceAccountKubeconfigYaml, serviceAccountUser } from '../../../src/cli/up/service-account-credentials.ts'
+import type { Client } from '../../../src/runtime/index.ts'
 import { writePrivateFile } from '../../../src/cli/state-dir.ts'
 
 const SA = { namespace: 'zlh-system', name: 'zlh-controller' }
@@ -46,4 +49,29 @@ t.test('a rotated token file is read again (client-node re-reads it after a minu
 
 t.test('the user name is Kubernetes\' system:serviceaccount:<ns>:<name>', async (t) => {
   t.equal(serviceAccountUser({ namespace: 'a', name: 'b' }), 'system:serviceaccount:a:b')
+})
+
+t.test('rotation at 80 % of the lifetime the server stamped; a failure is logged (no token) and retried', async (t) => {
+  const dir = t.testdir()
+  const asked: unknown[] = []
+  const answers: Array<() => unknown> = [
+    () => ({ status: { token: 'tok-1', expirationTimestamp: new Date(Date.now() + 2000).toISOString() } }),
+    () => { throw new Error('POST …/token: 503 ServiceUnavailable') },
+    () => ({ status: { token: 'tok-2', expirationTimestamp: new Date(Date.now() + 3_600_000).toISOString() } }),
+  ]
+  const client = { rest: { request: async (method: string, path: string, opts: { body: unknown }) => { asked.push([method, path, opts.body]); return (answers.shift() as () => unknown)() } } } as unknown as Client
+  const logged: any[] = []
+  const log = pino({ level: 'info' }, new Writable({ write(c, _e, cb) { logged.push(JSON.parse(String(c))); cb() } }))
+  const creds = await ServiceAccountCredentials.mint({ client, sa: SA, dir, endpoint: { server: 'https://127.0.0.1:1' }, lifetimeSeconds: 3600, retryMs: 100, log })
+  t.teardown(() => creds.stop())
+  t.same(asked[0], ['POST', '/api/v1/namespaces/zlh-system/serviceaccounts/zlh-controller/token', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } }], 'the TokenRequest API')
+  t.equal(readFileSync(creds.tokenFile, 'utf8'), 'tok-1')
+  const deadline = Date.now() + 10_000
+  while (readFileSync(creds.tokenFile, 'utf8') !== 'tok-2' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+  t.equal(readFileSync(creds.tokenFile, 'utf8'), 'tok-2', 'rotated after the failed attempt')
+  t.equal(asked.length, 3, 'first token, failed rotation, retry')
+  const warn = logged.find((l) => l.level === 40)
+  t.match(warn, { serviceAccount: 'system:serviceaccount:zlh-system:zlh-controller', err: /503/ }, 'the failure is logged at warn')
+  t.notOk(logged.some((l) => /tok-1|tok-2/.test(JSON.stringify(l))), 'no token in the log')
+  t.ok(creds.expiresAt.getTime() > Date.now() + 3_000_000, 'the new expiry')
 })
