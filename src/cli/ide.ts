@@ -8,7 +8,7 @@ import { Progress } from './progress.ts'
 import { readRuntime, resolveStateDir, stateLayout } from './state-dir.ts'
 import { pkiDir } from './up/tls.ts'
 
-interface Opts { stateDir?: string, namespace: string, gateway?: string, tokenFile?: string, open?: boolean, timeout: string }
+interface Opts { stateDir?: string, namespace?: string, gateway?: string, tokenFile?: string, open?: boolean, timeout: string }
 
 export async function ideCommand(name: string, o: Opts): Promise<void> {
   const layout = stateLayout(resolveStateDir(o.stateDir))
@@ -23,12 +23,14 @@ export async function ideCommand(name: string, o: Opts): Promise<void> {
   const caFile = `${pkiDir(layout.apiserver)}/ca.crt`
   const dispatcher = new Agent({ connect: existsSync(caFile) ? { ca: readFileSync(caFile) } : {} })
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+  // Without -n the portal picks the token's home namespace (admin: default).
+  const ns = o.namespace === undefined ? '' : `?namespace=${encodeURIComponent(o.namespace)}`
   const deadline = Date.now() + Number(o.timeout) * 1000
   const progress = new Progress()
   try {
     await progress.step(`waiting for DevServer ${name} to be Ready`, async (detail) => {
       for (;;) {
-        const r = await fetch(`${gateway}/api/servers/${encodeURIComponent(name)}/status`, { headers, dispatcher })
+        const r = await fetch(`${gateway}/api/servers/${encodeURIComponent(name)}/status${ns}`, { headers, dispatcher })
         if (r.status === 404) throw new Error(`DevServer ${name} not found: kubectl apply -f manifests/examples/devserver.yaml (or name another)`)
         if (r.ok) {
           const body = await r.json() as { phase?: string, ready?: boolean, conditions?: Array<{ type: string, status: string, message?: string }> }
@@ -41,7 +43,7 @@ export async function ideCommand(name: string, o: Opts): Promise<void> {
         await new Promise((res) => setTimeout(res, 1000))
       }
     })
-    const r = await fetch(`${gateway}/api/dev/${encodeURIComponent(name)}/ide-token`, { method: 'POST', headers, body: '{}', dispatcher })
+    const r = await fetch(`${gateway}/api/dev/${encodeURIComponent(name)}/ide-token${ns}`, { method: 'POST', headers, body: '{}', dispatcher })
     const body = await r.json() as { url?: string, message?: string, code?: string }
     if (!r.ok || body.url === undefined) throw new Error(`portal said ${r.status} ${body.code ?? ''}: ${body.message ?? ''}`)
     console.log(body.url)

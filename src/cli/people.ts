@@ -26,10 +26,10 @@ export function registerPeopleCommands(program: Command): void {
     .description('get a one-time IDE link for a DevServer through the portal API (waits until it is Ready)')
     .argument('<devserver>', 'DevServer name')
     .option('--state-dir <dir>', 'state directory of zlh up')
-    .option('-n, --namespace <ns>', 'namespace of the DevServer', 'default')
+    .option('-n, --namespace <ns>', 'namespace of the DevServer (default: the token\'s home namespace; admin: default)')
     .option('--gateway <url>', 'gateway URL (default: the running zlh up\'s)')
     .option('--token-file <file>', 'portal API token (default: zlh up\'s admin token)')
     .option('--open', 'open the link in the default browser (xdg-open / open)')
     .option('--timeout <seconds>', 'how long to wait for the DevServer to be Ready', '900')
-    .action(async (name: string, o: { stateDir?: string, namespace: string, gateway?: string, tokenFile?: string, open?: boolean, timeout: string }) => ideCommand(name, o))
+    .action(async (name: string, o: { stateDir?: string, namespace?: string, gateway?: string, tokenFile?: string, open?: boolean, timeout: string }) => ideCommand(name, o))
 }
