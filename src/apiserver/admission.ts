@@ -54,10 +54,16 @@ export function admit(t: ResourceType, v: ResourceVersionInfo, obj: KObject, old
 }
 
 /** The body's apiVersion/kind/metadata shape checks that come before anything else (400s). */
-export function checkEnvelope(body: unknown, t: ResourceType, apiVersion: string): KObject {
+export function checkEnvelope(body: unknown, t: ResourceType, apiVersion: string, opts: { defaultFromEndpoint?: boolean } = {}): KObject {
   // Patches can deepen an object beyond any one body; every walk below recurses per level.
   checkNestingDepth(body, `the ${t.kind}`)
   if (!isObject(body)) throw errors.badRequest(`the request body must be a JSON object describing a ${t.kind}`)
+  // kube-apiserver's typed decoder fills a built-in's missing kind and apiVersion from the endpoint
+  // (typed clients such as the Python one leave them out); custom resources must carry both.
+  if (opts.defaultFromEndpoint && t.builtin) {
+    if (body.kind === undefined || body.kind === '') body.kind = t.kind
+    if (body.apiVersion === undefined || body.apiVersion === '') body.apiVersion = apiVersion
+  }
   if (body.kind === undefined || body.kind === '') throw errors.badRequest(`Object 'Kind' is missing in the request body; set kind: ${t.kind}`)
   if (body.apiVersion === undefined || body.apiVersion === '') throw errors.badRequest(`Object 'apiVersion' is missing in the request body; set apiVersion: ${apiVersion}`)
   if (body.kind !== t.kind) throw errors.badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (${t.kind}) of this endpoint`)

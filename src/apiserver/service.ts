@@ -116,7 +116,7 @@ export class ObjectService {
 
   create(t: ResourceType, version: string, namespace: string | undefined, body: unknown, ctx: WriteContext): WriteResult {
     const v = versionInfo(t, version)!
-    const obj = checkEnvelope(body, t, apiVersionOf(t.group, version))
+    const obj = checkEnvelope(body, t, apiVersionOf(t.group, version), { defaultFromEndpoint: true })
     const m = obj.metadata
     if (t.namespaced) {
       if (!namespace) throw errors.methodNotAllowed('POST', `${t.resource} without a namespace; use /namespaces/<namespace>/${t.resource}`)
@@ -155,7 +155,7 @@ export class ObjectService {
 
   update(t: ResourceType, version: string, namespace: string | undefined, name: string, body: unknown, subresource: string | undefined, ctx: WriteContext): WriteResult {
     const v = versionInfo(t, version)!
-    const obj = checkEnvelope(body, t, apiVersionOf(t.group, version))
+    const obj = checkEnvelope(body, t, apiVersionOf(t.group, version), { defaultFromEndpoint: true })
     if (obj.metadata.name !== undefined && obj.metadata.name !== name) throw errors.badRequest(`the name of the object (${String(obj.metadata.name)}) does not match the name on the URL (${name})`)
     if (t.namespaced && obj.metadata.namespace && obj.metadata.namespace !== namespace) throw errors.badRequest(`the namespace of the provided object (${String(obj.metadata.namespace)}) does not match the namespace sent on the request (${namespace})`)
     const cur = this.get(t, namespace, name)
