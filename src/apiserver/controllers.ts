@@ -14,6 +14,10 @@
 //   remains. Orphan: dependents lose the owner reference before the owner goes. Background: the
 //   owner goes at once and dependents whose owners are all gone are deleted afterwards.
 // - A namespace is removed only once no object in it is left.
+// - A controller switched off (`disabled`: 'garbage-collector', 'namespace') never acts, so a real
+//   kube-controller-manager can run it against this server: ownerReferences, the GC finalizers and
+//   a terminating namespace's `kubernetes` finalizer then wait for that client. CRD cleanup and
+//   Event expiry are the API server's own jobs and always run.
 // Caveats
 // - Event expiry counts from the event's last timestamp, checked every ttl/4 (at most a minute).
 
@@ -25,6 +29,19 @@ import type { StoreEvent, StoredObject } from './store.ts'
 import type { KObject } from './types.ts'
 
 const BOOTSTRAP_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease']
+
+/** The built-in controllers that can be switched off, named as kube-controller-manager's `--controllers` name them (without "-controller"). */
+export const SWITCHABLE_CONTROLLERS = ['garbage-collector', 'namespace'] as const
+export type SwitchableController = typeof SWITCHABLE_CONTROLLERS[number]
+
+/** Parses a comma-separated list of switchable controller names; throws naming the unknown one. */
+export function parseControllerList(list: string): SwitchableController[] {
+  const names = list.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  for (const n of names) {
+    if (!(SWITCHABLE_CONTROLLERS as readonly string[]).includes(n)) throw new Error(`unknown built-in controller "${n}"; the ones that can be disabled are ${SWITCHABLE_CONTROLLERS.join(', ')}`)
+  }
+  return names as SwitchableController[]
+}
 
 /** The context of the server's own writes: no user, so write guards let them pass. */
 export function systemCtx(): WriteContext {
@@ -68,11 +85,13 @@ export class Controllers {
   #timers: NodeJS.Timeout[] = []
   #eventTtlMs: number
   #added: BuiltinController[] = []
+  #disabled: ReadonlySet<SwitchableController>
 
-  constructor(service: ObjectService, registry: ResourceRegistry, opts: { eventTtlSeconds: number }) {
+  constructor(service: ObjectService, registry: ResourceRegistry, opts: { eventTtlSeconds: number; disabled?: readonly SwitchableController[] }) {
     this.#service = service
     this.#registry = registry
     this.#eventTtlMs = opts.eventTtlSeconds * 1000
+    this.#disabled = new Set(opts.disabled ?? [])
   }
 
   bootstrap(): void {
@@ -141,8 +160,8 @@ export class Controllers {
       this.#scheduled = false
       if (this.#stopped) return
       try {
-        this.#collectGarbage()
-        this.#finishNamespaces()
+        if (!this.#disabled.has('garbage-collector')) this.#collectGarbage()
+        if (!this.#disabled.has('namespace')) this.#finishNamespaces()
         this.#finishCrds()
         for (const c of this.#added) c.sweep()
       } catch (err) {

@@ -4,6 +4,7 @@
 // impersonation, answers the review APIs (kubectl auth can-i / whoami) and enforces RBAC.
 export { createApiServer, MAX_BODY_BYTES } from './server.ts'
 export type { ApiServer, ApiServerOptions } from './server.ts'
+export { parseControllerList, SWITCHABLE_CONTROLLERS, type SwitchableController } from './controllers.ts'
 export type { TokenEntry, Role } from './auth.ts'
 export type { UserInfo } from './user.ts'
 export { ApiError } from './status.ts'

@@ -31,7 +31,7 @@ import { createRbac } from './rbac/index.ts'
 import { CREATE_ONLY_DISCOVERY, isCreateOnly, serveCreateOnly } from './reviews/index.ts'
 import { GROUP_MASTERS, GROUP_VIEWERS, type UserInfo } from './user.ts'
 import { CRD_GR } from './builtin-types.ts'
-import { Controllers } from './controllers.ts'
+import { Controllers, type SwitchableController } from './controllers.ts'
 import { crdToType } from './crd.ts'
 import { Discovery, DISCOVERY_V2_TYPE, DISCOVERY_V2BETA1_TYPE, VERSION_INFO, type Doc } from './discovery.ts'
 import { kubeconfigYaml, writeKubeconfig } from './kubeconfig.ts'
@@ -73,6 +73,8 @@ export interface ApiServerOptions {
   watchBookmarkIntervalMs?: number
   /** Lifetime of Events (default 1 h). */
   eventTtlSeconds?: number
+  /** Built-in controllers not to run, so a real kube-controller-manager can (default: run all). */
+  disableControllers?: readonly SwitchableController[]
   /** How long a paginated list's continue token stays valid (default 5 min). */
   listSnapshotTtlMs?: number
   /** 'fsync' makes every commit survive power loss too (slower); default survives process kill. */
@@ -130,7 +132,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   for (const crd of store.list(CRD_GR)) registry.set(crdToType(crd.obj))
   const hub = new WatchHub(store.rv, opts.watchHistorySize ?? 10_000)
   const service = new ObjectService(store, registry)
-  const controllers = new Controllers(service, registry, { eventTtlSeconds: opts.eventTtlSeconds ?? 3600 })
+  const controllers = new Controllers(service, registry, { eventTtlSeconds: opts.eventTtlSeconds ?? 3600, disabled: opts.disableControllers })
   // The registry and the controllers' indexes follow changes at once (the next request or sweep
   // must see them); watchers hear of changes only once they are durable.
   store.onStage((events) => {

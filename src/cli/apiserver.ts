@@ -1,7 +1,7 @@
 // `zlh apiserver`: runs the embedded Kubernetes-compatible API server until SIGINT/SIGTERM.
 
 import type { Command } from 'commander'
-import { createApiServer } from '../apiserver/index.ts'
+import { createApiServer, parseControllerList, SWITCHABLE_CONTROLLERS, type SwitchableController } from '../apiserver/index.ts'
 import { writePrivateFile } from './state-dir.ts'
 
 export function registerApiserverCommand(program: Command): void {
@@ -14,15 +14,24 @@ export function registerApiserverCommand(program: Command): void {
     .option('--kubeconfig <file>', 'where to write the admin kubeconfig once serving (default <data-dir>/kubeconfig)')
     .option('--view-kubeconfig <file>', 'also write a kubeconfig (0600) for the read-only user of tokens.json (group zlh:viewers, bound to the view ClusterRole)')
     .option('--plain-http', 'serve plain HTTP (loopback only)')
-    .action(async (o: { dataDir: string; host: string; port: string; kubeconfig?: string; viewKubeconfig?: string; plainHttp?: boolean }) => {
+    .option('--disable-controllers <names>', `comma-separated built-in controllers not to run, so a real kube-controller-manager can (${SWITCHABLE_CONTROLLERS.join(', ')})`)
+    .action(async (o: { dataDir: string; host: string; port: string; kubeconfig?: string; viewKubeconfig?: string; plainHttp?: boolean; disableControllers?: string }) => {
       const port = Number(o.port)
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         console.error(`zlh apiserver: --port ${o.port} is not a port number (0-65535)`)
         process.exitCode = 2
         return
       }
+      let disableControllers: SwitchableController[] = []
       try {
-        const server = await createApiServer({ dataDir: o.dataDir, host: o.host, port, tls: !o.plainHttp, kubeconfigPath: o.kubeconfig })
+        disableControllers = parseControllerList(o.disableControllers ?? '')
+      } catch (err) {
+        console.error(`zlh apiserver: --disable-controllers: ${(err as Error).message}`)
+        process.exitCode = 2
+        return
+      }
+      try {
+        const server = await createApiServer({ dataDir: o.dataDir, host: o.host, port, tls: !o.plainHttp, kubeconfigPath: o.kubeconfig, disableControllers })
         if (o.viewKubeconfig !== undefined) {
           if (server.readOnlyToken === undefined) {
             await server.close()
