@@ -1,12 +1,17 @@
 // Decoding of Kubernetes protobuf request bodies (application/vnd.kubernetes.protobuf) for the
-// built-in kinds kubectl sends that way (`kubectl create configmap|secret|namespace|serviceaccount`
-// use a typed client that writes protobuf). Responses are always JSON, which such clients accept.
+// built-in kinds typed clients send that way: kubectl's `create configmap|secret|namespace|
+// serviceaccount|token|role|...`, and kube-controller-manager / client-go with their default
+// content type (its leader-election Lease, its core and events.k8s.io Events, a namespace's
+// /finalize and status, DeleteOptions). Responses are JSON, which such clients accept: they send
+// `Accept: application/vnd.kubernetes.protobuf, */*`.
 // The envelope is the 4-byte magic "k8s\0" followed by a runtime.Unknown message whose `raw` field
 // holds the object in proto wire format (k8s.io/api generated.proto field numbers).
+// Go writes every non-pointer field, so a singular empty string or a zero time ("omitempty" in the
+// JSON form) is dropped here; empty strings inside lists (a rule's apiGroups [""]) are kept.
 
 import { errors } from './status.ts'
 
-type Kind = 'string' | 'bytes' | 'int' | 'bool' | 'time' | { msg: Schema } | { map: 'string' | 'bytes' }
+type Kind = 'string' | 'bytes' | 'int' | 'bool' | 'time' | 'microtime' | 'json' | { msg: Schema } | { map: 'string' | 'bytes' }
 interface FieldDef { name: string; kind: Kind; repeated?: boolean }
 type Schema = Record<number, FieldDef>
 
@@ -19,13 +24,24 @@ const OBJECT_META: Schema = {
   9: f('deletionTimestamp', 'time'), 10: f('deletionGracePeriodSeconds', 'int'),
   11: f('labels', { map: 'string' }), 12: f('annotations', { map: 'string' }),
   13: f('ownerReferences', { msg: OWNER_REF }, true), 14: f('finalizers', 'string', true),
+  17: f('managedFields', { msg: { 1: f('manager', 'string'), 2: f('operation', 'string'), 3: f('apiVersion', 'string'), 4: f('time', 'time'), 6: f('fieldsType', 'string'), 7: f('fieldsV1', { msg: { 1: f('raw', 'json') } }), 8: f('subresource', 'string') } }, true),
 }
 const OBJECT_REF: Schema = { 1: f('kind', 'string'), 2: f('namespace', 'string'), 3: f('name', 'string'), 4: f('uid', 'string'), 5: f('apiVersion', 'string'), 6: f('resourceVersion', 'string'), 7: f('fieldPath', 'string') }
+
+const EVENT_SOURCE: Schema = { 1: f('component', 'string'), 2: f('host', 'string') }
+const EVENT_SERIES: Schema = { 1: f('count', 'int'), 2: f('lastObservedTime', 'microtime') }
+const CONDITION: Schema = { 1: f('type', 'string'), 2: f('status', 'string'), 4: f('lastTransitionTime', 'time'), 5: f('reason', 'string'), 6: f('message', 'string') }
 
 const KINDS: Record<string, Schema> = {
   ConfigMap: { 1: f('metadata', { msg: OBJECT_META }), 2: f('data', { map: 'string' }), 3: f('binaryData', { map: 'bytes' }), 4: f('immutable', 'bool') },
   Secret: { 1: f('metadata', { msg: OBJECT_META }), 2: f('data', { map: 'bytes' }), 3: f('type', 'string'), 4: f('stringData', { map: 'string' }), 5: f('immutable', 'bool') },
-  Namespace: { 1: f('metadata', { msg: OBJECT_META }), 2: f('spec', { msg: { 1: f('finalizers', 'string', true) } }) },
+  Namespace: { 1: f('metadata', { msg: OBJECT_META }), 2: f('spec', { msg: { 1: f('finalizers', 'string', true) } }), 3: f('status', { msg: { 1: f('phase', 'string'), 2: f('conditions', { msg: CONDITION }, true) } }) },
+  Event: {
+    1: f('metadata', { msg: OBJECT_META }), 2: f('involvedObject', { msg: OBJECT_REF }), 3: f('reason', 'string'), 4: f('message', 'string'),
+    5: f('source', { msg: EVENT_SOURCE }), 6: f('firstTimestamp', 'time'), 7: f('lastTimestamp', 'time'), 8: f('count', 'int'), 9: f('type', 'string'),
+    10: f('eventTime', 'microtime'), 11: f('series', { msg: EVENT_SERIES }), 12: f('action', 'string'), 13: f('related', { msg: OBJECT_REF }),
+    14: f('reportingComponent', 'string'), 15: f('reportingInstance', 'string'),
+  },
   ServiceAccount: { 1: f('metadata', { msg: OBJECT_META }), 2: f('secrets', { msg: OBJECT_REF }, true), 3: f('imagePullSecrets', { msg: { 1: f('name', 'string') } }, true), 4: f('automountServiceAccountToken', 'bool') },
 }
 
@@ -57,11 +73,21 @@ const RBAC_BINDING: Schema = {
   3: f('roleRef', { msg: { 1: f('apiGroup', 'string'), 2: f('kind', 'string'), 3: f('name', 'string') } }),
 }
 Object.assign(GROUP_KINDS, {
+  'coordination.k8s.io/v1/Lease': { 1: f('metadata', { msg: OBJECT_META }), 2: f('spec', { msg: { 1: f('holderIdentity', 'string'), 2: f('leaseDurationSeconds', 'int'), 3: f('acquireTime', 'microtime'), 4: f('renewTime', 'microtime'), 5: f('leaseTransitions', 'int'), 6: f('strategy', 'string'), 7: f('preferredHolder', 'string') } }) },
+  'events.k8s.io/v1/Event': {
+    1: f('metadata', { msg: OBJECT_META }), 2: f('eventTime', 'microtime'), 3: f('series', { msg: EVENT_SERIES }), 4: f('reportingController', 'string'),
+    5: f('reportingInstance', 'string'), 6: f('action', 'string'), 7: f('reason', 'string'), 8: f('regarding', { msg: OBJECT_REF }), 9: f('related', { msg: OBJECT_REF }),
+    10: f('note', 'string'), 11: f('type', 'string'), 12: f('deprecatedSource', { msg: EVENT_SOURCE }), 13: f('deprecatedFirstTimestamp', 'time'),
+    14: f('deprecatedLastTimestamp', 'time'), 15: f('deprecatedCount', 'int'),
+  },
   'rbac.authorization.k8s.io/v1/Role': { 1: f('metadata', { msg: OBJECT_META }), 2: f('rules', { msg: POLICY_RULE }, true) },
   'rbac.authorization.k8s.io/v1/ClusterRole': { 1: f('metadata', { msg: OBJECT_META }), 2: f('rules', { msg: POLICY_RULE }, true), 3: f('aggregationRule', { msg: { 1: f('clusterRoleSelectors', { msg: LABEL_SELECTOR }, true) } }) },
   'rbac.authorization.k8s.io/v1/RoleBinding': RBAC_BINDING,
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': RBAC_BINDING,
 })
+
+// meta.k8s.io DeleteOptions, registered in every group version; client-go's typed Delete sends it as the body.
+const DELETE_OPTIONS: Schema = { 1: f('gracePeriodSeconds', 'int'), 2: f('preconditions', { msg: { 1: f('uid', 'string'), 2: f('resourceVersion', 'string') } }), 3: f('orphanDependents', 'bool'), 4: f('propagationPolicy', 'string'), 5: f('dryRun', 'string', true) }
 
 class Reader {
   pos = 0
@@ -105,6 +131,7 @@ function decodeMessage(buf: Buffer, schema: Schema): Record<string, unknown> {
     const wire = tag & 7
     if (!field) { r.skip(wire); continue }
     const value = decodeValue(r, wire, field.kind)
+    if (value === undefined || (value === '' && !field.repeated && field.kind === 'string')) continue
     if (typeof field.kind === 'object' && 'map' in field.kind) {
       const [k, v] = value as [string, unknown]
       out[field.name] = { ...(out[field.name] as object | undefined), [k]: v }
@@ -124,9 +151,16 @@ function decodeValue(r: Reader, wire: number, kind: Kind): unknown {
   if (wire !== 2) throw new Error('unexpected wire type')
   if (kind === 'string') return b.toString('utf8')
   if (kind === 'bytes') return b.toString('base64')
-  if (kind === 'time') {
+  if (kind === 'json') return b.length ? JSON.parse(b.toString('utf8')) : undefined
+  if (kind === 'time' || kind === 'microtime') {
     const t = decodeMessage(b, { 1: f('seconds', 'int'), 2: f('nanos', 'int') })
-    return new Date(Number(t.seconds ?? 0) * 1000).toISOString().replace(/\.\d+Z$/, 'Z')
+    const seconds = Number(t.seconds ?? 0)
+    const nanos = Number(t.nanos ?? 0)
+    // Go's zero time is what an unset metav1.Time marshals to: the JSON form omits it.
+    if (seconds === 0 && nanos === 0) return undefined
+    const iso = new Date(seconds * 1000).toISOString()
+    if (kind === 'time') return iso.replace(/\.\d+Z$/, 'Z')
+    return iso.replace(/\.\d+Z$/, `.${String(Math.floor(nanos / 1000)).padStart(6, '0')}Z`)
   }
   if ('msg' in kind) return decodeMessage(b, kind.msg)
   const entry = decodeMessage(b, { 1: f('key', 'string'), 2: f('value', kind.map) })
@@ -139,7 +173,7 @@ export function decodeProtobufObject(body: Buffer): unknown {
   try {
     const unknown = decodeMessage(body.subarray(4), { 1: f('typeMeta', { msg: { 1: f('apiVersion', 'string'), 2: f('kind', 'string') } }), 2: f('raw', 'bytes') })
     const tm = (unknown.typeMeta ?? {}) as { apiVersion?: string; kind?: string }
-    const schema = !tm.kind ? undefined : tm.apiVersion === 'v1' ? KINDS[tm.kind] : GROUP_KINDS[`${tm.apiVersion}/${tm.kind}`]
+    const schema = !tm.kind ? undefined : tm.kind === 'DeleteOptions' ? DELETE_OPTIONS : tm.apiVersion === 'v1' ? KINDS[tm.kind] : GROUP_KINDS[`${tm.apiVersion}/${tm.kind}`]
     if (!schema) throw errors.unsupportedMediaType('application/vnd.kubernetes.protobuf', ['application/json', 'application/yaml'])
     const obj = decodeMessage(Buffer.from(String(unknown.raw ?? ''), 'base64'), schema)
     return { apiVersion: tm.apiVersion, kind: tm.kind, ...obj, metadata: obj.metadata ?? {} }

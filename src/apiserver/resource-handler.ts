@@ -9,6 +9,7 @@ import { stringify as toYaml } from 'yaml'
 import { checkEnvelope, type FieldValidation } from './admission.ts'
 import { bodyFormat, decodeBody, negotiate, type Representation } from './negotiate.ts'
 import { Lister, selection } from './list.ts'
+import { queryBool } from './query-bool.ts'
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './patch.ts'
 import type { PathTarget } from './paths.ts'
 import type { ResourceRegistry } from './registry.ts'
@@ -50,10 +51,8 @@ function param(q: URLSearchParams, name: string): string | undefined {
   return v === null ? undefined : v
 }
 
-function boolParam(q: URLSearchParams, name: string): boolean {
-  const v = q.get(name)
-  return v === 'true' || v === '1'
-}
+// kube-apiserver's reading of a boolean parameter; the authorizer decides list vs watch with the same one.
+const boolParam = queryBool
 
 export class ResourceHandler {
   readonly service: ObjectService
@@ -132,7 +131,7 @@ export class ResourceHandler {
     let body: Record<string, unknown> = {}
     const raw = req.body as Buffer | undefined
     if (raw && raw.length > 0) {
-      const parsed = decodeBody(raw, bodyFormat(req.headers['content-type'], ['json', 'yaml']))
+      const parsed = decodeBody(raw, bodyFormat(req.headers['content-type'], ['json', 'yaml', 'protobuf']))
       if (!isObject(parsed)) throw errors.badRequest('the body of a DELETE must be DeleteOptions')
       body = parsed
       if (Array.isArray(body.dryRun) && body.dryRun.some((d) => d !== 'All')) throw errors.badRequest('Invalid dry run value. Supported values are "All"')
