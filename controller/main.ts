@@ -1,6 +1,7 @@
 // The controller's main: a Manager against a kubeconfig (or in-cluster config), the three
 // reconcilers and the orphan collector, probes/metrics, optional Lease leader election.
 // Runs until stop() / the signal / SIGTERM; state (process provider roots) lives in stateDir.
+import { readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
@@ -13,7 +14,7 @@ export interface ControllerOptions extends Omit<ControllerSettings, 'logger'> {
   /** kubeconfig file; default $KUBECONFIG, ~/.kube/config, then in-cluster. */
   kubeconfig?: string
   leaderElect?: boolean
-  /** Namespace of the leader Lease (default $POD_NAMESPACE or kube-system). */
+  /** Namespace of the leader Lease (default: leaderElectionNamespace()). */
   leaseNamespace?: string
   /** host:port for /healthz /readyz /metrics; omit to serve none. */
   metricsAddr?: string
@@ -37,6 +38,23 @@ export function parseHostPort(addr: string): { host: string, port: number } {
   return { host, port }
 }
 
+/** The namespace a pod's ServiceAccount token is for (mounted into every pod that has one). */
+export const IN_CLUSTER_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace'
+
+/**
+ * The leader Lease's namespace when none was given: the pod's own namespace in a cluster (the
+ * ServiceAccount's namespace file), else $POD_NAMESPACE; outside a pod there is no sensible guess
+ * (kube-system is not ours to write), so it must be named.
+ */
+export function leaderElectionNamespace(namespaceFile = IN_CLUSTER_NAMESPACE_FILE, env = process.env): string {
+  try {
+    const ns = readFileSync(namespaceFile, 'utf8').trim()
+    if (ns !== '') return ns
+  } catch { /* not in a pod */ }
+  if (env.POD_NAMESPACE) return env.POD_NAMESPACE
+  throw new Error(`--leader-elect outside a pod needs --leader-election-namespace NS (the namespace of the zlh-controller Lease, e.g. zlh-system): there is no ${namespaceFile} and no $POD_NAMESPACE`)
+}
+
 export interface RunningController {
   manager: Manager
   /** Resolves when the manager stopped (rejects on a fatal error, e.g. lost leadership). */
@@ -50,10 +68,11 @@ export function startController(opts: ControllerOptions): RunningController {
   else kubeConfig.loadFromDefault()
   const logger = opts.logger ?? pino({ base: { component: 'controller' } })
   const probes = opts.metricsAddr !== undefined ? parseHostPort(opts.metricsAddr) : undefined
+  const leaseNamespace = opts.leaderElect ? opts.leaseNamespace ?? leaderElectionNamespace() : undefined
   const manager = new Manager({
     kubeConfig, logger, handleSignals: opts.handleSignals ?? false, gracefulShutdownTimeoutMs: 20_000,
     ...(probes ? { probes: { ...probes, ...(opts.metricsToken ? { metricsToken: opts.metricsToken } : {}) } } : {}),
-    ...(opts.leaderElect ? { leaderElection: { leaseName: 'zlh-controller', namespace: opts.leaseNamespace ?? process.env.POD_NAMESPACE ?? 'kube-system', identity: `${hostname()}_${randomUUID()}` } } : {}),
+    ...(leaseNamespace !== undefined ? { leaderElection: { leaseName: 'zlh-controller', namespace: leaseNamespace, identity: `${hostname()}_${randomUUID()}` } } : {}),
   })
   const handles = setupControllers(manager, { ...opts, logger })
   const done = manager.start().finally(() => handles.close())
