@@ -1,0 +1,170 @@
+// Every Deployment of every overlay starts as shipped: each overlay is rendered with the real
+// `kubectl kustomize`, and each distinct Deployment's container command line, as rendered (the
+// image's ENTRYPOINT + args, `$(VAR)` expanded from the container's env as the kubelet does, its
+// volumes as the pod would have them, as its own ServiceAccount), runs as a process against the
+// embedded API server until its readiness probe answers; then it is stopped. A command line that
+// exits at start (issue 19 item 1: `--metrics-addr 0.0.0.0:8080` without a metrics token) fails here.
+// In-cluster config is the one thing replaced: KUBECONFIG names the ServiceAccount's token instead.
+import t from 'tap'
+import { execFile, spawn } from 'node:child_process'
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseAllDocuments } from 'yaml'
+import type { Test } from 'tap'
+import { kubeconfigFor, REPO, startServer, type Harness } from '../apiserver/harness.ts'
+import { containerfileEntrypoint } from './containerfile.ts'
+import { POD_LOOPBACK_HOST, simulateContainer, type PodSources } from './pod-simulation.ts'
+
+t.setTimeout(280_000)
+
+function kustomize(dir: string): Promise<string> {
+  return new Promise((resolve, reject) => execFile('kubectl', ['kustomize', dir], { maxBuffer: 64 << 20 }, (e, out, err) => e ? reject(new Error(`kubectl kustomize ${dir}: ${err}`)) : resolve(out)))
+}
+const docs = (text: string): any[] => parseAllDocuments(text).map((d) => d.toJS()).filter(Boolean)
+
+async function freePort(): Promise<number> {
+  const s = createServer()
+  await new Promise<void>((r) => s.listen(0, POD_LOOPBACK_HOST, r))
+  const { port } = s.address() as AddressInfo
+  await new Promise<void>((r) => s.close(() => r()))
+  return port
+}
+
+// The overlays, rendered from a copy (the Proxmox overlay needs its credentials file, kept out of git).
+const work = mkdtempSync(join(tmpdir(), 'zlh-deployments-'))
+t.teardown(() => rmSync(work, { recursive: true, force: true }))
+cpSync(join(REPO, 'manifests'), join(work, 'manifests'), { recursive: true })
+writeFileSync(join(work, 'manifests/overlays/proxmox/proxmox-token.txt'), readFileSync(join(REPO, 'manifests/overlays/proxmox/proxmox-token.txt.example')))
+const overlays = ['.', 'overlays/proxmox', 'overlays/traefik']
+const rendered = new Map<string, any[]>()
+for (const o of overlays) rendered.set(o, docs(await kustomize(join(work, 'manifests', o))))
+
+// Deployments that render identically in several overlays run once.
+const distinct = new Map<string, { deployment: any, overlays: string[], objects: any[] }>()
+for (const [overlay, objs] of rendered) {
+  for (const d of objs.filter((x) => x.kind === 'Deployment')) {
+    const key = JSON.stringify(d)
+    const seen = distinct.get(key)
+    if (seen) seen.overlays.push(overlay)
+    else distinct.set(key, { deployment: d, overlays: [overlay], objects: objs })
+  }
+}
+
+t.test('every overlay renders its Deployments', async (t) => {
+  for (const [overlay, objs] of rendered) {
+    const names = objs.filter((x) => x.kind === 'Deployment').map((d) => d.metadata.name).sort()
+    t.same(names, ['zlh-controller', 'zlh-gateway'], `${overlay}: the controller and the gateway`)
+  }
+})
+
+// What the API server serves of a rendered overlay (the rest are workload and network kinds).
+const SERVED = new Set(['CustomResourceDefinition', 'Namespace', 'ServiceAccount', 'ConfigMap', 'Secret', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'])
+
+async function applyServed(h: Harness, objs: any[]): Promise<void> {
+  const text = objs.filter((o) => SERVED.has(o.kind)).map((o) => JSON.stringify(o)).join('\n')
+  const r = await h.kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], { input: text })
+  if (r.code !== 0) throw new Error(`apply: ${r.stderr}${r.stdout}`)
+}
+
+/** ConfigMaps and Secrets as the kubelet reads them: from the API server. */
+function sourcesOf(h: Harness): PodSources & { refresh(): Promise<void> } {
+  let configMaps = new Map<string, Record<string, string>>()
+  let secrets = new Map<string, Record<string, string>>()
+  return {
+    configMap: (ns, name) => configMaps.get(`${ns}/${name}`),
+    secret: (ns, name) => secrets.get(`${ns}/${name}`),
+    async refresh() {
+      const list = (kind: string) => h.k('get', kind, '-A', '-o', 'json').then((s) => JSON.parse(s).items as any[])
+      configMaps = new Map((await list('configmaps')).map((c) => [`${c.metadata.namespace}/${c.metadata.name}`, c.data ?? {}]))
+      secrets = new Map((await list('secrets')).map((s) => [`${s.metadata.namespace}/${s.metadata.name}`,
+        Object.fromEntries(Object.entries<string>(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))]))
+    },
+  }
+}
+
+interface Started {
+  url: (probe: 'readinessProbe' | 'livenessProbe') => string
+  metricsUrl?: string
+  output: () => string
+  /** The exit code, once the process ended (for whatever reason). */
+  exited: Promise<number | null>
+  hasExited: () => boolean
+  stop(): Promise<number | null>
+}
+
+async function startAsRendered(t: Test, h: Harness, deployment: any, sources: PodSources): Promise<Started> {
+  const pod = deployment.spec.template.spec
+  const sa = `${deployment.metadata.namespace}/${pod.serviceAccountName}`
+  const token = (await h.k('create', 'token', pod.serviceAccountName, '-n', deployment.metadata.namespace, '--duration=1h')).trim()
+  const podDir = mkdtempSync(join(tmpdir(), `zlh-pod-${deployment.metadata.name}-`))
+  t.teardown(() => rmSync(podDir, { recursive: true, force: true }))
+  const c = await simulateContainer({
+    deployment, sources, podDir, freePort,
+    entrypoint: containerfileEntrypoint(),
+    baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', KUBECONFIG: kubeconfigFor(h, token, `${pod.serviceAccountName}-pod`) },
+  })
+  t.comment(`${sa}: ${c.argv.slice(1).join(' ')}`)
+  const child = spawn(c.argv[0], c.argv.slice(1), { env: c.env, cwd: podDir, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout.on('data', (d) => { output = (output + d).slice(-20_000) })
+  child.stderr.on('data', (d) => { output = (output + d).slice(-20_000) })
+  let ended = false
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { ended = true; resolve(code) }))
+  t.teardown(() => { if (!ended) child.kill('SIGKILL') })
+  const metricsPort = (pod.containers[0].ports ?? []).find((p: any) => p.name === 'metrics')?.containerPort
+  return {
+    url: (p) => c.probeUrl(p),
+    ...(metricsPort !== undefined ? { metricsUrl: `http://${POD_LOOPBACK_HOST}:${c.ports.get(metricsPort)}/metrics` } : {}),
+    output: () => output, exited, hasExited: () => ended,
+    async stop() {
+      if (!ended) child.kill('SIGTERM')
+      return exited
+    },
+  }
+}
+
+/** Polls the readiness probe until 200; fails when the process exits first or at the deadline (bounded). */
+async function untilReady(s: Started, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const status = await fetch(s.url('readinessProbe'), { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 0)
+    if (status === 200) return
+    if (s.hasExited()) throw new Error(`exited (${await s.exited}) before its readiness probe answered: ${s.output().slice(-2000)}`)
+    if (Date.now() > deadline) throw new Error(`readiness probe not 200 (last ${status}) within ${timeoutMs} ms: ${s.output().slice(-2000)}`)
+    await new Promise((r) => setTimeout(r, 250))
+  }
+}
+
+async function startAndProbe(t: Test, h: Harness, deployment: any, sources: PodSources): Promise<Started> {
+  const s = await startAsRendered(t, h, deployment, sources)
+  await untilReady(s)
+  t.pass('readiness probe answers 200')
+  t.equal((await fetch(s.url('livenessProbe'))).status, 200, 'liveness probe answers 200')
+  return s
+}
+
+for (const { deployment, overlays: where, objects } of distinct.values()) {
+  t.test(`${deployment.metadata.namespace}/${deployment.metadata.name} (${where.join(', ')}) starts as rendered and passes its probes`, async (t) => {
+    const h = await startServer(t)
+    await applyServed(h, objects)
+    const sources = sourcesOf(h)
+    await sources.refresh()
+    const s = await startAndProbe(t, h, deployment, sources)
+    if (s.metricsUrl !== undefined) t.equal((await fetch(s.metricsUrl)).status, 401, '/metrics is not open while the metrics token Secret does not exist')
+    t.equal(await s.stop(), 0, 'exits 0 on SIGTERM')
+
+    if (s.metricsUrl === undefined) return
+    // With the Secret the manifest's comment tells operators to create, /metrics serves its bearer.
+    const metricsToken = 'b'.repeat(64)
+    await h.k('create', 'secret', 'generic', 'zlh-metrics-token', '-n', deployment.metadata.namespace, `--from-literal=token=${metricsToken}`)
+    await sources.refresh()
+    const again = await startAndProbe(t, h, deployment, sources)
+    t.equal((await fetch(again.metricsUrl!)).status, 401, 'without the bearer: 401')
+    const m = await fetch(again.metricsUrl!, { headers: { authorization: `Bearer ${metricsToken}` } })
+    t.equal(m.status, 200, 'with the token of the Secret: 200')
+    t.match(await m.text(), /controller_runtime_/)
+    t.equal(await again.stop(), 0, 'exits 0 on SIGTERM')
+  })
+}
