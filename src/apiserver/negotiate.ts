@@ -1,13 +1,17 @@
 // Content negotiation: which representation the client asked for in Accept (plain JSON, YAML,
-// a meta.k8s.io Table, PartialObjectMetadata, aggregated discovery), and how to decode a body by
-// its Content-Type.
+// a meta.k8s.io Table, PartialObjectMetadata v1 or v1beta1, aggregated discovery), and how to
+// decode a body by its Content-Type.
+// Accept is read in the client's order and the first entry the server can produce wins, so a list
+// such as client-go's metadata informer's
+// `application/vnd.kubernetes.protobuf;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json`
+// falls back past what it cannot (protobuf responses) to the next entry.
 
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml'
 import { checkNestingDepth, MAX_NESTING_DEPTH } from './limits.ts'
 import { decodeProtobufObject } from './protobuf.ts'
 import { ApiError, errors } from './status.ts'
 
-export type Representation = 'json' | 'yaml' | 'table' | 'partial' | 'discovery-v2' | 'discovery-v2beta1'
+export type Representation = 'json' | 'yaml' | 'table' | 'partial' | 'partial-v1beta1' | 'discovery-v2' | 'discovery-v2beta1'
 
 interface MediaRange { type: string; params: Record<string, string> }
 
@@ -35,7 +39,10 @@ export function negotiate(accept: string | undefined, allowed: Representation[])
     const as = m.params.as
     if (!as) return 'json'
     if (as === 'Table' && m.params.g === 'meta.k8s.io' && (m.params.v === 'v1' || m.params.v === 'v1beta1') && allowed.includes('table')) return 'table'
-    if ((as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList') && m.params.g === 'meta.k8s.io' && m.params.v === 'v1' && allowed.includes('partial')) return 'partial'
+    if ((as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList') && m.params.g === 'meta.k8s.io') {
+      if (m.params.v === 'v1' && allowed.includes('partial')) return 'partial'
+      if (m.params.v === 'v1beta1' && allowed.includes('partial-v1beta1')) return 'partial-v1beta1'
+    }
     if (as === 'APIGroupDiscoveryList' && m.params.g === 'apidiscovery.k8s.io') {
       if (m.params.v === 'v2' && allowed.includes('discovery-v2')) return 'discovery-v2'
       if (m.params.v === 'v2beta1' && allowed.includes('discovery-v2beta1')) return 'discovery-v2beta1'
@@ -65,6 +72,11 @@ export function bodyFormat(contentType: string | undefined, allowed: BodyFormat[
     throw errors.unsupportedMediaType(type, names)
   }
   return f
+}
+
+/** The meta.k8s.io apiVersion of a metadata-only representation, undefined for the others. */
+export function partialApiVersion(rep: Representation): string | undefined {
+  return rep === 'partial' ? 'meta.k8s.io/v1' : rep === 'partial-v1beta1' ? 'meta.k8s.io/v1beta1' : undefined
 }
 
 /** Parses a request body as JSON or YAML; malformed input is a 400 naming the problem. */

@@ -1,0 +1,117 @@
+// Metadata-only get, list and watch (PartialObjectMetadata / PartialObjectMetadataList, meta.k8s.io
+// v1 and v1beta1) for built-in and custom resources, with the Accept headers client-go's metadata
+// client and informers send (staging/src/k8s.io/client-go/metadata/metadata.go sets
+// "application/vnd.kubernetes.protobuf;as=...;g=meta.k8s.io;v=v1,application/json;as=...;g=meta.k8s.io;v=v1,application/json"),
+// and Accept negotiation that falls back along the client's list
+// (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/negotiation/negotiate.go).
+
+import { request as httpsRequest } from 'node:https'
+import t from 'tap'
+import type { ApiServer } from '../../../src/apiserver/index.ts'
+import { request, startServer } from '../harness.ts'
+
+const json = 'application/json'
+const metadataAccept = (as: string, v = 'v1') => `application/vnd.kubernetes.protobuf;as=${as};g=meta.k8s.io;v=${v},application/json;as=${as};g=meta.k8s.io;v=${v},application/json`
+const WIDGETS = '/apis/example.com/v1/namespaces/default/widgets'
+
+const crd = {
+  apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'widgets.example.com' },
+  spec: { group: 'example.com', scope: 'Namespaced', names: { plural: 'widgets', singular: 'widget', kind: 'Widget', listKind: 'WidgetList' }, versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } } } }] },
+}
+
+async function setup(t: Parameters<typeof startServer>[0]): Promise<ApiServer> {
+  const h = await startServer(t)
+  const s = h.server
+  t.equal((await request(s, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: JSON.stringify(crd), contentType: json })).status, 201)
+  const w = await request(s, 'POST', WIDGETS, { body: JSON.stringify({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w1', labels: { a: 'b' } }, spec: { size: 3 } }), contentType: json })
+  t.equal(w.status, 201, w.text)
+  return s
+}
+
+/** Reads a watch's JSON lines until `stop` says so (or the stream ends). */
+function watch(s: ApiServer, path: string, accept: string, stop: (events: any[]) => boolean): Promise<{ status: number; contentType: string; events: any[] }> {
+  return new Promise((resolve, reject) => {
+    const events: any[] = []
+    const req = httpsRequest(new URL(path, s.url), { headers: { authorization: `Bearer ${s.adminToken}`, accept }, ca: s.caPem }, (res) => {
+      const done = () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type']), events })
+      let buf = ''
+      res.on('data', (d: Buffer) => {
+        buf += d.toString()
+        let i
+        while ((i = buf.indexOf('\n')) >= 0) {
+          events.push(JSON.parse(buf.slice(0, i)))
+          buf = buf.slice(i + 1)
+          if (stop(events)) { req.destroy(); done() }
+        }
+      })
+      res.on('end', done)
+      res.on('error', done)
+    })
+    req.on('error', (e) => (events.length ? undefined : reject(e)))
+    req.end()
+  })
+}
+
+t.test('metadata-only list of a custom resource with the metadata client\'s Accept: PartialObjectMetadataList in JSON, no spec', async (t) => {
+  const s = await setup(t)
+  const r = await request(s, 'GET', `${WIDGETS}?limit=500`, { accept: metadataAccept('PartialObjectMetadataList') })
+  t.equal(r.status, 200, r.text)
+  t.equal(r.headers['content-type'], 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1')
+  const list = r.json()
+  t.match(list, { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: { resourceVersion: /^\d+$/ }, items: [{ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: { name: 'w1', namespace: 'default', labels: { a: 'b' } } }] })
+  t.notOk('spec' in list.items[0])
+})
+
+t.test('metadata-only get in meta.k8s.io/v1beta1, for a custom and a built-in resource', async (t) => {
+  const s = await setup(t)
+  const r = await request(s, 'GET', `${WIDGETS}/w1`, { accept: metadataAccept('PartialObjectMetadata', 'v1beta1') })
+  t.equal(r.status, 200, r.text)
+  t.equal(r.headers['content-type'], 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1beta1')
+  t.match(r.json(), { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1beta1', metadata: { name: 'w1' } })
+  const ns = await request(s, 'GET', '/api/v1/namespaces/default', { accept: metadataAccept('PartialObjectMetadata') })
+  t.match(ns.json(), { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: { name: 'default' } })
+  t.notOk('spec' in ns.json())
+})
+
+t.test('metadata-only watch as the metadata informer asks for it: initial, modified and deleted events and bookmarks are PartialObjectMetadata', async (t) => {
+  const s = await setup(t)
+  const list = (await request(s, 'GET', WIDGETS, { accept: metadataAccept('PartialObjectMetadataList') })).json()
+  const rv = list.metadata.resourceVersion
+  const w = watch(s, `${WIDGETS}?allowWatchBookmarks=true&resourceVersion=${rv}&timeoutSeconds=30&watch=true`, metadataAccept('PartialObjectMetadata'), (ev) => ev.some((e) => e.type === 'DELETED'))
+  const patched = await request(s, 'PATCH', `${WIDGETS}/w1`, { body: JSON.stringify({ metadata: { labels: { c: 'd' } }, spec: { size: 4 } }), contentType: 'application/merge-patch+json' })
+  t.equal(patched.status, 200, patched.text)
+  t.equal((await request(s, 'DELETE', `${WIDGETS}/w1`)).status, 200)
+  const r = await w
+  t.equal(r.status, 200)
+  t.match(r.contentType, /^application\/json/)
+  t.match(r.events, [
+    { type: 'MODIFIED', object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: { name: 'w1', labels: { a: 'b', c: 'd' } } } },
+    { type: 'DELETED', object: { kind: 'PartialObjectMetadata', metadata: { name: 'w1' } } },
+  ])
+  for (const e of r.events) t.notOk('spec' in e.object, `${e.type} carries no spec`)
+
+  // The streaming list the informer tries first (sendInitialEvents): ADDED, then the bookmark ending them.
+  const cms = '/api/v1/namespaces/default/configmaps'
+  t.equal((await request(s, 'POST', cms, { body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c1' }, data: { k: 'v' } }), contentType: json })).status, 201)
+  const initial = await watch(s, `${cms}?allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&sendInitialEvents=true&watch=true`, metadataAccept('PartialObjectMetadata'), (ev) => ev.some((e) => e.type === 'BOOKMARK'))
+  t.match(initial.events, [
+    { type: 'ADDED', object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: { name: 'c1' } } },
+    { type: 'BOOKMARK', object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: { annotations: { 'k8s.io/initial-events-end': 'true' } } } },
+  ])
+  t.notOk('data' in initial.events[0].object)
+})
+
+t.test('Accept falls back along the client\'s list; nothing producible is a 406', async (t) => {
+  const s = await setup(t)
+  // client-go's typed default: protobuf first, then anything.
+  const typed = await request(s, 'GET', `${WIDGETS}/w1`, { accept: 'application/vnd.kubernetes.protobuf, */*' })
+  t.equal(typed.status, 200)
+  t.match(typed.headers['content-type'], /^application\/json/)
+  t.equal(typed.json().kind, 'Widget')
+  const unknownAs = await request(s, 'GET', `${WIDGETS}/w1`, { accept: 'application/json;as=Table;g=meta.k8s.io;v=v9, application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1beta1' })
+  t.equal(unknownAs.json().apiVersion, 'meta.k8s.io/v1beta1', 'an unknown Table version is skipped for the next entry')
+  const onlyProtobuf = await request(s, 'GET', `${WIDGETS}/w1`, { accept: 'application/vnd.kubernetes.protobuf;as=PartialObjectMetadata;g=meta.k8s.io;v=v1' })
+  t.equal(onlyProtobuf.status, 406)
+  const yamlWatch = await request(s, 'GET', `${WIDGETS}?watch=true`, { accept: 'application/yaml' })
+  t.equal(yamlWatch.status, 406, 'a watch is not served as YAML')
+})
