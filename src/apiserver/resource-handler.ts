@@ -7,7 +7,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { stringify as toYaml } from 'yaml'
 import { checkEnvelope, type FieldValidation } from './admission.ts'
-import { bodyFormat, decodeBody, negotiate, type Representation } from './negotiate.ts'
+import { bodyFormat, decodeBody, negotiate, partialApiVersion, type Representation } from './negotiate.ts'
 import { Lister, selection } from './list.ts'
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './patch.ts'
 import type { PathTarget } from './paths.ts'
@@ -147,7 +147,7 @@ export class ResourceHandler {
   }
 
   #representation(req: FastifyRequest): Representation {
-    const allowed: Representation[] = ['yaml', 'partial']
+    const allowed: Representation[] = ['yaml', 'partial', 'partial-v1beta1']
     if (this.renderTable) allowed.push('table')
     return negotiate(req.headers.accept, allowed)
   }
@@ -168,10 +168,11 @@ export class ResourceHandler {
       reply.code(code).type('application/json').send(JSON.stringify(this.renderTable(t, version, objs.map(asApi), { includeObject: inc, listMeta: listMeta ?? {} })))
       return
     }
-    if (rep === 'partial') {
-      const partial = (o: KObject) => ({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata })
-      const body = listMeta ? { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: listMeta, items: objs.map(partial) } : partial(objs[0])
-      reply.code(code).header('content-type', 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1').send(Buffer.from(JSON.stringify(body)))
+    const metaVersion = partialApiVersion(rep)
+    if (metaVersion) {
+      const partial = (o: KObject) => ({ kind: 'PartialObjectMetadata', apiVersion: metaVersion, metadata: o.metadata })
+      const body = listMeta ? { kind: 'PartialObjectMetadataList', apiVersion: metaVersion, metadata: listMeta, items: objs.map(partial) } : partial(objs[0])
+      reply.code(code).header('content-type', `application/json;as=${body.kind};g=meta.k8s.io;v=${metaVersion.split('/')[1]}`).send(Buffer.from(JSON.stringify(body)))
       return
     }
     const body = listMeta ? { apiVersion, kind: t.listKind, metadata: listMeta, items: objs.map(asApi) } : asApi(objs[0])
@@ -190,7 +191,9 @@ export class ResourceHandler {
     const sel = selection(t, version, namespace, param(q, 'labelSelector'), fieldSelector)
     const rep = this.#representation(req)
     if (watch) {
-      if (rep !== 'json' && rep !== 'table') throw errors.notAcceptable(String(req.headers.accept))
+      if (rep === 'yaml') throw errors.notAcceptable(String(req.headers.accept))
+      // A metadata-only watch: every event's object (bookmarks too) is a PartialObjectMetadata.
+      const metaVersion = partialApiVersion(rep)
       const rv = param(q, 'resourceVersion')
       if (rv !== undefined && rv !== '' && !/^\d+$/.test(rv)) throw errors.badRequest(`resourceVersion "${rv}" is not a valid resource version`)
       const timeout = param(q, 'timeoutSeconds')
@@ -202,13 +205,13 @@ export class ResourceHandler {
       await store.settled()
       reply.hijack()
       serveWatch(reply.raw, this.hub, {
-        gr: t.gr, kind: t.kind, apiVersion, matches: sel.matches,
+        gr: t.gr, kind: metaVersion ? 'PartialObjectMetadata' : t.kind, apiVersion: metaVersion ?? apiVersion, matches: sel.matches,
         initial: () => this.lister.list(t, namespace, sel, 0, undefined).items,
         currentRv: store.rv, latestRv: () => store.rv,
         resourceVersion: rv, sendInitialEvents: sendInitial, allowBookmarks: boolParam(q, 'allowWatchBookmarks'),
         timeoutMs: (timeout !== undefined ? Number(timeout) : this.opts.defaultWatchTimeoutSeconds) * 1000,
         bookmarkIntervalMs: this.opts.watchBookmarkIntervalMs, maxBufferedBytes: this.opts.watchMaxBufferedBytes,
-        wire: rep === 'table' ? this.#tableWire(t, version, apiVersion, q) : (o) => wire(o, apiVersion),
+        wire: rep === 'table' ? this.#tableWire(t, version, apiVersion, q) : metaVersion ? (o) => JSON.stringify({ kind: 'PartialObjectMetadata', apiVersion: metaVersion, metadata: o.obj.metadata }) : (o) => wire(o, apiVersion),
       }, {})
       return
     }
