@@ -11,6 +11,7 @@
 
 import type { UserInfo } from './user.ts'
 import type { PathTarget } from './paths.ts'
+import { queryBool } from './query-bool.ts'
 import { parseFieldSelector } from './selectors/index.ts'
 import { ApiError } from './status.ts'
 
@@ -46,8 +47,6 @@ export interface RuleResolver {
   rulesFor(user: UserInfo, namespace: string): RulesInfo
 }
 
-function isTrue(v: string | null): boolean { return v === 'true' || v === '1' }
-
 /**
  * The attributes of a request: `target` is the parsed API path (undefined outside the API),
  * `query` its raw query string. Verbs follow kube-apiserver's RequestInfo: get, list, watch,
@@ -59,7 +58,8 @@ export function requestAttributes(method: string, path: string, target: PathTarg
     const verb = method === 'HEAD' ? 'get' : method.toLowerCase()
     return { verb, resourceRequest: false, path, ...none }
   }
-  const watch = target.legacyWatch || isTrue(new URLSearchParams(query).get('watch'))
+  // The resource handler reads `watch` with the same function: what is authorized is what is served.
+  const watch = target.legacyWatch || queryBool(new URLSearchParams(query), 'watch')
   const named = target.name !== undefined
   let verb: string
   switch (method) {

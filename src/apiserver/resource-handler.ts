@@ -9,6 +9,7 @@ import { stringify as toYaml } from 'yaml'
 import { checkEnvelope, type FieldValidation } from './admission.ts'
 import { bodyFormat, decodeBody, negotiate, partialApiVersion, type Representation } from './negotiate.ts'
 import { Lister, selection } from './list.ts'
+import { queryBool } from './query-bool.ts'
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './patch.ts'
 import type { PathTarget } from './paths.ts'
 import type { ResourceRegistry } from './registry.ts'
@@ -50,10 +51,8 @@ function param(q: URLSearchParams, name: string): string | undefined {
   return v === null ? undefined : v
 }
 
-function boolParam(q: URLSearchParams, name: string): boolean {
-  const v = q.get(name)
-  return v === 'true' || v === '1'
-}
+// kube-apiserver's reading of a boolean parameter; the authorizer decides list vs watch with the same one.
+const boolParam = queryBool
 
 export class ResourceHandler {
   readonly service: ObjectService
