@@ -91,7 +91,8 @@ const secret = base('', 'v1', 'Secret', 'secrets', true, root({ data: byteMap, s
 })
 
 const serviceAccount = base('', 'v1', 'ServiceAccount', 'serviceaccounts', true,
-  root({ secrets: arr(objectReference), imagePullSecrets: arr(obj({ name: str })), automountServiceAccountToken: bool }), { shortNames: ['sa'] })
+  // kube's serviceaccount registry sets ReturnDeletedObject: a delete answers with the ServiceAccount.
+  root({ secrets: arr(objectReference), imagePullSecrets: arr(obj({ name: str })), automountServiceAccountToken: bool }), { shortNames: ['sa'], deleteReturnsObject: true })
 
 const eventSource = obj({ component: str, host: str })
 const eventSeries = obj({ count: int, lastObservedTime: time })

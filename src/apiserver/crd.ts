@@ -145,7 +145,8 @@ export function crdToType(o: KObject): ResourceType {
     gr: `${n.plural}.${spec.group}`,
     builtin: false,
     tracksGeneration: true,
-    deleteReturnsObject: true,
+    // The customresource registry leaves ReturnDeletedObject unset: an immediate delete answers with a Status.
+    deleteReturnsObject: false,
     allowUnconditionalUpdate: false,
     nameRule: 'dns-subdomain',
     fieldGetters: {},

@@ -107,11 +107,13 @@ export class ResourceHandler {
     if (method === 'DELETE') {
       const opts = this.#deleteOptions(req, q)
       const r = this.service.delete(t, namespace, name, opts, ctx)
+      // As kube-apiserver (handlers/delete.go, registry/store.go finalizeDelete): gone at once → a success
+      // Status unless the kind returns its deleted object; pending → the object, 202 if orphanDependents=false.
       if (r.deleted && !t.deleteReturnsObject) {
         this.#warn(reply, ctx)
         return reply.code(200).type('application/json').send(successStatus({ name, group: t.group, kind: t.resource, uid: r.obj.metadata.uid }))
       }
-      return this.#sendObject(req, reply, 200, t, version, apiVersion, r, ctx)
+      return this.#sendObject(req, reply, !r.deleted && opts.orphanDependents === false ? 202 : 200, t, version, apiVersion, r, ctx)
     }
     throw errors.methodNotAllowed(method, t.resource)
   }

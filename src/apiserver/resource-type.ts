@@ -39,7 +39,11 @@ export interface ResourceType {
   builtin: boolean
   /** Whether metadata.generation counts spec changes (CRs, CRDs) or is not kept (ConfigMap, ...). */
   tracksGeneration: boolean
-  /** kube returns the deleted object for CRs and a Status for most built-ins. */
+  /**
+   * An immediate delete answers with the deleted object (kube's registries with ReturnDeletedObject:
+   * ServiceAccount, Pod, Namespace...) rather than a success Status (custom resources, ConfigMap, Secret,
+   * RBAC kinds...). A delete left pending on finalizers always answers with the object.
+   */
   deleteReturnsObject: boolean
   /** PUT without metadata.resourceVersion is allowed (built-ins) or refused (CRs). */
   allowUnconditionalUpdate: boolean
