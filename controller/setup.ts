@@ -13,6 +13,7 @@ import { ProviderRegistry } from './provider-registry.ts'
 import { runtimeCatalogReconciler } from './runtimecatalog.ts'
 import { reportForbidden } from './forbidden.ts'
 import { InstallBackoff } from './workload.ts'
+import { GROUP } from '../src/api/index.ts'
 
 export interface ControllerSettings {
   /** Where provider state lives (process provider roots, claims). */
@@ -79,7 +80,7 @@ export function setupControllers(mgr: Manager, settings: ControllerSettings): Co
     .watches<RuntimeCatalog>(RUNTIMECATALOG, toServers(gameServers))
     .watches<ContainerProvider>(CONTAINERPROVIDER, allOf(gameServers), { predicates: [generationChanged] })
     .withOptions({ maxConcurrentReconciles: workers, reconcileTimeoutMs: 30 * 60_000 })
-    .complete(reportForbidden(gameServerReconciler(deps, gameServers, gameWatches), { store: gameServers, recorder }))
+    .complete(reportForbidden(gameServerReconciler(deps, gameServers, gameWatches), { store: gameServers, recorder, owner: { resource: 'gameservers', apiGroup: GROUP } }))
   enqueueGame = (k) => gsController.enqueue(k)
 
   const dsController = mgr.controller('devserver')
@@ -87,7 +88,7 @@ export function setupControllers(mgr: Manager, settings: ControllerSettings): Co
     .watches<RuntimeCatalog>(RUNTIMECATALOG, toServers(devServers))
     .watches<ContainerProvider>(CONTAINERPROVIDER, allOf(devServers), { predicates: [generationChanged] })
     .withOptions({ maxConcurrentReconciles: workers, reconcileTimeoutMs: 30 * 60_000 })
-    .complete(reportForbidden(devServerReconciler(deps, devServers, devWatches), { store: devServers, recorder }))
+    .complete(reportForbidden(devServerReconciler(deps, devServers, devWatches), { store: devServers, recorder, owner: { resource: 'devservers', apiGroup: GROUP } }))
   enqueueDev = (k) => dsController.enqueue(k)
 
   const toCatalogs = (refsOf: (o: never) => Array<{ name: string }>) => (o: unknown): Request[] =>

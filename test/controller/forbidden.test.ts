@@ -64,3 +64,40 @@ t.test('other errors pass through untouched', async (t) => {
   const rec = reportForbidden(async () => { throw boom }, { store, recorder })
   await t.rejects(Promise.resolve(rec({ name: 'squid', namespace: 'default' }, ctx())), boom)
 })
+
+// The exact refusal of kube-apiserver v1.32 with --enable-admission-plugins=OwnerReferencesPermissionEnforcement
+// (plugin/pkg/admission/gc/gc_admission.go) when the controller creates a server's agent token Secret
+// (owner reference with blockOwnerDeletion) without `update` on the owner's finalizers.
+const OWNER_REF_MESSAGE = 'secrets "squid-agent-token" is forbidden: cannot set blockOwnerDeletion if an ownerReference refers to a resource you can\'t set finalizers on: , <nil>'
+const ownerRefRefused = (): ApiError => new ApiError(403, 'POST', '/api/v1/namespaces/default/secrets', { reason: 'Forbidden', code: 403, message: OWNER_REF_MESSAGE })
+
+t.test('OwnerReferencesPermissionEnforcement: the rule to add names the owner kind\'s finalizers', async (t) => {
+  const owner = { resource: 'gameservers', apiGroup: 'zerolaghub.dev' }
+  t.match(forbiddenDenial(ownerRefRefused(), owner), { admission: 'OwnerReferencesPermissionEnforcement', verb: 'update', resource: 'gameservers/finalizers', apiGroup: 'zerolaghub.dev', namespace: 'default' })
+  t.match(describeDenial(forbiddenDenial(ownerRefRefused(), owner) as any), /OwnerReferencesPermissionEnforcement admission plugin refused .*POST \/api\/v1\/namespaces\/default\/secrets.*blockOwnerDeletion needs "update" on "gameservers\/finalizers" \(API group zerolaghub\.dev\); add it to the controller's role \(manifests\/base\/rbac-controller\.yaml\)/)
+  t.match(describeDenial(forbiddenDenial(ownerRefRefused()) as any), /"update" on the owner's finalizers subresource/, 'without the owner kind: still says which subresource')
+  const del = new ApiError(403, 'PUT', '/api/v1/namespaces/default/secrets/x', { reason: 'Forbidden', message: 'secrets "x" is forbidden: cannot set an ownerRef on a resource you can\'t delete: ...' })
+  t.match(forbiddenDenial(del), { admission: 'OwnerReferencesPermissionEnforcement', verb: 'delete', resource: 'secrets', apiGroup: '', namespace: 'default' })
+
+  const { lines, events, store, recorder, ctx } = harness()
+  const rec = reportForbidden(async () => { throw ownerRefRefused() }, { store, recorder, owner })
+  t.same(await rec({ namespace: 'default', name: 'squid' }, ctx()), { requeueAfter: 5000 }, 'retried with its own backoff')
+  t.equal(events.length, 1, 'a Warning Event on the server, not only a log line')
+  t.match(events[0], ['Warning', 'Forbidden', /gameservers\/finalizers/])
+  t.equal(lines.filter((l) => l.level === 50).length, 1)
+})
+
+// A ValidatingAdmissionPolicy denial is 422 Invalid (staging/src/k8s.io/apiserver/pkg/admission/plugin/policy/validating/dispatcher.go);
+// a webhook's wording is "admission webhook \"<name>\" denied the request".
+t.test('a 422 from an admission policy: Event AdmissionRefused; other 422s pass through', async (t) => {
+  const vap = new ApiError(422, 'POST', '/api/v1/namespaces/default/secrets', { reason: 'Invalid', code: 422, message: 'secrets "squid-agent-token" is forbidden: ValidatingAdmissionPolicy \'no-owner\' with binding \'no-owner-b\' denied request: owner references are not allowed' })
+  t.match(forbiddenDenial(vap), { admission: 'policy' })
+  const { events, store, recorder, ctx } = harness()
+  const rec = reportForbidden(async () => { throw vap }, { store, recorder })
+  t.same(await rec({ namespace: 'default', name: 'squid' }, ctx()), { requeueAfter: 5000 })
+  t.match(events, [['Warning', 'AdmissionRefused', /admission policy of the cluster refused .*ValidatingAdmissionPolicy 'no-owner'/]])
+  const invalid = new ApiError(422, 'PATCH', '/x', { reason: 'Invalid', message: 'GameServer.zerolaghub.dev "squid" is invalid: spec.port: Invalid value' })
+  t.equal(forbiddenDenial(invalid), undefined, 'a validation error of the API is no admission refusal')
+  const rec2 = reportForbidden(async () => { throw invalid }, { store, recorder })
+  await t.rejects(Promise.resolve(rec2({ name: 'squid', namespace: 'default' }, ctx())), invalid)
+})

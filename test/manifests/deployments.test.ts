@@ -165,6 +165,7 @@ for (const { deployment, overlays: where, objects } of distinct.values()) {
     const m = await fetch(again.metricsUrl!, { headers: { authorization: `Bearer ${metricsToken}` } })
     t.equal(m.status, 200, 'with the token of the Secret: 200')
     t.match(await m.text(), /controller_runtime_/)
+    t.notMatch(again.output(), metricsToken, 'the token is never logged')
     t.equal(await again.stop(), 0, 'exits 0 on SIGTERM')
   })
 }
