@@ -1,0 +1,38 @@
+// Strategic merge patches over HTTP with the exact requests kube-controller-manager's garbage collector
+// sends through its metadata client (pkg/controller/controller_ref_manager.go
+// GenerateDeleteOwnerRefStrategicMergeBytes; client-go/metadata/metadata.go's Accept header): removing
+// an owner reference that is already gone is a no-op on kube-apiserver, so it must be here too.
+import t from 'tap'
+import { request, startServer } from './harness.ts'
+
+const CM = '/api/v1/namespaces/default/configmaps'
+const SMP = 'application/strategic-merge-patch+json'
+const METADATA_ACCEPT = 'application/vnd.kubernetes.protobuf;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json'
+
+t.test('the garbage collector\'s owner-reference removal, as kube-controller-manager sends it', async (t) => {
+  const h = await startServer(t)
+  const s = h.server
+  const post = async (body: unknown) => (await request(s, 'POST', CM, { body: JSON.stringify(body), contentType: 'application/json' })).json()
+  const owner = await post({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owner' } })
+  const ref = { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid }
+  const plain = await post({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'plain', finalizers: ['example.com/keep'] }, data: { a: '1' } })
+  const owned = await post({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owned', ownerReferences: [ref], finalizers: ['orphan', 'example.com/keep'] } })
+  // json.Marshal of objectForDeleteOwnerRefStrategicMergePatch: uid first, then ownerReferences (map keys sorted).
+  const gcPatch = (dependentUid: string, ownerUid: string, finalizers?: string[]) =>
+    `{"metadata":{"uid":"${dependentUid}","ownerReferences":[{"$patch":"delete","uid":"${ownerUid}"}]${finalizers ? `,"$deleteFromPrimitiveList/finalizers":${JSON.stringify(finalizers)}` : ''}}}`
+
+  let r = await request(s, 'PATCH', `${CM}/plain`, { body: gcPatch(plain.metadata.uid, owner.metadata.uid), contentType: SMP, accept: METADATA_ACCEPT, headers: { 'user-agent': 'kube-controller-manager/v1.32.13 (linux/amd64) kubernetes/abcdef/system:serviceaccount:kube-system:generic-garbage-collector' } })
+  t.equal(r.status, 200, `no owner references at all: nothing to remove, no 422 (${r.text.slice(0, 200)})`)
+  let now = (await request(s, 'GET', `${CM}/plain`)).json()
+  t.equal(now.metadata.resourceVersion, plain.metadata.resourceVersion, 'nothing was written')
+  t.notOk('ownerReferences' in now.metadata, 'no bogus {"$patch":"delete"} entry inserted')
+
+  r = await request(s, 'PATCH', `${CM}/owned`, { body: gcPatch(owned.metadata.uid, owner.metadata.uid, ['orphan']), contentType: SMP, accept: METADATA_ACCEPT })
+  t.equal(r.status, 200, r.text.slice(0, 200))
+  now = (await request(s, 'GET', `${CM}/owned`)).json()
+  t.notOk('ownerReferences' in now.metadata, 'the owner reference removed')
+  t.same(now.metadata.finalizers, ['example.com/keep'], 'the orphan finalizer removed, the other kept')
+
+  r = await request(s, 'PATCH', `${CM}/owned`, { body: gcPatch('not-the-uid', owner.metadata.uid), contentType: SMP })
+  t.equal(r.status, 409, 'the uid in the patch is a precondition: another object of the same name is left alone')
+})
