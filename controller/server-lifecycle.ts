@@ -1,9 +1,10 @@
 // What GameServer and DevServer do alike around their own reconcile: the entry (read the cache,
 // forget the agent watch of a server that is gone, finalizer first) and the delete path (graceful
 // stop through the agent, then the provider's delete; a provider gone for good is waited for
-// `providerGoneGraceMs`, then the container is reported abandoned and the finalizer released).
+// `providerGoneGraceMs`, then the container is reported abandoned and the finalizer released). A
+// cleanup run again from a stale cache after the object is gone ends quietly (debug), not as a failure.
 import { AgentClient } from '../src/agent-client/index.ts'
-import { finalizer, patchStatus, type ReconcileContext, type Reconciler, type ReconcileResult, type Request, type Store } from '../src/runtime/index.ts'
+import { finalizer, isNotFound, patchStatus, type ReconcileContext, type Reconciler, type ReconcileResult, type Request, type Store } from '../src/runtime/index.ts'
 import type { AgentWatches } from './agent-watch.ts'
 import { readAgentToken } from './agent-token.ts'
 import { keyOf, type ReconcilerDeps } from './deps.ts'
@@ -21,9 +22,33 @@ export function serverReconciler<T extends GameServer | DevServer>(
     if (cached === undefined) { watches.stop(`${req.namespace}/${req.name}`); return }
     // The finalizer helper mutates what it is given; the cache's object stays untouched.
     const obj = structuredClone(cached)
-    return finalizer(deps.client, SERVER_FINALIZER, obj, async (ev) => ev.type === 'apply'
-      ? reconcile(deps, watches, ev.object, ctx)
-      : cleanupServer(deps, watches, ev.object, ctx, workload), ctx.signal)
+    try {
+      return await finalizer(deps.client, SERVER_FINALIZER, obj, async (ev) => ev.type === 'apply'
+        ? reconcile(deps, watches, ev.object, ctx)
+        : cleanupServer(deps, watches, ev.object, ctx, workload), ctx.signal)
+    } catch (err) {
+      if (await alreadyDeleted(deps, workload, obj, err, ctx.signal)) {
+        ctx.log.debug({ server: keyOf(obj) }, 'already deleted: an earlier cleanup released the finalizer; nothing left to do')
+        watches.stop(keyOf(obj))
+        return
+      }
+      throw err
+    }
+  }
+}
+
+/**
+ * Whether `err` only says the deleted server is gone: a cleanup that ran from a cache that had not
+ * seen the deletion yet (the finalizer was released a moment ago) meets a 404 when it releases it
+ * again. Expected, not a failure — but only when the server confirms the object is gone.
+ */
+async function alreadyDeleted(deps: ReconcilerDeps, workload: Workload, obj: GameServer | DevServer, err: unknown, signal: AbortSignal): Promise<boolean> {
+  if (obj.metadata.deletionTimestamp === undefined || !isNotFound(err)) return false
+  try {
+    await deps.client.get(workload === 'dev' ? DEVSERVER : GAMESERVER, obj.metadata.name as string, obj.metadata.namespace, signal)
+    return false
+  } catch (getErr) {
+    return isNotFound(getErr)
   }
 }
 

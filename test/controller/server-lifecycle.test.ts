@@ -1,0 +1,55 @@
+// The delete path run again from a cache that has not yet seen the deletion: the finalizer was
+// released a moment ago and the API server removed the object, so releasing it again meets a 404.
+// That is expected: the reconcile ends quietly (debug), not as a failure logged at error and retried.
+import t from 'tap'
+import pino from 'pino'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { startTestEnv } from '../../src/runtime/envtest/index.ts'
+import { ApiError, type ReconcileContext, type Store } from '../../src/runtime/index.ts'
+import { serverReconciler } from '../../controller/server-lifecycle.ts'
+import type { ReconcilerDeps } from '../../controller/deps.ts'
+import type { AgentWatches } from '../../controller/agent-watch.ts'
+import { GAMESERVER, SERVER_FINALIZER, type GameServer } from '../../controller/kinds.ts'
+
+const CRDS = join(import.meta.dirname, '..', '..', 'crds')
+
+t.test('a cleanup from a stale cache after the object is gone ends at debug, not as an error', async (t) => {
+  const env = await startTestEnv({ crds: [CRDS] })
+  t.teardown(() => env.stop())
+  const client = env.client
+  const created = await client.create<GameServer>({ ...GAMESERVER, metadata: { name: 'squid', namespace: 'default', finalizers: [SERVER_FINALIZER] },
+    spec: { game: 'minecraft', runtime: { name: 'node', version: '22' }, server: { command: ['x'], port: 25565 } } } as unknown as GameServer)
+  await client.delete(GAMESERVER, 'squid', 'default')
+  const stale = await client.get<GameServer>(GAMESERVER, 'squid', 'default')
+  t.ok(stale.metadata.deletionTimestamp, 'marked for deletion, finalizer pending')
+  await client.patch(GAMESERVER, 'squid', 'default', { metadata: { finalizers: null } }, 'application/merge-patch+json')
+
+  const lines: Array<{ level: number; msg: string }> = []
+  const log = pino({ level: 'debug' }, new Writable({ write(chunk, _enc, cb) { lines.push(JSON.parse(String(chunk))); cb() } }))
+  const stopped: string[] = []
+  const watches = { stop: (key: string) => { stopped.push(key) } } as unknown as AgentWatches
+  const store = { getByName: () => stale } as unknown as Store<GameServer>
+  const deps = {
+    client, log,
+    providers: { forPlacement: async () => ({ ok: true, name: 'local', resource: {}, backend: { observe: async () => undefined } }) },
+    recorder: { event: () => {} },
+    providerGoneGraceMs: 0,
+  } as unknown as ReconcilerDeps
+  const reconcile = serverReconciler(deps, store, watches, 'game', async () => undefined)
+  const ctx: ReconcileContext = { signal: new AbortController().signal, log, reconcileID: 'r' }
+
+  const result = await reconcile({ namespace: 'default', name: 'squid' }, ctx)
+  t.equal(result, undefined, 'the reconcile succeeds: nothing is left to do')
+  t.same(lines.filter((l) => l.level >= 40), [], 'nothing at warn or error')
+  t.match(lines, [{ level: 20, msg: /already deleted/ }], 'one debug line says why')
+  t.ok(stopped.includes('default/squid'), 'the agent watch of the gone server is stopped')
+
+  // A 404 from the cleanup while the object still exists is a real failure and still surfaces.
+  await client.create<GameServer>({ ...GAMESERVER, metadata: { name: 'kraken', namespace: 'default', finalizers: [SERVER_FINALIZER] }, spec: created.spec } as unknown as GameServer)
+  await client.delete(GAMESERVER, 'kraken', 'default')
+  const pending = await client.get<GameServer>(GAMESERVER, 'kraken', 'default')
+  const failing = { ...deps, providers: { forPlacement: async () => { throw new ApiError(404, 'GET', '/apis/x', { reason: 'NotFound', code: 404 }) } } } as unknown as ReconcilerDeps
+  const live = serverReconciler(failing, { getByName: () => pending } as unknown as Store<GameServer>, watches, 'game', async () => undefined)
+  await t.rejects(live({ namespace: 'default', name: 'kraken' }, ctx), { statusCode: 404 }, 'not swallowed: the object is still there')
+})
