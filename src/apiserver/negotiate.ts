@@ -4,14 +4,15 @@
 // Accept is read in the client's order and the first entry the server can produce wins, so a list
 // such as client-go's metadata informer's
 // `application/vnd.kubernetes.protobuf;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json`
-// falls back past what it cannot (protobuf responses) to the next entry.
+// falls back past what it cannot (protobuf metadata-only answers; protobuf for kinds without a
+// complete schema) to the next entry.
 
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml'
 import { checkNestingDepth, MAX_NESTING_DEPTH } from './limits.ts'
 import { decodeProtobufObject } from './protobuf.ts'
 import { ApiError, errors } from './status.ts'
 
-export type Representation = 'json' | 'yaml' | 'table' | 'partial' | 'partial-v1beta1' | 'discovery-v2' | 'discovery-v2beta1'
+export type Representation = 'json' | 'yaml' | 'protobuf' | 'table' | 'partial' | 'partial-v1beta1' | 'discovery-v2' | 'discovery-v2beta1'
 
 interface MediaRange { type: string; params: Record<string, string> }
 
@@ -35,6 +36,7 @@ export function negotiate(accept: string | undefined, allowed: Representation[])
   if (!accept) return 'json'
   for (const m of parseAccept(accept)) {
     if (m.type === 'application/yaml' && allowed.includes('yaml') && !m.params.as) return 'yaml'
+    if (m.type === 'application/vnd.kubernetes.protobuf' && allowed.includes('protobuf') && !m.params.as) return 'protobuf'
     if (m.type !== 'application/json' && m.type !== '*/*' && m.type !== 'application/*') continue
     const as = m.params.as
     if (!as) return 'json'

@@ -11,9 +11,9 @@
 
 import { errors } from './status.ts'
 
-type Kind = 'string' | 'bytes' | 'int' | 'bool' | 'time' | 'microtime' | 'json' | { msg: Schema } | { map: 'string' | 'bytes' }
-interface FieldDef { name: string; kind: Kind; repeated?: boolean }
-type Schema = Record<number, FieldDef>
+export type Kind = 'string' | 'bytes' | 'int' | 'bool' | 'time' | 'microtime' | 'fieldsV1' | { msg: Schema } | { map: 'string' | 'bytes' }
+export interface FieldDef { name: string; kind: Kind; repeated?: boolean }
+export type Schema = Record<number, FieldDef>
 
 const f = (name: string, kind: Kind, repeated = false): FieldDef => ({ name, kind, repeated })
 
@@ -24,7 +24,7 @@ const OBJECT_META: Schema = {
   9: f('deletionTimestamp', 'time'), 10: f('deletionGracePeriodSeconds', 'int'),
   11: f('labels', { map: 'string' }), 12: f('annotations', { map: 'string' }),
   13: f('ownerReferences', { msg: OWNER_REF }, true), 14: f('finalizers', 'string', true),
-  17: f('managedFields', { msg: { 1: f('manager', 'string'), 2: f('operation', 'string'), 3: f('apiVersion', 'string'), 4: f('time', 'time'), 6: f('fieldsType', 'string'), 7: f('fieldsV1', { msg: { 1: f('raw', 'json') } }), 8: f('subresource', 'string') } }, true),
+  17: f('managedFields', { msg: { 1: f('manager', 'string'), 2: f('operation', 'string'), 3: f('apiVersion', 'string'), 4: f('time', 'time'), 6: f('fieldsType', 'string'), 7: f('fieldsV1', 'fieldsV1'), 8: f('subresource', 'string') } }, true),
 }
 const OBJECT_REF: Schema = { 1: f('kind', 'string'), 2: f('namespace', 'string'), 3: f('name', 'string'), 4: f('uid', 'string'), 5: f('apiVersion', 'string'), 6: f('resourceVersion', 'string'), 7: f('fieldPath', 'string') }
 
@@ -89,6 +89,26 @@ Object.assign(GROUP_KINDS, {
 // meta.k8s.io DeleteOptions, registered in every group version; client-go's typed Delete sends it as the body.
 const DELETE_OPTIONS: Schema = { 1: f('gracePeriodSeconds', 'int'), 2: f('preconditions', { msg: { 1: f('uid', 'string'), 2: f('resourceVersion', 'string') } }), 3: f('orphanDependents', 'bool'), 4: f('propagationPolicy', 'string'), 5: f('dryRun', 'string', true) }
 
+// meta.k8s.io Status, for errors inside a protobuf watch stream.
+const STATUS_DETAILS: Schema = { 1: f('name', 'string'), 2: f('group', 'string'), 3: f('kind', 'string'), 4: f('causes', { msg: { 1: f('reason', 'string'), 2: f('message', 'string'), 3: f('field', 'string') } }, true), 5: f('retryAfterSeconds', 'int'), 6: f('uid', 'string') }
+const LIST_META: Schema = { 2: f('resourceVersion', 'string'), 3: f('continue', 'string'), 4: f('remainingItemCount', 'int') }
+const STATUS: Schema = { 1: f('metadata', { msg: LIST_META }), 2: f('status', 'string'), 3: f('message', 'string'), 4: f('reason', 'string'), 5: f('details', { msg: STATUS_DETAILS }), 6: f('code', 'int') }
+
+/**
+ * The schema to write `kind` of `apiVersion` in protobuf, for the kinds whose schema here is
+ * complete (every field the server stores), so an answer in protobuf loses nothing: the stored
+ * built-ins, their lists, and Status. Undefined for the rest (request-only review kinds, CRDs,
+ * custom resources), which are answered in JSON.
+ */
+export function responseSchema(apiVersion: string, kind: string): Schema | undefined {
+  if (apiVersion === 'v1' && kind === 'Status') return STATUS
+  const list = kind.endsWith('List') ? responseSchema(apiVersion, kind.slice(0, -4)) : undefined
+  if (list) return { 1: f('metadata', { msg: LIST_META }), 2: f('items', { msg: list }, true) }
+  if (apiVersion === 'v1') return KINDS[kind]
+  if (apiVersion.startsWith('authentication.k8s.io/') || apiVersion.startsWith('authorization.k8s.io/')) return undefined
+  return GROUP_KINDS[`${apiVersion}/${kind}`]
+}
+
 class Reader {
   pos = 0
   buf: Buffer
@@ -151,7 +171,8 @@ function decodeValue(r: Reader, wire: number, kind: Kind): unknown {
   if (wire !== 2) throw new Error('unexpected wire type')
   if (kind === 'string') return b.toString('utf8')
   if (kind === 'bytes') return b.toString('base64')
-  if (kind === 'json') return b.length ? JSON.parse(b.toString('utf8')) : undefined
+  // metav1.FieldsV1 is a message holding the JSON text; its JSON form is that JSON itself.
+  if (kind === 'fieldsV1') { const raw = decodeMessage(b, { 1: f('raw', 'bytes') }).raw; return raw ? JSON.parse(Buffer.from(String(raw), 'base64').toString('utf8')) : undefined }
   if (kind === 'time' || kind === 'microtime') {
     const t = decodeMessage(b, { 1: f('seconds', 'int'), 2: f('nanos', 'int') })
     const seconds = Number(t.seconds ?? 0)

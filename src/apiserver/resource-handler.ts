@@ -9,6 +9,7 @@ import { stringify as toYaml } from 'yaml'
 import { checkEnvelope, type FieldValidation } from './admission.ts'
 import { bodyFormat, decodeBody, negotiate, partialApiVersion, type Representation } from './negotiate.ts'
 import { Lister, selection } from './list.ts'
+import { canEncodeProtobuf, encodeProtobufObject, PROTOBUF } from './protobuf-encode.ts'
 import { queryBool } from './query-bool.ts'
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './patch.ts'
 import type { PathTarget } from './paths.ts'
@@ -147,16 +148,19 @@ export class ResourceHandler {
     if (ctx.warnings.length) reply.header('Warning', ctx.warnings.map((w) => `299 - ${JSON.stringify(w)}`))
   }
 
-  #representation(req: FastifyRequest): Representation {
+  // Protobuf answers only for kinds with a complete protobuf schema; others fall back along Accept.
+  #representation(req: FastifyRequest, t: ResourceType, apiVersion: string): Representation {
     const allowed: Representation[] = ['yaml', 'partial', 'partial-v1beta1']
     if (this.renderTable) allowed.push('table')
+    if (canEncodeProtobuf(apiVersion, t.kind)) allowed.push('protobuf')
     return negotiate(req.headers.accept, allowed)
   }
 
   #sendObject(req: FastifyRequest, reply: FastifyReply, code: number, t: ResourceType, version: string, apiVersion: string, r: WriteResult | StoredObject, ctx?: WriteContext): void {
     if (ctx) this.#warn(reply, ctx)
-    const rep = this.#representation(req)
+    const rep = this.#representation(req, t, apiVersion)
     if (rep === 'json') { reply.code(code).type('application/json').send(wire(r, apiVersion)); return }
+    if (rep === 'protobuf') { reply.code(code).type(PROTOBUF).send(encodeProtobufObject({ ...r.obj, apiVersion })); return }
     this.#sendOther(reply, code, rep, t, version, apiVersion, [r.obj], undefined, req)
   }
 
@@ -190,7 +194,7 @@ export class ResourceHandler {
     let fieldSelector = param(q, 'fieldSelector') ?? ''
     if (name !== undefined) fieldSelector = fieldSelector ? `${fieldSelector},metadata.name=${name}` : `metadata.name=${name}`
     const sel = selection(t, version, namespace, param(q, 'labelSelector'), fieldSelector)
-    const rep = this.#representation(req)
+    const rep = this.#representation(req, t, apiVersion)
     if (watch) {
       if (rep === 'yaml') throw errors.notAcceptable(String(req.headers.accept))
       // A metadata-only watch: every event's object (bookmarks too) is a PartialObjectMetadata.
@@ -213,6 +217,7 @@ export class ResourceHandler {
         timeoutMs: (timeout !== undefined ? Number(timeout) : this.opts.defaultWatchTimeoutSeconds) * 1000,
         bookmarkIntervalMs: this.opts.watchBookmarkIntervalMs, maxBufferedBytes: this.opts.watchMaxBufferedBytes,
         wire: rep === 'table' ? this.#tableWire(t, version, apiVersion, q) : metaVersion ? (o) => JSON.stringify({ kind: 'PartialObjectMetadata', apiVersion: metaVersion, metadata: o.obj.metadata }) : (o) => wire(o, apiVersion),
+        ...(rep === 'protobuf' ? { protobuf: (o: StoredObject) => encodeProtobufObject({ ...o.obj, apiVersion }) } : {}),
       }, {})
       return
     }
@@ -226,6 +231,10 @@ export class ResourceHandler {
       body += page.items.map((o) => wire(o, apiVersion)).join(',')
       body += ']}'
       reply.code(200).type('application/json').send(body)
+      return
+    }
+    if (rep === 'protobuf') {
+      reply.code(200).type(PROTOBUF).send(encodeProtobufObject({ apiVersion, kind: t.listKind, metadata: listMeta, items: page.items.map((o) => o.obj) }))
       return
     }
     this.#sendOther(reply, 200, rep, t, version, apiVersion, page.items.map((o) => o.obj), listMeta, req)

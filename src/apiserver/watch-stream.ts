@@ -1,5 +1,6 @@
 // Serves one watch as kube-apiserver does: HTTP 200, then a chunked stream of JSON lines
-// {"type":"ADDED|MODIFIED|DELETED|BOOKMARK|ERROR","object":{...}}.
+// {"type":"ADDED|MODIFIED|DELETED|BOOKMARK|ERROR","object":{...}}, or, when the client asked for
+// protobuf, length-prefixed metav1.WatchEvent frames (application/vnd.kubernetes.protobuf;stream=watch).
 //
 // Expected flow
 // 1. resourceVersion unset or "0" (or sendInitialEvents=true): synthetic ADDED events for every
@@ -12,6 +13,7 @@
 // `maxBufferedBytes` pile up, rather than holding the server's memory.
 
 import type { ServerResponse } from 'node:http'
+import { encodeProtobufObject, encodeWatchFrame, PROTOBUF_WATCH } from './protobuf-encode.ts'
 import { ApiError } from './status.ts'
 import type { StoredObject } from './store.ts'
 import type { WatchHub } from './watch-hub.ts'
@@ -35,10 +37,13 @@ export interface WatchParams {
   maxBufferedBytes: number
   /** Serializes an object in the requested apiVersion. */
   wire: (o: StoredObject) => string
+  /** When set, the stream is protobuf frames and this encodes an object's envelope in the requested apiVersion. */
+  protobuf?: (o: StoredObject) => Buffer
 }
 
 export function serveWatch(res: ServerResponse, hub: WatchHub, p: WatchParams, headers: Record<string, string>): void {
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', ...headers })
+  const pb = p.protobuf
+  res.writeHead(200, { 'Content-Type': pb ? PROTOBUF_WATCH : 'application/json', 'Cache-Control': 'no-cache, private', ...headers })
   res.flushHeaders()
   let ended = false
   let unsubscribe: (() => void) | undefined
@@ -51,17 +56,18 @@ export function serveWatch(res: ServerResponse, hub: WatchHub, p: WatchParams, h
     res.end()
   }
   res.on('close', end)
-  const write = (line: string) => {
+  const write = (line: string | Buffer) => {
     if (ended) return
     res.write(line)
     if (res.writableLength > p.maxBufferedBytes) { ended = true; unsubscribe?.(); for (const t of timers) clearTimeout(t); res.destroy() }
   }
-  const send = (type: WatchEventType, o: StoredObject) => write(`{"type":"${type}","object":${p.wire(o)}}\n`)
+  const send = (type: WatchEventType, o: StoredObject) => write(pb ? encodeWatchFrame(type, pb(o)) : `{"type":"${type}","object":${p.wire(o)}}\n`)
+  const sendOther = (type: 'BOOKMARK' | 'ERROR', object: { apiVersion: string; kind: string; [field: string]: unknown }) => write(pb ? encodeWatchFrame(type, encodeProtobufObject(object)) : `${JSON.stringify({ type, object })}\n`)
   let lastRv = p.currentRv
   const bookmark = (rv: number, initialEnd = false) => {
     const meta: Record<string, unknown> = { resourceVersion: String(rv), creationTimestamp: null }
     if (initialEnd) meta.annotations = { 'k8s.io/initial-events-end': 'true' }
-    write(`${JSON.stringify({ type: 'BOOKMARK', object: { kind: p.kind, apiVersion: p.apiVersion, metadata: meta } })}\n`)
+    sendOther('BOOKMARK', { kind: p.kind, apiVersion: p.apiVersion, metadata: meta })
   }
   const rv = p.resourceVersion
   const fromNow = rv === undefined || rv === '' || rv === '0' || p.sendInitialEvents
@@ -77,7 +83,7 @@ export function serveWatch(res: ServerResponse, hub: WatchHub, p: WatchParams, h
     unsubscribe = hub.subscribe({ gr: p.gr, fromRv: start, matches: p.matches, send: (type, o) => { lastRv = o.rv; send(type, o) } })
   } catch (err) {
     if (!(err instanceof ApiError)) throw err
-    write(`${JSON.stringify({ type: 'ERROR', object: err.toStatus() })}\n`)
+    sendOther('ERROR', { ...err.toStatus(), apiVersion: 'v1', kind: 'Status' })
     end()
     return
   }
