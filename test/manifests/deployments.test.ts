@@ -151,9 +151,14 @@ for (const { deployment, overlays: where, objects } of distinct.values()) {
     await applyServed(h, objects)
     const sources = sourcesOf(h)
     await sources.refresh()
-    const s = await startAndProbe(t, h, deployment, sources)
+    // All replicas at once, as the Deployment runs them: each must pass its readiness probe (a
+    // follower that never became ready would stall every rolling update).
+    const replicas: number = deployment.spec.replicas ?? 1
+    const pods = await Promise.all(Array.from({ length: replicas }, () => startAndProbe(t, h, deployment, sources)))
+    t.equal(pods.length, replicas, `${replicas} replicas ready at once`)
+    const s = pods[0]
     if (s.metricsUrl !== undefined) t.equal((await fetch(s.metricsUrl)).status, 401, '/metrics is not open while the metrics token Secret does not exist')
-    t.equal(await s.stop(), 0, 'exits 0 on SIGTERM')
+    t.same(await Promise.all(pods.map((p) => p.stop())), pods.map(() => 0), 'each exits 0 on SIGTERM')
 
     if (s.metricsUrl === undefined) return
     // With the Secret the manifest's comment tells operators to create, /metrics serves its bearer.
