@@ -210,7 +210,7 @@ export class ResourceHandler {
       await store.settled()
       reply.hijack()
       serveWatch(reply.raw, this.hub, {
-        gr: t.gr, kind: metaVersion ? 'PartialObjectMetadata' : t.kind, apiVersion: metaVersion ?? apiVersion, matches: sel.matches,
+        gr: t.gr, kind: metaVersion ? 'PartialObjectMetadata' : t.kind, listKind: metaVersion ? 'PartialObjectMetadataList' : t.listKind, apiVersion: metaVersion ?? apiVersion, matches: sel.matches,
         initial: () => this.lister.list(t, namespace, sel, 0, undefined).items,
         currentRv: store.rv, latestRv: () => store.rv,
         resourceVersion: rv, sendInitialEvents: sendInitial, allowBookmarks: boolParam(q, 'allowWatchBookmarks'),

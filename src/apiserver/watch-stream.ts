@@ -5,7 +5,9 @@
 // Expected flow
 // 1. resourceVersion unset or "0" (or sendInitialEvents=true): synthetic ADDED events for every
 //    object that matches now, then (with sendInitialEvents) a BOOKMARK annotated
-//    k8s.io/initial-events-end; otherwise replay of history after the given resourceVersion.
+//    k8s.io/initial-events-end and, as kube-apiserver v1.32 writes it for client-go's watch-list,
+//    kubernetes.io/initial-events-list-blueprint (an empty list of the kind, in the stream's
+//    encoding, base64); otherwise replay of history after the given resourceVersion.
 // 2. Live events as they commit; a BOOKMARK every bookmarkIntervalMs if the client allows them.
 // 3. At timeoutSeconds a last BOOKMARK (if allowed) and the stream ends.
 // Errors: a too-old resourceVersion is an ERROR event carrying a 410 Expired Status (then end),
@@ -23,6 +25,8 @@ export interface WatchParams {
   gr: string
   kind: string
   apiVersion: string
+  /** The kind of a list of these objects, for the watch-list blueprint (default `${kind}List`). */
+  listKind?: string
   matches: (o: StoredObject) => boolean
   /** The objects that match now, for synthetic ADDED events. */
   initial: () => StoredObject[]
@@ -64,9 +68,13 @@ export function serveWatch(res: ServerResponse, hub: WatchHub, p: WatchParams, h
   const send = (type: WatchEventType, o: StoredObject) => write(pb ? encodeWatchFrame(type, pb(o)) : `{"type":"${type}","object":${p.wire(o)}}\n`)
   const sendOther = (type: 'BOOKMARK' | 'ERROR', object: { apiVersion: string; kind: string; [field: string]: unknown }) => write(pb ? encodeWatchFrame(type, encodeProtobufObject(object)) : `${JSON.stringify({ type, object })}\n`)
   let lastRv = p.currentRv
+  const blueprint = (): string => {
+    const list = { apiVersion: p.apiVersion, kind: p.listKind ?? `${p.kind}List`, metadata: {}, items: [] }
+    return (pb ? encodeProtobufObject(list) : Buffer.from(JSON.stringify(list))).toString('base64')
+  }
   const bookmark = (rv: number, initialEnd = false) => {
     const meta: Record<string, unknown> = { resourceVersion: String(rv), creationTimestamp: null }
-    if (initialEnd) meta.annotations = { 'k8s.io/initial-events-end': 'true' }
+    if (initialEnd) meta.annotations = { 'k8s.io/initial-events-end': 'true', 'kubernetes.io/initial-events-list-blueprint': blueprint() }
     sendOther('BOOKMARK', { kind: p.kind, apiVersion: p.apiVersion, metadata: meta })
   }
   const rv = p.resourceVersion

@@ -99,6 +99,9 @@ t.test('metadata-only watch as the metadata informer asks for it: initial, modif
     { type: 'BOOKMARK', object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: { annotations: { 'k8s.io/initial-events-end': 'true' } } } },
   ])
   t.notOk('data' in initial.events[0].object)
+  // kube-apiserver v1.32's watch-list blueprint (an empty list in the stream's encoding, base64); client-go 1.32 refuses the stream without it.
+  const blueprint = initial.events[1].object.metadata.annotations['kubernetes.io/initial-events-list-blueprint']
+  t.match(JSON.parse(Buffer.from(blueprint, 'base64').toString()), { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', items: [] })
 })
 
 t.test('Accept falls back along the client\'s list; nothing producible is a 406', async (t) => {

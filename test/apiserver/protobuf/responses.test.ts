@@ -102,7 +102,10 @@ t.test('a watch in protobuf: length-prefixed WatchEvent frames whose object is i
   t.equal(r.contentType, 'application/vnd.kubernetes.protobuf;stream=watch')
   t.same(r.events.map((e) => e.type), ['ADDED', 'BOOKMARK', 'DELETED'])
   t.match(decodeProtobufObject(r.events[0].object), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'one' } })
-  t.match(decodeProtobufObject(r.events[1].object), { kind: 'ConfigMap', metadata: { annotations: { 'k8s.io/initial-events-end': 'true' } } })
+  const bookmark = decodeProtobufObject(r.events[1].object) as { kind: string; metadata: { annotations: Record<string, string> } }
+  t.match(bookmark, { kind: 'ConfigMap', metadata: { annotations: { 'k8s.io/initial-events-end': 'true' } } })
+  const blueprint = openEnvelope(Buffer.from(bookmark.metadata.annotations['kubernetes.io/initial-events-list-blueprint'], 'base64'))
+  t.same([blueprint.apiVersion, blueprint.kind, blueprint.raw.get(2)], ['v1', 'ConfigMapList', undefined], 'the watch-list blueprint: an empty ConfigMapList in protobuf')
 })
 
 t.test('kinds without a complete protobuf schema fall back along Accept; protobuf alone for them is a 406', async (t) => {
