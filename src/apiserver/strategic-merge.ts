@@ -6,7 +6,7 @@
 // - A map merges key by key; `null` removes a key; a value of another type replaces the old one.
 // - A list is replaced whole, unless the kind declares it a merge list (patchStrategy "merge" on
 //   the Go type): a list of maps merges item by item on its merge key (ownerReferences on uid,
-//   a ServiceAccount's secrets and imagePullSecrets on name); a list of scalars (finalizers) is a set
+//   a ServiceAccount's secrets on name); a list of scalars (finalizers) is a set
 //   union. New patch items come first, then the items only the server had (the server's order).
 // - Directives: `$patch: replace` (a map or a merge list taken as given), `$patch: delete` (a map
 //   cleared; a list item removed by its merge key — a no-op when no item has that key, as the
@@ -35,9 +35,13 @@ const METADATA_MERGE_LISTS: Record<string, MergeKey> = {
   'metadata.ownerReferences': 'uid',
 }
 
-/** Merge lists of particular built-in kinds (their Go types' patchStrategy:"merge" tags), by path. */
+/**
+ * Merge lists of particular built-in kinds (their Go types' patchStrategy:"merge" tags), by path; the
+ * OpenAPI documents advertise the same (x-kubernetes-patch-strategy), so kubectl's client-side apply
+ * computes its patches to match. A ServiceAccount's imagePullSecrets is atomic (replaced whole).
+ */
 const KIND_MERGE_LISTS: Record<string, Record<string, MergeKey>> = {
-  ServiceAccount: { secrets: 'name', imagePullSecrets: 'name' },
+  ServiceAccount: { secrets: 'name' },
 }
 
 const DIRECTIVE = '$patch'

@@ -1,9 +1,10 @@
 // Strategic merge patches over HTTP with the exact requests kube-controller-manager's garbage collector
 // sends through its metadata client (pkg/controller/controller_ref_manager.go
 // GenerateDeleteOwnerRefStrategicMergeBytes; client-go/metadata/metadata.go's Accept header): removing
-// an owner reference that is already gone is a no-op on kube-apiserver, so it must be here too.
+// an owner reference that is already gone is a no-op on kube-apiserver, so it must be here too. And
+// kubectl's client-side apply and patch, which compute their patches from the served OpenAPI.
 import t from 'tap'
-import { request, startServer } from './harness.ts'
+import { request, startServer, writeTemp } from './harness.ts'
 
 const CM = '/api/v1/namespaces/default/configmaps'
 const SMP = 'application/strategic-merge-patch+json'
@@ -35,4 +36,25 @@ t.test('the garbage collector\'s owner-reference removal, as kube-controller-man
 
   r = await request(s, 'PATCH', `${CM}/owned`, { body: gcPatch('not-the-uid', owner.metadata.uid), contentType: SMP })
   t.equal(r.status, 409, 'the uid in the patch is a precondition: another object of the same name is left alone')
+})
+
+t.test('kubectl apply (client-side) and kubectl patch on a ServiceAccount: merge lists and atomic lists as on kube-apiserver', async (t) => {
+  const h = await startServer(t)
+  const sa = (labels: string, finalizers: string, pull: string, secrets: string) =>
+    `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: x\n  labels: ${labels}\n  finalizers: ${finalizers}\nimagePullSecrets: ${pull}\nsecrets: ${secrets}\n`
+  await h.k('apply', '-f', writeTemp(h, 'sa1.yaml', sa('{a: "1", b: "2"}', '[e.io/a, e.io/b]', '[{name: a}, {name: b}]', '[{name: a}, {name: b}]')))
+  // kubectl sends $setElementOrder/secrets with a {"$patch":"delete","name":"a"} item, $deleteFromPrimitiveList/finalizers, imagePullSecrets whole
+  await h.k('apply', '-f', writeTemp(h, 'sa2.yaml', sa('{b: "3"}', '[e.io/b, e.io/c]', '[{name: c}, {name: b}]', '[{name: c}, {name: b}]')))
+  const get = async () => JSON.parse(await h.k('get', 'sa', 'x', '-o', 'json'))
+  let o = await get()
+  t.same(o.metadata.labels, { b: '3' })
+  t.same(o.metadata.finalizers, ['e.io/b', 'e.io/c'], 'finalizers: e.io/a removed, order as applied')
+  t.same(o.secrets, [{ name: 'c' }, { name: 'b' }], 'secrets (merge list on name): a removed, c added, order as applied')
+  t.same(o.imagePullSecrets, [{ name: 'c' }, { name: 'b' }], 'imagePullSecrets (atomic): as applied')
+  await h.k('patch', 'sa', 'x', '-p', '{"imagePullSecrets":[{"name":"d"}],"secrets":[{"name":"d"}],"metadata":{"finalizers":["e.io/z"]}}')
+  o = await get()
+  t.same(o.imagePullSecrets, [{ name: 'd' }], 'an atomic list is replaced')
+  t.same(o.secrets, [{ name: 'd' }, { name: 'c' }, { name: 'b' }], 'a merge list gains the new item first')
+  t.same(o.metadata.finalizers, ['e.io/z', 'e.io/b', 'e.io/c'])
+  await h.k('patch', 'sa', 'x', '--type=json', '-p', '[{"op":"remove","path":"/metadata/finalizers"}]')
 })

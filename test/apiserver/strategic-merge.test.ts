@@ -99,4 +99,5 @@ t.test('lists without a merge strategy are replaced; the live object is not touc
   t.same(r.rules, [{ verbs: ['list'], resources: ['configmaps'], apiGroups: [''] }])
   t.same(role, before, 'the input is unchanged')
   t.same(merged(sa({ secrets: [{ name: 'a' }] }), { secrets: [] }).secrets, [{ name: 'a' }], 'an empty patch list merges nothing into a merge list')
+  t.same(merged(sa({ imagePullSecrets: [{ name: 'a' }] }), { imagePullSecrets: [{ name: 'b' }] }).imagePullSecrets, [{ name: 'b' }], 'a ServiceAccount\'s imagePullSecrets is atomic (+listType=atomic, no patchStrategy)')
 })

@@ -45,10 +45,12 @@ const secret = root('Secret holds secret data of a certain type. The total bytes
   type: s('Used to facilitate programmatic handling of secret data.'),
 })
 
+// patchStrategy "merge" on the Go type: strategic merge patches (kubectl apply, kubectl patch) merge items by name.
+const mergeOnName = { 'x-kubernetes-patch-merge-key': 'name', 'x-kubernetes-patch-strategy': 'merge' }
 const serviceAccount = root('ServiceAccount binds together: a name, understood by users, and perhaps by peripheral systems, for an identity; a principal that can be authenticated and authorized; a set of secrets.', {
   automountServiceAccountToken: b('AutomountServiceAccountToken indicates whether pods running as this service account should have an API token automatically mounted.'),
   imagePullSecrets: { type: 'array', items: o('LocalObjectReference contains enough information to let you locate the referenced object inside the same namespace.', { name: s('Name of the referent.') }, { 'x-kubernetes-map-type': 'atomic' }), 'x-kubernetes-list-type': 'atomic', description: 'ImagePullSecrets is a list of references to secrets in the same namespace to use for pulling any images in pods that reference this ServiceAccount.' },
-  secrets: { type: 'array', items: objectReference('ObjectReference contains enough information to let you inspect or modify the referred object.'), 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'], description: 'Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.' },
+  secrets: { type: 'array', items: objectReference('ObjectReference contains enough information to let you inspect or modify the referred object.'), 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'], ...mergeOnName, description: 'Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.' },
 })
 
 const coreEvent = root('Event is a report of an event somewhere in the cluster.', {
