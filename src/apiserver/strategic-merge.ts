@@ -85,9 +85,8 @@ class Merger {
     }
     this.#retainKeys(original, patch, path)
     this.#setElementOrders(original, patch, path)
-    for (const [rawKey, value] of Object.entries(patch)) {
-      if (rawKey.startsWith(DELETE_FROM_PRIMITIVE_LIST)) { this.#deleteFromPrimitiveList(original, rawKey, value, path); continue }
-      const key = rawKey
+    for (const [key, value] of Object.entries(patch)) {
+      if (key.startsWith(DELETE_FROM_PRIMITIVE_LIST)) { this.#deleteFromPrimitiveList(original, key, value, path); continue }
       if (value === null) { delete original[key]; continue }
       const field = fieldOf(path, key)
       const cur = original[key]
