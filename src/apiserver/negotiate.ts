@@ -4,15 +4,15 @@
 // Accept is read in the client's order and the first entry the server can produce wins, so a list
 // such as client-go's metadata informer's
 // `application/vnd.kubernetes.protobuf;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json`
-// falls back past what it cannot (protobuf metadata-only answers; protobuf for kinds without a
-// complete schema) to the next entry.
+// is answered in protobuf, and one that cannot be (protobuf for a kind without a complete schema)
+// falls back to the next entry.
 
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml'
 import { checkNestingDepth, MAX_NESTING_DEPTH } from './limits.ts'
 import { decodeProtobufObject } from './protobuf.ts'
 import { ApiError, errors } from './status.ts'
 
-export type Representation = 'json' | 'yaml' | 'protobuf' | 'table' | 'partial' | 'partial-v1beta1' | 'discovery-v2' | 'discovery-v2beta1'
+export type Representation = 'json' | 'yaml' | 'protobuf' | 'table' | 'partial' | 'partial-v1beta1' | 'partial-protobuf' | 'discovery-v2' | 'discovery-v2beta1'
 
 interface MediaRange { type: string; params: Record<string, string> }
 
@@ -36,7 +36,11 @@ export function negotiate(accept: string | undefined, allowed: Representation[])
   if (!accept) return 'json'
   for (const m of parseAccept(accept)) {
     if (m.type === 'application/yaml' && allowed.includes('yaml') && !m.params.as) return 'yaml'
-    if (m.type === 'application/vnd.kubernetes.protobuf' && allowed.includes('protobuf') && !m.params.as) return 'protobuf'
+    if (m.type === 'application/vnd.kubernetes.protobuf') {
+      if (!m.params.as && allowed.includes('protobuf')) return 'protobuf'
+      if ((m.params.as === 'PartialObjectMetadata' || m.params.as === 'PartialObjectMetadataList') && m.params.g === 'meta.k8s.io' && m.params.v === 'v1' && allowed.includes('partial-protobuf')) return 'partial-protobuf'
+      continue
+    }
     if (m.type !== 'application/json' && m.type !== '*/*' && m.type !== 'application/*') continue
     const as = m.params.as
     if (!as) return 'json'
@@ -78,7 +82,7 @@ export function bodyFormat(contentType: string | undefined, allowed: BodyFormat[
 
 /** The meta.k8s.io apiVersion of a metadata-only representation, undefined for the others. */
 export function partialApiVersion(rep: Representation): string | undefined {
-  return rep === 'partial' ? 'meta.k8s.io/v1' : rep === 'partial-v1beta1' ? 'meta.k8s.io/v1beta1' : undefined
+  return rep === 'partial' || rep === 'partial-protobuf' ? 'meta.k8s.io/v1' : rep === 'partial-v1beta1' ? 'meta.k8s.io/v1beta1' : undefined
 }
 
 /** Parses a request body as JSON or YAML; malformed input is a 400 naming the problem. */

@@ -102,6 +102,7 @@ const STATUS: Schema = { 1: f('metadata', { msg: LIST_META }), 2: f('status', 's
  */
 export function responseSchema(apiVersion: string, kind: string): Schema | undefined {
   if (apiVersion === 'v1' && kind === 'Status') return STATUS
+  if (apiVersion === 'meta.k8s.io/v1' && kind === 'PartialObjectMetadata') return { 1: f('metadata', { msg: OBJECT_META }) }
   const list = kind.endsWith('List') ? responseSchema(apiVersion, kind.slice(0, -4)) : undefined
   if (list) return { 1: f('metadata', { msg: LIST_META }), 2: f('items', { msg: list }, true) }
   if (apiVersion === 'v1') return KINDS[kind]

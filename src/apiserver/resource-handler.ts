@@ -150,7 +150,7 @@ export class ResourceHandler {
 
   // Protobuf answers only for kinds with a complete protobuf schema; others fall back along Accept.
   #representation(req: FastifyRequest, t: ResourceType, apiVersion: string): Representation {
-    const allowed: Representation[] = ['yaml', 'partial', 'partial-v1beta1']
+    const allowed: Representation[] = ['yaml', 'partial', 'partial-v1beta1', 'partial-protobuf']
     if (this.renderTable) allowed.push('table')
     if (canEncodeProtobuf(apiVersion, t.kind)) allowed.push('protobuf')
     return negotiate(req.headers.accept, allowed)
@@ -177,6 +177,7 @@ export class ResourceHandler {
     if (metaVersion) {
       const partial = (o: KObject) => ({ kind: 'PartialObjectMetadata', apiVersion: metaVersion, metadata: o.metadata })
       const body = listMeta ? { kind: 'PartialObjectMetadataList', apiVersion: metaVersion, metadata: listMeta, items: objs.map(partial) } : partial(objs[0])
+      if (rep === 'partial-protobuf') { reply.code(code).header('content-type', `${PROTOBUF};as=${body.kind};g=meta.k8s.io;v=v1`).send(encodeProtobufObject(body)); return }
       reply.code(code).header('content-type', `application/json;as=${body.kind};g=meta.k8s.io;v=${metaVersion.split('/')[1]}`).send(Buffer.from(JSON.stringify(body)))
       return
     }
@@ -218,6 +219,7 @@ export class ResourceHandler {
         bookmarkIntervalMs: this.opts.watchBookmarkIntervalMs, maxBufferedBytes: this.opts.watchMaxBufferedBytes,
         wire: rep === 'table' ? this.#tableWire(t, version, apiVersion, q) : metaVersion ? (o) => JSON.stringify({ kind: 'PartialObjectMetadata', apiVersion: metaVersion, metadata: o.obj.metadata }) : (o) => wire(o, apiVersion),
         ...(rep === 'protobuf' ? { protobuf: (o: StoredObject) => encodeProtobufObject({ ...o.obj, apiVersion }) } : {}),
+        ...(rep === 'partial-protobuf' ? { protobuf: (o: StoredObject) => encodeProtobufObject({ kind: 'PartialObjectMetadata', apiVersion: metaVersion, metadata: o.obj.metadata }) } : {}),
       }, {})
       return
     }

@@ -57,6 +57,7 @@ t.test('protobuf and metadata-only reads are authenticated and authorized like J
     [`${SECRETS}/s1`, partial('PartialObjectMetadata')],
     [SECRETS, partial('PartialObjectMetadataList')],
     [`${SECRETS}?watch=true&timeoutSeconds=1`, partial('PartialObjectMetadata')],
+    [SECRETS, `${PB};as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json`],
   ]
   for (const [path, accept] of reads) {
     const anon = await request(s, 'GET', path, { accept, token: null })

@@ -9,9 +9,12 @@ import { request as httpsRequest } from 'node:https'
 import t from 'tap'
 import type { ApiServer } from '../../../src/apiserver/index.ts'
 import { request, startServer } from '../harness.ts'
+import { fields, openEnvelope, sub } from '../protobuf/wire.ts'
 
 const json = 'application/json'
-const metadataAccept = (as: string, v = 'v1') => `application/vnd.kubernetes.protobuf;as=${as};g=meta.k8s.io;v=${v},application/json;as=${as};g=meta.k8s.io;v=${v},application/json`
+// The metadata client's Accept, and the same without its first (protobuf) entry, to read JSON answers.
+const clientAccept = (as: string, v = 'v1') => `application/vnd.kubernetes.protobuf;as=${as};g=meta.k8s.io;v=${v},application/json;as=${as};g=meta.k8s.io;v=${v},application/json`
+const metadataAccept = (as: string, v = 'v1') => clientAccept(as, v).slice(clientAccept(as, v).indexOf(',') + 1)
 const WIDGETS = '/apis/example.com/v1/namespaces/default/widgets'
 
 const crd = {
@@ -52,7 +55,7 @@ function watch(s: ApiServer, path: string, accept: string, stop: (events: any[])
   })
 }
 
-t.test('metadata-only list of a custom resource with the metadata client\'s Accept: PartialObjectMetadataList in JSON, no spec', async (t) => {
+t.test('metadata-only list of a custom resource as JSON: PartialObjectMetadataList, no spec', async (t) => {
   const s = await setup(t)
   const r = await request(s, 'GET', `${WIDGETS}?limit=500`, { accept: metadataAccept('PartialObjectMetadataList') })
   t.equal(r.status, 200, r.text)
@@ -73,7 +76,7 @@ t.test('metadata-only get in meta.k8s.io/v1beta1, for a custom and a built-in re
   t.notOk('spec' in ns.json())
 })
 
-t.test('metadata-only watch as the metadata informer asks for it: initial, modified and deleted events and bookmarks are PartialObjectMetadata', async (t) => {
+t.test('metadata-only watch in JSON: initial, modified and deleted events and bookmarks are PartialObjectMetadata', async (t) => {
   const s = await setup(t)
   const list = (await request(s, 'GET', WIDGETS, { accept: metadataAccept('PartialObjectMetadataList') })).json()
   const rv = list.metadata.resourceVersion
@@ -113,8 +116,53 @@ t.test('Accept falls back along the client\'s list; nothing producible is a 406'
   t.equal(typed.json().kind, 'Widget')
   const unknownAs = await request(s, 'GET', `${WIDGETS}/w1`, { accept: 'application/json;as=Table;g=meta.k8s.io;v=v9, application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1beta1' })
   t.equal(unknownAs.json().apiVersion, 'meta.k8s.io/v1beta1', 'an unknown Table version is skipped for the next entry')
-  const onlyProtobuf = await request(s, 'GET', `${WIDGETS}/w1`, { accept: 'application/vnd.kubernetes.protobuf;as=PartialObjectMetadata;g=meta.k8s.io;v=v1' })
-  t.equal(onlyProtobuf.status, 406)
+  const onlyProtobuf = await request(s, 'GET', `${WIDGETS}/w1`, { accept: 'application/vnd.kubernetes.protobuf' })
+  t.equal(onlyProtobuf.status, 406, 'a custom resource has no protobuf form')
+  const betaProtobuf = await request(s, 'GET', `${WIDGETS}/w1`, { accept: 'application/vnd.kubernetes.protobuf;as=PartialObjectMetadata;g=meta.k8s.io;v=v1beta1' })
+  t.equal(betaProtobuf.status, 406, 'metadata-only protobuf is served in v1 only')
   const yamlWatch = await request(s, 'GET', `${WIDGETS}?watch=true`, { accept: 'application/yaml' })
   t.equal(yamlWatch.status, 406, 'a watch is not served as YAML')
+})
+
+function rawGet(s: ApiServer, path: string, accept: string, frames = 0): Promise<{ status: number; contentType: string; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(new URL(path, s.url), { headers: { authorization: `Bearer ${s.adminToken}`, accept }, ca: s.caPem }, (res) => {
+      const chunks: Buffer[] = []
+      const done = () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type']), body: Buffer.concat(chunks) })
+      res.on('data', (c: Buffer) => {
+        chunks.push(c)
+        // A watch: stop once `frames` length-prefixed frames are complete.
+        let buf = Buffer.concat(chunks)
+        let n = 0
+        while (frames > 0 && buf.length >= 4 && buf.length >= 4 + buf.readUInt32BE(0)) { buf = buf.subarray(4 + buf.readUInt32BE(0)); n++ }
+        if (frames > 0 && n >= frames) { req.destroy(); done() }
+      })
+      res.on('end', done)
+      res.on('error', done)
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+t.test('with the metadata client\'s exact Accept the answer is protobuf PartialObjectMetadata[List] (its first choice), watches too', async (t) => {
+  const s = await setup(t)
+  const list = await rawGet(s, `${WIDGETS}?limit=500`, clientAccept('PartialObjectMetadataList'))
+  t.equal(list.status, 200)
+  t.equal(list.contentType, 'application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1')
+  const env = openEnvelope(list.body)
+  t.same([env.apiVersion, env.kind], ['meta.k8s.io/v1', 'PartialObjectMetadataList'])
+  const item = fields(env.raw.get(2)![0] as Buffer)
+  t.equal(sub(fields(sub(item, 1)), 1).toString(), 'w1', 'items[0].metadata.name')
+  t.same([...item.keys()], [1], 'an item carries metadata only')
+
+  const one = await rawGet(s, `${WIDGETS}/w1`, clientAccept('PartialObjectMetadata'))
+  t.same([openEnvelope(one.body).kind, one.contentType], ['PartialObjectMetadata', 'application/vnd.kubernetes.protobuf;as=PartialObjectMetadata;g=meta.k8s.io;v=v1'])
+
+  const watch = await rawGet(s, `${WIDGETS}?watch=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan&sendInitialEvents=true&timeoutSeconds=30`, clientAccept('PartialObjectMetadata'), 2)
+  t.equal(watch.contentType, 'application/vnd.kubernetes.protobuf;stream=watch')
+  const frame = fields(watch.body.subarray(4, 4 + watch.body.readUInt32BE(0)))
+  t.equal(sub(frame, 1).toString(), 'ADDED')
+  const object = openEnvelope(sub(fields(sub(frame, 2)), 1))
+  t.same([object.apiVersion, object.kind, sub(fields(sub(object.raw, 1)), 1).toString()], ['meta.k8s.io/v1', 'PartialObjectMetadata', 'w1'])
 })
