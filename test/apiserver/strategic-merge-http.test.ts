@@ -23,13 +23,13 @@ t.test('the garbage collector\'s owner-reference removal, as kube-controller-man
     `{"metadata":{"uid":"${dependentUid}","ownerReferences":[{"$patch":"delete","uid":"${ownerUid}"}]${finalizers ? `,"$deleteFromPrimitiveList/finalizers":${JSON.stringify(finalizers)}` : ''}}}`
 
   let r = await request(s, 'PATCH', `${CM}/plain`, { body: gcPatch(plain.metadata.uid, owner.metadata.uid), contentType: SMP, accept: METADATA_ACCEPT, headers: { 'user-agent': 'kube-controller-manager/v1.32.13 (linux/amd64) kubernetes/abcdef/system:serviceaccount:kube-system:generic-garbage-collector' } })
-  t.equal(r.status, 200, `no owner references at all: nothing to remove, no 422 (${r.text.slice(0, 200)})`)
+  t.equal(r.status, 200, `no owner references at all: nothing to remove, no 422 (${JSON.stringify(r.text.slice(0, 200))})`)
   let now = (await request(s, 'GET', `${CM}/plain`)).json()
   t.equal(now.metadata.resourceVersion, plain.metadata.resourceVersion, 'nothing was written')
   t.notOk('ownerReferences' in now.metadata, 'no bogus {"$patch":"delete"} entry inserted')
 
   r = await request(s, 'PATCH', `${CM}/owned`, { body: gcPatch(owned.metadata.uid, owner.metadata.uid, ['orphan']), contentType: SMP, accept: METADATA_ACCEPT })
-  t.equal(r.status, 200, r.text.slice(0, 200))
+  t.equal(r.status, 200, JSON.stringify(r.text.slice(0, 200)))
   now = (await request(s, 'GET', `${CM}/owned`)).json()
   t.notOk('ownerReferences' in now.metadata, 'the owner reference removed')
   t.same(now.metadata.finalizers, ['example.com/keep'], 'the orphan finalizer removed, the other kept')
