@@ -2,24 +2,15 @@
 // server: a typed client that leaves kind out of its bodies, mints a ServiceAccount token and asks
 // the review APIs. The script prints the same lines against kube-apiserver v1.32 (checked by hand).
 import t from 'tap'
-import { execFile } from 'node:child_process'
-import { join } from 'node:path'
 import { startServer } from '../harness.ts'
-
-const PYTHON = '/usr/bin/python3'
-const SCRIPT = join(import.meta.dirname, 'fixtures', 'python-client-rbac.py')
+import { runPythonScript } from './run-script.ts'
 
 t.test('the Python client: TokenRequest, reviews and impersonation behave as on kube-apiserver', async (t) => {
   const h = await startServer(t)
   await h.k('create', 'namespace', 'development')
   await h.k('create', 'namespace', 'other')
-  const run = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-    execFile(PYTHON, [SCRIPT, h.server.kubeconfigPath], { timeout: 60_000, env: { PATH: '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' } }, (e, out, err) =>
-      resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, out, err }))
-  })
-  if (/No module named 'kubernetes'/.test(run.err)) t.fail('python3-kubernetes is not installed: apt-get install python3-kubernetes (.ci/run does)')
-  t.equal(run.code, 0, `the script ran: ${run.err.split('\n').filter((l) => !/Warning/.test(l)).slice(-4).join(' | ')}`)
-  t.same(run.out.trim().split('\n'), [
+  const lines = await runPythonScript(t, 'python-client-rbac.py', [h.server.kubeconfigPath], { home: h.dir })
+  t.same(lines, [
     'token minted True',
     'pybot can list configmaps True',
     'pybot can get secrets False',
