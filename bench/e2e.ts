@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util'
 import { create as tarCreate } from 'tar'
 import { stringify } from 'yaml'
 import { createApiServer } from '../src/apiserver/index.ts'
-import { buildNodeRuntime, fileDigest, pinnedNodeVersion, runtimeCatalog, startArtifactServer, type BuiltArtifact } from '../controller/artifacts/index.ts'
+import { buildNodeRuntime, fileDigest, pinnedNodeVersion, runtimeCatalog, startArtifactServer, type BuiltArtifact } from '../src/cli/artifacts/index.ts'
 import { ProcessBackend, randomPortBaseBelowEphemeral } from '../src/providers/index.ts'
 
 const REPO = resolve(import.meta.dirname, '..')

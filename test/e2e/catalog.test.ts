@@ -6,7 +6,7 @@
 // Servers here run a small TCP program on the real Node runtime (no game package) to stay lean.
 import t, { type Test } from 'tap'
 import { stringify } from 'yaml'
-import { runtimeCatalog } from '../../controller/artifacts/index.ts'
+import { runtimeCatalog } from '../../src/cli/artifacts/index.ts'
 import { buildArtifacts, condition, startE2E } from './harness.ts'
 import { tcpReachable } from '../../controller/status-util.ts'
 

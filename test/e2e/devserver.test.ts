@@ -1,5 +1,5 @@
 // DevServer end to end with the code-server STAND-IN (a small HTTP program packaged like
-// code-server: bin/code-server, --bind-addr, /healthz — see controller/artifacts/build.ts):
+// code-server: bin/code-server, --bind-addr, /healthz — see test/e2e/code-server-stand-in.ts):
 // example applied → Ready with CodeServerReady and status.ide; codeServer.enabled false → stopped;
 // delete with the controller SIGKILLed right after → container gone. Plus orphan collection: a
 // container tagged by this control plane whose resource does not exist is deleted after the grace.

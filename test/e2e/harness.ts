@@ -13,9 +13,10 @@ import { join } from 'node:path'
 import type { Test } from 'tap'
 import { stringify } from 'yaml'
 import {
-  artifactFileName, buildCodeServerStandIn, buildFlyingSquidPackage, buildNodeRuntime, runtimeCatalog, startArtifactServer,
+  artifactFileName, buildFlyingSquidPackage, buildNodeRuntime, runtimeCatalog, startArtifactServer,
   type ArtifactServer, type BuiltArtifact,
-} from '../../controller/artifacts/index.ts'
+} from '../../src/cli/artifacts/index.ts'
+import { buildCodeServerStandIn } from './code-server-stand-in.ts'
 import { ProcessBackend, randomPortBaseBelowEphemeral } from '../../src/providers/index.ts'
 import { Client } from '../../src/runtime/index.ts'
 import { applyBaseRbac, CONTROLLER_SERVICE_ACCOUNT, GATEWAY_SERVICE_ACCOUNT } from '../../src/cli/up/base-rbac.ts'

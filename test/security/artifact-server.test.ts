@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
-import { startArtifactServer } from '../../controller/artifacts/server.ts'
+import { startArtifactServer } from '../../src/cli/artifacts/server.ts'
 import { rawRequest } from './raw-http.ts'
 
 const rawStatus = async (port: number, target: string): Promise<number> => (await rawRequest(port, target)).status

@@ -3,22 +3,16 @@
 // versions stay the same; served on loopback; RuntimeCatalogs with their real sha256s.
 // Guarantees: a catalog's sha256 is always that of the file the artifact server serves (cached
 // files are re-hashed at start, never trusted by name alone).
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import {
-  artifactFileName, buildFlyingSquidPackage, buildNodeRuntime, fileDigest, pinnedNodeVersion, runtimeCatalog, startArtifactServer,
+  artifactFileName, buildFlyingSquidPackage, buildNodeRuntime, fileDigest, flyingSquidVersion, pinnedNodeVersion, runtimeCatalog, startArtifactServer,
   type ArtifactServer, type BuiltArtifact,
-} from '../../../controller/artifacts/index.ts'
-
-const projectDir = join(import.meta.dirname, '..', '..', '..')
+} from '../artifacts/index.ts'
 
 async function cachedOrBuilt(name: string, version: string, file: string, build: () => Promise<BuiltArtifact>): Promise<BuiltArtifact> {
   if (existsSync(file)) return { name, version, file, ...(await fileDigest(file)) }
   return build()
-}
-
-export function flyingSquidVersion(): string {
-  return (JSON.parse(readFileSync(join(projectDir, 'node_modules', 'flying-squid', 'package.json'), 'utf8')) as { version: string }).version
 }
 
 export async function localArtifacts(dir: string): Promise<{ node: BuiltArtifact, squid: BuiltArtifact }> {
@@ -31,12 +25,13 @@ export async function localArtifacts(dir: string): Promise<{ node: BuiltArtifact
   return { node, squid }
 }
 
-/** Serves `dir` on loopback, on `port` when it is free (so catalog URLs survive a restart). */
-export async function serveArtifacts(dir: string, port: number | undefined): Promise<ArtifactServer> {
+/** Serves `dir` on `host` (loopback; an lxc bridge's address for real containers), on `port`
+ * when it is free (so catalog URLs survive a restart). */
+export async function serveArtifacts(dir: string, port: number | undefined, host = '127.0.0.1'): Promise<ArtifactServer> {
   if (port !== undefined) {
-    try { return await startArtifactServer(dir, { host: '127.0.0.1', port }) } catch { /* taken: pick another */ }
+    try { return await startArtifactServer(dir, { host, port }) } catch { /* taken: pick another */ }
   }
-  return startArtifactServer(dir, { host: '127.0.0.1', port: 0 })
+  return startArtifactServer(dir, { host, port: 0 })
 }
 
 export function catalogFor(a: BuiltArtifact, server: ArtifactServer): Record<string, unknown> {

@@ -15,7 +15,7 @@
 // Guarantees: a catalog someone else made (not managed by zlh-up) is left alone; a failed build
 // leaves no catalog, is never replaced by a stand-in; no two builds run in this process.
 import type { Logger } from 'pino'
-import { runtimeCatalog, type ArtifactServer } from '../../../controller/artifacts/index.ts'
+import { runtimeCatalog, type ArtifactServer } from '../artifacts/index.ts'
 import { CODE_SERVER_BUILD_ANNOTATION, formatCodeServerBuild, type CodeServerBuildState } from '../../api/index.ts'
 import { Client, isNotFound, PatchType, serverSideApply, type KObject } from '../../runtime/index.ts'
 import type { Progress } from '../progress.ts'

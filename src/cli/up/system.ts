@@ -1,13 +1,16 @@
 // The whole system on the embedded default, in one process: the API server (TLS, sqlite under the
-// state dir), the CRDs, local artifacts and their RuntimeCatalogs, the default process
-// ContainerProvider, the controller and the gateway. What `zlh up` runs.
+// state dir), the CRDs, local artifacts and their RuntimeCatalogs, the default ContainerProvider
+// (`local`, type process; or `lxc`, real containers, with --provider lxc), the controller and the
+// gateway. What `zlh up` runs.
 //
 // Expected flow
 //  1. TLS material (one CA for API server and IDE hosts), API server on the previous port if free.
 //  2. CRDs, then the zlh-system namespace and every ServiceAccount, (Cluster)Role and
 //     (Cluster)RoleBinding of manifests/base (base-rbac.ts: the same RBAC as on a real cluster),
-//     then the `local` process ContainerProvider (default; its spec.outbound.allowedSources names
-//     the local artifact server), node + flying-squid artifacts and catalogs. All as admin.
+//     then the default ContainerProvider (its spec.outbound.allowedSources names the local
+//     artifact server; the other one of `local`/`lxc`, if it exists, stops being the default),
+//     node + flying-squid artifacts and catalogs. All as admin. With lxc the host bridge is made
+//     first and the artifact server listens on its address: the one host address a container reaches.
 //  3. ServiceAccount tokens (TokenRequest, rotated while running) and kubeconfigs for zlh-controller
 //     and zlh-gateway in <state>/credentials; the people's read-only kubeconfig <state>/kubeconfig-view.
 //  4. Gateway (as zlh-gateway; logs to <state>/logs/gateway.log), controller (as zlh-controller;
@@ -22,10 +25,13 @@ import { parseAllDocuments } from 'yaml'
 import pino, { type Logger } from 'pino'
 import { createApiServer, type ApiServer } from '../../apiserver/index.ts'
 import { Client, serverSideApply, type KObject } from '../../runtime/index.ts'
-import { startController, type RunningController } from '../../../controller/index.ts'
+import { CONTAINERPROVIDER, startController, type RunningController } from '../../../controller/index.ts'
 import { startGatewayService, type GatewayService } from '../../gateway/service.ts'
-import type { ArtifactServer } from '../../../controller/artifacts/index.ts'
+import type { ArtifactServer } from '../artifacts/index.ts'
 import { catalogFor, localArtifacts, serveArtifacts } from './artifacts.ts'
+import { ensureBridge, hostAddress, parseSubnet } from '../../providers/lxc/network.ts'
+import { hostCheck } from '../../../controller/containerprovider.ts'
+import type { ContainerProvider } from '../../../controller/kinds.ts'
 import { reusablePort } from './ports.ts'
 import { ensureServingPki, pkiDir } from './tls.ts'
 import { readRuntime, resolveCacheDir, stateLayout, writePrivateFile, writeRuntime, type StateLayout } from '../state-dir.ts'
@@ -46,7 +52,14 @@ export interface SystemOptions {
   codeServer?: boolean
   /** Overrides of the on-demand build (tests: a fake npm, a temp cache, short retries). */
   codeServerBuild?: Partial<Omit<OnDemandOptions, 'client' | 'artifacts' | 'outDir' | 'progress' | 'log'>>
+  /** Where servers' containers run (default: process, the zero-setup `local` provider). */
+  provider?: UpProvider
 }
+
+/** The default provider of this start: `local` (processes) or `lxc` (real containers; root). */
+export type UpProvider = { type: 'process' } | { type: 'lxc', lxcpath: string, bridge: string, subnet: string }
+
+export const LXC_DEFAULTS = { bridge: 'zlhbr0', subnet: '10.213.0.0/24' } as const
 
 export interface RunningSystem {
   layout: StateLayout
@@ -73,19 +86,46 @@ function fileLogger(layout: StateLayout, name: string): Logger {
   return pino({ base: { component: name }, redact: ['req.headers.authorization', 'req.headers.cookie'] }, createWriteStream(join(layout.logs, `${name}.log`), { flags: 'a' }))
 }
 
-/** The default `local` process provider; `artifacts`: this start's artifact server, its one
- * declared outbound source (an operator may add more; the list is a set, merged per owner). */
-function localProvider(artifacts?: string): KObject {
+const PROVIDER_NAME = { process: 'local', lxc: 'lxc' } as const
+
+/** This start's provider object (`isDefault`), or the other one stepping down from default;
+ * `artifacts`: this start's artifact server, its one declared outbound source (an operator may
+ * add more; the list is a set, merged per owner). */
+function providerObject(p: UpProvider, isDefault: boolean, artifacts?: string): KObject {
+  const typed = p.type === 'lxc' ? { lxc: { lxcpath: p.lxcpath, bridge: p.bridge, subnet: p.subnet } } : { process: {} }
   return {
-    apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'ContainerProvider', metadata: { name: 'local' },
-    spec: { type: 'process', default: true, process: {}, ...(artifacts !== undefined ? { outbound: { allowedSources: [artifacts] } } : {}) },
+    apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'ContainerProvider', metadata: { name: PROVIDER_NAME[p.type] },
+    spec: isDefault ? { type: p.type, default: true, ...typed, ...(artifacts !== undefined ? { outbound: { allowedSources: [artifacts] } } : {}) } : { type: p.type, default: false },
   } as KObject
+}
+
+/** Applies this start's default provider; the other of `local`/`lxc`, when an earlier start
+ * made it, stays (its servers keep running) but is no longer the default. */
+async function applyProviders(client: Client, p: UpProvider, artifacts?: string): Promise<void> {
+  const other: UpProvider['type'] = p.type === 'lxc' ? 'process' : 'lxc'
+  const existing = await client.get(CONTAINERPROVIDER, PROVIDER_NAME[other]).catch(() => undefined)
+  if ((existing as ContainerProvider | undefined)?.spec?.default === true) {
+    await serverSideApply(client, providerObject({ type: other } as UpProvider, false), { fieldManager: FIELD_MANAGER, force: true })
+  }
+  await serverSideApply(client, providerObject(p, true, artifacts), { fieldManager: FIELD_MANAGER, force: false })
+}
+
+/** lxc: the host is able (root, lxc-create), and the bridge exists, so the artifact server can
+ * listen on its address before any container is made. Returns that address. */
+async function prepareLxcHost(p: Extract<UpProvider, { type: 'lxc' }>, stateDir: string): Promise<string> {
+  const check = hostCheck({ spec: { type: 'lxc' } } as ContainerProvider, stateDir)
+  if (!check.ok) throw new Error(`--provider lxc: ${check.message}`)
+  const subnet = parseSubnet(p.subnet)
+  mkdirSync(p.lxcpath, { recursive: true, mode: 0o700 })
+  await ensureBridge(p.bridge, subnet)
+  return hostAddress(subnet)
 }
 
 export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   const layout = stateLayout(opts.stateDir)
   const ideSuffix = opts.ideSuffix ?? IDE_SUFFIX
   const progress = opts.progress
+  const provider: UpProvider = opts.provider ?? { type: 'process' }
   mkdirSync(layout.root, { recursive: true, mode: 0o700 })
   const previous = readRuntime(layout)
   const stops: Array<() => Promise<void>> = []
@@ -102,16 +142,18 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     await progress.step('installing the CRDs and the RBAC of manifests/base', async () => {
       for (const crd of crdObjects()) await serverSideApply(client, crd, { fieldManager: FIELD_MANAGER })
       await applyBaseRbac(client, { fieldManager: FIELD_MANAGER })
-      await serverSideApply(client, localProvider(), { fieldManager: FIELD_MANAGER, force: false })
     })
 
+    const artifactHost = provider.type === 'lxc'
+      ? await progress.step(`preparing the lxc host (bridge ${provider.bridge}, ${provider.subnet})`, () => prepareLxcHost(provider, layout.root))
+      : '127.0.0.1'
     let artifactServer: ArtifactServer | undefined
     await progress.step('building runtime artifacts (node, flying-squid)', async () => {
       const built = await localArtifacts(layout.artifacts)
-      artifactServer = await serveArtifacts(layout.artifacts, await reusablePort(previous.artifactPort) || undefined)
+      artifactServer = await serveArtifacts(layout.artifacts, await reusablePort(previous.artifactPort, artifactHost) || undefined, artifactHost)
       // Containers download only from declared sources: this artifact server is one (its port may
       // differ from the last start's, so the entry is re-applied every time).
-      await serverSideApply(client, localProvider(`${artifactServer.baseUrl}/`), { fieldManager: FIELD_MANAGER, force: false })
+      await applyProviders(client, provider, `${artifactServer.baseUrl}/`)
       for (const a of [built.node, built.squid]) await serverSideApply(client, catalogFor(a, artifactServer) as KObject, { fieldManager: FIELD_MANAGER })
     })
     const artifacts = artifactServer as ArtifactServer

@@ -4,16 +4,15 @@
 //  - `flying-squid`: the Minecraft server package — node_modules/flying-squid plus its dependency
 //    closure, with a bin/flying-squid launcher that listens on $SERVER_PORT and reads console
 //    commands (`stop`) from stdin; minecraft-data is trimmed to the one game version it serves;
-//  - `code-server` stand-in: a small HTTP program packaged like code-server (bin/code-server,
-//    accepts --bind-addr, serves /healthz). It is NOT code-server; it stands in for the 750 MB
-//    download where only the lifecycle matters.
+//  - any operator tree (`packTree`): a directory whose root holds bin/ (a JDK, a game package).
 // Every artifact is a .tar.gz whose root holds bin/, as the RuntimeCatalog contract says.
 // Guarantees: the returned sha256/sizeBytes are of the file as written; files are written to a
-// temporary name and renamed, so a reader never sees a half-written artifact.
+// temporary name in the same directory, fsynced and renamed, so a reader never sees a
+// half-written artifact and two builders into one directory never share a temporary file.
 
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream, existsSync, readFileSync } from 'node:fs'
-import { mkdir, mkdtemp, rename, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { lstat, mkdir, mkdtemp, open, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { create as tarCreate } from 'tar'
 
@@ -25,7 +24,7 @@ export interface BuiltArtifact {
   sizeBytes: number
 }
 
-const projectDir = resolve(import.meta.dirname, '../..')
+const projectDir = resolve(import.meta.dirname, '../../..')
 const nodeModules = join(projectDir, 'node_modules')
 
 /** The Minecraft version the flying-squid package serves (its data is all it carries). */
@@ -37,12 +36,21 @@ export async function fileDigest(file: string): Promise<{ sha256: string, sizeBy
   return { sha256: hash.digest('hex'), sizeBytes: (await stat(file)).size }
 }
 
-/** Packs `staging` (a tree with symlinks into node_modules, followed) into `outFile`. */
-async function pack(staging: string, entries: string[], outFile: string, filter?: (path: string) => boolean): Promise<void> {
+/** Packs `entries` of `staging` into `outFile` (temp name, fsync, rename). `follow`: store what
+ * symlinks point at (our staging trees link into node_modules) instead of the links. */
+async function pack(staging: string, entries: string[], outFile: string, opts: { filter?: (path: string) => boolean, follow?: boolean } = {}): Promise<void> {
   await mkdir(dirname(outFile), { recursive: true })
-  const part = `${outFile}.part`
-  await tarCreate({ gzip: { level: 1 }, cwd: staging, file: part, follow: true, portable: true, filter: filter ? (p) => filter(p) : undefined }, entries)
-  await rename(part, outFile)
+  const part = `${outFile}.${process.pid}-${randomBytes(4).toString('hex')}.part`
+  try {
+    const filter = opts.filter
+    await tarCreate({ gzip: { level: 1 }, cwd: staging, file: part, follow: opts.follow ?? true, portable: true, filter: filter ? (p) => filter(p) : undefined }, entries)
+    const fh = await open(part, 'r')
+    try { await fh.sync() } finally { await fh.close() }
+    await rename(part, outFile)
+  } catch (err) {
+    await rm(part, { force: true })
+    throw err
+  }
 }
 
 async function withStaging<T>(outDir: string, fn: (staging: string) => Promise<T>): Promise<T> {
@@ -70,6 +78,11 @@ export async function buildNodeRuntime(outDir: string): Promise<BuiltArtifact> {
     await pack(staging, ['bin'], file)
   })
   return finish('node', version, file)
+}
+
+/** The version of node_modules/flying-squid (the game package's version). */
+export function flyingSquidVersion(): string {
+  return readPackage(join(nodeModules, 'flying-squid')).version
 }
 
 interface PackageJson { version: string, dependencies?: Record<string, string>, optionalDependencies?: Record<string, string> }
@@ -164,39 +177,36 @@ export async function buildFlyingSquidPackage(outDir: string): Promise<BuiltArti
       await mkdir(dirname(join(staging, 'node_modules', dep)), { recursive: true })
       await symlink(join(nodeModules, dep), join(staging, 'node_modules', dep))
     }
-    await pack(staging, ['bin', 'lib', 'node_modules'], file, filter)
+    await pack(staging, ['bin', 'lib', 'node_modules'], file, { filter })
   })
   return finish('flying-squid', version, file)
 }
 
-const codeServerStandIn = `'use strict'
-// code-server STAND-IN (not code-server): accepts --bind-addr, serves /healthz and a page.
-const http = require('node:http')
-const fs = require('node:fs')
-const path = require('node:path')
-const args = process.argv.slice(2)
-if (args.includes('--version')) { console.log(fs.readFileSync(path.join(__dirname, 'VERSION'), 'utf8').trim()); process.exit(0) }
-const bind = args[args.indexOf('--bind-addr') + 1] || '127.0.0.1:6000'
-const host = bind.slice(0, bind.lastIndexOf(':'))
-const port = Number(bind.slice(bind.lastIndexOf(':') + 1))
-http.createServer((req, res) => {
-  if (req.url === '/healthz') return res.end(JSON.stringify({ status: 'alive', lastHeartbeat: Date.now() }))
-  res.setHeader('content-type', 'text/html')
-  res.end('<!doctype html><title>code-server stand-in</title><p>code-server stand-in</p>')
-}).listen(port, host)
-process.on('SIGTERM', () => process.exit(0))
-`
+/** Runtime names are RuntimeCatalog names (DNS-1123 labels); versions as the CRD allows them. */
+export const RUNTIME_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/
+export const RUNTIME_VERSION = /^[0-9A-Za-z][0-9A-Za-z.+_-]{0,63}$/
 
-/** code-server-<version>.tar.gz: the stand-in, packaged like code-server's release tarball. */
-export async function buildCodeServerStandIn(outDir: string, version = '4.99.0-standin'): Promise<BuiltArtifact> {
-  const file = join(outDir, `code-server-${version}.tar.gz`)
-  await withStaging(outDir, async (staging) => {
-    await mkdir(join(staging, 'bin'))
-    await mkdir(join(staging, 'lib'))
-    await writeFile(join(staging, 'bin', 'code-server'), '#!/bin/sh\nexec node "$(dirname "$0")/../lib/stand-in.cjs" "$@"\n', { mode: 0o755 })
-    await writeFile(join(staging, 'lib', 'stand-in.cjs'), codeServerStandIn)
-    await writeFile(join(staging, 'lib', 'VERSION'), `${version}\n`)
-    await pack(staging, ['bin', 'lib'], file)
-  })
-  return finish('code-server', version, file)
+export class TreeRefusedError extends Error {}
+
+/** Why `tree` cannot be packed as a runtime (its root must hold a bin/ directory), or undefined. */
+export async function treeProblem(tree: string): Promise<string | undefined> {
+  const root = await stat(tree).catch(() => undefined)
+  if (root === undefined) return `${tree} does not exist: pass the directory that holds the runtime's bin/`
+  if (!root.isDirectory()) return `${tree} is not a directory: pass the directory that holds the runtime's bin/`
+  const bin = await lstat(join(tree, 'bin')).catch(() => undefined)
+  if (bin === undefined || !bin.isDirectory()) return `${tree} has no bin/ directory at its root: a runtime tree's root must hold bin/ (the RuntimeCatalog contract), e.g. /opt/jdk-21 whose bin/java exists`
+  return undefined
+}
+
+/** <name>-<version>.tar.gz of an operator's tree (its root holds bin/); symlinks are kept as links. */
+export async function packTree(tree: string, outDir: string, name: string, version: string): Promise<BuiltArtifact> {
+  if (!RUNTIME_NAME.test(name)) throw new TreeRefusedError(`runtime name ${JSON.stringify(name)} is not a DNS-1123 label (lower-case letters, digits, -; at most 63): it names the RuntimeCatalog`)
+  if (!RUNTIME_VERSION.test(version)) throw new TreeRefusedError(`version ${JSON.stringify(version)} of ${name} is not allowed: letters, digits, . + _ - (at most 64, starting with a letter or digit)`)
+  const problem = await treeProblem(tree)
+  if (problem !== undefined) throw new TreeRefusedError(problem)
+  const file = join(outDir, `${name}-${version}.tar.gz`)
+  // tar reads an entry starting with @ as an archive to include: name such entries ./@…
+  const entries = (await readdir(tree)).sort().map((e) => e.startsWith('@') ? `./${e}` : e)
+  await pack(resolve(tree), entries, file, { follow: false })
+  return finish(name, version, file)
 }
