@@ -9,12 +9,18 @@
 //   - 422 from an admission policy or webhook (ValidatingAdmissionPolicy denials are 422 Invalid):
 //     Event `AdmissionRefused` with the policy's message, since only the cluster's operator can help.
 //
+// The refusal also shows in the object's status, as a condition `Synced` False with the Event's
+// reason and message (synced-condition.ts), set True again once the object reconciles cleanly.
+// If that status write is refused too (or fails), the Event and the log line are all there is.
+//
 // Guarantees: the same refusal for the same object is logged once (at error), then at debug; a
 // different one is logged again; once the object reconciles cleanly, that is logged (info) and a
-// later refusal is reported anew. The reconcile is retried with its own backoff (5 s doubling to
+// later refusal is reported anew. The condition is written only when the cache does not already
+// show it (no status write per retry), and never fails the reconcile. The reconcile is retried with its own backoff (5 s doubling to
 // 5 min) instead of the work queue's, since a missing rule is fixed by a person, not by retrying.
 // Caveats: only the reconcile's own calls are seen; a refused watch or list shows in the cache's log.
 import { ApiError, type EventRecorder, type KObject, type Reconciler, type Store } from '../src/runtime/index.ts'
+import { RECONCILE_SUCCESS, SYNCED_AGAIN_MESSAGE, syncedRefused, syncedSays, writeSynced, type SyncedTarget } from './synced-condition.ts'
 
 const FIRST_RETRY_MS = 5_000
 const MAX_RETRY_MS = 5 * 60_000
@@ -94,11 +100,19 @@ export interface ForbiddenReportOptions {
   recorder: EventRecorder
   /** The reconciled kind as a resource (the owner of the objects it creates). */
   owner?: OwnerResource
+  /** Where the `Synced` condition is written (the reconciled kind, through its status subresource);
+   * without it a refusal shows in the log and Events only. */
+  status?: SyncedTarget
+}
+
+/** The Event's and the condition's reason for a refusal. */
+export function refusalReason(d: Denial): 'Forbidden' | 'AdmissionRefused' {
+  return d.admission === 'policy' ? 'AdmissionRefused' : 'Forbidden'
 }
 
 /** `reconciler`, with refused writes reported once per object and cause (see the header). */
 export function reportForbidden(reconciler: Reconciler, opts: ForbiddenReportOptions): Reconciler {
-  const reported = new Map<string, { cause: string, attempts: number }>()
+  const reported = new Map<string, { cause: string, attempts: number, statusWriteFailed?: boolean }>()
   return async (req, ctx) => {
     const key = req.namespace ? `${req.namespace}/${req.name}` : req.name
     try {
@@ -108,6 +122,14 @@ export function reportForbidden(reconciler: Reconciler, opts: ForbiddenReportOpt
         reported.delete(key)
         ctx.log.info({ forbiddenBefore: was.cause }, 'reconciled again after a forbidden call: the permission is there now')
       }
+      // Level-based: a refusal shown before a restart of the controller is cleared too.
+      if (opts.status !== undefined && (was !== undefined || syncedRefused(opts.store.getByName(req.name, req.namespace)))) {
+        try {
+          await writeSynced(opts.status, req.name, req.namespace, { status: 'True', reason: RECONCILE_SUCCESS, message: SYNCED_AGAIN_MESSAGE }, { signal: ctx.signal, onlyToClear: true })
+        } catch (err) {
+          ctx.log.warn({ err: (err as Error).message }, 'the Synced condition could not be set back to True; the next reconcile tries again')
+        }
+      }
       return result
     } catch (err) {
       const denial = forbiddenDenial(err, opts.owner)
@@ -115,16 +137,30 @@ export function reportForbidden(reconciler: Reconciler, opts: ForbiddenReportOpt
       const cause = denial.verb !== undefined ? `${denial.verb} ${denial.apiGroup}/${denial.resource} ${denial.namespace ?? ''}` : denial.call
       const prev = reported.get(key)
       const attempts = prev?.cause === cause ? prev.attempts + 1 : 1
-      reported.set(key, { cause, attempts })
+      const entry: { cause: string, attempts: number, statusWriteFailed?: boolean } = { cause, attempts, statusWriteFailed: attempts > 1 ? prev?.statusWriteFailed : undefined }
+      reported.set(key, entry)
       const retryMs = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (attempts - 1))
       const message = describeDenial(denial)
+      const reason = refusalReason(denial)
+      const obj = opts.store.getByName(req.name, req.namespace)
       if (attempts === 1) {
         const fields = { user: denial.user, verb: denial.verb, resource: denial.resource, apiGroup: denial.apiGroup, namespace: denial.namespace }
         ctx.log.error({ forbidden: fields, call: denial.call, retryInMs: retryMs }, message)
-        const obj = opts.store.getByName(req.name, req.namespace)
-        if (obj !== undefined) opts.recorder.event(obj, 'Warning', denial.admission === 'policy' ? 'AdmissionRefused' : 'Forbidden', message)
+        if (obj !== undefined) opts.recorder.event(obj, 'Warning', reason, message)
       } else {
         ctx.log.debug({ forbidden: cause, attempts, retryInMs: retryMs }, 'still forbidden')
+      }
+      if (opts.status !== undefined && obj !== undefined && !syncedSays(obj, 'False', reason, message)) {
+        try {
+          await writeSynced(opts.status, req.name, req.namespace, { status: 'False', reason, message }, { signal: ctx.signal })
+        } catch (statusErr) {
+          // The status write is refused too (or failed): the Event and the error line carry the refusal.
+          const denied = forbiddenDenial(statusErr, opts.owner)
+          const fields = { err: (statusErr as Error).message, ...(denied?.verb !== undefined ? { statusForbidden: { verb: denied.verb, resource: denied.resource } } : {}) }
+          if (entry.statusWriteFailed === true) ctx.log.debug(fields, 'the Synced condition still cannot be written')
+          else ctx.log.warn(fields, 'the refusal could not be shown in the object\'s status (condition Synced); the Warning Event and the error line carry it')
+          entry.statusWriteFailed = true
+        }
       }
       return { requeueAfter: retryMs }
     }

@@ -80,7 +80,7 @@ export function setupControllers(mgr: Manager, settings: ControllerSettings): Co
     .watches<RuntimeCatalog>(RUNTIMECATALOG, toServers(gameServers))
     .watches<ContainerProvider>(CONTAINERPROVIDER, allOf(gameServers), { predicates: [generationChanged] })
     .withOptions({ maxConcurrentReconciles: workers, reconcileTimeoutMs: 30 * 60_000 })
-    .complete(reportForbidden(gameServerReconciler(deps, gameServers, gameWatches), { store: gameServers, recorder, owner: { resource: 'gameservers', apiGroup: GROUP } }))
+    .complete(reportForbidden(gameServerReconciler(deps, gameServers, gameWatches), { store: gameServers, recorder, owner: { resource: 'gameservers', apiGroup: GROUP }, status: { client: mgr.client, kind: GAMESERVER } }))
   enqueueGame = (k) => gsController.enqueue(k)
 
   const dsController = mgr.controller('devserver')
@@ -88,7 +88,7 @@ export function setupControllers(mgr: Manager, settings: ControllerSettings): Co
     .watches<RuntimeCatalog>(RUNTIMECATALOG, toServers(devServers))
     .watches<ContainerProvider>(CONTAINERPROVIDER, allOf(devServers), { predicates: [generationChanged] })
     .withOptions({ maxConcurrentReconciles: workers, reconcileTimeoutMs: 30 * 60_000 })
-    .complete(reportForbidden(devServerReconciler(deps, devServers, devWatches), { store: devServers, recorder, owner: { resource: 'devservers', apiGroup: GROUP } }))
+    .complete(reportForbidden(devServerReconciler(deps, devServers, devWatches), { store: devServers, recorder, owner: { resource: 'devservers', apiGroup: GROUP }, status: { client: mgr.client, kind: DEVSERVER } }))
   enqueueDev = (k) => dsController.enqueue(k)
 
   const toCatalogs = (refsOf: (o: never) => Array<{ name: string }>) => (o: unknown): Request[] =>
@@ -100,7 +100,7 @@ export function setupControllers(mgr: Manager, settings: ControllerSettings): Co
     // A provider's spec.outbound bounds what verification may download: a change re-checks refused versions.
     .watches<ContainerProvider>(CONTAINERPROVIDER, () => rcReflector.store.list().map((rc) => ({ name: rc.metadata.name as string })), { predicates: [generationChanged] })
     .withOptions({ maxConcurrentReconciles: 2, reconcileTimeoutMs: 60 * 60_000 })
-    .complete(reportForbidden(runtimeCatalogReconciler({ client: mgr.client, recorder, gameServers, devServers, providers: cpReflector.store, maxUnavailable: settings.maxUnavailable ?? 1 }, rcReflector.store), { store: rcReflector.store, recorder }))
+    .complete(reportForbidden(runtimeCatalogReconciler({ client: mgr.client, recorder, gameServers, devServers, providers: cpReflector.store, maxUnavailable: settings.maxUnavailable ?? 1 }, rcReflector.store), { store: rcReflector.store, recorder, status: { client: mgr.client, kind: RUNTIMECATALOG } }))
 
   registerContainerProviderStatus(mgr, deps, { stateDir: settings.stateDir, intervalMs: settings.providerCheckIntervalMs })
 

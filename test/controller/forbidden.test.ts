@@ -101,3 +101,92 @@ t.test('a 422 from an admission policy: Event AdmissionRefused; other 422s pass 
   const rec2 = reportForbidden(async () => { throw invalid }, { store, recorder })
   await t.rejects(Promise.resolve(rec2({ name: 'squid', namespace: 'default' }, ctx())), invalid)
 })
+
+// The refusal in the object's status: condition Synced (Crossplane's convention; metav1.Condition
+// semantics, k8s.io/apimachinery/pkg/api/meta/conditions.go) written through the status subresource.
+function statusHarness(opts: { refuseStatus?: boolean } = {}) {
+  const h = harness()
+  const live: any = { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'GameServer', metadata: { name: 'squid', namespace: 'default', uid: 'u1', generation: 3, resourceVersion: '7' }, status: { phase: 'Pending', conditions: [{ type: 'Ready', status: 'False', reason: 'Pending', message: '', lastTransitionTime: '2026-12-07T00:00:00Z' }] } }
+  const patches: any[] = []
+  const client = {
+    get: async () => structuredClone(live),
+    patch: async (_kind: unknown, name: string, ns: string, body: any, type: string, o: any) => {
+      patches.push({ name, ns, body, type, subresource: o.subresource })
+      if (opts.refuseStatus) throw new ApiError(403, 'PATCH', '/apis/zerolaghub.dev/v1alpha1/namespaces/default/gameservers/squid/status', { reason: 'Forbidden', code: 403, message: KUBE_MESSAGE })
+      live.status.conditions = body.status.conditions
+      live.metadata.resourceVersion = String(Number(live.metadata.resourceVersion) + 1)
+      return live
+    },
+  }
+  // The cache sees what was written (as a watch would deliver it).
+  const store = { getByName: (name: string, ns?: string) => (name === 'squid' && ns === 'default' ? structuredClone(live) : undefined) }
+  return { ...h, store, live, patches, status: { client: client as any, kind: { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'GameServer' } } }
+}
+
+const SECRETS_REFUSED = 'secrets is forbidden: User "system:serviceaccount:zlh-system:zlh-controller" cannot create resource "secrets" in API group "" in the namespace "default"'
+
+t.test('a refusal shows as Synced=False (reason, the Event\'s message, observedGeneration); a clean reconcile sets it True', async (t) => {
+  const { events, store, recorder, ctx, live, patches, status } = statusHarness()
+  let fail: Error | undefined = new ApiError(403, 'POST', '/api/v1/namespaces/default/secrets', { reason: 'Forbidden', code: 403, message: SECRETS_REFUSED })
+  const rec = reportForbidden(async () => { if (fail) throw fail }, { store, recorder, status })
+  const req = { namespace: 'default', name: 'squid' }
+  t.same(await rec(req, ctx()), { requeueAfter: 5000 })
+  t.equal(patches.length, 1, 'one status write')
+  t.match(patches[0], { subresource: 'status', type: 'application/merge-patch+json', body: { metadata: { resourceVersion: '7' } } }, 'merge patch of the status subresource, with the read resourceVersion as precondition')
+  const synced = live.status.conditions.find((c: any) => c.type === 'Synced')
+  t.match(synced, { status: 'False', reason: 'Forbidden', observedGeneration: 3, message: /may not create secrets \(API group core\) in namespace default/ })
+  t.equal(synced.message, events[0][2], 'the same message as the Warning Event')
+  t.ok(live.status.conditions.some((c: any) => c.type === 'Ready'), 'the other conditions are kept')
+  await rec(req, ctx())
+  t.equal(patches.length, 1, 'a retry with the same refusal writes nothing (the cache shows it)')
+
+  fail = undefined
+  await rec(req, ctx())
+  t.equal(patches.length, 2)
+  t.match(live.status.conditions.find((c: any) => c.type === 'Synced'), { status: 'True', reason: 'ReconcileSuccess', observedGeneration: 3 })
+  await rec(req, ctx())
+  t.equal(patches.length, 2, 'clean reconciles after that write nothing')
+})
+
+t.test('a clean reconcile of an object that never showed a refusal writes no condition', async (t) => {
+  const { store, recorder, ctx, live, patches, status } = statusHarness()
+  const rec = reportForbidden(async () => undefined, { store, recorder, status })
+  await rec({ namespace: 'default', name: 'squid' }, ctx())
+  t.equal(patches.length, 0)
+  t.notOk(live.status.conditions.some((c: any) => c.type === 'Synced'))
+})
+
+t.test('a refusal shown before a restart of the controller is cleared by the next clean reconcile', async (t) => {
+  const { store, recorder, ctx, live, patches, status } = statusHarness()
+  live.status.conditions.push({ type: 'Synced', status: 'False', reason: 'Forbidden', message: 'old', lastTransitionTime: '2026-12-07T00:00:00Z' })
+  const rec = reportForbidden(async () => undefined, { store, recorder, status })
+  await rec({ namespace: 'default', name: 'squid' }, ctx())
+  t.equal(patches.length, 1)
+  t.match(live.status.conditions.find((c: any) => c.type === 'Synced'), { status: 'True', reason: 'ReconcileSuccess' })
+})
+
+t.test('422 from an admission policy: Synced=False with reason AdmissionRefused', async (t) => {
+  const { events, store, recorder, ctx, live, status } = statusHarness()
+  const vap = new ApiError(422, 'POST', '/api/v1/namespaces/default/secrets', { reason: 'Invalid', code: 422, message: 'secrets "squid-agent-token" is forbidden: ValidatingAdmissionPolicy \'no-owner\' with binding \'no-owner-b\' denied request: owner references are not allowed' })
+  const rec = reportForbidden(async () => { throw vap }, { store, recorder, status })
+  t.same(await rec({ namespace: 'default', name: 'squid' }, ctx()), { requeueAfter: 5000 })
+  const synced = live.status.conditions.find((c: any) => c.type === 'Synced')
+  t.match(synced, { status: 'False', reason: 'AdmissionRefused', message: /admission policy of the cluster refused/ })
+  t.match(events, [['Warning', 'AdmissionRefused', synced.message]])
+})
+
+t.test('the status write refused too: Event and error line only, a warning once, no throw, the same backoff', async (t) => {
+  const { lines, events, store, recorder, ctx, live, patches, status } = statusHarness({ refuseStatus: true })
+  const rec = reportForbidden(async () => { throw new ApiError(403, 'POST', '/api/v1/namespaces/default/secrets', { reason: 'Forbidden', code: 403, message: SECRETS_REFUSED }) }, { store, recorder, status })
+  const req = { namespace: 'default', name: 'squid' }
+  const retries: unknown[] = []
+  for (let i = 0; i < 3; i++) retries.push(await rec(req, ctx()))
+  t.same(retries, [{ requeueAfter: 5000 }, { requeueAfter: 10_000 }, { requeueAfter: 20_000 }], 'no hot loop: the refusal\'s own backoff')
+  t.equal(patches.length, 3, 'one status attempt per retry, no more')
+  t.notOk(live.status.conditions.some((c: any) => c.type === 'Synced'), 'nothing was written')
+  t.same(events.map((e) => e.slice(0, 2)), [['Warning', 'Forbidden']], 'the Event is still recorded, once')
+  t.equal(lines.filter((l) => l.level === 50).length, 1, 'the error line, once')
+  const warns = lines.filter((l) => l.level === 40)
+  t.equal(warns.length, 1, 'the failed status write is a warning once, then debug')
+  t.match(warns[0], { statusForbidden: { verb: 'patch', resource: 'gameservers/status' }, msg: /could not be shown in the object's status/ })
+})
