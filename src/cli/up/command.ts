@@ -3,7 +3,8 @@
 import type { Command } from 'commander'
 import { Progress } from '../progress.ts'
 import { alive, readRuntime, resolveStateDir, stateLayout } from '../state-dir.ts'
-import { startSystem, type RunningSystem } from './system.ts'
+import { join } from 'node:path'
+import { LXC_DEFAULTS, startSystem, type RunningSystem, type UpProvider } from './system.ts'
 import { trustCommand } from './tls.ts'
 
 export const READY_PREFIX = 'export KUBECONFIG='
@@ -33,12 +34,23 @@ function nextSteps(sys: RunningSystem): string {
 export function registerUpCommand(program: Command): void {
   program
     .command('up')
-    .description('run the whole system locally: API server, CRDs, controller (process provider), gateway, local artifacts')
+    .description('run the whole system locally: API server, CRDs, controller, gateway, local artifacts')
     .option('--state-dir <dir>', 'state directory (default $ZLH_STATE_DIR, else $XDG_STATE_HOME/zlh = ~/.local/state/zlh)')
     .option('--json', 'JSON lines instead of the progress display')
     .option('--no-code-server', 'do not build code-server when a DevServer needs it')
-    .action(async (o: { stateDir?: string, json?: boolean, codeServer: boolean }) => {
+    .option('--provider <type>', 'where servers run: process (each container a directory and processes, zero setup) or lxc (real LXC containers: root and the lxc package)', 'process')
+    .option('--lxc-path <dir>', 'lxc: the containers\' directory (default <state-dir>/lxc)')
+    .option('--lxc-bridge <name>', 'lxc: the host bridge to create and attach containers to', LXC_DEFAULTS.bridge)
+    .option('--lxc-subnet <cidr>', 'lxc: IPv4 subnet of the bridge (the host takes its first address)', LXC_DEFAULTS.subnet)
+    .action(async (o: { stateDir?: string, json?: boolean, codeServer: boolean, provider: string, lxcPath?: string, lxcBridge: string, lxcSubnet: string }) => {
       const stateDir = resolveStateDir(o.stateDir)
+      if (o.provider !== 'process' && o.provider !== 'lxc') {
+        console.error(`zlh up: --provider ${o.provider}: supported values are process and lxc (Proxmox runs with a cluster: docs/cluster.md)`)
+        process.exit(2)
+      }
+      const provider: UpProvider = o.provider === 'lxc'
+        ? { type: 'lxc', lxcpath: o.lxcPath ?? join(stateDir, 'lxc'), bridge: o.lxcBridge, subnet: o.lxcSubnet }
+        : { type: 'process' }
       const progress = new Progress({ json: o.json })
       const other = readRuntime(stateLayout(stateDir)).pid
       if (other !== undefined && other !== process.pid && alive(other)) {
@@ -47,7 +59,7 @@ export function registerUpCommand(program: Command): void {
       }
       let sys: RunningSystem
       try {
-        sys = await startSystem({ stateDir, progress, codeServer: o.codeServer })
+        sys = await startSystem({ stateDir, progress, codeServer: o.codeServer, provider })
       } catch (err) {
         console.error(`zlh up: ${(err as Error).message}`)
         console.error(`logs are in ${stateLayout(stateDir).logs}; fix the cause and run again`)

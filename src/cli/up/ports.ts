@@ -10,8 +10,8 @@ export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
   })
 }
 
-/** `preferred` when free, else 0 (any). */
-export async function reusablePort(preferred: number | undefined): Promise<number> {
-  if (preferred !== undefined && preferred > 0 && await portFree(preferred)) return preferred
+/** `preferred` when free on `host`, else 0 (any). */
+export async function reusablePort(preferred: number | undefined, host = '127.0.0.1'): Promise<number> {
+  if (preferred !== undefined && preferred > 0 && await portFree(preferred, host)) return preferred
   return 0
 }
