@@ -1,8 +1,10 @@
 // Finding processes through /proc: an instance of code-server that outlived the agent is found by
 // its command line (our user-data dir), and identified by pid + start time so a recycled pid is
-// never mistaken for it.
+// never mistaken for it. The stat line is read by the platform's one parser
+// (src/platform/process-identity.ts); this module adds argv matching and the group stop.
 import fs from 'node:fs/promises'
 import path from 'node:path'
+import { hasExited, readProcessStatAsync } from '../../src/platform/process-identity.ts'
 
 export interface ProcInfo {
   pid: number
@@ -13,21 +15,14 @@ export interface ProcInfo {
 }
 
 export async function readProc(pid: number, procDir = '/proc'): Promise<ProcInfo | null> {
-  try {
-    const [stat, cmdline] = await Promise.all([
-      fs.readFile(path.join(procDir, String(pid), 'stat'), 'utf8'),
-      fs.readFile(path.join(procDir, String(pid), 'cmdline')),
-    ])
-    // comm (field 2) may contain spaces and parens: split after the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    const state = rest[0]
-    if (state === 'Z' || state === 'X') return null
-    const argv = cmdline.toString('utf8').split('\0')
-    if (argv.at(-1) === '') argv.pop()
-    return { pid, ppid: Number(rest[1]), startTime: Number(rest[19]), argv }
-  } catch {
-    return null
-  }
+  const [stat, cmdline] = await Promise.all([
+    readProcessStatAsync(pid, procDir),
+    fs.readFile(path.join(procDir, String(pid), 'cmdline')).catch(() => null),
+  ])
+  if (stat === null || cmdline === null || hasExited(stat)) return null
+  const argv = cmdline.toString('utf8').split('\0')
+  if (argv.at(-1) === '') argv.pop()
+  return { pid, ppid: stat.ppid, startTime: Number(stat.startTime), argv }
 }
 
 /** Every live process whose argv satisfies `match`, excluding this process. */

@@ -31,7 +31,8 @@ import type { CodeServerState } from '../../src/api/agent-types.ts'
 import type { RuntimeManager } from '../runtimes/manager.ts'
 import type { DevEnvironment } from '../devenv/environment.ts'
 import { AgentError } from '../errors.ts'
-import { readJson, writeFileAtomic } from '../fsutil.ts'
+import { writeFileDurable } from '../../src/platform/durable-file.ts'
+import { readJson } from '../fsutil.ts'
 import { argValue, findProcesses, isSameProcess, readProc, stopProcessGroup, topMost } from './proc.ts'
 import { healthz, splitHostPort } from './health.ts'
 
@@ -220,7 +221,7 @@ export class CodeServerSupervisor {
     clearTimeout(this.#restartTimer)
     this.#nextRestartAt = undefined
     await fsp.mkdir(this.#o.paths.state, { recursive: true })
-    await writeFileAtomic(this.#desiredFile, JSON.stringify({ enabled }) + '\n')
+    await writeFileDurable(this.#desiredFile, JSON.stringify({ enabled }) + '\n', 0o644)
   }
 
   async #refreshVersion(): Promise<void> {

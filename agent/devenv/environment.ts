@@ -23,7 +23,7 @@ import type { Logger } from '../log.ts'
 import type { DevEnvState } from '../../src/api/agent-types.ts'
 import { ensureDevUser, lookupUser } from './user.ts'
 import type { UserIds } from './user.ts'
-import { writeFileAtomic } from '../fsutil.ts'
+import { writeFileDurable } from '../../src/platform/durable-file.ts'
 
 export const DEV_USER = 'dev'
 export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
@@ -134,7 +134,7 @@ export class DevEnvironment {
     this.#bins = await this.#opts.runtimeBins()
     const env = this.environment()
     await fs.mkdir(path.dirname(paths.profileScript), { recursive: true })
-    await writeFileAtomic(paths.profileScript, profileScriptText(env), 0o644)
+    await writeFileDurable(paths.profileScript, profileScriptText(env), 0o644)
     const hook = `${BLOCK_BEGIN}\n[ -r ${shq(paths.profileScript)} ] && . ${shq(paths.profileScript)}\n${BLOCK_END}\n`
     for (const rc of ['.profile', '.bashrc']) await this.#ensureBlock(path.join(paths.devHome, rc), hook)
     log.info({ path: env.PATH }, 'dev environment written')
@@ -153,7 +153,7 @@ export class DevEnvironment {
       ? text.slice(0, start) + block + text.slice(end + BLOCK_END.length + 1)
       : text + (text && !text.endsWith('\n') ? '\n' : '') + block
     if (next === text) return
-    await writeFileAtomic(file, next, 0o644)
+    await writeFileDurable(file, next, 0o644)
     if (this.#user) await fs.chown(file, this.#user.uid, this.#user.gid)
   }
 }

@@ -13,8 +13,9 @@ import { EventEmitter } from 'node:events'
 import { constants as fsConstants, mkdirSync, openSync, closeSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
-import { isSameProcess } from './proc-stat.ts'
-import { readJson, writeJsonAtomic, type ExitInfo, type LaunchConfig, type RunInfo } from './wrapper-protocol.ts'
+import { isSameProcess } from '../../src/platform/process-identity.ts'
+import { readJson, type ExitInfo, type LaunchConfig, type RunInfo } from './wrapper-protocol.ts'
+import { writeFileDurableSync } from '../../src/platform/durable-file.ts'
 
 const WRAPPER_SCRIPT = path.join(import.meta.dirname, 'wrapper.ts')
 /** The wrapper listens on this name relative to the run dir (its cwd), so deep roots never hit the 107-byte socket path limit. */
@@ -49,7 +50,7 @@ export async function launchRun(files: RunFiles, cfg: Omit<LaunchConfig, 'socket
   rmSync(files.runFile, { force: true })
   rmSync(files.exitFile, { force: true })
   const full: LaunchConfig = { ...cfg, socketPath: files.socketPath, runFile: files.runFile, exitFile: files.exitFile }
-  writeJsonAtomic(files.launchFile, full)
+  writeFileDurableSync(files.launchFile, JSON.stringify(full))
   const errFd = openSync(files.wrapperLog, 'a', 0o600)
   const wrapper = spawn(process.execPath, [WRAPPER_SCRIPT, files.launchFile], { detached: true, stdio: ['ignore', 'pipe', errFd], cwd: files.dir })
   closeSync(errFd)

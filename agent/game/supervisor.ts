@@ -24,11 +24,12 @@ import { crashRecord, decideRestart, plainCrashRecord } from './crash-policy.ts'
 import { realClock, type Clock, type TimerHandle } from './clock.ts'
 import { GameError } from './errors.ts'
 import { clearRun, findRun, launchRun, runFiles, RunLink, terminateOrphan, type RunFiles } from './launcher.ts'
-import { isSameProcess } from './proc-stat.ts'
+import { isSameProcess } from '../../src/platform/process-identity.ts'
 import { LineRing } from './ring-buffer.ts'
 import { runLogTail } from './rotating-log.ts'
 import { effectiveSpec, sameSpec, workingDirectory } from './spec.ts'
-import { readJson, writeJsonAtomic, type ExitInfo, type RunInfo } from './wrapper-protocol.ts'
+import { readJson, type ExitInfo, type RunInfo } from './wrapper-protocol.ts'
+import { writeFileDurableSync } from '../../src/platform/durable-file.ts'
 import path from 'node:path'
 
 export interface SupervisorLogger {
@@ -160,7 +161,7 @@ export class GameSupervisor extends EventEmitter {
       workingDirectory(this.opts.serverRoot, next.server.workingDir)
       if (!sameSpec(this.spec, next)) {
         this.spec = next
-        writeJsonAtomic(this.specFile, { spec: next })
+        writeFileDurableSync(this.specFile, JSON.stringify({ spec: next }))
         if (this.current) this.restartPending = true
         if (this.state === 'Error') {
           this.p.failures = 0
@@ -299,7 +300,7 @@ export class GameSupervisor extends EventEmitter {
   }
 
   private persist(): void {
-    try { writeJsonAtomic(this.stateFile, this.p) } catch (err) { this.log.error({ err }, 'game: could not persist supervisor state') }
+    try { writeFileDurableSync(this.stateFile, JSON.stringify(this.p)) } catch (err) { this.log.error({ err }, 'game: could not persist supervisor state') }
   }
 
   private cancelTimer(): void {

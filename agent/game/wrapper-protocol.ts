@@ -6,7 +6,7 @@
 //   run.json     the pid file: wrapper and game pids with their /proc start times (written by the wrapper once the game runs)
 //   exit.json    how the game ended (written by the wrapper, atomically, before it exits)
 //   console.sock the wrapper's unix socket: game output out, console input in
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 
 export interface LaunchConfig {
   runId: string
@@ -45,19 +45,6 @@ export interface ExitInfo {
   oomKillsAtExit: number | null
   /** Set when the command could not be started at all. */
   spawnError: string | null
-}
-
-/** Writes JSON durably: temp file, fsync, rename. A reader sees the old file or the whole new one. */
-export function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.${process.pid}.tmp`
-  const fd = openSync(tmp, 'w', 0o600)
-  try {
-    writeSync(fd, JSON.stringify(value))
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-  renameSync(tmp, file)
 }
 
 export function readJson<T>(file: string): T | null {

@@ -18,9 +18,10 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { oomCounterFile, readOomKills } from './cgroup-oom.ts'
-import { processStartTime } from './proc-stat.ts'
+import { processStartTime } from '../../src/platform/process-identity.ts'
 import { RotatingLog } from './rotating-log.ts'
-import { runMarker, writeJsonAtomic, type ExitInfo, type LaunchConfig, type RunInfo } from './wrapper-protocol.ts'
+import { runMarker, type ExitInfo, type LaunchConfig, type RunInfo } from './wrapper-protocol.ts'
+import { writeFileDurableSync } from '../../src/platform/durable-file.ts'
 
 const CLIENT_BUFFER_LIMIT = 4 * 1024 * 1024
 /** Output printed while no agent is connected (at start, or while the agent restarts), replayed to the next one. */
@@ -55,7 +56,7 @@ function sendReady(payload: unknown): void {
 function finish(exit: ExitInfo): void {
   // If the run directory is gone the status cannot be kept; the agent then records a lost run.
   // Either way the wrapper must close its clients and exit, or an attached agent would wait forever.
-  try { writeJsonAtomic(cfg.exitFile, exit) } catch (err) { console.error(`${new Date().toISOString()} game wrapper: could not write ${cfg.exitFile}: ${(err as Error).message}`) }
+  try { writeFileDurableSync(cfg.exitFile, JSON.stringify(exit)) } catch (err) { console.error(`${new Date().toISOString()} game wrapper: could not write ${cfg.exitFile}: ${(err as Error).message}`) }
   sendReady({ exit })
   for (const c of clients) c.end()
   server.close()
@@ -124,7 +125,7 @@ child.on('spawn', () => {
     oomCounterFile: oomFile,
     oomKillsAtStart: oomAtStart,
   }
-  writeJsonAtomic(cfg.runFile, info)
+  writeFileDurableSync(cfg.runFile, JSON.stringify(info))
   sendReady({ run: info })
 })
 

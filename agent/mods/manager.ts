@@ -19,7 +19,8 @@ import type { OutboundPolicy } from '../../src/api/outbound.ts'
 import { fetchArtifact, type FetchArtifactOptions, type FetchArtifactResult } from '../runtimes/fetcher.ts'
 import type { ConfinedRoot } from '../files/confined-fs.ts'
 import { FileError } from '../files/errors.ts'
-import { readJson, writeJsonAtomic } from '../game/wrapper-protocol.ts'
+import { readJson } from '../game/wrapper-protocol.ts'
+import { writeFileDurableSync } from '../../src/platform/durable-file.ts'
 
 export const MOD_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/
 
@@ -73,7 +74,7 @@ export class ModsManager {
 
   private async save(m: Manifest): Promise<void> {
     await fsp.mkdir(this.opts.stateDir, { recursive: true })
-    writeJsonAtomic(this.manifestFile, m)
+    writeFileDurableSync(this.manifestFile, JSON.stringify(m))
   }
 
   private async download(spec: ModSpec, outbound: OutboundPolicy | undefined): Promise<string> {

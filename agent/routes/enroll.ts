@@ -12,7 +12,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import type { TokenHolder } from '../auth.ts'
 import { MIN_TOKEN_LENGTH } from '../auth.ts'
 import { AgentError } from '../errors.ts'
-import { writeFileAtomic } from '../fsutil.ts'
+import { writeFileDurable } from '../../src/platform/durable-file.ts'
 
 export const enrollRoutes: FastifyPluginAsync<{ tokens: TokenHolder; tokenFile: string }> = async (app, { tokens, tokenFile }) => {
   let claimed = tokens.enrolled
@@ -37,7 +37,7 @@ export const enrollRoutes: FastifyPluginAsync<{ tokens: TokenHolder; tokenFile: 
     try {
       await fs.mkdir(path.dirname(tokenFile), { recursive: true, mode: 0o700 })
       await fs.chmod(path.dirname(tokenFile), 0o700)
-      await writeFileAtomic(tokenFile, req.body.token + '\n', 0o600)
+      await writeFileDurable(tokenFile, req.body.token + '\n', 0o600)
       tokens.set(req.body.token)
     } catch (err) {
       claimed = false

@@ -31,7 +31,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { AgentError, isAgentError } from '../errors.ts'
 import { guardedGet, isOutboundError } from '../../src/platform/index.ts'
 import { outboundRefusalHint, type OutboundPolicy } from '../../src/api/outbound.ts'
-import { fsyncDir } from '../fsutil.ts'
+import { fsyncDir } from '../../src/platform/durable-file.ts'
 
 export interface DownloadOptions {
   url: string

@@ -18,7 +18,8 @@ import type { AgentPaths } from '../paths.ts'
 import type { Logger } from '../log.ts'
 import type { InstalledRuntime, InstalledRuntimeVersion } from '../../src/api/agent-types.ts'
 import { AgentError } from '../errors.ts'
-import { fsyncDir, readJson, writeFileAtomic } from '../fsutil.ts'
+import { fsyncDir, writeFileDurable } from '../../src/platform/durable-file.ts'
+import { readJson } from '../fsutil.ts'
 
 export const MARKER_FILE = '.zlh-install.json'
 export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$'
@@ -111,7 +112,7 @@ export class RuntimeStore {
 
   /** Write the marker into the staged tree, then rename the tree into place. */
   async commit(tree: string, marker: InstallMarker): Promise<void> {
-    await writeFileAtomic(path.join(tree, MARKER_FILE), JSON.stringify(marker, null, 2) + '\n')
+    await writeFileDurable(path.join(tree, MARKER_FILE), JSON.stringify(marker, null, 2) + '\n', 0o644)
     const dest = this.#paths.runtimeVersionDir(marker.name, marker.version)
     await fs.mkdir(path.dirname(dest), { recursive: true })
     // A leftover without a marker (never complete) is moved aside first.

@@ -1,8 +1,9 @@
 // Where the all-in-one system keeps its state (and the per-user cache of slow builds), and the small JSON file `zlh up` writes there so
 // the other commands (`zlh status`, `zlh ide`, `zlh kubeconfig`) find the running system.
-// Guarantees: the runtime file is written atomically (temp file + rename), mode 0600.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+// Guarantees: the runtime file is written durably and atomically (src/platform/durable-file.ts), mode 0600.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { writeFileDurableSync } from '../platform/durable-file.ts'
 
 /** --state-dir, else $ZLH_STATE_DIR, else $XDG_STATE_HOME/zlh (~/.local/state/zlh). */
 export function resolveStateDir(flag?: string): string {
@@ -69,12 +70,10 @@ export function writeRuntime(layout: StateLayout, rt: UpRuntime): void {
   writePrivateFile(layout.runtimeFile, `${JSON.stringify(rt, null, 2)}\n`)
 }
 
-/** Writes `text` to `file` atomically (temp file + rename: a reader sees the old or the new
- * content, never a part), mode 0600 (it may hold a credential). */
+/** Writes `text` to `file` durably and atomically (a reader sees the old or the new content,
+ * never a part), mode 0600 (it may hold a credential). */
 export function writePrivateFile(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`
-  writeFileSync(tmp, text, { mode: 0o600 })
-  renameSync(tmp, file)
+  writeFileDurableSync(file, text, 0o600)
 }
 
 /** True when `pid` is a live process. */

@@ -8,16 +8,17 @@
 // 1. An existing owners/<uid>.json wins: return it.
 // 2. Reserve the lowest free vmid by creating vmids/<n> exclusively (O_EXCL): two processes can
 //    never hold the same number.
-// 3. Publish owners/<uid>.json with link(2) from a temp file: exactly one of two concurrent
-//    claimers for the same owner succeeds; the loser releases its vmid and returns the winner's.
+// 3. Publish owners/<uid>.json with link(2) from a synced temp file (createFileDurable): exactly
+//    one of two concurrent claimers for the same owner succeeds; the loser releases its vmid and
+//    returns the winner's.
 //
 // Guarantees: one claim per owner and one owner per vmid, across processes and crashes.
 // Caveats: a crash between 2 and 3 leaks one vmid reservation naming the owner; `claim` for that
 // owner adopts it instead of taking a new number, and `release` removes it.
 
-import { randomUUID } from 'node:crypto'
-import { mkdir, open, readFile, readdir, rename, link, unlink, writeFile } from 'node:fs/promises'
+import { mkdir, open, readFile, readdir, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
+import { createFileDurable, writeFileDurable } from '../platform/durable-file.ts'
 import { ProviderError } from './errors.ts'
 import type { ContainerIdentity } from './types.ts'
 
@@ -77,26 +78,20 @@ export class ClaimStore {
     if (existing) return existing
     const vmid = await this.#reserve(identity.ownerUid)
     const claim: Claim = { vmid, ownerUid: identity.ownerUid, identity, extra: extra?.(vmid) }
-    const tmp = join(this.dir, 'owners', `.${randomUUID()}.tmp`)
-    await writeFile(tmp, JSON.stringify(claim), { mode: 0o600 })
     try {
-      await link(tmp, this.#ownerFile(identity.ownerUid))
+      await createFileDurable(this.#ownerFile(identity.ownerUid), JSON.stringify(claim), 0o600)
       return claim
     } catch (err) {
       if (errno(err) !== 'EEXIST') throw err
       const winner = (await this.find(identity.ownerUid))!
       if (winner.vmid !== vmid) await unlink(join(this.dir, 'vmids', String(vmid))).catch(() => undefined)
       return winner
-    } finally {
-      await unlink(tmp).catch(() => undefined)
     }
   }
 
   /** Replaces the claim's `extra` (atomically). */
   async update(claim: Claim): Promise<void> {
-    const tmp = join(this.dir, 'owners', `.${randomUUID()}.tmp`)
-    await writeFile(tmp, JSON.stringify(claim), { mode: 0o600 })
-    await rename(tmp, this.#ownerFile(claim.ownerUid))
+    await writeFileDurable(this.#ownerFile(claim.ownerUid), JSON.stringify(claim), 0o600)
   }
 
   async #reserve(ownerUid: string): Promise<number> {

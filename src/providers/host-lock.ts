@@ -8,22 +8,13 @@
 // retryable Locked error. Two waiters clearing the same stale file at once can, in a narrow
 // window, let two holders in; stale files only exist after a crash.
 
-import { readFileSync } from 'node:fs'
 import { open, readFile, unlink } from 'node:fs/promises'
+import { processStartTime } from '../platform/process-identity.ts'
 import { ProviderError } from './errors.ts'
 
 interface Holder { pid: number; start: string }
 
-function startTimeOf(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
-  } catch {
-    return undefined
-  }
-}
-
-const self: Holder = { pid: process.pid, start: startTimeOf(process.pid) ?? '' }
+const self: Holder = { pid: process.pid, start: processStartTime(process.pid) ?? '' }
 
 export async function withHostLock<T>(path: string, section: () => Promise<T>, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs
@@ -38,7 +29,7 @@ export async function withHostLock<T>(path: string, section: () => Promise<T>, t
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
     }
     const holder = await readFile(path, 'utf8').then((s) => JSON.parse(s) as Holder).catch(() => undefined)
-    if (holder && startTimeOf(holder.pid) !== holder.start) {
+    if (holder && processStartTime(holder.pid) !== holder.start) {
       await unlink(path).catch(() => undefined) // its holder died: stale
       continue
     }

@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { writeFileAtomic } from './atomic-file.ts'
+import { writeFileDurable } from '../platform/durable-file.ts'
 import type { Claim, ClaimStore } from './claims.ts'
 import { ProviderError } from './errors.ts'
 import { withHostLock } from './host-lock.ts'
@@ -84,7 +84,7 @@ export class LocalContainers {
 
   /** The last step of creating a container. */
   markOwned(vmid: number, ownerUid: string): Promise<void> {
-    return writeFileAtomic(this.#marker(vmid), ownerUid, 0o600)
+    return writeFileDurable(this.#marker(vmid), ownerUid, 0o600)
   }
 
   /** The container of a claim, when its marker names the claim's owner. */

@@ -7,7 +7,7 @@
 
 import { existsSync, readFileSync } from 'node:fs'
 import { chmod, mkdir, readFile } from 'node:fs/promises'
-import { writeFileAtomic } from '../atomic-file.ts'
+import { writeFileDurable } from '../../platform/durable-file.ts'
 import { join } from 'node:path'
 import { ProviderError } from '../errors.ts'
 import type { ContainerResources } from '../types.ts'
@@ -116,7 +116,7 @@ export function resourcesFromConfig(config: string): ContainerResources | undefi
 export async function writeContainerConfig(configPath: string, block: string): Promise<void> {
   const current = await readFile(configPath, 'utf8')
   const next = mergeConfig(current, block)
-  if (next !== current) await writeFileAtomic(configPath, next, 0o640)
+  if (next !== current) await writeFileDurable(configPath, next, 0o640)
 }
 
 /**
@@ -126,7 +126,7 @@ export async function writeContainerConfig(configPath: string, block: string): P
 export async function writeInit(rootfs: string, agentPort: number): Promise<void> {
   await mkdir(join(rootfs, 'etc/zlh'), { recursive: true, mode: 0o700 })
   await chmod(join(rootfs, 'etc/zlh'), 0o700)
-  await writeFileAtomic(join(rootfs, 'etc/inittab'), [
+  await writeFileDurable(join(rootfs, 'etc/inittab'), [
     '::sysinit:/etc/init.d/rcS',
     `::respawn:/bin/sh ${IN_CONTAINER.runScript}`,
     '::shutdown:/bin/sync',
@@ -134,8 +134,8 @@ export async function writeInit(rootfs: string, agentPort: number): Promise<void
   ].join('\n'), 0o644)
   await mkdir(join(rootfs, 'etc/init.d'), { recursive: true })
   // No udhcpc: the address is static, set by LXC.
-  await writeFileAtomic(join(rootfs, 'etc/init.d/rcS'), '#!/bin/sh\n/bin/mount -a 2>/dev/null\nexit 0\n', 0o755)
-  await writeFileAtomic(join(rootfs, IN_CONTAINER.runScript.slice(1)), [
+  await writeFileDurable(join(rootfs, 'etc/init.d/rcS'), '#!/bin/sh\n/bin/mount -a 2>/dev/null\nexit 0\n', 0o755)
+  await writeFileDurable(join(rootfs, IN_CONTAINER.runScript.slice(1)), [
     '#!/bin/sh',
     '# Started and respawned by init. Node and the project are read-only bind mounts.',
     'export HOME=/root PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
@@ -151,6 +151,6 @@ export async function writeToken(rootfs: string, token: string): Promise<boolean
   await mkdir(join(rootfs, 'etc/zlh'), { recursive: true, mode: 0o700 })
   const current = await readFile(path, 'utf8').catch(() => undefined)
   if (current === token) return false
-  await writeFileAtomic(path, token, 0o600)
+  await writeFileDurable(path, token, 0o600)
   return true
 }

@@ -18,7 +18,7 @@
 import { existsSync } from 'node:fs'
 import { readFile, rm } from 'node:fs/promises'
 import { isAbsolute, join } from 'node:path'
-import { writeFileAtomic } from '../atomic-file.ts'
+import { writeFileDurable } from '../../platform/durable-file.ts'
 import { ClaimStore, type Claim } from '../claims.ts'
 import { ProviderError } from '../errors.ts'
 import { LocalContainers } from '../local-containers.ts'
@@ -116,7 +116,7 @@ export class LxcBackend implements ContainerBackend {
     const dir = this.#dir(vmid)
     const netUpScript = join(dir, 'zlh-net-up')
     // LXC calls it with: <container> net up veth <bridge> <host-side veth> (also in LXC_NET_PEER)
-    await writeFileAtomic(netUpScript, '#!/bin/sh\nexec bridge link set dev "${LXC_NET_PEER:-$6}" isolated on\n', 0o700)
+    await writeFileDurable(netUpScript, '#!/bin/sh\nexec bridge link set dev "${LXC_NET_PEER:-$6}" isolated on\n', 0o700)
     await writeContainerConfig(join(dir, 'config'), renderBlock({
       bridge: this.bridge,
       address: containerAddress(this.#subnet, vmid),

@@ -3,7 +3,7 @@
 // again from a pid file after a controller restart.
 //
 // Guarantees: a pid file names a process only while that exact process lives — the file records
-// the kernel's start time of the pid (/proc/<pid>/stat field 22) and both must match, so a
+// the kernel's start time of the pid (src/platform/process-identity.ts) and both must match, so a
 // recycled pid is never mistaken for our agent (and never signalled).
 // - A "container" stops as a whole: the agent detaches what it starts (game wrapper, game,
 //   code-server each in their own session), so they are found by their working directory being
@@ -11,10 +11,11 @@
 // Assumptions: Linux /proc; processes of the container keep their cwd inside its root.
 
 import { spawn } from 'node:child_process'
-import { openSync, closeSync, readFileSync } from 'node:fs'
+import { openSync, closeSync } from 'node:fs'
 import { readFile, readdir, readlink, rm } from 'node:fs/promises'
 import { dirname, join, sep } from 'node:path'
-import { writeFileAtomic } from '../atomic-file.ts'
+import { writeFileDurable } from '../../platform/durable-file.ts'
+import { isSameProcess, processStartTime, readProcessStat } from '../../platform/process-identity.ts'
 
 export interface AgentProcessFiles {
   root: string
@@ -25,25 +26,12 @@ export interface AgentProcessFiles {
 
 interface PidRecord { pid: number; startTime: string }
 
-function procStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // Fields after the parenthesised command name; starttime is field 22 overall.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]
-  } catch {
-    return undefined
-  }
-}
-
 /** The live agent's pid, or undefined when none runs for these files. */
 export async function runningAgentPid(files: AgentProcessFiles): Promise<number | undefined> {
   const record = await readFile(files.pidFile, 'utf8').then((s) => JSON.parse(s) as PidRecord).catch(() => undefined)
   if (!record) return undefined
-  const start = procStartTime(record.pid)
-  if (start === undefined || start !== record.startTime) return undefined
-  // A zombie (exited, not yet reaped by us) is not running.
-  const state = readFileSync(`/proc/${record.pid}/stat`, 'utf8').split(') ')[1]?.[0]
-  return state === 'Z' ? undefined : record.pid
+  // A zombie (exited, not yet reaped by us) is not running: it has no start time any more.
+  return isSameProcess(record.pid, record.startTime) ? record.pid : undefined
 }
 
 /** Where the agent's stdout/stderr go: only what bypasses its logger (a crash trace of the runtime). */
@@ -66,7 +54,7 @@ export async function startAgentProcess(files: AgentProcessFiles, options: { cli
     const pid = child.pid
     if (pid === undefined) throw new Error('spawn returned no pid')
     child.unref()
-    await writeFileAtomic(files.pidFile, JSON.stringify({ pid, startTime: procStartTime(pid) ?? '' } satisfies PidRecord), 0o600)
+    await writeFileDurable(files.pidFile, JSON.stringify({ pid, startTime: processStartTime(pid) ?? '' } satisfies PidRecord), 0o600)
     return pid
   } finally {
     closeSync(log)
@@ -93,17 +81,6 @@ export async function stopAgentProcess(files: AgentProcessFiles, timeoutMs: numb
   await rm(files.pidFile, { force: true })
 }
 
-/** ppid and process group of a live pid (/proc/<pid>/stat fields 4 and 5). */
-function procParentAndGroup(pid: number): { ppid: number; pgid: number } | undefined {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ')
-    return { ppid: Number(rest[1]), pgid: Number(rest[2]) }
-  } catch {
-    return undefined
-  }
-}
-
 /**
  * The container's processes (never this one nor its process group): every process whose working
  * directory is the root or inside it, every member of those processes' process groups, and their
@@ -111,15 +88,15 @@ function procParentAndGroup(pid: number): { ppid: number; pgid: number } | undef
  * terminal's `cd /tmp`) ends with the container too.
  */
 export async function containerPids(root: string): Promise<number[]> {
-  const ownGroup = procParentAndGroup(process.pid)?.pgid
+  const ownGroup = readProcessStat(process.pid)?.pgid
   const all = new Map<number, { ppid: number; pgid: number; inRoot: boolean }>()
   for (const entry of await readdir('/proc')) {
     const pid = Number(entry)
     if (!Number.isInteger(pid) || pid === process.pid) continue
-    const pg = procParentAndGroup(pid)
-    if (!pg) continue
+    const stat = readProcessStat(pid)
+    if (!stat) continue
     const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => undefined)
-    all.set(pid, { ...pg, inRoot: cwd !== undefined && (cwd === root || cwd.startsWith(root + sep)) })
+    all.set(pid, { ppid: stat.ppid, pgid: stat.pgid, inRoot: cwd !== undefined && (cwd === root || cwd.startsWith(root + sep)) })
   }
   const found = new Set([...all].filter(([, p]) => p.inRoot).map(([pid]) => pid))
   const groups = new Set([...found].map((pid) => all.get(pid)!.pgid).filter((g) => g !== ownGroup && g > 1))

@@ -21,7 +21,7 @@
 
 import { mkdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { writeFileAtomic } from '../atomic-file.ts'
+import { writeFileDurable } from '../../platform/durable-file.ts'
 import { ClaimStore, type Claim } from '../claims.ts'
 import { ProviderError } from '../errors.ts'
 import { LocalContainers } from '../local-containers.ts'
@@ -123,7 +123,7 @@ export class ProcessBackend implements ContainerBackend {
   async #writeToken(files: AgentProcessFiles, token: string): Promise<boolean> {
     const current = await readFile(files.tokenFile, 'utf8').catch(() => undefined)
     if (current === token) return false
-    await writeFileAtomic(files.tokenFile, token, 0o600)
+    await writeFileDurable(files.tokenFile, token, 0o600)
     return true
   }
 

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { createInterface } from 'node:readline'
 import type { GameStatus } from '../../../src/api/agent-game-types.ts'
 import { GameSupervisor } from '../../../agent/game/supervisor.ts'
-import { processStartTime } from '../../../agent/game/proc-stat.ts'
+import { processStartTime } from '../../../src/platform/process-identity.ts'
 import { shortTempDir, shSpec, supervisorOptions, until, killGame } from './helpers.ts'
 
 const AGENT = path.join(import.meta.dirname, 'fixtures', 'supervisor-process.ts')

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { randomBytes } from 'node:crypto'
 import { startTestAgent } from '../helpers.ts'
-import { processStartTime } from '../../../agent/game/proc-stat.ts'
+import { processStartTime } from '../../../src/platform/process-identity.ts'
 import type { GameInfo } from '../../../src/api/agent-game-types.ts'
 import { until } from './helpers.ts'
 

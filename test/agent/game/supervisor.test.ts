@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync, rmSync }
 import { oomCounterFile } from '../../../agent/game/cgroup-oom.ts'
 import path from 'node:path'
 import { FakeClock } from '../../../agent/game/clock.ts'
-import { processStartTime } from '../../../agent/game/proc-stat.ts'
+import { processStartTime } from '../../../src/platform/process-identity.ts'
 import { killGame, newSupervisor, shSpec, until, waitForStatus } from './helpers.ts'
 import { GameSupervisor } from '../../../agent/game/supervisor.ts'
 
