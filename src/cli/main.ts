@@ -8,6 +8,7 @@ import { registerControllerCommand } from '../../controller/cli.ts'
 import { registerGatewayCommand } from '../gateway/cli.ts'
 import { registerUpCommand } from './up/command.ts'
 import { registerPeopleCommands } from './people.ts'
+import { registerArtifactsCommand } from './artifacts/command.ts'
 
 const program = new Command()
   .name('zlh')
@@ -37,5 +38,6 @@ registerControllerCommand(program)
 registerGatewayCommand(program)
 registerUpCommand(program)
 registerPeopleCommands(program)
+registerArtifactsCommand(program)
 
 await program.parseAsync()

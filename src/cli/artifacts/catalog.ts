@@ -1,6 +1,8 @@
 // RuntimeCatalog objects for built artifacts: one catalog per runtime name, each version with its
-// real url, sha256, size and a verify command, plus channels.
+// real url, sha256, size and a verify command, plus channels; `catalogsFor` groups published
+// files by runtime name (channel stable = newest version).
 import { basename } from 'node:path'
+import semver from 'semver'
 import type { BuiltArtifact } from './build.ts'
 
 export interface CatalogVersionInput {
@@ -41,3 +43,44 @@ export function runtimeCatalog(name: string, versions: CatalogVersionInput[], ch
 }
 
 export function artifactFileName(a: BuiltArtifact): string { return basename(a.file) }
+
+/** One published file: a runtime name, version and arch, where it is served, its hash and size. */
+export interface PublishedArtifact { name: string, version: string, arch: 'x64' | 'arm64', url: string, sha256: string, sizeBytes: number }
+
+/** Orders versions oldest first: semver where both parse (coerced: `21` is 21.0.0), else by text. */
+export function compareVersions(a: string, b: string): number {
+  const sa = semver.valid(a) ?? semver.coerce(a, { includePrerelease: true })?.version
+  const sb = semver.valid(b) ?? semver.coerce(b, { includePrerelease: true })?.version
+  if (sa !== undefined && sb !== undefined) {
+    const byVersion = semver.compare(sa, sb)
+    if (byVersion !== 0) return byVersion
+  }
+  return a.localeCompare(b)
+}
+
+/** RuntimeCatalogs for published files: one per runtime name, every version found (each with its
+ * arches), channel `stable` = the newest version. Sorted by name; versions oldest first. */
+export function catalogsFor(artifacts: PublishedArtifact[]): Array<Record<string, unknown>> {
+  const byName = new Map<string, Map<string, PublishedArtifact[]>>()
+  for (const a of artifacts) {
+    const versions = byName.get(a.name) ?? new Map<string, PublishedArtifact[]>()
+    versions.set(a.version, [...(versions.get(a.version) ?? []), a])
+    byName.set(a.name, versions)
+  }
+  return [...byName.keys()].sort().map((name) => {
+    const versions = [...byName.get(name)!.keys()].sort(compareVersions)
+    return {
+      apiVersion: 'zerolaghub.dev/v1alpha1',
+      kind: 'RuntimeCatalog',
+      metadata: { name },
+      spec: {
+        versions: versions.map((version) => {
+          const verify = defaultVerify(name, version)
+          const files = byName.get(name)!.get(version)!.sort((x, y) => x.arch.localeCompare(y.arch))
+          return { version, artifacts: files.map((f) => ({ arch: f.arch, url: f.url, sha256: f.sha256, sizeBytes: f.sizeBytes })), ...(verify ? { verify } : {}) }
+        }),
+        channels: { stable: versions[versions.length - 1]! },
+      },
+    }
+  })
+}

@@ -23,7 +23,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { chmod, copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises'
 import { delimiter, dirname, join } from 'node:path'
 import { create as tarCreate } from 'tar'
-import { fileDigest, pinnedNodeVersion, type BuiltArtifact } from '../artifacts/index.ts'
+import { fileDigest, pinnedNodeVersion, type BuiltArtifact } from '../artifacts/build.ts'
 import { alive } from '../state-dir.ts'
 
 const projectDir = join(import.meta.dirname, '..', '..', '..')
