@@ -60,7 +60,7 @@ export async function startArtifactServer(dir: string, opts: ArtifactServerOptio
       return
     }
     if ((req.method !== 'GET' && req.method !== 'HEAD') || name === undefined) { res.writeHead(404).end(); return }
-    if (name === 'healthz') { res.writeHead(200, { 'content-type': 'text/plain' }).end(req.method === 'HEAD' ? undefined : 'ok\n'); return }
+    if (name === 'healthz') { res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 3 }).end(req.method === 'HEAD' ? undefined : 'ok\n'); return }
     if (!SAFE_NAME.test(name)) { res.writeHead(404).end(); return }
     const file = join(dir, name)
     stat(file).then((st) => {
@@ -93,8 +93,9 @@ export async function startArtifactServer(dir: string, opts: ArtifactServerOptio
 /** Answers with an error and closes the connection (the rest of a refused body is not read). */
 function reject(req: IncomingMessage, res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
   if (res.headersSent) { res.destroy(); return }
-  res.writeHead(status, { 'content-type': 'application/json', connection: 'close', ...headers })
-  res.end(`${JSON.stringify({ status, message })}\n`)
+  const body = `${JSON.stringify({ status, message })}\n`
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close', ...headers })
+  res.end(body)
   req.resume()
 }
 
@@ -136,7 +137,8 @@ function uploader(dir: string, token: string, maxBytes: number, onUpload: Artifa
     }
     void receive(req, dir, name, wanted, maxBytes).then((result) => {
       if (result.ok) {
-        res.writeHead(201, { 'content-type': 'application/json' }).end(`${JSON.stringify({ name, sha256: result.sha256, sizeBytes: result.sizeBytes })}\n`)
+        const body = `${JSON.stringify({ name, sha256: result.sha256, sizeBytes: result.sizeBytes })}\n`
+        res.writeHead(201, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body)
         done(name, 201, { sizeBytes: result.sizeBytes, sha256: result.sha256 })
       } else if (result.status !== 0) {
         reject(req, res, result.status, result.message)
