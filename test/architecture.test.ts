@@ -78,3 +78,16 @@ t.test('every import in the product follows docs/architecture.md', async (t) => 
   t.ok(checked > 100, `${checked} imports checked`)
   t.same(violations, [], 'fix the import, or change the rule and the page together')
 })
+
+// DESIGN: the platform leaf is generic (process identity, durable writes, clock, …) and imports
+// nothing of ours; the framework may use it but still nothing of the product.
+t.test('the platform leaf stays a leaf, and the framework reaches no product folder', async (t) => {
+  const line = (folder: string) => rules.find((r) => r.folder === folder)
+  t.same(line('src/platform')?.allowed, [], 'src/platform → (nothing)')
+  const product = ['src/api', 'src/providers', 'src/agent-client', 'src/gateway', 'src/cli', 'controller', 'agent']
+  for (const folder of ['src/runtime', 'src/apiserver', 'src/platform']) {
+    const reached = (line(folder)?.allowed ?? []).filter((a) => product.some((p) => inside(a, p)))
+    t.same(reached, [], `${folder} imports no product folder`)
+  }
+  t.ok(line('src/runtime')?.allowed.includes('src/platform'), 'the framework may use the platform leaf (its clock)')
+})

@@ -14,7 +14,7 @@ import { registerConsoleRoutes } from '../console/routes.ts'
 import type { FanoutOptions } from '../console/fanout.ts'
 import { ModsManager } from '../mods/manager.ts'
 import { registerModRoutes } from '../mods/routes.ts'
-import type { Clock } from './clock.ts'
+import type { Clock } from '../../src/platform/clock.ts'
 import { gameSpecRequestSchema } from './spec.ts'
 import { GameSupervisor, type SupervisorOptions } from './supervisor.ts'
 

@@ -21,7 +21,7 @@ import { appendFileSync, mkdirSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
 import type { CrashRecord, EffectiveGameSpec, GameSpecRequest, GameState, GameStatus, StopStep } from '../../src/api/agent-game-types.ts'
 import { crashRecord, decideRestart, plainCrashRecord } from './crash-policy.ts'
-import { realClock, type Clock, type TimerHandle } from './clock.ts'
+import { realBackgroundClock, type Clock, type TimerHandle } from '../../src/platform/clock.ts'
 import { GameError } from './errors.ts'
 import { clearRun, findRun, launchRun, runFiles, RunLink, terminateOrphan, type RunFiles } from './launcher.ts'
 import { isSameProcess } from '../../src/platform/process-identity.ts'
@@ -107,7 +107,7 @@ export class GameSupervisor extends EventEmitter {
   constructor(opts: SupervisorOptions) {
     super()
     this.opts = opts
-    this.clock = opts.clock ?? realClock
+    this.clock = opts.clock ?? realBackgroundClock
     this.log = opts.logger ?? quietLogger
     mkdirSync(opts.stateDir, { recursive: true, mode: 0o700 })
     this.files = runFiles(opts.stateDir)
@@ -304,7 +304,7 @@ export class GameSupervisor extends EventEmitter {
   }
 
   private cancelTimer(): void {
-    this.timer?.cancel()
+    if (this.timer) this.clock.clearTimer(this.timer)
     this.timer = null
     this.p.nextRestartAt = null
   }
@@ -406,16 +406,16 @@ export class GameSupervisor extends EventEmitter {
   }
 
   private scheduleRestart(at: number): void {
-    this.timer?.cancel()
+    this.cancelTimer()
     this.p.nextRestartAt = at
-    this.timer = this.clock.after(Math.max(0, at - this.clock.now()), () => {
+    this.timer = this.clock.setTimer(() => {
       this.timer = null
       void this.serial(async () => {
         if (this.p.state !== 'Crashed' || this.p.nextRestartAt !== at || this.current) return
         this.p.restarts++
         await this.launch()
       }).catch((err: unknown) => this.log.error({ err }, 'game: restart failed'))
-    })
+    }, Math.max(0, at - this.clock.now()))
     this.setState('Crashed')
   }
 
@@ -465,8 +465,8 @@ export class GameSupervisor extends EventEmitter {
 
   private exitWithin(run: ActiveRun, ms: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const t = this.clock.after(ms, () => resolve(false))
-      void run.exited.then(() => { t.cancel(); resolve(true) })
+      const t = this.clock.setTimer(() => resolve(false), ms)
+      void run.exited.then(() => { this.clock.clearTimer(t); resolve(true) })
     })
   }
 
