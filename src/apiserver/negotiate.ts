@@ -1,6 +1,6 @@
 // Content negotiation: which representation the client asked for in Accept (plain JSON, YAML,
-// a meta.k8s.io Table, PartialObjectMetadata v1 or v1beta1, aggregated discovery), and how to
-// decode a body by its Content-Type.
+// a meta.k8s.io Table, PartialObjectMetadata v1 or v1beta1 in JSON or protobuf, aggregated
+// discovery), and how to decode a body by its Content-Type.
 // Accept is read in the client's order and the first entry the server can produce wins, so a list
 // such as client-go's metadata informer's
 // `application/vnd.kubernetes.protobuf;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json`
@@ -12,7 +12,7 @@ import { checkNestingDepth, MAX_NESTING_DEPTH } from './limits.ts'
 import { decodeProtobufObject } from './protobuf.ts'
 import { ApiError, errors } from './status.ts'
 
-export type Representation = 'json' | 'yaml' | 'protobuf' | 'table' | 'partial' | 'partial-v1beta1' | 'partial-protobuf' | 'discovery-v2' | 'discovery-v2beta1'
+export type Representation = 'json' | 'yaml' | 'protobuf' | 'table' | 'partial' | 'partial-v1beta1' | 'partial-protobuf' | 'partial-v1beta1-protobuf' | 'discovery-v2' | 'discovery-v2beta1'
 
 interface MediaRange { type: string; params: Record<string, string> }
 
@@ -28,30 +28,42 @@ function parseAccept(accept: string): MediaRange[] {
   }).filter((m) => m.type)
 }
 
+/** What negotiation chose: the representation, and for a meta.k8s.io one the kind asked for (`as`). */
+export interface Negotiated { representation: Representation; as?: string }
+
 /**
  * The first representation in Accept that the server can produce for this kind of endpoint.
  * `allowed` lists the non-default ones the endpoint supports. Throws 406 when none fits.
  */
 export function negotiate(accept: string | undefined, allowed: Representation[]): Representation {
-  if (!accept) return 'json'
+  return negotiateMedia(accept, allowed).representation
+}
+
+/** negotiate(), also saying which `as` the chosen entry named (PartialObjectMetadata or …List). */
+export function negotiateMedia(accept: string | undefined, allowed: Representation[]): Negotiated {
+  if (!accept) return { representation: 'json' }
   for (const m of parseAccept(accept)) {
-    if (m.type === 'application/yaml' && allowed.includes('yaml') && !m.params.as) return 'yaml'
+    const as = m.params.as
+    const partial = (as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList') && m.params.g === 'meta.k8s.io'
+    if (m.type === 'application/yaml' && allowed.includes('yaml') && !as) return { representation: 'yaml' }
     if (m.type === 'application/vnd.kubernetes.protobuf') {
-      if (!m.params.as && allowed.includes('protobuf')) return 'protobuf'
-      if ((m.params.as === 'PartialObjectMetadata' || m.params.as === 'PartialObjectMetadataList') && m.params.g === 'meta.k8s.io' && m.params.v === 'v1' && allowed.includes('partial-protobuf')) return 'partial-protobuf'
+      if (!as && allowed.includes('protobuf')) return { representation: 'protobuf' }
+      // kube-apiserver serves metadata-only in both meta.k8s.io versions, in every serializer
+      // (handlers/rest.go AllowsMediaTypeTransform; handlers/response.go asPartialObjectMetadata).
+      if (partial && m.params.v === 'v1' && allowed.includes('partial-protobuf')) return { representation: 'partial-protobuf', as }
+      if (partial && m.params.v === 'v1beta1' && allowed.includes('partial-v1beta1-protobuf')) return { representation: 'partial-v1beta1-protobuf', as }
       continue
     }
     if (m.type !== 'application/json' && m.type !== '*/*' && m.type !== 'application/*') continue
-    const as = m.params.as
-    if (!as) return 'json'
-    if (as === 'Table' && m.params.g === 'meta.k8s.io' && (m.params.v === 'v1' || m.params.v === 'v1beta1') && allowed.includes('table')) return 'table'
-    if ((as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList') && m.params.g === 'meta.k8s.io') {
-      if (m.params.v === 'v1' && allowed.includes('partial')) return 'partial'
-      if (m.params.v === 'v1beta1' && allowed.includes('partial-v1beta1')) return 'partial-v1beta1'
+    if (!as) return { representation: 'json' }
+    if (as === 'Table' && m.params.g === 'meta.k8s.io' && (m.params.v === 'v1' || m.params.v === 'v1beta1') && allowed.includes('table')) return { representation: 'table', as }
+    if (partial) {
+      if (m.params.v === 'v1' && allowed.includes('partial')) return { representation: 'partial', as }
+      if (m.params.v === 'v1beta1' && allowed.includes('partial-v1beta1')) return { representation: 'partial-v1beta1', as }
     }
     if (as === 'APIGroupDiscoveryList' && m.params.g === 'apidiscovery.k8s.io') {
-      if (m.params.v === 'v2' && allowed.includes('discovery-v2')) return 'discovery-v2'
-      if (m.params.v === 'v2beta1' && allowed.includes('discovery-v2beta1')) return 'discovery-v2beta1'
+      if (m.params.v === 'v2' && allowed.includes('discovery-v2')) return { representation: 'discovery-v2', as }
+      if (m.params.v === 'v2beta1' && allowed.includes('discovery-v2beta1')) return { representation: 'discovery-v2beta1', as }
     }
   }
   throw errors.notAcceptable(accept)
@@ -82,7 +94,12 @@ export function bodyFormat(contentType: string | undefined, allowed: BodyFormat[
 
 /** The meta.k8s.io apiVersion of a metadata-only representation, undefined for the others. */
 export function partialApiVersion(rep: Representation): string | undefined {
-  return rep === 'partial' || rep === 'partial-protobuf' ? 'meta.k8s.io/v1' : rep === 'partial-v1beta1' ? 'meta.k8s.io/v1beta1' : undefined
+  return rep === 'partial' || rep === 'partial-protobuf' ? 'meta.k8s.io/v1' : rep === 'partial-v1beta1' || rep === 'partial-v1beta1-protobuf' ? 'meta.k8s.io/v1beta1' : undefined
+}
+
+/** Whether a metadata-only representation is written in protobuf. */
+export function isProtobufRepresentation(rep: Representation): boolean {
+  return rep === 'protobuf' || rep === 'partial-protobuf' || rep === 'partial-v1beta1-protobuf'
 }
 
 /** Parses a request body as JSON or YAML; malformed input is a 400 naming the problem. */

@@ -92,6 +92,7 @@ const DELETE_OPTIONS: Schema = { 1: f('gracePeriodSeconds', 'int'), 2: f('precon
 // meta.k8s.io Status, for errors inside a protobuf watch stream.
 const STATUS_DETAILS: Schema = { 1: f('name', 'string'), 2: f('group', 'string'), 3: f('kind', 'string'), 4: f('causes', { msg: { 1: f('reason', 'string'), 2: f('message', 'string'), 3: f('field', 'string') } }, true), 5: f('retryAfterSeconds', 'int'), 6: f('uid', 'string') }
 const LIST_META: Schema = { 2: f('resourceVersion', 'string'), 3: f('continue', 'string'), 4: f('remainingItemCount', 'int') }
+const PARTIAL_OBJECT_METADATA: Schema = { 1: f('metadata', { msg: OBJECT_META }) }
 const STATUS: Schema = { 1: f('metadata', { msg: LIST_META }), 2: f('status', 'string'), 3: f('message', 'string'), 4: f('reason', 'string'), 5: f('details', { msg: STATUS_DETAILS }), 6: f('code', 'int') }
 
 /**
@@ -102,7 +103,9 @@ const STATUS: Schema = { 1: f('metadata', { msg: LIST_META }), 2: f('status', 's
  */
 export function responseSchema(apiVersion: string, kind: string): Schema | undefined {
   if (apiVersion === 'v1' && kind === 'Status') return STATUS
-  if (apiVersion === 'meta.k8s.io/v1' && kind === 'PartialObjectMetadata') return { 1: f('metadata', { msg: OBJECT_META }) }
+  if ((apiVersion === 'meta.k8s.io/v1' || apiVersion === 'meta.k8s.io/v1beta1') && kind === 'PartialObjectMetadata') return PARTIAL_OBJECT_METADATA
+  // v1beta1's list has its own field numbers (items 1, metadata 2: ListMeta was added later), k8s.io/apimachinery/pkg/apis/meta/v1beta1/types.go.
+  if (apiVersion === 'meta.k8s.io/v1beta1' && kind === 'PartialObjectMetadataList') return { 1: f('items', { msg: PARTIAL_OBJECT_METADATA }, true), 2: f('metadata', { msg: LIST_META }) }
   const list = kind.endsWith('List') ? responseSchema(apiVersion, kind.slice(0, -4)) : undefined
   if (list) return { 1: f('metadata', { msg: LIST_META }), 2: f('items', { msg: list }, true) }
   if (apiVersion === 'v1') return KINDS[kind]

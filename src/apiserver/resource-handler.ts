@@ -7,7 +7,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { stringify as toYaml } from 'yaml'
 import { checkEnvelope, type FieldValidation } from './admission.ts'
-import { bodyFormat, decodeBody, negotiate, partialApiVersion, type Representation } from './negotiate.ts'
+import { bodyFormat, decodeBody, isProtobufRepresentation, negotiateMedia, partialApiVersion, type Negotiated, type Representation } from './negotiate.ts'
 import { Lister, selection } from './list.ts'
 import { canEncodeProtobuf, encodeProtobufObject, PROTOBUF } from './protobuf-encode.ts'
 import { queryBool } from './query-bool.ts'
@@ -112,7 +112,7 @@ export class ResourceHandler {
       // Status unless the kind returns its deleted object; pending → the object, 202 if orphanDependents=false.
       if (r.deleted && !t.deleteReturnsObject) {
         this.#warn(reply, ctx)
-        return reply.code(200).type('application/json').send(successStatus({ name, group: t.group, kind: t.resource, uid: r.obj.metadata.uid }))
+        return this.#sendStatus(req, reply, t, apiVersion, successStatus({ name, group: t.group, kind: t.resource, uid: r.obj.metadata.uid }))
       }
       return this.#sendObject(req, reply, !r.deleted && opts.orphanDependents === false ? 202 : 200, t, version, apiVersion, r, ctx)
     }
@@ -149,19 +149,32 @@ export class ResourceHandler {
   }
 
   // Protobuf answers only for kinds with a complete protobuf schema; others fall back along Accept.
-  #representation(req: FastifyRequest, t: ResourceType, apiVersion: string): Representation {
-    const allowed: Representation[] = ['yaml', 'partial', 'partial-v1beta1', 'partial-protobuf']
+  // `answer`: what the response carries; a metadata-only kind that does not fit it is a 406, as
+  // kube-apiserver's transform answers (an object as PartialObjectMetadataList, a list as PartialObjectMetadata).
+  #representation(req: FastifyRequest, t: ResourceType, apiVersion: string, answer?: 'object' | 'list'): Representation {
+    const allowed: Representation[] = ['yaml', 'partial', 'partial-v1beta1', 'partial-protobuf', 'partial-v1beta1-protobuf']
     if (this.renderTable) allowed.push('table')
     if (canEncodeProtobuf(apiVersion, t.kind)) allowed.push('protobuf')
-    return negotiate(req.headers.accept, allowed)
+    const chosen = negotiateMedia(req.headers.accept, allowed)
+    if (answer !== undefined) checkPartialShape(chosen, answer === 'list' ? t.listKind : t.kind, answer === 'list')
+    return chosen.representation
   }
 
   #sendObject(req: FastifyRequest, reply: FastifyReply, code: number, t: ResourceType, version: string, apiVersion: string, r: WriteResult | StoredObject, ctx?: WriteContext): void {
     if (ctx) this.#warn(reply, ctx)
-    const rep = this.#representation(req, t, apiVersion)
+    const rep = this.#representation(req, t, apiVersion, 'object')
     if (rep === 'json') { reply.code(code).type('application/json').send(wire(r, apiVersion)); return }
     if (rep === 'protobuf') { reply.code(code).type(PROTOBUF).send(encodeProtobufObject({ ...r.obj, apiVersion })); return }
     this.#sendOther(reply, code, rep, t, version, apiVersion, [r.obj], undefined, req)
+  }
+
+  // A Status answer (a finished DELETE) in the negotiated serializer: kube-apiserver passes a Status
+  // through every transform (handlers/response.go), so Table and metadata-only requests get it as is.
+  #sendStatus(req: FastifyRequest, reply: FastifyReply, t: ResourceType, apiVersion: string, status: Record<string, unknown>): void {
+    const rep = this.#representation(req, t, apiVersion)
+    if (isProtobufRepresentation(rep)) { reply.code(200).type(PROTOBUF).send(encodeProtobufObject(status)); return }
+    if (rep === 'yaml') { reply.code(200).type('application/yaml').send(toYaml(status)); return }
+    reply.code(200).type('application/json').send(JSON.stringify(status))
   }
 
   #sendOther(reply: FastifyReply, code: number, rep: Representation, t: ResourceType, version: string, apiVersion: string, objs: KObject[], listMeta: Record<string, unknown> | undefined, req: FastifyRequest): void {
@@ -177,7 +190,7 @@ export class ResourceHandler {
     if (metaVersion) {
       const partial = (o: KObject) => ({ kind: 'PartialObjectMetadata', apiVersion: metaVersion, metadata: o.metadata })
       const body = listMeta ? { kind: 'PartialObjectMetadataList', apiVersion: metaVersion, metadata: listMeta, items: objs.map(partial) } : partial(objs[0])
-      if (rep === 'partial-protobuf') { reply.code(code).header('content-type', `${PROTOBUF};as=${body.kind};g=meta.k8s.io;v=v1`).send(encodeProtobufObject(body)); return }
+      if (isProtobufRepresentation(rep)) { reply.code(code).header('content-type', `${PROTOBUF};as=${body.kind};g=meta.k8s.io;v=${metaVersion.split('/')[1]}`).send(encodeProtobufObject(body)); return }
       reply.code(code).header('content-type', `application/json;as=${body.kind};g=meta.k8s.io;v=${metaVersion.split('/')[1]}`).send(Buffer.from(JSON.stringify(body)))
       return
     }
@@ -195,7 +208,8 @@ export class ResourceHandler {
     let fieldSelector = param(q, 'fieldSelector') ?? ''
     if (name !== undefined) fieldSelector = fieldSelector ? `${fieldSelector},metadata.name=${name}` : `metadata.name=${name}`
     const sel = selection(t, version, namespace, param(q, 'labelSelector'), fieldSelector)
-    const rep = this.#representation(req, t, apiVersion)
+    // A watch's events are objects, each transformed alone; a list is one answer.
+    const rep = this.#representation(req, t, apiVersion, watch ? undefined : 'list')
     if (watch) {
       if (rep === 'yaml') throw errors.notAcceptable(String(req.headers.accept))
       // A metadata-only watch: every event's object (bookmarks too) is a PartialObjectMetadata.
@@ -219,7 +233,7 @@ export class ResourceHandler {
         bookmarkIntervalMs: this.opts.watchBookmarkIntervalMs, maxBufferedBytes: this.opts.watchMaxBufferedBytes,
         wire: rep === 'table' ? this.#tableWire(t, version, apiVersion, q) : metaVersion ? (o) => JSON.stringify({ kind: 'PartialObjectMetadata', apiVersion: metaVersion, metadata: o.obj.metadata }) : (o) => wire(o, apiVersion),
         ...(rep === 'protobuf' ? { protobuf: (o: StoredObject) => encodeProtobufObject({ ...o.obj, apiVersion }) } : {}),
-        ...(rep === 'partial-protobuf' ? { protobuf: (o: StoredObject) => encodeProtobufObject({ kind: 'PartialObjectMetadata', apiVersion: metaVersion, metadata: o.obj.metadata }) } : {}),
+        ...(metaVersion && isProtobufRepresentation(rep) ? { protobuf: (o: StoredObject) => encodeProtobufObject({ kind: 'PartialObjectMetadata', apiVersion: metaVersion, metadata: o.obj.metadata }) } : {}),
       }, {})
       return
     }
@@ -304,6 +318,8 @@ export class ResourceHandler {
   #deleteCollection(req: FastifyRequest, reply: FastifyReply, t: ResourceType, version: string, apiVersion: string, namespace: string | undefined, q: URLSearchParams, ctx: WriteContext): void {
     const sel = selection(t, version, namespace, param(q, 'labelSelector'), param(q, 'fieldSelector'))
     const opts = this.#deleteOptions(req, q)
+    // Negotiated first: an answer the client cannot take is refused before anything is deleted.
+    const rep = this.#representation(req, t, apiVersion, 'list')
     const items = this.lister.list(t, namespace, sel, 0, undefined).items
     const out: KObject[] = []
     for (const o of items) {
@@ -314,6 +330,16 @@ export class ResourceHandler {
       }
     }
     this.#warn(reply, ctx)
-    reply.code(200).type('application/json').send(JSON.stringify({ apiVersion, kind: t.listKind, metadata: { resourceVersion: String(this.service.store.rv) }, items: out.map((o) => ({ ...o, apiVersion })) }))
+    // As a list answer: in the negotiated representation (protobuf, metadata-only, Table, YAML, JSON).
+    const listMeta = { resourceVersion: String(this.service.store.rv) }
+    if (rep === 'protobuf') { reply.code(200).type(PROTOBUF).send(encodeProtobufObject({ apiVersion, kind: t.listKind, metadata: listMeta, items: out })); return }
+    if (rep === 'json') { reply.code(200).type('application/json').send(JSON.stringify({ apiVersion, kind: t.listKind, metadata: listMeta, items: out.map((o) => ({ ...o, apiVersion })) })); return }
+    this.#sendOther(reply, 200, rep, t, version, apiVersion, out, listMeta, req)
   }
+}
+
+/** Throws 406 when a metadata-only `as` does not fit the answer (a list asked for as one object, or the reverse). */
+function checkPartialShape(chosen: Negotiated, answerKind: string, isList: boolean): void {
+  if (partialApiVersion(chosen.representation) === undefined || chosen.as === undefined) return
+  if ((chosen.as === 'PartialObjectMetadataList') !== isList) throw errors.partialShapeMismatch(chosen.as, answerKind, isList)
 }

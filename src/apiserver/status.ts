@@ -94,6 +94,10 @@ export const errors = {
   unsupportedMediaType: (type: string, supported: string[]) =>
     new ApiError('UnsupportedMediaType', `the body of the request was in an unknown format (${type || 'none'}) - accepted media types include: ${supported.join(', ')}`),
   notAcceptable: (accept: string) => new ApiError('NotAcceptable', `only the following media types are accepted: application/json, application/yaml, application/json;as=Table;v=v1;g=meta.k8s.io (asked for: ${accept})`),
+  // kube-apiserver's metadata-only transform (handlers/response.go): the kind asked for must match the answer's shape.
+  partialShapeMismatch: (asked: string, answerKind: string, isList: boolean) => new ApiError('NotAcceptable', isList
+    ? `you requested ${asked}, but the requested object is a list (${answerKind}); ask for as=PartialObjectMetadataList`
+    : `you requested ${asked}, but the requested object is not a list (${answerKind}); ask for as=PartialObjectMetadata`),
   methodNotAllowed: (method: string, what: string) => new ApiError('MethodNotAllowed', `${method} is not supported on ${what}`),
   internal: (message: string) => new ApiError('InternalError', `Internal error occurred: ${message}`),
 }
