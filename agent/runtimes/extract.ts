@@ -4,7 +4,14 @@
 // entry has an absolute path, a `..` segment or a NUL byte, is a device/FIFO/other special file,
 // or is a link whose target resolves outside the extraction root. Nothing is written outside
 // `dir`; on refusal the caller discards `dir`. Owners in the archive are ignored.
+// An entry that would be written through a symbolic link the archive made earlier (`l -> .`,
+// then `l/m -> ..`, then `l/m/x`) is refused too (tar's own check, reported as unsafe).
 // Assumptions: `dir` is a fresh, empty, agent-private directory.
+// Why this is not the uploads extractor (agent/uploads/archive.ts): a runtime tarball is pinned by
+// its catalog sha256 and needs links inside itself (node's bin/npm -> ../lib/...), so links that
+// stay inside are kept; uploads come from people into a live game root, so they refuse every link
+// and device, take zip too, have entry/size budgets and merge into an existing tree. Same
+// confinement of names (absolute, "..", NUL, devices), different policies: two modules.
 import path from 'node:path'
 import { Writable } from 'node:stream'
 import zlib from 'node:zlib'
@@ -46,6 +53,14 @@ export interface SafeExtractOptions {
   /** archive name for error messages */
   label: string
   onEntry?: (path: string) => void
+}
+
+/** tar's own refusal to write through a symbolic link is an unsafe entry, not an unreadable archive. */
+function fromTarError(err: Error & { code?: string, path?: string }, label: string): AgentError {
+  if (err.code === 'TAR_SYMLINK_ERROR') {
+    return new AgentError('ARCHIVE_UNSAFE_ENTRY', `${label}: an entry is refused because it would be written through a symbolic link (${err.message})`, err.path === undefined ? undefined : { entry: err.path })
+  }
+  return new AgentError('ARCHIVE_INVALID', `${label}: ${err.message}`)
 }
 
 /** A Writable that extracts a (possibly gzipped) tar stream into `dir`, refusing unsafe entries. */
@@ -115,7 +130,7 @@ export function safeExtractor(opts: SafeExtractOptions): Writable {
   })
   unpack.on('error', (err: Error) => {
     finished = true
-    const mapped = refusal ?? (err instanceof AgentError ? err : new AgentError('ARCHIVE_INVALID', `${opts.label}: ${err.message}`))
+    const mapped = refusal ?? (err instanceof AgentError ? err : fromTarError(err, opts.label))
     if (pendingFinal) pendingFinal(mapped)
     else sink.destroy(mapped)
   })

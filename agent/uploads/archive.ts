@@ -16,6 +16,10 @@
 // ARCHIVE_UNSAFE_ENTRY and leaves nothing behind (the staging directory is removed on every
 // path; one a crash left is swept at the next start); no entry is ever written outside the
 // target directory; no stream of the archive can raise an unhandled error.
+// Why this is not the runtime extractor (agent/runtimes/extract.ts): that one streams a tarball
+// pinned by its catalog sha256 into a fresh private directory and must keep links inside it;
+// this one takes people's zip or tar.gz into a live game root, so it refuses every link and
+// device, budgets entries and bytes and merges into an existing tree. Two policies, two modules.
 // Caveats: the merge step is a sequence of renames, not one atomic switch: a type clash (a file
 // where the target has a directory) stops it with FILE_EXISTS after earlier entries moved.
 import fsp from 'node:fs/promises'
