@@ -12,6 +12,9 @@
 // Guarantees: at most one instance per agent root (adopt, never duplicate); code-server runs in
 // its own process group so it survives an agent restart; close() leaves it running.
 // Assumptions: the runtime's tree has bin/code-server (as code-server's release tarballs do).
+// Why this is not the game supervisor (agent/game/supervisor.ts): see that module's header; the
+// game needs a wrapper that outlives the agent, exit records, restart policies and crash
+// classification, code-server needs health polling and adoption by command line.
 //
 // Who code-server (and so its integrated terminal) runs as: the dev user, by uid/gid, when the
 // agent made one (root `/` as uid 0: LXC, Proxmox); otherwise the agent's own user (the process

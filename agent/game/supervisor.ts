@@ -15,7 +15,12 @@
 // signal is only ever sent to the game's process group after its pid and start time matched.
 // The game is never stopped by the agent going away (detach()).
 // Assumptions: a single supervisor owns `stateDir`. All delays (backoff, grace periods, uptime)
-// use the injected Clock.
+// use the injected Clock (src/platform/clock.ts; timers that never keep the agent alive).
+// Why this is not the code-server supervisor (agent/codeserver/supervisor.ts): the game runs under
+// a detached wrapper that records its exit while no agent runs, restarts follow the user's
+// restart policy with crash classification, and a stop goes through the game's stop command;
+// code-server is adopted by its command line, judged by /healthz and restarted on a fixed
+// backoff. What they share is below them: process identity (src/platform/process-identity.ts).
 import { EventEmitter } from 'node:events'
 import { appendFileSync, mkdirSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
