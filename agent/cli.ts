@@ -1,5 +1,6 @@
 // `zlh agent`: runs the agent until SIGTERM/SIGINT. Flags are the contract in DESIGN.md.
 import type { Command } from 'commander'
+import { CODE_SERVER_PORT } from '../src/api/ports.ts'
 import { startAgent } from './main.ts'
 
 export function registerAgentCommand(program: Command): void {
@@ -10,7 +11,7 @@ export function registerAgentCommand(program: Command): void {
     .requiredOption('--listen <host:port>', 'address to serve the agent API on (port 0 = random)')
     .requiredOption('--token-file <file>', 'file holding the bearer token clients must send')
     .option('--vmid <id>', 'container id, added to every log line', process.env.ZLH_VMID)
-    .option('--code-server-bind <host:port>', 'code-server --bind-addr', '0.0.0.0:6000')
+    .option('--code-server-bind <host:port>', 'code-server --bind-addr', `0.0.0.0:${CODE_SERVER_PORT}`)
     .option('--log-level <level>', 'pino log level', 'info')
     .option('--log-file <file>', 'write the log to FILE, rotated at --log-max-bytes keeping 2 old files (default: stdout)')
     .option('--log-max-bytes <n>', 'size at which --log-file is rotated', String(10 * 1024 * 1024))

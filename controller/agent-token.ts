@@ -1,23 +1,20 @@
 // Per-container agent tokens (docs/agent-token-delivery.md): 32 random bytes (hex) in a Secret
-// `<server>-agent-token` (key `token`) owned by the server, so deleting the server deletes it.
+// `<server>-agent-token` (key `token`) owned by the server, so deleting the server deletes it
+// (names and keys: src/api/agent-token-secret.ts, which the gateway reads by too).
 // Guarantees: one token per server even with concurrent reconciles or a controller restart —
 // the Secret is created with POST (409 when it exists, then read); the token never reaches a log.
 import { randomBytes } from 'node:crypto'
 import { ApiError, controllerReference, isNotFound, type Client, type KObject } from '../src/runtime/index.ts'
+import { AGENT_TOKEN_KEY, AGENT_URL_KEY, agentTokenSecretName, isUsableAgentToken } from '../src/api/index.ts'
 import { FIELD_MANAGER, SECRET } from './kinds.ts'
-
-export function agentTokenSecretName(serverName: string): string {
-  // Secret names are DNS subdomains (253); server names are at most 253 too, so trim the base.
-  return `${serverName.slice(0, 253 - '-agent-token'.length)}-agent-token`
-}
 
 interface SecretObject extends KObject { data?: Record<string, string> }
 
 function tokenOf(secret: SecretObject): string | undefined {
-  const b64 = secret.data?.token
+  const b64 = secret.data?.[AGENT_TOKEN_KEY]
   if (b64 === undefined) return undefined
   const token = Buffer.from(b64, 'base64').toString('utf8')
-  return /^[\x21-\x7e]{16,512}$/.test(token) ? token : undefined
+  return isUsableAgentToken(token) ? token : undefined
 }
 
 export async function ensureAgentToken(client: Client, server: KObject, signal?: AbortSignal): Promise<string> {
@@ -29,7 +26,7 @@ export async function ensureAgentToken(client: Client, server: KObject, signal?:
     if (token !== undefined) return token
     // A Secret without a usable token (edited by hand): replace its data, keep the object.
     const fresh = randomBytes(32).toString('hex')
-    await client.replace({ ...existing, data: { ...existing.data, token: Buffer.from(fresh).toString('base64') } }, { fieldManager: FIELD_MANAGER, signal })
+    await client.replace({ ...existing, data: { ...existing.data, [AGENT_TOKEN_KEY]: Buffer.from(fresh).toString('base64') } }, { fieldManager: FIELD_MANAGER, signal })
     return fresh
   } catch (err) {
     if (!isNotFound(err)) throw err
@@ -40,7 +37,7 @@ export async function ensureAgentToken(client: Client, server: KObject, signal?:
       apiVersion: 'v1', kind: 'Secret',
       metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'zlh-controller' }, ownerReferences: [controllerReference(server)] },
       type: 'Opaque',
-      data: { token: Buffer.from(token).toString('base64') },
+      data: { [AGENT_TOKEN_KEY]: Buffer.from(token).toString('base64') },
     }, { fieldManager: FIELD_MANAGER, signal })
     return token
   } catch (err) {
@@ -77,7 +74,7 @@ export async function recordAgentUrl(client: Client, server: KObject, agentUrl: 
     throw err
   }
   const encoded = Buffer.from(agentUrl).toString('base64')
-  if (secret.data?.agentUrl === encoded) return
+  if (secret.data?.[AGENT_URL_KEY] === encoded) return
   // replace carries resourceVersion: a concurrent change is a 409 and the next reconcile retries.
-  await client.replace({ ...secret, data: { ...secret.data, agentUrl: encoded } }, { fieldManager: FIELD_MANAGER, signal })
+  await client.replace({ ...secret, data: { ...secret.data, [AGENT_URL_KEY]: encoded } }, { fieldManager: FIELD_MANAGER, signal })
 }

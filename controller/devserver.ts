@@ -14,6 +14,7 @@ import { ideFolderOf } from '../src/api/index.ts'
 import type { AgentStatus, CodeServerState, DevServerStatus } from '../src/api/index.ts'
 import type { DevServer } from './kinds.ts'
 import { AgentClient } from '../src/agent-client/index.ts'
+import { CODE_SERVER_PORT } from '../src/api/index.ts'
 import type { Container } from '../src/providers/index.ts'
 import type { ReconcileContext, Reconciler, Store } from '../src/runtime/index.ts'
 import type { AgentWatches } from './agent-watch.ts'
@@ -35,9 +36,6 @@ export function devRuntimeRefs(ds: DevServer): RuntimeRef[] {
   }
   return refs
 }
-
-/** code-server's port in a container whose provider does not say otherwise (lxc, proxmox). */
-export const CODE_SERVER_PORT = 6000
 
 /** The IDE's public host and URL (with `publicPort` unless it is https's own), and the code-server the gateway proxies them to. */
 export function ideOf(container: Pick<Container, 'vmid' | 'address' | 'codeServerAddress'>, suffix: string, publicPort?: number): { host: string, url: string, upstream?: string } {

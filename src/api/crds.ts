@@ -5,9 +5,7 @@ import { join } from 'node:path'
 import { parse } from 'yaml'
 import type { JSONSchemaProps } from '../apiserver/schema/index.ts'
 
-export const GROUP = 'zerolaghub.dev'
-export const VERSION = 'v1alpha1'
-export const API_VERSION = `${GROUP}/${VERSION}`
+import { API_VERSION, VERSION } from './kinds.ts'
 
 /** Folder holding the CRD YAML files. */
 export const CRD_DIR = join(import.meta.dirname, '..', '..', 'crds')

@@ -1,9 +1,9 @@
 // Our resources: constants, generated types, loading of crds/, validation and defaulting.
-export { API_VERSION, CRD_DIR, GROUP, VERSION, crdForKind, loadCrds, schemaForKind } from './crds.ts'
+export { CRD_DIR, crdForKind, loadCrds, schemaForKind } from './crds.ts'
 export type { CustomResourceDefinition } from './crds.ts'
 export { knownKinds, validateResource, withDefaults } from './validate.ts'
 export type { FieldError, ValidateOptions, ValidationResult } from './validate.ts'
-export type { Condition, ObjectMeta, OwnerReference } from './object-meta.ts'
+export type { Condition, ConditionStatus, ObjectMeta, OwnerReference } from '../apimachinery/index.ts'
 export type * from './types.generated.ts'
 // Wire types of the agent's HTTP API (shared by agent, agent-client, controller and gateway).
 export type * from './agent-types.ts'
@@ -16,3 +16,9 @@ export { DEFAULT_IDE_FOLDER, IDE_FOLDER_MAX_LENGTH, ideFolderOf, ideFolderQuery 
 // How `zlh up`'s code-server builder tells waiting DevServers (and so the controller) where it is.
 export { CODE_SERVER_BUILD_ANNOTATION, CODE_SERVER_BUILD_MESSAGE_MAX, codeServerBuildOf, formatCodeServerBuild } from './code-server-build.ts'
 export type { CodeServerBuildPhase, CodeServerBuildState } from './code-server-build.ts'
+// Wire contracts two components share, each constant saying who writes and who reads it.
+export { API_VERSION, CONTAINERPROVIDER, DEVSERVER, GAMESERVER, GROUP, PLURALS, RUNTIMECATALOG, VERSION } from './kinds.ts'
+export type { ZlhKind, ZlhKindRef } from './kinds.ts'
+export { AGENT_PORT, CODE_SERVER_PORT } from './ports.ts'
+export { AGENT_TOKEN_KEY, AGENT_URL_KEY, agentTokenSecretName, isUsableAgentToken } from './agent-token-secret.ts'
+export { AGENT_URL_ANNOTATION, CODE_SERVER_CHANNEL, CODE_SERVER_RUNTIME, MAX_UNAVAILABLE_ANNOTATION, ROLLOUT_ANNOTATION_PREFIX, SERVER_FINALIZER, rolloutAnnotation } from './names.ts'

@@ -6,7 +6,7 @@ import type { CustomResourceDefinition } from './crds.ts'
 
 const HEADER = `// Generated from crds/ by scripts/gen-types.ts. Do not edit: change the CRD and run \`npm run gen:types\`.
 
-import type { ObjectMeta } from './object-meta.ts'
+import type { Condition, ObjectMeta } from '../apimachinery/index.ts'
 `
 
 function pascal(s: string): string {
@@ -15,6 +15,16 @@ function pascal(s: string): string {
 
 function doc(s: JSONSchemaProps, indent: string): string {
   return s.description ? `${indent}/** ${s.description.replace(/\*\//g, '* /')} */\n` : ''
+}
+
+/** metav1.Condition's fields and the ones it requires: a `status.conditions` item with exactly these is typed as the one Condition. */
+const CONDITION_FIELDS = ['lastTransitionTime', 'message', 'observedGeneration', 'reason', 'status', 'type']
+const CONDITION_REQUIRED = ['lastTransitionTime', 'message', 'reason', 'status', 'type']
+
+function isMetaV1Condition(s: JSONSchemaProps): boolean {
+  const same = (a: string[], b: string[]) => a.length === b.length && [...a].sort().every((x, i) => x === b[i])
+  return same(Object.keys(s.properties ?? {}), CONDITION_FIELDS) && same(s.required ?? [], CONDITION_REQUIRED)
+    && same((s.properties?.status?.enum ?? []) as string[], ['False', 'True', 'Unknown'])
 }
 
 class Emitter {
@@ -29,7 +39,8 @@ class Emitter {
       case 'boolean': t = 'boolean'; break
       case 'array': t = `Array<${this.typeOf(s.items ?? {}, `${name}Item`)}>`; break
       case 'object':
-        if (s.properties && Object.keys(s.properties).length) { this.emitInterface(s, name); t = name }
+        if (name.endsWith('StatusConditionsItem') && isMetaV1Condition(s)) t = 'Condition'
+        else if (s.properties && Object.keys(s.properties).length) { this.emitInterface(s, name); t = name }
         else if (typeof s.additionalProperties === 'object') t = `Record<string, ${this.typeOf(s.additionalProperties, `${name}Value`)}>`
         else t = 'Record<string, unknown>'
         break

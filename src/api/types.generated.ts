@@ -1,6 +1,6 @@
 // Generated from crds/ by scripts/gen-types.ts. Do not edit: change the CRD and run `npm run gen:types`.
 
-import type { ObjectMeta } from './object-meta.ts'
+import type { Condition, ObjectMeta } from '../apimachinery/index.ts'
 
 // ---- ContainerProvider (zerolaghub.dev/v1alpha1, Cluster) ----
 
@@ -80,22 +80,13 @@ export interface ContainerProviderSpec {
   proxmox?: ContainerProviderSpecProxmox
 }
 
-export interface ContainerProviderStatusConditionsItem {
-  type: string
-  status: "True" | "False" | "Unknown"
-  observedGeneration?: number
-  lastTransitionTime: string
-  reason: string
-  message: string
-}
-
 /** Written by the controller, checked on every spec change, when a server's container appears or goes, and every 30 s. */
 export interface ContainerProviderStatus {
   observedGeneration?: number
   /** How many containers of this control plane the backend holds (absent while it cannot be reached). */
   containers?: number
   /** Ready: the backend is usable from the controller (process: root directory writable; lxc: running as root with lxc-create installed; proxmox: the API answers); reason and message say what to fix. */
-  conditions?: Array<ContainerProviderStatusConditionsItem>
+  conditions?: Array<Condition>
 }
 
 /** A container backend. Exactly one block matching spec.type is used. */
@@ -160,15 +151,6 @@ export interface DevServerSpec {
   running?: boolean
 }
 
-export interface DevServerStatusConditionsItem {
-  type: string
-  status: "True" | "False" | "Unknown"
-  observedGeneration?: number
-  lastTransitionTime: string
-  reason: string
-  message: string
-}
-
 export interface DevServerStatusRuntimesItem {
   name: string
   version: string
@@ -199,7 +181,7 @@ export interface DevServerStatusIde {
 export interface DevServerStatus {
   phase?: "Pending" | "Provisioning" | "Installing" | "Starting" | "Running" | "Crashed" | "Backoff" | "Error" | "Stopping" | "Stopped" | "Terminating"
   observedGeneration?: number
-  conditions?: Array<DevServerStatusConditionsItem>
+  conditions?: Array<Condition>
   vmid?: number
   address?: string
   /** Runtimes installed in the container. */
@@ -327,15 +309,6 @@ export interface GameServerSpec {
   running?: boolean
 }
 
-export interface GameServerStatusConditionsItem {
-  type: string
-  status: "True" | "False" | "Unknown"
-  observedGeneration?: number
-  lastTransitionTime: string
-  reason: string
-  message: string
-}
-
 export interface GameServerStatusRuntimesItem {
   name: string
   version: string
@@ -356,7 +329,7 @@ export interface GameServerStatusLastCrash {
 export interface GameServerStatus {
   phase?: "Pending" | "Provisioning" | "Installing" | "Starting" | "Running" | "Crashed" | "Backoff" | "Error" | "Stopping" | "Stopped" | "Terminating"
   observedGeneration?: number
-  conditions?: Array<GameServerStatusConditionsItem>
+  conditions?: Array<Condition>
   vmid?: number
   address?: string
   /** Runtimes installed in the container. */
@@ -428,15 +401,6 @@ export interface RuntimeCatalogStatusRolloutsItem {
   message?: string
 }
 
-export interface RuntimeCatalogStatusConditionsItem {
-  type: string
-  status: "True" | "False" | "Unknown"
-  observedGeneration?: number
-  lastTransitionTime: string
-  reason: string
-  message: string
-}
-
 export interface RuntimeCatalogStatus {
   observedGeneration?: number
   verifiedCount?: number
@@ -444,7 +408,7 @@ export interface RuntimeCatalogStatus {
   versions?: Array<RuntimeCatalogStatusVersionsItem>
   /** Channel rollouts in progress or halted. */
   rollouts?: Array<RuntimeCatalogStatusRolloutsItem>
-  conditions?: Array<RuntimeCatalogStatusConditionsItem>
+  conditions?: Array<Condition>
 }
 
 /** The versions of one language runtime (the object's name), their artifacts and channels. */

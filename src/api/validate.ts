@@ -2,7 +2,8 @@
 // usable at the edge (portal API, CLI) before anything is written.
 
 import { applyDefaults, fieldError, pruneUnknown, validateValue, type FieldError } from '../apiserver/schema/index.ts'
-import { API_VERSION, loadCrds, schemaForKind } from './crds.ts'
+import { loadCrds, schemaForKind } from './crds.ts'
+import { API_VERSION } from './kinds.ts'
 
 export type { FieldError } from '../apiserver/schema/index.ts'
 

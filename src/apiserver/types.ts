@@ -1,30 +1,12 @@
 // Wire shapes shared by the API server's modules: objects are plain JSON (unstructured), like
 // kube-apiserver's handling of custom resources.
 
-export interface OwnerReference {
-  apiVersion: string
-  kind: string
-  name: string
-  uid: string
-  controller?: boolean
-  blockOwnerDeletion?: boolean
-}
+import type { ObjectMeta as MetaV1ObjectMeta } from '../apimachinery/index.ts'
 
-export interface ObjectMeta {
-  name?: string
-  generateName?: string
-  namespace?: string
-  uid?: string
-  resourceVersion?: string
-  generation?: number
-  creationTimestamp?: string | null
-  deletionTimestamp?: string
-  deletionGracePeriodSeconds?: number
-  labels?: Record<string, string>
-  annotations?: Record<string, string>
-  finalizers?: string[]
-  ownerReferences?: OwnerReference[]
-  managedFields?: unknown[]
+export type { OwnerReference } from '../apimachinery/index.ts'
+
+/** metav1.ObjectMeta (src/apimachinery), unstructured: fields this server does not know are kept. */
+export interface ObjectMeta extends MetaV1ObjectMeta {
   [k: string]: unknown
 }
 

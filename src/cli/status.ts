@@ -1,6 +1,7 @@
 // `zlh status`: one screen with the control plane (is zlh up running, where) and every game and
 // dev server: phase, Ready, restarts, last crash (when, how, classification).
 import { existsSync } from 'node:fs'
+import { API_VERSION } from '../api/index.ts'
 import { Client, type KObject } from '../runtime/index.ts'
 import { alive, readRuntime, resolveStateDir, stateLayout } from './state-dir.ts'
 
@@ -59,7 +60,7 @@ export async function statusCommand(o: { stateDir?: string, kubeconfig?: string,
   const rows: StatusRow[] = []
   try {
     for (const [kind, ref] of [['GameServer', 'GameServer'], ['DevServer', 'DevServer']] as const) {
-      const list = await client.list<ServerView>({ apiVersion: 'zerolaghub.dev/v1alpha1', kind: ref }, { namespace: o.namespace })
+      const list = await client.list<ServerView>({ apiVersion: API_VERSION, kind: ref }, { namespace: o.namespace })
       for (const item of list.items) rows.push(rowOf(kind, item))
     }
   } catch (err) {

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { pino } from 'pino'
+import { AGENT_PORT } from '../api/index.ts'
 import { Client } from '../runtime/index.ts'
 import { startGatewayService } from './service.ts'
 
@@ -26,7 +27,7 @@ export function registerGatewayCommand(program: Command): void {
     .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
     .option('--public-port <port>', 'port browsers use for IDE hosts, when not the scheme\'s default')
     .option('--plain-http-browsers', 'browsers reach the gateway over plain http (development only: the IDE cookie then cannot be Secure)')
-    .option('--agent-port <port>', 'port of the agent API in containers', '7100')
+    .option('--agent-port <port>', 'port of the agent API in containers', String(AGENT_PORT))
     .action(async (o: Flags) => {
       const log = pino({ name: 'zlh-gateway', redact: ['req.headers.authorization', 'req.headers.cookie'] })
       if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {

@@ -19,7 +19,7 @@ export interface ProviderContext {
   credentials?: string
   /** proxmox: addresses/CIDRs of the control plane, the only sources the CT firewall admits. */
   controlPlaneSources?: string[]
-  /** Port the agent listens on inside containers (lxc, proxmox). Default 7100. */
+  /** Port the agent listens on inside containers (lxc, proxmox). Default AGENT_PORT (src/api, 7100). */
   agentPort?: number
 }
 

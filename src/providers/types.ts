@@ -72,7 +72,7 @@ export interface Container {
   address?: string
   /** Base URL of the agent's HTTP API, when the address is known. */
   agentUrl?: string
-  /** host:port the container's code-server listens on, when it is not `<address>:6000`
+  /** host:port the container's code-server listens on, when it is not `<address>:CODE_SERVER_PORT` (src/api, 6000)
    * (process: a loopback port per container). */
   codeServerAddress?: string
   resources: ContainerResources

@@ -2,16 +2,9 @@
 // moves only when status changes (a reason/message/observedGeneration update keeps it);
 // observedGeneration records which spec generation the condition describes.
 
-export type ConditionStatus = 'True' | 'False' | 'Unknown'
+import type { Condition } from '../apimachinery/index.ts'
 
-export interface Condition {
-  type: string
-  status: ConditionStatus
-  reason: string
-  message: string
-  lastTransitionTime: string
-  observedGeneration?: number
-}
+export type { Condition, ConditionStatus } from '../apimachinery/index.ts'
 
 export type ConditionInput = Omit<Condition, 'lastTransitionTime'> & { lastTransitionTime?: string }
 

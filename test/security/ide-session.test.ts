@@ -16,7 +16,7 @@ import t from 'tap'
 import type { IncomingMessage } from 'node:http'
 import { once } from 'node:events'
 import type { WebSocket } from 'ws'
-import { DEV_SERVER } from '../../src/gateway/portal/kinds.ts'
+import { DEVSERVER } from '../../src/api/index.ts'
 import { openWs, send, sessionCookieOf, startGateway, startUpstream, SUFFIX, waitFor, type TestGateway, type Upstream } from '../gateway/fixtures.ts'
 import { readyConditions, startPortal, type PortalEnv } from '../gateway/portal/portal-env.ts'
 
@@ -103,7 +103,7 @@ t.test('(a)+(d) a DevServer deleted and recreated under the same vmid is another
   t.equal((await handshake(ws)).status, 101)
   t.equal(await echo(ws, 'ls'), 'ls', 'a terminal is open')
 
-  await p.env.client.delete(DEV_SERVER, 'box', 'default')
+  await p.env.client.delete(DEVSERVER, 'box', 'default')
   await waitFor(() => p.svc.routes.lookup(vmid) === undefined, 'the route to go with the DevServer')
   t.ok(await closesWithin(ws, 5000), 'the open WebSocket does not outlive the deletion')
 

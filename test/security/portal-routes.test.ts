@@ -12,7 +12,7 @@ import Fastify from 'fastify'
 import { startPortal, gameSpec, NS } from '../gateway/portal/portal-env.ts'
 import { SUFFIX } from '../gateway/fixtures.ts'
 import { createTestTls } from '../gateway/tls-fixture.ts'
-import { GAME_SERVER } from '../../src/gateway/portal/kinds.ts'
+import { GAMESERVER } from '../../src/api/index.ts'
 import { authenticateRoute } from '../../src/gateway/portal/auth.ts'
 import { exchange, httpText, type Answer } from './raw-http.ts'
 import { startPortalRecordingRoutes } from './portal-route-table.ts'
@@ -98,7 +98,7 @@ t.test('every portal route, every spelling, no token: refused, and nothing chang
   const ids = { tokenId: spare.id }
   const snapshot = async () => ({
     tokens: p.svc.tokens.list().map((x) => x.id).sort(),
-    games: (await p.env.client.list(GAME_SERVER, { namespace: NS })).items.map((o) => `${o.metadata?.name}@${o.metadata?.generation}`).sort(),
+    games: (await p.env.client.list(GAMESERVER, { namespace: NS })).items.map((o) => `${o.metadata?.name}@${o.metadata?.generation}`).sort(),
     devs: (await p.env.client.list({ apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'DevServer' }, { namespace: NS })).items.map((o) => `${o.metadata?.name}@${o.metadata?.generation}`).sort(),
   })
   const before = await snapshot()
@@ -233,7 +233,7 @@ t.test('edge limits: 413 for a large body, 400 for deep JSON, both naming the li
   t.not(jsonCode(shallow), 'ZLH_GW_API_BODY_TOO_DEEP', '64 levels pass the depth check (and fail validation)')
   const bracesInStrings = await exchange(port, httpText('POST', '/api/tokens', { headers: auth, body: JSON.stringify({ user: '{['.repeat(5000), scopes: ['servers:read'] }) }))
   t.not(jsonCode(bracesInStrings), 'ZLH_GW_API_BODY_TOO_DEEP', 'brackets inside strings do not count')
-  t.equal((await p.env.client.list(GAME_SERVER, { namespace: NS })).items.length, 0, 'nothing was written')
+  t.equal((await p.env.client.list(GAMESERVER, { namespace: NS })).items.length, 0, 'nothing was written')
   t.equal((await exchange(port, httpText('GET', '/healthz'))).status, 200, 'the gateway is still up')
 })
 

@@ -15,7 +15,8 @@ import WebSocket from 'ws'
 import { startTestAgent } from '../agent/helpers.ts'
 import { gameSpec, readyConditions } from '../gateway/portal/portal-env.ts'
 import { PatchType } from '../../src/runtime/index.ts'
-import { DEV_SERVER, GAME_SERVER, NAMESPACE, SECRET } from '../../src/gateway/portal/kinds.ts'
+import { DEVSERVER, GAMESERVER } from '../../src/api/index.ts'
+import { NAMESPACE, SECRET } from '../../src/gateway/portal/kinds.ts'
 import { startPortalRecordingRoutes } from './portal-route-table.ts'
 import { send, sessionCookieOf, SUFFIX } from '../gateway/fixtures.ts'
 
@@ -71,7 +72,7 @@ t.test('tenant B reaches none of tenant A\'s servers by any route; A reaches its
   // Everything of A's a bypass could change, read with the API server's admin identity.
   const snapshotA = async () => {
     const out: string[] = []
-    for (const ref of [GAME_SERVER, DEV_SERVER, SECRET]) {
+    for (const ref of [GAMESERVER, DEVSERVER, SECRET]) {
       for (const o of (await client.list(ref, { namespace: NS_A })).items) out.push(`${o.kind}/${o.metadata?.name}@${o.metadata?.resourceVersion}${o.metadata?.deletionTimestamp ? ' deleting' : ''}`)
     }
     const file = await agent.request('/files/motd.txt')
@@ -139,7 +140,7 @@ t.test('tenant B reaches none of tenant A\'s servers by any route; A reaches its
     const own = await p.api(pathFor(r.url, victim), { method: 'PUT', token: tokenB, ...bodyFor('PUT', r.url) })
     t.equal(own.status, 201, `${r.method} ${r.url} without ?namespace creates B's own ${victim}`)
     t.equal(own.json?.namespace, NS_B, 'in B\'s namespace')
-    await client.delete(own.json.kind === 'DevServer' ? DEV_SERVER : GAME_SERVER, victim, NS_B)
+    await client.delete(own.json.kind === 'DevServer' ? DEVSERVER : GAMESERVER, victim, NS_B)
   }
   t.same(failures, [], 'B on A\'s servers: never 2xx, always the answer of a missing server')
 
@@ -188,8 +189,8 @@ t.test('tenant B reaches none of tenant A\'s servers by any route; A reaches its
     t.match(buffer, /b-game/, 'the snapshot holds B\'s server')
     t.notMatch(buffer, /a-game|a-dev/, 'and none of A\'s')
     // A change of A's server, then one of B's: B's arrives, A's never did before it.
-    await client.patch(GAME_SERVER, 'a-game', NS_A, { status: { restarts: 7 } }, PatchType.merge, { subresource: 'status', fieldManager: 'zlh-controller' })
-    await client.patch(GAME_SERVER, 'b-game', NS_B, { status: { restarts: 8 } }, PatchType.merge, { subresource: 'status', fieldManager: 'zlh-controller' })
+    await client.patch(GAMESERVER, 'a-game', NS_A, { status: { restarts: 7 } }, PatchType.merge, { subresource: 'status', fieldManager: 'zlh-controller' })
+    await client.patch(GAMESERVER, 'b-game', NS_B, { status: { restarts: 8 } }, PatchType.merge, { subresource: 'status', fieldManager: 'zlh-controller' })
     await next((b) => b.includes('"restarts":8'))
     events.push(buffer)
     t.notMatch(events.join(''), /a-game|a-dev|"restarts":7/, 'A\'s change was not streamed to B')
@@ -265,7 +266,7 @@ t.test('tenant B reaches none of tenant A\'s servers by any route; A reaches its
     const created = await p.api('/api/game', { method: 'POST', token: tokenA, json: { name: 'a-new', spec: gameSpec() } })
     t.equal(created.status, 201)
     t.equal(created.json.namespace, NS_A, 'the answer names A\'s namespace')
-    t.ok(await client.get(GAME_SERVER, 'a-new', NS_A), 'the GameServer is in tenant-a')
+    t.ok(await client.get(GAMESERVER, 'a-new', NS_A), 'the GameServer is in tenant-a')
     t.equal((await p.api('/api/game/a-new', { token: tokenB })).status, 404, 'and B does not see it')
     const nowhere = await p.api('/api/game?namespace=no-such-tenant', { method: 'POST', token: admin, json: { name: 'x', spec: gameSpec() } })
     t.equal(nowhere.status, 404, 'the admin creating in a namespace that does not exist: 404')

@@ -11,7 +11,7 @@
 // comes from the DevServer's status: `set` keeps it only if it is a plain absolute path
 // (`ideFolderOf`), so the proxy never builds a redirect from a hostile value.
 
-import { ideFolderOf } from '../../api/index.ts'
+import { CODE_SERVER_PORT, ideFolderOf } from '../../api/index.ts'
 
 /** What the proxy needs to know about one dev server. */
 export interface DevServerRoute {
@@ -46,9 +46,6 @@ export interface RouteTable {
   /** Calls `listener(vmid)` after the route of `vmid` was set, replaced or deleted. */
   onChange?(listener: (vmid: number) => void): void
 }
-
-/** code-server's port inside every dev container. */
-export const CODE_SERVER_PORT = 6000
 
 export class InMemoryRouteTable implements RouteTable {
   private readonly routes = new Map<number, ResolvedRoute>()

@@ -3,11 +3,12 @@
 // gateway's own request to the agent).
 //
 // Token: the per-server Secret the controller keeps (docs/agent-token-delivery.md:
-// `<name>-agent-token`, key `token`; the name is configurable).
+// `<name>-agent-token`, key `token`; the name is configurable; src/api/agent-token-secret.ts).
 // Agent URL, first that exists: the Secret's `agentUrl` key, the server's annotation
-// `zerolaghub.dev/agent-url`, else `http://<status.address>:<agentPort>` (7100, the agent's port
-// in lxc/proxmox containers).
+// `zerolaghub.dev/agent-url`, else `http://<status.address>:<agentPort>` (AGENT_PORT, 7100, the
+// agent's port in lxc/proxmox containers).
 
+import { AGENT_PORT, AGENT_TOKEN_KEY, AGENT_URL_ANNOTATION, AGENT_URL_KEY, agentTokenSecretName, isUsableAgentToken } from '../../api/index.ts'
 import type { Client } from '../../runtime/index.ts'
 import { ApiError, isNotFound } from '../../runtime/index.ts'
 import { PortalError } from './api-reply.ts'
@@ -15,9 +16,6 @@ import { SECRET, type ServerKind } from './kinds.ts'
 import { getServer } from './server-routes.ts'
 import { translateApiError } from './server-writes.ts'
 import type { SecretObject } from './system-secrets.ts'
-
-export const AGENT_URL_ANNOTATION = 'zerolaghub.dev/agent-url'
-export const DEFAULT_AGENT_PORT = 7100
 
 export interface AgentEndpoint {
   baseUrl: string
@@ -30,8 +28,6 @@ export interface AgentLocatorOptions {
   tokenSecretName?: (serverName: string) => string
 }
 
-export const defaultAgentTokenSecretName = (server: string): string => `${server.slice(0, 253 - '-agent-token'.length)}-agent-token`
-
 export class AgentLocator {
   readonly #client: Client
   readonly #port: number
@@ -39,8 +35,8 @@ export class AgentLocator {
 
   constructor(client: Client, opts: AgentLocatorOptions = {}) {
     this.#client = client
-    this.#port = opts.agentPort ?? DEFAULT_AGENT_PORT
-    this.#secretName = opts.tokenSecretName ?? defaultAgentTokenSecretName
+    this.#port = opts.agentPort ?? AGENT_PORT
+    this.#secretName = opts.tokenSecretName ?? agentTokenSecretName
   }
 
   /**
@@ -60,9 +56,9 @@ export class AgentLocator {
       if (err instanceof ApiError && err.statusCode === 403) throw translateApiError(err)
       if (!isNotFound(err)) throw new PortalError('ZLH_GW_API_BACKEND', `reading the agent credentials of ${name} failed`)
     }
-    const token = decode(secret?.data?.token)
-    if (!token || !/^[\x21-\x7e]{16,512}$/.test(token)) throw new PortalError('ZLH_GW_API_NOT_READY', `${kind} "${name}" has no agent credentials yet (its container is still being created)`)
-    const explicit = decode(secret?.data?.agentUrl) ?? server.metadata.annotations?.[AGENT_URL_ANNOTATION]
+    const token = decode(secret?.data?.[AGENT_TOKEN_KEY])
+    if (!isUsableAgentToken(token)) throw new PortalError('ZLH_GW_API_NOT_READY', `${kind} "${name}" has no agent credentials yet (its container is still being created)`)
+    const explicit = decode(secret?.data?.[AGENT_URL_KEY]) ?? server.metadata.annotations?.[AGENT_URL_ANNOTATION]
     let baseUrl: string
     if (explicit && /^https?:\/\/[^/?#\s]+\/?$/.test(explicit)) baseUrl = explicit.replace(/\/$/, '')
     else {

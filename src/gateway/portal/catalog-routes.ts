@@ -2,9 +2,8 @@
 // (verified or not, from the RuntimeCatalog status the controller writes), and its channels.
 
 import type { FastifyInstance } from 'fastify'
-import type { RuntimeCatalog } from '../../api/index.ts'
+import { RUNTIMECATALOG, type RuntimeCatalog } from '../../api/index.ts'
 import type { Client, KObject } from '../../runtime/index.ts'
-import { RUNTIME_CATALOG } from './kinds.ts'
 import { translateApiError } from './server-writes.ts'
 
 export interface CatalogVersionView {
@@ -58,7 +57,7 @@ export function registerCatalogRoutes(app: FastifyInstance, client: Client): voi
     let cont: string | undefined
     try {
       do {
-        const page = await client.list<RuntimeCatalog & KObject>(RUNTIME_CATALOG, { limit: 500, continue: cont })
+        const page = await client.list<RuntimeCatalog & KObject>(RUNTIMECATALOG, { limit: 500, continue: cont })
         items.push(...page.items)
         cont = page.metadata?.continue || undefined
       } while (cont)

@@ -14,9 +14,9 @@
 
 import { EventEmitter } from 'node:events'
 import { Reflector, type Client, type KObject, type Store } from '../../runtime/index.ts'
-import type { DevServer, GameServer } from '../../api/index.ts'
+import { DEVSERVER, GAMESERVER, type DevServer, type GameServer } from '../../api/index.ts'
 import type { InMemoryRouteTable } from '../ide/index.ts'
-import { DEV_SERVER, GAME_SERVER, type ServerKind } from './kinds.ts'
+import type { ServerKind } from './kinds.ts'
 import { isConditionTrue, type ServerObject } from './status-view.ts'
 
 export interface ServerChange {
@@ -42,8 +42,8 @@ export class ServerInformers {
     this.#routes = routes
     this.#onError = opts.onError ?? (() => {})
     this.events.setMaxListeners(0)
-    this.games = new Reflector<GameServer & KObject>(client, GAME_SERVER, { onError: (e, a) => this.#onError(e, `GameServer ${a}`) })
-    this.devs = new Reflector<DevServer & KObject>(client, DEV_SERVER, { onError: (e, a) => this.#onError(e, `DevServer ${a}`) })
+    this.games = new Reflector<GameServer & KObject>(client, GAMESERVER, { onError: (e, a) => this.#onError(e, `GameServer ${a}`) })
+    this.devs = new Reflector<DevServer & KObject>(client, DEVSERVER, { onError: (e, a) => this.#onError(e, `DevServer ${a}`) })
     for (const r of [this.games, this.devs] as Array<Reflector<ServerObject & KObject>>) {
       r.addEventHandler({
         onAdd: (o) => this.#changed('added', o),

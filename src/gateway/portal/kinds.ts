@@ -1,10 +1,8 @@
 // The Kubernetes kinds the gateway reads and writes, and the field manager it writes under.
+// Our own kinds are defined in src/api (GAMESERVER, DEVSERVER, RUNTIMECATALOG).
 import type { KindRef } from '../../runtime/index.ts'
-import { API_VERSION } from '../../api/index.ts'
+import { DEVSERVER, GAMESERVER } from '../../api/index.ts'
 
-export const GAME_SERVER: KindRef = { apiVersion: API_VERSION, kind: 'GameServer' }
-export const DEV_SERVER: KindRef = { apiVersion: API_VERSION, kind: 'DevServer' }
-export const RUNTIME_CATALOG: KindRef = { apiVersion: API_VERSION, kind: 'RuntimeCatalog' }
 export const SECRET: KindRef = { apiVersion: 'v1', kind: 'Secret' }
 export const NAMESPACE: KindRef = { apiVersion: 'v1', kind: 'Namespace' }
 export const ROLE_BINDING: KindRef = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding' }
@@ -16,4 +14,4 @@ export const PORTAL_FIELD_MANAGER = 'zlh-portal'
 export const GATEWAY_FIELD_MANAGER = 'zlh-gateway'
 
 export type ServerKind = 'GameServer' | 'DevServer'
-export const kindRefOf = (k: ServerKind): KindRef => (k === 'GameServer' ? GAME_SERVER : DEV_SERVER)
+export const kindRefOf = (k: ServerKind): KindRef => (k === 'GameServer' ? GAMESERVER : DEVSERVER)

@@ -16,6 +16,7 @@
 // Assumptions: the ostemplate contains the agent, started at boot in enrollment mode; the agent
 // receives its token once through `deliverCredentials` (docs/agent-token-delivery.md).
 
+import { AGENT_PORT, CODE_SERVER_PORT } from '../../api/index.ts'
 import { ProviderError, isProviderError } from '../errors.ts'
 import { KeyedMutex } from '../keyed-mutex.ts'
 import { checkRef, checkSpec, checkToken } from '../validate.ts'
@@ -79,8 +80,8 @@ export class ProxmoxBackend implements ContainerBackend {
     for (const source of options.controlPlaneSources) if (!/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(source)) throw new ProviderError('InvalidConfig', `control-plane source ${JSON.stringify(source)} is not an IP address or CIDR`, {})
     this.#opts = options
     this.client = new PveClient(options)
-    this.#agentPort = options.agentPort ?? 7100
-    this.#codeServerPort = options.codeServerPort ?? 6000
+    this.#agentPort = options.agentPort ?? AGENT_PORT
+    this.#codeServerPort = options.codeServerPort ?? CODE_SERVER_PORT
   }
 
   async ensure(spec: ContainerSpec): Promise<Container> {

@@ -1,26 +1,10 @@
 // Wire shapes of Kubernetes objects as the framework handles them: plain JSON as the API server
 // sends it. Timestamps stay RFC 3339 strings (client-node's V1ObjectMeta models them as Date, which
-// only its own deserializer produces); owner references reuse client-node's type.
+// only its own deserializer produces); metadata is the shared metav1 shape of src/apimachinery.
 
-import type { V1OwnerReference } from '@kubernetes/client-node'
+import type { ObjectMeta } from '../../apimachinery/index.ts'
 
-export type OwnerReference = V1OwnerReference
-
-export interface ObjectMeta {
-  name?: string
-  generateName?: string
-  namespace?: string
-  uid?: string
-  resourceVersion?: string
-  generation?: number
-  creationTimestamp?: string
-  deletionTimestamp?: string
-  labels?: Record<string, string>
-  annotations?: Record<string, string>
-  ownerReferences?: OwnerReference[]
-  finalizers?: string[]
-  managedFields?: unknown[]
-}
+export type { ObjectMeta, OwnerReference } from '../../apimachinery/index.ts'
 
 /** Any object the API serves. `spec`, `status`, `data`… are left to the caller's own type. */
 export interface KObject {

@@ -2,7 +2,7 @@
 // field-manager conflict, never a merge into the existing server), race-free under concurrent
 // creates; the portal's later PUTs of a server it created do not conflict with its own create.
 import t from 'tap'
-import { DEV_SERVER, GAME_SERVER } from '../../../src/gateway/portal/kinds.ts'
+import { DEVSERVER, GAMESERVER } from '../../../src/api/index.ts'
 import { PatchType } from '../../../src/runtime/index.ts'
 import { gameSpec, NS, startPortal } from './portal-env.ts'
 
@@ -17,7 +17,7 @@ t.test('create-only POST', async (t) => {
     t.equal(dup.json.code, 'ZLH_GW_API_ALREADY_EXISTS')
     t.match(dup.json.message, /: gameserver "taken" already exists$/)
     t.notOk(dup.json.conflicts, 'no field-manager conflict list')
-    const obj = await p.env.client.get<{ spec: { resources: { cores: number } }; metadata: { managedFields: Array<{ manager: string }> } }>(GAME_SERVER, 'taken', NS)
+    const obj = await p.env.client.get<{ spec: { resources: { cores: number } }; metadata: { managedFields: Array<{ manager: string }> } }>(GAMESERVER, 'taken', NS)
     t.equal(obj.spec.resources.cores, 2, 'nothing was merged into it')
     t.notOk(obj.metadata.managedFields.some((m) => m.manager === 'zlh-portal'), 'the portal owns nothing in it')
 
@@ -26,7 +26,7 @@ t.test('create-only POST', async (t) => {
     t.equal(devDup.status, 409)
     t.equal(devDup.json.code, 'ZLH_GW_API_ALREADY_EXISTS')
     t.match(devDup.json.message, /: devserver "box" already exists$/)
-    t.equal((await p.env.client.get<{ spec: { running: boolean } }>(DEV_SERVER, 'box', NS)).spec.running, true)
+    t.equal((await p.env.client.get<{ spec: { running: boolean } }>(DEVSERVER, 'box', NS)).spec.running, true)
   })
 
   await t.test('concurrent creates of one name: exactly one wins, the others hear "already exists"', async (t) => {
@@ -34,7 +34,7 @@ t.test('create-only POST', async (t) => {
     t.same(tries.map((r) => r.status).sort(), [201, 409, 409, 409], tries.map((r) => r.text).join('\n'))
     for (const r of tries.filter((x) => x.status === 409)) t.equal(r.json.code, 'ZLH_GW_API_ALREADY_EXISTS')
     const winner = tries.find((r) => r.status === 201)!
-    t.equal((await p.env.client.get<{ spec: { resources: { cores: number } } }>(GAME_SERVER, 'race', NS)).spec.resources.cores, winner.json.spec.resources.cores, 'the winner\'s spec, untouched by the losers')
+    t.equal((await p.env.client.get<{ spec: { resources: { cores: number } } }>(GAMESERVER, 'race', NS)).spec.resources.cores, winner.json.spec.resources.cores, 'the winner\'s spec, untouched by the losers')
   })
 
   await t.test('a server the portal created is changed by PUT without conflicting with itself; others still conflict', async (t) => {
@@ -43,7 +43,7 @@ t.test('create-only POST', async (t) => {
     const changed = await p.api('/api/game/mine', { method: 'PUT', token: w, json: { spec: gameSpec({ resources: { cores: 3 }, running: false }) } })
     t.equal(changed.status, 200, changed.text)
     t.equal(changed.json.spec.resources.cores, 3)
-    await p.env.client.patch(GAME_SERVER, 'mine', NS, { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'GameServer', metadata: { name: 'mine', namespace: NS }, spec: { resources: { cores: 2 } } }, PatchType.apply, { fieldManager: 'kubectl', force: true })
+    await p.env.client.patch(GAMESERVER, 'mine', NS, { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'GameServer', metadata: { name: 'mine', namespace: NS }, spec: { resources: { cores: 2 } } }, PatchType.apply, { fieldManager: 'kubectl', force: true })
     const clash = await p.api('/api/game/mine', { method: 'PUT', token: w, json: { spec: gameSpec({ resources: { cores: 5 } }) } })
     t.equal(clash.status, 409, 'a field kubectl took over still conflicts')
     t.equal(clash.json.code, 'ZLH_GW_API_CONFLICT')

@@ -2,7 +2,7 @@
 // route table → POST /api/dev/:name/ide-token → the link, redeemed on the dev host through the
 // existing IDE proxy, sets the session cookie and reaches the upstream at status.address.
 import t from 'tap'
-import { DEV_SERVER } from '../../../src/gateway/portal/kinds.ts'
+import { DEVSERVER } from '../../../src/api/index.ts'
 import { send, sessionCookieOf, startUpstream, waitFor } from '../fixtures.ts'
 import { readyConditions, startPortal } from './portal-env.ts'
 
@@ -45,7 +45,7 @@ t.test('ide-token → cookie → upstream, route from the informer', async (t) =
   await p.setStatus('DevServer', 'box', { conditions: readyConditions(false) })
   await waitFor(() => p.svc.routes.lookup(4242)?.ready === false, 'the route to turn not-ready')
   t.equal((await send(p.svc.gateway, { host, path: '/x', headers: { cookie: cookie! } })).status, 503)
-  await p.env.client.delete(DEV_SERVER, 'box', 'default')
+  await p.env.client.delete(DEVSERVER, 'box', 'default')
   await waitFor(() => p.svc.routes.lookup(4242) === undefined, 'the route to go with the DevServer')
   t.equal((await send(p.svc.gateway, { host, path: '/x', headers: { cookie: cookie! } })).status, 404)
 })

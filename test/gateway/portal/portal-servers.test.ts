@@ -3,7 +3,7 @@
 // a portal write conflict visibly (409 naming field and manager), the status view, the runtime
 // catalog, and the SSE stream of status changes.
 import t from 'tap'
-import { GAME_SERVER, RUNTIME_CATALOG } from '../../../src/gateway/portal/kinds.ts'
+import { GAMESERVER, RUNTIMECATALOG } from '../../../src/api/index.ts'
 import { PatchType } from '../../../src/runtime/index.ts'
 import { gameSpec, NS, readyConditions, startPortal } from './portal-env.ts'
 
@@ -25,14 +25,14 @@ t.test('validation, server-side apply, conflicts, status, catalog, events', asyn
     const missing = await p.api('/api/game', { method: 'POST', token: w, json: { spec: { game: 'minecraft' } } })
     t.equal(missing.status, 400)
     t.ok(missing.json.errors.some((e: { field: string }) => e.field === 'name'))
-    t.equal((await p.env.client.list(GAME_SERVER, { namespace: NS })).items.length, 0, 'nothing was written')
+    t.equal((await p.env.client.list(GAMESERVER, { namespace: NS })).items.length, 0, 'nothing was written')
   })
 
   await t.test('writes are server-side applies under zlh-portal', async (t) => {
     const created = await p.api('/api/game/alpha', { method: 'PUT', token: w, json: { spec: gameSpec(), labels: { team: 'blue' } } })
     t.equal(created.status, 201, created.text)
     t.equal(created.json.spec.game, 'minecraft')
-    const obj = await p.env.client.get<{ metadata: { managedFields: Array<{ manager: string; operation: string }> } }>(GAME_SERVER, 'alpha', NS)
+    const obj = await p.env.client.get<{ metadata: { managedFields: Array<{ manager: string; operation: string }> } }>(GAMESERVER, 'alpha', NS)
     t.same(obj.metadata.managedFields.map((m) => [m.manager, m.operation]), [['zlh-portal', 'Apply']])
     const again = await p.api('/api/game/alpha', { method: 'PUT', token: w, json: { spec: gameSpec({ running: false }), labels: { team: 'blue' } } })
     t.equal(again.status, 200)
@@ -45,7 +45,7 @@ t.test('validation, server-side apply, conflicts, status, catalog, events', asyn
 
   await t.test('a field kubectl owns conflicts visibly; force takes it over', async (t) => {
     // kubectl (or GitOps) applies its own opinion of spec.resources.cores.
-    await p.env.client.patch(GAME_SERVER, 'alpha', NS, { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'GameServer', metadata: { name: 'alpha', namespace: NS }, spec: { resources: { cores: 2 } } }, PatchType.apply, { fieldManager: 'kubectl' })
+    await p.env.client.patch(GAMESERVER, 'alpha', NS, { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'GameServer', metadata: { name: 'alpha', namespace: NS }, spec: { resources: { cores: 2 } } }, PatchType.apply, { fieldManager: 'kubectl' })
     const coexist = await p.api('/api/game/alpha', { method: 'PUT', token: w, json: { spec: gameSpec({ running: true }), labels: { team: 'blue' } } })
     t.equal(coexist.status, 200, 'edits of different fields coexist')
     t.equal(coexist.json.spec.resources.cores, 2, "kubectl's field is kept")
@@ -83,7 +83,7 @@ t.test('validation, server-side apply, conflicts, status, catalog, events', asyn
       apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'RuntimeCatalog', metadata: { name: 'node' },
       spec: { versions: [{ version: '22.0.0', artifacts: art('22') }, { version: '24.0.0', artifacts: art('24') }], channels: { stable: '22.0.0', beta: '24.0.0' } },
     })
-    await p.env.client.patch(RUNTIME_CATALOG, 'node', undefined, { status: { versions: [{ version: '22.0.0', verified: true, sha256: 'a'.repeat(64), checkedAt: '2026-01-01T00:00:00Z' }, { version: '24.0.0', verified: false, message: 'sha256 mismatch' }] } }, PatchType.merge, { subresource: 'status' })
+    await p.env.client.patch(RUNTIMECATALOG, 'node', undefined, { status: { versions: [{ version: '22.0.0', verified: true, sha256: 'a'.repeat(64), checkedAt: '2026-01-01T00:00:00Z' }, { version: '24.0.0', verified: false, message: 'sha256 mismatch' }] } }, PatchType.merge, { subresource: 'status' })
     const cat = await p.api('/api/runtimes', { token: w })
     t.equal(cat.status, 200)
     t.same(cat.json.runtimes.map((r: { name: string }) => r.name), ['node'])
