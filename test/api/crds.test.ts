@@ -80,7 +80,7 @@ t.test('printer columns name declared fields and resolve on examples', async (t)
     obj.status = {
       phase: 'Running', vmid: 5001, address: '10.0.0.5', restarts: 2, verifiedCount: 1, containers: 1,
       runtimes: [{ name: 'node', version: '24.21.0' }], ide: { host: 'dev-5001.example', url: 'https://dev-5001.example/' },
-      lastCrash: { classification: 'oom' }, conditions: [{ type: 'Ready', status: 'True' }],
+      lastCrash: { classification: 'oom' }, conditions: [{ type: 'Ready', status: 'True' }, { type: 'Synced', status: 'True' }],
     }
     for (const col of crd.spec.versions[0]!.additionalPrinterColumns ?? []) {
       if (col.jsonPath === '.spec.channels.beta') continue // optional channel, absent in the samples

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import pino from 'pino'
 import { parse } from 'yaml'
 import { startGatewayService } from '../../src/gateway/service.ts'
-import { buildArtifacts, exampleGameServer, startE2E, type E2E } from '../e2e/harness.ts'
+import { buildArtifacts, condition, exampleGameServer, startE2E, type E2E } from '../e2e/harness.ts'
 
 t.setTimeout(6 * 60_000)
 
@@ -79,7 +79,10 @@ t.test('ClusterRole zlh-controller without patch on gameservers/status: the cont
   t.match(event.message, /patch gameservers\/status/)
   // Retries (5 s, 10 s, ...) add no error line (test/controller/forbidden.test.ts counts them).
   t.equal(lines().filter(denied).length, 1, 'logged once for this object and cause')
-  t.notOk((await e.get('gameserver', 'squid')).status?.phase, 'no status was written')
+  const refused = await e.get('gameserver', 'squid')
+  t.notOk(refused.status?.phase, 'no status was written')
+  t.notOk(condition(refused, 'Synced'), 'the status write refused: no Synced condition, the Event and the log line carry it')
+  t.ok(lines().some((l) => l.level === 40 && /could not be shown in the object's status/.test(l.msg ?? '') && l.name === 'squid'), 'a warning says the status could not show it')
 
   await restore()
   restored = true
@@ -89,6 +92,34 @@ t.test('ClusterRole zlh-controller without patch on gameservers/status: the cont
   t.ok(healed.status.phase, `status written once the rule is back (${healed.status.phase})`)
   t.ok(lines().some((l) => /permission is there now/.test(l.msg ?? '')), 'the recovery is logged')
   await e.h.k('delete', 'gameserver', 'squid', '--wait=true', '--timeout=120s')
+})
+
+// The refusal in the server's status (issue 19): condition Synced=False, reason Forbidden, the
+// Event's message naming verb and resource; kubectl describe shows it. Granted again, the next
+// reconcile sets Synced=True (reason ReconcileSuccess) and the server goes Ready.
+t.test('ClusterRole zlh-controller without create on secrets: the GameServer shows Synced=False Forbidden; granted, Synced=True and Ready', async (t) => {
+  const restore = await editClusterRole(e, 'zlh-controller', (rules) => withoutVerb(rules, 'secrets', 'create'))
+  let restored = false
+  t.teardown(async () => { if (!restored) await restore() })
+  await e.apply(exampleGameServer(e.portBase + 92).replace(/name: squid/, 'name: squid-secret'))
+  const refused = await e.waitFor('condition Synced=False', 'gameserver', 'squid-secret', (gs: any) => condition(gs, 'Synced')?.status === 'False', 90_000)
+  const synced = refused.status.conditions.find((c: any) => c.type === 'Synced')
+  t.match(synced, { reason: 'Forbidden', observedGeneration: refused.metadata.generation, message: /may not create secrets \(API group core\) in namespace default; add "create" on "secrets"/ })
+  t.notOk(condition(refused, 'Ready')?.status === 'True', 'not Ready while refused')
+  const describe = await e.h.k('describe', 'gameserver', 'squid-secret')
+  t.match(describe, /Message:\s+forbidden: [^]*may not create secrets[^]*Reason:\s+Forbidden\s+Status:\s+False\s+Type:\s+Synced/, 'kubectl describe shows the condition')
+  const event = await until('the Forbidden Event', async () => {
+    const list = JSON.parse(await e.h.k('get', 'events', '-n', 'default', '-o', 'json'))
+    return list.items.find((ev: any) => ev.reason === 'Forbidden' && ev.involvedObject?.name === 'squid-secret')
+  })
+  t.equal(event.message, synced.message, 'the same message as the Event')
+
+  await restore()
+  restored = true
+  await e.h.k('annotate', 'gameserver', 'squid-secret', 'zlh.test/nudge=1')
+  const ready = await e.waitFor('Ready and Synced=True', 'gameserver', 'squid-secret', (gs: any) => condition(gs, 'Ready')?.status === 'True' && condition(gs, 'Synced')?.status === 'True', 180_000)
+  t.match(condition(ready, 'Synced'), { reason: 'ReconcileSuccess' }, 'the condition is set True, not removed')
+  await e.h.k('delete', 'gameserver', 'squid-secret', '--wait=true', '--timeout=120s')
 })
 
 t.test('ClusterRole zlh-gateway without create on gameservers: the portal answers 403 naming create and gameservers, and logs it', async (t) => {

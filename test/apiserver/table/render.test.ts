@@ -16,7 +16,7 @@ const gs = (name: string, status: Record<string, unknown> | undefined, created =
 })
 
 t.test('a CRD table follows additionalPrinterColumns', async (t) => {
-  const running = gs('mc-1', { phase: 'Running', runtimes: [{ name: 'node', version: '24.21.0' }], vmid: 5001, address: '10.0.0.5', restarts: 2, lastCrash: { classification: 'oom' } })
+  const running = gs('mc-1', { phase: 'Running', runtimes: [{ name: 'node', version: '24.21.0' }], vmid: 5001, address: '10.0.0.5', restarts: 2, lastCrash: { classification: 'oom' }, conditions: [{ type: 'Ready', status: 'True' }, { type: 'Synced', status: 'False', reason: 'Forbidden' }] })
   const fresh = gs('mc-2', undefined, '2026-02-27T08:00:00Z')
   const table = renderTable([running, fresh], columns, { includeObject: 'None', listMeta: { resourceVersion: '99', continue: 'tok', remainingItemCount: 3 }, now })
   t.equal(table.kind, 'Table')
@@ -31,11 +31,12 @@ t.test('a CRD table follows additionalPrinterColumns', async (t) => {
     ['Address', 'string', '', 0],
     ['Restarts', 'integer', '', 0],
     ['Last-Crash', 'string', '', 1],
+    ['Synced', 'string', '', 1],
     ['Age', 'date', '', 0],
   ])
   t.equal(table.columnDefinitions![1]!.description, 'Custom resource definition column (in JSONPath format): .status.phase')
-  t.same(table.rows[0]!.cells, ['mc-1', 'Running', 'node', '24.21.0', 5001, '10.0.0.5', 2, 'oom', '5m'])
-  t.same(table.rows[1]!.cells, ['mc-2', null, 'node', null, null, null, null, null, '2d4h'], 'missing values are empty cells')
+  t.same(table.rows[0]!.cells, ['mc-1', 'Running', 'node', '24.21.0', 5001, '10.0.0.5', 2, 'oom', 'False', '5m'])
+  t.same(table.rows[1]!.cells, ['mc-2', null, 'node', null, null, null, null, null, null, '2d4h'], 'missing values are empty cells')
   t.equal(table.rows[0]!.object, null)
 })
 
@@ -47,7 +48,7 @@ t.test('includeObject, single objects and noHeaders', async (t) => {
   t.equal(renderTable([o], columns, { includeObject: 'Object', now }).rows[0]!.object, o)
   const noHeaders = renderTable([o], columns, { noHeaders: true, now })
   t.equal(noHeaders.columnDefinitions, undefined)
-  t.equal(noHeaders.rows[0]!.cells.length, 9)
+  t.equal(noHeaders.rows[0]!.cells.length, 10)
 })
 
 t.test('typed cells follow cellForJSONValue', async (t) => {
