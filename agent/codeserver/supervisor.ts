@@ -34,12 +34,12 @@ import type { CodeServerState } from '../../src/api/agent-types.ts'
 import type { RuntimeManager } from '../runtimes/manager.ts'
 import type { DevEnvironment } from '../devenv/environment.ts'
 import { AgentError } from '../errors.ts'
+import { CODE_SERVER_RUNTIME } from '../../src/api/names.ts'
+import { CODE_SERVER_PORT } from '../../src/api/ports.ts'
 import { writeFileDurable } from '../../src/platform/durable-file.ts'
 import { readJson } from '../fsutil.ts'
 import { argValue, findProcesses, isSameProcess, readProc, stopProcessGroup, topMost } from './proc.ts'
 import { healthz, splitHostPort } from './health.ts'
-
-export const CODE_SERVER_RUNTIME = 'code-server'
 
 /** The spawn options code-server gets (pure): cwd = the workspace, the dev environment, the dev user's ids when there is one. */
 export function codeServerSpawnOptions(paths: Pick<AgentPaths, 'workspace'>, devEnv: Pick<DevEnvironment, 'environment' | 'runAs'>): { cwd: string, env: Record<string, string>, uid?: number, gid?: number } {
@@ -66,7 +66,7 @@ export interface CodeServerOptions {
   hub: StateHub
   runtimes: RuntimeManager
   devEnv: DevEnvironment
-  /** host:port code-server listens on (default 0.0.0.0:6000) */
+  /** host:port code-server listens on (default 0.0.0.0:CODE_SERVER_PORT, 6000) */
   bindAddr?: string
   healthIntervalMs?: number
   startTimeoutMs?: number
@@ -109,7 +109,7 @@ export class CodeServerSupervisor {
 
   constructor(opts: CodeServerOptions) {
     this.#o = {
-      bindAddr: '0.0.0.0:6000', healthIntervalMs: 5000, startTimeoutMs: 60_000, stopTimeoutMs: 10_000,
+      bindAddr: `0.0.0.0:${CODE_SERVER_PORT}`, healthIntervalMs: 5000, startTimeoutMs: 60_000, stopTimeoutMs: 10_000,
       backoffMs: [1000, 2000, 5000, 10_000, 30_000, 60_000], resetAfterMs: 60_000, unhealthyLimit: 6, procDir: '/proc',
       ...opts,
     }

@@ -18,6 +18,7 @@
 import { existsSync } from 'node:fs'
 import { readFile, rm } from 'node:fs/promises'
 import { isAbsolute, join } from 'node:path'
+import { AGENT_PORT } from '../../api/index.ts'
 import { writeFileDurable } from '../../platform/durable-file.ts'
 import { ClaimStore, type Claim } from '../claims.ts'
 import { ProviderError } from '../errors.ts'
@@ -74,7 +75,7 @@ export class LxcBackend implements ContainerBackend {
       vmidOfEntry: (entry) => (entry.startsWith(NAME_PREFIX) && /^\d+$/.test(entry.slice(NAME_PREFIX.length)) ? Number(entry.slice(NAME_PREFIX.length)) : undefined),
       observe: (claim) => this.#describe(claim),
     })
-    this.#agentPort = options.agentPort ?? 7100
+    this.#agentPort = options.agentPort ?? AGENT_PORT
   }
 
   #name(vmid: number): string { return `${NAME_PREFIX}${vmid}` }
