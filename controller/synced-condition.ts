@@ -27,10 +27,18 @@ export interface SyncedTarget {
 
 type WithConditions = KObject & { status?: { conditions?: Condition[] } }
 
+// metav1.Condition's message limit (the CRDs' schema says the same): a longer refusal text (an
+// admission webhook's) is cut rather than making the status write itself fail validation.
+const MAX_MESSAGE = 32768
+
+function fitMessage(message: string): string {
+  return message.length <= MAX_MESSAGE ? message : `${message.slice(0, MAX_MESSAGE - 1)}…`
+}
+
 /** Whether the object's `Synced` condition already has this status and reason (no write needed). */
 export function syncedSays(obj: KObject | undefined, status: Condition['status'], reason: string, message?: string): boolean {
   const c = (obj as WithConditions | undefined)?.status?.conditions?.find((x) => x.type === SYNCED)
-  return c !== undefined && c.status === status && c.reason === reason && (message === undefined || c.message === message)
+  return c !== undefined && c.status === status && c.reason === reason && (message === undefined || c.message === fitMessage(message))
 }
 
 /** Whether the object shows a `Synced` condition that is not True (a refusal not yet cleared). */
@@ -54,7 +62,7 @@ export async function writeSynced(
     // Clearing touches only an object that shows a refusal: one that never showed it stays as it is.
     if (opts.onlyToClear === true && !syncedRefused(live)) return false
     const before = live.status?.conditions ?? []
-    const after = setCondition(before, { type: SYNCED, ...cond, observedGeneration: live.metadata?.generation })
+    const after = setCondition(before, { type: SYNCED, ...cond, message: fitMessage(cond.message), observedGeneration: live.metadata?.generation })
     if (after === before) return false
     try {
       await target.client.patch(target.kind, name, namespace, { metadata: { resourceVersion: live.metadata?.resourceVersion }, status: { conditions: after } },
