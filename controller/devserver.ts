@@ -14,7 +14,7 @@ import { ideFolderOf } from '../src/api/index.ts'
 import type { AgentStatus, CodeServerState, DevServerStatus } from '../src/api/index.ts'
 import type { DevServer } from './kinds.ts'
 import { AgentClient } from '../src/agent-client/index.ts'
-import { CODE_SERVER_PORT } from '../src/api/index.ts'
+import { CODE_SERVER_PORT, ideHostName } from '../src/api/index.ts'
 import type { Container } from '../src/providers/index.ts'
 import type { ReconcileContext, Reconciler, Store } from '../src/runtime/index.ts'
 import type { AgentWatches } from './agent-watch.ts'
@@ -39,7 +39,7 @@ export function devRuntimeRefs(ds: DevServer): RuntimeRef[] {
 
 /** The IDE's public host and URL (with `publicPort` unless it is https's own), and the code-server the gateway proxies them to. */
 export function ideOf(container: Pick<Container, 'vmid' | 'address' | 'codeServerAddress'>, suffix: string, publicPort?: number): { host: string, url: string, upstream?: string } {
-  const host = `dev-${container.vmid}.${suffix}`
+  const host = ideHostName(container.vmid, suffix)
   const authority = publicPort === undefined || publicPort === 443 ? host : `${host}:${publicPort}`
   const upstream = container.codeServerAddress ?? (container.address === undefined ? undefined : `${container.address.includes(':') ? `[${container.address}]` : container.address}:${CODE_SERVER_PORT}`)
   return { host, url: `https://${authority}/`, ...(upstream === undefined ? {} : { upstream }) }

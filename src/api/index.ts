@@ -13,6 +13,8 @@ export { outboundPolicyOf, outboundPolicySchema, outboundRefusalHint } from './o
 export type { OutboundPolicy } from './outbound.ts'
 // The IDE's workspace folder: reported by the agent, copied by the controller, opened by the gateway.
 export { DEFAULT_IDE_FOLDER, IDE_FOLDER_MAX_LENGTH, ideFolderOf, ideFolderQuery } from './ide-folder.ts'
+// The IDE's host name `dev-<vmid>.<suffix>`: written by the controller into status.ide, parsed by the gateway.
+export { IDE_HOST_PREFIX, ideHostName } from './ide-host.ts'
 // How `zlh up`'s code-server builder tells waiting DevServers (and so the controller) where it is.
 export { CODE_SERVER_BUILD_ANNOTATION, CODE_SERVER_BUILD_MESSAGE_MAX, codeServerBuildOf, formatCodeServerBuild } from './code-server-build.ts'
 export type { CodeServerBuildPhase, CodeServerBuildState } from './code-server-build.ts'

@@ -9,12 +9,14 @@ import { join } from 'node:path'
 import { parseAllDocuments } from 'yaml'
 import {
   AGENT_PORT, API_VERSION, CODE_SERVER_PORT, CONTAINERPROVIDER, DEVSERVER, GAMESERVER, GROUP, PLURALS, RUNTIMECATALOG, VERSION,
-  agentTokenSecretName, loadCrds, type ZlhKindRef,
+  agentTokenSecretName, ideHostName, loadCrds, type ZlhKindRef,
 } from '../../src/api/index.ts'
 import { startTestEnv } from '../../src/runtime/envtest/index.ts'
 import { ensureAgentToken, recordAgentUrl } from '../../controller/agent-token.ts'
 import { AgentLocator } from '../../src/gateway/portal/agent-access.ts'
 import { AGENT_TOKENS_ROLE } from '../../src/gateway/portal/tenant-namespaces.ts'
+import { DevHostMatcher } from '../../src/gateway/ide/dev-host.ts'
+import { ideOf } from '../../controller/devserver.ts'
 import type { KObject } from '../../src/runtime/index.ts'
 
 const REPO = join(import.meta.dirname, '..', '..')
@@ -101,4 +103,11 @@ t.test('what the controller writes into the agent-token Secret, the gateway read
 
   t.same(await locator.locate('GameServer', 'default', 'squid'), { baseUrl: 'http://127.0.0.1:17102', token }, 'the recorded agent URL and the token')
   t.same(await locator.locate('GameServer', 'default', 'kraken'), { baseUrl: `http://10.0.0.5:${AGENT_PORT}`, token: plainToken }, 'no URL recorded: the address and the agent port')
+})
+
+t.test('the IDE host the controller writes into status.ide is the one the gateway routes by vmid', async (t) => {
+  const written = ideOf({ vmid: 101, address: '10.0.0.5' }, 'ide.example.test')
+  t.equal(written.host, ideHostName(101, 'ide.example.test'))
+  t.equal(new DevHostMatcher('ide.example.test').match(written.host)?.vmid, 101, 'the gateway finds vmid 101 in it')
+  t.equal(new DevHostMatcher('ide.example.test').hostFor(101), written.host, 'and builds the same host for it')
 })

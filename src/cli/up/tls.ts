@@ -4,6 +4,7 @@
 // certificate names every IDE host dev-<vmid>.localhost of the process provider's vmid range
 // explicitly. Trusting the CA once (the command printed by trustCommand) removes the warning.
 import { join } from 'node:path'
+import { ideHostName } from '../../api/index.ts'
 import { ensurePki, type Pki } from '../../apiserver/pki.ts'
 
 /** vmids the certificate covers (the process provider numbers containers from 100). */
@@ -11,7 +12,7 @@ export const IDE_VMID_RANGE = { min: 100, max: 355 }
 
 export function ideHosts(suffix: string): string[] {
   const hosts: string[] = []
-  for (let v = IDE_VMID_RANGE.min; v <= IDE_VMID_RANGE.max; v++) hosts.push(`dev-${v}.${suffix}`)
+  for (let v = IDE_VMID_RANGE.min; v <= IDE_VMID_RANGE.max; v++) hosts.push(ideHostName(v, suffix))
   return hosts
 }
 

@@ -5,6 +5,8 @@
 // equal and what code-server is told the host is come from DevOrigins: configuration only (scheme,
 // suffix, public port) and the vmid, never the request's Host header (whose port a client chooses).
 
+import { IDE_HOST_PREFIX, ideHostName } from '../../api/index.ts'
+
 export interface DevHost {
   readonly vmid: number
   /** The host as the browser sent it (lowercased), port included. Informational only: origins,
@@ -13,6 +15,8 @@ export interface DevHost {
 }
 
 const VMID_MAX_DIGITS = 10
+/** Where the vmid starts in an IDE host name. */
+const VMID_AT = IDE_HOST_PREFIX.length
 
 export class DevHostMatcher {
   readonly suffix: string
@@ -37,12 +41,12 @@ export class DevHostMatcher {
       if (!isPort(host, colon + 1)) return undefined
       name = host.slice(0, colon)
     }
-    if (!name.startsWith('dev-') || !name.endsWith(this.dotSuffix)) return undefined
+    if (!name.startsWith(IDE_HOST_PREFIX) || !name.endsWith(this.dotSuffix)) return undefined
     const digitsEnd = name.length - this.dotSuffix.length
-    const digits = digitsEnd - 4
-    if (digits < 1 || digits > VMID_MAX_DIGITS || name.charCodeAt(4) === 48 /* '0' */) return undefined
+    const digits = digitsEnd - VMID_AT
+    if (digits < 1 || digits > VMID_MAX_DIGITS || name.charCodeAt(VMID_AT) === 48 /* '0' */) return undefined
     let vmid = 0
-    for (let i = 4; i < digitsEnd; i++) {
+    for (let i = VMID_AT; i < digitsEnd; i++) {
       const c = name.charCodeAt(i) - 48
       if (c < 0 || c > 9) return undefined
       vmid = vmid * 10 + c
@@ -62,7 +66,7 @@ export class DevHostMatcher {
   /** The IDE host name of a vmid (without port). */
   hostFor(vmid: number): string {
     if (!Number.isSafeInteger(vmid) || vmid < 1) throw new Error(`invalid vmid ${vmid}: expected a positive integer`)
-    return `dev-${vmid}.${this.suffix}`
+    return ideHostName(vmid, this.suffix)
   }
 }
 
