@@ -16,14 +16,12 @@
 // leaves no catalog, is never replaced by a stand-in; no two builds run in this process.
 import type { Logger } from 'pino'
 import { runtimeCatalog, type ArtifactServer } from '../artifacts/index.ts'
-import { CODE_SERVER_BUILD_ANNOTATION, formatCodeServerBuild, type CodeServerBuildState } from '../../api/index.ts'
+import { CODE_SERVER_BUILD_ANNOTATION, CODE_SERVER_RUNTIME, DEVSERVER, RUNTIMECATALOG, formatCodeServerBuild, type CodeServerBuildState } from '../../api/index.ts'
 import { Client, isNotFound, PatchType, serverSideApply, type KObject } from '../../runtime/index.ts'
 import type { Progress } from '../progress.ts'
 import { CODE_SERVER_SPEC, ensureCodeServerBuild, linkInto, type NpmCommand } from './code-server-build.ts'
 
 export { CODE_SERVER_SPEC }
-const DEVSERVER = { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'DevServer' }
-const RUNTIMECATALOG = { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'RuntimeCatalog' }
 const FIELD_MANAGER = 'zlh-up'
 const MANAGED_BY = { 'app.kubernetes.io/managed-by': FIELD_MANAGER }
 
@@ -36,7 +34,7 @@ type DevServerLite = KObject & { metadata: { name: string, namespace: string, an
 
 /** A DevServer that follows the code-server catalog's channel (not one pinning its own version). */
 function waitsForBuild(d: DevServerLite): boolean {
-  return d.spec?.codeServer?.enabled !== false && !(d.spec?.runtimes ?? []).some((r) => r.name === 'code-server' && r.version !== undefined)
+  return d.spec?.codeServer?.enabled !== false && !(d.spec?.runtimes ?? []).some((r) => r.name === CODE_SERVER_RUNTIME && r.version !== undefined)
 }
 
 export interface OnDemandOptions {
@@ -86,7 +84,7 @@ export class CodeServerOnDemand {
     const list = await this.#o.client.list<DevServerLite>(DEVSERVER)
     const waiting = list.items.filter(waitsForBuild)
     let catalog: KObject | undefined
-    try { catalog = await this.#o.client.get(RUNTIMECATALOG, 'code-server') } catch (err) { if (!isNotFound(err)) throw err }
+    try { catalog = await this.#o.client.get(RUNTIMECATALOG, CODE_SERVER_RUNTIME) } catch (err) { if (!isNotFound(err)) throw err }
     const ours = catalog === undefined || catalog.metadata?.labels?.['app.kubernetes.io/managed-by'] === FIELD_MANAGER ||
       ((catalog.metadata?.managedFields ?? []) as Array<{ manager?: string }>).some((f) => f.manager === FIELD_MANAGER)
     if (!ours || (catalog !== undefined && this.#applied)) { await this.#publish(waiting, undefined); return }
@@ -115,7 +113,7 @@ export class CodeServerOnDemand {
       if (this.#stopped) return
       const file = await linkInto(build, this.#o.outDir)
       const url = this.#o.artifacts.url(file.slice(file.lastIndexOf('/') + 1))
-      const obj = runtimeCatalog('code-server', [{ artifact: build, url, verify: { command: ['bin/code-server', '--version'], expectOutput: build.version } }], { stable: build.version }) as KObject
+      const obj = runtimeCatalog(CODE_SERVER_RUNTIME, [{ artifact: build, url, verify: { command: ['bin/code-server', '--version'], expectOutput: build.version } }], { stable: build.version }) as KObject
       obj.metadata = { ...obj.metadata, labels: MANAGED_BY }
       await serverSideApply(this.#o.client, obj, { fieldManager: FIELD_MANAGER })
       this.#applied = true

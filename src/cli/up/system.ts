@@ -94,7 +94,7 @@ const PROVIDER_NAME = { process: 'local', lxc: 'lxc' } as const
 function providerObject(p: UpProvider, isDefault: boolean, artifacts?: string): KObject {
   const typed = p.type === 'lxc' ? { lxc: { lxcpath: p.lxcpath, bridge: p.bridge, subnet: p.subnet } } : { process: {} }
   return {
-    apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'ContainerProvider', metadata: { name: PROVIDER_NAME[p.type] },
+    ...CONTAINERPROVIDER, metadata: { name: PROVIDER_NAME[p.type] },
     spec: isDefault ? { type: p.type, default: true, ...typed, ...(artifacts !== undefined ? { outbound: { allowedSources: [artifacts] } } : {}) } : { type: p.type, default: false },
   } as KObject
 }
