@@ -15,9 +15,10 @@
 //
 // Guarantees: the same refusal for the same object is logged once (at error), then at debug; a
 // different one is logged again; once the object reconciles cleanly, that is logged (info) and a
-// later refusal is reported anew. The condition is written only when the cache does not already
-// show it (no status write per retry), and never fails the reconcile. The reconcile is retried with its own backoff (5 s doubling to
+// later refusal is reported anew. The reconcile is retried with its own backoff (5 s doubling to
 // 5 min) instead of the work queue's, since a missing rule is fixed by a person, not by retrying.
+// The condition is written only when the cache does not already show it (no status write per
+// retry), and a failure to write it never fails the reconcile.
 // Caveats: only the reconcile's own calls are seen; a refused watch or list shows in the cache's log.
 import { ApiError, type EventRecorder, type KObject, type Reconciler, type Store } from '../src/runtime/index.ts'
 import { RECONCILE_SUCCESS, SYNCED_AGAIN_MESSAGE, syncedRefused, syncedSays, writeSynced, type SyncedTarget } from './synced-condition.ts'

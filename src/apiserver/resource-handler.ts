@@ -107,12 +107,14 @@ export class ResourceHandler {
     if (method === 'PATCH') return this.#patch(req, reply, t, version, apiVersion, namespace, name, subresource, q, ctx)
     if (method === 'DELETE') {
       const opts = this.#deleteOptions(req, q)
+      // Negotiated before deleting (handlers/delete.go): an answer the client cannot take deletes nothing.
+      const rep = this.#representation(req, t, apiVersion)
       const r = this.service.delete(t, namespace, name, opts, ctx)
       // As kube-apiserver (handlers/delete.go, registry/store.go finalizeDelete): gone at once → a success
       // Status unless the kind returns its deleted object; pending → the object, 202 if orphanDependents=false.
       if (r.deleted && !t.deleteReturnsObject) {
         this.#warn(reply, ctx)
-        return this.#sendStatus(req, reply, t, apiVersion, successStatus({ name, group: t.group, kind: t.resource, uid: r.obj.metadata.uid }))
+        return sendStatus(reply, rep, successStatus({ name, group: t.group, kind: t.resource, uid: r.obj.metadata.uid }))
       }
       return this.#sendObject(req, reply, !r.deleted && opts.orphanDependents === false ? 202 : 200, t, version, apiVersion, r, ctx)
     }
@@ -166,15 +168,6 @@ export class ResourceHandler {
     if (rep === 'json') { reply.code(code).type('application/json').send(wire(r, apiVersion)); return }
     if (rep === 'protobuf') { reply.code(code).type(PROTOBUF).send(encodeProtobufObject({ ...r.obj, apiVersion })); return }
     this.#sendOther(reply, code, rep, t, version, apiVersion, [r.obj], undefined, req)
-  }
-
-  // A Status answer (a finished DELETE) in the negotiated serializer: kube-apiserver passes a Status
-  // through every transform (handlers/response.go), so Table and metadata-only requests get it as is.
-  #sendStatus(req: FastifyRequest, reply: FastifyReply, t: ResourceType, apiVersion: string, status: Record<string, unknown>): void {
-    const rep = this.#representation(req, t, apiVersion)
-    if (isProtobufRepresentation(rep)) { reply.code(200).type(PROTOBUF).send(encodeProtobufObject(status)); return }
-    if (rep === 'yaml') { reply.code(200).type('application/yaml').send(toYaml(status)); return }
-    reply.code(200).type('application/json').send(JSON.stringify(status))
   }
 
   #sendOther(reply: FastifyReply, code: number, rep: Representation, t: ResourceType, version: string, apiVersion: string, objs: KObject[], listMeta: Record<string, unknown> | undefined, req: FastifyRequest): void {
@@ -342,4 +335,12 @@ export class ResourceHandler {
 function checkPartialShape(chosen: Negotiated, answerKind: string, isList: boolean): void {
   if (partialApiVersion(chosen.representation) === undefined || chosen.as === undefined) return
   if ((chosen.as === 'PartialObjectMetadataList') !== isList) throw errors.partialShapeMismatch(chosen.as, answerKind, isList)
+}
+
+// A Status answer (a finished DELETE) in the negotiated serializer: kube-apiserver passes a Status
+// through every transform (handlers/response.go), so Table and metadata-only requests get it as is.
+function sendStatus(reply: FastifyReply, rep: Representation, status: Record<string, unknown>): void {
+  if (isProtobufRepresentation(rep)) { reply.code(200).type(PROTOBUF).send(encodeProtobufObject(status)); return }
+  if (rep === 'yaml') { reply.code(200).type('application/yaml').send(toYaml(status)); return }
+  reply.code(200).type('application/json').send(JSON.stringify(status))
 }

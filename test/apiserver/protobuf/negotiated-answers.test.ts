@@ -83,6 +83,10 @@ t.test('DELETE of a custom resource with the same Accept: JSON (custom resources
   t.equal(r.status, 200)
   t.match(r.contentType, /^application\/json/)
   t.match(JSON.parse(r.body.toString()), { kind: 'Status', status: 'Success', details: { name: 'g1', kind: 'gameservers' } })
+  t.equal((await request(s, 'POST', GS, { body: JSON.stringify({ ...gs, metadata: { name: 'g2' } }), contentType: 'application/json' })).status, 201)
+  const only = await raw(s, 'DELETE', `${GS}/g2`, 'application/vnd.kubernetes.protobuf')
+  t.equal(only.status, 406, 'protobuf only, for a kind without a protobuf form: 406 (handlers/delete.go negotiates first)')
+  t.equal((await request(s, 'GET', `${GS}/g2`)).status, 200, 'and nothing was deleted')
 })
 
 t.test('deletecollection with client-go\'s protobuf Accept: the deleted items as a protobuf list', async (t) => {
