@@ -1,4 +1,15 @@
-// Our resources: constants, generated types, loading of crds/, validation and defaulting.
+// Our resources and every wire contract two components share. Start with kinds.ts (group, version,
+// kinds, plurals), then the contracts below it: ports.ts, agent-token-secret.ts, names.ts,
+// ide-host.ts, ide-folder.ts, outbound.ts, the agent's wire types; each constant says who writes
+// and who reads it. Then the generated types, loading of crds/, validation and defaulting.
+// The agent imports the individual files, not this index (which also loads the CRD and validation code).
+// Group, version, kinds; ports; the agent-token Secret; finalizer, annotations, the code-server catalog.
+export { API_VERSION, CONTAINERPROVIDER, DEVSERVER, GAMESERVER, GROUP, PLURALS, RUNTIMECATALOG, VERSION } from './kinds.ts'
+export type { ZlhKind, ZlhKindRef } from './kinds.ts'
+export { AGENT_PORT, CODE_SERVER_PORT } from './ports.ts'
+export { AGENT_TOKEN_KEY, AGENT_URL_KEY, agentTokenSecretName, isUsableAgentToken } from './agent-token-secret.ts'
+export { AGENT_URL_ANNOTATION, CODE_SERVER_CHANNEL, CODE_SERVER_RUNTIME, MAX_UNAVAILABLE_ANNOTATION, ROLLOUT_ANNOTATION_PREFIX, SERVER_FINALIZER, rolloutAnnotation } from './names.ts'
+// The CRDs, validation, defaulting, and the types generated from crds/.
 export { CRD_DIR, crdForKind, loadCrds, schemaForKind } from './crds.ts'
 export type { CustomResourceDefinition } from './crds.ts'
 export { knownKinds, validateResource, withDefaults } from './validate.ts'
@@ -18,9 +29,3 @@ export { IDE_HOST_PREFIX, ideHostName } from './ide-host.ts'
 // How `zlh up`'s code-server builder tells waiting DevServers (and so the controller) where it is.
 export { CODE_SERVER_BUILD_ANNOTATION, CODE_SERVER_BUILD_MESSAGE_MAX, codeServerBuildOf, formatCodeServerBuild } from './code-server-build.ts'
 export type { CodeServerBuildPhase, CodeServerBuildState } from './code-server-build.ts'
-// Wire contracts two components share, each constant saying who writes and who reads it.
-export { API_VERSION, CONTAINERPROVIDER, DEVSERVER, GAMESERVER, GROUP, PLURALS, RUNTIMECATALOG, VERSION } from './kinds.ts'
-export type { ZlhKind, ZlhKindRef } from './kinds.ts'
-export { AGENT_PORT, CODE_SERVER_PORT } from './ports.ts'
-export { AGENT_TOKEN_KEY, AGENT_URL_KEY, agentTokenSecretName, isUsableAgentToken } from './agent-token-secret.ts'
-export { AGENT_URL_ANNOTATION, CODE_SERVER_CHANNEL, CODE_SERVER_RUNTIME, MAX_UNAVAILABLE_ANNOTATION, ROLLOUT_ANNOTATION_PREFIX, SERVER_FINALIZER, rolloutAnnotation } from './names.ts'

@@ -3,8 +3,11 @@
 // Writers: people, the portal and `zlh up` create the objects; the controller reconciles them;
 // the gateway reads and writes servers and reads catalogs.
 
+/** Our API group: crds/ declares it; every client (controller, gateway, `zlh`, kubectl) addresses our kinds by it; RBAC rules in manifests/ name it. */
 export const GROUP = 'zerolaghub.dev'
+/** The one served and stored version: crds/ declares it; every client reads and writes it. */
 export const VERSION = 'v1alpha1'
+/** `zerolaghub.dev/v1alpha1`, the apiVersion of every object of ours. */
 export const API_VERSION = `${GROUP}/${VERSION}`
 
 /** Which of our kinds: the shape of the runtime's KindRef, usable wherever one is wanted. */
@@ -20,7 +23,7 @@ export const RUNTIMECATALOG: ZlhKindRef = { apiVersion: API_VERSION, kind: 'Runt
 /** A container backend (cluster-scoped): written by operators and `zlh up`, read by the controller. */
 export const CONTAINERPROVIDER: ZlhKindRef = { apiVersion: API_VERSION, kind: 'ContainerProvider' }
 
-/** The resource (plural) name of each kind, as URLs, RBAC rules and `kubectl get` spell it. */
+/** The resource (plural) name of each kind, as URLs, RBAC rules (manifests/, the controller's refusal reports) and `kubectl get` spell it. */
 export const PLURALS: Readonly<Record<ZlhKind, string>> = {
   GameServer: 'gameservers',
   DevServer: 'devservers',
