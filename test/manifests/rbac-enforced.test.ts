@@ -108,6 +108,11 @@ t.test('ClusterRole zlh-controller without create on secrets: the GameServer sho
   t.notOk(condition(refused, 'Ready')?.status === 'True', 'not Ready while refused')
   const describe = await e.h.k('describe', 'gameserver', 'squid-secret')
   t.match(describe, /Message:\s+forbidden: [^]*may not create secrets[^]*Reason:\s+Forbidden\s+Status:\s+False\s+Type:\s+Synced/, 'kubectl describe shows the condition')
+  const wide = (await e.h.k('get', 'gameserver', 'squid-secret', '-o', 'wide')).trim().split('\n')
+  // Columns are aligned (empty cells are blanks): read the row under the header's position.
+  const column = wide[0].search(/\bSYNCED\b/)
+  t.ok(column > 0, 'kubectl get -o wide has a SYNCED column')
+  t.equal(wide[1].slice(column).split(/\s/)[0], 'False', 'showing False')
   const event = await until('the Forbidden Event', async () => {
     const list = JSON.parse(await e.h.k('get', 'events', '-n', 'default', '-o', 'json'))
     return list.items.find((ev: any) => ev.reason === 'Forbidden' && ev.involvedObject?.name === 'squid-secret')
