@@ -11,9 +11,10 @@
 // 3. merge-patch the status subresource with the whole conditions list and the GET's
 //    metadata.resourceVersion as a precondition, so a concurrent status write is never undone
 //    (409 → read again, up to three times).
-// Errors: anything the API answers (403 when the status write itself is refused, 404 when the
-// object is gone) is thrown to the caller, which falls back to its log line and Event.
-import { ApiError, PatchType, setCondition, type Client, type Condition, type KindRef, type KObject } from '../src/runtime/index.ts'
+// Errors: an object already gone is no error (nothing to show); anything else the API answers
+// (403 when the status write itself is refused) is thrown to the caller, which falls back to its
+// log line and Event.
+import { ApiError, isNotFound, PatchType, setCondition, type Client, type Condition, type KindRef, type KObject } from '../src/runtime/index.ts'
 import { FIELD_MANAGER } from './kinds.ts'
 
 export const SYNCED = 'Synced'
@@ -58,7 +59,13 @@ export async function writeSynced(
 ): Promise<boolean> {
   const signal = opts.signal
   for (let attempt = 1; ; attempt++) {
-    const live = await target.client.get<WithConditions>(target.kind, name, namespace, signal)
+    let live: WithConditions
+    try {
+      live = await target.client.get<WithConditions>(target.kind, name, namespace, signal)
+    } catch (err) {
+      if (isNotFound(err)) return false // gone (a finished deletion): nothing left to show it on
+      throw err
+    }
     // Clearing touches only an object that shows a refusal: one that never showed it stays as it is.
     if (opts.onlyToClear === true && !syncedRefused(live)) return false
     const before = live.status?.conditions ?? []

@@ -190,3 +190,15 @@ t.test('the status write refused too: Event and error line only, a warning once,
   t.equal(warns.length, 1, 'the failed status write is a warning once, then debug')
   t.match(warns[0], { statusForbidden: { verb: 'patch', resource: 'gameservers/status' }, msg: /could not be shown in the object's status/ })
 })
+
+t.test('the object gone by the time the condition is written (a finished deletion): no write, no warning', async (t) => {
+  const { lines, store, recorder, ctx, patches, status } = statusHarness()
+  status.client.get = async () => { throw new ApiError(404, 'GET', '/apis/zerolaghub.dev/v1alpha1/namespaces/default/gameservers/squid', { reason: 'NotFound', code: 404 }) }
+  let fail = true
+  const rec = reportForbidden(async () => { if (fail) throw new ApiError(403, 'POST', '/api/v1/namespaces/default/secrets', { reason: 'Forbidden', code: 403, message: SECRETS_REFUSED }) }, { store, recorder, status })
+  t.same(await rec({ namespace: 'default', name: 'squid' }, ctx()), { requeueAfter: 5000 })
+  fail = false
+  await rec({ namespace: 'default', name: 'squid' }, ctx())
+  t.equal(patches.length, 0)
+  t.equal(lines.filter((l) => l.level === 40).length, 0)
+})
