@@ -12,7 +12,6 @@
 // closed, anything left under the state dir killed, temp dirs removed. On failure a screenshot
 // stays in the test's fixture directory (.tap/fixtures/…).
 import t from 'tap'
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -25,6 +24,7 @@ import {
 } from '../gateway/workbench-fixture.ts'
 import { stateLayout } from '../../src/cli/state-dir.ts'
 import { killProcessesUnder } from './harness.ts'
+import { UpProcess } from './up-process.ts'
 
 const NAME = 'workbench'
 const PROOF_FILE = 'ide-proof.txt'
@@ -36,67 +36,10 @@ const HOLD_MS = 20_000
 
 t.setTimeout(25 * 60_000)
 
-interface Ready { kubeconfig: string, gatewayUrl: string, caFile: string }
-
 const stateDir = mkdtempSync(join(tmpdir(), 'zlh-ide-e2e-'))
 const home = mkdtempSync(join(tmpdir(), 'zlh-ide-e2e-home-'))
-let kubeconfig = ''
-let up: ChildProcess | undefined
-let upOutput = ''
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeout = 120_000): Promise<{ code: number, out: string, err: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { env, timeout, cwd: REPO, maxBuffer: 16 * 1024 * 1024 },
-      (e, stdout, stderr) => resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, out: stdout, err: stderr }))
-  })
-}
-
-const kubectl = (...args: string[]) => run('kubectl', [`--cache-dir=${join(home, 'kube-cache')}`, ...args], { ...process.env, HOME: home, KUBECONFIG: kubeconfig })
-const zlh = (...args: string[]) => run(process.execPath, [join(REPO, 'bin/zlh.js'), ...args], process.env, 120_000)
-
-/** `zlh up --json` in the state dir; resolves with its ready line. Progress lines go to the TAP comments. */
-function startUp(comment: (s: string) => void): Promise<Ready> {
-  const child = spawn(process.execPath, [join(REPO, 'bin/zlh.js'), 'up', '--state-dir', stateDir, '--json'], {
-    cwd: REPO, env: process.env, stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  up = child
-  let pending = ''
-  let lastShown = ''
-  let lastShownAt = 0
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (b: Buffer) => {
-      upOutput = (upOutput + b.toString()).slice(-20_000)
-      pending += b.toString()
-      const lines = pending.split('\n')
-      pending = lines.pop() ?? ''
-      for (const line of lines) {
-        let ev: Record<string, unknown>
-        try { ev = JSON.parse(line) as Record<string, unknown> } catch { comment(`zlh up: ${line}`); continue }
-        if (ev.msg === 'zlh ready') { resolve({ kubeconfig: String(ev.kubeconfig), gatewayUrl: String(ev.gatewayUrl), caFile: String(ev.caFile) }); continue }
-        // Progress (the code-server build's above all): every change of step, at most one line per 15 s within a step.
-        const shown = `${String(ev.step ?? ev.msg ?? '')}`
-        if (shown !== lastShown || Date.now() - lastShownAt > 15_000) {
-          comment(`zlh up: ${line}`)
-          lastShown = shown
-          lastShownAt = Date.now()
-        }
-      }
-    })
-    child.stderr!.on('data', (b: Buffer) => { upOutput = (upOutput + b.toString()).slice(-20_000) })
-    child.once('exit', (code) => reject(new Error(`zlh up exited (${code}) before ready:\n${upOutput}`)))
-  })
-}
-
-/** SIGINT (what Ctrl-C sends) and the exit code; SIGKILL after 60 s. */
-function stopUp(): Promise<number | null> {
-  const child = up
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child?.exitCode ?? null)
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 60_000)
-    child.once('exit', (code) => { clearTimeout(kill); resolve(code) })
-    child.kill('SIGINT')
-  })
-}
+const up = new UpProcess({ stateDir, home })
+const kubectl = (...args: string[]) => up.kubectl(...args)
 
 interface DevServerJson { status?: { phase?: string, ide?: { url?: string, folder?: string }, conditions?: Array<{ type: string, status: string, reason?: string, message?: string }> } }
 
@@ -113,7 +56,7 @@ async function waitReady(comment: (s: string) => void): Promise<DevServerJson> {
       // A failed build is retried with backoff, but nothing on a CI machine changes between
       // attempts: stop at the first failure with what npm said.
       const failed = obj.status?.conditions?.find((c) => c.reason === 'CodeServerBuildFailed')
-      if (failed) throw new Error(`the code-server build failed: ${failed.message ?? ''}\n(zlh up output tail)\n${upOutput.slice(-3000)}`)
+      if (failed) throw new Error(`the code-server build failed: ${failed.message ?? ''}\n(zlh up output tail)\n${up.output().slice(-3000)}`)
       const waiting = obj.status?.conditions?.filter((c) => c.status !== 'True').map((c) => `${c.type}=${c.status} ${c.reason ?? ''}: ${c.message ?? ''}`).join('; ') ?? ''
       const now = `${obj.status?.phase ?? 'Pending'} ${waiting}`
       if (now !== last) { comment(`DevServer: ${now}`); last = now }
@@ -127,8 +70,8 @@ let browser: Browser | undefined
 
 t.teardown(async () => {
   await browser?.close().catch(() => {})
-  if (up && up.exitCode === null && up.signalCode === null) await kubectl('delete', 'devserver', NAME, '--ignore-not-found', '--wait=true', '--timeout=120s')
-  await stopUp()
+  if (up.running) await kubectl('delete', 'devserver', NAME, '--ignore-not-found', '--wait=true', '--timeout=120s')
+  await up.stop()
   killProcessesUnder(stateDir)
   rmSync(stateDir, { recursive: true, force: true })
   rmSync(home, { recursive: true, force: true })
@@ -142,8 +85,7 @@ t.test('npm start → example DevServer → zlh ide → workbench, terminal, edi
   const comment = (s: string): void => { t.comment(`[${elapsed()}] ${s}`) }
 
   // 1. The system as npm start assembles it; the example DevServer applied as the README says.
-  const ready = await startUp(comment)
-  kubeconfig = ready.kubeconfig
+  const ready = await up.start(comment)
   comment(`zlh up ready (gateway ${ready.gatewayUrl})`)
   const applied = await kubectl('apply', '-f', join(REPO, 'manifests/examples/devserver.yaml'))
   t.equal(applied.code, 0, `kubectl apply: ${applied.out}${applied.err}`)
@@ -151,7 +93,7 @@ t.test('npm start → example DevServer → zlh ide → workbench, terminal, edi
   comment('DevServer Ready')
 
   // 2. `zlh ide` prints the one-time link (its last line; progress lines come before it).
-  const ide = await zlh('ide', NAME, '--state-dir', stateDir, '--timeout', '120')
+  const ide = await up.zlh('ide', NAME, '--state-dir', stateDir, '--timeout', '120')
   t.equal(ide.code, 0, `zlh ide exits 0: ${ide.err}`)
   const link = ide.out.trim().split('\n').at(-1) ?? ''
   t.match(link, /^https:\/\/dev-\d+\.localhost:\d+\//, 'zlh ide printed an https link on the dev host')
@@ -225,7 +167,7 @@ t.test('npm start → example DevServer → zlh ide → workbench, terminal, edi
   // 8. Everything stops: the DevServer deleted through the controller, then zlh up (Ctrl-C).
   const deleted = await kubectl('delete', 'devserver', NAME, '--wait=true', '--timeout=120s')
   t.equal(deleted.code, 0, `DevServer deleted: ${deleted.out}${deleted.err}`)
-  t.equal(await stopUp(), 0, 'zlh up stops gracefully on SIGINT')
+  t.equal(await up.stop(), 0, 'zlh up stops gracefully on SIGINT')
   t.equal(killProcessesUnder(stateDir), 0, 'no agent, code-server or shell process was left under the state dir')
   comment('done')
 })

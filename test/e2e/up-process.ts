@@ -37,7 +37,8 @@ export class UpProcess {
   /** The last 20 kB of its stdout and stderr. */
   output(): string { return this.#output }
 
-  start(): Promise<UpReady> {
+  /** `comment`: where progress goes for this start (default: the constructor's). */
+  start(comment = this.#comment): Promise<UpReady> {
     const child = spawn(process.execPath, [join(REPO, 'bin/zlh.js'), 'up', '--state-dir', this.#stateDir, '--json', ...this.#args], {
       cwd: REPO, env: process.env, stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -54,7 +55,7 @@ export class UpProcess {
         pending = lines.pop() ?? ''
         for (const line of lines) {
           let ev: Record<string, unknown>
-          try { ev = JSON.parse(line) as Record<string, unknown> } catch { this.#comment(`zlh up: ${line}`); continue }
+          try { ev = JSON.parse(line) as Record<string, unknown> } catch { comment(`zlh up: ${line}`); continue }
           if (ev.msg === 'zlh ready') {
             this.kubeconfig = String(ev.kubeconfig)
             resolve({ kubeconfig: this.kubeconfig, gatewayUrl: String(ev.gatewayUrl), caFile: String(ev.caFile) })
@@ -62,7 +63,7 @@ export class UpProcess {
           }
           const shown = `${String(ev.step ?? ev.msg ?? '')}`
           if (shown !== lastShown || Date.now() - lastShownAt > 15_000) {
-            this.#comment(`zlh up: ${line}`)
+            comment(`zlh up: ${line}`)
             lastShown = shown
             lastShownAt = Date.now()
           }
