@@ -1,7 +1,7 @@
 // What the kubelet would hand a container of a rendered Deployment, rebuilt on this machine so the
 // container's command line can run as a plain process: env (value, fieldRef, configMapKeyRef,
 // secretKeyRef), `$(VAR)` expanded as the kubelet does, each volume as a temp directory (emptyDir
-// empty, secret/configMap with their keys as files, an optional one that does not exist left
+// and persistentVolumeClaim empty, secret/configMap with their keys as files, an optional one that does not exist left
 // empty), the image's ENTRYPOINT from the Containerfile, and the pod's network namespace stood in
 // for by loopback: a `0.0.0.0:<containerPort>` listen address becomes 127.0.0.2:<free port>.
 // 127.0.0.2 is loopback to the kernel, but not one of the names code treats as loopback, so a
@@ -80,7 +80,7 @@ export async function simulateContainer(o: SimulateOptions): Promise<SimulatedCo
     mkdirSync(dir, { recursive: true })
     const files = vol.secret ? o.sources.secret(namespace, vol.secret.secretName)
       : vol.configMap ? o.sources.configMap(namespace, vol.configMap.name)
-        : vol.emptyDir !== undefined ? {} : undefined
+        : vol.emptyDir !== undefined || vol.persistentVolumeClaim !== undefined ? {} : undefined
     if (files === undefined) {
       const optional = (vol.secret ?? vol.configMap)?.optional === true
       if (!optional) throw new Error(`volume ${m.name}: its source does not exist and is not optional; the pod would not start`)

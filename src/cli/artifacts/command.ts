@@ -79,7 +79,7 @@ export function registerArtifactsCommand(program: Command): void {
     .description('serve DIR\'s files (GET/HEAD by name, /healthz); with --upload-token-file also accept authenticated PUT uploads')
     .requiredOption('--dir <dir>', 'directory of artifacts to serve')
     .option('--listen <host:port>', 'address to listen on (loopback by default; 0.0.0.0:8080 in a pod)', '127.0.0.1:8080')
-    .option('--upload-token-file <file>', 'enable PUT /<name>: bearer token file (without it PUT is 405)')
+    .option('--upload-token-file <file>', 'enable PUT /<name>: bearer token file (without it, or while the file does not exist, PUT is 405)')
     .option('--max-upload-bytes <n>', 'largest accepted upload', String(DEFAULT_MAX_UPLOAD_BYTES))
     .action(async (o: { dir: string, listen: string, uploadTokenFile?: string, maxUploadBytes: string }) => {
       const logger = pino({ base: { component: 'artifact-server' } })
@@ -89,7 +89,12 @@ export function registerArtifactsCommand(program: Command): void {
         if (!Number.isSafeInteger(maxUploadBytes) || maxUploadBytes < 1) throw new TreeRefusedError(`--max-upload-bytes ${o.maxUploadBytes} must be a whole number of bytes >= 1`)
         let uploadToken: string | undefined
         if (o.uploadTokenFile !== undefined) {
-          try { uploadToken = readFileSync(o.uploadTokenFile, 'utf8').trim() } catch (err) { throw new TreeRefusedError(`cannot read --upload-token-file ${o.uploadTokenFile}: ${(err as Error).message}`) }
+          // A missing file (the optional Secret of manifests/optional/artifact-server not created)
+          // turns uploads off, said in the log; an unreadable or empty one is an error.
+          try { uploadToken = readFileSync(o.uploadTokenFile, 'utf8').trim() } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new TreeRefusedError(`cannot read --upload-token-file ${o.uploadTokenFile}: ${(err as Error).message}`)
+            logger.warn({ file: o.uploadTokenFile }, 'upload token file does not exist: uploads are off (PUT answers 405) until it does and the server restarts')
+          }
           if (uploadToken === '') throw new TreeRefusedError(`--upload-token-file ${o.uploadTokenFile} is empty: put a random token in it (e.g. openssl rand -hex 32)`)
         }
         const server = await startArtifactServer(o.dir, {
