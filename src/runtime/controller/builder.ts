@@ -4,6 +4,7 @@
 //     .for({ apiVersion: 'example.dev/v1', kind: 'Replication' }, { predicates: [generationChanged] })
 //     .owns({ apiVersion: 'v1', kind: 'ConfigMap' })
 //     .watches({ apiVersion: 'v1', kind: 'Namespace' }, (ns) => [...requests])
+//     .reconcileOn(externalEvents)          // a TriggerChannel, or any async iterable of requests
 //     .withOptions({ maxConcurrentReconciles: 4 })
 //     .complete(reconcile)
 //
@@ -11,6 +12,12 @@
 // Owns(kind): an event on an object whose *controller* ownerReference points at the For kind
 //   enqueues the owner (both the old and the new owner on updates).
 // Watches(kind, map): an event enqueues whatever requests `map` returns for the object.
+// ReconcileOn(source): requests from outside the cluster's watches (an agent's event stream, a
+//   webhook, a timer), as kube-rs `reconcile_on` / controller-runtime `WatchesRawSource`. The
+//   source is consumed from the controller's start until it stops, through the same work queue
+//   (deduplicated); a failing source is logged and dropped, never fatal. See trigger-source.ts.
+//   Create the source before the controller (e.g. a TriggerChannel) and hand its sender to the
+//   components that produce events: nothing has to be bound after complete().
 // Predicates, per source, filter events first. Sources share one cache (reflector) per kind.
 
 import type { Logger } from 'pino'
@@ -23,6 +30,7 @@ import type { RateLimiter } from '../workqueue/rate-limiter.ts'
 import { Controller } from './controller.ts'
 import type { Predicate } from './predicates.ts'
 import type { Reconciler, Request } from './reconcile.ts'
+import type { TriggerSource } from './trigger-source.ts'
 
 /** What a builder needs from its manager. */
 export interface ControllerHost {
@@ -57,6 +65,7 @@ export class ControllerBuilder {
   #for: KindRef | undefined
   #forNamespaced: boolean | undefined
   readonly #sources: Source[] = []
+  readonly #triggers: TriggerSource[] = []
   #options: BuilderOptions = {}
 
   constructor(host: ControllerHost, name: string) {
@@ -87,6 +96,14 @@ export class ControllerBuilder {
     return this
   }
 
+  /** Requests from outside the watches: each item of `source` enqueues that object's key. */
+  reconcileOn(source: TriggerSource): this {
+    const isIterable = typeof source === 'function' || (typeof source === 'object' && source !== null && typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function')
+    if (!isIterable) throw new RuntimeError(ErrorCodes.INVALID_OPTION, `controller ${this.#name}: reconcileOn() takes an async iterable of requests or a function returning one`)
+    this.#triggers.push(source)
+    return this
+  }
+
   withOptions(opts: BuilderOptions): this {
     this.#options = { ...this.#options, ...opts }
     return this
@@ -108,6 +125,7 @@ export class ControllerBuilder {
       logger: host.logger,
       metrics: host.metrics,
       waitFor: reflectors.map((r) => (signal: AbortSignal) => r.waitForSync(signal)),
+      triggers: [...this.#triggers],
     })
     // Owner keys depend on the owner kind's scope; know it before the first event is mapped.
     host.beforeStart(async () => { this.#forNamespaced = await host.isNamespaced(forKind) })

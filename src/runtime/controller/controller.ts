@@ -2,7 +2,8 @@
 // reconciler, at most `maxConcurrentReconciles` at a time, never two for the same key.
 //
 // Expected flow
-//  1. Event sources (see builder.ts) enqueue keys; start() waits for their caches to sync.
+//  1. Event sources (see builder.ts) enqueue keys; start() consumes the external trigger sources
+//     (trigger-source.ts) and waits for the caches to sync.
 //  2. N workers each: key = get(); reconcile with a timeout signal; act on the outcome; done(key).
 //  3. When the start signal aborts, the queue stops handing out keys; start() resolves after
 //     in-flight reconciles finish (their signals are aborted so they can hurry).
@@ -27,6 +28,7 @@ import type { RuntimeMetrics } from '../metrics.ts'
 import { RateLimitingQueue } from '../workqueue/rate-limiting-queue.ts'
 import { defaultControllerRateLimiter, type RateLimiter } from '../workqueue/rate-limiter.ts'
 import { requestFromKey, requestKey, type Reconciler, type ReconcileResult, type Request } from './reconcile.ts'
+import { runTriggerSource, type TriggerSource } from './trigger-source.ts'
 
 export interface ControllerOptions {
   name: string
@@ -41,6 +43,8 @@ export interface ControllerOptions {
   metrics?: RuntimeMetrics
   /** Awaited before workers start, e.g. caches syncing. */
   waitFor?: Array<(signal: AbortSignal) => Promise<void>>
+  /** Requests from outside the watches (kube-rs reconcile_on); consumed from start() until it stops. */
+  triggers?: TriggerSource[]
 }
 
 export class Controller {
@@ -79,19 +83,27 @@ export class Controller {
   async start(signal: AbortSignal): Promise<void> {
     if (this.#started) throw new RuntimeError(ErrorCodes.ALREADY_STARTED, `controller ${this.name} was already started; create a new one`)
     this.#started = true
-    const stop = (): void => this.queue.shutDown()
-    if (signal.aborted) { stop(); return }
+    if (signal.aborted) { this.queue.shutDown(); return }
+    // Trigger sources stop with the queue on the start signal, and whenever start() ends.
+    const running = new AbortController()
+    const stop = (): void => { running.abort(); this.queue.shutDown() }
     signal.addEventListener('abort', stop, { once: true })
+    const triggers = (this.#opts.triggers ?? []).map((source, i) => runTriggerSource(source, i, (req) => this.enqueue(req), running.signal, this.#log))
     try {
-      for (const wait of this.#opts.waitFor ?? []) await wait(signal)
-    } catch (err) {
-      if (signal.aborted) return
-      throw err
+      try {
+        for (const wait of this.#opts.waitFor ?? []) await wait(signal)
+      } catch (err) {
+        if (signal.aborted) return
+        throw err
+      }
+      this.#log.info({ workers: this.#workers }, 'starting workers')
+      await Promise.all(Array.from({ length: this.#workers }, () => this.#worker(signal)))
+      await this.queue.drain()
+      this.#log.info('workers stopped')
+    } finally {
+      running.abort()
+      await Promise.all(triggers)
     }
-    this.#log.info({ workers: this.#workers }, 'starting workers')
-    await Promise.all(Array.from({ length: this.#workers }, () => this.#worker(signal)))
-    await this.queue.drain()
-    this.#log.info('workers stopped')
   }
 
   async #worker(stopSignal: AbortSignal): Promise<void> {
