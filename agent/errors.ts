@@ -1,65 +1,125 @@
 // The agent's error catalog: every error a client can see has a stable code and HTTP status.
-// Clients and tests match on `code`; `message` says what was wrong and what to do.
+// Clients and tests match on `code`; `message` says what was wrong and what to do. One catalog
+// for the whole agent (src/platform/error-catalog.ts), in three sections: the core routes,
+// files/uploads/mods, and the game. A code lives in exactly one section (the archive errors are
+// shared by runtime installs and upload extraction), so both raisers say the same thing.
+//
+// Prefix: new codes start with ZLH_AGENT_. The codes below predate it and stay as they are: they
+// are a wire contract with agents already baked into templates and running in containers, which
+// src/agent-client and the portal (which passes them through) read.
 import type { AgentErrorBody } from '../src/api/agent-types.ts'
+import { CatalogError as PlatformCatalogError, defineErrorCatalog, formatMessage, mergeEntries } from '../src/platform/error-catalog.ts'
 
-export const agentErrors = {
-  UNAUTHORIZED: { status: 401, message: 'missing or wrong bearer token: send "Authorization: Bearer <the container token>"' },
-  BAD_REQUEST: { status: 400, message: 'fix the request and retry' },
-  REQUEST_TARGET_INVALID: { status: 400, message: 'the request target must be a path such as /status, not an absolute URL or "*"; send the path and the host in the Host header' },
-  BODY_TOO_LARGE: { status: 413, message: 'the request body is larger than the agent accepts; send a smaller body (files go through /files or /uploads, which stream)' },
-  BODY_TOO_DEEP: { status: 400, message: 'the JSON body nests too deep; no agent request needs more than a few levels' },
-  FIELD_NUL_BYTE: { status: 400, message: 'a string field contains a NUL byte (\\u0000), which no command, argument, environment variable or path can hold; remove it' },
-  NOT_FOUND: { status: 404, message: 'no such resource' },
-  RUNTIME_NOT_FOUND: { status: 404, message: 'runtime version is not installed' },
-  RUNTIME_IN_USE: { status: 409, message: 'runtime version is the current one; switch to another version first or pass ?force=true' },
-  INSTALL_CONFLICT: { status: 409, message: 'another install of this runtime version with a different url or sha256 is in flight; retry when it finishes' },
-  INSTALL_ABORTED: { status: 503, message: 'the install was rolled back because the agent is shutting down; retry against the restarted agent' },
-  OUTBOUND_NOT_ALLOWED: { status: 403, message: 'downloads go only to the sources the ContainerProvider declares in spec.outbound' },
-  ARTIFACT_HTTP_ERROR: { status: 502, message: 'the artifact server answered with an error status' },
-  ARTIFACT_UNREACHABLE: { status: 502, message: 'the artifact server could not be reached' },
-  ARTIFACT_TRUNCATED: { status: 502, message: 'the artifact download ended early' },
-  ARTIFACT_STALLED: { status: 504, message: 'the artifact server stopped sending data' },
-  ARTIFACT_TIMEOUT: { status: 504, message: 'the artifact download took longer than allowed' },
-  ARTIFACT_TOO_LARGE: { status: 413, message: 'the artifact is larger than the allowed maximum' },
-  ARTIFACT_SHA256_MISMATCH: { status: 422, message: 'the artifact does not match the expected sha256; check the catalog entry' },
-  ARCHIVE_UNSAFE_ENTRY: { status: 422, message: 'the archive contains an entry that would escape the install directory or is not a regular file, directory or safe link' },
-  ARCHIVE_INVALID: { status: 422, message: 'the artifact is not a readable tar archive' },
-  VERIFY_FAILED: { status: 422, message: 'the runtime verify command failed' },
-  INSUFFICIENT_DISK: { status: 507, message: 'not enough free disk space for this install' },
-  CODESERVER_NOT_INSTALLED: { status: 409, message: 'code-server is not installed: POST /runtimes with name "code-server" first' },
-  CODESERVER_START_FAILED: { status: 500, message: 'code-server did not start' },
-  ALREADY_ENROLLED: { status: 409, message: 'this agent already has its token; enrollment happens once' },
-  SHUTTING_DOWN: { status: 503, message: 'the agent is shutting down; retry against the restarted agent' },
-  INTERNAL: { status: 500, message: 'internal agent error; see the agent log' },
-} as const satisfies Record<string, { status: number; message: string }>
+const coreEntries = {
+  UNAUTHORIZED: { httpStatus: 401, message: 'missing or wrong bearer token: send "Authorization: Bearer <the container token>"' },
+  BAD_REQUEST: { httpStatus: 400, message: 'fix the request and retry' },
+  REQUEST_TARGET_INVALID: { httpStatus: 400, message: 'the request target must be a path such as /status, not an absolute URL or "*"; send the path and the host in the Host header' },
+  BODY_TOO_LARGE: { httpStatus: 413, message: 'the request body is larger than the agent accepts; send a smaller body (files go through /files or /uploads, which stream)' },
+  BODY_TOO_DEEP: { httpStatus: 400, message: 'the JSON body nests too deep; no agent request needs more than a few levels' },
+  FIELD_NUL_BYTE: { httpStatus: 400, message: 'a string field contains a NUL byte (\\u0000), which no command, argument, environment variable or path can hold; remove it' },
+  NOT_FOUND: { httpStatus: 404, message: 'no such resource' },
+  RUNTIME_NOT_FOUND: { httpStatus: 404, message: 'runtime version is not installed' },
+  RUNTIME_IN_USE: { httpStatus: 409, message: 'runtime version is the current one; switch to another version first or pass ?force=true' },
+  INSTALL_CONFLICT: { httpStatus: 409, message: 'another install of this runtime version with a different url or sha256 is in flight; retry when it finishes', retryable: true },
+  INSTALL_ABORTED: { httpStatus: 503, message: 'the install was rolled back because the agent is shutting down; retry against the restarted agent', retryable: true },
+  OUTBOUND_NOT_ALLOWED: { httpStatus: 403, message: 'downloads go only to the sources the ContainerProvider declares in spec.outbound' },
+  ARTIFACT_HTTP_ERROR: { httpStatus: 502, message: 'the artifact server answered with an error status' },
+  ARTIFACT_UNREACHABLE: { httpStatus: 502, message: 'the artifact server could not be reached', retryable: true },
+  ARTIFACT_TRUNCATED: { httpStatus: 502, message: 'the artifact download ended early', retryable: true },
+  ARTIFACT_STALLED: { httpStatus: 504, message: 'the artifact server stopped sending data', retryable: true },
+  ARTIFACT_TIMEOUT: { httpStatus: 504, message: 'the artifact download took longer than allowed', retryable: true },
+  ARTIFACT_TOO_LARGE: { httpStatus: 413, message: 'the artifact is larger than the allowed maximum' },
+  ARTIFACT_SHA256_MISMATCH: { httpStatus: 422, message: 'the artifact does not match the expected sha256; check the catalog entry' },
+  VERIFY_FAILED: { httpStatus: 422, message: 'the runtime verify command failed' },
+  INSUFFICIENT_DISK: { httpStatus: 507, message: 'not enough free disk space for this install' },
+  CODESERVER_NOT_INSTALLED: { httpStatus: 409, message: 'code-server is not installed: POST /runtimes with name "code-server" first' },
+  CODESERVER_START_FAILED: { httpStatus: 500, message: 'code-server did not start' },
+  ALREADY_ENROLLED: { httpStatus: 409, message: 'this agent already has its token; enrollment happens once' },
+  SHUTTING_DOWN: { httpStatus: 503, message: 'the agent is shutting down; retry against the restarted agent', retryable: true },
+  INTERNAL: { httpStatus: 500, message: 'internal agent error; see the agent log' },
+} as const
 
-export type AgentErrorCode = keyof typeof agentErrors
+/** The files, uploads and mods routes' section; the archive errors are also raised by runtime installs. */
+const fileEntries = {
+  FILE_PATH_NUL_BYTE: { httpStatus: 400, message: 'the path contains a NUL byte; remove it' },
+  FILE_PATH_ABSOLUTE: { httpStatus: 400, message: 'the path must be relative to the server root (no leading "/")' },
+  FILE_PATH_TRAVERSAL: { httpStatus: 400, message: 'the path may not contain ".." components; name the file from the server root' },
+  FILE_NAME_TOO_LONG: { httpStatus: 400, message: 'a path component is longer than 255 bytes; use a shorter name' },
+  FILE_PATH_TOO_LONG: { httpStatus: 400, message: 'the path is longer than 4096 bytes; use a shorter path' },
+  FILE_PATH_SYMLINK: { httpStatus: 403, message: 'the path goes through a symbolic link, which the file API never follows; use the link target\'s real path inside the root' },
+  FILE_PATH_RESERVED: { httpStatus: 403, message: 'names starting with ".zlh-tmp-" are the agent\'s own temp files and staging; choose another name' },
+  FILE_PATH_INVALID: { httpStatus: 400, message: 'the path is not valid' },
+  FILE_ROOT_PROTECTED: { httpStatus: 403, message: 'the server root itself cannot be removed, renamed or overwritten' },
+  FILE_NOT_FOUND: { httpStatus: 404, message: 'no such file or directory' },
+  FILE_NOT_A_DIRECTORY: { httpStatus: 409, message: 'a component of the path is a file, not a directory' },
+  FILE_IS_DIRECTORY: { httpStatus: 409, message: 'the path is a directory; name a file' },
+  FILE_NOT_REGULAR: { httpStatus: 403, message: 'the path is not a regular file or directory (device, FIFO or socket); the file API only serves regular files' },
+  FILE_EXISTS: { httpStatus: 409, message: 'the target already exists; remove it first or choose another name' },
+  FILE_DIRECTORY_NOT_EMPTY: { httpStatus: 409, message: 'the directory is not empty; pass ?recursive=true to remove it with its contents' },
+  FILE_TOO_LARGE: { httpStatus: 413, message: 'the body is larger than the allowed maximum' },
+  FILE_BAD_OPERATION: { httpStatus: 400, message: 'unknown operation: use ?op=mkdir or ?op=rename with a JSON body {"to": "<new path>"}' },
+  UPLOAD_BAD_CONTENT_TYPE: { httpStatus: 415, message: 'send the file as application/octet-stream (raw or chunked) or multipart/form-data with one file field' },
+  ARCHIVE_UNSUPPORTED: { httpStatus: 415, message: 'only .zip, .tar.gz and .tgz archives can be extracted' },
+  // Runtime installs (tar.gz) and upload extraction (zip, tar.gz) raise these two; once defined.
+  ARCHIVE_INVALID: { httpStatus: 422, message: 'the archive could not be read; check it is a complete archive in a supported format (runtimes: tar.gz; uploads: zip, tar.gz or tgz)' },
+  ARCHIVE_UNSAFE_ENTRY: { httpStatus: 422, message: 'the archive has an entry that would land outside the target directory, or is a device, FIFO or link this extraction refuses; nothing was extracted' },
+  ARCHIVE_TOO_LARGE: { httpStatus: 413, message: 'the archive expands to more than the allowed size or number of entries; nothing was extracted' },
+  MOD_NOT_FOUND: { httpStatus: 404, message: 'no such mod in the mods folder' },
+  MOD_NAME_INVALID: { httpStatus: 400, message: 'a mod name is a plain file name: letters, digits, ".", "_", "+", "-", starting with a letter or digit' },
+} as const
 
-/** A catalog: code → HTTP status and what to do. The core's is above; files and game keep their own. */
-export type ErrorCatalog = Record<string, { status: number; message: string }>
+/** The game routes' section. */
+const gameEntries = {
+  GAME_NOT_CONFIGURED: { httpStatus: 409, message: 'no game spec has been pushed yet: PUT /game with the server and supervision spec first' },
+  GAME_SPEC_INVALID: { httpStatus: 400, message: 'the game spec is invalid' },
+  GAME_NOT_RUNNING: { httpStatus: 409, message: 'the game server is not running: POST /game/start first' },
+  GAME_CONSOLE_UNAVAILABLE: { httpStatus: 503, message: 'the game console is not connected; retry in a moment', retryable: true },
+  CONSOLE_SESSION_INVALID: { httpStatus: 400, message: 'a console session name is 1-64 letters, digits, "_" or "-"' },
+} as const
+
+export const agentErrors = defineErrorCatalog({
+  component: 'agent',
+  prefix: 'ZLH_AGENT_',
+  // Every code that predates the prefix (see the header); never add to this list.
+  unprefixedCodes: [
+    'UNAUTHORIZED', 'BAD_REQUEST', 'REQUEST_TARGET_INVALID', 'BODY_TOO_LARGE', 'BODY_TOO_DEEP', 'FIELD_NUL_BYTE', 'NOT_FOUND',
+    'RUNTIME_NOT_FOUND', 'RUNTIME_IN_USE', 'INSTALL_CONFLICT', 'INSTALL_ABORTED', 'OUTBOUND_NOT_ALLOWED', 'ARTIFACT_HTTP_ERROR',
+    'ARTIFACT_UNREACHABLE', 'ARTIFACT_TRUNCATED', 'ARTIFACT_STALLED', 'ARTIFACT_TIMEOUT', 'ARTIFACT_TOO_LARGE',
+    'ARTIFACT_SHA256_MISMATCH', 'VERIFY_FAILED', 'INSUFFICIENT_DISK', 'CODESERVER_NOT_INSTALLED', 'CODESERVER_START_FAILED',
+    'ALREADY_ENROLLED', 'SHUTTING_DOWN', 'INTERNAL',
+    'FILE_PATH_NUL_BYTE', 'FILE_PATH_ABSOLUTE', 'FILE_PATH_TRAVERSAL', 'FILE_NAME_TOO_LONG', 'FILE_PATH_TOO_LONG', 'FILE_PATH_SYMLINK',
+    'FILE_PATH_RESERVED', 'FILE_PATH_INVALID', 'FILE_ROOT_PROTECTED', 'FILE_NOT_FOUND', 'FILE_NOT_A_DIRECTORY', 'FILE_IS_DIRECTORY',
+    'FILE_NOT_REGULAR', 'FILE_EXISTS', 'FILE_DIRECTORY_NOT_EMPTY', 'FILE_TOO_LARGE', 'FILE_BAD_OPERATION', 'UPLOAD_BAD_CONTENT_TYPE',
+    'ARCHIVE_UNSUPPORTED', 'ARCHIVE_INVALID', 'ARCHIVE_UNSAFE_ENTRY', 'ARCHIVE_TOO_LARGE', 'MOD_NOT_FOUND', 'MOD_NAME_INVALID',
+    'GAME_NOT_CONFIGURED', 'GAME_SPEC_INVALID', 'GAME_NOT_RUNNING', 'GAME_CONSOLE_UNAVAILABLE', 'CONSOLE_SESSION_INVALID',
+  ],
+  entries: mergeEntries(coreEntries, fileEntries, gameEntries),
+})
+
+export type AgentErrorCode = keyof typeof agentErrors.entries
+export type FileErrorCode = keyof typeof fileEntries
+export type GameErrorCode = keyof typeof gameEntries
 
 /**
- * An error from one of the agent's catalogs; `detail` names the specific thing that was wrong.
+ * An error of the agent's catalog; `detail` names the specific thing that was wrong.
  * The root error handler answers every CatalogError with the agent's error body.
  */
-export class CatalogError<C extends string = string> extends Error {
-  readonly code: C
+export class CatalogError<C extends AgentErrorCode = AgentErrorCode> extends PlatformCatalogError<C> {
+  /** The HTTP status (the body's `statusCode`). */
   readonly statusCode: number
   readonly detail: Record<string, unknown> | undefined
 
-  constructor(catalog: ErrorCatalog, code: C, specific?: string, detail?: Record<string, unknown>) {
-    const entry = catalog[code]!
-    super(specific ? `${specific}: ${entry.message}` : entry.message)
-    this.code = code
-    this.statusCode = entry.status
+  constructor(code: C, specific?: string, detail?: Record<string, unknown>) {
+    super(agentErrors, code, formatMessage(agentErrors.entries[code].message, specific))
+    this.statusCode = this.httpStatus
     this.detail = detail
   }
 }
 
-/** An error of the core catalog. */
+/** An error of the core section (or any agent code). */
 export class AgentError extends CatalogError<AgentErrorCode> {
   constructor(code: AgentErrorCode, specific?: string, detail?: Record<string, unknown>) {
-    super(agentErrors, code, specific, detail)
+    super(code, specific, detail)
     this.name = 'AgentError'
   }
 }

@@ -5,4 +5,4 @@ export { createGameRoutes, gameRoutes, type GameRoutesOptions } from './routes.t
 export { classifyExit, type ExitFacts, type Classification } from './classify.ts'
 export { crashRules, type CrashRule } from './crash-rules.ts'
 export { effectiveSpec, gameSpecRequestSchema } from './spec.ts'
-export { GameError, gameErrors, type GameErrorCode } from './errors.ts'
+export { GameError, type GameErrorCode } from './errors.ts'
