@@ -2,11 +2,20 @@
 // surface as AgentClientError carrying the agent's stable code. events() is the state stream:
 // an async iterator that reconnects (with backoff) until the caller stops iterating or aborts;
 // after each (re)connect the first event is a full `snapshot`, so a consumer never misses state.
+//
+// Cancellation: every call takes an optional `{ signal }`, and the client may carry a default
+// one (AgentClientOptions.signal, e.g. a controller's stop signal); either aborting ends the call.
+// Guarantees
+//  - An aborted call rejects with AgentClientError code ABORTED (cause: the signal's reason),
+//    whether it aborts before the request, while waiting for headers or while reading the body;
+//    the HTTP request is cancelled, so its connection is closed, not left open or pooled.
+//  - A call whose own timeout passes rejects with TRANSPORT, as an unreachable agent does.
+//  - An already-aborted signal sends nothing.
 import type {
   AgentErrorBody, AgentEvent, AgentSnapshotEvent, AgentStateEvent, AgentStatus, CodeServerState, DevEnvState,
   RuntimeInstallRequest, RuntimeInstallResult, RuntimeList, RuntimeRemoveResult,
 } from '../api/agent-types.ts'
-import { AgentClientError } from './errors.ts'
+import { AgentClientError, AgentClientErrorCodes } from './errors.ts'
 import { parseSse } from './sse.ts'
 
 export interface AgentClientOptions {
@@ -17,6 +26,34 @@ export interface AgentClientOptions {
   timeoutMs?: number
   /** POST /runtimes waits for the whole install (default 30 min) */
   installTimeoutMs?: number
+  /** Aborts every call and stream of this client (in addition to each call's own signal). */
+  signal?: AbortSignal
+}
+
+/** What every call accepts. */
+export interface CallOptions {
+  /** Aborting it ends the call with AgentClientError code ABORTED. */
+  signal?: AbortSignal
+}
+
+/** The signal a fetch runs under: the call's timeout plus every caller signal given. */
+export function callSignal(timeoutMs: number | undefined, ...callers: Array<AbortSignal | undefined>): AbortSignal {
+  const signals = callers.filter((s): s is AbortSignal => s !== undefined)
+  if (timeoutMs !== undefined) signals.push(AbortSignal.timeout(timeoutMs))
+  return AbortSignal.any(signals)
+}
+
+/** Maps a failed fetch or body read: ABORTED when a caller's signal aborted, else TRANSPORT. */
+export function transportError(method: string, path: string, err: unknown, ...callers: Array<AbortSignal | undefined>): AgentClientError {
+  const aborted = callers.find((s) => s?.aborted === true)
+  if (aborted !== undefined) {
+    return new AgentClientError(AgentClientErrorCodes.ABORTED, `${method} ${path}: aborted by the caller (${describeReason(aborted.reason)})`, 0, undefined, { cause: aborted.reason })
+  }
+  return new AgentClientError(AgentClientErrorCodes.TRANSPORT, `${method} ${path}: ${(err as Error).message}`, 0, undefined, { cause: err })
+}
+
+function describeReason(reason: unknown): string {
+  return reason instanceof Error ? reason.message : String(reason)
 }
 
 export interface EventsOptions {
@@ -33,30 +70,34 @@ export class AgentClient {
   readonly #token: string
   readonly #timeoutMs: number
   readonly #installTimeoutMs: number
+  /** The client's default signal (AgentClientOptions.signal). */
+  readonly signal: AbortSignal | undefined
 
   constructor(opts: AgentClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '')
     this.#token = opts.token
     this.#timeoutMs = opts.timeoutMs ?? 30_000
     this.#installTimeoutMs = opts.installTimeoutMs ?? 30 * 60_000
+    this.signal = opts.signal
   }
 
   /** Any agent route; game routes build on this (src/agent-client/game.ts). */
   async request<T>(method: string, path: string, body?: unknown, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<T> {
-    const signals = [AbortSignal.timeout(opts.timeoutMs ?? this.#timeoutMs)]
-    if (opts.signal) signals.push(opts.signal)
+    const callers = [this.signal, opts.signal]
+    if (callers.some((s) => s?.aborted === true)) throw transportError(method, path, undefined, ...callers)
     let res: Response
+    let text: string
     try {
       res = await fetch(this.baseUrl + path, {
         method,
         headers: { authorization: `Bearer ${this.#token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
         body: body !== undefined ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.any(signals),
+        signal: callSignal(opts.timeoutMs ?? this.#timeoutMs, ...callers),
       })
+      text = await res.text()
     } catch (err) {
-      throw new AgentClientError('TRANSPORT', `${method} ${path}: ${(err as Error).message}`)
+      throw transportError(method, path, err, ...callers)
     }
-    const text = await res.text()
     let parsed: unknown
     try {
       parsed = text ? JSON.parse(text) : undefined
@@ -71,52 +112,54 @@ export class AgentClient {
     return parsed as T
   }
 
-  status(): Promise<AgentStatus> {
-    return this.request('GET', '/status')
+  status(opts: CallOptions = {}): Promise<AgentStatus> {
+    return this.request('GET', '/status', undefined, opts)
   }
 
-  listRuntimes(): Promise<RuntimeList> {
-    return this.request('GET', '/runtimes')
+  listRuntimes(opts: CallOptions = {}): Promise<RuntimeList> {
+    return this.request('GET', '/runtimes', undefined, opts)
   }
 
-  installRuntime(req: RuntimeInstallRequest, opts: { signal?: AbortSignal } = {}): Promise<RuntimeInstallResult> {
+  installRuntime(req: RuntimeInstallRequest, opts: CallOptions = {}): Promise<RuntimeInstallResult> {
     return this.request('POST', '/runtimes', req, { timeoutMs: this.#installTimeoutMs, signal: opts.signal })
   }
 
-  switchRuntime(name: string, version: string): Promise<RuntimeInstallResult> {
-    return this.request('PUT', `/runtimes/${encodeURIComponent(name)}/current`, { version })
+  switchRuntime(name: string, version: string, opts: CallOptions = {}): Promise<RuntimeInstallResult> {
+    return this.request('PUT', `/runtimes/${encodeURIComponent(name)}/current`, { version }, opts)
   }
 
-  removeRuntime(name: string, version: string, opts: { force?: boolean } = {}): Promise<RuntimeRemoveResult> {
-    return this.request('DELETE', `/runtimes/${encodeURIComponent(name)}/${encodeURIComponent(version)}${opts.force ? '?force=true' : ''}`)
+  removeRuntime(name: string, version: string, opts: CallOptions & { force?: boolean } = {}): Promise<RuntimeRemoveResult> {
+    return this.request('DELETE', `/runtimes/${encodeURIComponent(name)}/${encodeURIComponent(version)}${opts.force ? '?force=true' : ''}`, undefined, { signal: opts.signal })
   }
 
-  codeServer(): Promise<CodeServerState> {
-    return this.request('GET', '/dev/codeserver')
+  codeServer(opts: CallOptions = {}): Promise<CodeServerState> {
+    return this.request('GET', '/dev/codeserver', undefined, opts)
   }
 
-  startCodeServer(): Promise<CodeServerState> {
-    return this.request('POST', '/dev/codeserver/start', undefined, { timeoutMs: 120_000 })
+  startCodeServer(opts: CallOptions = {}): Promise<CodeServerState> {
+    return this.request('POST', '/dev/codeserver/start', undefined, { timeoutMs: 120_000, signal: opts.signal })
   }
 
-  stopCodeServer(): Promise<CodeServerState> {
-    return this.request('POST', '/dev/codeserver/stop', undefined, { timeoutMs: 120_000 })
+  stopCodeServer(opts: CallOptions = {}): Promise<CodeServerState> {
+    return this.request('POST', '/dev/codeserver/stop', undefined, { timeoutMs: 120_000, signal: opts.signal })
   }
 
-  restartCodeServer(): Promise<CodeServerState> {
-    return this.request('POST', '/dev/codeserver/restart', undefined, { timeoutMs: 120_000 })
+  restartCodeServer(opts: CallOptions = {}): Promise<CodeServerState> {
+    return this.request('POST', '/dev/codeserver/restart', undefined, { timeoutMs: 120_000, signal: opts.signal })
   }
 
-  devEnv(): Promise<DevEnvState> {
-    return this.request('GET', '/dev/env')
+  devEnv(opts: CallOptions = {}): Promise<DevEnvState> {
+    return this.request('GET', '/dev/env', undefined, opts)
   }
 
-  openapi(): Promise<Record<string, unknown>> {
-    return this.request('GET', '/openapi.json')
+  openapi(opts: CallOptions = {}): Promise<Record<string, unknown>> {
+    return this.request('GET', '/openapi.json', undefined, opts)
   }
 
   /** The state stream; iterate with `for await`. Reconnects until aborted or the loop exits. */
-  async *events(opts: EventsOptions = {}): AsyncGenerator<AgentEvent> {
+  async *events(options: EventsOptions = {}): AsyncGenerator<AgentEvent> {
+    const signal = this.signal === undefined ? options.signal : options.signal === undefined ? this.signal : AbortSignal.any([this.signal, options.signal])
+    const opts = { ...options, signal }
     const first = opts.reconnectDelayMs ?? 500
     const max = opts.maxReconnectDelayMs ?? 10_000
     let wait = first

@@ -1,12 +1,15 @@
 // Typed client of the agent's game, console, files, uploads and mods routes, on top of
 // AgentClient (JSON calls) plus raw byte transfers for files and uploads. Errors surface as
 // AgentClientError with the agent's stable code (e.g. FILE_PATH_TRAVERSAL, GAME_NOT_CONFIGURED).
+// Every call takes an optional `{ signal }` and honours the client's default one, with the
+// guarantees stated in client.ts (ABORTED, the request cancelled, bodies included); an aborted
+// console socket is terminated.
 import WebSocket from 'ws'
 import type {
   DirectoryListing, GameInfo, GameSpecRequest, ModSpec, ModsListing, UploadResult,
 } from '../api/agent-game-types.ts'
 import type { AgentErrorBody } from '../api/agent-types.ts'
-import { AgentClient, type AgentClientOptions } from './client.ts'
+import { AgentClient, callSignal, transportError, type AgentClientOptions, type CallOptions } from './client.ts'
 import { AgentClientError } from './errors.ts'
 
 /** A stop waits up to two grace periods (stop command, then SIGTERM); allow for the longest. */
@@ -33,103 +36,135 @@ export class AgentGameClient {
   }
 
   // ─── game ──────────────────────────────────────────────────────────────────────────────
-  game(): Promise<GameInfo> {
-    return this.agent.request('GET', '/game')
+  game(opts: CallOptions = {}): Promise<GameInfo> {
+    return this.agent.request('GET', '/game', undefined, opts)
   }
 
   /** PUT /game: the GameServer's server + supervision spec, and optionally whether it should run. */
-  putGame(spec: GameSpecRequest): Promise<GameInfo> {
-    return this.agent.request('PUT', '/game', spec, { timeoutMs: LIFECYCLE_TIMEOUT_MS })
+  putGame(spec: GameSpecRequest, opts: CallOptions = {}): Promise<GameInfo> {
+    return this.agent.request('PUT', '/game', spec, { timeoutMs: LIFECYCLE_TIMEOUT_MS, signal: opts.signal })
   }
 
-  startGame(): Promise<GameInfo> {
-    return this.agent.request('POST', '/game/start', undefined, { timeoutMs: LIFECYCLE_TIMEOUT_MS })
+  startGame(opts: CallOptions = {}): Promise<GameInfo> {
+    return this.agent.request('POST', '/game/start', undefined, { timeoutMs: LIFECYCLE_TIMEOUT_MS, signal: opts.signal })
   }
 
-  stopGame(): Promise<GameInfo> {
-    return this.agent.request('POST', '/game/stop', undefined, { timeoutMs: LIFECYCLE_TIMEOUT_MS })
+  stopGame(opts: CallOptions = {}): Promise<GameInfo> {
+    return this.agent.request('POST', '/game/stop', undefined, { timeoutMs: LIFECYCLE_TIMEOUT_MS, signal: opts.signal })
   }
 
-  restartGame(): Promise<GameInfo> {
-    return this.agent.request('POST', '/game/restart', undefined, { timeoutMs: LIFECYCLE_TIMEOUT_MS })
+  restartGame(opts: CallOptions = {}): Promise<GameInfo> {
+    return this.agent.request('POST', '/game/restart', undefined, { timeoutMs: LIFECYCLE_TIMEOUT_MS, signal: opts.signal })
   }
 
   // ─── consoles ──────────────────────────────────────────────────────────────────────────
   /** Opens GET /game/console or /dev/console (JSON frames: see ConsoleServerMessage / ConsoleClientMessage). */
-  openConsole(which: 'game' | 'dev', opts: { session?: string } = {}): WebSocket {
+  openConsole(which: 'game' | 'dev', opts: CallOptions & { session?: string } = {}): WebSocket {
     const q = which === 'dev' && opts.session ? `?session=${encodeURIComponent(opts.session)}` : ''
-    return new WebSocket(`${this.#baseUrl.replace(/^http/, 'ws')}/${which}/console${q}`, { headers: { authorization: `Bearer ${this.#token}` } })
+    const ws = new WebSocket(`${this.#baseUrl.replace(/^http/, 'ws')}/${which}/console${q}`, { headers: { authorization: `Bearer ${this.#token}` } })
+    const signals = [this.agent.signal, opts.signal].filter((x): x is AbortSignal => x !== undefined)
+    if (signals.length > 0) {
+      const signal = AbortSignal.any(signals)
+      const terminate = (): void => ws.terminate()
+      if (signal.aborted) terminate()
+      else {
+        signal.addEventListener('abort', terminate, { once: true })
+        ws.once('close', () => signal.removeEventListener('abort', terminate))
+      }
+    }
+    return ws
   }
 
   // ─── mods ──────────────────────────────────────────────────────────────────────────────
-  mods(): Promise<ModsListing> {
-    return this.agent.request('GET', '/mods')
+  mods(opts: CallOptions = {}): Promise<ModsListing> {
+    return this.agent.request('GET', '/mods', undefined, opts)
   }
 
-  installMod(mod: ModSpec, opts: { restart?: boolean } = {}): Promise<ModsListing> {
-    return this.agent.request('PUT', `/mods/${encodeURIComponent(mod.name)}${opts.restart ? '?restart=true' : ''}`, { url: mod.url, sha256: mod.sha256 }, { timeoutMs: LIFECYCLE_TIMEOUT_MS })
+  installMod(mod: ModSpec, opts: CallOptions & { restart?: boolean } = {}): Promise<ModsListing> {
+    return this.agent.request('PUT', `/mods/${encodeURIComponent(mod.name)}${opts.restart ? '?restart=true' : ''}`, { url: mod.url, sha256: mod.sha256 }, { timeoutMs: LIFECYCLE_TIMEOUT_MS, signal: opts.signal })
   }
 
   /** The whole desired list (spec.mods). */
-  setMods(mods: ModSpec[], opts: { restart?: boolean } = {}): Promise<ModsListing> {
-    return this.agent.request('PUT', `/mods${opts.restart ? '?restart=true' : ''}`, { mods }, { timeoutMs: LIFECYCLE_TIMEOUT_MS })
+  setMods(mods: ModSpec[], opts: CallOptions & { restart?: boolean } = {}): Promise<ModsListing> {
+    return this.agent.request('PUT', `/mods${opts.restart ? '?restart=true' : ''}`, { mods }, { timeoutMs: LIFECYCLE_TIMEOUT_MS, signal: opts.signal })
   }
 
-  removeMod(name: string, opts: { restart?: boolean } = {}): Promise<ModsListing> {
-    return this.agent.request('DELETE', `/mods/${encodeURIComponent(name)}${opts.restart ? '?restart=true' : ''}`, undefined, { timeoutMs: LIFECYCLE_TIMEOUT_MS })
+  removeMod(name: string, opts: CallOptions & { restart?: boolean } = {}): Promise<ModsListing> {
+    return this.agent.request('DELETE', `/mods/${encodeURIComponent(name)}${opts.restart ? '?restart=true' : ''}`, undefined, { timeoutMs: LIFECYCLE_TIMEOUT_MS, signal: opts.signal })
   }
 
   // ─── files and uploads ─────────────────────────────────────────────────────────────────
-  list(path = ''): Promise<DirectoryListing> {
-    return this.agent.request('GET', `/files/${filePath(path)}`)
+  list(path = '', opts: CallOptions = {}): Promise<DirectoryListing> {
+    return this.agent.request('GET', `/files/${filePath(path)}`, undefined, opts)
   }
 
-  async readFile(path: string): Promise<Buffer> {
-    const res = await this.#raw('GET', `/files/${filePath(path)}`)
-    return Buffer.from(await res.arrayBuffer())
+  async readFile(path: string, opts: CallOptions = {}): Promise<Buffer> {
+    const p = `/files/${filePath(path)}`
+    const res = await this.#raw('GET', p, { signal: opts.signal })
+    return Buffer.from(await this.#read('GET', p, opts, () => res.arrayBuffer()))
   }
 
-  async writeFile(path: string, body: Buffer | string | ReadableStream<Uint8Array>): Promise<{ path: string; bytes: number }> {
-    return await (await this.#raw('PUT', `/files/${filePath(path)}`, body)).json() as { path: string; bytes: number }
+  async writeFile(path: string, body: Buffer | string | ReadableStream<Uint8Array>, opts: CallOptions = {}): Promise<{ path: string; bytes: number }> {
+    const p = `/files/${filePath(path)}`
+    const res = await this.#raw('PUT', p, { body, signal: opts.signal })
+    return await this.#read('PUT', p, opts, () => res.json()) as { path: string; bytes: number }
   }
 
-  async deleteFile(path: string, opts: { recursive?: boolean } = {}): Promise<void> {
-    await this.#raw('DELETE', `/files/${filePath(path)}${opts.recursive ? '?recursive=true' : ''}`)
+  async deleteFile(path: string, opts: CallOptions & { recursive?: boolean } = {}): Promise<void> {
+    await this.#raw('DELETE', `/files/${filePath(path)}${opts.recursive ? '?recursive=true' : ''}`, { signal: opts.signal })
   }
 
-  async mkdir(path: string): Promise<void> {
-    await this.#raw('POST', `/files/${filePath(path)}?op=mkdir`)
+  async mkdir(path: string, opts: CallOptions = {}): Promise<void> {
+    await this.#raw('POST', `/files/${filePath(path)}?op=mkdir`, { signal: opts.signal })
   }
 
-  async rename(from: string, to: string): Promise<void> {
-    await this.#raw('POST', `/files/${filePath(from)}?op=rename`, JSON.stringify({ to }))
+  async rename(from: string, to: string, opts: CallOptions = {}): Promise<void> {
+    await this.#raw('POST', `/files/${filePath(from)}?op=rename`, { body: JSON.stringify({ to }), signal: opts.signal })
   }
 
   /** POST /uploads: a raw streamed upload; with `extract`, `path` is the directory a zip/tar.gz is extracted into. */
-  async upload(path: string, body: Buffer | ReadableStream<Uint8Array>, opts: { extract?: boolean; format?: 'zip' | 'tar.gz' } = {}): Promise<UploadResult> {
+  async upload(path: string, body: Buffer | ReadableStream<Uint8Array>, opts: CallOptions & { extract?: boolean; format?: 'zip' | 'tar.gz' } = {}): Promise<UploadResult> {
     const q = new URLSearchParams()
     if (opts.extract) q.set('extract', 'true')
     if (opts.format) q.set('format', opts.format)
     const qs = q.size > 0 ? `?${q}` : ''
-    return await (await this.#raw('POST', `/uploads/${filePath(path)}${qs}`, body, LIFECYCLE_TIMEOUT_MS)).json() as UploadResult
+    const p = `/uploads/${filePath(path)}${qs}`
+    const res = await this.#raw('POST', p, { body, timeoutMs: LIFECYCLE_TIMEOUT_MS, signal: opts.signal })
+    return await this.#read('POST', p, opts, () => res.json()) as UploadResult
   }
 
-  async #raw(method: string, path: string, body?: Buffer | string | ReadableStream<Uint8Array>, timeoutMs = this.#timeoutMs): Promise<Response> {
+  /** Reads a response body, mapping an abort or a broken connection as the request itself. */
+  async #read<T>(method: string, path: string, opts: CallOptions, read: () => Promise<T>): Promise<T> {
+    try {
+      return await read()
+    } catch (err) {
+      if (err instanceof SyntaxError) throw new AgentClientError('BAD_RESPONSE', `${method} ${path}: answered with non-JSON`)
+      throw transportError(method, path, err, this.agent.signal, opts.signal)
+    }
+  }
+
+  async #raw(method: string, path: string, opts: CallOptions & { body?: Buffer | string | ReadableStream<Uint8Array>, timeoutMs?: number } = {}): Promise<Response> {
+    const { body, timeoutMs = this.#timeoutMs } = opts
+    const callers = [this.agent.signal, opts.signal]
+    if (callers.some((s) => s?.aborted === true)) throw transportError(method, path, undefined, ...callers)
     let res: Response
     try {
       res = await fetch(this.#baseUrl + path, {
         method,
         headers: { authorization: `Bearer ${this.#token}`, ...(body !== undefined ? { 'content-type': 'application/octet-stream' } : {}) },
         body: body as RequestInit['body'],
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: callSignal(timeoutMs, ...callers),
         ...(body instanceof ReadableStream ? { duplex: 'half' } : {}),
       } as RequestInit)
     } catch (err) {
-      throw new AgentClientError('TRANSPORT', `${method} ${path}: ${(err as Error).message}`)
+      throw transportError(method, path, err, ...callers)
     }
     if (res.ok) return res
     let b: Partial<AgentErrorBody> | undefined
-    try { b = await res.json() as Partial<AgentErrorBody> } catch { b = undefined }
+    try { b = await res.json() as Partial<AgentErrorBody> } catch (err) {
+      if (callers.some((x) => x?.aborted === true)) throw transportError(method, path, err, ...callers)
+      b = undefined
+    }
     if (b && typeof b.code === 'string') throw AgentClientError.fromBody({ code: b.code, message: b.message ?? '', statusCode: res.status, detail: b.detail })
     throw new AgentClientError('BAD_RESPONSE', `${method} ${path}: answered ${res.status}`, res.status)
   }
