@@ -59,6 +59,10 @@ export function normalizeBaseUrl(raw: string, flag = '--base-url'): string {
   return url.toString()
 }
 
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host)
+}
+
 /** Step 1: the index's files, re-hashed, with their URLs under base. */
 export async function publishable(dir: string, base: string): Promise<Array<PublishedArtifact & { file: string }>> {
   const entries: IndexEntry[] = await readIndex(dir)
@@ -162,6 +166,9 @@ export async function publish(o: PublishOptions): Promise<Array<Record<string, u
   if ((o.upload === undefined) !== (o.uploadTokenFile === undefined)) throw new PublishError('--upload and --upload-token-file go together: give both (the server\'s URL and the file holding its upload token)')
   const uploadBase = o.upload !== undefined ? normalizeBaseUrl(o.upload, '--upload') : undefined
   const token = o.uploadTokenFile !== undefined ? await readToken(o.uploadTokenFile) : undefined
+  if (uploadBase !== undefined && uploadBase.startsWith('http:') && !isLoopback(new URL(uploadBase).hostname)) {
+    o.progress.info(`warning: --upload ${new URL(uploadBase).origin} is plain HTTP beyond loopback: the upload token crosses the network in clear text (use kubectl port-forward, or https)`)
+  }
   const files = await o.progress.step(`hashing the artifacts of ${o.dir}`, () => publishable(o.dir, base))
   if (uploadBase !== undefined && token !== undefined) {
     for (const f of files) {
