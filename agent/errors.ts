@@ -111,7 +111,7 @@ export class CatalogError<C extends AgentErrorCode = AgentErrorCode> extends Pla
 
   constructor(code: C, specific?: string, detail?: Record<string, unknown>) {
     super(agentErrors, code, formatMessage(agentErrors.entries[code].message, specific))
-    this.statusCode = this.httpStatus
+    this.statusCode = this.status
     this.detail = detail
   }
 }

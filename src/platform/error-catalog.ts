@@ -66,13 +66,14 @@ export interface ErrorCatalog<E extends Entries = Entries> {
 }
 
 /**
- * An error of a catalog: `code` is what callers match on, `httpStatus` what an HTTP edge answers,
+ * An error of a catalog: `code` is what callers match on, `status` the HTTP status an edge answers,
  * `hint` what to do, `retryable` whether to retry. Components subclass it to keep their names.
  */
 export class CatalogError<C extends string = string> extends Error {
   readonly component: string
   readonly code: C
-  readonly httpStatus: number
+  /** The entry's httpStatus. */
+  readonly status: number
   readonly hint: string | undefined
   readonly retryable: boolean
 
@@ -84,7 +85,7 @@ export class CatalogError<C extends string = string> extends Error {
     this.name = 'CatalogError'
     this.component = catalog.component
     this.code = code
-    this.httpStatus = entry.httpStatus
+    this.status = entry.httpStatus
     this.hint = entry.hint
     this.retryable = entry.retryable ?? false
   }

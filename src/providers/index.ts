@@ -2,7 +2,7 @@
 // Start with createProvider(containerProviderResource, context) and the ContainerBackend methods;
 // poll probeAgent after start. Token delivery: docs/agent-token-delivery.md.
 export type { AgentSettings, Container, ContainerBackend, ContainerIdentity, ContainerRef, ContainerResources, ContainerSpec, ContainerState, ProviderType, StopOptions } from './types.ts'
-export { ProviderError, ProviderErrorCodes, isProviderError } from './errors.ts'
+export { ProviderError, providerErrors, isProviderError } from './errors.ts'
 export type { ProviderErrorCode, ProviderErrorDetails } from './errors.ts'
 export { createProvider, processRootDir } from './factory.ts'
 export type { ProviderContext } from './factory.ts'
