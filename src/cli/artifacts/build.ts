@@ -12,8 +12,8 @@
 
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream, existsSync, readFileSync } from 'node:fs'
-import { lstat, mkdir, mkdtemp, open, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises'
-import { dirname, join, relative, resolve, sep } from 'node:path'
+import { lstat, mkdir, mkdtemp, open, readdir, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path'
 import { create as tarCreate } from 'tar'
 
 export interface BuiltArtifact {
@@ -195,6 +195,28 @@ export async function treeProblem(tree: string): Promise<string | undefined> {
   if (!root.isDirectory()) return `${tree} is not a directory: pass the directory that holds the runtime's bin/`
   const bin = await lstat(join(tree, 'bin')).catch(() => undefined)
   if (bin === undefined || !bin.isDirectory()) return `${tree} has no bin/ directory at its root: a runtime tree's root must hold bin/ (the RuntimeCatalog contract), e.g. /opt/jdk-21 whose bin/java exists`
+  return entryProblem(tree, tree)
+}
+
+/** What the agent's extractor would refuse, found before packing: a link that is absolute or
+ * leads outside the tree, or an entry that is not a file, directory or link (device, FIFO, socket). */
+async function entryProblem(tree: string, dir: string): Promise<string | undefined> {
+  for (const name of await readdir(dir)) {
+    const path = join(dir, name)
+    const st = await lstat(path)
+    const rel = relative(tree, path)
+    if (st.isSymbolicLink()) {
+      const target = await readlink(path)
+      if (isAbsolute(target)) return `${tree}: ${rel} links to the absolute path ${target}; containers refuse such links: make it relative or copy the file in`
+      const resolved = posix.normalize(posix.join(posix.dirname(rel.split(sep).join('/')), target))
+      if (resolved === '..' || resolved.startsWith('../')) return `${tree}: ${rel} links to ${target}, outside the tree; containers refuse such links: copy the file in`
+    } else if (st.isDirectory()) {
+      const inner = await entryProblem(tree, path)
+      if (inner !== undefined) return inner
+    } else if (!st.isFile()) {
+      return `${tree}: ${rel} is not a regular file, directory or link (a device, FIFO or socket): remove it from the tree`
+    }
+  }
   return undefined
 }
 

@@ -1,7 +1,7 @@
 // `zlh artifacts build` through the real CLI: node + flying-squid + an operator tree packed once,
 // a re-run reuses them (re-hashed, not trusted by name), a damaged or changed artifact is packed
 // again, a tree without bin/ is refused before anything is written.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
@@ -13,6 +13,7 @@ const root = mkdtempSync(join(tmpdir(), 'zlh-artifacts-build-'))
 t.teardown(() => rmSync(root, { recursive: true, force: true }))
 const out = join(root, 'out')
 const jdk = operatorTree(root, 'java', '21.0.5')
+symlinkSync('../bin/java', join(jdk, 'lib', 'java'))
 const index = (): IndexEntry[] => (JSON.parse(readFileSync(join(out, 'index.json'), 'utf8')) as { artifacts: IndexEntry[] }).artifacts
 
 t.test('build packs node, flying-squid and an operator tree, with an index of their real sha256s', async (t) => {
@@ -29,6 +30,7 @@ t.test('build packs node, flying-squid and an operator tree, with an index of th
   await extract({ file: join(out, 'java-21.0.5.tar.gz'), cwd: unpacked })
   t.equal(readFileSync(join(unpacked, 'bin', 'java'), 'utf8'), '#!/bin/sh\necho 21.0.5\n', 'the tree\'s root (bin/) is the tarball\'s root')
   t.equal(statSync(join(unpacked, 'bin', 'java')).mode & 0o111, 0o111, 'executable bits kept')
+  t.equal(readlinkSync(join(unpacked, 'lib', 'java')), '../bin/java', 'a link inside the tree is kept as a link')
   t.match(r.stdout, /packing node/)
 })
 
@@ -75,6 +77,19 @@ t.test('a tree without bin/ is refused with exit 2 and nothing is written', asyn
     t.equal(bad.code, 2, spec)
     t.match(bad.stderr, message)
   }
+  // Links the agent's extractor (agent/runtimes/extract.ts) would refuse are refused at build time.
+  const linked = operatorTree(root, 'linked', '1.0')
+  symlinkSync('/etc/passwd', join(linked, 'lib', 'passwd'))
+  const absolute = await zlh(['artifacts', 'build', '--out', fresh, '--only', 'none', '--pack', `linked@1.0=${linked}`])
+  t.equal(absolute.code, 2)
+  t.match(absolute.stderr, /lib\/passwd links to the absolute path \/etc\/passwd/)
+  rmSync(join(linked, 'lib', 'passwd'))
+  symlinkSync('../../outside', join(linked, 'lib', 'up'))
+  symlinkSync('../bin/linked', join(linked, 'lib', 'inside'))
+  const escaping = await zlh(['artifacts', 'build', '--out', fresh, '--only', 'none', '--pack', `linked@1.0=${linked}`])
+  t.equal(escaping.code, 2)
+  t.match(escaping.stderr, /lib\/up links to \.\.\/\.\.\/outside, outside the tree/)
+
   const only = await zlh(['artifacts', 'build', '--out', fresh, '--only', 'nodejs'])
   t.equal(only.code, 2)
   t.match(only.stderr, /not a built-in runtime/)
