@@ -1,7 +1,9 @@
 // Serves /openapi/v3 (index + one document per group-version) and /openapi/v2 from the
 // documents the openapi module builds, rebuilt lazily whenever the set of CRDs changes.
+// A fastify plugin: server.ts registers it with the prefix /openapi, inside the server's
+// authentication and error handling like every route.
 
-import type { FastifyInstance } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import { CRD_GR } from './builtin-types.ts'
 import { buildOpenApiV3, openApiV2, type OpenApiV3Set } from './openapi/index.ts'
 import type { ResourceRegistry } from './registry.ts'
@@ -17,7 +19,12 @@ function emptyV2Protobuf(): Buffer {
   return Buffer.concat([str(1, '2.0'), Buffer.from([(2 << 3) | 2, info.length]), info])
 }
 
-export function registerOpenApiRoutes(app: FastifyInstance, registry: ResourceRegistry, store: ObjectStore): void {
+export interface OpenApiRoutesOptions {
+  registry: ResourceRegistry
+  store: ObjectStore
+}
+
+export const openApiRoutes: FastifyPluginAsync<OpenApiRoutesOptions> = async (app, { registry, store }) => {
   let v3: { gen: number; set: OpenApiV3Set; rootJson: string } | undefined
   let v2: { gen: number; json: string } | undefined
   const crds = () => store.list(CRD_GR).map((o) => o.obj)
@@ -28,8 +35,8 @@ export function registerOpenApiRoutes(app: FastifyInstance, registry: ResourceRe
     }
     return v3
   }
-  app.get('/openapi/v3', async (_req, reply) => reply.type('application/json').send(currentV3().rootJson))
-  app.get('/openapi/v3/*', async (req, reply) => {
+  app.get('/v3', async (_req, reply) => reply.type('application/json').send(currentV3().rootJson))
+  app.get('/v3/*', async (req, reply) => {
     const [path, query] = req.url.split('?')
     const p = decodeURIComponent(path.slice('/openapi/v3/'.length))
     const doc = currentV3().set.documents.get(p)
@@ -42,7 +49,7 @@ export function registerOpenApiRoutes(app: FastifyInstance, registry: ResourceRe
     else reply.header('Cache-Control', 'no-cache, private')
     return reply.type('application/json').header('ETag', `"${doc.hash}"`).send(doc.json)
   })
-  app.get('/openapi/v2', async (req, reply) => {
+  app.get('/v2', async (req, reply) => {
     const accept = String(req.headers.accept ?? '')
     if (accept.includes(OPENAPI_V2_PROTOBUF)) {
       // kubectl asks for v2 (protobuf only) when a kind is missing from v3, i.e. not served at all;

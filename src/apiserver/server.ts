@@ -44,7 +44,7 @@ import { versionInfo } from './resource-type.ts'
 import { ObjectService } from './service.ts'
 import { builtinColumns, renderTable } from './table/index.ts'
 import { trackUpdate } from './apply/index.ts'
-import { registerOpenApiRoutes } from './openapi-routes.ts'
+import { openApiRoutes } from './openapi-routes.ts'
 import { ownershipSchema } from './resource-type.ts'
 import { ApiError, errors } from './status.ts'
 import { ObjectStore } from './store.ts'
@@ -332,7 +332,13 @@ function sendStatus(reply: FastifyReply, err: ApiError): FastifyReply {
   return reply.code(err.code).type('application/json').send(JSON.stringify(err.toStatus()))
 }
 
-/** Optional modules (OpenAPI, tables, server-side apply) hook in here. */
+/**
+ * Optional modules hook in here. Route groups are fastify plugins registered with their prefix
+ * (openapi-routes.ts under /openapi), so the hooks above (target parsing, authentication,
+ * authorization, durability) and the error handlers apply to them as to the core routes. The
+ * table renderer and managed-fields tracking are not routes: they are the handler's and the
+ * service's optional strategies, set here so the core runs without them.
+ */
 export interface ServerParts {
   app: FastifyInstance
   registry: ResourceRegistry
@@ -346,7 +352,7 @@ async function registerExtensions(parts: ServerParts): Promise<void> {
   parts.service.managedFields = ({ oldObj, newObj, manager, subresource, type, version }) => {
     newObj.metadata.managedFields = trackUpdate({ oldObj, newObj, manager, subresource, schema: ownershipSchema(type, version), statusSubresource: version.statusSubresource })
   }
-  registerOpenApiRoutes(parts.app, parts.registry, parts.store)
+  await parts.app.register(openApiRoutes, { prefix: '/openapi', registry: parts.registry, store: parts.store })
   parts.handler.renderTable = (t, version, objs, opts) => {
     const columns = t.builtin ? builtinColumns(t.kind) : versionInfo(t, version)?.columns ?? []
     return renderTable(objs, columns, opts)

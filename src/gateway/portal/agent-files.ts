@@ -7,7 +7,7 @@
 
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import type { Readable } from 'node:stream'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify'
 import type { AgentLocator } from './agent-access.ts'
 import { PortalError, sendApiError } from './api-reply.ts'
 import { principalOf } from './auth.ts'
@@ -45,25 +45,25 @@ export function agentPathOf(url: string, marker: '/files/' | '/uploads/', fixedS
   return `${agentPrefix}${marker}${segments.map(encodeURIComponent).join('/')}${q === -1 ? '' : withoutNamespace(url.slice(q))}`
 }
 
-export function registerAgentFileRoutes(app: FastifyInstance, deps: AgentFilesDeps): void {
-  void app.register(async (scoped) => {
-    // Bodies go to the agent as they arrive: no parsing, no buffering, any content type.
-    scoped.removeAllContentTypeParsers()
-    scoped.addContentTypeParser('*', (_req, payload, done) => done(null, payload))
-    for (const segment of ['game', 'dev'] as const) {
-      const kind: ServerKind = segment === 'game' ? 'GameServer' : 'DevServer'
-      const agentPrefix = segment === 'game' ? '' : '/workspace'
-      for (const marker of ['/files/', '/uploads/'] as const) {
-        scoped.route<{ Params: { name: string } }>({
-          method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'],
-          url: `/${segment}/:name${marker}*`,
-          config: { scope: 'files' },
-          schema: { tags: ['files'], summary: `${marker === '/files/' ? 'Files' : 'Uploads (raw or zip/tar.gz with ?extract=true)'} of a ${kind}${segment === 'dev' ? ' (its workspace)' : ''}, proxied to its agent` },
-          handler: async (req, reply) => forward(req, reply, deps, kind, agentPathOf(req.url, marker, req.routeOptions.url!.split('/').length - 1, agentPrefix)),
-        })
-      }
+/** The proxy routes, as a fastify plugin the portal registers under its /api prefix. Its own
+ * encapsulation context keeps the raw-body parser below away from the portal's JSON routes. */
+export const agentFileRoutes: FastifyPluginAsync<AgentFilesDeps> = async (scoped, deps) => {
+  // Bodies go to the agent as they arrive: no parsing, no buffering, any content type.
+  scoped.removeAllContentTypeParsers()
+  scoped.addContentTypeParser('*', (_req, payload, done) => done(null, payload))
+  for (const segment of ['game', 'dev'] as const) {
+    const kind: ServerKind = segment === 'game' ? 'GameServer' : 'DevServer'
+    const agentPrefix = segment === 'game' ? '' : '/workspace'
+    for (const marker of ['/files/', '/uploads/'] as const) {
+      scoped.route<{ Params: { name: string } }>({
+        method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'],
+        url: `/${segment}/:name${marker}*`,
+        config: { scope: 'files' },
+        schema: { tags: ['files'], summary: `${marker === '/files/' ? 'Files' : 'Uploads (raw or zip/tar.gz with ?extract=true)'} of a ${kind}${segment === 'dev' ? ' (its workspace)' : ''}, proxied to its agent` },
+        handler: async (req, reply) => forward(req, reply, deps, kind, agentPathOf(req.url, marker, req.routeOptions.url!.split('/').length - 1, agentPrefix)),
+      })
     }
-  })
+  }
 }
 
 async function forward(req: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply, deps: AgentFilesDeps, kind: ServerKind, agentPath: string): Promise<FastifyReply> {

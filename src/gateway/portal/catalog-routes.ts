@@ -1,7 +1,7 @@
 // GET /api/runtimes: the runtime catalog as the portal shows it — every runtime, its versions
 // (verified or not, from the RuntimeCatalog status the controller writes), and its channels.
 
-import type { FastifyInstance } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import { RUNTIMECATALOG, type RuntimeCatalog } from '../../api/index.ts'
 import type { Client, KObject } from '../../runtime/index.ts'
 import { translateApiError } from './server-writes.ts'
@@ -48,7 +48,7 @@ export function catalogView(c: RuntimeCatalog): CatalogRuntimeView {
   }
 }
 
-export function registerCatalogRoutes(app: FastifyInstance, client: Client): void {
+export const catalogRoutes: FastifyPluginAsync<{ client: Client }> = async (app, { client }) => {
   app.get('/runtimes', {
     config: { scope: 'servers:read' },
     schema: { tags: ['catalog'], summary: 'Runtimes, their versions (with verified state) and channels' },

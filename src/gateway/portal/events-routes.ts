@@ -4,7 +4,7 @@
 // ({type: added|updated|deleted, server: view}); a comment line every 15 s keeps proxies from
 // timing the stream out. Level-based: after a reconnect, the new snapshot is the truth.
 
-import type { FastifyInstance } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import type { ServerChange, ServerInformers } from './informers.ts'
 import { principalOf } from './auth.ts'
 import { namespaceQuery } from './server-routes.ts'
@@ -20,8 +20,23 @@ export interface EventRoutesDeps {
   ideUrlFor(vmid: number): string
 }
 
-export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps): { readonly openStreams: number; closeAll(): void } {
-  const streams = new Set<() => void>()
+/** The open event streams of one portal: counted, and all ended at once on shutdown. */
+export class EventStreams {
+  readonly #ends = new Set<() => void>()
+  get open(): number { return this.#ends.size }
+  add(end: () => void): void { this.#ends.add(end) }
+  /** False when `end` was already removed (the stream ended before). */
+  delete(end: () => void): boolean { return this.#ends.delete(end) }
+  closeAll(): void { for (const end of [...this.#ends]) end() }
+}
+
+export interface EventRoutesOptions extends EventRoutesDeps {
+  streams: EventStreams
+}
+
+/** The route above, as a fastify plugin the portal registers under its /api prefix. */
+export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, deps) => {
+  const { streams } = deps
   app.get('/events', {
     config: { scope: 'servers:read' },
     schema: { tags: ['servers'], summary: "Server-Sent Events of the caller's namespaces: `snapshot`, then `status` per change", querystring: namespaceQuery },
@@ -56,8 +71,4 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
     req.raw.once('close', end)
     res.once('close', end)
   })
-  return {
-    get openStreams() { return streams.size },
-    closeAll() { for (const end of [...streams]) end() },
-  }
 }

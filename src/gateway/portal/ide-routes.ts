@@ -6,7 +6,7 @@
 // DevServer the caller may reach (tenancy.ts): one in another tenant's namespace is a 404 exactly
 // like one that does not exist, and nothing is minted.
 
-import type { FastifyInstance } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import type { Client } from '../../runtime/index.ts'
 import { PortalError } from './api-reply.ts'
 import { principalOf } from './auth.ts'
@@ -20,7 +20,8 @@ export interface IdeRoutesDeps {
   mintIdeToken(vmid: number, user: string, link: { uid: string; apiTokenId: string | null }): { url: string; expiresAt: Date }
 }
 
-export function registerIdeRoutes(app: FastifyInstance, deps: IdeRoutesDeps): void {
+/** The route above, as a fastify plugin the portal registers under its /api prefix. */
+export const ideRoutes: FastifyPluginAsync<IdeRoutesDeps> = async (app, deps) => {
   app.post<{ Params: { name: string } }>('/dev/:name/ide-token', {
     config: { scope: 'ide' },
     schema: {

@@ -7,6 +7,9 @@
 // JSON body parser with the portal's size and depth limits (json-body.ts); the error handler that
 // turns every failure into a catalog JSON body. Returns the WebSocket upgrade handler for the
 // console paths (agent-console.ts), which authenticates the same way.
+// Registration style (as the agent's): each route module exports a fastify plugin taking its
+// dependencies as options; this module registers them, in their own encapsulation contexts, inside
+// the /api plugin, so its hooks, parsers and handlers apply to all of them and theirs to none else.
 // Request targets are checked before routing (../request-target.ts, applied by server.ts).
 
 import type { IncomingMessage } from 'node:http'
@@ -17,19 +20,19 @@ import { ApiError, type Client } from '../../runtime/index.ts'
 import { GATEWAY_ERRORS } from '../errors.ts'
 import { AgentLocator, type AgentLocatorOptions } from './agent-access.ts'
 import { AgentConsoleProxy } from './agent-console.ts'
-import { registerAgentFileRoutes } from './agent-files.ts'
+import { agentFileRoutes } from './agent-files.ts'
 import { apiErrorBody, PortalError, sendApiError } from './api-reply.ts'
 import type { ApiTokenStore } from './api-tokens.ts'
 import { authenticateRoute, PORTAL_PREFIX } from './auth.ts'
-import { registerCatalogRoutes } from './catalog-routes.ts'
-import { registerEventRoutes } from './events-routes.ts'
-import { registerIdeRoutes } from './ide-routes.ts'
+import { catalogRoutes } from './catalog-routes.ts'
+import { eventRoutes, EventStreams } from './events-routes.ts'
+import { ideRoutes } from './ide-routes.ts'
 import type { ServerInformers } from './informers.ts'
 import { bodyTooLargeDetail, registerJsonBodyParser } from './json-body.ts'
-import { registerServerRoutes } from './server-routes.ts'
+import { serverRoutes } from './server-routes.ts'
 import { logRefusal, translateApiError } from './server-writes.ts'
 import type { TenantNamespaces } from './tenant-namespaces.ts'
-import { registerTokenRoutes } from './token-routes.ts'
+import { tokenRoutes } from './token-routes.ts'
 
 export interface PortalDeps {
   client: Client
@@ -55,7 +58,7 @@ export interface Portal {
 
 export async function registerPortal(app: FastifyInstance, deps: PortalDeps): Promise<Portal> {
   const agents = new AgentLocator(deps.client, deps.agents)
-  let events: ReturnType<typeof registerEventRoutes> | undefined
+  const eventStreams = new EventStreams()
   await app.register(async (portal) => {
     await portal.register(fastifySwagger, {
       openapi: {
@@ -86,13 +89,13 @@ export async function registerPortal(app: FastifyInstance, deps: PortalDeps): Pr
     })
     registerJsonBodyParser(portal)
 
-    registerServerRoutes(portal, { client: deps.client, informers: deps.informers, namespace: deps.namespace, ideUrlFor: deps.ideUrlFor })
-    registerCatalogRoutes(portal, deps.client)
-    registerIdeRoutes(portal, { client: deps.client, namespace: deps.namespace, mintIdeToken: deps.mintIdeToken })
-    registerAgentFileRoutes(portal, { agents, namespace: deps.namespace })
-    events = registerEventRoutes(portal, { informers: deps.informers, namespace: deps.namespace, ideUrlFor: deps.ideUrlFor })
-    registerTokenRoutes(portal, deps.tokens, { tenants: deps.tenants, systemNamespace: deps.systemNamespace })
+    await portal.register(serverRoutes, { client: deps.client, informers: deps.informers, namespace: deps.namespace, ideUrlFor: deps.ideUrlFor })
+    await portal.register(catalogRoutes, { client: deps.client })
+    await portal.register(ideRoutes, { client: deps.client, namespace: deps.namespace, mintIdeToken: deps.mintIdeToken })
+    await portal.register(eventRoutes, { informers: deps.informers, namespace: deps.namespace, ideUrlFor: deps.ideUrlFor, streams: eventStreams })
+    await portal.register(tokenRoutes, { tokens: deps.tokens, tenants: deps.tenants, systemNamespace: deps.systemNamespace })
     portal.get('/openapi.json', { config: { scope: null }, schema: { hide: true } }, async () => portal.swagger())
+    await portal.register(agentFileRoutes, { agents, namespace: deps.namespace })
   }, { prefix: PORTAL_PREFIX })
 
   const consoles = new AgentConsoleProxy({
@@ -102,7 +105,7 @@ export async function registerPortal(app: FastifyInstance, deps: PortalDeps): Pr
   return {
     handleUpgrade: (req, socket, head) => consoles.handleUpgrade(req, socket, head),
     get openConsoles() { return consoles.openSockets },
-    get openEventStreams() { return events?.openStreams ?? 0 },
-    close() { consoles.close(); events?.closeAll() },
+    get openEventStreams() { return eventStreams.open },
+    close() { consoles.close(); eventStreams.closeAll() },
   }
 }

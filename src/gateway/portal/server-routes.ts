@@ -11,7 +11,7 @@
 // API server's AlreadyExists answers a taken name: 409 ZLH_GW_API_ALREADY_EXISTS). Reads of one
 // object go to the API (fresh), lists come from the informer cache.
 
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import { isNotFound, type Client, type KObject } from '../../runtime/index.ts'
 import { schemaForKind } from '../../api/index.ts'
 import { PortalError } from './api-reply.ts'
@@ -65,7 +65,8 @@ export function writableNamespace(req: FastifyRequest, portalNamespace: string):
   return namespace
 }
 
-export function registerServerRoutes(app: FastifyInstance, deps: ServerRoutesDeps): void {
+/** The routes above, as a fastify plugin the portal registers under its /api prefix. */
+export const serverRoutes: FastifyPluginAsync<ServerRoutesDeps> = async (app, deps) => {
   const { client, informers, namespace: portalNamespace } = deps
   const view = (o: ServerObject) => statusView(o, deps.ideUrlFor)
   const describe = (o: ServerObject) => ({ name: o.metadata.name, namespace: o.metadata.namespace, kind: o.kind, labels: o.metadata.labels ?? {}, spec: o.spec, status: view(o) })

@@ -5,7 +5,7 @@
 // each namespace is made a tenant the gateway can serve (tenant-namespaces.ts): when that fails,
 // no token is issued.
 
-import type { FastifyInstance } from 'fastify'
+import type { FastifyPluginAsync } from 'fastify'
 import { PortalError } from './api-reply.ts'
 import { SCOPES, type ApiTokenStore, type Scope } from './api-tokens.ts'
 import { translateApiError } from './server-writes.ts'
@@ -13,14 +13,16 @@ import { MAX_TOKEN_NAMESPACES, namespaceNameSchema } from './tenancy.ts'
 import type { TenantNamespaces } from './tenant-namespaces.ts'
 
 export interface TokenRoutesOptions {
+  tokens: ApiTokenStore
   /** Prepares the namespaces a token is issued for; absent: they are used as they are. */
   tenants?: TenantNamespaces
   /** The gateway's own namespace (its Secrets): never a tenant. */
   systemNamespace?: string
 }
 
-export function registerTokenRoutes(app: FastifyInstance, tokens: ApiTokenStore, opts: TokenRoutesOptions = {}): void {
-  const { tenants } = opts
+/** The routes above, as a fastify plugin the portal registers under its /api prefix. */
+export const tokenRoutes: FastifyPluginAsync<TokenRoutesOptions> = async (app, opts) => {
+  const { tokens, tenants } = opts
   app.get('/tokens', { config: { scope: 'admin' }, schema: { tags: ['tokens'], summary: 'API tokens (ids, users, scopes, namespaces; never the tokens)' } },
     async () => ({ items: tokens.list() }))
   app.post<{ Body: { user: string; scopes: Scope[]; namespaces?: string[] } }>('/tokens', {
