@@ -7,7 +7,7 @@ import { registerAgentCommand } from '../../agent/cli.ts'
 import { registerControllerCommand } from '../../controller/cli.ts'
 import { registerGatewayCommand } from '../gateway/cli.ts'
 import { registerUpCommand } from './up/command.ts'
-import { registerPeopleCommands } from './people.ts'
+import { registerTerminalCommands } from './terminal-commands.ts'
 import { registerArtifactsCommand } from './artifacts/command.ts'
 
 const program = new Command()
@@ -37,7 +37,7 @@ registerApiserverCommand(program)
 registerControllerCommand(program)
 registerGatewayCommand(program)
 registerUpCommand(program)
-registerPeopleCommands(program)
+registerTerminalCommands(program)
 registerArtifactsCommand(program)
 
 await program.parseAsync()

@@ -1,11 +1,12 @@
-// Commands for people at a terminal: `zlh kubeconfig`, `zlh status`, `zlh ide <devserver>`.
-// They find the system `zlh up` runs through its state directory (up.json, kubeconfig, admin token).
+// Commands for people at a terminal (the other commands run daemons or build things):
+// `zlh kubeconfig`, `zlh status`, `zlh ide <devserver>`. They find the system `zlh up` runs
+// through its state directory (up.json, kubeconfig, admin token).
 import type { Command } from 'commander'
 import { kubeconfigCommand } from './kubeconfig.ts'
 import { statusCommand } from './status.ts'
 import { ideCommand } from './ide.ts'
 
-export function registerPeopleCommands(program: Command): void {
+export function registerTerminalCommands(program: Command): void {
   program
     .command('kubeconfig')
     .description('print the path of the all-in-one kubeconfig as an export line (or its contents with --raw)')
