@@ -4,7 +4,7 @@
 
 import { STATUS_CODES, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
-import { GATEWAY_ERRORS, type GatewayErrorCode } from '../errors.ts'
+import { gatewayErrors, type GatewayErrorCode } from '../errors.ts'
 
 export const ERROR_CODE_HEADER = 'x-zlh-error'
 
@@ -19,11 +19,11 @@ export interface ErrorPageOptions {
 }
 
 export function renderErrorPage(code: GatewayErrorCode, opts: ErrorPageOptions = {}): { status: number; headers: Record<string, string>; body: string } {
-  const spec = GATEWAY_ERRORS[code]
+  const spec = gatewayErrors.entries[code]
   const refresh = opts.retryAfterSeconds ? `<meta http-equiv="refresh" content="${opts.retryAfterSeconds}">` : ''
   const detail = opts.detail ? `<p>${escapeHtml(opts.detail)}</p>` : ''
-  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8">${refresh}<title>${escapeHtml(spec.title)}</title></head>` +
-    `<body><h1>${escapeHtml(spec.title)}</h1>${detail}<p>${escapeHtml(spec.hint)}</p><p><small>${code}</small></p></body></html>`
+  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8">${refresh}<title>${escapeHtml(spec.message)}</title></head>` +
+    `<body><h1>${escapeHtml(spec.message)}</h1>${detail}<p>${escapeHtml(spec.hint)}</p><p><small>${code}</small></p></body></html>`
   const headers: Record<string, string> = {
     'content-type': 'text/html; charset=utf-8',
     'content-length': String(Buffer.byteLength(body)),
@@ -34,7 +34,7 @@ export function renderErrorPage(code: GatewayErrorCode, opts: ErrorPageOptions =
     [ERROR_CODE_HEADER]: code,
   }
   if (opts.retryAfterSeconds) headers['retry-after'] = String(opts.retryAfterSeconds)
-  return { status: spec.status, headers, body }
+  return { status: spec.httpStatus, headers, body }
 }
 
 export function sendErrorPage(res: ServerResponse, code: GatewayErrorCode, opts: ErrorPageOptions = {}): void {

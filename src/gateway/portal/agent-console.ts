@@ -19,7 +19,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import WebSocket, { WebSocketServer } from 'ws'
-import { GATEWAY_ERRORS, type GatewayErrorCode } from '../errors.ts'
+import { gatewayErrors, type GatewayErrorCode } from '../errors.ts'
 import { checkPortalTarget } from '../request-target.ts'
 import type { AgentLocator } from './agent-access.ts'
 import { hasScope, type ApiTokenStore } from './api-tokens.ts'
@@ -152,8 +152,8 @@ function closeWith(ws: WebSocket, code: number, reason: Buffer): void {
 /** An HTTP answer on a raw upgrade socket (the client has not been switched to WebSocket). */
 function refuse(socket: Duplex, code: GatewayErrorCode, detail?: string): void {
   if (socket.destroyed) return
-  const status = GATEWAY_ERRORS[code].status
-  const body = JSON.stringify(apiErrorBody(code, detail && detail !== GATEWAY_ERRORS[code].title ? detail : undefined))
+  const status = gatewayErrors.entries[code].httpStatus
+  const body = JSON.stringify(apiErrorBody(code, detail && detail !== gatewayErrors.entries[code].message ? detail : undefined))
   const extra = status === 401 ? 'WWW-Authenticate: Bearer realm="zlh"\r\n' : ''
   socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`)
 }

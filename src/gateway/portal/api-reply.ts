@@ -2,7 +2,8 @@
 // gateway's error catalog, so clients branch on `code`, never on prose.
 
 import type { FastifyReply } from 'fastify'
-import { GATEWAY_ERRORS, type GatewayErrorCode } from '../errors.ts'
+import { formatMessage } from '../../platform/error-catalog.ts'
+import { gatewayErrors, type GatewayErrorCode } from '../errors.ts'
 
 export interface ApiErrorBody {
   code: GatewayErrorCode
@@ -12,12 +13,12 @@ export interface ApiErrorBody {
 }
 
 export function apiErrorBody(code: GatewayErrorCode, detail?: string, extra: Record<string, unknown> = {}): ApiErrorBody {
-  const spec = GATEWAY_ERRORS[code]
-  return { code, message: detail ? `${spec.title}: ${detail}` : spec.title, hint: spec.hint, ...extra }
+  const spec = gatewayErrors.entries[code]
+  return { code, message: formatMessage(spec.message, detail), hint: spec.hint, ...extra }
 }
 
 export function sendApiError(reply: FastifyReply, code: GatewayErrorCode, detail?: string, extra?: Record<string, unknown>): FastifyReply {
-  return reply.code(GATEWAY_ERRORS[code].status).header('cache-control', 'no-store').send(apiErrorBody(code, detail, extra))
+  return reply.code(gatewayErrors.entries[code].httpStatus).header('cache-control', 'no-store').send(apiErrorBody(code, detail, extra))
 }
 
 /** Thrown inside handlers; the portal's error handler turns it into the JSON body. */
@@ -25,7 +26,7 @@ export class PortalError extends Error {
   readonly code: GatewayErrorCode
   readonly extra: Record<string, unknown>
   constructor(code: GatewayErrorCode, detail?: string, extra: Record<string, unknown> = {}) {
-    super(detail ?? GATEWAY_ERRORS[code].title)
+    super(detail ?? gatewayErrors.entries[code].message)
     this.name = 'PortalError'
     this.code = code
     this.extra = extra
