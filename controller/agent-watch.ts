@@ -7,6 +7,7 @@
 // stopAll() ends every stream. Tokens are held in memory only.
 import type { Logger } from 'pino'
 import { AgentClient } from '../src/agent-client/index.ts'
+import type { Clock } from '../src/runtime/index.ts'
 
 interface Watch { url: string, tokenId: string, abort: AbortController }
 
@@ -14,10 +15,12 @@ export class AgentWatches {
   readonly #watches = new Map<string, Watch>()
   readonly #enqueue: (key: string) => void
   readonly #log: Logger
+  readonly #clock: Clock
 
-  constructor(enqueue: (key: string) => void, log: Logger) {
+  constructor(enqueue: (key: string) => void, log: Logger, clock: Clock) {
     this.#enqueue = enqueue
     this.#log = log
+    this.#clock = clock
   }
 
   ensure(key: string, baseUrl: string, token: string): void {
@@ -33,7 +36,7 @@ export class AgentWatches {
       try {
         for await (const ev of client.events({ signal: abort.signal, reconnectDelayMs: 250, maxReconnectDelayMs: 5000 })) {
           // Install progress can be chatty: a reconcile at most every 200 ms is plenty.
-          const now = Date.now()
+          const now = this.#clock.now()
           if (ev.type === 'state' && ev.data.component === 'runtimes' && now - last < 200) continue
           last = now
           this.#enqueue(key)

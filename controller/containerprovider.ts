@@ -19,9 +19,9 @@ import { delimiter, join } from 'node:path'
 import type { ContainerBackend } from '../src/providers/index.ts'
 import { processRootDir } from '../src/providers/index.ts'
 import { generationChanged, type Manager, type Predicate, type Reconciler, type Request } from '../src/runtime/index.ts'
-import type { ReconcilerDeps } from './deps.ts'
+import type { ReconcilerDeps } from './reconciler-deps.ts'
 import { CONTAINERPROVIDER, DEVSERVER, GAMESERVER, type ContainerProvider } from './kinds.ts'
-import { statusWriter } from './status-util.ts'
+import { statusWriter } from './status-writer.ts'
 
 export interface ProviderStatusSettings {
   /** The controller's state directory (where a process provider's root defaults). */
@@ -72,7 +72,7 @@ export function containerProviderReconciler(deps: ReconcilerDeps, settings: Prov
   return async (req: Request, ctx) => {
     const cached = deps.containerProviders.getByName(req.name)
     if (cached === undefined || cached.metadata.deletionTimestamp !== undefined) return
-    const { status, conds, write } = statusWriter(deps, CONTAINERPROVIDER, cached, ctx.signal)
+    const { status, conds, write } = statusWriter(deps.client, CONTAINERPROVIDER, cached, ctx.signal)
     const lookup = await deps.providers.byName(req.name, ctx.signal)
     // The count is only what was observed now: absent while the backend cannot be used.
     delete status.containers

@@ -7,7 +7,7 @@
 // it is deleted; the owner uid is re-checked against a live List right before deleting.
 import type { Logger } from 'pino'
 import type { DevServer, GameServer } from './kinds.ts'
-import type { Client, EventRecorder, Runnable, Store } from '../src/runtime/index.ts'
+import type { Client, Clock, EventRecorder, Runnable, Store } from '../src/runtime/index.ts'
 import { DEVSERVER, GAMESERVER } from './kinds.ts'
 import type { ProviderRegistry } from './provider-registry.ts'
 
@@ -21,6 +21,7 @@ export interface OrphanCollectorOptions {
   log: Logger
   graceMs: number
   intervalMs: number
+  clock: Clock
 }
 
 export class OrphanCollector implements Runnable {
@@ -73,9 +74,9 @@ export class OrphanCollector implements Runnable {
         if (live.has(c.ownerUid)) continue
         const key = `${name}/${c.vmid}`
         stillOrphaned.add(key)
-        const first = this.#seen.get(key) ?? Date.now()
+        const first = this.#seen.get(key) ?? this.#o.clock.now()
         this.#seen.set(key, first)
-        if (Date.now() - first < this.#o.graceMs) continue
+        if (this.#o.clock.now() - first < this.#o.graceMs) continue
         const who = c.identity ? `${c.identity.kind} ${c.identity.namespace}/${c.identity.name}` : `owner ${c.ownerUid}`
         this.#o.log.warn({ provider: name, vmid: c.vmid, ownerUid: c.ownerUid, owner: who }, 'deleting orphaned container: its resource no longer exists')
         await backend.delete({ ownerUid: c.ownerUid, vmid: c.vmid })

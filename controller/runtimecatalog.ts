@@ -19,14 +19,13 @@ import type { OutboundPolicy, RuntimeCatalogStatus } from '../src/api/index.ts'
 import { guardedGet, isOutboundError, type GuardedGetOptions } from '../src/platform/index.ts'
 import type { ContainerProvider, DevServer, GameServer, RuntimeCatalog } from './kinds.ts'
 import { CATALOG_REFUSAL_HINT, catalogVerificationPolicy } from './outbound.ts'
-import { PatchType, patchStatus, type Client, type EventRecorder, type ReconcileContext, type Reconciler, type Request, type Store } from '../src/runtime/index.ts'
+import { PatchType, patchStatus, realClock, type Client, type Clock, type EventRecorder, type ReconcileContext, type Reconciler, type Request, type Store } from '../src/runtime/index.ts'
 import { ARCH } from './catalog-resolve.ts'
-import { mergePatchOf } from './deps.ts'
 import { devRuntimeRefs } from './devserver.ts'
 import { runtimeRefsOf } from './gameserver.ts'
 import { DEVSERVER, FIELD_MANAGER, GAMESERVER, MAX_UNAVAILABLE_ANNOTATION, RUNTIMECATALOG, rolloutAnnotation } from './kinds.ts'
 import { planRollout, type Follower } from './rollout.ts'
-import { canonical, ConditionSet } from './status-util.ts'
+import { canonical, ConditionSet, mergePatchOf } from './status-writer.ts'
 
 export interface CatalogDeps {
   client: Client
@@ -40,6 +39,8 @@ export interface CatalogDeps {
   /** Largest artifact accepted when the catalog gives no sizeBytes. */
   maxArtifactBytes?: number
   downloadTimeoutMs?: number
+  /** Time of checkedAt stamps (default: the wall clock). */
+  clock?: Clock
 }
 
 type VersionStatus = NonNullable<RuntimeCatalogStatus['versions']>[number]
@@ -139,7 +140,7 @@ export function runtimeCatalogReconciler(deps: CatalogDeps, store: Store<Runtime
       const retry = old?.message?.endsWith('retrying') === true || old?.message?.endsWith(CATALOG_REFUSAL_HINT) === true
       const checked = old !== undefined && old.sha256 === primary?.sha256 && (old.verified || !retry)
       if (checked) { versions.push(old); continue }
-      let entry: VersionStatus = { version: v.version, verified: true, checkedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), sha256: primary?.sha256 }
+      let entry: VersionStatus = { version: v.version, verified: true, checkedAt: new Date((deps.clock ?? realClock).now()).toISOString().replace(/\.\d{3}Z$/, 'Z'), sha256: primary?.sha256 }
       for (const a of v.artifacts) {
         const r = await checkArtifact(a.url, { sha256: a.sha256, sizeBytes: a.sizeBytes }, { maxBytes: deps.maxArtifactBytes ?? 4 * 1024 ** 3, timeoutMs: deps.downloadTimeoutMs ?? 30 * 60_000, signal, policy: catalogVerificationPolicy(deps.providers) })
         if (!r.ok) {

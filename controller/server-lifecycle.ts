@@ -3,19 +3,22 @@
 // stop through the agent, then the provider's delete; a provider gone for good is waited for
 // `providerGoneGraceMs`, then the container is reported abandoned and the finalizer released). A
 // cleanup run again from a stale cache after the object is gone ends quietly (debug), not as a failure.
-import { AgentClient } from '../src/agent-client/index.ts'
 import { finalizer, isNotFound, patchStatus, type ReconcileContext, type Reconciler, type ReconcileResult, type Request, type Store } from '../src/runtime/index.ts'
 import type { AgentWatches } from './agent-watch.ts'
 import { readAgentToken } from './agent-token.ts'
-import { keyOf, type ReconcilerDeps } from './deps.ts'
-import { DEVSERVER, FIELD_MANAGER, GAMESERVER, SERVER_FINALIZER, type DevServer, type GameServer } from './kinds.ts'
+import { FIELD_MANAGER, SERVER_FINALIZER } from './kinds.ts'
+import { keyOf } from './object-key.ts'
+import type { ReconcilerDeps } from './reconciler-deps.ts'
+import type { ServerKind } from './server-kind.ts'
+import type { ServerObject, ServerStatus } from './steps/server-object.ts'
 
-type Workload = 'game' | 'dev'
+/** What the delete path needs of a kind: its API kind and how its workload stops gracefully. */
+type KindForCleanup<T> = Pick<ServerKind<T & ServerObject, ServerStatus, unknown>, 'kind' | 'stopWorkload'>
 
 /** The reconciler of one server kind: `reconcile` runs for live objects, cleanup for deleted ones. */
-export function serverReconciler<T extends GameServer | DevServer>(
-  deps: ReconcilerDeps, store: Store<T>, watches: AgentWatches, workload: Workload,
-  reconcile: (deps: ReconcilerDeps, watches: AgentWatches, obj: T, ctx: ReconcileContext) => Promise<ReconcileResult>,
+export function serverReconciler<T extends ServerObject>(
+  deps: ReconcilerDeps, store: Store<T>, watches: AgentWatches, kind: KindForCleanup<T>,
+  reconcile: (obj: T, ctx: ReconcileContext) => Promise<ReconcileResult>,
 ): Reconciler {
   return async (req: Request, ctx: ReconcileContext) => {
     const cached = store.getByName(req.name, req.namespace)
@@ -24,10 +27,10 @@ export function serverReconciler<T extends GameServer | DevServer>(
     const obj = structuredClone(cached)
     try {
       return await finalizer(deps.client, SERVER_FINALIZER, obj, async (ev) => ev.type === 'apply'
-        ? reconcile(deps, watches, ev.object, ctx)
-        : cleanupServer(deps, watches, ev.object, ctx, workload), ctx.signal)
+        ? reconcile(ev.object, ctx)
+        : cleanupServer(deps, watches, ev.object, ctx, kind), ctx.signal)
     } catch (err) {
-      if (await alreadyDeleted(deps, workload, obj, err, ctx.signal)) {
+      if (await alreadyDeleted(deps, kind, obj, err, ctx.signal)) {
         ctx.log.debug({ server: keyOf(obj) }, 'already deleted: an earlier cleanup released the finalizer; nothing left to do')
         watches.stop(keyOf(obj))
         return
@@ -42,10 +45,10 @@ export function serverReconciler<T extends GameServer | DevServer>(
  * seen the deletion yet (the finalizer was released a moment ago) meets a 404 when it releases it
  * again. Expected, not a failure — but only when the server confirms the object is gone.
  */
-async function alreadyDeleted(deps: ReconcilerDeps, workload: Workload, obj: GameServer | DevServer, err: unknown, signal: AbortSignal): Promise<boolean> {
+async function alreadyDeleted<T extends ServerObject>(deps: ReconcilerDeps, kind: KindForCleanup<T>, obj: T, err: unknown, signal: AbortSignal): Promise<boolean> {
   if (obj.metadata.deletionTimestamp === undefined || !isNotFound(err)) return false
   try {
-    await deps.client.get(workload === 'dev' ? DEVSERVER : GAMESERVER, obj.metadata.name as string, obj.metadata.namespace, signal)
+    await deps.client.get(kind.kind, obj.metadata.name as string, obj.metadata.namespace, signal)
     return false
   } catch (getErr) {
     return isNotFound(getErr)
@@ -53,20 +56,21 @@ async function alreadyDeleted(deps: ReconcilerDeps, workload: Workload, obj: Gam
 }
 
 /** Delete path: stop the workload through the agent, delete the container. */
-async function cleanupServer(deps: ReconcilerDeps, watches: AgentWatches, obj: GameServer | DevServer, ctx: ReconcileContext, workload: Workload): Promise<void> {
+async function cleanupServer<T extends ServerObject>(deps: ReconcilerDeps, watches: AgentWatches, obj: T, ctx: ReconcileContext, kind: KindForCleanup<T>): Promise<void> {
   const { signal } = ctx
   const key = keyOf(obj)
-  const kind = workload === 'dev' ? DEVSERVER : GAMESERVER
-  if (obj.status?.phase !== 'Terminating') {
-    await patchStatus(deps.client, kind, obj.metadata.name as string, obj.metadata.namespace, { phase: 'Terminating' }, { signal, fieldManager: FIELD_MANAGER }).catch(() => {})
+  const status = obj.status as ServerStatus | undefined
+  if (status?.phase !== 'Terminating') {
+    await patchStatus(deps.client, kind.kind, obj.metadata.name as string, obj.metadata.namespace, { phase: 'Terminating' }, { signal, fieldManager: FIELD_MANAGER }).catch(() => {})
   }
   const lookup = await deps.providers.forPlacement(obj.spec.placement, signal)
   if (!lookup.ok) {
-    const since = Date.parse(obj.metadata.deletionTimestamp ?? new Date().toISOString())
-    if (lookup.gone && Date.now() - since >= deps.providerGoneGraceMs) {
-      const msg = `${lookup.message}; container ${obj.status?.vmid ?? '(vmid unknown)'} could not be deleted and may still exist on that backend: delete it there by hand`
+    const now = deps.clock.now()
+    const since = obj.metadata.deletionTimestamp === undefined ? now : Date.parse(obj.metadata.deletionTimestamp)
+    if (lookup.gone && now - since >= deps.providerGoneGraceMs) {
+      const msg = `${lookup.message}; container ${status?.vmid ?? '(vmid unknown)'} could not be deleted and may still exist on that backend: delete it there by hand`
       deps.recorder.event(obj, 'Warning', 'ContainerAbandoned', msg)
-      ctx.log.error({ server: key, vmid: obj.status?.vmid, reason: lookup.reason }, 'container abandoned: its provider is gone')
+      ctx.log.error({ server: key, vmid: status?.vmid, reason: lookup.reason }, 'container abandoned: its provider is gone')
       watches.stop(key)
       return
     }
@@ -77,14 +81,8 @@ async function cleanupServer(deps: ReconcilerDeps, watches: AgentWatches, obj: G
   if (container !== undefined) {
     const token = await readAgentToken(deps.client, obj, signal)
     if (container.state === 'running' && container.agentUrl && token) {
-      const agent = new AgentClient({ baseUrl: container.agentUrl, token })
       try {
-        if (workload === 'game') {
-          const grace = (obj as GameServer).spec.server?.gracePeriodSeconds ?? 30
-          await agent.request('POST', '/game/stop', undefined, { signal, timeoutMs: (grace * 2 + 30) * 1000 })
-        } else {
-          await agent.stopCodeServer()
-        }
+        await kind.stopWorkload({ baseUrl: container.agentUrl, token }, obj, signal)
       } catch (err) {
         ctx.log.warn({ server: key, err: (err as Error).message }, 'graceful stop before delete failed; deleting the container anyway')
       }

@@ -1,9 +1,9 @@
 // Wires the reconcilers into a Manager: caches and indexes, event sources, the orphan collector.
 import type { Logger } from 'pino'
 import type { ContainerProvider, DevServer, GameServer, RuntimeCatalog } from './kinds.ts'
-import { annotationsChanged, deletionStarted, EventRecorder, generationChanged, or, type Manager, type Request } from '../src/runtime/index.ts'
+import { annotationsChanged, deletionStarted, EventRecorder, generationChanged, or, TriggerChannel, type Manager, type Request } from '../src/runtime/index.ts'
 import { AgentWatches } from './agent-watch.ts'
-import type { ReconcilerDeps } from './deps.ts'
+import type { ReconcilerDeps } from './reconciler-deps.ts'
 import { devRuntimeRefs, devServerReconciler } from './devserver.ts'
 import { gameServerReconciler, runtimeRefsOf } from './gameserver.ts'
 import { COMPONENT, CONTAINERPROVIDER, DEVSERVER, GAMESERVER, RUNTIMECATALOG } from './kinds.ts'
@@ -12,7 +12,8 @@ import { OrphanCollector } from './orphans.ts'
 import { ProviderRegistry } from './provider-registry.ts'
 import { runtimeCatalogReconciler } from './runtimecatalog.ts'
 import { reportForbidden } from './forbidden.ts'
-import { InstallBackoff } from './workload.ts'
+import { InstallBackoff } from './install-backoff.ts'
+import { realClock, type Clock } from '../src/runtime/index.ts'
 import { GROUP } from '../src/api/index.ts'
 
 export interface ControllerSettings {
@@ -36,6 +37,8 @@ export interface ControllerSettings {
   controlPlaneSources?: string[]
   projectDir?: string
   logger?: Logger
+  /** Time for pacing, grace periods and timestamps (default: the wall clock). */
+  clock?: Clock
 }
 
 export interface ControllerHandles {
@@ -48,6 +51,7 @@ export interface ControllerHandles {
 
 export function setupControllers(mgr: Manager, settings: ControllerSettings): ControllerHandles {
   const log = settings.logger ?? mgr.logger
+  const clock = settings.clock ?? realClock
   const gsReflector = mgr.reflectorFor<GameServer>(GAMESERVER)
   const dsReflector = mgr.reflectorFor<DevServer>(DEVSERVER)
   const rcReflector = mgr.reflectorFor<RuntimeCatalog>(RUNTIMECATALOG)
@@ -60,8 +64,8 @@ export function setupControllers(mgr: Manager, settings: ControllerSettings): Co
   const recorder = new EventRecorder(mgr.client, { component: COMPONENT, logger: log })
   const providers = new ProviderRegistry(mgr.client, cpReflector.store, { stateDir: settings.stateDir, projectDir: settings.projectDir, controlPlaneSources: settings.controlPlaneSources })
   const deps: ReconcilerDeps = {
-    client: mgr.client, providers, catalogs: rcReflector.store, containerProviders: cpReflector.store, recorder, log,
-    providerGoneGraceMs: settings.providerGoneGraceMs ?? 5 * 60_000, ideSuffix: settings.ideSuffix, idePublicPort: settings.idePublicPort, installBackoff: new InstallBackoff(),
+    client: mgr.client, providers, catalogs: rcReflector.store, containerProviders: cpReflector.store, recorder, log, clock,
+    providerGoneGraceMs: settings.providerGoneGraceMs ?? 5 * 60_000, ideSuffix: settings.ideSuffix, idePublicPort: settings.idePublicPort, installBackoff: new InstallBackoff(clock),
   }
   const workers = settings.concurrency ?? 8
   const specChanges = { predicates: [or(generationChanged, deletionStarted, annotationsChanged)] }
@@ -70,26 +74,27 @@ export function setupControllers(mgr: Manager, settings: ControllerSettings): Co
   const allOf = (store: typeof gameServers | typeof devServers) => (): Request[] =>
     store.list().map((o) => ({ namespace: o.metadata.namespace, name: o.metadata.name as string }))
 
-  let enqueueGame: (key: string) => void = () => {}
-  let enqueueDev: (key: string) => void = () => {}
-  const gameWatches = new AgentWatches((k) => enqueueGame(k), log.child({ controller: 'gameserver' }))
-  const devWatches = new AgentWatches((k) => enqueueDev(k), log.child({ controller: 'devserver' }))
+  // Agent state streams wake the server's reconcile through an external trigger source.
+  const gameAgentEvents = new TriggerChannel()
+  const devAgentEvents = new TriggerChannel()
+  const gameWatches = new AgentWatches((k) => gameAgentEvents.send(k), log.child({ controller: 'gameserver' }), clock)
+  const devWatches = new AgentWatches((k) => devAgentEvents.send(k), log.child({ controller: 'devserver' }), clock)
 
-  const gsController = mgr.controller('gameserver')
+  mgr.controller('gameserver')
     .for<GameServer>(GAMESERVER, specChanges)
+    .reconcileOn(gameAgentEvents)
     .watches<RuntimeCatalog>(RUNTIMECATALOG, toServers(gameServers))
     .watches<ContainerProvider>(CONTAINERPROVIDER, allOf(gameServers), { predicates: [generationChanged] })
     .withOptions({ maxConcurrentReconciles: workers, reconcileTimeoutMs: 30 * 60_000 })
     .complete(reportForbidden(gameServerReconciler(deps, gameServers, gameWatches), { store: gameServers, recorder, owner: { resource: 'gameservers', apiGroup: GROUP }, status: { client: mgr.client, kind: GAMESERVER } }))
-  enqueueGame = (k) => gsController.enqueue(k)
 
-  const dsController = mgr.controller('devserver')
+  mgr.controller('devserver')
     .for<DevServer>(DEVSERVER, specChanges)
+    .reconcileOn(devAgentEvents)
     .watches<RuntimeCatalog>(RUNTIMECATALOG, toServers(devServers))
     .watches<ContainerProvider>(CONTAINERPROVIDER, allOf(devServers), { predicates: [generationChanged] })
     .withOptions({ maxConcurrentReconciles: workers, reconcileTimeoutMs: 30 * 60_000 })
     .complete(reportForbidden(devServerReconciler(deps, devServers, devWatches), { store: devServers, recorder, owner: { resource: 'devservers', apiGroup: GROUP }, status: { client: mgr.client, kind: DEVSERVER } }))
-  enqueueDev = (k) => dsController.enqueue(k)
 
   const toCatalogs = (refsOf: (o: never) => Array<{ name: string }>) => (o: unknown): Request[] =>
     [...new Set(refsOf(o as never).map((r) => r.name))].map((name) => ({ name }))
@@ -100,14 +105,14 @@ export function setupControllers(mgr: Manager, settings: ControllerSettings): Co
     // A provider's spec.outbound bounds what verification may download: a change re-checks refused versions.
     .watches<ContainerProvider>(CONTAINERPROVIDER, () => rcReflector.store.list().map((rc) => ({ name: rc.metadata.name as string })), { predicates: [generationChanged] })
     .withOptions({ maxConcurrentReconciles: 2, reconcileTimeoutMs: 60 * 60_000 })
-    .complete(reportForbidden(runtimeCatalogReconciler({ client: mgr.client, recorder, gameServers, devServers, providers: cpReflector.store, maxUnavailable: settings.maxUnavailable ?? 1 }, rcReflector.store), { store: rcReflector.store, recorder, status: { client: mgr.client, kind: RUNTIMECATALOG } }))
+    .complete(reportForbidden(runtimeCatalogReconciler({ client: mgr.client, recorder, gameServers, devServers, providers: cpReflector.store, maxUnavailable: settings.maxUnavailable ?? 1, clock }, rcReflector.store), { store: rcReflector.store, recorder, status: { client: mgr.client, kind: RUNTIMECATALOG } }))
 
   registerContainerProviderStatus(mgr, deps, { stateDir: settings.stateDir, intervalMs: settings.providerCheckIntervalMs })
 
   const orphans = new OrphanCollector({
     client: mgr.client, providers, gameServers, devServers, recorder, log: log.child({ component: 'orphans' }),
     synced: () => gsReflector.hasSynced() && dsReflector.hasSynced() && cpReflector.hasSynced(),
-    graceMs: settings.orphanGraceMs ?? 5 * 60_000, intervalMs: settings.orphanIntervalMs ?? 30_000,
+    graceMs: settings.orphanGraceMs ?? 5 * 60_000, intervalMs: settings.orphanIntervalMs ?? 30_000, clock,
   })
   mgr.add(orphans)
   mgr.add({ name: 'agent-streams', start: async (signal) => {

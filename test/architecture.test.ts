@@ -91,3 +91,40 @@ t.test('the platform leaf stays a leaf, and the framework reaches no product fol
   }
   t.ok(line('src/runtime')?.allowed.includes('src/platform'), 'the framework may use the platform leaf (its clock)')
 })
+
+/** One import circle among `files` (as a path list ending where it began), or undefined. Type-only imports count: they still tie the modules together. */
+function findCircle(files: string[], importsOf: (file: string) => string[] = relativeImports): string[] | undefined {
+  const known = new Set(files)
+  const edges = new Map(files.map((f) => [f, importsOf(f).filter((g) => known.has(g))]))
+  const state = new Map<string, 'open' | 'done'>()
+  const path: string[] = []
+  const visit = (f: string): string[] | undefined => {
+    if (state.get(f) === 'done') return undefined
+    if (state.get(f) === 'open') return [...path.slice(path.indexOf(f)), f]
+    state.set(f, 'open')
+    path.push(f)
+    for (const g of edges.get(f) ?? []) {
+      const circle = visit(g)
+      if (circle) return circle
+    }
+    path.pop()
+    state.set(f, 'done')
+    return undefined
+  }
+  for (const f of files) {
+    const circle = visit(f)
+    if (circle) return circle
+  }
+  return undefined
+}
+
+t.test('the circle finder finds a circle, and only a circle', async (t) => {
+  const graph: Record<string, string[]> = { a: ['b'], b: ['c'], c: ['a'], d: ['a'] }
+  t.same(findCircle(['d', 'a', 'b', 'c'], (f) => graph[f] ?? []), ['a', 'b', 'c', 'a'])
+  t.equal(findCircle(['a', 'b', 'd'], (f) => graph[f] ?? []), undefined, 'a chain is no circle')
+})
+
+// issue 20: the controller had deps.ts → workload.ts → status-util.ts → deps.ts; none may come back.
+t.test('controller/ has no import circle', async (t) => {
+  t.equal(findCircle(tsFiles('controller'))?.join(' → '), undefined, 'break the circle: move what both sides need into a module of its own')
+})

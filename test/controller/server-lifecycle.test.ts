@@ -6,9 +6,10 @@ import pino from 'pino'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { startTestEnv } from '../../src/runtime/envtest/index.ts'
-import { ApiError, type ReconcileContext, type Store } from '../../src/runtime/index.ts'
+import { ApiError, realClock, type ReconcileContext, type Store } from '../../src/runtime/index.ts'
 import { serverReconciler } from '../../controller/server-lifecycle.ts'
-import type { ReconcilerDeps } from '../../controller/deps.ts'
+import type { ReconcilerDeps } from '../../controller/reconciler-deps.ts'
+import { gameServerKind } from '../../controller/gameserver.ts'
 import type { AgentWatches } from '../../controller/agent-watch.ts'
 import { GAMESERVER, SERVER_FINALIZER, type GameServer } from '../../controller/kinds.ts'
 
@@ -35,8 +36,9 @@ t.test('a cleanup from a stale cache after the object is gone ends at debug, not
     providers: { forPlacement: async () => ({ ok: true, name: 'local', resource: {}, backend: { observe: async () => undefined } }) },
     recorder: { event: () => {} },
     providerGoneGraceMs: 0,
+    clock: realClock,
   } as unknown as ReconcilerDeps
-  const reconcile = serverReconciler(deps, store, watches, 'game', async () => undefined)
+  const reconcile = serverReconciler(deps, store, watches, gameServerKind, async () => undefined)
   const ctx: ReconcileContext = { signal: new AbortController().signal, log, reconcileID: 'r' }
 
   const result = await reconcile({ namespace: 'default', name: 'squid' }, ctx)
@@ -50,7 +52,7 @@ t.test('a cleanup from a stale cache after the object is gone ends at debug, not
   await client.delete(GAMESERVER, 'kraken', 'default')
   const pending = await client.get<GameServer>(GAMESERVER, 'kraken', 'default')
   const failing = { ...deps, providers: { forPlacement: async () => { throw new ApiError(404, 'GET', '/apis/x', { reason: 'NotFound', code: 404 }) } } } as unknown as ReconcilerDeps
-  const live = serverReconciler(failing, { getByName: () => pending } as unknown as Store<GameServer>, watches, 'game', async () => undefined)
+  const live = serverReconciler(failing, { getByName: () => pending } as unknown as Store<GameServer>, watches, gameServerKind, async () => undefined)
   const outcome = await Promise.resolve(live({ namespace: 'default', name: 'kraken' }, ctx)).then(() => undefined, (err: unknown) => err)
   t.match(outcome, { statusCode: 404 }, 'not swallowed: the object is still there')
 })

@@ -8,7 +8,7 @@ import t, { type Test } from 'tap'
 import { stringify } from 'yaml'
 import { runtimeCatalog } from '../../src/cli/artifacts/index.ts'
 import { buildArtifacts, condition, startE2E } from './harness.ts'
-import { tcpReachable } from '../../controller/status-util.ts'
+import { tcpReachable } from '../../controller/tcp-probe.ts'
 
 const program = "const s=require('net').createServer((c)=>{c.on('error',()=>{});c.end('hi\\n')}).listen(Number(process.env.SERVER_PORT));process.stdin.on('data',(d)=>{if(String(d).trim()==='stop')s.close(()=>process.exit(0))})"
 
