@@ -2,11 +2,11 @@
 // `zlh artifacts publish`): which file holds which runtime name and version, its sha256 and size,
 // and a fingerprint of what it was built from (so a re-run reuses an artifact only when its
 // source is unchanged AND its file still hashes to what was recorded).
-// Guarantees: the index is replaced atomically (temporary file in the same directory, fsync,
-// rename), so a reader sees the old or the new index, never a part.
-import { randomBytes } from 'node:crypto'
-import { readFile, open, rename, rm } from 'node:fs/promises'
+// Guarantees: the index is replaced durably and atomically (src/platform/durable-file.ts), so a
+// reader sees the old or the new index, never a part.
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { writeFileDurable } from '../../platform/durable-file.ts'
 import { RUNTIME_NAME, RUNTIME_VERSION } from './build.ts'
 
 export const INDEX_FILE = 'index.json'
@@ -58,17 +58,5 @@ function checkEntry(raw: unknown, where: string): IndexEntry {
 export async function writeIndex(dir: string, entries: IndexEntry[]): Promise<void> {
   const sorted = [...entries].sort((a, b) => a.name.localeCompare(b.name) || a.version.localeCompare(b.version) || a.arch.localeCompare(b.arch))
   const doc: IndexDocument = { kind: 'ZlhArtifactIndex', apiVersion: 1, artifacts: sorted }
-  const target = join(dir, INDEX_FILE)
-  const temp = join(dir, `.index-${process.pid}-${randomBytes(4).toString('hex')}`)
-  const fh = await open(temp, 'wx', 0o644)
-  try {
-    await fh.writeFile(`${JSON.stringify(doc, null, 2)}\n`)
-    await fh.sync()
-    await fh.close()
-    await rename(temp, target)
-  } catch (err) {
-    await fh.close().catch(() => {})
-    await rm(temp, { force: true })
-    throw err
-  }
+  await writeFileDurable(join(dir, INDEX_FILE), `${JSON.stringify(doc, null, 2)}\n`, 0o644)
 }

@@ -15,12 +15,12 @@
 // upload token is read from a file and never printed.
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { open, readFile, rename, rm, stat } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
-import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
+import { writeFileDurable } from '../../platform/durable-file.ts'
 import { Client, isConflict, PatchType, serverSideApply, type KObject } from '../../runtime/index.ts'
 import type { Progress } from '../progress.ts'
 import { fileDigest } from './build.ts'
@@ -125,21 +125,6 @@ export async function verifyServed(url: string, sha256: string): Promise<void> {
   if (got !== sha256) throw new PublishError(`${url} is served with sha256 ${got}, the file here has ${sha256}: upload it again (--upload) or rebuild`)
 }
 
-async function writeAtomically(file: string, text: string): Promise<void> {
-  const temp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`
-  const fh = await open(temp, 'wx', 0o644)
-  try {
-    await fh.writeFile(text)
-    await fh.sync()
-    await fh.close()
-    await rename(temp, file)
-  } catch (err) {
-    await fh.close().catch(() => {})
-    await rm(temp, { force: true })
-    throw err
-  }
-}
-
 /** Adds `source` to the provider's spec.outbound.allowedSources (no duplicates); true when it changed. */
 export async function allowSource(client: Client, provider: string, source: string): Promise<boolean> {
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -185,7 +170,7 @@ export async function publish(o: PublishOptions): Promise<Array<Record<string, u
   const catalogs = catalogsFor(files)
   const yaml = catalogs.map((c) => stringify(c)).join('---\n')
   if (o.out !== undefined) {
-    await writeAtomically(o.out, yaml)
+    await writeFileDurable(o.out, yaml, 0o644)
     o.progress.info(`wrote ${catalogs.length} RuntimeCatalog(s) to ${o.out}`)
   } else {
     (o.stdout ?? process.stdout).write(yaml)

@@ -23,6 +23,7 @@ import { open, rename, rm, stat } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import { fsyncDir } from '../../platform/durable-file.ts'
 
 export interface ArtifactServer {
   /** http://<host>:<port> */
@@ -190,7 +191,7 @@ async function receive(req: IncomingMessage, dir: string, name: string, wanted: 
     await fh.close()
     await rename(temp, join(dir, name))
     keep = true
-    await syncDir(dir)
+    await fsyncDir(dir)
     return { ok: true, sha256, sizeBytes: size }
   } finally {
     if (!keep) {
@@ -198,12 +199,6 @@ async function receive(req: IncomingMessage, dir: string, name: string, wanted: 
       await rm(temp, { force: true })
     }
   }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const dh = await open(dir, 'r').catch(() => undefined)
-  if (dh === undefined) return
-  try { await dh.sync() } catch { /* some file systems cannot fsync a directory */ } finally { await dh.close() }
 }
 
 /** The file a request target names, or undefined when it is not a well-formed `/<name>` (a bad
