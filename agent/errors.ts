@@ -4,9 +4,10 @@
 // files/uploads/mods, and the game. A code lives in exactly one section (the archive errors are
 // shared by runtime installs and upload extraction), so both raisers say the same thing.
 //
-// Prefix: new codes start with ZLH_AGENT_. The codes below predate it and stay as they are: they
-// are a wire contract with agents already baked into templates and running in containers, which
-// src/agent-client and the portal (which passes them through) read.
+// Prefix: new codes start with AGENT_ (not ZLH_AGENT_, which names the agent's environment
+// variables). The codes below predate it and stay as they are: they are a wire contract with
+// agents already baked into templates and running in containers, which src/agent-client and the
+// portal (which passes them through) read.
 import type { AgentErrorBody } from '../src/api/agent-types.ts'
 import { CatalogError as PlatformCatalogError, defineErrorCatalog, formatMessage, mergeEntries } from '../src/platform/error-catalog.ts'
 
@@ -79,7 +80,7 @@ const gameEntries = {
 
 export const agentErrors = defineErrorCatalog({
   component: 'agent',
-  prefix: 'ZLH_AGENT_',
+  prefix: 'AGENT_',
   // Every code that predates the prefix (see the header); never add to this list.
   unprefixedCodes: [
     'UNAUTHORIZED', 'BAD_REQUEST', 'REQUEST_TARGET_INVALID', 'BODY_TOO_LARGE', 'BODY_TOO_DEEP', 'FIELD_NUL_BYTE', 'NOT_FOUND',

@@ -3,7 +3,7 @@
 // Defined with the platform's catalog helper (src/platform/error-catalog.ts), prefix ZLH_GW_.
 // Pages show the message as their title; the portal API sends {code, message, hint}.
 
-import { CatalogError, defineErrorCatalog, formatMessage } from '../platform/error-catalog.ts'
+import { CatalogError, defineErrorCatalog } from '../platform/error-catalog.ts'
 
 export const gatewayErrors = defineErrorCatalog({
   component: 'gateway',
@@ -135,12 +135,18 @@ export const gatewayErrors = defineErrorCatalog({
 
 export type GatewayErrorCode = keyof typeof gatewayErrors.entries
 
+/** The gateway's phrasing: "<catalog message>: <detail>" (pages and API bodies show it so). */
+export function gatewayMessage(code: GatewayErrorCode, detail?: string): string {
+  const message = gatewayErrors.entries[code].message
+  return detail ? `${message}: ${detail}` : message
+}
+
 /** An error that carries one of the catalog's codes; `detail` names the specific thing. */
 export class GatewayError extends CatalogError<GatewayErrorCode> {
   readonly detail: string | undefined
 
   constructor(code: GatewayErrorCode, detail?: string) {
-    super(gatewayErrors, code, formatMessage(gatewayErrors.entries[code].message, detail))
+    super(gatewayErrors, code, gatewayMessage(code, detail))
     this.name = 'GatewayError'
     this.detail = detail
   }

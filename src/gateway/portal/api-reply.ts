@@ -2,8 +2,7 @@
 // gateway's error catalog, so clients branch on `code`, never on prose.
 
 import type { FastifyReply } from 'fastify'
-import { formatMessage } from '../../platform/error-catalog.ts'
-import { gatewayErrors, type GatewayErrorCode } from '../errors.ts'
+import { gatewayErrors, gatewayMessage, type GatewayErrorCode } from '../errors.ts'
 
 export interface ApiErrorBody {
   code: GatewayErrorCode
@@ -13,8 +12,7 @@ export interface ApiErrorBody {
 }
 
 export function apiErrorBody(code: GatewayErrorCode, detail?: string, extra: Record<string, unknown> = {}): ApiErrorBody {
-  const spec = gatewayErrors.entries[code]
-  return { code, message: formatMessage(spec.message, detail), hint: spec.hint, ...extra }
+  return { code, message: gatewayMessage(code, detail), hint: gatewayErrors.entries[code].hint, ...extra }
 }
 
 export function sendApiError(reply: FastifyReply, code: GatewayErrorCode, detail?: string, extra?: Record<string, unknown>): FastifyReply {
