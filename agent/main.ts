@@ -1,12 +1,15 @@
-// The agent's library entry point: startAgent() wires the components, recovers from whatever a
-// crash left, serves the API and returns a handle whose close() is the graceful shutdown.
+// The agent's library entry point and composition root: startAgent() builds and wires every
+// component (runtimes, dev environment, code-server, game supervisor, mods), recovers from
+// whatever a crash left, serves the API (server.ts, whose route plugins only serve the context
+// built here) and returns a handle whose close() is the graceful shutdown.
 //
 // Expected flow of close() (SIGTERM when `handleSignals`):
 //   1. stop accepting connections and end the event streams (fastify preClose/close);
 //   2. let in-flight installs finish for `installGraceMs`, roll back the rest;
-//   3. stop watching code-server — it keeps running, as does the game server, and the next
-//      agent adopts them.
+//   3. detach from the game server and stop watching code-server — both keep running, and the
+//      next agent adopts them.
 import fs from 'node:fs/promises'
+import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { agentPaths } from './paths.ts'
 import { StateHub } from './state.ts'
@@ -21,6 +24,10 @@ import type { RuntimeManagerOptions } from './runtimes/manager.ts'
 import { DevEnvironment } from './devenv/environment.ts'
 import { CodeServerSupervisor } from './codeserver/supervisor.ts'
 import type { CodeServerOptions } from './codeserver/supervisor.ts'
+import { GameSupervisor, type SupervisorOptions } from './game/supervisor.ts'
+import { ModsManager } from './mods/manager.ts'
+import { ConfinedRoot } from './files/confined-fs.ts'
+import type { Clock } from '../src/platform/clock.ts'
 import { faultHookFromEnv } from './fault.ts'
 import { agentVersion } from './version.ts'
 
@@ -45,6 +52,8 @@ export interface StartAgentOptions {
   installGraceMs?: number
   runtimes?: Partial<Omit<RuntimeManagerOptions, 'paths' | 'log' | 'hub' | 'env' | 'onChanged'>>
   codeServer?: Partial<Omit<CodeServerOptions, 'paths' | 'log' | 'hub' | 'runtimes' | 'devEnv'>>
+  /** the game supervisor's clock and options (tests, embedders) */
+  game?: { clock?: Clock, supervisor?: Partial<SupervisorOptions> }
   /** the system part of the dev PATH */
   systemPath?: string
   /** extra route plugins (registered after the built-in list) */
@@ -80,6 +89,15 @@ export async function readToken(opts: Pick<StartAgentOptions, 'token' | 'tokenFi
   return token
 }
 
+/** The game's environment: the dev environment's runtime PATH and locale; HOME stays the agent's (the game runs as the agent's user). */
+function gameEnvironment(devEnv: DevEnvironment): Record<string, string> {
+  const dev = devEnv.environment()
+  const env: Record<string, string> = { PATH: dev.PATH ?? '/usr/local/bin:/usr/bin:/bin', LANG: dev.LANG ?? 'C.UTF-8' }
+  if (process.env.HOME) env.HOME = process.env.HOME
+  if (process.env.TZ) env.TZ = process.env.TZ
+  return env
+}
+
 export function parseListen(listen: string): { host: string; port: number } {
   const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(listen)
   if (!m) throw new Error(`--listen ${JSON.stringify(listen)} is not HOST:PORT`)
@@ -110,9 +128,24 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
   })
   devEnv = new DevEnvironment({ paths, log: log.child({ component: 'devenv' }), runtimeBins: () => runtimes.binDirs(), systemPath: opts.systemPath })
   const codeServer = new CodeServerSupervisor({ ...opts.codeServer, paths, log, hub, runtimes, devEnv })
+  const gameLog = log.child({ component: 'game' })
+  let mods: ModsManager | undefined
+  const game = new GameSupervisor({
+    stateDir: path.join(paths.state, 'game'),
+    serverRoot: paths.game,
+    logFile: path.join(paths.logs, 'game', 'console.log'),
+    baseEnv: () => gameEnvironment(devEnv!),
+    beforeStart: async () => { await mods?.applyPending() },
+    logger: gameLog,
+    ...(opts.game?.clock ? { clock: opts.game.clock } : {}),
+    ...opts.game?.supervisor,
+  })
+  mods = new ModsManager({ root: new ConfinedRoot(paths.game), stateDir: path.join(paths.state, 'mods'), isRunning: () => game.running, onPending: () => game.markRestartPending() })
+  game.on('state', (s) => hub.update('game', s))
+  runtimes.on('switched', () => game.markRestartPending())
 
   const ctx: AgentContext = {
-    paths, hub, log, vmid: opts.vmid, startedAt: new Date(), runtimes, devEnv, codeServer,
+    paths, hub, log, vmid: opts.vmid, startedAt: new Date(), runtimes, devEnv, codeServer, game, mods,
     provisioningComplete: false,
     shuttingDown: false,
   }
@@ -125,6 +158,9 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
   // Every component's state is published before the agent answers; the slow part (starting
   // code-server and waiting for its health) runs after it listens.
   await codeServer.load()
+  // The game server may have outlived the previous agent: adopt it before answering.
+  await game.init()
+  hub.update('game', game.status())
 
   const app = await createAgentServer({ ctx, tokens, extraRoutePlugins: opts.extraRoutePlugins, enroll: opts.enroll && opts.tokenFile ? { tokenFile: opts.tokenFile } : undefined })
   const { host, port } = parseListen(opts.listen ?? '127.0.0.1:0')
@@ -145,6 +181,7 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
       agentLog.info('agent shutting down: finishing or rolling back in-flight installs; game server and code-server keep running')
       const drained = runtimes.drain(opts.installGraceMs ?? 10_000)
       await Promise.all([app.close(), drained])
+      game.detach()
       await codeServer.close()
       unguard()
       agentLog.info('agent stopped')

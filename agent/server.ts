@@ -28,8 +28,9 @@ import { fileRoutes, workspaceFileRoutes } from './files/routes.ts'
 import { uploadRoutes, workspaceUploadRoutes } from './uploads/routes.ts'
 
 // ─── Route plugins ────────────────────────────────────────────────────────────────────────
-// Each is a fastify plugin receiving `{ ctx }`. Game supervision, consoles, files, uploads and
-// mods are appended here by their owners.
+// Each is a fastify plugin receiving `{ ctx }`: it serves the components main.ts built and put in
+// the context, and builds none of its own. Consoles, files, uploads and mods are appended here by
+// their owners.
 const routePlugins: AgentRoutePlugin[] = [
   statusRoutes,
   eventRoutes,

@@ -1,61 +1,25 @@
-// The game's routes and wiring: PUT /game, GET /game, POST /game/start|stop|restart, the
-// consoles (GET /game/console, GET /dev/console) and the mods routes, around one GameSupervisor
-// whose state is published in the agent's state hub (GET /status, GET /events).
-//
-// Guarantees: the supervisor is re-attached (init) before the agent listens; agent shutdown
-// (onClose) detaches from the game without stopping it.
-import path from 'node:path'
+// The game's routes: PUT /game, GET /game, POST /game/start|stop|restart, the consoles
+// (GET /game/console, GET /dev/console) and the mods routes, around the context's GameSupervisor
+// and ModsManager. main.ts builds and wires both (state published in the hub, re-attached before
+// the agent listens, detached at shutdown without stopping the game); this plugin only serves them.
 import websocket from '@fastify/websocket'
-import type { AgentContext, AgentRoutePlugin } from '../context.ts'
+import type { AgentRoutePlugin } from '../context.ts'
 import type { GameInfo, GameSpecRequest } from '../../src/api/agent-game-types.ts'
-import { ConfinedRoot } from '../files/confined-fs.ts'
 import { envInt } from '../files/routes.ts'
 import { registerConsoleRoutes } from '../console/routes.ts'
 import type { FanoutOptions } from '../console/fanout.ts'
-import { ModsManager } from '../mods/manager.ts'
 import { registerModRoutes } from '../mods/routes.ts'
-import type { Clock } from '../../src/platform/clock.ts'
 import { gameSpecRequestSchema } from './spec.ts'
-import { GameSupervisor, type SupervisorOptions } from './supervisor.ts'
 
 export interface GameRoutesOptions {
-  clock?: Clock
   /** Console limits (default from $ZLH_AGENT_CONSOLE_MAX_BUFFERED_BYTES, _BYTES_PER_WINDOW, _WINDOW_MS, else fanout.ts defaults). */
   fanout?: FanoutOptions
-  supervisor?: Partial<SupervisorOptions>
-}
-
-/** The game's environment: the dev environment's runtime PATH and locale; HOME stays the agent's (the game runs as the agent's user). */
-function gameEnv(ctx: AgentContext): Record<string, string> {
-  const dev = ctx.devEnv.environment()
-  const env: Record<string, string> = { PATH: dev.PATH ?? '/usr/local/bin:/usr/bin:/bin', LANG: dev.LANG ?? 'C.UTF-8' }
-  if (process.env.HOME) env.HOME = process.env.HOME
-  if (process.env.TZ) env.TZ = process.env.TZ
-  return env
 }
 
 export function createGameRoutes(options: GameRoutesOptions = {}): AgentRoutePlugin {
   return async (app, { ctx }) => {
     const log = ctx.log.child({ component: 'game' })
-    const root = new ConfinedRoot(ctx.paths.game)
-    let mods: ModsManager | null = null
-    const supervisor = new GameSupervisor({
-      stateDir: path.join(ctx.paths.state, 'game'),
-      serverRoot: ctx.paths.game,
-      logFile: path.join(ctx.paths.logs, 'game', 'console.log'),
-      baseEnv: () => gameEnv(ctx),
-      beforeStart: async () => { await mods?.applyPending() },
-      logger: log,
-      ...(options.clock ? { clock: options.clock } : {}),
-      ...options.supervisor,
-    })
-    mods = new ModsManager({ root, stateDir: path.join(ctx.paths.state, 'mods'), isRunning: () => supervisor.running, onPending: () => supervisor.markRestartPending() })
-    supervisor.on('state', (s) => ctx.hub.update('game', s))
-    await supervisor.init()
-    ctx.hub.update('game', supervisor.status())
-    ctx.runtimes.on('switched', () => supervisor.markRestartPending())
-    app.addHook('onClose', async () => { supervisor.detach() })
-
+    const { game: supervisor, mods } = ctx
     await app.register(websocket, { options: { maxPayload: 1024 * 1024 } })
 
     const info = (): GameInfo => ({ ...supervisor.status(), spec: supervisor.currentSpec })
