@@ -45,6 +45,7 @@ t.test('no token, a wrong token, another scheme: 401 and nothing stored (RFC 675
   for (const auth of [undefined, 'Bearer wrong', `Bearer ${TOKEN}x`, `Basic ${Buffer.from(`u:${TOKEN}`).toString('base64')}`, `Bearer ${TOKEN.slice(0, -1)}`, 'Bearer']) {
     const res = await rawRequest(s.port, '/a.tar.gz', { method: 'PUT', body: 'x', headers: { 'x-zlh-sha256': sha('x'), ...(auth ? { authorization: auth } : {}) } })
     t.equal(res.status, 401, `authorization ${auth ?? '(none)'}`)
+    t.equal(JSON.parse(res.body).code, 'ZLH_ARTIFACTS_TOKEN_REQUIRED')
     t.match(res.head, /www-authenticate: Bearer/i)
   }
   t.same(readdirSync(s.dir), [])
@@ -57,6 +58,7 @@ t.test('bad names are refused (400) and nothing is written outside or inside the
     `/${'a'.repeat(300)}`, '/', '/%zz', '/healthz']) {
     const res = await put(s, target, 'x')
     t.equal(res.status, 400, `PUT ${target.slice(0, 40)}`)
+    t.equal(JSON.parse(res.body).code, 'ZLH_ARTIFACTS_BAD_NAME')
   }
   t.same(readdirSync(s.dir), [])
   t.equal(readFileSync(join(s.root, 'secret.txt'), 'utf8'), 'outside')
@@ -74,14 +76,17 @@ t.test('a body whose sha256 differs is 400 and leaves neither the file nor a tem
   t.equal((await put(s, '/a.tar.gz', 'good')).status, 201)
   const res = await put(s, '/a.tar.gz', 'evil', { 'x-zlh-sha256': sha('other') })
   t.equal(res.status, 400)
-  t.match(JSON.parse(res.body).message, /sha256/)
+  t.equal(JSON.parse(res.body).code, 'ZLH_ARTIFACTS_HASH_MISMATCH')
+  t.match(JSON.parse(res.body).message, /nothing was stored/)
   t.equal(readFileSync(join(s.dir, 'a.tar.gz'), 'utf8'), 'good', 'the old file is untouched')
   t.same(readdirSync(s.dir), ['a.tar.gz'])
 })
 
 t.test('over the size limit: 413 by content-length and by a chunked body, nothing left', async (t) => {
   const s = await setup(t, { token: TOKEN, maxUploadBytes: 16 })
-  t.equal((await put(s, '/big.tar.gz', 'x'.repeat(17))).status, 413, 'declared too large')
+  const declared = await put(s, '/big.tar.gz', 'x'.repeat(17))
+  t.equal(declared.status, 413, 'declared too large')
+  t.equal(JSON.parse(declared.body).code, 'ZLH_ARTIFACTS_TOO_LARGE')
   const body = 'y'.repeat(40)
   const chunked = `PUT /big.tar.gz HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TOKEN}\r\nx-zlh-sha256: ${sha(body)}\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n` +
     `14\r\n${body.slice(0, 20)}\r\n14\r\n${body.slice(20)}\r\n0\r\n\r\n`
@@ -120,6 +125,7 @@ t.test('without an upload token PUT is 405; GET traversal is 404; /healthz answe
   const s = await setup(t, {})
   const res = await put(s, '/a.tar.gz', 'x')
   t.equal(res.status, 405)
+  t.equal(JSON.parse(res.body).code, 'ZLH_ARTIFACTS_UPLOADS_OFF')
   t.match(res.head, /allow: GET, HEAD/i)
   t.same(readdirSync(s.dir), [])
   for (const target of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/.upload-1', '/a%00']) {

@@ -110,8 +110,12 @@ export function uploadFile(uploadBase: string, path: string, name: string, sha25
   })
 }
 
+/** The artifact server's error answer (src/cli/artifacts/errors.ts) as one line: code, message, hint. */
 function messageOf(body: string): string {
-  try { return String((JSON.parse(body) as { message?: unknown }).message ?? body).slice(0, 300) } catch { return body.slice(0, 300) }
+  try {
+    const e = JSON.parse(body) as { code?: unknown, message?: unknown, hint?: unknown }
+    return [e.code, e.message, e.hint].filter((p) => typeof p === 'string').join(': ').slice(0, 400) || body.slice(0, 300)
+  } catch { return body.slice(0, 300) }
 }
 
 /** Step 3: the file as served hashes to sha256. */

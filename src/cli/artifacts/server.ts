@@ -24,6 +24,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { fsyncDir } from '../../platform/durable-file.ts'
+import { formatMessage } from '../../platform/error-catalog.ts'
+import { artifactServerErrors, type ArtifactServerErrorCode } from './errors.ts'
 
 export interface ArtifactServer {
   /** http://<host>:<port> */
@@ -56,7 +58,7 @@ export async function startArtifactServer(dir: string, opts: ArtifactServerOptio
   const server: Server = createServer((req, res) => {
     const name = fileNameOf(req.url)
     if (req.method === 'PUT') {
-      if (upload === undefined) { reject(req, res, 405, 'uploads are off: start the server with an upload token file to accept PUT', { allow: 'GET, HEAD' }); return }
+      if (upload === undefined) { reject(req, res, 'ZLH_ARTIFACTS_UPLOADS_OFF', undefined, { allow: 'GET, HEAD' }); return }
       upload(req, res, name)
       return
     }
@@ -91,10 +93,13 @@ export async function startArtifactServer(dir: string, opts: ArtifactServerOptio
   }
 }
 
-/** Answers with an error and closes the connection (the rest of a refused body is not read). */
-function reject(req: IncomingMessage, res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+/** Answers with a catalog error (`specific` names this case) and closes the connection (the rest
+ * of a refused body is not read). */
+function reject(req: IncomingMessage, res: ServerResponse, code: ArtifactServerErrorCode, specific?: string, headers: Record<string, string> = {}): void {
   if (res.headersSent) { res.destroy(); return }
-  const body = `${JSON.stringify({ status, message })}\n`
+  const entry = artifactServerErrors.entries[code]
+  const status = entry.httpStatus
+  const body = `${JSON.stringify({ status, code, message: formatMessage(artifactServerErrors.message(code), specific), hint: entry.hint })}\n`
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close', ...headers })
   res.end(body)
   req.resume()
@@ -115,24 +120,24 @@ function uploader(dir: string, token: string, maxBytes: number, onUpload: Artifa
   const done = (name: string, status: number, extra: { sizeBytes?: number, sha256?: string, reason?: string } = {}): void => onUpload?.({ name, status, ...extra })
   return (req, res, name) => {
     if (!tokenMatches(expected, req.headers.authorization)) {
-      reject(req, res, 401, 'missing or wrong upload token: send Authorization: Bearer <the token in the server\'s --upload-token-file>', { 'www-authenticate': 'Bearer' })
+      reject(req, res, 'ZLH_ARTIFACTS_TOKEN_REQUIRED', undefined, { 'www-authenticate': 'Bearer' })
       done(name ?? '(unreadable)', 401, { reason: 'token' })
       return
     }
     if (name === undefined || !SAFE_NAME.test(name) || name === 'healthz') {
-      reject(req, res, 400, 'bad file name: PUT /<name> where name is one path segment of letters, digits, . _ + - (first a letter or digit, at most 255)')
+      reject(req, res, 'ZLH_ARTIFACTS_BAD_NAME')
       done('(bad name)', 400, { reason: 'name' })
       return
     }
     const wanted = String(req.headers['x-zlh-sha256'] ?? '').toLowerCase()
     if (!SHA256_HEX.test(wanted)) {
-      reject(req, res, 400, 'header x-zlh-sha256 is missing or not 64 hex digits: send the sha256 of the body')
+      reject(req, res, 'ZLH_ARTIFACTS_SHA256_REQUIRED')
       done(name, 400, { reason: 'sha256 header' })
       return
     }
     const declared = req.headers['content-length'] !== undefined ? Number(req.headers['content-length']) : undefined
     if (declared !== undefined && declared > maxBytes) {
-      reject(req, res, 413, `the body (${declared} bytes) is larger than this server's upload limit (${maxBytes} bytes): raise --max-upload-bytes`)
+      reject(req, res, 'ZLH_ARTIFACTS_TOO_LARGE', `content-length ${declared} > ${maxBytes} bytes`)
       done(name, 413, { reason: 'size' })
       return
     }
@@ -141,9 +146,9 @@ function uploader(dir: string, token: string, maxBytes: number, onUpload: Artifa
         const body = `${JSON.stringify({ name, sha256: result.sha256, sizeBytes: result.sizeBytes })}\n`
         res.writeHead(201, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body)
         done(name, 201, { sizeBytes: result.sizeBytes, sha256: result.sha256 })
-      } else if (result.status !== 0) {
-        reject(req, res, result.status, result.message)
-        done(name, result.status, { reason: result.message })
+      } else if ('code' in result) {
+        reject(req, res, result.code, result.specific)
+        done(name, result.status, { reason: result.code })
       } else {
         done(name, 0, { reason: 'connection closed before the body ended' })
       }
@@ -151,13 +156,18 @@ function uploader(dir: string, token: string, maxBytes: number, onUpload: Artifa
   }
 }
 
-type Received = { ok: true, sha256: string, sizeBytes: number } | { ok: false, status: number, message: string }
+/** status 0: the connection ended before the body did (no answer can be sent). */
+type Received = { ok: true, sha256: string, sizeBytes: number } | { ok: false, status: 0 } | { ok: false, status: number, code: ArtifactServerErrorCode, specific?: string }
+
+function failure(code: ArtifactServerErrorCode, specific?: string): Received {
+  return { ok: false, status: artifactServerErrors.entries[code].httpStatus, code, specific }
+}
 
 /** Streams the body into a temporary file and renames it to `name` when complete and matching. */
 async function receive(req: IncomingMessage, dir: string, name: string, wanted: string, maxBytes: number): Promise<Received> {
   const temp = join(dir, `.upload-${process.pid}-${randomBytes(6).toString('hex')}`)
   const fh = await open(temp, 'wx', 0o644).catch(() => undefined)
-  if (fh === undefined) { req.resume(); return { ok: false, status: 500, message: 'cannot create a temporary file in the artifact directory: check its permissions and free space' } }
+  if (fh === undefined) { req.resume(); return failure('ZLH_ARTIFACTS_STORAGE_FAILED', 'cannot create a temporary file') }
   const hash = createHash('sha256')
   let size = 0
   let keep = false
@@ -170,23 +180,23 @@ async function receive(req: IncomingMessage, dir: string, name: string, wanted: 
         size += chunk.length
         if (size > maxBytes) {
           failed = true
-          resolve({ ok: false, status: 413, message: `the body is larger than this server's upload limit (${maxBytes} bytes): raise --max-upload-bytes` })
+          resolve(failure('ZLH_ARTIFACTS_TOO_LARGE', `more than ${maxBytes} bytes`))
           return
         }
         hash.update(chunk)
         req.pause()
         writing = writing.then(() => fh.write(chunk)).then(() => { req.resume() }, () => {
           failed = true
-          resolve({ ok: false, status: 507, message: 'writing the upload failed (disk full?): free space in the artifact directory' })
+          resolve(failure('ZLH_ARTIFACTS_STORAGE_FAILED', 'write failed'))
         })
       })
       req.on('end', () => { if (!failed) void writing.then(() => { if (!failed) resolve('complete') }) })
-      req.on('close', () => { if (!req.complete && !failed) { failed = true; resolve({ ok: false, status: 0, message: 'aborted' }) } })
-      req.on('error', () => { if (!failed) { failed = true; resolve({ ok: false, status: 0, message: 'aborted' }) } })
+      req.on('close', () => { if (!req.complete && !failed) { failed = true; resolve({ ok: false, status: 0 }) } })
+      req.on('error', () => { if (!failed) { failed = true; resolve({ ok: false, status: 0 }) } })
     })
     if (outcome !== 'complete') return outcome
     const sha256 = hash.digest('hex')
-    if (sha256 !== wanted) return { ok: false, status: 400, message: `the body's sha256 is ${sha256}, not the ${wanted} sent in x-zlh-sha256: nothing was stored; upload the file again` }
+    if (sha256 !== wanted) return failure('ZLH_ARTIFACTS_HASH_MISMATCH', `sha256 ${sha256}, header ${wanted}`)
     await fh.sync()
     await fh.close()
     await rename(temp, join(dir, name))

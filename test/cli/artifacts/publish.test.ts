@@ -81,7 +81,7 @@ t.test('publish --upload to zlh artifacts serve, --apply and --provider, read ba
   writeFileSync(wrongToken, 'nope\n')
   const refused = await zlh(['artifacts', 'publish', '--dir', out, '--base-url', base, '--upload', base, '--upload-token-file', wrongToken, '--apply', '--kubeconfig', h.server.kubeconfigPath])
   t.not(refused.code, 0)
-  t.match(refused.stderr, /answered 401/)
+  t.match(refused.stderr, /answered 401: ZLH_ARTIFACTS_TOKEN_REQUIRED/)
   t.equal(readdirSync(servedDir).length, 0, 'nothing stored')
   t.equal((await h.kubectl(['get', 'runtimecatalogs', '-o', 'name'])).stdout, '', 'nothing applied')
 
