@@ -151,15 +151,3 @@ export class GatewayError extends CatalogError<GatewayErrorCode> {
     this.detail = detail
   }
 }
-
-/**
- * The catalog in its former shape ({status, title, hint} by code), for the one reader not yet
- * moved to gatewayErrors (src/gateway/portal/portal.ts, under another change right now). Derived
- * from the catalog, never edited; remove it with its last reader.
- */
-export const GATEWAY_ERRORS = Object.fromEntries(
-  gatewayErrors.codes.map((code) => {
-    const entry = gatewayErrors.entries[code]
-    return [code, { status: entry.httpStatus, title: entry.message, hint: entry.hint }]
-  }),
-) as { readonly [C in GatewayErrorCode]: { readonly status: number; readonly title: string; readonly hint: string } }

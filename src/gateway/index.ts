@@ -2,7 +2,7 @@
 // (route table seam, token issuer, session cookie) are usable on their own.
 export { createGateway } from './server.ts'
 export type { Gateway, GatewayOptions } from './server.ts'
-export { GATEWAY_ERRORS, GatewayError } from './errors.ts'
+export { GatewayError, gatewayErrors } from './errors.ts'
 export type { GatewayErrorCode } from './errors.ts'
 export {
   DevHostMatcher, IdeTokenIssuer, IdeSessionCookie, InMemoryRouteTable, ReplayCache,

@@ -17,7 +17,6 @@ import type { Duplex } from 'node:stream'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import fastifySwagger from '@fastify/swagger'
 import { ApiError, type Client } from '../../runtime/index.ts'
-import { GATEWAY_ERRORS } from '../errors.ts'
 import { AgentLocator, type AgentLocatorOptions } from './agent-access.ts'
 import { AgentConsoleProxy } from './agent-console.ts'
 import { agentFileRoutes } from './agent-files.ts'
@@ -75,7 +74,7 @@ export async function registerPortal(app: FastifyInstance, deps: PortalDeps): Pr
       // An API server refusal no handler translated is translated here (a 403 keeps its verb and resource).
       const err = (thrown instanceof ApiError ? translateApiError(thrown) : thrown) as FastifyError
       if (err instanceof PortalError) logRefusal(req.log, err)
-      if (err instanceof PortalError) return reply.code(GATEWAY_ERRORS[err.code].status).header('cache-control', 'no-store').send(apiErrorBody(err.code, err.message, err.extra))
+      if (err instanceof PortalError) return reply.code(err.status).header('cache-control', 'no-store').send(apiErrorBody(err.code, err.message, err.extra))
       if (err.validation) {
         const errors = err.validation.map((v) => ({ field: `${err.validationContext ?? 'body'}${v.instancePath.replaceAll('/', '.')}`, message: v.message ?? 'invalid' }))
         return sendApiError(reply, 'ZLH_GW_API_INVALID', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors })
