@@ -13,6 +13,7 @@ import { apiErrorBody } from '../../src/gateway/portal/api-reply.ts'
 import { renderErrorPage } from '../../src/gateway/ide/pages.ts'
 import { ProviderError, providerErrors } from '../../src/providers/errors.ts'
 import { RuntimeError, TerminalError, runtimeErrors, ErrorCodes } from '../../src/runtime/errors.ts'
+import { artifactServerErrors } from '../../src/cli/artifacts/errors.ts'
 
 const root = join(import.meta.dirname, '..', '..')
 
@@ -22,7 +23,8 @@ t.test('each component defines its catalog with the one helper and its own prefi
   t.equal(byComponent.get('gateway'), gatewayErrors as never)
   t.equal(byComponent.get('providers'), providerErrors as never)
   t.equal(byComponent.get('runtime'), runtimeErrors as never)
-  t.same(Object.fromEntries([...byComponent].map(([name, c]) => [name, c.prefix])), { agent: 'AGENT_', gateway: 'ZLH_GW_', providers: 'Provider', runtime: 'RT_' })
+  t.equal(byComponent.get('artifact-server'), artifactServerErrors as never)
+  t.same(Object.fromEntries([...byComponent].map(([name, c]) => [name, c.prefix])), { 'agent': 'AGENT_', 'gateway': 'ZLH_GW_', 'providers': 'Provider', 'runtime': 'RT_', 'artifact-server': 'ZLH_ARTIFACTS_' })
 })
 
 t.test('no code is defined twice anywhere', async (t) => {
@@ -43,6 +45,7 @@ t.test('codes without their prefix are only the frozen wire codes, and no more o
   t.equal(agentErrors.unprefixedCodes.length, 55, 'every agent code of this release, none added since')
   t.same(gatewayErrors.unprefixedCodes, [])
   t.same(runtimeErrors.unprefixedCodes, [])
+  t.same(artifactServerErrors.unprefixedCodes, [])
   for (const catalog of definedErrorCatalogs()) {
     for (const code of catalog.codes) {
       if (!code.startsWith(catalog.prefix)) t.ok(catalog.unprefixedCodes.includes(code), `${catalog.component}: ${code} is a frozen wire code`)
