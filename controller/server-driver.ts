@@ -11,10 +11,9 @@
 //  5. install: runtimes the agent lacks (RuntimeReady); never stops the sequence;
 //  6. run and observe: the kind's workload (game, code-server) and its status (phase, Ready).
 // A step that halts sets its condition and Ready False, the phase, and the requeue (steps/outcome.ts).
-import type { ReconcileContext } from '../src/runtime/index.ts'
+import { objectKey, type ReconcileContext } from '../src/runtime/index.ts'
 import type { AgentWatches } from './agent-watch.ts'
 import { Reason } from './condition-reasons.ts'
-import { keyOf } from './object-key.ts'
 import type { ReconcilerDeps } from './reconciler-deps.ts'
 import type { ServerKind } from './server-kind.ts'
 import type { ServerScope } from './steps/scope.ts'
@@ -31,7 +30,7 @@ export async function driveServer<T extends ServerObject, S extends ServerStatus
   deps: ReconcilerDeps, watches: AgentWatches, obj: T, ctx: ReconcileContext, kind: ServerKind<T, S, Ran>,
 ): Promise<{ requeueAfter: number }> {
   const { signal } = ctx
-  const key = keyOf(obj)
+  const key = objectKey(obj)
   const scope: ServerScope<T, S> = { deps, obj, key, signal, out: statusWriter<S>(deps.client, kind.kind, obj as T & { status?: S }, signal) }
   const { status, conds } = scope.out
   const halt = (h: Halt): Promise<{ requeueAfter: number }> => reportHalt(scope, kind, h)

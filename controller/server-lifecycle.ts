@@ -1,13 +1,13 @@
-// What GameServer and DevServer do alike around their own reconcile: the entry (read the cache,
+// What every server kind does alike around its reconcile (the kind-specific graceful stop is the
+// ServerKind's stopWorkload): the entry (read the cache,
 // forget the agent watch of a server that is gone, finalizer first) and the delete path (graceful
 // stop through the agent, then the provider's delete; a provider gone for good is waited for
 // `providerGoneGraceMs`, then the container is reported abandoned and the finalizer released). A
 // cleanup run again from a stale cache after the object is gone ends quietly (debug), not as a failure.
-import { finalizer, isNotFound, patchStatus, type ReconcileContext, type Reconciler, type ReconcileResult, type Request, type Store } from '../src/runtime/index.ts'
+import { finalizer, isNotFound, objectKey, patchStatus, type ReconcileContext, type Reconciler, type ReconcileResult, type Request, type Store } from '../src/runtime/index.ts'
 import type { AgentWatches } from './agent-watch.ts'
 import { readAgentToken } from './agent-token.ts'
 import { FIELD_MANAGER, SERVER_FINALIZER } from './kinds.ts'
-import { keyOf } from './object-key.ts'
 import type { ReconcilerDeps } from './reconciler-deps.ts'
 import type { ServerKind } from './server-kind.ts'
 import type { ServerObject, ServerStatus } from './steps/server-object.ts'
@@ -31,8 +31,8 @@ export function serverReconciler<T extends ServerObject>(
         : cleanupServer(deps, watches, ev.object, ctx, kind), ctx.signal)
     } catch (err) {
       if (await alreadyDeleted(deps, kind, obj, err, ctx.signal)) {
-        ctx.log.debug({ server: keyOf(obj) }, 'already deleted: an earlier cleanup released the finalizer; nothing left to do')
-        watches.stop(keyOf(obj))
+        ctx.log.debug({ server: objectKey(obj) }, 'already deleted: an earlier cleanup released the finalizer; nothing left to do')
+        watches.stop(objectKey(obj))
         return
       }
       throw err
@@ -58,7 +58,7 @@ async function alreadyDeleted<T extends ServerObject>(deps: ReconcilerDeps, kind
 /** Delete path: stop the workload through the agent, delete the container. */
 async function cleanupServer<T extends ServerObject>(deps: ReconcilerDeps, watches: AgentWatches, obj: T, ctx: ReconcileContext, kind: KindForCleanup<T>): Promise<void> {
   const { signal } = ctx
-  const key = keyOf(obj)
+  const key = objectKey(obj)
   const status = obj.status as ServerStatus | undefined
   if (status?.phase !== 'Terminating') {
     await patchStatus(deps.client, kind.kind, obj.metadata.name as string, obj.metadata.namespace, { phase: 'Terminating' }, { signal, fieldManager: FIELD_MANAGER }).catch(() => {})

@@ -6,7 +6,8 @@ import pino from 'pino'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { startTestEnv } from '../../src/runtime/envtest/index.ts'
-import { ApiError, realClock, type ReconcileContext, type Store } from '../../src/runtime/index.ts'
+import { ApiError, realClock, Store, type ReconcileContext } from '../../src/runtime/index.ts'
+import { shareStubToken, startWorld } from './steps/fixtures.ts'
 import { serverReconciler } from '../../controller/server-lifecycle.ts'
 import type { ReconcilerDeps } from '../../controller/reconciler-deps.ts'
 import { gameServerKind } from '../../controller/gameserver.ts'
@@ -55,4 +56,29 @@ t.test('a cleanup from a stale cache after the object is gone ends at debug, not
   const live = serverReconciler(failing, { getByName: () => pending } as unknown as Store<GameServer>, watches, gameServerKind, async () => undefined)
   const outcome = await Promise.resolve(live({ namespace: 'default', name: 'kraken' }, ctx)).then(() => undefined, (err: unknown) => err)
   t.match(outcome, { statusCode: 404 }, 'not swallowed: the object is still there')
+})
+
+// The delete path asks the kind how its workload stops (gameServerKind: POST /game/stop through the
+// typed agent client) — shared code does not branch on the kind. STUB agent and backend: steps/stub-agent.ts.
+t.test('deleting a GameServer stops its game through the agent, deletes the container, releases the finalizer', async (t) => {
+  const w = await startWorld(t)
+  await shareStubToken(w)
+  const uid = w.gameServer.metadata.uid as string
+  await w.backend.ensure({ identity: { ownerUid: uid } } as never)
+  await w.backend.start({ ownerUid: uid, vmid: 100 })
+  await w.env.client.patch(GAMESERVER, 'squid', 'default', { metadata: { finalizers: [SERVER_FINALIZER] } }, 'application/merge-patch+json')
+  await w.env.client.delete(GAMESERVER, 'squid', 'default')
+  const deleting = await w.env.client.get<GameServer>(GAMESERVER, 'squid', 'default')
+  const store = new Store<GameServer>()
+  store.apply(deleting)
+  const stopped: string[] = []
+  const watches = { stop: (key: string) => { stopped.push(key) } } as unknown as AgentWatches
+  const reconcile = serverReconciler(w.deps, store, watches, gameServerKind, async () => undefined)
+  await reconcile({ namespace: 'default', name: 'squid' }, { signal: new AbortController().signal, log: w.deps.log, reconcileID: 'd' })
+  t.equal(w.agent.count('POST /game/stop'), 1, 'the game stopped gracefully first')
+  t.same(w.backend.calls.slice(-2), ['observe', 'delete'])
+  t.match(w.events, [{ type: 'Normal', reason: 'ContainerDeleted', message: 'container 100 deleted from provider stub' }])
+  t.same(stopped, ['default/squid'])
+  const gone = await w.env.client.get(GAMESERVER, 'squid', 'default').then(() => false, (err: unknown) => (err as { statusCode?: number }).statusCode === 404)
+  t.ok(gone, 'the finalizer was released and the object is gone')
 })
