@@ -14,6 +14,7 @@ import { renderErrorPage } from '../../src/gateway/ide/pages.ts'
 import { ProviderError, providerErrors } from '../../src/providers/errors.ts'
 import { RuntimeError, TerminalError, runtimeErrors, ErrorCodes } from '../../src/runtime/errors.ts'
 import { artifactServerErrors } from '../../src/cli/artifacts/errors.ts'
+import { AgentClientErrorCodes } from '../../src/agent-client/errors.ts'
 
 const root = join(import.meta.dirname, '..', '..')
 
@@ -86,6 +87,14 @@ t.test('the error classes keep their wire shapes', async (t) => {
   t.equal(new ProviderError('InvalidConfig', 'x').retryable, false)
   t.match(new RuntimeError(ErrorCodes.NO_CLUSTER, 'no kubeconfig'), { code: 'RT_NO_CLUSTER', message: 'no kubeconfig', name: 'RuntimeError' })
   t.match(new TerminalError('spec.x is invalid'), { code: 'RT_TERMINAL', message: 'spec.x is invalid', name: 'TerminalError' })
+})
+
+t.test('the agent client: its own codes are none of the agent\'s, the codes it raises for the agent are the agent\'s', async (t) => {
+  for (const code of Object.values(AgentClientErrorCodes)) t.notOk(agentErrors.has(code), `${code} is the client's own`)
+  const source = readdirSync(join(root, 'src', 'agent-client')).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join(root, 'src', 'agent-client', f), 'utf8')).join('\n')
+  const raised = new Set([...source.matchAll(/new AgentClientError\('([A-Z_]+)'/g)].map((m) => m[1]!))
+  t.ok(raised.size > 0)
+  for (const code of raised) t.ok(agentErrors.has(code) || Object.values<string>(AgentClientErrorCodes).includes(code), `the client raises ${code}, which the agent or the client defines`)
 })
 
 t.test('every gateway code the README and docs/ name is defined', async (t) => {
