@@ -8,6 +8,7 @@
 //    A server already running a channel's older version holds it until the rollout admits it
 //    (annotation rollout.zerolaghub.dev/<runtime>), so a promotion moves servers one at a time.
 import type { RuntimeCatalog } from './kinds.ts'
+import { Reason } from './condition-reasons.ts'
 
 export interface RuntimeRef { name: string, version?: string, channel?: string }
 
@@ -40,7 +41,7 @@ export function resolveRuntime(
   held: { installed?: string, admitted?: string } = {},
 ): Resolution {
   if (catalog === undefined) {
-    return { ok: false, reason: 'CatalogNotFound', message: `no RuntimeCatalog named ${ref.name}: create it (kubectl get runtimecatalogs lists the ones that exist) or fix the runtime name` }
+    return { ok: false, reason: Reason.CatalogNotFound, message: `no RuntimeCatalog named ${ref.name}: create it (kubectl get runtimecatalogs lists the ones that exist) or fix the runtime name` }
   }
   let version: string
   if (ref.version !== undefined) {
@@ -50,23 +51,23 @@ export function resolveRuntime(
     const target = catalog.spec.channels?.[channel]
     if (target === undefined) {
       const known = Object.keys(catalog.spec.channels ?? {}).join(', ') || 'none'
-      return { ok: false, reason: 'ChannelNotFound', message: `RuntimeCatalog ${ref.name} has no channel ${channel} (channels: ${known}); pick one of them or add it to the catalog` }
+      return { ok: false, reason: Reason.ChannelNotFound, message: `RuntimeCatalog ${ref.name} has no channel ${channel} (channels: ${known}); pick one of them or add it to the catalog` }
     }
     version = held.installed === undefined ? target : (held.admitted ?? held.installed)
   }
   const entry = catalog.spec.versions.find((v) => v.version === version)
   if (entry === undefined) {
     const known = catalog.spec.versions.map((v) => v.version).join(', ')
-    return { ok: false, reason: 'VersionNotFound', message: `RuntimeCatalog ${ref.name} has no version ${version} (versions: ${known}); use one of them or add it to the catalog` }
+    return { ok: false, reason: Reason.VersionNotFound, message: `RuntimeCatalog ${ref.name} has no version ${version} (versions: ${known}); use one of them or add it to the catalog` }
   }
   const artifact = entry.artifacts.find((a) => a.arch === ARCH)
   if (artifact === undefined) {
-    return { ok: false, reason: 'ArchNotAvailable', message: `RuntimeCatalog ${ref.name} version ${version} has no ${ARCH} artifact; add one` }
+    return { ok: false, reason: Reason.ArchNotAvailable, message: `RuntimeCatalog ${ref.name} version ${version} has no ${ARCH} artifact; add one` }
   }
   if (!isVerified(catalog, version)) {
     const st = catalog.status?.versions?.find((v) => v.version === version)
     const why = st?.message ? `: ${st.message}` : ' yet; the controller checks each artifact once (sha256 and size) before any server may use it'
-    return { ok: false, reason: 'VersionNotVerified', message: `RuntimeCatalog ${ref.name} version ${version} is not verified${why}` }
+    return { ok: false, reason: Reason.VersionNotVerified, message: `RuntimeCatalog ${ref.name} version ${version} is not verified${why}` }
   }
   return {
     ok: true,

@@ -11,9 +11,10 @@ import { codeServerBuildOf, type CodeServerBuildState } from '../src/api/index.t
 import type { Condition } from '../src/runtime/index.ts'
 import type { DevServer, RuntimeCatalog } from './kinds.ts'
 import { CODE_SERVER_RUNTIME } from './kinds.ts'
+import { Reason } from './condition-reasons.ts'
 
-export const CODE_SERVER_BUILDING = 'CodeServerBuilding'
-export const CODE_SERVER_BUILD_FAILED = 'CodeServerBuildFailed'
+export const CODE_SERVER_BUILDING = Reason.CodeServerBuilding
+export const CODE_SERVER_BUILD_FAILED = Reason.CodeServerBuildFailed
 
 export interface CodeServerWait {
   reason: typeof CODE_SERVER_BUILDING | typeof CODE_SERVER_BUILD_FAILED

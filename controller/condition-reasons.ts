@@ -7,8 +7,6 @@
 //  - a GameServer's Ready reason while not running is its phase (Pending … Terminating, crds/);
 //  - a DevServer's CodeServerReady reason while code-server is not running is the agent's
 //    code-server phase (src/api/agent-types.ts CodeServerPhase), e.g. Starting, Crashed, Unhealthy.
-// The Synced condition's reasons (Forbidden, AdmissionRefused, ReconcileSuccess) live with it in
-// synced-condition.ts and forbidden.ts.
 
 export const CONDITION_REASONS = {
   // RuntimeResolved
@@ -55,6 +53,19 @@ export const CONDITION_REASONS = {
   Healthy: 'code-server answers /healthz',
   NotInstalled: 'code-server is not installed in the container yet',
   Disabled: 'spec.codeServer.enabled is false',
+  // Synced (every kind; synced-condition.ts, forbidden.ts)
+  Forbidden: 'RBAC refuses a write the reconcile needs (message: which verb on which resource)',
+  AdmissionRefused: 'an admission plugin or policy refuses a write the reconcile needs',
+  ReconcileSuccess: 'the API server accepts the controller\'s writes for this object again',
+  // RuntimeCatalog Verified
+  AllVerified: 'every version\'s artifact matched its sha256 and size',
+  VerificationFailed: 'some version\'s artifact could not be fetched or did not match (message: which, why)',
+  // ContainerProvider Ready (besides the provider lookup reasons above)
+  BackendReady: 'the backend answers and the host has what it needs',
+  BackendUnreachable: 'the backend did not answer a list of its containers',
+  RootDirNotWritable: 'the process provider\'s root directory cannot be written',
+  NotRoot: 'the lxc provider needs the controller to run as root',
+  LxcNotInstalled: 'lxc-create is not installed on the controller\'s host',
 } as const satisfies Record<string, string>
 
 export type ConditionReason = keyof typeof CONDITION_REASONS

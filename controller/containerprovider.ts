@@ -22,6 +22,7 @@ import { generationChanged, type Manager, type Predicate, type Reconciler, type 
 import type { ReconcilerDeps } from './reconciler-deps.ts'
 import { CONTAINERPROVIDER, DEVSERVER, GAMESERVER, type ContainerProvider } from './kinds.ts'
 import { statusWriter } from './status-writer.ts'
+import { Reason } from './condition-reasons.ts'
 
 export interface ProviderStatusSettings {
   /** The controller's state directory (where a process provider's root defaults). */
@@ -41,13 +42,13 @@ export function hostCheck(resource: ContainerProvider, stateDir: string): Check 
         mkdirSync(root, { recursive: true })
         accessSync(root, fsConstants.W_OK)
       } catch (err) {
-        return { ok: false, reason: 'RootDirNotWritable', message: `the process provider's root directory ${root} cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): fix its permissions or set spec.process.rootDir to a writable directory` }
+        return { ok: false, reason: Reason.RootDirNotWritable, message: `the process provider's root directory ${root} cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): fix its permissions or set spec.process.rootDir to a writable directory` }
       }
       return { ok: true, message: `containers are processes under ${root} (the process provider isolates nothing: for development)` }
     }
     case 'lxc':
-      if (process.getuid?.() !== 0) return { ok: false, reason: 'NotRoot', message: 'the lxc provider creates privileged containers and host bridges: run the controller as root' }
-      if (!onPath('lxc-create')) return { ok: false, reason: 'LxcNotInstalled', message: 'lxc-create is not installed on the controller\'s host: install the Debian packages lxc and busybox-static (apt-get install -y lxc busybox-static)' }
+      if (process.getuid?.() !== 0) return { ok: false, reason: Reason.NotRoot, message: 'the lxc provider creates privileged containers and host bridges: run the controller as root' }
+      if (!onPath('lxc-create')) return { ok: false, reason: Reason.LxcNotInstalled, message: 'lxc-create is not installed on the controller\'s host: install the Debian packages lxc and busybox-static (apt-get install -y lxc busybox-static)' }
       return { ok: true, message: 'lxc-create is installed and the controller runs as root' }
     default:
       return { ok: true, message: '' }
@@ -85,10 +86,10 @@ export function containerProviderReconciler(deps: ReconcilerDeps, settings: Prov
       } else {
         const listed = await listContainers(lookup.backend)
         if ('error' in listed) {
-          conds.set('Ready', 'False', 'BackendUnreachable', `the ${lookup.resource.spec.type} backend did not answer: ${listed.error}`)
+          conds.set('Ready', 'False', Reason.BackendUnreachable, `the ${lookup.resource.spec.type} backend did not answer: ${listed.error}`)
         } else {
           status.containers = listed.count
-          conds.set('Ready', 'True', 'BackendReady', readyMessage(lookup.resource, host.message))
+          conds.set('Ready', 'True', Reason.BackendReady, readyMessage(lookup.resource, host.message))
         }
       }
     }

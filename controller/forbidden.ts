@@ -22,6 +22,7 @@
 // Caveats: only the reconcile's own calls are seen; a refused watch or list shows in the cache's log.
 import { ApiError, type EventRecorder, type KObject, type Reconciler, type Store } from '../src/runtime/index.ts'
 import { RECONCILE_SUCCESS, SYNCED_AGAIN_MESSAGE, syncedRefused, syncedSays, writeSynced, type SyncedTarget } from './synced-condition.ts'
+import { Reason } from './condition-reasons.ts'
 
 const FIRST_RETRY_MS = 5_000
 const MAX_RETRY_MS = 5 * 60_000
@@ -107,8 +108,8 @@ export interface ForbiddenReportOptions {
 }
 
 /** The Event's and the condition's reason for a refusal. */
-export function refusalReason(d: Denial): 'Forbidden' | 'AdmissionRefused' {
-  return d.admission === 'policy' ? 'AdmissionRefused' : 'Forbidden'
+export function refusalReason(d: Denial): typeof Reason.Forbidden | typeof Reason.AdmissionRefused {
+  return d.admission === 'policy' ? Reason.AdmissionRefused : Reason.Forbidden
 }
 
 /** `reconciler`, with refused writes reported once per object and cause (see the header). */

@@ -10,6 +10,7 @@ import { createProvider, type ContainerBackend } from '../src/providers/index.ts
 import type { ContainerProvider } from './kinds.ts'
 import { isNotFound, type Client, type KObject, type Store } from '../src/runtime/index.ts'
 import { SECRET } from './kinds.ts'
+import { Reason } from './condition-reasons.ts'
 
 export interface RegistryOptions {
   stateDir: string
@@ -41,12 +42,12 @@ export class ProviderRegistry {
     const wanted = placement?.providerRef?.name
     if (wanted !== undefined) {
       const resource = this.#store.getByName(wanted)
-      if (resource === undefined) return { ok: false, reason: 'ProviderNotFound', message: `ContainerProvider ${wanted} (spec.placement.providerRef) does not exist: create it or name another (kubectl get containerproviders)`, gone: true }
+      if (resource === undefined) return { ok: false, reason: Reason.ProviderNotFound, message: `ContainerProvider ${wanted} (spec.placement.providerRef) does not exist: create it or name another (kubectl get containerproviders)`, gone: true }
       return this.#backend(resource, signal)
     }
     const defaults = this.#store.list().filter((p) => p.spec.default === true && p.metadata.deletionTimestamp === undefined)
-    if (defaults.length === 0) return { ok: false, reason: 'NoDefaultProvider', message: 'no ContainerProvider has spec.default: true and spec.placement.providerRef is empty: mark one provider as default or name one', gone: true }
-    if (defaults.length > 1) return { ok: false, reason: 'SeveralDefaultProviders', message: `ContainerProviders ${defaults.map((p) => p.metadata.name).sort().join(', ')} are all marked default: keep spec.default on one, or set spec.placement.providerRef`, gone: false }
+    if (defaults.length === 0) return { ok: false, reason: Reason.NoDefaultProvider, message: 'no ContainerProvider has spec.default: true and spec.placement.providerRef is empty: mark one provider as default or name one', gone: true }
+    if (defaults.length > 1) return { ok: false, reason: Reason.SeveralDefaultProviders, message: `ContainerProviders ${defaults.map((p) => p.metadata.name).sort().join(', ')} are all marked default: keep spec.default on one, or set spec.placement.providerRef`, gone: false }
     return this.#backend(defaults[0] as ContainerProvider, signal)
   }
 
@@ -77,7 +78,7 @@ export class ProviderRegistry {
       } catch (err) {
         if (!isNotFound(err)) throw err
       }
-      if (credentials === undefined) return { ok: false, reason: 'ProviderCredentialsMissing', message: `ContainerProvider ${name}: Secret ${ref.namespace}/${ref.name} has no key ${ref.key}; create it with the Proxmox API token`, gone: false }
+      if (credentials === undefined) return { ok: false, reason: Reason.ProviderCredentialsMissing, message: `ContainerProvider ${name}: Secret ${ref.namespace}/${ref.name} has no key ${ref.key}; create it with the Proxmox API token`, gone: false }
     }
     const key = `${resource.metadata.uid}/${resource.metadata.generation}/${credentials === undefined ? '' : hashOf(credentials)}`
     const cached = this.#entries.get(name)
@@ -88,7 +89,7 @@ export class ProviderRegistry {
       this.#entries.set(name, { key, backend })
       return { ok: true, name, backend, resource }
     } catch (err) {
-      return { ok: false, reason: 'ProviderInvalid', message: `ContainerProvider ${name}: ${(err as Error).message}`, gone: false }
+      return { ok: false, reason: Reason.ProviderInvalid, message: `ContainerProvider ${name}: ${(err as Error).message}`, gone: false }
     }
   }
 

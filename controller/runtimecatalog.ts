@@ -26,6 +26,7 @@ import { runtimeRefsOf } from './gameserver.ts'
 import { DEVSERVER, FIELD_MANAGER, GAMESERVER, MAX_UNAVAILABLE_ANNOTATION, RUNTIMECATALOG, rolloutAnnotation } from './kinds.ts'
 import { planRollout, type Follower } from './rollout.ts'
 import { canonical, ConditionSet, mergePatchOf } from './status-writer.ts'
+import { Reason } from './condition-reasons.ts'
 
 export interface CatalogDeps {
   client: Client
@@ -160,8 +161,8 @@ export function runtimeCatalogReconciler(deps: CatalogDeps, store: Store<Runtime
     status.versions = versions
     status.verifiedCount = versions.filter((v) => v.verified).length
     const unverified = versions.filter((v) => !v.verified)
-    if (unverified.length === 0) conds.set('Verified', 'True', 'AllVerified', `${versions.length} version(s) verified`)
-    else conds.set('Verified', 'False', 'VerificationFailed', unverified.map((v) => `${v.version}: ${v.message ?? 'not checked'}`).join('; '))
+    if (unverified.length === 0) conds.set('Verified', 'True', Reason.AllVerified, `${versions.length} version(s) verified`)
+    else conds.set('Verified', 'False', Reason.VerificationFailed, unverified.map((v) => `${v.version}: ${v.message ?? 'not checked'}`).join('; '))
 
     // Rollouts.
     const maxUnavailable = Number(rc.metadata.annotations?.[MAX_UNAVAILABLE_ANNOTATION] ?? deps.maxUnavailable) || 1

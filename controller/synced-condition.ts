@@ -16,9 +16,10 @@
 // log line and Event.
 import { ApiError, isNotFound, PatchType, setCondition, type Client, type Condition, type KindRef, type KObject } from '../src/runtime/index.ts'
 import { FIELD_MANAGER } from './kinds.ts'
+import { Reason } from './condition-reasons.ts'
 
 export const SYNCED = 'Synced'
-export const RECONCILE_SUCCESS = 'ReconcileSuccess'
+export const RECONCILE_SUCCESS = Reason.ReconcileSuccess
 export const SYNCED_AGAIN_MESSAGE = 'the API server accepts the controller\'s writes for this object again'
 
 export interface SyncedTarget {
