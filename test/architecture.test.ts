@@ -1,7 +1,7 @@
 // docs/architecture.md stays true to the code: every relative import in the product's folders
 // follows the "who may import whom" block of that page (the most specific folder line applies).
 import t from 'tap'
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 
 const REPO = join(import.meta.dirname, '..')
@@ -127,4 +127,13 @@ t.test('the circle finder finds a circle, and only a circle', async (t) => {
 // issue 20: the controller had deps.ts → workload.ts → status-util.ts → deps.ts; none may come back.
 t.test('controller/ has no import circle', async (t) => {
   t.equal(findCircle(tsFiles('controller'))?.join(' → '), undefined, 'break the circle: move what both sides need into a module of its own')
+})
+
+// The map names files (the GameServer's path names one per hop): each must exist, so a move or a
+// rename updates the page too.
+t.test('every repository path docs/architecture.md names exists', async (t) => {
+  const text = readFileSync(DOC, 'utf8')
+  const named = [...text.matchAll(/`((?:controller|src|agent|crds|manifests|test|docs|examples|bench)\/[\w./-]*)`/g)].map((m) => m[1]!)
+  t.ok(named.length > 20, `${named.length} paths named`)
+  t.same(named.filter((p) => !existsSync(join(REPO, p))), [], 'update docs/architecture.md with the move')
 })
