@@ -1,6 +1,8 @@
 // The controller: reconcilers for GameServer, DevServer and RuntimeCatalog on src/runtime.
 // Start with startController(options) (what `zlh controller` runs), or setupControllers(mgr,
-// settings) to add them to a Manager of your own. artifacts/ builds real runtime artifacts.
+// settings) to add them to a Manager of your own. The server reconcilers are a step driver
+// (server-driver.ts) over steps/ (resolve → credentials → provision → install → run → observe);
+// condition-reasons.ts lists every condition reason they write.
 export { startController, defaultStateDir } from './main.ts'
 export type { ControllerOptions, RunningController } from './main.ts'
 export { setupControllers } from './setup.ts'

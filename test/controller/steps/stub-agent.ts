@@ -20,6 +20,8 @@ export interface StubAgentState {
   mods: ModsListing
   /** Install failures by runtime name: the agent error code the install answers with. */
   installFailures: Record<string, string>
+  /** Routes ('GET /game') that never answer, as a hung agent would not. */
+  hang: Set<string>
 }
 
 export interface StubAgent {
@@ -27,6 +29,8 @@ export interface StubAgent {
   token: string
   state: StubAgentState
   requests: StubRequest[]
+  /** Connections the stub holds open (a cancelled call closes its own). */
+  openConnections: () => number
   /** Requests whose method and path match, e.g. count('POST /runtimes'). */
   count(route: string): number
 }
@@ -61,8 +65,10 @@ export async function startStubAgent(t: Test, token = 'f'.repeat(64)): Promise<S
     game: stoppedGame(),
     mods: { directory: '/stub/mods', mods: [], restartPending: false },
     installFailures: {},
+    hang: new Set(),
   }
   const requests: StubRequest[] = []
+  const sockets = new Set<import('node:net').Socket>()
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -75,6 +81,7 @@ export async function startStubAgent(t: Test, token = 'f'.repeat(64)): Promise<S
       if (req.headers.authorization !== `Bearer ${token}`) return error(res, 401, 'UNAUTHORIZED', 'stub agent: wrong token')
       const json = (value: unknown): void => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify(value)) }
       const route = `${req.method} ${path}`
+      if (state.hang.has(route)) return
       switch (route) {
         case 'GET /status': return json(state.status)
         case 'POST /runtimes': {
@@ -108,11 +115,13 @@ export async function startStubAgent(t: Test, token = 'f'.repeat(64)): Promise<S
       }
     })
   })
+  server.on('connection', (socket) => { sockets.add(socket); socket.on('close', () => sockets.delete(socket)) })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }))
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     token, state, requests,
+    openConnections: () => sockets.size,
     count: (route) => requests.filter((r) => `${r.method} ${r.path}` === route).length,
   }
 }
