@@ -1,6 +1,7 @@
 // One subscription to each container agent's state stream (GET /events): every state change
-// (game crash, restart, code-server health, install progress) enqueues a reconcile of the
-// server, which then reads the agent and mirrors it into status. The stream only wakes the
+// (game crash, restart, code-server health, install progress) asks for a reconcile of the
+// server (setup.ts feeds these keys to the controller's reconcileOn trigger source), which then
+// reads the agent and mirrors it into status. The stream only wakes the
 // reconciler up; status is always computed from a fresh read (level-based), so a missed or
 // merged event costs nothing but latency (the periodic resync covers a dead stream).
 // Guarantees: at most one subscription per server key; a changed agent URL or token replaces it;
