@@ -10,6 +10,7 @@ import type { DevServer, GameServer } from './kinds.ts'
 import type { Client, Clock, EventRecorder, Runnable, Store } from '../src/runtime/index.ts'
 import { DEVSERVER, GAMESERVER } from './kinds.ts'
 import type { ProviderRegistry } from './provider-registry.ts'
+import { sleep } from '../src/platform/index.ts'
 
 export interface OrphanCollectorOptions {
   client: Client
@@ -21,6 +22,7 @@ export interface OrphanCollectorOptions {
   log: Logger
   graceMs: number
   intervalMs: number
+  /** Time of the grace period and the sweep interval. */
   clock: Clock
 }
 
@@ -35,10 +37,7 @@ export class OrphanCollector implements Runnable {
   async start(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       try { await this.sweep(signal) } catch (err) { if (!signal.aborted) this.#o.log.warn({ err: (err as Error).message }, 'orphan sweep failed') }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.#o.intervalMs)
-        signal.addEventListener('abort', () => { clearTimeout(t); resolve() }, { once: true })
-      })
+      await sleep(this.#o.clock, this.#o.intervalMs, signal).catch(() => {})
     }
   }
 
