@@ -29,6 +29,11 @@ export interface StubAgent {
   token: string
   state: StubAgentState
   requests: StubRequest[]
+  /** Sends `state` events to every open GET /events stream, all in one write (a client reads them
+   * in one go, so they are handled before any timer of the test runs); returns how many streams got them. */
+  pushStates(...changes: Array<{ component: string, state: unknown }>): number
+  /** Open GET /events streams. */
+  streams(): number
   /** Connections the stub holds open (a cancelled call closes its own). */
   openConnections: () => number
   /** Requests whose method and path match, e.g. count('POST /runtimes'). */
@@ -69,6 +74,8 @@ export async function startStubAgent(t: Test, token = 'f'.repeat(64)): Promise<S
   }
   const requests: StubRequest[] = []
   const sockets = new Set<import('node:net').Socket>()
+  const streams = new Set<http.ServerResponse>()
+  let eventId = 0
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (c: Buffer) => chunks.push(c))
@@ -82,6 +89,13 @@ export async function startStubAgent(t: Test, token = 'f'.repeat(64)): Promise<S
       const json = (value: unknown): void => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify(value)) }
       const route = `${req.method} ${path}`
       if (state.hang.has(route)) return
+      if (route === 'GET /events') {
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+        res.write(`id: ${++eventId}\nevent: snapshot\ndata: ${JSON.stringify({ id: eventId, components: {} })}\n\n`)
+        streams.add(res)
+        res.on('close', () => streams.delete(res))
+        return
+      }
       switch (route) {
         case 'GET /status': return json(state.status)
         case 'POST /runtimes': {
@@ -122,6 +136,16 @@ export async function startStubAgent(t: Test, token = 'f'.repeat(64)): Promise<S
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     token, state, requests,
     openConnections: () => sockets.size,
+    streams: () => streams.size,
+    pushStates: (...changes) => {
+      let text = ''
+      for (const { component, state: value } of changes) {
+        const id = ++eventId
+        text += `id: ${id}\nevent: state\ndata: ${JSON.stringify({ id, component, state: value, at: '2026-01-01T00:00:00Z' })}\n\n`
+      }
+      for (const res of streams) res.write(text)
+      return streams.size
+    },
     count: (route) => requests.filter((r) => `${r.method} ${r.path}` === route).length,
   }
 }
