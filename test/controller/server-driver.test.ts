@@ -2,6 +2,8 @@
 // the embedded API server holds the objects and the status written, a STUB container backend and
 // a STUB agent (steps/stub-agent.ts) stand in for the container and its agent.
 import t from 'tap'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import pino from 'pino'
 import type { DevServerStatus, GameServerStatus } from '../../src/api/index.ts'
 import type { ReconcileContext } from '../../src/runtime/index.ts'
@@ -91,4 +93,12 @@ t.test('a DevServer to a running IDE, then spec.running false parks its containe
   t.match(condition(ds.status, 'CodeServerReady'), { status: 'False', reason: 'Stopped', message: 'the container is stopped' })
   t.match(w.events.at(-1), { reason: 'Stopped', message: 'container 100 stopped (spec.running is false)' })
   t.same(result, { requeueAfter: 60_000 })
+})
+
+// issue 20: what is kind-specific is passed in as a ServerKind; the shared modules never ask which kind they have.
+t.test('the shared driver, delete path and steps do not branch on the kind', async (t) => {
+  const root = join(import.meta.dirname, '..', '..', 'controller')
+  const shared = ['server-driver.ts', 'server-lifecycle.ts', 'server-kind.ts', ...['outcome', 'scope', 'server-object', 'resolve', 'credentials', 'provision', 'install', 'park'].map((s) => `steps/${s}.ts`)]
+  const branches = shared.flatMap((file) => [...readFileSync(join(root, file), 'utf8').matchAll(/[=!]==\s*'(?:GameServer|DevServer|game|dev)'|\b(?:GAMESERVER|DEVSERVER)\b/g)].map((m) => `${file}: ${m[0]}`))
+  t.same(branches, [])
 })
