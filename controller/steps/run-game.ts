@@ -7,13 +7,12 @@
 //    refusal) and never sent to the agent.
 //  - The game spec is pushed only when it differs from what the agent reports (defaults filled in).
 //  - The game is started only once at least its runtimes are current in the agent.
-import type { GameInfo, GameSpecRequest, ModsSetRequest } from '../../src/api/index.ts'
+import type { GameInfo, GameServerStatus, GameSpecRequest, ModsSetRequest } from '../../src/api/index.ts'
 import { Reason } from '../condition-reasons.ts'
 import type { GameServer } from '../kinds.ts'
 import { refusal } from '../outbound.ts'
 import type { Installed } from './scope.ts'
 import { canonical } from '../status-writer.ts'
-import type { GameServerStatus } from '../../src/api/index.ts'
 
 /** Mods install with the agent's whole download budget. */
 const MODS_TIMEOUT_MS = 10 * 60_000
