@@ -73,7 +73,8 @@ export type ConditionReason = keyof typeof CONDITION_REASONS
 /** The reason names themselves: `Reason.Resolved === 'Resolved'`. */
 export const Reason = Object.freeze(Object.fromEntries(Object.keys(CONDITION_REASONS).map((k) => [k, k]))) as { readonly [K in ConditionReason]: K }
 
-/** A provider error's reason: `Provider` + its catalog code. */
+/** A provider error's reason: its catalog code, prefixed with `Provider` unless it already is
+ * (`ProviderUnreachable`, not `ProviderProviderUnreachable`). */
 export function providerErrorReason(code: string): string {
-  return `Provider${code}`
+  return code.startsWith('Provider') ? code : `Provider${code}`
 }

@@ -38,4 +38,5 @@ t.test('every catalogued reason names itself, is UpperCamelCase and says what it
     t.ok(meaning.length > 10, `${name} has a meaning`)
   }
   t.equal(providerErrorReason('Timeout'), 'ProviderTimeout')
+  t.equal(providerErrorReason('ProviderUnreachable'), 'ProviderUnreachable', 'a code that carries the prefix is not prefixed twice')
 })
