@@ -1,6 +1,6 @@
 // The `kubectl get …` commands that README.md, docs/*.md and the `zlh up` banner tell a person to
 // type work as written: each one runs with the real kubectl against the embedded API server with
-// the CRDs and manifests/examples/ applied. A watch (-w) is ended by --request-timeout, which
+// the CRDs and manifests/examples/ (with its catalog/) applied. A watch (-w) is ended by --request-timeout, which
 // kubectl treats as a normal end of the watch; an unwatchable command fails before watching.
 import t from 'tap'
 import { readdirSync, readFileSync } from 'node:fs'
@@ -13,11 +13,13 @@ const SOURCES = [
   'src/cli/up/command.ts',
 ]
 
-/** Every `kubectl get …` in `text`, as argument lists (without `kubectl`), up to the end of the command. */
+/** Every `kubectl get …` in `text`, as argument lists (without `kubectl`), up to the end of the
+ * command; a single-quoted argument (`-o jsonpath='{.spec}'`) is one argument, as the shell reads it. */
 function kubectlGets(text: string): string[][] {
   const found: string[][] = []
-  for (const m of text.matchAll(/kubectl get [^`'"\n&|;#)]*/g)) {
-    const args = m[0].trim().replace(/[.,:]+$/, '').split(/\s+/).slice(1)
+  for (const m of text.matchAll(/kubectl get (?:'[^'\n`]*'|[^`'"\n&|;#)])*/g)) {
+    const words = m[0].trim().replace(/[.,:]+$/, '').match(/(?:'[^']*'|[^\s'])+/g) ?? []
+    const args = words.map((w) => w.replaceAll("'", '')).slice(1)
     if (args.some((a) => /[<>…]/.test(a))) continue // a placeholder the reader fills in
     found.push(args)
   }
@@ -29,6 +31,7 @@ t.test('the extractor finds commands in prose, code blocks and string literals',
   t.same(kubectlGets("    '  kubectl get gameservers -w',"), [['get', 'gameservers', '-w']])
   t.same(kubectlGets('$ kubectl get zlh\nkubectl apply -f x && kubectl get zlh -w\n'), [['get', 'zlh'], ['get', 'zlh', '-w']])
   t.same(kubectlGets('kubectl get zgs <name> -o yaml'), [])
+  t.same(kubectlGets("kubectl get zcp proxmox -o jsonpath='{.spec.outbound}'\n"), [['get', 'zcp', 'proxmox', '-o', 'jsonpath={.spec.outbound}']])
 })
 
 t.test('every kubectl get in the docs and the start banner runs as written', async (t) => {
@@ -41,7 +44,7 @@ t.test('every kubectl get in the docs and the start banner runs as written', asy
 
   const h = await startServer(t)
   await h.k('apply', '-f', CRDS)
-  await h.k('apply', '-f', EXAMPLES)
+  await h.k('apply', '-R', '-f', EXAMPLES) // catalog/ too: the docs list providers and catalogs
   for (const [where, args] of commands) {
     const watch = args.includes('-w') || args.includes('--watch')
     const r = await h.kubectl(watch ? [...args, '--request-timeout=2s'] : args, { timeoutMs: 30_000 })
