@@ -68,7 +68,7 @@ export function writeTemp(h: Harness, name: string, text: string): string {
 }
 
 /** Raw HTTPS request to the server with the admin token unless `token` is given (null: none). */
-export async function request(server: ApiServer, method: string, path: string, opts: { body?: string | Buffer; contentType?: string; accept?: string; token?: string | null; headers?: Record<string, string> } = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string; json: () => any }> {
+export async function request(server: ApiServer, method: string, path: string, opts: { body?: string | Buffer; contentType?: string; accept?: string; token?: string | null; headers?: Record<string, string> } = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string; body: Buffer; json: () => any }> {
   const { request: httpsRequest } = await import('node:https')
   const url = new URL(path, server.url)
   return new Promise((resolve, reject) => {
@@ -82,8 +82,9 @@ export async function request(server: ApiServer, method: string, path: string, o
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8')
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) })
+        const body = Buffer.concat(chunks)
+        const text = body.toString('utf8')
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body, json: () => JSON.parse(text) })
       })
       res.on('error', reject)
     })

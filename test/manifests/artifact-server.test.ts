@@ -5,29 +5,15 @@
 // token is stored and served. It is not part of `kubectl apply -k manifests/`.
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { parseAllDocuments } from 'yaml'
 import { REPO } from '../apiserver/harness.ts'
 import { containerfileEntrypoint } from './containerfile.ts'
-import { POD_LOOPBACK_HOST, simulateContainer, type PodSources } from './pod-simulation.ts'
+import { freePodPort, renderKustomization, simulateContainer, type PodSources } from './pod-simulation.ts'
 
-const kustomize = (dir: string): Promise<any[]> => new Promise((resolve, reject) => execFile('kubectl', ['kustomize', dir], { maxBuffer: 64 << 20 },
-  (e, out, err) => e ? reject(new Error(`kubectl kustomize ${dir}: ${err}`)) : resolve(parseAllDocuments(out).map((d) => d.toJS()).filter(Boolean))))
-
-async function freePort(): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((r) => s.listen(0, POD_LOOPBACK_HOST, r))
-  const { port } = s.address() as AddressInfo
-  await new Promise<void>((r) => s.close(() => r()))
-  return port
-}
-
-const objects = await kustomize(join(REPO, 'manifests', 'optional', 'artifact-server'))
+const objects = await renderKustomization(join(REPO, 'manifests', 'optional', 'artifact-server'))
 const deployment = objects.find((o) => o.kind === 'Deployment')
 
 t.test('renders a Deployment, a PVC and a NodePort Service; not in the default kustomization', async (t) => {
@@ -39,14 +25,14 @@ t.test('renders a Deployment, a PVC and a NodePort Service; not in the default k
   t.equal(pod.securityContext.runAsNonRoot, true)
   t.equal(pod.containers[0].securityContext.readOnlyRootFilesystem, true)
   t.equal(pod.volumes.find((v: any) => v.secret)?.secret.optional, true, 'the upload-token Secret is optional')
-  const base = await kustomize(join(REPO, 'manifests'))
+  const base = await renderKustomization(join(REPO, 'manifests'))
   t.notOk(base.some((o) => o.metadata?.name?.startsWith('zlh-artifact')), 'kubectl apply -k manifests/ does not include it')
 })
 
 async function startAsRendered(t: Test, sources: PodSources): Promise<{ base: string, output: () => string, stop: () => Promise<number | null> }> {
   const podDir = mkdtempSync(join(tmpdir(), 'zlh-pod-artifact-server-'))
   t.teardown(() => rmSync(podDir, { recursive: true, force: true }))
-  const c = await simulateContainer({ deployment, sources, podDir, freePort, entrypoint: containerfileEntrypoint(), baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' } })
+  const c = await simulateContainer({ deployment, sources, podDir, freePort: freePodPort, entrypoint: containerfileEntrypoint(), baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' } })
   t.comment(c.argv.slice(1).join(' '))
   const child = spawn(c.argv[0]!, c.argv.slice(1), { env: c.env, cwd: podDir, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''

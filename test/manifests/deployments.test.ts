@@ -6,31 +6,18 @@
 // exits at start (issue 19 item 1: `--metrics-addr 0.0.0.0:8080` without a metrics token) fails here.
 // In-cluster config is the one thing replaced: KUBECONFIG names the ServiceAccount's token instead.
 import t from 'tap'
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseAllDocuments } from 'yaml'
 import type { Test } from 'tap'
 import { kubeconfigFor, REPO, startServer, type Harness } from '../apiserver/harness.ts'
 import { containerfileEntrypoint } from './containerfile.ts'
-import { POD_LOOPBACK_HOST, simulateContainer, type PodSources } from './pod-simulation.ts'
+import { freePodPort, POD_LOOPBACK_HOST, renderKustomization, simulateContainer, type PodSources } from './pod-simulation.ts'
 
 t.setTimeout(280_000)
 
-function kustomize(dir: string): Promise<string> {
-  return new Promise((resolve, reject) => execFile('kubectl', ['kustomize', dir], { maxBuffer: 64 << 20 }, (e, out, err) => e ? reject(new Error(`kubectl kustomize ${dir}: ${err}`)) : resolve(out)))
-}
-const docs = (text: string): any[] => parseAllDocuments(text).map((d) => d.toJS()).filter(Boolean)
 
-async function freePort(): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((r) => s.listen(0, POD_LOOPBACK_HOST, r))
-  const { port } = s.address() as AddressInfo
-  await new Promise<void>((r) => s.close(() => r()))
-  return port
-}
 
 // The overlays, rendered from a copy (the Proxmox overlay needs its credentials file, kept out of git).
 const work = mkdtempSync(join(tmpdir(), 'zlh-deployments-'))
@@ -39,7 +26,7 @@ cpSync(join(REPO, 'manifests'), join(work, 'manifests'), { recursive: true })
 writeFileSync(join(work, 'manifests/overlays/proxmox/proxmox-token.txt'), readFileSync(join(REPO, 'manifests/overlays/proxmox/proxmox-token.txt.example')))
 const overlays = ['.', 'overlays/proxmox', 'overlays/traefik']
 const rendered = new Map<string, any[]>()
-for (const o of overlays) rendered.set(o, docs(await kustomize(join(work, 'manifests', o))))
+for (const o of overlays) rendered.set(o, await renderKustomization(join(work, 'manifests', o)))
 
 // Deployments that render identically in several overlays run once.
 const distinct = new Map<string, { deployment: any, overlays: string[], objects: any[] }>()
@@ -101,7 +88,7 @@ async function startAsRendered(t: Test, h: Harness, deployment: any, sources: Po
   const podDir = mkdtempSync(join(tmpdir(), `zlh-pod-${deployment.metadata.name}-`))
   t.teardown(() => rmSync(podDir, { recursive: true, force: true }))
   const c = await simulateContainer({
-    deployment, sources, podDir, freePort,
+    deployment, sources, podDir, freePort: freePodPort,
     entrypoint: containerfileEntrypoint(),
     baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', KUBECONFIG: kubeconfigFor(h, token, `${pod.serviceAccountName}-pod`) },
   })

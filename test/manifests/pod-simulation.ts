@@ -9,10 +9,28 @@
 //
 // Expansion follows the kubelet (third_party/forked/golang/expansion/expand.go in kubernetes):
 // `$(NAME)` of a defined variable is replaced, `$$` is a literal `$`, anything else stays as written.
+import { execFile } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import { parseAllDocuments } from 'yaml'
 
 export const POD_LOOPBACK_HOST = '127.0.0.2'
+
+/** The objects `kubectl kustomize <dir>` renders (the real kubectl). */
+export function renderKustomization(dir: string): Promise<any[]> {
+  return new Promise((resolve, reject) => execFile('kubectl', ['kustomize', dir], { maxBuffer: 64 << 20 },
+    (e, out, err) => e ? reject(new Error(`kubectl kustomize ${dir}: ${err}`)) : resolve(parseAllDocuments(out).map((d) => d.toJS()).filter(Boolean))))
+}
+
+/** A port free on the pod's stand-in loopback address, for a rendered `0.0.0.0:<port>` listen. */
+export async function freePodPort(): Promise<number> {
+  const s = createServer()
+  await new Promise<void>((r) => s.listen(0, POD_LOOPBACK_HOST, r))
+  const { port } = s.address() as AddressInfo
+  await new Promise<void>((r) => s.close(() => r()))
+  return port
+}
 
 /** Expands `$(NAME)` references in `text` with `vars`, as the kubelet does for command, args and env. */
 export function expandKubeletVars(text: string, vars: Record<string, string>): string {

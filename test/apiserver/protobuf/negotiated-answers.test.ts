@@ -11,7 +11,6 @@
 //    (handlers/response.go asPartialObjectMetadata / asPartialObjectMetadataList).
 // The bytes are read without the server's schemas (wire.ts), by field number.
 
-import { request as httpsRequest } from 'node:https'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
@@ -29,17 +28,9 @@ const metadataAccept = (as: string, v = 'v1'): string =>
 const CMS = '/api/v1/namespaces/default/configmaps'
 const GS = '/apis/zerolaghub.dev/v1alpha1/namespaces/default/gameservers'
 
-function raw(s: ApiServer, method: string, path: string, accept: string): Promise<{ status: number; contentType: string; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(new URL(path, s.url), { method, headers: { authorization: `Bearer ${s.adminToken}`, accept }, ca: s.caPem }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type']), body: Buffer.concat(chunks) }))
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end()
-  })
+async function raw(s: ApiServer, method: string, path: string, accept: string): Promise<{ status: number; contentType: string; body: Buffer }> {
+  const r = await request(s, method, path, { accept })
+  return { status: r.status, contentType: String(r.headers['content-type']), body: r.body }
 }
 
 async function seed(t: Test) {

@@ -15,17 +15,9 @@ import { fields, openEnvelope, sub } from './wire.ts'
 const CLIENT_GO_ACCEPT = 'application/vnd.kubernetes.protobuf, */*'
 const CMS = '/api/v1/namespaces/default/configmaps'
 
-function get(s: ApiServer, path: string, accept: string): Promise<{ status: number; contentType: string; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(new URL(path, s.url), { headers: { authorization: `Bearer ${s.adminToken}`, accept }, ca: s.caPem }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type']), body: Buffer.concat(chunks) }))
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    req.end()
-  })
+async function get(s: ApiServer, path: string, accept: string): Promise<{ status: number; contentType: string; body: Buffer }> {
+  const r = await request(s, 'GET', path, { accept })
+  return { status: r.status, contentType: String(r.headers['content-type']), body: r.body }
 }
 
 /** Reads protobuf watch frames until `stop` says so. */
