@@ -37,7 +37,8 @@ export class TokenHolder {
   }
 
   set(token: string): void {
-    if (token.length < MIN_TOKEN_LENGTH) throw new Error(`the agent token must be at least ${MIN_TOKEN_LENGTH} characters; generate one with \`openssl rand -hex 32\``)
+    if (token.length < MIN_TOKEN_LENGTH)
+      throw new Error(`the agent token must be at least ${MIN_TOKEN_LENGTH} characters; generate one with \`openssl rand -hex 32\``)
     this.#digest = digest(token)
   }
 
@@ -49,7 +50,10 @@ export class TokenHolder {
 
 /** An onRequest hook that rejects any request without `Authorization: Bearer <token>`;
  * `open(req)` names the requests that need none (enrollment). */
-export function bearerAuthHook(tokens: TokenHolder, open: (req: FastifyRequest) => boolean = () => false): (req: FastifyRequest, reply: FastifyReply) => Promise<void> {
+export function bearerAuthHook(
+  tokens: TokenHolder,
+  open: (req: FastifyRequest) => boolean = () => false,
+): (req: FastifyRequest, reply: FastifyReply) => Promise<void> {
   return async (req) => {
     if (open(req)) return
     if (!tokens.matches(req.headers.authorization)) throw new AgentError('UNAUTHORIZED')

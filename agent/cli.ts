@@ -17,27 +17,41 @@ export function registerAgentCommand(program: Command): void {
     .option('--log-max-bytes <n>', 'size at which --log-file is rotated', String(10 * 1024 * 1024))
     .option('--enroll', 'if the token file does not exist, accept the token once via POST /enroll (writes the file)')
     .option('--install-grace-ms <ms>', 'on SIGTERM, how long in-flight installs may finish before they are rolled back', '10000')
-    .action(async (opts: { root: string; listen: string; tokenFile: string; vmid?: string; codeServerBind: string; logLevel: string; logFile?: string; logMaxBytes: string; installGraceMs: string; enroll?: boolean }) => {
-      try {
-        const logMaxBytes = Number(opts.logMaxBytes)
-        if (!Number.isInteger(logMaxBytes) || logMaxBytes < 4096) throw new Error(`--log-max-bytes ${JSON.stringify(opts.logMaxBytes)} must be an integer of at least 4096`)
-        await startAgent({
-          root: opts.root,
-          listen: opts.listen,
-          tokenFile: opts.tokenFile,
-          vmid: opts.vmid,
-          logLevel: opts.logLevel,
-          logFile: opts.logFile,
-          logMaxBytes,
-          codeServer: { bindAddr: opts.codeServerBind },
-          installGraceMs: Number(opts.installGraceMs),
-          enroll: opts.enroll === true,
-          handleSignals: true,
-          guardProcess: true,
-        })
-      } catch (err) {
-        console.error(`zlh agent: ${(err as Error).message}`)
-        process.exit(2)
-      }
-    })
+    .action(
+      async (opts: {
+        root: string
+        listen: string
+        tokenFile: string
+        vmid?: string
+        codeServerBind: string
+        logLevel: string
+        logFile?: string
+        logMaxBytes: string
+        installGraceMs: string
+        enroll?: boolean
+      }) => {
+        try {
+          const logMaxBytes = Number(opts.logMaxBytes)
+          if (!Number.isInteger(logMaxBytes) || logMaxBytes < 4096)
+            throw new Error(`--log-max-bytes ${JSON.stringify(opts.logMaxBytes)} must be an integer of at least 4096`)
+          await startAgent({
+            root: opts.root,
+            listen: opts.listen,
+            tokenFile: opts.tokenFile,
+            vmid: opts.vmid,
+            logLevel: opts.logLevel,
+            logFile: opts.logFile,
+            logMaxBytes,
+            codeServer: { bindAddr: opts.codeServerBind },
+            installGraceMs: Number(opts.installGraceMs),
+            enroll: opts.enroll === true,
+            handleSignals: true,
+            guardProcess: true,
+          })
+        } catch (err) {
+          console.error(`zlh agent: ${(err as Error).message}`)
+          process.exit(2)
+        }
+      },
+    )
 }

@@ -23,13 +23,7 @@ export interface AgentLoggerOptions {
 export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024
 export const DEFAULT_LOG_KEEP = 2
 
-export const redactedPaths = [
-  'req.headers.authorization',
-  'headers.authorization',
-  'authorization',
-  'token',
-  '*.token',
-]
+export const redactedPaths = ['req.headers.authorization', 'headers.authorization', 'authorization', 'token', '*.token']
 
 export function createAgentLogger(opts: AgentLoggerOptions = {}): Logger {
   const options = {

@@ -53,7 +53,7 @@ export interface StartAgentOptions {
   runtimes?: Partial<Omit<RuntimeManagerOptions, 'paths' | 'log' | 'hub' | 'env' | 'onChanged'>>
   codeServer?: Partial<Omit<CodeServerOptions, 'paths' | 'log' | 'hub' | 'runtimes' | 'devEnv'>>
   /** the game supervisor's clock and options (tests, embedders) */
-  game?: { clock?: Clock, supervisor?: Partial<SupervisorOptions> }
+  game?: { clock?: Clock; supervisor?: Partial<SupervisorOptions> }
   /** the system part of the dev PATH */
   systemPath?: string
   /** extra route plugins (registered after the built-in list) */
@@ -107,7 +107,8 @@ export function parseListen(listen: string): { host: string; port: number } {
 export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent> {
   const token = await readToken(opts)
   const tokens = new TokenHolder(token)
-  const log = opts.logger ?? createAgentLogger({ vmid: opts.vmid, level: opts.logLevel, file: opts.logFile, fileMaxBytes: opts.logMaxBytes })
+  const log =
+    opts.logger ?? createAgentLogger({ vmid: opts.vmid, level: opts.logLevel, file: opts.logFile, fileMaxBytes: opts.logMaxBytes })
   const agentLog = log.child({ component: 'agent' })
   const unguard = opts.guardProcess ? installProcessGuard(agentLog) : () => undefined
   const paths = agentPaths(opts.root)
@@ -119,14 +120,21 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
   const runtimes = new RuntimeManager({
     fault,
     ...opts.runtimes,
-    paths, log, hub,
+    paths,
+    log,
+    hub,
     env: () => devEnv!.environment(),
     onChanged: async () => {
       await devEnv!.apply()
       hub.update('devEnv', devEnv!.state())
     },
   })
-  devEnv = new DevEnvironment({ paths, log: log.child({ component: 'devenv' }), runtimeBins: () => runtimes.binDirs(), systemPath: opts.systemPath })
+  devEnv = new DevEnvironment({
+    paths,
+    log: log.child({ component: 'devenv' }),
+    runtimeBins: () => runtimes.binDirs(),
+    systemPath: opts.systemPath,
+  })
   const codeServer = new CodeServerSupervisor({ ...opts.codeServer, paths, log, hub, runtimes, devEnv })
   const gameLog = log.child({ component: 'game' })
   let mods: ModsManager | undefined
@@ -135,17 +143,33 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
     serverRoot: paths.game,
     logFile: path.join(paths.logs, 'game', 'console.log'),
     baseEnv: () => gameEnvironment(devEnv!),
-    beforeStart: async () => { await mods?.applyPending() },
+    beforeStart: async () => {
+      await mods?.applyPending()
+    },
     logger: gameLog,
     ...(opts.game?.clock ? { clock: opts.game.clock } : {}),
     ...opts.game?.supervisor,
   })
-  mods = new ModsManager({ root: new ConfinedRoot(paths.game), stateDir: path.join(paths.state, 'mods'), isRunning: () => game.running, onPending: () => game.markRestartPending() })
+  mods = new ModsManager({
+    root: new ConfinedRoot(paths.game),
+    stateDir: path.join(paths.state, 'mods'),
+    isRunning: () => game.running,
+    onPending: () => game.markRestartPending(),
+  })
   game.on('state', (s) => hub.update('game', s))
   runtimes.on('switched', () => game.markRestartPending())
 
   const ctx: AgentContext = {
-    paths, hub, log, vmid: opts.vmid, startedAt: new Date(), runtimes, devEnv, codeServer, game, mods,
+    paths,
+    hub,
+    log,
+    vmid: opts.vmid,
+    startedAt: new Date(),
+    runtimes,
+    devEnv,
+    codeServer,
+    game,
+    mods,
     provisioningComplete: false,
     shuttingDown: false,
   }
@@ -162,7 +186,12 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
   await game.init()
   hub.update('game', game.status())
 
-  const app = await createAgentServer({ ctx, tokens, extraRoutePlugins: opts.extraRoutePlugins, enroll: opts.enroll && opts.tokenFile ? { tokenFile: opts.tokenFile } : undefined })
+  const app = await createAgentServer({
+    ctx,
+    tokens,
+    extraRoutePlugins: opts.extraRoutePlugins,
+    enroll: opts.enroll && opts.tokenFile ? { tokenFile: opts.tokenFile } : undefined,
+  })
   const { host, port } = parseListen(opts.listen ?? '127.0.0.1:0')
   await app.listen({ host, port })
   const address = app.server.address()
@@ -192,10 +221,13 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
   if (opts.handleSignals) {
     const onSignal = (signal: NodeJS.Signals): void => {
       agentLog.info({ signal }, 'signal received')
-      void close().then(() => process.exit(0), (err: Error) => {
-        agentLog.error({ err: err.message }, 'shutdown failed')
-        process.exit(1)
-      })
+      void close().then(
+        () => process.exit(0),
+        (err: Error) => {
+          agentLog.error({ err: err.message }, 'shutdown failed')
+          process.exit(1)
+        },
+      )
     }
     process.once('SIGTERM', onSignal)
     process.once('SIGINT', onSignal)

@@ -22,7 +22,10 @@ import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify
 import type { Logger } from './log.ts'
 import { AgentError, errorBody } from './errors.ts'
 
-interface RequestScope { req: FastifyRequest; reply: FastifyReply }
+interface RequestScope {
+  req: FastifyRequest
+  reply: FastifyReply
+}
 
 const requestScope = new AsyncLocalStorage<RequestScope>()
 
@@ -55,14 +58,20 @@ export function installProcessGuard(log: Logger, exit: (code: number) => void = 
       return
     }
     const { req, reply } = scope
-    req.log.error({ err, origin, reqId: req.id, method: req.method, url: req.url.split('?')[0] }, 'uncaught error in a request: the request fails, the agent keeps serving')
+    req.log.error(
+      { err, origin, reqId: req.id, method: req.method, url: req.url.split('?')[0] },
+      'uncaught error in a request: the request fails, the agent keeps serving',
+    )
     try {
-      if (!reply.sent && !reply.raw.headersSent) void reply.code(500).send(errorBody(new AgentError('INTERNAL', 'the request failed unexpectedly')))
+      if (!reply.sent && !reply.raw.headersSent)
+        void reply.code(500).send(errorBody(new AgentError('INTERNAL', 'the request failed unexpectedly')))
       else reply.raw.destroy()
     } catch {
       reply.raw.destroy()
     }
   }
   process.on('uncaughtException', onUncaught)
-  return () => { process.off('uncaughtException', onUncaught) }
+  return () => {
+    process.off('uncaughtException', onUncaught)
+  }
 }

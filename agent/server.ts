@@ -79,7 +79,10 @@ export async function createAgentServer(opts: AgentServerOptions): Promise<Fasti
     if (!req.raw.url?.startsWith('/')) throw new AgentError('REQUEST_TARGET_INVALID')
   })
   // Before any handler so every route — including 404s and the OpenAPI document — requires it.
-  app.addHook('onRequest', bearerAuthHook(opts.tokens, (req) => opts.enroll !== undefined && isOpenRoute(req)))
+  app.addHook(
+    'onRequest',
+    bearerAuthHook(opts.tokens, (req) => opts.enroll !== undefined && isOpenRoute(req)),
+  )
   app.addHook('preValidation', async (req) => {
     const field = nulField(req.body)
     if (field !== undefined) throw new AgentError('FIELD_NUL_BYTE', `${field || 'the body'} contains a NUL byte`, { field })
@@ -89,7 +92,10 @@ export async function createAgentServer(opts: AgentServerOptions): Promise<Fasti
   app.addHook('onResponse', async (req, reply) => {
     const status = reply.statusCode
     const level = status >= 500 ? 'warn' : status >= 400 ? 'info' : 'debug'
-    req.log[level]({ method: req.method, url: req.url.split('?')[0], statusCode: status, ms: Math.round(reply.elapsedTime) }, 'request completed')
+    req.log[level](
+      { method: req.method, url: req.url.split('?')[0], statusCode: status, ms: Math.round(reply.elapsedTime) },
+      'request completed',
+    )
   })
 
   // Responses finishing during shutdown close their connection, so close() need not wait for
@@ -109,7 +115,9 @@ export async function createAgentServer(opts: AgentServerOptions): Promise<Fasti
       return reply.code(413).send(errorBody(new AgentError('BODY_TOO_LARGE', `the body is larger than ${MAX_JSON_BODY_BYTES} bytes`)))
     }
     if (fe.validation) {
-      return reply.code(400).send(errorBody(new AgentError('BAD_REQUEST', `${fe.validationContext ?? 'request'} is invalid (${fe.message})`)))
+      return reply
+        .code(400)
+        .send(errorBody(new AgentError('BAD_REQUEST', `${fe.validationContext ?? 'request'} is invalid (${fe.message})`)))
     }
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
       return reply.code(fe.statusCode).send({ code: 'BAD_REQUEST', message: fe.message, statusCode: fe.statusCode })
@@ -124,7 +132,11 @@ export async function createAgentServer(opts: AgentServerOptions): Promise<Fasti
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'zlh agent API', version: agentVersion, description: 'The in-container agent. Every route needs `Authorization: Bearer <container token>`.' },
+      info: {
+        title: 'zlh agent API',
+        version: agentVersion,
+        description: 'The in-container agent. Every route needs `Authorization: Bearer <container token>`.',
+      },
       components: {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
         schemas: { AgentError: structuredClone(errorResponseSchema) as unknown as Record<string, never> },
@@ -142,7 +154,11 @@ export async function createAgentServer(opts: AgentServerOptions): Promise<Fasti
   return app
 }
 
-export interface AgentRoute { methods: string[]; url: string; open: boolean }
+export interface AgentRoute {
+  methods: string[]
+  url: string
+  open: boolean
+}
 const routeTables = new WeakMap<FastifyInstance, AgentRoute[]>()
 
 /** Every route of an agent server (HEAD routes fastify adds included), as registered. */

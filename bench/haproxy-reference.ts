@@ -19,7 +19,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-export interface ReferenceProxy { port: number; pids: () => number[]; stop: () => Promise<void> }
+export interface ReferenceProxy {
+  port: number
+  pids: () => number[]
+  stop: () => Promise<void>
+}
 
 interface Options {
   port: number
@@ -31,8 +35,20 @@ interface Options {
   canConnect: (port: number) => Promise<boolean>
 }
 
-const CLIENT_CLAIMED = ['forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-prefix',
-  'x-forwarded-server', 'x-real-ip', 'x-forwarded-ssl', 'x-forwarded-scheme', 'x-original-url', 'x-rewrite-url']
+const CLIENT_CLAIMED = [
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-server',
+  'x-real-ip',
+  'x-forwarded-ssl',
+  'x-forwarded-scheme',
+  'x-original-url',
+  'x-rewrite-url',
+]
 
 export function haproxyConfig(opts: Omit<Options, 'canConnect'>, mapFile: string): string {
   const subkey = createHmac('sha256', opts.signingKey).update('zlh-gateway/ide-session').digest('base64')
@@ -100,7 +116,12 @@ backend code_server
 export async function startHaproxyReference(opts: Options): Promise<ReferenceProxy> {
   const dir = mkdtempSync(join(tmpdir(), 'zlh-bench-haproxy-'))
   const mapFile = join(dir, 'routes.map')
-  writeFileSync(mapFile, Object.entries(opts.routes).map(([vmid, addr]) => `${vmid} ${addr}\n`).join(''))
+  writeFileSync(
+    mapFile,
+    Object.entries(opts.routes)
+      .map(([vmid, addr]) => `${vmid} ${addr}\n`)
+      .join(''),
+  )
   const config = join(dir, 'haproxy.cfg')
   writeFileSync(config, haproxyConfig(opts, mapFile), { mode: 0o600 })
   const proc = spawn('haproxy', ['-f', config], { stdio: ['ignore', 'inherit', 'inherit'] })

@@ -79,10 +79,14 @@ async function startAgentProcess(root: string, token: string): Promise<{ child: 
   const tokenFile = path.join(work, `token-${path.basename(root)}`)
   fs.writeFileSync(tokenFile, token)
   const cli = new URL('../src/cli/main.ts', import.meta.url).pathname
-  const child = spawn(process.execPath, [cli, 'agent', '--root', root, '--listen', '127.0.0.1:0', '--token-file', tokenFile], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [cli, 'agent', '--root', root, '--listen', '127.0.0.1:0', '--token-file', tokenFile], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   children.push(child)
   const rl = createInterface({ input: child.stdout! })
-  rl.on('line', (l) => { if (process.env.BENCH_DEBUG && /artifact downloaded|runtime installed/.test(l)) console.error(l) })
+  rl.on('line', (l) => {
+    if (process.env.BENCH_DEBUG && /artifact downloaded|runtime installed/.test(l)) console.error(l)
+  })
   const url = await lineMatching(child, (l) => {
     try {
       const ev = JSON.parse(l) as { msg?: string; url?: string }
@@ -106,7 +110,7 @@ async function timeAgentInstall(agentUrl: string, token: string, url: string, sh
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify({ name: 'bench', version, url, sha256 }),
   })
-  const body = await res.json() as { downloaded?: boolean; message?: string }
+  const body = (await res.json()) as { downloaded?: boolean; message?: string }
   if (res.status !== 200 || !body.downloaded) throw new Error(`agent install failed: ${res.status} ${JSON.stringify(body)}`)
   return performance.now() - t0
 }
@@ -115,7 +119,14 @@ function timeShellPipeline(url: string, sha256: string): number {
   const dest = fs.mkdtempSync(path.join(work, 'shell-'))
   const sumFile = path.join(dest, '.sum')
   const t0 = performance.now()
-  execFileSync('bash', ['-c', 'set -o pipefail; curl -sSf "$1" | tee >(sha256sum > "$3") | tar -xzf - -C "$2"; wait', 'bench', url, dest, sumFile])
+  execFileSync('bash', [
+    '-c',
+    'set -o pipefail; curl -sSf "$1" | tee >(sha256sum > "$3") | tar -xzf - -C "$2"; wait',
+    'bench',
+    url,
+    dest,
+    sumFile,
+  ])
   const ms = performance.now() - t0
   const got = fs.readFileSync(sumFile, 'utf8').split(' ')[0]
   if (got !== sha256) throw new Error(`shell pipeline sha256 ${got} != ${sha256}`)
@@ -125,7 +136,11 @@ function timeShellPipeline(url: string, sha256: string): number {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
-async function measure(mib: number, server: string, runsHere: number): Promise<{ mib: number; bytes: number; agent: number[]; shell: number[]; rss: number }> {
+async function measure(
+  mib: number,
+  server: string,
+  runsHere: number,
+): Promise<{ mib: number; bytes: number; agent: number[]; shell: number[]; rss: number }> {
   const art = makeArtifact(mib)
   const url = `${server}/${path.basename(art.file)}`
   const token = randomBytes(24).toString('hex')
@@ -153,7 +168,10 @@ const small = await measure(Number(args['small-mib']), server, 1)
 const ratio = median(big.agent) / median(big.shell)
 const cpu = os.cpus()[0]?.model ?? 'unknown cpu'
 const lines = [
-  `Machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 1024 ** 3)} GiB RAM, Linux ${os.release()}, Node ${process.version}; loopback; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} (shared machine); ${new Date().toISOString().slice(0, 10)}.`,
+  `Machine: ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 1024 ** 3)} GiB RAM, Linux ${os.release()}, Node ${process.version}; loopback; load average at the end ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} (shared machine); ${new Date().toISOString().slice(0, 10)}.`,
   `Command: \`node bench/install.ts --mib ${args.mib} --small-mib ${args['small-mib']} --runs ${runs}\``,
   '',
   '| artifact | agent install (median of runs) | `curl \\| tee >(sha256sum) \\| tar -xz` | ratio | agent peak RSS (VmHWM) |',
@@ -171,7 +189,7 @@ if (args.write) {
     begin,
     '## Agent runtime install (`bench/install.ts`)',
     '',
-    'The agent\'s POST /runtimes (streaming download, sha256 while streaming, safe tar extraction into staging,',
+    "The agent's POST /runtimes (streaming download, sha256 while streaming, safe tar extraction into staging,",
     'marker + fsync, atomic rename, `current` switch, dev environment rewrite) against the shell pipeline on the',
     'same artifact from the same loopback server. Target: ≤ 1.1× the pipeline; peak RSS independent of size.',
     '',
@@ -180,17 +198,19 @@ if (args.write) {
     'Reading it: the commit step (marker + fsync, rename, link switch, dev environment) is 15–60 ms of each',
     'install (BENCH_DEBUG=1); the rest is the streaming download+hash+extract. The shell pipeline spreads that',
     'work over five processes (curl, tee, sha256sum, tar, gzip); the agent hashes and parses tar on its main',
-    'thread with gunzip on the libuv pool. On this shared 2-core machine (other engineers\' test suites running)',
+    "thread with gunzip on the libuv pool. On this shared 2-core machine (other engineers' test suites running)",
     'the 100 MiB ratio swung with the load between runs of this same command: 0.71×, 0.89× and 1.00× at load 5–10,',
     '1.37×–2.64× at load 8–25, where the five-process pipeline gets more of the contended CPUs than the',
-    'agent\'s one busy thread. Moving extraction to a worker thread was tried and measured no faster here, so',
+    "agent's one busy thread. Moving extraction to a worker thread was tried and measured no faster here, so",
     'it was not kept. The ≤ 1.1× target is met at load ≤ 10 and missed under heavy contention. Peak RSS is flat',
     'in the artifact size (300 MiB artifact: 266 MiB, 100 MiB: 251–298 MiB, 52 MiB: 250 MiB, 12 MiB: 222 MiB;',
     'an idle agent is 186 MiB): the Node baseline plus lazily collected garbage, not buffered artifact bytes.',
     end,
   ].join('\n')
   const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmark results\n'
-  const next = text.includes(begin) ? text.slice(0, text.indexOf(begin)) + section + text.slice(text.indexOf(end) + end.length) : `${text.trimEnd()}\n\n${section}\n`
+  const next = text.includes(begin)
+    ? text.slice(0, text.indexOf(begin)) + section + text.slice(text.indexOf(end) + end.length)
+    : `${text.trimEnd()}\n\n${section}\n`
   fs.writeFileSync(file, next)
   console.log(`recorded in ${file}`)
 }

@@ -40,9 +40,11 @@ async function runUpstream(): Promise<void> {
   })
   server.keepAliveTimeout = 60_000
   const wss = new WebSocketServer({ noServer: true })
-  server.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => {
-    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }))
-  }))
+  server.on('upgrade', (req, socket, head) =>
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }))
+    }),
+  )
   server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`))
 }
 
@@ -50,7 +52,13 @@ async function runGateway(upstreamPort: number): Promise<void> {
   const { createGateway, InMemoryRouteTable } = await import('../src/gateway/index.ts')
   const routes = new InMemoryRouteTable()
   routes.set(VMID, { address: `127.0.0.1:${upstreamPort}`, ready: true, name: 'bench', namespace: 'bench', uid: 'bench-uid' })
-  const gw = await createGateway({ listen: '127.0.0.1:0', ideSuffix: SUFFIX, routes, signingKey: Buffer.from(process.env.ZLH_BENCH_SIGNING_KEY!, 'base64'), publicPort: 'listen' })
+  const gw = await createGateway({
+    listen: '127.0.0.1:0',
+    ideSuffix: SUFFIX,
+    routes,
+    signingKey: Buffer.from(process.env.ZLH_BENCH_SIGNING_KEY!, 'base64'),
+    publicPort: 'listen',
+  })
   // Sign in through the real token exchange, as a browser would.
   const { token } = gw.mintIdeToken(VMID, 'bench', { apiTokenId: null })
   const cookie = await new Promise<string>((resolve, reject) => {
@@ -96,7 +104,10 @@ async function runBytePipe(upstreamPort: number): Promise<void> {
 
 /** The reference must be doing the gateway's checks: a valid session passes, each kind of bad request gets 403. */
 async function checksLikeTheGateway(port: number, host: string, cookie: string, signingKey: Buffer): Promise<void> {
-  const mint = (vmid: number, key = signingKey, ago = 0) => new IdeSessionCookie(key, { now: () => Date.now() - ago }).issue({ vmid, uid: 'bench-uid', apiTokenId: null, user: 'bench' }).split(';')[0]!
+  const mint = (vmid: number, key = signingKey, ago = 0) =>
+    new IdeSessionCookie(key, { now: () => Date.now() - ago })
+      .issue({ vmid, uid: 'bench-uid', apiTokenId: null, user: 'bench' })
+      .split(';')[0]!
   const cases: [string, string, Record<string, string>, number, string?][] = [
     ['valid session', '/bench/asset.js', { cookie }, 200],
     ['forged cookie', '/bench/asset.js', { cookie: mint(VMID, randomBytes(32)) }, 403],
@@ -108,21 +119,41 @@ async function checksLikeTheGateway(port: number, host: string, cookie: string, 
     ['look-alike host', '/bench/asset.js', { cookie, host: host.replace(SUFFIX, `${SUFFIX}.evil`) }, 403],
   ]
   for (const [name, path, headers, want, method] of cases) {
-    const status = await new Promise<number>((resolve) => fetchRaw(port, headers.host ?? host, path, (res) => resolve(res.statusCode!), headers, method))
+    const status = await new Promise<number>((resolve) =>
+      fetchRaw(port, headers.host ?? host, path, (res) => resolve(res.statusCode!), headers, method),
+    )
     if (status !== want) throw new Error(`haproxy reference: ${name} answered ${status}, expected ${want}`)
   }
 }
 
-function fetchRaw(port: number, host: string, path: string, cb: (res: IncomingMessage) => void, headers: Record<string, string> = {}, method = 'GET'): void {
-  import('node:http').then(({ request }) => request({ host: '127.0.0.1', port, path, method, headers: { ...headers, host } }, (res) => { res.resume(); cb(res) }).end())
+function fetchRaw(
+  port: number,
+  host: string,
+  path: string,
+  cb: (res: IncomingMessage) => void,
+  headers: Record<string, string> = {},
+  method = 'GET',
+): void {
+  import('node:http').then(({ request }) =>
+    request({ host: '127.0.0.1', port, path, method, headers: { ...headers, host } }, (res) => {
+      res.resume()
+      cb(res)
+    }).end(),
+  )
 }
 
 // ---- orchestration ----------------------------------------------------------------------------
 
-interface Child { proc: ChildProcess; info: { port: number; cookie?: string } }
+interface Child {
+  proc: ChildProcess
+  info: { port: number; cookie?: string }
+}
 
 async function startRole(args: string[], env: Record<string, string> = {}): Promise<Child> {
-  const proc = spawn(process.execPath, [import.meta.filename, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } })
+  const proc = spawn(process.execPath, [import.meta.filename, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  })
   let buf = ''
   const info = await new Promise<Child['info']>((resolve, reject) => {
     proc.stdout!.on('data', (d: Buffer) => {
@@ -135,13 +166,20 @@ async function startRole(args: string[], env: Record<string, string> = {}): Prom
   return { proc, info }
 }
 
-async function startNginx(upstreamPort: number): Promise<{ port: number; pids: () => number[]; stop: () => Promise<void>; version: string }> {
+async function startNginx(
+  upstreamPort: number,
+): Promise<{ port: number; pids: () => number[]; stop: () => Promise<void>; version: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'zlh-bench-nginx-'))
   chmodSync(dir, 0o755)
-  for (const d of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) { mkdirSync(join(dir, d)); chmodSync(join(dir, d), 0o777) }
+  for (const d of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) {
+    mkdirSync(join(dir, d))
+    chmodSync(join(dir, d), 0o777)
+  }
   const port = await freePort()
   const conf = join(dir, 'nginx.conf')
-  writeFileSync(conf, `
+  writeFileSync(
+    conf,
+    `
 worker_processes 1;
 daemon off;
 pid ${dir}/nginx.pid;
@@ -168,9 +206,9 @@ http {
     }
   }
 }
-`)
-  const version = execFileSync('nginx', ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim() ||
-    '' // nginx -v prints to stderr
+`,
+  )
+  const version = execFileSync('nginx', ['-v'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim() || '' // nginx -v prints to stderr
   const proc = spawn('nginx', ['-p', dir, '-c', conf], { stdio: ['ignore', 'inherit', 'inherit'] })
   const until = Date.now() + 10_000
   while (!(await canConnect(port))) {
@@ -181,7 +219,10 @@ http {
     port,
     version,
     // master + its one worker
-    pids: () => [proc.pid!, ...readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)],
+    pids: () => [
+      proc.pid!,
+      ...readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
+    ],
     stop: async () => {
       proc.kill('SIGQUIT')
       await once(proc, 'exit')
@@ -201,12 +242,22 @@ async function freePort(): Promise<number> {
 async function canConnect(port: number): Promise<boolean> {
   const { connect } = await import('node:net')
   return new Promise((resolve) => {
-    const c = connect(port, '127.0.0.1', () => { c.destroy(); resolve(true) })
+    const c = connect(port, '127.0.0.1', () => {
+      c.destroy()
+      resolve(true)
+    })
     c.on('error', () => resolve(false))
   })
 }
 
-interface HttpResult { rps: number; p50: number; p99: number; errors: number; non2xx: number; cpuUsPerReq: number }
+interface HttpResult {
+  rps: number
+  p50: number
+  p99: number
+  errors: number
+  non2xx: number
+  cpuUsPerReq: number
+}
 
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
 
@@ -227,25 +278,41 @@ async function http(port: number, headers: Record<string, string>, duration: num
   return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, cpuUsPerReq }
 }
 
-interface WsResult { rate: number; clientCpuPct: number; cpuUsPerMsg: number }
+interface WsResult {
+  rate: number
+  clientCpuPct: number
+  cpuUsPerMsg: number
+}
 
 /**
  * Echo throughput with a fixed window of messages in flight per socket. Below saturation the rate
  * is window / round-trip time, so it is reported with the measuring client's CPU share (100 % =
  * the client is the bound) and the serving processes' CPU per message.
  */
-async function wsThroughput(port: number, headers: Record<string, string>, origin: string, seconds: number, window: number, pids: number[]): Promise<WsResult> {
+async function wsThroughput(
+  port: number,
+  headers: Record<string, string>,
+  origin: string,
+  seconds: number,
+  window: number,
+  pids: number[],
+): Promise<WsResult> {
   const SOCKETS = 50
   const payload = Buffer.alloc(128, 'm').toString()
-  const sockets = await Promise.all(Array.from({ length: SOCKETS }, async () => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/bench/ws`, { headers, origin })
-    await once(ws, 'open')
-    return ws
-  }))
+  const sockets = await Promise.all(
+    Array.from({ length: SOCKETS }, async () => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/bench/ws`, { headers, origin })
+      await once(ws, 'open')
+      return ws
+    }),
+  )
   let received = 0
   let running = true
   for (const ws of sockets) {
-    ws.on('message', () => { received++; if (running) ws.send(payload) })
+    ws.on('message', () => {
+      received++
+      if (running) ws.send(payload)
+    })
     for (let i = 0; i < window; i++) ws.send(payload)
   }
   await new Promise((r) => setTimeout(r, 1000)) // warm-up
@@ -263,7 +330,12 @@ async function wsThroughput(port: number, headers: Record<string, string>, origi
     cpuUsPerMsg: (cpuMicros(pids) - server0) / messages,
   }
   running = false
-  await Promise.all(sockets.map((ws) => { ws.close(); return once(ws, 'close') }))
+  await Promise.all(
+    sockets.map((ws) => {
+      ws.close()
+      return once(ws, 'close')
+    }),
+  )
   return result
 }
 
@@ -284,14 +356,37 @@ async function main(): Promise<void> {
   const pipe = await startRole(['pipe', String(upstream.info.port)])
   const nginx = await startNginx(upstream.info.port)
   const haproxy = process.argv.includes('--haproxy')
-    ? await startHaproxyReference({ port: await freePort(), signingKey, suffix: SUFFIX, routes: { [VMID]: `127.0.0.1:${upstream.info.port}` }, sessionTtlSeconds: DEFAULT_SESSION_TTL_SECONDS, canConnect })
+    ? await startHaproxyReference({
+        port: await freePort(),
+        signingKey,
+        suffix: SUFFIX,
+        routes: { [VMID]: `127.0.0.1:${upstream.info.port}` },
+        sessionTtlSeconds: DEFAULT_SESSION_TTL_SECONDS,
+        canConnect,
+      })
     : undefined
-  const loadAtStart = loadavg().map((l) => l.toFixed(2)).join(' ')
+  const loadAtStart = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')
   const host = `dev-${VMID}.${SUFFIX}`
   const targets = [
     { name: 'direct', port: upstream.info.port, headers: {} as Record<string, string>, pids: () => [upstream.proc.pid!] },
-    { name: 'gateway', port: gateway.info.port, headers: { host: `${host}:${gateway.info.port}`, cookie: gateway.info.cookie! }, pids: () => [gateway.proc.pid!] },
-    ...(haproxy ? [{ name: 'haproxy + IDE checks', port: haproxy.port, headers: { host: `${host}:${haproxy.port}`, cookie: gateway.info.cookie! }, pids: haproxy.pids }] : []),
+    {
+      name: 'gateway',
+      port: gateway.info.port,
+      headers: { host: `${host}:${gateway.info.port}`, cookie: gateway.info.cookie! },
+      pids: () => [gateway.proc.pid!],
+    },
+    ...(haproxy
+      ? [
+          {
+            name: 'haproxy + IDE checks',
+            port: haproxy.port,
+            headers: { host: `${host}:${haproxy.port}`, cookie: gateway.info.cookie! },
+            pids: haproxy.pids,
+          },
+        ]
+      : []),
     { name: 'nginx', port: nginx.port, headers: { host: `${host}:${nginx.port}` }, pids: nginx.pids },
     { name: 'bare http-proxy-3', port: bare.info.port, headers: { host: `${host}:${bare.info.port}` }, pids: () => [bare.proc.pid!] },
     { name: 'node byte pipe (floor)', port: pipe.info.port, headers: { host: `${host}:${pipe.info.port}` }, pids: () => [pipe.proc.pid!] },
@@ -310,51 +405,80 @@ async function main(): Promise<void> {
         if (h.non2xx) throw new Error(`${t.name}: ${h.non2xx} non-2xx responses`)
         if (h.errors) process.stderr.write(`${t.name}: ${h.errors} socket errors/timeouts\n`)
         results[t.name]!.http.push(h)
-        process.stderr.write(`${t.name} http: ${h.rps.toFixed(0)} req/s p50 ${h.p50} ms p99 ${h.p99} ms, ${h.cpuUsPerReq.toFixed(1)} µs CPU/req\n`)
+        process.stderr.write(
+          `${t.name} http: ${h.rps.toFixed(0)} req/s p50 ${h.p50} ms p99 ${h.p99} ms, ${h.cpuUsPerReq.toFixed(1)} µs CPU/req\n`,
+        )
       }
       // On a shared machine only same-round ratios compare like with like.
       const rps = (n: string) => results[n]!.http[round]!.rps
-      process.stderr.write(`round ${round + 1}: gateway / nginx ${(rps('gateway') / rps('nginx')).toFixed(2)}×, floor / nginx ${(rps('node byte pipe (floor)') / rps('nginx')).toFixed(2)}×\n`)
+      process.stderr.write(
+        `round ${round + 1}: gateway / nginx ${(rps('gateway') / rps('nginx')).toFixed(2)}×, floor / nginx ${(rps('node byte pipe (floor)') / rps('nginx')).toFixed(2)}×\n`,
+      )
       for (const t of targets) {
         const origin = `https://${t.headers.host ?? host}`
         const w = await wsThroughput(t.port, t.headers, origin, wsSeconds, wsWindow, t.pids())
         results[t.name]!.ws.push(w)
-        process.stderr.write(`${t.name} ws: ${w.rate.toFixed(0)} msg/s, client CPU ${w.clientCpuPct.toFixed(0)} %, ${w.cpuUsPerMsg.toFixed(2)} µs CPU/msg\n`)
+        process.stderr.write(
+          `${t.name} ws: ${w.rate.toFixed(0)} msg/s, client CPU ${w.clientCpuPct.toFixed(0)} %, ${w.cpuUsPerMsg.toFixed(2)} µs CPU/msg\n`,
+        )
       }
     }
   } finally {
     await nginx.stop()
     await haproxy?.stop()
-    for (const c of [gateway, bare, pipe, upstream]) { c.proc.kill(); await once(c.proc, 'exit').catch(() => {}) }
+    for (const c of [gateway, bare, pipe, upstream]) {
+      c.proc.kill()
+      await once(c.proc, 'exit').catch(() => {})
+    }
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-  const summary = Object.fromEntries(Object.entries(results).map(([name, r]) => [name, {
-    cpu: median(r.http.map((h) => h.cpuUsPerReq)), rps: median(r.http.map((h) => h.rps)), p50: median(r.http.map((h) => h.p50)), p99: median(r.http.map((h) => h.p99)),
-    wsMsgs: median(r.ws.map((w) => w.rate)), wsClientCpu: median(r.ws.map((w) => w.clientCpuPct)), wsCpu: median(r.ws.map((w) => w.cpuUsPerMsg)),
-  }]))
+  const summary = Object.fromEntries(
+    Object.entries(results).map(([name, r]) => [
+      name,
+      {
+        cpu: median(r.http.map((h) => h.cpuUsPerReq)),
+        rps: median(r.http.map((h) => h.rps)),
+        p50: median(r.http.map((h) => h.p50)),
+        p99: median(r.http.map((h) => h.p99)),
+        wsMsgs: median(r.ws.map((w) => w.rate)),
+        wsClientCpu: median(r.ws.map((w) => w.clientCpuPct)),
+        wsCpu: median(r.ws.map((w) => w.cpuUsPerMsg)),
+      },
+    ]),
+  )
   type Name = 'direct' | 'gateway' | 'haproxy + IDE checks' | 'nginx' | 'bare http-proxy-3' | 'node byte pipe (floor)'
-  const s = summary as Record<Name, { cpu: number; rps: number; p50: number; p99: number; wsMsgs: number; wsClientCpu: number; wsCpu: number }>
+  const s = summary as Record<
+    Name,
+    { cpu: number; rps: number; p50: number; p99: number; wsMsgs: number; wsClientCpu: number; wsCpu: number }
+  >
   const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, Node ${process.version}, ${execFileSync('sh', ['-c', 'nginx -v 2>&1'], { encoding: 'utf8' }).trim()}`
   if (process.argv.includes('--json')) {
     console.log(JSON.stringify({ machine, duration, wsSeconds, wsWindow, rounds, summary }, null, 2))
     return
   }
-  const row = (n: Name) => `| ${n} | ${s[n].rps.toFixed(0)} | ${s[n].p50} | ${s[n].p99} | ${s[n].cpu.toFixed(1)} | ${s[n].wsMsgs.toFixed(0)} | ${s[n].wsClientCpu.toFixed(0)} | ${s[n].wsCpu.toFixed(2)} |`
-  console.log([
-    `machine: ${machine}; load average at start ${loadAtStart}`,
-    `command: node bench/proxy.ts --duration ${duration} --ws-duration ${wsSeconds} --ws-window ${wsWindow} --rounds ${rounds}`,
-    '',
-    '| target | HTTP req/s | p50 ms | p99 ms | CPU µs/req (server process) | WS msg/s | WS client CPU % | WS CPU µs/msg (server process) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...(['direct', 'gateway', 'haproxy + IDE checks', 'nginx', 'bare http-proxy-3', 'node byte pipe (floor)'] as const).filter((n) => s[n]).map(row),
-    '',
-    `gateway / nginx: req/s ${(s.gateway.rps / s.nginx.rps).toFixed(2)}×, p99 ${s.gateway.p99} vs ${s.nginx.p99} ms; ` +
-      `WS gateway / direct ${(100 * s.gateway.wsMsgs / s.direct.wsMsgs).toFixed(0)} %, nginx / direct ${(100 * s.nginx.wsMsgs / s.direct.wsMsgs).toFixed(0)} %; ` +
-      `HTTP gateway / direct ${(100 * s.gateway.rps / s.direct.rps).toFixed(0)} %; ` +
-      `CPU per request gateway / nginx ${(s.gateway.cpu / s.nginx.cpu).toFixed(1)}×, gateway / bare http-proxy-3 ${(s.gateway.cpu / s['bare http-proxy-3'].cpu).toFixed(2)}×; ` +
-      `floor (node byte pipe) / nginx: req/s ${(s['node byte pipe (floor)'].rps / s.nginx.rps).toFixed(2)}×, CPU per request ${(s['node byte pipe (floor)'].cpu / s.nginx.cpu).toFixed(1)}×` +
-      (s['haproxy + IDE checks'] ? `; haproxy + IDE checks / nginx: req/s ${(s['haproxy + IDE checks'].rps / s.nginx.rps).toFixed(2)}×, CPU per request ${(s['haproxy + IDE checks'].cpu / s.nginx.cpu).toFixed(1)}×` : ''),
-  ].join('\n'))
+  const row = (n: Name) =>
+    `| ${n} | ${s[n].rps.toFixed(0)} | ${s[n].p50} | ${s[n].p99} | ${s[n].cpu.toFixed(1)} | ${s[n].wsMsgs.toFixed(0)} | ${s[n].wsClientCpu.toFixed(0)} | ${s[n].wsCpu.toFixed(2)} |`
+  console.log(
+    [
+      `machine: ${machine}; load average at start ${loadAtStart}`,
+      `command: node bench/proxy.ts --duration ${duration} --ws-duration ${wsSeconds} --ws-window ${wsWindow} --rounds ${rounds}`,
+      '',
+      '| target | HTTP req/s | p50 ms | p99 ms | CPU µs/req (server process) | WS msg/s | WS client CPU % | WS CPU µs/msg (server process) |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...(['direct', 'gateway', 'haproxy + IDE checks', 'nginx', 'bare http-proxy-3', 'node byte pipe (floor)'] as const)
+        .filter((n) => s[n])
+        .map(row),
+      '',
+      `gateway / nginx: req/s ${(s.gateway.rps / s.nginx.rps).toFixed(2)}×, p99 ${s.gateway.p99} vs ${s.nginx.p99} ms; ` +
+        `WS gateway / direct ${((100 * s.gateway.wsMsgs) / s.direct.wsMsgs).toFixed(0)} %, nginx / direct ${((100 * s.nginx.wsMsgs) / s.direct.wsMsgs).toFixed(0)} %; ` +
+        `HTTP gateway / direct ${((100 * s.gateway.rps) / s.direct.rps).toFixed(0)} %; ` +
+        `CPU per request gateway / nginx ${(s.gateway.cpu / s.nginx.cpu).toFixed(1)}×, gateway / bare http-proxy-3 ${(s.gateway.cpu / s['bare http-proxy-3'].cpu).toFixed(2)}×; ` +
+        `floor (node byte pipe) / nginx: req/s ${(s['node byte pipe (floor)'].rps / s.nginx.rps).toFixed(2)}×, CPU per request ${(s['node byte pipe (floor)'].cpu / s.nginx.cpu).toFixed(1)}×` +
+        (s['haproxy + IDE checks']
+          ? `; haproxy + IDE checks / nginx: req/s ${(s['haproxy + IDE checks'].rps / s.nginx.rps).toFixed(2)}×, CPU per request ${(s['haproxy + IDE checks'].cpu / s.nginx.cpu).toFixed(1)}×`
+          : ''),
+    ].join('\n'),
+  )
 }
 
 const role = process.argv[2]

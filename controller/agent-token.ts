@@ -8,7 +8,9 @@ import { ApiError, controllerReference, isNotFound, type Client, type KObject } 
 import { AGENT_TOKEN_KEY, AGENT_URL_KEY, agentTokenSecretName, isUsableAgentToken } from '../src/api/index.ts'
 import { FIELD_MANAGER, SECRET } from './kinds.ts'
 
-interface SecretObject extends KObject { data?: Record<string, string> }
+interface SecretObject extends KObject {
+  data?: Record<string, string>
+}
 
 function tokenOf(secret: SecretObject): string | undefined {
   const b64 = secret.data?.[AGENT_TOKEN_KEY]
@@ -26,19 +28,31 @@ export async function ensureAgentToken(client: Client, server: KObject, signal?:
     if (token !== undefined) return token
     // A Secret without a usable token (edited by hand): replace its data, keep the object.
     const fresh = randomBytes(32).toString('hex')
-    await client.replace({ ...existing, data: { ...existing.data, [AGENT_TOKEN_KEY]: Buffer.from(fresh).toString('base64') } }, { fieldManager: FIELD_MANAGER, signal })
+    await client.replace(
+      { ...existing, data: { ...existing.data, [AGENT_TOKEN_KEY]: Buffer.from(fresh).toString('base64') } },
+      { fieldManager: FIELD_MANAGER, signal },
+    )
     return fresh
   } catch (err) {
     if (!isNotFound(err)) throw err
   }
   const token = randomBytes(32).toString('hex')
   try {
-    await client.create<SecretObject>({
-      apiVersion: 'v1', kind: 'Secret',
-      metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'zlh-controller' }, ownerReferences: [controllerReference(server)] },
-      type: 'Opaque',
-      data: { [AGENT_TOKEN_KEY]: Buffer.from(token).toString('base64') },
-    }, { fieldManager: FIELD_MANAGER, signal })
+    await client.create<SecretObject>(
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: {
+          name,
+          namespace,
+          labels: { 'app.kubernetes.io/managed-by': 'zlh-controller' },
+          ownerReferences: [controllerReference(server)],
+        },
+        type: 'Opaque',
+        data: { [AGENT_TOKEN_KEY]: Buffer.from(token).toString('base64') },
+      },
+      { fieldManager: FIELD_MANAGER, signal },
+    )
     return token
   } catch (err) {
     if (err instanceof ApiError && err.statusCode === 409) {
@@ -53,7 +67,9 @@ export async function ensureAgentToken(client: Client, server: KObject, signal?:
 /** The token if the Secret exists (delete path: never create one). */
 export async function readAgentToken(client: Client, server: KObject, signal?: AbortSignal): Promise<string | undefined> {
   try {
-    return tokenOf(await client.get<SecretObject>(SECRET, agentTokenSecretName(server.metadata?.name as string), server.metadata?.namespace, signal))
+    return tokenOf(
+      await client.get<SecretObject>(SECRET, agentTokenSecretName(server.metadata?.name as string), server.metadata?.namespace, signal),
+    )
   } catch (err) {
     if (isNotFound(err)) return undefined
     throw err
@@ -68,7 +84,12 @@ export async function readAgentToken(client: Client, server: KObject, signal?: A
 export async function recordAgentUrl(client: Client, server: KObject, agentUrl: string, signal?: AbortSignal): Promise<void> {
   let secret: SecretObject
   try {
-    secret = await client.get<SecretObject>(SECRET, agentTokenSecretName(server.metadata?.name as string), server.metadata?.namespace, signal)
+    secret = await client.get<SecretObject>(
+      SECRET,
+      agentTokenSecretName(server.metadata?.name as string),
+      server.metadata?.namespace,
+      signal,
+    )
   } catch (err) {
     if (isNotFound(err)) return
     throw err

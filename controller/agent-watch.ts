@@ -10,7 +10,11 @@ import type { Logger } from 'pino'
 import { AgentClient } from '../src/agent-client/index.ts'
 import type { Clock } from '../src/runtime/index.ts'
 
-interface Watch { url: string, tokenId: string, abort: AbortController }
+interface Watch {
+  url: string
+  tokenId: string
+  abort: AbortController
+}
 
 export class AgentWatches {
   readonly #watches = new Map<string, Watch>()
@@ -43,7 +47,8 @@ export class AgentWatches {
           this.#enqueue(key)
         }
       } catch (err) {
-        if (!abort.signal.aborted) this.#log.warn({ server: key, err: (err as Error).message }, 'agent state stream ended; relying on periodic resync')
+        if (!abort.signal.aborted)
+          this.#log.warn({ server: key, err: (err as Error).message }, 'agent state stream ended; relying on periodic resync')
       }
     })()
   }

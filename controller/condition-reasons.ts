@@ -11,20 +11,20 @@
 export const CONDITION_REASONS = {
   // RuntimeResolved
   Resolved: 'every runtime reference resolved to a verified RuntimeCatalog version',
-  CatalogNotFound: 'no RuntimeCatalog has the runtime\'s name',
+  CatalogNotFound: "no RuntimeCatalog has the runtime's name",
   ChannelNotFound: 'the catalog has no such channel',
   VersionNotFound: 'the catalog has no such version',
-  ArchNotAvailable: 'the version has no artifact for this machine\'s architecture',
-  VersionNotVerified: 'the version\'s artifacts were not (yet) verified by the RuntimeCatalog controller',
+  ArchNotAvailable: "the version has no artifact for this machine's architecture",
+  VersionNotVerified: "the version's artifacts were not (yet) verified by the RuntimeCatalog controller",
   CodeServerBuilding: 'no code-server catalog yet: its builder is working (message: progress)',
-  CodeServerBuildFailed: 'no code-server catalog: its builder\'s last attempt failed (message: why, next attempt)',
+  CodeServerBuildFailed: "no code-server catalog: its builder's last attempt failed (message: why, next attempt)",
   // Provisioned (and the ContainerProvider's Ready)
   ContainerRunning: 'the container runs and its agent answers',
   ProviderNotFound: 'spec.placement.providerRef names no ContainerProvider',
   NoDefaultProvider: 'no providerRef and no ContainerProvider marked default',
   SeveralDefaultProviders: 'no providerRef and more than one ContainerProvider marked default',
-  ProviderCredentialsMissing: 'the provider\'s credentials Secret lacks its key',
-  ProviderInvalid: 'the provider\'s spec cannot be turned into a backend',
+  ProviderCredentialsMissing: "the provider's credentials Secret lacks its key",
+  ProviderInvalid: "the provider's spec cannot be turned into a backend",
   ProviderFailed: 'the provider failed with an error that is not in its catalog',
   AddressUnknown: 'the container has no address yet',
   AgentUrlNotRecorded: 'the agent URL could not be written into the agent token Secret',
@@ -34,9 +34,9 @@ export const CONDITION_REASONS = {
   Installing: 'runtimes are being installed through the agent',
   Installed: 'every wanted runtime (or mod) is installed and current',
   InstallFailed: 'an install failed for a reason the agent did not classify',
-  SourceNotAllowed: 'an artifact or mod URL is refused by the provider\'s spec.outbound',
-  VerifyFailed: 'the runtime\'s verify command failed after download',
-  ArtifactChecksumMismatch: 'the downloaded artifact\'s sha256 differs from the catalog\'s',
+  SourceNotAllowed: "an artifact or mod URL is refused by the provider's spec.outbound",
+  VerifyFailed: "the runtime's verify command failed after download",
+  ArtifactChecksumMismatch: "the downloaded artifact's sha256 differs from the catalog's",
   ArtifactTooLarge: 'the artifact is larger than the catalog says',
   ArtifactTruncated: 'the artifact download ended early',
   ArtifactUnavailable: 'the artifact could not be downloaded (HTTP error, unreachable, stalled, timeout)',
@@ -56,22 +56,24 @@ export const CONDITION_REASONS = {
   // Synced (every kind; synced-condition.ts, forbidden.ts)
   Forbidden: 'RBAC refuses a write the reconcile needs (message: which verb on which resource)',
   AdmissionRefused: 'an admission plugin or policy refuses a write the reconcile needs',
-  ReconcileSuccess: 'the API server accepts the controller\'s writes for this object again',
+  ReconcileSuccess: "the API server accepts the controller's writes for this object again",
   // RuntimeCatalog Verified
-  AllVerified: 'every version\'s artifact matched its sha256 and size',
-  VerificationFailed: 'some version\'s artifact could not be fetched or did not match (message: which, why)',
+  AllVerified: "every version's artifact matched its sha256 and size",
+  VerificationFailed: "some version's artifact could not be fetched or did not match (message: which, why)",
   // ContainerProvider Ready (besides the provider lookup reasons above)
   BackendReady: 'the backend answers and the host has what it needs',
   BackendUnreachable: 'the backend did not answer a list of its containers',
-  RootDirNotWritable: 'the process provider\'s root directory cannot be written',
+  RootDirNotWritable: "the process provider's root directory cannot be written",
   NotRoot: 'the lxc provider needs the controller to run as root',
-  LxcNotInstalled: 'lxc-create is not installed on the controller\'s host',
+  LxcNotInstalled: "lxc-create is not installed on the controller's host",
 } as const satisfies Record<string, string>
 
 export type ConditionReason = keyof typeof CONDITION_REASONS
 
 /** The reason names themselves: `Reason.Resolved === 'Resolved'`. */
-export const Reason = Object.freeze(Object.fromEntries(Object.keys(CONDITION_REASONS).map((k) => [k, k]))) as { readonly [K in ConditionReason]: K }
+export const Reason = Object.freeze(Object.fromEntries(Object.keys(CONDITION_REASONS).map((k) => [k, k]))) as {
+  readonly [K in ConditionReason]: K
+}
 
 /** A provider error's reason: its catalog code, prefixed with `Provider` unless it already is
  * (`ProviderUnreachable`, not `ProviderProviderUnreachable`). */

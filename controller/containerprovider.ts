@@ -31,7 +31,7 @@ export interface ProviderStatusSettings {
   intervalMs?: number
 }
 
-type Check = { ok: true, message: string } | { ok: false, reason: string, message: string }
+type Check = { ok: true; message: string } | { ok: false; reason: string; message: string }
 
 /** The host-side check of a provider's type (process: root dir writable; lxc: root and lxc-create). */
 export function hostCheck(resource: ContainerProvider, stateDir: string): Check {
@@ -42,13 +42,28 @@ export function hostCheck(resource: ContainerProvider, stateDir: string): Check 
         mkdirSync(root, { recursive: true })
         accessSync(root, fsConstants.W_OK)
       } catch (err) {
-        return { ok: false, reason: Reason.RootDirNotWritable, message: `the process provider's root directory ${root} cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): fix its permissions or set spec.process.rootDir to a writable directory` }
+        return {
+          ok: false,
+          reason: Reason.RootDirNotWritable,
+          message: `the process provider's root directory ${root} cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): fix its permissions or set spec.process.rootDir to a writable directory`,
+        }
       }
       return { ok: true, message: `containers are processes under ${root} (the process provider isolates nothing: for development)` }
     }
     case 'lxc':
-      if (process.getuid?.() !== 0) return { ok: false, reason: Reason.NotRoot, message: 'the lxc provider creates privileged containers and host bridges: run the controller as root' }
-      if (!onPath('lxc-create')) return { ok: false, reason: Reason.LxcNotInstalled, message: 'lxc-create is not installed on the controller\'s host: install the Debian packages lxc and busybox-static (apt-get install -y lxc busybox-static)' }
+      if (process.getuid?.() !== 0)
+        return {
+          ok: false,
+          reason: Reason.NotRoot,
+          message: 'the lxc provider creates privileged containers and host bridges: run the controller as root',
+        }
+      if (!onPath('lxc-create'))
+        return {
+          ok: false,
+          reason: Reason.LxcNotInstalled,
+          message:
+            "lxc-create is not installed on the controller's host: install the Debian packages lxc and busybox-static (apt-get install -y lxc busybox-static)",
+        }
       return { ok: true, message: 'lxc-create is installed and the controller runs as root' }
     default:
       return { ok: true, message: '' }
@@ -58,7 +73,12 @@ export function hostCheck(resource: ContainerProvider, stateDir: string): Check 
 function onPath(command: string): boolean {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (!dir) continue
-    try { accessSync(join(dir, command), fsConstants.X_OK); return true } catch { /* next */ }
+    try {
+      accessSync(join(dir, command), fsConstants.X_OK)
+      return true
+    } catch {
+      /* next */
+    }
   }
   return false
 }
@@ -116,7 +136,8 @@ const containerChanged: Predicate = {
 /** Registers the ContainerProvider status controller on `mgr`. */
 export function registerContainerProviderStatus(mgr: Manager, deps: ReconcilerDeps, settings: ProviderStatusSettings): void {
   const everyProvider = (): Request[] => deps.containerProviders.list().map((p) => ({ name: p.metadata.name as string }))
-  mgr.controller('containerprovider')
+  mgr
+    .controller('containerprovider')
     .for<ContainerProvider>(CONTAINERPROVIDER, { predicates: [generationChanged] })
     .watches(GAMESERVER, everyProvider, { predicates: [containerChanged] })
     .watches(DEVSERVER, everyProvider, { predicates: [containerChanged] })

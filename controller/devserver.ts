@@ -32,10 +32,18 @@ export function devRuntimeRefs(ds: DevServer): RuntimeRef[] {
 }
 
 /** The IDE's public host and URL (with `publicPort` unless it is https's own), and the code-server the gateway proxies them to. */
-export function ideOf(container: Pick<Container, 'vmid' | 'address' | 'codeServerAddress'>, suffix: string, publicPort?: number): { host: string, url: string, upstream?: string } {
+export function ideOf(
+  container: Pick<Container, 'vmid' | 'address' | 'codeServerAddress'>,
+  suffix: string,
+  publicPort?: number,
+): { host: string; url: string; upstream?: string } {
   const host = ideHostName(container.vmid, suffix)
   const authority = publicPort === undefined || publicPort === 443 ? host : `${host}:${publicPort}`
-  const upstream = container.codeServerAddress ?? (container.address === undefined ? undefined : `${container.address.includes(':') ? `[${container.address}]` : container.address}:${CODE_SERVER_PORT}`)
+  const upstream =
+    container.codeServerAddress ??
+    (container.address === undefined
+      ? undefined
+      : `${container.address.includes(':') ? `[${container.address}]` : container.address}:${CODE_SERVER_PORT}`)
   return { host, url: `https://${authority}/`, ...(upstream === undefined ? {} : { upstream }) }
 }
 
@@ -51,14 +59,29 @@ export const devServerKind: ServerKind<DevServer, DevServerStatus, CodeServerRun
   defaults: { cores: 2, memoryMiB: 4096, diskGiB: 16 },
   runtimeRefs: devRuntimeRefs,
   // code-server is reported only when the spec lists it itself.
-  reportedRuntimeRefs: (ds) => devRuntimeRefs(ds).filter((r) => r.name !== CODE_SERVER_RUNTIME || (ds.spec.runtimes ?? []).some((x) => x.name === CODE_SERVER_RUNTIME)),
+  reportedRuntimeRefs: (ds) =>
+    devRuntimeRefs(ds).filter(
+      (r) => r.name !== CODE_SERVER_RUNTIME || (ds.spec.runtimes ?? []).some((x) => x.name === CODE_SERVER_RUNTIME),
+    ),
   // Waiting for code-server's builder (and nothing else)? Its state is the reason (+ an Event per failure).
   explainUnresolved: ({ deps, obj: ds, out }, refs, halt) => {
-    const others = resolveRuntimes(refs.filter((r) => r.name !== CODE_SERVER_RUNTIME), deps.catalogs, out.prev, ds.metadata.annotations)
+    const others = resolveRuntimes(
+      refs.filter((r) => r.name !== CODE_SERVER_RUNTIME),
+      deps.catalogs,
+      out.prev,
+      ds.metadata.annotations,
+    )
     const wait = others.next === 'continue' ? codeServerWait(ds, deps.catalogs.getByName(CODE_SERVER_RUNTIME)) : undefined
     if (wait === undefined) return halt
     const isNew = isNewBuildFailure(wait, out.conds.get('RuntimeResolved'))
-    return { ...halt, reason: wait.reason, message: wait.message, readyReason: wait.reason, alsoFalse: ['CodeServerReady'], ...(isNew ? { warning: { reason: wait.reason, message: wait.message } } : {}) }
+    return {
+      ...halt,
+      reason: wait.reason,
+      message: wait.message,
+      readyReason: wait.reason,
+      alsoFalse: ['CodeServerReady'],
+      ...(isNew ? { warning: { reason: wait.reason, message: wait.message } } : {}),
+    }
   },
   parkContainerWhenNotRunning: true,
   parkedConditions: (ds, conds) => {
@@ -73,7 +96,9 @@ export const devServerKind: ServerKind<DevServer, DevServerStatus, CodeServerRun
   showsInstalling: async () => true,
   run: runCodeServer,
   observe: observeDevServer,
-  stopWorkload: async (connection, _ds, signal) => { await new AgentClient({ ...connection, signal }).stopCodeServer() },
+  stopWorkload: async (connection, _ds, signal) => {
+    await new AgentClient({ ...connection, signal }).stopCodeServer()
+  },
 }
 
 export function devServerReconciler(deps: ReconcilerDeps, store: Store<DevServer>, watches: AgentWatches): Reconciler {

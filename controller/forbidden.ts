@@ -41,7 +41,10 @@ export interface Denial {
 }
 
 /** The reconciled kind's resource, for the rule an owner-reference refusal needs. */
-export interface OwnerResource { resource: string, apiGroup: string }
+export interface OwnerResource {
+  resource: string
+  apiGroup: string
+}
 
 const FORBIDDEN_TEXT = /User "([^"]*)" cannot (\S+) resource "([^"]+)"(?: in API group "([^"]*)")?(?: in the namespace "([^"]*)")?/
 
@@ -53,7 +56,7 @@ const OWNER_DELETE_TEXT = /cannot set an ownerRef on a resource you can't delete
 const ADMISSION_TEXT = /admission webhook "[^"]*" denied the request|ValidatingAdmissionPolicy '[^']*' with binding '[^']*' denied request/
 
 /** What object a call was about, from its path: /api(s)/…/namespaces/<ns>/<resource>[/<name>]. */
-function pathParts(path: string): { resource?: string, apiGroup: string, namespace?: string } {
+function pathParts(path: string): { resource?: string; apiGroup: string; namespace?: string } {
   const m = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)(?:\/namespaces\/([^/?]+))?\/([^/?]+)/.exec(path)
   return m === null ? { apiGroup: '' } : { apiGroup: m[1] ?? '', namespace: m[2], resource: m[3] }
 }
@@ -68,10 +71,23 @@ export function forbiddenDenial(err: unknown, owner?: OwnerResource): Denial | u
   const call = err.message
   const target = pathParts(/^\S+ (\S+): /.exec(call)?.[1] ?? '')
   if (OWNER_FINALIZERS_TEXT.test(text)) {
-    return { admission: 'OwnerReferencesPermissionEnforcement', verb: 'update', ...(owner ? { resource: `${owner.resource}/finalizers`, apiGroup: owner.apiGroup } : {}), namespace: target.namespace, call }
+    return {
+      admission: 'OwnerReferencesPermissionEnforcement',
+      verb: 'update',
+      ...(owner ? { resource: `${owner.resource}/finalizers`, apiGroup: owner.apiGroup } : {}),
+      namespace: target.namespace,
+      call,
+    }
   }
   if (OWNER_DELETE_TEXT.test(text)) {
-    return { admission: 'OwnerReferencesPermissionEnforcement', verb: 'delete', resource: target.resource, apiGroup: target.apiGroup, namespace: target.namespace, call }
+    return {
+      admission: 'OwnerReferencesPermissionEnforcement',
+      verb: 'delete',
+      resource: target.resource,
+      apiGroup: target.apiGroup,
+      namespace: target.namespace,
+      call,
+    }
   }
   if (err.statusCode === 422) return ADMISSION_TEXT.test(text) ? { admission: 'policy', call } : undefined
   if (ADMISSION_TEXT.test(text)) return { admission: 'policy', call }
@@ -82,18 +98,27 @@ export function forbiddenDenial(err: unknown, owner?: OwnerResource): Denial | u
 
 /** One sentence naming the denial and where its rule belongs. */
 export function describeDenial(d: Denial): string {
-  if (d.admission === 'policy') return `an admission policy of the cluster refused a write of the controller (${d.call}); its message says which rule; ask the cluster's operator to allow it`
+  if (d.admission === 'policy')
+    return `an admission policy of the cluster refused a write of the controller (${d.call}); its message says which rule; ask the cluster's operator to allow it`
   if (d.admission === 'OwnerReferencesPermissionEnforcement') {
-    const rule = d.resource !== undefined ? `"${d.verb}" on "${d.resource}" (API group ${d.apiGroup || 'core'})` : `"${d.verb}" on the owner's finalizers subresource`
+    const rule =
+      d.resource !== undefined
+        ? `"${d.verb}" on "${d.resource}" (API group ${d.apiGroup || 'core'})`
+        : `"${d.verb}" on the owner's finalizers subresource`
     const why = d.verb === 'update' ? 'an owner reference with blockOwnerDeletion needs' : 'changing owner references needs'
-    return `the OwnerReferencesPermissionEnforcement admission plugin refused a write of the controller (${d.call}): ${why} ${rule}; ` +
-      'add it to the controller\'s role (manifests/base/rbac-controller.yaml) and apply it'
+    return (
+      `the OwnerReferencesPermissionEnforcement admission plugin refused a write of the controller (${d.call}): ${why} ${rule}; ` +
+      "add it to the controller's role (manifests/base/rbac-controller.yaml) and apply it"
+    )
   }
-  if (d.verb === undefined) return `the API server refused a call of the controller (${d.call}); grant the missing permission in manifests/base/rbac-controller.yaml`
+  if (d.verb === undefined)
+    return `the API server refused a call of the controller (${d.call}); grant the missing permission in manifests/base/rbac-controller.yaml`
   const where = d.namespace ? ` in namespace ${d.namespace}` : ''
   const group = d.apiGroup ? `${d.apiGroup}` : 'core'
-  return `forbidden: ${d.user ?? 'the controller'} may not ${d.verb} ${d.resource} (API group ${group})${where}; ` +
+  return (
+    `forbidden: ${d.user ?? 'the controller'} may not ${d.verb} ${d.resource} (API group ${group})${where}; ` +
     `add "${d.verb}" on "${d.resource}" to the controller's role (manifests/base/rbac-controller.yaml) and apply it`
+  )
 }
 
 export interface ForbiddenReportOptions {
@@ -114,7 +139,7 @@ export function refusalReason(d: Denial): typeof Reason.Forbidden | typeof Reaso
 
 /** `reconciler`, with refused writes reported once per object and cause (see the header). */
 export function reportForbidden(reconciler: Reconciler, opts: ForbiddenReportOptions): Reconciler {
-  const reported = new Map<string, { cause: string, attempts: number, statusWriteFailed?: boolean }>()
+  const reported = new Map<string, { cause: string; attempts: number; statusWriteFailed?: boolean }>()
   return async (req, ctx) => {
     const key = req.namespace ? `${req.namespace}/${req.name}` : req.name
     try {
@@ -127,26 +152,46 @@ export function reportForbidden(reconciler: Reconciler, opts: ForbiddenReportOpt
       // Level-based: a refusal shown before a restart of the controller is cleared too.
       if (opts.status !== undefined && (was !== undefined || syncedRefused(opts.store.getByName(req.name, req.namespace)))) {
         try {
-          await writeSynced(opts.status, req.name, req.namespace, { status: 'True', reason: RECONCILE_SUCCESS, message: SYNCED_AGAIN_MESSAGE }, { signal: ctx.signal, onlyToClear: true })
+          await writeSynced(
+            opts.status,
+            req.name,
+            req.namespace,
+            { status: 'True', reason: RECONCILE_SUCCESS, message: SYNCED_AGAIN_MESSAGE },
+            { signal: ctx.signal, onlyToClear: true },
+          )
         } catch (err) {
-          ctx.log.warn({ err: (err as Error).message }, 'the Synced condition could not be set back to True; the next reconcile tries again')
+          ctx.log.warn(
+            { err: (err as Error).message },
+            'the Synced condition could not be set back to True; the next reconcile tries again',
+          )
         }
       }
       return result
     } catch (err) {
       const denial = forbiddenDenial(err, opts.owner)
       if (denial === undefined) throw err
-      const cause = denial.verb !== undefined ? `${denial.verb} ${denial.apiGroup}/${denial.resource} ${denial.namespace ?? ''}` : denial.call
+      const cause =
+        denial.verb !== undefined ? `${denial.verb} ${denial.apiGroup}/${denial.resource} ${denial.namespace ?? ''}` : denial.call
       const prev = reported.get(key)
       const attempts = prev?.cause === cause ? prev.attempts + 1 : 1
-      const entry: { cause: string, attempts: number, statusWriteFailed?: boolean } = { cause, attempts, statusWriteFailed: attempts > 1 ? prev?.statusWriteFailed : undefined }
+      const entry: { cause: string; attempts: number; statusWriteFailed?: boolean } = {
+        cause,
+        attempts,
+        statusWriteFailed: attempts > 1 ? prev?.statusWriteFailed : undefined,
+      }
       reported.set(key, entry)
       const retryMs = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (attempts - 1))
       const message = describeDenial(denial)
       const reason = refusalReason(denial)
       const obj = opts.store.getByName(req.name, req.namespace)
       if (attempts === 1) {
-        const fields = { user: denial.user, verb: denial.verb, resource: denial.resource, apiGroup: denial.apiGroup, namespace: denial.namespace }
+        const fields = {
+          user: denial.user,
+          verb: denial.verb,
+          resource: denial.resource,
+          apiGroup: denial.apiGroup,
+          namespace: denial.namespace,
+        }
         ctx.log.error({ forbidden: fields, call: denial.call, retryInMs: retryMs }, message)
         if (obj !== undefined) opts.recorder.event(obj, 'Warning', reason, message)
       } else {
@@ -158,9 +203,16 @@ export function reportForbidden(reconciler: Reconciler, opts: ForbiddenReportOpt
         } catch (statusErr) {
           // The status write is refused too (or failed): the Event and the error line carry the refusal.
           const denied = forbiddenDenial(statusErr, opts.owner)
-          const fields = { err: (statusErr as Error).message, ...(denied?.verb !== undefined ? { statusForbidden: { verb: denied.verb, resource: denied.resource } } : {}) }
+          const fields = {
+            err: (statusErr as Error).message,
+            ...(denied?.verb !== undefined ? { statusForbidden: { verb: denied.verb, resource: denied.resource } } : {}),
+          }
           if (entry.statusWriteFailed === true) ctx.log.debug(fields, 'the Synced condition still cannot be written')
-          else ctx.log.warn(fields, 'the refusal could not be shown in the object\'s status (condition Synced); the Warning Event and the error line carry it')
+          else
+            ctx.log.warn(
+              fields,
+              "the refusal could not be shown in the object's status (condition Synced); the Warning Event and the error line carry it",
+            )
           entry.statusWriteFailed = true
         }
       }

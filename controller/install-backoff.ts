@@ -4,9 +4,11 @@
 import type { Clock } from '../src/runtime/index.ts'
 
 export class InstallBackoff {
-  readonly #entries = new Map<string, { sig: string, attempts: number, until: number }>()
+  readonly #entries = new Map<string, { sig: string; attempts: number; until: number }>()
   readonly #clock: Clock
-  constructor(clock: Clock) { this.#clock = clock }
+  constructor(clock: Clock) {
+    this.#clock = clock
+  }
   /** Milliseconds to wait before installing `sig` (the set of artifacts) again for `key` (0 = go). */
   wait(key: string, sig: string): number {
     const e = this.#entries.get(key)
@@ -18,5 +20,7 @@ export class InstallBackoff {
     const attempts = e?.sig === sig ? e.attempts + 1 : 1
     this.#entries.set(key, { sig, attempts, until: this.#clock.now() + Math.min(300_000, 5000 * 2 ** (attempts - 1)) })
   }
-  succeeded(key: string): void { this.#entries.delete(key) }
+  succeeded(key: string): void {
+    this.#entries.delete(key)
+  }
 }

@@ -4,8 +4,16 @@
 import type { KindRef } from '../src/runtime/index.ts'
 
 export {
-  CODE_SERVER_CHANNEL, CODE_SERVER_RUNTIME, CONTAINERPROVIDER, DEVSERVER, GAMESERVER, MAX_UNAVAILABLE_ANNOTATION,
-  ROLLOUT_ANNOTATION_PREFIX, RUNTIMECATALOG, SERVER_FINALIZER, rolloutAnnotation,
+  CODE_SERVER_CHANNEL,
+  CODE_SERVER_RUNTIME,
+  CONTAINERPROVIDER,
+  DEVSERVER,
+  GAMESERVER,
+  MAX_UNAVAILABLE_ANNOTATION,
+  ROLLOUT_ANNOTATION_PREFIX,
+  RUNTIMECATALOG,
+  SERVER_FINALIZER,
+  rolloutAnnotation,
 } from '../src/api/index.ts'
 export const SECRET: KindRef = { apiVersion: 'v1', kind: 'Secret' }
 
@@ -15,7 +23,12 @@ export const FIELD_MANAGER = 'zlh-controller'
 export const COMPONENT = 'zlh-controller'
 
 // Our generated resource types, usable where the framework wants a KObject (index signature).
-import type { ContainerProvider as ContainerProviderSpecd, DevServer as DevServerSpecd, GameServer as GameServerSpecd, RuntimeCatalog as RuntimeCatalogSpecd } from '../src/api/index.ts'
+import type {
+  ContainerProvider as ContainerProviderSpecd,
+  DevServer as DevServerSpecd,
+  GameServer as GameServerSpecd,
+  RuntimeCatalog as RuntimeCatalogSpecd,
+} from '../src/api/index.ts'
 import type { KObject } from '../src/runtime/index.ts'
 export type GameServer = GameServerSpecd & KObject
 export type DevServer = DevServerSpecd & KObject

@@ -30,7 +30,7 @@ export function defaultStateDir(): string {
   return join(base, 'zlh')
 }
 
-export function parseHostPort(addr: string): { host: string, port: number } {
+export function parseHostPort(addr: string): { host: string; port: number } {
   const i = addr.lastIndexOf(':')
   const host = i <= 0 ? '127.0.0.1' : addr.slice(0, i).replace(/^\[|\]$/g, '')
   const port = Number(i < 0 ? addr : addr.slice(i + 1))
@@ -50,9 +50,13 @@ export function leaderElectionNamespace(namespaceFile = IN_CLUSTER_NAMESPACE_FIL
   try {
     const ns = readFileSync(namespaceFile, 'utf8').trim()
     if (ns !== '') return ns
-  } catch { /* not in a pod */ }
+  } catch {
+    /* not in a pod */
+  }
   if (env.POD_NAMESPACE) return env.POD_NAMESPACE
-  throw new Error(`--leader-elect outside a pod needs --leader-election-namespace NS (the namespace of the zlh-controller Lease, e.g. zlh-system): there is no ${namespaceFile} and no $POD_NAMESPACE`)
+  throw new Error(
+    `--leader-elect outside a pod needs --leader-election-namespace NS (the namespace of the zlh-controller Lease, e.g. zlh-system): there is no ${namespaceFile} and no $POD_NAMESPACE`,
+  )
 }
 
 export interface RunningController {
@@ -68,16 +72,25 @@ export function startController(opts: ControllerOptions): RunningController {
   else kubeConfig.loadFromDefault()
   const logger = opts.logger ?? pino({ base: { component: 'controller' } })
   const probes = opts.metricsAddr !== undefined ? parseHostPort(opts.metricsAddr) : undefined
-  const leaseNamespace = opts.leaderElect ? opts.leaseNamespace ?? leaderElectionNamespace() : undefined
+  const leaseNamespace = opts.leaderElect ? (opts.leaseNamespace ?? leaderElectionNamespace()) : undefined
   const manager = new Manager({
-    kubeConfig, logger, handleSignals: opts.handleSignals ?? false, gracefulShutdownTimeoutMs: 20_000,
+    kubeConfig,
+    logger,
+    handleSignals: opts.handleSignals ?? false,
+    gracefulShutdownTimeoutMs: 20_000,
     ...(probes ? { probes: { ...probes, ...(opts.metricsToken ? { metricsToken: opts.metricsToken } : {}) } } : {}),
-    ...(leaseNamespace !== undefined ? { leaderElection: { leaseName: 'zlh-controller', namespace: leaseNamespace, identity: `${hostname()}_${randomUUID()}` } } : {}),
+    ...(leaseNamespace !== undefined
+      ? { leaderElection: { leaseName: 'zlh-controller', namespace: leaseNamespace, identity: `${hostname()}_${randomUUID()}` } }
+      : {}),
   })
   const handles = setupControllers(manager, { ...opts, logger })
   const done = manager.start().finally(() => handles.close())
   return {
-    manager, done,
-    async stop() { manager.stop(); await done.catch(() => {}) },
+    manager,
+    done,
+    async stop() {
+      manager.stop()
+      await done.catch(() => {})
+    },
   }
 }

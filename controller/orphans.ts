@@ -32,11 +32,17 @@ export class OrphanCollector implements Runnable {
   /** provider/vmid → first time seen orphaned. */
   readonly #seen = new Map<string, number>()
 
-  constructor(opts: OrphanCollectorOptions) { this.#o = opts }
+  constructor(opts: OrphanCollectorOptions) {
+    this.#o = opts
+  }
 
   async start(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      try { await this.sweep(signal) } catch (err) { if (!signal.aborted) this.#o.log.warn({ err: (err as Error).message }, 'orphan sweep failed') }
+      try {
+        await this.sweep(signal)
+      } catch (err) {
+        if (!signal.aborted) this.#o.log.warn({ err: (err as Error).message }, 'orphan sweep failed')
+      }
       await sleep(this.#o.clock, this.#o.intervalMs, signal).catch(() => {})
     }
   }
@@ -55,14 +61,16 @@ export class OrphanCollector implements Runnable {
   }
 
   /** One pass; returns the containers deleted. */
-  async sweep(signal: AbortSignal): Promise<Array<{ provider: string, vmid: number, ownerUid: string }>> {
+  async sweep(signal: AbortSignal): Promise<Array<{ provider: string; vmid: number; ownerUid: string }>> {
     if (!this.#o.synced()) return []
     const cached = new Set([...this.#o.gameServers.list(), ...this.#o.devServers.list()].map((o) => o.metadata.uid as string))
     const deleted = []
     const stillOrphaned = new Set<string>()
     for (const { name, backend, resource } of await this.#o.providers.all(signal)) {
       let containers
-      try { containers = await backend.list() } catch (err) {
+      try {
+        containers = await backend.list()
+      } catch (err) {
         this.#o.log.warn({ provider: name, err: (err as Error).message }, 'cannot list containers for orphan collection')
         continue
       }
@@ -77,9 +85,17 @@ export class OrphanCollector implements Runnable {
         this.#seen.set(key, first)
         if (this.#o.clock.now() - first < this.#o.graceMs) continue
         const who = c.identity ? `${c.identity.kind} ${c.identity.namespace}/${c.identity.name}` : `owner ${c.ownerUid}`
-        this.#o.log.warn({ provider: name, vmid: c.vmid, ownerUid: c.ownerUid, owner: who }, 'deleting orphaned container: its resource no longer exists')
+        this.#o.log.warn(
+          { provider: name, vmid: c.vmid, ownerUid: c.ownerUid, owner: who },
+          'deleting orphaned container: its resource no longer exists',
+        )
         await backend.delete({ ownerUid: c.ownerUid, vmid: c.vmid })
-        this.#o.recorder.event(resource, 'Warning', 'OrphanDeleted', `deleted container ${c.vmid}: it belonged to ${who}, which no longer exists`)
+        this.#o.recorder.event(
+          resource,
+          'Warning',
+          'OrphanDeleted',
+          `deleted container ${c.vmid}: it belonged to ${who}, which no longer exists`,
+        )
         this.#seen.delete(key)
         deleted.push({ provider: name, vmid: c.vmid, ownerUid: c.ownerUid })
       }

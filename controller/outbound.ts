@@ -31,4 +31,4 @@ export function catalogVerificationPolicy(providers: Store<ContainerProvider>): 
 }
 
 /** What to do about a catalog artifact no provider allows. */
-export const CATALOG_REFUSAL_HINT = 'ask the operator to add it to a ContainerProvider\'s spec.outbound.allowedSources'
+export const CATALOG_REFUSAL_HINT = "ask the operator to add it to a ContainerProvider's spec.outbound.allowedSources"

@@ -20,10 +20,13 @@ export interface RegistryOptions {
 }
 
 export type ProviderLookup =
-  | { ok: true, name: string, backend: ContainerBackend, resource: ContainerProvider }
-  | { ok: false, reason: string, message: string, gone: boolean }
+  | { ok: true; name: string; backend: ContainerBackend; resource: ContainerProvider }
+  | { ok: false; reason: string; message: string; gone: boolean }
 
-interface Entry { key: string, backend: ContainerBackend }
+interface Entry {
+  key: string
+  backend: ContainerBackend
+}
 
 export class ProviderRegistry {
   readonly #client: Client
@@ -42,12 +45,34 @@ export class ProviderRegistry {
     const wanted = placement?.providerRef?.name
     if (wanted !== undefined) {
       const resource = this.#store.getByName(wanted)
-      if (resource === undefined) return { ok: false, reason: Reason.ProviderNotFound, message: `ContainerProvider ${wanted} (spec.placement.providerRef) does not exist: create it or name another (kubectl get containerproviders)`, gone: true }
+      if (resource === undefined)
+        return {
+          ok: false,
+          reason: Reason.ProviderNotFound,
+          message: `ContainerProvider ${wanted} (spec.placement.providerRef) does not exist: create it or name another (kubectl get containerproviders)`,
+          gone: true,
+        }
       return this.#backend(resource, signal)
     }
     const defaults = this.#store.list().filter((p) => p.spec.default === true && p.metadata.deletionTimestamp === undefined)
-    if (defaults.length === 0) return { ok: false, reason: Reason.NoDefaultProvider, message: 'no ContainerProvider has spec.default: true and spec.placement.providerRef is empty: mark one provider as default or name one', gone: true }
-    if (defaults.length > 1) return { ok: false, reason: Reason.SeveralDefaultProviders, message: `ContainerProviders ${defaults.map((p) => p.metadata.name).sort().join(', ')} are all marked default: keep spec.default on one, or set spec.placement.providerRef`, gone: false }
+    if (defaults.length === 0)
+      return {
+        ok: false,
+        reason: Reason.NoDefaultProvider,
+        message:
+          'no ContainerProvider has spec.default: true and spec.placement.providerRef is empty: mark one provider as default or name one',
+        gone: true,
+      }
+    if (defaults.length > 1)
+      return {
+        ok: false,
+        reason: Reason.SeveralDefaultProviders,
+        message: `ContainerProviders ${defaults
+          .map((p) => p.metadata.name)
+          .sort()
+          .join(', ')} are all marked default: keep spec.default on one, or set spec.placement.providerRef`,
+        gone: false,
+      }
     return this.#backend(defaults[0] as ContainerProvider, signal)
   }
 
@@ -57,7 +82,7 @@ export class ProviderRegistry {
   }
 
   /** Every provider that builds (for orphan collection). */
-  async all(signal?: AbortSignal): Promise<Array<{ name: string, backend: ContainerBackend, resource: ContainerProvider }>> {
+  async all(signal?: AbortSignal): Promise<Array<{ name: string; backend: ContainerBackend; resource: ContainerProvider }>> {
     const out = []
     for (const resource of this.#store.list()) {
       const r = await this.#backend(resource, signal)
@@ -78,13 +103,24 @@ export class ProviderRegistry {
       } catch (err) {
         if (!isNotFound(err)) throw err
       }
-      if (credentials === undefined) return { ok: false, reason: Reason.ProviderCredentialsMissing, message: `ContainerProvider ${name}: Secret ${ref.namespace}/${ref.name} has no key ${ref.key}; create it with the Proxmox API token`, gone: false }
+      if (credentials === undefined)
+        return {
+          ok: false,
+          reason: Reason.ProviderCredentialsMissing,
+          message: `ContainerProvider ${name}: Secret ${ref.namespace}/${ref.name} has no key ${ref.key}; create it with the Proxmox API token`,
+          gone: false,
+        }
     }
     const key = `${resource.metadata.uid}/${resource.metadata.generation}/${credentials === undefined ? '' : hashOf(credentials)}`
     const cached = this.#entries.get(name)
     if (cached?.key === key) return { ok: true, name, backend: cached.backend, resource }
     try {
-      const backend = createProvider(resource, { stateDir: this.#opts.stateDir, projectDir: this.#opts.projectDir, credentials, controlPlaneSources: this.#opts.controlPlaneSources })
+      const backend = createProvider(resource, {
+        stateDir: this.#opts.stateDir,
+        projectDir: this.#opts.projectDir,
+        credentials,
+        controlPlaneSources: this.#opts.controlPlaneSources,
+      })
       if (cached) void cached.backend.close().catch(() => {})
       this.#entries.set(name, { key, backend })
       return { ok: true, name, backend, resource }
@@ -99,4 +135,6 @@ export class ProviderRegistry {
   }
 }
 
-function hashOf(s: string): string { return createHash('sha256').update(s).digest('hex').slice(0, 16) }
+function hashOf(s: string): string {
+  return createHash('sha256').update(s).digest('hex').slice(0, 16)
+}

@@ -36,14 +36,28 @@ export function planRollout(channel: string, target: string, followers: Follower
   const failed = inFlight.filter((f) => f.failure !== undefined)
   if (failed.length > 0) {
     const f = failed[0] as Follower
-    return { admit: [], state: 'Halted', updated, total, message: `${f.key} failed on ${target}: ${f.failure}. The rollout of channel ${channel} stopped; move the channel back to roll back, or fix the version` }
+    return {
+      admit: [],
+      state: 'Halted',
+      updated,
+      total,
+      message: `${f.key} failed on ${target}: ${f.failure}. The rollout of channel ${channel} stopped; move the channel back to roll back, or fix the version`,
+    }
   }
   // Already on the target and Ready: record the admission, costs no availability.
   const free = followers.filter((f) => done(f) && f.admitted !== target).map((f) => f.key)
-  const pending = followers.filter((f) => f.installed !== undefined && f.admitted !== target && !done(f)).sort((a, b) => a.key.localeCompare(b.key))
+  const pending = followers
+    .filter((f) => f.installed !== undefined && f.admitted !== target && !done(f))
+    .sort((a, b) => a.key.localeCompare(b.key))
   const slots = Math.max(0, Math.max(1, maxUnavailable) - inFlight.length)
   const admit = [...free, ...pending.slice(0, slots).map((f) => f.key)]
   if (updated === total) return { admit, state: 'Complete', updated, total, message: `${total} server(s) on ${target}` }
   const moving = [...inFlight.map((f) => f.key), ...pending.slice(0, slots).map((f) => f.key)]
-  return { admit, state: 'Progressing', updated, total, message: `${updated}/${total} on ${target}${moving.length ? `; updating ${moving.join(', ')}` : '; waiting for new servers to become Ready'}` }
+  return {
+    admit,
+    state: 'Progressing',
+    updated,
+    total,
+    message: `${updated}/${total} on ${target}${moving.length ? `; updating ${moving.join(', ')}` : '; waiting for new servers to become Ready'}`,
+  }
 }

@@ -27,11 +27,21 @@ import { provisionContainer } from './steps/provision.ts'
 import { describeResolved, resolveProvider, resolveRuntimes } from './steps/resolve.ts'
 
 export async function driveServer<T extends ServerObject, S extends ServerStatus, Ran>(
-  deps: ReconcilerDeps, watches: AgentWatches, obj: T, ctx: ReconcileContext, kind: ServerKind<T, S, Ran>,
+  deps: ReconcilerDeps,
+  watches: AgentWatches,
+  obj: T,
+  ctx: ReconcileContext,
+  kind: ServerKind<T, S, Ran>,
 ): Promise<{ requeueAfter: number }> {
   const { signal } = ctx
   const key = objectKey(obj)
-  const scope: ServerScope<T, S> = { deps, obj, key, signal, out: statusWriter<S>(deps.client, kind.kind, obj as T & { status?: S }, signal) }
+  const scope: ServerScope<T, S> = {
+    deps,
+    obj,
+    key,
+    signal,
+    out: statusWriter<S>(deps.client, kind.kind, obj as T & { status?: S }, signal),
+  }
   const { status, conds } = scope.out
   const halt = (h: Halt): Promise<{ requeueAfter: number }> => reportHalt(scope, kind, h)
 
@@ -53,12 +63,25 @@ export async function driveServer<T extends ServerObject, S extends ServerStatus
   status.vmid = p.container.vmid
   status.address = p.container.address
   Object.assign(status, kind.containerStatus(p.container, p.agentStatus, scope.out.prev, deps))
-  conds.set('Provisioned', 'True', Reason.ContainerRunning, `container ${p.container.vmid} on provider ${provider.value.name}; agent answering`)
+  conds.set(
+    'Provisioned',
+    'True',
+    Reason.ContainerRunning,
+    `container ${p.container.vmid} on provider ${provider.value.name}; agent answering`,
+  )
   watches.ensure(key, p.agentUrl, token)
 
   const install = await installStep({
-    backoff: deps.installBackoff, recorder: deps.recorder, obj, key, agent: p.agent, agentStatus: p.agentStatus, resolved, conds,
-    outbound: provider.value.outbound, signal,
+    backoff: deps.installBackoff,
+    recorder: deps.recorder,
+    obj,
+    key,
+    agent: p.agent,
+    agentStatus: p.agentStatus,
+    resolved,
+    conds,
+    outbound: provider.value.outbound,
+    signal,
     announce: async (what) => {
       if (await kind.showsInstalling(p)) status.phase = 'Installing'
       conds.set('Ready', 'False', Reason.Installing, what)
@@ -79,7 +102,9 @@ export async function driveServer<T extends ServerObject, S extends ServerStatus
 
 /** A halted step's report: its condition and Ready False, the phase, an Event if it deserves one. */
 async function reportHalt<T extends ServerObject, S extends ServerStatus>(
-  scope: ServerScope<T, S>, kind: ServerKind<T, S, unknown>, h: Halt,
+  scope: ServerScope<T, S>,
+  kind: ServerKind<T, S, unknown>,
+  h: Halt,
 ): Promise<{ requeueAfter: number }> {
   const { status, conds, prev } = scope.out
   if (h.container !== undefined) {

@@ -4,7 +4,17 @@
 // stop through the agent, then the provider's delete; a provider gone for good is waited for
 // `providerGoneGraceMs`, then the container is reported abandoned and the finalizer released). A
 // cleanup run again from a stale cache after the object is gone ends quietly (debug), not as a failure.
-import { finalizer, isNotFound, objectKey, patchStatus, type ReconcileContext, type Reconciler, type ReconcileResult, type Request, type Store } from '../src/runtime/index.ts'
+import {
+  finalizer,
+  isNotFound,
+  objectKey,
+  patchStatus,
+  type ReconcileContext,
+  type Reconciler,
+  type ReconcileResult,
+  type Request,
+  type Store,
+} from '../src/runtime/index.ts'
 import type { AgentWatches } from './agent-watch.ts'
 import { readAgentToken } from './agent-token.ts'
 import { FIELD_MANAGER, SERVER_FINALIZER } from './kinds.ts'
@@ -17,18 +27,28 @@ type KindForCleanup<T> = Pick<ServerKind<T & ServerObject, ServerStatus, unknown
 
 /** The reconciler of one server kind: `reconcile` runs for live objects, cleanup for deleted ones. */
 export function serverReconciler<T extends ServerObject>(
-  deps: ReconcilerDeps, store: Store<T>, watches: AgentWatches, kind: KindForCleanup<T>,
+  deps: ReconcilerDeps,
+  store: Store<T>,
+  watches: AgentWatches,
+  kind: KindForCleanup<T>,
   reconcile: (obj: T, ctx: ReconcileContext) => Promise<ReconcileResult>,
 ): Reconciler {
   return async (req: Request, ctx: ReconcileContext) => {
     const cached = store.getByName(req.name, req.namespace)
-    if (cached === undefined) { watches.stop(`${req.namespace}/${req.name}`); return }
+    if (cached === undefined) {
+      watches.stop(`${req.namespace}/${req.name}`)
+      return
+    }
     // The finalizer helper mutates what it is given; the cache's object stays untouched.
     const obj = structuredClone(cached)
     try {
-      return await finalizer(deps.client, SERVER_FINALIZER, obj, async (ev) => ev.type === 'apply'
-        ? reconcile(ev.object, ctx)
-        : cleanupServer(deps, watches, ev.object, ctx, kind), ctx.signal)
+      return await finalizer(
+        deps.client,
+        SERVER_FINALIZER,
+        obj,
+        async (ev) => (ev.type === 'apply' ? reconcile(ev.object, ctx) : cleanupServer(deps, watches, ev.object, ctx, kind)),
+        ctx.signal,
+      )
     } catch (err) {
       if (await alreadyDeleted(deps, kind, obj, err, ctx.signal)) {
         ctx.log.debug({ server: objectKey(obj) }, 'already deleted: an earlier cleanup released the finalizer; nothing left to do')
@@ -45,7 +65,13 @@ export function serverReconciler<T extends ServerObject>(
  * seen the deletion yet (the finalizer was released a moment ago) meets a 404 when it releases it
  * again. Expected, not a failure — but only when the server confirms the object is gone.
  */
-async function alreadyDeleted<T extends ServerObject>(deps: ReconcilerDeps, kind: KindForCleanup<T>, obj: T, err: unknown, signal: AbortSignal): Promise<boolean> {
+async function alreadyDeleted<T extends ServerObject>(
+  deps: ReconcilerDeps,
+  kind: KindForCleanup<T>,
+  obj: T,
+  err: unknown,
+  signal: AbortSignal,
+): Promise<boolean> {
   if (obj.metadata.deletionTimestamp === undefined || !isNotFound(err)) return false
   try {
     await deps.client.get(kind.kind, obj.metadata.name as string, obj.metadata.namespace, signal)
@@ -56,12 +82,25 @@ async function alreadyDeleted<T extends ServerObject>(deps: ReconcilerDeps, kind
 }
 
 /** Delete path: stop the workload through the agent, delete the container. */
-async function cleanupServer<T extends ServerObject>(deps: ReconcilerDeps, watches: AgentWatches, obj: T, ctx: ReconcileContext, kind: KindForCleanup<T>): Promise<void> {
+async function cleanupServer<T extends ServerObject>(
+  deps: ReconcilerDeps,
+  watches: AgentWatches,
+  obj: T,
+  ctx: ReconcileContext,
+  kind: KindForCleanup<T>,
+): Promise<void> {
   const { signal } = ctx
   const key = objectKey(obj)
   const status = obj.status as ServerStatus | undefined
   if (status?.phase !== 'Terminating') {
-    await patchStatus(deps.client, kind.kind, obj.metadata.name as string, obj.metadata.namespace, { phase: 'Terminating' }, { signal, fieldManager: FIELD_MANAGER }).catch(() => {})
+    await patchStatus(
+      deps.client,
+      kind.kind,
+      obj.metadata.name as string,
+      obj.metadata.namespace,
+      { phase: 'Terminating' },
+      { signal, fieldManager: FIELD_MANAGER },
+    ).catch(() => {})
   }
   const lookup = await deps.providers.forPlacement(obj.spec.placement, signal)
   if (!lookup.ok) {

@@ -1,7 +1,16 @@
 // Wires the reconcilers into a Manager: caches and indexes, event sources, the orphan collector.
 import type { Logger } from 'pino'
 import type { ContainerProvider, DevServer, GameServer, RuntimeCatalog } from './kinds.ts'
-import { annotationsChanged, deletionStarted, EventRecorder, generationChanged, or, TriggerChannel, type Manager, type Request } from '../src/runtime/index.ts'
+import {
+  annotationsChanged,
+  deletionStarted,
+  EventRecorder,
+  generationChanged,
+  or,
+  TriggerChannel,
+  type Manager,
+  type Request,
+} from '../src/runtime/index.ts'
 import { AgentWatches } from './agent-watch.ts'
 import type { ReconcilerDeps } from './reconciler-deps.ts'
 import { devRuntimeRefs, devServerReconciler } from './devserver.ts'
@@ -62,15 +71,32 @@ export function setupControllers(mgr: Manager, settings: ControllerSettings): Co
   devServers.addIndexer('runtime', (ds) => devRuntimeRefs(ds).map((r) => r.name))
 
   const recorder = new EventRecorder(mgr.client, { component: COMPONENT, logger: log })
-  const providers = new ProviderRegistry(mgr.client, cpReflector.store, { stateDir: settings.stateDir, projectDir: settings.projectDir, controlPlaneSources: settings.controlPlaneSources })
+  const providers = new ProviderRegistry(mgr.client, cpReflector.store, {
+    stateDir: settings.stateDir,
+    projectDir: settings.projectDir,
+    controlPlaneSources: settings.controlPlaneSources,
+  })
   const deps: ReconcilerDeps = {
-    client: mgr.client, providers, catalogs: rcReflector.store, containerProviders: cpReflector.store, recorder, log, clock,
-    providerGoneGraceMs: settings.providerGoneGraceMs ?? 5 * 60_000, ideSuffix: settings.ideSuffix, idePublicPort: settings.idePublicPort, installBackoff: new InstallBackoff(clock),
+    client: mgr.client,
+    providers,
+    catalogs: rcReflector.store,
+    containerProviders: cpReflector.store,
+    recorder,
+    log,
+    clock,
+    providerGoneGraceMs: settings.providerGoneGraceMs ?? 5 * 60_000,
+    ideSuffix: settings.ideSuffix,
+    idePublicPort: settings.idePublicPort,
+    installBackoff: new InstallBackoff(clock),
   }
   const workers = settings.concurrency ?? 8
   const specChanges = { predicates: [or(generationChanged, deletionStarted, annotationsChanged)] }
-  const toServers = (store: typeof gameServers | typeof devServers) => (rc: RuntimeCatalog): Request[] =>
-    store.byIndex('runtime', rc.metadata.name as string).map((o) => ({ namespace: o.metadata.namespace, name: o.metadata.name as string }))
+  const toServers =
+    (store: typeof gameServers | typeof devServers) =>
+    (rc: RuntimeCatalog): Request[] =>
+      store
+        .byIndex('runtime', rc.metadata.name as string)
+        .map((o) => ({ namespace: o.metadata.namespace, name: o.metadata.name as string }))
   const allOf = (store: typeof gameServers | typeof devServers) => (): Request[] =>
     store.list().map((o) => ({ namespace: o.metadata.namespace, name: o.metadata.name as string }))
 
@@ -80,49 +106,99 @@ export function setupControllers(mgr: Manager, settings: ControllerSettings): Co
   const gameWatches = new AgentWatches((k) => gameAgentEvents.send(k), log.child({ controller: 'gameserver' }), clock)
   const devWatches = new AgentWatches((k) => devAgentEvents.send(k), log.child({ controller: 'devserver' }), clock)
 
-  mgr.controller('gameserver')
+  mgr
+    .controller('gameserver')
     .for<GameServer>(GAMESERVER, specChanges)
     .reconcileOn(gameAgentEvents)
     .watches<RuntimeCatalog>(RUNTIMECATALOG, toServers(gameServers))
     .watches<ContainerProvider>(CONTAINERPROVIDER, allOf(gameServers), { predicates: [generationChanged] })
     .withOptions({ maxConcurrentReconciles: workers, reconcileTimeoutMs: 30 * 60_000 })
-    .complete(reportForbidden(gameServerReconciler(deps, gameServers, gameWatches), { store: gameServers, recorder, owner: { resource: 'gameservers', apiGroup: GROUP }, status: { client: mgr.client, kind: GAMESERVER } }))
+    .complete(
+      reportForbidden(gameServerReconciler(deps, gameServers, gameWatches), {
+        store: gameServers,
+        recorder,
+        owner: { resource: 'gameservers', apiGroup: GROUP },
+        status: { client: mgr.client, kind: GAMESERVER },
+      }),
+    )
 
-  mgr.controller('devserver')
+  mgr
+    .controller('devserver')
     .for<DevServer>(DEVSERVER, specChanges)
     .reconcileOn(devAgentEvents)
     .watches<RuntimeCatalog>(RUNTIMECATALOG, toServers(devServers))
     .watches<ContainerProvider>(CONTAINERPROVIDER, allOf(devServers), { predicates: [generationChanged] })
     .withOptions({ maxConcurrentReconciles: workers, reconcileTimeoutMs: 30 * 60_000 })
-    .complete(reportForbidden(devServerReconciler(deps, devServers, devWatches), { store: devServers, recorder, owner: { resource: 'devservers', apiGroup: GROUP }, status: { client: mgr.client, kind: DEVSERVER } }))
+    .complete(
+      reportForbidden(devServerReconciler(deps, devServers, devWatches), {
+        store: devServers,
+        recorder,
+        owner: { resource: 'devservers', apiGroup: GROUP },
+        status: { client: mgr.client, kind: DEVSERVER },
+      }),
+    )
 
-  const toCatalogs = (refsOf: (o: never) => Array<{ name: string }>) => (o: unknown): Request[] =>
-    [...new Set(refsOf(o as never).map((r) => r.name))].map((name) => ({ name }))
-  mgr.controller('runtimecatalog')
+  const toCatalogs =
+    (refsOf: (o: never) => Array<{ name: string }>) =>
+    (o: unknown): Request[] =>
+      [...new Set(refsOf(o as never).map((r) => r.name))].map((name) => ({ name }))
+  mgr
+    .controller('runtimecatalog')
     .for<RuntimeCatalog>(RUNTIMECATALOG, { predicates: [or(generationChanged, annotationsChanged)] })
     .watches(GAMESERVER, toCatalogs(runtimeRefsOf as (o: never) => Array<{ name: string }>))
     .watches(DEVSERVER, toCatalogs(devRuntimeRefs as (o: never) => Array<{ name: string }>))
     // A provider's spec.outbound bounds what verification may download: a change re-checks refused versions.
-    .watches<ContainerProvider>(CONTAINERPROVIDER, () => rcReflector.store.list().map((rc) => ({ name: rc.metadata.name as string })), { predicates: [generationChanged] })
+    .watches<ContainerProvider>(CONTAINERPROVIDER, () => rcReflector.store.list().map((rc) => ({ name: rc.metadata.name as string })), {
+      predicates: [generationChanged],
+    })
     .withOptions({ maxConcurrentReconciles: 2, reconcileTimeoutMs: 60 * 60_000 })
-    .complete(reportForbidden(runtimeCatalogReconciler({ client: mgr.client, recorder, gameServers, devServers, providers: cpReflector.store, maxUnavailable: settings.maxUnavailable ?? 1, clock }, rcReflector.store), { store: rcReflector.store, recorder, status: { client: mgr.client, kind: RUNTIMECATALOG } }))
+    .complete(
+      reportForbidden(
+        runtimeCatalogReconciler(
+          {
+            client: mgr.client,
+            recorder,
+            gameServers,
+            devServers,
+            providers: cpReflector.store,
+            maxUnavailable: settings.maxUnavailable ?? 1,
+            clock,
+          },
+          rcReflector.store,
+        ),
+        { store: rcReflector.store, recorder, status: { client: mgr.client, kind: RUNTIMECATALOG } },
+      ),
+    )
 
   registerContainerProviderStatus(mgr, deps, { stateDir: settings.stateDir, intervalMs: settings.providerCheckIntervalMs })
 
   const orphans = new OrphanCollector({
-    client: mgr.client, providers, gameServers, devServers, recorder, log: log.child({ component: 'orphans' }),
+    client: mgr.client,
+    providers,
+    gameServers,
+    devServers,
+    recorder,
+    log: log.child({ component: 'orphans' }),
     synced: () => gsReflector.hasSynced() && dsReflector.hasSynced() && cpReflector.hasSynced(),
-    graceMs: settings.orphanGraceMs ?? 5 * 60_000, intervalMs: settings.orphanIntervalMs ?? 30_000, clock,
+    graceMs: settings.orphanGraceMs ?? 5 * 60_000,
+    intervalMs: settings.orphanIntervalMs ?? 30_000,
+    clock,
   })
   mgr.add(orphans)
-  mgr.add({ name: 'agent-streams', start: async (signal) => {
-    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
-    gameWatches.stopAll()
-    devWatches.stopAll()
-  } })
+  mgr.add({
+    name: 'agent-streams',
+    start: async (signal) => {
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
+      gameWatches.stopAll()
+      devWatches.stopAll()
+    },
+  })
 
   return {
-    providers, watches: [gameWatches, devWatches], recorder, orphans,
+    providers,
+    watches: [gameWatches, devWatches],
+    recorder,
+    orphans,
     async close() {
       gameWatches.stopAll()
       devWatches.stopAll()

@@ -20,15 +20,23 @@ export class ConditionSet {
   set(type: string, status: ConditionStatus, reason: string, message: string): void {
     this.list = setCondition(this.list, { type, status, reason, message, observedGeneration: this.#generation })
   }
-  get(type: string): Condition | undefined { return this.list.find((c) => c.type === type) }
-  remove(type: string): void { this.list = this.list.filter((c) => c.type !== type) }
+  get(type: string): Condition | undefined {
+    return this.list.find((c) => c.type === type)
+  }
+  remove(type: string): void {
+    this.list = this.list.filter((c) => c.type !== type)
+  }
 }
 
 /** Stable JSON for comparing statuses (key order independent). */
 export function canonical(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => a.localeCompare(b)))
+      return Object.fromEntries(
+        Object.entries(v as Record<string, unknown>)
+          .filter(([, x]) => x !== undefined)
+          .sort(([a], [b]) => a.localeCompare(b)),
+      )
     }
     return v
   })
@@ -52,10 +60,10 @@ export interface StatusWriter<S> {
 }
 
 /** The status a reconcile builds for `obj`, and its change-only write. */
-export function statusWriter<S extends { conditions?: Condition[], observedGeneration?: number }>(
+export function statusWriter<S extends { conditions?: Condition[]; observedGeneration?: number }>(
   client: Client,
   kind: Parameters<typeof patchStatus>[1],
-  obj: { metadata: { name?: string, namespace?: string, generation?: number }, status?: S },
+  obj: { metadata: { name?: string; namespace?: string; generation?: number }; status?: S },
   signal: AbortSignal,
 ): StatusWriter<S> {
   const prev = obj.status ?? ({} as S)
@@ -65,7 +73,14 @@ export function statusWriter<S extends { conditions?: Condition[], observedGener
   const write = async (): Promise<void> => {
     status.conditions = conds.list
     if (canonical(status) === canonical(written)) return
-    await patchStatus(client, kind, obj.metadata.name as string, obj.metadata.namespace, mergePatchOf(written as Record<string, unknown>, status as Record<string, unknown>), { signal, fieldManager: FIELD_MANAGER })
+    await patchStatus(
+      client,
+      kind,
+      obj.metadata.name as string,
+      obj.metadata.namespace,
+      mergePatchOf(written as Record<string, unknown>, status as Record<string, unknown>),
+      { signal, fieldManager: FIELD_MANAGER },
+    )
     written = structuredClone(status)
   }
   return { prev, status, conds, write }

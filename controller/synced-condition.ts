@@ -14,13 +14,22 @@
 // Errors: an object already gone is no error (nothing to show); anything else the API answers
 // (403 when the status write itself is refused) is thrown to the caller, which falls back to its
 // log line and Event.
-import { ApiError, isNotFound, PatchType, setCondition, type Client, type Condition, type KindRef, type KObject } from '../src/runtime/index.ts'
+import {
+  ApiError,
+  isNotFound,
+  PatchType,
+  setCondition,
+  type Client,
+  type Condition,
+  type KindRef,
+  type KObject,
+} from '../src/runtime/index.ts'
 import { FIELD_MANAGER } from './kinds.ts'
 import { Reason } from './condition-reasons.ts'
 
 export const SYNCED = 'Synced'
 export const RECONCILE_SUCCESS = Reason.ReconcileSuccess
-export const SYNCED_AGAIN_MESSAGE = 'the API server accepts the controller\'s writes for this object again'
+export const SYNCED_AGAIN_MESSAGE = "the API server accepts the controller's writes for this object again"
 
 export interface SyncedTarget {
   client: Pick<Client, 'get' | 'patch'>
@@ -54,9 +63,11 @@ export function syncedRefused(obj: KObject | undefined): boolean {
  * `onlyToClear`: write only if the live object shows a `Synced` that is not True.
  */
 export async function writeSynced(
-  target: SyncedTarget, name: string, namespace: string | undefined,
-  cond: { status: Condition['status'], reason: string, message: string },
-  opts: { signal?: AbortSignal, onlyToClear?: boolean } = {},
+  target: SyncedTarget,
+  name: string,
+  namespace: string | undefined,
+  cond: { status: Condition['status']; reason: string; message: string },
+  opts: { signal?: AbortSignal; onlyToClear?: boolean } = {},
 ): Promise<boolean> {
   const signal = opts.signal
   for (let attempt = 1; ; attempt++) {
@@ -70,11 +81,22 @@ export async function writeSynced(
     // Clearing touches only an object that shows a refusal: one that never showed it stays as it is.
     if (opts.onlyToClear === true && !syncedRefused(live)) return false
     const before = live.status?.conditions ?? []
-    const after = setCondition(before, { type: SYNCED, ...cond, message: fitMessage(cond.message), observedGeneration: live.metadata?.generation })
+    const after = setCondition(before, {
+      type: SYNCED,
+      ...cond,
+      message: fitMessage(cond.message),
+      observedGeneration: live.metadata?.generation,
+    })
     if (after === before) return false
     try {
-      await target.client.patch(target.kind, name, namespace, { metadata: { resourceVersion: live.metadata?.resourceVersion }, status: { conditions: after } },
-        PatchType.merge, { subresource: 'status', fieldManager: FIELD_MANAGER, signal })
+      await target.client.patch(
+        target.kind,
+        name,
+        namespace,
+        { metadata: { resourceVersion: live.metadata?.resourceVersion }, status: { conditions: after } },
+        PatchType.merge,
+        { subresource: 'status', fieldManager: FIELD_MANAGER, signal },
+      )
       return true
     } catch (err) {
       if (!(err instanceof ApiError && err.statusCode === 409) || attempt >= 3) throw err

@@ -5,7 +5,10 @@ import { connect } from 'node:net'
 export function tcpReachable(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port })
-    const done = (ok: boolean): void => { socket.destroy(); resolve(ok) }
+    const done = (ok: boolean): void => {
+      socket.destroy()
+      resolve(ok)
+    }
     socket.setTimeout(timeoutMs, () => done(false))
     socket.once('connect', () => done(true))
     socket.once('error', () => done(false))

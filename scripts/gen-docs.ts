@@ -13,8 +13,15 @@ for (const crd of loadCrds()) {
   const text = renderResourceDoc(crd)
   if (check) {
     let current = ''
-    try { current = readFileSync(file, 'utf8') } catch { /* missing counts as stale */ }
-    if (current !== text) { console.error(`${file} is stale: run npm run gen:docs`); stale++ }
+    try {
+      current = readFileSync(file, 'utf8')
+    } catch {
+      /* missing counts as stale */
+    }
+    if (current !== text) {
+      console.error(`${file} is stale: run npm run gen:docs`)
+      stale++
+    }
   } else {
     mkdirSync(dir, { recursive: true })
     writeFileSync(file, text)

@@ -10,7 +10,11 @@ const target = join(import.meta.dirname, '..', 'src', 'api', 'types.generated.ts
 const text = renderTypes(loadCrds())
 if (process.argv.includes('--check')) {
   let current = ''
-  try { current = readFileSync(target, 'utf8') } catch { /* missing counts as stale */ }
+  try {
+    current = readFileSync(target, 'utf8')
+  } catch {
+    /* missing counts as stale */
+  }
   if (current !== text) {
     console.error(`${target} is stale: run npm run gen:types`)
     process.exit(1)

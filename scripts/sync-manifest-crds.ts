@@ -10,10 +10,15 @@ const HEADER = '# GENERATED from crds/ by scripts/sync-manifest-crds.ts (npm run
 
 /** File name → content that manifests/base/crds/ must hold. */
 export function expectedManifestCrds(): Map<string, string> {
-  const files = readdirSync(join(repo, 'crds')).filter((f) => f.endsWith('.yaml')).sort()
+  const files = readdirSync(join(repo, 'crds'))
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
   const out = new Map<string, string>()
   for (const f of files) out.set(f, HEADER + readFileSync(join(repo, 'crds', f), 'utf8'))
-  out.set('kustomization.yaml', `${HEADER}apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n${files.map((f) => `  - ${f}\n`).join('')}`)
+  out.set(
+    'kustomization.yaml',
+    `${HEADER}apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n${files.map((f) => `  - ${f}\n`).join('')}`,
+  )
   return out
 }
 

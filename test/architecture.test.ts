@@ -7,7 +7,10 @@ import { dirname, join, relative, resolve } from 'node:path'
 const REPO = join(import.meta.dirname, '..')
 const DOC = join(REPO, 'docs', 'architecture.md')
 
-interface Rule { folder: string, allowed: string[] }
+interface Rule {
+  folder: string
+  allowed: string[]
+}
 
 /** The `folder → a, b` lines of the doc's import block. */
 function importRules(markdown: string): Rule[] {
@@ -47,14 +50,28 @@ const rules = importRules(readFileSync(DOC, 'utf8'))
 
 t.test('the doc names the rules of every product folder', async (t) => {
   const folders = rules.map((r) => r.folder)
-  for (const f of ['src/runtime', 'src/apiserver', 'src/api', 'src/platform', 'src/providers', 'src/agent-client', 'src/gateway', 'controller', 'agent', 'src/cli']) {
+  for (const f of [
+    'src/runtime',
+    'src/apiserver',
+    'src/api',
+    'src/platform',
+    'src/providers',
+    'src/agent-client',
+    'src/gateway',
+    'controller',
+    'agent',
+    'src/cli',
+  ]) {
     t.ok(folders.includes(f), `docs/architecture.md has a line for ${f}`)
   }
 })
 
 t.test('the rule reader picks the most specific folder', async (t) => {
   const r = importRules('a → (nothing)\na/b → c, d\n')
-  t.same(r, [{ folder: 'a', allowed: [] }, { folder: 'a/b', allowed: ['c', 'd'] }])
+  t.same(r, [
+    { folder: 'a', allowed: [] },
+    { folder: 'a/b', allowed: ['c', 'd'] },
+  ])
   t.same(ruleFor(r, 'a/b/x.ts'), { folder: 'a/b', allowed: ['c', 'd'], component: 'a' })
   t.equal(ruleFor(r, 'a/bx.ts')!.folder, 'a')
 })
@@ -65,7 +82,10 @@ t.test('every import in the product follows docs/architecture.md', async (t) => 
   for (const top of ['src', 'controller', 'agent', 'examples']) {
     for (const file of tsFiles(top)) {
       const rule = ruleFor(rules, file)
-      if (!rule) { violations.push(`${file}: no line of docs/architecture.md covers it`); continue }
+      if (!rule) {
+        violations.push(`${file}: no line of docs/architecture.md covers it`)
+        continue
+      }
       for (const target of relativeImports(file)) {
         checked++
         if (inside(target, rule.component) || rule.allowed.some((a) => inside(target, a))) continue
@@ -120,8 +140,15 @@ function findCircle(files: string[], importsOf: (file: string) => string[] = rel
 
 t.test('the circle finder finds a circle, and only a circle', async (t) => {
   const graph: Record<string, string[]> = { a: ['b'], b: ['c'], c: ['a'], d: ['a'] }
-  t.same(findCircle(['d', 'a', 'b', 'c'], (f) => graph[f] ?? []), ['a', 'b', 'c', 'a'])
-  t.equal(findCircle(['a', 'b', 'd'], (f) => graph[f] ?? []), undefined, 'a chain is no circle')
+  t.same(
+    findCircle(['d', 'a', 'b', 'c'], (f) => graph[f] ?? []),
+    ['a', 'b', 'c', 'a'],
+  )
+  t.equal(
+    findCircle(['a', 'b', 'd'], (f) => graph[f] ?? []),
+    undefined,
+    'a chain is no circle',
+  )
 })
 
 // issue 20: the controller had deps.ts → workload.ts → status-util.ts → deps.ts; none may come back.
@@ -135,5 +162,9 @@ t.test('every repository path docs/architecture.md names exists', async (t) => {
   const text = readFileSync(DOC, 'utf8')
   const named = [...text.matchAll(/`((?:controller|src|agent|crds|manifests|test|docs|examples|bench)\/[\w./-]*)`/g)].map((m) => m[1]!)
   t.ok(named.length > 20, `${named.length} paths named`)
-  t.same(named.filter((p) => !existsSync(join(REPO, p))), [], 'update docs/architecture.md with the move')
+  t.same(
+    named.filter((p) => !existsSync(join(REPO, p))),
+    [],
+    'update docs/architecture.md with the move',
+  )
 })

@@ -8,10 +8,11 @@ import { join } from 'node:path'
 
 const REPO = join(import.meta.dirname, '..')
 const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as {
-  dependencies: Record<string, string>, allowScripts?: Record<string, unknown>
+  dependencies: Record<string, string>
+  allowScripts?: Record<string, unknown>
 }
 const lock = JSON.parse(readFileSync(join(REPO, 'package-lock.json'), 'utf8')) as {
-  packages: Record<string, { hasInstallScript?: boolean, optional?: boolean }>
+  packages: Record<string, { hasInstallScript?: boolean; optional?: boolean }>
 }
 
 t.test('no locked package runs an install script but the pinned node', async (t) => {

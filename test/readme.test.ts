@@ -9,7 +9,9 @@ import { CRDS, EXAMPLES, REPO, startServer } from './apiserver/harness.ts'
 
 const SOURCES = [
   'README.md',
-  ...readdirSync(join(REPO, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`),
+  ...readdirSync(join(REPO, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
   'src/cli/up/command.ts',
 ]
 
@@ -18,7 +20,11 @@ const SOURCES = [
 function kubectlGets(text: string): string[][] {
   const found: string[][] = []
   for (const m of text.matchAll(/kubectl get (?:'[^'\n`]*'|[^`'"\n&|;#)])*/g)) {
-    const words = m[0].trim().replace(/[.,:]+$/, '').match(/(?:'[^']*'|[^\s'])+/g) ?? []
+    const words =
+      m[0]
+        .trim()
+        .replace(/[.,:]+$/, '')
+        .match(/(?:'[^']*'|[^\s'])+/g) ?? []
     const args = words.map((w) => w.replaceAll("'", '')).slice(1)
     if (args.some((a) => /[<>…]/.test(a))) continue // a placeholder the reader fills in
     found.push(args)
@@ -29,9 +35,14 @@ function kubectlGets(text: string): string[][] {
 t.test('the extractor finds commands in prose, code blocks and string literals', async (t) => {
   t.same(kubectlGets('watch `kubectl get zgs -w`: it restarts'), [['get', 'zgs', '-w']])
   t.same(kubectlGets("    '  kubectl get gameservers -w',"), [['get', 'gameservers', '-w']])
-  t.same(kubectlGets('$ kubectl get zlh\nkubectl apply -f x && kubectl get zlh -w\n'), [['get', 'zlh'], ['get', 'zlh', '-w']])
+  t.same(kubectlGets('$ kubectl get zlh\nkubectl apply -f x && kubectl get zlh -w\n'), [
+    ['get', 'zlh'],
+    ['get', 'zlh', '-w'],
+  ])
   t.same(kubectlGets('kubectl get zgs <name> -o yaml'), [])
-  t.same(kubectlGets("kubectl get zcp proxmox -o jsonpath='{.spec.outbound}'\n"), [['get', 'zcp', 'proxmox', '-o', 'jsonpath={.spec.outbound}']])
+  t.same(kubectlGets("kubectl get zcp proxmox -o jsonpath='{.spec.outbound}'\n"), [
+    ['get', 'zcp', 'proxmox', '-o', 'jsonpath={.spec.outbound}'],
+  ])
 })
 
 t.test('every kubectl get in the docs and the start banner runs as written', async (t) => {
@@ -39,8 +50,14 @@ t.test('every kubectl get in the docs and the start banner runs as written', asy
   for (const file of SOURCES) {
     for (const args of kubectlGets(readFileSync(join(REPO, file), 'utf8'))) commands.set(`${file}: kubectl ${args.join(' ')}`, args)
   }
-  t.ok([...commands.keys()].some((k) => k.startsWith('src/cli/up/command.ts: kubectl get') && / -w$/.test(k)), 'the banner tells how to watch')
-  t.ok([...commands.keys()].some((k) => k.startsWith('README.md: kubectl get') && / -w$/.test(k)), 'the README tells how to watch')
+  t.ok(
+    [...commands.keys()].some((k) => k.startsWith('src/cli/up/command.ts: kubectl get') && / -w$/.test(k)),
+    'the banner tells how to watch',
+  )
+  t.ok(
+    [...commands.keys()].some((k) => k.startsWith('README.md: kubectl get') && / -w$/.test(k)),
+    'the README tells how to watch',
+  )
 
   const h = await startServer(t)
   await h.k('apply', '-f', CRDS)

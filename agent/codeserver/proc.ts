@@ -64,13 +64,22 @@ export function argValue(argv: string[], flag: string): string | undefined {
  * Identity is pid + start time, so a recycled pid is never signalled after the process is gone.
  * Returns which signal ended it.
  */
-export async function stopProcessGroup(pid: number, startTime: number, timeoutMs: number, procDir = '/proc'): Promise<'SIGTERM' | 'SIGKILL' | 'gone'> {
+export async function stopProcessGroup(
+  pid: number,
+  startTime: number,
+  timeoutMs: number,
+  procDir = '/proc',
+): Promise<'SIGTERM' | 'SIGKILL' | 'gone'> {
   const alive = (): Promise<boolean> => isSameProcess(pid, startTime, procDir)
   const signalGroup = (sig: NodeJS.Signals): void => {
     try {
       process.kill(-pid, sig)
     } catch {
-      try { process.kill(pid, sig) } catch { /* already gone */ }
+      try {
+        process.kill(pid, sig)
+      } catch {
+        /* already gone */
+      }
     }
   }
   if (!(await alive())) return 'gone'

@@ -42,13 +42,19 @@ import { argValue, findProcesses, isSameProcess, readProc, stopProcessGroup, top
 import { healthz, splitHostPort } from './health.ts'
 
 /** The spawn options code-server gets (pure): cwd = the workspace, the dev environment, the dev user's ids when there is one. */
-export function codeServerSpawnOptions(paths: Pick<AgentPaths, 'workspace'>, devEnv: Pick<DevEnvironment, 'environment' | 'runAs'>): { cwd: string, env: Record<string, string>, uid?: number, gid?: number } {
+export function codeServerSpawnOptions(
+  paths: Pick<AgentPaths, 'workspace'>,
+  devEnv: Pick<DevEnvironment, 'environment' | 'runAs'>,
+): { cwd: string; env: Record<string, string>; uid?: number; gid?: number } {
   const runAs = devEnv.runAs
   return { cwd: paths.workspace, env: devEnv.environment(), ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}) }
 }
 
 /** Creates the workspace (and the code-server dirs) before a start; with a dev user, owned by it, as is everything from its home down to them. */
-export async function prepareCodeServerDirs(paths: Pick<AgentPaths, 'devHome' | 'workspace' | 'codeServerUserData' | 'logs'>, runAs: { uid: number, gid: number } | null): Promise<void> {
+export async function prepareCodeServerDirs(
+  paths: Pick<AgentPaths, 'devHome' | 'workspace' | 'codeServerUserData' | 'logs'>,
+  runAs: { uid: number; gid: number } | null,
+): Promise<void> {
   await fsp.mkdir(paths.codeServerUserData, { recursive: true })
   await fsp.mkdir(paths.workspace, { recursive: true })
   await fsp.mkdir(paths.logs, { recursive: true })
@@ -109,8 +115,14 @@ export class CodeServerSupervisor {
 
   constructor(opts: CodeServerOptions) {
     this.#o = {
-      bindAddr: `0.0.0.0:${CODE_SERVER_PORT}`, healthIntervalMs: 5000, startTimeoutMs: 60_000, stopTimeoutMs: 10_000,
-      backoffMs: [1000, 2000, 5000, 10_000, 30_000, 60_000], resetAfterMs: 60_000, unhealthyLimit: 6, procDir: '/proc',
+      bindAddr: `0.0.0.0:${CODE_SERVER_PORT}`,
+      healthIntervalMs: 5000,
+      startTimeoutMs: 60_000,
+      stopTimeoutMs: 10_000,
+      backoffMs: [1000, 2000, 5000, 10_000, 30_000, 60_000],
+      resetAfterMs: 60_000,
+      unhealthyLimit: 6,
+      procDir: '/proc',
       ...opts,
     }
     this.#log = opts.log.child({ component: 'codeserver' })
@@ -119,7 +131,9 @@ export class CodeServerSupervisor {
       if (ev.name !== CODE_SERVER_RUNTIME) return
       if (this.#enabled && this.#instance) {
         this.#log.info({ from: ev.from, to: ev.to }, 'code-server runtime switched: restarting on the new version')
-        void this.#serial(() => this.#restart()).catch((err: Error) => this.#log.warn({ err: err.message }, 'restart after runtime switch failed'))
+        void this.#serial(() => this.#restart()).catch((err: Error) =>
+          this.#log.warn({ err: err.message }, 'restart after runtime switch failed'),
+        )
       } else {
         void this.#refreshVersion().then(() => this.#publish())
       }
@@ -127,7 +141,14 @@ export class CodeServerSupervisor {
   }
 
   state(): CodeServerState {
-    const s: CodeServerState = { enabled: this.#enabled, phase: this.#phase, bindAddr: this.#o.bindAddr, folder: this.#o.paths.workspace, restarts: this.#restarts, version: this.#version }
+    const s: CodeServerState = {
+      enabled: this.#enabled,
+      phase: this.#phase,
+      bindAddr: this.#o.bindAddr,
+      folder: this.#o.paths.workspace,
+      restarts: this.#restarts,
+      version: this.#version,
+    }
     if (this.#instance) {
       s.pid = this.#instance.pid
       s.adopted = this.#instance.adopted
@@ -169,7 +190,9 @@ export class CodeServerSupervisor {
     } else if (this.#instance) {
       this.#startWatching()
     } else if (this.#enabled) {
-      await this.#serial(() => this.#spawnAndWait()).catch((err: Error) => this.#log.warn({ err: err.message }, 'code-server did not come back at startup'))
+      await this.#serial(() => this.#spawnAndWait()).catch((err: Error) =>
+        this.#log.warn({ err: err.message }, 'code-server did not come back at startup'),
+      )
     }
     this.#publish()
   }
@@ -234,11 +257,15 @@ export class CodeServerSupervisor {
   #args(): string[] {
     const { paths } = this.#o
     return [
-      '--bind-addr', this.#o.bindAddr,
-      '--auth', 'none',
+      '--bind-addr',
+      this.#o.bindAddr,
+      '--auth',
+      'none',
       '--disable-telemetry',
-      '--user-data-dir', paths.codeServerUserData,
-      '--extensions-dir', paths.codeServerExtensions,
+      '--user-data-dir',
+      paths.codeServerUserData,
+      '--extensions-dir',
+      paths.codeServerExtensions,
       paths.workspace,
     ]
   }
@@ -246,7 +273,8 @@ export class CodeServerSupervisor {
   async #scan(): Promise<{ pid: number; startTime: number } | null> {
     const userData = this.#o.paths.codeServerUserData
     const procs = topMost(await findProcesses((argv) => argValue(argv, '--user-data-dir') === userData, this.#o.procDir))
-    if (procs.length > 1) this.#log.warn({ pids: procs.map((p) => p.pid) }, 'several code-server instances use our user data dir; adopting the oldest')
+    if (procs.length > 1)
+      this.#log.warn({ pids: procs.map((p) => p.pid) }, 'several code-server instances use our user data dir; adopting the oldest')
     procs.sort((a, b) => a.startTime - b.startTime)
     return procs[0] ?? null
   }
@@ -271,7 +299,11 @@ export class CodeServerSupervisor {
     const { paths, devEnv } = this.#o
     const runAs = devEnv.runAs
     await prepareCodeServerDirs(paths, runAs)
-    if (!runAs) this.#log.info({ user: devEnv.userName, workspace: paths.workspace }, 'code-server and its terminal run as the agent user: there is no dev user (root is not / or the agent is not uid 0)')
+    if (!runAs)
+      this.#log.info(
+        { user: devEnv.userName, workspace: paths.workspace },
+        'code-server and its terminal run as the agent user: there is no dev user (root is not / or the agent is not uid 0)',
+      )
     const logFd = fs.openSync(path.join(paths.logs, 'code-server.log'), 'a')
     let child: ChildProcess
     try {
@@ -303,7 +335,8 @@ export class CodeServerSupervisor {
     this.#startWatching()
     const deadline = Date.now() + this.#o.startTimeoutMs
     while (Date.now() < deadline) {
-      if (this.#instance !== instance) throw new AgentError('CODESERVER_START_FAILED', `code-server exited during startup (${this.#message ?? 'see code-server.log'})`)
+      if (this.#instance !== instance)
+        throw new AgentError('CODESERVER_START_FAILED', `code-server exited during startup (${this.#message ?? 'see code-server.log'})`)
       if (await this.#healthy()) {
         this.#phase = 'Running'
         this.#publish()
@@ -339,7 +372,8 @@ export class CodeServerSupervisor {
         if (this.#enabled && !this.#instance && !this.#closed) await this.#spawnAndWait()
       }).catch((err: Error) => {
         this.#log.warn({ err: err.message }, 'code-server restart failed')
-        if (this.#enabled && !this.#instance && !this.#closed && this.#phase !== 'NotInstalled') this.#onExit({ ...instance, startedAt: Date.now() }, null, null)
+        if (this.#enabled && !this.#instance && !this.#closed && this.#phase !== 'NotInstalled')
+          this.#onExit({ ...instance, startedAt: Date.now() }, null, null)
       })
     }, wait)
     this.#restartTimer.unref()
@@ -372,7 +406,9 @@ export class CodeServerSupervisor {
         if (this.#unhealthy >= this.#o.unhealthyLimit && this.#enabled) {
           this.#unhealthy = 0
           this.#log.warn({ pid: instance.pid }, 'code-server unhealthy for too long: restarting it')
-          void this.#serial(() => this.#restart()).catch((err: Error) => this.#log.warn({ err: err.message }, 'restart of unhealthy code-server failed'))
+          void this.#serial(() => this.#restart()).catch((err: Error) =>
+            this.#log.warn({ err: err.message }, 'restart of unhealthy code-server failed'),
+          )
           return
         }
       }

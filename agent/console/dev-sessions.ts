@@ -70,7 +70,10 @@ export class DevConsoleSessions {
     const runAs = this.opts.runAs()
     if (!runAs && !this.warnedSelf) {
       this.warnedSelf = true
-      this.opts.log.info({ uid: process.getuid?.() }, 'dev console: shells run as the agent\'s own user, not dev (the root is not / or the agent is not uid 0)')
+      this.opts.log.info(
+        { uid: process.getuid?.() },
+        "dev console: shells run as the agent's own user, not dev (the root is not / or the agent is not uid 0)",
+      )
     }
     const term = pty.spawn(shell, ['-l'], {
       name: 'xterm-256color',
@@ -85,7 +88,14 @@ export class DevConsoleSessions {
       onSlowViewer: (buffered) => this.opts.log.warn({ session: name, buffered }, 'dev console: cut off a viewer that stopped reading'),
     })
     let markExited!: () => void
-    const session: Session = { name, term, fanout, exited: new Promise((resolve) => { markExited = resolve }) }
+    const session: Session = {
+      name,
+      term,
+      fanout,
+      exited: new Promise((resolve) => {
+        markExited = resolve
+      }),
+    }
     term.onData((d) => fanout.output(d))
     term.onExit(({ exitCode, signal }) => {
       markExited()
@@ -99,7 +109,11 @@ export class DevConsoleSessions {
 
   private end(session: Session): void {
     this.sessions.delete(session.name)
-    try { session.term.kill('SIGHUP') } catch { /* already gone */ }
+    try {
+      session.term.kill('SIGHUP')
+    } catch {
+      /* already gone */
+    }
   }
 
   /** Agent shutdown: ends every shell and waits until each has exited. */
@@ -111,10 +125,16 @@ export class DevConsoleSessions {
     }
     const exitedWithin = (ms: number, s: Session): Promise<boolean> =>
       Promise.race([s.exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(resolve, ms, false).unref())])
-    await Promise.all(ending.map(async (s) => {
-      if (await exitedWithin(SHELL_EXIT_GRACE_MS, s)) return
-      try { s.term.kill('SIGKILL') } catch { /* already gone */ }
-      await exitedWithin(1000, s)
-    }))
+    await Promise.all(
+      ending.map(async (s) => {
+        if (await exitedWithin(SHELL_EXIT_GRACE_MS, s)) return
+        try {
+          s.term.kill('SIGKILL')
+        } catch {
+          /* already gone */
+        }
+        await exitedWithin(1000, s)
+      }),
+    )
   }
 }

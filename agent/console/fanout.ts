@@ -122,11 +122,23 @@ export class ConsoleFanout {
 /** Parses a client message; null for anything malformed (ignored, never fatal). */
 export function parseClientMessage(raw: unknown): { type: 'input'; data: string } | { type: 'resize'; cols: number; rows: number } | null {
   let msg: unknown
-  try { msg = JSON.parse(String(raw)) } catch { return null }
+  try {
+    msg = JSON.parse(String(raw))
+  } catch {
+    return null
+  }
   if (typeof msg !== 'object' || msg === null) return null
   const m = msg as Record<string, unknown>
   if (m.type === 'input' && typeof m.data === 'string' && m.data.length <= 64 * 1024) return { type: 'input', data: m.data }
-  if (m.type === 'resize' && Number.isInteger(m.cols) && Number.isInteger(m.rows) && (m.cols as number) > 0 && (m.rows as number) > 0 && (m.cols as number) <= 1000 && (m.rows as number) <= 1000) {
+  if (
+    m.type === 'resize' &&
+    Number.isInteger(m.cols) &&
+    Number.isInteger(m.rows) &&
+    (m.cols as number) > 0 &&
+    (m.rows as number) > 0 &&
+    (m.cols as number) <= 1000 &&
+    (m.rows as number) <= 1000
+  ) {
     return { type: 'resize', cols: m.cols as number, rows: m.rows as number }
   }
   return null

@@ -22,11 +22,17 @@ export interface ConsoleRoutesOptions {
 
 /** @fastify/websocket hides WebSocket routes from OpenAPI; the consoles are part of the API, so show them (as GET upgrades). */
 const documented = {
-  swaggerTransform: ({ schema, url }: { schema: FastifySchema; url: string }) => ({ schema: { ...schema, hide: false } as FastifySchema, url }),
+  swaggerTransform: ({ schema, url }: { schema: FastifySchema; url: string }) => ({
+    schema: { ...schema, hide: false } as FastifySchema,
+    url,
+  }),
 }
 
 /** Registers both console routes; @fastify/websocket must be registered on `app` already. */
-export function registerConsoleRoutes(app: FastifyInstance, opts: ConsoleRoutesOptions): { gameFanout: ConsoleFanout; devSessions: DevConsoleSessions } {
+export function registerConsoleRoutes(
+  app: FastifyInstance,
+  opts: ConsoleRoutesOptions,
+): { gameFanout: ConsoleFanout; devSessions: DevConsoleSessions } {
   const { supervisor } = opts
   const gameFanout = new ConsoleFanout({
     ...opts.fanout,
@@ -34,7 +40,9 @@ export function registerConsoleRoutes(app: FastifyInstance, opts: ConsoleRoutesO
   })
   supervisor.on('output', (d: Buffer) => gameFanout.output(d))
   supervisor.on('state', (s: { state: string }) => gameFanout.broadcast({ type: 'state', state: s.state as never }))
-  supervisor.on('exit', (e: { exitCode: number | null; signal: string | null }) => gameFanout.broadcast({ type: 'exit', exitCode: e.exitCode, signal: e.signal }))
+  supervisor.on('exit', (e: { exitCode: number | null; signal: string | null }) =>
+    gameFanout.broadcast({ type: 'exit', exitCode: e.exitCode, signal: e.signal }),
+  )
   const devSessions = new DevConsoleSessions({ ...opts.dev, fanout: { ...opts.fanout, ...opts.dev.fanout } })
   // An upgrade refused before @fastify/websocket saw it (e.g. 401 from the agent's auth hook) keeps
   // its raw socket half-open after the response, which would hold app.close() forever: end it.
@@ -46,31 +54,44 @@ export function registerConsoleRoutes(app: FastifyInstance, opts: ConsoleRoutesO
     await devSessions.closeAll()
   })
 
-  app.get('/game/console', { websocket: true, config: documented, schema: { tags: ['console'], summary: 'WebSocket: the game server console (stdin/stdout)' } }, (socket) => {
-    gameFanout.add(socket)
-    gameFanout.send(socket, { type: 'history', lines: supervisor.ring.tail(opts.historyLines ?? 200) })
-    gameFanout.send(socket, { type: 'state', state: supervisor.state })
-    socket.on('message', (raw) => {
-      const msg = parseClientMessage(raw)
-      if (msg?.type === 'input') {
-        if (!supervisor.writeInput(msg.data)) gameFanout.send(socket, { type: 'info', message: `the game server is ${supervisor.state}; input was not delivered` })
-      } else if (msg?.type === 'resize') {
-        gameFanout.send(socket, { type: 'info', message: 'the game console is a pipe, not a terminal: resize has no effect' })
-      }
-    })
-  })
-
-  app.get<{ Querystring: { session?: string } }>('/dev/console', {
-    websocket: true,
-    config: documented,
-    schema: { tags: ['console'], summary: 'WebSocket: a login shell as dev in the workspace', querystring: { type: 'object', properties: { session: { type: 'string' } } } },
-    preValidation: async (req) => {
-      const s = req.query.session
-      if (s !== undefined && !SESSION_NAME.test(s)) throw new GameError('CONSOLE_SESSION_INVALID', JSON.stringify(s.slice(0, 80)))
+  app.get(
+    '/game/console',
+    { websocket: true, config: documented, schema: { tags: ['console'], summary: 'WebSocket: the game server console (stdin/stdout)' } },
+    (socket) => {
+      gameFanout.add(socket)
+      gameFanout.send(socket, { type: 'history', lines: supervisor.ring.tail(opts.historyLines ?? 200) })
+      gameFanout.send(socket, { type: 'state', state: supervisor.state })
+      socket.on('message', (raw) => {
+        const msg = parseClientMessage(raw)
+        if (msg?.type === 'input') {
+          if (!supervisor.writeInput(msg.data))
+            gameFanout.send(socket, { type: 'info', message: `the game server is ${supervisor.state}; input was not delivered` })
+        } else if (msg?.type === 'resize') {
+          gameFanout.send(socket, { type: 'info', message: 'the game console is a pipe, not a terminal: resize has no effect' })
+        }
+      })
     },
-  }, (socket, req) => {
-    devSessions.attach(socket, req.query.session)
-  })
+  )
+
+  app.get<{ Querystring: { session?: string } }>(
+    '/dev/console',
+    {
+      websocket: true,
+      config: documented,
+      schema: {
+        tags: ['console'],
+        summary: 'WebSocket: a login shell as dev in the workspace',
+        querystring: { type: 'object', properties: { session: { type: 'string' } } },
+      },
+      preValidation: async (req) => {
+        const s = req.query.session
+        if (s !== undefined && !SESSION_NAME.test(s)) throw new GameError('CONSOLE_SESSION_INVALID', JSON.stringify(s.slice(0, 80)))
+      },
+    },
+    (socket, req) => {
+      devSessions.attach(socket, req.query.session)
+    },
+  )
 
   return { gameFanout, devSessions }
 }

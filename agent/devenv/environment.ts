@@ -40,7 +40,12 @@ export interface DevEnvironmentOptions {
 }
 
 /** Pure: the environment a dev process gets, given the runtime bin dirs and the user it runs as. */
-export function devEnvironment(paths: AgentPaths, runtimeBins: string[], systemPath = SYSTEM_PATH, user = DEV_USER): Record<string, string> {
+export function devEnvironment(
+  paths: AgentPaths,
+  runtimeBins: string[],
+  systemPath = SYSTEM_PATH,
+  user = DEV_USER,
+): Record<string, string> {
   return {
     HOME: paths.devHome,
     USER: user,
@@ -116,7 +121,10 @@ export class DevEnvironment {
       this.#user = await ensureDevUser(DEV_USER, paths.devHome, log)
       this.#hostChanges = 'applied'
     } else {
-      log.info({ root: paths.root, uid: process.getuid?.() }, 'dev environment: skipping host-wide changes (dev user creation, ownership) because root is not / or the agent is not uid 0')
+      log.info(
+        { root: paths.root, uid: process.getuid?.() },
+        'dev environment: skipping host-wide changes (dev user creation, ownership) because root is not / or the agent is not uid 0',
+      )
       this.#hostChanges = 'skipped'
       this.#user = null
     }
@@ -149,9 +157,10 @@ export class DevEnvironment {
     }
     const start = text.indexOf(BLOCK_BEGIN)
     const end = text.indexOf(BLOCK_END)
-    const next = start >= 0 && end > start
-      ? text.slice(0, start) + block + text.slice(end + BLOCK_END.length + 1)
-      : text + (text && !text.endsWith('\n') ? '\n' : '') + block
+    const next =
+      start >= 0 && end > start
+        ? text.slice(0, start) + block + text.slice(end + BLOCK_END.length + 1)
+        : text + (text && !text.endsWith('\n') ? '\n' : '') + block
     if (next === text) return
     await writeFileDurable(file, next, 0o644)
     if (this.#user) await fs.chown(file, this.#user.uid, this.#user.gid)

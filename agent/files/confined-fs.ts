@@ -41,7 +41,8 @@ export function splitPath(input: string): string[] {
   const parts = input.split('/').filter((p) => p !== '' && p !== '.')
   for (const p of parts) {
     if (p === '..') throw new FileError('FILE_PATH_TRAVERSAL', JSON.stringify(input))
-    if (Buffer.byteLength(p) > MAX_NAME_BYTES) throw new FileError('FILE_NAME_TOO_LONG', `"${p.slice(0, 40)}…" is ${Buffer.byteLength(p)} bytes`)
+    if (Buffer.byteLength(p) > MAX_NAME_BYTES)
+      throw new FileError('FILE_NAME_TOO_LONG', `"${p.slice(0, 40)}…" is ${Buffer.byteLength(p)} bytes`)
   }
   return parts
 }
@@ -60,7 +61,11 @@ async function mapError(err: unknown, dirFd: number, name: string, shown: string
   if (code === 'ELOOP') return new FileError('FILE_PATH_SYMLINK', shown)
   if (code === 'ENOTDIR') {
     // O_DIRECTORY|O_NOFOLLOW on a link reports ENOTDIR: tell the two apart.
-    try { if ((await fsp.lstat(at(dirFd, name))).isSymbolicLink()) return new FileError('FILE_PATH_SYMLINK', shown) } catch { /* fall through */ }
+    try {
+      if ((await fsp.lstat(at(dirFd, name))).isSymbolicLink()) return new FileError('FILE_PATH_SYMLINK', shown)
+    } catch {
+      /* fall through */
+    }
     return new FileError('FILE_NOT_A_DIRECTORY', shown)
   }
   if (code === 'ENOENT') return new FileError('FILE_NOT_FOUND', shown)
@@ -77,9 +82,7 @@ function entryType(d: { isFile(): boolean; isDirectory(): boolean; isSymbolicLin
   return d.isFile() ? 'file' : d.isDirectory() ? 'directory' : d.isSymbolicLink() ? 'symlink' : 'other'
 }
 
-export type OpenResult =
-  | { kind: 'directory'; listing: DirectoryListing }
-  | { kind: 'file'; handle: FileHandle; size: number }
+export type OpenResult = { kind: 'directory'; listing: DirectoryListing } | { kind: 'file'; handle: FileHandle; size: number }
 
 /** A byte counter that fails the stream with FILE_TOO_LARGE past `max`. */
 export function sizeLimit(max: number, what = 'the body'): Transform & { bytes: number } {
@@ -121,8 +124,16 @@ export class ConfinedRoot {
           next = await fsp.open(at(dir.fd, name), DIR_FLAGS)
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !create) throw await mapError(err, dir.fd, name, shown)
-          try { await fsp.mkdir(at(dir.fd, name), { mode: 0o755 }) } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw await mapError(e, dir.fd, name, shown) }
-          try { next = await fsp.open(at(dir.fd, name), DIR_FLAGS) } catch (e) { throw await mapError(e, dir.fd, name, shown) }
+          try {
+            await fsp.mkdir(at(dir.fd, name), { mode: 0o755 })
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw await mapError(e, dir.fd, name, shown)
+          }
+          try {
+            next = await fsp.open(at(dir.fd, name), DIR_FLAGS)
+          } catch (e) {
+            throw await mapError(e, dir.fd, name, shown)
+          }
         }
         await dir.close()
         dir = next
@@ -156,7 +167,9 @@ export class ConfinedRoot {
       try {
         const st = await fsp.lstat(at(dirFd, d.name))
         entries.push({ name: d.name, type: entryType(st), size: st.size, mode: st.mode & 0o7777, modifiedAt: st.mtime.toISOString() })
-      } catch { /* removed meanwhile */ }
+      } catch {
+        /* removed meanwhile */
+      }
     }
     entries.sort((a, b) => a.name.localeCompare(b.name))
     return { path: shownPath, entries }
@@ -168,15 +181,27 @@ export class ConfinedRoot {
     const shown = parts.join('/')
     if (parts.length === 0) {
       const root = await this.openRoot()
-      try { return { kind: 'directory', listing: await this.listFd(root.fd, '') } } finally { await root.close() }
+      try {
+        return { kind: 'directory', listing: await this.listFd(root.fd, '') }
+      } finally {
+        await root.close()
+      }
     }
     return await this.inParent(path, false, async (dirFd, name) => {
       let fh: FileHandle
       // O_NONBLOCK: opening a FIFO must not hang the request; non-regular files are refused below.
-      try { fh = await fsp.open(at(dirFd, name), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK) } catch (err) { throw await mapError(err, dirFd, name, shown) }
+      try {
+        fh = await fsp.open(at(dirFd, name), C.O_RDONLY | C.O_NOFOLLOW | C.O_NONBLOCK)
+      } catch (err) {
+        throw await mapError(err, dirFd, name, shown)
+      }
       const st = await fh.stat()
       if (st.isDirectory()) {
-        try { return { kind: 'directory', listing: await this.listFd(fh.fd, shown) } } finally { await fh.close() }
+        try {
+          return { kind: 'directory', listing: await this.listFd(fh.fd, shown) }
+        } finally {
+          await fh.close()
+        }
       }
       if (!st.isFile()) {
         await fh.close()
@@ -198,7 +223,11 @@ export class ConfinedRoot {
     return await this.inParent(path, true, async (dirFd, name) => {
       const tmp = `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`
       let fh: FileHandle
-      try { fh = await fsp.open(at(dirFd, tmp), C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o644) } catch (err) { throw await mapError(err, dirFd, tmp, shown) }
+      try {
+        fh = await fsp.open(at(dirFd, tmp), C.O_WRONLY | C.O_CREAT | C.O_EXCL | C.O_NOFOLLOW, 0o644)
+      } catch (err) {
+        throw await mapError(err, dirFd, tmp, shown)
+      }
       const limit = sizeLimit(maxBytes)
       try {
         // flush: fsync before the stream closes the handle, so the rename publishes durable bytes.
@@ -231,10 +260,22 @@ export class ConfinedRoot {
     const fromShown = splitPath(from).join('/')
     const toShown = splitPath(to).join('/')
     await this.inParent(from, false, async (srcFd, srcName) => {
-      await fsp.lstat(at(srcFd, srcName)).catch(async (err: unknown) => { throw await mapError(err, srcFd, srcName, fromShown) })
+      await fsp.lstat(at(srcFd, srcName)).catch(async (err: unknown) => {
+        throw await mapError(err, srcFd, srcName, fromShown)
+      })
       await this.inParent(to, true, async (dstFd, dstName) => {
-        if (await fsp.lstat(at(dstFd, dstName)).then(() => true, () => false)) throw new FileError('FILE_EXISTS', toShown)
-        try { await fsp.rename(at(srcFd, srcName), at(dstFd, dstName)) } catch (err) { throw await mapError(err, dstFd, dstName, `${fromShown} → ${toShown}`) }
+        if (
+          await fsp.lstat(at(dstFd, dstName)).then(
+            () => true,
+            () => false,
+          )
+        )
+          throw new FileError('FILE_EXISTS', toShown)
+        try {
+          await fsp.rename(at(srcFd, srcName), at(dstFd, dstName))
+        } catch (err) {
+          throw await mapError(err, dstFd, dstName, `${fromShown} → ${toShown}`)
+        }
       })
     })
   }
@@ -244,7 +285,11 @@ export class ConfinedRoot {
     const shown = splitPath(path).join('/')
     await this.inParent(path, false, async (dirFd, name) => {
       let st
-      try { st = await fsp.lstat(at(dirFd, name)) } catch (err) { throw await mapError(err, dirFd, name, shown) }
+      try {
+        st = await fsp.lstat(at(dirFd, name))
+      } catch (err) {
+        throw await mapError(err, dirFd, name, shown)
+      }
       try {
         if (!st.isDirectory()) await fsp.unlink(at(dirFd, name))
         else if (recursive) await removeTree(dirFd, name)
@@ -263,14 +308,20 @@ export async function removeTree(parentFd: number, name: string): Promise<void> 
     fh = await fsp.open(at(parentFd, name), DIR_FLAGS)
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    if (code === 'ENOTDIR' || code === 'ELOOP') { await fsp.unlink(at(parentFd, name)); return }
+    if (code === 'ENOTDIR' || code === 'ELOOP') {
+      await fsp.unlink(at(parentFd, name))
+      return
+    }
     if (code === 'ENOENT') return
     throw err
   }
   try {
     for (const d of await fsp.readdir(at(fh.fd), { withFileTypes: true })) {
       if (d.isDirectory()) await removeTree(fh.fd, d.name)
-      else await fsp.unlink(at(fh.fd, d.name)).catch((e: NodeJS.ErrnoException) => { if (e.code !== 'ENOENT') throw e })
+      else
+        await fsp.unlink(at(fh.fd, d.name)).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'ENOENT') throw e
+        })
     }
   } finally {
     await fh.close()

@@ -37,53 +37,79 @@ export function createFileRoutes(options: FileRoutesOptions = {}): AgentRoutePlu
     // Every body here is a raw stream (a PUT of a .json file is a file, not a JSON request):
     // streamed to disk as it arrives, never buffered.
     app.removeAllContentTypeParsers()
-    app.addContentTypeParser('*', (_req, payload, done) => { done(null, payload) })
+    app.addContentTypeParser('*', (_req, payload, done) => {
+      done(null, payload)
+    })
     // The agent's own temp files and archive staging (TEMP_PREFIX) are neither served nor written.
     app.addHook('preHandler', async (req) => {
       const p = (req.params as { '*'?: string } | undefined)?.['*']
       if (typeof p === 'string') publicPath(p)
     })
 
-    app.get(base, { schema: { tags, summary: 'The root\'s listing' } }, async () => {
+    app.get(base, { schema: { tags, summary: "The root's listing" } }, async () => {
       const result = await files.open('')
       return result.kind === 'directory' ? result.listing : null
     })
 
-    app.get<{ Params: { '*': string } }>(`${base}/*`, { schema: { params: pathParams, tags, summary: 'A directory listing (JSON) or a file\'s bytes' } }, async (req, reply) => {
-      const result = await files.open(req.params['*'])
-      if (result.kind === 'directory') return result.listing
-      reply.header('content-type', 'application/octet-stream')
-      reply.header('content-length', String(result.size))
-      return reply.send(result.handle.createReadStream())
-    })
+    app.get<{ Params: { '*': string } }>(
+      `${base}/*`,
+      { schema: { params: pathParams, tags, summary: "A directory listing (JSON) or a file's bytes" } },
+      async (req, reply) => {
+        const result = await files.open(req.params['*'])
+        if (result.kind === 'directory') return result.listing
+        reply.header('content-type', 'application/octet-stream')
+        reply.header('content-length', String(result.size))
+        return reply.send(result.handle.createReadStream())
+      },
+    )
 
-    app.put<{ Params: { '*': string } }>(`${base}/*`, { schema: { params: pathParams, tags, summary: 'Write a file (temp file + rename), creating parent directories' } }, async (req, reply) => {
-      const announced = Number(req.headers['content-length'] ?? 0)
-      if (announced > maxWriteBytes) throw new FileError('FILE_TOO_LARGE', `content-length ${announced} exceeds ${maxWriteBytes} bytes`)
-      const bytes = await files.writeFile(req.params['*'], (req.body as Readable | undefined) ?? req.raw, maxWriteBytes)
-      return reply.code(201).send({ path: req.params['*'], bytes })
-    })
+    app.put<{ Params: { '*': string } }>(
+      `${base}/*`,
+      { schema: { params: pathParams, tags, summary: 'Write a file (temp file + rename), creating parent directories' } },
+      async (req, reply) => {
+        const announced = Number(req.headers['content-length'] ?? 0)
+        if (announced > maxWriteBytes) throw new FileError('FILE_TOO_LARGE', `content-length ${announced} exceeds ${maxWriteBytes} bytes`)
+        const bytes = await files.writeFile(req.params['*'], (req.body as Readable | undefined) ?? req.raw, maxWriteBytes)
+        return reply.code(201).send({ path: req.params['*'], bytes })
+      },
+    )
 
-    app.delete<{ Params: { '*': string }; Querystring: { recursive?: 'true' | 'false' } }>(`${base}/*`, {
-      schema: { params: pathParams, querystring: { type: 'object', properties: { recursive: { type: 'string', enum: ['true', 'false'] } } }, tags },
-    }, async (req, reply) => {
-      await files.remove(req.params['*'], req.query.recursive === 'true')
-      return reply.code(204).send()
-    })
+    app.delete<{ Params: { '*': string }; Querystring: { recursive?: 'true' | 'false' } }>(
+      `${base}/*`,
+      {
+        schema: {
+          params: pathParams,
+          querystring: { type: 'object', properties: { recursive: { type: 'string', enum: ['true', 'false'] } } },
+          tags,
+        },
+      },
+      async (req, reply) => {
+        await files.remove(req.params['*'], req.query.recursive === 'true')
+        return reply.code(204).send()
+      },
+    )
 
-    app.post<{ Params: { '*': string }; Querystring: { op: 'mkdir' | 'rename' } }>(`${base}/*`, {
-      schema: { params: pathParams, querystring: { type: 'object', required: ['op'], properties: { op: { type: 'string', enum: ['mkdir', 'rename'] } } }, tags },
-    }, async (req, reply) => {
-      const path = req.params['*']
-      if (req.query.op === 'mkdir') {
-        await files.mkdir(path)
-        return reply.code(201).send({ path })
-      }
-      const to = await renameTarget((req.body as Readable | undefined) ?? req.raw)
-      publicPath(to)
-      await files.rename(path, to)
-      return { path: to }
-    })
+    app.post<{ Params: { '*': string }; Querystring: { op: 'mkdir' | 'rename' } }>(
+      `${base}/*`,
+      {
+        schema: {
+          params: pathParams,
+          querystring: { type: 'object', required: ['op'], properties: { op: { type: 'string', enum: ['mkdir', 'rename'] } } },
+          tags,
+        },
+      },
+      async (req, reply) => {
+        const path = req.params['*']
+        if (req.query.op === 'mkdir') {
+          await files.mkdir(path)
+          return reply.code(201).send({ path })
+        }
+        const to = await renameTarget((req.body as Readable | undefined) ?? req.raw)
+        publicPath(to)
+        await files.rename(path, to)
+        return { path: to }
+      },
+    )
   }
 }
 
@@ -100,7 +126,11 @@ async function renameTarget(body: Readable): Promise<string> {
     chunks.push(chunk as Buffer)
   }
   let parsed: unknown
-  try { parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) } catch { parsed = null }
+  try {
+    parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch {
+    parsed = null
+  }
   const to = (parsed as { to?: unknown } | null)?.to
   if (typeof to !== 'string') throw new FileError('FILE_BAD_OPERATION', 'rename needs a JSON body {"to": "<new path>"}')
   return to

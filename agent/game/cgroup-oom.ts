@@ -8,12 +8,20 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 
-interface CgroupMount { mountPoint: string; root: string; version: 1 | 2 }
+interface CgroupMount {
+  mountPoint: string
+  root: string
+  version: 1 | 2
+}
 
 function memoryMounts(): CgroupMount[] {
   const out: CgroupMount[] = []
   let text: string
-  try { text = readFileSync('/proc/self/mountinfo', 'utf8') } catch { return out }
+  try {
+    text = readFileSync('/proc/self/mountinfo', 'utf8')
+  } catch {
+    return out
+  }
   for (const line of text.split('\n')) {
     const [left, right] = line.split(' - ')
     if (!left || !right) continue
@@ -30,7 +38,11 @@ function memoryMounts(): CgroupMount[] {
 /** The file holding the oom_kill counter for `pid`'s memory cgroup, or null when there is none. */
 export function oomCounterFile(pid: number | 'self' = 'self'): string | null {
   let cg: string
-  try { cg = readFileSync(`/proc/${pid}/cgroup`, 'utf8') } catch { return null }
+  try {
+    cg = readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+  } catch {
+    return null
+  }
   const mounts = memoryMounts()
   for (const line of cg.split('\n')) {
     const m = /^(\d+):([^:]*):(.*)$/.exec(line)

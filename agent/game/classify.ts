@@ -33,5 +33,8 @@ export function classifyExit(facts: ExitFacts, rules: readonly CrashRule[] = cra
   if (facts.spawnError) return { classification: 'unexpected_exit', evidence: `the server could not be started: ${facts.spawnError}` }
   if (facts.exitCode !== null && facts.exitCode !== 0) return { classification: 'nonzero_exit', evidence: `exit code ${facts.exitCode}` }
   if (facts.signal) return { classification: 'unexpected_exit', evidence: `signal ${facts.signal}` }
-  return { classification: 'unexpected_exit', evidence: facts.exitCode === 0 ? 'exit code 0' : 'no exit status (the server process was lost)' }
+  return {
+    classification: 'unexpected_exit',
+    evidence: facts.exitCode === 0 ? 'exit code 0' : 'no exit status (the server process was lost)',
+  }
 }

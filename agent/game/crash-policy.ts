@@ -29,7 +29,11 @@ export function crashRecord(c: CrashContext): CrashRecord {
     signal: exit.signal,
     uptimeSeconds: Math.round(c.uptimeMs / 100) / 10,
     classification: cls.classification,
-    ...(c.lost ? { evidence: 'the server vanished without an exit status (wrapper gone or pid reused)' } : cls.evidence ? { evidence: cls.evidence } : {}),
+    ...(c.lost
+      ? { evidence: 'the server vanished without an exit status (wrapper gone or pid reused)' }
+      : cls.evidence
+        ? { evidence: cls.evidence }
+        : {}),
     logTail,
     ...(c.afterAgentRestart ? { observedAfterAgentRestart: true } : {}),
   }
@@ -50,14 +54,24 @@ export type RestartDecision =
  * The restart decision for one unrequested exit. `failuresBefore` is the consecutive failure
  * count so far; a run of at least resetAfterSeconds resets it (and so the backoff) first.
  */
-export function decideRestart(spec: EffectiveGameSpec | null, failuresBefore: number, uptimeMs: number, exit: ExitInfo, classification: string): RestartDecision {
+export function decideRestart(
+  spec: EffectiveGameSpec | null,
+  failuresBefore: number,
+  uptimeMs: number,
+  exit: ExitInfo,
+  classification: string,
+): RestartDecision {
   const sup = spec?.supervision
   const failures = (sup && uptimeMs >= sup.resetAfterSeconds * 1000 ? 0 : failuresBefore) + 1
   const failed = exit.exitCode !== 0 || exit.signal !== null || exit.spawnError !== null
   const restart = sup !== undefined && (sup.restartPolicy === 'Always' || (sup.restartPolicy === 'OnFailure' && failed))
   if (!sup || !restart) return { kind: 'stay', failures, state: failed ? 'Crashed' : 'Stopped' }
   if (failures >= sup.maxConsecutiveFailures) {
-    return { kind: 'error', failures, message: `the server failed ${failures} times in a row (last: ${classification}); no more restarts until the spec changes or POST /game/start` }
+    return {
+      kind: 'error',
+      failures,
+      message: `the server failed ${failures} times in a row (last: ${classification}); no more restarts until the spec changes or POST /game/start`,
+    }
   }
   const steps = sup.backoffSeconds
   return { kind: 'restart', failures, delayMs: (steps[Math.min(failures - 1, steps.length - 1)] ?? 30) * 1000 }

@@ -37,20 +37,12 @@ export const crashRules: readonly CrashRule[] = [
   {
     classification: 'eula_not_accepted',
     description: 'eula.txt does not say eula=true',
-    patterns: [
-      /You need to agree to the EULA in order to run the server/,
-      /Failed to load eula\.txt/,
-    ],
+    patterns: [/You need to agree to the EULA in order to run the server/, /Failed to load eula\.txt/],
   },
   {
     classification: 'port_in_use',
     description: 'another process holds the server port',
-    patterns: [
-      /FAILED TO BIND TO PORT/,
-      /Address already in use/,
-      /\bEADDRINUSE\b/,
-      /java\.net\.BindException/,
-    ],
+    patterns: [/FAILED TO BIND TO PORT/, /Address already in use/, /\bEADDRINUSE\b/, /java\.net\.BindException/],
   },
   {
     classification: 'missing_dependency',

@@ -45,20 +45,34 @@ export function runFiles(dir: string): RunFiles {
 export type LaunchResult = { run: RunInfo; exit?: undefined } | { run?: undefined; exit: ExitInfo }
 
 /** Starts a detached wrapper for one run and waits until the game is spawned (or failed to). */
-export async function launchRun(files: RunFiles, cfg: Omit<LaunchConfig, 'socketPath' | 'runFile' | 'exitFile'>, timeoutMs = 15_000): Promise<LaunchResult> {
+export async function launchRun(
+  files: RunFiles,
+  cfg: Omit<LaunchConfig, 'socketPath' | 'runFile' | 'exitFile'>,
+  timeoutMs = 15_000,
+): Promise<LaunchResult> {
   mkdirSync(files.dir, { recursive: true, mode: 0o700 })
   rmSync(files.runFile, { force: true })
   rmSync(files.exitFile, { force: true })
   const full: LaunchConfig = { ...cfg, socketPath: files.socketPath, runFile: files.runFile, exitFile: files.exitFile }
   writeFileDurableSync(files.launchFile, JSON.stringify(full))
   const errFd = openSync(files.wrapperLog, 'a', 0o600)
-  const wrapper = spawn(process.execPath, [WRAPPER_SCRIPT, files.launchFile], { detached: true, stdio: ['ignore', 'pipe', errFd], cwd: files.dir })
+  const wrapper = spawn(process.execPath, [WRAPPER_SCRIPT, files.launchFile], {
+    detached: true,
+    stdio: ['ignore', 'pipe', errFd],
+    cwd: files.dir,
+  })
   closeSync(errFd)
   wrapper.unref()
   return await new Promise<LaunchResult>((resolve, reject) => {
     let buf = ''
-    const timer = setTimeout(() => { fail(new Error(`the game wrapper did not report within ${timeoutMs} ms; see ${files.wrapperLog}`)) }, timeoutMs)
-    const fail = (err: Error): void => { clearTimeout(timer); wrapper.stdout?.destroy(); reject(err) }
+    const timer = setTimeout(() => {
+      fail(new Error(`the game wrapper did not report within ${timeoutMs} ms; see ${files.wrapperLog}`))
+    }, timeoutMs)
+    const fail = (err: Error): void => {
+      clearTimeout(timer)
+      wrapper.stdout?.destroy()
+      reject(err)
+    }
     wrapper.on('error', fail)
     wrapper.stdout?.setEncoding('utf8')
     wrapper.stdout?.on('data', (d: string) => {
@@ -73,7 +87,9 @@ export async function launchRun(files: RunFiles, cfg: Omit<LaunchConfig, 'socket
       else if (msg.exit) resolve({ exit: msg.exit })
       else reject(new Error('the game wrapper sent an unreadable ready line'))
     })
-    wrapper.on('exit', (code) => { if (buf.indexOf('\n') < 0) fail(new Error(`the game wrapper exited (code ${code}) before starting the game; see ${files.wrapperLog}`)) })
+    wrapper.on('exit', (code) => {
+      if (buf.indexOf('\n') < 0) fail(new Error(`the game wrapper exited (code ${code}) before starting the game; see ${files.wrapperLog}`))
+    })
   })
 }
 
@@ -127,9 +143,13 @@ export class RunLink extends EventEmitter {
     if (this.ended) return
     const sock = net.connect(this.socketAddress())
     this.sock = sock
-    sock.on('connect', () => { this.attempts = 0 })
+    sock.on('connect', () => {
+      this.attempts = 0
+    })
     sock.on('data', (d: Buffer) => this.emit('output', d))
-    sock.on('error', () => { /* handled on close */ })
+    sock.on('error', () => {
+      /* handled on close */
+    })
     sock.on('close', () => {
       this.sock = null
       if (this.ended) return
@@ -155,7 +175,13 @@ export class RunLink extends EventEmitter {
   }
 
   private closeDirFd(): void {
-    if (this.dirFd !== null) { try { closeSync(this.dirFd) } catch { /* already closed */ } }
+    if (this.dirFd !== null) {
+      try {
+        closeSync(this.dirFd)
+      } catch {
+        /* already closed */
+      }
+    }
     this.dirFd = null
   }
 
@@ -177,7 +203,12 @@ export class RunLink extends EventEmitter {
   /** Signals the game's whole process group, after checking the pid is still the game. */
   signalGroup(signal: NodeJS.Signals): boolean {
     if (!isSameProcess(this.run.gamePid, this.run.gameStartTime)) return false
-    try { process.kill(-this.run.gamePid, signal); return true } catch { return false }
+    try {
+      process.kill(-this.run.gamePid, signal)
+      return true
+    } catch {
+      return false
+    }
   }
 
   /** Drops the link without touching the game (the agent is shutting down). */
@@ -191,8 +222,18 @@ export class RunLink extends EventEmitter {
 /** A game that outlived its wrapper: without the wrapper its exit cannot be seen, so end it (SIGTERM, then SIGKILL after 10 s). */
 export function terminateOrphan(run: RunInfo, log: { warn(obj: object, msg: string): void }): void {
   log.warn({ pid: run.gamePid }, 'game: the server outlived its wrapper; terminating its process group so it can be supervised again')
-  try { process.kill(-run.gamePid, 'SIGTERM') } catch { /* gone */ }
+  try {
+    process.kill(-run.gamePid, 'SIGTERM')
+  } catch {
+    /* gone */
+  }
   setTimeout(() => {
-    if (isSameProcess(run.gamePid, run.gameStartTime)) { try { process.kill(-run.gamePid, 'SIGKILL') } catch { /* gone */ } }
+    if (isSameProcess(run.gamePid, run.gameStartTime)) {
+      try {
+        process.kill(-run.gamePid, 'SIGKILL')
+      } catch {
+        /* gone */
+      }
+    }
   }, 10_000).unref()
 }

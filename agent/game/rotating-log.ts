@@ -34,7 +34,11 @@ export class RotatingLog {
     closeSync(this.fd)
     rmSync(`${this.file}.${this.keep}`, { force: true })
     for (let i = this.keep - 1; i >= 1; i--) {
-      try { renameSync(`${this.file}.${i}`, `${this.file}.${i + 1}`) } catch { /* gap in the chain */ }
+      try {
+        renameSync(`${this.file}.${i}`, `${this.file}.${i + 1}`)
+      } catch {
+        /* gap in the chain */
+      }
     }
     if (this.keep >= 1) renameSync(this.file, `${this.file}.1`)
     else rmSync(this.file, { force: true })
@@ -50,7 +54,11 @@ export class RotatingLog {
 /** The last `n` lines of a log file (reads at most `maxBytes` from its end). */
 export function readLogTail(file: string, n: number, maxBytes = 256 * 1024): string[] {
   let fd: number
-  try { fd = openSync(file, 'r') } catch { return [] }
+  try {
+    fd = openSync(file, 'r')
+  } catch {
+    return []
+  }
   try {
     const size = statSync(file).size
     const len = Math.min(size, maxBytes)

@@ -23,14 +23,41 @@ export function createGameRoutes(options: GameRoutesOptions = {}): AgentRoutePlu
     await app.register(websocket, { options: { maxPayload: 1024 * 1024 } })
 
     const info = (): GameInfo => ({ ...supervisor.status(), spec: supervisor.currentSpec })
-    app.put<{ Body: GameSpecRequest }>('/game', { schema: { tags: ['game'], body: gameSpecRequestSchema, summary: 'Set the game spec (GameServer server + supervision), optionally start/stop it' } }, async (req) => {
-      await supervisor.applySpec(req.body)
+    app.put<{ Body: GameSpecRequest }>(
+      '/game',
+      {
+        schema: {
+          tags: ['game'],
+          body: gameSpecRequestSchema,
+          summary: 'Set the game spec (GameServer server + supervision), optionally start/stop it',
+        },
+      },
+      async (req) => {
+        await supervisor.applySpec(req.body)
+        return info()
+      },
+    )
+    app.get('/game', { schema: { tags: ['game'], summary: 'Game state, last crash and the spec in force' } }, async () => info())
+    app.post('/game/start', { schema: { tags: ['game'], summary: 'Start now (also out of Error or a pending backoff)' } }, async () => {
+      await supervisor.start()
       return info()
     })
-    app.get('/game', { schema: { tags: ['game'], summary: 'Game state, last crash and the spec in force' } }, async () => info())
-    app.post('/game/start', { schema: { tags: ['game'], summary: 'Start now (also out of Error or a pending backoff)' } }, async () => { await supervisor.start(); return info() })
-    app.post('/game/stop', { schema: { tags: ['game'], summary: 'Graceful stop: stop command, SIGTERM, SIGKILL; lastStop says which ended it' } }, async () => { await supervisor.stop(); return info() })
-    app.post('/game/restart', { schema: { tags: ['game'], summary: 'Graceful stop then start, applying pending spec and mod changes' } }, async () => { await supervisor.restart(); return info() })
+    app.post(
+      '/game/stop',
+      { schema: { tags: ['game'], summary: 'Graceful stop: stop command, SIGTERM, SIGKILL; lastStop says which ended it' } },
+      async () => {
+        await supervisor.stop()
+        return info()
+      },
+    )
+    app.post(
+      '/game/restart',
+      { schema: { tags: ['game'], summary: 'Graceful stop then start, applying pending spec and mod changes' } },
+      async () => {
+        await supervisor.restart()
+        return info()
+      },
+    )
 
     const fanout: FanoutOptions = options.fanout ?? {
       ...(envInt('ZLH_AGENT_CONSOLE_MAX_BUFFERED_BYTES') ? { maxBufferedBytes: envInt('ZLH_AGENT_CONSOLE_MAX_BUFFERED_BYTES') } : {}),

@@ -79,7 +79,10 @@ export function sameSpec(a: EffectiveGameSpec | null, b: EffectiveGameSpec | nul
 export function workingDirectory(serverRoot: string, workingDir: string | undefined): string {
   if (!workingDir) return serverRoot
   if (path.isAbsolute(workingDir) || workingDir.split('/').includes('..') || workingDir.includes('\0')) {
-    throw new GameError('GAME_SPEC_INVALID', `server.workingDir "${workingDir}" must be a relative path inside the server root without ".."`)
+    throw new GameError(
+      'GAME_SPEC_INVALID',
+      `server.workingDir "${workingDir}" must be a relative path inside the server root without ".."`,
+    )
   }
   return path.join(serverRoot, workingDir)
 }

@@ -107,7 +107,16 @@ export class GameSupervisor extends EventEmitter {
   private timer: TimerHandle | null = null
   private restartPending = false
   private queue: Promise<unknown> = Promise.resolve()
-  private p: Persisted = { failures: 0, restarts: 0, lastCrash: null, lastStop: null, desired: 'stopped', state: 'Stopped', nextRestartAt: null, message: null }
+  private p: Persisted = {
+    failures: 0,
+    restarts: 0,
+    lastCrash: null,
+    lastStop: null,
+    desired: 'stopped',
+    state: 'Stopped',
+    nextRestartAt: null,
+    message: null,
+  }
 
   constructor(opts: SupervisorOptions) {
     super()
@@ -140,15 +149,22 @@ export class GameSupervisor extends EventEmitter {
       }
       if (found.kind === 'exited' || found.kind === 'lost') {
         const lost = found.kind === 'lost'
-        const exit = found.kind === 'exited' ? found.exit : { runId: found.run.runId, exitCode: null, signal: null, exitedAt: Date.now(), oomKillsAtExit: null, spawnError: null }
-        this.log.warn({ runId: found.run.runId, lost, exit }, lost
-          ? 'game: the last run is gone and left no exit status (its pid is free or belongs to another process); recording it as lost'
-          : 'game: the server exited while no agent was running; recording the exit')
+        const exit =
+          found.kind === 'exited'
+            ? found.exit
+            : { runId: found.run.runId, exitCode: null, signal: null, exitedAt: Date.now(), oomKillsAtExit: null, spawnError: null }
+        this.log.warn(
+          { runId: found.run.runId, lost, exit },
+          lost
+            ? 'game: the last run is gone and left no exit status (its pid is free or belongs to another process); recording it as lost'
+            : 'game: the server exited while no agent was running; recording the exit',
+        )
         if (lost && isSameProcess(found.run.gamePid, found.run.gameStartTime)) terminateOrphan(found.run, this.log)
         clearRun(this.files)
         const uptimeMs = Math.max(0, exit.exitedAt - found.run.startedAt)
         if (this.p.desired === 'stopped') this.setState('Stopped')
-        else this.afterUnexpectedExit(found.run, exit, uptimeMs, runLogTail(this.opts.logFile, found.run.runId, CRASH_TAIL_LINES), true, lost)
+        else
+          this.afterUnexpectedExit(found.run, exit, uptimeMs, runLogTail(this.opts.logFile, found.run.runId, CRASH_TAIL_LINES), true, lost)
         return
       }
       // Nothing was running: resume a pending backoff, otherwise keep the persisted state.
@@ -239,7 +255,13 @@ export class GameSupervisor extends EventEmitter {
     const run = this.current
     if (!run) return false
     const stopCommand = this.spec?.server.stopCommand
-    if (stopCommand && String(data).split(/\r?\n/).some((line) => line.trim() === stopCommand)) run.consoleStopAt = this.clock.now()
+    if (
+      stopCommand &&
+      String(data)
+        .split(/\r?\n/)
+        .some((line) => line.trim() === stopCommand)
+    )
+      run.consoleStopAt = this.clock.now()
     return run.link.write(data)
   }
 
@@ -305,7 +327,11 @@ export class GameSupervisor extends EventEmitter {
   }
 
   private persist(): void {
-    try { writeFileDurableSync(this.stateFile, JSON.stringify(this.p)) } catch (err) { this.log.error({ err }, 'game: could not persist supervisor state') }
+    try {
+      writeFileDurableSync(this.stateFile, JSON.stringify(this.p))
+    } catch (err) {
+      this.log.error({ err }, 'game: could not persist supervisor state')
+    }
   }
 
   private cancelTimer(): void {
@@ -320,7 +346,11 @@ export class GameSupervisor extends EventEmitter {
     this.restartPending = false
     this.setState('Starting')
     if (this.opts.beforeStart) {
-      try { await this.opts.beforeStart() } catch (err) { this.log.warn({ err: (err as Error).message }, 'game: pre-start step failed; starting anyway') }
+      try {
+        await this.opts.beforeStart()
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'game: pre-start step failed; starting anyway')
+      }
     }
     const cwd = workingDirectory(this.opts.serverRoot, spec.server.workingDir)
     mkdirSync(cwd, { recursive: true })
@@ -334,12 +364,20 @@ export class GameSupervisor extends EventEmitter {
     let result: Awaited<ReturnType<typeof launchRun>>
     try {
       result = await launchRun(this.files, {
-        runId, command, args: [...lead, ...spec.server.args], env, cwd,
-        logFile: this.opts.logFile, logMaxBytes: this.opts.logMaxBytes ?? 8 * 1024 * 1024, logKeep: this.opts.logKeep ?? 3,
+        runId,
+        command,
+        args: [...lead, ...spec.server.args],
+        env,
+        cwd,
+        logFile: this.opts.logFile,
+        logMaxBytes: this.opts.logMaxBytes ?? 8 * 1024 * 1024,
+        logKeep: this.opts.logKeep ?? 3,
         ...(this.opts.cgroupDir ? { cgroupDir: this.opts.cgroupDir } : {}),
       })
     } catch (err) {
-      result = { exit: { runId, exitCode: null, signal: null, exitedAt: Date.now(), oomKillsAtExit: null, spawnError: (err as Error).message } }
+      result = {
+        exit: { runId, exitCode: null, signal: null, exitedAt: Date.now(), oomKillsAtExit: null, spawnError: (err as Error).message },
+      }
     }
     if (result.run) {
       this.attach(result.run, false, startedAt)
@@ -347,17 +385,33 @@ export class GameSupervisor extends EventEmitter {
       return
     }
     // The command could not be started at all: a crash like any other (policy, backoff, Error).
-    const pseudo: RunInfo = { runId, wrapperPid: 0, wrapperStartTime: '', gamePid: 0, gameStartTime: '', startedAt: result.exit.exitedAt, oomCounterFile: null, oomKillsAtStart: null }
+    const pseudo: RunInfo = {
+      runId,
+      wrapperPid: 0,
+      wrapperStartTime: '',
+      gamePid: 0,
+      gameStartTime: '',
+      startedAt: result.exit.exitedAt,
+      oomCounterFile: null,
+      oomKillsAtStart: null,
+    }
     clearRun(this.files)
     this.afterUnexpectedExit(pseudo, result.exit, 0, runLogTail(this.opts.logFile, runId, CRASH_TAIL_LINES), false, false)
   }
 
   private attach(info: RunInfo, adopted: boolean, startedAt?: number): void {
     let resolveExit!: (exit: ExitInfo) => void
-    const exited = new Promise<ExitInfo>((resolve) => { resolveExit = resolve })
+    const exited = new Promise<ExitInfo>((resolve) => {
+      resolveExit = resolve
+    })
     const link = new RunLink(this.files, info)
     const run: ActiveRun = {
-      link, info, adopted, exited, resolveExit, stopRequested: false,
+      link,
+      info,
+      adopted,
+      exited,
+      resolveExit,
+      stopRequested: false,
       // An adopted run started on the wall clock; express that on the supervisor's clock.
       startedAt: startedAt ?? this.clock.now() - Math.max(0, Date.now() - info.startedAt),
     }
@@ -390,7 +444,14 @@ export class GameSupervisor extends EventEmitter {
     this.afterUnexpectedExit(run.info, exit, uptimeMs, runLogTail(this.opts.logFile, run.info.runId, CRASH_TAIL_LINES), false, lost)
   }
 
-  private afterUnexpectedExit(run: RunInfo, exit: ExitInfo, uptimeMs: number, logTail: string[], afterAgentRestart: boolean, lost: boolean): void {
+  private afterUnexpectedExit(
+    run: RunInfo,
+    exit: ExitInfo,
+    uptimeMs: number,
+    logTail: string[],
+    afterAgentRestart: boolean,
+    lost: boolean,
+  ): void {
     const crash = crashRecord({ run, exit, uptimeMs, logTail, afterAgentRestart, lost })
     const decision = decideRestart(this.spec, this.p.failures, uptimeMs, exit, crash.classification)
     this.p.failures = decision.failures
@@ -413,14 +474,17 @@ export class GameSupervisor extends EventEmitter {
   private scheduleRestart(at: number): void {
     this.cancelTimer()
     this.p.nextRestartAt = at
-    this.timer = this.clock.setTimer(() => {
-      this.timer = null
-      void this.serial(async () => {
-        if (this.p.state !== 'Crashed' || this.p.nextRestartAt !== at || this.current) return
-        this.p.restarts++
-        await this.launch()
-      }).catch((err: unknown) => this.log.error({ err }, 'game: restart failed'))
-    }, Math.max(0, at - this.clock.now()))
+    this.timer = this.clock.setTimer(
+      () => {
+        this.timer = null
+        void this.serial(async () => {
+          if (this.p.state !== 'Crashed' || this.p.nextRestartAt !== at || this.current) return
+          this.p.restarts++
+          await this.launch()
+        }).catch((err: unknown) => this.log.error({ err }, 'game: restart failed'))
+      },
+      Math.max(0, at - this.clock.now()),
+    )
     this.setState('Crashed')
   }
 
@@ -465,20 +529,29 @@ export class GameSupervisor extends EventEmitter {
     const text = `${this.ring.midLine ? '\n' : ''}${SENT_INPUT_PREFIX}${line}\n`
     this.ring.push(text)
     this.emit('output', Buffer.from(text))
-    try { appendFileSync(this.opts.logFile, text) } catch (err) { this.log.warn({ err: (err as Error).message }, 'game: could not echo the stop command into the console log') }
+    try {
+      appendFileSync(this.opts.logFile, text)
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'game: could not echo the stop command into the console log')
+    }
   }
 
   private exitWithin(run: ActiveRun, ms: number): Promise<boolean> {
     return new Promise((resolve) => {
       const t = this.clock.setTimer(() => resolve(false), ms)
-      void run.exited.then(() => { this.clock.clearTimer(t); resolve(true) })
+      void run.exited.then(() => {
+        this.clock.clearTimer(t)
+        resolve(true)
+      })
     })
   }
-
 }
 
 function defaultEnv(): Record<string, string> {
   const env: Record<string, string> = {}
-  for (const k of ['PATH', 'HOME', 'LANG', 'TZ']) { const v = process.env[k]; if (v) env[k] = v }
+  for (const k of ['PATH', 'HOME', 'LANG', 'TZ']) {
+    const v = process.env[k]
+    if (v) env[k] = v
+  }
   return env
 }

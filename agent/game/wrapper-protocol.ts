@@ -48,7 +48,11 @@ export interface ExitInfo {
 }
 
 export function readJson<T>(file: string): T | null {
-  try { return JSON.parse(readFileSync(file, 'utf8')) as T } catch { return null }
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T
+  } catch {
+    return null
+  }
 }
 
 /** The first line the wrapper writes to the log for a run. */

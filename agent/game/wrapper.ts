@@ -31,7 +31,9 @@ const cfg = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as LaunchCon
 // The agent may be gone before it reads the ready line: a broken pipe must not take the game down.
 process.stdout.on('error', () => undefined)
 // Dying would orphan the game and lose its exit status; log (stderr is wrapper.log) and carry on.
-process.on('uncaughtException', (err) => { console.error(`${new Date().toISOString()} game wrapper: ${err.stack ?? err}`) })
+process.on('uncaughtException', (err) => {
+  console.error(`${new Date().toISOString()} game wrapper: ${err.stack ?? err}`)
+})
 const log = new RotatingLog(cfg.logFile, cfg.logMaxBytes, cfg.logKeep)
 const clients = new Set<net.Socket>()
 let backlog: Buffer[] = []
@@ -56,12 +58,24 @@ function sendReady(payload: unknown): void {
 function finish(exit: ExitInfo): void {
   // If the run directory is gone the status cannot be kept; the agent then records a lost run.
   // Either way the wrapper must close its clients and exit, or an attached agent would wait forever.
-  try { writeFileDurableSync(cfg.exitFile, JSON.stringify(exit)) } catch (err) { console.error(`${new Date().toISOString()} game wrapper: could not write ${cfg.exitFile}: ${(err as Error).message}`) }
+  try {
+    writeFileDurableSync(cfg.exitFile, JSON.stringify(exit))
+  } catch (err) {
+    console.error(`${new Date().toISOString()} game wrapper: could not write ${cfg.exitFile}: ${(err as Error).message}`)
+  }
   sendReady({ exit })
   for (const c of clients) c.end()
   server.close()
-  try { rmSync(cfg.socketPath, { force: true }) } catch { /* directory gone */ }
-  try { log.close() } catch { /* already closed */ }
+  try {
+    rmSync(cfg.socketPath, { force: true })
+  } catch {
+    /* directory gone */
+  }
+  try {
+    log.close()
+  } catch {
+    /* already closed */
+  }
   // Give sockets a moment to flush their last bytes, then go.
   setTimeout(() => process.exit(0), 50).unref()
 }
@@ -74,7 +88,9 @@ const server = net.createServer((sock) => {
     backlog = []
     backlogBytes = 0
   }
-  sock.on('data', (d) => { if (child.stdin?.writable) child.stdin.write(d) })
+  sock.on('data', (d) => {
+    if (child.stdin?.writable) child.stdin.write(d)
+  })
   sock.on('error', () => sock.destroy())
   sock.on('close', () => clients.delete(sock))
 })
@@ -95,7 +111,9 @@ function spawnGame(): ChildProcess {
     return never
   }
 }
-child.stdin?.on('error', () => { /* the game closed its stdin; input is dropped */ })
+child.stdin?.on('error', () => {
+  /* the game closed its stdin; input is dropped */
+})
 
 function output(chunk: Buffer): void {
   log.write(chunk)
@@ -141,17 +159,31 @@ child.on('error', (err) => {
 
 child.on('exit', (code, signal) => {
   const exitedAt = Date.now()
-  const done = (): void => finish({ runId: cfg.runId, exitCode: code, signal, exitedAt, oomKillsAtExit: readOomKills(oomFile), spawnError: null })
+  const done = (): void =>
+    finish({ runId: cfg.runId, exitCode: code, signal, exitedAt, oomKillsAtExit: readOomKills(oomFile), spawnError: null })
   // Drain what the game printed last, but do not wait on grandchildren holding the pipes open.
   let pending = 2
   const timer = setTimeout(done, 500)
-  const drained = (): void => { if (--pending === 0) { clearTimeout(timer); done() } }
-  if (child.stdout && !child.stdout.readableEnded) child.stdout.once('end', drained); else drained()
-  if (child.stderr && !child.stderr.readableEnded) child.stderr.once('end', drained); else drained()
+  const drained = (): void => {
+    if (--pending === 0) {
+      clearTimeout(timer)
+      done()
+    }
+  }
+  if (child.stdout && !child.stdout.readableEnded) child.stdout.once('end', drained)
+  else drained()
+  if (child.stderr && !child.stderr.readableEnded) child.stderr.once('end', drained)
+  else drained()
 })
 
 for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
   process.on(sig, () => {
-    if (child.pid) { try { process.kill(-child.pid, sig === 'SIGHUP' ? 'SIGTERM' : sig) } catch { /* already gone */ } }
+    if (child.pid) {
+      try {
+        process.kill(-child.pid, sig === 'SIGHUP' ? 'SIGTERM' : sig)
+      } catch {
+        /* already gone */
+      }
+    }
   })
 }

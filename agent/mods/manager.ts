@@ -24,7 +24,11 @@ import { writeFileDurableSync } from '../../src/platform/durable-file.ts'
 
 export const MOD_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/
 
-interface InstalledMod { sha256: string; url: string; size: number }
+interface InstalledMod {
+  sha256: string
+  url: string
+  size: number
+}
 interface Manifest {
   installed: Record<string, InstalledMod>
   pendingInstall: Record<string, ModSpec>
@@ -44,7 +48,8 @@ export interface ModsManagerOptions {
 }
 
 export function checkModName(name: string): void {
-  if (typeof name !== 'string' || name.length > 255 || !MOD_NAME.test(name)) throw new FileError('MOD_NAME_INVALID', JSON.stringify(String(name).slice(0, 80)))
+  if (typeof name !== 'string' || name.length > 255 || !MOD_NAME.test(name))
+    throw new FileError('MOD_NAME_INVALID', JSON.stringify(String(name).slice(0, 80)))
 }
 
 export class ModsManager {
@@ -79,10 +84,20 @@ export class ModsManager {
 
   private async download(spec: ModSpec, outbound: OutboundPolicy | undefined): Promise<string> {
     const dest = path.join(this.cacheDir, spec.sha256)
-    if (await fsp.access(dest).then(() => true, () => false)) return dest
+    if (
+      await fsp.access(dest).then(
+        () => true,
+        () => false,
+      )
+    )
+      return dest
     await (this.opts.fetch ?? fetchArtifact)({
-      url: spec.url, sha256: spec.sha256, dest, maxBytes: this.opts.maxModBytes ?? 512 * 1024 * 1024,
-      label: `mod ${JSON.stringify(spec.name)}`, ...(outbound !== undefined ? { outbound } : {}),
+      url: spec.url,
+      sha256: spec.sha256,
+      dest,
+      maxBytes: this.opts.maxModBytes ?? 512 * 1024 * 1024,
+      label: `mod ${JSON.stringify(spec.name)}`,
+      ...(outbound !== undefined ? { outbound } : {}),
     })
     return dest
   }
@@ -186,7 +201,10 @@ export class ModsManager {
     const out = new Map<string, number>()
     try {
       const r = await this.opts.root.open(this.modsDir)
-      if (r.kind === 'file') { await r.handle.close(); return out }
+      if (r.kind === 'file') {
+        await r.handle.close()
+        return out
+      }
       for (const e of r.listing.entries) if (e.type === 'file') out.set(e.name, e.size)
     } catch (err) {
       if (!(err instanceof FileError && err.code === 'FILE_NOT_FOUND')) throw err

@@ -19,42 +19,46 @@ export const eventRoutes: AgentRoutePlugin = async (app, { ctx }) => {
     streams.clear()
   })
 
-  app.get('/events', {
-    schema: {
-      summary: 'state stream (text/event-stream): `snapshot` on connect, then `state` per change',
-      tags: ['status'],
-      response: { 200: { description: 'text/event-stream', type: 'string' } },
+  app.get(
+    '/events',
+    {
+      schema: {
+        summary: 'state stream (text/event-stream): `snapshot` on connect, then `state` per change',
+        tags: ['status'],
+        response: { 200: { description: 'text/event-stream', type: 'string' } },
+      },
     },
-  }, async (req, reply) => {
-    reply.hijack()
-    const res = reply.raw
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    })
-    streams.add(res)
-    const send = (text: string): void => {
-      if (res.writableLength > MAX_BACKLOG) {
-        req.log.warn('event stream client is not reading; closing its stream')
-        cleanup()
-        res.destroy()
-        return
+    async (req, reply) => {
+      reply.hijack()
+      const res = reply.raw
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      })
+      streams.add(res)
+      const send = (text: string): void => {
+        if (res.writableLength > MAX_BACKLOG) {
+          req.log.warn('event stream client is not reading; closing its stream')
+          cleanup()
+          res.destroy()
+          return
+        }
+        res.write(text)
       }
-      res.write(text)
-    }
-    const unsubscribe = ctx.hub.subscribe((event) => {
-      send(`id: ${event.id}\nevent: state\ndata: ${JSON.stringify(event)}\n\n`)
-    })
-    const snapshot = ctx.hub.snapshot()
-    send(`retry: 1000\nid: ${snapshot.id}\nevent: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`)
-    const keepAlive = setInterval(() => send(`: keep-alive ${Date.now()}\n\n`), keepAliveMs)
-    function cleanup(): void {
-      clearInterval(keepAlive)
-      unsubscribe()
-      streams.delete(res)
-    }
-    res.on('close', cleanup)
-  })
+      const unsubscribe = ctx.hub.subscribe((event) => {
+        send(`id: ${event.id}\nevent: state\ndata: ${JSON.stringify(event)}\n\n`)
+      })
+      const snapshot = ctx.hub.snapshot()
+      send(`retry: 1000\nid: ${snapshot.id}\nevent: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`)
+      const keepAlive = setInterval(() => send(`: keep-alive ${Date.now()}\n\n`), keepAliveMs)
+      function cleanup(): void {
+        clearInterval(keepAlive)
+        unsubscribe()
+        streams.delete(res)
+      }
+      res.on('close', cleanup)
+    },
+  )
 }

@@ -74,7 +74,12 @@ const installedRuntimeSchema = {
       type: 'array',
       items: {
         type: 'object',
-        properties: { version: { type: 'string' }, sha256: { type: 'string' }, installedAt: { type: 'string' }, current: { type: 'boolean' } },
+        properties: {
+          version: { type: 'string' },
+          sha256: { type: 'string' },
+          installedAt: { type: 'string' },
+          current: { type: 'boolean' },
+        },
       },
     },
   },
@@ -127,7 +132,10 @@ export const codeServerStateSchema = {
     version: { type: ['string', 'null'] },
     restarts: { type: 'integer' },
     nextRestartAt: { type: 'string' },
-    lastExit: { type: 'object', properties: { at: { type: 'string' }, code: { type: ['integer', 'null'] }, signal: { type: ['string', 'null'] } } },
+    lastExit: {
+      type: 'object',
+      properties: { at: { type: 'string' }, code: { type: ['integer', 'null'] }, signal: { type: ['string', 'null'] } },
+    },
     message: { type: 'string' },
   },
 } as const

@@ -20,6 +20,10 @@ export async function assertDiskSpace(opts: DiskCheckOptions): Promise<void> {
   const needed = Math.ceil(opts.artifactBytes * (opts.expansionFactor ?? 3)) + (opts.reserveBytes ?? 64 * 1024 * 1024)
   const free = await freeBytes(opts.dir)
   if (free < needed) {
-    throw new AgentError('INSUFFICIENT_DISK', `${needed} bytes needed under ${opts.dir}, ${free} free; free some space or remove unused runtime versions`, { neededBytes: needed, freeBytes: free })
+    throw new AgentError(
+      'INSUFFICIENT_DISK',
+      `${needed} bytes needed under ${opts.dir}, ${free} free; free some space or remove unused runtime versions`,
+      { neededBytes: needed, freeBytes: free },
+    )
   }
 }

@@ -56,9 +56,13 @@ export interface SafeExtractOptions {
 }
 
 /** tar's own refusal to write through a symbolic link is an unsafe entry, not an unreadable archive. */
-function fromTarError(err: Error & { code?: string, path?: string }, label: string): AgentError {
+function fromTarError(err: Error & { code?: string; path?: string }, label: string): AgentError {
   if (err.code === 'TAR_SYMLINK_ERROR') {
-    return new AgentError('ARCHIVE_UNSAFE_ENTRY', `${label}: an entry is refused because it would be written through a symbolic link (${err.message})`, err.path === undefined ? undefined : { entry: err.path })
+    return new AgentError(
+      'ARCHIVE_UNSAFE_ENTRY',
+      `${label}: an entry is refused because it would be written through a symbolic link (${err.message})`,
+      err.path === undefined ? undefined : { entry: err.path },
+    )
   }
   return new AgentError('ARCHIVE_INVALID', `${label}: ${err.message}`)
 }
@@ -76,7 +80,11 @@ export function safeExtractor(opts: SafeExtractOptions): Writable {
       const e = entry as unknown as EntryLike
       const reason = unsafeEntryReason({ path: e.path ?? entryPath, type: e.type, linkpath: e.linkpath })
       if (reason) {
-        refusal = new AgentError('ARCHIVE_UNSAFE_ENTRY', `${opts.label}: entry ${JSON.stringify(e.path ?? entryPath)} is refused because ${reason}`, { entry: e.path ?? entryPath })
+        refusal = new AgentError(
+          'ARCHIVE_UNSAFE_ENTRY',
+          `${opts.label}: entry ${JSON.stringify(e.path ?? entryPath)} is refused because ${reason}`,
+          { entry: e.path ?? entryPath },
+        )
         unpack.abort(refusal)
         return false
       }

@@ -95,13 +95,33 @@ export async function downloadArtifact(opts: DownloadOptions, sink: ArtifactSink
         if (attempt > 1 && sink.resumable && sink.existing) {
           const stored = await sink.existing()
           hash = createHash('sha256')
-          if (stored.size > 0) await pipeline(stored.stream(), new Transform({ transform(c, _e, cb) { hash.update(c); cb() } }))
+          if (stored.size > 0)
+            await pipeline(
+              stored.stream(),
+              new Transform({
+                transform(c, _e, cb) {
+                  hash.update(c)
+                  cb()
+                },
+              }),
+            )
           offset = stored.size
         } else {
           hash = createHash('sha256')
         }
         received = offset
-        const done = await oneAttempt({ ...opts, maxBytes, signal, offset, sink, hash, first: !headersSeen, onHeadersSeen: () => { headersSeen = true } })
+        const done = await oneAttempt({
+          ...opts,
+          maxBytes,
+          signal,
+          offset,
+          sink,
+          hash,
+          first: !headersSeen,
+          onHeadersSeen: () => {
+            headersSeen = true
+          },
+        })
         received = done.received
         hash = done.hash
         break
@@ -163,7 +183,10 @@ async function consume(o: AttemptOptions, res: http.IncomingMessage, stallMs: nu
   const total = length !== undefined && Number.isFinite(length) ? offset + length : undefined
   if (total !== undefined && total > o.maxBytes) {
     res.destroy()
-    throw new AgentError('ARTIFACT_TOO_LARGE', `${o.url} is ${total} bytes, the limit is ${o.maxBytes}`, { totalBytes: total, maxBytes: o.maxBytes })
+    throw new AgentError('ARTIFACT_TOO_LARGE', `${o.url} is ${total} bytes, the limit is ${o.maxBytes}`, {
+      totalBytes: total,
+      maxBytes: o.maxBytes,
+    })
   }
   if (o.first) {
     await o.onHeaders?.(total)
@@ -174,15 +197,23 @@ async function consume(o: AttemptOptions, res: http.IncomingMessage, stallMs: nu
   let stallTimer: NodeJS.Timeout | undefined
   const armStall = (): void => {
     clearTimeout(stallTimer)
-    stallTimer = setTimeout(() => res.destroy(new AgentError('ARTIFACT_STALLED', `no data from ${o.url} for ${stallMs} ms after ${received} bytes`)), stallMs)
+    stallTimer = setTimeout(
+      () => res.destroy(new AgentError('ARTIFACT_STALLED', `no data from ${o.url} for ${stallMs} ms after ${received} bytes`)),
+      stallMs,
+    )
   }
   const meter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       received += chunk.length
-      if (received > o.maxBytes) return cb(new AgentError('ARTIFACT_TOO_LARGE', `${o.url} exceeded the limit of ${o.maxBytes} bytes`, { maxBytes: o.maxBytes }))
+      if (received > o.maxBytes)
+        return cb(new AgentError('ARTIFACT_TOO_LARGE', `${o.url} exceeded the limit of ${o.maxBytes} bytes`, { maxBytes: o.maxBytes }))
       armStall()
       hash.update(chunk)
-      try { o.onProgress?.(received, total) } catch { /* a progress listener cannot fail the download */ }
+      try {
+        o.onProgress?.(received, total)
+      } catch {
+        /* a progress listener cannot fail the download */
+      }
       cb(null, chunk)
     },
   })
@@ -193,14 +224,20 @@ async function consume(o: AttemptOptions, res: http.IncomingMessage, stallMs: nu
     if (isAgentError(err)) throw err
     const code = (err as NodeJS.ErrnoException).code
     if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (err as Error).message === 'aborted') {
-      throw new AgentError('ARTIFACT_TRUNCATED', `${o.url} ended after ${received}${total !== undefined ? ` of ${total}` : ''} bytes`, { receivedBytes: received, totalBytes: total })
+      throw new AgentError('ARTIFACT_TRUNCATED', `${o.url} ended after ${received}${total !== undefined ? ` of ${total}` : ''} bytes`, {
+        receivedBytes: received,
+        totalBytes: total,
+      })
     }
     throw err
   } finally {
     clearTimeout(stallTimer)
   }
   if (total !== undefined && received !== total) {
-    throw new AgentError('ARTIFACT_TRUNCATED', `${o.url} ended after ${received} of ${total} bytes`, { receivedBytes: received, totalBytes: total })
+    throw new AgentError('ARTIFACT_TRUNCATED', `${o.url} ended after ${received} of ${total} bytes`, {
+      receivedBytes: received,
+      totalBytes: total,
+    })
   }
   return { received, hash }
 }
@@ -224,7 +261,8 @@ async function get(o: AttemptOptions, headers: Record<string, string>, stallMs: 
     return response
   } catch (err) {
     if (!isOutboundError(err)) throw err
-    if (err.code === 'OUTBOUND_NOT_ALLOWED') throw new AgentError('OUTBOUND_NOT_ALLOWED', o.label !== undefined ? `${o.label}: ${err.message}` : err.message, { url: o.url })
+    if (err.code === 'OUTBOUND_NOT_ALLOWED')
+      throw new AgentError('OUTBOUND_NOT_ALLOWED', o.label !== undefined ? `${o.label}: ${err.message}` : err.message, { url: o.url })
     if (err.code === 'OUTBOUND_HEADERS_TIMEOUT') throw new AgentError('ARTIFACT_STALLED', err.message)
     throw new AgentError('ARTIFACT_HTTP_ERROR', err.message)
   }
@@ -236,7 +274,13 @@ function mapError(err: unknown, signal: AbortSignal, deadline: AbortSignal, call
   if (isAgentError(err)) return err
   const e = err as NodeJS.ErrnoException
   if (signal.aborted) return new AgentError('INSTALL_ABORTED', 'the download was cancelled')
-  if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'EHOSTUNREACH' || e.code === 'ECONNRESET' || e.code === 'EAI_AGAIN') {
+  if (
+    e.code === 'ECONNREFUSED' ||
+    e.code === 'ENOTFOUND' ||
+    e.code === 'EHOSTUNREACH' ||
+    e.code === 'ECONNRESET' ||
+    e.code === 'EAI_AGAIN'
+  ) {
     return new AgentError('ARTIFACT_UNREACHABLE', `${e.code}: ${e.message}`)
   }
   if (e.code === 'ENOSPC') return new AgentError('INSUFFICIENT_DISK', 'the disk filled up during the download')
@@ -255,13 +299,28 @@ function fileWriter(handle: fsp.FileHandle, start: number): Writable {
     write(chunk: Buffer, _enc, cb) {
       const at = position
       position += chunk.length
-      pending = handle.write(chunk, 0, chunk.length, at).then(() => cb(), (err: Error) => cb(err))
+      pending = handle.write(chunk, 0, chunk.length, at).then(
+        () => cb(),
+        (err: Error) => cb(err),
+      )
     },
     final(cb) {
-      pending.then(() => handle.truncate(position)).then(() => handle.sync()).then(() => cb(), (err: Error) => cb(err))
+      pending
+        .then(() => handle.truncate(position))
+        .then(() => handle.sync())
+        .then(
+          () => cb(),
+          (err: Error) => cb(err),
+        )
     },
     destroy(err, cb) {
-      pending.catch(() => {}).then(() => handle.close()).then(() => cb(err), () => cb(err))
+      pending
+        .catch(() => {})
+        .then(() => handle.close())
+        .then(
+          () => cb(err),
+          () => cb(err),
+        )
     },
   })
 }
@@ -285,7 +344,10 @@ export async function fetchArtifact(opts: FetchArtifactOptions): Promise<FetchAr
       return fileWriter(await fsp.open(part, offset === 0 ? 'w' : 'r+'), offset)
     },
     async existing() {
-      const size = await fsp.stat(part).then((s) => s.size, () => 0)
+      const size = await fsp.stat(part).then(
+        (s) => s.size,
+        () => 0,
+      )
       return { size, stream: () => fs.createReadStream(part, { end: Math.max(0, size - 1) }) }
     },
     async discard() {

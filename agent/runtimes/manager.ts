@@ -21,7 +21,13 @@ import path from 'node:path'
 import type { AgentPaths } from '../paths.ts'
 import type { Logger } from '../log.ts'
 import type { StateHub } from '../state.ts'
-import type { InstallProgress, RuntimeInstallRequest, RuntimeInstallResult, RuntimeList, RuntimeRemoveResult } from '../../src/api/agent-types.ts'
+import type {
+  InstallProgress,
+  RuntimeInstallRequest,
+  RuntimeInstallResult,
+  RuntimeList,
+  RuntimeRemoveResult,
+} from '../../src/api/agent-types.ts'
 import { AgentError, isAgentError } from '../errors.ts'
 import type { FaultHook } from '../fault.ts'
 import { downloadArtifact } from './fetcher.ts'
@@ -186,7 +192,10 @@ export class RuntimeManager extends EventEmitter<{ switched: [RuntimeSwitchedEve
     const installed = await this.store.marker(name, version)
     if (installed) {
       if (installed.sha256 !== sha256) {
-        throw new AgentError('INSTALL_CONFLICT', `${name} ${version} is installed with sha256 ${installed.sha256}, not ${sha256}; remove it first`)
+        throw new AgentError(
+          'INSTALL_CONFLICT',
+          `${name} ${version} is installed with sha256 ${installed.sha256}, not ${sha256}; remove it first`,
+        )
       }
       const previous = request.activate === false ? undefined : await this.#activate(name, version)
       if (previous !== undefined && previous !== version) await this.#changed()
@@ -196,31 +205,40 @@ export class RuntimeManager extends EventEmitter<{ switched: [RuntimeSwitchedEve
 
     const staging = await this.store.newStagingDir(name, version)
     try {
-      const diskCheck = (bytes: number): Promise<void> => assertDiskSpace({ dir: this.#o.paths.runtimes, artifactBytes: bytes, expansionFactor: this.#o.diskExpansionFactor, reserveBytes: this.#o.diskReserveBytes })
+      const diskCheck = (bytes: number): Promise<void> =>
+        assertDiskSpace({
+          dir: this.#o.paths.runtimes,
+          artifactBytes: bytes,
+          expansionFactor: this.#o.diskExpansionFactor,
+          reserveBytes: this.#o.diskReserveBytes,
+        })
       if (request.sizeBytes) await diskCheck(request.sizeBytes)
       const tree = path.join(staging, 'tree')
       progress.phase = 'downloading'
       void this.#publish()
       const started = Date.now()
-      const result = await downloadArtifact({
-        url: request.url,
-        ...(request.outbound !== undefined ? { outbound: request.outbound } : {}),
-        label: `runtime ${name} ${version}`,
-        sha256,
-        maxBytes: this.#o.maxArtifactBytes,
-        timeoutMs: this.#o.downloadTimeoutMs,
-        stallTimeoutMs: this.#o.stallTimeoutMs,
-        attempts: this.#o.downloadAttempts,
-        signal: abort.signal,
-        onHeaders: async (total) => {
-          progress.totalBytes = total
-          if (total !== undefined && !request.sizeBytes) await diskCheck(total)
+      const result = await downloadArtifact(
+        {
+          url: request.url,
+          ...(request.outbound !== undefined ? { outbound: request.outbound } : {}),
+          label: `runtime ${name} ${version}`,
+          sha256,
+          maxBytes: this.#o.maxArtifactBytes,
+          timeoutMs: this.#o.downloadTimeoutMs,
+          stallTimeoutMs: this.#o.stallTimeoutMs,
+          attempts: this.#o.downloadAttempts,
+          signal: abort.signal,
+          onHeaders: async (total) => {
+            progress.totalBytes = total
+            if (total !== undefined && !request.sizeBytes) await diskCheck(total)
+          },
+          onProgress: (received) => {
+            progress.receivedBytes = received
+            this.#throttledPublish()
+          },
         },
-        onProgress: (received) => {
-          progress.receivedBytes = received
-          this.#throttledPublish()
-        },
-      }, extractSink(tree, `${name} ${version}`))
+        extractSink(tree, `${name} ${version}`),
+      )
       log.info({ bytes: result.size, ms: Date.now() - started }, 'artifact downloaded, verified and extracted')
       this.#o.fault?.('after-download')
 
@@ -228,7 +246,13 @@ export class RuntimeManager extends EventEmitter<{ switched: [RuntimeSwitchedEve
       if (request.verify) {
         progress.phase = 'verifying'
         void this.#publish()
-        await runVerify({ tree: root, verify: request.verify, env: this.#o.env(), timeoutMs: this.#o.verifyTimeoutMs, signal: abort.signal })
+        await runVerify({
+          tree: root,
+          verify: request.verify,
+          env: this.#o.env(),
+          timeoutMs: this.#o.verifyTimeoutMs,
+          signal: abort.signal,
+        })
       }
       this.#o.fault?.('after-verify')
       if (abort.signal.aborted) throw new AgentError('INSTALL_ABORTED', `${name} ${version} was rolled back`)

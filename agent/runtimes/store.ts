@@ -81,12 +81,18 @@ export class RuntimeStore {
 
   async names(): Promise<string[]> {
     const entries = await fs.readdir(this.#paths.runtimes, { withFileTypes: true }).catch(() => [])
-    return entries.filter((e) => e.isDirectory() && nameRe.test(e.name)).map((e) => e.name).sort()
+    return entries
+      .filter((e) => e.isDirectory() && nameRe.test(e.name))
+      .map((e) => e.name)
+      .sort()
   }
 
   async versions(name: string): Promise<string[]> {
     const entries = await fs.readdir(this.#paths.runtimeDir(name), { withFileTypes: true }).catch(() => [])
-    return entries.filter((e) => e.isDirectory() && nameRe.test(e.name) && e.name !== 'current').map((e) => e.name).sort(compareVersionsDesc)
+    return entries
+      .filter((e) => e.isDirectory() && nameRe.test(e.name) && e.name !== 'current')
+      .map((e) => e.name)
+      .sort(compareVersionsDesc)
   }
 
   async list(): Promise<InstalledRuntime[]> {
@@ -184,14 +190,15 @@ export class RuntimeStore {
         }
       }
       const current = await this.current(name)
-      const valid = (await this.versions(name))
+      const valid = await this.versions(name)
       if (current !== null && !valid.includes(current)) {
         await this.switchCurrent(name, valid[0] ?? null)
         repointed.push(`${name}: ${current} → ${valid[0] ?? 'none'}`)
       }
       if (valid.length === 0) await fs.rmdir(dir).catch(() => {})
     }
-    if (removed.length || repointed.length) this.#log.warn({ removed, repointed }, 'runtime store: cleaned up after an interrupted install or removal')
+    if (removed.length || repointed.length)
+      this.#log.warn({ removed, repointed }, 'runtime store: cleaned up after an interrupted install or removal')
     return { removed, repointed }
   }
 }

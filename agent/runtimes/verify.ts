@@ -40,15 +40,28 @@ export async function runVerify(opts: VerifyOptions): Promise<{ output: string }
     child.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer)
       if (err.name === 'AbortError') return reject(new AgentError('INSTALL_ABORTED', 'the verify command was cancelled'))
-      reject(new AgentError('VERIFY_FAILED', `\`${label}\` could not run (${err.code ?? err.message}); check that the artifact contains it`, { output }))
+      reject(
+        new AgentError('VERIFY_FAILED', `\`${label}\` could not run (${err.code ?? err.message}); check that the artifact contains it`, {
+          output,
+        }),
+      )
     })
     child.on('close', (code, signal) => {
       clearTimeout(timer)
       const tail = output.slice(-2000)
       if (opts.signal?.aborted) return reject(new AgentError('INSTALL_ABORTED', 'the verify command was cancelled'))
-      if (code !== 0) return reject(new AgentError('VERIFY_FAILED', `\`${label}\` ${timedOut ? `did not finish within ${opts.timeoutMs ?? 60_000} ms` : `exited with ${signal ? `signal ${signal}` : `code ${code}`}`}`, { output: tail }))
+      if (code !== 0)
+        return reject(
+          new AgentError(
+            'VERIFY_FAILED',
+            `\`${label}\` ${timedOut ? `did not finish within ${opts.timeoutMs ?? 60_000} ms` : `exited with ${signal ? `signal ${signal}` : `code ${code}`}`}`,
+            { output: tail },
+          ),
+        )
       if (opts.verify.expectOutput !== undefined && !output.includes(opts.verify.expectOutput)) {
-        return reject(new AgentError('VERIFY_FAILED', `\`${label}\` did not print ${JSON.stringify(opts.verify.expectOutput)}`, { output: tail }))
+        return reject(
+          new AgentError('VERIFY_FAILED', `\`${label}\` did not print ${JSON.stringify(opts.verify.expectOutput)}`, { output: tail }),
+        )
       }
       resolve({ output: tail })
     })

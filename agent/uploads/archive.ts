@@ -68,14 +68,19 @@ export function entryParts(name: string): string[] {
 // ─── extraction ────────────────────────────────────────────────────────────────────────────
 
 const tooLarge = (limits: ExtractLimits, what: 'entries' | 'bytes'): FileError =>
-  new FileError('ARCHIVE_TOO_LARGE', what === 'entries' ? `more than ${limits.maxEntries} entries` : `expands to more than ${limits.maxTotalBytes} bytes`)
+  new FileError(
+    'ARCHIVE_TOO_LARGE',
+    what === 'entries' ? `more than ${limits.maxEntries} entries` : `expands to more than ${limits.maxTotalBytes} bytes`,
+  )
 
 /** Pass 1's checks: a function refusing, by throwing, an entry or the archive as a whole. */
 function admission(limits: ExtractLimits): { admit(e: RawEntry): void; announceCount(n: number): void } {
   let entries = 0
   let declared = 0
   return {
-    announceCount(n) { if (n > limits.maxEntries) throw tooLarge(limits, 'entries') },
+    announceCount(n) {
+      if (n > limits.maxEntries) throw tooLarge(limits, 'entries')
+    },
     admit(e) {
       if (++entries > limits.maxEntries) throw tooLarge(limits, 'entries')
       entryParts(e.name)
@@ -90,7 +95,13 @@ function admission(limits: ExtractLimits): { admit(e: RawEntry): void; announceC
  * Extracts `archiveFile` (a path outside the root, e.g. the upload's temp file) into the
  * root-relative directory `targetDir`.
  */
-export async function extractArchive(root: ConfinedRoot, archiveFile: string, format: ArchiveFormat, targetDir: string, limits: ExtractLimits): Promise<{ files: number; directories: number }> {
+export async function extractArchive(
+  root: ConfinedRoot,
+  archiveFile: string,
+  format: ArchiveFormat,
+  targetDir: string,
+  limits: ExtractLimits,
+): Promise<{ files: number; directories: number }> {
   const targetParts = splitPath(targetDir)
   // A tar holds its entries' data plus a 512-byte header (and up to 511 bytes of padding) each,
   // long names as extra headers, and the end blocks: anything decoded beyond this is not data.
@@ -123,7 +134,8 @@ export async function extractArchive(root: ConfinedRoot, archiveFile: string, fo
         total += await root.writeFile(rel, open, budget)
       } catch (err) {
         if (err instanceof FileError && err.code === 'FILE_TOO_LARGE') throw tooLarge(limits, 'bytes')
-        if (err instanceof FileError && (err.code === 'FILE_NOT_A_DIRECTORY' || err.code === 'FILE_IS_DIRECTORY')) throw unsafe(e.name, 'clashes with an earlier entry (a file where a directory is, or the reverse)')
+        if (err instanceof FileError && (err.code === 'FILE_NOT_A_DIRECTORY' || err.code === 'FILE_IS_DIRECTORY'))
+          throw unsafe(e.name, 'clashes with an earlier entry (a file where a directory is, or the reverse)')
         if (err instanceof FileError) throw err
         throw new FileError('ARCHIVE_INVALID', `entry ${JSON.stringify(e.name.slice(0, 200))}: ${(err as Error).message}`)
       }
@@ -131,7 +143,12 @@ export async function extractArchive(root: ConfinedRoot, archiveFile: string, fo
     })
     const src = await root.openDir(staged)
     const dst = await root.openDir(targetParts)
-    try { await mergeInto(src.fd, dst.fd, targetParts.join('/')) } finally { await src.close(); await dst.close() }
+    try {
+      await mergeInto(src.fd, dst.fd, targetParts.join('/'))
+    } finally {
+      await src.close()
+      await dst.close()
+    }
     return { files, directories }
   } finally {
     await reader.close().catch(() => undefined)
@@ -149,10 +166,23 @@ async function mergeInto(srcFd: number, dstFd: number, shown: string): Promise<v
     } else if (src.isDirectory() && dst.isDirectory()) {
       const s = await fsp.open(at(srcFd, name), DIR_FLAGS)
       let d
-      try { d = await fsp.open(at(dstFd, name), DIR_FLAGS) } catch { await s.close(); throw new FileError('FILE_PATH_SYMLINK', `${shown}/${name}`) }
-      try { await mergeInto(s.fd, d.fd, `${shown}/${name}`) } finally { await s.close(); await d.close() }
+      try {
+        d = await fsp.open(at(dstFd, name), DIR_FLAGS)
+      } catch {
+        await s.close()
+        throw new FileError('FILE_PATH_SYMLINK', `${shown}/${name}`)
+      }
+      try {
+        await mergeInto(s.fd, d.fd, `${shown}/${name}`)
+      } finally {
+        await s.close()
+        await d.close()
+      }
     } else {
-      throw new FileError('FILE_EXISTS', `${shown ? `${shown}/` : ''}${name} is a ${dst.isDirectory() ? 'directory' : 'file'} in the target but a ${src.isDirectory() ? 'directory' : 'file'} in the archive`)
+      throw new FileError(
+        'FILE_EXISTS',
+        `${shown ? `${shown}/` : ''}${name} is a ${dst.isDirectory() ? 'directory' : 'file'} in the target but a ${src.isDirectory() ? 'directory' : 'file'} in the archive`,
+      )
     }
   }
 }

@@ -26,7 +26,10 @@ export interface UploadRoutesOptions {
   area?: FileArea
 }
 
-interface UploadQuery { extract?: 'true' | 'false'; format?: 'zip' | 'tar.gz' | 'tgz' | 'tar' }
+interface UploadQuery {
+  extract?: 'true' | 'false'
+  format?: 'zip' | 'tar.gz' | 'tgz' | 'tar'
+}
 
 const isTooLarge = (err: unknown): boolean => (err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE'
 
@@ -53,64 +56,86 @@ export function createUploadRoutes(options: UploadRoutesOptions = {}): AgentRout
     await fsp.rm(tmpDir, { recursive: true, force: true })
     await sweepAgentTemp(ctx.paths[area], ctx.log.child({ component: 'uploads', area }))
     await fsp.mkdir(tmpDir, { recursive: true, mode: 0o700 })
-    await app.register(multipart, { limits: { fileSize: maxBytes, files: 1, fields: 10, parts: 11 }, throwFileSizeLimit: true, preservePath: true })
-    app.addContentTypeParser('*', (_req, payload, done) => { done(null, payload) })
-
-    app.post<{ Params: { '*': string }; Querystring: UploadQuery }>(`${areaPrefix(area)}/uploads/*`, {
-      schema: {
-        params: { type: 'object', properties: { '*': { type: 'string' } } },
-        querystring: { type: 'object', additionalProperties: false, properties: { extract: { type: 'string', enum: ['true', 'false'] }, format: { type: 'string', enum: ['zip', 'tar.gz', 'tgz', 'tar'] } } },
-        tags: [area === 'game' ? 'uploads' : 'workspace uploads'],
-        summary: 'Upload a file (raw or multipart), or an archive to extract with ?extract=true',
-      },
-    }, async (req, reply) => {
-      const target = req.params['*']
-      publicPath(target)
-      const announced = Number(req.headers['content-length'] ?? 0)
-      if (announced > maxBytes + 64 * 1024) throw new FileError('FILE_TOO_LARGE', `content-length ${announced} exceeds ${maxBytes} bytes`)
-      let stream: Readable
-      let fileName: string
-      let filePath = target
-      if (req.isMultipart()) {
-        const part = await req.file().catch((err: unknown) => { throw isTooLarge(err) ? new FileError('FILE_TOO_LARGE', `the upload exceeds ${maxBytes} bytes`) : err })
-        if (!part) throw new FileError('UPLOAD_BAD_CONTENT_TYPE', 'the multipart body has no file part')
-        stream = part.file
-        quietUntilConsumed(stream)
-        // busboy truncates at the limit and says so with 'limit'; fail the write instead of keeping a cut file.
-        part.file.on('limit', () => { part.file.destroy(new FileError('FILE_TOO_LARGE', `the upload exceeds ${maxBytes} bytes`)) })
-        fileName = part.filename
-        if (req.query.extract !== 'true') {
-          const nameParts = publicPath(fileName)
-          if (nameParts.length !== 1) throw new FileError('FILE_PATH_INVALID', `the uploaded file name ${JSON.stringify(fileName)} must be a plain name`)
-          filePath = [...splitPath(target), nameParts[0]].join('/')
-        }
-      } else {
-        stream = (req.body as Readable | undefined) ?? req.raw
-        quietUntilConsumed(stream)
-        fileName = target
-      }
-      try {
-        if (req.query.extract !== 'true') {
-          const bytes = await root.writeFile(filePath, stream, maxBytes)
-          const result: UploadResult = { path: filePath, bytes }
-          return reply.code(201).send(result)
-        }
-        const format = archiveFormat(fileName, req.query.format)
-        const tmp = path.join(tmpDir, randomBytes(8).toString('hex'))
-        try {
-          const limit = sizeLimit(maxBytes, 'the upload')
-          await pipeline(stream, limit, createWriteStream(tmp, { mode: 0o600 }))
-          const extracted = await extractArchive(root, tmp, format, target, limits)
-          const result: UploadResult = { path: splitPath(target).join('/'), bytes: limit.bytes, extracted }
-          return reply.code(201).send(result)
-        } finally {
-          await fsp.rm(tmp, { force: true })
-        }
-      } catch (err) {
-        if (isTooLarge(err)) throw new FileError('FILE_TOO_LARGE', `the upload exceeds ${maxBytes} bytes`)
-        throw err
-      }
+    await app.register(multipart, {
+      limits: { fileSize: maxBytes, files: 1, fields: 10, parts: 11 },
+      throwFileSizeLimit: true,
+      preservePath: true,
     })
+    app.addContentTypeParser('*', (_req, payload, done) => {
+      done(null, payload)
+    })
+
+    app.post<{ Params: { '*': string }; Querystring: UploadQuery }>(
+      `${areaPrefix(area)}/uploads/*`,
+      {
+        schema: {
+          params: { type: 'object', properties: { '*': { type: 'string' } } },
+          querystring: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              extract: { type: 'string', enum: ['true', 'false'] },
+              format: { type: 'string', enum: ['zip', 'tar.gz', 'tgz', 'tar'] },
+            },
+          },
+          tags: [area === 'game' ? 'uploads' : 'workspace uploads'],
+          summary: 'Upload a file (raw or multipart), or an archive to extract with ?extract=true',
+        },
+      },
+      async (req, reply) => {
+        const target = req.params['*']
+        publicPath(target)
+        const announced = Number(req.headers['content-length'] ?? 0)
+        if (announced > maxBytes + 64 * 1024) throw new FileError('FILE_TOO_LARGE', `content-length ${announced} exceeds ${maxBytes} bytes`)
+        let stream: Readable
+        let fileName: string
+        let filePath = target
+        if (req.isMultipart()) {
+          const part = await req.file().catch((err: unknown) => {
+            throw isTooLarge(err) ? new FileError('FILE_TOO_LARGE', `the upload exceeds ${maxBytes} bytes`) : err
+          })
+          if (!part) throw new FileError('UPLOAD_BAD_CONTENT_TYPE', 'the multipart body has no file part')
+          stream = part.file
+          quietUntilConsumed(stream)
+          // busboy truncates at the limit and says so with 'limit'; fail the write instead of keeping a cut file.
+          part.file.on('limit', () => {
+            part.file.destroy(new FileError('FILE_TOO_LARGE', `the upload exceeds ${maxBytes} bytes`))
+          })
+          fileName = part.filename
+          if (req.query.extract !== 'true') {
+            const nameParts = publicPath(fileName)
+            if (nameParts.length !== 1)
+              throw new FileError('FILE_PATH_INVALID', `the uploaded file name ${JSON.stringify(fileName)} must be a plain name`)
+            filePath = [...splitPath(target), nameParts[0]].join('/')
+          }
+        } else {
+          stream = (req.body as Readable | undefined) ?? req.raw
+          quietUntilConsumed(stream)
+          fileName = target
+        }
+        try {
+          if (req.query.extract !== 'true') {
+            const bytes = await root.writeFile(filePath, stream, maxBytes)
+            const result: UploadResult = { path: filePath, bytes }
+            return reply.code(201).send(result)
+          }
+          const format = archiveFormat(fileName, req.query.format)
+          const tmp = path.join(tmpDir, randomBytes(8).toString('hex'))
+          try {
+            const limit = sizeLimit(maxBytes, 'the upload')
+            await pipeline(stream, limit, createWriteStream(tmp, { mode: 0o600 }))
+            const extracted = await extractArchive(root, tmp, format, target, limits)
+            const result: UploadResult = { path: splitPath(target).join('/'), bytes: limit.bytes, extracted }
+            return reply.code(201).send(result)
+          } finally {
+            await fsp.rm(tmp, { force: true })
+          }
+        } catch (err) {
+          if (isTooLarge(err)) throw new FileError('FILE_TOO_LARGE', `the upload exceeds ${maxBytes} bytes`)
+          throw err
+        }
+      },
+    )
   }
 }
 

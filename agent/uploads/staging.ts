@@ -53,15 +53,32 @@ export async function sweepAgentTemp(rootDir: string, log: Logger): Promise<numb
         }
       } else if (d.isDirectory()) {
         let fh
-        try { fh = await fsp.open(at(dirFd, d.name), C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW) } catch { continue }
-        try { await walk(fh.fd, `${shown}${d.name}/`) } finally { await fh.close() }
+        try {
+          fh = await fsp.open(at(dirFd, d.name), C.O_RDONLY | C.O_DIRECTORY | C.O_NOFOLLOW)
+        } catch {
+          continue
+        }
+        try {
+          await walk(fh.fd, `${shown}${d.name}/`)
+        } finally {
+          await fh.close()
+        }
       }
     }
   }
   let top
-  try { top = await fsp.open(rootDir, C.O_RDONLY | C.O_DIRECTORY) } catch { return 0 }
-  try { await walk(top.fd, '') } finally { await top.close() }
-  if (visited > SWEEP_MAX_DIRECTORIES) log.warn({ limit: SWEEP_MAX_DIRECTORIES }, 'temp sweep stopped early: the server root has more directories than the sweep visits')
+  try {
+    top = await fsp.open(rootDir, C.O_RDONLY | C.O_DIRECTORY)
+  } catch {
+    return 0
+  }
+  try {
+    await walk(top.fd, '')
+  } finally {
+    await top.close()
+  }
+  if (visited > SWEEP_MAX_DIRECTORIES)
+    log.warn({ limit: SWEEP_MAX_DIRECTORIES }, 'temp sweep stopped early: the server root has more directories than the sweep visits')
   if (removed > 0) log.info({ removed }, 'removed temp files and staging left by an interrupted write or extraction')
   return removed
 }

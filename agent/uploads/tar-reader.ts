@@ -24,7 +24,8 @@ const invalid = (err: unknown): FileError =>
 
 function describe(entry: ReadEntry): RawEntry {
   const t = entry.type
-  const kind: RawEntry['kind'] = t === 'Directory' ? 'directory' : t === 'File' || t === 'OldFile' || t === 'ContiguousFile' ? 'file' : 'other'
+  const kind: RawEntry['kind'] =
+    t === 'Directory' ? 'directory' : t === 'File' || t === 'OldFile' || t === 'ContiguousFile' ? 'file' : 'other'
   const detail = t === 'SymbolicLink' ? 'a symbolic link' : t === 'Link' ? 'a hard link' : kind === 'other' ? `a ${t} entry` : kind
   return { name: entry.path, kind, detail, size: entry.size }
 }
@@ -40,7 +41,12 @@ async function isGzip(file: string): Promise<boolean> {
 }
 
 /** One pass: `onEntry` gets each entry in order (the next waits for it); the entry's data must be consumed or resumed. */
-async function parseTar(file: string, gzip: boolean, maxDecodedBytes: number, onEntry: (raw: RawEntry, entry: ReadEntry) => Promise<void> | void): Promise<void> {
+async function parseTar(
+  file: string,
+  gzip: boolean,
+  maxDecodedBytes: number,
+  onEntry: (raw: RawEntry, entry: ReadEntry) => Promise<void> | void,
+): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const src = createReadStream(file)
     const gunzip = gzip ? createGunzip() : null
@@ -66,9 +72,15 @@ async function parseTar(file: string, gzip: boolean, maxDecodedBytes: number, on
       void chain.catch(() => undefined).finally(() => reject(invalid(err)))
     }
     parser.on('entry', (entry: ReadEntry) => {
-      if (failed) { entry.resume(); return }
+      if (failed) {
+        entry.resume()
+        return
+      }
       chain = chain.then(async () => {
-        if (failed) { entry.resume(); return }
+        if (failed) {
+          entry.resume()
+          return
+        }
         current = entry
         await onEntry(describe(entry), entry)
         current = null
@@ -77,12 +89,24 @@ async function parseTar(file: string, gzip: boolean, maxDecodedBytes: number, on
     })
     parser.on('error', (err: Error) => fail(err))
     parser.on('abort', (err: Error) => fail(err))
-    parser.on('end', () => { void chain.then(() => { if (!failed) resolve() }, () => undefined) })
+    parser.on('end', () => {
+      void chain.then(
+        () => {
+          if (!failed) resolve()
+        },
+        () => undefined,
+      )
+    })
     src.on('error', fail)
-    decoded.on('error', (err: FileError) => fail(err.code === 'FILE_TOO_LARGE' ? new FileError('ARCHIVE_TOO_LARGE', `${err.message.replace(/:.*$/, '')}`) : err))
+    decoded.on('error', (err: FileError) =>
+      fail(err.code === 'FILE_TOO_LARGE' ? new FileError('ARCHIVE_TOO_LARGE', `${err.message.replace(/:.*$/, '')}`) : err),
+    )
     if (gunzip) {
       gunzip.on('error', fail)
-      src.pipe(gunzip).pipe(decoded).pipe(parser as unknown as NodeJS.WritableStream)
+      src
+        .pipe(gunzip)
+        .pipe(decoded)
+        .pipe(parser as unknown as NodeJS.WritableStream)
     } else {
       src.pipe(decoded).pipe(parser as unknown as NodeJS.WritableStream)
     }
@@ -91,7 +115,9 @@ async function parseTar(file: string, gzip: boolean, maxDecodedBytes: number, on
 
 /** `maxDecodedBytes`: the most the decoded tar stream may hold (entries, headers, padding). */
 export async function openTar(file: string, maxDecodedBytes: number): Promise<ArchiveReader> {
-  const gzip = await isGzip(file).catch((err: unknown) => { throw invalid(err) })
+  const gzip = await isGzip(file).catch((err: unknown) => {
+    throw invalid(err)
+  })
   return {
     scan: async (admit) => {
       await parseTar(file, gzip, maxDecodedBytes, (raw, entry) => {
@@ -103,7 +129,7 @@ export async function openTar(file: string, maxDecodedBytes: number): Promise<Ar
       await parseTar(file, gzip, maxDecodedBytes, async (raw, entry) => {
         const hasData = raw.kind === 'file' && raw.size > 0
         if (!hasData) entry.resume()
-        await onEntry(raw, raw.kind !== 'file' ? null : async () => (hasData ? entry as unknown as Readable : Readable.from([])))
+        await onEntry(raw, raw.kind !== 'file' ? null : async () => (hasData ? (entry as unknown as Readable) : Readable.from([])))
         // An entry the caller skipped is drained, or the parser would wait for it forever.
         entry.resume()
       })

@@ -17,7 +17,12 @@ import { FileError } from '../files/errors.ts'
 import type { ArchiveReader, RawEntry } from './reader.ts'
 
 const invalid = (err: unknown, entry?: string): FileError =>
-  err instanceof FileError ? err : new FileError('ARCHIVE_INVALID', `${entry ? `entry ${JSON.stringify(entry.slice(0, 200))}: ` : ''}${(err as Error)?.message ?? String(err)}`)
+  err instanceof FileError
+    ? err
+    : new FileError(
+        'ARCHIVE_INVALID',
+        `${entry ? `entry ${JSON.stringify(entry.slice(0, 200))}: ` : ''}${(err as Error)?.message ?? String(err)}`,
+      )
 
 function describe(entry: yauzl.Entry): RawEntry {
   const mode = (entry.externalFileAttributes >>> 16) & 0o170000
@@ -31,17 +36,33 @@ function describe(entry: yauzl.Entry): RawEntry {
 function crcCheck(expected: number, name: string): Transform {
   let crc = 0
   return new Transform({
-    transform(chunk: Buffer, _enc, cb) { crc = crc32(chunk, crc); cb(null, chunk) },
-    flush(cb) { cb(crc === expected >>> 0 ? null : new FileError('ARCHIVE_INVALID', `entry ${JSON.stringify(name.slice(0, 200))}: its data does not match the crc32 in its header`)) },
+    transform(chunk: Buffer, _enc, cb) {
+      crc = crc32(chunk, crc)
+      cb(null, chunk)
+    },
+    flush(cb) {
+      cb(
+        crc === expected >>> 0
+          ? null
+          : new FileError(
+              'ARCHIVE_INVALID',
+              `entry ${JSON.stringify(name.slice(0, 200))}: its data does not match the crc32 in its header`,
+            ),
+      )
+    },
   })
 }
 
 export async function openZip(file: string): Promise<ArchiveReader> {
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => {
-    yauzl.open(file, { lazyEntries: true, autoClose: false, validateEntrySizes: true, decodeStrings: true, strictFileNames: false }, (err, z) => {
-      if (err || !z) reject(invalid(err ?? new Error('unreadable zip')))
-      else resolve(z)
-    })
+    yauzl.open(
+      file,
+      { lazyEntries: true, autoClose: false, validateEntrySizes: true, decodeStrings: true, strictFileNames: false },
+      (err, z) => {
+        if (err || !z) reject(invalid(err ?? new Error('unreadable zip')))
+        else resolve(z)
+      },
+    )
   })
   // Errors after a pass ended (or while none runs) have nowhere to go but here; each pass
   // installs its own listener for the errors it waits on.
@@ -60,7 +81,8 @@ export async function openZip(file: string): Promise<ArchiveReader> {
       }
       const onError = (err: Error): void => {
         // yauzl validates names itself; its refusals are unsafe entries, anything else a broken zip.
-        if (/absolute path|invalid relative path|invalid characters in fileName/.test(err.message)) fail(new FileError('ARCHIVE_UNSAFE_ENTRY', `an entry was refused: ${err.message}`))
+        if (/absolute path|invalid relative path|invalid characters in fileName/.test(err.message))
+          fail(new FileError('ARCHIVE_UNSAFE_ENTRY', `an entry was refused: ${err.message}`))
         else fail(invalid(err))
       }
       const onEntry = (entry: yauzl.Entry): void => {
@@ -74,7 +96,12 @@ export async function openZip(file: string): Promise<ArchiveReader> {
         entries.push(entry)
         zip.readEntry()
       }
-      const onEnd = (): void => { if (!failed) { cleanup(); resolve() } }
+      const onEnd = (): void => {
+        if (!failed) {
+          cleanup()
+          resolve()
+        }
+      }
       const cleanup = (): void => {
         zip.off('error', onError)
         zip.off('entry', onEntry)
@@ -87,21 +114,30 @@ export async function openZip(file: string): Promise<ArchiveReader> {
     })
   }
 
-  const openEntry = (entry: yauzl.Entry): Promise<Readable> => new Promise((resolve, reject) => {
-    zip.openReadStream(entry, (err, stream) => {
-      if (err || !stream) return reject(invalid(err ?? new Error('unreadable entry'), entry.fileName))
-      // A PassThrough that carries the first error of the chain, and listeners on every stream
-      // from now on: whoever consumes `out` sees the failure, and nothing is left unhandled.
-      const out = new PassThrough()
-      const check = crcCheck(entry.crc32, entry.fileName)
-      const failOut = (e: unknown): void => { if (!out.destroyed) out.destroy(invalid(e, entry.fileName)) }
-      stream.on('error', (e: Error) => { failOut(e); check.destroy() })
-      check.on('error', failOut)
-      out.on('error', () => { stream.destroy(); check.destroy() })
-      stream.pipe(check).pipe(out)
-      resolve(out)
+  const openEntry = (entry: yauzl.Entry): Promise<Readable> =>
+    new Promise((resolve, reject) => {
+      zip.openReadStream(entry, (err, stream) => {
+        if (err || !stream) return reject(invalid(err ?? new Error('unreadable entry'), entry.fileName))
+        // A PassThrough that carries the first error of the chain, and listeners on every stream
+        // from now on: whoever consumes `out` sees the failure, and nothing is left unhandled.
+        const out = new PassThrough()
+        const check = crcCheck(entry.crc32, entry.fileName)
+        const failOut = (e: unknown): void => {
+          if (!out.destroyed) out.destroy(invalid(e, entry.fileName))
+        }
+        stream.on('error', (e: Error) => {
+          failOut(e)
+          check.destroy()
+        })
+        check.on('error', failOut)
+        out.on('error', () => {
+          stream.destroy()
+          check.destroy()
+        })
+        stream.pipe(check).pipe(out)
+        resolve(out)
+      })
     })
-  })
 
   const extract: ArchiveReader['extract'] = async (onEntry) => {
     for (const entry of entries) {
@@ -110,5 +146,11 @@ export async function openZip(file: string): Promise<ArchiveReader> {
     }
   }
 
-  return { scan, extract, close: async () => { zip.close() } }
+  return {
+    scan,
+    extract,
+    close: async () => {
+      zip.close()
+    },
+  }
 }

@@ -17,8 +17,8 @@ import { refusal } from '../outbound.ts'
 import type { ConditionSet } from '../status-writer.ts'
 
 export interface InstallOutcome {
-  installed: Array<{ runtime: ResolvedRuntime, downloaded: boolean, previous?: string | null }>
-  failed?: { runtime: ResolvedRuntime, reason: string, message: string }
+  installed: Array<{ runtime: ResolvedRuntime; downloaded: boolean; previous?: string | null }>
+  failed?: { runtime: ResolvedRuntime; reason: string; message: string }
 }
 
 /** The agent's install error codes and the RuntimeReady reason each becomes. */
@@ -43,7 +43,12 @@ export function runtimesToInstall(status: AgentStatus, wanted: ResolvedRuntime[]
  * previous version current when an install fails (download, hash or verify), so a failed upgrade
  * leaves the old one in place — the rollback. An artifact URL the provider's outbound policy
  * refuses is not sent to the agent (the agent, given the same policy, would refuse it too). */
-export async function installRuntimes(agent: AgentClient, wanted: ResolvedRuntime[], signal: AbortSignal, outbound: OutboundPolicy): Promise<InstallOutcome> {
+export async function installRuntimes(
+  agent: AgentClient,
+  wanted: ResolvedRuntime[],
+  signal: AbortSignal,
+  outbound: OutboundPolicy,
+): Promise<InstallOutcome> {
   const out: InstallOutcome = { installed: [] }
   for (const runtime of wanted) {
     const refused = refusal(runtime.url, outbound, `runtime ${runtime.name} ${runtime.version}`)
@@ -52,15 +57,27 @@ export async function installRuntimes(agent: AgentClient, wanted: ResolvedRuntim
       return out
     }
     try {
-      const res = await agent.installRuntime({
-        name: runtime.name, version: runtime.version, url: runtime.url, sha256: runtime.sha256,
-        ...(runtime.sizeBytes !== undefined ? { sizeBytes: runtime.sizeBytes } : {}),
-        ...(runtime.verify ? { verify: runtime.verify } : {}), activate: true, outbound,
-      }, { signal })
+      const res = await agent.installRuntime(
+        {
+          name: runtime.name,
+          version: runtime.version,
+          url: runtime.url,
+          sha256: runtime.sha256,
+          ...(runtime.sizeBytes !== undefined ? { sizeBytes: runtime.sizeBytes } : {}),
+          ...(runtime.verify ? { verify: runtime.verify } : {}),
+          activate: true,
+          outbound,
+        },
+        { signal },
+      )
       out.installed.push({ runtime, downloaded: res.downloaded, previous: res.previous })
     } catch (err) {
       const code = err instanceof AgentClientError ? err.code : 'TRANSPORT'
-      out.failed = { runtime, reason: installFailureReasons[code] ?? Reason.InstallFailed, message: `installing ${runtime.name} ${runtime.version} failed (${code}): ${(err as Error).message}` }
+      out.failed = {
+        runtime,
+        reason: installFailureReasons[code] ?? Reason.InstallFailed,
+        message: `installing ${runtime.name} ${runtime.version} failed (${code}): ${(err as Error).message}`,
+      }
       return out
     }
   }
@@ -68,7 +85,11 @@ export async function installRuntimes(agent: AgentClient, wanted: ResolvedRuntim
 }
 
 /** Status entries for the runtimes as the agent has them current now. */
-export function observedRuntimes(status: AgentStatus, wanted: Array<{ name: string, channel?: string }>, resolved: ResolvedRuntime[]): Array<{ name: string, version: string, channel?: string, sha256?: string }> {
+export function observedRuntimes(
+  status: AgentStatus,
+  wanted: Array<{ name: string; channel?: string }>,
+  resolved: ResolvedRuntime[],
+): Array<{ name: string; version: string; channel?: string; sha256?: string }> {
   const out = []
   for (const w of wanted) {
     const rt = status.runtimes.find((r) => r.name === w.name)
@@ -76,7 +97,12 @@ export function observedRuntimes(status: AgentStatus, wanted: Array<{ name: stri
     if (!current) continue
     const sha = rt?.versions.find((v) => v.version === current)?.sha256
     const res = resolved.find((r) => r.name === w.name)
-    out.push({ name: w.name, version: current, ...(w.channel !== undefined ? { channel: w.channel } : {}), ...(sha && /^[a-f0-9]{64}$/.test(sha) ? { sha256: sha } : res && res.version === current ? { sha256: res.sha256 } : {}) })
+    out.push({
+      name: w.name,
+      version: current,
+      ...(w.channel !== undefined ? { channel: w.channel } : {}),
+      ...(sha && /^[a-f0-9]{64}$/.test(sha) ? { sha256: sha } : res && res.version === current ? { sha256: res.sha256 } : {}),
+    })
   }
   return out
 }
@@ -119,17 +145,31 @@ export async function installStep(i: InstallInput): Promise<InstallResult> {
   await i.announce(what)
   const outcome = await installRuntimes(i.agent, todo, i.signal, i.outbound)
   for (const done of outcome.installed) {
-    i.recorder.event(i.obj, 'Normal', 'Installed', `installed ${done.runtime.name} ${done.runtime.version}${done.previous ? ` (was ${done.previous})` : ''}${done.downloaded ? '' : ' (already present)'}`)
+    i.recorder.event(
+      i.obj,
+      'Normal',
+      'Installed',
+      `installed ${done.runtime.name} ${done.runtime.version}${done.previous ? ` (was ${done.previous})` : ''}${done.downloaded ? '' : ' (already present)'}`,
+    )
   }
   const f = outcome.failed
   if (f) {
     i.backoff.failed(i.key, sig)
     i.recorder.event(i.obj, 'Warning', f.reason, f.message)
-    i.conds.set('RuntimeReady', 'False', f.reason, `${f.message}; the previous version stays current. Fix the catalog entry or pick another version.`)
+    i.conds.set(
+      'RuntimeReady',
+      'False',
+      f.reason,
+      `${f.message}; the previous version stays current. Fix the catalog entry or pick another version.`,
+    )
   } else {
     i.backoff.succeeded(i.key)
   }
-  return { agentStatus: await i.agent.status({ signal: i.signal }), failed: f !== undefined, retryAfterMs: f ? retryAfter(i.backoff.wait(i.key, sig)) : Infinity }
+  return {
+    agentStatus: await i.agent.status({ signal: i.signal }),
+    failed: f !== undefined,
+    retryAfterMs: f ? retryAfter(i.backoff.wait(i.key, sig)) : Infinity,
+  }
 }
 
 /** RuntimeReady's message once everything is installed. */

@@ -13,11 +13,21 @@ export async function observeDevServer(s: Installed<DevServer, DevServerStatus>,
   if (cs.wanted) {
     if (cs.state?.phase === 'Running') {
       csReady = true
-      conds.set('CodeServerReady', 'True', Reason.Healthy, `code-server ${cs.state.version ?? ''} answers /healthz on ${cs.state.bindAddr}`.replace('  ', ' '))
+      conds.set(
+        'CodeServerReady',
+        'True',
+        Reason.Healthy,
+        `code-server ${cs.state.version ?? ''} answers /healthz on ${cs.state.bindAddr}`.replace('  ', ' '),
+      )
     } else {
       // The agent's code-server phase is the reason (a family in condition-reasons.ts).
       const reason = cs.state?.phase ?? Reason.NotInstalled
-      conds.set('CodeServerReady', 'False', reason, cs.state?.message ?? (cs.installed ? `code-server is ${reason}` : 'code-server is not installed yet'))
+      conds.set(
+        'CodeServerReady',
+        'False',
+        reason,
+        cs.state?.message ?? (cs.installed ? `code-server is ${reason}` : 'code-server is not installed yet'),
+      )
     }
   } else {
     conds.set('CodeServerReady', 'False', Reason.Disabled, 'spec.codeServer.enabled is false')

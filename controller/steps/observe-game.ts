@@ -12,12 +12,18 @@ import type { GameRun } from './run-game.ts'
 
 export function gamePhase(info: GameInfo, wantRunning: boolean, portOpen: boolean): ServerPhase {
   switch (info.state) {
-    case 'Stopped': return wantRunning ? 'Starting' : 'Stopped'
-    case 'Starting': return 'Starting'
-    case 'Running': return portOpen ? 'Running' : 'Starting'
-    case 'Stopping': return 'Stopping'
-    case 'Crashed': return info.nextRestartTime ? 'Backoff' : 'Crashed'
-    case 'Error': return 'Error'
+    case 'Stopped':
+      return wantRunning ? 'Starting' : 'Stopped'
+    case 'Starting':
+      return 'Starting'
+    case 'Running':
+      return portOpen ? 'Running' : 'Starting'
+    case 'Stopping':
+      return 'Stopping'
+    case 'Crashed':
+      return info.nextRestartTime ? 'Backoff' : 'Crashed'
+    case 'Error':
+      return 'Error'
   }
 }
 
@@ -34,14 +40,17 @@ export async function observeGame(s: Installed<GameServer, GameServerStatus>, ra
   const { info, wanted, runtimesPresent } = ran
   const address = s.provisioned.container.address
   const port = info.spec?.server.port ?? wanted.server.port
-  const portOpen = info.state === 'Running' && address !== undefined && await tcpReachable(address, port)
+  const portOpen = info.state === 'Running' && address !== undefined && (await tcpReachable(address, port))
   status.phase = s.install.failed && !runtimesPresent ? 'Error' : gamePhase(info, gs.spec.running !== false, portOpen)
   status.restarts = Math.max(info.restarts, 0)
   status.nextRestartTime = info.nextRestartTime ?? undefined
   if (info.lastCrash) {
     status.lastCrash = {
-      time: info.lastCrash.time, exitCode: info.lastCrash.exitCode, signal: info.lastCrash.signal,
-      uptimeSeconds: Math.max(0, info.lastCrash.uptimeSeconds), classification: info.lastCrash.classification,
+      time: info.lastCrash.time,
+      exitCode: info.lastCrash.exitCode,
+      signal: info.lastCrash.signal,
+      uptimeSeconds: Math.max(0, info.lastCrash.uptimeSeconds),
+      classification: info.lastCrash.classification,
       logTail: info.lastCrash.logTail.slice(-100),
     }
     if (info.lastCrash.time !== prev.lastCrash?.time) {
@@ -49,9 +58,15 @@ export async function observeGame(s: Installed<GameServer, GameServerStatus>, ra
       deps.recorder.event(gs, 'Warning', 'Crashed', `${crashSummary(info)}${next}`)
     }
   }
-  if (info.restarts > (prev.restarts ?? 0)) deps.recorder.event(gs, 'Normal', 'Restarted', `the agent restarted the game after a crash (restart ${info.restarts})`)
+  if (info.restarts > (prev.restarts ?? 0))
+    deps.recorder.event(gs, 'Normal', 'Restarted', `the agent restarted the game after a crash (restart ${info.restarts})`)
   if (status.phase === 'Error' && prev.phase !== 'Error') {
-    deps.recorder.event(gs, 'Warning', 'CrashLoop', `${info.message ?? 'the game keeps crashing'}; change the spec (or set running: false then true) to try again`)
+    deps.recorder.event(
+      gs,
+      'Warning',
+      'CrashLoop',
+      `${info.message ?? 'the game keeps crashing'}; change the spec (or set running: false then true) to try again`,
+    )
   }
   if (s.install.failed || !s.installedAll) {
     conds.set('Ready', 'False', Reason.RuntimeNotReady, conds.get('RuntimeReady')?.message ?? 'runtime not installed')
@@ -59,17 +74,24 @@ export async function observeGame(s: Installed<GameServer, GameServerStatus>, ra
     conds.set('Ready', 'True', Reason.Running, `the game answers on ${address}:${port}`)
   } else {
     const why: Record<ServerPhase, string> = {
-      Pending: 'waiting', Provisioning: 'waiting for the container', Installing: 'installing runtimes',
+      Pending: 'waiting',
+      Provisioning: 'waiting for the container',
+      Installing: 'installing runtimes',
       Starting: info.state === 'Running' ? `the game runs; waiting for port ${port} to answer` : 'the game is starting',
-      Running: '', Crashed: crashSummary(info), Backoff: `${crashSummary(info)}; next restart at ${info.nextRestartTime}`,
+      Running: '',
+      Crashed: crashSummary(info),
+      Backoff: `${crashSummary(info)}; next restart at ${info.nextRestartTime}`,
       Error: `${info.message ?? 'the game failed'}; change the spec (or set running: false then true) to try again`,
-      Stopping: 'stopping', Stopped: 'spec.running is false', Terminating: 'being deleted',
+      Stopping: 'stopping',
+      Stopped: 'spec.running is false',
+      Terminating: 'being deleted',
     }
     // The phase itself is Ready's reason (a family in condition-reasons.ts).
     conds.set('Ready', 'False', status.phase, why[status.phase])
   }
   if (status.phase === 'Running') return 60_000
   if (status.phase === 'Starting' || status.phase === 'Installing') return 500
-  if (status.phase === 'Backoff' && info.nextRestartTime) return Math.max(500, Math.min(30_000, Date.parse(info.nextRestartTime) - deps.clock.now() + 300))
+  if (status.phase === 'Backoff' && info.nextRestartTime)
+    return Math.max(500, Math.min(30_000, Date.parse(info.nextRestartTime) - deps.clock.now() + 300))
   return 15_000
 }

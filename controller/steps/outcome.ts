@@ -27,13 +27,10 @@ export interface Halt {
   /** A container the step found before stopping: its vmid and address still belong in status. */
   container?: Container
   /** A Warning Event the halt deserves. */
-  warning?: { reason: string, message: string }
+  warning?: { reason: string; message: string }
 }
 
-export type StepOutcome<T> =
-  | { next: 'continue', value: T }
-  | { next: 'wait', halt: Halt }
-  | { next: 'fail', halt: Halt }
+export type StepOutcome<T> = { next: 'continue'; value: T } | { next: 'wait'; halt: Halt } | { next: 'fail'; halt: Halt }
 
 export const proceed = <T>(value: T): StepOutcome<T> => ({ next: 'continue', value })
 export const waitFor = <T>(halt: Halt): StepOutcome<T> => ({ next: 'wait', halt })

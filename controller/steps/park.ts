@@ -11,7 +11,9 @@ import type { ServerObject, ServerStatus } from './server-object.ts'
 export const PARKED_REQUEUE_MS = 60_000
 
 export async function parkContainer<T extends ServerObject, S extends ServerStatus>(
-  scope: ServerScope<T, S>, kind: ServerKind<T, S, unknown>, stopWatch: () => void,
+  scope: ServerScope<T, S>,
+  kind: ServerKind<T, S, unknown>,
+  stopWatch: () => void,
 ): Promise<{ requeueAfter: number }> {
   const { deps, obj, signal, out } = scope
   const lookup = await deps.providers.forPlacement(obj.spec.placement, signal)

@@ -34,11 +34,20 @@ export interface Provisioned {
   agentStatus: AgentStatus
 }
 
-export interface ContainerDefaults { cores: number, memoryMiB: number, diskGiB: number }
+export interface ContainerDefaults {
+  cores: number
+  memoryMiB: number
+  diskGiB: number
+}
 
 export async function provisionContainer(
-  client: Client, provider: ChosenProvider, providerKind: 'GameServer' | 'DevServer', obj: ServerObject,
-  defaults: ContainerDefaults, token: string, signal: AbortSignal,
+  client: Client,
+  provider: ChosenProvider,
+  providerKind: 'GameServer' | 'DevServer',
+  obj: ServerObject,
+  defaults: ContainerDefaults,
+  token: string,
+  signal: AbortSignal,
 ): Promise<StepOutcome<Provisioned>> {
   const ownerUid = obj.metadata.uid as string
   const r = obj.spec.resources ?? {}
@@ -56,14 +65,22 @@ export async function provisionContainer(
     const reason = known ? providerErrorReason(err.code) : Reason.ProviderFailed
     const message = known ? `${err.code}: ${err.message}` : (err as Error).message
     if (known && !err.retryable) {
-      return failWith({ condition: 'Provisioned', reason, message, phase: 'Error', requeueAfterMs: PROVIDER_FAILED_REQUEUE_MS, warning: { reason: 'ProvisioningFailed', message } })
+      return failWith({
+        condition: 'Provisioned',
+        reason,
+        message,
+        phase: 'Error',
+        requeueAfterMs: PROVIDER_FAILED_REQUEUE_MS,
+        warning: { reason: 'ProvisioningFailed', message },
+      })
     }
     return waitFor({ condition: 'Provisioned', reason, message, phase: 'Provisioning', requeueAfterMs: PROVIDER_RETRY_MS })
   }
   const agentWait = (reason: string, message: string): StepOutcome<Provisioned> =>
     waitFor({ condition: 'Provisioned', reason, message, phase: 'Provisioning', requeueAfterMs: AGENT_WAIT_MS, container })
   const agentUrl = container.agentUrl
-  if (agentUrl === undefined) return agentWait(Reason.AddressUnknown, `container ${container.vmid} has no address yet; waiting for the provider to report one`)
+  if (agentUrl === undefined)
+    return agentWait(Reason.AddressUnknown, `container ${container.vmid} has no address yet; waiting for the provider to report one`)
   try {
     await recordAgentUrl(client, obj, agentUrl, signal)
   } catch (err) {
@@ -74,7 +91,10 @@ export async function provisionContainer(
   try {
     const agentStatus = await agent.status({ signal: AbortSignal.timeout(STATUS_TIMEOUT_MS) })
     if (!agentStatus.provisioningComplete) {
-      return agentWait(Reason.AgentProvisioning, `the agent in container ${container.vmid} is still preparing the container (dev user, workspace)`)
+      return agentWait(
+        Reason.AgentProvisioning,
+        `the agent in container ${container.vmid} is still preparing the container (dev user, workspace)`,
+      )
     }
     return proceed({ container, agentUrl, agent, game: new AgentGameClient(connection), agentStatus })
   } catch (err) {

@@ -18,8 +18,10 @@ export const NO_PROVIDER_REQUEUE_MS = 60_000
 
 /** Resolves every ref in order; the first failure is the outcome (RuntimeResolved=False). */
 export function resolveRuntimes(
-  refs: RuntimeRef[], catalogs: Store<RuntimeCatalog>,
-  status: { runtimes?: Array<{ name: string, version: string }> } | undefined, annotations: Record<string, string> | undefined,
+  refs: RuntimeRef[],
+  catalogs: Store<RuntimeCatalog>,
+  status: { runtimes?: Array<{ name: string; version: string }> } | undefined,
+  annotations: Record<string, string> | undefined,
 ): StepOutcome<ResolvedRuntime[]> {
   const resolved: ResolvedRuntime[] = []
   for (const ref of refs) {
@@ -27,7 +29,14 @@ export function resolveRuntimes(
     const admitted = annotations?.[rolloutAnnotation(ref.name)]
     const res = resolveRuntime(ref, catalogs.getByName(ref.name), ref.channel !== undefined ? { installed, admitted } : {})
     if (!res.ok) {
-      return failWith({ condition: 'RuntimeResolved', reason: res.reason, message: res.message, readyReason: Reason.RuntimeUnresolved, phase: 'PendingUntilCreated', requeueAfterMs: UNRESOLVED_REQUEUE_MS })
+      return failWith({
+        condition: 'RuntimeResolved',
+        reason: res.reason,
+        message: res.message,
+        readyReason: Reason.RuntimeUnresolved,
+        phase: 'PendingUntilCreated',
+        requeueAfterMs: UNRESOLVED_REQUEUE_MS,
+      })
     }
     resolved.push(res.runtime)
   }
@@ -39,11 +48,26 @@ export function describeResolved(resolved: ResolvedRuntime[]): string {
   return resolved.map((r) => `${r.name} ${r.version}${r.channel ? ` (${r.channel})` : ''}`).join(', ') || 'no runtimes'
 }
 
-export interface ChosenProvider { name: string, backend: ContainerBackend, outbound: OutboundPolicy }
+export interface ChosenProvider {
+  name: string
+  backend: ContainerBackend
+  outbound: OutboundPolicy
+}
 
 /** The provider the server's placement names, or the default one (Provisioned=False when none fits). */
-export async function resolveProvider(providers: ProviderRegistry, placement: { providerRef?: { name: string } } | undefined, signal: AbortSignal): Promise<StepOutcome<ChosenProvider>> {
+export async function resolveProvider(
+  providers: ProviderRegistry,
+  placement: { providerRef?: { name: string } } | undefined,
+  signal: AbortSignal,
+): Promise<StepOutcome<ChosenProvider>> {
   const lookup = await providers.forPlacement(placement, signal)
-  if (!lookup.ok) return failWith({ condition: 'Provisioned', reason: lookup.reason, message: lookup.message, phase: 'Pending', requeueAfterMs: NO_PROVIDER_REQUEUE_MS })
+  if (!lookup.ok)
+    return failWith({
+      condition: 'Provisioned',
+      reason: lookup.reason,
+      message: lookup.message,
+      phase: 'Pending',
+      requeueAfterMs: NO_PROVIDER_REQUEUE_MS,
+    })
   return proceed({ name: lookup.name, backend: lookup.backend, outbound: outboundPolicyOf(lookup.resource) })
 }

@@ -17,7 +17,11 @@ export function codeServerWanted(ds: DevServer): boolean {
 }
 
 export async function runCodeServer(s: Installed<DevServer, DevServerStatus>): Promise<CodeServerRun> {
-  const { deps, obj: ds, provisioned: { agent } } = s
+  const {
+    deps,
+    obj: ds,
+    provisioned: { agent },
+  } = s
   const wanted = codeServerWanted(ds)
   let cs: CodeServerState | null = s.agentStatus.codeServer
   const installed = s.agentStatus.runtimes.some((r) => r.name === CODE_SERVER_RUNTIME && r.current)

@@ -32,14 +32,19 @@ export function effectiveGameSpec(gs: GameServer): NonNullable<GameInfo['spec']>
   const v = gs.spec.supervision ?? {}
   return {
     server: {
-      command: [...s.command], args: [...(s.args ?? [])],
+      command: [...s.command],
+      args: [...(s.args ?? [])],
       ...(s.env ? { env: s.env.map((e) => ({ ...e })) } : {}),
       ...(s.workingDir ? { workingDir: s.workingDir } : {}),
-      port: s.port ?? 25565, stopCommand: s.stopCommand ?? 'stop', gracePeriodSeconds: s.gracePeriodSeconds ?? 30,
+      port: s.port ?? 25565,
+      stopCommand: s.stopCommand ?? 'stop',
+      gracePeriodSeconds: s.gracePeriodSeconds ?? 30,
     },
     supervision: {
-      restartPolicy: v.restartPolicy ?? 'Always', backoffSeconds: [...(v.backoffSeconds ?? [30, 60, 120])],
-      resetAfterSeconds: v.resetAfterSeconds ?? 30, maxConsecutiveFailures: v.maxConsecutiveFailures ?? 5,
+      restartPolicy: v.restartPolicy ?? 'Always',
+      backoffSeconds: [...(v.backoffSeconds ?? [30, 60, 120])],
+      resetAfterSeconds: v.resetAfterSeconds ?? 30,
+      maxConsecutiveFailures: v.maxConsecutiveFailures ?? 5,
     },
   } as NonNullable<GameInfo['spec']>
 }
@@ -51,12 +56,19 @@ export function stopTimeoutMs(gracePeriodSeconds: number | undefined): number {
 
 /** Mods first: the agent's managed set made equal to spec.mods (ModsReady). */
 export async function applyMods(s: Installed<GameServer, GameServerStatus>): Promise<void> {
-  const { deps, obj: gs, provisioned: { game } } = s
+  const {
+    deps,
+    obj: gs,
+    provisioned: { game },
+  } = s
   const { conds } = s.out
   const outbound = s.provider.outbound
   const wantedMods = (gs.spec.mods ?? []).map((m) => ({ name: m.name, url: m.url, sha256: m.sha256 }))
   const mods = await game.mods()
-  const haveMods = mods.mods.filter((m) => m.managed && m.state !== 'pendingRemoval').map((m) => `${m.name}:${m.sha256}`).sort()
+  const haveMods = mods.mods
+    .filter((m) => m.managed && m.state !== 'pendingRemoval')
+    .map((m) => `${m.name}:${m.sha256}`)
+    .sort()
   let modsFailed = false
   const refusedMods = wantedMods.map((m) => refusal(m.url, outbound, `mod ${JSON.stringify(m.name)}`)).filter((r) => r !== undefined)
   if (refusedMods.length > 0) {
@@ -82,7 +94,11 @@ export async function applyMods(s: Installed<GameServer, GameServerStatus>): Pro
 
 /** The game spec and run state, then a restart for a change waiting for one. */
 export async function runGame(s: Installed<GameServer, GameServerStatus>): Promise<GameRun> {
-  const { deps, obj: gs, provisioned: { game } } = s
+  const {
+    deps,
+    obj: gs,
+    provisioned: { game },
+  } = s
   const { status, conds } = s.out
   const wantRunning = gs.spec.running !== false
   const runtimesPresent = s.resolved.every((r) => s.agentStatus.runtimes.some((x) => x.name === r.name && x.current))

@@ -12,8 +12,17 @@
 //  - A call whose own timeout passes rejects with TRANSPORT, as an unreachable agent does.
 //  - An already-aborted signal sends nothing.
 import type {
-  AgentErrorBody, AgentEvent, AgentSnapshotEvent, AgentStateEvent, AgentStatus, CodeServerState, DevEnvState,
-  RuntimeInstallRequest, RuntimeInstallResult, RuntimeList, RuntimeRemoveResult,
+  AgentErrorBody,
+  AgentEvent,
+  AgentSnapshotEvent,
+  AgentStateEvent,
+  AgentStatus,
+  CodeServerState,
+  DevEnvState,
+  RuntimeInstallRequest,
+  RuntimeInstallResult,
+  RuntimeList,
+  RuntimeRemoveResult,
 } from '../api/agent-types.ts'
 import { AgentClientError, AgentClientErrorCodes } from './errors.ts'
 import { parseSse } from './sse.ts'
@@ -47,7 +56,13 @@ export function callSignal(timeoutMs: number | undefined, ...callers: Array<Abor
 export function transportError(method: string, path: string, err: unknown, ...callers: Array<AbortSignal | undefined>): AgentClientError {
   const aborted = callers.find((s) => s?.aborted === true)
   if (aborted !== undefined) {
-    return new AgentClientError(AgentClientErrorCodes.ABORTED, `${method} ${path}: aborted by the caller (${describeReason(aborted.reason)})`, 0, undefined, { cause: aborted.reason })
+    return new AgentClientError(
+      AgentClientErrorCodes.ABORTED,
+      `${method} ${path}: aborted by the caller (${describeReason(aborted.reason)})`,
+      0,
+      undefined,
+      { cause: aborted.reason },
+    )
   }
   return new AgentClientError(AgentClientErrorCodes.TRANSPORT, `${method} ${path}: ${(err as Error).message}`, 0, undefined, { cause: err })
 }
@@ -106,7 +121,8 @@ export class AgentClient {
     }
     if (!res.ok) {
       const b = parsed as Partial<AgentErrorBody> | undefined
-      if (b && typeof b.code === 'string') throw AgentClientError.fromBody({ code: b.code, message: b.message ?? '', statusCode: res.status, detail: b.detail })
+      if (b && typeof b.code === 'string')
+        throw AgentClientError.fromBody({ code: b.code, message: b.message ?? '', statusCode: res.status, detail: b.detail })
       throw new AgentClientError('BAD_RESPONSE', `${method} ${path}: answered ${res.status}`, res.status)
     }
     return parsed as T
@@ -129,7 +145,12 @@ export class AgentClient {
   }
 
   removeRuntime(name: string, version: string, opts: CallOptions & { force?: boolean } = {}): Promise<RuntimeRemoveResult> {
-    return this.request('DELETE', `/runtimes/${encodeURIComponent(name)}/${encodeURIComponent(version)}${opts.force ? '?force=true' : ''}`, undefined, { signal: opts.signal })
+    return this.request(
+      'DELETE',
+      `/runtimes/${encodeURIComponent(name)}/${encodeURIComponent(version)}${opts.force ? '?force=true' : ''}`,
+      undefined,
+      { signal: opts.signal },
+    )
   }
 
   codeServer(opts: CallOptions = {}): Promise<CodeServerState> {
@@ -158,7 +179,12 @@ export class AgentClient {
 
   /** The state stream; iterate with `for await`. Reconnects until aborted or the loop exits. */
   async *events(options: EventsOptions = {}): AsyncGenerator<AgentEvent> {
-    const signal = this.signal === undefined ? options.signal : options.signal === undefined ? this.signal : AbortSignal.any([this.signal, options.signal])
+    const signal =
+      this.signal === undefined
+        ? options.signal
+        : options.signal === undefined
+          ? this.signal
+          : AbortSignal.any([this.signal, options.signal])
     const opts = { ...options, signal }
     const first = opts.reconnectDelayMs ?? 500
     const max = opts.maxReconnectDelayMs ?? 10_000
@@ -188,7 +214,14 @@ export class AgentClient {
       opts.onReconnect?.(failure, wait)
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, wait)
-        opts.signal?.addEventListener('abort', () => { clearTimeout(timer); resolve() }, { once: true })
+        opts.signal?.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer)
+            resolve()
+          },
+          { once: true },
+        )
       })
       wait = Math.min(wait * 2, max)
     }

@@ -5,9 +5,7 @@
 // guarantees stated in client.ts (ABORTED, the request cancelled, bodies included); an aborted
 // console socket is terminated.
 import WebSocket from 'ws'
-import type {
-  DirectoryListing, GameInfo, GameSpecRequest, ModSpec, ModsListing, UploadResult,
-} from '../api/agent-game-types.ts'
+import type { DirectoryListing, GameInfo, GameSpecRequest, ModSpec, ModsListing, UploadResult } from '../api/agent-game-types.ts'
 import type { AgentErrorBody } from '../api/agent-types.ts'
 import { AgentClient, callSignal, transportError, type AgentClientOptions, type CallOptions } from './client.ts'
 import { AgentClientError } from './errors.ts'
@@ -18,7 +16,8 @@ const LIFECYCLE_TIMEOUT_MS = 2 * 3600_000 + 60_000
 /** URL path of a root-relative file path. ".." is refused here: URL parsing would resolve it away and send a different request. */
 function filePath(p: string): string {
   const parts = p.split('/')
-  if (parts.includes('..')) throw new AgentClientError('FILE_PATH_TRAVERSAL', `the path ${JSON.stringify(p)} may not contain ".." components`, 400)
+  if (parts.includes('..'))
+    throw new AgentClientError('FILE_PATH_TRAVERSAL', `the path ${JSON.stringify(p)} may not contain ".." components`, 400)
   return parts.map(encodeURIComponent).join('/')
 }
 
@@ -61,7 +60,9 @@ export class AgentGameClient {
   /** Opens GET /game/console or /dev/console (JSON frames: see ConsoleServerMessage / ConsoleClientMessage). */
   openConsole(which: 'game' | 'dev', opts: CallOptions & { session?: string } = {}): WebSocket {
     const q = which === 'dev' && opts.session ? `?session=${encodeURIComponent(opts.session)}` : ''
-    const ws = new WebSocket(`${this.#baseUrl.replace(/^http/, 'ws')}/${which}/console${q}`, { headers: { authorization: `Bearer ${this.#token}` } })
+    const ws = new WebSocket(`${this.#baseUrl.replace(/^http/, 'ws')}/${which}/console${q}`, {
+      headers: { authorization: `Bearer ${this.#token}` },
+    })
     const signals = [this.agent.signal, opts.signal].filter((x): x is AbortSignal => x !== undefined)
     if (signals.length > 0) {
       const signal = AbortSignal.any(signals)
@@ -81,16 +82,29 @@ export class AgentGameClient {
   }
 
   installMod(mod: ModSpec, opts: CallOptions & { restart?: boolean } = {}): Promise<ModsListing> {
-    return this.agent.request('PUT', `/mods/${encodeURIComponent(mod.name)}${opts.restart ? '?restart=true' : ''}`, { url: mod.url, sha256: mod.sha256 }, { timeoutMs: LIFECYCLE_TIMEOUT_MS, signal: opts.signal })
+    return this.agent.request(
+      'PUT',
+      `/mods/${encodeURIComponent(mod.name)}${opts.restart ? '?restart=true' : ''}`,
+      { url: mod.url, sha256: mod.sha256 },
+      { timeoutMs: LIFECYCLE_TIMEOUT_MS, signal: opts.signal },
+    )
   }
 
   /** The whole desired list (spec.mods). */
   setMods(mods: ModSpec[], opts: CallOptions & { restart?: boolean } = {}): Promise<ModsListing> {
-    return this.agent.request('PUT', `/mods${opts.restart ? '?restart=true' : ''}`, { mods }, { timeoutMs: LIFECYCLE_TIMEOUT_MS, signal: opts.signal })
+    return this.agent.request(
+      'PUT',
+      `/mods${opts.restart ? '?restart=true' : ''}`,
+      { mods },
+      { timeoutMs: LIFECYCLE_TIMEOUT_MS, signal: opts.signal },
+    )
   }
 
   removeMod(name: string, opts: CallOptions & { restart?: boolean } = {}): Promise<ModsListing> {
-    return this.agent.request('DELETE', `/mods/${encodeURIComponent(name)}${opts.restart ? '?restart=true' : ''}`, undefined, { timeoutMs: LIFECYCLE_TIMEOUT_MS, signal: opts.signal })
+    return this.agent.request('DELETE', `/mods/${encodeURIComponent(name)}${opts.restart ? '?restart=true' : ''}`, undefined, {
+      timeoutMs: LIFECYCLE_TIMEOUT_MS,
+      signal: opts.signal,
+    })
   }
 
   // ─── files and uploads ─────────────────────────────────────────────────────────────────
@@ -104,10 +118,14 @@ export class AgentGameClient {
     return Buffer.from(await this.#read('GET', p, opts, () => res.arrayBuffer()))
   }
 
-  async writeFile(path: string, body: Buffer | string | ReadableStream<Uint8Array>, opts: CallOptions = {}): Promise<{ path: string; bytes: number }> {
+  async writeFile(
+    path: string,
+    body: Buffer | string | ReadableStream<Uint8Array>,
+    opts: CallOptions = {},
+  ): Promise<{ path: string; bytes: number }> {
     const p = `/files/${filePath(path)}`
     const res = await this.#raw('PUT', p, { body, signal: opts.signal })
-    return await this.#read('PUT', p, opts, () => res.json()) as { path: string; bytes: number }
+    return (await this.#read('PUT', p, opts, () => res.json())) as { path: string; bytes: number }
   }
 
   async deleteFile(path: string, opts: CallOptions & { recursive?: boolean } = {}): Promise<void> {
@@ -123,14 +141,18 @@ export class AgentGameClient {
   }
 
   /** POST /uploads: a raw streamed upload; with `extract`, `path` is the directory a zip/tar.gz is extracted into. */
-  async upload(path: string, body: Buffer | ReadableStream<Uint8Array>, opts: CallOptions & { extract?: boolean; format?: 'zip' | 'tar.gz' } = {}): Promise<UploadResult> {
+  async upload(
+    path: string,
+    body: Buffer | ReadableStream<Uint8Array>,
+    opts: CallOptions & { extract?: boolean; format?: 'zip' | 'tar.gz' } = {},
+  ): Promise<UploadResult> {
     const q = new URLSearchParams()
     if (opts.extract) q.set('extract', 'true')
     if (opts.format) q.set('format', opts.format)
     const qs = q.size > 0 ? `?${q}` : ''
     const p = `/uploads/${filePath(path)}${qs}`
     const res = await this.#raw('POST', p, { body, timeoutMs: LIFECYCLE_TIMEOUT_MS, signal: opts.signal })
-    return await this.#read('POST', p, opts, () => res.json()) as UploadResult
+    return (await this.#read('POST', p, opts, () => res.json())) as UploadResult
   }
 
   /** Reads a response body, mapping an abort or a broken connection as the request itself. */
@@ -143,7 +165,11 @@ export class AgentGameClient {
     }
   }
 
-  async #raw(method: string, path: string, opts: CallOptions & { body?: Buffer | string | ReadableStream<Uint8Array>, timeoutMs?: number } = {}): Promise<Response> {
+  async #raw(
+    method: string,
+    path: string,
+    opts: CallOptions & { body?: Buffer | string | ReadableStream<Uint8Array>; timeoutMs?: number } = {},
+  ): Promise<Response> {
     const { body, timeoutMs = this.#timeoutMs } = opts
     const callers = [this.agent.signal, opts.signal]
     if (callers.some((s) => s?.aborted === true)) throw transportError(method, path, undefined, ...callers)
@@ -161,11 +187,14 @@ export class AgentGameClient {
     }
     if (res.ok) return res
     let b: Partial<AgentErrorBody> | undefined
-    try { b = await res.json() as Partial<AgentErrorBody> } catch (err) {
+    try {
+      b = (await res.json()) as Partial<AgentErrorBody>
+    } catch (err) {
       if (callers.some((x) => x?.aborted === true)) throw transportError(method, path, err, ...callers)
       b = undefined
     }
-    if (b && typeof b.code === 'string') throw AgentClientError.fromBody({ code: b.code, message: b.message ?? '', statusCode: res.status, detail: b.detail })
+    if (b && typeof b.code === 'string')
+      throw AgentClientError.fromBody({ code: b.code, message: b.message ?? '', statusCode: res.status, detail: b.detail })
     throw new AgentClientError('BAD_RESPONSE', `${method} ${path}: answered ${res.status}`, res.status)
   }
 }

@@ -75,9 +75,7 @@ export interface GameStatus {
 }
 
 /** Client → server messages on the console WebSockets (JSON text frames). */
-export type ConsoleClientMessage =
-  | { type: 'input'; data: string }
-  | { type: 'resize'; cols: number; rows: number }
+export type ConsoleClientMessage = { type: 'input'; data: string } | { type: 'resize'; cols: number; rows: number }
 
 /** Server → client messages on the console WebSockets (JSON text frames). */
 export type ConsoleServerMessage =
@@ -141,11 +139,7 @@ export interface ModsListing {
 }
 
 /** Error bodies of these routes have the agent's usual shape (AgentErrorBody in agent-types.ts); `code` is one of these. */
-export type GameRouteErrorCode =
-  | 'GAME_NOT_CONFIGURED'
-  | 'GAME_SPEC_INVALID'
-  | 'GAME_START_FAILED'
-  | 'GAME_NOT_RUNNING'
+export type GameRouteErrorCode = 'GAME_NOT_CONFIGURED' | 'GAME_SPEC_INVALID' | 'GAME_START_FAILED' | 'GAME_NOT_RUNNING'
 
 /** GET /game: the status plus the spec the supervisor runs (defaults filled in), null before the first PUT /game. */
 export interface GameInfo extends GameStatus {

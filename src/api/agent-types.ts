@@ -154,9 +154,7 @@ export interface AgentStateEvent {
   at: string
 }
 
-export type AgentEvent =
-  | { type: 'snapshot'; data: AgentSnapshotEvent }
-  | { type: 'state'; data: AgentStateEvent }
+export type AgentEvent = { type: 'snapshot'; data: AgentSnapshotEvent } | { type: 'state'; data: AgentStateEvent }
 
 /** POST /dev/codeserver/start|stop|restart result */
 export type CodeServerActionResult = CodeServerState

@@ -36,12 +36,18 @@ export function codeServerBuildOf(annotations: Record<string, string> | undefine
   const raw = annotations?.[CODE_SERVER_BUILD_ANNOTATION]
   if (raw === undefined) return undefined
   let v: unknown
-  try { v = JSON.parse(raw) } catch { return undefined }
+  try {
+    v = JSON.parse(raw)
+  } catch {
+    return undefined
+  }
   if (typeof v !== 'object' || v === null) return undefined
   const o = v as Record<string, unknown>
   if ((o.phase !== 'Building' && o.phase !== 'Failed') || typeof o.message !== 'string' || !Number.isInteger(o.attempt)) return undefined
   return {
-    phase: o.phase, message: o.message.slice(0, CODE_SERVER_BUILD_MESSAGE_MAX), attempt: o.attempt as number,
+    phase: o.phase,
+    message: o.message.slice(0, CODE_SERVER_BUILD_MESSAGE_MAX),
+    attempt: o.attempt as number,
     ...(typeof o.retryAt === 'string' ? { retryAt: o.retryAt } : {}),
   }
 }

@@ -23,7 +23,14 @@ export interface CustomResourceDefinition {
       served: boolean
       storage: boolean
       subresources?: { status?: object; scale?: object }
-      additionalPrinterColumns?: Array<{ name: string; type: string; jsonPath: string; format?: string; priority?: number; description?: string }>
+      additionalPrinterColumns?: Array<{
+        name: string
+        type: string
+        jsonPath: string
+        format?: string
+        priority?: number
+        description?: string
+      }>
       schema: { openAPIV3Schema: JSONSchemaProps }
     }>
   }

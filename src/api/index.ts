@@ -8,7 +8,15 @@ export { API_VERSION, CONTAINERPROVIDER, DEVSERVER, GAMESERVER, GROUP, PLURALS, 
 export type { ZlhKind, ZlhKindRef } from './kinds.ts'
 export { AGENT_PORT, CODE_SERVER_PORT } from './ports.ts'
 export { AGENT_TOKEN_KEY, AGENT_URL_KEY, agentTokenSecretName, isUsableAgentToken } from './agent-token-secret.ts'
-export { AGENT_URL_ANNOTATION, CODE_SERVER_CHANNEL, CODE_SERVER_RUNTIME, MAX_UNAVAILABLE_ANNOTATION, ROLLOUT_ANNOTATION_PREFIX, SERVER_FINALIZER, rolloutAnnotation } from './names.ts'
+export {
+  AGENT_URL_ANNOTATION,
+  CODE_SERVER_CHANNEL,
+  CODE_SERVER_RUNTIME,
+  MAX_UNAVAILABLE_ANNOTATION,
+  ROLLOUT_ANNOTATION_PREFIX,
+  SERVER_FINALIZER,
+  rolloutAnnotation,
+} from './names.ts'
 // The CRDs, validation, defaulting, and the types generated from crds/.
 export { CRD_DIR, crdForKind, loadCrds, schemaForKind } from './crds.ts'
 export type { CustomResourceDefinition } from './crds.ts'
@@ -27,5 +35,10 @@ export { DEFAULT_IDE_FOLDER, IDE_FOLDER_MAX_LENGTH, ideFolderOf, ideFolderQuery 
 // The IDE's host name `dev-<vmid>.<suffix>`: written by the controller into status.ide, parsed by the gateway.
 export { IDE_HOST_PREFIX, ideHostName } from './ide-host.ts'
 // How `zlh up`'s code-server builder tells waiting DevServers (and so the controller) where it is.
-export { CODE_SERVER_BUILD_ANNOTATION, CODE_SERVER_BUILD_MESSAGE_MAX, codeServerBuildOf, formatCodeServerBuild } from './code-server-build.ts'
+export {
+  CODE_SERVER_BUILD_ANNOTATION,
+  CODE_SERVER_BUILD_MESSAGE_MAX,
+  codeServerBuildOf,
+  formatCodeServerBuild,
+} from './code-server-build.ts'
 export type { CodeServerBuildPhase, CodeServerBuildState } from './code-server-build.ts'

@@ -11,7 +11,10 @@ export const VERSION = 'v1alpha1'
 export const API_VERSION = `${GROUP}/${VERSION}`
 
 /** Which of our kinds: the shape of the runtime's KindRef, usable wherever one is wanted. */
-export interface ZlhKindRef { readonly apiVersion: string, readonly kind: ZlhKind }
+export interface ZlhKindRef {
+  readonly apiVersion: string
+  readonly kind: ZlhKind
+}
 export type ZlhKind = 'GameServer' | 'DevServer' | 'RuntimeCatalog' | 'ContainerProvider'
 
 /** A game server (namespaced): written by people and the portal, reconciled by the controller. */

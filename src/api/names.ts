@@ -15,4 +15,6 @@ export const CODE_SERVER_RUNTIME = 'code-server'
 export const CODE_SERVER_CHANNEL = 'stable'
 
 /** `rollout.zerolaghub.dev/<runtime>`. */
-export function rolloutAnnotation(runtime: string): string { return `${ROLLOUT_ANNOTATION_PREFIX}${runtime}` }
+export function rolloutAnnotation(runtime: string): string {
+  return `${ROLLOUT_ANNOTATION_PREFIX}${runtime}`
+}

@@ -24,7 +24,8 @@ export function outboundPolicyOf(provider: ContainerProvider): OutboundPolicy {
 
 /** What to do about a refused URL, for messages that reach users. */
 export function outboundRefusalHint(policy: OutboundPolicy | undefined): string {
-  if (policy?.provider !== undefined) return `ask the operator to add it to ContainerProvider "${policy.provider}" spec.outbound.allowedSources`
+  if (policy?.provider !== undefined)
+    return `ask the operator to add it to ContainerProvider "${policy.provider}" spec.outbound.allowedSources`
   if (policy === undefined) return 'the request carried no outbound policy, so nothing may be downloaded'
   return 'ask the operator to add it to the allowed sources'
 }

@@ -23,8 +23,11 @@ const CONDITION_REQUIRED = ['lastTransitionTime', 'message', 'reason', 'status',
 
 function isMetaV1Condition(s: JSONSchemaProps): boolean {
   const same = (a: string[], b: string[]) => a.length === b.length && [...a].sort().every((x, i) => x === b[i])
-  return same(Object.keys(s.properties ?? {}), CONDITION_FIELDS) && same(s.required ?? [], CONDITION_REQUIRED)
-    && same((s.properties?.status?.enum ?? []) as string[], ['False', 'True', 'Unknown'])
+  return (
+    same(Object.keys(s.properties ?? {}), CONDITION_FIELDS) &&
+    same(s.required ?? [], CONDITION_REQUIRED) &&
+    same((s.properties?.status?.enum ?? []) as string[], ['False', 'True', 'Unknown'])
+  )
 }
 
 class Emitter {
@@ -34,17 +37,29 @@ class Emitter {
     if (s['x-kubernetes-int-or-string']) return 'number | string'
     let t: string
     switch (s.type) {
-      case 'string': t = s.enum ? s.enum.map((e) => JSON.stringify(e)).join(' | ') : 'string'; break
-      case 'integer': case 'number': t = 'number'; break
-      case 'boolean': t = 'boolean'; break
-      case 'array': t = `Array<${this.typeOf(s.items ?? {}, `${name}Item`)}>`; break
+      case 'string':
+        t = s.enum ? s.enum.map((e) => JSON.stringify(e)).join(' | ') : 'string'
+        break
+      case 'integer':
+      case 'number':
+        t = 'number'
+        break
+      case 'boolean':
+        t = 'boolean'
+        break
+      case 'array':
+        t = `Array<${this.typeOf(s.items ?? {}, `${name}Item`)}>`
+        break
       case 'object':
         if (name.endsWith('StatusConditionsItem') && isMetaV1Condition(s)) t = 'Condition'
-        else if (s.properties && Object.keys(s.properties).length) { this.emitInterface(s, name); t = name }
-        else if (typeof s.additionalProperties === 'object') t = `Record<string, ${this.typeOf(s.additionalProperties, `${name}Value`)}>`
+        else if (s.properties && Object.keys(s.properties).length) {
+          this.emitInterface(s, name)
+          t = name
+        } else if (typeof s.additionalProperties === 'object') t = `Record<string, ${this.typeOf(s.additionalProperties, `${name}Value`)}>`
         else t = 'Record<string, unknown>'
         break
-      default: t = 'unknown'
+      default:
+        t = 'unknown'
     }
     return s.nullable ? `${t} | null` : t
   }

@@ -36,8 +36,24 @@ function validateMetadata(kind: string, meta: unknown, errors: FieldError[]): vo
   if (name === undefined || name === '') errors.push(fieldError('metadata.name', 'FieldValueRequired', 'name or generateName is required'))
   else if (typeof name !== 'string') errors.push(fieldError('metadata.name', 'FieldValueTypeInvalid', 'must be a string', name))
   else if (name.length > 253) errors.push(fieldError('metadata.name', 'FieldValueTooLong', 'may not be more than 253 bytes'))
-  else if (!DNS_SUBDOMAIN.test(name)) errors.push(fieldError('metadata.name', 'FieldValueInvalid', "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character", name))
-  else if (kind === 'RuntimeCatalog' && (!DNS_LABEL.test(name) || name.length > 63)) errors.push(fieldError('metadata.name', 'FieldValueInvalid', 'a RuntimeCatalog is named after its runtime: a DNS label of at most 63 characters', name))
+  else if (!DNS_SUBDOMAIN.test(name))
+    errors.push(
+      fieldError(
+        'metadata.name',
+        'FieldValueInvalid',
+        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+        name,
+      ),
+    )
+  else if (kind === 'RuntimeCatalog' && (!DNS_LABEL.test(name) || name.length > 63))
+    errors.push(
+      fieldError(
+        'metadata.name',
+        'FieldValueInvalid',
+        'a RuntimeCatalog is named after its runtime: a DNS label of at most 63 characters',
+        name,
+      ),
+    )
   if (namespace !== undefined && (typeof namespace !== 'string' || !DNS_LABEL.test(namespace) || namespace.length > 63)) {
     errors.push(fieldError('metadata.namespace', 'FieldValueInvalid', 'must be a DNS label', namespace))
   }
@@ -47,10 +63,15 @@ function validateMetadata(kind: string, meta: unknown, errors: FieldError[]): vo
 export function validateResource<T = Record<string, unknown>>(input: unknown, opts: ValidateOptions = {}): ValidationResult<T> {
   const errors: FieldError[] = []
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    return { valid: false, errors: [fieldError('<root>', 'FieldValueTypeInvalid', 'a manifest must be an object', input)], object: input as T }
+    return {
+      valid: false,
+      errors: [fieldError('<root>', 'FieldValueTypeInvalid', 'a manifest must be an object', input)],
+      object: input as T,
+    }
   }
   const obj = structuredClone(input) as Record<string, unknown>
-  if (obj.apiVersion !== API_VERSION) errors.push(fieldError('apiVersion', 'FieldValueNotSupported', `supported values: "${API_VERSION}"`, obj.apiVersion))
+  if (obj.apiVersion !== API_VERSION)
+    errors.push(fieldError('apiVersion', 'FieldValueNotSupported', `supported values: "${API_VERSION}"`, obj.apiVersion))
   const kinds = knownKinds()
   if (typeof obj.kind !== 'string' || !kinds.includes(obj.kind)) {
     errors.push(fieldError('kind', 'FieldValueNotSupported', `supported values: ${kinds.map((k) => `"${k}"`).join(', ')}`, obj.kind))
@@ -69,6 +90,7 @@ export function validateResource<T = Record<string, unknown>>(input: unknown, op
 /** A defaulted copy of a valid manifest; throws with every field error when it is not valid. */
 export function withDefaults<T = Record<string, unknown>>(input: unknown): T {
   const r = validateResource<T>(input)
-  if (!r.valid) throw new Error(`invalid ${(input as { kind?: string })?.kind ?? 'manifest'}:\n${r.errors.map((e) => `  ${e.message}`).join('\n')}`)
+  if (!r.valid)
+    throw new Error(`invalid ${(input as { kind?: string })?.kind ?? 'manifest'}:\n${r.errors.map((e) => `  ${e.message}`).join('\n')}`)
   return r.object
 }

@@ -12,9 +12,21 @@ import { isObject, type KObject } from './types.ts'
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore'
 
 const META_KEYS = new Set([
-  'name', 'generateName', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp',
-  'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences',
-  'finalizers', 'managedFields', 'selfLink',
+  'name',
+  'generateName',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'finalizers',
+  'managedFields',
+  'selfLink',
 ])
 
 export interface AdmitOptions {
@@ -31,7 +43,10 @@ export function admit(t: ResourceType, v: ResourceVersionInfo, obj: KObject, old
   t.normalize?.(obj, old)
   const unknown: string[] = []
   for (const k of Object.keys(obj.metadata)) {
-    if (!META_KEYS.has(k)) { delete obj.metadata[k]; unknown.push(`metadata.${k}`) }
+    if (!META_KEYS.has(k)) {
+      delete obj.metadata[k]
+      unknown.push(`metadata.${k}`)
+    }
   }
   if (v.schema) {
     unknown.push(...pruneUnknown(v.schema, obj, '', true))
@@ -49,7 +64,12 @@ export function admit(t: ResourceType, v: ResourceVersionInfo, obj: KObject, old
   if (v.schema) errs.push(...validateValue(v.schema, obj).filter((e) => !e.field.startsWith('metadata')))
   if (t.validate) errs.push(...t.validate(obj, old))
   if (errs.length > 0) {
-    throw errors.invalid(t.group, t.kind, obj.metadata.name ?? '', errs.map((e) => ({ reason: e.reason, message: e.message, field: e.field })))
+    throw errors.invalid(
+      t.group,
+      t.kind,
+      obj.metadata.name ?? '',
+      errs.map((e) => ({ reason: e.reason, message: e.message, field: e.field })),
+    )
   }
 }
 
@@ -64,10 +84,16 @@ export function checkEnvelope(body: unknown, t: ResourceType, apiVersion: string
     if (body.kind === undefined || body.kind === '') body.kind = t.kind
     if (body.apiVersion === undefined || body.apiVersion === '') body.apiVersion = apiVersion
   }
-  if (body.kind === undefined || body.kind === '') throw errors.badRequest(`Object 'Kind' is missing in the request body; set kind: ${t.kind}`)
-  if (body.apiVersion === undefined || body.apiVersion === '') throw errors.badRequest(`Object 'apiVersion' is missing in the request body; set apiVersion: ${apiVersion}`)
-  if (body.kind !== t.kind) throw errors.badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (${t.kind}) of this endpoint`)
-  if (body.apiVersion !== apiVersion) throw errors.badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${apiVersion})`)
+  if (body.kind === undefined || body.kind === '')
+    throw errors.badRequest(`Object 'Kind' is missing in the request body; set kind: ${t.kind}`)
+  if (body.apiVersion === undefined || body.apiVersion === '')
+    throw errors.badRequest(`Object 'apiVersion' is missing in the request body; set apiVersion: ${apiVersion}`)
+  if (body.kind !== t.kind)
+    throw errors.badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (${t.kind}) of this endpoint`)
+  if (body.apiVersion !== apiVersion)
+    throw errors.badRequest(
+      `the API version in the data (${String(body.apiVersion)}) does not match the expected API version (${apiVersion})`,
+    )
   if (body.metadata === undefined || body.metadata === null) body.metadata = {}
   if (!isObject(body.metadata)) throw errors.badRequest('metadata must be an object')
   return body as KObject

@@ -27,7 +27,9 @@ export interface TokenEntry {
 const ROLE_GROUPS: Record<Role, string> = { admin: GROUP_MASTERS, 'read-only': GROUP_VIEWERS }
 const MIN_TOKEN_LENGTH = 16
 
-function newToken(): string { return randomBytes(32).toString('base64url') }
+function newToken(): string {
+  return randomBytes(32).toString('base64url')
+}
 
 /** The groups an entry's user has (without system:authenticated). */
 export function entryGroups(e: TokenEntry): string[] {
@@ -37,15 +39,25 @@ export function entryGroups(e: TokenEntry): string[] {
 }
 
 function checkEntry(e: unknown, where: string): TokenEntry {
-  const bad = (field: string, why: string) => new Error(`${where}: ${field} ${why}; fix or remove the entry (or delete the file to regenerate an admin and a reader)`)
+  const bad = (field: string, why: string) =>
+    new Error(`${where}: ${field} ${why}; fix or remove the entry (or delete the file to regenerate an admin and a reader)`)
   if (typeof e !== 'object' || e === null || Array.isArray(e)) throw bad('the entry', 'must be an object {token, user, uid?, groups?}')
   const o = e as Record<string, unknown>
-  if (typeof o.token !== 'string' || o.token.length < MIN_TOKEN_LENGTH || /\s/.test(o.token)) throw bad('token', `must be a string of at least ${MIN_TOKEN_LENGTH} characters without spaces`)
+  if (typeof o.token !== 'string' || o.token.length < MIN_TOKEN_LENGTH || /\s/.test(o.token))
+    throw bad('token', `must be a string of at least ${MIN_TOKEN_LENGTH} characters without spaces`)
   if (typeof o.user !== 'string' || o.user === '') throw bad('user', 'must be a non-empty string')
   if (o.uid !== undefined && typeof o.uid !== 'string') throw bad('uid', 'must be a string')
-  if (o.groups !== undefined && !(Array.isArray(o.groups) && o.groups.every((g) => typeof g === 'string' && g !== ''))) throw bad('groups', 'must be a list of non-empty strings')
-  if (o.role !== undefined && o.role !== 'admin' && o.role !== 'read-only') throw bad('role', 'must be "admin" or "read-only" (or use groups)')
-  return { token: o.token, user: o.user, uid: o.uid as string | undefined, groups: o.groups as string[] | undefined, role: o.role as Role | undefined }
+  if (o.groups !== undefined && !(Array.isArray(o.groups) && o.groups.every((g) => typeof g === 'string' && g !== '')))
+    throw bad('groups', 'must be a list of non-empty strings')
+  if (o.role !== undefined && o.role !== 'admin' && o.role !== 'read-only')
+    throw bad('role', 'must be "admin" or "read-only" (or use groups)')
+  return {
+    token: o.token,
+    user: o.user,
+    uid: o.uid as string | undefined,
+    groups: o.groups as string[] | undefined,
+    role: o.role as Role | undefined,
+  }
 }
 
 /** Reads the tokens file, creating it with an admin (system:masters) and a reader (zlh:viewers) when absent. `extra` entries are accepted in memory. */
@@ -56,7 +68,9 @@ export function loadTokens(file: string, extra: TokenEntry[] = []): TokenEntry[]
     try {
       parsed = JSON.parse(readFileSync(file, 'utf8'))
     } catch (err) {
-      throw new Error(`${file} is not valid JSON (${(err as Error).message.split('\n')[0]}); fix it or delete it to regenerate an admin and a reader token`)
+      throw new Error(
+        `${file} is not valid JSON (${(err as Error).message.split('\n')[0]}); fix it or delete it to regenerate an admin and a reader token`,
+      )
     }
     const list = (parsed as { tokens?: unknown } | null)?.tokens
     if (!Array.isArray(list)) throw new Error(`${file}: expected {"tokens": [{token, user, groups?}, ...]}`)

@@ -30,7 +30,10 @@ export interface RequestAttributes {
   name: string
 }
 
-export interface Decision { allowed: boolean; reason?: string }
+export interface Decision {
+  allowed: boolean
+  reason?: string
+}
 
 /** Decides requests; RBAC implements it. */
 export interface Authorizer {
@@ -38,9 +41,22 @@ export interface Authorizer {
 }
 
 /** kube's authorization.k8s.io/v1 ResourceRule and NonResourceRule, as SelfSubjectRulesReview returns them. */
-export interface ResourceRuleInfo { verbs: string[]; apiGroups?: string[]; resources?: string[]; resourceNames?: string[] }
-export interface NonResourceRuleInfo { verbs: string[]; nonResourceURLs?: string[] }
-export interface RulesInfo { resourceRules: ResourceRuleInfo[]; nonResourceRules: NonResourceRuleInfo[]; incomplete: boolean; evaluationError?: string }
+export interface ResourceRuleInfo {
+  verbs: string[]
+  apiGroups?: string[]
+  resources?: string[]
+  resourceNames?: string[]
+}
+export interface NonResourceRuleInfo {
+  verbs: string[]
+  nonResourceURLs?: string[]
+}
+export interface RulesInfo {
+  resourceRules: ResourceRuleInfo[]
+  nonResourceRules: NonResourceRuleInfo[]
+  incomplete: boolean
+  evaluationError?: string
+}
 
 /** Lists what a user may do in a namespace (SelfSubjectRulesReview, `kubectl auth can-i --list`). */
 export interface RuleResolver {
@@ -63,18 +79,35 @@ export function requestAttributes(method: string, path: string, target: PathTarg
   const named = target.name !== undefined
   let verb: string
   switch (method) {
-    case 'GET': case 'HEAD': verb = watch ? 'watch' : named ? 'get' : 'list'; break
-    case 'POST': verb = 'create'; break
-    case 'PUT': verb = 'update'; break
-    case 'PATCH': verb = 'patch'; break
-    case 'DELETE': verb = named ? 'delete' : 'deletecollection'; break
-    default: verb = method.toLowerCase()
+    case 'GET':
+    case 'HEAD':
+      verb = watch ? 'watch' : named ? 'get' : 'list'
+      break
+    case 'POST':
+      verb = 'create'
+      break
+    case 'PUT':
+      verb = 'update'
+      break
+    case 'PATCH':
+      verb = 'patch'
+      break
+    case 'DELETE':
+      verb = named ? 'delete' : 'deletecollection'
+      break
+    default:
+      verb = method.toLowerCase()
   }
   return {
-    verb, resourceRequest: true, path,
-    apiGroup: target.group, apiVersion: target.version, resource: target.resource,
-    subresource: target.subresource ?? '', namespace: target.namespace ?? '',
-    name: target.name ?? ((verb === 'list' || verb === 'watch') ? selectedName(query) : undefined) ?? '',
+    verb,
+    resourceRequest: true,
+    path,
+    apiGroup: target.group,
+    apiVersion: target.version,
+    resource: target.resource,
+    subresource: target.subresource ?? '',
+    namespace: target.namespace ?? '',
+    name: target.name ?? (verb === 'list' || verb === 'watch' ? selectedName(query) : undefined) ?? '',
   }
 }
 
@@ -97,11 +130,15 @@ function selectedName(query: string): string | undefined {
 /** The 403 for a denied request, worded as kube-apiserver words it. */
 export function forbidden(user: UserInfo, attrs: RequestAttributes, reason: string | undefined): ApiError {
   const why = reason ? `: ${reason}` : ''
-  if (!attrs.resourceRequest) return new ApiError('Forbidden', `forbidden: User "${user.name}" cannot ${attrs.verb} path "${attrs.path}"${why}`, {})
+  if (!attrs.resourceRequest)
+    return new ApiError('Forbidden', `forbidden: User "${user.name}" cannot ${attrs.verb} path "${attrs.path}"${why}`, {})
   const resource = attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource
   const scope = attrs.namespace ? `in the namespace "${attrs.namespace}"` : 'at the cluster scope'
   const gr = attrs.apiGroup ? `${attrs.resource}.${attrs.apiGroup}` : attrs.resource
   const subject = attrs.name ? `${gr} "${attrs.name}"` : gr
-  return new ApiError('Forbidden', `${subject} is forbidden: User "${user.name}" cannot ${attrs.verb} resource "${resource}" in API group "${attrs.apiGroup}" ${scope}${why}`,
-    { ...(attrs.name ? { name: attrs.name } : {}), group: attrs.apiGroup, kind: attrs.resource })
+  return new ApiError(
+    'Forbidden',
+    `${subject} is forbidden: User "${user.name}" cannot ${attrs.verb} resource "${resource}" in API group "${attrs.apiGroup}" ${scope}${why}`,
+    { ...(attrs.name ? { name: attrs.name } : {}), group: attrs.apiGroup, kind: attrs.resource },
+  )
 }

@@ -30,7 +30,9 @@ export class Checkpointer {
     this.#exited = new Promise((resolve) => this.#worker.once('exit', () => resolve()))
     this.#worker.on('message', (m) => onFailure(String(m)))
     this.#worker.on('error', (e) => onFailure(e.message))
-    this.#worker.on('exit', (code) => { if (!this.#stopped) onFailure(`checkpoint worker exited (${code})`) })
+    this.#worker.on('exit', (code) => {
+      if (!this.#stopped) onFailure(`checkpoint worker exited (${code})`)
+    })
   }
 
   /** Stops the worker; resolves once its thread (and so its connection) is gone. */

@@ -32,13 +32,17 @@ const BOOTSTRAP_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-nod
 
 /** The built-in controllers that can be switched off, named as kube-controller-manager's `--controllers` name them (without "-controller"). */
 export const SWITCHABLE_CONTROLLERS = ['garbage-collector', 'namespace'] as const
-export type SwitchableController = typeof SWITCHABLE_CONTROLLERS[number]
+export type SwitchableController = (typeof SWITCHABLE_CONTROLLERS)[number]
 
 /** Parses a comma-separated list of switchable controller names; throws naming the unknown one. */
 export function parseControllerList(list: string): SwitchableController[] {
-  const names = list.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
   for (const n of names) {
-    if (!(SWITCHABLE_CONTROLLERS as readonly string[]).includes(n)) throw new Error(`unknown built-in controller "${n}"; the ones that can be disabled are ${SWITCHABLE_CONTROLLERS.join(', ')}`)
+    if (!(SWITCHABLE_CONTROLLERS as readonly string[]).includes(n))
+      throw new Error(`unknown built-in controller "${n}"; the ones that can be disabled are ${SWITCHABLE_CONTROLLERS.join(', ')}`)
   }
   return names as SwitchableController[]
 }
@@ -49,7 +53,10 @@ export function systemCtx(): WriteContext {
 }
 
 function hasGcFinalizer(o: KObject): boolean {
-  return !!o.metadata.deletionTimestamp && (o.metadata.finalizers ?? []).some((f) => f === GC_FINALIZERS.foreground || f === GC_FINALIZERS.orphan)
+  return (
+    !!o.metadata.deletionTimestamp &&
+    (o.metadata.finalizers ?? []).some((f) => f === GC_FINALIZERS.foreground || f === GC_FINALIZERS.orphan)
+  )
 }
 
 /**
@@ -62,7 +69,13 @@ export interface BuiltinController {
   sweep(): void
 }
 
-interface Condition { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string }
+interface Condition {
+  type: string
+  status: string
+  reason?: string
+  message?: string
+  lastTransitionTime?: string
+}
 
 // The condition as it should read now; the old one (same type, status, reason and message) is
 // kept as is, so a sweep that finds nothing new writes nothing.
@@ -87,7 +100,11 @@ export class Controllers {
   #added: BuiltinController[] = []
   #disabled: ReadonlySet<SwitchableController>
 
-  constructor(service: ObjectService, registry: ResourceRegistry, opts: { eventTtlSeconds: number; disabled?: readonly SwitchableController[] }) {
+  constructor(
+    service: ObjectService,
+    registry: ResourceRegistry,
+    opts: { eventTtlSeconds: number; disabled?: readonly SwitchableController[] },
+  ) {
     this.#service = service
     this.#registry = registry
     this.#eventTtlMs = opts.eventTtlSeconds * 1000
@@ -99,7 +116,8 @@ export class Controllers {
     for (const gr of store.resources()) for (const o of store.list(gr)) this.#index(o)
     const nsType = this.#registry.byGr(NAMESPACE_GR)!
     for (const name of BOOTSTRAP_NAMESPACES) {
-      if (!store.get(NAMESPACE_GR, undefined, name)) this.#service.create(nsType, 'v1', undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, systemCtx())
+      if (!store.get(NAMESPACE_GR, undefined, name))
+        this.#service.create(nsType, 'v1', undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, systemCtx())
     }
     const every = Math.min(60_000, Math.max(1000, this.#eventTtlMs / 4))
     this.#timers.push(setInterval(() => this.#expireEvents(), every).unref())
@@ -126,10 +144,16 @@ export class Controllers {
         this.#waiting.delete(o.key)
         if (e.gr === NAMESPACE_GR) this.#terminating.delete(o.obj.metadata.name!)
         if (e.gr === CRD_GR) this.#terminatingCrds.delete(o.obj.metadata.name!)
-        if (this.#dependents.size > 0 || this.#waiting.size > 0 || this.#terminating.size > 0 || this.#terminatingCrds.has(e.gr)) sweep = true
+        if (this.#dependents.size > 0 || this.#waiting.size > 0 || this.#terminating.size > 0 || this.#terminatingCrds.has(e.gr))
+          sweep = true
       } else {
         this.#index(o)
-        if (o.obj.metadata.ownerReferences?.length || hasGcFinalizer(o.obj) || ((e.gr === NAMESPACE_GR || e.gr === CRD_GR) && o.obj.metadata.deletionTimestamp)) sweep = true
+        if (
+          o.obj.metadata.ownerReferences?.length ||
+          hasGcFinalizer(o.obj) ||
+          ((e.gr === NAMESPACE_GR || e.gr === CRD_GR) && o.obj.metadata.deletionTimestamp)
+        )
+          sweep = true
         if (this.#terminatingCrds.has(e.gr)) sweep = true
         if (this.#terminating.size > 0 && o.obj.metadata.namespace && this.#terminating.has(o.obj.metadata.namespace)) sweep = true
       }
@@ -148,7 +172,8 @@ export class Controllers {
       else this.#terminating.delete(o.obj.metadata.name!)
     }
     if (o.gr === CRD_GR) {
-      if (o.obj.metadata.deletionTimestamp && o.obj.metadata.finalizers?.includes(CRD_CLEANUP_FINALIZER)) this.#terminatingCrds.add(o.obj.metadata.name!)
+      if (o.obj.metadata.deletionTimestamp && o.obj.metadata.finalizers?.includes(CRD_CLEANUP_FINALIZER))
+        this.#terminatingCrds.add(o.obj.metadata.name!)
       else this.#terminatingCrds.delete(o.obj.metadata.name!)
     }
   }
@@ -186,7 +211,13 @@ export class Controllers {
     const t = this.#registry.byGr(o.gr)
     if (!t) return
     try {
-      this.#service.delete(t, o.obj.metadata.namespace, o.obj.metadata.name!, { propagationPolicy: policy, preconditions: { uid: o.obj.metadata.uid } }, systemCtx())
+      this.#service.delete(
+        t,
+        o.obj.metadata.namespace,
+        o.obj.metadata.name!,
+        { propagationPolicy: policy, preconditions: { uid: o.obj.metadata.uid } },
+        systemCtx(),
+      )
     } catch (err) {
       if (!(err instanceof ApiError && (err.reason === 'NotFound' || err.reason === 'Conflict'))) throw err
     }
@@ -205,25 +236,43 @@ export class Controllers {
       const fins = owner.obj.metadata.finalizers ?? []
       const deps = this.#dependentsOf(uid)
       if (fins.includes(GC_FINALIZERS.orphan)) {
-        for (const d of deps) this.#update(d, (k) => { k.metadata.ownerReferences = k.metadata.ownerReferences!.filter((r) => r.uid !== uid); if (!k.metadata.ownerReferences.length) delete k.metadata.ownerReferences })
-        this.#update(owner, (k) => { k.metadata.finalizers = k.metadata.finalizers!.filter((f) => f !== GC_FINALIZERS.orphan) })
+        for (const d of deps)
+          this.#update(d, (k) => {
+            k.metadata.ownerReferences = k.metadata.ownerReferences!.filter((r) => r.uid !== uid)
+            if (!k.metadata.ownerReferences.length) delete k.metadata.ownerReferences
+          })
+        this.#update(owner, (k) => {
+          k.metadata.finalizers = k.metadata.finalizers!.filter((f) => f !== GC_FINALIZERS.orphan)
+        })
       } else if (fins.includes(GC_FINALIZERS.foreground)) {
         for (const d of deps) {
-          if (!d.obj.metadata.deletionTimestamp) this.#delete(d, this.#dependentsOf(d.obj.metadata.uid!).length ? 'Foreground' : 'Background')
+          if (!d.obj.metadata.deletionTimestamp)
+            this.#delete(d, this.#dependentsOf(d.obj.metadata.uid!).length ? 'Foreground' : 'Background')
         }
-        const blocking = this.#dependentsOf(uid).filter((d) => d.obj.metadata.ownerReferences!.some((r) => r.uid === uid && r.blockOwnerDeletion === true))
-        if (blocking.length === 0) this.#update(owner, (k) => { k.metadata.finalizers = k.metadata.finalizers!.filter((f) => f !== GC_FINALIZERS.foreground) })
+        const blocking = this.#dependentsOf(uid).filter((d) =>
+          d.obj.metadata.ownerReferences!.some((r) => r.uid === uid && r.blockOwnerDeletion === true),
+        )
+        if (blocking.length === 0)
+          this.#update(owner, (k) => {
+            k.metadata.finalizers = k.metadata.finalizers!.filter((f) => f !== GC_FINALIZERS.foreground)
+          })
       }
     }
     for (const d of [...this.#dependents.values()]) {
       const refs = d.obj.metadata.ownerReferences!
       const alive = refs.filter((r) => {
         const owner = store.byUid(r.uid)
-        return owner !== undefined && (owner.obj.metadata.namespace === undefined || owner.obj.metadata.namespace === d.obj.metadata.namespace)
+        return (
+          owner !== undefined && (owner.obj.metadata.namespace === undefined || owner.obj.metadata.namespace === d.obj.metadata.namespace)
+        )
       })
       if (alive.length === refs.length) continue
-      if (alive.length === 0) { if (!d.obj.metadata.deletionTimestamp) this.#delete(d, 'Background') }
-      else this.#update(d, (k) => { k.metadata.ownerReferences = alive })
+      if (alive.length === 0) {
+        if (!d.obj.metadata.deletionTimestamp) this.#delete(d, 'Background')
+      } else
+        this.#update(d, (k) => {
+          k.metadata.ownerReferences = alive
+        })
     }
   }
 
@@ -231,7 +280,10 @@ export class Controllers {
     const store = this.#service.store
     for (const name of [...this.#terminating]) {
       const ns = store.get(NAMESPACE_GR, undefined, name)
-      if (!ns) { this.#terminating.delete(name); continue }
+      if (!ns) {
+        this.#terminating.delete(name)
+        continue
+      }
       let remaining = 0
       for (const t of this.#registry.all()) {
         if (!t.namespaced) continue
@@ -245,7 +297,18 @@ export class Controllers {
       this.#service.systemUpdate(nsType, ns, (k) => {
         const status = (k.status ?? {}) as { phase?: string; conditions?: Condition[] }
         status.phase = 'Terminating'
-        status.conditions = [condition(status.conditions, { type: 'NamespaceContentRemaining', status: remaining ? 'True' : 'False', reason: remaining ? 'SomeResourcesRemain' : 'ContentDeleted', message: remaining ? `${remaining} objects remain` : 'All content successfully removed' }, now)]
+        status.conditions = [
+          condition(
+            status.conditions,
+            {
+              type: 'NamespaceContentRemaining',
+              status: remaining ? 'True' : 'False',
+              reason: remaining ? 'SomeResourcesRemain' : 'ContentDeleted',
+              message: remaining ? `${remaining} objects remain` : 'All content successfully removed',
+            },
+            now,
+          ),
+        ]
         k.status = status
         if (remaining === 0) {
           const spec = (k.spec ?? {}) as { finalizers?: string[] }
@@ -262,7 +325,10 @@ export class Controllers {
     const crdType = this.#registry.byGr(CRD_GR)!
     for (const name of [...this.#terminatingCrds]) {
       const crd = store.get(CRD_GR, undefined, name)
-      if (!crd) { this.#terminatingCrds.delete(name); continue }
+      if (!crd) {
+        this.#terminatingCrds.delete(name)
+        continue
+      }
       let remaining = 0
       for (const o of store.list(name)) {
         if (!o.obj.metadata.deletionTimestamp) this.#delete(o, 'Background')
@@ -272,7 +338,19 @@ export class Controllers {
       this.#service.systemUpdate(crdType, crd, (k) => {
         const status = (k.status ?? {}) as { conditions?: Condition[] }
         const others = (status.conditions ?? []).filter((c) => c.type !== 'Terminating' && c.type !== 'Established')
-        status.conditions = [...others, condition(status.conditions, { type: 'Terminating', status: 'True', reason: remaining ? 'InstanceDeletionInProgress' : 'InstanceDeletionCompleted', message: remaining ? `${remaining} instances remain` : 'removed all instances' }, now)]
+        status.conditions = [
+          ...others,
+          condition(
+            status.conditions,
+            {
+              type: 'Terminating',
+              status: 'True',
+              reason: remaining ? 'InstanceDeletionInProgress' : 'InstanceDeletionCompleted',
+              message: remaining ? `${remaining} instances remain` : 'removed all instances',
+            },
+            now,
+          ),
+        ]
         k.status = status
         if (remaining === 0) k.metadata.finalizers = (k.metadata.finalizers ?? []).filter((f) => f !== CRD_CLEANUP_FINALIZER)
       })
@@ -284,8 +362,23 @@ export class Controllers {
     const cutoff = Date.now() - this.#eventTtlMs
     for (const gr of EVENT_GRS) {
       for (const o of this.#service.store.list(gr)) {
-        const e = o.obj as KObject & { lastTimestamp?: string; eventTime?: string; series?: { lastObservedTime?: string }; deprecatedLastTimestamp?: string }
-        const last = Math.max(...[e.lastTimestamp, e.eventTime, e.series?.lastObservedTime, e.deprecatedLastTimestamp, e.metadata.creationTimestamp ?? undefined].map((s) => (s ? Date.parse(s) : 0)).filter((n) => !Number.isNaN(n)))
+        const e = o.obj as KObject & {
+          lastTimestamp?: string
+          eventTime?: string
+          series?: { lastObservedTime?: string }
+          deprecatedLastTimestamp?: string
+        }
+        const last = Math.max(
+          ...[
+            e.lastTimestamp,
+            e.eventTime,
+            e.series?.lastObservedTime,
+            e.deprecatedLastTimestamp,
+            e.metadata.creationTimestamp ?? undefined,
+          ]
+            .map((s) => (s ? Date.parse(s) : 0))
+            .filter((n) => !Number.isNaN(n)),
+        )
         if (last < cutoff) this.#delete(o, 'Background')
       }
     }

@@ -33,7 +33,11 @@ function violationToError(v: string, prefix: string): FieldError {
   const i = v.indexOf(': ')
   const path = `${prefix}.${v.slice(0, i)}`
   const rest = v.slice(i + 2)
-  const reason: FieldErrorReason = rest.startsWith('Required value') ? 'FieldValueRequired' : rest.startsWith('Forbidden') ? 'FieldValueForbidden' : 'FieldValueInvalid'
+  const reason: FieldErrorReason = rest.startsWith('Required value')
+    ? 'FieldValueRequired'
+    : rest.startsWith('Forbidden')
+      ? 'FieldValueForbidden'
+      : 'FieldValueInvalid'
   return { field: path, reason, message: `${path}: ${rest}` }
 }
 
@@ -54,21 +58,51 @@ export function validateCrd(o: KObject): FieldError[] {
   const spec = o.spec as CrdSpec | undefined
   if (!isObject(spec)) return [fieldError('spec', 'FieldValueRequired', '')]
   if (typeof spec.group !== 'string' || !spec.group) out.push(fieldError('spec.group', 'FieldValueRequired', ''))
-  else if (!DNS_SUBDOMAIN.test(spec.group) || !spec.group.includes('.')) out.push(fieldError('spec.group', 'FieldValueInvalid', 'should be a domain with at least one dot', spec.group))
-  if (spec.scope !== 'Namespaced' && spec.scope !== 'Cluster') out.push(fieldError('spec.scope', 'FieldValueNotSupported', 'supported values: "Cluster", "Namespaced"', spec.scope))
+  else if (!DNS_SUBDOMAIN.test(spec.group) || !spec.group.includes('.'))
+    out.push(fieldError('spec.group', 'FieldValueInvalid', 'should be a domain with at least one dot', spec.group))
+  if (spec.scope !== 'Namespaced' && spec.scope !== 'Cluster')
+    out.push(fieldError('spec.scope', 'FieldValueNotSupported', 'supported values: "Cluster", "Namespaced"', spec.scope))
   const n = spec.names
   if (!isObject(n)) out.push(fieldError('spec.names', 'FieldValueRequired', ''))
   else {
-    if (typeof n.plural !== 'string' || !DNS_LABEL.test(n.plural)) out.push(fieldError('spec.names.plural', n.plural ? 'FieldValueInvalid' : 'FieldValueRequired', 'must be a lowercase DNS label', n.plural))
-    if (n.singular !== undefined && (typeof n.singular !== 'string' || !DNS_LABEL.test(n.singular))) out.push(fieldError('spec.names.singular', 'FieldValueInvalid', 'must be a lowercase DNS label', n.singular))
-    if (typeof n.kind !== 'string' || !KIND.test(n.kind)) out.push(fieldError('spec.names.kind', n.kind ? 'FieldValueInvalid' : 'FieldValueRequired', 'must be an alphanumeric name starting with a letter', n.kind))
-    for (const [i, s] of (n.shortNames ?? []).entries()) if (typeof s !== 'string' || !DNS_LABEL.test(s)) out.push(fieldError(`spec.names.shortNames[${i}]`, 'FieldValueInvalid', 'must be a lowercase DNS label', s))
+    if (typeof n.plural !== 'string' || !DNS_LABEL.test(n.plural))
+      out.push(
+        fieldError('spec.names.plural', n.plural ? 'FieldValueInvalid' : 'FieldValueRequired', 'must be a lowercase DNS label', n.plural),
+      )
+    if (n.singular !== undefined && (typeof n.singular !== 'string' || !DNS_LABEL.test(n.singular)))
+      out.push(fieldError('spec.names.singular', 'FieldValueInvalid', 'must be a lowercase DNS label', n.singular))
+    if (typeof n.kind !== 'string' || !KIND.test(n.kind))
+      out.push(
+        fieldError(
+          'spec.names.kind',
+          n.kind ? 'FieldValueInvalid' : 'FieldValueRequired',
+          'must be an alphanumeric name starting with a letter',
+          n.kind,
+        ),
+      )
+    for (const [i, s] of (n.shortNames ?? []).entries())
+      if (typeof s !== 'string' || !DNS_LABEL.test(s))
+        out.push(fieldError(`spec.names.shortNames[${i}]`, 'FieldValueInvalid', 'must be a lowercase DNS label', s))
     if (typeof n.plural === 'string' && typeof spec.group === 'string' && o.metadata.name !== `${n.plural}.${spec.group}`) {
-      out.push(fieldError('metadata.name', 'FieldValueInvalid', `must be spec.names.plural+"."+spec.group (${n.plural}.${spec.group})`, o.metadata.name))
+      out.push(
+        fieldError(
+          'metadata.name',
+          'FieldValueInvalid',
+          `must be spec.names.plural+"."+spec.group (${n.plural}.${spec.group})`,
+          o.metadata.name,
+        ),
+      )
     }
   }
   if (spec.conversion?.strategy && spec.conversion.strategy !== 'None') {
-    out.push(fieldError('spec.conversion.strategy', 'FieldValueNotSupported', 'this server supports only "None" (no conversion webhooks)', spec.conversion.strategy))
+    out.push(
+      fieldError(
+        'spec.conversion.strategy',
+        'FieldValueNotSupported',
+        'this server supports only "None" (no conversion webhooks)',
+        spec.conversion.strategy,
+      ),
+    )
   }
   if (!Array.isArray(spec.versions) || spec.versions.length === 0) {
     out.push(fieldError('spec.versions', 'FieldValueRequired', 'must have exactly one version marked as storage version'))
@@ -78,8 +112,12 @@ export function validateCrd(o: KObject): FieldError[] {
   let storage = 0
   spec.versions.forEach((v, i) => {
     const p = `spec.versions[${i}]`
-    if (!isObject(v)) { out.push(fieldError(p, 'FieldValueTypeInvalid', 'must be an object', v)); return }
-    if (typeof v.name !== 'string' || !DNS_LABEL.test(v.name)) out.push(fieldError(`${p}.name`, 'FieldValueInvalid', 'must be a DNS label such as v1alpha1', v.name))
+    if (!isObject(v)) {
+      out.push(fieldError(p, 'FieldValueTypeInvalid', 'must be an object', v))
+      return
+    }
+    if (typeof v.name !== 'string' || !DNS_LABEL.test(v.name))
+      out.push(fieldError(`${p}.name`, 'FieldValueInvalid', 'must be a DNS label such as v1alpha1', v.name))
     if (names.has(v.name)) out.push(fieldError(`${p}.name`, 'FieldValueDuplicate', 'must be unique', v.name))
     names.add(v.name)
     if (v.storage === true) storage++
@@ -89,7 +127,10 @@ export function validateCrd(o: KObject): FieldError[] {
     ;(v.additionalPrinterColumns ?? []).forEach((c, j) => {
       const cp = `${p}.additionalPrinterColumns[${j}]`
       if (!c?.name) out.push(fieldError(`${cp}.name`, 'FieldValueRequired', ''))
-      if (!COLUMN_TYPES.includes(c?.type)) out.push(fieldError(`${cp}.type`, 'FieldValueNotSupported', `supported values: ${COLUMN_TYPES.map((x) => `"${x}"`).join(', ')}`, c?.type))
+      if (!COLUMN_TYPES.includes(c?.type))
+        out.push(
+          fieldError(`${cp}.type`, 'FieldValueNotSupported', `supported values: ${COLUMN_TYPES.map((x) => `"${x}"`).join(', ')}`, c?.type),
+        )
       if (typeof c?.jsonPath !== 'string' || !c.jsonPath) out.push(fieldError(`${cp}.jsonPath`, 'FieldValueRequired', ''))
       else {
         const bad = columnPathError(c.jsonPath)
@@ -97,19 +138,27 @@ export function validateCrd(o: KObject): FieldError[] {
       }
     })
   })
-  if (storage !== 1) out.push(fieldError('spec.versions', 'FieldValueInvalid', 'must have exactly one version marked as storage version', storage))
+  if (storage !== 1)
+    out.push(fieldError('spec.versions', 'FieldValueInvalid', 'must have exactly one version marked as storage version', storage))
   return out
 }
 
 /** The status kube-apiserver reports for an accepted CRD. */
 export function crdStatus(o: KObject, old: KObject | undefined, now: string): Record<string, unknown> {
   const spec = o.spec as CrdSpec
-  const prevStored = ((old?.status as { storedVersions?: string[] } | undefined)?.storedVersions) ?? []
+  const prevStored = (old?.status as { storedVersions?: string[] } | undefined)?.storedVersions ?? []
   const storageVersion = spec.versions.find((v) => v.storage)!.name
-  const before = ((old?.status as { conditions?: Array<{ type: string; status: string; lastTransitionTime?: string }> } | undefined)?.conditions) ?? []
+  const before =
+    (old?.status as { conditions?: Array<{ type: string; status: string; lastTransitionTime?: string }> } | undefined)?.conditions ?? []
   // A condition keeps its lastTransitionTime while its status stays the same.
   const since = (type: string) => before.find((c) => c.type === type && c.status === 'True')?.lastTransitionTime ?? now
-  const condition = (type: string, reason: string, message: string) => ({ type, status: 'True', lastTransitionTime: since(type), reason, message })
+  const condition = (type: string, reason: string, message: string) => ({
+    type,
+    status: 'True',
+    lastTransitionTime: since(type),
+    reason,
+    message,
+  })
   return {
     conditions: [
       condition('NamesAccepted', 'NoConflicts', 'no conflicts found'),

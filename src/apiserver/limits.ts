@@ -23,7 +23,9 @@ export function checkNestingDepth(value: unknown, what: string): void {
   while (stack.length > 0) {
     const { v, depth } = stack.pop()!
     if (depth > MAX_NESTING_DEPTH) {
-      throw errors.badRequest(`${what} nests objects and arrays more than ${MAX_NESTING_DEPTH} levels deep (the limit is ${MAX_NESTING_DEPTH}); flatten it`)
+      throw errors.badRequest(
+        `${what} nests objects and arrays more than ${MAX_NESTING_DEPTH} levels deep (the limit is ${MAX_NESTING_DEPTH}); flatten it`,
+      )
     }
     for (const c of Array.isArray(v) ? v : Object.values(v)) {
       if (typeof c === 'object' && c !== null) stack.push({ v: c, depth: depth + 1 })

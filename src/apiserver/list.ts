@@ -20,7 +20,13 @@ export interface Selection {
 }
 
 /** Builds the namespace + label + field filter of a list or watch. Bad selectors are 400s. */
-export function selection(t: ResourceType, version: string, namespace: string | undefined, labelSelector = '', fieldSelector = ''): Selection {
+export function selection(
+  t: ResourceType,
+  version: string,
+  namespace: string | undefined,
+  labelSelector = '',
+  fieldSelector = '',
+): Selection {
   const getters = { ...t.fieldGetters }
   for (const f of t.versions.find((v) => v.name === version)?.selectableFields ?? []) getters[f] = (o) => readPath(o, f)
   let ls, fs
@@ -55,9 +61,17 @@ export interface ListPage {
   remainingItemCount?: number
 }
 
-interface Snapshot { items: StoredObject[]; rv: number; expires: number }
+interface Snapshot {
+  items: StoredObject[]
+  rv: number
+  expires: number
+}
 
-interface ContinueToken { id: string; off: number; rv: number }
+interface ContinueToken {
+  id: string
+  off: number
+  rv: number
+}
 
 export class Lister {
   #snapshots = new Map<string, Snapshot>()
@@ -81,7 +95,9 @@ export class Lister {
       const snap = this.#snapshots.get(tok.id)
       if (!snap || snap.expires < Date.now()) {
         this.#snapshots.delete(tok.id)
-        throw errors.expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.')
+        throw errors.expired(
+          'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+        )
       }
       ;({ items, rv } = snap)
       off = tok.off
@@ -89,9 +105,10 @@ export class Lister {
     } else {
       rv = this.#store.rv
       if (sel.name !== undefined) {
-        const one = t.namespaced && namespace === undefined
-          ? this.#store.list(t.gr).filter((o) => o.obj.metadata.name === sel.name)
-          : [this.#store.get(t.gr, t.namespaced ? namespace : undefined, sel.name)].filter((o) => o !== undefined)
+        const one =
+          t.namespaced && namespace === undefined
+            ? this.#store.list(t.gr).filter((o) => o.obj.metadata.name === sel.name)
+            : [this.#store.get(t.gr, t.namespaced ? namespace : undefined, sel.name)].filter((o) => o !== undefined)
         items = one.filter(sel.matches)
       } else {
         items = this.#store.list(t.gr, t.namespaced ? namespace : undefined).filter(sel.matches)
@@ -123,6 +140,8 @@ function decodeToken(s: string): ContinueToken {
   try {
     const t = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as ContinueToken
     if (typeof t.id === 'string' && Number.isInteger(t.off) && t.off >= 0) return t
-  } catch { /* fall through */ }
+  } catch {
+    /* fall through */
+  }
   throw errors.badRequest('the continue parameter is not a token this server issued; start a new list without it')
 }

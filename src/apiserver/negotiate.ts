@@ -12,24 +12,43 @@ import { checkNestingDepth, MAX_NESTING_DEPTH } from './limits.ts'
 import { decodeProtobufObject } from './protobuf.ts'
 import { ApiError, errors } from './status.ts'
 
-export type Representation = 'json' | 'yaml' | 'protobuf' | 'table' | 'partial' | 'partial-v1beta1' | 'partial-protobuf' | 'partial-v1beta1-protobuf' | 'discovery-v2' | 'discovery-v2beta1'
+export type Representation =
+  | 'json'
+  | 'yaml'
+  | 'protobuf'
+  | 'table'
+  | 'partial'
+  | 'partial-v1beta1'
+  | 'partial-protobuf'
+  | 'partial-v1beta1-protobuf'
+  | 'discovery-v2'
+  | 'discovery-v2beta1'
 
-interface MediaRange { type: string; params: Record<string, string> }
+interface MediaRange {
+  type: string
+  params: Record<string, string>
+}
 
 function parseAccept(accept: string): MediaRange[] {
-  return accept.split(',').map((part) => {
-    const [type, ...params] = part.split(';').map((s) => s.trim())
-    const p: Record<string, string> = {}
-    for (const kv of params) {
-      const i = kv.indexOf('=')
-      if (i > 0) p[kv.slice(0, i).trim()] = kv.slice(i + 1).trim()
-    }
-    return { type: type.toLowerCase(), params: p }
-  }).filter((m) => m.type)
+  return accept
+    .split(',')
+    .map((part) => {
+      const [type, ...params] = part.split(';').map((s) => s.trim())
+      const p: Record<string, string> = {}
+      for (const kv of params) {
+        const i = kv.indexOf('=')
+        if (i > 0) p[kv.slice(0, i).trim()] = kv.slice(i + 1).trim()
+      }
+      return { type: type.toLowerCase(), params: p }
+    })
+    .filter((m) => m.type)
 }
 
 /** What negotiation chose: the representation, and for a meta.k8s.io one the kind asked for (`as`). */
-export interface Negotiated { representation: Representation; as?: string }
+export interface Negotiated {
+  representation: Representation
+  as?: string
+}
 
 /**
  * The first representation in Accept that the server can produce for this kind of endpoint.
@@ -51,12 +70,14 @@ export function negotiateMedia(accept: string | undefined, allowed: Representati
       // kube-apiserver serves metadata-only in both meta.k8s.io versions, in every serializer
       // (handlers/rest.go AllowsMediaTypeTransform; handlers/response.go asPartialObjectMetadata).
       if (partial && m.params.v === 'v1' && allowed.includes('partial-protobuf')) return { representation: 'partial-protobuf', as }
-      if (partial && m.params.v === 'v1beta1' && allowed.includes('partial-v1beta1-protobuf')) return { representation: 'partial-v1beta1-protobuf', as }
+      if (partial && m.params.v === 'v1beta1' && allowed.includes('partial-v1beta1-protobuf'))
+        return { representation: 'partial-v1beta1-protobuf', as }
       continue
     }
     if (m.type !== 'application/json' && m.type !== '*/*' && m.type !== 'application/*') continue
     if (!as) return { representation: 'json' }
-    if (as === 'Table' && m.params.g === 'meta.k8s.io' && (m.params.v === 'v1' || m.params.v === 'v1beta1') && allowed.includes('table')) return { representation: 'table', as }
+    if (as === 'Table' && m.params.g === 'meta.k8s.io' && (m.params.v === 'v1' || m.params.v === 'v1beta1') && allowed.includes('table'))
+      return { representation: 'table', as }
     if (partial) {
       if (m.params.v === 'v1' && allowed.includes('partial')) return { representation: 'partial', as }
       if (m.params.v === 'v1beta1' && allowed.includes('partial-v1beta1')) return { representation: 'partial-v1beta1', as }
@@ -86,7 +107,9 @@ export function bodyFormat(contentType: string | undefined, allowed: BodyFormat[
   const type = (contentType ?? '').split(';')[0].trim().toLowerCase()
   const f = MEDIA[type]
   if (!f || !allowed.includes(f)) {
-    const names = Object.entries(MEDIA).filter(([, v]) => allowed.includes(v)).map(([k]) => k)
+    const names = Object.entries(MEDIA)
+      .filter(([, v]) => allowed.includes(v))
+      .map(([k]) => k)
     throw errors.unsupportedMediaType(type, names)
   }
   return f
@@ -94,7 +117,11 @@ export function bodyFormat(contentType: string | undefined, allowed: BodyFormat[
 
 /** The meta.k8s.io apiVersion of a metadata-only representation, undefined for the others. */
 export function partialApiVersion(rep: Representation): string | undefined {
-  return rep === 'partial' || rep === 'partial-protobuf' ? 'meta.k8s.io/v1' : rep === 'partial-v1beta1' || rep === 'partial-v1beta1-protobuf' ? 'meta.k8s.io/v1beta1' : undefined
+  return rep === 'partial' || rep === 'partial-protobuf'
+    ? 'meta.k8s.io/v1'
+    : rep === 'partial-v1beta1' || rep === 'partial-v1beta1-protobuf'
+      ? 'meta.k8s.io/v1beta1'
+      : undefined
 }
 
 /** Whether a metadata-only representation is written in protobuf. */
@@ -119,7 +146,8 @@ export function decodeBody(raw: Buffer | undefined, format: BodyFormat): unknown
   } catch (err) {
     if (err instanceof ApiError) throw err
     // The YAML parser recurses per level: a body nested deep enough overflows it before any check could run.
-    if (err instanceof RangeError || /Maximum call stack size exceeded/.test((err as Error).message)) throw errors.badRequest(`the request body nests too deep to parse (the limit is ${MAX_NESTING_DEPTH} levels); flatten it`)
+    if (err instanceof RangeError || /Maximum call stack size exceeded/.test((err as Error).message))
+      throw errors.badRequest(`the request body nests too deep to parse (the limit is ${MAX_NESTING_DEPTH} levels); flatten it`)
     throw errors.badRequest(`the request body is not valid ${yaml ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0]}`)
   }
   checkNestingDepth(value, 'the request body')
@@ -141,7 +169,10 @@ function parseYamlStrict(text: string): unknown {
       for (const pair of node.items) {
         if (isScalar(pair.key)) {
           const id = `${typeof pair.key.value}:${String(pair.key.value)}`
-          if (seen.has(id)) throw new Error(`Map keys must be unique (${JSON.stringify(String(pair.key.value))} repeats${pair.key.range ? ` at offset ${pair.key.range[0]}` : ''})`)
+          if (seen.has(id))
+            throw new Error(
+              `Map keys must be unique (${JSON.stringify(String(pair.key.value))} repeats${pair.key.range ? ` at offset ${pair.key.range[0]}` : ''})`,
+            )
           seen.add(id)
         }
         stack.push(pair.value)

@@ -15,7 +15,16 @@ export type PathTarget =
   | { type: 'apis' }
   | { type: 'group'; group: string }
   | { type: 'groupVersion'; group: string; version: string }
-  | { type: 'resource'; group: string; version: string; resource: string; namespace?: string; name?: string; subresource?: string; legacyWatch: boolean }
+  | {
+      type: 'resource'
+      group: string
+      version: string
+      resource: string
+      namespace?: string
+      name?: string
+      subresource?: string
+      legacyWatch: boolean
+    }
 
 export interface RequestPath {
   /** The decoded path segments. */
@@ -28,11 +37,17 @@ export interface RequestPath {
 
 /** The normal form of a request target (`req.url`); throws 400 for a target with no single normal form. */
 export function parseRequestTarget(url: string): RequestPath {
-  if (!url.startsWith('/')) throw errors.badRequest(`the request target ${JSON.stringify(url.slice(0, 100))} is not a path: send the path alone (origin-form, e.g. GET /api/v1/namespaces), not an absolute URL or "*"`)
+  if (!url.startsWith('/'))
+    throw errors.badRequest(
+      `the request target ${JSON.stringify(url.slice(0, 100))} is not a path: send the path alone (origin-form, e.g. GET /api/v1/namespaces), not an absolute URL or "*"`,
+    )
   const q = url.indexOf('?')
   const rawPath = q < 0 ? url : url.slice(0, q)
   const query = q < 0 ? '' : url.slice(q + 1)
-  if (rawPath.includes('#')) throw errors.badRequest('the request path contains "#": a fragment is never sent to the server; percent-encode it as %23 if it is part of a name')
+  if (rawPath.includes('#'))
+    throw errors.badRequest(
+      'the request path contains "#": a fragment is never sent to the server; percent-encode it as %23 if it is part of a name',
+    )
   const raw = rawPath.slice(1).split('/')
   if (raw.length > 1 && raw[raw.length - 1] === '') raw.pop()
   if (raw.length === 1 && raw[0] === '') raw.pop()
@@ -45,7 +60,8 @@ export function parseRequestTarget(url: string): RequestPath {
       throw errors.badRequest(`the request path segment ${JSON.stringify(s.slice(0, 100))} is not valid percent-encoding`)
     }
     if (d === '.' || d === '..') throw errors.badRequest('the request path has a "." or ".." segment; send the path in its normal form')
-    if (d.includes('/')) throw errors.badRequest('the request path has an encoded "/" (%2F) inside a segment; no resource or name contains "/"')
+    if (d.includes('/'))
+      throw errors.badRequest('the request path has an encoded "/" (%2F) inside a segment; no resource or name contains "/"')
     if (d.includes('\0')) throw errors.badRequest('the request path contains a NUL byte (%00)')
     return d
   })
@@ -71,10 +87,17 @@ export function parseApiPath(segs: readonly string[]): PathTarget | undefined {
   } else return undefined
   if (rest.length === 0) return { type: 'groupVersion', group, version }
   let legacyWatch = false
-  if (rest[0] === 'watch') { legacyWatch = true; rest = rest.slice(1) }
+  if (rest[0] === 'watch') {
+    legacyWatch = true
+    rest = rest.slice(1)
+  }
   let namespace: string | undefined
   // /namespaces/<ns>/<resource>... addresses a namespaced resource, except the namespace's own subresources.
-  if (rest[0] === 'namespaces' && rest.length >= 3 && !(group === '' && rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize'))) {
+  if (
+    rest[0] === 'namespaces' &&
+    rest.length >= 3 &&
+    !(group === '' && rest.length === 3 && (rest[2] === 'status' || rest[2] === 'finalize'))
+  ) {
     namespace = rest[1]
     rest = rest.slice(2)
   }

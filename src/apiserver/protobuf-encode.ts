@@ -53,12 +53,18 @@ function encodeValue(n: number, kind: Kind, value: unknown): Buffer | undefined 
   if (typeof value !== 'object') return undefined
   if ('msg' in kind) return lengthDelimited(n, encodeMessage(value as Record<string, unknown>, kind.msg))
   const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-  return Buffer.concat(entries.map(([k, v]) => lengthDelimited(n, Buffer.concat([encodeValue(1, 'string', k)!, encodeValue(2, kind.map, v) ?? Buffer.alloc(0)]))))
+  return Buffer.concat(
+    entries.map(([k, v]) =>
+      lengthDelimited(n, Buffer.concat([encodeValue(1, 'string', k)!, encodeValue(2, kind.map, v) ?? Buffer.alloc(0)])),
+    ),
+  )
 }
 
 function encodeMessage(obj: Record<string, unknown>, schema: Schema): Buffer {
   const parts: Buffer[] = []
-  for (const n of Object.keys(schema).map(Number).sort((a, b) => a - b)) {
+  for (const n of Object.keys(schema)
+    .map(Number)
+    .sort((a, b) => a - b)) {
     const field = schema[n]
     const value = obj[field.name]
     if (field.repeated) {
@@ -88,7 +94,13 @@ export function encodeProtobufObject(obj: { apiVersion?: unknown; kind?: unknown
   if (!schema) throw new Error(`no protobuf encoding for ${apiVersion}, Kind=${kind}`)
   const raw = encodeMessage(obj as Record<string, unknown>, schema)
   const typeMeta = Buffer.concat([encodeValue(1, 'string', apiVersion)!, encodeValue(2, 'string', kind)!])
-  return Buffer.concat([Buffer.from('k8s\0', 'latin1'), lengthDelimited(1, typeMeta), lengthDelimited(2, raw), lengthDelimited(3, Buffer.alloc(0)), lengthDelimited(4, Buffer.alloc(0))])
+  return Buffer.concat([
+    Buffer.from('k8s\0', 'latin1'),
+    lengthDelimited(1, typeMeta),
+    lengthDelimited(2, raw),
+    lengthDelimited(3, Buffer.alloc(0)),
+    lengthDelimited(4, Buffer.alloc(0)),
+  ])
 }
 
 /** One length-prefixed frame of a protobuf watch stream. */

@@ -14,11 +14,17 @@ export class ResourceRegistry {
   }
 
   /** Increments whenever a resource is added, changed or removed (discovery caches key on it). */
-  get generation(): number { return this.#generation }
+  get generation(): number {
+    return this.#generation
+  }
 
-  all(): ResourceType[] { return [...this.#byGr.values()] }
+  all(): ResourceType[] {
+    return [...this.#byGr.values()]
+  }
 
-  byGr(gr: string): ResourceType | undefined { return this.#byGr.get(gr) }
+  byGr(gr: string): ResourceType | undefined {
+    return this.#byGr.get(gr)
+  }
 
   /** The type served at group/version/resource, matched exactly: "/api/v1/x.example.com" never names the group's "x". */
   lookup(group: string, version: string, resource: string): ResourceType | undefined {

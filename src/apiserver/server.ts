@@ -113,7 +113,9 @@ interface RoutedTarget {
 }
 
 /** Route config: `anonymous` routes are served without a token (they reveal nothing but liveness). */
-interface RouteAccess { anonymous?: boolean }
+interface RouteAccess {
+  anonymous?: boolean
+}
 
 export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const host = opts.host ?? '127.0.0.1'
@@ -123,7 +125,10 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   const tokens = loadTokens(join(dataDir, 'tokens.json'), opts.tokens)
   const admin = tokens.find((t) => entryGroups(t).includes(GROUP_MASTERS))
-  if (!admin) throw new Error(`no admin token (a user in group ${GROUP_MASTERS}) in ${join(dataDir, 'tokens.json')}; add one or delete the file to regenerate it`)
+  if (!admin)
+    throw new Error(
+      `no admin token (a user in group ${GROUP_MASTERS}) in ${join(dataDir, 'tokens.json')}; add one or delete the file to regenerate it`,
+    )
   const reader = tokens.find((t) => entryGroups(t).includes(GROUP_VIEWERS) && !entryGroups(t).includes(GROUP_MASTERS))
   const pki = tls ? await ensurePki(join(dataDir, 'pki'), [host]) : undefined
 
@@ -132,7 +137,10 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   for (const crd of store.list(CRD_GR)) registry.set(crdToType(crd.obj))
   const hub = new WatchHub(store.rv, opts.watchHistorySize ?? 10_000)
   const service = new ObjectService(store, registry)
-  const controllers = new Controllers(service, registry, { eventTtlSeconds: opts.eventTtlSeconds ?? 3600, disabled: opts.disableControllers })
+  const controllers = new Controllers(service, registry, {
+    eventTtlSeconds: opts.eventTtlSeconds ?? 3600,
+    disabled: opts.disableControllers,
+  })
   // The registry and the controllers' indexes follow changes at once (the next request or sweep
   // must see them); watchers hear of changes only once they are durable.
   store.onStage((events) => {
@@ -211,7 +219,14 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     if ((req.routeOptions.config as RouteAccess | undefined)?.anonymous === true) return
     const authenticated = await auth.authenticateHeader(req.headers.authorization)
     if (!authenticated) {
-      sendStatus(reply, errors.unauthorized(authenticated === null ? undefined : 'Unauthorized: the bearer token is not valid here (unknown, expired, or its ServiceAccount is gone); use a token from the kubeconfig or tokens.json, or mint a new one with kubectl create token'))
+      sendStatus(
+        reply,
+        errors.unauthorized(
+          authenticated === null
+            ? undefined
+            : 'Unauthorized: the bearer token is not valid here (unknown, expired, or its ServiceAccount is gone); use a token from the kubeconfig or tokens.json, or mint a new one with kubectl create token',
+        ),
+      )
       return reply
     }
     let user: UserInfo
@@ -226,7 +241,20 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     const decision = authorizer.authorize(user, attrs)
     if (!decision.allowed) {
       // Who was refused what (never a token), for whoever reads the server's log.
-      req.log.info({ user: user.name, groups: user.groups, ...(user !== authenticated ? { impersonatedBy: authenticated.name } : {}), verb: attrs.verb, resource: attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource, apiGroup: attrs.apiGroup, namespace: attrs.namespace, name: attrs.name, path: attrs.resourceRequest ? undefined : attrs.path }, 'request forbidden')
+      req.log.info(
+        {
+          user: user.name,
+          groups: user.groups,
+          ...(user !== authenticated ? { impersonatedBy: authenticated.name } : {}),
+          verb: attrs.verb,
+          resource: attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource,
+          apiGroup: attrs.apiGroup,
+          namespace: attrs.namespace,
+          name: attrs.name,
+          path: attrs.resourceRequest ? undefined : attrs.path,
+        },
+        'request forbidden',
+      )
       sendStatus(reply, forbidden(user, attrs, decision.reason))
       return reply
     }
@@ -234,19 +262,23 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   })
 
   // No response leaves before the state it reflects is durable (group commit: see store.ts).
-  app.addHook('onSend', async () => { await store.settled() })
+  app.addHook('onSend', async () => {
+    await store.settled()
+  })
 
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
     if (err instanceof ApiError) return sendStatus(reply, err)
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return sendStatus(reply, errors.tooLarge(MAX_BODY_BYTES))
-    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return sendStatus(reply, errors.unsupportedMediaType(String(req.headers['content-type'] ?? ''), ['application/json']))
+    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+      return sendStatus(reply, errors.unsupportedMediaType(String(req.headers['content-type'] ?? ''), ['application/json']))
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return sendStatus(reply, errors.badRequest(err.message))
     req.log.error({ err }, 'request failed')
     return sendStatus(reply, errors.internal(err.message))
   })
   app.setNotFoundHandler((req, reply) => sendStatus(reply, errors.resourceNotFound(routedTarget(req).path.path)))
 
-  const plain = (reply: FastifyReply, text: string) => reply.type('text/plain; charset=utf-8').header('X-Content-Type-Options', 'nosniff').send(text)
+  const plain = (reply: FastifyReply, text: string) =>
+    reply.type('text/plain; charset=utf-8').header('X-Content-Type-Options', 'nosniff').send(text)
   const anonymous: { config: RouteAccess } = { config: { anonymous: true } }
   for (const p of HEALTH_PATHS) {
     app.get(p, anonymous, async (_req, reply) => plain(reply, 'ok'))
@@ -298,18 +330,25 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
 
   await app.listen({ host, port: opts.port ?? 0 })
   const addr = app.server.address()
-  const port = typeof addr === 'object' && addr ? addr.port : opts.port ?? 0
+  const port = typeof addr === 'object' && addr ? addr.port : (opts.port ?? 0)
   const clientHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host
   const hostPart = isIP(clientHost) === 6 ? `[${clientHost}]` : clientHost
   serverAddress = `${hostPart}:${port}`
   const url = `${tls ? 'https' : 'http'}://${hostPart}:${port}`
   const kubeconfigPath = resolve(opts.kubeconfigPath ?? join(dataDir, 'kubeconfig'))
-  const yamlFor = (token = admin.token) => kubeconfigYaml({ server: url, caPem: pki?.caPem, token, user: tokens.find((t) => t.token === token)?.user ?? 'user' })
+  const yamlFor = (token = admin.token) =>
+    kubeconfigYaml({ server: url, caPem: pki?.caPem, token, user: tokens.find((t) => t.token === token)?.user ?? 'user' })
   writeKubeconfig(kubeconfigPath, { server: url, caPem: pki?.caPem, token: admin.token, user: admin.user })
 
   let closed = false
   return {
-    url, port, kubeconfigPath, caPem: pki?.caPem, adminToken: admin.token, readOnlyToken: reader?.token, routes,
+    url,
+    port,
+    kubeconfigPath,
+    caPem: pki?.caPem,
+    adminToken: admin.token,
+    readOnlyToken: reader?.token,
+    routes,
     kubeconfigYaml: yamlFor,
     kubeConfig(token?: string) {
       // Loaded on first use: the client library costs ~85 MiB of RSS a bare server never needs.
@@ -350,11 +389,18 @@ export interface ServerParts {
 
 async function registerExtensions(parts: ServerParts): Promise<void> {
   parts.service.managedFields = ({ oldObj, newObj, manager, subresource, type, version }) => {
-    newObj.metadata.managedFields = trackUpdate({ oldObj, newObj, manager, subresource, schema: ownershipSchema(type, version), statusSubresource: version.statusSubresource })
+    newObj.metadata.managedFields = trackUpdate({
+      oldObj,
+      newObj,
+      manager,
+      subresource,
+      schema: ownershipSchema(type, version),
+      statusSubresource: version.statusSubresource,
+    })
   }
   await parts.app.register(openApiRoutes, { prefix: '/openapi', registry: parts.registry, store: parts.store })
   parts.handler.renderTable = (t, version, objs, opts) => {
-    const columns = t.builtin ? builtinColumns(t.kind) : versionInfo(t, version)?.columns ?? []
+    const columns = t.builtin ? builtinColumns(t.kind) : (versionInfo(t, version)?.columns ?? [])
     return renderTable(objs, columns, opts)
   }
 }

@@ -40,7 +40,13 @@ export interface WriteContext {
  * Checks a write with its final object before it commits (RBAC: escalation prevention on roles
  * and bindings, `create` for a patch that creates). Throws an ApiError (403) to refuse.
  */
-export type WriteGuard = (args: { type: ResourceType; obj: KObject; old: KObject | undefined; subresource?: string; ctx: WriteContext }) => void
+export type WriteGuard = (args: {
+  type: ResourceType
+  obj: KObject
+  old: KObject | undefined
+  subresource?: string
+  ctx: WriteContext
+}) => void
 
 export interface WriteResult {
   obj: KObject
@@ -60,7 +66,14 @@ export interface DeleteOptions {
 }
 
 /** Hook the managed-fields tracker plugs into (server-side apply lives outside this module). */
-export type ManagedFieldsUpdater = (args: { oldObj: KObject | undefined; newObj: KObject; manager: string; subresource?: string; type: ResourceType; version: ResourceVersionInfo }) => void
+export type ManagedFieldsUpdater = (args: {
+  oldObj: KObject | undefined
+  newObj: KObject
+  manager: string
+  subresource?: string
+  type: ResourceType
+  version: ResourceVersionInfo
+}) => void
 
 const PROTECTED_NAMESPACES = ['default', 'kube-system', 'kube-public']
 
@@ -106,7 +119,9 @@ export class ObjectService {
     this.registry = registry
   }
 
-  storageApiVersion(t: ResourceType): string { return apiVersionOf(t.group, t.versions[0].name) }
+  storageApiVersion(t: ResourceType): string {
+    return apiVersionOf(t.group, t.versions[0].name)
+  }
 
   get(t: ResourceType, namespace: string | undefined, name: string): StoredObject {
     const o = this.store.get(t.gr, t.namespaced ? namespace : undefined, name)
@@ -120,7 +135,10 @@ export class ObjectService {
     const m = obj.metadata
     if (t.namespaced) {
       if (!namespace) throw errors.methodNotAllowed('POST', `${t.resource} without a namespace; use /namespaces/<namespace>/${t.resource}`)
-      if (m.namespace && m.namespace !== namespace) throw errors.badRequest(`the namespace of the provided object (${String(m.namespace)}) does not match the namespace sent on the request (${namespace})`)
+      if (m.namespace && m.namespace !== namespace)
+        throw errors.badRequest(
+          `the namespace of the provided object (${String(m.namespace)}) does not match the namespace sent on the request (${namespace})`,
+        )
       m.namespace = namespace
     } else delete m.namespace
     if (!m.name && typeof m.generateName === 'string' && m.generateName) m.name = generatedName(m.generateName)
@@ -153,27 +171,60 @@ export class ObjectService {
     return { obj: e.cur.obj, json: e.cur.json, created: true }
   }
 
-  update(t: ResourceType, version: string, namespace: string | undefined, name: string, body: unknown, subresource: string | undefined, ctx: WriteContext): WriteResult {
+  update(
+    t: ResourceType,
+    version: string,
+    namespace: string | undefined,
+    name: string,
+    body: unknown,
+    subresource: string | undefined,
+    ctx: WriteContext,
+  ): WriteResult {
     const v = versionInfo(t, version)!
     const obj = checkEnvelope(body, t, apiVersionOf(t.group, version), { defaultFromEndpoint: true })
-    if (obj.metadata.name !== undefined && obj.metadata.name !== name) throw errors.badRequest(`the name of the object (${String(obj.metadata.name)}) does not match the name on the URL (${name})`)
-    if (t.namespaced && obj.metadata.namespace && obj.metadata.namespace !== namespace) throw errors.badRequest(`the namespace of the provided object (${String(obj.metadata.namespace)}) does not match the namespace sent on the request (${namespace})`)
+    if (obj.metadata.name !== undefined && obj.metadata.name !== name)
+      throw errors.badRequest(`the name of the object (${String(obj.metadata.name)}) does not match the name on the URL (${name})`)
+    if (t.namespaced && obj.metadata.namespace && obj.metadata.namespace !== namespace)
+      throw errors.badRequest(
+        `the namespace of the provided object (${String(obj.metadata.namespace)}) does not match the namespace sent on the request (${namespace})`,
+      )
     const cur = this.get(t, namespace, name)
     return this.updateFrom(t, v, cur, obj, subresource, ctx, !t.allowUnconditionalUpdate)
   }
 
   /** Replaces `cur` with `incoming` under update semantics (used by PUT, patches and apply). */
-  updateFrom(t: ResourceType, v: ResourceVersionInfo, cur: StoredObject, incoming: KObject, subresource: string | undefined, ctx: WriteContext, requireRv: boolean): WriteResult {
+  updateFrom(
+    t: ResourceType,
+    v: ResourceVersionInfo,
+    cur: StoredObject,
+    incoming: KObject,
+    subresource: string | undefined,
+    ctx: WriteContext,
+    requireRv: boolean,
+  ): WriteResult {
     const old = cur.obj
     const name = old.metadata.name!
     const rv = incoming.metadata.resourceVersion
     if (rv !== undefined && rv !== '') {
-      if (String(rv) !== old.metadata.resourceVersion) throw errors.conflict(t.group, t.resource, name, 'the object has been modified; please apply your changes to the latest version and try again')
+      if (String(rv) !== old.metadata.resourceVersion)
+        throw errors.conflict(
+          t.group,
+          t.resource,
+          name,
+          'the object has been modified; please apply your changes to the latest version and try again',
+        )
     } else if (requireRv) {
-      throw errors.invalid(t.group, t.kind, name, [fieldError('metadata.resourceVersion', 'FieldValueInvalid', 'must be specified for an update', 0)])
+      throw errors.invalid(t.group, t.kind, name, [
+        fieldError('metadata.resourceVersion', 'FieldValueInvalid', 'must be specified for an update', 0),
+      ])
     }
     if (incoming.metadata.uid && incoming.metadata.uid !== old.metadata.uid) {
-      throw errors.conflict(t.group, t.resource, name, `Precondition failed: UID in precondition: ${String(incoming.metadata.uid)}, UID in object meta: ${old.metadata.uid}`)
+      throw errors.conflict(
+        t.group,
+        t.resource,
+        name,
+        `Precondition failed: UID in precondition: ${String(incoming.metadata.uid)}, UID in object meta: ${old.metadata.uid}`,
+      )
     }
     let obj: KObject
     if (subresource === 'finalize') {
@@ -193,7 +244,16 @@ export class ObjectService {
       }
     }
     const m = obj.metadata
-    for (const k of ['name', 'namespace', 'uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'resourceVersion'] as const) {
+    for (const k of [
+      'name',
+      'namespace',
+      'uid',
+      'creationTimestamp',
+      'deletionTimestamp',
+      'deletionGracePeriodSeconds',
+      'generation',
+      'resourceVersion',
+    ] as const) {
       if (old.metadata[k] === undefined) delete m[k]
       else m[k] = old.metadata[k] as never
     }
@@ -201,15 +261,24 @@ export class ObjectService {
     if (old.metadata.deletionTimestamp) {
       const before = new Set(old.metadata.finalizers ?? [])
       const added = (m.finalizers ?? []).filter((f) => !before.has(f))
-      if (added.length) throw errors.invalid(t.group, t.kind, name, [fieldError('metadata.finalizers', 'FieldValueForbidden', `no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`)])
+      if (added.length)
+        throw errors.invalid(t.group, t.kind, name, [
+          fieldError(
+            'metadata.finalizers',
+            'FieldValueForbidden',
+            `no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`,
+          ),
+        ])
     }
     const ts = now()
     this.#systemDefaults(t, obj, old, ts, subresource === 'finalize')
     admit(t, v, obj, old, ctx)
     this.writeGuard?.({ type: t, obj, old, subresource, ctx })
-    if (t.tracksGeneration && !isDeepStrictEqual(generationPart(obj, t, v), generationPart(old, t, v))) m.generation = (old.metadata.generation ?? 0) + 1
+    if (t.tracksGeneration && !isDeepStrictEqual(generationPart(obj, t, v), generationPart(old, t, v)))
+      m.generation = (old.metadata.generation ?? 0) + 1
     if (t.gr === CRD_GR && subresource !== 'status' && !m.deletionTimestamp) obj.status = crdStatus(obj, old, ts)
-    if (!ctx.managedFieldsSet) this.managedFields?.({ oldObj: old, newObj: obj, manager: ctx.fieldManager, subresource, type: t, version: v })
+    if (!ctx.managedFieldsSet)
+      this.managedFields?.({ oldObj: old, newObj: obj, manager: ctx.fieldManager, subresource, type: t, version: v })
     if (isDeepStrictEqual(withoutVolatile(obj), withoutVolatile(old))) return { obj: old, json: cur.json }
     if (m.deletionTimestamp && (m.finalizers ?? []).length === 0 && !this.#namespaceHolds(t, obj)) {
       if (ctx.dryRun) return { obj, deleted: true }
@@ -224,11 +293,25 @@ export class ObjectService {
     const cur = this.get(t, namespace, name)
     const old = cur.obj
     const pre = opts.preconditions
-    if (pre?.uid && pre.uid !== old.metadata.uid) throw errors.conflict(t.group, t.resource, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata.uid}`)
-    if (pre?.resourceVersion && pre.resourceVersion !== old.metadata.resourceVersion) throw errors.conflict(t.group, t.resource, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`)
+    if (pre?.uid && pre.uid !== old.metadata.uid)
+      throw errors.conflict(
+        t.group,
+        t.resource,
+        name,
+        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata.uid}`,
+      )
+    if (pre?.resourceVersion && pre.resourceVersion !== old.metadata.resourceVersion)
+      throw errors.conflict(
+        t.group,
+        t.resource,
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`,
+      )
     const policy = opts.propagationPolicy ?? (opts.orphanDependents === true ? 'Orphan' : 'Background')
     if (!['Orphan', 'Background', 'Foreground'].includes(policy)) {
-      throw errors.invalid('', 'DeleteOptions', '', [fieldError('propagationPolicy', 'FieldValueNotSupported', 'supported values: "Foreground", "Background", "Orphan"', policy)])
+      throw errors.invalid('', 'DeleteOptions', '', [
+        fieldError('propagationPolicy', 'FieldValueNotSupported', 'supported values: "Foreground", "Background", "Orphan"', policy),
+      ])
     }
     const finalizers = (old.metadata.finalizers ?? []).filter((f) => f !== GC_FINALIZERS.foreground && f !== GC_FINALIZERS.orphan)
     const hadGc = (old.metadata.finalizers ?? []).filter((f) => f === GC_FINALIZERS.foreground || f === GC_FINALIZERS.orphan)
@@ -236,7 +319,8 @@ export class ObjectService {
     else if (policy === 'Orphan') finalizers.push(GC_FINALIZERS.orphan)
     else if (old.metadata.deletionTimestamp) finalizers.push(...hadGc)
     const isNamespace = t.gr === NAMESPACE_GR
-    if (isNamespace && PROTECTED_NAMESPACES.includes(name)) throw errors.forbidden(`namespaces "${name}" is forbidden: this namespace may not be deleted`)
+    if (isNamespace && PROTECTED_NAMESPACES.includes(name))
+      throw errors.forbidden(`namespaces "${name}" is forbidden: this namespace may not be deleted`)
     if (finalizers.length === 0 && !isNamespace && !old.metadata.deletionTimestamp) {
       if (ctx.dryRun) return { obj: old, json: cur.json, deleted: true }
       return this.finalize(t, structuredClone(old))
@@ -272,21 +356,26 @@ export class ObjectService {
     const obj = structuredClone(cur.obj)
     mutate(obj)
     if (isDeepStrictEqual(obj, cur.obj)) return { obj: cur.obj, json: cur.json }
-    if (obj.metadata.deletionTimestamp && (obj.metadata.finalizers ?? []).length === 0 && !this.#namespaceHolds(t, obj)) return this.finalize(t, obj)
+    if (obj.metadata.deletionTimestamp && (obj.metadata.finalizers ?? []).length === 0 && !this.#namespaceHolds(t, obj))
+      return this.finalize(t, obj)
     const [e] = this.store.commit([{ op: 'put', gr: t.gr, obj }])
     return { obj: e.cur.obj, json: e.cur.json }
   }
 
   // A namespace is gone only when both its metadata.finalizers and spec.finalizers are empty.
   #namespaceHolds(t: ResourceType, o: KObject): boolean {
-    return t.gr === NAMESPACE_GR && (((o.spec as { finalizers?: string[] } | undefined)?.finalizers) ?? []).length > 0
+    return t.gr === NAMESPACE_GR && ((o.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []).length > 0
   }
 
   #checkNamespaceWritable(namespace: string): void {
     const ns = this.store.get(NAMESPACE_GR, undefined, namespace)
     if (!ns) throw errors.notFound('', 'namespaces', namespace)
     if (ns.obj.metadata.deletionTimestamp) {
-      throw new ApiError('Forbidden', `unable to create new content in namespace ${namespace} because it is being terminated`, { name: namespace, kind: 'namespaces', causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }] })
+      throw new ApiError('Forbidden', `unable to create new content in namespace ${namespace} because it is being terminated`, {
+        name: namespace,
+        kind: 'namespaces',
+        causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
+      })
     }
   }
 
@@ -295,7 +384,7 @@ export class ObjectService {
     if (t.gr === NAMESPACE_GR) {
       const spec = (obj.spec ?? {}) as { finalizers?: string[] }
       if (!old) spec.finalizers = ['kubernetes']
-      else if (!finalizing) spec.finalizers = ((old.spec as { finalizers?: string[] } | undefined)?.finalizers) ?? []
+      else if (!finalizing) spec.finalizers = (old.spec as { finalizers?: string[] } | undefined)?.finalizers ?? []
       obj.spec = spec
       if (!old) obj.status = { phase: 'Active' }
       else if (obj.status === undefined) obj.status = old.status

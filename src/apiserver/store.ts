@@ -46,9 +46,7 @@ export interface StoreEvent {
   prev?: StoredObject
 }
 
-export type Change =
-  | { op: 'put'; gr: string; obj: KObject }
-  | { op: 'delete'; gr: string; obj: KObject }
+export type Change = { op: 'put'; gr: string; obj: KObject } | { op: 'delete'; gr: string; obj: KObject }
 
 interface ResourceTable {
   byKey: Map<string, StoredObject>
@@ -83,16 +81,24 @@ export class ObjectStore {
     this.#db.exec(`PRAGMA journal_mode=WAL; PRAGMA synchronous=${durability === 'fsync' ? 'FULL' : 'NORMAL'}; PRAGMA cache_size=-16384;`)
     this.#db.exec(`CREATE TABLE IF NOT EXISTS objects (key TEXT PRIMARY KEY, rv INTEGER NOT NULL, data TEXT NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL) WITHOUT ROWID;`)
-    this.#put = this.#db.prepare('INSERT INTO objects(key, rv, data) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET rv = excluded.rv, data = excluded.data')
+    this.#put = this.#db.prepare(
+      'INSERT INTO objects(key, rv, data) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET rv = excluded.rv, data = excluded.data',
+    )
     this.#del = this.#db.prepare('DELETE FROM objects WHERE key = ?')
     this.#setRv = this.#db.prepare("INSERT INTO meta(k, v) VALUES ('rv', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v")
     // Checkpoints run on a worker thread; should it fail, sqlite's own (inline) checkpoints resume.
     this.#db.exec('PRAGMA wal_autocheckpoint=0')
     this.#walPath = `${path}-wal`
-    this.#checkpointer = new Checkpointer(path, () => { if (this.#db.isOpen) this.#db.exec('PRAGMA wal_autocheckpoint=1000') })
+    this.#checkpointer = new Checkpointer(path, () => {
+      if (this.#db.isOpen) this.#db.exec('PRAGMA wal_autocheckpoint=1000')
+    })
     const row = this.#db.prepare("SELECT v FROM meta WHERE k = 'rv'").get() as { v: number } | undefined
     this.#rv = row?.v ?? 0
-    for (const r of this.#db.prepare('SELECT key, rv, data FROM objects').iterate() as Iterable<{ key: string; rv: number; data: string }>) {
+    for (const r of this.#db.prepare('SELECT key, rv, data FROM objects').iterate() as Iterable<{
+      key: string
+      rv: number
+      data: string
+    }>) {
       const obj = JSON.parse(r.data) as KObject
       const gr = r.key.slice(0, r.key.indexOf('/'))
       this.#index({ key: r.key, gr, rv: r.rv, obj, json: r.data })
@@ -100,13 +106,19 @@ export class ObjectStore {
   }
 
   /** The resourceVersion of the latest commit. */
-  get rv(): number { return this.#rv }
+  get rv(): number {
+    return this.#rv
+  }
 
   /** Called with each commit's events once they are durable. */
-  onCommit(listener: (events: StoreEvent[]) => void): void { this.#listeners.push(listener) }
+  onCommit(listener: (events: StoreEvent[]) => void): void {
+    this.#listeners.push(listener)
+  }
 
   /** Called with each commit's events at once, before they are durable (for in-memory bookkeeping). */
-  onStage(listener: (events: StoreEvent[]) => void): void { this.#stagedListeners.push(listener) }
+  onStage(listener: (events: StoreEvent[]) => void): void {
+    this.#stagedListeners.push(listener)
+  }
 
   /** Resolves once everything committed so far is durable; rejects if the store failed. */
   settled(): Promise<void> {
@@ -119,7 +131,9 @@ export class ObjectStore {
     return this.#tables.get(gr)?.byKey.get(objectKey(gr, namespace, name))
   }
 
-  byUid(uid: string): StoredObject | undefined { return this.#byUid.get(uid) }
+  byUid(uid: string): StoredObject | undefined {
+    return this.#byUid.get(uid)
+  }
 
   /** Objects of one resource in key order (namespace, then name), optionally of one namespace. */
   list(gr: string, namespace?: string): StoredObject[] {
@@ -136,10 +150,14 @@ export class ObjectStore {
     return out
   }
 
-  count(gr: string): number { return this.#tables.get(gr)?.byKey.size ?? 0 }
+  count(gr: string): number {
+    return this.#tables.get(gr)?.byKey.size ?? 0
+  }
 
   /** Every resource that has stored objects. */
-  resources(): string[] { return [...this.#tables.keys()].filter((gr) => this.#tables.get(gr)!.byKey.size > 0) }
+  resources(): string[] {
+    return [...this.#tables.keys()].filter((gr) => this.#tables.get(gr)!.byKey.size > 0)
+  }
 
   /**
    * Writes the changes in one transaction, each with the next resourceVersion (written into the
@@ -193,7 +211,11 @@ export class ObjectStore {
       this.#db.exec('COMMIT')
     } catch (err) {
       this.#failed = err as Error
-      try { this.#db.exec('ROLLBACK') } catch { /* already rolled back */ }
+      try {
+        this.#db.exec('ROLLBACK')
+      } catch {
+        /* already rolled back */
+      }
       this.#inTxn = false
       for (const w of waiters) w.reject(this.#failed)
       return
@@ -220,7 +242,9 @@ export class ObjectStore {
   #boundWal(): void {
     try {
       if (statSync(this.#walPath).size > 64 * 1024 * 1024) this.#db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
-    } catch { /* busy or missing: try again later */ }
+    } catch {
+      /* busy or missing: try again later */
+    }
   }
 
   /** Flushes and closes; resolves once no connection to the database is left (the checkpoint worker's too). */
@@ -233,7 +257,10 @@ export class ObjectStore {
 
   #index(o: StoredObject): void {
     let t = this.#tables.get(o.gr)
-    if (!t) { t = { byKey: new Map(), sortedKeys: null }; this.#tables.set(o.gr, t) }
+    if (!t) {
+      t = { byKey: new Map(), sortedKeys: null }
+      this.#tables.set(o.gr, t)
+    }
     const old = t.byKey.get(o.key)
     if (!old) t.sortedKeys = null
     else if (old.obj.metadata.uid !== o.obj.metadata.uid) this.#byUid.delete(old.obj.metadata.uid!)

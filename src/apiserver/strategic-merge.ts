@@ -68,26 +68,39 @@ function bad(field: string, what: string): ApiError {
   return errors.badRequest(`invalid strategic merge patch at ${field || 'the top level'}: ${what}`)
 }
 
-function fieldOf(path: string, key: string): string { return path ? `${path}.${key}` : key }
+function fieldOf(path: string, key: string): string {
+  return path ? `${path}.${key}` : key
+}
 
 class Merger {
   readonly lists: Record<string, MergeKey>
 
-  constructor(lists: Record<string, MergeKey>) { this.lists = lists }
+  constructor(lists: Record<string, MergeKey>) {
+    this.lists = lists
+  }
 
   /** mergeMap: `original` and `patch` are copies this may change. */
   map(original: JsonMap, patch: JsonMap, path: string): JsonMap {
     if (DIRECTIVE in patch) {
       const d = patch[DIRECTIVE]
-      if (d === 'replace') { delete patch[DIRECTIVE]; return stripDirectives(patch) as JsonMap }
+      if (d === 'replace') {
+        delete patch[DIRECTIVE]
+        return stripDirectives(patch) as JsonMap
+      }
       if (d === 'delete') return {}
       throw bad(path, `unknown ${DIRECTIVE} ${JSON.stringify(d)} in a map; use "replace" or "delete"`)
     }
     this.#retainKeys(original, patch, path)
     this.#setElementOrders(original, patch, path)
     for (const [key, value] of Object.entries(patch)) {
-      if (key.startsWith(DELETE_FROM_PRIMITIVE_LIST)) { this.#deleteFromPrimitiveList(original, key, value, path); continue }
-      if (value === null) { delete original[key]; continue }
+      if (key.startsWith(DELETE_FROM_PRIMITIVE_LIST)) {
+        this.#deleteFromPrimitiveList(original, key, value, path)
+        continue
+      }
+      if (value === null) {
+        delete original[key]
+        continue
+      }
       const field = fieldOf(path, key)
       const cur = original[key]
       if (!(key in original) || shape(cur) !== shape(value)) {
@@ -124,7 +137,10 @@ class Merger {
     const items: JsonMap[] = []
     let replace = false
     for (const item of patch as JsonMap[]) {
-      if (!(DIRECTIVE in item)) { items.push(item); continue }
+      if (!(DIRECTIVE in item)) {
+        items.push(item)
+        continue
+      }
       const d = item[DIRECTIVE]
       if (d === 'delete') {
         if (!(mergeKey in item)) throw bad(field, `a {"${DIRECTIVE}":"delete"} item needs its merge key "${mergeKey}"`)
@@ -140,7 +156,8 @@ class Merger {
     if (replace) return items.map((x) => stripDirectives(x)).filter((x) => x !== DROPPED)
     const merged = [...base]
     for (const item of items) {
-      if (!(mergeKey in item)) throw bad(field, `every item needs its merge key "${mergeKey}"; ${JSON.stringify(item).slice(0, 200)} has none`)
+      if (!(mergeKey in item))
+        throw bad(field, `every item needs its merge key "${mergeKey}"; ${JSON.stringify(item).slice(0, 200)} has none`)
       const i = merged.findIndex((x) => isObject(x) && x[mergeKey] === item[mergeKey])
       if (i >= 0) merged[i] = this.map(merged[i] as JsonMap, item, `${field}[${mergeKey}=${String(item[mergeKey])}]`)
       else {
@@ -171,7 +188,11 @@ class Merger {
     const cur = original[key]
     if (cur === undefined) return
     if (!Array.isArray(cur)) throw bad(fieldOf(path, key), `${DELETE_FROM_PRIMITIVE_LIST} applies to a list, and this field is not one`)
-    if (cur.some((x) => isObject(x) || Array.isArray(x))) throw bad(fieldOf(path, key), `${DELETE_FROM_PRIMITIVE_LIST} applies to a list of scalars; remove objects with {"${DIRECTIVE}":"delete"} items`)
+    if (cur.some((x) => isObject(x) || Array.isArray(x)))
+      throw bad(
+        fieldOf(path, key),
+        `${DELETE_FROM_PRIMITIVE_LIST} applies to a list of scalars; remove objects with {"${DIRECTIVE}":"delete"} items`,
+      )
     original[key] = cur.filter((x) => !value.includes(x))
   }
 
@@ -191,19 +212,24 @@ class Merger {
       const mergeKey = this.lists[field] ?? null
       if (hasPatch) checkOrderCovers(patchList, order, mergeKey, field)
       let merged: unknown[]
-      if (hasOriginal && hasPatch) merged = field in this.lists ? this.list(original[key] as unknown[], patchList, mergeKey, field) : patchList
-      else if (hasPatch) merged = (stripDirectives(patchList) as unknown[])
+      if (hasOriginal && hasPatch)
+        merged = field in this.lists ? this.list(original[key] as unknown[], patchList, mergeKey, field) : patchList
+      else if (hasPatch) merged = stripDirectives(patchList) as unknown[]
       else merged = original[key] as unknown[]
       delete patch[key]
-      if (merged.length === 0 || (mergeKey === null && merged.some((x) => isObject(x)))) { original[key] = merged; continue }
-      original[key] = orderMerged(merged, order, hasOriginal ? original[key] as unknown[] : [], mergeKey)
+      if (merged.length === 0 || (mergeKey === null && merged.some((x) => isObject(x)))) {
+        original[key] = merged
+        continue
+      }
+      original[key] = orderMerged(merged, order, hasOriginal ? (original[key] as unknown[]) : [], mergeKey)
     }
   }
 }
 
 function listName(rawKey: string, prefix: string, path: string): string {
   const slash = rawKey.indexOf('/')
-  if (slash < 0 || rawKey.slice(0, slash) !== prefix || slash === rawKey.length - 1) throw bad(fieldOf(path, rawKey), `write ${prefix}/<list field>`)
+  if (slash < 0 || rawKey.slice(0, slash) !== prefix || slash === rawKey.length - 1)
+    throw bad(fieldOf(path, rawKey), `write ${prefix}/<list field>`)
   return rawKey.slice(slash + 1)
 }
 
@@ -257,7 +283,10 @@ function elementKind(field: string, ...lists: unknown[][]): 'map' | 'scalar' {
  */
 function orderMerged(merged: unknown[], patchOrder: unknown[], serverOrder: unknown[], mergeKey: MergeKey): unknown[] {
   const keyOf = (x: unknown) => (mergeKey === null ? x : isObject(x) ? x[mergeKey] : undefined)
-  const indexIn = (list: unknown[], x: unknown) => { const k = keyOf(x); return list.findIndex((y) => keyOf(y) === k) }
+  const indexIn = (list: unknown[], x: unknown) => {
+    const k = keyOf(x)
+    return list.findIndex((y) => keyOf(y) === k)
+  }
   const named = new Set(patchOrder.filter((x) => !(isObject(x) && DIRECTIVE in x)).map(keyOf))
   const fromPatch = merged.filter((x) => named.has(keyOf(x)))
   const serverOnly = merged.filter((x) => !named.has(keyOf(x)))
@@ -272,8 +301,14 @@ function orderMerged(merged: unknown[], patchOrder: unknown[], serverOrder: unkn
   let i = 0
   let j = 0
   while (i < serverOnly.length || j < fromPatch.length) {
-    if (j >= fromPatch.length) { out.push(serverOnly[i++]); continue }
-    if (i >= serverOnly.length) { out.push(fromPatch[j++]); continue }
+    if (j >= fromPatch.length) {
+      out.push(serverOnly[i++])
+      continue
+    }
+    if (i >= serverOnly.length) {
+      out.push(fromPatch[j++])
+      continue
+    }
     const li = indexIn(serverOrder, serverOnly[i])
     const ri = indexIn(serverOrder, fromPatch[j])
     if (li >= 0 && ri >= 0 && li < ri) out.push(serverOnly[i++])

@@ -26,7 +26,11 @@ export interface Watcher {
   send: (type: WatchEventType, o: StoredObject) => void
 }
 
-interface History { events: StoreEvent[]; head: number; floor: number }
+interface History {
+  events: StoreEvent[]
+  head: number
+  floor: number
+}
 
 export class WatchHub {
   #histories = new Map<string, History>()
@@ -40,18 +44,26 @@ export class WatchHub {
   }
 
   /** The oldest resourceVersion a watch of `gr` can start from. */
-  floor(gr: string): number { return this.#histories.get(gr)?.floor ?? this.#startRv }
+  floor(gr: string): number {
+    return this.#histories.get(gr)?.floor ?? this.#startRv
+  }
 
   publish(events: StoreEvent[]): void {
     for (const e of events) {
       let h = this.#histories.get(e.gr)
-      if (!h) { h = { events: [], head: 0, floor: this.#startRv }; this.#histories.set(e.gr, h) }
+      if (!h) {
+        h = { events: [], head: 0, floor: this.#startRv }
+        this.#histories.set(e.gr, h)
+      }
       h.events.push(e)
       if (h.events.length - h.head > this.#historySize) {
         h.floor = h.events[h.head].rv
         h.head++
         // Compact now and then rather than shifting the array on every event.
-        if (h.head > 1024 && h.head * 2 > h.events.length) { h.events = h.events.slice(h.head); h.head = 0 }
+        if (h.head > 1024 && h.head * 2 > h.events.length) {
+          h.events = h.events.slice(h.head)
+          h.head = 0
+        }
       }
       const ws = this.#watchers.get(e.gr)
       if (ws) for (const w of ws) if (e.rv > w.fromRv) deliver(w, e)
@@ -71,9 +83,14 @@ export class WatchHub {
       for (let i = h.head; i < h.events.length; i++) if (h.events[i].rv > fromRv) deliver(w, h.events[i])
     }
     let set = this.#watchers.get(w.gr)
-    if (!set) { set = new Set(); this.#watchers.set(w.gr, set) }
+    if (!set) {
+      set = new Set()
+      this.#watchers.set(w.gr, set)
+    }
     set.add(w)
-    return () => { set.delete(w) }
+    return () => {
+      set.delete(w)
+    }
   }
 
   /** Forgets a deleted resource's history (a later CRD of the same name starts afresh). */
@@ -91,9 +108,15 @@ export class WatchHub {
 // An object moving into or out of a filtered watch is ADDED or DELETED for that watcher, as upstream.
 function deliver(w: Watcher, e: StoreEvent): void {
   const now = w.matches(e.cur)
-  if (e.type === 'ADDED') { if (now) w.send('ADDED', e.cur); return }
+  if (e.type === 'ADDED') {
+    if (now) w.send('ADDED', e.cur)
+    return
+  }
   const before = e.prev ? w.matches(e.prev) : false
-  if (e.type === 'DELETED') { if (now || before) w.send('DELETED', e.cur); return }
+  if (e.type === 'DELETED') {
+    if (now || before) w.send('DELETED', e.cur)
+    return
+  }
   if (now && before) w.send('MODIFIED', e.cur)
   else if (now) w.send('ADDED', e.cur)
   else if (before) w.send('DELETED', e.cur)

@@ -63,10 +63,17 @@ export function serveWatch(res: ServerResponse, hub: WatchHub, p: WatchParams, h
   const write = (line: string | Buffer) => {
     if (ended) return
     res.write(line)
-    if (res.writableLength > p.maxBufferedBytes) { ended = true; unsubscribe?.(); for (const t of timers) clearTimeout(t); res.destroy() }
+    if (res.writableLength > p.maxBufferedBytes) {
+      ended = true
+      unsubscribe?.()
+      for (const t of timers) clearTimeout(t)
+      res.destroy()
+    }
   }
-  const send = (type: WatchEventType, o: StoredObject) => write(pb ? encodeWatchFrame(type, pb(o)) : `{"type":"${type}","object":${p.wire(o)}}\n`)
-  const sendOther = (type: 'BOOKMARK' | 'ERROR', object: { apiVersion: string; kind: string; [field: string]: unknown }) => write(pb ? encodeWatchFrame(type, encodeProtobufObject(object)) : `${JSON.stringify({ type, object })}\n`)
+  const send = (type: WatchEventType, o: StoredObject) =>
+    write(pb ? encodeWatchFrame(type, pb(o)) : `{"type":"${type}","object":${p.wire(o)}}\n`)
+  const sendOther = (type: 'BOOKMARK' | 'ERROR', object: { apiVersion: string; kind: string; [field: string]: unknown }) =>
+    write(pb ? encodeWatchFrame(type, encodeProtobufObject(object)) : `${JSON.stringify({ type, object })}\n`)
   let lastRv = p.currentRv
   const blueprint = (): string => {
     const list = { apiVersion: p.apiVersion, kind: p.listKind ?? `${p.kind}List`, metadata: {}, items: [] }
@@ -88,7 +95,15 @@ export function serveWatch(res: ServerResponse, hub: WatchHub, p: WatchParams, h
     start = Number(rv)
   }
   try {
-    unsubscribe = hub.subscribe({ gr: p.gr, fromRv: start, matches: p.matches, send: (type, o) => { lastRv = o.rv; send(type, o) } })
+    unsubscribe = hub.subscribe({
+      gr: p.gr,
+      fromRv: start,
+      matches: p.matches,
+      send: (type, o) => {
+        lastRv = o.rv
+        send(type, o)
+      },
+    })
   } catch (err) {
     if (!(err instanceof ApiError)) throw err
     sendOther('ERROR', { ...err.toStatus(), apiVersion: 'v1', kind: 'Status' })

@@ -8,7 +8,14 @@ import { Progress } from './progress.ts'
 import { readRuntime, resolveStateDir, stateLayout } from './state-dir.ts'
 import { pkiDir } from './up/tls.ts'
 
-interface Opts { stateDir?: string, namespace?: string, gateway?: string, tokenFile?: string, open?: boolean, timeout: string }
+interface Opts {
+  stateDir?: string
+  namespace?: string
+  gateway?: string
+  tokenFile?: string
+  open?: boolean
+  timeout: string
+}
 
 export async function ideCommand(name: string, o: Opts): Promise<void> {
   const layout = stateLayout(resolveStateDir(o.stateDir))
@@ -31,25 +38,41 @@ export async function ideCommand(name: string, o: Opts): Promise<void> {
     await progress.step(`waiting for DevServer ${name} to be Ready`, async (detail) => {
       for (;;) {
         const r = await fetch(`${gateway}/api/servers/${encodeURIComponent(name)}/status${ns}`, { headers, dispatcher })
-        if (r.status === 404) throw new Error(`DevServer ${name} not found: kubectl apply -f manifests/examples/devserver.yaml (or name another)`)
+        if (r.status === 404)
+          throw new Error(`DevServer ${name} not found: kubectl apply -f manifests/examples/devserver.yaml (or name another)`)
         if (r.ok) {
-          const body = await r.json() as { phase?: string, ready?: boolean, conditions?: Array<{ type: string, status: string, message?: string }> }
+          const body = (await r.json()) as {
+            phase?: string
+            ready?: boolean
+            conditions?: Array<{ type: string; status: string; message?: string }>
+          }
           const ready = body.ready === true || body.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
           if (ready) return
           const notReady = body.conditions?.find((c) => c.status !== 'True')
           detail(`${body.phase ?? 'Pending'}${notReady?.message ? `: ${notReady.message.slice(0, 80)}` : ''}`)
-        } else if (r.status === 401 || r.status === 403) throw new Error(`the portal refused the token (${r.status}): pass --token-file with a token that has the ide scope`)
+        } else if (r.status === 401 || r.status === 403)
+          throw new Error(`the portal refused the token (${r.status}): pass --token-file with a token that has the ide scope`)
         if (Date.now() > deadline) throw new Error(`not Ready after ${o.timeout}s: kubectl describe devserver ${name}`)
         await new Promise((res) => setTimeout(res, 1000))
       }
     })
-    const r = await fetch(`${gateway}/api/dev/${encodeURIComponent(name)}/ide-token${ns}`, { method: 'POST', headers, body: '{}', dispatcher })
-    const body = await r.json() as { url?: string, message?: string, code?: string }
+    const r = await fetch(`${gateway}/api/dev/${encodeURIComponent(name)}/ide-token${ns}`, {
+      method: 'POST',
+      headers,
+      body: '{}',
+      dispatcher,
+    })
+    const body = (await r.json()) as { url?: string; message?: string; code?: string }
     if (!r.ok || body.url === undefined) throw new Error(`portal said ${r.status} ${body.code ?? ''}: ${body.message ?? ''}`)
     console.log(body.url)
-    if (o.open) spawn(process.platform === 'darwin' ? 'open' : 'xdg-open', [body.url], { stdio: 'ignore', detached: true }).on('error', () => console.error('could not open a browser: open the link above yourself')).unref()
+    if (o.open)
+      spawn(process.platform === 'darwin' ? 'open' : 'xdg-open', [body.url], { stdio: 'ignore', detached: true })
+        .on('error', () => console.error('could not open a browser: open the link above yourself'))
+        .unref()
   } catch (err) {
     console.error(`zlh ide: ${(err as Error).message}`)
     process.exitCode = 1
-  } finally { await dispatcher.close() }
+  } finally {
+    await dispatcher.close()
+  }
 }

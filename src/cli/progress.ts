@@ -41,14 +41,18 @@ export class Progress {
     // progress line every heartbeatMs (JSON with --json) instead of staying silent until it ends.
     const heartbeat = (): void => {
       const ms = Date.now() - started
-      this.#out.write(this.json
-        ? `${JSON.stringify({ msg: 'step progress', step: label, ms, ...(detailText ? { detail: detailText } : {}) })}\n`
-        : `… ${label}${detailText ? ` — ${detailText}` : ''} (${(ms / 1000).toFixed(0)}s)\n`)
+      this.#out.write(
+        this.json
+          ? `${JSON.stringify({ msg: 'step progress', step: label, ms, ...(detailText ? { detail: detailText } : {}) })}\n`
+          : `… ${label}${detailText ? ` — ${detailText}` : ''} (${(ms / 1000).toFixed(0)}s)\n`,
+      )
     }
     const timer = this.#tty ? setInterval(render, 120) : setInterval(heartbeat, this.#heartbeatMs)
     timer.unref()
     try {
-      const result = await fn((text) => { detailText = text })
+      const result = await fn((text) => {
+        detailText = text
+      })
       this.#end(label, started, true)
       return result
     } catch (err) {

@@ -62,7 +62,11 @@ export interface UpRuntime {
 
 export function readRuntime(layout: StateLayout): UpRuntime {
   if (!existsSync(layout.runtimeFile)) return {}
-  try { return JSON.parse(readFileSync(layout.runtimeFile, 'utf8')) as UpRuntime } catch { return {} }
+  try {
+    return JSON.parse(readFileSync(layout.runtimeFile, 'utf8')) as UpRuntime
+  } catch {
+    return {}
+  }
 }
 
 export function writeRuntime(layout: StateLayout, rt: UpRuntime): void {
@@ -79,5 +83,10 @@ export function writePrivateFile(file: string, text: string): void {
 /** True when `pid` is a live process. */
 export function alive(pid: number | undefined): boolean {
   if (pid === undefined) return false
-  try { process.kill(pid, 0); return true } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM' }
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
 }

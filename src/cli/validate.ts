@@ -7,7 +7,10 @@ import { validateResource } from '../api/index.ts'
 
 function yamlFiles(path: string): string[] {
   if (!statSync(path).isDirectory()) return [path]
-  return readdirSync(path).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(path, f))
+  return readdirSync(path)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => join(path, f))
 }
 
 /** Validates every document; prints one line per document and returns the number of invalid ones. */

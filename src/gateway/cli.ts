@@ -9,8 +9,17 @@ import { Client } from '../runtime/index.ts'
 import { startGatewayService } from './service.ts'
 
 interface Flags {
-  kubeconfig?: string; listen: string; ideSuffix: string; namespace: string; systemNamespace: string
-  adminTokenFile?: string; tlsCert?: string; tlsKey?: string; publicPort?: string; plainHttpBrowsers?: boolean; agentPort: string
+  kubeconfig?: string
+  listen: string
+  ideSuffix: string
+  namespace: string
+  systemNamespace: string
+  adminTokenFile?: string
+  tlsCert?: string
+  tlsKey?: string
+  publicPort?: string
+  plainHttpBrowsers?: boolean
+  agentPort: string
 }
 
 export function registerGatewayCommand(program: Command): void {
@@ -20,12 +29,12 @@ export function registerGatewayCommand(program: Command): void {
     .option('--kubeconfig <file>', 'kubeconfig (default $KUBECONFIG, ~/.kube/config, then in-cluster)')
     .requiredOption('--listen <host:port>', 'address to listen on, e.g. 0.0.0.0:8443')
     .requiredOption('--ide-suffix <suffix>', 'IDE hosts are dev-<vmid>.<suffix>')
-    .option('--namespace <ns>', 'namespace of the portal\'s game and dev servers', 'default')
-    .option('--system-namespace <ns>', 'namespace of the gateway\'s Secrets (signing key, API tokens)', 'zlh-system')
+    .option('--namespace <ns>', "namespace of the portal's game and dev servers", 'default')
+    .option('--system-namespace <ns>', "namespace of the gateway's Secrets (signing key, API tokens)", 'zlh-system')
     .option('--admin-token-file <file>', 'bootstrap admin token: read from FILE, or generated into it (0600) when absent')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM); without it, run behind a TLS terminator')
     .option('--tls-key <file>', 'private key of --tls-cert (PEM)')
-    .option('--public-port <port>', 'port browsers use for IDE hosts, when not the scheme\'s default')
+    .option('--public-port <port>', "port browsers use for IDE hosts, when not the scheme's default")
     .option('--plain-http-browsers', 'browsers reach the gateway over plain http (development only: the IDE cookie then cannot be Secure)')
     .option('--agent-port <port>', 'port of the agent API in containers', String(AGENT_PORT))
     .action(async (o: Flags) => {
@@ -37,8 +46,13 @@ export function registerGatewayCommand(program: Command): void {
       try {
         const client = Client.fromKubeConfigFile(o.kubeconfig)
         const svc = await startGatewayService({
-          client, listen: o.listen, ideSuffix: o.ideSuffix, namespace: o.namespace, systemNamespace: o.systemNamespace,
-          adminTokenFile: o.adminTokenFile, logger: log,
+          client,
+          listen: o.listen,
+          ideSuffix: o.ideSuffix,
+          namespace: o.namespace,
+          systemNamespace: o.systemNamespace,
+          adminTokenFile: o.adminTokenFile,
+          logger: log,
           tls: o.tlsCert && o.tlsKey ? { cert: readFileSync(o.tlsCert), key: readFileSync(o.tlsKey) } : undefined,
           publicScheme: o.plainHttpBrowsers ? 'http' : 'https',
           publicPort: o.publicPort === undefined ? undefined : Number(o.publicPort),
@@ -49,7 +63,11 @@ export function registerGatewayCommand(program: Command): void {
           process.stderr.write(`\nBootstrap admin API token (shown once; store it now):\n  ${svc.bootstrapAdminToken}\n\n`)
         }
         console.log(JSON.stringify({ msg: 'gateway serving', url: svc.gateway.url, ideSuffix: o.ideSuffix, namespace: o.namespace }))
-        const stop = async (): Promise<void> => { await svc.close(); client.close(); process.exit(0) }
+        const stop = async (): Promise<void> => {
+          await svc.close()
+          client.close()
+          process.exit(0)
+        }
         process.once('SIGINT', () => void stop())
         process.once('SIGTERM', () => void stop())
       } catch (err) {

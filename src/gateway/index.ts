@@ -5,7 +5,13 @@ export type { Gateway, GatewayOptions } from './server.ts'
 export { GatewayError, gatewayErrors } from './errors.ts'
 export type { GatewayErrorCode } from './errors.ts'
 export {
-  DevHostMatcher, IdeTokenIssuer, IdeSessionCookie, InMemoryRouteTable, ReplayCache,
-  MAX_IDE_TOKEN_TTL_SECONDS, SESSION_COOKIE_NAME, ERROR_CODE_HEADER,
+  DevHostMatcher,
+  IdeTokenIssuer,
+  IdeSessionCookie,
+  InMemoryRouteTable,
+  ReplayCache,
+  MAX_IDE_TOKEN_TTL_SECONDS,
+  SESSION_COOKIE_NAME,
+  ERROR_CODE_HEADER,
 } from './ide/index.ts'
 export type { DevServerRoute, ResolvedRoute, RouteTable } from './ide/index.ts'

@@ -31,13 +31,18 @@ const CONTROL = /[\x00-\x1f\x7f]/
 export function checkTargetForm(method: string | undefined, url: string | undefined): TargetVerdict {
   const target = url ?? ''
   if (target === '*') {
-    return method === 'OPTIONS' ? { ok: true, asterisk: true } : { ok: false, reason: `"*" is a target only for OPTIONS, not ${method ?? 'this method'}` }
+    return method === 'OPTIONS'
+      ? { ok: true, asterisk: true }
+      : { ok: false, reason: `"*" is a target only for OPTIONS, not ${method ?? 'this method'}` }
   }
   if (method === 'CONNECT') return { ok: false, reason: 'CONNECT is refused: the gateway is not a proxy' }
   if (!target.startsWith('/')) {
-    return { ok: false, reason: /^[a-z][a-z0-9+.-]*:\/\//i.test(target)
-      ? 'absolute-form targets (scheme://host/path) are refused: the gateway is not a proxy; send the path only, with a Host header'
-      : 'the request target must be a path starting with "/"' }
+    return {
+      ok: false,
+      reason: /^[a-z][a-z0-9+.-]*:\/\//i.test(target)
+        ? 'absolute-form targets (scheme://host/path) are refused: the gateway is not a proxy; send the path only, with a Host header'
+        : 'the request target must be a path starting with "/"',
+    }
   }
   if (target.includes('#')) return { ok: false, reason: 'the request target may not contain "#"' }
   const q = target.indexOf('?')

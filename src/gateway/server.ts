@@ -20,8 +20,17 @@ import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import {
-  DevHostMatcher, DevOrigins, IdeProxy, IdeSessionCookie, IdeTokenIssuer, LiveSessions, UpstreamProxy, registerLegacyIdeRedirect,
-  type ApiTokenRegistry, type RouteTable, type SharedClaims,
+  DevHostMatcher,
+  DevOrigins,
+  IdeProxy,
+  IdeSessionCookie,
+  IdeTokenIssuer,
+  LiveSessions,
+  UpstreamProxy,
+  registerLegacyIdeRedirect,
+  type ApiTokenRegistry,
+  type RouteTable,
+  type SharedClaims,
 } from './ide/index.ts'
 import { rejectUpgrade, sendErrorPage } from './ide/pages.ts'
 import { apiErrorBody } from './portal/api-reply.ts'
@@ -121,7 +130,16 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   let port = 0
   const publicPort = (): number | undefined => (opts.publicPort === 'listen' ? port : opts.publicPort)
   const origins = new DevOrigins(matcher, publicScheme, publicPort)
-  const ide = new IdeProxy({ tokens, sessions, routes: opts.routes, upstream, live, apiTokens: opts.apiTokens, origins, workspaceFolder: opts.workspaceFolder })
+  const ide = new IdeProxy({
+    tokens,
+    sessions,
+    routes: opts.routes,
+    upstream,
+    live,
+    apiTokens: opts.apiTokens,
+    origins,
+    workspaceFolder: opts.workspaceFolder,
+  })
   // A session ends on the next request once its DevServer or portal token is gone; its open
   // WebSockets are closed as soon as the change is seen.
   opts.routes.onChange?.((vmid) => {
@@ -145,7 +163,13 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         res.setHeader('connection', 'close')
         if (ideHost) return sendErrorPage(res, 'ZLH_GW_REQUEST_TARGET_INVALID', { detail: target.reason })
         const body = JSON.stringify(apiErrorBody('ZLH_GW_REQUEST_TARGET_INVALID', target.reason))
-        return void res.writeHead(400, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' }).end(body)
+        return void res
+          .writeHead(400, {
+            'content-type': 'application/json; charset=utf-8',
+            'content-length': Buffer.byteLength(body),
+            'cache-control': 'no-store',
+          })
+          .end(body)
       }
       if (target.asterisk) return void res.writeHead(204, { allow: 'GET, HEAD, POST, PUT, DELETE, OPTIONS' }).end()
       if (dev) return ide.handleRequest(req, res, dev)
@@ -156,7 +180,10 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => socket.destroy())
       const target = checkTargetForm(req.method, req.url)
-      if (!target.ok || target.asterisk) return rejectUpgrade(socket, 'ZLH_GW_REQUEST_TARGET_INVALID', { detail: target.ok ? '"*" is not a WebSocket target' : target.reason })
+      if (!target.ok || target.asterisk)
+        return rejectUpgrade(socket, 'ZLH_GW_REQUEST_TARGET_INVALID', {
+          detail: target.ok ? '"*" is not a WebSocket target' : target.reason,
+        })
       const dev = matcher.match(req.headers.host)
       if (dev) return ide.handleUpgrade(req, socket, head, dev)
       // The portal checks the normal form itself, on the path it then authenticates and routes.
@@ -186,7 +213,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const mintIdeToken: PortalContext['mintIdeToken'] = (vmid, user, link) => {
     const uid = link.uid ?? opts.routes.lookup(vmid)?.uid
     if (!uid) throw new Error(`no DevServer is routed at vmid ${vmid}: an IDE link is bound to one, pass its uid`)
-    if (link.apiTokenId !== null && !opts.apiTokens) throw new Error('an IDE link bound to a portal API token needs a gateway with apiTokens to check it')
+    if (link.apiTokenId !== null && !opts.apiTokens)
+      throw new Error('an IDE link bound to a portal API token needs a gateway with apiTokens to check it')
     const minted = tokens.mint({ vmid, uid, apiTokenId: link.apiTokenId, user }, link.ttlSeconds)
     return { ...minted, url: `${origins.origin(vmid)}/?token=${minted.token}` }
   }
@@ -201,8 +229,12 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     url: `${opts.tls ? 'https' : 'http'}://${hostForUrl}:${port}`,
     port,
     mintIdeToken,
-    get openWebSockets() { return upstream.openWebSockets },
-    get pooledUpstreams() { return upstream.pooledUpstreams },
+    get openWebSockets() {
+      return upstream.openWebSockets
+    },
+    get pooledUpstreams() {
+      return upstream.pooledUpstreams
+    },
     async close() {
       upstream.close()
       portalHandle?.close()

@@ -30,7 +30,11 @@ import { TenantNamespaces } from './portal/tenant-namespaces.ts'
 import type { AgentLocatorOptions } from './portal/agent-access.ts'
 import { DEFAULT_SYSTEM_NAMESPACE, loadSigningKey, SIGNING_KEY_SECRET } from './portal/system-secrets.ts'
 
-export interface GatewayServiceOptions extends Pick<GatewayOptions, 'listen' | 'ideSuffix' | 'tls' | 'publicScheme' | 'publicPort' | 'sessionTtlSeconds' | 'workspaceFolder' | 'connectTimeoutMs' | 'clock'> {
+export interface GatewayServiceOptions
+  extends Pick<
+    GatewayOptions,
+    'listen' | 'ideSuffix' | 'tls' | 'publicScheme' | 'publicPort' | 'sessionTtlSeconds' | 'workspaceFolder' | 'connectTimeoutMs' | 'clock'
+  > {
   client: Client
   /** Where the portal's game and dev servers live (default "default"). */
   namespace?: string
@@ -75,26 +79,50 @@ export async function startGatewayService(opts: GatewayServiceOptions): Promise<
     })
     await informers.start(stop.signal, { syncTimeoutMs: opts.syncTimeoutMs ?? 60_000 })
     const sharedClaims = new LeaseClaims(opts.client, {
-      namespace: systemNamespace, holder: hostname(),
+      namespace: systemNamespace,
+      holder: hostname(),
       onSweepError: (err) => log?.warn({ err: (err as Error)?.message ?? String(err) }, 'sweeping expired IDE token claims failed'),
     })
     sharedClaims.start()
     stop.signal.addEventListener('abort', () => sharedClaims.stop())
     let portal: Portal | undefined
     const gateway = await createGateway({
-      listen: opts.listen, ideSuffix: opts.ideSuffix, tls: opts.tls, publicScheme: opts.publicScheme, publicPort: opts.publicPort,
-      sessionTtlSeconds: opts.sessionTtlSeconds, clock: opts.clock, workspaceFolder: opts.workspaceFolder, connectTimeoutMs: opts.connectTimeoutMs,
-      routes, signingKey, sharedClaims, logger: log, apiTokens: tokens,
+      listen: opts.listen,
+      ideSuffix: opts.ideSuffix,
+      tls: opts.tls,
+      publicScheme: opts.publicScheme,
+      publicPort: opts.publicPort,
+      sessionTtlSeconds: opts.sessionTtlSeconds,
+      clock: opts.clock,
+      workspaceFolder: opts.workspaceFolder,
+      connectTimeoutMs: opts.connectTimeoutMs,
+      routes,
+      signingKey,
+      sharedClaims,
+      logger: log,
+      apiTokens: tokens,
       portal: async (app, ctx) => {
         portal = await registerPortal(app, {
-          client: opts.client, informers, tokens, tenants, namespace, systemNamespace, agents: opts.agents,
-          mintIdeToken: (vmid, user, link) => ctx.mintIdeToken(vmid, user, link), ideUrlFor: ctx.ideUrlFor,
+          client: opts.client,
+          informers,
+          tokens,
+          tenants,
+          namespace,
+          systemNamespace,
+          agents: opts.agents,
+          mintIdeToken: (vmid, user, link) => ctx.mintIdeToken(vmid, user, link),
+          ideUrlFor: ctx.ideUrlFor,
         })
         return portal
       },
     })
     return {
-      gateway, routes, informers, tokens, portal: portal!, bootstrapAdminToken,
+      gateway,
+      routes,
+      informers,
+      tokens,
+      portal: portal!,
+      bootstrapAdminToken,
       async close() {
         stop.abort()
         await gateway.close()
@@ -113,7 +141,10 @@ async function checkTenants(tenants: TenantNamespaces, tokens: ApiTokenStore, lo
     try {
       await tenants.provision([namespace])
     } catch (err) {
-      log?.warn({ namespace, err: (err as Error)?.message ?? String(err) }, 'a tenant namespace could not be prepared: the portal answers 403 for what is missing there')
+      log?.warn(
+        { namespace, err: (err as Error)?.message ?? String(err) },
+        'a tenant namespace could not be prepared: the portal answers 403 for what is missing there',
+      )
     }
   }
 }

@@ -9,7 +9,9 @@
 // Caveat: FakeClock fires callbacks synchronously; code that continues after an `await` needs the
 // test to yield (`await clock.settle()`) before observing effects.
 
-export interface TimerHandle { readonly id: number }
+export interface TimerHandle {
+  readonly id: number
+}
 
 export interface Clock {
   /** Milliseconds since the epoch (the fake clock starts wherever the test says). */
@@ -21,9 +23,18 @@ export interface Clock {
 /** Resolves after `ms` on the given clock; rejects with the signal's reason when aborted first. */
 export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (signal?.aborted) { reject(signal.reason); return }
-    const onAbort = (): void => { clock.clearTimer(handle); reject(signal?.reason) }
-    const handle = clock.setTimer(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
+    if (signal?.aborted) {
+      reject(signal.reason)
+      return
+    }
+    const onAbort = (): void => {
+      clock.clearTimer(handle)
+      reject(signal?.reason)
+    }
+    const handle = clock.setTimer(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
     signal?.addEventListener('abort', onAbort, { once: true })
   })
 }
@@ -32,18 +43,31 @@ class RealClock implements Clock {
   #timers = new Map<number, NodeJS.Timeout>()
   #nextId = 1
   readonly #keepsProcessAlive: boolean
-  constructor(keepsProcessAlive: boolean) { this.#keepsProcessAlive = keepsProcessAlive }
-  now(): number { return Date.now() }
+  constructor(keepsProcessAlive: boolean) {
+    this.#keepsProcessAlive = keepsProcessAlive
+  }
+  now(): number {
+    return Date.now()
+  }
   setTimer(fn: () => void, delayMs: number): TimerHandle {
     const id = this.#nextId++
-    const t = setTimeout(() => { this.#timers.delete(id); fn() }, Math.max(0, delayMs))
+    const t = setTimeout(
+      () => {
+        this.#timers.delete(id)
+        fn()
+      },
+      Math.max(0, delayMs),
+    )
     if (!this.#keepsProcessAlive) t.unref()
     this.#timers.set(id, t)
     return { id }
   }
   clearTimer(handle: TimerHandle): void {
     const t = this.#timers.get(handle.id)
-    if (t !== undefined) { clearTimeout(t); this.#timers.delete(handle.id) }
+    if (t !== undefined) {
+      clearTimeout(t)
+      this.#timers.delete(handle.id)
+    }
   }
 }
 
@@ -53,15 +77,23 @@ export const realClock: Clock = new RealClock(true)
 /** Wall-clock time whose timers never keep the process alive (unref'd). */
 export const realBackgroundClock: Clock = new RealClock(false)
 
-interface FakeTimer { id: number, due: number, fn: () => void }
+interface FakeTimer {
+  id: number
+  due: number
+  fn: () => void
+}
 
 /** A clock that only moves when the test says so. */
 export class FakeClock implements Clock {
   #now: number
   #timers: FakeTimer[] = []
   #nextId = 1
-  constructor(startMs = 1_700_000_000_000) { this.#now = startMs }
-  now(): number { return this.#now }
+  constructor(startMs = 1_700_000_000_000) {
+    this.#now = startMs
+  }
+  now(): number {
+    return this.#now
+  }
   setTimer(fn: () => void, delayMs: number): TimerHandle {
     const t = { id: this.#nextId++, due: this.#now + Math.max(0, delayMs), fn }
     this.#timers.push(t)
@@ -71,7 +103,9 @@ export class FakeClock implements Clock {
     this.#timers = this.#timers.filter((t) => t.id !== handle.id)
   }
   /** Number of timers not yet fired. */
-  get pendingTimers(): number { return this.#timers.length }
+  get pendingTimers(): number {
+    return this.#timers.length
+  }
   /** Due time of the earliest timer, or undefined. */
   nextDue(): number | undefined {
     return this.#timers.reduce<number | undefined>((m, t) => (m === undefined || t.due < m ? t.due : m), undefined)

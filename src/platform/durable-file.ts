@@ -31,13 +31,21 @@ function tempPathFor(file: string): string {
 /** fsyncs a directory, making renames and creations inside it durable. */
 export async function fsyncDir(dir: string): Promise<void> {
   const handle = await open(dir, 'r')
-  try { await handle.sync() } finally { await handle.close() }
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
 }
 
 /** `fsyncDir` for synchronous callers. */
 export function fsyncDirSync(dir: string): void {
   const fd = openSync(dir, 'r')
-  try { fsyncSync(fd) } finally { closeSync(fd) }
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
 }
 
 async function writeDurableTemp(tmp: string, data: string | Uint8Array, mode: number): Promise<void> {

@@ -130,19 +130,25 @@ export function defineErrorCatalog<const E extends Entries>(spec: ErrorCatalogSp
   if (registry.has(component)) throw new Error(`the ${where} is defined twice`)
   if (!CODE_SHAPE.test(prefix)) throw new Error(`the ${where} needs a prefix of letters, digits and "_", got ${JSON.stringify(prefix)}`)
   for (const code of unprefixed) {
-    if (!Object.hasOwn(entries, code)) throw new Error(`the ${where} lists ${code} as unprefixed but defines no such code; remove it from unprefixedCodes`)
-    if (code.startsWith(prefix)) throw new Error(`the ${where} lists ${code} as unprefixed but it carries the prefix ${prefix}; remove it from unprefixedCodes`)
+    if (!Object.hasOwn(entries, code))
+      throw new Error(`the ${where} lists ${code} as unprefixed but defines no such code; remove it from unprefixedCodes`)
+    if (code.startsWith(prefix))
+      throw new Error(`the ${where} lists ${code} as unprefixed but it carries the prefix ${prefix}; remove it from unprefixedCodes`)
   }
   for (const [code, entry] of Object.entries(entries)) {
-    if (!CODE_SHAPE.test(code)) throw new Error(`${where}: code ${JSON.stringify(code)} must be letters, digits and "_", starting with a letter`)
+    if (!CODE_SHAPE.test(code))
+      throw new Error(`${where}: code ${JSON.stringify(code)} must be letters, digits and "_", starting with a letter`)
     if (!code.startsWith(prefix) && !unprefixed.has(code)) throw new Error(`${where}: code ${code} must start with ${prefix}`)
     if (!Number.isInteger(entry.httpStatus) || entry.httpStatus < 400 || entry.httpStatus > 599) {
       throw new Error(`${where}: code ${code} has HTTP status ${entry.httpStatus}; an error's status is 400–599`)
     }
-    if (typeof entry.message === 'string' ? entry.message.trim() === '' : typeof entry.message !== 'function') throw new Error(`${where}: code ${code} needs a message`)
-    if (entry.hint !== undefined && entry.hint.trim() === '') throw new Error(`${where}: code ${code} has an empty hint; leave it out or say what to do`)
+    if (typeof entry.message === 'string' ? entry.message.trim() === '' : typeof entry.message !== 'function')
+      throw new Error(`${where}: code ${code} needs a message`)
+    if (entry.hint !== undefined && entry.hint.trim() === '')
+      throw new Error(`${where}: code ${code} has an empty hint; leave it out or say what to do`)
     const owner = owners.get(code)
-    if (owner !== undefined) throw new Error(`${where}: code ${code} is already defined by the ${owner} error catalog; codes are unique across components`)
+    if (owner !== undefined)
+      throw new Error(`${where}: code ${code} is already defined by the ${owner} error catalog; codes are unique across components`)
   }
 
   const codes = Object.keys(entries) as (keyof E & string)[]

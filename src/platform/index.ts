@@ -7,7 +7,27 @@
 // directly rather than this index.
 export * from './outbound/index.ts'
 export { jsonNestingDepth } from './json-depth.ts'
-export { hasExited, isSameProcess, parseProcStat, processStartTime, readProcessStat, readProcessStatAsync, type ProcessStat } from './process-identity.ts'
+export {
+  hasExited,
+  isSameProcess,
+  parseProcStat,
+  processStartTime,
+  readProcessStat,
+  readProcessStatAsync,
+  type ProcessStat,
+} from './process-identity.ts'
 export { PRIVATE_FILE_MODE, createFileDurable, fsyncDir, fsyncDirSync, writeFileDurable, writeFileDurableSync } from './durable-file.ts'
 export { FakeClock, realBackgroundClock, realClock, sleep, type Clock, type TimerHandle } from './clock.ts'
-export { CatalogError, defineErrorCatalog, definedErrorCatalogs, formatMessage, isCatalogError, mergeEntries, type CatalogErrorOptions, type ErrorCatalog, type ErrorCatalogSpec, type ErrorEntry, type ErrorParams } from './error-catalog.ts'
+export {
+  CatalogError,
+  defineErrorCatalog,
+  definedErrorCatalogs,
+  formatMessage,
+  isCatalogError,
+  mergeEntries,
+  type CatalogErrorOptions,
+  type ErrorCatalog,
+  type ErrorCatalogSpec,
+  type ErrorEntry,
+  type ErrorParams,
+} from './error-catalog.ts'

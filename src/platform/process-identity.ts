@@ -40,7 +40,10 @@ export function parseProcStat(text: string): ProcessStat | null {
   if (!/^\d+$/.test(pidText)) return null
   // Fields 3… follow the last ')' after exactly one space.
   if (text[close + 1] !== ' ') return null
-  const rest = text.slice(close + 2).trimEnd().split(' ')
+  const rest = text
+    .slice(close + 2)
+    .trimEnd()
+    .split(' ')
   const [state, ppid, pgid] = [rest[0], rest[1], rest[2]]
   const startTime = rest[19]
   if (state === undefined || !/^[A-Za-z]$/.test(state)) return null
@@ -57,14 +60,22 @@ function statPath(pid: number, procDir: string): string | null {
 export function readProcessStat(pid: number, procDir = '/proc'): ProcessStat | null {
   const file = statPath(pid, procDir)
   if (file === null) return null
-  try { return parseProcStat(readFileSync(file, 'utf8')) } catch { return null }
+  try {
+    return parseProcStat(readFileSync(file, 'utf8'))
+  } catch {
+    return null
+  }
 }
 
 /** `readProcessStat` without blocking the event loop (for scans over every process). */
 export async function readProcessStatAsync(pid: number, procDir = '/proc'): Promise<ProcessStat | null> {
   const file = statPath(pid, procDir)
   if (file === null) return null
-  try { return parseProcStat(await readFile(file, 'utf8')) } catch { return null }
+  try {
+    return parseProcStat(await readFile(file, 'utf8'))
+  } catch {
+    return null
+  }
 }
 
 /** True for a process that has exited and runs nothing any more (zombie or dead). */

@@ -42,5 +42,9 @@ export async function waitForAgent(agentUrl: string, token: string, timeoutMs = 
     await new Promise((resolve) => setTimeout(resolve, delay))
     delay = Math.min(delay * 2, 500)
   }
-  throw new ProviderError('Timeout', `agent at ${agentUrl} did not answer /status within ${timeoutMs} ms (${last.reason}); check the container's agent log`, {})
+  throw new ProviderError(
+    'Timeout',
+    `agent at ${agentUrl} did not answer /status within ${timeoutMs} ms (${last.reason}); check the container's agent log`,
+    {},
+  )
 }

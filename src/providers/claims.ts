@@ -115,7 +115,11 @@ export class ClaimStore {
         if (errno(err) !== 'EEXIST') throw err
       }
     }
-    throw new ProviderError('Exhausted', `no free vmid in ${this.#min}..${this.#max} under ${this.dir}; delete containers or widen the range`, { ownerUid })
+    throw new ProviderError(
+      'Exhausted',
+      `no free vmid in ${this.#min}..${this.#max} under ${this.dir}; delete containers or widen the range`,
+      { ownerUid },
+    )
   }
 
   /** Removes a vmid reservation if it names this owner (cleanup when the claim itself was lost). */
@@ -127,7 +131,12 @@ export class ClaimStore {
   /** Removes the owner's claim and its vmid reservation; missing is fine. */
   async release(ownerUid: string): Promise<void> {
     const claim = await this.find(ownerUid)
-    await unlink(this.#ownerFile(ownerUid)).catch((err) => { if (errno(err) !== 'ENOENT') throw err })
-    if (claim) await unlink(join(this.dir, 'vmids', String(claim.vmid))).catch((err) => { if (errno(err) !== 'ENOENT') throw err })
+    await unlink(this.#ownerFile(ownerUid)).catch((err) => {
+      if (errno(err) !== 'ENOENT') throw err
+    })
+    if (claim)
+      await unlink(join(this.dir, 'vmids', String(claim.vmid))).catch((err) => {
+        if (errno(err) !== 'ENOENT') throw err
+      })
   }
 }

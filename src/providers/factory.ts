@@ -55,10 +55,24 @@ export function createProvider(resource: ContainerProvider, ctx: ProviderContext
       if (!pve) throw new ProviderError('InvalidConfig', `ContainerProvider ${name}: spec.proxmox is required for type proxmox`, {})
       if (!ctx.credentials) {
         const ref = pve.credentialsSecretRef
-        throw new ProviderError('InvalidConfig', `ContainerProvider ${name}: no API token; create Secret ${ref.namespace}/${ref.name} with key ${ref.key}`, {})
+        throw new ProviderError(
+          'InvalidConfig',
+          `ContainerProvider ${name}: no API token; create Secret ${ref.namespace}/${ref.name} with key ${ref.key}`,
+          {},
+        )
       }
-      if (!pve.ostemplate) throw new ProviderError('InvalidConfig', `ContainerProvider ${name}: spec.proxmox.ostemplate must name the template volume with the zlh agent`, {})
-      if (!ctx.controlPlaneSources?.length) throw new ProviderError('InvalidConfig', `ContainerProvider ${name}: the controller must pass its own address(es) for the CT firewall`, {})
+      if (!pve.ostemplate)
+        throw new ProviderError(
+          'InvalidConfig',
+          `ContainerProvider ${name}: spec.proxmox.ostemplate must name the template volume with the zlh agent`,
+          {},
+        )
+      if (!ctx.controlPlaneSources?.length)
+        throw new ProviderError(
+          'InvalidConfig',
+          `ContainerProvider ${name}: the controller must pass its own address(es) for the CT firewall`,
+          {},
+        )
       return new ProxmoxBackend({
         endpoint: pve.endpoint,
         apiToken: ctx.credentials.trim(),
@@ -75,6 +89,10 @@ export function createProvider(resource: ContainerProvider, ctx: ProviderContext
       })
     }
     default:
-      throw new ProviderError('InvalidConfig', `ContainerProvider ${name}: unknown spec.type ${String((spec as { type: unknown }).type)}`, {})
+      throw new ProviderError(
+        'InvalidConfig',
+        `ContainerProvider ${name}: unknown spec.type ${String((spec as { type: unknown }).type)}`,
+        {},
+      )
   }
 }

@@ -12,7 +12,10 @@ import { open, readFile, unlink } from 'node:fs/promises'
 import { processStartTime } from '../platform/process-identity.ts'
 import { ProviderError } from './errors.ts'
 
-interface Holder { pid: number; start: string }
+interface Holder {
+  pid: number
+  start: string
+}
 
 const self: Holder = { pid: process.pid, start: processStartTime(process.pid) ?? '' }
 
@@ -28,12 +31,15 @@ export async function withHostLock<T>(path: string, section: () => Promise<T>, t
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
     }
-    const holder = await readFile(path, 'utf8').then((s) => JSON.parse(s) as Holder).catch(() => undefined)
+    const holder = await readFile(path, 'utf8')
+      .then((s) => JSON.parse(s) as Holder)
+      .catch(() => undefined)
     if (holder && processStartTime(holder.pid) !== holder.start) {
       await unlink(path).catch(() => undefined) // its holder died: stale
       continue
     }
-    if (Date.now() > deadline) throw new ProviderError('Locked', `${path} is held by process ${holder?.pid ?? '?'} for more than ${timeoutMs} ms; will retry`, {})
+    if (Date.now() > deadline)
+      throw new ProviderError('Locked', `${path} is held by process ${holder?.pid ?? '?'} for more than ${timeoutMs} ms; will retry`, {})
     await new Promise((resolve) => setTimeout(resolve, delay))
     delay = Math.min(delay * 2, 200)
   }

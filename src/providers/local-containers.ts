@@ -77,7 +77,10 @@ export class LocalContainers {
   async checkOwner(vmid: number, ownerUid: string): Promise<boolean> {
     const owner = await this.markedOwner(vmid)
     if (owner !== undefined && owner !== ownerUid) {
-      throw new ProviderError('Conflict', `${this.#describe(vmid)} is marked for owner ${owner}, not ${ownerUid}; nothing was changed`, { vmid, ownerUid })
+      throw new ProviderError('Conflict', `${this.#describe(vmid)} is marked for owner ${owner}, not ${ownerUid}; nothing was changed`, {
+        vmid,
+        ownerUid,
+      })
     }
     return owner !== undefined
   }
@@ -128,13 +131,17 @@ export class LocalContainers {
       checkRef(ref)
       const claim = await this.claims.find(ref.ownerUid)
       if (claim && ref.vmid !== undefined && ref.vmid !== claim.vmid) {
-        throw new ProviderError('Conflict', `owner ${ref.ownerUid} has container ${claim.vmid}, not ${ref.vmid}; nothing was changed`, { vmid: ref.vmid, ownerUid: ref.ownerUid })
+        throw new ProviderError('Conflict', `owner ${ref.ownerUid} has container ${claim.vmid}, not ${ref.vmid}; nothing was changed`, {
+          vmid: ref.vmid,
+          ownerUid: ref.ownerUid,
+        })
       }
       const vmid = claim?.vmid ?? ref.vmid
       if (vmid === undefined) return
       await this.locked(vmid, async () => {
         const owner = await this.markedOwner(vmid)
-        if (owner !== undefined && owner !== ref.ownerUid) throw new ProviderError('Conflict', `${this.#describe(vmid)} belongs to ${owner}; refusing to delete it`, { vmid })
+        if (owner !== undefined && owner !== ref.ownerUid)
+          throw new ProviderError('Conflict', `${this.#describe(vmid)} belongs to ${owner}; refusing to delete it`, { vmid })
         if (owner === undefined && !claim) return
         await destroy(vmid)
         await this.claims.release(ref.ownerUid)
@@ -155,7 +162,11 @@ export class LocalContainers {
     checkRef(ref)
     const claim = await this.claims.find(ref.ownerUid)
     if (!claim || (ref.vmid !== undefined && ref.vmid !== claim.vmid) || !existsSync(this.#marker(claim.vmid))) {
-      throw new ProviderError('NotFound', `no ${this.#o.kind} for owner ${ref.ownerUid}${ref.vmid ? ` (vmid ${ref.vmid})` : ''}; ensure it first`, { ...ref })
+      throw new ProviderError(
+        'NotFound',
+        `no ${this.#o.kind} for owner ${ref.ownerUid}${ref.vmid ? ` (vmid ${ref.vmid})` : ''}; ensure it first`,
+        { ...ref },
+      )
     }
     return claim
   }

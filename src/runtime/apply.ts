@@ -18,10 +18,15 @@ export interface ApplyOptions {
 
 /** Applies `obj` (apiVersion, kind, metadata.name[, namespace] and the owned fields). */
 export function serverSideApply<T extends KObject>(client: Client, obj: T, opts: ApplyOptions): Promise<T> {
-  if (!opts.fieldManager) throw new RuntimeError(ErrorCodes.INVALID_OPTION, 'server-side apply needs a fieldManager naming this controller (e.g. "replicator")')
+  if (!opts.fieldManager)
+    throw new RuntimeError(ErrorCodes.INVALID_OPTION, 'server-side apply needs a fieldManager naming this controller (e.g. "replicator")')
   const name = obj.metadata?.name
   if (!name) throw new RuntimeError(ErrorCodes.INVALID_OPTION, 'server-side apply needs metadata.name')
   return client.patch<T>(kindOf(obj), name, obj.metadata?.namespace, obj, PatchType.apply, {
-    fieldManager: opts.fieldManager, force: opts.force ?? true, subresource: opts.subresource, dryRun: opts.dryRun, signal: opts.signal,
+    fieldManager: opts.fieldManager,
+    force: opts.force ?? true,
+    subresource: opts.subresource,
+    dryRun: opts.dryRun,
+    signal: opts.signal,
   })
 }

@@ -57,6 +57,11 @@ export function rfc3339(d: Date): string {
 }
 
 function sameCondition(a: Condition, b: Condition): boolean {
-  return a.status === b.status && a.reason === b.reason && a.message === b.message &&
-    a.lastTransitionTime === b.lastTransitionTime && a.observedGeneration === b.observedGeneration
+  return (
+    a.status === b.status &&
+    a.reason === b.reason &&
+    a.message === b.message &&
+    a.lastTransitionTime === b.lastTransitionTime &&
+    a.observedGeneration === b.observedGeneration
+  )
 }

@@ -30,12 +30,27 @@ export const runtimeErrors = defineErrorCatalog({
     RT_NO_CLUSTER: { httpStatus: 503, message: 'no cluster to talk to: pass a kubeconfig or run in a pod with a service account' },
     RT_KIND_NOT_SERVED: { httpStatus: 404, message: 'the API server does not serve this kind: install its CRD first', retryable: true },
     RT_API_STATUS: { httpStatus: 502, message: 'the API server answered with an error status' },
-    RT_API_TRANSPORT: { httpStatus: 502, message: 'the connection to the API server failed or carried something unreadable; it is retried', retryable: true },
-    RT_RECONCILE_TIMEOUT: { httpStatus: 504, message: 'a reconcile took longer than its timeout and was abandoned; it is retried', retryable: true },
+    RT_API_TRANSPORT: {
+      httpStatus: 502,
+      message: 'the connection to the API server failed or carried something unreadable; it is retried',
+      retryable: true,
+    },
+    RT_RECONCILE_TIMEOUT: {
+      httpStatus: 504,
+      message: 'a reconcile took longer than its timeout and was abandoned; it is retried',
+      retryable: true,
+    },
     RT_RECONCILE_PANIC: { httpStatus: 500, message: 'a reconciler threw something that is not an Error; it is retried', retryable: true },
     RT_TERMINAL: { httpStatus: 422, message: 'retrying cannot help: the object must change first' },
-    RT_OWNER_CONFLICT: { httpStatus: 409, message: 'the owner reference cannot be set: another controller owns the object, or owner and object are in different namespaces' },
-    RT_CONFLICT_RETRIES_EXHAUSTED: { httpStatus: 409, message: 'the write kept conflicting with concurrent writers; it is retried later', retryable: true },
+    RT_OWNER_CONFLICT: {
+      httpStatus: 409,
+      message: 'the owner reference cannot be set: another controller owns the object, or owner and object are in different namespaces',
+    },
+    RT_CONFLICT_RETRIES_EXHAUSTED: {
+      httpStatus: 409,
+      message: 'the write kept conflicting with concurrent writers; it is retried later',
+      retryable: true,
+    },
     RT_LEADERSHIP_LOST: { httpStatus: 503, message: 'this process lost its leader lease and stops its controllers', retryable: true },
     RT_INVALID_OPTION: { httpStatus: 400, message: 'an option has a value it cannot take' },
     RT_ALREADY_STARTED: { httpStatus: 409, message: 'already started; start it once' },
@@ -63,7 +78,9 @@ export class TerminalError extends CatalogError<typeof ErrorCodes.TERMINAL> {
 }
 
 export function isTerminalError(err: unknown): err is TerminalError {
-  return err instanceof TerminalError || (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === ErrorCodes.TERMINAL)
+  return (
+    err instanceof TerminalError || (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === ErrorCodes.TERMINAL)
+  )
 }
 
 export function invalidOption(what: string, got: unknown, want: string): RuntimeError {

@@ -23,10 +23,12 @@ import { PatchType, kindOf } from './client/client.ts'
 import type { KObject } from './client/objects.ts'
 import type { ReconcileResult } from './controller/reconcile.ts'
 
-export type FinalizerEvent<T> = { type: 'apply', object: T } | { type: 'cleanup', object: T }
+export type FinalizerEvent<T> = { type: 'apply'; object: T } | { type: 'cleanup'; object: T }
 
 export async function finalizer<T extends KObject>(
-  client: Client, finalizerName: string, obj: T,
+  client: Client,
+  finalizerName: string,
+  obj: T,
   handle: (event: FinalizerEvent<T>) => Promise<ReconcileResult> | ReconcileResult,
   signal?: AbortSignal,
 ): Promise<ReconcileResult> {
@@ -39,20 +41,34 @@ export async function finalizer<T extends KObject>(
   if (deleting) {
     if (index < 0) return undefined
     const result = await handle({ type: 'cleanup', object: obj })
-    await client.patch(kindOf(obj), name, ns, [
-      { op: 'test', path: `/metadata/finalizers/${index}`, value: finalizerName },
-      { op: 'remove', path: `/metadata/finalizers/${index}` },
-    ], PatchType.json, { signal })
+    await client.patch(
+      kindOf(obj),
+      name,
+      ns,
+      [
+        { op: 'test', path: `/metadata/finalizers/${index}`, value: finalizerName },
+        { op: 'remove', path: `/metadata/finalizers/${index}` },
+      ],
+      PatchType.json,
+      { signal },
+    )
     return result
   }
 
   let current = obj
   if (index < 0) {
-    const patch = finalizers.length === 0
-      // No list yet: guard on resourceVersion, so a list created concurrently by someone else fails the patch.
-      ? [{ op: 'test', path: '/metadata/resourceVersion', value: obj.metadata?.resourceVersion }, { op: 'add', path: '/metadata/finalizers', value: [finalizerName] }]
-      // The server does not deduplicate finalizers: test the exact list we saw, then append.
-      : [{ op: 'test', path: '/metadata/finalizers', value: finalizers }, { op: 'add', path: '/metadata/finalizers/-', value: finalizerName }]
+    const patch =
+      finalizers.length === 0
+        ? // No list yet: guard on resourceVersion, so a list created concurrently by someone else fails the patch.
+          [
+            { op: 'test', path: '/metadata/resourceVersion', value: obj.metadata?.resourceVersion },
+            { op: 'add', path: '/metadata/finalizers', value: [finalizerName] },
+          ]
+        : // The server does not deduplicate finalizers: test the exact list we saw, then append.
+          [
+            { op: 'test', path: '/metadata/finalizers', value: finalizers },
+            { op: 'add', path: '/metadata/finalizers/-', value: finalizerName },
+          ]
     current = await client.patch<T>(kindOf(obj), name, ns, patch, PatchType.json, { signal })
   }
   return handle({ type: 'apply', object: current })

@@ -17,7 +17,16 @@ export type { ManagerOptions, Runnable } from './manager/manager.ts'
 export { LeaseElector, microTime } from './manager/leader-election.ts'
 export type { LeaderElectionOptions } from './manager/leader-election.ts'
 export { Controller, ControllerBuilder, TriggerChannel } from './controller/index.ts'
-export { and, annotationsChanged, deletionStarted, generationChanged, labelsChanged, matching, or, resourceVersionChanged } from './controller/index.ts'
+export {
+  and,
+  annotationsChanged,
+  deletionStarted,
+  generationChanged,
+  labelsChanged,
+  matching,
+  or,
+  resourceVersionChanged,
+} from './controller/index.ts'
 export type { Predicate, ReconcileContext, ReconcileResult, Reconciler, Request, TriggerSource } from './controller/index.ts'
 export { Client, PatchType, ApiError, isConflict, isGone, isNotFound, objectKey } from './client/index.ts'
 export type { KObject, KindRef, ObjectMeta, OwnerReference } from './client/index.ts'

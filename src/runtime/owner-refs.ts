@@ -8,7 +8,10 @@ import { ErrorCodes, RuntimeError } from './errors.ts'
 export function controllerReference(owner: KObject): OwnerReference {
   const m = owner.metadata
   if (!owner.apiVersion || !owner.kind || !m?.name || !m.uid) {
-    throw new RuntimeError(ErrorCodes.INVALID_OPTION, 'an owner needs apiVersion, kind, metadata.name and metadata.uid: pass the object as read from the API server')
+    throw new RuntimeError(
+      ErrorCodes.INVALID_OPTION,
+      'an owner needs apiVersion, kind, metadata.name and metadata.uid: pass the object as read from the API server',
+    )
   }
   return { apiVersion: owner.apiVersion, kind: owner.kind, name: m.name, uid: m.uid, controller: true, blockOwnerDeletion: true }
 }
@@ -33,11 +36,17 @@ export function setControllerReference<T extends KObject>(owner: KObject, obj: T
   const ref = controllerReference(owner)
   const ownerNs = owner.metadata?.namespace
   if (ownerNs && obj.metadata?.namespace !== ownerNs) {
-    throw new RuntimeError(ErrorCodes.OWNER_CONFLICT, `${owner.kind} ${ownerNs}/${ref.name} cannot own an object in namespace ${obj.metadata?.namespace ?? '(cluster scope)'}: owners must share the namespace`)
+    throw new RuntimeError(
+      ErrorCodes.OWNER_CONFLICT,
+      `${owner.kind} ${ownerNs}/${ref.name} cannot own an object in namespace ${obj.metadata?.namespace ?? '(cluster scope)'}: owners must share the namespace`,
+    )
   }
   const current = getControllerOf(obj)
   if (current !== undefined && current.uid !== ref.uid) {
-    throw new RuntimeError(ErrorCodes.OWNER_CONFLICT, `${obj.kind ?? 'object'} ${obj.metadata?.name} is already controlled by ${current.kind} ${current.name}; remove that reference first`)
+    throw new RuntimeError(
+      ErrorCodes.OWNER_CONFLICT,
+      `${obj.kind ?? 'object'} ${obj.metadata?.name} is already controlled by ${current.kind} ${current.name}; remove that reference first`,
+    )
   }
   obj.metadata ??= {}
   const others = (obj.metadata.ownerReferences ?? []).filter((r) => r.uid !== ref.uid)

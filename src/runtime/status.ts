@@ -23,8 +23,12 @@ export interface StatusUpdateOptions {
  * Resolves with the stored object (or the unchanged one when skipped).
  */
 export async function updateStatus<T extends KObject>(
-  client: Client, kind: KindRef, name: string, namespace: string | undefined,
-  mutate: (obj: T) => boolean | void, opts: StatusUpdateOptions = {},
+  client: Client,
+  kind: KindRef,
+  name: string,
+  namespace: string | undefined,
+  mutate: (obj: T) => boolean | void,
+  opts: StatusUpdateOptions = {},
 ): Promise<T> {
   const attempts = opts.maxAttempts ?? 5
   const clock = opts.clock ?? realClock
@@ -40,13 +44,21 @@ export async function updateStatus<T extends KObject>(
       await sleep(clock, Math.min(1000, 10 * 2 ** i * (0.5 + Math.random())), opts.signal)
     }
   }
-  throw new RuntimeError(ErrorCodes.CONFLICT_RETRIES_EXHAUSTED, `status of ${kind.kind} ${namespace ? `${namespace}/` : ''}${name} kept changing under us (${attempts} conflicts); the reconcile will be retried`, { cause: lastErr })
+  throw new RuntimeError(
+    ErrorCodes.CONFLICT_RETRIES_EXHAUSTED,
+    `status of ${kind.kind} ${namespace ? `${namespace}/` : ''}${name} kept changing under us (${attempts} conflicts); the reconcile will be retried`,
+    { cause: lastErr },
+  )
 }
 
 /** Merge-patches /status (no read, no conflict): for fields this writer alone owns. */
 export function patchStatus<T extends KObject>(
-  client: Client, kind: KindRef, name: string, namespace: string | undefined, status: unknown,
-  opts: { signal?: AbortSignal, fieldManager?: string } = {},
+  client: Client,
+  kind: KindRef,
+  name: string,
+  namespace: string | undefined,
+  status: unknown,
+  opts: { signal?: AbortSignal; fieldManager?: string } = {},
 ): Promise<T> {
   return client.patch<T>(kind, name, namespace, { status }, PatchType.merge, { subresource: 'status', ...opts })
 }

@@ -21,9 +21,19 @@ t.test('calls and errors', async (t) => {
   t.equal(status.provisioningComplete, true)
   const body = runtimeTarball('tool', '1.0')
   server.add('t.tgz', body)
-  const installed = await client.installRuntime({ name: 'tool', version: '1.0', url: server.url('t.tgz'), outbound: server.outbound, sha256: sha256(body), verify: { command: ['tool'] } })
+  const installed = await client.installRuntime({
+    name: 'tool',
+    version: '1.0',
+    url: server.url('t.tgz'),
+    outbound: server.outbound,
+    sha256: sha256(body),
+    verify: { command: ['tool'] },
+  })
   t.match(installed, { downloaded: true, current: '1.0' })
-  t.same((await client.listRuntimes()).runtimes.map((r) => r.name), ['tool'])
+  t.same(
+    (await client.listRuntimes()).runtimes.map((r) => r.name),
+    ['tool'],
+  )
   const err = await client.removeRuntime('tool', '1.0').catch((e: unknown) => e)
   t.type(err, AgentClientError)
   t.match(err, { code: 'RUNTIME_IN_USE', statusCode: 409 })

@@ -33,7 +33,10 @@ async function startStubAgent(): Promise<StubAgent> {
     res.writeHead(200, { 'content-type': 'application/json', connection: 'close' })
     res.end('{"stub":"stub agent"}')
   })
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)) })
+  server.on('connection', (s) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
@@ -101,18 +104,46 @@ t.test('an already-aborted signal sends nothing; the client default signal abort
   const game = new AgentGameClient({ baseUrl: stub.url, token })
   const aborted = AbortSignal.abort(new Error('gone'))
   const calls: Array<Promise<unknown>> = [
-    client.status({ signal: aborted }), client.listRuntimes({ signal: aborted }), client.switchRuntime('a', '1', { signal: aborted }),
-    client.removeRuntime('a', '1', { force: true, signal: aborted }), client.codeServer({ signal: aborted }), client.startCodeServer({ signal: aborted }),
-    client.stopCodeServer({ signal: aborted }), client.restartCodeServer({ signal: aborted }), client.devEnv({ signal: aborted }), client.openapi({ signal: aborted }),
+    client.status({ signal: aborted }),
+    client.listRuntimes({ signal: aborted }),
+    client.switchRuntime('a', '1', { signal: aborted }),
+    client.removeRuntime('a', '1', { force: true, signal: aborted }),
+    client.codeServer({ signal: aborted }),
+    client.startCodeServer({ signal: aborted }),
+    client.stopCodeServer({ signal: aborted }),
+    client.restartCodeServer({ signal: aborted }),
+    client.devEnv({ signal: aborted }),
+    client.openapi({ signal: aborted }),
     client.installRuntime({ name: 'a', version: '1', url: 'http://127.0.0.1:1/x', sha256: 'a'.repeat(64) } as never, { signal: aborted }),
-    game.game({ signal: aborted }), game.putGame({} as never, { signal: aborted }), game.startGame({ signal: aborted }), game.stopGame({ signal: aborted }),
-    game.restartGame({ signal: aborted }), game.mods({ signal: aborted }), game.installMod({ name: 'm', url: 'http://127.0.0.1:1/m', sha256: 'a'.repeat(64) }, { signal: aborted }),
-    game.setMods([], { signal: aborted }), game.removeMod('m', { signal: aborted }), game.list('', { signal: aborted }), game.readFile('a', { signal: aborted }),
-    game.writeFile('a', 'x', { signal: aborted }), game.deleteFile('a', { signal: aborted }), game.mkdir('a', { signal: aborted }), game.rename('a', 'b', { signal: aborted }),
+    game.game({ signal: aborted }),
+    game.putGame({} as never, { signal: aborted }),
+    game.startGame({ signal: aborted }),
+    game.stopGame({ signal: aborted }),
+    game.restartGame({ signal: aborted }),
+    game.mods({ signal: aborted }),
+    game.installMod({ name: 'm', url: 'http://127.0.0.1:1/m', sha256: 'a'.repeat(64) }, { signal: aborted }),
+    game.setMods([], { signal: aborted }),
+    game.removeMod('m', { signal: aborted }),
+    game.list('', { signal: aborted }),
+    game.readFile('a', { signal: aborted }),
+    game.writeFile('a', 'x', { signal: aborted }),
+    game.deleteFile('a', { signal: aborted }),
+    game.mkdir('a', { signal: aborted }),
+    game.rename('a', 'b', { signal: aborted }),
     game.upload('a', Buffer.from('x'), { signal: aborted }),
   ]
-  const results = await Promise.all(calls.map((p) => p.then(() => 'resolved', (e: unknown) => e)))
-  t.ok(results.every((r) => r instanceof AgentClientError && r.code === 'ABORTED'), 'every method takes { signal } and rejects ABORTED')
+  const results = await Promise.all(
+    calls.map((p) =>
+      p.then(
+        () => 'resolved',
+        (e: unknown) => e,
+      ),
+    ),
+  )
+  t.ok(
+    results.every((r) => r instanceof AgentClientError && r.code === 'ABORTED'),
+    'every method takes { signal } and rejects ABORTED',
+  )
   t.same(stub.requests, [], 'nothing was sent')
 
   const stop = new AbortController()
@@ -125,7 +156,11 @@ t.test('an already-aborted signal sends nothing; the client default signal abort
   stop.abort()
   t.match(await hanging, { code: 'ABORTED' }, 'the client signal aborts a call in flight')
   t.same(await streamEnd, { done: true, value: undefined }, 'and ends the event stream')
-  t.match(await new AgentGameClient({ baseUrl: stub.url, token, signal: stop.signal }).game().catch((e: unknown) => e), { code: 'ABORTED' }, 'the game client honours it too')
+  t.match(
+    await new AgentGameClient({ baseUrl: stub.url, token, signal: stop.signal }).game().catch((e: unknown) => e),
+    { code: 'ABORTED' },
+    'the game client honours it too',
+  )
   await until(() => stub.openSockets() === 0, 'no connection left')
 })
 
@@ -140,8 +175,19 @@ t.test('a call that hits its own timeout is still TRANSPORT, not ABORTED', async
 t.test('an aborted console signal terminates the WebSocket (stub agent console)', async (t) => {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 })
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()))
-  t.teardown(() => new Promise<void>((resolve) => { for (const c of wss.clients) c.terminate(); wss.close(() => resolve()) }))
-  const serverClosed = new Promise<void>((resolve) => wss.on('connection', (ws) => { ws.send('{"stub":"stub agent console"}'); ws.on('close', () => resolve()) }))
+  t.teardown(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const c of wss.clients) c.terminate()
+        wss.close(() => resolve())
+      }),
+  )
+  const serverClosed = new Promise<void>((resolve) =>
+    wss.on('connection', (ws) => {
+      ws.send('{"stub":"stub agent console"}')
+      ws.on('close', () => resolve())
+    }),
+  )
   const game = new AgentGameClient({ baseUrl: `http://127.0.0.1:${(wss.address() as AddressInfo).port}`, token })
   const ac = new AbortController()
   const ws = game.openConsole('game', { signal: ac.signal })

@@ -17,7 +17,9 @@ const typeFlags = { file: '0', link: '1', symlink: '2', char: '3', block: '4', d
 
 function header(e: TarEntry, size: number): Buffer {
   const h = Buffer.alloc(512)
-  const put = (s: string, off: number, len: number): void => { h.write(s, off, len, 'utf8') }
+  const put = (s: string, off: number, len: number): void => {
+    h.write(s, off, len, 'utf8')
+  }
   const octal = (n: number, off: number, len: number): void => put(n.toString(8).padStart(len - 1, '0') + '\0', off, len)
   const type = e.type ?? 'file'
   put(e.path, 0, 100)
@@ -129,13 +131,18 @@ export async function startArtifactServer(opts: { ranges?: boolean; delayMs?: nu
   return {
     url: (name) => `http://127.0.0.1:${port}/${encodeURIComponent(name)}`,
     outbound: { allowedSources: [`http://127.0.0.1:${port}/`] },
-    add: (name, body, behaviour = { kind: 'ok' }) => { files.set(name, { body, behaviour, served: 0 }) },
-    behave: (name, behaviour) => { files.get(name)!.behaviour = behaviour },
+    add: (name, body, behaviour = { kind: 'ok' }) => {
+      files.set(name, { body, behaviour, served: 0 })
+    },
+    behave: (name, behaviour) => {
+      files.get(name)!.behaviour = behaviour
+    },
     requests,
     count: (name) => requests.filter((r) => r.name === name).length,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy()
-      server.close(() => resolve())
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy()
+        server.close(() => resolve())
+      }),
   }
 }

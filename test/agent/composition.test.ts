@@ -9,7 +9,9 @@ import { startTestAgent } from './helpers.ts'
 
 t.test('main.ts builds the game supervisor and mods manager; route plugins get the same instances', async (t) => {
   let seen: AgentContext | undefined
-  const probe: AgentRoutePlugin = async (_app, { ctx }) => { seen = ctx }
+  const probe: AgentRoutePlugin = async (_app, { ctx }) => {
+    seen = ctx
+  }
   const agent = await startTestAgent(t.testdir(), { extraRoutePlugins: [probe] })
   t.teardown(() => agent.close())
   t.type(agent.ctx.game, GameSupervisor, 'ctx.game is the supervisor')
@@ -19,6 +21,6 @@ t.test('main.ts builds the game supervisor and mods manager; route plugins get t
   const res = await agent.request('/game')
   t.equal(res.status, 200)
   t.same(await res.json(), { ...agent.ctx.game.status(), spec: agent.ctx.game.currentSpec ?? null }, 'GET /game serves ctx.game')
-  const status = await (await agent.request('/status')).json() as { game?: unknown }
+  const status = (await (await agent.request('/status')).json()) as { game?: unknown }
   t.same(status.game, agent.ctx.game.status(), 'its state is in the hub before the first request')
 })

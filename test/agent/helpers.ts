@@ -21,7 +21,11 @@ export async function startTestAgent(root: string, opts: Partial<StartAgentOptio
       cb()
     },
   })
-  const logger = createAgentLogger({ vmid: 'test-1', level: 'debug', destination: destination as unknown as NonNullable<Parameters<typeof createAgentLogger>[0]>['destination'] })
+  const logger = createAgentLogger({
+    vmid: 'test-1',
+    level: 'debug',
+    destination: destination as unknown as NonNullable<Parameters<typeof createAgentLogger>[0]>['destination'],
+  })
   const agent = await startAgent({ root, token, logger, ...opts })
   return {
     ...agent,

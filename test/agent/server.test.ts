@@ -8,7 +8,7 @@ t.test('every route needs the bearer token; the token is never logged', async (t
   for (const path of ['/status', '/runtimes', '/openapi.json', '/events', '/no-such-route']) {
     const none = await agent.request(path, { headers: { authorization: '' } })
     t.equal(none.status, 401, `${path} without a token`)
-    t.equal((await none.json() as any).code, 'UNAUTHORIZED')
+    t.equal(((await none.json()) as any).code, 'UNAUTHORIZED')
     const wrong = await agent.request(path, { headers: { authorization: `Bearer ${agent.token.slice(0, -1)}x` } })
     t.equal(wrong.status, 401, `${path} with a wrong token`)
     await wrong.body?.cancel()
@@ -18,13 +18,13 @@ t.test('every route needs the bearer token; the token is never logged', async (t
   }
   const ok = await agent.request('/status')
   t.equal(ok.status, 200)
-  const status = await ok.json() as any
+  const status = (await ok.json()) as any
   t.equal(status.provisioningComplete, true)
   t.equal(typeof status.agentVersion, 'string')
   t.equal(status.devEnv.hostChanges, 'skipped', 'a test root never gets host-wide changes')
   const missing = await agent.request('/no-such-route')
   t.equal(missing.status, 404)
-  t.equal((await missing.json() as any).code, 'NOT_FOUND')
+  t.equal(((await missing.json()) as any).code, 'NOT_FOUND')
   const all = agent.logs.join('\n')
   t.notMatch(all, agent.token, 'token absent from every log line')
   for (const line of agent.logs) {
@@ -37,9 +37,12 @@ t.test('every route needs the bearer token; the token is never logged', async (t
 t.test('invalid bodies are refused with the field named', async (t) => {
   const agent = await startTestAgent(t.testdir())
   t.teardown(() => agent.close())
-  const res = await agent.request('/runtimes', { method: 'POST', json: { name: '../x', version: '1', url: 'file:///etc/passwd', sha256: 'zz', extra: 1 } })
+  const res = await agent.request('/runtimes', {
+    method: 'POST',
+    json: { name: '../x', version: '1', url: 'file:///etc/passwd', sha256: 'zz', extra: 1 },
+  })
   t.equal(res.status, 400)
-  const body = await res.json() as any
+  const body = (await res.json()) as any
   t.equal(body.code, 'BAD_REQUEST')
   t.match(body.message, /body\/name/)
   t.match(body.message, /body\/url/)
@@ -52,9 +55,17 @@ t.test('invalid bodies are refused with the field named', async (t) => {
 t.test('OpenAPI describes the whole API', async (t) => {
   const agent = await startTestAgent(t.testdir())
   t.teardown(() => agent.close())
-  const doc = await (await agent.request('/openapi.json')).json() as any
+  const doc = (await (await agent.request('/openapi.json')).json()) as any
   t.equal(doc.openapi, '3.0.3')
-  for (const path of ['/status', '/events', '/runtimes', '/runtimes/{name}/{version}', '/dev/codeserver/start', '/dev/codeserver/stop', '/dev/codeserver/restart']) {
+  for (const path of [
+    '/status',
+    '/events',
+    '/runtimes',
+    '/runtimes/{name}/{version}',
+    '/dev/codeserver/start',
+    '/dev/codeserver/stop',
+    '/dev/codeserver/restart',
+  ]) {
     t.ok(doc.paths[path], `${path} documented`)
   }
   t.ok(doc.paths['/runtimes'].post.requestBody, 'install body schema documented')
@@ -75,7 +86,12 @@ t.test('GET /events: snapshot on connect, then one event per change with increas
       if (end >= 0) {
         const block = buffer.slice(0, end)
         buffer = buffer.slice(end + 2)
-        const fields = Object.fromEntries(block.split('\n').filter((l) => !l.startsWith(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]))
+        const fields = Object.fromEntries(
+          block
+            .split('\n')
+            .filter((l) => !l.startsWith(':'))
+            .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
+        )
         if (!fields.event) continue
         return { event: fields.event, id: Number(fields.id), data: JSON.parse(fields.data) }
       }
@@ -94,7 +110,7 @@ t.test('GET /events: snapshot on connect, then one event per change with increas
   t.same([a.event, a.data.component, a.data.state], ['state', 'game', { phase: 'Running' }])
   t.same(b.data.state, { phase: 'Stopping' })
   t.ok(a.id > snapshot.id && b.id === a.id + 1, 'ids increase')
-  const status = await (await agent.request('/status')).json() as any
+  const status = (await (await agent.request('/status')).json()) as any
   t.same(status.game, { phase: 'Stopping' }, '/status reads the hub')
   // Shutdown ends the stream rather than hanging on it.
   await agent.close()
@@ -135,7 +151,10 @@ t.test('GET /events drops a client that stops reading instead of buffering witho
     agent.ctx.hub.update('flood', { i, payload })
     if (i % 50 === 0) await new Promise((r) => setImmediate(r))
   }
-  t.ok(agent.logs.some((l) => l.includes('event stream client is not reading')), 'the slow client was dropped')
+  t.ok(
+    agent.logs.some((l) => l.includes('event stream client is not reading')),
+    'the slow client was dropped',
+  )
   socket.resume()
   await closed
   t.pass('its connection was closed')
@@ -144,12 +163,19 @@ t.test('GET /events drops a client that stops reading instead of buffering witho
 t.test('every component state is published before the agent answers its first request', async (t) => {
   let atListen: Record<string, unknown> | undefined
   const agent = await startTestAgent(t.testdir(), {
-    extraRoutePlugins: [async (app, { ctx }) => {
-      app.addHook('onListen', async () => { atListen = { ...ctx.hub.snapshot().components } })
-    }],
+    extraRoutePlugins: [
+      async (app, { ctx }) => {
+        app.addHook('onListen', async () => {
+          atListen = { ...ctx.hub.snapshot().components }
+        })
+      },
+    ],
   })
   t.teardown(() => agent.close())
   t.ok(atListen, 'the hook ran when the agent started listening')
-  t.match(atListen, { agent: { provisioningComplete: false }, devEnv: { workspace: String }, codeServer: { enabled: false, phase: 'NotInstalled' } },
-    'agent, dev environment and code-server states are already there (not null) while provisioning finishes')
+  t.match(
+    atListen,
+    { agent: { provisioningComplete: false }, devEnv: { workspace: String }, codeServer: { enabled: false, phase: 'NotInstalled' } },
+    'agent, dev environment and code-server states are already there (not null) while provisioning finishes',
+  )
 })

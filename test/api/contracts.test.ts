@@ -8,8 +8,20 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseAllDocuments } from 'yaml'
 import {
-  AGENT_PORT, API_VERSION, CODE_SERVER_PORT, CONTAINERPROVIDER, DEVSERVER, GAMESERVER, GROUP, PLURALS, RUNTIMECATALOG, VERSION,
-  agentTokenSecretName, ideHostName, loadCrds, type ZlhKindRef,
+  AGENT_PORT,
+  API_VERSION,
+  CODE_SERVER_PORT,
+  CONTAINERPROVIDER,
+  DEVSERVER,
+  GAMESERVER,
+  GROUP,
+  PLURALS,
+  RUNTIMECATALOG,
+  VERSION,
+  agentTokenSecretName,
+  ideHostName,
+  loadCrds,
+  type ZlhKindRef,
 } from '../../src/api/index.ts'
 import { startTestEnv } from '../../src/runtime/envtest/index.ts'
 import { ensureAgentToken, recordAgentUrl } from '../../controller/agent-token.ts'
@@ -22,8 +34,17 @@ import type { KObject } from '../../src/runtime/index.ts'
 const REPO = join(import.meta.dirname, '..', '..')
 const KINDS: ZlhKindRef[] = [GAMESERVER, DEVSERVER, RUNTIMECATALOG, CONTAINERPROVIDER]
 
-interface Rule { apiGroups?: string[], resources?: string[], resourceNames?: string[], verbs?: string[] }
-interface Doc { kind?: string, metadata?: { name?: string }, rules?: Rule[] }
+interface Rule {
+  apiGroups?: string[]
+  resources?: string[]
+  resourceNames?: string[]
+  verbs?: string[]
+}
+interface Doc {
+  kind?: string
+  metadata?: { name?: string }
+  rules?: Rule[]
+}
 
 function manifestDocs(dir: string): Array<Doc & { file: string }> {
   const out: Array<Doc & { file: string }> = []
@@ -45,7 +66,10 @@ t.test('crds/ declares exactly our kinds, in our group and version, under the pl
     t.equal(crd.spec.group, GROUP, `${ref.kind}: group`)
     t.equal(crd.spec.names.plural, PLURALS[ref.kind], `${ref.kind}: plural`)
     t.equal(crd.metadata.name, `${PLURALS[ref.kind]}.${GROUP}`, `${ref.kind}: CRD name is <plural>.<group>`)
-    t.ok(crd.spec.versions.some((v) => v.name === VERSION && v.served && v.storage), `${ref.kind}: ${VERSION} served and stored`)
+    t.ok(
+      crd.spec.versions.some((v) => v.name === VERSION && v.served && v.storage),
+      `${ref.kind}: ${VERSION} served and stored`,
+    )
   }
 })
 
@@ -62,20 +86,32 @@ t.test('every RBAC rule on our group in manifests/base names a resource src/api 
   t.ok(rules >= 5, `${rules} rules on ${GROUP} checked`)
 })
 
-t.test('the gateway\'s agent-token role reads Secrets, and any name it is narrowed to is an agent-token Secret name', async (t) => {
+t.test("the gateway's agent-token role reads Secrets, and any name it is narrowed to is an agent-token Secret name", async (t) => {
   const role = manifestDocs('manifests/base').find((d) => d.kind === 'ClusterRole' && d.metadata?.name === AGENT_TOKENS_ROLE)
   t.ok(role, `manifests/base defines ClusterRole ${AGENT_TOKENS_ROLE}, the one the gateway binds in tenant namespaces`)
   const secretRules = (role?.rules ?? []).filter((r) => r.apiGroups?.includes('') && r.resources?.includes('secrets'))
-  t.ok(secretRules.some((r) => r.verbs?.includes('get')), 'get on secrets')
+  t.ok(
+    secretRules.some((r) => r.verbs?.includes('get')),
+    'get on secrets',
+  )
   const suffix = agentTokenSecretName('x').slice(1)
-  for (const name of secretRules.flatMap((r) => r.resourceNames ?? [])) t.ok(name.endsWith(suffix), `resourceNames ${name} ends with ${suffix}`)
+  for (const name of secretRules.flatMap((r) => r.resourceNames ?? []))
+    t.ok(name.endsWith(suffix), `resourceNames ${name} ends with ${suffix}`)
 })
 
 t.test('the ports users read about in the CRDs and examples are the ones src/api defines', async (t) => {
   const devCrd = readFileSync(join(REPO, 'crds', 'devservers.zerolaghub.dev.yaml'), 'utf8')
   t.match(devCrd, `code-server runs on port ${CODE_SERVER_PORT}.`, 'DevServer spec.codeServer.enabled')
-  t.match(readFileSync(join(REPO, 'manifests', 'examples', 'devserver.yaml'), 'utf8'), `code-server on port ${CODE_SERVER_PORT}`, 'the DevServer example')
-  t.match(readFileSync(join(REPO, 'docs', 'agent-token-delivery.md'), 'utf8'), String(AGENT_PORT), 'docs/agent-token-delivery.md names the agent port')
+  t.match(
+    readFileSync(join(REPO, 'manifests', 'examples', 'devserver.yaml'), 'utf8'),
+    `code-server on port ${CODE_SERVER_PORT}`,
+    'the DevServer example',
+  )
+  t.match(
+    readFileSync(join(REPO, 'docs', 'agent-token-delivery.md'), 'utf8'),
+    String(AGENT_PORT),
+    'docs/agent-token-delivery.md names the agent port',
+  )
 })
 
 t.test('agent-token Secret names stay valid Secret names (DNS subdomain, at most 253 characters)', async (t) => {
@@ -94,15 +130,25 @@ t.test('what the controller writes into the agent-token Secret, the gateway read
   const spec = { game: 'minecraft', runtime: { name: 'node', version: '22' }, server: { command: ['x'], port: 25565 } }
   const recorded = await client.create<KObject>({ ...GAMESERVER, metadata: { name: 'squid', namespace: 'default' }, spec })
   const plain = await client.create<KObject>({ ...GAMESERVER, metadata: { name: 'kraken', namespace: 'default' }, spec })
-  await client.patch(GAMESERVER, 'kraken', 'default', { status: { address: '10.0.0.5' } }, 'application/merge-patch+json', { subresource: 'status' })
+  await client.patch(GAMESERVER, 'kraken', 'default', { status: { address: '10.0.0.5' } }, 'application/merge-patch+json', {
+    subresource: 'status',
+  })
 
   const token = await ensureAgentToken(client, recorded)
   await recordAgentUrl(client, recorded, 'http://127.0.0.1:17102')
   const plainToken = await ensureAgentToken(client, plain)
   const locator = new AgentLocator(client)
 
-  t.same(await locator.locate('GameServer', 'default', 'squid'), { baseUrl: 'http://127.0.0.1:17102', token }, 'the recorded agent URL and the token')
-  t.same(await locator.locate('GameServer', 'default', 'kraken'), { baseUrl: `http://10.0.0.5:${AGENT_PORT}`, token: plainToken }, 'no URL recorded: the address and the agent port')
+  t.same(
+    await locator.locate('GameServer', 'default', 'squid'),
+    { baseUrl: 'http://127.0.0.1:17102', token },
+    'the recorded agent URL and the token',
+  )
+  t.same(
+    await locator.locate('GameServer', 'default', 'kraken'),
+    { baseUrl: `http://10.0.0.5:${AGENT_PORT}`, token: plainToken },
+    'no URL recorded: the address and the agent port',
+  )
 })
 
 t.test('the IDE host the controller writes into status.ide is the one the gateway routes by vmid', async (t) => {

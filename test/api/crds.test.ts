@@ -6,9 +6,40 @@ import { loadExamples } from './fixtures.ts'
 
 // Short names of kubectl's built-in resources (kubectl api-resources on 1.32), which ours must not shadow.
 const BUILTIN_SHORT_NAMES = new Set([
-  'cs', 'cm', 'ep', 'ev', 'limits', 'ns', 'no', 'pvc', 'pv', 'po', 'pod', 'rc', 'quota', 'sa', 'svc',
-  'crd', 'crds', 'ds', 'deploy', 'rs', 'sts', 'hpa', 'cj', 'csr', 'ing', 'netpol', 'pdb', 'pc', 'sc',
-  'ev', 'vac', 'ipa', 'sd', 'ingclass',
+  'cs',
+  'cm',
+  'ep',
+  'ev',
+  'limits',
+  'ns',
+  'no',
+  'pvc',
+  'pv',
+  'po',
+  'pod',
+  'rc',
+  'quota',
+  'sa',
+  'svc',
+  'crd',
+  'crds',
+  'ds',
+  'deploy',
+  'rs',
+  'sts',
+  'hpa',
+  'cj',
+  'csr',
+  'ing',
+  'netpol',
+  'pdb',
+  'pc',
+  'sc',
+  'ev',
+  'vac',
+  'ipa',
+  'sd',
+  'ingclass',
 ])
 
 const crds = loadCrds()
@@ -19,7 +50,10 @@ t.test('four CRDs in our group, each with one served storage version v1alpha1', 
     t.equal(c.apiVersion, 'apiextensions.k8s.io/v1')
     t.equal(c.spec.group, GROUP)
     t.equal(c.metadata.name, `${c.spec.names.plural}.${GROUP}`, 'CRD name is <plural>.<group>')
-    t.same(c.spec.versions.map((v) => [v.name, v.served, v.storage]), [['v1alpha1', true, true]])
+    t.same(
+      c.spec.versions.map((v) => [v.name, v.served, v.storage]),
+      [['v1alpha1', true, true]],
+    )
     t.ok(c.spec.versions[0]!.subresources?.status, `${c.spec.names.kind} has the status subresource`)
   }
   const scope = Object.fromEntries(crds.map((c) => [c.spec.names.kind, c.spec.scope]))
@@ -45,7 +79,10 @@ t.test('names: category zlh, short names that shadow no built-in and no other', 
 // Resolves a column's path to the schema node it names, proving the column reads a declared field.
 function schemaAt(root: JSONSchemaProps, jsonPath: string): JSONSchemaProps | undefined {
   let node: JSONSchemaProps | undefined = root
-  for (const part of jsonPath.replace(/\[\?\(.*?\)\]/g, '[*]').split(/\.|(?=\[)/).filter(Boolean)) {
+  for (const part of jsonPath
+    .replace(/\[\?\(.*?\)\]/g, '[*]')
+    .split(/\.|(?=\[)/)
+    .filter(Boolean)) {
     if (!node) return undefined
     if (part.startsWith('[')) node = node.items
     else if (part === 'metadata') node = { type: 'object', properties: { creationTimestamp: { type: 'string' }, name: { type: 'string' } } }
@@ -66,10 +103,16 @@ t.test('printer columns name declared fields and resolve on examples', async (t)
       const want = col.type === 'date' ? 'string' : col.type
       if (node && node.type) t.equal(node.type, want, `${col.name} type matches the field`)
     }
-    columns.set(c.spec.names.kind, cols.map((x) => x.name))
+    columns.set(
+      c.spec.names.kind,
+      cols.map((x) => x.name),
+    )
   }
-  t.same(columns.get('GameServer')!.filter((n) => ['Phase', 'Runtime', 'VMID', 'Address', 'Restarts', 'Age'].includes(n)),
-    ['Phase', 'Runtime', 'VMID', 'Address', 'Restarts', 'Age'], 'GameServer reads like a dashboard')
+  t.same(
+    columns.get('GameServer')!.filter((n) => ['Phase', 'Runtime', 'VMID', 'Address', 'Restarts', 'Age'].includes(n)),
+    ['Phase', 'Runtime', 'VMID', 'Address', 'Restarts', 'Age'],
+    'GameServer reads like a dashboard',
+  )
   t.ok(columns.get('DevServer')!.includes('IDE'), 'DevServer shows the IDE URL')
 
   // Evaluate every column on each example with a plausible status, as the API server's table printer would.
@@ -78,9 +121,19 @@ t.test('printer columns name declared fields and resolve on examples', async (t)
     const obj = validateResource(ex).object
     ;(obj.metadata as Record<string, unknown>).creationTimestamp = '2026-11-25T00:00:00Z'
     obj.status = {
-      phase: 'Running', vmid: 5001, address: '10.0.0.5', restarts: 2, verifiedCount: 1, containers: 1,
-      runtimes: [{ name: 'node', version: '24.21.0' }], ide: { host: 'dev-5001.example', url: 'https://dev-5001.example/' },
-      lastCrash: { classification: 'oom' }, conditions: [{ type: 'Ready', status: 'True' }, { type: 'Synced', status: 'True' }],
+      phase: 'Running',
+      vmid: 5001,
+      address: '10.0.0.5',
+      restarts: 2,
+      verifiedCount: 1,
+      containers: 1,
+      runtimes: [{ name: 'node', version: '24.21.0' }],
+      ide: { host: 'dev-5001.example', url: 'https://dev-5001.example/' },
+      lastCrash: { classification: 'oom' },
+      conditions: [
+        { type: 'Ready', status: 'True' },
+        { type: 'Synced', status: 'True' },
+      ],
     }
     for (const col of crd.spec.versions[0]!.additionalPrinterColumns ?? []) {
       if (col.jsonPath === '.spec.channels.beta') continue // optional channel, absent in the samples

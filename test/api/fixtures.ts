@@ -5,7 +5,12 @@ import { parseAllDocuments } from 'yaml'
 
 export const EXAMPLES_DIR = join(import.meta.dirname, '..', '..', 'manifests', 'examples')
 
-export interface Manifest { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec: Record<string, unknown> }
+export interface Manifest {
+  apiVersion: string
+  kind: string
+  metadata: { name: string; namespace?: string }
+  spec: Record<string, unknown>
+}
 
 export function loadExamples(dir = EXAMPLES_DIR): Manifest[] {
   const out: Manifest[] = []

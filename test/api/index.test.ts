@@ -12,16 +12,41 @@ const TSC = join(ROOT, 'node_modules/typescript/bin/tsc')
 t.test('agent wire types type-check when imported from src/api/index.ts', async (t) => {
   const dir = t.testdir({})
   const file = join(dir, 'uses-wire-types.ts')
-  writeFileSync(file, [
-    `import type { AgentStatus, CodeServerState, GameInfo, GameSpecRequest, ModsListing, DirectoryListing, AgentErrorBody } from ${JSON.stringify(join(ROOT, 'src/api/index.ts'))}`,
-    `export type All = [AgentStatus, CodeServerState, GameInfo, GameSpecRequest, ModsListing, DirectoryListing, AgentErrorBody]`,
-    `export const phase: CodeServerState['phase'] = 'Running'`,
-    '',
-  ].join('\n'))
-  const args = ['--ignoreConfig', '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2024',
-    '--allowImportingTsExtensions', '--verbatimModuleSyntax', '--skipLibCheck', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules/@types'), file]
+  writeFileSync(
+    file,
+    [
+      `import type { AgentStatus, CodeServerState, GameInfo, GameSpecRequest, ModsListing, DirectoryListing, AgentErrorBody } from ${JSON.stringify(join(ROOT, 'src/api/index.ts'))}`,
+      `export type All = [AgentStatus, CodeServerState, GameInfo, GameSpecRequest, ModsListing, DirectoryListing, AgentErrorBody]`,
+      `export const phase: CodeServerState['phase'] = 'Running'`,
+      '',
+    ].join('\n'),
+  )
+  const args = [
+    '--ignoreConfig',
+    '--noEmit',
+    '--strict',
+    '--module',
+    'nodenext',
+    '--moduleResolution',
+    'nodenext',
+    '--target',
+    'es2024',
+    '--allowImportingTsExtensions',
+    '--verbatimModuleSyntax',
+    '--skipLibCheck',
+    '--types',
+    'node',
+    '--typeRoots',
+    join(ROOT, 'node_modules/@types'),
+    file,
+  ]
   // env -i: the test runner injects its loader into spawned children; the compiler must run as a plain program.
-  const out = await promisify(execFile)('/usr/bin/env', ['-i', `PATH=${process.env.PATH ?? ''}`, process.execPath, TSC, ...args], { cwd: dir }).then(() => '', (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ''}${e.stderr ?? ''}`)
+  const out = await promisify(execFile)('/usr/bin/env', ['-i', `PATH=${process.env.PATH ?? ''}`, process.execPath, TSC, ...args], {
+    cwd: dir,
+  }).then(
+    () => '',
+    (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ''}${e.stderr ?? ''}`,
+  )
   t.equal(out, '', 'tsc reports no errors')
 })
 

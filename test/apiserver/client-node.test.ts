@@ -13,7 +13,12 @@ const plural = 'gameservers'
 const PATH = `/apis/${group}/${version}/namespaces/default/${plural}`
 
 function gameServer(name: string) {
-  return { apiVersion: `${group}/${version}`, kind: 'GameServer', metadata: { name }, spec: { game: 'minecraft', runtime: { name: 'node', version: '22' }, server: { command: ['x'], port: 25565 } } }
+  return {
+    apiVersion: `${group}/${version}`,
+    kind: 'GameServer',
+    metadata: { name },
+    spec: { game: 'minecraft', runtime: { name: 'node', version: '22' }, server: { command: ['x'], port: 25565 } },
+  }
 }
 
 async function setup(h: Harness) {
@@ -35,7 +40,11 @@ t.test('an informer sees every change in order', async (t) => {
   const h = await startServer(t)
   const { kc, co } = await setup(h)
   await co.createNamespacedCustomObject({ group, version, namespace: 'default', plural, body: gameServer('pre') })
-  const informer = makeInformer<KubernetesObject>(kc, PATH, () => co.listNamespacedCustomObject({ group, version, namespace: 'default', plural }) as never)
+  const informer = makeInformer<KubernetesObject>(
+    kc,
+    PATH,
+    () => co.listNamespacedCustomObject({ group, version, namespace: 'default', plural }) as never,
+  )
   const seen: string[] = []
   informer.on('add', (o) => seen.push(`add ${o.metadata!.name}`))
   informer.on('update', (o) => seen.push(`update ${o.metadata!.name} ${(o as any).spec.game}`))
@@ -47,7 +56,14 @@ t.test('an informer sees every change in order', async (t) => {
   for (let i = 0; i < 20; i++) {
     await co.createNamespacedCustomObject({ group, version, namespace: 'default', plural, body: gameServer(`g${i}`) })
     // client-node sends JSON patch (application/json-patch+json) for this call.
-    await co.patchNamespacedCustomObject({ group, version, namespace: 'default', plural, name: `g${i}`, body: [{ op: 'replace', path: '/spec/game', value: `game${i}` }] })
+    await co.patchNamespacedCustomObject({
+      group,
+      version,
+      namespace: 'default',
+      plural,
+      name: `g${i}`,
+      body: [{ op: 'replace', path: '/spec/game', value: `game${i}` }],
+    })
     expected.push(`add g${i}`, `update g${i} game${i}`)
     if (i % 3 === 0) {
       await co.deleteNamespacedCustomObject({ group, version, namespace: 'default', plural, name: `g${i}` })
@@ -64,10 +80,15 @@ t.test('a watch resumes from a bookmark without gaps; a too-old resourceVersion 
   const watch = new Watch(kc)
   let bookmarkRv = ''
   const first: string[] = []
-  const ac = await watch.watch(PATH, { allowWatchBookmarks: true }, (type, obj) => {
-    if (type === 'BOOKMARK') bookmarkRv = obj.metadata.resourceVersion
-    else first.push(`${type} ${obj.metadata.name}`)
-  }, () => {})
+  const ac = await watch.watch(
+    PATH,
+    { allowWatchBookmarks: true },
+    (type, obj) => {
+      if (type === 'BOOKMARK') bookmarkRv = obj.metadata.resourceVersion
+      else first.push(`${type} ${obj.metadata.name}`)
+    },
+    () => {},
+  )
   await co.createNamespacedCustomObject({ group, version, namespace: 'default', plural, body: gameServer('a') })
   await until('first event', () => first.length === 1)
   bookmarkRv = ''
@@ -77,17 +98,30 @@ t.test('a watch resumes from a bookmark without gaps; a too-old resourceVersion 
   await co.createNamespacedCustomObject({ group, version, namespace: 'default', plural, body: gameServer('b') })
   await co.deleteNamespacedCustomObject({ group, version, namespace: 'default', plural, name: 'a' })
   const resumed: string[] = []
-  const ac2 = await watch.watch(PATH, { allowWatchBookmarks: true, resourceVersion: rv }, (type, obj) => {
-    if (type !== 'BOOKMARK') resumed.push(`${type} ${obj.metadata.name}`)
-  }, () => {})
+  const ac2 = await watch.watch(
+    PATH,
+    { allowWatchBookmarks: true, resourceVersion: rv },
+    (type, obj) => {
+      if (type !== 'BOOKMARK') resumed.push(`${type} ${obj.metadata.name}`)
+    },
+    () => {},
+  )
   await until('resumed events', () => resumed.length >= 2)
   ac2.abort()
   t.same(resumed, ['ADDED b', 'DELETED a'], 'exactly the changes after the bookmark')
 
-  for (let i = 0; i < 60; i++) await co.createNamespacedCustomObject({ group, version, namespace: 'default', plural, body: gameServer(`x${i}`) })
+  for (let i = 0; i < 60; i++)
+    await co.createNamespacedCustomObject({ group, version, namespace: 'default', plural, body: gameServer(`x${i}`) })
   let error: any
   await new Promise<void>((resolve) => {
-    void watch.watch(PATH, { resourceVersion: rv }, (type, obj) => { if (type === 'ERROR') error = obj }, () => resolve())
+    void watch.watch(
+      PATH,
+      { resourceVersion: rv },
+      (type, obj) => {
+        if (type === 'ERROR') error = obj
+      },
+      () => resolve(),
+    )
   })
   t.match(error, { kind: 'Status', code: 410, reason: 'Expired' }, 'history is bounded; the client is told to relist')
 })
@@ -101,12 +135,23 @@ t.test('a restarted server resumes the resourceVersion sequence and tells old wa
   await h.restart()
   const co2 = h.server.kubeConfig().makeApiClient(CustomObjectsApi)
   const list: any = await co2.listNamespacedCustomObject({ group, version, namespace: 'default', plural })
-  t.same(list.items.map((o: any) => o.metadata.name), ['a', 'b'], 'objects survive restart')
+  t.same(
+    list.items.map((o: any) => o.metadata.name),
+    ['a', 'b'],
+    'objects survive restart',
+  )
   const c: any = await co2.createNamespacedCustomObject({ group, version, namespace: 'default', plural, body: gameServer('c') })
   t.ok(Number(c.metadata.resourceVersion) > Number(list.metadata.resourceVersion), 'sequence continues')
   let error: any
   await new Promise<void>((resolve) => {
-    void new Watch(h.server.kubeConfig()).watch(PATH, { resourceVersion: String(rv) }, (type, obj) => { if (type === 'ERROR') error = obj }, () => resolve())
+    void new Watch(h.server.kubeConfig()).watch(
+      PATH,
+      { resourceVersion: String(rv) },
+      (type, obj) => {
+        if (type === 'ERROR') error = obj
+      },
+      () => resolve(),
+    )
   })
   t.match(error, { code: 410 }, 'a watch from before the restart is told to relist, not skipped')
 })
@@ -114,7 +159,14 @@ t.test('a restarted server resumes the resourceVersion sequence and tells old wa
 t.test('pagination with limit and continue', async (t) => {
   const h = await startServer(t)
   const { co } = await setup(h)
-  for (let i = 0; i < 25; i++) await co.createNamespacedCustomObject({ group, version, namespace: 'default', plural, body: gameServer(`p${String(i).padStart(2, '0')}`) })
+  for (let i = 0; i < 25; i++)
+    await co.createNamespacedCustomObject({
+      group,
+      version,
+      namespace: 'default',
+      plural,
+      body: gameServer(`p${String(i).padStart(2, '0')}`),
+    })
   const names: string[] = []
   let cont: string | undefined
   let pages = 0

@@ -15,8 +15,14 @@ t.test('acknowledged writes survive kill -9', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'zlh-crash-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const dataDir = join(dir, 'data')
-  const child = spawn(process.execPath, [join(REPO, 'src', 'cli', 'main.ts'), 'apiserver', '--data-dir', dataDir, '--port', '0', '--kubeconfig', join(dir, 'kubeconfig')], { stdio: ['ignore', 'pipe', 'inherit'] })
-  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL') })
+  const child = spawn(
+    process.execPath,
+    [join(REPO, 'src', 'cli', 'main.ts'), 'apiserver', '--data-dir', dataDir, '--port', '0', '--kubeconfig', join(dir, 'kubeconfig')],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  )
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
   const line = await new Promise<string>((resolve, reject) => {
     createInterface(child.stdout!).once('line', resolve)
     child.once('exit', (code) => reject(new Error(`apiserver exited early (${code})`)))
@@ -27,16 +33,25 @@ t.test('acknowledged writes survive kill -9', async (t) => {
   const ca = Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64').toString()
   const agent = new Agent({ keepAlive: true, maxSockets: 16, ca })
 
-  const create = (i: number) => new Promise<number>((resolve) => {
-    const body = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` }, data: { i: String(i) } })
-    const req = httpsRequest(new URL('/api/v1/namespaces/default/configmaps', url), { method: 'POST', agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume()
-      res.on('end', () => resolve(res.statusCode ?? 0))
-      res.on('error', () => resolve(0))
+  const create = (i: number) =>
+    new Promise<number>((resolve) => {
+      const body = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `cm-${i}` }, data: { i: String(i) } })
+      const req = httpsRequest(
+        new URL('/api/v1/namespaces/default/configmaps', url),
+        {
+          method: 'POST',
+          agent,
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume()
+          res.on('end', () => resolve(res.statusCode ?? 0))
+          res.on('error', () => resolve(0))
+        },
+      )
+      req.on('error', () => resolve(0))
+      req.end(body)
     })
-    req.on('error', () => resolve(0))
-    req.end(body)
-  })
 
   const acked: number[] = []
   let next = 0
@@ -46,7 +61,10 @@ t.test('acknowledged writes survive kill -9', async (t) => {
       const i = next++
       const code = await create(i)
       if (code === 201) acked.push(i)
-      if (acked.length >= 400 && !killed) { killed = true; child.kill('SIGKILL') }
+      if (acked.length >= 400 && !killed) {
+        killed = true
+        child.kill('SIGKILL')
+      }
     }
   }
   await Promise.all(Array.from({ length: 16 }, worker))
@@ -60,6 +78,9 @@ t.test('acknowledged writes survive kill -9', async (t) => {
   const present = new Set(list.items.map((o: any) => o.data.i))
   const lost = acked.filter((i) => !present.has(String(i)))
   t.same(lost, [], 'no acknowledged write is lost')
-  const r = await request(s, 'POST', '/api/v1/namespaces/default/configmaps', { body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'after' } }), contentType: 'application/json' })
+  const r = await request(s, 'POST', '/api/v1/namespaces/default/configmaps', {
+    body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'after' } }),
+    contentType: 'application/json',
+  })
   t.ok(Number(r.json().metadata.resourceVersion) > Number(list.metadata.resourceVersion), 'resourceVersion resumes past the crash')
 })

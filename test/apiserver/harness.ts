@@ -12,12 +12,19 @@ export const REPO = join(import.meta.dirname, '..', '..')
 export const CRDS = join(REPO, 'crds')
 export const EXAMPLES = join(REPO, 'manifests', 'examples')
 
-export interface KubectlResult { code: number; stdout: string; stderr: string }
+export interface KubectlResult {
+  code: number
+  stdout: string
+  stderr: string
+}
 
 export interface Harness {
   server: ApiServer
   dir: string
-  kubectl: (args: string[], opts?: { input?: string; env?: Record<string, string>; timeoutMs?: number; kubeconfig?: string }) => Promise<KubectlResult>
+  kubectl: (
+    args: string[],
+    opts?: { input?: string; env?: Record<string, string>; timeoutMs?: number; kubeconfig?: string },
+  ) => Promise<KubectlResult>
   /** kubectl that must succeed; returns stdout. */
   k: (...args: string[]) => Promise<string>
   restart: (extra?: Partial<ApiServerOptions>) => Promise<ApiServer>
@@ -29,16 +36,31 @@ export async function startServer(t: Test, extra: Partial<ApiServerOptions> = {}
   const h: Harness = {
     server: await createApiServer({ dataDir: join(dir, 'data'), ...extra }),
     dir,
-    kubectl: (args, opts = {}) => new Promise((resolve) => {
-      const child = execFile('kubectl', [`--cache-dir=${join(dir, 'kube-cache')}`, ...args], {
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, KUBECONFIG: opts.kubeconfig ?? h.server.kubeconfigPath, ...opts.env },
-        timeout: opts.timeoutMs ?? 60_000,
-        maxBuffer: 64 * 1024 * 1024,
-      }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr })
-      })
-      if (opts.input !== undefined) child.stdin!.end(opts.input)
-    }),
+    kubectl: (args, opts = {}) =>
+      new Promise((resolve) => {
+        const child = execFile(
+          'kubectl',
+          [`--cache-dir=${join(dir, 'kube-cache')}`, ...args],
+          {
+            env: {
+              PATH: process.env.PATH ?? '/usr/bin:/bin',
+              HOME: home,
+              KUBECONFIG: opts.kubeconfig ?? h.server.kubeconfigPath,
+              ...opts.env,
+            },
+            timeout: opts.timeoutMs ?? 60_000,
+            maxBuffer: 64 * 1024 * 1024,
+          },
+          (err, stdout, stderr) => {
+            resolve({
+              code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0,
+              stdout,
+              stderr,
+            })
+          },
+        )
+        if (opts.input !== undefined) child.stdin!.end(opts.input)
+      }),
     k: async (...args) => {
       const r = await h.kubectl(args)
       if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}${r.stdout}`)
@@ -68,7 +90,12 @@ export function writeTemp(h: Harness, name: string, text: string): string {
 }
 
 /** Raw HTTPS request to the server with the admin token unless `token` is given (null: none). */
-export async function request(server: ApiServer, method: string, path: string, opts: { body?: string | Buffer; contentType?: string; accept?: string; token?: string | null; headers?: Record<string, string> } = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string; body: Buffer; json: () => any }> {
+export async function request(
+  server: ApiServer,
+  method: string,
+  path: string,
+  opts: { body?: string | Buffer; contentType?: string; accept?: string; token?: string | null; headers?: Record<string, string> } = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string; body: Buffer; json: () => any }> {
   const { request: httpsRequest } = await import('node:https')
   const url = new URL(path, server.url)
   return new Promise((resolve, reject) => {

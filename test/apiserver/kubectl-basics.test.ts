@@ -11,7 +11,7 @@ t.test('kubectl apply, get, get -o yaml|json|jsonpath, delete', async (t) => {
 
   const early = await h.kubectl(['apply', '-f', join(EXAMPLES, 'gameserver.yaml')])
   t.not(early.code, 0, 'applying an example before its CRD fails')
-  t.match(early.stderr, /no matches for kind "GameServer" in version "zerolaghub.dev\/v1alpha1"/, 'with kubectl\'s own unknown-kind error')
+  t.match(early.stderr, /no matches for kind "GameServer" in version "zerolaghub.dev\/v1alpha1"/, "with kubectl's own unknown-kind error")
 
   t.match(await h.k('apply', '-f', CRDS), /customresourcedefinition.apiextensions.k8s.io\/gameservers.zerolaghub.dev created/)
   t.match(await h.k('apply', '-f', EXAMPLES), /gameserver.zerolaghub.dev\/squid created/)

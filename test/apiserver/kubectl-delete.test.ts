@@ -69,7 +69,10 @@ t.test('kubectl delete with finalizers and each propagation policy', async (t) =
     await ownerWithChild(h, 'fg', true)
     await h.k('delete', 'zgs', 'fg', '--cascade=foreground', '--wait=false')
     t.match(await h.k('get', 'zgs', 'fg', '-o', 'jsonpath={.metadata.finalizers}'), /foregroundDeletion/)
-    await eventually('dependent marked', async () => (await h.k('get', 'cm', 'fg-child', '-o', 'jsonpath={.metadata.deletionTimestamp}')) !== '')
+    await eventually(
+      'dependent marked',
+      async () => (await h.k('get', 'cm', 'fg-child', '-o', 'jsonpath={.metadata.deletionTimestamp}')) !== '',
+    )
     t.notOk(await gone(h, 'zgs', 'fg'), 'owner waits for its blocking dependent')
     await h.k('patch', 'cm', 'fg-child', '--type=json', '-p', '[{"op":"remove","path":"/metadata/finalizers"}]')
     await eventually('owner removed', () => gone(h, 'zgs', 'fg'))
@@ -80,7 +83,11 @@ t.test('kubectl delete with finalizers and each propagation policy', async (t) =
     await ownerWithChild(h, 'or')
     await h.k('delete', 'zgs', 'or', '--cascade=orphan')
     t.ok(await gone(h, 'zgs', 'or'))
-    t.equal(await h.k('get', 'cm', 'or-child', '-o', 'jsonpath={.metadata.ownerReferences}'), '', 'dependent kept without its owner reference')
+    t.equal(
+      await h.k('get', 'cm', 'or-child', '-o', 'jsonpath={.metadata.ownerReferences}'),
+      '',
+      'dependent kept without its owner reference',
+    )
   })
 
   await t.test('deleting a namespace empties it, then removes it', async (t) => {

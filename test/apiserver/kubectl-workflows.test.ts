@@ -22,15 +22,28 @@ t.test('kubectl workflows', async (t) => {
   })
 
   await t.test('get -w sees a later change', async (t) => {
-    const child = spawn('kubectl', [`--cache-dir=${join(h.dir, 'kube-cache')}`, 'get', 'zgs', '-w'], { env: { PATH: process.env.PATH!, HOME: join(h.dir, 'home'), KUBECONFIG: h.server.kubeconfigPath } })
-    t.teardown(() => { child.kill() })
-    let out = ''
-    const seen = (re: RegExp) => new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out; got: ${out}`)), 30_000)
-      const check = () => { if (re.test(out)) { clearTimeout(timer); resolve() } }
-      child.stdout.on('data', (d: Buffer) => { out += d.toString(); check() })
-      check()
+    const child = spawn('kubectl', [`--cache-dir=${join(h.dir, 'kube-cache')}`, 'get', 'zgs', '-w'], {
+      env: { PATH: process.env.PATH!, HOME: join(h.dir, 'home'), KUBECONFIG: h.server.kubeconfigPath },
     })
+    t.teardown(() => {
+      child.kill()
+    })
+    let out = ''
+    const seen = (re: RegExp) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out; got: ${out}`)), 30_000)
+        const check = () => {
+          if (re.test(out)) {
+            clearTimeout(timer)
+            resolve()
+          }
+        }
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString()
+          check()
+        })
+        check()
+      })
     await seen(/^squid\s/m)
     await h.k('patch', 'zgs', 'squid', '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Running","vmid":101}}')
     await seen(/^squid\s+Running\s+node\s+101\s/m)
@@ -80,13 +93,28 @@ t.test('kubectl workflows', async (t) => {
     t.match(await h.k('apply', '--server-side', '--field-manager=ops', '--force-conflicts', '-f', other), /serverside-applied/)
     t.equal(await h.k('get', 'zgs', 'ssa', '-o', 'jsonpath={.spec.server.port}'), '25570')
     const mf = JSON.parse(await h.k('get', 'zgs', 'ssa', '-o', 'json', '--show-managed-fields')).metadata.managedFields
-    t.ok(mf.some((m: any) => m.manager === 'ops' && m.operation === 'Apply' && m.fieldsV1['f:spec']['f:server']['f:port']), 'ops owns the port now')
+    t.ok(
+      mf.some((m: any) => m.manager === 'ops' && m.operation === 'Apply' && m.fieldsV1['f:spec']['f:server']['f:port']),
+      'ops owns the port now',
+    )
   })
 
   await t.test('wait --for=condition=Ready and --for=delete', async (t) => {
     const waiting = h.kubectl(['wait', '--for=condition=Ready', 'zgs/squid', '--timeout=60s'])
     await new Promise((r) => setTimeout(r, 300))
-    await h.k('patch', 'zgs', 'squid', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { conditions: [{ type: 'Ready', status: 'True', reason: 'Up', message: 'serving', lastTransitionTime: '2026-01-01T00:00:00Z' }] } }))
+    await h.k(
+      'patch',
+      'zgs',
+      'squid',
+      '--subresource=status',
+      '--type=merge',
+      '-p',
+      JSON.stringify({
+        status: {
+          conditions: [{ type: 'Ready', status: 'True', reason: 'Up', message: 'serving', lastTransitionTime: '2026-01-01T00:00:00Z' }],
+        },
+      }),
+    )
     const r = await waiting
     t.equal(r.code, 0, r.stderr)
     t.match(r.stdout, /condition met/)

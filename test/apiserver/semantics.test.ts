@@ -9,14 +9,22 @@ import { CRDS, request, startServer, type Harness } from './harness.ts'
 const GS = '/apis/zerolaghub.dev/v1alpha1/namespaces/default/gameservers'
 
 function gameServer(name: string, extra: Record<string, unknown> = {}) {
-  return { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'GameServer', metadata: { name, ...extra }, spec: { game: 'minecraft', runtime: { name: 'node', version: '22' }, server: { command: ['x'], port: 25565 } } }
+  return {
+    apiVersion: 'zerolaghub.dev/v1alpha1',
+    kind: 'GameServer',
+    metadata: { name, ...extra },
+    spec: { game: 'minecraft', runtime: { name: 'node', version: '22' }, server: { command: ['x'], port: 25565 } },
+  }
 }
 
 async function withCrds(t: Test, opts = {}): Promise<Harness> {
   const h = await startServer(t, opts)
   for (const f of ['gameservers', 'devservers']) {
     const crd = parse(readFileSync(join(CRDS, `${f}.zerolaghub.dev.yaml`), 'utf8'))
-    const r = await request(h.server, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: JSON.stringify(crd), contentType: 'application/json' })
+    const r = await request(h.server, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+      body: JSON.stringify(crd),
+      contentType: 'application/json',
+    })
     if (r.status !== 201) throw new Error(r.text)
   }
   return h
@@ -84,7 +92,13 @@ t.test('finalizers and deletionTimestamp', async (t) => {
   t.equal(o.metadata.generation, 2, 'deletion bumps generation')
   r = await json(h, 'GET', `${GS}/f`)
   t.equal(r.status, 200, 'still there while finalizers remain')
-  r = await json(h, 'PATCH', `${GS}/f`, { metadata: { finalizers: ['example.com/hold', 'example.com/new'] } }, 'application/merge-patch+json')
+  r = await json(
+    h,
+    'PATCH',
+    `${GS}/f`,
+    { metadata: { finalizers: ['example.com/hold', 'example.com/new'] } },
+    'application/merge-patch+json',
+  )
   t.equal(r.status, 422, 'no new finalizers while deleting')
   r = await json(h, 'PATCH', `${GS}/f`, [{ op: 'remove', path: '/metadata/finalizers' }], 'application/json-patch+json')
   t.equal(r.status, 200)
@@ -106,7 +120,19 @@ t.test('garbage collection: background, foreground and orphan', async (t) => {
   const CM = '/api/v1/namespaces/default/configmaps'
   const owner = async (name: string) => (await json(h, 'POST', GS, gameServer(name))).json()
   const child = async (name: string, o: any, block = false, finalizers?: string[]) =>
-    (await json(h, 'POST', CM, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, finalizers, ownerReferences: [{ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, uid: o.metadata.uid, blockOwnerDeletion: block }] } })).json()
+    (
+      await json(h, 'POST', CM, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: {
+          name,
+          finalizers,
+          ownerReferences: [
+            { apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, uid: o.metadata.uid, blockOwnerDeletion: block },
+          ],
+        },
+      })
+    ).json()
   const exists = async (p: string) => (await json(h, 'GET', p)).status === 200
 
   const bg = await owner('bg')
@@ -137,7 +163,12 @@ t.test('garbage collection: background, foreground and orphan', async (t) => {
 t.test('namespace deletion empties the namespace first', async (t) => {
   const h = await withCrds(t)
   await json(h, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } })
-  await json(h, 'POST', '/apis/zerolaghub.dev/v1alpha1/namespaces/team/gameservers', gameServer('held', { finalizers: ['example.com/hold'] }))
+  await json(
+    h,
+    'POST',
+    '/apis/zerolaghub.dev/v1alpha1/namespaces/team/gameservers',
+    gameServer('held', { finalizers: ['example.com/hold'] }),
+  )
   await json(h, 'POST', '/api/v1/namespaces/team/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } })
   let r = await json(h, 'DELETE', '/api/v1/namespaces/team')
   t.equal(r.json().status.phase, 'Terminating')
@@ -145,14 +176,28 @@ t.test('namespace deletion empties the namespace first', async (t) => {
   t.equal(r.status, 403, 'no new content in a terminating namespace')
   await waitFor('configmap removal', async () => (await json(h, 'GET', '/api/v1/namespaces/team/configmaps/c')).status === 404)
   t.equal((await json(h, 'GET', '/api/v1/namespaces/team')).status, 200, 'namespace waits for the held object')
-  await json(h, 'PATCH', '/apis/zerolaghub.dev/v1alpha1/namespaces/team/gameservers/held', { metadata: { finalizers: null } }, 'application/merge-patch+json')
+  await json(
+    h,
+    'PATCH',
+    '/apis/zerolaghub.dev/v1alpha1/namespaces/team/gameservers/held',
+    { metadata: { finalizers: null } },
+    'application/merge-patch+json',
+  )
   await waitFor('namespace removal', async () => (await json(h, 'GET', '/api/v1/namespaces/team')).status === 404)
   t.pass('namespace removed once empty')
 
-  await json(h, 'POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fin', finalizers: ['example.com/x'] } })
+  await json(h, 'POST', '/api/v1/namespaces', {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'fin', finalizers: ['example.com/x'] },
+  })
   const ns = (await json(h, 'GET', '/api/v1/namespaces/fin')).json()
   t.same(ns.spec.finalizers, ['kubernetes'])
-  r = await json(h, 'PUT', '/api/v1/namespaces/fin/finalize', { ...ns, spec: { finalizers: [] }, metadata: { ...ns.metadata, labels: { ignored: 'yes' } } })
+  r = await json(h, 'PUT', '/api/v1/namespaces/fin/finalize', {
+    ...ns,
+    spec: { finalizers: [] },
+    metadata: { ...ns.metadata, labels: { ignored: 'yes' } },
+  })
   t.same(r.json().spec.finalizers, [], 'finalize changes spec.finalizers')
   t.notOk(r.json().metadata.labels.ignored, 'and nothing else')
 })
@@ -166,7 +211,11 @@ t.test('selectors, pagination over a snapshot, dry run', async (t) => {
   t.same(names(await json(h, 'GET', `${GS}?labelSelector=!n`)), [])
   t.same(names(await json(h, 'GET', `${GS}?labelSelector=n%20notin%20(0,1,2,3,4,5,6,7),tier`)), ['s8', 's9'], 'notin and exists')
   const all = '/apis/zerolaghub.dev/v1alpha1/gameservers'
-  t.equal((await json(h, 'GET', `${all}?fieldSelector=metadata.namespace%3Ddefault`)).json().items.length, 10, 'field selector on metadata.namespace')
+  t.equal(
+    (await json(h, 'GET', `${all}?fieldSelector=metadata.namespace%3Ddefault`)).json().items.length,
+    10,
+    'field selector on metadata.namespace',
+  )
   t.equal((await json(h, 'GET', `${all}?fieldSelector=metadata.namespace!%3Ddefault`)).json().items.length, 0)
   t.same(names(await json(h, 'GET', `${GS}?fieldSelector=metadata.name%3Ds4`)), ['s4'])
   t.equal((await json(h, 'GET', `${GS}?labelSelector=a%3D%3D%3Db`)).status, 400, 'bad label selector')
@@ -183,7 +232,7 @@ t.test('selectors, pagination over a snapshot, dry run', async (t) => {
   while (page.metadata.continue) {
     r = await json(h, 'GET', `${GS}?limit=4&continue=${page.metadata.continue}`)
     page = r.json()
-    t.equal(page.metadata.resourceVersion, rv, 'every page has the first page\'s resourceVersion')
+    t.equal(page.metadata.resourceVersion, rv, "every page has the first page's resourceVersion")
     seen.push(...names(r))
   }
   t.same(seen, ['s0', 's1', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9'], 'consistent snapshot')

@@ -3,18 +3,31 @@ import t from 'tap'
 import { PassThrough } from 'node:stream'
 import { Progress } from '../../src/cli/progress.ts'
 
-function capture(): { out: PassThrough, text: () => string } {
+function capture(): { out: PassThrough; text: () => string } {
   const out = new PassThrough()
   let buf = ''
-  out.on('data', (b: Buffer) => { buf += b.toString() })
+  out.on('data', (b: Buffer) => {
+    buf += b.toString()
+  })
   return { out, text: () => buf }
 }
 
 t.test('plain when not a TTY: one line per step, no control characters', async (t) => {
   const c = capture()
   const p = new Progress({ tty: false, out: c.out })
-  t.equal(await p.step('doing a thing', async (detail) => { detail('half'); return 42 }), 42)
-  await t.rejects(p.step('failing', async () => { throw new Error('disk full') }), /disk full/)
+  t.equal(
+    await p.step('doing a thing', async (detail) => {
+      detail('half')
+      return 42
+    }),
+    42,
+  )
+  await t.rejects(
+    p.step('failing', async () => {
+      throw new Error('disk full')
+    }),
+    /disk full/,
+  )
   t.match(c.text(), /^✓ doing a thing \(\d+\.\ds\)\n✗ failing \(\d+\.\ds\): disk full\n$/)
   t.notMatch(c.text(), /\x1b/)
 })
@@ -24,7 +37,11 @@ t.test('--json: one JSON object per step end and message', async (t) => {
   const p = new Progress({ json: true, tty: true, out: c.out })
   await p.step('x', async () => {})
   p.info('ready', { kubeconfig: '/k' })
-  const lines = c.text().trim().split('\n').map((l) => JSON.parse(l))
+  const lines = c
+    .text()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
   t.match(lines[0], { msg: 'step done', step: 'x' })
   t.same(lines[1], { msg: 'ready', kubeconfig: '/k' })
 })
@@ -32,7 +49,14 @@ t.test('--json: one JSON object per step end and message', async (t) => {
 t.test('TTY: a live line with a spinner while the step runs', async (t) => {
   const c = capture()
   const p = new Progress({ tty: true, out: c.out })
-  await p.step('slow', (detail) => new Promise((resolve) => { detail('3 MB'); setTimeout(resolve, 400) }))
+  await p.step(
+    'slow',
+    (detail) =>
+      new Promise((resolve) => {
+        detail('3 MB')
+        setTimeout(resolve, 400)
+      }),
+  )
   t.match(c.text(), /\r\x1b\[2K. slow — 3 MB \(0s\)/)
   t.match(c.text(), /✓ slow \(0\.\ds\)\n$/)
 })

@@ -7,7 +7,14 @@ import { alive, readRuntime, resolveStateDir, stateLayout, writeRuntime } from '
 t.test('precedence', async (t) => {
   const saved = { z: process.env.ZLH_STATE_DIR, x: process.env.XDG_STATE_HOME, h: process.env.HOME }
   t.teardown(() => {
-    for (const [k, v] of [['ZLH_STATE_DIR', saved.z], ['XDG_STATE_HOME', saved.x], ['HOME', saved.h]] as const) { if (v === undefined) delete process.env[k]; else process.env[k] = v }
+    for (const [k, v] of [
+      ['ZLH_STATE_DIR', saved.z],
+      ['XDG_STATE_HOME', saved.x],
+      ['HOME', saved.h],
+    ] as const) {
+      if (v === undefined) delete process.env[k]
+      else process.env[k] = v
+    }
   })
   process.env.HOME = '/home/u'
   delete process.env.ZLH_STATE_DIR

@@ -13,18 +13,26 @@ import { delimiter, join } from 'node:path'
 const REPO = join(import.meta.dirname, '..', '..')
 
 /** PATH without the node_modules/.bin entries npm scripts prepend: what a login shell has. */
-const systemPath = (process.env.PATH ?? '').split(delimiter).filter((d) => d && !d.includes('node_modules')).join(delimiter)
-const onSystemPath = (name: string) => systemPath.split(delimiter).map((d) => join(d, name)).find((f) => existsSync(f))
+const systemPath = (process.env.PATH ?? '')
+  .split(delimiter)
+  .filter((d) => d && !d.includes('node_modules'))
+  .join(delimiter)
+const onSystemPath = (name: string) =>
+  systemPath
+    .split(delimiter)
+    .map((d) => join(d, name))
+    .find((f) => existsSync(f))
 
 const systemNode = onSystemPath('node')
 const systemNpm = onSystemPath('npm')
 const systemNodeVersion = systemNode ? spawnSync(systemNode, ['--version'], { encoding: 'utf8' }).stdout.trim() : ''
 const systemNodeMajor = Number(/^v(\d+)/.exec(systemNodeVersion)?.[1] ?? NaN)
-const skip = !systemNode || !systemNpm
-  ? 'no system node and npm on PATH outside node_modules'
-  : !(systemNodeMajor < 24)
-    ? `the system Node is ${systemNodeVersion}: no older Node to check against`
-    : false
+const skip =
+  !systemNode || !systemNpm
+    ? 'no system node and npm on PATH outside node_modules'
+    : !(systemNodeMajor < 24)
+      ? `the system Node is ${systemNodeVersion}: no older Node to check against`
+      : false
 
 /** Runs `cmd args` as a newcomer would: system PATH, a fresh HOME, no npm_* variables of ours. */
 function asNewcomer(t: Test, cmd: string, args: string[]) {

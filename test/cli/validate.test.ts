@@ -15,7 +15,10 @@ t.test('zlh validate accepts the examples', async (t) => {
 t.test('zlh validate names each bad field and exits 1', async (t) => {
   const dir = t.testdir({})
   const f = join(dir, 'bad.yaml')
-  writeFileSync(f, 'apiVersion: zerolaghub.dev/v1alpha1\nkind: GameServer\nmetadata: {name: x}\nspec: {game: mc, runtime: {}, server: {command: [a], port: 0}}\n---\nkind: [\n')
+  writeFileSync(
+    f,
+    'apiVersion: zerolaghub.dev/v1alpha1\nkind: GameServer\nmetadata: {name: x}\nspec: {game: mc, runtime: {}, server: {command: [a], port: 0}}\n---\nkind: [\n',
+  )
   const r = zlh('validate', f)
   t.equal(r.status, 1)
   t.match(r.stdout, /spec\.runtime: Invalid value/)

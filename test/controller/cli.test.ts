@@ -40,13 +40,38 @@ t.test('zlh controller --leader-elect --leader-election-namespace --metrics-addr
   const port = await freePort()
   const stateDir = t.testdir()
   let output = ''
-  const child = spawn(process.execPath, [join(REPO, 'src/cli/main.ts'), 'controller', '--kubeconfig', h.server.kubeconfigPath, '--leader-elect', '--leader-election-namespace', 'zlh-lease', '--metrics-addr', `127.0.0.1:${port}`, '--state-dir', stateDir], { stdio: ['ignore', 'pipe', 'pipe'], env: outsidePod })
-  child.stdout.on('data', (d) => { output += d })
-  child.stderr.on('data', (d) => { output += d })
+  const child = spawn(
+    process.execPath,
+    [
+      join(REPO, 'src/cli/main.ts'),
+      'controller',
+      '--kubeconfig',
+      h.server.kubeconfigPath,
+      '--leader-elect',
+      '--leader-election-namespace',
+      'zlh-lease',
+      '--metrics-addr',
+      `127.0.0.1:${port}`,
+      '--state-dir',
+      stateDir,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: outsidePod },
+  )
+  child.stdout.on('data', (d) => {
+    output += d
+  })
+  child.stderr.on('data', (d) => {
+    output += d
+  })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL')
+  })
 
-  const ready = await until('/readyz', async () => { const r = await fetch(`http://127.0.0.1:${port}/readyz`); return r.status === 200 ? r : undefined })
+  const ready = await until('/readyz', async () => {
+    const r = await fetch(`http://127.0.0.1:${port}/readyz`)
+    return r.status === 200 ? r : undefined
+  })
   t.equal(ready.status, 200, 'ready once the caches synced')
   t.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200)
   const lease = await until('lease', async () => {
@@ -69,11 +94,30 @@ t.test('zlh controller --leader-elect --leader-election-namespace --metrics-addr
 // Outside a pod there is no namespace to guess (controller-runtime's rule too: "not running
 // in-cluster, please specify LeaderElectionNamespace"); kube-system is not the controller's to write.
 t.test('--leader-elect outside a pod without --leader-election-namespace: a clear error, exit 1', async (t) => {
-  const dir = t.testdir({ kubeconfig: 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n' })
-  const r = spawnSync(process.execPath, [join(REPO, 'src/cli/main.ts'), 'controller', '--kubeconfig', join(dir, 'kubeconfig'), '--leader-elect', '--state-dir', dir], { env: outsidePod, encoding: 'utf8', timeout: 60_000 })
+  const dir = t.testdir({
+    kubeconfig:
+      'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n',
+  })
+  const r = spawnSync(
+    process.execPath,
+    [join(REPO, 'src/cli/main.ts'), 'controller', '--kubeconfig', join(dir, 'kubeconfig'), '--leader-elect', '--state-dir', dir],
+    { env: outsidePod, encoding: 'utf8', timeout: 60_000 },
+  )
   t.equal(r.status, 1)
   t.match(r.stderr, /--leader-elect outside a pod needs --leader-election-namespace/)
-  const bad = spawnSync(process.execPath, [join(REPO, 'src/cli/main.ts'), 'controller', '--kubeconfig', join(dir, 'kubeconfig'), '--leader-elect', '--leader-election-namespace', 'Not_A_Namespace'], { env: outsidePod, encoding: 'utf8', timeout: 60_000 })
+  const bad = spawnSync(
+    process.execPath,
+    [
+      join(REPO, 'src/cli/main.ts'),
+      'controller',
+      '--kubeconfig',
+      join(dir, 'kubeconfig'),
+      '--leader-elect',
+      '--leader-election-namespace',
+      'Not_A_Namespace',
+    ],
+    { env: outsidePod, encoding: 'utf8', timeout: 60_000 },
+  )
   t.equal(bad.status, 2)
   t.match(bad.stderr, /--leader-election-namespace "Not_A_Namespace" is not a namespace name/)
 })

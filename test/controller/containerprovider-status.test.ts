@@ -14,14 +14,22 @@ import { Manager, RuntimeMetrics } from '../../src/runtime/index.ts'
 import { silentLogger } from '../../src/runtime/log.ts'
 import { CRDS, REPO, startServer } from '../apiserver/harness.ts'
 
-const provider = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'ContainerProvider', metadata: { name }, spec })
+const provider = (name: string, spec: Record<string, unknown>) => ({
+  apiVersion: 'zerolaghub.dev/v1alpha1',
+  kind: 'ContainerProvider',
+  metadata: { name },
+  spec,
+})
 const ready = (cp: any) => cp.status?.conditions?.find((c: { type: string }) => c.type === 'Ready')
 
 t.test('hostCheck for lxc names what is missing on this host', async (t) => {
   const lxc = provider('l', { type: 'lxc', lxc: {} }) as any
   const path = process.env.PATH
   const empty = mkdtempSync(join(tmpdir(), 'zlh-nopath-'))
-  t.teardown(() => { process.env.PATH = path; rmSync(empty, { recursive: true, force: true }) })
+  t.teardown(() => {
+    process.env.PATH = path
+    rmSync(empty, { recursive: true, force: true })
+  })
   process.env.PATH = empty
   const r = hostCheck(lxc, empty)
   t.equal(r.ok, false)
@@ -40,18 +48,51 @@ t.test('Ready and CONTAINERS for process and proxmox providers, through kubectl'
   const kc = new KubeConfig()
   kc.loadFromFile(client.kubeconfigPath)
   const mgr = new Manager({ kubeConfig: kc, logger: silentLogger(), metrics: new RuntimeMetrics(), gracefulShutdownTimeoutMs: 5000 })
-  const handles = setupControllers(mgr, { stateDir: join(dir, 'state'), ideSuffix: 'ide.test', controlPlaneSources: ['127.0.0.1'], providerCheckIntervalMs: 300, logger: silentLogger() })
+  const handles = setupControllers(mgr, {
+    stateDir: join(dir, 'state'),
+    ideSuffix: 'ide.test',
+    controlPlaneSources: ['127.0.0.1'],
+    providerCheckIntervalMs: 300,
+    logger: silentLogger(),
+  })
   const good = join(dir, 'good-root')
-  await mgr.client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'pve-token', namespace: 'default' }, stringData: { token: 'root@pam!zlh=00000000-0000-0000-0000-000000000000' } })
+  await mgr.client.create({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'pve-token', namespace: 'default' },
+    stringData: { token: 'root@pam!zlh=00000000-0000-0000-0000-000000000000' },
+  })
   for (const p of [
     provider('good', { type: 'process', default: true, process: { rootDir: good, portRangeStart: 40100 } }),
     provider('blocked', { type: 'process', process: { rootDir: join(aFile, 'root') } }),
     // Port 1 on loopback: nothing listens, the API cannot answer.
-    provider('pve', { type: 'proxmox', proxmox: { endpoint: 'https://127.0.0.1:1', nodes: ['pve'], ostemplate: 'local:vztmpl/zlh.tar.zst', insecureSkipVerify: true, credentialsSecretRef: { namespace: 'default', name: 'pve-token', key: 'token' } } }),
-    provider('pve-nokey', { type: 'proxmox', proxmox: { endpoint: 'https://127.0.0.1:1', nodes: ['pve'], ostemplate: 'local:vztmpl/zlh.tar.zst', credentialsSecretRef: { namespace: 'default', name: 'missing', key: 'token' } } }),
-  ]) await mgr.client.create(p as any)
+    provider('pve', {
+      type: 'proxmox',
+      proxmox: {
+        endpoint: 'https://127.0.0.1:1',
+        nodes: ['pve'],
+        ostemplate: 'local:vztmpl/zlh.tar.zst',
+        insecureSkipVerify: true,
+        credentialsSecretRef: { namespace: 'default', name: 'pve-token', key: 'token' },
+      },
+    }),
+    provider('pve-nokey', {
+      type: 'proxmox',
+      proxmox: {
+        endpoint: 'https://127.0.0.1:1',
+        nodes: ['pve'],
+        ostemplate: 'local:vztmpl/zlh.tar.zst',
+        credentialsSecretRef: { namespace: 'default', name: 'missing', key: 'token' },
+      },
+    }),
+  ])
+    await mgr.client.create(p as any)
   const done = mgr.start()
-  t.teardown(async () => { mgr.stop(); await done.catch(() => {}); await handles.close() })
+  t.teardown(async () => {
+    mgr.stop()
+    await done.catch(() => {})
+    await handles.close()
+  })
 
   const waitFor = async (name: string, pred: (cp: any) => boolean, what: string): Promise<any> => {
     const deadline = Date.now() + 60_000
@@ -82,7 +123,11 @@ t.test('Ready and CONTAINERS for process and proxmox providers, through kubectl'
   // A container appears in the provider (as a server's create would make it): the count follows.
   const backend = new ProcessBackend({ rootDir: good, portRangeStart: 40100, cliPath: join(REPO, 'bin/zlh.js') })
   t.teardown(() => backend.close())
-  const made = await backend.ensure({ identity: { ownerUid: '0b7d2c1e-3f4a-4b5c-8d9e-0f1a2b3c4d5e', kind: 'GameServer', namespace: 'default', name: 'x' }, resources: { cores: 1, memoryMiB: 256, diskGiB: 1 }, agent: { token: 'a'.repeat(32) } })
+  const made = await backend.ensure({
+    identity: { ownerUid: '0b7d2c1e-3f4a-4b5c-8d9e-0f1a2b3c4d5e', kind: 'GameServer', namespace: 'default', name: 'x' },
+    resources: { cores: 1, memoryMiB: 256, diskGiB: 1 },
+    agent: { token: 'a'.repeat(32) },
+  })
   t.teardown(() => backend.delete({ ownerUid: made.ownerUid, vmid: made.vmid }))
   await waitFor('good', (cp) => cp.status?.containers === 1, 'containers: 1')
 

@@ -19,18 +19,38 @@ const GRACE = 60_000
 t.test('an orphan is deleted after the grace period on the clock; a live owner is never touched', async (t) => {
   const env = await startTestEnv({ crds: [CRDS] })
   t.teardown(() => env.stop())
-  const live = await env.client.create<GameServer>({ ...GAMESERVER, metadata: { name: 'alive', namespace: 'default' },
-    spec: { game: 'minecraft', runtime: { name: 'node', version: '22' }, server: { command: ['x'] } } } as unknown as GameServer)
-  const container = (vmid: number, ownerUid: string) => ({ provider: 'process', vmid, ownerUid, state: 'running', resources: { cores: 1, memoryMiB: 1, diskGiB: 1 } }) as Container
+  const live = await env.client.create<GameServer>({
+    ...GAMESERVER,
+    metadata: { name: 'alive', namespace: 'default' },
+    spec: { game: 'minecraft', runtime: { name: 'node', version: '22' }, server: { command: ['x'] } },
+  } as unknown as GameServer)
+  const container = (vmid: number, ownerUid: string) =>
+    ({ provider: 'process', vmid, ownerUid, state: 'running', resources: { cores: 1, memoryMiB: 1, diskGiB: 1 } }) as Container
   let containers = [container(100, 'gone-uid'), container(101, live.metadata.uid as string)]
   const deleted: number[] = []
-  const backend = { list: async () => containers, delete: async (ref: { vmid: number }) => { deleted.push(ref.vmid); containers = containers.filter((c) => c.vmid !== ref.vmid) } }
-  const providers = { all: async () => [{ name: 'stub', backend, resource: { metadata: { name: 'stub' } } }] } as unknown as ProviderRegistry
+  const backend = {
+    list: async () => containers,
+    delete: async (ref: { vmid: number }) => {
+      deleted.push(ref.vmid)
+      containers = containers.filter((c) => c.vmid !== ref.vmid)
+    },
+  }
+  const providers = {
+    all: async () => [{ name: 'stub', backend, resource: { metadata: { name: 'stub' } } }],
+  } as unknown as ProviderRegistry
   const clock = new FakeClock()
   const { events, recorder } = eventLog()
   const orphans = new OrphanCollector({
-    client: env.client, providers, gameServers: new Store<GameServer>(), devServers: new Store<DevServer>(), synced: () => true,
-    recorder: recorder as unknown as EventRecorder, log: pino({ level: 'silent' }), graceMs: GRACE, intervalMs: 30_000, clock,
+    client: env.client,
+    providers,
+    gameServers: new Store<GameServer>(),
+    devServers: new Store<DevServer>(),
+    synced: () => true,
+    recorder: recorder as unknown as EventRecorder,
+    log: pino({ level: 'silent' }),
+    graceMs: GRACE,
+    intervalMs: 30_000,
+    clock,
   })
   const signal = new AbortController().signal
 

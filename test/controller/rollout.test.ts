@@ -2,8 +2,13 @@
 import t from 'tap'
 import { planRollout, type Follower } from '../../controller/rollout.ts'
 
-const f = (key: string, installed: string | undefined, admitted: string | undefined, ready: boolean, failure?: string): Follower =>
-  ({ key, ...(installed ? { installed } : {}), ...(admitted ? { admitted } : {}), ready, ...(failure ? { failure } : {}) })
+const f = (key: string, installed: string | undefined, admitted: string | undefined, ready: boolean, failure?: string): Follower => ({
+  key,
+  ...(installed ? { installed } : {}),
+  ...(admitted ? { admitted } : {}),
+  ready,
+  ...(failure ? { failure } : {}),
+})
 
 t.test('admits one follower at a time, in name order', async (t) => {
   const p = planRollout('stable', 'B', [f('c', 'A', 'A', true), f('a', 'A', 'A', true), f('b', 'A', 'A', true)], 1)

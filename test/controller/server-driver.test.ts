@@ -16,17 +16,34 @@ import { shareStubToken, startWorld } from './steps/fixtures.ts'
 
 const ctx: ReconcileContext = { signal: new AbortController().signal, log: pino({ level: 'silent' }), reconcileID: 'test' }
 
-function watchLog(): { watches: AgentWatches, calls: string[] } {
+function watchLog(): { watches: AgentWatches; calls: string[] } {
   const calls: string[] = []
-  return { calls, watches: { ensure: (key: string, url: string) => { calls.push(`ensure ${key} ${url}`) }, stop: (key: string) => { calls.push(`stop ${key}`) } } as unknown as AgentWatches }
+  return {
+    calls,
+    watches: {
+      ensure: (key: string, url: string) => {
+        calls.push(`ensure ${key} ${url}`)
+      },
+      stop: (key: string) => {
+        calls.push(`stop ${key}`)
+      },
+    } as unknown as AgentWatches,
+  }
 }
 
-const condition = (status: { conditions?: Array<{ type: string }> } | undefined, type: string) => status?.conditions?.find((c) => c.type === type)
+const condition = (status: { conditions?: Array<{ type: string }> } | undefined, type: string) =>
+  status?.conditions?.find((c) => c.type === type)
 
 t.test('a GameServer from nothing to a started game: every step reported in status', async (t) => {
   const w = await startWorld(t)
   await shareStubToken(w)
-  const gs = await w.env.client.patch<GameServer>(GAMESERVER, 'squid', 'default', { spec: { server: { port: 9 } } }, 'application/merge-patch+json')
+  const gs = await w.env.client.patch<GameServer>(
+    GAMESERVER,
+    'squid',
+    'default',
+    { spec: { server: { port: 9 } } },
+    'application/merge-patch+json',
+  )
   const { watches, calls } = watchLog()
   const result = await driveServer(w.deps, watches, gs, ctx, gameServerKind)
   const status = (await w.env.client.get<GameServer>(GAMESERVER, 'squid', 'default')).status as GameServerStatus
@@ -34,23 +51,42 @@ t.test('a GameServer from nothing to a started game: every step reported in stat
   t.match(condition(status, 'Provisioned'), { status: 'True', reason: 'ContainerRunning', message: /container 100 on provider stub/ })
   t.match(condition(status, 'RuntimeReady'), { status: 'True', reason: 'Installed', message: 'node 22' })
   t.match(condition(status, 'Ready'), { status: 'False', reason: 'Starting', message: /waiting for port 9/ })
-  t.match(status, { phase: 'Starting', vmid: 100, address: '127.0.0.1', runtimes: [{ name: 'node', version: '22' }], observedGeneration: gs.metadata.generation })
+  t.match(status, {
+    phase: 'Starting',
+    vmid: 100,
+    address: '127.0.0.1',
+    runtimes: [{ name: 'node', version: '22' }],
+    observedGeneration: gs.metadata.generation,
+  })
   t.same(w.backend.calls, ['ensure', 'start', 'deliverCredentials'])
   t.same(calls, [`ensure default/squid ${w.agent.url}`], 'the agent stream wakes later reconciles')
-  t.same(w.agent.requests.map((r) => `${r.method} ${r.path}`), ['GET /status', 'GET /game', 'POST /runtimes', 'GET /status', 'GET /mods', 'GET /game', 'PUT /game'])
+  t.same(
+    w.agent.requests.map((r) => `${r.method} ${r.path}`),
+    ['GET /status', 'GET /game', 'POST /runtimes', 'GET /status', 'GET /mods', 'GET /game', 'PUT /game'],
+  )
   t.same(result, { requeueAfter: 500 })
 
   // Level-based: a second reconcile of the same world installs nothing again and writes nothing new.
   const before = await w.env.client.get<GameServer>(GAMESERVER, 'squid', 'default')
   await driveServer(w.deps, watches, before, ctx, gameServerKind)
   t.equal(w.agent.count('POST /runtimes'), 1)
-  t.equal((await w.env.client.get<GameServer>(GAMESERVER, 'squid', 'default')).metadata.resourceVersion, before.metadata.resourceVersion, 'an unchanged status is not rewritten')
+  t.equal(
+    (await w.env.client.get<GameServer>(GAMESERVER, 'squid', 'default')).metadata.resourceVersion,
+    before.metadata.resourceVersion,
+    'an unchanged status is not rewritten',
+  )
 })
 
 t.test('an unresolvable GameServer: RuntimeResolved False, Pending, and no container is made', async (t) => {
   const w = await startWorld(t)
   await shareStubToken(w)
-  const gs = await w.env.client.patch<GameServer>(GAMESERVER, 'squid', 'default', { spec: { runtime: { name: 'node', version: '0.0.1' } } }, 'application/merge-patch+json')
+  const gs = await w.env.client.patch<GameServer>(
+    GAMESERVER,
+    'squid',
+    'default',
+    { spec: { runtime: { name: 'node', version: '0.0.1' } } },
+    'application/merge-patch+json',
+  )
   const result = await driveServer(w.deps, watchLog().watches, gs, ctx, gameServerKind)
   const status = (await w.env.client.get<GameServer>(GAMESERVER, 'squid', 'default')).status
   t.match(condition(status, 'RuntimeResolved'), { status: 'False', reason: 'VersionNotFound' })
@@ -66,7 +102,11 @@ t.test('a DevServer whose agent is still preparing: vmid and IDE host reported, 
   w.agent.state.status.provisioningComplete = false
   const result = await driveServer(w.deps, watchLog().watches, w.devServer, ctx, devServerKind)
   const status = (await w.env.client.get<DevServer>(DEVSERVER, 'octo', 'default')).status as DevServerStatus
-  t.match(status, { phase: 'Provisioning', vmid: 100, ide: { host: 'dev-100.ide.test', url: 'https://dev-100.ide.test/', upstream: '127.0.0.1:6000' } })
+  t.match(status, {
+    phase: 'Provisioning',
+    vmid: 100,
+    ide: { host: 'dev-100.ide.test', url: 'https://dev-100.ide.test/', upstream: '127.0.0.1:6000' },
+  })
   t.match(condition(status, 'Provisioned'), { status: 'False', reason: 'AgentProvisioning' })
   t.same(result, { requeueAfter: 500 })
 })
@@ -74,12 +114,26 @@ t.test('a DevServer whose agent is still preparing: vmid and IDE host reported, 
 t.test('a DevServer to a running IDE, then spec.running false parks its container', async (t) => {
   const w = await startWorld(t)
   await shareStubToken(w)
-  w.agent.state.status.devEnv = { user: 'dev', home: '/home/dev', workspace: '/home/dev/workspace', path: '', profileScript: '', hostChanges: 'skipped' }
+  w.agent.state.status.devEnv = {
+    user: 'dev',
+    home: '/home/dev',
+    workspace: '/home/dev/workspace',
+    path: '',
+    profileScript: '',
+    hostChanges: 'skipped',
+  }
   const { watches, calls } = watchLog()
   await driveServer(w.deps, watches, w.devServer, ctx, devServerKind)
   let ds = await w.env.client.get<DevServer>(DEVSERVER, 'octo', 'default')
-  t.match(ds.status, { phase: 'Running', ide: { folder: '/home/dev/workspace' }, runtimes: [{ name: 'node', version: '22', channel: 'stable' }] })
-  t.notOk(ds.status?.runtimes?.some((r) => r.name === 'code-server'), 'code-server is not reported unless the spec lists it')
+  t.match(ds.status, {
+    phase: 'Running',
+    ide: { folder: '/home/dev/workspace' },
+    runtimes: [{ name: 'node', version: '22', channel: 'stable' }],
+  })
+  t.notOk(
+    ds.status?.runtimes?.some((r) => r.name === 'code-server'),
+    'code-server is not reported unless the spec lists it',
+  )
   t.match(condition(ds.status, 'CodeServerReady'), { status: 'True', reason: 'Healthy' })
 
   ds = await w.env.client.patch<DevServer>(DEVSERVER, 'octo', 'default', { spec: { running: false } }, 'application/merge-patch+json')
@@ -98,7 +152,16 @@ t.test('a DevServer to a running IDE, then spec.running false parks its containe
 // issue 20: what is kind-specific is passed in as a ServerKind; the shared modules never ask which kind they have.
 t.test('the shared driver, delete path and steps do not branch on the kind', async (t) => {
   const root = join(import.meta.dirname, '..', '..', 'controller')
-  const shared = ['server-driver.ts', 'server-lifecycle.ts', 'server-kind.ts', ...['outcome', 'scope', 'server-object', 'resolve', 'credentials', 'provision', 'install', 'park'].map((s) => `steps/${s}.ts`)]
-  const branches = shared.flatMap((file) => [...readFileSync(join(root, file), 'utf8').matchAll(/[=!]==\s*'(?:GameServer|DevServer|game|dev)'|\b(?:GAMESERVER|DEVSERVER)\b/g)].map((m) => `${file}: ${m[0]}`))
+  const shared = [
+    'server-driver.ts',
+    'server-lifecycle.ts',
+    'server-kind.ts',
+    ...['outcome', 'scope', 'server-object', 'resolve', 'credentials', 'provision', 'install', 'park'].map((s) => `steps/${s}.ts`),
+  ]
+  const branches = shared.flatMap((file) =>
+    [...readFileSync(join(root, file), 'utf8').matchAll(/[=!]==\s*'(?:GameServer|DevServer|game|dev)'|\b(?:GAMESERVER|DEVSERVER)\b/g)].map(
+      (m) => `${file}: ${m[0]}`,
+    ),
+  )
   t.same(branches, [])
 })

@@ -19,17 +19,23 @@ const home = mkdtempSync(join(tmpdir(), 'zlh-up-home-'))
 let kubeconfig = ''
 let up: ChildProcess | undefined
 
-function kubectl(...args: string[]): Promise<{ code: number, out: string }> {
+function kubectl(...args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile('kubectl', [`--cache-dir=${join(home, 'kube-cache')}`, ...args], { env: { ...process.env, HOME: home, KUBECONFIG: kubeconfig }, timeout: 300_000 },
-      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: `${stdout}${stderr}` }))
+    execFile(
+      'kubectl',
+      [`--cache-dir=${join(home, 'kube-cache')}`, ...args],
+      { env: { ...process.env, HOME: home, KUBECONFIG: kubeconfig }, timeout: 300_000 },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, out: `${stdout}${stderr}` }),
+    )
   })
 }
 
 /** Starts `zlh up` and resolves with the kubeconfig path of its `export KUBECONFIG=` line. */
 function startUp(): Promise<string> {
   const child = spawn(process.execPath, [join(REPO, 'bin/zlh.js'), 'up', '--no-code-server'], {
-    cwd: REPO, env: { ...process.env, ZLH_STATE_DIR: stateDir }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: REPO,
+    env: { ...process.env, ZLH_STATE_DIR: stateDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
   })
   up = child
   let out = ''
@@ -37,10 +43,15 @@ function startUp(): Promise<string> {
     const onData = (b: Buffer): void => {
       out += b.toString()
       const m = /^\s*export KUBECONFIG=(\S+)$/m.exec(out)
-      if (m) { child.stdout?.off('data', onData); resolve(m[1] as string) }
+      if (m) {
+        child.stdout?.off('data', onData)
+        resolve(m[1] as string)
+      }
     }
     child.stdout?.on('data', onData)
-    child.stderr?.on('data', (b: Buffer) => { out += b.toString() })
+    child.stderr?.on('data', (b: Buffer) => {
+      out += b.toString()
+    })
     child.once('exit', (code) => reject(new Error(`zlh up exited (${code}) before ready:\n${out}`)))
   })
 }
@@ -48,10 +59,14 @@ function startUp(): Promise<string> {
 function stopUp(signal: NodeJS.Signals = 'SIGINT'): Promise<number | null> {
   const child = up
   if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child?.exitCode ?? null)
-  return new Promise((resolve) => { child.once('exit', (code) => resolve(code)); child.kill(signal) })
+  return new Promise((resolve) => {
+    child.once('exit', (code) => resolve(code))
+    child.kill(signal)
+  })
 }
 
-const ping = () => mc.ping({ host: '127.0.0.1', port: 25565, closeTimeout: 5000 } as Parameters<typeof mc.ping>[0]) as Promise<{ version: { name: string } }>
+const ping = () =>
+  mc.ping({ host: '127.0.0.1', port: 25565, closeTimeout: 5000 } as Parameters<typeof mc.ping>[0]) as Promise<{ version: { name: string } }>
 
 t.teardown(async () => {
   if (up && up.exitCode === null) await kubectl('delete', 'gameserver', 'squid', '--wait=true', '--timeout=60s')

@@ -31,7 +31,9 @@ export async function buildCodeServerStandIn(outDir: string, version = '4.99.0-s
   try {
     await mkdir(join(staging, 'bin'))
     await mkdir(join(staging, 'lib'))
-    await writeFile(join(staging, 'bin', 'code-server'), '#!/bin/sh\nexec node "$(dirname "$0")/../lib/stand-in.cjs" "$@"\n', { mode: 0o755 })
+    await writeFile(join(staging, 'bin', 'code-server'), '#!/bin/sh\nexec node "$(dirname "$0")/../lib/stand-in.cjs" "$@"\n', {
+      mode: 0o755,
+    })
     await writeFile(join(staging, 'lib', 'stand-in.cjs'), codeServerStandIn)
     await writeFile(join(staging, 'lib', 'VERSION'), `${version}\n`)
     return await packTree(staging, outDir, 'code-server', version)

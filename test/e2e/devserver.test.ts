@@ -21,7 +21,15 @@ function standIns(stateDir: string): number[] {
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry)
     if (!Number.isInteger(pid)) continue
-    try { if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('stand-in.cjs') && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(stateDir)) out.push(pid) } catch { /* gone */ }
+    try {
+      if (
+        readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('stand-in.cjs') &&
+        readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(stateDir)
+      )
+        out.push(pid)
+    } catch {
+      /* gone */
+    }
   }
   return out
 }
@@ -29,7 +37,9 @@ function standIns(stateDir: string): number[] {
 t.test('DevServer and orphans', async (t) => {
   const art = await buildArtifacts(t)
   const e = await startE2E(t, art)
-  t.teardown(() => { if (!t.passing()) console.error(e.logs().split('\n').slice(-60).join('\n')) })
+  t.teardown(() => {
+    if (!t.passing()) console.error(e.logs().split('\n').slice(-60).join('\n'))
+  })
   await e.startController()
 
   await t.test('the example DevServer gets its runtimes, code-server and IDE address', async (t) => {
@@ -39,25 +49,52 @@ t.test('DevServer and orphans', async (t) => {
     const ds = await e.get('devserver', 'workbench')
     t.equal(ds.status.phase, 'Running')
     t.equal(condition(ds, 'CodeServerReady')?.status, 'True')
-    t.same(ds.status.runtimes.map((r: any) => [r.name, r.version]), [['node', art.node.version]])
-    t.match(ds.status.ide, { host: `dev-${ds.status.vmid}.${IDE_SUFFIX}`, url: `https://dev-${ds.status.vmid}.${IDE_SUFFIX}/`, upstream: /^127\.0\.0\.1:\d+$/ })
+    t.same(
+      ds.status.runtimes.map((r: any) => [r.name, r.version]),
+      [['node', art.node.version]],
+    )
+    t.match(ds.status.ide, {
+      host: `dev-${ds.status.vmid}.${IDE_SUFFIX}`,
+      url: `https://dev-${ds.status.vmid}.${IDE_SUFFIX}/`,
+      upstream: /^127\.0\.0\.1:\d+$/,
+    })
     t.not(ds.status.ide.upstream, '127.0.0.1:6000', 'a code-server port of its own (process provider), not the shared default')
     t.equal(standIns(e.stateDir).length, 1, 'one code-server (stand-in) runs')
-    t.match(readFileSync(`/proc/${standIns(e.stateDir)[0]}/cmdline`, 'utf8'), `--bind-addr\0${ds.status.ide.upstream}\0`, 'bound to the loopback upstream only')
+    t.match(
+      readFileSync(`/proc/${standIns(e.stateDir)[0]}/cmdline`, 'utf8'),
+      `--bind-addr\0${ds.status.ide.upstream}\0`,
+      'bound to the loopback upstream only',
+    )
     // Plain http: fetch() refuses some ports (WHATWG "bad ports").
     const health = await new Promise<{ status: string }>((resolve, reject) => {
-      get(`http://${ds.status.ide.upstream}/healthz`, (res) => { let b = ''; res.on('data', (c) => { b += c }); res.on('end', () => resolve(JSON.parse(b))) }).on('error', reject)
+      get(`http://${ds.status.ide.upstream}/healthz`, (res) => {
+        let b = ''
+        res.on('data', (c) => {
+          b += c
+        })
+        res.on('end', () => resolve(JSON.parse(b)))
+      }).on('error', reject)
     })
     t.equal(health.status, 'alive', 'and answers /healthz at status.ide.upstream')
-    const gw = await startGatewayService({ client: e.gatewayClient(), listen: '127.0.0.1:0', ideSuffix: IDE_SUFFIX, publicScheme: 'https', publicPort: 'listen' })
+    const gw = await startGatewayService({
+      client: e.gatewayClient(),
+      listen: '127.0.0.1:0',
+      ideSuffix: IDE_SUFFIX,
+      publicScheme: 'https',
+      publicPort: 'listen',
+    })
     t.teardown(() => gw.close())
     const route = gw.routes.lookup(ds.status.vmid)
-    t.match(route?.target, { host: '127.0.0.1', port: Number(ds.status.ide.upstream.split(':')[1]) }, "the gateway proxies the IDE to the container's own code-server")
+    t.match(
+      route?.target,
+      { host: '127.0.0.1', port: Number(ds.status.ide.upstream.split(':')[1]) },
+      "the gateway proxies the IDE to the container's own code-server",
+    )
     // The IDE opens the container's real workspace: on the process provider it is under the
     // container's directory, not /home/dev/workspace on the host.
     const folder: string = ds.status.ide.folder
     t.match(folder, /^\/.+\/home\/dev\/workspace$/, 'status.ide.folder: the workspace as code-server sees it')
-    t.ok(folder.startsWith(e.stateDir + '/'), 'under the container\'s directory (process provider)')
+    t.ok(folder.startsWith(e.stateDir + '/'), "under the container's directory (process provider)")
     t.ok(statSync(folder).isDirectory(), 'and it exists')
     t.ok(readFileSync(`/proc/${standIns(e.stateDir)[0]}/cmdline`, 'utf8').endsWith(`\0${folder}\0`), 'code-server opens that folder')
     t.equal(readlinkSync(`/proc/${standIns(e.stateDir)[0]}/cwd`), folder, 'and starts (its terminal too) in it')
@@ -67,17 +104,33 @@ t.test('DevServer and orphans', async (t) => {
 
   await t.test('codeServer.enabled false → code-server stopped, condition says so', async (t) => {
     await e.h.k('patch', 'devserver', 'workbench', '--type=merge', '-p', '{"spec":{"codeServer":{"enabled":false}}}')
-    const ds = await e.waitFor('code-server disabled', 'devserver', 'workbench', (o: any) => condition(o, 'CodeServerReady')?.reason === 'Disabled' && o.status.observedGeneration === o.metadata.generation, 60_000)
+    const ds = await e.waitFor(
+      'code-server disabled',
+      'devserver',
+      'workbench',
+      (o: any) => condition(o, 'CodeServerReady')?.reason === 'Disabled' && o.status.observedGeneration === o.metadata.generation,
+      60_000,
+    )
     t.equal(condition(ds, 'Ready')?.status, 'True', 'Ready without the IDE')
     t.same(standIns(e.stateDir), [], 'code-server stopped')
     await e.h.k('patch', 'devserver', 'workbench', '--type=merge', '-p', '{"spec":{"codeServer":{"enabled":true}}}')
-    await e.waitFor('code-server back', 'devserver', 'workbench', (o: any) => condition(o, 'CodeServerReady')?.status === 'True' && o.status.observedGeneration === o.metadata.generation, 60_000)
+    await e.waitFor(
+      'code-server back',
+      'devserver',
+      'workbench',
+      (o: any) => condition(o, 'CodeServerReady')?.status === 'True' && o.status.observedGeneration === o.metadata.generation,
+      60_000,
+    )
   })
 
   await t.test('orphaned containers are deleted after the grace period, with an Event', async (t) => {
     const backend = e.backend()
     const ownerUid = randomUUID()
-    const c = await backend.ensure({ identity: { ownerUid, kind: 'GameServer', namespace: 'default', name: 'ghost' }, resources: { cores: 1, memoryMiB: 256, diskGiB: 1 }, agent: { token: 'a'.repeat(64) } })
+    const c = await backend.ensure({
+      identity: { ownerUid, kind: 'GameServer', namespace: 'default', name: 'ghost' },
+      resources: { cores: 1, memoryMiB: 256, diskGiB: 1 },
+      agent: { token: 'a'.repeat(64) },
+    })
     const deadline = Date.now() + 60_000
     while ((await backend.list()).some((x) => x.ownerUid === ownerUid)) {
       if (Date.now() > deadline) throw new Error('orphan not collected')
@@ -90,16 +143,36 @@ t.test('DevServer and orphans', async (t) => {
   })
 
   await t.test('a server whose provider is gone for good: reported, finalizer released after the grace', async (t) => {
-    await e.apply({ apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'ContainerProvider', metadata: { name: 'p2' }, spec: { type: 'process', process: { portRangeStart: e.portBase + 40 } } })
-    await e.apply({ apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'DevServer', metadata: { name: 'lonely', namespace: 'default' }, spec: { runtimes: [], codeServer: { enabled: false }, placement: { providerRef: { name: 'p2' } } } })
+    await e.apply({
+      apiVersion: 'zerolaghub.dev/v1alpha1',
+      kind: 'ContainerProvider',
+      metadata: { name: 'p2' },
+      spec: { type: 'process', process: { portRangeStart: e.portBase + 40 } },
+    })
+    await e.apply({
+      apiVersion: 'zerolaghub.dev/v1alpha1',
+      kind: 'DevServer',
+      metadata: { name: 'lonely', namespace: 'default' },
+      spec: { runtimes: [], codeServer: { enabled: false }, placement: { providerRef: { name: 'p2' } } },
+    })
     const ds = await e.waitFor('lonely Ready', 'devserver', 'lonely', (o: any) => condition(o, 'Ready')?.status === 'True', 120_000)
     await e.h.k('delete', 'containerprovider', 'p2')
     await e.h.k('delete', 'devserver', 'lonely', '--wait=false')
     await e.h.k('wait', '--for=delete', 'devserver/lonely', '--timeout=60s')
-    const events = JSON.parse(await e.h.k('get', 'events', '--field-selector', 'involvedObject.name=lonely,reason=ContainerAbandoned', '-o', 'json')).items
-    t.match(events[0]?.message, new RegExp(`ContainerProvider p2 .*does not exist.*container ${ds.status.vmid} could not be deleted`), 'the abandoned container is reported with its vmid')
+    const events = JSON.parse(
+      await e.h.k('get', 'events', '--field-selector', 'involvedObject.name=lonely,reason=ContainerAbandoned', '-o', 'json'),
+    ).items
+    t.match(
+      events[0]?.message,
+      new RegExp(`ContainerProvider p2 .*does not exist.*container ${ds.status.vmid} could not be deleted`),
+      'the abandoned container is reported with its vmid',
+    )
     t.match(e.logs(), /container abandoned: its provider is gone/, 'and logged')
-    const p2 = new ProcessBackend({ rootDir: join(e.stateDir, 'containers', 'p2'), portRangeStart: e.portBase + 40, cliPath: join(REPO, 'bin/zlh.js') })
+    const p2 = new ProcessBackend({
+      rootDir: join(e.stateDir, 'containers', 'p2'),
+      portRangeStart: e.portBase + 40,
+      cliPath: join(REPO, 'bin/zlh.js'),
+    })
     for (const c of await p2.list()) await p2.delete({ ownerUid: c.ownerUid, vmid: c.vmid })
   })
 
@@ -109,7 +182,10 @@ t.test('DevServer and orphans', async (t) => {
     await e.controller?.kill9()
     await e.startController()
     await e.h.k('wait', '--for=delete', 'devserver/workbench', '--timeout=120s')
-    t.notOk((await e.backend().list()).some((c) => c.ownerUid === ds.metadata.uid), 'container deleted')
+    t.notOk(
+      (await e.backend().list()).some((c) => c.ownerUid === ds.metadata.uid),
+      'container deleted',
+    )
     t.same(standIns(e.stateDir), [], 'code-server stopped before the delete')
   })
 })

@@ -13,8 +13,13 @@ import { join } from 'node:path'
 import type { Test } from 'tap'
 import { stringify } from 'yaml'
 import {
-  artifactFileName, buildFlyingSquidPackage, buildNodeRuntime, runtimeCatalog, startArtifactServer,
-  type ArtifactServer, type BuiltArtifact,
+  artifactFileName,
+  buildFlyingSquidPackage,
+  buildNodeRuntime,
+  runtimeCatalog,
+  startArtifactServer,
+  type ArtifactServer,
+  type BuiltArtifact,
 } from '../../src/cli/artifacts/index.ts'
 import { buildCodeServerStandIn } from './code-server-stand-in.ts'
 import { ProcessBackend, randomPortBaseBelowEphemeral } from '../../src/providers/index.ts'
@@ -38,7 +43,10 @@ export async function buildArtifacts(t: Test, opts: { host?: string } = {}): Pro
   const dir = mkdtempSync(join(tmpdir(), 'zlh-e2e-artifacts-'))
   const [node, squid, codeServer] = await Promise.all([buildNodeRuntime(dir), buildFlyingSquidPackage(dir), buildCodeServerStandIn(dir)])
   const server = await startArtifactServer(dir, { host: opts.host })
-  t.teardown(async () => { await server.close(); rmSync(dir, { recursive: true, force: true }) })
+  t.teardown(async () => {
+    await server.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
   return { dir, node, squid, codeServer, server, url: (a) => server.url(artifactFileName(a)) }
 }
 
@@ -56,7 +64,7 @@ export interface E2E {
   art: Artifacts
   controller: ControllerProcess | undefined
   /** The components' ServiceAccount credentials (token file + kubeconfig, rotated while the test runs). */
-  credentials: { controller: ServiceAccountCredentials, gateway: ServiceAccountCredentials }
+  credentials: { controller: ServiceAccountCredentials; gateway: ServiceAccountCredentials }
   /** Starts the controller as zlh-system/zlh-controller (child process). */
   startController(extra?: string[]): Promise<ControllerProcess>
   /** A client acting as zlh-system/zlh-gateway, for startGatewayService (closed at teardown). */
@@ -87,7 +95,12 @@ export async function startE2E(t: Test, art: Artifacts, opts: E2EOptions = {}): 
   const logs: string[] = []
   const credentials = await componentCredentials(t, h, stateDir)
   const e: E2E = {
-    h, stateDir, portBase, art, controller: undefined, credentials,
+    h,
+    stateDir,
+    portBase,
+    art,
+    controller: undefined,
+    credentials,
     gatewayClient() {
       const client = Client.fromKubeConfigFile(credentials.gateway.kubeconfig)
       t.teardown(() => client.close())
@@ -97,17 +110,49 @@ export async function startE2E(t: Test, art: Artifacts, opts: E2EOptions = {}): 
       const logFile = join(stateDir, `controller-${logs.length}.log`)
       logs.push(logFile)
       const out = createWriteStream(logFile)
-      const child = spawn(process.execPath, [join(REPO, 'src/cli/main.ts'), 'controller', '--kubeconfig', credentials.controller.kubeconfig,
-        '--state-dir', stateDir, '--ide-suffix', IDE_SUFFIX, '--orphan-grace-seconds', '2', '--orphan-interval-seconds', '1', '--provider-gone-grace-seconds', '3', ...(opts.controllerArgs ?? []), ...extra], {
-        stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ZLH_STATE_DIR: stateDir },
-      })
+      const child = spawn(
+        process.execPath,
+        [
+          join(REPO, 'src/cli/main.ts'),
+          'controller',
+          '--kubeconfig',
+          credentials.controller.kubeconfig,
+          '--state-dir',
+          stateDir,
+          '--ide-suffix',
+          IDE_SUFFIX,
+          '--orphan-grace-seconds',
+          '2',
+          '--orphan-interval-seconds',
+          '1',
+          '--provider-gone-grace-seconds',
+          '3',
+          ...(opts.controllerArgs ?? []),
+          ...extra,
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: { ...process.env, ZLH_STATE_DIR: stateDir },
+        },
+      )
       child.stdout?.pipe(out)
       child.stderr?.pipe(out)
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
       const proc: ControllerProcess = {
-        child, logFile,
-        async stop() { if (child.exitCode === null && child.signalCode === null) { child.kill('SIGTERM'); await exited } },
-        async kill9() { if (child.exitCode === null && child.signalCode === null) { child.kill('SIGKILL'); await exited } },
+        child,
+        logFile,
+        async stop() {
+          if (child.exitCode === null && child.signalCode === null) {
+            child.kill('SIGTERM')
+            await exited
+          }
+        },
+        async kill9() {
+          if (child.exitCode === null && child.signalCode === null) {
+            child.kill('SIGKILL')
+            await exited
+          }
+        },
       }
       e.controller = proc
       return proc
@@ -126,26 +171,60 @@ export async function startE2E(t: Test, art: Artifacts, opts: E2EOptions = {}): 
       let last: any
       for (;;) {
         const r = await h.kubectl(['get', kind, name, '-o', 'json', ...(ns ? ['-n', ns] : [])])
-        if (r.code === 0) { last = JSON.parse(r.stdout); if (pred(last)) return last }
+        if (r.code === 0) {
+          last = JSON.parse(r.stdout)
+          if (pred(last)) return last
+        }
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last?.status ?? r.stderr)}`)
         await new Promise((res) => setTimeout(res, 250))
       }
     },
-    backend: () => new ProcessBackend({ rootDir: join(stateDir, 'containers', 'local'), portRangeStart: portBase, cliPath: join(REPO, 'bin/zlh.js') }),
-    logs: () => logs.map((f) => { try { return readFileSync(f, 'utf8') } catch { return '' } }).join('\n'),
+    backend: () =>
+      new ProcessBackend({ rootDir: join(stateDir, 'containers', 'local'), portRangeStart: portBase, cliPath: join(REPO, 'bin/zlh.js') }),
+    logs: () =>
+      logs
+        .map((f) => {
+          try {
+            return readFileSync(f, 'utf8')
+          } catch {
+            return ''
+          }
+        })
+        .join('\n'),
   }
   await h.k('apply', '-f', join(REPO, 'crds'))
   const channels = opts.channels ?? {}
-  await e.apply([
-    runtimeCatalog('node', [{ artifact: art.node, url: art.url(art.node) }], channels.node ?? { stable: art.node.version }),
-    runtimeCatalog('flying-squid', [{ artifact: art.squid, url: art.url(art.squid) }], channels['flying-squid'] ?? { stable: art.squid.version }),
-    runtimeCatalog('code-server', [{ artifact: art.codeServer, url: art.url(art.codeServer) }], channels['code-server'] ?? { stable: art.codeServer.version }),
-    // The provider declares the test's artifact server as its one outbound source (nothing declared → nothing downloaded).
-    { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'ContainerProvider', metadata: { name: 'local' }, spec: { outbound: { allowedSources: [`${art.server.baseUrl}/`] }, ...(opts.providerSpec ?? { type: 'process', default: true, process: { portRangeStart: portBase } }) } },
-  ].map((o) => stringify(o)).join('---\n'))
+  await e.apply(
+    [
+      runtimeCatalog('node', [{ artifact: art.node, url: art.url(art.node) }], channels.node ?? { stable: art.node.version }),
+      runtimeCatalog(
+        'flying-squid',
+        [{ artifact: art.squid, url: art.url(art.squid) }],
+        channels['flying-squid'] ?? { stable: art.squid.version },
+      ),
+      runtimeCatalog(
+        'code-server',
+        [{ artifact: art.codeServer, url: art.url(art.codeServer) }],
+        channels['code-server'] ?? { stable: art.codeServer.version },
+      ),
+      // The provider declares the test's artifact server as its one outbound source (nothing declared → nothing downloaded).
+      {
+        apiVersion: 'zerolaghub.dev/v1alpha1',
+        kind: 'ContainerProvider',
+        metadata: { name: 'local' },
+        spec: {
+          outbound: { allowedSources: [`${art.server.baseUrl}/`] },
+          ...(opts.providerSpec ?? { type: 'process', default: true, process: { portRangeStart: portBase } }),
+        },
+      },
+    ]
+      .map((o) => stringify(o))
+      .join('---\n'),
+  )
   t.teardown(async () => {
     // Servers first, through the controller (graceful game stop, container delete, finalizers).
-    if (e.controller === undefined || e.controller.child.exitCode !== null || e.controller.child.signalCode !== null) await e.startController()
+    if (e.controller === undefined || e.controller.child.exitCode !== null || e.controller.child.signalCode !== null)
+      await e.startController()
     await h.kubectl(['delete', 'gameservers,devservers', '--all', '-A', '--wait=true', '--timeout=90s'], { timeoutMs: 100_000 })
     await e.controller?.stop()
     const backend = e.backend()
@@ -163,11 +242,18 @@ export async function componentCredentials(t: Test, h: Harness, stateDir: string
   try {
     await applyBaseRbac(admin, { fieldManager: 'zlh-e2e' })
     const endpoint = { server: h.server.url, caPem: h.server.caPem }
-    const [controller, gateway] = await Promise.all([CONTROLLER_SERVICE_ACCOUNT, GATEWAY_SERVICE_ACCOUNT].map((sa) =>
-      ServiceAccountCredentials.mint({ client: admin, sa, dir: join(stateDir, 'credentials'), endpoint })))
+    const [controller, gateway] = await Promise.all(
+      [CONTROLLER_SERVICE_ACCOUNT, GATEWAY_SERVICE_ACCOUNT].map((sa) =>
+        ServiceAccountCredentials.mint({ client: admin, sa, dir: join(stateDir, 'credentials'), endpoint }),
+      ),
+    )
     const creds = { controller: controller as ServiceAccountCredentials, gateway: gateway as ServiceAccountCredentials }
     // Rotation asks as admin: this client lives as long as the credentials.
-    t.teardown(() => { creds.controller.stop(); creds.gateway.stop(); admin.close() })
+    t.teardown(() => {
+      creds.controller.stop()
+      creds.gateway.stop()
+      admin.close()
+    })
     return creds
   } catch (err) {
     admin.close()
@@ -182,9 +268,24 @@ export function killProcessesUnder(dir: string): number {
     const pid = Number(entry)
     if (!Number.isInteger(pid) || pid === process.pid) continue
     let hit = false
-    try { hit = readlinkSync(`/proc/${pid}/cwd`).startsWith(dir) } catch { /* gone or not ours */ }
-    try { hit ||= readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir) } catch { /* gone */ }
-    if (hit) { try { process.kill(pid, 'SIGKILL'); n++ } catch { /* gone */ } }
+    try {
+      hit = readlinkSync(`/proc/${pid}/cwd`).startsWith(dir)
+    } catch {
+      /* gone or not ours */
+    }
+    try {
+      hit ||= readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir)
+    } catch {
+      /* gone */
+    }
+    if (hit) {
+      try {
+        process.kill(pid, 'SIGKILL')
+        n++
+      } catch {
+        /* gone */
+      }
+    }
   }
   return n
 }
@@ -197,6 +298,6 @@ export function exampleGameServer(port: number): string {
     .replace('gracePeriodSeconds: 30', 'gracePeriodSeconds: 5')
 }
 
-export function condition(obj: any, type: string): { status: string, reason: string, message: string } | undefined {
+export function condition(obj: any, type: string): { status: string; reason: string; message: string } | undefined {
   return obj?.status?.conditions?.find((c: any) => c.type === type)
 }

@@ -6,13 +6,22 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { join } from 'node:path'
 import { REPO } from '../apiserver/harness.ts'
 
-export interface UpReady { kubeconfig: string, gatewayUrl: string, caFile: string }
-export interface RunResult { code: number, out: string, err: string }
+export interface UpReady {
+  kubeconfig: string
+  gatewayUrl: string
+  caFile: string
+}
+export interface RunResult {
+  code: number
+  out: string
+  err: string
+}
 
 export function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeout = 120_000): Promise<RunResult> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { env, timeout, cwd: REPO, maxBuffer: 16 * 1024 * 1024 },
-      (e, stdout, stderr) => resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, out: stdout, err: stderr }))
+    execFile(cmd, args, { env, timeout, cwd: REPO, maxBuffer: 16 * 1024 * 1024 }, (e, stdout, stderr) =>
+      resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, out: stdout, err: stderr }),
+    )
   })
 }
 
@@ -26,27 +35,35 @@ export class UpProcess {
   kubeconfig = ''
 
   /** `args`: after `zlh up --state-dir <stateDir> --json`; `home`: kubectl's HOME (a temp dir). */
-  constructor(opts: { stateDir: string, home: string, args?: string[], comment?: (s: string) => void }) {
+  constructor(opts: { stateDir: string; home: string; args?: string[]; comment?: (s: string) => void }) {
     this.#stateDir = opts.stateDir
     this.#home = opts.home
     this.#args = opts.args ?? []
     this.#comment = opts.comment ?? (() => {})
   }
 
-  get running(): boolean { return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null }
+  get running(): boolean {
+    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null
+  }
   /** The last 20 kB of its stdout and stderr. */
-  output(): string { return this.#output }
+  output(): string {
+    return this.#output
+  }
 
   /** `comment`: where progress goes for this start (default: the constructor's). */
   start(comment = this.#comment): Promise<UpReady> {
     const child = spawn(process.execPath, [join(REPO, 'bin/zlh.js'), 'up', '--state-dir', this.#stateDir, '--json', ...this.#args], {
-      cwd: REPO, env: process.env, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: REPO,
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
     })
     this.#child = child
     let pending = ''
     let lastShown = ''
     let lastShownAt = 0
-    const keep = (b: Buffer): void => { this.#output = (this.#output + b.toString()).slice(-20_000) }
+    const keep = (b: Buffer): void => {
+      this.#output = (this.#output + b.toString()).slice(-20_000)
+    }
     return new Promise((resolve, reject) => {
       child.stdout!.on('data', (b: Buffer) => {
         keep(b)
@@ -55,7 +72,12 @@ export class UpProcess {
         pending = lines.pop() ?? ''
         for (const line of lines) {
           let ev: Record<string, unknown>
-          try { ev = JSON.parse(line) as Record<string, unknown> } catch { comment(`zlh up: ${line}`); continue }
+          try {
+            ev = JSON.parse(line) as Record<string, unknown>
+          } catch {
+            comment(`zlh up: ${line}`)
+            continue
+          }
           if (ev.msg === 'zlh ready') {
             this.kubeconfig = String(ev.kubeconfig)
             resolve({ kubeconfig: this.kubeconfig, gatewayUrl: String(ev.gatewayUrl), caFile: String(ev.caFile) })
@@ -80,13 +102,21 @@ export class UpProcess {
     if (!child || !this.running) return Promise.resolve(child?.exitCode ?? null)
     return new Promise((resolve) => {
       const kill = setTimeout(() => child.kill('SIGKILL'), 60_000)
-      child.once('exit', (code) => { clearTimeout(kill); resolve(code) })
+      child.once('exit', (code) => {
+        clearTimeout(kill)
+        resolve(code)
+      })
       child.kill(signal)
     })
   }
 
   kubectl(...args: string[]): Promise<RunResult> {
-    return run('kubectl', [`--cache-dir=${join(this.#home, 'kube-cache')}`, ...args], { ...process.env, HOME: this.#home, KUBECONFIG: this.kubeconfig }, 300_000)
+    return run(
+      'kubectl',
+      [`--cache-dir=${join(this.#home, 'kube-cache')}`, ...args],
+      { ...process.env, HOME: this.#home, KUBECONFIG: this.kubeconfig },
+      300_000,
+    )
   }
 
   zlh(...args: string[]): Promise<RunResult> {

@@ -11,12 +11,22 @@ const ZLH = join(import.meta.dirname, '..', '..', 'bin', 'zlh.js')
 t.test('zlh gateway --kubeconfig --listen --ide-suffix', async (t) => {
   const env = await startTestEnv({ crds: [CRDS] })
   t.teardown(() => env.stop())
-  const child = spawn(process.execPath, [ZLH, 'gateway', '--kubeconfig', env.server.kubeconfigPath, '--listen', '127.0.0.1:0', '--ide-suffix', 'zlh.test'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  const child = spawn(
+    process.execPath,
+    [ZLH, 'gateway', '--kubeconfig', env.server.kubeconfigPath, '--listen', '127.0.0.1:0', '--ide-suffix', 'zlh.test'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  t.teardown(() => {
+    if (child.exitCode === null) child.kill('SIGKILL')
+  })
   let out = ''
   let err = ''
-  child.stdout.on('data', (c) => { out += c })
-  child.stderr.on('data', (c) => { err += c })
+  child.stdout.on('data', (c) => {
+    out += c
+  })
+  child.stderr.on('data', (c) => {
+    err += c
+  })
   const until = Date.now() + 60_000
   while (!/"gateway serving"/.test(out)) {
     if (child.exitCode !== null || Date.now() > until) throw new Error(`gateway did not start: ${out}\n${err}`)

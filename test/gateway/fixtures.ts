@@ -53,14 +53,22 @@ export async function startUpstream(): Promise<Upstream> {
     }
     if (req.method === 'POST') {
       let n = 0
-      req.on('data', (c: Buffer) => { n += c.length })
-      req.on('end', () => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end(`got ${n} bytes`) })
+      req.on('data', (c: Buffer) => {
+        n += c.length
+      })
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/plain' })
+        res.end(`got ${n} bytes`)
+      })
       return
     }
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
     res.end(PAGE)
   })
-  server.on('connection', (s: Socket) => { sockets.add(s); s.on('close', () => sockets.delete(s)) })
+  server.on('connection', (s: Socket) => {
+    sockets.add(s)
+    s.on('close', () => sockets.delete(s))
+  })
   const wss = new WebSocketServer({ noServer: true })
   server.on('upgrade', (req, socket, head) => {
     requests.push({ method: req.method!, url: req.url!, headers: req.headers })
@@ -76,7 +84,12 @@ export async function startUpstream(): Promise<Upstream> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const port = (server.address() as AddressInfo).port
   return {
-    server, port, address: `127.0.0.1:${port}`, wss, requests, closeCodes,
+    server,
+    port,
+    address: `127.0.0.1:${port}`,
+    wss,
+    requests,
+    closeCodes,
     openSockets: () => sockets.size,
     async close() {
       for (const c of wss.clients) c.terminate()
@@ -119,17 +132,29 @@ export interface Reply {
 }
 
 /** One HTTP request to the gateway with the given Host header. */
-export function send(gw: Gateway, opts: { host: string; path?: string; method?: string; headers?: Record<string, string>; body?: string }): Promise<Reply> {
+export function send(
+  gw: Gateway,
+  opts: { host: string; path?: string; method?: string; headers?: Record<string, string>; body?: string },
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = request({
-      host: '127.0.0.1', port: gw.port, path: opts.path ?? '/', method: opts.method ?? 'GET', agent: false,
-      headers: { host: opts.host, ...opts.headers },
-    }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (c: string) => { body += c })
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }))
-    })
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: gw.port,
+        path: opts.path ?? '/',
+        method: opts.method ?? 'GET',
+        agent: false,
+        headers: { host: opts.host, ...opts.headers },
+      },
+      (res) => {
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (c: string) => {
+          body += c
+        })
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }))
+      },
+    )
     req.setTimeout(15_000, () => req.destroy(new Error('request timed out')))
     req.on('error', reject)
     req.end(opts.body)
@@ -152,12 +177,19 @@ export async function signIn(t: TestGateway, vmid: number, user = 'alice'): Prom
 }
 
 /** A ws client to a dev host through the gateway. */
-export function openWs(t: TestGateway, vmid: number, opts: { cookie?: string; origin?: string | null; path?: string; headers?: Record<string, string> } = {}): WebSocket {
+export function openWs(
+  t: TestGateway,
+  vmid: number,
+  opts: { cookie?: string; origin?: string | null; path?: string; headers?: Record<string, string> } = {},
+): WebSocket {
   const headers: Record<string, string> = { ...opts.headers }
   if (opts.cookie) headers.cookie = opts.cookie
   const origin = opts.origin === null ? undefined : (opts.origin ?? t.origin(vmid))
   return new WebSocket(`ws://dev-${vmid}.${SUFFIX}:${t.gw.port}${opts.path ?? '/'}`, {
-    headers, origin, lookup: loopbackLookup, handshakeTimeout: 15_000,
+    headers,
+    origin,
+    lookup: loopbackLookup,
+    handshakeTimeout: 15_000,
   })
 }
 

@@ -6,8 +6,20 @@ import { checkPortalTarget, checkTargetForm, pathProblem } from '../../src/gatew
 t.test('origin-form targets pass, split into path and query', async (t) => {
   t.same(checkPortalTarget('GET', '/api/servers'), { ok: true, asterisk: false, path: '/api/servers', query: '' })
   t.same(checkPortalTarget('GET', '/api/servers?'), { ok: true, asterisk: false, path: '/api/servers', query: '' })
-  t.same(checkPortalTarget('GET', '/api/game/x/console?session=a%2Fb'), { ok: true, asterisk: false, path: '/api/game/x/console', query: 'session=a%2Fb' }, 'the query is not the path: escapes there are left alone')
-  for (const path of ['/', '/api/', '/api/game/x/files/a%20b%C3%A9.txt', '/api/game/x/files/100%25', '/api/game/x/files/what%3F', '/api/game/x/files/a..b', '/api/game/x/files/.hidden']) {
+  t.same(
+    checkPortalTarget('GET', '/api/game/x/console?session=a%2Fb'),
+    { ok: true, asterisk: false, path: '/api/game/x/console', query: 'session=a%2Fb' },
+    'the query is not the path: escapes there are left alone',
+  )
+  for (const path of [
+    '/',
+    '/api/',
+    '/api/game/x/files/a%20b%C3%A9.txt',
+    '/api/game/x/files/100%25',
+    '/api/game/x/files/what%3F',
+    '/api/game/x/files/a..b',
+    '/api/game/x/files/.hidden',
+  ]) {
     t.equal(pathProblem(path), undefined, `${path} is in normal form`)
   }
   t.same(checkTargetForm('OPTIONS', '*'), { ok: true, asterisk: true }, 'OPTIONS * is the one non-path target')

@@ -23,7 +23,7 @@ export interface TestTls {
 }
 
 export async function createTestTls(suffix: string): Promise<TestTls> {
-  const caKeys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair
+  const caKeys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair
   const now = Date.now()
   const ca = await x509.X509CertificateGenerator.createSelfSigned({
     name: 'CN=zlh gateway test CA',
@@ -36,7 +36,7 @@ export async function createTestTls(suffix: string): Promise<TestTls> {
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
     ],
   })
-  const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']) as webcrypto.CryptoKeyPair
+  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair
   const leaf = await x509.X509CertificateGenerator.create({
     subject: `CN=*.${suffix}`,
     issuer: ca.subject,
@@ -49,7 +49,10 @@ export async function createTestTls(suffix: string): Promise<TestTls> {
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: `*.${suffix}` }, { type: 'dns', value: suffix }]),
+      new x509.SubjectAlternativeNameExtension([
+        { type: 'dns', value: `*.${suffix}` },
+        { type: 'dns', value: suffix },
+      ]),
     ],
   })
   const spki = await webcrypto.subtle.exportKey('spki', keys.publicKey)

@@ -18,7 +18,13 @@ export function spkiSha256OfCert(pem: string | Buffer): string {
   return createHash('sha256').update(der).digest('base64')
 }
 
-export interface SocketRecord { url: string; framesIn: number; framesOut: number; error?: string; closedAt?: number }
+export interface SocketRecord {
+  url: string
+  framesIn: number
+  framesOut: number
+  error?: string
+  closedAt?: number
+}
 
 export interface WorkbenchWatch {
   /** Every response the page got, in order. */
@@ -34,7 +40,9 @@ export interface WorkbenchWatch {
 /** Starts recording before the first navigation; `url` in messages has the reconnection token cut. */
 export function watchWorkbench(page: Page): WorkbenchWatch {
   let refused: (err: Error) => void = () => {}
-  const broken = new Promise<never>((_resolve, reject) => { refused = reject })
+  const broken = new Promise<never>((_resolve, reject) => {
+    refused = reject
+  })
   broken.catch(() => {})
   const watch: WorkbenchWatch = {
     responses: [],
@@ -44,14 +52,21 @@ export function watchWorkbench(page: Page): WorkbenchWatch {
   }
   page.on('response', (r) => {
     watch.responses.push({ url: r.url(), status: r.status() })
-    if (r.status() === 401 || r.status() === 403) refused(new Error(`${r.url()} answered ${r.status()} ${r.headers()['x-zlh-error'] ?? '(from code-server)'}`))
+    if (r.status() === 401 || r.status() === 403)
+      refused(new Error(`${r.url()} answered ${r.status()} ${r.headers()['x-zlh-error'] ?? '(from code-server)'}`))
   })
   page.on('websocket', (ws) => {
     const s: SocketRecord = { url: ws.url(), framesIn: 0, framesOut: 0 }
     watch.sockets.push(s)
-    ws.on('framereceived', () => { s.framesIn++ })
-    ws.on('framesent', () => { s.framesOut++ })
-    ws.on('close', () => { s.closedAt = Date.now() })
+    ws.on('framereceived', () => {
+      s.framesIn++
+    })
+    ws.on('framesent', () => {
+      s.framesOut++
+    })
+    ws.on('close', () => {
+      s.closedAt = Date.now()
+    })
     ws.on('socketerror', (e) => {
       s.error = e
       if (!watch.tolerateSocketErrors) refused(new Error(`WebSocket ${redactReconnectionToken(s.url)} failed: ${e}`))
@@ -66,7 +81,9 @@ export function redactReconnectionToken(url: string): string {
 
 /** The workbench's "connection lost / reconnecting" UI (dialog or notification). */
 export function reconnectBanner(page: Page): ReturnType<Page['locator']> {
-  return page.locator('.monaco-dialog-box, .notifications-toasts, .statusbar-item').filter({ hasText: /reconnect|connection.*lost|disconnected/i })
+  return page
+    .locator('.monaco-dialog-box, .notifications-toasts, .statusbar-item')
+    .filter({ hasText: /reconnect|connection.*lost|disconnected/i })
 }
 
 /** F1, the command's title, Enter: how a person runs a command they cannot find in a menu. */
@@ -105,7 +122,13 @@ export async function openTerminal(page: Page, watch: WorkbenchWatch, timeoutMs 
 }
 
 /** Types `command` + Enter into the focused terminal; resolves with the rows' text once `expect` shows. */
-export async function runInTerminal(page: Page, watch: WorkbenchWatch, command: string, expect: RegExp, timeoutMs = 60_000): Promise<string> {
+export async function runInTerminal(
+  page: Page,
+  watch: WorkbenchWatch,
+  command: string,
+  expect: RegExp,
+  timeoutMs = 60_000,
+): Promise<string> {
   await page.keyboard.type(`${command}\n`)
   const rows = page.locator('.terminal-wrapper .xterm-rows', { hasText: expect })
   await watch.ui(rows.first().waitFor({ state: 'visible', timeout: timeoutMs }))
@@ -116,7 +139,13 @@ export async function runInTerminal(page: Page, watch: WorkbenchWatch, command: 
  * A new untitled editor (command palette), `text` typed into it, saved with Ctrl+S as
  * `absolutePath` through the save dialog; resolves once the editor's tab carries the file's name.
  */
-export async function createFileInEditor(page: Page, watch: WorkbenchWatch, absolutePath: string, text: string, timeoutMs = 60_000): Promise<void> {
+export async function createFileInEditor(
+  page: Page,
+  watch: WorkbenchWatch,
+  absolutePath: string,
+  text: string,
+  timeoutMs = 60_000,
+): Promise<void> {
   await runCommand(page, watch, 'File: New Untitled Text File')
   const editor = page.locator('.editor-instance .monaco-editor').first()
   await watch.ui(editor.waitFor({ state: 'visible', timeout: timeoutMs }))
@@ -129,7 +158,8 @@ export async function createFileInEditor(page: Page, watch: WorkbenchWatch, abso
   await watch.ui(pathBox.waitFor({ state: 'visible', timeout: timeoutMs }))
   // The dialog shows first and fills in its suggestion (folder + a name from the first line) once
   // it has read the folder: replace the suggestion only after it is there, or it replaces ours.
-  const valueIs = (test: string) => `(() => { const v = document.querySelector('.quick-input-widget .quick-input-box input')?.value ?? ''; return ${test} })()`
+  const valueIs = (test: string) =>
+    `(() => { const v = document.querySelector('.quick-input-widget .quick-input-box input')?.value ?? ''; return ${test} })()`
   await watch.ui(page.waitForFunction(valueIs(`v.length > 0 && !v.endsWith('/')`), undefined, { timeout: timeoutMs }))
   await pathBox.fill(absolutePath)
   await watch.ui(page.waitForFunction(valueIs(`v === ${JSON.stringify(absolutePath)}`), undefined, { timeout: timeoutMs }))
@@ -146,5 +176,7 @@ export async function keepScreenshot(page: Page, testdirName: string, name: stri
     const file = join(testdirName, `${name}.png`)
     await page.screenshot({ path: file, fullPage: true, timeout: 15_000 })
     return file
-  } catch { return undefined }
+  } catch {
+    return undefined
+  }
 }

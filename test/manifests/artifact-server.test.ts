@@ -17,8 +17,11 @@ const objects = await renderKustomization(join(REPO, 'manifests', 'optional', 'a
 const deployment = objects.find((o) => o.kind === 'Deployment')
 
 t.test('renders a Deployment, a PVC and a NodePort Service; not in the default kustomization', async (t) => {
-  t.same(objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`).sort(),
-    ['Deployment/zlh-system/zlh-artifact-server', 'PersistentVolumeClaim/zlh-system/zlh-artifacts', 'Service/zlh-system/zlh-artifact-server'])
+  t.same(objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`).sort(), [
+    'Deployment/zlh-system/zlh-artifact-server',
+    'PersistentVolumeClaim/zlh-system/zlh-artifacts',
+    'Service/zlh-system/zlh-artifact-server',
+  ])
   const service = objects.find((o) => o.kind === 'Service')
   t.equal(service.spec.type, 'NodePort', 'reachable from containers on Proxmox nodes, outside the pod network')
   const pod = deployment.spec.template.spec
@@ -26,32 +29,66 @@ t.test('renders a Deployment, a PVC and a NodePort Service; not in the default k
   t.equal(pod.containers[0].securityContext.readOnlyRootFilesystem, true)
   t.equal(pod.volumes.find((v: any) => v.secret)?.secret.optional, true, 'the upload-token Secret is optional')
   const base = await renderKustomization(join(REPO, 'manifests'))
-  t.notOk(base.some((o) => o.metadata?.name?.startsWith('zlh-artifact')), 'kubectl apply -k manifests/ does not include it')
+  t.notOk(
+    base.some((o) => o.metadata?.name?.startsWith('zlh-artifact')),
+    'kubectl apply -k manifests/ does not include it',
+  )
 })
 
-async function startAsRendered(t: Test, sources: PodSources): Promise<{ base: string, output: () => string, stop: () => Promise<number | null> }> {
+async function startAsRendered(
+  t: Test,
+  sources: PodSources,
+): Promise<{ base: string; output: () => string; stop: () => Promise<number | null> }> {
   const podDir = mkdtempSync(join(tmpdir(), 'zlh-pod-artifact-server-'))
   t.teardown(() => rmSync(podDir, { recursive: true, force: true }))
-  const c = await simulateContainer({ deployment, sources, podDir, freePort: freePodPort, entrypoint: containerfileEntrypoint(), baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' } })
+  const c = await simulateContainer({
+    deployment,
+    sources,
+    podDir,
+    freePort: freePodPort,
+    entrypoint: containerfileEntrypoint(),
+    baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+  })
   t.comment(c.argv.slice(1).join(' '))
   const child = spawn(c.argv[0]!, c.argv.slice(1), { env: c.env, cwd: podDir, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
-  child.stdout.on('data', (d) => { output = (output + d).slice(-20_000) })
-  child.stderr.on('data', (d) => { output = (output + d).slice(-20_000) })
+  child.stdout.on('data', (d) => {
+    output = (output + d).slice(-20_000)
+  })
+  child.stderr.on('data', (d) => {
+    output = (output + d).slice(-20_000)
+  })
   let ended = false
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { ended = true; resolve(code) }))
-  t.teardown(() => { if (!ended) child.kill('SIGKILL') })
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      ended = true
+      resolve(code)
+    }),
+  )
+  t.teardown(() => {
+    if (!ended) child.kill('SIGKILL')
+  })
   const ready = c.probeUrl('readinessProbe')
   const deadline = Date.now() + 60_000
   for (;;) {
-    const status = await fetch(ready, { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 0)
+    const status = await fetch(ready, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.status,
+      () => 0,
+    )
     if (status === 200) break
     if (ended) throw new Error(`exited (${await exited}) before its readiness probe answered: ${output}`)
     if (Date.now() > deadline) throw new Error(`readiness probe not 200 within 60 s: ${output}`)
     await new Promise((r) => setTimeout(r, 200))
   }
   t.equal((await fetch(c.probeUrl('livenessProbe'))).status, 200, 'liveness probe answers 200')
-  return { base: ready.replace(/\/healthz$/, ''), output: () => output, stop: () => { if (!ended) child.kill('SIGTERM'); return exited } }
+  return {
+    base: ready.replace(/\/healthz$/, ''),
+    output: () => output,
+    stop: () => {
+      if (!ended) child.kill('SIGTERM')
+      return exited
+    },
+  }
 }
 
 t.test('the Deployment starts as rendered; PUT is 405 until the upload-token Secret exists, then uploads work', async (t) => {
@@ -62,14 +99,22 @@ t.test('the Deployment starts as rendered; PUT is 405 until the upload-token Sec
   const token = 'c'.repeat(64)
 
   const first = await startAsRendered(t, sources)
-  const refused = await fetch(`${first.base}/x.tar.gz`, { method: 'PUT', body, headers: { authorization: `Bearer ${token}`, 'x-zlh-sha256': sha256 } })
+  const refused = await fetch(`${first.base}/x.tar.gz`, {
+    method: 'PUT',
+    body,
+    headers: { authorization: `Bearer ${token}`, 'x-zlh-sha256': sha256 },
+  })
   t.equal(refused.status, 405, 'no Secret: uploads are off')
   t.match(first.output(), /uploads are off/)
   t.equal(await first.stop(), 0, 'exits 0 on SIGTERM')
 
   secrets.set('zlh-system/zlh-artifact-upload-token', { token })
   const second = await startAsRendered(t, sources)
-  const put = await fetch(`${second.base}/x.tar.gz`, { method: 'PUT', body, headers: { authorization: `Bearer ${token}`, 'x-zlh-sha256': sha256 } })
+  const put = await fetch(`${second.base}/x.tar.gz`, {
+    method: 'PUT',
+    body,
+    headers: { authorization: `Bearer ${token}`, 'x-zlh-sha256': sha256 },
+  })
   t.equal(put.status, 201, await put.text())
   t.equal(await (await fetch(`${second.base}/x.tar.gz`)).text(), body, 'served after the upload')
   t.equal((await fetch(`${second.base}/y.tar.gz`, { method: 'PUT', body, headers: { 'x-zlh-sha256': sha256 } })).status, 401)

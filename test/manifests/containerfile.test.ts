@@ -15,7 +15,15 @@ const ins = containerfileInstructions()
 const layout = imageLayout(ins)
 const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'))
 /** COPY sources (repository paths) in order, with the index of their instruction. */
-const copies = ins.flatMap(([k, rest], i) => k === 'COPY' ? rest.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1).map((src) => ({ src: src.replace(/\/$/, ''), i })) : [])
+const copies = ins.flatMap(([k, rest], i) =>
+  k === 'COPY'
+    ? rest
+        .split(/\s+/)
+        .filter((a) => !a.startsWith('--'))
+        .slice(0, -1)
+        .map((src) => ({ src: src.replace(/\/$/, ''), i }))
+    : [],
+)
 
 t.test('the base image runs the Node version package.json pins', async (t) => {
   const from = ins.find(([k]) => k === 'FROM')?.[1] ?? ''
@@ -26,7 +34,7 @@ t.test('the base image runs the Node version package.json pins', async (t) => {
 t.test('the entrypoint is the zlh bin on the pinned Node', async (t) => {
   t.same(layout.entrypoint, ['zlh'], 'ENTRYPOINT ["zlh"]: Deployment args start with the subcommand')
   const [interpreter, script] = containerfileEntrypoint(layout)
-  t.equal(relative(REPO, script), pkg.bin.zlh.replace(/^\.\//, ''), 'zlh resolves to package.json\'s bin')
+  t.equal(relative(REPO, script), pkg.bin.zlh.replace(/^\.\//, ''), "zlh resolves to package.json's bin")
   t.ok(statSync(script).mode & 0o111, 'the bin is executable (the symlink runs it)')
   t.equal(relative(REPO, interpreter), 'node_modules/.bin/node', 'its #!/usr/bin/env node finds the pinned node first on PATH')
   t.equal(execFileSync(interpreter, ['--version'], { encoding: 'utf8' }).trim(), `v${pkg.dependencies.node}`)
@@ -41,7 +49,8 @@ t.test('npm ci installs production dependencies only, with what its scripts need
   for (const hook of ['preinstall', 'install', 'postinstall', 'prepare']) {
     const script = pkg.scripts?.[hook]
     if (script === undefined) continue
-    for (const file of script.match(/[\w./-]+\.(?:ts|js|mjs)/g) ?? []) t.ok(before.has(file) || [...before].some((d) => file.startsWith(`${d}/`)), `npm ci runs "${hook}": ${file} is copied before it`)
+    for (const file of script.match(/[\w./-]+\.(?:ts|js|mjs)/g) ?? [])
+      t.ok(before.has(file) || [...before].some((d) => file.startsWith(`${d}/`)), `npm ci runs "${hook}": ${file} is copied before it`)
   }
 })
 
@@ -51,7 +60,10 @@ t.test('every COPY source exists', async (t) => {
 
 t.test('every module the entrypoint can import is copied into the image', async (t) => {
   const copied = copies.map((c) => c.src)
-  const isCopied = (file: string): boolean => { const r = relative(REPO, file); return copied.some((c) => r === c || r.startsWith(`${c}/`)) }
+  const isCopied = (file: string): boolean => {
+    const r = relative(REPO, file)
+    return copied.some((c) => r === c || r.startsWith(`${c}/`))
+  }
   const seen = new Set<string>()
   const queue = [containerfileEntrypoint(layout)[1]]
   const missing: string[] = []
@@ -76,7 +88,9 @@ t.test('a fixed non-root user, the one the Deployments run as', async (t) => {
   const [uid, gid] = user.split(':').map(Number)
   t.not(uid, 0)
   const out = execFileSync('kubectl', ['kustomize', join(REPO, 'manifests')], { encoding: 'utf8', maxBuffer: 64 << 20 })
-  for (const d of parseAllDocuments(out).map((x) => x.toJS()).filter((o) => o?.kind === 'Deployment')) {
+  for (const d of parseAllDocuments(out)
+    .map((x) => x.toJS())
+    .filter((o) => o?.kind === 'Deployment')) {
     const sc = d.spec.template.spec.securityContext
     t.same([sc.runAsUser, sc.runAsGroup, sc.runAsNonRoot], [uid, gid, true], `${d.metadata.name} runs as ${user}`)
     t.notOk(d.spec.template.spec.containers[0].command, `${d.metadata.name} keeps the image's ENTRYPOINT`)

@@ -11,8 +11,15 @@ export const CONTAINERFILE = join(REPO, 'manifests', 'Containerfile')
 
 /** Instructions (continuation lines joined, comments dropped) as [KEYWORD, rest]. */
 export function containerfileInstructions(text = readFileSync(CONTAINERFILE, 'utf8')): Array<[string, string]> {
-  return text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
-    .map((l) => { const i = l.search(/\s/); return [l.slice(0, i).toUpperCase(), l.slice(i + 1).trim()] })
+  return text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => {
+      const i = l.search(/\s/)
+      return [l.slice(0, i).toUpperCase(), l.slice(i + 1).trim()]
+    })
 }
 
 export interface ImageLayout {
@@ -33,7 +40,7 @@ export function imageLayout(ins = containerfileInstructions()): ImageLayout {
   let path = BASE_PATH
   for (const [k, rest] of ins) {
     const m = k === 'ENV' ? /^PATH[= ](.*)$/.exec(rest) : null
-    if (m) path = m[1].split(':').flatMap((p) => p === '$PATH' || p === '${PATH}' ? path : [p])
+    if (m) path = m[1].split(':').flatMap((p) => (p === '$PATH' || p === '${PATH}' ? path : [p]))
   }
   const links = new Map<string, string>()
   for (const [k, rest] of ins) {
@@ -45,7 +52,11 @@ export function imageLayout(ins = containerfileInstructions()): ImageLayout {
 
 /** An image path as a path of this checkout (only WORKDIR's content exists here). */
 export function inCheckout(layout: ImageLayout, imagePath: string): string | undefined {
-  return imagePath === layout.workdir ? REPO : imagePath.startsWith(`${layout.workdir}/`) ? join(REPO, imagePath.slice(layout.workdir.length + 1)) : undefined
+  return imagePath === layout.workdir
+    ? REPO
+    : imagePath.startsWith(`${layout.workdir}/`)
+      ? join(REPO, imagePath.slice(layout.workdir.length + 1))
+      : undefined
 }
 
 /** A command name through the image's PATH: the file in this checkout it would run. */
@@ -63,11 +74,17 @@ export function whichInImage(layout: ImageLayout, name: string): string | undefi
 export function containerfileEntrypoint(layout = imageLayout()): string[] {
   const [cmd, ...rest] = layout.entrypoint
   const file = cmd.includes('/') ? inCheckout(layout, cmd) : whichInImage(layout, cmd)
-  if (file === undefined) throw new Error(`Containerfile ENTRYPOINT ${cmd}: not found in the image's PATH (${layout.path.join(':')}) among files of ${layout.workdir}`)
+  if (file === undefined)
+    throw new Error(
+      `Containerfile ENTRYPOINT ${cmd}: not found in the image's PATH (${layout.path.join(':')}) among files of ${layout.workdir}`,
+    )
   const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(readFileSync(file, 'utf8').slice(0, 200))
   if (shebang === null) return [file, ...rest]
   const interpreterName = shebang[1] === '/usr/bin/env' ? shebang[2] : shebang[1]
   const interpreter = whichInImage(layout, interpreterName.split('/').at(-1) as string)
-  if (interpreter === undefined) throw new Error(`Containerfile ENTRYPOINT ${cmd}: its interpreter ${interpreterName} is not one of the image's files under ${layout.workdir}`)
+  if (interpreter === undefined)
+    throw new Error(
+      `Containerfile ENTRYPOINT ${cmd}: its interpreter ${interpreterName} is not one of the image's files under ${layout.workdir}`,
+    )
   return [interpreter, file, ...rest]
 }

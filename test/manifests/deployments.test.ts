@@ -17,19 +17,20 @@ import { freePodPort, POD_LOOPBACK_HOST, renderKustomization, simulateContainer,
 
 t.setTimeout(280_000)
 
-
-
 // The overlays, rendered from a copy (the Proxmox overlay needs its credentials file, kept out of git).
 const work = mkdtempSync(join(tmpdir(), 'zlh-deployments-'))
 t.teardown(() => rmSync(work, { recursive: true, force: true }))
 cpSync(join(REPO, 'manifests'), join(work, 'manifests'), { recursive: true })
-writeFileSync(join(work, 'manifests/overlays/proxmox/proxmox-token.txt'), readFileSync(join(REPO, 'manifests/overlays/proxmox/proxmox-token.txt.example')))
+writeFileSync(
+  join(work, 'manifests/overlays/proxmox/proxmox-token.txt'),
+  readFileSync(join(REPO, 'manifests/overlays/proxmox/proxmox-token.txt.example')),
+)
 const overlays = ['.', 'overlays/proxmox', 'overlays/traefik']
 const rendered = new Map<string, any[]>()
 for (const o of overlays) rendered.set(o, await renderKustomization(join(work, 'manifests', o)))
 
 // Deployments that render identically in several overlays run once.
-const distinct = new Map<string, { deployment: any, overlays: string[], objects: any[] }>()
+const distinct = new Map<string, { deployment: any; overlays: string[]; objects: any[] }>()
 for (const [overlay, objs] of rendered) {
   for (const d of objs.filter((x) => x.kind === 'Deployment')) {
     const key = JSON.stringify(d)
@@ -41,16 +42,32 @@ for (const [overlay, objs] of rendered) {
 
 t.test('every overlay renders its Deployments', async (t) => {
   for (const [overlay, objs] of rendered) {
-    const names = objs.filter((x) => x.kind === 'Deployment').map((d) => d.metadata.name).sort()
+    const names = objs
+      .filter((x) => x.kind === 'Deployment')
+      .map((d) => d.metadata.name)
+      .sort()
     t.same(names, ['zlh-controller', 'zlh-gateway'], `${overlay}: the controller and the gateway`)
   }
 })
 
 // What the API server serves of a rendered overlay (the rest are workload and network kinds).
-const SERVED = new Set(['CustomResourceDefinition', 'Namespace', 'ServiceAccount', 'ConfigMap', 'Secret', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'])
+const SERVED = new Set([
+  'CustomResourceDefinition',
+  'Namespace',
+  'ServiceAccount',
+  'ConfigMap',
+  'Secret',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'Role',
+  'RoleBinding',
+])
 
 async function applyServed(h: Harness, objs: any[]): Promise<void> {
-  const text = objs.filter((o) => SERVED.has(o.kind)).map((o) => JSON.stringify(o)).join('\n')
+  const text = objs
+    .filter((o) => SERVED.has(o.kind))
+    .map((o) => JSON.stringify(o))
+    .join('\n')
   const r = await h.kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], { input: text })
   if (r.code !== 0) throw new Error(`apply: ${r.stderr}${r.stdout}`)
 }
@@ -65,8 +82,12 @@ function sourcesOf(h: Harness): PodSources & { refresh(): Promise<void> } {
     async refresh() {
       const list = (kind: string) => h.k('get', kind, '-A', '-o', 'json').then((s) => JSON.parse(s).items as any[])
       configMaps = new Map((await list('configmaps')).map((c) => [`${c.metadata.namespace}/${c.metadata.name}`, c.data ?? {}]))
-      secrets = new Map((await list('secrets')).map((s) => [`${s.metadata.namespace}/${s.metadata.name}`,
-        Object.fromEntries(Object.entries<string>(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]))]))
+      secrets = new Map(
+        (await list('secrets')).map((s) => [
+          `${s.metadata.namespace}/${s.metadata.name}`,
+          Object.fromEntries(Object.entries<string>(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])),
+        ]),
+      )
     },
   }
 }
@@ -88,23 +109,39 @@ async function startAsRendered(t: Test, h: Harness, deployment: any, sources: Po
   const podDir = mkdtempSync(join(tmpdir(), `zlh-pod-${deployment.metadata.name}-`))
   t.teardown(() => rmSync(podDir, { recursive: true, force: true }))
   const c = await simulateContainer({
-    deployment, sources, podDir, freePort: freePodPort,
+    deployment,
+    sources,
+    podDir,
+    freePort: freePodPort,
     entrypoint: containerfileEntrypoint(),
     baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', KUBECONFIG: kubeconfigFor(h, token, `${pod.serviceAccountName}-pod`) },
   })
   t.comment(`${sa}: ${c.argv.slice(1).join(' ')}`)
   const child = spawn(c.argv[0], c.argv.slice(1), { env: c.env, cwd: podDir, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
-  child.stdout.on('data', (d) => { output = (output + d).slice(-20_000) })
-  child.stderr.on('data', (d) => { output = (output + d).slice(-20_000) })
+  child.stdout.on('data', (d) => {
+    output = (output + d).slice(-20_000)
+  })
+  child.stderr.on('data', (d) => {
+    output = (output + d).slice(-20_000)
+  })
   let ended = false
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { ended = true; resolve(code) }))
-  t.teardown(() => { if (!ended) child.kill('SIGKILL') })
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      ended = true
+      resolve(code)
+    }),
+  )
+  t.teardown(() => {
+    if (!ended) child.kill('SIGKILL')
+  })
   const metricsPort = (pod.containers[0].ports ?? []).find((p: any) => p.name === 'metrics')?.containerPort
   return {
     url: (p) => c.probeUrl(p),
     ...(metricsPort !== undefined ? { metricsUrl: `http://${POD_LOOPBACK_HOST}:${c.ports.get(metricsPort)}/metrics` } : {}),
-    output: () => output, exited, hasExited: () => ended,
+    output: () => output,
+    exited,
+    hasExited: () => ended,
     async stop() {
       if (!ended) child.kill('SIGTERM')
       return exited
@@ -116,10 +153,14 @@ async function startAsRendered(t: Test, h: Harness, deployment: any, sources: Po
 async function untilReady(s: Started, timeoutMs = 90_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const status = await fetch(s.url('readinessProbe'), { signal: AbortSignal.timeout(2000) }).then((r) => r.status, () => 0)
+    const status = await fetch(s.url('readinessProbe'), { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.status,
+      () => 0,
+    )
     if (status === 200) return
     if (s.hasExited()) throw new Error(`exited (${await s.exited}) before its readiness probe answered: ${s.output().slice(-2000)}`)
-    if (Date.now() > deadline) throw new Error(`readiness probe not 200 (last ${status}) within ${timeoutMs} ms: ${s.output().slice(-2000)}`)
+    if (Date.now() > deadline)
+      throw new Error(`readiness probe not 200 (last ${status}) within ${timeoutMs} ms: ${s.output().slice(-2000)}`)
     await new Promise((r) => setTimeout(r, 250))
   }
 }
@@ -133,31 +174,47 @@ async function startAndProbe(t: Test, h: Harness, deployment: any, sources: PodS
 }
 
 for (const { deployment, overlays: where, objects } of distinct.values()) {
-  t.test(`${deployment.metadata.namespace}/${deployment.metadata.name} (${where.join(', ')}) starts as rendered and passes its probes`, async (t) => {
-    const h = await startServer(t)
-    await applyServed(h, objects)
-    const sources = sourcesOf(h)
-    await sources.refresh()
-    // All replicas at once, as the Deployment runs them: each must pass its readiness probe (a
-    // follower that never became ready would stall every rolling update).
-    const replicas: number = deployment.spec.replicas ?? 1
-    const pods = await Promise.all(Array.from({ length: replicas }, () => startAndProbe(t, h, deployment, sources)))
-    t.equal(pods.length, replicas, `${replicas} replicas ready at once`)
-    const s = pods[0]
-    if (s.metricsUrl !== undefined) t.equal((await fetch(s.metricsUrl)).status, 401, '/metrics is not open while the metrics token Secret does not exist')
-    t.same(await Promise.all(pods.map((p) => p.stop())), pods.map(() => 0), 'each exits 0 on SIGTERM')
+  t.test(
+    `${deployment.metadata.namespace}/${deployment.metadata.name} (${where.join(', ')}) starts as rendered and passes its probes`,
+    async (t) => {
+      const h = await startServer(t)
+      await applyServed(h, objects)
+      const sources = sourcesOf(h)
+      await sources.refresh()
+      // All replicas at once, as the Deployment runs them: each must pass its readiness probe (a
+      // follower that never became ready would stall every rolling update).
+      const replicas: number = deployment.spec.replicas ?? 1
+      const pods = await Promise.all(Array.from({ length: replicas }, () => startAndProbe(t, h, deployment, sources)))
+      t.equal(pods.length, replicas, `${replicas} replicas ready at once`)
+      const s = pods[0]
+      if (s.metricsUrl !== undefined)
+        t.equal((await fetch(s.metricsUrl)).status, 401, '/metrics is not open while the metrics token Secret does not exist')
+      t.same(
+        await Promise.all(pods.map((p) => p.stop())),
+        pods.map(() => 0),
+        'each exits 0 on SIGTERM',
+      )
 
-    if (s.metricsUrl === undefined) return
-    // With the Secret the manifest's comment tells operators to create, /metrics serves its bearer.
-    const metricsToken = 'b'.repeat(64)
-    await h.k('create', 'secret', 'generic', 'zlh-metrics-token', '-n', deployment.metadata.namespace, `--from-literal=token=${metricsToken}`)
-    await sources.refresh()
-    const again = await startAndProbe(t, h, deployment, sources)
-    t.equal((await fetch(again.metricsUrl!)).status, 401, 'without the bearer: 401')
-    const m = await fetch(again.metricsUrl!, { headers: { authorization: `Bearer ${metricsToken}` } })
-    t.equal(m.status, 200, 'with the token of the Secret: 200')
-    t.match(await m.text(), /controller_runtime_/)
-    t.notMatch(again.output(), metricsToken, 'the token is never logged')
-    t.equal(await again.stop(), 0, 'exits 0 on SIGTERM')
-  })
+      if (s.metricsUrl === undefined) return
+      // With the Secret the manifest's comment tells operators to create, /metrics serves its bearer.
+      const metricsToken = 'b'.repeat(64)
+      await h.k(
+        'create',
+        'secret',
+        'generic',
+        'zlh-metrics-token',
+        '-n',
+        deployment.metadata.namespace,
+        `--from-literal=token=${metricsToken}`,
+      )
+      await sources.refresh()
+      const again = await startAndProbe(t, h, deployment, sources)
+      t.equal((await fetch(again.metricsUrl!)).status, 401, 'without the bearer: 401')
+      const m = await fetch(again.metricsUrl!, { headers: { authorization: `Bearer ${metricsToken}` } })
+      t.equal(m.status, 200, 'with the token of the Secret: 200')
+      t.match(await m.text(), /controller_runtime_/)
+      t.notMatch(again.output(), metricsToken, 'the token is never logged')
+      t.equal(await again.stop(), 0, 'exits 0 on SIGTERM')
+    },
+  )
 }

@@ -9,10 +9,15 @@ import { parseAllDocuments } from 'yaml'
 import { expectedManifestCrds, MANIFEST_CRDS_DIR } from '../../scripts/sync-manifest-crds.ts'
 import { REPO, startServer } from '../apiserver/harness.ts'
 
-function kustomize(dir: string): Promise<{ code: number, out: string, err: string }> {
-  return new Promise((resolve) => execFile('kubectl', ['kustomize', dir], { maxBuffer: 64 << 20 }, (e, out, err) => resolve({ code: e ? 1 : 0, out, err })))
+function kustomize(dir: string): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) =>
+    execFile('kubectl', ['kustomize', dir], { maxBuffer: 64 << 20 }, (e, out, err) => resolve({ code: e ? 1 : 0, out, err })),
+  )
 }
-const docs = (text: string): any[] => parseAllDocuments(text).map((d) => d.toJS()).filter(Boolean)
+const docs = (text: string): any[] =>
+  parseAllDocuments(text)
+    .map((d) => d.toJS())
+    .filter(Boolean)
 
 t.test('manifests/base/crds are the generated copies of crds/ (npm run gen:manifests)', async (t) => {
   const want = expectedManifestCrds()
@@ -25,8 +30,13 @@ t.test('kubectl kustomize manifests/ builds the base', async (t) => {
   t.equal(r.code, 0, r.err)
   const objs = docs(r.out)
   const kinds = objs.map((o) => o.kind).sort()
-  for (const k of ['CustomResourceDefinition', 'Namespace', 'ServiceAccount', 'ClusterRole', 'Role', 'Deployment', 'Service', 'Ingress']) t.ok(kinds.includes(k), `has a ${k}`)
-  t.equal(objs.filter((o) => o.kind === 'CustomResourceDefinition').length, readdirSync(join(REPO, 'crds')).filter((f) => f.endsWith('.yaml')).length, 'every CRD')
+  for (const k of ['CustomResourceDefinition', 'Namespace', 'ServiceAccount', 'ClusterRole', 'Role', 'Deployment', 'Service', 'Ingress'])
+    t.ok(kinds.includes(k), `has a ${k}`)
+  t.equal(
+    objs.filter((o) => o.kind === 'CustomResourceDefinition').length,
+    readdirSync(join(REPO, 'crds')).filter((f) => f.endsWith('.yaml')).length,
+    'every CRD',
+  )
   const controller = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'zlh-controller')
   t.equal(controller.spec.replicas, 2)
   const c = controller.spec.template.spec.containers[0]
@@ -38,17 +48,26 @@ t.test('kubectl kustomize manifests/ builds the base', async (t) => {
   const ingress = objs.find((o) => o.kind === 'Ingress')
   t.equal(ingress.spec.rules[0].host, '*.dev.example.com', 'wildcard host')
   t.ok(ingress.spec.tls[0].secretName, 'TLS from a Secret')
-  for (const o of objs) if (!['CustomResourceDefinition', 'Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) t.ok(o.metadata.namespace, `${o.kind}/${o.metadata.name} has a namespace`)
+  for (const o of objs)
+    if (!['CustomResourceDefinition', 'Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind))
+      t.ok(o.metadata.namespace, `${o.kind}/${o.metadata.name} has a namespace`)
 })
 
 t.test('the overlays build', async (t) => {
   const dir = t.testdir()
   cpSync(join(REPO, 'manifests'), join(dir, 'manifests'), { recursive: true })
-  writeFileSync(join(dir, 'manifests/overlays/proxmox/proxmox-token.txt'), readFileSync(join(REPO, 'manifests/overlays/proxmox/proxmox-token.txt.example')))
+  writeFileSync(
+    join(dir, 'manifests/overlays/proxmox/proxmox-token.txt'),
+    readFileSync(join(REPO, 'manifests/overlays/proxmox/proxmox-token.txt.example')),
+  )
   const proxmox = await kustomize(join(dir, 'manifests/overlays/proxmox'))
   t.equal(proxmox.code, 0, proxmox.err)
   const secret = docs(proxmox.out).find((o) => o.kind === 'Secret')
-  t.equal(`${secret.metadata.namespace}/${secret.metadata.name}`, 'zlh-system/proxmox-token', 'credentials Secret where the provider points')
+  t.equal(
+    `${secret.metadata.namespace}/${secret.metadata.name}`,
+    'zlh-system/proxmox-token',
+    'credentials Secret where the provider points',
+  )
   t.ok(docs(proxmox.out).some((o) => o.kind === 'ContainerProvider' && o.spec.type === 'proxmox'))
   const traefik = await kustomize(join(dir, 'manifests/overlays/traefik'))
   t.equal(traefik.code, 0, traefik.err)
@@ -61,7 +80,17 @@ t.test('the embedded API server accepts the base as-is for the kinds it serves',
   const h = await startServer(t)
   const r = await kustomize(join(REPO, 'manifests'))
   const objs = docs(r.out)
-  const served = new Set(['CustomResourceDefinition', 'Namespace', 'ServiceAccount', 'ConfigMap', 'Secret', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'])
+  const served = new Set([
+    'CustomResourceDefinition',
+    'Namespace',
+    'ServiceAccount',
+    'ConfigMap',
+    'Secret',
+    'ClusterRole',
+    'ClusterRoleBinding',
+    'Role',
+    'RoleBinding',
+  ])
   const mine = objs.filter((o) => served.has(o.kind))
   const others = [...new Set(objs.filter((o) => !served.has(o.kind)).map((o) => o.kind))].sort()
   t.same(others, ['Deployment', 'Ingress', 'Service'], 'only built-in kinds the embedded server does not serve are left out')

@@ -19,8 +19,17 @@ export const POD_LOOPBACK_HOST = '127.0.0.2'
 
 /** The objects `kubectl kustomize <dir>` renders (the real kubectl). */
 export function renderKustomization(dir: string): Promise<any[]> {
-  return new Promise((resolve, reject) => execFile('kubectl', ['kustomize', dir], { maxBuffer: 64 << 20 },
-    (e, out, err) => e ? reject(new Error(`kubectl kustomize ${dir}: ${err}`)) : resolve(parseAllDocuments(out).map((d) => d.toJS()).filter(Boolean))))
+  return new Promise((resolve, reject) =>
+    execFile('kubectl', ['kustomize', dir], { maxBuffer: 64 << 20 }, (e, out, err) =>
+      e
+        ? reject(new Error(`kubectl kustomize ${dir}: ${err}`))
+        : resolve(
+            parseAllDocuments(out)
+              .map((d) => d.toJS())
+              .filter(Boolean),
+          ),
+    ),
+  )
 }
 
 /** A port free on the pod's stand-in loopback address, for a rendered `0.0.0.0:<port>` listen. */
@@ -37,15 +46,28 @@ export function expandKubeletVars(text: string, vars: Record<string, string>): s
   let out = ''
   for (let i = 0; i < text.length; i++) {
     const c = text[i]
-    if (c !== '$' || i + 1 >= text.length) { out += c; continue }
+    if (c !== '$' || i + 1 >= text.length) {
+      out += c
+      continue
+    }
     const next = text[i + 1]
-    if (next === '$') { out += '$'; i++; continue }
+    if (next === '$') {
+      out += '$'
+      i++
+      continue
+    }
     if (next === '(') {
       const end = text.indexOf(')', i + 2)
       if (end > 0) {
         const name = text.slice(i + 2, end)
-        if (Object.hasOwn(vars, name)) { out += vars[name]; i = end; continue }
-        out += text.slice(i, end + 1); i = end; continue
+        if (Object.hasOwn(vars, name)) {
+          out += vars[name]
+          i = end
+          continue
+        }
+        out += text.slice(i, end + 1)
+        i = end
+        continue
       }
     }
     out += c
@@ -90,15 +112,19 @@ export async function simulateContainer(o: SimulateOptions): Promise<SimulatedCo
   const podName = `${o.deployment.metadata.name}-0`
 
   // Volumes → directories (longest mount path first when rewriting paths).
-  const mounts: Array<{ from: string, to: string }> = []
+  const mounts: Array<{ from: string; to: string }> = []
   for (const m of c.volumeMounts ?? []) {
     const vol = (pod.volumes ?? []).find((v: any) => v.name === m.name)
     if (vol === undefined) throw new Error(`volumeMount ${m.name} names no volume of the pod`)
     const dir = join(o.podDir, 'volumes', m.name)
     mkdirSync(dir, { recursive: true })
-    const files = vol.secret ? o.sources.secret(namespace, vol.secret.secretName)
-      : vol.configMap ? o.sources.configMap(namespace, vol.configMap.name)
-        : vol.emptyDir !== undefined || vol.persistentVolumeClaim !== undefined ? {} : undefined
+    const files = vol.secret
+      ? o.sources.secret(namespace, vol.secret.secretName)
+      : vol.configMap
+        ? o.sources.configMap(namespace, vol.configMap.name)
+        : vol.emptyDir !== undefined || vol.persistentVolumeClaim !== undefined
+          ? {}
+          : undefined
     if (files === undefined) {
       const optional = (vol.secret ?? vol.configMap)?.optional === true
       if (!optional) throw new Error(`volume ${m.name}: its source does not exist and is not optional; the pod would not start`)
@@ -130,25 +156,37 @@ export async function simulateContainer(o: SimulateOptions): Promise<SimulatedCo
     if (e.value !== undefined) value = expandKubeletVars(String(e.value), env)
     else if (e.valueFrom?.fieldRef) {
       const path = e.valueFrom.fieldRef.fieldPath
-      value = path === 'metadata.namespace' ? namespace : path === 'metadata.name' ? podName : path === 'spec.serviceAccountName' ? pod.serviceAccountName : undefined
-      if (value === undefined) throw new Error(`env ${e.name}: fieldRef ${path} is not simulated; add it to test/manifests/pod-simulation.ts`)
+      value =
+        path === 'metadata.namespace'
+          ? namespace
+          : path === 'metadata.name'
+            ? podName
+            : path === 'spec.serviceAccountName'
+              ? pod.serviceAccountName
+              : undefined
+      if (value === undefined)
+        throw new Error(`env ${e.name}: fieldRef ${path} is not simulated; add it to test/manifests/pod-simulation.ts`)
     } else if (e.valueFrom?.configMapKeyRef) {
       const r = e.valueFrom.configMapKeyRef
       value = o.sources.configMap(namespace, r.name)?.[r.key]
-      if (value === undefined && r.optional !== true) throw new Error(`env ${e.name}: ConfigMap ${namespace}/${r.name} key ${r.key} does not exist; the pod would not start`)
+      if (value === undefined && r.optional !== true)
+        throw new Error(`env ${e.name}: ConfigMap ${namespace}/${r.name} key ${r.key} does not exist; the pod would not start`)
     } else if (e.valueFrom?.secretKeyRef) {
       const r = e.valueFrom.secretKeyRef
       value = o.sources.secret(namespace, r.name)?.[r.key]
-      if (value === undefined && r.optional !== true) throw new Error(`env ${e.name}: Secret ${namespace}/${r.name} key ${r.key} does not exist; the pod would not start`)
+      if (value === undefined && r.optional !== true)
+        throw new Error(`env ${e.name}: Secret ${namespace}/${r.name} key ${r.key} does not exist; the pod would not start`)
     } else throw new Error(`env ${e.name}: source not simulated`)
     if (value !== undefined) env[e.name] = mapPath(value)
   }
 
   const expanded = [...(c.command ?? o.entrypoint), ...(c.args ?? [])].map((a) => expandKubeletVars(String(a), env))
   if (c.command !== undefined) throw new Error('the container overrides the image ENTRYPOINT; simulate its command too')
-  const argv = expanded.map((a, i) => i < o.entrypoint.length ? a : mapListen(mapPath(a)))
+  const argv = expanded.map((a, i) => (i < o.entrypoint.length ? a : mapListen(mapPath(a))))
   return {
-    argv, env: { ...o.baseEnv, ...env }, ports,
+    argv,
+    env: { ...o.baseEnv, ...env },
+    ports,
     probeUrl(which) {
       const get = c[which]?.httpGet
       if (get === undefined) throw new Error(`${which}: no httpGet probe`)

@@ -6,19 +6,35 @@ import { createServer, type Server } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import type { AddressInfo } from 'node:net'
 
-export interface Call { method: string, url: string, /** The API server's answer (0 until it came). */ status: number }
-export interface Attributes { verb: string, apiGroup: string, resource: string, namespace?: string }
+export interface Call {
+  method: string
+  url: string /** The API server's answer (0 until it came). */
+  status: number
+}
+export interface Attributes {
+  verb: string
+  apiGroup: string
+  resource: string
+  namespace?: string
+}
 
-export async function recordingProxy(target: string, ca: string | undefined): Promise<{ url: string, calls: Call[], close(): Promise<void> }> {
+export async function recordingProxy(
+  target: string,
+  ca: string | undefined,
+): Promise<{ url: string; calls: Call[]; close(): Promise<void> }> {
   const calls: Call[] = []
   const server: Server = createServer((req, res) => {
     const call: Call = { method: req.method ?? 'GET', url: req.url ?? '/', status: 0 }
     calls.push(call)
-    const up = httpsRequest(new URL(req.url ?? '/', target), { method: req.method, headers: { ...req.headers, host: new URL(target).host }, ca }, (r) => {
-      call.status = r.statusCode ?? 502
-      res.writeHead(r.statusCode ?? 502, r.headers)
-      r.pipe(res)
-    })
+    const up = httpsRequest(
+      new URL(req.url ?? '/', target),
+      { method: req.method, headers: { ...req.headers, host: new URL(target).host }, ca },
+      (r) => {
+        call.status = r.statusCode ?? 502
+        res.writeHead(r.statusCode ?? 502, r.headers)
+        r.pipe(res)
+      },
+    )
     up.on('error', () => res.destroy())
     res.on('close', () => up.destroy())
     req.pipe(up)
@@ -27,7 +43,11 @@ export async function recordingProxy(target: string, ca: string | undefined): Pr
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     calls,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   }
 }
 
@@ -37,18 +57,42 @@ export function attributesOf(call: Pick<Call, 'method' | 'url'>): Attributes | u
   const seg = u.pathname.split('/').filter(Boolean)
   let apiGroup: string
   let rest: string[]
-  if (seg[0] === 'api' && seg.length >= 3) { apiGroup = ''; rest = seg.slice(2) }
-  else if (seg[0] === 'apis' && seg.length >= 4) { apiGroup = seg[1] as string; rest = seg.slice(3) }
-  else return undefined
+  if (seg[0] === 'api' && seg.length >= 3) {
+    apiGroup = ''
+    rest = seg.slice(2)
+  } else if (seg[0] === 'apis' && seg.length >= 4) {
+    apiGroup = seg[1] as string
+    rest = seg.slice(3)
+  } else return undefined
   let namespace: string | undefined
-  if (rest[0] === 'namespaces' && rest.length >= 3) { namespace = rest[1]; rest = rest.slice(2) }
+  if (rest[0] === 'namespaces' && rest.length >= 3) {
+    namespace = rest[1]
+    rest = rest.slice(2)
+  }
   const [resource, name, sub] = rest
   if (resource === undefined) return undefined
   const watch = u.searchParams.get('watch')
-  const verb = call.method === 'GET' ? (name === undefined ? (watch === 'true' || watch === '1' ? 'watch' : 'list') : 'get')
-    : call.method === 'POST' ? 'create' : call.method === 'PUT' ? 'update' : call.method === 'PATCH' ? 'patch'
-      : call.method === 'DELETE' ? (name === undefined ? 'deletecollection' : 'delete') : call.method.toLowerCase()
+  const verb =
+    call.method === 'GET'
+      ? name === undefined
+        ? watch === 'true' || watch === '1'
+          ? 'watch'
+          : 'list'
+        : 'get'
+      : call.method === 'POST'
+        ? 'create'
+        : call.method === 'PUT'
+          ? 'update'
+          : call.method === 'PATCH'
+            ? 'patch'
+            : call.method === 'DELETE'
+              ? name === undefined
+                ? 'deletecollection'
+                : 'delete'
+              : call.method.toLowerCase()
   return { verb, apiGroup, resource: sub ? `${resource}/${sub}` : resource, namespace: resource === 'namespaces' ? undefined : namespace }
 }
 
-export function key(a: Attributes): string { return `${a.verb} ${a.apiGroup || 'core'}/${a.resource}${a.namespace ? ` in ${a.namespace}` : ''}` }
+export function key(a: Attributes): string {
+  return `${a.verb} ${a.apiGroup || 'core'}/${a.resource}${a.namespace ? ` in ${a.namespace}` : ''}`
+}

@@ -32,8 +32,12 @@ t.test('the framework re-exports the platform clock, not a copy', async (t) => {
 
 t.test('a real clock keeps the process alive for its timer; the background clock does not', async (t) => {
   const module = JSON.stringify(new URL('../../src/platform/clock.ts', import.meta.url).href)
-  const run = (clock: string) => spawnSync(process.execPath, ['--input-type=module', '-e',
-    `import { ${clock} } from ${module}; ${clock}.setTimer(() => { console.log('fired') }, 200)`], { encoding: 'utf8', timeout: 30_000 })
+  const run = (clock: string) =>
+    spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', `import { ${clock} } from ${module}; ${clock}.setTimer(() => { console.log('fired') }, 200)`],
+      { encoding: 'utf8', timeout: 30_000 },
+    )
   t.equal(run('realClock').stdout.trim(), 'fired', 'realClock waited for its timer')
   const background = run('realBackgroundClock')
   t.equal(background.status, 0)

@@ -20,7 +20,9 @@ t.test('replaces the content whole, with exactly the mode asked (umask or not)',
   const dir = tempDir(t)
   const file = join(dir, 'state.json')
   const oldMask = process.umask(0o077)
-  t.teardown(() => { process.umask(oldMask) })
+  t.teardown(() => {
+    process.umask(oldMask)
+  })
   await writeFileDurable(file, 'one', 0o644)
   t.equal(readFileSync(file, 'utf8'), 'one')
   t.equal(mode(file), 0o644, 'the umask did not narrow it')
@@ -49,8 +51,11 @@ t.test('createFileDurable: only when absent, exactly one of many concurrent crea
   const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => createFileDurable(file, `writer ${i}`)))
   const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []))
   t.equal(won.length, 1, 'one winner')
-  t.ok(results.every((r) => r.status === 'fulfilled' || (r.reason as NodeJS.ErrnoException).code === 'EEXIST'), 'the others see EEXIST')
-  t.equal(readFileSync(file, 'utf8'), `writer ${won[0]}`, 'the winner\'s content, whole')
+  t.ok(
+    results.every((r) => r.status === 'fulfilled' || (r.reason as NodeJS.ErrnoException).code === 'EEXIST'),
+    'the others see EEXIST',
+  )
+  t.equal(readFileSync(file, 'utf8'), `writer ${won[0]}`, "the winner's content, whole")
   t.equal(mode(file), 0o600)
   t.same(readdirSync(dir), ['owner.json'], 'no temp file left')
 })
@@ -64,15 +69,20 @@ t.test('a writer killed mid-write leaves the old or the new content, never a par
     const pad = 'y'.repeat(1 << 20)
     for (let n = 0; ; n++) { writeFileDurableSync(${JSON.stringify(file)}, JSON.stringify({ n, pad })); if (n === 2) process.stdout.write('go\\n') }`
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] })
-  t.teardown(() => { child.kill('SIGKILL') })
+  t.teardown(() => {
+    child.kill('SIGKILL')
+  })
   await new Promise<void>((resolve, reject) => {
     child.stdout!.once('data', () => resolve())
     child.once('exit', (code) => reject(new Error(`writer exited early (${code})`)))
   })
   child.kill('SIGKILL')
   await new Promise((resolve) => child.once('exit', resolve))
-  const last = JSON.parse(readFileSync(file, 'utf8')) as { n: number, pad: string }
+  const last = JSON.parse(readFileSync(file, 'utf8')) as { n: number; pad: string }
   t.ok(last.n >= 2, `a whole record (n=${last.n})`)
   t.equal(last.pad.length, 1 << 20)
-  t.ok(readdirSync(dir).every((n) => n === 'big.json' || n.startsWith('.big.json.tmp-')), 'at most a temp file beside it, never a torn target')
+  t.ok(
+    readdirSync(dir).every((n) => n === 'big.json' || n.startsWith('.big.json.tmp-')),
+    'at most a temp file beside it, never a torn target',
+  )
 })

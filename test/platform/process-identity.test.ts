@@ -6,7 +6,14 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { hasExited, isSameProcess, parseProcStat, processStartTime, readProcessStat, readProcessStatAsync } from '../../src/platform/process-identity.ts'
+import {
+  hasExited,
+  isSameProcess,
+  parseProcStat,
+  processStartTime,
+  readProcessStat,
+  readProcessStatAsync,
+} from '../../src/platform/process-identity.ts'
 
 /** A stat line as the kernel writes it: pid, (comm), state, ppid, pgid, … field 22 = start. */
 function statLine(pid: number, comm: string, state: string, start: string): string {
@@ -20,11 +27,24 @@ t.test('parseProcStat reads the fields after the last ")"', async (t) => {
     const s = parseProcStat(statLine(7, comm, 'S', '99'))
     t.same(s, { pid: 7, comm, state: 'S', ppid: 1, pgid: 77, startTime: '99' }, `comm ${JSON.stringify(comm)}`)
   }
-  t.equal(parseProcStat(statLine(7, 'x', 'S', '18446744073709551615'))?.startTime, '18446744073709551615', 'start time kept as the kernel\'s text, no precision lost')
+  t.equal(
+    parseProcStat(statLine(7, 'x', 'S', '18446744073709551615'))?.startTime,
+    '18446744073709551615',
+    "start time kept as the kernel's text, no precision lost",
+  )
 })
 
 t.test('parseProcStat refuses what is not a stat line', async (t) => {
-  for (const text of ['', 'garbage', '12 (x)', '12 (x) S 1 2', 'x (y) S 1 1 1', statLine(3, 'x', 'S', 'abc'), statLine(3, 'x', '?', '5'), '12 (x)S 1 1 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 5']) {
+  for (const text of [
+    '',
+    'garbage',
+    '12 (x)',
+    '12 (x) S 1 2',
+    'x (y) S 1 1 1',
+    statLine(3, 'x', 'S', 'abc'),
+    statLine(3, 'x', '?', '5'),
+    '12 (x)S 1 1 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 5',
+  ]) {
     t.equal(parseProcStat(text), null, JSON.stringify(text))
   }
 })
@@ -32,7 +52,10 @@ t.test('parseProcStat refuses what is not a stat line', async (t) => {
 t.test('a fake /proc tree: missing, zombie and live processes', async (t) => {
   const proc = mkdtempSync(join(tmpdir(), 'zlh-proc-'))
   t.teardown(() => rmSync(proc, { recursive: true, force: true }))
-  const put = (pid: number, line: string) => { mkdirSync(join(proc, String(pid))); writeFileSync(join(proc, String(pid), 'stat'), line) }
+  const put = (pid: number, line: string) => {
+    mkdirSync(join(proc, String(pid)))
+    writeFileSync(join(proc, String(pid), 'stat'), line)
+  }
   put(10, statLine(10, 'game) Z 1', 'S', '500'))
   put(11, statLine(11, 'dead', 'Z', '600'))
   t.equal(processStartTime(10, proc), '500')
@@ -60,7 +83,10 @@ t.test('a real process whose name is hostile keeps its identity', async (t) => {
     symlinkSync('/bin/sleep', exe)
     const child = spawn(exe, ['30'], { stdio: 'ignore' })
     children.push(child)
-    await new Promise<void>((resolve, reject) => { child.once('spawn', resolve); child.once('error', reject) })
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve)
+      child.once('error', reject)
+    })
     const stat = readProcessStat(child.pid!)
     t.equal(stat?.comm, name, `comm ${JSON.stringify(name)} read back whole`)
     t.not(stat?.state, 'Z', 'not mistaken for a zombie')

@@ -80,7 +80,11 @@ export function runConformance(t: Test, harness: ConformanceHarness): void {
     t.equal((await fresh().start(ref)).state, 'running', 'repeated start: still running')
     await fresh().deliverCredentials(ref, s.agent)
     const after = await waitForAgent(observed.agentUrl!, s.agent.token, agentMs)
-    t.equal((after.body as { startedAt: string }).startedAt, (status.body as { startedAt: string }).startedAt, 'the agent was not restarted')
+    t.equal(
+      (after.body as { startedAt: string }).startedAt,
+      (status.body as { startedAt: string }).startedAt,
+      'the agent was not restarted',
+    )
 
     // stop (graceful), twice
     const stopped = await fresh().stop(ref, { timeoutSeconds: 10 })
@@ -97,8 +101,13 @@ export function runConformance(t: Test, harness: ConformanceHarness): void {
     await fresh().delete({ ...ref, vmid: created.vmid })
     await fresh().delete(ref)
     t.equal(await fresh().observe(ref), undefined, 'gone')
-    t.notOk((await fresh().list()).some((c) => c.ownerUid === ref.ownerUid), 'not listed')
-    const err = await fresh().start(ref).catch((e: unknown) => e)
+    t.notOk(
+      (await fresh().list()).some((c) => c.ownerUid === ref.ownerUid),
+      'not listed',
+    )
+    const err = await fresh()
+      .start(ref)
+      .catch((e: unknown) => e)
     t.ok(isProviderError(err, 'NotFound'), `start after delete is NotFound (${String(err)})`)
   })
 
@@ -115,7 +124,9 @@ export function runConformance(t: Test, harness: ConformanceHarness): void {
       t.ok((await waitForAgent(c.agentUrl!, rotated.token, agentMs)).ok, 'the agent answers the new token')
       t.equal((await probeAgent(c.agentUrl!, s.agent.token)).status, 401, 'the old token is refused')
     } else {
-      const err = await fresh().deliverCredentials(ref, rotated).catch((e: unknown) => e)
+      const err = await fresh()
+        .deliverCredentials(ref, rotated)
+        .catch((e: unknown) => e)
       t.ok(isProviderError(err, 'Conflict'), `an enrolled agent keeps its token (${String(err)})`)
       t.notMatch(String(err), rotated.token, 'the token is not in the error')
     }
@@ -127,8 +138,18 @@ export function runConformance(t: Test, harness: ConformanceHarness): void {
     const ref = { ownerUid: s.identity.ownerUid }
     const p = fresh()
     await p.ensure(s)
-    const states = await Promise.all([p.start(ref), p.stop(ref, { timeoutSeconds: 10 }), p.start(ref), p.stop(ref, { timeoutSeconds: 10 }), p.start(ref)])
-    t.same(states.map((c) => c.state), ['running', 'stopped', 'running', 'stopped', 'running'], 'each call saw the effect of the one before')
+    const states = await Promise.all([
+      p.start(ref),
+      p.stop(ref, { timeoutSeconds: 10 }),
+      p.start(ref),
+      p.stop(ref, { timeoutSeconds: 10 }),
+      p.start(ref),
+    ])
+    t.same(
+      states.map((c) => c.state),
+      ['running', 'stopped', 'running', 'stopped', 'running'],
+      'each call saw the effect of the one before',
+    )
     t.equal((await fresh().observe(ref))!.state, 'running', 'the last call wins')
     await fresh().delete(ref)
   })
@@ -157,12 +178,20 @@ export function runConformance(t: Test, harness: ConformanceHarness): void {
     // The controller's view: only `live` still exists as a resource.
     const liveUids = new Set([live.identity.ownerUid])
     const orphans = (await fresh().list()).filter((c) => owners.has(c.ownerUid) && !liveUids.has(c.ownerUid))
-    t.same(orphans.map((c) => [c.ownerUid, c.vmid]), [[orphan.identity.ownerUid, orphaned.vmid]])
-    const err = await fresh().delete({ ownerUid: live.identity.ownerUid, vmid: orphaned.vmid }).catch((e: unknown) => e)
+    t.same(
+      orphans.map((c) => [c.ownerUid, c.vmid]),
+      [[orphan.identity.ownerUid, orphaned.vmid]],
+    )
+    const err = await fresh()
+      .delete({ ownerUid: live.identity.ownerUid, vmid: orphaned.vmid })
+      .catch((e: unknown) => e)
     t.ok(isProviderError(err, 'Conflict'), `deleting another owner's vmid is a Conflict (${String(err)})`)
     t.ok(await fresh().observe({ ownerUid: orphan.identity.ownerUid }), 'the orphan is still there')
     await fresh().delete({ ownerUid: orphan.identity.ownerUid })
     await fresh().delete({ ownerUid: live.identity.ownerUid })
-    t.notOk((await fresh().list()).some((c) => owners.has(c.ownerUid)), 'nothing of ours left')
+    t.notOk(
+      (await fresh().list()).some((c) => owners.has(c.ownerUid)),
+      'nothing of ours left',
+    )
   })
 }

@@ -28,7 +28,11 @@ t.test('every spelling of watch is authorized as the verb it is served as', asyn
     t.match(r.json().message, /cannot watch resource "configmaps"/)
     const admin = await request(s, 'GET', target)
     t.equal(admin.status, 200)
-    t.match(JSON.parse(admin.text.split('\n')[0]!), { type: 'ADDED', object: { metadata: { name: 'c' } } }, `watch=${spelling} is served as a watch`)
+    t.match(
+      JSON.parse(admin.text.split('\n')[0]!),
+      { type: 'ADDED', object: { metadata: { name: 'c' } } },
+      `watch=${spelling} is served as a watch`,
+    )
   }
   for (const spelling of ['False', 'false', 'FALSE', '0', 'false&watch=true']) {
     const r = await request(s, 'GET', `${CM}?watch=${spelling}`, { token: LISTER })

@@ -16,11 +16,23 @@ t.test('bad percent-escapes, traversal and absolute-form targets are 404 and the
   await import('node:fs/promises').then((fs) => fs.mkdir(dir))
   writeFileSync(join(dir, 'node.tar.gz'), 'artifact-bytes')
   const server = await startArtifactServer(dir)
-  t.teardown(async () => { await server.close(); rmSync(root, { recursive: true, force: true }) })
+  t.teardown(async () => {
+    await server.close()
+    rmSync(root, { recursive: true, force: true })
+  })
   const port = Number(new URL(server.baseUrl).port)
 
-  for (const target of ['/%', '/%zz', '/%E0%A4%A', '/..%2fsecret.txt', '/%2e%2e/secret.txt', '/../secret.txt',
-    'http://127.0.0.1/node.tar.gz', '/node.tar.gz%00', '/.%2e/secret.txt']) {
+  for (const target of [
+    '/%',
+    '/%zz',
+    '/%E0%A4%A',
+    '/..%2fsecret.txt',
+    '/%2e%2e/secret.txt',
+    '/../secret.txt',
+    'http://127.0.0.1/node.tar.gz',
+    '/node.tar.gz%00',
+    '/.%2e/secret.txt',
+  ]) {
     t.equal(await rawStatus(port, target), 404, `GET ${target}`)
   }
   t.equal(await rawStatus(port, '/node.tar.gz'), 200, 'a real artifact is still served afterwards')

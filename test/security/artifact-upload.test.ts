@@ -14,16 +14,29 @@ import { exchange, rawRequest } from './raw-http.ts'
 const TOKEN = 'upload-token-0123456789abcdef'
 const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex')
 
-interface Setup { dir: string, root: string, server: ArtifactServer, port: number, events: Array<Record<string, unknown>> }
+interface Setup {
+  dir: string
+  root: string
+  server: ArtifactServer
+  port: number
+  events: Array<Record<string, unknown>>
+}
 
-async function setup(t: Test, opts: { token?: string, maxUploadBytes?: number } = { token: TOKEN }): Promise<Setup> {
+async function setup(t: Test, opts: { token?: string; maxUploadBytes?: number } = { token: TOKEN }): Promise<Setup> {
   const root = mkdtempSync(join(tmpdir(), 'zlh-upload-'))
   const dir = join(root, 'served')
   mkdirSync(dir)
   writeFileSync(join(root, 'secret.txt'), 'outside')
   const events: Array<Record<string, unknown>> = []
-  const server = await startArtifactServer(dir, { uploadToken: opts.token, maxUploadBytes: opts.maxUploadBytes, onUpload: (e) => events.push(e) })
-  t.teardown(async () => { await server.close(); rmSync(root, { recursive: true, force: true }) })
+  const server = await startArtifactServer(dir, {
+    uploadToken: opts.token,
+    maxUploadBytes: opts.maxUploadBytes,
+    onUpload: (e) => events.push(e),
+  })
+  t.teardown(async () => {
+    await server.close()
+    rmSync(root, { recursive: true, force: true })
+  })
   return { dir, root, server, port: Number(new URL(server.baseUrl).port), events }
 }
 
@@ -42,8 +55,19 @@ t.test('an upload with the right token and hash is stored whole and served', asy
 
 t.test('no token, a wrong token, another scheme: 401 and nothing stored (RFC 6750 Bearer)', async (t) => {
   const s = await setup(t)
-  for (const auth of [undefined, 'Bearer wrong', `Bearer ${TOKEN}x`, `Basic ${Buffer.from(`u:${TOKEN}`).toString('base64')}`, `Bearer ${TOKEN.slice(0, -1)}`, 'Bearer']) {
-    const res = await rawRequest(s.port, '/a.tar.gz', { method: 'PUT', body: 'x', headers: { 'x-zlh-sha256': sha('x'), ...(auth ? { authorization: auth } : {}) } })
+  for (const auth of [
+    undefined,
+    'Bearer wrong',
+    `Bearer ${TOKEN}x`,
+    `Basic ${Buffer.from(`u:${TOKEN}`).toString('base64')}`,
+    `Bearer ${TOKEN.slice(0, -1)}`,
+    'Bearer',
+  ]) {
+    const res = await rawRequest(s.port, '/a.tar.gz', {
+      method: 'PUT',
+      body: 'x',
+      headers: { 'x-zlh-sha256': sha('x'), ...(auth ? { authorization: auth } : {}) },
+    })
     t.equal(res.status, 401, `authorization ${auth ?? '(none)'}`)
     t.equal(JSON.parse(res.body).code, 'ZLH_ARTIFACTS_TOKEN_REQUIRED')
     t.match(res.head, /www-authenticate: Bearer/i)
@@ -54,8 +78,20 @@ t.test('no token, a wrong token, another scheme: 401 and nothing stored (RFC 675
 
 t.test('bad names are refused (400) and nothing is written outside or inside the directory', async (t) => {
   const s = await setup(t)
-  for (const target of ['/..', '/../secret.txt', '/%2e%2e', '/%2e%2e%2fsecret.txt', '/a%2fb.tar.gz', '/sub/a.tar.gz', '/a%00.tar.gz', '/.hidden',
-    `/${'a'.repeat(300)}`, '/', '/%zz', '/healthz']) {
+  for (const target of [
+    '/..',
+    '/../secret.txt',
+    '/%2e%2e',
+    '/%2e%2e%2fsecret.txt',
+    '/a%2fb.tar.gz',
+    '/sub/a.tar.gz',
+    '/a%00.tar.gz',
+    '/.hidden',
+    `/${'a'.repeat(300)}`,
+    '/',
+    '/%zz',
+    '/healthz',
+  ]) {
     const res = await put(s, target, 'x')
     t.equal(res.status, 400, `PUT ${target.slice(0, 40)}`)
     t.equal(JSON.parse(res.body).code, 'ZLH_ARTIFACTS_BAD_NAME')
@@ -88,7 +124,8 @@ t.test('over the size limit: 413 by content-length and by a chunked body, nothin
   t.equal(declared.status, 413, 'declared too large')
   t.equal(JSON.parse(declared.body).code, 'ZLH_ARTIFACTS_TOO_LARGE')
   const body = 'y'.repeat(40)
-  const chunked = `PUT /big.tar.gz HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TOKEN}\r\nx-zlh-sha256: ${sha(body)}\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n` +
+  const chunked =
+    `PUT /big.tar.gz HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TOKEN}\r\nx-zlh-sha256: ${sha(body)}\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n` +
     `14\r\n${body.slice(0, 20)}\r\n14\r\n${body.slice(20)}\r\n0\r\n\r\n`
   t.equal((await exchange(s.port, chunked)).status, 413, 'chunked body grows too large')
   t.equal((await put(s, '/ok.tar.gz', 'x'.repeat(16))).status, 201, 'exactly the limit is fine')
@@ -100,13 +137,23 @@ t.test('a connection cut mid-body leaves no file and no temporary file', async (
   const body = 'z'.repeat(100_000)
   await new Promise<void>((resolve) => {
     const sock = connect(s.port, '127.0.0.1', () => {
-      sock.write(`PUT /cut.tar.gz HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TOKEN}\r\nx-zlh-sha256: ${sha(body)}\r\ncontent-length: ${body.length}\r\n\r\n`)
-      sock.write(body.slice(0, 50_000), () => setImmediate(() => { sock.destroy(); resolve() }))
+      sock.write(
+        `PUT /cut.tar.gz HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${TOKEN}\r\nx-zlh-sha256: ${sha(body)}\r\ncontent-length: ${body.length}\r\n\r\n`,
+      )
+      sock.write(body.slice(0, 50_000), () =>
+        setImmediate(() => {
+          sock.destroy()
+          resolve()
+        }),
+      )
     })
   })
   // The server notices the close; wait (bounded: 15 s, a loaded machine is slow) until the upload's outcome is recorded.
   for (let i = 0; i < 1500 && !s.events.some((e) => e.name === 'cut.tar.gz'); i++) await new Promise((r) => setTimeout(r, 10))
-  t.ok(s.events.some((e) => e.name === 'cut.tar.gz' && e.status === 0), 'the aborted upload was seen')
+  t.ok(
+    s.events.some((e) => e.name === 'cut.tar.gz' && e.status === 0),
+    'the aborted upload was seen',
+  )
   for (let i = 0; i < 1500 && readdirSync(s.dir).length > 0; i++) await new Promise((r) => setTimeout(r, 10))
   t.same(readdirSync(s.dir), [], 'neither cut.tar.gz nor .upload-* remains')
 })
@@ -115,7 +162,10 @@ t.test('concurrent uploads of one name: each completes, the file is one of them 
   const s = await setup(t)
   const bodies = Array.from({ length: 6 }, (_, i) => String(i).repeat(200_000 + i))
   const answers = await Promise.all(bodies.map((b) => put(s, '/same.tar.gz', b)))
-  t.same(answers.map((a) => a.status), bodies.map(() => 201))
+  t.same(
+    answers.map((a) => a.status),
+    bodies.map(() => 201),
+  )
   const stored = readFileSync(join(s.dir, 'same.tar.gz'), 'utf8')
   t.ok(bodies.includes(stored), 'the stored file is exactly one of the uploads')
   t.same(readdirSync(s.dir), ['same.tar.gz'])

@@ -27,15 +27,30 @@ t.test('secrets in npm output never reach the failure message', async (t) => {
 
 t.test("npm's environment is an allowlist: the control plane's secrets stay out", async (t) => {
   const env = cleanBuildEnv({
-    PATH: '/usr/bin', HOME: '/h', KUBECONFIG: '/s/kubeconfig', ZLH_ADMIN_TOKEN: 'x', NPM_TOKEN: 'x', GITHUB_TOKEN: 'x',
-    AWS_SECRET_ACCESS_KEY: 'x', npm_config__authToken: 'x', NODE_OPTIONS: '--require /tmp/evil.js', LD_PRELOAD: '/tmp/evil.so',
+    PATH: '/usr/bin',
+    HOME: '/h',
+    KUBECONFIG: '/s/kubeconfig',
+    ZLH_ADMIN_TOKEN: 'x',
+    NPM_TOKEN: 'x',
+    GITHUB_TOKEN: 'x',
+    AWS_SECRET_ACCESS_KEY: 'x',
+    npm_config__authToken: 'x',
+    NODE_OPTIONS: '--require /tmp/evil.js',
+    LD_PRELOAD: '/tmp/evil.so',
   })
   t.same(Object.keys(env).sort(), ['HOME', 'PATH'])
 })
 
 t.test('the build annotation is parsed strictly and bounded', async (t) => {
   const ann = (v: string): Record<string, string> => ({ [CODE_SERVER_BUILD_ANNOTATION]: v })
-  for (const bad of ['not json', '[]', 'null', '{"phase":"Ready","message":"x","attempt":1}', '{"phase":"Failed","message":7,"attempt":1}', '{"phase":"Failed","message":"x","attempt":1.5}']) {
+  for (const bad of [
+    'not json',
+    '[]',
+    'null',
+    '{"phase":"Ready","message":"x","attempt":1}',
+    '{"phase":"Failed","message":7,"attempt":1}',
+    '{"phase":"Failed","message":"x","attempt":1.5}',
+  ]) {
     t.equal(codeServerBuildOf(ann(bad)), undefined, `ignored: ${bad}`)
   }
   const huge = codeServerBuildOf(ann(JSON.stringify({ phase: 'Failed', message: 'x'.repeat(100_000), attempt: 1, retryAt: 5 })))
@@ -44,12 +59,22 @@ t.test('the build annotation is parsed strictly and bounded', async (t) => {
 })
 
 t.test('the annotation speaks only while the DevServer waits for a missing catalog', async (t) => {
-  const ds = (enabled: boolean): DevServer => ({
-    apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'DevServer',
-    metadata: { name: 'd', namespace: 'n', annotations: { [CODE_SERVER_BUILD_ANNOTATION]: JSON.stringify({ phase: 'Failed', message: 'boom', attempt: 2 }) } },
-    spec: { codeServer: { enabled } },
-  }) as unknown as DevServer
+  const ds = (enabled: boolean): DevServer =>
+    ({
+      apiVersion: 'zerolaghub.dev/v1alpha1',
+      kind: 'DevServer',
+      metadata: {
+        name: 'd',
+        namespace: 'n',
+        annotations: { [CODE_SERVER_BUILD_ANNOTATION]: JSON.stringify({ phase: 'Failed', message: 'boom', attempt: 2 }) },
+      },
+      spec: { codeServer: { enabled } },
+    }) as unknown as DevServer
   t.match(codeServerWait(ds(true), undefined), { reason: 'CodeServerBuildFailed', message: /^code-server build attempt 2 failed: boom$/ })
-  t.equal(codeServerWait(ds(true), { metadata: { name: 'code-server' } } as unknown as RuntimeCatalog), undefined, 'a catalog exists: ignored')
+  t.equal(
+    codeServerWait(ds(true), { metadata: { name: 'code-server' } } as unknown as RuntimeCatalog),
+    undefined,
+    'a catalog exists: ignored',
+  )
   t.equal(codeServerWait(ds(false), undefined), undefined, 'code-server disabled: ignored')
 })

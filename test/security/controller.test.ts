@@ -19,9 +19,20 @@ import { shareStubToken, startWorld } from '../controller/steps/fixtures.ts'
 
 const watches = { ensure: () => {}, stop: () => {} } as unknown as AgentWatches
 
-function capturedLog(): { log: pino.Logger, lines: string[] } {
+function capturedLog(): { log: pino.Logger; lines: string[] } {
   const lines: string[] = []
-  return { lines, log: pino({ level: 'trace' }, new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb() } })) }
+  return {
+    lines,
+    log: pino(
+      { level: 'trace' },
+      new Writable({
+        write(chunk, _enc, cb) {
+          lines.push(String(chunk))
+          cb()
+        },
+      }),
+    ),
+  }
 }
 
 t.test('the agent token is in no log line, Event or status, whether the agent accepts it or not', async (t) => {
@@ -36,15 +47,24 @@ t.test('the agent token is in no log line, Event or status, whether the agent ac
   const refusing = await startWorld(t)
   await driveServer(refusing.deps, watches, refusing.gameServer, { ...ctx }, gameServerKind)
   const written = JSON.stringify([
-    await w.env.client.get(GAMESERVER, 'squid', 'default'), await w.env.client.get(DEVSERVER, 'octo', 'default'),
+    await w.env.client.get(GAMESERVER, 'squid', 'default'),
+    await w.env.client.get(DEVSERVER, 'octo', 'default'),
     await refusing.env.client.get(GAMESERVER, 'squid', 'default'),
   ])
   t.match(written, /"reason":"AgentNotReady"/, 'the refused token is reported')
   t.match(written, /"reason":"ContainerRunning"/, 'the accepted token got through')
-  const secret = await refusing.env.client.get({ apiVersion: 'v1', kind: 'Secret' }, agentTokenSecretName('squid'), 'default') as unknown as { data: Record<string, string> }
+  const secret = (await refusing.env.client.get(
+    { apiVersion: 'v1', kind: 'Secret' },
+    agentTokenSecretName('squid'),
+    'default',
+  )) as unknown as { data: Record<string, string> }
   const tokens = [w.agent.token, Buffer.from(secret.data[AGENT_TOKEN_KEY]!, 'base64').toString()]
   t.notSame(tokens[0], tokens[1])
-  for (const [what, text] of [['logs', lines.join('')], ['Events', JSON.stringify([w.events, refusing.events])], ['status', written]] as const) {
+  for (const [what, text] of [
+    ['logs', lines.join('')],
+    ['Events', JSON.stringify([w.events, refusing.events])],
+    ['status', written],
+  ] as const) {
     for (const token of tokens) t.notOk(text.includes(token), `no token in ${what}`)
   }
 })
@@ -55,7 +75,10 @@ t.test('a reconcile that is aborted cancels its call to a hung agent', async (t)
   w.agent.state.hang.add('GET /mods')
   const abort = new AbortController()
   const ctx: ReconcileContext = { signal: abort.signal, log: pino({ level: 'silent' }), reconcileID: 'abort' }
-  const running = driveServer(w.deps, watches, w.gameServer, ctx, gameServerKind).then(() => undefined, (err: unknown) => err)
+  const running = driveServer(w.deps, watches, w.gameServer, ctx, gameServerKind).then(
+    () => undefined,
+    (err: unknown) => err,
+  )
   for (let i = 0; i < 500 && w.agent.count('GET /mods') === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
   t.equal(w.agent.count('GET /mods'), 1, 'the call reached the hung agent')
   abort.abort(new Error('controller stopping'))

@@ -22,7 +22,7 @@ t.test('agent: refusals carry the catalog entry and echo no presented token', as
   t.notMatch(await unknown.text(), marker)
 
   const nul = await agent.request('/game', { method: 'PUT', json: { server: { command: ['a\u0000b'] } } })
-  const nulBody = await nul.json() as { code: string; message: string; statusCode: number }
+  const nulBody = (await nul.json()) as { code: string; message: string; statusCode: number }
   t.equal(nul.status, agentErrors.entries.FIELD_NUL_BYTE.httpStatus)
   t.equal(nulBody.code, 'FIELD_NUL_BYTE')
   t.ok(nulBody.message.endsWith(`: ${agentErrors.entries.FIELD_NUL_BYTE.message}`), 'the specific part, then the catalog message')

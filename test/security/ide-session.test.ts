@@ -17,7 +17,17 @@ import type { IncomingMessage } from 'node:http'
 import { once } from 'node:events'
 import type { WebSocket } from 'ws'
 import { DEVSERVER } from '../../src/api/index.ts'
-import { openWs, send, sessionCookieOf, startGateway, startUpstream, SUFFIX, waitFor, type TestGateway, type Upstream } from '../gateway/fixtures.ts'
+import {
+  openWs,
+  send,
+  sessionCookieOf,
+  startGateway,
+  startUpstream,
+  SUFFIX,
+  waitFor,
+  type TestGateway,
+  type Upstream,
+} from '../gateway/fixtures.ts'
 import { readyConditions, startPortal, type PortalEnv } from '../gateway/portal/portal-env.ts'
 
 const TTL_SECONDS = 60
@@ -31,17 +41,29 @@ t.before(async () => {
   up = await startUpstream()
   p = await startPortal(t, { sessionTtlSeconds: TTL_SECONDS, clock: () => Date.now() + clockOffsetMs })
   const port = p.svc.gateway.port
-  g = { gw: p.svc.gateway, routes: p.svc.routes, host: (v) => `dev-${v}.${SUFFIX}:${port}`, origin: (v) => `https://dev-${v}.${SUFFIX}:${port}` }
+  g = {
+    gw: p.svc.gateway,
+    routes: p.svc.routes,
+    host: (v) => `dev-${v}.${SUFFIX}:${port}`,
+    origin: (v) => `https://dev-${v}.${SUFFIX}:${port}`,
+  }
   writer = await p.token('servers:read', 'servers:write', 'ide')
 })
 t.teardown(() => up.close())
 
 /** Creates (or recreates) DevServer `name`, Ready at `vmid`; resolves with the uid the informer routes. */
 async function readyDevServer(name: string, vmid: number, notUid?: string): Promise<string> {
-  const put = await p.api(`/api/dev/${name}`, { method: 'PUT', token: writer, json: { spec: { running: true, codeServer: { enabled: true } } } })
+  const put = await p.api(`/api/dev/${name}`, {
+    method: 'PUT',
+    token: writer,
+    json: { spec: { running: true, codeServer: { enabled: true } } },
+  })
   if (put.status !== 201 && put.status !== 200) throw new Error(`PUT ${name}: ${put.status} ${put.text}`)
   await p.setStatus('DevServer', name, { phase: 'Running', vmid, address: up.address, conditions: readyConditions(true) })
-  await waitFor(() => { const r = p.svc.routes.lookup(vmid); return r?.ready === true && r.name === name && (notUid === undefined || (r as { uid?: string }).uid !== notUid) }, `the informer to route ${name} at ${vmid}`)
+  await waitFor(() => {
+    const r = p.svc.routes.lookup(vmid)
+    return r?.ready === true && r.name === name && (notUid === undefined || (r as { uid?: string }).uid !== notUid)
+  }, `the informer to route ${name} at ${vmid}`)
   return (p.svc.routes.lookup(vmid) as { uid?: string }).uid ?? ''
 }
 
@@ -51,9 +73,18 @@ async function link(name: string, token = writer): Promise<URL> {
   return new URL(r.json.url)
 }
 
-async function redeem(u: URL, host = u.host): Promise<{ status: number; location?: string; cookie?: string; error?: string; body: string }> {
+async function redeem(
+  u: URL,
+  host = u.host,
+): Promise<{ status: number; location?: string; cookie?: string; error?: string; body: string }> {
   const r = await send(g.gw, { host, path: u.pathname + u.search })
-  return { status: r.status, location: r.headers.location, cookie: sessionCookieOf(r), error: r.headers['x-zlh-error'] as string | undefined, body: r.body }
+  return {
+    status: r.status,
+    location: r.headers.location,
+    cookie: sessionCookieOf(r),
+    error: r.headers['x-zlh-error'] as string | undefined,
+    body: r.body,
+  }
 }
 
 async function signIn(name: string, token = writer): Promise<string> {
@@ -62,14 +93,17 @@ async function signIn(name: string, token = writer): Promise<string> {
   return r.cookie
 }
 
-const page = (vmid: number, cookie: string, path = '/?folder=/home/dev/workspace') => send(g.gw, { host: g.host(vmid), path, headers: { cookie } })
+const page = (vmid: number, cookie: string, path = '/?folder=/home/dev/workspace') =>
+  send(g.gw, { host: g.host(vmid), path, headers: { cookie } })
 
 /** Resolves once the handshake ended: 101 (open, with the 101's Set-Cookie values) or the refusal's status. */
 function handshake(ws: WebSocket): Promise<{ status: number; setCookie: string[]; error?: string }> {
   ws.on('error', () => {})
   let setCookie: string[] = []
   return new Promise((resolve) => {
-    ws.once('upgrade', (res: IncomingMessage) => { setCookie = res.headers['set-cookie'] ?? [] })
+    ws.once('upgrade', (res: IncomingMessage) => {
+      setCookie = res.headers['set-cookie'] ?? []
+    })
     ws.once('open', () => resolve({ status: 101, setCookie }))
     ws.once('unexpected-response', (_req, res: IncomingMessage) => {
       res.resume()
@@ -213,7 +247,10 @@ t.test('(e) a session in use outlives its lifetime, by HTTP or by WebSocket traf
   const reconnect = openWs(g, vmid, { cookie: c2, path: '/terminal' })
   const hs = await handshake(reconnect)
   t.equal(hs.status, 101, 'a WebSocket reconnect of the active session works')
-  t.ok(hs.setCookie.some((c) => c.startsWith('__Host-zlh-ide=')), 'and its 101 renews the cookie')
+  t.ok(
+    hs.setCookie.some((c) => c.startsWith('__Host-zlh-ide=')),
+    'and its 101 renews the cookie',
+  )
   reconnect.close()
   ws.close()
   await closesWithin(ws, 5000)

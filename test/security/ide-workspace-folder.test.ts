@@ -15,16 +15,32 @@ t.test('status.ide.folder cannot turn the workspace redirect into anything else'
   t.teardown(() => upstream.close())
   const p = await startPortal(t)
   const w = await p.token('servers:read', 'servers:write', 'ide')
-  t.equal((await p.api('/api/dev/box', { method: 'PUT', token: w, json: { spec: { running: true, codeServer: { enabled: true } } } })).status, 201)
-  const ide = (folder?: string) => ({ host: `dev-${VMID}.zlh.test`, url: `https://dev-${VMID}.zlh.test/`, ...(folder === undefined ? {} : { folder }) })
-  await p.setStatus('DevServer', 'box', { phase: 'Running', vmid: VMID, address: upstream.address, ide: ide(), conditions: readyConditions(true) })
+  t.equal(
+    (await p.api('/api/dev/box', { method: 'PUT', token: w, json: { spec: { running: true, codeServer: { enabled: true } } } })).status,
+    201,
+  )
+  const ide = (folder?: string) => ({
+    host: `dev-${VMID}.zlh.test`,
+    url: `https://dev-${VMID}.zlh.test/`,
+    ...(folder === undefined ? {} : { folder }),
+  })
+  await p.setStatus('DevServer', 'box', {
+    phase: 'Running',
+    vmid: VMID,
+    address: upstream.address,
+    ide: ide(),
+    conditions: readyConditions(true),
+  })
   await waitFor(() => p.svc.routes.lookup(VMID)?.ready === true, 'the informer to route the DevServer')
   const cookie = await signIn(p, w)
   const host = `dev-${VMID}.zlh.test:${p.svc.gateway.port}`
   const origin = `https://${host}`
   const redirectFor = async (folder: string) => {
     await p.setStatus('DevServer', 'box', { ide: ide(folder) })
-    await waitFor(() => p.svc.routes.lookup(VMID)?.address === upstream.address && seen(p, folder), `the informer to see folder ${JSON.stringify(folder)}`)
+    await waitFor(
+      () => p.svc.routes.lookup(VMID)?.address === upstream.address && seen(p, folder),
+      `the informer to see folder ${JSON.stringify(folder)}`,
+    )
     return send(p.svc.gateway, { host, path: '/', headers: { cookie } })
   }
 
@@ -34,7 +50,19 @@ t.test('status.ide.folder cannot turn the workspace redirect into anything else'
   t.equal(r.headers.location, `${origin}/?folder=${good}`, 'the reported folder is opened')
 
   for (const folder of ['relative/path', '//evil.example/x', '/']) {
-    const res = await p.env.client.patch({ apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'DevServer' }, 'box', 'default', { status: { ide: ide(folder) } }, 'application/merge-patch+json', { subresource: 'status', fieldManager: 'zlh-controller' }).then(() => 'accepted', (err: Error) => err.message)
+    const res = await p.env.client
+      .patch(
+        { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'DevServer' },
+        'box',
+        'default',
+        { status: { ide: ide(folder) } },
+        'application/merge-patch+json',
+        { subresource: 'status', fieldManager: 'zlh-controller' },
+      )
+      .then(
+        () => 'accepted',
+        (err: Error) => err.message,
+      )
     t.match(res, /folder/, `${JSON.stringify(folder)} is refused by the API server, naming the field`)
   }
 
@@ -52,7 +80,12 @@ t.test('status.ide.folder cannot turn the workspace redirect into anything else'
 /** True once the route reflects the status's folder: kept when plain, dropped otherwise. */
 function seen(p: PortalEnv, folder: string): boolean {
   const route = p.svc.routes.lookup(VMID)
-  const plain = !/[\u0000-\u001f\u007f-\u009f\u2028\u2029\\]/.test(folder) && !folder.split('/').slice(1).some((s) => s === '' || s === '.' || s === '..')
+  const plain =
+    !/[\u0000-\u001f\u007f-\u009f\u2028\u2029\\]/.test(folder) &&
+    !folder
+      .split('/')
+      .slice(1)
+      .some((s) => s === '' || s === '.' || s === '..')
   return plain ? route?.folder === folder : route?.folder === undefined
 }
 

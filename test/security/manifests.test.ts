@@ -13,17 +13,45 @@ import { join } from 'node:path'
 import { parseAllDocuments } from 'yaml'
 import { REPO, startServer } from '../apiserver/harness.ts'
 
-const rendered: any[] = await new Promise((resolve, reject) => execFile('kubectl', ['kustomize', join(REPO, 'manifests')], { maxBuffer: 64 << 20 },
-  (e, out, err) => e ? reject(new Error(err)) : resolve(parseAllDocuments(out).map((d) => d.toJS()).filter(Boolean))))
-const SERVED = new Set(['CustomResourceDefinition', 'Namespace', 'ServiceAccount', 'ConfigMap', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'])
+const rendered: any[] = await new Promise((resolve, reject) =>
+  execFile('kubectl', ['kustomize', join(REPO, 'manifests')], { maxBuffer: 64 << 20 }, (e, out, err) =>
+    e
+      ? reject(new Error(err))
+      : resolve(
+          parseAllDocuments(out)
+            .map((d) => d.toJS())
+            .filter(Boolean),
+        ),
+  ),
+)
+const SERVED = new Set([
+  'CustomResourceDefinition',
+  'Namespace',
+  'ServiceAccount',
+  'ConfigMap',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'Role',
+  'RoleBinding',
+])
 
 t.test('the controller ServiceAccount: finalizers of its servers, nothing more', async (t) => {
   const h = await startServer(t)
-  const applied = await h.kubectl(['apply', '--server-side', '-f', '-'], { input: rendered.filter((o) => SERVED.has(o.kind)).map((o) => JSON.stringify(o)).join('\n') })
+  const applied = await h.kubectl(['apply', '--server-side', '-f', '-'], {
+    input: rendered
+      .filter((o) => SERVED.has(o.kind))
+      .map((o) => JSON.stringify(o))
+      .join('\n'),
+  })
   t.equal(applied.code, 0, applied.stderr)
-  const canI = async (...args: string[]): Promise<string> => (await h.kubectl(['auth', 'can-i', ...args, '--as', 'system:serviceaccount:zlh-system:zlh-controller'])).stdout.trim()
+  const canI = async (...args: string[]): Promise<string> =>
+    (await h.kubectl(['auth', 'can-i', ...args, '--as', 'system:serviceaccount:zlh-system:zlh-controller'])).stdout.trim()
   for (const kind of ['gameservers', 'devservers']) {
-    t.equal(await canI('update', `${kind}.zerolaghub.dev`, '--subresource=finalizers', '-n', 'tenant-a'), 'yes', `update ${kind}/finalizers in any namespace`)
+    t.equal(
+      await canI('update', `${kind}.zerolaghub.dev`, '--subresource=finalizers', '-n', 'tenant-a'),
+      'yes',
+      `update ${kind}/finalizers in any namespace`,
+    )
     t.equal(await canI('update', `${kind}.zerolaghub.dev`, '-n', 'tenant-a'), 'no', `no update of ${kind} themselves`)
     t.equal(await canI('delete', `${kind}.zerolaghub.dev`, '-n', 'tenant-a'), 'no', `no delete of ${kind}`)
   }

@@ -27,8 +27,13 @@ async function processNamed(t: Test, dir: string, name: string): Promise<ChildPr
   const exe = join(dir, name)
   symlinkSync('/bin/sleep', exe)
   const child = spawn(exe, ['60'], { stdio: 'ignore' })
-  t.teardown(() => { child.kill('SIGKILL') })
-  await new Promise<void>((resolve, reject) => { child.once('spawn', resolve); child.once('error', reject) })
+  t.teardown(() => {
+    child.kill('SIGKILL')
+  })
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve)
+    child.once('error', reject)
+  })
   return child
 }
 
@@ -39,10 +44,26 @@ t.test('a lock holder named like a zombie ("x) Z 1 1") still holds the host lock
   const lock = join(dir, 'host.lock')
   writeFileSync(lock, JSON.stringify({ pid: holder.pid, start: processStartTime(holder.pid!) }))
   let entered = false
-  await t.rejects(withHostLock(lock, async () => { entered = true }, 300), { code: 'Locked' }, 'the live holder keeps it')
+  await t.rejects(
+    withHostLock(
+      lock,
+      async () => {
+        entered = true
+      },
+      300,
+    ),
+    { code: 'Locked' },
+    'the live holder keeps it',
+  )
   t.notOk(entered)
   writeFileSync(lock, JSON.stringify({ pid: holder.pid, start: '1' }))
-  await withHostLock(lock, async () => { entered = true }, 300)
+  await withHostLock(
+    lock,
+    async () => {
+      entered = true
+    },
+    300,
+  )
   t.ok(entered, 'a pid whose start time differs is a recycled pid: the stale lock is taken over')
 })
 
@@ -74,7 +95,9 @@ t.test('a durable write replaces a planted symlink, never writes through it', as
 t.test('a durable write of a secret is never wider than asked, whatever the umask', async (t) => {
   const dir = tempDir(t)
   const old = process.umask(0)
-  t.teardown(() => { process.umask(old) })
+  t.teardown(() => {
+    process.umask(old)
+  })
   await writeFileDurable(join(dir, 'key'), 'k', 0o600)
   t.equal(statSync(join(dir, 'key')).mode & 0o777, 0o600)
   t.same(readdirSync(dir), ['key'])
@@ -84,11 +107,16 @@ t.test('a runtime archive cannot write through a link it made (l -> ., l/m -> ..
   const outer = tempDir(t)
   const root = join(outer, 'root')
   mkdirSync(root)
-  const err = await pipeline(Readable.from([tarball([
-    { path: 'l', type: 'symlink', linkpath: '.' },
-    { path: 'l/m', type: 'symlink', linkpath: '..' },
-    { path: 'l/m/escape', content: 'outside' },
-  ])]), safeExtractor({ dir: root, label: 'hostile 1.0' })).catch((e: unknown) => e)
+  const err = await pipeline(
+    Readable.from([
+      tarball([
+        { path: 'l', type: 'symlink', linkpath: '.' },
+        { path: 'l/m', type: 'symlink', linkpath: '..' },
+        { path: 'l/m/escape', content: 'outside' },
+      ]),
+    ]),
+    safeExtractor({ dir: root, label: 'hostile 1.0' }),
+  ).catch((e: unknown) => e)
   t.match(err, { code: 'ARCHIVE_UNSAFE_ENTRY', message: /hostile 1\.0: .*symbolic link/ })
   t.same(readdirSync(outer), ['root'], 'nothing outside the root')
 })

@@ -7,10 +7,17 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import type { FastifyInstance, RouteOptions } from 'fastify'
 import { startPortal, type PortalEnv } from '../gateway/portal/portal-env.ts'
 
-export interface RouteEntry { method: string; url: string; scope: unknown }
+export interface RouteEntry {
+  method: string
+  url: string
+  scope: unknown
+}
 
 /** Starts the portal with an onRoute hook on the gateway's fastify instance installed before any route. */
-export async function startPortalRecordingRoutes(t: Test, extra: Parameters<typeof startPortal>[1] = {}): Promise<{ p: PortalEnv; routes: RouteEntry[] }> {
+export async function startPortalRecordingRoutes(
+  t: Test,
+  extra: Parameters<typeof startPortal>[1] = {},
+): Promise<{ p: PortalEnv; routes: RouteEntry[] }> {
   // Every fastify instance created meanwhile (the embedded API server is one too), by instance.
   const tables = new Map<FastifyInstance, RouteEntry[]>()
   const onInit = (message: unknown): void => {
@@ -18,7 +25,8 @@ export async function startPortalRecordingRoutes(t: Test, extra: Parameters<type
     const routes: RouteEntry[] = []
     tables.set(app, routes)
     app.addHook('onRoute', (r: RouteOptions) => {
-      for (const method of [r.method].flat()) routes.push({ method, url: r.url, scope: (r.config as { scope?: unknown } | undefined)?.scope })
+      for (const method of [r.method].flat())
+        routes.push({ method, url: r.url, scope: (r.config as { scope?: unknown } | undefined)?.scope })
     })
   }
   subscribe('fastify.initialization', onInit)

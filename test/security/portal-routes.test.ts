@@ -17,7 +17,13 @@ import { authenticateRoute } from '../../src/gateway/portal/auth.ts'
 import { exchange, httpText, type Answer } from './raw-http.ts'
 import { startPortalRecordingRoutes } from './portal-route-table.ts'
 
-const jsonCode = (a: Answer): string | undefined => { try { return JSON.parse(a.body).code } catch { return undefined } }
+const jsonCode = (a: Answer): string | undefined => {
+  try {
+    return JSON.parse(a.body).code
+  } catch {
+    return undefined
+  }
+}
 
 /** A concrete path for a route pattern: params name things that exist, so a bypass would act. */
 function fill(url: string, ids: { tokenId: string }): string {
@@ -35,8 +41,10 @@ function bodyFor(method: string, path: string): { body?: string; headers?: Recor
   if (path.endsWith('/tokens')) return json({ user: 'mallory', scopes: ['admin'] })
   if (path === '/api/game') return json({ name: 'pwned', spec: gameSpec() })
   if (path === '/api/dev') return json({ name: 'pwned', spec: { runtimes: [{ name: 'node', channel: 'stable' }], running: true } })
-  if (path.startsWith('/api/game/')) return json({ spec: gameSpec({ running: false, server: { command: ['sh', '-c', 'id > /tmp/pwned'], port: 25565 } }) })
-  if (path.startsWith('/api/dev/') && !path.endsWith('/ide-token')) return json({ spec: { runtimes: [{ name: 'node', channel: 'stable' }], running: false } })
+  if (path.startsWith('/api/game/'))
+    return json({ spec: gameSpec({ running: false, server: { command: ['sh', '-c', 'id > /tmp/pwned'], port: 25565 } }) })
+  if (path.startsWith('/api/dev/') && !path.endsWith('/ide-token'))
+    return json({ spec: { runtimes: [{ name: 'node', channel: 'stable' }], running: false } })
   return {}
 }
 
@@ -44,10 +52,28 @@ function bodyFor(method: string, path: string): { body?: string; headers?: Recor
 function abnormalSpellings(path: string): string[] {
   const rest = path.slice('/api'.length)
   const out = [
-    `/%61pi${rest}`, `/a%70i${rest}`, `/ap%69${rest}`, `/%61%70%69${rest}`,
-    `/api%2F${rest.slice(1)}`, `/api%2f${rest.slice(1)}`, `//api${rest}`, `/api/${rest}`, `/./api${rest}`, `/api/.${rest}`,
-    `/x/../api${rest}`, `/api/x/..${rest}`, `/x/%2e%2e/api${rest}`, `/x/%2E%2E/api${rest}`, `/%2e/api${rest}`,
-    `/api\\${rest.slice(1)}`, `/api%5C${rest.slice(1)}`, `/api%5c${rest.slice(1)}`, `${path}%00`, `/api${rest}#`, `/api${rest}#x`, `/api${rest}?#`,
+    `/%61pi${rest}`,
+    `/a%70i${rest}`,
+    `/ap%69${rest}`,
+    `/%61%70%69${rest}`,
+    `/api%2F${rest.slice(1)}`,
+    `/api%2f${rest.slice(1)}`,
+    `//api${rest}`,
+    `/api/${rest}`,
+    `/./api${rest}`,
+    `/api/.${rest}`,
+    `/x/../api${rest}`,
+    `/api/x/..${rest}`,
+    `/x/%2e%2e/api${rest}`,
+    `/x/%2E%2E/api${rest}`,
+    `/%2e/api${rest}`,
+    `/api\\${rest.slice(1)}`,
+    `/api%5C${rest.slice(1)}`,
+    `/api%5c${rest.slice(1)}`,
+    `${path}%00`,
+    `/api${rest}#`,
+    `/api${rest}#x`,
+    `/api${rest}?#`,
   ]
   // A letter of the next segment, with hex letters in both cases where its code has one (n = %6e/%6E).
   const seg = /^\/([a-z])/.exec(rest)
@@ -63,12 +89,30 @@ function abnormalSpellings(path: string): string[] {
 /** Other odd spellings: allowed by the rule but naming another (unknown) path, so refused by routing or auth, never served. */
 function oddSpellings(path: string): string[] {
   const rest = path.slice('/api'.length)
-  return [`${path};x`, `/api;${rest}`, `${path}%3F`, `/API${rest}`, `/Api${rest}`, `/%2561pi${rest}`, `/%C1%A1pi${rest}`, `/%EF%BD%81pi${rest}`, `/api%20${rest}`, `${path}%20`]
+  return [
+    `${path};x`,
+    `/api;${rest}`,
+    `${path}%3F`,
+    `/API${rest}`,
+    `/Api${rest}`,
+    `/%2561pi${rest}`,
+    `/%C1%A1pi${rest}`,
+    `/%EF%BD%81pi${rest}`,
+    `/api%20${rest}`,
+    `${path}%20`,
+  ]
 }
 
 /** Absolute-form and other non-path targets for a path (the rule: each is refused with 400). */
 function absoluteTargets(path: string, port: number): string[] {
-  return [`http://127.0.0.1:${port}${path}`, `https://127.0.0.1:${port}${path}`, `HTTP://127.0.0.1:${port}${path}`, `http://evil.example${path}`, `http://127.0.0.1:${port}/%61pi${path.slice(4)}`, `127.0.0.1:${port}`]
+  return [
+    `http://127.0.0.1:${port}${path}`,
+    `https://127.0.0.1:${port}${path}`,
+    `HTTP://127.0.0.1:${port}${path}`,
+    `http://evil.example${path}`,
+    `http://127.0.0.1:${port}/%61pi${path.slice(4)}`,
+    `127.0.0.1:${port}`,
+  ]
 }
 
 const ALLOWED = new Set([400, 401, 404, 405])
@@ -84,22 +128,57 @@ t.test('every portal route, every spelling, no token: refused, and nothing chang
   t.ok(has('POST', '/api/tokens'), 'POST /api/tokens is enumerated')
   t.ok(has('POST', '/api/game'), 'POST /api/game is enumerated')
   t.ok(has('PUT', '/api/game/:name'), 'PUT /api/game/:name is enumerated')
-  t.ok(routes.some((r) => r.url.startsWith('/api/game/:name/files/')), 'the file routes are enumerated')
+  t.ok(
+    routes.some((r) => r.url.startsWith('/api/game/:name/files/')),
+    'the file routes are enumerated',
+  )
   const portalRoutes = routes.filter((r) => r.url === '/api' || r.url.startsWith('/api/'))
-  t.same(routes.filter((r) => !portalRoutes.includes(r)).map((r) => r.url).sort(), ['/__ide/:id', '/__ide/:id', '/healthz', '/healthz'], 'outside /api only health and the legacy IDE redirect (GET, HEAD)')
-  t.same(portalRoutes.filter((r) => r.scope === null).map((r) => r.url), ['/api/openapi.json', '/api/openapi.json'], 'the only public portal route is the OpenAPI document')
-  t.same(portalRoutes.filter((r) => r.scope === undefined), [], 'every portal route declares a scope')
+  t.same(
+    routes
+      .filter((r) => !portalRoutes.includes(r))
+      .map((r) => r.url)
+      .sort(),
+    ['/__ide/:id', '/__ide/:id', '/healthz', '/healthz'],
+    'outside /api only health and the legacy IDE redirect (GET, HEAD)',
+  )
+  t.same(
+    portalRoutes.filter((r) => r.scope === null).map((r) => r.url),
+    ['/api/openapi.json', '/api/openapi.json'],
+    'the only public portal route is the OpenAPI document',
+  )
+  t.same(
+    portalRoutes.filter((r) => r.scope === undefined),
+    [],
+    'every portal route declares a scope',
+  )
   const attacked = portalRoutes.filter((r) => r.scope !== null)
 
   // Things a bypass would act on or change.
-  await p.env.client.create({ apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'GameServer', metadata: { name: 'victim', namespace: NS }, spec: gameSpec() })
-  await p.env.client.create({ apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'DevServer', metadata: { name: 'victim-dev', namespace: NS }, spec: { runtimes: [{ name: 'node', channel: 'stable' }], running: true } })
+  await p.env.client.create({
+    apiVersion: 'zerolaghub.dev/v1alpha1',
+    kind: 'GameServer',
+    metadata: { name: 'victim', namespace: NS },
+    spec: gameSpec(),
+  })
+  await p.env.client.create({
+    apiVersion: 'zerolaghub.dev/v1alpha1',
+    kind: 'DevServer',
+    metadata: { name: 'victim-dev', namespace: NS },
+    spec: { runtimes: [{ name: 'node', channel: 'stable' }], running: true },
+  })
   const spare = await p.svc.tokens.issue('spare', ['servers:read'])
   const ids = { tokenId: spare.id }
   const snapshot = async () => ({
-    tokens: p.svc.tokens.list().map((x) => x.id).sort(),
-    games: (await p.env.client.list(GAMESERVER, { namespace: NS })).items.map((o) => `${o.metadata?.name}@${o.metadata?.generation}`).sort(),
-    devs: (await p.env.client.list({ apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'DevServer' }, { namespace: NS })).items.map((o) => `${o.metadata?.name}@${o.metadata?.generation}`).sort(),
+    tokens: p.svc.tokens
+      .list()
+      .map((x) => x.id)
+      .sort(),
+    games: (await p.env.client.list(GAMESERVER, { namespace: NS })).items
+      .map((o) => `${o.metadata?.name}@${o.metadata?.generation}`)
+      .sort(),
+    devs: (await p.env.client.list({ apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'DevServer' }, { namespace: NS })).items
+      .map((o) => `${o.metadata?.name}@${o.metadata?.generation}`)
+      .sort(),
   })
   const before = await snapshot()
 
@@ -124,8 +203,18 @@ t.test('every portal route, every spelling, no token: refused, and nothing chang
     const path = fill(r.url, ids)
     const { body, headers } = bodyFor(r.method, path)
     const headOnly = r.method === 'HEAD'
-    const send = (label: string, target: string, check: (a: Answer) => string | undefined, o: { version?: string; host?: string | null; method?: string } = {}) =>
-      attack(`${o.method ?? r.method} ${label}`, httpText(o.method ?? r.method, target, { version: o.version, host: o.host, headers, body }), check, { headOnly })
+    const send = (
+      label: string,
+      target: string,
+      check: (a: Answer) => string | undefined,
+      o: { version?: string; host?: string | null; method?: string } = {},
+    ) =>
+      attack(
+        `${o.method ?? r.method} ${label}`,
+        httpText(o.method ?? r.method, target, { version: o.version, host: o.host, headers, body }),
+        check,
+        { headOnly },
+      )
 
     // Normal form (and a bare "?", which is still the normal path): routed, so 401 without a token.
     await send(path, path, exactly(401))
@@ -166,24 +255,55 @@ t.test('every portal route, every spelling, no token: refused, and nothing chang
       t.equal((await exchange(port, httpText('CONNECT', `127.0.0.1:${port}`, { host }))).status, 400, `CONNECT on ${host}`)
       t.equal((await exchange(port, httpText('GET', '*', { host }))).status, 400, `GET * on ${host}`)
       t.equal((await exchange(port, httpText('OPTIONS', '*', { host }))).status, 204, `OPTIONS * on ${host} is answered by the gateway`)
-      t.equal((await exchange(port, httpText('GET', `http://dev-101.${SUFFIX}/`, { host }))).status, 400, `absolute-form to an IDE host via ${host}`)
+      t.equal(
+        (await exchange(port, httpText('GET', `http://dev-101.${SUFFIX}/`, { host }))).status,
+        400,
+        `absolute-form to an IDE host via ${host}`,
+      )
     }
   })
 
   await t.test('console WebSocket upgrades: authenticated on the checked path', async (t) => {
-    const upgrade = { upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-protocol': 'zlh.console' }
-    const ws = (target: string, extra: Record<string, string> = {}) => exchange(port, httpText('GET', target, { headers: { ...upgrade, ...extra } }))
-    for (const path of ['/api/game/victim/console', '/api/dev/victim-dev/console', '/api/game/victim/console?session=x', '/api/nothing', '/api']) {
-      t.equal((await ws(path)).status, 401, `${path} without a token`)
-      t.equal((await ws(path, { 'sec-websocket-protocol': 'zlh.console, zlh.bearer.zlh_000000000000_' + 'A'.repeat(43) })).status, 401, `${path} with an unknown token`)
+    const upgrade = {
+      upgrade: 'websocket',
+      connection: 'Upgrade',
+      'sec-websocket-version': '13',
+      'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      'sec-websocket-protocol': 'zlh.console',
     }
-    for (const s of [...abnormalSpellings('/api/game/victim/console'), ...absoluteTargets('/api/game/victim/console', port).filter((x) => x.includes('/'))]) {
+    const ws = (target: string, extra: Record<string, string> = {}) =>
+      exchange(port, httpText('GET', target, { headers: { ...upgrade, ...extra } }))
+    for (const path of [
+      '/api/game/victim/console',
+      '/api/dev/victim-dev/console',
+      '/api/game/victim/console?session=x',
+      '/api/nothing',
+      '/api',
+    ]) {
+      t.equal((await ws(path)).status, 401, `${path} without a token`)
+      t.equal(
+        (await ws(path, { 'sec-websocket-protocol': 'zlh.console, zlh.bearer.zlh_000000000000_' + 'A'.repeat(43) })).status,
+        401,
+        `${path} with an unknown token`,
+      )
+    }
+    for (const s of [
+      ...abnormalSpellings('/api/game/victim/console'),
+      ...absoluteTargets('/api/game/victim/console', port).filter((x) => x.includes('/')),
+    ]) {
       t.equal((await ws(s)).status, 400, `${s} is refused before anything else`)
       t.equal((await ws(s, { authorization: `Bearer ${admin}` })).status, 400, `${s} is refused with a token too`)
     }
-    t.equal((await exchange(port, httpText('GET', `http://127.0.0.1:${port}/`, { host: `dev-101.${SUFFIX}`, headers: upgrade }))).status, 400, 'absolute-form upgrade to an IDE host')
+    t.equal(
+      (await exchange(port, httpText('GET', `http://127.0.0.1:${port}/`, { host: `dev-101.${SUFFIX}`, headers: upgrade }))).status,
+      400,
+      'absolute-form upgrade to an IDE host',
+    )
     const withToken = await ws('/api/game/victim/console', { authorization: `Bearer ${admin}` })
-    t.notOk([400, 401, 403].includes(withToken.status), `with a token the normal path gets past auth (got ${withToken.status}: no agent yet)`)
+    t.notOk(
+      [400, 401, 403].includes(withToken.status),
+      `with a token the normal path gets past auth (got ${withToken.status}: no agent yet)`,
+    )
     t.equal((await ws('/api/nothing', { authorization: `Bearer ${admin}` })).status, 404, 'an unknown upgrade path with a token is a 404')
   })
 
@@ -191,9 +311,15 @@ t.test('every portal route, every spelling, no token: refused, and nothing chang
     const auth = { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }
     const listed = await exchange(port, httpText('GET', '/api/tokens', { headers: auth }))
     t.equal(listed.status, 200)
-    const issued = await exchange(port, httpText('POST', '/api/tokens', { headers: auth, body: JSON.stringify({ user: 'bob', scopes: ['servers:read'] }) }))
+    const issued = await exchange(
+      port,
+      httpText('POST', '/api/tokens', { headers: auth, body: JSON.stringify({ user: 'bob', scopes: ['servers:read'] }) }),
+    )
     t.equal(issued.status, 201, 'POST /api/tokens issues')
-    const created = await exchange(port, httpText('PUT', '/api/game/made-here', { headers: auth, body: JSON.stringify({ spec: gameSpec() }) }))
+    const created = await exchange(
+      port,
+      httpText('PUT', '/api/game/made-here', { headers: auth, body: JSON.stringify({ spec: gameSpec() }) }),
+    )
     t.equal(created.status, 201, 'PUT /api/game/:name creates')
     t.equal(p.svc.tokens.list().length, before.tokens.length + 1)
   })
@@ -210,7 +336,11 @@ t.test('edge limits: 413 for a large body, 400 for deep JSON, both naming the li
   t.equal(large.status, 413, 'a 10 MB body is a 413')
   t.equal(jsonCode(large), 'ZLH_GW_API_BODY_TOO_LARGE')
   t.match(JSON.parse(large.body).message, /1048576 bytes/, 'naming the limit')
-  t.equal((await exchange(port, httpText('POST', '/api/tokens', { headers: { 'content-type': 'application/json' }, body: big }))).status, 401, 'without a token: 401, the body is never read')
+  t.equal(
+    (await exchange(port, httpText('POST', '/api/tokens', { headers: { 'content-type': 'application/json' }, body: big }))).status,
+    401,
+    'without a token: 401, the body is never read',
+  )
 
   const deep = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n)
   for (const [label, body] of [
@@ -224,14 +354,26 @@ t.test('edge limits: 413 for a large body, 400 for deep JSON, both naming the li
     t.equal(jsonCode(a), 'ZLH_GW_API_BODY_TOO_DEEP', `${label}: names the depth limit`)
     t.match(a.body, /at most 64 levels/)
   }
-  const charset = await exchange(port, httpText('PUT', '/api/game/deep', { headers: { ...auth, 'content-type': 'application/json; charset=utf-8' }, body: `{"spec":${deep(10_000)}}` }))
+  const charset = await exchange(
+    port,
+    httpText('PUT', '/api/game/deep', {
+      headers: { ...auth, 'content-type': 'application/json; charset=utf-8' },
+      body: `{"spec":${deep(10_000)}}`,
+    }),
+  )
   t.equal(jsonCode(charset), 'ZLH_GW_API_BODY_TOO_DEEP', 'with a charset parameter too')
-  const largeText = await exchange(port, httpText('PUT', '/api/game/deep', { headers: { ...auth, 'content-type': 'text/plain' }, body: 'x'.repeat(2 * 1024 * 1024) }))
+  const largeText = await exchange(
+    port,
+    httpText('PUT', '/api/game/deep', { headers: { ...auth, 'content-type': 'text/plain' }, body: 'x'.repeat(2 * 1024 * 1024) }),
+  )
   t.equal(largeText.status, 413, 'a large body of another type is a 413 as well')
   const shallow = await exchange(port, httpText('PUT', '/api/game/deep', { headers: auth, body: `{"spec":${deep(63)}}` }))
   t.equal(shallow.status, 400)
   t.not(jsonCode(shallow), 'ZLH_GW_API_BODY_TOO_DEEP', '64 levels pass the depth check (and fail validation)')
-  const bracesInStrings = await exchange(port, httpText('POST', '/api/tokens', { headers: auth, body: JSON.stringify({ user: '{['.repeat(5000), scopes: ['servers:read'] }) }))
+  const bracesInStrings = await exchange(
+    port,
+    httpText('POST', '/api/tokens', { headers: auth, body: JSON.stringify({ user: '{['.repeat(5000), scopes: ['servers:read'] }) }),
+  )
   t.not(jsonCode(bracesInStrings), 'ZLH_GW_API_BODY_TOO_DEEP', 'brackets inside strings do not count')
   t.equal((await p.env.client.list(GAMESERVER, { namespace: NS })).items.length, 0, 'nothing was written')
   t.equal((await exchange(port, httpText('GET', '/healthz'))).status, 200, 'the gateway is still up')
@@ -244,11 +386,20 @@ t.test('over TLS, the same rule: absolute-form and encoded spellings refused, no
   const tokensBefore = p.svc.tokens.list().length
   const body = JSON.stringify({ user: 'mallory', scopes: ['admin'] })
   const headers = { 'content-type': 'application/json' }
-  for (const target of [`https://127.0.0.1:${port}/api/tokens`, `http://127.0.0.1:${port}/api/tokens`, '/%61pi/tokens', '/x/../api/tokens']) {
+  for (const target of [
+    `https://127.0.0.1:${port}/api/tokens`,
+    `http://127.0.0.1:${port}/api/tokens`,
+    '/%61pi/tokens',
+    '/x/../api/tokens',
+  ]) {
     const a = await exchange(port, httpText('POST', target, { headers, body }), { tls: true })
     t.equal(a.status, 400, `POST ${target} over TLS`)
   }
-  t.equal((await exchange(port, httpText('POST', '/api/tokens', { headers, body }), { tls: true })).status, 401, 'the normal form is authenticated')
+  t.equal(
+    (await exchange(port, httpText('POST', '/api/tokens', { headers, body }), { tls: true })).status,
+    401,
+    'the normal form is authenticated',
+  )
   t.equal(p.svc.tokens.list().length, tokensBefore, 'no token was issued')
 })
 
@@ -257,12 +408,15 @@ t.test('fail closed: a portal route that declares no scope is refused to every t
   const admin = p.svc.bootstrapAdminToken!
   const app = Fastify()
   t.teardown(() => app.close())
-  await app.register(async (portal) => {
-    portal.addHook('onRequest', authenticateRoute(p.svc.tokens))
-    portal.get('/forgotten', async () => ({ reached: true }))
-    portal.get('/public', { config: { scope: null } }, async () => ({ reached: true }))
-    portal.get('/read', { config: { scope: 'servers:read' } }, async () => ({ reached: true }))
-  }, { prefix: '/api' })
+  await app.register(
+    async (portal) => {
+      portal.addHook('onRequest', authenticateRoute(p.svc.tokens))
+      portal.get('/forgotten', async () => ({ reached: true }))
+      portal.get('/public', { config: { scope: null } }, async () => ({ reached: true }))
+      portal.get('/read', { config: { scope: 'servers:read' } }, async () => ({ reached: true }))
+    },
+    { prefix: '/api' },
+  )
   const get = (url: string, token?: string) => app.inject({ url, headers: token ? { authorization: `Bearer ${token}` } : {} })
   t.equal((await get('/api/forgotten')).statusCode, 401)
   const forgotten = await get('/api/forgotten', admin)

@@ -6,7 +6,12 @@ import { ProbeServer } from '../../src/runtime/manager/probes.ts'
 import { rawRequest } from './raw-http.ts'
 
 t.test('absolute-form and malformed targets get 400; the server keeps answering', async (t) => {
-  const s = new ProbeServer({ registry: new Registry(), healthChecks: new Map([['ping', () => true]]), readyChecks: new Map(), metricsToken: 'metrics-token-for-test' })
+  const s = new ProbeServer({
+    registry: new Registry(),
+    healthChecks: new Map([['ping', () => true]]),
+    readyChecks: new Map(),
+    metricsToken: 'metrics-token-for-test',
+  })
   const { port } = await s.start()
   t.teardown(() => s.stop())
   for (const target of ['http://[', 'http://x/metrics', 'https://127.0.0.1/healthz', '//x/metrics', '*', 'healthz']) {

@@ -15,7 +15,15 @@ import type { JSONSchemaProps } from '../schema/index.ts'
 import { FieldSet, pathString } from './fieldset.ts'
 import { rootNode, isPlainObject, type TypeNode } from './schema.ts'
 import { toFieldSet, merge, compare, removeFields, withNamedFields } from './walk.ts'
-import { decodeManagedFields, encodeManagedFields, capUpdateManagers, managerKey, type Managers, type ManagedFieldsEntry, type Manager } from './managers.ts'
+import {
+  decodeManagedFields,
+  encodeManagedFields,
+  capUpdateManagers,
+  managerKey,
+  type Managers,
+  type ManagedFieldsEntry,
+  type Manager,
+} from './managers.ts'
 import { ApplyError } from './errors.ts'
 
 type Obj = Record<string, any>
@@ -24,12 +32,25 @@ export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-confi
 
 /** Paths no manager owns: identity and server-set metadata (kube's stripMeta). */
 const STRIPPED = FieldSet.of([
-  ['f:apiVersion'], ['f:kind'], ['f:metadata'],
-  ...['name', 'namespace', 'creationTimestamp', 'selfLink', 'uid', 'clusterName', 'generation', 'managedFields', 'resourceVersion'].map((f) => ['f:metadata', `f:${f}`]),
+  ['f:apiVersion'],
+  ['f:kind'],
+  ['f:metadata'],
+  ...['name', 'namespace', 'creationTimestamp', 'selfLink', 'uid', 'clusterName', 'generation', 'managedFields', 'resourceVersion'].map(
+    (f) => ['f:metadata', `f:${f}`],
+  ),
 ])
 
 /** Metadata only the server sets; an apply configuration cannot change it. */
-const SERVER_SET_METADATA = ['uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink', 'managedFields']
+const SERVER_SET_METADATA = [
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'selfLink',
+  'managedFields',
+]
 
 export interface Conflict {
   /** The conflicting manager's name, e.g. "kubectl-client-side-apply". */
@@ -139,7 +160,13 @@ function conflictsOf(byManager: Map<string, FieldSet>, managers: Managers): Conf
   for (const [key, set] of byManager) {
     const m = managers.get(key)!
     for (const p of set.paths()) {
-      const c: Conflict = { manager: m.manager, field: pathString(p), operation: m.operation, apiVersion: m.apiVersion, display: describeManager(m) }
+      const c: Conflict = {
+        manager: m.manager,
+        field: pathString(p),
+        operation: m.operation,
+        apiVersion: m.apiVersion,
+        display: describeManager(m),
+      }
       if (m.subresource) c.subresource = m.subresource
       out.push(c)
     }
@@ -149,17 +176,25 @@ function conflictsOf(byManager: Map<string, FieldSet>, managers: Managers): Conf
 
 function validatePatch(patch: unknown, manager: string): asserts patch is Obj {
   if (!isPlainObject(patch)) throw new ApplyError('the apply configuration must be an object (a single YAML or JSON document)')
-  if (typeof patch.apiVersion !== 'string' || patch.apiVersion === '') throw new ApplyError('apiVersion must be set in the apply configuration')
+  if (typeof patch.apiVersion !== 'string' || patch.apiVersion === '')
+    throw new ApplyError('apiVersion must be set in the apply configuration')
   if (typeof patch.kind !== 'string' || patch.kind === '') throw new ApplyError('kind must be set in the apply configuration')
-  if (patch.metadata !== undefined && !isPlainObject(patch.metadata)) throw new ApplyError('metadata must be an object in the apply configuration')
+  if (patch.metadata !== undefined && !isPlainObject(patch.metadata))
+    throw new ApplyError('metadata must be an object in the apply configuration')
   if (patch.metadata?.managedFields !== undefined && patch.metadata.managedFields !== null) {
     throw new ApplyError('metadata.managedFields must be nil in an apply configuration; remove it')
   }
-  if (typeof manager !== 'string' || manager === '') throw new ApplyError('fieldManager is required for apply patch; set the fieldManager query parameter')
+  if (typeof manager !== 'string' || manager === '')
+    throw new ApplyError('fieldManager is required for apply patch; set the fieldManager query parameter')
   if (manager.length > 128) throw new ApplyError('fieldManager must not be longer than 128 characters')
 }
 
-interface Outcome { object: Obj; managers: Managers; conflicts: Map<string, FieldSet>; changed: boolean }
+interface Outcome {
+  object: Obj
+  managers: Managers
+  conflicts: Map<string, FieldSet>
+  changed: boolean
+}
 
 function applyOnce(input: ApplyInput, force: boolean): Outcome {
   const { patch, manager, schema } = input
@@ -237,7 +272,11 @@ function allowedFromLastApplied(live: Obj | undefined, schema: JSONSchemaProps |
   const text = live?.metadata?.annotations?.[LAST_APPLIED_ANNOTATION]
   if (typeof text !== 'string' || text === '') return undefined
   let last: unknown
-  try { last = JSON.parse(text) } catch { return undefined }
+  try {
+    last = JSON.parse(text)
+  } catch {
+    return undefined
+  }
   if (!isPlainObject(last)) return undefined
   const root = rootNode(schema)
   try {
@@ -255,7 +294,15 @@ function lastAppliedText(patch: Obj): string {
     delete c.metadata.annotations[LAST_APPLIED_ANNOTATION]
     if (Object.keys(c.metadata.annotations).length === 0) delete c.metadata.annotations
   }
-  return `${JSON.stringify(c, (_k, v) => (isPlainObject(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v))}\n`
+  return `${JSON.stringify(c, (_k, v) =>
+    isPlainObject(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, v[k]]),
+        )
+      : v,
+  )}\n`
 }
 
 /**
@@ -287,7 +334,10 @@ export function applyPatch(input: ApplyInput): ApplyResult {
   if (input.manager === 'kubectl' && typeof current === 'string' && current !== '' && (input.subresource ?? '') === '') {
     const text = lastAppliedText(input.patch)
     if (object.metadata?.annotations?.[LAST_APPLIED_ANNOTATION] !== text) {
-      object = { ...object, metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, [LAST_APPLIED_ANNOTATION]: text } } }
+      object = {
+        ...object,
+        metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, [LAST_APPLIED_ANNOTATION]: text } },
+      }
       outcome.changed = true
     }
   }
@@ -295,7 +345,11 @@ export function applyPatch(input: ApplyInput): ApplyResult {
 }
 
 function decodeOrEmpty(entries: unknown): Managers {
-  try { return decodeManagedFields(entries) } catch { return new Map() }
+  try {
+    return decodeManagedFields(entries)
+  } catch {
+    return new Map()
+  }
 }
 
 /**
@@ -307,11 +361,14 @@ function managersForUpdate(oldObj: Obj | undefined, newObj: Obj, isSubresource: 
   const stored = oldObj?.metadata?.managedFields
   if (isSubresource) return decodeOrEmpty(stored)
   const sent = newObj?.metadata?.managedFields
-  if (Array.isArray(sent) && (sent.length === 0 || (sent.length === 1 && isPlainObject(sent[0]) && Object.keys(sent[0]).length === 0))) return new Map()
+  if (Array.isArray(sent) && (sent.length === 0 || (sent.length === 1 && isPlainObject(sent[0]) && Object.keys(sent[0]).length === 0)))
+    return new Map()
   try {
     const managers = decodeManagedFields(sent)
     if (managers.size > 0) return managers
-  } catch { /* fall back to the stored entries, as kube does */ }
+  } catch {
+    /* fall back to the stored entries, as kube does */
+  }
   return decodeOrEmpty(stored)
 }
 
@@ -342,7 +399,14 @@ export function trackUpdate(input: UpdateInput): ManagedFieldsEntry[] {
   }
   if (!changed.isEmpty()) {
     const prev = managers.get(key)
-    managers.set(key, { manager: input.manager, operation: 'Update', apiVersion, subresource, time: timestamp(now), set: (prev?.set ?? new FieldSet()).union(changed) })
+    managers.set(key, {
+      manager: input.manager,
+      operation: 'Update',
+      apiVersion,
+      subresource,
+      time: timestamp(now),
+      set: (prev?.set ?? new FieldSet()).union(changed),
+    })
   }
   const self = managers.get(key)
   if (self && self.set.isEmpty()) managers.delete(key)

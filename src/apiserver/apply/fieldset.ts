@@ -24,17 +24,25 @@ export class FieldSet {
     let node: FieldSet = this
     for (const pe of path) {
       let next = node.children.get(pe)
-      if (!next) { next = new FieldSet(); node.children.set(pe, next) }
+      if (!next) {
+        next = new FieldSet()
+        node.children.set(pe, next)
+      }
       node = next
     }
     node.member = true
   }
 
-  child(pe: PathElement): FieldSet | undefined { return this.children.get(pe) }
+  child(pe: PathElement): FieldSet | undefined {
+    return this.children.get(pe)
+  }
 
   has(path: FieldPath): boolean {
     let node: FieldSet | undefined = this
-    for (const pe of path) { node = node.children.get(pe); if (!node) return false }
+    for (const pe of path) {
+      node = node.children.get(pe)
+      if (!node) return false
+    }
     return node.member
   }
 
@@ -64,7 +72,10 @@ export class FieldSet {
       kids.set(k, u)
     }
     for (const [k, o] of other.children) {
-      if (!this.children.has(k)) { kids.set(k, o); changed = true }
+      if (!this.children.has(k)) {
+        kids.set(k, o)
+        changed = true
+      }
     }
     if (!changed) return this
     const s = new FieldSet()
@@ -120,7 +131,10 @@ export class FieldSet {
     if (this.#v1) return this.#v1
     const o: Record<string, unknown> = {}
     // Nodes are never left empty by the set operations, so a shallow check finds the dead ones.
-    const keys = sortedKeys(this.children).filter((k) => { const c = this.children.get(k)!; return c.member || c.children.size > 0 })
+    const keys = sortedKeys(this.children).filter((k) => {
+      const c = this.children.get(k)!
+      return c.member || c.children.size > 0
+    })
     if (this.member && keys.length > 0) o['.'] = {}
     for (const k of keys) o[k] = this.children.get(k)!.toFieldsV1()
     this.#v1 = o
@@ -134,7 +148,10 @@ export class FieldSet {
     if (hit) return hit
     const s = new FieldSet()
     fill(s, v, true)
-    if (cacheable) { decoded.set(v, s); s.#v1 = v as Record<string, unknown> }
+    if (cacheable) {
+      decoded.set(v, s)
+      s.#v1 = v as Record<string, unknown>
+    }
     return s
   }
 }
@@ -144,7 +161,10 @@ function fill(node: FieldSet, v: unknown, isRoot: boolean): void {
   const entries = Object.entries(v)
   if (entries.length === 0 && !isRoot) node.member = true
   for (const [k, child] of entries) {
-    if (k === '.') { node.member = true; continue }
+    if (k === '.') {
+      node.member = true
+      continue
+    }
     if (!/^[fkvi]:/.test(k)) throw new Error(`fieldsV1 has an invalid path element ${JSON.stringify(k)}`)
     const c = new FieldSet()
     fill(c, child, false)
@@ -162,17 +182,25 @@ function sortedKeys(m: Map<string, unknown>): string[] {
 
 /** How Kubernetes prints a path in conflict messages: .spec.ports[name="game"].port, .metadata.finalizers[="x"] */
 export function pathString(path: FieldPath): string {
-  return path.map((pe) => {
-    const body = pe.slice(2)
-    switch (pe[0]) {
-      case 'f': return `.${body}`
-      case 'i': return `[${body}]`
-      case 'v': return `[=${body}]`
-      case 'k': {
-        const key = JSON.parse(body) as Record<string, unknown>
-        return `[${Object.entries(key).map(([n, x]) => `${n}=${JSON.stringify(x)}`).join(',')}]`
+  return path
+    .map((pe) => {
+      const body = pe.slice(2)
+      switch (pe[0]) {
+        case 'f':
+          return `.${body}`
+        case 'i':
+          return `[${body}]`
+        case 'v':
+          return `[=${body}]`
+        case 'k': {
+          const key = JSON.parse(body) as Record<string, unknown>
+          return `[${Object.entries(key)
+            .map(([n, x]) => `${n}=${JSON.stringify(x)}`)
+            .join(',')}]`
+        }
+        default:
+          return pe
       }
-      default: return pe
-    }
-  }).join('')
+    })
+    .join('')
 }

@@ -43,12 +43,25 @@ export function decodeManagedFields(entries: unknown): Managers {
     const entry = e as Partial<ManagedFieldsEntry>
     // An entry with nothing in it is how a client asks to reset managedFields.
     if (Object.keys(entry).length === 0) return
-    if (entry.operation !== 'Apply' && entry.operation !== 'Update') throw new ApplyError(`metadata.managedFields[${i}].operation must be Apply or Update`)
+    if (entry.operation !== 'Apply' && entry.operation !== 'Update')
+      throw new ApplyError(`metadata.managedFields[${i}].operation must be Apply or Update`)
     if (typeof entry.manager !== 'string') throw new ApplyError(`metadata.managedFields[${i}].manager must be a string`)
-    if (entry.fieldsType !== undefined && entry.fieldsType !== 'FieldsV1') throw new ApplyError(`metadata.managedFields[${i}].fieldsType must be FieldsV1`)
+    if (entry.fieldsType !== undefined && entry.fieldsType !== 'FieldsV1')
+      throw new ApplyError(`metadata.managedFields[${i}].fieldsType must be FieldsV1`)
     let set: FieldSet
-    try { set = FieldSet.fromFieldsV1(entry.fieldsV1 ?? {}) } catch (err) { throw new ApplyError(`metadata.managedFields[${i}].fieldsV1: ${(err as Error).message}`) }
-    const m: Manager = { manager: entry.manager, operation: entry.operation, apiVersion: entry.apiVersion ?? '', subresource: entry.subresource ?? '', time: entry.time, set }
+    try {
+      set = FieldSet.fromFieldsV1(entry.fieldsV1 ?? {})
+    } catch (err) {
+      throw new ApplyError(`metadata.managedFields[${i}].fieldsV1: ${(err as Error).message}`)
+    }
+    const m: Manager = {
+      manager: entry.manager,
+      operation: entry.operation,
+      apiVersion: entry.apiVersion ?? '',
+      subresource: entry.subresource ?? '',
+      time: entry.time,
+      set,
+    }
     const key = managerKey(m)
     const prev = out.get(key)
     out.set(key, prev ? { ...m, set: prev.set.union(set) } : m)
@@ -65,13 +78,35 @@ export function encodeManagedFields(managers: Managers): ManagedFieldsEntry[] {
   const list = [...managers.values()].filter((m) => !m.set.isEmpty())
   const secs = new Map(list.map((m) => [m, seconds(m.time)]))
   list.sort((p, q) =>
-    p.operation !== q.operation ? (p.operation < q.operation ? -1 : 1)
-    : secs.get(p)! !== secs.get(q)! ? secs.get(p)! - secs.get(q)!
-    : p.manager !== q.manager ? (p.manager < q.manager ? -1 : 1)
-    : p.apiVersion !== q.apiVersion ? (p.apiVersion < q.apiVersion ? -1 : 1)
-    : p.subresource < q.subresource ? -1 : p.subresource > q.subresource ? 1 : 0)
+    p.operation !== q.operation
+      ? p.operation < q.operation
+        ? -1
+        : 1
+      : secs.get(p)! !== secs.get(q)!
+        ? secs.get(p)! - secs.get(q)!
+        : p.manager !== q.manager
+          ? p.manager < q.manager
+            ? -1
+            : 1
+          : p.apiVersion !== q.apiVersion
+            ? p.apiVersion < q.apiVersion
+              ? -1
+              : 1
+            : p.subresource < q.subresource
+              ? -1
+              : p.subresource > q.subresource
+                ? 1
+                : 0,
+  )
   return list.map((m) => {
-    const e: ManagedFieldsEntry = { manager: m.manager, operation: m.operation, apiVersion: m.apiVersion, time: m.time, fieldsType: 'FieldsV1', fieldsV1: m.set.toFieldsV1() }
+    const e: ManagedFieldsEntry = {
+      manager: m.manager,
+      operation: m.operation,
+      apiVersion: m.apiVersion,
+      time: m.time,
+      fieldsType: 'FieldsV1',
+      fieldsV1: m.set.toFieldsV1(),
+    }
     if (m.time === undefined) delete e.time
     if (m.subresource) e.subresource = m.subresource
     return e

@@ -22,8 +22,16 @@ const stringMap: JSONSchemaProps = { type: 'object', additionalProperties: str }
 export const OBJECT_META_SCHEMA: JSONSchemaProps = {
   type: 'object',
   properties: {
-    name: str, generateName: str, namespace: str, selfLink: str, uid: str, resourceVersion: str,
-    generation: { type: 'integer' }, creationTimestamp: str, deletionTimestamp: str, deletionGracePeriodSeconds: { type: 'integer' },
+    name: str,
+    generateName: str,
+    namespace: str,
+    selfLink: str,
+    uid: str,
+    resourceVersion: str,
+    generation: { type: 'integer' },
+    creationTimestamp: str,
+    deletionTimestamp: str,
+    deletionGracePeriodSeconds: { type: 'integer' },
     labels: stringMap,
     annotations: stringMap,
     finalizers: { type: 'array', items: str, 'x-kubernetes-list-type': 'set' },
@@ -31,7 +39,17 @@ export const OBJECT_META_SCHEMA: JSONSchemaProps = {
       type: 'array',
       'x-kubernetes-list-type': 'map',
       'x-kubernetes-list-map-keys': ['uid'],
-      items: { type: 'object', properties: { apiVersion: str, kind: str, name: str, uid: str, controller: { type: 'boolean' }, blockOwnerDeletion: { type: 'boolean' } } },
+      items: {
+        type: 'object',
+        properties: {
+          apiVersion: str,
+          kind: str,
+          name: str,
+          uid: str,
+          controller: { type: 'boolean' },
+          blockOwnerDeletion: { type: 'boolean' },
+        },
+      },
     },
     managedFields: { type: 'array', items: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
   },
@@ -44,7 +62,10 @@ let untypedRoot: TypeNode | undefined
 export function rootNode(schema: JSONSchemaProps | undefined): TypeNode {
   if (schema === undefined) return (untypedRoot ??= buildRoot(undefined))
   let root = roots.get(schema)
-  if (!root) { root = buildRoot(schema); roots.set(schema, root) }
+  if (!root) {
+    root = buildRoot(schema)
+    roots.set(schema, root)
+  }
   return root
 }
 
@@ -79,11 +100,17 @@ function declaredShape(node: JSONSchemaProps): Shape | 'by-value' | 'atomic-by-v
   if (cached) return cached
   let shape: Shape | 'by-value' | 'atomic-by-value'
   const isArray = node.type === 'array' || (node.type === undefined && node.items !== undefined)
-  const isObject = node.type === 'object' || (node.type === undefined && (node.properties !== undefined || node.additionalProperties !== undefined))
+  const isObject =
+    node.type === 'object' || (node.type === undefined && (node.properties !== undefined || node.additionalProperties !== undefined))
   if (node['x-kubernetes-int-or-string']) {
     shape = SCALAR
   } else if (isArray) {
-    shape = { kind: 'list', rel: node['x-kubernetes-list-type'] ?? 'atomic', keys: node['x-kubernetes-list-map-keys'] ?? [], item: node.items ?? 'deduced' }
+    shape = {
+      kind: 'list',
+      rel: node['x-kubernetes-list-type'] ?? 'atomic',
+      keys: node['x-kubernetes-list-map-keys'] ?? [],
+      item: node.items ?? 'deduced',
+    }
   } else if (isObject) {
     const props = node.properties ?? {}
     const extra = node.additionalProperties
@@ -145,7 +172,9 @@ export function requireItemElement(shape: Extract<Shape, { kind: 'list' }>, item
   if (shape.rel === 'map') {
     if (!isPlainObject(item)) throw new ApplyError(`${where}: items of a list with x-kubernetes-list-type=map must be objects`)
     const missing = shape.keys.filter((k) => item[k] === undefined)
-    throw new ApplyError(`${where}: associative list with keys has an element that omits key field ${missing.map((m) => JSON.stringify(m)).join(', ') || '(a key is not a scalar)'}; add the key field(s) ${shape.keys.join(', ')}`)
+    throw new ApplyError(
+      `${where}: associative list with keys has an element that omits key field ${missing.map((m) => JSON.stringify(m)).join(', ') || '(a key is not a scalar)'}; add the key field(s) ${shape.keys.join(', ')}`,
+    )
   }
   throw new ApplyError(`${where}: list item cannot be keyed`)
 }

@@ -23,9 +23,15 @@ export function toFieldSet(value: unknown, node: TypeNode, strict: boolean): Fie
 function walkFields(v: unknown, node: TypeNode, path: PathElement[], set: FieldSet, strict: boolean): void {
   if (v === null || v === undefined) return
   const shape = shapeOf(node, v)
-  if (shape.kind === 'scalar') { set.insert(path); return }
+  if (shape.kind === 'scalar') {
+    set.insert(path)
+    return
+  }
   if (shape.kind === 'map') {
-    if (shape.atomic) { set.insert(path); return }
+    if (shape.atomic) {
+      set.insert(path)
+      return
+    }
     for (const [k, child] of Object.entries(v as Record<string, unknown>)) {
       const f = shape.field(k)
       const p = [...path, `f:${k}`]
@@ -34,14 +40,18 @@ function walkFields(v: unknown, node: TypeNode, path: PathElement[], set: FieldS
     }
     return
   }
-  if (shape.rel === 'atomic') { set.insert(path); return }
+  if (shape.rel === 'atomic') {
+    set.insert(path)
+    return
+  }
   const seen = new Set<string>()
   ;(v as unknown[]).forEach((item, i) => {
     let pe: PathElement | undefined
     if (strict) pe = requireItemElement(shape, item, pathString(path) || '.')
     else pe = itemElement(shape, item) ?? `i:${i}`
     if (seen.has(pe)) {
-      if (strict) throw new ApplyError(`${pathString(path)}: duplicate entries for key ${pathString([pe])}; each item of this list must be unique`)
+      if (strict)
+        throw new ApplyError(`${pathString(path)}: duplicate entries for key ${pathString([pe])}; each item of this list must be unique`)
       return
     }
     seen.add(pe)
@@ -84,7 +94,10 @@ function mergeList(lhs: unknown[], rhs: unknown[], shape: ListShape): unknown[] 
   // A key the live list holds twice is replaced by the configuration's item, not merged into either copy.
   const lIndex = new Map<string, unknown>()
   const duplicated = new Set<string>()
-  lhs.forEach((item, i) => { if (lIndex.has(lPE[i]!)) duplicated.add(lPE[i]!); else lIndex.set(lPE[i]!, item) })
+  lhs.forEach((item, i) => {
+    if (lIndex.has(lPE[i]!)) duplicated.add(lPE[i]!)
+    else lIndex.set(lPE[i]!, item)
+  })
   for (const pe of duplicated) lIndex.set(pe, undefined)
   const rIndex = new Map<string, unknown>(rhs.map((item, i) => [rPE[i]!, item]))
   const shared = rPE.filter((pe) => lIndex.has(pe))
@@ -101,16 +114,35 @@ function mergeList(lhs: unknown[], rhs: unknown[], shape: ListShape): unknown[] 
   while (li < lhs.length || ri < rhs.length) {
     if (li < lhs.length && ri < rhs.length) {
       const pe = lPE[li]!
-      if (pe === rPE[ri] && !mergedPEs.has(pe)) { mergeItem(pe, rhs[ri]); li++; ri++; continue }
+      if (pe === rPE[ri] && !mergedPEs.has(pe)) {
+        mergeItem(pe, rhs[ri])
+        li++
+        ri++
+        continue
+      }
       // A shared item the configuration places later: it is emitted when the configuration gets there.
-      if (rIndex.has(pe) && !mergedPEs.has(pe) && shared[nextShared] !== undefined && shared[nextShared] !== pe) { li++; continue }
+      if (rIndex.has(pe) && !mergedPEs.has(pe) && shared[nextShared] !== undefined && shared[nextShared] !== pe) {
+        li++
+        continue
+      }
     }
     if (li < lhs.length) {
       const pe = lPE[li]!
-      if (!rIndex.has(pe)) { out.push(lhs[li]); li++; continue }
-      if (mergedPEs.has(pe)) { li++; continue }
+      if (!rIndex.has(pe)) {
+        out.push(lhs[li])
+        li++
+        continue
+      }
+      if (mergedPEs.has(pe)) {
+        li++
+        continue
+      }
     }
-    if (ri < rhs.length) { mergeItem(rPE[ri]!, rhs[ri]); ri++; continue }
+    if (ri < rhs.length) {
+      mergeItem(rPE[ri]!, rhs[ri])
+      ri++
+      continue
+    }
     li++
   }
   return out
@@ -136,10 +168,18 @@ function walkCompare(l: unknown, r: unknown, node: TypeNode, path: PathElement[]
   const ls = l === undefined ? undefined : shapeOf(node, l)
   const rs = r === undefined ? undefined : shapeOf(node, r)
   const shape = (rs ?? ls)!
-  const kindsDiffer = ls !== undefined && rs !== undefined && (ls.kind !== rs.kind || Array.isArray(l) !== Array.isArray(r) || isPlainObject(l) !== isPlainObject(r))
-  const leaf = kindsDiffer || shape.kind === 'scalar' || (shape.kind === 'map' && shape.atomic) ||
-    (shape.kind === 'list' && shape.rel === 'atomic') || (isEmptyContainer(l) && isEmptyContainer(r)) ||
-    (l !== undefined && l !== null && typeof l !== 'object') || (r !== undefined && r !== null && typeof r !== 'object')
+  const kindsDiffer =
+    ls !== undefined &&
+    rs !== undefined &&
+    (ls.kind !== rs.kind || Array.isArray(l) !== Array.isArray(r) || isPlainObject(l) !== isPlainObject(r))
+  const leaf =
+    kindsDiffer ||
+    shape.kind === 'scalar' ||
+    (shape.kind === 'map' && shape.atomic) ||
+    (shape.kind === 'list' && shape.rel === 'atomic') ||
+    (isEmptyContainer(l) && isEmptyContainer(r)) ||
+    (l !== undefined && l !== null && typeof l !== 'object') ||
+    (r !== undefined && r !== null && typeof r !== 'object')
   if (leaf) {
     if (l === undefined) c.added.insert(path)
     else if (r === undefined) c.removed.insert(path)
@@ -164,7 +204,12 @@ function walkCompare(l: unknown, r: unknown, node: TypeNode, path: PathElement[]
     const dups = new Set<string>()
     const items = (v: unknown): Map<string, unknown> => {
       const m = new Map<string, unknown>()
-      if (Array.isArray(v)) v.forEach((item, i) => { const pe = itemElement(shape, item) ?? `i:${i}`; if (m.has(pe)) dups.add(pe); else m.set(pe, item) })
+      if (Array.isArray(v))
+        v.forEach((item, i) => {
+          const pe = itemElement(shape, item) ?? `i:${i}`
+          if (m.has(pe)) dups.add(pe)
+          else m.set(pe, item)
+        })
       return m
     }
     const li = items(l)
@@ -195,7 +240,8 @@ const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unkno
 export function removeFields(value: unknown, set: FieldSet | undefined, node: TypeNode, owned?: FieldSet): unknown {
   if (!set || set.isEmpty() || value === null || typeof value !== 'object') return value
   const shape = shapeOf(node, value)
-  const emptied = (out: object, before: number): unknown => (before > 0 && (Array.isArray(out) ? out.length : Object.keys(out).length) === 0 && !owned?.member ? undefined : out)
+  const emptied = (out: object, before: number): unknown =>
+    before > 0 && (Array.isArray(out) ? out.length : Object.keys(out).length) === 0 && !owned?.member ? undefined : out
   if (shape.kind === 'map' && !shape.atomic && isPlainObject(value)) {
     const out: Record<string, unknown> = {}
     for (const [k, v] of Object.entries(value)) {
@@ -245,4 +291,3 @@ export function withNamedFields(set: FieldSet, node: TypeNode): FieldSet {
   }
   return out
 }
-

@@ -28,7 +28,12 @@ const EXTRA_PREFIX = 'impersonate-extra-'
 const ANONYMOUS = 'system:anonymous'
 const UNAUTHENTICATED = 'system:unauthenticated'
 
-function check(a: Omit<RequestAttributes, 'verb' | 'resourceRequest' | 'path' | 'apiVersion' | 'subresource' | 'namespace'> & { subresource?: string; namespace?: string }): RequestAttributes {
+function check(
+  a: Omit<RequestAttributes, 'verb' | 'resourceRequest' | 'path' | 'apiVersion' | 'subresource' | 'namespace'> & {
+    subresource?: string
+    namespace?: string
+  },
+): RequestAttributes {
   return { verb: 'impersonate', resourceRequest: true, path: '', apiVersion: '', subresource: '', namespace: '', ...a }
 }
 
@@ -49,7 +54,8 @@ export function impersonate(rawHeaders: string[], requestor: UserInfo, authorize
     if (!name.startsWith('impersonate-')) continue
     any = true
     if (name === USER) {
-      if (user !== undefined && user !== value) throw errors.badRequest('Impersonate-User was sent twice with different values; send it once')
+      if (user !== undefined && user !== value)
+        throw errors.badRequest('Impersonate-User was sent twice with different values; send it once')
       user = value
     } else if (name === GROUP) groups.push(value)
     else if (name === UID) {
@@ -64,7 +70,10 @@ export function impersonate(rawHeaders: string[], requestor: UserInfo, authorize
       }
       if (!key) throw errors.badRequest('an Impersonate-Extra- header needs a key after the prefix')
       ;(extra[key] ??= []).push(value)
-    } else throw errors.badRequest(`unknown impersonation header ${rawHeaders[i]}; use Impersonate-User, Impersonate-Group, Impersonate-Uid or Impersonate-Extra-<key>`)
+    } else
+      throw errors.badRequest(
+        `unknown impersonation header ${rawHeaders[i]}; use Impersonate-User, Impersonate-Group, Impersonate-Uid or Impersonate-Extra-<key>`,
+      )
   }
   if (!any) return requestor
   if (user === '') throw errors.badRequest('Impersonate-User is empty; name the user to act as (kubectl --as=<user>)')
@@ -79,7 +88,8 @@ export function impersonate(rawHeaders: string[], requestor: UserInfo, authorize
   else checks.push(check({ apiGroup: '', resource: 'users', name: user }))
   for (const g of groups) checks.push(check({ apiGroup: '', resource: 'groups', name: g }))
   if (uid !== undefined) checks.push(check({ apiGroup: 'authentication.k8s.io', resource: 'uids', name: uid }))
-  for (const [key, values] of Object.entries(extra)) for (const v of values) checks.push(check({ apiGroup: 'authentication.k8s.io', resource: 'userextras', subresource: key, name: v }))
+  for (const [key, values] of Object.entries(extra))
+    for (const v of values) checks.push(check({ apiGroup: 'authentication.k8s.io', resource: 'userextras', subresource: key, name: v }))
   for (const attrs of checks) {
     const d = authorizer.authorize(requestor, attrs)
     if (!d.allowed) throw forbidden(requestor, attrs, d.reason)

@@ -18,7 +18,11 @@ export class Authenticator {
   readonly staticTokens: StaticTokens
   readonly serviceAccountTokens: ServiceAccountTokens
 
-  constructor(tokens: TokenEntry[], signingKeyFile: string, lookupServiceAccount: (namespace: string, name: string) => ServiceAccountRef | undefined) {
+  constructor(
+    tokens: TokenEntry[],
+    signingKeyFile: string,
+    lookupServiceAccount: (namespace: string, name: string) => ServiceAccountRef | undefined,
+  ) {
     this.staticTokens = new StaticTokens(tokens)
     this.serviceAccountTokens = new ServiceAccountTokens(signingKeyFile, lookupServiceAccount)
   }
@@ -36,7 +40,10 @@ export class Authenticator {
    * none: static tokens are good for the API server's own audience only (as kube wraps its
    * audience-agnostic token file), ServiceAccount tokens for those in their `aud` claim.
    */
-  async authenticateToken(token: string, audiences: string[] = API_AUDIENCES): Promise<{ user: UserInfo; audiences: string[] } | undefined> {
+  async authenticateToken(
+    token: string,
+    audiences: string[] = API_AUDIENCES,
+  ): Promise<{ user: UserInfo; audiences: string[] } | undefined> {
     const user = this.staticTokens.lookup(token)
     if (user) {
       const good = audiences.filter((a) => API_AUDIENCES.includes(a))

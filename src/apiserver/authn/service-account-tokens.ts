@@ -31,9 +31,15 @@ export const CREDENTIAL_ID_EXTRA = 'authentication.kubernetes.io/credential-id'
 const ALG = 'ES256'
 
 /** A ServiceAccount as far as token checks care. */
-export interface ServiceAccountRef { uid: string; deleting: boolean }
+export interface ServiceAccountRef {
+  uid: string
+  deleting: boolean
+}
 
-export interface IssuedToken { token: string; expirationTimestamp: string }
+export interface IssuedToken {
+  token: string
+  expirationTimestamp: string
+}
 
 /** Loads the signing key from `file`, creating it (0600) when absent. */
 function loadSigningKey(file: string): { privateKey: KeyObject; publicKey: KeyObject; kid: string } {
@@ -57,7 +63,9 @@ function loadSigningKey(file: string): { privateKey: KeyObject; publicKey: KeyOb
     throw new Error(`${file} is not a P-256 (ES256) key; delete it to make a new one (tokens issued so far stop working)`)
   }
   const publicKey = createPublicKey(privateKey)
-  const kid = createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('base64url')
+  const kid = createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('base64url')
   return { privateKey, publicKey, kid }
 }
 
@@ -66,7 +74,10 @@ export function looksLikeJwt(token: string): boolean {
   return /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(token)
 }
 
-interface KubernetesClaim { namespace?: unknown; serviceaccount?: { name?: unknown; uid?: unknown } }
+interface KubernetesClaim {
+  namespace?: unknown
+  serviceaccount?: { name?: unknown; uid?: unknown }
+}
 
 export class ServiceAccountTokens {
   #privateKey: KeyObject
@@ -84,7 +95,12 @@ export class ServiceAccountTokens {
   }
 
   /** Signs a token for the ServiceAccount; `expirationSeconds` is already validated and capped. */
-  async issue(sa: { namespace: string; name: string; uid: string }, audiences: string[], expirationSeconds: number, now = Date.now()): Promise<IssuedToken> {
+  async issue(
+    sa: { namespace: string; name: string; uid: string },
+    audiences: string[],
+    expirationSeconds: number,
+    now = Date.now(),
+  ): Promise<IssuedToken> {
     const iat = Math.floor(now / 1000)
     const exp = iat + expirationSeconds
     const token = await new SignJWT({ 'kubernetes.io': { namespace: sa.namespace, serviceaccount: { name: sa.name, uid: sa.uid } } })
@@ -108,7 +124,12 @@ export class ServiceAccountTokens {
   async verify(token: string, audiences: string[] = API_AUDIENCES): Promise<{ user: UserInfo; audiences: string[] } | undefined> {
     let payload
     try {
-      ({ payload } = await jwtVerify(token, this.#publicKey, { algorithms: [ALG], issuer: SERVICE_ACCOUNT_ISSUER, audience: audiences, requiredClaims: ['exp', 'nbf', 'sub'] }))
+      ;({ payload } = await jwtVerify(token, this.#publicKey, {
+        algorithms: [ALG],
+        issuer: SERVICE_ACCOUNT_ISSUER,
+        audience: audiences,
+        requiredClaims: ['exp', 'nbf', 'sub'],
+      }))
     } catch {
       return undefined
     }
@@ -122,7 +143,8 @@ export class ServiceAccountTokens {
     if (!live || live.uid !== uid || live.deleting) return undefined
     const tokenAudiences = [payload.aud ?? []].flat()
     const user: UserInfo = {
-      name: serviceAccountUserName(namespace, name), uid,
+      name: serviceAccountUserName(namespace, name),
+      uid,
       groups: [...serviceAccountGroups(namespace), GROUP_AUTHENTICATED],
       ...(typeof payload.jti === 'string' ? { extra: { [CREDENTIAL_ID_EXTRA]: [`JTI=${payload.jti}`] } } : {}),
     }

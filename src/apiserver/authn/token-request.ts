@@ -17,15 +17,28 @@ import type { ResourceRegistry } from '../registry.ts'
 import { errors } from '../status.ts'
 import { isObject } from '../types.ts'
 import { readBody, sendCreated, stringList, type CreateOnlyKind } from '../reviews/envelope.ts'
-import { API_AUDIENCES, DEFAULT_EXPIRATION_SECONDS, MAX_EXPIRATION_SECONDS, MIN_EXPIRATION_SECONDS, type ServiceAccountTokens } from './service-account-tokens.ts'
+import {
+  API_AUDIENCES,
+  DEFAULT_EXPIRATION_SECONDS,
+  MAX_EXPIRATION_SECONDS,
+  MIN_EXPIRATION_SECONDS,
+  type ServiceAccountTokens,
+} from './service-account-tokens.ts'
 
 export const TOKEN_REQUEST: CreateOnlyKind = { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' }
 
-export async function tokenRequest(req: FastifyRequest, reply: FastifyReply, namespace: string, name: string, deps: { service: ObjectService; registry: ResourceRegistry; tokens: ServiceAccountTokens }): Promise<FastifyReply> {
+export async function tokenRequest(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  namespace: string,
+  name: string,
+  deps: { service: ObjectService; registry: ResourceRegistry; tokens: ServiceAccountTokens },
+): Promise<FastifyReply> {
   const k = TOKEN_REQUEST
   const body = readBody(req, k)
   const spec = isObject(body.spec) ? body.spec : {}
-  const invalid = (field: string, detail: string, value?: unknown) => errors.invalid(k.group, k.kind, name, [fieldError(field, 'FieldValueInvalid', detail, value)])
+  const invalid = (field: string, detail: string, value?: unknown) =>
+    errors.invalid(k.group, k.kind, name, [fieldError(field, 'FieldValueInvalid', detail, value)])
   let seconds = DEFAULT_EXPIRATION_SECONDS
   if (spec.expirationSeconds != null) {
     const v = spec.expirationSeconds
@@ -37,12 +50,25 @@ export async function tokenRequest(req: FastifyRequest, reply: FastifyReply, nam
   const asked = stringList(k, spec.audiences, 'spec.audiences')
   if (asked.some((a) => a === '')) throw invalid('spec.audiences', 'an audience may not be empty', asked)
   const audiences = asked.length ? asked : API_AUDIENCES
-  if (spec.boundObjectRef != null) throw errors.invalid(k.group, k.kind, name, [fieldError('spec.boundObjectRef', 'FieldValueNotSupported', 'this server binds tokens to their ServiceAccount only; leave boundObjectRef out', spec.boundObjectRef)])
+  if (spec.boundObjectRef != null)
+    throw errors.invalid(k.group, k.kind, name, [
+      fieldError(
+        'spec.boundObjectRef',
+        'FieldValueNotSupported',
+        'this server binds tokens to their ServiceAccount only; leave boundObjectRef out',
+        spec.boundObjectRef,
+      ),
+    ])
   const sa = deps.service.get(deps.registry.byGr('serviceaccounts')!, namespace, name).obj
   if (sa.metadata.deletionTimestamp) throw errors.forbidden(`serviceaccounts "${name}" is being deleted; no tokens are issued for it`)
   const issued = await deps.tokens.issue({ namespace, name, uid: sa.metadata.uid! }, audiences, seconds)
-  return sendCreated(reply, k, { name, namespace }, {
-    spec: { audiences, expirationSeconds: seconds, boundObjectRef: null },
-    status: { token: issued.token, expirationTimestamp: issued.expirationTimestamp },
-  })
+  return sendCreated(
+    reply,
+    k,
+    { name, namespace },
+    {
+      spec: { audiences, expirationSeconds: seconds, boundObjectRef: null },
+      status: { token: issued.token, expirationTimestamp: issued.expirationTimestamp },
+    },
+  )
 }

@@ -3,7 +3,18 @@
 // schemas, meta definitions and paths) and GET /openapi/v2 (Swagger 2.0, every group in one).
 
 import { createHash } from 'node:crypto'
-import { metaDefinitions, refProp, OBJECT_META, LIST_META, OBJECT_META_DESCRIPTION, LIST_META_DESCRIPTION, API_VERSION_DESCRIPTION, KIND_DESCRIPTION, type Schema, type RefFn } from './meta.ts'
+import {
+  metaDefinitions,
+  refProp,
+  OBJECT_META,
+  LIST_META,
+  OBJECT_META_DESCRIPTION,
+  LIST_META_DESCRIPTION,
+  API_VERSION_DESCRIPTION,
+  KIND_DESCRIPTION,
+  type Schema,
+  type RefFn,
+} from './meta.ts'
 import { toResource, definitionName, groupVersionPath, type OpenApiResource } from './resources.ts'
 import { BUILTIN_RESOURCES } from './builtins.ts'
 import { resourcePaths, type Flavor } from './paths.ts'
@@ -48,7 +59,11 @@ function listSchema(res: OpenApiResource, version: string, flavor: Flavor, ref: 
     required: ['items'],
     properties: {
       apiVersion: { type: 'string', description: API_VERSION_DESCRIPTION },
-      items: { type: 'array', description: `List of ${res.resource}. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md`, items: { $ref: ref(definitionName(res.group, version, res.kind)) } },
+      items: {
+        type: 'array',
+        description: `List of ${res.resource}. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md`,
+        items: { $ref: ref(definitionName(res.group, version, res.kind)) },
+      },
       kind: { type: 'string', description: KIND_DESCRIPTION },
       metadata: refProp(ref, LIST_META, LIST_META_DESCRIPTION, flavor === 'v2'),
     },
@@ -95,10 +110,16 @@ export function documentHash(json: string): string {
   return createHash('sha512').update(json).digest('hex').toUpperCase()
 }
 
-export interface GroupVersionRef { group: string; version: string; hash?: string }
+export interface GroupVersionRef {
+  group: string
+  version: string
+  hash?: string
+}
 
 /** The GET /openapi/v3 index; each serverRelativeURL carries the document's hash so clients may cache it. */
-export function openApiV3Root(groupVersions: ReadonlyArray<GroupVersionRef | string>): { paths: Record<string, { serverRelativeURL: string }> } {
+export function openApiV3Root(groupVersions: ReadonlyArray<GroupVersionRef | string>): {
+  paths: Record<string, { serverRelativeURL: string }>
+} {
   const paths: Record<string, { serverRelativeURL: string }> = {}
   for (const gv of groupVersions) {
     const { group, version, hash } = typeof gv === 'string' ? parseGroupVersion(gv) : gv

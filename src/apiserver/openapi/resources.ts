@@ -37,12 +37,14 @@ export function resourceFromCrd(crd: Obj): OpenApiResource {
     resource: String(names.plural ?? ''),
     namespaced: spec.scope !== 'Cluster',
     builtin: false,
-    versions: (spec.versions ?? []).filter((v: Obj) => v.served !== false).map((v: Obj) => ({
-      name: String(v.name),
-      schema: v.schema?.openAPIV3Schema,
-      statusSubresource: v.subresources?.status !== undefined && v.subresources?.status !== null,
-      scaleSubresource: v.subresources?.scale !== undefined && v.subresources?.scale !== null,
-    })),
+    versions: (spec.versions ?? [])
+      .filter((v: Obj) => v.served !== false)
+      .map((v: Obj) => ({
+        name: String(v.name),
+        schema: v.schema?.openAPIV3Schema,
+        statusSubresource: v.subresources?.status !== undefined && v.subresources?.status !== null,
+        scaleSubresource: v.subresources?.scale !== undefined && v.subresources?.scale !== null,
+      })),
   }
 }
 
@@ -58,7 +60,7 @@ export function definitionName(group: string, version: string, kind: string): st
     'events.k8s.io': 'io.k8s.api.events',
     'coordination.k8s.io': 'io.k8s.api.coordination',
     'apiextensions.k8s.io': 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions',
-    'autoscaling': 'io.k8s.api.autoscaling',
+    autoscaling: 'io.k8s.api.autoscaling',
   }
   const prefix = BUILTIN_PACKAGES[group] ?? group.split('.').reverse().join('.')
   return `${prefix}.${version}.${kind}`

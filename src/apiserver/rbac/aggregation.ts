@@ -25,7 +25,11 @@ import { CLUSTER_ROLE_GR, rulesOf, type PolicyRule, type RoleObject } from './ty
 function selectorsOf(role: RoleObject): LabelSelector[] {
   const out: LabelSelector[] = []
   for (const s of role.aggregationRule?.clusterRoleSelectors ?? []) {
-    try { out.push(labelSelectorFromObject(s)) } catch { /* matches nothing */ }
+    try {
+      out.push(labelSelectorFromObject(s))
+    } catch {
+      /* matches nothing */
+    }
   }
   return out
 }
@@ -77,7 +81,9 @@ export class ClusterRoleAggregator implements BuiltinController {
         if (!cur) continue
         const want = this.aggregatedRules(cur.obj as RoleObject, store.list(CLUSTER_ROLE_GR))
         if (isDeepStrictEqual(rulesOf(cur.obj), want)) continue
-        this.#service.systemUpdate(type, cur, (o) => { (o as RoleObject).rules = want })
+        this.#service.systemUpdate(type, cur, (o) => {
+          ;(o as RoleObject).rules = want
+        })
         changed = true
       }
       if (!changed) break

@@ -25,26 +25,32 @@ export function subjectServiceAccountUser(subject: Subject, bindingNamespace: st
 /** Whether `subject` of a binding in `bindingNamespace` (undefined: a ClusterRoleBinding) names `user`. */
 export function subjectAppliesTo(user: UserInfo, subject: Subject, bindingNamespace: string | undefined): boolean {
   switch (subject.kind) {
-    case 'User': return user.name === subject.name
-    case 'Group': return user.groups.includes(subject.name)
+    case 'User':
+      return user.name === subject.name
+    case 'Group':
+      return user.groups.includes(subject.name)
     case 'ServiceAccount': {
       const name = subjectServiceAccountUser(subject, bindingNamespace)
       return name !== '' && name === user.name
     }
-    default: return false
+    default:
+      return false
   }
 }
 
 function subjectKey(subject: Subject, bindingNamespace: string | undefined): string | undefined {
   if (typeof subject?.name !== 'string') return undefined
   switch (subject.kind) {
-    case 'User': return userKey(subject.name)
-    case 'Group': return groupKey(subject.name)
+    case 'User':
+      return userKey(subject.name)
+    case 'Group':
+      return groupKey(subject.name)
     case 'ServiceAccount': {
       const name = subjectServiceAccountUser(subject, bindingNamespace)
       return name ? userKey(name) : undefined
     }
-    default: return undefined
+    default:
+      return undefined
   }
 }
 
@@ -72,7 +78,10 @@ export class BindingIndex {
       for (const b of this.#bySubject.get(scoped(namespace, k)) ?? []) keys.add(b)
     }
     const out: StoredObject[] = []
-    for (const k of keys) { const b = this.#bindings.get(k); if (b) out.push(b) }
+    for (const k of keys) {
+      const b = this.#bindings.get(k)
+      if (b) out.push(b)
+    }
     return out.sort((a, b) => (a.obj.metadata.name! < b.obj.metadata.name! ? -1 : a.obj.metadata.name! > b.obj.metadata.name! ? 1 : 0))
   }
 
@@ -87,7 +96,10 @@ export class BindingIndex {
     this.#keysOf.set(o.key, [...keys])
     for (const k of keys) {
       let set = this.#bySubject.get(k)
-      if (!set) { set = new Set(); this.#bySubject.set(k, set) }
+      if (!set) {
+        set = new Set()
+        this.#bySubject.set(k, set)
+      }
       set.add(o.key)
     }
   }

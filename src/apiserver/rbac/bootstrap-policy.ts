@@ -5,7 +5,17 @@
 // system:public-info-viewer; and ours, the zlh:viewers binding of view for the read-only identity.
 
 import { GROUP_AUTHENTICATED, GROUP_MASTERS, GROUP_VIEWERS } from '../user.ts'
-import { AGGREGATE_TO, ALL, AUTOUPDATE_ANNOTATION, BOOTSTRAPPING_LABEL, BOOTSTRAPPING_VALUE, RBAC_GROUP, type AggregationRule, type PolicyRule, type Subject } from './types.ts'
+import {
+  AGGREGATE_TO,
+  ALL,
+  AUTOUPDATE_ANNOTATION,
+  BOOTSTRAPPING_LABEL,
+  BOOTSTRAPPING_VALUE,
+  RBAC_GROUP,
+  type AggregationRule,
+  type PolicyRule,
+  type Subject,
+} from './types.ts'
 
 export const GROUP_UNAUTHENTICATED = 'system:unauthenticated'
 
@@ -36,14 +46,16 @@ export const BOOTSTRAP_CLUSTER_ROLES: readonly BootstrapClusterRole[] = [
   { name: 'edit', labels: { [AGGREGATE_TO.admin]: 'true' }, rules: [], aggregationRule: aggregating(AGGREGATE_TO.edit) },
   { name: 'view', labels: { [AGGREGATE_TO.edit]: 'true' }, rules: [], aggregationRule: aggregating(AGGREGATE_TO.view) },
   {
-    name: 'system:aggregate-to-admin', labels: { [AGGREGATE_TO.admin]: 'true' },
+    name: 'system:aggregate-to-admin',
+    labels: { [AGGREGATE_TO.admin]: 'true' },
     rules: [
       rule(['create'], ['authorization.k8s.io'], ['localsubjectaccessreviews']),
       rule(READ_WRITE, [RBAC_GROUP], ['rolebindings', 'roles']),
     ],
   },
   {
-    name: 'system:aggregate-to-edit', labels: { [AGGREGATE_TO.edit]: 'true' },
+    name: 'system:aggregate-to-edit',
+    labels: { [AGGREGATE_TO.edit]: 'true' },
     rules: [
       rule(READ, [''], ['secrets']),
       rule(['impersonate'], [''], ['serviceaccounts']),
@@ -53,7 +65,8 @@ export const BOOTSTRAP_CLUSTER_ROLES: readonly BootstrapClusterRole[] = [
     ],
   },
   {
-    name: 'system:aggregate-to-view', labels: { [AGGREGATE_TO.view]: 'true' },
+    name: 'system:aggregate-to-view',
+    labels: { [AGGREGATE_TO.view]: 'true' },
     rules: [
       rule(READ, [''], ['configmaps', 'serviceaccounts']),
       rule(READ, [''], ['events', 'namespaces/status']),
@@ -62,7 +75,24 @@ export const BOOTSTRAP_CLUSTER_ROLES: readonly BootstrapClusterRole[] = [
   },
   {
     name: 'system:discovery',
-    rules: [{ nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/openapi', '/openapi/*', '/readyz', '/version', '/version/'], verbs: ['get'] }],
+    rules: [
+      {
+        nonResourceURLs: [
+          '/api',
+          '/api/*',
+          '/apis',
+          '/apis/*',
+          '/healthz',
+          '/livez',
+          '/openapi',
+          '/openapi/*',
+          '/readyz',
+          '/version',
+          '/version/',
+        ],
+        verbs: ['get'],
+      },
+    ],
   },
   {
     name: 'system:basic-user',
@@ -71,18 +101,28 @@ export const BOOTSTRAP_CLUSTER_ROLES: readonly BootstrapClusterRole[] = [
       rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
     ],
   },
-  { name: 'system:public-info-viewer', rules: [{ nonResourceURLs: ['/healthz', '/livez', '/readyz', '/version', '/version/'], verbs: ['get'] }] },
+  {
+    name: 'system:public-info-viewer',
+    rules: [{ nonResourceURLs: ['/healthz', '/livez', '/readyz', '/version', '/version/'], verbs: ['get'] }],
+  },
 ]
 
 export const BOOTSTRAP_CLUSTER_ROLE_BINDINGS: readonly BootstrapClusterRoleBinding[] = [
   { name: 'cluster-admin', role: 'cluster-admin', subjects: [group(GROUP_MASTERS)] },
   { name: 'system:basic-user', role: 'system:basic-user', subjects: [group(GROUP_AUTHENTICATED)] },
   { name: 'system:discovery', role: 'system:discovery', subjects: [group(GROUP_AUTHENTICATED)] },
-  { name: 'system:public-info-viewer', role: 'system:public-info-viewer', subjects: [group(GROUP_AUTHENTICATED), group(GROUP_UNAUTHENTICATED)] },
+  {
+    name: 'system:public-info-viewer',
+    role: 'system:public-info-viewer',
+    subjects: [group(GROUP_AUTHENTICATED), group(GROUP_UNAUTHENTICATED)],
+  },
   { name: 'zlh:viewers', role: 'view', subjects: [group(GROUP_VIEWERS)] },
 ]
 
 /** The metadata every bootstrap object carries. */
-export function bootstrapMetadata(name: string, labels: Record<string, string> = {}): { name: string; labels: Record<string, string>; annotations: Record<string, string> } {
+export function bootstrapMetadata(
+  name: string,
+  labels: Record<string, string> = {},
+): { name: string; labels: Record<string, string>; annotations: Record<string, string> } {
   return { name, labels: { [BOOTSTRAPPING_LABEL]: BOOTSTRAPPING_VALUE, ...labels }, annotations: { [AUTOUPDATE_ANNOTATION]: 'true' } }
 }

@@ -19,7 +19,16 @@ import type { ObjectService } from '../service.ts'
 import type { KObject } from '../types.ts'
 import { BOOTSTRAP_CLUSTER_ROLE_BINDINGS, BOOTSTRAP_CLUSTER_ROLES, bootstrapMetadata } from './bootstrap-policy.ts'
 import { covers } from './rules.ts'
-import { AUTOUPDATE_ANNOTATION, CLUSTER_ROLE_BINDING_GR, CLUSTER_ROLE_GR, RBAC_GROUP, rulesOf, subjectsOf, type BindingObject, type RoleObject } from './types.ts'
+import {
+  AUTOUPDATE_ANNOTATION,
+  CLUSTER_ROLE_BINDING_GR,
+  CLUSTER_ROLE_GR,
+  RBAC_GROUP,
+  rulesOf,
+  subjectsOf,
+  type BindingObject,
+  type RoleObject,
+} from './types.ts'
 
 const API_VERSION = `${RBAC_GROUP}/v1`
 
@@ -42,7 +51,19 @@ export function reconcileBootstrapPolicy(service: ObjectService, registry: Resou
     const meta = bootstrapMetadata(want.name, want.labels)
     const cur = store.get(CLUSTER_ROLE_GR, undefined, want.name)
     if (!cur) {
-      service.create(roleType, 'v1', undefined, { apiVersion: API_VERSION, kind: 'ClusterRole', metadata: meta, rules: want.rules, ...(want.aggregationRule ? { aggregationRule: want.aggregationRule } : {}) }, systemCtx())
+      service.create(
+        roleType,
+        'v1',
+        undefined,
+        {
+          apiVersion: API_VERSION,
+          kind: 'ClusterRole',
+          metadata: meta,
+          rules: want.rules,
+          ...(want.aggregationRule ? { aggregationRule: want.aggregationRule } : {}),
+        },
+        systemCtx(),
+      )
       continue
     }
     if (!autoupdate(cur.obj)) continue
@@ -52,7 +73,8 @@ export function reconcileBootstrapPolicy(service: ObjectService, registry: Resou
       role.metadata.annotations = mergeMissing(role.metadata.annotations, meta.annotations)
       if (want.aggregationRule) {
         const selectors = [...(role.aggregationRule?.clusterRoleSelectors ?? [])]
-        for (const s of want.aggregationRule.clusterRoleSelectors ?? []) if (!selectors.some((x) => isDeepStrictEqual(x, s))) selectors.push(s)
+        for (const s of want.aggregationRule.clusterRoleSelectors ?? [])
+          if (!selectors.some((x) => isDeepStrictEqual(x, s))) selectors.push(s)
         role.aggregationRule = { clusterRoleSelectors: selectors }
         return
       }
@@ -81,7 +103,9 @@ export function reconcileBootstrapPolicy(service: ObjectService, registry: Resou
       b.metadata.labels = mergeMissing(b.metadata.labels, meta.labels)
       b.metadata.annotations = mergeMissing(b.metadata.annotations, meta.annotations)
       const subjects = subjectsOf(b)
-      const missing = want.subjects.filter((s) => !subjects.some((x) => x.kind === s.kind && x.name === s.name && (x.namespace ?? '') === (s.namespace ?? '')))
+      const missing = want.subjects.filter(
+        (s) => !subjects.some((x) => x.kind === s.kind && x.name === s.name && (x.namespace ?? '') === (s.namespace ?? '')),
+      )
       if (missing.length) b.subjects = [...subjects, ...missing]
     })
   }

@@ -25,28 +25,51 @@ import type { KObject } from '../types.ts'
 import { GROUP_MASTERS, type UserInfo } from '../user.ts'
 import type { RbacAuthorizer } from './rbac-authorizer.ts'
 import { compactRules, compactString, covers, goQuotedList } from './rules.ts'
-import { ALL, CLUSTER_ROLE_BINDING_GR, CLUSTER_ROLE_GR, RBAC_GROUP, ROLE_BINDING_GR, ROLE_GR, rulesOf, type BindingObject, type PolicyRule, type RoleObject } from './types.ts'
+import {
+  ALL,
+  CLUSTER_ROLE_BINDING_GR,
+  CLUSTER_ROLE_GR,
+  RBAC_GROUP,
+  ROLE_BINDING_GR,
+  ROLE_GR,
+  rulesOf,
+  type BindingObject,
+  type PolicyRule,
+  type RoleObject,
+} from './types.ts'
 
 const FULL_AUTHORITY: PolicyRule[] = [
   { verbs: [ALL], apiGroups: [ALL], resources: [ALL] },
   { verbs: [ALL], nonResourceURLs: [ALL] },
 ]
 
-function resourceAttrs(verb: string, group: string, resource: string, namespace: string, name: string, subresource = ''): RequestAttributes {
+function resourceAttrs(
+  verb: string,
+  group: string,
+  resource: string,
+  namespace: string,
+  name: string,
+  subresource = '',
+): RequestAttributes {
   return { verb, resourceRequest: true, path: '', apiGroup: group, apiVersion: '*', resource, subresource, namespace, name }
 }
 
 /** An update that changes nothing but what the garbage collector may change (kube's IsOnlyMutatingGCFields). */
 function onlyGcFields(obj: KObject, old: KObject | undefined): boolean {
   if (!old) return false
-  const strip = (o: KObject) => ({ ...o, metadata: { ...o.metadata, ownerReferences: undefined, finalizers: undefined, managedFields: undefined, resourceVersion: undefined } })
+  const strip = (o: KObject) => ({
+    ...o,
+    metadata: { ...o.metadata, ownerReferences: undefined, finalizers: undefined, managedFields: undefined, resourceVersion: undefined },
+  })
   return isDeepStrictEqual(strip(obj), strip(old))
 }
 
 export class EscalationGuard {
   #authz: RbacAuthorizer
 
-  constructor(authz: RbacAuthorizer) { this.#authz = authz }
+  constructor(authz: RbacAuthorizer) {
+    this.#authz = authz
+  }
 
   /** The WriteGuard to set on ObjectService. */
   readonly guard: WriteGuard = ({ type, obj, old, subresource, ctx }) => {
@@ -55,20 +78,28 @@ export class EscalationGuard {
     if (ctx.verb === 'patch' && !old) this.#requireCreate(user, type, obj, subresource)
     if (user.groups.includes(GROUP_MASTERS)) return
     switch (type.gr) {
-      case ROLE_GR: case CLUSTER_ROLE_GR: return this.#checkRole(user, type, obj as RoleObject, old as RoleObject | undefined)
-      case ROLE_BINDING_GR: case CLUSTER_ROLE_BINDING_GR: return this.#checkBinding(user, type, obj as BindingObject, old)
+      case ROLE_GR:
+      case CLUSTER_ROLE_GR:
+        return this.#checkRole(user, type, obj as RoleObject, old as RoleObject | undefined)
+      case ROLE_BINDING_GR:
+      case CLUSTER_ROLE_BINDING_GR:
+        return this.#checkBinding(user, type, obj as BindingObject, old)
     }
   }
 
   // kube's patch handler: an apply that creates is authorized as a create too.
   #requireCreate(user: UserInfo, type: ResourceType, obj: KObject, subresource: string | undefined): void {
     const name = obj.metadata.name ?? ''
-    const namespace = type.namespaced ? obj.metadata.namespace ?? '' : ''
+    const namespace = type.namespaced ? (obj.metadata.namespace ?? '') : ''
     if (this.#authz.authorize(user, resourceAttrs('create', type.group, type.resource, namespace, name, subresource ?? '')).allowed) return
     const scope = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope'
     const resource = subresource ? `${type.resource}/${subresource}` : type.resource
-    throw errors.forbiddenObject(type.group, type.resource, name,
-      `User "${user.name}" cannot create resource "${resource}" in API group "${type.group}" ${scope} (server-side apply of an object that does not exist yet creates it, which needs the create verb)`)
+    throw errors.forbiddenObject(
+      type.group,
+      type.resource,
+      name,
+      `User "${user.name}" cannot create resource "${resource}" in API group "${type.group}" ${scope} (server-side apply of an object that does not exist yet creates it, which needs the create verb)`,
+    )
   }
 
   #may(user: UserInfo, verb: string, resource: string, namespace: string, name: string, group = RBAC_GROUP): boolean {
@@ -90,7 +121,7 @@ export class EscalationGuard {
   #checkRole(user: UserInfo, type: ResourceType, obj: RoleObject, old: RoleObject | undefined): void {
     if (onlyGcFields(obj, old)) return
     const name = obj.metadata.name ?? ''
-    const namespace = type.gr === ROLE_GR ? obj.metadata.namespace ?? '' : ''
+    const namespace = type.gr === ROLE_GR ? (obj.metadata.namespace ?? '') : ''
     if (this.#may(user, 'escalate', type.resource, namespace, name)) return
     this.#confirmNoEscalation(user, type, name, namespace, rulesOf(obj))
     if (type.gr === CLUSTER_ROLE_GR && (obj.aggregationRule || old?.aggregationRule)) {
@@ -101,7 +132,7 @@ export class EscalationGuard {
   #checkBinding(user: UserInfo, type: ResourceType, obj: BindingObject, old: KObject | undefined): void {
     if (onlyGcFields(obj, old)) return
     const name = obj.metadata.name ?? ''
-    const namespace = type.gr === ROLE_BINDING_GR ? obj.metadata.namespace ?? '' : ''
+    const namespace = type.gr === ROLE_BINDING_GR ? (obj.metadata.namespace ?? '') : ''
     const ref = obj.roleRef
     const refResource = ref.kind === 'Role' ? 'roles' : ref.kind === 'ClusterRole' ? 'clusterroles' : ''
     if (refResource && this.#may(user, 'bind', refResource, namespace, ref.name, ref.apiGroup)) return

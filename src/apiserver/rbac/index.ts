@@ -42,7 +42,12 @@ export interface Rbac {
   bootstrap(): void
 }
 
-export function createRbac(opts: { store: ObjectStore; service: ObjectService; registry: ResourceRegistry; controllers: Controllers }): Rbac {
+export function createRbac(opts: {
+  store: ObjectStore
+  service: ObjectService
+  registry: ResourceRegistry
+  controllers: Controllers
+}): Rbac {
   const index = new BindingIndex(opts.store)
   opts.store.onStage((events) => index.observe(events))
   const authorizer = new RbacAuthorizer(opts.store, index)

@@ -17,10 +17,28 @@ import type { ObjectStore } from '../store.ts'
 import type { UserInfo } from '../user.ts'
 import { BindingIndex, subjectAppliesTo } from './binding-index.ts'
 import { ruleAllows } from './rules.ts'
-import { CLUSTER_ROLE_GR, ROLE_GR, RBAC_GROUP, rulesOf, subjectsOf, type BindingObject, type PolicyRule, type RoleRef, type Subject } from './types.ts'
+import {
+  CLUSTER_ROLE_GR,
+  ROLE_GR,
+  RBAC_GROUP,
+  rulesOf,
+  subjectsOf,
+  type BindingObject,
+  type PolicyRule,
+  type RoleRef,
+  type Subject,
+} from './types.ts'
 
-export interface ResourceRuleInfo { verbs: string[]; apiGroups: string[]; resources: string[]; resourceNames?: string[] }
-export interface NonResourceRuleInfo { verbs: string[]; nonResourceURLs: string[] }
+export interface ResourceRuleInfo {
+  verbs: string[]
+  apiGroups: string[]
+  resources: string[]
+  resourceNames?: string[]
+}
+export interface NonResourceRuleInfo {
+  verbs: string[]
+  nonResourceURLs: string[]
+}
 
 /** What a user may do in a namespace (SelfSubjectRulesReview's status). */
 export interface SubjectRules {
@@ -82,9 +100,10 @@ export class RbacAuthorizer {
           errors.push((err as Error).message)
           continue
         }
-        const source = () => scope === undefined
-          ? `ClusterRoleBinding ${JSON.stringify(binding.metadata.name)} of ${binding.roleRef.kind} ${JSON.stringify(binding.roleRef.name)} to ${describeSubject(subject, '')}`
-          : `RoleBinding ${JSON.stringify(`${binding.metadata.name}/${scope}`)} of ${binding.roleRef.kind} ${JSON.stringify(binding.roleRef.name)} to ${describeSubject(subject, scope)}`
+        const source = () =>
+          scope === undefined
+            ? `ClusterRoleBinding ${JSON.stringify(binding.metadata.name)} of ${binding.roleRef.kind} ${JSON.stringify(binding.roleRef.name)} to ${describeSubject(subject, '')}`
+            : `RoleBinding ${JSON.stringify(`${binding.metadata.name}/${scope}`)} of ${binding.roleRef.kind} ${JSON.stringify(binding.roleRef.name)} to ${describeSubject(subject, scope)}`
         for (const rule of rules) if (!visit(rule, source)) return errors
       }
     }
@@ -107,7 +126,10 @@ export class RbacAuthorizer {
   /** Every rule that applies to `user` in `namespace`, and the resolution errors met. */
   policyRulesFor(user: UserInfo, namespace: string): { rules: PolicyRule[]; errors: string[] } {
     const rules: PolicyRule[] = []
-    const errors = this.visitRulesFor(user, namespace, (rule) => { rules.push(rule); return true })
+    const errors = this.visitRulesFor(user, namespace, (rule) => {
+      rules.push(rule)
+      return true
+    })
     return { rules, errors }
   }
 
@@ -118,10 +140,20 @@ export class RbacAuthorizer {
     const nonResourceRules: NonResourceRuleInfo[] = []
     for (const r of rules) {
       if (r.resources?.length) {
-        resourceRules.push({ verbs: [...r.verbs], apiGroups: [...(r.apiGroups ?? [])], resources: [...r.resources], ...(r.resourceNames?.length ? { resourceNames: [...r.resourceNames] } : {}) })
+        resourceRules.push({
+          verbs: [...r.verbs],
+          apiGroups: [...(r.apiGroups ?? [])],
+          resources: [...r.resources],
+          ...(r.resourceNames?.length ? { resourceNames: [...r.resourceNames] } : {}),
+        })
       }
       if (r.nonResourceURLs?.length) nonResourceRules.push({ verbs: [...r.verbs], nonResourceURLs: [...r.nonResourceURLs] })
     }
-    return { resourceRules, nonResourceRules, incomplete: errors.length > 0, ...(errors.length ? { evaluationError: aggregateMessage(errors) } : {}) }
+    return {
+      resourceRules,
+      nonResourceRules,
+      incomplete: errors.length > 0,
+      ...(errors.length ? { evaluationError: aggregateMessage(errors) } : {}),
+    }
   }
 }

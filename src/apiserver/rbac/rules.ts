@@ -54,7 +54,9 @@ export function ruleAllows(attrs: RequestAttributes, rule: PolicyRule): boolean 
   if (!verbMatches(rule, attrs.verb)) return false
   if (!attrs.resourceRequest) return nonResourceUrlMatches(rule, attrs.path)
   const combined = attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource
-  return apiGroupMatches(rule, attrs.apiGroup) && resourceMatches(rule, combined, attrs.subresource) && resourceNameMatches(rule, attrs.name)
+  return (
+    apiGroupMatches(rule, attrs.apiGroup) && resourceMatches(rule, combined, attrs.subresource) && resourceNameMatches(rule, attrs.name)
+  )
 }
 
 /**
@@ -110,8 +112,12 @@ export function compactRules(rules: readonly PolicyRule[]): PolicyRule[] {
   const out: PolicyRule[] = []
   const simple = new Map<string, PolicyRule>()
   for (const r of rules) {
-    const isSimple = !(r.nonResourceURLs?.length) && (r.resourceNames?.length ?? 0) <= 1 && r.apiGroups?.length === 1 && r.resources?.length === 1
-    if (!isSimple) { out.push(r); continue }
+    const isSimple =
+      !r.nonResourceURLs?.length && (r.resourceNames?.length ?? 0) <= 1 && r.apiGroups?.length === 1 && r.resources?.length === 1
+    if (!isSimple) {
+      out.push(r)
+      continue
+    }
     const key = JSON.stringify([r.apiGroups, r.resources, r.resourceNames ?? []])
     const seen = simple.get(key)
     if (seen) seen.verbs.push(...r.verbs)

@@ -30,14 +30,31 @@ export function policyRuleErrors(rule: PolicyRule, namespaced: boolean, path: st
   const out: FieldError[] = []
   if (len(rule.verbs) === 0) out.push(fieldError(`${path}.verbs`, 'FieldValueRequired', 'verbs must contain at least one value'))
   if (len(rule.nonResourceURLs) > 0) {
-    if (namespaced) out.push(fieldError(`${path}.nonResourceURLs`, 'FieldValueInvalid', 'namespaced rules cannot apply to non-resource URLs', rule.nonResourceURLs))
+    if (namespaced)
+      out.push(
+        fieldError(
+          `${path}.nonResourceURLs`,
+          'FieldValueInvalid',
+          'namespaced rules cannot apply to non-resource URLs',
+          rule.nonResourceURLs,
+        ),
+      )
     if (len(rule.apiGroups) > 0 || len(rule.resources) > 0 || len(rule.resourceNames) > 0) {
-      out.push(fieldError(`${path}.nonResourceURLs`, 'FieldValueInvalid', 'rules cannot apply to both regular resources and non-resource URLs', rule.nonResourceURLs))
+      out.push(
+        fieldError(
+          `${path}.nonResourceURLs`,
+          'FieldValueInvalid',
+          'rules cannot apply to both regular resources and non-resource URLs',
+          rule.nonResourceURLs,
+        ),
+      )
     }
     return out
   }
-  if (len(rule.apiGroups) === 0) out.push(fieldError(`${path}.apiGroups`, 'FieldValueRequired', 'resource rules must supply at least one api group'))
-  if (len(rule.resources) === 0) out.push(fieldError(`${path}.resources`, 'FieldValueRequired', 'resource rules must supply at least one resource'))
+  if (len(rule.apiGroups) === 0)
+    out.push(fieldError(`${path}.apiGroups`, 'FieldValueRequired', 'resource rules must supply at least one api group'))
+  if (len(rule.resources) === 0)
+    out.push(fieldError(`${path}.resources`, 'FieldValueRequired', 'resource rules must supply at least one resource'))
   return out
 }
 
@@ -55,9 +72,18 @@ export function validateClusterRole(o: KObject): FieldError[] {
   const agg = role.aggregationRule as unknown
   if (agg !== undefined && agg !== null) {
     const selectors = isObj(agg) ? list(agg.clusterRoleSelectors) : []
-    if (selectors.length === 0) out.push(fieldError('aggregationRule.clusterRoleSelectors', 'FieldValueRequired', 'at least one clusterRoleSelector required if aggregationRule is non-nil'))
+    if (selectors.length === 0)
+      out.push(
+        fieldError(
+          'aggregationRule.clusterRoleSelectors',
+          'FieldValueRequired',
+          'at least one clusterRoleSelector required if aggregationRule is non-nil',
+        ),
+      )
     selectors.forEach((s, i) => {
-      try { labelSelectorFromObject(s as LabelSelectorLike) } catch (err) {
+      try {
+        labelSelectorFromObject(s as LabelSelectorLike)
+      } catch (err) {
         out.push(fieldError(`aggregationRule.clusterRoleSelectors[${i}]`, 'FieldValueInvalid', (err as Error).message, s))
       }
     })
@@ -75,8 +101,10 @@ function subjectErrors(s: Subject, namespaced: boolean, path: string): FieldErro
       if (s.apiGroup) out.push(fieldError(`${path}.apiGroup`, 'FieldValueNotSupported', quoted(['']), s.apiGroup))
       if (!namespaced && !s.namespace) out.push(fieldError(`${path}.namespace`, 'FieldValueRequired', ''))
       break
-    case 'User': case 'Group':
-      if (s.apiGroup !== RBAC_GROUP) out.push(fieldError(`${path}.apiGroup`, 'FieldValueNotSupported', quoted([RBAC_GROUP]), s.apiGroup ?? ''))
+    case 'User':
+    case 'Group':
+      if (s.apiGroup !== RBAC_GROUP)
+        out.push(fieldError(`${path}.apiGroup`, 'FieldValueNotSupported', quoted([RBAC_GROUP]), s.apiGroup ?? ''))
       break
     default:
       out.push(fieldError(`${path}.kind`, 'FieldValueNotSupported', quoted(['ServiceAccount', 'User', 'Group']), s.kind ?? ''))
@@ -89,13 +117,15 @@ function bindingErrors(o: KObject, old: KObject | undefined, namespaced: boolean
   const out: FieldError[] = []
   if (!isObj(b.roleRef)) out.push(fieldError('roleRef', 'FieldValueRequired', 'a binding must reference a Role or ClusterRole'))
   const ref = (isObj(b.roleRef) ? b.roleRef : { apiGroup: RBAC_GROUP }) as Partial<BindingObject['roleRef']>
-  if (ref.apiGroup !== RBAC_GROUP) out.push(fieldError('roleRef.apiGroup', 'FieldValueNotSupported', quoted([RBAC_GROUP]), ref.apiGroup ?? ''))
+  if (ref.apiGroup !== RBAC_GROUP)
+    out.push(fieldError('roleRef.apiGroup', 'FieldValueNotSupported', quoted([RBAC_GROUP]), ref.apiGroup ?? ''))
   const kinds = namespaced ? ['Role', 'ClusterRole'] : ['ClusterRole']
   if (!kinds.includes(ref.kind ?? '')) out.push(fieldError('roleRef.kind', 'FieldValueNotSupported', quoted(kinds), ref.kind ?? ''))
   if (!ref.name) out.push(fieldError('roleRef.name', 'FieldValueRequired', ''))
   else out.push(...nameErrors(ref.name, 'path-segment', 'roleRef.name'))
   list(b.subjects).forEach((s, i) => out.push(...subjectErrors(s as Subject, namespaced, `subjects[${i}]`)))
-  if (old && !isDeepStrictEqual((old as BindingObject).roleRef, b.roleRef)) out.push(fieldError('roleRef', 'FieldValueInvalid', 'cannot change roleRef', b.roleRef))
+  if (old && !isDeepStrictEqual((old as BindingObject).roleRef, b.roleRef))
+    out.push(fieldError('roleRef', 'FieldValueInvalid', 'cannot change roleRef', b.roleRef))
   return out
 }
 

@@ -29,18 +29,47 @@ type Spec = Record<string, unknown>
 function attributesOf(k: CreateOnlyKind, spec: Spec): RequestAttributes {
   const ra = spec.resourceAttributes
   const nra = spec.nonResourceAttributes
-  if (ra != null && nra != null) throw errors.invalid(k.group, k.kind, '', [fieldError('spec.nonResourceAttributes', 'FieldValueInvalid', 'cannot be specified in combination with resourceAttributes', nra)])
-  if (ra == null && nra == null) throw errors.invalid(k.group, k.kind, '', [fieldError('spec.resourceAttributes', 'FieldValueRequired', 'exactly one of nonResourceAttributes or resourceAttributes must be specified')])
+  if (ra != null && nra != null)
+    throw errors.invalid(k.group, k.kind, '', [
+      fieldError('spec.nonResourceAttributes', 'FieldValueInvalid', 'cannot be specified in combination with resourceAttributes', nra),
+    ])
+  if (ra == null && nra == null)
+    throw errors.invalid(k.group, k.kind, '', [
+      fieldError(
+        'spec.resourceAttributes',
+        'FieldValueRequired',
+        'exactly one of nonResourceAttributes or resourceAttributes must be specified',
+      ),
+    ])
   if (nra != null) {
-    if (!isObject(nra)) throw errors.invalid(k.group, k.kind, '', [fieldError('spec.nonResourceAttributes', 'FieldValueInvalid', 'must be an object', nra)])
+    if (!isObject(nra))
+      throw errors.invalid(k.group, k.kind, '', [fieldError('spec.nonResourceAttributes', 'FieldValueInvalid', 'must be an object', nra)])
     return {
-      verb: stringField(k, nra.verb, 'spec.nonResourceAttributes.verb'), resourceRequest: false, path: stringField(k, nra.path, 'spec.nonResourceAttributes.path'),
-      apiGroup: '', apiVersion: '', resource: '', subresource: '', namespace: '', name: '',
+      verb: stringField(k, nra.verb, 'spec.nonResourceAttributes.verb'),
+      resourceRequest: false,
+      path: stringField(k, nra.path, 'spec.nonResourceAttributes.path'),
+      apiGroup: '',
+      apiVersion: '',
+      resource: '',
+      subresource: '',
+      namespace: '',
+      name: '',
     }
   }
-  if (!isObject(ra)) throw errors.invalid(k.group, k.kind, '', [fieldError('spec.resourceAttributes', 'FieldValueInvalid', 'must be an object', ra)])
+  if (!isObject(ra))
+    throw errors.invalid(k.group, k.kind, '', [fieldError('spec.resourceAttributes', 'FieldValueInvalid', 'must be an object', ra)])
   const s = (f: string) => stringField(k, ra[f], `spec.resourceAttributes.${f}`)
-  return { verb: s('verb'), resourceRequest: true, path: '', apiGroup: s('group'), apiVersion: s('version'), resource: s('resource'), subresource: s('subresource'), namespace: s('namespace'), name: s('name') }
+  return {
+    verb: s('verb'),
+    resourceRequest: true,
+    path: '',
+    apiGroup: s('group'),
+    apiVersion: s('version'),
+    resource: s('resource'),
+    subresource: s('subresource'),
+    namespace: s('namespace'),
+    name: s('name'),
+  }
 }
 
 function specOf(body: Body): Spec {
@@ -63,10 +92,16 @@ function subjectOf(k: CreateOnlyKind, spec: Spec): UserInfo {
   const name = stringField(k, spec.user, 'spec.user')
   const groups = stringList(k, spec.groups, 'spec.groups')
   const uid = stringField(k, spec.uid, 'spec.uid')
-  if (!name && groups.length === 0) throw errors.invalid(k.group, k.kind, '', [fieldError('spec.user', 'FieldValueInvalid', 'at least one of user or group must be specified', '')])
+  if (!name && groups.length === 0)
+    throw errors.invalid(k.group, k.kind, '', [
+      fieldError('spec.user', 'FieldValueInvalid', 'at least one of user or group must be specified', ''),
+    ])
   let extra: Record<string, string[]> | undefined
   if (spec.extra != null) {
-    if (!isObject(spec.extra)) throw errors.invalid(k.group, k.kind, '', [fieldError('spec.extra', 'FieldValueInvalid', 'must be a map of string lists', spec.extra)])
+    if (!isObject(spec.extra))
+      throw errors.invalid(k.group, k.kind, '', [
+        fieldError('spec.extra', 'FieldValueInvalid', 'must be a map of string lists', spec.extra),
+      ])
     extra = Object.fromEntries(Object.entries(spec.extra).map(([key, v]) => [key, stringList(k, v, `spec.extra[${key}]`)]))
   }
   return { name, groups, ...(uid ? { uid } : {}), ...(extra ? { extra } : {}) }
@@ -75,7 +110,10 @@ function subjectOf(k: CreateOnlyKind, spec: Spec): UserInfo {
 export function subjectAccessReview(reply: FastifyReply, body: Body, authorizer: Authorizer): FastifyReply {
   const spec = specOf(body)
   const attrs = attributesOf(SUBJECT_ACCESS_REVIEW, spec)
-  return sendCreated(reply, SUBJECT_ACCESS_REVIEW, body.metadata, { spec, status: statusOf(authorizer, subjectOf(SUBJECT_ACCESS_REVIEW, spec), attrs) })
+  return sendCreated(reply, SUBJECT_ACCESS_REVIEW, body.metadata, {
+    spec,
+    status: statusOf(authorizer, subjectOf(SUBJECT_ACCESS_REVIEW, spec), attrs),
+  })
 }
 
 export function localSubjectAccessReview(reply: FastifyReply, body: Body, namespace: string, authorizer: Authorizer): FastifyReply {
@@ -83,12 +121,19 @@ export function localSubjectAccessReview(reply: FastifyReply, body: Body, namesp
   const spec = specOf(body)
   const meta = isObject(body.metadata) ? body.metadata : {}
   if (meta.namespace !== undefined && meta.namespace !== '' && meta.namespace !== namespace) {
-    throw errors.badRequest(`the namespace of the provided object (${String(meta.namespace)}) does not match the namespace sent on the request (${namespace})`)
+    throw errors.badRequest(
+      `the namespace of the provided object (${String(meta.namespace)}) does not match the namespace sent on the request (${namespace})`,
+    )
   }
-  if (spec.nonResourceAttributes != null) throw errors.invalid(k.group, k.kind, '', [fieldError('spec.nonResourceAttributes', 'FieldValueInvalid', 'disallowed on this kind of request', spec.nonResourceAttributes)])
+  if (spec.nonResourceAttributes != null)
+    throw errors.invalid(k.group, k.kind, '', [
+      fieldError('spec.nonResourceAttributes', 'FieldValueInvalid', 'disallowed on this kind of request', spec.nonResourceAttributes),
+    ])
   const attrs = attributesOf(k, spec)
   if (attrs.namespace !== namespace) {
-    throw errors.invalid(k.group, k.kind, '', [fieldError('spec.resourceAttributes.namespace', 'FieldValueInvalid', 'must match metadata.namespace', attrs.namespace)])
+    throw errors.invalid(k.group, k.kind, '', [
+      fieldError('spec.resourceAttributes.namespace', 'FieldValueInvalid', 'must match metadata.namespace', attrs.namespace),
+    ])
   }
   return sendCreated(reply, k, { ...meta, namespace }, { spec, status: statusOf(authorizer, subjectOf(k, spec), attrs) })
 }

@@ -20,7 +20,12 @@ export const TOKEN_REVIEW: CreateOnlyKind = { group: GROUP, version: 'v1', kind:
 
 /** kube's authentication/v1 UserInfo. */
 function userInfo(u: UserInfo): Record<string, unknown> {
-  return { username: u.name, ...(u.uid ? { uid: u.uid } : {}), groups: u.groups, ...(u.extra && Object.keys(u.extra).length ? { extra: u.extra } : {}) }
+  return {
+    username: u.name,
+    ...(u.uid ? { uid: u.uid } : {}),
+    groups: u.groups,
+    ...(u.extra && Object.keys(u.extra).length ? { extra: u.extra } : {}),
+  }
 }
 
 export function selfSubjectReview(reply: FastifyReply, body: Body, user: UserInfo): FastifyReply {
@@ -34,8 +39,13 @@ export async function tokenReview(reply: FastifyReply, body: Body, authenticator
   if (!token) throw errors.invalid(k.group, k.kind, '', [fieldError('spec.token', 'FieldValueRequired', 'token is required')])
   const asked = stringList(k, spec.audiences, 'spec.audiences')
   const r = await authenticator.authenticateToken(token, asked.length ? asked : API_AUDIENCES)
-  const status = r && r.audiences.length
-    ? { authenticated: true, user: userInfo(r.user), audiences: r.audiences }
-    : { user: {}, error: 'the token is not valid for this server and these audiences (unknown, expired, wrong audience, or its ServiceAccount is gone)' }
+  const status =
+    r && r.audiences.length
+      ? { authenticated: true, user: userInfo(r.user), audiences: r.audiences }
+      : {
+          user: {},
+          error:
+            'the token is not valid for this server and these audiences (unknown, expired, wrong audience, or its ServiceAccount is gone)',
+        }
   return sendCreated(reply, k, body.metadata, { spec: asked.length ? { audiences: asked } : {}, status })
 }

@@ -19,7 +19,16 @@ import type { ResourceRegistry } from '../registry.ts'
 import type { ObjectService } from '../service.ts'
 import { errors } from '../status.ts'
 import type { UserInfo } from '../user.ts'
-import { localSubjectAccessReview, selfSubjectAccessReview, selfSubjectRulesReview, subjectAccessReview, LOCAL_SUBJECT_ACCESS_REVIEW, SELF_SUBJECT_ACCESS_REVIEW, SELF_SUBJECT_RULES_REVIEW, SUBJECT_ACCESS_REVIEW } from './access-reviews.ts'
+import {
+  localSubjectAccessReview,
+  selfSubjectAccessReview,
+  selfSubjectRulesReview,
+  subjectAccessReview,
+  LOCAL_SUBJECT_ACCESS_REVIEW,
+  SELF_SUBJECT_ACCESS_REVIEW,
+  SELF_SUBJECT_RULES_REVIEW,
+  SUBJECT_ACCESS_REVIEW,
+} from './access-reviews.ts'
 import { readBody, type CreateOnlyKind } from './envelope.ts'
 import { selfSubjectReview, tokenReview, SELF_SUBJECT_REVIEW, TOKEN_REVIEW } from './identity-reviews.ts'
 
@@ -33,21 +42,79 @@ export interface ReviewDeps {
   authorizer: Authorizer & RuleResolver
 }
 
-interface Endpoint { k: CreateOnlyKind; resource: string; namespaced: boolean; serve: (req: FastifyRequest, reply: FastifyReply, target: ResourceTarget, user: UserInfo, deps: ReviewDeps) => Promise<FastifyReply> | FastifyReply }
+interface Endpoint {
+  k: CreateOnlyKind
+  resource: string
+  namespaced: boolean
+  serve: (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    target: ResourceTarget,
+    user: UserInfo,
+    deps: ReviewDeps,
+  ) => Promise<FastifyReply> | FastifyReply
+}
 
 const ENDPOINTS: Endpoint[] = [
-  { k: SELF_SUBJECT_REVIEW, resource: 'selfsubjectreviews', namespaced: false, serve: (req, reply, _t, user) => selfSubjectReview(reply, readBody(req, SELF_SUBJECT_REVIEW), user) },
-  { k: TOKEN_REVIEW, resource: 'tokenreviews', namespaced: false, serve: (req, reply, _t, _u, d) => tokenReview(reply, readBody(req, TOKEN_REVIEW), d.authenticator) },
-  { k: SELF_SUBJECT_ACCESS_REVIEW, resource: 'selfsubjectaccessreviews', namespaced: false, serve: (req, reply, _t, user, d) => selfSubjectAccessReview(reply, readBody(req, SELF_SUBJECT_ACCESS_REVIEW), user, d.authorizer) },
-  { k: SUBJECT_ACCESS_REVIEW, resource: 'subjectaccessreviews', namespaced: false, serve: (req, reply, _t, _u, d) => subjectAccessReview(reply, readBody(req, SUBJECT_ACCESS_REVIEW), d.authorizer) },
-  { k: LOCAL_SUBJECT_ACCESS_REVIEW, resource: 'localsubjectaccessreviews', namespaced: true, serve: (req, reply, t, _u, d) => localSubjectAccessReview(reply, readBody(req, LOCAL_SUBJECT_ACCESS_REVIEW), t.namespace!, d.authorizer) },
-  { k: SELF_SUBJECT_RULES_REVIEW, resource: 'selfsubjectrulesreviews', namespaced: false, serve: (req, reply, _t, user, d) => selfSubjectRulesReview(reply, readBody(req, SELF_SUBJECT_RULES_REVIEW), user, d.authorizer) },
+  {
+    k: SELF_SUBJECT_REVIEW,
+    resource: 'selfsubjectreviews',
+    namespaced: false,
+    serve: (req, reply, _t, user) => selfSubjectReview(reply, readBody(req, SELF_SUBJECT_REVIEW), user),
+  },
+  {
+    k: TOKEN_REVIEW,
+    resource: 'tokenreviews',
+    namespaced: false,
+    serve: (req, reply, _t, _u, d) => tokenReview(reply, readBody(req, TOKEN_REVIEW), d.authenticator),
+  },
+  {
+    k: SELF_SUBJECT_ACCESS_REVIEW,
+    resource: 'selfsubjectaccessreviews',
+    namespaced: false,
+    serve: (req, reply, _t, user, d) => selfSubjectAccessReview(reply, readBody(req, SELF_SUBJECT_ACCESS_REVIEW), user, d.authorizer),
+  },
+  {
+    k: SUBJECT_ACCESS_REVIEW,
+    resource: 'subjectaccessreviews',
+    namespaced: false,
+    serve: (req, reply, _t, _u, d) => subjectAccessReview(reply, readBody(req, SUBJECT_ACCESS_REVIEW), d.authorizer),
+  },
+  {
+    k: LOCAL_SUBJECT_ACCESS_REVIEW,
+    resource: 'localsubjectaccessreviews',
+    namespaced: true,
+    serve: (req, reply, t, _u, d) =>
+      localSubjectAccessReview(reply, readBody(req, LOCAL_SUBJECT_ACCESS_REVIEW), t.namespace!, d.authorizer),
+  },
+  {
+    k: SELF_SUBJECT_RULES_REVIEW,
+    resource: 'selfsubjectrulesreviews',
+    namespaced: false,
+    serve: (req, reply, _t, user, d) => selfSubjectRulesReview(reply, readBody(req, SELF_SUBJECT_RULES_REVIEW), user, d.authorizer),
+  },
 ]
 
 /** What discovery lists for these endpoints. */
 export const CREATE_ONLY_DISCOVERY: ExtraResource[] = [
-  ...ENDPOINTS.map((e) => ({ group: e.k.group, version: e.k.version, resource: e.resource, kind: e.k.kind, namespaced: e.namespaced, verbs: ['create'] })),
-  { group: '', version: 'v1', resource: 'serviceaccounts/token', kind: TOKEN_REQUEST.kind, responseGroup: TOKEN_REQUEST.group, responseVersion: TOKEN_REQUEST.version, namespaced: true, verbs: ['create'] },
+  ...ENDPOINTS.map((e) => ({
+    group: e.k.group,
+    version: e.k.version,
+    resource: e.resource,
+    kind: e.k.kind,
+    namespaced: e.namespaced,
+    verbs: ['create'],
+  })),
+  {
+    group: '',
+    version: 'v1',
+    resource: 'serviceaccounts/token',
+    kind: TOKEN_REQUEST.kind,
+    responseGroup: TOKEN_REQUEST.group,
+    responseVersion: TOKEN_REQUEST.version,
+    namespaced: true,
+    verbs: ['create'],
+  },
 ]
 
 function isTokenSubresource(t: ResourceTarget): boolean {
@@ -64,16 +131,37 @@ export function isCreateOnly(target: ResourceTarget): boolean {
 }
 
 /** Serves a create-only endpoint (`isCreateOnly(target)` must hold). */
-export async function serveCreateOnly(req: FastifyRequest, reply: FastifyReply, target: ResourceTarget, user: UserInfo, deps: ReviewDeps): Promise<FastifyReply> {
+export async function serveCreateOnly(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  target: ResourceTarget,
+  user: UserInfo,
+  deps: ReviewDeps,
+): Promise<FastifyReply> {
   if (isTokenSubresource(target)) {
-    if (target.namespace === undefined || target.name === undefined || target.legacyWatch) throw errors.resourceNotFound(target.namespace === undefined ? 'serviceaccounts/token needs /namespaces/<namespace>/serviceaccounts/<name>/token' : 'serviceaccounts/token needs a ServiceAccount name')
+    if (target.namespace === undefined || target.name === undefined || target.legacyWatch)
+      throw errors.resourceNotFound(
+        target.namespace === undefined
+          ? 'serviceaccounts/token needs /namespaces/<namespace>/serviceaccounts/<name>/token'
+          : 'serviceaccounts/token needs a ServiceAccount name',
+      )
     if (req.method !== 'POST') throw errors.methodNotAllowed(req.method, 'serviceaccounts/token (create a TokenRequest with POST)')
-    return tokenRequest(req, reply, target.namespace, target.name, { service: deps.service, registry: deps.registry, tokens: deps.authenticator.serviceAccountTokens })
+    return tokenRequest(req, reply, target.namespace, target.name, {
+      service: deps.service,
+      registry: deps.registry,
+      tokens: deps.authenticator.serviceAccountTokens,
+    })
   }
   const e = endpointOf(target)!
-  if (target.name !== undefined || target.subresource !== undefined || target.legacyWatch) throw errors.resourceNotFound(`${e.resource} has no named objects: POST a ${e.k.kind} to the collection`)
-  if (e.namespaced && target.namespace === undefined) throw errors.resourceNotFound(`${e.resource} is namespaced; POST to /apis/${e.k.group}/${e.k.version}/namespaces/<namespace>/${e.resource}`)
-  if (!e.namespaced && target.namespace !== undefined) throw errors.resourceNotFound(`${e.resource} is cluster-scoped; drop /namespaces/${target.namespace}`)
-  if (req.method !== 'POST') throw errors.methodNotAllowed(req.method, `${e.resource} (create-only: POST a ${e.k.kind}; it is answered, never stored)`)
+  if (target.name !== undefined || target.subresource !== undefined || target.legacyWatch)
+    throw errors.resourceNotFound(`${e.resource} has no named objects: POST a ${e.k.kind} to the collection`)
+  if (e.namespaced && target.namespace === undefined)
+    throw errors.resourceNotFound(
+      `${e.resource} is namespaced; POST to /apis/${e.k.group}/${e.k.version}/namespaces/<namespace>/${e.resource}`,
+    )
+  if (!e.namespaced && target.namespace !== undefined)
+    throw errors.resourceNotFound(`${e.resource} is cluster-scoped; drop /namespaces/${target.namespace}`)
+  if (req.method !== 'POST')
+    throw errors.methodNotAllowed(req.method, `${e.resource} (create-only: POST a ${e.k.kind}; it is answered, never stored)`)
   return e.serve(req, reply, target, user, deps)
 }

@@ -49,7 +49,7 @@ const MAX_SHOWN = 120
 
 /** A bad value as apimachinery prints it: %v for numbers/booleans, %q for strings, JSON for the rest. */
 export function showValue(v: unknown): string {
-  const s = typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v) ?? String(v)
+  const s = typeof v === 'number' || typeof v === 'boolean' ? String(v) : (JSON.stringify(v) ?? String(v))
   return s.length > MAX_SHOWN ? `${s.slice(0, MAX_SHOWN - 3)}...` : s
 }
 

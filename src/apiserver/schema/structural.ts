@@ -5,9 +5,17 @@ import { childSchemas, JUNCTORS, type JSONSchemaProps } from './json-schema-prop
 import { pruneUnknown, validateDefault } from './defaulting.ts'
 
 const FORBIDDEN_IN_JUNCTORS = [
-  'type', 'default', 'additionalProperties', 'nullable', 'description',
-  'x-kubernetes-preserve-unknown-fields', 'x-kubernetes-embedded-resource', 'x-kubernetes-int-or-string',
-  'x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'x-kubernetes-map-type',
+  'type',
+  'default',
+  'additionalProperties',
+  'nullable',
+  'description',
+  'x-kubernetes-preserve-unknown-fields',
+  'x-kubernetes-embedded-resource',
+  'x-kubernetes-int-or-string',
+  'x-kubernetes-list-type',
+  'x-kubernetes-list-map-keys',
+  'x-kubernetes-map-type',
 ] as const
 
 const UNSUPPORTED = ['$ref', '$schema', 'definitions', 'dependencies', 'additionalItems', 'patternProperties', 'id'] as const
@@ -24,7 +32,8 @@ export function structuralViolations(root: JSONSchemaProps): string[] {
     const extra = Object.keys(meta).filter((k) => !['type', 'properties', 'description'].includes(k))
     if (extra.length) out.push(`openAPIV3Schema.properties[metadata]: Forbidden: must not set ${extra.join(', ')}`)
     for (const k of Object.keys(meta.properties ?? {})) {
-      if (k !== 'name' && k !== 'generateName') out.push(`openAPIV3Schema.properties[metadata].properties[${k}]: Forbidden: only name and generateName may be restricted`)
+      if (k !== 'name' && k !== 'generateName')
+        out.push(`openAPIV3Schema.properties[metadata].properties[${k}]: Forbidden: only name and generateName may be restricted`)
     }
   }
   return out
@@ -71,7 +80,8 @@ function checkListType(s: JSONSchemaProps, path: string, out: string[]): void {
       if (!ks) out.push(`${path}.x-kubernetes-list-map-keys: Invalid value: "${k}" is not a property of the items`)
       else {
         if (!SCALAR.has(ks.type ?? '')) out.push(`${path}.items.properties[${k}].type: Invalid value: map keys must be scalar`)
-        if (!s.items?.required?.includes(k) && ks.default === undefined) out.push(`${path}.items.properties[${k}]: Required value: map keys must be required or have a default`)
+        if (!s.items?.required?.includes(k) && ks.default === undefined)
+          out.push(`${path}.items.properties[${k}]: Required value: map keys must be required or have a default`)
       }
     }
   } else if (keys) out.push(`${path}.x-kubernetes-list-map-keys: Forbidden: only with x-kubernetes-list-type map`)
@@ -86,7 +96,8 @@ function checkJunctor(b: JSONSchemaProps, outer: JSONSchemaProps, path: string, 
     else checkJunctor(sub, o, `${path}.properties[${k}]`, out)
   }
   for (const k of b.required ?? []) {
-    if (outer.properties && !(k in outer.properties)) out.push(`${path}.required: Invalid value: "${k}" is not declared in the outer schema`)
+    if (outer.properties && !(k in outer.properties))
+      out.push(`${path}.required: Invalid value: "${k}" is not declared in the outer schema`)
   }
   if (b.items) {
     if (!outer.items) out.push(`${path}.items: Forbidden: must be declared in the outer schema too`)

@@ -11,7 +11,21 @@ const addFormats = addFormatsModule.default
 
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: false, validateFormats: true })
 addFormats(ajv, ['date-time', 'date', 'time', 'uri', 'email', 'hostname', 'ipv4', 'ipv6', 'uuid', 'byte', 'password', 'binary', 'duration'])
-for (const f of ['int32', 'int64', 'float', 'double', 'quantity', 'cidr', 'mac', 'isbn', 'creditcard', 'ssn', 'hexcolor', 'rgbcolor', 'datetime']) {
+for (const f of [
+  'int32',
+  'int64',
+  'float',
+  'double',
+  'quantity',
+  'cidr',
+  'mac',
+  'isbn',
+  'creditcard',
+  'ssn',
+  'hexcolor',
+  'rgbcolor',
+  'datetime',
+]) {
   ajv.addFormat(f, true)
 }
 
@@ -22,7 +36,8 @@ function toAjv(s: JSONSchemaProps): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   for (const [k, v] of Object.entries(s)) {
     if (k.startsWith('x-kubernetes-') || k === 'example' || k === 'externalDocs' || k === 'description' || k === 'default') continue
-    if (k === 'properties') out.properties = Object.fromEntries(Object.entries(v as Record<string, JSONSchemaProps>).map(([pk, pv]) => [pk, toAjv(pv)]))
+    if (k === 'properties')
+      out.properties = Object.fromEntries(Object.entries(v as Record<string, JSONSchemaProps>).map(([pk, pv]) => [pk, toAjv(pv)]))
     else if (k === 'items' || k === 'not' || (k === 'additionalProperties' && typeof v === 'object')) out[k] = toAjv(v as JSONSchemaProps)
     else if (k === 'oneOf' || k === 'anyOf' || k === 'allOf') out[k] = (v as JSONSchemaProps[]).map(toAjv)
     else if (k === 'exclusiveMinimum' || k === 'exclusiveMaximum') continue
@@ -30,10 +45,22 @@ function toAjv(s: JSONSchemaProps): Record<string, unknown> {
   }
   // Unknown fields are pruned before validation, never rejected by the schema itself.
   if (out.additionalProperties === false) delete out.additionalProperties
-  if (s.exclusiveMinimum === true && s.minimum !== undefined) { out.exclusiveMinimum = s.minimum; delete out.minimum }
-  if (s.exclusiveMaximum === true && s.maximum !== undefined) { out.exclusiveMaximum = s.maximum; delete out.maximum }
-  if (s['x-kubernetes-int-or-string']) { delete out.type; out.anyOf = [...((out.anyOf as unknown[]) ?? []), { type: 'integer' }, { type: 'string' }] }
-  if (s.nullable && s.type) { out.type = [s.type, 'null']; delete out.nullable }
+  if (s.exclusiveMinimum === true && s.minimum !== undefined) {
+    out.exclusiveMinimum = s.minimum
+    delete out.minimum
+  }
+  if (s.exclusiveMaximum === true && s.maximum !== undefined) {
+    out.exclusiveMaximum = s.maximum
+    delete out.maximum
+  }
+  if (s['x-kubernetes-int-or-string']) {
+    delete out.type
+    out.anyOf = [...((out.anyOf as unknown[]) ?? []), { type: 'integer' }, { type: 'string' }]
+  }
+  if (s.nullable && s.type) {
+    out.type = [s.type, 'null']
+    delete out.nullable
+  }
   if (s.nullable && s.enum && !s.enum.includes(null)) out.enum = [...s.enum, null]
   return out
 }
@@ -73,7 +100,10 @@ function mapErrors(errs: ErrorObject[], base: string): FieldError[] {
   for (const e of errs) {
     if (junctorPaths.some((jp) => e.schemaPath !== jp && e.schemaPath.startsWith(`${jp}/`))) continue
     const fe = mapError(e, base)
-    if (!seen.has(fe.message)) { seen.add(fe.message); out.push(fe) }
+    if (!seen.has(fe.message)) {
+      seen.add(fe.message)
+      out.push(fe)
+    }
   }
   return out
 }
@@ -97,32 +127,62 @@ function mapError(e: ErrorObject, base: string): FieldError {
     case 'required':
       return fieldError(joinPath(field, String(p.missingProperty)), 'FieldValueRequired', '')
     case 'enum':
-      return fieldError(field, 'FieldValueNotSupported', `supported values: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}`, e.data)
+      return fieldError(
+        field,
+        'FieldValueNotSupported',
+        `supported values: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(typeof v === 'string' ? v : JSON.stringify(v))).join(', ')}`,
+        e.data,
+      )
     case 'type': {
       const actual = jsonTypeName(e.data)
-      return fieldError(field, 'FieldValueTypeInvalid', `${field} in body must be of type ${[p.type].flat().join(',')}: ${JSON.stringify(actual)}`, actual)
+      return fieldError(
+        field,
+        'FieldValueTypeInvalid',
+        `${field} in body must be of type ${[p.type].flat().join(',')}: ${JSON.stringify(actual)}`,
+        actual,
+      )
     }
     case 'pattern':
       return fieldError(field, 'FieldValueInvalid', `${field} in body should match '${p.pattern}'`, e.data)
     case 'format':
       return fieldError(field, 'FieldValueTypeInvalid', `${field} in body must be of type ${p.format}: ${JSON.stringify(e.data)}`, e.data)
-    case 'minimum': case 'exclusiveMinimum':
-      return fieldError(field, 'FieldValueInvalid', `${field} in body should be greater than ${e.keyword === 'minimum' ? 'or equal to ' : ''}${p.limit}`, e.data)
-    case 'maximum': case 'exclusiveMaximum':
-      return fieldError(field, 'FieldValueInvalid', `${field} in body should be less than ${e.keyword === 'maximum' ? 'or equal to ' : ''}${p.limit}`, e.data)
+    case 'minimum':
+    case 'exclusiveMinimum':
+      return fieldError(
+        field,
+        'FieldValueInvalid',
+        `${field} in body should be greater than ${e.keyword === 'minimum' ? 'or equal to ' : ''}${p.limit}`,
+        e.data,
+      )
+    case 'maximum':
+    case 'exclusiveMaximum':
+      return fieldError(
+        field,
+        'FieldValueInvalid',
+        `${field} in body should be less than ${e.keyword === 'maximum' ? 'or equal to ' : ''}${p.limit}`,
+        e.data,
+      )
     case 'maxLength':
       return fieldError(field, 'FieldValueTooLong', `may not be more than ${p.limit} ${p.limit === 1 ? 'byte' : 'bytes'}`)
     case 'minLength':
       return fieldError(field, 'FieldValueInvalid', `${field} in body should be at least ${p.limit} chars long`, e.data)
-    case 'maxItems': case 'maxProperties':
+    case 'maxItems':
+    case 'maxProperties':
       return fieldError(field, 'FieldValueTooMany', `must have at most ${p.limit} ${p.limit === 1 ? 'item' : 'items'}`, e.data)
-    case 'minItems': case 'minProperties':
-      return fieldError(field, 'FieldValueInvalid', `${field} in body should have at least ${p.limit} ${e.keyword === 'minItems' ? 'items' : 'properties'}`, e.data)
+    case 'minItems':
+    case 'minProperties':
+      return fieldError(
+        field,
+        'FieldValueInvalid',
+        `${field} in body should have at least ${p.limit} ${e.keyword === 'minItems' ? 'items' : 'properties'}`,
+        e.data,
+      )
     case 'multipleOf':
       return fieldError(field, 'FieldValueInvalid', `${field} in body should be a multiple of ${p.multipleOf}`, e.data)
     case 'uniqueItems':
       return fieldError(field, 'FieldValueInvalid', `${field} in body shouldn't contain duplicates`, e.data)
-    case 'oneOf': case 'anyOf': {
+    case 'oneOf':
+    case 'anyOf': {
       const branches = (sch?.[e.keyword] as JSONSchemaProps[] | undefined) ?? []
       const onlyRequired = branches.length > 0 && branches.every((b) => Object.keys(b).length === 1 && b.required?.length === 1)
       const detail = onlyRequired
@@ -145,8 +205,19 @@ function checkListUniqueness(s: JSONSchemaProps, value: unknown, path: string, o
       const keys = s['x-kubernetes-list-map-keys'] ?? []
       const seen = new Set<string>()
       value.forEach((item, i) => {
-        const id = lt === 'set' ? JSON.stringify(item) : JSON.stringify(keys.map((k) => (item as Record<string, unknown> | null)?.[k] ?? null))
-        if (seen.has(id)) out.push(fieldError(joinPath(path, i), 'FieldValueDuplicate', lt === 'set' ? 'duplicate entries in set' : `duplicate entries for key ${keys.map((k) => `[${k}=${JSON.stringify((item as Record<string, unknown>)[k])}]`).join(',')}`, item))
+        const id =
+          lt === 'set' ? JSON.stringify(item) : JSON.stringify(keys.map((k) => (item as Record<string, unknown> | null)?.[k] ?? null))
+        if (seen.has(id))
+          out.push(
+            fieldError(
+              joinPath(path, i),
+              'FieldValueDuplicate',
+              lt === 'set'
+                ? 'duplicate entries in set'
+                : `duplicate entries for key ${keys.map((k) => `[${k}=${JSON.stringify((item as Record<string, unknown>)[k])}]`).join(',')}`,
+              item,
+            ),
+          )
         seen.add(id)
       })
     }

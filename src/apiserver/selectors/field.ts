@@ -27,8 +27,14 @@ function splitUnescaped(s: string, sep: string): string[] {
   const out: string[] = []
   let start = 0
   for (let i = 0; i < s.length; i++) {
-    if (s[i] === '\\') { i++; continue }
-    if (s[i] === sep) { out.push(s.slice(start, i)); start = i + 1 }
+    if (s[i] === '\\') {
+      i++
+      continue
+    }
+    if (s[i] === sep) {
+      out.push(s.slice(start, i))
+      start = i + 1
+    }
   }
   out.push(s.slice(start))
   return out
@@ -37,7 +43,10 @@ function splitUnescaped(s: string, sep: string): string[] {
 /** Finds the first unescaped operator, trying != and == before = at each position. */
 function splitTerm(term: string): [string, FieldOperator, string] | undefined {
   for (let i = 0; i < term.length; i++) {
-    if (term[i] === '\\') { i++; continue }
+    if (term[i] === '\\') {
+      i++
+      continue
+    }
     for (const op of ['!=', '==', '='] as const) {
       if (term.startsWith(op, i)) return [term.slice(0, i), op, term.slice(i + op.length)]
     }
@@ -50,13 +59,21 @@ function unescape(v: string, whole: string): string {
   for (let i = 0; i < v.length; i++) {
     const c = v[i]!
     if (c !== '\\') {
-      if (c === '=' || c === ',') throw new SelectorError('field', `invalid field selector "${whole}": unescaped '${c}' in value "${v}"; escape it as '\\${c}'`)
+      if (c === '=' || c === ',')
+        throw new SelectorError('field', `invalid field selector "${whole}": unescaped '${c}' in value "${v}"; escape it as '\\${c}'`)
       out += c
       continue
     }
     const n = v[i + 1]
-    if (n === '\\' || n === ',' || n === '=') { out += n; i++; continue }
-    throw new SelectorError('field', `invalid field selector "${whole}": invalid escape sequence in value "${v}"; only '\\\\', '\\,' and '\\=' may be escaped`)
+    if (n === '\\' || n === ',' || n === '=') {
+      out += n
+      i++
+      continue
+    }
+    throw new SelectorError(
+      'field',
+      `invalid field selector "${whole}": invalid escape sequence in value "${v}"; only '\\\\', '\\,' and '\\=' may be escaped`,
+    )
   }
   return out
 }
@@ -75,11 +92,18 @@ export function parseFieldSelector(s: string, allowed: readonly string[] | '*'):
   for (const term of splitUnescaped(s, ',')) {
     if (term.trim() === '') continue
     const split = splitTerm(term)
-    if (!split) throw new SelectorError('field', `invalid field selector: '${s}'; can't understand '${term}' (expected <field>=<value>, <field>==<value> or <field>!=<value>)`)
+    if (!split)
+      throw new SelectorError(
+        'field',
+        `invalid field selector: '${s}'; can't understand '${term}' (expected <field>=<value>, <field>==<value> or <field>!=<value>)`,
+      )
     const [rawField, operator, rawValue] = split
     const field = rawField.trim()
     if (allowed !== '*' && !allowed.includes(field)) {
-      throw new SelectorError('field', `field label not supported: "${field}"; this resource supports: ${(allowed as readonly string[]).join(', ') || '(none)'}`)
+      throw new SelectorError(
+        'field',
+        `field label not supported: "${field}"; this resource supports: ${(allowed as readonly string[]).join(', ') || '(none)'}`,
+      )
     }
     reqs.push({ field, operator, value: unescape(rawValue, s) })
   }
@@ -96,6 +120,8 @@ export function parseFieldSelector(s: string, allowed: readonly string[] | '*'):
     requiredValue(field) {
       return reqs.find((r) => r.field === field && r.operator !== '!=')?.value
     },
-    toString() { return reqs.map((r) => `${r.field}${r.operator}${escapeValue(r.value)}`).join(',') },
+    toString() {
+      return reqs.map((r) => `${r.field}${r.operator}${escapeValue(r.value)}`).join(',')
+    },
   }
 }

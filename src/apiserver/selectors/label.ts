@@ -25,7 +25,10 @@ export interface LabelSelector {
 }
 
 type TokenKind = 'ident' | '!' | '!=' | '(' | ')' | ',' | '=' | '==' | '>' | '<' | 'in' | 'notin' | 'end'
-interface Token { kind: TokenKind; text: string }
+interface Token {
+  kind: TokenKind
+  text: string
+}
 
 const SPECIAL = new Set(['=', '!', '(', ')', ',', '>', '<'])
 const OPERATOR_TEXT = new Set(['=', '==', '!=', '!', '(', ')', ',', '>', '<'])
@@ -36,12 +39,16 @@ function tokenize(s: string): Token[] {
   let i = 0
   while (i < s.length) {
     const c = s[i]!
-    if (/\s/.test(c)) { i++; continue }
+    if (/\s/.test(c)) {
+      i++
+      continue
+    }
     if (SPECIAL.has(c)) {
       let j = i + 1
       while (j < s.length && SPECIAL.has(s[j]!) && OPERATOR_TEXT.has(s.slice(i, j + 1))) j++
       const text = s.slice(i, j)
-      if (!OPERATOR_TEXT.has(text)) throw new SelectorError('label', `unable to parse requirement: found '${text}', which is not an operator`)
+      if (!OPERATOR_TEXT.has(text))
+        throw new SelectorError('label', `unable to parse requirement: found '${text}', which is not an operator`)
       out.push({ kind: text as TokenKind, text })
       i = j
       continue
@@ -58,13 +65,23 @@ function tokenize(s: string): Token[] {
 class Parser {
   private pos = 0
   private readonly tokens: Token[]
-  constructor(tokens: Token[]) { this.tokens = tokens }
+  constructor(tokens: Token[]) {
+    this.tokens = tokens
+  }
 
-  private peek(): Token { return this.tokens[this.pos]! }
-  private next(): Token { return this.tokens[this.pos++]! }
-  private fail(msg: string): never { throw new SelectorError('label', `unable to parse requirement: ${msg}`) }
+  private peek(): Token {
+    return this.tokens[this.pos]!
+  }
+  private next(): Token {
+    return this.tokens[this.pos++]!
+  }
+  private fail(msg: string): never {
+    throw new SelectorError('label', `unable to parse requirement: ${msg}`)
+  }
   /** In operator position an identifier spelled in/notin is the keyword. */
-  private asOperator(t: Token): TokenKind { return t.kind === 'ident' && (t.text === 'in' || t.text === 'notin') ? t.text : t.kind }
+  private asOperator(t: Token): TokenKind {
+    return t.kind === 'ident' && (t.text === 'in' || t.text === 'notin') ? t.text : t.kind
+  }
 
   parse(): LabelRequirement[] {
     const reqs: LabelRequirement[] = []
@@ -84,7 +101,10 @@ class Parser {
   private requirement(): LabelRequirement {
     let t = this.next()
     let negated = false
-    if (t.kind === '!') { negated = true; t = this.next() }
+    if (t.kind === '!') {
+      negated = true
+      t = this.next()
+    }
     if (t.kind !== 'ident') this.fail(`found '${t.text}', expected: identifier`)
     const key = t.text
     if (negated) return makeRequirement(key, '!', [])
@@ -93,11 +113,19 @@ class Parser {
     const opTok = this.next()
     const op = this.asOperator(opTok)
     switch (op) {
-      case 'in': case 'notin': return makeRequirement(key, op, this.valueSet())
-      case '=': case '==': case '!=': return makeRequirement(key, op, [this.exactValue()])
-      case '>': return makeRequirement(key, 'gt', [this.exactValue()])
-      case '<': return makeRequirement(key, 'lt', [this.exactValue()])
-      default: return this.fail(`found '${opTok.text}', expected: one of '=', '==', '!=', 'in', 'notin', '>', '<'`)
+      case 'in':
+      case 'notin':
+        return makeRequirement(key, op, this.valueSet())
+      case '=':
+      case '==':
+      case '!=':
+        return makeRequirement(key, op, [this.exactValue()])
+      case '>':
+        return makeRequirement(key, 'gt', [this.exactValue()])
+      case '<':
+        return makeRequirement(key, 'lt', [this.exactValue()])
+      default:
+        return this.fail(`found '${opTok.text}', expected: one of '=', '==', '!=', 'in', 'notin', '>', '<'`)
     }
   }
 
@@ -114,7 +142,10 @@ class Parser {
     const open = this.next()
     if (open.kind !== '(') this.fail(`found '${open.text}', expected: '('`)
     const values = new Set<string>()
-    if (this.peek().kind === ')') { this.next(); return [] }
+    if (this.peek().kind === ')') {
+      this.next()
+      return []
+    }
     let expectValue = true
     for (;;) {
       const t = this.next()
@@ -137,21 +168,29 @@ class Parser {
 
 /** A validated requirement; throws SelectorError for a bad key, bad values, or a wrong value count. */
 export function makeRequirement(key: string, operator: LabelOperator, values: string[]): LabelRequirement {
-  const fail = (msg: string): never => { throw new SelectorError('label', `unable to parse requirement: ${msg}`) }
+  const fail = (msg: string): never => {
+    throw new SelectorError('label', `unable to parse requirement: ${msg}`)
+  }
   const keyErrs = labelKeyErrors(key)
   if (keyErrs.length) fail(`invalid label key "${key}": ${keyErrs.join('; ')}`)
   switch (operator) {
-    case 'in': case 'notin':
+    case 'in':
+    case 'notin':
       if (values.length === 0) fail(`values for "${key}": for 'in', 'notin' operators, values set can't be empty`)
       break
-    case '=': case '==': case '!=':
+    case '=':
+    case '==':
+    case '!=':
       if (values.length !== 1) fail(`values for "${key}": exact-match compatibility requires one single value`)
       break
-    case 'exists': case '!':
+    case 'exists':
+    case '!':
       if (values.length !== 0) fail(`values for "${key}": values set must be empty for exists and does not exist`)
       break
-    case 'gt': case 'lt':
-      if (values.length !== 1 || !/^-?\d+$/.test(values[0]!)) fail(`values for "${key}": for 'gt', 'lt' operators, exactly one integer value is required`)
+    case 'gt':
+    case 'lt':
+      if (values.length !== 1 || !/^-?\d+$/.test(values[0]!))
+        fail(`values for "${key}": for 'gt', 'lt' operators, exactly one integer value is required`)
       return { key, operator, values }
   }
   for (const v of values) {
@@ -165,11 +204,19 @@ function requirementMatches(r: LabelRequirement, labels: Record<string, string>)
   const has = Object.hasOwn(labels, r.key)
   const value = has ? labels[r.key]! : undefined
   switch (r.operator) {
-    case 'in': case '=': case '==': return has && r.values.includes(value!)
-    case 'notin': case '!=': return !has || !r.values.includes(value!)
-    case 'exists': return has
-    case '!': return !has
-    case 'gt': case 'lt': {
+    case 'in':
+    case '=':
+    case '==':
+      return has && r.values.includes(value!)
+    case 'notin':
+    case '!=':
+      return !has || !r.values.includes(value!)
+    case 'exists':
+      return has
+    case '!':
+      return !has
+    case 'gt':
+    case 'lt': {
       if (!has || !/^-?\d+$/.test(value!)) return false
       const l = BigInt(value!)
       const v = BigInt(r.values[0]!)
@@ -180,12 +227,19 @@ function requirementMatches(r: LabelRequirement, labels: Record<string, string>)
 
 function requirementText(r: LabelRequirement): string {
   switch (r.operator) {
-    case 'exists': return r.key
-    case '!': return `!${r.key}`
-    case 'in': case 'notin': return `${r.key} ${r.operator} (${r.values.join(',')})`
-    case 'gt': return `${r.key}>${r.values[0]}`
-    case 'lt': return `${r.key}<${r.values[0]}`
-    default: return `${r.key}${r.operator}${r.values[0]}`
+    case 'exists':
+      return r.key
+    case '!':
+      return `!${r.key}`
+    case 'in':
+    case 'notin':
+      return `${r.key} ${r.operator} (${r.values.join(',')})`
+    case 'gt':
+      return `${r.key}>${r.values[0]}`
+    case 'lt':
+      return `${r.key}<${r.values[0]}`
+    default:
+      return `${r.key}${r.operator}${r.values[0]}`
   }
 }
 
@@ -199,7 +253,9 @@ export function selectorOf(requirements: LabelRequirement[]): LabelSelector {
       const l = labels ?? {}
       return reqs.every((r) => requirementMatches(r, l))
     },
-    toString() { return reqs.map(requirementText).join(',') },
+    toString() {
+      return reqs.map(requirementText).join(',')
+    },
   }
 }
 
@@ -215,4 +271,3 @@ export const NOTHING: LabelSelector = {
   matches: () => false,
   toString: () => '<none>',
 }
-

@@ -22,15 +22,21 @@ export function labelKeyErrors(key: string): string[] {
     if (prefix.length === 0) errs.push('prefix part must be non-empty')
     else if (prefix.length > MAX_PREFIX) errs.push(`prefix part must be no more than ${MAX_PREFIX} characters`)
     else if (!DNS1123_SUBDOMAIN.test(prefix)) {
-      errs.push("prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com')")
+      errs.push(
+        "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com')",
+      )
     }
   } else {
-    return ["a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character, with an optional DNS subdomain prefix and '/' (e.g. 'MyName', 'my.name', 'example.com/MyName')"]
+    return [
+      "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character, with an optional DNS subdomain prefix and '/' (e.g. 'MyName', 'my.name', 'example.com/MyName')",
+    ]
   }
   if (name.length === 0) errs.push('name part must be non-empty')
   else if (name.length > MAX_NAME_PART) errs.push(`name part must be no more than ${MAX_NAME_PART} characters`)
   if (name.length > 0 && !NAME_PART.test(name)) {
-    errs.push("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName', 'my.name', '123-abc')")
+    errs.push(
+      "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName', 'my.name', '123-abc')",
+    )
   }
   return errs
 }
@@ -40,7 +46,9 @@ export function labelValueErrors(value: string): string[] {
   const errs: string[] = []
   if (value.length > MAX_LABEL_VALUE) errs.push(`must be no more than ${MAX_LABEL_VALUE} characters`)
   if (!LABEL_VALUE.test(value)) {
-    errs.push("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue', 'my_value', '12345')")
+    errs.push(
+      "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue', 'my_value', '12345')",
+    )
   }
   return errs
 }

@@ -23,19 +23,32 @@ const OPERATORS: Record<string, 'in' | 'notin' | 'exists' | '!'> = { In: 'in', N
  */
 export function labelSelectorFromObject(sel: LabelSelectorObject | null | undefined): LabelSelector {
   if (sel === null || sel === undefined) return NOTHING
-  if (typeof sel !== 'object') throw new SelectorError('label', 'a label selector must be an object with matchLabels and/or matchExpressions')
+  if (typeof sel !== 'object')
+    throw new SelectorError('label', 'a label selector must be an object with matchLabels and/or matchExpressions')
   const reqs: LabelRequirement[] = []
   const where = (msg: string, e: unknown): never => {
     throw new SelectorError('label', `${msg}: ${e instanceof Error ? e.message.replace(/^unable to parse requirement: /, '') : String(e)}`)
   }
   for (const [k, v] of Object.entries(sel.matchLabels ?? {})) {
     if (typeof v !== 'string') throw new SelectorError('label', `matchLabels[${JSON.stringify(k)}]: value must be a string`)
-    try { reqs.push(makeRequirement(k, '=', [v])) } catch (e) { where(`matchLabels[${JSON.stringify(k)}]`, e) }
+    try {
+      reqs.push(makeRequirement(k, '=', [v]))
+    } catch (e) {
+      where(`matchLabels[${JSON.stringify(k)}]`, e)
+    }
   }
   ;(sel.matchExpressions ?? []).forEach((expr, i) => {
     const op = OPERATORS[expr?.operator]
-    if (!op) throw new SelectorError('label', `matchExpressions[${i}].operator: "${expr?.operator}" is not a valid label selector operator (In, NotIn, Exists, DoesNotExist)`)
-    try { reqs.push(makeRequirement(expr.key, op, expr.values ?? [])) } catch (e) { where(`matchExpressions[${i}]`, e) }
+    if (!op)
+      throw new SelectorError(
+        'label',
+        `matchExpressions[${i}].operator: "${expr?.operator}" is not a valid label selector operator (In, NotIn, Exists, DoesNotExist)`,
+      )
+    try {
+      reqs.push(makeRequirement(expr.key, op, expr.values ?? []))
+    } catch (e) {
+      where(`matchExpressions[${i}]`, e)
+    }
   })
   return selectorOf(reqs)
 }

@@ -21,17 +21,31 @@ export interface TableColumn {
   role?: 'name'
 }
 
-const NAME_DESCRIPTION = 'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names'
-const CREATION_DESCRIPTION = 'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata'
+const NAME_DESCRIPTION =
+  'Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names'
+const CREATION_DESCRIPTION =
+  'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata'
 
-export const NAME_COLUMN: TableColumn = { name: 'Name', type: 'string', format: 'name', description: NAME_DESCRIPTION, role: 'name', cell: (o) => o.metadata?.name ?? '' }
+export const NAME_COLUMN: TableColumn = {
+  name: 'Name',
+  type: 'string',
+  format: 'name',
+  description: NAME_DESCRIPTION,
+  role: 'name',
+  cell: (o) => o.metadata?.name ?? '',
+}
 
 /** What a CRD version without additionalPrinterColumns gets (apiextensions serveDefaultColumnsIfEmpty). */
 export const DEFAULT_CRD_COLUMNS: readonly TableColumn[] = [
   { name: 'Age', type: 'date', description: CREATION_DESCRIPTION, jsonPath: '.metadata.creationTimestamp' },
 ]
 
-const age: TableColumn = { name: 'Age', type: 'string', description: CREATION_DESCRIPTION, cell: (o, now) => ageOf(o.metadata?.creationTimestamp, now) }
+const age: TableColumn = {
+  name: 'Age',
+  type: 'string',
+  description: CREATION_DESCRIPTION,
+  cell: (o, now) => ageOf(o.metadata?.creationTimestamp, now),
+}
 const count = (v: unknown): number => (v && typeof v === 'object' ? Object.keys(v).length : 0)
 
 /** kubectl prints "kind/name" for the involved object, lower-casing the kind. */
@@ -69,7 +83,10 @@ type Subjects = Array<{ kind?: string; name?: string; namespace?: string }>
 /** kube's SubjectsStrings: names of one kind of subject, ServiceAccounts as namespace/name, joined by ", ". */
 function subjectNames(o: Obj, kind: string): string {
   const subjects: Subjects = Array.isArray(o.subjects) ? o.subjects : []
-  return subjects.filter((s) => s?.kind === kind).map((s) => (kind === 'ServiceAccount' ? `${s.namespace ?? ''}/${s.name ?? ''}` : s.name ?? '')).join(', ')
+  return subjects
+    .filter((s) => s?.kind === kind)
+    .map((s) => (kind === 'ServiceAccount' ? `${s.namespace ?? ''}/${s.name ?? ''}` : (s.name ?? '')))
+    .join(', ')
 }
 
 /** Columns of RoleBinding and ClusterRoleBinding (`what` names the kind in the descriptions). */
@@ -80,33 +97,115 @@ function bindingColumns(what: string, roleRefDescription: string): TableColumn[]
     age,
     { name: 'Users', type: 'string', priority: 1, description: `Users in the ${what}`, cell: (o) => subjectNames(o, 'User') },
     { name: 'Groups', type: 'string', priority: 1, description: `Groups in the ${what}`, cell: (o) => subjectNames(o, 'Group') },
-    { name: 'ServiceAccounts', type: 'string', priority: 1, description: `ServiceAccounts in the ${what}`, cell: (o) => subjectNames(o, 'ServiceAccount') },
+    {
+      name: 'ServiceAccounts',
+      type: 'string',
+      priority: 1,
+      description: `ServiceAccounts in the ${what}`,
+      cell: (o) => subjectNames(o, 'ServiceAccount'),
+    },
   ]
 }
 
 const BUILTIN: Record<string, TableColumn[]> = {
-  RoleBinding: bindingColumns('roleBinding', 'RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable.'),
-  ClusterRoleBinding: bindingColumns('clusterRoleBinding', 'RoleRef can only reference a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable.'),
-  Namespace: [NAME_COLUMN, { name: 'Status', type: 'string', description: 'The status of the namespace', cell: (o) => o.status?.phase ?? '' }, age],
+  RoleBinding: bindingColumns(
+    'roleBinding',
+    'RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable.',
+  ),
+  ClusterRoleBinding: bindingColumns(
+    'clusterRoleBinding',
+    'RoleRef can only reference a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable.',
+  ),
+  Namespace: [
+    NAME_COLUMN,
+    { name: 'Status', type: 'string', description: 'The status of the namespace', cell: (o) => o.status?.phase ?? '' },
+    age,
+  ],
   Secret: [
     NAME_COLUMN,
     { name: 'Type', type: 'string', description: 'Used to facilitate programmatic handling of secret data.', cell: (o) => o.type ?? '' },
     { name: 'Data', type: 'string', description: 'Data contains the secret data.', cell: (o) => count(o.data) },
     age,
   ],
-  ConfigMap: [NAME_COLUMN, { name: 'Data', type: 'string', description: 'Data contains the configuration data.', cell: (o) => count(o.data) + count(o.binaryData) }, age],
-  ServiceAccount: [NAME_COLUMN, { name: 'Secrets', type: 'string', description: 'Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.', cell: (o) => (Array.isArray(o.secrets) ? o.secrets.length : 0) }, age],
-  Lease: [NAME_COLUMN, { name: 'Holder', type: 'string', description: 'holderIdentity contains the identity of the holder of a current lease.', cell: (o) => o.spec?.holderIdentity ?? '' }, age],
+  ConfigMap: [
+    NAME_COLUMN,
+    {
+      name: 'Data',
+      type: 'string',
+      description: 'Data contains the configuration data.',
+      cell: (o) => count(o.data) + count(o.binaryData),
+    },
+    age,
+  ],
+  ServiceAccount: [
+    NAME_COLUMN,
+    {
+      name: 'Secrets',
+      type: 'string',
+      description: 'Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.',
+      cell: (o) => (Array.isArray(o.secrets) ? o.secrets.length : 0),
+    },
+    age,
+  ],
+  Lease: [
+    NAME_COLUMN,
+    {
+      name: 'Holder',
+      type: 'string',
+      description: 'holderIdentity contains the identity of the holder of a current lease.',
+      cell: (o) => o.spec?.holderIdentity ?? '',
+    },
+    age,
+  ],
   Event: [
-    { name: 'Last Seen', type: 'string', description: 'The time at which the most recent occurrence of this event was recorded.', cell: (o, now) => eventTimes(o, now).last },
-    { name: 'Type', type: 'string', description: 'Type of this event (Normal, Warning), new types could be added in the future', cell: (o) => o.type ?? '' },
-    { name: 'Reason', type: 'string', description: "This should be a short, machine understandable string that gives the reason for the transition into the object's current status.", cell: (o) => o.reason ?? '' },
+    {
+      name: 'Last Seen',
+      type: 'string',
+      description: 'The time at which the most recent occurrence of this event was recorded.',
+      cell: (o, now) => eventTimes(o, now).last,
+    },
+    {
+      name: 'Type',
+      type: 'string',
+      description: 'Type of this event (Normal, Warning), new types could be added in the future',
+      cell: (o) => o.type ?? '',
+    },
+    {
+      name: 'Reason',
+      type: 'string',
+      description:
+        "This should be a short, machine understandable string that gives the reason for the transition into the object's current status.",
+      cell: (o) => o.reason ?? '',
+    },
     { name: 'Object', type: 'string', description: 'The object that this event is about.', cell: eventTarget },
-    { name: 'Subobject', type: 'string', priority: 1, description: 'The field of the object this event is about.', cell: (o) => (o.involvedObject ?? o.regarding)?.fieldPath ?? '' },
+    {
+      name: 'Subobject',
+      type: 'string',
+      priority: 1,
+      description: 'The field of the object this event is about.',
+      cell: (o) => (o.involvedObject ?? o.regarding)?.fieldPath ?? '',
+    },
     { name: 'Source', type: 'string', priority: 1, description: 'The component reporting this event.', cell: eventSource },
-    { name: 'Message', type: 'string', description: 'A human-readable description of the status of this operation.', cell: (o) => String(o.message ?? o.note ?? '').trim() },
-    { name: 'First Seen', type: 'string', priority: 1, description: 'The time at which the event was first recorded.', cell: (o, now) => eventTimes(o, now).first },
-    { name: 'Count', type: 'string', priority: 1, description: 'The number of times this event has occurred.', cell: (o, now) => eventTimes(o, now).count },
+    {
+      name: 'Message',
+      type: 'string',
+      description: 'A human-readable description of the status of this operation.',
+      cell: (o) => String(o.message ?? o.note ?? '').trim(),
+    },
+    {
+      name: 'First Seen',
+      type: 'string',
+      priority: 1,
+      description: 'The time at which the event was first recorded.',
+      cell: (o, now) => eventTimes(o, now).first,
+    },
+    {
+      name: 'Count',
+      type: 'string',
+      priority: 1,
+      description: 'The number of times this event has occurred.',
+      cell: (o, now) => eventTimes(o, now).count,
+    },
     { ...NAME_COLUMN, priority: 1 },
   ],
 }

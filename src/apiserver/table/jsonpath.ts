@@ -36,11 +36,20 @@ class PathParser {
   private i = 0
   private readonly s: string
   private readonly whole: string
-  constructor(s: string, whole: string) { this.s = s; this.whole = whole }
+  constructor(s: string, whole: string) {
+    this.s = s
+    this.whole = whole
+  }
 
-  done(): boolean { return this.i >= this.s.length }
-  rest(): string { return this.s.slice(this.i) }
-  fail(msg: string): never { throw new JsonPathError(`invalid JSONPath ${JSON.stringify(this.whole)}: ${msg}`) }
+  done(): boolean {
+    return this.i >= this.s.length
+  }
+  rest(): string {
+    return this.s.slice(this.i)
+  }
+  fail(msg: string): never {
+    throw new JsonPathError(`invalid JSONPath ${JSON.stringify(this.whole)}: ${msg}`)
+  }
 
   /** Segments until the end, or (inside a filter) until an operator or ')'. */
   segments(inFilter: boolean): Segment[] {
@@ -49,14 +58,23 @@ class PathParser {
       const c = this.s[this.i]!
       if (inFilter && (c === ')' || c === ' ' || c === '=' || c === '!' || c === '<' || c === '>')) break
       if (c === '.') {
-        if (this.s[this.i + 1] === '.') { this.i += 2; out.push({ kind: 'recursive' }); if (this.s[this.i] === '[') continue; out.push(this.field()); continue }
+        if (this.s[this.i + 1] === '.') {
+          this.i += 2
+          out.push({ kind: 'recursive' })
+          if (this.s[this.i] === '[') continue
+          out.push(this.field())
+          continue
+        }
         this.i++
         if (this.done() || this.s[this.i] === '[') continue // "." alone is the current object
         out.push(this.field())
       } else if (c === '[') {
         out.push(this.bracket())
       } else {
-        if (out.length === 0 && !inFilter) { out.push(this.field()); continue } // kubectl tolerates a missing leading dot
+        if (out.length === 0 && !inFilter) {
+          out.push(this.field())
+          continue
+        } // kubectl tolerates a missing leading dot
         this.fail(`unexpected '${c}' at ${this.i}`)
       }
     }
@@ -67,9 +85,13 @@ class PathParser {
     let name = ''
     while (!this.done()) {
       const c = this.s[this.i]!
-      if (c === '\\' && this.s[this.i + 1] === '.') { name += '.'; this.i += 2; continue }
+      if (c === '\\' && this.s[this.i + 1] === '.') {
+        name += '.'
+        this.i += 2
+        continue
+      }
       if (FIELD_END.has(c)) break
-      if (c === ']' || c === '(' || c === '\'' || c === '"' || c === '{' || c === '}') this.fail(`unexpected '${c}' in a field name`)
+      if (c === ']' || c === '(' || c === "'" || c === '"' || c === '{' || c === '}') this.fail(`unexpected '${c}' in a field name`)
       name += c
       this.i++
     }
@@ -115,7 +137,7 @@ class PathParser {
     let depth = 0
     for (let j = this.i; j < this.s.length; j++) {
       const c = this.s[j]!
-      if (c === '\'' || c === '"') {
+      if (c === "'" || c === '"') {
         const end = this.s.indexOf(c, j + 1)
         if (end < 0) this.fail(`unterminated quote at ${j}`)
         j = end
@@ -127,17 +149,26 @@ class PathParser {
 }
 
 function isQuoted(t: string): boolean {
-  return t.length >= 2 && ((t[0] === '\'' && t.endsWith('\'')) || (t[0] === '"' && t.endsWith('"')))
+  return t.length >= 2 && ((t[0] === "'" && t.endsWith("'")) || (t[0] === '"' && t.endsWith('"')))
 }
-function unquote(t: string): string { return t.slice(1, -1) }
+function unquote(t: string): string {
+  return t.slice(1, -1)
+}
 
 function splitTopLevel(s: string, sep: string): string[] {
   const out: string[] = []
   let start = 0
   for (let j = 0; j < s.length; j++) {
     const c = s[j]!
-    if (c === '\'' || c === '"') { const end = s.indexOf(c, j + 1); j = end < 0 ? s.length : end; continue }
-    if (c === sep) { out.push(s.slice(start, j)); start = j + 1 }
+    if (c === "'" || c === '"') {
+      const end = s.indexOf(c, j + 1)
+      j = end < 0 ? s.length : end
+      continue
+    }
+    if (c === sep) {
+      out.push(s.slice(start, j))
+      start = j + 1
+    }
   }
   out.push(s.slice(start))
   return out
@@ -146,7 +177,9 @@ function splitTopLevel(s: string, sep: string): string[] {
 /** `@.a.b`, `@.a op literal`; literals are quoted strings, numbers, true, false or null. */
 function parseFilter(expr: string, whole: string): Segment {
   const m = /^\s*@(.*?)\s*(==|!=|<=|>=|<|>)\s*(.+?)\s*$/.exec(expr)
-  const fail = (msg: string): never => { throw new JsonPathError(`invalid JSONPath ${JSON.stringify(whole)}: ${msg}`) }
+  const fail = (msg: string): never => {
+    throw new JsonPathError(`invalid JSONPath ${JSON.stringify(whole)}: ${msg}`)
+  }
   const pathText = m ? m[1]! : /^\s*@(.*?)\s*$/.exec(expr)?.[1]
   if (pathText === undefined) return fail(`filter '?(${expr})' must start with @`)
   const left = pathText === '' ? [] : new PathParser(pathText, whole).segments(true)
@@ -209,7 +242,10 @@ function step(values: unknown[], seg: Segment): unknown[] {
         descendants(v, out)
         break
       case 'index':
-        if (Array.isArray(v)) { const i = seg.index < 0 ? v.length + seg.index : seg.index; if (i >= 0 && i < v.length) out.push(v[i]) }
+        if (Array.isArray(v)) {
+          const i = seg.index < 0 ? v.length + seg.index : seg.index
+          if (i >= 0 && i < v.length) out.push(v[i])
+        }
         break
       case 'slice':
         if (Array.isArray(v)) for (const i of sliceIndexes(v.length, seg)) out.push(v[i])

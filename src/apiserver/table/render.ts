@@ -50,7 +50,15 @@ export interface RenderOptions {
 
 /** Go's json.Marshal sorts map keys; kubectl shows object cells that way. */
 function sortedJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x))
+  return JSON.stringify(v, (_k, x) =>
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(
+          Object.keys(x)
+            .sort()
+            .map((k) => [k, x[k]]),
+        )
+      : x,
+  )
 }
 
 /** Go's %v for a float64: shortest digits, exponent form below 1e-4 and from 1e21, two-digit exponent. */
@@ -74,12 +82,18 @@ function printed(v: unknown): string | null {
 function typedCell(type: string, v: unknown, now: Date): unknown {
   if (v === null || v === undefined) return null
   switch (type) {
-    case 'string': return printed(v)
-    case 'integer': return typeof v === 'number' ? Math.trunc(v) : null
-    case 'number': return typeof v === 'number' ? v : null
-    case 'boolean': return typeof v === 'boolean' ? v : null
-    case 'date': return typeof v === 'string' ? ageOf(v, now) : null
-    default: return null
+    case 'string':
+      return printed(v)
+    case 'integer':
+      return typeof v === 'number' ? Math.trunc(v) : null
+    case 'number':
+      return typeof v === 'number' ? v : null
+    case 'boolean':
+      return typeof v === 'boolean' ? v : null
+    case 'date':
+      return typeof v === 'string' ? ageOf(v, now) : null
+    default:
+      return null
   }
 }
 
@@ -98,7 +112,11 @@ function compile(col: TableColumn): CompiledColumn {
   }
   if (col.cell) return { def, cell: col.cell }
   let segs: Segment[] | undefined
-  try { segs = col.jsonPath ? parseJsonPath(col.jsonPath) : undefined } catch { segs = undefined }
+  try {
+    segs = col.jsonPath ? parseJsonPath(col.jsonPath) : undefined
+  } catch {
+    segs = undefined
+  }
   return {
     def,
     cell: (obj, now) => {

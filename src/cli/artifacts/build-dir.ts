@@ -17,8 +17,18 @@ import { lstat, mkdir, readdir, readlink, stat } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import type { Progress } from '../progress.ts'
 import {
-  buildFlyingSquidPackage, buildNodeRuntime, fileDigest, flyingSquidVersion, packTree, pinnedNodeVersion, treeProblem,
-  FLYING_SQUID_GAME_VERSION, RUNTIME_NAME, RUNTIME_VERSION, TreeRefusedError, type BuiltArtifact,
+  buildFlyingSquidPackage,
+  buildNodeRuntime,
+  fileDigest,
+  flyingSquidVersion,
+  packTree,
+  pinnedNodeVersion,
+  treeProblem,
+  FLYING_SQUID_GAME_VERSION,
+  RUNTIME_NAME,
+  RUNTIME_VERSION,
+  TreeRefusedError,
+  type BuiltArtifact,
 } from './build.ts'
 import { readIndex, writeIndex, type IndexEntry } from './index-file.ts'
 import { ensureCodeServerBuild, linkInto } from '../up/code-server-build.ts'
@@ -28,7 +38,11 @@ export type BuiltinRuntime = (typeof BUILTIN_RUNTIMES)[number]
 /** What `build` packs without --only: code-server takes minutes the first time, so only on request. */
 export const DEFAULT_BUILTINS: BuiltinRuntime[] = ['node', 'flying-squid']
 
-export interface TreePack { name: string, version: string, tree: string }
+export interface TreePack {
+  name: string
+  version: string
+  tree: string
+}
 
 export interface BuildDirOptions {
   outDir: string
@@ -39,7 +53,11 @@ export interface BuildDirOptions {
   codeServerCacheDir: string
 }
 
-export interface BuildDirResult { entries: IndexEntry[], built: string[], reused: string[] }
+export interface BuildDirResult {
+  entries: IndexEntry[]
+  built: string[]
+  reused: string[]
+}
 
 const projectDir = join(import.meta.dirname, '..', '..', '..')
 
@@ -53,9 +71,15 @@ export function parsePackSpec(spec: string): TreePack {
 /** `--only a,b` → built-ins; `none` → none (only --pack trees). */
 export function parseOnly(list: string): BuiltinRuntime[] {
   if (list.trim() === 'none') return []
-  const names = list.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
   for (const n of names) {
-    if (!(BUILTIN_RUNTIMES as readonly string[]).includes(n)) throw new TreeRefusedError(`--only ${JSON.stringify(n)} is not a built-in runtime: choose from ${BUILTIN_RUNTIMES.join(', ')} or none (operator trees go in --pack)`)
+    if (!(BUILTIN_RUNTIMES as readonly string[]).includes(n))
+      throw new TreeRefusedError(
+        `--only ${JSON.stringify(n)} is not a built-in runtime: choose from ${BUILTIN_RUNTIMES.join(', ')} or none (operator trees go in --pack)`,
+      )
   }
   return [...new Set(names)] as BuiltinRuntime[]
 }
@@ -64,10 +88,18 @@ export function parseOnly(list: string): BuiltinRuntime[] {
 async function checkRequest(o: BuildDirOptions): Promise<void> {
   const seen = new Set<string>()
   for (const p of o.packs) {
-    if (!RUNTIME_NAME.test(p.name)) throw new TreeRefusedError(`--pack ${p.name}@${p.version}: the name is not a DNS-1123 label (lower-case letters, digits, -; at most 63): it names the RuntimeCatalog`)
-    if (!RUNTIME_VERSION.test(p.version)) throw new TreeRefusedError(`--pack ${p.name}@${p.version}: the version may hold letters, digits, . + _ - (at most 64, starting with a letter or digit)`)
+    if (!RUNTIME_NAME.test(p.name))
+      throw new TreeRefusedError(
+        `--pack ${p.name}@${p.version}: the name is not a DNS-1123 label (lower-case letters, digits, -; at most 63): it names the RuntimeCatalog`,
+      )
+    if (!RUNTIME_VERSION.test(p.version))
+      throw new TreeRefusedError(
+        `--pack ${p.name}@${p.version}: the version may hold letters, digits, . + _ - (at most 64, starting with a letter or digit)`,
+      )
     if ((BUILTIN_RUNTIMES as readonly string[]).includes(p.name) && o.builtins.includes(p.name as BuiltinRuntime)) {
-      throw new TreeRefusedError(`--pack ${p.name}@${p.version} collides with the built-in ${p.name} this run also builds: leave it out of --only`)
+      throw new TreeRefusedError(
+        `--pack ${p.name}@${p.version} collides with the built-in ${p.name} this run also builds: leave it out of --only`,
+      )
     }
     const key = `${p.name}@${p.version}`
     if (seen.has(key)) throw new TreeRefusedError(`--pack ${key} is given twice: pass each NAME@VERSION once`)
@@ -98,7 +130,13 @@ async function nodeSource(): Promise<string> {
   return `node:${pinnedNodeVersion()}:${st.size}:${st.mtimeMs}`
 }
 
-async function reusable(outDir: string, prior: IndexEntry[], name: string, version: string, source: string): Promise<IndexEntry | undefined> {
+async function reusable(
+  outDir: string,
+  prior: IndexEntry[],
+  name: string,
+  version: string,
+  source: string,
+): Promise<IndexEntry | undefined> {
   const entry = prior.find((e) => e.name === name && e.version === version && e.arch === 'x64' && e.source === source)
   if (entry === undefined || !existsSync(join(outDir, entry.file))) return undefined
   const digest = await fileDigest(join(outDir, entry.file))
@@ -106,7 +144,15 @@ async function reusable(outDir: string, prior: IndexEntry[], name: string, versi
 }
 
 function entryOf(a: BuiltArtifact, source: string): IndexEntry {
-  return { name: a.name, version: a.version, arch: 'x64', file: a.file.slice(a.file.lastIndexOf('/') + 1), sha256: a.sha256, sizeBytes: a.sizeBytes, source }
+  return {
+    name: a.name,
+    version: a.version,
+    arch: 'x64',
+    file: a.file.slice(a.file.lastIndexOf('/') + 1),
+    sha256: a.sha256,
+    sizeBytes: a.sizeBytes,
+    source,
+  }
 }
 
 export async function buildDirectory(o: BuildDirOptions): Promise<BuildDirResult> {
@@ -114,10 +160,21 @@ export async function buildDirectory(o: BuildDirOptions): Promise<BuildDirResult
   await mkdir(o.outDir, { recursive: true })
   const prior = await readIndex(o.outDir)
   const result: BuildDirResult = { entries: [], built: [], reused: [] }
-  const one = async (label: string, name: string, version: string, source: string, build: (detail: (t: string) => void) => Promise<BuiltArtifact>): Promise<void> => {
+  const one = async (
+    label: string,
+    name: string,
+    version: string,
+    source: string,
+    build: (detail: (t: string) => void) => Promise<BuiltArtifact>,
+  ): Promise<void> => {
     const kept = await reusable(o.outDir, prior, name, version, source)
     if (kept !== undefined) {
-      o.progress.info(`= ${label}: ${kept.file} unchanged (sha256 ${kept.sha256.slice(0, 12)}…), reused`, { event: 'artifact reused', name, version, file: kept.file })
+      o.progress.info(`= ${label}: ${kept.file} unchanged (sha256 ${kept.sha256.slice(0, 12)}…), reused`, {
+        event: 'artifact reused',
+        name,
+        version,
+        file: kept.file,
+      })
       result.entries.push(kept)
       result.reused.push(kept.file)
       return
@@ -133,11 +190,14 @@ export async function buildDirectory(o: BuildDirOptions): Promise<BuildDirResult
       await one(`node ${version}`, 'node', version, await nodeSource(), () => buildNodeRuntime(o.outDir))
     } else if (b === 'flying-squid') {
       const squid = flyingSquidVersion()
-      await one(`flying-squid ${squid}`, 'flying-squid', squid, `flying-squid:${squid}:${FLYING_SQUID_GAME_VERSION}`, () => buildFlyingSquidPackage(o.outDir))
+      await one(`flying-squid ${squid}`, 'flying-squid', squid, `flying-squid:${squid}:${FLYING_SQUID_GAME_VERSION}`, () =>
+        buildFlyingSquidPackage(o.outDir),
+      )
     } else {
       // The per-user cache decides whether code-server must be built (minutes) or is ready.
       const cached = await o.progress.step('building code-server (per-user cache; minutes the first time)', (detail) =>
-        ensureCodeServerBuild({ cacheDir: o.codeServerCacheDir, detail }))
+        ensureCodeServerBuild({ cacheDir: o.codeServerCacheDir, detail }),
+      )
       await one(`code-server ${cached.version}`, 'code-server', cached.version, `code-server:${cached.sha256}`, async () => {
         const file = await linkInto(cached, o.outDir)
         return { name: 'code-server', version: cached.version, file, ...(await fileDigest(file)) }
@@ -145,7 +205,9 @@ export async function buildDirectory(o: BuildDirOptions): Promise<BuildDirResult
     }
   }
   for (const p of o.packs) {
-    await one(`${p.name} ${p.version} from ${p.tree}`, p.name, p.version, await treeFingerprint(p.tree), () => packTree(p.tree, o.outDir, p.name, p.version))
+    await one(`${p.name} ${p.version} from ${p.tree}`, p.name, p.version, await treeFingerprint(p.tree), () =>
+      packTree(p.tree, o.outDir, p.name, p.version),
+    )
   }
   const replaced = new Set(result.entries.map((e) => `${e.name}@${e.version}@${e.arch}`))
   const kept = prior.filter((e) => !replaced.has(`${e.name}@${e.version}@${e.arch}`) && existsSync(join(o.outDir, e.file)))

@@ -30,7 +30,7 @@ const nodeModules = join(projectDir, 'node_modules')
 /** The Minecraft version the flying-squid package serves (its data is all it carries). */
 export const FLYING_SQUID_GAME_VERSION = '1.21.4'
 
-export async function fileDigest(file: string): Promise<{ sha256: string, sizeBytes: number }> {
+export async function fileDigest(file: string): Promise<{ sha256: string; sizeBytes: number }> {
   const hash = createHash('sha256')
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer)
   return { sha256: hash.digest('hex'), sizeBytes: (await stat(file)).size }
@@ -38,14 +38,33 @@ export async function fileDigest(file: string): Promise<{ sha256: string, sizeBy
 
 /** Packs `entries` of `staging` into `outFile` (temp name, fsync, rename). `follow`: store what
  * symlinks point at (our staging trees link into node_modules) instead of the links. */
-async function pack(staging: string, entries: string[], outFile: string, opts: { filter?: (path: string) => boolean, follow?: boolean } = {}): Promise<void> {
+async function pack(
+  staging: string,
+  entries: string[],
+  outFile: string,
+  opts: { filter?: (path: string) => boolean; follow?: boolean } = {},
+): Promise<void> {
   await mkdir(dirname(outFile), { recursive: true })
   const part = `${outFile}.${process.pid}-${randomBytes(4).toString('hex')}.part`
   try {
     const filter = opts.filter
-    await tarCreate({ gzip: { level: 1 }, cwd: staging, file: part, follow: opts.follow ?? true, portable: true, filter: filter ? (p) => filter(p) : undefined }, entries)
+    await tarCreate(
+      {
+        gzip: { level: 1 },
+        cwd: staging,
+        file: part,
+        follow: opts.follow ?? true,
+        portable: true,
+        filter: filter ? (p) => filter(p) : undefined,
+      },
+      entries,
+    )
     const fh = await open(part, 'r')
-    try { await fh.sync() } finally { await fh.close() }
+    try {
+      await fh.sync()
+    } finally {
+      await fh.close()
+    }
     await rename(part, outFile)
   } catch (err) {
     await rm(part, { force: true })
@@ -56,7 +75,11 @@ async function pack(staging: string, entries: string[], outFile: string, opts: {
 async function withStaging<T>(outDir: string, fn: (staging: string) => Promise<T>): Promise<T> {
   await mkdir(outDir, { recursive: true })
   const staging = await mkdtemp(join(outDir, '.staging-'))
-  try { return await fn(staging) } finally { await rm(staging, { recursive: true, force: true }) }
+  try {
+    return await fn(staging)
+  } finally {
+    await rm(staging, { recursive: true, force: true })
+  }
 }
 
 async function finish(name: string, version: string, file: string): Promise<BuiltArtifact> {
@@ -85,7 +108,11 @@ export function flyingSquidVersion(): string {
   return readPackage(join(nodeModules, 'flying-squid')).version
 }
 
-interface PackageJson { version: string, dependencies?: Record<string, string>, optionalDependencies?: Record<string, string> }
+interface PackageJson {
+  version: string
+  dependencies?: Record<string, string>
+  optionalDependencies?: Record<string, string>
+}
 
 function readPackage(dir: string): PackageJson {
   return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as PackageJson
@@ -155,7 +182,9 @@ export async function buildFlyingSquidPackage(outDir: string): Promise<BuiltArti
   const version = readPackage(root).version
   const file = join(outDir, `flying-squid-${version}.tar.gz`)
   const deps = dependencyClosure(root)
-  const dataPaths = JSON.parse(readFileSync(join(nodeModules, 'minecraft-data', 'minecraft-data', 'data', 'dataPaths.json'), 'utf8')) as { pc: Record<string, Record<string, string>> }
+  const dataPaths = JSON.parse(readFileSync(join(nodeModules, 'minecraft-data', 'minecraft-data', 'data', 'dataPaths.json'), 'utf8')) as {
+    pc: Record<string, Record<string, string>>
+  }
   const keep = new Set(['pc/common', 'bedrock/common', ...Object.values(dataPaths.pc[FLYING_SQUID_GAME_VERSION] ?? {})])
   const dataPrefix = `node_modules${sep}minecraft-data${sep}minecraft-data${sep}data${sep}`
   // minecraft-data carries every game version (500 MB); the launcher serves one.
@@ -170,7 +199,11 @@ export async function buildFlyingSquidPackage(outDir: string): Promise<BuiltArti
     await mkdir(join(staging, 'bin'))
     await mkdir(join(staging, 'lib'))
     await mkdir(join(staging, 'node_modules'))
-    await writeFile(join(staging, 'bin', 'flying-squid'), '#!/bin/sh\n# Runs the flying-squid Minecraft server with the node runtime on PATH.\nexec node "$(dirname "$0")/../lib/launch.cjs" "$@"\n', { mode: 0o755 })
+    await writeFile(
+      join(staging, 'bin', 'flying-squid'),
+      '#!/bin/sh\n# Runs the flying-squid Minecraft server with the node runtime on PATH.\nexec node "$(dirname "$0")/../lib/launch.cjs" "$@"\n',
+      { mode: 0o755 },
+    )
     await writeFile(join(staging, 'lib', 'launch.cjs'), launcher)
     await symlink(root, join(staging, 'node_modules', 'flying-squid'))
     for (const dep of deps) {
@@ -194,7 +227,8 @@ export async function treeProblem(tree: string): Promise<string | undefined> {
   if (root === undefined) return `${tree} does not exist: pass the directory that holds the runtime's bin/`
   if (!root.isDirectory()) return `${tree} is not a directory: pass the directory that holds the runtime's bin/`
   const bin = await lstat(join(tree, 'bin')).catch(() => undefined)
-  if (bin === undefined || !bin.isDirectory()) return `${tree} has no bin/ directory at its root: a runtime tree's root must hold bin/ (the RuntimeCatalog contract), e.g. /opt/jdk-21 whose bin/java exists`
+  if (bin === undefined || !bin.isDirectory())
+    return `${tree} has no bin/ directory at its root: a runtime tree's root must hold bin/ (the RuntimeCatalog contract), e.g. /opt/jdk-21 whose bin/java exists`
   return entryProblem(tree, tree)
 }
 
@@ -207,9 +241,11 @@ async function entryProblem(tree: string, dir: string): Promise<string | undefin
     const rel = relative(tree, path)
     if (st.isSymbolicLink()) {
       const target = await readlink(path)
-      if (isAbsolute(target)) return `${tree}: ${rel} links to the absolute path ${target}; containers refuse such links: make it relative or copy the file in`
+      if (isAbsolute(target))
+        return `${tree}: ${rel} links to the absolute path ${target}; containers refuse such links: make it relative or copy the file in`
       const resolved = posix.normalize(posix.join(posix.dirname(rel.split(sep).join('/')), target))
-      if (resolved === '..' || resolved.startsWith('../')) return `${tree}: ${rel} links to ${target}, outside the tree; containers refuse such links: copy the file in`
+      if (resolved === '..' || resolved.startsWith('../'))
+        return `${tree}: ${rel} links to ${target}, outside the tree; containers refuse such links: copy the file in`
     } else if (st.isDirectory()) {
       const inner = await entryProblem(tree, path)
       if (inner !== undefined) return inner
@@ -222,13 +258,19 @@ async function entryProblem(tree: string, dir: string): Promise<string | undefin
 
 /** <name>-<version>.tar.gz of an operator's tree (its root holds bin/); symlinks are kept as links. */
 export async function packTree(tree: string, outDir: string, name: string, version: string): Promise<BuiltArtifact> {
-  if (!RUNTIME_NAME.test(name)) throw new TreeRefusedError(`runtime name ${JSON.stringify(name)} is not a DNS-1123 label (lower-case letters, digits, -; at most 63): it names the RuntimeCatalog`)
-  if (!RUNTIME_VERSION.test(version)) throw new TreeRefusedError(`version ${JSON.stringify(version)} of ${name} is not allowed: letters, digits, . + _ - (at most 64, starting with a letter or digit)`)
+  if (!RUNTIME_NAME.test(name))
+    throw new TreeRefusedError(
+      `runtime name ${JSON.stringify(name)} is not a DNS-1123 label (lower-case letters, digits, -; at most 63): it names the RuntimeCatalog`,
+    )
+  if (!RUNTIME_VERSION.test(version))
+    throw new TreeRefusedError(
+      `version ${JSON.stringify(version)} of ${name} is not allowed: letters, digits, . + _ - (at most 64, starting with a letter or digit)`,
+    )
   const problem = await treeProblem(tree)
   if (problem !== undefined) throw new TreeRefusedError(problem)
   const file = join(outDir, `${name}-${version}.tar.gz`)
   // tar reads an entry starting with @ as an archive to include: name such entries ./@…
-  const entries = (await readdir(tree)).sort().map((e) => e.startsWith('@') ? `./${e}` : e)
+  const entries = (await readdir(tree)).sort().map((e) => (e.startsWith('@') ? `./${e}` : e))
   await pack(resolve(tree), entries, file, { follow: false })
   return finish(name, version, file)
 }

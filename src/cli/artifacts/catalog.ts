@@ -11,11 +11,11 @@ export interface CatalogVersionInput {
   url: string
   /** Catalog version label; defaults to the artifact's own version. */
   version?: string
-  verify?: { command: string[], expectOutput?: string }
+  verify?: { command: string[]; expectOutput?: string }
 }
 
 /** How each runtime proves an extracted tree works (run by the agent in the staged tree). */
-export function defaultVerify(name: string, version: string): { command: string[], expectOutput?: string } | undefined {
+export function defaultVerify(name: string, version: string): { command: string[]; expectOutput?: string } | undefined {
   if (name === 'node') return { command: ['bin/node', '--version'], expectOutput: `v${version}` }
   if (name === 'flying-squid') return { command: ['test', '-x', 'bin/flying-squid'] }
   if (name === 'code-server') return { command: ['bin/code-server', '--version'], expectOutput: version }
@@ -42,10 +42,19 @@ export function runtimeCatalog(name: string, versions: CatalogVersionInput[], ch
   }
 }
 
-export function artifactFileName(a: BuiltArtifact): string { return basename(a.file) }
+export function artifactFileName(a: BuiltArtifact): string {
+  return basename(a.file)
+}
 
 /** One published file: a runtime name, version and arch, where it is served, its hash and size. */
-export interface PublishedArtifact { name: string, version: string, arch: 'x64' | 'arm64', url: string, sha256: string, sizeBytes: number }
+export interface PublishedArtifact {
+  name: string
+  version: string
+  arch: 'x64' | 'arm64'
+  url: string
+  sha256: string
+  sizeBytes: number
+}
 
 /** Orders versions oldest first: semver where both parse (coerced: `21` is 21.0.0), else by text. */
 export function compareVersions(a: string, b: string): number {
@@ -76,8 +85,15 @@ export function catalogsFor(artifacts: PublishedArtifact[]): Array<Record<string
       spec: {
         versions: versions.map((version) => {
           const verify = defaultVerify(name, version)
-          const files = byName.get(name)!.get(version)!.sort((x, y) => x.arch.localeCompare(y.arch))
-          return { version, artifacts: files.map((f) => ({ arch: f.arch, url: f.url, sha256: f.sha256, sizeBytes: f.sizeBytes })), ...(verify ? { verify } : {}) }
+          const files = byName
+            .get(name)!
+            .get(version)!
+            .sort((x, y) => x.arch.localeCompare(y.arch))
+          return {
+            version,
+            artifacts: files.map((f) => ({ arch: f.arch, url: f.url, sha256: f.sha256, sizeBytes: f.sizeBytes })),
+            ...(verify ? { verify } : {}),
+          }
         }),
         channels: { stable: versions[versions.length - 1]! },
       },

@@ -2,7 +2,20 @@
 // runtime, the flying-squid game package, any operator tree whose root holds bin/), the index file
 // of a build directory, the artifact server (GET/HEAD, authenticated PUT uploads), RuntimeCatalogs
 // naming them, and the `zlh artifacts build|publish|serve` commands. Start with command.ts.
-export { buildFlyingSquidPackage, buildNodeRuntime, dependencyClosure, fileDigest, flyingSquidVersion, packTree, pinnedNodeVersion, treeProblem, FLYING_SQUID_GAME_VERSION, RUNTIME_NAME, RUNTIME_VERSION, TreeRefusedError } from './build.ts'
+export {
+  buildFlyingSquidPackage,
+  buildNodeRuntime,
+  dependencyClosure,
+  fileDigest,
+  flyingSquidVersion,
+  packTree,
+  pinnedNodeVersion,
+  treeProblem,
+  FLYING_SQUID_GAME_VERSION,
+  RUNTIME_NAME,
+  RUNTIME_VERSION,
+  TreeRefusedError,
+} from './build.ts'
 export type { BuiltArtifact } from './build.ts'
 export { startArtifactServer } from './server.ts'
 export type { ArtifactServer, ArtifactServerOptions } from './server.ts'

@@ -44,7 +44,7 @@ export interface ArtifactServerOptions {
   /** Largest accepted upload body (default 2 GiB). */
   maxUploadBytes?: number
   /** One line per upload outcome; never given the token. */
-  onUpload?: (event: { name: string, status: number, sizeBytes?: number, sha256?: string, reason?: string }) => void
+  onUpload?: (event: { name: string; status: number; sizeBytes?: number; sha256?: string; reason?: string }) => void
 }
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 2 * 1024 ** 3
@@ -54,25 +54,53 @@ const SHA256_HEX = /^[a-f0-9]{64}$/
 
 export async function startArtifactServer(dir: string, opts: ArtifactServerOptions = {}): Promise<ArtifactServer> {
   const counts = new Map<string, number>()
-  const upload = opts.uploadToken !== undefined ? uploader(dir, opts.uploadToken, opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, opts.onUpload) : undefined
+  const upload =
+    opts.uploadToken !== undefined
+      ? uploader(dir, opts.uploadToken, opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, opts.onUpload)
+      : undefined
   const server: Server = createServer((req, res) => {
     const name = fileNameOf(req.url)
     if (req.method === 'PUT') {
-      if (upload === undefined) { reject(req, res, 'ZLH_ARTIFACTS_UPLOADS_OFF', undefined, { allow: 'GET, HEAD' }); return }
+      if (upload === undefined) {
+        reject(req, res, 'ZLH_ARTIFACTS_UPLOADS_OFF', undefined, { allow: 'GET, HEAD' })
+        return
+      }
       upload(req, res, name)
       return
     }
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || name === undefined) { res.writeHead(404).end(); return }
-    if (name === 'healthz') { res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 3 }).end(req.method === 'HEAD' ? undefined : 'ok\n'); return }
-    if (!SAFE_NAME.test(name)) { res.writeHead(404).end(); return }
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || name === undefined) {
+      res.writeHead(404).end()
+      return
+    }
+    if (name === 'healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 3 }).end(req.method === 'HEAD' ? undefined : 'ok\n')
+      return
+    }
+    if (!SAFE_NAME.test(name)) {
+      res.writeHead(404).end()
+      return
+    }
     const file = join(dir, name)
-    stat(file).then((st) => {
-      if (!st.isFile()) { res.writeHead(404).end(); return }
-      res.writeHead(200, { 'content-type': 'application/gzip', 'content-length': st.size })
-      if (req.method === 'HEAD') { res.end(); return }
-      counts.set(name, (counts.get(name) ?? 0) + 1)
-      createReadStream(file).on('error', () => res.destroy()).pipe(res)
-    }, () => { res.writeHead(404).end() })
+    stat(file).then(
+      (st) => {
+        if (!st.isFile()) {
+          res.writeHead(404).end()
+          return
+        }
+        res.writeHead(200, { 'content-type': 'application/gzip', 'content-length': st.size })
+        if (req.method === 'HEAD') {
+          res.end()
+          return
+        }
+        counts.set(name, (counts.get(name) ?? 0) + 1)
+        createReadStream(file)
+          .on('error', () => res.destroy())
+          .pipe(res)
+      },
+      () => {
+        res.writeHead(404).end()
+      },
+    )
   })
   server.keepAliveTimeout = 1000
   server.headersTimeout = 20_000
@@ -81,7 +109,10 @@ export async function startArtifactServer(dir: string, opts: ArtifactServerOptio
   const host = opts.host ?? '127.0.0.1'
   await new Promise<void>((resolve, rejectListen) => {
     server.once('error', rejectListen)
-    server.listen(opts.port ?? 0, host, () => { server.off('error', rejectListen); resolve() })
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', rejectListen)
+      resolve()
+    })
   })
   const { port } = server.address() as AddressInfo
   const baseUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
@@ -89,14 +120,27 @@ export async function startArtifactServer(dir: string, opts: ArtifactServerOptio
     baseUrl,
     url: (fileName) => `${baseUrl}/${encodeURIComponent(fileName)}`,
     requests: (fileName) => counts.get(fileName) ?? 0,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
   }
 }
 
 /** Answers with a catalog error (`specific` names this case) and closes the connection (the rest
  * of a refused body is not read). */
-function reject(req: IncomingMessage, res: ServerResponse, code: ArtifactServerErrorCode, specific?: string, headers: Record<string, string> = {}): void {
-  if (res.headersSent) { res.destroy(); return }
+function reject(
+  req: IncomingMessage,
+  res: ServerResponse,
+  code: ArtifactServerErrorCode,
+  specific?: string,
+  headers: Record<string, string> = {},
+): void {
+  if (res.headersSent) {
+    res.destroy()
+    return
+  }
   const entry = artifactServerErrors.entries[code]
   const status = entry.httpStatus
   const body = `${JSON.stringify({ status, code, message: formatMessage(artifactServerErrors.message(code), specific), hint: entry.hint })}\n`
@@ -108,7 +152,9 @@ function reject(req: IncomingMessage, res: ServerResponse, code: ArtifactServerE
 function tokenMatches(expected: Buffer, header: string | undefined): boolean {
   const match = /^Bearer ([^\s]+)$/i.exec(header ?? '')
   // Compare digests, so neither the length nor the content of the token leaks through timing.
-  const given = createHash('sha256').update(match?.[1] ?? '').digest()
+  const given = createHash('sha256')
+    .update(match?.[1] ?? '')
+    .digest()
   return timingSafeEqual(given, createHash('sha256').update(expected).digest()) && match !== null
 }
 
@@ -116,8 +162,10 @@ type UploadHandler = (req: IncomingMessage, res: ServerResponse, name: string | 
 
 function uploader(dir: string, token: string, maxBytes: number, onUpload: ArtifactServerOptions['onUpload']): UploadHandler {
   const expected = Buffer.from(token, 'utf8')
-  if (expected.length === 0) throw new Error('the upload token is empty: write a random token (e.g. openssl rand -hex 32) into the token file')
-  const done = (name: string, status: number, extra: { sizeBytes?: number, sha256?: string, reason?: string } = {}): void => onUpload?.({ name, status, ...extra })
+  if (expected.length === 0)
+    throw new Error('the upload token is empty: write a random token (e.g. openssl rand -hex 32) into the token file')
+  const done = (name: string, status: number, extra: { sizeBytes?: number; sha256?: string; reason?: string } = {}): void =>
+    onUpload?.({ name, status, ...extra })
   return (req, res, name) => {
     if (!tokenMatches(expected, req.headers.authorization)) {
       reject(req, res, 'ZLH_ARTIFACTS_TOKEN_REQUIRED', undefined, { 'www-authenticate': 'Bearer' })
@@ -157,7 +205,10 @@ function uploader(dir: string, token: string, maxBytes: number, onUpload: Artifa
 }
 
 /** status 0: the connection ended before the body did (no answer can be sent). */
-type Received = { ok: true, sha256: string, sizeBytes: number } | { ok: false, status: 0 } | { ok: false, status: number, code: ArtifactServerErrorCode, specific?: string }
+type Received =
+  | { ok: true; sha256: string; sizeBytes: number }
+  | { ok: false; status: 0 }
+  | { ok: false; status: number; code: ArtifactServerErrorCode; specific?: string }
 
 function failure(code: ArtifactServerErrorCode, specific?: string): Received {
   return { ok: false, status: artifactServerErrors.entries[code].httpStatus, code, specific }
@@ -167,7 +218,10 @@ function failure(code: ArtifactServerErrorCode, specific?: string): Received {
 async function receive(req: IncomingMessage, dir: string, name: string, wanted: string, maxBytes: number): Promise<Received> {
   const temp = join(dir, `.upload-${process.pid}-${randomBytes(6).toString('hex')}`)
   const fh = await open(temp, 'wx', 0o644).catch(() => undefined)
-  if (fh === undefined) { req.resume(); return failure('ZLH_ARTIFACTS_STORAGE_FAILED', 'cannot create a temporary file') }
+  if (fh === undefined) {
+    req.resume()
+    return failure('ZLH_ARTIFACTS_STORAGE_FAILED', 'cannot create a temporary file')
+  }
   const hash = createHash('sha256')
   let size = 0
   let keep = false
@@ -185,14 +239,36 @@ async function receive(req: IncomingMessage, dir: string, name: string, wanted: 
         }
         hash.update(chunk)
         req.pause()
-        writing = writing.then(() => fh.write(chunk)).then(() => { req.resume() }, () => {
-          failed = true
-          resolve(failure('ZLH_ARTIFACTS_STORAGE_FAILED', 'write failed'))
-        })
+        writing = writing
+          .then(() => fh.write(chunk))
+          .then(
+            () => {
+              req.resume()
+            },
+            () => {
+              failed = true
+              resolve(failure('ZLH_ARTIFACTS_STORAGE_FAILED', 'write failed'))
+            },
+          )
       })
-      req.on('end', () => { if (!failed) void writing.then(() => { if (!failed) resolve('complete') }) })
-      req.on('close', () => { if (!req.complete && !failed) { failed = true; resolve({ ok: false, status: 0 }) } })
-      req.on('error', () => { if (!failed) { failed = true; resolve({ ok: false, status: 0 }) } })
+      req.on('end', () => {
+        if (!failed)
+          void writing.then(() => {
+            if (!failed) resolve('complete')
+          })
+      })
+      req.on('close', () => {
+        if (!req.complete && !failed) {
+          failed = true
+          resolve({ ok: false, status: 0 })
+        }
+      })
+      req.on('error', () => {
+        if (!failed) {
+          failed = true
+          resolve({ ok: false, status: 0 })
+        }
+      })
     })
     if (outcome !== 'complete') return outcome
     const sha256 = hash.digest('hex')
@@ -216,5 +292,9 @@ async function receive(req: IncomingMessage, dir: string, name: string, wanted: 
 function fileNameOf(target: string | undefined): string | undefined {
   const path = (target ?? '/').split('?')[0]!
   if (!path.startsWith('/')) return undefined
-  try { return decodeURIComponent(path.slice(1)) } catch { return undefined }
+  try {
+    return decodeURIComponent(path.slice(1))
+  } catch {
+    return undefined
+  }
 }

@@ -6,8 +6,16 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import {
-  artifactFileName, buildFlyingSquidPackage, buildNodeRuntime, fileDigest, flyingSquidVersion, pinnedNodeVersion, runtimeCatalog, startArtifactServer,
-  type ArtifactServer, type BuiltArtifact,
+  artifactFileName,
+  buildFlyingSquidPackage,
+  buildNodeRuntime,
+  fileDigest,
+  flyingSquidVersion,
+  pinnedNodeVersion,
+  runtimeCatalog,
+  startArtifactServer,
+  type ArtifactServer,
+  type BuiltArtifact,
 } from '../artifacts/index.ts'
 
 async function cachedOrBuilt(name: string, version: string, file: string, build: () => Promise<BuiltArtifact>): Promise<BuiltArtifact> {
@@ -15,7 +23,7 @@ async function cachedOrBuilt(name: string, version: string, file: string, build:
   return build()
 }
 
-export async function localArtifacts(dir: string): Promise<{ node: BuiltArtifact, squid: BuiltArtifact }> {
+export async function localArtifacts(dir: string): Promise<{ node: BuiltArtifact; squid: BuiltArtifact }> {
   const nodeVersion = pinnedNodeVersion()
   const squidVersion = flyingSquidVersion()
   const [node, squid] = await Promise.all([
@@ -29,7 +37,11 @@ export async function localArtifacts(dir: string): Promise<{ node: BuiltArtifact
  * when it is free (so catalog URLs survive a restart). */
 export async function serveArtifacts(dir: string, port: number | undefined, host = '127.0.0.1'): Promise<ArtifactServer> {
   if (port !== undefined) {
-    try { return await startArtifactServer(dir, { host, port }) } catch { /* taken: pick another */ }
+    try {
+      return await startArtifactServer(dir, { host, port })
+    } catch {
+      /* taken: pick another */
+    }
   }
   return startArtifactServer(dir, { host, port: 0 })
 }

@@ -49,18 +49,24 @@ export function baseRbacObjects(baseDir: string = MANIFESTS_BASE): KObject[] {
     }
   }
   const rank = (o: KObject): number => (RBAC_KINDS as readonly string[]).indexOf(o.kind ?? '')
-  return objs.map((o, i) => ({ o, i })).sort((a, b) => rank(a.o) - rank(b.o) || a.i - b.i).map(({ o }) => o)
+  return objs
+    .map((o, i) => ({ o, i }))
+    .sort((a, b) => rank(a.o) - rank(b.o) || a.i - b.i)
+    .map(({ o }) => o)
 }
 
 /** Server-side applies `objs` (default: the base's) with `client`, which must hold what they grant
  * (RBAC's escalation check): the admin identity. Returns what was applied, for the caller's log. */
-export async function applyBaseRbac(client: Client, opts: { fieldManager: string, objs?: KObject[] }): Promise<string[]> {
+export async function applyBaseRbac(client: Client, opts: { fieldManager: string; objs?: KObject[] }): Promise<string[]> {
   const applied: string[] = []
   for (const obj of opts.objs ?? baseRbacObjects()) {
     try {
       await serverSideApply(client, obj, { fieldManager: opts.fieldManager })
     } catch (err) {
-      throw new Error(`applying ${obj.kind} ${obj.metadata?.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata?.name} from manifests/base: ${(err as Error).message}`, { cause: err })
+      throw new Error(
+        `applying ${obj.kind} ${obj.metadata?.namespace ? `${obj.metadata.namespace}/` : ''}${obj.metadata?.name} from manifests/base: ${(err as Error).message}`,
+        { cause: err },
+      )
     }
     applied.push(`${obj.kind}/${obj.metadata?.name}`)
   }

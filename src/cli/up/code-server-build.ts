@@ -31,7 +31,10 @@ export const CODE_SERVER_SPEC = 'code-server@4'
 /** Rough size of the installed tree, for progress. */
 const EXPECTED_MB = 740
 
-export interface NpmCommand { cmd: string, args: string[] }
+export interface NpmCommand {
+  cmd: string
+  args: string[]
+}
 
 export interface BuildOptions {
   /** <cache>/code-server */
@@ -45,18 +48,46 @@ export interface BuildOptions {
   signal?: AbortSignal
 }
 
-export interface CachedBuild extends BuiltArtifact { dir: string }
+export interface CachedBuild extends BuiltArtifact {
+  dir: string
+}
 
-interface Marker { version: string, file: string, sha256: string, sizeBytes: number, node: string, spec: string }
+interface Marker {
+  version: string
+  file: string
+  sha256: string
+  sizeBytes: number
+  node: string
+  spec: string
+}
 
 const pinnedNodeBin = (): string => join(projectDir, 'node_modules', 'node', 'bin')
-const KEPT_VARS = ['HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR', 'TERM',
-  'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR']
+const KEPT_VARS = [
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'LANG',
+  'LC_ALL',
+  'LC_CTYPE',
+  'TZ',
+  'TMPDIR',
+  'TERM',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'NODE_EXTRA_CA_CERTS',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+]
 
 /** The build's environment: PATH with the pinned Node first (minus what `npm run` prepended), the
  * kept variables, nothing else (no npm_config_*, npm_*, NODE_OPTIONS, FORCE_NODE_VERSION). */
 export function cleanBuildEnv(parent: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const inherited = (parent.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter)
+  const inherited = (parent.PATH ?? '/usr/local/bin:/usr/bin:/bin')
+    .split(delimiter)
     .filter((d) => d !== '' && !d.includes(`node_modules${'/'}.bin`) && !d.includes('node-gyp-bin'))
   const env: NodeJS.ProcessEnv = { PATH: [pinnedNodeBin(), ...inherited].join(delimiter) }
   for (const k of KEPT_VARS) if (parent[k] !== undefined) env[k] = parent[k]
@@ -67,7 +98,9 @@ export function cleanBuildEnv(parent: NodeJS.ProcessEnv = process.env): NodeJS.P
 function defaultNpm(parent: NodeJS.ProcessEnv): NpmCommand {
   // Under `npm start`, the npm that started us (run on the pinned Node); otherwise the one on PATH.
   const execpath = parent.npm_execpath
-  return execpath && execpath.endsWith('.js') && existsSync(execpath) ? { cmd: join(pinnedNodeBin(), 'node'), args: [execpath] } : { cmd: 'npm', args: [] }
+  return execpath && execpath.endsWith('.js') && existsSync(execpath)
+    ? { cmd: join(pinnedNodeBin(), 'node'), args: [execpath] }
+    : { cmd: 'npm', args: [] }
 }
 
 // --- what npm said -----------------------------------------------------------------------------
@@ -81,20 +114,36 @@ const SECRETS: Array<[RegExp, string]> = [
 ]
 /** What npm's output reveals about a missing prerequisite, as the fix. */
 const HINTS: Array<[RegExp, string]> = [
-  [/krb5-config[^\n]*not found|gssapi\/gssapi\.h|gssapi\.h: No such file|krb5\.h: No such file/i, 'the Kerberos headers are missing: install libkrb5-dev (Debian/Ubuntu) or krb5-devel (Fedora/RHEL)'],
+  [
+    /krb5-config[^\n]*not found|gssapi\/gssapi\.h|gssapi\.h: No such file|krb5\.h: No such file/i,
+    'the Kerberos headers are missing: install libkrb5-dev (Debian/Ubuntu) or krb5-devel (Fedora/RHEL)',
+  ],
   // node-gyp logs "gyp info find Python using …" on success too: only its errors count.
   [/gyp ERR! find Python|python3?: not found|Could not find any Python/i, 'Python is missing: install python3'],
-  [/gyp ERR! stack[^\n]*network connectivity|gyp ERR![^\n]*(getNodeDir|Could not download|headers tarball)/i, 'node-gyp could not download the Node headers it compiles code-server\'s native modules against: allow it to reach https://nodejs.org (or a mirror in npm\'s `disturl`), or set npm\'s `nodedir` to a directory holding the headers of Node 24'],
+  [
+    /gyp ERR! stack[^\n]*network connectivity|gyp ERR![^\n]*(getNodeDir|Could not download|headers tarball)/i,
+    "node-gyp could not download the Node headers it compiles code-server's native modules against: allow it to reach https://nodejs.org (or a mirror in npm's `disturl`), or set npm's `nodedir` to a directory holding the headers of Node 24",
+  ],
   [/\bmake: not found|not found: make|make: No such file/i, 'make is missing: install make (build-essential on Debian/Ubuntu)'],
-  [/\b[gc]\+\+: not found|not found: [gc]\+\+|g\+\+: No such file/i, 'a C++ compiler is missing: install g++ (build-essential on Debian/Ubuntu)'],
+  [
+    /\b[gc]\+\+: not found|not found: [gc]\+\+|g\+\+: No such file/i,
+    'a C++ compiler is missing: install g++ (build-essential on Debian/Ubuntu)',
+  ],
   [/ENOSPC/, 'the disk is full: free space under the cache directory'],
-  [/ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ECONNRESET/, 'npm could not reach its registry: check the network, or npm\'s registry and proxy settings'],
+  [
+    /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ECONNRESET/,
+    "npm could not reach its registry: check the network, or npm's registry and proxy settings",
+  ],
 ]
 
 /** npm's last `n` non-empty lines (preceded by its `npm error code …` line when that is earlier),
  * ANSI and secrets removed. */
 export function lastLines(output: string, n = 8): string[] {
-  const lines = output.replace(ANSI, '').split(/\r?\n/).map((l) => l.trimEnd()).filter((l) => l.trim() !== '')
+  const lines = output
+    .replace(ANSI, '')
+    .split(/\r?\n/)
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== '')
   const code = lines.findIndex((l) => /^npm (error|ERR!) code /.test(l))
   const picked = code >= 0 && code < lines.length - n ? [lines[code] as string, '…', ...lines.slice(-n)] : lines.slice(-n)
   return picked.map((l) => SECRETS.reduce((s, [re, by]) => s.replace(re, by), l).slice(0, 300))
@@ -111,7 +160,9 @@ export class CodeServerBuildError extends Error {
   constructor(exit: number | null, signal: string | null, output: string) {
     const lines = lastLines(output)
     const hint = missingPrerequisite(output)
-    super(`npm install ${CODE_SERVER_SPEC} failed (${signal ? `signal ${signal}` : `exit ${exit}`})${hint ? `: ${hint}` : ''}; npm said: ${lines.join(' | ') || '(nothing)'}`)
+    super(
+      `npm install ${CODE_SERVER_SPEC} failed (${signal ? `signal ${signal}` : `exit ${exit}`})${hint ? `: ${hint}` : ''}; npm said: ${lines.join(' | ') || '(nothing)'}`,
+    )
     this.npmLines = lines
     this.hint = hint
   }
@@ -128,7 +179,11 @@ async function duBytes(dir: string): Promise<number> {
   let total = 0
   const walk = async (d: string): Promise<void> => {
     let entries
-    try { entries = await readdir(d, { withFileTypes: true }) } catch { return }
+    try {
+      entries = await readdir(d, { withFileTypes: true })
+    } catch {
+      return
+    }
     for (const e of entries) {
       const p = join(d, e.name)
       if (e.isDirectory()) await walk(p)
@@ -145,14 +200,24 @@ async function npmInstall(dir: string, o: BuildOptions): Promise<void> {
   await writeFile(join(dir, 'package.json'), '{"name":"zlh-code-server-build","private":true}\n')
   const parent = o.parentEnv ?? process.env
   const { cmd, args } = o.npm ?? defaultNpm(parent)
-  const child = spawn(cmd, [...args, 'install', '--no-audit', '--no-fund', '--no-save', '--no-update-notifier', CODE_SERVER_SPEC],
-    { cwd: dir, env: cleanBuildEnv(parent), stdio: ['ignore', 'pipe', 'pipe'], signal: o.signal })
+  const child = spawn(cmd, [...args, 'install', '--no-audit', '--no-fund', '--no-save', '--no-update-notifier', CODE_SERVER_SPEC], {
+    cwd: dir,
+    env: cleanBuildEnv(parent),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    signal: o.signal,
+  })
   let output = ''
-  const keep = (b: Buffer): void => { output = (output + b.toString()).slice(-64_000) }
+  const keep = (b: Buffer): void => {
+    output = (output + b.toString()).slice(-64_000)
+  }
   child.stdout.on('data', keep)
   child.stderr.on('data', keep)
   const started = Date.now()
-  const report = (): void => { void duBytes(join(dir, 'node_modules')).then((n) => o.detail(`${(n / 1e6).toFixed(0)} MB of ≈${EXPECTED_MB} MB installed, ${elapsed(Date.now() - started)}`)) }
+  const report = (): void => {
+    void duBytes(join(dir, 'node_modules')).then((n) =>
+      o.detail(`${(n / 1e6).toFixed(0)} MB of ≈${EXPECTED_MB} MB installed, ${elapsed(Date.now() - started)}`),
+    )
+  }
   report()
   const ticker = setInterval(report, 2000)
   try {
@@ -161,11 +226,17 @@ async function npmInstall(dir: string, o: BuildOptions): Promise<void> {
       child.once('close', (c, s) => resolve([c, s]))
     })
     if (code !== 0) throw new CodeServerBuildError(code, sig, output)
-  } finally { clearInterval(ticker) }
+  } finally {
+    clearInterval(ticker)
+  }
 }
 
 async function readMarker(dir: string): Promise<Marker | undefined> {
-  try { return JSON.parse(await readFile(join(dir, 'built.json'), 'utf8')) as Marker } catch { return undefined }
+  try {
+    return JSON.parse(await readFile(join(dir, 'built.json'), 'utf8')) as Marker
+  } catch {
+    return undefined
+  }
 }
 
 /** The complete build in `current`, or undefined when it is missing, partial, stale or damaged. */
@@ -195,7 +266,8 @@ async function lock(cacheDir: string, o: BuildOptions): Promise<() => Promise<vo
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
     }
     const holder = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10)
-    if (Number.isInteger(holder) && alive(holder)) { // (our own pid: another build in this process)
+    if (Number.isInteger(holder) && alive(holder)) {
+      // (our own pid: another build in this process)
       o.detail(`waiting for another build of code-server (pid ${holder}, lock ${file})`)
       await new Promise((resolve) => setTimeout(resolve, 2000))
       continue
@@ -228,17 +300,29 @@ export async function ensureCodeServerBuild(o: BuildOptions): Promise<CachedBuil
       const npmDir = join(root, 'lib')
       await npmInstall(npmDir, o)
       const pkgJson = join(npmDir, 'node_modules', 'code-server', 'package.json')
-      if (!existsSync(pkgJson)) throw new Error(`npm install ${CODE_SERVER_SPEC} exited 0 but left no ${pkgJson}; the npm tree is incomplete`)
+      if (!existsSync(pkgJson))
+        throw new Error(`npm install ${CODE_SERVER_SPEC} exited 0 but left no ${pkgJson}; the npm tree is incomplete`)
       const version = (JSON.parse(readFileSync(pkgJson, 'utf8')) as { version: string }).version
       const fileName = `code-server-${version}-x64.tar.gz`
       await mkdir(join(root, 'bin'), { recursive: true })
-      await writeFile(join(root, 'bin', 'code-server'), '#!/bin/sh\n# code-server with the Node it was packed with (like the release tarballs).\nd="$(dirname "$0")/.."\nexec "$d/lib/node" "$d/lib/node_modules/code-server/out/node/entry.js" "$@"\n', { mode: 0o755 })
+      await writeFile(
+        join(root, 'bin', 'code-server'),
+        '#!/bin/sh\n# code-server with the Node it was packed with (like the release tarballs).\nd="$(dirname "$0")/.."\nexec "$d/lib/node" "$d/lib/node_modules/code-server/out/node/entry.js" "$@"\n',
+        { mode: 0o755 },
+      )
       await copyFile(join(pinnedNodeBin(), 'node'), join(npmDir, 'node'))
       await chmod(join(npmDir, 'node'), 0o755)
       o.detail('packing')
       await tarCreate({ gzip: { level: 1 }, cwd: root, file: join(tmp, fileName), portable: true }, ['bin', 'lib/node', 'lib/node_modules'])
       const digest = await fileDigest(join(tmp, fileName))
-      const marker: Marker = { version, file: fileName, sha256: digest.sha256, sizeBytes: digest.sizeBytes, node: pinnedNodeVersion(), spec: CODE_SERVER_SPEC }
+      const marker: Marker = {
+        version,
+        file: fileName,
+        sha256: digest.sha256,
+        sizeBytes: digest.sizeBytes,
+        node: pinnedNodeVersion(),
+        spec: CODE_SERVER_SPEC,
+      }
       await writeFile(join(tmp, 'built.json'), `${JSON.stringify(marker, null, 2)}\n`)
       await rename(tmp, join(o.cacheDir, 'current'))
     } catch (err) {
@@ -246,7 +330,10 @@ export async function ensureCodeServerBuild(o: BuildOptions): Promise<CachedBuil
       throw err
     }
     const built = await validBuild(o.cacheDir)
-    if (!built) throw new Error(`the code-server build in ${join(o.cacheDir, 'current')} does not match its marker right after building; remove that directory and start again`)
+    if (!built)
+      throw new Error(
+        `the code-server build in ${join(o.cacheDir, 'current')} does not match its marker right after building; remove that directory and start again`,
+      )
     return built
   } finally {
     await release()
@@ -262,7 +349,11 @@ export async function linkInto(build: CachedBuild, dir: string): Promise<string>
   const tmp = `${target}.${process.pid}.tmp`
   await mkdir(dirname(target), { recursive: true })
   await rm(tmp, { force: true })
-  try { await link(build.file, tmp) } catch { await copyFile(build.file, tmp) }
+  try {
+    await link(build.file, tmp)
+  } catch {
+    await copyFile(build.file, tmp)
+  }
   await rename(tmp, target)
   return target
 }

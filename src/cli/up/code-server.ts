@@ -16,7 +16,14 @@
 // leaves no catalog, is never replaced by a stand-in; no two builds run in this process.
 import type { Logger } from 'pino'
 import { runtimeCatalog, type ArtifactServer } from '../artifacts/index.ts'
-import { CODE_SERVER_BUILD_ANNOTATION, CODE_SERVER_RUNTIME, DEVSERVER, RUNTIMECATALOG, formatCodeServerBuild, type CodeServerBuildState } from '../../api/index.ts'
+import {
+  CODE_SERVER_BUILD_ANNOTATION,
+  CODE_SERVER_RUNTIME,
+  DEVSERVER,
+  RUNTIMECATALOG,
+  formatCodeServerBuild,
+  type CodeServerBuildState,
+} from '../../api/index.ts'
 import { Client, isNotFound, PatchType, serverSideApply, type KObject } from '../../runtime/index.ts'
 import type { Progress } from '../progress.ts'
 import { CODE_SERVER_SPEC, ensureCodeServerBuild, linkInto, type NpmCommand } from './code-server-build.ts'
@@ -30,11 +37,17 @@ export function retryDelayMs(failures: number, firstMs = 30_000, maxMs = 600_000
   return Math.min(maxMs, firstMs * 2 ** Math.max(0, failures - 1))
 }
 
-type DevServerLite = KObject & { metadata: { name: string, namespace: string, annotations?: Record<string, string> }, spec?: { codeServer?: { enabled?: boolean }, runtimes?: Array<{ name: string, version?: string }> } }
+type DevServerLite = KObject & {
+  metadata: { name: string; namespace: string; annotations?: Record<string, string> }
+  spec?: { codeServer?: { enabled?: boolean }; runtimes?: Array<{ name: string; version?: string }> }
+}
 
 /** A DevServer that follows the code-server catalog's channel (not one pinning its own version). */
 function waitsForBuild(d: DevServerLite): boolean {
-  return d.spec?.codeServer?.enabled !== false && !(d.spec?.runtimes ?? []).some((r) => r.name === CODE_SERVER_RUNTIME && r.version !== undefined)
+  return (
+    d.spec?.codeServer?.enabled !== false &&
+    !(d.spec?.runtimes ?? []).some((r) => r.name === CODE_SERVER_RUNTIME && r.version !== undefined)
+  )
 }
 
 export interface OnDemandOptions {
@@ -69,13 +82,18 @@ export class CodeServerOnDemand {
   #lastPublish = 0
   #stopped = false
 
-  constructor(o: OnDemandOptions) { this.#o = o }
+  constructor(o: OnDemandOptions) {
+    this.#o = o
+  }
 
   start(): void {
     const tick = (): void => {
       if (this.#stopped) return
-      void this.#check().catch((err) => this.#o.log.warn({ err: (err as Error).message }, 'code-server check failed'))
-        .finally(() => { if (!this.#stopped) this.#timer = setTimeout(tick, this.#o.intervalMs ?? 3000) })
+      void this.#check()
+        .catch((err) => this.#o.log.warn({ err: (err as Error).message }, 'code-server check failed'))
+        .finally(() => {
+          if (!this.#stopped) this.#timer = setTimeout(tick, this.#o.intervalMs ?? 3000)
+        })
     }
     tick()
   }
@@ -84,14 +102,31 @@ export class CodeServerOnDemand {
     const list = await this.#o.client.list<DevServerLite>(DEVSERVER)
     const waiting = list.items.filter(waitsForBuild)
     let catalog: KObject | undefined
-    try { catalog = await this.#o.client.get(RUNTIMECATALOG, CODE_SERVER_RUNTIME) } catch (err) { if (!isNotFound(err)) throw err }
-    const ours = catalog === undefined || catalog.metadata?.labels?.['app.kubernetes.io/managed-by'] === FIELD_MANAGER ||
+    try {
+      catalog = await this.#o.client.get(RUNTIMECATALOG, CODE_SERVER_RUNTIME)
+    } catch (err) {
+      if (!isNotFound(err)) throw err
+    }
+    const ours =
+      catalog === undefined ||
+      catalog.metadata?.labels?.['app.kubernetes.io/managed-by'] === FIELD_MANAGER ||
       ((catalog.metadata?.managedFields ?? []) as Array<{ manager?: string }>).some((f) => f.manager === FIELD_MANAGER)
-    if (!ours || (catalog !== undefined && this.#applied)) { await this.#publish(waiting, undefined); return }
+    if (!ours || (catalog !== undefined && this.#applied)) {
+      await this.#publish(waiting, undefined)
+      return
+    }
     if (waiting.length === 0) return
-    if (this.#building !== undefined) { await this.#publishToWaiting(false); return }
-    if (Date.now() < this.#retryAt) { await this.#publish(waiting, this.#state); return }
-    this.#building = this.#build(catalog === undefined).finally(() => { this.#building = undefined })
+    if (this.#building !== undefined) {
+      await this.#publishToWaiting(false)
+      return
+    }
+    if (Date.now() < this.#retryAt) {
+      await this.#publish(waiting, this.#state)
+      return
+    }
+    this.#building = this.#build(catalog === undefined).finally(() => {
+      this.#building = undefined
+    })
   }
 
   /** `announce`: no catalog yet, so waiting DevServers say Building (a restart re-applying ours from the cache stays quiet). */
@@ -102,24 +137,36 @@ export class CodeServerOnDemand {
     if (announce) await this.#publishToWaiting(true).catch(() => {})
     else this.#lastPublish = Date.now()
     try {
-      const build = await this.#o.progress.step(`building code-server (${CODE_SERVER_SPEC}) for DevServers`, (detail) => ensureCodeServerBuild({
-        cacheDir: this.#o.cacheDir, npm: this.#o.npm, parentEnv: this.#o.parentEnv, signal: this.#abort.signal,
-        detail: (text) => {
-          detail(text)
-          this.#state = { phase: 'Building', attempt, message: `building code-server (${CODE_SERVER_SPEC}) for this DevServer: ${text}` }
-          if (Date.now() - this.#lastPublish >= (this.#o.publishEveryMs ?? 5000)) void this.#publishToWaiting(false).catch(() => {})
-        },
-      }))
+      const build = await this.#o.progress.step(`building code-server (${CODE_SERVER_SPEC}) for DevServers`, (detail) =>
+        ensureCodeServerBuild({
+          cacheDir: this.#o.cacheDir,
+          npm: this.#o.npm,
+          parentEnv: this.#o.parentEnv,
+          signal: this.#abort.signal,
+          detail: (text) => {
+            detail(text)
+            this.#state = { phase: 'Building', attempt, message: `building code-server (${CODE_SERVER_SPEC}) for this DevServer: ${text}` }
+            if (Date.now() - this.#lastPublish >= (this.#o.publishEveryMs ?? 5000)) void this.#publishToWaiting(false).catch(() => {})
+          },
+        }),
+      )
       if (this.#stopped) return
       const file = await linkInto(build, this.#o.outDir)
       const url = this.#o.artifacts.url(file.slice(file.lastIndexOf('/') + 1))
-      const obj = runtimeCatalog(CODE_SERVER_RUNTIME, [{ artifact: build, url, verify: { command: ['bin/code-server', '--version'], expectOutput: build.version } }], { stable: build.version }) as KObject
+      const obj = runtimeCatalog(
+        CODE_SERVER_RUNTIME,
+        [{ artifact: build, url, verify: { command: ['bin/code-server', '--version'], expectOutput: build.version } }],
+        { stable: build.version },
+      ) as KObject
       obj.metadata = { ...obj.metadata, labels: MANAGED_BY }
       await serverSideApply(this.#o.client, obj, { fieldManager: FIELD_MANAGER })
       this.#applied = true
       this.#failures = 0
       this.#state = undefined
-      this.#o.log.info({ version: build.version, sha256: build.sha256, cache: build.dir, ms: Date.now() - started }, 'code-server catalog applied')
+      this.#o.log.info(
+        { version: build.version, sha256: build.sha256, cache: build.dir, ms: Date.now() - started },
+        'code-server catalog applied',
+      )
       await this.#publishToWaiting(true)
     } catch (err) {
       if (this.#stopped) return
@@ -129,8 +176,11 @@ export class CodeServerOnDemand {
       const message = (err as Error).message
       this.#state = { phase: 'Failed', attempt, message, retryAt: new Date(this.#retryAt).toISOString() }
       this.#o.log.error({ err: message, attempt, retryInMs: delay }, 'code-server build failed')
-      this.#o.progress.info(`code-server could not be built (attempt ${attempt}); retrying in ${Math.round(delay / 1000)}s: ${message}`,
-        { event: 'code-server build failed', attempt, retryInMs: delay })
+      this.#o.progress.info(`code-server could not be built (attempt ${attempt}); retrying in ${Math.round(delay / 1000)}s: ${message}`, {
+        event: 'code-server build failed',
+        attempt,
+        retryInMs: delay,
+      })
       await this.#publishToWaiting(true).catch(() => {})
     }
   }
@@ -147,8 +197,18 @@ export class CodeServerOnDemand {
     const value = state === undefined ? undefined : formatCodeServerBuild(state)
     for (const ds of servers) {
       if (ds.metadata.annotations?.[CODE_SERVER_BUILD_ANNOTATION] === value) continue
-      await this.#o.client.patch(DEVSERVER, ds.metadata.name, ds.metadata.namespace, { metadata: { annotations: { [CODE_SERVER_BUILD_ANNOTATION]: value ?? null } } },
-        PatchType.merge, { fieldManager: FIELD_MANAGER }).catch((err) => { if (!isNotFound(err)) throw err })
+      await this.#o.client
+        .patch(
+          DEVSERVER,
+          ds.metadata.name,
+          ds.metadata.namespace,
+          { metadata: { annotations: { [CODE_SERVER_BUILD_ANNOTATION]: value ?? null } } },
+          PatchType.merge,
+          { fieldManager: FIELD_MANAGER },
+        )
+        .catch((err) => {
+          if (!isNotFound(err)) throw err
+        })
     }
   }
 

@@ -38,42 +38,78 @@ export function registerUpCommand(program: Command): void {
     .option('--state-dir <dir>', 'state directory (default $ZLH_STATE_DIR, else $XDG_STATE_HOME/zlh = ~/.local/state/zlh)')
     .option('--json', 'JSON lines instead of the progress display')
     .option('--no-code-server', 'do not build code-server when a DevServer needs it')
-    .option('--provider <type>', 'where servers run: process (each container a directory and processes, zero setup) or lxc (real LXC containers: root and the lxc package)', 'process')
-    .option('--lxc-path <dir>', 'lxc: the containers\' directory (default <state-dir>/lxc)')
+    .option(
+      '--provider <type>',
+      'where servers run: process (each container a directory and processes, zero setup) or lxc (real LXC containers: root and the lxc package)',
+      'process',
+    )
+    .option('--lxc-path <dir>', "lxc: the containers' directory (default <state-dir>/lxc)")
     .option('--lxc-bridge <name>', 'lxc: the host bridge to create and attach containers to', LXC_DEFAULTS.bridge)
     .option('--lxc-subnet <cidr>', 'lxc: IPv4 subnet of the bridge (the host takes its first address)', LXC_DEFAULTS.subnet)
-    .action(async (o: { stateDir?: string, json?: boolean, codeServer: boolean, provider: string, lxcPath?: string, lxcBridge: string, lxcSubnet: string }) => {
-      const stateDir = resolveStateDir(o.stateDir)
-      if (o.provider !== 'process' && o.provider !== 'lxc') {
-        console.error(`zlh up: --provider ${o.provider}: supported values are process and lxc (Proxmox runs with a cluster: docs/cluster.md)`)
-        process.exit(2)
-      }
-      const provider: UpProvider = o.provider === 'lxc'
-        ? { type: 'lxc', lxcpath: o.lxcPath ?? join(stateDir, 'lxc'), bridge: o.lxcBridge, subnet: o.lxcSubnet }
-        : { type: 'process' }
-      const progress = new Progress({ json: o.json })
-      const other = readRuntime(stateLayout(stateDir)).pid
-      if (other !== undefined && other !== process.pid && alive(other)) {
-        console.error(`zlh up: another zlh up (pid ${other}) is running on ${stateDir}: stop it first (kill ${other}) or use another --state-dir`)
-        process.exit(3)
-      }
-      let sys: RunningSystem
-      try {
-        sys = await startSystem({ stateDir, progress, codeServer: o.codeServer, provider })
-      } catch (err) {
-        console.error(`zlh up: ${(err as Error).message}`)
-        console.error(`logs are in ${stateLayout(stateDir).logs}; fix the cause and run again`)
-        process.exit(1)
-      }
-      if (o.json) progress.info('zlh ready', { kubeconfig: sys.layout.kubeconfig, export: `${READY_PREFIX}${sys.layout.kubeconfig}`, apiUrl: sys.api.url, gatewayUrl: sys.gatewayUrl, caFile: sys.caFile, stateDir, viewKubeconfig: sys.viewKubeconfig })
-      else process.stdout.write(nextSteps(sys))
-      let stopping = false
-      const stop = (signal: string): void => {
-        if (stopping) { console.error('zlh up: second signal, exiting now'); process.exit(130) }
-        stopping = true
-        void progress.step(`stopping (${signal})`, () => sys.stop()).then(() => process.exit(0), () => process.exit(1))
-      }
-      process.on('SIGINT', () => stop('SIGINT'))
-      process.on('SIGTERM', () => stop('SIGTERM'))
-    })
+    .action(
+      async (o: {
+        stateDir?: string
+        json?: boolean
+        codeServer: boolean
+        provider: string
+        lxcPath?: string
+        lxcBridge: string
+        lxcSubnet: string
+      }) => {
+        const stateDir = resolveStateDir(o.stateDir)
+        if (o.provider !== 'process' && o.provider !== 'lxc') {
+          console.error(
+            `zlh up: --provider ${o.provider}: supported values are process and lxc (Proxmox runs with a cluster: docs/cluster.md)`,
+          )
+          process.exit(2)
+        }
+        const provider: UpProvider =
+          o.provider === 'lxc'
+            ? { type: 'lxc', lxcpath: o.lxcPath ?? join(stateDir, 'lxc'), bridge: o.lxcBridge, subnet: o.lxcSubnet }
+            : { type: 'process' }
+        const progress = new Progress({ json: o.json })
+        const other = readRuntime(stateLayout(stateDir)).pid
+        if (other !== undefined && other !== process.pid && alive(other)) {
+          console.error(
+            `zlh up: another zlh up (pid ${other}) is running on ${stateDir}: stop it first (kill ${other}) or use another --state-dir`,
+          )
+          process.exit(3)
+        }
+        let sys: RunningSystem
+        try {
+          sys = await startSystem({ stateDir, progress, codeServer: o.codeServer, provider })
+        } catch (err) {
+          console.error(`zlh up: ${(err as Error).message}`)
+          console.error(`logs are in ${stateLayout(stateDir).logs}; fix the cause and run again`)
+          process.exit(1)
+        }
+        if (o.json)
+          progress.info('zlh ready', {
+            kubeconfig: sys.layout.kubeconfig,
+            export: `${READY_PREFIX}${sys.layout.kubeconfig}`,
+            apiUrl: sys.api.url,
+            gatewayUrl: sys.gatewayUrl,
+            caFile: sys.caFile,
+            stateDir,
+            viewKubeconfig: sys.viewKubeconfig,
+          })
+        else process.stdout.write(nextSteps(sys))
+        let stopping = false
+        const stop = (signal: string): void => {
+          if (stopping) {
+            console.error('zlh up: second signal, exiting now')
+            process.exit(130)
+          }
+          stopping = true
+          void progress
+            .step(`stopping (${signal})`, () => sys.stop())
+            .then(
+              () => process.exit(0),
+              () => process.exit(1),
+            )
+        }
+        process.on('SIGINT', () => stop('SIGINT'))
+        process.on('SIGTERM', () => stop('SIGTERM'))
+      },
+    )
 }

@@ -12,6 +12,6 @@ export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
 
 /** `preferred` when free on `host`, else 0 (any). */
 export async function reusablePort(preferred: number | undefined, host = '127.0.0.1'): Promise<number> {
-  if (preferred !== undefined && preferred > 0 && await portFree(preferred, host)) return preferred
+  if (preferred !== undefined && preferred > 0 && (await portFree(preferred, host))) return preferred
   return 0
 }

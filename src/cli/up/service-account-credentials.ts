@@ -29,7 +29,10 @@ import { serviceAccountUserName } from '../../apiserver/user.ts'
 import type { Client } from '../../runtime/index.ts'
 import { writePrivateFile } from '../state-dir.ts'
 
-export interface ServiceAccountRef { namespace: string, name: string }
+export interface ServiceAccountRef {
+  namespace: string
+  name: string
+}
 
 /** Where the API server is, as a kubeconfig's cluster entry says it. */
 export interface ClusterEndpoint {
@@ -50,12 +53,17 @@ export function serviceAccountUser(sa: ServiceAccountRef): string {
 
 /** A token for `sa` from the TokenRequest API (POST …/serviceaccounts/<name>/token), asked by
  * `client`, which needs `create` on `serviceaccounts/token` there (the admin identity). */
-export async function requestServiceAccountToken(client: Client, sa: ServiceAccountRef, expirationSeconds: number): Promise<{ token: string, expiresAt: Date }> {
+export async function requestServiceAccountToken(
+  client: Client,
+  sa: ServiceAccountRef,
+  expirationSeconds: number,
+): Promise<{ token: string; expiresAt: Date }> {
   const path = `/api/v1/namespaces/${encodeURIComponent(sa.namespace)}/serviceaccounts/${encodeURIComponent(sa.name)}/token`
   const body = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds } }
-  const answer = await client.rest.request<{ status?: { token?: string, expirationTimestamp?: string } }>('POST', path, { body })
+  const answer = await client.rest.request<{ status?: { token?: string; expirationTimestamp?: string } }>('POST', path, { body })
   const token = answer.status?.token
-  if (typeof token !== 'string' || token === '') throw new Error(`TokenRequest for ServiceAccount ${sa.namespace}/${sa.name} answered without status.token`)
+  if (typeof token !== 'string' || token === '')
+    throw new Error(`TokenRequest for ServiceAccount ${sa.namespace}/${sa.name} answered without status.token`)
   const stamped = answer.status?.expirationTimestamp ? new Date(answer.status.expirationTimestamp) : undefined
   const expiresAt = stamped !== undefined && !Number.isNaN(stamped.getTime()) ? stamped : new Date(Date.now() + expirationSeconds * 1000)
   return { token, expiresAt }
@@ -68,7 +76,8 @@ export function serviceAccountKubeconfigYaml(endpoint: ClusterEndpoint, sa: Serv
   if (endpoint.insecureSkipTlsVerify === true) cluster['insecure-skip-tls-verify'] = true
   const user = serviceAccountUser(sa)
   return stringify({
-    apiVersion: 'v1', kind: 'Config',
+    apiVersion: 'v1',
+    kind: 'Config',
     clusters: [{ name: 'zlh', cluster }],
     users: [{ name: user, user: { 'auth-provider': { name: 'tokenFile', config: { tokenFile } } } }],
     contexts: [{ name: sa.name, context: { cluster: 'zlh', user, namespace: sa.namespace } }],
@@ -116,7 +125,9 @@ export class ServiceAccountCredentials {
     return c
   }
 
-  get expiresAt(): Date { return this.#expiresAt }
+  get expiresAt(): Date {
+    return this.#expiresAt
+  }
 
   /** Replaces the token now (also what the timer does). */
   async rotate(): Promise<void> {
@@ -131,11 +142,18 @@ export class ServiceAccountCredentials {
   }
 
   async #renew(): Promise<void> {
-    const { token, expiresAt } = await requestServiceAccountToken(this.#opts.client, this.sa, this.#opts.lifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS)
+    const { token, expiresAt } = await requestServiceAccountToken(
+      this.#opts.client,
+      this.sa,
+      this.#opts.lifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS,
+    )
     // No trailing newline: the auth provider sends the file's bytes as they are.
     writePrivateFile(this.tokenFile, token)
     this.#expiresAt = expiresAt
-    this.#opts.log?.info({ serviceAccount: serviceAccountUser(this.sa), expiresAt: expiresAt.toISOString() }, 'service account token written')
+    this.#opts.log?.info(
+      { serviceAccount: serviceAccountUser(this.sa), expiresAt: expiresAt.toISOString() },
+      'service account token written',
+    )
   }
 
   #schedule(delayMs?: number): void {
@@ -144,11 +162,17 @@ export class ServiceAccountCredentials {
     const left = this.#expiresAt.getTime() - Date.now()
     const wait = delayMs ?? Math.max(1000, left * ROTATE_AT)
     this.#timer = setTimeout(() => {
-      this.#renew().then(() => this.#schedule(), (err: unknown) => {
-        const retryMs = this.#opts.retryMs ?? RETRY_MS
-        this.#opts.log?.warn({ serviceAccount: serviceAccountUser(this.sa), err: (err as Error).message, expiresAt: this.#expiresAt.toISOString() }, `service account token rotation failed; retrying in ${retryMs / 1000} s`)
-        this.#schedule(retryMs)
-      })
+      this.#renew().then(
+        () => this.#schedule(),
+        (err: unknown) => {
+          const retryMs = this.#opts.retryMs ?? RETRY_MS
+          this.#opts.log?.warn(
+            { serviceAccount: serviceAccountUser(this.sa), err: (err as Error).message, expiresAt: this.#expiresAt.toISOString() },
+            `service account token rotation failed; retrying in ${retryMs / 1000} s`,
+          )
+          this.#schedule(retryMs)
+        },
+      )
     }, wait)
     this.#timer.unref()
   }

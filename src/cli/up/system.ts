@@ -57,7 +57,7 @@ export interface SystemOptions {
 }
 
 /** The default provider of this start: `local` (processes) or `lxc` (real containers; root). */
-export type UpProvider = { type: 'process' } | { type: 'lxc', lxcpath: string, bridge: string, subnet: string }
+export type UpProvider = { type: 'process' } | { type: 'lxc'; lxcpath: string; bridge: string; subnet: string }
 
 export const LXC_DEFAULTS = { bridge: 'zlhbr0', subnet: '10.213.0.0/24' } as const
 
@@ -71,19 +71,28 @@ export interface RunningSystem {
   /** The people's read-only kubeconfig (ClusterRole view), when the API server has a reader token. */
   viewKubeconfig?: string
   /** The kubeconfigs the controller and the gateway run with (their ServiceAccounts). */
-  componentKubeconfigs: { controller: string, gateway: string }
+  componentKubeconfigs: { controller: string; gateway: string }
   stop(): Promise<void>
 }
 
 function crdObjects(): KObject[] {
   const dir = join(projectDir, 'crds')
-  return readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()
-    .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS() as KObject).filter(Boolean))
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .flatMap((f) =>
+      parseAllDocuments(readFileSync(join(dir, f), 'utf8'))
+        .map((d) => d.toJS() as KObject)
+        .filter(Boolean),
+    )
 }
 
 function fileLogger(layout: StateLayout, name: string): Logger {
   mkdirSync(layout.logs, { recursive: true })
-  return pino({ base: { component: name }, redact: ['req.headers.authorization', 'req.headers.cookie'] }, createWriteStream(join(layout.logs, `${name}.log`), { flags: 'a' }))
+  return pino(
+    { base: { component: name }, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    createWriteStream(join(layout.logs, `${name}.log`), { flags: 'a' }),
+  )
 }
 
 const PROVIDER_NAME = { process: 'local', lxc: 'lxc' } as const
@@ -94,8 +103,11 @@ const PROVIDER_NAME = { process: 'local', lxc: 'lxc' } as const
 function providerObject(p: UpProvider, isDefault: boolean, artifacts?: string): KObject {
   const typed = p.type === 'lxc' ? { lxc: { lxcpath: p.lxcpath, bridge: p.bridge, subnet: p.subnet } } : { process: {} }
   return {
-    ...CONTAINERPROVIDER, metadata: { name: PROVIDER_NAME[p.type] },
-    spec: isDefault ? { type: p.type, default: true, ...typed, ...(artifacts !== undefined ? { outbound: { allowedSources: [artifacts] } } : {}) } : { type: p.type, default: false },
+    ...CONTAINERPROVIDER,
+    metadata: { name: PROVIDER_NAME[p.type] },
+    spec: isDefault
+      ? { type: p.type, default: true, ...typed, ...(artifacts !== undefined ? { outbound: { allowedSources: [artifacts] } } : {}) }
+      : { type: p.type, default: false },
   } as KObject
 }
 
@@ -129,7 +141,9 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
   mkdirSync(layout.root, { recursive: true, mode: 0o700 })
   const previous = readRuntime(layout)
   const stops: Array<() => Promise<void>> = []
-  const stopAll = async (): Promise<void> => { for (const s of stops.reverse()) await s().catch(() => {}) }
+  const stopAll = async (): Promise<void> => {
+    for (const s of stops.reverse()) await s().catch(() => {})
+  }
   try {
     const api = await progress.step('starting the API server', async () => {
       await ensureServingPki(layout.apiserver, ideSuffix)
@@ -144,50 +158,94 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       await applyBaseRbac(client, { fieldManager: FIELD_MANAGER })
     })
 
-    const artifactHost = provider.type === 'lxc'
-      ? await progress.step(`preparing the lxc host (bridge ${provider.bridge}, ${provider.subnet})`, () => prepareLxcHost(provider, layout.root))
-      : '127.0.0.1'
+    const artifactHost =
+      provider.type === 'lxc'
+        ? await progress.step(`preparing the lxc host (bridge ${provider.bridge}, ${provider.subnet})`, () =>
+            prepareLxcHost(provider, layout.root),
+          )
+        : '127.0.0.1'
     let artifactServer: ArtifactServer | undefined
     await progress.step('building runtime artifacts (node, flying-squid)', async () => {
       const built = await localArtifacts(layout.artifacts)
-      artifactServer = await serveArtifacts(layout.artifacts, await reusablePort(previous.artifactPort, artifactHost) || undefined, artifactHost)
+      artifactServer = await serveArtifacts(
+        layout.artifacts,
+        (await reusablePort(previous.artifactPort, artifactHost)) || undefined,
+        artifactHost,
+      )
       // Containers download only from declared sources: this artifact server is one (its port may
       // differ from the last start's, so the entry is re-applied every time).
       await applyProviders(client, provider, `${artifactServer.baseUrl}/`)
-      for (const a of [built.node, built.squid]) await serverSideApply(client, catalogFor(a, artifactServer) as KObject, { fieldManager: FIELD_MANAGER })
+      for (const a of [built.node, built.squid])
+        await serverSideApply(client, catalogFor(a, artifactServer) as KObject, { fieldManager: FIELD_MANAGER })
     })
     const artifacts = artifactServer as ArtifactServer
     stops.push(() => artifacts.close())
 
     // The components run as their ServiceAccounts, so every start exercises manifests/base's RBAC.
     const endpoint = { server: api.url, caPem: api.caPem }
-    const [controllerCreds, gatewayCreds] = await progress.step('minting the controller\'s and the gateway\'s ServiceAccount tokens', async () => {
-      const log = fileLogger(layout, 'credentials')
-      return Promise.all([CONTROLLER_SERVICE_ACCOUNT, GATEWAY_SERVICE_ACCOUNT].map((sa) =>
-        ServiceAccountCredentials.mint({ client, sa, dir: layout.credentials, endpoint, log })))
-    }) as [ServiceAccountCredentials, ServiceAccountCredentials]
-    stops.push(async () => { controllerCreds.stop(); gatewayCreds.stop() })
+    const [controllerCreds, gatewayCreds] = (await progress.step(
+      "minting the controller's and the gateway's ServiceAccount tokens",
+      async () => {
+        const log = fileLogger(layout, 'credentials')
+        return Promise.all(
+          [CONTROLLER_SERVICE_ACCOUNT, GATEWAY_SERVICE_ACCOUNT].map((sa) =>
+            ServiceAccountCredentials.mint({ client, sa, dir: layout.credentials, endpoint, log }),
+          ),
+        )
+      },
+    )) as [ServiceAccountCredentials, ServiceAccountCredentials]
+    stops.push(async () => {
+      controllerCreds.stop()
+      gatewayCreds.stop()
+    })
     const viewKubeconfig = api.readOnlyToken !== undefined ? layout.viewKubeconfig : undefined
     if (api.readOnlyToken !== undefined) writePrivateFile(layout.viewKubeconfig, api.kubeconfigYaml(api.readOnlyToken))
 
     const gatewayPort = await reusablePort(previous.gatewayPort)
     mkdirSync(dirname(layout.adminTokenFile), { recursive: true, mode: 0o700 })
-    const pki = { cert: readFileSync(join(pkiDir(layout.apiserver), 'server.crt')), key: readFileSync(join(pkiDir(layout.apiserver), 'server.key')) }
+    const pki = {
+      cert: readFileSync(join(pkiDir(layout.apiserver), 'server.crt')),
+      key: readFileSync(join(pkiDir(layout.apiserver), 'server.key')),
+    }
     const gatewayClient = Client.fromKubeConfigFile(gatewayCreds.kubeconfig)
     stops.push(async () => gatewayClient.close())
-    const gateway: GatewayService = await progress.step('starting the gateway', async () => startGatewayService({
-      client: gatewayClient, listen: `127.0.0.1:${gatewayPort}`, ideSuffix, tls: pki, publicScheme: 'https', publicPort: 'listen',
-      adminTokenFile: layout.adminTokenFile, logger: fileLogger(layout, 'gateway'),
-    }))
+    const gateway: GatewayService = await progress.step('starting the gateway', async () =>
+      startGatewayService({
+        client: gatewayClient,
+        listen: `127.0.0.1:${gatewayPort}`,
+        ideSuffix,
+        tls: pki,
+        publicScheme: 'https',
+        publicPort: 'listen',
+        adminTokenFile: layout.adminTokenFile,
+        logger: fileLogger(layout, 'gateway'),
+      }),
+    )
     stops.push(() => gateway.close())
 
     // After the gateway, so the IDE URLs the controller writes into DevServer status carry its port.
     const controller: RunningController = await progress.step('starting the controller', async () =>
-      startController({ kubeconfig: controllerCreds.kubeconfig, stateDir: layout.root, ideSuffix, idePublicPort: gateway.gateway.port, logger: fileLogger(layout, 'controller'), handleSignals: false }))
+      startController({
+        kubeconfig: controllerCreds.kubeconfig,
+        stateDir: layout.root,
+        ideSuffix,
+        idePublicPort: gateway.gateway.port,
+        logger: fileLogger(layout, 'controller'),
+        handleSignals: false,
+      }),
+    )
     stops.push(() => controller.stop())
 
     if (opts.codeServer !== false) {
-      const onDemand = new CodeServerOnDemand({ client, artifacts, cacheDir: join(resolveCacheDir(), 'code-server'), outDir: layout.artifacts, progress, log: fileLogger(layout, 'artifacts'), ...opts.codeServerBuild })
+      const onDemand = new CodeServerOnDemand({
+        client,
+        artifacts,
+        cacheDir: join(resolveCacheDir(), 'code-server'),
+        outDir: layout.artifacts,
+        progress,
+        log: fileLogger(layout, 'artifacts'),
+        ...opts.codeServerBuild,
+      })
       onDemand.start()
       stops.push(() => onDemand.stop())
     }
@@ -195,18 +253,30 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
     const adminToken = readFileSync(layout.adminTokenFile, 'utf8').trim()
     const gatewayUrl = gateway.gateway.url
     writeRuntime(layout, {
-      pid: process.pid, apiPort: api.port, gatewayPort: Number(new URL(gatewayUrl).port), artifactPort: Number(new URL(artifacts.baseUrl).port),
-      apiUrl: api.url, gatewayUrl, startedAt: new Date().toISOString(),
+      pid: process.pid,
+      apiPort: api.port,
+      gatewayPort: Number(new URL(gatewayUrl).port),
+      artifactPort: Number(new URL(artifacts.baseUrl).port),
+      apiUrl: api.url,
+      gatewayUrl,
+      startedAt: new Date().toISOString(),
     })
     let stopped: Promise<void> | undefined
     return {
-      layout, api, gatewayUrl, portalUrl: `${gatewayUrl}/api/servers`, adminToken, caFile: join(pkiDir(layout.apiserver), 'ca.crt'),
-      viewKubeconfig, componentKubeconfigs: { controller: controllerCreds.kubeconfig, gateway: gatewayCreds.kubeconfig },
-      stop: () => (stopped ??= (async () => {
-        await stopAll()
-        const rt = readRuntime(layout)
-        if (rt.pid === process.pid) writeRuntime(layout, { ...rt, pid: undefined })
-      })()),
+      layout,
+      api,
+      gatewayUrl,
+      portalUrl: `${gatewayUrl}/api/servers`,
+      adminToken,
+      caFile: join(pkiDir(layout.apiserver), 'ca.crt'),
+      viewKubeconfig,
+      componentKubeconfigs: { controller: controllerCreds.kubeconfig, gateway: gatewayCreds.kubeconfig },
+      stop: () =>
+        (stopped ??= (async () => {
+          await stopAll()
+          const rt = readRuntime(layout)
+          if (rt.pid === process.pid) writeRuntime(layout, { ...rt, pid: undefined })
+        })()),
     }
   } catch (err) {
     await stopAll()

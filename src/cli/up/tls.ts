@@ -16,7 +16,9 @@ export function ideHosts(suffix: string): string[] {
   return hosts
 }
 
-export function pkiDir(apiserverDir: string): string { return join(apiserverDir, 'pki') }
+export function pkiDir(apiserverDir: string): string {
+  return join(apiserverDir, 'pki')
+}
 
 export async function ensureServingPki(apiserverDir: string, ideSuffix: string): Promise<Pki> {
   return ensurePki(pkiDir(apiserverDir), ['127.0.0.1', 'localhost', ideSuffix, ...ideHosts(ideSuffix)])

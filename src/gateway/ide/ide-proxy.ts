@@ -84,7 +84,10 @@ export class IdeProxy {
       return sendErrorPage(res, 'ZLH_GW_IDE_ORIGIN_MISMATCH')
     }
     if (!route.ready) {
-      return sendErrorPage(res, 'ZLH_GW_IDE_DEVSERVER_NOT_READY', { detail: `${route.namespace}/${route.name} is not ready`, retryAfterSeconds: NOT_READY_RETRY_SECONDS })
+      return sendErrorPage(res, 'ZLH_GW_IDE_DEVSERVER_NOT_READY', {
+        detail: `${route.namespace}/${route.name} is not ready`,
+        retryAfterSeconds: NOT_READY_RETRY_SECONDS,
+      })
     }
     if (method === 'GET' && (url === '/' || url.startsWith('/?')) && !opensSomething(url)) {
       return redirect(res, `${origins.origin(host.vmid)}/${this.folderQueryOf(route)}`)
@@ -115,7 +118,9 @@ export class IdeProxy {
    */
   closeEndedSessions(vmid?: number): number {
     const { routes, live } = this.deps
-    return live.closeWhere((s) => (vmid === undefined ? s.apiTokenId !== null : s.vmid === vmid) && this.ended(s, routes.lookup(s.vmid)) !== undefined)
+    return live.closeWhere(
+      (s) => (vmid === undefined ? s.apiTokenId !== null : s.vmid === vmid) && this.ended(s, routes.lookup(s.vmid)) !== undefined,
+    )
   }
 
   /** `?folder=…` for the route's workspace folder (already checked by the route table), else the default. */
@@ -129,9 +134,10 @@ export class IdeProxy {
 
   private async exchangeToken(res: ServerResponse, vmid: number, path: string, params: URLSearchParams): Promise<void> {
     const tokens = params.getAll('token')
-    const result = tokens.length === 1
-      ? await this.deps.tokens.redeem(tokens[0]!, vmid, (b) => this.ended(b, this.deps.routes.lookup(vmid)))
-      : { ok: false as const, reason: 'malformed' as const }
+    const result =
+      tokens.length === 1
+        ? await this.deps.tokens.redeem(tokens[0]!, vmid, (b) => this.ended(b, this.deps.routes.lookup(vmid)))
+        : { ok: false as const, reason: 'malformed' as const }
     if (res.destroyed) return
     if (!result.ok) return sendErrorPage(res, 'ZLH_GW_IDE_TOKEN_INVALID', { detail: describeRejection(result.reason) })
     params.delete('token')

@@ -20,9 +20,7 @@ export const IDE_TOKEN_PATTERN = /^[A-Za-z0-9_.-]{1,1024}$/
 
 export type TokenRejection = 'malformed' | 'forged' | 'other-vmid' | 'expired' | 'replayed' | 'unverifiable' | BindingEnd
 
-export type TokenRedemption =
-  | { ok: true; binding: IdeBinding }
-  | { ok: false; reason: TokenRejection }
+export type TokenRedemption = { ok: true; binding: IdeBinding } | { ok: false; reason: TokenRejection }
 
 const REJECTION_TEXT: Record<TokenRejection, string> = {
   malformed: 'the link is damaged or incomplete',
@@ -75,7 +73,11 @@ export class IdeTokenIssuer {
    * Verifies `token` for the dev server `vmid`, asks `stillBound` whether its binding holds, and
    * consumes it. A token refused before the claim (any reason but replayed/unverifiable) stays unused.
    */
-  async redeem(token: string, vmid: number, stillBound: (binding: IdeBinding) => BindingEnd | undefined = () => undefined): Promise<TokenRedemption> {
+  async redeem(
+    token: string,
+    vmid: number,
+    stillBound: (binding: IdeBinding) => BindingEnd | undefined = () => undefined,
+  ): Promise<TokenRedemption> {
     if (!IDE_TOKEN_PATTERN.test(token)) return { ok: false, reason: 'malformed' }
     const payload = this.signer.verify(token)
     if (payload === undefined) return { ok: false, reason: 'forged' }

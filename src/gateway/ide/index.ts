@@ -13,7 +13,13 @@ export { InMemoryRouteTable } from './route-table.ts'
 export type { DevServerRoute, ResolvedRoute, RouteTable, UpstreamTarget } from './route-table.ts'
 export { bindingEnded, describeBindingEnd } from './session-binding.ts'
 export type { ApiTokenRegistry, BindingEnd, IdeBinding } from './session-binding.ts'
-export { IdeSessionCookie, SESSION_COOKIE_NAME, DEFAULT_SESSION_TTL_SECONDS, DEFAULT_SESSION_RETAIN_SECONDS, stripSessionCookie } from './session-cookie.ts'
+export {
+  IdeSessionCookie,
+  SESSION_COOKIE_NAME,
+  DEFAULT_SESSION_TTL_SECONDS,
+  DEFAULT_SESSION_RETAIN_SECONDS,
+  stripSessionCookie,
+} from './session-cookie.ts'
 export type { IdeSession } from './session-cookie.ts'
 export { UpstreamProxy } from './upstream-proxy.ts'
 export type { WebSocketExtras } from './upstream-proxy.ts'

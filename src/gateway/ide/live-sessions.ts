@@ -62,7 +62,10 @@ export class LiveSessions {
     socket.once('close', () => record.sockets.delete(socket))
     // Attached only after the 101, when the proxy pipes the socket: a data listener switches the
     // stream to flowing mode, which must not happen before something consumes it.
-    return () => socket.on('data', () => { record.lastActiveMs = this.now() })
+    return () =>
+      socket.on('data', () => {
+        record.lastActiveMs = this.now()
+      })
   }
 
   /** Whether the session `sid` had WebSocket traffic within the session lifetime. */

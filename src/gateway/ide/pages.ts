@@ -8,8 +8,7 @@ import { gatewayErrors, type GatewayErrorCode } from '../errors.ts'
 
 export const ERROR_CODE_HEADER = 'x-zlh-error'
 
-const escapeHtml = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 export interface ErrorPageOptions {
   /** Extra explanation, shown on the page (never a secret). */
@@ -18,11 +17,15 @@ export interface ErrorPageOptions {
   retryAfterSeconds?: number
 }
 
-export function renderErrorPage(code: GatewayErrorCode, opts: ErrorPageOptions = {}): { status: number; headers: Record<string, string>; body: string } {
+export function renderErrorPage(
+  code: GatewayErrorCode,
+  opts: ErrorPageOptions = {},
+): { status: number; headers: Record<string, string>; body: string } {
   const spec = gatewayErrors.entries[code]
   const refresh = opts.retryAfterSeconds ? `<meta http-equiv="refresh" content="${opts.retryAfterSeconds}">` : ''
   const detail = opts.detail ? `<p>${escapeHtml(opts.detail)}</p>` : ''
-  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8">${refresh}<title>${escapeHtml(spec.message)}</title></head>` +
+  const body =
+    `<!doctype html><html lang="en"><head><meta charset="utf-8">${refresh}<title>${escapeHtml(spec.message)}</title></head>` +
     `<body><h1>${escapeHtml(spec.message)}</h1>${detail}<p>${escapeHtml(spec.hint)}</p><p><small>${code}</small></p></body></html>`
   const headers: Record<string, string> = {
     'content-type': 'text/html; charset=utf-8',

@@ -63,10 +63,16 @@ export class InMemoryRouteTable implements RouteTable {
   /** Stores or replaces the route of `vmid`; throws on an address that is not host[:port]. */
   set(vmid: number, route: DevServerRoute): ResolvedRoute {
     if (!Number.isSafeInteger(vmid) || vmid < 1) throw new Error(`invalid vmid ${vmid}: expected a positive integer`)
-    if (typeof route.uid !== 'string' || !route.uid) throw new Error(`route of vmid ${vmid} has no DevServer uid: IDE sessions are bound to it`)
+    if (typeof route.uid !== 'string' || !route.uid)
+      throw new Error(`route of vmid ${vmid} has no DevServer uid: IDE sessions are bound to it`)
     const { folder, ...rest } = route
     const safeFolder = ideFolderOf(folder)
-    const resolved: ResolvedRoute = { ...rest, ...(safeFolder === undefined ? {} : { folder: safeFolder }), vmid, target: parseUpstream(route.address, this.defaultPort) }
+    const resolved: ResolvedRoute = {
+      ...rest,
+      ...(safeFolder === undefined ? {} : { folder: safeFolder }),
+      vmid,
+      target: parseUpstream(route.address, this.defaultPort),
+    }
     this.routes.set(vmid, resolved)
     this.changed(vmid)
     return resolved

@@ -62,7 +62,11 @@ export const isUid = (s: string): boolean => UID_PATTERN.test(s)
  * current entry for the binding's vmid; a binding that names an API token and a gateway with no
  * registry to check it against fails closed.
  */
-export function bindingEnded(binding: IdeBinding, route: ResolvedRoute | undefined, apiTokens: ApiTokenRegistry | undefined): BindingEnd | undefined {
+export function bindingEnded(
+  binding: IdeBinding,
+  route: ResolvedRoute | undefined,
+  apiTokens: ApiTokenRegistry | undefined,
+): BindingEnd | undefined {
   if (!route) return 'devserver-gone'
   if (route.uid !== binding.uid) return 'devserver-replaced'
   if (binding.apiTokenId !== null && !(apiTokens?.isActive(binding.apiTokenId) ?? false)) return 'token-revoked'

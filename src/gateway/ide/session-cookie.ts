@@ -62,7 +62,9 @@ export class IdeSessionCookie {
     const { vmid, uid, apiTokenId, user } = binding
     checkBindingFields(uid, apiTokenId)
     const exp = Math.floor(this.now() / 1000) + this.ttlSeconds
-    const value = this.signer.sign(`v2.${vmid}.${uid}.${apiTokenId ?? NO_API_TOKEN}.${sid}.${exp}.${Buffer.from(user, 'utf8').toString('base64url')}`)
+    const value = this.signer.sign(
+      `v2.${vmid}.${uid}.${apiTokenId ?? NO_API_TOKEN}.${sid}.${exp}.${Buffer.from(user, 'utf8').toString('base64url')}`,
+    )
     return stringifySetCookie({
       name: SESSION_COOKIE_NAME,
       value,
@@ -118,7 +120,15 @@ export class IdeSessionCookie {
       const user = Buffer.from(user64, 'base64url').toString('utf8')
       const apiTokenId = parseApiTokenId(tokenIdText)
       session = { vmid: Number(vmidText), uid, apiTokenId: apiTokenId ?? null, sid, user, expiresAtMs: Number(expText) * 1000 }
-      if (!user || apiTokenId === undefined || !isUid(uid) || !SID_PATTERN.test(sid) || !Number.isSafeInteger(session.vmid) || !Number.isFinite(session.expiresAtMs)) return undefined
+      if (
+        !user ||
+        apiTokenId === undefined ||
+        !isUid(uid) ||
+        !SID_PATTERN.test(sid) ||
+        !Number.isSafeInteger(session.vmid) ||
+        !Number.isFinite(session.expiresAtMs)
+      )
+        return undefined
       if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.clear()
       this.verified.set(value, session)
     }

@@ -11,7 +11,9 @@ export class PurposeSigner {
 
   constructor(signingKey: Buffer, purpose: string) {
     if (signingKey.length < MIN_SIGNING_KEY_BYTES) {
-      throw new Error(`signing key too short: ${signingKey.length} bytes, need at least ${MIN_SIGNING_KEY_BYTES} (generate one with: openssl rand -base64 32)`)
+      throw new Error(
+        `signing key too short: ${signingKey.length} bytes, need at least ${MIN_SIGNING_KEY_BYTES} (generate one with: openssl rand -base64 32)`,
+      )
     }
     this.subkey = createHmac('sha256', signingKey).update(`zlh-gateway/${purpose}`).digest()
   }

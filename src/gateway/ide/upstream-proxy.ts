@@ -54,8 +54,28 @@ export interface WebSocketExtras {
 
 // `transfer-encoding` and `expect` are the connection's business too: the body is re-framed by
 // the upstream client, and undici refuses both.
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'upgrade', 'transfer-encoding', 'expect']
-const CLIENT_CLAIMED = ['forwarded', 'x-forwarded-port', 'x-forwarded-prefix', 'x-forwarded-server', 'x-real-ip', 'x-forwarded-ssl', 'x-forwarded-scheme', 'x-original-url', 'x-rewrite-url']
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'upgrade',
+  'transfer-encoding',
+  'expect',
+]
+const CLIENT_CLAIMED = [
+  'forwarded',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-server',
+  'x-real-ip',
+  'x-forwarded-ssl',
+  'x-forwarded-scheme',
+  'x-original-url',
+  'x-rewrite-url',
+]
 
 export class UpstreamProxy {
   private readonly proxy: ProxyServer
@@ -94,7 +114,12 @@ export class UpstreamProxy {
     const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
     rewriteHeaders(req.headers, req.socket, authority, this.scheme, false)
     this.poolFor(route).dispatch(
-      { method: req.method as Dispatcher.HttpMethod, path: req.url ?? '/', headers: req.headers as Record<string, string>, body: hasBody ? req : null },
+      {
+        method: req.method as Dispatcher.HttpMethod,
+        path: req.url ?? '/',
+        headers: req.headers as Record<string, string>,
+        body: hasBody ? req : null,
+      },
       new ResponseForwarder(res, renewedCookie, (err) => this.failHttp(err, req, res)),
     )
   }
@@ -243,8 +268,9 @@ function rewriteHeaders(headers: IncomingHttpHeaders, socket: Socket, authority:
 function filterSetCookie(headers: Record<string, string | string[] | undefined>, renewedCookie: string | undefined): void {
   const setCookie = headers['set-cookie']
   if (setCookie === undefined && !renewedCookie) return
-  const kept = (Array.isArray(setCookie) ? setCookie : setCookie === undefined ? [] : [setCookie])
-    .filter((c) => !c.trimStart().startsWith(`${SESSION_COOKIE_NAME}=`))
+  const kept = (Array.isArray(setCookie) ? setCookie : setCookie === undefined ? [] : [setCookie]).filter(
+    (c) => !c.trimStart().startsWith(`${SESSION_COOKIE_NAME}=`),
+  )
   if (renewedCookie) kept.push(renewedCookie)
   if (kept.length > 0) headers['set-cookie'] = kept
   else delete headers['set-cookie']
@@ -277,7 +303,11 @@ class ResponseForwarder implements Dispatcher.DispatchHandler {
     if (this.res.destroyed) controller.abort(new Error('client went away'))
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
     for (const h of RESPONSE_HOP_BY_HOP) if (headers[h] !== undefined) delete headers[h]
     filterSetCookie(headers, this.renewedCookie)
     this.res.writeHead(statusCode, headers as IncomingHttpHeaders)

@@ -8,7 +8,14 @@
 // `zerolaghub.dev/agent-url`, else `http://<status.address>:<agentPort>` (AGENT_PORT, 7100, the
 // agent's port in lxc/proxmox containers).
 
-import { AGENT_PORT, AGENT_TOKEN_KEY, AGENT_URL_ANNOTATION, AGENT_URL_KEY, agentTokenSecretName, isUsableAgentToken } from '../../api/index.ts'
+import {
+  AGENT_PORT,
+  AGENT_TOKEN_KEY,
+  AGENT_URL_ANNOTATION,
+  AGENT_URL_KEY,
+  agentTokenSecretName,
+  isUsableAgentToken,
+} from '../../api/index.ts'
 import type { Client } from '../../runtime/index.ts'
 import { ApiError, isNotFound } from '../../runtime/index.ts'
 import { PortalError } from './api-reply.ts'
@@ -57,7 +64,8 @@ export class AgentLocator {
       if (!isNotFound(err)) throw new PortalError('ZLH_GW_API_BACKEND', `reading the agent credentials of ${name} failed`)
     }
     const token = decode(secret?.data?.[AGENT_TOKEN_KEY])
-    if (!isUsableAgentToken(token)) throw new PortalError('ZLH_GW_API_NOT_READY', `${kind} "${name}" has no agent credentials yet (its container is still being created)`)
+    if (!isUsableAgentToken(token))
+      throw new PortalError('ZLH_GW_API_NOT_READY', `${kind} "${name}" has no agent credentials yet (its container is still being created)`)
     const explicit = decode(secret?.data?.[AGENT_URL_KEY]) ?? server.metadata.annotations?.[AGENT_URL_ANNOTATION]
     let baseUrl: string
     if (explicit && /^https?:\/\/[^/?#\s]+\/?$/.test(explicit)) baseUrl = explicit.replace(/\/$/, '')

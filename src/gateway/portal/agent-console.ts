@@ -69,17 +69,24 @@ export class AgentConsoleProxy {
     if (target.asterisk || !(target.path === PORTAL_PREFIX || target.path.startsWith(`${PORTAL_PREFIX}/`))) return false
     const m = CONSOLE_PATH.exec(target.path)
     const search = target.query ? `?${target.query}` : ''
-    void this.#upgrade(req, socket, head, m ? { kind: m[1] === 'game' ? 'GameServer' : 'DevServer', name: m[2]! } : undefined, search)
-      .catch((err) => {
-        const code: GatewayErrorCode = err instanceof PortalError ? err.code : 'ZLH_GW_API_AGENT_UNAVAILABLE'
-        if (!(err instanceof PortalError)) this.#deps.onError?.(err, m?.[2] ?? '')
-        else if (this.#deps.log) logRefusal(this.#deps.log, err)
-        refuse(socket, code, err instanceof PortalError ? err.message : undefined)
-      })
+    void this.#upgrade(
+      req,
+      socket,
+      head,
+      m ? { kind: m[1] === 'game' ? 'GameServer' : 'DevServer', name: m[2]! } : undefined,
+      search,
+    ).catch((err) => {
+      const code: GatewayErrorCode = err instanceof PortalError ? err.code : 'ZLH_GW_API_AGENT_UNAVAILABLE'
+      if (!(err instanceof PortalError)) this.#deps.onError?.(err, m?.[2] ?? '')
+      else if (this.#deps.log) logRefusal(this.#deps.log, err)
+      refuse(socket, code, err instanceof PortalError ? err.message : undefined)
+    })
     return true
   }
 
-  get openSockets(): number { return this.#open.size }
+  get openSockets(): number {
+    return this.#open.size
+  }
 
   close(): void {
     for (const ws of this.#open) ws.terminate()
@@ -87,7 +94,13 @@ export class AgentConsoleProxy {
     this.#wss.close()
   }
 
-  async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, target: { kind: ServerKind; name: string } | undefined, search: string): Promise<void> {
+  async #upgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    target: { kind: ServerKind; name: string } | undefined,
+    search: string,
+  ): Promise<void> {
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim())
     const fromProtocol = offered.find((p) => p.startsWith(BEARER_PROTOCOL))?.slice(BEARER_PROTOCOL.length)
     const principal = authenticateBearer(this.#deps.tokens, req.headers, fromProtocol)
@@ -101,27 +114,44 @@ export class AgentConsoleProxy {
     const { namespace, held } = actingNamespace(reach, requested)
     const agent = await this.#deps.agents.locate(kind, held ? namespace : null, name)
     if (socket.destroyed) return
-    const upstream = new WebSocket(`${agent.baseUrl.replace(/^http/, 'ws')}/${kind === 'GameServer' ? 'game' : 'dev'}/console${withoutNamespace(search)}`, {
-      headers: { authorization: `Bearer ${agent.token}` }, handshakeTimeout: 15_000, perMessageDeflate: false,
-    })
+    const upstream = new WebSocket(
+      `${agent.baseUrl.replace(/^http/, 'ws')}/${kind === 'GameServer' ? 'game' : 'dev'}/console${withoutNamespace(search)}`,
+      {
+        headers: { authorization: `Bearer ${agent.token}` },
+        handshakeTimeout: 15_000,
+        perMessageDeflate: false,
+      },
+    )
     this.#open.add(upstream)
     upstream.once('close', () => this.#open.delete(upstream))
     // The agent may speak in the same packet as its 101 (history, state): hold those frames
     // until the client is switched over.
     const early: Array<{ data: WebSocket.RawData; isBinary: boolean }> = []
-    const hold = (data: WebSocket.RawData, isBinary: boolean): void => { early.push({ data, isBinary }) }
+    const hold = (data: WebSocket.RawData, isBinary: boolean): void => {
+      early.push({ data, isBinary })
+    }
     upstream.on('message', hold)
-    socket.once('close', () => { if (upstream.readyState === WebSocket.CONNECTING) upstream.terminate() })
+    socket.once('close', () => {
+      if (upstream.readyState === WebSocket.CONNECTING) upstream.terminate()
+    })
     await new Promise<void>((resolve, reject) => {
       upstream.once('open', resolve)
       upstream.once('unexpected-response', (_r, res) => {
         res.resume()
         upstream.terminate()
-        reject(new PortalError(res.statusCode === 404 ? 'ZLH_GW_API_NOT_READY' : 'ZLH_GW_API_AGENT_UNAVAILABLE', `the agent answered ${res.statusCode}`))
+        reject(
+          new PortalError(
+            res.statusCode === 404 ? 'ZLH_GW_API_NOT_READY' : 'ZLH_GW_API_AGENT_UNAVAILABLE',
+            `the agent answered ${res.statusCode}`,
+          ),
+        )
       })
       upstream.once('error', reject)
     })
-    if (socket.destroyed) { upstream.close(1001); return }
+    if (socket.destroyed) {
+      upstream.close(1001)
+      return
+    }
     this.#wss.handleUpgrade(req, socket, head, (client) => {
       upstream.off('message', hold)
       this.#pipe(client, upstream)
@@ -132,8 +162,12 @@ export class AgentConsoleProxy {
   #pipe(client: WebSocket, upstream: WebSocket): void {
     this.#open.add(client)
     client.once('close', () => this.#open.delete(client))
-    client.on('message', (data, isBinary) => { if (upstream.readyState === WebSocket.OPEN) upstream.send(data, { binary: isBinary }) })
-    upstream.on('message', (data, isBinary) => { if (client.readyState === WebSocket.OPEN) client.send(data, { binary: isBinary }) })
+    client.on('message', (data, isBinary) => {
+      if (upstream.readyState === WebSocket.OPEN) upstream.send(data, { binary: isBinary })
+    })
+    upstream.on('message', (data, isBinary) => {
+      if (client.readyState === WebSocket.OPEN) client.send(data, { binary: isBinary })
+    })
     client.on('close', (code, reason) => closeWith(upstream, code, reason))
     upstream.on('close', (code, reason) => closeWith(client, code, reason))
     client.on('error', () => client.terminate())
@@ -155,5 +189,7 @@ function refuse(socket: Duplex, code: GatewayErrorCode, detail?: string): void {
   const status = gatewayErrors.entries[code].httpStatus
   const body = JSON.stringify(apiErrorBody(code, detail && detail !== gatewayErrors.entries[code].message ? detail : undefined))
   const extra = status === 401 ? 'WWW-Authenticate: Bearer realm="zlh"\r\n' : ''
-  socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`)
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`,
+  )
 }

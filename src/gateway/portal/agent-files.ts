@@ -37,10 +37,14 @@ export function agentPathOf(url: string, marker: '/files/' | '/uploads/', fixedS
   try {
     segments = rest.split('/').map((s) => decodeURIComponent(s))
   } catch {
-    throw new PortalError('ZLH_GW_API_INVALID', 'the file path is not valid percent-encoding', { errors: [{ field: 'path', message: 'path: Invalid value: bad percent-encoding' }] })
+    throw new PortalError('ZLH_GW_API_INVALID', 'the file path is not valid percent-encoding', {
+      errors: [{ field: 'path', message: 'path: Invalid value: bad percent-encoding' }],
+    })
   }
   if (segments.some((s) => s === '..' || s === '.' || s.includes('\0') || s.includes('/') || s.includes('\\'))) {
-    throw new PortalError('ZLH_GW_API_INVALID', 'the file path may not contain "..", "." or encoded separators', { errors: [{ field: 'path', message: 'path: Invalid value: must stay inside the server root' }] })
+    throw new PortalError('ZLH_GW_API_INVALID', 'the file path may not contain "..", "." or encoded separators', {
+      errors: [{ field: 'path', message: 'path: Invalid value: must stay inside the server root' }],
+    })
   }
   return `${agentPrefix}${marker}${segments.map(encodeURIComponent).join('/')}${q === -1 ? '' : withoutNamespace(url.slice(q))}`
 }
@@ -59,14 +63,24 @@ export const agentFileRoutes: FastifyPluginAsync<AgentFilesDeps> = async (scoped
         method: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE'],
         url: `/${segment}/:name${marker}*`,
         config: { scope: 'files' },
-        schema: { tags: ['files'], summary: `${marker === '/files/' ? 'Files' : 'Uploads (raw or zip/tar.gz with ?extract=true)'} of a ${kind}${segment === 'dev' ? ' (its workspace)' : ''}, proxied to its agent` },
-        handler: async (req, reply) => forward(req, reply, deps, kind, agentPathOf(req.url, marker, req.routeOptions.url!.split('/').length - 1, agentPrefix)),
+        schema: {
+          tags: ['files'],
+          summary: `${marker === '/files/' ? 'Files' : 'Uploads (raw or zip/tar.gz with ?extract=true)'} of a ${kind}${segment === 'dev' ? ' (its workspace)' : ''}, proxied to its agent`,
+        },
+        handler: async (req, reply) =>
+          forward(req, reply, deps, kind, agentPathOf(req.url, marker, req.routeOptions.url!.split('/').length - 1, agentPrefix)),
       })
     }
   }
 }
 
-async function forward(req: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply, deps: AgentFilesDeps, kind: ServerKind, agentPath: string): Promise<FastifyReply> {
+async function forward(
+  req: FastifyRequest<{ Params: { name: string } }>,
+  reply: FastifyReply,
+  deps: AgentFilesDeps,
+  kind: ServerKind,
+  agentPath: string,
+): Promise<FastifyReply> {
   const { reach, requested } = tenancyOf(principalOf(req), deps.namespace, req.query)
   const { namespace, held } = actingNamespace(reach, requested)
   const agent = await deps.agents.locate(kind, held ? namespace : null, req.params.name)
@@ -83,7 +97,9 @@ async function forward(req: FastifyRequest<{ Params: { name: string } }>, reply:
       const r = httpRequest(target, { method: req.method, headers, agent: false, timeout: TIMEOUT_MS }, resolve)
       r.on('timeout', () => r.destroy(new Error('agent did not answer in time')))
       r.on('error', reject)
-      req.raw.once('close', () => { if (!req.raw.complete) r.destroy() })
+      req.raw.once('close', () => {
+        if (!req.raw.complete) r.destroy()
+      })
       if (body && typeof body.pipe === 'function') body.pipe(r)
       else r.end()
     })

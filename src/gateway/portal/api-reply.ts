@@ -17,7 +17,10 @@ export function apiErrorBody(code: GatewayErrorCode, detail?: string, extra: Rec
 }
 
 export function sendApiError(reply: FastifyReply, code: GatewayErrorCode, detail?: string, extra?: Record<string, unknown>): FastifyReply {
-  return reply.code(gatewayErrors.entries[code].httpStatus).header('cache-control', 'no-store').send(apiErrorBody(code, detail, extra))
+  return reply
+    .code(gatewayErrors.entries[code].httpStatus)
+    .header('cache-control', 'no-store')
+    .send(apiErrorBody(code, detail, extra))
 }
 
 /**

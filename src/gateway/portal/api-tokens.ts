@@ -38,7 +38,13 @@ export interface Principal {
   readonly namespaces: readonly string[]
 }
 
-interface StoredToken { sha256: string; user: string; scopes: Scope[]; namespaces?: string[]; createdAt: string }
+interface StoredToken {
+  sha256: string
+  user: string
+  scopes: Scope[]
+  namespaces?: string[]
+  createdAt: string
+}
 
 const TOKEN_PATTERN = /^zlh_([0-9a-f]{12})_[A-Za-z0-9_-]{43}$/
 
@@ -68,12 +74,17 @@ export class ApiTokenStore {
     await ensureNamespace(this.#client, this.#namespace)
     this.#load(await getOrCreateSecret(this.#client, this.#namespace, this.#name, () => ({})))
     const reflector = new Reflector<SecretObject>(this.#client, SECRET, {
-      namespace: this.#namespace, fieldSelector: `metadata.name=${this.#name}`,
+      namespace: this.#namespace,
+      fieldSelector: `metadata.name=${this.#name}`,
     })
     reflector.addEventHandler({
       onAdd: (s) => this.#load(s),
       onUpdate: (_old, s) => this.#load(s),
-      onDelete: () => { this.#records = new Map(); this.#loadedRv = 0; this.#changed() },
+      onDelete: () => {
+        this.#records = new Map()
+        this.#loadedRv = 0
+        this.#changed()
+      },
     })
     this.#reflector = reflector
     void reflector.run(signal).catch(() => {})
@@ -103,21 +114,32 @@ export class ApiTokenStore {
     if (bad !== undefined) throw new Error(`${JSON.stringify(bad)} is not a namespace name (a lowercase RFC 1123 label)`)
     const id = randomBytes(6).toString('hex')
     const token = `zlh_${id}_${randomBytes(32).toString('base64url')}`
-    await this.#put(id, { sha256: sha256Hex(token), user, scopes: [...scopes], ...(namespaces.length > 0 ? { namespaces: [...namespaces] } : {}), createdAt: new Date().toISOString() })
+    await this.#put(id, {
+      sha256: sha256Hex(token),
+      user,
+      scopes: [...scopes],
+      ...(namespaces.length > 0 ? { namespaces: [...namespaces] } : {}),
+      createdAt: new Date().toISOString(),
+    })
     return { id, token }
   }
 
   /** Registers a token chosen elsewhere (e.g. read from a file); it must have the token format. */
   async register(token: string, user: string, scopes: readonly Scope[]): Promise<string> {
     const m = TOKEN_PATTERN.exec(token)
-    if (!m) throw new Error('the token does not have the zlh_<12 hex>_<43 base64url> format; generate one with the gateway (leave the file absent)')
+    if (!m)
+      throw new Error(
+        'the token does not have the zlh_<12 hex>_<43 base64url> format; generate one with the gateway (leave the file absent)',
+      )
     await this.#put(m[1]!, { sha256: sha256Hex(token), user, scopes: [...scopes], createdAt: new Date().toISOString() })
     return m[1]!
   }
 
   async revoke(id: string): Promise<boolean> {
     if (!this.#records.has(id)) return false
-    const s = await this.#client.patch<SecretObject>(SECRET, this.#name, this.#namespace, { data: { [id]: null } }, PatchType.merge, { fieldManager: GATEWAY_FIELD_MANAGER })
+    const s = await this.#client.patch<SecretObject>(SECRET, this.#name, this.#namespace, { data: { [id]: null } }, PatchType.merge, {
+      fieldManager: GATEWAY_FIELD_MANAGER,
+    })
     this.#load(s)
     return true
   }
@@ -134,14 +156,24 @@ export class ApiTokenStore {
 
   /** Token ids with their user, scopes and namespaces (never hashes). */
   list(): Array<{ id: string; user: string; scopes: Scope[]; namespaces: string[]; createdAt: string }> {
-    return [...this.#records].map(([id, r]) => ({ id, user: r.user, scopes: r.scopes, namespaces: r.namespaces ?? [], createdAt: r.createdAt }))
+    return [...this.#records].map(([id, r]) => ({
+      id,
+      user: r.user,
+      scopes: r.scopes,
+      namespaces: r.namespaces ?? [],
+      createdAt: r.createdAt,
+    }))
   }
 
-  get size(): number { return this.#records.size }
+  get size(): number {
+    return this.#records.size
+  }
 
   async #put(id: string, rec: StoredToken): Promise<void> {
     const value = Buffer.from(JSON.stringify(rec)).toString('base64')
-    const s = await this.#client.patch<SecretObject>(SECRET, this.#name, this.#namespace, { data: { [id]: value } }, PatchType.merge, { fieldManager: GATEWAY_FIELD_MANAGER })
+    const s = await this.#client.patch<SecretObject>(SECRET, this.#name, this.#namespace, { data: { [id]: value } }, PatchType.merge, {
+      fieldManager: GATEWAY_FIELD_MANAGER,
+    })
     this.#load(s)
   }
 
@@ -159,10 +191,16 @@ export class ApiTokenStore {
         const rec = JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as StoredToken
         if (/^[0-9a-f]{64}$/.test(rec.sha256) && typeof rec.user === 'string' && Array.isArray(rec.scopes)) {
           // A hand-edited namespace list that is not one grants nothing (no namespace means the portal's).
-          if (rec.namespaces !== undefined && (!Array.isArray(rec.namespaces) || rec.namespaces.length === 0 || !rec.namespaces.every(isNamespaceName))) continue
+          if (
+            rec.namespaces !== undefined &&
+            (!Array.isArray(rec.namespaces) || rec.namespaces.length === 0 || !rec.namespaces.every(isNamespaceName))
+          )
+            continue
           next.set(id, { ...rec, scopes: rec.scopes.filter((s): s is Scope => (SCOPES as readonly string[]).includes(s)) })
         }
-      } catch { /* a hand-edited, unreadable entry grants nothing */ }
+      } catch {
+        /* a hand-edited, unreadable entry grants nothing */
+      }
     }
     this.#records = next
     this.#changed()

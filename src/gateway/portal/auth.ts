@@ -17,8 +17,12 @@ import { hasScope, type ApiTokenStore, type Principal, type Scope } from './api-
 import { sendApiError } from './api-reply.ts'
 
 declare module 'fastify' {
-  interface FastifyContextConfig { scope?: Scope | null }
-  interface FastifyRequest { principal?: Principal }
+  interface FastifyContextConfig {
+    scope?: Scope | null
+  }
+  interface FastifyRequest {
+    principal?: Principal
+  }
 }
 
 /** Where the portal API is mounted on the main host: every path under it is authenticated. */
@@ -48,7 +52,9 @@ export function authenticateRoute(tokens: ApiTokenStore): (req: FastifyRequest, 
       return sendApiError(reply, 'ZLH_GW_API_UNAUTHENTICATED')
     }
     if (!req.is404 && scope === undefined) {
-      return sendApiError(reply, 'ZLH_GW_API_FORBIDDEN', 'this route declares no scope, so it is refused to every token', { requiredScope: null })
+      return sendApiError(reply, 'ZLH_GW_API_FORBIDDEN', 'this route declares no scope, so it is refused to every token', {
+        requiredScope: null,
+      })
     }
     if (scope !== undefined && !hasScope(principal, scope)) {
       return sendApiError(reply, 'ZLH_GW_API_FORBIDDEN', `scope "${scope}" is required`, { requiredScope: scope })

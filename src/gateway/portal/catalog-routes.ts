@@ -42,28 +42,34 @@ export function catalogView(c: RuntimeCatalog): CatalogRuntimeView {
         sha256: st?.sha256 ?? null,
         sizeBytes: st?.sizeBytes ?? null,
         arches: v.artifacts.map((a) => a.arch),
-        channels: Object.entries(channels).filter(([, ver]) => ver === v.version).map(([ch]) => ch),
+        channels: Object.entries(channels)
+          .filter(([, ver]) => ver === v.version)
+          .map(([ch]) => ch),
       }
     }),
   }
 }
 
 export const catalogRoutes: FastifyPluginAsync<{ client: Client }> = async (app, { client }) => {
-  app.get('/runtimes', {
-    config: { scope: 'servers:read' },
-    schema: { tags: ['catalog'], summary: 'Runtimes, their versions (with verified state) and channels' },
-  }, async () => {
-    const items: RuntimeCatalog[] = []
-    let cont: string | undefined
-    try {
-      do {
-        const page = await client.list<RuntimeCatalog & KObject>(RUNTIMECATALOG, { limit: 500, continue: cont })
-        items.push(...page.items)
-        cont = page.metadata?.continue || undefined
-      } while (cont)
-    } catch (err) {
-      throw translateApiError(err)
-    }
-    return { runtimes: items.map(catalogView).sort((a, b) => a.name.localeCompare(b.name)) }
-  })
+  app.get(
+    '/runtimes',
+    {
+      config: { scope: 'servers:read' },
+      schema: { tags: ['catalog'], summary: 'Runtimes, their versions (with verified state) and channels' },
+    },
+    async () => {
+      const items: RuntimeCatalog[] = []
+      let cont: string | undefined
+      try {
+        do {
+          const page = await client.list<RuntimeCatalog & KObject>(RUNTIMECATALOG, { limit: 500, continue: cont })
+          items.push(...page.items)
+          cont = page.metadata?.continue || undefined
+        } while (cont)
+      } catch (err) {
+        throw translateApiError(err)
+      }
+      return { runtimes: items.map(catalogView).sort((a, b) => a.name.localeCompare(b.name)) }
+    },
+  )
 }

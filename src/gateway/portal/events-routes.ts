@@ -23,11 +23,19 @@ export interface EventRoutesDeps {
 /** The open event streams of one portal: counted, and all ended at once on shutdown. */
 export class EventStreams {
   readonly #ends = new Set<() => void>()
-  get open(): number { return this.#ends.size }
-  add(end: () => void): void { this.#ends.add(end) }
+  get open(): number {
+    return this.#ends.size
+  }
+  add(end: () => void): void {
+    this.#ends.add(end)
+  }
   /** False when `end` was already removed (the stream ended before). */
-  delete(end: () => void): boolean { return this.#ends.delete(end) }
-  closeAll(): void { for (const end of [...this.#ends]) end() }
+  delete(end: () => void): boolean {
+    return this.#ends.delete(end)
+  }
+  closeAll(): void {
+    for (const end of [...this.#ends]) end()
+  }
 }
 
 export interface EventRoutesOptions extends EventRoutesDeps {
@@ -37,38 +45,48 @@ export interface EventRoutesOptions extends EventRoutesDeps {
 /** The route above, as a fastify plugin the portal registers under its /api prefix. */
 export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, deps) => {
   const { streams } = deps
-  app.get('/events', {
-    config: { scope: 'servers:read' },
-    schema: { tags: ['servers'], summary: "Server-Sent Events of the caller's namespaces: `snapshot`, then `status` per change", querystring: namespaceQuery },
-  }, (req, reply) => {
-    // Decided before the stream starts: a namespace that is not the caller's is a plain 404.
-    const { reach, requested } = tenancyOf(principalOf(req), deps.namespace, req.query)
-    const shown = listedNamespaces(reach, requested)
-    reply.hijack()
-    const res = reply.raw
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store',
-      'x-accel-buffering': 'no',
-      connection: 'keep-alive',
-    })
-    let id = 0
-    const send = (event: string, data: unknown): void => { res.write(`id: ${++id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`) }
-    send('snapshot', { items: deps.informers.listIn(shown).map((o) => statusView(o, deps.ideUrlFor)) })
-    const onChange = (c: ServerChange): void => {
-      if (!inNamespaces(shown, c.object.metadata.namespace)) return
-      send('status', { type: c.type, server: statusView(c.object, deps.ideUrlFor) })
-    }
-    deps.informers.events.on('change', onChange)
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS)
-    const end = (): void => {
-      if (!streams.delete(end)) return
-      clearInterval(heartbeat)
-      deps.informers.events.off('change', onChange)
-      res.end()
-    }
-    streams.add(end)
-    req.raw.once('close', end)
-    res.once('close', end)
-  })
+  app.get(
+    '/events',
+    {
+      config: { scope: 'servers:read' },
+      schema: {
+        tags: ['servers'],
+        summary: "Server-Sent Events of the caller's namespaces: `snapshot`, then `status` per change",
+        querystring: namespaceQuery,
+      },
+    },
+    (req, reply) => {
+      // Decided before the stream starts: a namespace that is not the caller's is a plain 404.
+      const { reach, requested } = tenancyOf(principalOf(req), deps.namespace, req.query)
+      const shown = listedNamespaces(reach, requested)
+      reply.hijack()
+      const res = reply.raw
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-accel-buffering': 'no',
+        connection: 'keep-alive',
+      })
+      let id = 0
+      const send = (event: string, data: unknown): void => {
+        res.write(`id: ${++id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+      }
+      send('snapshot', { items: deps.informers.listIn(shown).map((o) => statusView(o, deps.ideUrlFor)) })
+      const onChange = (c: ServerChange): void => {
+        if (!inNamespaces(shown, c.object.metadata.namespace)) return
+        send('status', { type: c.type, server: statusView(c.object, deps.ideUrlFor) })
+      }
+      deps.informers.events.on('change', onChange)
+      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS)
+      const end = (): void => {
+        if (!streams.delete(end)) return
+        clearInterval(heartbeat)
+        deps.informers.events.off('change', onChange)
+        res.end()
+      }
+      streams.add(end)
+      req.raw.once('close', end)
+      res.once('close', end)
+    },
+  )
 }

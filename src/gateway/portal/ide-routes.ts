@@ -22,24 +22,30 @@ export interface IdeRoutesDeps {
 
 /** The route above, as a fastify plugin the portal registers under its /api prefix. */
 export const ideRoutes: FastifyPluginAsync<IdeRoutesDeps> = async (app, deps) => {
-  app.post<{ Params: { name: string } }>('/dev/:name/ide-token', {
-    config: { scope: 'ide' },
-    schema: {
-      tags: ['dev servers'], summary: 'A one-time link that opens the hosted IDE of a dev server',
-      params: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] }, querystring: namespaceQuery,
-      response: { 200: { type: 'object', properties: { url: { type: 'string' }, expiresAt: { type: 'string' } } } },
+  app.post<{ Params: { name: string } }>(
+    '/dev/:name/ide-token',
+    {
+      config: { scope: 'ide' },
+      schema: {
+        tags: ['dev servers'],
+        summary: 'A one-time link that opens the hosted IDE of a dev server',
+        params: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
+        querystring: namespaceQuery,
+        response: { 200: { type: 'object', properties: { url: { type: 'string' }, expiresAt: { type: 'string' } } } },
+      },
     },
-  }, async (req) => {
-    const dev = await getReachableServer(deps.client, req, deps.namespace, 'DevServer', req.params.name)
-    if (!dev) throw new PortalError('ZLH_GW_API_NOT_FOUND', `no DevServer named "${req.params.name}"`)
-    const vmid = dev.status?.vmid
-    if (typeof vmid !== 'number' || !isConditionTrue(dev, 'Ready')) {
-      throw new PortalError('ZLH_GW_API_NOT_READY', `DevServer "${req.params.name}" is ${dev.status?.phase ?? 'Pending'}, not Ready`)
-    }
-    const uid = dev.metadata?.uid
-    if (!uid) throw new PortalError('ZLH_GW_API_NOT_READY', `DevServer "${req.params.name}" has no uid yet`)
-    const principal = principalOf(req)
-    const minted = deps.mintIdeToken(vmid, principal.user, { uid, apiTokenId: principal.tokenId })
-    return { url: minted.url, expiresAt: minted.expiresAt.toISOString() }
-  })
+    async (req) => {
+      const dev = await getReachableServer(deps.client, req, deps.namespace, 'DevServer', req.params.name)
+      if (!dev) throw new PortalError('ZLH_GW_API_NOT_FOUND', `no DevServer named "${req.params.name}"`)
+      const vmid = dev.status?.vmid
+      if (typeof vmid !== 'number' || !isConditionTrue(dev, 'Ready')) {
+        throw new PortalError('ZLH_GW_API_NOT_READY', `DevServer "${req.params.name}" is ${dev.status?.phase ?? 'Pending'}, not Ready`)
+      }
+      const uid = dev.metadata?.uid
+      if (!uid) throw new PortalError('ZLH_GW_API_NOT_READY', `DevServer "${req.params.name}" has no uid yet`)
+      const principal = principalOf(req)
+      const minted = deps.mintIdeToken(vmid, principal.user, { uid, apiTokenId: principal.tokenId })
+      return { url: minted.url, expiresAt: minted.expiresAt.toISOString() }
+    },
+  )
 }

@@ -62,7 +62,10 @@ export class ServerInformers {
       await Promise.all([this.games.waitForSync(wait), this.devs.waitForSync(wait)])
     } catch (err) {
       if (signal.aborted) throw err
-      throw new Error(`GameServers and DevServers could not be listed within ${Math.round((opts.syncTimeoutMs ?? 0) / 1000)} s: apply the CRDs (kubectl apply -f crds/) and check that the gateway may list and watch them`, { cause: err })
+      throw new Error(
+        `GameServers and DevServers could not be listed within ${Math.round((opts.syncTimeoutMs ?? 0) / 1000)} s: apply the CRDs (kubectl apply -f crds/) and check that the gateway may list and watch them`,
+        { cause: err },
+      )
     }
   }
 
@@ -74,7 +77,11 @@ export class ServerInformers {
   listOf(kind: ServerKind, namespaces: readonly string[] | 'all'): ServerObject[] {
     const store = (kind === 'GameServer' ? this.games : this.devs).store as Store<ServerObject & KObject>
     const items: ServerObject[] = namespaces === 'all' ? store.list() : namespaces.flatMap((ns) => store.byIndex('namespace', ns))
-    return items.sort((a, b) => (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))
+    return items.sort(
+      (a, b) =>
+        (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') ||
+        (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''),
+    )
   }
 
   /** Game servers, then dev servers, in `namespaces` ('all': every namespace). */
@@ -98,7 +105,8 @@ export class ServerInformers {
     if (previous !== undefined && (!routable || previous !== vmid)) {
       // Only drop a route this DevServer owns (another may have taken the vmid meanwhile).
       const r = this.#routes.lookup(previous)
-      if (r && r.name === dev.metadata.name && r.namespace === dev.metadata.namespace && r.uid === (dev.metadata.uid ?? '')) this.#routes.delete(previous)
+      if (r && r.name === dev.metadata.name && r.namespace === dev.metadata.namespace && r.uid === (dev.metadata.uid ?? ''))
+        this.#routes.delete(previous)
       this.#vmidOf.delete(key)
     }
     if (!routable) return

@@ -23,7 +23,13 @@ export function registerJsonBodyParser(scope: FastifyInstance): void {
     const text = body as string
     if (jsonNestingDepth(text, PORTAL_JSON_MAX_DEPTH) > PORTAL_JSON_MAX_DEPTH) {
       const detail = `objects and arrays may be nested at most ${PORTAL_JSON_MAX_DEPTH} levels deep`
-      done(new PortalError('ZLH_GW_API_BODY_TOO_DEEP', detail, { errors: [{ field: '<body>', message: `<body>: Invalid value: ${detail}` }], limit: PORTAL_JSON_MAX_DEPTH }), undefined)
+      done(
+        new PortalError('ZLH_GW_API_BODY_TOO_DEEP', detail, {
+          errors: [{ field: '<body>', message: `<body>: Invalid value: ${detail}` }],
+          limit: PORTAL_JSON_MAX_DEPTH,
+        }),
+        undefined,
+      )
       return
     }
     parseJson(req, text, done)

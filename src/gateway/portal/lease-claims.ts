@@ -48,7 +48,8 @@ export class LeaseClaims implements SharedClaims {
   async claim(id: string, expiresAtMs: number): Promise<boolean> {
     const now = this.now()
     const lease: LeaseObject = {
-      apiVersion: LEASE.apiVersion, kind: LEASE.kind,
+      apiVersion: LEASE.apiVersion,
+      kind: LEASE.kind,
       metadata: {
         name: NAME_PREFIX + createHash('sha256').update(id).digest('hex').slice(0, 40),
         namespace: this.opts.namespace,
@@ -86,7 +87,12 @@ export class LeaseClaims implements SharedClaims {
     let deleted = 0
     let page: string | undefined
     do {
-      const list = await this.client.list<LeaseObject>(LEASE, { namespace: this.opts.namespace, labelSelector: `${PURPOSE_LABEL}=${PURPOSE}`, limit: 500, continue: page })
+      const list = await this.client.list<LeaseObject>(LEASE, {
+        namespace: this.opts.namespace,
+        labelSelector: `${PURPOSE_LABEL}=${PURPOSE}`,
+        limit: 500,
+        continue: page,
+      })
       for (const lease of list.items) {
         if (!this.expired(lease)) continue
         try {

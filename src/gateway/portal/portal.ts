@@ -58,53 +58,88 @@ export interface Portal {
 export async function registerPortal(app: FastifyInstance, deps: PortalDeps): Promise<Portal> {
   const agents = new AgentLocator(deps.client, deps.agents)
   const eventStreams = new EventStreams()
-  await app.register(async (portal) => {
-    await portal.register(fastifySwagger, {
-      openapi: {
-        info: { title: 'ZeroLagHub portal API', version: 'v1', description: 'Game and dev servers, runtime catalog, hosted IDE links, consoles and files. Authenticate with "Authorization: Bearer <token>".' },
-        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-        security: [{ bearer: [] }],
-      },
-      hideUntagged: false,
-    })
-    // First: every route below, and the not-found handler, run it before anything else.
-    portal.addHook('onRequest', authenticateRoute(deps.tokens))
-    portal.setNotFoundHandler((req, reply) => sendApiError(reply, 'ZLH_GW_API_NO_ROUTE', `no ${req.method} route at this path`))
-    portal.setErrorHandler((thrown: FastifyError, req, reply) => {
-      // An API server refusal no handler translated is translated here (a 403 keeps its verb and resource).
-      const err = (thrown instanceof ApiError ? translateApiError(thrown) : thrown) as FastifyError
-      if (err instanceof PortalError) logRefusal(req.log, err)
-      if (err instanceof PortalError) return reply.code(err.status).header('cache-control', 'no-store').send(apiErrorBody(err.code, err.message, err.extra))
-      if (err.validation) {
-        const errors = err.validation.map((v) => ({ field: `${err.validationContext ?? 'body'}${v.instancePath.replaceAll('/', '.')}`, message: v.message ?? 'invalid' }))
-        return sendApiError(reply, 'ZLH_GW_API_INVALID', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors })
-      }
-      if (err.statusCode === 413) return sendApiError(reply, 'ZLH_GW_API_BODY_TOO_LARGE', bodyTooLargeDetail())
-      if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-        return sendApiError(reply, 'ZLH_GW_API_INVALID', err.message, { errors: [] })
-      }
-      req.log.error({ err: err.message }, 'portal API error')
-      return sendApiError(reply, 'ZLH_GW_API_BACKEND', 'internal error')
-    })
-    registerJsonBodyParser(portal)
+  await app.register(
+    async (portal) => {
+      await portal.register(fastifySwagger, {
+        openapi: {
+          info: {
+            title: 'ZeroLagHub portal API',
+            version: 'v1',
+            description:
+              'Game and dev servers, runtime catalog, hosted IDE links, consoles and files. Authenticate with "Authorization: Bearer <token>".',
+          },
+          components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+          security: [{ bearer: [] }],
+        },
+        hideUntagged: false,
+      })
+      // First: every route below, and the not-found handler, run it before anything else.
+      portal.addHook('onRequest', authenticateRoute(deps.tokens))
+      portal.setNotFoundHandler((req, reply) => sendApiError(reply, 'ZLH_GW_API_NO_ROUTE', `no ${req.method} route at this path`))
+      portal.setErrorHandler((thrown: FastifyError, req, reply) => {
+        // An API server refusal no handler translated is translated here (a 403 keeps its verb and resource).
+        const err = (thrown instanceof ApiError ? translateApiError(thrown) : thrown) as FastifyError
+        if (err instanceof PortalError) logRefusal(req.log, err)
+        if (err instanceof PortalError)
+          return reply
+            .code(err.status)
+            .header('cache-control', 'no-store')
+            .send(apiErrorBody(err.code, err.message, err.extra))
+        if (err.validation) {
+          const errors = err.validation.map((v) => ({
+            field: `${err.validationContext ?? 'body'}${v.instancePath.replaceAll('/', '.')}`,
+            message: v.message ?? 'invalid',
+          }))
+          return sendApiError(reply, 'ZLH_GW_API_INVALID', errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors })
+        }
+        if (err.statusCode === 413) return sendApiError(reply, 'ZLH_GW_API_BODY_TOO_LARGE', bodyTooLargeDetail())
+        if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+          return sendApiError(reply, 'ZLH_GW_API_INVALID', err.message, { errors: [] })
+        }
+        req.log.error({ err: err.message }, 'portal API error')
+        return sendApiError(reply, 'ZLH_GW_API_BACKEND', 'internal error')
+      })
+      registerJsonBodyParser(portal)
 
-    await portal.register(serverRoutes, { client: deps.client, informers: deps.informers, namespace: deps.namespace, ideUrlFor: deps.ideUrlFor })
-    await portal.register(catalogRoutes, { client: deps.client })
-    await portal.register(ideRoutes, { client: deps.client, namespace: deps.namespace, mintIdeToken: deps.mintIdeToken })
-    await portal.register(eventRoutes, { informers: deps.informers, namespace: deps.namespace, ideUrlFor: deps.ideUrlFor, streams: eventStreams })
-    await portal.register(tokenRoutes, { tokens: deps.tokens, tenants: deps.tenants, systemNamespace: deps.systemNamespace })
-    portal.get('/openapi.json', { config: { scope: null }, schema: { hide: true } }, async () => portal.swagger())
-    await portal.register(agentFileRoutes, { agents, namespace: deps.namespace })
-  }, { prefix: PORTAL_PREFIX })
+      await portal.register(serverRoutes, {
+        client: deps.client,
+        informers: deps.informers,
+        namespace: deps.namespace,
+        ideUrlFor: deps.ideUrlFor,
+      })
+      await portal.register(catalogRoutes, { client: deps.client })
+      await portal.register(ideRoutes, { client: deps.client, namespace: deps.namespace, mintIdeToken: deps.mintIdeToken })
+      await portal.register(eventRoutes, {
+        informers: deps.informers,
+        namespace: deps.namespace,
+        ideUrlFor: deps.ideUrlFor,
+        streams: eventStreams,
+      })
+      await portal.register(tokenRoutes, { tokens: deps.tokens, tenants: deps.tenants, systemNamespace: deps.systemNamespace })
+      portal.get('/openapi.json', { config: { scope: null }, schema: { hide: true } }, async () => portal.swagger())
+      await portal.register(agentFileRoutes, { agents, namespace: deps.namespace })
+    },
+    { prefix: PORTAL_PREFIX },
+  )
 
   const consoles = new AgentConsoleProxy({
-    agents, tokens: deps.tokens, namespace: deps.namespace, log: app.log,
+    agents,
+    tokens: deps.tokens,
+    namespace: deps.namespace,
+    log: app.log,
     onError: (err, server) => app.log.warn({ server, err: (err as Error).message }, 'console proxy failed'),
   })
   return {
     handleUpgrade: (req, socket, head) => consoles.handleUpgrade(req, socket, head),
-    get openConsoles() { return consoles.openSockets },
-    get openEventStreams() { return eventStreams.open },
-    close() { consoles.close(); eventStreams.closeAll() },
+    get openConsoles() {
+      return consoles.openSockets
+    },
+    get openEventStreams() {
+      return eventStreams.open
+    },
+    close() {
+      consoles.close()
+      eventStreams.closeAll()
+    },
   }
 }

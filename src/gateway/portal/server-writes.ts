@@ -23,16 +23,23 @@ const BODY_KEYS = new Set(['spec', 'labels'])
 export function manifestFromBody(kind: ServerKind, namespace: string, name: string, body: unknown): KObject {
   const errors: Array<Pick<FieldError, 'field' | 'message'>> = []
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new PortalError('ZLH_GW_API_INVALID', 'the body must be a JSON object {spec, labels?}', { errors: [{ field: '<body>', message: '<body>: Invalid value: must be a JSON object' }] })
+    throw new PortalError('ZLH_GW_API_INVALID', 'the body must be a JSON object {spec, labels?}', {
+      errors: [{ field: '<body>', message: '<body>: Invalid value: must be a JSON object' }],
+    })
   }
-  for (const k of Object.keys(body)) if (!BODY_KEYS.has(k)) errors.push({ field: k, message: `${k}: Unknown field: the body takes "spec" and optionally "labels"` })
+  for (const k of Object.keys(body))
+    if (!BODY_KEYS.has(k)) errors.push({ field: k, message: `${k}: Unknown field: the body takes "spec" and optionally "labels"` })
   const { spec, labels } = body as Partial<ServerWriteBody>
   const manifest: KObject = {
-    apiVersion: API_VERSION, kind,
+    apiVersion: API_VERSION,
+    kind,
     metadata: { name, namespace, ...(labels !== undefined ? { labels } : {}) },
     spec: spec as Record<string, unknown>,
   }
-  if (labels !== undefined && (typeof labels !== 'object' || labels === null || Array.isArray(labels) || Object.values(labels).some((v) => typeof v !== 'string'))) {
+  if (
+    labels !== undefined &&
+    (typeof labels !== 'object' || labels === null || Array.isArray(labels) || Object.values(labels).some((v) => typeof v !== 'string'))
+  ) {
     errors.push({ field: 'metadata.labels', message: 'metadata.labels: Invalid value: must map names to strings' })
   }
   const result = validateResource(manifest)
@@ -45,7 +52,11 @@ export function manifestFromBody(kind: ServerKind, namespace: string, name: stri
   return manifest
 }
 
-export interface FieldConflict { field: string; manager: string; message: string }
+export interface FieldConflict {
+  field: string
+  manager: string
+  message: string
+}
 
 /** Applies `manifest` as the portal; a field owned by another manager → 409 listing each. */
 export async function applyAsPortal(client: Client, manifest: KObject, opts: { force?: boolean } = {}): Promise<KObject> {
@@ -72,7 +83,10 @@ export async function createAsPortal(client: Client, manifest: KObject): Promise
   } catch (err) {
     if (err instanceof ApiError && err.statusCode === 409 && err.reason === 'AlreadyExists') {
       const name = manifest.metadata?.name ?? ''
-      throw new PortalError('ZLH_GW_API_ALREADY_EXISTS', `${(manifest.kind ?? 'object').toLowerCase()} "${name}" already exists`, { name, kind: manifest.kind })
+      throw new PortalError('ZLH_GW_API_ALREADY_EXISTS', `${(manifest.kind ?? 'object').toLowerCase()} "${name}" already exists`, {
+        name,
+        kind: manifest.kind,
+      })
     }
     throw translateApiError(err, manifest)
   }
@@ -81,7 +95,10 @@ export async function createAsPortal(client: Client, manifest: KObject): Promise
 function onlyPortalConflicts(err: unknown): boolean {
   if (!(err instanceof ApiError) || err.statusCode !== 409) return false
   const causes = err.status.details?.causes ?? []
-  return causes.length > 0 && causes.every((c) => c.message?.startsWith('conflict with ') === true && managerOf(c.message) === PORTAL_FIELD_MANAGER)
+  return (
+    causes.length > 0 &&
+    causes.every((c) => c.message?.startsWith('conflict with ') === true && managerOf(c.message) === PORTAL_FIELD_MANAGER)
+  )
 }
 
 /** The manager a conflict cause names: `conflict with "kubectl" using v1` → kubectl. */
@@ -100,24 +117,37 @@ export function translateApiError(err: unknown, obj?: KObject): unknown {
       manager: managerOf(c.message),
       message: c.message ?? '',
     }))
-    return new PortalError('ZLH_GW_API_CONFLICT', `${what}: ${conflicts.map((c) => `${c.field} is owned by "${c.manager}"`).join('; ')}`, { conflicts })
+    return new PortalError('ZLH_GW_API_CONFLICT', `${what}: ${conflicts.map((c) => `${c.field} is owned by "${c.manager}"`).join('; ')}`, {
+      conflicts,
+    })
   }
   if (err.statusCode === 404 && err.status.details?.kind === 'namespaces') {
     // A write into a namespace the caller holds but someone deleted (tenants are created when their token is issued).
-    return new PortalError('ZLH_GW_API_NAMESPACE_NOT_FOUND', `namespace "${err.status.details.name ?? obj?.metadata?.namespace ?? ''}" does not exist: an administrator recreates it (kubectl create namespace) or issues the token again`)
+    return new PortalError(
+      'ZLH_GW_API_NAMESPACE_NOT_FOUND',
+      `namespace "${err.status.details.name ?? obj?.metadata?.namespace ?? ''}" does not exist: an administrator recreates it (kubectl create namespace) or issues the token again`,
+    )
   }
   if (err.statusCode === 404) return new PortalError('ZLH_GW_API_NOT_FOUND', `${what} does not exist`)
   if (err.statusCode === 422 || err.statusCode === 400) {
     const errors = causes.map((c) => ({ field: (c.field ?? '').replace(/^\./, ''), message: c.message ?? '' }))
     return new PortalError('ZLH_GW_API_INVALID', err.status.message ?? 'rejected by the API server', { errors })
   }
-  if (err.statusCode === 409) return new PortalError('ZLH_GW_API_CONFLICT', err.status.message ?? `${what} was changed concurrently`, { conflicts: [] })
+  if (err.statusCode === 409)
+    return new PortalError('ZLH_GW_API_CONFLICT', err.status.message ?? `${what} was changed concurrently`, { conflicts: [] })
   if (err.statusCode === 403) return backendForbidden(err, obj)
   return new PortalError('ZLH_GW_API_BACKEND', `${err.statusCode} ${err.reason}`)
 }
 
 /** What the API server refused, from its Status (kube-apiserver's "cannot <verb> resource ..." message, else details). */
-export interface RefusedCall { verb: string; resource: string; apiGroup: string; namespace?: string; name?: string; apiMessage: string }
+export interface RefusedCall {
+  verb: string
+  resource: string
+  apiGroup: string
+  namespace?: string
+  name?: string
+  apiMessage: string
+}
 
 // kube-apiserver's forbidden message (endpoints/handlers/responsewriters/errors.go): `User "u" cannot
 // <verb> resource "<resource>[/<sub>]" in API group "<group>" (in the namespace "<ns>"| at the cluster scope)`.
@@ -130,8 +160,12 @@ export function refusedCallOf(err: ApiError, obj?: KObject): RefusedCall {
   const namespace = m?.[4] ?? obj?.metadata?.namespace
   const name = details?.name || obj?.metadata?.name
   return {
-    verb: m?.[1] ?? 'use', resource: m?.[2] ?? details?.kind ?? obj?.kind ?? 'a resource', apiGroup: m?.[3] ?? details?.group ?? '',
-    ...(namespace ? { namespace } : {}), ...(name ? { name } : {}), apiMessage,
+    verb: m?.[1] ?? 'use',
+    resource: m?.[2] ?? details?.kind ?? obj?.kind ?? 'a resource',
+    apiGroup: m?.[3] ?? details?.group ?? '',
+    ...(namespace ? { namespace } : {}),
+    ...(name ? { name } : {}),
+    apiMessage,
   }
 }
 
@@ -143,7 +177,12 @@ function backendForbidden(err: ApiError, obj?: KObject): PortalError {
   const detail = FORBIDDEN_MESSAGE.test(call.apiMessage)
     ? `the gateway may not ${call.verb} ${resource}${where}`
     : `${call.apiMessage || `the gateway may not use ${resource}${where}`}`
-  const refusal = new PortalError('ZLH_GW_API_BACKEND_FORBIDDEN', detail, { verb: call.verb, resource: call.resource, apiGroup: call.apiGroup, ...(call.namespace ? { namespace: call.namespace } : {}) })
+  const refusal = new PortalError('ZLH_GW_API_BACKEND_FORBIDDEN', detail, {
+    verb: call.verb,
+    resource: call.resource,
+    apiGroup: call.apiGroup,
+    ...(call.namespace ? { namespace: call.namespace } : {}),
+  })
   refusal.cause = call
   return refusal
 }

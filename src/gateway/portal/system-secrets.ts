@@ -9,7 +9,10 @@ import { randomBytes } from 'node:crypto'
 import { isConflict, isNotFound, type Client, type KObject } from '../../runtime/index.ts'
 import { GATEWAY_FIELD_MANAGER, NAMESPACE, SECRET } from './kinds.ts'
 
-export interface SecretObject extends KObject { data?: Record<string, string>; type?: string }
+export interface SecretObject extends KObject {
+  data?: Record<string, string>
+  type?: string
+}
 
 export const DEFAULT_SYSTEM_NAMESPACE = 'zlh-system'
 export const SIGNING_KEY_SECRET = 'zlh-gateway-signing-key'
@@ -31,18 +34,28 @@ export async function ensureNamespace(client: Client, name: string): Promise<voi
 }
 
 /** Creates a Secret holding `data` unless one of that name exists; returns the stored Secret. */
-export async function getOrCreateSecret(client: Client, namespace: string, name: string, data: () => Record<string, string>): Promise<SecretObject> {
+export async function getOrCreateSecret(
+  client: Client,
+  namespace: string,
+  name: string,
+  data: () => Record<string, string>,
+): Promise<SecretObject> {
   try {
     return await client.get<SecretObject>(SECRET, name, namespace)
   } catch (err) {
     if (!isNotFound(err)) throw err
   }
   try {
-    return await client.create<SecretObject>({
-      apiVersion: 'v1', kind: 'Secret', type: 'Opaque',
-      metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'zlh-gateway' } },
-      data: data(),
-    }, { fieldManager: GATEWAY_FIELD_MANAGER })
+    return await client.create<SecretObject>(
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        type: 'Opaque',
+        metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'zlh-gateway' } },
+        data: data(),
+      },
+      { fieldManager: GATEWAY_FIELD_MANAGER },
+    )
   } catch (err) {
     if (isConflict(err)) return await client.get<SecretObject>(SECRET, name, namespace)
     throw err
@@ -57,7 +70,9 @@ export async function loadSigningKey(client: Client, namespace: string, name = S
   // The Secret's `data` is base64 of the stored bytes; those bytes are the key itself.
   const key = b64 === undefined ? undefined : Buffer.from(b64, 'base64')
   if (!key || key.length < KEY_BYTES) {
-    throw new Error(`Secret ${namespace}/${name} has no usable "key" (need ≥ ${KEY_BYTES} bytes): delete it to have a new one generated, or put 32 random bytes in it`)
+    throw new Error(
+      `Secret ${namespace}/${name} has no usable "key" (need ≥ ${KEY_BYTES} bytes): delete it to have a new one generated, or put 32 random bytes in it`,
+    )
   }
   return key
 }

@@ -31,7 +31,12 @@ export function isNamespaceName(s: unknown): s is string {
 }
 
 /** The JSON schema of a namespace name (token bodies, query strings). */
-export const namespaceNameSchema = { type: 'string', minLength: 1, maxLength: NAMESPACE_NAME_MAX_LENGTH, pattern: NAMESPACE_NAME_PATTERN } as const
+export const namespaceNameSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: NAMESPACE_NAME_MAX_LENGTH,
+  pattern: NAMESPACE_NAME_PATTERN,
+} as const
 
 /** Which namespaces a caller reaches. */
 export interface Reach {
@@ -60,9 +65,18 @@ export function requestedNamespace(query: unknown): string | undefined {
   const value = typeof query === 'object' && query !== null ? (query as Record<string, unknown>).namespace : undefined
   if (value === undefined) return undefined
   if (isNamespaceName(value)) return value
-  throw new PortalError('ZLH_GW_API_INVALID', 'namespace: Invalid value: must be a namespace name (a lowercase RFC 1123 label, at most 63 characters)', {
-    errors: [{ field: 'querystring.namespace', message: 'namespace: Invalid value: must be a lowercase RFC 1123 label of at most 63 characters' }],
-  })
+  throw new PortalError(
+    'ZLH_GW_API_INVALID',
+    'namespace: Invalid value: must be a namespace name (a lowercase RFC 1123 label, at most 63 characters)',
+    {
+      errors: [
+        {
+          field: 'querystring.namespace',
+          message: 'namespace: Invalid value: must be a lowercase RFC 1123 label of at most 63 characters',
+        },
+      ],
+    },
+  )
 }
 
 /** Where a request acts: the requested namespace or the caller's home; `held` false when the caller may not act there. */
@@ -105,6 +119,9 @@ export function tenancyOf(principal: Principal, portalNamespace: string, query: 
 
 /** A query (`?…`) without its `namespace` parameters: they choose the tenant here; the agent has none. */
 export function withoutNamespace(query: string): string {
-  const kept = query.slice(1).split('&').filter((p) => p !== '' && p.split('=')[0] !== 'namespace')
+  const kept = query
+    .slice(1)
+    .split('&')
+    .filter((p) => p !== '' && p.split('=')[0] !== 'namespace')
   return kept.length > 0 ? `?${kept.join('&')}` : ''
 }

@@ -70,7 +70,8 @@ export class TenantNamespaces {
 
   async #bind(namespace: string, sa: { namespace: string; name: string }): Promise<void> {
     const binding: KObject = {
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding',
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
       metadata: { name: AGENT_TOKENS_ROLE, namespace, labels: { 'app.kubernetes.io/managed-by': 'zlh-gateway' } },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: AGENT_TOKENS_ROLE },
       subjects: [{ kind: 'ServiceAccount', name: sa.name, namespace: sa.namespace }],
@@ -90,7 +91,10 @@ export class TenantNamespaces {
     } catch (err) {
       // Not served (Kubernetes < 1.28, or an API server without it): nothing to learn.
       if ((err instanceof RuntimeError && err.code === ErrorCodes.KIND_NOT_SERVED) || (err instanceof ApiError && isNotFound(err))) {
-        this.#log?.warn({ err: (err as Error).message }, 'the API server does not answer SelfSubjectReview: the gateway binds no agent-token role in tenant namespaces')
+        this.#log?.warn(
+          { err: (err as Error).message },
+          'the API server does not answer SelfSubjectReview: the gateway binds no agent-token role in tenant namespaces',
+        )
         return undefined
       }
       throw err

@@ -68,8 +68,12 @@ export async function guardedGet(url: string, opts: GuardedGetOptions): Promise<
   const hint = opts.refusalHint !== undefined ? `; ${opts.refusalHint}` : ''
   let current = url
   for (let hop = 0; ; hop++) {
-    const refuse = (why: string): OutboundError => new OutboundError('OUTBOUND_NOT_ALLOWED', url,
-      hop === 0 ? `${url} ${why}${hint}` : `${url} redirected to a URL that is not an allowed source${hint}`)
+    const refuse = (why: string): OutboundError =>
+      new OutboundError(
+        'OUTBOUND_NOT_ALLOWED',
+        url,
+        hop === 0 ? `${url} ${why}${hint}` : `${url} redirected to a URL that is not an allowed source${hint}`,
+      )
     const decision = matchSource(current, opts.rules)
     if (!decision.allowed) throw refuse(decision.reason)
     const { target, source } = decision
@@ -88,7 +92,8 @@ export async function guardedGet(url: string, opts: GuardedGetOptions): Promise<
     const location = response.headers.location
     if (status < 300 || status >= 400 || location === undefined) return { response, url: current }
     response.resume()
-    if (hop >= maxRedirects) throw new OutboundError('OUTBOUND_TOO_MANY_REDIRECTS', url, `${url} redirected more than ${maxRedirects} times`)
+    if (hop >= maxRedirects)
+      throw new OutboundError('OUTBOUND_TOO_MANY_REDIRECTS', url, `${url} redirected more than ${maxRedirects} times`)
     try {
       current = new URL(location, target.url).toString()
     } catch {
@@ -102,20 +107,25 @@ function requestOnce(asked: string, target: NormalizedUrl, address: string, opts
   return new Promise((resolve, reject) => {
     const client = target.protocol === 'https:' ? https : http
     opts.onConnect?.(address, target.port)
-    const req = client.request({
-      host: address,
-      port: target.port,
-      path: `${target.url.pathname}${target.url.search}`,
-      method: 'GET',
-      headers: { 'user-agent': 'zlh', ...opts.headers, host: target.url.host },
-      ...(target.protocol === 'https:' && !target.ip ? { servername: target.host } : {}),
-      agent: false,
-      signal: opts.signal,
-    }, (res) => {
-      clearTimeout(timer)
-      res.on('error', () => { /* seen by whoever consumes the body */ })
-      resolve(res)
-    })
+    const req = client.request(
+      {
+        host: address,
+        port: target.port,
+        path: `${target.url.pathname}${target.url.search}`,
+        method: 'GET',
+        headers: { 'user-agent': 'zlh', ...opts.headers, host: target.url.host },
+        ...(target.protocol === 'https:' && !target.ip ? { servername: target.host } : {}),
+        agent: false,
+        signal: opts.signal,
+      },
+      (res) => {
+        clearTimeout(timer)
+        res.on('error', () => {
+          /* seen by whoever consumes the body */
+        })
+        resolve(res)
+      },
+    )
     const timer = setTimeout(() => {
       req.destroy(new OutboundError('OUTBOUND_HEADERS_TIMEOUT', asked, `no response headers from ${asked} within ${timeoutMs} ms`))
     }, timeoutMs)

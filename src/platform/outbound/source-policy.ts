@@ -37,7 +37,11 @@ export interface NormalizedUrl {
 /** The URL normalized, or a reason (for people) why it can never be fetched. */
 export function normalizeUrl(raw: string): NormalizedUrl | { refused: string } {
   let url: URL
-  try { url = new URL(raw) } catch { return { refused: 'is not a URL' } }
+  try {
+    url = new URL(raw)
+  } catch {
+    return { refused: 'is not a URL' }
+  }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return { refused: 'is not an http or https URL' }
   if (url.username !== '' || url.password !== '') return { refused: 'carries a user name or password' }
   if (/%(2f|5c|2e)/i.test(url.pathname)) return { refused: 'has an encoded "/", "\\" or "." in its path' }
@@ -54,9 +58,7 @@ export function sourceCovers(source: NormalizedUrl, target: NormalizedUrl): bool
   return target.path === source.path || target.path.startsWith(`${source.path}/`)
 }
 
-export type UrlDecision =
-  | { allowed: true, target: NormalizedUrl, source: NormalizedUrl }
-  | { allowed: false, reason: string }
+export type UrlDecision = { allowed: true; target: NormalizedUrl; source: NormalizedUrl } | { allowed: false; reason: string }
 
 /** The first declared source covering `raw`, or why none does. */
 export function matchSource(raw: string, rules: SourceRules): UrlDecision {
@@ -76,5 +78,9 @@ export function addressAllowed(address: string, source: NormalizedUrl, rules: So
   if (canonical !== undefined && source.ip && source.host === canonical) return true
   const networks = rules.allowedNetworks ?? []
   if (networks.length === 0) return false
-  try { return inNetworks(networkList(networks), address) } catch { return false }
+  try {
+    return inNetworks(networkList(networks), address)
+  } catch {
+    return false
+  }
 }

@@ -31,7 +31,10 @@ export const IN_CONTAINER = {
 }
 
 /** Host binaries bind-mounted read-only into the container: [host path, path in the rootfs]. */
-const HOST_TOOLS: Array<[string, string]> = [['/usr/sbin/useradd', 'usr/sbin/useradd'], ['/usr/bin/bash', 'bin/bash']]
+const HOST_TOOLS: Array<[string, string]> = [
+  ['/usr/sbin/useradd', 'usr/sbin/useradd'],
+  ['/usr/bin/bash', 'bin/bash'],
+]
 
 export type CgroupLayout = 'v2' | 'v1'
 
@@ -43,7 +46,11 @@ export function detectCgroupLayout(root = '/sys/fs/cgroup'): CgroupLayout {
     if (list.includes('memory') && list.includes('cpu')) return 'v2'
   }
   if (existsSync(join(root, 'memory')) && existsSync(join(root, 'cpu'))) return 'v1'
-  throw new ProviderError('HostUnsupported', `no cgroup cpu/memory controllers under ${root}; the lxc provider needs them to apply resource limits`, {})
+  throw new ProviderError(
+    'HostUnsupported',
+    `no cgroup cpu/memory controllers under ${root}; the lxc provider needs them to apply resource limits`,
+    {},
+  )
 }
 
 export interface ConfigBlockInput {
@@ -64,13 +71,25 @@ export function cgroupLimits(layout: CgroupLayout, resources: ContainerResources
   const memoryBytes = String(resources.memoryMiB * 1024 * 1024)
   const period = 100_000
   return layout === 'v2'
-    ? [['memory.max', memoryBytes], ['cpu.max', `${resources.cores * period} ${period}`]]
-    : [['memory.limit_in_bytes', memoryBytes], ['cpu.cfs_period_us', String(period)], ['cpu.cfs_quota_us', String(resources.cores * period)]]
+    ? [
+        ['memory.max', memoryBytes],
+        ['cpu.max', `${resources.cores * period} ${period}`],
+      ]
+    : [
+        ['memory.limit_in_bytes', memoryBytes],
+        ['cpu.cfs_period_us', String(period)],
+        ['cpu.cfs_quota_us', String(resources.cores * period)],
+      ]
 }
 
 export function renderBlock(input: ConfigBlockInput): string {
   for (const path of [input.projectDir, input.nodeBinary, input.netUpScript]) {
-    if (/\s/.test(path)) throw new ProviderError('InvalidConfig', `path ${JSON.stringify(path)} contains whitespace, which an LXC mount entry cannot express`, {})
+    if (/\s/.test(path))
+      throw new ProviderError(
+        'InvalidConfig',
+        `path ${JSON.stringify(path)} contains whitespace, which an LXC mount entry cannot express`,
+        {},
+      )
   }
   const prefix = input.cgroup === 'v2' ? 'lxc.cgroup2' : 'lxc.cgroup'
   const limits = cgroupLimits(input.cgroup, input.resources).map(([key, value]) => `${prefix}.${key} = ${value}`)
@@ -91,7 +110,9 @@ export function renderBlock(input: ConfigBlockInput): string {
     `lxc.mount.entry = ${input.nodeBinary} ${IN_CONTAINER.node.slice(1)} none ro,bind,create=file 0 0`,
     // The busybox rootfs lacks what the agent drives on a real container: useradd for the dev
     // user and bash for login shells. The host's binaries (its /lib is bind-mounted already).
-    ...HOST_TOOLS.filter(([host]) => existsSync(host)).map(([host, inside]) => `lxc.mount.entry = ${host} ${inside} none ro,bind,create=file 0 0`),
+    ...HOST_TOOLS.filter(([host]) => existsSync(host)).map(
+      ([host, inside]) => `lxc.mount.entry = ${host} ${inside} none ro,bind,create=file 0 0`,
+    ),
     'lxc.signal.halt = SIGUSR1',
     ...limits,
     END,
@@ -104,13 +125,17 @@ export function mergeConfig(current: string, block: string): string {
   const start = current.indexOf(BEGIN)
   const end = current.indexOf(END)
   const withoutBlock = start >= 0 && end > start ? current.slice(0, start) + current.slice(end + END.length) : current
-  const kept = withoutBlock.split('\n').filter((line) => !REPLACED.test(line)).join('\n').replace(/\n+$/, '\n')
+  const kept = withoutBlock
+    .split('\n')
+    .filter((line) => !REPLACED.test(line))
+    .join('\n')
+    .replace(/\n+$/, '\n')
   return `${kept}\n${block}`
 }
 
 export function resourcesFromConfig(config: string): ContainerResources | undefined {
   const match = /^# zlh-resources (\{.*\})$/m.exec(config)
-  return match ? JSON.parse(match[1]!) as ContainerResources : undefined
+  return match ? (JSON.parse(match[1]!) as ContainerResources) : undefined
 }
 
 export async function writeContainerConfig(configPath: string, block: string): Promise<void> {
@@ -126,23 +151,26 @@ export async function writeContainerConfig(configPath: string, block: string): P
 export async function writeInit(rootfs: string, agentPort: number): Promise<void> {
   await mkdir(join(rootfs, 'etc/zlh'), { recursive: true, mode: 0o700 })
   await chmod(join(rootfs, 'etc/zlh'), 0o700)
-  await writeFileDurable(join(rootfs, 'etc/inittab'), [
-    '::sysinit:/etc/init.d/rcS',
-    `::respawn:/bin/sh ${IN_CONTAINER.runScript}`,
-    '::shutdown:/bin/sync',
-    '',
-  ].join('\n'), 0o644)
+  await writeFileDurable(
+    join(rootfs, 'etc/inittab'),
+    ['::sysinit:/etc/init.d/rcS', `::respawn:/bin/sh ${IN_CONTAINER.runScript}`, '::shutdown:/bin/sync', ''].join('\n'),
+    0o644,
+  )
   await mkdir(join(rootfs, 'etc/init.d'), { recursive: true })
   // No udhcpc: the address is static, set by LXC.
   await writeFileDurable(join(rootfs, 'etc/init.d/rcS'), '#!/bin/sh\n/bin/mount -a 2>/dev/null\nexit 0\n', 0o755)
-  await writeFileDurable(join(rootfs, IN_CONTAINER.runScript.slice(1)), [
-    '#!/bin/sh',
-    '# Started and respawned by init. Node and the project are read-only bind mounts.',
-    'export HOME=/root PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
-    `echo $$ > ${IN_CONTAINER.pidFile}`,
-    `exec ${IN_CONTAINER.node} ${IN_CONTAINER.project}/bin/zlh.js agent --root / --listen 0.0.0.0:${agentPort} --token-file ${IN_CONTAINER.tokenFile} --log-file ${IN_CONTAINER.log} >>${IN_CONTAINER.stdioLog} 2>&1`,
-    '',
-  ].join('\n'), 0o700)
+  await writeFileDurable(
+    join(rootfs, IN_CONTAINER.runScript.slice(1)),
+    [
+      '#!/bin/sh',
+      '# Started and respawned by init. Node and the project are read-only bind mounts.',
+      'export HOME=/root PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
+      `echo $$ > ${IN_CONTAINER.pidFile}`,
+      `exec ${IN_CONTAINER.node} ${IN_CONTAINER.project}/bin/zlh.js agent --root / --listen 0.0.0.0:${agentPort} --token-file ${IN_CONTAINER.tokenFile} --log-file ${IN_CONTAINER.log} >>${IN_CONTAINER.stdioLog} 2>&1`,
+      '',
+    ].join('\n'),
+    0o700,
+  )
 }
 
 /** Writes the token file (0600, in a 0700 directory); returns whether it changed. */

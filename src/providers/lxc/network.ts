@@ -41,7 +41,8 @@ export function maxVmid(subnet: Subnet): number {
 }
 
 export function containerAddress(subnet: Subnet, vmid: number): string {
-  if (vmid < VMID_BASE || vmid > maxVmid(subnet)) throw new ProviderError('Exhausted', `vmid ${vmid} has no address in the subnet`, { vmid })
+  if (vmid < VMID_BASE || vmid > maxVmid(subnet))
+    throw new ProviderError('Exhausted', `vmid ${vmid} has no address in the subnet`, { vmid })
   return dotted(subnet.base + 2 + (vmid - VMID_BASE))
 }
 
@@ -54,13 +55,15 @@ export async function ensureBridge(bridge: string, subnet: Subnet): Promise<void
   const exists = await run('ip', ['link', 'show', 'dev', bridge], { allowFailure: true })
   if (exists.exitCode !== 0) {
     const add = await run('ip', ['link', 'add', 'name', bridge, 'type', 'bridge'], { allowFailure: true })
-    if (add.exitCode !== 0 && !/File exists/.test(add.stderr)) throw new ProviderError('BackendFailed', `cannot create bridge ${bridge}: ${add.stderr.trim()}`, {})
+    if (add.exitCode !== 0 && !/File exists/.test(add.stderr))
+      throw new ProviderError('BackendFailed', `cannot create bridge ${bridge}: ${add.stderr.trim()}`, {})
   }
   const cidr = `${hostAddress(subnet)}/${subnet.prefix}`
   const addrs = await run('ip', ['-o', '-4', 'addr', 'show', 'dev', bridge])
   if (!addrs.stdout.includes(` ${cidr} `)) {
     const add = await run('ip', ['addr', 'add', cidr, 'dev', bridge], { allowFailure: true })
-    if (add.exitCode !== 0 && !/File exists|already assigned/.test(add.stderr)) throw new ProviderError('BackendFailed', `cannot address bridge ${bridge}: ${add.stderr.trim()}`, {})
+    if (add.exitCode !== 0 && !/File exists|already assigned/.test(add.stderr))
+      throw new ProviderError('BackendFailed', `cannot address bridge ${bridge}: ${add.stderr.trim()}`, {})
   }
   await run('ip', ['link', 'set', 'dev', bridge, 'up'])
 }

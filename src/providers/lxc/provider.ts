@@ -26,7 +26,17 @@ import { LocalContainers } from '../local-containers.ts'
 import { checkSpec, checkToken } from '../validate.ts'
 import type { AgentSettings, Container, ContainerBackend, ContainerRef, ContainerSpec, StopOptions } from '../types.ts'
 import { run } from './commands.ts'
-import { IN_CONTAINER, cgroupLimits, detectCgroupLayout, renderBlock, resourcesFromConfig, writeContainerConfig, writeInit, writeToken, type CgroupLayout } from './container-config.ts'
+import {
+  IN_CONTAINER,
+  cgroupLimits,
+  detectCgroupLayout,
+  renderBlock,
+  resourcesFromConfig,
+  writeContainerConfig,
+  writeInit,
+  writeToken,
+  type CgroupLayout,
+} from './container-config.ts'
 import { VMID_BASE, containerAddress, ensureBridge, hostAddress, maxVmid, parseSubnet, vethName, type Subnet } from './network.ts'
 
 export interface LxcBackendOptions {
@@ -59,10 +69,21 @@ export class LxcBackend implements ContainerBackend {
     this.lxcpath = options.lxcpath ?? '/var/lib/lxc'
     this.#template = options.template ?? 'busybox'
     this.bridge = options.bridge ?? 'zlhbr0'
-    if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(this.bridge)) throw new ProviderError('InvalidConfig', `spec.lxc.bridge ${this.bridge} is not an interface name`, {})
+    if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(this.bridge))
+      throw new ProviderError('InvalidConfig', `spec.lxc.bridge ${this.bridge} is not an interface name`, {})
     // lxc-create -t also accepts a path to any script, which it runs as root: names only.
-    if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(this.#template)) throw new ProviderError('InvalidConfig', `spec.lxc.template ${JSON.stringify(this.#template)} must be the name of an installed LXC template (e.g. busybox), not a path`, {})
-    if (!isAbsolute(this.lxcpath) || /\s/.test(this.lxcpath)) throw new ProviderError('InvalidConfig', `spec.lxc.lxcpath ${JSON.stringify(this.lxcpath)} must be an absolute path without whitespace`, {})
+    if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(this.#template))
+      throw new ProviderError(
+        'InvalidConfig',
+        `spec.lxc.template ${JSON.stringify(this.#template)} must be the name of an installed LXC template (e.g. busybox), not a path`,
+        {},
+      )
+    if (!isAbsolute(this.lxcpath) || /\s/.test(this.lxcpath))
+      throw new ProviderError(
+        'InvalidConfig',
+        `spec.lxc.lxcpath ${JSON.stringify(this.lxcpath)} must be an absolute path without whitespace`,
+        {},
+      )
     this.#subnet = parseSubnet(options.subnet ?? '10.213.0.0/24')
     const claimsDir = join(this.lxcpath, '.zlh-claims')
     this.#local = new LocalContainers({
@@ -72,19 +93,33 @@ export class LxcBackend implements ContainerBackend {
       nameOf: (vmid) => this.#name(vmid),
       dirOf: (vmid) => this.#dir(vmid),
       scanDir: this.lxcpath,
-      vmidOfEntry: (entry) => (entry.startsWith(NAME_PREFIX) && /^\d+$/.test(entry.slice(NAME_PREFIX.length)) ? Number(entry.slice(NAME_PREFIX.length)) : undefined),
+      vmidOfEntry: (entry) =>
+        entry.startsWith(NAME_PREFIX) && /^\d+$/.test(entry.slice(NAME_PREFIX.length))
+          ? Number(entry.slice(NAME_PREFIX.length))
+          : undefined,
       observe: (claim) => this.#describe(claim),
     })
     this.#agentPort = options.agentPort ?? AGENT_PORT
   }
 
-  #name(vmid: number): string { return `${NAME_PREFIX}${vmid}` }
-  #dir(vmid: number): string { return join(this.lxcpath, this.#name(vmid)) }
-  #lxc(vmid: number): string[] { return ['-P', this.lxcpath, '-n', this.#name(vmid)] }
+  #name(vmid: number): string {
+    return `${NAME_PREFIX}${vmid}`
+  }
+  #dir(vmid: number): string {
+    return join(this.lxcpath, this.#name(vmid))
+  }
+  #lxc(vmid: number): string[] {
+    return ['-P', this.lxcpath, '-n', this.#name(vmid)]
+  }
 
   async ensure(spec: ContainerSpec): Promise<Container> {
     checkSpec(spec)
-    if (process.getuid?.() !== 0) throw new ProviderError('HostUnsupported', 'the lxc provider creates privileged containers and host bridges: run the controller as root', {})
+    if (process.getuid?.() !== 0)
+      throw new ProviderError(
+        'HostUnsupported',
+        'the lxc provider creates privileged containers and host bridges: run the controller as root',
+        {},
+      )
     const ownerUid = spec.identity.ownerUid
     const local = this.#local
     return local.serial(ownerUid, async () => {
@@ -118,18 +153,21 @@ export class LxcBackend implements ContainerBackend {
     const netUpScript = join(dir, 'zlh-net-up')
     // LXC calls it with: <container> net up veth <bridge> <host-side veth> (also in LXC_NET_PEER)
     await writeFileDurable(netUpScript, '#!/bin/sh\nexec bridge link set dev "${LXC_NET_PEER:-$6}" isolated on\n', 0o700)
-    await writeContainerConfig(join(dir, 'config'), renderBlock({
-      bridge: this.bridge,
-      address: containerAddress(this.#subnet, vmid),
-      prefix: this.#subnet.prefix,
-      gateway: hostAddress(this.#subnet),
-      veth: vethName(this.lxcpath, vmid),
-      netUpScript,
-      resources: spec.resources,
-      cgroup: this.#cgroup,
-      projectDir: this.#opts.projectDir,
-      nodeBinary: this.#opts.nodeBinary ?? process.execPath,
-    }))
+    await writeContainerConfig(
+      join(dir, 'config'),
+      renderBlock({
+        bridge: this.bridge,
+        address: containerAddress(this.#subnet, vmid),
+        prefix: this.#subnet.prefix,
+        gateway: hostAddress(this.#subnet),
+        veth: vethName(this.lxcpath, vmid),
+        netUpScript,
+        resources: spec.resources,
+        cgroup: this.#cgroup,
+        projectDir: this.#opts.projectDir,
+        nodeBinary: this.#opts.nodeBinary ?? process.execPath,
+      }),
+    )
     const rootfs = join(dir, 'rootfs')
     await writeInit(rootfs, this.#agentPort)
     return writeToken(rootfs, spec.agent.token)
@@ -146,14 +184,18 @@ export class LxcBackend implements ContainerBackend {
   /** The agent reads its token at start; init's respawn restarts it with the new file. */
   async #restartAgentIfRunning(vmid: number): Promise<void> {
     if ((await this.#state(vmid)) !== 'running') return
-    await run('lxc-attach', [...this.#lxc(vmid), '--', '/bin/sh', '-c', `kill $(cat ${IN_CONTAINER.pidFile}) 2>/dev/null; true`], { allowFailure: true })
+    await run('lxc-attach', [...this.#lxc(vmid), '--', '/bin/sh', '-c', `kill $(cat ${IN_CONTAINER.pidFile}) 2>/dev/null; true`], {
+      allowFailure: true,
+    })
   }
 
   start(ref: ContainerRef): Promise<Container> {
     return this.#local.withContainer(ref, async (claim) => {
       if ((await this.#state(claim.vmid)) !== 'running') {
         await ensureBridge(this.bridge, this.#subnet)
-        await run('lxc-start', [...this.#lxc(claim.vmid), '-l', 'WARN', '-o', join(this.#dir(claim.vmid), 'lxc-start.log')], { timeoutMs: 60_000 })
+        await run('lxc-start', [...this.#lxc(claim.vmid), '-l', 'WARN', '-o', join(this.#dir(claim.vmid), 'lxc-start.log')], {
+          timeoutMs: 60_000,
+        })
       }
       return this.#describe(claim)
     })
@@ -164,7 +206,10 @@ export class LxcBackend implements ContainerBackend {
       if ((await this.#state(claim.vmid)) !== 'stopped') {
         const timeout = options.timeoutSeconds ?? 30
         // -t: send the halt signal, wait, then kill — graceful first, forced after the timeout.
-        const res = await run('lxc-stop', [...this.#lxc(claim.vmid), '-t', String(timeout)], { timeoutMs: (timeout + 30) * 1000, allowFailure: true })
+        const res = await run('lxc-stop', [...this.#lxc(claim.vmid), '-t', String(timeout)], {
+          timeoutMs: (timeout + 30) * 1000,
+          allowFailure: true,
+        })
         if (res.exitCode !== 0 && (await this.#state(claim.vmid)) !== 'stopped') {
           await run('lxc-stop', [...this.#lxc(claim.vmid), '-k'], { timeoutMs: 30_000 })
         }
@@ -177,7 +222,8 @@ export class LxcBackend implements ContainerBackend {
     return this.#local.delete(ref, async (vmid) => {
       const dir = this.#dir(vmid)
       if (existsSync(join(dir, 'config'))) {
-        if ((await this.#state(vmid)) !== 'stopped') await run('lxc-stop', [...this.#lxc(vmid), '-k'], { allowFailure: true, timeoutMs: 30_000 })
+        if ((await this.#state(vmid)) !== 'stopped')
+          await run('lxc-stop', [...this.#lxc(vmid), '-k'], { allowFailure: true, timeoutMs: 30_000 })
         await run('lxc-destroy', [...this.#lxc(vmid), '-f'], { timeoutMs: 60_000 })
       }
       await rm(dir, { recursive: true, force: true })
@@ -231,6 +277,8 @@ export class LxcBackend implements ContainerBackend {
 /** Test and tooling helper: names of this backend's containers as lxc-ls shows them. */
 export async function listLxcNames(lxcpath: string): Promise<string[]> {
   const res = await run('lxc-ls', ['-P', lxcpath, '-1'], { allowFailure: true })
-  return res.stdout.split('\n').map((s) => s.trim()).filter((s) => s.startsWith(NAME_PREFIX))
+  return res.stdout
+    .split('\n')
+    .map((s) => s.trim())
+    .filter((s) => s.startsWith(NAME_PREFIX))
 }
-

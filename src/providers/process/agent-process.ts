@@ -24,11 +24,16 @@ export interface AgentProcessFiles {
   logFile: string
 }
 
-interface PidRecord { pid: number; startTime: string }
+interface PidRecord {
+  pid: number
+  startTime: string
+}
 
 /** The live agent's pid, or undefined when none runs for these files. */
 export async function runningAgentPid(files: AgentProcessFiles): Promise<number | undefined> {
-  const record = await readFile(files.pidFile, 'utf8').then((s) => JSON.parse(s) as PidRecord).catch(() => undefined)
+  const record = await readFile(files.pidFile, 'utf8')
+    .then((s) => JSON.parse(s) as PidRecord)
+    .catch(() => undefined)
   if (!record) return undefined
   // A zombie (exited, not yet reaped by us) is not running: it has no start time any more.
   return isSameProcess(record.pid, record.startTime) ? record.pid : undefined
@@ -39,18 +44,40 @@ export function agentStderrFile(files: AgentProcessFiles): string {
   return join(dirname(files.logFile), 'agent.stderr.log')
 }
 
-export async function startAgentProcess(files: AgentProcessFiles, options: { cliPath: string; listen: string; codeServerBind: string; vmid: number }): Promise<number> {
+export async function startAgentProcess(
+  files: AgentProcessFiles,
+  options: { cliPath: string; listen: string; codeServerBind: string; vmid: number },
+): Promise<number> {
   // The agent writes and rotates `logFile` itself (--log-file; a redirected stdout could not be
   // rotated under the running process); stdio keeps a separate small file for what escapes the logger.
   const log = openSync(agentStderrFile(files), 'a', 0o600)
   try {
-    const child = spawn(process.execPath, [options.cliPath, 'agent', '--root', files.root, '--listen', options.listen, '--token-file', files.tokenFile, '--code-server-bind', options.codeServerBind, '--vmid', String(options.vmid), '--log-file', files.logFile], {
-      detached: true,
-      stdio: ['ignore', log, log],
-      // Not the controller's environment: it may hold credentials the agent has no business with.
-      env: { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: files.root, LANG: 'C.UTF-8' },
-      cwd: files.root,
-    })
+    const child = spawn(
+      process.execPath,
+      [
+        options.cliPath,
+        'agent',
+        '--root',
+        files.root,
+        '--listen',
+        options.listen,
+        '--token-file',
+        files.tokenFile,
+        '--code-server-bind',
+        options.codeServerBind,
+        '--vmid',
+        String(options.vmid),
+        '--log-file',
+        files.logFile,
+      ],
+      {
+        detached: true,
+        stdio: ['ignore', log, log],
+        // Not the controller's environment: it may hold credentials the agent has no business with.
+        env: { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: files.root, LANG: 'C.UTF-8' },
+        cwd: files.root,
+      },
+    )
     const pid = child.pid
     if (pid === undefined) throw new Error('spawn returned no pid')
     child.unref()
@@ -65,7 +92,13 @@ export async function startAgentProcess(files: AgentProcessFiles, options: { cli
 export async function stopAgentProcess(files: AgentProcessFiles, timeoutMs: number): Promise<void> {
   const pid = await runningAgentPid(files)
   if (pid !== undefined) {
-    const signal = (sig: NodeJS.Signals) => { try { process.kill(pid, sig) } catch { /* already gone */ } }
+    const signal = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(pid, sig)
+      } catch {
+        /* already gone */
+      }
+    }
     signal('SIGTERM')
     const deadline = Date.now() + timeoutMs
     let delay = 20
@@ -102,9 +135,13 @@ export async function containerPids(root: string): Promise<number[]> {
   const groups = new Set([...found].map((pid) => all.get(pid)!.pgid).filter((g) => g !== ownGroup && g > 1))
   for (const [pid, p] of all) if (groups.has(p.pgid)) found.add(pid)
   // Descendants, to a fixed point (a child may be listed before its parent).
-  for (let grew = true; grew;) {
+  for (let grew = true; grew; ) {
     grew = false
-    for (const [pid, p] of all) if (!found.has(pid) && found.has(p.ppid)) { found.add(pid); grew = true }
+    for (const [pid, p] of all)
+      if (!found.has(pid) && found.has(p.ppid)) {
+        found.add(pid)
+        grew = true
+      }
   }
   return [...found]
 }
@@ -123,7 +160,13 @@ export async function stopContainer(files: AgentProcessFiles, timeoutMs: number)
     if (!pids.length) return
     const late = Date.now() > deadline
     if (!signalled || late) {
-      for (const pid of pids) { try { process.kill(pid, late ? 'SIGKILL' : 'SIGTERM') } catch { /* gone */ } }
+      for (const pid of pids) {
+        try {
+          process.kill(pid, late ? 'SIGKILL' : 'SIGTERM')
+        } catch {
+          /* gone */
+        }
+      }
       signalled = true
     }
     if (Date.now() > deadline + 5000) return

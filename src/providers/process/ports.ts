@@ -19,7 +19,9 @@ export function ephemeralPortRange(): { low: number; high: number } {
   try {
     const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number)
     if (Number.isInteger(low) && Number.isInteger(high) && low! <= high!) return { low: low!, high: high! }
-  } catch { /* not Linux, or no /proc */ }
+  } catch {
+    /* not Linux, or no /proc */
+  }
   return { low: 32768, high: 60999 }
 }
 

@@ -40,7 +40,11 @@ export interface ProcessBackendOptions {
   cliPath: string
 }
 
-interface ProcessClaimExtra { port: number; codeServerPort?: number; resources?: ContainerResources }
+interface ProcessClaimExtra {
+  port: number
+  codeServerPort?: number
+  resources?: ContainerResources
+}
 
 const VMID_MIN = 100
 
@@ -54,7 +58,8 @@ export class ProcessBackend implements ContainerBackend {
   constructor(options: ProcessBackendOptions) {
     this.#opts = options
     this.#portStart = options.portRangeStart ?? 17100
-    if (!(this.#portStart >= 1024 && this.#portStart <= 65000)) throw new ProviderError('InvalidConfig', `spec.process.portRangeStart ${this.#portStart} must be 1024..65000`, {})
+    if (!(this.#portStart >= 1024 && this.#portStart <= 65000))
+      throw new ProviderError('InvalidConfig', `spec.process.portRangeStart ${this.#portStart} must be 1024..65000`, {})
     // Two ports per container (agent, code-server).
     this.#vmidMax = VMID_MIN + Math.floor((65534 - this.#portStart) / 2)
     const claimsDir = join(options.rootDir, 'claims')
@@ -70,11 +75,18 @@ export class ProcessBackend implements ContainerBackend {
     })
   }
 
-  #dir(vmid: number): string { return join(this.#opts.rootDir, 'containers', String(vmid)) }
+  #dir(vmid: number): string {
+    return join(this.#opts.rootDir, 'containers', String(vmid))
+  }
 
   #files(vmid: number): AgentProcessFiles {
     const dir = this.#dir(vmid)
-    return { root: join(dir, 'root'), tokenFile: join(dir, 'agent-token'), pidFile: join(dir, 'agent.pid'), logFile: join(dir, 'agent.log') }
+    return {
+      root: join(dir, 'root'),
+      tokenFile: join(dir, 'agent-token'),
+      pidFile: join(dir, 'agent.pid'),
+      logFile: join(dir, 'agent.log'),
+    }
   }
 
   /** The default port pair of a vmid: the agent's, and code-server's right after it. */
@@ -92,7 +104,12 @@ export class ProcessBackend implements ContainerBackend {
   }
 
   #agentOptions(claim: Claim): { cliPath: string; listen: string; codeServerBind: string; vmid: number } {
-    return { cliPath: this.#opts.cliPath, listen: `127.0.0.1:${this.#port(claim)}`, codeServerBind: `127.0.0.1:${this.#codeServerPort(claim)}`, vmid: claim.vmid }
+    return {
+      cliPath: this.#opts.cliPath,
+      listen: `127.0.0.1:${this.#port(claim)}`,
+      codeServerBind: `127.0.0.1:${this.#codeServerPort(claim)}`,
+      vmid: claim.vmid,
+    }
   }
 
   async ensure(spec: ContainerSpec): Promise<Container> {
@@ -100,7 +117,11 @@ export class ProcessBackend implements ContainerBackend {
     const ownerUid = spec.identity.ownerUid
     const local = this.#local
     return local.serial(ownerUid, async () => {
-      const claim = await local.claims.claim(spec.identity, (vmid) => ({ port: this.#slotPort(vmid), codeServerPort: this.#slotPort(vmid) + 1, resources: spec.resources }))
+      const claim = await local.claims.claim(spec.identity, (vmid) => ({
+        port: this.#slotPort(vmid),
+        codeServerPort: this.#slotPort(vmid) + 1,
+        resources: spec.resources,
+      }))
       return local.locked(claim.vmid, async () => {
         const marked = await local.checkOwner(claim.vmid, ownerUid)
         const files = this.#files(claim.vmid)
@@ -110,7 +131,10 @@ export class ProcessBackend implements ContainerBackend {
         // A claim from before code-server had its own port gets one (and its agent a restart to use it).
         const codeServerPortNew = extra?.codeServerPort === undefined
         if (codeServerPortNew || JSON.stringify(extra?.resources) !== JSON.stringify(spec.resources)) {
-          await local.claims.update({ ...claim, extra: { port: this.#port(claim), codeServerPort: this.#codeServerPort(claim), resources: spec.resources } })
+          await local.claims.update({
+            ...claim,
+            extra: { port: this.#port(claim), codeServerPort: this.#codeServerPort(claim), resources: spec.resources },
+          })
         }
         if (!marked) await local.markOwned(claim.vmid, ownerUid)
         let current = (await local.claims.find(ownerUid))!
@@ -186,13 +210,21 @@ export class ProcessBackend implements ContainerBackend {
     // From the top down (new vmids take their default ports from the bottom of the range), ports
     // outside the ephemeral range first.
     const top = this.#slotPort(this.#vmidMax) + 1
-    for (const wantEphemeral of [false, true]) for (let port = top; port >= this.#portStart; port--) {
-      if (isEphemeral(port) !== wantEphemeral || claimed.has(port) || !(await canListen(port))) continue
-      const moved = { ...claim, extra: { ...(claim.extra as ProcessClaimExtra | undefined), port, codeServerPort: this.#codeServerPort(claim) } }
-      await this.#local.claims.update(moved)
-      return moved
-    }
-    throw new ProviderError('Exhausted', `port ${this.#port(claim)} of process container ${claim.vmid} is in use and no port from ${this.#portStart} up is free; free one or set another spec.process.portRangeStart`, { vmid: claim.vmid })
+    for (const wantEphemeral of [false, true])
+      for (let port = top; port >= this.#portStart; port--) {
+        if (isEphemeral(port) !== wantEphemeral || claimed.has(port) || !(await canListen(port))) continue
+        const moved = {
+          ...claim,
+          extra: { ...(claim.extra as ProcessClaimExtra | undefined), port, codeServerPort: this.#codeServerPort(claim) },
+        }
+        await this.#local.claims.update(moved)
+        return moved
+      }
+    throw new ProviderError(
+      'Exhausted',
+      `port ${this.#port(claim)} of process container ${claim.vmid} is in use and no port from ${this.#portStart} up is free; free one or set another spec.process.portRangeStart`,
+      { vmid: claim.vmid },
+    )
   }
 
   async close(): Promise<void> {}

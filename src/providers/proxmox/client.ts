@@ -36,11 +36,22 @@ export class PveApiError extends ProviderError {
 
   constructor(httpStatus: number, pveMessage: string, method: string, path: string, paramErrors?: Record<string, string>) {
     const code = httpStatus === 401 ? 'ProviderAuthFailed' : httpStatus === 403 ? 'ProviderForbidden' : 'BackendFailed'
-    const extra = paramErrors ? ` (${Object.entries(paramErrors).map(([k, v]) => `${k}: ${v.trim()}`).join('; ')})` : ''
-    const hint = httpStatus === 401
-      ? '; check the API token in the Secret named by spec.proxmox.credentialsSecretRef'
-      : httpStatus === 403 ? '; grant the API token the privilege named above' : ''
-    super(code, `Proxmox VE ${method} ${path} failed: HTTP ${httpStatus} ${pveMessage}${extra}${hint}`, { httpStatus, pveMessage, paramErrors })
+    const extra = paramErrors
+      ? ` (${Object.entries(paramErrors)
+          .map(([k, v]) => `${k}: ${v.trim()}`)
+          .join('; ')})`
+      : ''
+    const hint =
+      httpStatus === 401
+        ? '; check the API token in the Secret named by spec.proxmox.credentialsSecretRef'
+        : httpStatus === 403
+          ? '; grant the API token the privilege named above'
+          : ''
+    super(code, `Proxmox VE ${method} ${path} failed: HTTP ${httpStatus} ${pveMessage}${extra}${hint}`, {
+      httpStatus,
+      pveMessage,
+      paramErrors,
+    })
     this.httpStatus = httpStatus
     // Parameter errors carry the interesting text ("VM 100 already exists" from nextid).
     this.pveMessage = [pveMessage, ...Object.values(paramErrors ?? {}).map((v) => v.trim())].join(' ')
@@ -71,9 +82,18 @@ export class PveClient {
 
   constructor(options: PveClientOptions) {
     this.endpoint = new URL(options.endpoint)
-    if (this.endpoint.protocol !== 'https:') throw new ProviderError('InvalidConfig', `spec.proxmox.endpoint ${options.endpoint} must be https:// (the API token must not travel in clear)`, {})
+    if (this.endpoint.protocol !== 'https:')
+      throw new ProviderError(
+        'InvalidConfig',
+        `spec.proxmox.endpoint ${options.endpoint} must be https:// (the API token must not travel in clear)`,
+        {},
+      )
     if (!/^[^\s@!]+@[^\s@!]+![^\s=]+=\S+$/.test(options.apiToken)) {
-      throw new ProviderError('InvalidConfig', 'the Proxmox API token must have the form USER@REALM!TOKENID=SECRET; fix the Secret named by spec.proxmox.credentialsSecretRef', {})
+      throw new ProviderError(
+        'InvalidConfig',
+        'the Proxmox API token must have the form USER@REALM!TOKENID=SECRET; fix the Secret named by spec.proxmox.credentialsSecretRef',
+        {},
+      )
     }
     this.#authorization = `PVEAPIToken=${options.apiToken}`
     this.#agent = createPveAgent(options)
@@ -82,10 +102,18 @@ export class PveClient {
     this.#retryDelayMs = options.retryDelayMs ?? 200
   }
 
-  get<T>(path: string, params?: PveParams): Promise<T> { return this.request<T>('GET', path, params) }
-  post<T>(path: string, params?: PveParams): Promise<T> { return this.request<T>('POST', path, params) }
-  put<T>(path: string, params?: PveParams): Promise<T> { return this.request<T>('PUT', path, params) }
-  delete<T>(path: string, params?: PveParams): Promise<T> { return this.request<T>('DELETE', path, params) }
+  get<T>(path: string, params?: PveParams): Promise<T> {
+    return this.request<T>('GET', path, params)
+  }
+  post<T>(path: string, params?: PveParams): Promise<T> {
+    return this.request<T>('POST', path, params)
+  }
+  put<T>(path: string, params?: PveParams): Promise<T> {
+    return this.request<T>('PUT', path, params)
+  }
+  delete<T>(path: string, params?: PveParams): Promise<T> {
+    return this.request<T>('DELETE', path, params)
+  }
 
   /** One API call; returns the body's `data`. */
   async request<T>(method: string, path: string, params: PveParams = {}): Promise<T> {
@@ -107,14 +135,20 @@ export class PveClient {
         lastError = err as Error
         // A create or stop that may have been applied is not blindly repeated; the caller's next
         // reconcile observes what happened (and ensure de-duplicates by owner tag).
-        if (MAYBE_SENT.has(code) && method !== 'GET') { attemptsMade = attempt; break }
+        if (MAYBE_SENT.has(code) && method !== 'GET') {
+          attemptsMade = attempt
+          break
+        }
         attemptsMade = attempt
         if (attempt < this.#attempts) await sleep(this.#retryDelayMs * 2 ** (attempt - 1))
       }
     }
-    throw new ProviderError('ProviderUnreachable',
+    throw new ProviderError(
+      'ProviderUnreachable',
       `cannot reach Proxmox VE at ${this.endpoint.origin} (${(lastError as NodeJS.ErrnoException).code}) after ${attemptsMade} attempt(s); check spec.proxmox.endpoint and that the node is up — will retry`,
-      { attempts: attemptsMade }, { cause: lastError })
+      { attempts: attemptsMade },
+      { cause: lastError },
+    )
   }
 
   #send<T>(method: string, url: URL, body: string | undefined, path: string): Promise<T> {
@@ -131,7 +165,11 @@ export class PveClient {
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8')
           let parsed: { data?: T; message?: string; errors?: Record<string, string> } = {}
-          try { parsed = text ? JSON.parse(text) : {} } catch { /* PVE sends JSON; a proxy may not */ }
+          try {
+            parsed = text ? JSON.parse(text) : {}
+          } catch {
+            /* PVE sends JSON; a proxy may not */
+          }
           const status = res.statusCode ?? 0
           if (status >= 200 && status < 300) return resolve(parsed.data as T)
           const message = (parsed.message ?? res.statusMessage ?? '').trim()
@@ -143,7 +181,13 @@ export class PveClient {
         if (err instanceof ProviderError) return reject(err)
         const code = (err as NodeJS.ErrnoException).code ?? ''
         if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
-          return reject(new ProviderError('ProviderTlsFailed', `TLS verification of ${this.endpoint.origin} failed (${code}); set spec.proxmox.caData to the cluster CA or spec.proxmox.fingerprint to the node certificate's SHA-256`, {}))
+          return reject(
+            new ProviderError(
+              'ProviderTlsFailed',
+              `TLS verification of ${this.endpoint.origin} failed (${code}); set spec.proxmox.caData to the cluster CA or spec.proxmox.fingerprint to the node certificate's SHA-256`,
+              {},
+            ),
+          )
         }
         reject(err)
       })
@@ -165,7 +209,11 @@ export class PveClient {
         const exit = status.exitstatus ?? ''
         if (exit === 'OK' || /^WARNINGS: \d+$/.test(exit)) return
         const log = await this.get<Array<{ n: number; t: string }>>(`${path}/log`, { start: 0, limit: 500 }).catch(() => [])
-        throw new ProviderError('TaskFailed', `Proxmox VE task ${status.type ?? ''} ${upid} failed: ${exit}`, { log: log.map((line) => line.t), exitstatus: exit, upid })
+        throw new ProviderError('TaskFailed', `Proxmox VE task ${status.type ?? ''} ${upid} failed: ${exit}`, {
+          log: log.map((line) => line.t),
+          exitstatus: exit,
+          upid,
+        })
       }
       if (Date.now() > deadline) throw new ProviderError('Timeout', `Proxmox VE task ${upid} still running after ${timeoutMs} ms`, { upid })
       await sleep(delay)

@@ -51,7 +51,11 @@ interface PveCtListEntry {
   maxdisk?: number
 }
 
-interface Located { node: string; entry: PveCtListEntry; ownerUid: string }
+interface Located {
+  node: string
+  entry: PveCtListEntry
+  ownerUid: string
+}
 
 const MiB = 1024 * 1024
 const GiB = 1024 * MiB
@@ -71,13 +75,24 @@ export class ProxmoxBackend implements ContainerBackend {
 
   constructor(options: ProxmoxBackendOptions) {
     if (!options.nodes.length) throw new ProviderError('InvalidConfig', 'spec.proxmox.nodes must name at least one node', {})
-    if (!options.ostemplate) throw new ProviderError('InvalidConfig', 'spec.proxmox.ostemplate is required to create CTs (a template volume with the zlh agent)', {})
+    if (!options.ostemplate)
+      throw new ProviderError(
+        'InvalidConfig',
+        'spec.proxmox.ostemplate is required to create CTs (a template volume with the zlh agent)',
+        {},
+      )
     // These are spliced into PVE property strings (net0, rootfs): a ',' would smuggle in options
     // such as firewall=0.
-    if (options.bridge !== undefined && !/^[a-zA-Z][a-zA-Z0-9_.-]*$/.test(options.bridge)) throw new ProviderError('InvalidConfig', `spec.proxmox.bridge ${JSON.stringify(options.bridge)} is not a bridge name`, {})
-    if (options.storage !== undefined && !/^[a-zA-Z][a-zA-Z0-9_.-]*$/.test(options.storage)) throw new ProviderError('InvalidConfig', `spec.proxmox.storage ${JSON.stringify(options.storage)} is not a storage id`, {})
-    for (const node of options.nodes) if (!/^[a-zA-Z0-9][a-zA-Z0-9.-]*$/.test(node)) throw new ProviderError('InvalidConfig', `spec.proxmox.nodes entry ${JSON.stringify(node)} is not a node name`, {})
-    for (const source of options.controlPlaneSources) if (!/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(source)) throw new ProviderError('InvalidConfig', `control-plane source ${JSON.stringify(source)} is not an IP address or CIDR`, {})
+    if (options.bridge !== undefined && !/^[a-zA-Z][a-zA-Z0-9_.-]*$/.test(options.bridge))
+      throw new ProviderError('InvalidConfig', `spec.proxmox.bridge ${JSON.stringify(options.bridge)} is not a bridge name`, {})
+    if (options.storage !== undefined && !/^[a-zA-Z][a-zA-Z0-9_.-]*$/.test(options.storage))
+      throw new ProviderError('InvalidConfig', `spec.proxmox.storage ${JSON.stringify(options.storage)} is not a storage id`, {})
+    for (const node of options.nodes)
+      if (!/^[a-zA-Z0-9][a-zA-Z0-9.-]*$/.test(node))
+        throw new ProviderError('InvalidConfig', `spec.proxmox.nodes entry ${JSON.stringify(node)} is not a node name`, {})
+    for (const source of options.controlPlaneSources)
+      if (!/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(source))
+        throw new ProviderError('InvalidConfig', `control-plane source ${JSON.stringify(source)} is not an IP address or CIDR`, {})
     this.#opts = options
     this.client = new PveClient(options)
     this.#agentPort = options.agentPort ?? AGENT_PORT
@@ -94,13 +109,16 @@ export class ProxmoxBackend implements ContainerBackend {
         found = await this.#findOwned(ownerUid)
       }
       const [keep, ...extra] = found.sort((a, b) => Number(a.entry.vmid) - Number(b.entry.vmid))
-      if (!keep) throw new ProviderError('BackendFailed', `CT for owner ${ownerUid} was created but is not listed; will retry`, { ownerUid })
+      if (!keep)
+        throw new ProviderError('BackendFailed', `CT for owner ${ownerUid} was created but is not listed; will retry`, { ownerUid })
       for (const duplicate of extra) await this.#destroy(duplicate.node, Number(duplicate.entry.vmid), ownerUid)
       await this.#mutex.run(`vmid:${keep.entry.vmid}`, () => this.#applyResources(keep, spec))
-      await this.#withLockRetry(() => ensureCtFirewall(this.client, keep.node, Number(keep.entry.vmid), {
-        sources: this.#opts.controlPlaneSources,
-        ports: [this.#agentPort, spec.agent.codeServerPort ?? this.#codeServerPort],
-      }))
+      await this.#withLockRetry(() =>
+        ensureCtFirewall(this.client, keep.node, Number(keep.entry.vmid), {
+          sources: this.#opts.controlPlaneSources,
+          ports: [this.#agentPort, spec.agent.codeServerPort ?? this.#codeServerPort],
+        }),
+      )
       return this.#observeLocated(keep)
     })
   }
@@ -115,7 +133,11 @@ export class ProxmoxBackend implements ContainerBackend {
         // (a crash between create and the firewall setup leaves a CT without one).
         const firewall = await this.client.get<{ enable?: number | string }>(`${path}/firewall/options`)
         if (Number(firewall.enable) !== 1) {
-          throw new ProviderError('BackendFailed', `CT ${ct.entry.vmid} has no firewall yet; ensure the container (which sets it up) before starting it — will retry`, { vmid: Number(ct.entry.vmid) })
+          throw new ProviderError(
+            'BackendFailed',
+            `CT ${ct.entry.vmid} has no firewall yet; ensure the container (which sets it up) before starting it — will retry`,
+            { vmid: Number(ct.entry.vmid) },
+          )
         }
         try {
           await this.#task(ct.node, () => this.client.post<string>(`${path}/status/start`))
@@ -135,7 +157,11 @@ export class ProxmoxBackend implements ContainerBackend {
         const timeout = options.timeoutSeconds ?? 30
         try {
           // forceStop: PVE stops the CT hard once the graceful timeout has passed.
-          await this.#task(ct.node, () => this.client.post<string>(`${this.#ctPath(ct)}/status/shutdown`, { timeout, forceStop: 1 }), timeout * 1000 + 60_000)
+          await this.#task(
+            ct.node,
+            () => this.client.post<string>(`${this.#ctPath(ct)}/status/shutdown`, { timeout, forceStop: 1 }),
+            timeout * 1000 + 60_000,
+          )
         } catch (err) {
           if (!(err instanceof PveApiError && /not running/.test(err.pveMessage))) throw err
         }
@@ -175,7 +201,11 @@ export class ProxmoxBackend implements ContainerBackend {
       checkToken(agent.token)
       const ct = await this.#observeLocated(await this.#require(ref))
       if (ct.state !== 'running' || !ct.agentUrl) {
-        throw new ProviderError('BackendFailed', `CT ${ct.vmid} is ${ct.state}${ct.agentUrl ? '' : ' without an address'}; its agent can be enrolled once it runs — start it and retry`, { vmid: ct.vmid })
+        throw new ProviderError(
+          'BackendFailed',
+          `CT ${ct.vmid} is ${ct.state}${ct.agentUrl ? '' : ' without an address'}; its agent can be enrolled once it runs — start it and retry`,
+          { vmid: ct.vmid },
+        )
       }
       let res: Response
       try {
@@ -186,22 +216,37 @@ export class ProxmoxBackend implements ContainerBackend {
           signal: AbortSignal.timeout(5000),
         })
       } catch (err) {
-        throw new ProviderError('BackendFailed', `agent of CT ${ct.vmid} at ${ct.agentUrl} is not reachable yet (${(err as Error).message}); retry once it has booted`, { vmid: ct.vmid })
+        throw new ProviderError(
+          'BackendFailed',
+          `agent of CT ${ct.vmid} at ${ct.agentUrl} is not reachable yet (${(err as Error).message}); retry once it has booted`,
+          { vmid: ct.vmid },
+        )
       }
       await res.body?.cancel()
       if (res.status === 204 || res.status === 200) return
       // Already enrolled (409), or an agent booted with its token file (401 on every route but its
       // own): delivered when our token is the one it accepts.
-      const check = await fetch(new URL('/status', ct.agentUrl), { headers: { authorization: `Bearer ${agent.token}` }, signal: AbortSignal.timeout(5000) }).catch((err: Error) => {
+      const check = await fetch(new URL('/status', ct.agentUrl), {
+        headers: { authorization: `Bearer ${agent.token}` },
+        signal: AbortSignal.timeout(5000),
+      }).catch((err: Error) => {
         throw new ProviderError('BackendFailed', `agent of CT ${ct.vmid} stopped answering (${err.message}); will retry`, { vmid: ct.vmid })
       })
       await check.body?.cancel()
       if (check.ok) return
       if (res.status === 409 || check.status === 401) {
         // A running agent always has a token; refusing ours means it holds another one.
-        throw new ProviderError('Conflict', `agent of CT ${ct.vmid} holds a different token (enrollment answered HTTP ${res.status}); delete and recreate the container to rotate it, and check the template's agent runs with --enroll`, { vmid: ct.vmid })
+        throw new ProviderError(
+          'Conflict',
+          `agent of CT ${ct.vmid} holds a different token (enrollment answered HTTP ${res.status}); delete and recreate the container to rotate it, and check the template's agent runs with --enroll`,
+          { vmid: ct.vmid },
+        )
       }
-      throw new ProviderError('BackendFailed', `agent of CT ${ct.vmid} answered enrollment with HTTP ${res.status} and /status with HTTP ${check.status}; will retry`, { vmid: ct.vmid })
+      throw new ProviderError(
+        'BackendFailed',
+        `agent of CT ${ct.vmid} answered enrollment with HTTP ${res.status} and /status with HTTP ${check.status}; will retry`,
+        { vmid: ct.vmid },
+      )
     })
   }
 
@@ -238,7 +283,10 @@ export class ProxmoxBackend implements ContainerBackend {
     if (ref.vmid === undefined) return all.filter((ct) => ct.ownerUid === ref.ownerUid)
     const byVmid = all.find((ct) => Number(ct.entry.vmid) === ref.vmid)
     if (byVmid && byVmid.ownerUid !== ref.ownerUid) {
-      throw new ProviderError('Conflict', `CT ${ref.vmid} belongs to owner ${byVmid.ownerUid}, not ${ref.ownerUid}; nothing was changed`, { vmid: ref.vmid, ownerUid: ref.ownerUid })
+      throw new ProviderError('Conflict', `CT ${ref.vmid} belongs to owner ${byVmid.ownerUid}, not ${ref.ownerUid}; nothing was changed`, {
+        vmid: ref.vmid,
+        ownerUid: ref.ownerUid,
+      })
     }
     return byVmid ? [byVmid] : []
   }
@@ -246,7 +294,10 @@ export class ProxmoxBackend implements ContainerBackend {
   async #require(ref: ContainerRef): Promise<Located> {
     checkRef(ref)
     const [ct] = await this.#locate(ref)
-    if (!ct) throw new ProviderError('NotFound', `no CT for owner ${ref.ownerUid}${ref.vmid ? ` (vmid ${ref.vmid})` : ''}; ensure it first`, { ...ref })
+    if (!ct)
+      throw new ProviderError('NotFound', `no CT for owner ${ref.ownerUid}${ref.vmid ? ` (vmid ${ref.vmid})` : ''}; ensure it first`, {
+        ...ref,
+      })
     return ct
   }
 
@@ -279,27 +330,34 @@ export class ProxmoxBackend implements ContainerBackend {
     for (let attempt = 1; attempt <= 8; attempt++) {
       const vmid = await this.#nextVmid()
       try {
-        await this.#task(node, () => this.client.post<string>(`/nodes/${encodeURIComponent(node)}/lxc`, {
-          vmid,
-          ostemplate: this.#opts.ostemplate,
-          hostname: `zlh-${vmid}`,
-          description: descriptionFor(spec.identity),
-          tags: tagsFor(spec.identity.ownerUid),
-          cores,
-          memory: memoryMiB,
-          swap: 0,
-          rootfs: `${this.#opts.storage ?? 'local-lvm'}:${diskGiB}`,
-          net0: `name=eth0,bridge=${this.#opts.bridge ?? 'vmbr0'},ip=dhcp,firewall=1`,
-          unprivileged: 1,
-          start: 0,
-        }), this.#opts.taskTimeoutMs)
+        await this.#task(
+          node,
+          () =>
+            this.client.post<string>(`/nodes/${encodeURIComponent(node)}/lxc`, {
+              vmid,
+              ostemplate: this.#opts.ostemplate,
+              hostname: `zlh-${vmid}`,
+              description: descriptionFor(spec.identity),
+              tags: tagsFor(spec.identity.ownerUid),
+              cores,
+              memory: memoryMiB,
+              swap: 0,
+              rootfs: `${this.#opts.storage ?? 'local-lvm'}:${diskGiB}`,
+              net0: `name=eth0,bridge=${this.#opts.bridge ?? 'vmbr0'},ip=dhcp,firewall=1`,
+              unprivileged: 1,
+              start: 0,
+            }),
+          this.#opts.taskTimeoutMs,
+        )
         return
       } catch (err) {
         if (isExists(err)) continue // a concurrent create took this vmid between nextid and POST
         throw err
       }
     }
-    throw new ProviderError('Conflict', 'vmid allocation kept racing with concurrent creates (8 attempts); will retry', { ownerUid: spec.identity.ownerUid })
+    throw new ProviderError('Conflict', 'vmid allocation kept racing with concurrent creates (8 attempts); will retry', {
+      ownerUid: spec.identity.ownerUid,
+    })
   }
 
   async #destroy(node: string, vmid: number, ownerUid: string): Promise<void> {
@@ -335,7 +393,9 @@ export class ProxmoxBackend implements ContainerBackend {
    */
   async #applyResources(ct: Located, spec: ContainerSpec): Promise<void> {
     const path = this.#ctPath(ct)
-    const config = await this.client.get<{ cores?: number; memory?: number; rootfs?: string; lock?: string; description?: string }>(`${path}/config`)
+    const config = await this.client.get<{ cores?: number; memory?: number; rootfs?: string; lock?: string; description?: string }>(
+      `${path}/config`,
+    )
     if (config.lock === 'create') return // the create task is still running with the spec's values
     const { cores, memoryMiB, diskGiB } = spec.resources
     const description = descriptionFor(spec.identity)
@@ -363,7 +423,12 @@ export class ProxmoxBackend implements ContainerBackend {
       } catch (err) {
         if (!isLockError(err)) throw err
         if (Date.now() > deadline) {
-          throw new ProviderError('Locked', `${(err as PveApiError).pveMessage} — still locked after ${this.#opts.lockWaitSeconds ?? 30} s; another operation holds it, will retry`, {}, { cause: err })
+          throw new ProviderError(
+            'Locked',
+            `${(err as PveApiError).pveMessage} — still locked after ${this.#opts.lockWaitSeconds ?? 30} s; another operation holds it, will retry`,
+            {},
+            { cause: err },
+          )
         }
         await sleep(delay)
         delay = Math.min(delay * 2, 2000)

@@ -30,7 +30,10 @@ class FingerprintPinnedAgent extends https.Agent {
     this.#pin = normalizeFingerprint(pin)
   }
 
-  override createConnection(options: https.RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): Duplex | null | undefined {
+  override createConnection(
+    options: https.RequestOptions,
+    callback?: (err: Error | null, stream: Duplex) => void,
+  ): Duplex | null | undefined {
     const socket = tls.connect({ ...(options as tls.ConnectionOptions), rejectUnauthorized: false })
     const onError = (err: Error) => callback?.(err, socket)
     socket.once('error', onError)
@@ -39,7 +42,14 @@ class FingerprintPinnedAgent extends https.Agent {
       const seen = normalizeFingerprint(socket.getPeerCertificate().fingerprint256 ?? '')
       if (seen !== this.#pin) {
         socket.destroy()
-        callback?.(new ProviderError('ProviderTlsFailed', `the endpoint's certificate SHA-256 fingerprint ${seen} does not match spec.proxmox.fingerprint; check that the fingerprint is the node's current certificate`, {}), socket)
+        callback?.(
+          new ProviderError(
+            'ProviderTlsFailed',
+            `the endpoint's certificate SHA-256 fingerprint ${seen} does not match spec.proxmox.fingerprint; check that the fingerprint is the node's current certificate`,
+            {},
+          ),
+          socket,
+        )
         return
       }
       callback?.(null, socket)

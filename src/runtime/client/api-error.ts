@@ -10,7 +10,7 @@ export interface StatusBody {
   message?: string
   reason?: string
   code?: number
-  details?: { name?: string, kind?: string, causes?: Array<{ field?: string, message?: string, reason?: string }> }
+  details?: { name?: string; kind?: string; causes?: Array<{ field?: string; message?: string; reason?: string }> }
 }
 
 export class ApiError extends Error {

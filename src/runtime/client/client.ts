@@ -31,7 +31,9 @@ export interface WriteOptions {
   signal?: AbortSignal
 }
 
-interface ApiResourceList { resources?: Array<{ name: string, kind: string, namespaced: boolean }> }
+interface ApiResourceList {
+  resources?: Array<{ name: string; kind: string; namespaced: boolean }>
+}
 
 export class Client {
   readonly rest: RestClient
@@ -68,7 +70,10 @@ export class Client {
     const found = resources.resources?.find((r) => r.kind === ref.kind && !r.name.includes('/'))
     if (found === undefined) {
       this.#discovery.delete(ref.apiVersion)
-      throw new RuntimeError(ErrorCodes.KIND_NOT_SERVED, `${ref.kind} is not served in ${ref.apiVersion}: apply its CustomResourceDefinition first, or check apiVersion/kind spelling`)
+      throw new RuntimeError(
+        ErrorCodes.KIND_NOT_SERVED,
+        `${ref.kind} is not served in ${ref.apiVersion}: apply its CustomResourceDefinition first, or check apiVersion/kind spelling`,
+      )
     }
     return { ...ref, group, version, plural: found.name, namespaced: found.namespaced }
   }
@@ -92,8 +97,11 @@ export class Client {
   async list<T extends KObject = KObject>(ref: KindRef, opts: ListOptions = {}): Promise<ObjectList<T>> {
     const r = await this.resource(ref)
     const query: Query = {
-      labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector, limit: opts.limit,
-      continue: opts.continue, resourceVersion: opts.resourceVersion,
+      labelSelector: opts.labelSelector,
+      fieldSelector: opts.fieldSelector,
+      limit: opts.limit,
+      continue: opts.continue,
+      resourceVersion: opts.resourceVersion,
     }
     return this.rest.request<ObjectList<T>>('GET', this.path(r, opts.namespace), { query, signal: opts.signal, timeoutMs: 60_000 })
   }
@@ -106,36 +114,63 @@ export class Client {
   /** PUT; include metadata.resourceVersion for optimistic concurrency (409 on a stale one). */
   async replace<T extends KObject>(obj: T, opts: WriteOptions = {}): Promise<T> {
     const r = await this.resource(kindOf(obj))
-    return this.rest.request<T>('PUT', this.path(r, obj.metadata?.namespace, obj.metadata?.name), { body: obj, query: writeQuery(opts), signal: opts.signal })
+    return this.rest.request<T>('PUT', this.path(r, obj.metadata?.namespace, obj.metadata?.name), {
+      body: obj,
+      query: writeQuery(opts),
+      signal: opts.signal,
+    })
   }
 
   /** PUT to the status subresource: only .status changes. */
   async replaceStatus<T extends KObject>(obj: T, opts: WriteOptions = {}): Promise<T> {
     const r = await this.resource(kindOf(obj))
-    return this.rest.request<T>('PUT', this.path(r, obj.metadata?.namespace, obj.metadata?.name, 'status'), { body: obj, query: writeQuery(opts), signal: opts.signal })
+    return this.rest.request<T>('PUT', this.path(r, obj.metadata?.namespace, obj.metadata?.name, 'status'), {
+      body: obj,
+      query: writeQuery(opts),
+      signal: opts.signal,
+    })
   }
 
   async patch<T extends KObject = KObject>(
-    ref: KindRef, name: string, namespace: string | undefined, body: unknown, type: PatchType,
-    opts: WriteOptions & { subresource?: 'status', force?: boolean } = {},
+    ref: KindRef,
+    name: string,
+    namespace: string | undefined,
+    body: unknown,
+    type: PatchType,
+    opts: WriteOptions & { subresource?: 'status'; force?: boolean } = {},
   ): Promise<T> {
     const r = await this.resource(ref)
     const query = { ...writeQuery(opts), force: opts.force === true ? true : undefined }
-    return this.rest.request<T>('PATCH', this.path(r, namespace, name, opts.subresource), { body, contentType: type, query, signal: opts.signal })
+    return this.rest.request<T>('PATCH', this.path(r, namespace, name, opts.subresource), {
+      body,
+      contentType: type,
+      query,
+      signal: opts.signal,
+    })
   }
 
-  async delete(ref: KindRef, name: string, namespace?: string, opts: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan', signal?: AbortSignal } = {}): Promise<unknown> {
+  async delete(
+    ref: KindRef,
+    name: string,
+    namespace?: string,
+    opts: { propagationPolicy?: 'Background' | 'Foreground' | 'Orphan'; signal?: AbortSignal } = {},
+  ): Promise<unknown> {
     const r = await this.resource(ref)
     const body = opts.propagationPolicy ? { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: opts.propagationPolicy } : undefined
     return this.rest.request('DELETE', this.path(r, namespace, name), { body, signal: opts.signal })
   }
 
-  close(): void { this.rest.close() }
+  close(): void {
+    this.rest.close()
+  }
 }
 
 export function kindOf(obj: KObject): KindRef {
   if (!obj.apiVersion || !obj.kind) {
-    throw new RuntimeError(ErrorCodes.INVALID_OPTION, `object ${obj.metadata?.name ?? '(unnamed)'} has no apiVersion/kind: set both before writing it`)
+    throw new RuntimeError(
+      ErrorCodes.INVALID_OPTION,
+      `object ${obj.metadata?.name ?? '(unnamed)'} has no apiVersion/kind: set both before writing it`,
+    )
   }
   return { apiVersion: obj.apiVersion, kind: obj.kind }
 }

@@ -17,12 +17,15 @@ export interface KObject {
 export interface ObjectList<T extends KObject = KObject> {
   apiVersion?: string
   kind?: string
-  metadata?: { resourceVersion?: string, continue?: string, remainingItemCount?: number }
+  metadata?: { resourceVersion?: string; continue?: string; remainingItemCount?: number }
   items: T[]
 }
 
 /** Which kind: `{ apiVersion: 'v1', kind: 'ConfigMap' }`, `{ apiVersion: 'example.dev/v1', kind: 'Replication' }`. */
-export interface KindRef { apiVersion: string, kind: string }
+export interface KindRef {
+  apiVersion: string
+  kind: string
+}
 
 /** A kind resolved through discovery: where it is served and whether it lives in namespaces. */
 export interface Resource extends KindRef {
@@ -33,12 +36,12 @@ export interface Resource extends KindRef {
 }
 
 /** "namespace/name" or "name" for cluster-scoped objects: the work queue's key. */
-export function objectKey(obj: { metadata?: { name?: string, namespace?: string } }): string {
+export function objectKey(obj: { metadata?: { name?: string; namespace?: string } }): string {
   const ns = obj.metadata?.namespace
-  return ns ? `${ns}/${obj.metadata?.name ?? ''}` : obj.metadata?.name ?? ''
+  return ns ? `${ns}/${obj.metadata?.name ?? ''}` : (obj.metadata?.name ?? '')
 }
 
-export function splitApiVersion(apiVersion: string): { group: string, version: string } {
+export function splitApiVersion(apiVersion: string): { group: string; version: string } {
   const i = apiVersion.indexOf('/')
   return i < 0 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) }
 }

@@ -38,7 +38,10 @@ export class RestClient {
   constructor(kubeConfig: KubeConfig) {
     const cluster = kubeConfig.getCurrentCluster()
     if (cluster === null) {
-      throw new RuntimeError(ErrorCodes.NO_CLUSTER, 'the kubeconfig has no current cluster: set current-context, or pass a KubeConfig loaded from a file')
+      throw new RuntimeError(
+        ErrorCodes.NO_CLUSTER,
+        'the kubeconfig has no current cluster: set current-context, or pass a KubeConfig loaded from a file',
+      )
     }
     this.server = new URL(cluster.server)
     this.#kubeConfig = kubeConfig
@@ -54,16 +57,20 @@ export class RestClient {
         await this.#kubeConfig.applyToHTTPSOptions(opts)
         return opts
       })()
-      this.#base.catch(() => { this.#base = undefined })
+      this.#base.catch(() => {
+        this.#base = undefined
+      })
     }
     return this.#base
   }
 
-  #agents(opts: https.RequestOptions): { agent: http.Agent, streamAgent: http.Agent } {
+  #agents(opts: https.RequestOptions): { agent: http.Agent; streamAgent: http.Agent } {
     if (this.#agent === undefined || this.#streamAgent === undefined) {
       const tls = { ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized, servername: opts.servername }
       const secure = this.server.protocol === 'https:'
-      this.#agent = secure ? new https.Agent({ ...tls, keepAlive: true, maxSockets: 64 }) : new http.Agent({ keepAlive: true, maxSockets: 64 })
+      this.#agent = secure
+        ? new https.Agent({ ...tls, keepAlive: true, maxSockets: 64 })
+        : new http.Agent({ keepAlive: true, maxSockets: 64 })
       this.#streamAgent = secure ? new https.Agent({ ...tls, keepAlive: false }) : new http.Agent({ keepAlive: false })
     }
     return { agent: this.#agent, streamAgent: this.#streamAgent }
@@ -89,14 +96,32 @@ export class RestClient {
     }
     const lib = url.protocol === 'https:' ? https : http
     return new Promise((resolve, reject) => {
-      const req = lib.request(url, {
-        method, headers, agent: stream ? streamAgent : agent, signal: opts.signal,
-        ...(stream ? {} : { timeout: opts.timeoutMs ?? 30_000 }),
-      }, resolve)
-      req.on('timeout', () => req.destroy(new RuntimeError(ErrorCodes.API_TRANSPORT, `${method} ${url.pathname}: no answer within ${opts.timeoutMs ?? 30_000} ms`)))
+      const req = lib.request(
+        url,
+        {
+          method,
+          headers,
+          agent: stream ? streamAgent : agent,
+          signal: opts.signal,
+          ...(stream ? {} : { timeout: opts.timeoutMs ?? 30_000 }),
+        },
+        resolve,
+      )
+      req.on('timeout', () =>
+        req.destroy(
+          new RuntimeError(ErrorCodes.API_TRANSPORT, `${method} ${url.pathname}: no answer within ${opts.timeoutMs ?? 30_000} ms`),
+        ),
+      )
       req.on('error', (err) => {
         if (err instanceof RuntimeError || err.name === 'AbortError') reject(err)
-        else reject(new RuntimeError(ErrorCodes.API_TRANSPORT, `${method} ${url.pathname}: ${err.message}; is the API server at ${this.server.origin} up?`, { cause: err }))
+        else
+          reject(
+            new RuntimeError(
+              ErrorCodes.API_TRANSPORT,
+              `${method} ${url.pathname}: ${err.message}; is the API server at ${this.server.origin} up?`,
+              { cause: err },
+            ),
+          )
       })
       req.end(payload)
     })
@@ -105,7 +130,11 @@ export class RestClient {
   async #error(res: http.IncomingMessage, method: string, path: string): Promise<ApiError> {
     const text = await readBody(res)
     let status: StatusBody
-    try { status = JSON.parse(text) as StatusBody } catch { status = { message: text.slice(0, 500) } }
+    try {
+      status = JSON.parse(text) as StatusBody
+    } catch {
+      status = { message: text.slice(0, 500) }
+    }
     return new ApiError(res.statusCode ?? 0, method, path, status)
   }
 

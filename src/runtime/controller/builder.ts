@@ -57,7 +57,11 @@ export interface BuilderOptions {
 
 type MapFunc<T extends KObject> = (obj: T) => Request[]
 
-interface Source { kind: KindRef, predicates: Predicate[], map: (obj: KObject) => Request[] }
+interface Source {
+  kind: KindRef
+  predicates: Predicate[]
+  map: (obj: KObject) => Request[]
+}
 
 export class ControllerBuilder {
   readonly #host: ControllerHost
@@ -70,7 +74,10 @@ export class ControllerBuilder {
 
   constructor(host: ControllerHost, name: string) {
     if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) {
-      throw new RuntimeError(ErrorCodes.INVALID_OPTION, `controller name ${JSON.stringify(name)} must be lowercase alphanumerics, '-' or '.' (it labels metrics and logs)`)
+      throw new RuntimeError(
+        ErrorCodes.INVALID_OPTION,
+        `controller name ${JSON.stringify(name)} must be lowercase alphanumerics, '-' or '.' (it labels metrics and logs)`,
+      )
     }
     this.#host = host
     this.#name = name
@@ -78,7 +85,11 @@ export class ControllerBuilder {
 
   /** The kind this controller reconciles; its events enqueue the object itself. */
   for<T extends KObject>(kind: KindRef, opts: SourceOptions<T> = {}): this {
-    if (this.#for !== undefined) throw new RuntimeError(ErrorCodes.INVALID_OPTION, `controller ${this.#name}: for() was already called; a controller reconciles one kind`)
+    if (this.#for !== undefined)
+      throw new RuntimeError(
+        ErrorCodes.INVALID_OPTION,
+        `controller ${this.#name}: for() was already called; a controller reconciles one kind`,
+      )
     this.#for = kind
     this.#sources.push({ kind, predicates: (opts.predicates ?? []) as Predicate[], map: (obj) => [requestOf(obj)] })
     return this
@@ -98,8 +109,14 @@ export class ControllerBuilder {
 
   /** Requests from outside the watches: each item of `source` enqueues that object's key. */
   reconcileOn(source: TriggerSource): this {
-    const isIterable = typeof source === 'function' || (typeof source === 'object' && source !== null && typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function')
-    if (!isIterable) throw new RuntimeError(ErrorCodes.INVALID_OPTION, `controller ${this.#name}: reconcileOn() takes an async iterable of requests or a function returning one`)
+    const isIterable =
+      typeof source === 'function' ||
+      (typeof source === 'object' && source !== null && typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function')
+    if (!isIterable)
+      throw new RuntimeError(
+        ErrorCodes.INVALID_OPTION,
+        `controller ${this.#name}: reconcileOn() takes an async iterable of requests or a function returning one`,
+      )
     this.#triggers.push(source)
     return this
   }
@@ -112,7 +129,8 @@ export class ControllerBuilder {
   /** Builds the controller and registers it with the manager (which starts it). */
   complete(reconciler: Reconciler): Controller {
     const forKind = this.#for
-    if (forKind === undefined) throw new RuntimeError(ErrorCodes.INVALID_OPTION, `controller ${this.#name}: call for(kind) before complete()`)
+    if (forKind === undefined)
+      throw new RuntimeError(ErrorCodes.INVALID_OPTION, `controller ${this.#name}: call for(kind) before complete()`)
     const host = this.#host
     const reflectors = this.#sources.map((s) => host.reflectorFor(s.kind))
     const controller = new Controller({
@@ -128,7 +146,9 @@ export class ControllerBuilder {
       triggers: [...this.#triggers],
     })
     // Owner keys depend on the owner kind's scope; know it before the first event is mapped.
-    host.beforeStart(async () => { this.#forNamespaced = await host.isNamespaced(forKind) })
+    host.beforeStart(async () => {
+      this.#forNamespaced = await host.isNamespaced(forKind)
+    })
     this.#sources.forEach((source, i) => (reflectors[i] as Reflector).addEventHandler(handlerFor(source, controller)))
     host.addController(controller)
     return controller
@@ -150,14 +170,20 @@ function requestOf(obj: KObject): Request {
 }
 
 function handlerFor(source: Source, controller: Controller): EventHandler<KObject> {
-  const enqueueAll = (obj: KObject): void => { for (const req of source.map(obj)) controller.enqueue(req) }
+  const enqueueAll = (obj: KObject): void => {
+    for (const req of source.map(obj)) controller.enqueue(req)
+  }
   return {
-    onAdd: (obj) => { if (source.predicates.every((p) => p.create?.(obj) ?? true)) enqueueAll(obj) },
+    onAdd: (obj) => {
+      if (source.predicates.every((p) => p.create?.(obj) ?? true)) enqueueAll(obj)
+    },
     onUpdate: (oldObj, newObj) => {
       if (!source.predicates.every((p) => p.update?.(oldObj, newObj) ?? true)) return
       enqueueAll(oldObj)
       enqueueAll(newObj)
     },
-    onDelete: (obj) => { if (source.predicates.every((p) => p.delete?.(obj) ?? true)) enqueueAll(obj) },
+    onDelete: (obj) => {
+      if (source.predicates.every((p) => p.delete?.(obj) ?? true)) enqueueAll(obj)
+    },
   }
 }

@@ -83,12 +83,20 @@ export class Controller {
   async start(signal: AbortSignal): Promise<void> {
     if (this.#started) throw new RuntimeError(ErrorCodes.ALREADY_STARTED, `controller ${this.name} was already started; create a new one`)
     this.#started = true
-    if (signal.aborted) { this.queue.shutDown(); return }
+    if (signal.aborted) {
+      this.queue.shutDown()
+      return
+    }
     // Trigger sources stop with the queue on the start signal, and whenever start() ends.
     const running = new AbortController()
-    const stop = (): void => { running.abort(); this.queue.shutDown() }
+    const stop = (): void => {
+      running.abort()
+      this.queue.shutDown()
+    }
     signal.addEventListener('abort', stop, { once: true })
-    const triggers = (this.#opts.triggers ?? []).map((source, i) => runTriggerSource(source, i, (req) => this.enqueue(req), running.signal, this.#log))
+    const triggers = (this.#opts.triggers ?? []).map((source, i) =>
+      runTriggerSource(source, i, (req) => this.enqueue(req), running.signal, this.#log),
+    )
     try {
       try {
         for (const wait of this.#opts.waitFor ?? []) await wait(signal)
@@ -128,9 +136,13 @@ export class Controller {
     const onStop = (): void => abort.abort(stopSignal.reason)
     stopSignal.addEventListener('abort', onStop, { once: true })
     const timeoutMs = this.#opts.reconcileTimeoutMs
-    const timer = timeoutMs !== undefined && timeoutMs > 0
-      ? this.#clock.setTimer(() => abort.abort(new RuntimeError(ErrorCodes.RECONCILE_TIMEOUT, `reconcile of ${key} exceeded its ${timeoutMs} ms timeout`)), timeoutMs)
-      : undefined
+    const timer =
+      timeoutMs !== undefined && timeoutMs > 0
+        ? this.#clock.setTimer(
+            () => abort.abort(new RuntimeError(ErrorCodes.RECONCILE_TIMEOUT, `reconcile of ${key} exceeded its ${timeoutMs} ms timeout`)),
+            timeoutMs,
+          )
+        : undefined
     metrics?.activeWorkers.inc(labels)
     const started = performance.now()
     let result: ReconcileResult
@@ -139,7 +151,11 @@ export class Controller {
     try {
       // then() turns a synchronous throw into a rejection, so both are handled alike.
       result = await Promise.resolve().then(() => this.#opts.reconciler(req, { signal: abort.signal, log, reconcileID }))
-      if (abort.signal.aborted && abort.signal.reason instanceof RuntimeError && abort.signal.reason.code === ErrorCodes.RECONCILE_TIMEOUT) {
+      if (
+        abort.signal.aborted &&
+        abort.signal.reason instanceof RuntimeError &&
+        abort.signal.reason.code === ErrorCodes.RECONCILE_TIMEOUT
+      ) {
         failed = true
         failure = abort.signal.reason
       }

@@ -53,7 +53,9 @@ export class TriggerChannel implements AsyncIterable<Request> {
   }
 
   /** Keys sent but not yet taken (for tests and metrics). */
-  get pending(): number { return this.#pending.size }
+  get pending(): number {
+    return this.#pending.size
+  }
 
   [Symbol.asyncIterator](): AsyncIterator<Request> {
     if (this.#consumed) throw new TypeError('a TriggerChannel has one consumer; create one channel per controller')
@@ -67,7 +69,9 @@ export class TriggerChannel implements AsyncIterable<Request> {
             return { done: false, value: requestFromKey(first.value) }
           }
           if (this.#closed) return { done: true, value: undefined }
-          await new Promise<void>((resolve) => { this.#wake = resolve })
+          await new Promise<void>((resolve) => {
+            this.#wake = resolve
+          })
         }
       },
       return: async (): Promise<IteratorResult<Request>> => {
@@ -89,11 +93,19 @@ export class TriggerChannel implements AsyncIterable<Request> {
  * Feeds `source` into `enqueue` until `signal` aborts or the source ends. Never rejects: a
  * failing source is logged and stops (see the header's guarantees).
  */
-export async function runTriggerSource(source: TriggerSource, index: number, enqueue: (req: Request) => void, signal: AbortSignal, log: Logger): Promise<void> {
+export async function runTriggerSource(
+  source: TriggerSource,
+  index: number,
+  enqueue: (req: Request) => void,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<void> {
   if (signal.aborted) return
   let iterator: AsyncIterator<TriggerItem> | undefined
   let onAbort = (): void => {}
-  const stopped = new Promise<'stopped'>((resolve) => { onAbort = () => resolve('stopped') })
+  const stopped = new Promise<'stopped'>((resolve) => {
+    onAbort = () => resolve('stopped')
+  })
   signal.addEventListener('abort', onAbort, { once: true })
   try {
     const iterable = typeof source === 'function' ? source(signal) : source
@@ -110,18 +122,28 @@ export async function runTriggerSource(source: TriggerSource, index: number, enq
       enqueue(toRequest(step.value))
     }
   } catch (err) {
-    if (!signal.aborted) log.error({ err, source: index }, 'trigger source failed; it is no longer consumed (the watches and other sources go on)')
+    if (!signal.aborted)
+      log.error({ err, source: index }, 'trigger source failed; it is no longer consumed (the watches and other sources go on)')
   } finally {
     signal.removeEventListener('abort', onAbort)
   }
   // Stopped or failed: let the source release what it holds, without waiting for it.
   const it = iterator
-  if (it !== undefined) void Promise.resolve().then(() => it.return?.()).catch(() => {})
+  if (it !== undefined)
+    void Promise.resolve()
+      .then(() => it.return?.())
+      .catch(() => {})
 }
 
 function toRequest(item: TriggerItem): Request {
   if (typeof item === 'string' && item !== '') return requestFromKey(item)
-  if (typeof item === 'object' && item !== null && typeof item.name === 'string' && item.name !== '' &&
-    (item.namespace === undefined || typeof item.namespace === 'string')) return { namespace: item.namespace || undefined, name: item.name }
+  if (
+    typeof item === 'object' &&
+    item !== null &&
+    typeof item.name === 'string' &&
+    item.name !== '' &&
+    (item.namespace === undefined || typeof item.namespace === 'string')
+  )
+    return { namespace: item.namespace || undefined, name: item.name }
   throw new TypeError(`trigger source yielded ${JSON.stringify(item)}; want a request { namespace?, name } or a "namespace/name" key`)
 }

@@ -49,7 +49,10 @@ export async function startTestEnv(opts: TestEnvOptions = {}): Promise<TestEnv> 
     const s = server
     let stopped = false
     return {
-      server: s, kubeConfig, client, dataDir,
+      server: s,
+      kubeConfig,
+      client,
+      dataDir,
       async stop() {
         if (stopped) return
         stopped = true
@@ -78,13 +81,21 @@ function removeDir(dir: string): void {
 function loadCrds(source: string | KObject): KObject[] {
   if (typeof source !== 'string') return [source]
   const files = statSync(source).isDirectory()
-    ? readdirSync(source).filter((f) => /\.ya?ml$|\.json$/.test(f)).sort().map((f) => join(source, f))
+    ? readdirSync(source)
+        .filter((f) => /\.ya?ml$|\.json$/.test(f))
+        .sort()
+        .map((f) => join(source, f))
     : [source]
-  return files.flatMap((f) => parseAllDocuments(readFileSync(f, 'utf8')).map((d) => d.toJS() as KObject))
+  return files
+    .flatMap((f) => parseAllDocuments(readFileSync(f, 'utf8')).map((d) => d.toJS() as KObject))
     .filter((o) => o?.kind === 'CustomResourceDefinition')
 }
 
-interface CrdSpec { group: string, names: { kind: string }, versions: Array<{ name: string, served?: boolean }> }
+interface CrdSpec {
+  group: string
+  names: { kind: string }
+  versions: Array<{ name: string; served?: boolean }>
+}
 
 async function waitServed(client: Client, crds: KObject[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs
@@ -93,8 +104,14 @@ async function waitServed(client: Client, crds: KObject[], timeoutMs: number): P
     for (const v of spec.versions.filter((x) => x.served !== false)) {
       const kind = { apiVersion: `${spec.group}/${v.name}`, kind: spec.names.kind }
       for (;;) {
-        try { await client.resource(kind); break } catch (err) {
-          if (Date.now() > deadline) throw new RuntimeError(ErrorCodes.KIND_NOT_SERVED, `CRD ${crd.metadata?.name} not served within ${timeoutMs} ms`, { cause: err })
+        try {
+          await client.resource(kind)
+          break
+        } catch (err) {
+          if (Date.now() > deadline)
+            throw new RuntimeError(ErrorCodes.KIND_NOT_SERVED, `CRD ${crd.metadata?.name} not served within ${timeoutMs} ms`, {
+              cause: err,
+            })
           await new Promise((r) => setTimeout(r, 20))
         }
       }

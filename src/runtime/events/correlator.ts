@@ -17,8 +17,8 @@ export interface EventInput {
 }
 
 export type Correlation =
-  | { action: 'create', name: string, message: string, count: 1 }
-  | { action: 'update', name: string, message: string, count: number }
+  | { action: 'create'; name: string; message: string; count: 1 }
+  | { action: 'update'; name: string; message: string; count: number }
   | { action: 'drop' }
 
 export interface CorrelatorOptions {
@@ -29,9 +29,19 @@ export interface CorrelatorOptions {
   maxEntries?: number
 }
 
-interface Seen { name: string, count: number, lastAt: number }
-interface Similar { times: number[], name: string | undefined }
-interface Bucket { tokens: number, at: number }
+interface Seen {
+  name: string
+  count: number
+  lastAt: number
+}
+interface Similar {
+  times: number[]
+  name: string | undefined
+}
+interface Bucket {
+  tokens: number
+  at: number
+}
 
 export class EventCorrelator {
   readonly #clock: Clock

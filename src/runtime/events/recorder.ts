@@ -46,20 +46,38 @@ export class EventRecorder {
     const namespace = m.namespace || 'default'
     const involvedKey = `${obj.apiVersion}/${obj.kind}/${m.namespace ?? ''}/${m.name ?? ''}/${m.uid ?? ''}`
     const c = this.#correlator.correlate({ involvedKey, type, reason, message, source: this.#opts.component }, m.name ?? 'object')
-    if (c.action === 'drop') { this.#log.debug({ reason }, 'event dropped by spam filter'); return }
+    if (c.action === 'drop') {
+      this.#log.debug({ reason }, 'event dropped by spam filter')
+      return
+    }
     const now = rfc3339(new Date(this.#clock.now()))
-    const create = (): Promise<unknown> => this.#client.create({
-      ...EVENT_KIND,
-      metadata: { name: c.name, namespace },
-      involvedObject: { apiVersion: obj.apiVersion, kind: obj.kind, name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion },
-      type, reason, message: c.message, count: c.count,
-      firstTimestamp: now, lastTimestamp: now,
-      source: { component: this.#opts.component },
-      reportingComponent: this.#opts.component,
-      reportingInstance: this.#opts.instance ?? '',
-    })
+    const create = (): Promise<unknown> =>
+      this.#client.create({
+        ...EVENT_KIND,
+        metadata: { name: c.name, namespace },
+        involvedObject: {
+          apiVersion: obj.apiVersion,
+          kind: obj.kind,
+          name: m.name,
+          namespace: m.namespace,
+          uid: m.uid,
+          resourceVersion: m.resourceVersion,
+        },
+        type,
+        reason,
+        message: c.message,
+        count: c.count,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        source: { component: this.#opts.component },
+        reportingComponent: this.#opts.component,
+        reportingInstance: this.#opts.instance ?? '',
+      })
     const write = async (): Promise<void> => {
-      if (c.action === 'create') { await create(); return }
+      if (c.action === 'create') {
+        await create()
+        return
+      }
       try {
         await this.#client.patch(EVENT_KIND, c.name, namespace, { count: c.count, lastTimestamp: now, message: c.message }, PatchType.merge)
       } catch (err) {
@@ -68,9 +86,13 @@ export class EventRecorder {
       }
     }
     const prev = this.#chains.get(c.name) ?? Promise.resolve()
-    const next = prev.then(write).catch((err: unknown) => { this.#log.warn({ err, reason }, 'could not write event') })
+    const next = prev.then(write).catch((err: unknown) => {
+      this.#log.warn({ err, reason }, 'could not write event')
+    })
     this.#chains.set(c.name, next)
-    void next.then(() => { if (this.#chains.get(c.name) === next) this.#chains.delete(c.name) })
+    void next.then(() => {
+      if (this.#chains.get(c.name) === next) this.#chains.delete(c.name)
+    })
   }
 
   /** Resolves when every event written so far has reached the server (or failed). */

@@ -50,7 +50,9 @@ export interface LeaseSpec {
   leaseTransitions?: number
 }
 
-interface Lease extends KObject { spec?: LeaseSpec }
+interface Lease extends KObject {
+  spec?: LeaseSpec
+}
 
 export interface ElectorCallbacks {
   onStartedLeading(signal: AbortSignal): void
@@ -72,14 +74,18 @@ export class LeaseElector {
   #leading = false
   #lastLeader: string | undefined
 
-  constructor(client: Client, opts: LeaderElectionOptions, deps: { clock?: Clock, logger?: Logger } = {}) {
+  constructor(client: Client, opts: LeaderElectionOptions, deps: { clock?: Clock; logger?: Logger } = {}) {
     this.leaseDurationMs = opts.leaseDurationMs ?? 15_000
     this.renewDeadlineMs = opts.renewDeadlineMs ?? 10_000
     this.retryPeriodMs = opts.retryPeriodMs ?? 2_000
     if (!(this.leaseDurationMs > this.renewDeadlineMs && this.renewDeadlineMs > this.retryPeriodMs && this.retryPeriodMs > 0)) {
-      throw new RuntimeError(ErrorCodes.INVALID_OPTION, `leader election needs leaseDuration > renewDeadline > retryPeriod > 0, got ${this.leaseDurationMs}/${this.renewDeadlineMs}/${this.retryPeriodMs} ms`)
+      throw new RuntimeError(
+        ErrorCodes.INVALID_OPTION,
+        `leader election needs leaseDuration > renewDeadline > retryPeriod > 0, got ${this.leaseDurationMs}/${this.renewDeadlineMs}/${this.retryPeriodMs} ms`,
+      )
     }
-    if (!opts.leaseName || !opts.namespace) throw new RuntimeError(ErrorCodes.INVALID_OPTION, 'leader election needs leaseName and namespace')
+    if (!opts.leaseName || !opts.namespace)
+      throw new RuntimeError(ErrorCodes.INVALID_OPTION, 'leader election needs leaseName and namespace')
     this.identity = opts.identity ?? `${hostname()}_${randomUUID()}`
     this.#client = client
     this.#opts = opts
@@ -87,14 +93,20 @@ export class LeaseElector {
     this.#log = (deps.logger ?? silentLogger()).child({ lease: `${opts.namespace}/${opts.leaseName}`, identity: this.identity })
   }
 
-  get isLeader(): boolean { return this.#leading }
+  get isLeader(): boolean {
+    return this.#leading
+  }
 
   /** Campaigns until leading, leads until lost or `signal` aborts. Resolves when no longer leading. */
   async run(signal: AbortSignal, cb: ElectorCallbacks): Promise<void> {
     // 1. acquire
     while (!signal.aborted) {
       if (await this.#tryAcquireOrRenew(signal)) break
-      try { await sleep(this.#clock, jittered(this.retryPeriodMs), signal) } catch { return }
+      try {
+        await sleep(this.#clock, jittered(this.retryPeriodMs), signal)
+      } catch {
+        return
+      }
     }
     if (signal.aborted) return
     this.#leading = true
@@ -107,11 +119,24 @@ export class LeaseElector {
     let lastRenew = this.#clock.now()
     try {
       while (!signal.aborted) {
-        try { await sleep(this.#clock, this.retryPeriodMs, signal) } catch { break }
-        if (await this.#tryAcquireOrRenew(signal)) { lastRenew = this.#clock.now(); continue }
+        try {
+          await sleep(this.#clock, this.retryPeriodMs, signal)
+        } catch {
+          break
+        }
+        if (await this.#tryAcquireOrRenew(signal)) {
+          lastRenew = this.#clock.now()
+          continue
+        }
         if (signal.aborted) break
-        if (this.#clock.now() - lastRenew >= this.renewDeadlineMs || (this.#lastLeader !== undefined && this.#lastLeader !== this.identity)) {
-          this.#log.error({ sinceRenewMs: this.#clock.now() - lastRenew }, 'failed to renew lease within the renew deadline; leadership lost')
+        if (
+          this.#clock.now() - lastRenew >= this.renewDeadlineMs ||
+          (this.#lastLeader !== undefined && this.#lastLeader !== this.identity)
+        ) {
+          this.#log.error(
+            { sinceRenewMs: this.#clock.now() - lastRenew },
+            'failed to renew lease within the renew deadline; leadership lost',
+          )
           leadership.abort(new RuntimeError(ErrorCodes.LEADERSHIP_LOST, `lost lease ${this.#opts.namespace}/${this.#opts.leaseName}`))
           break
         }
@@ -159,7 +184,10 @@ export class LeaseElector {
       } catch (err) {
         if (!isNotFound(err)) throw err
         const spec = desired()
-        const created = await this.#client.create<Lease>({ ...LEASE_KIND, metadata: { name: this.#opts.leaseName, namespace: this.#opts.namespace }, spec }, { signal: attempt })
+        const created = await this.#client.create<Lease>(
+          { ...LEASE_KIND, metadata: { name: this.#opts.leaseName, namespace: this.#opts.namespace }, spec },
+          { signal: attempt },
+        )
         this.#observe(created, this.#clock.now())
         return true
       }
@@ -190,7 +218,9 @@ export class LeaseElector {
   }
 }
 
-function jittered(ms: number): number { return Math.round(ms * (1 + 0.2 * Math.random())) }
+function jittered(ms: number): number {
+  return Math.round(ms * (1 + 0.2 * Math.random()))
+}
 
 /** metav1.MicroTime: RFC 3339 with microseconds. */
 export function microTime(ms: number): string {

@@ -46,7 +46,7 @@ export interface ManagerOptions {
   client?: Client
   leaderElection?: LeaderElectionOptions
   /** Serve /healthz, /readyz, /metrics here (port 0 = any free port). Omit to serve nothing. */
-  probes?: { host?: string, port?: number, metricsToken?: string }
+  probes?: { host?: string; port?: number; metricsToken?: string }
   gracefulShutdownTimeoutMs?: number
   /** Defaults for every cache (transform, page size, watch timeout, backoff, resync). */
   cache?: ReflectorOptions<KObject>
@@ -78,27 +78,38 @@ export class Manager implements ControllerHost {
 
   constructor(opts: ManagerOptions) {
     if (opts.client === undefined && opts.kubeConfig === undefined) {
-      throw new RuntimeError(ErrorCodes.INVALID_OPTION, 'a Manager needs kubeConfig or client (load one with new KubeConfig().loadFromDefault())')
+      throw new RuntimeError(
+        ErrorCodes.INVALID_OPTION,
+        'a Manager needs kubeConfig or client (load one with new KubeConfig().loadFromDefault())',
+      )
     }
     this.#opts = opts
     this.client = opts.client ?? new Client(opts.kubeConfig as KubeConfig)
     this.clock = opts.clock ?? realClock
     this.logger = opts.logger ?? defaultLogger()
     this.metrics = opts.metrics ?? new RuntimeMetrics({ processMetrics: true })
-    this.elector = opts.leaderElection ? new LeaseElector(this.client, opts.leaderElection, { clock: this.clock, logger: this.logger }) : undefined
+    this.elector = opts.leaderElection
+      ? new LeaseElector(this.client, opts.leaderElection, { clock: this.clock, logger: this.logger })
+      : undefined
     if (this.elector !== undefined) this.metrics.leaderElectionMasterStatus.set({ name: opts.leaderElection?.leaseName as string }, 0)
     this.#readyChecks.set('informer-sync', () => [...this.#reflectors.values()].every((r) => r.hasSynced()))
   }
 
   /** Starts building a controller named `name` (labels its metrics and logs). */
-  controller(name: string): ControllerBuilder { return new ControllerBuilder(this, name) }
+  controller(name: string): ControllerBuilder {
+    return new ControllerBuilder(this, name)
+  }
 
   addController(controller: Controller): void {
     this.add({ name: `controller/${controller.name}`, start: (signal) => controller.start(signal) })
   }
 
   add(runnable: Runnable): void {
-    if (this.#started) throw new RuntimeError(ErrorCodes.ALREADY_STARTED, `cannot add ${runnable.name}: the manager has started; add runnables before start()`)
+    if (this.#started)
+      throw new RuntimeError(
+        ErrorCodes.ALREADY_STARTED,
+        `cannot add ${runnable.name}: the manager has started; add runnables before start()`,
+      )
     this.#runnables.push(runnable)
   }
 
@@ -107,8 +118,12 @@ export class Manager implements ControllerHost {
     this.#beforeStart.push(hook)
   }
 
-  addHealthCheck(name: string, check: Check): void { this.#healthChecks.set(name, check) }
-  addReadyCheck(name: string, check: Check): void { this.#readyChecks.set(name, check) }
+  addHealthCheck(name: string, check: Check): void {
+    this.#healthChecks.set(name, check)
+  }
+  addReadyCheck(name: string, check: Check): void {
+    this.#readyChecks.set(name, check)
+  }
 
   /**
    * The shared cache of `kind`, created on first use (with `opts` over the manager's cache
@@ -136,31 +151,48 @@ export class Manager implements ControllerHost {
   }
 
   /** Where probes/metrics are served (after start). */
-  get probeAddress(): AddressInfo | undefined { return this.#probeAddress }
+  get probeAddress(): AddressInfo | undefined {
+    return this.#probeAddress
+  }
 
   /** Asks the manager to stop; start() resolves once shutdown has finished. */
-  stop(): void { this.#stop.abort(new Error('manager stopped')) }
+  stop(): void {
+    this.#stop.abort(new Error('manager stopped'))
+  }
 
   /** Runs until stop(), `signal` aborts, or (with handleSignals) SIGTERM/SIGINT. */
   async start(signal?: AbortSignal): Promise<void> {
     if (this.#started) throw new RuntimeError(ErrorCodes.ALREADY_STARTED, 'this manager was already started; create a new one')
     this.#started = true
     const stopSignal = signal ? AbortSignal.any([signal, this.#stop.signal]) : this.#stop.signal
-    const onSignal = (sig: NodeJS.Signals): void => { this.logger.info({ signal: sig }, 'shutting down'); this.stop() }
-    if (this.#opts.handleSignals) { process.once('SIGTERM', onSignal); process.once('SIGINT', onSignal) }
+    const onSignal = (sig: NodeJS.Signals): void => {
+      this.logger.info({ signal: sig }, 'shutting down')
+      this.stop()
+    }
+    if (this.#opts.handleSignals) {
+      process.once('SIGTERM', onSignal)
+      process.once('SIGINT', onSignal)
+    }
     let failure: unknown
     const runs: Promise<void>[] = []
     const run = (r: Runnable, s: AbortSignal): void => {
-      runs.push(r.start(s).catch((err: unknown) => {
-        if (s.aborted) return
-        this.logger.error({ err, runnable: r.name }, 'runnable failed; stopping the manager')
-        failure ??= err
-        this.stop()
-      }))
+      runs.push(
+        r.start(s).catch((err: unknown) => {
+          if (s.aborted) return
+          this.logger.error({ err, runnable: r.name }, 'runnable failed; stopping the manager')
+          failure ??= err
+          this.stop()
+        }),
+      )
     }
     try {
       if (this.#opts.probes !== undefined) {
-        this.#probeServer = new ProbeServer({ ...this.#opts.probes, registry: this.metrics.registry, healthChecks: this.#healthChecks, readyChecks: this.#readyChecks })
+        this.#probeServer = new ProbeServer({
+          ...this.#opts.probes,
+          registry: this.metrics.registry,
+          healthChecks: this.#healthChecks,
+          readyChecks: this.#readyChecks,
+        })
         this.#probeAddress = await this.#probeServer.start()
         this.logger.info({ address: this.#probeAddress }, 'serving /healthz /readyz /metrics')
       }
@@ -178,7 +210,9 @@ export class Manager implements ControllerHost {
             this.metrics.leaderElectionMasterStatus.set({ name }, 1)
             for (const r of leaderRunnables) run(r, leading)
           },
-          onStoppedLeading: () => { this.metrics.leaderElectionMasterStatus.set({ name }, 0) },
+          onStoppedLeading: () => {
+            this.metrics.leaderElectionMasterStatus.set({ name }, 0)
+          },
         })
         if (!stopSignal.aborted) {
           failure ??= new RuntimeError(ErrorCodes.LEADERSHIP_LOST, `lost the leader lease ${name}; restart to campaign again`)
@@ -190,25 +224,35 @@ export class Manager implements ControllerHost {
       this.stop()
     } finally {
       await this.#shutdown(runs)
-      if (this.#opts.handleSignals) { process.off('SIGTERM', onSignal); process.off('SIGINT', onSignal) }
+      if (this.#opts.handleSignals) {
+        process.off('SIGTERM', onSignal)
+        process.off('SIGINT', onSignal)
+      }
     }
     if (failure !== undefined) throw failure
   }
 
   #runCache(r: Reflector<KObject>): void {
-    this.#cacheRuns.push(r.run(this.#cacheStop.signal).catch((err: unknown) => {
-      this.logger.error({ err, kind: `${r.kind.apiVersion}/${r.kind.kind}` }, 'cache stopped unexpectedly')
-    }))
+    this.#cacheRuns.push(
+      r.run(this.#cacheStop.signal).catch((err: unknown) => {
+        this.logger.error({ err, kind: `${r.kind.apiVersion}/${r.kind.kind}` }, 'cache stopped unexpectedly')
+      }),
+    )
   }
 
   async #shutdown(runs: Promise<void>[]): Promise<void> {
     const deadline = this.#opts.gracefulShutdownTimeoutMs ?? 30_000
     let timer: NodeJS.Timeout | undefined
-    const timedOut = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), deadline) })
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), deadline)
+    })
     const outcome = await Promise.race([Promise.all(runs).then(() => 'done' as const), timedOut])
     clearTimeout(timer)
     if (outcome === 'timeout') {
-      this.logger.error({ code: ErrorCodes.SHUTDOWN_TIMEOUT, deadlineMs: deadline }, 'runnables did not stop within the graceful shutdown deadline; abandoning them')
+      this.logger.error(
+        { code: ErrorCodes.SHUTDOWN_TIMEOUT, deadlineMs: deadline },
+        'runnables did not stop within the graceful shutdown deadline; abandoning them',
+      )
     }
     if (this.elector !== undefined) await this.elector.release()
     this.#cacheStop.abort()

@@ -27,17 +27,25 @@ export class ProbeServer {
 
   constructor(opts: ProbeServerOptions) {
     if (!LOOPBACK.has(opts.host ?? '127.0.0.1') && !opts.metricsToken) {
-      throw new RuntimeError(ErrorCodes.INVALID_OPTION, `probe/metrics address ${opts.host} is not loopback: set metricsToken so /metrics is not open to the network`)
+      throw new RuntimeError(
+        ErrorCodes.INVALID_OPTION,
+        `probe/metrics address ${opts.host} is not loopback: set metricsToken so /metrics is not open to the network`,
+      )
     }
     this.#opts = opts
   }
 
   async start(): Promise<AddressInfo> {
-    const server = http.createServer((req, res) => { void this.#handle(req, res) })
+    const server = http.createServer((req, res) => {
+      void this.#handle(req, res)
+    })
     this.#server = server
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
-      server.listen(this.#opts.port ?? 0, this.#opts.host ?? '127.0.0.1', () => { server.off('error', reject); resolve() })
+      server.listen(this.#opts.port ?? 0, this.#opts.host ?? '127.0.0.1', () => {
+        server.off('error', reject)
+        resolve()
+      })
     })
     return server.address() as AddressInfo
   }
@@ -55,13 +63,28 @@ export class ProbeServer {
       // Only origin-form targets (`/path?query`): an absolute-form or malformed one is a client
       // error, and parsing it must not throw outside this try (that would end the process).
       const target = req.url ?? ''
-      if (!target.startsWith('/') || target.startsWith('//')) { send(res, 400, 'bad request: the request target must be a path, e.g. GET /healthz\n'); return }
+      if (!target.startsWith('/') || target.startsWith('//')) {
+        send(res, 400, 'bad request: the request target must be a path, e.g. GET /healthz\n')
+        return
+      }
       const path = new URL(target, 'http://x').pathname
-      if (req.method !== 'GET') { send(res, 405, 'method not allowed: use GET\n'); return }
-      if (path === '/healthz' || path === '/livez') { await this.#checks(res, this.#opts.healthChecks, req.url ?? ''); return }
-      if (path === '/readyz') { await this.#checks(res, this.#opts.readyChecks, req.url ?? ''); return }
+      if (req.method !== 'GET') {
+        send(res, 405, 'method not allowed: use GET\n')
+        return
+      }
+      if (path === '/healthz' || path === '/livez') {
+        await this.#checks(res, this.#opts.healthChecks, req.url ?? '')
+        return
+      }
+      if (path === '/readyz') {
+        await this.#checks(res, this.#opts.readyChecks, req.url ?? '')
+        return
+      }
       if (path === '/metrics') {
-        if (!this.#authorized(req)) { send(res, 401, 'unauthorized: send Authorization: Bearer <metrics token>\n'); return }
+        if (!this.#authorized(req)) {
+          send(res, 401, 'unauthorized: send Authorization: Bearer <metrics token>\n')
+          return
+        }
         const body = await this.#opts.registry.metrics()
         res.writeHead(200, { 'content-type': this.#opts.registry.contentType })
         res.end(body)
@@ -86,7 +109,11 @@ export class ProbeServer {
     let ok = true
     for (const [name, check] of checks) {
       let passed = false
-      try { passed = await check() } catch { passed = false }
+      try {
+        passed = await check()
+      } catch {
+        passed = false
+      }
       ok &&= passed
       lines.push(`[${passed ? '+' : '-'}]${name} ${passed ? 'ok' : 'failed'}`)
     }

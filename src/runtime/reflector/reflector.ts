@@ -57,7 +57,13 @@ export function stripManagedFields<T extends KObject>(obj: T): T {
  */
 export function metadataOnly<T extends KObject>(obj: T): T {
   const m = obj.metadata ?? {}
-  const metadata: ObjectMeta = { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, generation: m.generation }
+  const metadata: ObjectMeta = {
+    name: m.name,
+    namespace: m.namespace,
+    uid: m.uid,
+    resourceVersion: m.resourceVersion,
+    generation: m.generation,
+  }
   if (m.labels !== undefined) metadata.labels = m.labels
   if (m.annotations !== undefined) metadata.annotations = m.annotations
   if (m.ownerReferences !== undefined) metadata.ownerReferences = m.ownerReferences
@@ -87,7 +93,9 @@ export class Reflector<T extends KObject = KObject> {
     this.store = new Store<T>(opts.indexers)
   }
 
-  hasSynced(): boolean { return this.#synced }
+  hasSynced(): boolean {
+    return this.#synced
+  }
 
   /** Resolves once the first complete list is in the store (or rejects when `signal` aborts). */
   waitForSync(signal?: AbortSignal): Promise<void> {
@@ -95,7 +103,10 @@ export class Reflector<T extends KObject = KObject> {
     return new Promise((resolve, reject) => {
       const onAbort = (): void => reject(signal?.reason)
       signal?.addEventListener('abort', onAbort, { once: true })
-      this.#syncWaiters.push(() => { signal?.removeEventListener('abort', onAbort); resolve() })
+      this.#syncWaiters.push(() => {
+        signal?.removeEventListener('abort', onAbort)
+        resolve()
+      })
     })
   }
 
@@ -112,7 +123,10 @@ export class Reflector<T extends KObject = KObject> {
     const period = this.#opts.resyncPeriodMs
     const scheduleResync = (): void => {
       if (period === undefined || period <= 0 || signal.aborted) return
-      resync = this.#clock.setTimer(() => { this.#resync(); scheduleResync() }, period)
+      resync = this.#clock.setTimer(() => {
+        this.#resync()
+        scheduleResync()
+      }, period)
     }
     scheduleResync()
     let snapshot: Map<string, T> | undefined
@@ -123,11 +137,24 @@ export class Reflector<T extends KObject = KObject> {
       })
       for await (const ev of events) {
         switch (ev.type) {
-          case 'init': snapshot = new Map(); break
-          case 'initApply': { const obj = this.#transform(ev.object); snapshot?.set(objectKey(obj), obj); break }
-          case 'initDone': this.#replace(snapshot ?? new Map()); snapshot = undefined; break
-          case 'apply': this.#apply(this.#transform(ev.object)); break
-          case 'delete': this.#delete(ev.object); break
+          case 'init':
+            snapshot = new Map()
+            break
+          case 'initApply': {
+            const obj = this.#transform(ev.object)
+            snapshot?.set(objectKey(obj), obj)
+            break
+          }
+          case 'initDone':
+            this.#replace(snapshot ?? new Map())
+            snapshot = undefined
+            break
+          case 'apply':
+            this.#apply(this.#transform(ev.object))
+            break
+          case 'delete':
+            this.#delete(ev.object)
+            break
         }
       }
     } finally {

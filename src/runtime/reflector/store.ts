@@ -30,23 +30,35 @@ export class Store<T extends KObject = KObject> {
 
   /** Adds an index; existing objects are filed at once. */
   addIndexer(name: string, fn: IndexFunc<T>): void {
-    if (this.#indexers.has(name)) throw new RuntimeError(ErrorCodes.INVALID_OPTION, `an index named ${name} already exists on this store; pick another name`)
+    if (this.#indexers.has(name))
+      throw new RuntimeError(ErrorCodes.INVALID_OPTION, `an index named ${name} already exists on this store; pick another name`)
     this.#indexers.set(name, fn)
     const index = new Map<string, Set<string>>()
     this.#indices.set(name, index)
     for (const [key, obj] of this.#items) this.#file(index, fn, key, obj)
   }
 
-  get(key: string): T | undefined { return this.#items.get(key) }
-  getByName(name: string, namespace?: string): T | undefined { return this.#items.get(namespace ? `${namespace}/${name}` : name) }
-  list(): T[] { return [...this.#items.values()] }
-  keys(): string[] { return [...this.#items.keys()] }
-  get size(): number { return this.#items.size }
+  get(key: string): T | undefined {
+    return this.#items.get(key)
+  }
+  getByName(name: string, namespace?: string): T | undefined {
+    return this.#items.get(namespace ? `${namespace}/${name}` : name)
+  }
+  list(): T[] {
+    return [...this.#items.values()]
+  }
+  keys(): string[] {
+    return [...this.#items.keys()]
+  }
+  get size(): number {
+    return this.#items.size
+  }
 
   /** Objects filed under `value` in index `name`. */
   byIndex(name: string, value: string): T[] {
     const index = this.#indices.get(name)
-    if (index === undefined) throw new RuntimeError(ErrorCodes.INVALID_OPTION, `no index named ${name}; add it with addIndexer(name, fn) first`)
+    if (index === undefined)
+      throw new RuntimeError(ErrorCodes.INVALID_OPTION, `no index named ${name}; add it with addIndexer(name, fn) first`)
     const out: T[] = []
     for (const key of index.get(value) ?? []) {
       const obj = this.#items.get(key)
@@ -77,7 +89,10 @@ export class Store<T extends KObject = KObject> {
   #file(index: Map<string, Set<string>>, fn: IndexFunc<T>, key: string, obj: T): void {
     for (const value of fn(obj)) {
       let keys = index.get(value)
-      if (keys === undefined) { keys = new Set(); index.set(value, keys) }
+      if (keys === undefined) {
+        keys = new Set()
+        index.set(value, keys)
+      }
       keys.add(key)
     }
   }

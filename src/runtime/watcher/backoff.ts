@@ -34,5 +34,7 @@ export class Backoff {
     this.#current = Math.min(this.#max, this.#current * this.#factor)
     return Math.round(base * (1 - this.#jitter * Math.random()))
   }
-  reset(): void { this.#current = this.#initial }
+  reset(): void {
+    this.#current = this.#initial
+  }
 }

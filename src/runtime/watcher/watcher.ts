@@ -31,10 +31,10 @@ import { Backoff, type BackoffOptions } from './backoff.ts'
 
 export type WatcherEvent<T extends KObject = KObject> =
   | { type: 'init' }
-  | { type: 'initApply', object: T }
-  | { type: 'initDone', resourceVersion: string }
-  | { type: 'apply', object: T }
-  | { type: 'delete', object: T }
+  | { type: 'initApply'; object: T }
+  | { type: 'initDone'; resourceVersion: string }
+  | { type: 'apply'; object: T }
+  | { type: 'delete'; object: T }
 
 export interface WatcherOptions {
   namespace?: string
@@ -52,10 +52,16 @@ export interface WatcherOptions {
   onError?: (err: unknown, action: 'relist' | 'rewatch') => void
 }
 
-interface RawWatchEvent { type: string, object: KObject & StatusBody }
+interface RawWatchEvent {
+  type: string
+  object: KObject & StatusBody
+}
 
 export async function* watcher<T extends KObject = KObject>(
-  client: Client, kind: KindRef, signal: AbortSignal, opts: WatcherOptions = {},
+  client: Client,
+  kind: KindRef,
+  signal: AbortSignal,
+  opts: WatcherOptions = {},
 ): AsyncGenerator<WatcherEvent<T>> {
   const clock = opts.clock ?? realClock
   const backoff = new Backoff(opts.backoff)
@@ -73,14 +79,19 @@ export async function* watcher<T extends KObject = KObject>(
         let cont: string | undefined
         do {
           const page: ObjectList<T> = await client.list<T>(kind, {
-            namespace: opts.namespace, labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector,
-            limit: pageSize, continue: cont, signal,
+            namespace: opts.namespace,
+            labelSelector: opts.labelSelector,
+            fieldSelector: opts.fieldSelector,
+            limit: pageSize,
+            continue: cont,
+            signal,
           })
           for (const object of page.items) yield { type: 'initApply', object: withKind(object, kind) }
           cont = page.metadata?.continue || undefined
           rv = page.metadata?.resourceVersion
         } while (cont !== undefined)
-        if (rv === undefined) throw new RuntimeError(ErrorCodes.API_TRANSPORT, `list of ${kind.kind} carried no resourceVersion; the server cannot be watched`)
+        if (rv === undefined)
+          throw new RuntimeError(ErrorCodes.API_TRANSPORT, `list of ${kind.kind} carried no resourceVersion; the server cannot be watched`)
         yield { type: 'initDone', resourceVersion: rv }
         needList = false
         goneInARow = 0
@@ -91,8 +102,12 @@ export async function* watcher<T extends KObject = KObject>(
       const res = await client.rest.stream(await watchPath(client, kind, opts.namespace), {
         signal,
         query: {
-          watch: true, resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: watchTimeout,
-          labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector,
+          watch: true,
+          resourceVersion: rv,
+          allowWatchBookmarks: true,
+          timeoutSeconds: watchTimeout,
+          labelSelector: opts.labelSelector,
+          fieldSelector: opts.fieldSelector,
         },
       })
       for await (const ev of readEvents(res, clock, inactivityMs, signal)) {
@@ -121,7 +136,11 @@ export async function* watcher<T extends KObject = KObject>(
       } else {
         opts.onError?.(err, needList ? 'relist' : 'rewatch')
       }
-      try { await sleep(clock, backoff.next(), signal) } catch { return }
+      try {
+        await sleep(clock, backoff.next(), signal)
+      } catch {
+        return
+      }
     }
   }
 }
@@ -145,7 +164,9 @@ async function* readEvents(res: IncomingMessage, clock: Clock, inactivityMs: num
   function onSilence(): void {
     res.destroy(new RuntimeError(ErrorCodes.API_TRANSPORT, `watch stream silent for ${inactivityMs} ms; restarting it`))
   }
-  const onAbort = (): void => { res.destroy() }
+  const onAbort = (): void => {
+    res.destroy()
+  }
   signal.addEventListener('abort', onAbort, { once: true })
   const decoder = new StringDecoder('utf8')
   let buffered = ''
@@ -162,13 +183,20 @@ async function* readEvents(res: IncomingMessage, clock: Clock, inactivityMs: num
         buffered = buffered.slice(nl + 1)
         if (line === '') continue
         let ev: RawWatchEvent
-        try { ev = JSON.parse(line) as RawWatchEvent } catch (err) {
-          throw new RuntimeError(ErrorCodes.API_TRANSPORT, `watch stream sent a line that is not JSON (${line.slice(0, 80)}…); restarting`, { cause: err })
+        try {
+          ev = JSON.parse(line) as RawWatchEvent
+        } catch (err) {
+          throw new RuntimeError(
+            ErrorCodes.API_TRANSPORT,
+            `watch stream sent a line that is not JSON (${line.slice(0, 80)}…); restarting`,
+            { cause: err },
+          )
         }
         yield ev
       }
     }
-    if (!res.complete && !signal.aborted) throw new RuntimeError(ErrorCodes.API_TRANSPORT, 'watch connection closed before the response completed')
+    if (!res.complete && !signal.aborted)
+      throw new RuntimeError(ErrorCodes.API_TRANSPORT, 'watch connection closed before the response completed')
   } finally {
     clock.clearTimer(timer)
     signal.removeEventListener('abort', onAbort)

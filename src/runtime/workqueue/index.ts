@@ -5,6 +5,9 @@ export type { QueueMetrics, WorkQueueOptions } from './queue.ts'
 export { RateLimitingQueue } from './rate-limiting-queue.ts'
 export type { RateLimitingQueueOptions } from './rate-limiting-queue.ts'
 export {
-  BucketRateLimiter, ItemExponentialFailureRateLimiter, MaxOfRateLimiter, defaultControllerRateLimiter,
+  BucketRateLimiter,
+  ItemExponentialFailureRateLimiter,
+  MaxOfRateLimiter,
+  defaultControllerRateLimiter,
 } from './rate-limiter.ts'
 export type { DefaultRateLimiterOptions, RateLimiter } from './rate-limiter.ts'

@@ -89,11 +89,19 @@ export class WorkQueue<T> {
   }
 
   /** Number of keys waiting (not counting those being processed). */
-  len(): number { return this.#length() }
+  len(): number {
+    return this.#length()
+  }
   /** Number of keys currently between get() and done(). */
-  processingCount(): number { return this.#processing.size }
-  isProcessing(item: T): boolean { return this.#processing.has(item) }
-  get shuttingDown(): boolean { return this.#shuttingDown }
+  processingCount(): number {
+    return this.#processing.size
+  }
+  isProcessing(item: T): boolean {
+    return this.#processing.has(item)
+  }
+  get shuttingDown(): boolean {
+    return this.#shuttingDown
+  }
 
   /** Stops handing out keys and releases every waiting get() with undefined. */
   shutDown(): void {
@@ -113,7 +121,9 @@ export class WorkQueue<T> {
     return new Promise((resolve) => this.#drainWaiters.push(resolve))
   }
 
-  #length(): number { return this.#queue.length - this.#head }
+  #length(): number {
+    return this.#queue.length - this.#head
+  }
 
   #push(item: T): void {
     const waiter = this.#waiters.shift()

@@ -32,8 +32,12 @@ export class ItemExponentialFailureRateLimiter<T> implements RateLimiter<T> {
     // 2^n overflows to Infinity long after the cap; Math.min keeps it finite.
     return Math.min(this.#baseMs * 2 ** n, this.#maxMs)
   }
-  forget(item: T): void { this.#failures.delete(item) }
-  numRequeues(item: T): number { return this.#failures.get(item) ?? 0 }
+  forget(item: T): void {
+    this.#failures.delete(item)
+  }
+  numRequeues(item: T): number {
+    return this.#failures.get(item) ?? 0
+  }
 }
 
 /**
@@ -64,19 +68,25 @@ export class BucketRateLimiter<T> implements RateLimiter<T> {
     return Math.ceil((-this.#tokens / this.#qps) * 1000)
   }
   forget(_item: T): void {}
-  numRequeues(_item: T): number { return 0 }
+  numRequeues(_item: T): number {
+    return 0
+  }
 }
 
 /** The longest delay any of its limiters asks for. */
 export class MaxOfRateLimiter<T> implements RateLimiter<T> {
   readonly #limiters: RateLimiter<T>[]
-  constructor(...limiters: RateLimiter<T>[]) { this.#limiters = limiters }
+  constructor(...limiters: RateLimiter<T>[]) {
+    this.#limiters = limiters
+  }
   when(item: T): number {
     let max = 0
     for (const l of this.#limiters) max = Math.max(max, l.when(item))
     return max
   }
-  forget(item: T): void { for (const l of this.#limiters) l.forget(item) }
+  forget(item: T): void {
+    for (const l of this.#limiters) l.forget(item)
+  }
   numRequeues(item: T): number {
     let max = 0
     for (const l of this.#limiters) max = Math.max(max, l.numRequeues(item))

@@ -17,7 +17,10 @@ export interface RateLimitingQueueOptions<T> extends WorkQueueOptions {
   rateLimiter?: RateLimiter<T>
 }
 
-interface Waiting<T> { item: T, readyAt: number }
+interface Waiting<T> {
+  item: T
+  readyAt: number
+}
 
 export class RateLimitingQueue<T> extends WorkQueue<T> {
   readonly rateLimiter: RateLimiter<T>
@@ -34,7 +37,10 @@ export class RateLimitingQueue<T> extends WorkQueue<T> {
   /** Adds `item` after `delayMs` (immediately when <= 0). */
   addAfter(item: T, delayMs: number): void {
     if (this.shuttingDown) return
-    if (!(delayMs > 0)) { this.add(item); return }
+    if (!(delayMs > 0)) {
+      this.add(item)
+      return
+    }
     const readyAt = this.clock.now() + delayMs
     const existing = this.#readyAt.get(item)
     if (existing !== undefined && existing <= readyAt) return
@@ -49,10 +55,16 @@ export class RateLimitingQueue<T> extends WorkQueue<T> {
     this.addAfter(item, this.rateLimiter.when(item))
   }
 
-  forget(item: T): void { this.rateLimiter.forget(item) }
-  numRequeues(item: T): number { return this.rateLimiter.numRequeues(item) }
+  forget(item: T): void {
+    this.rateLimiter.forget(item)
+  }
+  numRequeues(item: T): number {
+    return this.rateLimiter.numRequeues(item)
+  }
   /** Keys waiting for a delayed add. */
-  waitingCount(): number { return this.#readyAt.size }
+  waitingCount(): number {
+    return this.#readyAt.size
+  }
 
   override shutDown(): void {
     if (this.#timer !== undefined) this.clock.clearTimer(this.#timer)
@@ -111,8 +123,13 @@ export class RateLimitingQueue<T> extends WorkQueue<T> {
       const r = l + 1
       let m = i
       let best = last.readyAt
-      if (l < h.length && (h[l] as Waiting<T>).readyAt < best) { m = l; best = (h[l] as Waiting<T>).readyAt }
-      if (r < h.length && (h[r] as Waiting<T>).readyAt < best) { m = r }
+      if (l < h.length && (h[l] as Waiting<T>).readyAt < best) {
+        m = l
+        best = (h[l] as Waiting<T>).readyAt
+      }
+      if (r < h.length && (h[r] as Waiting<T>).readyAt < best) {
+        m = r
+      }
       if (m === i) break
       h[i] = h[m] as Waiting<T>
       i = m

@@ -7,7 +7,12 @@ t.test('stopProcessGroup: SIGTERM when obeyed, SIGKILL after the timeout when ig
   const polite = spawn('sleep', ['60'], { detached: true, stdio: 'ignore' })
   const stubborn = spawn('/bin/sh', ['-c', 'trap "" TERM; while :; do sleep 0.05; done'], { detached: true, stdio: 'ignore' })
   t.teardown(() => {
-    for (const c of [polite, stubborn]) try { process.kill(-c.pid!, 'SIGKILL') } catch { /* gone */ }
+    for (const c of [polite, stubborn])
+      try {
+        process.kill(-c.pid!, 'SIGKILL')
+      } catch {
+        /* gone */
+      }
   })
   await new Promise((r) => setTimeout(r, 100)) // let the shell install its trap
   const p = (await readProc(polite.pid!))!
@@ -24,15 +29,28 @@ t.test('stopProcessGroup: SIGTERM when obeyed, SIGKILL after the timeout when ig
 t.test('argv matching and top-most selection', async (t) => {
   const marker = `--user-data-dir=/tmp/zlh-proc-test-${process.pid}`
   // A launcher whose child carries the same flag in its argv (as code-server's launcher does).
-  const parent = spawn('/bin/sh', ['-c', `/bin/sh -c 'sleep 30; true' ${marker} & wait; true`, 'sh', marker], { detached: true, stdio: 'ignore' })
-  t.teardown(() => { try { process.kill(-parent.pid!, 'SIGKILL') } catch { /* gone */ } })
+  const parent = spawn('/bin/sh', ['-c', `/bin/sh -c 'sleep 30; true' ${marker} & wait; true`, 'sh', marker], {
+    detached: true,
+    stdio: 'ignore',
+  })
+  t.teardown(() => {
+    try {
+      process.kill(-parent.pid!, 'SIGKILL')
+    } catch {
+      /* gone */
+    }
+  })
   let found: Awaited<ReturnType<typeof findProcesses>> = []
   for (let i = 0; i < 100 && found.length < 2; i++) {
     found = await findProcesses((argv) => argv.includes(marker))
     await new Promise((r) => setTimeout(r, 20))
   }
   t.ok(found.length >= 2, 'the launcher and its child both match')
-  t.same(topMost(found).map((p) => p.pid), [parent.pid], 'only the launcher is top-most')
+  t.same(
+    topMost(found).map((p) => p.pid),
+    [parent.pid],
+    'only the launcher is top-most',
+  )
   t.equal(argValue(['x', '--bind-addr', '1.2.3.4:5'], '--bind-addr'), '1.2.3.4:5')
   t.equal(argValue(['x', '--user-data-dir=/a b'], '--user-data-dir'), '/a b')
   t.equal(argValue(['x'], '--auth'), undefined)

@@ -33,19 +33,29 @@ t.test('with a dev user: spawned with its uid/gid, USER dev; without one: no ids
   t.equal(devEnv.state().user, os.userInfo().username, 'the dev env state names who children run as')
 })
 
-t.test('the workspace exists before a start, owned by the dev user when there is one', { skip: process.getuid?.() !== 0 && 'chown needs root' }, async (t) => {
-  const root = t.testdir()
-  const paths = agentPaths(root)
-  const ids = { uid: 54_321, gid: 54_322 }
-  await prepareCodeServerDirs(paths, ids)
-  for (const dir of [paths.devHome, paths.workspace, paths.codeServerUserData, path.join(paths.devHome, '.local'), path.join(paths.devHome, '.local/share')]) {
-    const st = fs.statSync(dir)
-    t.ok(st.isDirectory(), `${path.relative(root, dir)} exists`)
-    t.same([st.uid, st.gid], [ids.uid, ids.gid], `${path.relative(root, dir)} belongs to the dev user`)
-  }
-  t.equal(fs.statSync(paths.logs).uid, 0, 'the agent\'s own dirs stay the agent\'s')
-  t.equal(fs.statSync(path.join(root, 'home')).uid, 0, 'nothing above the dev home changes owner')
-})
+t.test(
+  'the workspace exists before a start, owned by the dev user when there is one',
+  { skip: process.getuid?.() !== 0 && 'chown needs root' },
+  async (t) => {
+    const root = t.testdir()
+    const paths = agentPaths(root)
+    const ids = { uid: 54_321, gid: 54_322 }
+    await prepareCodeServerDirs(paths, ids)
+    for (const dir of [
+      paths.devHome,
+      paths.workspace,
+      paths.codeServerUserData,
+      path.join(paths.devHome, '.local'),
+      path.join(paths.devHome, '.local/share'),
+    ]) {
+      const st = fs.statSync(dir)
+      t.ok(st.isDirectory(), `${path.relative(root, dir)} exists`)
+      t.same([st.uid, st.gid], [ids.uid, ids.gid], `${path.relative(root, dir)} belongs to the dev user`)
+    }
+    t.equal(fs.statSync(paths.logs).uid, 0, "the agent's own dirs stay the agent's")
+    t.equal(fs.statSync(path.join(root, 'home')).uid, 0, 'nothing above the dev home changes owner')
+  },
+)
 
 t.test('a shell started like the IDE terminal (inherited env, in cwd) runs the installed Node: v24', async (t) => {
   const root = t.testdir()
@@ -60,24 +70,37 @@ t.test('a shell started like the IDE terminal (inherited env, in cwd) runs the i
   t.ok(opts.env.PATH!.startsWith(`${nodeBin}:`), 'the dev PATH, runtimes first, is in the environment code-server gets')
   // VS Code's terminal runs $SHELL (bash, which reads ~/.bashrc) with code-server's environment, in the folder.
   for (const args of [['-c'], ['-ic'], ['-lc']]) {
-    const out = execFileSync(opts.env.SHELL!, [...args, 'node --version; pwd; echo "$USER"'], { cwd: opts.cwd, env: opts.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n')
+    const out = execFileSync(opts.env.SHELL!, [...args, 'node --version; pwd; echo "$USER"'], {
+      cwd: opts.cwd,
+      env: opts.env,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .trim()
+      .split('\n')
     t.match(out[0], /^v24\./, `bash ${args[0]}: node --version prints v24`)
     t.equal(out[1], paths.workspace, `bash ${args[0]}: starts in the workspace`)
     t.equal(out[2], os.userInfo().username, `bash ${args[0]}: USER is who it runs as`)
   }
 })
 
-t.test('the folder code-server opens is in its published state: /home/dev/workspace in a container, under the root otherwise', async (t) => {
-  const runtimes = { on: () => {}, store: { current: async () => null } } as unknown as RuntimeManager
-  const devEnv = { environment: () => ({}), runAs: null } as unknown as DevEnvironment
-  for (const [root, folder] of [['/', '/home/dev/workspace'], ['/srv/zlh/containers/101/root', '/srv/zlh/containers/101/root/home/dev/workspace']] as const) {
-    const hub = new StateHub()
-    const cs = new CodeServerSupervisor({ paths: agentPaths(root), log, hub, runtimes, devEnv })
-    t.equal(cs.state().folder, folder, `root ${root}`)
-  }
-})
+t.test(
+  'the folder code-server opens is in its published state: /home/dev/workspace in a container, under the root otherwise',
+  async (t) => {
+    const runtimes = { on: () => {}, store: { current: async () => null } } as unknown as RuntimeManager
+    const devEnv = { environment: () => ({}), runAs: null } as unknown as DevEnvironment
+    for (const [root, folder] of [
+      ['/', '/home/dev/workspace'],
+      ['/srv/zlh/containers/101/root', '/srv/zlh/containers/101/root/home/dev/workspace'],
+    ] as const) {
+      const hub = new StateHub()
+      const cs = new CodeServerSupervisor({ paths: agentPaths(root), log, hub, runtimes, devEnv })
+      t.equal(cs.state().folder, folder, `root ${root}`)
+    }
+  },
+)
 
-t.test('the events snapshot carries the folder once code-server\'s state is loaded', async (t) => {
+t.test("the events snapshot carries the folder once code-server's state is loaded", async (t) => {
   const root = t.testdir()
   const runtimes = { on: () => {}, store: { current: async () => null } } as unknown as RuntimeManager
   const devEnv = { environment: () => ({}), runAs: null } as unknown as DevEnvironment

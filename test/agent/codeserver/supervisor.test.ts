@@ -81,7 +81,7 @@ t.test('code-server: install, start, crash restart, upgrade, adoption after agen
   t.teardown(() => agent.close())
   const post = async (action: string) => {
     const res = await agent.request(`/dev/codeserver/${action}`, { method: 'POST' })
-    return { status: res.status, body: await res.json() as any }
+    return { status: res.status, body: (await res.json()) as any }
   }
   const version = async () => (await fetch(`http://127.0.0.1:${port}/version`)).text()
 
@@ -90,7 +90,17 @@ t.test('code-server: install, start, crash restart, upgrade, adoption after agen
   t.equal(early.status, 409)
 
   for (const v of ['1.0', '2.0']) server.add(`cs-${v}.tgz`, standInTarball(v))
-  const install = (v: string) => agent.request('/runtimes', { method: 'POST', json: { name: 'code-server', version: v, url: server.url(`cs-${v}.tgz`), outbound: server.outbound, sha256: sha256(standInTarball(v)) } })
+  const install = (v: string) =>
+    agent.request('/runtimes', {
+      method: 'POST',
+      json: {
+        name: 'code-server',
+        version: v,
+        url: server.url(`cs-${v}.tgz`),
+        outbound: server.outbound,
+        sha256: sha256(standInTarball(v)),
+      },
+    })
   // The stand-in tarball is rebuilt identically, so its hash is stable.
   t.equal((await install('1.0')).status, 200)
 
@@ -98,14 +108,26 @@ t.test('code-server: install, start, crash restart, upgrade, adoption after agen
   const workspace = path.join(root, 'home/dev/workspace')
   fs.rmSync(workspace, { recursive: true, force: true })
   const started = await post('start')
-  t.match(started.body, { enabled: true, phase: 'Running', bindAddr: `127.0.0.1:${port}`, folder: workspace, adopted: false, version: '1.0' })
+  t.match(started.body, {
+    enabled: true,
+    phase: 'Running',
+    bindAddr: `127.0.0.1:${port}`,
+    folder: workspace,
+    adopted: false,
+    version: '1.0',
+  })
   const pid1: number = started.body.pid
   t.equal(fs.readlinkSync(`/proc/${pid1}/cwd`), workspace, 'starts in the workspace, which exists again')
-  const reported = await (await agent.request('/status')).json() as any
+  const reported = (await (await agent.request('/status')).json()) as any
   t.equal(reported.codeServer.folder, workspace, 'GET /status reports the folder code-server opens (process layout: under the root)')
   t.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200)
   const argv = fs.readFileSync(`/proc/${pid1}/cmdline`, 'utf8').split('\0')
-  for (const [flag, value] of [['--bind-addr', `127.0.0.1:${port}`], ['--auth', 'none'], ['--user-data-dir', userData]]) t.equal(argValue(argv, flag!), value, `${flag} ${value}`)
+  for (const [flag, value] of [
+    ['--bind-addr', `127.0.0.1:${port}`],
+    ['--auth', 'none'],
+    ['--user-data-dir', userData],
+  ])
+    t.equal(argValue(argv, flag!), value, `${flag} ${value}`)
   t.ok(argv.includes('--disable-telemetry'))
   t.equal(argv.filter(Boolean).at(-1), path.join(root, 'home/dev/workspace'), 'opens the workspace')
   const environ = fs.readFileSync(`/proc/${pid1}/environ`, 'utf8').split('\0')
@@ -118,9 +140,15 @@ t.test('code-server: install, start, crash restart, upgrade, adoption after agen
 
   // Dies while enabled → restarted after the backoff.
   process.kill(pid1, 'SIGKILL')
-  const crashed = await until('Crashed', () => { const s = agent.ctx.codeServer.state(); return s.phase === 'Crashed' && s })
+  const crashed = await until('Crashed', () => {
+    const s = agent.ctx.codeServer.state()
+    return s.phase === 'Crashed' && s
+  })
   t.ok(crashed.nextRestartAt, 'reports when it will restart')
-  const back = await until('restart', () => { const s = agent.ctx.codeServer.state(); return s.phase === 'Running' && s.pid !== pid1 && s })
+  const back = await until('restart', () => {
+    const s = agent.ctx.codeServer.state()
+    return s.phase === 'Running' && s.pid !== pid1 && s
+  })
   t.equal(back.restarts, 1)
   t.match(back.lastExit, { signal: 'SIGKILL' })
 
@@ -130,7 +158,13 @@ t.test('code-server: install, start, crash restart, upgrade, adoption after agen
 
   // Upgrade restarts it on the new version.
   t.equal((await install('2.0')).status, 200)
-  await until('upgrade restart', async () => agent.ctx.codeServer.state().phase === 'Running' && agent.ctx.codeServer.state().pid !== restarted.body.pid && (await version().catch(() => '')) === '2.0')
+  await until(
+    'upgrade restart',
+    async () =>
+      agent.ctx.codeServer.state().phase === 'Running' &&
+      agent.ctx.codeServer.state().pid !== restarted.body.pid &&
+      (await version().catch(() => '')) === '2.0',
+  )
   t.equal(agent.ctx.codeServer.state().version, '2.0')
   const pid2 = agent.ctx.codeServer.state().pid!
 
@@ -142,11 +176,17 @@ t.test('code-server: install, start, crash restart, upgrade, adoption after agen
   t.match(agent.ctx.codeServer.state(), { pid: pid2, adopted: true, enabled: true })
   t.match((await post('start')).body, { pid: pid2 }, 'start does not duplicate an adopted instance')
   t.equal((await instances()).filter((p) => alive(p.pid)).length >= 1, true)
-  t.same([...new Set((await instances()).map((p) => p.pid))].filter((p) => p === pid2), [pid2])
+  t.same(
+    [...new Set((await instances()).map((p) => p.pid))].filter((p) => p === pid2),
+    [pid2],
+  )
 
   // An adopted instance that dies is noticed (it is not our child) and restarted.
   process.kill(pid2, 'SIGKILL')
-  const reborn = await until('restart of adopted', () => { const s = agent.ctx.codeServer.state(); return s.phase === 'Running' && s.pid !== pid2 && s })
+  const reborn = await until('restart of adopted', () => {
+    const s = agent.ctx.codeServer.state()
+    return s.phase === 'Running' && s.pid !== pid2 && s
+  })
   t.equal(reborn.adopted, false)
 
   const stopped = await post('stop')
@@ -158,6 +198,6 @@ t.test('code-server: install, start, crash restart, upgrade, adoption after agen
   await agent.close()
   agent = await startTestAgent(root, opts)
   t.match(agent.ctx.codeServer.state(), { enabled: false, phase: 'Stopped' })
-  const status = await (await agent.request('/status')).json() as any
+  const status = (await (await agent.request('/status')).json()) as any
   t.match(status.codeServer, { enabled: false, phase: 'Stopped', version: '2.0' })
 })

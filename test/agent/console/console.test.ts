@@ -16,7 +16,12 @@ async function agentWithGame(t: Test, env: Record<string, string> = {}): Promise
   return agent
 }
 
-interface Viewer { ws: WebSocket; messages: ConsoleServerMessage[]; text(): string; waitFor(pred: (all: string) => boolean, what: string, ms?: number): Promise<void> }
+interface Viewer {
+  ws: WebSocket
+  messages: ConsoleServerMessage[]
+  text(): string
+  waitFor(pred: (all: string) => boolean, what: string, ms?: number): Promise<void>
+}
 
 async function viewer(t: Test, agent: TestAgent, path: string): Promise<Viewer> {
   const ws = new WebSocket(agent.url.replace(/^http/, 'ws') + path, { headers: { authorization: `Bearer ${agent.token}` } })
@@ -27,14 +32,29 @@ async function viewer(t: Test, agent: TestAgent, path: string): Promise<Viewer> 
     messages.push(JSON.parse(String(raw)) as ConsoleServerMessage)
     for (const w of waiters) w()
   })
-  await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject) })
-  const text = (): string => messages.map((m) => (m.type === 'output' ? m.data : m.type === 'history' ? m.lines.join('\n') + '\n' : '')).join('')
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve())
+    ws.once('error', reject)
+  })
+  const text = (): string =>
+    messages.map((m) => (m.type === 'output' ? m.data : m.type === 'history' ? m.lines.join('\n') + '\n' : '')).join('')
   return {
-    ws, messages, text,
+    ws,
+    messages,
+    text,
     waitFor(pred, what, ms = 15_000) {
       return new Promise((resolve, reject) => {
-        const check = (): void => { if (pred(text())) { waiters.delete(check); clearTimeout(timer); resolve() } }
-        const timer = setTimeout(() => { waiters.delete(check); reject(new Error(`never saw ${what}; got ${JSON.stringify(text().slice(-300))}`)) }, ms)
+        const check = (): void => {
+          if (pred(text())) {
+            waiters.delete(check)
+            clearTimeout(timer)
+            resolve()
+          }
+        }
+        const timer = setTimeout(() => {
+          waiters.delete(check)
+          reject(new Error(`never saw ${what}; got ${JSON.stringify(text().slice(-300))}`))
+        }, ms)
         waiters.add(check)
         check()
       })
@@ -46,7 +66,13 @@ const send = (v: Viewer, msg: object): void => v.ws.send(JSON.stringify(msg))
 
 t.test('game console: two viewers see the same output, input reaches the server, late viewers get history', async (t) => {
   const agent = await agentWithGame(t)
-  const res = await agent.request('/game', { method: 'PUT', json: { server: { command: ['/bin/sh', '-c', 'echo "server ready"; while read l; do echo "console: $l"; done'], gracePeriodSeconds: 1 }, running: true } })
+  const res = await agent.request('/game', {
+    method: 'PUT',
+    json: {
+      server: { command: ['/bin/sh', '-c', 'echo "server ready"; while read l; do echo "console: $l"; done'], gracePeriodSeconds: 1 },
+      running: true,
+    },
+  })
   t.equal(res.status, 200)
   const a = await viewer(t, agent, '/game/console')
   const b = await viewer(t, agent, '/game/console')
@@ -60,10 +86,17 @@ t.test('game console: two viewers see the same output, input reaches the server,
   t.ok(c.messages.some((m) => m.type === 'state' && m.state === 'Running'))
   send(c, { type: 'resize', cols: 100, rows: 30 })
   await c.waitFor(() => c.messages.some((m) => m.type === 'info' && /resize has no effect/.test(m.message)), 'the resize answer')
-  const status = await (await agent.request('/status')).json() as { game?: { state: string } }
+  const status = (await (await agent.request('/status')).json()) as { game?: { state: string } }
   t.equal(status.game?.state, 'Running', 'the game state is in GET /status')
   const denied = new WebSocket(agent.url.replace(/^http/, 'ws') + '/game/console')
-  const code = await new Promise<number | string>((resolve) => { denied.on('unexpected-response', (req, r) => { resolve(r.statusCode ?? 0); r.resume(); req.destroy() }); denied.on('open', () => resolve('open')) })
+  const code = await new Promise<number | string>((resolve) => {
+    denied.on('unexpected-response', (req, r) => {
+      resolve(r.statusCode ?? 0)
+      r.resume()
+      req.destroy()
+    })
+    denied.on('open', () => resolve('open'))
+  })
   t.equal(code, 401, 'no token, no console')
 })
 
@@ -83,21 +116,49 @@ t.test('dev console: a login shell; shared sessions, input, resize', async (t) =
   send(other, { type: 'input', data: 'echo private-$((1+1))\n' })
   await other.waitFor((s) => s.includes('private-2'), 'a private session')
   t.notOk(a.text().includes('private-2'), 'private sessions are not shared')
-  const bad = new WebSocket(agent.url.replace(/^http/, 'ws') + '/dev/console?session=../x', { headers: { authorization: `Bearer ${agent.token}` } })
-  const status = await new Promise<number | string>((resolve) => { bad.on('unexpected-response', (req, r) => { resolve(r.statusCode ?? 0); r.resume(); req.destroy() }); bad.on('open', () => resolve('open')) })
+  const bad = new WebSocket(agent.url.replace(/^http/, 'ws') + '/dev/console?session=../x', {
+    headers: { authorization: `Bearer ${agent.token}` },
+  })
+  const status = await new Promise<number | string>((resolve) => {
+    bad.on('unexpected-response', (req, r) => {
+      resolve(r.statusCode ?? 0)
+      r.resume()
+      req.destroy()
+    })
+    bad.on('open', () => resolve('open'))
+  })
   t.equal(status, 400, 'a malformed session name is refused')
 })
 
 t.test('a viewer that stops reading is cut off; memory stays bounded under a log flood', async (t) => {
-  const agent = await agentWithGame(t, { ZLH_AGENT_CONSOLE_MAX_BUFFERED_BYTES: String(256 * 1024), ZLH_AGENT_CONSOLE_BYTES_PER_WINDOW: String(512 * 1024), ZLH_AGENT_CONSOLE_WINDOW_MS: '100' })
-  await agent.request('/game', { method: 'PUT', json: { server: { command: ['/bin/sh', '-c', 'echo start; while true; do echo zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz; done'], gracePeriodSeconds: 1 }, running: false } })
+  const agent = await agentWithGame(t, {
+    ZLH_AGENT_CONSOLE_MAX_BUFFERED_BYTES: String(256 * 1024),
+    ZLH_AGENT_CONSOLE_BYTES_PER_WINDOW: String(512 * 1024),
+    ZLH_AGENT_CONSOLE_WINDOW_MS: '100',
+  })
+  await agent.request('/game', {
+    method: 'PUT',
+    json: {
+      server: {
+        command: [
+          '/bin/sh',
+          '-c',
+          'echo start; while true; do echo zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz; done',
+        ],
+        gracePeriodSeconds: 1,
+      },
+      running: false,
+    },
+  })
   const fast = await viewer(t, agent, '/game/console')
   const slow = await viewer(t, agent, '/game/console')
   ;(slow.ws as unknown as { _socket: { pause(): void } })._socket.pause()
   global.gc?.()
   const baseline = process.memoryUsage().rss
   let peak = baseline
-  const sampler = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, 50)
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss)
+  }, 50)
   t.teardown(() => clearInterval(sampler))
   await agent.request('/game/start', { method: 'POST' })
   const cutOff = (): boolean => agent.logs.some((l) => l.includes('cut off a viewer that stopped reading'))
@@ -110,7 +171,10 @@ t.test('a viewer that stops reading is cut off; memory stays bounded under a log
   clearInterval(sampler)
   const grewMiB = (peak - baseline) / 1024 / 1024
   t.ok(grewMiB < 150, `the agent's RSS grew by ${grewMiB.toFixed(1)} MiB during the flood (bound 150)`)
-  t.ok(fast.messages.some((m) => m.type === 'throttled'), 'the flood was throttled and viewers were told')
+  t.ok(
+    fast.messages.some((m) => m.type === 'throttled'),
+    'the flood was throttled and viewers were told',
+  )
 })
 
 t.test('closing the agent waits until every dev console shell has exited', async (t) => {

@@ -45,10 +45,16 @@ t.test('PATH, HOME, USER, LOGNAME and TERM agree in every shell, before and afte
   const home = path.join(root, 'home/dev')
   t.ok(fs.statSync(path.join(home, 'workspace')).isDirectory(), 'workspace exists')
 
-  for (const [name, version] of [['tool', '1.0'], ['other', '3.1']] as const) {
+  for (const [name, version] of [
+    ['tool', '1.0'],
+    ['other', '3.1'],
+  ] as const) {
     const body = runtimeTarball(name, version)
     server.add(`${name}.tgz`, body)
-    const res = await agent.request('/runtimes', { method: 'POST', json: { name, version, url: server.url(`${name}.tgz`), outbound: server.outbound, sha256: sha256(body) } })
+    const res = await agent.request('/runtimes', {
+      method: 'POST',
+      json: { name, version, url: server.url(`${name}.tgz`), outbound: server.outbound, sha256: sha256(body) },
+    })
     t.equal(res.status, 200)
   }
   const env = agent.ctx.devEnv.environment()
@@ -76,17 +82,35 @@ t.test('PATH, HOME, USER, LOGNAME and TERM agree in every shell, before and afte
   // Upgrade + removal rewrite the same source of truth.
   const v2 = runtimeTarball('tool', '2.0')
   server.add('tool2.tgz', v2)
-  await agent.request('/runtimes', { method: 'POST', json: { name: 'tool', version: '2.0', url: server.url('tool2.tgz'), outbound: server.outbound, sha256: sha256(v2) } })
-  t.equal(execFileSync('/bin/bash', ['-lc', 'tool'], { env: agent.ctx.devEnv.environment(), encoding: 'utf8' }).trim(), 'tool 2.0', 'upgrade visible in a login shell')
+  await agent.request('/runtimes', {
+    method: 'POST',
+    json: { name: 'tool', version: '2.0', url: server.url('tool2.tgz'), outbound: server.outbound, sha256: sha256(v2) },
+  })
+  t.equal(
+    execFileSync('/bin/bash', ['-lc', 'tool'], { env: agent.ctx.devEnv.environment(), encoding: 'utf8' }).trim(),
+    'tool 2.0',
+    'upgrade visible in a login shell',
+  )
   await agent.request('/runtimes/other/3.1?force=true', { method: 'DELETE' })
   const after = agent.ctx.devEnv.environment()
   t.equal(after.PATH, `${runtimes}/tool/current/bin:${SYSTEM_PATH}`)
-  t.equal(execFileSync('/bin/bash', ['-lc', 'echo "$PATH"'], { env: after, encoding: 'utf8' }).trim(), after.PATH, 'removal visible in a login shell')
-  const state = await (await agent.request('/dev/env')).json() as any
-  t.same(state, { user: me, home, workspace: cwd, path: after.PATH, profileScript: path.join(root, 'etc/profile.d/zlh-dev-env.sh'), hostChanges: 'skipped' })
+  t.equal(
+    execFileSync('/bin/bash', ['-lc', 'echo "$PATH"'], { env: after, encoding: 'utf8' }).trim(),
+    after.PATH,
+    'removal visible in a login shell',
+  )
+  const state = (await (await agent.request('/dev/env')).json()) as any
+  t.same(state, {
+    user: me,
+    home,
+    workspace: cwd,
+    path: after.PATH,
+    profileScript: path.join(root, 'etc/profile.d/zlh-dev-env.sh'),
+    hostChanges: 'skipped',
+  })
 })
 
-t.test('shell rc hooks are idempotent and keep the user\'s own lines', async (t) => {
+t.test("shell rc hooks are idempotent and keep the user's own lines", async (t) => {
   const root = t.testdir({ home: { dev: { '.bashrc': 'alias ll="ls -l"\n' } } })
   const first = await startTestAgent(root)
   await first.close()
@@ -95,7 +119,10 @@ t.test('shell rc hooks are idempotent and keep the user\'s own lines', async (t)
   const bashrc = fs.readFileSync(path.join(root, 'home/dev/.bashrc'), 'utf8')
   t.match(bashrc, /^alias ll="ls -l"\n/)
   t.equal(bashrc.split('>>> zlh dev environment >>>').length, 2, 'one managed block after two starts')
-  t.ok(second.logs.some((l) => /skipping host-wide changes/.test(l)), 'says why no user was created')
+  t.ok(
+    second.logs.some((l) => /skipping host-wide changes/.test(l)),
+    'says why no user was created',
+  )
 })
 
 t.test('lookupUser reads uid/gid from a passwd file', async (t) => {

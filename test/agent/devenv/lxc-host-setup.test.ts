@@ -47,10 +47,11 @@ async function serveOnBridge(name: string, body: Buffer): Promise<{ url: string;
   return {
     url: `http://${hostAddress}:${port}/${name}`,
     hits: () => hits,
-    close: () => new Promise<void>((ok) => {
-      server.closeAllConnections()
-      server.close(() => ok())
-    }),
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections()
+        server.close(() => ok())
+      }),
   }
 }
 
@@ -84,7 +85,10 @@ if (lxcAvailable) {
     const { vmid, agentUrl } = container
     if (agentUrl === undefined) throw new Error('the lxc provider reported no agentUrl for the container')
     const probe = await waitForAgent(agentUrl, spec.agent.token, 60_000)
-    const status = probe.body as { provisioningComplete: boolean; devEnv: { hostChanges: string; profileScript: string; workspace: string } | null }
+    const status = probe.body as {
+      provisioningComplete: boolean
+      devEnv: { hostChanges: string; profileScript: string; workspace: string } | null
+    }
     t.equal(status.devEnv?.hostChanges, 'applied', 'the agent applied host-wide changes (root / and uid 0 inside the container)')
     t.equal(status.devEnv?.workspace, '/home/dev/workspace')
     t.equal(status.devEnv?.profileScript, '/etc/profile.d/zlh-dev-env.sh')
@@ -93,7 +97,11 @@ if (lxcAvailable) {
     const id = attach(lxcpath, vmid, 'id dev')
     t.match(id, /^uid=\d+\(dev\) gid=\d+\(dev\)/, '`id dev` succeeds inside the container')
     t.match(attach(lxcpath, vmid, 'grep "^dev:" /etc/passwd'), /^dev:x:\d+:\d+::\/home\/dev:\/bin\/bash$/m, 'dev has /home/dev and bash')
-    t.equal(attach(lxcpath, vmid, 'stat -c "%F %U %G" /home/dev/workspace').trim(), 'directory dev dev', 'the workspace is a directory owned by dev')
+    t.equal(
+      attach(lxcpath, vmid, 'stat -c "%F %U %G" /home/dev/workspace').trim(),
+      'directory dev dev',
+      'the workspace is a directory owned by dev',
+    )
     t.equal(attach(lxcpath, vmid, 'stat -c "%U" /home/dev').trim(), 'dev', 'the home is owned by dev')
     t.match(attach(lxcpath, vmid, 'cat /etc/profile.d/zlh-dev-env.sh'), /^export PATH$/m, 'the profile.d script exists')
 
@@ -105,21 +113,40 @@ if (lxcAvailable) {
       method: 'POST',
       headers: { authorization: `Bearer ${spec.agent.token}`, 'content-type': 'application/json' },
       // The bridge address is private: allowed only because the source names that very address.
-      body: JSON.stringify({ name: 'zlhtool', version: '1.0', url: server.url, sha256: sha256(artifact), verify: { command: ['zlhtool'], expectOutput: 'zlhtool 1.0' }, outbound: { allowedSources: [`${new URL(server.url).origin}/`] } }),
+      body: JSON.stringify({
+        name: 'zlhtool',
+        version: '1.0',
+        url: server.url,
+        sha256: sha256(artifact),
+        verify: { command: ['zlhtool'], expectOutput: 'zlhtool 1.0' },
+        outbound: { allowedSources: [`${new URL(server.url).origin}/`] },
+      }),
       signal: AbortSignal.timeout(30_000),
     })
-    const installed = await res.json() as Record<string, unknown>
+    const installed = (await res.json()) as Record<string, unknown>
     t.equal(res.status, 200, `install answered ${JSON.stringify(installed)}`)
     t.match(installed, { name: 'zlhtool', version: '1.0', current: '1.0' })
     t.equal(server.hits(), 1, 'the container downloaded the artifact once')
 
     const bin = '/opt/zlh/runtimes/zlhtool/current/bin'
-    t.match(attach(lxcpath, vmid, 'cat /etc/profile.d/zlh-dev-env.sh'), `PATH='${bin}:`, 'the profile.d script puts the runtime first on PATH')
+    t.match(
+      attach(lxcpath, vmid, 'cat /etc/profile.d/zlh-dev-env.sh'),
+      `PATH='${bin}:`,
+      'the profile.d script puts the runtime first on PATH',
+    )
     // A login shell of the dev user (busybox su → the dev user's /bin/bash as a login shell).
     const loginPath = attach(lxcpath, vmid, `su - dev -c 'echo "$PATH"'`).trim()
     t.equal(loginPath.split(':')[0], bin, `the dev login shell's PATH starts with the runtime's bin (${loginPath})`)
-    t.equal(attach(lxcpath, vmid, `su - dev -c 'echo "$(id -un) $HOME"; zlhtool'`).trim(), 'dev /home/dev\nzlhtool 1.0', 'the dev user runs the runtime by name from its login shell')
-    t.equal(attach(lxcpath, vmid, `su - dev -c 'bash -c "echo \\$PATH"'`).trim().split(':')[0], bin, 'a non-login bash started from that shell keeps the same PATH')
+    t.equal(
+      attach(lxcpath, vmid, `su - dev -c 'echo "$(id -un) $HOME"; zlhtool'`).trim(),
+      'dev /home/dev\nzlhtool 1.0',
+      'the dev user runs the runtime by name from its login shell',
+    )
+    t.equal(
+      attach(lxcpath, vmid, `su - dev -c 'bash -c "echo \\$PATH"'`).trim().split(':')[0],
+      bin,
+      'a non-login bash started from that shell keeps the same PATH',
+    )
 
     // code-server, as a busybox stand-in that records who and where it runs and serves /healthz:
     // the agent starts it as the dev user, in the workspace, with the dev environment (what its
@@ -149,15 +176,27 @@ if (lxcAvailable) {
       })
       return { status: r.status, json: await r.json() }
     }
-    const csInstall = await agentPost('/runtimes', { name: 'code-server', version: '4.0.0-standin', url: csServer.url, sha256: sha256(cs), outbound: { allowedSources: [`${new URL(csServer.url).origin}/`] } })
+    const csInstall = await agentPost('/runtimes', {
+      name: 'code-server',
+      version: '4.0.0-standin',
+      url: csServer.url,
+      sha256: sha256(cs),
+      outbound: { allowedSources: [`${new URL(csServer.url).origin}/`] },
+    })
     t.equal(csInstall.status, 200, `code-server stand-in installed: ${JSON.stringify(csInstall.json)}`)
     const started = await agentPost('/dev/codeserver/start')
     t.match(started.json, { phase: 'Running', folder: '/home/dev/workspace' }, `code-server started: ${JSON.stringify(started.json)}`)
     const [user, cwd, envUser, home, folder, path] = attach(lxcpath, vmid, 'cat /home/dev/.cs-standin/probe').split('\n')
-    t.same([user, cwd, envUser, home, folder], ['dev', '/home/dev/workspace', 'dev', '/home/dev', '/home/dev/workspace'], 'code-server runs as dev (id -un and USER), in the workspace it opens, with the dev HOME')
+    t.same(
+      [user, cwd, envUser, home, folder],
+      ['dev', '/home/dev/workspace', 'dev', '/home/dev', '/home/dev/workspace'],
+      'code-server runs as dev (id -un and USER), in the workspace it opens, with the dev HOME',
+    )
     t.ok(path?.split(':').includes(bin), `with the dev PATH, runtimes included (${path})`)
     t.equal(attach(lxcpath, vmid, `stat -c %U /proc/${started.json.pid}`).trim(), 'dev', 'the process belongs to dev')
-    const reported = await (await fetch(`${agentUrl}/status`, { headers: { authorization: `Bearer ${spec.agent.token}` } })).json() as { codeServer: { folder?: string } }
+    const reported = (await (await fetch(`${agentUrl}/status`, { headers: { authorization: `Bearer ${spec.agent.token}` } })).json()) as {
+      codeServer: { folder?: string }
+    }
     t.equal(reported.codeServer.folder, '/home/dev/workspace', 'GET /status reports the folder code-server opens')
   })
 

@@ -9,7 +9,14 @@ import { rawRequest } from './http.ts'
 
 const MAX = 4096
 
-async function setup(t: Test): Promise<{ agent: TestAgent; game: string; outside: string; req: (m: string, p: string, body?: Buffer | string | Readable, h?: Record<string, string>) => ReturnType<typeof rawRequest> }> {
+async function setup(
+  t: Test,
+): Promise<{
+  agent: TestAgent
+  game: string
+  outside: string
+  req: (m: string, p: string, body?: Buffer | string | Readable, h?: Record<string, string>) => ReturnType<typeof rawRequest>
+}> {
   const root = t.testdir()
   process.env.ZLH_AGENT_FILE_MAX_BYTES = String(MAX)
   const agent = await startTestAgent(root)
@@ -45,7 +52,11 @@ function snapshot(dir: string): string {
 t.test('hostile paths: each refused with a stable code, nothing outside the root read or written', async (t) => {
   const { req, outside, game, agent } = await setup(t)
   const before = snapshot(outside)
-  const rootSnapshot = (): string => snapshot(path.dirname(game)).split('\n').filter((l) => !l.startsWith('game/')).join('\n')
+  const rootSnapshot = (): string =>
+    snapshot(path.dirname(game))
+      .split('\n')
+      .filter((l) => !l.startsWith('game/'))
+      .join('\n')
   const beforeRoot = rootSnapshot()
   const long = 'a'.repeat(256)
   const huge = Array.from({ length: 70 }, () => 'b'.repeat(60)).join('/')
@@ -98,13 +109,24 @@ t.test('hostile paths: each refused with a stable code, nothing outside the root
   t.equal(rootSnapshot(), beforeRoot, 'nothing else under the agent root changed')
   t.notOk(existsSync('/tmp/zlh-evil.txt'))
   t.equal(readFileSync(path.join(outside, 'secret.txt'), 'utf8'), 'OUTSIDE SECRET')
-  t.notOk(readdirSync(game).some((n) => n.startsWith('.zlh-tmp')), 'no temp files left behind')
+  t.notOk(
+    readdirSync(game).some((n) => n.startsWith('.zlh-tmp')),
+    'no temp files left behind',
+  )
   // A chunked body (no content-length) over the limit is cut off too, leaving nothing.
-  const chunked = await req('PUT', '/files/chunked.bin', Readable.from([Buffer.alloc(3000), Buffer.alloc(3000)]), { 'transfer-encoding': 'chunked' })
+  const chunked = await req('PUT', '/files/chunked.bin', Readable.from([Buffer.alloc(3000), Buffer.alloc(3000)]), {
+    'transfer-encoding': 'chunked',
+  })
   t.equal(chunked.json().code, 'FILE_TOO_LARGE')
   t.notOk(existsSync(path.join(game, 'chunked.bin')))
-  t.notOk(readdirSync(game).some((n) => n.startsWith('.zlh-tmp')), 'no temp file from the cut-off upload')
-  t.notOk(agent.logs.some((l) => l.includes(agent.token)), 'the token is never logged')
+  t.notOk(
+    readdirSync(game).some((n) => n.startsWith('.zlh-tmp')),
+    'no temp file from the cut-off upload',
+  )
+  t.notOk(
+    agent.logs.some((l) => l.includes(agent.token)),
+    'the token is never logged',
+  )
 })
 
 t.test('the file manager works inside the root', async (t) => {
@@ -141,12 +163,21 @@ t.test('a directory swapped for a link while requests run never leaks or lands o
   writeFileSync(path.join(game, 'swap.real', 'secret.txt'), 'inside')
   symlinkSync(outside, path.join(game, 'swap.link'))
   // A busy loop flipping `swap` between the real directory and a link to outside, for at most 15 s.
-  const flipper = spawn(process.execPath, ['-e', `
+  const flipper = spawn(
+    process.execPath,
+    [
+      '-e',
+      `
     const fs = require('fs'); process.chdir(${JSON.stringify(game)}); const end = Date.now() + 15000
     // Never dies on a lost rename (the agent may create or fill 'swap' meanwhile): the loop must last.
     const mv = (a, b) => { try { fs.renameSync(a, b) } catch { try { fs.rmSync(b, { recursive: true, force: true }); fs.renameSync(a, b) } catch {} } }
-    while (Date.now() < end) { mv('swap.real', 'swap'); mv('swap', 'swap.real'); mv('swap.link', 'swap'); mv('swap', 'swap.link') }`], { stdio: 'ignore' })
-  t.teardown(() => { flipper.kill('SIGKILL') })
+    while (Date.now() < end) { mv('swap.real', 'swap'); mv('swap', 'swap.real'); mv('swap.link', 'swap'); mv('swap', 'swap.link') }`,
+    ],
+    { stdio: 'ignore' },
+  )
+  t.teardown(() => {
+    flipper.kill('SIGKILL')
+  })
   const seen = new Set<string>()
   // At least 150 rounds, and on a loaded machine more, until both sides of the race were hit (bounded by the flipper).
   // A request that meets the link is refused with FILE_PATH_SYMLINK, or with FILE_NOT_A_DIRECTORY
@@ -168,7 +199,10 @@ t.test('a directory swapped for a link while requests run never leaks or lands o
   const internal = agent.logs.filter((l) => l.includes('unhandled error'))
   t.same(internal, [], 'every refusal is a catalog error')
   t.notOk(seen.has('OUTSIDE SECRET'), `never read through the link (saw ${[...seen].join(', ')})`)
-  t.notOk(readdirSync(outside).some((n) => n.startsWith('new-')), 'never wrote through the link')
+  t.notOk(
+    readdirSync(outside).some((n) => n.startsWith('new-')),
+    'never wrote through the link',
+  )
   t.ok(seen.has('inside') || seen.has('written'), 'the race was real: some requests hit the real directory')
   t.ok(hitLink(), `and some hit the link, and were refused (saw ${[...seen].join(', ')})`)
 })

@@ -42,10 +42,16 @@ t.test('log corpus: one or more real-looking tails per class', async (t) => {
 
 t.test('kernel OOM evidence: SIGKILL plus an oom_kill increase', async (t) => {
   t.equal(classifyExit({ exitCode: null, signal: 'SIGKILL', oomKillDelta: 1, logTail: tail('vanilla-clean.log') }).classification, 'oom')
-  t.equal(classifyExit({ exitCode: null, signal: 'SIGTERM', oomKillDelta: 1, logTail: [] }).classification, 'unexpected_exit',
-    'an oom_kill elsewhere in the cgroup does not make a SIGTERM an OOM')
-  t.equal(classifyExit({ exitCode: null, signal: null, oomKillDelta: null, logTail: [], spawnError: 'spawn flying-squid ENOENT' }).classification,
-    'missing_dependency', 'a command that cannot be found is a missing dependency')
+  t.equal(
+    classifyExit({ exitCode: null, signal: 'SIGTERM', oomKillDelta: 1, logTail: [] }).classification,
+    'unexpected_exit',
+    'an oom_kill elsewhere in the cgroup does not make a SIGTERM an OOM',
+  )
+  t.equal(
+    classifyExit({ exitCode: null, signal: null, oomKillDelta: null, logTail: [], spawnError: 'spawn flying-squid ENOENT' }).classification,
+    'missing_dependency',
+    'a command that cannot be found is a missing dependency',
+  )
 })
 
 t.test('a real OOM kill in a memory cgroup with a small limit', async (t) => {
@@ -56,16 +62,28 @@ t.test('a real OOM kill in a memory cgroup with a small limit', async (t) => {
   try {
     mkdirSync(cg)
     writeFileSync(path.join(cg, v2 ? 'memory.max' : 'memory.limit_in_bytes'), String(48 * 1024 * 1024))
-    if (v2) { try { writeFileSync(path.join(cg, 'memory.swap.max'), '0') } catch { /* no swap accounting */ } }
+    if (v2) {
+      try {
+        writeFileSync(path.join(cg, 'memory.swap.max'), '0')
+      } catch {
+        /* no swap accounting */
+      }
+    }
   } catch (err) {
     return t.skip(`cannot create a child memory cgroup here (${(err as Error).message}); needs root and a writable cgroup fs`, () => {})
   }
-  t.teardown(() => { if (existsSync(cg)) rmdirSync(cg) })
+  t.teardown(() => {
+    if (existsSync(cg)) rmdirSync(cg)
+  })
   const counter = path.join(cg, v2 ? 'memory.events' : 'memory.oom_control')
   const before = readOomKills(counter)
   t.equal(before, 0)
   // The shell moves itself into the cgroup, then becomes a node process that touches memory until killed.
-  const child = spawn('/bin/sh', ['-c', `echo $$ > ${path.join(cg, 'cgroup.procs')} && exec "${process.execPath}" -e "const a=[];for(;;)a.push(Buffer.alloc(4<<20,1))"`], { stdio: 'ignore' })
+  const child = spawn(
+    '/bin/sh',
+    ['-c', `echo $$ > ${path.join(cg, 'cgroup.procs')} && exec "${process.execPath}" -e "const a=[];for(;;)a.push(Buffer.alloc(4<<20,1))"`],
+    { stdio: 'ignore' },
+  )
   const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])))
   const after = readOomKills(counter)
   t.equal(signal, 'SIGKILL', 'the kernel killed it')

@@ -7,15 +7,28 @@ import type { ConsoleServerMessage } from '../../../src/api/agent-game-types.ts'
 t.test('the game client drives the game, console, files and uploads', async (t) => {
   const agent = await startTestAgent(t.testdir())
   const client = new AgentGameClient({ baseUrl: agent.url, token: agent.token })
-  t.teardown(async () => { await client.stopGame().catch(() => undefined); await agent.close() })
+  t.teardown(async () => {
+    await client.stopGame().catch(() => undefined)
+    await agent.close()
+  })
 
   await t.rejects(client.startGame(), { code: 'GAME_NOT_CONFIGURED' })
-  let info = await client.putGame({ server: { command: ['/bin/sh', '-c', 'while read l; do echo "got $l"; [ "$l" = bye ] && exit 0; done'], stopCommand: 'bye', gracePeriodSeconds: 5 }, running: true })
+  let info = await client.putGame({
+    server: {
+      command: ['/bin/sh', '-c', 'while read l; do echo "got $l"; [ "$l" = bye ] && exit 0; done'],
+      stopCommand: 'bye',
+      gracePeriodSeconds: 5,
+    },
+    running: true,
+  })
   t.equal(info.state, 'Running')
   const ws = client.openConsole('game')
   t.teardown(() => ws.terminate())
   const out: string[] = []
-  ws.on('message', (raw) => { const m = JSON.parse(String(raw)) as ConsoleServerMessage; if (m.type === 'output') out.push(m.data) })
+  ws.on('message', (raw) => {
+    const m = JSON.parse(String(raw)) as ConsoleServerMessage
+    if (m.type === 'output') out.push(m.data)
+  })
   await new Promise((resolve) => ws.once('open', resolve))
   ws.send(JSON.stringify({ type: 'input', data: 'ping\n' }))
   const deadline = Date.now() + 10_000
@@ -28,7 +41,10 @@ t.test('the game client drives the game, console, files and uploads', async (t) 
   t.equal((await client.readFile('config/server.properties')).toString(), 'motd=hi\n')
   await client.mkdir('backups')
   await client.rename('config/server.properties', 'backups/server.properties')
-  t.same((await client.list('backups')).entries.map((e) => e.name), ['server.properties'])
+  t.same(
+    (await client.list('backups')).entries.map((e) => e.name),
+    ['server.properties'],
+  )
   await client.deleteFile('backups', { recursive: true })
   t.same((await client.list('')).entries.map((e) => e.name).sort(), ['config'])
   const up = await client.upload('plugins/x.jar', Buffer.from('JAR'))

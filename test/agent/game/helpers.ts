@@ -23,7 +23,10 @@ export function supervisorOptions(dir: string, extra: Partial<SupervisorOptions>
 }
 
 /** A supervisor whose game is stopped (SIGKILL to its group) at teardown. */
-export function newSupervisor(t: { teardown(fn: () => void | Promise<void>): void }, extra: Partial<SupervisorOptions> = {}): SupervisorFixture {
+export function newSupervisor(
+  t: { teardown(fn: () => void | Promise<void>): void },
+  extra: Partial<SupervisorOptions> = {},
+): SupervisorFixture {
   const dir = shortTempDir(t)
   const opts = supervisorOptions(dir, extra)
   const sup = new GameSupervisor(opts)
@@ -34,19 +37,37 @@ export function newSupervisor(t: { teardown(fn: () => void | Promise<void>): voi
 export function killGame(sup: GameSupervisor): void {
   const pid = sup.status().pid
   sup.detach()
-  if (pid) { try { process.kill(-pid, 'SIGKILL') } catch { /* gone */ } }
+  if (pid) {
+    try {
+      process.kill(-pid, 'SIGKILL')
+    } catch {
+      /* gone */
+    }
+  }
 }
 
-export function shSpec(script: string, over: Partial<GameSpecRequest['server']> = {}, supervision: GameSpecRequest['supervision'] = {}): GameSpecRequest {
+export function shSpec(
+  script: string,
+  over: Partial<GameSpecRequest['server']> = {},
+  supervision: GameSpecRequest['supervision'] = {},
+): GameSpecRequest {
   return { server: { command: ['/bin/sh', '-c', script], gracePeriodSeconds: 1, ...over }, supervision }
 }
 
 /** Resolves with the first status (current or later) that satisfies `pred`; rejects after `ms`. */
-export function waitForStatus(sup: GameSupervisor, pred: (s: GameStatus) => boolean, ms = 15_000, what = 'supervisor state'): Promise<GameStatus> {
+export function waitForStatus(
+  sup: GameSupervisor,
+  pred: (s: GameStatus) => boolean,
+  ms = 15_000,
+  what = 'supervisor state',
+): Promise<GameStatus> {
   const now = sup.status()
   if (pred(now)) return Promise.resolve(now)
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { sup.off('state', on); reject(new Error(`timed out waiting for ${what}; last: ${JSON.stringify(sup.status())}`)) }, ms)
+    const timer = setTimeout(() => {
+      sup.off('state', on)
+      reject(new Error(`timed out waiting for ${what}; last: ${JSON.stringify(sup.status())}`))
+    }, ms)
     const on = (s: GameStatus): void => {
       if (!pred(s)) return
       clearTimeout(timer)

@@ -10,11 +10,17 @@ import { shortTempDir, shSpec, supervisorOptions, until, killGame } from './help
 
 const AGENT = path.join(import.meta.dirname, 'fixtures', 'supervisor-process.ts')
 
-interface AgentProc { proc: ChildProcess; statuses: GameStatus[]; waitFor(pred: (s: GameStatus) => boolean, what: string): Promise<GameStatus> }
+interface AgentProc {
+  proc: ChildProcess
+  statuses: GameStatus[]
+  waitFor(pred: (s: GameStatus) => boolean, what: string): Promise<GameStatus>
+}
 
 function startAgent(t: { teardown(fn: () => void): void }, dir: string, spec?: object): AgentProc {
   const proc = spawn(process.execPath, [AGENT, dir, ...(spec ? [JSON.stringify(spec)] : [])], { stdio: ['ignore', 'pipe', 'inherit'] })
-  t.teardown(() => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL') })
+  t.teardown(() => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL')
+  })
   const statuses: GameStatus[] = []
   const waiters = new Set<() => void>()
   createInterface({ input: proc.stdout! }).on('line', (line) => {
@@ -28,9 +34,16 @@ function startAgent(t: { teardown(fn: () => void): void }, dir: string, spec?: o
       return new Promise((resolve, reject) => {
         const check = (): void => {
           const hit = statuses.find(pred)
-          if (hit) { waiters.delete(check); clearTimeout(timer); resolve(hit) }
+          if (hit) {
+            waiters.delete(check)
+            clearTimeout(timer)
+            resolve(hit)
+          }
         }
-        const timer = setTimeout(() => { waiters.delete(check); reject(new Error(`agent never reported ${what}; saw ${JSON.stringify(statuses.at(-1))}`)) }, 20_000)
+        const timer = setTimeout(() => {
+          waiters.delete(check)
+          reject(new Error(`agent never reported ${what}; saw ${JSON.stringify(statuses.at(-1))}`))
+        }, 20_000)
         waiters.add(check)
         check()
       })
@@ -43,16 +56,25 @@ const killAgent = async (a: AgentProc): Promise<void> => {
   await new Promise((r) => a.proc.once('exit', r))
 }
 
-const crashingGame = (dir: string): object => shSpec(
-  `echo "game up"; while [ ! -f ${path.join(dir, 'crash')} ]; do sleep 0.05; done; echo "[12:58:51 ERROR]: Encountered an unexpected exception"; echo "java.lang.OutOfMemoryError: Java heap space"; exit 1`,
-  {}, { restartPolicy: 'Never' })
+const crashingGame = (dir: string): object =>
+  shSpec(
+    `echo "game up"; while [ ! -f ${path.join(dir, 'crash')} ]; do sleep 0.05; done; echo "[12:58:51 ERROR]: Encountered an unexpected exception"; echo "java.lang.OutOfMemoryError: Java heap space"; exit 1`,
+    {},
+    { restartPolicy: 'Never' },
+  )
 
 t.test('SIGKILL the agent: the game keeps running, a new agent re-attaches, then records its crash', async (t) => {
   const dir = shortTempDir(t)
   const a = startAgent(t, dir, crashingGame(dir))
   const running = await a.waitFor((s) => s.state === 'Running', 'Running')
   const pid = running.pid!
-  t.teardown(() => { try { process.kill(-pid, 'SIGKILL') } catch { /* gone */ } })
+  t.teardown(() => {
+    try {
+      process.kill(-pid, 'SIGKILL')
+    } catch {
+      /* gone */
+    }
+  })
   await killAgent(a)
   t.ok(processStartTime(pid), 'the game survived the agent being SIGKILLed')
 
@@ -73,7 +95,13 @@ t.test('a game that exits while no agent runs is still recorded and classified',
   const dir = shortTempDir(t)
   const a = startAgent(t, dir, crashingGame(dir))
   const pid = (await a.waitFor((s) => s.state === 'Running', 'Running')).pid!
-  t.teardown(() => { try { process.kill(-pid, 'SIGKILL') } catch { /* gone */ } })
+  t.teardown(() => {
+    try {
+      process.kill(-pid, 'SIGKILL')
+    } catch {
+      /* gone */
+    }
+  })
   await killAgent(a)
   writeFileSync(path.join(dir, 'crash'), '')
   await until(() => existsSync(path.join(dir, 'state', 'exit.json')), 10_000, 'the wrapper to record the exit')
@@ -99,15 +127,38 @@ t.test('a recycled pid is never adopted', async (t) => {
   mkdirSync(opts.stateDir, { recursive: true })
   // An unrelated process now holds the pid the pid file names; its start time differs from the recorded one.
   const stranger = spawn('sleep', ['60'], { stdio: 'ignore', detached: true })
-  t.teardown(() => { try { process.kill(stranger.pid!, 'SIGKILL') } catch { /* gone */ } })
+  t.teardown(() => {
+    try {
+      process.kill(stranger.pid!, 'SIGKILL')
+    } catch {
+      /* gone */
+    }
+  })
   await until(() => processStartTime(stranger.pid!) !== null, 5_000, 'stranger')
   const realStart = processStartTime(stranger.pid!)!
   const recordedStart = String(Number(realStart) - 12345)
-  writeFileSync(path.join(opts.stateDir, 'run.json'), JSON.stringify({
-    runId: 'old-run', wrapperPid: stranger.pid, wrapperStartTime: recordedStart, gamePid: stranger.pid, gameStartTime: recordedStart,
-    startedAt: Date.now() - 60_000, oomCounterFile: null, oomKillsAtStart: null,
-  }))
-  writeFileSync(path.join(opts.stateDir, 'spec.json'), JSON.stringify({ spec: { server: { command: ['/bin/sh', '-c', 'exit 0'], args: [], port: 25565, stopCommand: 'stop', gracePeriodSeconds: 1 }, supervision: { restartPolicy: 'Never', backoffSeconds: [30], resetAfterSeconds: 30, maxConsecutiveFailures: 5 } } }))
+  writeFileSync(
+    path.join(opts.stateDir, 'run.json'),
+    JSON.stringify({
+      runId: 'old-run',
+      wrapperPid: stranger.pid,
+      wrapperStartTime: recordedStart,
+      gamePid: stranger.pid,
+      gameStartTime: recordedStart,
+      startedAt: Date.now() - 60_000,
+      oomCounterFile: null,
+      oomKillsAtStart: null,
+    }),
+  )
+  writeFileSync(
+    path.join(opts.stateDir, 'spec.json'),
+    JSON.stringify({
+      spec: {
+        server: { command: ['/bin/sh', '-c', 'exit 0'], args: [], port: 25565, stopCommand: 'stop', gracePeriodSeconds: 1 },
+        supervision: { restartPolicy: 'Never', backoffSeconds: [30], resetAfterSeconds: 30, maxConsecutiveFailures: 5 },
+      },
+    }),
+  )
   writeFileSync(path.join(opts.stateDir, 'supervisor.json'), JSON.stringify({ desired: 'running', state: 'Running' }))
   const sup = new GameSupervisor(opts)
   t.teardown(() => killGame(sup))

@@ -11,7 +11,12 @@ t.test('the stop command the agent sends is echoed as "> stop" in the console st
   const live: Buffer[] = []
   sup.on('output', (d: Buffer) => live.push(d))
   // Prints a line without its newline first: the echo must still be a line of its own.
-  await sup.applySpec(shSpec("echo ready; printf 'prompt>'; while read line; do [ \"$line\" = \"stop\" ] && { echo; echo 'Stopping the server'; exit 0; }; done", { stopCommand: 'stop', gracePeriodSeconds: 20 }))
+  await sup.applySpec(
+    shSpec(
+      'echo ready; printf \'prompt>\'; while read line; do [ "$line" = "stop" ] && { echo; echo \'Stopping the server\'; exit 0; }; done',
+      { stopCommand: 'stop', gracePeriodSeconds: 20 },
+    ),
+  )
   await sup.start()
   await until(() => sup.ring.tail().includes('prompt>'), 15_000, 'prompt')
   const s = await sup.stop()
@@ -33,5 +38,8 @@ t.test('without a stop command nothing is echoed', async (t) => {
   await until(() => sup.ring.tail().includes('ready'), 15_000, 'ready line')
   const s = await sup.stop()
   t.equal(s.lastStop?.endedBy, 'SIGTERM')
-  t.notOk(sup.ring.tail().some((l) => l.startsWith('> ')), 'no echo line')
+  t.notOk(
+    sup.ring.tail().some((l) => l.startsWith('> ')),
+    'no echo line',
+  )
 })

@@ -7,7 +7,8 @@ import { processStartTime } from '../../../src/platform/process-identity.ts'
 import { killGame, newSupervisor, shSpec, until, waitForStatus } from './helpers.ts'
 import { GameSupervisor } from '../../../agent/game/supervisor.ts'
 
-const crashedWithRestart = (s: { state: string; nextRestartTime: string | null }): boolean => s.state === 'Crashed' && s.nextRestartTime !== null
+const crashedWithRestart = (s: { state: string; nextRestartTime: string | null }): boolean =>
+  s.state === 'Crashed' && s.nextRestartTime !== null
 
 t.test('a program that exits at once: backoff 30/60/120/120 on the fake clock, then Error', async (t) => {
   const clock = new FakeClock()
@@ -25,7 +26,7 @@ t.test('a program that exits at once: backoff 30/60/120/120 on the fake clock, t
       t.equal(s.lastCrash?.exitCode, 3)
       t.equal(s.lastCrash?.signal, null)
       t.equal(s.lastCrash?.classification, 'nonzero_exit')
-      t.same(s.lastCrash?.logTail, ['boom on 25599'], 'the crash carries this run\'s output, SERVER_PORT included')
+      t.same(s.lastCrash?.logTail, ['boom on 25599'], "the crash carries this run's output, SERVER_PORT included")
     }
     clock.advance(Date.parse(s.nextRestartTime!) - clock.now() - 1)
     t.equal(sup.status().state, 'Crashed', 'no restart before the backoff is over')
@@ -58,7 +59,9 @@ t.test('a run of at least resetAfterSeconds resets the backoff to its first step
   writeFileSync(gate, '')
   await sup.init()
   // Exits at once while the gate file exists, otherwise waits for it to appear.
-  await sup.applySpec(shSpec(`while [ ! -f ${gate} ]; do sleep 0.02; done; exit 1`, {}, { resetAfterSeconds: 30, maxConsecutiveFailures: 10 }))
+  await sup.applySpec(
+    shSpec(`while [ ! -f ${gate} ]; do sleep 0.02; done; exit 1`, {}, { resetAfterSeconds: 30, maxConsecutiveFailures: 10 }),
+  )
   await sup.start()
   let s = await waitForStatus(sup, crashedWithRestart)
   t.equal(Date.parse(s.nextRestartTime!) - clock.now(), 30_000)
@@ -86,7 +89,10 @@ t.test('restart policies: OnFailure leaves a clean exit stopped, Never leaves a 
   await sup.applySpec({ ...shSpec('exit 1', {}, { restartPolicy: 'OnFailure' }), running: true })
   s = await waitForStatus(sup, crashedWithRestart)
   t.pass('OnFailure restarts a failure')
-  await sup.applySpec({ ...shSpec('echo "Error: Unable to access jarfile server.jar"; exit 1', {}, { restartPolicy: 'Never' }), running: false })
+  await sup.applySpec({
+    ...shSpec('echo "Error: Unable to access jarfile server.jar"; exit 1', {}, { restartPolicy: 'Never' }),
+    running: false,
+  })
   await sup.start()
   s = await waitForStatus(sup, (x) => x.state === 'Crashed' && x.lastCrash?.classification === 'missing_dependency')
   t.equal(s.nextRestartTime, null, 'Never: crashed, no restart scheduled')
@@ -107,7 +113,12 @@ t.test('a command that does not exist is a missing_dependency crash', async (t) 
 t.test('graceful stop: the stop command ends a well-behaved server', async (t) => {
   const { sup } = newSupervisor(t)
   await sup.init()
-  await sup.applySpec(shSpec('echo ready; while read line; do [ "$line" = "quit-now" ] && { echo bye; exit 0; }; done', { stopCommand: 'quit-now', gracePeriodSeconds: 20 }))
+  await sup.applySpec(
+    shSpec('echo ready; while read line; do [ "$line" = "quit-now" ] && { echo bye; exit 0; }; done', {
+      stopCommand: 'quit-now',
+      gracePeriodSeconds: 20,
+    }),
+  )
   await sup.start()
   await until(() => sup.ring.tail().includes('ready'), 15_000, 'ready line')
   const s = await sup.stop()
@@ -148,7 +159,13 @@ t.test('graceful stop: a server ignoring the stop command and SIGTERM ends by SI
 t.test('spec env and the console input reach the process; a spec change while running is pending', async (t) => {
   const { sup } = newSupervisor(t)
   await sup.init()
-  await sup.applySpec({ ...shSpec('echo "x=$X port=$SERVER_PORT"; while read l; do echo "got $l"; done', { env: [{ name: 'X', value: 'forty two' }], port: 4242 }), running: true })
+  await sup.applySpec({
+    ...shSpec('echo "x=$X port=$SERVER_PORT"; while read l; do echo "got $l"; done', {
+      env: [{ name: 'X', value: 'forty two' }],
+      port: 4242,
+    }),
+    running: true,
+  })
   await until(() => sup.ring.tail().includes('x=forty two port=4242'), 15_000, 'env line')
   await until(() => sup.writeInput('hello\n'), 5_000, 'console link')
   await until(() => sup.ring.tail().includes('got hello'), 5_000, 'echoed input')
@@ -171,9 +188,28 @@ t.test('a real kernel OOM kill under the supervisor is classified from the cgrou
   }
   const { sup } = newSupervisor(t, { cgroupDir: cg })
   // Registered after the supervisor's teardown, so it runs once the wrapper has left the cgroup.
-  t.teardown(async () => { await until(() => { try { rmdirSync(cg); return true } catch { return false } }, 10_000, 'cgroup removal') })
+  t.teardown(async () => {
+    await until(
+      () => {
+        try {
+          rmdirSync(cg)
+          return true
+        } catch {
+          return false
+        }
+      },
+      10_000,
+      'cgroup removal',
+    )
+  })
   await sup.init()
-  await sup.applySpec(shSpec(`echo 1000 > /proc/self/oom_score_adj; echo allocating; exec "${process.execPath}" -e "const a=[];for(;;)a.push(Buffer.alloc(8<<20,1))"`, {}, { restartPolicy: 'Never' }))
+  await sup.applySpec(
+    shSpec(
+      `echo 1000 > /proc/self/oom_score_adj; echo allocating; exec "${process.execPath}" -e "const a=[];for(;;)a.push(Buffer.alloc(8<<20,1))"`,
+      {},
+      { restartPolicy: 'Never' },
+    ),
+  )
   await sup.start()
   const s = await waitForStatus(sup, (x) => x.state === 'Crashed', 30_000, 'the OOM kill')
   t.equal(s.lastCrash?.signal, 'SIGKILL')
@@ -184,7 +220,10 @@ t.test('a real kernel OOM kill under the supervisor is classified from the cgrou
 t.test('the stop command typed on the console is a requested stop, not a crash', async (t) => {
   const { sup } = newSupervisor(t)
   await sup.init()
-  await sup.applySpec({ ...shSpec('echo ready; while read l; do [ "$l" = "stop" ] && exit 0; done', { gracePeriodSeconds: 5 }), running: true })
+  await sup.applySpec({
+    ...shSpec('echo ready; while read l; do [ "$l" = "stop" ] && exit 0; done', { gracePeriodSeconds: 5 }),
+    running: true,
+  })
   await until(() => sup.ring.tail().includes('ready'), 15_000, 'ready')
   t.ok(sup.writeInput('stop\n'))
   const s = await waitForStatus(sup, (x) => x.state === 'Stopped', 15_000, 'Stopped')

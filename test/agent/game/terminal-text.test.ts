@@ -28,9 +28,13 @@ t.test('a crash record carries plain text, the console stream the raw bytes', as
   const raw: Buffer[] = []
   sup.on('output', (d: Buffer) => raw.push(d))
   // Prints coloured lines and a title, then dies with an exception the rules classify.
-  await sup.applySpec(shSpec(
-    "printf '\\033]0;My Server\\007\\033[32m[INFO]\\033[0m Starting\\r\\n'; printf '\\033[1;31mException in thread \"main\" java.lang.OutOfMemoryError: Java heap space\\033[0m\\n'; read go; exit 1",
-    {}, { restartPolicy: 'Never' }))
+  await sup.applySpec(
+    shSpec(
+      "printf '\\033]0;My Server\\007\\033[32m[INFO]\\033[0m Starting\\r\\n'; printf '\\033[1;31mException in thread \"main\" java.lang.OutOfMemoryError: Java heap space\\033[0m\\n'; read go; exit 1",
+      {},
+      { restartPolicy: 'Never' },
+    ),
+  )
   await sup.start()
   // The server waits for a line before dying, so its output reaches the console stream first.
   await until(() => Buffer.concat(raw).includes('Java heap space'), 15_000, 'raw output')
@@ -40,7 +44,8 @@ t.test('a crash record carries plain text, the console stream the raw bytes', as
   t.same(crash.logTail, ['[INFO] Starting', 'Exception in thread "main" java.lang.OutOfMemoryError: Java heap space'])
   t.equal(crash.classification, 'oom', 'classified on the plain text')
   t.equal(crash.evidence, 'Exception in thread "main" java.lang.OutOfMemoryError: Java heap space')
-  for (const line of [...crash.logTail, crash.evidence ?? '']) t.notMatch(line, /[\x00-\x08\x0b-\x1f\x7f-\x9f]/, `no control characters in ${JSON.stringify(line)}`)
+  for (const line of [...crash.logTail, crash.evidence ?? ''])
+    t.notMatch(line, /[\x00-\x08\x0b-\x1f\x7f-\x9f]/, `no control characters in ${JSON.stringify(line)}`)
   t.ok(Buffer.concat(raw).includes('\x1b[1;31m'), 'the console stream keeps the colours')
   t.ok(Buffer.concat(raw).includes('\x1b]0;My Server\x07'), 'the console stream keeps the escapes')
 })
@@ -48,10 +53,27 @@ t.test('a crash record carries plain text, the console stream the raw bytes', as
 t.test('a crash an older agent persisted with escapes is reported as plain text', async (t) => {
   const { sup, opts } = newSupervisor(t)
   mkdirSync(opts.stateDir, { recursive: true })
-  writeFileSync(path.join(opts.stateDir, 'supervisor.json'), JSON.stringify({
-    failures: 1, restarts: 0, desired: 'stopped', state: 'Crashed', nextRestartAt: null, message: null, lastStop: null,
-    lastCrash: { time: '2026-01-01T00:00:00.000Z', exitCode: 1, signal: null, uptimeSeconds: 3, classification: 'nonzero_exit', evidence: '\x1b[31mexit code 1\x1b[0m', logTail: ['\x1b[1mboom\x1b[0m\x07'] },
-  }))
+  writeFileSync(
+    path.join(opts.stateDir, 'supervisor.json'),
+    JSON.stringify({
+      failures: 1,
+      restarts: 0,
+      desired: 'stopped',
+      state: 'Crashed',
+      nextRestartAt: null,
+      message: null,
+      lastStop: null,
+      lastCrash: {
+        time: '2026-01-01T00:00:00.000Z',
+        exitCode: 1,
+        signal: null,
+        uptimeSeconds: 3,
+        classification: 'nonzero_exit',
+        evidence: '\x1b[31mexit code 1\x1b[0m',
+        logTail: ['\x1b[1mboom\x1b[0m\x07'],
+      },
+    }),
+  )
   await sup.init()
   t.match(sup.status().lastCrash, { evidence: 'exit code 1', logTail: ['boom'] })
 })

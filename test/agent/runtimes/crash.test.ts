@@ -14,11 +14,19 @@ import { runtimeTarball, sha256, startArtifactServer } from '../artifacts.ts'
 
 const cli = new URL('../../../src/cli/main.ts', import.meta.url).pathname
 
-async function spawnAgent(root: string, tokenFile: string, fault?: string): Promise<{ child: ChildProcess; url: string; exited: Promise<void> }> {
-  const child = spawn(process.execPath, [cli, 'agent', '--root', root, '--listen', '127.0.0.1:0', '--token-file', tokenFile, '--install-grace-ms', '300'], {
-    env: { ...process.env, ZLH_AGENT_FAULT: fault ?? '' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+async function spawnAgent(
+  root: string,
+  tokenFile: string,
+  fault?: string,
+): Promise<{ child: ChildProcess; url: string; exited: Promise<void> }> {
+  const child = spawn(
+    process.execPath,
+    [cli, 'agent', '--root', root, '--listen', '127.0.0.1:0', '--token-file', tokenFile, '--install-grace-ms', '300'],
+    {
+      env: { ...process.env, ZLH_AGENT_FAULT: fault ?? '' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const url = await new Promise<string>((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! })
@@ -26,7 +34,9 @@ async function spawnAgent(root: string, tokenFile: string, fault?: string): Prom
       try {
         const ev = JSON.parse(line)
         if (ev.msg === 'agent listening') resolve(ev.url)
-      } catch { /* not JSON */ }
+      } catch {
+        /* not JSON */
+      }
     })
     child.once('exit', (code) => reject(new Error(`agent exited (${code}) before listening`)))
   })
@@ -70,12 +80,21 @@ for (const c of cases) {
     fs.writeFileSync(tokenFile, token + '\n', { mode: 0o600 })
     t.teardown(() => fs.rmSync(tokenFile, { force: true }))
     let stalled!: () => void
-    const reachedStall = new Promise<void>((r) => { stalled = r })
+    const reachedStall = new Promise<void>((r) => {
+      stalled = r
+    })
     const server = await startArtifactServer()
     t.teardown(() => server.close())
     server.add('v1.tgz', v1)
     server.add('v2.tgz', v2, c.kill === 'outside' ? { kind: 'stall', bytes: v2.length >> 1, onStall: () => stalled() } : { kind: 'ok' })
-    const req = (v: string, file: string, body: Buffer) => ({ name: 'tool', version: v, url: server.url(file), outbound: server.outbound, sha256: sha256(body), verify: { command: ['tool'], expectOutput: `tool ${v}` } })
+    const req = (v: string, file: string, body: Buffer) => ({
+      name: 'tool',
+      version: v,
+      url: server.url(file),
+      outbound: server.outbound,
+      sha256: sha256(body),
+      verify: { command: ['tool'], expectOutput: `tool ${v}` },
+    })
 
     // 1.0 installed and current before the crash.
     const before = await startTestAgent(root)
@@ -83,8 +102,14 @@ for (const c of cases) {
     await before.close()
 
     const { child, url, exited } = await spawnAgent(root, tokenFile, c.kill === 'outside' ? undefined : c.kill)
-    t.teardown(() => { child.kill('SIGKILL') })
-    const upgrade = fetch(`${url}/runtimes`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(req('2.0', 'v2.tgz', v2)) }).catch((err: Error) => err)
+    t.teardown(() => {
+      child.kill('SIGKILL')
+    })
+    const upgrade = fetch(`${url}/runtimes`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(req('2.0', 'v2.tgz', v2)),
+    }).catch((err: Error) => err)
     if (c.kill === 'outside') {
       await reachedStall
       // Wait until extraction is under way in staging, then kill.
@@ -105,14 +130,18 @@ for (const c of cases) {
     t.same(disk.staging, [], 'staging cleaned at restart')
     t.same(disk.tmpLinks, [], 'no temp links')
     t.equal(disk.current, '1.0', 'the old version is still current')
-    t.same(disk.versions, c.expectNew ? { '1.0': 'tool 1.0', '2.0': 'tool 2.0' } : { '1.0': 'tool 1.0' }, 'every version present is complete')
-    const listed = await (await after.request('/runtimes')).json() as any
+    t.same(
+      disk.versions,
+      c.expectNew ? { '1.0': 'tool 1.0', '2.0': 'tool 2.0' } : { '1.0': 'tool 1.0' },
+      'every version present is complete',
+    )
+    const listed = (await (await after.request('/runtimes')).json()) as any
     t.same(listed.runtimes[0].versions.map((v: any) => v.version).sort(), Object.keys(disk.versions).sort(), 'the API agrees with the disk')
 
     // The retried upgrade completes (without a download when 2.0 was already committed).
     server.behave('v2.tgz', { kind: 'ok' })
     const downloadsBefore = server.count('v2.tgz')
-    const retry = await (await after.request('/runtimes', { method: 'POST', json: req('2.0', 'v2.tgz', v2) })).json() as any
+    const retry = (await (await after.request('/runtimes', { method: 'POST', json: req('2.0', 'v2.tgz', v2) })).json()) as any
     t.match(retry, { current: '2.0', downloaded: !c.expectNew })
     t.equal(server.count('v2.tgz') - downloadsBefore, c.expectNew ? 0 : 1)
     t.equal(snapshot(root).versions['2.0'], 'tool 2.0')
@@ -126,18 +155,26 @@ t.test('SIGTERM during an install: the request is answered, the install rolled b
   fs.writeFileSync(tokenFile, token + '\n', { mode: 0o600 })
   t.teardown(() => fs.rmSync(tokenFile, { force: true }))
   let stalled!: () => void
-  const reachedStall = new Promise<void>((r) => { stalled = r })
+  const reachedStall = new Promise<void>((r) => {
+    stalled = r
+  })
   const server = await startArtifactServer()
   t.teardown(() => server.close())
   server.add('v2.tgz', v2, { kind: 'stall', bytes: v2.length >> 1, onStall: () => stalled() })
   const { child, url, exited } = await spawnAgent(root, tokenFile)
-  t.teardown(() => { child.kill('SIGKILL') })
-  const pending = fetch(`${url}/runtimes`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'tool', version: '2.0', url: server.url('v2.tgz'), outbound: server.outbound, sha256: sha256(v2) }) })
+  t.teardown(() => {
+    child.kill('SIGKILL')
+  })
+  const pending = fetch(`${url}/runtimes`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'tool', version: '2.0', url: server.url('v2.tgz'), outbound: server.outbound, sha256: sha256(v2) }),
+  })
   await reachedStall
   child.kill('SIGTERM')
   const res = await pending
   t.equal(res.status, 503)
-  t.equal((await res.json() as any).code, 'INSTALL_ABORTED')
+  t.equal(((await res.json()) as any).code, 'INSTALL_ABORTED')
   await exited
   t.equal(child.exitCode, 0, 'clean exit')
   t.same(fs.readdirSync(path.join(root, 'opt/zlh/.staging')), [], 'rolled back')

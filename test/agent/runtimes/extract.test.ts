@@ -34,13 +34,18 @@ t.test('entry rules', async (t) => {
 
 t.test('extracts files, directories and inside links with their modes', async (t) => {
   const dir = t.testdir()
-  await pipeline(Readable.from([tarball([
-    { path: 'lib/', type: 'dir' },
-    { path: 'lib/run.sh', content: '#!/bin/sh\necho hi\n', mode: 0o755 },
-    { path: 'bin/', type: 'dir' },
-    { path: 'bin/run', type: 'symlink', linkpath: '../lib/run.sh' },
-    { path: 'lib/hard', type: 'link', linkpath: 'lib/run.sh' },
-  ])]), safeExtractor({ dir, label: 'test' }))
+  await pipeline(
+    Readable.from([
+      tarball([
+        { path: 'lib/', type: 'dir' },
+        { path: 'lib/run.sh', content: '#!/bin/sh\necho hi\n', mode: 0o755 },
+        { path: 'bin/', type: 'dir' },
+        { path: 'bin/run', type: 'symlink', linkpath: '../lib/run.sh' },
+        { path: 'lib/hard', type: 'link', linkpath: 'lib/run.sh' },
+      ]),
+    ]),
+    safeExtractor({ dir, label: 'test' }),
+  )
   t.equal(fs.readlinkSync(path.join(dir, 'bin/run')), '../lib/run.sh')
   t.equal(fs.statSync(path.join(dir, 'lib/run.sh')).mode & 0o777, 0o755)
   t.equal(fs.readFileSync(path.join(dir, 'lib/hard'), 'utf8'), '#!/bin/sh\necho hi\n')
@@ -48,7 +53,15 @@ t.test('extracts files, directories and inside links with their modes', async (t
 
 t.test('a refusal names the entry', async (t) => {
   const dir = t.testdir()
-  const err = await pipeline(Readable.from([tarball([{ path: 'fine.txt', content: 'x' }, { path: '../evil', content: 'y' }])]), safeExtractor({ dir, label: 'demo 1.0' })).catch((e: unknown) => e)
+  const err = await pipeline(
+    Readable.from([
+      tarball([
+        { path: 'fine.txt', content: 'x' },
+        { path: '../evil', content: 'y' },
+      ]),
+    ]),
+    safeExtractor({ dir, label: 'demo 1.0' }),
+  ).catch((e: unknown) => e)
   t.match(err, { code: 'ARCHIVE_UNSAFE_ENTRY', message: /demo 1\.0: entry "\.\.\/evil" is refused because its path contains "\.\."/ })
   t.notOk(fs.existsSync(path.join(dir, '..', 'evil')))
 })

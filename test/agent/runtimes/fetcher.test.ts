@@ -15,7 +15,13 @@ t.test('downloads, verifies and renames into place', async (t) => {
   server.add('mod.jar', blob)
   const dest = path.join(t.testdir(), 'mods/mod.jar')
   const progress: number[] = []
-  const res = await fetchArtifact({ outbound: server.outbound, url: server.url('mod.jar'), sha256: sha256(blob).toUpperCase(), dest, onProgress: (n) => progress.push(n) })
+  const res = await fetchArtifact({
+    outbound: server.outbound,
+    url: server.url('mod.jar'),
+    sha256: sha256(blob).toUpperCase(),
+    dest,
+    onProgress: (n) => progress.push(n),
+  })
   t.same(res, { path: dest, sha256: sha256(blob), size: blob.length })
   t.ok(fs.readFileSync(dest).equals(blob))
   t.notOk(fs.existsSync(`${dest}.part`))
@@ -28,7 +34,13 @@ t.test('a stalled download resumes with a Range request', async (t) => {
   // Stalling (rather than cutting) lets every received byte reach the disk before the retry.
   server.add('mod.jar', blob, { kind: 'stall', bytes: 100 * 1024, times: 1 })
   const dest = path.join(t.testdir(), 'mod.jar')
-  const res = await fetchArtifact({ outbound: server.outbound, url: server.url('mod.jar'), sha256: sha256(blob), dest, stallTimeoutMs: 300 })
+  const res = await fetchArtifact({
+    outbound: server.outbound,
+    url: server.url('mod.jar'),
+    sha256: sha256(blob),
+    dest,
+    stallTimeoutMs: 300,
+  })
   t.equal(res.size, blob.length)
   t.ok(fs.readFileSync(dest).equals(blob))
   t.equal(server.requests.length, 2)
@@ -65,14 +77,26 @@ t.test('refusals', async (t) => {
   for (const c of cases) {
     const dest = path.join(dir, `${c.label}.bin`)
     const url = c.file ? server.url(c.file) : 'http://127.0.0.1:1/x'
-    const err = await fetchArtifact({ url, outbound: { allowedSources: [...server.outbound.allowedSources, 'http://127.0.0.1:1/'] }, sha256: sha256(blob), dest, ...c.opts }).catch((e: unknown) => e)
+    const err = await fetchArtifact({
+      url,
+      outbound: { allowedSources: [...server.outbound.allowedSources, 'http://127.0.0.1:1/'] },
+      sha256: sha256(blob),
+      dest,
+      ...c.opts,
+    }).catch((e: unknown) => e)
     t.match(err, { code: c.code }, `${c.label}: ${(err as Error).message}`)
     t.notOk(fs.existsSync(dest), `${c.label}: no file`)
     t.notOk(fs.existsSync(`${dest}.part`), `${c.label}: no partial file`)
   }
   t.equal(server.count('boom'), 2, '5xx retried')
   const aborted = new AbortController()
-  const pending = fetchArtifact({ outbound: server.outbound, url: server.url('stall'), sha256: sha256(blob), dest: path.join(dir, 'a.bin'), signal: aborted.signal }).catch((e: unknown) => e)
+  const pending = fetchArtifact({
+    outbound: server.outbound,
+    url: server.url('stall'),
+    sha256: sha256(blob),
+    dest: path.join(dir, 'a.bin'),
+    signal: aborted.signal,
+  }).catch((e: unknown) => e)
   setTimeout(() => aborted.abort(), 100)
   t.match(await pending, { code: 'INSTALL_ABORTED' })
 })
@@ -85,9 +109,15 @@ t.test('a connection that breaks before the body is consumed fails the download,
   const dest = path.join(dir, 'cut.bin')
   // The server cuts the body while the disk check (onHeaders) and the sink are still being set up.
   const err = await fetchArtifact({
-    outbound: server.outbound, url: server.url('cut'), sha256: sha256(blob), dest, attempts: 1,
+    outbound: server.outbound,
+    url: server.url('cut'),
+    sha256: sha256(blob),
+    dest,
+    attempts: 1,
     onHeaders: () => new Promise((resolve) => setTimeout(resolve, 300)),
-    onProgress: () => { throw new Error('a listener that throws') },
+    onProgress: () => {
+      throw new Error('a listener that throws')
+    },
   }).catch((e: unknown) => e)
   t.match(err, { code: 'ARTIFACT_TRUNCATED' })
   t.notOk(fs.existsSync(dest), 'no file')

@@ -10,7 +10,11 @@ import { runtimeTarball, sha256, startArtifactServer, tarball } from '../artifac
 import type { ArtifactServer } from '../artifacts.ts'
 import type { StartAgentOptions } from '../../../agent/index.ts'
 
-async function setup(t: Test, opts: Partial<StartAgentOptions> = {}, serverOpts = {}): Promise<{ agent: TestAgent; server: ArtifactServer; root: string }> {
+async function setup(
+  t: Test,
+  opts: Partial<StartAgentOptions> = {},
+  serverOpts = {},
+): Promise<{ agent: TestAgent; server: ArtifactServer; root: string }> {
   const root = t.testdir()
   const server = await startArtifactServer(serverOpts)
   const agent = await startTestAgent(root, opts)
@@ -55,16 +59,29 @@ t.test('install, verify, upgrade, rollback, remove', async (t) => {
   const current = path.join(root, 'opt/zlh/runtimes/tool/current')
   t.equal(fs.readlinkSync(current), '1.0', 'current is a relative link to the version')
   t.equal(fs.readFileSync(path.join(current, 'README'), 'utf8'), 'tool 1.0\n', 'the archive top directory is flattened')
-  t.match(fs.readFileSync(path.join(root, 'etc/profile.d/zlh-dev-env.sh'), 'utf8'), `${root}/opt/zlh/runtimes/tool/current/bin:`, 'dev PATH updated on install')
+  t.match(
+    fs.readFileSync(path.join(root, 'etc/profile.d/zlh-dev-env.sh'), 'utf8'),
+    `${root}/opt/zlh/runtimes/tool/current/bin:`,
+    'dev PATH updated on install',
+  )
 
   const again = await install(agent, req1)
   t.match(again.body, { downloaded: false, current: '1.0' }, 'installed and verified → no-op')
   t.equal(server.count('tool-1.0.tgz'), 1, 'no second download')
 
-  const up = await install(agent, { name: 'tool', version: '2.0', url: server.url('tool-2.0.tgz'), sha256: sha256(v2), verify: verify('tool', '2.0') })
+  const up = await install(agent, {
+    name: 'tool',
+    version: '2.0',
+    url: server.url('tool-2.0.tgz'),
+    sha256: sha256(v2),
+    verify: verify('tool', '2.0'),
+  })
   t.match(up.body, { downloaded: true, current: '2.0', previous: '1.0' }, 'upgrade installs beside and switches')
-  const list = await (await agent.request('/runtimes')).json() as any
-  t.same(list.runtimes.map((r: any) => [r.name, r.current, r.versions.map((v: any) => v.version)]), [['tool', '2.0', ['2.0', '1.0']]])
+  const list = (await (await agent.request('/runtimes')).json()) as any
+  t.same(
+    list.runtimes.map((r: any) => [r.name, r.current, r.versions.map((v: any) => v.version)]),
+    [['tool', '2.0', ['2.0', '1.0']]],
+  )
 
   const back = await agent.request('/runtimes/tool/current', { method: 'PUT', json: { version: '1.0' } })
   t.match(await back.json(), { current: '1.0', previous: '2.0' }, 'rollback switches back')
@@ -72,12 +89,12 @@ t.test('install, verify, upgrade, rollback, remove', async (t) => {
 
   const inUse = await agent.request('/runtimes/tool/1.0', { method: 'DELETE' })
   t.equal(inUse.status, 409)
-  t.equal((await inUse.json() as any).code, 'RUNTIME_IN_USE')
+  t.equal(((await inUse.json()) as any).code, 'RUNTIME_IN_USE')
   const rm2 = await agent.request('/runtimes/tool/2.0', { method: 'DELETE' })
   t.match(await rm2.json(), { version: '2.0', current: '1.0' })
   t.notOk(fs.existsSync(path.join(root, 'opt/zlh/runtimes/tool/2.0')))
   const missing = await agent.request('/runtimes/tool/2.0', { method: 'DELETE' })
-  t.equal((await missing.json() as any).code, 'RUNTIME_NOT_FOUND')
+  t.equal(((await missing.json()) as any).code, 'RUNTIME_NOT_FOUND')
   const forced = await agent.request('/runtimes/tool/1.0?force=true', { method: 'DELETE' })
   t.match(await forced.json(), { version: '1.0', current: null })
   t.notOk(fs.existsSync(path.join(root, 'opt/zlh/runtimes/tool')), 'nothing of tool is left')
@@ -95,21 +112,69 @@ t.test('refusals leave nothing behind', async (t) => {
     { label: 'truncated download', body: good, code: 'ARTIFACT_TRUNCATED', behaviour: { kind: 'truncate', bytes: 100 } },
     { label: 'stalling server', body: good, code: 'ARTIFACT_STALLED', behaviour: { kind: 'stall', bytes: 100 } },
     { label: 'server error', body: good, code: 'ARTIFACT_HTTP_ERROR', behaviour: { kind: 'status', status: 404 } },
-    { label: 'verify fails', body: good, code: 'VERIFY_FAILED', extra: { verify: { command: ['tool'], expectOutput: 'tool 9.9' } }, message: /did not print "tool 9.9"/ },
+    {
+      label: 'verify fails',
+      body: good,
+      code: 'VERIFY_FAILED',
+      extra: { verify: { command: ['tool'], expectOutput: 'tool 9.9' } },
+      message: /did not print "tool 9.9"/,
+    },
     { label: 'verify command missing', body: good, code: 'VERIFY_FAILED', extra: { verify: { command: ['no-such-binary'] } } },
-    { label: 'tar with ../x', body: tarball([{ path: 'ok/', type: 'dir' }, { path: `../${path.basename(outside)}/x`, content: 'pwned' }]), code: 'ARCHIVE_UNSAFE_ENTRY', message: /contains "\.\."/ },
-    { label: 'tar with an absolute path', body: tarball([{ path: `${outside}/abs`, content: 'pwned' }]), code: 'ARCHIVE_UNSAFE_ENTRY', message: /absolute/ },
-    { label: 'symlink escaping the root', body: tarball([{ path: 'bin/', type: 'dir' }, { path: 'bin/esc', type: 'symlink', linkpath: '../../../../../../../../../etc' }, { path: 'bin/esc/passwd-copy', content: 'x' }]), code: 'ARCHIVE_UNSAFE_ENTRY', message: /outside the archive/ },
-    { label: 'absolute symlink', body: tarball([{ path: 'link', type: 'symlink', linkpath: outside }]), code: 'ARCHIVE_UNSAFE_ENTRY', message: /absolute/ },
-    { label: 'hard link outside', body: tarball([{ path: 'h', type: 'link', linkpath: '../../etc/passwd' }]), code: 'ARCHIVE_UNSAFE_ENTRY' },
-    { label: 'character device', body: tarball([{ path: 'null', type: 'char' }]), code: 'ARCHIVE_UNSAFE_ENTRY', message: /CharacterDevice/ },
+    {
+      label: 'tar with ../x',
+      body: tarball([
+        { path: 'ok/', type: 'dir' },
+        { path: `../${path.basename(outside)}/x`, content: 'pwned' },
+      ]),
+      code: 'ARCHIVE_UNSAFE_ENTRY',
+      message: /contains "\.\."/,
+    },
+    {
+      label: 'tar with an absolute path',
+      body: tarball([{ path: `${outside}/abs`, content: 'pwned' }]),
+      code: 'ARCHIVE_UNSAFE_ENTRY',
+      message: /absolute/,
+    },
+    {
+      label: 'symlink escaping the root',
+      body: tarball([
+        { path: 'bin/', type: 'dir' },
+        { path: 'bin/esc', type: 'symlink', linkpath: '../../../../../../../../../etc' },
+        { path: 'bin/esc/passwd-copy', content: 'x' },
+      ]),
+      code: 'ARCHIVE_UNSAFE_ENTRY',
+      message: /outside the archive/,
+    },
+    {
+      label: 'absolute symlink',
+      body: tarball([{ path: 'link', type: 'symlink', linkpath: outside }]),
+      code: 'ARCHIVE_UNSAFE_ENTRY',
+      message: /absolute/,
+    },
+    {
+      label: 'hard link outside',
+      body: tarball([{ path: 'h', type: 'link', linkpath: '../../etc/passwd' }]),
+      code: 'ARCHIVE_UNSAFE_ENTRY',
+    },
+    {
+      label: 'character device',
+      body: tarball([{ path: 'null', type: 'char' }]),
+      code: 'ARCHIVE_UNSAFE_ENTRY',
+      message: /CharacterDevice/,
+    },
     { label: 'fifo', body: tarball([{ path: 'pipe', type: 'fifo' }]), code: 'ARCHIVE_UNSAFE_ENTRY', message: /FIFO/ },
     { label: 'not a tar', body: Buffer.from('this is not an archive at all'.repeat(40)), code: 'ARCHIVE_INVALID' },
   ]
   for (const [i, c] of cases.entries()) {
     const file = `case-${i}.tgz`
     server.add(file, c.body, c.behaviour)
-    const res = await install(agent, { name: 'tool', version: `1.0-${i}`, url: server.url(file), sha256: c.sha ?? sha256(c.body), ...c.extra })
+    const res = await install(agent, {
+      name: 'tool',
+      version: `1.0-${i}`,
+      url: server.url(file),
+      sha256: c.sha ?? sha256(c.body),
+      ...c.extra,
+    })
     t.equal(res.body.code, c.code, `${c.label}: ${res.body.message}`)
     t.ok(res.status >= 400, `${c.label}: error status ${res.status}`)
     if (c.message) t.match(res.body.message, c.message, `${c.label}: clear message`)
@@ -118,7 +183,7 @@ t.test('refusals leave nothing behind', async (t) => {
   }
   t.notOk(fs.existsSync(outside), 'nothing was written outside the root')
   t.equal(server.count('case-1.tgz'), 2, 'a truncated download is retried once (downloadAttempts: 2)')
-  const list = await (await agent.request('/runtimes')).json() as any
+  const list = (await (await agent.request('/runtimes')).json()) as any
   t.same(list, { runtimes: [], installing: [] })
 })
 
@@ -138,7 +203,10 @@ t.test('20 concurrent identical installs share one download', async (t) => {
   server.add('tool.tgz', body)
   const req = { name: 'tool', version: '1.0', url: server.url('tool.tgz'), sha256: sha256(body), verify: verify('tool', '1.0') }
   const results = await Promise.all(Array.from({ length: 20 }, () => install(agent, req)))
-  t.same(results.map((r) => r.status), Array(20).fill(200))
+  t.same(
+    results.map((r) => r.status),
+    Array(20).fill(200),
+  )
   t.equal(server.count('tool.tgz'), 1, 'exactly one download')
   t.ok(results.every((r) => r.body.current === '1.0'))
   const conflicting = install(agent, { ...req, version: '2.0' })
@@ -161,14 +229,22 @@ t.test('limits: artifact size and disk space are checked before writing', async 
 
 t.test('shutdown during an install rolls it back', async (t) => {
   let stalled!: () => void
-  const reached = new Promise<void>((r) => { stalled = r })
+  const reached = new Promise<void>((r) => {
+    stalled = r
+  })
   const { agent, server, root } = await setup(t, { installGraceMs: 100 })
   const body = runtimeTarball('tool', '1.0')
   server.add('slow.tgz', body, { kind: 'stall', bytes: 512, onStall: () => stalled() })
-  const pending = install(agent, { name: 'tool', version: '1.0', url: server.url('slow.tgz'), sha256: sha256(body) }).catch((err: Error) => ({ status: 0, body: { code: err.message } }))
+  const pending = install(agent, { name: 'tool', version: '1.0', url: server.url('slow.tgz'), sha256: sha256(body) }).catch(
+    (err: Error) => ({ status: 0, body: { code: err.message } }),
+  )
   await reached
-  const during = await (await agent.request('/runtimes')).json() as any
-  t.match(during.installing, [{ name: 'tool', version: '1.0', phase: 'downloading', totalBytes: body.length }], 'progress is visible while downloading')
+  const during = (await (await agent.request('/runtimes')).json()) as any
+  t.match(
+    during.installing,
+    [{ name: 'tool', version: '1.0', phase: 'downloading', totalBytes: body.length }],
+    'progress is visible while downloading',
+  )
   t.match((agent.ctx.hub.get('runtimes') as any).installing, [{ name: 'tool' }], 'and published to the state stream')
   await agent.close()
   const res = await pending
@@ -179,9 +255,18 @@ t.test('shutdown during an install rolls it back', async (t) => {
 
 t.test('an archive whose only top directory is bin/ is installed as is (not flattened)', async (t) => {
   const { agent, server, root } = await setup(t)
-  const body = tarball([{ path: 'bin/', type: 'dir' }, { path: 'bin/tool', mode: 0o755, content: '#!/bin/sh\necho "tool 1.0"\n' }])
+  const body = tarball([
+    { path: 'bin/', type: 'dir' },
+    { path: 'bin/tool', mode: 0o755, content: '#!/bin/sh\necho "tool 1.0"\n' },
+  ])
   server.add('bin-only.tgz', body)
-  const res = await install(agent, { name: 'tool', version: '1.0', url: server.url('bin-only.tgz'), sha256: sha256(body), verify: verify('tool', '1.0') })
+  const res = await install(agent, {
+    name: 'tool',
+    version: '1.0',
+    url: server.url('bin-only.tgz'),
+    sha256: sha256(body),
+    verify: verify('tool', '1.0'),
+  })
   t.equal(res.status, 200, JSON.stringify(res.body))
   t.ok(fs.existsSync(path.join(root, 'opt/zlh/runtimes/tool/current/bin/tool')))
 })

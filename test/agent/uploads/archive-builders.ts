@@ -70,7 +70,13 @@ export function buildZip(entries: ZipEntrySpec[]): Buffer {
   return Buffer.concat([...locals, cd, eocd])
 }
 
-export interface TarEntrySpec { name: string; data?: string | Buffer; type?: '0' | '1' | '2' | '3' | '4' | '5' | '6'; linkname?: string; mode?: number }
+export interface TarEntrySpec {
+  name: string
+  data?: string | Buffer
+  type?: '0' | '1' | '2' | '3' | '4' | '5' | '6'
+  linkname?: string
+  mode?: number
+}
 
 function octal(n: number, width: number): string {
   return n.toString(8).padStart(width - 1, '0') + '\0'

@@ -4,18 +4,36 @@ import { compare, toFieldSet } from '../../../src/apiserver/apply/walk.ts'
 import { pathString } from '../../../src/apiserver/apply/fieldset.ts'
 import type { JSONSchemaProps } from '../../../src/apiserver/schema/index.ts'
 
-const set = (type: 'string' | 'boolean' | 'number'): JSONSchemaProps => ({ type: 'array', 'x-kubernetes-list-type': 'set', items: { type } })
+const set = (type: 'string' | 'boolean' | 'number'): JSONSchemaProps => ({
+  type: 'array',
+  'x-kubernetes-list-type': 'set',
+  items: { type },
+})
 const schema: JSONSchemaProps = {
   type: 'object',
   properties: {
-    key: { type: 'string' }, value: { 'x-kubernetes-preserve-unknown-fields': true, 'x-kubernetes-map-type': 'atomic' } as JSONSchemaProps,
+    key: { type: 'string' },
+    value: { 'x-kubernetes-preserve-unknown-fields': true, 'x-kubernetes-map-type': 'atomic' } as JSONSchemaProps,
     inner: { type: 'object', additionalProperties: { type: 'string' } },
     innerList: { type: 'array', 'x-kubernetes-list-type': 'atomic', items: { type: 'string' } },
-    numeric: { type: 'number' }, string: { type: 'string' }, bool: { type: 'boolean' },
-    setStr: set('string'), setBool: set('boolean'), setNumeric: set('number'),
+    numeric: { type: 'number' },
+    string: { type: 'string' },
+    bool: { type: 'boolean' },
+    setStr: set('string'),
+    setBool: set('boolean'),
+    setNumeric: set('number'),
     list: {
-      type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['key', 'id'],
-      items: { type: 'object', properties: { key: { type: 'string' }, id: { type: 'number' }, value: { type: 'object', additionalProperties: { type: 'string' } } } },
+      type: 'array',
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['key', 'id'],
+      items: {
+        type: 'object',
+        properties: {
+          key: { type: 'string' },
+          id: { type: 'number' },
+          value: { type: 'object', additionalProperties: { type: 'string' } },
+        },
+      },
     },
   },
 }
@@ -39,9 +57,34 @@ const vectors: Array<[string, string, string[], string[], string[]]> = [
   ['{"setStr":["a","b","c"]}', '{"setStr":[]}', ['.setStr[="a"]', '.setStr[="b"]', '.setStr[="c"]'], [], []],
   ['{"setBool":[true]}', '{"setBool":[false]}', ['.setBool[=true]'], [], ['.setBool[=false]']],
   ['{"setNumeric":[1,2,3.14159]}', '{"setNumeric":[1,2,3]}', ['.setNumeric[=3.14159]'], [], ['.setNumeric[=3]']],
-  ['{"setNumeric":[1,2,2,3.14159,1]}', '{"setNumeric":[1,2,3]}', ['.setNumeric[=1]', '.setNumeric[=2]', '.setNumeric[=3.14159]'], [], ['.setNumeric[=1]', '.setNumeric[=2]', '.setNumeric[=3]']],
-  ['{}', '{"list":[{"key":"a","id":1,"value":{"a":"a"}}]}', [], [], ['.list', '.list[id=1,key="a"]', '.list[id=1,key="a"].id', '.list[id=1,key="a"].key', '.list[id=1,key="a"].value', '.list[id=1,key="a"].value.a']],
-  ['{"list":[{"key":"a","id":1,"value":{"a":"a"}}]}', '{"list":[{"key":"a","id":1,"value":{"a":"b"}}]}', [], ['.list[id=1,key="a"].value.a'], []],
+  [
+    '{"setNumeric":[1,2,2,3.14159,1]}',
+    '{"setNumeric":[1,2,3]}',
+    ['.setNumeric[=1]', '.setNumeric[=2]', '.setNumeric[=3.14159]'],
+    [],
+    ['.setNumeric[=1]', '.setNumeric[=2]', '.setNumeric[=3]'],
+  ],
+  [
+    '{}',
+    '{"list":[{"key":"a","id":1,"value":{"a":"a"}}]}',
+    [],
+    [],
+    [
+      '.list',
+      '.list[id=1,key="a"]',
+      '.list[id=1,key="a"].id',
+      '.list[id=1,key="a"].key',
+      '.list[id=1,key="a"].value',
+      '.list[id=1,key="a"].value.a',
+    ],
+  ],
+  [
+    '{"list":[{"key":"a","id":1,"value":{"a":"a"}}]}',
+    '{"list":[{"key":"a","id":1,"value":{"a":"b"}}]}',
+    [],
+    ['.list[id=1,key="a"].value.a'],
+    [],
+  ],
 ]
 
 const paths = (s: ReturnType<typeof compare>['added']) => s.paths().map(pathString).sort()

@@ -19,8 +19,18 @@ const schema: JSONSchemaProps = {
         args: { type: 'array', 'x-kubernetes-list-type': 'atomic', items: { type: 'string' } },
         set: { type: 'array', 'x-kubernetes-list-type': 'set', items: { type: 'string' } },
         items: {
-          type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['id'],
-          items: { type: 'object', required: ['id'], properties: { id: { type: 'string' }, v: { type: 'integer' }, sub: { type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' } } } } },
+          type: 'array',
+          'x-kubernetes-list-type': 'map',
+          'x-kubernetes-list-map-keys': ['id'],
+          items: {
+            type: 'object',
+            required: ['id'],
+            properties: {
+              id: { type: 'string' },
+              v: { type: 'integer' },
+              sub: { type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' } } },
+            },
+          },
         },
         nested: { type: 'object', properties: { x: { type: 'string' }, y: { type: 'object', properties: { z: { type: 'integer' } } } } },
       },
@@ -31,7 +41,8 @@ const schema: JSONSchemaProps = {
 /** Mulberry32: small seeded PRNG. */
 function rng(seed: number): () => number {
   return () => {
-    seed |= 0; seed = (seed + 0x6d2b79f5) | 0
+    seed |= 0
+    seed = (seed + 0x6d2b79f5) | 0
     let x = Math.imul(seed ^ (seed >>> 15), 1 | seed)
     x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
     return ((x ^ (x >>> 14)) >>> 0) / 4294967296
@@ -74,7 +85,11 @@ t.test('apply invariants over generated configurations', async (t) => {
       const res = applyPatch({ live, patch: cfg, manager, force: true, schema })
       t.notOk(res.conflicts, 'force never reports conflicts')
       // Everything the configuration says is what the object now holds.
-      const c = compare(res.object, { ...res.object, ...cfg, metadata: res.object.metadata, spec: mergeDeepForCheck(res.object.spec, cfg.spec) }, root)
+      const c = compare(
+        res.object,
+        { ...res.object, ...cfg, metadata: res.object.metadata, spec: mergeDeepForCheck(res.object.spec, cfg.spec) },
+        root,
+      )
       if (!c.modified.isEmpty()) t.fail(`round ${round} step ${step}: applied values not held: ${JSON.stringify(c.modified.toFieldsV1())}`)
       // Re-applying the same configuration changes nothing.
       const again = applyPatch({ live: res.object, patch: cfg, manager, force: true, schema })
@@ -84,7 +99,13 @@ t.test('apply invariants over generated configurations', async (t) => {
     }
     // Every manager drops everything: nothing but identity stays.
     for (const m of managers) {
-      const res = applyPatch({ live, patch: { apiVersion: 'x.dev/v1', kind: 'X', metadata: { name: 'x' } }, manager: m, force: true, schema })
+      const res = applyPatch({
+        live,
+        patch: { apiVersion: 'x.dev/v1', kind: 'X', metadata: { name: 'x' } },
+        manager: m,
+        force: true,
+        schema,
+      })
       live = res.object
     }
     const { metadata, apiVersion, kind, ...rest } = live!
@@ -107,7 +128,9 @@ t.test('update invariants: changed fields belong to the writer alone; conflicts 
     const bare = (o: Record<string, any>) => ({ ...o, metadata: { name: o.metadata.name } })
     const changed = compare(bare(live), bare(next), root)
     const written = changed.modified.union(changed.added)
-    const mine = new Map<string, FieldSet>(next.metadata.managedFields?.map((e: any) => [e.manager, FieldSet.fromFieldsV1(e.fieldsV1)]) ?? [])
+    const mine = new Map<string, FieldSet>(
+      next.metadata.managedFields?.map((e: any) => [e.manager, FieldSet.fromFieldsV1(e.fieldsV1)]) ?? [],
+    )
     const wrote = mine.get('edit') ?? new FieldSet()
     t.ok(written.difference(wrote).isEmpty(), `round ${round}: the writer owns every field it changed`)
     t.ok((mine.get('flux') ?? new FieldSet()).intersection(written).isEmpty(), `round ${round}: no one else does`)
@@ -119,7 +142,10 @@ t.test('update invariants: changed fields belong to the writer alone; conflicts 
     if (res.conflicts) {
       conflicted++
       t.equal(res.object, live, `round ${round}: a conflicted apply returns the live object`)
-      t.ok(res.conflicts.every((c) => c.manager === 'edit'), 'only the other manager conflicts')
+      t.ok(
+        res.conflicts.every((c) => c.manager === 'edit'),
+        'only the other manager conflicts',
+      )
     }
   }
   t.ok(conflicted > 10 && conflicted < 140, `both outcomes were exercised (${conflicted} of 150 conflicted)`)
@@ -131,7 +157,8 @@ function withoutEmptyLists(v: unknown): unknown {
   for (const [k, x] of Object.entries(v)) {
     if (Array.isArray(x) && x.length === 0) continue
     const y = withoutEmptyLists(x)
-    if (typeof y === 'object' && y !== null && !Array.isArray(y) && Object.keys(y).length === 0 && Object.keys(x as object).length > 0) continue
+    if (typeof y === 'object' && y !== null && !Array.isArray(y) && Object.keys(y).length === 0 && Object.keys(x as object).length > 0)
+      continue
     out[k] = y
   }
   return out
@@ -140,11 +167,17 @@ function withoutEmptyLists(v: unknown): unknown {
 /** Overlays the configuration's values on the object the way a reader expects them to be visible. */
 function mergeDeepForCheck(obj: unknown, cfg: unknown): unknown {
   if (cfg === undefined) return obj
-  if (Array.isArray(cfg) || typeof cfg !== 'object' || cfg === null || typeof obj !== 'object' || obj === null || Array.isArray(obj)) return obj
+  if (Array.isArray(cfg) || typeof cfg !== 'object' || cfg === null || typeof obj !== 'object' || obj === null || Array.isArray(obj))
+    return obj
   const out: Record<string, unknown> = { ...(obj as Record<string, unknown>) }
   for (const [k, v] of Object.entries(cfg)) {
     const cur = (obj as Record<string, unknown>)[k]
-    out[k] = Array.isArray(v) || typeof v !== 'object' || v === null ? (Array.isArray(v) && Array.isArray(cur) ? cur : v) : mergeDeepForCheck(cur, v)
+    out[k] =
+      Array.isArray(v) || typeof v !== 'object' || v === null
+        ? Array.isArray(v) && Array.isArray(cur)
+          ? cur
+          : v
+        : mergeDeepForCheck(cur, v)
   }
   return out
 }

@@ -138,18 +138,48 @@ const CASES: Array<[string, string, string[], boolean]> = [
   [`${DOC}: ClusterRoleBinding example (group manager, any namespace)`, 'someone,manager', ['get', 'secrets', '-n', 'kube-system'], true],
   [`${DOC}: ClusterRoleBinding example (all namespaces)`, 'someone,manager', ['list', 'secrets', '-A'], true],
   [`${DOC}: ClusterRoleBinding example (only the group's members)`, 'someone', ['get', 'secrets', '-n', 'kube-system'], false],
-  [`${DOC}: Referring to resources (resourceNames, the named object)`, 'cm-owner', ['update', 'configmaps/my-configmap', '-n', 'default'], true],
+  [
+    `${DOC}: Referring to resources (resourceNames, the named object)`,
+    'cm-owner',
+    ['update', 'configmaps/my-configmap', '-n', 'default'],
+    true,
+  ],
   [`${DOC}: Referring to resources (resourceNames, another object)`, 'cm-owner', ['update', 'configmaps/other', '-n', 'default'], false],
   [`${DOC}: resourceNames cannot restrict list`, 'cm-owner', ['list', 'configmaps', '-n', 'default'], false],
   [`${DOC}: resourceNames cannot restrict create`, 'cm-owner', ['create', 'configmaps', '-n', 'default'], false],
-  [`${DOC}: Referring to resources (a subresource)`, 'system:serviceaccount:default:reporter', ['patch', 'gameservers.zerolaghub.dev', '--subresource=status', '-n', 'default'], true],
-  [`${DOC}: a subresource rule grants not the resource itself`, 'system:serviceaccount:default:reporter', ['patch', 'gameservers.zerolaghub.dev', '-n', 'default'], false],
-  [`${DOC}: ServiceAccount subject without namespace = the binding's namespace`, 'system:serviceaccount:development:reporter', ['patch', 'gameservers.zerolaghub.dev', '--subresource=status', '-n', 'development'], false],
+  [
+    `${DOC}: Referring to resources (a subresource)`,
+    'system:serviceaccount:default:reporter',
+    ['patch', 'gameservers.zerolaghub.dev', '--subresource=status', '-n', 'default'],
+    true,
+  ],
+  [
+    `${DOC}: a subresource rule grants not the resource itself`,
+    'system:serviceaccount:default:reporter',
+    ['patch', 'gameservers.zerolaghub.dev', '-n', 'default'],
+    false,
+  ],
+  [
+    `${DOC}: ServiceAccount subject without namespace = the binding's namespace`,
+    'system:serviceaccount:development:reporter',
+    ['patch', 'gameservers.zerolaghub.dev', '--subresource=status', '-n', 'development'],
+    false,
+  ],
   [`${DOC}: nonResourceURLs (exact)`, 'prober', ['post', '/healthz'], true],
   [`${DOC}: nonResourceURLs (trailing * matches a prefix)`, 'prober', ['post', '/healthz/etcd'], true],
   [`${DOC}: nonResourceURLs (other paths)`, 'prober', ['post', '/metrics'], false],
-  [`${DOC}: Referring to subjects (all ServiceAccounts of a namespace, "*" resources and verbs in the core group)`, 'system:serviceaccount:development:any', ['delete', 'secrets', '-n', 'development'], true],
-  [`${DOC}: "*" resources stay in their API group`, 'system:serviceaccount:development:any', ['delete', 'leases.coordination.k8s.io', '-n', 'development'], false],
+  [
+    `${DOC}: Referring to subjects (all ServiceAccounts of a namespace, "*" resources and verbs in the core group)`,
+    'system:serviceaccount:development:any',
+    ['delete', 'secrets', '-n', 'development'],
+    true,
+  ],
+  [
+    `${DOC}: "*" resources stay in their API group`,
+    'system:serviceaccount:development:any',
+    ['delete', 'leases.coordination.k8s.io', '-n', 'development'],
+    false,
+  ],
   [`${DOC}: User-facing roles (view cannot read Secrets)`, 'reader,zlh:viewers', ['get', 'secrets', '-n', 'default'], false],
   [`${DOC}: User-facing roles (view reads ConfigMaps)`, 'reader,zlh:viewers', ['list', 'configmaps', '-n', 'default'], true],
   [`${DOC}: User-facing roles (edit reads and writes Secrets)`, 'ed', ['get', 'secrets', '-n', 'development'], true],
@@ -162,16 +192,21 @@ const CASES: Array<[string, string, string[], boolean]> = [
   [`${DOC}: Default ClusterRoleBindings (nobody else gets anything)`, 'nobody', ['list', 'configmaps', '-n', 'default'], false],
 ]
 
-t.test('kubectl auth can-i --as against the RBAC documentation\'s examples', async (t) => {
+t.test("kubectl auth can-i --as against the RBAC documentation's examples", async (t) => {
   const h = await startServer(t)
   await h.k('apply', '-f', join(CRDS, 'gameservers.zerolaghub.dev.yaml'))
   const applied = await h.kubectl(['apply', '-f', '-'], { input: POLICY })
   t.equal(applied.code, 0, applied.stderr)
   // kubectl learns of the new kind at its next discovery miss: bounded wait until it resolves.
-  for (let i = 0; i < 50 && (await h.kubectl(['get', 'zgs', '-n', 'default'])).code !== 0; i++) await new Promise((res) => setTimeout(res, 100))
+  for (let i = 0; i < 50 && (await h.kubectl(['get', 'zgs', '-n', 'default'])).code !== 0; i++)
+    await new Promise((res) => setTimeout(res, 100))
   for (const [source, as, args, expected] of CASES) {
     const [user, ...groups] = as.split(',')
     const r = await h.kubectl(['auth', 'can-i', ...args, `--as=${user}`, ...groups.map((g) => `--as-group=${g}`)])
-    t.same([r.code, r.stdout.trim()], expected ? [0, 'yes'] : [1, 'no'], `${source}: ${as} ${args.join(' ')} → ${expected ? 'yes' : 'no'}${r.stderr ? ` (${r.stderr.trim()})` : ''}`)
+    t.same(
+      [r.code, r.stdout.trim()],
+      expected ? [0, 'yes'] : [1, 'no'],
+      `${source}: ${as} ${args.join(' ')} → ${expected ? 'yes' : 'no'}${r.stderr ? ` (${r.stderr.trim()})` : ''}`,
+    )
   }
 })

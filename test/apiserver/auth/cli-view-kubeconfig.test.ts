@@ -10,17 +10,41 @@ import { REPO } from '../harness.ts'
 
 function kubectl(dir: string, kubeconfig: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('kubectl', [`--cache-dir=${join(dir, 'kube-cache')}`, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, KUBECONFIG: kubeconfig }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr })
-    })
+    execFile(
+      'kubectl',
+      [`--cache-dir=${join(dir, 'kube-cache')}`, ...args],
+      { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, KUBECONFIG: kubeconfig }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        resolve({
+          code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0,
+          stdout,
+          stderr,
+        })
+      },
+    )
   })
 }
 
-t.test('zlh apiserver --view-kubeconfig writes the reader\'s kubeconfig', async (t) => {
+t.test("zlh apiserver --view-kubeconfig writes the reader's kubeconfig", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'zlh-view-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   const view = join(dir, 'kubeconfig-view')
-  const child = spawn(process.execPath, [join(REPO, 'src', 'cli', 'main.ts'), 'apiserver', '--data-dir', join(dir, 'data'), '--port', '0', '--kubeconfig', join(dir, 'kubeconfig'), '--view-kubeconfig', view], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(
+    process.execPath,
+    [
+      join(REPO, 'src', 'cli', 'main.ts'),
+      'apiserver',
+      '--data-dir',
+      join(dir, 'data'),
+      '--port',
+      '0',
+      '--kubeconfig',
+      join(dir, 'kubeconfig'),
+      '--view-kubeconfig',
+      view,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  )
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   t.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')

@@ -30,7 +30,7 @@ t.test('kubectl auth can-i: yes/no with exit codes 0/1, resources resolved throu
   r = await canI(['list', 'configmaps', '-n', 'default'], reader)
   t.same([r.code, r.stdout.trim()], [0, 'yes'], 'view may list configmaps')
   r = await canI(['get', 'secrets', '-n', 'default'], reader)
-  t.same([r.code, r.stdout.trim()], [1, 'no'], 'view may not read Secrets (kube\'s view role)')
+  t.same([r.code, r.stdout.trim()], [1, 'no'], "view may not read Secrets (kube's view role)")
   r = await canI(['create', 'configmaps', '-n', 'default'], reader)
   t.same([r.code, r.stdout.trim()], [1, 'no'], 'view may not write')
   r = await canI(['get', '/version'], reader)
@@ -38,9 +38,10 @@ t.test('kubectl auth can-i: yes/no with exit codes 0/1, resources resolved throu
 
   await h.k('apply', '-f', join(CRDS, 'gameservers.zerolaghub.dev.yaml'))
   // kubectl's own discovery cache learns of the new kind at its next miss: bounded wait until it has.
-  for (let i = 0; i < 50 && (await h.kubectl(['get', 'zgs', '-n', 'default'])).code !== 0; i++) await new Promise((res) => setTimeout(res, 100))
+  for (let i = 0; i < 50 && (await h.kubectl(['get', 'zgs', '-n', 'default'])).code !== 0; i++)
+    await new Promise((res) => setTimeout(res, 100))
   r = await canI(['create', 'zgs', '-n', 'default'])
-  t.same([r.code, r.stdout.trim()], [0, 'yes'], 'a CRD\'s short name is resolved through discovery')
+  t.same([r.code, r.stdout.trim()], [0, 'yes'], "a CRD's short name is resolved through discovery")
   t.notMatch(r.stderr, /doesn't have a resource type/)
   r = await canI(['patch', 'gameservers.zerolaghub.dev/status', '-n', 'default'], reader)
   t.same([r.code, r.stdout.trim()], [1, 'no'])
@@ -58,27 +59,55 @@ t.test('kubectl auth can-i: yes/no with exit codes 0/1, resources resolved throu
 t.test('the review APIs are in discovery (kubectl api-resources) and answer kubectl create -f', async (t) => {
   const h = await startServer(t)
   const list = await h.k('api-resources', '--verbs=create', '-o', 'name')
-  for (const r of ['selfsubjectreviews.authentication.k8s.io', 'tokenreviews.authentication.k8s.io', 'selfsubjectaccessreviews.authorization.k8s.io', 'subjectaccessreviews.authorization.k8s.io', 'localsubjectaccessreviews.authorization.k8s.io', 'selfsubjectrulesreviews.authorization.k8s.io']) {
+  for (const r of [
+    'selfsubjectreviews.authentication.k8s.io',
+    'tokenreviews.authentication.k8s.io',
+    'selfsubjectaccessreviews.authorization.k8s.io',
+    'subjectaccessreviews.authorization.k8s.io',
+    'localsubjectaccessreviews.authorization.k8s.io',
+    'selfsubjectrulesreviews.authorization.k8s.io',
+  ]) {
     t.match(list, new RegExp(`^${r.replace(/\./g, '\\.')}$`, 'm'), `${r} is listed`)
   }
-  const ssar = 'apiVersion: authorization.k8s.io/v1\nkind: SelfSubjectAccessReview\nspec:\n  resourceAttributes: {verb: list, resource: secrets, namespace: default}\n'
+  const ssar =
+    'apiVersion: authorization.k8s.io/v1\nkind: SelfSubjectAccessReview\nspec:\n  resourceAttributes: {verb: list, resource: secrets, namespace: default}\n'
   const r = await h.kubectl(['create', '-f', '-', '-o', 'json'], { input: ssar })
   t.equal(r.code, 0, r.stderr)
-  t.match(JSON.parse(r.stdout), { kind: 'SelfSubjectAccessReview', status: { allowed: true, reason: /RBAC: allowed by ClusterRoleBinding "cluster-admin"/ } })
+  t.match(JSON.parse(r.stdout), {
+    kind: 'SelfSubjectAccessReview',
+    status: { allowed: true, reason: /RBAC: allowed by ClusterRoleBinding "cluster-admin"/ },
+  })
   t.equal((await h.kubectl(['get', 'selfsubjectaccessreviews'])).code, 1, 'nothing to get: create-only')
-  const raw = await request(h.server, 'POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { body: JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: {} }), contentType: 'application/json' })
+  const raw = await request(h.server, 'POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+    body: JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: {} }),
+    contentType: 'application/json',
+  })
   t.equal(raw.status, 422, 'neither resourceAttributes nor nonResourceAttributes')
-  t.match(raw.json().message, /spec\.resourceAttributes: Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified/)
+  t.match(
+    raw.json().message,
+    /spec\.resourceAttributes: Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified/,
+  )
 })
 
-t.test('impersonation: admin --as/--as-group; a user without the impersonate verb gets kube\'s 403', async (t) => {
+t.test("impersonation: admin --as/--as-group; a user without the impersonate verb gets kube's 403", async (t) => {
   const h = await startServer(t)
   let r = await h.kubectl(['auth', 'whoami', '-o', 'json', '--as=jane', '--as-group=devs', '--as-group=qa'])
   t.equal(r.code, 0, r.stderr)
-  t.same(JSON.parse(r.stdout).status.userInfo, { username: 'jane', groups: ['devs', 'qa', 'system:authenticated'] }, 'the groups asked for, plus system:authenticated')
+  t.same(
+    JSON.parse(r.stdout).status.userInfo,
+    { username: 'jane', groups: ['devs', 'qa', 'system:authenticated'] },
+    'the groups asked for, plus system:authenticated',
+  )
   r = await h.kubectl(['auth', 'whoami', '-o', 'json', '--as=system:serviceaccount:team-a:builder'])
   t.equal(r.code, 0, r.stderr)
-  t.same(JSON.parse(r.stdout).status.userInfo, { username: 'system:serviceaccount:team-a:builder', groups: ['system:serviceaccounts', 'system:serviceaccounts:team-a', 'system:authenticated'] }, 'a ServiceAccount gets its groups')
+  t.same(
+    JSON.parse(r.stdout).status.userInfo,
+    {
+      username: 'system:serviceaccount:team-a:builder',
+      groups: ['system:serviceaccounts', 'system:serviceaccounts:team-a', 'system:authenticated'],
+    },
+    'a ServiceAccount gets its groups',
+  )
   r = await h.kubectl(['auth', 'can-i', 'get', 'secrets', '-n', 'default', '--as=reader', '--as-group=zlh:viewers'])
   t.same([r.code, r.stdout.trim()], [1, 'no'], 'can-i --as answers for the impersonated user')
   r = await h.kubectl(['auth', 'can-i', 'list', 'configmaps', '-n', 'default', '--as=reader', '--as-group=zlh:viewers'])
@@ -91,10 +120,14 @@ t.test('impersonation: admin --as/--as-group; a user without the impersonate ver
   t.not(r.code, 0)
   t.match(r.stderr, /users "admin" is forbidden: User "reader" cannot impersonate resource "users" in API group "" at the cluster scope/)
 
-  const raw = (headers: Record<string, string>, token = h.server.readOnlyToken!) => request(h.server, 'GET', '/api/v1/namespaces/default/configmaps', { token, headers })
+  const raw = (headers: Record<string, string>, token = h.server.readOnlyToken!) =>
+    request(h.server, 'GET', '/api/v1/namespaces/default/configmaps', { token, headers })
   let res = await raw({ 'Impersonate-User': 'system:serviceaccount:kube-system:default' })
   t.equal(res.status, 403)
-  t.match(res.json().message, /^serviceaccounts "default" is forbidden: User "reader" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "kube-system"/)
+  t.match(
+    res.json().message,
+    /^serviceaccounts "default" is forbidden: User "reader" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "kube-system"/,
+  )
   res = await raw({ 'Impersonate-User': 'reader', 'Impersonate-Group': 'system:masters' })
   t.equal(res.status, 403, 'impersonating oneself still needs the verb, and so does every group')
   res = await raw({ 'Impersonate-Group': 'system:masters' }, h.server.adminToken)

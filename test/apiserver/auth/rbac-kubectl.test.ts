@@ -37,7 +37,7 @@ t.test('a ServiceAccount bound to edit in team-a writes there and touches nothin
   ]) {
     r = await as(...args)
     t.not(r.code, 0, `kubectl ${args.join(' ')} is refused`)
-    t.match(r.stderr, /is forbidden: User "system:serviceaccount:team-a:deployer" cannot /, 'with kube\'s Forbidden')
+    t.match(r.stderr, /is forbidden: User "system:serviceaccount:team-a:deployer" cannot /, "with kube's Forbidden")
     t.notMatch(r.stdout + r.stderr, /s3cret|czNjcmV0/, 'and shows no secret data')
   }
   r = await as('auth', 'can-i', 'create', 'configmaps', '-n', 'team-b')
@@ -48,7 +48,7 @@ t.test('a ServiceAccount bound to edit in team-a writes there and touches nothin
   t.equal(r.code, 0, r.stderr)
   t.match(r.stdout, /^configmaps\s+\[\]\s+\[\]\s+\[.*create.*\]$/m, 'the list shows what edit grants here')
   r = await h.kubectl(['auth', 'can-i', 'create', 'configmaps', '-n', 'team-a', '--as=system:serviceaccount:team-a:deployer'])
-  t.same([r.code, r.stdout.trim()], [0, 'yes'], 'admin asks on the ServiceAccount\'s behalf with --as')
+  t.same([r.code, r.stdout.trim()], [0, 'yes'], "admin asks on the ServiceAccount's behalf with --as")
   r = await h.kubectl(['auth', 'can-i', 'create', 'configmaps', '-n', 'team-b', '--as=system:serviceaccount:team-a:deployer'])
   t.same([r.code, r.stdout.trim()], [1, 'no'])
 })
@@ -66,7 +66,7 @@ t.test('kubectl create rolebinding by a namespace admin: grants only what it hol
   t.equal(r.code, 0, `binding edit, which admin covers, is allowed: ${r.stderr}`)
   r = await as('create', 'rolebinding', 'bob-root', '--clusterrole=cluster-admin', '--user=bob', '-n', 'team-a')
   t.not(r.code, 0, 'binding cluster-admin is refused')
-  t.match(r.stderr, /attempting to grant RBAC permissions not currently held/, 'in kube\'s words')
+  t.match(r.stderr, /attempting to grant RBAC permissions not currently held/, "in kube's words")
   t.equal((await h.kubectl(['get', 'rolebinding', 'bob-root', '-n', 'team-a'])).code, 1, 'nothing was stored')
   r = await as('create', 'role', 'secret-admin', '--verb=get,list,create,delete', '--resource=secrets', '-n', 'team-a')
   t.equal(r.code, 0, `a Role with rules admin holds: ${r.stderr}`)
@@ -106,7 +106,7 @@ t.test('impersonate limited by resourceNames: --as the named user only, and grou
   t.match(r.stderr, /groups "system:masters" is forbidden: User "alice" cannot impersonate resource "groups" in API group ""/)
 })
 
-t.test('server-side apply that creates needs create, not only patch (as kube-apiserver\'s patch handler)', async (t) => {
+t.test("server-side apply that creates needs create, not only patch (as kube-apiserver's patch handler)", async (t) => {
   const h = await startServer(t, { tokens: [{ token: ALICE, user: 'alice' }] })
   await h.k('create', 'namespace', 'team-a')
   await h.k('create', 'role', 'cm-patcher', '--verb=get,patch', '--resource=configmaps', '-n', 'team-a')

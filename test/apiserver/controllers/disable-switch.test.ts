@@ -16,8 +16,12 @@ const json = 'application/json'
 
 async function createCm(s: ApiServer, ns: string, name: string, owner?: { name: string; uid: string }): Promise<any> {
   const metadata: Record<string, unknown> = { name }
-  if (owner) metadata.ownerReferences = [{ apiVersion: 'v1', kind: 'ConfigMap', name: owner.name, uid: owner.uid, blockOwnerDeletion: true }]
-  const r = await request(s, 'POST', `/api/v1/namespaces/${ns}/configmaps`, { body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata }), contentType: json })
+  if (owner)
+    metadata.ownerReferences = [{ apiVersion: 'v1', kind: 'ConfigMap', name: owner.name, uid: owner.uid, blockOwnerDeletion: true }]
+  const r = await request(s, 'POST', `/api/v1/namespaces/${ns}/configmaps`, {
+    body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata }),
+    contentType: json,
+  })
   if (r.status !== 201) throw new Error(`create ${name}: ${r.status} ${r.text}`)
   return r.json()
 }
@@ -32,32 +36,53 @@ async function stillThere(t: Test, s: ApiServer, path: string, what: string): Pr
   return last!.json()
 }
 
-t.test('garbage-collector off: a background delete leaves the dependent, a foreground one keeps its finalizer until the client removes it', async (t) => {
-  const h = await startServer(t, { disableControllers: ['garbage-collector'] })
-  const s = h.server
-  const owner = await createCm(s, 'default', 'owner')
-  await createCm(s, 'default', 'dep', { name: 'owner', uid: owner.metadata.uid })
-  t.equal((await request(s, 'DELETE', '/api/v1/namespaces/default/configmaps/owner')).status, 200)
-  await stillThere(t, s, '/api/v1/namespaces/default/configmaps/dep', 'the dependent of a deleted owner')
+t.test(
+  'garbage-collector off: a background delete leaves the dependent, a foreground one keeps its finalizer until the client removes it',
+  async (t) => {
+    const h = await startServer(t, { disableControllers: ['garbage-collector'] })
+    const s = h.server
+    const owner = await createCm(s, 'default', 'owner')
+    await createCm(s, 'default', 'dep', { name: 'owner', uid: owner.metadata.uid })
+    t.equal((await request(s, 'DELETE', '/api/v1/namespaces/default/configmaps/owner')).status, 200)
+    await stillThere(t, s, '/api/v1/namespaces/default/configmaps/dep', 'the dependent of a deleted owner')
 
-  const fg = await createCm(s, 'default', 'fg')
-  await createCm(s, 'default', 'fg-dep', { name: 'fg', uid: fg.metadata.uid })
-  const del = await request(s, 'DELETE', '/api/v1/namespaces/default/configmaps/fg', { body: JSON.stringify({ propagationPolicy: 'Foreground' }), contentType: json })
-  t.equal(del.status, 200)
-  const held = await stillThere(t, s, '/api/v1/namespaces/default/configmaps/fg', 'the foreground-deleted owner')
-  t.same(held.metadata.finalizers, ['foregroundDeletion'])
-  await stillThere(t, s, '/api/v1/namespaces/default/configmaps/fg-dep', 'its dependent')
-  // What kube-controller-manager's garbage collector does: delete the dependent, then drop the finalizer.
-  t.equal((await request(s, 'DELETE', '/api/v1/namespaces/default/configmaps/fg-dep')).status, 200)
-  const patch = await request(s, 'PATCH', '/api/v1/namespaces/default/configmaps/fg', { body: JSON.stringify({ metadata: { finalizers: null } }), contentType: 'application/merge-patch+json' })
-  t.equal(patch.status, 200)
-  t.equal((await request(s, 'GET', '/api/v1/namespaces/default/configmaps/fg')).status, 404, 'the owner goes once the client removed the finalizer')
-})
+    const fg = await createCm(s, 'default', 'fg')
+    await createCm(s, 'default', 'fg-dep', { name: 'fg', uid: fg.metadata.uid })
+    const del = await request(s, 'DELETE', '/api/v1/namespaces/default/configmaps/fg', {
+      body: JSON.stringify({ propagationPolicy: 'Foreground' }),
+      contentType: json,
+    })
+    t.equal(del.status, 200)
+    const held = await stillThere(t, s, '/api/v1/namespaces/default/configmaps/fg', 'the foreground-deleted owner')
+    t.same(held.metadata.finalizers, ['foregroundDeletion'])
+    await stillThere(t, s, '/api/v1/namespaces/default/configmaps/fg-dep', 'its dependent')
+    // What kube-controller-manager's garbage collector does: delete the dependent, then drop the finalizer.
+    t.equal((await request(s, 'DELETE', '/api/v1/namespaces/default/configmaps/fg-dep')).status, 200)
+    const patch = await request(s, 'PATCH', '/api/v1/namespaces/default/configmaps/fg', {
+      body: JSON.stringify({ metadata: { finalizers: null } }),
+      contentType: 'application/merge-patch+json',
+    })
+    t.equal(patch.status, 200)
+    t.equal(
+      (await request(s, 'GET', '/api/v1/namespaces/default/configmaps/fg')).status,
+      404,
+      'the owner goes once the client removed the finalizer',
+    )
+  },
+)
 
 t.test('namespace off: a deleted namespace stays Terminating with its content until the client empties and finalizes it', async (t) => {
   const h = await startServer(t, { disableControllers: ['namespace'] })
   const s = h.server
-  t.equal((await request(s, 'POST', '/api/v1/namespaces', { body: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gone' } }), contentType: json })).status, 201)
+  t.equal(
+    (
+      await request(s, 'POST', '/api/v1/namespaces', {
+        body: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gone' } }),
+        contentType: json,
+      })
+    ).status,
+    201,
+  )
   await createCm(s, 'gone', 'left')
   t.equal((await request(s, 'DELETE', '/api/v1/namespaces/gone')).status, 200)
   const ns = await stillThere(t, s, '/api/v1/namespaces/gone', 'the deleted namespace')
@@ -66,7 +91,10 @@ t.test('namespace off: a deleted namespace stays Terminating with its content un
   await stillThere(t, s, '/api/v1/namespaces/gone/configmaps/left', 'its ConfigMap')
   // What kube-controller-manager's namespace controller does: delete the content, then PUT /finalize.
   t.equal((await request(s, 'DELETE', '/api/v1/namespaces/gone/configmaps/left')).status, 200)
-  const fin = await request(s, 'PUT', '/api/v1/namespaces/gone/finalize', { body: JSON.stringify({ ...ns, spec: { finalizers: [] } }), contentType: json })
+  const fin = await request(s, 'PUT', '/api/v1/namespaces/gone/finalize', {
+    body: JSON.stringify({ ...ns, spec: { finalizers: [] } }),
+    contentType: json,
+  })
   t.equal(fin.status, 200, fin.text)
   t.equal((await request(s, 'GET', '/api/v1/namespaces/gone')).status, 404)
 })
@@ -85,9 +113,24 @@ t.test('with every controller on (the default) the same background delete takes 
 t.test('zlh apiserver --disable-controllers refuses a name it does not know, naming the valid ones', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'zlh-disable-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const child = spawn(process.execPath, [join(REPO, 'src', 'cli', 'main.ts'), 'apiserver', '--data-dir', join(dir, 'data'), '--port', '0', '--disable-controllers', 'garbage-collector,replicaset'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(
+    process.execPath,
+    [
+      join(REPO, 'src', 'cli', 'main.ts'),
+      'apiserver',
+      '--data-dir',
+      join(dir, 'data'),
+      '--port',
+      '0',
+      '--disable-controllers',
+      'garbage-collector,replicaset',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  )
   let stderr = ''
-  child.stderr.on('data', (c: Buffer) => { stderr += c.toString() })
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString()
+  })
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)))
   t.equal(code, 2)
   t.match(stderr, /unknown built-in controller "replicaset".*garbage-collector, namespace/)

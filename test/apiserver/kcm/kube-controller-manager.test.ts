@@ -13,8 +13,13 @@ import { request, startServer } from '../harness.ts'
 const binary = process.env.ZLH_TEST_KUBE_CONTROLLER_MANAGER
 let runnable = false
 try {
-  if (binary) { accessSync(binary, constants.X_OK); runnable = true }
-} catch { /* skipped below */ }
+  if (binary) {
+    accessSync(binary, constants.X_OK)
+    runnable = true
+  }
+} catch {
+  /* skipped below */
+}
 
 const json = 'application/json'
 const CMS = (ns: string) => `/api/v1/namespaces/${ns}/configmaps`
@@ -34,30 +39,69 @@ async function create(s: ApiServer, path: string, obj: Record<string, unknown>):
   return r.json()
 }
 
-t.test('kube-controller-manager (garbage-collector and namespace controllers) runs the embedded server\'s GC and namespace cleanup', { skip: runnable ? false : 'set ZLH_TEST_KUBE_CONTROLLER_MANAGER to a kube-controller-manager binary' }, async (t) => {
-  const h = await startServer(t, { disableControllers: ['garbage-collector', 'namespace'] })
-  const s = h.server
-  const k = s.kubeconfigPath
-  const child = spawn(binary!, ['--controllers=garbage-collector-controller,namespace-controller', '--secure-port=0', `--kubeconfig=${k}`, `--authentication-kubeconfig=${k}`, `--authorization-kubeconfig=${k}`], { stdio: ['ignore', 'ignore', 'pipe'] })
-  let log = ''
-  child.stderr.on('data', (c: Buffer) => { log = (log + c.toString()).slice(-20_000) })
-  const exited = new Promise((resolve) => child.on('exit', resolve))
-  t.teardown(async () => { child.kill('SIGTERM'); await exited })
+t.test(
+  "kube-controller-manager (garbage-collector and namespace controllers) runs the embedded server's GC and namespace cleanup",
+  { skip: runnable ? false : 'set ZLH_TEST_KUBE_CONTROLLER_MANAGER to a kube-controller-manager binary' },
+  async (t) => {
+    const h = await startServer(t, { disableControllers: ['garbage-collector', 'namespace'] })
+    const s = h.server
+    const k = s.kubeconfigPath
+    const child = spawn(
+      binary!,
+      [
+        '--controllers=garbage-collector-controller,namespace-controller',
+        '--secure-port=0',
+        `--kubeconfig=${k}`,
+        `--authentication-kubeconfig=${k}`,
+        `--authorization-kubeconfig=${k}`,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    )
+    let log = ''
+    child.stderr.on('data', (c: Buffer) => {
+      log = (log + c.toString()).slice(-20_000)
+    })
+    const exited = new Promise((resolve) => child.on('exit', resolve))
+    t.teardown(async () => {
+      child.kill('SIGTERM')
+      await exited
+    })
 
-  t.ok(await eventually(async () => {
-    const r = await request(s, 'GET', '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-controller-manager')
-    return r.status === 200 && typeof r.json().spec?.holderIdentity === 'string'
-  }), 'it holds its leader Lease')
-  t.ok(await eventually(async () => /"synced garbage collector"|Garbage collector: all resource monitors have synced/.test(log)), 'its garbage collector synced')
+    t.ok(
+      await eventually(async () => {
+        const r = await request(s, 'GET', '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-controller-manager')
+        return r.status === 200 && typeof r.json().spec?.holderIdentity === 'string'
+      }),
+      'it holds its leader Lease',
+    )
+    t.ok(
+      await eventually(async () => /"synced garbage collector"|Garbage collector: all resource monitors have synced/.test(log)),
+      'its garbage collector synced',
+    )
 
-  const owner = await create(s, CMS('default'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owner' } })
-  await create(s, CMS('default'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'dependent', ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid }] } })
-  t.equal((await request(s, 'DELETE', `${CMS('default')}/owner`)).status, 200)
-  t.ok(await eventually(async () => (await request(s, 'GET', `${CMS('default')}/dependent`)).status === 404), 'the dependent of a deleted owner is collected')
+    const owner = await create(s, CMS('default'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owner' } })
+    await create(s, CMS('default'), {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'dependent', ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid }] },
+    })
+    t.equal((await request(s, 'DELETE', `${CMS('default')}/owner`)).status, 200)
+    t.ok(
+      await eventually(async () => (await request(s, 'GET', `${CMS('default')}/dependent`)).status === 404),
+      'the dependent of a deleted owner is collected',
+    )
 
-  await create(s, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'doomed' } })
-  await create(s, CMS('doomed'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'content' } })
-  t.equal((await request(s, 'DELETE', '/api/v1/namespaces/doomed')).status, 200)
-  t.ok(await eventually(async () => (await request(s, 'GET', '/api/v1/namespaces/doomed')).status === 404), 'the deleted namespace is emptied and finalized')
-  t.notMatch(log, /unknown format \(application\/vnd\.kubernetes\.protobuf\)|only the following media types are accepted/, 'no body or Accept it sent was refused')
-})
+    await create(s, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'doomed' } })
+    await create(s, CMS('doomed'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'content' } })
+    t.equal((await request(s, 'DELETE', '/api/v1/namespaces/doomed')).status, 200)
+    t.ok(
+      await eventually(async () => (await request(s, 'GET', '/api/v1/namespaces/doomed')).status === 404),
+      'the deleted namespace is emptied and finalized',
+    )
+    t.notMatch(
+      log,
+      /unknown format \(application\/vnd\.kubernetes\.protobuf\)|only the following media types are accepted/,
+      'no body or Accept it sent was refused',
+    )
+  },
+)

@@ -12,20 +12,31 @@ import { parse } from 'yaml'
 import { buildOpenApiV3, BUILTIN_RESOURCES, resourceFromCrd, type OpenApiResource } from '../../../src/apiserver/openapi/index.ts'
 
 const crdDir = new URL('../../../crds/', import.meta.url)
-const crds = readdirSync(crdDir).filter((f) => f.endsWith('.yaml')).map((f) => parse(readFileSync(new URL(f, crdDir), 'utf8')))
+const crds = readdirSync(crdDir)
+  .filter((f) => f.endsWith('.yaml'))
+  .map((f) => parse(readFileSync(new URL(f, crdDir), 'utf8')))
 const resources: OpenApiResource[] = [...crds.map(resourceFromCrd), ...BUILTIN_RESOURCES]
 const openapi = buildOpenApiV3(crds)
 
-const shortNames = (r: OpenApiResource): string[] => crds.find((c) => c.spec.group === r.group && c.spec.names.kind === r.kind)?.spec.names.shortNames ?? []
+const shortNames = (r: OpenApiResource): string[] =>
+  crds.find((c) => c.spec.group === r.group && c.spec.names.kind === r.kind)?.spec.names.shortNames ?? []
 
 function discovery(path: string): unknown {
-  if (path === '/api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }] }
+  if (path === '/api')
+    return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }] }
   if (path === '/apis') {
     const groups = [...new Set(resources.filter((r) => r.group).map((r) => r.group))]
-    return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups.map((g) => {
-      const versions = [...new Set(resources.filter((r) => r.group === g).flatMap((r) => r.versions.map((v) => v.name)))].map((v) => ({ groupVersion: `${g}/${v}`, version: v }))
-      return { name: g, versions, preferredVersion: versions[0] }
-    }) }
+    return {
+      kind: 'APIGroupList',
+      apiVersion: 'v1',
+      groups: groups.map((g) => {
+        const versions = [...new Set(resources.filter((r) => r.group === g).flatMap((r) => r.versions.map((v) => v.name)))].map((v) => ({
+          groupVersion: `${g}/${v}`,
+          version: v,
+        }))
+        return { name: g, versions, preferredVersion: versions[0] }
+      }),
+    }
   }
   const m = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(path)
   if (!m) return undefined
@@ -35,10 +46,14 @@ function discovery(path: string): unknown {
   if (served.length === 0) return undefined
   const verbs = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch']
   return {
-    kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version,
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: group ? `${group}/${version}` : version,
     resources: served.flatMap((r) => [
       { name: r.resource, singularName: r.kind.toLowerCase(), namespaced: r.namespaced, kind: r.kind, verbs, shortNames: shortNames(r) },
-      ...(r.versions.find((v) => v.name === version)?.statusSubresource ? [{ name: `${r.resource}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] }] : []),
+      ...(r.versions.find((v) => v.name === version)?.statusSubresource
+        ? [{ name: `${r.resource}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] }]
+        : []),
     ]),
   }
 }
@@ -64,25 +79,45 @@ t.test('kubectl explain reads the documents', async (t) => {
     else if (url.pathname.startsWith('/openapi/v3/')) body = openapi.documents.get(url.pathname.slice('/openapi/v3/'.length))?.document
     else if (url.pathname === '/version') body = { major: '1', minor: '32', gitVersion: 'v1.32.0', platform: 'linux/amd64' }
     else body = discovery(url.pathname)
-    if (body === undefined) { res.writeHead(404, { 'content-type': 'application/json' }).end('{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404}'); return }
+    if (body === undefined) {
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end('{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404}')
+      return
+    }
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body))
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const dir = mkdtempSync(join(tmpdir(), 'zlh-explain-'))
-  t.teardown(() => { server.close(); rmSync(dir, { recursive: true, force: true }) })
+  t.teardown(() => {
+    server.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
   const port = (server.address() as AddressInfo).port
   const kubeconfig = join(dir, 'kubeconfig')
-  writeFileSync(kubeconfig, JSON.stringify({
-    apiVersion: 'v1', kind: 'Config', 'current-context': 'c',
-    clusters: [{ name: 'c', cluster: { server: `http://127.0.0.1:${port}` } }],
-    contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
-    users: [{ name: 'u', user: {} }],
-  }), { mode: 0o600 })
-  const kubectl = (...args: string[]) => new Promise<{ code: number; out: string }>((resolve) => {
-    execFile('kubectl', [`--cache-dir=${join(dir, 'cache')}`, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, KUBECONFIG: kubeconfig }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? 1 : 0, out: `${stdout}${stderr}` })
+  writeFileSync(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      'current-context': 'c',
+      clusters: [{ name: 'c', cluster: { server: `http://127.0.0.1:${port}` } }],
+      contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+      users: [{ name: 'u', user: {} }],
+    }),
+    { mode: 0o600 },
+  )
+  const kubectl = (...args: string[]) =>
+    new Promise<{ code: number; out: string }>((resolve) => {
+      execFile(
+        'kubectl',
+        [`--cache-dir=${join(dir, 'cache')}`, ...args],
+        { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, KUBECONFIG: kubeconfig }, timeout: 60_000 },
+        (err, stdout, stderr) => {
+          resolve({ code: err ? 1 : 0, out: `${stdout}${stderr}` })
+        },
+      )
     })
-  })
 
   const field = await kubectl('explain', 'gameserver.spec.supervision')
   t.equal(field.code, 0, field.out)
@@ -117,8 +152,15 @@ t.test('kubectl explain reads the documents', async (t) => {
   t.equal(create.code, 0, create.out)
   t.match(create.out, /gameserver.zerolaghub.dev\/squid created/)
   const post = requests.find((r) => r.startsWith('POST '))
-  t.match(post, /^POST \/apis\/zerolaghub\.dev\/v1alpha1\/namespaces\/default\/gameservers\?.*fieldValidation=Strict/, post ?? 'no POST was made')
-  t.notOk(requests.some((r) => r.includes('/openapi/v2')), 'no client-side validation fallback')
+  t.match(
+    post,
+    /^POST \/apis\/zerolaghub\.dev\/v1alpha1\/namespaces\/default\/gameservers\?.*fieldValidation=Strict/,
+    post ?? 'no POST was made',
+  )
+  t.notOk(
+    requests.some((r) => r.includes('/openapi/v2')),
+    'no client-side validation fallback',
+  )
 
   const missing = await kubectl('explain', 'gameserver.spec.nope')
   t.not(missing.code, 0)

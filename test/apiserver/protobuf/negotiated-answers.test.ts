@@ -28,7 +28,12 @@ const metadataAccept = (as: string, v = 'v1'): string =>
 const CMS = '/api/v1/namespaces/default/configmaps'
 const GS = '/apis/zerolaghub.dev/v1alpha1/namespaces/default/gameservers'
 
-async function raw(s: ApiServer, method: string, path: string, accept: string): Promise<{ status: number; contentType: string; body: Buffer }> {
+async function raw(
+  s: ApiServer,
+  method: string,
+  path: string,
+  accept: string,
+): Promise<{ status: number; contentType: string; body: Buffer }> {
   const r = await request(s, method, path, { accept })
   return { status: r.status, contentType: String(r.headers['content-type']), body: r.body }
 }
@@ -37,13 +42,21 @@ async function seed(t: Test) {
   const h = await startServer(t)
   const s = h.server
   for (const name of ['c1', 'c2', 'c3']) {
-    const r = await request(s, 'POST', CMS, { body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, labels: { set: name === 'c1' ? 'one' : 'rest' } }, data: { k: `value-of-${name}` } }), contentType: 'application/json' })
+    const r = await request(s, 'POST', CMS, {
+      body: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name, labels: { set: name === 'c1' ? 'one' : 'rest' } },
+        data: { k: `value-of-${name}` },
+      }),
+      contentType: 'application/json',
+    })
     if (r.status !== 201) throw new Error(r.text)
   }
   return s
 }
 
-t.test('DELETE with client-go\'s protobuf Accept: the success Status in protobuf', async (t) => {
+t.test("DELETE with client-go's protobuf Accept: the success Status in protobuf", async (t) => {
   const s = await seed(t)
   const c1 = (await request(s, 'GET', `${CMS}/c1`)).json()
   const r = await raw(s, 'DELETE', `${CMS}/c1`, CLIENT_GO_ACCEPT)
@@ -53,7 +66,11 @@ t.test('DELETE with client-go\'s protobuf Accept: the success Status in protobuf
   t.same([env.apiVersion, env.kind], ['v1', 'Status'])
   t.equal(sub(env.raw, 2).toString(), 'Success', 'status (field 2)')
   const details = fields(sub(env.raw, 5))
-  t.same([sub(details, 1).toString(), sub(details, 3).toString(), sub(details, 6).toString()], ['c1', 'configmaps', c1.metadata.uid], 'details: name, kind, uid')
+  t.same(
+    [sub(details, 1).toString(), sub(details, 3).toString(), sub(details, 6).toString()],
+    ['c1', 'configmaps', c1.metadata.uid],
+    'details: name, kind, uid',
+  )
   t.equal((await request(s, 'GET', `${CMS}/c1`)).status, 404, 'deleted')
 
   const json = await request(s, 'DELETE', `${CMS}/c2`, { accept: 'application/json' })
@@ -67,20 +84,36 @@ t.test('DELETE of a custom resource with the same Accept: JSON (custom resources
   const h = await startServer(t)
   const s = h.server
   const crd = parse(readFileSync(join(CRDS, 'gameservers.zerolaghub.dev.yaml'), 'utf8'))
-  t.equal((await request(s, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: JSON.stringify(crd), contentType: 'application/json' })).status, 201)
-  const gs = { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'GameServer', metadata: { name: 'g1' }, spec: { game: 'minecraft', runtime: { name: 'node', version: '22' }, server: { command: ['x'], port: 25565 } } }
+  t.equal(
+    (
+      await request(s, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+        body: JSON.stringify(crd),
+        contentType: 'application/json',
+      })
+    ).status,
+    201,
+  )
+  const gs = {
+    apiVersion: 'zerolaghub.dev/v1alpha1',
+    kind: 'GameServer',
+    metadata: { name: 'g1' },
+    spec: { game: 'minecraft', runtime: { name: 'node', version: '22' }, server: { command: ['x'], port: 25565 } },
+  }
   t.equal((await request(s, 'POST', GS, { body: JSON.stringify(gs), contentType: 'application/json' })).status, 201)
   const r = await raw(s, 'DELETE', `${GS}/g1`, CLIENT_GO_ACCEPT)
   t.equal(r.status, 200)
   t.match(r.contentType, /^application\/json/)
   t.match(JSON.parse(r.body.toString()), { kind: 'Status', status: 'Success', details: { name: 'g1', kind: 'gameservers' } })
-  t.equal((await request(s, 'POST', GS, { body: JSON.stringify({ ...gs, metadata: { name: 'g2' } }), contentType: 'application/json' })).status, 201)
+  t.equal(
+    (await request(s, 'POST', GS, { body: JSON.stringify({ ...gs, metadata: { name: 'g2' } }), contentType: 'application/json' })).status,
+    201,
+  )
   const only = await raw(s, 'DELETE', `${GS}/g2`, 'application/vnd.kubernetes.protobuf')
   t.equal(only.status, 406, 'protobuf only, for a kind without a protobuf form: 406 (handlers/delete.go negotiates first)')
   t.equal((await request(s, 'GET', `${GS}/g2`)).status, 200, 'and nothing was deleted')
 })
 
-t.test('deletecollection with client-go\'s protobuf Accept: the deleted items as a protobuf list', async (t) => {
+t.test("deletecollection with client-go's protobuf Accept: the deleted items as a protobuf list", async (t) => {
   const s = await seed(t)
   const r = await raw(s, 'DELETE', `${CMS}?labelSelector=set%3Drest`, CLIENT_GO_ACCEPT)
   t.equal(r.status, 200)
@@ -91,7 +124,10 @@ t.test('deletecollection with client-go\'s protobuf Accept: the deleted items as
   t.same(names, ['c2', 'c3'], 'items (field 2), each with its ObjectMeta name')
   t.match(sub(fields(sub(env.raw, 1)), 2).toString(), /^\d+$/, 'list metadata resourceVersion')
   const left = (await request(s, 'GET', CMS)).json()
-  t.same(left.items.map((i: any) => i.metadata.name), ['c1'])
+  t.same(
+    left.items.map((i: any) => i.metadata.name),
+    ['c1'],
+  )
 })
 
 t.test('metadata-only protobuf at meta.k8s.io/v1beta1: object and list (items 1, metadata 2)', async (t) => {
@@ -122,7 +158,12 @@ t.test('as=PartialObjectMetadata on a list, or …List on one object: 406 as kub
   const s = await seed(t)
   const list = await request(s, 'GET', `${CMS}?limit=500`, { accept: metadataAccept('PartialObjectMetadata') })
   t.equal(list.status, 406)
-  t.match(list.json(), { kind: 'Status', reason: 'NotAcceptable', code: 406, message: /you requested PartialObjectMetadata, but the requested object is a list \(ConfigMapList\)/ })
+  t.match(list.json(), {
+    kind: 'Status',
+    reason: 'NotAcceptable',
+    code: 406,
+    message: /you requested PartialObjectMetadata, but the requested object is a list \(ConfigMapList\)/,
+  })
   const jsonOnly = await request(s, 'GET', CMS, { accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1' })
   t.equal(jsonOnly.status, 406, 'in JSON too')
   const one = await request(s, 'GET', `${CMS}/c1`, { accept: metadataAccept('PartialObjectMetadataList', 'v1beta1') })
@@ -132,8 +173,8 @@ t.test('as=PartialObjectMetadata on a list, or …List on one object: 406 as kub
   t.equal(del.status, 406, 'a deletecollection whose answer cannot be given')
   t.equal((await request(s, 'GET', CMS)).json().items.length, 3, 'is refused before anything is deleted')
   const watch = await raw(s, 'GET', `${CMS}?watch=true&timeoutSeconds=1`, metadataAccept('PartialObjectMetadata'))
-  t.equal(watch.status, 200, 'a watch transforms each event\'s object: as=PartialObjectMetadata is right there')
+  t.equal(watch.status, 200, "a watch transforms each event's object: as=PartialObjectMetadata is right there")
   const deleted = await request(s, 'DELETE', `${CMS}/c1`, { accept: metadataAccept('PartialObjectMetadataList') })
-  t.equal(deleted.status, 200, 'a DELETE\'s Status passes any transform')
+  t.equal(deleted.status, 200, "a DELETE's Status passes any transform")
   t.match(deleted.headers['content-type'], /^application\/vnd\.kubernetes\.protobuf/)
 })

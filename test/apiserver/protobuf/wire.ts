@@ -23,7 +23,13 @@ export const time = (n: number, d: Date, nanos = 0): Buffer => msg(n, int(1, Mat
 
 /** The envelope around an object's fields. */
 export function envelope(apiVersion: string, kind: string, ...fields: Buffer[]): Buffer {
-  return Buffer.concat([Buffer.from('k8s\0', 'latin1'), msg(1, str(1, apiVersion), str(2, kind)), msg(2, ...fields), str(3, ''), str(4, '')])
+  return Buffer.concat([
+    Buffer.from('k8s\0', 'latin1'),
+    msg(1, str(1, apiVersion), str(2, kind)),
+    msg(2, ...fields),
+    str(3, ''),
+    str(4, ''),
+  ])
 }
 
 /** Reads one message's fields without a schema: field number → its raw values (varints as bigint, the rest as bytes). */

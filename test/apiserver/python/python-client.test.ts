@@ -16,20 +16,30 @@ t.test('the Python client lists, watches, patches, applies and deletes as on kub
   await h.k('create', 'namespace', 'py')
   for (const f of ['gameservers', 'devservers']) {
     const crd = parse(readFileSync(join(CRDS, `${f}.zerolaghub.dev.yaml`), 'utf8'))
-    const r = await request(h.server, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', { body: JSON.stringify(crd), contentType: 'application/json' })
+    const r = await request(h.server, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+      body: JSON.stringify(crd),
+      contentType: 'application/json',
+    })
     t.equal(r.status, 201, r.text.slice(0, 200))
   }
-  const lines = await runPythonScript(t, 'python-compat.py', [h.server.kubeconfigPath, join(h.dir, 'discovery-cache.json')], { home: h.dir, timeoutMs: 120_000 })
-  t.same(lines, [
-    'version 1 32 True',
-    "watch events [('ADDED', 'w1', '1'), ('MODIFIED', 'w1', '2'), ('DELETED', 'w1', '2')]",
-    'old watch: 410',
-    'created GameServer 1 minecraft',
-    "patched terraria 2 {'by': 'python'}",
-    'status patched Pending terraria 2',
-    'apply without force: 409 Conflict',
-    "apply with force=True: factorio ['py-apply']",
-    'deleted: Status Success pygs',
-    'get after delete: 404',
-  ], 'every answer as kube-apiserver gives it')
+  const lines = await runPythonScript(t, 'python-compat.py', [h.server.kubeconfigPath, join(h.dir, 'discovery-cache.json')], {
+    home: h.dir,
+    timeoutMs: 120_000,
+  })
+  t.same(
+    lines,
+    [
+      'version 1 32 True',
+      "watch events [('ADDED', 'w1', '1'), ('MODIFIED', 'w1', '2'), ('DELETED', 'w1', '2')]",
+      'old watch: 410',
+      'created GameServer 1 minecraft',
+      "patched terraria 2 {'by': 'python'}",
+      'status patched Pending terraria 2',
+      'apply without force: 409 Conflict',
+      "apply with force=True: factorio ['py-apply']",
+      'deleted: Status Success pygs',
+      'get after delete: 404',
+    ],
+    'every answer as kube-apiserver gives it',
+  )
 })

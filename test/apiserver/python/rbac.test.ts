@@ -10,16 +10,20 @@ t.test('the Python client: TokenRequest, reviews and impersonation behave as on 
   await h.k('create', 'namespace', 'development')
   await h.k('create', 'namespace', 'other')
   const lines = await runPythonScript(t, 'python-client-rbac.py', [h.server.kubeconfigPath], { home: h.dir })
-  t.same(lines, [
-    'token minted True',
-    'pybot can list configmaps True',
-    'pybot can get secrets False',
-    'pybot can create configmaps False',
-    "rules review: configmaps verbs [['get', 'list', 'watch']]",
-    'list secrets as pybot: 403 Forbidden',
-    "token review: True system:serviceaccount:development:pybot ['system:serviceaccounts', 'system:serviceaccounts:development', 'system:authenticated']",
-    'SAR pybot list configmaps in other: False',
-    'impersonated list configmaps: True',
-    'impersonated list secrets: 403 Forbidden',
-  ], 'every answer as kube-apiserver gives it')
+  t.same(
+    lines,
+    [
+      'token minted True',
+      'pybot can list configmaps True',
+      'pybot can get secrets False',
+      'pybot can create configmaps False',
+      "rules review: configmaps verbs [['get', 'list', 'watch']]",
+      'list secrets as pybot: 403 Forbidden',
+      "token review: True system:serviceaccount:development:pybot ['system:serviceaccounts', 'system:serviceaccounts:development', 'system:authenticated']",
+      'SAR pybot list configmaps in other: False',
+      'impersonated list configmaps: True',
+      'impersonated list secrets: 403 Forbidden',
+    ],
+    'every answer as kube-apiserver gives it',
+  )
 })

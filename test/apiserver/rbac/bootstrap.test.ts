@@ -19,10 +19,19 @@ t.test('bootstrap: created, reconciled, left alone when autoupdate is false, ide
     t.equal(o?.obj.metadata.annotations?.[AUTOUPDATE], 'true', `${r.name}: autoupdate annotation`)
   }
   for (const b of BOOTSTRAP_CLUSTER_ROLE_BINDINGS) t.ok(f.store.get(CRB, undefined, b.name), `ClusterRoleBinding ${b.name} exists`)
-  t.match(f.store.get(CRB, undefined, 'zlh:viewers')!.obj, { roleRef: { kind: 'ClusterRole', name: 'view' }, subjects: [{ kind: 'Group', name: 'zlh:viewers' }] })
+  t.match(f.store.get(CRB, undefined, 'zlh:viewers')!.obj, {
+    roleRef: { kind: 'ClusterRole', name: 'view' },
+    subjects: [{ kind: 'Group', name: 'zlh:viewers' }],
+  })
   const view = rulesOf(f.store.get(CR, undefined, 'view')!.obj)
-  t.notOk(view.some((r) => r.resources?.includes('secrets')), 'view never names secrets')
-  t.ok(view.some((r) => r.resources?.includes('configmaps')), 'view is aggregated at once')
+  t.notOk(
+    view.some((r) => r.resources?.includes('secrets')),
+    'view never names secrets',
+  )
+  t.ok(
+    view.some((r) => r.resources?.includes('configmaps')),
+    'view is aggregated at once',
+  )
 
   const rv = f.store.rv
   f.rbac.bootstrap()
@@ -41,18 +50,40 @@ t.test('bootstrap: created, reconciled, left alone when autoupdate is false, ide
     o.metadata.annotations = { [AUTOUPDATE]: 'false' }
   })
   // a binding lost its subject and one was re-pointed at another role
-  f.service.systemUpdate(bindingsType, f.store.get(CRB, undefined, 'cluster-admin')!, (o) => { o.subjects = [{ kind: 'User', name: 'ops', apiGroup: 'rbac.authorization.k8s.io' }] })
+  f.service.systemUpdate(bindingsType, f.store.get(CRB, undefined, 'cluster-admin')!, (o) => {
+    o.subjects = [{ kind: 'User', name: 'ops', apiGroup: 'rbac.authorization.k8s.io' }]
+  })
   f.remove('rbac.authorization.k8s.io/v1', 'ClusterRoleBinding', 'zlh:viewers')
-  f.create({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'zlh:viewers', annotations: { [AUTOUPDATE]: 'true' } }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' }, subjects: [{ kind: 'Group', name: 'zlh:viewers' }] })
+  f.create({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'zlh:viewers', annotations: { [AUTOUPDATE]: 'true' } },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'edit' },
+    subjects: [{ kind: 'Group', name: 'zlh:viewers' }],
+  })
   f.remove('rbac.authorization.k8s.io/v1', 'ClusterRole', 'view')
   f.rbac.bootstrap()
   await f.settle()
 
   const basic = rulesOf(f.store.get(CR, undefined, 'system:basic-user')!.obj)
-  t.ok(basic.some((r) => r.resources?.includes('things')), 'the operator\'s rule stays')
-  t.ok(basic.some((r) => r.resources?.includes('selfsubjectaccessreviews')), 'the missing rule is back')
+  t.ok(
+    basic.some((r) => r.resources?.includes('things')),
+    "the operator's rule stays",
+  )
+  t.ok(
+    basic.some((r) => r.resources?.includes('selfsubjectaccessreviews')),
+    'the missing rule is back',
+  )
   t.same(f.store.get(CR, undefined, 'system:discovery')!.obj.rules, [], 'autoupdate "false" is left alone')
-  t.match(f.store.get(CRB, undefined, 'cluster-admin')!.obj.subjects, [{ name: 'ops' }, { kind: 'Group', name: 'system:masters' }], 'a missing subject is added, others kept')
-  t.match(f.store.get(CRB, undefined, 'zlh:viewers')!.obj, { roleRef: { name: 'view' } }, 'a binding to the wrong role is recreated (roleRef is immutable)')
+  t.match(
+    f.store.get(CRB, undefined, 'cluster-admin')!.obj.subjects,
+    [{ name: 'ops' }, { kind: 'Group', name: 'system:masters' }],
+    'a missing subject is added, others kept',
+  )
+  t.match(
+    f.store.get(CRB, undefined, 'zlh:viewers')!.obj,
+    { roleRef: { name: 'view' } },
+    'a binding to the wrong role is recreated (roleRef is immutable)',
+  )
   t.ok(rulesOf(f.store.get(CR, undefined, 'view')!.obj).length > 0, 'a deleted default role is created and aggregated again')
 })

@@ -29,8 +29,15 @@ export interface RbacFixture {
 }
 
 const PLURAL: Record<string, string> = {
-  Role: 'roles', ClusterRole: 'clusterroles', RoleBinding: 'rolebindings', ClusterRoleBinding: 'clusterrolebindings',
-  Namespace: 'namespaces', ConfigMap: 'configmaps', Secret: 'secrets', ServiceAccount: 'serviceaccounts', Lease: 'leases',
+  Role: 'roles',
+  ClusterRole: 'clusterroles',
+  RoleBinding: 'rolebindings',
+  ClusterRoleBinding: 'clusterrolebindings',
+  Namespace: 'namespaces',
+  ConfigMap: 'configmaps',
+  Secret: 'secrets',
+  ServiceAccount: 'serviceaccounts',
+  Lease: 'leases',
 }
 
 export function user(name: string, ...groups: string[]): UserInfo {
@@ -71,7 +78,10 @@ export async function rbacFixture(t: Test): Promise<RbacFixture> {
   }
   const ctx = (u?: UserInfo, verb?: string): WriteContext => ({ ...systemCtx(), ...(u ? { user: u, verb: verb ?? 'create' } : {}) })
   return {
-    rbac, store, service, registry,
+    rbac,
+    store,
+    service,
+    registry,
     create(obj, u, verb) {
       const { t, version } = typeOf(obj)
       const ns = (obj.metadata as { namespace?: string }).namespace

@@ -36,7 +36,10 @@ t.test('each schema rule reads as kube-apiserver prints it', async (t) => {
 
 t.test('zlh validate and the portal word metadata errors as the API server does', async (t) => {
   const r = validateResource({ apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'DevServer', metadata: { namespace: 'default' }, spec: {} })
-  t.same(r.errors.map((e) => e.message), ['metadata.name: Required value: name or generateName is required'])
+  t.same(
+    r.errors.map((e) => e.message),
+    ['metadata.name: Required value: name or generateName is required'],
+  )
 })
 
 t.test('the 422, kubectl apply and its causes print each field once', async (t) => {
@@ -44,13 +47,21 @@ t.test('the 422, kubectl apply and its causes print each field once', async (t) 
   await h.k('apply', '-f', CRDS)
   await h.k('wait', '--for=condition=Established', 'crd/gameservers.zerolaghub.dev', '--timeout=30s')
   const bad = {
-    apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'GameServer', metadata: { name: 'x', namespace: 'default' },
+    apiVersion: 'zerolaghub.dev/v1alpha1',
+    kind: 'GameServer',
+    metadata: { name: 'x', namespace: 'default' },
     spec: { game: 'mc', runtime: { channel: 'stable' }, server: { command: ['a'], port: 0 } },
   }
-  const r = await request(h.server, 'POST', '/apis/zerolaghub.dev/v1alpha1/namespaces/default/gameservers', { body: JSON.stringify(bad), contentType: 'application/json' })
+  const r = await request(h.server, 'POST', '/apis/zerolaghub.dev/v1alpha1/namespaces/default/gameservers', {
+    body: JSON.stringify(bad),
+    contentType: 'application/json',
+  })
   t.equal(r.status, 422)
   const status = r.json()
-  t.equal(status.message, 'GameServer.zerolaghub.dev "x" is invalid: [spec.runtime.name: Required value, spec.server.port: Invalid value: 0: spec.server.port in body should be greater than or equal to 1]')
+  t.equal(
+    status.message,
+    'GameServer.zerolaghub.dev "x" is invalid: [spec.runtime.name: Required value, spec.server.port: Invalid value: 0: spec.server.port in body should be greater than or equal to 1]',
+  )
   t.same(status.details.causes.map((c: { field: string; message: string; reason: string }) => [c.reason, c.field, c.message]).sort(), [
     ['FieldValueInvalid', 'spec.server.port', 'Invalid value: 0: spec.server.port in body should be greater than or equal to 1'],
     ['FieldValueRequired', 'spec.runtime.name', 'Required value'],
@@ -59,8 +70,12 @@ t.test('the 422, kubectl apply and its causes print each field once', async (t) 
   const k = await h.kubectl(['apply', '-f', writeTemp(h, 'bad.json', JSON.stringify(bad))])
   t.not(k.code, 0)
   const lines = k.stderr.split('\n').filter((l) => l.startsWith('* '))
-  t.same(lines.sort(), [
-    '* spec.runtime.name: Required value',
-    '* spec.server.port: Invalid value: 0: spec.server.port in body should be greater than or equal to 1',
-  ], k.stderr)
+  t.same(
+    lines.sort(),
+    [
+      '* spec.runtime.name: Required value',
+      '* spec.server.port: Invalid value: 0: spec.server.port in body should be greater than or equal to 1',
+    ],
+    k.stderr,
+  )
 })

@@ -129,7 +129,10 @@ t.test('labelSelectorFromObject follows LabelSelectorAsSelector', async (t) => {
 
 t.test('arbitrary input either parses or fails with SelectorError, and canonical forms are stable', async (t) => {
   let seed = 42
-  const rnd = () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff }
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff
+    return seed / 0x7fffffff
+  }
   const pieces = ['a', 'b', 'app', 'x.io/k', '=', '==', '!=', '!', '(', ')', ',', ' ', 'in', 'notin', '>', '<', '1', '-', 'v', '']
   let parsed = 0
   for (let i = 0; i < 3000; i++) {
@@ -139,7 +142,8 @@ t.test('arbitrary input either parses or fails with SelectorError, and canonical
       parsed++
       const again = parseLabelSelector(sel.toString())
       if (again.toString() !== sel.toString()) t.fail(`canonical form of ${JSON.stringify(s)} is not stable`)
-      if (again.matches({ a: 'v', app: 'b' }) !== sel.matches({ a: 'v', app: 'b' })) t.fail(`re-parsed ${JSON.stringify(s)} matches differently`)
+      if (again.matches({ a: 'v', app: 'b' }) !== sel.matches({ a: 'v', app: 'b' }))
+        t.fail(`re-parsed ${JSON.stringify(s)} matches differently`)
     } catch (e) {
       if (!(e instanceof SelectorError)) t.fail(`${JSON.stringify(s)} threw ${String(e)}`)
     }

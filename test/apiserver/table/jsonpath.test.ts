@@ -1,9 +1,22 @@
 import t from 'tap'
-import { evaluateJsonPath, isValidColumnPath, columnPathError, parseJsonPath, JsonPathError, humanDuration, ageOf } from '../../../src/apiserver/table/index.ts'
+import {
+  evaluateJsonPath,
+  isValidColumnPath,
+  columnPathError,
+  parseJsonPath,
+  JsonPathError,
+  humanDuration,
+  ageOf,
+} from '../../../src/apiserver/table/index.ts'
 
 const obj = {
   metadata: { name: 'mc', labels: { 'app.kubernetes.io/name': 'web', '~weird^': 'x' } },
-  spec: { ports: [{ name: 'game', port: 25565 }, { name: 'rcon', port: 25575 }] },
+  spec: {
+    ports: [
+      { name: 'game', port: 25565 },
+      { name: 'rcon', port: 25575 },
+    ],
+  },
   status: {
     conditions: [
       { type: 'Provisioned', status: 'True', n: 1 },
@@ -67,7 +80,11 @@ t.test('column path validation', async (t) => {
     let why = columnPathError(path)
     if (why === undefined) {
       // apiextensions accepts any path starting with "."; parse problems show in the JSONPath error.
-      try { parseJsonPath(path) } catch (e) { why = (e as Error).message }
+      try {
+        parseJsonPath(path)
+      } catch (e) {
+        why = (e as Error).message
+      }
     }
     t.match(why, re, `${JSON.stringify(path)}: ${why}`)
   }
@@ -80,10 +97,26 @@ t.test('human durations as apimachinery prints them', async (t) => {
   const h = 60 * m
   const d = 24 * h
   const cases: Array<[number, string]> = [
-    [-5 * s, '<invalid>'], [-1500, '0s'], [0, '0s'], [59 * s, '59s'], [119 * s, '119s'], [2 * m, '2m'],
-    [5 * m + 30 * s, '5m30s'], [10 * m + 30 * s, '10m'], [179 * m, '179m'], [3 * h, '3h'], [7 * h + 59 * m, '7h59m'],
-    [8 * h + 30 * m, '8h'], [47 * h, '47h'], [2 * d, '2d'], [3 * d + 4 * h, '3d4h'], [8 * d, '8d'], [400 * d, '400d'],
-    [730 * d, '2y'], [800 * d, '2y70d'], [9 * 365 * d, '9y'],
+    [-5 * s, '<invalid>'],
+    [-1500, '0s'],
+    [0, '0s'],
+    [59 * s, '59s'],
+    [119 * s, '119s'],
+    [2 * m, '2m'],
+    [5 * m + 30 * s, '5m30s'],
+    [10 * m + 30 * s, '10m'],
+    [179 * m, '179m'],
+    [3 * h, '3h'],
+    [7 * h + 59 * m, '7h59m'],
+    [8 * h + 30 * m, '8h'],
+    [47 * h, '47h'],
+    [2 * d, '2d'],
+    [3 * d + 4 * h, '3d4h'],
+    [8 * d, '8d'],
+    [400 * d, '400d'],
+    [730 * d, '2y'],
+    [800 * d, '2y70d'],
+    [9 * 365 * d, '9y'],
   ]
   for (const [ms, want] of cases) t.equal(humanDuration(ms), want, `${ms} ms`)
   const now = new Date('2026-01-01T00:10:00Z')
@@ -97,8 +130,34 @@ t.test('human durations as apimachinery prints them', async (t) => {
 
 t.test('arbitrary paths either parse or fail with JsonPathError', async (t) => {
   let seed = 7
-  const rnd = () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff }
-  const pieces = ['.', '..', 'status', 'a', '[', ']', '0', '-1', ':', '*', '?(', '@', '.type', '==', '"R"', "'x'", ')', ',', '\\.', '{', '}', '$']
+  const rnd = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff
+    return seed / 0x7fffffff
+  }
+  const pieces = [
+    '.',
+    '..',
+    'status',
+    'a',
+    '[',
+    ']',
+    '0',
+    '-1',
+    ':',
+    '*',
+    '?(',
+    '@',
+    '.type',
+    '==',
+    '"R"',
+    "'x'",
+    ')',
+    ',',
+    '\\.',
+    '{',
+    '}',
+    '$',
+  ]
   let parsed = 0
   for (let i = 0; i < 3000; i++) {
     const p = Array.from({ length: 1 + Math.floor(rnd() * 7) }, () => pieces[Math.floor(rnd() * pieces.length)]).join('')

@@ -28,7 +28,7 @@ t.test('build packs node, flying-squid and an operator tree, with an index of th
   const unpacked = join(root, 'unpacked')
   mkdirSync(unpacked)
   await extract({ file: join(out, 'java-21.0.5.tar.gz'), cwd: unpacked })
-  t.equal(readFileSync(join(unpacked, 'bin', 'java'), 'utf8'), '#!/bin/sh\necho 21.0.5\n', 'the tree\'s root (bin/) is the tarball\'s root')
+  t.equal(readFileSync(join(unpacked, 'bin', 'java'), 'utf8'), '#!/bin/sh\necho 21.0.5\n', "the tree's root (bin/) is the tarball's root")
   t.equal(statSync(join(unpacked, 'bin', 'java')).mode & 0o111, 0o111, 'executable bits kept')
   t.equal(readlinkSync(join(unpacked, 'lib', 'java')), '../bin/java', 'a link inside the tree is kept as a link')
   t.match(r.stdout, /packing node/)
@@ -72,7 +72,12 @@ t.test('a tree without bin/ is refused with exit 2 and nothing is written', asyn
   t.equal(mixed.code, 2, 'one bad tree refuses the whole run')
   t.equal(readFileSync(join(out, 'index.json'), 'utf8'), before, 'the index is unchanged')
 
-  for (const [spec, message] of [['java=/x', /NAME@VERSION=TREE/], [`Java@1=${jdk}`, /DNS-1123/], [`java@1/2=${jdk}`, /version/], [`java@1=${join(root, 'missing')}`, /does not exist/]] as const) {
+  for (const [spec, message] of [
+    ['java=/x', /NAME@VERSION=TREE/],
+    [`Java@1=${jdk}`, /DNS-1123/],
+    [`java@1/2=${jdk}`, /version/],
+    [`java@1=${join(root, 'missing')}`, /does not exist/],
+  ] as const) {
     const bad = await zlh(['artifacts', 'build', '--out', fresh, '--only', 'none', '--pack', spec])
     t.equal(bad.code, 2, spec)
     t.match(bad.stderr, message)

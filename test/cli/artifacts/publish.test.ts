@@ -15,25 +15,47 @@ const root = mkdtempSync(join(tmpdir(), 'zlh-artifacts-publish-'))
 t.teardown(() => rmSync(root, { recursive: true, force: true }))
 const out = join(root, 'out')
 
-interface Catalog { metadata: { name: string }, spec: { versions: Array<{ version: string, artifacts: Array<{ url: string, sha256: string, sizeBytes: number }> }>, channels: { stable: string } } }
+interface Catalog {
+  metadata: { name: string }
+  spec: {
+    versions: Array<{ version: string; artifacts: Array<{ url: string; sha256: string; sizeBytes: number }> }>
+    channels: { stable: string }
+  }
+}
 
 t.before(async () => {
-  const r = await zlh(['artifacts', 'build', '--out', out, '--only', 'flying-squid',
-    '--pack', `java@17.0.2=${operatorTree(root, 'java', '17.0.2')}`, '--pack', `java@21.0.5=${operatorTree(root, 'java', '21.0.5')}`])
+  const r = await zlh([
+    'artifacts',
+    'build',
+    '--out',
+    out,
+    '--only',
+    'flying-squid',
+    '--pack',
+    `java@17.0.2=${operatorTree(root, 'java', '17.0.2')}`,
+    '--pack',
+    `java@21.0.5=${operatorTree(root, 'java', '21.0.5')}`,
+  ])
   if (r.code !== 0) throw new Error(`build failed: ${r.stderr}`)
 })
 
 const sha256sum = (file: string): string => execFileSync('sha256sum', [file], { encoding: 'utf8' }).split(' ')[0]!
 
-t.test('publish emits one catalog per runtime with sha256sum\'s hashes, stable = newest; zlh validate accepts it', async (t) => {
+t.test("publish emits one catalog per runtime with sha256sum's hashes, stable = newest; zlh validate accepts it", async (t) => {
   const served = await serve(t, out)
   const base = `http://127.0.0.1:${served.port}`
   const r = await zlh(['artifacts', 'publish', '--dir', out, '--base-url', base])
   t.equal(r.code, 0, r.stderr)
   const catalogs = parseAllDocuments(r.stdout).map((d) => d.toJS() as Catalog)
-  t.same(catalogs.map((c) => c.metadata.name), ['flying-squid', 'java'])
+  t.same(
+    catalogs.map((c) => c.metadata.name),
+    ['flying-squid', 'java'],
+  )
   const java = catalogs[1]!
-  t.same(java.spec.versions.map((v) => v.version), ['17.0.2', '21.0.5'])
+  t.same(
+    java.spec.versions.map((v) => v.version),
+    ['17.0.2', '21.0.5'],
+  )
   t.equal(java.spec.channels.stable, '21.0.5', 'stable is the newest version')
   for (const c of catalogs) {
     for (const v of c.spec.versions) {
@@ -66,7 +88,12 @@ t.test('a file served with another hash stops publish: no YAML, exit 2', async (
 t.test('publish --upload to zlh artifacts serve, --apply and --provider, read back with kubectl', async (t) => {
   const h = await startServer(t)
   await h.k('apply', '-f', CRDS)
-  const provider = { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'ContainerProvider', metadata: { name: 'pve' }, spec: { type: 'process', process: {}, outbound: { allowedSources: ['https://mirror.example.com/'] } } }
+  const provider = {
+    apiVersion: 'zerolaghub.dev/v1alpha1',
+    kind: 'ContainerProvider',
+    metadata: { name: 'pve' },
+    spec: { type: 'process', process: {}, outbound: { allowedSources: ['https://mirror.example.com/'] } },
+  }
   const applied = await h.kubectl(['apply', '-f', '-'], { input: JSON.stringify(provider) })
   t.equal(applied.code, 0, applied.stderr)
 
@@ -79,35 +106,107 @@ t.test('publish --upload to zlh artifacts serve, --apply and --provider, read ba
 
   const wrongToken = join(root, 'wrong-token')
   writeFileSync(wrongToken, 'nope\n')
-  const refused = await zlh(['artifacts', 'publish', '--dir', out, '--base-url', base, '--upload', base, '--upload-token-file', wrongToken, '--apply', '--kubeconfig', h.server.kubeconfigPath])
+  const refused = await zlh([
+    'artifacts',
+    'publish',
+    '--dir',
+    out,
+    '--base-url',
+    base,
+    '--upload',
+    base,
+    '--upload-token-file',
+    wrongToken,
+    '--apply',
+    '--kubeconfig',
+    h.server.kubeconfigPath,
+  ])
   t.not(refused.code, 0)
   t.match(refused.stderr, /answered 401: ZLH_ARTIFACTS_TOKEN_REQUIRED/)
   t.equal(readdirSync(servedDir).length, 0, 'nothing stored')
   t.equal((await h.kubectl(['get', 'runtimecatalogs', '-o', 'name'])).stdout, '', 'nothing applied')
 
   const yamlFile = join(root, 'applied.yaml')
-  const r = await zlh(['artifacts', 'publish', '--dir', out, '--base-url', base, '--upload', base, '--upload-token-file', tokenFile,
-    '-o', yamlFile, '--apply', '--provider', 'pve', '--kubeconfig', h.server.kubeconfigPath])
+  const r = await zlh([
+    'artifacts',
+    'publish',
+    '--dir',
+    out,
+    '--base-url',
+    base,
+    '--upload',
+    base,
+    '--upload-token-file',
+    tokenFile,
+    '-o',
+    yamlFile,
+    '--apply',
+    '--provider',
+    'pve',
+    '--kubeconfig',
+    h.server.kubeconfigPath,
+  ])
   t.equal(r.code, 0, r.stderr)
-  t.same(readdirSync(servedDir).sort(), ['flying-squid-1.12.0.tar.gz', 'java-17.0.2.tar.gz', 'java-21.0.5.tar.gz'], 'every file uploaded, no temporary file left')
+  t.same(
+    readdirSync(servedDir).sort(),
+    ['flying-squid-1.12.0.tar.gz', 'java-17.0.2.tar.gz', 'java-21.0.5.tar.gz'],
+    'every file uploaded, no temporary file left',
+  )
   t.notOk(served.log().includes('tok-3b1f0c9e5a7d42c8'), 'the server never logs the token')
   t.notOk(r.stdout.includes('tok-3b1f0c9e5a7d42c8') || r.stderr.includes('tok-3b1f0c9e5a7d42c8'), 'publish never prints the token')
 
-  const java = JSON.parse(await h.k('get', 'runtimecatalog', 'java', '-o', 'json', '--show-managed-fields')) as Catalog & { metadata: { managedFields: Array<{ manager: string }> } }
+  const java = JSON.parse(await h.k('get', 'runtimecatalog', 'java', '-o', 'json', '--show-managed-fields')) as Catalog & {
+    metadata: { managedFields: Array<{ manager: string }> }
+  }
   t.equal(java.spec.channels.stable, '21.0.5')
-  t.equal(java.spec.versions[1]!.artifacts[0]!.sha256, sha256sum(join(servedDir, 'java-21.0.5.tar.gz')), 'the applied sha256 is the served file\'s')
+  t.equal(
+    java.spec.versions[1]!.artifacts[0]!.sha256,
+    sha256sum(join(servedDir, 'java-21.0.5.tar.gz')),
+    "the applied sha256 is the served file's",
+  )
   t.equal(java.spec.versions[1]!.artifacts[0]!.url, `${base}java-21.0.5.tar.gz`)
-  t.ok(java.metadata.managedFields.some((f) => f.manager === 'zlh-artifacts'), 'applied with field manager zlh-artifacts')
-  t.same(parseAllDocuments(readFileSync(yamlFile, 'utf8')).map((d) => (d.toJS() as Catalog).metadata.name), ['flying-squid', 'java'], '-o holds the same catalogs')
+  t.ok(
+    java.metadata.managedFields.some((f) => f.manager === 'zlh-artifacts'),
+    'applied with field manager zlh-artifacts',
+  )
+  t.same(
+    parseAllDocuments(readFileSync(yamlFile, 'utf8')).map((d) => (d.toJS() as Catalog).metadata.name),
+    ['flying-squid', 'java'],
+    '-o holds the same catalogs',
+  )
 
-  const sources = async (): Promise<string[]> => JSON.parse(await h.k('get', 'containerprovider', 'pve', '-o', 'jsonpath={.spec.outbound.allowedSources}')) as string[]
+  const sources = async (): Promise<string[]> =>
+    JSON.parse(await h.k('get', 'containerprovider', 'pve', '-o', 'jsonpath={.spec.outbound.allowedSources}')) as string[]
   t.same(await sources(), ['https://mirror.example.com/', base], '--provider added the base URL to what was there')
-  const again = await zlh(['artifacts', 'publish', '--dir', out, '--base-url', base, '--apply', '--provider', 'pve', '--kubeconfig', h.server.kubeconfigPath])
+  const again = await zlh([
+    'artifacts',
+    'publish',
+    '--dir',
+    out,
+    '--base-url',
+    base,
+    '--apply',
+    '--provider',
+    'pve',
+    '--kubeconfig',
+    h.server.kubeconfigPath,
+  ])
   t.equal(again.code, 0, again.stderr)
   t.match(again.stderr, /already in spec\.outbound\.allowedSources/)
   t.same(await sources(), ['https://mirror.example.com/', base], 'no duplicate on a second run')
 
-  const missing = await zlh(['artifacts', 'publish', '--dir', out, '--base-url', base, '--provider', 'nope', '--kubeconfig', h.server.kubeconfigPath])
+  const missing = await zlh([
+    'artifacts',
+    'publish',
+    '--dir',
+    out,
+    '--base-url',
+    base,
+    '--provider',
+    'nope',
+    '--kubeconfig',
+    h.server.kubeconfigPath,
+  ])
   t.equal(missing.code, 2)
   t.match(missing.stderr, /--provider nope: cannot read that ContainerProvider/)
 })

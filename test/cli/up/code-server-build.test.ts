@@ -6,7 +6,13 @@ import t from 'tap'
 import { existsSync, mkdirSync, readFileSync, statSync, truncateSync, writeFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import {
-  cleanBuildEnv, CodeServerBuildError, ensureCodeServerBuild, lastLines, linkInto, missingPrerequisite, validBuild,
+  cleanBuildEnv,
+  CodeServerBuildError,
+  ensureCodeServerBuild,
+  lastLines,
+  linkInto,
+  missingPrerequisite,
+  validBuild,
 } from '../../../src/cli/up/code-server-build.ts'
 import { resolveCacheDir } from '../../../src/cli/state-dir.ts'
 import { fakeNpm, FAKE_VERSION, setFail } from './fake-npm.ts'
@@ -15,11 +21,19 @@ t.setTimeout(240_000)
 
 const npmStartEnv = {
   PATH: `/work/x/node_modules/.bin:/usr/lib/node_modules/npm/node_modules/@npmcli/run-script/lib/node-gyp-bin:/usr/bin:/bin`,
-  HOME: '/home/someone', LANG: 'C.UTF-8',
+  HOME: '/home/someone',
+  LANG: 'C.UTF-8',
   npm_config_user_agent: 'npm/11.19.1 node/v20.20.2 linux x64 workspaces/false',
-  npm_lifecycle_event: 'start', npm_lifecycle_script: 'node src/cli/main.ts up', npm_execpath: '/nonexistent/npm-cli.js',
-  npm_node_execpath: '/usr/bin/node', npm_package_name: 'zlh', npm_config_cache: '/home/someone/.npm', INIT_CWD: '/work/x',
-  NODE_OPTIONS: '--max-old-space-size=64', FORCE_NODE_VERSION: '20', SECRET_TOKEN: 'x',
+  npm_lifecycle_event: 'start',
+  npm_lifecycle_script: 'node src/cli/main.ts up',
+  npm_execpath: '/nonexistent/npm-cli.js',
+  npm_node_execpath: '/usr/bin/node',
+  npm_package_name: 'zlh',
+  npm_config_cache: '/home/someone/.npm',
+  INIT_CWD: '/work/x',
+  NODE_OPTIONS: '--max-old-space-size=64',
+  FORCE_NODE_VERSION: '20',
+  SECRET_TOKEN: 'x',
 }
 
 t.test('the cache directory: $ZLH_CACHE_DIR, else $XDG_CACHE_HOME/zlh, else ~/.cache/zlh', async (t) => {
@@ -30,11 +44,18 @@ t.test('the cache directory: $ZLH_CACHE_DIR, else $XDG_CACHE_HOME/zlh, else ~/.c
 
 t.test('npm runs in a clean environment even under `npm start` on another Node', async (t) => {
   const env = cleanBuildEnv(npmStartEnv)
-  t.same(Object.keys(env).filter((k) => k.toLowerCase().startsWith('npm_')), [], 'no npm_* variable')
+  t.same(
+    Object.keys(env).filter((k) => k.toLowerCase().startsWith('npm_')),
+    [],
+    'no npm_* variable',
+  )
   t.notOk('NODE_OPTIONS' in env || 'FORCE_NODE_VERSION' in env || 'SECRET_TOKEN' in env || 'INIT_CWD' in env)
   const path = (env.PATH as string).split(':')
   t.match(path[0], /node_modules\/node\/bin$/, 'the pinned Node first')
-  t.notOk(path.some((d) => d.includes('node_modules/.bin') || d.includes('node-gyp-bin')), 'not what npm run prepended')
+  t.notOk(
+    path.some((d) => d.includes('node_modules/.bin') || d.includes('node-gyp-bin')),
+    'not what npm run prepended',
+  )
   t.equal(env.HOME, '/home/someone')
 
   const dir = t.testdir()
@@ -42,7 +63,11 @@ t.test('npm runs in a clean environment even under `npm start` on another Node',
   await ensureCodeServerBuild({ cacheDir: join(dir, 'cache'), npm: fake.npm, parentEnv: npmStartEnv, detail: () => {} })
   const [run] = fake.runs()
   t.ok(run, 'npm ran')
-  t.same(Object.keys(run as object).filter((k) => /^npm_/i.test(k)), [], 'the child saw no npm_* variable')
+  t.same(
+    Object.keys(run as object).filter((k) => /^npm_/i.test(k)),
+    [],
+    'the child saw no npm_* variable',
+  )
   t.notOk((run as Record<string, string>).FORCE_NODE_VERSION)
   t.match((run as Record<string, string>).PATH, /^[^:]*node_modules\/node\/bin:/)
 })
@@ -55,8 +80,12 @@ t.test('one cache serves two state dirs; concurrent builders build once', async 
   const a = ensureCodeServerBuild({ cacheDir, npm: fake.npm, detail: (s) => details.push(s) })
   const b = ensureCodeServerBuild({ cacheDir, npm: fake.npm, detail: (s) => details.push(s) })
   // Both started: one holds the lock, the other waits for it.
-  for (let i = 0; i < 200 && !details.some((d) => d.startsWith('waiting for another build')); i++) await new Promise((r) => setTimeout(r, 50))
-  t.ok(details.some((d) => d.startsWith('waiting for another build of code-server (pid')), 'the second builder waits for the first')
+  for (let i = 0; i < 200 && !details.some((d) => d.startsWith('waiting for another build')); i++)
+    await new Promise((r) => setTimeout(r, 50))
+  t.ok(
+    details.some((d) => d.startsWith('waiting for another build of code-server (pid')),
+    'the second builder waits for the first',
+  )
   writeFileSync(fake.gateFile, '')
   const [x, y] = await Promise.all([a, b])
   t.equal(fake.runs().length, 1, 'npm ran once')
@@ -97,7 +126,7 @@ t.test('a partial or damaged cache is rebuilt', async (t) => {
   t.ok(await validBuild(cacheDir))
 })
 
-t.test('a failed build: npm\'s last lines, secrets redacted, the missing package named; nothing cached', async (t) => {
+t.test("a failed build: npm's last lines, secrets redacted, the missing package named; nothing cached", async (t) => {
   const dir = t.testdir()
   const fake = fakeNpm(join(dir, 'fake'))
   setFail(fake, true)
@@ -105,7 +134,10 @@ t.test('a failed build: npm\'s last lines, secrets redacted, the missing package
   const err = await ensureCodeServerBuild({ cacheDir, npm: fake.npm, detail: () => {} }).catch((e: unknown) => e)
   t.ok(err instanceof CodeServerBuildError)
   const msg = (err as Error).message
-  t.match(msg, /^npm install code-server@4 failed \(exit 1\): the Kerberos headers are missing: install libkrb5-dev \(Debian\/Ubuntu\) or krb5-devel/)
+  t.match(
+    msg,
+    /^npm install code-server@4 failed \(exit 1\): the Kerberos headers are missing: install libkrb5-dev \(Debian\/Ubuntu\) or krb5-devel/,
+  )
   t.match(msg, /krb5-config: not found/)
   t.notMatch(msg, /npm_abcdefghijklmnopqrstuvwxyz0123/, 'the token is redacted')
   t.match(msg, /_authToken=\*\*\*/)

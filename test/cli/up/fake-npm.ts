@@ -43,7 +43,9 @@ export function fakeNpm(dir: string, opts: { gated?: boolean } = {}): FakeNpm {
   const gateFile = join(dir, 'gate')
   writeFileSync(join(dir, 'entry.js'), ENTRY)
   const script = join(dir, 'npm')
-  writeFileSync(script, `#!/bin/sh
+  writeFileSync(
+    script,
+    `#!/bin/sh
 # fake npm (test): records the run, then installs a stand-in or fails like npm without libkrb5-dev
 env > "${runsDir}/run-$$-$(date +%s%N)"
 echo "npm http fetch GET 200 https://registry.npmjs.org/code-server"
@@ -63,13 +65,24 @@ head -c 2000000 /dev/zero > node_modules/dep/blob
 printf '{"name":"code-server","version":"${FAKE_VERSION}"}' > node_modules/code-server/package.json
 cp "${join(dir, 'entry.js')}" node_modules/code-server/out/node/entry.js
 echo "added 512 packages in 3s"
-`, { mode: 0o755 })
+`,
+    { mode: 0o755 },
+  )
   return {
     npm: { cmd: script, args: [] },
     failFile,
     gateFile,
-    runs: () => readdirSync(runsDir).sort().map((f) => Object.fromEntries(readFileSync(join(runsDir, f), 'utf8').split('\n').filter((l) => l.includes('='))
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]))),
+    runs: () =>
+      readdirSync(runsDir)
+        .sort()
+        .map((f) =>
+          Object.fromEntries(
+            readFileSync(join(runsDir, f), 'utf8')
+              .split('\n')
+              .filter((l) => l.includes('='))
+              .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+          ),
+        ),
   }
 }
 

@@ -38,7 +38,12 @@ t.test('not installed yet: nothing started, CodeServerReady NotInstalled, Starti
 t.test('crashed with a restart due: the agent phase is the reason, phase Backoff', async (t) => {
   const w = await startWorld(t)
   w.agent.state.status.runtimes = [runtime('code-server', '4.0.0')]
-  w.agent.state.status.codeServer = { ...codeServerState('Crashed', true), nextRestartAt: '2026-01-01T00:00:10Z', message: 'code-server exited with code 1', restarts: 2 }
+  w.agent.state.status.codeServer = {
+    ...codeServerState('Crashed', true),
+    nextRestartAt: '2026-01-01T00:00:10Z',
+    message: 'code-server exited with code 1',
+    restarts: 2,
+  }
   const s = installedOf<DevServer, DevServerStatus>(w, w.devServer)
   await observeDevServer(s, await runCodeServer(s))
   t.equal(w.agent.count('POST /dev/codeserver/start'), 0, 'the agent restarts it itself')
@@ -50,7 +55,13 @@ t.test('crashed with a restart due: the agent phase is the reason, phase Backoff
 t.test('disabled: a running code-server is stopped, CodeServerReady Disabled, Running on runtimes alone', async (t) => {
   const w = await startWorld(t)
   w.agent.state.status.codeServer = codeServerState('Running', true)
-  const disabled = await w.env.client.patch<DevServer>({ apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'DevServer' }, 'octo', 'default', { spec: { codeServer: { enabled: false } } }, 'application/merge-patch+json')
+  const disabled = await w.env.client.patch<DevServer>(
+    { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'DevServer' },
+    'octo',
+    'default',
+    { spec: { codeServer: { enabled: false } } },
+    'application/merge-patch+json',
+  )
   const s = installedOf<DevServer, DevServerStatus>(w, disabled)
   await observeDevServer(s, await runCodeServer(s))
   t.equal(w.agent.count('POST /dev/codeserver/stop'), 1)

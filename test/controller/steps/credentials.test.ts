@@ -15,7 +15,10 @@ t.test('one token per server, kept in its Secret and owned by the server', async
   t.match(first.value.token, /^[0-9a-f]{64}$/)
   const again = await ensureCredentials(w.env.client, w.gameServer, signal)
   t.same(again, first, 'a later reconcile gets the same token')
-  const secret = await w.env.client.get(SECRET, agentTokenSecretName('squid'), 'default') as unknown as { data: Record<string, string>, metadata: { ownerReferences: Array<{ uid: string }> } }
+  const secret = (await w.env.client.get(SECRET, agentTokenSecretName('squid'), 'default')) as unknown as {
+    data: Record<string, string>
+    metadata: { ownerReferences: Array<{ uid: string }> }
+  }
   t.equal(Buffer.from(secret.data.token!, 'base64').toString(), first.value.token)
   t.equal(secret.metadata.ownerReferences[0]?.uid, w.gameServer.metadata.uid, 'deleting the server deletes the Secret')
 })

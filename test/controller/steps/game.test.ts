@@ -11,31 +11,38 @@ import { runGame } from '../../../controller/steps/run-game.ts'
 import { runtime } from './stub-agent.ts'
 import { installedOf, startWorld } from './fixtures.ts'
 
-t.test('a configured-nowhere game with its runtime current: spec pushed with running, Starting Event; Starting until its port answers, then Running', async (t) => {
-  const w = await startWorld(t)
-  w.agent.state.status.runtimes = [runtime('node', '22')]
-  const s = installedOf<GameServer, GameServerStatus>(w, w.gameServer)
-  const ran = await runGame(s)
-  const put = w.agent.requests.find((r) => r.method === 'PUT' && r.path === '/game')
-  t.match(put?.body, { server: { command: ['node', 'server.js'], port: 25565 }, running: true })
-  t.equal(ran.info.state, 'Running')
-  t.match(w.events, [{ reason: 'Starting' }])
+t.test(
+  'a configured-nowhere game with its runtime current: spec pushed with running, Starting Event; Starting until its port answers, then Running',
+  async (t) => {
+    const w = await startWorld(t)
+    w.agent.state.status.runtimes = [runtime('node', '22')]
+    const s = installedOf<GameServer, GameServerStatus>(w, w.gameServer)
+    const ran = await runGame(s)
+    const put = w.agent.requests.find((r) => r.method === 'PUT' && r.path === '/game')
+    t.match(put?.body, { server: { command: ['node', 'server.js'], port: 25565 }, running: true })
+    t.equal(ran.info.state, 'Running')
+    t.match(w.events, [{ reason: 'Starting' }])
 
-  // Nothing listens on the game's port here: the game runs, but Ready waits for the port.
-  const lookAgain = await observeGame(s, { ...ran, wanted: { ...ran.wanted, server: { ...ran.wanted.server, port: 9 } }, info: { ...ran.info, spec: null } })
-  t.equal(s.out.status.phase, 'Starting')
-  t.match(s.out.conds.get('Ready'), { status: 'False', reason: 'Starting', message: /waiting for port 9 to answer/ })
-  t.equal(lookAgain, 500)
+    // Nothing listens on the game's port here: the game runs, but Ready waits for the port.
+    const lookAgain = await observeGame(s, {
+      ...ran,
+      wanted: { ...ran.wanted, server: { ...ran.wanted.server, port: 9 } },
+      info: { ...ran.info, spec: null },
+    })
+    t.equal(s.out.status.phase, 'Starting')
+    t.match(s.out.conds.get('Ready'), { status: 'False', reason: 'Starting', message: /waiting for port 9 to answer/ })
+    t.equal(lookAgain, 500)
 
-  const listener = createServer((socket) => socket.destroy())
-  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>((resolve) => listener.close(() => resolve())))
-  const port = (listener.address() as AddressInfo).port
-  const open = await observeGame(s, { ...ran, info: { ...ran.info, spec: { ...ran.wanted, server: { ...ran.wanted.server, port } } } })
-  t.equal(s.out.status.phase, 'Running')
-  t.match(s.out.conds.get('Ready'), { status: 'True', reason: 'Running', message: `the game answers on 127.0.0.1:${port}` })
-  t.equal(open, 60_000, 'a running game is looked at rarely (its agent stream wakes the reconcile)')
-})
+    const listener = createServer((socket) => socket.destroy())
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve))
+    t.teardown(() => new Promise<void>((resolve) => listener.close(() => resolve())))
+    const port = (listener.address() as AddressInfo).port
+    const open = await observeGame(s, { ...ran, info: { ...ran.info, spec: { ...ran.wanted, server: { ...ran.wanted.server, port } } } })
+    t.equal(s.out.status.phase, 'Running')
+    t.match(s.out.conds.get('Ready'), { status: 'True', reason: 'Running', message: `the game answers on 127.0.0.1:${port}` })
+    t.equal(open, 60_000, 'a running game is looked at rarely (its agent stream wakes the reconcile)')
+  },
+)
 
 t.test('no runtime yet: the spec is pushed without starting; a pending change on a running game is a restart', async (t) => {
   const w = await startWorld(t)
@@ -54,7 +61,13 @@ t.test('spec.running false stops the game gracefully: phase Stopping written fir
   const w = await startWorld(t)
   w.agent.state.status.runtimes = [runtime('node', '22')]
   w.agent.state.game = { ...w.agent.state.game, state: 'Running', configured: true }
-  const stopped = await w.env.client.patch<GameServer>({ apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'GameServer' }, 'squid', 'default', { spec: { running: false } }, 'application/merge-patch+json')
+  const stopped = await w.env.client.patch<GameServer>(
+    { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'GameServer' },
+    'squid',
+    'default',
+    { spec: { running: false } },
+    'application/merge-patch+json',
+  )
   const s = installedOf<GameServer, GameServerStatus>(w, stopped)
   const ran = await runGame(s)
   t.match(w.agent.requests.find((r) => r.method === 'PUT')?.body, { running: false })
@@ -71,13 +84,31 @@ t.test('a crash in backoff: lastCrash, a Crashed Event once, Ready reason Backof
   const s = installedOf<GameServer, GameServerStatus>(w, w.gameServer)
   const due = new Date(w.clock.now() + 10_000).toISOString()
   const info = {
-    ...w.agent.state.game, state: 'Crashed', configured: true, restarts: 1, nextRestartTime: due,
-    lastCrash: { time: '2026-01-01T00:00:00Z', exitCode: 1, signal: null, uptimeSeconds: 3.4, classification: 'nonzero_exit', logTail: ['boom'] },
+    ...w.agent.state.game,
+    state: 'Crashed',
+    configured: true,
+    restarts: 1,
+    nextRestartTime: due,
+    lastCrash: {
+      time: '2026-01-01T00:00:00Z',
+      exitCode: 1,
+      signal: null,
+      uptimeSeconds: 3.4,
+      classification: 'nonzero_exit',
+      logTail: ['boom'],
+    },
   } as GameInfo
   const lookAgain = await observeGame(s, { info, wanted: { server: { port: 25565 } } as never, runtimesPresent: true })
   t.equal(s.out.status.phase, 'Backoff')
   t.match(s.out.status.lastCrash, { exitCode: 1, classification: 'nonzero_exit', logTail: ['boom'] })
-  t.match(s.out.conds.get('Ready'), { status: 'False', reason: 'Backoff', message: /the game crashed \(nonzero_exit, exit code 1, after 3 s\); next restart at/ })
-  t.match(w.events.map((e) => e.reason), ['Crashed', 'Restarted'])
+  t.match(s.out.conds.get('Ready'), {
+    status: 'False',
+    reason: 'Backoff',
+    message: /the game crashed \(nonzero_exit, exit code 1, after 3 s\); next restart at/,
+  })
+  t.match(
+    w.events.map((e) => e.reason),
+    ['Crashed', 'Restarted'],
+  )
   t.equal(lookAgain, 10_300, 'looked at again just after the restart is due (FakeClock)')
 })

@@ -15,10 +15,20 @@ const allowed = { allowedSources: ['http://127.0.0.1:9/'] }
 
 function input(w: StepWorld, conds: ConditionSet, announced: string[], overrides: Partial<InstallInput> = {}): InstallInput {
   return {
-    backoff: w.deps.installBackoff, recorder: w.deps.recorder, obj: w.gameServer, key: 'default/squid',
-    agent: new AgentClient({ baseUrl: w.agent.url, token: w.agent.token }), agentStatus: w.agent.state.status,
-    resolved: [node22], conds, outbound: allowed, signal: new AbortController().signal,
-    announce: async (what) => { announced.push(what) }, ...overrides,
+    backoff: w.deps.installBackoff,
+    recorder: w.deps.recorder,
+    obj: w.gameServer,
+    key: 'default/squid',
+    agent: new AgentClient({ baseUrl: w.agent.url, token: w.agent.token }),
+    agentStatus: w.agent.state.status,
+    resolved: [node22],
+    conds,
+    outbound: allowed,
+    signal: new AbortController().signal,
+    announce: async (what) => {
+      announced.push(what)
+    },
+    ...overrides,
   }
 }
 
@@ -30,7 +40,13 @@ t.test('installs what the agent lacks, announces it first, one Installed Event e
   const r = await installStep(input(w, conds, announced))
   t.same(announced, ['installing node 22'])
   t.match(r, { failed: false, retryAfterMs: Infinity, agentStatus: { runtimes: [{ name: 'node', current: '22' }] } })
-  t.match(w.agent.requests.find((q) => q.path === '/runtimes')?.body, { name: 'node', version: '22', sha256: sha('2'), activate: true, outbound: allowed })
+  t.match(w.agent.requests.find((q) => q.path === '/runtimes')?.body, {
+    name: 'node',
+    version: '22',
+    sha256: sha('2'),
+    activate: true,
+    outbound: allowed,
+  })
   t.match(w.events, [{ type: 'Normal', reason: 'Installed', message: 'installed node 22 (was 20)' }])
 
   const again = await installStep(input(w, conds, announced, { agentStatus: w.agent.state.status }))

@@ -34,15 +34,21 @@ t.test('container up, agent answering: continue with the container and a client 
   t.equal(w.agent.requests.at(-1)?.path, '/status')
 })
 
-t.test('an agent still preparing the container, or one without an address: wait 500 ms, phase Provisioning, with the container', async (t) => {
-  const w = await startWorld(t)
-  w.agent.state.status.provisioningComplete = false
-  t.match(await provision(w), { next: 'wait', halt: { condition: 'Provisioned', reason: 'AgentProvisioning', phase: 'Provisioning', requeueAfterMs: 500, container: { vmid: 100 } } })
+t.test(
+  'an agent still preparing the container, or one without an address: wait 500 ms, phase Provisioning, with the container',
+  async (t) => {
+    const w = await startWorld(t)
+    w.agent.state.status.provisioningComplete = false
+    t.match(await provision(w), {
+      next: 'wait',
+      halt: { condition: 'Provisioned', reason: 'AgentProvisioning', phase: 'Provisioning', requeueAfterMs: 500, container: { vmid: 100 } },
+    })
 
-  const w2 = await startWorld(t)
-  w2.backend.next = { container: { agentUrl: undefined } }
-  t.match(await provision(w2), { next: 'wait', halt: { reason: 'AddressUnknown', message: /has no address yet/ } })
-})
+    const w2 = await startWorld(t)
+    w2.backend.next = { container: { agentUrl: undefined } }
+    t.match(await provision(w2), { next: 'wait', halt: { reason: 'AddressUnknown', message: /has no address yet/ } })
+  },
+)
 
 t.test('an agent refusing the token is not ready: wait, reason AgentNotReady, saying why', async (t) => {
   const w = await startWorld(t)
@@ -56,7 +62,15 @@ t.test('provider errors: retryable â†’ wait 5 s (Provisioning); not retryable â†
   w.backend.next = { error: new ProviderError('Timeout', 'the backend took too long') }
   t.match(await provision(w), { next: 'wait', halt: { reason: 'ProviderTimeout', phase: 'Provisioning', requeueAfterMs: 5000 } })
   w.backend.next = { error: new ProviderError('Conflict', 'vmid 100 belongs to someone else') }
-  t.match(await provision(w), { next: 'fail', halt: { reason: 'ProviderConflict', phase: 'Error', requeueAfterMs: 60_000, warning: { reason: 'ProvisioningFailed', message: /Conflict: vmid 100/ } } })
+  t.match(await provision(w), {
+    next: 'fail',
+    halt: {
+      reason: 'ProviderConflict',
+      phase: 'Error',
+      requeueAfterMs: 60_000,
+      warning: { reason: 'ProvisioningFailed', message: /Conflict: vmid 100/ },
+    },
+  })
   w.backend.next = { error: new Error('surprise') }
   t.match(await provision(w), { next: 'wait', halt: { reason: 'ProviderFailed', message: 'surprise' } })
 })

@@ -8,11 +8,20 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Test } from 'tap'
 import type {
-  AgentStatus, CodeServerState, GameInfo, InstalledRuntime, ModsListing, RuntimeInstallRequest,
+  AgentStatus,
+  CodeServerState,
+  GameInfo,
+  InstalledRuntime,
+  ModsListing,
+  RuntimeInstallRequest,
 } from '../../../src/api/index.ts'
 import type { Container, ContainerBackend } from '../../../src/providers/index.ts'
 
-export interface StubRequest { method: string, path: string, body: unknown }
+export interface StubRequest {
+  method: string
+  path: string
+  body: unknown
+}
 
 export interface StubAgentState {
   status: AgentStatus
@@ -31,7 +40,7 @@ export interface StubAgent {
   requests: StubRequest[]
   /** Sends `state` events to every open GET /events stream, all in one write (a client reads them
    * in one go, so they are handled before any timer of the test runs); returns how many streams got them. */
-  pushStates(...changes: Array<{ component: string, state: unknown }>): number
+  pushStates(...changes: Array<{ component: string; state: unknown }>): number
   /** Open GET /events streams. */
   streams(): number
   /** Connections the stub holds open (a cancelled call closes its own). */
@@ -41,13 +50,28 @@ export interface StubAgent {
 }
 
 export function runtime(name: string, current: string | null): InstalledRuntime {
-  return { name, current, binDir: `/stub/${name}/current/bin`, versions: current === null ? [] : [{ version: current, sha256: 'a'.repeat(64), installedAt: '2026-01-01T00:00:00Z', current: true }] }
+  return {
+    name,
+    current,
+    binDir: `/stub/${name}/current/bin`,
+    versions: current === null ? [] : [{ version: current, sha256: 'a'.repeat(64), installedAt: '2026-01-01T00:00:00Z', current: true }],
+  }
 }
 
 export function stoppedGame(): GameInfo {
   return {
-    state: 'Stopped', configured: false, pid: null, startedAt: null, consecutiveFailures: 0, restarts: 0, nextRestartTime: null,
-    lastCrash: null, lastStop: null, restartPending: false, adopted: false, spec: null,
+    state: 'Stopped',
+    configured: false,
+    pid: null,
+    startedAt: null,
+    consecutiveFailures: 0,
+    restarts: 0,
+    nextRestartTime: null,
+    lastCrash: null,
+    lastStop: null,
+    restartPending: false,
+    adopted: false,
+    spec: null,
   } as GameInfo
 }
 
@@ -64,8 +88,16 @@ function error(res: http.ServerResponse, statusCode: number, code: string, messa
 export async function startStubAgent(t: Test, token = 'f'.repeat(64)): Promise<StubAgent> {
   const state: StubAgentState = {
     status: {
-      agentVersion: 'stub', startedAt: '2026-01-01T00:00:00Z', uptimeSeconds: 1, provisioningComplete: true,
-      runtimes: [], installing: [], devEnv: null, codeServer: null, game: null, components: {},
+      agentVersion: 'stub',
+      startedAt: '2026-01-01T00:00:00Z',
+      uptimeSeconds: 1,
+      provisioningComplete: true,
+      runtimes: [],
+      installing: [],
+      devEnv: null,
+      codeServer: null,
+      game: null,
+      components: {},
     },
     game: stoppedGame(),
     mods: { directory: '/stub/mods', mods: [], restartPending: false },
@@ -86,7 +118,10 @@ export async function startStubAgent(t: Test, token = 'f'.repeat(64)): Promise<S
       requests.push({ method: req.method ?? 'GET', path, body })
       res.setHeader('x-stub', 'stub agent')
       if (req.headers.authorization !== `Bearer ${token}`) return error(res, 401, 'UNAUTHORIZED', 'stub agent: wrong token')
-      const json = (value: unknown): void => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify(value)) }
+      const json = (value: unknown): void => {
+        res.writeHead(200, { 'content-type': 'application/json' })
+        res.end(JSON.stringify(value))
+      }
       const route = `${req.method} ${path}`
       if (state.hang.has(route)) return
       if (route === 'GET /events') {
@@ -97,7 +132,8 @@ export async function startStubAgent(t: Test, token = 'f'.repeat(64)): Promise<S
         return
       }
       switch (route) {
-        case 'GET /status': return json(state.status)
+        case 'GET /status':
+          return json(state.status)
         case 'POST /runtimes': {
           const r = body as RuntimeInstallRequest
           const failure = state.installFailures[r.name]
@@ -106,35 +142,72 @@ export async function startStubAgent(t: Test, token = 'f'.repeat(64)): Promise<S
           state.status.runtimes = [...state.status.runtimes.filter((x) => x.name !== r.name), runtime(r.name, r.version)]
           return json({ name: r.name, version: r.version, downloaded: true, current: r.version, previous })
         }
-        case 'GET /game': return json(state.game)
+        case 'GET /game':
+          return json(state.game)
         case 'PUT /game': {
-          const spec = body as { server: Record<string, unknown>, supervision?: Record<string, unknown>, running?: boolean }
+          const spec = body as { server: Record<string, unknown>; supervision?: Record<string, unknown>; running?: boolean }
           state.game = { ...state.game, configured: true, spec: spec as unknown as GameInfo['spec'] }
           if (spec.running === true) state.game = { ...state.game, state: 'Running', pid: 4242 }
-          if (spec.running === false) state.game = { ...state.game, state: 'Stopped', pid: null, lastStop: { time: '2026-01-01T00:00:00Z', endedBy: 'stopCommand' } as GameInfo['lastStop'] }
+          if (spec.running === false)
+            state.game = {
+              ...state.game,
+              state: 'Stopped',
+              pid: null,
+              lastStop: { time: '2026-01-01T00:00:00Z', endedBy: 'stopCommand' } as GameInfo['lastStop'],
+            }
           return json(state.game)
         }
-        case 'POST /game/restart': state.game = { ...state.game, state: 'Running', restartPending: false }; return json(state.game)
-        case 'POST /game/stop': state.game = { ...state.game, state: 'Stopped' }; return json(state.game)
-        case 'GET /mods': return json(state.mods)
+        case 'POST /game/restart':
+          state.game = { ...state.game, state: 'Running', restartPending: false }
+          return json(state.game)
+        case 'POST /game/stop':
+          state.game = { ...state.game, state: 'Stopped' }
+          return json(state.game)
+        case 'GET /mods':
+          return json(state.mods)
         case 'PUT /mods': {
-          const wanted = (body as { mods: Array<{ name: string, url: string, sha256: string }> }).mods
-          state.mods = { ...state.mods, mods: wanted.map((m) => ({ name: m.name, sha256: m.sha256, managed: true, state: 'installed' })) as unknown as ModsListing['mods'] }
+          const wanted = (body as { mods: Array<{ name: string; url: string; sha256: string }> }).mods
+          state.mods = {
+            ...state.mods,
+            mods: wanted.map((m) => ({
+              name: m.name,
+              sha256: m.sha256,
+              managed: true,
+              state: 'installed',
+            })) as unknown as ModsListing['mods'],
+          }
           return json(state.mods)
         }
-        case 'GET /dev/codeserver': return json(state.status.codeServer)
-        case 'POST /dev/codeserver/start': state.status.codeServer = codeServerState('Running', true); return json(state.status.codeServer)
-        case 'POST /dev/codeserver/stop': state.status.codeServer = codeServerState('Stopped', false); return json(state.status.codeServer)
-        default: return error(res, 404, 'NOT_FOUND', `stub agent: no route ${route}`)
+        case 'GET /dev/codeserver':
+          return json(state.status.codeServer)
+        case 'POST /dev/codeserver/start':
+          state.status.codeServer = codeServerState('Running', true)
+          return json(state.status.codeServer)
+        case 'POST /dev/codeserver/stop':
+          state.status.codeServer = codeServerState('Stopped', false)
+          return json(state.status.codeServer)
+        default:
+          return error(res, 404, 'NOT_FOUND', `stub agent: no route ${route}`)
       }
     })
   })
-  server.on('connection', (socket) => { sockets.add(socket); socket.on('close', () => sockets.delete(socket)) })
+  server.on('connection', (socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()) }))
+  t.teardown(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  )
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    token, state, requests,
+    token,
+    state,
+    requests,
     openConnections: () => sockets.size,
     streams: () => streams.size,
     pushStates: (...changes) => {
@@ -153,7 +226,7 @@ export async function startStubAgent(t: Test, token = 'f'.repeat(64)): Promise<S
 export interface StubBackend extends ContainerBackend {
   calls: string[]
   /** What the next ensure() returns beyond vmid/state (e.g. no agentUrl), or an error it throws. */
-  next: { container?: Partial<Container>, error?: Error }
+  next: { container?: Partial<Container>; error?: Error }
 }
 
 /** STUB container backend: one in-memory container per owner, its agent the stub agent. */
@@ -166,7 +239,9 @@ export function stubBackend(agentUrl: string | undefined): StubBackend {
     async ensure(spec: { identity: { ownerUid: string } }) {
       calls.push('ensure')
       if (backend.next.error) throw backend.next.error
-      const c = containers.get(spec.identity.ownerUid) ?? { vmid: 100 + containers.size, state: 'stopped', address: '127.0.0.1', agentUrl, ...backend.next.container } as Container
+      const c =
+        containers.get(spec.identity.ownerUid) ??
+        ({ vmid: 100 + containers.size, state: 'stopped', address: '127.0.0.1', agentUrl, ...backend.next.container } as Container)
       containers.set(spec.identity.ownerUid, c)
       return c
     },
@@ -176,18 +251,44 @@ export function stubBackend(agentUrl: string | undefined): StubBackend {
       containers.set(ref.ownerUid, c)
       return c
     },
-    async deliverCredentials() { calls.push('deliverCredentials') },
-    async observe(ref: { ownerUid: string }) { calls.push('observe'); return containers.get(ref.ownerUid) },
-    async stop(ref: { ownerUid: string }) { calls.push('stop'); const c = containers.get(ref.ownerUid); if (c) containers.set(ref.ownerUid, { ...c, state: 'stopped' }) },
-    async delete(ref: { ownerUid: string }) { calls.push('delete'); containers.delete(ref.ownerUid) },
+    async deliverCredentials() {
+      calls.push('deliverCredentials')
+    },
+    async observe(ref: { ownerUid: string }) {
+      calls.push('observe')
+      return containers.get(ref.ownerUid)
+    },
+    async stop(ref: { ownerUid: string }) {
+      calls.push('stop')
+      const c = containers.get(ref.ownerUid)
+      if (c) containers.set(ref.ownerUid, { ...c, state: 'stopped' })
+    },
+    async delete(ref: { ownerUid: string }) {
+      calls.push('delete')
+      containers.delete(ref.ownerUid)
+    },
   }
   return backend as unknown as StubBackend
 }
 
-export interface RecordedEvent { type: string, reason: string, message: string }
+export interface RecordedEvent {
+  type: string
+  reason: string
+  message: string
+}
 
 /** Records Events instead of writing them (the steps' Events are asserted on this list). */
-export function eventLog(): { events: RecordedEvent[], recorder: { event: (obj: unknown, type: string, reason: string, message: string) => void } } {
+export function eventLog(): {
+  events: RecordedEvent[]
+  recorder: { event: (obj: unknown, type: string, reason: string, message: string) => void }
+} {
   const events: RecordedEvent[] = []
-  return { events, recorder: { event: (_obj, type, reason, message) => { events.push({ type, reason, message }) } } }
+  return {
+    events,
+    recorder: {
+      event: (_obj, type, reason, message) => {
+        events.push({ type, reason, message })
+      },
+    },
+  }
 }

@@ -19,12 +19,23 @@ t.test('replicates, repairs, follows the source, prunes and cleans up', async (t
   const mgr = new Manager({ kubeConfig: env.kubeConfig, logger: silentLogger() })
   setupReplicator(mgr)
   const run = mgr.start()
-  t.teardown(async () => { mgr.stop(); await run })
+  t.teardown(async () => {
+    mgr.stop()
+    await run
+  })
 
-  const copy = (ns: string) => c.get<KObject>(CM, 'team', ns).catch((e: unknown) => { if (isNotFound(e)) return undefined; throw e })
+  const copy = (ns: string) =>
+    c.get<KObject>(CM, 'team', ns).catch((e: unknown) => {
+      if (isNotFound(e)) return undefined
+      throw e
+    })
   const color = async (ns: string) => ((await copy(ns))?.data as { color?: string } | undefined)?.color
 
-  await c.create({ ...REPLICATION, metadata: { name: 'team' }, spec: { source: { namespace: 'src', name: 'settings' }, targetNamespaces: ['b', 'c'] } })
+  await c.create({
+    ...REPLICATION,
+    metadata: { name: 'team' },
+    spec: { source: { namespace: 'src', name: 'settings' }, targetNamespaces: ['b', 'c'] },
+  })
   await eventually(async () => (await color('b')) === 'blue' && (await color('c')) === 'blue', 'copies in b and c')
   const r = await c.get<Replication>(REPLICATION, 'team')
   t.same(r.metadata?.finalizers, ['replicator.example.dev/cleanup'], 'finalizer added')
@@ -58,10 +69,26 @@ t.test('a missing source is reported in status, then picked up when it appears',
   const mgr = new Manager({ kubeConfig: env.kubeConfig, logger: silentLogger() })
   setupReplicator(mgr)
   const run = mgr.start()
-  t.teardown(async () => { mgr.stop(); await run })
-  await c.create({ ...REPLICATION, metadata: { name: 'late' }, spec: { source: { namespace: 'src', name: 'later' }, targetNamespaces: ['x'] } })
-  await eventually(async () => (await c.get<Replication>(REPLICATION, 'late')).status?.conditions?.[0]?.reason === 'SourceMissing', 'SourceMissing reported')
+  t.teardown(async () => {
+    mgr.stop()
+    await run
+  })
+  await c.create({
+    ...REPLICATION,
+    metadata: { name: 'late' },
+    spec: { source: { namespace: 'src', name: 'later' }, targetNamespaces: ['x'] },
+  })
+  await eventually(
+    async () => (await c.get<Replication>(REPLICATION, 'late')).status?.conditions?.[0]?.reason === 'SourceMissing',
+    'SourceMissing reported',
+  )
   await c.create({ ...CM, metadata: { name: 'later', namespace: 'src' }, data: { k: 'v' } })
-  await eventually(async () => ((await c.get<KObject>(CM, 'late', 'x').catch(() => undefined))?.data as { k?: string } | undefined)?.k === 'v', 'copied once the source exists')
-  await eventually(async () => (await c.get<Replication>(REPLICATION, 'late')).status?.conditions?.[0]?.status === 'True', 'Ready turns True')
+  await eventually(
+    async () => ((await c.get<KObject>(CM, 'late', 'x').catch(() => undefined))?.data as { k?: string } | undefined)?.k === 'v',
+    'copied once the source exists',
+  )
+  await eventually(
+    async () => (await c.get<Replication>(REPLICATION, 'late')).status?.conditions?.[0]?.status === 'True',
+    'Ready turns True',
+  )
 })

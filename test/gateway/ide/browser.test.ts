@@ -15,7 +15,10 @@ const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} missing: apt-get instal
 
 /** A TLS gateway (extra options as given), an upstream standing in for code-server, Chromium trusting
  * the test CA, and a fresh page; all closed when `t` ends. */
-async function startBrowserFlow(t: Test, gatewayOptions: Partial<GatewayOptions> = {}): Promise<{ up: Upstream; g: TestGateway; browser: Browser; context: BrowserContext; page: Page }> {
+async function startBrowserFlow(
+  t: Test,
+  gatewayOptions: Partial<GatewayOptions> = {},
+): Promise<{ up: Upstream; g: TestGateway; browser: Browser; context: BrowserContext; page: Page }> {
   const tls = await createTestTls(SUFFIX)
   const up = await startUpstream()
   const g = await startGateway({ tls: { key: tls.key, cert: tls.cert }, ...gatewayOptions })
@@ -42,11 +45,15 @@ t.test('IDE flow in Chromium', { skip, timeout: 120_000 }, async (t) => {
   t.equal(final?.status(), 200, 'the page came from the upstream')
   t.equal(page.url(), `${g.origin(401)}/?folder=/home/dev/workspace`)
   const docs = chain.filter((r) => !r.url.includes('/ws-echo'))
-  t.same(docs.map((r) => [r.url, r.status]), [
-    [url, 302],
-    [`${g.origin(401)}/`, 302],
-    [`${g.origin(401)}/?folder=/home/dev/workspace`, 200],
-  ], 'token URL → same URL without token → folder → page')
+  t.same(
+    docs.map((r) => [r.url, r.status]),
+    [
+      [url, 302],
+      [`${g.origin(401)}/`, 302],
+      [`${g.origin(401)}/?folder=/home/dev/workspace`, 200],
+    ],
+    'token URL → same URL without token → folder → page',
+  )
   t.equal(docs[0]!.referrerPolicy, 'no-referrer')
 
   // 2. The page's own WebSocket, through the proxy, echoed and closed with its code.
@@ -88,40 +95,48 @@ t.test('IDE flow in Chromium', { skip, timeout: 120_000 }, async (t) => {
   await context.close()
 })
 
-t.test('Chromium keeps the cookie a WebSocket 101 renews: a session used only through WebSockets stays signed in', { skip, timeout: 120_000 }, async (t) => {
-  let offsetMs = 0
-  const ttlSeconds = 600
-  const { up, g, context, page } = await startBrowserFlow(t, { sessionTtlSeconds: ttlSeconds, clock: () => Date.now() + offsetMs })
-  g.routes.set(403, { address: up.address, ready: true, name: 'ws-only', namespace: 'team-a', uid: 'uid-403' })
-  t.equal((await page.goto(g.gw.mintIdeToken(403, 'alice', { apiTokenId: null }).url, { waitUntil: 'load' }))?.status(), 200)
-  await page.waitForFunction("document.title.startsWith('closed:')", undefined, { timeout: 30_000 })
-  const before = (await context.cookies(`${g.origin(403)}/`)).find((c) => c.name === '__Host-zlh-ide')!.value
-  // Past half the lifetime, with no HTTP request: only a WebSocket handshake from the open page.
-  offsetMs += ttlSeconds * 600
-  const opened = await page.evaluate(`new Promise((resolve) => {
+t.test(
+  'Chromium keeps the cookie a WebSocket 101 renews: a session used only through WebSockets stays signed in',
+  { skip, timeout: 120_000 },
+  async (t) => {
+    let offsetMs = 0
+    const ttlSeconds = 600
+    const { up, g, context, page } = await startBrowserFlow(t, { sessionTtlSeconds: ttlSeconds, clock: () => Date.now() + offsetMs })
+    g.routes.set(403, { address: up.address, ready: true, name: 'ws-only', namespace: 'team-a', uid: 'uid-403' })
+    t.equal((await page.goto(g.gw.mintIdeToken(403, 'alice', { apiTokenId: null }).url, { waitUntil: 'load' }))?.status(), 200)
+    await page.waitForFunction("document.title.startsWith('closed:')", undefined, { timeout: 30_000 })
+    const before = (await context.cookies(`${g.origin(403)}/`)).find((c) => c.name === '__Host-zlh-ide')!.value
+    // Past half the lifetime, with no HTTP request: only a WebSocket handshake from the open page.
+    offsetMs += ttlSeconds * 600
+    const opened = await page.evaluate(`new Promise((resolve) => {
     const ws = new WebSocket('wss://' + location.host + '/ws-echo?again=1')
     ws.onopen = () => { ws.close(1000); resolve('open') }
     ws.onerror = () => resolve('error')
   })`)
-  t.equal(opened, 'open')
-  const after = (await context.cookies(`${g.origin(403)}/`)).find((c) => c.name === '__Host-zlh-ide')!.value
-  t.not(after, before, 'the renewed cookie from the 101 replaced the old one in the browser')
-  offsetMs += ttlSeconds * 600 // the first cookie has expired now; the renewed one has not
-  t.equal((await page.goto(`${g.origin(403)}/?folder=/home/dev/workspace`))?.status(), 200, 'the page still loads')
-  await context.close()
-})
+    t.equal(opened, 'open')
+    const after = (await context.cookies(`${g.origin(403)}/`)).find((c) => c.name === '__Host-zlh-ide')!.value
+    t.not(after, before, 'the renewed cookie from the 101 replaced the old one in the browser')
+    offsetMs += ttlSeconds * 600 // the first cookie has expired now; the renewed one has not
+    t.equal((await page.goto(`${g.origin(403)}/?folder=/home/dev/workspace`))?.status(), 200, 'the page still loads')
+    await context.close()
+  },
+)
 
-t.test('Chromium opens the route\'s workspace folder, URL-encoded, and code-server receives it intact', { skip, timeout: 120_000 }, async (t) => {
-  const { up, g, context, page } = await startBrowserFlow(t)
-  // The process provider's layout (under the container's directory), with characters a URL must escape.
-  const folder = '/home/a b/.local/state/zlh/containers/404/root/home/dev/work#space&x=1'
-  g.routes.set(404, { address: up.address, ready: true, name: 'folder', namespace: 'team-a', uid: 'uid-404', folder })
-  t.equal((await page.goto(g.gw.mintIdeToken(404, 'alice', { apiTokenId: null }).url, { waitUntil: 'load' }))?.status(), 200)
-  const landed = new URL(page.url())
-  t.equal(landed.origin, g.origin(404), 'still on the dev host')
-  t.equal(landed.searchParams.get('folder'), folder, 'the folder, decoded by the browser, is the route\'s')
-  t.equal(landed.hash, '', 'its # did not become a fragment')
-  const seen = up.requests.filter((r) => r.url.startsWith('/?')).map((r) => new URLSearchParams(r.url.slice(2)).get('folder'))
-  t.same(seen, [folder], 'code-server was asked for exactly that folder')
-  await context.close()
-})
+t.test(
+  "Chromium opens the route's workspace folder, URL-encoded, and code-server receives it intact",
+  { skip, timeout: 120_000 },
+  async (t) => {
+    const { up, g, context, page } = await startBrowserFlow(t)
+    // The process provider's layout (under the container's directory), with characters a URL must escape.
+    const folder = '/home/a b/.local/state/zlh/containers/404/root/home/dev/work#space&x=1'
+    g.routes.set(404, { address: up.address, ready: true, name: 'folder', namespace: 'team-a', uid: 'uid-404', folder })
+    t.equal((await page.goto(g.gw.mintIdeToken(404, 'alice', { apiTokenId: null }).url, { waitUntil: 'load' }))?.status(), 200)
+    const landed = new URL(page.url())
+    t.equal(landed.origin, g.origin(404), 'still on the dev host')
+    t.equal(landed.searchParams.get('folder'), folder, "the folder, decoded by the browser, is the route's")
+    t.equal(landed.hash, '', 'its # did not become a fragment')
+    const seen = up.requests.filter((r) => r.url.startsWith('/?')).map((r) => new URLSearchParams(r.url.slice(2)).get('folder'))
+    t.same(seen, [folder], 'code-server was asked for exactly that folder')
+    await context.close()
+  },
+)

@@ -10,10 +10,26 @@ t.test('accepts dev-<vmid>.<suffix> with an optional port, case-insensitively', 
 })
 
 t.test('refuses everything else', async (t) => {
-  for (const h of [undefined, '', 'dev-.ide.example.com', 'dev-0.ide.example.com', 'dev-012.ide.example.com', 'dev-12a.ide.example.com',
-    'dev-+12.ide.example.com', 'dev-12.ide.example.com.evil', 'dev-12.evil.com', 'xdev-12.ide.example.com', 'dev-12.xide.example.com',
-    'dev-12.ide.example.com:', 'dev-12.ide.example.com:123456', 'dev-12.ide.example.com:80a', 'a.dev-12.ide.example.com',
-    'dev-12345678901.ide.example.com', 'dev-12.sub.ide.example.com', '[::1]:80']) {
+  for (const h of [
+    undefined,
+    '',
+    'dev-.ide.example.com',
+    'dev-0.ide.example.com',
+    'dev-012.ide.example.com',
+    'dev-12a.ide.example.com',
+    'dev-+12.ide.example.com',
+    'dev-12.ide.example.com.evil',
+    'dev-12.evil.com',
+    'xdev-12.ide.example.com',
+    'dev-12.xide.example.com',
+    'dev-12.ide.example.com:',
+    'dev-12.ide.example.com:123456',
+    'dev-12.ide.example.com:80a',
+    'a.dev-12.ide.example.com',
+    'dev-12345678901.ide.example.com',
+    'dev-12.sub.ide.example.com',
+    '[::1]:80',
+  ]) {
     t.equal(m.match(h), undefined, String(h))
   }
 })

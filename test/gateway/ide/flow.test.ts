@@ -58,7 +58,11 @@ t.test('token attacks: replayed, expired, forged, other-vmid, other key → 401 
   await expectRejected(`/?token=${token}`, 101, /already been used/)
 
   const past = new IdeTokenIssuer(randomBytes(32))
-  await expectRejected(`/?token=${past.mint({ vmid: 101, uid: 'uid-1', apiTokenId: null, user: 'alice' }).token}`, 101, /not issued by this service/)
+  await expectRejected(
+    `/?token=${past.mint({ vmid: 101, uid: 'uid-1', apiTokenId: null, user: 'alice' }).token}`,
+    101,
+    /not issued by this service/,
+  )
   const good = g.gw.mintIdeToken(101, 'alice', { apiTokenId: null }).token
   const tampered = good.replace(/^v2\.101\./, 'v2.102.')
   await expectRejected(`/?token=${tampered}`, 102, /not issued by this service/)
@@ -74,7 +78,13 @@ t.test('a token on anything but a page load is refused, never forwarded', async 
   const before = up.requests.length
   const cookie = await signIn(g, 101)
   const { token } = g.gw.mintIdeToken(101, 'alice', { apiTokenId: null })
-  const r = await send(g.gw, { host: g.host(101), path: `/upload?token=${token}`, method: 'POST', body: 'x', headers: { cookie, origin: g.origin(101) } })
+  const r = await send(g.gw, {
+    host: g.host(101),
+    path: `/upload?token=${token}`,
+    method: 'POST',
+    body: 'x',
+    headers: { cookie, origin: g.origin(101) },
+  })
   t.equal(r.status, 405)
   t.equal(r.headers['x-zlh-error'], 'ZLH_GW_IDE_METHOD_NOT_ALLOWED')
   t.equal(up.requests.length, before)
@@ -86,7 +96,12 @@ t.test('an expired token with a valid signature is refused', async (t) => {
   const local = await startGateway({ signingKey: key })
   t.teardown(() => local.gw.close())
   local.routes.set(101, { address: up.address, ready: true, name: 'a', namespace: 'n', uid: 'uid-1' })
-  const old = new IdeTokenIssuer(key, { now: () => Date.now() - 61_000 }).mint({ vmid: 101, uid: 'uid-1', apiTokenId: null, user: 'alice' }).token
+  const old = new IdeTokenIssuer(key, { now: () => Date.now() - 61_000 }).mint({
+    vmid: 101,
+    uid: 'uid-1',
+    apiTokenId: null,
+    user: 'alice',
+  }).token
   const r = await send(local.gw, { host: local.host(101), path: `/?token=${old}` })
   t.equal(r.status, 401)
   t.match(r.body, /expired/)
@@ -96,7 +111,7 @@ t.test('an expired token with a valid signature is refused', async (t) => {
   t.equal((await send(local.gw, { host: local.host(101), path: `/?token=${fresh}` })).status, 302)
 })
 
-t.test('no cookie, a garbage cookie, or another dev host\'s cookie → 401, never proxied', async (t) => {
+t.test("no cookie, a garbage cookie, or another dev host's cookie → 401, never proxied", async (t) => {
   const before = up.requests.length
   const cookie101 = await signIn(g, 101)
   const attempts: Array<Record<string, string>> = [{}, { cookie: '__Host-zlh-ide=v1.101.9999999999.YQ.AAAA' }, { cookie: cookie101 }]
@@ -107,17 +122,25 @@ t.test('no cookie, a garbage cookie, or another dev host\'s cookie → 401, neve
   }
   // Smuggling a second copy of a valid cookie next to a forged one does not help either.
   const cookie102 = await signIn(g, 102, 'bob')
-  const r = await send(g.gw, { host: g.host(102), path: '/headers', headers: { cookie: `${cookie102}; ${cookie101.replace('101', '102')}` } })
+  const r = await send(g.gw, {
+    host: g.host(102),
+    path: '/headers',
+    headers: { cookie: `${cookie102}; ${cookie101.replace('101', '102')}` },
+  })
   t.equal(r.status, 200, 'the valid one is used; the forged one is ignored')
   t.equal(up.requests.length, before + 1, 'only the authorised request reached the upstream')
 })
 
 t.test('Origin must be the dev host on non-GET requests', async (t) => {
   const cookie = await signIn(g, 101)
-  const post = (origin?: string) => send(g.gw, {
-    host: g.host(101), path: '/upload', method: 'POST', body: 'x=1',
-    headers: { cookie, 'content-type': 'text/plain', ...(origin ? { origin } : {}) },
-  })
+  const post = (origin?: string) =>
+    send(g.gw, {
+      host: g.host(101),
+      path: '/upload',
+      method: 'POST',
+      body: 'x=1',
+      headers: { cookie, 'content-type': 'text/plain', ...(origin ? { origin } : {}) },
+    })
   for (const bad of [undefined, g.origin(102), `http://dev-101.${SUFFIX}:${g.gw.port}`, 'https://evil.example', 'null']) {
     const r = await post(bad)
     t.equal(r.status, 403, `origin ${bad}`)
@@ -133,11 +156,15 @@ t.test('Origin must be the dev host on non-GET requests', async (t) => {
 t.test('forwarded headers: zlh cookie stripped, X-Forwarded-* overwritten, Host kept', async (t) => {
   const cookie = await signIn(g, 101)
   const r = await send(g.gw, {
-    host: g.host(101), path: '/headers?q=1',
+    host: g.host(101),
+    path: '/headers?q=1',
     headers: {
       cookie: `a=1; ${cookie}; b=2`,
-      'x-forwarded-for': '6.6.6.6', 'x-forwarded-proto': 'gopher', 'x-forwarded-host': 'evil.example',
-      forwarded: 'for=6.6.6.6;host=evil.example', 'x-real-ip': '6.6.6.6',
+      'x-forwarded-for': '6.6.6.6',
+      'x-forwarded-proto': 'gopher',
+      'x-forwarded-host': 'evil.example',
+      forwarded: 'for=6.6.6.6;host=evil.example',
+      'x-real-ip': '6.6.6.6',
     },
   })
   t.equal(r.status, 200)
@@ -190,8 +217,18 @@ t.test('legacy /__ide/:id redirects into the dev host flow', async (t) => {
 t.test('hosts that are not dev-<digits>.<suffix> → 404, never proxied', async (t) => {
   const before = up.requests.length
   const cookie = await signIn(g, 101)
-  for (const host of [`dev-abc.${SUFFIX}`, `dev-0101.${SUFFIX}`, `dev-.${SUFFIX}`, `x.${SUFFIX}`, SUFFIX, `dev-101.${SUFFIX}.evil.example`,
-    `dev-101.evil.example`, `dev-101.${SUFFIX}:x`, `dev-1-101.${SUFFIX}`, `dev-99999999999.${SUFFIX}`]) {
+  for (const host of [
+    `dev-abc.${SUFFIX}`,
+    `dev-0101.${SUFFIX}`,
+    `dev-.${SUFFIX}`,
+    `x.${SUFFIX}`,
+    SUFFIX,
+    `dev-101.${SUFFIX}.evil.example`,
+    `dev-101.evil.example`,
+    `dev-101.${SUFFIX}:x`,
+    `dev-1-101.${SUFFIX}`,
+    `dev-99999999999.${SUFFIX}`,
+  ]) {
     const r = await send(g.gw, { host, path: '/headers', headers: { cookie } })
     t.equal(r.status, 404, host)
   }
@@ -199,11 +236,21 @@ t.test('hosts that are not dev-<digits>.<suffix> → 404, never proxied', async 
 })
 
 t.test('unknown or not-Ready DevServer → a clear page at once; upstream down → 502 page', async (t) => {
-  const c104 = await (async () => { g.routes.set(104, { address: up.address, ready: true, name: 'x', namespace: 'n', uid: 'uid-1' }); const c = await signIn(g, 104); g.routes.delete(104); return c })()
+  const c104 = await (async () => {
+    g.routes.set(104, { address: up.address, ready: true, name: 'x', namespace: 'n', uid: 'uid-1' })
+    const c = await signIn(g, 104)
+    g.routes.delete(104)
+    return c
+  })()
   const unknown = await send(g.gw, { host: g.host(104), path: '/x', headers: { cookie: c104 } })
   t.equal(unknown.status, 404)
   t.equal(unknown.headers['x-zlh-error'], 'ZLH_GW_IDE_DEVSERVER_NOT_FOUND')
-  const c103 = await (async () => { g.routes.set(103, { address: up.address, ready: true, name: 'starting', namespace: 'team-a', uid: 'uid-1' }); const c = await signIn(g, 103); g.routes.set(103, { address: up.address, ready: false, name: 'starting', namespace: 'team-a', uid: 'uid-1' }); return c })()
+  const c103 = await (async () => {
+    g.routes.set(103, { address: up.address, ready: true, name: 'starting', namespace: 'team-a', uid: 'uid-1' })
+    const c = await signIn(g, 103)
+    g.routes.set(103, { address: up.address, ready: false, name: 'starting', namespace: 'team-a', uid: 'uid-1' })
+    return c
+  })()
   const notReady = await send(g.gw, { host: g.host(103), path: '/x', headers: { cookie: c103 } })
   t.equal(notReady.status, 503)
   t.equal(notReady.headers['retry-after'], '5')
@@ -226,22 +273,40 @@ t.test('the session cookie is renewed once half its lifetime has passed', async 
   t.teardown(() => local.gw.close())
   local.routes.set(101, { address: up.address, ready: true, name: 'a', namespace: 'n', uid: 'uid-1' })
   const { IdeSessionCookie } = await import('../../../src/gateway/index.ts')
-  const young = new IdeSessionCookie(key, { ttlSeconds: 3600 }).issue({ vmid: 101, uid: 'uid-1', apiTokenId: null, user: 'alice' }).split(';')[0]!
+  const young = new IdeSessionCookie(key, { ttlSeconds: 3600 })
+    .issue({ vmid: 101, uid: 'uid-1', apiTokenId: null, user: 'alice' })
+    .split(';')[0]!
   const r1 = await send(local.gw, { host: local.host(101), path: '/headers', headers: { cookie: young } })
   t.same(r1.headers['set-cookie'], ['app=1; Path=/'], 'a fresh cookie is not re-issued')
-  const aged = new IdeSessionCookie(key, { ttlSeconds: 3600, now: () => now - 2000 * 1000 }).issue({ vmid: 101, uid: 'uid-1', apiTokenId: null, user: 'alice' }).split(';')[0]!
+  const aged = new IdeSessionCookie(key, { ttlSeconds: 3600, now: () => now - 2000 * 1000 })
+    .issue({ vmid: 101, uid: 'uid-1', apiTokenId: null, user: 'alice' })
+    .split(';')[0]!
   const r2 = await send(local.gw, { host: local.host(101), path: '/headers', headers: { cookie: aged } })
   t.equal(r2.status, 200)
   const renewed = (r2.headers['set-cookie'] ?? []).find((c) => c.startsWith('__Host-zlh-ide='))
   t.ok(renewed, 'renewed')
   t.match(renewed!, /Max-Age=43200; Path=\/; HttpOnly; Secure; SameSite=Lax/, 'the browser keeps it 12 h; the signed expiry is the ttl')
-  const gone = new IdeSessionCookie(key, { ttlSeconds: 3600, now: () => now - 3601 * 1000 }).issue({ vmid: 101, uid: 'uid-1', apiTokenId: null, user: 'alice' }).split(';')[0]!
-  t.equal((await send(local.gw, { host: local.host(101), path: '/headers', headers: { cookie: gone } })).status, 401, 'expired cookie refused')
+  const gone = new IdeSessionCookie(key, { ttlSeconds: 3600, now: () => now - 3601 * 1000 })
+    .issue({ vmid: 101, uid: 'uid-1', apiTokenId: null, user: 'alice' })
+    .split(';')[0]!
+  t.equal(
+    (await send(local.gw, { host: local.host(101), path: '/headers', headers: { cookie: gone } })).status,
+    401,
+    'expired cookie refused',
+  )
 })
 
 t.test('minting is explicit about what a link is bound to', async (t) => {
-  t.throws(() => g.gw.mintIdeToken(999, 'alice', { apiTokenId: null }), /no DevServer is routed at vmid 999/, 'no route and no uid: nothing to bind to')
-  t.throws(() => g.gw.mintIdeToken(101, 'alice', { apiTokenId: '0123456789ab' }), /needs a gateway with apiTokens/, 'a portal token id this gateway cannot check')
+  t.throws(
+    () => g.gw.mintIdeToken(999, 'alice', { apiTokenId: null }),
+    /no DevServer is routed at vmid 999/,
+    'no route and no uid: nothing to bind to',
+  )
+  t.throws(
+    () => g.gw.mintIdeToken(101, 'alice', { apiTokenId: '0123456789ab' }),
+    /needs a gateway with apiTokens/,
+    'a portal token id this gateway cannot check',
+  )
   const forOther = g.gw.mintIdeToken(101, 'alice', { uid: 'some-other-uid', apiTokenId: null })
   const r = await send(g.gw, { host: g.host(101), path: `/?token=${forOther.token}` })
   t.equal(r.status, 401, 'a link for another DevServer uid at this vmid is refused')

@@ -14,13 +14,20 @@ t.test('a token redeems once, for its vmid, carrying its binding', async (t) => 
   t.same(await issuer.redeem(token, 42), { ok: true, binding: bound({ user: 'ünïcode user' }) })
   t.same(await issuer.redeem(token, 42), { ok: false, reason: 'replayed' })
   const direct = issuer.mint(bound({ apiTokenId: null }))
-  t.same(await issuer.redeem(direct.token, 42), { ok: true, binding: bound({ apiTokenId: null }) }, 'no portal token behind it: said explicitly')
+  t.same(
+    await issuer.redeem(direct.token, 42),
+    { ok: true, binding: bound({ apiTokenId: null }) },
+    'no portal token behind it: said explicitly',
+  )
 })
 
 t.test('a token whose binding no longer holds is refused and not used up', async (t) => {
   const issuer = new IdeTokenIssuer(key)
   const { token } = issuer.mint(bound())
-  t.same(await issuer.redeem(token, 42, (b) => (b.uid === UID ? 'devserver-replaced' : undefined)), { ok: false, reason: 'devserver-replaced' })
+  t.same(await issuer.redeem(token, 42, (b) => (b.uid === UID ? 'devserver-replaced' : undefined)), {
+    ok: false,
+    reason: 'devserver-replaced',
+  })
   t.same(await issuer.redeem(token, 42, () => 'token-revoked'), { ok: false, reason: 'token-revoked' })
   t.match(await issuer.redeem(token, 42, () => undefined), { ok: true }, 'still redeemable once the binding holds')
 })
@@ -30,8 +37,15 @@ t.test('forged, tampered, foreign-key and expired tokens are refused', async (t)
   const { token } = issuer.mint(bound())
   const parts = token.split('.')
   t.same(await issuer.redeem(new IdeTokenIssuer(randomBytes(32)).mint(bound()).token, 42), { ok: false, reason: 'forged' })
-  t.same(await issuer.redeem([...parts.slice(0, 6), Buffer.from('mallory').toString('base64url'), parts[7]].join('.'), 42), { ok: false, reason: 'forged' })
-  t.same(await issuer.redeem([parts[0], parts[1], 'another-uid', ...parts.slice(3)].join('.'), 42), { ok: false, reason: 'forged' }, 'the uid is signed')
+  t.same(await issuer.redeem([...parts.slice(0, 6), Buffer.from('mallory').toString('base64url'), parts[7]].join('.'), 42), {
+    ok: false,
+    reason: 'forged',
+  })
+  t.same(
+    await issuer.redeem([parts[0], parts[1], 'another-uid', ...parts.slice(3)].join('.'), 42),
+    { ok: false, reason: 'forged' },
+    'the uid is signed',
+  )
   t.same(await issuer.redeem(`${token.slice(0, -2)}AA`, 42), { ok: false, reason: 'forged' })
   t.same(await issuer.redeem('', 42), { ok: false, reason: 'malformed' })
   t.same(await issuer.redeem('a b', 42), { ok: false, reason: 'malformed' })

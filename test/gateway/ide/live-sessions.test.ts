@@ -5,12 +5,27 @@ import { PassThrough } from 'node:stream'
 import { bindingEnded, LiveSessions, type IdeSession } from '../../../src/gateway/ide/index.ts'
 import type { ResolvedRoute } from '../../../src/gateway/ide/index.ts'
 
-const session = (over: Partial<IdeSession> = {}): IdeSession => ({ vmid: 7, uid: 'uid-a', apiTokenId: 'abc123abc123', user: 'alice', sid: 's'.repeat(22), expiresAtMs: 0, ...over })
+const session = (over: Partial<IdeSession> = {}): IdeSession => ({
+  vmid: 7,
+  uid: 'uid-a',
+  apiTokenId: 'abc123abc123',
+  user: 'alice',
+  sid: 's'.repeat(22),
+  expiresAtMs: 0,
+  ...over,
+})
 
 t.test('traffic keeps a session in use for one lifetime; closeWhere closes ended sessions only', async (t) => {
   let now = 1_000_000
   const closed: PassThrough[] = []
-  const live = new LiveSessions({ ttlMs: 60_000, now: () => now, close: (s) => { closed.push(s as PassThrough); s.destroy() } })
+  const live = new LiveSessions({
+    ttlMs: 60_000,
+    now: () => now,
+    close: (s) => {
+      closed.push(s as PassThrough)
+      s.destroy()
+    },
+  })
   const a = new PassThrough()
   const b = new PassThrough()
   const watchA = live.track(a, session({ sid: 'a'.repeat(22) }))
@@ -25,7 +40,10 @@ t.test('traffic keeps a session in use for one lifetime; closeWhere closes ended
   t.notOk(live.inUse('b'.repeat(22)), 'no traffic for a lifetime: not in use')
   t.notOk(live.inUse('nobody'))
   t.equal(live.openSockets, 2)
-  t.equal(live.closeWhere((s) => s.vmid === 8), 1)
+  t.equal(
+    live.closeWhere((s) => s.vmid === 8),
+    1,
+  )
   t.same(closed, [b])
   t.equal(live.openSockets, 1)
   a.destroy()
@@ -44,5 +62,9 @@ t.test('a binding holds while the route has its uid and its API token exists; fa
   t.equal(bindingEnded(session(), { ...route, uid: 'uid-b' }, tokens), 'devserver-replaced')
   t.equal(bindingEnded(session({ apiTokenId: 'ffffffffffff' }), route, tokens), 'token-revoked')
   t.equal(bindingEnded(session(), route, undefined), 'token-revoked', 'a token id nobody can check is not trusted')
-  t.equal(bindingEnded(session({ apiTokenId: null }), route, undefined), undefined, 'no portal token behind it (explicit): only the DevServer binds it')
+  t.equal(
+    bindingEnded(session({ apiTokenId: null }), route, undefined),
+    undefined,
+    'no portal token behind it (explicit): only the DevServer binds it',
+  )
 })

@@ -38,7 +38,12 @@ async function freePort(): Promise<number> {
   return port
 }
 
-interface CodeServer { child: ChildProcess; port: number; output(): string; stop(): Promise<void> }
+interface CodeServer {
+  child: ChildProcess
+  port: number
+  output(): string
+  stop(): Promise<void>
+}
 
 /** Starts code-server in its own process group with every path it writes under `dir`. */
 async function startCodeServer(bin: string, dir: string, workspace: string): Promise<CodeServer> {
@@ -50,44 +55,93 @@ async function startCodeServer(bin: string, dir: string, workspace: string): Pro
   await mkdir(join(dir, 'user-data', 'User'), { recursive: true })
   await mkdir(home, { recursive: true })
   // No trust prompt or welcome page in the way of the Explorer; no network calls.
-  await writeFile(join(dir, 'user-data', 'User', 'settings.json'), JSON.stringify({
-    'security.workspace.trust.enabled': false,
-    'workbench.startupEditor': 'none',
-    'telemetry.telemetryLevel': 'off',
-    'extensions.autoCheckUpdates': false,
-    'update.mode': 'none',
-  }))
+  await writeFile(
+    join(dir, 'user-data', 'User', 'settings.json'),
+    JSON.stringify({
+      'security.workspace.trust.enabled': false,
+      'workbench.startupEditor': 'none',
+      'telemetry.telemetryLevel': 'off',
+      'extensions.autoCheckUpdates': false,
+      'update.mode': 'none',
+    }),
+  )
   let output = ''
-  const child = spawn(cmd, [
-    ...pre, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check',
-    '--disable-workspace-trust', '--config', join(dir, 'config.yaml'),
-    '--user-data-dir', join(dir, 'user-data'), '--extensions-dir', join(dir, 'extensions'), workspace,
-  ], {
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local', 'share'), SHELL: '/bin/sh' },
-  })
-  const keep = (b: Buffer): void => { output = (output + b.toString()).slice(-8000) }
+  const child = spawn(
+    cmd,
+    [
+      ...pre,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--config',
+      join(dir, 'config.yaml'),
+      '--user-data-dir',
+      join(dir, 'user-data'),
+      '--extensions-dir',
+      join(dir, 'extensions'),
+      workspace,
+    ],
+    {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        HOME: home,
+        XDG_CONFIG_HOME: join(home, '.config'),
+        XDG_DATA_HOME: join(home, '.local', 'share'),
+        SHELL: '/bin/sh',
+      },
+    },
+  )
+  const keep = (b: Buffer): void => {
+    output = (output + b.toString()).slice(-8000)
+  }
   child.stdout!.on('data', keep)
   child.stderr!.on('data', keep)
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   let gone = false
-  void exited.then(() => { gone = true })
+  void exited.then(() => {
+    gone = true
+  })
   const stop = async (): Promise<void> => {
     if (gone || child.pid === undefined) return
-    try { process.kill(-child.pid, 'SIGTERM') } catch { return }
-    const timer = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL') } catch { /* already gone */ } }, 10_000)
+    try {
+      process.kill(-child.pid, 'SIGTERM')
+    } catch {
+      return
+    }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL')
+      } catch {
+        /* already gone */
+      }
+    }, 10_000)
     await exited
     clearTimeout(timer)
     // Children code-server forked (extension host, pty shells) share the group; none may stay.
-    try { process.kill(-child.pid, 'SIGKILL') } catch { /* group empty */ }
+    try {
+      process.kill(-child.pid, 'SIGKILL')
+    } catch {
+      /* group empty */
+    }
   }
   const until = Date.now() + 90_000
   for (;;) {
     if (gone) throw new Error(`code-server exited before it was healthy:\n${output}`)
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    )
     if (ok) break
-    if (Date.now() > until) { await stop(); throw new Error(`code-server not healthy after 90 s:\n${output}`) }
+    if (Date.now() > until) {
+      await stop()
+      throw new Error(`code-server not healthy after 90 s:\n${output}`)
+    }
     await new Promise((r) => setTimeout(r, 250))
   }
   return { child, port, output: () => output, stop }
@@ -97,10 +151,16 @@ async function startCodeServer(bin: string, dir: string, workspace: string): Pro
 function handshake(url: string, opts: { origin: string; cookie?: string; ca?: string }): Promise<{ status: number; error?: string }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, {
-      origin: opts.origin, headers: opts.cookie ? { cookie: opts.cookie } : {}, ca: opts.ca,
-      lookup: loopbackLookup, handshakeTimeout: 15_000,
+      origin: opts.origin,
+      headers: opts.cookie ? { cookie: opts.cookie } : {},
+      ca: opts.ca,
+      lookup: loopbackLookup,
+      handshakeTimeout: 15_000,
     })
-    ws.once('open', () => { ws.terminate(); resolve({ status: 101 }) })
+    ws.once('open', () => {
+      ws.terminate()
+      resolve({ status: 101 })
+    })
     ws.once('unexpected-response', (_req, res) => {
       resolve({ status: res.statusCode ?? 0, error: res.headers['x-zlh-error'] as string | undefined })
       res.resume()
@@ -110,9 +170,12 @@ function handshake(url: string, opts: { origin: string; cookie?: string; ca?: st
   })
 }
 
-const skipReason = BIN === undefined
-  ? 'set ZLH_CODE_SERVER_BIN=<path to code-server> to run against the real code-server'
-  : !existsSync(CHROMIUM) ? `${CHROMIUM} missing: apt-get install -y chromium` : undefined
+const skipReason =
+  BIN === undefined
+    ? 'set ZLH_CODE_SERVER_BIN=<path to code-server> to run against the real code-server'
+    : !existsSync(CHROMIUM)
+      ? `${CHROMIUM} missing: apt-get install -y chromium`
+      : undefined
 
 if (skipReason !== undefined) {
   t.plan(0, skipReason)
@@ -151,7 +214,14 @@ if (skipReason !== undefined) {
     const first = await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 90_000 })
     t.equal(first?.status(), 200, 'the workbench page came from code-server')
     t.equal(page.url(), `${origin}/?folder=${workspace}`, 'landed on the dev host with the workspace folder')
-    t.same(responses.slice(0, 2).map((r) => [r.url, r.status]), [[url, 302], [`${origin}/`, 302]], 'token URL → / → ?folder=')
+    t.same(
+      responses.slice(0, 2).map((r) => [r.url, r.status]),
+      [
+        [url, 302],
+        [`${origin}/`, 302],
+      ],
+      'token URL → / → ?folder=',
+    )
     await ui(page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 120_000 }))
     t.pass('the VS Code workbench rendered')
 
@@ -178,14 +248,33 @@ if (skipReason !== undefined) {
     // 4. What went over the wire.
     const live = sockets.filter((s) => s.url.startsWith(`wss://dev-${VMID}.${SUFFIX}:${g.gw.port}/`))
     t.ok(live.length >= 1, 'the workbench opened WebSockets to the dev host')
-    t.ok(live.some((s) => s.framesIn > 0), 'and received frames on them')
-    t.same(sockets.filter((s) => s.error !== undefined), [], 'no WebSocket failed')
-    t.comment(`WebSockets: ${JSON.stringify(sockets.map((s) => ({ url: redactReconnectionToken(s.url), in: s.framesIn, out: s.framesOut })))}`)
-    t.same(responses.filter((r) => r.status === 401 || r.status === 403), [], 'no response was 401/403 (code-server\'s origin check passed)')
+    t.ok(
+      live.some((s) => s.framesIn > 0),
+      'and received frames on them',
+    )
+    t.same(
+      sockets.filter((s) => s.error !== undefined),
+      [],
+      'no WebSocket failed',
+    )
+    t.comment(
+      `WebSockets: ${JSON.stringify(sockets.map((s) => ({ url: redactReconnectionToken(s.url), in: s.framesIn, out: s.framesOut })))}`,
+    )
+    t.same(
+      responses.filter((r) => r.status === 401 || r.status === 403),
+      [],
+      "no response was 401/403 (code-server's origin check passed)",
+    )
     // blob: URLs are the page's own objects, not requests.
     const fetched = responses.filter((r) => !r.url.startsWith('blob:'))
-    t.same(fetched.filter((r) => !r.url.startsWith(`${origin}/`)).map((r) => r.url), [], 'every request went to the dev host')
-    t.comment(`${fetched.length} responses; paths: ${[...new Set(fetched.map((r) => new URL(r.url).pathname.split('/').slice(0, 3).join('/')))].join(' ')}`)
+    t.same(
+      fetched.filter((r) => !r.url.startsWith(`${origin}/`)).map((r) => r.url),
+      [],
+      'every request went to the dev host',
+    )
+    t.comment(
+      `${fetched.length} responses; paths: ${[...new Set(fetched.map((r) => new URL(r.url).pathname.split('/').slice(0, 3).join('/')))].join(' ')}`,
+    )
 
     // 5. The session cookie as the browser holds it.
     const cookies = await context.cookies(`${origin}/`)
@@ -208,8 +297,15 @@ if (skipReason !== undefined) {
       })
       return { status, echo }
     })()`)
-    t.same(viaPortProxy, { status: 200, echo: 'through two proxies' }, 'HTTP and a WebSocket through code-server\'s /proxy/<port>/')
-    t.same(app.requests.map((r) => [r.method, r.url]), [['GET', '/hello'], ['GET', '/echo?x=1']], 'the app saw both, prefix stripped by code-server')
+    t.same(viaPortProxy, { status: 200, echo: 'through two proxies' }, "HTTP and a WebSocket through code-server's /proxy/<port>/")
+    t.same(
+      app.requests.map((r) => [r.method, r.url]),
+      [
+        ['GET', '/hello'],
+        ['GET', '/echo?x=1'],
+      ],
+      'the app saw both, prefix stripped by code-server',
+    )
 
     // 7. A gateway restart (a new replica on the same address with the same signing key): the
     //    workbench reconnects its WebSockets with its reconnection token and the session goes on.
@@ -228,27 +324,53 @@ if (skipReason !== undefined) {
     await page.keyboard.type('echo zlh-$((7*7))-back pid=$$\n')
     const back = page.locator('.xterm-rows', { hasText: 'zlh-49-back' })
     await ui(back.waitFor({ state: 'visible', timeout: 60_000 }))
-    t.equal(Number(/zlh-49-back\s+pid=(\d+)/.exec(await back.innerText())?.[1]), shellPid, 'the same terminal\'s shell answers after the reconnect')
+    t.equal(
+      Number(/zlh-49-back\s+pid=(\d+)/.exec(await back.innerText())?.[1]),
+      shellPid,
+      "the same terminal's shell answers after the reconnect",
+    )
 
     // 8. Origins: the gateway refuses a foreign one with a valid cookie; the dev host's own opens.
     const wsUrl = `wss://dev-${VMID}.${SUFFIX}:${g.gw.port}/?reconnectionToken=${crypto.randomUUID()}&reconnection=false&skipWebSocketFrames=false`
     const cookie = `${c!.name}=${c!.value}`
-    t.same(await handshake(wsUrl, { origin: 'https://evil.example', cookie, ca: tls.caCert }), { status: 403, error: 'ZLH_GW_IDE_ORIGIN_MISMATCH' }, 'foreign Origin refused by the gateway')
-    t.same(await handshake(wsUrl.replace(/reconnectionToken=[^&]+/, `reconnectionToken=${crypto.randomUUID()}`), { origin, cookie, ca: tls.caCert }), { status: 101 }, 'the dev host\'s own Origin upgrades through to code-server')
+    t.same(
+      await handshake(wsUrl, { origin: 'https://evil.example', cookie, ca: tls.caCert }),
+      { status: 403, error: 'ZLH_GW_IDE_ORIGIN_MISMATCH' },
+      'foreign Origin refused by the gateway',
+    )
+    t.same(
+      await handshake(wsUrl.replace(/reconnectionToken=[^&]+/, `reconnectionToken=${crypto.randomUUID()}`), {
+        origin,
+        cookie,
+        ca: tls.caCert,
+      }),
+      { status: 101 },
+      "the dev host's own Origin upgrades through to code-server",
+    )
     // code-server's own check is real: straight to it, a foreign Origin is refused.
-    const direct = await handshake(`ws://127.0.0.1:${cs.port}/?reconnectionToken=${crypto.randomUUID()}&reconnection=false&skipWebSocketFrames=false`, { origin: 'https://evil.example' })
+    const direct = await handshake(
+      `ws://127.0.0.1:${cs.port}/?reconnectionToken=${crypto.randomUUID()}&reconnection=false&skipWebSocketFrames=false`,
+      { origin: 'https://evil.example' },
+    )
     t.equal(direct.status, 403, 'code-server itself refuses a foreign Origin')
 
     await context.close()
 
     // 9. Stopping code-server leaves nothing behind: the terminal's shell (own session) goes too.
     await cs.stop()
-    const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true } catch { return false } }
+    const alive = (pid: number): boolean => {
+      try {
+        process.kill(pid, 0)
+        return true
+      } catch {
+        return false
+      }
+    }
     const until = Date.now() + 15_000
     while (alive(shellPid) && Date.now() < until) await new Promise((r) => setTimeout(r, 100))
     const shellLeft = alive(shellPid)
     if (shellLeft) process.kill(shellPid, 'SIGKILL')
     t.notOk(alive(cs.child.pid!), 'code-server exited')
-    t.notOk(shellLeft, 'the terminal\'s shell exited with it')
+    t.notOk(shellLeft, "the terminal's shell exited with it")
   })
 }

@@ -9,7 +9,10 @@ const bound = (over: Partial<IdeBinding> = {}): IdeBinding => ({ vmid: 7, uid: U
 
 t.test('the cookie is __Host-, Secure, HttpOnly, SameSite=Lax, Path=/, no Domain, expiring', async (t) => {
   const c = new IdeSessionCookie(key, { ttlSeconds: 1800 }).issue(bound())
-  t.match(c, /^__Host-zlh-ide=v2\.7\.3f1c2a9e-1111-4a4a-8b8b-0123456789ab\.0123456789ab\.[A-Za-z0-9_-]{22}\.\d+\.YWxpY2U\.[A-Za-z0-9_-]{43}; Max-Age=43200; Path=\/; HttpOnly; Secure; SameSite=Lax$/)
+  t.match(
+    c,
+    /^__Host-zlh-ide=v2\.7\.3f1c2a9e-1111-4a4a-8b8b-0123456789ab\.0123456789ab\.[A-Za-z0-9_-]{22}\.\d+\.YWxpY2U\.[A-Za-z0-9_-]{43}; Max-Age=43200; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
+  )
   t.equal(new IdeSessionCookie(key).ttlSeconds, 1800, 'sessions last 30 min by default')
 })
 
@@ -34,8 +37,15 @@ t.test('a session is bound to its vmid, uid, API token, signature and expiry', a
   t.equal(s.sessionFor(renewed, 7)!.sid, half.sid, 'renewal keeps the session id')
   now += 1800_000
   t.equal(s.sessionFor(v, 7), undefined, 'expired')
-  t.match(s.sessionFor(v, 7, (sid) => sid === half.sid), { sid: half.sid }, 'an expired session still in use (WebSocket traffic) is accepted')
-  t.equal(s.sessionFor(v, 7, () => false), undefined)
+  t.match(
+    s.sessionFor(v, 7, (sid) => sid === half.sid),
+    { sid: half.sid },
+    'an expired session still in use (WebSocket traffic) is accepted',
+  )
+  t.equal(
+    s.sessionFor(v, 7, () => false),
+    undefined,
+  )
   t.ok(s.sessionFor(renewed, 7), 'the renewed value lives on')
 })
 
@@ -53,7 +63,7 @@ t.test('only the zlh cookie is stripped', async (t) => {
   t.equal(stripSessionCookie(undefined), undefined)
 })
 
-t.test('route table: addresses parsed once, ports defaulted to code-server\'s, uid required, changes announced', async (t) => {
+t.test("route table: addresses parsed once, ports defaulted to code-server's, uid required, changes announced", async (t) => {
   const r = new InMemoryRouteTable()
   const changed: number[] = []
   r.onChange((vmid) => changed.push(vmid))

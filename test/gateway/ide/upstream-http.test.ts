@@ -12,29 +12,59 @@ t.test('bodies, HEAD and aborts through the proxy', async (t) => {
   const seen: IncomingMessage[] = []
   const up = createServer((req, res) => {
     seen.push(req)
-    if (req.url === '/big') { res.writeHead(200, { 'content-length': BIG }); res.end(Buffer.alloc(BIG, 7)); return }
-    if (req.url === '/hang') { req.socket.once('close', () => { upstreamClosed++ }); res.writeHead(200); res.write('partial'); return }
+    if (req.url === '/big') {
+      res.writeHead(200, { 'content-length': BIG })
+      res.end(Buffer.alloc(BIG, 7))
+      return
+    }
+    if (req.url === '/hang') {
+      req.socket.once('close', () => {
+        upstreamClosed++
+      })
+      res.writeHead(200)
+      res.write('partial')
+      return
+    }
     let n = 0
-    req.on('data', (c: Buffer) => { n += c.length })
-    req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'yes', connection: 'keep-alive' }); res.end(JSON.stringify({ n, te: req.headers['transfer-encoding'] ?? null })) })
+    req.on('data', (c: Buffer) => {
+      n += c.length
+    })
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'yes', connection: 'keep-alive' })
+      res.end(JSON.stringify({ n, te: req.headers['transfer-encoding'] ?? null }))
+    })
   })
   await new Promise<void>((r) => up.listen(0, '127.0.0.1', r))
-  t.teardown(() => new Promise<void>((r) => { up.closeAllConnections(); up.close(() => r()) }))
+  t.teardown(
+    () =>
+      new Promise<void>((r) => {
+        up.closeAllConnections()
+        up.close(() => r())
+      }),
+  )
   const g = await startGateway()
   t.teardown(() => g.gw.close())
   g.routes.set(9, { address: `127.0.0.1:${(up.address() as AddressInfo).port}`, ready: true, name: 'x', namespace: 'y', uid: 'uid-1' })
   const cookie = await signIn(g, 9)
 
-  const call = (path: string, method = 'GET', body?: (req: ReturnType<typeof request>) => void) => new Promise<{ status: number; headers: IncomingMessage['headers']; bytes: number; text: string }>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: g.gw.port, path, method, agent: false, headers: { host: g.host(9), cookie, origin: g.origin(9) } }, (res) => {
-      let bytes = 0; let text = ''
-      res.on('data', (c: Buffer) => { bytes += c.length; if (text.length < 1000) text += c.toString() })
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, bytes, text }))
+  const call = (path: string, method = 'GET', body?: (req: ReturnType<typeof request>) => void) =>
+    new Promise<{ status: number; headers: IncomingMessage['headers']; bytes: number; text: string }>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: g.gw.port, path, method, agent: false, headers: { host: g.host(9), cookie, origin: g.origin(9) } },
+        (res) => {
+          let bytes = 0
+          let text = ''
+          res.on('data', (c: Buffer) => {
+            bytes += c.length
+            if (text.length < 1000) text += c.toString()
+          })
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, bytes, text }))
+        },
+      )
+      req.on('error', reject)
+      if (body) body(req)
+      else req.end()
     })
-    req.on('error', reject)
-    if (body) body(req)
-    else req.end()
-  })
 
   const big = await call('/big')
   t.equal(big.status, 200)
@@ -56,9 +86,15 @@ t.test('bodies, HEAD and aborts through the proxy', async (t) => {
 
   // A client that goes away mid-response takes the upstream request with it.
   await new Promise<void>((resolve) => {
-    const req = request({ host: '127.0.0.1', port: g.gw.port, path: '/hang', agent: false, headers: { host: g.host(9), cookie } }, (res) => {
-      res.once('data', () => { req.destroy(); resolve() })
-    })
+    const req = request(
+      { host: '127.0.0.1', port: g.gw.port, path: '/hang', agent: false, headers: { host: g.host(9), cookie } },
+      (res) => {
+        res.once('data', () => {
+          req.destroy()
+          resolve()
+        })
+      },
+    )
     req.on('error', () => {})
     req.end()
   })
@@ -70,17 +106,34 @@ t.test('the connection pool of an upstream nobody uses any more is closed', asyn
   let connections = 0
   let open = 0
   const up = createServer((_req, res) => res.end('hi'))
-  up.on('connection', (s) => { connections++; open++; s.once('close', () => { open-- }) })
+  up.on('connection', (s) => {
+    connections++
+    open++
+    s.once('close', () => {
+      open--
+    })
+  })
   await new Promise<void>((r) => up.listen(0, '127.0.0.1', r))
-  t.teardown(() => new Promise<void>((r) => { up.closeAllConnections(); up.close(() => r()) }))
+  t.teardown(
+    () =>
+      new Promise<void>((r) => {
+        up.closeAllConnections()
+        up.close(() => r())
+      }),
+  )
   const g = await startGateway({ idleUpstreamPoolMs: 200 })
   t.teardown(() => g.gw.close())
   g.routes.set(11, { address: `127.0.0.1:${(up.address() as AddressInfo).port}`, ready: true, name: 'x', namespace: 'y', uid: 'uid-1' })
   const cookie = await signIn(g, 11)
-  const get = () => new Promise<number>((resolve, reject) => {
-    request({ host: '127.0.0.1', port: g.gw.port, path: '/x', agent: false, headers: { host: g.host(11), cookie } }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode!)) })
-      .on('error', reject).end()
-  })
+  const get = () =>
+    new Promise<number>((resolve, reject) => {
+      request({ host: '127.0.0.1', port: g.gw.port, path: '/x', agent: false, headers: { host: g.host(11), cookie } }, (res) => {
+        res.resume()
+        res.on('end', () => resolve(res.statusCode!))
+      })
+        .on('error', reject)
+        .end()
+    })
 
   t.equal(await get(), 200)
   t.equal(g.gw.pooledUpstreams, 1)

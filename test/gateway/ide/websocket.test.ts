@@ -21,8 +21,12 @@ t.teardown(async () => {
   await up.close()
 })
 
-const opened = async (ws: WebSocket) => { await once(ws, 'open'); return ws }
-const allClosed = () => waitFor(() => g.gw.openWebSockets === 0 && up.wss.clients.size === 0 && numOpenSockets() === 0, 'every proxied socket to close')
+const opened = async (ws: WebSocket) => {
+  await once(ws, 'open')
+  return ws
+}
+const allClosed = () =>
+  waitFor(() => g.gw.openWebSockets === 0 && up.wss.clients.size === 0 && numOpenSockets() === 0, 'every proxied socket to close')
 
 /** The HTTP status a refused upgrade answered with, and its error code. */
 function refusal(ws: WebSocket): Promise<{ status: number; code: string | undefined }> {
@@ -37,10 +41,13 @@ function refusal(ws: WebSocket): Promise<{ status: number; code: string | undefi
 }
 
 t.test('messages both ways, text and binary, on any path; upstream sees the dev host', async (t) => {
-  const ws = await opened(openWs(g, 201, {
-    cookie: `${cookie}; other=1`, path: '/stable-abc/vscode-remote-resource?reconnectionToken=x',
-    headers: { forwarded: 'host=evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-for': '6.6.6.6' },
-  }))
+  const ws = await opened(
+    openWs(g, 201, {
+      cookie: `${cookie}; other=1`,
+      path: '/stable-abc/vscode-remote-resource?reconnectionToken=x',
+      headers: { forwarded: 'host=evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-for': '6.6.6.6' },
+    }),
+  )
   const upgrade = up.requests.at(-1)!
   t.equal(upgrade.url, '/stable-abc/vscode-remote-resource?reconnectionToken=x')
   t.equal(upgrade.headers.host, g.host(201))

@@ -18,16 +18,23 @@ t.teardown(async () => {
 })
 
 let nextVmid = 300
-async function folderRedirect(folder: string | undefined): Promise<{ location: string | undefined, vmid: number }> {
+async function folderRedirect(folder: string | undefined): Promise<{ location: string | undefined; vmid: number }> {
   const vmid = nextVmid++
-  g.routes.set(vmid, { address: up.address, ready: true, name: `dev-${vmid}`, namespace: 'team-a', uid: `uid-${vmid}`, ...(folder === undefined ? {} : { folder }) })
+  g.routes.set(vmid, {
+    address: up.address,
+    ready: true,
+    name: `dev-${vmid}`,
+    namespace: 'team-a',
+    uid: `uid-${vmid}`,
+    ...(folder === undefined ? {} : { folder }),
+  })
   const cookie = await signIn(g, vmid)
   const r = await send(g.gw, { host: g.host(vmid), path: '/', headers: { cookie } })
   if (r.status !== 302) throw new Error(`expected a redirect, got ${r.status} ${r.body}`)
   return { location: r.headers.location, vmid }
 }
 
-t.test('the redirect opens the route\'s folder (the process provider\'s layout), slashes literal', async (t) => {
+t.test("the redirect opens the route's folder (the process provider's layout), slashes literal", async (t) => {
   const folder = '/home/me/.local/state/zlh/containers/1001/home/dev/workspace'
   const { location, vmid } = await folderRedirect(folder)
   t.equal(location, `${g.origin(vmid)}/?folder=${folder}`)
@@ -54,9 +61,25 @@ t.test('no folder in the status (an older agent) → /home/dev/workspace', async
 
 t.test('a hostile folder is ignored: the default opens, on the dev host, with nothing injected', async (t) => {
   const hostile = [
-    'relative/path', 'workspace', '', '/', '//evil.example/x', '///evil.example', '/\\evil.example',
-    '/ok\r\nSet-Cookie: x=1', '/ok\nx', '/tab\there', '/nul\u0000', '/del\u007f', '/ls\u2028x',
-    '/a/../../etc', '/a/./b', '/a//b', 'https://evil.example/', 'javascript:alert(1)', '/' + 'a'.repeat(5000),
+    'relative/path',
+    'workspace',
+    '',
+    '/',
+    '//evil.example/x',
+    '///evil.example',
+    '/\\evil.example',
+    '/ok\r\nSet-Cookie: x=1',
+    '/ok\nx',
+    '/tab\there',
+    '/nul\u0000',
+    '/del\u007f',
+    '/ls\u2028x',
+    '/a/../../etc',
+    '/a/./b',
+    '/a//b',
+    'https://evil.example/',
+    'javascript:alert(1)',
+    '/' + 'a'.repeat(5000),
   ]
   for (const folder of hostile) {
     const { location, vmid } = await folderRedirect(folder)

@@ -27,7 +27,10 @@ t.test('one claim per id across instances, swept after expiry', async (t) => {
   const leases = (await env.client.list<any>(LEASE, { namespace: NS })).items
   t.equal(leases.length, 2)
   t.notOk(JSON.stringify(leases).includes(nonce), 'the nonce itself is not written to the API')
-  t.match(leases.map((l) => l.metadata.name), [/^zlh-ide-token-[0-9a-f]{40}$/, /^zlh-ide-token-[0-9a-f]{40}$/])
+  t.match(
+    leases.map((l) => l.metadata.name),
+    [/^zlh-ide-token-[0-9a-f]{40}$/, /^zlh-ide-token-[0-9a-f]{40}$/],
+  )
 
   t.equal(await a.sweep(), 0, 'nothing has expired yet')
   // Past the short claim's expiry plus the skew margin, not yet the long one's.

@@ -27,14 +27,21 @@ t.test('console and files through the gateway to a real agent', async (t) => {
   t.equal(noCreds.json.code, 'ZLH_GW_API_NOT_READY')
 
   await p.env.client.create({
-    apiVersion: 'v1', kind: 'Secret', metadata: { name: 'srv-agent-token', namespace: NS },
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'srv-agent-token', namespace: NS },
     data: { token: Buffer.from(agent.token).toString('base64'), agentUrl: Buffer.from(agent.url).toString('base64') },
   })
 
   await t.test('files', async (t) => {
     t.equal((await api('/api/game/srv/files/server.properties', { token: cons })).status, 403, 'files scope required')
     t.equal((await api('/api/game/srv/files/server.properties', {})).status, 401)
-    const put = await api('/api/game/srv/files/config/server.properties', { method: 'PUT', token: files, body: 'motd=hello\n', headers: { 'content-type': 'application/octet-stream' } })
+    const put = await api('/api/game/srv/files/config/server.properties', {
+      method: 'PUT',
+      token: files,
+      body: 'motd=hello\n',
+      headers: { 'content-type': 'application/octet-stream' },
+    })
     t.ok(put.status >= 200 && put.status < 300, `write answered ${put.status} ${put.text}`)
     const get = await api('/api/game/srv/files/config/server.properties', { token: files })
     t.equal(get.status, 200)
@@ -43,7 +50,11 @@ t.test('console and files through the gateway to a real agent', async (t) => {
     t.equal(list.status, 200)
     t.match(list.text, /server\.properties/)
     // Raw request: fetch would normalise %2e%2e away before sending.
-    const traversal = await send(p.svc.gateway, { host: '127.0.0.1', path: '/api/game/srv/files/config/%2e%2e/%2e%2e/etc/passwd', headers: { authorization: `Bearer ${files}` } })
+    const traversal = await send(p.svc.gateway, {
+      host: '127.0.0.1',
+      path: '/api/game/srv/files/config/%2e%2e/%2e%2e/etc/passwd',
+      headers: { authorization: `Bearer ${files}` },
+    })
     seen.push(traversal.body)
     t.equal(traversal.status, 400, 'encoded .. refused at the edge')
     const del = await api('/api/game/srv/files/config/server.properties', { method: 'DELETE', token: files })
@@ -53,11 +64,21 @@ t.test('console and files through the gateway to a real agent', async (t) => {
   })
 
   const wsUrl = `${p.svc.gateway.url.replace(/^http/, 'ws')}/api/game/srv/console`
-  const refusedWith = (ws: WebSocket) => new Promise<number>((resolve, reject) => {
-    ws.once('unexpected-response', (_req, res) => { let b = ''; res.on('data', (c) => { b += c }); res.on('end', () => { seen.push(b); resolve(res.statusCode!) }) })
-    ws.once('open', () => reject(new Error('opened')))
-    ws.once('error', () => {})
-  })
+  const refusedWith = (ws: WebSocket) =>
+    new Promise<number>((resolve, reject) => {
+      ws.once('unexpected-response', (_req, res) => {
+        let b = ''
+        res.on('data', (c) => {
+          b += c
+        })
+        res.on('end', () => {
+          seen.push(b)
+          resolve(res.statusCode!)
+        })
+      })
+      ws.once('open', () => reject(new Error('opened')))
+      ws.once('error', () => {})
+    })
 
   await t.test('console WebSocket', async (t) => {
     t.equal(await refusedWith(new WebSocket(wsUrl)), 401, 'no token: plain 401 before any upgrade')
@@ -67,8 +88,14 @@ t.test('console and files through the gateway to a real agent', async (t) => {
     // A browser cannot set headers: the token rides in a subprotocol next to zlh.console.
     const ws = new WebSocket(wsUrl, ['zlh.console', `zlh.bearer.${cons}`])
     const messages: Array<{ type: string; [k: string]: unknown }> = []
-    ws.on('message', (d) => { seen.push(d.toString()); messages.push(JSON.parse(d.toString())) })
-    await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject) })
+    ws.on('message', (d) => {
+      seen.push(d.toString())
+      messages.push(JSON.parse(d.toString()))
+    })
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve())
+      ws.once('error', reject)
+    })
     t.equal(ws.protocol, 'zlh.console', 'the token protocol is never echoed back')
     const waitMsg = async (type: string) => {
       const until = Date.now() + 15_000
@@ -93,19 +120,42 @@ t.test('console and files through the gateway to a real agent', async (t) => {
 
   await t.test('agent URL from the annotation when the Secret has none', async (t) => {
     t.equal((await api('/api/game/srv2', { method: 'PUT', token: writer, json: { spec: gameSpec() } })).status, 201)
-    await p.env.client.patch({ apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'GameServer' }, 'srv2', NS, { metadata: { annotations: { 'zerolaghub.dev/agent-url': agent.url } } }, 'application/merge-patch+json')
-    await p.env.client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'srv2-agent-token', namespace: NS }, data: { token: Buffer.from(agent.token).toString('base64') } })
+    await p.env.client.patch(
+      { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'GameServer' },
+      'srv2',
+      NS,
+      { metadata: { annotations: { 'zerolaghub.dev/agent-url': agent.url } } },
+      'application/merge-patch+json',
+    )
+    await p.env.client.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'srv2-agent-token', namespace: NS },
+      data: { token: Buffer.from(agent.token).toString('base64') },
+    })
     const list = await api('/api/game/srv2/files/', { token: files })
     t.equal(list.status, 200, list.text)
   })
 
   await t.test('dev console: a shell in the dev container', async (t) => {
     t.equal((await api('/api/dev/box', { method: 'PUT', token: writer, json: { spec: {} } })).status, 201)
-    await p.env.client.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'box-agent-token', namespace: NS }, data: { token: Buffer.from(agent.token).toString('base64'), agentUrl: Buffer.from(agent.url).toString('base64') } })
+    await p.env.client.create({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'box-agent-token', namespace: NS },
+      data: { token: Buffer.from(agent.token).toString('base64'), agentUrl: Buffer.from(agent.url).toString('base64') },
+    })
     const ws = new WebSocket(wsUrl.replace('/game/srv/', '/dev/box/'), { headers: { authorization: `Bearer ${cons}` } })
     let output = ''
-    ws.on('message', (d) => { const m = JSON.parse(d.toString()); if (m.type === 'output') output += m.data; seen.push(d.toString()) })
-    await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject) })
+    ws.on('message', (d) => {
+      const m = JSON.parse(d.toString())
+      if (m.type === 'output') output += m.data
+      seen.push(d.toString())
+    })
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve())
+      ws.once('error', reject)
+    })
     ws.send(JSON.stringify({ type: 'input', data: 'echo gw-$((40+2))\n' }))
     const until = Date.now() + 20_000
     while (!output.includes('gw-42') && Date.now() < until) await new Promise((r) => setTimeout(r, 20))
@@ -115,19 +165,28 @@ t.test('console and files through the gateway to a real agent', async (t) => {
     await closed
   })
 
-  await t.test('dev files: a DevServer\'s file API is its workspace, not the game directory', async (t) => {
+  await t.test("dev files: a DevServer's file API is its workspace, not the game directory", async (t) => {
     // `box` (the previous subtest) points at the same agent as `srv`.
     const { mkdirSync, readFileSync, existsSync } = await import('node:fs')
     const { join } = await import('node:path')
     mkdirSync(agent.ctx.paths.workspace, { recursive: true })
-    const put = await api('/api/dev/box/files/notes/hello.txt', { method: 'PUT', token: files, body: 'from the portal\n', headers: { 'content-type': 'application/octet-stream' } })
+    const put = await api('/api/dev/box/files/notes/hello.txt', {
+      method: 'PUT',
+      token: files,
+      body: 'from the portal\n',
+      headers: { 'content-type': 'application/octet-stream' },
+    })
     t.equal(put.status, 201, put.text)
     t.equal(readFileSync(join(agent.ctx.paths.workspace, 'notes/hello.txt'), 'utf8'), 'from the portal\n', 'written into the workspace')
     t.notOk(existsSync(join(agent.ctx.paths.game, 'notes')), 'not into the game directory')
     const get = await api('/api/dev/box/files/notes/hello.txt', { token: files })
     t.equal(get.text, 'from the portal\n')
-    t.equal((await api('/api/game/srv/files/notes/hello.txt', { token: files })).status, 404, 'the game server\'s file API does not see it')
-    const traversal = await send(p.svc.gateway, { host: '127.0.0.1', path: '/api/dev/box/files/notes/%2e%2e/%2e%2e/%2e%2e/etc/passwd', headers: { authorization: `Bearer ${files}` } })
+    t.equal((await api('/api/game/srv/files/notes/hello.txt', { token: files })).status, 404, "the game server's file API does not see it")
+    const traversal = await send(p.svc.gateway, {
+      host: '127.0.0.1',
+      path: '/api/dev/box/files/notes/%2e%2e/%2e%2e/%2e%2e/etc/passwd',
+      headers: { authorization: `Bearer ${files}` },
+    })
     t.equal(traversal.status, 400, 'an encoded .. is refused before the agent')
   })
 

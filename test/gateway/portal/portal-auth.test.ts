@@ -36,7 +36,10 @@ t.test('auth, scopes, hashing at rest, token admin, openapi', async (t) => {
 
   // Stored form: only sha256 hashes; no token (or any 16-char piece of one) appears.
   const secret = await p.env.client.get<{ data: Record<string, string> }>(SECRET, 'zlh-gateway-api-tokens', 'zlh-system')
-  const stored = Object.values(secret.data).map((b) => Buffer.from(b, 'base64').toString('utf8')).join('\n') + JSON.stringify(secret)
+  const stored =
+    Object.values(secret.data)
+      .map((b) => Buffer.from(b, 'base64').toString('utf8'))
+      .join('\n') + JSON.stringify(secret)
   for (const tok of [reader, ideOnly, p.svc.bootstrapAdminToken!]) {
     t.notOk(stored.includes(tok.slice(17, 33)), 'the secret part of the token is not stored')
     t.ok(stored.includes(createHash('sha256').update(tok).digest('hex')), 'its sha256 is')
@@ -74,7 +77,10 @@ t.test('without the CRDs the gateway refuses to start, saying what to do', async
   const { startGatewayService } = await import('../../../src/gateway/service.ts')
   const env = await startTestEnv()
   t.teardown(() => env.stop())
-  await t.rejects(startGatewayService({ client: env.client, listen: '127.0.0.1:0', ideSuffix: 'zlh.test', syncTimeoutMs: 1500 }), /apply the CRDs/)
+  await t.rejects(
+    startGatewayService({ client: env.client, listen: '127.0.0.1:0', ideSuffix: 'zlh.test', syncTimeoutMs: 1500 }),
+    /apply the CRDs/,
+  )
 })
 
 t.test('bootstrap admin token from a file: generated into it (0600) once, then read from it', async (t) => {

@@ -13,7 +13,10 @@ t.test('ide-token → cookie → upstream, route from the informer', async (t) =
   const w = await p.token('servers:read', 'servers:write', 'ide')
   const noIde = await p.token('servers:read', 'servers:write')
 
-  t.equal((await p.api('/api/dev/box', { method: 'PUT', token: w, json: { spec: { running: true, codeServer: { enabled: true } } } })).status, 201)
+  t.equal(
+    (await p.api('/api/dev/box', { method: 'PUT', token: w, json: { spec: { running: true, codeServer: { enabled: true } } } })).status,
+    201,
+  )
   const notReady = await p.api('/api/dev/box/ide-token', { method: 'POST', token: w })
   t.equal(notReady.status, 409, 'no vmid / not Ready yet')
   t.equal(notReady.json.code, 'ZLH_GW_API_NOT_READY')
@@ -81,6 +84,13 @@ t.test('routes are rebuilt from the API after a gateway restart', async (t) => {
   await waitFor(() => p.svc.routes.lookup(778) !== undefined && p.svc.routes.lookup(777) === undefined, 'the route to move to 778')
   t.equal(p.svc.routes.lookup(778)?.name, 'keep')
   // Losing the address (container gone) removes the route.
-  await p.env.client.patch({ apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'DevServer' }, 'keep', 'default', [{ op: 'remove', path: '/status/address' }], 'application/json-patch+json', { subresource: 'status' })
+  await p.env.client.patch(
+    { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'DevServer' },
+    'keep',
+    'default',
+    [{ op: 'remove', path: '/status/address' }],
+    'application/json-patch+json',
+    { subresource: 'status' },
+  )
   await waitFor(() => p.svc.routes.lookup(778) === undefined, 'the route to go with the address')
 })

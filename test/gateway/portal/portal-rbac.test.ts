@@ -31,8 +31,10 @@ function clientWithToken(kc: KubeConfig, token: string): Client {
   const cluster = kc.getCurrentCluster()!
   const out = new KubeConfig()
   out.loadFromOptions({
-    clusters: [cluster], users: [{ name: 'sa', token }],
-    contexts: [{ name: 'sa', cluster: cluster.name, user: 'sa' }], currentContext: 'sa',
+    clusters: [cluster],
+    users: [{ name: 'sa', token }],
+    contexts: [{ name: 'sa', cluster: cluster.name, user: 'sa' }],
+    currentContext: 'sa',
   })
   return new Client(out)
 }
@@ -54,20 +56,46 @@ async function startGatewayAsServiceAccount(t: Test): Promise<GatewayAsServiceAc
   const gwClient = clientWithToken(env.kubeConfig, token)
   t.teardown(() => gwClient.close())
   const logs: string[] = []
-  const logger = pino({ level: 'info' }, new Writable({ write(chunk: Buffer, _e, cb) { logs.push(...chunk.toString('utf8').split('\n').filter(Boolean)); cb() } }))
-  const svc = await startGatewayService({ client: gwClient, listen: '127.0.0.1:0', ideSuffix: SUFFIX, publicScheme: 'https', publicPort: 'listen', logger })
+  const logger = pino(
+    { level: 'info' },
+    new Writable({
+      write(chunk: Buffer, _e, cb) {
+        logs.push(...chunk.toString('utf8').split('\n').filter(Boolean))
+        cb()
+      },
+    }),
+  )
+  const svc = await startGatewayService({
+    client: gwClient,
+    listen: '127.0.0.1:0',
+    ideSuffix: SUFFIX,
+    publicScheme: 'https',
+    publicPort: 'listen',
+    logger,
+  })
   t.teardown(() => svc.close())
   return {
-    env, svc, gwClient, logs, admin: svc.bootstrapAdminToken!,
+    env,
+    svc,
+    gwClient,
+    logs,
+    admin: svc.bootstrapAdminToken!,
     async api(path, init = {}) {
       const res = await fetch(`${svc.gateway.url}${path}`, {
         method: init.method ?? 'GET',
-        headers: { ...(init.token ? { authorization: `Bearer ${init.token}` } : {}), ...(init.json !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          ...(init.token ? { authorization: `Bearer ${init.token}` } : {}),
+          ...(init.json !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
         body: init.json !== undefined ? JSON.stringify(init.json) : undefined,
       })
       const text = await res.text()
       let json: unknown
-      try { json = JSON.parse(text) } catch { json = undefined }
+      try {
+        json = JSON.parse(text)
+      } catch {
+        json = undefined
+      }
       return { status: res.status, text, json }
     },
   }
@@ -76,7 +104,9 @@ async function startGatewayAsServiceAccount(t: Test): Promise<GatewayAsServiceAc
 async function serverWithAgent(env: TestEnv, namespace: string, name: string, agent: { url: string; token: string }): Promise<void> {
   await env.client.create({ apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'GameServer', metadata: { name, namespace }, spec: gameSpec() })
   await env.client.create({
-    apiVersion: 'v1', kind: 'Secret', metadata: { name: `${name}-agent-token`, namespace },
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: `${name}-agent-token`, namespace },
     data: { token: Buffer.from(agent.token).toString('base64'), agentUrl: Buffer.from(agent.url).toString('base64') },
   })
 }
@@ -86,16 +116,35 @@ t.test('tenant namespaces: the gateway binds itself to read agent tokens there, 
   t.teardown(() => agent.close())
   const g = await startGatewayAsServiceAccount(t)
 
-  const issued = await g.api('/api/tokens', { method: 'POST', token: g.admin, json: { user: 'acme-ops', scopes: ['servers:read', 'servers:write', 'files'], namespaces: ['acme'] } })
+  const issued = await g.api('/api/tokens', {
+    method: 'POST',
+    token: g.admin,
+    json: { user: 'acme-ops', scopes: ['servers:read', 'servers:write', 'files'], namespaces: ['acme'] },
+  })
   t.equal(issued.status, 201, `a tenant token is issued (${issued.text})`)
-  const binding = await g.env.client.get<KObject & { roleRef?: { kind: string; name: string }; subjects?: unknown[] }>(ROLE_BINDING, AGENT_TOKENS_ROLE, 'acme')
-  t.same(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: AGENT_TOKENS_ROLE }, 'the RoleBinding in acme names the ClusterRole')
-  t.same(binding.subjects, [{ kind: 'ServiceAccount', name: 'zlh-gateway', namespace: 'zlh-system' }], 'and the gateway\'s ServiceAccount, learned from SelfSubjectReview')
+  const binding = await g.env.client.get<KObject & { roleRef?: { kind: string; name: string }; subjects?: unknown[] }>(
+    ROLE_BINDING,
+    AGENT_TOKENS_ROLE,
+    'acme',
+  )
+  t.same(
+    binding.roleRef,
+    { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: AGENT_TOKENS_ROLE },
+    'the RoleBinding in acme names the ClusterRole',
+  )
+  t.same(
+    binding.subjects,
+    [{ kind: 'ServiceAccount', name: 'zlh-gateway', namespace: 'zlh-system' }],
+    "and the gateway's ServiceAccount, learned from SelfSubjectReview",
+  )
 
   await serverWithAgent(g.env, 'acme', 'acme-game', agent)
   const tenant = issued.json.token as string
   const write = await g.api('/api/game/acme-game/files/hello.txt', { method: 'PUT', token: tenant, json: 'hi' })
-  t.ok(write.status >= 200 && write.status < 300, `the tenant writes a file: the gateway read the agent token in acme (${write.status} ${write.text})`)
+  t.ok(
+    write.status >= 200 && write.status < 300,
+    `the tenant writes a file: the gateway read the agent token in acme (${write.status} ${write.text})`,
+  )
 
   // A namespace nobody issued a token for: the gateway has no binding there.
   await g.env.client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'stray' } })
@@ -107,26 +156,49 @@ t.test('tenant namespaces: the gateway binds itself to read agent tokens there, 
   t.match(refused.json.message, /may not get secrets in namespace "stray"/, 'the message names verb, resource and namespace')
   const warned = g.logs.filter((l) => l.includes('refused a call of the gateway'))
   t.ok(warned.length > 0, 'the gateway logged the refusal')
-  t.match(JSON.parse(warned[0]!), { level: 40, refused: { verb: 'get', resource: 'secrets', namespace: 'stray' } }, 'at warn, with what kube said')
-  t.notOk(g.logs.some((l) => l.includes(agent.token) || l.includes(g.admin) || l.includes(tenant)), 'no token in any log line')
+  t.match(
+    JSON.parse(warned[0]!),
+    { level: 40, refused: { verb: 'get', resource: 'secrets', namespace: 'stray' } },
+    'at warn, with what kube said',
+  )
+  t.notOk(
+    g.logs.some((l) => l.includes(agent.token) || l.includes(g.admin) || l.includes(tenant)),
+    'no token in any log line',
+  )
 
   // At start the gateway checks the tenants of the stored tokens: a binding deleted meanwhile is back.
   await g.env.client.delete(ROLE_BINDING, AGENT_TOKENS_ROLE, 'acme')
   await g.svc.close()
-  const again = await startGatewayService({ client: g.gwClient, listen: '127.0.0.1:0', ideSuffix: SUFFIX, publicScheme: 'https', publicPort: 'listen' })
+  const again = await startGatewayService({
+    client: g.gwClient,
+    listen: '127.0.0.1:0',
+    ideSuffix: SUFFIX,
+    publicScheme: 'https',
+    publicPort: 'listen',
+  })
   t.teardown(() => again.close())
   t.ok(await g.env.client.get(ROLE_BINDING, AGENT_TOKENS_ROLE, 'acme'), 'a restarted gateway recreated the RoleBinding in acme')
 
   // Escalation prevention: bind is granted on zlh-gateway-agent-tokens only.
-  const escalate = await g.gwClient.create({
-    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'grab', namespace: 'acme' },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' },
-    subjects: [{ kind: 'ServiceAccount', name: 'zlh-gateway', namespace: 'zlh-system' }],
-  } as KObject).then(() => undefined, (err: unknown) => err)
-  t.ok(escalate instanceof ApiError && escalate.statusCode === 403, `the gateway cannot bind itself to admin (${(escalate as Error | undefined)?.message})`)
+  const escalate = await g.gwClient
+    .create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'grab', namespace: 'acme' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' },
+      subjects: [{ kind: 'ServiceAccount', name: 'zlh-gateway', namespace: 'zlh-system' }],
+    } as KObject)
+    .then(
+      () => undefined,
+      (err: unknown) => err,
+    )
+  t.ok(
+    escalate instanceof ApiError && escalate.statusCode === 403,
+    `the gateway cannot bind itself to admin (${(escalate as Error | undefined)?.message})`,
+  )
 })
 
-t.test('a rule removed from the gateway\'s ClusterRole: the portal answers 403 naming verb and resource', async (t) => {
+t.test("a rule removed from the gateway's ClusterRole: the portal answers 403 naming verb and resource", async (t) => {
   const g = await startGatewayAsServiceAccount(t)
   // manifests/base's zlh-gateway without `create` on gameservers/devservers (the bug the issue measured).
   const role = await g.env.client.get<KObject & { rules: Array<{ resources?: string[]; verbs: string[] }> }>(CLUSTER_ROLE, 'zlh-gateway')
@@ -142,7 +214,10 @@ t.test('a rule removed from the gateway\'s ClusterRole: the portal answers 403 n
   const applied = await g.api('/api/game/refused', { method: 'PUT', token: g.admin, json: { spec: gameSpec() } })
   t.equal(applied.status, 403, `PUT (an apply that creates) is refused too (${applied.text})`)
   t.equal(applied.json.code, 'ZLH_GW_API_BACKEND_FORBIDDEN')
-  t.ok(g.logs.some((l) => l.includes('refused a call of the gateway') && l.includes('"create"')), 'logged at warn')
+  t.ok(
+    g.logs.some((l) => l.includes('refused a call of the gateway') && l.includes('"create"')),
+    'logged at warn',
+  )
 
   // With the manifests' role (create restored), the same call works: the fix of the issue.
   await g.env.client.patch(CLUSTER_ROLE, 'zlh-gateway', undefined, { rules: role.rules }, PatchType.merge)

@@ -16,7 +16,9 @@ import { openApiRoutes } from '../../../src/apiserver/openapi-routes.ts'
 async function routesOf(plugin: FastifyPluginAsync<any>, prefix: string, opts: Record<string, unknown> = {}): Promise<string[]> {
   const app = Fastify()
   const urls: string[] = []
-  app.addHook('onRoute', (r) => { urls.push(`${[r.method].flat().join(',')} ${r.url}`) })
+  app.addHook('onRoute', (r) => {
+    urls.push(`${[r.method].flat().join(',')} ${r.url}`)
+  })
   await app.register(plugin, { prefix, ...opts })
   await app.ready()
   await app.close()
@@ -35,7 +37,11 @@ t.test('portal route modules are plugins whose routes all sit under the prefix t
   for (const [name, plugin, opts] of modules) {
     const urls = await routesOf(plugin, '/prefix-under-test', opts)
     t.ok(urls.length > 0, `${name} adds routes`)
-    t.same(urls.filter((u) => !u.split(' ')[1]!.startsWith('/prefix-under-test/')), [], `${name}: every route under its prefix`)
+    t.same(
+      urls.filter((u) => !u.split(' ')[1]!.startsWith('/prefix-under-test/')),
+      [],
+      `${name}: every route under its prefix`,
+    )
   }
 })
 
@@ -47,7 +53,13 @@ t.test('the API server OpenAPI routes are a plugin registered under /openapi', a
 t.test('EventStreams counts open streams and ends them all at once', async (t) => {
   const streams = new EventStreams()
   const ended: number[] = []
-  const ends = [0, 1, 2].map((i) => { const end = (): void => { if (streams.delete(end)) ended.push(i) }; streams.add(end); return end })
+  const ends = [0, 1, 2].map((i) => {
+    const end = (): void => {
+      if (streams.delete(end)) ended.push(i)
+    }
+    streams.add(end)
+    return end
+  })
   t.equal(streams.open, 3)
   ends[1]!()
   t.equal(streams.open, 2)

@@ -21,7 +21,7 @@ if (process.getuid?.() !== 0 || !existsSync('/usr/bin/lxc-create')) {
   runConformance(t, {
     make: () => new LxcBackend({ lxcpath, bridge, subnet: '10.213.92.0/24', projectDir: resolve(import.meta.dirname, '../../..') }),
     tokenRotation: 'restarts-agent',
-  agentTimeoutSeconds: 90,
+    agentTimeoutSeconds: 90,
   })
   t.test('afterwards lxc-ls shows no test container', async (t) => {
     t.same(await listLxcNames(lxcpath), [])

@@ -56,9 +56,15 @@ if (lxcAvailable) {
 
     await provider.start({ ownerUid: a.identity.ownerUid })
     await provider.start({ ownerUid: b.identity.ownerUid })
-    const limits = (vmid: number) => attach(lxcpath, vmid,
-      'if [ -f /sys/fs/cgroup/memory.max ]; then cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/cpu.max; ' +
-      'else cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us; fi').trim().split(/\s+/)
+    const limits = (vmid: number) =>
+      attach(
+        lxcpath,
+        vmid,
+        'if [ -f /sys/fs/cgroup/memory.max ]; then cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/cpu.max; ' +
+          'else cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.cfs_period_us; fi',
+      )
+        .trim()
+        .split(/\s+/)
     const la = limits(100)
     const lb = limits(101)
     t.equal(la[0], String(256 * 1024 * 1024), 'memory limit visible inside A')
@@ -67,13 +73,29 @@ if (lxcAvailable) {
     t.same(lb.slice(1), ['200000', '100000'], '2 cores')
 
     t.match(attach(lxcpath, 100, 'ip -4 addr show eth0'), /inet 10\.213\.91\.2\/24/)
-    t.match(attach(lxcpath, 100, 'ping -c1 -W2 10.213.91.1 >/dev/null && echo host-ok'), /host-ok/, 'container reaches the host (control plane)')
-    t.match(attach(lxcpath, 100, 'ping -c1 -W2 10.213.91.3 >/dev/null && echo reached || echo isolated'), /isolated/, 'container cannot reach its neighbour')
+    t.match(
+      attach(lxcpath, 100, 'ping -c1 -W2 10.213.91.1 >/dev/null && echo host-ok'),
+      /host-ok/,
+      'container reaches the host (control plane)',
+    )
+    t.match(
+      attach(lxcpath, 100, 'ping -c1 -W2 10.213.91.3 >/dev/null && echo reached || echo isolated'),
+      /isolated/,
+      'container cannot reach its neighbour',
+    )
     t.match(attach(lxcpath, 100, 'cat /etc/zlh/agent-token'), a.agent.token)
-    t.match(attach(lxcpath, 100, 'ls /opt/zlh/project/package.json && (touch /opt/zlh/project/x 2>&1 || true)'), /Read-only file system/, 'project is mounted read-only')
+    t.match(
+      attach(lxcpath, 100, 'ls /opt/zlh/project/package.json && (touch /opt/zlh/project/x 2>&1 || true)'),
+      /Read-only file system/,
+      'project is mounted read-only',
+    )
     t.match(attach(lxcpath, 100, '/opt/zlh/node --version'), /^v24\./, 'Node 24 is provided inside')
     // The agent writes (and rotates) its own log; stdout/stderr go to a separate file.
-    const agentLog = await waitFor(() => attach(lxcpath, 100, 'cat /var/log/zlh-agent.log 2>/dev/null || true'), (text) => text.includes('agent listening'), 60_000)
+    const agentLog = await waitFor(
+      () => attach(lxcpath, 100, 'cat /var/log/zlh-agent.log 2>/dev/null || true'),
+      (text) => text.includes('agent listening'),
+      60_000,
+    )
     t.match(agentLog, /"msg":"agent listening"/, 'the agent logs to /var/log/zlh-agent.log through --log-file')
     t.match(attach(lxcpath, 100, 'ls /var/log/zlh-agent.stderr.log'), /zlh-agent\.stderr\.log/)
 
@@ -107,7 +129,10 @@ if (lxcAvailable) {
     const made = await provider.ensure(d)
     rmSync(join(lxcpath, '.zlh-claims', 'owners', `${d.identity.ownerUid}.json`))
     const listed = await provider.list()
-    t.same(listed.map((c) => [c.vmid, c.ownerUid]), [[made.vmid, d.identity.ownerUid]])
+    t.same(
+      listed.map((c) => [c.vmid, c.ownerUid]),
+      [[made.vmid, d.identity.ownerUid]],
+    )
     await provider.delete({ ownerUid: d.identity.ownerUid, vmid: made.vmid })
     t.notOk((await listLxcNames(lxcpath)).includes(`zlh-${made.vmid}`), 'the orphan is destroyed by vmid + owner')
     t.notOk(existsSync(join(lxcpath, '.zlh-claims', 'vmids', String(made.vmid))), 'its vmid is free again')

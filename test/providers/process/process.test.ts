@@ -20,7 +20,9 @@ const make = () => new ProcessBackend({ rootDir, portRangeStart, cliPath })
 const spec = newSpec('DevServer')
 const ref = { ownerUid: spec.identity.ownerUid }
 t.teardown(async () => {
-  await make().delete(ref).catch(() => undefined)
+  await make()
+    .delete(ref)
+    .catch(() => undefined)
   rmSync(rootDir, { recursive: true, force: true })
 })
 
@@ -34,7 +36,11 @@ t.test('the agent survives the controller process and a new one finds it', async
     const c = await p.start({ ownerUid: spec.identity.ownerUid })
     console.log(JSON.stringify(c))
   `
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, SPEC: JSON.stringify(spec) }, encoding: 'utf8', timeout: 60_000 })
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, SPEC: JSON.stringify(spec) },
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
   const started = JSON.parse(out.trim().split('\n').pop()!)
   t.equal(started.state, 'running')
   const found = (await make().observe(ref))!
@@ -49,7 +55,10 @@ t.test('the agent survives the controller process and a new one finds it', async
   const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
   t.match(cmdline, /--token-file/)
   t.notOk(cmdline.includes(spec.agent.token), 'token not on the command line')
-  t.notOk(readFileSync(`/proc/${pid}/environ`, 'utf8').includes(spec.agent.token), 'token not in the environment (the controller had it in its own; the agent does not inherit it)')
+  t.notOk(
+    readFileSync(`/proc/${pid}/environ`, 'utf8').includes(spec.agent.token),
+    'token not in the environment (the controller had it in its own; the agent does not inherit it)',
+  )
   t.equal((await make().stop(ref, { timeoutSeconds: 10 })).state, 'stopped')
 })
 
@@ -58,8 +67,18 @@ t.test('stop ends every process of the container, not only the agent', async (t)
   t.ok((await waitForAgent(c.agentUrl!, spec.agent.token, 60_000)).ok)
   // What the agent does with a game or code-server: a detached process (own session) in the root.
   const root = join(rootDir, 'containers', String(c.vmid), 'root')
-  const game = spawn(process.execPath, ['-e', 'process.on("SIGTERM", () => {}); console.log("ready"); setInterval(() => {}, 1000)'], { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'ignore'] })
-  t.teardown(() => { try { game.kill('SIGKILL') } catch { /* gone */ } })
+  const game = spawn(process.execPath, ['-e', 'process.on("SIGTERM", () => {}); console.log("ready"); setInterval(() => {}, 1000)'], {
+    cwd: root,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  })
+  t.teardown(() => {
+    try {
+      game.kill('SIGKILL')
+    } catch {
+      /* gone */
+    }
+  })
   await new Promise((resolve) => game.stdout!.once('data', resolve)) // its SIGTERM handler is in place
   const exited = new Promise<NodeJS.Signals | null>((resolve) => game.once('exit', (_code, signal) => resolve(signal)))
   const started = Date.now()
@@ -88,20 +107,31 @@ t.test("each container's code-server gets a loopback port of its own, and the ag
   t.match(b.codeServerAddress, /^127\.0\.0\.1:\d+$/)
   t.not(a.codeServerAddress, b.codeServerAddress, 'two DevServers on one host do not share a code-server port')
   t.not(a.codeServerAddress, a.agentUrl!.replace('http://', ''), 'not the agent port either')
-  for (const [c, s] of [[a, spec], [b, other]] as const) {
+  for (const [c, s] of [
+    [a, spec],
+    [b, other],
+  ] as const) {
     const { pid } = JSON.parse(readFileSync(join(rootDir, 'containers', String(c.vmid), 'agent.pid'), 'utf8')) as { pid: number }
     t.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), `--code-server-bind\0${c.codeServerAddress}\0`)
     t.ok((await waitForAgent(c.agentUrl!, s.agent.token, 60_000)).ok)
     // Component states are complete once the agent says provisioning is: the agent answers before that.
     const deadline = Date.now() + 60_000
-    let status: { provisioningComplete?: boolean, codeServer: { bindAddr: string } | null }
+    let status: { provisioningComplete?: boolean; codeServer: { bindAddr: string } | null }
     do {
-      status = await fetch(`${c.agentUrl}/status`, { headers: { authorization: `Bearer ${s.agent.token}` } }).then((r) => r.json()) as typeof status
+      status = (await fetch(`${c.agentUrl}/status`, { headers: { authorization: `Bearer ${s.agent.token}` } }).then((r) =>
+        r.json(),
+      )) as typeof status
       if (!status.provisioningComplete) await new Promise((r) => setTimeout(r, 100))
     } while (!status.provisioningComplete && Date.now() < deadline)
     t.equal(status.codeServer?.bindAddr, c.codeServerAddress, 'the agent runs (and health-checks) code-server at that address')
   }
-  t.same(await make().observe(ref).then((c) => c?.codeServerAddress), a.codeServerAddress, 'the port is durable (claim)')
+  t.same(
+    await make()
+      .observe(ref)
+      .then((c) => c?.codeServerAddress),
+    a.codeServerAddress,
+    'the port is durable (claim)',
+  )
 })
 
 t.test('an agent whose port something else holds starts on a free port, and the container says where', async (t) => {
@@ -120,7 +150,7 @@ t.test('an agent whose port something else holds starts on a free port, and the 
   const movedPort = Number(new URL(started.agentUrl!).port)
   const { low, high } = ephemeralPortRange()
   t.ok(movedPort < low || movedPort > high, `not a port the kernel hands out to outgoing connections (${movedPort})`)
-  t.equal(started.codeServerAddress, before.codeServerAddress, "code-server keeps its port (a live code-server is adopted there)")
+  t.equal(started.codeServerAddress, before.codeServerAddress, 'code-server keeps its port (a live code-server is adopted there)')
   t.equal((await make().observe(ref))!.agentUrl, started.agentUrl, 'the new port is durable (claim)')
   t.equal(squatter.listening, true, 'the other program keeps its port')
 
@@ -139,22 +169,48 @@ t.test('delete leaves no process of the container: not even a child that left th
     process.on('SIGTERM', () => {}); console.log(child.pid); setInterval(() => {}, 1000)`
   const game = spawn(process.execPath, ['-e', script], { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'ignore'] })
   const childPid = Number(await new Promise<string>((resolve) => game.stdout!.once('data', (d) => resolve(String(d).trim()))))
-  const alive = (pid: number) => { try { process.kill(pid, 0); return true } catch { return false } }
-  t.teardown(() => { for (const pid of [game.pid!, childPid]) { try { process.kill(pid, 'SIGKILL') } catch { /* gone */ } } })
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0)
+      return true
+    } catch {
+      return false
+    }
+  }
+  t.teardown(() => {
+    for (const pid of [game.pid!, childPid]) {
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        /* gone */
+      }
+    }
+  })
   const deadline = Date.now() + 10_000
   while (readlinkCwd(childPid) !== '/tmp' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
   t.equal(readlinkCwd(childPid), '/tmp', 'the child left the root')
   await make().delete(ref)
-  const gameExit = await new Promise<void>((resolve) => { if (game.exitCode !== null || game.signalCode !== null) resolve(); else game.once('exit', () => resolve()) })
+  const gameExit = await new Promise<void>((resolve) => {
+    if (game.exitCode !== null || game.signalCode !== null) resolve()
+    else game.once('exit', () => resolve())
+  })
   t.equal(gameExit, undefined)
   t.notOk(alive(childPid) && !isZombie(childPid), 'the child outside the root is gone too')
   t.equal(await make().observe(ref), undefined, 'the container is gone')
 })
 
 function readlinkCwd(pid: number): string | undefined {
-  try { return readlinkSync(`/proc/${pid}/cwd`) } catch { return undefined }
+  try {
+    return readlinkSync(`/proc/${pid}/cwd`)
+  } catch {
+    return undefined
+  }
 }
 
 function isZombie(pid: number): boolean {
-  try { return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] === 'Z' } catch { return true }
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] === 'Z'
+  } catch {
+    return true
+  }
 }

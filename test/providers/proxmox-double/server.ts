@@ -80,7 +80,12 @@ export async function startProxmoxDouble(options: ProxmoxDoubleOptions): Promise
     if (err instanceof PveHttpError) return sendPveError(reply, err)
     return sendPveError(reply, new PveHttpError(500, (err as Error).message))
   })
-  app.setNotFoundHandler((req, reply) => sendPveError(reply, new PveHttpError(501, `Method '${req.method} ${req.url.split('?')[0]!.replace('/api2/json', '')}' not implemented`)))
+  app.setNotFoundHandler((req, reply) =>
+    sendPveError(
+      reply,
+      new PveHttpError(501, `Method '${req.method} ${req.url.split('?')[0]!.replace('/api2/json', '')}' not implemented`),
+    ),
+  )
 
   const params = (req: FastifyRequest): Params => ({ ...(req.query as Params), ...((req.body as Params) ?? {}) })
   const nodeOf = (req: FastifyRequest): string => {
@@ -113,10 +118,16 @@ export async function startProxmoxDouble(options: ProxmoxDoubleOptions): Promise
     })
   }
   const statusView = (ct: DoubleCt) => ({
-    vmid: ct.vmid, type: 'lxc', status: ct.status, name: ct.config.hostname, tags: ct.config.tags,
-    cpus: Number(ct.config.cores ?? 1), maxmem: Number(ct.config.memory ?? 512) * 1024 * 1024,
+    vmid: ct.vmid,
+    type: 'lxc',
+    status: ct.status,
+    name: ct.config.hostname,
+    tags: ct.config.tags,
+    cpus: Number(ct.config.cores ?? 1),
+    maxmem: Number(ct.config.memory ?? 512) * 1024 * 1024,
     maxdisk: Number(/size=(\d+)G/.exec(String(ct.config.rootfs))?.[1] ?? 8) * 1024 ** 3,
-    uptime: 0, ...(ct.lock ? { lock: ct.lock } : {}),
+    uptime: 0,
+    ...(ct.lock ? { lock: ct.lock } : {}),
   })
 
   const api = '/api2/json'
@@ -126,7 +137,8 @@ export async function startProxmoxDouble(options: ProxmoxDoubleOptions): Promise
     const p = params(req)
     if (p.vmid !== undefined) {
       const vmid = Number(p.vmid)
-      if (!Number.isInteger(vmid) || vmid < 100 || vmid > 999999999) throw new PveHttpError(400, 'Parameter verification failed.', { vmid: 'invalid format - value does not look like a valid VM ID\n' })
+      if (!Number.isInteger(vmid) || vmid < 100 || vmid > 999999999)
+        throw new PveHttpError(400, 'Parameter verification failed.', { vmid: 'invalid format - value does not look like a valid VM ID\n' })
       if (cluster.usedVmid(vmid)) throw new PveHttpError(400, 'Parameter verification failed.', { vmid: `VM ${vmid} already exists\n` })
       raceFor(vmid)
       return { data: vmid }
@@ -147,7 +159,13 @@ export async function startProxmoxDouble(options: ProxmoxDoubleOptions): Promise
   }
 
   const foreignCt = (vmid: number, node: string): DoubleCt => ({
-    vmid, node, status: 'stopped', busy: false, firewallRules: [], firewallOptions: {}, address: cluster.addressFor(vmid),
+    vmid,
+    node,
+    status: 'stopped',
+    busy: false,
+    firewallRules: [],
+    firewallOptions: {},
+    address: cluster.addressFor(vmid),
     config: { hostname: `other-${vmid}`, cores: 1, memory: 512, rootfs: `local-lvm:vm-${vmid}-disk-0,size=4G`, tags: 'someone-else' },
   })
 
@@ -165,7 +183,8 @@ export async function startProxmoxDouble(options: ProxmoxDoubleOptions): Promise
     else if (!Number.isInteger(vmid) || vmid < 100) errors.vmid = 'invalid format - value does not look like a valid VM ID'
     if (!p.ostemplate) errors.ostemplate = 'property is missing and it is not optional'
     if (p.tags !== undefined && !p.tags.split(/[;, ]+/).every((t) => TAG.test(t))) errors.tags = 'invalid format - invalid tag'
-    if (p.rootfs !== undefined && !/^[a-z][a-z0-9_.-]*:\d+(\.\d+)?$/i.test(p.rootfs)) errors.rootfs = 'invalid format - unable to parse volume'
+    if (p.rootfs !== undefined && !/^[a-z][a-z0-9_.-]*:\d+(\.\d+)?$/i.test(p.rootfs))
+      errors.rootfs = 'invalid format - unable to parse volume'
     if (p.memory !== undefined && !(Number(p.memory) >= 16)) errors.memory = 'value must have a minimum value of 16'
     if (p.cores !== undefined && !(Number(p.cores) >= 1 && Number(p.cores) <= 8192)) errors.cores = 'value must have a minimum value of 1'
     if (Object.keys(errors).length) throw new PveHttpError(400, 'Parameter verification failed.', errors)
@@ -175,7 +194,13 @@ export async function startProxmoxDouble(options: ProxmoxDoubleOptions): Promise
     const [storage, size] = p.rootfs?.split(':') ?? ['local', '4']
     const { vmid: _v, ostemplate: _o, start: _s, storage: _st, ...rest } = p
     const ct: DoubleCt = {
-      vmid, node, status: 'stopped', lock: 'create', busy: false, firewallRules: [], firewallOptions: {},
+      vmid,
+      node,
+      status: 'stopped',
+      lock: 'create',
+      busy: false,
+      firewallRules: [],
+      firewallOptions: {},
       address: cluster.addressFor(vmid),
       config: { ...rest, rootfs: `${storage}:vm-${vmid}-disk-0,size=${size}G`, arch: 'amd64', ostype: 'debian', unprivileged: 1 },
     }
@@ -202,39 +227,47 @@ export async function startProxmoxDouble(options: ProxmoxDoubleOptions): Promise
     const ct = ctOf(req)
     checkLock(ct)
     const p = params(req)
-    if (p.memory !== undefined && !(Number(p.memory) >= 16)) throw new PveHttpError(400, 'Parameter verification failed.', { memory: 'value must have a minimum value of 16' })
+    if (p.memory !== undefined && !(Number(p.memory) >= 16))
+      throw new PveHttpError(400, 'Parameter verification failed.', { memory: 'value must have a minimum value of 16' })
     for (const key of ['cores', 'memory', 'description', 'tags', 'hostname'] as const) if (p[key] !== undefined) ct.config[key] = p[key]
     return { data: null }
   })
   app.put(`${api}/nodes/:node/lxc/:vmid/resize`, async (req) => {
     const ct = ctOf(req)
     const p = params(req)
-    if (p.disk !== 'rootfs' || !/^\+?\d+G$/.test(p.size ?? '')) throw new PveHttpError(400, 'Parameter verification failed.', { size: 'value does not match the regex pattern' })
+    if (p.disk !== 'rootfs' || !/^\+?\d+G$/.test(p.size ?? ''))
+      throw new PveHttpError(400, 'Parameter verification failed.', { size: 'value does not match the regex pattern' })
     const current = Number(/size=(\d+)G/.exec(String(ct.config.rootfs))![1])
     const wanted = p.size!.startsWith('+') ? current + Number(p.size!.slice(1, -1)) : Number(p.size!.slice(0, -1))
     if (wanted < current) throw new PveHttpError(500, 'unable to shrink disk size')
     if (wanted === current) throw new PveHttpError(500, 'disk is already at specified size')
-    return { data: lockedTask(ct, 'resize', () => {
-      ct.config.rootfs = String(ct.config.rootfs).replace(/size=\d+G/, `size=${wanted}G`)
-    }) }
+    return {
+      data: lockedTask(ct, 'resize', () => {
+        ct.config.rootfs = String(ct.config.rootfs).replace(/size=\d+G/, `size=${wanted}G`)
+      }),
+    }
   })
   app.get(`${api}/nodes/:node/lxc/:vmid/status/current`, async (req) => ({ data: statusView(ctOf(req)) }))
 
   app.post(`${api}/nodes/:node/lxc/:vmid/status/start`, async (req) => {
     const ct = ctOf(req)
     if (ct.status === 'running') throw new PveHttpError(500, `CT ${ct.vmid} already running`)
-    return { data: lockedTask(ct, 'vzstart', async () => {
-      await options.onCtStart?.(ct)
-      ct.status = 'running'
-    }) }
+    return {
+      data: lockedTask(ct, 'vzstart', async () => {
+        await options.onCtStart?.(ct)
+        ct.status = 'running'
+      }),
+    }
   })
   const stopper = (type: string) => async (req: FastifyRequest) => {
     const ct = ctOf(req)
     if (ct.status !== 'running') throw new PveHttpError(500, `CT ${ct.vmid} not running`)
-    return { data: lockedTask(ct, type, async () => {
-      await options.onCtStop?.(ct)
-      ct.status = 'stopped'
-    }) }
+    return {
+      data: lockedTask(ct, type, async () => {
+        await options.onCtStop?.(ct)
+        ct.status = 'stopped'
+      }),
+    }
   }
   app.post(`${api}/nodes/:node/lxc/:vmid/status/shutdown`, stopper('vzshutdown'))
   app.post(`${api}/nodes/:node/lxc/:vmid/status/stop`, stopper('vzstop'))
@@ -245,27 +278,46 @@ export async function startProxmoxDouble(options: ProxmoxDoubleOptions): Promise
     checkLock(ct)
     if (ct.status === 'running' && p.force !== '1') throw new PveHttpError(500, `unable to destroy CT ${ct.vmid} - container is running`)
     ct.lock = 'destroyed'
-    return { data: cluster.startTask(ct.node, 'vzdestroy', String(ct.vmid), async () => {
-      if (ct.status === 'running') await options.onCtStop?.(ct)
-      cluster.cts.delete(ct.vmid)
-      return { log: [`Logical volume "vm-${ct.vmid}-disk-0" successfully removed.`] }
-    }) }
+    return {
+      data: cluster.startTask(ct.node, 'vzdestroy', String(ct.vmid), async () => {
+        if (ct.status === 'running') await options.onCtStop?.(ct)
+        cluster.cts.delete(ct.vmid)
+        return { log: [`Logical volume "vm-${ct.vmid}-disk-0" successfully removed.`] }
+      }),
+    }
   })
 
   app.get(`${api}/nodes/:node/lxc/:vmid/interfaces`, async (req) => {
     const ct = ctOf(req)
     if (ct.status !== 'running') return { data: null }
-    return { data: [
-      { name: 'lo', hwaddr: '00:00:00:00:00:00', 'hardware-address': '00:00:00:00:00:00', inet: '127.0.0.1/8', 'ip-addresses': [{ 'ip-address': '127.0.0.1', 'ip-address-type': 'inet', prefix: 8 }] },
-      { name: 'eth0', hwaddr: 'BC:24:11:00:00:01', 'hardware-address': 'BC:24:11:00:00:01', inet: `${ct.address}/8`, 'ip-addresses': [{ 'ip-address': ct.address, 'ip-address-type': 'inet', prefix: 8 }] },
-    ] }
+    return {
+      data: [
+        {
+          name: 'lo',
+          hwaddr: '00:00:00:00:00:00',
+          'hardware-address': '00:00:00:00:00:00',
+          inet: '127.0.0.1/8',
+          'ip-addresses': [{ 'ip-address': '127.0.0.1', 'ip-address-type': 'inet', prefix: 8 }],
+        },
+        {
+          name: 'eth0',
+          hwaddr: 'BC:24:11:00:00:01',
+          'hardware-address': 'BC:24:11:00:00:01',
+          inet: `${ct.address}/8`,
+          'ip-addresses': [{ 'ip-address': ct.address, 'ip-address-type': 'inet', prefix: 8 }],
+        },
+      ],
+    }
   })
 
-  app.get(`${api}/nodes/:node/lxc/:vmid/firewall/rules`, async (req) => ({ data: ctOf(req).firewallRules.map((r, pos) => ({ ...r, pos })) }))
+  app.get(`${api}/nodes/:node/lxc/:vmid/firewall/rules`, async (req) => ({
+    data: ctOf(req).firewallRules.map((r, pos) => ({ ...r, pos })),
+  }))
   app.post(`${api}/nodes/:node/lxc/:vmid/firewall/rules`, async (req) => {
     const ct = ctOf(req)
     const p = params(req)
-    if (!['in', 'out', 'group'].includes(p.type ?? '') || !p.action) throw new PveHttpError(400, 'Parameter verification failed.', { type: 'property is missing and it is not optional' })
+    if (!['in', 'out', 'group'].includes(p.type ?? '') || !p.action)
+      throw new PveHttpError(400, 'Parameter verification failed.', { type: 'property is missing and it is not optional' })
     ct.firewallRules.unshift({ ...p }) // PVE inserts new rules at position 0
     return { data: null }
   })
@@ -279,7 +331,19 @@ export async function startProxmoxDouble(options: ProxmoxDoubleOptions): Promise
   app.get(`${api}/nodes/:node/tasks/:upid/status`, async (req) => {
     const task = cluster.tasks.get((req.params as Params).upid!)
     if (!task) throw new PveHttpError(500, 'unable to parse worker upid')
-    return { data: { upid: task.upid, node: task.node, type: task.type, id: task.id, user, status: task.status, starttime: task.starttime, pid: 1, ...(task.exitstatus ? { exitstatus: task.exitstatus } : {}) } }
+    return {
+      data: {
+        upid: task.upid,
+        node: task.node,
+        type: task.type,
+        id: task.id,
+        user,
+        status: task.status,
+        starttime: task.starttime,
+        pid: 1,
+        ...(task.exitstatus ? { exitstatus: task.exitstatus } : {}),
+      },
+    }
   })
   app.get(`${api}/nodes/:node/tasks/:upid/log`, async (req) => {
     const task = cluster.tasks.get((req.params as Params).upid!)
@@ -297,13 +361,19 @@ export async function startProxmoxDouble(options: ProxmoxDoubleOptions): Promise
     tls,
     cluster,
     requests,
-    raceNextId: (count) => { races += count },
-    failNextCreate: (error, log) => { createFailure = { error, log } },
+    raceNextId: (count) => {
+      races += count
+    },
+    failNextCreate: (error, log) => {
+      createFailure = { error, log }
+    },
     lockCt: (vmid, lock, ms) => {
       const ct = cluster.cts.get(vmid)
       if (!ct) throw new Error(`double: no CT ${vmid}`)
       ct.lock = lock
-      setTimeout(() => { if (ct.lock === lock) delete ct.lock }, ms)
+      setTimeout(() => {
+        if (ct.lock === lock) delete ct.lock
+      }, ms)
     },
     close: async () => {
       await cluster.drain()

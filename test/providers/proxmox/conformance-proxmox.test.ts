@@ -47,11 +47,19 @@ t.teardown(async () => {
 })
 
 runConformance(t, {
-  make: () => new ProxmoxBackend({
-    endpoint: pve.url, apiToken: TOKEN, fingerprint: pve.tls.fingerprint, nodes: ['pve'],
-    ostemplate: 'local:vztmpl/zlh-agent_1.0_amd64.tar.zst', controlPlaneSources: ['127.0.0.1'], agentPort,
-  }),
-  register: (spec: ContainerSpec) => { tokens.set(spec.identity.ownerUid, spec.agent.token) },
+  make: () =>
+    new ProxmoxBackend({
+      endpoint: pve.url,
+      apiToken: TOKEN,
+      fingerprint: pve.tls.fingerprint,
+      nodes: ['pve'],
+      ostemplate: 'local:vztmpl/zlh-agent_1.0_amd64.tar.zst',
+      controlPlaneSources: ['127.0.0.1'],
+      agentPort,
+    }),
+  register: (spec: ContainerSpec) => {
+    tokens.set(spec.identity.ownerUid, spec.agent.token)
+  },
   tokenRotation: 'refused',
   agentTimeoutSeconds: 30,
 })

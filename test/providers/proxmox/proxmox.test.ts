@@ -19,12 +19,22 @@ function spec(ownerUid: string): ContainerSpec {
   }
 }
 
-async function setup(t: Test, overrides: Partial<ProxmoxBackendOptions> = {}, hooks: Partial<Parameters<typeof startProxmoxDouble>[0]> = {}): Promise<{ pve: ProxmoxDouble; provider: ProxmoxBackend }> {
+async function setup(
+  t: Test,
+  overrides: Partial<ProxmoxBackendOptions> = {},
+  hooks: Partial<Parameters<typeof startProxmoxDouble>[0]> = {},
+): Promise<{ pve: ProxmoxDouble; provider: ProxmoxBackend }> {
   const pve = await startProxmoxDouble({ apiToken: TOKEN, taskMs: 60, ...hooks })
   const provider = new ProxmoxBackend({
-    endpoint: pve.url, apiToken: TOKEN, caPem: pve.tls.caPem, nodes: ['pve'],
-    ostemplate: 'local:vztmpl/zlh-agent_1.0_amd64.tar.zst', controlPlaneSources: ['10.0.0.5'],
-    retryDelayMs: 10, lockWaitSeconds: 5, ...overrides,
+    endpoint: pve.url,
+    apiToken: TOKEN,
+    caPem: pve.tls.caPem,
+    nodes: ['pve'],
+    ostemplate: 'local:vztmpl/zlh-agent_1.0_amd64.tar.zst',
+    controlPlaneSources: ['10.0.0.5'],
+    retryDelayMs: 10,
+    lockWaitSeconds: 5,
+    ...overrides,
   })
   t.teardown(async () => {
     await provider.close()
@@ -59,7 +69,11 @@ t.test('nextid race: a concurrent create took the vmid, the next free one is use
   const ct = await provider.ensure(spec('a1b2c3d4-0000-4000-8000-000000000002'))
   t.equal(ct.vmid, 102, 'vmids 100 and 101 were taken by the racing client')
   t.equal(pve.cluster.cts.get(100)!.config.tags, 'someone-else')
-  t.equal(pve.requests.filter((r) => r.method === 'POST' && r.path === '/api2/json/nodes/pve/lxc').length, 3, 'two creates lost the race, the third won')
+  t.equal(
+    pve.requests.filter((r) => r.method === 'POST' && r.path === '/api2/json/nodes/pve/lxc').length,
+    3,
+    'two creates lost the race, the third won',
+  )
 })
 
 t.test('vmidRange: vmids come from the configured range, races included', async (t) => {
@@ -97,7 +111,7 @@ t.test('a CT locked past the wait surfaces as a retryable Locked error', async (
 
 t.test('a failing create task surfaces with its log and leaves no CT', async (t) => {
   const { pve, provider } = await setup(t)
-  pve.failNextCreate("storage 'local-lvm' does not exist", ["TASK ERROR preparing volume", "can't activate storage"])
+  pve.failNextCreate("storage 'local-lvm' does not exist", ['TASK ERROR preparing volume', "can't activate storage"])
   const err = await provider.ensure(spec('a1b2c3d4-0000-4000-8000-000000000005')).catch((e: unknown) => e)
   t.ok(isProviderError(err, 'TaskFailed'), String(err))
   t.match((err as Error).message, /unable to create CT 100 - storage 'local-lvm' does not exist/)
@@ -112,7 +126,14 @@ t.test('a failing create task surfaces with its log and leaves no CT', async (t)
 t.test('a bad token is a 401 ProviderAuthFailed that never shows the token', async (t) => {
   const { pve } = await setup(t)
   const wrong = 'zlh@pve!controller=00000000-wrong-secret-0000'
-  const provider = new ProxmoxBackend({ endpoint: pve.url, apiToken: wrong, caPem: pve.tls.caPem, nodes: ['pve'], ostemplate: 'local:vztmpl/x.tar.zst', controlPlaneSources: ['10.0.0.5'] })
+  const provider = new ProxmoxBackend({
+    endpoint: pve.url,
+    apiToken: wrong,
+    caPem: pve.tls.caPem,
+    nodes: ['pve'],
+    ostemplate: 'local:vztmpl/x.tar.zst',
+    controlPlaneSources: ['10.0.0.5'],
+  })
   t.teardown(() => provider.close())
   const err = await provider.list().catch((e: unknown) => e)
   t.ok(isProviderError(err, 'ProviderAuthFailed'), String(err))
@@ -128,7 +149,15 @@ t.test('an unreachable endpoint is a clear, retryable ProviderUnreachable after 
       s.close(() => resolve(p))
     })
   })
-  const provider = new ProxmoxBackend({ endpoint: `https://127.0.0.1:${port}`, apiToken: TOKEN, nodes: ['pve'], ostemplate: 'local:vztmpl/x.tar.zst', controlPlaneSources: ['10.0.0.5'], retryDelayMs: 10, connectAttempts: 3 })
+  const provider = new ProxmoxBackend({
+    endpoint: `https://127.0.0.1:${port}`,
+    apiToken: TOKEN,
+    nodes: ['pve'],
+    ostemplate: 'local:vztmpl/x.tar.zst',
+    controlPlaneSources: ['10.0.0.5'],
+    retryDelayMs: 10,
+    connectAttempts: 3,
+  })
   t.teardown(() => provider.close())
   const err = await provider.ensure(spec('a1b2c3d4-0000-4000-8000-000000000006')).catch((e: unknown) => e)
   t.ok(isProviderError(err, 'ProviderUnreachable'), String(err))
@@ -139,14 +168,25 @@ t.test('an unreachable endpoint is a clear, retryable ProviderUnreachable after 
 
 t.test('an endpoint that accepts but never answers: reads are retried, then ProviderUnreachable', async (t) => {
   const sockets: net.Socket[] = []
-  const silent = net.createServer((s) => { sockets.push(s) })
+  const silent = net.createServer((s) => {
+    sockets.push(s)
+  })
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()))
   t.teardown(() => {
     for (const s of sockets) s.destroy()
     silent.close()
   })
   const port = (silent.address() as net.AddressInfo).port
-  const provider = new ProxmoxBackend({ endpoint: `https://127.0.0.1:${port}`, apiToken: TOKEN, nodes: ['pve'], ostemplate: 'local:vztmpl/x.tar.zst', controlPlaneSources: ['10.0.0.5'], retryDelayMs: 10, connectAttempts: 2, requestTimeoutMs: 200 })
+  const provider = new ProxmoxBackend({
+    endpoint: `https://127.0.0.1:${port}`,
+    apiToken: TOKEN,
+    nodes: ['pve'],
+    ostemplate: 'local:vztmpl/x.tar.zst',
+    controlPlaneSources: ['10.0.0.5'],
+    retryDelayMs: 10,
+    connectAttempts: 2,
+    requestTimeoutMs: 200,
+  })
   t.teardown(() => provider.close())
   const err = await provider.list().catch((e: unknown) => e)
   t.ok(isProviderError(err, 'ProviderUnreachable'), String(err))
@@ -156,12 +196,21 @@ t.test('an endpoint that accepts but never answers: reads are retried, then Prov
 
 t.test('TLS: fingerprint pin accepted, wrong pin and unknown CA refused before the token is sent', async (t) => {
   const { pve } = await setup(t)
-  const base = { endpoint: pve.url, apiToken: TOKEN, nodes: ['pve'], ostemplate: 'local:vztmpl/x.tar.zst', controlPlaneSources: ['10.0.0.5'] }
+  const base = {
+    endpoint: pve.url,
+    apiToken: TOKEN,
+    nodes: ['pve'],
+    ostemplate: 'local:vztmpl/x.tar.zst',
+    controlPlaneSources: ['10.0.0.5'],
+  }
   const pinned = new ProxmoxBackend({ ...base, fingerprint: pve.tls.fingerprint })
   t.same(await pinned.list(), [])
   await pinned.close()
   const before = pve.requests.length
-  const wrongPin = new ProxmoxBackend({ ...base, fingerprint: pve.tls.fingerprint.replace(/^../, pve.tls.fingerprint.startsWith('00') ? '11' : '00') })
+  const wrongPin = new ProxmoxBackend({
+    ...base,
+    fingerprint: pve.tls.fingerprint.replace(/^../, pve.tls.fingerprint.startsWith('00') ? '11' : '00'),
+  })
   const err = await wrongPin.list().catch((e: unknown) => e)
   await wrongPin.close()
   t.ok(isProviderError(err, 'ProviderTlsFailed'), String(err))
@@ -181,7 +230,10 @@ t.test('operations check the owner tag: a foreign vmid is a Conflict and is left
   // A CT without our tags is not listed and cannot be addressed.
   pve.raceNextId(1)
   await provider.ensure(spec('a1b2c3d4-0000-4000-8000-000000000008'))
-  t.same((await provider.list()).map((c) => c.ownerUid).sort(), ['a1b2c3d4-0000-4000-8000-000000000007', 'a1b2c3d4-0000-4000-8000-000000000008'])
+  t.same((await provider.list()).map((c) => c.ownerUid).sort(), [
+    'a1b2c3d4-0000-4000-8000-000000000007',
+    'a1b2c3d4-0000-4000-8000-000000000008',
+  ])
 })
 
 t.test('start, stop and delete are idempotent; missing CT is NotFound for start', async (t) => {
@@ -214,8 +266,23 @@ t.test('ensure resizes an existing CT (cores, memory, growing the disk) and adop
 
   // A controller crashed right after POSTing a create: the CT exists, tagged, still locked.
   const crashed = spec('a1b2c3d4-0000-4000-8000-00000000000c')
-  await provider.client.post('/nodes/pve/lxc', { vmid: 200, ostemplate: 'local:vztmpl/x.tar.zst', tags: 'zlh;zlh-owner-a1b2c3d4-0000-4000-8000-00000000000c', unprivileged: 1, rootfs: 'local-lvm:8', cores: 2, memory: 1024 })
-  const fresh = new ProxmoxBackend({ endpoint: pve.url, apiToken: TOKEN, caPem: pve.tls.caPem, nodes: ['pve'], ostemplate: 'local:vztmpl/x.tar.zst', controlPlaneSources: ['10.0.0.5'] })
+  await provider.client.post('/nodes/pve/lxc', {
+    vmid: 200,
+    ostemplate: 'local:vztmpl/x.tar.zst',
+    tags: 'zlh;zlh-owner-a1b2c3d4-0000-4000-8000-00000000000c',
+    unprivileged: 1,
+    rootfs: 'local-lvm:8',
+    cores: 2,
+    memory: 1024,
+  })
+  const fresh = new ProxmoxBackend({
+    endpoint: pve.url,
+    apiToken: TOKEN,
+    caPem: pve.tls.caPem,
+    nodes: ['pve'],
+    ostemplate: 'local:vztmpl/x.tar.zst',
+    controlPlaneSources: ['10.0.0.5'],
+  })
   t.teardown(() => fresh.close())
   const early = await fresh.start({ ownerUid: crashed.identity.ownerUid }).catch((e: unknown) => e)
   t.match(String(early), /has no firewall yet/, 'a CT without its firewall is not started')
@@ -233,7 +300,9 @@ t.test('enrollment: the token is handed to an enrolling agent once; a different 
   const enrollments: string[] = []
   const standIn = http.createServer((req, res) => {
     let body = ''
-    req.on('data', (c: Buffer) => { body += c })
+    req.on('data', (c: Buffer) => {
+      body += c
+    })
     req.on('end', () => {
       if (req.method === 'POST' && req.url === '/enroll') {
         enrollments.push(body)
@@ -246,37 +315,64 @@ t.test('enrollment: the token is handed to an enrolling agent once; a different 
     })
   })
   let agentPort = 0
-  const { pve, provider } = await setup(t, {}, {
-    onCtStart: (ct) => new Promise<void>((resolve) => standIn.listen(0, ct.address, () => {
-      agentPort = (standIn.address() as net.AddressInfo).port
-      resolve()
-    })),
-  })
+  const { pve, provider } = await setup(
+    t,
+    {},
+    {
+      onCtStart: (ct) =>
+        new Promise<void>((resolve) =>
+          standIn.listen(0, ct.address, () => {
+            agentPort = (standIn.address() as net.AddressInfo).port
+            resolve()
+          }),
+        ),
+    },
+  )
   t.teardown(() => new Promise<void>((resolve) => standIn.close(() => resolve())))
   const s = spec('a1b2c3d4-0000-4000-8000-00000000000d')
   await provider.ensure(s)
   await provider.start({ ownerUid: s.identity.ownerUid })
   // The stand-in listens on a random port on the CT's address; a provider configured with it.
-  const p2 = new ProxmoxBackend({ endpoint: pve.url, apiToken: TOKEN, caPem: pve.tls.caPem, nodes: ['pve'], ostemplate: 'local:vztmpl/x.tar.zst', controlPlaneSources: ['10.0.0.5'], agentPort })
+  const p2 = new ProxmoxBackend({
+    endpoint: pve.url,
+    apiToken: TOKEN,
+    caPem: pve.tls.caPem,
+    nodes: ['pve'],
+    ostemplate: 'local:vztmpl/x.tar.zst',
+    controlPlaneSources: ['10.0.0.5'],
+    agentPort,
+  })
   t.teardown(() => p2.close())
   await p2.deliverCredentials({ ownerUid: s.identity.ownerUid }, s.agent)
   t.equal(enrolled, s.agent.token, 'the agent got the container token')
   await p2.deliverCredentials({ ownerUid: s.identity.ownerUid }, s.agent)
   t.equal(enrollments.length, 2, 'repeated delivery asked again and accepted the 409 because the token works')
-  const err = await p2.deliverCredentials({ ownerUid: s.identity.ownerUid }, { token: 'another-token-0123456789abcdef' }).catch((e: unknown) => e)
+  const err = await p2
+    .deliverCredentials({ ownerUid: s.identity.ownerUid }, { token: 'another-token-0123456789abcdef' })
+    .catch((e: unknown) => e)
   t.ok(isProviderError(err, 'Conflict'), String(err))
   t.notMatch((err as Error).message, /another-token|agent-token-0123/, 'no token in the message')
 })
 
 t.test('CTs are spread over the configured nodes', async (t) => {
   const pve = await startProxmoxDouble({ apiToken: TOKEN, taskMs: 20, nodes: ['pve1', 'pve2'] })
-  const provider = new ProxmoxBackend({ endpoint: pve.url, apiToken: TOKEN, caPem: pve.tls.caPem, nodes: ['pve1', 'pve2'], ostemplate: 'local:vztmpl/x.tar.zst', controlPlaneSources: ['10.0.0.5'] })
-  t.teardown(async () => { await provider.close(); await pve.close() })
+  const provider = new ProxmoxBackend({
+    endpoint: pve.url,
+    apiToken: TOKEN,
+    caPem: pve.tls.caPem,
+    nodes: ['pve1', 'pve2'],
+    ostemplate: 'local:vztmpl/x.tar.zst',
+    controlPlaneSources: ['10.0.0.5'],
+  })
+  t.teardown(async () => {
+    await provider.close()
+    await pve.close()
+  })
   const a = await provider.ensure(spec('a1b2c3d4-0000-4000-8000-00000000000e'))
   const b = await provider.ensure(spec('a1b2c3d4-0000-4000-8000-00000000000f'))
   t.same([a.node, b.node], ['pve1', 'pve2'])
   await provider.start({ ownerUid: b.ownerUid })
-  t.equal((await provider.observe({ ownerUid: b.ownerUid }))!.state, 'running', 'operations go to the CT\'s own node')
+  t.equal((await provider.observe({ ownerUid: b.ownerUid }))!.state, 'running', "operations go to the CT's own node")
   await provider.delete({ ownerUid: a.ownerUid })
   await provider.delete({ ownerUid: b.ownerUid })
   t.equal(pve.cluster.cts.size, 0)

@@ -40,7 +40,12 @@ t.test('a throwing reconciler backs off exponentially on the queue clock and nev
   const running = c.start(ac.signal)
   c.enqueue({ namespace: 'ns', name: 'a' })
   await until(() => attempts.length === 1, clock, 'first attempt')
-  for (const [delay, n] of [[5, 2], [10, 3], [20, 4], [40, 5]] as const) {
+  for (const [delay, n] of [
+    [5, 2],
+    [10, 3],
+    [20, 4],
+    [40, 5],
+  ] as const) {
     await until(() => clock.pendingTimers === 1, clock, 'retry timer')
     clock.advance(delay - 1)
     await clock.settle()
@@ -63,7 +68,15 @@ t.test('a TerminalError is counted and not retried', async (t) => {
   const clock = new FakeClock()
   const metrics = new RuntimeMetrics()
   let calls = 0
-  const c = new Controller({ name: 'terminal', clock, metrics, reconciler: () => { calls++; throw new TerminalError('spec.x is invalid') } })
+  const c = new Controller({
+    name: 'terminal',
+    clock,
+    metrics,
+    reconciler: () => {
+      calls++
+      throw new TerminalError('spec.x is invalid')
+    },
+  })
   const ac = new AbortController()
   const running = c.start(ac.signal)
   c.enqueue('k')
@@ -85,7 +98,15 @@ t.test('requeueAfter reconciles again after the delay', async (t) => {
   const metrics = new RuntimeMetrics()
   const at: number[] = []
   const t0 = clock.now()
-  const c = new Controller({ name: 'requeue', clock, metrics, reconciler: () => { at.push(clock.now() - t0); return at.length < 3 ? { requeueAfter: 1000 } : undefined } })
+  const c = new Controller({
+    name: 'requeue',
+    clock,
+    metrics,
+    reconciler: () => {
+      at.push(clock.now() - t0)
+      return at.length < 3 ? { requeueAfter: 1000 } : undefined
+    },
+  })
   const ac = new AbortController()
   const running = c.start(ac.signal)
   c.enqueue('k')
@@ -112,7 +133,9 @@ t.test('no two concurrent reconciles of one key under concurrency 8', async (t) 
   let maxParallel = 0
   let calls = 0
   const c = new Controller({
-    name: 'conc', maxConcurrentReconciles: 8, metrics,
+    name: 'conc',
+    maxConcurrentReconciles: 8,
+    metrics,
     reconciler: async (req) => {
       const key = `${req.namespace}/${req.name}`
       if (active.has(key)) overlaps++
@@ -143,12 +166,21 @@ t.test('per-reconcile timeout aborts the signal and retries', async (t) => {
   let calls = 0
   let sawAbort: unknown
   const c = new Controller({
-    name: 'timeout', clock, reconcileTimeoutMs: 100,
-    reconciler: (_req, ctx) => new Promise<void>((resolve) => {
-      calls++
-      if (calls > 1) { resolve(); return }
-      ctx.signal.addEventListener('abort', () => { sawAbort = ctx.signal.reason; resolve() })
-    }),
+    name: 'timeout',
+    clock,
+    reconcileTimeoutMs: 100,
+    reconciler: (_req, ctx) =>
+      new Promise<void>((resolve) => {
+        calls++
+        if (calls > 1) {
+          resolve()
+          return
+        }
+        ctx.signal.addEventListener('abort', () => {
+          sawAbort = ctx.signal.reason
+          resolve()
+        })
+      }),
   })
   const ac = new AbortController()
   const running = c.start(ac.signal)
@@ -169,15 +201,20 @@ t.test('shutdown waits for the in-flight reconcile and aborts its signal', async
   let started = false
   const c = new Controller({
     name: 'graceful',
-    reconciler: (_r, ctx) => new Promise<void>((resolve) => {
-      started = true
-      ctx.signal.addEventListener('abort', () => { aborted = true })
-      finish = resolve
-    }),
+    reconciler: (_r, ctx) =>
+      new Promise<void>((resolve) => {
+        started = true
+        ctx.signal.addEventListener('abort', () => {
+          aborted = true
+        })
+        finish = resolve
+      }),
   })
   const ac = new AbortController()
   let stopped = false
-  const running = c.start(ac.signal).then(() => { stopped = true })
+  const running = c.start(ac.signal).then(() => {
+    stopped = true
+  })
   c.enqueue('k')
   while (!started) await new Promise((r) => setImmediate(r))
   ac.abort()
@@ -196,10 +233,26 @@ t.test('options are validated', async (t) => {
 t.test('logs are pino JSON with controller, namespace, name, reconcileID', async (t) => {
   const { pino } = await import('pino')
   const lines: Array<Record<string, unknown>> = []
-  const logger = pino({ level: 'info' }, { write: (s: string) => { lines.push(JSON.parse(s) as Record<string, unknown>) } })
+  const logger = pino(
+    { level: 'info' },
+    {
+      write: (s: string) => {
+        lines.push(JSON.parse(s) as Record<string, unknown>)
+      },
+    },
+  )
   const clock = new FakeClock()
   let calls = 0
-  const c = new Controller({ name: 'logging', clock, logger, reconciler: (_req, ctx) => { calls++; ctx.log.info('inside'); throw new Error('boom') } })
+  const c = new Controller({
+    name: 'logging',
+    clock,
+    logger,
+    reconciler: (_req, ctx) => {
+      calls++
+      ctx.log.info('inside')
+      throw new Error('boom')
+    },
+  })
   const ac = new AbortController()
   const running = c.start(ac.signal)
   c.enqueue({ namespace: 'ns1', name: 'obj1' })

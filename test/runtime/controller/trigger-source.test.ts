@@ -20,9 +20,11 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   throw new Error(`timed out waiting for ${what}`)
 }
 
-function gate(): { wait: () => Promise<void>, open: () => void } {
+function gate(): { wait: () => Promise<void>; open: () => void } {
   let open = (): void => {}
-  const opened = new Promise<void>((resolve) => { open = resolve })
+  const opened = new Promise<void>((resolve) => {
+    open = resolve
+  })
   return { wait: () => opened, open }
 }
 
@@ -45,7 +47,14 @@ t.test('triggers are enqueued through the work queue: duplicates while waiting r
   const ch = new TriggerChannel()
   const synced = gate()
   const calls: string[] = []
-  const c = new Controller({ name: 'dedup', reconciler: (req) => { calls.push(requestKey(req)) }, waitFor: [() => synced.wait()], triggers: [ch] })
+  const c = new Controller({
+    name: 'dedup',
+    reconciler: (req) => {
+      calls.push(requestKey(req))
+    },
+    waitFor: [() => synced.wait()],
+    triggers: [ch],
+  })
   const ac = new AbortController()
   const running = c.start(ac.signal)
   // Before the caches sync (workers not started) the keys pile up in the queue, deduplicated.
@@ -70,16 +79,30 @@ t.test('a source stops with the controller, even one blocked in next()', async (
         nextCalls++
         return nextCalls === 1 ? Promise.resolve({ done: false, value: 'ns/once' }) : new Promise<never>(() => {})
       },
-      return: async () => { returned = true; return { done: true, value: undefined } },
+      return: async () => {
+        returned = true
+        return { done: true, value: undefined }
+      },
     }),
   }
   const seenSignal: AbortSignal[] = []
   const generated = (signal: AbortSignal): AsyncIterable<TriggerItem> => {
     seenSignal.push(signal)
-    return (async function * () { while (!signal.aborted) { yield 'ns/gen'; await new Promise((resolve) => setTimeout(resolve, 5)) } })()
+    return (async function* () {
+      while (!signal.aborted) {
+        yield 'ns/gen'
+        await new Promise((resolve) => setTimeout(resolve, 5))
+      }
+    })()
   }
   const calls: string[] = []
-  const c = new Controller({ name: 'stops', reconciler: (req) => { calls.push(requestKey(req)) }, triggers: [stuck, generated] })
+  const c = new Controller({
+    name: 'stops',
+    reconciler: (req) => {
+      calls.push(requestKey(req))
+    },
+    triggers: [stuck, generated],
+  })
   const ac = new AbortController()
   const running = c.start(ac.signal)
   await until(() => calls.includes('ns/once') && calls.includes('ns/gen'), 'both sources delivered')
@@ -94,20 +117,52 @@ t.test('a source stops with the controller, even one blocked in next()', async (
 
 t.test('a throwing source does not crash the controller; the others go on', async (t) => {
   const lines: Array<Record<string, unknown>> = []
-  const logger = pino({ level: 'info' }, { write: (s: string) => { lines.push(JSON.parse(s) as Record<string, unknown>) } })
+  const logger = pino(
+    { level: 'info' },
+    {
+      write: (s: string) => {
+        lines.push(JSON.parse(s) as Record<string, unknown>)
+      },
+    },
+  )
   const ch = new TriggerChannel()
-  const throwsAtOnce = (): AsyncIterable<TriggerItem> => { throw new Error('cannot open the source') }
-  const rejectsLater = (async function * () { yield 'ns/before-failure'; throw new Error('stream broke') })()
-  const malformed = (async function * () { yield { namespace: 'ns' } as unknown as TriggerItem })()
+  const throwsAtOnce = (): AsyncIterable<TriggerItem> => {
+    throw new Error('cannot open the source')
+  }
+  const rejectsLater = (async function* () {
+    yield 'ns/before-failure'
+    throw new Error('stream broke')
+  })()
+  const malformed = (async function* () {
+    yield { namespace: 'ns' } as unknown as TriggerItem
+  })()
   const calls: string[] = []
-  const c = new Controller({ name: 'robust', reconciler: (req) => { calls.push(requestKey(req)) }, logger, triggers: [throwsAtOnce, rejectsLater, malformed, ch] })
+  const c = new Controller({
+    name: 'robust',
+    reconciler: (req) => {
+      calls.push(requestKey(req))
+    },
+    logger,
+    triggers: [throwsAtOnce, rejectsLater, malformed, ch],
+  })
   const ac = new AbortController()
   const running = c.start(ac.signal)
-  await until(() => lines.filter((l) => l.msg === 'trigger source failed; it is no longer consumed (the watches and other sources go on)').length === 3, 'three failures logged')
+  await until(
+    () =>
+      lines.filter((l) => l.msg === 'trigger source failed; it is no longer consumed (the watches and other sources go on)').length === 3,
+    'three failures logged',
+  )
   ch.send('ns/still-working')
   await until(() => calls.includes('ns/still-working'), 'the healthy source still reconciles')
   t.ok(calls.includes('ns/before-failure'), 'items before a failure were enqueued')
-  t.same(lines.filter((l) => l.source !== undefined).map((l) => l.source).sort(), [0, 1, 2], 'each failure names its source')
+  t.same(
+    lines
+      .filter((l) => l.source !== undefined)
+      .map((l) => l.source)
+      .sort(),
+    [0, 1, 2],
+    'each failure names its source',
+  )
   t.match(JSON.stringify(lines), /want a request \{ namespace\?, name \}/, 'a malformed item is named')
   ac.abort()
   await running
@@ -116,11 +171,26 @@ t.test('a throwing source does not crash the controller; the others go on', asyn
 t.test('builder.reconcileOn: a channel created before the controller feeds it (embedded API server)', async (t) => {
   const env = await startTestEnv({ crds: [widgetCrd] })
   t.teardown(() => env.stop())
-  const mgr = new Manager({ kubeConfig: env.kubeConfig, logger: silentLogger(), metrics: new RuntimeMetrics(), gracefulShutdownTimeoutMs: 5000 })
+  const mgr = new Manager({
+    kubeConfig: env.kubeConfig,
+    logger: silentLogger(),
+    metrics: new RuntimeMetrics(),
+    gracefulShutdownTimeoutMs: 5000,
+  })
   const agentEvents = new TriggerChannel()
   const calls: string[] = []
-  mgr.controller('external').for(WIDGET).reconcileOn(agentEvents).complete((req) => { calls.push(requestKey(req)) })
-  t.throws(() => mgr.controller('bad').reconcileOn({} as never), /reconcileOn\(\) takes an async iterable/, 'a non-iterable is refused when building')
+  mgr
+    .controller('external')
+    .for(WIDGET)
+    .reconcileOn(agentEvents)
+    .complete((req) => {
+      calls.push(requestKey(req))
+    })
+  t.throws(
+    () => mgr.controller('bad').reconcileOn({} as never),
+    /reconcileOn\(\) takes an async iterable/,
+    'a non-iterable is refused when building',
+  )
   agentEvents.send({ namespace: 'default', name: 'from-outside' })
   const run = mgr.start()
   await until(() => calls.includes('default/from-outside'), 'the external request reconciled')

@@ -2,7 +2,13 @@ import t from 'tap'
 import { FakeClock } from '../../../src/runtime/clock.ts'
 import { EventCorrelator } from '../../../src/runtime/events/correlator.ts'
 
-const ev = (message = 'pod failed', reason = 'Failed') => ({ involvedKey: 'v1/Pod/ns/p/uid', type: 'Warning' as const, reason, message, source: 'ctl' })
+const ev = (message = 'pod failed', reason = 'Failed') => ({
+  involvedKey: 'v1/Pod/ns/p/uid',
+  type: 'Warning' as const,
+  reason,
+  message,
+  source: 'ctl',
+})
 
 t.test('identical events within the window bump one Event count', async (t) => {
   const clock = new FakeClock()
@@ -23,10 +29,13 @@ t.test('similar events differing in message are combined after 10', async (t) =>
   const c = new EventCorrelator(clock)
   const actions = Array.from({ length: 14 }, (_, i) => c.correlate(ev(`attempt ${i}`), 'p'))
   t.equal(actions.slice(0, 9).filter((a) => a.action === 'create').length, 9)
-  const tenth = actions[9] as { action: string, message: string }
+  const tenth = actions[9] as { action: string; message: string }
   t.equal(tenth.action, 'create')
   t.match(tenth.message, /^\(combined from similar events\)/)
-  t.same(actions.slice(10).map((a) => a.action), ['update', 'update', 'update', 'update'])
+  t.same(
+    actions.slice(10).map((a) => a.action),
+    ['update', 'update', 'update', 'update'],
+  )
   t.equal((actions[13] as { count: number }).count, 5)
 })
 

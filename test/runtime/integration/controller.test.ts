@@ -20,28 +20,45 @@ const c = env.client
 for (const ns of ['own', 'co', 'conc', 'met', 'bo']) await c.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })
 
 function newManager(extra: Partial<ConstructorParameters<typeof Manager>[0]> = {}): Manager {
-  return new Manager({ kubeConfig: env.kubeConfig, logger: silentLogger(), metrics: new RuntimeMetrics(), gracefulShutdownTimeoutMs: 5000, ...extra })
+  return new Manager({
+    kubeConfig: env.kubeConfig,
+    logger: silentLogger(),
+    metrics: new RuntimeMetrics(),
+    gracefulShutdownTimeoutMs: 5000,
+    ...extra,
+  })
 }
 
 t.test('owns and watches: an owned object change reconciles its owner', async (t) => {
   const mgr = newManager()
   const calls = new Map<string, number>()
-  mgr.controller('owner-test')
+  mgr
+    .controller('owner-test')
     .for<Widget>(WIDGET)
     .owns(CM)
-    .watches<KObject>(SECRET, (s) => (s.metadata?.labels?.widget ? [{ namespace: s.metadata.namespace, name: s.metadata.labels.widget }] : []))
+    .watches<KObject>(SECRET, (s) =>
+      s.metadata?.labels?.widget ? [{ namespace: s.metadata.namespace, name: s.metadata.labels.widget }] : [],
+    )
     .complete(async (req) => {
       calls.set(requestKey(req), (calls.get(requestKey(req)) ?? 0) + 1)
       const w = await mgr.client.get<Widget>(WIDGET, req.name, req.namespace).catch(() => undefined)
       if (w === undefined) return
       // Create the child on first sight; repair its data when it drifts.
-      const child = { ...CM, metadata: { name: `${req.name}-child`, namespace: req.namespace, ownerReferences: [controllerReference(w)] }, data: { size: String(w.spec.size) } }
+      const child = {
+        ...CM,
+        metadata: { name: `${req.name}-child`, namespace: req.namespace, ownerReferences: [controllerReference(w)] },
+        data: { size: String(w.spec.size) },
+      }
       const existing = await mgr.client.get(CM, child.metadata.name, req.namespace).catch(() => undefined)
       if (existing === undefined) await mgr.client.create(child)
-      else if ((existing.data as Record<string, string>).size !== String(w.spec.size)) await mgr.client.replace({ ...existing, data: child.data })
+      else if ((existing.data as Record<string, string>).size !== String(w.spec.size))
+        await mgr.client.replace({ ...existing, data: child.data })
     })
   const run = mgr.start()
-  t.teardown(async () => { mgr.stop(); await run })
+  t.teardown(async () => {
+    mgr.stop()
+    await run
+  })
   await c.create({ ...WIDGET, metadata: { name: 'w1', namespace: 'own' }, spec: { size: 2 } })
   await eventually(async () => (await c.get(CM, 'w1-child', 'own').catch(() => undefined)) !== undefined, 'child created')
   await eventually(() => (calls.get('own/w1') ?? 0) >= 2, 'child creation event reached the owner')
@@ -60,25 +77,33 @@ t.test('1,000 rapid updates coalesce into few reconciles, and the last one sees 
   const mgr = newManager()
   let reconciles = 0
   let lastSeen = -1
-  mgr.controller('coalesce').for<Widget>(WIDGET, { predicates: [generationChanged] }).complete(async (req) => {
-    if (req.namespace !== 'co') return
-    reconciles++
-    const w = await mgr.client.get<Widget>(WIDGET, req.name, req.namespace)
-    lastSeen = w.spec.size
-    await new Promise((r) => setTimeout(r, 200)) // a slow reconcile: updates pile up behind it
-  })
+  mgr
+    .controller('coalesce')
+    .for<Widget>(WIDGET, { predicates: [generationChanged] })
+    .complete(async (req) => {
+      if (req.namespace !== 'co') return
+      reconciles++
+      const w = await mgr.client.get<Widget>(WIDGET, req.name, req.namespace)
+      lastSeen = w.spec.size
+      await new Promise((r) => setTimeout(r, 200)) // a slow reconcile: updates pile up behind it
+    })
   const run = mgr.start()
-  t.teardown(async () => { mgr.stop(); await run })
+  t.teardown(async () => {
+    mgr.stop()
+    await run
+  })
   await c.create({ ...WIDGET, metadata: { name: 'busy', namespace: 'co' }, spec: { size: 0 } })
   await eventually(() => reconciles >= 1, 'first reconcile')
   const updates = 1000
   let next = 1
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    while (next <= updates) {
-      const n = next++
-      await c.patch(WIDGET, 'busy', 'co', { spec: { size: n } }, 'application/merge-patch+json')
-    }
-  }))
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next <= updates) {
+        const n = next++
+        await c.patch(WIDGET, 'busy', 'co', { spec: { size: n } }, 'application/merge-patch+json')
+      }
+    }),
+  )
   const final = (await c.get<Widget>(WIDGET, 'busy', 'co')).spec.size
   await eventually(() => lastSeen === final, 'a reconcile saw the final state')
   t.ok(reconciles < updates / 5, `${updates} updates → ${reconciles} reconciles`)
@@ -90,23 +115,32 @@ t.test('no two concurrent reconciles of one key under concurrency 8', async (t) 
   let overlaps = 0
   let maxParallel = 0
   let total = 0
-  mgr.controller('concurrency').for<Widget>(WIDGET).withOptions({ maxConcurrentReconciles: 8 }).complete(async (req) => {
-    if (req.namespace !== 'conc') return
-    const key = requestKey(req)
-    if (active.has(key)) overlaps++
-    active.add(key)
-    maxParallel = Math.max(maxParallel, active.size)
-    total++
-    await new Promise((r) => setTimeout(r, 5 + Math.random() * 20))
-    active.delete(key)
-  })
+  mgr
+    .controller('concurrency')
+    .for<Widget>(WIDGET)
+    .withOptions({ maxConcurrentReconciles: 8 })
+    .complete(async (req) => {
+      if (req.namespace !== 'conc') return
+      const key = requestKey(req)
+      if (active.has(key)) overlaps++
+      active.add(key)
+      maxParallel = Math.max(maxParallel, active.size)
+      total++
+      await new Promise((r) => setTimeout(r, 5 + Math.random() * 20))
+      active.delete(key)
+    })
   const run = mgr.start()
-  t.teardown(async () => { mgr.stop(); await run })
+  t.teardown(async () => {
+    mgr.stop()
+    await run
+  })
   const names = Array.from({ length: 16 }, (_, i) => `k${i}`)
   for (const name of names) await c.create({ ...WIDGET, metadata: { name, namespace: 'conc' }, spec: { size: 0 } })
-  await Promise.all(names.map(async (name) => {
-    for (let i = 1; i <= 25; i++) await c.patch(WIDGET, name, 'conc', { spec: { size: i } }, 'application/merge-patch+json')
-  }))
+  await Promise.all(
+    names.map(async (name) => {
+      for (let i = 1; i <= 25; i++) await c.patch(WIDGET, name, 'conc', { spec: { size: i } }, 'application/merge-patch+json')
+    }),
+  )
   await eventually(() => active.size === 0 && total > 16, 'quiet')
   t.equal(overlaps, 0, 'the same key was never reconciled twice at once')
   t.ok(maxParallel > 1, `workers ran in parallel (max ${maxParallel} of 8)`)
@@ -114,15 +148,27 @@ t.test('no two concurrent reconciles of one key under concurrency 8', async (t) 
 })
 
 t.test('/metrics exposes controller-runtime names with values that move; probes follow sync', async (t) => {
-  const mgr = newManager({ probes: { port: 0 }, leaderElection: { leaseName: 'metrics-test', namespace: 'met', leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 } })
-  let fail = true
-  mgr.controller('metrics-test').for<Widget>(WIDGET).complete(async (req) => {
-    if (req.namespace !== 'met') return
-    if (req.name === 'flaky' && fail) { fail = false; throw new Error('transient') }
-    await new Promise((r) => setTimeout(r, 5))
+  const mgr = newManager({
+    probes: { port: 0 },
+    leaderElection: { leaseName: 'metrics-test', namespace: 'met', leaseDurationMs: 3000, renewDeadlineMs: 2000, retryPeriodMs: 500 },
   })
+  let fail = true
+  mgr
+    .controller('metrics-test')
+    .for<Widget>(WIDGET)
+    .complete(async (req) => {
+      if (req.namespace !== 'met') return
+      if (req.name === 'flaky' && fail) {
+        fail = false
+        throw new Error('transient')
+      }
+      await new Promise((r) => setTimeout(r, 5))
+    })
   const run = mgr.start()
-  t.teardown(async () => { mgr.stop(); await run })
+  t.teardown(async () => {
+    mgr.stop()
+    await run
+  })
   await eventually(() => mgr.probeAddress !== undefined, 'probe server up')
   const base = `http://127.0.0.1:${mgr.probeAddress?.port}`
   await eventually(async () => (await fetch(`${base}/readyz`)).status === 200, 'ready after caches synced')
@@ -144,15 +190,32 @@ t.test('/metrics exposes controller-runtime names with values that move; probes 
   }
   await eventually(() => mgr.elector?.isLeader === true, 'leading')
   const before = await scrape()
-  for (const name of ['controller_runtime_reconcile_total', 'controller_runtime_reconcile_errors_total', 'controller_runtime_reconcile_time_seconds_bucket',
-    'controller_runtime_active_workers', 'workqueue_depth', 'workqueue_adds_total', 'workqueue_queue_duration_seconds_bucket',
-    'workqueue_work_duration_seconds_bucket', 'workqueue_retries_total', 'leader_election_master_status']) {
-    t.ok([...before.keys()].some((k) => k.startsWith(name)), `exposes ${name}`)
+  for (const name of [
+    'controller_runtime_reconcile_total',
+    'controller_runtime_reconcile_errors_total',
+    'controller_runtime_reconcile_time_seconds_bucket',
+    'controller_runtime_active_workers',
+    'workqueue_depth',
+    'workqueue_adds_total',
+    'workqueue_queue_duration_seconds_bucket',
+    'workqueue_work_duration_seconds_bucket',
+    'workqueue_retries_total',
+    'leader_election_master_status',
+  ]) {
+    t.ok(
+      [...before.keys()].some((k) => k.startsWith(name)),
+      `exposes ${name}`,
+    )
   }
   t.equal(get(before, 'leader_election_master_status{name="metrics-test"}'), 1, 'leader gauge is 1')
   for (let i = 0; i < 5; i++) await c.create({ ...WIDGET, metadata: { name: `m${i}`, namespace: 'met' }, spec: { size: i } })
   await c.create({ ...WIDGET, metadata: { name: 'flaky', namespace: 'met' }, spec: { size: 1 } })
-  await eventually(async () => get(await scrape(), 'controller_runtime_reconcile_total{controller="metrics-test",result="success"}') >= get(before, 'controller_runtime_reconcile_total{controller="metrics-test",result="success"}') + 6, 'successes counted')
+  await eventually(
+    async () =>
+      get(await scrape(), 'controller_runtime_reconcile_total{controller="metrics-test",result="success"}') >=
+      get(before, 'controller_runtime_reconcile_total{controller="metrics-test",result="success"}') + 6,
+    'successes counted',
+  )
   const after = await scrape()
   const moved = (prefix: string): boolean => get(after, prefix) > get(before, prefix)
   t.ok(moved('controller_runtime_reconcile_total{controller="metrics-test",result="success"}'), 'reconcile_total{success} moved')
@@ -165,15 +228,44 @@ t.test('/metrics exposes controller-runtime names with values that move; probes 
   t.ok(moved('workqueue_retries_total{name="metrics-test"'), 'retries_total moved')
   mgr.stop()
   await run
-  t.equal(get(await mgr.metrics.registry.getMetricsAsJSON().then((j) => new Map(j.filter((x) => x.name === 'leader_election_master_status').flatMap((x) => x.values.map((v) => [`leader_election_master_status{name="${v.labels.name}"}`, v.value] as [string, number])))), 'leader_election_master_status'), 0, 'leader gauge back to 0 after stop')
-  const lease = await c.get<KObject & { spec: { holderIdentity?: string } }>({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' }, 'metrics-test', 'met')
+  t.equal(
+    get(
+      await mgr.metrics.registry
+        .getMetricsAsJSON()
+        .then(
+          (j) =>
+            new Map(
+              j
+                .filter((x) => x.name === 'leader_election_master_status')
+                .flatMap((x) =>
+                  x.values.map((v) => [`leader_election_master_status{name="${v.labels.name}"}`, v.value] as [string, number]),
+                ),
+            ),
+        ),
+      'leader_election_master_status',
+    ),
+    0,
+    'leader gauge back to 0 after stop',
+  )
+  const lease = await c.get<KObject & { spec: { holderIdentity?: string } }>(
+    { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease' },
+    'metrics-test',
+    'met',
+  )
   t.equal(lease.spec.holderIdentity ?? '', '', 'lease released on shutdown')
 })
 
 t.test('shutdown abandons a runnable that ignores its signal after the graceful deadline', async (t) => {
   const mgr = newManager({ gracefulShutdownTimeoutMs: 300 })
   let started = false
-  mgr.add({ name: 'stubborn', needLeaderElection: false, start: () => { started = true; return new Promise<void>(() => {}) } })
+  mgr.add({
+    name: 'stubborn',
+    needLeaderElection: false,
+    start: () => {
+      started = true
+      return new Promise<void>(() => {})
+    },
+  })
   const run = mgr.start()
   await eventually(() => started, 'runnable started')
   const t0 = Date.now()
@@ -188,9 +280,18 @@ t.test('owns: a cluster-scoped owner is enqueued without a namespace, from the v
   await c.create({ ...CM, metadata: { name: 'owned-early', namespace: 'own', ownerReferences: [controllerReference(gizmo)] } })
   const mgr = newManager()
   const requests: string[] = []
-  mgr.controller('cluster-owner').for(GIZMO).owns(CM).complete((req) => { requests.push(JSON.stringify(req)) })
+  mgr
+    .controller('cluster-owner')
+    .for(GIZMO)
+    .owns(CM)
+    .complete((req) => {
+      requests.push(JSON.stringify(req))
+    })
   const run = mgr.start()
-  t.teardown(async () => { mgr.stop(); await run })
+  t.teardown(async () => {
+    mgr.stop()
+    await run
+  })
   await eventually(() => requests.length > 0, 'reconciled')
   await c.create({ ...CM, metadata: { name: 'owned-late', namespace: 'co', ownerReferences: [controllerReference(gizmo)] } })
   await eventually(() => requests.length > 1, 'owned change reconciled')
@@ -202,16 +303,26 @@ t.test('a throwing reconciler backs off: retries observed on the fake queue cloc
   const mgr = newManager({ clock })
   const attemptsAt: number[] = []
   const start = clock.now()
-  const ctl = mgr.controller('backoff-it').for<Widget>(WIDGET).complete((req) => {
-    if (req.namespace !== 'bo') return
-    attemptsAt.push(clock.now() - start)
-    if (attemptsAt.length < 4) throw new Error(`attempt ${attemptsAt.length} fails`)
-  })
+  const ctl = mgr
+    .controller('backoff-it')
+    .for<Widget>(WIDGET)
+    .complete((req) => {
+      if (req.namespace !== 'bo') return
+      attemptsAt.push(clock.now() - start)
+      if (attemptsAt.length < 4) throw new Error(`attempt ${attemptsAt.length} fails`)
+    })
   const run = mgr.start()
-  t.teardown(async () => { mgr.stop(); await run })
+  t.teardown(async () => {
+    mgr.stop()
+    await run
+  })
   await c.create({ ...WIDGET, metadata: { name: 'thrower', namespace: 'bo' }, spec: { size: 1 } })
   await eventually(() => attemptsAt.length === 1, 'first attempt from the watch event')
-  for (const [delay, n] of [[5, 2], [10, 3], [20, 4]] as const) {
+  for (const [delay, n] of [
+    [5, 2],
+    [10, 3],
+    [20, 4],
+  ] as const) {
     await eventually(() => ctl.queue.waitingCount() === 1, 'retry scheduled')
     clock.advance(delay - 1)
     await new Promise((r) => setTimeout(r, 50))
@@ -231,9 +342,17 @@ t.test('a kind can get its own cache options (metadata-only) before controllers 
   const mgr = newManager()
   const store = mgr.reflectorFor<Widget>(WIDGET, { transform: metadataOnly }).store
   const seen: string[] = []
-  mgr.controller('meta-only').for<Widget>(WIDGET).complete((req) => { if (req.namespace === 'own') seen.push(req.name) })
+  mgr
+    .controller('meta-only')
+    .for<Widget>(WIDGET)
+    .complete((req) => {
+      if (req.namespace === 'own') seen.push(req.name)
+    })
   const run = mgr.start()
-  t.teardown(async () => { mgr.stop(); await run })
+  t.teardown(async () => {
+    mgr.stop()
+    await run
+  })
   await eventually(() => seen.includes('w1'), 'reconciled from the metadata-only cache')
   const cached = store.getByName('w1', 'own')
   t.equal(cached?.metadata?.name, 'w1')

@@ -8,21 +8,28 @@ import type { ApiServer } from '../../../src/apiserver/index.ts'
 
 export class FaultProxy {
   readonly #server: net.Server
-  readonly #pairs = new Set<{ client: net.Socket, upstream: net.Socket }>()
+  readonly #pairs = new Set<{ client: net.Socket; upstream: net.Socket }>()
   #refusing = false
   port = 0
   connections = 0
 
   private constructor(targetPort: number) {
     this.#server = net.createServer((client) => {
-      if (this.#refusing) { client.destroy(); return }
+      if (this.#refusing) {
+        client.destroy()
+        return
+      }
       this.connections++
       const upstream = net.connect(targetPort, '127.0.0.1')
       const pair = { client, upstream }
       this.#pairs.add(pair)
       client.pipe(upstream)
       upstream.pipe(client)
-      const end = (): void => { client.destroy(); upstream.destroy(); this.#pairs.delete(pair) }
+      const end = (): void => {
+        client.destroy()
+        upstream.destroy()
+        this.#pairs.delete(pair)
+      }
       client.on('error', end).on('close', end)
       upstream.on('error', end).on('close', end)
     })
@@ -42,17 +49,31 @@ export class FaultProxy {
     return kc
   }
 
-  get open(): number { return this.#pairs.size }
+  get open(): number {
+    return this.#pairs.size
+  }
 
   /** Resets every open connection (a server or network dying mid-stream). */
-  cut(): void { for (const p of this.#pairs) { p.client.resetAndDestroy(); p.upstream.destroy() } this.#pairs.clear() }
+  cut(): void {
+    for (const p of this.#pairs) {
+      p.client.resetAndDestroy()
+      p.upstream.destroy()
+    }
+    this.#pairs.clear()
+  }
 
   /** Stops forwarding server→client on open connections without closing them (a silent hang). */
-  stall(): void { for (const p of this.#pairs) p.upstream.unpipe(p.client) }
+  stall(): void {
+    for (const p of this.#pairs) p.upstream.unpipe(p.client)
+  }
 
   /** Refuse (reset) new connections until allow(). */
-  refuse(): void { this.#refusing = true }
-  allow(): void { this.#refusing = false }
+  refuse(): void {
+    this.#refusing = true
+  }
+  allow(): void {
+    this.#refusing = false
+  }
 
   async close(): Promise<void> {
     this.cut()

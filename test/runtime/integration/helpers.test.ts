@@ -19,7 +19,9 @@ await c.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'h' } })
 t.test('finalizer: added before apply, cleanup runs before deletion completes, others kept', async (t) => {
   await c.create({ ...WIDGET, metadata: { name: 'f1', namespace: 'h', finalizers: ['someone.else/keep'] }, spec: { size: 1 } })
   const calls: string[] = []
-  const handle = (ev: { type: string }) => { calls.push(ev.type) }
+  const handle = (ev: { type: string }) => {
+    calls.push(ev.type)
+  }
   let w = await c.get<Widget>(WIDGET, 'f1', 'h')
   await finalizer(c, 'test.example.dev/cleanup', w, handle)
   w = await c.get<Widget>(WIDGET, 'f1', 'h')
@@ -48,14 +50,18 @@ t.test('finalizer on an object without any finalizers list', async (t) => {
   t.same((await c.get<Widget>(WIDGET, 'f2', 'h')).metadata?.finalizers, ['test.example.dev/cleanup'])
   await c.delete(WIDGET, 'f2', 'h')
   let cleaned = false
-  await finalizer(c, 'test.example.dev/cleanup', await c.get<Widget>(WIDGET, 'f2', 'h'), (ev) => { cleaned = ev.type === 'cleanup' })
+  await finalizer(c, 'test.example.dev/cleanup', await c.get<Widget>(WIDGET, 'f2', 'h'), (ev) => {
+    cleaned = ev.type === 'cleanup'
+  })
   t.ok(cleaned)
   t.ok(isApiError(await c.get(WIDGET, 'f2', 'h').catch((e: unknown) => e), 404), 'deleted after cleanup')
 })
 
 t.test('updateStatus writes status from a fresh read; patchStatus touches only status', async (t) => {
   await c.create({ ...WIDGET, metadata: { name: 's1', namespace: 'h' }, spec: { size: 3 } })
-  const out = await updateStatus<Widget>(c, WIDGET, 's1', 'h', (w) => { w.status = { ...(w.status ?? {}), seen: w.spec.size } })
+  const out = await updateStatus<Widget>(c, WIDGET, 's1', 'h', (w) => {
+    w.status = { ...(w.status ?? {}), seen: w.spec.size }
+  })
   t.equal(out.status?.seen, 3)
   const s = await patchStatus<Widget>(c, WIDGET, 's1', 'h', { seen: 4 })
   t.equal(s.status?.seen, 4)
@@ -70,7 +76,10 @@ t.test('updateStatus really retries a conflicting write', async (t) => {
   // another writer has already superseded.
   const stale = await c.get<Widget>(WIDGET, 's2', 'h')
   await c.patch(WIDGET, 's2', 'h', { status: { seen: 100 } }, 'application/merge-patch+json', { subresource: 'status' })
-  t.ok(isApiError(await c.replaceStatus({ ...stale, status: { seen: 1 } }).catch((e: unknown) => e), 409), 'the server enforces resourceVersion on /status')
+  t.ok(
+    isApiError(await c.replaceStatus({ ...stale, status: { seen: 1 } }).catch((e: unknown) => e), 409),
+    'the server enforces resourceVersion on /status',
+  )
   let n = 0
   const res = await updateStatus<Widget>(c, WIDGET, 's2', 'h', (w) => {
     n++
@@ -83,7 +92,12 @@ t.test('updateStatus really retries a conflicting write', async (t) => {
 
 t.test('server-side apply with a field manager; conflicts unless forced', async (t) => {
   const owner = await c.get<Widget>(WIDGET, 's1', 'h')
-  const cm: KObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'applied', namespace: 'h', ownerReferences: [controllerReference(owner)] }, data: { a: '1' } }
+  const cm: KObject = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'applied', namespace: 'h', ownerReferences: [controllerReference(owner)] },
+    data: { a: '1' },
+  }
   const first = await serverSideApply(c, cm, { fieldManager: 'ctl-a' })
   t.equal((first.data as { a: string }).a, '1')
   t.equal(first.metadata?.ownerReferences?.[0]?.uid, owner.metadata?.uid)
@@ -102,8 +116,9 @@ t.test('event recorder aggregates repeats into one Event with a count', async (t
   for (let i = 0; i < 5; i++) rec.event(w, 'Warning', 'SyncFailed', 'backend unreachable')
   rec.event(w, 'Normal', 'Synced', 'all good')
   await rec.flush()
-  const events = (await c.list<KObject>({ apiVersion: 'v1', kind: 'Event' }, { namespace: 'h' })).items
-    .filter((e) => (e.involvedObject as { uid?: string }).uid === w.metadata?.uid)
+  const events = (await c.list<KObject>({ apiVersion: 'v1', kind: 'Event' }, { namespace: 'h' })).items.filter(
+    (e) => (e.involvedObject as { uid?: string }).uid === w.metadata?.uid,
+  )
   t.equal(events.length, 2, 'two distinct Events, not six')
   const failed = events.find((e) => e.reason === 'SyncFailed')
   t.equal(failed?.count, 5)

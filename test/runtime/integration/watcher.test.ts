@@ -23,8 +23,13 @@ t.test('paginated list then watch from its resourceVersion', async (t) => {
   const ac = new AbortController()
   const events: WatcherEvent[] = []
   const gen = watcher(c, CM, ac.signal, { namespace: 'w1', pageSize: 10, backoff: fastBackoff })
-  const consume = (async () => { for await (const ev of gen) events.push(ev) })()
-  t.teardown(async () => { ac.abort(); await consume })
+  const consume = (async () => {
+    for await (const ev of gen) events.push(ev)
+  })()
+  t.teardown(async () => {
+    ac.abort()
+    await consume
+  })
   await eventually(() => events.some((e) => e.type === 'initDone'), 'initial list')
   t.equal(events[0]?.type, 'init')
   t.equal(events.filter((e) => e.type === 'initApply').length, 25, 'all 25 across 3 pages')
@@ -32,7 +37,9 @@ t.test('paginated list then watch from its resourceVersion', async (t) => {
   await c.patch(CM, 'cm3', 'w1', { data: { i: 'x' } }, 'application/merge-patch+json')
   await c.delete(CM, 'cm4', 'w1')
   await eventually(() => events.filter((e) => e.type === 'apply' || e.type === 'delete').length >= 3, 'watch events')
-  const tail = events.filter((e) => e.type === 'apply' || e.type === 'delete').map((e) => `${e.type}:${(e as { object: KObject }).object.metadata?.name}`)
+  const tail = events
+    .filter((e) => e.type === 'apply' || e.type === 'delete')
+    .map((e) => `${e.type}:${(e as { object: KObject }).object.metadata?.name}`)
   t.same(tail, ['apply:late', 'apply:cm3', 'delete:cm4'], 'in order')
   t.equal((events.find((e) => e.type === 'apply') as { object: KObject }).object.kind, 'ConfigMap')
   ac.abort()
@@ -52,11 +59,18 @@ t.test('a watch cut mid-stream loses no change', async (t) => {
   const seen: string[] = []
   const errors: string[] = []
   const ac = new AbortController()
-  const gen = watcher(viaProxy, CM, ac.signal, { namespace: 'cut', backoff: fastBackoff, onError: (e, action) => errors.push(`${action}:${(e as Error).message}`) })
+  const gen = watcher(viaProxy, CM, ac.signal, {
+    namespace: 'cut',
+    backoff: fastBackoff,
+    onError: (e, action) => errors.push(`${action}:${(e as Error).message}`),
+  })
   const consume = (async () => {
     for await (const ev of gen) if (ev.type === 'apply' || ev.type === 'initApply') seen.push((ev.object.data as { n: string }).n)
   })()
-  t.teardown(async () => { ac.abort(); await consume })
+  t.teardown(async () => {
+    ac.abort()
+    await consume
+  })
   await eventually(() => seen.includes('0'), 'initial object')
   const write = (n: number) => direct.patch(CM, 'counter', 'cut', { data: { n: String(n) } }, 'application/merge-patch+json')
   for (let n = 1; n <= 10; n++) await write(n)
@@ -66,8 +80,15 @@ t.test('a watch cut mid-stream loses no change', async (t) => {
   for (let n = 11; n <= 30; n++) await write(n) // happen while the watch is down
   await eventually(() => seen.includes('30'), 'updates made while disconnected')
   t.ok(proxy.connections > connectionsBefore, 'the watcher reconnected')
-  t.ok(errors.some((e) => e.startsWith('rewatch:')), 'the cut was noticed as an error, not a clean end')
-  t.same(seen, Array.from({ length: 31 }, (_, i) => String(i)), 'every value seen exactly once, in order: resumed from its resourceVersion, no relist')
+  t.ok(
+    errors.some((e) => e.startsWith('rewatch:')),
+    'the cut was noticed as an error, not a clean end',
+  )
+  t.same(
+    seen,
+    Array.from({ length: 31 }, (_, i) => String(i)),
+    'every value seen exactly once, in order: resumed from its resourceVersion, no relist',
+  )
   ac.abort()
   await consume
 })
@@ -85,14 +106,22 @@ t.test('a silent (stalled) watch is restarted after the inactivity timeout', asy
   const errors: string[] = []
   let synced = false
   const ac = new AbortController()
-  const gen = watcher(viaProxy, CM, ac.signal, { namespace: 'stall', backoff: fastBackoff, inactivityTimeoutMs: 1500, onError: (e) => errors.push((e as Error).message) })
+  const gen = watcher(viaProxy, CM, ac.signal, {
+    namespace: 'stall',
+    backoff: fastBackoff,
+    inactivityTimeoutMs: 1500,
+    onError: (e) => errors.push((e as Error).message),
+  })
   const consume = (async () => {
     for await (const ev of gen) {
       if (ev.type === 'initDone') synced = true
       if (ev.type === 'apply') names.push(ev.object.metadata?.name ?? '')
     }
   })()
-  t.teardown(async () => { ac.abort(); await consume })
+  t.teardown(async () => {
+    ac.abort()
+    await consume
+  })
   await eventually(() => synced, 'listed', 30_000)
   // An event through the watch proves the stream (not the list) is what gets stalled.
   await env.client.create({ ...CM, metadata: { name: 'before-stall', namespace: 'stall' } })
@@ -102,7 +131,10 @@ t.test('a silent (stalled) watch is restarted after the inactivity timeout', asy
   proxy.stall()
   await env.client.create({ ...CM, metadata: { name: 'during-stall', namespace: 'stall' } })
   await eventually(() => names.includes('during-stall'), 'change made during the stall arrives after the restart', 30_000)
-  t.ok(errors.some((e) => /silent/.test(e)), `restart was caused by inactivity (${errors.join('; ')})`)
+  t.ok(
+    errors.some((e) => /silent/.test(e)),
+    `restart was caused by inactivity (${errors.join('; ')})`,
+  )
 })
 
 t.test('a forced 410 relists and the cache converges, deletions included', async (t) => {
@@ -118,11 +150,18 @@ t.test('a forced 410 relists and the cache converges, deletions included', async
   for (let i = 0; i < 3; i++) await c.create({ ...CM, metadata: { name: `drop${i}`, namespace: 'gone' } })
   const actions: string[] = []
   const deleted: string[] = []
-  const r = new Reflector(viaProxy, CM, { namespace: 'gone', backoff: fastBackoff, onError: (e, action) => actions.push(`${action}:${(e as { statusCode?: number }).statusCode ?? ''}`) })
+  const r = new Reflector(viaProxy, CM, {
+    namespace: 'gone',
+    backoff: fastBackoff,
+    onError: (e, action) => actions.push(`${action}:${(e as { statusCode?: number }).statusCode ?? ''}`),
+  })
   r.addEventHandler({ onDelete: (o) => deleted.push(o.metadata?.name ?? '') })
   const ac = new AbortController()
   const running = r.run(ac.signal)
-  t.teardown(async () => { ac.abort(); await running })
+  t.teardown(async () => {
+    ac.abort()
+    await running
+  })
   await r.waitForSync()
   t.equal(r.store.size, 8)
   proxy.refuse()
@@ -133,7 +172,16 @@ t.test('a forced 410 relists and the cache converges, deletions included', async
   for (let i = 0; i < 5; i++) await c.patch(CM, `keep${i}`, 'gone', { data: { v: 'changed' } }, 'application/merge-patch+json')
   proxy.allow()
   const want = (await c.list(CM, { namespace: 'gone' })).items.map((o) => `${o.metadata?.name}@${o.metadata?.resourceVersion}`).sort()
-  await eventually(() => JSON.stringify(r.store.list().map((o) => `${o.metadata?.name}@${o.metadata?.resourceVersion}`).sort()) === JSON.stringify(want), 'cache equals the server')
+  await eventually(
+    () =>
+      JSON.stringify(
+        r.store
+          .list()
+          .map((o) => `${o.metadata?.name}@${o.metadata?.resourceVersion}`)
+          .sort(),
+      ) === JSON.stringify(want),
+    'cache equals the server',
+  )
   t.ok(actions.includes('relist:410'), `a 410 triggered a relist (${actions.join(', ')})`)
   t.same(deleted.sort(), ['drop0', 'drop1', 'drop2'], 'deletions missed during the gap are reported by the relist diff')
   t.equal(r.store.getByName('keep3', 'gone')?.data && (r.store.getByName('keep3', 'gone')?.data as { v: string }).v, 'changed')
@@ -152,10 +200,17 @@ t.test('bookmarks keep a quiet watch resumable: no relist after a cut, although 
   for (const ns of ['quiet', 'busy']) await c.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })
   await c.create({ ...CM, metadata: { name: 'one', namespace: 'quiet' } })
   const actions: string[] = []
-  const r = new Reflector(viaProxy, CM, { namespace: 'quiet', backoff: fastBackoff, onError: (e, action) => actions.push(`${action}:${(e as { statusCode?: number }).statusCode ?? ''}`) })
+  const r = new Reflector(viaProxy, CM, {
+    namespace: 'quiet',
+    backoff: fastBackoff,
+    onError: (e, action) => actions.push(`${action}:${(e as { statusCode?: number }).statusCode ?? ''}`),
+  })
   const ac = new AbortController()
   const running = r.run(ac.signal)
-  t.teardown(async () => { ac.abort(); await running })
+  t.teardown(async () => {
+    ac.abort()
+    await running
+  })
   await r.waitForSync()
   // ConfigMaps elsewhere push this kind's history far past the quiet watch's last event.
   for (let i = 0; i < 20; i++) await c.create({ ...CM, metadata: { name: `noise${i}`, namespace: 'busy' } })
@@ -165,7 +220,10 @@ t.test('bookmarks keep a quiet watch resumable: no relist after a cut, although 
   await c.create({ ...CM, metadata: { name: 'two', namespace: 'quiet' } })
   await eventually(() => r.store.getByName('two', 'quiet') !== undefined, 'change after the cut arrives')
   t.ok(proxy.connections > connections, 'reconnected')
-  t.notOk(actions.some((a) => a.startsWith('relist')), `resumed from the bookmark without a 410 relist (${actions.join(', ')})`)
+  t.notOk(
+    actions.some((a) => a.startsWith('relist')),
+    `resumed from the bookmark without a 410 relist (${actions.join(', ')})`,
+  )
   ac.abort()
   await running
 })
@@ -177,10 +235,17 @@ t.test('periodic resync re-announces cached objects as updates', async (t) => {
   await env.client.create({ ...CM, metadata: { name: 'a', namespace: 'rs' } })
   const r = new Reflector(env.client, CM, { namespace: 'rs', resyncPeriodMs: 100 })
   let sameObjectUpdates = 0
-  r.addEventHandler({ onUpdate: (o, n) => { if (o === n) sameObjectUpdates++ } })
+  r.addEventHandler({
+    onUpdate: (o, n) => {
+      if (o === n) sameObjectUpdates++
+    },
+  })
   const ac = new AbortController()
   const running = r.run(ac.signal)
-  t.teardown(async () => { ac.abort(); await running })
+  t.teardown(async () => {
+    ac.abort()
+    await running
+  })
   await r.waitForSync()
   t.ok(r.hasSynced())
   await eventually(() => sameObjectUpdates >= 3, 'resyncs')

@@ -5,7 +5,7 @@ export const WIDGET = { apiVersion: 'test.example.dev/v1', kind: 'Widget' }
 
 export interface Widget extends KObject {
   spec: { size: number }
-  status?: { seen?: number, conditions?: unknown[] }
+  status?: { seen?: number; conditions?: unknown[] }
 }
 
 export const widgetCrd: KObject = {
@@ -16,18 +16,23 @@ export const widgetCrd: KObject = {
     group: 'test.example.dev',
     scope: 'Namespaced',
     names: { kind: 'Widget', plural: 'widgets', singular: 'widget', listKind: 'WidgetList' },
-    versions: [{
-      name: 'v1', served: true, storage: true, subresources: { status: {} },
-      schema: {
-        openAPIV3Schema: {
-          type: 'object',
-          properties: {
-            spec: { type: 'object', properties: { size: { type: 'integer' } } },
-            status: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+    versions: [
+      {
+        name: 'v1',
+        served: true,
+        storage: true,
+        subresources: { status: {} },
+        schema: {
+          openAPIV3Schema: {
+            type: 'object',
+            properties: {
+              spec: { type: 'object', properties: { size: { type: 'integer' } } },
+              status: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+            },
           },
         },
       },
-    }],
+    ],
   },
 }
 
@@ -42,6 +47,13 @@ export const gizmoCrd: KObject = {
     group: 'test.example.dev',
     scope: 'Cluster',
     names: { kind: 'Gizmo', plural: 'gizmos', singular: 'gizmo', listKind: 'GizmoList' },
-    versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+    versions: [
+      {
+        name: 'v1',
+        served: true,
+        storage: true,
+        schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+      },
+    ],
   },
 }

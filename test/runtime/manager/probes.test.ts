@@ -28,5 +28,7 @@ t.test('probe server: healthz, readyz follows checks, metrics with token', async
 })
 
 t.test('refuses a non-loopback bind without a metrics token', async (t) => {
-  t.throws(() => new ProbeServer({ host: '0.0.0.0', registry: new Registry(), healthChecks: new Map(), readyChecks: new Map() }), { code: 'RT_INVALID_OPTION' })
+  t.throws(() => new ProbeServer({ host: '0.0.0.0', registry: new Registry(), healthChecks: new Map(), readyChecks: new Map() }), {
+    code: 'RT_INVALID_OPTION',
+  })
 })

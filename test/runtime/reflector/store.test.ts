@@ -3,7 +3,12 @@ import { Store } from '../../../src/runtime/reflector/store.ts'
 import type { KObject } from '../../../src/runtime/client/objects.ts'
 
 const obj = (ns: string, name: string, owner?: string, team?: string): KObject => ({
-  metadata: { namespace: ns, name, labels: team ? { team } : {}, ownerReferences: owner ? [{ apiVersion: 'v1', kind: 'X', name: 'o', uid: owner }] : [] },
+  metadata: {
+    namespace: ns,
+    name,
+    labels: team ? { team } : {},
+    ownerReferences: owner ? [{ apiVersion: 'v1', kind: 'X', name: 'o', uid: owner }] : [],
+  },
 })
 
 t.test('store indexes by namespace, owner and a user function, kept in step', async (t) => {
@@ -12,13 +17,41 @@ t.test('store indexes by namespace, owner and a user function, kept in step', as
   s.apply(obj('a', '2', 'u1', 'blue'))
   s.apply(obj('b', '3', 'u2', 'red'))
   t.equal(s.size, 3)
-  t.same(s.byIndex('namespace', 'a').map((o) => o.metadata?.name).sort(), ['1', '2'])
-  t.same(s.byIndex('owner', 'u1').map((o) => o.metadata?.name).sort(), ['1', '2'])
-  t.same(s.byIndex('team', 'red').map((o) => o.metadata?.name).sort(), ['1', '3'])
+  t.same(
+    s
+      .byIndex('namespace', 'a')
+      .map((o) => o.metadata?.name)
+      .sort(),
+    ['1', '2'],
+  )
+  t.same(
+    s
+      .byIndex('owner', 'u1')
+      .map((o) => o.metadata?.name)
+      .sort(),
+    ['1', '2'],
+  )
+  t.same(
+    s
+      .byIndex('team', 'red')
+      .map((o) => o.metadata?.name)
+      .sort(),
+    ['1', '3'],
+  )
   const old = s.apply(obj('a', '1', 'u2', 'blue'))
   t.equal(old?.metadata?.labels?.team, 'red', 'apply returns the previous copy')
-  t.same(s.byIndex('team', 'red').map((o) => o.metadata?.name), ['3'], 'old index entry removed')
-  t.same(s.byIndex('owner', 'u2').map((o) => o.metadata?.name).sort(), ['1', '3'])
+  t.same(
+    s.byIndex('team', 'red').map((o) => o.metadata?.name),
+    ['3'],
+    'old index entry removed',
+  )
+  t.same(
+    s
+      .byIndex('owner', 'u2')
+      .map((o) => o.metadata?.name)
+      .sort(),
+    ['1', '3'],
+  )
   s.delete('b/3')
   t.same(s.byIndex('team', 'red'), [])
   t.equal(s.getByName('2', 'a')?.metadata?.name, '2')
@@ -31,8 +64,21 @@ t.test('store indexes by namespace, owner and a user function, kept in step', as
 t.test('transforms: stripManagedFields and metadataOnly keep what controllers route by', async (t) => {
   const { stripManagedFields, metadataOnly } = await import('../../../src/runtime/reflector/reflector.ts')
   const full = (): KObject => ({
-    apiVersion: 'v1', kind: 'ConfigMap',
-    metadata: { name: 'n', namespace: 'ns', uid: 'u', resourceVersion: '7', generation: 2, labels: { a: 'b' }, ownerReferences: [{ apiVersion: 'v1', kind: 'X', name: 'o', uid: 'ou' }], finalizers: ['f'], deletionTimestamp: '2026-01-01T00:00:00Z', managedFields: [{ manager: 'm' }], creationTimestamp: '2026-01-01T00:00:00Z' },
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: 'n',
+      namespace: 'ns',
+      uid: 'u',
+      resourceVersion: '7',
+      generation: 2,
+      labels: { a: 'b' },
+      ownerReferences: [{ apiVersion: 'v1', kind: 'X', name: 'o', uid: 'ou' }],
+      finalizers: ['f'],
+      deletionTimestamp: '2026-01-01T00:00:00Z',
+      managedFields: [{ manager: 'm' }],
+      creationTimestamp: '2026-01-01T00:00:00Z',
+    },
     data: { big: 'x'.repeat(100) },
   })
   const s = stripManagedFields(full())
@@ -41,5 +87,15 @@ t.test('transforms: stripManagedFields and metadataOnly keep what controllers ro
   t.ok(s.data, 'body kept')
   const m = metadataOnly(full())
   t.same(Object.keys(m), ['apiVersion', 'kind', 'metadata'], 'body dropped')
-  t.same(m.metadata, { name: 'n', namespace: 'ns', uid: 'u', resourceVersion: '7', generation: 2, labels: { a: 'b' }, ownerReferences: [{ apiVersion: 'v1', kind: 'X', name: 'o', uid: 'ou' }], finalizers: ['f'], deletionTimestamp: '2026-01-01T00:00:00Z' })
+  t.same(m.metadata, {
+    name: 'n',
+    namespace: 'ns',
+    uid: 'u',
+    resourceVersion: '7',
+    generation: 2,
+    labels: { a: 'b' },
+    ownerReferences: [{ apiVersion: 'v1', kind: 'X', name: 'o', uid: 'ou' }],
+    finalizers: ['f'],
+    deletionTimestamp: '2026-01-01T00:00:00Z',
+  })
 })

@@ -1,12 +1,19 @@
 import t from 'tap'
 import { FakeClock } from '../../../src/runtime/clock.ts'
 import {
-  BucketRateLimiter, ItemExponentialFailureRateLimiter, RateLimitingQueue, WorkQueue, defaultControllerRateLimiter,
+  BucketRateLimiter,
+  ItemExponentialFailureRateLimiter,
+  RateLimitingQueue,
+  WorkQueue,
+  defaultControllerRateLimiter,
 } from '../../../src/runtime/workqueue/index.ts'
 
 t.test('duplicates coalesce while queued and keep first-add order', async (t) => {
   const q = new WorkQueue<string>()
-  for (let i = 0; i < 1000; i++) { q.add('a'); q.add('b') }
+  for (let i = 0; i < 1000; i++) {
+    q.add('a')
+    q.add('b')
+  }
   q.add('c')
   t.equal(q.len(), 3)
   t.equal(await q.get(), 'a')
@@ -24,7 +31,9 @@ t.test('a key re-added while processing is handed out again only after done', as
   q.add('k')
   t.equal(q.len(), 0, 'not queued while processing')
   let second: string | undefined
-  void q.get().then((v) => { second = v })
+  void q.get().then((v) => {
+    second = v
+  })
   await new Promise((r) => setImmediate(r))
   t.equal(second, undefined, 'no second worker gets it')
   q.done('k')
@@ -76,7 +85,9 @@ t.test('shutdown releases waiters, ignores adds, and drain waits for in-flight k
   q.add('w')
   t.equal(q.len(), 0)
   let drained = false
-  const d = q.drain().then(() => { drained = true })
+  const d = q.drain().then(() => {
+    drained = true
+  })
   await new Promise((r) => setImmediate(r))
   t.notOk(drained)
   q.done('x')
@@ -167,10 +178,17 @@ t.test('many delayed keys come out in time order', async (t) => {
   const out: number[] = []
   for (let ms = 1; ms <= 200; ms++) {
     clock.advance(1)
-    while (q.len() > 0) { const k = await q.get() as string; out.push(delays[Number(k.slice(1))] as number); q.done(k) }
+    while (q.len() > 0) {
+      const k = (await q.get()) as string
+      out.push(delays[Number(k.slice(1))] as number)
+      q.done(k)
+    }
   }
   t.equal(out.length, 200)
-  t.same(out, [...out].sort((a, b) => a - b))
+  t.same(
+    out,
+    [...out].sort((a, b) => a - b),
+  )
 })
 
 t.test('metrics hooks see adds, depth, retries, queue and work time', async (t) => {
@@ -179,21 +197,34 @@ t.test('metrics hooks see adds, depth, retries, queue and work time', async (t) 
   const q = new RateLimitingQueue<string>({
     clock,
     metrics: {
-      added: () => { seen.added++ },
-      depth: (n) => { seen.depth = n },
-      queued: (ms) => { seen.queued.push(ms) },
-      worked: (ms) => { seen.worked.push(ms) },
-      retried: () => { seen.retried++ },
+      added: () => {
+        seen.added++
+      },
+      depth: (n) => {
+        seen.depth = n
+      },
+      queued: (ms) => {
+        seen.queued.push(ms)
+      },
+      worked: (ms) => {
+        seen.worked.push(ms)
+      },
+      retried: () => {
+        seen.retried++
+      },
     },
   })
   q.add('a')
   q.add('a')
   t.equal(seen.depth, 1)
   clock.advance(30)
-  const k = await q.get() as string
+  const k = (await q.get()) as string
   t.equal(seen.depth, 0)
   clock.advance(70)
   q.done(k)
   q.addRateLimited('a')
-  t.same({ added: seen.added, queued: seen.queued, worked: seen.worked, retried: seen.retried }, { added: 1, queued: [30], worked: [70], retried: 1 })
+  t.same(
+    { added: seen.added, queued: seen.queued, worked: seen.worked, retried: seen.retried },
+    { added: 1, queued: [30], worked: [70], retried: 1 },
+  )
 })
