@@ -179,7 +179,9 @@ export function nulField(body: unknown): string | undefined {
     if (typeof value === 'string') {
       if (value.includes('\0')) return at
     } else if (Array.isArray(value)) {
-      value.forEach((v, i) => stack.push([v, `${at}[${i}]`]))
+      value.forEach((v, i) => {
+        stack.push([v, `${at}[${i}]`])
+      })
     } else if (value !== null && typeof value === 'object' && !(Symbol.asyncIterator in value)) {
       for (const [k, v] of Object.entries(value)) {
         const key = at ? `${at}.${k}` : k

@@ -107,13 +107,7 @@ interface Phase {
   p99?: number
 }
 
-async function run(
-  c: Client,
-  n: number,
-  what: string,
-  op: (i: number) => Promise<{ status: number; text: string }>,
-  ok: number,
-): Promise<Phase> {
+async function run(n: number, what: string, op: (i: number) => Promise<{ status: number; text: string }>, ok: number): Promise<Phase> {
   const lat: number[] = []
   let next = 0
   const t0 = performance.now()
@@ -188,17 +182,16 @@ async function bench(n: number): Promise<void> {
     if (r.status !== 201) throw new Error(r.text)
     const objBytes = JSON.stringify(gameServer(0)).length
     // Warm-up (not measured): open the 16 TLS connections and let the JIT see every code path.
-    await run(c, 400, 'warm-up create', (i) => c.req('POST', BASE, { ...gameServer(i), metadata: { name: `warm-${i}` } }), 201)
+    await run(400, 'warm-up create', (i) => c.req('POST', BASE, { ...gameServer(i), metadata: { name: `warm-${i}` } }), 201)
     await run(
-      c,
       400,
       'warm-up patch',
       (i) => c.req('PATCH', `${BASE}/warm-${i}/status`, { status: { phase: 'Running' } }, 'application/merge-patch+json'),
       200,
     )
-    await run(c, 400, 'warm-up delete', (i) => c.req('DELETE', `${BASE}/warm-${i}`), 200)
+    await run(400, 'warm-up delete', (i) => c.req('DELETE', `${BASE}/warm-${i}`), 200)
     const phases: Phase[] = []
-    phases.push(await run(c, n, 'create', (i) => c.req('POST', BASE, gameServer(i)), 201))
+    phases.push(await run(n, 'create', (i) => c.req('POST', BASE, gameServer(i)), 201))
     const loaded = rssMiB(s.pid)
     phases.push(
       await timed('list all', n, async () => {
@@ -226,7 +219,6 @@ async function bench(n: number): Promise<void> {
     )
     phases.push(
       await run(
-        c,
         n,
         'status merge-patch',
         (i) => c.req('PATCH', `${BASE}/bench-${i}/status`, { status: { phase: 'Running', vmid: 100 + i } }, 'application/merge-patch+json'),
@@ -235,7 +227,7 @@ async function bench(n: number): Promise<void> {
     )
     phases.push(await watchLatency(c, 200))
     const afterPatch = rssMiB(s.pid)
-    phases.push(await run(c, n, 'delete', (i) => c.req('DELETE', `${BASE}/bench-${i}`), 200))
+    phases.push(await run(n, 'delete', (i) => c.req('DELETE', `${BASE}/bench-${i}`), 200))
     console.log(
       `\n### N = ${n.toLocaleString('en')} (object ≈ ${(objBytes / 1024).toFixed(2)} KiB as sent, concurrency ${CONCURRENCY}, HTTPS)\n`,
     )

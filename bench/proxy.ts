@@ -13,6 +13,7 @@
 //
 // Every server runs as its own child process on 127.0.0.1 and is stopped at the end. Not part of
 // `npm test`; results go to bench/RESULTS.md by hand.
+// Size: one benchmark's scenarios and report, read top to bottom.
 
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { createServer, type IncomingMessage } from 'node:http'

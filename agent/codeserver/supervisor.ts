@@ -21,6 +21,8 @@
 // provider). Either way it starts in the workspace, which exists (and belongs to the dev user)
 // before it is spawned, with the dev environment: the terminal's shell inherits HOME, USER and the
 // dev PATH (installed runtimes first), and ~/.bashrc re-applies the same PATH.
+// Size: kept whole on purpose: one state machine (install check, start, health, restart, adopt, stop)
+// whose transitions are read together; health and process lookup are their own modules.
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
@@ -61,7 +63,7 @@ export async function prepareCodeServerDirs(
   if (!runAs) return
   // Every directory between the dev home and the user data dir, so dev owns ~/.local too.
   for (const leaf of [paths.codeServerUserData, paths.workspace]) {
-    for (let dir = leaf; dir.startsWith(paths.devHome + '/'); dir = path.dirname(dir)) await fsp.chown(dir, runAs.uid, runAs.gid)
+    for (let dir = leaf; dir.startsWith(`${paths.devHome}/`); dir = path.dirname(dir)) await fsp.chown(dir, runAs.uid, runAs.gid)
   }
   await fsp.chown(paths.devHome, runAs.uid, runAs.gid)
 }
@@ -247,7 +249,7 @@ export class CodeServerSupervisor {
     clearTimeout(this.#restartTimer)
     this.#nextRestartAt = undefined
     await fsp.mkdir(this.#o.paths.state, { recursive: true })
-    await writeFileDurable(this.#desiredFile, JSON.stringify({ enabled }) + '\n', 0o644)
+    await writeFileDurable(this.#desiredFile, `${JSON.stringify({ enabled })}\n`, 0o644)
   }
 
   async #refreshVersion(): Promise<void> {

@@ -21,6 +21,8 @@
 // restart policy with crash classification, and a stop goes through the game's stop command;
 // code-server is adopted by its command line, judged by /healthz and restarted on a fixed
 // backoff. What they share is below them: process identity (src/platform/process-identity.ts).
+// Size: kept whole on purpose: it is one state machine (start, exit, backoff, stop, re-attach) whose
+// transitions are read and changed together; its parts (launcher, wrapper, classify, crash-policy) are their own modules.
 import { EventEmitter } from 'node:events'
 import { appendFileSync, mkdirSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import type { GameSupervisor } from '../game/supervisor.ts'
 import type { ModInstallRequest, ModsSetRequest } from '../../src/api/agent-game-types.ts'
 import { outboundPolicySchema } from '../../src/api/outbound.ts'
-import { ModsManager, MOD_NAME } from './manager.ts'
+import { type ModsManager, MOD_NAME } from './manager.ts'
 import { FileError } from '../files/errors.ts'
 
 const modBody = {

@@ -40,7 +40,7 @@ export const enrollRoutes: FastifyPluginAsync<{ tokens: TokenHolder; tokenFile: 
       try {
         await fs.mkdir(path.dirname(tokenFile), { recursive: true, mode: 0o700 })
         await fs.chmod(path.dirname(tokenFile), 0o700)
-        await writeFileDurable(tokenFile, req.body.token + '\n', 0o600)
+        await writeFileDurable(tokenFile, `${req.body.token}\n`, 0o600)
         tokens.set(req.body.token)
       } catch (err) {
         claimed = false

@@ -67,7 +67,7 @@ export class RuntimeStore {
 
   async marker(name: string, version: string): Promise<InstallMarker | null> {
     const m = await readJson<InstallMarker>(path.join(this.#paths.runtimeVersionDir(name, version), MARKER_FILE))
-    return m && m.verified && m.name === name && m.version === version ? m : null
+    return m?.verified && m.name === name && m.version === version ? m : null
   }
 
   async current(name: string): Promise<string | null> {
@@ -118,7 +118,7 @@ export class RuntimeStore {
 
   /** Write the marker into the staged tree, then rename the tree into place. */
   async commit(tree: string, marker: InstallMarker): Promise<void> {
-    await writeFileDurable(path.join(tree, MARKER_FILE), JSON.stringify(marker, null, 2) + '\n', 0o644)
+    await writeFileDurable(path.join(tree, MARKER_FILE), `${JSON.stringify(marker, null, 2)}\n`, 0o644)
     const dest = this.#paths.runtimeVersionDir(marker.name, marker.version)
     await fs.mkdir(path.dirname(dest), { recursive: true })
     // A leftover without a marker (never complete) is moved aside first.

@@ -70,7 +70,7 @@ export interface RuleResolver {
  */
 export function requestAttributes(method: string, path: string, target: PathTarget | undefined, query: string): RequestAttributes {
   const none = { apiGroup: '', apiVersion: '', resource: '', subresource: '', namespace: '', name: '' }
-  if (!target || target.type !== 'resource') {
+  if (target?.type !== 'resource') {
     const verb = method === 'HEAD' ? 'get' : method.toLowerCase()
     return { verb, resourceRequest: false, path, ...none }
   }

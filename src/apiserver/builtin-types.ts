@@ -77,7 +77,7 @@ function checkDataKeys(o: KObject, fields: string[]): FieldError[] {
 }
 
 function checkImmutable(o: KObject, old: KObject | undefined, fields: string[]): FieldError[] {
-  if (!old || old.immutable !== true) return []
+  if (old?.immutable !== true) return []
   const out: FieldError[] = []
   if (o.immutable !== true)
     out.push(fieldError('immutable', 'FieldValueForbidden', 'field is immutable when `immutable` is set', o.immutable))

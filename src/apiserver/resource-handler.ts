@@ -3,6 +3,8 @@
 // (JSON, YAML, Table, PartialObjectMetadata) the client asked for. Writes carry the requesting
 // user and the authorized verb (WriteContext.user/verb) so write guards (RBAC's escalation checks,
 // `create` for an apply that creates) decide on who asked.
+// Size: kept whole on purpose: every verb goes through the same parsed request, negotiation and
+// admission path here, and each verb's own work is already delegated (list.ts, watch-stream.ts, patch.ts, apply/).
 
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { stringify as toYaml } from 'yaml'
@@ -40,14 +42,12 @@ export interface RequestIdentity {
   verb: string
 }
 
-export interface TableRenderer {
-  (
-    t: ResourceType,
-    version: string,
-    objs: KObject[],
-    opts: { includeObject: 'None' | 'Metadata' | 'Object'; listMeta?: Record<string, unknown>; noHeaders?: boolean },
-  ): unknown
-}
+export type TableRenderer = (
+  t: ResourceType,
+  version: string,
+  objs: KObject[],
+  opts: { includeObject: 'None' | 'Metadata' | 'Object'; listMeta?: Record<string, unknown>; noHeaders?: boolean },
+) => unknown
 
 export interface ResourceHandlerOptions {
   watchBookmarkIntervalMs: number

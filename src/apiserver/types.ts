@@ -24,6 +24,11 @@ export function groupResource(group: string, resource: string): string {
   return group ? `${resource}.${group}` : resource
 }
 
+/** A decoded JSON object read field by field before (or instead of) a typed view: request
+ * bodies, stored objects, schemas and OpenAPI documents. */
+// biome-ignore lint/suspicious/noExplicitAny: fields are read at any depth; the checks around each read narrow them
+export type JsonObject = Record<string, any>
+
 export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }

@@ -25,6 +25,7 @@ export interface ErrorEntry<P = never> {
 }
 
 // The entry map's bound: each entry's template may take its own parameter type.
+// biome-ignore lint/suspicious/noExplicitAny: a bound over entries whose parameter types differ; each entry keeps its own
 type AnyEntry = ErrorEntry<any>
 type Entries = Record<string, AnyEntry>
 

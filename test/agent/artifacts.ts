@@ -20,7 +20,7 @@ function header(e: TarEntry, size: number): Buffer {
   const put = (s: string, off: number, len: number): void => {
     h.write(s, off, len, 'utf8')
   }
-  const octal = (n: number, off: number, len: number): void => put(n.toString(8).padStart(len - 1, '0') + '\0', off, len)
+  const octal = (n: number, off: number, len: number): void => put(`${n.toString(8).padStart(len - 1, '0')}\0`, off, len)
   const type = e.type ?? 'file'
   put(e.path, 0, 100)
   octal(e.mode ?? (type === 'dir' ? 0o755 : 0o644), 100, 8)
@@ -35,7 +35,7 @@ function header(e: TarEntry, size: number): Buffer {
   put('00', 263, 2)
   let sum = 0
   for (const b of h) sum += b
-  put(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8)
+  put(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8)
   return h
 }
 

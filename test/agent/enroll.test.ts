@@ -63,7 +63,7 @@ t.test('first POST /enroll sets the token; everything else needs it; later enrol
 t.test('with a token file present, --enroll changes nothing', async (t) => {
   const root = t.testdir()
   const tokenFile = path.join(root, 'token')
-  fs.writeFileSync(tokenFile, 'h'.repeat(40) + '\n')
+  fs.writeFileSync(tokenFile, `${'h'.repeat(40)}\n`)
   const agent = await startAgent({
     root,
     tokenFile,

@@ -101,7 +101,7 @@ t.test('printer columns name declared fields and resolve on examples', async (t)
       const node = schemaAt(v.schema.openAPIV3Schema, col.jsonPath)
       t.ok(node, `${c.spec.names.kind} column ${col.name} (${col.jsonPath}) names a declared field`)
       const want = col.type === 'date' ? 'string' : col.type
-      if (node && node.type) t.equal(node.type, want, `${col.name} type matches the field`)
+      if (node?.type) t.equal(node.type, want, `${col.name} type matches the field`)
     }
     columns.set(
       c.spec.names.kind,

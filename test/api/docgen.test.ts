@@ -8,7 +8,7 @@ t.test('each resource page lists every spec field with its default and constrain
   const gs = loadCrds().find((c) => c.spec.names.kind === 'GameServer')!
   const md = renderResourceDoc(gs)
   t.match(md, /\| `spec\.supervision\.backoffSeconds` \| \[\]integer \| `\[30,60,120\]` \|/)
-  t.match(md, /\| `spec\.mods\[\]\.sha256` \| string \|  \| \*\*required\*\*; pattern `\^\[a-f0-9\]\{64\}\$`/)
+  t.match(md, /\| `spec\.mods\[\]\.sha256` \| string \| {2}\| \*\*required\*\*; pattern `\^\[a-f0-9\]\{64\}\$`/)
   t.match(md, /`spec\.runtime` .*exactly one of `version`, `channel`/)
   t.match(md, /columns: Phase, Runtime, Version, VMID, Address, Restarts/)
 })

@@ -128,7 +128,7 @@ t.test('kubectl workflows', async (t) => {
   await t.test('diff shows what apply would change', async (t) => {
     const r = await h.kubectl(['diff', '-f', join(EXAMPLES, 'gameserver.yaml')])
     t.equal(r.code, 1, 'exit 1: differences found')
-    t.match(r.stdout, /-  game: terraria\n\+  game: minecraft/)
+    t.match(r.stdout, /- {2}game: terraria\n\+ {2}game: minecraft/)
     t.equal(await h.k('get', 'zgs', 'squid', '-o', 'jsonpath={.spec.game}'), 'terraria', 'diff changed nothing (dry run)')
   })
 

@@ -23,7 +23,7 @@ t.test('zlh validate names each bad field and exits 1', async (t) => {
   t.equal(r.status, 1)
   t.match(r.stdout, /spec\.runtime: Invalid value/)
   t.match(r.stdout, /spec\.server\.port: Invalid value: 0: spec\.server\.port in body should be greater than or equal to 1\n/)
-  t.match(r.stdout, /^  spec\.runtime\.name: Required value$/m, 'a missing field says "Required value" once')
+  t.match(r.stdout, /^ {2}spec\.runtime\.name: Required value$/m, 'a missing field says "Required value" once')
   t.notMatch(r.stdout, /Required value: Required value/)
   t.match(r.stdout, /YAML error/)
   t.match(r.stderr, /2 invalid manifest/)

@@ -126,7 +126,7 @@ t.test('failed build → reason, npm lines, Warning Event → cause removed → 
   const ready = await waitFor('Ready', (ds) => cond(ds, 'Ready')?.status === 'True', 180_000)
   t.equal(cond(ready, 'RuntimeResolved')?.reason, 'Resolved')
   t.match(cond(ready, 'RuntimeResolved')?.message, new RegExp(`code-server ${FAKE_VERSION.replaceAll('.', '\\.')}`))
-  t.notOk((ready.metadata?.annotations ?? {})['zerolaghub.dev/code-server-build'], 'the build annotation is removed once built')
+  t.notOk(ready.metadata?.annotations?.['zerolaghub.dev/code-server-build'], 'the build annotation is removed once built')
   t.ok(fake.runs().length >= 2, 'npm ran again without a restart')
   t.same(
     fake.runs().flatMap((r) => Object.keys(r).filter((k) => /^npm_/i.test(k))),

@@ -94,7 +94,7 @@ t.test('RuntimeCatalog: verification, upgrade with rollback, channel rollout', a
   })
 
   await t.test('unknown or unverified versions: RuntimeResolved=False and no container', async (t) => {
-    await e.apply(tcpServer('unknown', base, { version: '0.0.1' }) + '---\n' + tcpServer('unverified', base + 1, { version: 'tampered' }))
+    await e.apply(`${tcpServer('unknown', base, { version: '0.0.1' })}---\n${tcpServer('unverified', base + 1, { version: 'tampered' })}`)
     const u = await e.waitFor(
       'unresolved',
       'gameserver',

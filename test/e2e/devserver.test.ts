@@ -94,7 +94,7 @@ t.test('DevServer and orphans', async (t) => {
     // container's directory, not /home/dev/workspace on the host.
     const folder: string = ds.status.ide.folder
     t.match(folder, /^\/.+\/home\/dev\/workspace$/, 'status.ide.folder: the workspace as code-server sees it')
-    t.ok(folder.startsWith(e.stateDir + '/'), "under the container's directory (process provider)")
+    t.ok(folder.startsWith(`${e.stateDir}/`), "under the container's directory (process provider)")
     t.ok(statSync(folder).isDirectory(), 'and it exists')
     t.ok(readFileSync(`/proc/${standIns(e.stateDir)[0]}/cmdline`, 'utf8').endsWith(`\0${folder}\0`), 'code-server opens that folder')
     t.equal(readlinkSync(`/proc/${standIns(e.stateDir)[0]}/cwd`), folder, 'and starts (its terminal too) in it')

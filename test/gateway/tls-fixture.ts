@@ -58,8 +58,8 @@ export async function createTestTls(suffix: string): Promise<TestTls> {
   const spki = await webcrypto.subtle.exportKey('spki', keys.publicKey)
   return {
     key: pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)),
-    cert: leaf.toString('pem') + '\n',
-    caCert: ca.toString('pem') + '\n',
+    cert: `${leaf.toString('pem')}\n`,
+    caCert: `${ca.toString('pem')}\n`,
     spkiSha256: createHash('sha256').update(Buffer.from(spki)).digest('base64'),
   }
 }

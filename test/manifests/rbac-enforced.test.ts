@@ -162,7 +162,7 @@ t.test(
     const describe = await e.h.k('describe', 'gameserver', 'squid-secret')
     t.match(
       describe,
-      /Message:\s+forbidden: [^]*may not create secrets[^]*Reason:\s+Forbidden\s+Status:\s+False\s+Type:\s+Synced/,
+      /Message:\s+forbidden: [\s\S]*may not create secrets[\s\S]*Reason:\s+Forbidden\s+Status:\s+False\s+Type:\s+Synced/,
       'kubectl describe shows the condition',
     )
     const wide = (await e.h.k('get', 'gameserver', 'squid-secret', '-o', 'wide')).trim().split('\n')

@@ -2,7 +2,7 @@
 // real clocks differ only in whether a pending timer keeps the process alive.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { FakeClock, realBackgroundClock, realClock, sleep } from '../../src/platform/clock.ts'
+import { FakeClock, realClock, sleep } from '../../src/platform/clock.ts'
 import * as runtime from '../../src/runtime/index.ts'
 
 t.test('FakeClock: due order, ties in creation order, clearTimer', async (t) => {

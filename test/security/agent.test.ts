@@ -37,7 +37,7 @@ async function spawnAgent(
   const root = opts.root ?? t.testdir()
   const token = randomBytes(24).toString('hex')
   const tokenFile = path.join(path.dirname(root), `${path.basename(root)}.token`)
-  fs.writeFileSync(tokenFile, token + '\n', { mode: 0o600 })
+  fs.writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 })
   t.teardown(() => fs.rmSync(tokenFile, { force: true }))
   const args = [
     cli,
@@ -113,7 +113,7 @@ async function post(a: LiveAgent, target: string, body: Buffer): Promise<{ statu
 
 async function statusOk(a: LiveAgent): Promise<boolean> {
   try {
-    return (await fetch(a.url + '/status', { headers: { authorization: `Bearer ${a.token}` } })).status === 200
+    return (await fetch(`${a.url}/status`, { headers: { authorization: `Bearer ${a.token}` } })).status === 200
   } catch {
     return false
   }
@@ -442,7 +442,7 @@ t.test('the agent log is rotated at its size bound, and an idle agent polled for
   const logFile = path.join(dir, 'agent.log')
   const a = await spawnAgent(t, { logFile, args: ['--log-max-bytes', '4096'] })
   // Unauthenticated requests are logged (info): enough of them to rotate several times.
-  for (let i = 0; i < 150; i++) await fetch(a.url + `/status?n=${i}`).then((r) => r.arrayBuffer())
+  for (let i = 0; i < 150; i++) await fetch(`${a.url}/status?n=${i}`).then((r) => r.arrayBuffer())
   const sizes = ['', '.1', '.2', '.3'].map((s) => (fs.existsSync(logFile + s) ? fs.statSync(logFile + s).size : -1))
   t.ok(sizes[0]! > 0 && sizes[0]! <= 4096 + 1024, `the live log is within its bound (${sizes[0]} bytes)`)
   t.ok(sizes[1]! > 0 && sizes[2]! > 0, 'two rotated files are kept')
@@ -454,7 +454,7 @@ t.test('the agent log is rotated at its size bound, and an idle agent polled for
   for (let i = 0; i < 30; i++) if (await statusOk(idle)) ok++
   t.equal(ok, 30, 'the polls succeed')
   // A refused request is logged: once its line is out, every earlier line is too.
-  await fetch(idle.url + '/status?marker=1').then((r) => r.arrayBuffer())
+  await fetch(`${idle.url}/status?marker=1`).then((r) => r.arrayBuffer())
   const deadline = Date.now() + 10_000
   while (!idle.out.some((l) => l.includes('marker=1') || l.includes('"statusCode":401')) && Date.now() < deadline)
     await new Promise((r) => setTimeout(r, 20))
@@ -515,7 +515,7 @@ t.test(
     })
     const url = await new Promise<string>((resolve, reject) => {
       createInterface({ input: child.stdout! }).on('line', (line) => {
-        logs += line + '\n'
+        logs += `${line}\n`
         if (line.startsWith('URL ')) resolve(line.slice(4))
       })
       child.once('exit', (code) => reject(new Error(`exited (${code}) before listening: ${logs.slice(0, 400)}`)))

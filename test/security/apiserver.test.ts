@@ -338,7 +338,7 @@ t.test('deep and huge bodies: 400/413 naming the limit, nothing stored, the serv
   const { h } = await seeded(t)
   const s = h.server
   const deepArr = (n: number) => '['.repeat(n) + ']'.repeat(n)
-  const deepObj = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n)
+  const deepObj = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`
   const gsPath = '/apis/zerolaghub.dev/v1alpha1/namespaces/tenant-a/gameservers'
   const cases: Array<[string, string, string, string]> = [
     [
@@ -432,7 +432,7 @@ t.test('deep and huge bodies: 400/413 naming the limit, nothing stored, the serv
     await new Promise((res) => setTimeout(res, 100))
   }
   t.equal(r.status, 201, 'a 61-level object is accepted')
-  const deeper = '/spec' + '/a'.repeat(59)
+  const deeper = `/spec${'/a'.repeat(59)}`
   r = await request(s, 'PATCH', '/apis/grow.example.com/v1/namespaces/tenant-a/things/g', {
     body: JSON.stringify([{ op: 'add', path: `${deeper}/b`, value }]),
     contentType: 'application/json-patch+json',

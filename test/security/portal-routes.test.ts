@@ -282,7 +282,7 @@ t.test('every portal route, every spelling, no token: refused, and nothing chang
     ]) {
       t.equal((await ws(path)).status, 401, `${path} without a token`)
       t.equal(
-        (await ws(path, { 'sec-websocket-protocol': 'zlh.console, zlh.bearer.zlh_000000000000_' + 'A'.repeat(43) })).status,
+        (await ws(path, { 'sec-websocket-protocol': `zlh.console, zlh.bearer.zlh_000000000000_${'A'.repeat(43)}` })).status,
         401,
         `${path} with an unknown token`,
       )
@@ -342,7 +342,7 @@ t.test('edge limits: 413 for a large body, 400 for deep JSON, both naming the li
     'without a token: 401, the body is never read',
   )
 
-  const deep = (n: number) => '{"a":'.repeat(n) + '1' + '}'.repeat(n)
+  const deep = (n: number) => `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`
   for (const [label, body] of [
     ['labels 10,000 deep', `{"labels":${deep(10_000)},"spec":{}}`],
     ['spec 10,000 deep', `{"spec":${deep(10_000)}}`],

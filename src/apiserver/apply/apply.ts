@@ -9,6 +9,8 @@
 // except on conflicts, where the live object itself is returned.
 // Assumptions: one served version per kind (no conversion between manager apiVersions); the caller
 // checks name/namespace/uid/resourceVersion preconditions, validates, defaults and prunes the result.
+// Size: kept whole on purpose: merge and field-ownership bookkeeping are one algorithm
+// (structured-merge-diff's apply); field sets, schema lookup, the tree walk and managers are their own modules.
 
 import { isDeepStrictEqual } from 'node:util'
 import type { JSONSchemaProps } from '../schema/index.ts'
@@ -25,8 +27,9 @@ import {
   type Manager,
 } from './managers.ts'
 import { ApplyError } from './errors.ts'
+import type { JsonObject } from '../types.ts'
 
-type Obj = Record<string, any>
+type Obj = JsonObject
 
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration'
 
@@ -409,7 +412,7 @@ export function trackUpdate(input: UpdateInput): ManagedFieldsEntry[] {
     })
   }
   const self = managers.get(key)
-  if (self && self.set.isEmpty()) managers.delete(key)
+  if (self?.set.isEmpty()) managers.delete(key)
   capUpdateManagers(managers)
   return encodeManagedFields(managers)
 }

@@ -51,7 +51,7 @@ export class Authenticator {
     }
     if (looksLikeJwt(token)) {
       const r = await this.serviceAccountTokens.verify(token, audiences)
-      return r && r.audiences.length ? r : undefined
+      return r?.audiences.length ? r : undefined
     }
     return undefined
   }

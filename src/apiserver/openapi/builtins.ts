@@ -1,6 +1,7 @@
 // Schemas of the built-in kinds the API server serves (Namespace, ConfigMap, Secret, ServiceAccount,
 // Event in core/v1 and events.k8s.io/v1, Lease, CustomResourceDefinition, the four RBAC kinds): the fields that matter,
 // with kube's descriptions shortened, so kubectl explain and validation probes work for them too.
+// Size: mostly data (the built-in kinds' schemas), not logic.
 
 import type { JSONSchemaProps } from '../schema/index.ts'
 import type { OpenApiResource } from './resources.ts'
@@ -497,5 +498,5 @@ export const BUILTIN_RESOURCES: readonly OpenApiResource[] = [
 
 /** The schema of a built-in kind (also usable as the schema for server-side apply). */
 export function builtinSchema(group: string, version: string, kind: string): JSONSchemaProps | undefined {
-  return BUILTIN_RESOURCES.find((r) => r.group === group && r.kind === kind && r.versions[0]!.name === version)?.versions[0]!.schema
+  return BUILTIN_RESOURCES.find((r) => r.group === group && r.kind === kind && r.versions[0]!.name === version)?.versions[0]?.schema
 }

@@ -18,8 +18,9 @@ import {
 import { toResource, definitionName, groupVersionPath, type OpenApiResource } from './resources.ts'
 import { BUILTIN_RESOURCES } from './builtins.ts'
 import { resourcePaths, type Flavor } from './paths.ts'
+import type { JsonObject } from '../types.ts'
 
-type Obj = Record<string, any>
+type Obj = JsonObject
 
 const V3_REF: RefFn = (name) => `#/components/schemas/${name}`
 const V2_REF: RefFn = (name) => `#/definitions/${name}`

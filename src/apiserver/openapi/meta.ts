@@ -22,7 +22,6 @@ export function refProp(ref: RefFn, name: string, description?: string, v2 = fal
 }
 
 const str = (description: string): Schema => ({ type: 'string', description })
-const time = (description: string): Schema => ({ type: 'string', format: 'date-time', description })
 
 export const OBJECT_META_DESCRIPTION =
   "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"

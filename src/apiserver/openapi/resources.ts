@@ -3,6 +3,7 @@
 // can be passed as is.
 
 import type { JSONSchemaProps } from '../schema/index.ts'
+import type { JsonObject } from '../types.ts'
 
 export interface OpenApiVersion {
   name: string
@@ -24,7 +25,7 @@ export interface OpenApiResource {
   builtin?: boolean
 }
 
-type Obj = Record<string, any>
+type Obj = JsonObject
 
 /** A CustomResourceDefinition (apiextensions.k8s.io/v1) as the resource it serves; only served versions count. */
 export function resourceFromCrd(crd: Obj): OpenApiResource {

@@ -15,7 +15,7 @@ import type { Decision, RequestAttributes } from '../authorizer.ts'
 import { aggregateMessage } from '../status.ts'
 import type { ObjectStore } from '../store.ts'
 import type { UserInfo } from '../user.ts'
-import { BindingIndex, subjectAppliesTo } from './binding-index.ts'
+import { type BindingIndex, subjectAppliesTo } from './binding-index.ts'
 import { ruleAllows } from './rules.ts'
 import {
   CLUSTER_ROLE_GR,

@@ -123,7 +123,9 @@ function bindingErrors(o: KObject, old: KObject | undefined, namespaced: boolean
   if (!kinds.includes(ref.kind ?? '')) out.push(fieldError('roleRef.kind', 'FieldValueNotSupported', quoted(kinds), ref.kind ?? ''))
   if (!ref.name) out.push(fieldError('roleRef.name', 'FieldValueRequired', ''))
   else out.push(...nameErrors(ref.name, 'path-segment', 'roleRef.name'))
-  list(b.subjects).forEach((s, i) => out.push(...subjectErrors(s as Subject, namespaced, `subjects[${i}]`)))
+  list(b.subjects).forEach((s, i) => {
+    out.push(...subjectErrors(s as Subject, namespaced, `subjects[${i}]`))
+  })
   if (old && !isDeepStrictEqual((old as BindingObject).roleRef, b.roleRef))
     out.push(fieldError('roleRef', 'FieldValueInvalid', 'cannot change roleRef', b.roleRef))
   return out

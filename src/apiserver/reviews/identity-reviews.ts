@@ -39,13 +39,12 @@ export async function tokenReview(reply: FastifyReply, body: Body, authenticator
   if (!token) throw errors.invalid(k.group, k.kind, '', [fieldError('spec.token', 'FieldValueRequired', 'token is required')])
   const asked = stringList(k, spec.audiences, 'spec.audiences')
   const r = await authenticator.authenticateToken(token, asked.length ? asked : API_AUDIENCES)
-  const status =
-    r && r.audiences.length
-      ? { authenticated: true, user: userInfo(r.user), audiences: r.audiences }
-      : {
-          user: {},
-          error:
-            'the token is not valid for this server and these audiences (unknown, expired, wrong audience, or its ServiceAccount is gone)',
-        }
+  const status = r?.audiences.length
+    ? { authenticated: true, user: userInfo(r.user), audiences: r.audiences }
+    : {
+        user: {},
+        error:
+          'the token is not valid for this server and these audiences (unknown, expired, wrong audience, or its ServiceAccount is gone)',
+      }
   return sendCreated(reply, k, body.metadata, { spec: asked.length ? { audiences: asked } : {}, status })
 }

@@ -56,7 +56,9 @@ function walkPrune(s: JSONSchemaProps, value: unknown, path: string, root: boole
       pruned.push(p)
     }
   } else if (Array.isArray(value) && s.items) {
-    value.forEach((item, i) => walkPrune(s.items!, item, joinPath(path, i), false, pruned))
+    value.forEach((item, i) => {
+      walkPrune(s.items!, item, joinPath(path, i), false, pruned)
+    })
   }
 }
 

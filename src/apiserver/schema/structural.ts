@@ -62,7 +62,9 @@ function walk(s: JSONSchemaProps, path: string, out: string[], root = false): vo
   }
   for (const j of JUNCTORS) {
     const branches = j === 'not' ? (s.not ? [s.not] : []) : (s[j] ?? [])
-    branches.forEach((b, i) => checkJunctor(b, s, `${path}.${j}[${i}]`, out))
+    branches.forEach((b, i) => {
+      checkJunctor(b, s, `${path}.${j}[${i}]`, out)
+    })
   }
   for (const [seg, child] of childSchemas(s)) walk(child, `${path}${seg.startsWith('.') ? `.properties[${seg.slice(1)}]` : '.items'}`, out)
 }
@@ -105,6 +107,8 @@ function checkJunctor(b: JSONSchemaProps, outer: JSONSchemaProps, path: string, 
   }
   for (const j of JUNCTORS) {
     const branches = j === 'not' ? (b.not ? [b.not] : []) : (b[j] ?? [])
-    branches.forEach((bb, i) => checkJunctor(bb, outer, `${path}.${j}[${i}]`, out))
+    branches.forEach((bb, i) => {
+      checkJunctor(bb, outer, `${path}.${j}[${i}]`, out)
+    })
   }
 }

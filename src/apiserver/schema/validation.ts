@@ -221,7 +221,9 @@ function checkListUniqueness(s: JSONSchemaProps, value: unknown, path: string, o
         seen.add(id)
       })
     }
-    if (s.items) value.forEach((item, i) => checkListUniqueness(s.items!, item, joinPath(path, i), out))
+    if (s.items) {
+      for (const [i, item] of value.entries()) checkListUniqueness(s.items, item, joinPath(path, i), out)
+    }
   } else if (typeof value === 'object' && value !== null) {
     for (const [k, v] of Object.entries(value)) {
       const ps = s.properties?.[k] ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined)

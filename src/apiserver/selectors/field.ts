@@ -54,7 +54,7 @@ function splitTerm(term: string): [string, FieldOperator, string] | undefined {
   return undefined
 }
 
-function unescape(v: string, whole: string): string {
+function unescapeValue(v: string, whole: string): string {
   let out = ''
   for (let i = 0; i < v.length; i++) {
     const c = v[i]!
@@ -105,7 +105,7 @@ export function parseFieldSelector(s: string, allowed: readonly string[] | '*'):
         `field label not supported: "${field}"; this resource supports: ${(allowed as readonly string[]).join(', ') || '(none)'}`,
       )
     }
-    reqs.push({ field, operator, value: unescape(rawValue, s) })
+    reqs.push({ field, operator, value: unescapeValue(rawValue, s) })
   }
   reqs.sort((a, b) => (a.field < b.field ? -1 : a.field > b.field ? 1 : 0))
   return {

@@ -2,10 +2,11 @@
 // built-in printers send for the built-in kinds this server serves (pkg/printers/internalversion).
 
 import { ageOf } from './duration.ts'
+import type { JsonObject } from '../types.ts'
 
 export type ColumnType = 'string' | 'integer' | 'number' | 'boolean' | 'date'
 
-type Obj = Record<string, any>
+type Obj = JsonObject
 
 export interface TableColumn {
   name: string

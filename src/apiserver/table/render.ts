@@ -5,8 +5,9 @@
 import { parseJsonPath, evaluateSegments, type Segment } from './jsonpath.ts'
 import { ageOf } from './duration.ts'
 import { NAME_COLUMN, DEFAULT_CRD_COLUMNS, type TableColumn } from './columns.ts'
+import type { JsonObject } from '../types.ts'
 
-type Obj = Record<string, any>
+type Obj = JsonObject
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object'
 

@@ -233,7 +233,7 @@ export async function publish(o: PublishOptions): Promise<Array<Record<string, u
     )
   const uploadBase = o.upload !== undefined ? normalizeBaseUrl(o.upload, '--upload') : undefined
   const token = o.uploadTokenFile !== undefined ? await readToken(o.uploadTokenFile) : undefined
-  if (uploadBase !== undefined && uploadBase.startsWith('http:') && !isLoopback(new URL(uploadBase).hostname)) {
+  if (uploadBase?.startsWith('http:') && !isLoopback(new URL(uploadBase).hostname)) {
     o.progress.info(
       `warning: --upload ${new URL(uploadBase).origin} is plain HTTP beyond loopback: the upload token crosses the network in clear text (use kubectl port-forward, or https)`,
     )

@@ -98,7 +98,7 @@ export function cleanBuildEnv(parent: NodeJS.ProcessEnv = process.env): NodeJS.P
 function defaultNpm(parent: NodeJS.ProcessEnv): NpmCommand {
   // Under `npm start`, the npm that started us (run on the pinned Node); otherwise the one on PATH.
   const execpath = parent.npm_execpath
-  return execpath && execpath.endsWith('.js') && existsSync(execpath)
+  return execpath?.endsWith('.js') && existsSync(execpath)
     ? { cmd: join(pinnedNodeBin(), 'node'), args: [execpath] }
     : { cmd: 'npm', args: [] }
 }

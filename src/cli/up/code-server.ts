@@ -24,7 +24,7 @@ import {
   formatCodeServerBuild,
   type CodeServerBuildState,
 } from '../../api/index.ts'
-import { Client, isNotFound, PatchType, serverSideApply, type KObject } from '../../runtime/index.ts'
+import { type Client, isNotFound, PatchType, serverSideApply, type KObject } from '../../runtime/index.ts'
 import type { Progress } from '../progress.ts'
 import { CODE_SERVER_SPEC, ensureCodeServerBuild, linkInto, type NpmCommand } from './code-server-build.ts'
 

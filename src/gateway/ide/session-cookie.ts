@@ -140,7 +140,7 @@ export class IdeSessionCookie {
 
 /** The Cookie header without our session cookie (undefined when nothing else is left). */
 export function stripSessionCookie(cookieHeader: string | undefined): string | undefined {
-  if (!cookieHeader || !cookieHeader.includes(COOKIE_PREFIX)) return cookieHeader
+  if (!cookieHeader?.includes(COOKIE_PREFIX)) return cookieHeader
   const kept: string[] = []
   for (const part of cookieHeader.split(';')) {
     const p = part.trim()

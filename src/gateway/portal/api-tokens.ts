@@ -59,7 +59,6 @@ export class ApiTokenStore {
   readonly #namespace: string
   readonly #name: string
   #records = new Map<string, StoredToken>()
-  #reflector: Reflector<SecretObject> | undefined
   #loadedRv = 0
   readonly #listeners: Array<() => void> = []
 
@@ -86,7 +85,6 @@ export class ApiTokenStore {
         this.#changed()
       },
     })
-    this.#reflector = reflector
     void reflector.run(signal).catch(() => {})
     await reflector.waitForSync(signal)
   }

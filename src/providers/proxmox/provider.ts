@@ -15,6 +15,8 @@
 // "not running" and "does not exist" are the idempotent outcomes they are.
 // Assumptions: the ostemplate contains the agent, started at boot in enrollment mode; the agent
 // receives its token once through `deliverCredentials` (docs/agent-token-delivery.md).
+// Size: kept whole on purpose: ensure, delete and list share the task polling, locking and tagging
+// helpers below; the HTTP client, TLS pinning, firewall and tags are their own modules.
 
 import { AGENT_PORT, CODE_SERVER_PORT } from '../../api/index.ts'
 import { ProviderError, isProviderError } from '../errors.ts'

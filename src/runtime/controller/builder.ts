@@ -149,7 +149,9 @@ export class ControllerBuilder {
     host.beforeStart(async () => {
       this.#forNamespaced = await host.isNamespaced(forKind)
     })
-    this.#sources.forEach((source, i) => (reflectors[i] as Reflector).addEventHandler(handlerFor(source, controller)))
+    this.#sources.forEach((source, i) => {
+      ;(reflectors[i] as Reflector).addEventHandler(handlerFor(source, controller))
+    })
     host.addController(controller)
     return controller
   }

@@ -37,7 +37,7 @@ async function viewer(t: Test, agent: TestAgent, path: string): Promise<Viewer> 
     ws.once('error', reject)
   })
   const text = (): string =>
-    messages.map((m) => (m.type === 'output' ? m.data : m.type === 'history' ? m.lines.join('\n') + '\n' : '')).join('')
+    messages.map((m) => (m.type === 'output' ? m.data : m.type === 'history' ? `${m.lines.join('\n')}\n` : '')).join('')
   return {
     ws,
     messages,
@@ -88,7 +88,7 @@ t.test('game console: two viewers see the same output, input reaches the server,
   await c.waitFor(() => c.messages.some((m) => m.type === 'info' && /resize has no effect/.test(m.message)), 'the resize answer')
   const status = (await (await agent.request('/status')).json()) as { game?: { state: string } }
   t.equal(status.game?.state, 'Running', 'the game state is in GET /status')
-  const denied = new WebSocket(agent.url.replace(/^http/, 'ws') + '/game/console')
+  const denied = new WebSocket(`${agent.url.replace(/^http/, 'ws')}/game/console`)
   const code = await new Promise<number | string>((resolve) => {
     denied.on('unexpected-response', (req, r) => {
       resolve(r.statusCode ?? 0)
@@ -116,7 +116,7 @@ t.test('dev console: a login shell; shared sessions, input, resize', async (t) =
   send(other, { type: 'input', data: 'echo private-$((1+1))\n' })
   await other.waitFor((s) => s.includes('private-2'), 'a private session')
   t.notOk(a.text().includes('private-2'), 'private sessions are not shared')
-  const bad = new WebSocket(agent.url.replace(/^http/, 'ws') + '/dev/console?session=../x', {
+  const bad = new WebSocket(`${agent.url.replace(/^http/, 'ws')}/dev/console?session=../x`, {
     headers: { authorization: `Bearer ${agent.token}` },
   })
   const status = await new Promise<number | string>((resolve) => {

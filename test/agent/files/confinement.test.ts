@@ -9,9 +9,7 @@ import { rawRequest } from './http.ts'
 
 const MAX = 4096
 
-async function setup(
-  t: Test,
-): Promise<{
+async function setup(t: Test): Promise<{
   agent: TestAgent
   game: string
   outside: string

@@ -110,7 +110,7 @@ t.test('the real agent process: SIGKILLed, the game lives on, a new agent re-att
   const root = t.testdir()
   const tokenFile = path.join(root, '..', `${path.basename(root)}.token`)
   const token = randomBytes(24).toString('hex')
-  fs.writeFileSync(tokenFile, token + '\n', { mode: 0o600 })
+  fs.writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 })
   t.teardown(() => fs.rmSync(tokenFile, { force: true }))
   const call = async (a: AgentProcess, p: string, init: RequestInit & { json?: unknown } = {}): Promise<GameInfo> => {
     const headers: Record<string, string> = { authorization: `Bearer ${token}` }

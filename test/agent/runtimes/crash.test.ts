@@ -77,7 +77,7 @@ for (const c of cases) {
     const root = t.testdir()
     const tokenFile = path.join(root, '..', `${path.basename(root)}.token`)
     const token = randomBytes(24).toString('hex')
-    fs.writeFileSync(tokenFile, token + '\n', { mode: 0o600 })
+    fs.writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 })
     t.teardown(() => fs.rmSync(tokenFile, { force: true }))
     let stalled!: () => void
     const reachedStall = new Promise<void>((r) => {
@@ -152,7 +152,7 @@ t.test('SIGTERM during an install: the request is answered, the install rolled b
   const root = t.testdir()
   const tokenFile = path.join(root, '..', `${path.basename(root)}.token`)
   const token = randomBytes(24).toString('hex')
-  fs.writeFileSync(tokenFile, token + '\n', { mode: 0o600 })
+  fs.writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 })
   t.teardown(() => fs.rmSync(tokenFile, { force: true }))
   let stalled!: () => void
   const reachedStall = new Promise<void>((r) => {

@@ -79,7 +79,7 @@ export interface TarEntrySpec {
 }
 
 function octal(n: number, width: number): string {
-  return n.toString(8).padStart(width - 1, '0') + '\0'
+  return `${n.toString(8).padStart(width - 1, '0')}\0`
 }
 
 export function buildTar(entries: TarEntrySpec[], gzip = true): Buffer {
@@ -101,7 +101,7 @@ export function buildTar(entries: TarEntrySpec[], gzip = true): Buffer {
     h.write('00', 263, 'ascii')
     let sum = 0
     for (const b of h) sum += b
-    h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'ascii')
+    h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii')
     blocks.push(h)
     if (type === '0' && data.length > 0) {
       blocks.push(data, Buffer.alloc((512 - (data.length % 512)) % 512))

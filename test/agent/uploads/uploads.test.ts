@@ -30,7 +30,7 @@ async function setup(t: Test) {
 }
 
 function multipart(fileName: string, data: Buffer | string): { body: Buffer; headers: Record<string, string> } {
-  const boundary = '----zlhtest' + Math.random().toString(16).slice(2)
+  const boundary = `----zlhtest${Math.random().toString(16).slice(2)}`
   const body = Buffer.concat([
     Buffer.from(
       `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${fileName}"\r\nContent-Type: application/octet-stream\r\n\r\n`,

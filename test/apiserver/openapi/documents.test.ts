@@ -18,7 +18,10 @@ const crds = readdirSync(crdDir)
 
 /** Every $ref in the document, with where it was found. */
 function refs(v: unknown, at = '#', out: Array<[string, string]> = []): Array<[string, string]> {
-  if (Array.isArray(v)) v.forEach((x, i) => refs(x, `${at}/${i}`, out))
+  if (Array.isArray(v))
+    v.forEach((x, i) => {
+      refs(x, `${at}/${i}`, out)
+    })
   else if (v && typeof v === 'object') {
     for (const [k, x] of Object.entries(v)) {
       if (k === '$ref' && typeof x === 'string') out.push([at, x])

@@ -4,7 +4,6 @@
 // client-node uses, rotation, and the roles enforced (kubectl auth can-i with the token).
 import t from 'tap'
 import { readFileSync, statSync } from 'node:fs'
-import { join } from 'node:path'
 import { Client } from '../../../src/runtime/index.ts'
 import { applyBaseRbac, baseRbacObjects, CONTROLLER_SERVICE_ACCOUNT, GATEWAY_SERVICE_ACCOUNT } from '../../../src/cli/up/base-rbac.ts'
 import { ServiceAccountCredentials } from '../../../src/cli/up/service-account-credentials.ts'

@@ -33,7 +33,7 @@ async function startBrowserFlow(
 }
 
 t.test('IDE flow in Chromium', { skip, timeout: 120_000 }, async (t) => {
-  const { up, g, browser, context, page } = await startBrowserFlow(t)
+  const { up, g, context, page } = await startBrowserFlow(t)
   g.routes.set(401, { address: up.address, ready: true, name: 'alice-dev', namespace: 'team-a', uid: 'uid-1' })
   g.routes.set(402, { address: up.address, ready: true, name: 'bob-dev', namespace: 'team-b', uid: 'uid-1' })
 

@@ -268,7 +268,7 @@ t.test('unknown or not-Ready DevServer â†’ a clear page at once; upstream down â
 
 t.test('the session cookie is renewed once half its lifetime has passed', async (t) => {
   const key = randomBytes(32)
-  let now = Date.now()
+  const now = Date.now()
   const local = await startGateway({ signingKey: key, sessionTtlSeconds: 3600 })
   t.teardown(() => local.gw.close())
   local.routes.set(101, { address: up.address, ready: true, name: 'a', namespace: 'n', uid: 'uid-1' })

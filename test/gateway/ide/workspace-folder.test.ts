@@ -79,7 +79,7 @@ t.test('a hostile folder is ignored: the default opens, on the dev host, with no
     '/a//b',
     'https://evil.example/',
     'javascript:alert(1)',
-    '/' + 'a'.repeat(5000),
+    `/${'a'.repeat(5000)}`,
   ]
   for (const folder of hostile) {
     const { location, vmid } = await folderRedirect(folder)

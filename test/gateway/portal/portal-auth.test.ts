@@ -14,7 +14,7 @@ t.test('auth, scopes, hashing at rest, token admin, openapi', async (t) => {
   t.equal(none.json.code, 'ZLH_GW_API_UNAUTHENTICATED')
   t.match(none.headers.get('www-authenticate'), /^Bearer/)
 
-  const forged = await p.api('/api/servers', { token: 'zlh_000000000000_' + 'A'.repeat(43) })
+  const forged = await p.api('/api/servers', { token: `zlh_000000000000_${'A'.repeat(43)}` })
   t.equal(forged.status, 401, 'a well-formed but unknown token is refused')
 
   const ideOnly = await p.token('ide')

@@ -123,7 +123,7 @@ t.test('event recorder aggregates repeats into one Event with a count', async (t
   const failed = events.find((e) => e.reason === 'SyncFailed')
   t.equal(failed?.count, 5)
   t.equal(failed?.type, 'Warning')
-  t.equal((failed?.source as { component: string }).component, 'widget-controller')
+  t.equal((failed?.source as { component: string } | undefined)?.component, 'widget-controller')
   t.equal(events.find((e) => e.reason === 'Synced')?.count, 1)
 })
 

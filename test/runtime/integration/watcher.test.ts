@@ -184,7 +184,7 @@ t.test('a forced 410 relists and the cache converges, deletions included', async
   )
   t.ok(actions.includes('relist:410'), `a 410 triggered a relist (${actions.join(', ')})`)
   t.same(deleted.sort(), ['drop0', 'drop1', 'drop2'], 'deletions missed during the gap are reported by the relist diff')
-  t.equal(r.store.getByName('keep3', 'gone')?.data && (r.store.getByName('keep3', 'gone')?.data as { v: string }).v, 'changed')
+  t.equal((r.store.getByName('keep3', 'gone')?.data as { v: string } | undefined)?.v, 'changed')
   ac.abort()
   await running
 })

@@ -174,7 +174,9 @@ t.test('many delayed keys come out in time order', async (t) => {
   const clock = new FakeClock()
   const q = new RateLimitingQueue<string>({ clock })
   const delays = Array.from({ length: 200 }, (_, i) => ((i * 7919) % 200) + 1)
-  delays.forEach((d, i) => q.addAfter(`k${i}`, d))
+  delays.forEach((d, i) => {
+    q.addAfter(`k${i}`, d)
+  })
   const out: number[] = []
   for (let ms = 1; ms <= 200; ms++) {
     clock.advance(1)
