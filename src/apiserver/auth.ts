@@ -9,7 +9,8 @@
 // - A malformed entry stops the start with an error naming its index and field, never its token.
 
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto'
-import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs'
+import { existsSync, readFileSync, chmodSync } from 'node:fs'
+import { writeFileDurableSync } from '../platform/durable-file.ts'
 import { GROUP_AUTHENTICATED, GROUP_MASTERS, GROUP_VIEWERS, type UserInfo } from './user.ts'
 
 /** The older two-identity form of an entry. */
@@ -81,7 +82,7 @@ export function loadTokens(file: string, extra: TokenEntry[] = []): TokenEntry[]
       { token: newToken(), user: 'admin', groups: [GROUP_MASTERS] },
       { token: newToken(), user: 'reader', groups: [GROUP_VIEWERS] },
     ]
-    writeFileSync(file, `${JSON.stringify({ tokens }, null, 2)}\n`, { mode: 0o600 })
+    writeFileDurableSync(file, `${JSON.stringify({ tokens }, null, 2)}\n`, 0o600)
   }
   return [...tokens, ...extra.map((e, i) => checkEntry(e, `tokens option [${i}]`))]
 }

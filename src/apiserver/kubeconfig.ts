@@ -1,7 +1,8 @@
-// Writes the kubeconfig clients use: the server URL, the CA and a bearer token. Written atomically
-// (temp file + rename) with mode 0600, since it holds a credential.
+// Writes the kubeconfig clients use: the server URL, the CA and a bearer token. Written durably and
+// atomically (src/platform's durable write) with mode 0600, since it holds a credential.
 
-import { renameSync, writeFileSync, mkdirSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
+import { writeFileDurableSync } from '../platform/durable-file.ts'
 import { dirname } from 'node:path'
 import { stringify } from 'yaml'
 
@@ -30,7 +31,5 @@ export function kubeconfigYaml(p: KubeconfigParams): string {
 
 export function writeKubeconfig(file: string, p: KubeconfigParams): void {
   mkdirSync(dirname(file), { recursive: true })
-  const tmp = `${file}.${process.pid}.tmp`
-  writeFileSync(tmp, kubeconfigYaml(p), { mode: 0o600 })
-  renameSync(tmp, file)
+  writeFileDurableSync(file, kubeconfigYaml(p), 0o600)
 }

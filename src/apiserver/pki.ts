@@ -9,7 +9,8 @@
 // @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata API loaded first.
 import 'reflect-metadata'
 import { webcrypto, X509Certificate as NodeX509 } from 'node:crypto'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { writeFileDurableSync } from '../platform/durable-file.ts'
 import { isIP } from 'node:net'
 import { join } from 'node:path'
 import * as x509 from '@peculiar/x509'
@@ -74,8 +75,8 @@ export async function ensurePki(dir: string, hosts: string[]): Promise<Pki> {
     })
     caPem = ca.toString('pem')
     caKey = keys.privateKey
-    writeFileSync(files.caKey, await exportKey(keys.privateKey), { mode: 0o600 })
-    writeFileSync(files.ca, caPem, { mode: 0o644 })
+    writeFileDurableSync(files.caKey, await exportKey(keys.privateKey), 0o600)
+    writeFileDurableSync(files.ca, caPem, 0o644)
   }
   const wanted = sanNames(hosts)
   if (existsSync(files.cert) && existsSync(files.key) && servingCertCurrent(readFileSync(files.cert, 'utf8'), wanted)) {
@@ -101,7 +102,7 @@ export async function ensurePki(dir: string, hosts: string[]): Promise<Pki> {
   })
   const certPem = cert.toString('pem')
   const keyPem = await exportKey(keys.privateKey)
-  writeFileSync(files.key, keyPem, { mode: 0o600 })
-  writeFileSync(files.cert, certPem, { mode: 0o644 })
+  writeFileDurableSync(files.key, keyPem, 0o600)
+  writeFileDurableSync(files.cert, certPem, 0o644)
   return { caPem, certPem, keyPem }
 }

@@ -13,7 +13,8 @@
 // - Nothing here logs or returns a token except issue()'s result.
 
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto'
-import { existsSync, readFileSync, renameSync, writeFileSync, chmodSync } from 'node:fs'
+import { existsSync, readFileSync, chmodSync } from 'node:fs'
+import { writeFileDurableSync } from '../../platform/durable-file.ts'
 import { SignJWT, jwtVerify } from 'jose'
 import { GROUP_AUTHENTICATED, serviceAccountGroups, serviceAccountUserName, type UserInfo } from '../user.ts'
 
@@ -49,9 +50,7 @@ function loadSigningKey(file: string): { privateKey: KeyObject; publicKey: KeyOb
     chmodSync(file, 0o600)
   } else {
     pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string
-    const tmp = `${file}.${process.pid}.tmp`
-    writeFileSync(tmp, pem, { mode: 0o600 })
-    renameSync(tmp, file)
+    writeFileDurableSync(file, pem, 0o600)
   }
   let privateKey: KeyObject
   try {
