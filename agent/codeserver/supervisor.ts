@@ -39,7 +39,7 @@ import { AgentError } from '../errors.ts'
 import { CODE_SERVER_RUNTIME } from '../../src/api/names.ts'
 import { CODE_SERVER_PORT } from '../../src/api/ports.ts'
 import { writeFileDurable } from '../../src/platform/durable-file.ts'
-import { readJson } from '../fsutil.ts'
+import { readJson } from '../json-file.ts'
 import { argValue, findProcesses, isSameProcess, readProc, stopProcessGroup, topMost } from './proc.ts'
 import { healthz, splitHostPort } from './health.ts'
 

@@ -19,7 +19,7 @@ import type { Logger } from '../log.ts'
 import type { InstalledRuntime, InstalledRuntimeVersion } from '../../src/api/agent-types.ts'
 import { AgentError } from '../errors.ts'
 import { fsyncDir, writeFileDurable } from '../../src/platform/durable-file.ts'
-import { readJson } from '../fsutil.ts'
+import { readJson } from '../json-file.ts'
 
 export const MARKER_FILE = '.zlh-install.json'
 export const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$'

@@ -7,7 +7,7 @@
 //    refusal) and never sent to the agent.
 //  - The game spec is pushed only when it differs from what the agent reports (defaults filled in).
 //  - The game is started only once at least its runtimes are current in the agent.
-import type { GameInfo, GameServerStatus, GameSpecRequest, ModsSetRequest } from '../../src/api/index.ts'
+import type { GameInfo, GameServerStatus, GameSpecRequest } from '../../src/api/index.ts'
 import { Reason } from '../condition-reasons.ts'
 import type { GameServer } from '../kinds.ts'
 import { refusal } from '../outbound.ts'
@@ -78,9 +78,7 @@ export async function applyMods(s: Installed<GameServer, GameServerStatus>): Pro
     conds.set('ModsReady', 'False', Reason.SourceNotAllowed, message)
   } else if (canonical(haveMods) !== canonical(wantedMods.map((m) => `${m.name}:${m.sha256}`).sort())) {
     try {
-      // PUT /mods with the provider's outbound policy (the typed setMods() does not carry one).
-      const body: ModsSetRequest = { mods: wantedMods, outbound }
-      await game.agent.request('PUT', '/mods', body, { timeoutMs: MODS_TIMEOUT_MS })
+      await game.setMods(wantedMods, { outbound, timeoutMs: MODS_TIMEOUT_MS })
       if (wantedMods.length > 0) deps.recorder.event(gs, 'Normal', 'ModsInstalled', `mods: ${wantedMods.map((m) => m.name).join(', ')}`)
     } catch (err) {
       modsFailed = true

@@ -5,7 +5,16 @@
 // guarantees stated in client.ts (ABORTED, the request cancelled, bodies included); an aborted
 // console socket is terminated.
 import WebSocket from 'ws'
-import type { DirectoryListing, GameInfo, GameSpecRequest, ModSpec, ModsListing, UploadResult } from '../api/agent-game-types.ts'
+import type {
+  DirectoryListing,
+  GameInfo,
+  GameSpecRequest,
+  ModSpec,
+  ModsListing,
+  ModsSetRequest,
+  UploadResult,
+} from '../api/agent-game-types.ts'
+import type { OutboundPolicy } from '../api/outbound.ts'
 import type { AgentErrorBody } from '../api/agent-types.ts'
 import { AgentClient, callSignal, transportError, type AgentClientOptions, type CallOptions } from './client.ts'
 import { AgentClientError } from './errors.ts'
@@ -91,13 +100,17 @@ export class AgentGameClient {
   }
 
   /** The whole desired list (spec.mods). */
-  setMods(mods: ModSpec[], opts: CallOptions & { restart?: boolean } = {}): Promise<ModsListing> {
-    return this.agent.request(
-      'PUT',
-      `/mods${opts.restart ? '?restart=true' : ''}`,
-      { mods },
-      { timeoutMs: LIFECYCLE_TIMEOUT_MS, signal: opts.signal },
-    )
+  /** Replaces the mod set. `outbound`: the sources its downloads may come from (a provider's
+   * policy; without one the agent downloads nothing); `timeoutMs` overrides the lifecycle timeout. */
+  setMods(
+    mods: ModSpec[],
+    opts: CallOptions & { restart?: boolean; outbound?: OutboundPolicy; timeoutMs?: number } = {},
+  ): Promise<ModsListing> {
+    const body: ModsSetRequest = { mods, ...(opts.outbound !== undefined ? { outbound: opts.outbound } : {}) }
+    return this.agent.request('PUT', `/mods${opts.restart ? '?restart=true' : ''}`, body, {
+      timeoutMs: opts.timeoutMs ?? LIFECYCLE_TIMEOUT_MS,
+      signal: opts.signal,
+    })
   }
 
   removeMod(name: string, opts: CallOptions & { restart?: boolean } = {}): Promise<ModsListing> {

@@ -1,5 +1,5 @@
-// Small file-reading helpers shared by the agent's modules. Durable writes are the platform's
-// (src/platform/durable-file.ts).
+// Reading the small JSON state files the agent keeps (null when absent or torn), and an existence
+// check that does not follow links. Durable writes are the platform's (src/platform/durable-file.ts).
 import fs from 'node:fs/promises'
 
 export async function readJson<T>(file: string): Promise<T | null> {
