@@ -21,7 +21,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { PatchType, Reflector, type Client } from '../../runtime/index.ts'
 import { GATEWAY_FIELD_MANAGER, SECRET } from './kinds.ts'
 import { ensureNamespace, getOrCreateSecret, type SecretObject } from './system-secrets.ts'
-import { isNamespaceName } from './tenancy.ts'
+import { isNamespaceName } from './namespace-name.ts'
 
 export const API_TOKENS_SECRET = 'zlh-gateway-api-tokens'
 

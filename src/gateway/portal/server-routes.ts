@@ -20,7 +20,8 @@ import type { ServerInformers } from './informers.ts'
 import { kindRefOf, type ServerKind } from './kinds.ts'
 import { applyAsPortal, createAsPortal, manifestFromBody, translateApiError } from './server-writes.ts'
 import { statusView, type ServerObject } from './status-view.ts'
-import { actingNamespace, listedNamespaces, namespaceNameSchema, namespaceNotHeld, tenancyOf } from './tenancy.ts'
+import { namespaceNameSchema } from './namespace-name.ts'
+import { actingNamespace, listedNamespaces, namespaceNotHeld, tenancyOf } from './tenancy.ts'
 
 export interface ServerRoutesDeps {
   client: Client

@@ -9,7 +9,7 @@ import type { FastifyPluginAsync } from 'fastify'
 import { PortalError } from './api-reply.ts'
 import { SCOPES, type ApiTokenStore, type Scope } from './api-tokens.ts'
 import { translateApiError } from './server-writes.ts'
-import { MAX_TOKEN_NAMESPACES, namespaceNameSchema } from './tenancy.ts'
+import { MAX_TOKEN_NAMESPACES, namespaceNameSchema } from './namespace-name.ts'
 import type { TenantNamespaces } from './tenant-namespaces.ts'
 
 export interface TokenRoutesOptions {
