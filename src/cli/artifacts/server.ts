@@ -227,6 +227,12 @@ async function receive(req: IncomingMessage, dir: string, name: string, wanted: 
   let keep = false
   try {
     const outcome = await new Promise<Received | 'complete'>((resolve) => {
+      // The connection may have closed while the temporary file was being opened: its 'close'
+      // has been emitted already, so no listener below would ever settle this upload.
+      if (req.destroyed) {
+        resolve({ ok: false, status: 0 })
+        return
+      }
       let writing = Promise.resolve()
       let failed = false
       req.on('data', (chunk: Buffer) => {
