@@ -1,7 +1,7 @@
 // The game spec as the supervisor uses it: the GameServer's `server` + `supervision` with every
 // CRD default filled in, the JSON schema the PUT /game route validates against, and equality.
 import path from 'node:path'
-import type { EffectiveGameSpec, GameSpecRequest } from '../../src/api/agent-game-types.ts'
+import type { EffectiveGameSpec } from '../../src/api/agent-game-types.ts'
 import { GameError } from './errors.ts'
 
 const envItem = {
@@ -48,28 +48,9 @@ export const gameSpecRequestSchema = {
   },
 } as const
 
-/** Fills in the CRD defaults. Assumes the request passed gameSpecRequestSchema. */
-export function effectiveSpec(req: GameSpecRequest): EffectiveGameSpec {
-  const s = req.server
-  const v = req.supervision ?? {}
-  return {
-    server: {
-      command: [...s.command],
-      args: [...(s.args ?? [])],
-      ...(s.env ? { env: s.env.map((e) => ({ ...e })) } : {}),
-      ...(s.workingDir ? { workingDir: s.workingDir } : {}),
-      port: s.port ?? 25565,
-      stopCommand: s.stopCommand ?? 'stop',
-      gracePeriodSeconds: s.gracePeriodSeconds ?? 30,
-    },
-    supervision: {
-      restartPolicy: v.restartPolicy ?? 'Always',
-      backoffSeconds: [...(v.backoffSeconds ?? [30, 60, 120])],
-      resetAfterSeconds: v.resetAfterSeconds ?? 30,
-      maxConsecutiveFailures: v.maxConsecutiveFailures ?? 5,
-    },
-  }
-}
+/** Fills in the CRD defaults (src/api's one definition, shared with the controller). Assumes the
+ * request passed gameSpecRequestSchema. */
+export { effectiveGameSpec as effectiveSpec } from '../../src/api/game-spec.ts'
 
 export function sameSpec(a: EffectiveGameSpec | null, b: EffectiveGameSpec | null): boolean {
   return JSON.stringify(a) === JSON.stringify(b)

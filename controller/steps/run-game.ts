@@ -7,7 +7,7 @@
 //    refusal) and never sent to the agent.
 //  - The game spec is pushed only when it differs from what the agent reports (defaults filled in).
 //  - The game is started only once at least its runtimes are current in the agent.
-import type { GameInfo, GameServerStatus, GameSpecRequest } from '../../src/api/index.ts'
+import { effectiveGameSpec, type GameInfo, type GameServerStatus, type GameSpecRequest } from '../../src/api/index.ts'
 import { Reason } from '../condition-reasons.ts'
 import type { GameServer } from '../kinds.ts'
 import { refusal } from '../outbound.ts'
@@ -27,26 +27,8 @@ export interface GameRun {
 }
 
 /** The spec as the agent reports it back (defaults filled in), to push only real changes. */
-export function effectiveGameSpec(gs: GameServer): NonNullable<GameInfo['spec']> {
-  const s = gs.spec.server
-  const v = gs.spec.supervision ?? {}
-  return {
-    server: {
-      command: [...s.command],
-      args: [...(s.args ?? [])],
-      ...(s.env ? { env: s.env.map((e) => ({ ...e })) } : {}),
-      ...(s.workingDir ? { workingDir: s.workingDir } : {}),
-      port: s.port ?? 25565,
-      stopCommand: s.stopCommand ?? 'stop',
-      gracePeriodSeconds: s.gracePeriodSeconds ?? 30,
-    },
-    supervision: {
-      restartPolicy: v.restartPolicy ?? 'Always',
-      backoffSeconds: [...(v.backoffSeconds ?? [30, 60, 120])],
-      resetAfterSeconds: v.resetAfterSeconds ?? 30,
-      maxConsecutiveFailures: v.maxConsecutiveFailures ?? 5,
-    },
-  } as NonNullable<GameInfo['spec']>
+function effectiveGameSpecOf(gs: GameServer): NonNullable<GameInfo['spec']> {
+  return effectiveGameSpec(gs.spec as Pick<GameSpecRequest, 'server' | 'supervision'>)
 }
 
 /** How long a lifecycle call may take: a graceful stop waits up to two grace periods. */
@@ -103,7 +85,7 @@ export async function runGame(s: Installed<GameServer, GameServerStatus>): Promi
   await applyMods(s)
 
   let info = await game.game()
-  const wanted = effectiveGameSpec(gs)
+  const wanted = effectiveGameSpecOf(gs)
   const specDiffers = canonical(info.spec) !== canonical(wanted)
   const lifecycle = (): { signal: AbortSignal } => ({ signal: AbortSignal.timeout(stopTimeoutMs(wanted.server.gracePeriodSeconds)) })
   const body: GameSpecRequest = { server: gs.spec.server, ...(gs.spec.supervision ? { supervision: gs.spec.supervision } : {}) }

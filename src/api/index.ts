@@ -28,6 +28,7 @@ export type * from './types.generated.ts'
 export type * from './agent-types.ts'
 export type * from './agent-game-types.ts'
 // The outbound download policy the controller sends the agent (ContainerProvider spec.outbound).
+export { effectiveGameSpec } from './game-spec.ts'
 export { outboundPolicyOf, outboundPolicySchema, outboundRefusalHint } from './outbound.ts'
 export type { OutboundPolicy } from './outbound.ts'
 // The IDE's workspace folder: reported by the agent, copied by the controller, opened by the gateway.

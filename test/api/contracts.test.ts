@@ -19,8 +19,11 @@ import {
   RUNTIMECATALOG,
   VERSION,
   agentTokenSecretName,
+  effectiveGameSpec,
   ideHostName,
   loadCrds,
+  withDefaults,
+  type GameSpecRequest,
   type ZlhKindRef,
 } from '../../src/api/index.ts'
 import { startTestEnv } from '../../src/runtime/envtest/index.ts'
@@ -156,4 +159,19 @@ t.test('the IDE host the controller writes into status.ide is the one the gatewa
   t.equal(written.host, ideHostName(101, 'ide.example.test'))
   t.equal(new DevHostMatcher('ide.example.test').match(written.host)?.vmid, 101, 'the gateway finds vmid 101 in it')
   t.equal(new DevHostMatcher('ide.example.test').hostFor(101), written.host, 'and builds the same host for it')
+})
+
+t.test("the game spec defaults the agent and the controller fill in are the CRD's", async (t) => {
+  const minimal = {
+    apiVersion: API_VERSION,
+    kind: 'GameServer',
+    metadata: { name: 'g', namespace: 'default' },
+    spec: { game: 'minecraft', runtime: { name: 'node', channel: 'stable' }, server: { command: ['x'] } },
+  }
+  const defaulted = withDefaults<{ spec: Pick<GameSpecRequest, 'server' | 'supervision'> }>(minimal)
+  const filled = effectiveGameSpec(minimal.spec)
+  t.same(effectiveGameSpec(defaulted.spec), filled, 'filling in defaults after the API server did changes nothing')
+  // The CRD has no default for args: none is an empty list to the agent.
+  t.same(filled.server, { args: [], ...defaulted.spec.server }, 'the server defaults are the CRD defaults')
+  t.same(filled.supervision, { ...defaulted.spec.supervision }, 'the supervision defaults are the CRD defaults')
 })

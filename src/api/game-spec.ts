@@ -1,0 +1,28 @@
+// The game spec with the GameServer CRD's defaults filled in (crds/gameserver.yaml holds the same
+// defaults): what the agent's supervisor runs and reports back on GET /game, and what the
+// controller compares that report with, so it pushes only real changes. One definition, so the
+// two sides never disagree on a default; test/api/contracts.test.ts checks it against the CRD.
+// Types only beside it: the agent imports this module without the validator.
+import type { EffectiveGameSpec, GameSpecRequest } from './agent-game-types.ts'
+
+export function effectiveGameSpec(req: Pick<GameSpecRequest, 'server' | 'supervision'>): EffectiveGameSpec {
+  const s = req.server
+  const v = req.supervision ?? {}
+  return {
+    server: {
+      command: [...s.command],
+      args: [...(s.args ?? [])],
+      ...(s.env ? { env: s.env.map((e) => ({ ...e })) } : {}),
+      ...(s.workingDir ? { workingDir: s.workingDir } : {}),
+      port: s.port ?? 25565,
+      stopCommand: s.stopCommand ?? 'stop',
+      gracePeriodSeconds: s.gracePeriodSeconds ?? 30,
+    },
+    supervision: {
+      restartPolicy: v.restartPolicy ?? 'Always',
+      backoffSeconds: [...(v.backoffSeconds ?? [30, 60, 120])],
+      resetAfterSeconds: v.resetAfterSeconds ?? 30,
+      maxConsecutiveFailures: v.maxConsecutiveFailures ?? 5,
+    },
+  }
+}
