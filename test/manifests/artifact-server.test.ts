@@ -1,9 +1,3 @@
-// The optional in-cluster artifact server (manifests/optional/artifact-server) starts as shipped:
-// rendered with the real `kubectl kustomize`, its container command line (the Containerfile's
-// ENTRYPOINT + args as rendered, volumes as the pod would have them) runs as a process until its
-// readiness probe answers. Without the upload-token Secret PUT is 405; with it an upload with the
-// token is stored and served. It is not part of `kubectl apply -k manifests/`.
-import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -11,7 +5,7 @@ import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { REPO } from '../apiserver/harness.ts'
 import { containerfileEntrypoint } from './containerfile.ts'
-import { freePodPort, renderKustomization, simulateContainer, type PodSources } from './pod-simulation.ts'
+import { freePodPort, renderKustomization, runContainer, simulateContainer, untilReady, type PodSources } from './pod-simulation.ts'
 
 const objects = await renderKustomization(join(REPO, 'manifests', 'optional', 'artifact-server'))
 const deployment = objects.find((o) => o.kind === 'Deployment')
@@ -50,45 +44,11 @@ async function startAsRendered(
     baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
   })
   t.comment(c.argv.slice(1).join(' '))
-  const child = spawn(c.argv[0]!, c.argv.slice(1), { env: c.env, cwd: podDir, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout.on('data', (d) => {
-    output = (output + d).slice(-20_000)
-  })
-  child.stderr.on('data', (d) => {
-    output = (output + d).slice(-20_000)
-  })
-  let ended = false
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
-      ended = true
-      resolve(code)
-    }),
-  )
-  t.teardown(() => {
-    if (!ended) child.kill('SIGKILL')
-  })
+  const run = runContainer(t, c, podDir)
   const ready = c.probeUrl('readinessProbe')
-  const deadline = Date.now() + 60_000
-  for (;;) {
-    const status = await fetch(ready, { signal: AbortSignal.timeout(2000) }).then(
-      (r) => r.status,
-      () => 0,
-    )
-    if (status === 200) break
-    if (ended) throw new Error(`exited (${await exited}) before its readiness probe answered: ${output}`)
-    if (Date.now() > deadline) throw new Error(`readiness probe not 200 within 60 s: ${output}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
+  await untilReady(ready, run, 60_000)
   t.equal((await fetch(c.probeUrl('livenessProbe'))).status, 200, 'liveness probe answers 200')
-  return {
-    base: ready.replace(/\/healthz$/, ''),
-    output: () => output,
-    stop: () => {
-      if (!ended) child.kill('SIGTERM')
-      return exited
-    },
-  }
+  return { base: ready.replace(/\/healthz$/, ''), output: run.output, stop: run.stop }
 }
 
 t.test('the Deployment starts as rendered; PUT is 405 until the upload-token Secret exists, then uploads work', async (t) => {

@@ -6,14 +6,22 @@
 // exits at start (issue 19 item 1: `--metrics-addr 0.0.0.0:8080` without a metrics token) fails here.
 // In-cluster config is the one thing replaced: KUBECONFIG names the ServiceAccount's token instead.
 import t from 'tap'
-import { spawn } from 'node:child_process'
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import { kubeconfigFor, REPO, startServer, type Harness } from '../apiserver/harness.ts'
 import { containerfileEntrypoint } from './containerfile.ts'
-import { freePodPort, POD_LOOPBACK_HOST, renderKustomization, simulateContainer, type PodSources } from './pod-simulation.ts'
+import {
+  freePodPort,
+  POD_LOOPBACK_HOST,
+  renderKustomization,
+  runContainer,
+  simulateContainer,
+  untilReady,
+  type PodSources,
+  type RunningContainer,
+} from './pod-simulation.ts'
 
 t.setTimeout(280_000)
 
@@ -92,14 +100,9 @@ function sourcesOf(h: Harness): PodSources & { refresh(): Promise<void> } {
   }
 }
 
-interface Started {
+interface Started extends RunningContainer {
   url: (probe: 'readinessProbe' | 'livenessProbe') => string
   metricsUrl?: string
-  output: () => string
-  /** The exit code, once the process ended (for whatever reason). */
-  exited: Promise<number | null>
-  hasExited: () => boolean
-  stop(): Promise<number | null>
 }
 
 async function startAsRendered(t: Test, h: Harness, deployment: any, sources: PodSources): Promise<Started> {
@@ -117,57 +120,18 @@ async function startAsRendered(t: Test, h: Harness, deployment: any, sources: Po
     baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', KUBECONFIG: kubeconfigFor(h, token, `${pod.serviceAccountName}-pod`) },
   })
   t.comment(`${sa}: ${c.argv.slice(1).join(' ')}`)
-  const child = spawn(c.argv[0], c.argv.slice(1), { env: c.env, cwd: podDir, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout.on('data', (d) => {
-    output = (output + d).slice(-20_000)
-  })
-  child.stderr.on('data', (d) => {
-    output = (output + d).slice(-20_000)
-  })
-  let ended = false
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
-      ended = true
-      resolve(code)
-    }),
-  )
-  t.teardown(() => {
-    if (!ended) child.kill('SIGKILL')
-  })
+  const run = runContainer(t, c, podDir)
   const metricsPort = (pod.containers[0].ports ?? []).find((p: any) => p.name === 'metrics')?.containerPort
   return {
+    ...run,
     url: (p) => c.probeUrl(p),
     ...(metricsPort !== undefined ? { metricsUrl: `http://${POD_LOOPBACK_HOST}:${c.ports.get(metricsPort)}/metrics` } : {}),
-    output: () => output,
-    exited,
-    hasExited: () => ended,
-    async stop() {
-      if (!ended) child.kill('SIGTERM')
-      return exited
-    },
-  }
-}
-
-/** Polls the readiness probe until 200; fails when the process exits first or at the deadline (bounded). */
-async function untilReady(s: Started, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const status = await fetch(s.url('readinessProbe'), { signal: AbortSignal.timeout(2000) }).then(
-      (r) => r.status,
-      () => 0,
-    )
-    if (status === 200) return
-    if (s.hasExited()) throw new Error(`exited (${await s.exited}) before its readiness probe answered: ${s.output().slice(-2000)}`)
-    if (Date.now() > deadline)
-      throw new Error(`readiness probe not 200 (last ${status}) within ${timeoutMs} ms: ${s.output().slice(-2000)}`)
-    await new Promise((r) => setTimeout(r, 250))
   }
 }
 
 async function startAndProbe(t: Test, h: Harness, deployment: any, sources: PodSources): Promise<Started> {
   const s = await startAsRendered(t, h, deployment, sources)
-  await untilReady(s)
+  await untilReady(s.url('readinessProbe'), s)
   t.pass('readiness probe answers 200')
   t.equal((await fetch(s.url('livenessProbe'))).status, 200, 'liveness probe answers 200')
   return s

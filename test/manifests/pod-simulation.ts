@@ -9,10 +9,11 @@
 //
 // Expansion follows the kubelet (third_party/forked/golang/expansion/expand.go in kubernetes):
 // `$(NAME)` of a defined variable is replaced, `$$` is a literal `$`, anything else stays as written.
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
+import type { Test } from 'tap'
 import { parseAllDocuments } from 'yaml'
 
 export const POD_LOOPBACK_HOST = '127.0.0.2'
@@ -195,5 +196,62 @@ export async function simulateContainer(o: SimulateOptions): Promise<SimulatedCo
       if (local === undefined) throw new Error(`${which}: port ${get.port} is no containerPort`)
       return `http://${POD_LOOPBACK_HOST}:${local}${get.path}`
     },
+  }
+}
+
+/** A simulated container's process, started by runContainer. */
+export interface RunningContainer {
+  /** The last 20 kB of its stdout and stderr. */
+  output(): string
+  /** The exit code, once the process ended (for whatever reason). */
+  exited: Promise<number | null>
+  hasExited(): boolean
+  /** SIGTERM, as the kubelet stops a container; resolves with the exit code. */
+  stop(): Promise<number | null>
+}
+
+/** Runs `c`'s command line as a process in `podDir`; killed at `t`'s teardown if still running. */
+export function runContainer(t: Test, c: SimulatedContainer, podDir: string): RunningContainer {
+  const child = spawn(c.argv[0]!, c.argv.slice(1), { env: c.env, cwd: podDir, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  const keep = (d: Buffer): void => {
+    output = (output + d.toString()).slice(-20_000)
+  }
+  child.stdout.on('data', keep)
+  child.stderr.on('data', keep)
+  let ended = false
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      ended = true
+      resolve(code)
+    }),
+  )
+  t.teardown(() => {
+    if (!ended) child.kill('SIGKILL')
+  })
+  return {
+    output: () => output,
+    exited,
+    hasExited: () => ended,
+    stop() {
+      if (!ended) child.kill('SIGTERM')
+      return exited
+    },
+  }
+}
+
+/** Polls `probeUrl` until 200; fails when the process exits first or at the deadline (bounded). */
+export async function untilReady(probeUrl: string, run: RunningContainer, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const status = await fetch(probeUrl, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.status,
+      () => 0,
+    )
+    if (status === 200) return
+    if (run.hasExited()) throw new Error(`exited (${await run.exited}) before its readiness probe answered: ${run.output().slice(-2000)}`)
+    if (Date.now() > deadline)
+      throw new Error(`readiness probe not 200 (last ${status}) within ${timeoutMs} ms: ${run.output().slice(-2000)}`)
+    await new Promise((r) => setTimeout(r, 250))
   }
 }
