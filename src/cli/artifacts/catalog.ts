@@ -3,6 +3,7 @@
 // files by runtime name (channel stable = newest version).
 import { basename } from 'node:path'
 import semver from 'semver'
+import { API_VERSION } from '../../api/index.ts'
 import type { BuiltArtifact } from './build.ts'
 
 export interface CatalogVersionInput {
@@ -22,24 +23,30 @@ export function defaultVerify(name: string, version: string): { command: string[
   return undefined
 }
 
+type CatalogVersion = {
+  version: string
+  artifacts: Array<{ arch: string; url: string; sha256: string; sizeBytes: number }>
+  verify?: unknown
+}
+
+/** The RuntimeCatalog object itself: the one place its apiVersion, kind and layout are spelled. */
+function catalogObject(name: string, versions: CatalogVersion[], channels: Record<string, string>): Record<string, unknown> {
+  return { apiVersion: API_VERSION, kind: 'RuntimeCatalog', metadata: { name }, spec: { versions, channels } }
+}
+
 export function runtimeCatalog(name: string, versions: CatalogVersionInput[], channels: Record<string, string>): Record<string, unknown> {
-  return {
-    apiVersion: 'zerolaghub.dev/v1alpha1',
-    kind: 'RuntimeCatalog',
-    metadata: { name },
-    spec: {
-      versions: versions.map((v) => {
-        const version = v.version ?? v.artifact.version
-        const verify = v.verify ?? defaultVerify(name, v.artifact.version)
-        return {
-          version,
-          artifacts: [{ arch: 'x64', url: v.url, sha256: v.artifact.sha256, sizeBytes: v.artifact.sizeBytes }],
-          ...(verify ? { verify } : {}),
-        }
-      }),
-      channels,
-    },
-  }
+  return catalogObject(
+    name,
+    versions.map((v) => {
+      const verify = v.verify ?? defaultVerify(name, v.artifact.version)
+      return {
+        version: v.version ?? v.artifact.version,
+        artifacts: [{ arch: 'x64', url: v.url, sha256: v.artifact.sha256, sizeBytes: v.artifact.sizeBytes }],
+        ...(verify ? { verify } : {}),
+      }
+    }),
+    channels,
+  )
 }
 
 export function artifactFileName(a: BuiltArtifact): string {
@@ -78,25 +85,21 @@ export function catalogsFor(artifacts: PublishedArtifact[]): Array<Record<string
   }
   return [...byName.keys()].sort().map((name) => {
     const versions = [...byName.get(name)!.keys()].sort(compareVersions)
-    return {
-      apiVersion: 'zerolaghub.dev/v1alpha1',
-      kind: 'RuntimeCatalog',
-      metadata: { name },
-      spec: {
-        versions: versions.map((version) => {
-          const verify = defaultVerify(name, version)
-          const files = byName
-            .get(name)!
-            .get(version)!
-            .sort((x, y) => x.arch.localeCompare(y.arch))
-          return {
-            version,
-            artifacts: files.map((f) => ({ arch: f.arch, url: f.url, sha256: f.sha256, sizeBytes: f.sizeBytes })),
-            ...(verify ? { verify } : {}),
-          }
-        }),
-        channels: { stable: versions[versions.length - 1]! },
-      },
-    }
+    return catalogObject(
+      name,
+      versions.map((version) => {
+        const verify = defaultVerify(name, version)
+        const files = byName
+          .get(name)!
+          .get(version)!
+          .sort((x, y) => x.arch.localeCompare(y.arch))
+        return {
+          version,
+          artifacts: files.map((f) => ({ arch: f.arch, url: f.url, sha256: f.sha256, sizeBytes: f.sizeBytes })),
+          ...(verify ? { verify } : {}),
+        }
+      }),
+      { stable: versions[versions.length - 1]! },
+    )
   })
 }
