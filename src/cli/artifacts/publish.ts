@@ -20,6 +20,7 @@ import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { join } from 'node:path'
 import { stringify } from 'yaml'
+import { CONTAINERPROVIDER } from '../../api/index.ts'
 import { writeFileDurable } from '../../platform/durable-file.ts'
 import { Client, isConflict, PatchType, serverSideApply, type KObject } from '../../runtime/index.ts'
 import type { Progress } from '../progress.ts'
@@ -28,7 +29,6 @@ import { catalogsFor, type PublishedArtifact } from './catalog.ts'
 import { readIndex, type IndexEntry } from './index-file.ts'
 
 export const FIELD_MANAGER = 'zlh-artifacts'
-const CONTAINER_PROVIDER = { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'ContainerProvider' }
 
 export class PublishError extends Error {}
 
@@ -199,7 +199,7 @@ export async function verifyServed(url: string, sha256: string): Promise<void> {
 export async function allowSource(client: Client, provider: string, source: string): Promise<boolean> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const live = await client
-      .get<KObject & { spec?: { outbound?: { allowedSources?: string[] } } }>(CONTAINER_PROVIDER, provider)
+      .get<KObject & { spec?: { outbound?: { allowedSources?: string[] } } }>(CONTAINERPROVIDER, provider)
       .catch((err: Error) => {
         throw new PublishError(`--provider ${provider}: cannot read that ContainerProvider: ${err.message}`)
       })
@@ -207,7 +207,7 @@ export async function allowSource(client: Client, provider: string, source: stri
     if (current.includes(source)) return false
     try {
       await client.patch(
-        CONTAINER_PROVIDER,
+        CONTAINERPROVIDER,
         provider,
         undefined,
         {
