@@ -294,6 +294,10 @@ export class GameSupervisor extends EventEmitter {
       restartPending: this.restartPending,
       ...(this.p.message ? { message: this.p.message } : {}),
       adopted: run?.adopted ?? false,
+      players: null,
+      health: null,
+      idleSince: null,
+      sleep: null,
     }
   }
 

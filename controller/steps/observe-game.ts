@@ -24,6 +24,8 @@ export function gamePhase(info: GameInfo, wantRunning: boolean, portOpen: boolea
       return info.nextRestartTime ? 'Backoff' : 'Crashed'
     case 'Error':
       return 'Error'
+    case 'Sleeping':
+      return 'Sleeping'
   }
 }
 
@@ -84,6 +86,7 @@ export async function observeGame(s: Installed<GameServer, GameServerStatus>, ra
       Error: `${info.message ?? 'the game failed'}; change the spec (or set running: false then true) to try again`,
       Stopping: 'stopping',
       Stopped: 'spec.running is false',
+      Sleeping: 'asleep: no players for spec.idle.stopAfterSeconds; a player joining wakes it',
       Terminating: 'being deleted',
     }
     // The phase itself is Ready's reason (a family in condition-reasons.ts).

@@ -1,6 +1,12 @@
 // Wire types of the agent's game, console, files, uploads and mods routes: what the controller,
 // gateway and the agent client send and receive. Types only — no behaviour.
-import type { GameServerSpecModsItem, GameServerSpecServer, GameServerSpecSupervision } from './types.generated.ts'
+import type {
+  GameServerSpecHealth,
+  GameServerSpecIdle,
+  GameServerSpecModsItem,
+  GameServerSpecServer,
+  GameServerSpecSupervision,
+} from './types.generated.ts'
 import type { OutboundPolicy } from './outbound.ts'
 
 export type CrashClassification =
@@ -12,15 +18,22 @@ export type CrashClassification =
   | 'java_version_mismatch'
   | 'nonzero_exit'
   | 'unexpected_exit'
+  /** The process lived but the health probe failed failureThreshold times in a row (hung, e.g. SIGSTOPped). */
+  | 'unresponsive'
 
-export type GameState = 'Stopped' | 'Starting' | 'Running' | 'Stopping' | 'Crashed' | 'Error'
+/** Sleeping: stopped by spec.idle (level process) with the game port held by the agent's sleeping responder. */
+export type GameState = 'Stopped' | 'Starting' | 'Running' | 'Stopping' | 'Crashed' | 'Error' | 'Sleeping'
 
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never'
 
-/** Body of `PUT /game`: the GameServer's `server` and `supervision`, plus the desired run state. */
+/** Body of `PUT /game`: the GameServer's `server`, `supervision`, `health` and `idle`, plus the desired run state. */
 export interface GameSpecRequest {
   server: GameServerSpecServer
   supervision?: GameServerSpecSupervision
+  /** spec.game: picks the default health probe (minecraft for "minecraft", otherwise tcp). */
+  game?: string
+  health?: GameServerSpecHealth
+  idle?: GameServerSpecIdle
   /** true: start it unless it is already up (or in Error with an unchanged spec); false: stop it; absent: leave as is. */
   running?: boolean
 }
@@ -30,6 +43,36 @@ export interface EffectiveGameSpec {
   server: Required<Pick<GameServerSpecServer, 'command' | 'args' | 'port' | 'stopCommand' | 'gracePeriodSeconds'>> &
     Pick<GameServerSpecServer, 'env' | 'workingDir'>
   supervision: Required<GameServerSpecSupervision>
+  /** The probe with every default filled in (`port` = server.port when unset); probe 'none' = no health checks. */
+  health: Required<GameServerSpecHealth>
+  /** null: the game never sleeps. */
+  idle: Required<GameServerSpecIdle> | null
+}
+
+/** What a probe that lists players reports (minecraft server-list ping, a2s A2S_INFO). */
+export interface PlayersStatus {
+  online: number
+  max: number
+  /** Some of the players online (at most 12), as the game lists them. */
+  sample?: { name: string; id?: string }[]
+  version?: string
+  /** The message of the day, as plain text (formatting codes removed). */
+  motd?: string
+  /** When the probe read these (ISO time). */
+  observedTime: string
+}
+
+/** The health probe's record while a spec is configured. */
+export interface HealthStatus {
+  probe: GameServerSpecHealth['probe']
+  /** Whether the last probe answered. */
+  ok: boolean
+  lastProbeTime: string | null
+  lastSuccessTime: string | null
+  /** Failed probes in a row that count (see GameServerSpecHealth.initialDelaySeconds). */
+  consecutiveFailures: number
+  /** Why the last probe failed, in words. */
+  lastError?: string
 }
 
 /** One unexpected exit of the game process. */
@@ -72,6 +115,13 @@ export interface GameStatus {
   message?: string
   /** Whether the running process was adopted from a previous agent instance. */
   adopted: boolean
+  /** From the last probe that reports players; null while unknown (no such probe, or not answered yet). */
+  players: PlayersStatus | null
+  health: HealthStatus | null
+  /** Since when no player has been online while the game runs (ISO time); null while players are online or unknown. */
+  idleSince: string | null
+  /** While state is Sleeping: since when, and whether a login wakes it. */
+  sleep: { since: string; wake: 'onConnect' | 'never'; reason: string } | null
 }
 
 /** Client → server messages on the console WebSockets (JSON text frames). */
@@ -139,7 +189,17 @@ export interface ModsListing {
 }
 
 /** Error bodies of these routes have the agent's usual shape (AgentErrorBody in agent-types.ts); `code` is one of these. */
-export type GameRouteErrorCode = 'GAME_NOT_CONFIGURED' | 'GAME_SPEC_INVALID' | 'GAME_START_FAILED' | 'GAME_NOT_RUNNING'
+export type GameRouteErrorCode =
+  | 'GAME_NOT_CONFIGURED'
+  | 'GAME_SPEC_INVALID'
+  | 'GAME_START_FAILED'
+  | 'GAME_NOT_RUNNING'
+  | 'GAME_NOT_SLEEPING'
+
+/** POST /game/command: one line written to the game's console (stdin), as typed; 409 GAME_NOT_RUNNING when no game runs. */
+export interface GameCommandRequest {
+  line: string
+}
 
 /** GET /game: the status plus the spec the supervisor runs (defaults filled in), null before the first PUT /game. */
 export interface GameInfo extends GameStatus {

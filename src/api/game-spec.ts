@@ -5,16 +5,18 @@
 // Types only beside it: the agent imports this module without the validator.
 import type { EffectiveGameSpec, GameSpecRequest } from './agent-game-types.ts'
 
-export function effectiveGameSpec(req: Pick<GameSpecRequest, 'server' | 'supervision'>): EffectiveGameSpec {
+export function effectiveGameSpec(req: Pick<GameSpecRequest, 'server' | 'supervision' | 'game' | 'health' | 'idle'>): EffectiveGameSpec {
   const s = req.server
   const v = req.supervision ?? {}
+  const h = req.health ?? {}
+  const port = s.port ?? 25565
   return {
     server: {
       command: [...s.command],
       args: [...(s.args ?? [])],
       ...(s.env ? { env: s.env.map((e) => ({ ...e })) } : {}),
       ...(s.workingDir ? { workingDir: s.workingDir } : {}),
-      port: s.port ?? 25565,
+      port,
       stopCommand: s.stopCommand ?? 'stop',
       gracePeriodSeconds: s.gracePeriodSeconds ?? 30,
     },
@@ -24,5 +26,16 @@ export function effectiveGameSpec(req: Pick<GameSpecRequest, 'server' | 'supervi
       resetAfterSeconds: v.resetAfterSeconds ?? 30,
       maxConsecutiveFailures: v.maxConsecutiveFailures ?? 5,
     },
+    health: {
+      probe: h.probe ?? (req.game === 'minecraft' ? 'minecraft' : 'tcp'),
+      port: h.port ?? port,
+      periodSeconds: h.periodSeconds ?? 10,
+      timeoutSeconds: h.timeoutSeconds ?? 5,
+      failureThreshold: h.failureThreshold ?? 3,
+      initialDelaySeconds: h.initialDelaySeconds ?? 300,
+    },
+    idle: req.idle
+      ? { stopAfterSeconds: req.idle.stopAfterSeconds, wake: req.idle.wake ?? 'onConnect', level: req.idle.level ?? 'process' }
+      : null,
   }
 }

@@ -1,6 +1,6 @@
 // Our resources and every wire contract two components share. Start with kinds.ts (group, version,
 // kinds, plurals), then the contracts below it: ports.ts, agent-token-secret.ts, names.ts,
-// ide-host.ts, ide-folder.ts, outbound.ts, the agent's wire types; each constant says who writes
+// ide-host.ts, game-host.ts, ide-folder.ts, outbound.ts, the agent's wire types; each constant says who writes
 // and who reads it. Then the generated types, loading of crds/, validation and defaulting.
 // The agent imports the individual files, not this index (which also loads the CRD and validation code).
 // Group, version, kinds; ports; the agent-token Secret; finalizer, annotations, the code-server catalog.
@@ -14,7 +14,9 @@ export {
   CODE_SERVER_RUNTIME,
   MAX_UNAVAILABLE_ANNOTATION,
   ROLLOUT_ANNOTATION_PREFIX,
+  LAST_ACTIVITY_ANNOTATION,
   SERVER_FINALIZER,
+  WAKE_REQUESTED_ANNOTATION,
   rolloutAnnotation,
 } from './names.ts'
 // The CRDs, validation, defaulting, and the types generated from crds/.
@@ -35,6 +37,9 @@ export type { OutboundPolicy } from './outbound.ts'
 export { DEFAULT_IDE_FOLDER, IDE_FOLDER_MAX_LENGTH, ideFolderOf, ideFolderQuery } from './ide-folder.ts'
 // The IDE's host name `dev-<vmid>.<suffix>`: written by the controller into status.ide, parsed by the gateway.
 export { IDE_HOST_PREFIX, ideHostName } from './ide-host.ts'
+// The game host name `<name>.<namespace>.<suffix>` the gateway's Minecraft router routes by.
+export { gameHostName, parseGameHost } from './game-host.ts'
+export type { GameHostTarget } from './game-host.ts'
 // How `zlh up`'s code-server builder tells waiting DevServers (and so the controller) where it is.
 export {
   CODE_SERVER_BUILD_ANNOTATION,

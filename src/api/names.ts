@@ -9,6 +9,14 @@ export const ROLLOUT_ANNOTATION_PREFIX = 'rollout.zerolaghub.dev/'
 export const MAX_UNAVAILABLE_ANNOTATION = 'zerolaghub.dev/max-unavailable'
 /** Annotation on a server, set by people: the agent's base URL when the Secret does not record one; read by the gateway. */
 export const AGENT_URL_ANNOTATION = 'zerolaghub.dev/agent-url'
+/**
+ * Annotation on a sleeping GameServer or DevServer: an RFC 3339 time; a value later than status.sleep.since
+ * asks the controller to wake it. Written by the gateway (a player's login, a browser opening the IDE) or by
+ * people (`kubectl annotate … zerolaghub.dev/wake-requested=$(date -u +%FT%TZ) --overwrite`).
+ */
+export const WAKE_REQUESTED_ANNOTATION = 'zerolaghub.dev/wake-requested'
+/** Annotation on a DevServer: RFC 3339 time of the last IDE traffic the gateway saw; the controller's idle clock for spec.idle. */
+export const LAST_ACTIVITY_ANNOTATION = 'zerolaghub.dev/last-activity'
 /** The RuntimeCatalog supplying code-server (and the runtime name the agent installs it under): written by operators or `zlh up`, read by the controller and the agent. */
 export const CODE_SERVER_RUNTIME = 'code-server'
 /** The channel of that catalog DevServers follow: the controller resolves it. */

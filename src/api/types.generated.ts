@@ -137,6 +137,12 @@ export interface DevServerSpecPlacement {
   providerRef?: DevServerSpecPlacementProviderRef
 }
 
+/** Sleep when nobody uses the IDE. With no IDE traffic (HTTP requests, WebSocket frames, console sessions through the gateway) for stopAfterSeconds the container is stopped and the server shows phase Sleeping; opening the IDE URL wakes it. spec.running stays as written. */
+export interface DevServerSpecIdle {
+  /** Seconds without IDE traffic after which the container sleeps. */
+  stopAfterSeconds: number
+}
+
 /** Desired state of the dev container. */
 export interface DevServerSpec {
   /** Language runtimes to install, each from a RuntimeCatalog. */
@@ -147,6 +153,8 @@ export interface DevServerSpec {
   resources?: DevServerSpecResources
   /** Where the container is created. */
   placement?: DevServerSpecPlacement
+  /** Sleep when nobody uses the IDE. With no IDE traffic (HTTP requests, WebSocket frames, console sessions through the gateway) for stopAfterSeconds the container is stopped and the server shows phase Sleeping; opening the IDE URL wakes it. spec.running stays as written. */
+  idle?: DevServerSpecIdle
   /** Whether the container should run. */
   running?: boolean
 }
@@ -163,8 +171,15 @@ export interface DevServerStatusLastCrash {
   exitCode?: number | null
   signal?: string | null
   uptimeSeconds?: number
-  classification?: "oom" | "mod_or_plugin_error" | "missing_dependency" | "port_in_use" | "eula_not_accepted" | "java_version_mismatch" | "nonzero_exit" | "unexpected_exit"
+  classification?: "oom" | "mod_or_plugin_error" | "missing_dependency" | "port_in_use" | "eula_not_accepted" | "java_version_mismatch" | "nonzero_exit" | "unexpected_exit" | "unresponsive"
   logTail?: Array<string>
+}
+
+/** Present while the container sleeps (phase Sleeping); removed when it wakes. */
+export interface DevServerStatusSleep {
+  level?: "container"
+  since?: string
+  reason?: string
 }
 
 /** Where the hosted IDE is served; the gateway routes by it. */
@@ -179,7 +194,7 @@ export interface DevServerStatusIde {
 
 /** Observed state, written by the controller. */
 export interface DevServerStatus {
-  phase?: "Pending" | "Provisioning" | "Installing" | "Starting" | "Running" | "Crashed" | "Backoff" | "Error" | "Stopping" | "Stopped" | "Terminating"
+  phase?: "Pending" | "Provisioning" | "Installing" | "Starting" | "Running" | "Crashed" | "Backoff" | "Error" | "Stopping" | "Stopped" | "Sleeping" | "Terminating"
   observedGeneration?: number
   conditions?: Array<Condition>
   vmid?: number
@@ -188,6 +203,8 @@ export interface DevServerStatus {
   runtimes?: Array<DevServerStatusRuntimesItem>
   restarts?: number
   lastCrash?: DevServerStatusLastCrash
+  /** Present while the container sleeps (phase Sleeping); removed when it wakes. */
+  sleep?: DevServerStatusSleep
   /** Where the hosted IDE is served; the gateway routes by it. */
   ide?: DevServerStatusIde
 }
@@ -287,6 +304,44 @@ export interface GameServerSpecPlacement {
   providerRef?: GameServerSpecPlacementProviderRef
 }
 
+/** How the agent checks that the game answers. Failing failureThreshold probes in a row (counted once the game has answered once, or initialDelaySeconds after its start) means the game is hung: it is stopped (stop command, SIGTERM, SIGKILL as for any stop) and restarted through the crash backoff, recorded as lastCrash with classification "unresponsive". The minecraft and a2s probes also report players. */
+export interface GameServerSpecHealth {
+  /** minecraft (server-list ping), a2s (Source A2S_INFO query over UDP), tcp (the port accepts a connection) or none. Default: minecraft when spec.game is "minecraft", otherwise tcp. */
+  probe?: "minecraft" | "a2s" | "tcp" | "none"
+  /** Port the probe asks; default spec.server.port. */
+  port?: number
+  /** Seconds between probes. */
+  periodSeconds?: number
+  /** Seconds one probe may take. */
+  timeoutSeconds?: number
+  /** Failed probes in a row that mean the game is hung. */
+  failureThreshold?: number
+  /** Seconds after a start during which failures do not count until the game has answered once (a modded Minecraft start can take minutes). */
+  initialDelaySeconds?: number
+}
+
+/** Sleep when nobody plays. With no players for stopAfterSeconds the game is stopped gracefully and the server shows phase Sleeping; spec.running stays as written (sleep is the system's state, in status). level process stops the game inside its running container (fast wake); level container also stops the container through its provider (frees its memory). While asleep a server-list ping answers with a "sleeping" message and, with wake onConnect, a login wakes the server and the player is held until it answers. */
+export interface GameServerSpecIdle {
+  /** Seconds with no players after which the server sleeps. */
+  stopAfterSeconds: number
+  /** onConnect wakes on a player's login; never wakes only on request (annotation zerolaghub.dev/wake-requested). */
+  wake?: "onConnect" | "never"
+  /** process stops the game only; container stops the whole container. */
+  level?: "process" | "container"
+}
+
+/** Scheduled restarts. warningSeconds before each, warningCommand is written to the game's console. */
+export interface GameServerSpecSchedule {
+  /** Five-field cron expression (minute hour day-of-month month day-of-week), e.g. "0 4 * * *". */
+  restart: string
+  /** IANA time zone the cron expression is read in. */
+  timeZone?: string
+  /** Seconds before the restart the warning is written to the console. */
+  warningSeconds?: number
+  /** Console line written as the warning; {seconds} is replaced by warningSeconds. */
+  warningCommand?: string
+}
+
 /** Desired state of the game server. */
 export interface GameServerSpec {
   /** Game this server runs, e.g. "minecraft". */
@@ -305,6 +360,12 @@ export interface GameServerSpec {
   mods?: Array<GameServerSpecModsItem>
   /** Where the container is created. */
   placement?: GameServerSpecPlacement
+  /** How the agent checks that the game answers. Failing failureThreshold probes in a row (counted once the game has answered once, or initialDelaySeconds after its start) means the game is hung: it is stopped (stop command, SIGTERM, SIGKILL as for any stop) and restarted through the crash backoff, recorded as lastCrash with classification "unresponsive". The minecraft and a2s probes also report players. */
+  health?: GameServerSpecHealth
+  /** Sleep when nobody plays. With no players for stopAfterSeconds the game is stopped gracefully and the server shows phase Sleeping; spec.running stays as written (sleep is the system's state, in status). level process stops the game inside its running container (fast wake); level container also stops the container through its provider (frees its memory). While asleep a server-list ping answers with a "sleeping" message and, with wake onConnect, a login wakes the server and the player is held until it answers. */
+  idle?: GameServerSpecIdle
+  /** Scheduled restarts. warningSeconds before each, warningCommand is written to the game's console. */
+  schedule?: GameServerSpecSchedule
   /** Whether the game process should run. */
   running?: boolean
 }
@@ -321,13 +382,36 @@ export interface GameServerStatusLastCrash {
   exitCode?: number | null
   signal?: string | null
   uptimeSeconds?: number
-  classification?: "oom" | "mod_or_plugin_error" | "missing_dependency" | "port_in_use" | "eula_not_accepted" | "java_version_mismatch" | "nonzero_exit" | "unexpected_exit"
+  classification?: "oom" | "mod_or_plugin_error" | "missing_dependency" | "port_in_use" | "eula_not_accepted" | "java_version_mismatch" | "nonzero_exit" | "unexpected_exit" | "unresponsive"
   logTail?: Array<string>
+}
+
+export interface GameServerStatusPlayersSampleItem {
+  name?: string
+  id?: string
+}
+
+/** From the last health probe that reports players (minecraft, a2s); absent while unknown. */
+export interface GameServerStatusPlayers {
+  online?: number
+  max?: number
+  /** Some of the players online, as the game lists them (at most 12). */
+  sample?: Array<GameServerStatusPlayersSampleItem>
+  version?: string
+  motd?: string
+  observedTime?: string
+}
+
+/** Present while the server sleeps (phase Sleeping); removed when it wakes. */
+export interface GameServerStatusSleep {
+  level?: "process" | "container"
+  since?: string
+  reason?: string
 }
 
 /** Observed state, written by the controller. */
 export interface GameServerStatus {
-  phase?: "Pending" | "Provisioning" | "Installing" | "Starting" | "Running" | "Crashed" | "Backoff" | "Error" | "Stopping" | "Stopped" | "Terminating"
+  phase?: "Pending" | "Provisioning" | "Installing" | "Starting" | "Running" | "Crashed" | "Backoff" | "Error" | "Stopping" | "Stopped" | "Sleeping" | "Terminating"
   observedGeneration?: number
   conditions?: Array<Condition>
   vmid?: number
@@ -337,6 +421,12 @@ export interface GameServerStatus {
   restarts?: number
   lastCrash?: GameServerStatusLastCrash
   nextRestartTime?: string
+  /** From the last health probe that reports players (minecraft, a2s); absent while unknown. */
+  players?: GameServerStatusPlayers
+  /** Present while the server sleeps (phase Sleeping); removed when it wakes. */
+  sleep?: GameServerStatusSleep
+  /** When spec.schedule restarts the game next. */
+  nextScheduledRestart?: string
 }
 
 /** A hosted game server running in its own container, supervised by the ZeroLagHub agent. */
