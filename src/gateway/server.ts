@@ -243,7 +243,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   }
 }
 
-function parseListen(listen: GatewayOptions['listen']): { host: string; port: number } {
+export function parseListen(listen: GatewayOptions['listen']): { host: string; port: number } {
   if (typeof listen !== 'string') return listen
   const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(listen)
   if (!m) throw new Error(`invalid listen address ${JSON.stringify(listen)}: expected HOST:PORT, e.g. 127.0.0.1:8443`)
