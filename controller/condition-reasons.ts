@@ -49,6 +49,15 @@ export const CONDITION_REASONS = {
   Running: 'the game answers on its port, or the IDE is up',
   Stopping: 'spec.running is false and the workload is being stopped',
   Stopped: 'spec.running is false',
+  Sleeping:
+    'asleep by spec.idle (no players, or no IDE traffic, for stopAfterSeconds); a login, the IDE URL or the wake annotation wakes it',
+  // SleepReady (spec.idle on a GameServer)
+  PlayersProbed: "the health probe reports players (minecraft, a2s), so spec.idle's idle clock runs",
+  NoPlayerProbe: 'spec.idle needs a health probe that reports players (spec.health.probe minecraft or a2s); the server never sleeps',
+  // Scheduled (spec.schedule on a GameServer)
+  ScheduleValid: 'spec.schedule parses; status.nextScheduledRestart is the next restart',
+  WarningSent: "the next scheduled restart's warning was written to the game's console",
+  InvalidSchedule: 'spec.schedule.restart or spec.schedule.timeZone cannot be used (message: which field, why)',
   // CodeServerReady
   Healthy: 'code-server answers /healthz',
   NotInstalled: 'code-server is not installed in the container yet',

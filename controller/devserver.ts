@@ -4,9 +4,11 @@
 //    code-server catalog while its builder works is the reason (code-server-build.ts);
 //  - status.ide {host, url, upstream, folder}: where the gateway routes the IDE;
 //  - run (steps/run-code-server.ts) and observe (steps/observe-dev.ts): code-server through the agent;
-//  - spec.running false stops the container (steps/park.ts); delete stops code-server, then deletes.
+//  - spec.running false stops the container (steps/park.ts); delete stops code-server, then deletes;
+//  - spec.idle: with no IDE traffic for stopAfterSeconds the container sleeps (steps/sleep.ts);
+//    status.ide stays as it was, so the gateway still knows the host and can wake it.
 import { AgentClient } from '../src/agent-client/index.ts'
-import { CODE_SERVER_PORT, ideFolderOf, ideHostName } from '../src/api/index.ts'
+import { CODE_SERVER_PORT, ideFolderOf, ideHostName, LAST_ACTIVITY_ANNOTATION } from '../src/api/index.ts'
 import type { AgentStatus, DevServerStatus } from '../src/api/index.ts'
 import type { Container } from '../src/providers/index.ts'
 import type { Reconciler, Store } from '../src/runtime/index.ts'
@@ -99,6 +101,30 @@ export const devServerKind: ServerKind<DevServer, DevServerStatus, CodeServerRun
   stopWorkload: async (connection, _ds, signal) => {
     await new AgentClient({ ...connection, signal }).stopCodeServer()
   },
+  // spec.idle: no IDE traffic for stopAfterSeconds → the container sleeps; the gateway wakes it.
+  containerSleep: {
+    stopAfterSeconds: (ds) => ds.spec.idle?.stopAfterSeconds,
+    idleSince: ({ obj, out }) => devIdleSince(obj.metadata.annotations, out.conds.get('Ready')),
+    idleOf: 'no IDE traffic',
+    asleepConditions: (ds, conds) => {
+      if (codeServerWanted(ds)) conds.set('CodeServerReady', 'False', Reason.Sleeping, 'the container sleeps (spec.idle)')
+    },
+  },
+}
+
+/**
+ * A DevServer's idle clock: the later of its last IDE traffic (LAST_ACTIVITY_ANNOTATION, written by
+ * the gateway) and the time it last became Ready (a wake, a start); undefined while it is not Ready.
+ */
+export function devIdleSince(
+  annotations: Record<string, string> | undefined,
+  ready: { status: string; lastTransitionTime: string } | undefined,
+): number | undefined {
+  if (ready?.status !== 'True') return undefined
+  const readySince = Date.parse(ready.lastTransitionTime)
+  const activity = Date.parse(annotations?.[LAST_ACTIVITY_ANNOTATION] ?? '')
+  const times = [readySince, activity].filter((t) => !Number.isNaN(t))
+  return times.length === 0 ? undefined : Math.max(...times)
 }
 
 export function devServerReconciler(deps: ReconcilerDeps, store: Store<DevServer>, watches: AgentWatches): Reconciler {

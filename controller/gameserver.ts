@@ -3,7 +3,9 @@
 //  - runtime refs: spec.runtime and spec.package, all reported in status.runtimes;
 //  - run (steps/run-game.ts): mods, the game spec (PUT /game) and run state; spec.running false
 //    stops the game and keeps the container;
-//  - observe (steps/observe-game.ts): phase, Ready, crash data and Events from GET /game;
+//  - observe (steps/observe-game.ts, game-players.ts): phase, Ready, crash data, players, process
+//    sleep and Events from GET /game, after scheduled restarts (steps/schedule.ts);
+//  - container-level sleep (steps/sleep.ts) when spec.idle.level is container;
 //  - delete (server-lifecycle.ts): graceful game stop through the agent, then the provider's delete.
 import { AgentGameClient } from '../src/agent-client/index.ts'
 import type { GameServerStatus } from '../src/api/index.ts'
@@ -15,7 +17,9 @@ import type { ReconcilerDeps } from './reconciler-deps.ts'
 import { driveServer } from './server-driver.ts'
 import type { ServerKind } from './server-kind.ts'
 import { serverReconciler } from './server-lifecycle.ts'
+import { probeReportsPlayers } from './steps/game-players.ts'
 import { observeGame } from './steps/observe-game.ts'
+import { scheduledRestarts } from './steps/schedule.ts'
 import { runGame, stopTimeoutMs, type GameRun } from './steps/run-game.ts'
 
 export function runtimeRefsOf(gs: GameServer): RuntimeRef[] {
@@ -38,13 +42,31 @@ export const gameServerKind: ServerKind<GameServer, GameServerStatus, GameRun> =
     return info.state === 'Stopped' || !info.configured
   },
   run: runGame,
-  observe: observeGame,
+  // Scheduled restarts first, so what observe reports is the game after any restart.
+  observe: async (s, ran) => {
+    const scheduled = await scheduledRestarts(s, ran)
+    return Math.min(await observeGame(s, scheduled.ran), scheduled.lookAgainMs)
+  },
   stopWorkload: async (connection, gs, signal) => {
     const timeout = AbortSignal.timeout(stopTimeoutMs(gs.spec.server?.gracePeriodSeconds))
     await new AgentGameClient({ ...connection, signal }).stopGame({ signal: timeout })
   },
+  // spec.idle level container: no players for stopAfterSeconds (the agent's idle clock) → the container sleeps.
+  containerSleep: {
+    stopAfterSeconds: (gs) => (gs.spec.idle?.level === 'container' ? gs.spec.idle.stopAfterSeconds : undefined),
+    idleSince: (_s, { info, wanted }) =>
+      info.state === 'Running' && info.idleSince && probeReportsPlayers(wanted) ? Date.parse(info.idleSince) : undefined,
+    idleOf: 'no players',
+  },
 }
 
 export function gameServerReconciler(deps: ReconcilerDeps, store: Store<GameServer>, watches: AgentWatches): Reconciler {
-  return serverReconciler(deps, store, watches, gameServerKind, (obj, ctx) => driveServer(deps, watches, obj, ctx, gameServerKind))
+  const reconcile = serverReconciler(deps, store, watches, gameServerKind, (obj, ctx) =>
+    driveServer(deps, watches, obj, ctx, gameServerKind),
+  )
+  return (req, ctx) => {
+    // A server that is gone takes its metric series with it.
+    if (store.getByName(req.name, req.namespace) === undefined) deps.metrics.forget(req.namespace ?? '', req.name)
+    return reconcile(req, ctx)
+  }
 }

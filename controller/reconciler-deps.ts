@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import type { ContainerProvider, RuntimeCatalog } from './kinds.ts'
 import type { Client, Clock, EventRecorder, Store } from '../src/runtime/index.ts'
 import type { InstallBackoff } from './install-backoff.ts'
+import type { ControllerMetrics } from './metrics.ts'
 import type { ProviderRegistry } from './provider-registry.ts'
 
 export interface ReconcilerDeps {
@@ -21,4 +22,6 @@ export interface ReconcilerDeps {
   /** Port of IDE URLs when not 443. */
   idePublicPort?: number
   installBackoff: InstallBackoff
+  /** The controller's own metrics (players per GameServer), on the manager's registry. */
+  metrics: ControllerMetrics
 }

@@ -2,6 +2,8 @@
 // as a ServerKind. Level-based: every step reads the world; nothing is carried between reconciles.
 //
 // Expected flow:
+//  0. asleep (steps/sleep.ts): a server whose container sleeps (status.sleep level container) stays
+//     asleep — nothing provisioned — until a wake request, spec.idle removed or spec.running false;
 //  1. resolve: runtime references → catalog versions (RuntimeResolved); an unresolvable server gets
 //     no container. spec.running false on a kind that parks its container: stop it, done (park.ts);
 //  2. resolve the provider (Provisioned=False when none fits);
@@ -9,7 +11,8 @@
 //  4. provision: container ensured, running, credentials delivered, agent answering (Provisioned);
 //     the agent's state stream is subscribed (agent-watch.ts) so agent changes wake this reconcile;
 //  5. install: runtimes the agent lacks (RuntimeReady); never stops the sequence;
-//  6. run and observe: the kind's workload (game, code-server) and its status (phase, Ready).
+//  6. run and observe: the kind's workload (game, code-server) and its status (phase, Ready);
+//  7. sleep (steps/sleep.ts): idle past spec.idle.stopAfterSeconds → workload and container stopped.
 // A step that halts sets its condition and Ready False, the phase, and the requeue (steps/outcome.ts).
 import { objectKey, type ReconcileContext } from '../src/runtime/index.ts'
 import type { AgentWatches } from './agent-watch.ts'
@@ -25,6 +28,7 @@ import type { Halt } from './steps/outcome.ts'
 import { parkContainer } from './steps/park.ts'
 import { provisionContainer } from './steps/provision.ts'
 import { describeResolved, resolveProvider, resolveRuntimes } from './steps/resolve.ts'
+import { containerAsleep, sleepWhenIdle } from './steps/sleep.ts'
 
 export async function driveServer<T extends ServerObject, S extends ServerStatus, Ran>(
   deps: ReconcilerDeps,
@@ -44,6 +48,9 @@ export async function driveServer<T extends ServerObject, S extends ServerStatus
   }
   const { status, conds } = scope.out
   const halt = (h: Halt): Promise<{ requeueAfter: number }> => reportHalt(scope, kind, h)
+
+  const asleep = await containerAsleep(scope, kind, () => watches.stop(key))
+  if (asleep !== undefined) return asleep
 
   const refs = kind.runtimeRefs(obj)
   const resolution = resolveRuntimes(refs, deps.catalogs, scope.out.prev, obj.metadata.annotations)
@@ -96,8 +103,9 @@ export async function driveServer<T extends ServerObject, S extends ServerStatus
   const installed = { ...scope, resolved, provider: provider.value, provisioned: p, install, agentStatus, installedAll }
   const ran = await kind.run(installed)
   const lookAgainMs = await kind.observe(installed, ran)
+  const idleDeadlineMs = await sleepWhenIdle(installed, kind, ran, () => watches.stop(key))
   await scope.out.write()
-  return { requeueAfter: Math.min(lookAgainMs, install.retryAfterMs) }
+  return { requeueAfter: Math.min(lookAgainMs, install.retryAfterMs, idleDeadlineMs) }
 }
 
 /** A halted step's report: its condition and Ready False, the phase, an Event if it deserves one. */

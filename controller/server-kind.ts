@@ -12,6 +12,7 @@ import type { Halt } from './steps/outcome.ts'
 import type { ContainerDefaults, Provisioned } from './steps/provision.ts'
 import type { Installed, ServerScope } from './steps/scope.ts'
 import type { AgentConnection, ServerObject, ServerStatus } from './steps/server-object.ts'
+import type { ContainerSleepPolicy } from './steps/sleep.ts'
 
 export interface ServerKind<T extends ServerObject, S extends ServerStatus, Ran> {
   kind: KindRef
@@ -38,4 +39,6 @@ export interface ServerKind<T extends ServerObject, S extends ServerStatus, Ran>
   observe(s: Installed<T, S>, ran: Ran): Promise<number>
   /** Stops the workload gracefully before its container is stopped or deleted. */
   stopWorkload(agent: AgentConnection, obj: T, signal: AbortSignal): Promise<void>
+  /** Container-level sleep when idle (spec.idle; steps/sleep.ts); absent: the kind never sleeps its container. */
+  containerSleep?: ContainerSleepPolicy<T, S, Ran>
 }

@@ -22,6 +22,7 @@ import { ProviderRegistry } from './provider-registry.ts'
 import { runtimeCatalogReconciler } from './runtimecatalog.ts'
 import { reportForbidden } from './forbidden.ts'
 import { InstallBackoff } from './install-backoff.ts'
+import { ControllerMetrics } from './metrics.ts'
 import { realClock, type Clock } from '../src/runtime/index.ts'
 import { GROUP } from '../src/api/index.ts'
 
@@ -88,6 +89,7 @@ export function setupControllers(mgr: Manager, settings: ControllerSettings): Co
     ideSuffix: settings.ideSuffix,
     idePublicPort: settings.idePublicPort,
     installBackoff: new InstallBackoff(clock),
+    metrics: new ControllerMetrics(mgr.metrics.registry),
   }
   const workers = settings.concurrency ?? 8
   const specChanges = { predicates: [or(generationChanged, deletionStarted, annotationsChanged)] }

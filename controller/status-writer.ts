@@ -42,11 +42,18 @@ export function canonical(value: unknown): string {
   })
 }
 
-/** A JSON merge patch turning `prev` into `next` (a key gone from `next` becomes null). */
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** A JSON merge patch turning `prev` into `next` (a key gone from `next` becomes null, also inside
+ * nested objects: status.players without its motd removes the motd; arrays are replaced whole). */
 export function mergePatchOf(prev: Record<string, unknown>, next: Record<string, unknown>): Record<string, unknown> {
-  const patch: Record<string, unknown> = { ...next }
-  for (const k of Object.keys(prev)) if (!(k in next) || next[k] === undefined) patch[k] = null
-  for (const k of Object.keys(patch)) if (patch[k] === undefined) patch[k] = null
+  const patch: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(next)) {
+    if (v === undefined) patch[k] = null
+    else if (isPlainObject(v) && isPlainObject(prev[k])) patch[k] = mergePatchOf(prev[k], v)
+    else patch[k] = v
+  }
+  for (const k of Object.keys(prev)) if (!(k in next)) patch[k] = null
   return patch
 }
 

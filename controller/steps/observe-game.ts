@@ -1,6 +1,7 @@
 // Step 6 for a GameServer, observe: status from the agent's GET /game — phase, Ready (the game up
-// and its port answering), restarts, lastCrash, nextRestartTime — and an Event for each new crash,
-// restart and crash loop. Returns when to look again: soon while starting, at the restart time in
+// and its port answering), restarts, lastCrash, nextRestartTime, players and process-level sleep
+// (game-players.ts) — and an Event for each new crash (Unresponsive when the health probe caught a
+// hung game), restart and crash loop. Returns when to look again: soon while starting, at the restart time in
 // backoff, rarely while running (the agent's state stream wakes the reconcile on any change).
 import type { GameInfo, GameServerStatus } from '../../src/api/index.ts'
 import { Reason } from '../condition-reasons.ts'
@@ -9,6 +10,7 @@ import type { Installed } from './scope.ts'
 import { tcpReachable } from '../tcp-probe.ts'
 import type { ServerPhase } from './outcome.ts'
 import type { GameRun } from './run-game.ts'
+import { observePlayersAndSleep } from './game-players.ts'
 
 export function gamePhase(info: GameInfo, wantRunning: boolean, portOpen: boolean): ServerPhase {
   switch (info.state) {
@@ -32,6 +34,8 @@ export function gamePhase(info: GameInfo, wantRunning: boolean, portOpen: boolea
 export function crashSummary(info: GameInfo): string {
   const c = info.lastCrash
   if (!c) return 'the game exited'
+  if (c.classification === 'unresponsive')
+    return `the game stopped answering: its health probe failed${c.evidence ? ` (${c.evidence})` : ''}; it was stopped after ${Math.round(c.uptimeSeconds)} s`
   const how = c.signal ? `signal ${c.signal}` : `exit code ${c.exitCode}`
   return `the game crashed (${c.classification}, ${how}, after ${Math.round(c.uptimeSeconds)} s)${c.evidence ? `: ${c.evidence}` : ''}`
 }
@@ -57,9 +61,11 @@ export async function observeGame(s: Installed<GameServer, GameServerStatus>, ra
     }
     if (info.lastCrash.time !== prev.lastCrash?.time) {
       const next = info.nextRestartTime ? `; restart ${info.restarts + 1} at ${info.nextRestartTime}` : ''
-      deps.recorder.event(gs, 'Warning', 'Crashed', `${crashSummary(info)}${next}`)
+      const hung = info.lastCrash.classification === 'unresponsive'
+      deps.recorder.event(gs, 'Warning', hung ? 'Unresponsive' : 'Crashed', `${crashSummary(info)}${next}`)
     }
   }
+  observePlayersAndSleep(s, ran)
   if (info.restarts > (prev.restarts ?? 0))
     deps.recorder.event(gs, 'Normal', 'Restarted', `the agent restarted the game after a crash (restart ${info.restarts})`)
   if (status.phase === 'Error' && prev.phase !== 'Error') {
@@ -86,13 +92,15 @@ export async function observeGame(s: Installed<GameServer, GameServerStatus>, ra
       Error: `${info.message ?? 'the game failed'}; change the spec (or set running: false then true) to try again`,
       Stopping: 'stopping',
       Stopped: 'spec.running is false',
-      Sleeping: 'asleep: no players for spec.idle.stopAfterSeconds; a player joining wakes it',
+      Sleeping: `asleep since ${info.sleep?.since ?? '(unknown)'} (${info.sleep?.reason ?? 'no players'}); ${
+        info.sleep?.wake === 'never' ? 'a wake request (annotation) wakes it' : "a player's login or a wake request wakes it"
+      }`,
       Terminating: 'being deleted',
     }
     // The phase itself is Ready's reason (a family in condition-reasons.ts).
     conds.set('Ready', 'False', status.phase, why[status.phase])
   }
-  if (status.phase === 'Running') return 60_000
+  if (status.phase === 'Running' || status.phase === 'Sleeping') return 60_000
   if (status.phase === 'Starting' || status.phase === 'Installing') return 500
   if (status.phase === 'Backoff' && info.nextRestartTime)
     return Math.max(500, Math.min(30_000, Date.parse(info.nextRestartTime) - deps.clock.now() + 300))

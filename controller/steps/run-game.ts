@@ -7,12 +7,15 @@
 //    refusal) and never sent to the agent.
 //  - The game spec is pushed only when it differs from what the agent reports (defaults filled in).
 //  - The game is started only once at least its runtimes are current in the agent.
+//  - A game asleep at process level (the agent's state Sleeping) is never started by a PUT: a new
+//    spec keeps it asleep; a wake request (annotation) or spec.idle removed wakes it (sleep.ts).
 import { effectiveGameSpec, type GameInfo, type GameServerStatus, type GameSpecRequest } from '../../src/api/index.ts'
 import { Reason } from '../condition-reasons.ts'
 import type { GameServer } from '../kinds.ts'
 import { refusal } from '../outbound.ts'
 import type { Installed } from './scope.ts'
 import { canonical } from '../status-writer.ts'
+import { wakeProcess } from './sleep.ts'
 
 /** Mods install with the agent's whole download budget. */
 const MODS_TIMEOUT_MS = 10 * 60_000
@@ -26,9 +29,21 @@ export interface GameRun {
   runtimesPresent: boolean
 }
 
+/** What PUT /game carries of the GameServer: server, supervision, the game (its default probe), health and idle. */
+export function gameSpecRequestOf(gs: GameServer): GameSpecRequest {
+  const { server, supervision, game, health, idle } = gs.spec
+  return {
+    server,
+    ...(supervision ? { supervision } : {}),
+    ...(game ? { game } : {}),
+    ...(health ? { health } : {}),
+    ...(idle ? { idle } : {}),
+  }
+}
+
 /** The spec as the agent reports it back (defaults filled in), to push only real changes. */
 function effectiveGameSpecOf(gs: GameServer): NonNullable<GameInfo['spec']> {
-  return effectiveGameSpec(gs.spec as Pick<GameSpecRequest, 'server' | 'supervision'>)
+  return effectiveGameSpec(gameSpecRequestOf(gs))
 }
 
 /** How long a lifecycle call may take: a graceful stop waits up to two grace periods. */
@@ -88,7 +103,8 @@ export async function runGame(s: Installed<GameServer, GameServerStatus>): Promi
   const wanted = effectiveGameSpecOf(gs)
   const specDiffers = canonical(info.spec) !== canonical(wanted)
   const lifecycle = (): { signal: AbortSignal } => ({ signal: AbortSignal.timeout(stopTimeoutMs(wanted.server.gracePeriodSeconds)) })
-  const body: GameSpecRequest = { server: gs.spec.server, ...(gs.spec.supervision ? { supervision: gs.spec.supervision } : {}) }
+  const body = gameSpecRequestOf(gs)
+  const asleep = info.state === 'Sleeping'
   if (!wantRunning && info.state !== 'Stopped' && info.configured) {
     status.phase = 'Stopping'
     conds.set('Ready', 'False', Reason.Stopping, 'spec.running is false: stopping the game gracefully')
@@ -96,10 +112,12 @@ export async function runGame(s: Installed<GameServer, GameServerStatus>): Promi
     info = await game.putGame({ ...body, running: false }, lifecycle())
     deps.recorder.event(gs, 'Normal', 'Stopped', `game stopped (${info.lastStop?.endedBy ?? 'stopped'})`)
   } else if (specDiffers || (wantRunning && info.state === 'Stopped' && runtimesPresent)) {
-    const start = wantRunning && runtimesPresent
+    // A sleeping game takes a new spec and stays asleep (waking is wakeProcess's, below).
+    const start = wantRunning && runtimesPresent && !asleep
     info = await game.putGame({ ...body, ...(start ? { running: true } : !wantRunning ? { running: false } : {}) }, lifecycle())
     if (start && info.state !== 'Crashed' && info.state !== 'Error') deps.recorder.event(gs, 'Normal', 'Starting', 'game starting')
   }
+  if (wantRunning && info.state === 'Sleeping') info = await wakeProcess(gs.metadata.annotations, game, info, wanted)
   if (wantRunning && info.restartPending && (info.state === 'Running' || info.state === 'Starting')) {
     deps.recorder.event(gs, 'Normal', 'Restarting', 'restarting the game to apply a runtime, spec or mod change')
     info = await game.restartGame(lifecycle())

@@ -37,4 +37,6 @@ export interface ServerStatus {
   address?: string
   runtimes?: Array<{ name: string; version: string; channel?: string; sha256?: string }>
   restarts?: number
+  /** Present while the server sleeps (spec.idle; steps/sleep.ts). */
+  sleep?: { level?: 'process' | 'container'; since?: string; reason?: string }
 }

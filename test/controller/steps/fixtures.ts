@@ -3,12 +3,14 @@
 // take, wired to a STUB agent and a STUB container backend (stub-agent.ts) and a FakeClock.
 import { join } from 'node:path'
 import pino from 'pino'
+import { Registry } from 'prom-client'
 import type { Test } from 'tap'
 import { startTestEnv, type TestEnv } from '../../../src/runtime/envtest/index.ts'
 import { FakeClock, Store, type EventRecorder, type KObject } from '../../../src/runtime/index.ts'
 import { AGENT_TOKEN_KEY, agentTokenSecretName } from '../../../src/api/index.ts'
 import { ARCH } from '../../../controller/catalog-resolve.ts'
 import { InstallBackoff } from '../../../controller/install-backoff.ts'
+import { ControllerMetrics } from '../../../controller/metrics.ts'
 import {
   DEVSERVER,
   GAMESERVER,
@@ -88,6 +90,7 @@ export async function startWorld(t: Test): Promise<StepWorld> {
     providerGoneGraceMs: 0,
     ideSuffix: 'ide.test',
     installBackoff: new InstallBackoff(clock),
+    metrics: new ControllerMetrics(new Registry()),
   }
   const gameServer = await env.client.create<GameServer>({
     ...GAMESERVER,

@@ -4,7 +4,7 @@
 // and the next look timed by the FakeClock (a restart in backoff is looked at when it is due).
 import t from 'tap'
 import { createServer, type AddressInfo } from 'node:net'
-import type { GameInfo, GameServerStatus } from '../../../src/api/index.ts'
+import { effectiveGameSpec, type GameInfo, type GameServerStatus } from '../../../src/api/index.ts'
 import type { GameServer } from '../../../controller/kinds.ts'
 import { observeGame } from '../../../controller/steps/observe-game.ts'
 import { runGame } from '../../../controller/steps/run-game.ts'
@@ -98,7 +98,8 @@ t.test('a crash in backoff: lastCrash, a Crashed Event once, Ready reason Backof
       logTail: ['boom'],
     },
   } as GameInfo
-  const lookAgain = await observeGame(s, { info, wanted: { server: { port: 25565 } } as never, runtimesPresent: true })
+  const wanted = effectiveGameSpec({ server: { command: ['node', 'server.js'], port: 25565 } })
+  const lookAgain = await observeGame(s, { info, wanted, runtimesPresent: true })
   t.equal(s.out.status.phase, 'Backoff')
   t.match(s.out.status.lastCrash, { exitCode: 1, classification: 'nonzero_exit', logTail: ['boom'] })
   t.match(s.out.conds.get('Ready'), {
