@@ -44,6 +44,16 @@ export const gatewayErrors = defineErrorCatalog({
       message: 'The dev server is not ready yet',
       hint: 'It is starting or stopped. This page retries by itself; check its status in the portal if it does not come up.',
     },
+    ZLH_GW_IDE_DEVSERVER_SLEEPING: {
+      httpStatus: 503,
+      message: 'The dev server is asleep or waking up',
+      hint: 'It slept because nobody used its IDE (spec.idle). Open the IDE address in the browser: that wakes it, and the page opens the IDE when it is ready.',
+    },
+    ZLH_GW_IDE_DEVSERVER_WAKING: {
+      httpStatus: 503,
+      message: 'The dev server is waking up',
+      hint: 'The starting page follows its progress and opens the IDE by itself when it is ready.',
+    },
     ZLH_GW_IDE_UPSTREAM_UNAVAILABLE: {
       httpStatus: 502,
       message: 'The IDE in this dev server is not answering',

@@ -29,6 +29,7 @@ import {
   UpstreamProxy,
   registerLegacyIdeRedirect,
   type ApiTokenRegistry,
+  type IdeSleepWake,
   type RouteTable,
   type SharedClaims,
 } from './ide/index.ts'
@@ -60,6 +61,8 @@ export interface GatewayOptions {
   /** Clock of IDE tokens and sessions, in ms (tests); Date.now when absent. */
   clock?: () => number
   workspaceFolder?: string
+  /** Sleep and wake of DevServers with spec.idle (ide/sleep-wake.ts); absent: no activity writes, no starting page. */
+  ideSleep?: IdeSleepWake
   connectTimeoutMs?: number
   /** Upstream connection pools unused this long are closed (default 5 min). */
   idleUpstreamPoolMs?: number
@@ -139,6 +142,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     apiTokens: opts.apiTokens,
     origins,
     workspaceFolder: opts.workspaceFolder,
+    sleep: opts.ideSleep,
   })
   // A session ends on the next request once its DevServer or portal token is gone; its open
   // WebSockets are closed as soon as the change is seen.

@@ -20,7 +20,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import type { FastifyBaseLogger } from 'fastify'
 import type { Client } from '../runtime/index.ts'
-import { InMemoryRouteTable } from './ide/index.ts'
+import { ideSleepWakeFor, InMemoryRouteTable } from './ide/index.ts'
 import { createGateway, type Gateway, type GatewayOptions } from './server.ts'
 import { ApiTokenStore, hasScope } from './portal/api-tokens.ts'
 import { ServerInformers } from './portal/informers.ts'
@@ -78,6 +78,9 @@ export async function startGatewayService(opts: GatewayServiceOptions): Promise<
       onError: (err, what) => log?.warn({ err: (err as Error)?.message ?? String(err) }, what),
     })
     await informers.start(stop.signal, { syncTimeoutMs: opts.syncTimeoutMs ?? 60_000 })
+    // DevServers with spec.idle: IDE activity and wake requests written as annotations (ide/sleep-wake.ts).
+    const ideSleep = ideSleepWakeFor({ client: opts.client, devServer: (ns, name) => informers.devs.store.getByName(name, ns), log })
+    stop.signal.addEventListener('abort', () => ideSleep.close())
     const sharedClaims = new LeaseClaims(opts.client, {
       namespace: systemNamespace,
       holder: hostname(),
@@ -97,6 +100,7 @@ export async function startGatewayService(opts: GatewayServiceOptions): Promise<
       workspaceFolder: opts.workspaceFolder,
       connectTimeoutMs: opts.connectTimeoutMs,
       routes,
+      ideSleep,
       signingKey,
       sharedClaims,
       logger: log,
@@ -110,6 +114,7 @@ export async function startGatewayService(opts: GatewayServiceOptions): Promise<
           namespace,
           systemNamespace,
           agents: opts.agents,
+          onDevConsoleActivity: (namespace, name) => ideSleep.touchByName(namespace, name),
           mintIdeToken: (vmid, user, link) => ctx.mintIdeToken(vmid, user, link),
           ideUrlFor: ctx.ideUrlFor,
         })

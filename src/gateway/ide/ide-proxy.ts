@@ -16,6 +16,11 @@
 //    WebSockets are tracked per session (live-sessions.ts) so that traffic on them keeps the
 //    session in use and so that they are closed when the session ends.
 //
+// 4. with `sleep` (sleep-wake.ts), after the checks of 3: a sleeping or waking DevServer gets the
+//    starting page (and a sleeping one is asked to wake) instead of the not-ready page; its
+//    WebSocket upgrades are refused with 503 ZLH_GW_IDE_DEVSERVER_SLEEPING; WAKE_STATUS_PATH is
+//    the gateway's; every request and WebSocket chunk that reaches code-server counts as activity.
+//
 // Errors: a bad token → 401 page and no cookie; no/invalid cookie → 401 page; a session whose
 // DevServer was replaced or whose portal token was revoked → 401 page; Origin not this dev host →
 // 403; unknown DevServer → 404 page; not Ready → 503 page that retries by itself; upstream down →
@@ -30,6 +35,7 @@ import { describeRejection, type IdeTokenIssuer } from './ide-token.ts'
 import type { LiveSessions } from './live-sessions.ts'
 import { rejectUpgrade, sendErrorPage } from './pages.ts'
 import type { ResolvedRoute, RouteTable } from './route-table.ts'
+import type { IdeSleepWake } from './sleep-wake.ts'
 import { bindingEnded, describeBindingEnd, type ApiTokenRegistry, type BindingEnd, type IdeBinding } from './session-binding.ts'
 import type { IdeSessionCookie } from './session-cookie.ts'
 import type { UpstreamProxy } from './upstream-proxy.ts'
@@ -48,6 +54,8 @@ export interface IdeProxyDeps {
   origins: DevOrigins
   /** The folder opened when the route has none (an agent too old to report it); default /home/dev/workspace. */
   workspaceFolder?: string
+  /** Sleep and wake of DevServers with spec.idle (activity, the starting page); absent: neither. */
+  sleep?: IdeSleepWake
 }
 
 export class IdeProxy {
@@ -83,12 +91,14 @@ export class IdeProxy {
     if (method !== 'GET' && method !== 'HEAD' && req.headers.origin !== origins.origin(host.vmid)) {
       return sendErrorPage(res, 'ZLH_GW_IDE_ORIGIN_MISMATCH')
     }
+    if (this.deps.sleep?.handleRequest(req, res, route)) return
     if (!route.ready) {
       return sendErrorPage(res, 'ZLH_GW_IDE_DEVSERVER_NOT_READY', {
         detail: `${route.namespace}/${route.name} is not ready`,
         retryAfterSeconds: NOT_READY_RETRY_SECONDS,
       })
     }
+    this.deps.sleep?.touch(route)
     if (method === 'GET' && (url === '/' || url.startsWith('/?')) && !opensSomething(url)) {
       return redirect(res, `${origins.origin(host.vmid)}/${this.folderQueryOf(route)}`)
     }
@@ -106,9 +116,18 @@ export class IdeProxy {
     if (!route) return rejectUpgrade(socket, 'ZLH_GW_IDE_DEVSERVER_NOT_FOUND')
     const ended = this.ended(session, route)
     if (ended) return rejectUpgrade(socket, 'ZLH_GW_IDE_SESSION_ENDED', { detail: describeBindingEnd(ended) })
+    const asleep = this.deps.sleep?.upgradeRefusal(route)
+    if (asleep) return rejectUpgrade(socket, asleep, { retryAfterSeconds: NOT_READY_RETRY_SECONDS })
     if (!route.ready) return rejectUpgrade(socket, 'ZLH_GW_IDE_DEVSERVER_NOT_READY', { retryAfterSeconds: NOT_READY_RETRY_SECONDS })
     const renewedCookie = sessions.needsRenewal(session) ? sessions.renew(session) : undefined
-    const onOpen = live.track(socket, session)
+    const liveOpen = live.track(socket, session)
+    const sleep = this.deps.sleep
+    const onOpen = sleep
+      ? (upstreamSocket: Duplex) => {
+          liveOpen()
+          sleep.watchTraffic(route, socket, upstreamSocket)
+        }
+      : liveOpen
     upstream.ws(req, socket, head, route, origins.authority(host.vmid), { renewedCookie, onOpen })
   }
 

@@ -1,5 +1,7 @@
 // The hosted IDE proxy: dev hosts, one-time tokens, session cookies, the route table seam and
 // the proxy itself. Start with IdeProxy (the flow) and InMemoryRouteTable (what feeds it).
+export { IdeActivity, activityIntervalMs } from './activity.ts'
+export type { DevServerRef } from './activity.ts'
 export { DevHostMatcher, DevOrigins } from './dev-host.ts'
 export type { DevHost } from './dev-host.ts'
 export { IdeProxy, DEFAULT_WORKSPACE_FOLDER } from './ide-proxy.ts'
@@ -21,5 +23,9 @@ export {
   stripSessionCookie,
 } from './session-cookie.ts'
 export type { IdeSession } from './session-cookie.ts'
+export { IdeSleepWake, ideSleepWakeFor } from './sleep-wake.ts'
+export { WAKE_STATUS_PATH } from './wake-page.ts'
+export type { WakeStatus } from './wake-page.ts'
+export { WakeRequests } from './wake-request.ts'
 export { UpstreamProxy } from './upstream-proxy.ts'
 export type { WebSocketExtras } from './upstream-proxy.ts'

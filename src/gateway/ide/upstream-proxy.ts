@@ -48,8 +48,8 @@ type WsOptions = { agent: false; connectTimeout: number; xfwd: false; target: Re
 export interface WebSocketExtras {
   /** A Set-Cookie value added to the 101 response. */
   renewedCookie?: string
-  /** Called once the upstream answered 101 and the sockets are piped. */
-  onOpen?: () => void
+  /** Called once the upstream answered 101 and the sockets are piped, with the upstream's socket. */
+  onOpen?: (upstreamSocket: Duplex) => void
 }
 
 // `transfer-encoding` and `expect` are the connection's business too: the body is re-framed by
@@ -218,7 +218,8 @@ export class UpstreamProxy {
       // This listener runs before http-proxy-3's, which writes proxyRes.headers as the 101.
       const extras = this.wsExtras.get(socket)
       filterSetCookie(proxyRes.headers, extras?.renewedCookie)
-      if (extras?.onOpen) queueMicrotask(extras.onOpen)
+      const onOpen = extras?.onOpen
+      if (onOpen) queueMicrotask(() => onOpen(proxySocket))
       // http-proxy-3 half-closes each side when the other closes; make sure a peer that never
       // finishes its side cannot keep a socket open.
       proxySocket.once('close', () => setTimeout(() => socket.destroy(), HALF_CLOSE_GRACE_MS).unref())

@@ -39,6 +39,8 @@ export interface AgentConsoleDeps {
   /** The portal's namespace: home of tokens issued without namespaces. */
   namespace: string
   onError?: (err: unknown, server: string) => void
+  /** Called when a DevServer's console is opened and on each message its client sends (IDE activity). */
+  onDevConsoleActivity?: (namespace: string, name: string) => void
   /** Where a call the API server refused (403) is logged. */
   log?: { warn(obj: object, msg: string): void }
 }
@@ -154,6 +156,12 @@ export class AgentConsoleProxy {
     }
     this.#wss.handleUpgrade(req, socket, head, (client) => {
       upstream.off('message', hold)
+      const onActivity = this.#deps.onDevConsoleActivity
+      if (kind === 'DevServer' && onActivity) {
+        const used = (): void => onActivity(namespace, name)
+        used()
+        client.on('message', used)
+      }
       this.#pipe(client, upstream)
       for (const m of early) client.send(m.data, { binary: m.isBinary })
     })

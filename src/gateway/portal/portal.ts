@@ -46,6 +46,8 @@ export interface PortalDeps {
   mintIdeToken(vmid: number, user: string, link: { uid: string; apiTokenId: string | null }): { url: string; expiresAt: Date }
   ideUrlFor(vmid: number): string
   agents?: AgentLocatorOptions
+  /** Called when a DevServer's console is opened or typed in (IDE activity for spec.idle). */
+  onDevConsoleActivity?: (namespace: string, name: string) => void
 }
 
 export interface Portal {
@@ -126,6 +128,7 @@ export async function registerPortal(app: FastifyInstance, deps: PortalDeps): Pr
     agents,
     tokens: deps.tokens,
     namespace: deps.namespace,
+    onDevConsoleActivity: deps.onDevConsoleActivity,
     log: app.log,
     onError: (err, server) => app.log.warn({ server, err: (err as Error).message }, 'console proxy failed'),
   })
