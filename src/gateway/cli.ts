@@ -7,6 +7,8 @@ import { pino } from 'pino'
 import { AGENT_PORT } from '../api/index.ts'
 import { Client } from '../runtime/index.ts'
 import { startGatewayService } from './service.ts'
+import { parseListen } from './server.ts'
+import { startMinecraftRouter, type MinecraftRouter } from './minecraft/index.ts'
 
 interface Flags {
   kubeconfig?: string
@@ -20,6 +22,9 @@ interface Flags {
   publicPort?: string
   plainHttpBrowsers?: boolean
   agentPort: string
+  minecraftListen?: string
+  gameSuffix?: string
+  minecraftHoldSeconds: string
 }
 
 export function registerGatewayCommand(program: Command): void {
@@ -37,13 +42,25 @@ export function registerGatewayCommand(program: Command): void {
     .option('--public-port <port>', "port browsers use for IDE hosts, when not the scheme's default")
     .option('--plain-http-browsers', 'browsers reach the gateway over plain http (development only: the IDE cookie then cannot be Secure)')
     .option('--agent-port <port>', 'port of the agent API in containers', String(AGENT_PORT))
+    .option(
+      '--minecraft-listen <host:port>',
+      'route Minecraft connections by host name (<server>.<namespace>.<game-suffix>) on this address; off when absent',
+    )
+    .option('--game-suffix <suffix>', 'game host names are <server>[.<namespace>].<suffix> (default: the IDE suffix)')
+    .option('--minecraft-hold-seconds <n>', 'how long a login to a sleeping server is held while it wakes (1-60)', '25')
     .action(async (o: Flags) => {
       const log = pino({ name: 'zlh-gateway', redact: ['req.headers.authorization', 'req.headers.cookie'] })
       if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) {
         console.error('zlh gateway: --tls-cert and --tls-key go together: give both or neither')
         process.exit(2)
       }
+      const holdSeconds = Number(o.minecraftHoldSeconds)
+      if (!Number.isInteger(holdSeconds) || holdSeconds < 1 || holdSeconds > 60) {
+        console.error(`zlh gateway: --minecraft-hold-seconds ${o.minecraftHoldSeconds}: want a whole number of seconds from 1 to 60`)
+        process.exit(2)
+      }
       try {
+        const minecraftListen = o.minecraftListen === undefined ? undefined : parseListen(o.minecraftListen)
         const client = Client.fromKubeConfigFile(o.kubeconfig)
         const svc = await startGatewayService({
           client,
@@ -62,8 +79,30 @@ export function registerGatewayCommand(program: Command): void {
           // Shown once, on stderr, never logged: only its hash is stored.
           process.stderr.write(`\nBootstrap admin API token (shown once; store it now):\n  ${svc.bootstrapAdminToken}\n\n`)
         }
+        let minecraft: MinecraftRouter | undefined
+        if (minecraftListen) {
+          const gameSuffix = o.gameSuffix ?? o.ideSuffix
+          minecraft = await startMinecraftRouter({
+            listen: minecraftListen,
+            cache: svc.informers,
+            client,
+            suffix: gameSuffix,
+            systemNamespace: o.systemNamespace,
+            holdTimeoutMs: holdSeconds * 1000,
+            log,
+          })
+          const { address, port } = minecraft.address
+          console.log(
+            JSON.stringify({
+              msg: 'minecraft router listening',
+              address: `${address.includes(':') ? `[${address}]` : address}:${port}`,
+              gameSuffix,
+            }),
+          )
+        }
         console.log(JSON.stringify({ msg: 'gateway serving', url: svc.gateway.url, ideSuffix: o.ideSuffix, namespace: o.namespace }))
         const stop = async (): Promise<void> => {
+          await minecraft?.close()
           await svc.close()
           client.close()
           process.exit(0)
