@@ -147,6 +147,8 @@ class Connection {
   handshake: MinecraftHandshake | undefined
   phase: 'handshake' | 'deciding' | 'status' | 'held' | 'connecting' | 'piped' | 'closing' = 'handshake'
   statusDecision: { motd: string; maxPlayers: number } | undefined
+  /** One Status Response per connection (a repeated request is a protocol error, not a reason to amplify). */
+  statusAnswered = false
   timer: NodeJS.Timeout | undefined
   backend: Socket | undefined
   isHeld = false
@@ -201,11 +203,15 @@ class Connection {
       return
     }
     this.buffered = Buffer.concat([this.buffered, chunk])
+    this.readBuffered()
+  }
+
+  /** Parses what the current phase reads; garbage from the client (or anything unexpected) closes it. */
+  readBuffered(): void {
     try {
       if (this.phase === 'handshake') this.readHandshake()
       else if (this.phase === 'status') this.readStatus()
     } catch {
-      // Garbage from the client (MinecraftProtocolError) or anything unexpected: it gets nothing more.
       this.client.destroy()
     }
   }
@@ -230,7 +236,13 @@ class Connection {
     }
     decision.then(
       (decided) => {
-        if (!this.disposed) this.act(decided)
+        if (this.disposed) return
+        try {
+          this.act(decided)
+        } catch {
+          // A decision that is not one (or a backend net.connect refuses synchronously, e.g. port 70000).
+          this.client.destroy()
+        }
       },
       () => this.client.destroy(),
     )
@@ -239,15 +251,18 @@ class Connection {
   act(decision: FrontDoorDecision): void {
     const handshake = this.handshake!
     clearTimeout(this.timer)
-    if (decision.action === 'proxy') {
+    if (decision?.action === 'proxy') {
       this.pipeTo(decision.backend, undefined)
+    } else if (decision?.action !== 'sleeping' && decision?.action !== 'refuse') {
+      throw new Error('decide returned no known action')
     } else if (handshake.nextState === 1) {
       const motd = decision.action === 'sleeping' ? decision.motd : decision.message
       const maxPlayers = decision.action === 'sleeping' ? (decision.maxPlayers ?? 0) : 0
       this.statusDecision = { motd, maxPlayers }
       this.phase = 'status'
       this.arm(this.limits.handshakeTimeoutMs)
-      this.readStatus()
+      // The status request often came in the handshake's segment: read what is buffered already.
+      this.readBuffered()
     } else if (decision.action === 'refuse') {
       this.finish(writeLoginDisconnect(decision.message))
     } else if (decision.wake === undefined) {
@@ -264,7 +279,8 @@ class Connection {
       if (packet === undefined) return
       this.consumed += packet.size
       const { id, payload } = packet.value
-      if (id === 0x00 && payload.length === 0) {
+      if (id === 0x00 && payload.length === 0 && !this.statusAnswered) {
+        this.statusAnswered = true
         const status = this.statusDecision!
         this.client.write(
           writeStatusResponse({
@@ -306,7 +322,12 @@ class Connection {
           return
         }
         this.setHeld(false)
-        this.pipeTo(backend, retryMessage)
+        try {
+          this.pipeTo(backend, retryMessage)
+        } catch {
+          this.phase = 'held'
+          giveUp()
+        }
       },
       () => giveUp(),
     )
