@@ -8,7 +8,7 @@
 //  - spec.idle: with no IDE traffic for stopAfterSeconds the container sleeps (steps/sleep.ts);
 //    status.ide stays as it was, so the gateway still knows the host and can wake it.
 import { AgentClient } from '../src/agent-client/index.ts'
-import { CODE_SERVER_PORT, ideFolderOf, ideHostName, LAST_ACTIVITY_ANNOTATION } from '../src/api/index.ts'
+import { CODE_SERVER_PORT, ideFolderOf, ideHostName, LAST_ACTIVITY_ANNOTATION, WAKE_REQUESTED_ANNOTATION } from '../src/api/index.ts'
 import type { AgentStatus, DevServerStatus } from '../src/api/index.ts'
 import type { Container } from '../src/providers/index.ts'
 import type { Reconciler, Store } from '../src/runtime/index.ts'
@@ -113,8 +113,9 @@ export const devServerKind: ServerKind<DevServer, DevServerStatus, CodeServerRun
 }
 
 /**
- * A DevServer's idle clock: the later of its last IDE traffic (LAST_ACTIVITY_ANNOTATION, written by
- * the gateway) and the time it last became Ready (a wake, a start); undefined while it is not Ready.
+ * A DevServer's idle clock: the latest of its last IDE traffic (LAST_ACTIVITY_ANNOTATION, written by
+ * the gateway), its last wake request (WAKE_REQUESTED_ANNOTATION) and the time it last became Ready
+ * (a wake, a start); undefined while it is not Ready.
  */
 export function devIdleSince(
   annotations: Record<string, string> | undefined,
@@ -123,7 +124,8 @@ export function devIdleSince(
   if (ready?.status !== 'True') return undefined
   const readySince = Date.parse(ready.lastTransitionTime)
   const activity = Date.parse(annotations?.[LAST_ACTIVITY_ANNOTATION] ?? '')
-  const times = [readySince, activity].filter((t) => !Number.isNaN(t))
+  const wake = Date.parse(annotations?.[WAKE_REQUESTED_ANNOTATION] ?? '')
+  const times = [readySince, activity, wake].filter((t) => !Number.isNaN(t))
   return times.length === 0 ? undefined : Math.max(...times)
 }
 

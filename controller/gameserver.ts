@@ -8,7 +8,7 @@
 //  - container-level sleep (steps/sleep.ts) when spec.idle.level is container;
 //  - delete (server-lifecycle.ts): graceful game stop through the agent, then the provider's delete.
 import { AgentGameClient } from '../src/agent-client/index.ts'
-import type { GameServerStatus } from '../src/api/index.ts'
+import { WAKE_REQUESTED_ANNOTATION, type GameServerStatus } from '../src/api/index.ts'
 import type { Reconciler, Store } from '../src/runtime/index.ts'
 import type { AgentWatches } from './agent-watch.ts'
 import type { RuntimeRef } from './catalog-resolve.ts'
@@ -54,8 +54,11 @@ export const gameServerKind: ServerKind<GameServer, GameServerStatus, GameRun> =
   // spec.idle level container: no players for stopAfterSeconds (the agent's idle clock) → the container sleeps.
   containerSleep: {
     stopAfterSeconds: (gs) => (gs.spec.idle?.level === 'container' ? gs.spec.idle.stopAfterSeconds : undefined),
-    idleSince: (_s, { info, wanted }) =>
-      info.state === 'Running' && info.idleSince && probeReportsPlayers(wanted) ? Date.parse(info.idleSince) : undefined,
+    // The agent's idle clock, never earlier than the last wake request (a woken server gets its full time).
+    idleSince: ({ obj }, { info, wanted }) =>
+      info.state === 'Running' && info.idleSince && probeReportsPlayers(wanted)
+        ? Math.max(Date.parse(info.idleSince), Date.parse(obj.metadata.annotations?.[WAKE_REQUESTED_ANNOTATION] ?? '') || 0)
+        : undefined,
     idleOf: 'no players',
   },
 }

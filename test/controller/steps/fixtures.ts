@@ -61,12 +61,12 @@ export interface StepWorld {
   devServer: DevServer
 }
 
-export async function startWorld(t: Test): Promise<StepWorld> {
+export async function startWorld(t: Test, opts: { clock?: FakeClock } = {}): Promise<StepWorld> {
   const env = await startTestEnv({ crds: [CRDS] })
   t.teardown(() => env.stop())
   const agent = await startStubAgent(t)
   const backend = stubBackend(agent.url)
-  const clock = new FakeClock()
+  const clock = opts.clock ?? new FakeClock()
   const { events, recorder } = eventLog()
   const catalogs = new Store<RuntimeCatalog>()
   catalogs.apply(verifiedCatalog('node', ['20', '22'], { stable: '22' }))

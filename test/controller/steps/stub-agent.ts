@@ -72,6 +72,10 @@ export function stoppedGame(): GameInfo {
     restartPending: false,
     adopted: false,
     spec: null,
+    players: null,
+    health: null,
+    idleSince: null,
+    sleep: null,
   } as GameInfo
 }
 
@@ -163,6 +167,15 @@ export async function startStubAgent(t: Test, token = 'f'.repeat(64)): Promise<S
         case 'POST /game/stop':
           state.game = { ...state.game, state: 'Stopped' }
           return json(state.game)
+        case 'POST /game/wake':
+          if (state.game.state !== 'Sleeping')
+            return error(res, 409, 'AGENT_GAME_NOT_SLEEPING', `stub agent: the game is ${state.game.state}`)
+          state.game = { ...state.game, state: 'Starting', sleep: null }
+          return json(state.game)
+        case 'POST /game/command':
+          if (state.game.state !== 'Running') return error(res, 409, 'GAME_NOT_RUNNING', `stub agent: the game is ${state.game.state}`)
+          res.writeHead(204)
+          return res.end()
         case 'GET /mods':
           return json(state.mods)
         case 'PUT /mods': {
