@@ -135,6 +135,27 @@ export const gatewayErrors = defineErrorCatalog({
       message: 'The Kubernetes API refused the gateway this call',
       hint: "The gateway's ServiceAccount lacks the permission named in the message: an administrator adds it to the gateway's role (manifests/base/rbac-gateway.yaml) and applies it; the gateway's log has the API server's full answer.",
     },
+    // ─── web console (console/): sign-in, session cookie, static files ───
+    ZLH_GW_CONSOLE_CSRF: {
+      httpStatus: 403,
+      message: 'This request carries the console session cookie without its CSRF proof',
+      hint: "Send the X-ZLH-CSRF header with the value GET /console/session returns; console WebSockets must come from a page of the gateway's own origin. Reload the console if this persists.",
+    },
+    ZLH_GW_CONSOLE_SIGN_IN_INVALID: {
+      httpStatus: 401,
+      message: 'This token was not accepted',
+      hint: 'Paste a portal token: the admin token `zlh up` prints, or one an administrator issued with POST /api/tokens. It may have been revoked.',
+    },
+    ZLH_GW_CONSOLE_CROSS_ORIGIN: {
+      httpStatus: 403,
+      message: "Sign-in and sign-out must come from the console's own page",
+      hint: "Open the console at /console/ on the gateway's address and sign in there.",
+    },
+    ZLH_GW_CONSOLE_FILE_NOT_FOUND: {
+      httpStatus: 404,
+      message: 'The console has no such file',
+      hint: 'Open the console at /console/.',
+    },
     ZLH_GW_API_BACKEND: {
       httpStatus: 502,
       message: 'The Kubernetes API refused or failed the request',

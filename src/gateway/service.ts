@@ -9,7 +9,7 @@
 //     (calls into that namespace then answer 403 naming what is missing).
 //  4. GameServer/DevServer informers list and watch; the IDE route table is filled before the
 //     gateway listens, so no IDE request after start sees an empty table.
-//  5. The gateway listens with the portal API on its main host; IDE sessions are checked against
+//  5. The gateway listens with the portal API and the web console on its main host; IDE sessions are checked against
 //     the route table (DevServer uid) and the token store (revocation) on every request.
 // Guarantees: nothing the gateway holds is lost by a restart except in-flight connections;
 // everything else is re-read from the API, and redeemed IDE tokens are recorded there as Leases
@@ -22,6 +22,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Client } from '../runtime/index.ts'
 import { ideSleepWakeFor, InMemoryRouteTable } from './ide/index.ts'
 import { createGateway, type Gateway, type GatewayOptions } from './server.ts'
+import { ConsoleSessions, registerConsole } from './console/index.ts'
 import { ApiTokenStore, hasScope } from './portal/api-tokens.ts'
 import { ServerInformers } from './portal/informers.ts'
 import { LeaseClaims } from './portal/lease-claims.ts'
@@ -106,7 +107,11 @@ export async function startGatewayService(opts: GatewayServiceOptions): Promise<
       logger: log,
       apiTokens: tokens,
       portal: async (app, ctx) => {
+        // The web console (console/) on the same host: its session cookie stands for a portal token.
+        const sessions = new ConsoleSessions(signingKey, { publicScheme: opts.publicScheme, now: opts.clock })
+        await registerConsole(app, { sessions, tokens })
         portal = await registerPortal(app, {
+          sessions,
           client: opts.client,
           informers,
           tokens,

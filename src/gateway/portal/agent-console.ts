@@ -4,7 +4,8 @@
 // Expected flow
 //  1. Check the target (normal form, as for HTTP), authenticate the upgrade whatever its path under
 //     /api (Authorization: Bearer, or for browsers, which cannot set headers on a WebSocket, the
-//     subprotocol `zlh.bearer.<token>` next to `zlh.console`), then route: a console path, else
+//     subprotocol `zlh.bearer.<token>` next to `zlh.console`, or the web console's session cookie
+//     when the upgrade's Origin is the gateway's own: ../console/session.ts), then route: a console path, else
 //     404; scope `console`.
 //  2. Find the server in the caller's namespace (tenancy.ts: `?namespace=` or its home; another
 //     tenant's server is a 404 like a missing one), its agent and token (AgentLocator), and open
@@ -25,6 +26,7 @@ import type { AgentLocator } from './agent-access.ts'
 import { hasScope, type ApiTokenStore } from './api-tokens.ts'
 import { apiErrorBody, PortalError } from './api-reply.ts'
 import { authenticateBearer, PORTAL_PREFIX } from './auth.ts'
+import type { SessionCookieReader } from '../console/session.ts'
 import { logRefusal } from './server-writes.ts'
 import type { ServerKind } from './kinds.ts'
 import { actingNamespace, tenancyOf, withoutNamespace } from './tenancy.ts'
@@ -36,6 +38,8 @@ export const CONSOLE_PROTOCOL = 'zlh.console'
 export interface AgentConsoleDeps {
   agents: AgentLocator
   tokens: ApiTokenStore
+  /** The web console's session cookie: accepted on an upgrade whose Origin is the gateway's own. */
+  sessions?: SessionCookieReader
   /** The portal's namespace: home of tokens issued without namespaces. */
   namespace: string
   onError?: (err: unknown, server: string) => void
@@ -105,7 +109,12 @@ export class AgentConsoleProxy {
   ): Promise<void> {
     const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim())
     const fromProtocol = offered.find((p) => p.startsWith(BEARER_PROTOCOL))?.slice(BEARER_PROTOCOL.length)
-    const principal = authenticateBearer(this.#deps.tokens, req.headers, fromProtocol)
+    let principal = authenticateBearer(this.#deps.tokens, req.headers, fromProtocol)
+    if (!principal && req.headers.authorization === undefined && fromProtocol === undefined && this.#deps.sessions) {
+      const session = await this.#deps.sessions.authenticate(req.headers, 'websocket')
+      if (session && 'refused' in session) throw new PortalError('ZLH_GW_CONSOLE_CSRF', session.refused)
+      principal = this.#deps.tokens.authenticate(session?.token)
+    }
     if (!principal) throw new PortalError('ZLH_GW_API_UNAUTHENTICATED')
     if (!target) throw new PortalError('ZLH_GW_API_NO_ROUTE', 'no WebSocket is served at this path')
     if (!hasScope(principal, 'console')) throw new PortalError('ZLH_GW_API_FORBIDDEN', 'scope "console" is required')

@@ -10,11 +10,15 @@
 //  - an unknown path or method under the portal, with a valid token → the not-found handler (404).
 // The console WebSocket upgrade (agent-console.ts), which fastify does not route, uses
 // `authenticateBearer` on the same tokens.
+// Without an Authorization header, the web console's session cookie (console/session.ts) stands
+// for its sealed token when a `sessions` reader is given: only with the session's X-ZLH-CSRF
+// header (else 403 ZLH_GW_CONSOLE_CSRF); a forged or expired cookie is no token (401).
 
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { IncomingHttpHeaders } from 'node:http'
 import { hasScope, type ApiTokenStore, type Principal, type Scope } from './api-tokens.ts'
 import { sendApiError } from './api-reply.ts'
+import type { SessionCookieReader } from '../console/session.ts'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -41,12 +45,20 @@ export function authenticateBearer(tokens: ApiTokenStore, headers: IncomingHttpH
 }
 
 /** The portal plugin's onRequest hook (see the header). */
-export function authenticateRoute(tokens: ApiTokenStore): (req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
+export function authenticateRoute(
+  tokens: ApiTokenStore,
+  sessions?: SessionCookieReader,
+): (req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
   return async (req, reply) => {
     // The not-found handler has no route, hence no scope: any valid token may learn it is a 404.
     const scope = req.is404 ? undefined : req.routeOptions.config.scope
     if (scope === null) return undefined
-    const principal = authenticateBearer(tokens, req.headers)
+    let principal = authenticateBearer(tokens, req.headers)
+    if (!principal && req.headers.authorization === undefined && sessions) {
+      const session = await sessions.authenticate(req.headers, 'api')
+      if (session && 'refused' in session) return sendApiError(reply, 'ZLH_GW_CONSOLE_CSRF', session.refused)
+      principal = tokens.authenticate(session?.token)
+    }
     if (!principal) {
       reply.header('www-authenticate', 'Bearer realm="zlh"')
       return sendApiError(reply, 'ZLH_GW_API_UNAUTHENTICATED')

@@ -22,6 +22,7 @@ import { AgentConsoleProxy } from './agent-console.ts'
 import { agentFileRoutes } from './agent-files.ts'
 import { apiErrorBody, PortalError, sendApiError } from './api-reply.ts'
 import type { ApiTokenStore } from './api-tokens.ts'
+import type { SessionCookieReader } from '../console/session.ts'
 import { authenticateRoute, PORTAL_PREFIX } from './auth.ts'
 import { catalogRoutes } from './catalog-routes.ts'
 import { eventRoutes, EventStreams } from './events-routes.ts'
@@ -48,6 +49,8 @@ export interface PortalDeps {
   agents?: AgentLocatorOptions
   /** Called when a DevServer's console is opened or typed in (IDE activity for spec.idle). */
   onDevConsoleActivity?: (namespace: string, name: string) => void
+  /** The web console's session cookie, accepted in place of a bearer token (auth.ts); absent: bearer tokens only. */
+  sessions?: SessionCookieReader
 }
 
 export interface Portal {
@@ -76,7 +79,7 @@ export async function registerPortal(app: FastifyInstance, deps: PortalDeps): Pr
         hideUntagged: false,
       })
       // First: every route below, and the not-found handler, run it before anything else.
-      portal.addHook('onRequest', authenticateRoute(deps.tokens))
+      portal.addHook('onRequest', authenticateRoute(deps.tokens, deps.sessions))
       portal.setNotFoundHandler((req, reply) => sendApiError(reply, 'ZLH_GW_API_NO_ROUTE', `no ${req.method} route at this path`))
       portal.setErrorHandler((thrown: FastifyError, req, reply) => {
         // An API server refusal no handler translated is translated here (a 403 keeps its verb and resource).
@@ -127,6 +130,7 @@ export async function registerPortal(app: FastifyInstance, deps: PortalDeps): Pr
   const consoles = new AgentConsoleProxy({
     agents,
     tokens: deps.tokens,
+    sessions: deps.sessions,
     namespace: deps.namespace,
     onDevConsoleActivity: deps.onDevConsoleActivity,
     log: app.log,
