@@ -43,7 +43,7 @@ export interface MinecraftFrontDoor {
   listen(port: number, host?: string): Promise<AddressInfo>
   /** Stops accepting; held and proxied connections live on. */
   stopListening(): Promise<void>
-  /** Stops accepting and destroys every connection. */
+  /** Stops accepting and destroys every connection; resolves once every client socket has closed. */
   close(): Promise<void>
   /** Client connections open now. */
   readonly connections: number
@@ -95,13 +95,19 @@ export function createMinecraftFrontDoor(options: FrontDoorOptions): MinecraftFr
           if (server === listening) server = undefined
           reject(error)
         })
-        listening.listen(port, host, () => resolve(listening.address() as AddressInfo))
+        listening.listen(port, host, () => {
+          // Later errors are accept failures (EMFILE and the like): the listener stays, the client is gone.
+          listening.on('error', () => {})
+          resolve(listening.address() as AddressInfo)
+        })
       })
     },
     stopListening,
     async close() {
       await stopListening()
+      const closed = [...open].map((socket) => new Promise((resolve) => socket.once('close', resolve)))
       for (const socket of open) socket.destroy()
+      await Promise.all(closed)
     },
     get connections() {
       return open.size

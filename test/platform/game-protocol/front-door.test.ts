@@ -338,3 +338,31 @@ t.test('proxy: half-close passes through and a backend reply after it still arri
   )
   await drained(door)
 })
+
+t.test('close() destroys held and proxied connections and their backends, and resolves once they are closed', async (t) => {
+  const backendSockets = new Set<net.Socket>()
+  const backend = net.createServer((socket) => {
+    backendSockets.add(socket)
+    socket.on('close', () => backendSockets.delete(socket))
+    socket.resume()
+  })
+  await new Promise<void>((resolve) => backend.listen(0, loopback, resolve))
+  t.teardown(() => new Promise<void>((resolve) => backend.close(() => resolve())))
+  const target = { host: loopback, port: (backend.address() as net.AddressInfo).port }
+  const door = createMinecraftFrontDoor({
+    decide: (handshake) =>
+      handshake.host === 'held' ? sleeping({ wake: () => new Promise<Backend>(() => {}) }) : { action: 'proxy', backend: target },
+  })
+  const { port } = await door.listen(0, loopback)
+  const proxied = await rawConnect(port)
+  proxied.socket.write(login(port, 'proxied'))
+  const held = await rawConnect(port)
+  held.socket.write(login(port, 'held'))
+  await until(() => door.held === 1 && backendSockets.size === 1, 'one held login and one piped connection')
+  await door.close()
+  t.equal(door.connections, 0)
+  t.equal(door.held, 0)
+  await proxied.closed()
+  await held.closed()
+  await until(() => backendSockets.size === 0, 'the backend connection to close')
+})
