@@ -69,9 +69,21 @@ export interface BotResult {
   client: mc.Client
 }
 
+/** Where a client connects (`address`, default 127.0.0.1) and the host name its handshake carries (`host`, default the address). */
+export interface Via {
+  host?: string
+  address?: string
+}
+
+/** minecraft-protocol options that connect to `via.address` while the handshake names `via.host` (no DNS). */
+function viaOptions(port: number, via: Via): { host: string; port: number; connect: (client: mc.Client) => void } {
+  const address = via.address ?? '127.0.0.1'
+  return { host: via.host ?? address, port, connect: (client) => client.setSocket(net.connect(port, address)) }
+}
+
 /** Logs a bot in (offline mode) and resolves when it plays, is disconnected, or its connection ends. */
-export function joinBot(port: number, username: string, host = '127.0.0.1'): Promise<BotResult> {
-  const client = mc.createClient({ host, port, username, auth: 'offline', version: MC_VERSION } as mc.ClientOptions)
+export function joinBot(port: number, username: string, via: Via = {}): Promise<BotResult> {
+  const client = mc.createClient({ ...viaOptions(port, via), username, auth: 'offline', version: MC_VERSION } as mc.ClientOptions)
   return new Promise((resolve) => {
     client.on('state', (state: string) => {
       if (state === 'play') resolve({ outcome: 'play', client })
@@ -89,6 +101,11 @@ export function joinBot(port: number, username: string, host = '127.0.0.1'): Pro
     client.on('error', (error: Error) => resolve({ outcome: 'error', reason: error.message, client }))
     client.on('end', (reason: string) => resolve({ outcome: 'ended', reason, client }))
   })
+}
+
+/** minecraft-protocol's ping() (status, then ping/pong) through `via`. */
+export async function pingVia(port: number, via: Via = {}, timeoutMs = 5000): Promise<any> {
+  return mc.ping({ ...viaOptions(port, via), version: MC_VERSION, closeTimeout: timeoutMs } as mc.PingOptions)
 }
 
 export interface RawClient {
