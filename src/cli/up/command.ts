@@ -4,7 +4,7 @@ import type { Command } from 'commander'
 import { Progress } from '../progress.ts'
 import { alive, readRuntime, resolveStateDir, stateLayout } from '../state-dir.ts'
 import { join } from 'node:path'
-import { LXC_DEFAULTS, startSystem, type RunningSystem, type UpProvider } from './system.ts'
+import { LXC_DEFAULTS, MINECRAFT_ROUTER_PORT, startSystem, type RunningSystem, type UpProvider } from './system.ts'
 import { trustCommand } from './tls.ts'
 
 export const READY_PREFIX = 'export KUBECONFIG='
@@ -23,6 +23,8 @@ function nextSteps(sys: RunningSystem): string {
     `Portal API: ${sys.gatewayUrl}/api/servers`,
     `  admin token: ${sys.adminToken}`,
     `  curl --cacert ${sys.caFile} -H "Authorization: Bearer ${sys.adminToken}" ${sys.gatewayUrl}/api/servers`,
+    `Minecraft: every GameServer at ${sys.minecraftAddress}, by name: <name>.<namespace>.${sys.ideSuffix} (<name>.${sys.ideSuffix} in default)`,
+    `  e.g. the example: squid.default.${sys.ideSuffix}:${sys.minecraftAddress.split(':').pop()} in the game's server address (asleep: a join wakes it)`,
     'Browser IDE: kubectl apply -f manifests/examples/devserver.yaml && npx zlh ide workbench',
     `  trust the local CA once (no certificate warning on https://dev-<vmid>.localhost): ${trustCommand(sys.caFile)}`,
     `Dashboard: npx zlh status    Logs: ${sys.layout.logs}`,
@@ -46,6 +48,10 @@ export function registerUpCommand(program: Command): void {
     .option('--lxc-path <dir>', "lxc: the containers' directory (default <state-dir>/lxc)")
     .option('--lxc-bridge <name>', 'lxc: the host bridge to create and attach containers to', LXC_DEFAULTS.bridge)
     .option('--lxc-subnet <cidr>', 'lxc: IPv4 subnet of the bridge (the host takes its first address)', LXC_DEFAULTS.subnet)
+    .option(
+      '--minecraft-port <port>',
+      `loopback port of the gateway's Minecraft router (0: any; default ${MINECRAFT_ROUTER_PORT} when free, else any)`,
+    )
     .action(
       async (o: {
         stateDir?: string
@@ -55,6 +61,7 @@ export function registerUpCommand(program: Command): void {
         lxcPath?: string
         lxcBridge: string
         lxcSubnet: string
+        minecraftPort?: string
       }) => {
         const stateDir = resolveStateDir(o.stateDir)
         if (o.provider !== 'process' && o.provider !== 'lxc') {
@@ -67,6 +74,11 @@ export function registerUpCommand(program: Command): void {
           o.provider === 'lxc'
             ? { type: 'lxc', lxcpath: o.lxcPath ?? join(stateDir, 'lxc'), bridge: o.lxcBridge, subnet: o.lxcSubnet }
             : { type: 'process' }
+        const minecraftPort = o.minecraftPort === undefined ? undefined : Number(o.minecraftPort)
+        if (minecraftPort !== undefined && !(Number.isInteger(minecraftPort) && minecraftPort >= 0 && minecraftPort <= 65535)) {
+          console.error(`zlh up: --minecraft-port ${o.minecraftPort}: want a port number 0-65535 (0: any free port)`)
+          process.exit(2)
+        }
         const progress = new Progress({ json: o.json })
         const other = readRuntime(stateLayout(stateDir)).pid
         if (other !== undefined && other !== process.pid && alive(other)) {
@@ -77,7 +89,7 @@ export function registerUpCommand(program: Command): void {
         }
         let sys: RunningSystem
         try {
-          sys = await startSystem({ stateDir, progress, codeServer: o.codeServer, provider })
+          sys = await startSystem({ stateDir, progress, codeServer: o.codeServer, provider, minecraftPort })
         } catch (err) {
           console.error(`zlh up: ${(err as Error).message}`)
           console.error(`logs are in ${stateLayout(stateDir).logs}; fix the cause and run again`)
@@ -89,6 +101,7 @@ export function registerUpCommand(program: Command): void {
             export: `${READY_PREFIX}${sys.layout.kubeconfig}`,
             apiUrl: sys.api.url,
             gatewayUrl: sys.gatewayUrl,
+            minecraftAddress: sys.minecraftAddress,
             caFile: sys.caFile,
             stateDir,
             viewKubeconfig: sys.viewKubeconfig,

@@ -13,9 +13,9 @@
 //     first and the artifact server listens on its address: the one host address a container reaches.
 //  3. ServiceAccount tokens (TokenRequest, rotated while running) and kubeconfigs for zlh-controller
 //     and zlh-gateway in <state>/credentials; the people's read-only kubeconfig <state>/kubeconfig-view.
-//  4. Gateway (as zlh-gateway; logs to <state>/logs/gateway.log), controller (as zlh-controller;
-//     logs to <state>/logs/controller.log); code-server built on demand into the per-user cache
-//     (code-server.ts; logs/artifacts.log).
+//  4. Gateway (as zlh-gateway; logs to <state>/logs/gateway.log) and its Minecraft router on loopback
+//     (MINECRAFT_ROUTER_PORT), controller (as zlh-controller; logs to <state>/logs/controller.log);
+//     code-server built on demand into the per-user cache (code-server.ts; logs/artifacts.log).
 //  5. up.json records pid and ports; the next start reuses them.
 // Guarantees: stop() stops controller, gateway, artifact server and API server in that order and
 // leaves the servers' containers (agents, games) running: the next start adopts them.
@@ -27,6 +27,7 @@ import { createApiServer, type ApiServer } from '../../apiserver/index.ts'
 import { Client, serverSideApply, type KObject } from '../../runtime/index.ts'
 import { CONTAINERPROVIDER, startController, type RunningController } from '../../../controller/index.ts'
 import { startGatewayService, type GatewayService } from '../../gateway/service.ts'
+import { startMinecraftRouter } from '../../gateway/minecraft/index.ts'
 import type { ArtifactServer } from '../artifacts/index.ts'
 import { catalogFor, localArtifacts, serveArtifacts } from './artifacts.ts'
 import { ensureBridge, hostAddress, parseSubnet } from '../../providers/lxc/network.ts'
@@ -43,6 +44,9 @@ import { ServiceAccountCredentials } from './service-account-credentials.ts'
 const projectDir = join(import.meta.dirname, '..', '..', '..')
 export const FIELD_MANAGER = 'zlh-up'
 export const IDE_SUFFIX = 'localhost'
+/** The gateway's Minecraft router on loopback: not 25565 (the example GameServer's own port on the host
+ * with the process provider) nor 25575 (RCON's); the next start takes it again when free, else any. */
+export const MINECRAFT_ROUTER_PORT = 25500
 
 export interface SystemOptions {
   stateDir: string
@@ -54,6 +58,8 @@ export interface SystemOptions {
   codeServerBuild?: Partial<Omit<OnDemandOptions, 'client' | 'artifacts' | 'outDir' | 'progress' | 'log'>>
   /** Where servers' containers run (default: process, the zero-setup `local` provider). */
   provider?: UpProvider
+  /** Loopback port of the gateway's Minecraft router (0: any); default MINECRAFT_ROUTER_PORT when free, else any. */
+  minecraftPort?: number
 }
 
 /** The default provider of this start: `local` (processes) or `lxc` (real containers; root). */
@@ -66,6 +72,9 @@ export interface RunningSystem {
   api: ApiServer
   gatewayUrl: string
   portalUrl: string
+  /** `127.0.0.1:<port>` of the gateway's Minecraft router; players connect to `<server>.<namespace>.<ideSuffix>` there. */
+  minecraftAddress: string
+  ideSuffix: string
   adminToken: string
   caFile: string
   /** The people's read-only kubeconfig (ClusterRole view), when the API server has a reader token. */
@@ -208,6 +217,7 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       key: readFileSync(join(pkiDir(layout.apiserver), 'server.key')),
     }
     const gatewayClient = Client.fromKubeConfigFile(gatewayCreds.kubeconfig)
+    const gatewayLog = fileLogger(layout, 'gateway')
     stops.push(async () => gatewayClient.close())
     const gateway: GatewayService = await progress.step('starting the gateway', async () =>
       startGatewayService({
@@ -218,10 +228,23 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
         publicScheme: 'https',
         publicPort: 'listen',
         adminTokenFile: layout.adminTokenFile,
-        logger: fileLogger(layout, 'gateway'),
+        logger: gatewayLog,
       }),
     )
     stops.push(() => gateway.close())
+    // An explicit port is taken as given (busy: the start fails saying so); the default falls back to any.
+    const minecraftPort = opts.minecraftPort ?? (await reusablePort(MINECRAFT_ROUTER_PORT))
+    const minecraft = await progress.step('starting the Minecraft router', () =>
+      startMinecraftRouter({
+        listen: { host: '127.0.0.1', port: minecraftPort },
+        cache: gateway.informers,
+        client: gatewayClient,
+        suffix: ideSuffix,
+        systemNamespace: 'zlh-system',
+        log: gatewayLog,
+      }),
+    )
+    stops.push(() => minecraft.close())
 
     // After the gateway, so the IDE URLs the controller writes into DevServer status carry its port.
     const controller: RunningController = await progress.step('starting the controller', async () =>
@@ -267,6 +290,8 @@ export async function startSystem(opts: SystemOptions): Promise<RunningSystem> {
       api,
       gatewayUrl,
       portalUrl: `${gatewayUrl}/api/servers`,
+      minecraftAddress: `127.0.0.1:${minecraft.address.port}`,
+      ideSuffix,
       adminToken,
       caFile: join(pkiDir(layout.apiserver), 'ca.crt'),
       viewKubeconfig,

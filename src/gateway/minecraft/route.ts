@@ -21,7 +21,8 @@ export type GameRoute =
   | { kind: 'down'; phase: string }
 
 const DEFAULT_GAME_PORT = 25565
-const COMING_UP = new Set(['Pending', 'Provisioning', 'Installing', 'Starting'])
+// Sleeping without status.sleep: a wake cleared the sleep and the driver has not yet moved the phase on.
+const COMING_UP = new Set(['Pending', 'Provisioning', 'Installing', 'Starting', 'Sleeping'])
 /** A DNS name (labels of letters, digits and hyphens) as a status.address may hold one. */
 const DNS_NAME = /^(?=.{1,253}$)([a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([-a-zA-Z0-9]{0,61}[a-zA-Z0-9])?)*$/
 
