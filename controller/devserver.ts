@@ -106,7 +106,7 @@ export const devServerKind: ServerKind<DevServer, DevServerStatus, CodeServerRun
     stopAfterSeconds: (ds) => ds.spec.idle?.stopAfterSeconds,
     idleSince: ({ obj, out }) => devIdleSince(obj.metadata.annotations, out.conds.get('Ready')),
     idleOf: 'no IDE traffic',
-    asleepConditions: (ds, conds) => {
+    asleepStatus: (ds, { conds }) => {
       if (codeServerWanted(ds)) conds.set('CodeServerReady', 'False', Reason.Sleeping, 'the container sleeps (spec.idle)')
     },
   },

@@ -19,7 +19,7 @@ import type { ServerKind } from './server-kind.ts'
 import { serverReconciler } from './server-lifecycle.ts'
 import { probeReportsPlayers } from './steps/game-players.ts'
 import { observeGame } from './steps/observe-game.ts'
-import { scheduledRestarts } from './steps/schedule.ts'
+import { recordSchedule, scheduledRestarts } from './steps/schedule.ts'
 import { runGame, stopTimeoutMs, type GameRun } from './steps/run-game.ts'
 
 export function runtimeRefsOf(gs: GameServer): RuntimeRef[] {
@@ -60,6 +60,12 @@ export const gameServerKind: ServerKind<GameServer, GameServerStatus, GameRun> =
         ? Math.max(Date.parse(info.idleSince), Date.parse(obj.metadata.annotations?.[WAKE_REQUESTED_ANNOTATION] ?? '') || 0)
         : undefined,
     idleOf: 'no players',
+    // Asleep: no players to report; the schedule's next time is still computed (nothing is restarted).
+    asleepStatus: (gs, out, deps) => {
+      out.status.players = undefined
+      deps.metrics.setPlayers(gs.metadata.namespace as string, gs.metadata.name as string, undefined)
+      recordSchedule(gs, out, deps)
+    },
   },
 }
 

@@ -22,6 +22,8 @@ import type { GameServer } from '../kinds.ts'
 import type { GameRun } from './run-game.ts'
 import { stopTimeoutMs } from './run-game.ts'
 import type { Installed } from './scope.ts'
+import type { ReconcilerDeps } from '../reconciler-deps.ts'
+import type { StatusWriter } from '../status-writer.ts'
 
 /** A restart due longer ago than this is skipped, not done late. */
 export const MISSED_GRACE_MS = 10 * 60_000
@@ -57,19 +59,21 @@ function sendCommand(game: AgentGameClient, line: string): Promise<unknown> {
   return game.agent.request('POST', '/game/command', { line }, { timeoutMs: 15_000 })
 }
 
-/** Runs the schedule; returns the game as it is afterwards and when to look again (ms; Infinity: no schedule). */
-export async function scheduledRestarts(
-  s: Installed<GameServer, GameServerStatus>,
-  ran: GameRun,
-): Promise<{ ran: GameRun; lookAgainMs: number }> {
-  const { deps, obj: gs } = s
-  const { status, conds, prev } = s.out
+/**
+ * The schedule's status part, no actions: the next time (status.nextScheduledRestart), or condition
+ * Scheduled False naming the field (one Warning Event per new error). undefined: no usable schedule.
+ */
+export function recordSchedule(
+  gs: GameServer,
+  out: Pick<StatusWriter<GameServerStatus>, 'status' | 'conds'>,
+  deps: Pick<ReconcilerDeps, 'clock' | 'recorder'>,
+): { schedule: GameServerSpecSchedule; next: number; now: number } | undefined {
+  const { status, conds } = out
   const schedule = gs.spec.schedule
-  const unchanged = { ran, lookAgainMs: Infinity }
   if (schedule === undefined) {
     status.nextScheduledRestart = undefined
     conds.remove('Scheduled')
-    return unchanged
+    return undefined
   }
   const job = cronOf(schedule)
   const now = deps.clock.now()
@@ -79,18 +83,35 @@ export async function scheduledRestarts(
     status.nextScheduledRestart = undefined
     if (conds.get('Scheduled')?.message !== message) deps.recorder.event(gs, 'Warning', 'InvalidSchedule', message)
     conds.set('Scheduled', 'False', Reason.InvalidSchedule, message)
-    return unchanged
+    return undefined
   }
-  const running = ran.info.state === 'Running'
   const nextIso = new Date(next).toISOString()
   status.nextScheduledRestart = nextIso
+  const scheduled = conds.get('Scheduled')
+  // The warning sent for this very time stays recorded until the restart.
+  if (!(scheduled?.reason === Reason.WarningSent && scheduled.message.includes(nextIso)))
+    conds.set('Scheduled', 'True', Reason.ScheduleValid, `next restart at ${nextIso}`)
+  return { schedule, next, now }
+}
+
+/** Runs the schedule; returns the game as it is afterwards and when to look again (ms; Infinity: no schedule). */
+export async function scheduledRestarts(
+  s: Installed<GameServer, GameServerStatus>,
+  ran: GameRun,
+): Promise<{ ran: GameRun; lookAgainMs: number }> {
+  const { deps, obj: gs } = s
+  const { conds, prev } = s.out
+  const planned = recordSchedule(gs, s.out, deps)
+  if (planned === undefined) return { ran, lookAgainMs: Infinity }
+  const { schedule, next, now } = planned
+  const nextIso = new Date(next).toISOString()
+  const running = ran.info.state === 'Running'
   const due = prev.nextScheduledRestart === undefined ? undefined : Date.parse(prev.nextScheduledRestart)
   const warningSeconds = schedule.warningSeconds ?? DEFAULT_WARNING_SECONDS
   const warnAt = next - warningSeconds * 1000
   const lookAgainMs = (now < warnAt ? warnAt - now : next - now) + INSTANT_SLACK_MS
 
   if (due !== undefined && due <= now && due !== next) {
-    conds.set('Scheduled', 'True', Reason.ScheduleValid, `next restart at ${nextIso}`)
     if (!running) return { ran, lookAgainMs }
     const dueIso = new Date(due).toISOString()
     if (now - due > MISSED_GRACE_MS) {
@@ -115,8 +136,7 @@ export async function scheduledRestarts(
     return { ran: { ...ran, info }, lookAgainMs }
   }
 
-  const scheduled = conds.get('Scheduled')
-  const warned = scheduled?.reason === Reason.WarningSent && scheduled.message.includes(nextIso)
+  const warned = conds.get('Scheduled')?.reason === Reason.WarningSent
   if (!warned && running && warningSeconds > 0 && now >= warnAt) {
     const line = (schedule.warningCommand ?? DEFAULT_WARNING_COMMAND).replaceAll('{seconds}', String(warningSeconds))
     try {
@@ -128,6 +148,6 @@ export async function scheduledRestarts(
       deps.recorder.event(gs, 'Warning', 'ScheduledRestartWarningFailed', why)
       conds.set('Scheduled', 'True', Reason.WarningSent, `${why}; restart at ${nextIso}`)
     }
-  } else if (!warned) conds.set('Scheduled', 'True', Reason.ScheduleValid, `next restart at ${nextIso}`)
+  }
   return { ran, lookAgainMs }
 }

@@ -18,7 +18,8 @@ import { WAKE_REQUESTED_ANNOTATION, type EffectiveGameSpec, type GameInfo } from
 import { readAgentToken } from '../agent-token.ts'
 import { Reason } from '../condition-reasons.ts'
 import type { ServerKind } from '../server-kind.ts'
-import type { ConditionSet } from '../status-writer.ts'
+import type { ReconcilerDeps } from '../reconciler-deps.ts'
+import type { StatusWriter } from '../status-writer.ts'
 import type { Installed, ServerScope } from './scope.ts'
 import type { ServerObject, ServerStatus } from './server-object.ts'
 
@@ -39,8 +40,9 @@ export interface ContainerSleepPolicy<T, S, Ran> {
   idleSince(s: Installed<T, S>, ran: Ran): number | undefined
   /** What the server was idle of, for status.sleep.reason and the Event (e.g. "no players"). */
   idleOf: string
-  /** Conditions a sleeping server reports besides Ready. */
-  asleepConditions?(obj: T, conds: ConditionSet): void
+  /** What a sleeping server reports besides phase, Ready and status.sleep: its own conditions, and
+   * fields that mean nothing while asleep removed (e.g. players). No calls to the agent: it is stopped. */
+  asleepStatus?(obj: T, out: StatusWriter<S>, deps: ReconcilerDeps): void
 }
 
 /** The wake request (annotation value) when it is later than `since`, else undefined. */
@@ -130,7 +132,7 @@ export async function containerAsleep<T extends ServerObject, S extends ServerSt
   stopWatch()
   out.status.phase = 'Sleeping'
   out.conds.set('Ready', 'False', Reason.Sleeping, asleepMessage(sleep))
-  kind.containerSleep?.asleepConditions?.(obj, out.conds)
+  kind.containerSleep?.asleepStatus?.(obj, out, deps)
   await out.write()
   return { requeueAfter: ASLEEP_REQUEUE_MS }
 }
@@ -177,7 +179,7 @@ export async function sleepWhenIdle<T extends ServerObject, S extends ServerStat
   out.status.sleep = sleep
   out.status.phase = 'Sleeping'
   out.conds.set('Ready', 'False', Reason.Sleeping, asleepMessage(sleep))
-  policy.asleepConditions?.(obj, out.conds)
+  policy.asleepStatus?.(obj, out, deps)
   deps.recorder.event(obj, 'Normal', 'Sleeping', `container ${container.vmid} stopped: ${reason}; a wake request starts it again`)
   return ASLEEP_REQUEUE_MS
 }

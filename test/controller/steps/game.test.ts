@@ -113,3 +113,33 @@ t.test('a crash in backoff: lastCrash, a Crashed Event once, Ready reason Backof
   )
   t.equal(lookAgain, 10_300, 'looked at again just after the restart is due (FakeClock)')
 })
+
+t.test('a hung game caught by the health probe: lastCrash unresponsive, an Unresponsive Event saying the probe failed', async (t) => {
+  const w = await startWorld(t)
+  const s = installedOf<GameServer, GameServerStatus>(w, w.gameServer)
+  const info = {
+    ...w.agent.state.game,
+    state: 'Crashed',
+    configured: true,
+    restarts: 1,
+    nextRestartTime: new Date(w.clock.now() + 30_000).toISOString(),
+    lastCrash: {
+      time: '2026-01-01T00:00:00Z',
+      exitCode: null,
+      signal: 'SIGKILL',
+      uptimeSeconds: 400,
+      classification: 'unresponsive',
+      evidence: 'health probe minecraft failed 3 times: timeout after 5000 ms',
+      logTail: [],
+    },
+  } as GameInfo
+  const wanted = effectiveGameSpec({ server: { command: ['node', 'server.js'], port: 25565 }, game: 'minecraft' })
+  await observeGame(s, { info, wanted, runtimesPresent: true })
+  t.match(s.out.status.lastCrash, { classification: 'unresponsive', signal: 'SIGKILL' })
+  t.match(
+    w.events.filter((e) => e.reason === 'Unresponsive'),
+    [{ type: 'Warning', message: /stopped answering: its health probe failed \(health probe minecraft failed 3 times/ }],
+  )
+  t.equal(w.events.filter((e) => e.reason === 'Crashed').length, 0, 'one Event for it, not also Crashed')
+  t.match(s.out.conds.get('Ready'), { reason: 'Backoff', message: /health probe failed/ })
+})
