@@ -1,13 +1,5 @@
 // The agent's version as reported by GET /status: the package version it was deployed from.
-import { readFileSync } from 'node:fs'
+// Imported (not read at run time), so a bundle of the agent carries the version it was built from.
+import pkg from '../package.json' with { type: 'json' }
 
-function readVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown }
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown'
-  } catch {
-    return 'unknown'
-  }
-}
-
-export const agentVersion: string = readVersion()
+export const agentVersion: string = typeof pkg.version === 'string' ? pkg.version : 'unknown'

@@ -17,7 +17,8 @@ import { isSameProcess } from '../../src/platform/process-identity.ts'
 import { readJson, type ExitInfo, type LaunchConfig, type RunInfo } from './wrapper-protocol.ts'
 import { writeFileDurableSync } from '../../src/platform/durable-file.ts'
 
-const WRAPPER_SCRIPT = path.join(import.meta.dirname, 'wrapper.ts')
+/** The wrapper beside this module: wrapper.ts from the sources, wrapper.cjs beside a bundled agent.cjs (agent-launch.ts). */
+const WRAPPER_SCRIPT = path.join(import.meta.dirname, `wrapper${path.extname(import.meta.filename)}`)
 /** The wrapper listens on this name relative to the run dir (its cwd), so deep roots never hit the 107-byte socket path limit. */
 export const SOCKET_NAME = 'console.sock'
 
@@ -49,6 +50,7 @@ export async function launchRun(
   files: RunFiles,
   cfg: Omit<LaunchConfig, 'socketPath' | 'runFile' | 'exitFile'>,
   timeoutMs = 15_000,
+  wrapperScript = WRAPPER_SCRIPT,
 ): Promise<LaunchResult> {
   mkdirSync(files.dir, { recursive: true, mode: 0o700 })
   rmSync(files.runFile, { force: true })
@@ -56,7 +58,7 @@ export async function launchRun(
   const full: LaunchConfig = { ...cfg, socketPath: files.socketPath, runFile: files.runFile, exitFile: files.exitFile }
   writeFileDurableSync(files.launchFile, JSON.stringify(full))
   const errFd = openSync(files.wrapperLog, 'a', 0o600)
-  const wrapper = spawn(process.execPath, [WRAPPER_SCRIPT, files.launchFile], {
+  const wrapper = spawn(process.execPath, [wrapperScript, files.launchFile], {
     detached: true,
     stdio: ['ignore', 'pipe', errFd],
     cwd: files.dir,

@@ -1,0 +1,58 @@
+// How a provider starts the agent in a container: `node <bundle>/agent.cjs <zlh agent flags>`.
+//
+// The agent and its game wrapper ship as one bundle (src/platform/node-bundle.ts) built from the
+// project's sources the first time a provider needs it and cached in
+// <project>/node_modules/.cache/zlh-agent/<hash of the inputs>/ — never committed. The lxc
+// provider bind-mounts the project, so the same files are seen inside the container.
+// Chosen over running the TypeScript sources (`zlh agent`, kept for development) because the
+// bundle starts in a fraction of the time and memory: one CommonJS file, no type stripping, no
+// module graph (bench/footprint.ts, bench/RESULTS.md "Footprint").
+//
+// Guarantees: the wrapper the agent starts is the bundle's wrapper.cjs, beside agent.cjs
+// (agent/game/launcher.ts picks the wrapper beside itself). One build per process: the first
+// call builds or checks the cache; later calls reuse its answer.
+import path from 'node:path'
+import { bundle } from '../platform/node-bundle.ts'
+
+export interface AgentLaunch {
+  /** the Node binary */
+  command: string
+  /** arguments before the agent's own flags (`--root`, `--listen`, …) */
+  args: string[]
+  /** the bundle's agent and wrapper files */
+  agentScript: string
+  wrapperScript: string
+}
+
+/** Node flags for the agent: a small young generation keeps RSS flat under request bursts and installs. */
+export const AGENT_NODE_FLAGS: readonly string[] = []
+
+/** Where a project's agent bundle is cached. */
+export function agentBundleDir(projectDir: string): string {
+  return path.join(projectDir, 'node_modules', '.cache', 'zlh-agent')
+}
+
+const builds = new Map<string, Promise<AgentLaunch>>()
+
+/** The command that starts the agent of `projectDir` (bundled on first use). */
+export function agentLaunch(projectDir: string, nodePath = process.execPath): Promise<AgentLaunch> {
+  const key = `${projectDir}\0${nodePath}`
+  let launch = builds.get(key)
+  if (!launch) {
+    launch = bundle({
+      entries: { agent: path.join(projectDir, 'agent/bin.ts'), wrapper: path.join(projectDir, 'agent/game/wrapper.ts') },
+      cacheDir: agentBundleDir(projectDir),
+      // Native addon: loaded from the project's node_modules at run time.
+      external: ['@lydell/node-pty'],
+    }).then((b) => ({
+      command: nodePath,
+      args: [...AGENT_NODE_FLAGS, b.files.agent!],
+      agentScript: b.files.agent!,
+      wrapperScript: b.files.wrapper!,
+    }))
+    // A failed build is not remembered: the next call tries again.
+    launch.catch(() => builds.delete(key))
+    builds.set(key, launch)
+  }
+  return launch
+}
