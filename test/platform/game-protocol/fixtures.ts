@@ -1,9 +1,14 @@
 // Fixtures for the game-protocol tests (and the e2e game tests): a real minecraft-protocol server on
 // loopback that lists its players in the server-list sample as vanilla does, a bot that logs in with a real
-// minecraft-protocol client (offline mode) and reports how it ended, a raw TCP client for hostile bytes,
-// and a bounded poll.
+// minecraft-protocol client (offline mode) and reports how it ended, a raw TCP client and server for
+// hostile bytes, a front door opened for one test, and a bounded poll.
 import net from 'node:net'
 import mc from 'minecraft-protocol'
+import type { Test } from 'tap'
+import { createMinecraftFrontDoor, type MinecraftFrontDoor } from '../../../src/platform/game-protocol/front-door.ts'
+import { readPacket, readString, writeHandshake, writePacket, writeString } from '../../../src/platform/game-protocol/minecraft.ts'
+import { ProbeError } from '../../../src/platform/game-protocol/probe.ts'
+import type { FrontDoorDecision, FrontDoorOptions } from '../../../src/platform/game-protocol/types.ts'
 
 /** A version both minecraft-protocol and flying-squid speak. */
 export const MC_VERSION = '1.21.4'
@@ -136,4 +141,87 @@ export async function rawConnect(port: number, host = '127.0.0.1'): Promise<RawC
     received: () => bytes,
     closed: (timeoutMs = 10_000) => until(() => isClosed, 'the server to close the connection', timeoutMs),
   }
+}
+
+const loopback = '127.0.0.1'
+
+/** A front door on a random loopback port, closed at the test's end. */
+export async function openDoor(t: Test, options: FrontDoorOptions): Promise<{ door: MinecraftFrontDoor; port: number }> {
+  const door = createMinecraftFrontDoor(options)
+  const address = await door.listen(0, loopback)
+  t.teardown(() => door.close())
+  return { door, port: address.port }
+}
+
+/** Waits until the door holds no connection and no login. */
+export async function drained(door: MinecraftFrontDoor, what = 'every connection to close'): Promise<void> {
+  await until(() => door.connections === 0 && door.held === 0, what)
+}
+
+export const RETRY_MESSAGE = 'The server is starting: join again in a minute'
+
+export const sleeping = (extra: Partial<Extract<FrontDoorDecision, { action: 'sleeping' }>> = {}): FrontDoorDecision => ({
+  action: 'sleeping',
+  motd: 'Sleeping: join to wake',
+  maxPlayers: 20,
+  retryMessage: RETRY_MESSAGE,
+  ...extra,
+})
+
+/** A handshake (next state login) and a Login Start, as raw bytes. */
+export const loginBytes = (port: number, host = 'survival.games.test'): Buffer =>
+  Buffer.concat([
+    writeHandshake({ protocolVersion: 769, host, port, nextState: 2 }),
+    writePacket(0x00, writeString('raw_bot'), Buffer.alloc(16)),
+  ])
+
+/** The text of a login Disconnect at the start of `bytes`, if one is there. */
+export function disconnectText(bytes: Buffer): string | undefined {
+  const packet = readPacket(bytes, 1 << 20)
+  if (packet === undefined || packet.value.id !== 0x00) return undefined
+  return JSON.parse(readString(packet.value.payload, 0, 1 << 18)!.value).text
+}
+
+/** A raw TCP server that runs `onConnection` per client and counts the connections still open. */
+export async function rawServer(
+  onConnection: (socket: net.Socket) => void,
+): Promise<{ port: number; open: () => number; close: () => Promise<void> }> {
+  const sockets = new Set<net.Socket>()
+  const server = net.createServer((socket) => {
+    sockets.add(socket)
+    socket.on('error', () => {})
+    socket.on('close', () => sockets.delete(socket))
+    onConnection(socket)
+    // Flowing, so the peer's FIN is seen even when nobody reads.
+    socket.resume()
+  })
+  await new Promise<void>((resolve) => server.listen(0, loopback, resolve))
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    open: () => sockets.size,
+    close: async () => {
+      for (const s of sockets) s.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+/** A loopback TCP port nobody listens on (it was free a moment ago). */
+export async function closedPort(): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>((resolve) => server.listen(0, loopback, resolve))
+  const { port } = server.address() as net.AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+/** The ProbeError a probe rejected with (fails when it succeeded or threw something else). */
+export async function probeRejection(promise: Promise<unknown>): Promise<ProbeError> {
+  try {
+    await promise
+  } catch (error) {
+    if (error instanceof ProbeError) return error
+    throw error
+  }
+  throw new Error('the probe succeeded')
 }
