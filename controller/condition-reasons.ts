@@ -51,7 +51,8 @@ export const CONDITION_REASONS = {
   Stopped: 'spec.running is false',
   Sleeping:
     'asleep by spec.idle (no players, or no IDE traffic, for stopAfterSeconds); a login, the IDE URL or the wake annotation wakes it',
-  // SleepReady (spec.idle on a GameServer)
+  // SleepReady (spec.idle; its lastTransitionTime is when the idle clock started counting)
+  IdleClockRunning: 'spec.idle is set: the DevServer sleeps after stopAfterSeconds without IDE traffic',
   PlayersProbed: "the health probe reports players (minecraft, a2s), so spec.idle's idle clock runs",
   NoPlayerProbe: 'spec.idle needs a health probe that reports players (spec.health.probe minecraft or a2s); the server never sleeps',
   // Scheduled (spec.schedule on a GameServer)

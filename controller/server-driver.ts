@@ -44,7 +44,7 @@ export async function driveServer<T extends ServerObject, S extends ServerStatus
     obj,
     key,
     signal,
-    out: statusWriter<S>(deps.client, kind.kind, obj as T & { status?: S }, signal),
+    out: statusWriter<S>(deps.client, kind.kind, obj as T & { status?: S }, signal, deps.clock),
   }
   const { status, conds } = scope.out
   const halt = (h: Halt): Promise<{ requeueAfter: number }> => reportHalt(scope, kind, h)

@@ -4,7 +4,7 @@
 //
 // Guarantees: a field dropped from the status (undefined) is removed with an explicit null in the
 // merge patch; comparison is key-order independent (canonical()).
-import { patchStatus, setCondition, type Client, type Condition } from '../src/runtime/index.ts'
+import { patchStatus, realClock, setCondition, type Client, type Clock, type Condition } from '../src/runtime/index.ts'
 import { FIELD_MANAGER } from './kinds.ts'
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown'
@@ -13,12 +13,19 @@ export type ConditionStatus = 'True' | 'False' | 'Unknown'
 export class ConditionSet {
   list: Condition[]
   readonly #generation: number | undefined
-  constructor(existing: Condition[] | undefined, generation: number | undefined) {
+  readonly #clock: Clock
+  /** `clock` stamps lastTransitionTime (the controller's clock, so idle clocks read one time). */
+  constructor(existing: Condition[] | undefined, generation: number | undefined, clock: Clock = realClock) {
     this.list = existing ?? []
     this.#generation = generation
+    this.#clock = clock
   }
   set(type: string, status: ConditionStatus, reason: string, message: string): void {
-    this.list = setCondition(this.list, { type, status, reason, message, observedGeneration: this.#generation })
+    this.list = setCondition(
+      this.list,
+      { type, status, reason, message, observedGeneration: this.#generation },
+      new Date(this.#clock.now()),
+    )
   }
   get(type: string): Condition | undefined {
     return this.list.find((c) => c.type === type)
@@ -72,10 +79,11 @@ export function statusWriter<S extends { conditions?: Condition[]; observedGener
   kind: Parameters<typeof patchStatus>[1],
   obj: { metadata: { name?: string; namespace?: string; generation?: number }; status?: S },
   signal: AbortSignal,
+  clock: Clock = realClock,
 ): StatusWriter<S> {
   const prev = obj.status ?? ({} as S)
   const status: S = { ...prev, observedGeneration: obj.metadata.generation }
-  const conds = new ConditionSet(prev.conditions, obj.metadata.generation)
+  const conds = new ConditionSet(prev.conditions, obj.metadata.generation, clock)
   let written = prev
   const write = async (): Promise<void> => {
     status.conditions = conds.list

@@ -44,5 +44,8 @@ export async function observeDevServer(s: Installed<DevServer, DevServerStatus>,
     status.phase = cs.state?.phase === 'Crashed' ? (cs.state.nextRestartAt ? 'Backoff' : 'Crashed') : 'Starting'
     conds.set('Ready', 'False', Reason.CodeServerNotReady, conds.get('CodeServerReady')?.message ?? 'code-server not ready')
   }
+  const idle = s.obj.spec.idle
+  if (idle === undefined) conds.remove('SleepReady')
+  else conds.set('SleepReady', 'True', Reason.IdleClockRunning, `the container sleeps after ${idle.stopAfterSeconds} s without IDE traffic`)
   return status.phase === 'Running' ? 60_000 : 1000
 }

@@ -7,7 +7,8 @@
 //  - Container level (GameServer level container, every DevServer with spec.idle): once the server has
 //    been idle for stopAfterSeconds (a GameServer: the agent's idleSince, counted only with a probe that
 //    reports players; a DevServer: the later of its last IDE traffic, LAST_ACTIVITY_ANNOTATION, and the
-//    time it last became Ready), the workload is stopped gracefully through the agent, then the container
+//    time it last became Ready; both: no earlier than the last wake request and the time condition
+//    SleepReady became True, i.e. spec.idle was set), the workload is stopped gracefully through the agent, then the container
 //    through the provider (stopped, never deleted), status.sleep {level: container}. While asleep the
 //    driver provisions and starts nothing; it wakes on a wake request (WAKE_REQUESTED_ANNOTATION later
 //    than status.sleep.since), on spec.idle removed, or clears the sleep when spec.running is false.
@@ -155,8 +156,12 @@ export async function sleepWhenIdle<T extends ServerObject, S extends ServerStat
   const policy = kind.containerSleep
   const stopAfterSeconds = policy?.stopAfterSeconds(s.obj)
   if (policy === undefined || stopAfterSeconds === undefined || s.out.status.phase !== 'Running') return Infinity
-  const idleSince = policy.idleSince(s, ran)
-  if (idleSince === undefined) return Infinity
+  // The idle clock runs only once SleepReady is True, and counts from then at the earliest (idle
+  // added to a server that has been quiet for days does not put it to sleep at once).
+  const armed = s.out.conds.get('SleepReady')
+  const reported = policy.idleSince(s, ran)
+  if (armed?.status !== 'True' || reported === undefined) return Infinity
+  const idleSince = Math.max(reported, Date.parse(armed.lastTransitionTime) || 0)
   const now = s.deps.clock.now()
   const deadline = idleSince + stopAfterSeconds * 1000
   if (now < deadline) return deadline - now + DEADLINE_SLACK_MS

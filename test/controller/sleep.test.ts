@@ -133,18 +133,20 @@ t.test(
   async (t) => {
     const w = await gameWorld(t, { idle: { stopAfterSeconds: 60, level: 'container' }, schedule: { restart: '0 4 * * *' } })
     await driveGame(w)
+    // The idle clock counts from when SleepReady became True (that first reconcile) at the earliest.
+    w.clock.advance(30_000)
     w.agent.state.game = {
       ...w.agent.state.game,
       state: 'Running',
       players: { online: 0, max: 20, observedTime: new Date(w.clock.now()).toISOString() },
-      idleSince: new Date(w.clock.now() - 20_000).toISOString(),
+      idleSince: new Date(w.clock.now() - 3600_000).toISOString(),
     }
     let r = await driveGame(w)
     t.equal(r.gs.status?.phase, 'Running')
-    t.equal(r.requeueAfter, 40_250, 'looked at again when the idle deadline passes')
+    t.equal(r.requeueAfter, 30_250, 'idle for an hour by the agent, but counted from SleepReady: looked at again when that deadline passes')
     t.notOk(w.backend.calls.includes('stop'))
 
-    w.clock.advance(40_250)
+    w.clock.advance(30_250)
     r = await driveGame(w)
     let status = r.gs.status as GameServerStatus
     t.equal(w.agent.count('POST /game/stop'), 1, 'the game stopped gracefully through the agent')

@@ -122,6 +122,7 @@ export function scopeOf<T extends GameServer | DevServer, S extends ServerStatus
       kind,
       obj as unknown as { metadata: { name?: string; namespace?: string; generation?: number }; status?: S },
       signal,
+      world.deps.clock,
     ),
   }
 }
