@@ -75,11 +75,14 @@ export function ServerDetail({ route, session }) {
   const [deleting, setDeleting] = useState(false)
   const [specError, setSpecError] = useState('')
 
+  // Read once the server is known: a name this token cannot see is never asked for (no 404 noise).
+  const known = server !== undefined
   useEffect(() => {
+    if (!known) return
     api('GET', serverPath(kind, namespace, name))
       .then(rememberSpec)
       .catch((err) => setSpecError(err.status === 404 ? '' : err.message))
-  }, [kind, namespace, name])
+  }, [kind, namespace, name, known])
 
   if (!server) {
     return html`<section class="panel">
