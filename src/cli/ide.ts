@@ -1,5 +1,6 @@
 // `zlh ide <devserver>`: waits for the DevServer to be Ready (progress), asks the portal API for
-// a one-time IDE token (POST /api/dev/:name/ide-token) and prints (or opens) the IDE link.
+// a one-time IDE token (POST /api/dev/:name/ide-token) and prints (or opens) the IDE link. A
+// sleeping DevServer (spec.idle) gets its link at once: opening it wakes the DevServer.
 // The link carries a short-lived single-use token; the API token itself is never printed.
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
@@ -48,6 +49,7 @@ export async function ideCommand(name: string, o: Opts): Promise<void> {
           }
           const ready = body.ready === true || body.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')
           if (ready) return
+          if (body.phase === 'Sleeping') return detail('asleep: opening the link wakes it')
           const notReady = body.conditions?.find((c) => c.status !== 'True')
           detail(`${body.phase ?? 'Pending'}${notReady?.message ? `: ${notReady.message.slice(0, 80)}` : ''}`)
         } else if (r.status === 401 || r.status === 403)

@@ -69,6 +69,9 @@ export class IdeSleepWake {
       else void this.sendStatus(res, route)
       return true
     }
+    // Asleep and waking DevServers are never Ready (the controller says Ready False from going to
+    // sleep until woken and up): a ready route is the hot path and looks at nothing else.
+    if (route.ready) return false
     const dev = this.devOf(route)
     if (!dev) return false
     const state = sleepStateOf(dev)
@@ -84,6 +87,7 @@ export class IdeSleepWake {
 
   /** Why a WebSocket upgrade to this DevServer is refused now (asleep or waking), or undefined. */
   upgradeRefusal(route: ResolvedRoute): GatewayErrorCode | undefined {
+    if (route.ready) return undefined
     const dev = this.devOf(route)
     return dev && sleepStateOf(dev) !== 'awake' ? 'ZLH_GW_IDE_DEVSERVER_SLEEPING' : undefined
   }

@@ -1,6 +1,7 @@
 // POST /api/dev/:name/ide-token → {url, expiresAt}: a one-time link (≤ 60 s) that signs the caller
 // in to that dev server's IDE. Needs the `ide` scope; the DevServer must exist, have a vmid and
-// be Ready. The token is bound to the DevServer this handler read (vmid and metadata.uid), the
+// be Ready, or asleep (spec.idle: opening the link wakes it, ../ide/sleep-wake.ts). The token is
+// bound to the DevServer this handler read (vmid and metadata.uid), the
 // caller's user and the caller's API token id: the IDE session it opens ends when that DevServer
 // is deleted or replaced, or that API token is revoked. The IDE proxy redeems it. Only for a
 // DevServer the caller may reach (tenancy.ts): one in another tenant's namespace is a 404 exactly
@@ -38,7 +39,8 @@ export const ideRoutes: FastifyPluginAsync<IdeRoutesDeps> = async (app, deps) =>
       const dev = await getReachableServer(deps.client, req, deps.namespace, 'DevServer', req.params.name)
       if (!dev) throw new PortalError('ZLH_GW_API_NOT_FOUND', `no DevServer named "${req.params.name}"`)
       const vmid = dev.status?.vmid
-      if (typeof vmid !== 'number' || !isConditionTrue(dev, 'Ready')) {
+      const asleep = dev.status?.phase === 'Sleeping' || dev.status?.sleep !== undefined
+      if (typeof vmid !== 'number' || !(isConditionTrue(dev, 'Ready') || asleep)) {
         throw new PortalError('ZLH_GW_API_NOT_READY', `DevServer "${req.params.name}" is ${dev.status?.phase ?? 'Pending'}, not Ready`)
       }
       const uid = dev.metadata?.uid

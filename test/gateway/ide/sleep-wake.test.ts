@@ -154,3 +154,32 @@ t.test('a DevServer unready for another reason after a wake gets the usual not-r
   t.equal(r.status, 503)
   t.equal(r.headers['x-zlh-error'], 'ZLH_GW_IDE_DEVSERVER_NOT_READY')
 })
+
+t.test('the portal hands out a link for a sleeping DevServer; the link opens the starting page and wakes it', async (t) => {
+  const s = await startSleepEnv(t)
+  await s.devServer('box', 604, 30)
+  await s.sleep('box', 604)
+  const { token } = await s.svc.tokens.issue('alice', ['ide'])
+  const r = await fetch(`${s.svc.gateway.url}/api/dev/box/ide-token`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: '{}',
+  })
+  t.equal(r.status, 200, 'a link, although the DevServer is not Ready (opening it wakes it)')
+  const link = new URL(((await r.json()) as { url: string }).url)
+  const redeem = await send(s.svc.gateway, { host: link.host, path: link.pathname + link.search })
+  t.equal(redeem.status, 302)
+  const cookie = redeem.headers['set-cookie']![0]!.split(';')[0]!
+  const page = await send(s.svc.gateway, { host: link.host, path: '/', headers: { cookie } })
+  t.equal(page.headers['x-zlh-error'], 'ZLH_GW_IDE_DEVSERVER_WAKING')
+  await waitFor(() => s.wakeWrites('box').length === 1, 'the wake write')
+  // Stopped (not asleep) and not Ready: still no link.
+  await s.setStatus('box', { phase: 'Stopped', sleep: null })
+  await waitFor(() => s.svc.informers.devs.store.getByName('box', 'default')?.status?.phase === 'Stopped', 'Stopped')
+  const stopped = await fetch(`${s.svc.gateway.url}/api/dev/box/ide-token`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: '{}',
+  })
+  t.equal(stopped.status, 409, 'a stopped DevServer gets no link')
+})
