@@ -60,6 +60,8 @@ export interface MinecraftRouter {
 }
 
 export const DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 16
+/** A host suffix: lower-case DNS labels, dot-separated. */
+const SUFFIX = /^(?=.{1,200}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/
 
 /** The decision for one handshake (exported for tests; startMinecraftRouter wires it to a front door). */
 export function minecraftDecider(opts: MinecraftRouterOptions, waker: GameWaker, limits: ClientLimits): FrontDoorOptions['decide'] {
@@ -103,6 +105,8 @@ export function minecraftDecider(opts: MinecraftRouterOptions, waker: GameWaker,
 export async function startMinecraftRouter(
   opts: MinecraftRouterOptions & { listen: { host: string; port: number } },
 ): Promise<MinecraftRouter> {
+  if (!SUFFIX.test(opts.suffix))
+    throw new Error(`game host suffix ${JSON.stringify(opts.suffix)} is not a DNS name: give one like play.example.com or localhost`)
   const holdTimeoutMs = opts.holdTimeoutMs ?? DEFAULT_HOLD_TIMEOUT_MS
   const waker = new GameWaker({ cache: opts.cache, client: opts.client, waitMs: holdTimeoutMs, log: opts.log, now: opts.now })
   const limits = new ClientLimits(opts.maxConnectionsPerClient ?? DEFAULT_MAX_CONNECTIONS_PER_CLIENT)

@@ -4,6 +4,8 @@
 // container-level sleep: the sleeping MOTD, a login that wakes the server through the wake annotation
 // (one write for concurrent logins), held until the status says Running/Ready, then proxied.
 import t from 'tap'
+import { EventEmitter } from 'node:events'
+import { startMinecraftRouter } from '../../../src/gateway/minecraft/index.ts'
 import { WAKE_REQUESTED_ANNOTATION } from '../../../src/api/index.ts'
 import { login, motdText, ping, startGameBackend } from './mc-fixtures.ts'
 import { containerSleep, running, startRouterEnv, SUFFIX } from './router-env.ts'
@@ -154,3 +156,19 @@ async function untilHeld(router: { held: number }, n: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 20))
   }
 }
+
+t.test('a game suffix that is no DNS name is refused at start, naming it', async (t) => {
+  for (const suffix of ['', '.play.test', 'Play.Test', 'play..test', 'play.test.', 'a b']) {
+    await t.rejects(
+      startMinecraftRouter({
+        listen: { host: '127.0.0.1', port: 0 },
+        cache: { get: () => undefined, events: new EventEmitter() },
+        client: { patch: () => Promise.reject(new Error('unused')) },
+        suffix,
+        systemNamespace: 'zlh-system',
+      }),
+      { message: /game host suffix .* is not a DNS name/ },
+      JSON.stringify(suffix),
+    )
+  }
+})
