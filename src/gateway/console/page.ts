@@ -21,7 +21,7 @@ export function consolePage(files: ConsoleFiles): ConsolePage {
   // `<` escaped so the JSON can never end the script element.
   const importMap = JSON.stringify({ imports: files.imports }).replace(/</g, '\\u003c')
   const importMapHash = createHash('sha256').update(importMap).digest('base64')
-  const stylesheets = [...Object.values(files.stylesheets), `${CONSOLE_PREFIX}/style.css`].filter(
+  const stylesheets = [...Object.values(files.stylesheets), `${CONSOLE_PREFIX}/style.css`, `${CONSOLE_PREFIX}/tools.css`].filter(
     (href) => !href.startsWith(`${CONSOLE_PREFIX}/`) || files.files.has(href.slice(CONSOLE_PREFIX.length + 1)),
   )
   const icon = files.files.has('favicon.svg') ? `<link rel="icon" href="${CONSOLE_PREFIX}/favicon.svg" type="image/svg+xml">` : ''

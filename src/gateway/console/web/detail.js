@@ -6,9 +6,12 @@ import { html } from 'htm/preact'
 import { useEffect, useState } from 'preact/hooks'
 import { api, serverPath } from './api.js'
 import { ConfirmDialog } from './dialog.js'
+import { FileBrowser } from './files.js'
 import { PhaseBadge, playersText, refText, sleepText, timeAgo } from './format.js'
 import { navigate, serverHref } from './router.js'
 import { rememberSpec, useServers } from './store.js'
+import { ServerConsole } from './terminal.js'
+import { OpenIde } from './ide.js'
 
 function StatusPanel({ server, spec }) {
   const crash = server.lastCrash
@@ -65,7 +68,12 @@ function StatusPanel({ server, spec }) {
  * The tabs of a server's page: `id` (in the URL), `label`, the kinds it applies to, and the
  * component, given {server, spec, session}.
  */
-export const TABS = [{ id: 'status', label: 'Status', kinds: ['GameServer', 'DevServer'], component: StatusPanel }]
+export const TABS = [
+  { id: 'status', label: 'Status', kinds: ['GameServer', 'DevServer'], component: StatusPanel },
+  { id: 'console', label: 'Console', kinds: ['GameServer', 'DevServer'], component: ServerConsole },
+  { id: 'files', label: 'Files', kinds: ['GameServer', 'DevServer'], component: FileBrowser },
+  { id: 'ide', label: 'IDE', kinds: ['DevServer'], component: OpenIde },
+]
 
 export function ServerDetail({ route, session }) {
   const store = useServers()
