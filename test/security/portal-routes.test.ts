@@ -138,8 +138,27 @@ t.test('every portal route, every spelling, no token: refused, and nothing chang
       .filter((r) => !portalRoutes.includes(r))
       .map((r) => r.url)
       .sort(),
-    ['/__ide/:id', '/__ide/:id', '/healthz', '/healthz'],
-    'outside /api only health and the legacy IDE redirect (GET, HEAD)',
+    [
+      '/',
+      '/',
+      '/__ide/:id',
+      '/__ide/:id',
+      '/console',
+      '/console',
+      '/console/',
+      '/console/',
+      '/console/*',
+      '/console/*',
+      '/console/session',
+      '/console/session',
+      '/console/session',
+      '/console/session',
+      '/healthz',
+      '/healthz',
+    ],
+    // The web console's page, files and session routes check their own callers
+    // (test/gateway/console/, test/security/console-shell.test.ts).
+    'outside /api only health, the legacy IDE redirect and the web console',
   )
   t.same(
     portalRoutes.filter((r) => r.scope === null).map((r) => r.url),
