@@ -122,6 +122,10 @@ const gameEntries = {
   GAME_NOT_RUNNING: { httpStatus: 409, message: 'the game server is not running: POST /game/start first' },
   GAME_CONSOLE_UNAVAILABLE: { httpStatus: 503, message: 'the game console is not connected; retry in a moment', retryable: true },
   CONSOLE_SESSION_INVALID: { httpStatus: 400, message: 'a console session name is 1-64 letters, digits, "_" or "-"' },
+  AGENT_GAME_NOT_SLEEPING: {
+    httpStatus: 409,
+    message: 'the game server is not asleep, so there is nothing to wake: it wakes only from state Sleeping (GET /game shows the state)',
+  },
 } as const
 
 export const agentErrors = defineErrorCatalog({

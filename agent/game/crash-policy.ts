@@ -63,7 +63,8 @@ export function decideRestart(
 ): RestartDecision {
   const sup = spec?.supervision
   const failures = (sup && uptimeMs >= sup.resetAfterSeconds * 1000 ? 0 : failuresBefore) + 1
-  const failed = exit.exitCode !== 0 || exit.signal !== null || exit.spawnError !== null
+  // A hung server is a failure however its process ended (it may obey the stop command once SIGCONT wakes it).
+  const failed = classification === 'unresponsive' || exit.exitCode !== 0 || exit.signal !== null || exit.spawnError !== null
   const restart = sup !== undefined && (sup.restartPolicy === 'Always' || (sup.restartPolicy === 'OnFailure' && failed))
   if (!sup || !restart) return { kind: 'stay', failures, state: failed ? 'Crashed' : 'Stopped' }
   if (failures >= sup.maxConsecutiveFailures) {

@@ -1,15 +1,15 @@
-// The game's routes: PUT /game, GET /game, POST /game/start|stop|restart, the consoles
+// The game's routes: PUT /game, GET /game, POST /game/start|stop|restart|wake, POST /game/command, the consoles
 // (GET /game/console, GET /dev/console) and the mods routes, around the context's GameSupervisor
 // and ModsManager. main.ts builds and wires both (state published in the hub, re-attached before
 // the agent listens, detached at shutdown without stopping the game); this plugin only serves them.
 import websocket from '@fastify/websocket'
 import type { AgentRoutePlugin } from '../context.ts'
-import type { GameInfo, GameSpecRequest } from '../../src/api/agent-game-types.ts'
+import type { GameCommandRequest, GameInfo, GameSpecRequest } from '../../src/api/agent-game-types.ts'
 import { envInt } from '../files/routes.ts'
 import { registerConsoleRoutes } from '../console/routes.ts'
 import type { FanoutOptions } from '../console/fanout.ts'
 import { registerModRoutes } from '../mods/routes.ts'
-import { gameSpecRequestSchema } from './spec.ts'
+import { gameCommandRequestSchema, gameSpecRequestSchema } from './spec.ts'
 
 export interface GameRoutesOptions {
   /** Console limits (default from $ZLH_AGENT_CONSOLE_MAX_BUFFERED_BYTES, _BYTES_PER_WINDOW, _WINDOW_MS, else fanout.ts defaults). */
@@ -29,7 +29,7 @@ export function createGameRoutes(options: GameRoutesOptions = {}): AgentRoutePlu
         schema: {
           tags: ['game'],
           body: gameSpecRequestSchema,
-          summary: 'Set the game spec (GameServer server + supervision), optionally start/stop it',
+          summary: 'Set the game spec (GameServer server, supervision, health, idle), optionally start/stop it',
         },
       },
       async (req) => {
@@ -56,6 +56,29 @@ export function createGameRoutes(options: GameRoutesOptions = {}): AgentRoutePlu
       async () => {
         await supervisor.restart()
         return info()
+      },
+    )
+
+    app.post(
+      '/game/wake',
+      { schema: { tags: ['game'], summary: 'Wake a sleeping game (state Sleeping); 409 AGENT_GAME_NOT_SLEEPING otherwise' } },
+      async () => {
+        await supervisor.wake()
+        return info()
+      },
+    )
+    app.post<{ Body: GameCommandRequest }>(
+      '/game/command',
+      {
+        schema: {
+          tags: ['game'],
+          body: gameCommandRequestSchema,
+          summary: "Write one line to the game's console; 409 GAME_NOT_RUNNING when no game runs",
+        },
+      },
+      async (req) => {
+        supervisor.sendCommand(req.body.line)
+        return { written: true }
       },
     )
 

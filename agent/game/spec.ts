@@ -1,5 +1,6 @@
-// The game spec as the supervisor uses it: the GameServer's `server` + `supervision` with every
-// CRD default filled in, the JSON schema the PUT /game route validates against, and equality.
+// The game spec as the supervisor uses it: the GameServer's `server`, `supervision`, `health` and
+// `idle` with every CRD default filled in, the JSON schemas the PUT /game and POST /game/command
+// routes validate against, and equality.
 import path from 'node:path'
 import type { EffectiveGameSpec } from '../../src/api/agent-game-types.ts'
 import { GameError } from './errors.ts'
@@ -44,7 +45,43 @@ export const gameSpecRequestSchema = {
         maxConsecutiveFailures: { type: 'integer', minimum: 1, maximum: 1000 },
       },
     },
+    game: { type: 'string', minLength: 1, maxLength: 63, pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$' },
+    health: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        probe: { type: 'string', enum: ['minecraft', 'a2s', 'tcp', 'none'] },
+        port: { type: 'integer', minimum: 1, maximum: 65535 },
+        periodSeconds: { type: 'integer', minimum: 1, maximum: 3600 },
+        timeoutSeconds: { type: 'integer', minimum: 1, maximum: 60 },
+        failureThreshold: { type: 'integer', minimum: 1, maximum: 100 },
+        initialDelaySeconds: { type: 'integer', minimum: 0, maximum: 3600 },
+      },
+    },
+    idle: {
+      type: 'object',
+      required: ['stopAfterSeconds'],
+      additionalProperties: false,
+      properties: {
+        stopAfterSeconds: { type: 'integer', minimum: 5, maximum: 2592000 },
+        wake: { type: 'string', enum: ['onConnect', 'never'] },
+        level: { type: 'string', enum: ['process', 'container'] },
+      },
+    },
     running: { type: 'boolean' },
+  },
+} as const
+
+/** Longest console line POST /game/command writes (a Minecraft chat/command line is at most 256 characters; consoles take longer ones). */
+export const MAX_COMMAND_CHARS = 4096
+
+/** JSON schema of the POST /game/command body: one line, no line breaks or NUL. */
+export const gameCommandRequestSchema = {
+  type: 'object',
+  required: ['line'],
+  additionalProperties: false,
+  properties: {
+    line: { type: 'string', minLength: 1, maxLength: MAX_COMMAND_CHARS, pattern: '^[^\\u0000\\r\\n]*$' },
   },
 } as const
 

@@ -26,7 +26,15 @@
 import { EventEmitter } from 'node:events'
 import { appendFileSync, mkdirSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
-import type { CrashRecord, EffectiveGameSpec, GameSpecRequest, GameState, GameStatus, StopStep } from '../../src/api/agent-game-types.ts'
+import type {
+  CrashRecord,
+  EffectiveGameSpec,
+  GameSpecRequest,
+  GameState,
+  GameStatus,
+  HealthStatus,
+  StopStep,
+} from '../../src/api/agent-game-types.ts'
 import { crashRecord, decideRestart, plainCrashRecord } from './crash-policy.ts'
 import { realBackgroundClock, type Clock, type TimerHandle } from '../../src/platform/clock.ts'
 import { GameError } from './errors.ts'
@@ -35,6 +43,10 @@ import { isSameProcess } from '../../src/platform/process-identity.ts'
 import { LineRing } from './ring-buffer.ts'
 import { runLogTail } from './rotating-log.ts'
 import { effectiveSpec, sameSpec, workingDirectory } from './spec.ts'
+import { HealthProbeLoop, probeTarget, type GameProbe } from './health.ts'
+import { IdleClock, idleBlockedMessage, sleepRecord } from './idle.ts'
+import { SleepDoors, type DoorFactory } from './sleep-door.ts'
+import { createMinecraftFrontDoor, probeGame, type Backend } from '../../src/platform/game-protocol/index.ts'
 import { readJson, type ExitInfo, type RunInfo } from './wrapper-protocol.ts'
 import { writeFileDurableSync } from '../../src/platform/durable-file.ts'
 import path from 'node:path'
@@ -64,6 +76,12 @@ export interface SupervisorOptions {
   logKeep?: number
   /** A memory cgroup directory to run the game in (its oom_kill counter then classifies OOM kills); default: the agent's own cgroup. */
   cgroupDir?: string
+  /** Asks the game once (health probes, wake readiness); default: the platform's game-protocol probes. */
+  probe?: GameProbe
+  /** Makes the Minecraft front door a sleeping game leaves on its port; default: the platform's. */
+  createDoor?: DoorFactory
+  /** How long a login is held while the game wakes (default 25 s, the front door's). */
+  wakeHoldTimeoutMs?: number
 }
 
 interface ActiveRun {
@@ -89,6 +107,11 @@ interface Persisted {
   state: GameState
   nextRestartAt: number | null
   message: string | null
+  /** While asleep (state Sleeping): since when, how it wakes, why. */
+  sleep?: GameStatus['sleep']
+  /** The game's MOTD and max players as its probe last saw them (the sleeping door shows them). */
+  gameMotd?: string | null
+  maxPlayers?: number | null
 }
 
 const quietLogger: SupervisorLogger = { info() {}, warn() {}, error() {} }
@@ -109,6 +132,13 @@ export class GameSupervisor extends EventEmitter {
   private timer: TimerHandle | null = null
   private restartPending = false
   private queue: Promise<unknown> = Promise.resolve()
+  private readonly probe: GameProbe
+  private health: HealthProbeLoop | null = null
+  private lastHealth: HealthStatus | null = null
+  private readonly idle = new IdleClock()
+  private readonly doors: SleepDoors
+  /** Why the sleeping door could not hold the port, if it could not. */
+  private doorError: string | null = null
   private p: Persisted = {
     failures: 0,
     restarts: 0,
@@ -130,6 +160,8 @@ export class GameSupervisor extends EventEmitter {
     this.specFile = path.join(opts.stateDir, 'spec.json')
     this.stateFile = path.join(opts.stateDir, 'supervisor.json')
     this.ring = new LineRing(opts.ringLines ?? 1000)
+    this.probe = opts.probe ?? probeGame
+    this.doors = new SleepDoors(opts.createDoor ?? createMinecraftFrontDoor, opts.wakeHoldTimeoutMs)
   }
 
   // ─── public surface ─────────────────────────────────────────────────────────────────────
@@ -171,7 +203,10 @@ export class GameSupervisor extends EventEmitter {
       }
       // Nothing was running: resume a pending backoff, otherwise keep the persisted state.
       if (this.p.state === 'Crashed' && this.p.nextRestartAt !== null && this.spec) this.scheduleRestart(this.p.nextRestartAt)
-      else if (this.p.state === 'Error') this.setState('Error')
+      else if (this.p.state === 'Sleeping' && this.p.sleep && this.spec) {
+        this.setState('Sleeping')
+        await this.openDoor()
+      } else if (this.p.state === 'Error') this.setState('Error')
       else if (this.p.state === 'Crashed') this.setState('Crashed')
       else this.setState('Stopped')
     })
@@ -190,6 +225,11 @@ export class GameSupervisor extends EventEmitter {
           this.p.failures = 0
           this.p.message = null
           this.setState('Stopped')
+        }
+        // Asleep with the new spec: the door answers for it (its port or wake may have changed).
+        if (this.state === 'Sleeping' && req.running !== false) {
+          if (this.p.sleep && next.idle) this.p.sleep = { ...this.p.sleep, wake: next.idle.wake }
+          await this.openDoor()
         }
       }
       if (req.running === true) {
@@ -240,6 +280,26 @@ export class GameSupervisor extends EventEmitter {
     })
   }
 
+  /** POST /game/wake: a sleeping game is started (the door hands its port back); 409 when it is not asleep. */
+  async wake(): Promise<GameStatus> {
+    return await this.serial(async () => {
+      if (this.p.state !== 'Sleeping') throw new GameError('AGENT_GAME_NOT_SLEEPING', `the game is ${this.p.state}`)
+      this.log.info({}, 'game: waking the sleeping server on request')
+      await this.launch()
+      return this.status()
+    })
+  }
+
+  /**
+   * POST /game/command: one console line to the game, shown on the console as typed.
+   * Throws GAME_NOT_RUNNING when no game runs, GAME_CONSOLE_UNAVAILABLE when its console is not connected.
+   */
+  sendCommand(line: string): void {
+    if (!this.current) throw new GameError('GAME_NOT_RUNNING', `the game is ${this.p.state}`)
+    if (!this.writeInput(`${line}\n`)) throw new GameError('GAME_CONSOLE_UNAVAILABLE')
+    this.echoSentInput(line)
+  }
+
   /** Marks that something applied at the next start changed (e.g. mods). */
   markRestartPending(): void {
     if (this.current) {
@@ -281,6 +341,7 @@ export class GameSupervisor extends EventEmitter {
 
   status(): GameStatus {
     const run = this.current
+    const message = this.statusMessage()
     return {
       state: this.p.state,
       configured: this.spec !== null,
@@ -292,18 +353,20 @@ export class GameSupervisor extends EventEmitter {
       lastCrash: this.p.lastCrash,
       lastStop: this.p.lastStop,
       restartPending: this.restartPending,
-      ...(this.p.message ? { message: this.p.message } : {}),
+      ...(message ? { message } : {}),
       adopted: run?.adopted ?? false,
-      players: null,
-      health: null,
-      idleSince: null,
-      sleep: null,
+      players: this.idle.players,
+      health: this.health?.status() ?? this.lastHealth,
+      idleSince: this.idle.idleSince === null ? null : new Date(this.idle.idleSince).toISOString(),
+      sleep: this.p.state === 'Sleeping' ? (this.p.sleep ?? null) : null,
     }
   }
 
   /** Agent shutdown: stop timers and let go of the game, which keeps running. */
   detach(): void {
     this.cancelTimer()
+    this.stopHealth()
+    void this.doors.closeAll()
     this.current?.link.removeAllListeners('exit')
     this.current?.link.detach()
     this.current = null
@@ -350,6 +413,10 @@ export class GameSupervisor extends EventEmitter {
     const spec = this.requireSpec()
     this.cancelTimer()
     this.restartPending = false
+    // Leaving sleep (a wake, a start): the door hands the port back to the game.
+    this.p.sleep = null
+    this.doorError = null
+    await this.doors.release()
     this.setState('Starting')
     if (this.opts.beforeStart) {
       try {
@@ -429,10 +496,14 @@ export class GameSupervisor extends EventEmitter {
     link.on('exit', (exit: ExitInfo, lost: boolean) => this.onRunExit(run, exit, lost))
     link.connect()
     this.setState('Running')
+    this.startHealth(run)
   }
 
   private onRunExit(run: ActiveRun, exit: ExitInfo, lost: boolean): void {
-    if (this.current === run) this.current = null
+    if (this.current === run) {
+      this.current = null
+      this.stopHealth()
+    }
     clearRun(this.files)
     run.resolveExit(exit)
     this.emit('exit', exit)
@@ -457,9 +528,12 @@ export class GameSupervisor extends EventEmitter {
     logTail: string[],
     afterAgentRestart: boolean,
     lost: boolean,
+    hung?: { evidence: string; healthyUptimeMs: number },
   ): void {
-    const crash = crashRecord({ run, exit, uptimeMs, logTail, afterAgentRestart, lost })
-    const decision = decideRestart(this.spec, this.p.failures, uptimeMs, exit, crash.classification)
+    const plain = crashRecord({ run, exit, uptimeMs, logTail, afterAgentRestart, lost })
+    const crash: CrashRecord = hung ? { ...plain, classification: 'unresponsive', evidence: hung.evidence } : plain
+    // A hung run counts its uptime up to its last answer: a game that hangs again and again backs off.
+    const decision = decideRestart(this.spec, this.p.failures, hung ? hung.healthyUptimeMs : uptimeMs, exit, crash.classification)
     this.p.failures = decision.failures
     this.p.lastCrash = crash
     this.log.warn({ crash: { ...crash, logTail: undefined }, failures: this.p.failures }, 'game: the server exited unexpectedly')
@@ -499,31 +573,186 @@ export class GameSupervisor extends EventEmitter {
     const run = this.current
     if (!run) {
       if (this.p.state !== 'Stopped') this.p.message = null
+      // A stop while asleep ends the sleep: the door closes, the port is free.
+      this.p.sleep = null
+      this.doorError = null
+      await this.doors.closeAll()
       this.p.lastStop = { time: new Date(this.clock.now()).toISOString(), endedBy: 'notRunning' }
       this.setState('Stopped')
       return 'notRunning'
     }
-    const spec = this.spec
-    const graceMs = (spec?.server.gracePeriodSeconds ?? 30) * 1000
     run.stopRequested = true
+    this.stopHealth()
     this.setState('Stopping')
-    let endedBy: StopStep
-    if (spec?.server.stopCommand && run.link.write(`${spec.server.stopCommand}\n`)) this.echoSentInput(spec.server.stopCommand)
-    if (await this.exitWithin(run, graceMs)) endedBy = 'stopCommand'
-    else {
-      run.link.signalGroup('SIGTERM')
-      if (await this.exitWithin(run, graceMs)) endedBy = 'SIGTERM'
-      else {
-        run.link.signalGroup('SIGKILL')
-        endedBy = 'SIGKILL'
-        await Promise.race([run.exited, new Promise((resolve) => setTimeout(resolve, 30_000).unref())])
-      }
-    }
+    const endedBy = await this.escalateStop(run)
     if (this.current === run) this.current = null
     this.p.lastStop = { time: new Date(this.clock.now()).toISOString(), endedBy }
     this.log.info({ endedBy }, 'game: stopped')
     this.setState('Stopped')
     return endedBy
+  }
+
+  /**
+   * Ends a run the way every stop does: the stop command, then SIGTERM (with SIGCONT, so a
+   * SIGSTOPped game gets to handle it), then SIGKILL (which even a stopped process cannot ignore),
+   * each step waiting the grace period. Resolves when the process is gone (or 30 s after SIGKILL).
+   */
+  private async escalateStop(run: ActiveRun): Promise<StopStep> {
+    const spec = this.spec
+    const graceMs = (spec?.server.gracePeriodSeconds ?? 30) * 1000
+    if (spec?.server.stopCommand && run.link.write(`${spec.server.stopCommand}\n`)) this.echoSentInput(spec.server.stopCommand)
+    if (await this.exitWithin(run, graceMs)) return 'stopCommand'
+    run.link.signalGroup('SIGTERM')
+    run.link.signalGroup('SIGCONT')
+    if (await this.exitWithin(run, graceMs)) return 'SIGTERM'
+    run.link.signalGroup('SIGKILL')
+    await Promise.race([run.exited, new Promise((resolve) => setTimeout(resolve, 30_000).unref())])
+    return 'SIGKILL'
+  }
+
+  // ─── health, players and sleep ─────────────────────────────────────────────────────────
+
+  private statusMessage(): string | null {
+    return this.p.message ?? this.doorError ?? idleBlockedMessage(this.spec)
+  }
+
+  /** One probe loop per run, while it runs (none for probe 'none'). */
+  private startHealth(run: ActiveRun): void {
+    this.stopHealth()
+    const spec = this.spec
+    if (!spec || spec.health.probe === 'none') return
+    const loop = new HealthProbeLoop({
+      clock: this.clock,
+      probe: this.probe,
+      health: spec.health,
+      startedAt: run.startedAt,
+      handlers: {
+        onAnswer: (answer) => {
+          if (this.current !== run || this.health !== loop) return
+          if (answer.players?.motd !== undefined) this.p.gameMotd = answer.players.motd
+          if (answer.players) this.p.maxPlayers = answer.players.max
+          const now = this.clock.now()
+          if (this.idle.observe(answer, now)) this.publish()
+          if (this.idle.shouldSleep(this.spec, now)) void this.sleepIfIdle(run)
+        },
+        onHealthChange: () => {
+          if (this.current === run && this.health === loop) this.publish()
+        },
+        onUnresponsive: (failures, lastError) => {
+          if (this.current !== run || this.health !== loop) return
+          const evidence = `health probe ${spec.health.probe} failed ${failures} times: ${lastError}`
+          const healthyUptimeMs = loop.lastSuccessAt === null ? 0 : Math.max(0, loop.lastSuccessAt - run.startedAt)
+          void this.stopHung(run, evidence, healthyUptimeMs).catch((err: unknown) =>
+            this.log.error({ err }, 'game: stopping the unresponsive server failed'),
+          )
+        },
+      },
+    })
+    this.health = loop
+    this.lastHealth = null
+    loop.start()
+  }
+
+  private stopHealth(): void {
+    if (this.health) {
+      this.health.stop()
+      this.lastHealth = this.health.status()
+    }
+    this.health = null
+    this.idle.reset()
+  }
+
+  /** The game stopped answering: stop it like any stop, then treat it as a crash classified unresponsive. */
+  private stopHung(run: ActiveRun, evidence: string, healthyUptimeMs: number): Promise<void> {
+    return this.serial(async () => {
+      if (this.current !== run || run.stopRequested) return
+      this.log.warn({ pid: run.info.gamePid, evidence }, 'game: the server is not answering its health probe; stopping it')
+      run.stopRequested = true
+      const health = this.health?.status() ?? null
+      this.stopHealth()
+      this.lastHealth = health
+      this.setState('Stopping')
+      const endedBy = await this.escalateStop(run)
+      if (this.current === run) this.current = null
+      const exit: ExitInfo = await Promise.race([
+        run.exited,
+        Promise.resolve({
+          runId: run.info.runId,
+          exitCode: null,
+          signal: endedBy === 'SIGKILL' ? 'SIGKILL' : null,
+          exitedAt: Date.now(),
+          oomKillsAtExit: null,
+          spawnError: null,
+        }),
+      ])
+      const uptimeMs = this.clock.now() - run.startedAt
+      const tail = runLogTail(this.opts.logFile, run.info.runId, CRASH_TAIL_LINES)
+      this.afterUnexpectedExit(run.info, exit, uptimeMs, tail, false, false, { evidence, healthyUptimeMs })
+    })
+  }
+
+  /** No players for stopAfterSeconds (level process): stop the game gracefully and hold its port. */
+  private sleepIfIdle(run: ActiveRun): Promise<void> {
+    return this.serial(async () => {
+      const spec = this.spec
+      if (this.current !== run || run.stopRequested || !spec?.idle || !this.idle.shouldSleep(spec, this.clock.now())) return
+      const reason = `no players online for ${spec.idle.stopAfterSeconds} s`
+      this.log.info({ reason }, 'game: going to sleep')
+      run.stopRequested = true
+      this.stopHealth()
+      this.setState('Stopping')
+      const endedBy = await this.escalateStop(run)
+      if (this.current === run) this.current = null
+      this.p.lastStop = { time: new Date(this.clock.now()).toISOString(), endedBy }
+      this.p.sleep = sleepRecord(spec, this.clock.now(), reason)
+      this.setState('Sleeping')
+      await this.openDoor()
+    })
+  }
+
+  /** While Sleeping: (re)opens the door on the game's port (Minecraft games; others sleep without one). */
+  private async openDoor(): Promise<void> {
+    const spec = this.spec
+    const sleep = this.p.sleep
+    if (!spec || !sleep || spec.health.probe !== 'minecraft') {
+      await this.doors.release()
+      return
+    }
+    try {
+      await this.doors.open(spec.server.port, {
+        gameMotd: this.p.gameMotd ?? null,
+        ...(this.p.maxPlayers !== null && this.p.maxPlayers !== undefined ? { maxPlayers: this.p.maxPlayers } : {}),
+        wake: sleep.wake,
+        onLogin: () => this.wakeForLogin(),
+      })
+      this.doorError = null
+    } catch (err) {
+      this.doorError = `the sleeping server could not hold port ${spec.server.port} (${(err as Error).message}); a join does not wake it, POST /game/wake does`
+      this.log.warn({ err: (err as Error).message, port: spec.server.port }, 'game: the sleeping door could not listen')
+    }
+    this.publish()
+  }
+
+  /** A login on the sleeping door: wake the game, then resolve where it answers once its probe does. */
+  private async wakeForLogin(): Promise<Backend | undefined> {
+    await this.serial(async () => {
+      if (this.p.state !== 'Sleeping') return
+      this.log.info({}, 'game: a player is joining; waking the sleeping server')
+      await this.launch()
+    })
+    const spec = this.spec
+    const target = spec ? probeTarget(spec.health) : null
+    if (!spec || !target) return undefined
+    const deadline = Date.now() + (this.opts.wakeHoldTimeoutMs ?? 25_000)
+    while (Date.now() < deadline && this.current) {
+      try {
+        await this.probe({ ...target, timeoutMs: Math.min(target.timeoutMs, Math.max(1, deadline - Date.now())) })
+        return { host: '127.0.0.1', port: spec.server.port }
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 250).unref())
+      }
+    }
+    return undefined
   }
 
   /**

@@ -7,6 +7,7 @@
 import WebSocket from 'ws'
 import type {
   DirectoryListing,
+  GameCommandRequest,
   GameInfo,
   GameSpecRequest,
   ModSpec,
@@ -63,6 +64,17 @@ export class AgentGameClient {
 
   restartGame(opts: CallOptions = {}): Promise<GameInfo> {
     return this.agent.request('POST', '/game/restart', undefined, { timeoutMs: LIFECYCLE_TIMEOUT_MS, signal: opts.signal })
+  }
+
+  /** POST /game/wake: starts a sleeping game; AGENT_GAME_NOT_SLEEPING (409) when it is not asleep. */
+  wakeGame(opts: CallOptions = {}): Promise<GameInfo> {
+    return this.agent.request('POST', '/game/wake', undefined, { timeoutMs: LIFECYCLE_TIMEOUT_MS, signal: opts.signal })
+  }
+
+  /** POST /game/command: one line to the game's console; GAME_NOT_RUNNING (409) when no game runs. */
+  async sendCommand(line: string, opts: CallOptions = {}): Promise<void> {
+    const body: GameCommandRequest = { line }
+    await this.agent.request('POST', '/game/command', body, opts)
   }
 
   // ─── consoles ──────────────────────────────────────────────────────────────────────────

@@ -194,7 +194,7 @@ export type GameRouteErrorCode =
   | 'GAME_SPEC_INVALID'
   | 'GAME_START_FAILED'
   | 'GAME_NOT_RUNNING'
-  | 'GAME_NOT_SLEEPING'
+  | 'AGENT_GAME_NOT_SLEEPING'
 
 /** POST /game/command: one line written to the game's console (stdin), as typed; 409 GAME_NOT_RUNNING when no game runs. */
 export interface GameCommandRequest {

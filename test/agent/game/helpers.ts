@@ -1,6 +1,7 @@
 // Test helpers for the game supervisor: short temp dirs (the run dir holds a unix socket), waits on
 // supervisor events with a real timeout, and spec builders.
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
 import path from 'node:path'
 import type { GameSpecRequest, GameStatus } from '../../../src/api/agent-game-types.ts'
 import { GameSupervisor, type SupervisorOptions } from '../../../agent/game/supervisor.ts'
@@ -85,4 +86,13 @@ export async function until(cond: () => boolean | Promise<boolean>, ms = 15_000,
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 25))
   }
+}
+
+/** A TCP port free on loopback right now (for a game the test starts). */
+export async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
 }
