@@ -6,7 +6,8 @@
 import t from 'tap'
 import { EventEmitter } from 'node:events'
 import { startMinecraftRouter } from '../../../src/gateway/minecraft/index.ts'
-import { WAKE_REQUESTED_ANNOTATION } from '../../../src/api/index.ts'
+import { GAMESERVER, WAKE_REQUESTED_ANNOTATION } from '../../../src/api/index.ts'
+import { PatchType } from '../../../src/runtime/index.ts'
 import { login, motdText, ping, startGameBackend } from './mc-fixtures.ts'
 import { containerSleep, running, startRouterEnv, SUFFIX } from './router-env.ts'
 
@@ -172,3 +173,36 @@ t.test('a game suffix that is no DNS name is refused at start, naming it', async
     )
   }
 })
+
+t.test(
+  'container-level sleep: a wake request already newer than the sleep is not written again; one dated far ahead is replaced',
+  async (t) => {
+    const r = await startRouterEnv(t, { holdTimeoutMs: 1_000 })
+    await r.createGame('asked', 25565, { idle: { stopAfterSeconds: 60, level: 'container' } })
+    await r.createGame('future', 25565, { idle: { stopAfterSeconds: 60, level: 'container' } })
+    const since = new Date(Date.now() - 60_000).toISOString()
+    const annotate = (name: string, value: string) =>
+      r.portal.env.client.patch(
+        GAMESERVER,
+        name,
+        'default',
+        { metadata: { annotations: { [WAKE_REQUESTED_ANNOTATION]: value } } },
+        PatchType.merge,
+      )
+    await annotate('asked', new Date(Date.now() - 1_000).toISOString())
+    await annotate('future', '2999-01-01T00:00:00Z')
+    await r.setStatus('asked', containerSleep(since))
+    await r.setStatus('future', containerSleep(since))
+
+    await login(r.port, `asked.${SUFFIX}`, 'steve')
+    t.same(r.patches, [], 'someone already asked after the sleep: no second write')
+    await login(r.port, `future.${SUFFIX}`, 'steve')
+    t.same(
+      r.patches.map((p) => p.name),
+      ['future'],
+      'a request dated in 2999 (which the controller ignores) is replaced',
+    )
+    const asked = (await r.get('future')).metadata.annotations?.[WAKE_REQUESTED_ANNOTATION]
+    t.ok(asked && Date.parse(asked) <= Date.now(), `now it says ${asked}`)
+  },
+)
