@@ -159,3 +159,27 @@ export class HealthProbeLoop {
     this.#schedule()
   }
 }
+
+/**
+ * Probes `target` until it answers or `withinMs` passes (a waking game: the held login is let in as
+ * soon as the game answers); between tries `retryMs`. Resolves whether it answered; `stillWorth`
+ * false ends the wait early (e.g. the game exited).
+ */
+export async function waitUntilAnswering(
+  probe: GameProbe,
+  target: ProbeTarget,
+  withinMs: number,
+  stillWorth: () => boolean = () => true,
+  retryMs = 250,
+): Promise<boolean> {
+  const deadline = Date.now() + withinMs
+  while (Date.now() < deadline && stillWorth()) {
+    try {
+      await probe({ ...target, timeoutMs: Math.min(target.timeoutMs, Math.max(1, deadline - Date.now())) })
+      return true
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, retryMs).unref())
+    }
+  }
+  return false
+}

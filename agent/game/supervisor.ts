@@ -11,9 +11,16 @@
 //  3. An unrequested exit: crash record → restart policy → backoff step (reset when the run
 //     lasted resetAfterSeconds) → Crashed with nextRestartTime, or Error after
 //     maxConsecutiveFailures (until the spec changes or a start is requested).
+//  4. While a run lives, one health probe loop (health.ts) asks the game; its answers feed the
+//     players and the idle clock (idle.ts). failureThreshold failures → the run is stopped like any
+//     stop and handled as an unrequested exit classified unresponsive (step 3).
+//  5. Idle for stopAfterSeconds (spec.idle level process, a probe that reports players): graceful
+//     stop → Sleeping, the port held by a Minecraft front door (sleep-door.ts); a login there, a
+//     wake() or a start() launches the game again. The sleep is persisted like the rest.
 // Guarantees: every exit of a started run is recorded exactly once (live or on re-attach); a
 // signal is only ever sent to the game's process group after its pid and start time matched.
-// The game is never stopped by the agent going away (detach()).
+// The game is never stopped by the agent going away (detach()). No probe runs (and no probe
+// timer is set) while no game runs; detach() stops the probe and closes the sleeping door.
 // Assumptions: a single supervisor owns `stateDir`. All delays (backoff, grace periods, uptime)
 // use the injected Clock (src/platform/clock.ts; timers that never keep the agent alive).
 // Why this is not the code-server supervisor (agent/codeserver/supervisor.ts): the game runs under
@@ -21,8 +28,9 @@
 // restart policy with crash classification, and a stop goes through the game's stop command;
 // code-server is adopted by its command line, judged by /healthz and restarted on a fixed
 // backoff. What they share is below them: process identity (src/platform/process-identity.ts).
-// Size: kept whole on purpose: it is one state machine (start, exit, backoff, stop, re-attach) whose
-// transitions are read and changed together; its parts (launcher, wrapper, classify, crash-policy) are their own modules.
+// Size: kept whole on purpose: it is one state machine (start, exit, backoff, stop, re-attach, hang,
+// sleep, wake) whose transitions are read and changed together; its parts (launcher, wrapper,
+// classify, crash-policy, health, idle, sleep-door) are their own modules.
 import { EventEmitter } from 'node:events'
 import { appendFileSync, mkdirSync } from 'node:fs'
 import { randomUUID } from 'node:crypto'
@@ -43,7 +51,7 @@ import { isSameProcess } from '../../src/platform/process-identity.ts'
 import { LineRing } from './ring-buffer.ts'
 import { runLogTail } from './rotating-log.ts'
 import { effectiveSpec, sameSpec, workingDirectory } from './spec.ts'
-import { HealthProbeLoop, probeTarget, type GameProbe } from './health.ts'
+import { HealthProbeLoop, probeTarget, waitUntilAnswering, type GameProbe } from './health.ts'
 import { IdleClock, idleBlockedMessage, sleepRecord } from './idle.ts'
 import { SleepDoors, type DoorFactory } from './sleep-door.ts'
 import { createMinecraftFrontDoor, probeGame, type Backend } from '../../src/platform/game-protocol/index.ts'
@@ -743,16 +751,8 @@ export class GameSupervisor extends EventEmitter {
     const spec = this.spec
     const target = spec ? probeTarget(spec.health) : null
     if (!spec || !target) return undefined
-    const deadline = Date.now() + (this.opts.wakeHoldTimeoutMs ?? 25_000)
-    while (Date.now() < deadline && this.current) {
-      try {
-        await this.probe({ ...target, timeoutMs: Math.min(target.timeoutMs, Math.max(1, deadline - Date.now())) })
-        return { host: '127.0.0.1', port: spec.server.port }
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 250).unref())
-      }
-    }
-    return undefined
+    const up = await waitUntilAnswering(this.probe, target, this.opts.wakeHoldTimeoutMs ?? 25_000, () => this.current !== null)
+    return up ? { host: '127.0.0.1', port: spec.server.port } : undefined
   }
 
   /**
