@@ -70,7 +70,7 @@ t.test(
     const origin = new URL(url).origin
     const first = await page.goto(url, { waitUntil: 'load', timeout: 60_000 })
     t.equal(first?.status(), 200, 'the IDE (stand-in) page loads')
-    t.equal(await page.title(), 'code-server stand-in')
+    t.equal(await page.title(), 'code-server stand-in', 'the stand-in answered')
     const used = await e.waitFor(
       'last-activity',
       'devserver',
@@ -86,6 +86,7 @@ t.test(
     t.ok(
       Date.parse(asleep.status.sleep.since) - Date.parse(used.metadata.annotations[LAST_ACTIVITY_ANNOTATION]) >=
         STOP_AFTER_SECONDS * 1000 - 1000,
+      'not before stopAfterSeconds without IDE traffic',
     )
 
     // 3. The IDE URL again: the starting page, progress, and the workbench without a manual reload.
@@ -103,11 +104,11 @@ t.test(
     })
     const starting = await page.goto(`${origin}/`, { waitUntil: 'load', timeout: 60_000 })
     t.equal(starting?.status(), 503, 'the starting page (503: the IDE is not there yet)')
-    t.equal(starting?.headers()['x-zlh-error'], 'ZLH_GW_IDE_DEVSERVER_WAKING')
-    t.match(await page.textContent('h1'), /Waking up sleepy/)
+    t.equal(starting?.headers()['x-zlh-error'], 'ZLH_GW_IDE_DEVSERVER_WAKING', 'its code names it')
+    t.match(await page.textContent('h1'), /Waking up sleepy/, 'it says what is happening')
     // Waited for from outside the page: the starting page's CSP allows no evaluated script.
     await page.waitForURL(/\/\?folder=/, { timeout: 240_000, waitUntil: 'load' })
-    t.equal(await page.title(), 'code-server stand-in')
+    t.equal(await page.title(), 'code-server stand-in', 'the IDE page is back')
     t.match(page.url(), new RegExp(`^${origin}/\\?folder=`), 'landed in the workbench (/?folder=…)')
     t.ok(statuses.length > 0, `the page followed progress (${statuses.map((s) => `${s.state}/${s.phase}`).join(', ')})`)
     t.ok(

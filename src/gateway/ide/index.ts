@@ -1,5 +1,6 @@
 // The hosted IDE proxy: dev hosts, one-time tokens, session cookies, the route table seam and
-// the proxy itself. Start with IdeProxy (the flow) and InMemoryRouteTable (what feeds it).
+// the proxy itself. Start with IdeProxy (the flow) and InMemoryRouteTable (what feeds it);
+// IdeSleepWake (sleep-wake.ts) adds IDE activity and the wake of sleeping DevServers.
 export { IdeActivity, activityIntervalMs } from './activity.ts'
 export type { DevServerRef } from './activity.ts'
 export { DevHostMatcher, DevOrigins } from './dev-host.ts'

@@ -80,11 +80,6 @@ export class WakeRequests {
     const a = this.attempts.get(dev.uid)
     return a && a.sleepSince === dev.sleepSince && a.state === 'failed' ? a.failure : undefined
   }
-
-  /** Forgets what was asked for `uid` (the DevServer woke or went). */
-  forget(uid: string): void {
-    this.attempts.delete(uid)
-  }
 }
 
 /** Whether the annotation already asks to wake a DevServer asleep since `sleepSince`. */
