@@ -178,7 +178,7 @@ export async function waitUntilAnswering(
       await probe({ ...target, timeoutMs: Math.min(target.timeoutMs, Math.max(1, deadline - Date.now())) })
       return true
     } catch {
-      await new Promise((resolve) => setTimeout(resolve, retryMs).unref())
+      await new Promise((resolve) => setTimeout(resolve, retryMs))
     }
   }
   return false

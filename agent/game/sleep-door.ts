@@ -32,6 +32,9 @@ export interface SleepingAnswer {
   onLogin: () => Promise<Backend | undefined>
 }
 
+const BIND_ATTEMPTS = 10
+const BIND_RETRY_MS = 300
+
 export const RETRY_AFTER_WAKE = 'The server is waking up; join again in a few seconds.'
 export const ASK_OPERATOR = 'This server is asleep and does not wake on join; ask its operator to start it.'
 
@@ -64,11 +67,18 @@ export class SleepDoors {
       }),
       ...(this.#holdTimeoutMs !== undefined ? { holdTimeoutMs: this.#holdTimeoutMs } : {}),
     })
-    try {
-      await door.listen(port)
-    } catch (err) {
-      await door.close().catch(() => undefined)
-      throw err
+    // The game's listener has just closed; a child it left behind may hold the port a moment longer.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await door.listen(port)
+        break
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= BIND_ATTEMPTS) {
+          await door.close().catch(() => undefined)
+          throw err
+        }
+        await new Promise((resolve) => setTimeout(resolve, BIND_RETRY_MS))
+      }
     }
     this.#listening = door
   }
