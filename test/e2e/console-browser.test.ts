@@ -10,6 +10,7 @@
 //    none of the first's servers, not even by URL;
 //  - an edit is applied and keeps what the form does not show; a DevServer is created from its
 //    form (catalog runtime, code-server unchecked); delete asks first (Escape cancels);
+//  - the live list survives a restart of zlh up (reconnects by itself, same session);
 //  - sign out ends the session (the cookie is gone).
 // The test fails on any browser console error or page error, except the 400 answers the
 // field-error step provokes on purpose. Screenshots of each main screen (sign-in, list, form with a
@@ -63,21 +64,22 @@ function freePort(): Promise<number> {
 
 /**
  * Browser console errors and page errors of a page. `expecting(400, fn)` runs `fn` while the
- * "Failed to load resource … 400" lines Chromium prints for API answers it provokes are expected.
+ * "Failed to load resource … 400" lines Chromium prints for API answers it provokes are expected
+ * (or, with a RegExp, the lines it matches: connection errors while the gateway is down).
  */
 function watchErrors(page: Page, who: string) {
   const errors: string[] = []
-  let expected: number | undefined
+  let expected: RegExp | undefined
   page.on('console', (m) => {
     if (m.type() !== 'error') return
-    if (expected !== undefined && m.text().includes(`status of ${expected}`)) return
+    if (expected?.test(m.text())) return
     errors.push(`${who} console: ${m.text()}`)
   })
   page.on('pageerror', (e) => errors.push(`${who} page error: ${e.message}`))
   return {
     errors,
-    async expecting<T>(status: number, fn: () => Promise<T>): Promise<T> {
-      expected = status
+    async expecting<T>(what: number | RegExp, fn: () => Promise<T>): Promise<T> {
+      expected = typeof what === 'number' ? new RegExp(`status of ${what}\\b`) : what
       try {
         return await fn()
       } finally {
@@ -286,7 +288,23 @@ t.test(
       t.equal((await portal('/api/dev/dev1', { token: adminToken })).status, 404, 'deleted')
       t.equal(loads, 0, 'still no reload')
 
-      // 10. Sign out: back to the sign-in form; the cookie is gone and the old one no longer works.
+      // 10. Live updates survive a restart of the control plane: the list says they were lost and
+      // resumes by itself (backoff), with the same session (the gateway's key is in its Secret).
+      await a.expecting(/net::ERR_|status of 50[23]/, async () => {
+        const stopped = await up.stop()
+        t.equal(stopped, 0, 'zlh up stopped')
+        await page.locator('.live.offline').waitFor({ timeout: 60_000 })
+        comment('the list shows the lost stream')
+        const again = await up.start(comment)
+        t.equal(again.gatewayUrl, gatewayUrl, 'the gateway came back on its port')
+        await page.locator('.live.live').waitFor({ timeout: 90_000 })
+      })
+      t.equal(await page.locator('tr[data-server]').count(), 2, 'the list is back, live')
+      t.equal(await page.locator('tr[data-server="web"] .phase').textContent(), 'Running', 'with the adopted game Running')
+      t.equal(loads, 0, 'without a reload')
+      comment('live again after the restart')
+
+      // 11. Sign out: back to the sign-in form, and the cookie is gone.
       const [cookie] = (await contextA.cookies()).filter((c) => c.name === '__Host-zlh-console')
       t.ok(cookie?.httpOnly && cookie.secure && cookie.sameSite === 'Strict', 'the session cookie is HttpOnly, Secure, SameSite=Strict')
       t.notOk(await page.evaluate("document.cookie.includes('zlh-console')"), 'scripts cannot read it')
