@@ -22,6 +22,7 @@ import { driveServer } from './server-driver.ts'
 import type { ServerKind } from './server-kind.ts'
 import { serverReconciler } from './server-lifecycle.ts'
 import { observeDevServer } from './steps/observe-dev.ts'
+import { annotationTime } from './steps/sleep.ts'
 import { resolveRuntimes } from './steps/resolve.ts'
 import { codeServerWanted, runCodeServer, type CodeServerRun } from './steps/run-code-server.ts'
 
@@ -104,7 +105,7 @@ export const devServerKind: ServerKind<DevServer, DevServerStatus, CodeServerRun
   // spec.idle: no IDE traffic for stopAfterSeconds → the container sleeps; the gateway wakes it.
   containerSleep: {
     stopAfterSeconds: (ds) => ds.spec.idle?.stopAfterSeconds,
-    idleSince: ({ obj, out }) => devIdleSince(obj.metadata.annotations, out.conds.get('Ready')),
+    idleSince: ({ obj, out, deps }) => devIdleSince(obj.metadata.annotations, out.conds.get('Ready'), deps.clock.now()),
     idleOf: 'no IDE traffic',
     asleepStatus: (ds, { conds }) => {
       if (codeServerWanted(ds)) conds.set('CodeServerReady', 'False', Reason.Sleeping, 'the container sleeps (spec.idle)')
@@ -120,12 +121,13 @@ export const devServerKind: ServerKind<DevServer, DevServerStatus, CodeServerRun
 export function devIdleSince(
   annotations: Record<string, string> | undefined,
   ready: { status: string; lastTransitionTime: string } | undefined,
+  now: number,
 ): number | undefined {
   if (ready?.status !== 'True') return undefined
   const readySince = Date.parse(ready.lastTransitionTime)
-  const activity = Date.parse(annotations?.[LAST_ACTIVITY_ANNOTATION] ?? '')
-  const wake = Date.parse(annotations?.[WAKE_REQUESTED_ANNOTATION] ?? '')
-  const times = [readySince, activity, wake].filter((t) => !Number.isNaN(t))
+  const activity = annotationTime(annotations, LAST_ACTIVITY_ANNOTATION, now)
+  const wake = annotationTime(annotations, WAKE_REQUESTED_ANNOTATION, now)
+  const times = [readySince, activity, wake].filter((t): t is number => t !== undefined && !Number.isNaN(t))
   return times.length === 0 ? undefined : Math.max(...times)
 }
 

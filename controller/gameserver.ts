@@ -21,6 +21,7 @@ import { probeReportsPlayers } from './steps/game-players.ts'
 import { observeGame } from './steps/observe-game.ts'
 import { recordSchedule, scheduledRestarts } from './steps/schedule.ts'
 import { runGame, stopTimeoutMs, type GameRun } from './steps/run-game.ts'
+import { annotationTime } from './steps/sleep.ts'
 
 export function runtimeRefsOf(gs: GameServer): RuntimeRef[] {
   const refs: RuntimeRef[] = [{ ...gs.spec.runtime }]
@@ -55,10 +56,12 @@ export const gameServerKind: ServerKind<GameServer, GameServerStatus, GameRun> =
   containerSleep: {
     stopAfterSeconds: (gs) => (gs.spec.idle?.level === 'container' ? gs.spec.idle.stopAfterSeconds : undefined),
     // The agent's idle clock, never earlier than the last wake request (a woken server gets its full time).
-    idleSince: ({ obj }, { info, wanted }) =>
-      info.state === 'Running' && info.idleSince && probeReportsPlayers(wanted)
-        ? Math.max(Date.parse(info.idleSince), Date.parse(obj.metadata.annotations?.[WAKE_REQUESTED_ANNOTATION] ?? '') || 0)
-        : undefined,
+    idleSince: ({ obj, deps }, { info, wanted }) => {
+      const reported = typeof info.idleSince === 'string' ? Date.parse(info.idleSince) : Number.NaN
+      if (info.state !== 'Running' || Number.isNaN(reported) || !probeReportsPlayers(wanted)) return undefined
+      const now = deps.clock.now()
+      return Math.max(Math.min(reported, now), annotationTime(obj.metadata.annotations, WAKE_REQUESTED_ANNOTATION, now) ?? 0)
+    },
     idleOf: 'no players',
     // Asleep: no players to report; the schedule's next time is still computed (nothing is restarted).
     asleepStatus: (gs, out, deps) => {

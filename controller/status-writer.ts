@@ -9,7 +9,25 @@ import { FIELD_MANAGER } from './kinds.ts'
 
 export type ConditionStatus = 'True' | 'False' | 'Unknown'
 
-/** The conditions of one status, each stamped with the generation being reconciled. */
+/** metav1.Condition's limit on a message, in bytes. */
+export const CONDITION_MESSAGE_MAX_BYTES = 32_768
+
+/** A message cut to the condition limit (whole characters; what an agent or game reported can be anything). */
+export function boundedMessage(message: string): string {
+  if (Buffer.byteLength(message) <= CONDITION_MESSAGE_MAX_BYTES) return message
+  const marker = ' …(cut)'
+  let out = ''
+  let bytes = 0
+  for (const ch of message) {
+    const n = Buffer.byteLength(ch)
+    if (bytes + n > CONDITION_MESSAGE_MAX_BYTES - Buffer.byteLength(marker)) break
+    out += ch
+    bytes += n
+  }
+  return out + marker
+}
+
+/** The conditions of one status, each stamped with the generation being reconciled; messages bounded. */
 export class ConditionSet {
   list: Condition[]
   readonly #generation: number | undefined
@@ -23,7 +41,7 @@ export class ConditionSet {
   set(type: string, status: ConditionStatus, reason: string, message: string): void {
     this.list = setCondition(
       this.list,
-      { type, status, reason, message, observedGeneration: this.#generation },
+      { type, status, reason, message: boundedMessage(message), observedGeneration: this.#generation },
       new Date(this.#clock.now()),
     )
   }

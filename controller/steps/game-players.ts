@@ -17,18 +17,37 @@ import { processSleepOf, wokenBy } from './sleep.ts'
 /** The most players of the sample kept in status (the CRD's limit). */
 export const PLAYER_SAMPLE_MAX = 12
 
-/** status.players from the agent's report; undefined while the players are unknown. */
-export function playersStatusOf(players: PlayersStatus | null | undefined): GameServerStatus['players'] {
-  if (players === null || players === undefined) return undefined
+/** A count as the CRD takes it (an integer ≥ 0), else undefined. */
+const count = (n: unknown): number | undefined => (typeof n === 'number' && Number.isFinite(n) ? Math.max(0, Math.floor(n)) : undefined)
+/** A string cut to the CRD's maxLength (in code points, so no half surrogate), else undefined. */
+const text = (v: unknown, max: number): string | undefined => (typeof v === 'string' ? [...v].slice(0, max).join('') : undefined)
+
+/**
+ * status.players from the agent's report; undefined while the players are unknown. What the game
+ * reports is untrusted: every field is bounded to the CRD's limits (a name a server invents cannot
+ * make the status write fail), a report without counts is unknown.
+ */
+export function playersStatusOf(players: PlayersStatus | null | undefined, now: number): GameServerStatus['players'] {
+  if (players === null || players === undefined || typeof players !== 'object') return undefined
+  const online = count(players.online)
+  const max = count(players.max)
+  if (online === undefined || max === undefined) return undefined
+  const sample = Array.isArray(players.sample)
+    ? players.sample.slice(0, PLAYER_SAMPLE_MAX).map((p) => {
+        const id = text(p?.id, 64)
+        return { name: text(p?.name, 64) ?? '', ...(id !== undefined ? { id } : {}) }
+      })
+    : undefined
+  const version = text(players.version, 256)
+  const motd = text(players.motd, 1024)
+  const observed = typeof players.observedTime === 'string' ? Date.parse(players.observedTime) : Number.NaN
   return {
-    online: players.online,
-    max: players.max,
-    ...(players.sample !== undefined
-      ? { sample: players.sample.slice(0, PLAYER_SAMPLE_MAX).map((p) => ({ name: p.name, ...(p.id !== undefined ? { id: p.id } : {}) })) }
-      : {}),
-    ...(players.version !== undefined ? { version: players.version } : {}),
-    ...(players.motd !== undefined ? { motd: players.motd } : {}),
-    observedTime: players.observedTime,
+    online,
+    max,
+    ...(sample !== undefined ? { sample } : {}),
+    ...(version !== undefined ? { version } : {}),
+    ...(motd !== undefined ? { motd } : {}),
+    observedTime: new Date(Number.isNaN(observed) ? now : observed).toISOString(),
   }
 }
 
@@ -42,7 +61,7 @@ export function observePlayersAndSleep(s: Installed<GameServer, GameServerStatus
   const { status, conds, prev } = s.out
   const { info, wanted } = ran
 
-  status.players = playersStatusOf(info.state === 'Running' ? info.players : null)
+  status.players = playersStatusOf(info.state === 'Running' ? info.players : null, deps.clock.now())
   deps.metrics.setPlayers(gs.metadata.namespace as string, gs.metadata.name as string, status.players?.online)
 
   status.sleep = processSleepOf(info)
@@ -53,7 +72,7 @@ export function observePlayersAndSleep(s: Installed<GameServer, GameServerStatus
         : `the agent holds port ${wanted.server.port}: a player's login wakes it`
     deps.recorder.event(gs, 'Normal', 'Sleeping', `the game was stopped: ${status.sleep.reason}; ${wakes}`)
   } else if (status.sleep === undefined && prev.sleep?.level === 'process' && status.phase !== 'Stopped' && status.phase !== 'Stopping') {
-    const by = wokenBy(gs.metadata.annotations, prev.sleep, wanted.idle?.level === 'process')
+    const by = wokenBy(gs.metadata.annotations, prev.sleep, wanted.idle?.level === 'process', deps.clock.now())
     deps.recorder.event(gs, 'Normal', 'Woke', `the game is starting again: woken by ${by}`)
   }
 

@@ -92,7 +92,7 @@ export async function observeGame(s: Installed<GameServer, GameServerStatus>, ra
       Error: `${info.message ?? 'the game failed'}; change the spec (or set running: false then true) to try again`,
       Stopping: 'stopping',
       Stopped: 'spec.running is false',
-      Sleeping: `asleep since ${info.sleep?.since ?? '(unknown)'} (${info.sleep?.reason ?? 'no players'}); ${
+      Sleeping: `asleep since ${status.sleep?.since ?? '(unknown)'} (${status.sleep?.reason ?? 'no players'}); ${
         info.sleep?.wake === 'never' ? 'a wake request (annotation) wakes it' : "a player's login or a wake request wakes it"
       }`,
       Terminating: 'being deleted',

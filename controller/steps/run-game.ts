@@ -117,7 +117,7 @@ export async function runGame(s: Installed<GameServer, GameServerStatus>): Promi
     info = await game.putGame({ ...body, ...(start ? { running: true } : !wantRunning ? { running: false } : {}) }, lifecycle())
     if (start && info.state !== 'Crashed' && info.state !== 'Error') deps.recorder.event(gs, 'Normal', 'Starting', 'game starting')
   }
-  if (wantRunning && info.state === 'Sleeping') info = await wakeProcess(gs.metadata.annotations, game, info, wanted)
+  if (wantRunning && info.state === 'Sleeping') info = await wakeProcess(gs.metadata.annotations, game, info, wanted, deps.clock.now())
   if (wantRunning && info.restartPending && (info.state === 'Running' || info.state === 'Starting')) {
     deps.recorder.event(gs, 'Normal', 'Restarting', 'restarting the game to apply a runtime, spec or mod change')
     info = await game.restartGame(lifecycle())

@@ -46,28 +46,55 @@ export interface ContainerSleepPolicy<T, S, Ran> {
   asleepStatus?(obj: T, out: StatusWriter<S>, deps: ReconcilerDeps): void
 }
 
-/** The wake request (annotation value) when it is later than `since`, else undefined. */
-export function wakeRequestAfter(annotations: Record<string, string> | undefined, since: string | undefined): string | undefined {
-  const requested = annotations?.[WAKE_REQUESTED_ANNOTATION]
-  if (requested === undefined) return undefined
-  const at = Date.parse(requested)
-  if (Number.isNaN(at)) return undefined
-  return since === undefined || Number.isNaN(Date.parse(since)) || at > Date.parse(since) ? requested : undefined
+/** How far ahead of the controller's clock an annotation's time may be (clock skew between writers). */
+export const ANNOTATION_SKEW_MS = 5 * 60_000
+
+/**
+ * An annotation holding a time (wake request, last activity) as ms, or undefined when it is absent,
+ * not a time, or further in the future than the clock skew allows: such a value would otherwise
+ * wake the server after every sleep, or keep its idle clock from ever running. `forIdleClock`: a
+ * time ahead of the clock (within the skew) counts as now.
+ */
+export function annotationTime(
+  annotations: Record<string, string> | undefined,
+  key: string,
+  now: number,
+  forIdleClock = true,
+): number | undefined {
+  const value = annotations?.[key]
+  if (value === undefined) return undefined
+  const at = Date.parse(value)
+  if (Number.isNaN(at) || at > now + ANNOTATION_SKEW_MS) return undefined
+  return forIdleClock ? Math.min(at, now) : at
+}
+
+/** The wake request (annotation value) when it is a usable time later than `since`, else undefined. */
+export function wakeRequestAfter(
+  annotations: Record<string, string> | undefined,
+  since: string | undefined,
+  now: number,
+): string | undefined {
+  const at = annotationTime(annotations, WAKE_REQUESTED_ANNOTATION, now, false)
+  if (at === undefined) return undefined
+  const asleepSince = since === undefined ? Number.NaN : Date.parse(since)
+  return Number.isNaN(asleepSince) || at > asleepSince ? annotations?.[WAKE_REQUESTED_ANNOTATION] : undefined
 }
 
 /** status.sleep for a game the agent sleeps (state Sleeping), undefined while it is awake. */
 export function processSleepOf(info: GameInfo): SleepStatus | undefined {
   if (info.state !== 'Sleeping') return undefined
+  const since = typeof info.sleep?.since === 'string' ? Date.parse(info.sleep.since) : Number.NaN
+  const reason = typeof info.sleep?.reason === 'string' ? [...info.sleep.reason].slice(0, 1024).join('') : undefined
   return {
     level: 'process',
-    ...(info.sleep?.since ? { since: info.sleep.since } : {}),
-    reason: info.sleep?.reason ?? 'no players for spec.idle.stopAfterSeconds',
+    ...(Number.isNaN(since) ? {} : { since: new Date(since).toISOString() }),
+    reason: reason ?? 'no players for spec.idle.stopAfterSeconds',
   }
 }
 
 /** What woke a server that slept since `prev.since`, in words for the Woke Event. */
-export function wokenBy(annotations: Record<string, string> | undefined, prev: SleepStatus, idleStillWanted: boolean): string {
-  const requested = wakeRequestAfter(annotations, prev.since)
+export function wokenBy(annotations: Record<string, string> | undefined, prev: SleepStatus, idleStillWanted: boolean, now: number): string {
+  const requested = wakeRequestAfter(annotations, prev.since, now)
   if (requested !== undefined)
     return `a wake request at ${requested} (annotation ${WAKE_REQUESTED_ANNOTATION}: a player's login, the IDE URL opened, or a person)`
   if (!idleStillWanted) return 'spec.idle no longer asks for this sleep'
@@ -83,8 +110,9 @@ export async function wakeProcess(
   game: AgentGameClient,
   info: GameInfo,
   wanted: Pick<EffectiveGameSpec, 'idle'>,
+  now: number,
 ): Promise<GameInfo> {
-  const requested = wakeRequestAfter(annotations, info.sleep?.since)
+  const requested = wakeRequestAfter(annotations, info.sleep?.since, now)
   if (requested === undefined && wanted.idle?.level === 'process') return info
   return wakeGame(game)
 }
@@ -118,10 +146,16 @@ export async function containerAsleep<T extends ServerObject, S extends ServerSt
     out.status.sleep = undefined
     return undefined
   }
-  const requested = wakeRequestAfter(obj.metadata.annotations, sleep.since)
+  const now = deps.clock.now()
+  const requested = wakeRequestAfter(obj.metadata.annotations, sleep.since, now)
   if (requested !== undefined || !idleWanted) {
     out.status.sleep = undefined
-    deps.recorder.event(obj, 'Normal', 'Woke', `waking the container: woken by ${wokenBy(obj.metadata.annotations, sleep, idleWanted)}`)
+    deps.recorder.event(
+      obj,
+      'Normal',
+      'Woke',
+      `waking the container: woken by ${wokenBy(obj.metadata.annotations, sleep, idleWanted, now)}`,
+    )
     return undefined
   }
   // Still asleep: the container stays stopped (stopped again should anything have started it).

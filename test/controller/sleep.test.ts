@@ -68,7 +68,7 @@ t.test('players are copied to status (sample at most 12) and the metric; removed
   }
   let { gs } = await driveGame(w)
   const status = gs.status as GameServerStatus
-  t.match(status.players, { online: 20, max: 50, version: '1.21.4', motd: 'hello', observedTime: '2026-01-01T00:00:00Z' })
+  t.match(status.players, { online: 20, max: 50, version: '1.21.4', motd: 'hello', observedTime: '2026-01-01T00:00:00.000Z' })
   t.equal(status.players?.sample?.length, 12, 'at most 12 of the sample')
   t.equal(status.phase, 'Running')
   t.match(await w.deps.metrics.players.get(), { values: [{ labels: { namespace: 'default', name: 'squid' }, value: 20 }] })
@@ -76,7 +76,7 @@ t.test('players are copied to status (sample at most 12) and the metric; removed
   // A later report without motd removes it (a nested merge patch), and null removes players.
   w.agent.state.game = { ...w.agent.state.game, players: { online: 1, max: 50, observedTime: '2026-01-01T00:01:00Z' } }
   gs = (await driveGame(w)).gs
-  t.same((gs.status as GameServerStatus).players, { online: 1, max: 50, observedTime: '2026-01-01T00:01:00Z' })
+  t.same((gs.status as GameServerStatus).players, { online: 1, max: 50, observedTime: '2026-01-01T00:01:00.000Z' })
   w.agent.state.game = { ...w.agent.state.game, players: null }
   gs = (await driveGame(w)).gs
   t.equal((gs.status as GameServerStatus).players, undefined)
@@ -87,16 +87,17 @@ t.test(
   'process level: the agent sleeps the game → phase Sleeping, status.sleep, Event; the wake annotation calls POST /game/wake',
   async (t) => {
     const w = await gameWorld(t, { idle: { stopAfterSeconds: 60 } })
+    const iso = (fromNow: number) => new Date(w.clock.now() + fromNow).toISOString()
     await driveGame(w)
     w.agent.state.game = {
       ...w.agent.state.game,
       state: 'Sleeping',
-      sleep: { since: '2026-01-01T00:00:00Z', wake: 'onConnect', reason: 'no players for 60 s' },
+      sleep: { since: iso(-600_000), wake: 'onConnect', reason: 'no players for 60 s' },
     }
     let { gs } = await driveGame(w)
     let status = gs.status as GameServerStatus
     t.equal(status.phase, 'Sleeping')
-    t.same(status.sleep, { level: 'process', since: '2026-01-01T00:00:00Z', reason: 'no players for 60 s' })
+    t.same(status.sleep, { level: 'process', since: iso(-600_000), reason: 'no players for 60 s' })
     t.match(condition(status, 'Ready'), { status: 'False', reason: 'Sleeping', message: /a player's login or a wake request wakes it/ })
     t.match(condition(status, 'SleepReady'), { status: 'True', reason: 'PlayersProbed' })
     t.match(
@@ -111,10 +112,10 @@ t.test(
     )
 
     // An older request does not wake it; a newer one does.
-    await annotate(w, GAMESERVER, 'squid', { [WAKE_REQUESTED_ANNOTATION]: '2025-12-31T00:00:00Z' })
+    await annotate(w, GAMESERVER, 'squid', { [WAKE_REQUESTED_ANNOTATION]: iso(-700_000) })
     await driveGame(w)
     t.equal(w.agent.count('POST /game/wake'), 0, 'a request older than the sleep is spent')
-    await annotate(w, GAMESERVER, 'squid', { [WAKE_REQUESTED_ANNOTATION]: '2026-01-01T00:05:00Z' })
+    await annotate(w, GAMESERVER, 'squid', { [WAKE_REQUESTED_ANNOTATION]: iso(-300_000) })
     gs = (await driveGame(w)).gs
     status = gs.status as GameServerStatus
     t.equal(w.agent.count('POST /game/wake'), 1)
@@ -122,7 +123,11 @@ t.test(
     t.equal(status.phase, 'Starting')
     t.match(
       w.events.filter((e) => e.reason === 'Woke'),
-      [{ message: /wake request at 2026-01-01T00:05:00Z/ }],
+      [
+        {
+          message: `the game is starting again: woken by a wake request at ${iso(-300_000)} (annotation ${WAKE_REQUESTED_ANNOTATION}: a player's login, the IDE URL opened, or a person)`,
+        },
+      ],
     )
     t.equal(gs.spec.running, true, 'spec.running as written (its default): sleep is status only')
   },

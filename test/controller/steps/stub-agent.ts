@@ -7,8 +7,10 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Test } from 'tap'
+import { effectiveGameSpec } from '../../../src/api/index.ts'
 import type {
   AgentStatus,
+  GameSpecRequest,
   CodeServerState,
   GameInfo,
   InstalledRuntime,
@@ -150,7 +152,8 @@ export async function startStubAgent(t: Test, token = 'f'.repeat(64)): Promise<S
           return json(state.game)
         case 'PUT /game': {
           const spec = body as { server: Record<string, unknown>; supervision?: Record<string, unknown>; running?: boolean }
-          state.game = { ...state.game, configured: true, spec: spec as unknown as GameInfo['spec'] }
+          // As the agent does: the spec reported back has every default filled in.
+          state.game = { ...state.game, configured: true, spec: effectiveGameSpec(spec as unknown as GameSpecRequest) }
           if (spec.running === true) state.game = { ...state.game, state: 'Running', pid: 4242 }
           if (spec.running === false)
             state.game = {
