@@ -19,6 +19,10 @@ import { writeFileDurableSync } from '../../src/platform/durable-file.ts'
 
 /** The wrapper beside this module: wrapper.ts from the sources, wrapper.cjs beside a bundled agent.cjs (agent-launch.ts). */
 const WRAPPER_SCRIPT = path.join(import.meta.dirname, `wrapper${path.extname(import.meta.filename)}`)
+/** Node flags for the bundled wrapper: it only moves bytes between pipes, a socket and a file, so
+ * V8's lite mode and a 1 MiB young generation cost it nothing and keep it small (bench/footprint.ts).
+ * Not for wrapper.ts: lite mode has no WebAssembly, which Node's type stripping needs. */
+export const WRAPPER_NODE_FLAGS: readonly string[] = ['--lite-mode', '--max-semi-space-size=1']
 /** The wrapper listens on this name relative to the run dir (its cwd), so deep roots never hit the 107-byte socket path limit. */
 export const SOCKET_NAME = 'console.sock'
 
@@ -58,7 +62,7 @@ export async function launchRun(
   const full: LaunchConfig = { ...cfg, socketPath: files.socketPath, runFile: files.runFile, exitFile: files.exitFile }
   writeFileDurableSync(files.launchFile, JSON.stringify(full))
   const errFd = openSync(files.wrapperLog, 'a', 0o600)
-  const wrapper = spawn(process.execPath, [wrapperScript, files.launchFile], {
+  const wrapper = spawn(process.execPath, [...(wrapperScript.endsWith('.ts') ? [] : WRAPPER_NODE_FLAGS), wrapperScript, files.launchFile], {
     detached: true,
     stdio: ['ignore', 'pipe', errFd],
     cwd: files.dir,

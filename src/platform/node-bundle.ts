@@ -60,8 +60,11 @@ function options(spec: BundleSpec, outdir: string) {
     external: spec.external ?? [],
     // ES module code that asks where it lives keeps working as CommonJS.
     define: { 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename' },
+    // Whitespace and syntax only: names stay (error classes, stack traces read as the sources).
+    minifyWhitespace: true,
+    minifySyntax: true,
     metafile: true,
-    logLevel: 'error' as const,
+    logLevel: 'silent' as const,
     legalComments: 'none' as const,
   }
 }
@@ -69,7 +72,7 @@ function options(spec: BundleSpec, outdir: string) {
 /** sha256 of the build options and of every input's path and content. */
 async function hashInputs(spec: BundleSpec, inputs: string[], esbuildVersion: string): Promise<string> {
   const hash = createHash('sha256')
-  hash.update(JSON.stringify({ esbuildVersion, entries: spec.entries, external: spec.external ?? [] }))
+  hash.update(JSON.stringify({ esbuildVersion, options: options(spec, '') }))
   for (const file of [...inputs].sort()) {
     hash.update(`\0${file}\0`)
     hash.update(await readFile(file))

@@ -148,7 +148,12 @@ export async function writeContainerConfig(configPath: string, block: string): P
  * The container's init: busybox init runs rcS, then keeps the agent alive (respawn). The token
  * reaches the agent as a file path; it is never on a command line or in an environment.
  */
-export async function writeInit(rootfs: string, agentPort: number): Promise<void> {
+export async function writeInit(
+  rootfs: string,
+  agentPort: number,
+  /** what Node runs, before the agent's flags (in-container paths): the agent bundle, or `bin/zlh.js agent` */
+  agentArgs: readonly string[] = [`${IN_CONTAINER.project}/bin/zlh.js`, 'agent'],
+): Promise<void> {
   await mkdir(join(rootfs, 'etc/zlh'), { recursive: true, mode: 0o700 })
   await chmod(join(rootfs, 'etc/zlh'), 0o700)
   await writeFileDurable(
@@ -166,7 +171,7 @@ export async function writeInit(rootfs: string, agentPort: number): Promise<void
       '# Started and respawned by init. Node and the project are read-only bind mounts.',
       'export HOME=/root PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
       `echo $$ > ${IN_CONTAINER.pidFile}`,
-      `exec ${IN_CONTAINER.node} ${IN_CONTAINER.project}/bin/zlh.js agent --root / --listen 0.0.0.0:${agentPort} --token-file ${IN_CONTAINER.tokenFile} --log-file ${IN_CONTAINER.log} >>${IN_CONTAINER.stdioLog} 2>&1`,
+      `exec ${IN_CONTAINER.node} ${agentArgs.join(' ')} --root / --listen 0.0.0.0:${agentPort} --token-file ${IN_CONTAINER.tokenFile} --log-file ${IN_CONTAINER.log} >>${IN_CONTAINER.stdioLog} 2>&1`,
       '',
     ].join('\n'),
     0o700,

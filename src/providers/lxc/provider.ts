@@ -17,9 +17,10 @@
 
 import { existsSync } from 'node:fs'
 import { readFile, rm } from 'node:fs/promises'
-import { isAbsolute, join } from 'node:path'
+import { isAbsolute, join, relative } from 'node:path'
 import { AGENT_PORT } from '../../api/index.ts'
 import { writeFileDurable } from '../../platform/durable-file.ts'
+import { AGENT_NODE_FLAGS, agentLaunch } from '../agent-launch.ts'
 import { ClaimStore, type Claim } from '../claims.ts'
 import { ProviderError } from '../errors.ts'
 import { LocalContainers } from '../local-containers.ts'
@@ -169,7 +170,12 @@ export class LxcBackend implements ContainerBackend {
       }),
     )
     const rootfs = join(dir, 'rootfs')
-    await writeInit(rootfs, this.#agentPort)
+    // The agent bundle is built on the host, inside the project the container bind-mounts.
+    const launch = await agentLaunch(this.#opts.projectDir)
+    await writeInit(rootfs, this.#agentPort, [
+      ...AGENT_NODE_FLAGS,
+      join(IN_CONTAINER.project, relative(this.#opts.projectDir, launch.agentScript)),
+    ])
     return writeToken(rootfs, spec.agent.token)
   }
 

@@ -13,7 +13,8 @@
 import { spawn } from 'node:child_process'
 import { openSync, closeSync } from 'node:fs'
 import { readFile, readdir, readlink, rm } from 'node:fs/promises'
-import { dirname, join, sep } from 'node:path'
+import { dirname, join, resolve, sep } from 'node:path'
+import { agentLaunch } from '../agent-launch.ts'
 import { writeFileDurable } from '../../platform/durable-file.ts'
 import { isSameProcess, processStartTime, readProcessStat } from '../../platform/process-identity.ts'
 
@@ -46,17 +47,20 @@ export function agentStderrFile(files: AgentProcessFiles): string {
 
 export async function startAgentProcess(
   files: AgentProcessFiles,
-  options: { cliPath: string; listen: string; codeServerBind: string; vmid: number },
+  options: { cliPath: string; listen: string; codeServerBind: string; vmid: number; agentFromSources?: boolean },
 ): Promise<number> {
+  // The bundle of the project that holds the CLI (agent-launch.ts), or `zlh agent` from the sources.
+  const launch = options.agentFromSources
+    ? { command: process.execPath, args: [options.cliPath, 'agent'] }
+    : await agentLaunch(resolve(dirname(options.cliPath), '..'))
   // The agent writes and rotates `logFile` itself (--log-file; a redirected stdout could not be
   // rotated under the running process); stdio keeps a separate small file for what escapes the logger.
   const log = openSync(agentStderrFile(files), 'a', 0o600)
   try {
     const child = spawn(
-      process.execPath,
+      launch.command,
       [
-        options.cliPath,
-        'agent',
+        ...launch.args,
         '--root',
         files.root,
         '--listen',

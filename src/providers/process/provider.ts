@@ -36,8 +36,10 @@ export interface ProcessBackendOptions {
   /** First loopback port; container vmid N's agent listens on portRangeStart + 2(N - 100), its
    * code-server on the port after that. Default 17100. */
   portRangeStart?: number
-  /** The `zlh` entry point (bin/zlh.js) that runs `zlh agent`. */
+  /** The `zlh` entry point (bin/zlh.js) of the project whose agent runs in the containers. */
   cliPath: string
+  /** Run `zlh agent` from the TypeScript sources (development) instead of the project's agent bundle (src/providers/agent-launch.ts). */
+  agentFromSources?: boolean
 }
 
 interface ProcessClaimExtra {
@@ -103,9 +105,10 @@ export class ProcessBackend implements ContainerBackend {
     return (claim.extra as ProcessClaimExtra | undefined)?.codeServerPort ?? this.#slotPort(claim.vmid) + 1
   }
 
-  #agentOptions(claim: Claim): { cliPath: string; listen: string; codeServerBind: string; vmid: number } {
+  #agentOptions(claim: Claim): { cliPath: string; listen: string; codeServerBind: string; vmid: number; agentFromSources?: boolean } {
     return {
       cliPath: this.#opts.cliPath,
+      agentFromSources: this.#opts.agentFromSources,
       listen: `127.0.0.1:${this.#port(claim)}`,
       codeServerBind: `127.0.0.1:${this.#codeServerPort(claim)}`,
       vmid: claim.vmid,

@@ -1,0 +1,69 @@
+// The cached bundle (src/platform/node-bundle.ts): built once, reused while its inputs are
+// unchanged, rebuilt into a new directory when one changes (the old one kept for programs still
+// running from it), complete for concurrent builders, and the ES module code inside it still knows
+// where it lives.
+import t, { type Test } from 'tap'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { bundle, type BundleSpec } from '../../src/platform/node-bundle.ts'
+
+function project(t: Test): BundleSpec {
+  const dir = t.testdir()
+  mkdirSync(path.join(dir, 'src'))
+  writeFileSync(path.join(dir, 'src/lib.ts'), "export const word: string = 'one'\n")
+  writeFileSync(
+    path.join(dir, 'src/main.ts'),
+    "import path from 'node:path'\nimport { word } from './lib.ts'\nconsole.log(word, path.basename(import.meta.filename), path.basename(import.meta.dirname))\n",
+  )
+  writeFileSync(path.join(dir, 'src/other.ts'), "console.log('other')\n")
+  return { entries: { main: path.join(dir, 'src/main.ts'), other: path.join(dir, 'src/other.ts') }, cacheDir: path.join(dir, 'cache') }
+}
+const run = (file: string) => execFileSync(process.execPath, [file], { encoding: 'utf8' }).trim()
+
+t.test('built once, then taken from the cache; the output runs and knows its own file', async (t) => {
+  const spec = project(t)
+  const first = await bundle(spec)
+  t.equal(first.built, true)
+  t.same(Object.keys(first.files).sort(), ['main', 'other'])
+  t.equal(path.dirname(first.files.main!), first.dir)
+  t.equal(
+    run(first.files.main!),
+    `one main.cjs ${path.basename(first.dir)}`,
+    'import.meta.filename/dirname are the bundle file and its directory',
+  )
+  t.equal(run(first.files.other!), 'other')
+  const second = await bundle(spec)
+  t.equal(second.built, false, 'unchanged inputs: the cached build')
+  t.equal(second.dir, first.dir)
+})
+
+t.test('a changed input builds a new directory; the old one stays for what still runs from it', async (t) => {
+  const spec = project(t)
+  const first = await bundle(spec)
+  writeFileSync(path.join(path.dirname(spec.entries.main!), 'lib.ts'), "export const word: string = 'two'\n")
+  const second = await bundle(spec)
+  t.equal(second.built, true)
+  t.not(second.dir, first.dir)
+  t.match(run(second.files.main!), /^two /)
+  t.ok(existsSync(first.files.main!), 'the previous build is kept')
+})
+
+t.test('concurrent builders each get a complete build, and no scratch directory is left', async (t) => {
+  const spec = project(t)
+  const builds = await Promise.all([bundle(spec), bundle(spec), bundle(spec)])
+  for (const b of builds) t.match(run(b.files.main!), /^one /)
+  t.equal(new Set(builds.map((b) => b.dir)).size, 1, 'one build directory')
+  t.same(
+    readdirSync(spec.cacheDir).filter((n) => n.startsWith('.')),
+    [],
+    'scratch directories removed',
+  )
+})
+
+t.test('a build that fails names the cause and leaves nothing behind', async (t) => {
+  const spec = project(t)
+  writeFileSync(spec.entries.main!, "import { nothing } from './missing.ts'\nconsole.log(nothing)\n")
+  await t.rejects(bundle(spec), /missing\.ts/)
+  t.same(existsSync(spec.cacheDir) ? readdirSync(spec.cacheDir) : [], [])
+})

@@ -1,0 +1,87 @@
+// How providers start the agent (src/providers/agent-launch.ts): the project's agent bundle,
+// started with its Node flags, is the real agent (answers GET /status with the package's version,
+// which a bundle must carry itself), and the wrapper it starts is the bundle's own wrapper.cjs.
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { agentBundleDir, agentLaunch } from '../../src/providers/agent-launch.ts'
+import { launchRun, runFiles } from '../../agent/game/launcher.ts'
+import { waitForAgent } from '../../src/providers/agent-probe.ts'
+
+const REPO = path.join(import.meta.dirname, '..', '..')
+const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }
+
+t.test('the bundle lives in the project cache, agent.cjs beside wrapper.cjs; one build per process', async (t) => {
+  const launch = await agentLaunch(REPO)
+  t.equal(path.dirname(path.dirname(launch.agentScript)), agentBundleDir(REPO))
+  t.equal(path.dirname(launch.wrapperScript), path.dirname(launch.agentScript))
+  t.equal(path.basename(launch.agentScript), 'agent.cjs')
+  t.equal(path.basename(launch.wrapperScript), 'wrapper.cjs')
+  t.equal(launch.command, process.execPath)
+  t.equal(launch.args.at(-1), launch.agentScript)
+  t.equal(await agentLaunch(REPO), launch, 'the second call reuses the first answer')
+})
+
+t.test('the bundled agent serves the API with the package version and the flags of zlh agent', async (t) => {
+  const launch = await agentLaunch(REPO)
+  const root = t.testdir()
+  const token = randomBytes(24).toString('hex')
+  writeFileSync(path.join(root, 'token'), token)
+  const port = 21000 + Math.floor(Math.random() * 9000)
+  const child = spawn(
+    launch.command,
+    [...launch.args, '--root', root, '--listen', `127.0.0.1:${port}`, '--token-file', path.join(root, 'token'), '--log-level', 'warn'],
+    { stdio: ['ignore', 'ignore', 'pipe'], cwd: root },
+  )
+  let stderr = ''
+  child.stderr.on('data', (d) => {
+    stderr += d
+  })
+  const exited = new Promise((r) => child.once('exit', r))
+  t.teardown(async () => {
+    child.kill('SIGTERM')
+    await exited
+  })
+  const url = `http://127.0.0.1:${port}`
+  await waitForAgent(url, token, 30_000).catch((err: Error) => {
+    throw new Error(`${err.message}; agent stderr: ${stderr}`)
+  })
+  const res = await fetch(`${url}/status`, { headers: { authorization: `Bearer ${token}` } })
+  t.equal(res.status, 200)
+  const status = (await res.json()) as { agentVersion?: string }
+  t.equal(status.agentVersion, pkg.version, 'the version is built into the bundle')
+  const denied = await fetch(`${url}/status`, { headers: { authorization: 'Bearer wrong-token-wrong-token' } })
+  t.equal(denied.status, 401, 'the bearer check is in the bundle too')
+})
+
+t.test('the bundled wrapper holds a game and reports its exit', async (t) => {
+  const launch = await agentLaunch(REPO)
+  const dir = t.testdir()
+  const files = runFiles(path.join(dir, 'run'))
+  const result = await launchRun(
+    files,
+    {
+      runId: 'bundled',
+      command: 'sleep',
+      args: ['30'],
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      cwd: dir,
+      logFile: path.join(dir, 'console.log'),
+      logMaxBytes: 1 << 20,
+      logKeep: 1,
+    },
+    15_000,
+    launch.wrapperScript,
+  )
+  t.ok(result.run, 'the game runs')
+  const cmdline = readFileSync(`/proc/${result.run!.wrapperPid}/cmdline`, 'utf8').split('\0')
+  t.ok(cmdline.includes(launch.wrapperScript), 'the wrapper process is the bundle file')
+  t.ok(cmdline.includes('--lite-mode'), 'started with the wrapper flags')
+  process.kill(-result.run!.gamePid, 'SIGTERM')
+  for (let i = 0; i < 200 && !existsSync(files.exitFile); i++) await new Promise((r) => setTimeout(r, 25))
+  const exit = JSON.parse(readFileSync(files.exitFile, 'utf8')) as { runId: string; signal: string | null }
+  t.equal(exit.runId, 'bundled')
+  t.equal(exit.signal, 'SIGTERM')
+})
