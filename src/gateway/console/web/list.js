@@ -3,7 +3,7 @@
 // status has them, players and sleep. Empty, loading and connection-lost states are explicit.
 
 import { html } from 'htm/preact'
-import { useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import { api, serverPath } from './api.js'
 import { ConfirmDialog } from './dialog.js'
 import { PhaseBadge, playersText, refText, sleepText, timeAgo } from './format.js'
@@ -64,6 +64,12 @@ function ServerRow({ server, spec, onDelete }) {
 export function ServerList() {
   const store = useServers()
   const [deleting, setDeleting] = useState(/** @type {any} */ (null))
+  // Re-render every 30 s so "3 min ago" stays true (nothing is fetched: the data is live already).
+  const [, setClock] = useState(0)
+  useEffect(() => {
+    const timer = setInterval(() => setClock(Date.now()), 30_000)
+    return () => clearInterval(timer)
+  }, [])
   const servers = [...store.servers.values()].sort(
     (a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name) || a.kind.localeCompare(b.kind),
   )
