@@ -102,6 +102,7 @@ t.test(
     page.on('response', (r) => {
       if (r.request().resourceType() === 'document') documents.push({ url: r.url(), status: r.status() })
     })
+    const wakeStarted = Date.now()
     const starting = await page.goto(`${origin}/`, { waitUntil: 'load', timeout: 60_000 })
     t.equal(starting?.status(), 503, 'the starting page (503: the IDE is not there yet)')
     t.equal(starting?.headers()['x-zlh-error'], 'ZLH_GW_IDE_DEVSERVER_WAKING', 'its code names it')
@@ -110,6 +111,7 @@ t.test(
     await page.waitForURL(/\/\?folder=/, { timeout: 240_000, waitUntil: 'load' })
     t.equal(await page.title(), 'code-server stand-in', 'the IDE page is back')
     t.match(page.url(), new RegExp(`^${origin}/\\?folder=`), 'landed in the workbench (/?folder=…)')
+    t.comment(`IDE URL opened → workbench: ${((Date.now() - wakeStarted) / 1000).toFixed(1)} s (process provider, code-server stand-in)`)
     t.ok(statuses.length > 0, `the page followed progress (${statuses.map((s) => `${s.state}/${s.phase}`).join(', ')})`)
     t.ok(
       statuses.some((s) => s.state === 'asleep' || s.state === 'waking'),
