@@ -122,6 +122,7 @@ t.test('hostile handshakes never reach anything but a status address', async (t)
   }
   t.notOk(logged.includes('steve'), 'player names are not logged')
   t.equal(logText('a\nb\u001b'), 'a\\u000ab\\u001b', 'logText escapes control characters')
+  t.equal(logText('\u0000'.repeat(100)).length, 83, 'and stays within its bound however much escaping grows it')
 })
 
 t.test('connections per client address are bounded; the total is bounded by the front door', async (t) => {

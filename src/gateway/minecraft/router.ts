@@ -23,6 +23,7 @@ import type { Client } from '../../runtime/index.ts'
 import {
   createMinecraftFrontDoor,
   DEFAULT_HOLD_TIMEOUT_MS,
+  MAX_HOLD_TIMEOUT_MS,
   type FrontDoorOptions,
   type MinecraftFrontDoor,
 } from '../../platform/game-protocol/index.ts'
@@ -107,7 +108,7 @@ export async function startMinecraftRouter(
 ): Promise<MinecraftRouter> {
   if (!SUFFIX.test(opts.suffix))
     throw new Error(`game host suffix ${JSON.stringify(opts.suffix)} is not a DNS name: give one like play.example.com or localhost`)
-  const holdTimeoutMs = opts.holdTimeoutMs ?? DEFAULT_HOLD_TIMEOUT_MS
+  const holdTimeoutMs = Math.min(opts.holdTimeoutMs ?? DEFAULT_HOLD_TIMEOUT_MS, MAX_HOLD_TIMEOUT_MS)
   const waker = new GameWaker({ cache: opts.cache, client: opts.client, waitMs: holdTimeoutMs, log: opts.log, now: opts.now })
   const limits = new ClientLimits(opts.maxConnectionsPerClient ?? DEFAULT_MAX_CONNECTIONS_PER_CLIENT)
   const door: MinecraftFrontDoor = createMinecraftFrontDoor({
@@ -132,8 +133,8 @@ export async function startMinecraftRouter(
   }
 }
 
-/** A client-supplied string as it may appear in a log: printable ASCII only (others as \uXXXX), cut. */
+/** A client-supplied string as it may appear in a log: printable ASCII only (others as \uXXXX), at most `max` characters and "...". */
 export function logText(s: string, max = 80): string {
   const escaped = s.slice(0, max).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
-  return s.length > max ? `${escaped}...` : escaped
+  return s.length > max || escaped.length > max ? `${escaped.slice(0, max)}...` : escaped
 }
