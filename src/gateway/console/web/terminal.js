@@ -11,7 +11,8 @@
 //     console is a pipe, so input is edited here (echo, Backspace, ↑/↓ history) and sent a line at
 //     a time on Enter.
 //  4. A close we did not ask for → "reconnecting in N s" (1 s doubling to 30 s, reset once a
-//     connection stayed up); "Reconnect now" skips the wait.
+//     connection stayed up); "Reconnect now" skips the wait. A dev shell that exited (`exit`)
+//     ends there ("ended"); "New shell" opens another.
 // Guarantees: at most one socket per mounted console; unmount closes it, stops the timers and
 // disposes the terminal.
 
@@ -105,6 +106,8 @@ export function ServerConsole({ server }) {
       const socket = new WebSocket(consoleUrl(kind, namespace, name), [CONSOLE_PROTOCOL])
       ws = socket
       let opened = false
+      /** The dev shell said it exited: the close that follows ends the session, no retry. */
+      let shellExited = false
       socket.onopen = () => {
         opened = true
         openedAt = Date.now()
@@ -124,14 +127,20 @@ export function ServerConsole({ server }) {
           if (msg.lines.length > 0) term.write(`${msg.lines.join('\r\n')}\r\n`)
           editor?.redraw()
         } else if (msg.type === 'state') setState((s) => ({ ...s, detail: `game ${msg.state}` }))
-        else if (msg.type === 'exit') note(`[the process exited: ${msg.signal ? `signal ${msg.signal}` : `code ${msg.exitCode}`}]`)
-        else if (msg.type === 'throttled')
+        else if (msg.type === 'exit') {
+          shellExited = !isGame
+          note(`[the ${isGame ? 'game server' : 'shell'} exited: ${msg.signal ? `signal ${msg.signal}` : `code ${msg.exitCode}`}]`)
+        } else if (msg.type === 'throttled')
           note(`[output too fast: ${msg.droppedBytes} bytes not shown; the full log is in the server's files]`)
         else if (msg.type === 'info' && typeof msg.message === 'string') note(`[${msg.message}]`)
       }
       socket.onclose = (ev) => {
         if (ws !== socket || disposed) return
         ws = null
+        if (shellExited) {
+          setState({ status: 'ended', detail: 'the shell exited' })
+          return
+        }
         if (opened && Date.now() - openedAt >= STABLE_MS) attempt = 0
         attempt++
         const delay = retryDelay(attempt)
@@ -147,8 +156,10 @@ export function ServerConsole({ server }) {
     }
     reconnectNow.current = () => {
       attempt = 0
-      if (ws) ws.close()
-      else connect()
+      const old = ws
+      ws = null
+      old?.close(1000)
+      connect()
       term.focus()
     }
 
@@ -180,7 +191,13 @@ export function ServerConsole({ server }) {
         ${state.status}${state.detail ? ` · ${state.detail}` : ''}
       </span>
       <span class="console-actions">
-        ${state.status === 'reconnecting' ? html`<button type="button" class="secondary" onClick=${() => reconnectNow.current()}>Reconnect now</button>` : null}
+        ${
+          state.status === 'reconnecting' || state.status === 'ended'
+            ? html`<button type="button" class="secondary" onClick=${() => reconnectNow.current()}>
+                ${state.status === 'ended' ? 'New shell' : 'Reconnect now'}
+              </button>`
+            : null
+        }
         <button type="button" class="secondary" onClick=${() => focus.current()}>Focus</button>
       </span>
     </div>
