@@ -15,7 +15,6 @@
 //  - A bad expression or time zone (the CRD's pattern cannot catch every one) is condition Scheduled
 //    False naming the field, one Warning Event per new error; never a crash loop.
 import { Cron } from 'croner'
-import type { AgentGameClient } from '../../src/agent-client/index.ts'
 import type { GameInfo, GameServerSpecSchedule, GameServerStatus } from '../../src/api/index.ts'
 import { Reason } from '../condition-reasons.ts'
 import type { GameServer } from '../kinds.ts'
@@ -30,6 +29,8 @@ export const MISSED_GRACE_MS = 10 * 60_000
 /** Requeue a moment after an instant, so the clock has certainly reached it. */
 const INSTANT_SLACK_MS = 250
 const DEFAULT_WARNING_SECONDS = 60
+/** Writing one console line is quick; a game that does not take it in this long is not warned. */
+const COMMAND_TIMEOUT_MS = 15_000
 const DEFAULT_WARNING_COMMAND = 'say The server restarts in {seconds} seconds'
 
 /** The cron job for a schedule, or what is wrong with it (naming the field). */
@@ -52,11 +53,6 @@ export function cronOf(schedule: GameServerSpecSchedule): { cron: Cron } | { err
 /** The first time after `afterMs` the schedule matches; undefined when it never does (e.g. 31 February). */
 export function nextMatch(cron: Cron, afterMs: number): number | undefined {
   return cron.nextRun(new Date(afterMs))?.getTime()
-}
-
-/** POST /game/command: one console line. */
-function sendCommand(game: AgentGameClient, line: string): Promise<unknown> {
-  return game.agent.request('POST', '/game/command', { line }, { timeoutMs: 15_000 })
 }
 
 /**
@@ -140,7 +136,7 @@ export async function scheduledRestarts(
   if (!warned && running && warningSeconds > 0 && now >= warnAt) {
     const line = (schedule.warningCommand ?? DEFAULT_WARNING_COMMAND).replaceAll('{seconds}', String(warningSeconds))
     try {
-      await sendCommand(s.provisioned.game, line)
+      await s.provisioned.game.sendCommand(line, { signal: AbortSignal.timeout(COMMAND_TIMEOUT_MS) })
       conds.set('Scheduled', 'True', Reason.WarningSent, `warned on the console; restart at ${nextIso}`)
     } catch (err) {
       // Not tried again for this restart: one Event, and the restart still happens.

@@ -120,7 +120,7 @@ export async function wakeProcess(
 /** POST /game/wake; a game that is no longer asleep (AGENT_GAME_NOT_SLEEPING) is simply read again. */
 async function wakeGame(game: AgentGameClient): Promise<GameInfo> {
   try {
-    return await game.agent.request<GameInfo>('POST', '/game/wake', undefined, { timeoutMs: WAKE_TIMEOUT_MS })
+    return await game.wakeGame({ signal: AbortSignal.timeout(WAKE_TIMEOUT_MS) })
   } catch (err) {
     if (err instanceof AgentClientError && err.code === 'AGENT_GAME_NOT_SLEEPING') return game.game()
     throw err
