@@ -105,8 +105,9 @@ export function serverPath(kind, namespace, name, rest = '') {
 
 /**
  * Follows GET /api/events: `onSnapshot(items)` after every (re)connect, `onChange(change)` per
- * change, `onState('live'|'connecting'|'offline', retryInMs?)`. Reconnects with backoff
- * (1 s doubling to 30 s, reset once live). Returns a function that stops it.
+ * change, `onState('live'|'connecting'|'offline'|'refused', retryInMs?, message?)`. Reconnects
+ * with backoff (1 s doubling to 30 s, reset once live); a 4xx refusal stops it ('refused', with
+ * the API's message). Returns a function that stops it.
  */
 export function followEvents({ onSnapshot, onChange, onState }) {
   let stopped = false
@@ -156,6 +157,11 @@ export function followEvents({ onSnapshot, onChange, onState }) {
     } catch (err) {
       if (stopped) return
       if (err instanceof ApiError && err.status === 401) return
+      // A refusal (no servers:read scope, a namespace not held) does not heal by retrying.
+      if (err instanceof ApiError && err.status >= 400 && err.status < 500) {
+        onState('refused', 0, err.message)
+        return
+      }
     }
     if (stopped) return
     onState('offline', delay)

@@ -84,7 +84,9 @@ export function ServerList() {
               ? 'Live'
               : store.connection === 'offline'
                 ? `Live updates lost; reconnecting in ${Math.round(store.retryInMs / 1000)} s`
-                : 'Connecting…'
+                : store.connection === 'refused'
+                  ? 'No live updates'
+                  : 'Connecting…'
           }
         </span>
       </div>
@@ -92,6 +94,7 @@ export function ServerList() {
       ${!store.loaded && html`<p class="muted" role="status">Loading servers…</p>`}
       ${
         store.loaded &&
+        store.connection !== 'refused' &&
         servers.length === 0 &&
         html`<div class="empty">
           <p>No servers yet.</p>

@@ -15,7 +15,7 @@ const state = {
   servers: new Map(),
   /** @type {Map<string, any>} spec by key */
   specs: new Map(),
-  /** 'connecting' | 'live' | 'offline' */
+  /** 'connecting' | 'live' | 'offline' | 'refused' */
   connection: 'connecting',
   retryInMs: 0,
   /** True once the first snapshot arrived. */
@@ -71,9 +71,13 @@ export function startServers() {
       }
       notify()
     },
-    onState(connection, retryInMs = 0) {
+    onState(connection, retryInMs = 0, message = '') {
       state.connection = connection
       state.retryInMs = retryInMs
+      if (connection === 'refused') {
+        state.loaded = true
+        state.error = `The server list is not available to this token: ${message}`
+      }
       notify()
     },
   })
