@@ -93,6 +93,11 @@ export function sameSpec(a: EffectiveGameSpec | null, b: EffectiveGameSpec | nul
   return JSON.stringify(a) === JSON.stringify(b)
 }
 
+/** Whether two specs run the same process the same way (server and supervision; health and idle aside). */
+export function sameProcessSpec(a: EffectiveGameSpec | null, b: EffectiveGameSpec | null): boolean {
+  return JSON.stringify([a?.server, a?.supervision]) === JSON.stringify([b?.server, b?.supervision])
+}
+
 /** The working directory inside the server root; refuses anything that would leave it. */
 export function workingDirectory(serverRoot: string, workingDir: string | undefined): string {
   if (!workingDir) return serverRoot

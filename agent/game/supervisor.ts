@@ -50,7 +50,7 @@ import { clearRun, findRun, launchRun, runFiles, RunLink, terminateOrphan, type 
 import { isSameProcess } from '../../src/platform/process-identity.ts'
 import { LineRing } from './ring-buffer.ts'
 import { runLogTail } from './rotating-log.ts'
-import { effectiveSpec, sameSpec, workingDirectory } from './spec.ts'
+import { effectiveSpec, sameProcessSpec, sameSpec, workingDirectory } from './spec.ts'
 import { HealthProbeLoop, probeTarget, waitUntilAnswering, type GameProbe } from './health.ts'
 import { IdleClock, idleBlockedMessage, sleepRecord } from './idle.ts'
 import { SleepDoors, type DoorFactory } from './sleep-door.ts'
@@ -178,7 +178,15 @@ export class GameSupervisor extends EventEmitter {
   async init(): Promise<void> {
     await this.serial(async () => {
       const saved = readJson<{ spec: EffectiveGameSpec }>(this.specFile)
-      this.spec = saved?.spec ?? null
+      // Defaults filled in again: a spec an older agent saved has no health or idle.
+      this.spec = saved?.spec
+        ? effectiveSpec({
+            server: saved.spec.server,
+            supervision: saved.spec.supervision,
+            ...(saved.spec.health ? { health: saved.spec.health } : {}),
+            ...(saved.spec.idle ? { idle: saved.spec.idle } : {}),
+          })
+        : null
       const persisted = readJson<Persisted>(this.stateFile)
       if (persisted) this.p = { ...this.p, ...persisted }
       if (this.p.lastCrash) this.p.lastCrash = plainCrashRecord(this.p.lastCrash)
@@ -226,9 +234,12 @@ export class GameSupervisor extends EventEmitter {
       const next = effectiveSpec(req)
       workingDirectory(this.opts.serverRoot, next.server.workingDir)
       if (!sameSpec(this.spec, next)) {
+        const before = this.spec
         this.spec = next
         writeFileDurableSync(this.specFile, JSON.stringify({ spec: next }))
-        if (this.current) this.restartPending = true
+        // The process needs a restart for server/supervision changes; health and idle apply at once.
+        if (this.current && !sameProcessSpec(before, next)) this.restartPending = true
+        if (this.current && JSON.stringify(before?.health) !== JSON.stringify(next.health)) this.startHealth(this.current)
         if (this.state === 'Error') {
           this.p.failures = 0
           this.p.message = null
