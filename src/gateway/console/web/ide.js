@@ -11,21 +11,26 @@ import { html } from 'htm/preact'
 import { useState } from 'preact/hooks'
 import { ApiError, api, serverPath } from './api.js'
 
+/** An asleep DevServer (spec.idle) hands out links too: opening one wakes it. @param {{ phase?: string, sleep?: unknown }} server */
+export const isAsleep = (server) => server.phase === 'Sleeping' || (server.sleep !== undefined && server.sleep !== null)
+
 /**
- * Why Open IDE cannot be used now, or null when it can.
- * @param {{ phase?: string, ready?: boolean }} server
+ * Why Open IDE cannot be used now, or null when it can (the portal's rule, ide-routes.ts: Ready,
+ * or asleep, with a vmid).
+ * @param {{ phase?: string, ready?: boolean, vmid?: number | null, sleep?: unknown }} server
  * @param {boolean | undefined} codeServerEnabled spec.codeServer.enabled (undefined: the default, on)
  */
 export function ideUnavailableReason(server, codeServerEnabled) {
   if (codeServerEnabled === false) return 'code-server is not enabled on this DevServer (edit it and tick "code-server")'
-  if (!server.ready) return `the DevServer is ${server.phase ?? 'Pending'}, not Ready: the IDE opens once it is`
+  if (!(server.ready || isAsleep(server)) || typeof server.vmid !== 'number')
+    return `the DevServer is ${server.phase ?? 'Pending'}, not Ready: the IDE opens once it is`
   return null
 }
 
 /**
  * A DevServer page tab (detail.js): `server` is the portal's status view, `spec` the DevServer's
  * spec once read.
- * @param {{ server: { namespace: string, name: string, phase?: string, ready?: boolean }, spec?: { codeServer?: { enabled?: boolean } } }} props
+ * @param {{ server: { namespace: string, name: string, phase?: string, ready?: boolean, vmid?: number | null, sleep?: unknown }, spec?: { codeServer?: { enabled?: boolean } } }} props
  */
 export function OpenIde({ server, spec }) {
   const { namespace, name } = server
@@ -58,6 +63,7 @@ export function OpenIde({ server, spec }) {
       <button type="button" class="primary" onClick=${open} disabled=${busy || reason !== null}
         aria-describedby=${reason ? 'ide-reason' : undefined}>${busy ? 'Opening…' : 'Open IDE'}</button>
       ${reason ? html` <span id="ide-reason" class="muted">${reason}</span>` : null}
+      ${!reason && isAsleep(server) ? html` <span class="muted">The DevServer is asleep: opening the IDE wakes it.</span>` : null}
     </p>
     <p class="tool-hint">The IDE opens in a new tab through a one-time link that signs you in to this DevServer only.</p>
     ${error ? html`<p class="error" role="alert">${error}</p>` : null}
