@@ -52,7 +52,9 @@ t.test('a spec saved by an older agent (no health, no idle) is read with the def
   await sup.init()
   await sup.applySpec({ server: { command: [process.execPath, hangGame], port, gracePeriodSeconds: 1 }, running: true })
   const running = await waitForStatus(sup, (s) => s.state === 'Running', 20_000, 'Running')
+  t.equal(clock.pendingTimers, 1, 'the probe timer')
   sup.detach()
+  t.equal(clock.pendingTimers, 0, 'agent shutdown: the probe stops, the game runs on')
   const specFile = path.join(opts.stateDir, 'spec.json')
   const saved = JSON.parse(readFileSync(specFile, 'utf8')) as { spec: Record<string, unknown> }
   delete saved.spec.health
