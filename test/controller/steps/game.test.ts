@@ -143,3 +143,36 @@ t.test('a hung game caught by the health probe: lastCrash unresponsive, an Unres
   t.equal(w.events.filter((e) => e.reason === 'Crashed').length, 0, 'one Event for it, not also Crashed')
   t.match(s.out.conds.get('Ready'), { reason: 'Backoff', message: /health probe failed/ })
 })
+
+t.test('PUT /game carries game, health and idle; pushed only when the effective spec differs', async (t) => {
+  const w = await startWorld(t)
+  w.agent.state.status.runtimes = [runtime('node', '22')]
+  const gs = await w.env.client.patch<GameServer>(
+    { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'GameServer' },
+    'squid',
+    'default',
+    { spec: { health: { periodSeconds: 5 }, idle: { stopAfterSeconds: 600, level: 'container' } } },
+    'application/merge-patch+json',
+  )
+  await runGame(installedOf<GameServer, GameServerStatus>(w, gs))
+  const puts = () => w.agent.requests.filter((r) => r.method === 'PUT' && r.path === '/game')
+  t.match(puts()[0]?.body, {
+    game: 'minecraft',
+    health: { periodSeconds: 5 },
+    idle: { stopAfterSeconds: 600, level: 'container' },
+    running: true,
+  })
+  t.match(w.agent.state.game.spec, { health: { probe: 'minecraft', periodSeconds: 5 }, idle: { wake: 'onConnect', level: 'container' } })
+  await runGame(installedOf<GameServer, GameServerStatus>(w, gs))
+  t.equal(puts().length, 1, 'the agent reports the same effective spec: nothing pushed again')
+
+  const changed = await w.env.client.patch<GameServer>(
+    { apiVersion: 'zerolaghub.dev/v1alpha1', kind: 'GameServer' },
+    'squid',
+    'default',
+    { spec: { idle: { stopAfterSeconds: 900 } } },
+    'application/merge-patch+json',
+  )
+  await runGame(installedOf<GameServer, GameServerStatus>(w, changed))
+  t.equal(puts().length, 2, 'a changed spec.idle is pushed')
+})
