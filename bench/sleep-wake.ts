@@ -239,6 +239,7 @@ async function main(): Promise<void> {
 
     const results: Record<string, { wakeMs: number[]; tries: string[]; asleepKiB: number[]; processes: number[] }> = {}
     let gatewayAsleep = 0
+    let objectBytes = 0
     for (const level of ['process', 'container'] as const) {
       const r = (results[level] = { wakeMs: [], tries: [], asleepKiB: [], processes: [] } as (typeof results)[string])
       for (const name of names) {
@@ -261,7 +262,11 @@ async function main(): Promise<void> {
           r.processes.push(pids.length)
           r.asleepKiB.push(pids.reduce((sum, pid) => sum + rssKiB(pid), 0))
         }
-        if (level === 'container') gatewayAsleep = rssKiB(gateway.pid!)
+        if (level === 'container') {
+          gatewayAsleep = rssKiB(gateway.pid!)
+          // What the gateway keeps per server: the GameServer in its informer cache (its JSON as a measure).
+          objectBytes = JSON.stringify(await e.get('gameserver', names[0]!)).length
+        }
         for (const [i, name] of names.entries()) {
           const woke =
             level === 'process'
@@ -290,7 +295,7 @@ async function main(): Promise<void> {
         return `| ${level} | ${fmt(median(r.wakeMs))} / ${fmt(Math.max(...r.wakeMs))} | ${retried} of ${r.wakeMs.length} | ${median(r.processes)} | ${kib(median(r.asleepKiB))} | ${kib(median(Object.values(awake)))} |`
       }),
       '',
-      `gateway (zlh gateway + router) RSS: ${kib(gatewayBaseline)} before any server, ${kib(gatewayAsleep)} with ${N} asleep at container level (${kib(Math.round((gatewayAsleep - gatewayBaseline) / N))} per server, GC noise included)`,
+      `gateway (zlh gateway + router) RSS: ${kib(gatewayBaseline)} before any server, ${kib(gatewayAsleep)} with ${N} asleep at container level (RSS moves with GC by more than a server costs); per server it keeps the GameServer in its informer cache: ${(objectBytes / 1024).toFixed(1)} KiB of JSON`,
       `tries: ${JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.tries])))}`,
     ]
     console.log(lines.join('\n'))
