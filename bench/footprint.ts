@@ -373,10 +373,10 @@ const rows = [
   ...(controller
     ? [
         [
-          `controller cache per object (${args.objects} objects, marginal RSS)`,
-          `${controller.perObjectBytes} B (${controller.raw.rssPerObjectBytes} B from baseline)`,
+          `controller cache per object (${args.objects} objects)`,
+          `heap ${controller.raw.marginalHeapPerObjectBytes} B marginal, ${controller.raw.heapPerObjectBytes} B from baseline; RSS ${controller.perObjectBytes} B marginal, ${controller.raw.rssPerObjectBytes} B from baseline`,
           '< 2 KiB',
-          ok(controller.perObjectBytes < 2048),
+          `heap: ${ok((controller.raw.marginalHeapPerObjectBytes as number) < 2048)}; RSS: ${ok(controller.perObjectBytes < 2048)}`,
         ],
       ]
     : []),
