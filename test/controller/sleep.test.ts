@@ -291,3 +291,21 @@ t.test('a DevServer with no IDE traffic for stopAfterSeconds sleeps (status.ide 
     [{ message: /wake request/ }],
   )
 })
+
+t.test('process level: spec.idle removed while the game sleeps wakes it through the agent', async (t) => {
+  const w = await gameWorld(t, { idle: { stopAfterSeconds: 60 } })
+  await driveGame(w)
+  const since = new Date(w.clock.now() - 60_000).toISOString()
+  w.agent.state.game = { ...w.agent.state.game, state: 'Sleeping', sleep: { since, wake: 'onConnect', reason: 'idle' } }
+  t.equal((await driveGame(w)).gs.status?.phase, 'Sleeping')
+  t.equal(w.agent.count('POST /game/wake'), 0)
+  await w.env.client.patch(GAMESERVER, 'squid', 'default', { spec: { idle: null } }, merge)
+  const { gs } = await driveGame(w)
+  t.equal(w.agent.count('POST /game/wake'), 1)
+  t.equal(gs.status?.sleep, undefined)
+  t.match(
+    w.events.filter((e) => e.reason === 'Woke'),
+    [{ message: /spec.idle no longer asks for this sleep/ }],
+  )
+  t.equal(condition(gs.status, 'SleepReady'), undefined, 'no spec.idle, no SleepReady')
+})
