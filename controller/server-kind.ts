@@ -7,12 +7,11 @@ import type { Container } from '../src/providers/index.ts'
 import type { KindRef } from '../src/runtime/index.ts'
 import type { RuntimeRef } from './catalog-resolve.ts'
 import type { ReconcilerDeps } from './reconciler-deps.ts'
-import type { ConditionSet } from './status-writer.ts'
+import type { ConditionSet, StatusWriter } from './status-writer.ts'
 import type { Halt } from './steps/outcome.ts'
 import type { ContainerDefaults, Provisioned } from './steps/provision.ts'
 import type { Installed, ServerScope } from './steps/scope.ts'
 import type { AgentConnection, ServerObject, ServerStatus } from './steps/server-object.ts'
-import type { ContainerSleepPolicy } from './steps/sleep.ts'
 
 export interface ServerKind<T extends ServerObject, S extends ServerStatus, Ran> {
   kind: KindRef
@@ -41,4 +40,17 @@ export interface ServerKind<T extends ServerObject, S extends ServerStatus, Ran>
   stopWorkload(agent: AgentConnection, obj: T, signal: AbortSignal): Promise<void>
   /** Container-level sleep when idle (spec.idle; steps/sleep.ts); absent: the kind never sleeps its container. */
   containerSleep?: ContainerSleepPolicy<T, S, Ran>
+}
+
+/** What a kind tells the sleep step (ServerKind.containerSleep). */
+export interface ContainerSleepPolicy<T, S, Ran> {
+  /** Seconds of idleness after which the container sleeps; undefined: this server never sleeps at container level. */
+  stopAfterSeconds(obj: T): number | undefined
+  /** Since when the server has been idle (ms since the epoch), undefined while in use or unknown. */
+  idleSince(s: Installed<T, S>, ran: Ran): number | undefined
+  /** What the server was idle of, for status.sleep.reason and the Event (e.g. "no players"). */
+  idleOf: string
+  /** What a sleeping server reports besides phase, Ready and status.sleep: its own conditions, and
+   * fields that mean nothing while asleep removed (e.g. players). No calls to the agent: it is stopped. */
+  asleepStatus?(obj: T, out: StatusWriter<S>, deps: ReconcilerDeps): void
 }

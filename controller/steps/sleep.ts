@@ -19,8 +19,6 @@ import { WAKE_REQUESTED_ANNOTATION, type EffectiveGameSpec, type GameInfo } from
 import { readAgentToken } from '../agent-token.ts'
 import { Reason } from '../condition-reasons.ts'
 import type { ServerKind } from '../server-kind.ts'
-import type { ReconcilerDeps } from '../reconciler-deps.ts'
-import type { StatusWriter } from '../status-writer.ts'
 import type { Installed, ServerScope } from './scope.ts'
 import type { ServerObject, ServerStatus } from './server-object.ts'
 
@@ -32,19 +30,6 @@ const WAKE_TIMEOUT_MS = 60_000
 const DEADLINE_SLACK_MS = 250
 
 export type SleepStatus = NonNullable<ServerStatus['sleep']>
-
-/** What a kind tells the sleep step (ServerKind.containerSleep). */
-export interface ContainerSleepPolicy<T, S, Ran> {
-  /** Seconds of idleness after which the container sleeps; undefined: this server never sleeps at container level. */
-  stopAfterSeconds(obj: T): number | undefined
-  /** Since when the server has been idle (ms since the epoch), undefined while in use or unknown. */
-  idleSince(s: Installed<T, S>, ran: Ran): number | undefined
-  /** What the server was idle of, for status.sleep.reason and the Event (e.g. "no players"). */
-  idleOf: string
-  /** What a sleeping server reports besides phase, Ready and status.sleep: its own conditions, and
-   * fields that mean nothing while asleep removed (e.g. players). No calls to the agent: it is stopped. */
-  asleepStatus?(obj: T, out: StatusWriter<S>, deps: ReconcilerDeps): void
-}
 
 /** How far ahead of the controller's clock an annotation's time may be (clock skew between writers). */
 export const ANNOTATION_SKEW_MS = 5 * 60_000
