@@ -196,3 +196,19 @@ t.test('a2s: silence, garbage, truncation, endless challenges and a closed port 
   const error = await probeRejection(probeGame({ kind: 'a2s', host: loopback, port, timeoutMs: 1000 }))
   t.ok(error.reason === 'refused' || error.reason === 'timeout', `nobody on the UDP port: ${error.message}`)
 })
+
+t.test('a target that cannot be probed is refused before any socket is opened', async (t) => {
+  const targets: [string, unknown][] = [
+    ['port 0', { kind: 'tcp', host: loopback, port: 0, timeoutMs: 100 }],
+    ['port 70000', { kind: 'a2s', host: loopback, port: 70_000, timeoutMs: 100 }],
+    ['a fractional port', { kind: 'minecraft', host: loopback, port: 25565.5, timeoutMs: 100 }],
+    ['no host', { kind: 'tcp', host: '', port: 25565, timeoutMs: 100 }],
+    ['a NaN timeout', { kind: 'tcp', host: loopback, port: 25565, timeoutMs: Number.NaN }],
+    ['a timeout over 60 s', { kind: 'tcp', host: loopback, port: 25565, timeoutMs: 3_600_000 }],
+    ['an unknown kind', { kind: 'http', host: loopback, port: 25565, timeoutMs: 100 }],
+  ]
+  for (const [name, target] of targets) {
+    const error = await probeRejection(probeGame(target as Parameters<typeof probeGame>[0]))
+    t.equal(error.reason, 'invalid-target', `${name}: ${error.message}`)
+  }
+})

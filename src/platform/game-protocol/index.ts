@@ -4,7 +4,7 @@
 // only node: builtins.
 export * from './types.ts'
 export { createMinecraftFrontDoor, DEFAULT_HOLD_TIMEOUT_MS, MAX_HOLD_TIMEOUT_MS, type MinecraftFrontDoor } from './front-door.ts'
-export { probeGame, ProbeError, parseA2sInfo, a2sInfoRequest, type A2sInfo, type ProbeFailure } from './probe.ts'
+export { probeGame, ProbeError, parseA2sInfo, a2sInfoRequest, MAX_PROBE_TIMEOUT_MS, type A2sInfo, type ProbeFailure } from './probe.ts'
 export {
   flattenChatComponent,
   MinecraftProtocolError,

@@ -18,7 +18,10 @@ export const MAX_STATUS_BYTES = 64 * 1024
 /** How many sample players an answer keeps. */
 export const MAX_SAMPLE_PLAYERS = 12
 
-export type ProbeFailure = 'refused' | 'unreachable' | 'timeout' | 'closed' | 'bad-answer' | 'aborted'
+export type ProbeFailure = 'invalid-target' | 'refused' | 'unreachable' | 'timeout' | 'closed' | 'bad-answer' | 'aborted'
+
+/** Longest a probe may be given (the CRD caps spec.health.timeoutSeconds at 60). */
+export const MAX_PROBE_TIMEOUT_MS = 60_000
 
 export class ProbeError extends Error {
   readonly reason: ProbeFailure
@@ -31,8 +34,20 @@ export class ProbeError extends Error {
 
 type Players = NonNullable<ProbeAnswer['players']>
 
+/** Why `target` cannot be probed at all, or undefined when it can. */
+function invalidTarget(target: ProbeTarget): string | undefined {
+  if (target.kind !== 'minecraft' && target.kind !== 'a2s' && target.kind !== 'tcp') return `unknown probe kind ${String(target.kind)}`
+  if (typeof target.host !== 'string' || target.host.length === 0 || target.host.length > 253) return 'host must be a name or address'
+  if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) return `port ${target.port} is not 1-65535`
+  if (!Number.isFinite(target.timeoutMs) || target.timeoutMs <= 0 || target.timeoutMs > MAX_PROBE_TIMEOUT_MS)
+    return `timeoutMs ${target.timeoutMs} is not in (0, ${MAX_PROBE_TIMEOUT_MS}]`
+  return undefined
+}
+
 export function probeGame(target: ProbeTarget, signal?: AbortSignal): Promise<ProbeAnswer> {
   const where = `${target.kind} probe of ${target.host}:${target.port}`
+  const invalid = invalidTarget(target)
+  if (invalid !== undefined) return Promise.reject(new ProbeError('invalid-target', `${where}: ${invalid}`))
   return new Promise<ProbeAnswer>((resolve, reject) => {
     const started = performance.now()
     let cleanup: () => void = () => {}
@@ -59,7 +74,8 @@ export function probeGame(target: ProbeTarget, signal?: AbortSignal): Promise<Pr
       if (target.kind === 'a2s') cleanup = probeA2s(session)
       else cleanup = probeTcp(session, target.kind === 'minecraft')
     } catch (error) {
-      fail('bad-answer', (error as Error).message)
+      // Only a synchronous refusal by node:net/dgram lands here; each probe closed what it had opened.
+      fail('invalid-target', (error as Error).message)
     }
   })
 }
@@ -189,7 +205,12 @@ function probeA2s(session: ProbeSession): () => void {
     }
   })
   // A connected UDP socket only hears its peer, and gets ECONNREFUSED from the ICMP port-unreachable.
-  socket.connect(target.port, target.host, () => socket.send(a2sInfoRequest()))
+  try {
+    socket.connect(target.port, target.host, () => socket.send(a2sInfoRequest()))
+  } catch (error) {
+    socket.close()
+    throw error
+  }
   return () => {
     try {
       socket.close()
