@@ -9,6 +9,8 @@
 //    build directory is named by the sha256 of those inputs (and of the build options), and the
 //    cache's index lists the inputs, which are re-hashed before a cached build is reused. Any
 //    change to the sources (or node_modules) therefore builds a new directory.
+//  - A cached build runs only if its output files still have the sha256 recorded when it was built;
+//    otherwise it is rebuilt and replaced.
 //  - A build directory is complete or absent: it is written beside and renamed into place, so
 //    concurrent builders (two processes) each end with a complete directory; the loser's copy is
 //    dropped. Directories of older builds are kept (up to KEEP_BUILDS) because running programs
@@ -46,6 +48,8 @@ const INDEX_FILE = 'index.json'
 interface CacheIndex {
   hash: string
   inputs: string[]
+  /** sha256 of each output file: a cached build is used only while its files are these */
+  outputs: Record<string, string>
 }
 
 function options(spec: BundleSpec, outdir: string) {
@@ -84,12 +88,19 @@ function filesOf(spec: BundleSpec, dir: string): Record<string, string> {
   return Object.fromEntries(Object.keys(spec.entries).map((name) => [name, path.join(dir, `${name}.cjs`)]))
 }
 
-async function complete(spec: BundleSpec, dir: string): Promise<boolean> {
-  for (const file of Object.values(filesOf(spec, dir))) {
-    if (!(await stat(file).catch(() => undefined))?.isFile()) return false
+/** sha256 of each output file of the build in `dir`; undefined when one is missing. */
+async function digests(spec: BundleSpec, dir: string): Promise<Record<string, string> | undefined> {
+  const out: Record<string, string> = {}
+  for (const [name, file] of Object.entries(filesOf(spec, dir))) {
+    const data = await readFile(file).catch(() => undefined)
+    if (data === undefined) return undefined
+    out[name] = createHash('sha256').update(data).digest('hex')
   }
-  return true
+  return out
 }
+
+const sameDigests = (a: Record<string, string> | undefined, b: Record<string, string>): boolean =>
+  a !== undefined && Object.keys(b).every((name) => a[name] === b[name])
 
 /** The cached build if its inputs are unchanged. */
 async function cached(spec: BundleSpec, esbuildVersion: string): Promise<Bundle | undefined> {
@@ -100,7 +111,9 @@ async function cached(spec: BundleSpec, esbuildVersion: string): Promise<Bundle 
   const hash = await hashInputs(spec, index.inputs, esbuildVersion).catch(() => undefined)
   if (hash !== index.hash) return undefined
   const dir = path.join(spec.cacheDir, hash)
-  return (await complete(spec, dir)) ? { dir, files: filesOf(spec, dir), built: false } : undefined
+  // A file changed or missing since the build (an interrupted copy, a hand edit) is rebuilt, not run.
+  if (typeof index.outputs !== 'object' || index.outputs === null) return undefined
+  return sameDigests(await digests(spec, dir), index.outputs) ? { dir, files: filesOf(spec, dir), built: false } : undefined
 }
 
 async function prune(cacheDir: string, keep: string): Promise<void> {
@@ -127,14 +140,21 @@ export async function bundle(spec: BundleSpec): Promise<Bundle> {
     const inputs = Object.keys(result.metafile?.inputs ?? {}).map((p) => path.resolve(cwd, p))
     const hash = await hashInputs(spec, inputs, esbuild.version)
     const dir = path.join(spec.cacheDir, hash)
+    const outputs = await digests(spec, scratch)
+    if (outputs === undefined) throw new Error(`esbuild wrote no ${Object.keys(spec.entries).join(', ')} into ${scratch}`)
     try {
       await rename(scratch, dir)
     } catch (err) {
-      // Another process finished the same build first: its directory is as good as ours.
       const code = (err as NodeJS.ErrnoException).code
-      if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || !(await complete(spec, dir))) throw err
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err
+      // Another process finished the same build first: its directory is as good as ours if its
+      // files are the same bytes (the build is deterministic); a directory that differs is replaced.
+      if (!sameDigests(await digests(spec, dir), outputs)) {
+        await rm(dir, { recursive: true, force: true })
+        await rename(scratch, dir)
+      }
     }
-    await writeFileDurable(path.join(spec.cacheDir, INDEX_FILE), JSON.stringify({ hash, inputs } satisfies CacheIndex), 0o644)
+    await writeFileDurable(path.join(spec.cacheDir, INDEX_FILE), JSON.stringify({ hash, inputs, outputs } satisfies CacheIndex), 0o644)
     await prune(spec.cacheDir, hash)
     return { dir, files: filesOf(spec, dir), built: true }
   } finally {
