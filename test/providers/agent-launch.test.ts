@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { agentBundleDir, agentLaunch } from '../../src/providers/agent-launch.ts'
+import { AGENT_NODE_FLAGS, agentBundleDir, agentLaunch } from '../../src/providers/agent-launch.ts'
 import { launchRun, runFiles } from '../../agent/game/launcher.ts'
 import { waitForAgent } from '../../src/providers/agent-probe.ts'
 
@@ -84,4 +84,16 @@ t.test('the bundled wrapper holds a game and reports its exit', async (t) => {
   const exit = JSON.parse(readFileSync(files.exitFile, 'utf8')) as { runId: string; signal: string | null }
   t.equal(exit.runId, 'bundled')
   t.equal(exit.signal, 'SIGTERM')
+})
+
+t.test('the bundled agent needs no WebAssembly: lite mode has none, and Node’s global fetch needs it', async (t) => {
+  // `node --lite-mode` fails every global fetch() with "WebAssembly is not defined"; code run from
+  // the sources in tests would not notice, the agent in a container would.
+  const launch = await agentLaunch(REPO)
+  t.ok(AGENT_NODE_FLAGS.includes('--lite-mode'))
+  for (const file of [launch.agentScript, launch.wrapperScript]) {
+    const text = readFileSync(file, 'utf8')
+    t.same(text.match(/(?<![\w.$])fetch\(/g) ?? [], [], `${path.basename(file)} calls no global fetch (use node:http)`)
+    t.notMatch(text, /\bWebAssembly\b/, `${path.basename(file)} uses no WebAssembly`)
+  }
 })
