@@ -160,13 +160,14 @@ t.test('a directory swapped for a link while requests run never leaks or lands o
   mkdirSync(path.join(game, 'swap.real'))
   writeFileSync(path.join(game, 'swap.real', 'secret.txt'), 'inside')
   symlinkSync(outside, path.join(game, 'swap.link'))
-  // A busy loop flipping `swap` between the real directory and a link to outside, for at most 15 s.
+  // A busy loop flipping `swap` between the real directory and a link to outside, for at most 60 s
+  // (killed as soon as both sides of the race were seen: a loaded machine starves it for a while).
   const flipper = spawn(
     process.execPath,
     [
       '-e',
       `
-    const fs = require('fs'); process.chdir(${JSON.stringify(game)}); const end = Date.now() + 15000
+    const fs = require('fs'); process.chdir(${JSON.stringify(game)}); const end = Date.now() + 60000
     // Never dies on a lost rename (the agent may create or fill 'swap' meanwhile): the loop must last.
     const mv = (a, b) => { try { fs.renameSync(a, b) } catch { try { fs.rmSync(b, { recursive: true, force: true }); fs.renameSync(a, b) } catch {} } }
     while (Date.now() < end) { mv('swap.real', 'swap'); mv('swap', 'swap.real'); mv('swap.link', 'swap'); mv('swap', 'swap.link') }`,
