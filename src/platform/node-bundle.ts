@@ -13,8 +13,8 @@
 //    otherwise it is rebuilt and replaced.
 //  - A build directory is complete or absent: it is written beside and renamed into place, so
 //    concurrent builders (two processes) each end with a complete directory; the loser's copy is
-//    dropped. Directories of older builds are kept (up to KEEP_BUILDS) because running programs
-//    may still start files of theirs (a wrapper beside its agent).
+//    dropped. Directories of older builds are kept (the last KEEP_BUILDS, and all of the last day)
+//    because running programs may still start files of theirs (a wrapper beside its agent).
 //  - Nothing is committed: the cache lives where the caller says (node_modules/.cache by default).
 // Assumptions: the external (native) packages resolve from the cache directory's ancestors, i.e.
 // the cache lives inside the project's node_modules.
@@ -41,8 +41,10 @@ export interface Bundle {
   built: boolean
 }
 
-/** How many build directories the cache keeps (the newest). */
+/** How many build directories the cache keeps (the newest), besides every build younger than a day:
+ * agents started from an older build start their wrapper from it for as long as they run. */
 export const KEEP_BUILDS = 4
+export const KEEP_BUILDS_YOUNGER_THAN_MS = 24 * 60 * 60 * 1000
 const INDEX_FILE = 'index.json'
 
 interface CacheIndex {
@@ -123,7 +125,10 @@ async function prune(cacheDir: string, keep: string): Promise<void> {
       .map(async (e) => ({ dir: path.join(cacheDir, e.name), mtime: (await stat(path.join(cacheDir, e.name))).mtimeMs })),
   )
   builds.sort((a, b) => b.mtime - a.mtime)
-  for (const old of builds.slice(KEEP_BUILDS - 1)) await rm(old.dir, { recursive: true, force: true })
+  const cutoff = Date.now() - KEEP_BUILDS_YOUNGER_THAN_MS
+  for (const old of builds.slice(KEEP_BUILDS - 1)) {
+    if (old.mtime < cutoff) await rm(old.dir, { recursive: true, force: true })
+  }
 }
 
 /** The bundle of `spec`: from the cache when its inputs are unchanged, else built now (≈1 s). */

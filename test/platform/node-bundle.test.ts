@@ -4,9 +4,9 @@
 // where it lives.
 import t, { type Test } from 'tap'
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { bundle, type BundleSpec } from '../../src/platform/node-bundle.ts'
+import { KEEP_BUILDS, bundle, type BundleSpec } from '../../src/platform/node-bundle.ts'
 
 function project(t: Test): BundleSpec {
   const dir = t.testdir()
@@ -66,4 +66,29 @@ t.test('a build that fails names the cause and leaves nothing behind', async (t)
   writeFileSync(spec.entries.main!, "import { nothing } from './missing.ts'\nconsole.log(nothing)\n")
   await t.rejects(bundle(spec), /missing\.ts/)
   t.same(existsSync(spec.cacheDir) ? readdirSync(spec.cacheDir) : [], [])
+})
+
+t.test('old builds are pruned beyond the newest KEEP_BUILDS, but none younger than a day', async (t) => {
+  const spec = project(t)
+  const lib = path.join(path.dirname(spec.entries.main!), 'lib.ts')
+  const dirs: string[] = []
+  for (let i = 0; i < KEEP_BUILDS + 2; i++) {
+    writeFileSync(lib, `export const word: string = 'v${i}'\n`)
+    dirs.push((await bundle(spec)).dir)
+  }
+  t.ok(
+    dirs.every((d) => existsSync(d)),
+    'all builds of the last day are kept',
+  )
+  // All but the newest made two days old, in build order.
+  dirs.slice(0, -1).forEach((d, i) => {
+    const when = new Date(Date.now() - 2 * 24 * 60 * 60 * 1000 + i * 1000)
+    utimesSync(d, when, when)
+  })
+  writeFileSync(lib, "export const word: string = 'last'\n")
+  const last = await bundle(spec)
+  const kept = readdirSync(spec.cacheDir).filter((n) => /^[0-9a-f]{32}$/.test(n))
+  t.equal(kept.length, KEEP_BUILDS, `the newest ${KEEP_BUILDS} builds are kept`)
+  t.ok(kept.includes(path.basename(last.dir)))
+  t.notOk(existsSync(dirs[0]!), 'the oldest build is removed')
 })
