@@ -130,6 +130,7 @@ t.test('printer columns name declared fields and resolve on examples', async (t)
       runtimes: [{ name: 'node', version: '24.21.0' }],
       ide: { host: 'dev-5001.example', url: 'https://dev-5001.example/' },
       lastCrash: { classification: 'oom' },
+      players: { online: 1, max: 20 },
       conditions: [
         { type: 'Ready', status: 'True' },
         { type: 'Synced', status: 'True' },

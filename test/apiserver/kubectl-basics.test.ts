@@ -18,7 +18,7 @@ t.test('kubectl apply, get, get -o yaml|json|jsonpath, delete', async (t) => {
   t.match(await h.k('apply', '-f', EXAMPLES), /gameserver.zerolaghub.dev\/squid unchanged/, 'second apply is unchanged')
 
   const table = await h.k('get', 'gameservers')
-  t.match(table, /^NAME\s+PHASE\s+RUNTIME\s+VERSION\s+VMID\s+ADDRESS\s+RESTARTS\s+AGE/m, 'printer columns shown')
+  t.match(table, /^NAME\s+PHASE\s+RUNTIME\s+VERSION\s+VMID\s+ADDRESS\s+RESTARTS\s+PLAYERS\s+AGE/m, 'printer columns shown')
   t.match(table, /^squid\s+node\s/m)
 
   const obj = JSON.parse(await h.k('get', 'gameserver', 'squid', '-o', 'json'))

@@ -22,6 +22,7 @@ t.test('a CRD table follows additionalPrinterColumns', async (t) => {
     vmid: 5001,
     address: '10.0.0.5',
     restarts: 2,
+    players: { online: 3, max: 20 },
     lastCrash: { classification: 'oom' },
     conditions: [
       { type: 'Ready', status: 'True' },
@@ -47,14 +48,15 @@ t.test('a CRD table follows additionalPrinterColumns', async (t) => {
       ['VMID', 'integer', '', 0],
       ['Address', 'string', '', 0],
       ['Restarts', 'integer', '', 0],
+      ['Players', 'integer', '', 0],
       ['Last-Crash', 'string', '', 1],
       ['Synced', 'string', '', 1],
       ['Age', 'date', '', 0],
     ],
   )
   t.equal(table.columnDefinitions![1]!.description, 'Custom resource definition column (in JSONPath format): .status.phase')
-  t.same(table.rows[0]!.cells, ['mc-1', 'Running', 'node', '24.21.0', 5001, '10.0.0.5', 2, 'oom', 'False', '5m'])
-  t.same(table.rows[1]!.cells, ['mc-2', null, 'node', null, null, null, null, null, null, '2d4h'], 'missing values are empty cells')
+  t.same(table.rows[0]!.cells, ['mc-1', 'Running', 'node', '24.21.0', 5001, '10.0.0.5', 2, 3, 'oom', 'False', '5m'])
+  t.same(table.rows[1]!.cells, ['mc-2', null, 'node', null, null, null, null, null, null, null, '2d4h'], 'missing values are empty cells')
   t.equal(table.rows[0]!.object, null)
 })
 
@@ -70,7 +72,7 @@ t.test('includeObject, single objects and noHeaders', async (t) => {
   t.equal(renderTable([o], columns, { includeObject: 'Object', now }).rows[0]!.object, o)
   const noHeaders = renderTable([o], columns, { noHeaders: true, now })
   t.equal(noHeaders.columnDefinitions, undefined)
-  t.equal(noHeaders.rows[0]!.cells.length, 10)
+  t.equal(noHeaders.rows[0]!.cells.length, 11)
 })
 
 t.test('typed cells follow cellForJSONValue', async (t) => {
