@@ -11,8 +11,11 @@
 //    served from zlh up's own artifact server under a `code-server` RuntimeCatalog of ours, which
 //    zlh up leaves alone) → the button opens a new tab on the one-time hosted URL, which reaches
 //    the IDE through the gateway's dev-<vmid> host; while the DevServer is stopped the button is
-//    disabled with its reason.
-//  - No browser console error or page error anywhere; nothing wider than a phone at 375 px.
+//    disabled with its reason. With ZLH_CONSOLE_TOOLS_REAL_IDE=1, zlh up's real code-server instead
+//    (built on first use into the per-user cache, minutes when cold), and the tab must show the
+//    VS Code workbench.
+//  - No browser console error or page error on the console's pages; nothing wider than a phone at
+//    375 px.
 // Screenshots go to $ZLH_SCREENSHOTS_DIR when set (docs/screenshots/ in the repository), else to a
 // temp dir removed at the end.
 import t from 'tap'
@@ -33,7 +36,9 @@ import { UpProcess } from './up-process.ts'
 const GAME = 'echo'
 const DEV = 'ide'
 const NS = 'default'
-const READY_TIMEOUT_MS = 5 * 60_000
+const REAL_IDE = process.env.ZLH_CONSOLE_TOOLS_REAL_IDE === '1'
+/** A cold code-server build is 3–9 minutes; everything else is quick. */
+const READY_TIMEOUT_MS = (REAL_IDE ? 20 : 5) * 60_000
 
 // The "game": listens on its port (the Ready probe is TCP), answers console lines.
 const program = [
@@ -42,7 +47,15 @@ const program = [
   "require('readline').createInterface({input:process.stdin}).on('line',(l)=>{l=l.trim();if(l==='stop'){s.close(()=>process.exit(0));return}console.log('heard: '+l);fs.appendFileSync('heard.txt',l+'\\n')})",
 ].join(';')
 
-t.setTimeout(15 * 60_000)
+t.setTimeout((REAL_IDE ? 30 : 15) * 60_000)
+
+/** The DevServer: node and code-server (the real one needs more memory than the stand-in). */
+const devSpec = (running: boolean) => ({
+  runtimes: [{ name: 'node', channel: 'stable' }],
+  codeServer: { enabled: true },
+  resources: { memoryMiB: REAL_IDE ? 4096 : 512 },
+  running,
+})
 
 const stateDir = mkdtempSync(join(tmpdir(), 'zlh-console-tools-'))
 const home = mkdtempSync(join(tmpdir(), 'zlh-console-tools-home-'))
@@ -114,21 +127,23 @@ t.test(
     }
 
     // code-server: the stand-in, from zlh up's own artifact server (already an allowed source),
-    // under a catalog zlh up did not make (so it builds nothing).
-    const nodeCatalog = JSON.parse((await up.kubectl('get', 'runtimecatalog', 'node', '-o', 'json')).out)
-    const artifactBase = new URL(nodeCatalog.spec.versions[0].artifacts[0].url).origin
-    const standIn = await buildCodeServerStandIn(layout.artifacts)
-    const catalogFile = join(home, 'code-server-catalog.yaml')
-    writeFileSync(
-      catalogFile,
-      stringify(
-        runtimeCatalog('code-server', [{ artifact: standIn, url: `${artifactBase}/${artifactFileName(standIn)}` }], {
-          stable: standIn.version,
-        }),
-      ),
-    )
-    const applied = await up.kubectl('apply', '-f', catalogFile)
-    t.equal(applied.code, 0, `code-server stand-in catalog applied: ${applied.err}`)
+    // under a catalog zlh up did not make (so it builds nothing); or zlh up's own real one.
+    if (!REAL_IDE) {
+      const nodeCatalog = JSON.parse((await up.kubectl('get', 'runtimecatalog', 'node', '-o', 'json')).out)
+      const artifactBase = new URL(nodeCatalog.spec.versions[0].artifacts[0].url).origin
+      const standIn = await buildCodeServerStandIn(layout.artifacts)
+      const catalogFile = join(home, 'code-server-catalog.yaml')
+      writeFileSync(
+        catalogFile,
+        stringify(
+          runtimeCatalog('code-server', [{ artifact: standIn, url: `${artifactBase}/${artifactFileName(standIn)}` }], {
+            stable: standIn.version,
+          }),
+        ),
+      )
+      const applied = await up.kubectl('apply', '-f', catalogFile)
+      t.equal(applied.code, 0, `code-server stand-in catalog applied: ${applied.err}`)
+    }
 
     const gameCreated = await portal('POST', '/api/game', {
       name: GAME,
@@ -143,7 +158,7 @@ t.test(
     t.equal(gameCreated.status, 201, `GameServer created through the portal ${gameCreated.status === 201 ? '' : gameCreated.text}`)
     const devCreated = await portal('POST', '/api/dev', {
       name: DEV,
-      spec: { runtimes: [{ name: 'node', channel: 'stable' }], codeServer: { enabled: true }, resources: { memoryMiB: 512 } },
+      spec: devSpec(true),
     })
     t.equal(devCreated.status, 201, `DevServer created through the portal ${devCreated.status === 201 ? '' : devCreated.text}`)
     const readyOf = async (kind: 'game' | 'dev', name: string) => {
@@ -170,13 +185,17 @@ t.test(
         expected = undefined
       }
     }
+    // The console's pages only: the IDE tab is code-server's page (the stand-in, or VS Code).
     const watch = (p: Page): void => {
+      const ours = (): boolean => p.url() === 'about:blank' || p.url().startsWith(`${ready.gatewayUrl}/`)
       p.on('console', (m) => {
-        if (m.type() !== 'error') return
+        if (m.type() !== 'error' || !ours()) return
         if (expected?.test(m.text())) return
         problems.push(`console error on ${p.url()}: ${m.text()}`)
       })
-      p.on('pageerror', (e) => problems.push(`page error on ${p.url()}: ${e.message}`))
+      p.on('pageerror', (e) => {
+        if (ours()) problems.push(`page error on ${p.url()}: ${e.message}`)
+      })
     }
     context.on('page', watch)
     const page = await context.newPage()
@@ -359,7 +378,14 @@ t.test(
           await shot('server-ide')
           const [ideTab] = await Promise.all([context.waitForEvent('page'), button.click()])
           await ideTab.waitForLoadState('domcontentloaded')
-          await ideTab.getByText('code-server stand-in').first().waitFor({ timeout: 60_000 })
+          if (REAL_IDE) {
+            await ideTab.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 120_000 })
+            await ideTab.locator('.explorer-folders-view, .explorer-viewlet').first().waitFor({ state: 'visible', timeout: 120_000 })
+            // The workspace the console's shell wrote into is the one the IDE opened.
+            await ideTab.getByRole('treeitem', { name: /shell-proof\.txt/ }).waitFor({ timeout: 60_000 })
+            t.pass('the workbench shows the file the dev shell wrote')
+            await shot('server-ide-workbench', ideTab)
+          } else await ideTab.getByText('code-server stand-in').first().waitFor({ timeout: 60_000 })
           const ideUrl = new URL(ideTab.url())
           t.match(ideUrl.hostname, /^dev-\d+\.localhost$/, `the tab is on the DevServer's IDE host (${ideUrl.hostname})`)
           t.equal(ideUrl.searchParams.get('token'), null, 'the one-time token is not left in the address bar')
@@ -374,14 +400,7 @@ t.test(
           // While the DevServer is down the console's reconnect attempts are refused, and Chromium logs each.
           await expecting(/WebSocket connection to '[^']*\/api\/dev\/ide\/console\?namespace=default' failed/, async () => {
             // Stopped: the button is disabled and says why.
-            const stopped = await portal('PUT', `/api/dev/${DEV}`, {
-              spec: {
-                runtimes: [{ name: 'node', channel: 'stable' }],
-                codeServer: { enabled: true },
-                resources: { memoryMiB: 512 },
-                running: false,
-              },
-            })
+            const stopped = await portal('PUT', `/api/dev/${DEV}`, { spec: devSpec(false) })
             t.ok(
               stopped.status === 200 || stopped.status === 201,
               `DevServer stopped through the portal ${stopped.status < 300 ? '' : stopped.text}`,
@@ -392,14 +411,7 @@ t.test(
             // The console lost its server: it says so and retries with backoff until it is back.
             await shellPage.locator('.console-state[data-state="reconnecting"]').waitFor({ timeout: 60_000 })
             t.match(await shellPage.locator('.console-state').innerText(), /retrying in \d+ s/, 'the console shows it is reconnecting')
-            const started = await portal('PUT', `/api/dev/${DEV}`, {
-              spec: {
-                runtimes: [{ name: 'node', channel: 'stable' }],
-                codeServer: { enabled: true },
-                resources: { memoryMiB: 512 },
-                running: true,
-              },
-            })
+            const started = await portal('PUT', `/api/dev/${DEV}`, { spec: devSpec(true) })
             t.ok(started.status < 300, `DevServer started again ${started.status < 300 ? '' : started.text}`)
             await shellPage.locator('.console-state[data-state="connected"]').waitFor({ timeout: 180_000 })
           })
