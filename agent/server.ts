@@ -8,7 +8,6 @@
 // are bounded in size and depth (body-limits.ts) and may not carry NUL bytes in any string.
 import Fastify, { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyError, FastifyInstance } from 'fastify'
-import swagger from '@fastify/swagger'
 import type { FastifyRequest } from 'fastify'
 import { bearerAuthHook } from './auth.ts'
 import type { TokenHolder } from './auth.ts'
@@ -26,6 +25,8 @@ import { errorResponseSchema } from './routes/schemas.ts'
 import { gameRoutes } from './game/routes.ts'
 import { fileRoutes, workspaceFileRoutes } from './files/routes.ts'
 import { uploadRoutes, workspaceUploadRoutes } from './uploads/routes.ts'
+import { lazyOpenApiDocument } from './openapi.ts'
+import { compileEveryRouteSchema, lazySchemaCompilers } from './lazy-schema-compilers.ts'
 
 // ─── Route plugins ────────────────────────────────────────────────────────────────────────
 // Each is a fastify plugin receiving `{ ctx }`: it serves the components main.ts built and put in
@@ -56,6 +57,7 @@ export interface AgentServerOptions {
 
 export async function createAgentServer(opts: AgentServerOptions): Promise<FastifyInstance> {
   const { ctx } = opts
+  const compilers = lazySchemaCompilers()
   const app = Fastify({
     loggerInstance: ctx.log.child({ component: 'http' }) as FastifyBaseLogger,
     return503OnClosing: true,
@@ -65,7 +67,10 @@ export async function createAgentServer(opts: AgentServerOptions): Promise<Fasti
     // log by ~150 KB per idle half hour. Requests are logged below, at a level by outcome.
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    // Each route's schemas are compiled by the first request that needs them (fastify's own compilers).
+    schemaController: { compilersFactory: compilers },
   })
+  schemaCompilers.set(app, compilers)
 
   // Every route any plugin adds, with its methods: the table the security tests enumerate.
   const table: AgentRoute[] = []
@@ -129,7 +134,8 @@ export async function createAgentServer(opts: AgentServerOptions): Promise<Fasti
     reply.code(404).send(errorBody(new AgentError('NOT_FOUND', `${req.method} ${req.url.split('?')[0]} is not an agent route`)))
   })
 
-  await app.register(swagger, {
+  // Built on the first GET /openapi.json from the routes registered below (openapi.ts).
+  const openApiDocument = lazyOpenApiDocument(app, {
     openapi: {
       openapi: '3.0.3',
       info: {
@@ -150,7 +156,7 @@ export async function createAgentServer(opts: AgentServerOptions): Promise<Fasti
     await app.register(plugin, { ctx })
   }
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  app.get('/openapi.json', { schema: { hide: true } }, openApiDocument)
   return app
 }
 
@@ -160,6 +166,13 @@ export interface AgentRoute {
   open: boolean
 }
 const routeTables = new WeakMap<FastifyInstance, AgentRoute[]>()
+const schemaCompilers = new WeakMap<FastifyInstance, ReturnType<typeof lazySchemaCompilers>>()
+
+/** Compiles every route schema of a ready agent server now (tests: each compiles; returns how many). */
+export function compileAgentRouteSchemas(app: FastifyInstance): number {
+  const compilers = schemaCompilers.get(app)
+  return compilers ? compileEveryRouteSchema(compilers) : 0
+}
 
 /** Every route of an agent server (HEAD routes fastify adds included), as registered. */
 export function agentRouteTable(app: FastifyInstance): readonly AgentRoute[] {
