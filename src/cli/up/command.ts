@@ -23,6 +23,7 @@ function nextSteps(sys: RunningSystem): string {
     `Portal API: ${sys.gatewayUrl}/api/servers`,
     `  admin token: ${sys.adminToken}`,
     `  curl --cacert ${sys.caFile} -H "Authorization: Bearer ${sys.adminToken}" ${sys.gatewayUrl}/api/servers`,
+    `Web console: ${sys.gatewayUrl}/console/ (sign in with the admin token, or a tenant's token from POST /api/tokens)`,
     `Minecraft: every GameServer at ${sys.minecraftAddress}, by name: <name>.<namespace>.${sys.ideSuffix} (<name>.${sys.ideSuffix} in default)`,
     `  e.g. the example: squid.default.${sys.ideSuffix}:${sys.minecraftAddress.split(':').pop()} in the game's server address (asleep: a join wakes it)`,
     'Browser IDE: kubectl apply -f manifests/examples/devserver.yaml && npx zlh ide workbench',
