@@ -600,14 +600,20 @@ export class GameSupervisor extends EventEmitter {
       this.setState('Stopped')
       return 'notRunning'
     }
-    run.stopRequested = true
     this.stopHealth()
-    this.setState('Stopping')
-    const endedBy = await this.escalateStop(run)
-    if (this.current === run) this.current = null
+    const endedBy = await this.endRun(run)
     this.p.lastStop = { time: new Date(this.clock.now()).toISOString(), endedBy }
     this.log.info({ endedBy }, 'game: stopped')
     this.setState('Stopped')
+    return endedBy
+  }
+
+  /** Ends a run on purpose (its exit is then not a crash): Stopping, escalateStop, and the run let go. */
+  private async endRun(run: ActiveRun): Promise<StopStep> {
+    run.stopRequested = true
+    this.setState('Stopping')
+    const endedBy = await this.escalateStop(run)
+    if (this.current === run) this.current = null
     return endedBy
   }
 
@@ -686,13 +692,10 @@ export class GameSupervisor extends EventEmitter {
     return this.serial(async () => {
       if (this.current !== run || run.stopRequested) return
       this.log.warn({ pid: run.info.gamePid, evidence }, 'game: the server is not answering its health probe; stopping it')
-      run.stopRequested = true
       const health = this.health?.status() ?? null
       this.stopHealth()
       this.lastHealth = health
-      this.setState('Stopping')
-      const endedBy = await this.escalateStop(run)
-      if (this.current === run) this.current = null
+      const endedBy = await this.endRun(run)
       const exit: ExitInfo = await Promise.race([
         run.exited,
         Promise.resolve({
@@ -717,11 +720,8 @@ export class GameSupervisor extends EventEmitter {
       if (this.current !== run || run.stopRequested || !spec?.idle || !this.idle.shouldSleep(spec, this.clock.now())) return
       const reason = `no players online for ${spec.idle.stopAfterSeconds} s`
       this.log.info({ reason }, 'game: going to sleep')
-      run.stopRequested = true
       this.stopHealth()
-      this.setState('Stopping')
-      const endedBy = await this.escalateStop(run)
-      if (this.current === run) this.current = null
+      const endedBy = await this.endRun(run)
       this.p.lastStop = { time: new Date(this.clock.now()).toISOString(), endedBy }
       this.p.sleep = sleepRecord(spec, this.clock.now(), reason)
       this.setState('Sleeping')
