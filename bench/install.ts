@@ -108,7 +108,8 @@ async function timeAgentInstall(agentUrl: string, token: string, url: string, sh
   const res = await fetch(`${agentUrl}/runtimes`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'bench', version, url, sha256 }),
+    // The agent downloads only from sources the request allows (the controller sends its policy).
+    body: JSON.stringify({ name: 'bench', version, url, sha256, outbound: { allowedSources: [`${new URL(url).origin}/`] } }),
   })
   const body = (await res.json()) as { downloaded?: boolean; message?: string }
   if (res.status !== 200 || !body.downloaded) throw new Error(`agent install failed: ${res.status} ${JSON.stringify(body)}`)
