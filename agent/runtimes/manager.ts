@@ -32,7 +32,6 @@ import { AgentError, isAgentError } from '../errors.ts'
 import type { FaultHook } from '../fault.ts'
 import { downloadArtifact } from './fetcher.ts'
 import type { ArtifactSink } from './fetcher.ts'
-import { safeExtractor } from './extract.ts'
 import { runVerify } from './verify.ts'
 import { assertDiskSpace } from './disk.ts'
 import { RuntimeStore, assertSafeName } from './store.ts'
@@ -310,6 +309,8 @@ function extractSink(tree: string, label: string): ArtifactSink {
     async open() {
       await fs.rm(tree, { recursive: true, force: true })
       await fs.mkdir(tree, { recursive: true })
+      // tar is loaded by the first install, not when the agent starts.
+      const { safeExtractor } = await import('./extract.ts')
       return safeExtractor({ dir: tree, label })
     },
     async discard() {

@@ -27,8 +27,6 @@ import { constants as C } from 'node:fs'
 import { at, splitPath, TEMP_PREFIX, type ConfinedRoot } from '../files/confined-fs.ts'
 import { FileError } from '../files/errors.ts'
 import type { ArchiveReader, RawEntry } from './reader.ts'
-import { openZip } from './zip-reader.ts'
-import { openTar } from './tar-reader.ts'
 import { createStaging, removeStaging } from './staging.ts'
 
 export type ArchiveFormat = 'zip' | 'tar.gz'
@@ -106,7 +104,11 @@ export async function extractArchive(
   // A tar holds its entries' data plus a 512-byte header (and up to 511 bytes of padding) each,
   // long names as extra headers, and the end blocks: anything decoded beyond this is not data.
   const tarBound = limits.maxTotalBytes + (limits.maxEntries + 2) * 16 * 1024 + 1024 * 1024
-  const reader: ArchiveReader = format === 'zip' ? await openZip(archiveFile) : await openTar(archiveFile, tarBound)
+  // The readers (yauzl, tar) are loaded by the first extraction, not when the agent starts.
+  const reader: ArchiveReader =
+    format === 'zip'
+      ? await (await import('./zip-reader.ts')).openZip(archiveFile)
+      : await (await import('./tar-reader.ts')).openTar(archiveFile, tarBound)
   let stagingParts: string[] | null = null
   try {
     const check = admission(limits)
