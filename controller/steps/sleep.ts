@@ -15,7 +15,13 @@
 // Guarantees: an Event for each sleep (Sleeping) and wake (Woke, saying what woke it); the reconcile is
 // requeued when the idle deadline passes, no sooner.
 import { AgentClientError, type AgentGameClient } from '../../src/agent-client/index.ts'
-import { WAKE_REQUESTED_ANNOTATION, type EffectiveGameSpec, type GameInfo } from '../../src/api/index.ts'
+import {
+  annotationTimeMs,
+  WAKE_REQUESTED_ANNOTATION,
+  wakeRequestedFor,
+  type EffectiveGameSpec,
+  type GameInfo,
+} from '../../src/api/index.ts'
 import { readAgentToken } from '../agent-token.ts'
 import { Reason } from '../condition-reasons.ts'
 import type { ServerKind } from '../server-kind.ts'
@@ -31,14 +37,11 @@ const DEADLINE_SLACK_MS = 250
 
 export type SleepStatus = NonNullable<ServerStatus['sleep']>
 
-/** How far ahead of the controller's clock an annotation's time may be (clock skew between writers). */
-export const ANNOTATION_SKEW_MS = 5 * 60_000
-
 /**
  * An annotation holding a time (wake request, last activity) as ms, or undefined when it is absent,
- * not a time, or further in the future than the clock skew allows: such a value would otherwise
- * wake the server after every sleep, or keep its idle clock from ever running. `forIdleClock`: a
- * time ahead of the clock (within the skew) counts as now.
+ * not a time, or further in the future than the clock skew allows (src/api/wake-request.ts): such a
+ * value would otherwise wake the server after every sleep, or keep its idle clock from ever running.
+ * `forIdleClock`: a time ahead of the clock (within the skew) counts as now.
  */
 export function annotationTime(
   annotations: Record<string, string> | undefined,
@@ -46,23 +49,18 @@ export function annotationTime(
   now: number,
   forIdleClock = true,
 ): number | undefined {
-  const value = annotations?.[key]
-  if (value === undefined) return undefined
-  const at = Date.parse(value)
-  if (Number.isNaN(at) || at > now + ANNOTATION_SKEW_MS) return undefined
-  return forIdleClock ? Math.min(at, now) : at
+  const at = annotationTimeMs(annotations?.[key], now)
+  return at !== undefined && forIdleClock ? Math.min(at, now) : at
 }
 
-/** The wake request (annotation value) when it is a usable time later than `since`, else undefined. */
+/** The wake request (annotation value) when it asks to wake the sleep that began at `since`, else undefined. */
 export function wakeRequestAfter(
   annotations: Record<string, string> | undefined,
   since: string | undefined,
   now: number,
 ): string | undefined {
-  const at = annotationTime(annotations, WAKE_REQUESTED_ANNOTATION, now, false)
-  if (at === undefined) return undefined
-  const asleepSince = since === undefined ? Number.NaN : Date.parse(since)
-  return Number.isNaN(asleepSince) || at > asleepSince ? annotations?.[WAKE_REQUESTED_ANNOTATION] : undefined
+  const value = annotations?.[WAKE_REQUESTED_ANNOTATION]
+  return wakeRequestedFor(value, since, now) ? value : undefined
 }
 
 /** status.sleep for a game the agent sleeps (state Sleeping), undefined while it is awake. */

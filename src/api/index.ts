@@ -37,6 +37,8 @@ export type { OutboundPolicy } from './outbound.ts'
 export { DEFAULT_IDE_FOLDER, IDE_FOLDER_MAX_LENGTH, ideFolderOf, ideFolderQuery } from './ide-folder.ts'
 // The IDE's host name `dev-<vmid>.<suffix>`: written by the controller into status.ide, parsed by the gateway.
 export { IDE_HOST_PREFIX, ideHostName } from './ide-host.ts'
+// When the wake annotation asks to wake a sleep, and the time a writer asks with.
+export { ANNOTATION_CLOCK_SKEW_MS, annotationTimeMs, wakeRequestedFor, wakeRequestTime } from './wake-request.ts'
 // The game host name `<name>.<namespace>.<suffix>` the gateway's Minecraft router routes by.
 export { gameHostName, parseGameHost } from './game-host.ts'
 export type { GameHostTarget } from './game-host.ts'

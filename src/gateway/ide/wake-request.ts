@@ -3,8 +3,8 @@
 //
 // Expected flow
 // 1. A browser with a valid IDE session opens a sleeping DevServer's IDE: `request(dev)`.
-// 2. Nothing is written when the annotation already asks for this sleep (its time is later than
-//    status.sleep.since) or when this process already wrote (or is writing) it for this sleep.
+// 2. Nothing is written when the annotation already asks for this sleep (src/api/wake-request.ts)
+//    or when this process already wrote (or is writing) it for this sleep.
 // 3. Otherwise one merge patch is sent; every concurrent request for the same sleep shares it.
 //
 // Guarantees: one write per DevServer (uid) per sleep (status.sleep.since), however many
@@ -14,6 +14,7 @@
 // Caveats: replicas coordinate through the annotation only: two replicas seeing the same sleep
 // at the same instant may both write (the controller reads one time; the effect is the same).
 
+import { wakeRequestedFor, wakeRequestTime } from '../../api/index.ts'
 import type { Clock } from '../../platform/clock.ts'
 import type { DevServerRef } from './activity.ts'
 
@@ -50,8 +51,8 @@ export class WakeRequests {
 
   /** Asks to wake `dev` unless that was asked for this sleep already; never throws. */
   request(dev: SleepingDevServer): void {
-    if (wakeAlreadyRequested(dev.sleepSince, dev.wakeRequested)) return
     const now = this.opts.clock.now()
+    if (wakeRequestedFor(dev.wakeRequested, dev.sleepSince, now)) return
     const prev = this.attempts.get(dev.uid)
     if (prev && prev.sleepSince === dev.sleepSince) {
       if (prev.state !== 'failed' || now - prev.atMs < RETRY_AFTER_MS) return
@@ -59,10 +60,7 @@ export class WakeRequests {
     if (this.attempts.size > 10_000) this.attempts.clear()
     const attempt: Attempt = { sleepSince: dev.sleepSince, state: 'writing', atMs: now }
     this.attempts.set(dev.uid, attempt)
-    const since = Date.parse(dev.sleepSince)
-    // Later than the sleep's start even when this clock is behind the controller's.
-    const at = new Date(Number.isFinite(since) && since >= now ? since + 1000 : now)
-    this.opts.write(dev, at).then(
+    this.opts.write(dev, new Date(wakeRequestTime(dev.sleepSince, now))).then(
       () => {
         attempt.state = 'written'
       },
@@ -80,13 +78,4 @@ export class WakeRequests {
     const a = this.attempts.get(dev.uid)
     return a && a.sleepSince === dev.sleepSince && a.state === 'failed' ? a.failure : undefined
   }
-}
-
-/** Whether the annotation already asks to wake a DevServer asleep since `sleepSince`. */
-export function wakeAlreadyRequested(sleepSince: string, wakeRequested: string | undefined): boolean {
-  if (wakeRequested === undefined) return false
-  const requested = Date.parse(wakeRequested)
-  if (!Number.isFinite(requested)) return false
-  const since = Date.parse(sleepSince)
-  return !Number.isFinite(since) || requested > since
 }

@@ -5,9 +5,9 @@
 //  1. A login for a sleeping server calls wake(namespace, name). One wake per server is in flight at a
 //     time: concurrent logins share it (one annotation write, one wait).
 //  2. Unless the annotation already asks for a wake later than status.sleep.since (another login, another
-//     gateway replica or a person asked first; a time more than a minute ahead of this clock does not
-//     count), WAKE_REQUESTED_ANNOTATION is merge-patched to now (at least 1 ms after status.sleep.since, so
-//     a clock behind the controller's still wakes it).
+//     gateway replica or a person asked first; src/api/wake-request.ts has the rule),
+//     WAKE_REQUESTED_ANNOTATION is merge-patched to now (at least 1 ms after status.sleep.since, so a clock
+//     behind the controller's still wakes it).
 //  3. Informer change events (no polling, no API call) until the server is Running, Ready=True and has an
 //     address: resolves with its backend. Deleted, the wait bound passed, or the router closed: undefined.
 // Guarantees: at most one annotation write per server per wait period; every wait ends by its bound and
@@ -15,7 +15,7 @@
 // Errors: a refused or failed write resolves undefined (the player is told to retry) and is logged.
 
 import type { EventEmitter } from 'node:events'
-import { GAMESERVER, WAKE_REQUESTED_ANNOTATION, type GameServer } from '../../api/index.ts'
+import { GAMESERVER, WAKE_REQUESTED_ANNOTATION, wakeRequestedFor, wakeRequestTime, type GameServer } from '../../api/index.ts'
 import { PatchType, type Client } from '../../runtime/index.ts'
 import type { Backend } from '../../platform/game-protocol/index.ts'
 import type { ServerChange } from '../portal/informers.ts'
@@ -41,9 +41,6 @@ export interface GameWakerOptions {
   log?: WakeLog
   now?: () => number
 }
-
-/** How far ahead of this clock an existing wake request may be dated and still count as asked. */
-const FUTURE_SLACK_MS = 60_000
 
 export class GameWaker {
   readonly #opts: GameWakerOptions
@@ -108,12 +105,10 @@ export class GameWaker {
     const gs = this.#opts.cache.get('GameServer', namespace, name) as GameServer | undefined
     if (!gs) return false
     const now = (this.#opts.now ?? Date.now)()
-    const since = Date.parse(gs.status?.sleep?.since ?? '')
-    const asked = Date.parse(gs.metadata.annotations?.[WAKE_REQUESTED_ANNOTATION] ?? '')
+    const since = gs.status?.sleep?.since
     // A request dated far ahead of this clock is not trusted (the controller ignores those too): write a fresh one.
-    const usable = Number.isFinite(asked) && asked <= now + FUTURE_SLACK_MS
-    if (usable && (!Number.isFinite(since) || asked > since)) return true
-    const at = new Date(Math.max(now, Number.isFinite(since) ? since + 1 : 0)).toISOString()
+    if (wakeRequestedFor(gs.metadata.annotations?.[WAKE_REQUESTED_ANNOTATION], since, now)) return true
+    const at = wakeRequestTime(since, now)
     try {
       await this.#opts.client.patch(
         GAMESERVER,
