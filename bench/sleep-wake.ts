@@ -19,12 +19,12 @@
 // Login Start) and reads the child's RSS and heap after a GC, before and with every login held.
 // Loopback only; N at most 10, held at most 5000. Not part of npm test.
 import { spawn } from 'node:child_process'
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { Test } from 'tap'
-import { buildArtifacts, exampleGameServer, startE2E } from '../test/e2e/harness.ts'
+import { buildArtifacts, exampleGameServer, pidsUnder, startE2E } from '../test/e2e/harness.ts'
 import net from 'node:net'
 import { joinBot, loginBytes, type BotResult } from '../test/platform/game-protocol/fixtures.ts'
 import { REPO } from '../test/apiserver/harness.ts'
@@ -64,28 +64,6 @@ function rssKiB(pid: number): number {
   } catch {
     return 0
   }
-}
-
-/** Pids whose working directory or command line lies under `dir`. */
-function pidsUnder(dir: string): number[] {
-  const out: number[] = []
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry)
-    if (!Number.isInteger(pid) || pid === process.pid) continue
-    let hit = false
-    try {
-      hit = readlinkSync(`/proc/${pid}/cwd`).startsWith(dir)
-    } catch {
-      /* gone */
-    }
-    try {
-      hit ||= readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir)
-    } catch {
-      /* gone */
-    }
-    if (hit) out.push(pid)
-  }
-  return out
 }
 
 const median = (xs: number[]): number => {

@@ -261,9 +261,9 @@ export async function componentCredentials(t: Test, h: Harness, stateDir: string
   }
 }
 
-/** SIGKILLs every process whose working directory or command line is under `dir` (leftover games, code-server). */
-export function killProcessesUnder(dir: string): number {
-  let n = 0
+/** Pids (not this process) whose working directory or command line lies under `dir`. */
+export function pidsUnder(dir: string): number[] {
+  const out: number[] = []
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry)
     if (!Number.isInteger(pid) || pid === process.pid) continue
@@ -278,13 +278,20 @@ export function killProcessesUnder(dir: string): number {
     } catch {
       /* gone */
     }
-    if (hit) {
-      try {
-        process.kill(pid, 'SIGKILL')
-        n++
-      } catch {
-        /* gone */
-      }
+    if (hit) out.push(pid)
+  }
+  return out
+}
+
+/** SIGKILLs every process whose working directory or command line is under `dir` (leftover games, code-server). */
+export function killProcessesUnder(dir: string): number {
+  let n = 0
+  for (const pid of pidsUnder(dir)) {
+    try {
+      process.kill(pid, 'SIGKILL')
+      n++
+    } catch {
+      /* gone */
     }
   }
   return n
