@@ -20,6 +20,11 @@ function project(t: Test): BundleSpec {
   return { entries: { main: path.join(dir, 'src/main.ts'), other: path.join(dir, 'src/other.ts') }, cacheDir: path.join(dir, 'cache') }
 }
 const run = (file: string) => execFileSync(process.execPath, [file], { encoding: 'utf8' }).trim()
+/** This process's children that are esbuild (its service process). */
+const esbuildChildren = (): string[] =>
+  execFileSync('ps', ['-o', 'args=', '--ppid', String(process.pid)], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.includes('esbuild'))
 
 t.test('built once, then taken from the cache; the output runs and knows its own file', async (t) => {
   const spec = project(t)
@@ -59,6 +64,7 @@ t.test('concurrent builders each get a complete build, and no scratch directory 
     [],
     'scratch directories removed',
   )
+  t.same(esbuildChildren(), [], "esbuild's service process (≈100 MiB) is stopped once no build runs")
 })
 
 t.test('a build that fails names the cause and leaves nothing behind', async (t) => {
