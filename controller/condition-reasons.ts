@@ -1,5 +1,5 @@
 // Every condition reason the controller writes, with its meaning: users and tests match on these
-// names (`kubectl get gs -o jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'`), so a
+// names (`kubectl get zgs -o jsonpath='{.status.conditions[?(@.type=="Ready")].reason}'`), so a
 // reason is added here, once, and referenced as `Reason.<Name>` — never as a bare string.
 //
 // Families (reasons computed from another catalog, each listed below by its rule, not by name):
