@@ -158,6 +158,45 @@ t.test('a connection cut mid-body leaves no file and no temporary file', async (
   t.same(readdirSync(s.dir), [], 'neither cut.tar.gz nor .upload-* remains')
 })
 
+/** Sends a PUT's head with `Expect: 100-continue` and returns the first status line the server answers with. */
+function firstAnswerToExpect(port: number, auth: string, body: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(port, '127.0.0.1', () => {
+      sock.write(
+        `PUT /held.tar.gz HTTP/1.1\r\nhost: x\r\nauthorization: ${auth}\r\nx-zlh-sha256: ${sha(body)}\r\ncontent-length: ${body.length}\r\nexpect: 100-continue\r\n\r\n`,
+      )
+    })
+    let got = ''
+    sock.on('data', (c: Buffer) => {
+      got += c.toString('latin1')
+      if (got.includes('\r\n')) {
+        sock.destroy()
+        resolve(got.slice(0, got.indexOf('\r\n')))
+      }
+    })
+    sock.on('error', reject)
+    sock.setTimeout(10_000, () => {
+      sock.destroy()
+      reject(new Error('no answer to the request head within 10 s'))
+    })
+  })
+}
+
+t.test(
+  'Expect: 100-continue (RFC 9110): a refused upload is answered before its body is sent, an accepted one is told to go on',
+  async (t) => {
+    const s = await setup(t)
+    const body = 'b'.repeat(50_000)
+    t.equal(await firstAnswerToExpect(s.port, 'Bearer wrong', body), 'HTTP/1.1 401 Unauthorized', 'the refusal, not 100 Continue')
+    t.equal(await firstAnswerToExpect(s.port, `Bearer ${TOKEN}`, body), 'HTTP/1.1 100 Continue')
+    t.same(
+      readdirSync(s.dir).filter((n) => n === 'held.tar.gz'),
+      [],
+      'nothing stored from a body never sent',
+    )
+  },
+)
+
 t.test('concurrent uploads of one name: each completes, the file is one of them whole, no temporary file', async (t) => {
   const s = await setup(t)
   const bodies = Array.from({ length: 6 }, (_, i) => String(i).repeat(200_000 + i))

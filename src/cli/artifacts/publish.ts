@@ -105,7 +105,14 @@ async function readToken(file: string): Promise<string> {
   return token
 }
 
-/** Step 2: PUT one file; resolves when the server answered 201 with the same sha256. */
+/** How long an upload waits for 100 Continue before sending its body anyway (RFC 9110 §10.1.1: a server may not answer it). */
+const CONTINUE_WAIT_MS = 3000
+
+/**
+ * Step 2: PUT one file; resolves when the server answered 201 with the same sha256. The body waits
+ * for the server's 100 Continue (`Expect: 100-continue`), so a refusal (token, name, size) arrives
+ * as the server's answer instead of a broken pipe halfway through the file.
+ */
 export function uploadFile(
   uploadBase: string,
   path: string,
@@ -126,14 +133,18 @@ export function uploadFile(
           'x-zlh-sha256': sha256,
           'content-length': sizeBytes,
           'content-type': 'application/octet-stream',
+          expect: '100-continue',
         },
       },
       (res) => {
+        clearTimeout(fallback)
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => {
           if (chunks.length < 64) chunks.push(c)
         })
         res.on('end', () => {
+          // A final answer before 100 Continue: the body was never sent, so the connection is not reused.
+          if (!sending) req.destroy()
           const body = Buffer.concat(chunks).toString('utf8')
           if (res.statusCode !== 201) {
             reject(new PublishError(`upload of ${name} to ${url.origin} answered ${res.statusCode}: ${messageOf(body)}`))
@@ -154,10 +165,22 @@ export function uploadFile(
         res.on('error', reject)
       },
     )
-    req.on('error', (err) => reject(new PublishError(`upload of ${name} to ${url.origin} failed: ${err.message}`)))
-    createReadStream(path)
-      .on('error', (err) => req.destroy(err))
-      .pipe(req)
+    req.on('error', (err) => {
+      clearTimeout(fallback)
+      reject(new PublishError(`upload of ${name} to ${url.origin} failed: ${err.message}`))
+    })
+    let sending = false
+    const send = (): void => {
+      if (sending) return
+      sending = true
+      clearTimeout(fallback)
+      createReadStream(path)
+        .on('error', (err) => req.destroy(err))
+        .pipe(req)
+    }
+    const fallback = setTimeout(send, CONTINUE_WAIT_MS)
+    req.on('continue', send)
+    req.flushHeaders()
   })
 }
 

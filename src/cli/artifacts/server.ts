@@ -58,16 +58,20 @@ export async function startArtifactServer(dir: string, opts: ArtifactServerOptio
     opts.uploadToken !== undefined
       ? uploader(dir, opts.uploadToken, opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, opts.onUpload)
       : undefined
-  const server: Server = createServer((req, res) => {
+  // `expectsContinue`: the client sent `Expect: 100-continue` and waits for 100 Continue before its
+  // body, so a refused upload is answered before a byte of it is sent (a client still writing when
+  // the connection closes would see EPIPE instead of the answer).
+  const handle = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void => {
     const name = fileNameOf(req.url)
     if (req.method === 'PUT') {
       if (upload === undefined) {
         reject(req, res, 'ZLH_ARTIFACTS_UPLOADS_OFF', undefined, { allow: 'GET, HEAD' })
         return
       }
-      upload(req, res, name)
+      upload(req, res, name, expectsContinue)
       return
     }
+    if (expectsContinue) res.writeContinue()
     if ((req.method !== 'GET' && req.method !== 'HEAD') || name === undefined) {
       res.writeHead(404).end()
       return
@@ -101,7 +105,9 @@ export async function startArtifactServer(dir: string, opts: ArtifactServerOptio
         res.writeHead(404).end()
       },
     )
-  })
+  }
+  const server: Server = createServer((req, res) => handle(req, res, false))
+  server.on('checkContinue', (req, res) => handle(req, res, true))
   server.keepAliveTimeout = 1000
   server.headersTimeout = 20_000
   // A 2 GiB upload over a slow link takes a while; the body must still arrive within an hour.
@@ -158,7 +164,7 @@ function tokenMatches(expected: Buffer, header: string | undefined): boolean {
   return timingSafeEqual(given, createHash('sha256').update(expected).digest()) && match !== null
 }
 
-type UploadHandler = (req: IncomingMessage, res: ServerResponse, name: string | undefined) => void
+type UploadHandler = (req: IncomingMessage, res: ServerResponse, name: string | undefined, expectsContinue: boolean) => void
 
 function uploader(dir: string, token: string, maxBytes: number, onUpload: ArtifactServerOptions['onUpload']): UploadHandler {
   const expected = Buffer.from(token, 'utf8')
@@ -166,7 +172,7 @@ function uploader(dir: string, token: string, maxBytes: number, onUpload: Artifa
     throw new Error('the upload token is empty: write a random token (e.g. openssl rand -hex 32) into the token file')
   const done = (name: string, status: number, extra: { sizeBytes?: number; sha256?: string; reason?: string } = {}): void =>
     onUpload?.({ name, status, ...extra })
-  return (req, res, name) => {
+  return (req, res, name, expectsContinue) => {
     if (!tokenMatches(expected, req.headers.authorization)) {
       reject(req, res, 'ZLH_ARTIFACTS_TOKEN_REQUIRED', undefined, { 'www-authenticate': 'Bearer' })
       done(name ?? '(unreadable)', 401, { reason: 'token' })
@@ -189,6 +195,7 @@ function uploader(dir: string, token: string, maxBytes: number, onUpload: Artifa
       done(name, 413, { reason: 'size' })
       return
     }
+    if (expectsContinue) res.writeContinue()
     void receive(req, dir, name, wanted, maxBytes).then((result) => {
       if (result.ok) {
         const body = `${JSON.stringify({ name, sha256: result.sha256, sizeBytes: result.sizeBytes })}\n`
