@@ -4,7 +4,18 @@
 // it made itself.
 import t, { type Test } from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -65,6 +76,28 @@ t.test('a lock holder named like a zombie ("x) Z 1 1") still holds the host lock
     300,
   )
   t.ok(entered, 'a pid whose start time differs is a recycled pid: the stale lock is taken over')
+})
+
+t.test('a lock file left empty by a holder killed while taking it is taken over once old; the lock file is never empty now', async (t) => {
+  const dir = tempDir(t)
+  const lock = join(dir, 'host.lock')
+  writeFileSync(lock, '')
+  let entered = false
+  const enter = async () => {
+    entered = true
+  }
+  await t.rejects(withHostLock(lock, enter, 300), { code: 'Locked' }, 'a fresh unreadable lock may be a holder still writing: respected')
+  t.notOk(entered)
+  const old = (Date.now() - 60_000) / 1000
+  utimesSync(lock, old, old)
+  await withHostLock(lock, enter, 300)
+  t.ok(entered, 'an unreadable lock older than the grace period is stale: taken over')
+  let inside: unknown
+  await withHostLock(lock, async () => {
+    inside = JSON.parse(readFileSync(lock, 'utf8'))
+  })
+  t.same(inside, { pid: process.pid, start: processStartTime(process.pid) }, 'the lock file holds its holder from the moment it exists')
+  t.same(readdirSync(dir), [], 'neither the lock nor its temporary file is left')
 })
 
 t.test('an agent whose name reads like a zombie ("a) Z b") is still found running by its pid file', async (t) => {
