@@ -10,6 +10,7 @@ import path from 'node:path'
 import { bundle, type BundleSpec } from '../../src/platform/node-bundle.ts'
 import { agentLaunch } from '../../src/providers/agent-launch.ts'
 import { waitForAgent } from '../../src/providers/agent-probe.ts'
+import { freePort } from '../agent/game/helpers.ts'
 
 const REPO = path.join(import.meta.dirname, '..', '..')
 
@@ -53,18 +54,25 @@ t.test('the bundled agent reads its token from the file; the token is not on its
   const root = t.testdir()
   const token = randomBytes(24).toString('hex')
   writeFileSync(path.join(root, 'token'), token, { mode: 0o600 })
-  const port = 31000 + Math.floor(Math.random() * 9000)
+  // A port free now (a random one could be another test's), and the agent's stderr kept to say why it did not answer.
+  const port = await freePort()
   const child = spawn(
     launch.command,
     [...launch.args, '--root', root, '--listen', `127.0.0.1:${port}`, '--token-file', path.join(root, 'token'), '--log-level', 'warn'],
-    { stdio: 'ignore', cwd: root, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
+    { stdio: ['ignore', 'ignore', 'pipe'], cwd: root, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
   )
+  let stderr = ''
+  child.stderr.on('data', (c: Buffer) => {
+    if (stderr.length < 8192) stderr += c.toString()
+  })
   const exited = new Promise((r) => child.once('exit', r))
   t.teardown(async () => {
-    child.kill('SIGTERM')
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
     await exited
   })
-  await waitForAgent(`http://127.0.0.1:${port}`, token, 30_000)
+  await waitForAgent(`http://127.0.0.1:${port}`, token, 30_000).catch((err: Error) => {
+    throw new Error(`${err.message}; agent exit ${child.exitCode ?? child.signalCode ?? 'none'}; stderr: ${stderr || '(empty)'}`)
+  })
   t.notMatch(readFileSync(`/proc/${child.pid}/cmdline`, 'utf8'), token, 'not on the command line')
   t.notMatch(readFileSync(`/proc/${child.pid}/environ`, 'utf8'), token, 'not in the environment')
   const wrong = await fetch(`http://127.0.0.1:${port}/status`, { headers: { authorization: `Bearer ${token.slice(0, -1)}x` } })
