@@ -12,36 +12,44 @@ import { SYSTEM_PATH } from '../../../agent/index.ts'
 
 const probe = 'printf "%s|%s|%s|%s|%s|%s|%s\\n" "$PATH" "$HOME" "$USER" "$LOGNAME" "$TERM" "$(command -v tool)" "$(tool)"'
 
+// Input typed before the shell's line editor is ready may be discarded, so the probe is sent again
+// until its answer appears. A shell that never answers is SIGKILLed so no child outlives the test.
 function ptyRun(env: Record<string, string>, cwd: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const shell = pty.spawn('/bin/bash', ['-i'], { name: 'xterm-256color', cols: 400, rows: 30, cwd, env })
     let out = ''
+    // The marker is split in the command so the echoed input line cannot match it.
+    const send = () => shell.write(`echo "@""@$(${probe})@""@"\r`)
+    const resend = setInterval(send, 2_000)
     const timer = setTimeout(() => {
-      shell.kill()
+      clearInterval(resend)
+      shell.kill('SIGKILL')
       reject(new Error(`pty shell did not answer: ${JSON.stringify(out)}`))
-    }, 20_000)
+    }, 30_000)
     shell.onData((d) => {
       out += d
       const m = /@@(.*?)@@/.exec(out.replaceAll('\r', ''))
       if (m) {
         clearTimeout(timer)
-        shell.kill()
+        clearInterval(resend)
+        shell.kill('SIGKILL')
         resolve(m[1]!)
       }
     })
-    // The marker is split in the command so the echoed input line cannot match it.
-    shell.write(`echo "@""@$(${probe})@""@"\r`)
+    send()
   })
 }
+
+// A shell that hangs fails the test instead of blocking the whole file.
+const run = (file: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string }) =>
+  execFileSync(file, args, { ...opts, encoding: 'utf8', timeout: 30_000 }).trim()
 
 t.test('PATH, HOME, USER, LOGNAME and TERM agree in every shell, before and after installs', async (t) => {
   const root = t.testdir()
   const server = await startArtifactServer()
+  t.teardown(() => server.close())
   const agent = await startTestAgent(root)
-  t.teardown(async () => {
-    await agent.close()
-    await server.close()
-  })
+  t.teardown(() => agent.close())
   const home = path.join(root, 'home/dev')
   t.ok(fs.statSync(path.join(home, 'workspace')).isDirectory(), 'workspace exists')
 
@@ -69,11 +77,11 @@ t.test('PATH, HOME, USER, LOGNAME and TERM agree in every shell, before and afte
   const hostile = { ...env, PATH: `/tmp/evil:${env.PATH}` }
   const cwd = path.join(home, 'workspace')
   const results: Record<string, string> = {
-    'bash -lc (login)': execFileSync('/bin/bash', ['-lc', probe], { env, cwd, encoding: 'utf8' }).trim(),
-    'bash -c': execFileSync('/bin/bash', ['-c', probe], { env, cwd, encoding: 'utf8' }).trim(),
-    'sh -c': execFileSync('/bin/sh', ['-c', probe], { env, cwd, encoding: 'utf8' }).trim(),
-    'bash -lc with a stale PATH': execFileSync('/bin/bash', ['-lc', probe], { env: hostile, cwd, encoding: 'utf8' }).trim(),
-    'bash -c with a stale PATH': execFileSync('/bin/bash', ['-c', probe], { env: hostile, cwd, encoding: 'utf8' }).trim(),
+    'bash -lc (login)': run('/bin/bash', ['-lc', probe], { env, cwd }),
+    'bash -c': run('/bin/bash', ['-c', probe], { env, cwd }),
+    'sh -c': run('/bin/sh', ['-c', probe], { env, cwd }),
+    'bash -lc with a stale PATH': run('/bin/bash', ['-lc', probe], { env: hostile, cwd }),
+    'bash -c with a stale PATH': run('/bin/bash', ['-c', probe], { env: hostile, cwd }),
     'pty interactive bash': await ptyRun(env, cwd),
     'pty interactive bash with a stale PATH': await ptyRun(hostile, cwd),
   }
@@ -86,19 +94,11 @@ t.test('PATH, HOME, USER, LOGNAME and TERM agree in every shell, before and afte
     method: 'POST',
     json: { name: 'tool', version: '2.0', url: server.url('tool2.tgz'), outbound: server.outbound, sha256: sha256(v2) },
   })
-  t.equal(
-    execFileSync('/bin/bash', ['-lc', 'tool'], { env: agent.ctx.devEnv.environment(), encoding: 'utf8' }).trim(),
-    'tool 2.0',
-    'upgrade visible in a login shell',
-  )
+  t.equal(run('/bin/bash', ['-lc', 'tool'], { env: agent.ctx.devEnv.environment() }), 'tool 2.0', 'upgrade visible in a login shell')
   await agent.request('/runtimes/other/3.1?force=true', { method: 'DELETE' })
   const after = agent.ctx.devEnv.environment()
   t.equal(after.PATH, `${runtimes}/tool/current/bin:${SYSTEM_PATH}`)
-  t.equal(
-    execFileSync('/bin/bash', ['-lc', 'echo "$PATH"'], { env: after, encoding: 'utf8' }).trim(),
-    after.PATH,
-    'removal visible in a login shell',
-  )
+  t.equal(run('/bin/bash', ['-lc', 'echo "$PATH"'], { env: after }), after.PATH, 'removal visible in a login shell')
   const state = (await (await agent.request('/dev/env')).json()) as any
   t.same(state, {
     user: me,
