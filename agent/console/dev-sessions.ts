@@ -11,9 +11,15 @@
 // agent runs as uid 0: runAs is set); otherwise as the agent's own user, which is logged once.
 import { existsSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
-import pty from '@lydell/node-pty'
+import { createRequire } from 'node:module'
+import type { IPty } from '@lydell/node-pty'
 import type { WebSocket } from 'ws'
 import { ConsoleFanout, parseClientMessage, type FanoutOptions } from './fanout.ts'
+
+type NodePty = typeof import('@lydell/node-pty')
+let nodePty: NodePty | undefined
+/** node-pty (a native addon, ≈3 MiB of RSS) is loaded by the first dev console session, not by every agent. */
+const loadPty = (): NodePty => (nodePty ??= createRequire(import.meta.filename)('@lydell/node-pty') as NodePty)
 
 export interface DevShellOptions {
   cwd: () => string
@@ -27,7 +33,7 @@ export interface DevShellOptions {
 
 interface Session {
   name: string
-  term: pty.IPty
+  term: IPty
   fanout: ConsoleFanout
   exited: Promise<void>
 }
@@ -75,7 +81,7 @@ export class DevConsoleSessions {
         "dev console: shells run as the agent's own user, not dev (the root is not / or the agent is not uid 0)",
       )
     }
-    const term = pty.spawn(shell, ['-l'], {
+    const term = loadPty().spawn(shell, ['-l'], {
       name: 'xterm-256color',
       cols: 80,
       rows: 24,

@@ -32,6 +32,7 @@ import { AgentError, isAgentError } from '../errors.ts'
 import { guardedGet, isOutboundError } from '../../src/platform/index.ts'
 import { outboundRefusalHint, type OutboundPolicy } from '../../src/api/outbound.ts'
 import { fsyncDir } from '../../src/platform/durable-file.ts'
+import { deadBufferReleaser } from '../../src/platform/dead-buffers.ts'
 
 export interface DownloadOptions {
   url: string
@@ -202,9 +203,11 @@ async function consume(o: AttemptOptions, res: http.IncomingMessage, stallMs: nu
       stallMs,
     )
   }
+  const release = deadBufferReleaser()
   const meter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       received += chunk.length
+      release(chunk.length)
       if (received > o.maxBytes)
         return cb(new AgentError('ARTIFACT_TOO_LARGE', `${o.url} exceeded the limit of ${o.maxBytes} bytes`, { maxBytes: o.maxBytes }))
       armStall()

@@ -22,7 +22,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { writeFileDurable } from './durable-file.ts'
-import type { BuildOptions, BuildResult } from 'esbuild'
+import type { BuildOptions, BuildResult, Plugin } from 'esbuild'
 
 export interface BundleSpec {
   /** output file name without extension → its entry module (absolute path) */
@@ -31,6 +31,8 @@ export interface BundleSpec {
   cacheDir: string
   /** packages left to `require` at run time (native addons) */
   external?: string[]
+  /** Node builtins loaded on first use instead of at module load (see lazyBuiltinsPlugin) */
+  lazyBuiltins?: string[]
 }
 
 export interface Bundle {
@@ -55,6 +57,45 @@ interface CacheIndex {
   outputs: Record<string, string>
 }
 
+const LAZY_NAMESPACE = 'zlh-lazy-builtin'
+
+/**
+ * Packages such as fastify and ws `require` builtins at load that they use only on paths a given
+ * program may never take (http2, https, tls, dns): each costs memory and start time in every
+ * process. The listed builtins are replaced by a proxy that loads the real module on its first
+ * property access. Code that destructures such a module at load still loads it then, with no
+ * other difference; the proxy reports the module's own keys, so ES-module interop copies them.
+ * Only modules that are not called as functions can be listed (the proxy is a plain object).
+ */
+function lazyBuiltinsPlugin(names: string[]): Plugin {
+  const filter = new RegExp(`^(node:)?(${names.map((n) => n.replace(/[/]/g, '\\/')).join('|')})$`)
+  return {
+    name: 'lazy-builtins',
+    setup(build) {
+      build.onResolve({ filter }, (args) =>
+        args.namespace === LAZY_NAMESPACE
+          ? { path: args.path, external: true }
+          : { path: args.path.replace(/^node:/, ''), namespace: LAZY_NAMESPACE },
+      )
+      build.onLoad({ filter: /.*/, namespace: LAZY_NAMESPACE }, (args) => ({
+        loader: 'js',
+        contents: `let real
+const load = () => (real ??= require(${JSON.stringify(`node:${args.path}`)}))
+module.exports = new Proxy({}, {
+  get: (_, key) => load()[key],
+  has: (_, key) => key in load(),
+  ownKeys: () => Reflect.ownKeys(load()),
+  getOwnPropertyDescriptor: (_, key) => {
+    const d = Reflect.getOwnPropertyDescriptor(load(), key)
+    return d && { ...d, configurable: true }
+  },
+})
+`,
+      }))
+    },
+  }
+}
+
 function options(spec: BundleSpec, outdir: string) {
   return {
     entryPoints: spec.entries,
@@ -73,13 +114,15 @@ function options(spec: BundleSpec, outdir: string) {
     metafile: true,
     logLevel: 'silent' as const,
     legalComments: 'none' as const,
+    plugins: spec.lazyBuiltins?.length ? [lazyBuiltinsPlugin(spec.lazyBuiltins)] : [],
   }
 }
 
 /** sha256 of the build options and of every input's path and content. */
 async function hashInputs(spec: BundleSpec, inputs: string[], esbuildVersion: string): Promise<string> {
   const hash = createHash('sha256')
-  hash.update(JSON.stringify({ esbuildVersion, options: options(spec, '') }))
+  // Plugins are functions (not in the JSON): the spec names what they do.
+  hash.update(JSON.stringify({ esbuildVersion, options: options(spec, ''), lazyBuiltins: spec.lazyBuiltins ?? [] }))
   for (const file of [...inputs].sort()) {
     hash.update(`\0${file}\0`)
     hash.update(await readFile(file))
@@ -160,7 +203,9 @@ export async function bundle(spec: BundleSpec): Promise<Bundle> {
     const result = await buildThenRelease(esbuild, options(spec, scratch))
     const cwd = process.cwd()
     // The metafile names inputs relative to the working directory.
-    const inputs = Object.keys(result.metafile?.inputs ?? {}).map((p) => path.resolve(cwd, p))
+    const inputs = Object.keys(result.metafile?.inputs ?? {})
+      .filter((p) => !p.startsWith(`${LAZY_NAMESPACE}:`))
+      .map((p) => path.resolve(cwd, p))
     const hash = await hashInputs(spec, inputs, esbuild.version)
     const dir = path.join(spec.cacheDir, hash)
     const outputs = await digests(spec, scratch)

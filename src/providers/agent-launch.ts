@@ -11,7 +11,10 @@
 // Guarantees: the wrapper the agent starts is the bundle's wrapper.cjs, beside agent.cjs
 // (agent/game/launcher.ts picks the wrapper beside itself). One build per process: the first
 // call builds or checks the cache; later calls reuse its answer.
+import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import path from 'node:path'
+import { promisify } from 'node:util'
 import { bundle } from '../platform/node-bundle.ts'
 
 export interface AgentLaunch {
@@ -29,17 +32,33 @@ export interface AgentLaunch {
  * compilers, feedback allocated lazily) saves ≈20 MiB of an idle agent, and a 1 MiB semi-space
  * keeps the young generation from growing under request bursts and installs (≈60 MiB of peak).
  * The agent's hot paths (hashing, gunzip, sockets) run in native code, so the lost JIT matters little.
+ * `--expose-gc` lets downloads free their dead Buffers as they go (src/platform/dead-buffers.ts):
+ * ≈15 MiB less at the peak of an install.
  * Lite mode has no WebAssembly: the agent must not use what needs it (Node's global fetch, type
  * stripping); its HTTP client is node:http.
  */
-export const AGENT_NODE_FLAGS: readonly string[] = ['--lite-mode', '--max-semi-space-size=1']
+export const AGENT_NODE_FLAGS: readonly string[] = ['--lite-mode', '--max-semi-space-size=1', '--expose-gc']
+
+export const AGENT_LAZY_BUILTINS = ['http2', 'https', 'tls', 'dns', 'dns/promises', 'dgram', 'zlib']
 
 /** Where a project's agent bundle is cached. */
 export function agentBundleDir(projectDir: string): string {
   return path.join(projectDir, 'node_modules', '.cache', 'zlh-agent')
 }
 
+const execFileAsync = promisify(execFile)
 const builds = new Map<string, Promise<AgentLaunch>>()
+
+/**
+ * Fills the bundle's compile cache (agent/bundle-entry.ts) by loading the agent once with --help:
+ * every module is compiled and nothing starts. Run with the agent's own Node and flags, which the
+ * cache is only valid for, and an empty environment. Once per build; a failure only leaves the
+ * cache empty (the agent then compiles at each start, as without it).
+ */
+async function warmCompileCache(nodePath: string, agentScript: string): Promise<void> {
+  if (existsSync(path.join(path.dirname(agentScript), 'compile-cache'))) return
+  await execFileAsync(nodePath, [...AGENT_NODE_FLAGS, agentScript, '--help'], { env: {}, timeout: 60_000 }).catch(() => undefined)
+}
 
 /** The command that starts the agent of `projectDir` (bundled on first use). */
 export function agentLaunch(projectDir: string, nodePath = process.execPath): Promise<AgentLaunch> {
@@ -47,16 +66,29 @@ export function agentLaunch(projectDir: string, nodePath = process.execPath): Pr
   let launch = builds.get(key)
   if (!launch) {
     launch = bundle({
-      entries: { agent: path.join(projectDir, 'agent/bin.ts'), wrapper: path.join(projectDir, 'agent/game/wrapper.ts') },
+      entries: {
+        agent: path.join(projectDir, 'agent/bundle-entry.ts'),
+        'agent-main': path.join(projectDir, 'agent/bin.ts'),
+        wrapper: path.join(projectDir, 'agent/game/wrapper.ts'),
+      },
       cacheDir: agentBundleDir(projectDir),
-      // Native addon: loaded from the project's node_modules at run time.
-      external: ['@lydell/node-pty'],
-    }).then((b) => ({
-      command: nodePath,
-      args: [...AGENT_NODE_FLAGS, b.files.agent!],
-      agentScript: b.files.agent!,
-      wrapperScript: b.files.wrapper!,
-    }))
+      // Native addon: loaded from the project's node_modules at run time; agent-main.cjs is the
+      // bundle's own sibling, required by the entry once the compile cache is on.
+      external: ['@lydell/node-pty', './agent-main.cjs'],
+      // Required at load by fastify and ws, used by the agent only when it fetches over https
+      // (tls, https, dns) or never (http2): ≈6 MiB of every idle agent (bench/footprint.ts).
+      lazyBuiltins: AGENT_LAZY_BUILTINS,
+    })
+      .then(async (b) => {
+        await warmCompileCache(nodePath, b.files.agent!)
+        return b
+      })
+      .then((b) => ({
+        command: nodePath,
+        args: [...AGENT_NODE_FLAGS, b.files.agent!],
+        agentScript: b.files.agent!,
+        wrapperScript: b.files.wrapper!,
+      }))
     // A failed build is not remembered: the next call tries again.
     launch.catch(() => builds.delete(key))
     builds.set(key, launch)

@@ -98,3 +98,35 @@ t.test('old builds are pruned beyond the newest KEEP_BUILDS, but none younger th
   t.ok(kept.includes(path.basename(last.dir)))
   t.notOk(existsSync(dirs[0]!), 'the oldest build is removed')
 })
+
+t.test('lazy builtins load on first use, and work through require, default and named imports', async (t) => {
+  const dir = t.testdir({
+    'dep.cjs':
+      "const http2 = require('node:http2')\nconst tls = require('tls')\nmodule.exports = { later: () => typeof http2.connect + typeof tls.connect }\n",
+    'main.ts': [
+      "import dns, { lookup } from 'node:dns/promises'",
+      "import { later } from './dep.cjs'",
+      'const loaded = (name: string) => process.moduleLoadList.includes(`NativeModule ${name}`)',
+      "const before = ['http2', 'tls', 'dns/promises'].map(loaded)",
+      'const calls = later() + typeof lookup + typeof dns.resolve',
+      "const after = ['http2', 'tls', 'dns/promises'].map(loaded)",
+      'console.log(JSON.stringify({ before, calls, after }))',
+      '',
+    ].join('\n'),
+  })
+  const b = await bundle({
+    entries: { main: path.join(dir, 'main.ts') },
+    cacheDir: path.join(dir, 'cache'),
+    lazyBuiltins: ['http2', 'tls', 'dns/promises'],
+  })
+  // An empty environment: the test runner's NODE_OPTIONS preloads modules of its own.
+  const runClean = (file: string) => execFileSync(process.execPath, [file], { encoding: 'utf8', env: {} }).trim()
+  const out = JSON.parse(runClean(b.files.main!)) as { before: boolean[]; calls: string; after: boolean[] }
+  // An ES module import copies the module's keys at load (dns/promises); CommonJS requires wait.
+  t.same(out.before, [false, false, true], 'http2 and tls are not loaded by requiring them')
+  t.equal(out.calls, 'functionfunctionfunctionfunction', 'their functions are reached through the proxy')
+  t.same(out.after, [true, true, true], 'and loaded by that first use')
+  const plain = await bundle({ entries: { main: path.join(dir, 'main.ts') }, cacheDir: path.join(dir, 'cache') })
+  t.not(plain.dir, b.dir, 'the lazy list is part of the build hash')
+  t.same((JSON.parse(runClean(plain.files.main!)) as { before: boolean[] }).before, [true, true, true], 'without it they load at require')
+})

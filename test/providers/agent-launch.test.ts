@@ -2,9 +2,9 @@
 // started with its Node flags, is the real agent (answers GET /status with the package's version,
 // which a bundle must carry itself), and the wrapper it starts is the bundle's own wrapper.cjs.
 import t from 'tap'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { AGENT_NODE_FLAGS, agentBundleDir, agentLaunch } from '../../src/providers/agent-launch.ts'
 import { launchRun, runFiles } from '../../agent/game/launcher.ts'
@@ -91,9 +91,31 @@ t.test('the bundled agent needs no WebAssembly: lite mode has none, and Node’s
   // the sources in tests would not notice, the agent in a container would.
   const launch = await agentLaunch(REPO)
   t.ok(AGENT_NODE_FLAGS.includes('--lite-mode'))
-  for (const file of [launch.agentScript, launch.wrapperScript]) {
+  const dir = path.dirname(launch.agentScript)
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cjs'))
+  t.same(files.sort(), ['agent-main.cjs', 'agent.cjs', 'wrapper.cjs'])
+  for (const file of files.map((f) => path.join(dir, f))) {
     const text = readFileSync(file, 'utf8')
     t.same(text.match(/(?<![\w.$])fetch\(/g) ?? [], [], `${path.basename(file)} calls no global fetch (use node:http)`)
     t.notMatch(text, /\bWebAssembly\b/, `${path.basename(file)} uses no WebAssembly`)
+  }
+})
+
+t.test('the bundle carries a compile cache for the agent, filled when it was built and accepted at start, also moved', async (t) => {
+  const launch = await agentLaunch(REPO)
+  const dir = path.dirname(launch.agentScript)
+  t.ok(existsSync(path.join(dir, 'compile-cache')), 'beside the bundle')
+  // A container sees the project at another path (read-only): the cache must hit there too.
+  const moved = path.join(t.testdir(), 'project-elsewhere')
+  cpSync(dir, moved, { recursive: true })
+  for (const script of [launch.agentScript, path.join(moved, 'agent.cjs')]) {
+    // Node reports each cache decision on stderr with this debug switch; nothing else in the environment.
+    const run = spawnSync(launch.command, [...AGENT_NODE_FLAGS, script, '--help'], {
+      env: { NODE_DEBUG_NATIVE: 'COMPILE_CACHE' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    })
+    t.equal(run.status, 0)
+    t.match(run.stderr, /V8 code cache for CommonJS \S*agent-main\.cjs was accepted/, `${script}: the agent is not compiled again`)
   }
 })

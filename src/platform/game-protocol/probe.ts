@@ -8,7 +8,6 @@
 // datagram for A2S) and parsed defensively (a hostile server gets a 'bad-answer' error, never a crash).
 // Caveats: A2S answers split over several datagrams (0xFFFFFFFE) are refused as 'bad-answer'; A2S_INFO
 // fits one datagram on every server we know of.
-import dgram from 'node:dgram'
 import net from 'node:net'
 import { flattenChatComponent, MinecraftProtocolError, readPacket, readString, writeHandshake, writePacket } from './minecraft.ts'
 import type { ProbeAnswer, ProbeTarget } from './types.ts'
@@ -179,7 +178,8 @@ export function a2sInfoRequest(challenge?: Buffer): Buffer {
  */
 function probeA2s(session: ProbeSession): () => void {
   const { target } = session
-  const socket = dgram.createSocket(net.isIPv6(target.host) ? 'udp6' : 'udp4')
+  // node:dgram is loaded by the first A2S probe, not by every process that can probe.
+  const socket = process.getBuiltinModule('node:dgram').createSocket(net.isIPv6(target.host) ? 'udp6' : 'udp4')
   let challenges = 0
   socket.on('error', (error: NodeJS.ErrnoException) => session.fail(socketFailure(error), `query failed: ${error.code ?? error.message}`))
   socket.on('message', (message: Buffer) => {

@@ -15,9 +15,7 @@
 // caller consumes the body cannot crash the process (pipeline / async iteration still see it).
 // Errors: OutboundError (OUTBOUND_NOT_ALLOWED, OUTBOUND_TOO_MANY_REDIRECTS,
 // OUTBOUND_HEADERS_TIMEOUT), or the socket's own errors (ECONNREFUSED, ...) for allowed targets.
-import { lookup } from 'node:dns/promises'
 import http from 'node:http'
-import https from 'node:https'
 import { addressAllowed, matchSource, type NormalizedUrl, type SourceRules } from './source-policy.ts'
 
 export type OutboundErrorCode = 'OUTBOUND_NOT_ALLOWED' | 'OUTBOUND_TOO_MANY_REDIRECTS' | 'OUTBOUND_HEADERS_TIMEOUT'
@@ -60,7 +58,10 @@ export interface GuardedResponse {
   url: string
 }
 
-const systemResolve = (hostname: string): Promise<Array<{ address: string }>> => lookup(hostname, { all: true })
+// dns and https are loaded by the first fetch that needs them: a process that never fetches (an idle
+// agent) does not pay their memory.
+const systemResolve = (hostname: string): Promise<Array<{ address: string }>> =>
+  process.getBuiltinModule('node:dns/promises').lookup(hostname, { all: true })
 
 /** GET `url` under the policy; resolves with the first non-redirect response. */
 export async function guardedGet(url: string, opts: GuardedGetOptions): Promise<GuardedResponse> {
@@ -105,7 +106,7 @@ export async function guardedGet(url: string, opts: GuardedGetOptions): Promise<
 function requestOnce(asked: string, target: NormalizedUrl, address: string, opts: GuardedGetOptions): Promise<http.IncomingMessage> {
   const timeoutMs = opts.headersTimeoutMs ?? 30_000
   return new Promise((resolve, reject) => {
-    const client = target.protocol === 'https:' ? https : http
+    const client = target.protocol === 'https:' ? process.getBuiltinModule('node:https') : http
     opts.onConnect?.(address, target.port)
     const req = client.request(
       {
