@@ -136,7 +136,8 @@ t.test('connections per client address are bounded; the total is bounded by the 
     await new Promise((res) => setTimeout(res, 20))
   }
   const third = await login(r.port, `squid.${SUFFIX}`, 'c')
-  t.same(third, { joined: false, reason: 'Too many connections from your address. Close some and try again.' })
+  t.equal(third.joined, false, 'a third login from the same address is closed at accept')
+  t.equal(r.router.held, 2, 'the two held logins are untouched')
   await r.router.close()
   const ended = await Promise.all(held)
   t.same(
@@ -145,4 +146,31 @@ t.test('connections per client address are bounded; the total is bounded by the 
     'close() ends held logins',
   )
   t.equal(r.router.connections, 0, 'nothing left open')
+})
+
+t.test('sockets that never send a handshake count against their address from accept (no slowloris of the router)', async (t) => {
+  const r = await startRouterEnv(t, { maxConnectionsPerClient: 2, handshakeTimeoutMs: 30_000 })
+  const open = (): Promise<{ socket: Socket; closed: Promise<void> }> =>
+    new Promise((resolve, reject) => {
+      const socket = connect(r.port, '127.0.0.1')
+      const closed = new Promise<void>((res) => socket.once('close', () => res()))
+      socket.once('error', () => undefined)
+      socket.once('connect', () => resolve({ socket, closed }))
+      setTimeout(() => reject(new Error('no connect')), 5_000).unref()
+    })
+  const silent = [await open(), await open()]
+  t.teardown(() => {
+    for (const s of silent) s.socket.destroy()
+  })
+  const third = await open()
+  const early = await Promise.race([third.closed.then(() => true), new Promise((res) => setTimeout(() => res(false), 5_000))])
+  t.ok(early, 'the third silent socket is closed at once, long before the 30 s handshake timeout')
+  silent[0]!.socket.destroy()
+  await silent[0]!.closed
+  const until = Date.now() + 5_000
+  while (r.router.connections > 1 && Date.now() < until) await new Promise((res) => setTimeout(res, 10))
+  const again = await open()
+  const closedSoon = await Promise.race([again.closed.then(() => true), new Promise((res) => setTimeout(() => res(false), 500))])
+  t.notOk(closedSoon, 'a freed slot admits the next connection')
+  again.socket.destroy()
 })

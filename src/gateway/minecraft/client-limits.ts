@@ -1,5 +1,6 @@
 // How many Minecraft connections one client address may hold open through the router at once (the
-// front door bounds the total). Connections are counted from their handshake until their socket closes.
+// front door bounds the total). Connections are counted from their accept, before any byte is read, until
+// their socket closes, so sockets that never send a handshake count too.
 // Guarantees: every admitted socket is released exactly once, on 'close'; an address with nothing open
 // holds no memory. IPv4-mapped IPv6 addresses count as their IPv4 address.
 

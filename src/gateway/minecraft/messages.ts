@@ -4,7 +4,6 @@
 
 export const playerText = {
   unknownServer: (): string => 'There is no game server at this address. Check the server address you typed.',
-  tooManyConnections: (): string => 'Too many connections from your address. Close some and try again.',
   sleepingMotd: (name: string): string => `${name} is sleeping — join to wake`,
   sleepingNoWakeMotd: (name: string): string => `${name} is sleeping`,
   sleepingNoWake: (name: string): string => `${name} is sleeping and wakes only when its operator starts it. Try again later.`,

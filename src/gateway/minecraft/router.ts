@@ -4,7 +4,7 @@
 // level (the sleeping MOTD; a login wakes the server through the controller and is held until it plays).
 //
 // Expected flow, per connection (the front door, src/platform/game-protocol/front-door.ts, does the wire):
-//  1. The client's address is counted (at most maxConnectionsPerClient open at once).
+//  1. The client's address is counted at accept, before the handshake (at most maxConnectionsPerClient open at once).
 //  2. The handshake's host names a GameServer in the gateway's informer cache (no API call per connection).
 //  3. route.ts says what it is: proxy to status.address:spec.server.port; sleeping (ping: "<name> is
 //     sleeping — join to wake"; login: wake.ts, held until Running + Ready + address); starting (held the
@@ -65,9 +65,8 @@ export const DEFAULT_MAX_CONNECTIONS_PER_CLIENT = 16
 const SUFFIX = /^(?=.{1,200}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$/
 
 /** The decision for one handshake (exported for tests; startMinecraftRouter wires it to a front door). */
-export function minecraftDecider(opts: MinecraftRouterOptions, waker: GameWaker, limits: ClientLimits): FrontDoorOptions['decide'] {
-  return (handshake, client) => {
-    if (!limits.admit(client)) return { action: 'refuse', message: playerText.tooManyConnections() }
+export function minecraftDecider(opts: MinecraftRouterOptions, waker: GameWaker): FrontDoorOptions['decide'] {
+  return (handshake) => {
     const target = parseGameHost(handshake.host, opts.suffix)
     const reserved = target !== undefined && (target.namespace.startsWith('kube-') || target.namespace === opts.systemNamespace)
     const gs = target && !reserved ? (opts.cache.get('GameServer', target.namespace, target.name) as GameServer | undefined) : undefined
@@ -112,7 +111,10 @@ export async function startMinecraftRouter(
   const waker = new GameWaker({ cache: opts.cache, client: opts.client, waitMs: holdTimeoutMs, log: opts.log, now: opts.now })
   const limits = new ClientLimits(opts.maxConnectionsPerClient ?? DEFAULT_MAX_CONNECTIONS_PER_CLIENT)
   const door: MinecraftFrontDoor = createMinecraftFrontDoor({
-    decide: minecraftDecider(opts, waker, limits),
+    // Counted at accept, before the handshake: a client that opens sockets and sends nothing holds
+    // at most its own share until the handshake timeout, never the router's whole budget.
+    admit: (client) => limits.admit(client),
+    decide: minecraftDecider(opts, waker),
     holdTimeoutMs,
     ...(opts.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: opts.handshakeTimeoutMs }),
     ...(opts.maxConnections === undefined ? {} : { maxConnections: opts.maxConnections }),

@@ -5,7 +5,7 @@
 // GameServer, routing by the handshake's host name (container-level sleep).
 //
 // Expected flow, per connection:
-//   1. accepted (or closed at once beyond maxConnections); the handshake must arrive within
+//   1. accepted (or closed at once beyond maxConnections or when admit refuses it); the handshake must arrive within
 //      handshakeTimeoutMs and fit MAX_HANDSHAKE_BYTES; a pre-1.7 ping (0xFE) gets the legacy answer;
 //   2. decide(handshake) (bounded by handshakeTimeoutMs; a throw or a timeout closes the connection);
 //   3. proxy, sleeping or refuse, as FrontDoorDecision documents.
@@ -60,7 +60,7 @@ export function createMinecraftFrontDoor(options: FrontDoorOptions): MinecraftFr
   let server: net.Server | undefined
 
   const handle = (client: Socket): void => {
-    if (open.size >= maxConnections) {
+    if (open.size >= maxConnections || options.admit?.(client) === false) {
       client.destroy()
       return
     }

@@ -71,4 +71,6 @@ export interface FrontDoorOptions {
   handshakeTimeoutMs?: number
   /** Concurrent connections beyond this are closed at accept; default 1024. */
   maxConnections?: number
+  /** Called at accept, before anything is read (per-client limits); false closes the connection at once. */
+  admit?(client: Socket): boolean
 }
