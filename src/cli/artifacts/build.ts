@@ -38,7 +38,7 @@ export async function fileDigest(file: string): Promise<{ sha256: string; sizeBy
 
 /** Packs `entries` of `staging` into `outFile` (temp name, fsync, rename). `follow`: store what
  * symlinks point at (our staging trees link into node_modules) instead of the links. */
-async function pack(
+export async function pack(
   staging: string,
   entries: string[],
   outFile: string,
@@ -72,7 +72,7 @@ async function pack(
   }
 }
 
-async function withStaging<T>(outDir: string, fn: (staging: string) => Promise<T>): Promise<T> {
+export async function withStaging<T>(outDir: string, fn: (staging: string) => Promise<T>): Promise<T> {
   await mkdir(outDir, { recursive: true })
   const staging = await mkdtemp(join(outDir, '.staging-'))
   try {
@@ -82,7 +82,7 @@ async function withStaging<T>(outDir: string, fn: (staging: string) => Promise<T
   }
 }
 
-async function finish(name: string, version: string, file: string): Promise<BuiltArtifact> {
+export async function finish(name: string, version: string, file: string): Promise<BuiltArtifact> {
   return { name, version, file, ...(await fileDigest(file)) }
 }
 

@@ -75,6 +75,24 @@ export function registerArtifactsCommand(program: Command): void {
     })
 
   artifacts
+    .command('agent')
+    .description(
+      'pack the agent as one self-contained tarball for container templates (Proxmox ostemplates): bin/zlh-agent runs it with Node 24 from PATH or $ZLH_NODE',
+    )
+    .requiredOption('--out <dir>', 'directory to write zlh-agent-<version>-x64.tar.gz into')
+    .option('--json', 'progress as JSON lines')
+    .action(async (o: { out: string; json?: boolean }) => {
+      const progress = new Progress({ json: o.json === true })
+      try {
+        const { buildAgentPack } = await import('./agent-pack.ts')
+        const a = await buildAgentPack(o.out)
+        progress.info(`${a.name} ${a.version} ${a.file} sha256 ${a.sha256} ${a.sizeBytes} bytes`, { event: 'artifact', ...a })
+      } catch (err) {
+        fail('agent', err)
+      }
+    })
+
+  artifacts
     .command('publish')
     .description(
       "emit RuntimeCatalogs (one per runtime, stable = newest) for DIR's files served at --base-url; optionally upload, apply and allow the source",
