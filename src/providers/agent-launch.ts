@@ -33,13 +33,11 @@ export interface AgentLaunch {
  * keeps the young generation from growing under request bursts and installs (≈60 MiB of peak).
  * The agent's hot paths (hashing, gunzip, sockets) run in native code, so the lost JIT matters little.
  * `--expose-gc` lets downloads free their dead Buffers as they go (src/platform/dead-buffers.ts):
- * ≈15 MiB less at the peak of an install.
+ * ≈13 MiB less at the peak of an install.
  * Lite mode has no WebAssembly: the agent must not use what needs it (Node's global fetch, type
  * stripping); its HTTP client is node:http.
  */
 export const AGENT_NODE_FLAGS: readonly string[] = ['--lite-mode', '--max-semi-space-size=1', '--expose-gc']
-
-export const AGENT_LAZY_BUILTINS = ['http2', 'https', 'tls', 'dns', 'dns/promises', 'dgram', 'zlib']
 
 /** Where a project's agent bundle is cached. */
 export function agentBundleDir(projectDir: string): string {
@@ -76,19 +74,17 @@ export function agentLaunch(projectDir: string, nodePath = process.execPath): Pr
       // bundle's own sibling, required by the entry once the compile cache is on.
       external: ['@lydell/node-pty', './agent-main.cjs'],
       // Required at load by fastify and ws, used by the agent only when it fetches over https
-      // (tls, https, dns) or never (http2): ≈6 MiB of every idle agent (bench/footprint.ts).
-      lazyBuiltins: AGENT_LAZY_BUILTINS,
-    })
-      .then(async (b) => {
-        await warmCompileCache(nodePath, b.files.agent!)
-        return b
-      })
-      .then((b) => ({
+      // (tls, https, dns) or never (http2): ≈3 MiB of every idle agent (bench/footprint.ts).
+      lazyBuiltins: ['http2', 'https', 'tls', 'dns', 'dns/promises', 'dgram', 'zlib'],
+    }).then(async (b) => {
+      await warmCompileCache(nodePath, b.files.agent!)
+      return {
         command: nodePath,
         args: [...AGENT_NODE_FLAGS, b.files.agent!],
         agentScript: b.files.agent!,
         wrapperScript: b.files.wrapper!,
-      }))
+      }
+    })
     // A failed build is not remembered: the next call tries again.
     launch.catch(() => builds.delete(key))
     builds.set(key, launch)

@@ -9,18 +9,13 @@
 // Guarantees: nothing outside the tarball is needed at run time (a test runs it from a directory with no
 // node_modules above it); the file is written like every artifact (temp name, fsync, rename).
 import { chmod, cp, mkdir, writeFile } from 'node:fs/promises'
-import { readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
+import { agentVersion } from '../../../agent/version.ts'
 import { AGENT_NODE_FLAGS, agentLaunch } from '../../providers/agent-launch.ts'
 import { type BuiltArtifact, dependencyClosure, finish, pack, withStaging } from './build.ts'
 
 const projectDir = resolve(import.meta.dirname, '../../..')
 const nodeModules = join(projectDir, 'node_modules')
-
-/** The version the pack carries: the project's (what the agent reports as agentVersion). */
-export function agentVersion(): string {
-  return (JSON.parse(readFileSync(join(projectDir, 'package.json'), 'utf8')) as { version: string }).version
-}
 
 const launcherScript = `#!/bin/sh
 # The ZeroLagHub agent (bundled): Node from $ZLH_NODE or PATH, with the agent's flags; arguments are
@@ -31,7 +26,7 @@ exec "\${ZLH_NODE:-node}" ${AGENT_NODE_FLAGS.join(' ')} "$here/../lib/agent.cjs"
 
 /** zlh-agent-<version>-x64.tar.gz in `outDir`. */
 export async function buildAgentPack(outDir: string): Promise<BuiltArtifact> {
-  const version = agentVersion()
+  const version = agentVersion
   const file = join(outDir, `zlh-agent-${version}-x64.tar.gz`)
   const launch = await agentLaunch(projectDir)
   const bundleDir = dirname(launch.agentScript)
