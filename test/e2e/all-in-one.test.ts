@@ -65,8 +65,22 @@ function stopUp(signal: NodeJS.Signals = 'SIGINT'): Promise<number | null> {
   })
 }
 
-const ping = () =>
+const pingOnce = () =>
   mc.ping({ host: '127.0.0.1', port: 25565, closeTimeout: 5000 } as Parameters<typeof mc.ping>[0]) as Promise<{ version: { name: string } }>
+/** Ready means the game's port accepts connections. Once, on a loaded CI machine, the first ping
+ * right after Ready was closed before flying-squid answered (not reproduced on a quiet machine,
+ * where it answers 0.2 s after its port opens): try for up to 30 s, then fail as before. */
+async function ping(): Promise<{ version: { name: string } }> {
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    try {
+      return await pingOnce()
+    } catch (err) {
+      if (Date.now() > deadline) throw err
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+  }
+}
 
 t.teardown(async () => {
   if (up && up.exitCode === null) await kubectl('delete', 'gameserver', 'squid', '--wait=true', '--timeout=60s')
