@@ -1,7 +1,7 @@
 // Footprint benchmark: RSS and CPU of every long-lived process of zlh, against a bare-Node http
 // server (.cjs) and a fastify hello world with a bearer check measured in the same run.
 //
-//   node bench/footprint.ts [--requests 1000] [--install-mib 100] [--idle-sec 20] [--agent bundle|source]
+//   node bench/footprint.ts [--requests 1000] [--install-mib 100 | --install-files N] [--idle-sec 20] [--agent bundle|source]
 //                           [--objects 5000] [--skip controller,plane,install] [--write]
 //
 // Measured, each in its own process started the way zlh starts it:
@@ -9,7 +9,9 @@
 //  - the agent (`--agent bundle`: the bundle providers start; `source`: `zlh agent` from the
 //    sources): time from spawn to its first answered GET /status, idle RSS, RSS and CPU per
 //    request after N authenticated GET /status, peak RSS (VmHWM) during a runtime install of an
-//    --install-mib artifact served on loopback;
+//    --install-mib artifact served on loopback (4 MiB files of random bytes), or with --install-files
+//    one of N small files (1–8 KiB of text, 100 per directory), the shape of a game package such
+//    as flying-squid (7,384 entries);
 //  - the game wrapper holding `sleep` (started by the agent's launcher, as the supervisor does);
 //  - the controller's cache cost per object (bench/controller.ts: marginal RSS between two runs);
 //  - the control plane (`zlh up`, process provider) idle CPU over --idle-sec.
@@ -30,6 +32,7 @@ const { values: args } = parseArgs({
   options: {
     requests: { type: 'string', default: '1000' },
     'install-mib': { type: 'string', default: '100' },
+    'install-files': { type: 'string', default: '0' },
     'idle-sec': { type: 'string', default: '20' },
     objects: { type: 'string', default: '5000' },
     agent: { type: 'string', default: 'bundle' },
@@ -154,11 +157,21 @@ const fastify = await baseline(
 )
 
 /** A gzipped tar of incompressible files, about `size` MiB. */
-function makeArtifact(size: number): { file: string; sha256: string } {
+const INSTALL_FILES = Number(args['install-files'])
+/** What the install row is about. */
+const installLabel = INSTALL_FILES > 0 ? `an install of ${INSTALL_FILES} small files` : `a ${args['install-mib']} MiB install`
+
+function makeArtifact(size: number, files: number): { file: string; sha256: string } {
   const src = path.join(work, 'artifact-src', 'runtime')
   fs.mkdirSync(path.join(src, 'bin'), { recursive: true })
   fs.writeFileSync(path.join(src, 'bin/tool'), '#!/bin/sh\necho tool\n', { mode: 0o755 })
-  for (let i = 0; i < Math.ceil(size / 4); i++) fs.writeFileSync(path.join(src, `blob-${i}.bin`), randomBytes(4 * 1024 * 1024))
+  if (files > 0) {
+    for (let i = 0; i < files; i++) {
+      const dir = path.join(src, 'lib', `d${Math.floor(i / 100)}`)
+      if (i % 100 === 0) fs.mkdirSync(dir, { recursive: true })
+      fs.writeFileSync(path.join(dir, `f${i}.js`), randomBytes(512 + (i % 8) * 512).toString('base64'))
+    }
+  } else for (let i = 0; i < Math.ceil(size / 4); i++) fs.writeFileSync(path.join(src, `blob-${i}.bin`), randomBytes(4 * 1024 * 1024))
   const file = path.join(work, 'runtime.tar.gz')
   execFileSync('tar', ['-C', path.dirname(src), '-cf', file.replace(/\.gz$/, ''), 'runtime'])
   execFileSync('gzip', ['-1', '-f', file.replace(/\.gz$/, '')])
@@ -226,7 +239,7 @@ async function measureAgent(): Promise<AgentFigures> {
     `agent (${args.agent}): first answer ${firstAnswerMs.toFixed(0)} ms, idle ${mib(served.idleRss)}, after ${mib(served.afterRss)}, ${served.cpuPerRequestUs.toFixed(0)} µs/req`,
   )
   if (!skip.has('install')) {
-    const art = makeArtifact(Number(args['install-mib']))
+    const art = makeArtifact(Number(args['install-mib']), INSTALL_FILES)
     const server = track(
       spawn(
         process.execPath,
@@ -258,7 +271,7 @@ async function measureAgent(): Promise<AgentFigures> {
     if (res.status !== 200 || !body.downloaded) throw new Error(`install failed: ${res.status} ${JSON.stringify(body)}`)
     figures.installMs = performance.now() - i0
     figures.installPeakRss = status(child.pid!, 'VmHWM')
-    console.error(`agent install of ${args['install-mib']} MiB: ${figures.installMs.toFixed(0)} ms, peak ${mib(figures.installPeakRss)}`)
+    console.error(`agent ${installLabel}: ${figures.installMs.toFixed(0)} ms, peak ${mib(figures.installPeakRss)}`)
     await stop(server)
   }
   await stop(child)
@@ -358,7 +371,7 @@ const rows = [
     ? []
     : [
         [
-          `agent peak (VmHWM) during a ${args['install-mib']} MiB install`,
+          `agent peak (VmHWM) during ${installLabel}`,
           `${mib(agent.installPeakRss)} (install ${agent.installMs!.toFixed(0)} ms)`,
           '≤ 80 MiB',
           ok(agent.installPeakRss <= 80),
