@@ -67,6 +67,37 @@ function fromTarError(err: Error & { code?: string; path?: string }, label: stri
   return new AgentError('ARCHIVE_INVALID', `${label}: ${err.message}`)
 }
 
+type Reservations = tar.Unpack['reservations']
+type ReservedJob = Parameters<Reservations['reserve']>[1]
+
+/**
+ * Runs node-tar's per-entry jobs one after another, in archive order, keeping nothing once a job
+ * is done. node-tar's own path reservations keep every finished entry (its header, path strings,
+ * closures) until the extraction ends: ≈2.7 MiB per 1,000 entries, 20 MiB more at the peak of a
+ * 7,000-file game package (bench/footprint.ts --install-files). Reservations only order jobs that
+ * touch the same paths, and archive order is such an order, so the result is the same; the
+ * extraction is a few percent slower, since file jobs no longer overlap.
+ */
+function inArchiveOrder(onError: (err: Error) => void): Reservations {
+  let last: Promise<void> = Promise.resolve()
+  const reserve = (_paths: string[], job: ReservedJob): boolean => {
+    last = last.then(
+      () =>
+        new Promise<void>((done) => {
+          try {
+            job(() => done())
+          } catch (err) {
+            // The next jobs still run (and fail fast on the aborted unpack): no extraction hangs.
+            done()
+            onError(err as Error)
+          }
+        }),
+    )
+    return false
+  }
+  return { reserve, check: () => false } as unknown as Reservations
+}
+
 /** A Writable that extracts a (possibly gzipped) tar stream into `dir`, refusing unsafe entries. */
 export function safeExtractor(opts: SafeExtractOptions): Writable {
   let refusal: AgentError | undefined
@@ -92,6 +123,7 @@ export function safeExtractor(opts: SafeExtractOptions): Writable {
       return true
     },
   })
+  unpack.reservations = inArchiveOrder((err) => unpack.abort(err))
   let finished = false
   let pendingFinal: ((err?: Error | null) => void) | undefined
   // gzip is decompressed by zlib on the thread pool (tar's own gunzip runs on the main thread),
