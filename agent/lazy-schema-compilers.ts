@@ -20,10 +20,8 @@ type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaCont
 type RouteSchema = { schema: unknown; method: string; url: string }
 type Validate = ((data: unknown) => unknown) & { errors?: unknown }
 type Serialize = (data: unknown) => string
-type ValidatorCompiler = (route: RouteSchema) => Validate
-type SerializerCompiler = (route: RouteSchema) => Serialize
-type BuildValidator = (externalSchemas: unknown, options: unknown) => ValidatorCompiler
-type BuildSerializer = (externalSchemas: unknown, options: unknown) => SerializerCompiler
+/** A compiler builder as fastify calls it: external schemas and options in, a per-route compiler out. */
+type Build<F> = (externalSchemas: unknown, options: unknown) => (route: RouteSchema) => F
 
 /** Every lazy compile function handed out, so a test can force them all. */
 const pending = new WeakMap<object, Array<() => void>>()
@@ -34,24 +32,40 @@ function remember(owner: object, force: () => void): void {
   list.push(force)
 }
 
-const defaultBuildValidator = AjvCompiler() as unknown as BuildValidator
-const defaultBuildSerializer = SerializerSelector() as unknown as BuildSerializer
+const defaultBuildValidator = AjvCompiler() as unknown as Build<Validate>
+const defaultBuildSerializer = SerializerSelector() as unknown as Build<Serialize>
+
+/**
+ * `build`, deferred: its compiler is made when the first route is compiled, and each route is
+ * compiled by the first call of the function returned for it (remembered for compileEveryRouteSchema).
+ */
+function deferred<F>(owner: object, build: Build<F>): Build<() => F> {
+  return (externalSchemas, options) => {
+    let compiler: ((route: RouteSchema) => F) | undefined
+    return (route) => {
+      let compiled: F | undefined
+      const compile = (): F => {
+        compiler ??= build(externalSchemas, options)
+        compiled ??= compiler(route)
+        return compiled
+      }
+      remember(owner, compile)
+      return compile
+    }
+  }
+}
 
 /** A compilersFactory whose validators and serializers compile on first use. */
 export function lazySchemaCompilers(): CompilersFactory {
   const owner = {}
-  const buildValidator: BuildValidator = (externalSchemas, options) => {
-    let compiler: ValidatorCompiler | undefined
+  const validators = deferred(owner, defaultBuildValidator)
+  const serializers = deferred(owner, defaultBuildSerializer)
+  const buildValidator: Build<Validate> = (externalSchemas, options) => {
+    const forRoute = validators(externalSchemas, options)
     return (route) => {
-      let validate: Validate | undefined
-      const compile = (): Validate => {
-        compiler ??= defaultBuildValidator(externalSchemas, options)
-        validate ??= compiler(route)
-        return validate
-      }
-      remember(owner, compile)
+      const compiled = forRoute(route)
       const lazy = ((data: unknown) => {
-        const real = validate ?? compile()
+        const real = compiled()
         const result = real(data)
         // fastify reads the errors of a failed validation from the function it was handed
         lazy.errors = real.errors
@@ -60,17 +74,11 @@ export function lazySchemaCompilers(): CompilersFactory {
       return lazy
     }
   }
-  const buildSerializer: BuildSerializer = (externalSchemas, options) => {
-    let compiler: SerializerCompiler | undefined
+  const buildSerializer: Build<Serialize> = (externalSchemas, options) => {
+    const forRoute = serializers(externalSchemas, options)
     return (route) => {
-      let serialize: Serialize | undefined
-      const compile = (): Serialize => {
-        compiler ??= defaultBuildSerializer(externalSchemas, options)
-        serialize ??= compiler(route)
-        return serialize
-      }
-      remember(owner, compile)
-      return (data: unknown) => (serialize ?? compile())(data)
+      const compiled = forRoute(route)
+      return (data: unknown) => compiled()(data)
     }
   }
   const factory = { buildValidator, buildSerializer } as unknown as CompilersFactory
