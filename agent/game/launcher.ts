@@ -10,16 +10,25 @@
 // through /proc/self/fd/<run dir fd>/console.sock.
 import { spawn } from 'node:child_process'
 import { EventEmitter } from 'node:events'
-import { constants as fsConstants, mkdirSync, openSync, closeSync, rmSync } from 'node:fs'
+import { constants as fsConstants, existsSync, mkdirSync, openSync, closeSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { isSameProcess } from '../../src/platform/process-identity.ts'
 import { readJson, type ExitInfo, type LaunchConfig, type RunInfo } from './wrapper-protocol.ts'
 import { writeFileDurableSync } from '../../src/platform/durable-file.ts'
 
-/** The wrapper beside this module: wrapper.ts from the sources, wrapper.cjs beside a bundled agent.cjs (agent-launch.ts). */
-const WRAPPER_SCRIPT = path.join(import.meta.dirname, `wrapper${path.extname(import.meta.filename)}`)
-/** Node flags for the bundled wrapper: it only moves bytes between pipes, a socket and a file, so
+/** The native wrapper's file name in a bundle (wrapper.c, compiled by src/providers/agent-launch.ts). */
+export const NATIVE_WRAPPER = 'game-wrapper'
+
+/** The wrapper beside this module: wrapper.ts from the sources; in a bundle, the native
+ * game-wrapper when the bundle has one, else wrapper.cjs (src/providers/agent-launch.ts). */
+function wrapperBesideMe(): string {
+  const ext = path.extname(import.meta.filename)
+  const native = path.join(import.meta.dirname, NATIVE_WRAPPER)
+  return ext !== '.ts' && existsSync(native) ? native : path.join(import.meta.dirname, `wrapper${ext}`)
+}
+const WRAPPER_SCRIPT = wrapperBesideMe()
+/** Node flags for the bundled wrapper.cjs: it only moves bytes between pipes, a socket and a file, so
  * V8's lite mode and a 1 MiB young generation cost it nothing and keep it small (bench/footprint.ts).
  * Not for wrapper.ts: lite mode has no WebAssembly, which Node's type stripping needs. */
 export const WRAPPER_NODE_FLAGS: readonly string[] = ['--lite-mode', '--max-semi-space-size=1']
@@ -47,6 +56,13 @@ export function runFiles(dir: string): RunFiles {
   }
 }
 
+/** How to run a wrapper: the native one is an executable; wrapper.ts/.cjs run in this Node. */
+function wrapperCommand(wrapperScript: string, launchFile: string): [string, string[]] {
+  if (wrapperScript.endsWith('.ts')) return [process.execPath, [wrapperScript, launchFile]]
+  if (wrapperScript.endsWith('.cjs')) return [process.execPath, [...WRAPPER_NODE_FLAGS, wrapperScript, launchFile]]
+  return [wrapperScript, [launchFile]]
+}
+
 export type LaunchResult = { run: RunInfo; exit?: undefined } | { run?: undefined; exit: ExitInfo }
 
 /** Starts a detached wrapper for one run and waits until the game is spawned (or failed to). */
@@ -62,7 +78,8 @@ export async function launchRun(
   const full: LaunchConfig = { ...cfg, socketPath: files.socketPath, runFile: files.runFile, exitFile: files.exitFile }
   writeFileDurableSync(files.launchFile, JSON.stringify(full))
   const errFd = openSync(files.wrapperLog, 'a', 0o600)
-  const wrapper = spawn(process.execPath, [...(wrapperScript.endsWith('.ts') ? [] : WRAPPER_NODE_FLAGS), wrapperScript, files.launchFile], {
+  const [command, args] = wrapperCommand(wrapperScript, files.launchFile)
+  const wrapper = spawn(command, args, {
     detached: true,
     stdio: ['ignore', 'pipe', errFd],
     cwd: files.dir,
@@ -93,7 +110,9 @@ export async function launchRun(
       else if (msg.exit) resolve({ exit: msg.exit })
       else reject(new Error('the game wrapper sent an unreadable ready line'))
     })
-    wrapper.on('exit', (code) => {
+    // 'close', not 'exit': a wrapper that exits at once (the game failed to start) may be gone
+    // before its ready line has been read.
+    wrapper.on('close', (code) => {
       if (buf.indexOf('\n') < 0) fail(new Error(`the game wrapper exited (code ${code}) before starting the game; see ${files.wrapperLog}`))
     })
   })

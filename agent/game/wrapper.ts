@@ -1,5 +1,7 @@
 // The game wrapper: a tiny detached process that owns the game server as its child, so the game
-// survives the agent being restarted or killed.
+// survives the agent being restarted or killed. Its twin wrapper.c does the same in a static
+// binary (what bundled agents start when it could be compiled); a change here is made there too,
+// and test/agent/game/wrapper-conformance.test.ts holds both to the same cases.
 //
 // Expected flow:
 //  1. The agent writes launch.json and spawns `node wrapper.ts <launch.json>` detached (own session).

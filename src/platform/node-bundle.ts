@@ -16,11 +16,16 @@
 //    dropped. Directories of older builds are kept (the last KEEP_BUILDS, and all of the last day)
 //    because running programs may still start files of theirs (a wrapper beside its agent).
 //  - Nothing is committed: the cache lives where the caller says (node_modules/.cache by default).
+//  - Native programs (C sources compiled with the machine's `cc`, statically linked) are built into
+//    the same directory when a compiler is there; the compiler's identity is one of the inputs, so
+//    installing one later builds them. Without one the bundle has no such file and says why.
 // Assumptions: the external (native) packages resolve from the cache directory's ancestors, i.e.
 // the cache lives inside the project's node_modules.
+import { execFile } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
+import { promisify } from 'node:util'
 import { writeFileDurable } from './durable-file.ts'
 import type { BuildOptions, BuildResult, Plugin } from 'esbuild'
 
@@ -33,15 +38,19 @@ export interface BundleSpec {
   external?: string[]
   /** Node builtins loaded on first use instead of at module load (see lazyBuiltinsPlugin) */
   lazyBuiltins?: string[]
+  /** output file name → a C source compiled, when the machine has a compiler, into a static executable */
+  native?: Record<string, string>
 }
 
 export interface Bundle {
   /** the build directory */
   dir: string
-  /** output name → absolute path of its `.cjs` file */
+  /** output name → absolute path of its `.cjs` file, or of its native executable when it was compiled */
   files: Record<string, string>
   /** whether this call built it (false: taken from the cache) */
   built: boolean
+  /** native output name → why it was not compiled (no compiler, or the compiler's error) */
+  nativeMissing: Record<string, string>
 }
 
 /** How many build directories the cache keeps (the newest), besides every build younger than a day:
@@ -55,6 +64,8 @@ interface CacheIndex {
   inputs: string[]
   /** sha256 of each output file: a cached build is used only while its files are these */
   outputs: Record<string, string>
+  /** native outputs not compiled, and why */
+  nativeMissing?: Record<string, string>
 }
 
 const LAZY_NAMESPACE = 'zlh-lazy-builtin'
@@ -119,25 +130,31 @@ function options(spec: BundleSpec, outdir: string) {
 }
 
 /** sha256 of the build options and of every input's path and content. */
-async function hashInputs(spec: BundleSpec, inputs: string[], esbuildVersion: string): Promise<string> {
+async function hashInputs(spec: BundleSpec, inputs: string[], tools: Tools): Promise<string> {
   const hash = createHash('sha256')
   // Plugins are functions (not in the JSON): the spec names what they do.
-  hash.update(JSON.stringify({ esbuildVersion, options: options(spec, ''), lazyBuiltins: spec.lazyBuiltins ?? [] }))
-  for (const file of [...inputs].sort()) {
+  hash.update(JSON.stringify({ ...tools, options: options(spec, ''), lazyBuiltins: spec.lazyBuiltins ?? [], native: spec.native ?? {} }))
+  for (const file of [...inputs, ...Object.values(spec.native ?? {})].sort()) {
     hash.update(`\0${file}\0`)
     hash.update(await readFile(file))
   }
   return hash.digest('hex').slice(0, 32)
 }
 
-function filesOf(spec: BundleSpec, dir: string): Record<string, string> {
-  return Object.fromEntries(Object.keys(spec.entries).map((name) => [name, path.join(dir, `${name}.cjs`)]))
+/** The output files in `dir`: every entry's `.cjs`, and each native program not in `missing`. */
+function filesOf(spec: BundleSpec, dir: string, missing: Record<string, string>): Record<string, string> {
+  return Object.fromEntries([
+    ...Object.keys(spec.entries).map((name) => [name, path.join(dir, `${name}.cjs`)]),
+    ...Object.keys(spec.native ?? {})
+      .filter((name) => !(name in missing))
+      .map((name) => [name, path.join(dir, name)]),
+  ])
 }
 
 /** sha256 of each output file of the build in `dir`; undefined when one is missing. */
-async function digests(spec: BundleSpec, dir: string): Promise<Record<string, string> | undefined> {
+async function digests(files: Record<string, string>): Promise<Record<string, string> | undefined> {
   const out: Record<string, string> = {}
-  for (const [name, file] of Object.entries(filesOf(spec, dir))) {
+  for (const [name, file] of Object.entries(files)) {
     const data = await readFile(file).catch(() => undefined)
     if (data === undefined) return undefined
     out[name] = createHash('sha256').update(data).digest('hex')
@@ -149,17 +166,62 @@ const sameDigests = (a: Record<string, string> | undefined, b: Record<string, st
   a !== undefined && Object.keys(b).every((name) => a[name] === b[name])
 
 /** The cached build if its inputs are unchanged. */
-async function cached(spec: BundleSpec, esbuildVersion: string): Promise<Bundle | undefined> {
+async function cached(spec: BundleSpec, tools: Tools): Promise<Bundle | undefined> {
   const index = await readFile(path.join(spec.cacheDir, INDEX_FILE), 'utf8')
     .then((text) => JSON.parse(text) as CacheIndex)
     .catch(() => undefined)
   if (!index || !/^[0-9a-f]{32}$/.test(index.hash) || !Array.isArray(index.inputs)) return undefined
-  const hash = await hashInputs(spec, index.inputs, esbuildVersion).catch(() => undefined)
+  const hash = await hashInputs(spec, index.inputs, tools).catch(() => undefined)
   if (hash !== index.hash) return undefined
   const dir = path.join(spec.cacheDir, hash)
   // A file changed or missing since the build (an interrupted copy, a hand edit) is rebuilt, not run.
   if (typeof index.outputs !== 'object' || index.outputs === null) return undefined
-  return sameDigests(await digests(spec, dir), index.outputs) ? { dir, files: filesOf(spec, dir), built: false } : undefined
+  const nativeMissing = index.nativeMissing ?? {}
+  const files = filesOf(spec, dir, nativeMissing)
+  return sameDigests(await digests(files), index.outputs) ? { dir, files, built: false, nativeMissing } : undefined
+}
+
+/** What a build's outputs depend on besides its inputs: the esbuild version and the C compiler. */
+interface Tools {
+  esbuildVersion: string
+  /** the first line of `cc --version`, or why there is no compiler */
+  compiler: string
+}
+
+const execFileAsync = promisify(execFile)
+
+async function compilerIdentity(spec: BundleSpec): Promise<string> {
+  if (!spec.native || Object.keys(spec.native).length === 0) return 'none needed'
+  try {
+    const { stdout } = await execFileAsync(cc(), ['--version'], { timeout: 10_000 })
+    return stdout.split('\n')[0] ?? ''
+  } catch (err) {
+    return `no C compiler: ${cc()} --version failed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`
+  }
+}
+
+/** The C compiler: $CC, else `cc`. */
+const cc = (): string => process.env.CC || 'cc'
+/** Static, so the program runs in any Linux container whatever its C library. */
+const CFLAGS = ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-static']
+
+/** Compiles each native program into `dir`; returns the ones that could not be, and why. */
+async function compileNative(spec: BundleSpec, dir: string, compiler: string): Promise<Record<string, string>> {
+  const missing: Record<string, string> = {}
+  for (const [name, source] of Object.entries(spec.native ?? {})) {
+    if (compiler.startsWith('no C compiler')) {
+      missing[name] = compiler
+      continue
+    }
+    try {
+      await execFileAsync(cc(), [...CFLAGS, '-o', path.join(dir, name), source], { timeout: 120_000 })
+    } catch (err) {
+      const e = err as Error & { stderr?: string }
+      missing[name] = `${cc()} could not compile ${source}: ${(e.stderr || e.message).trim().slice(0, 2000)}`
+      await rm(path.join(dir, name), { force: true })
+    }
+  }
+  return missing
 }
 
 async function prune(cacheDir: string, keep: string): Promise<void> {
@@ -195,7 +257,8 @@ async function buildThenRelease(esbuild: typeof import('esbuild'), buildOptions:
 /** The bundle of `spec`: from the cache when its inputs are unchanged, else built now (≈1 s). */
 export async function bundle(spec: BundleSpec): Promise<Bundle> {
   const esbuild = await import('esbuild')
-  const hit = await cached(spec, esbuild.version)
+  const tools: Tools = { esbuildVersion: esbuild.version, compiler: await compilerIdentity(spec) }
+  const hit = await cached(spec, tools)
   if (hit) return hit
   await mkdir(spec.cacheDir, { recursive: true })
   const scratch = path.join(spec.cacheDir, `.build-${process.pid}-${randomBytes(4).toString('hex')}`)
@@ -206,9 +269,10 @@ export async function bundle(spec: BundleSpec): Promise<Bundle> {
     const inputs = Object.keys(result.metafile?.inputs ?? {})
       .filter((p) => !p.startsWith(`${LAZY_NAMESPACE}:`))
       .map((p) => path.resolve(cwd, p))
-    const hash = await hashInputs(spec, inputs, esbuild.version)
+    const hash = await hashInputs(spec, inputs, tools)
     const dir = path.join(spec.cacheDir, hash)
-    const outputs = await digests(spec, scratch)
+    const nativeMissing = await compileNative(spec, scratch, tools.compiler)
+    const outputs = await digests(filesOf(spec, scratch, nativeMissing))
     if (outputs === undefined) throw new Error(`esbuild wrote no ${Object.keys(spec.entries).join(', ')} into ${scratch}`)
     try {
       await rename(scratch, dir)
@@ -217,14 +281,15 @@ export async function bundle(spec: BundleSpec): Promise<Bundle> {
       if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err
       // Another process finished the same build first: its directory is as good as ours if its
       // files are the same bytes (the build is deterministic); a directory that differs is replaced.
-      if (!sameDigests(await digests(spec, dir), outputs)) {
+      if (!sameDigests(await digests(filesOf(spec, dir, nativeMissing)), outputs)) {
         await rm(dir, { recursive: true, force: true })
         await rename(scratch, dir)
       }
     }
-    await writeFileDurable(path.join(spec.cacheDir, INDEX_FILE), JSON.stringify({ hash, inputs, outputs } satisfies CacheIndex), 0o644)
+    const index: CacheIndex = { hash, inputs, outputs, nativeMissing }
+    await writeFileDurable(path.join(spec.cacheDir, INDEX_FILE), JSON.stringify(index), 0o644)
     await prune(spec.cacheDir, hash)
-    return { dir, files: filesOf(spec, dir), built: true }
+    return { dir, files: filesOf(spec, dir, nativeMissing), built: true, nativeMissing }
   } finally {
     await rm(scratch, { recursive: true, force: true })
   }

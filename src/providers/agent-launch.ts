@@ -8,9 +8,14 @@
 // bundle starts in a fraction of the time and memory: one CommonJS file, no type stripping, no
 // module graph (bench/footprint.ts, bench/RESULTS.md "Footprint").
 //
-// Guarantees: the wrapper the agent starts is the bundle's wrapper.cjs, beside agent.cjs
-// (agent/game/launcher.ts picks the wrapper beside itself). One build per process: the first
-// call builds or checks the cache; later calls reuse its answer.
+// The game wrapper is native where the machine building the bundle has a C compiler
+// (agent/game/wrapper.c, ≈1 MiB of memory per game instead of Node's ≈48): the bundle's
+// game-wrapper. Without a compiler it is wrapper.cjs, the same program in Node, and the reason is
+// in `nativeMissing` for the caller to show.
+//
+// Guarantees: the wrapper the agent starts is the bundle's own, beside agent.cjs
+// (agent/game/launcher.ts picks the wrapper beside itself, the native one first). One build per
+// process: the first call builds or checks the cache; later calls reuse its answer.
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
@@ -22,9 +27,11 @@ export interface AgentLaunch {
   command: string
   /** arguments before the agent's own flags (`--root`, `--listen`, …) */
   args: string[]
-  /** the bundle's agent and wrapper files */
+  /** the bundle's agent and wrapper files (the wrapper: game-wrapper when compiled, else wrapper.cjs) */
   agentScript: string
   wrapperScript: string
+  /** why the native wrapper is not in the bundle, when it is not */
+  nativeWrapperMissing?: string
 }
 
 /**
@@ -37,6 +44,9 @@ export interface AgentLaunch {
  * Lite mode has no WebAssembly: the agent must not use what needs it (Node's global fetch, type
  * stripping); its HTTP client is node:http.
  */
+/** The native wrapper's file name in the bundle: the name agent/game/launcher.ts looks for beside itself. */
+const NATIVE_WRAPPER = 'game-wrapper'
+
 export const AGENT_NODE_FLAGS: readonly string[] = ['--lite-mode', '--max-semi-space-size=1', '--expose-gc']
 
 /** Where a project's agent bundle is cached. */
@@ -76,13 +86,21 @@ export function agentLaunch(projectDir: string, nodePath = process.execPath): Pr
       // Required at load by fastify and ws, used by the agent only when it fetches over https
       // (tls, https, dns) or never (http2): ≈3 MiB of every idle agent (bench/footprint.ts).
       lazyBuiltins: ['http2', 'https', 'tls', 'dns', 'dns/promises', 'dgram', 'zlib'],
+      native: { [NATIVE_WRAPPER]: path.join(projectDir, 'agent/game/wrapper.c') },
     }).then(async (b) => {
       await warmCompileCache(nodePath, b.files.agent!)
+      const nativeWrapperMissing = b.nativeMissing[NATIVE_WRAPPER]
+      // Once per build, where the person who started zlh reads: everything works, at a cost per game.
+      if (nativeWrapperMissing !== undefined && b.built)
+        console.warn(
+          `zlh: games will be held by the Node game wrapper (≈48 MiB each instead of ≈1 MiB): ${nativeWrapperMissing.split('\n')[0]}. Install a C compiler with static libc (Debian: gcc libc6-dev) to build the native one.`,
+        )
       return {
         command: nodePath,
         args: [...AGENT_NODE_FLAGS, b.files.agent!],
         agentScript: b.files.agent!,
-        wrapperScript: b.files.wrapper!,
+        wrapperScript: b.files[NATIVE_WRAPPER] ?? b.files.wrapper!,
+        ...(nativeWrapperMissing === undefined ? {} : { nativeWrapperMissing }),
       }
     })
     // A failed build is not remembered: the next call tries again.

@@ -4,7 +4,7 @@
 // where it lives.
 import t, { type Test } from 'tap'
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { KEEP_BUILDS, bundle, type BundleSpec } from '../../src/platform/node-bundle.ts'
 
@@ -18,6 +18,13 @@ function project(t: Test): BundleSpec {
   )
   writeFileSync(path.join(dir, 'src/other.ts'), "console.log('other')\n")
   return { entries: { main: path.join(dir, 'src/main.ts'), other: path.join(dir, 'src/other.ts') }, cacheDir: path.join(dir, 'cache') }
+}
+/** Whether a 64-bit ELF file names a program interpreter (PT_INTERP): a dynamically linked executable does. */
+function hasInterpreter(file: string): boolean {
+  const elf = readFileSync(file)
+  const phoff = Number(elf.readBigUInt64LE(0x20))
+  const size = elf.readUInt16LE(0x36)
+  return Array.from({ length: elf.readUInt16LE(0x38) }, (_, i) => elf.readUInt32LE(phoff + i * size)).includes(3)
 }
 const run = (file: string) => execFileSync(process.execPath, [file], { encoding: 'utf8' }).trim()
 /** This process's children that are esbuild (its service process). */
@@ -130,3 +137,46 @@ t.test('lazy builtins load on first use, and work through require, default and n
   t.not(plain.dir, b.dir, 'the lazy list is part of the build hash')
   t.same((JSON.parse(runClean(plain.files.main!)) as { before: boolean[] }).before, [true, true, true], 'without it they load at require')
 })
+
+t.test(
+  'a native program is compiled into the bundle, rebuilt when its source changes, and missing with a reason without a compiler',
+  async (t) => {
+    const spec = project(t)
+    const source = path.join(path.dirname(spec.entries.main!), 'hello.c')
+    writeFileSync(source, '#include <stdio.h>\nint main(void) { puts("hello from C"); return 0; }\n')
+    spec.native = { hello: source }
+    const first = await bundle(spec)
+    t.same(first.nativeMissing, {})
+    t.equal(first.files.hello, path.join(first.dir, 'hello'))
+    t.equal(execFileSync(first.files.hello!, { encoding: 'utf8' }), 'hello from C\n')
+    t.notOk(hasInterpreter(first.files.hello!), 'static (no ELF interpreter): it runs whatever the C library of the container')
+    const again = await bundle(spec)
+    t.equal(again.built, false)
+    t.equal(again.files.hello, first.files.hello)
+
+    writeFileSync(source, '#include <stdio.h>\nint main(void) { puts("changed"); return 0; }\n')
+    const changed = await bundle(spec)
+    t.not(changed.dir, first.dir, 'a changed C source is a new build')
+    t.equal(execFileSync(changed.files.hello!, { encoding: 'utf8' }), 'changed\n')
+
+    writeFileSync(source, 'int main(void) { return undeclared; }\n')
+    const broken = await bundle(spec)
+    t.equal(broken.files.hello, undefined)
+    t.match(broken.nativeMissing.hello, /could not compile .*hello\.c: .*undeclared/s, 'the compiler says why')
+    t.ok(broken.files.main, 'the JavaScript outputs are there all the same')
+
+    const saved = process.env.CC
+    process.env.CC = '/nonexistent/cc'
+    t.teardown(() => {
+      if (saved === undefined) delete process.env.CC
+      else process.env.CC = saved
+    })
+    const none = await bundle(spec)
+    t.match(none.nativeMissing.hello, /^no C compiler: \/nonexistent\/cc --version failed \(ENOENT\)/)
+    t.not(none.dir, broken.dir, 'the compiler is one of the inputs: installing one builds again')
+    delete process.env.CC
+    writeFileSync(source, '#include <stdio.h>\nint main(void) { puts("fixed"); return 0; }\n')
+    const fixed = await bundle(spec)
+    t.equal(execFileSync(fixed.files.hello!, { encoding: 'utf8' }), 'fixed\n')
+  },
+)

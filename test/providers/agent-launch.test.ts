@@ -1,10 +1,11 @@
 // How providers start the agent (src/providers/agent-launch.ts): the project's agent bundle,
 // started with its Node flags, is the real agent (answers GET /status with the package's version,
-// which a bundle must carry itself), and the wrapper it starts is the bundle's own wrapper.cjs.
+// which a bundle must carry itself), and the wrapper it starts is the bundle's own: the native
+// game-wrapper (this machine has a C compiler), with wrapper.cjs beside it for machines without one.
 import t from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { AGENT_NODE_FLAGS, agentBundleDir, agentLaunch } from '../../src/providers/agent-launch.ts'
 import { launchRun, runFiles } from '../../agent/game/launcher.ts'
@@ -13,12 +14,14 @@ import { waitForAgent } from '../../src/providers/agent-probe.ts'
 const REPO = path.join(import.meta.dirname, '..', '..')
 const pkg = JSON.parse(readFileSync(path.join(REPO, 'package.json'), 'utf8')) as { version: string }
 
-t.test('the bundle lives in the project cache, agent.cjs beside wrapper.cjs; one build per process', async (t) => {
+t.test('the bundle lives in the project cache, agent.cjs beside the game wrappers; one build per process', async (t) => {
   const launch = await agentLaunch(REPO)
   t.equal(path.dirname(path.dirname(launch.agentScript)), agentBundleDir(REPO))
   t.equal(path.dirname(launch.wrapperScript), path.dirname(launch.agentScript))
   t.equal(path.basename(launch.agentScript), 'agent.cjs')
-  t.equal(path.basename(launch.wrapperScript), 'wrapper.cjs')
+  t.equal(path.basename(launch.wrapperScript), 'game-wrapper', launch.nativeWrapperMissing ?? 'the native wrapper')
+  t.equal(launch.nativeWrapperMissing, undefined)
+  t.ok(existsSync(path.join(path.dirname(launch.agentScript), 'wrapper.cjs')), 'wrapper.cjs is there too')
   t.equal(launch.command, process.execPath)
   t.equal(launch.args.at(-1), launch.agentScript)
   t.equal(await agentLaunch(REPO), launch, 'the second call reuses the first answer')
@@ -54,37 +57,60 @@ t.test('the bundled agent serves the API with the package version and the flags 
   t.equal(status.agentVersion, pkg.version, 'the version is built into the bundle')
   const denied = await fetch(`${url}/status`, { headers: { authorization: 'Bearer wrong-token-wrong-token' } })
   t.equal(denied.status, 401, 'the bearer check is in the bundle too')
+
+  // A game the bundled agent starts is held by the bundle's native wrapper.
+  const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+  const put = await fetch(`${url}/game`, {
+    method: 'PUT',
+    headers: auth,
+    body: JSON.stringify({ server: { command: ['/bin/sh', '-c', 'while read l; do :; done'], gracePeriodSeconds: 1 }, running: true }),
+  })
+  const game = (await put.json()) as { state: string; pid: number | null }
+  t.equal(game.state, 'Running', JSON.stringify(game))
+  const wrapperPid = readFileSync(`/proc/${game.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]!
+  t.equal(readlinkSync(`/proc/${wrapperPid}/exe`), launch.wrapperScript, 'the game runs under the native game-wrapper')
+  const stopped = (await (await fetch(`${url}/game/stop`, { method: 'POST', headers: { authorization: auth.authorization } })).json()) as {
+    state: string
+  }
+  t.equal(stopped.state, 'Stopped')
 })
 
-t.test('the bundled wrapper holds a game and reports its exit', async (t) => {
-  const launch = await agentLaunch(REPO)
-  const dir = t.testdir()
-  const files = runFiles(path.join(dir, 'run'))
-  const result = await launchRun(
-    files,
-    {
-      runId: 'bundled',
-      command: 'sleep',
-      args: ['30'],
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-      cwd: dir,
-      logFile: path.join(dir, 'console.log'),
-      logMaxBytes: 1 << 20,
-      logKeep: 1,
-    },
-    15_000,
-    launch.wrapperScript,
-  )
-  t.ok(result.run, 'the game runs')
-  const cmdline = readFileSync(`/proc/${result.run!.wrapperPid}/cmdline`, 'utf8').split('\0')
-  t.ok(cmdline.includes(launch.wrapperScript), 'the wrapper process is the bundle file')
-  t.ok(cmdline.includes('--lite-mode'), 'started with the wrapper flags')
-  process.kill(-result.run!.gamePid, 'SIGTERM')
-  for (let i = 0; i < 200 && !existsSync(files.exitFile); i++) await new Promise((r) => setTimeout(r, 25))
-  const exit = JSON.parse(readFileSync(files.exitFile, 'utf8')) as { runId: string; signal: string | null }
-  t.equal(exit.runId, 'bundled')
-  t.equal(exit.signal, 'SIGTERM')
-})
+for (const which of ['game-wrapper', 'wrapper.cjs']) {
+  t.test(`the bundled ${which} holds a game and reports its exit`, async (t) => {
+    const launch = await agentLaunch(REPO)
+    const wrapper = path.join(path.dirname(launch.agentScript), which)
+    const dir = t.testdir()
+    const files = runFiles(path.join(dir, 'run'))
+    const result = await launchRun(
+      files,
+      {
+        runId: 'bundled',
+        command: 'sleep',
+        args: ['30'],
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+        cwd: dir,
+        logFile: path.join(dir, 'console.log'),
+        logMaxBytes: 1 << 20,
+        logKeep: 1,
+      },
+      15_000,
+      wrapper,
+    )
+    t.ok(result.run, 'the game runs')
+    const cmdline = readFileSync(`/proc/${result.run!.wrapperPid}/cmdline`, 'utf8').split('\0')
+    if (which === 'game-wrapper') {
+      t.equal(readlinkSync(`/proc/${result.run!.wrapperPid}/exe`), wrapper, 'the wrapper process is the native program')
+    } else {
+      t.ok(cmdline.includes(wrapper), 'the wrapper process is the bundle file')
+      t.ok(cmdline.includes('--lite-mode'), 'started with the wrapper flags')
+    }
+    process.kill(-result.run!.gamePid, 'SIGTERM')
+    for (let i = 0; i < 200 && !existsSync(files.exitFile); i++) await new Promise((r) => setTimeout(r, 25))
+    const exit = JSON.parse(readFileSync(files.exitFile, 'utf8')) as { runId: string; signal: string | null }
+    t.equal(exit.runId, 'bundled')
+    t.equal(exit.signal, 'SIGTERM')
+  })
+}
 
 t.test('the bundled agent needs no WebAssembly: lite mode has none, and Node’s global fetch needs it', async (t) => {
   // `node --lite-mode` fails every global fetch() with "WebAssembly is not defined"; code run from

@@ -1,7 +1,7 @@
 // `zlh artifacts agent`: the agent as one tarball for container templates. Unpacked where no
 // node_modules lies above it and started through its bin/zlh-agent with only Node on PATH, it serves
 // the API with the package's version, opens a dev shell (node-pty from the pack) and reads its own
-// compile cache.
+// compile cache, and carries the native game wrapper.
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
@@ -30,6 +30,7 @@ t.test('the agent tarball runs on its own: API, dev shell and compile cache', as
   mkdirSync(opt)
   await extract({ file, cwd: opt })
   t.ok(statSync(join(opt, 'bin', 'zlh-agent')).mode & 0o100, 'bin/zlh-agent is executable')
+  t.ok(statSync(join(opt, 'lib', 'game-wrapper')).mode & 0o100, 'the native game wrapper is in it, executable')
 
   const agentRoot = join(root, 'agent-root')
   mkdirSync(agentRoot)
