@@ -2,7 +2,7 @@
 //
 // Guarantees: the comparison takes the same time whatever the presented token is (both sides are
 // hashed to fixed-length digests before timingSafeEqual); the token is never logged or echoed.
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { hash, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { AgentError } from './errors.ts'
 
@@ -13,7 +13,8 @@ declare module 'fastify' {
   }
 }
 
-const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest()
+/** One-shot: no Hash object per request (it is on every request's path). */
+const digest = (value: string): Buffer => hash('sha256', value, 'buffer')
 
 export function bearerTokenMatches(header: string | undefined, expectedDigest: Buffer): boolean {
   const match = /^Bearer ([^\s]+)\s*$/i.exec(header ?? '')

@@ -9,7 +9,9 @@
 //   - A removal first renames the version dir into staging (atomic), then deletes it there.
 //   - `recover()` at startup deletes everything in staging and temp links, and repoints a
 //     `current` whose target is gone to the newest remaining version (or removes it).
-// Assumptions: staging and runtimes are on one filesystem; one agent process owns the root.
+// Assumptions: staging and runtimes are on one filesystem; one agent process owns the root, so
+// `list()` (read by every GET /status) is read from disk once and again only after this store
+// changed it: every method that writes moves the generation the cached list was read at.
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -54,6 +56,9 @@ export function compareVersionsDesc(a: string, b: string): number {
 export class RuntimeStore {
   readonly #paths: AgentPaths
   readonly #log: Logger
+  /** Moved by every write, before and after it: a list read across a write is not kept. */
+  #generation = 0
+  #listed: { generation: number; list: Promise<InstalledRuntime[]> } | null = null
 
   constructor(paths: AgentPaths, log: Logger) {
     this.#paths = paths
@@ -95,7 +100,29 @@ export class RuntimeStore {
       .sort(compareVersionsDesc)
   }
 
-  async list(): Promise<InstalledRuntime[]> {
+  /** The installed runtimes; from memory while nothing was written since they were read. */
+  list(): Promise<InstalledRuntime[]> {
+    if (this.#listed?.generation === this.#generation) return this.#listed.list
+    const generation = this.#generation
+    const list = this.#readList()
+    this.#listed = { generation, list }
+    list.catch(() => {
+      if (this.#listed?.list === list) this.#listed = null
+    })
+    return list
+  }
+
+  /** Runs a write between two generation moves, so no list read during it is reused after it. */
+  async #writing<T>(write: () => Promise<T>): Promise<T> {
+    this.#generation++
+    try {
+      return await write()
+    } finally {
+      this.#generation++
+    }
+  }
+
+  async #readList(): Promise<InstalledRuntime[]> {
     const out: InstalledRuntime[] = []
     for (const name of await this.names()) {
       const current = await this.current(name)
@@ -117,7 +144,11 @@ export class RuntimeStore {
   }
 
   /** Write the marker into the staged tree, then rename the tree into place. */
-  async commit(tree: string, marker: InstallMarker): Promise<void> {
+  commit(tree: string, marker: InstallMarker): Promise<void> {
+    return this.#writing(() => this.#commit(tree, marker))
+  }
+
+  async #commit(tree: string, marker: InstallMarker): Promise<void> {
     await writeFileDurable(path.join(tree, MARKER_FILE), `${JSON.stringify(marker, null, 2)}\n`, 0o644)
     const dest = this.#paths.runtimeVersionDir(marker.name, marker.version)
     await fs.mkdir(path.dirname(dest), { recursive: true })
@@ -128,7 +159,11 @@ export class RuntimeStore {
   }
 
   /** Point `current` at `version` (or remove it for null), atomically. */
-  async switchCurrent(name: string, version: string | null, fault?: (point: string) => void): Promise<void> {
+  switchCurrent(name: string, version: string | null, fault?: (point: string) => void): Promise<void> {
+    return this.#writing(() => this.#switchCurrent(name, version, fault))
+  }
+
+  async #switchCurrent(name: string, version: string | null, fault?: (point: string) => void): Promise<void> {
     const link = this.#paths.runtimeCurrentLink(name)
     if (version === null) {
       await fs.rm(link, { force: true })
@@ -142,15 +177,19 @@ export class RuntimeStore {
     await fsyncDir(path.dirname(link))
   }
 
-  async remove(name: string, version: string): Promise<void> {
-    const moved = await this.#moveToTrash(this.#paths.runtimeVersionDir(name, version))
-    if (moved) await fs.rm(moved, { recursive: true, force: true })
+  remove(name: string, version: string): Promise<void> {
+    return this.#writing(async () => {
+      const moved = await this.#moveToTrash(this.#paths.runtimeVersionDir(name, version))
+      if (moved) await fs.rm(moved, { recursive: true, force: true })
+    })
   }
 
   /** Remove `<runtimes>/<name>` once it holds nothing (no versions, no link). */
-  async pruneEmpty(name: string): Promise<void> {
-    const left = await fs.readdir(this.#paths.runtimeDir(name)).catch(() => null)
-    if (left && left.length === 0) await fs.rmdir(this.#paths.runtimeDir(name)).catch(() => {})
+  pruneEmpty(name: string): Promise<void> {
+    return this.#writing(async () => {
+      const left = await fs.readdir(this.#paths.runtimeDir(name)).catch(() => null)
+      if (left && left.length === 0) await fs.rmdir(this.#paths.runtimeDir(name)).catch(() => {})
+    })
   }
 
   async #moveToTrash(dir: string): Promise<string | null> {
@@ -166,7 +205,11 @@ export class RuntimeStore {
   }
 
   /** Startup repair after a crash at any point; see the module header. */
-  async recover(): Promise<{ removed: string[]; repointed: string[] }> {
+  recover(): Promise<{ removed: string[]; repointed: string[] }> {
+    return this.#writing(() => this.#recover())
+  }
+
+  async #recover(): Promise<{ removed: string[]; repointed: string[] }> {
     await this.init()
     const removed: string[] = []
     const repointed: string[] = []
