@@ -40,6 +40,9 @@ export interface BundleSpec {
   lazyBuiltins?: string[]
   /** output file name → a C source compiled, when the machine has a compiler, into a static executable */
   native?: Record<string, string>
+  /** anything else the build directory depends on (what the caller keeps in it, such as a compile
+   * cache valid only for given Node flags): a different value is a different build */
+  extraKey?: string
 }
 
 export interface Bundle {
@@ -133,7 +136,15 @@ function options(spec: BundleSpec, outdir: string) {
 async function hashInputs(spec: BundleSpec, inputs: string[], tools: Tools): Promise<string> {
   const hash = createHash('sha256')
   // Plugins are functions (not in the JSON): the spec names what they do.
-  hash.update(JSON.stringify({ ...tools, options: options(spec, ''), lazyBuiltins: spec.lazyBuiltins ?? [], native: spec.native ?? {} }))
+  hash.update(
+    JSON.stringify({
+      ...tools,
+      options: options(spec, ''),
+      lazyBuiltins: spec.lazyBuiltins ?? [],
+      native: spec.native ?? {},
+      extraKey: spec.extraKey ?? '',
+    }),
+  )
   for (const file of [...inputs, ...Object.values(spec.native ?? {})].sort()) {
     hash.update(`\0${file}\0`)
     hash.update(await readFile(file))
