@@ -708,6 +708,17 @@ static bool pump(int fd) {
   return true;
 }
 
+/** Writes `record` to `file` durably (a failure is logged) and sends it as `ready {"<key>": record}`. */
+static void keep_and_report(const char *file, const char *key, const buf_t *record) {
+  if (write_durable(file, record->p, record->len) != 0) say("could not write %s: %s", file, strerror(errno));
+  buf_t ready = {0};
+  buf_fmt(&ready, "{\"%s\":", key);
+  buf_add(&ready, record->p, record->len);
+  buf_str(&ready, "}");
+  send_ready(&ready);
+  buf_free(&ready);
+}
+
 static void write_run_info(const char *wrapper_start, const char *game_start, int64_t started_at, long long oom_at_start) {
   buf_t j = {0};
   buf_str(&j, "{\"runId\":");
@@ -722,13 +733,7 @@ static void write_run_info(const char *wrapper_start, const char *game_start, in
   json_count(&j, oom_at_start);
   buf_str(&j, "}");
   // Without run.json a later agent cannot adopt the game; this agent still gets it from the ready line.
-  if (write_durable(cfg.run_file.p, j.p, j.len) != 0) say("could not write %s: %s", cfg.run_file.p, strerror(errno));
-  buf_t ready = {0};
-  buf_str(&ready, "{\"run\":");
-  buf_add(&ready, j.p, j.len);
-  buf_str(&ready, "}");
-  send_ready(&ready);
-  buf_free(&ready);
+  keep_and_report(cfg.run_file.p, "run", &j);
   buf_free(&j);
 }
 
@@ -756,12 +761,7 @@ static void finish(int status_known, int status, const char *spawn_error) {
   buf_str(&j, "}");
   // If the run directory is gone the status cannot be kept; the agent then records a lost run.
   // Either way the wrapper closes its clients and exits, or an attached agent would wait forever.
-  if (write_durable(cfg.exit_file.p, j.p, j.len) != 0) say("could not write %s: %s", cfg.exit_file.p, strerror(errno));
-  buf_t ready = {0};
-  buf_str(&ready, "{\"exit\":");
-  buf_add(&ready, j.p, j.len);
-  buf_str(&ready, "}");
-  send_ready(&ready);
+  keep_and_report(cfg.exit_file.p, "exit", &j);
   close(listen_fd);
   unlink(cfg.socket_path.p);
   if (game_log.fd >= 0) close(game_log.fd);
