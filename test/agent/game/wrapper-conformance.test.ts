@@ -3,7 +3,7 @@
 // Every case drives a wrapper the way the agent does, through launcher.ts (launchRun, RunLink),
 // and reads the files the agent reads (run.json, exit.json, the game log).
 import t from 'tap'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import net from 'node:net'
@@ -67,6 +67,9 @@ async function start(t: { teardown(fn: () => void): void }, wrapper: string, gam
   return { files, logFile, result }
 }
 
+/** JSON in printable ASCII only: a raw U+2028 in an assertion's name would break the TAP line. */
+const ascii = (value: unknown): string =>
+  JSON.stringify(value).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 const sh = (script: string): Game => ({ command: '/bin/sh', args: ['-c', script] })
 
 async function exitOf(run: Run): Promise<ExitInfo> {
@@ -258,4 +261,72 @@ for (const [name, wrapper] of wrappers) {
     t.equal(exit.exitCode, 4)
     t.ok(Date.now() - started < 4000, 'the exit is recorded without waiting for the grandchild')
   })
+
+  t.test(`${name}: any string a spec can hold reaches the game as Node's own spawn would pass it`, async (t) => {
+    // Controls, quotes, backslashes, line separators, lone surrogates (sent as U+FFFD, as Node
+    // encodes them), pairs and the edges of each UTF-8 length; NUL is the spawn failure above.
+    const pool = [
+      'a',
+      'Z',
+      ' ',
+      '"',
+      '\\',
+      '\u0001',
+      '\u001f',
+      '\t',
+      '\n',
+      '\u007f',
+      '\u0080',
+      '\u07ff',
+      '\u0800',
+      '\u2028',
+      '\ud800',
+      '\udfff',
+      '😀',
+      '\uffff',
+      '$',
+      '`',
+      "'",
+    ]
+    let seed = 7
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      return seed % n
+    }
+    const text = (): string => Array.from({ length: random(24) }, () => pool[random(pool.length)]).join('')
+    for (let round = 0; round < 8; round++) {
+      const args = Array.from({ length: 1 + random(4) }, text)
+      const value = text()
+      const dir = shortTempDir(t)
+      const out = path.join(dir, 'out')
+      const run = await start(t, wrapper, {
+        command: '/bin/sh',
+        args: ['-c', `printf '%s\\0' "$@" "$V" > ${out}`, 'sh', ...args],
+        env: { PATH: '/usr/bin:/bin', V: value },
+      })
+      t.equal((await exitOf(run)).exitCode, 0)
+      const expected = Buffer.from([...args, value].map((a) => `${a}\0`).join(''), 'utf8')
+      t.equal(readFileSync(out).toString('hex'), expected.toString('hex'), `round ${round}: ${ascii(args)} and ${ascii(value)}`)
+    }
+  })
 }
+
+t.test('the native wrapper refuses a launch file it cannot read, saying so, and starts nothing', async (t) => {
+  const dir = shortTempDir(t)
+  const cases: Array<[string, string]> = [
+    ['truncated', '{"runId":"r1","command":"/bin/true","args":["a"'],
+    ['not an object', '[1,2,3]'],
+    ['a bad escape', '{"runId":"r\\q","command":"/bin/true"}'],
+    ['no command', '{"runId":"r1","socketPath":"s","runFile":"r","exitFile":"e","logFile":"l"}'],
+    ['empty', ''],
+  ]
+  for (const [what, text] of cases) {
+    const file = path.join(dir, `${what}.json`)
+    writeFileSync(file, text)
+    const result = spawnSync(launch.wrapperScript, [file], { cwd: dir, encoding: 'utf8', timeout: 10_000 })
+    t.equal(result.status, 1, `${what}: exit code 1`)
+    t.match(result.stderr, /game wrapper: .* is not a launch file/, `${what}: says why`)
+    t.equal(result.stdout, '', `${what}: no ready line`)
+  }
+  t.same(readdirSync(dir).sort(), cases.map(([what]) => `${what}.json`).sort(), 'nothing else was created')
+})
