@@ -2,7 +2,7 @@
 // measured from manager start to every object reconciled. The API server runs in its own
 // process (`zlh apiserver`) so this process's RSS is the controller's alone.
 //
-//   node bench/controller.ts [--objects 10000] [--workers 16] [--transform strip|metadata|none]
+//   node bench/controller.ts [--objects 10000] [--workers 16] [--transform strip|metadata|none] [--reconcile status|none]
 //
 // Runs two measured child processes (node --expose-gc), each with its own API server: one with
 // --objects and one with a fifth of them. Reports create rate, cache sync time, time to converge,
@@ -33,6 +33,8 @@ const { values: args } = parseArgs({
     objects: { type: 'string', default: '10000' },
     workers: { type: 'string', default: '16' },
     transform: { type: 'string', default: 'strip' },
+    // none: the reconcile only counts, so the cache's cost is measured without the status writes'
+    reconcile: { type: 'string', default: 'status' },
     measure: { type: 'boolean', default: false },
     'node-flags': { type: 'string', default: '' },
   },
@@ -54,6 +56,8 @@ if (!args.measure) {
         args.workers as string,
         '--transform',
         args.transform as string,
+        '--reconcile',
+        args.reconcile as string,
       ],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 },
     )
@@ -204,7 +208,15 @@ try {
     .complete(async (req, ctx) => {
       const obj = mgr.reflectorFor(KIND).store.getByName(req.name, req.namespace)
       if (obj === undefined) return
-      await patchStatus(mgr.client, KIND, req.name, req.namespace, { observedGeneration: obj.metadata?.generation }, { signal: ctx.signal })
+      if (args.reconcile === 'status')
+        await patchStatus(
+          mgr.client,
+          KIND,
+          req.name,
+          req.namespace,
+          { observedGeneration: obj.metadata?.generation },
+          { signal: ctx.signal },
+        )
       reconciles++
       reconciled.add(`${req.namespace}/${req.name}`)
       if (reconciled.size === N) done()
