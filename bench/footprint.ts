@@ -418,7 +418,7 @@ const rows = [
     ? [
         [
           `controller cache per object (${args.objects} objects)`,
-          `heap ${controller.raw.marginalHeapPerObjectBytes} B marginal, ${controller.raw.heapPerObjectBytes} B from baseline; RSS ${controller.perObjectBytes} B marginal, ${controller.raw.rssPerObjectBytes} B from baseline`,
+          `heap ${controller.raw.marginalHeapPerObjectBytes} B marginal, ${controller.raw.heapPerObjectBytes} B from baseline; RSS ${controller.perObjectBytes} B marginal, ${controller.raw.rssPerObjectBytes} B from baseline (RSS ${controller.raw.rssWithPoolMiB} MiB before V8 returned the pages it pooled during the writes, ${((controller.raw.rssAfter as number) / 2 ** 20).toFixed(1)} MiB after)`,
           '< 2 KiB',
           `heap: ${ok((controller.raw.marginalHeapPerObjectBytes as number) < 2048)}; RSS: ${ok(controller.perObjectBytes < 2048)}`,
         ],
