@@ -197,17 +197,20 @@ interface Tools {
   esbuildVersion: string
   /** the first line of `cc --version`, or why there is no compiler */
   compiler: string
+  /** whether `compiler` names one that answered */
+  compilerFound: boolean
 }
 
 const execFileAsync = promisify(execFile)
 
-async function compilerIdentity(spec: BundleSpec): Promise<string> {
-  if (!spec.native || Object.keys(spec.native).length === 0) return 'none needed'
+async function compiler(spec: BundleSpec): Promise<Pick<Tools, 'compiler' | 'compilerFound'>> {
+  if (!spec.native || Object.keys(spec.native).length === 0) return { compiler: 'none needed', compilerFound: false }
   try {
     const { stdout } = await execFileAsync(cc(), ['--version'], { timeout: 10_000 })
-    return stdout.split('\n')[0] ?? ''
+    return { compiler: stdout.split('\n')[0] ?? '', compilerFound: true }
   } catch (err) {
-    return `no C compiler: ${cc()} --version failed (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message
+    return { compiler: `no C compiler: ${cc()} --version failed (${why})`, compilerFound: false }
   }
 }
 
@@ -217,11 +220,11 @@ const cc = (): string => process.env.CC || 'cc'
 const CFLAGS = ['-std=gnu11', '-O2', '-Wall', '-Wextra', '-static']
 
 /** Compiles each native program into `dir`; returns the ones that could not be, and why. */
-async function compileNative(spec: BundleSpec, dir: string, compiler: string): Promise<Record<string, string>> {
+async function compileNative(spec: BundleSpec, dir: string, tools: Tools): Promise<Record<string, string>> {
   const missing: Record<string, string> = {}
   for (const [name, source] of Object.entries(spec.native ?? {})) {
-    if (compiler.startsWith('no C compiler')) {
-      missing[name] = compiler
+    if (!tools.compilerFound) {
+      missing[name] = tools.compiler
       continue
     }
     try {
@@ -268,7 +271,7 @@ async function buildThenRelease(esbuild: typeof import('esbuild'), buildOptions:
 /** The bundle of `spec`: from the cache when its inputs are unchanged, else built now (≈1 s). */
 export async function bundle(spec: BundleSpec): Promise<Bundle> {
   const esbuild = await import('esbuild')
-  const tools: Tools = { esbuildVersion: esbuild.version, compiler: await compilerIdentity(spec) }
+  const tools: Tools = { esbuildVersion: esbuild.version, ...(await compiler(spec)) }
   const hit = await cached(spec, tools)
   if (hit) return hit
   await mkdir(spec.cacheDir, { recursive: true })
@@ -282,7 +285,7 @@ export async function bundle(spec: BundleSpec): Promise<Bundle> {
       .map((p) => path.resolve(cwd, p))
     const hash = await hashInputs(spec, inputs, tools)
     const dir = path.join(spec.cacheDir, hash)
-    const nativeMissing = await compileNative(spec, scratch, tools.compiler)
+    const nativeMissing = await compileNative(spec, scratch, tools)
     const outputs = await digests(filesOf(spec, scratch, nativeMissing))
     if (outputs === undefined) throw new Error(`esbuild wrote no ${Object.keys(spec.entries).join(', ')} into ${scratch}`)
     try {
